@@ -1,0 +1,260 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Outbox states.
+const (
+	OutboxPending = "pending"
+	OutboxRunning = "running"
+	OutboxDone    = "done"
+	OutboxDead    = "dead"
+)
+
+// DefaultMaxAttempts is how often an outbox row is tried before it is dead.
+const DefaultMaxAttempts = 10
+
+// OutboxItem is one side effect to perform (an SMS, a chat post or update).
+type OutboxItem struct {
+	ID          int64     `db:"id"`
+	Kind        string    `db:"kind"`
+	DedupeKey   string    `db:"dedupe_key"`
+	Payload     string    `db:"payload"` // JSON
+	CaseID      *int64    `db:"case_id"`
+	State       string    `db:"state"`
+	Attempts    int       `db:"attempts"`
+	MaxAttempts int       `db:"max_attempts"`
+	RunAt       time.Time `db:"run_at"`
+	LockedBy    string    `db:"locked_by"`
+	LastError   string    `db:"last_error"`
+	CreatedAt   time.Time `db:"created_at"`
+	UpdatedAt   time.Time `db:"updated_at"`
+}
+
+// Decode unmarshals the row's JSON payload into v.
+func (it OutboxItem) Decode(v any) error {
+	if err := json.Unmarshal([]byte(it.Payload), v); err != nil {
+		return fmt.Errorf("store: outbox %d %s payload: %w", it.ID, it.Kind, err)
+	}
+	return nil
+}
+
+// NewOutbox describes work to enqueue.
+type NewOutbox struct {
+	Kind        string
+	DedupeKey   string // unique forever: a second row with the same key is dropped
+	Payload     any    // marshalled to JSON
+	CaseID      int64  // 0 when the work belongs to no case
+	RunAt       time.Time
+	MaxAttempts int // 0 = DefaultMaxAttempts
+}
+
+const outboxColumns = `id, kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, locked_by, last_error, created_at, updated_at`
+
+// Enqueue writes an outbox row, normally inside the transaction of the change
+// that caused it. A row whose dedupe key exists already is not written again:
+// inserted is false and id is 0.
+func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id int64, inserted bool, err error) {
+	payload, err := json.Marshal(n.Payload)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: enqueue %s: payload: %w", n.Kind, err)
+	}
+	if n.MaxAttempts <= 0 {
+		n.MaxAttempts = DefaultMaxAttempts
+	}
+	runAt := n.RunAt
+	if runAt.IsZero() {
+		runAt = now
+	}
+	var caseID *int64
+	if n.CaseID != 0 {
+		caseID = &n.CaseID
+	}
+	var ids []int64
+	err = q.selectAll(ctx, &ids, `
+		INSERT INTO outbox (kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
+		ON CONFLICT (dedupe_key) DO NOTHING
+		RETURNING id`,
+		n.Kind, n.DedupeKey, string(payload), caseID, n.MaxAttempts, runAt.UTC(), now.UTC(), now.UTC())
+	if err != nil {
+		return 0, false, fmt.Errorf("store: enqueue %s %q: %w", n.Kind, n.DedupeKey, err)
+	}
+	if len(ids) == 0 {
+		return 0, false, nil
+	}
+	if q.d.name == "postgres" {
+		// Delivered at commit, so other replicas' workers wake at once.
+		if _, err := q.exec(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`); err != nil {
+			return 0, false, fmt.Errorf("store: enqueue notify: %w", err)
+		}
+	}
+	if q.tx != nil {
+		q.tx.outbox = true
+	} else {
+		q.s.signals.local()
+	}
+	return ids[0], true, nil
+}
+
+// ClaimOutbox hands up to limit due rows to worker: pending rows whose run_at
+// has come and running rows whose claim expired (their worker died). A
+// claimed row is hidden from other workers until now+lease.
+func (s *Store) ClaimOutbox(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error) {
+	var items []OutboxItem
+	err := s.selectAll(ctx, &items, `
+		UPDATE outbox SET state = 'running', attempts = attempts + 1, locked_by = ?, run_at = ?, updated_at = ?
+		WHERE id IN (
+			SELECT id FROM outbox
+			WHERE state IN ('pending', 'running') AND run_at <= ?
+			ORDER BY run_at, id
+			LIMIT ?`+s.d.lockSkip+`
+		)
+		RETURNING `+outboxColumns,
+		worker, now.Add(lease).UTC(), now.UTC(), now.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim outbox: %w", err)
+	}
+	return items, nil
+}
+
+// CompleteOutbox marks a row done. Only the worker holding the claim can.
+func (s *Store) CompleteOutbox(ctx context.Context, id int64, worker string, now time.Time) error {
+	return s.finishOutbox(ctx, id, worker, OutboxDone, now, "")
+}
+
+// RetryOutbox puts a row back to wait until runAt, noting why it failed.
+func (s *Store) RetryOutbox(ctx context.Context, id int64, worker string, runAt, now time.Time, reason string) error {
+	_, err := s.exec(ctx, `
+		UPDATE outbox SET state = 'pending', run_at = ?, last_error = ?, locked_by = '', updated_at = ?
+		WHERE id = ? AND state = 'running' AND locked_by = ?`,
+		runAt.UTC(), truncate(reason, 2000), now.UTC(), id, worker)
+	if err != nil {
+		return fmt.Errorf("store: retry outbox %d: %w", id, err)
+	}
+	return nil
+}
+
+// KillOutbox marks a row dead: it stays visible, it is never retried.
+func (s *Store) KillOutbox(ctx context.Context, id int64, worker string, now time.Time, reason string) error {
+	return s.finishOutbox(ctx, id, worker, OutboxDead, now, reason)
+}
+
+func (s *Store) finishOutbox(ctx context.Context, id int64, worker, state string, now time.Time, reason string) error {
+	_, err := s.exec(ctx, `
+		UPDATE outbox SET state = ?, last_error = ?, locked_by = '', updated_at = ?
+		WHERE id = ? AND state = 'running' AND locked_by = ?`,
+		state, truncate(reason, 2000), now.UTC(), id, worker)
+	if err != nil {
+		return fmt.Errorf("store: mark outbox %d %s: %w", id, state, err)
+	}
+	return nil
+}
+
+// OutboxByKey returns the row with that dedupe key.
+func (q queries) OutboxByKey(ctx context.Context, key string) (OutboxItem, error) {
+	var it OutboxItem
+	err := q.get(ctx, &it, `SELECT `+outboxColumns+` FROM outbox WHERE dedupe_key = ?`, key)
+	return it, notFound(err, "store: outbox %q", key)
+}
+
+// OutboxByState lists rows in a state, oldest first.
+func (q queries) OutboxByState(ctx context.Context, state string, limit int) ([]OutboxItem, error) {
+	var items []OutboxItem
+	err := q.selectAll(ctx, &items, `SELECT `+outboxColumns+` FROM outbox WHERE state = ? ORDER BY id LIMIT ?`, state, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox by state %s: %w", state, err)
+	}
+	return items, nil
+}
+
+// OutboxCounts counts rows by state, for /metrics and health.
+func (q queries) OutboxCounts(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		State string `db:"state"`
+		N     int    `db:"n"`
+	}
+	if err := q.selectAll(ctx, &rows, `SELECT state, COUNT(*) AS n FROM outbox GROUP BY state`); err != nil {
+		return nil, fmt.Errorf("store: outbox counts: %w", err)
+	}
+	m := map[string]int{OutboxPending: 0, OutboxRunning: 0, OutboxDone: 0, OutboxDead: 0}
+	for _, r := range rows {
+		m[r.State] = r.N
+	}
+	return m, nil
+}
+
+// NextOutboxRun is when the earliest waiting row falls due (zero: none).
+func (q queries) NextOutboxRun(ctx context.Context) (time.Time, error) {
+	var ts []time.Time
+	err := q.selectAll(ctx, &ts, `SELECT run_at FROM outbox WHERE state IN ('pending', 'running') ORDER BY run_at LIMIT 1`)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: next outbox run: %w", err)
+	}
+	if len(ts) == 0 {
+		return time.Time{}, nil
+	}
+	return ts[0], nil
+}
+
+// PruneOutbox deletes done rows older than before; dead rows stay until a
+// person has looked at them.
+func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM outbox WHERE state = 'done' AND updated_at < ?`, before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("store: prune outbox: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+const notifyChannel = "ringback_outbox"
+
+// OutboxSignal delivers a value soon after any commit that enqueued work:
+// from this process at once, and on PostgreSQL from other replicas through
+// LISTEN/NOTIFY. Workers still poll slowly in case a signal is missed.
+func (s *Store) OutboxSignal() <-chan struct{} {
+	s.signals.mu.Lock()
+	defer s.signals.mu.Unlock()
+	if s.d.name == "postgres" && s.signals.listening == nil {
+		l := pq.NewListener(s.dsn, 10*time.Millisecond, time.Minute, nil)
+		if err := l.Listen(notifyChannel); err != nil {
+			slog.Warn("outbox listen failed; workers fall back to polling", "error", err)
+		} else {
+			done := make(chan struct{})
+			s.signals.listening = l
+			go func() {
+				for {
+					select {
+					case <-done:
+						return
+					case _, ok := <-l.Notify:
+						if !ok {
+							return
+						}
+						// A nil notification means the connection was re-established:
+						// something may have been missed, so wake the workers too.
+						s.signals.local()
+					}
+				}
+			}()
+			s.signals.stop = append(s.signals.stop, func() { close(done); l.Close() })
+		}
+	}
+	return s.signals.ch
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cutting may split a UTF-8 sequence; drop the broken tail.
+	return strings.ToValidUTF8(s[:n], "")
+}

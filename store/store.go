@@ -1,0 +1,220 @@
+// Package store remembers: calls, cases, messages, the audit trail, contacts,
+// opt-outs, templates, the outbox and leases, on PostgreSQL (lib/pq) or on an
+// embedded SQLite file (modernc.org/sqlite, pure Go).
+//
+// Queries are written once with `?` placeholders in SQL both engines accept
+// and rebound for the engine in one place; what genuinely differs sits behind
+// the small dialect type.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"    // PostgreSQL driver and LISTEN/NOTIFY
+	_ "modernc.org/sqlite" // embedded SQLite driver
+)
+
+// ErrNotFound is returned when a row asked for by its key does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// DefaultSQLitePath is the embedded database used when DATABASE_URL is unset.
+const DefaultSQLitePath = "ringback.db"
+
+// Store is the database. It is safe for concurrent use.
+type Store struct {
+	queries
+	db      *sqlx.DB
+	dsn     string
+	signals *signals
+}
+
+// Tx is a transaction; the same queries as Store, committed together.
+type Tx struct {
+	queries
+	tx *sqlx.Tx
+	// outbox is set when the transaction enqueued work, so the commit wakes
+	// the workers at once instead of leaving them to the safety-net poll.
+	outbox bool
+}
+
+// Open connects to databaseURL: postgres:// or postgresql:// selects
+// PostgreSQL; "" selects the SQLite file ringback.db; sqlite:PATH or
+// file:PATH selects another SQLite file (":memory:" is refused: each pooled
+// connection would see its own database).
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	d, driver, dsn, err := parseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", d.name, err)
+	}
+	if d.name == "sqlite" {
+		// One writer at a time is SQLite's model; a handful of readers share WAL.
+		db.SetMaxOpenConns(8)
+	} else {
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(20)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", d.name, err)
+	}
+	s := &Store{db: db, dsn: dsn, signals: newSignals()}
+	s.queries = queries{ext: db, d: d, s: s}
+	return s, nil
+}
+
+func parseURL(raw string) (d dialect, driver, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return postgres, "postgres", raw, nil
+	case raw == "":
+		return sqliteDSN(DefaultSQLitePath)
+	case strings.HasPrefix(raw, "sqlite:"):
+		return sqliteDSN(strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//"))
+	case strings.HasPrefix(raw, "file:"):
+		return sqliteDSN(strings.TrimPrefix(raw, "file:"))
+	default:
+		return dialect{}, "", "", fmt.Errorf("store: DATABASE_URL must start with postgres:// (or be unset for SQLite)")
+	}
+}
+
+func sqliteDSN(path string) (dialect, string, string, error) {
+	if path == "" || strings.Contains(path, ":memory:") {
+		return dialect{}, "", "", fmt.Errorf("store: SQLite needs a file path, got %q", path)
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	q := url.Values{}
+	// WAL lets readers run beside the writer; immediate transactions take the
+	// write lock up front so two writers queue on busy_timeout instead of
+	// failing with SQLITE_BUSY half-way through.
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	return sqlite, "sqlite", "file:" + path + "?" + q.Encode(), nil
+}
+
+// Dialect names the engine: "postgres" or "sqlite".
+func (s *Store) Dialect() string { return s.d.name }
+
+// DB is the underlying handle, for migrations and health checks.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database and the outbox listener.
+func (s *Store) Close() error {
+	s.signals.close()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// InTx runs fn in one transaction: all of its writes commit, or none do.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqltx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{tx: sqltx}
+	tx.queries = queries{ext: sqltx, d: s.d, s: s, tx: tx}
+	if err := fn(tx); err != nil {
+		_ = sqltx.Rollback()
+		return err
+	}
+	if err := sqltx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	if tx.outbox {
+		s.signals.local()
+	}
+	return nil
+}
+
+// queries holds every statement; Store runs them on the pool, Tx inside
+// its transaction.
+type queries struct {
+	ext sqlx.ExtContext
+	d   dialect
+	s   *Store
+	tx  *Tx // nil outside a transaction
+}
+
+func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return q.ext.ExecContext(ctx, q.d.rebind(query), args...)
+}
+
+func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
+	return sqlx.GetContext(ctx, q.ext, dest, q.d.rebind(query), args...)
+}
+
+func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	return sqlx.SelectContext(ctx, q.ext, dest, q.d.rebind(query), args...)
+}
+
+// notFound turns sql.ErrNoRows into ErrNotFound, wrapping other errors.
+func notFound(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
+}
+
+// signals wakes outbox workers: locally after a commit, and (PostgreSQL) when
+// another replica's commit NOTIFYs.
+type signals struct {
+	ch        chan struct{}
+	closeOnce sync.Once
+	stop      []func()
+	mu        sync.Mutex
+	listening *pq.Listener
+}
+
+func newSignals() *signals { return &signals{ch: make(chan struct{}, 1)} }
+
+func (g *signals) local() {
+	select {
+	case g.ch <- struct{}{}:
+	default: // a wake-up is already pending; one is enough
+	}
+}
+
+func (g *signals) onClose(f func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stop = append(g.stop, f)
+}
+
+func (g *signals) close() {
+	g.closeOnce.Do(func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		for _, f := range g.stop {
+			f()
+		}
+	})
+}

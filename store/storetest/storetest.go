@@ -1,0 +1,109 @@
+// Package storetest opens real, empty, migrated stores for tests: always an
+// SQLite file in the test's temp dir, and a fresh PostgreSQL schema when
+// TEST_DATABASE_URL is set. Under CI (CI=true) a missing or unreachable
+// PostgreSQL fails the test instead of quietly skipping half the suite.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/lib/pq"
+
+	"ringback/store"
+)
+
+// Backends lists the engines this run tests on.
+func Backends(t testing.TB) []string {
+	b := []string{"sqlite"}
+	if os.Getenv("TEST_DATABASE_URL") != "" {
+		b = append(b, "postgres")
+	} else if os.Getenv("CI") != "" {
+		t.Fatal("storetest: CI is set but TEST_DATABASE_URL is not: the PostgreSQL half of the suite would not run")
+	}
+	return b
+}
+
+// Each runs fn as a subtest on every backend, each with its own empty store.
+func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	for _, b := range Backends(t) {
+		t.Run(b, func(t *testing.T) {
+			fn(t, New(t, b))
+		})
+	}
+}
+
+// New opens a migrated, empty store on backend, closed when the test ends.
+func New(t testing.TB, backend string) *store.Store {
+	t.Helper()
+	u := URL(t, backend)
+	s, err := store.Open(context.Background(), u)
+	if err != nil {
+		t.Fatalf("storetest: open %s: %v", backend, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("storetest: migrate %s: %v", backend, err)
+	}
+	return s
+}
+
+// URL makes an empty database for backend and returns its DATABASE_URL;
+// it is dropped when the test ends.
+func URL(t testing.TB, backend string) string {
+	t.Helper()
+	switch backend {
+	case "sqlite":
+		return "sqlite:" + filepath.Join(t.TempDir(), "ringback.db")
+	case "postgres":
+		return pgSchema(t)
+	}
+	t.Fatalf("storetest: unknown backend %q", backend)
+	return ""
+}
+
+// pgSchema creates a schema of its own for one test, so tests run in
+// parallel against one database without seeing each other's rows.
+func pgSchema(t testing.TB) string {
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		t.Fatal("storetest: TEST_DATABASE_URL is not set")
+	}
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		t.Fatalf("storetest: TEST_DATABASE_URL: %v", err)
+	}
+	defer admin.Close()
+	if err := admin.Ping(); err != nil {
+		t.Fatalf("storetest: PostgreSQL at TEST_DATABASE_URL is unreachable: %v", err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("storetest: create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("postgres", base)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		_, _ = db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("storetest: TEST_DATABASE_URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
