@@ -58,8 +58,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", d.name, err)
 	}
 	if d.name == "sqlite" {
-		// One writer at a time is SQLite's model; a handful of readers share WAL.
-		db.SetMaxOpenConns(8)
+		// SQLite has one writer: queueing in Go is far quicker than its busy
+		// handler, which sleeps in steps of up to 100 ms while another writes.
+		db.SetMaxOpenConns(1)
 	} else {
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(20)
