@@ -1,0 +1,232 @@
+// Package config owns Ringback's settings: the environment (secrets, addresses)
+// and the business file ringback.yaml (lines, hours, categories, escalation,
+// templates), read and validated once at start. It also owns the two rules
+// every other package relies on: phone numbers are E.164 inside Ringback, and
+// business hours are wall-clock times in a line's IANA time zone.
+//
+// Nothing here is global: callers pass a *Config so tests can build their own.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// Problem is one mistake in the configuration, at a key path such as
+// "lines[1].hours.mon-fri".
+type Problem struct{ Key, Message string }
+
+func (p Problem) String() string {
+	if p.Key == "" {
+		return p.Message
+	}
+	return p.Key + ": " + p.Message
+}
+
+// Problems is every mistake found, so an operator can fix a file in one pass.
+// It is the error Load and Parse return.
+type Problems []Problem
+
+// Error puts one problem per line, each prefixed "config: ".
+func (ps Problems) Error() string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString("config: ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Config is the validated ringback.yaml. Phone numbers in it are E.164 and
+// every cross-reference (triage to category, text-back to template) resolves.
+type Config struct {
+	Business   Business
+	Managers   []string // Slack user IDs
+	Digest     Digest
+	Lines      []Line
+	Categories []Category // in file order, which is the order staff see them
+	Escalation []EscalationStep
+	Templates  []Template
+}
+
+// Business is who the texts speak for and how local numbers are read.
+type Business struct {
+	Name        string
+	Timezone    *time.Location // default for lines; UTC when absent
+	Region      string         // ISO 3166 region for reading local numbers, e.g. "GB"
+	BookingLink string
+}
+
+// Digest is where and when the weekly digest is posted, in the business's
+// time zone. An empty Channel means no digest.
+type Digest struct {
+	Channel string
+	Weekday time.Weekday // from at: "mon 08:00" (default Monday 08:00)
+	At      TimeOfDay
+}
+
+// TimeOfDay is a wall-clock time.
+type TimeOfDay struct{ Hour, Minute int }
+
+func (t TimeOfDay) String() string { return fmt.Sprintf("%02d:%02d", t.Hour, t.Minute) }
+
+// Line is one published phone number and how its missed calls are handled.
+type Line struct {
+	Number              string // E.164
+	Name                string
+	Channel             string
+	Timezone            *time.Location // the line's own timezone: or Business.Timezone
+	Hours               Hours
+	Triage              map[string]string // reply digit -> category key
+	TextBack            TextBack
+	Ring                []string      // E.164, staff phones rung before voicemail
+	RingTimeout         time.Duration // default 20s
+	OnCall              string        // E.164, optional after-hours target
+	MessagingServiceSID string        // optional Twilio Messaging Service (MG + 32 hex)
+	// Escalation overrides the global policy when not nil; an explicit
+	// empty list (escalation: []) turns escalation off for the line.
+	Escalation []EscalationStep
+}
+
+// TextBack says which template answers a missed call. An empty key means no
+// text-back in that period.
+type TextBack struct {
+	InHours, AfterHours string        // template keys
+	Cooldown            time.Duration // no second text-back to a caller within this; default 12h
+	Delay               time.Duration // wait before texting, so a quick call-back can win; default 0
+}
+
+// Category is a triage class and the response it promises.
+type Category struct {
+	Key           string
+	Label         string
+	ClaimWithin   time.Duration
+	ContactWithin time.Duration
+	Urgent        bool
+}
+
+// EscalationStep fires once per case (or every Repeat) After the case's first
+// missed call while its condition When still holds.
+type EscalationStep struct {
+	After  time.Duration
+	When   string        // "unclaimed" | "no_contact" | "overdue"
+	Notify string        // "channel" | "owner" | "managers" | "on_call"
+	Repeat time.Duration // 0 = once
+}
+
+// Template is an approved SMS text. Variables are written {{name}}; see
+// TemplateVariables.
+type Template struct {
+	Key        string
+	Text       string
+	Categories []string // empty = any category
+}
+
+// Allows reports whether staff may send t on a case of the given category.
+func (t *Template) Allows(category string) bool {
+	if len(t.Categories) == 0 {
+		return true
+	}
+	for _, c := range t.Categories {
+		if c == category {
+			return true
+		}
+	}
+	return false
+}
+
+// Load reads and validates the file at path. When the file has mistakes the
+// error is Problems, listing all of them.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(data)
+}
+
+// Parse validates a ringback.yaml held in memory; see Load.
+func Parse(data []byte) (*Config, error) {
+	p := &parser{}
+	cfg := p.parse(data)
+	if len(p.probs) > 0 {
+		return nil, p.sorted()
+	}
+	return cfg, nil
+}
+
+// LineByNumber finds the line published as e164.
+func (c *Config) LineByNumber(e164 string) (*Line, bool) {
+	for i := range c.Lines {
+		if c.Lines[i].Number == e164 {
+			return &c.Lines[i], true
+		}
+	}
+	return nil, false
+}
+
+// LineByName finds a line by name, ignoring case, as staff type it.
+func (c *Config) LineByName(name string) (*Line, bool) {
+	name = strings.TrimSpace(name)
+	for i := range c.Lines {
+		if strings.EqualFold(c.Lines[i].Name, name) {
+			return &c.Lines[i], true
+		}
+	}
+	return nil, false
+}
+
+// Category finds a category by key.
+func (c *Config) Category(key string) (*Category, bool) {
+	for i := range c.Categories {
+		if c.Categories[i].Key == key {
+			return &c.Categories[i], true
+		}
+	}
+	return nil, false
+}
+
+// Template finds a template by key.
+func (c *Config) Template(key string) (*Template, bool) {
+	for i := range c.Templates {
+		if c.Templates[i].Key == key {
+			return &c.Templates[i], true
+		}
+	}
+	return nil, false
+}
+
+// IsManager reports whether the Slack user may use the manager verbs.
+func (c *Config) IsManager(userID string) bool {
+	for _, m := range c.Managers {
+		if m == userID {
+			return true
+		}
+	}
+	return false
+}
+
+// EscalationFor returns the policy that applies to cases on l: the line's own
+// when it has one, the global one otherwise.
+func (c *Config) EscalationFor(l *Line) []EscalationStep {
+	if l != nil && l.Escalation != nil {
+		return l.Escalation
+	}
+	return c.Escalation
+}
+
+// Normalize reads a phone number as dialled in the business's region and
+// returns it in E.164.
+func (c *Config) Normalize(raw string) (string, error) {
+	return Normalize(raw, c.Business.Region)
+}
+
+// TemplateVariables returns the names templates may use as {{name}}.
+func TemplateVariables() []string {
+	return []string{"business", "line", "caller_name", "agent", "booking_link", "case_number", "callback_number"}
+}

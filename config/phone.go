@@ -1,0 +1,70 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Normalize reads a phone number as a person in region (ISO 3166, e.g. "GB")
+// would dial it and returns it in E.164 ("+441632960001"), the only form used
+// inside Ringback.
+//
+// It checks that the number is possible (right length for its country), not
+// that it is assigned: the fictional ranges used in examples and tests
+// (+44 1632 960xxx, +1 555 …) must be accepted. Numbers that only work when
+// dialled locally (a US number without its area code) and numbers with an
+// extension are refused, because neither can be texted or dialled from E.164.
+func Normalize(raw, region string) (string, error) {
+	e164, ok := normalize(raw, region)
+	if !ok {
+		return "", fmt.Errorf("config: %s", notPhone(raw))
+	}
+	return e164, nil
+}
+
+func normalize(raw, region string) (string, bool) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", false
+	}
+	num, err := phonenumbers.Parse(raw, strings.ToUpper(region))
+	if err != nil {
+		return "", false
+	}
+	if num.GetExtension() != "" {
+		return "", false
+	}
+	if phonenumbers.IsPossibleNumberWithReason(num) != phonenumbers.IS_POSSIBLE {
+		return "", false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+func notPhone(raw string) string {
+	return fmt.Sprintf("%q is not a phone number", raw)
+}
+
+// Format renders an E.164 number for people: national format when the number
+// belongs to region ("01632 960001" for GB), international otherwise
+// ("+1 555-123-4567"). Anything it cannot parse comes back unchanged, so a
+// caller ID like "anonymous" still shows as what Twilio sent.
+//
+// The country code decides "belongs to region", not the number's validity,
+// so fictional test numbers are formatted like real ones.
+func Format(e164, region string) string {
+	num, err := phonenumbers.Parse(e164, strings.ToUpper(region))
+	if err != nil {
+		return e164
+	}
+	if region != "" && int(num.GetCountryCode()) == phonenumbers.GetCountryCodeForRegion(strings.ToUpper(region)) {
+		return phonenumbers.Format(num, phonenumbers.NATIONAL)
+	}
+	return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+}
+
+// validRegion reports whether the phone-number library knows region.
+func validRegion(region string) bool {
+	return phonenumbers.GetSupportedRegions()[region]
+}

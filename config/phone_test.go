@@ -1,0 +1,58 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		raw, region, want string // want "" means an error
+	}{
+		{"+44 1632 960001", "GB", "+441632960001"},
+		{"+44 1632 960001", "", "+441632960001"},
+		{"01632 960001", "GB", "+441632960001"},
+		{"01632 960001", "gb", "+441632960001"},
+		{"0044 1632 960001", "GB", "+441632960001"},
+		{"07700 900001", "GB", "+447700900001"},
+		{"(555) 123-4567", "US", "+15551234567"},
+		{"+1 555-123-4567", "GB", "+15551234567"},
+		{"  +15551234567 ", "US", "+15551234567"},
+		{"12", "GB", ""},
+		{"", "GB", ""},
+		{"hello", "US", ""},
+		{"555-1234", "US", ""},               // local only: no area code
+		{"01632 960001", "", ""},             // national number without a region
+		{"+1 555 123 4567 ext 12", "US", ""}, // extensions cannot be dialled from E.164
+	}
+	for _, tt := range tests {
+		got, err := Normalize(tt.raw, tt.region)
+		if tt.want == "" {
+			if err == nil || !strings.HasPrefix(err.Error(), "config: ") || !strings.Contains(err.Error(), "is not a phone number") {
+				t.Errorf("Normalize(%q, %q) = %q, %v; want a config: error", tt.raw, tt.region, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Normalize(%q, %q) = %q, %v; want %q", tt.raw, tt.region, got, err, tt.want)
+		}
+	}
+}
+
+func TestFormat(t *testing.T) {
+	tests := []struct{ e164, region, want string }{
+		{"+441632960001", "GB", "01632 960001"},
+		{"+447700900001", "GB", "07700 900001"},
+		{"+441632960001", "US", "+44 1632 960001"},
+		{"+15551234567", "US", "(555) 123-4567"},
+		{"+15551234567", "GB", "+1 555-123-4567"},
+		{"+15551234567", "", "+1 555-123-4567"},
+		{"anonymous", "US", "anonymous"},
+		{"", "GB", ""},
+	}
+	for _, tt := range tests {
+		if got := Format(tt.e164, tt.region); got != tt.want {
+			t.Errorf("Format(%q, %q) = %q, want %q", tt.e164, tt.region, got, tt.want)
+		}
+	}
+}
