@@ -19,9 +19,9 @@ func (SystemClock) Now() time.Time { return time.Now().UTC() }
 
 // ManualClock is a clock that moves only when told to (tests, demo).
 type ManualClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	jumped  chan struct{}
+	mu     sync.Mutex
+	now    time.Time
+	jumped chan struct{}
 }
 
 // NewManualClock returns a clock stopped at t.

@@ -1,0 +1,91 @@
+// Package cli is Ringback's command line: it reads the environment and the
+// config file, wires the store, the bot, the adapters and the HTTP server
+// together, and runs one subcommand.
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Run runs the subcommand named by args[0] (default serve) and returns the
+// process exit code.
+func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app := &app{getenv: getenv, stdout: stdout, stderr: stderr}
+	app.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("RINGBACK_LOG_LEVEL"))}))
+	// Libraries that log through slog's default (migrations) share the handler.
+	slog.SetDefault(app.log)
+	var err error
+	switch cmd {
+	case "serve":
+		err = app.serve(ctx, args)
+	case "migrate":
+		err = app.migrate(ctx, args)
+	case "check":
+		err = app.check(ctx, args)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "ringback: unknown command %q\n\n", cmd)
+		usage(stderr)
+		return 2
+	}
+	if err != nil {
+		if err != errReported {
+			fmt.Fprintf(stderr, "ringback %s: %v\n", cmd, err)
+		}
+		return 1
+	}
+	return 0
+}
+
+// errReported means the command already told the user what went wrong.
+var errReported = fmt.Errorf("reported")
+
+type app struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: ringback [command] [flags]
+
+Commands:
+  serve     run the server (default): webhooks, chat, outbox workers, timers
+  migrate   apply database migrations and exit
+  check     validate ringback.yaml and the environment; list every problem
+  help      show this help
+
+Environment: DATABASE_URL, RINGBACK_CONFIG, RINGBACK_ADDR, PUBLIC_URL,
+SLACK_*, TWILIO_*, RINGBACK_WEBHOOK_SECRET, DISCORD_* (see README.md).
+`)
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("ringback "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"ringback/bot"
+	"ringback/config"
+	"ringback/handlers"
+	"ringback/store"
+)
+
+// serve runs the server until SIGTERM/SIGINT, then drains: the HTTP server
+// stops taking requests and finishes those in flight, the outbox workers
+// finish the rows they started, and the leader lease is released.
+func (a *app) serve(ctx context.Context, args []string) error {
+	fs := newFlags("serve", a.stderr)
+	if err := fs.Parse(args); err != nil {
+		return errReported
+	}
+	env := config.EnvFrom(a.getenv)
+	cfg, err := a.loadConfig(&env)
+	if err != nil {
+		return err
+	}
+	if ps := env.Problems(); len(ps) > 0 {
+		return config.Problems(ps)
+	}
+	rt, err := a.start(ctx, env, cfg, bot.SystemClock{})
+	if err != nil {
+		return err
+	}
+	return rt.wait()
+}
+
+// runtime is a running Ringback: store, workers, leader and HTTP server.
+type runtime struct {
+	store    *store.Store
+	server   *http.Server
+	listener net.Listener
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	serveErr chan error
+	stopped  chan struct{}
+	log      func(msg string, args ...any)
+}
+
+// replicaID names this process in lease and outbox rows.
+func replicaID() string {
+	host, _ := os.Hostname()
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clock bot.Clock) (*runtime, error) {
+	a.log.Info("starting ringback", "env", env, "lines", len(cfg.Lines))
+	s, err := store.Open(ctx, env.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	id := replicaID()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(bot.OutboxCollectors()...)
+
+	worker := bot.NewWorker(s, clock, id, a.log)
+	leader := bot.NewLeader(s, clock, id, a.log)
+	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg})
+
+	ln, err := net.Listen("tcp", env.Addr)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("cli: listen on %s: %w", env.Addr, err)
+	}
+	rt := &runtime{
+		store:    s,
+		listener: ln,
+		serveErr: make(chan error, 1),
+		stopped:  make(chan struct{}),
+		log:      a.log.Info,
+		server: &http.Server{
+			Handler:           srv,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       15 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+		},
+	}
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	rt.cancel = cancel
+	rt.wg.Add(2)
+	go func() { defer rt.wg.Done(); worker.Run(bg) }()
+	go func() {
+		defer rt.wg.Done()
+		leader.Run(bg, func(lctx context.Context) { <-lctx.Done() })
+	}()
+	go func() { rt.serveErr <- rt.server.Serve(ln) }()
+	a.log.Info("listening", "addr", ln.Addr().String(), "database", s.Dialect(), "replica", id)
+
+	go func() {
+		<-ctx.Done()
+		rt.shutdown()
+	}()
+	return rt, nil
+}
+
+// shutdown drains in order: no new requests, in-flight requests finish,
+// then background work finishes what it started.
+func (rt *runtime) shutdown() {
+	rt.log("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	if err := rt.server.Shutdown(sctx); err != nil {
+		rt.log("http shutdown incomplete", "error", err)
+	}
+	rt.cancel()
+	rt.wg.Wait()
+	rt.store.Close()
+	rt.log("stopped")
+	close(rt.stopped)
+}
+
+// wait blocks until the server has stopped.
+func (rt *runtime) wait() error {
+	err := <-rt.serveErr
+	if errors.Is(err, http.ErrServerClosed) {
+		// Shutdown closes the listener first; wait until draining ends.
+		<-rt.stopped
+		return nil
+	}
+	return err
+}
+
+// loadConfig reads RINGBACK_CONFIG. When it is unset and there is no
+// ringback.yaml yet, the shipped example is used, so that a fresh clone runs.
+func (a *app) loadConfig(env *config.Env) (*config.Config, error) {
+	if a.getenv("RINGBACK_CONFIG") == "" {
+		if _, err := os.Stat(env.ConfigPath); errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(exampleConfig); err == nil {
+				a.log.Warn("no ringback.yaml: using the example config; copy and adapt it", "config", exampleConfig)
+				env.ConfigPath = exampleConfig
+			}
+		}
+	}
+	return config.Load(env.ConfigPath)
+}
+
+const exampleConfig = "ringback.example.yaml"

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ringback/bot"
+	"ringback/config"
+	"ringback/store/storetest"
+)
+
+func exampleCfg(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// The server starts on each store, answers /healthz, and on shutdown stops
+// cleanly and releases the leader lease.
+func TestServeHealthzAndGracefulShutdown(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			env := config.EnvFrom(func(k string) string {
+				switch k {
+				case "DATABASE_URL":
+					return storetest.URL(t, backend)
+				case "RINGBACK_ADDR":
+					return "127.0.0.1:0"
+				}
+				return ""
+			})
+			a := &app{getenv: os.Getenv, stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			ctx, cancel := context.WithCancel(context.Background())
+			rt, err := a.start(ctx, env, exampleCfg(t), bot.SystemClock{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := "http://" + rt.listener.Addr().String()
+			res, err := http.Get(base + "/healthz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(body), `"database":"`+backend+`"`) {
+				t.Fatalf("/healthz = %d %s", res.StatusCode, body)
+			}
+			cancel()
+			done := make(chan error, 1)
+			go func() { done <- rt.wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("wait: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("server did not stop after SIGTERM")
+			}
+			if _, err := http.Get(base + "/healthz"); err == nil {
+				t.Fatal("still answering after shutdown")
+			}
+		})
+	}
+}
+
+func TestCheckListsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("business: {name: X, timezone: Europe/Londn, region: GB}\nlines:\n  - {number: \"12\", name: A, channel: C1, hours: {mon-fri: \"9-5\"}}\n"), 0o600)
+	var out, errOut bytes.Buffer
+	env := map[string]string{"RINGBACK_CONFIG": bad, "SLACK_API_URL": "http://slack.local"}
+	code := Run([]string{"check"}, func(k string) string { return env[k] }, &out, &errOut)
+	if code == 0 {
+		t.Fatal("check passed a broken config")
+	}
+	for _, want := range []string{
+		`SLACK_API_URL: must end with "/"`,
+		`business.timezone: "Europe/Londn" is not an IANA time zone`,
+		`lines[0].number: "12" is not a phone number`,
+		`lines[0].hours.mon-fri: "9-5" is not HH:MM-HH:MM`,
+	} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, errOut.String())
+		}
+	}
+
+	out.Reset()
+	errOut.Reset()
+	good := map[string]string{"RINGBACK_CONFIG": filepath.Join("..", "ringback.example.yaml")}
+	if code := Run([]string{"check"}, func(k string) string { return good[k] }, &out, &errOut); code != 0 {
+		t.Fatalf("check on the example failed: %s", errOut.String())
+	}
+	if !strings.Contains(out.String(), "ok (2 lines") {
+		t.Fatalf("check output: %s", out.String())
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			env := map[string]string{"DATABASE_URL": storetest.URL(t, backend)}
+			var out, errOut bytes.Buffer
+			if code := Run([]string{"migrate"}, func(k string) string { return env[k] }, &out, &errOut); code != 0 {
+				t.Fatalf("migrate: %s", errOut.String())
+			}
+			if !strings.Contains(out.String(), "schema at version") {
+				t.Fatalf("migrate output: %q", out.String())
+			}
+		})
+	}
+}

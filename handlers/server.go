@@ -1,0 +1,128 @@
+// Package handlers translates the outside world into the bot's verbs: Twilio
+// and other phone systems' webhooks, Slack and Discord requests, health and
+// metrics. It checks signatures, sizes and shapes, and decides nothing.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"ringback/store"
+)
+
+// MaxBody is the largest request body accepted; webhooks are far smaller.
+const MaxBody = 64 << 10
+
+// Server routes HTTP requests to their handlers.
+type Server struct {
+	mux      *http.ServeMux
+	store    *store.Store
+	log      *slog.Logger
+	registry *prometheus.Registry
+}
+
+// Deps is what the handlers need from the rest of Ringback.
+type Deps struct {
+	Store    *store.Store
+	Log      *slog.Logger
+	Registry *prometheus.Registry // served at /metrics
+}
+
+// New builds the routes.
+func New(d Deps) *Server {
+	s := &Server{mux: http.NewServeMux(), store: d.Store, log: d.Log, registry: d.Registry}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	if d.Registry != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
+	}
+	return s
+}
+
+// Handle adds a route; adapters (Slack, Discord) mount theirs with it.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP limits the body, recovers from panics and logs the request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("handler panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			if !rw.wrote {
+				http.Error(rw, "internal error", http.StatusInternalServerError)
+			}
+		}
+		level := slog.LevelDebug
+		if rw.status >= 400 {
+			level = slog.LevelWarn
+		}
+		// The path only: query strings and bodies may carry numbers and text.
+		s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
+			"status", rw.status, "duration_ms", time.Since(start).Milliseconds())
+	}()
+	s.mux.ServeHTTP(rw, r)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("health check: database down", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"status":"unavailable","database":"down"}`+"\n")
+		return
+	}
+	io.WriteString(w, `{"status":"ok","database":"`+s.store.Dialect()+`"}`+"\n")
+}
+
+// ReadBody reads the whole (limited) body; on failure it has answered 413
+// for an oversize body or 400 otherwise, and returns false.
+func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return nil, false
+		}
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return nil, false
+	}
+	return body, true
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status = code
+		w.wrote = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming responses (the demo's server-sent events) through.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
