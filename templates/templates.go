@@ -1,0 +1,159 @@
+// Package templates owns the approved SMS texts' variables: which ones a text
+// uses, filling them in for a caller (Render) or for a Slack preview (Preview),
+// and how the resulting body will be encoded and billed (Segments).
+package templates
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Variables every template may use, in display order.
+var Variables = []string{"business", "line", "caller_name", "agent", "booking_link", "case_number", "callback_number"}
+
+// Vars maps a variable name (without braces) to its value.
+type Vars map[string]string
+
+// ref matches one variable reference. The name may not contain braces, so in
+// "{{{business}}}" the reference is the inner "{{business}}" and the outer
+// braces stay literal text. Whitespace around the name is allowed.
+var ref = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
+
+// span is one variable reference found in a text.
+type span struct {
+	start, end int // byte offsets of the whole "{{…}}"
+	name       string
+}
+
+func parse(text string) []span {
+	var spans []span
+	for _, m := range ref.FindAllStringSubmatchIndex(text, -1) {
+		spans = append(spans, span{start: m[0], end: m[1], name: text[m[2]:m[3]]})
+	}
+	return spans
+}
+
+// Used lists the variables text refers to, in order of first use, without duplicates.
+// Unknown names are included.
+func Used(text string) []string {
+	var names []string
+	for _, s := range parse(text) {
+		if !slices.Contains(names, s.name) {
+			names = append(names, s.name)
+		}
+	}
+	return names
+}
+
+// Unknown lists variables text uses that are not in Variables, in order of first use.
+func Unknown(text string) []string {
+	var names []string
+	for _, name := range Used(text) {
+		if !slices.Contains(Variables, name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// Label is how a variable is named to staff: "caller_name" → "caller name".
+func Label(name string) string {
+	return strings.ReplaceAll(name, "_", " ")
+}
+
+// MissingError is returned by Render when used variables have no value, so
+// the Slack modal can ask for exactly those: var me *MissingError; errors.As(err, &me).
+type MissingError struct {
+	Missing []string // variable names, in order of first use, each once
+}
+
+func (e *MissingError) Error() string {
+	return "templates: not filled: " + braced(e.Missing)
+}
+
+// UnknownError is returned by Check and Render when a text uses variables
+// that are not in Variables: such a text cannot be approved or sent.
+type UnknownError struct {
+	Unknown []string // variable names, in order of first use, each once
+}
+
+func (e *UnknownError) Error() string {
+	return "templates: unknown variable: " + braced(e.Unknown)
+}
+
+func braced(names []string) string {
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = "{{" + n + "}}"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Check reports whether text is fit to approve: every variable known and no
+// "{{" left unclosed, since either would reach a caller as literal braces.
+func Check(text string) error {
+	spans := parse(text)
+	if u := Unknown(text); len(u) > 0 {
+		return &UnknownError{Unknown: u}
+	}
+	prev := 0
+	for _, s := range append(spans, span{start: len(text), end: len(text)}) {
+		if i := strings.Index(text[prev:s.start], "{{"); i >= 0 {
+			return fmt.Errorf("templates: unclosed \"{{\" at byte %d", prev+i)
+		}
+		prev = s.end
+	}
+	return nil
+}
+
+// filled reports whether v may be sent: a blank value would leave a hole
+// ("Hi , …") just as an absent one would.
+func filled(v string) bool {
+	return strings.TrimSpace(v) != ""
+}
+
+// Render fills the variables of text from vars. Text outside "{{…}}" is kept
+// exactly; values are inserted as they are and never expanded again.
+// A text that fails Check is an error (*UnknownError for unknown variables);
+// a used variable that is absent, empty or blank in vars is a *MissingError
+// naming every such variable once, so a caller never receives "{{…}}".
+func Render(text string, vars Vars) (string, error) {
+	if err := Check(text); err != nil {
+		return "", err
+	}
+	var missing []string
+	for _, name := range Used(text) {
+		if !filled(vars[name]) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return "", &MissingError{Missing: missing}
+	}
+	return fill(text, func(name string) string { return vars[name] }), nil
+}
+
+// Preview is Render for the Slack modal: it never fails, and shows each
+// unfilled or unknown variable as "[caller name]" so staff see what is missing.
+func Preview(text string, vars Vars) string {
+	return fill(text, func(name string) string {
+		if v := vars[name]; filled(v) && slices.Contains(Variables, name) {
+			return v
+		}
+		return "[" + Label(name) + "]"
+	})
+}
+
+func fill(text string, value func(name string) string) string {
+	var b strings.Builder
+	prev := 0
+	for _, s := range parse(text) {
+		b.WriteString(text[prev:s.start])
+		b.WriteString(value(s.name))
+		prev = s.end
+	}
+	b.WriteString(text[prev:])
+	return b.String()
+}

@@ -1,0 +1,219 @@
+package templates
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The two templates of DESIGN.md's ringback.yaml example.
+const (
+	textbackDay  = "Hi, it's {{business}}. Sorry we missed your call. Reply 1 viewings, 2 maintenance, 3 compliance, 9 urgent safety. We'll call you back shortly."
+	viewingSlots = "Hi {{caller_name}}, {{agent}} from {{business}} here. Book a viewing at {{booking_link}} or reply with a good time to call."
+)
+
+var full = Vars{
+	"business":        "Northside Lettings",
+	"line":            "Lettings",
+	"caller_name":     "Sam",
+	"agent":           "Priya",
+	"booking_link":    "https://example.com/book",
+	"case_number":     "1042",
+	"callback_number": "+441632960001",
+}
+
+func TestRender(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		vars Vars
+		want string
+	}{
+		{"textback_day", textbackDay, full,
+			"Hi, it's Northside Lettings. Sorry we missed your call. Reply 1 viewings, 2 maintenance, 3 compliance, 9 urgent safety. We'll call you back shortly."},
+		{"viewing_slots", viewingSlots, full,
+			"Hi Sam, Priya from Northside Lettings here. Book a viewing at https://example.com/book or reply with a good time to call."},
+		{"every variable", "{{business}}|{{line}}|{{caller_name}}|{{agent}}|{{booking_link}}|{{case_number}}|{{callback_number}}", full,
+			"Northside Lettings|Lettings|Sam|Priya|https://example.com/book|1042|+441632960001"},
+		{"spaces in braces", "Hi {{ caller_name }}, it's {{agent }} at {{\tbusiness}}.", full,
+			"Hi Sam, it's Priya at Northside Lettings."},
+		{"newline in braces", "{{\nagent\n}}", full, "Priya"},
+		{"repeated variable", "{{agent}} here. Ask for {{ agent }}.", full, "Priya here. Ask for Priya."},
+		{"no variables", "Thanks, we got your message.", nil, "Thanks, we got your message."},
+		{"empty text", "", nil, ""},
+		{"lone open brace kept", "Use code {A1 with {{agent}}", full, "Use code {A1 with Priya"},
+		{"lone close braces kept", "Smile }} {{agent}} }", full, "Smile }} Priya }"},
+		{"single braces kept", "{agent} {{agent}}", full, "{agent} Priya"},
+		{"triple braces keep outer", "{{{agent}}}", full, "{Priya}"},
+		{"surrounding whitespace kept exactly", "  \n{{agent}}\t ", full, "  \nPriya\t "},
+		{"value not expanded again", "Hi {{caller_name}}", Vars{"caller_name": "{{agent}}", "agent": "Priya"}, "Hi {{agent}}"},
+		{"unicode kept", "Café ☕ {{agent}} 😀", full, "Café ☕ Priya 😀"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Render(tt.text, tt.vars)
+			if err != nil {
+				t.Fatalf("Render(%q) error: %v", tt.text, err)
+			}
+			if got != tt.want {
+				t.Errorf("Render(%q)\n got %q\nwant %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderMissing(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		vars    Vars
+		missing []string
+		msg     string
+	}{
+		{"absent", viewingSlots, Vars{"business": "Northside", "booking_link": "x"},
+			[]string{"caller_name", "agent"}, "templates: not filled: {{caller_name}}, {{agent}}"},
+		{"nil vars", textbackDay, nil,
+			[]string{"business"}, "templates: not filled: {{business}}"},
+		{"empty value counts as missing", viewingSlots, Vars{"caller_name": "", "agent": "Priya", "business": "N", "booking_link": "x"},
+			[]string{"caller_name"}, "templates: not filled: {{caller_name}}"},
+		{"blank value counts as missing", "Hi {{caller_name}}", Vars{"caller_name": "  \t"},
+			[]string{"caller_name"}, "templates: not filled: {{caller_name}}"},
+		{"each once in order of first use", "{{agent}} {{ caller_name }} {{agent}} {{caller_name}} {{line}}", Vars{"line": "L"},
+			[]string{"agent", "caller_name"}, "templates: not filled: {{agent}}, {{caller_name}}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Render(tt.text, tt.vars)
+			if err == nil {
+				t.Fatalf("Render(%q) = %q, want error", tt.text, got)
+			}
+			if got != "" {
+				t.Errorf("Render returned text %q with an error", got)
+			}
+			var me *MissingError
+			if !errors.As(err, &me) {
+				t.Fatalf("error %v (%T) is not a *MissingError", err, err)
+			}
+			if !slices.Equal(me.Missing, tt.missing) {
+				t.Errorf("Missing = %q, want %q", me.Missing, tt.missing)
+			}
+			if err.Error() != tt.msg {
+				t.Errorf("error = %q, want %q", err.Error(), tt.msg)
+			}
+		})
+	}
+}
+
+func TestRenderInvalidTemplate(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		unknown []string // nil: not an *UnknownError
+		msg     string
+	}{
+		{"unknown variable", "Hi {{first_name}} from {{business}}", []string{"first_name"},
+			"templates: unknown variable: {{first_name}}"},
+		{"case matters", "{{Business}}", []string{"Business"}, "templates: unknown variable: {{Business}}"},
+		{"several unknown once each", "{{x}} {{ y }} {{x}}", []string{"x", "y"}, "templates: unknown variable: {{x}}, {{y}}"},
+		{"space inside name", "Hi {{caller name}}", []string{"caller name"}, "templates: unknown variable: {{caller name}}"},
+		{"empty braces", "Hi {{ }}", []string{""}, "templates: unknown variable: {{}}"},
+		{"unclosed", "Hi {{caller_name, call us", nil, `templates: unclosed "{{" at byte 3`},
+		{"unclosed after a variable", "{{agent}} then {{", nil, `templates: unclosed "{{" at byte 15`},
+		{"unclosed before a variable", "{{ {{agent}}", nil, `templates: unclosed "{{" at byte 0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Render(tt.text, full)
+			if err == nil {
+				t.Fatalf("Render(%q) = %q, want error", tt.text, got)
+			}
+			if err.Error() != tt.msg {
+				t.Errorf("error = %q, want %q", err.Error(), tt.msg)
+			}
+			var ue *UnknownError
+			if isUnknown := errors.As(err, &ue); isUnknown != (tt.unknown != nil) {
+				t.Fatalf("errors.As(*UnknownError) = %v for %v", isUnknown, err)
+			} else if isUnknown && !slices.Equal(ue.Unknown, tt.unknown) {
+				t.Errorf("Unknown = %q, want %q", ue.Unknown, tt.unknown)
+			}
+			var me *MissingError
+			if errors.As(err, &me) {
+				t.Errorf("template error %v is also a *MissingError", err)
+			}
+			if !strings.HasPrefix(err.Error(), "templates: ") {
+				t.Errorf("error %q lacks the package prefix", err)
+			}
+			if err2 := Check(tt.text); err2 == nil || err2.Error() != err.Error() {
+				t.Errorf("Check(%q) = %v, want %v", tt.text, err2, err)
+			}
+		})
+	}
+}
+
+func TestCheckValid(t *testing.T) {
+	for _, text := range []string{"", textbackDay, viewingSlots, "{ }} {a} {{{agent}}}", "{{ callback_number }}"} {
+		if err := Check(text); err != nil {
+			t.Errorf("Check(%q) = %v, want nil", text, err)
+		}
+	}
+}
+
+func TestPreview(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		vars Vars
+		want string
+	}{
+		{"all filled", viewingSlots, full,
+			"Hi Sam, Priya from Northside Lettings here. Book a viewing at https://example.com/book or reply with a good time to call."},
+		{"unfilled marked", viewingSlots, Vars{"business": "Northside", "caller_name": " "},
+			"Hi [caller name], [agent] from Northside here. Book a viewing at [booking link] or reply with a good time to call."},
+		{"spaces and repeats", "{{ agent }}/{{agent}}", nil, "[agent]/[agent]"},
+		{"unknown marked even if given", "{{first_name}}", Vars{"first_name": "Sam"}, "[first name]"},
+		{"unclosed kept", "Hi {{caller_name", full, "Hi {{caller_name"},
+		{"lone braces kept", "{ }} {{line}}", full, "{ }} Lettings"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Preview(tt.text, tt.vars); got != tt.want {
+				t.Errorf("Preview(%q)\n got %q\nwant %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUsedUnknown(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		used    []string
+		unknown []string
+	}{
+		{"none", "Thanks!", nil, nil},
+		{"textback_day", textbackDay, []string{"business"}, nil},
+		{"viewing_slots", viewingSlots, []string{"caller_name", "agent", "business", "booking_link"}, nil},
+		{"order of first use, no duplicates", "{{agent}} {{ business }} {{agent}} {{line}} {{business}}",
+			[]string{"agent", "business", "line"}, nil},
+		{"unknown in order", "{{foo}} {{agent}} {{bar}} {{foo}}", []string{"foo", "agent", "bar"}, []string{"foo", "bar"}},
+		{"lone braces ignored", "{agent} }} {{ {", nil, nil},
+		{"triple braces", "{{{case_number}}}", []string{"case_number"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Used(tt.text); !slices.Equal(got, tt.used) {
+				t.Errorf("Used(%q) = %q, want %q", tt.text, got, tt.used)
+			}
+			if got := Unknown(tt.text); !slices.Equal(got, tt.unknown) {
+				t.Errorf("Unknown(%q) = %q, want %q", tt.text, got, tt.unknown)
+			}
+		})
+	}
+}
+
+func TestLabel(t *testing.T) {
+	if got := Label("callback_number"); got != "callback number" {
+		t.Errorf("Label = %q", got)
+	}
+}
