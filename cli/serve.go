@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"ringback/bot"
 	"ringback/config"
 	"ringback/handlers"
+	"ringback/sms"
 	"ringback/store"
 )
 
@@ -79,9 +81,27 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(bot.OutboxCollectors()...)
 
+	var texter *sms.Texter
+	if env.TwilioAccountSID != "" && env.TwilioAuthToken != "" {
+		texter = sms.NewTexter(sms.New(env.TwilioAccountSID, env.TwilioAuthToken, env.TwilioAPIURL))
+	} else {
+		a.log.Warn("Twilio is not configured: texts wait in the outbox until TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set")
+	}
+	deps := bot.Deps{Store: s, Config: cfg, Clock: clock, Log: a.log, PublicURL: env.PublicURL}
+	if texter != nil {
+		deps.Texter = texter
+	}
+	b := bot.New(deps)
+	if err := b.SyncTemplates(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	worker := bot.NewWorker(s, clock, id, a.log)
+	b.Register(worker)
 	leader := bot.NewLeader(s, clock, id, a.log)
 	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg})
+	srv.MountTwilio(b, env.TwilioAuthToken, env.PublicURL)
+	srv.MountCalls(b, env.WebhookSecret, clock.Now)
 
 	ln, err := net.Listen("tcp", env.Addr)
 	if err != nil {
@@ -108,7 +128,12 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	go func() { defer rt.wg.Done(); worker.Run(bg) }()
 	go func() {
 		defer rt.wg.Done()
-		leader.Run(bg, func(lctx context.Context) { <-lctx.Done() })
+		leader.Run(bg, func(lctx context.Context) {
+			if texter != nil {
+				runReconciler(lctx, b, texter, clock, a.log)
+			}
+			<-lctx.Done()
+		})
 	}()
 	go func() { rt.serveErr <- rt.server.Serve(ln) }()
 	a.log.Info("listening", "addr", ln.Addr().String(), "database", s.Dialect(), "replica", id)
@@ -162,3 +187,26 @@ func (a *app) loadConfig(env *config.Env) (*config.Config, error) {
 }
 
 const exampleConfig = "ringback.example.yaml"
+
+// reconcileEvery is how often the leader asks Twilio for calls whose
+// webhook never arrived; each pass looks back twice as far, so one failed
+// pass loses nothing.
+const reconcileEvery = 3 * time.Minute
+
+func runReconciler(ctx context.Context, b *bot.Bot, lister bot.CallLister, clock bot.Clock, log *slog.Logger) {
+	t := time.NewTicker(reconcileEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := b.Reconcile(ctx, lister, clock.Now().Add(-2*reconcileEvery-time.Minute))
+		if err != nil {
+			log.Warn("reconcile failed", "error", err)
+		} else if n > 0 {
+			log.Info("reconcile ingested missed calls", "count", n)
+		}
+	}
+}

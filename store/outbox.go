@@ -205,6 +205,19 @@ func (q queries) NextOutboxRun(ctx context.Context) (time.Time, error) {
 	return ts[0], nil
 }
 
+// CancelOutbox stops a row that has not started yet (a delayed text-back
+// whose caller was answered meanwhile). canceled is false when the row ran
+// already or is running.
+func (q queries) CancelOutbox(ctx context.Context, key string, now time.Time, reason string) (canceled bool, err error) {
+	res, err := q.exec(ctx, `UPDATE outbox SET state = 'done', last_error = ?, updated_at = ? WHERE dedupe_key = ? AND state = 'pending'`,
+		"canceled: "+reason, now.UTC(), key)
+	if err != nil {
+		return false, fmt.Errorf("store: cancel outbox %q: %w", key, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
 // PruneOutbox deletes done rows older than before; dead rows stay until a
 // person has looked at them.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {

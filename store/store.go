@@ -219,3 +219,5 @@ func (g *signals) close() {
 		}
 	})
 }
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

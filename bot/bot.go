@@ -1,0 +1,123 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"ringback/config"
+	"ringback/store"
+	"ringback/templates"
+)
+
+// ErrBadInput means a webhook carried something that cannot be a call or a
+// message (a number that is no number); handlers answer 400.
+var ErrBadInput = errors.New("bot: bad input")
+
+// Bot decides what each event means for cases and what must happen next.
+type Bot struct {
+	store     *store.Store
+	cfg       *config.Config
+	clock     Clock
+	log       *slog.Logger
+	publicURL string
+	texter    Texter
+	chats     []string
+}
+
+// Deps is what the bot is built from.
+type Deps struct {
+	Store  *store.Store
+	Config *config.Config
+	Clock  Clock
+	Log    *slog.Logger
+	// PublicURL is where Twilio sends delivery receipts (StatusCallback).
+	PublicURL string
+	// Texter sends SMS; nil leaves texts queued until one is configured.
+	Texter Texter
+	// Chats names the chat platforms that show cards ("slack", "discord").
+	Chats []string
+}
+
+// New returns a bot.
+func New(d Deps) *Bot {
+	if d.Clock == nil {
+		d.Clock = SystemClock{}
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &Bot{store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats}
+}
+
+// Config is the business configuration the bot runs with.
+func (b *Bot) Config() *config.Config { return b.cfg }
+
+// Clock is the bot's clock.
+func (b *Bot) Clock() Clock { return b.clock }
+
+// Store is the bot's store.
+func (b *Bot) Store() *store.Store { return b.store }
+
+// SyncTemplates makes the config file's texts the approved versions in the
+// store, where staff replies and managers' edits also live.
+func (b *Bot) SyncTemplates(ctx context.Context) error {
+	return b.store.InTx(ctx, func(tx *store.Tx) error {
+		for _, t := range b.cfg.Templates {
+			changed, err := tx.SyncTemplate(ctx, t.Key, t.Text, t.Categories, b.clock.Now())
+			if err != nil {
+				return err
+			}
+			if changed {
+				b.log.Info("template synced from config", "template", t.Key)
+			}
+		}
+		return nil
+	})
+}
+
+// Register adds the bot's outbox performers to w.
+func (b *Bot) Register(w *Worker) {
+	w.Handle(KindSMS, b.performSMS)
+	w.OnDead = b.outboxDead
+}
+
+// vars are the template variables known for a case without a person acting.
+func (b *Bot) vars(ctx context.Context, q caseReader, c store.Case, line *config.Line) templates.Vars {
+	v := templates.Vars{
+		"business":     b.cfg.Business.Name,
+		"booking_link": b.cfg.Business.BookingLink,
+		"case_number":  "#" + strconv.FormatInt(c.ID, 10),
+	}
+	if line != nil {
+		v["line"] = line.Name
+		v["callback_number"] = config.Format(line.Number, b.cfg.Business.Region)
+	}
+	if c.ContactID != nil {
+		if ct, err := q.ContactByID(ctx, *c.ContactID); err == nil {
+			v["caller_name"] = firstName(ct.Name)
+		}
+	}
+	return v
+}
+
+// caseReader is what vars needs: a store or a transaction.
+type caseReader interface {
+	ContactByID(ctx context.Context, id int64) (store.Contact, error)
+}
+
+func firstName(full string) string {
+	for i, r := range full {
+		if r == ' ' {
+			return full[:i]
+		}
+	}
+	return full
+}
+
+// line returns the configured line for an E.164 number.
+func (b *Bot) line(number string) (*config.Line, bool) { return b.cfg.LineByNumber(number) }
+
+func caseRef(id int64) string { return fmt.Sprintf("#%d", id) }

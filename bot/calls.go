@@ -1,0 +1,348 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"ringback/config"
+	"ringback/store"
+)
+
+// CallOutcome is what a phone system's report says about a call, in
+// Ringback's words.
+type CallOutcome string
+
+// Call outcomes.
+const (
+	// CallInProgress: ringing or being routed; nothing is decided yet.
+	CallInProgress CallOutcome = "in_progress"
+	// CallAnswered: a person took the call.
+	CallAnswered CallOutcome = "answered"
+	// CallMissed: no-answer, busy, failed or canceled.
+	CallMissed CallOutcome = "missed"
+	// CallVoicemail: the caller reached voicemail: missed.
+	CallVoicemail CallOutcome = "voicemail"
+	// CallEnded: the call is over and the report cannot say whether a person
+	// answered (Twilio's "completed"); what Ringback routed decides.
+	CallEnded CallOutcome = "ended"
+)
+
+// CallReport is one report about an inbound call.
+type CallReport struct {
+	Provider     string // twilio | generic | import
+	SID          string // the provider's id of the call: the idempotency key
+	From, To     string // as reported; normalised here
+	Status       string // the provider's own status word, kept for the record
+	Outcome      CallOutcome
+	StartedAt    time.Time // zero: now
+	Duration     int       // seconds
+	VoicemailURL string
+	Transcript   string
+}
+
+// CallResult tells a handler what a report did.
+type CallResult struct {
+	CaseID  int64 // 0 when no case is involved
+	NewCase bool
+	Routed  bool // false: the number called is no configured line
+	Missed  bool
+}
+
+// Call statuses Ringback writes itself while its TwiML routes a call.
+const (
+	statusRouteRing       = "routing:ring"
+	statusRouteAfterHours = "routing:after_hours"
+)
+
+// ReportCall records a call event; a missed call opens or updates the
+// caller's case and queues the text-back. Reports are idempotent on SID.
+func (b *Bot) ReportCall(ctx context.Context, r CallReport) (CallResult, error) {
+	if r.SID == "" {
+		return CallResult{}, fmt.Errorf("%w: call without id", ErrBadInput)
+	}
+	lineNum, err := b.lineNumber(r.To)
+	if err != nil {
+		return CallResult{}, err
+	}
+	caller, err := b.callerNumber(r.From)
+	if err != nil {
+		return CallResult{}, err
+	}
+	now := b.clock.Now()
+	if r.StartedAt.IsZero() {
+		r.StartedAt = now
+	}
+	line, routed := b.line(lineNum)
+	var res CallResult
+	err = b.store.InTx(ctx, func(tx *store.Tx) error {
+		res = CallResult{Routed: routed}
+		call, err := tx.CallBySID(ctx, r.SID)
+		isNew := errors.Is(err, store.ErrNotFound)
+		if err != nil && !isNew {
+			return err
+		}
+		if isNew {
+			call = store.Call{
+				SID: r.SID, Provider: r.Provider, LineNumber: lineNum, Routed: routed, CallerNumber: caller,
+				StartedAt: r.StartedAt, CreatedAt: now,
+			}
+			if routed {
+				call.AfterHours = !line.InHours(r.StartedAt)
+			}
+		}
+		wasMissed := call.Missed
+		missed := b.missed(r.Outcome, call, isNew)
+		call.Missed = wasMissed || missed
+		if r.Status != "" && !(wasMissed && r.Outcome == CallEnded) {
+			call.Status = r.Status
+		}
+		call.DurationS = max(call.DurationS, r.Duration)
+		if r.VoicemailURL != "" {
+			call.VoicemailURL = r.VoicemailURL
+		}
+		if r.Transcript != "" {
+			call.Transcript = r.Transcript
+		}
+		call.UpdatedAt = now
+		res.Missed = call.Missed
+
+		if isNew {
+			inserted, err := tx.InsertCall(ctx, &call)
+			if err != nil {
+				return err
+			}
+			if !inserted {
+				return errRetry // a concurrent report of the same call won; redo against its row
+			}
+		}
+		switch {
+		case call.Missed && !wasMissed && routed:
+			c, opened, err := b.missedCall(ctx, tx, call, line, now)
+			if err != nil {
+				return err
+			}
+			call.CaseID = &c.ID
+			res.CaseID, res.NewCase = c.ID, opened
+		case call.Missed && call.CaseID != nil && (r.VoicemailURL != "" || r.Transcript != ""):
+			res.CaseID = *call.CaseID
+			if err := b.attachVoicemail(ctx, tx, *call.CaseID, call, now); err != nil {
+				return err
+			}
+		case call.Missed && !wasMissed:
+			b.log.Warn("missed call to a number that is no configured line", "line_number", lineNum, "call_sid", r.SID)
+		case r.Outcome == CallAnswered && routed && caller != "":
+			if err := b.answered(ctx, tx, caller, lineNum, now); err != nil {
+				return err
+			}
+		}
+		if call.CaseID != nil {
+			res.CaseID = *call.CaseID
+		}
+		return tx.UpdateCall(ctx, call)
+	})
+	if errors.Is(err, errRetry) {
+		return b.ReportCall(ctx, r)
+	}
+	return res, err
+}
+
+// errRetry asks ReportCall to run its transaction again.
+var errRetry = errors.New("bot: retry")
+
+// missed decides whether this report makes the call a missed one.
+func (b *Bot) missed(o CallOutcome, call store.Call, isNew bool) bool {
+	switch o {
+	case CallMissed, CallVoicemail:
+		return true
+	case CallEnded:
+		// Over, and nobody reported it answered: if Ringback's own routing
+		// was still ringing staff or playing the after-hours menu, nobody did.
+		return !isNew && strings.HasPrefix(call.Status, "routing:")
+	}
+	return false
+}
+
+// missedCall opens the caller's case, or counts the call on the open one.
+func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, line *config.Line, now time.Time) (store.Case, bool, error) {
+	if call.CallerNumber != "" {
+		c, err := tx.OpenCase(ctx, call.CallerNumber, line.Number)
+		if err == nil {
+			return c, false, b.repeatCall(ctx, tx, c, call, now)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return store.Case{}, false, err
+		}
+	}
+	c := store.Case{
+		LineNumber:   line.Number,
+		CallerNumber: call.CallerNumber,
+		State:        store.CaseOpen,
+		Origin:       "call",
+		AfterHours:   call.AfterHours,
+		CallCount:    1,
+		LastCallAt:   &call.StartedAt,
+		VoicemailURL: call.VoicemailURL,
+		Transcript:   call.Transcript,
+		CreatedAt:    call.StartedAt,
+		UpdatedAt:    now,
+	}
+	if err := b.prepareCase(ctx, tx, &c); err != nil {
+		return store.Case{}, false, err
+	}
+	inserted, err := tx.InsertCase(ctx, &c)
+	if err != nil {
+		return store.Case{}, false, err
+	}
+	if !inserted {
+		// Another call from the same number opened the case a moment ago.
+		c, err := tx.OpenCase(ctx, call.CallerNumber, line.Number)
+		if err != nil {
+			return store.Case{}, false, err
+		}
+		return c, false, b.repeatCall(ctx, tx, c, call, now)
+	}
+	if err := tx.AddEvent(ctx, c.ID, now, "case_opened", "", map[string]any{
+		"origin": "call", "call_sid": call.SID, "after_hours": c.AfterHours, "spam": c.Spam, "previous_case": c.PreviousCaseID,
+	}); err != nil {
+		return store.Case{}, false, err
+	}
+	if call.VoicemailURL != "" || call.Transcript != "" {
+		if err := tx.AddEvent(ctx, c.ID, now, "voicemail", "", map[string]any{"url": call.VoicemailURL, "transcript": call.Transcript}); err != nil {
+			return store.Case{}, false, err
+		}
+	}
+	if err := b.planTextBack(ctx, tx, &c, line, now); err != nil {
+		return store.Case{}, false, err
+	}
+	if err := tx.UpdateCase(ctx, c); err != nil {
+		return store.Case{}, false, err
+	}
+	return c, true, b.caseChanged(ctx, tx, c, "opened")
+}
+
+// prepareCase fills what a new case learns from what Ringback knows of the
+// caller: contact, spam list, the previous case.
+func (b *Bot) prepareCase(ctx context.Context, tx *store.Tx, c *store.Case) error {
+	if c.CallerNumber == "" {
+		return nil
+	}
+	if ct, err := tx.ContactByNumber(ctx, c.CallerNumber); err == nil {
+		c.ContactID = &ct.ID
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	spam, err := tx.IsSpam(ctx, c.CallerNumber)
+	if err != nil {
+		return err
+	}
+	c.Spam = spam
+	if prev, err := tx.LatestCase(ctx, c.CallerNumber, c.LineNumber); err == nil {
+		c.PreviousCaseID = &prev.ID
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// repeatCall counts another missed call on an open case: no second case,
+// no second text-back.
+func (b *Bot) repeatCall(ctx context.Context, tx *store.Tx, c store.Case, call store.Call, now time.Time) error {
+	c.CallCount++
+	if c.LastCallAt == nil || call.StartedAt.After(*c.LastCallAt) {
+		c.LastCallAt = &call.StartedAt
+	}
+	if call.VoicemailURL != "" {
+		c.VoicemailURL = call.VoicemailURL
+	}
+	if call.Transcript != "" {
+		c.Transcript = call.Transcript
+	}
+	c.UpdatedAt = now
+	if err := tx.UpdateCase(ctx, c); err != nil {
+		return err
+	}
+	if err := tx.AddEvent(ctx, c.ID, now, "call_repeat", "", map[string]any{"call_sid": call.SID, "calls": c.CallCount}); err != nil {
+		return err
+	}
+	return b.caseChanged(ctx, tx, c, "repeat_call")
+}
+
+// attachVoicemail puts a recording or transcript that arrived after the
+// call on its case.
+func (b *Bot) attachVoicemail(ctx context.Context, tx *store.Tx, caseID int64, call store.Call, now time.Time) error {
+	c, err := tx.LockCase(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	if call.VoicemailURL != "" {
+		c.VoicemailURL = call.VoicemailURL
+	}
+	if call.Transcript != "" {
+		c.Transcript = call.Transcript
+	}
+	c.UpdatedAt = now
+	if err := tx.UpdateCase(ctx, c); err != nil {
+		return err
+	}
+	if err := tx.AddEvent(ctx, c.ID, now, "voicemail", "", map[string]any{"url": call.VoicemailURL, "transcript": call.Transcript}); err != nil {
+		return err
+	}
+	return b.caseChanged(ctx, tx, c, "voicemail")
+}
+
+// answered handles a caller's call that a person took: a delayed text-back
+// still waiting for the caller's open case is no longer wanted.
+func (b *Bot) answered(ctx context.Context, tx *store.Tx, caller, lineNum string, now time.Time) error {
+	c, err := tx.OpenCase(ctx, caller, lineNum)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	canceled, err := tx.CancelOutbox(ctx, textBackKey(c.ID), now, "the caller's next call was answered")
+	if err != nil || !canceled {
+		return err
+	}
+	c.TextbackStatus = "not sent: the caller's next call was answered"
+	c.UpdatedAt = now
+	if err := tx.UpdateCase(ctx, c); err != nil {
+		return err
+	}
+	if err := tx.AddEvent(ctx, c.ID, now, "textback_canceled", "", map[string]any{"reason": "call answered"}); err != nil {
+		return err
+	}
+	return b.caseChanged(ctx, tx, c, "textback_canceled")
+}
+
+// caseChanged queues the chat card's refresh on every chat platform. The
+// dedupe key carries the change time, so each change refreshes once.
+func (b *Bot) caseChanged(ctx context.Context, tx *store.Tx, c store.Case, why string) error {
+	for _, chat := range b.chats {
+		_, _, err := tx.Enqueue(ctx, store.NewOutbox{
+			Kind:      KindCard + "." + chat,
+			DedupeKey: fmt.Sprintf("card:%s:%d:%d:%s", chat, c.ID, c.UpdatedAt.UnixNano(), why),
+			Payload:   CardJob{CaseID: c.ID, Why: why},
+			CaseID:    c.ID,
+		}, b.clock.Now())
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CardJob asks a chat adapter to post or refresh a case's card.
+type CardJob struct {
+	CaseID int64  `json:"case_id"`
+	Why    string `json:"why"`
+}
+
+// Outbox kinds the bot writes.
+const (
+	KindSMS  = "sms.send"
+	KindCard = "chat.card" // + "." + platform
+)

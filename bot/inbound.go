@@ -1,0 +1,316 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"ringback/config"
+	"ringback/store"
+	"ringback/templates"
+)
+
+// InboundSMS is a text a caller sent to a line.
+type InboundSMS struct {
+	SID       string // the provider's id: the idempotency key
+	From, To  string
+	Body      string
+	MediaURLs []string
+}
+
+// SMSResult tells a handler what a text did.
+type SMSResult struct {
+	CaseID    int64
+	Duplicate bool
+	Action    string // opted_out, opted_in, help, reply, triaged, urgent, unrouted
+}
+
+// The provider (Twilio) answers these keywords itself, so Ringback sends no
+// confirmation of its own for them.
+var (
+	optOutKeywords = map[string]bool{"STOP": true, "STOPALL": true, "UNSUBSCRIBE": true, "CANCEL": true, "END": true, "QUIT": true, "REVOKE": true, "OPTOUT": true}
+	optInKeywords  = map[string]bool{"START": true, "YES": true, "UNSTOP": true}
+	helpKeywords   = map[string]bool{"HELP": true, "INFO": true}
+	// Plain-language requests to stop, which the provider does not catch.
+	plainOptOut = regexp.MustCompile(`(?i)\b(stop|quit|no more|don'?t|do not|never)\s+(texting|messaging|sending|text|message|contacting)\b|\bunsubscribe\s+me\b|\bremove\s+me\b|\bopt\s*(me\s+)?out\b|\bleave\s+me\s+alone\b`)
+	keywordTrim = regexp.MustCompile(`^[\s\p{P}]+|[\s\p{P}]+$`)
+)
+
+// ReceiveSMS handles a caller's text: keywords, triage digits, or a reply
+// that joins the caller's case. Idempotent on SID.
+func (b *Bot) ReceiveSMS(ctx context.Context, in InboundSMS) (SMSResult, error) {
+	if in.SID == "" {
+		return SMSResult{}, fmt.Errorf("%w: message without id", ErrBadInput)
+	}
+	caller, err := b.callerNumber(in.From)
+	if err != nil || caller == "" {
+		return SMSResult{}, fmt.Errorf("%w: sender %q", ErrBadInput, in.From)
+	}
+	lineNum, err := b.lineNumber(in.To)
+	if err != nil {
+		return SMSResult{}, err
+	}
+	line, routed := b.line(lineNum)
+	now := b.clock.Now()
+	var res SMSResult
+	err = b.store.InTx(ctx, func(tx *store.Tx) error {
+		res = SMSResult{}
+		sid := in.SID
+		msg := store.Message{
+			SID: &sid, Direction: store.Inbound, Kind: "reply", LineNumber: lineNum, CallerNumber: caller,
+			Body: in.Body, MediaURLs: strings.Join(in.MediaURLs, "\n"), Status: "received", CreatedAt: now, UpdatedAt: now,
+		}
+		word := strings.ToUpper(keywordTrim.ReplaceAllString(in.Body, ""))
+		switch {
+		case optOutKeywords[word], optInKeywords[word], helpKeywords[word]:
+			msg.Kind = "keyword"
+		}
+		// The open case the text belongs to, if any, before it is written.
+		c, err := tx.LatestOpenCase(ctx, caller)
+		hasCase := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if hasCase {
+			msg.CaseID = &c.ID
+		}
+		inserted, err := tx.InsertMessage(ctx, &msg)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			res.Duplicate = true
+			return nil
+		}
+		switch {
+		case optOutKeywords[word]:
+			res.Action = "opted_out"
+			return b.optOut(ctx, tx, caller, "keyword", c, hasCase, line, now, false)
+		case plainOptOut.MatchString(in.Body):
+			res.Action = "opted_out"
+			return b.optOut(ctx, tx, caller, "plain_language", c, hasCase, line, now, true)
+		case optInKeywords[word]:
+			res.Action = "opted_in"
+			if _, err := tx.OptIn(ctx, caller); err != nil {
+				return err
+			}
+			if hasCase {
+				return b.caseEvent(ctx, tx, c, now, "opted_in", nil)
+			}
+			return nil
+		case helpKeywords[word]:
+			res.Action = "help"
+			if !routed {
+				return nil
+			}
+			return b.autoReply(ctx, tx, c, hasCase, caller, line, "help", "help", "help:"+in.SID)
+		}
+		if !routed && !hasCase {
+			res.Action = "unrouted"
+			b.log.Warn("text to a number that is no configured line", "line_number", lineNum, "message_sid", in.SID)
+			return nil
+		}
+		if !hasCase {
+			c, err = b.textedIn(ctx, tx, caller, line, now)
+			if err != nil {
+				return err
+			}
+			msg.CaseID = &c.ID
+			if err := tx.UpdateMessageCase(ctx, msg.ID, c.ID); err != nil {
+				return err
+			}
+		}
+		res.CaseID = c.ID
+		res.Action = "reply"
+		if err := tx.AddEvent(ctx, c.ID, now, "sms_received", "", map[string]any{"message_id": msg.ID, "media": len(in.MediaURLs)}); err != nil {
+			return err
+		}
+		caseLine, _ := b.line(c.LineNumber)
+		if caseLine != nil {
+			if cat, ok := caseLine.Triage[word]; ok {
+				res.Action = "triaged"
+				if err := b.triage(ctx, tx, &c, caseLine, cat, now); err != nil {
+					return err
+				}
+				if c.Urgent {
+					res.Action = "urgent"
+					if err := b.autoReply(ctx, tx, c, true, caller, caseLine, "safety", safetyTemplate(b.cfg, cat), "safety:"+in.SID); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		c.UpdatedAt = now
+		if err := tx.UpdateCase(ctx, c); err != nil {
+			return err
+		}
+		return b.caseChanged(ctx, tx, c, "sms_received")
+	})
+	return res, err
+}
+
+// textedIn opens a case for a caller who texted without a missed call.
+func (b *Bot) textedIn(ctx context.Context, tx *store.Tx, caller string, line *config.Line, now time.Time) (store.Case, error) {
+	c := store.Case{
+		LineNumber: line.Number, CallerNumber: caller, State: store.CaseOpen, Origin: "sms",
+		AfterHours: !line.InHours(now), CreatedAt: now, UpdatedAt: now, TextbackStatus: "not sent: the caller texted in",
+	}
+	if err := b.prepareCase(ctx, tx, &c); err != nil {
+		return store.Case{}, err
+	}
+	inserted, err := tx.InsertCase(ctx, &c)
+	if err != nil {
+		return store.Case{}, err
+	}
+	if !inserted {
+		return tx.OpenCase(ctx, caller, line.Number)
+	}
+	err = tx.AddEvent(ctx, c.ID, now, "case_opened", "", map[string]any{"origin": "sms", "spam": c.Spam})
+	return c, err
+}
+
+// triage sets the case's category from the caller's digit; an urgent
+// category marks the case urgent at once.
+func (b *Bot) triage(ctx context.Context, tx *store.Tx, c *store.Case, line *config.Line, category string, now time.Time) error {
+	cat, ok := b.cfg.Category(category)
+	if !ok {
+		return nil
+	}
+	first := c.CategorizedAt == nil
+	c.Category = cat.Key
+	if first {
+		c.CategorizedAt = &now
+	}
+	if cat.Urgent {
+		c.Urgent = true
+	}
+	due := c.CreatedAt.Add(cat.ContactWithin)
+	c.DueAt = &due
+	return tx.AddEvent(ctx, c.ID, now, "triaged", "", map[string]any{"category": cat.Key, "urgent": cat.Urgent, "by": "caller"})
+}
+
+// safetyTemplate picks the reply for an urgent category: "safety" unless a
+// template limited to that category exists.
+func safetyTemplate(cfg *config.Config, category string) string {
+	for _, t := range cfg.Templates {
+		if len(t.Categories) == 1 && t.Categories[0] == category {
+			return t.Key
+		}
+	}
+	return "safety"
+}
+
+// optOut records an opt-out across every line; a plain-language request
+// gets one confirmation, since the provider did not recognise it.
+func (b *Bot) optOut(ctx context.Context, tx *store.Tx, caller, source string, c store.Case, hasCase bool, line *config.Line, now time.Time, confirm bool) error {
+	added, err := tx.OptOut(ctx, caller, source, now)
+	if err != nil {
+		return err
+	}
+	if hasCase {
+		if err := b.caseEvent(ctx, tx, c, now, "opted_out", map[string]any{"source": source}); err != nil {
+			return err
+		}
+	}
+	if !confirm || !added || line == nil {
+		return nil
+	}
+	if _, err := tx.ApprovedTemplate(ctx, "optout_confirm"); errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return b.autoReply(ctx, tx, c, hasCase, caller, line, "optout_confirm", "optout_confirm", "optout_confirm:"+caller+":"+now.Format(time.RFC3339Nano))
+}
+
+// autoReply queues an automatic text (help, safety, opt-out confirmation)
+// rendered from an approved template; one that cannot be filled is skipped
+// and noted, never sent with "{{…}}" in it.
+func (b *Bot) autoReply(ctx context.Context, tx *store.Tx, c store.Case, hasCase bool, caller string, line *config.Line, kind, key, dedupe string) error {
+	t, err := tx.ApprovedTemplate(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !hasCase {
+		c = store.Case{CallerNumber: caller, LineNumber: line.Number}
+	}
+	body, err := templates.Render(t.Text, b.vars(ctx, tx, c, line))
+	if err != nil {
+		b.log.Warn("automatic reply not sent: template cannot be filled", "template", key, "error", err)
+		if hasCase {
+			return tx.AddEvent(ctx, c.ID, b.clock.Now(), "sms_skipped", "", map[string]string{"template": key, "reason": err.Error()})
+		}
+		return nil
+	}
+	_, err = b.queueSMS(ctx, tx, c, line, outgoing{Kind: kind, Body: body, TemplateKey: key, Force: kind == "optout_confirm"}, dedupe, b.clock.Now())
+	return err
+}
+
+// caseEvent notes an event on a case and refreshes its card.
+func (b *Bot) caseEvent(ctx context.Context, tx *store.Tx, c store.Case, now time.Time, kind string, data any) error {
+	if err := tx.AddEvent(ctx, c.ID, now, kind, "", data); err != nil {
+		return err
+	}
+	c.UpdatedAt = now
+	if err := tx.UpdateCase(ctx, c); err != nil {
+		return err
+	}
+	return b.caseChanged(ctx, tx, c, kind)
+}
+
+// SMSStatus records a delivery receipt. Receipts never move a message
+// backwards; an unknown SID is reported, not an error.
+func (b *Bot) SMSStatus(ctx context.Context, sid, status, errorCode string) (known bool, err error) {
+	if sid == "" || status == "" {
+		return false, fmt.Errorf("%w: status without MessageSid or MessageStatus", ErrBadInput)
+	}
+	now := b.clock.Now()
+	err = b.store.InTx(ctx, func(tx *store.Tx) error {
+		m, err := tx.MessageBySID(ctx, sid)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		known = true
+		if statusRank(status) < statusRank(m.Status) {
+			return nil
+		}
+		m.Status, m.UpdatedAt = status, now
+		if errorCode != "" && errorCode != "0" {
+			m.ErrorCode = errorCode
+		}
+		if err := tx.UpdateMessage(ctx, m); err != nil {
+			return err
+		}
+		switch m.ErrorCode {
+		case "30006", "21614":
+			if err := tx.MarkUntextable(ctx, m.CallerNumber, "error "+m.ErrorCode, now); err != nil {
+				return err
+			}
+		case "21610":
+			if _, err := tx.OptOut(ctx, m.CallerNumber, "provider_21610", now); err != nil {
+				return err
+			}
+		}
+		if m.CaseID == nil || m.Kind != "textback" {
+			return nil
+		}
+		c, err := tx.LockCase(ctx, *m.CaseID)
+		if err != nil {
+			return err
+		}
+		c.TextbackStatus = status
+		if m.ErrorCode != "" {
+			c.TextbackStatus = status + " (error " + m.ErrorCode + ")"
+		}
+		c.UpdatedAt = now
+		if err := tx.UpdateCase(ctx, c); err != nil {
+			return err
+		}
+		return b.caseChanged(ctx, tx, c, "sms_status")
+	})
+	return known, err
+}

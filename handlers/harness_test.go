@@ -1,0 +1,169 @@
+package handlers_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ringback/bot"
+	"ringback/config"
+	"ringback/handlers"
+	"ringback/sms"
+	"ringback/sms/twiliotest"
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+const (
+	accountSID = "AC0123456789abcdef0123456789abcdef"
+	authToken  = "twilio-test-auth-token"
+	publicURL  = "https://ringback.example.com"
+	hookSecret = "generic-webhook-secret"
+	lettings   = "+441632960001"
+	maint      = "+441632960002"
+	caller     = "+447700900123"
+)
+
+// Monday 16 Nov 2026, 10:00 in London: in hours on both lines.
+var monday10 = time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC)
+
+// harness is a real Ringback HTTP server on a real store, whose Twilio is a
+// local stand-in speaking Twilio's REST API.
+type harness struct {
+	t      *testing.T
+	store  *store.Store
+	bot    *bot.Bot
+	worker *bot.Worker
+	clock  *bot.ManualClock
+	twilio *twiliotest.Server
+	server *httptest.Server
+}
+
+func newHarness(t *testing.T, backend string) *harness {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := storetest.New(t, backend)
+	tw := twiliotest.NewServer(accountSID, authToken)
+	t.Cleanup(tw.Close)
+	clock := bot.NewManualClock(monday10)
+	b := bot.New(bot.Deps{
+		Store: s, Config: cfg, Clock: clock, Log: log, PublicURL: publicURL,
+		Texter: sms.NewTexter(sms.New(accountSID, authToken, tw.URL)),
+	})
+	if err := b.SyncTemplates(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w := bot.NewWorker(s, clock, "test", log)
+	b.Register(w)
+	srv := handlers.New(handlers.Deps{Store: s, Log: log})
+	srv.MountTwilio(b, authToken, publicURL)
+	srv.MountCalls(b, hookSecret, clock.Now)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, server: hs}
+}
+
+// each runs fn on every backend with a fresh harness.
+func each(t *testing.T, fn func(t *testing.T, h *harness)) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) { fn(t, newHarness(t, backend)) })
+	}
+}
+
+// postTwilio posts a form as Twilio would: signed over PUBLIC_URL + path.
+func (h *harness) postTwilio(path string, form url.Values) (int, string) {
+	h.t.Helper()
+	req, _ := http.NewRequest("POST", h.server.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", sms.Sign(authToken, publicURL+path, form))
+	return h.do(req)
+}
+
+func (h *harness) do(req *http.Request) (int, string) {
+	h.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+// missedCall posts Twilio's status callback of an unanswered call.
+func (h *harness) missedCall(sid, from, to string) {
+	h.t.Helper()
+	code, body := h.postTwilio("/twilio/voice/status", url.Values{
+		"CallSid": {sid}, "AccountSid": {accountSID}, "From": {from}, "To": {to},
+		"CallStatus": {"no-answer"}, "Direction": {"inbound"}, "CallDuration": {"0"},
+	})
+	if code != 200 {
+		h.t.Fatalf("status callback: %d %s", code, body)
+	}
+}
+
+var smsSeq int
+
+// text posts an incoming SMS as Twilio would.
+func (h *harness) text(from, to, body string) (int, string) {
+	h.t.Helper()
+	smsSeq++
+	return h.postTwilio("/twilio/sms", url.Values{
+		"MessageSid": {"SM" + strings.Repeat("0", 28) + itoa4(smsSeq)}, "AccountSid": {accountSID},
+		"From": {from}, "To": {to}, "Body": {body}, "NumMedia": {"0"},
+	})
+}
+
+func itoa4(n int) string {
+	s := "0000" + strings.TrimLeft(time.Duration(n).String(), "ns")
+	s = strings.TrimSuffix(s, "ns")
+	return s[len(s)-4:]
+}
+
+// flush performs every outbox row due now, as the workers would.
+func (h *harness) flush() {
+	h.t.Helper()
+	if _, err := h.worker.RunDue(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// textsTo lists what the Twilio stand-in was asked to send to number.
+func (h *harness) textsTo(number string) []twiliotest.SentMessage {
+	var out []twiliotest.SentMessage
+	for _, m := range h.twilio.Messages() {
+		if m.To == number {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (h *harness) openCase(number, line string) store.Case {
+	h.t.Helper()
+	c, err := h.store.OpenCase(context.Background(), number, line)
+	if err != nil {
+		h.t.Fatalf("open case of %s on %s: %v", number, line, err)
+	}
+	return c
+}
+
+func (h *harness) count(table string) int {
+	h.t.Helper()
+	var n int
+	if err := h.store.DB().Get(&n, "SELECT COUNT(*) FROM "+table); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,301 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twilio/twilio-go/twiml"
+
+	"ringback/bot"
+	"ringback/sms"
+)
+
+// Twilio serves Twilio's webhooks. Every request must carry a valid
+// X-Twilio-Signature computed over PUBLIC_URL + path (+ query).
+type Twilio struct {
+	bot       *bot.Bot
+	authToken string
+	publicURL string
+	log       *slog.Logger
+}
+
+// MountTwilio adds the Twilio endpoints of DESIGN.md.
+func (s *Server) MountTwilio(b *bot.Bot, authToken, publicURL string) {
+	t := &Twilio{bot: b, authToken: authToken, publicURL: strings.TrimRight(publicURL, "/"), log: s.log}
+	s.mux.Handle("POST /twilio/voice", t.signed(t.voice))
+	s.mux.Handle("POST /twilio/voice/status", t.signed(t.voiceStatus))
+	s.mux.Handle("POST /twilio/voice/recording", t.signed(t.recording))
+	s.mux.Handle("POST /twilio/sms", t.signed(t.incomingSMS))
+	s.mux.Handle("POST /twilio/sms/status", t.signed(t.smsStatus))
+}
+
+// signed reads the form and refuses it unless Twilio signed it.
+func (t *Twilio) signed(h func(w http.ResponseWriter, r *http.Request, form url.Values)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := ReadBody(w, r)
+		if !ok {
+			return
+		}
+		sig := r.Header.Get("X-Twilio-Signature")
+		if t.authToken == "" || t.publicURL == "" {
+			t.log.Error("twilio webhook refused: TWILIO_AUTH_TOKEN or PUBLIC_URL is not set", "path", r.URL.Path)
+			http.Error(w, "webhook signatures cannot be checked", http.StatusForbidden)
+			return
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			// Checked after the signature would need a form to sign; a body
+			// that is no form cannot have been signed by Twilio either.
+			http.Error(w, "malformed form body", http.StatusBadRequest)
+			return
+		}
+		if sig == "" || !sms.ValidateSignature(t.authToken, t.publicURL+r.URL.RequestURI(), form, sig) {
+			t.log.Warn("twilio webhook refused: bad signature", "path", r.URL.Path, "signed", sig != "")
+			http.Error(w, "invalid signature", http.StatusForbidden)
+			return
+		}
+		h(w, r, form)
+	})
+}
+
+// fail answers an error from the bot: 400 for bad input, else 500 so that
+// Twilio retries (nothing was committed).
+func (t *Twilio) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, bot.ErrBadInput) {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	t.log.Error("twilio webhook failed", "path", r.URL.Path, "error", err)
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}
+
+func require(w http.ResponseWriter, form url.Values, keys ...string) bool {
+	for _, k := range keys {
+		if form.Get(k) == "" {
+			http.Error(w, "missing "+k, http.StatusBadRequest)
+			return false
+		}
+	}
+	return true
+}
+
+func writeTwiML(w http.ResponseWriter, verbs []twiml.Element) {
+	doc, err := twiml.Voice(verbs)
+	if err != nil {
+		http.Error(w, "twiml: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprint(w, doc)
+}
+
+func emptyTwiML(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
+}
+
+// voice answers Twilio's Voice URL with the route: ring staff in hours,
+// the after-hours menu (press 9 for on-call), voicemail.
+func (t *Twilio) voice(w http.ResponseWriter, r *http.Request, form url.Values) {
+	if !require(w, form, "CallSid", "To") {
+		return
+	}
+	route, err := t.bot.RouteCall(r.Context(), form.Get("CallSid"), form.Get("From"), form.Get("To"))
+	if err != nil {
+		t.fail(w, r, err)
+		return
+	}
+	if r.URL.Query().Get("step") == "menu" {
+		if form.Get("Digits") == "9" && route.Line != nil && route.Line.OnCall != "" {
+			writeTwiML(w, []twiml.Element{
+				twiml.VoiceSay{Message: "Connecting you to the on-call team."},
+				t.dial(route, []string{route.Line.OnCall}),
+			})
+			return
+		}
+		writeTwiML(w, t.voicemail(route))
+		return
+	}
+	switch {
+	case route.Line == nil:
+		writeTwiML(w, t.voicemail(route))
+	case route.InHours && len(route.Line.Ring) > 0:
+		writeTwiML(w, []twiml.Element{t.dial(route, route.Line.Ring)})
+	case route.InHours:
+		writeTwiML(w, t.voicemail(route))
+	default:
+		greeting := fmt.Sprintf("You have reached %s, %s. We are closed right now.", route.Business, route.Line.Name)
+		var verbs []twiml.Element
+		if route.Line.OnCall != "" {
+			verbs = append(verbs, twiml.VoiceGather{
+				NumDigits: "1", Timeout: "5", Action: t.publicURL + "/twilio/voice?step=menu", Method: "POST",
+				InnerElements: []twiml.Element{twiml.VoiceSay{Message: greeting + " If this is an emergency, press 9 now."}},
+			})
+		} else {
+			verbs = append(verbs, twiml.VoiceSay{Message: greeting})
+		}
+		writeTwiML(w, append(verbs, t.voicemail(route)...))
+	}
+}
+
+func (t *Twilio) dial(route bot.VoiceRoute, numbers []string) twiml.Element {
+	var inner []twiml.Element
+	for _, n := range numbers {
+		inner = append(inner, twiml.VoiceNumber{PhoneNumber: n})
+	}
+	timeout := 20
+	if route.Line != nil && route.Line.RingTimeout > 0 {
+		timeout = int(route.Line.RingTimeout / time.Second)
+	}
+	return twiml.VoiceDial{
+		Action: t.publicURL + "/twilio/voice/status", Method: "POST", Timeout: strconv.Itoa(timeout),
+		InnerElements: inner,
+	}
+}
+
+func (t *Twilio) voicemail(route bot.VoiceRoute) []twiml.Element {
+	rec := t.publicURL + "/twilio/voice/recording"
+	return []twiml.Element{
+		twiml.VoiceSay{Message: "Sorry we missed you. Please leave a message after the tone, and we will call you back."},
+		twiml.VoiceRecord{
+			Action: rec, Method: "POST", MaxLength: "120", PlayBeep: "true", Transcribe: "true",
+			TranscribeCallback: rec, RecordingStatusCallback: rec,
+		},
+	}
+}
+
+// dialMissed are the <Dial> and call statuses that mean nobody answered.
+var dialMissed = map[string]bool{"no-answer": true, "busy": true, "failed": true, "canceled": true}
+
+// voiceStatus takes call status callbacks and <Dial action> callbacks.
+func (t *Twilio) voiceStatus(w http.ResponseWriter, r *http.Request, form url.Values) {
+	if !require(w, form, "CallSid", "To") {
+		return
+	}
+	if d := form.Get("Direction"); d != "" && d != "inbound" {
+		emptyTwiML(w) // calls staff place are not callbacks to track
+		return
+	}
+	report := bot.CallReport{
+		Provider: "twilio", SID: form.Get("CallSid"), From: form.Get("From"), To: form.Get("To"),
+		Duration: atoi(form.Get("CallDuration")),
+	}
+	if ts, err := time.Parse(time.RFC1123Z, form.Get("Timestamp")); err == nil {
+		report.StartedAt = ts.Add(-time.Duration(report.Duration) * time.Second)
+	}
+	dialStatus := form.Get("DialCallStatus")
+	if dialStatus != "" {
+		report.Status = "dial:" + dialStatus
+		if dialMissed[dialStatus] {
+			report.Outcome = bot.CallMissed
+		} else {
+			report.Outcome = bot.CallAnswered
+		}
+	} else {
+		status := form.Get("CallStatus")
+		if status == "" {
+			http.Error(w, "missing CallStatus", http.StatusBadRequest)
+			return
+		}
+		report.Status = status
+		switch {
+		case dialMissed[status]:
+			report.Outcome = bot.CallMissed
+		case status == "completed":
+			report.Outcome = bot.CallEnded
+		default:
+			report.Outcome = bot.CallInProgress
+		}
+	}
+	res, err := t.bot.ReportCall(r.Context(), report)
+	if err != nil {
+		t.fail(w, r, err)
+		return
+	}
+	t.log.Info("call reported", "call_sid", report.SID, "status", report.Status, "missed", res.Missed, "case_id", res.CaseID, "new_case", res.NewCase, "routed", res.Routed)
+	if dialStatus != "" && dialMissed[dialStatus] {
+		// The <Dial> ended unanswered and Twilio waits for what comes next.
+		writeTwiML(w, t.voicemail(bot.VoiceRoute{}))
+		return
+	}
+	emptyTwiML(w)
+}
+
+// recording takes the <Record> action, the recording status callback and
+// the transcription callback.
+func (t *Twilio) recording(w http.ResponseWriter, r *http.Request, form url.Values) {
+	if !require(w, form, "CallSid") {
+		return
+	}
+	sid := form.Get("CallSid")
+	recURL, transcript := form.Get("RecordingUrl"), form.Get("TranscriptionText")
+	var err error
+	if form.Get("To") != "" && form.Get("TranscriptionText") == "" && form.Get("RecordingStatus") == "" {
+		// The <Record> action: the caller left a message (or hung up at the tone).
+		_, err = t.bot.Voicemail(r.Context(), sid, form.Get("From"), form.Get("To"), recURL, transcript)
+		if err == nil {
+			writeTwiML(w, []twiml.Element{twiml.VoiceSay{Message: "Thank you. Goodbye."}, twiml.VoiceHangup{}})
+			return
+		}
+	} else {
+		_, err = t.bot.AttachRecording(r.Context(), sid, recURL, transcript)
+	}
+	if err != nil {
+		t.fail(w, r, err)
+		return
+	}
+	emptyTwiML(w)
+}
+
+func (t *Twilio) incomingSMS(w http.ResponseWriter, r *http.Request, form url.Values) {
+	if !require(w, form, "MessageSid", "From", "To") {
+		return
+	}
+	in := bot.InboundSMS{SID: form.Get("MessageSid"), From: form.Get("From"), To: form.Get("To"), Body: form.Get("Body")}
+	for i := range atoi(form.Get("NumMedia")) {
+		if u := form.Get("MediaUrl" + strconv.Itoa(i)); u != "" {
+			in.MediaURLs = append(in.MediaURLs, u)
+		}
+	}
+	res, err := t.bot.ReceiveSMS(r.Context(), in)
+	if err != nil {
+		t.fail(w, r, err)
+		return
+	}
+	t.log.Info("sms received", "message_sid", in.SID, "action", res.Action, "case_id", res.CaseID, "duplicate", res.Duplicate)
+	// Replies go through the outbox, never in this response, so that each is
+	// recorded and retried like any other text.
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
+}
+
+func (t *Twilio) smsStatus(w http.ResponseWriter, r *http.Request, form url.Values) {
+	if !require(w, form, "MessageSid") {
+		return
+	}
+	status := form.Get("MessageStatus")
+	if status == "" {
+		status = form.Get("SmsStatus")
+	}
+	known, err := t.bot.SMSStatus(r.Context(), form.Get("MessageSid"), status, form.Get("ErrorCode"))
+	if err != nil {
+		t.fail(w, r, err)
+		return
+	}
+	if !known {
+		t.log.Warn("delivery receipt for an unknown message", "message_sid", form.Get("MessageSid"))
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Call is one inbound call event, answered or not.
+type Call struct {
+	ID           int64     `db:"id"`
+	SID          string    `db:"sid"`
+	Provider     string    `db:"provider"`
+	LineNumber   string    `db:"line_number"`
+	Routed       bool      `db:"routed"`
+	CallerNumber string    `db:"caller_number"`
+	Status       string    `db:"status"`
+	Missed       bool      `db:"missed"`
+	AfterHours   bool      `db:"after_hours"`
+	StartedAt    time.Time `db:"started_at"`
+	DurationS    int       `db:"duration_s"`
+	VoicemailURL string    `db:"voicemail_url"`
+	Transcript   string    `db:"transcript"`
+	CaseID       *int64    `db:"case_id"`
+	CreatedAt    time.Time `db:"created_at"`
+	UpdatedAt    time.Time `db:"updated_at"`
+}
+
+const callColumns = `id, sid, provider, line_number, routed, caller_number, status, missed, after_hours,
+	started_at, duration_s, voicemail_url, transcript, case_id, created_at, updated_at`
+
+// InsertCall writes a call unless its SID is known already (a retried
+// webhook); inserted tells which, and c.ID is set either way.
+func (q queries) InsertCall(ctx context.Context, c *Call) (inserted bool, err error) {
+	var ids []int64
+	err = q.selectAll(ctx, &ids, `
+		INSERT INTO calls (sid, provider, line_number, routed, caller_number, status, missed, after_hours,
+			started_at, duration_s, voicemail_url, transcript, case_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sid) DO NOTHING
+		RETURNING id`,
+		c.SID, c.Provider, c.LineNumber, c.Routed, c.CallerNumber, c.Status, c.Missed, c.AfterHours,
+		c.StartedAt.UTC(), c.DurationS, c.VoicemailURL, c.Transcript, c.CaseID, c.CreatedAt.UTC(), c.UpdatedAt.UTC())
+	if err != nil {
+		return false, fmt.Errorf("store: insert call %s: %w", c.SID, err)
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	c.ID = ids[0]
+	return true, nil
+}
+
+// UpdateCall writes a call's changing fields.
+func (q queries) UpdateCall(ctx context.Context, c Call) error {
+	_, err := q.exec(ctx, `
+		UPDATE calls SET status = ?, missed = ?, duration_s = ?, voicemail_url = ?, transcript = ?, case_id = ?, updated_at = ?
+		WHERE id = ?`,
+		c.Status, c.Missed, c.DurationS, c.VoicemailURL, c.Transcript, c.CaseID, c.UpdatedAt.UTC(), c.ID)
+	if err != nil {
+		return fmt.Errorf("store: update call %s: %w", c.SID, err)
+	}
+	return nil
+}
+
+// CallBySID returns the call with the provider's id, locked in a transaction.
+func (q queries) CallBySID(ctx context.Context, sid string) (Call, error) {
+	var c Call
+	err := q.get(ctx, &c, `SELECT `+callColumns+` FROM calls WHERE sid = ?`+q.d.forUpdate, sid)
+	return c, notFound(err, "store: call %s", sid)
+}
+
+// CallsForCase lists a case's calls, oldest first.
+func (q queries) CallsForCase(ctx context.Context, caseID int64) ([]Call, error) {
+	var cs []Call
+	err := q.selectAll(ctx, &cs, `SELECT `+callColumns+` FROM calls WHERE case_id = ? ORDER BY started_at, id`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("store: calls of case %d: %w", caseID, err)
+	}
+	return cs, nil
+}

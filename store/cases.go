@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Case states.
+const (
+	CaseOpen    = "open"
+	CaseClaimed = "claimed"
+	CaseClosed  = "closed"
+)
+
+// Case is the task a missed call (or a text) opens: one per open (caller, line).
+type Case struct {
+	ID              int64      `db:"id"`
+	LineNumber      string     `db:"line_number"`
+	CallerNumber    string     `db:"caller_number"`
+	State           string     `db:"state"`
+	Origin          string     `db:"origin"`
+	Category        string     `db:"category"`
+	CategorizedAt   *time.Time `db:"categorized_at"`
+	Urgent          bool       `db:"urgent"`
+	Spam            bool       `db:"spam"`
+	AfterHours      bool       `db:"after_hours"`
+	ContactID       *int64     `db:"contact_id"`
+	Owner           string     `db:"owner"`
+	AssignedBy      string     `db:"assigned_by"`
+	ClaimedAt       *time.Time `db:"claimed_at"`
+	FirstContactAt  *time.Time `db:"first_contact_at"`
+	ContactAttempts int        `db:"contact_attempts"`
+	DueAt           *time.Time `db:"due_at"`
+	CallCount       int        `db:"call_count"`
+	LastCallAt      *time.Time `db:"last_call_at"`
+	TextbackStatus  string     `db:"textback_status"`
+	EscalationLevel int        `db:"escalation_level"`
+	VoicemailURL    string     `db:"voicemail_url"`
+	Transcript      string     `db:"transcript"`
+	Outcome         string     `db:"outcome"`
+	CloseNote       string     `db:"close_note"`
+	ClosedBy        string     `db:"closed_by"`
+	ClosedAt        *time.Time `db:"closed_at"`
+	PreviousCaseID  *int64     `db:"previous_case_id"`
+	CreatedAt       time.Time  `db:"created_at"`
+	UpdatedAt       time.Time  `db:"updated_at"`
+}
+
+// Withheld reports whether the caller hid their number.
+func (c Case) Withheld() bool { return c.CallerNumber == "" }
+
+const caseColumns = `id, line_number, caller_number, state, origin, category, categorized_at, urgent, spam,
+	after_hours, contact_id, owner, assigned_by, claimed_at, first_contact_at, contact_attempts, due_at,
+	call_count, last_call_at, textback_status, escalation_level, voicemail_url, transcript, outcome,
+	close_note, closed_by, closed_at, previous_case_id, created_at, updated_at`
+
+// InsertCase writes a new case and sets its ID. When the caller already has
+// an open case on the line (a concurrent webhook won the race), nothing is
+// written and inserted is false.
+func (q queries) InsertCase(ctx context.Context, c *Case) (inserted bool, err error) {
+	var ids []int64
+	err = q.selectAll(ctx, &ids, `
+		INSERT INTO cases (line_number, caller_number, state, origin, category, categorized_at, urgent, spam,
+			after_hours, contact_id, owner, assigned_by, claimed_at, first_contact_at, contact_attempts, due_at,
+			call_count, last_call_at, textback_status, escalation_level, voicemail_url, transcript, outcome,
+			close_note, closed_by, closed_at, previous_case_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (caller_number, line_number) WHERE state <> 'closed' AND caller_number <> '' DO NOTHING
+		RETURNING id`,
+		c.LineNumber, c.CallerNumber, c.State, c.Origin, c.Category, utcp(c.CategorizedAt), c.Urgent, c.Spam,
+		c.AfterHours, c.ContactID, c.Owner, c.AssignedBy, utcp(c.ClaimedAt), utcp(c.FirstContactAt), c.ContactAttempts, utcp(c.DueAt),
+		c.CallCount, utcp(c.LastCallAt), c.TextbackStatus, c.EscalationLevel, c.VoicemailURL, c.Transcript, c.Outcome,
+		c.CloseNote, c.ClosedBy, utcp(c.ClosedAt), c.PreviousCaseID, c.CreatedAt.UTC(), c.UpdatedAt.UTC())
+	if err != nil {
+		return false, fmt.Errorf("store: insert case: %w", err)
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	c.ID = ids[0]
+	return true, nil
+}
+
+// UpdateCase writes every mutable field of c.
+func (q queries) UpdateCase(ctx context.Context, c Case) error {
+	_, err := q.exec(ctx, `
+		UPDATE cases SET state = ?, category = ?, categorized_at = ?, urgent = ?, spam = ?, contact_id = ?,
+			owner = ?, assigned_by = ?, claimed_at = ?, first_contact_at = ?, contact_attempts = ?, due_at = ?,
+			call_count = ?, last_call_at = ?, textback_status = ?, escalation_level = ?, voicemail_url = ?,
+			transcript = ?, outcome = ?, close_note = ?, closed_by = ?, closed_at = ?, updated_at = ?
+		WHERE id = ?`,
+		c.State, c.Category, utcp(c.CategorizedAt), c.Urgent, c.Spam, c.ContactID,
+		c.Owner, c.AssignedBy, utcp(c.ClaimedAt), utcp(c.FirstContactAt), c.ContactAttempts, utcp(c.DueAt),
+		c.CallCount, utcp(c.LastCallAt), c.TextbackStatus, c.EscalationLevel, c.VoicemailURL,
+		c.Transcript, c.Outcome, c.CloseNote, c.ClosedBy, utcp(c.ClosedAt), c.UpdatedAt.UTC(),
+		c.ID)
+	if err != nil {
+		return fmt.Errorf("store: update case %d: %w", c.ID, err)
+	}
+	return nil
+}
+
+// CaseByID returns case #id.
+func (q queries) CaseByID(ctx context.Context, id int64) (Case, error) {
+	var c Case
+	err := q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases WHERE id = ?`, id)
+	return c, notFound(err, "store: case %d", id)
+}
+
+// LockCase returns case #id locked until the transaction ends, so that two
+// changes to one case (a click and a text) never overwrite each other.
+func (q queries) LockCase(ctx context.Context, id int64) (Case, error) {
+	var c Case
+	err := q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases WHERE id = ?`+q.d.forUpdate, id)
+	return c, notFound(err, "store: case %d", id)
+}
+
+// OpenCase returns the caller's open case on the line, locked.
+func (q queries) OpenCase(ctx context.Context, caller, line string) (Case, error) {
+	var c Case
+	err := q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases
+		WHERE caller_number = ? AND line_number = ? AND state <> 'closed'`+q.d.forUpdate, caller, line)
+	return c, notFound(err, "store: open case of %s on %s", caller, line)
+}
+
+// LatestOpenCase returns the caller's most recent open case on any line, locked.
+func (q queries) LatestOpenCase(ctx context.Context, caller string) (Case, error) {
+	var c Case
+	err := q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases
+		WHERE caller_number = ? AND state <> 'closed'
+		ORDER BY created_at DESC, id DESC LIMIT 1`+q.d.forUpdate, caller)
+	return c, notFound(err, "store: open case of %s", caller)
+}
+
+// LatestCase returns the caller's most recent case on the line, any state.
+func (q queries) LatestCase(ctx context.Context, caller, line string) (Case, error) {
+	var c Case
+	err := q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases
+		WHERE caller_number = ? AND line_number = ?
+		ORDER BY created_at DESC, id DESC LIMIT 1`, caller, line)
+	return c, notFound(err, "store: latest case of %s on %s", caller, line)
+}
+
+func utcp(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

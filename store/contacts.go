@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Contact is a known caller (tenant, owner, vendor, prospect), imported from
+// the property-management system.
+type Contact struct {
+	ID        int64     `db:"id"`
+	Name      string    `db:"name"`
+	Kind      string    `db:"kind"`
+	Property  string    `db:"property"`
+	Unit      string    `db:"unit"`
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
+}
+
+// ContactByNumber returns the contact who owns number.
+func (q queries) ContactByNumber(ctx context.Context, number string) (Contact, error) {
+	var c Contact
+	err := q.get(ctx, &c, `SELECT c.id, c.name, c.kind, c.property, c.unit, c.created_at, c.updated_at
+		FROM contacts c JOIN contact_numbers n ON n.contact_id = c.id WHERE n.number = ?`, number)
+	return c, notFound(err, "store: contact of %s", number)
+}
+
+// ContactByID returns contact id.
+func (q queries) ContactByID(ctx context.Context, id int64) (Contact, error) {
+	var c Contact
+	err := q.get(ctx, &c, `SELECT id, name, kind, property, unit, created_at, updated_at FROM contacts WHERE id = ?`, id)
+	return c, notFound(err, "store: contact %d", id)
+}
+
+// ContactNumbers lists a contact's numbers.
+func (q queries) ContactNumbers(ctx context.Context, id int64) ([]string, error) {
+	var ns []string
+	if err := q.selectAll(ctx, &ns, `SELECT number FROM contact_numbers WHERE contact_id = ? ORDER BY number`, id); err != nil {
+		return nil, fmt.Errorf("store: numbers of contact %d: %w", id, err)
+	}
+	return ns, nil
+}
+
+// UpsertContact merges c into the contact that already owns one of numbers
+// (non-empty fields of c win), or creates it; every number then belongs to
+// that contact. created tells which happened.
+func (q queries) UpsertContact(ctx context.Context, c Contact, numbers []string, now time.Time) (id int64, created bool, err error) {
+	for _, n := range numbers {
+		existing, err := q.ContactByNumber(ctx, n)
+		if err == nil {
+			id = existing.ID
+			merge(&existing.Name, c.Name)
+			merge(&existing.Kind, c.Kind)
+			merge(&existing.Property, c.Property)
+			merge(&existing.Unit, c.Unit)
+			if _, err := q.exec(ctx, `UPDATE contacts SET name = ?, kind = ?, property = ?, unit = ?, updated_at = ? WHERE id = ?`,
+				existing.Name, existing.Kind, existing.Property, existing.Unit, now.UTC(), id); err != nil {
+				return 0, false, fmt.Errorf("store: update contact %d: %w", id, err)
+			}
+			break
+		} else if !isNotFound(err) {
+			return 0, false, err
+		}
+	}
+	if id == 0 {
+		if err := q.get(ctx, &id, `INSERT INTO contacts (name, kind, property, unit, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			c.Name, c.Kind, c.Property, c.Unit, now.UTC(), now.UTC()); err != nil {
+			return 0, false, fmt.Errorf("store: insert contact: %w", err)
+		}
+		created = true
+	}
+	for _, n := range numbers {
+		if _, err := q.exec(ctx, `INSERT INTO contact_numbers (number, contact_id) VALUES (?, ?)
+			ON CONFLICT (number) DO UPDATE SET contact_id = excluded.contact_id`, n, id); err != nil {
+			return 0, false, fmt.Errorf("store: contact number %s: %w", n, err)
+		}
+	}
+	return id, created, nil
+}
+
+func merge(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Message directions.
+const (
+	Inbound  = "in"
+	Outbound = "out"
+)
+
+// Message is one SMS, to or from a caller.
+type Message struct {
+	ID           int64      `db:"id"`
+	SID          *string    `db:"sid"`
+	CaseID       *int64     `db:"case_id"`
+	Direction    string     `db:"direction"`
+	Kind         string     `db:"kind"`
+	LineNumber   string     `db:"line_number"`
+	CallerNumber string     `db:"caller_number"`
+	Body         string     `db:"body"`
+	MediaURLs    string     `db:"media_urls"`
+	TemplateKey  string     `db:"template_key"`
+	SentBy       string     `db:"sent_by"`
+	Status       string     `db:"status"`
+	ErrorCode    string     `db:"error_code"`
+	AcceptedAt   *time.Time `db:"accepted_at"`
+	CreatedAt    time.Time  `db:"created_at"`
+	UpdatedAt    time.Time  `db:"updated_at"`
+}
+
+const messageColumns = `id, sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
+	template_key, sent_by, status, error_code, accepted_at, created_at, updated_at`
+
+// InsertMessage writes a message and sets its ID. An inbound message whose
+// SID is known already (a retried webhook) is not written: inserted is false.
+func (q queries) InsertMessage(ctx context.Context, m *Message) (inserted bool, err error) {
+	var ids []int64
+	err = q.selectAll(ctx, &ids, `
+		INSERT INTO messages (sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
+			template_key, sent_by, status, error_code, accepted_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sid) DO NOTHING
+		RETURNING id`,
+		m.SID, m.CaseID, m.Direction, m.Kind, m.LineNumber, m.CallerNumber, m.Body, m.MediaURLs,
+		m.TemplateKey, m.SentBy, m.Status, m.ErrorCode, utcp(m.AcceptedAt), m.CreatedAt.UTC(), m.UpdatedAt.UTC())
+	if err != nil {
+		return false, fmt.Errorf("store: insert message: %w", err)
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	m.ID = ids[0]
+	return true, nil
+}
+
+// MessageByID returns message id.
+func (q queries) MessageByID(ctx context.Context, id int64) (Message, error) {
+	var m Message
+	err := q.get(ctx, &m, `SELECT `+messageColumns+` FROM messages WHERE id = ?`+q.d.forUpdate, id)
+	return m, notFound(err, "store: message %d", id)
+}
+
+// MessageBySID returns the message Twilio knows as sid.
+func (q queries) MessageBySID(ctx context.Context, sid string) (Message, error) {
+	var m Message
+	err := q.get(ctx, &m, `SELECT `+messageColumns+` FROM messages WHERE sid = ?`+q.d.forUpdate, sid)
+	return m, notFound(err, "store: message %s", sid)
+}
+
+// UpdateMessage writes a message's delivery fields.
+func (q queries) UpdateMessage(ctx context.Context, m Message) error {
+	_, err := q.exec(ctx, `UPDATE messages SET sid = ?, body = ?, status = ?, error_code = ?, accepted_at = ?, updated_at = ? WHERE id = ?`,
+		m.SID, m.Body, m.Status, m.ErrorCode, utcp(m.AcceptedAt), m.UpdatedAt.UTC(), m.ID)
+	if err != nil {
+		return fmt.Errorf("store: update message %d: %w", m.ID, err)
+	}
+	return nil
+}
+
+// MessagesForCase lists a case's messages, oldest first.
+func (q queries) MessagesForCase(ctx context.Context, caseID int64) ([]Message, error) {
+	var ms []Message
+	err := q.selectAll(ctx, &ms, `SELECT `+messageColumns+` FROM messages WHERE case_id = ? ORDER BY created_at, id`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("store: messages of case %d: %w", caseID, err)
+	}
+	return ms, nil
+}
+
+// LastTextBack is when the number was last sent an automatic text-back that
+// was not refused (zero: never), for the cooldown that spans every line.
+func (q queries) LastTextBack(ctx context.Context, number string) (time.Time, error) {
+	var ts []time.Time
+	err := q.selectAll(ctx, &ts, `SELECT created_at FROM messages
+		WHERE caller_number = ? AND kind = 'textback' AND direction = 'out' AND status NOT IN ('failed', 'canceled')
+		ORDER BY created_at DESC LIMIT 1`, number)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: last text-back to %s: %w", number, err)
+	}
+	if len(ts) == 0 {
+		return time.Time{}, nil
+	}
+	return ts[0], nil
+}
+
+// SentMessagesOfKind counts outgoing messages of a kind to a number since a time.
+func (q queries) SentMessagesOfKind(ctx context.Context, number, kind string, since time.Time) (int, error) {
+	var n int
+	err := q.get(ctx, &n, `SELECT COUNT(*) FROM messages WHERE caller_number = ? AND kind = ? AND direction = 'out' AND created_at >= ?`,
+		number, kind, since.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("store: count %s messages: %w", kind, err)
+	}
+	return n, nil
+}
+
+// UpdateMessageCase attaches a message to a case.
+func (q queries) UpdateMessageCase(ctx context.Context, id, caseID int64) error {
+	if _, err := q.exec(ctx, `UPDATE messages SET case_id = ? WHERE id = ?`, caseID, id); err != nil {
+		return fmt.Errorf("store: attach message %d to case %d: %w", id, caseID, err)
+	}
+	return nil
+}

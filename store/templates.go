@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Template is one version of an SMS text. Only approved versions are sent.
+type Template struct {
+	ID         int64      `db:"id"`
+	Key        string     `db:"key"`
+	Version    int        `db:"version"`
+	Text       string     `db:"text"`
+	Categories string     `db:"categories"` // comma-separated; "" = any
+	CreatedBy  string     `db:"created_by"`
+	ApprovedBy string     `db:"approved_by"`
+	ApprovedAt *time.Time `db:"approved_at"`
+	CreatedAt  time.Time  `db:"created_at"`
+}
+
+// Approved reports whether a manager (or the config file) approved it.
+func (t Template) Approved() bool { return t.ApprovedAt != nil }
+
+// Allows reports whether the template fits a case of category.
+func (t Template) Allows(category string) bool {
+	if t.Categories == "" {
+		return true
+	}
+	for _, c := range strings.Split(t.Categories, ",") {
+		if c == category {
+			return true
+		}
+	}
+	return false
+}
+
+const templateColumns = `id, key, version, text, categories, created_by, approved_by, approved_at, created_at`
+
+// ConfigApprover approves the templates written in ringback.yaml: whoever
+// may edit that file may approve texts.
+const ConfigApprover = "ringback.yaml"
+
+// SyncTemplate makes the config file's text the latest approved version of
+// key, adding a version only when the text or categories changed.
+func (q queries) SyncTemplate(ctx context.Context, key, text string, categories []string, now time.Time) (changed bool, err error) {
+	cats := strings.Join(categories, ",")
+	latest, err := q.LatestTemplate(ctx, key)
+	switch {
+	case err == nil && latest.Text == text && latest.Categories == cats && latest.Approved():
+		return false, nil
+	case err != nil && !isNotFound(err):
+		return false, err
+	}
+	_, err = q.exec(ctx, `INSERT INTO templates (key, version, text, categories, created_by, approved_by, approved_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, key, latest.Version+1, text, cats, ConfigApprover, ConfigApprover, now.UTC(), now.UTC())
+	if err != nil {
+		return false, fmt.Errorf("store: sync template %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// ProposeTemplate adds an unapproved version of key.
+func (q queries) ProposeTemplate(ctx context.Context, key, text string, categories []string, by string, now time.Time) (Template, error) {
+	latest, err := q.LatestTemplate(ctx, key)
+	if err != nil && !isNotFound(err) {
+		return Template{}, err
+	}
+	var t Template
+	err = q.get(ctx, &t, `INSERT INTO templates (key, version, text, categories, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING `+templateColumns,
+		key, latest.Version+1, text, strings.Join(categories, ","), by, now.UTC())
+	if err != nil {
+		return Template{}, fmt.Errorf("store: propose template %s: %w", key, err)
+	}
+	return t, nil
+}
+
+// ApproveTemplate approves version of key.
+func (q queries) ApproveTemplate(ctx context.Context, key string, version int, by string, now time.Time) error {
+	res, err := q.exec(ctx, `UPDATE templates SET approved_by = ?, approved_at = ? WHERE key = ? AND version = ? AND approved_at IS NULL`,
+		by, now.UTC(), key, version)
+	if err != nil {
+		return fmt.Errorf("store: approve template %s v%d: %w", key, version, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: approve template %s v%d: %w", key, version, ErrNotFound)
+	}
+	return nil
+}
+
+// LatestTemplate returns the newest version of key, approved or not.
+func (q queries) LatestTemplate(ctx context.Context, key string) (Template, error) {
+	var t Template
+	err := q.get(ctx, &t, `SELECT `+templateColumns+` FROM templates WHERE key = ? ORDER BY version DESC LIMIT 1`, key)
+	return t, notFound(err, "store: template %s", key)
+}
+
+// ApprovedTemplate returns the newest approved version of key.
+func (q queries) ApprovedTemplate(ctx context.Context, key string) (Template, error) {
+	var t Template
+	err := q.get(ctx, &t, `SELECT `+templateColumns+` FROM templates WHERE key = ? AND approved_at IS NOT NULL
+		ORDER BY version DESC LIMIT 1`, key)
+	return t, notFound(err, "store: approved template %s", key)
+}
+
+// ApprovedTemplates returns the newest approved version of every key, by key.
+func (q queries) ApprovedTemplates(ctx context.Context) ([]Template, error) {
+	var ts []Template
+	err := q.selectAll(ctx, &ts, `SELECT `+templateColumns+` FROM templates t
+		WHERE approved_at IS NOT NULL AND version = (
+			SELECT MAX(version) FROM templates u WHERE u.key = t.key AND u.approved_at IS NOT NULL)
+		ORDER BY key`)
+	if err != nil {
+		return nil, fmt.Errorf("store: approved templates: %w", err)
+	}
+	return ts, nil
+}
+
+// PendingTemplates lists versions waiting for approval.
+func (q queries) PendingTemplates(ctx context.Context) ([]Template, error) {
+	var ts []Template
+	err := q.selectAll(ctx, &ts, `SELECT `+templateColumns+` FROM templates WHERE approved_at IS NULL ORDER BY key, version`)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending templates: %w", err)
+	}
+	return ts, nil
+}
