@@ -23,7 +23,7 @@ import (
 
 const (
 	accountSID = "AC0123456789abcdef0123456789abcdef"
-	authToken  = "twilio-test-auth-token"
+	authToken  = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
 	publicURL  = "https://ringback.example.com"
 	hookSecret = "generic-webhook-secret"
 	lettings   = "+441632960001"
