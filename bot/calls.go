@@ -267,6 +267,9 @@ func (b *Bot) repeatCall(ctx context.Context, tx *store.Tx, c store.Case, call s
 	if err := tx.AddEvent(ctx, c.ID, now, "call_repeat", "", map[string]any{"call_sid": call.SID, "calls": c.CallCount}); err != nil {
 		return err
 	}
+	if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryRepeat, Text: fmt.Sprintf("Caller rang again (%d calls)", c.CallCount)}); err != nil {
+		return err
+	}
 	return b.caseChanged(ctx, tx, c, "repeat_call")
 }
 
@@ -289,6 +292,11 @@ func (b *Bot) attachVoicemail(ctx context.Context, tx *store.Tx, caseID int64, c
 	}
 	if err := tx.AddEvent(ctx, c.ID, now, "voicemail", "", map[string]any{"url": call.VoicemailURL, "transcript": call.Transcript}); err != nil {
 		return err
+	}
+	if call.Transcript != "" {
+		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryVoicemail, Text: "Voicemail transcript", Quote: call.Transcript}); err != nil {
+			return err
+		}
 	}
 	return b.caseChanged(ctx, tx, c, "voicemail")
 }

@@ -128,6 +128,13 @@ func (b *Bot) ReceiveSMS(ctx context.Context, in InboundSMS) (SMSResult, error) 
 		if err := tx.AddEvent(ctx, c.ID, now, "sms_received", "", map[string]any{"message_id": msg.ID, "media": len(in.MediaURLs)}); err != nil {
 			return err
 		}
+		quote := in.Body
+		for _, u := range in.MediaURLs {
+			quote += "\n" + u
+		}
+		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntrySMSIn, Text: "Caller texted", Quote: quote}); err != nil {
+			return err
+		}
 		caseLine, _ := b.line(c.LineNumber)
 		if caseLine != nil {
 			if cat, ok := caseLine.Triage[word]; ok {
@@ -189,7 +196,15 @@ func (b *Bot) triage(ctx context.Context, tx *store.Tx, c *store.Case, line *con
 	}
 	due := c.CreatedAt.Add(cat.ContactWithin)
 	c.DueAt = &due
-	return tx.AddEvent(ctx, c.ID, now, "triaged", "", map[string]any{"category": cat.Key, "urgent": cat.Urgent, "by": "caller"})
+	if err := tx.AddEvent(ctx, c.ID, now, "triaged", "", map[string]any{"category": cat.Key, "urgent": cat.Urgent, "by": "caller"}); err != nil {
+		return err
+	}
+	text := "Caller chose " + cat.Label
+	mention := ""
+	if cat.Urgent {
+		text, mention = "URGENT: caller chose "+cat.Label, "channel"
+	}
+	return b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryTriaged, Text: text, Mention: mention})
 }
 
 // safetyTemplate picks the reply for an urgent category: "safety" unless a
@@ -212,6 +227,9 @@ func (b *Bot) optOut(ctx context.Context, tx *store.Tx, caller, source string, c
 	}
 	if hasCase {
 		if err := b.caseEvent(ctx, tx, c, now, "opted_out", map[string]any{"source": source}); err != nil {
+			return err
+		}
+		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryOptOut, Text: "Caller opted out of texts (every line)"}); err != nil {
 			return err
 		}
 	}

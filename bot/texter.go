@@ -152,6 +152,9 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		if err := tx.AddEvent(ctx, c.ID, now, "sms_sent", m.SentBy, map[string]any{"message_id": m.ID, "kind": m.Kind, "sid": sent.SID}); err != nil {
 			return err
 		}
+		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntrySMSOut, Actor: m.SentBy, Text: smsWords(m.Kind), Quote: m.Body}); err != nil {
+			return err
+		}
 		return b.caseChanged(ctx, tx, c, "sms_sent")
 	})
 }
@@ -181,6 +184,9 @@ func (b *Bot) smsSettled(ctx context.Context, m store.Message, status, code, cas
 		}
 		data["message_id"] = m.ID
 		if err := tx.AddEvent(ctx, c.ID, now, event, "", data); err != nil {
+			return err
+		}
+		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryTextBack, Text: smsWords(m.Kind) + ": " + caseStatus}); err != nil {
 			return err
 		}
 		return b.caseChanged(ctx, tx, c, event)
@@ -223,4 +229,21 @@ func statusRank(s string) int {
 		return 4
 	}
 	return 0
+}
+
+// smsWords names a kind of outgoing text for the timeline.
+func smsWords(kind string) string {
+	switch kind {
+	case "textback":
+		return "Text-back"
+	case "template":
+		return "Reply sent"
+	case "safety":
+		return "Safety reply"
+	case "help":
+		return "Help reply"
+	case "optout_confirm":
+		return "Opt-out confirmation"
+	}
+	return "Text"
 }

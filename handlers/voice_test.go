@@ -18,10 +18,12 @@ func TestVoiceInHoursRingsStaffThenVoicemail(t *testing.T) {
 		if code != 200 {
 			t.Fatal(code)
 		}
-		for _, want := range []string{`<Dial action="https://ringback.example.com/twilio/voice/status" method="POST" timeout="18">`, `<Number>+447700900001</Number>`, `<Number>+447700900002</Number>`} {
-			if !strings.Contains(twiml, want) {
-				t.Errorf("TwiML lacks %s:\n%s", want, twiml)
-			}
+		dial, ok := parseTwiML(t, twiml).find("Dial")
+		if !ok || dial.attr("action") != publicURL+"/twilio/voice/status" || dial.attr("timeout") != "18" {
+			t.Fatalf("TwiML dial:\n%s", twiml)
+		}
+		if nums := dial.all("Number"); len(nums) != 2 || nums[0].Text != "+447700900001" || nums[1].Text != "+447700900002" {
+			t.Fatalf("numbers rung: %+v", nums)
 		}
 		if h.count("cases") != 0 {
 			t.Fatal("a ringing call opened a case")
@@ -32,7 +34,7 @@ func TestVoiceInHoursRingsStaffThenVoicemail(t *testing.T) {
 		form.Set("CallStatus", "in-progress")
 		form.Set("DialCallStatus", "no-answer")
 		code, twiml = h.postTwilio("/twilio/voice/status", form)
-		if code != 200 || !strings.Contains(twiml, "<Record ") || !strings.Contains(twiml, `transcribe="true"`) {
+		if rec, ok := parseTwiML(t, twiml).find("Record"); code != 200 || !ok || rec.attr("transcribe") != "true" {
 			t.Fatalf("dial action: %d\n%s", code, twiml)
 		}
 		h.flush()
@@ -43,7 +45,7 @@ func TestVoiceInHoursRingsStaffThenVoicemail(t *testing.T) {
 		rec := voiceForm("CAv1", caller, lettings)
 		rec.Set("RecordingUrl", "https://api.twilio.com/rec/RE1")
 		rec.Set("RecordingDuration", "12")
-		if code, twiml := h.postTwilio("/twilio/voice/recording", rec); code != 200 || !strings.Contains(twiml, "<Hangup") {
+		if code, twiml := h.postTwilio("/twilio/voice/recording", rec); code != 200 || len(parseTwiML(t, twiml).all("Hangup")) != 1 {
 			t.Fatalf("record action: %d %s", code, twiml)
 		}
 		// The final "completed" status changes nothing.
@@ -82,14 +84,18 @@ func TestVoiceAfterHoursOffersOnCallAndCountsHangUpsAsMissed(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.clock.Set(time.Date(2026, 11, 16, 22, 0, 0, 0, time.UTC)) // Monday 22:00 London: closed
 		code, twiml := h.postTwilio("/twilio/voice", voiceForm("CAv3", caller, maint))
-		if code != 200 || !strings.Contains(twiml, `<Gather action="https://ringback.example.com/twilio/voice?step=menu"`) || !strings.Contains(twiml, "press 9") {
+		gather, ok := parseTwiML(t, twiml).find("Gather")
+		if code != 200 || !ok || gather.attr("action") != publicURL+"/twilio/voice?step=menu" || gather.attr("numDigits") != "1" || !strings.Contains(twiml, "press 9") {
 			t.Fatalf("after-hours TwiML:\n%s", twiml)
+		}
+		if rec, ok := parseTwiML(t, twiml).find("Record"); !ok || rec.attr("transcribeCallback") != publicURL+"/twilio/voice/recording" {
+			t.Fatalf("after-hours voicemail:\n%s", twiml)
 		}
 		// Caller presses 9: forwarded to on-call.
 		menu := voiceForm("CAv3", caller, maint)
 		menu.Set("Digits", "9")
 		_, twiml = h.postTwilio("/twilio/voice?step=menu", menu)
-		if !strings.Contains(twiml, "<Number>+447700900999</Number>") {
+		if n, ok := parseTwiML(t, twiml).find("Number"); !ok || n.Text != "+447700900999" {
 			t.Fatalf("press 9:\n%s", twiml)
 		}
 		// Another caller hangs up during the greeting: Twilio says only

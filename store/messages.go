@@ -125,3 +125,8 @@ func (q queries) UpdateMessageCase(ctx context.Context, id, caseID int64) error 
 	}
 	return nil
 }
+
+// CaseHasInbound reports whether the caller has texted on the case.
+func (q queries) CaseHasInbound(ctx context.Context, caseID int64) (bool, error) {
+	return q.exists(ctx, `SELECT 1 FROM messages WHERE case_id = ? AND direction = 'in'`, caseID)
+}

@@ -1,0 +1,174 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"ringback/config"
+	"ringback/store"
+)
+
+// Card is a case as chat shows it: everything a renderer needs, nothing
+// platform-specific. Text fields that came from outside (names, SMS,
+// transcripts) are raw here; renderers escape them.
+type Card struct {
+	CaseID     int64
+	Ref        string // "#42"
+	State      string // open, claimed, closed
+	Urgent     bool
+	Overdue    bool
+	Spam       bool
+	Caller     Caller
+	Line       string // the line's name
+	LineNumber string
+	Channel    string // the line's chat channel
+	FirstCall  time.Time
+	LastCall   *time.Time
+	AfterHours bool
+	Calls      int
+	Origin     string // call | sms
+	TextBack   string // human words: "delivered", "not sent: number withheld"…
+	Category   string // key
+	// CategoryLabel is the category's label ("" when not triaged).
+	CategoryLabel   string
+	Owner           string // user id
+	AssignedBy      string
+	DueAt           *time.Time
+	VoicemailURL    string
+	Transcript      string
+	EscalationLevel int
+	CallerReplied   bool
+	Outcome         string
+	CloseNote       string
+	ClosedBy        string
+	ClosedAt        *time.Time
+	// FirstContact is the time from the first missed call to the first
+	// human contact, when there was one.
+	FirstContact *time.Duration
+	Actions      []string // the buttons that make sense now, in order
+	Now          time.Time
+}
+
+// Caller is who called, as far as Ringback knows.
+type Caller struct {
+	Number   string // formatted for people; "" when withheld
+	E164     string
+	Withheld bool
+	Name     string
+	Kind     string
+	Property string
+	Unit     string
+}
+
+// Card actions, as chat adapters name their buttons' action ids.
+const (
+	ActionClaim   = "claim"
+	ActionRelease = "release"
+	ActionReply   = "reply"
+	ActionLog     = "log_callback"
+	ActionClose   = "close"
+	ActionReopen  = "reopen"
+	ActionSpam    = "spam"
+)
+
+// Card builds the card of case id as of now.
+func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
+	c, err := b.store.CaseByID(ctx, id)
+	if err != nil {
+		return Card{}, err
+	}
+	replied, err := b.store.CaseHasInbound(ctx, id)
+	if err != nil {
+		return Card{}, err
+	}
+	return b.card(ctx, c, replied), nil
+}
+
+func (b *Bot) card(ctx context.Context, c store.Case, replied bool) Card {
+	now := b.clock.Now()
+	line, _ := b.line(c.LineNumber)
+	k := Card{
+		CaseID: c.ID, Ref: caseRef(c.ID), State: c.State, Urgent: c.Urgent, Spam: c.Spam,
+		LineNumber: c.LineNumber, FirstCall: c.CreatedAt, LastCall: c.LastCallAt, AfterHours: c.AfterHours,
+		Calls: c.CallCount, Origin: c.Origin, TextBack: textBackWords(c.TextbackStatus), Category: c.Category,
+		Owner: c.Owner, AssignedBy: c.AssignedBy, DueAt: c.DueAt, VoicemailURL: c.VoicemailURL, Transcript: c.Transcript,
+		EscalationLevel: c.EscalationLevel, CallerReplied: replied, Outcome: c.Outcome, CloseNote: c.CloseNote,
+		ClosedBy: c.ClosedBy, ClosedAt: c.ClosedAt, Now: now,
+	}
+	if line != nil {
+		k.Line, k.Channel = line.Name, line.Channel
+	}
+	if cat, ok := b.cfg.Category(c.Category); ok {
+		k.CategoryLabel = cat.Label
+	}
+	k.Overdue = c.State != store.CaseClosed && c.DueAt != nil && now.After(*c.DueAt) && c.FirstContactAt == nil
+	k.Caller = Caller{E164: c.CallerNumber, Withheld: c.Withheld()}
+	if !c.Withheld() {
+		k.Caller.Number = config.Format(c.CallerNumber, b.cfg.Business.Region)
+	}
+	if c.ContactID != nil {
+		if ct, err := b.store.ContactByID(ctx, *c.ContactID); err == nil {
+			k.Caller.Name, k.Caller.Kind, k.Caller.Property, k.Caller.Unit = ct.Name, ct.Kind, ct.Property, ct.Unit
+		}
+	}
+	if c.FirstContactAt != nil {
+		d := c.FirstContactAt.Sub(c.CreatedAt)
+		k.FirstContact = &d
+	}
+	switch c.State {
+	case store.CaseOpen:
+		k.Actions = []string{ActionClaim, ActionReply, ActionLog, ActionClose, ActionSpam}
+	case store.CaseClaimed:
+		k.Actions = []string{ActionRelease, ActionReply, ActionLog, ActionClose, ActionSpam}
+	case store.CaseClosed:
+		k.Actions = []string{ActionReopen}
+	}
+	if c.Withheld() {
+		k.Actions = without(k.Actions, ActionReply, ActionSpam)
+	}
+	return k
+}
+
+func without(list []string, drop ...string) []string {
+	var out []string
+next:
+	for _, a := range list {
+		for _, d := range drop {
+			if a == d {
+				continue next
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// textBackWords turns a stored text-back status into words for people.
+func textBackWords(s string) string {
+	switch s {
+	case "":
+		return "not sent"
+	case "queued", "accepted", "scheduled":
+		return "queued"
+	case "sending", "sent":
+		return "sent"
+	case "delivered", "read":
+		return "delivered"
+	}
+	return s
+}
+
+// Label is the caller as one line of text: the contact's name and kind,
+// else the number, else "number withheld".
+func (c Caller) Label() string {
+	switch {
+	case c.Name != "" && c.Kind != "":
+		return fmt.Sprintf("%s (%s)", c.Name, c.Kind)
+	case c.Name != "":
+		return c.Name
+	case c.Withheld:
+		return "number withheld"
+	}
+	return c.Number
+}

@@ -1,0 +1,68 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"ringback/store"
+)
+
+// Entry is one line of a case's timeline in its chat thread. Text is
+// Ringback's own words; Quote is text from outside (an SMS body, a note, a
+// transcript), which renderers escape and show as a quote.
+type Entry struct {
+	CaseID int64     `json:"case_id"`
+	Kind   string    `json:"kind"`
+	Actor  string    `json:"actor,omitempty"` // user id; "" for Ringback itself
+	Text   string    `json:"text"`
+	Quote  string    `json:"quote,omitempty"`
+	At     time.Time `json:"at"`
+	// Mention asks the renderer to notify: "channel" for the line's channel.
+	Mention string `json:"mention,omitempty"`
+}
+
+// Thread entry kinds.
+const (
+	EntrySMSIn     = "sms_in"
+	EntrySMSOut    = "sms_out"
+	EntryClaimed   = "claimed"
+	EntryReleased  = "released"
+	EntryReassign  = "reassigned"
+	EntryCallback  = "callback"
+	EntryClosed    = "closed"
+	EntryReopened  = "reopened"
+	EntrySpam      = "spam"
+	EntryVoicemail = "voicemail"
+	EntryRepeat    = "repeat_call"
+	EntryTextBack  = "textback"
+	EntryTriaged   = "triaged"
+	EntryOptOut    = "opted_out"
+	EntryReminder  = "reminder"
+)
+
+// KindThread is the outbox kind of a timeline entry (+ "." + platform).
+const KindThread = "chat.thread"
+
+// timeline queues e for the case's thread on every chat platform.
+func (b *Bot) timeline(ctx context.Context, tx *store.Tx, e Entry) error {
+	if e.At.IsZero() {
+		e.At = b.clock.Now()
+	}
+	var nonce [6]byte
+	_, _ = rand.Read(nonce[:])
+	for _, chat := range b.chats {
+		_, _, err := tx.Enqueue(ctx, store.NewOutbox{
+			Kind:      KindThread + "." + chat,
+			DedupeKey: fmt.Sprintf("thread:%s:%d:%s:%s", chat, e.CaseID, e.Kind, hex.EncodeToString(nonce[:])),
+			Payload:   e,
+			CaseID:    e.CaseID,
+		}, b.clock.Now())
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
