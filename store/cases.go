@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -148,4 +149,77 @@ func utcp(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// QueueFilter narrows the open queue.
+type QueueFilter struct {
+	Owner     string    // only cases owned by this user
+	Line      string    // only this line's number
+	OverdueAt time.Time // when set: only cases due before it with no contact yet
+	Unclaimed bool      // only cases nobody owns
+	Limit     int       // rows to return (0: 25)
+	CardsOn   string    // platform whose card location to join ("slack")
+	NoSpam    bool      // leave spam cases out
+}
+
+// QueueRow is one open case in the queue.
+type QueueRow struct {
+	Case
+	ContactName   *string `db:"contact_name"`
+	CallerReplied bool    `db:"caller_replied"`
+	CardChannel   *string `db:"card_channel"`
+	CardMessage   *string `db:"card_message"`
+}
+
+func (f QueueFilter) where() (string, []any) {
+	w := []string{"c.state <> 'closed'"}
+	var args []any
+	if f.Owner != "" {
+		w = append(w, "c.owner = ?")
+		args = append(args, f.Owner)
+	}
+	if f.Line != "" {
+		w = append(w, "c.line_number = ?")
+		args = append(args, f.Line)
+	}
+	if !f.OverdueAt.IsZero() {
+		w = append(w, "c.due_at < ? AND c.first_contact_at IS NULL")
+		args = append(args, f.OverdueAt.UTC())
+	}
+	if f.Unclaimed {
+		w = append(w, "c.owner = ''")
+	}
+	if f.NoSpam {
+		w = append(w, "NOT c.spam")
+	}
+	return strings.Join(w, " AND "), args
+}
+
+// OpenQueue lists open cases, oldest first, and how many match in all.
+func (q queries) OpenQueue(ctx context.Context, f QueueFilter) ([]QueueRow, int, error) {
+	where, args := f.where()
+	var total int
+	if err := q.get(ctx, &total, `SELECT COUNT(*) FROM cases c WHERE `+where, args...); err != nil {
+		return nil, 0, fmt.Errorf("store: count queue: %w", err)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 25
+	}
+	cols := "c." + strings.ReplaceAll(strings.Join(strings.Fields(caseColumns), " "), ", ", ", c.")
+	var rows []QueueRow
+	err := q.selectAll(ctx, &rows, `
+		SELECT `+cols+`, ct.name AS contact_name,
+			EXISTS (SELECT 1 FROM messages m WHERE m.case_id = c.id AND m.direction = 'in') AS caller_replied,
+			cd.channel AS card_channel, cd.message_id AS card_message
+		FROM cases c
+		LEFT JOIN contacts ct ON ct.id = c.contact_id
+		LEFT JOIN cards cd ON cd.case_id = c.id AND cd.platform = ?
+		WHERE `+where+`
+		ORDER BY c.created_at, c.id
+		LIMIT ?`, append(append([]any{f.CardsOn}, args...), limit)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: queue: %w", err)
+	}
+	return rows, total, nil
 }

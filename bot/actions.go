@@ -1,0 +1,360 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"ringback/config"
+	"ringback/store"
+	"ringback/templates"
+)
+
+// Actor is a person acting in chat.
+type Actor struct {
+	ID   string // the platform's user id
+	Name string // display name, for {{agent}}
+	// Staff is set by the adapter when the person may work cases (a member
+	// of a line channel or of the staff group). Managers always may.
+	Staff bool
+}
+
+// Refusal is an action the bot declined, with words for the person who
+// tried (chat shows them only to that person).
+type Refusal struct {
+	Message string
+	Owner   string // set when the refusal is "already claimed"
+}
+
+func (r *Refusal) Error() string { return "bot: refused: " + r.Message }
+
+func refuse(format string, args ...any) error { return &Refusal{Message: fmt.Sprintf(format, args...)} }
+
+// Outcomes a case closes with (DESIGN.md).
+var Outcomes = []string{"booked", "resolved", "reached", "no_contact", "not_qualified", "spam", "wrong_number"}
+
+// CallbackResults a logged callback may have.
+var CallbackResults = []string{"reached", "left_voicemail", "no_answer", "wrong_number"}
+
+// IsManager reports whether the actor has managers' rights.
+func (b *Bot) IsManager(a Actor) bool { return b.cfg.IsManager(a.ID) }
+
+func (b *Bot) mayWork(a Actor) error {
+	if a.Staff || b.IsManager(a) {
+		return nil
+	}
+	return refuse("Only staff of a line's channel can work callbacks.")
+}
+
+// act runs fn on case id, locked, then records the change: event, card
+// refresh, timeline entry.
+func (b *Bot) act(ctx context.Context, id int64, fn func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error)) (store.Case, error) {
+	var out store.Case
+	err := b.store.InTx(ctx, func(tx *store.Tx) error {
+		c, err := tx.LockCase(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return refuse("Case %s no longer exists.", caseRef(id))
+		}
+		if err != nil {
+			return err
+		}
+		now := b.clock.Now()
+		entry, err := fn(tx, &c, now)
+		if err != nil {
+			return err
+		}
+		c.UpdatedAt = now
+		if err := tx.UpdateCase(ctx, c); err != nil {
+			return err
+		}
+		if entry != nil {
+			entry.CaseID, entry.At = c.ID, now
+			if err := tx.AddEvent(ctx, c.ID, now, entry.Kind, entry.Actor, map[string]string{"text": entry.Text, "note": entry.Quote}); err != nil {
+				return err
+			}
+			if err := b.timeline(ctx, tx, *entry); err != nil {
+				return err
+			}
+		}
+		out = c
+		return b.caseChanged(ctx, tx, c, "action")
+	})
+	return out, err
+}
+
+// Claim makes the actor the case's owner. The first click wins; later ones
+// are refused with who owns it.
+func (b *Bot) Claim(ctx context.Context, id int64, a Actor) (store.Case, error) {
+	if err := b.mayWork(a); err != nil {
+		return store.Case{}, err
+	}
+	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+		switch {
+		case c.State == store.CaseClosed:
+			return nil, refuse("Case %s is closed.", caseRef(c.ID))
+		case c.Owner == a.ID:
+			return nil, refuse("You already own case %s.", caseRef(c.ID))
+		case c.Owner != "":
+			return nil, &Refusal{Message: fmt.Sprintf("Case %s is already claimed.", caseRef(c.ID)), Owner: c.Owner}
+		}
+		c.State, c.Owner, c.AssignedBy = store.CaseClaimed, a.ID, ""
+		if c.ClaimedAt == nil {
+			c.ClaimedAt = &now // time to claim counts the first claim
+		}
+		return &Entry{Kind: EntryClaimed, Actor: a.ID, Text: "claimed the case"}, nil
+	})
+}
+
+// Release puts a claimed case back in the queue (its owner or a manager).
+func (b *Bot) Release(ctx context.Context, id int64, a Actor) (store.Case, error) {
+	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+		if c.State != store.CaseClaimed {
+			return nil, refuse("Case %s is not claimed.", caseRef(c.ID))
+		}
+		if c.Owner != a.ID && !b.IsManager(a) {
+			return nil, &Refusal{Message: fmt.Sprintf("Only the owner or a manager can release case %s.", caseRef(c.ID)), Owner: c.Owner}
+		}
+		c.State, c.Owner, c.AssignedBy = store.CaseOpen, "", ""
+		return &Entry{Kind: EntryReleased, Actor: a.ID, Text: "released the case back to the queue"}, nil
+	})
+}
+
+// Reassign gives the case to another person (managers only).
+func (b *Bot) Reassign(ctx context.Context, id int64, a Actor, to string) (store.Case, error) {
+	if !b.IsManager(a) {
+		return store.Case{}, refuse("Only managers can reassign cases.")
+	}
+	if to == "" {
+		return store.Case{}, refuse("Choose someone to assign the case to.")
+	}
+	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+		if c.State == store.CaseClosed {
+			return nil, refuse("Case %s is closed.", caseRef(c.ID))
+		}
+		c.State, c.Owner, c.AssignedBy = store.CaseClaimed, to, a.ID
+		if c.ClaimedAt == nil {
+			c.ClaimedAt = &now
+		}
+		return &Entry{Kind: EntryReassign, Actor: a.ID, Text: "assigned the case to " + mention(to)}, nil
+	})
+}
+
+// mention is the neutral form of a user mention; renderers translate it.
+func mention(userID string) string { return "<@" + userID + ">" }
+
+// TemplateChoice is an approved template offered for a case.
+type TemplateChoice struct {
+	Key      string
+	Text     string
+	Preview  string // variables filled; unfilled ones shown as [name]
+	Missing  []string
+	Segments templates.SegmentInfo
+}
+
+// ReplyChoices lists the approved templates that fit the case's category,
+// previewed for the actor. Automatic texts (text-back, safety…) are left out.
+func (b *Bot) ReplyChoices(ctx context.Context, id int64, a Actor) ([]TemplateChoice, error) {
+	c, err := b.store.CaseByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := b.store.ApprovedTemplates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	line, _ := b.line(c.LineNumber)
+	vars := b.staffVars(ctx, c, line, a)
+	var out []TemplateChoice
+	for _, t := range ts {
+		if automatic[t.Key] || !t.Allows(c.Category) {
+			continue
+		}
+		out = append(out, b.choice(t, vars))
+	}
+	return out, nil
+}
+
+// automatic are the templates Ringback sends by itself.
+var automatic = map[string]bool{"textback_day": true, "textback_night": true, "optout_confirm": true, "help": true}
+
+func (b *Bot) choice(t store.Template, vars templates.Vars) TemplateChoice {
+	ch := TemplateChoice{Key: t.Key, Text: t.Text, Preview: templates.Preview(t.Text, vars)}
+	if _, err := templates.Render(t.Text, vars); err != nil {
+		var me *templates.MissingError
+		if errors.As(err, &me) {
+			ch.Missing = me.Missing
+		}
+	}
+	ch.Segments = templates.Segments(ch.Preview)
+	return ch
+}
+
+// PreviewReply previews one template for the case (the modal's live preview).
+func (b *Bot) PreviewReply(ctx context.Context, id int64, a Actor, key string) (TemplateChoice, error) {
+	c, err := b.store.CaseByID(ctx, id)
+	if err != nil {
+		return TemplateChoice{}, err
+	}
+	t, err := b.store.ApprovedTemplate(ctx, key)
+	if err != nil {
+		return TemplateChoice{}, refuse("Template %q is not approved.", key)
+	}
+	line, _ := b.line(c.LineNumber)
+	return b.choice(t, b.staffVars(ctx, c, line, a)), nil
+}
+
+func (b *Bot) staffVars(ctx context.Context, c store.Case, line *config.Line, a Actor) templates.Vars {
+	v := b.vars(ctx, b.store, c, line)
+	if a.Name != "" {
+		v["agent"] = firstName(a.Name)
+	}
+	return v
+}
+
+// SendReply texts the caller an approved template as the actor. The first
+// reply is the case's first human contact.
+func (b *Bot) SendReply(ctx context.Context, id int64, a Actor, key string) (store.Case, error) {
+	if err := b.mayWork(a); err != nil {
+		return store.Case{}, err
+	}
+	t, err := b.store.ApprovedTemplate(ctx, key)
+	if err != nil || automatic[key] {
+		return store.Case{}, refuse("Template %q is not an approved reply.", key)
+	}
+	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+		if c.Withheld() {
+			return nil, refuse("The caller withheld their number: there is nobody to text.")
+		}
+		if !t.Allows(c.Category) {
+			return nil, refuse("Template %q is not for %s cases.", key, c.Category)
+		}
+		if why, err := b.whyNotTextable(ctx, tx, c.CallerNumber); err != nil || why != "" {
+			if err != nil {
+				return nil, err
+			}
+			return nil, refuse("Not sent: %s.", why)
+		}
+		line, ok := b.line(c.LineNumber)
+		if !ok {
+			return nil, refuse("Case %s's line is no longer configured.", caseRef(c.ID))
+		}
+		body, err := templates.Render(t.Text, b.staffVars(ctx, *c, line, a))
+		if err != nil {
+			var me *templates.MissingError
+			if errors.As(err, &me) {
+				labels := make([]string, len(me.Missing))
+				for i, m := range me.Missing {
+					labels[i] = templates.Label(m)
+				}
+				return nil, refuse("Not sent: this template needs %s, which Ringback does not know for this caller. Choose another template.", strings.Join(labels, ", "))
+			}
+			return nil, err
+		}
+		m, err := b.queueSMS(ctx, tx, *c, line, outgoing{Kind: "template", Body: body, TemplateKey: key, SentBy: a.ID},
+			fmt.Sprintf("reply:%d:%s:%d", c.ID, a.ID, now.UnixNano()), now)
+		if err != nil {
+			return nil, err
+		}
+		b.contacted(c, now)
+		if err := tx.AddEvent(ctx, c.ID, now, "reply_queued", a.ID, map[string]any{"template": key, "version": t.Version, "message_id": m.ID}); err != nil {
+			return nil, err
+		}
+		return nil, nil // the thread shows the text once Twilio accepts it
+	})
+}
+
+// contacted counts a human contact attempt; the first sets the time of
+// first human contact (DESIGN.md: a staff SMS or a logged callback).
+func (b *Bot) contacted(c *store.Case, now time.Time) {
+	c.ContactAttempts++
+	if c.FirstContactAt == nil {
+		c.FirstContactAt = &now
+	}
+}
+
+// LogCallback records a call-back attempt.
+func (b *Bot) LogCallback(ctx context.Context, id int64, a Actor, result, note string) (store.Case, error) {
+	if err := b.mayWork(a); err != nil {
+		return store.Case{}, err
+	}
+	if !slices.Contains(CallbackResults, result) {
+		return store.Case{}, refuse("Choose a result: %s.", strings.Join(CallbackResults, ", "))
+	}
+	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+		if c.State == store.CaseClosed {
+			return nil, refuse("Case %s is closed; reopen it first.", caseRef(c.ID))
+		}
+		b.contacted(c, now)
+		return &Entry{Kind: EntryCallback, Actor: a.ID, Text: "logged a callback: " + strings.ReplaceAll(result, "_", " "), Quote: strings.TrimSpace(note)}, nil
+	})
+}
+
+// Close closes the case with an outcome and a required note.
+func (b *Bot) Close(ctx context.Context, id int64, a Actor, outcome, note string) (store.Case, error) {
+	if err := b.mayWork(a); err != nil {
+		return store.Case{}, err
+	}
+	note = strings.TrimSpace(note)
+	if !slices.Contains(Outcomes, outcome) {
+		return store.Case{}, refuse("Choose an outcome: %s.", strings.Join(Outcomes, ", "))
+	}
+	if note == "" {
+		return store.Case{}, refuse("A note is required to close a case.")
+	}
+	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+		if c.State == store.CaseClosed {
+			return nil, refuse("Case %s is already closed.", caseRef(c.ID))
+		}
+		b.closeCase(c, a, outcome, note, now)
+		return &Entry{Kind: EntryClosed, Actor: a.ID, Text: "closed the case: " + strings.ReplaceAll(outcome, "_", " "), Quote: note}, nil
+	})
+}
+
+func (b *Bot) closeCase(c *store.Case, a Actor, outcome, note string, now time.Time) {
+	c.State, c.Outcome, c.CloseNote, c.ClosedBy, c.ClosedAt = store.CaseClosed, outcome, note, a.ID, &now
+	if c.Owner == "" {
+		c.Owner = a.ID
+	}
+}
+
+// Reopen opens a closed case again, keeping its history.
+func (b *Bot) Reopen(ctx context.Context, id int64, a Actor) (store.Case, error) {
+	if err := b.mayWork(a); err != nil {
+		return store.Case{}, err
+	}
+	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+		if c.State != store.CaseClosed {
+			return nil, refuse("Case %s is not closed.", caseRef(c.ID))
+		}
+		if c.CallerNumber != "" {
+			if _, err := tx.OpenCase(ctx, c.CallerNumber, c.LineNumber); err == nil {
+				return nil, refuse("The caller has a newer open case on this line; work that one.")
+			}
+		}
+		c.State, c.Owner, c.AssignedBy, c.Outcome, c.CloseNote, c.ClosedBy, c.ClosedAt = store.CaseOpen, "", "", "", "", "", nil
+		return &Entry{Kind: EntryReopened, Actor: a.ID, Text: "reopened the case"}, nil
+	})
+}
+
+// MarkSpam puts the caller on the spam list and closes the case as spam.
+func (b *Bot) MarkSpam(ctx context.Context, id int64, a Actor) (store.Case, error) {
+	if err := b.mayWork(a); err != nil {
+		return store.Case{}, err
+	}
+	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+		if c.Withheld() {
+			return nil, refuse("A withheld number cannot go on the spam list.")
+		}
+		if err := tx.AddSpam(ctx, c.CallerNumber, a.ID, now); err != nil {
+			return nil, err
+		}
+		c.Spam = true
+		if c.State != store.CaseClosed {
+			b.closeCase(c, a, "spam", "marked as spam", now)
+		}
+		return &Entry{Kind: EntrySpam, Actor: a.ID, Text: "marked the caller as spam and closed the case"}, nil
+	})
+}

@@ -1,0 +1,421 @@
+// Package slack is Ringback's Slack adapter: it renders the bot's neutral
+// cards, timeline entries, queue and modals as Block Kit, and performs the
+// chat side effects (post, update, thread, ephemeral, modal) through the
+// Slack Web API.
+package slack
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"ringback/bot"
+	"ringback/templates"
+)
+
+// Escape makes outside text safe for mrkdwn: Slack reads only &, < and > as
+// control characters, so a caller can never write <!channel> or <@U…>.
+func Escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// quote renders outside text as a block quote, escaped.
+func quote(s string) string {
+	lines := strings.Split(strings.TrimRight(Escape(s), "\n"), "\n")
+	return "> " + strings.Join(lines, "\n> ")
+}
+
+// date renders t so every reader sees it in their own time zone.
+func date(t time.Time, format string) string {
+	return fmt.Sprintf("<!date^%d^%s|%s>", t.Unix(), format, t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+func mrkdwn(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
+func plain(s string) *slack.TextBlockObject  { return slack.NewTextBlockObject(slack.PlainTextType, s, true, false) }
+
+// userMention renders a user id ("" → the fallback).
+func userMention(id, fallback string) string {
+	if id == "" {
+		return fallback
+	}
+	return "<@" + id + ">"
+}
+
+func stateEmoji(k bot.Card) string {
+	switch {
+	case k.State == "closed":
+		return "✅"
+	case k.Urgent:
+		return "🚨"
+	case k.Overdue:
+		return "⏰"
+	case k.State == "claimed":
+		return "🟡"
+	}
+	return "🔴"
+}
+
+func duration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// CardText is the notification text of a card (shown where blocks are not).
+func CardText(k bot.Card) string {
+	if k.State == "closed" {
+		return fmt.Sprintf("%s closed: %s", k.Ref, strings.ReplaceAll(k.Outcome, "_", " "))
+	}
+	return fmt.Sprintf("%s Missed call from %s on %s", stateEmoji(k), Escape(k.Caller.Label()), Escape(k.Line))
+}
+
+// CardBlocks renders a case card.
+func CardBlocks(k bot.Card) []slack.Block {
+	if k.State == "closed" {
+		return closedBlocks(k)
+	}
+	blockID := "case:" + strconv.FormatInt(k.CaseID, 10)
+	title := fmt.Sprintf("%s %s Missed call · %s", stateEmoji(k), k.Ref, k.Line)
+	if k.Origin == "sms" {
+		title = fmt.Sprintf("%s %s Texted in · %s", stateEmoji(k), k.Ref, k.Line)
+	}
+	if k.Urgent {
+		title += " · URGENT"
+	}
+	blocks := []slack.Block{slack.NewHeaderBlock(plain(truncate(title, 150)))}
+
+	who := "*" + Escape(k.Caller.Label()) + "*"
+	if k.Caller.Name != "" && k.Caller.Number != "" {
+		who += " · " + Escape(k.Caller.Number)
+	}
+	if place := strings.Trim(k.Caller.Property+", "+k.Caller.Unit, ", "); place != "" {
+		who += "\n🏠 " + Escape(place)
+	}
+	if k.Spam {
+		who += "\n🚫 On the spam list"
+	}
+	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(who), nil, nil))
+
+	hours := "In hours"
+	if k.AfterHours {
+		hours = "After hours"
+	}
+	owner := "Unclaimed"
+	if k.Owner != "" {
+		owner = userMention(k.Owner, "")
+		if k.AssignedBy == "rota" {
+			owner += " (assigned by rota)"
+		} else if k.AssignedBy != "" {
+			owner += " (assigned by " + userMention(k.AssignedBy, "") + ")"
+		}
+	}
+	category := "Not triaged yet"
+	if k.CategoryLabel != "" {
+		category = Escape(k.CategoryLabel)
+	}
+	due := "—"
+	if k.DueAt != nil {
+		due = date(*k.DueAt, "{time}")
+		if k.Overdue {
+			due += " *overdue*"
+		}
+	}
+	calls := strconv.Itoa(k.Calls)
+	if k.LastCall != nil && k.Calls > 1 {
+		calls += " (last " + date(*k.LastCall, "{time}") + ")"
+	}
+	fields := []*slack.TextBlockObject{
+		mrkdwn("*When*\n" + date(k.FirstCall, "{date_short_pretty} {time}")),
+		mrkdwn("*Hours*\n" + hours),
+		mrkdwn("*Calls*\n" + calls),
+		mrkdwn("*Text-back*\n" + Escape(k.TextBack)),
+		mrkdwn("*Category*\n" + category),
+		mrkdwn("*Owner*\n" + owner),
+		mrkdwn("*Due*\n" + due),
+	}
+	if k.Caller.Withheld {
+		fields = append(fields, mrkdwn("*Caller*\nNumber withheld"))
+	}
+	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
+
+	if k.VoicemailURL != "" || k.Transcript != "" {
+		vm := "🎙 *Voicemail*"
+		if k.VoicemailURL != "" {
+			vm += " <" + Escape(k.VoicemailURL) + "|listen>"
+		}
+		if k.Transcript != "" {
+			vm += "\n" + quote(truncate(k.Transcript, 2500))
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(vm), nil, nil))
+	}
+
+	var ctx []string
+	if k.CallerReplied {
+		ctx = append(ctx, "💬 Caller replied (see thread)")
+	}
+	if k.EscalationLevel > 0 {
+		ctx = append(ctx, fmt.Sprintf("📣 Escalation level %d", k.EscalationLevel))
+	}
+	ctx = append(ctx, "Line "+Escape(k.Line)+" · "+k.Ref)
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(ctx, " · "))))
+	blocks = append(blocks, actions(blockID, k))
+	return blocks
+}
+
+func closedBlocks(k bot.Card) []slack.Block {
+	parts := []string{fmt.Sprintf("✅ *%s* %s · %s", k.Ref, Escape(k.Caller.Label()), Escape(k.Line))}
+	outcome := "*" + strings.ReplaceAll(k.Outcome, "_", " ") + "*"
+	if k.ClosedBy != "" {
+		outcome += " by " + userMention(k.ClosedBy, "")
+	}
+	if k.ClosedAt != nil {
+		outcome += " " + date(*k.ClosedAt, "{date_short_pretty} {time}")
+	}
+	parts = append(parts, outcome)
+	if k.FirstContact != nil {
+		parts = append(parts, "first contact after "+duration(*k.FirstContact))
+	} else {
+		parts = append(parts, "no contact logged")
+	}
+	text := strings.Join(parts, " · ")
+	if k.CloseNote != "" {
+		text += "\n" + quote(truncate(k.CloseNote, 1500))
+	}
+	return []slack.Block{
+		slack.NewSectionBlock(mrkdwn(text), nil, nil),
+		actions("case:"+strconv.FormatInt(k.CaseID, 10), k),
+	}
+}
+
+var actionLabels = map[string]string{
+	bot.ActionClaim:   "Claim",
+	bot.ActionRelease: "Release",
+	bot.ActionReply:   "Reply",
+	bot.ActionLog:     "Log callback",
+	bot.ActionClose:   "Close",
+	bot.ActionReopen:  "Reopen",
+	bot.ActionSpam:    "Spam",
+}
+
+func actions(blockID string, k bot.Card) *slack.ActionBlock {
+	value := strconv.FormatInt(k.CaseID, 10)
+	var els []slack.BlockElement
+	for _, a := range k.Actions {
+		btn := slack.NewButtonBlockElement(a, value, plain(actionLabels[a]))
+		switch a {
+		case bot.ActionClaim, bot.ActionReopen:
+			btn.Style = slack.StylePrimary
+		case bot.ActionSpam:
+			btn.Style = slack.StyleDanger
+			btn.Confirm = slack.NewConfirmationBlockObject(plain("Mark as spam?"),
+				plain("The number goes on the spam list: its calls are never texted again, and this case closes."),
+				plain("Mark as spam"), plain("Cancel"))
+		}
+		els = append(els, btn)
+	}
+	return slack.NewActionBlock(blockID, els...)
+}
+
+// EntryText renders a timeline entry for the card's thread.
+func EntryText(e bot.Entry) string {
+	var b strings.Builder
+	if e.Mention == "channel" {
+		b.WriteString("<!channel> ")
+	}
+	if e.Actor != "" {
+		b.WriteString(userMention(e.Actor, "") + " ")
+	}
+	// Ringback's own words may carry neutral mentions (<@U…>) and nothing
+	// from outside; outside text is only ever in Quote.
+	b.WriteString(e.Text)
+	if e.Quote != "" {
+		b.WriteString("\n" + quote(truncate(e.Quote, 2800)))
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// QueueBlocks renders /callbacks. permalink turns a card location into a URL
+// ("" when the case has no card yet).
+func QueueBlocks(v bot.QueueView, permalink func(channel, ts string) string) []slack.Block {
+	head := fmt.Sprintf("*%s* — %d open", v.Title, v.Total)
+	if v.Total == 0 {
+		return []slack.Block{slack.NewSectionBlock(mrkdwn(head+"\nNothing waiting. 🎉"), nil, nil)}
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(head+", oldest first"), nil, nil), slack.NewDividerBlock()}
+	for _, it := range v.Items {
+		ref := it.Ref
+		if it.CardChannel != "" && it.CardMessage != "" {
+			if link := permalink(it.CardChannel, it.CardMessage); link != "" {
+				ref = "<" + link + "|" + it.Ref + ">"
+			}
+		}
+		flags := ""
+		if it.Urgent {
+			flags += " 🚨"
+		}
+		if it.Overdue {
+			flags += " ⏰ overdue"
+		}
+		category := it.Category
+		if category == "" {
+			category = "untriaged"
+		}
+		reply := "no reply yet"
+		if it.CallerReplied {
+			reply = "💬 replied"
+		}
+		line := fmt.Sprintf("%s%s · *%s* · %s · %s · %s ago · %s · %s", ref, flags, Escape(it.Caller), Escape(it.Line),
+			Escape(category), duration(it.Age), userMention(it.Owner, "unclaimed"), reply)
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(line), nil, nil))
+	}
+	if more := v.Total - len(v.Items); more > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more. Narrow with `/callbacks mine`, `overdue` or `line NAME`.", more))))
+	}
+	return blocks
+}
+
+// Modal callback ids and block ids.
+const (
+	ModalReply    = "reply"
+	ModalLog      = "log_callback"
+	ModalClose    = "close"
+	ModalReassign = "reassign"
+
+	BlockTemplate = "template"
+	BlockPreview  = "preview"
+	BlockResult   = "result"
+	BlockNote     = "note"
+	BlockOutcome  = "outcome"
+	BlockAssignee = "assignee"
+)
+
+func option(value, label string) *slack.OptionBlockObject {
+	return slack.NewOptionBlockObject(value, plain(truncate(label, 75)), nil)
+}
+
+// ReplyModal renders the Reply modal: a Template select and a preview of
+// the selected one with its segment count.
+func ReplyModal(k bot.Card, choices []bot.TemplateChoice, selected string) slack.ModalViewRequest {
+	var opts []*slack.OptionBlockObject
+	var initial *slack.OptionBlockObject
+	var chosen *bot.TemplateChoice
+	for i, c := range choices {
+		o := option(c.Key, strings.ReplaceAll(c.Key, "_", " "))
+		opts = append(opts, o)
+		if c.Key == selected {
+			initial, chosen = o, &choices[i]
+		}
+	}
+	blocks := []slack.Block{
+		slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Text *%s* (%s) from the %s line. Only approved templates can be sent.",
+			Escape(k.Caller.Label()), Escape(k.Caller.Number), Escape(k.Line))), nil, nil),
+	}
+	if len(opts) == 0 {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("No approved template fits this case's category."), nil, nil))
+		return modal(ModalReply, "Reply", "", k.CaseID, blocks)
+	}
+	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a template"), BlockTemplate, opts...)
+	sel.InitialOption = initial
+	input := slack.NewInputBlock(BlockTemplate, plain("Template"), nil, sel)
+	input.DispatchAction = true // a choice updates the preview at once
+	blocks = append(blocks, input)
+	preview := "_Choose a template to see the text the caller will get._"
+	if chosen != nil {
+		preview = "*Preview*\n" + quote(chosen.Preview) + fmt.Sprintf("\n%d characters · %s · %d SMS segment%s",
+			len([]rune(chosen.Preview)), chosen.Segments.Encoding, chosen.Segments.Segments, plural(chosen.Segments.Segments))
+		if len(chosen.Missing) > 0 {
+			labels := make([]string, len(chosen.Missing))
+			for i, m := range chosen.Missing {
+				labels[i] = templates.Label(m)
+			}
+			preview += "\n⚠️ Cannot be sent: Ringback does not know the " + strings.Join(labels, ", ") + "."
+		}
+	}
+	blocks = append(blocks, slack.SectionBlock{Type: slack.MBTSection, BlockID: BlockPreview, Text: mrkdwn(preview)})
+	return modal(ModalReply, "Reply", "Send", k.CaseID, blocks)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// LogModal renders the Log callback modal.
+func LogModal(k bot.Card) slack.ModalViewRequest {
+	var opts []*slack.OptionBlockObject
+	for _, r := range bot.CallbackResults {
+		opts = append(opts, option(r, strings.ToUpper(r[:1])+strings.ReplaceAll(r[1:], "_", " ")))
+	}
+	note := slack.NewPlainTextInputBlockElement(plain("What happened?"), BlockNote)
+	note.Multiline = true
+	noteBlock := slack.NewInputBlock(BlockNote, plain("Note"), nil, note)
+	noteBlock.Optional = true
+	return modal(ModalLog, "Log callback", "Log", k.CaseID, []slack.Block{
+		slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Callback to *%s* (%s)", Escape(k.Caller.Label()), Escape(k.Caller.Number))), nil, nil),
+		slack.NewInputBlock(BlockResult, plain("Result"), nil, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a result"), BlockResult, opts...)),
+		noteBlock,
+	})
+}
+
+// CloseModal renders the Close modal: an Outcome and a required Note.
+func CloseModal(k bot.Card) slack.ModalViewRequest {
+	var opts []*slack.OptionBlockObject
+	for _, o := range bot.Outcomes {
+		opts = append(opts, option(o, strings.ToUpper(o[:1])+strings.ReplaceAll(o[1:], "_", " ")))
+	}
+	note := slack.NewPlainTextInputBlockElement(plain("What was agreed or done"), BlockNote)
+	note.Multiline = true
+	note.MaxLength = 2000
+	return modal(ModalClose, "Close case", "Close", k.CaseID, []slack.Block{
+		slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Close *%s* — %s", k.Ref, Escape(k.Caller.Label()))), nil, nil),
+		slack.NewInputBlock(BlockOutcome, plain("Outcome"), nil, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose an outcome"), BlockOutcome, opts...)),
+		slack.NewInputBlock(BlockNote, plain("Note"), nil, note),
+	})
+}
+
+func modal(callbackID, title, submit string, caseID int64, blocks []slack.Block) slack.ModalViewRequest {
+	v := slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      callbackID,
+		Title:           plain(title),
+		Close:           plain("Cancel"),
+		Blocks:          slack.Blocks{BlockSet: blocks},
+		PrivateMetadata: strconv.FormatInt(caseID, 10),
+	}
+	if submit != "" {
+		v.Submit = plain(submit)
+	}
+	return v
+}
+
+// HomeView renders the App Home tab: the person's claimed cases and the
+// queue summary.
+func HomeView(mine, queue bot.QueueView, permalink func(channel, ts string) string) slack.HomeTabViewRequest {
+	blocks := []slack.Block{slack.NewHeaderBlock(plain("Ringback"))}
+	blocks = append(blocks, QueueBlocks(mine, permalink)...)
+	blocks = append(blocks, slack.NewDividerBlock())
+	blocks = append(blocks, QueueBlocks(queue, permalink)...)
+	if len(blocks) > 50 {
+		blocks = blocks[:50]
+	}
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
+}

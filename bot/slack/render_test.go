@@ -1,0 +1,251 @@
+package slack_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"ringback/bot"
+	rbslack "ringback/bot/slack"
+	"ringback/templates"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var (
+	first  = time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC)
+	now    = first.Add(20 * time.Minute)
+	dueAt  = first.Add(15 * time.Minute)
+	closed = first.Add(45 * time.Minute)
+	twelve = 12 * time.Minute
+)
+
+func baseCard() bot.Card {
+	return bot.Card{
+		CaseID: 42, Ref: "#42", State: "open", Line: "Lettings", LineNumber: "+441632960001", Channel: "C0LETTINGS",
+		FirstCall: first, Calls: 1, Origin: "call", TextBack: "delivered",
+		Caller: bot.Caller{Number: "07700 900123", E164: "+447700900123", Name: "Jane Smith", Kind: "tenant", Property: "14 Elm Street", Unit: "Flat 2"},
+		Actions: []string{bot.ActionClaim, bot.ActionReply, bot.ActionLog, bot.ActionClose, bot.ActionSpam}, Now: now,
+	}
+}
+
+func cards() map[string]bot.Card {
+	open := baseCard()
+
+	claimed := baseCard()
+	claimed.State, claimed.Owner = "claimed", "U0ALICE"
+	claimed.Category, claimed.CategoryLabel, claimed.DueAt = "maintenance", "Maintenance", &dueAt
+	claimed.CallerReplied = true
+	claimed.Actions = []string{bot.ActionRelease, bot.ActionReply, bot.ActionLog, bot.ActionClose, bot.ActionSpam}
+
+	overdue := claimed
+	overdue.Overdue, overdue.EscalationLevel = true, 2
+
+	urgent := baseCard()
+	urgent.Urgent, urgent.Category, urgent.CategoryLabel = true, "urgent", "Urgent safety"
+	urgent.Calls, urgent.LastCall = 3, &now
+	urgent.VoicemailURL = "https://api.twilio.com/rec/RE1"
+	urgent.Transcript = "There's water coming through the ceiling <!channel> & it's sparking"
+	urgent.AfterHours = true
+
+	withheld := baseCard()
+	withheld.Caller = bot.Caller{Withheld: true}
+	withheld.TextBack = "not sent: number withheld"
+	withheld.Actions = []string{bot.ActionClaim, bot.ActionLog, bot.ActionClose}
+
+	textedIn := baseCard()
+	textedIn.Origin, textedIn.Calls, textedIn.TextBack = "sms", 0, "not sent: the caller texted in"
+	textedIn.Caller = bot.Caller{Number: "07700 900124", E164: "+447700900124"}
+
+	done := claimed
+	done.State, done.Outcome, done.ClosedBy, done.ClosedAt = "closed", "booked", "U0ALICE", &closed
+	done.CloseNote = "Viewing booked for Thursday 2pm <@U0BOSS>"
+	done.FirstContact = &twelve
+	done.Actions = []string{bot.ActionReopen}
+
+	return map[string]bot.Card{
+		"card_open": open, "card_claimed": claimed, "card_overdue": overdue, "card_urgent": urgent,
+		"card_withheld": withheld, "card_texted_in": textedIn, "card_closed": done,
+	}
+}
+
+func golden(t *testing.T, name string, v any) []byte {
+	t.Helper()
+	got, err := marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", name+".json")
+	if *update {
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("golden file %s: %v (run go test ./bot/slack -update)", path, err)
+	}
+	if strings.TrimSpace(string(want)) != strings.TrimSpace(string(got)) {
+		t.Errorf("%s differs from %s:\n%s", name, path, got)
+	}
+	return got
+}
+
+func TestCardGoldenFiles(t *testing.T) {
+	for name, k := range cards() {
+		t.Run(name, func(t *testing.T) {
+			raw := golden(t, name, slack.Blocks{BlockSet: rbslack.CardBlocks(k)})
+			checkLimits(t, raw)
+		})
+	}
+}
+
+func TestModalGoldenFiles(t *testing.T) {
+	k := cards()["card_claimed"]
+	choices := []bot.TemplateChoice{
+		{Key: "maintenance_ack", Text: "Hi {{caller_name}}, {{agent}} from {{business}} has your repair request (ref {{case_number}}).",
+			Preview: "Hi Jane, Alice from Northside Lettings has your repair request (ref #42).", Segments: templates.Segments("Hi Jane, Alice from Northside Lettings has your repair request (ref #42).")},
+		{Key: "callback_missed", Preview: "Sorry we missed you, Alice tried to call you back from Northside Lettings. Reply with a good time or call us on [callback number].",
+			Missing: []string{"callback_number"}, Segments: templates.Segments("Sorry we missed you")},
+	}
+	views := map[string]slack.ModalViewRequest{
+		"modal_reply":          rbslack.ReplyModal(k, choices, ""),
+		"modal_reply_selected": rbslack.ReplyModal(k, choices, "maintenance_ack"),
+		"modal_reply_missing":  rbslack.ReplyModal(k, choices, "callback_missed"),
+		"modal_log_callback":   rbslack.LogModal(k),
+		"modal_close":          rbslack.CloseModal(k),
+	}
+	for name, v := range views {
+		t.Run(name, func(t *testing.T) {
+			raw := golden(t, name, v)
+			checkLimits(t, raw)
+		})
+	}
+}
+
+func TestQueueGoldenFile(t *testing.T) {
+	v := bot.QueueView{Title: "Open callbacks", Total: 30, Items: []bot.QueueItem{
+		{CaseID: 41, Ref: "#41", Age: 3 * time.Hour, Line: "Lettings", Category: "Viewing / lettings", Caller: "Jane Smith", CallerReplied: true, Overdue: true, CardChannel: "C0LETTINGS", CardMessage: "1763287200.000100"},
+		{CaseID: 42, Ref: "#42", Age: 25 * time.Minute, Line: "Maintenance", Owner: "U0ALICE", Caller: "07700 900124 <!here>", Urgent: true},
+	}}
+	raw := golden(t, "queue", slack.Blocks{BlockSet: rbslack.QueueBlocks(v, func(ch, ts string) string {
+		return "https://northside.slack.com/archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")
+	})})
+	checkLimits(t, raw)
+	if strings.Contains(string(raw), "<!here>") {
+		t.Fatal("a caller's text reached Slack unescaped")
+	}
+}
+
+func TestOutsideTextIsEscaped(t *testing.T) {
+	k := cards()["card_urgent"]
+	k.Caller.Name = "<!channel> Bob & <@U123>"
+	raw, _ := marshal(slack.Blocks{BlockSet: rbslack.CardBlocks(k)})
+	for _, bad := range []string{"<!channel>", "<@U123>"} {
+		if strings.Contains(string(raw), bad) {
+			t.Errorf("card contains %s unescaped: %s", bad, raw)
+		}
+	}
+	e := rbslack.EntryText(bot.Entry{Kind: bot.EntrySMSIn, Text: "Caller texted", Quote: "hi <!everyone> <https://evil|click>"})
+	if strings.Contains(e, "<!everyone>") || strings.Contains(e, "<https://evil|click>") {
+		t.Fatalf("thread entry not escaped: %s", e)
+	}
+	if !strings.Contains(e, "&lt;!everyone&gt;") {
+		t.Fatalf("thread entry lost the text: %s", e)
+	}
+}
+
+// checkLimits holds rendered JSON to Block Kit's limits.
+func checkLimits(t *testing.T, raw []byte) {
+	t.Helper()
+	var doc any
+	json.Unmarshal(raw, &doc)
+	blocks := findBlocks(doc)
+	if len(blocks) > 50 {
+		t.Errorf("%d blocks, limit 50", len(blocks))
+	}
+	for _, b := range blocks {
+		switch b["type"] {
+		case "section":
+			if txt, ok := b["text"].(map[string]any); ok && utf8.RuneCountInString(txt["text"].(string)) > 3000 {
+				t.Errorf("section text over 3000 characters")
+			}
+			if f, ok := b["fields"].([]any); ok && len(f) > 10 {
+				t.Errorf("section with %d fields, limit 10", len(f))
+			}
+		case "header":
+			if n := utf8.RuneCountInString(b["text"].(map[string]any)["text"].(string)); n > 150 {
+				t.Errorf("header %d characters, limit 150", n)
+			}
+		case "actions":
+			els := b["elements"].([]any)
+			if len(els) > 25 {
+				t.Errorf("actions block with %d elements, limit 25", len(els))
+			}
+			for _, e := range els {
+				el := e.(map[string]any)
+				if id, _ := el["action_id"].(string); len(id) > 255 {
+					t.Errorf("action_id %d characters", len(id))
+				}
+				if el["type"] == "button" {
+					if n := utf8.RuneCountInString(el["text"].(map[string]any)["text"].(string)); n > 75 {
+						t.Errorf("button text %d characters, limit 75", n)
+					}
+				}
+			}
+		}
+		if id, _ := b["block_id"].(string); len(id) > 255 {
+			t.Errorf("block_id over 255")
+		}
+	}
+}
+
+func findBlocks(v any) []map[string]any {
+	switch x := v.(type) {
+	case []any:
+		var out []map[string]any
+		for _, e := range x {
+			if m, ok := e.(map[string]any); ok {
+				if _, ok := m["type"]; ok {
+					out = append(out, m)
+				}
+			}
+		}
+		return out
+	case map[string]any:
+		if b, ok := x["blocks"]; ok {
+			return findBlocks(b)
+		}
+	}
+	return nil
+}
+
+// marshal is JSON as Slack receives it, without Go's HTML escaping of < and
+// >, so tests see exactly what reaches Slack.
+func marshal(v any) ([]byte, error) {
+	// slack-go's own MarshalJSON escapes HTML; decode and re-encode plainly.
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var plain any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&plain); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	err = enc.Encode(plain)
+	return bytes.TrimSpace(b.Bytes()), err
+}
