@@ -35,6 +35,8 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		err = app.migrate(ctx, args)
 	case "check":
 		err = app.check(ctx, args)
+	case "import":
+		err = app.importCmd(ctx, args)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -69,6 +71,7 @@ Commands:
   serve     run the server (default): webhooks, chat, outbox workers, timers
   migrate   apply database migrations and exit
   check     validate ringback.yaml and the environment; list every problem
+  import    import contacts FILE.csv: load the property-management contacts export
   help      show this help
 
 Environment: DATABASE_URL, RINGBACK_CONFIG, RINGBACK_ADDR, PUBLIC_URL,
