@@ -326,13 +326,15 @@ func (b *Bot) answered(ctx context.Context, tx *store.Tx, caller, lineNum string
 	return b.caseChanged(ctx, tx, c, "textback_canceled")
 }
 
-// caseChanged queues the chat card's refresh on every chat platform. The
-// dedupe key carries the change time, so each change refreshes once.
+// caseChanged queues the chat card's refresh on every chat platform. Every
+// change gets a row of its own; adapters skip a refresh that a newer one
+// waiting behind it makes redundant.
 func (b *Bot) caseChanged(ctx context.Context, tx *store.Tx, c store.Case, why string) error {
+	nonce := newNonce()
 	for _, chat := range b.chats {
 		_, _, err := tx.Enqueue(ctx, store.NewOutbox{
 			Kind:      KindCard + "." + chat,
-			DedupeKey: fmt.Sprintf("card:%s:%d:%d:%s", chat, c.ID, c.UpdatedAt.UnixNano(), why),
+			DedupeKey: fmt.Sprintf("card:%s:%d:%s", chat, c.ID, nonce),
 			Payload:   CardJob{CaseID: c.ID, Why: why},
 			CaseID:    c.ID,
 		}, b.clock.Now())

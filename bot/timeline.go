@@ -51,12 +51,11 @@ func (b *Bot) timeline(ctx context.Context, tx *store.Tx, e Entry) error {
 	if e.At.IsZero() {
 		e.At = b.clock.Now()
 	}
-	var nonce [6]byte
-	_, _ = rand.Read(nonce[:])
+	nonce := newNonce()
 	for _, chat := range b.chats {
 		_, _, err := tx.Enqueue(ctx, store.NewOutbox{
 			Kind:      KindThread + "." + chat,
-			DedupeKey: fmt.Sprintf("thread:%s:%d:%s:%s", chat, e.CaseID, e.Kind, hex.EncodeToString(nonce[:])),
+			DedupeKey: fmt.Sprintf("thread:%s:%d:%s:%s", chat, e.CaseID, e.Kind, nonce),
 			Payload:   e,
 			CaseID:    e.CaseID,
 		}, b.clock.Now())
@@ -65,4 +64,12 @@ func (b *Bot) timeline(ctx context.Context, tx *store.Tx, e Entry) error {
 		}
 	}
 	return nil
+}
+
+// newNonce makes dedupe keys unique for work that has no natural key (each
+// change of a case is a new fact).
+func newNonce() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -218,6 +218,13 @@ func (q queries) CancelOutbox(ctx context.Context, key string, now time.Time, re
 	return n == 1, nil
 }
 
+// NewerOutboxWaiting reports whether a row of the same kind for the same
+// case, enqueued after row id, still waits: a card refresh can then leave
+// the rendering to it.
+func (q queries) NewerOutboxWaiting(ctx context.Context, kind string, caseID, id int64) (bool, error) {
+	return q.exists(ctx, `SELECT 1 FROM outbox WHERE case_id = ? AND kind = ? AND id > ? AND state = 'pending'`, caseID, kind, id)
+}
+
 // PruneOutbox deletes done rows older than before; dead rows stay until a
 // person has looked at them.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {

@@ -32,7 +32,7 @@ func baseCard() bot.Card {
 	return bot.Card{
 		CaseID: 42, Ref: "#42", State: "open", Line: "Lettings", LineNumber: "+441632960001", Channel: "C0LETTINGS",
 		FirstCall: first, Calls: 1, Origin: "call", TextBack: "delivered",
-		Caller: bot.Caller{Number: "07700 900123", E164: "+447700900123", Name: "Jane Smith", Kind: "tenant", Property: "14 Elm Street", Unit: "Flat 2"},
+		Caller:  bot.Caller{Number: "07700 900123", E164: "+447700900123", Name: "Jane Smith", Kind: "tenant", Property: "14 Elm Street", Unit: "Flat 2"},
 		Actions: []string{bot.ActionClaim, bot.ActionReply, bot.ActionLog, bot.ActionClose, bot.ActionSpam}, Now: now,
 	}
 }

@@ -33,7 +33,7 @@ type Server struct {
 	ephem    []Ephemeral
 	views    []*View
 	files    []*File
-	users    map[string]*User
+	users    map[string]*user
 	members  map[string][]string
 	names    map[string]string
 	groups   map[string][]string
@@ -58,7 +58,7 @@ func New(botToken string) *Server {
 		token:    botToken,
 		now:      time.Now,
 		messages: map[string][]*Message{},
-		users:    map[string]*User{},
+		users:    map[string]*user{},
 		members:  map[string][]string{},
 		names:    map[string]string{},
 		groups:   map[string][]string{},
@@ -110,7 +110,8 @@ func (s *Server) BaseURL() string {
 }
 
 // SetClock replaces time.Now for message timestamps, so tests can fix them.
-// Timestamps stay strictly increasing whatever the clock says.
+// Timestamps stay strictly increasing whatever the clock says. now is called
+// with the Server's lock held, so it must not call the Server.
 func (s *Server) SetClock(now func() time.Time) {
 	s.mu.Lock()
 	s.now = now
@@ -123,7 +124,7 @@ func (s *Server) SetClock(now func() time.Time) {
 // and the time zone UTC.
 func (s *Server) AddUser(id, name, realName string) {
 	s.mu.Lock()
-	s.users[id] = &User{ID: id, Name: name, RealName: realName, DisplayName: name, TZ: "UTC"}
+	s.users[id] = &user{ID: id, Name: name, RealName: realName, DisplayName: name, TZ: "UTC"}
 	s.mu.Unlock()
 }
 

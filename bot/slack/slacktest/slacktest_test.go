@@ -67,11 +67,8 @@ func TestPostMessageThenUpdate(t *testing.T) {
 	if m.TS != ts || m.Updates != 1 || m.Text != "Claimed by Ana" || m.User != slacktest.BotUserID {
 		t.Errorf("message = %+v", m)
 	}
-	if !bytes.Contains(m.Blocks, []byte("*Claimed* by \\u003c@U0ANA\\u003e")) && !bytes.Contains(m.Blocks, []byte("*Claimed* by <@U0ANA>")) {
-		t.Errorf("blocks not updated: %s", m.Blocks)
-	}
-	if bytes.Contains(m.Blocks, []byte("unclaimed")) {
-		t.Errorf("old blocks kept: %s", m.Blocks)
+	if got := slacktest.BlockTexts(m.Blocks); len(got) != 1 || got[0] != "*Claimed* by <@U0ANA>" {
+		t.Errorf("blocks not replaced: texts %q in %s", got, m.Blocks)
 	}
 
 	// An update with text only keeps the blocks, as Slack does.
@@ -465,5 +462,27 @@ func TestConcurrentPosts(t *testing.T) {
 	}
 	if msgs[0].TS != "1731751200.000000" || msgs[19].TS != "1731751200.000019" {
 		t.Errorf("ts run from %s to %s", msgs[0].TS, msgs[19].TS)
+	}
+}
+
+func TestBlockTextsAndActionIDs(t *testing.T) {
+	t.Parallel()
+	srv, api := setup(t)
+
+	claim := slack.NewButtonBlockElement("case_claim", "42", slack.NewTextBlockObject(slack.PlainTextType, "Claim", false, false))
+	spam := slack.NewButtonBlockElement("case_spam", "42", slack.NewTextBlockObject(slack.PlainTextType, "Spam", false, false))
+	_, ts, err := api.PostMessage("C0LINE1", slack.MsgOptionBlocks(
+		section("*Missed call* from <tel:+447700900123>"),
+		slack.NewActionBlock("case_actions", claim, spam),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := srv.Message("C0LINE1", ts)
+	if got := strings.Join(slacktest.BlockTexts(m.Blocks), "|"); got != "*Missed call* from <tel:+447700900123>|Claim|Spam" {
+		t.Errorf("BlockTexts = %q", got)
+	}
+	if got := strings.Join(slacktest.ActionIDs(m.Blocks), ","); got != "case_claim,case_spam" {
+		t.Errorf("ActionIDs = %q", got)
 	}
 }

@@ -92,8 +92,8 @@ func (f File) clone() File {
 	return f
 }
 
-// User is a workspace member users.info knows about.
-type User struct {
+// user is a workspace member users.info knows about.
+type user struct {
 	ID          string
 	Name        string
 	RealName    string

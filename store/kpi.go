@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The weekly digest and /callbacks stats read a period's raw facts here, in
+// four range queries on indexed times; the bot computes the KPIs from them
+// in Go. Nothing here does date arithmetic in SQL: SQLite keeps times as
+// text, so times are only compared with bound time.Time parameters and come
+// back as rows.
+
+// KPICall is one routed inbound call, answered or missed.
+type KPICall struct {
+	LineNumber string    `db:"line_number"`
+	Missed     bool      `db:"missed"`
+	AfterHours bool      `db:"after_hours"`
+	StartedAt  time.Time `db:"started_at"`
+}
+
+// KPICase is one case created in the period, with what its KPIs need from
+// its messages.
+type KPICase struct {
+	ID              int64
+	LineNumber      string
+	Category        string
+	Spam            bool
+	Outcome         string
+	TextbackStatus  string
+	ContactAttempts int
+	CreatedAt       time.Time
+	CategorizedAt   *time.Time
+	ClaimedAt       *time.Time
+	FirstContactAt  *time.Time
+	ClosedAt        *time.Time
+	// TextBacks counts the case's automatic text-back rows (one, by the
+	// outbox's dedupe key), and TextBacksWithdrawn those canceled before
+	// Twilio accepted them (the number opted out or became untextable while
+	// a delayed text waited).
+	TextBacks          int
+	TextBacksWithdrawn int
+	// TextBackAcceptedAt is when Twilio first accepted a text-back (nil: never).
+	TextBackAcceptedAt *time.Time
+	// CallerTexted: the caller sent at least one SMS on the case.
+	CallerTexted bool
+}
+
+// KPIActivity is something that happened on a case of the period: a call
+// attached to it ("call"), an SMS from the caller ("text"), or an
+// escalation ("escalated", Data is the event's JSON).
+type KPIActivity struct {
+	CaseID int64
+	Kind   string
+	At     time.Time
+	Data   string
+}
+
+// Activity kinds.
+const (
+	KPIActivityCall      = "call"
+	KPIActivityText      = "text"
+	KPIActivityEscalated = "escalated"
+)
+
+// KPIBacklog is the cases of one line open at an instant, and the oldest
+// one's creation.
+type KPIBacklog struct {
+	LineNumber string
+	Open       int
+	Oldest     time.Time
+}
+
+// KPIData is what the KPIs of [From, To) are computed from.
+type KPIData struct {
+	Calls    []KPICall     // routed calls started in the period
+	Cases    []KPICase     // cases created in the period
+	Activity []KPIActivity // calls, caller texts and escalations of those cases, at any time
+	Backlog  []KPIBacklog  // per line: cases created before To and not closed at To
+}
+
+// KPIData reads the raw facts for the KPIs of [from, to).
+func (q queries) KPIData(ctx context.Context, from, to time.Time) (KPIData, error) {
+	from, to = from.UTC(), to.UTC()
+	var d KPIData
+
+	// Unrouted calls (to a number that is no configured line) open no case
+	// and belong to no line's figures.
+	var calls []kpiCallRow
+	if err := q.selectAll(ctx, &calls, `
+		SELECT line_number, missed, after_hours, started_at FROM calls
+		WHERE started_at >= ? AND started_at < ? AND routed`, from, to); err != nil {
+		return KPIData{}, fmt.Errorf("store: kpi calls: %w", err)
+	}
+	d.Calls = make([]KPICall, len(calls))
+	for i, c := range calls {
+		d.Calls[i] = KPICall{LineNumber: c.LineNumber, Missed: c.Missed, AfterHours: c.AfterHours, StartedAt: c.StartedAt.t()}
+	}
+
+	// Each subquery is one probe of messages_case (case_id, created_at).
+	var cases []kpiCaseRow
+	if err := q.selectAll(ctx, &cases, `
+		SELECT c.id, c.line_number, c.category, c.spam, c.outcome, c.textback_status, c.contact_attempts,
+			c.created_at, c.categorized_at, c.claimed_at, c.first_contact_at, c.closed_at,
+			(SELECT COUNT(*) FROM messages m
+				WHERE m.case_id = c.id AND m.direction = 'out' AND m.kind = 'textback') AS textbacks,
+			(SELECT COUNT(*) FROM messages m
+				WHERE m.case_id = c.id AND m.direction = 'out' AND m.kind = 'textback'
+				AND m.status = 'canceled' AND m.accepted_at IS NULL) AS textbacks_withdrawn,
+			(SELECT MIN(m.accepted_at) FROM messages m
+				WHERE m.case_id = c.id AND m.direction = 'out' AND m.kind = 'textback') AS textback_accepted_at,
+			EXISTS (SELECT 1 FROM messages m WHERE m.case_id = c.id AND m.direction = 'in') AS caller_texted
+		FROM cases c
+		WHERE c.created_at >= ? AND c.created_at < ?
+		ORDER BY c.created_at, c.id`, from, to); err != nil {
+		return KPIData{}, fmt.Errorf("store: kpi cases: %w", err)
+	}
+	d.Cases = make([]KPICase, len(cases))
+	for i, c := range cases {
+		d.Cases[i] = KPICase{
+			ID: c.ID, LineNumber: c.LineNumber, Category: c.Category, Spam: c.Spam, Outcome: c.Outcome,
+			TextbackStatus: c.TextbackStatus, ContactAttempts: c.ContactAttempts,
+			CreatedAt: c.CreatedAt.t(), CategorizedAt: c.CategorizedAt.ptr(), ClaimedAt: c.ClaimedAt.ptr(),
+			FirstContactAt: c.FirstContactAt.ptr(), ClosedAt: c.ClosedAt.ptr(),
+			TextBacks: c.TextBacks, TextBacksWithdrawn: c.TextBacksWithdrawn,
+			TextBackAcceptedAt: c.TextBackAcceptedAt.ptr(), CallerTexted: c.CallerTexted,
+		}
+	}
+
+	// The period's cases again, as the driving side of three index joins
+	// (calls_case, messages_case, events_case).
+	var acts []kpiActivityRow
+	if err := q.selectAll(ctx, &acts, `
+		SELECT k.case_id AS case_id, 'call' AS kind, k.started_at AS at, '' AS data
+		FROM cases c JOIN calls k ON k.case_id = c.id
+		WHERE c.created_at >= ? AND c.created_at < ?
+		UNION ALL
+		SELECT m.case_id, 'text', m.created_at, ''
+		FROM cases c JOIN messages m ON m.case_id = c.id
+		WHERE c.created_at >= ? AND c.created_at < ? AND m.direction = 'in'
+		UNION ALL
+		SELECT e.case_id, 'escalated', e.at, e.data
+		FROM cases c JOIN events e ON e.case_id = c.id
+		WHERE c.created_at >= ? AND c.created_at < ? AND e.kind = 'escalated'`,
+		from, to, from, to, from, to); err != nil {
+		return KPIData{}, fmt.Errorf("store: kpi activity: %w", err)
+	}
+	d.Activity = make([]KPIActivity, len(acts))
+	for i, a := range acts {
+		d.Activity[i] = KPIActivity{CaseID: a.CaseID, Kind: a.Kind, At: a.At.t(), Data: a.Data}
+	}
+
+	// Open at To: still open now (the cases_queue partial index), or closed
+	// at or after To. A reopened case has lost its earlier closed_at, so a
+	// past week's backlog counts it only if it is open now.
+	var backlog []kpiBacklogRow
+	if err := q.selectAll(ctx, &backlog, `
+		SELECT line_number, COUNT(*) AS open_cases, MIN(created_at) AS oldest FROM (
+			SELECT line_number, created_at FROM cases WHERE state <> 'closed' AND created_at < ?
+			UNION ALL
+			SELECT line_number, created_at FROM cases WHERE state = 'closed' AND closed_at >= ? AND created_at < ?
+		) b
+		GROUP BY line_number
+		ORDER BY line_number`, to, to, to); err != nil {
+		return KPIData{}, fmt.Errorf("store: kpi backlog: %w", err)
+	}
+	d.Backlog = make([]KPIBacklog, len(backlog))
+	for i, b := range backlog {
+		d.Backlog[i] = KPIBacklog{LineNumber: b.LineNumber, Open: b.Open, Oldest: b.Oldest.t()}
+	}
+	return d, nil
+}
+
+type kpiCallRow struct {
+	LineNumber string  `db:"line_number"`
+	Missed     bool    `db:"missed"`
+	AfterHours bool    `db:"after_hours"`
+	StartedAt  dbTime `db:"started_at"`
+}
+
+type kpiCaseRow struct {
+	ID                 int64  `db:"id"`
+	LineNumber         string `db:"line_number"`
+	Category           string `db:"category"`
+	Spam               bool   `db:"spam"`
+	Outcome            string `db:"outcome"`
+	TextbackStatus     string `db:"textback_status"`
+	ContactAttempts    int    `db:"contact_attempts"`
+	CreatedAt          dbTime `db:"created_at"`
+	CategorizedAt      dbTime `db:"categorized_at"`
+	ClaimedAt          dbTime `db:"claimed_at"`
+	FirstContactAt     dbTime `db:"first_contact_at"`
+	ClosedAt           dbTime `db:"closed_at"`
+	TextBacks          int    `db:"textbacks"`
+	TextBacksWithdrawn int    `db:"textbacks_withdrawn"`
+	TextBackAcceptedAt dbTime `db:"textback_accepted_at"`
+	CallerTexted       bool   `db:"caller_texted"`
+}
+
+type kpiActivityRow struct {
+	CaseID int64  `db:"case_id"`
+	Kind   string `db:"kind"`
+	At     dbTime `db:"at"`
+	Data   string `db:"data"`
+}
+
+type kpiBacklogRow struct {
+	LineNumber string `db:"line_number"`
+	Open       int    `db:"open_cases"`
+	Oldest     dbTime `db:"oldest"`
+}
+
+// dbTime scans a timestamp that may be NULL. SQLite hands back text rather
+// than time.Time for expressions (MIN(…), UNION columns) because they carry
+// no declared column type, so text in the driver's formats is parsed here.
+type dbTime struct {
+	time  time.Time
+	valid bool
+}
+
+// dbTimeFormats are the layouts modernc.org/sqlite writes and reads;
+// "_time_format=sqlite" writes the first.
+var dbTimeFormats = []string{
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999-07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+// Scan implements sql.Scanner.
+func (t *dbTime) Scan(v any) error {
+	*t = dbTime{}
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case time.Time:
+		t.time, t.valid = v.UTC(), true
+		return nil
+	case []byte:
+		return t.parse(string(v))
+	case string:
+		return t.parse(v)
+	}
+	return fmt.Errorf("store: cannot read %T as a time", v)
+}
+
+func (t *dbTime) parse(s string) error {
+	ts, z := strings.CutSuffix(strings.TrimSpace(s), "Z")
+	for _, f := range dbTimeFormats {
+		var (
+			p   time.Time
+			err error
+		)
+		if z || strings.HasSuffix(f, "07:00") {
+			p, err = time.Parse(f, ts)
+		} else {
+			p, err = time.ParseInLocation(f, ts, time.UTC)
+		}
+		if err == nil {
+			t.time, t.valid = p.UTC(), true
+			return nil
+		}
+	}
+	return fmt.Errorf("store: cannot read %q as a time", s)
+}
+
+func (t dbTime) t() time.Time { return t.time }
+
+func (t dbTime) ptr() *time.Time {
+	if !t.valid {
+		return nil
+	}
+	v := t.time
+	return &v
+}
