@@ -335,6 +335,14 @@ func (b *Bot) Reopen(ctx context.Context, id int64, a Actor) (store.Case, error)
 			}
 		}
 		c.State, c.Owner, c.AssignedBy, c.Outcome, c.CloseNote, c.ClosedBy, c.ClosedAt = store.CaseOpen, "", "", "", "", "", nil
+		// A reopened case escalates again, counted from now.
+		sched, err := tx.EscalationsForCase(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.scheduleEscalations(ctx, tx, *c, len(sched)+1, now); err != nil {
+			return nil, err
+		}
 		return &Entry{Kind: EntryReopened, Actor: a.ID, Text: "reopened the case"}, nil
 	})
 }

@@ -192,6 +192,9 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	if err := b.prepareCase(ctx, tx, &c); err != nil {
 		return store.Case{}, false, err
 	}
+	if err := b.assignByRota(ctx, tx, &c, line, now); err != nil {
+		return store.Case{}, false, err
+	}
 	inserted, err := tx.InsertCase(ctx, &c)
 	if err != nil {
 		return store.Case{}, false, err
@@ -217,10 +220,25 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	if err := b.planTextBack(ctx, tx, &c, line, now); err != nil {
 		return store.Case{}, false, err
 	}
+	if err := b.caseOpened(ctx, tx, c); err != nil {
+		return store.Case{}, false, err
+	}
 	if err := tx.UpdateCase(ctx, c); err != nil {
 		return store.Case{}, false, err
 	}
 	return c, true, b.caseChanged(ctx, tx, c, "opened")
+}
+
+// caseOpened starts a new case's escalation schedule and notes a rota
+// assignment on its timeline.
+func (b *Bot) caseOpened(ctx context.Context, tx *store.Tx, c store.Case) error {
+	if err := b.scheduleEscalations(ctx, tx, c, 0, c.CreatedAt); err != nil {
+		return err
+	}
+	if c.AssignedBy == "rota" {
+		return b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReassign, Text: "Assigned by rota to " + mention(c.Owner)})
+	}
+	return nil
 }
 
 // prepareCase fills what a new case learns from what Ringback knows of the

@@ -71,3 +71,38 @@ func jumps(c Clock) <-chan struct{} {
 	}
 	return nil
 }
+
+// OffsetClock runs with the wall clock but can be moved forward: the demo
+// jumps ahead ten minutes or to Monday 08:00 to show reminders and the
+// digest without waiting.
+type OffsetClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+	jumped chan struct{}
+}
+
+// NewOffsetClock returns a clock showing the wall-clock time.
+func NewOffsetClock() *OffsetClock { return &OffsetClock{jumped: make(chan struct{}, 1)} }
+
+// Now returns the wall-clock time plus every jump so far, in UTC.
+func (c *OffsetClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset).UTC()
+}
+
+// Advance jumps forward by d.
+func (c *OffsetClock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	c.offset += max(d, 0)
+	now := time.Now().Add(c.offset).UTC()
+	c.mu.Unlock()
+	select {
+	case c.jumped <- struct{}{}:
+	default:
+	}
+	return now
+}
+
+// Jumped delivers a value after the clock jumped.
+func (c *OffsetClock) Jumped() <-chan struct{} { return c.jumped }

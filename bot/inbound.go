@@ -168,6 +168,9 @@ func (b *Bot) textedIn(ctx context.Context, tx *store.Tx, caller string, line *c
 	if err := b.prepareCase(ctx, tx, &c); err != nil {
 		return store.Case{}, err
 	}
+	if err := b.assignByRota(ctx, tx, &c, line, now); err != nil {
+		return store.Case{}, err
+	}
 	inserted, err := tx.InsertCase(ctx, &c)
 	if err != nil {
 		return store.Case{}, err
@@ -175,8 +178,10 @@ func (b *Bot) textedIn(ctx context.Context, tx *store.Tx, caller string, line *c
 	if !inserted {
 		return tx.OpenCase(ctx, caller, line.Number)
 	}
-	err = tx.AddEvent(ctx, c.ID, now, "case_opened", "", map[string]any{"origin": "sms", "spam": c.Spam})
-	return c, err
+	if err := tx.AddEvent(ctx, c.ID, now, "case_opened", "", map[string]any{"origin": "sms", "spam": c.Spam}); err != nil {
+		return store.Case{}, err
+	}
+	return c, b.caseOpened(ctx, tx, c)
 }
 
 // triage sets the case's category from the caller's digit; an urgent
@@ -187,12 +192,16 @@ func (b *Bot) triage(ctx context.Context, tx *store.Tx, c *store.Case, line *con
 		return nil
 	}
 	first := c.CategorizedAt == nil
+	wasUrgent := c.Urgent
 	c.Category = cat.Key
 	if first {
 		c.CategorizedAt = &now
 	}
-	if cat.Urgent {
+	if cat.Urgent && !wasUrgent {
 		c.Urgent = true
+		if err := b.pageUrgent(ctx, tx, *c, line); err != nil {
+			return err
+		}
 	}
 	due := c.CreatedAt.Add(cat.ContactWithin)
 	c.DueAt = &due

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"ringback/bot"
+	rbslack "ringback/bot/slack"
 	"ringback/config"
 	"ringback/handlers"
 	"ringback/sms"
@@ -39,7 +40,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if ps := env.Problems(); len(ps) > 0 {
 		return config.Problems(ps)
 	}
-	rt, err := a.start(ctx, env, cfg, bot.SystemClock{})
+	rt, err := a.start(ctx, env, cfg, bot.SystemClock{}, nil)
 	if err != nil {
 		return err
 	}
@@ -49,6 +50,9 @@ func (a *app) serve(ctx context.Context, args []string) error {
 // runtime is a running Ringback: store, workers, leader and HTTP server.
 type runtime struct {
 	store    *store.Store
+	bot      *bot.Bot
+	handlers *handlers.Server
+	worker   *bot.Worker
 	server   *http.Server
 	listener net.Listener
 	cancel   context.CancelFunc
@@ -66,7 +70,9 @@ func replicaID() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clock bot.Clock) (*runtime, error) {
+// start wires and starts Ringback. ln, when not nil, is the listener to
+// serve on (the demo listens first to learn its port); else env.Addr.
+func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clock bot.Clock, ln net.Listener) (*runtime, error) {
 	a.log.Info("starting ringback", "env", env, "lines", len(cfg.Lines))
 	s, err := store.Open(ctx, env.DatabaseURL)
 	if err != nil {
@@ -88,6 +94,11 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 		a.log.Warn("Twilio is not configured: texts wait in the outbox until TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set")
 	}
 	deps := bot.Deps{Store: s, Config: cfg, Clock: clock, Log: a.log, PublicURL: env.PublicURL}
+	if env.SlackBotToken != "" {
+		deps.Chats = append(deps.Chats, rbslack.Platform)
+	} else {
+		a.log.Warn("Slack is not configured (SLACK_BOT_TOKEN): cases are recorded but no cards are posted")
+	}
 	if texter != nil {
 		deps.Texter = texter
 	}
@@ -102,14 +113,28 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg})
 	srv.MountTwilio(b, env.TwilioAuthToken, env.PublicURL)
 	srv.MountCalls(b, env.WebhookSecret, clock.Now)
+	var slackDispatch *handlers.Slack
+	var slackAdapter *rbslack.Adapter
+	if env.SlackBotToken != "" {
+		slackAdapter = rbslack.New(env.SlackBotToken, env.SlackAppToken, env.SlackAPIURL, b, a.log)
+		slackAdapter.Register(worker)
+		slackDispatch = handlers.NewSlack(b, slackAdapter, a.log)
+		if env.SlackSigningSecret != "" {
+			srv.MountSlack(slackDispatch, env.SlackSigningSecret)
+		}
+	}
 
-	ln, err := net.Listen("tcp", env.Addr)
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("cli: listen on %s: %w", env.Addr, err)
+	if ln == nil {
+		if ln, err = net.Listen("tcp", env.Addr); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("cli: listen on %s: %w", env.Addr, err)
+		}
 	}
 	rt := &runtime{
 		store:    s,
+		bot:      b,
+		handlers: srv,
+		worker:   worker,
 		listener: ln,
 		serveErr: make(chan error, 1),
 		stopped:  make(chan struct{}),
@@ -130,11 +155,23 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 		defer rt.wg.Done()
 		leader.Run(bg, func(lctx context.Context) {
 			if texter != nil {
-				runReconciler(lctx, b, texter, clock, a.log)
+				go runReconciler(lctx, b, texter, clock, a.log)
 			}
-			<-lctx.Done()
+			b.RunTimers(lctx, 5*time.Second)
 		})
 	}()
+	if slackAdapter != nil {
+		go slackAdapter.Start(bg)
+		if env.SlackAppToken != "" {
+			rt.wg.Add(1)
+			go func() {
+				defer rt.wg.Done()
+				if err := slackDispatch.RunSocketMode(bg, slackAdapter.API()); err != nil && bg.Err() == nil {
+					a.log.Error("slack socket mode stopped", "error", err)
+				}
+			}()
+		}
+	}
 	go func() { rt.serveErr <- rt.server.Serve(ln) }()
 	a.log.Info("listening", "addr", ln.Addr().String(), "database", s.Dialect(), "replica", id)
 

@@ -42,7 +42,7 @@ func TestServeHealthzAndGracefulShutdown(t *testing.T) {
 			})
 			a := &app{getenv: os.Getenv, stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			ctx, cancel := context.WithCancel(context.Background())
-			rt, err := a.start(ctx, env, exampleCfg(t), bot.SystemClock{})
+			rt, err := a.start(ctx, env, exampleCfg(t), bot.SystemClock{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

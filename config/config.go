@@ -91,7 +91,25 @@ type Line struct {
 	// Escalation overrides the global policy when not nil; an explicit
 	// empty list (escalation: []) turns escalation off for the line.
 	Escalation []EscalationStep
+	// OnDuty is the Slack user (U…) or user group (S…) mentioned in the
+	// line's channel reminders; "" mentions @here.
+	OnDuty string
+	// Rota pre-assigns the line's new cases ("owner of the day").
+	Rota Rota
+	// QueueChecks are the local times of the daily queue post (default
+	// 08:45 and 17:15; an empty list turns it off).
+	QueueChecks []TimeOfDay
 }
+
+// Rota assigns new cases: a fixed person per weekday, or round-robin
+// among a list. The zero Rota assigns nobody.
+type Rota struct {
+	ByDay      map[time.Weekday]string
+	RoundRobin []string
+}
+
+// Empty reports whether the rota assigns nobody.
+func (r Rota) Empty() bool { return len(r.ByDay) == 0 && len(r.RoundRobin) == 0 }
 
 // TextBack says which template answers a missed call. An empty key means no
 // text-back in that period.
@@ -117,6 +135,9 @@ type EscalationStep struct {
 	When   string        // "unclaimed" | "no_contact" | "overdue"
 	Notify string        // "channel" | "owner" | "managers" | "on_call"
 	Repeat time.Duration // 0 = once
+	// AckWithin is how long an owner has to answer an owner reminder
+	// ("Still on it") before the case returns to the queue; default 15m.
+	AckWithin time.Duration
 }
 
 // Template is an approved SMS text. Variables are written {{name}}; see

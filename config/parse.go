@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -442,8 +443,12 @@ func (p *parser) escalation(path string, n *yaml.Node) []EscalationStep {
 					p.add(v, k, "%q is not one of %s", s.Notify, strings.Join(knownNotify, ", "))
 				}
 			},
-			"repeat": func(k string, v *yaml.Node) { s.Repeat, _ = p.duration(k, v) },
+			"repeat":     func(k string, v *yaml.Node) { s.Repeat, _ = p.duration(k, v) },
+			"ack_within": func(k string, v *yaml.Node) { s.AckWithin, _ = p.duration(k, v) },
 		})
+		if s.AckWithin == 0 {
+			s.AckWithin = 15 * time.Minute
+		}
 		if !hasAfter && !p.has(join(sp, "after")) {
 			p.add(item, join(sp, "after"), "required")
 		}
@@ -595,7 +600,34 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 			escalationNode = v
 			l.Escalation = p.escalation(k, v)
 		},
+		"on_duty": func(k string, v *yaml.Node) {
+			s, ok := p.str(k, v)
+			if ok && !slackIDRE.MatchString(s) {
+				p.add(v, k, "%q is not a Slack user (U…) or user group (S…) ID", s)
+				return
+			}
+			l.OnDuty = s
+		},
+		"rota": func(k string, v *yaml.Node) { l.Rota = p.rota(k, v) },
+		"queue_check": func(k string, v *yaml.Node) {
+			l.QueueChecks = []TimeOfDay{}
+			for j, item := range p.seq(k, v) {
+				s, ok := p.str(index(k, j), item)
+				if !ok {
+					continue
+				}
+				t, ok := parseTimeOfDay(s)
+				if !ok {
+					p.add(item, index(k, j), "%q is not HH:MM", s)
+					continue
+				}
+				l.QueueChecks = append(l.QueueChecks, t)
+			}
+		},
 	})
+	if l.QueueChecks == nil {
+		l.QueueChecks = []TimeOfDay{{8, 45}, {17, 15}}
+	}
 	for _, req := range []struct{ key, value string }{
 		{"number", l.Number}, {"name", l.Name}, {"channel", l.Channel},
 	} {
@@ -701,4 +733,62 @@ func (p *parser) digest(n *yaml.Node) Digest {
 		p.add(n, "digest.channel", "required when digest is set")
 	}
 	return d
+}
+
+var slackIDRE = regexp.MustCompile(`^[USW][A-Z0-9]{2,}$`)
+
+// rota reads `rota: {mon-fri: U1, sat: U2}` (by weekday) or
+// `rota: [U1, U2, U3]` (round-robin).
+func (p *parser) rota(key string, n *yaml.Node) Rota {
+	var r Rota
+	if resolve(n).Kind == yaml.SequenceNode {
+		for i, item := range p.seq(key, n) {
+			if s, ok := p.str(index(key, i), item); ok {
+				if !slackIDRE.MatchString(s) || s[0] == 'S' {
+					p.add(item, index(key, i), "%q is not a Slack user ID (U…)", s)
+					continue
+				}
+				r.RoundRobin = append(r.RoundRobin, s)
+			}
+		}
+		return r
+	}
+	r.ByDay = map[time.Weekday]string{}
+	for _, e := range p.pairs(key, n) {
+		k := join(key, e.key)
+		days, ok := parseDays(e.key)
+		if !ok {
+			p.add(e.keyNode, k, "%q is not a day or range of days (mon, mon-fri, sat,sun)", e.key)
+			continue
+		}
+		s, ok := p.str(k, e.value())
+		if !ok {
+			continue
+		}
+		if !slackIDRE.MatchString(s) || s[0] == 'S' {
+			p.add(e.value(), k, "%q is not a Slack user ID (U…)", s)
+			continue
+		}
+		for _, d := range days {
+			if _, dup := r.ByDay[d]; dup {
+				p.add(e.keyNode, k, "%s is in the rota twice", d)
+			}
+			r.ByDay[d] = s
+		}
+	}
+	return r
+}
+
+// parseTimeOfDay reads "HH:MM".
+func parseTimeOfDay(s string) (TimeOfDay, bool) {
+	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok || len(h) != 2 || len(m) != 2 {
+		return TimeOfDay{}, false
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hh > 23 || mm > 59 || hh < 0 || mm < 0 {
+		return TimeOfDay{}, false
+	}
+	return TimeOfDay{hh, mm}, true
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"ringback/bot"
+	rbslack "ringback/bot/slack"
+	"ringback/bot/slack/slacktest"
 	"ringback/config"
 	"ringback/handlers"
 	"ringback/sms"
@@ -26,6 +28,8 @@ const (
 	authToken  = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
 	publicURL  = "https://ringback.example.com"
 	hookSecret = "generic-webhook-secret"
+	slackToken = "xoxb-test-bot-token"
+	slackSign  = "slack-signing-secret"
 	lettings   = "+441632960001"
 	maint      = "+441632960002"
 	caller     = "+447700900123"
@@ -43,6 +47,7 @@ type harness struct {
 	worker *bot.Worker
 	clock  *bot.ManualClock
 	twilio *twiliotest.Server
+	slack  *slacktest.Server
 	server *httptest.Server
 }
 
@@ -57,21 +62,36 @@ func newHarness(t *testing.T, backend string) *harness {
 	tw := twiliotest.NewServer(accountSID, authToken)
 	t.Cleanup(tw.Close)
 	clock := bot.NewManualClock(monday10)
+	sl := slacktest.NewServer(slackToken)
+	t.Cleanup(sl.Close)
+	sl.AddUser("U0ALICE", "alice", "Alice Jones")
+	sl.AddUser("U0BOB", "bob", "Bob Brown")
+	sl.AddUser("U0MANAGER1", "mia", "Mia Manager")
+	sl.AddUser("U0VISITOR", "vic", "Vic Visitor")
+	sl.SetMembers("C0LETTINGS", "U0ALICE", "U0BOB")
+	sl.SetMembers("C0MAINT", "U0BOB")
 	b := bot.New(bot.Deps{
 		Store: s, Config: cfg, Clock: clock, Log: log, PublicURL: publicURL,
 		Texter: sms.NewTexter(sms.New(accountSID, authToken, tw.URL)),
+		Chats:  []string{rbslack.Platform},
 	})
 	if err := b.SyncTemplates(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	w := bot.NewWorker(s, clock, "test", log)
 	b.Register(w)
+	adapter := rbslack.New(slackToken, "", sl.URL, b, log)
+	adapter.Register(w)
+	adapter.Start(context.Background())
+	dispatch := handlers.NewSlack(b, adapter, log)
+	dispatch.SetAsync(func(f func(ctx context.Context)) { f(context.Background()) })
 	srv := handlers.New(handlers.Deps{Store: s, Log: log})
 	srv.MountTwilio(b, authToken, publicURL)
 	srv.MountCalls(b, hookSecret, clock.Now)
+	srv.MountSlack(dispatch, slackSign)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, server: hs}
+	return &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, slack: sl, server: hs}
 }
 
 // each runs fn on every backend with a fresh harness.

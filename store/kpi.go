@@ -174,9 +174,9 @@ func (q queries) KPIData(ctx context.Context, from, to time.Time) (KPIData, erro
 }
 
 type kpiCallRow struct {
-	LineNumber string  `db:"line_number"`
-	Missed     bool    `db:"missed"`
-	AfterHours bool    `db:"after_hours"`
+	LineNumber string `db:"line_number"`
+	Missed     bool   `db:"missed"`
+	AfterHours bool   `db:"after_hours"`
 	StartedAt  dbTime `db:"started_at"`
 }
 

@@ -57,6 +57,8 @@ func (a *Adapter) API() *slack.Client { return a.api }
 func (a *Adapter) Register(w *bot.Worker) {
 	w.Handle(bot.KindCard+"."+Platform, a.performCard)
 	w.Handle(bot.KindThread+"."+Platform, a.performThread)
+	w.Handle(bot.KindDM+"."+Platform, a.performDM)
+	w.Handle(bot.KindPost+"."+Platform, a.performPost)
 }
 
 // Start learns the workspace URL (for permalinks). It logs and carries on
@@ -298,6 +300,42 @@ func (a *Adapter) PublishHome(ctx context.Context, user string) error {
 	}
 	if _, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: HomeView(mine, queue, a.Permalink)}); err != nil {
 		return fmt.Errorf("slack: publish home: %w", err)
+	}
+	return nil
+}
+
+// performDM sends a direct message (reminders, alerts) to one person.
+func (a *Adapter) performDM(ctx context.Context, it store.OutboxItem) error {
+	var n bot.Notice
+	if err := it.Decode(&n); err != nil {
+		return bot.Permanent(err)
+	}
+	ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{n.User}})
+	if err != nil {
+		return classify(err)
+	}
+	link := ""
+	if c, err := a.store.CardFor(ctx, n.CaseID, Platform); err == nil {
+		link = a.Permalink(c.Channel, c.MessageID)
+	}
+	_, _, err = a.api.PostMessageContext(ctx, ch.ID, slack.MsgOptionText(n.Text, false), slack.MsgOptionBlocks(NoticeBlocks(n, link)...))
+	if err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// performPost posts a message to a channel (queue checks, manager alerts).
+func (a *Adapter) performPost(ctx context.Context, it store.OutboxItem) error {
+	var p bot.Post
+	if err := it.Decode(&p); err != nil {
+		return bot.Permanent(err)
+	}
+	if _, _, err := a.api.PostMessageContext(ctx, p.Channel, slack.MsgOptionText(p.Text, false)); err != nil {
+		if notInChannel(err) {
+			a.log.Error("slack: the bot cannot post in the channel; invite @ringback to it", "channel", p.Channel, "error", err)
+		}
+		return classify(err)
 	}
 	return nil
 }

@@ -423,3 +423,24 @@ func HomeView(mine, queue bot.QueueView, permalink func(channel, ts string) stri
 	}
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }
+
+// ActionStillOnIt is the owner's answer to a reminder.
+const ActionStillOnIt = "still_on_it"
+
+// NoticeBlocks renders a direct message about a case; an owner reminder
+// carries "Still on it" and "Release".
+func NoticeBlocks(n bot.Notice, cardLink string) []slack.Block {
+	text := n.Text
+	if cardLink != "" {
+		text += "\n<" + cardLink + "|Open the case>"
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}
+	if n.Confirm {
+		value := strconv.FormatInt(n.CaseID, 10)
+		still := slack.NewButtonBlockElement(ActionStillOnIt, value, plain("Still on it"))
+		still.Style = slack.StylePrimary
+		blocks = append(blocks, slack.NewActionBlock("notice:"+value, still,
+			slack.NewButtonBlockElement(bot.ActionRelease, value, plain("Release"))))
+	}
+	return blocks
+}

@@ -1,0 +1,297 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"ringback/config"
+	"ringback/store"
+)
+
+// scheduleEscalations writes the line's escalation policy for a case as
+// durable rows, counted from base (the first missed call, or the moment an
+// unanswered owner reminder put the case back in the queue).
+func (b *Bot) scheduleEscalations(ctx context.Context, tx *store.Tx, c store.Case, round int, base time.Time) error {
+	line, ok := b.line(c.LineNumber)
+	if !ok || c.Spam {
+		return nil
+	}
+	for i, step := range b.cfg.EscalationFor(line) {
+		err := tx.ScheduleEscalation(ctx, store.Escalation{
+			CaseID: c.ID, Kind: store.EscalationStep, Step: i, Round: round, FireAt: base.Add(step.After),
+		}, b.clock.Now())
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunEscalations fires every due escalation row. Each row is decided in a
+// transaction of its own with the case locked: fired (notifications queued
+// with it) or canceled because its condition cleared.
+func (b *Bot) RunEscalations(ctx context.Context) (fired int, err error) {
+	for {
+		due, err := b.store.DueEscalations(ctx, b.clock.Now(), 100)
+		if err != nil || len(due) == 0 {
+			return fired, err
+		}
+		for _, e := range due {
+			ok, err := b.escalate(ctx, e.ID)
+			if err != nil {
+				return fired, err
+			}
+			if ok {
+				fired++
+			}
+		}
+	}
+}
+
+func (b *Bot) escalate(ctx context.Context, id int64) (fired bool, err error) {
+	err = b.store.InTx(ctx, func(tx *store.Tx) error {
+		fired = false
+		e, err := tx.LockEscalation(ctx, id)
+		if err != nil || e.State != "pending" {
+			return err
+		}
+		now := b.clock.Now()
+		c, err := tx.LockCase(ctx, e.CaseID)
+		if err != nil {
+			return err
+		}
+		if e.Kind == store.EscalationOwnerAck {
+			fired, err = b.ownerSilent(ctx, tx, e, c, now)
+			return err
+		}
+		line, ok := b.line(c.LineNumber)
+		policy := b.cfg.EscalationFor(line)
+		if !ok || e.Step >= len(policy) {
+			return tx.SetEscalation(ctx, e.ID, "canceled", e.FireAt, now)
+		}
+		step := policy[e.Step]
+		hold, later := b.condition(c, step, now)
+		switch {
+		case !hold && !later.IsZero():
+			return tx.SetEscalation(ctx, e.ID, "pending", later, now)
+		case !hold:
+			return tx.SetEscalation(ctx, e.ID, "canceled", e.FireAt, now)
+		}
+		if err := tx.SetEscalation(ctx, e.ID, "fired", e.FireAt, now); err != nil {
+			return err
+		}
+		fired = true
+		return b.fire(ctx, tx, c, line, e, step, now)
+	})
+	return fired, err
+}
+
+// condition reports whether the step's condition holds now; when it does
+// not yet but may later (a due time still ahead), later is when to look again.
+func (b *Bot) condition(c store.Case, step config.EscalationStep, now time.Time) (hold bool, later time.Time) {
+	if c.State == store.CaseClosed {
+		return false, time.Time{}
+	}
+	switch step.When {
+	case "unclaimed":
+		return c.Owner == "", time.Time{}
+	case "no_contact":
+		return c.FirstContactAt == nil, time.Time{}
+	case "overdue":
+		if c.FirstContactAt != nil {
+			return false, time.Time{}
+		}
+		if c.DueAt == nil {
+			return false, now.Add(step.After) // not triaged yet: look again
+		}
+		if at := c.DueAt.Add(step.After); now.Before(at) {
+			return false, at
+		}
+		return true, time.Time{}
+	}
+	return false, time.Time{}
+}
+
+var whenWords = map[string]string{
+	"unclaimed":  "still unclaimed",
+	"no_contact": "no contact with the caller yet",
+	"overdue":    "overdue",
+}
+
+// fire sends one escalation step's notifications and raises the card's level.
+func (b *Bot) fire(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line, e store.Escalation, step config.EscalationStep, now time.Time) error {
+	level := e.Step + 1
+	c.EscalationLevel = max(c.EscalationLevel, level)
+	c.UpdatedAt = now
+	if err := tx.UpdateCase(ctx, c); err != nil {
+		return err
+	}
+	if err := tx.AddEvent(ctx, c.ID, now, "escalated", "", map[string]any{
+		"level": level, "step": e.Step, "round": e.Round, "repeat": e.RepeatN, "when": step.When, "notify": step.Notify,
+	}); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("%s %s after %s", caseRef(c.ID), whenWords[step.When], humanDuration(now.Sub(c.CreatedAt)))
+	key := fmt.Sprintf("esc:%d:%d:%d:%d", c.ID, e.Step, e.Round, e.RepeatN)
+	notify := step.Notify
+	if notify == "owner" && c.Owner == "" {
+		notify = "channel" // nobody owns it: the channel is the owner
+	}
+	if notify == "on_call" && line.OnCall == "" {
+		notify = "channel"
+	}
+	var err error
+	switch notify {
+	case "channel":
+		mention := "here"
+		if line.OnDuty != "" {
+			mention = line.OnDuty
+		}
+		err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: "⏰ " + what + ". Who can take it?", Mention: mention})
+	case "owner":
+		err = b.notifyUser(ctx, tx, Notice{User: c.Owner, CaseID: c.ID, Confirm: true,
+			Text: fmt.Sprintf("⏰ Your case %s: %s. Are you still on it? If you do not answer within %s it goes back to the queue.", caseRef(c.ID), whenWords[step.When], humanDuration(step.AckWithin))}, key)
+		if err == nil {
+			err = tx.ScheduleEscalation(ctx, store.Escalation{
+				CaseID: c.ID, Kind: store.EscalationOwnerAck, Step: e.Step, Round: e.Round, RepeatN: e.RepeatN,
+				Owner: c.Owner, FireAt: now.Add(step.AckWithin),
+			}, now)
+		}
+		if err == nil {
+			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: "⏰ " + what + ": reminded " + mention(c.Owner)})
+		}
+	case "managers":
+		err = b.alertManagers(ctx, tx, c, "📣 Escalation: "+what+" ("+line.Name+").", key)
+		if err == nil {
+			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: "📣 " + what + ": managers alerted"})
+		}
+	case "on_call":
+		err = b.page(ctx, tx, c, fmt.Sprintf("%s: %s on the %s line. Open Slack to take it.", b.cfg.Business.Name, what, line.Name), key)
+		if err == nil {
+			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: "📟 " + what + ": on-call phone paged"})
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if step.Repeat > 0 {
+		if err := tx.ScheduleEscalation(ctx, store.Escalation{
+			CaseID: c.ID, Kind: store.EscalationStep, Step: e.Step, Round: e.Round, RepeatN: e.RepeatN + 1, FireAt: now.Add(step.Repeat),
+		}, now); err != nil {
+			return err
+		}
+	}
+	return b.caseChanged(ctx, tx, c, "escalated")
+}
+
+// alertManagers DMs every manager and posts in the digest channel.
+func (b *Bot) alertManagers(ctx context.Context, tx *store.Tx, c store.Case, text, key string) error {
+	for _, m := range b.cfg.Managers {
+		if err := b.notifyUser(ctx, tx, Notice{User: m, CaseID: c.ID, Text: text}, key); err != nil {
+			return err
+		}
+	}
+	return b.post(ctx, tx, Post{Channel: b.cfg.Digest.Channel, Text: text, CaseID: c.ID}, key)
+}
+
+// ownerSilent: an owner did not answer a reminder in time. The case goes
+// back to the queue and escalation starts over, as after an unconfirmed
+// acknowledgement.
+func (b *Bot) ownerSilent(ctx context.Context, tx *store.Tx, e store.Escalation, c store.Case, now time.Time) (bool, error) {
+	if c.State == store.CaseClosed || c.Owner != e.Owner {
+		return false, tx.SetEscalation(ctx, e.ID, "canceled", e.FireAt, now)
+	}
+	if err := tx.SetEscalation(ctx, e.ID, "fired", e.FireAt, now); err != nil {
+		return false, err
+	}
+	if _, err := tx.CancelEscalations(ctx, c.ID, store.EscalationStep, "", now); err != nil {
+		return false, err
+	}
+	c.State, c.Owner, c.AssignedBy, c.EscalationLevel, c.UpdatedAt = store.CaseOpen, "", "", 0, now
+	if err := tx.UpdateCase(ctx, c); err != nil {
+		return false, err
+	}
+	if err := tx.AddEvent(ctx, c.ID, now, "auto_released", "", map[string]any{"owner": e.Owner, "round": e.Round}); err != nil {
+		return false, err
+	}
+	if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReleased, Text: mention(e.Owner) + " did not confirm: the case is back in the queue", Mention: "here"}); err != nil {
+		return false, err
+	}
+	if err := b.scheduleEscalations(ctx, tx, c, e.Round+1, now); err != nil {
+		return false, err
+	}
+	return true, b.caseChanged(ctx, tx, c, "auto_released")
+}
+
+// StillOnIt is the owner's answer to a reminder: the case stays theirs.
+func (b *Bot) StillOnIt(ctx context.Context, id int64, a Actor) (store.Case, error) {
+	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+		if c.State == store.CaseClosed {
+			return nil, refuse("Case %s is closed already.", caseRef(c.ID))
+		}
+		if c.Owner != a.ID {
+			return nil, refuse("Case %s is no longer yours.", caseRef(c.ID))
+		}
+		n, err := tx.CancelEscalations(ctx, c.ID, store.EscalationOwnerAck, a.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, refuse("Noted; there was no reminder waiting.")
+		}
+		return &Entry{Kind: EntryClaimed, Actor: a.ID, Text: "is still on it"}, nil
+	})
+}
+
+// pageUrgent alerts at once when a case turns urgent: managers by DM, the
+// on-call phone, and (through the triage entry) the channel.
+func (b *Bot) pageUrgent(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line) error {
+	key := fmt.Sprintf("urgent:%d", c.ID)
+	text := fmt.Sprintf("🚨 Urgent: %s on the %s line needs a call back now.", caseRef(c.ID), line.Name)
+	if err := b.alertManagers(ctx, tx, c, text, key); err != nil {
+		return err
+	}
+	if err := b.page(ctx, tx, c, fmt.Sprintf("%s URGENT: %s on the %s line needs a call back now.", b.cfg.Business.Name, caseRef(c.ID), line.Name), key); err != nil {
+		return err
+	}
+	return tx.AddEvent(ctx, c.ID, b.clock.Now(), "paged", "", map[string]any{"managers": len(b.cfg.Managers), "on_call": line.OnCall != ""})
+}
+
+// assignByRota pre-assigns a new case to the line's owner of the day.
+func (b *Bot) assignByRota(ctx context.Context, tx *store.Tx, c *store.Case, line *config.Line, now time.Time) error {
+	if line.Rota.Empty() || c.Spam {
+		return nil
+	}
+	owner := line.Rota.ByDay[c.CreatedAt.In(line.Timezone).Weekday()]
+	if len(line.Rota.RoundRobin) > 0 {
+		n, err := tx.CountRotaAssigned(ctx, line.Number)
+		if err != nil {
+			return err
+		}
+		owner = line.Rota.RoundRobin[n%len(line.Rota.RoundRobin)]
+	}
+	if owner == "" {
+		return nil
+	}
+	c.State, c.Owner, c.AssignedBy, c.ClaimedAt = store.CaseClaimed, owner, "rota", &now
+	return nil
+}
+
+
+// humanDuration says a duration the way people do: "45s", "10 min", "2h 31m", "3d 4h".
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		if m := int(d.Minutes()) % 60; m != 0 {
+			return fmt.Sprintf("%dh %02dm", int(d.Hours()), m)
+		}
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+}

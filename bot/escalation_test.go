@@ -1,0 +1,323 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"ringback/bot"
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+const maintNum = "+441632960002"
+
+// outbox lists the rows of a kind written so far (any state).
+func outbox(t *testing.T, s *store.Store, kind string) []store.OutboxItem {
+	t.Helper()
+	var items []store.OutboxItem
+	if err := s.DB().Select(&items, s.DB().Rebind(`SELECT id, kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, locked_by, last_error, created_at, updated_at FROM outbox WHERE kind = ? ORDER BY id`), kind); err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+func reminders(t *testing.T, s *store.Store) []bot.Entry {
+	var out []bot.Entry
+	for _, it := range outbox(t, s, "chat.thread.slack") {
+		var e bot.Entry
+		json.Unmarshal([]byte(it.Payload), &e)
+		if e.Kind == bot.EntryReminder {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func dms(t *testing.T, s *store.Store) []bot.Notice {
+	var out []bot.Notice
+	for _, it := range outbox(t, s, "chat.dm.slack") {
+		var n bot.Notice
+		json.Unmarshal([]byte(it.Payload), &n)
+		out = append(out, n)
+	}
+	return out
+}
+
+func tick(t *testing.T, b *bot.Bot) {
+	t.Helper()
+	if err := b.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnclaimedCaseRemindsChannelAfterTenMinutes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		c := f.missed(t, "CA1", callerNum)
+		f.clock.Advance(10*time.Minute - time.Second)
+		tick(t, f.bot)
+		if n := len(reminders(t, s)); n != 0 {
+			t.Fatalf("reminded before 10 minutes: %d", n)
+		}
+		f.clock.Advance(time.Second)
+		tick(t, f.bot)
+		tick(t, f.bot)
+		r := reminders(t, s)
+		if len(r) != 1 || r[0].Mention != "here" || !strings.Contains(r[0].Text, "still unclaimed after 10 min") {
+			t.Fatalf("reminders = %+v", r)
+		}
+		got, _ := s.CaseByID(context.Background(), c.ID)
+		if got.EscalationLevel != 1 {
+			t.Fatalf("escalation level = %d", got.EscalationLevel)
+		}
+		card, _ := f.bot.Card(context.Background(), c.ID)
+		if card.EscalationLevel != 1 {
+			t.Fatal("card does not show the escalation level")
+		}
+	})
+}
+
+func TestClaimBeforeTheStepCancelsIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		c := f.missed(t, "CA1", callerNum)
+		f.clock.Advance(9 * time.Minute)
+		if _, err := f.bot.Claim(context.Background(), c.ID, alice); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(2 * time.Minute)
+		tick(t, f.bot)
+		if n := len(reminders(t, s)); n != 0 {
+			t.Fatalf("a claimed case got an unclaimed reminder: %d", n)
+		}
+	})
+}
+
+func TestNoContactRemindsOwnerThenManagers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		c := f.missed(t, "CA1", callerNum)
+		f.clock.Advance(5 * time.Minute)
+		f.bot.Claim(ctx, c.ID, alice)
+		f.clock.Advance(25*time.Minute - time.Second)
+		tick(t, f.bot)
+		if n := len(dms(t, s)); n != 0 {
+			t.Fatalf("owner reminded before 30 minutes")
+		}
+		f.clock.Advance(time.Second)
+		tick(t, f.bot)
+		d := dms(t, s)
+		if len(d) != 1 || d[0].User != alice.ID || !d[0].Confirm || !strings.Contains(d[0].Text, "no contact with the caller yet") {
+			t.Fatalf("dms at 30 min = %+v", d)
+		}
+		// Alice answers "Still on it": the case stays hers.
+		f.clock.Advance(time.Minute)
+		if _, err := f.bot.StillOnIt(ctx, c.ID, alice); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(2 * time.Hour)
+		tick(t, f.bot)
+		d = dms(t, s)
+		if len(d) != 2 || d[1].User != "U0MANAGER1" {
+			t.Fatalf("dms at 2 h = %+v", d)
+		}
+		var alerts []string
+		for _, it := range outbox(t, s, "chat.post.slack") {
+			if strings.Contains(it.Payload, "C0DIGEST") {
+				alerts = append(alerts, it.Payload)
+			}
+		}
+		if len(alerts) != 1 || !strings.Contains(alerts[0], "no contact with the caller yet after 2h 31m") {
+			t.Fatalf("digest-channel alerts = %v", alerts)
+		}
+		got, _ := s.CaseByID(ctx, c.ID)
+		if got.Owner != alice.ID || got.EscalationLevel != 3 {
+			t.Fatalf("case = owner %s level %d", got.Owner, got.EscalationLevel)
+		}
+	})
+}
+
+func TestContactClearsNoContactSteps(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		c := f.missed(t, "CA1", callerNum)
+		f.bot.Claim(ctx, c.ID, alice)
+		f.clock.Advance(20 * time.Minute)
+		f.bot.LogCallback(ctx, c.ID, alice, "reached", "")
+		f.clock.Advance(3 * time.Hour)
+		tick(t, f.bot)
+		if n := len(dms(t, s)); n != 0 {
+			t.Fatalf("a contacted case escalated: %d dms", n)
+		}
+	})
+}
+
+func TestSilentOwnerLosesTheCaseAndEscalationRestarts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		c := f.missed(t, "CA1", callerNum)
+		f.bot.Claim(ctx, c.ID, alice)
+		f.clock.Advance(30 * time.Minute)
+		tick(t, f.bot) // owner reminder, 15 minutes to answer
+		f.clock.Advance(15 * time.Minute)
+		tick(t, f.bot)
+		got, _ := s.CaseByID(ctx, c.ID)
+		if got.Owner != "" || got.State != store.CaseOpen {
+			t.Fatalf("unanswered reminder: owner %q state %s, want back in the queue", got.Owner, got.State)
+		}
+		// Escalation restarts: 10 minutes later, unclaimed → the channel.
+		before := len(reminders(t, s))
+		f.clock.Advance(10 * time.Minute)
+		tick(t, f.bot)
+		r := reminders(t, s)
+		if len(r) != before+1 || !strings.Contains(r[len(r)-1].Text, "still unclaimed") {
+			t.Fatalf("escalation did not restart: %+v", r)
+		}
+	})
+}
+
+func TestUrgentPagesAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		if _, err := f.bot.ReportCall(ctx, bot.CallReport{Provider: "twilio", SID: "CAu", From: callerNum, To: maintNum, Outcome: bot.CallMissed}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.bot.ReceiveSMS(ctx, bot.InboundSMS{SID: "SMu", From: callerNum, To: maintNum, Body: "9"}); err != nil {
+			t.Fatal(err)
+		}
+		d := dms(t, s)
+		if len(d) != 1 || d[0].User != "U0MANAGER1" || !strings.Contains(d[0].Text, "Urgent") {
+			t.Fatalf("manager page = %+v", d)
+		}
+		var pages []store.Message
+		s.DB().Select(&pages, s.DB().Rebind(`SELECT id, caller_number, body, kind FROM messages WHERE kind = ?`), "page")
+		if len(pages) != 1 || pages[0].CallerNumber != "+447700900999" {
+			t.Fatalf("on-call page = %+v", pages)
+		}
+		var mentioned bool
+		for _, it := range outbox(t, s, "chat.thread.slack") {
+			var e bot.Entry
+			json.Unmarshal([]byte(it.Payload), &e)
+			mentioned = mentioned || (e.Kind == bot.EntryTriaged && e.Mention == "channel")
+		}
+		if !mentioned {
+			t.Fatal("no channel mention for an urgent case")
+		}
+	})
+}
+
+// A leader dies between two steps; the next one sends the next step once
+// and never the previous one again.
+func TestNewLeaderContinuesTheSchedule(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		c := f.missed(t, "CA1", callerNum)
+		f.bot.Claim(ctx, c.ID, alice)
+		f.bot.Release(ctx, c.ID, alice) // unclaimed again
+		f.clock.Advance(10 * time.Minute)
+		tick(t, f.bot) // the old leader fires step 1 and dies
+
+		g := newFixture(t, s) // a new replica, same database
+		g.clock.Set(f.clock.Now().Add(20 * time.Minute))
+		tick(t, g.bot)
+		tick(t, g.bot)
+		// Step 1 went to the channel; step 2 (owner) has no owner to remind,
+		// so it goes to the channel too: each exactly once.
+		var unclaimed, noContact int
+		for _, r := range reminders(t, s) {
+			switch {
+			case strings.Contains(r.Text, "still unclaimed"):
+				unclaimed++
+			case strings.Contains(r.Text, "no contact"):
+				noContact++
+			}
+		}
+		if unclaimed != 1 || noContact != 1 {
+			t.Fatalf("reminders: %d unclaimed, %d no-contact; want 1 and 1", unclaimed, noContact)
+		}
+		d := dms(t, s)
+		esc, _ := s.EscalationsForCase(ctx, c.ID)
+		fired := map[int]int{}
+		for _, e := range esc {
+			if e.State == "fired" {
+				fired[e.Step]++
+			}
+		}
+		if fired[0] != 1 || fired[1] != 1 {
+			t.Fatalf("fired steps = %v (dms %d)", fired, len(d))
+		}
+	})
+}
+
+func TestRotaAssignsNewCases(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		line, _ := f.bot.Config().LineByName("Lettings")
+		line.Rota.RoundRobin = []string{alice.ID, bob.ID}
+		a := f.missed(t, "CA1", "+447700900101")
+		b := f.missed(t, "CA2", "+447700900102")
+		c := f.missed(t, "CA3", "+447700900103")
+		if a.Owner != alice.ID || b.Owner != bob.ID || c.Owner != alice.ID || a.AssignedBy != "rota" || a.State != store.CaseClaimed {
+			t.Fatalf("round robin: %s %s %s (%s)", a.Owner, b.Owner, c.Owner, a.AssignedBy)
+		}
+		card, _ := f.bot.Card(context.Background(), a.ID)
+		if card.AssignedBy != "rota" {
+			t.Fatal("card does not say assigned by rota")
+		}
+	})
+}
+
+func TestQueueCheckPostsOncePerTime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		f.clock.Set(time.Date(2026, 11, 17, 8, 0, 0, 0, time.UTC)) // Tue 08:00 London
+		f.missed(t, "CA1", callerNum)
+		tick(t, f.bot)
+		if n := len(outbox(t, s, "chat.post.slack")); n != 0 {
+			t.Fatal("queue check before 08:45")
+		}
+		f.clock.Set(time.Date(2026, 11, 17, 8, 46, 0, 0, time.UTC))
+		tick(t, f.bot)
+		tick(t, f.bot)
+		posts := outbox(t, s, "chat.post.slack")
+		var lettings []bot.Post
+		for _, it := range posts {
+			var p bot.Post
+			json.Unmarshal([]byte(it.Payload), &p)
+			if p.Channel == "C0LETTINGS" {
+				lettings = append(lettings, p)
+			}
+		}
+		if len(lettings) != 1 || !strings.Contains(lettings[0].Text, "Lettings queue at 08:45*: 1 open, 1 unclaimed, 0 overdue") {
+			t.Fatalf("queue checks = %+v", lettings)
+		}
+	})
+}
+
+func TestDigestQueuedOncePerWeek(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		f.clock.Set(time.Date(2026, 11, 23, 7, 59, 0, 0, time.UTC)) // Mon 07:59 London
+		tick(t, f.bot)
+		if n := len(outbox(t, s, "chat.digest.slack")); n != 0 {
+			t.Fatal("digest before Monday 08:00")
+		}
+		f.clock.Set(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC))
+		tick(t, f.bot)
+		g := newFixture(t, s) // another replica / a restart
+		g.clock.Set(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+		tick(t, g.bot)
+		d := outbox(t, s, "chat.digest.slack")
+		if len(d) != 1 || !strings.Contains(d[0].Payload, `"label":"2026-W47"`) {
+			t.Fatalf("digests = %+v", d)
+		}
+	})
+}

@@ -1,0 +1,498 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"ringback/config"
+	"ringback/store"
+)
+
+// This file computes the KPIs of DESIGN.md ("KPI definitions") for a
+// period, in total and per line. The store reads the raw rows; every
+// duration, median and percentile is computed here.
+//
+// Words used throughout:
+//   - "the period's calls" are the routed calls (to a configured line) that
+//     started in [From, To); calls to unknown numbers belong to no line.
+//   - "the period's cases" are the cases created in [From, To), whatever
+//     happened to them since: each case counts once, in the period it was
+//     opened, with what is known of it now (a case opened on Sunday and
+//     closed on Monday counts as closed in Sunday's week).
+//   - median: the middle value, or the mean of the two middle ones for an
+//     even count; p90: nearest rank, the ⌈0.9·n⌉-th smallest value.
+//   - a ratio or a time with no data (denominator 0, no values) is nil.
+
+// Period is [From, To) with words for people.
+type Period struct {
+	From, To time.Time
+	Label    string
+}
+
+var isoWeekSpec = regexp.MustCompile(`^(\d{4})-?[Ww](\d{1,2})$`)
+
+// ISOWeek reads a week as staff type it, in loc (the business's time zone):
+// "2026-W46" is Monday 9 November 2026 00:00 to Monday 16 November 00:00;
+// "last" is the last full week; "" (or "this") is the current week so far,
+// Monday 00:00 to now. A week that has not ended yet ends now; one that has
+// not started is refused.
+func ISOWeek(spec string, now time.Time, loc *time.Location) (Period, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	now = now.In(loc)
+	thisMonday := isoMonday(now)
+	var from time.Time
+	switch s := strings.ToLower(strings.TrimSpace(spec)); s {
+	case "", "this":
+		from = thisMonday
+	case "last":
+		from = time.Date(thisMonday.Year(), thisMonday.Month(), thisMonday.Day()-7, 0, 0, 0, 0, loc)
+	default:
+		m := isoWeekSpec.FindStringSubmatch(strings.TrimSpace(spec))
+		if m == nil {
+			return Period{}, fmt.Errorf("bot: %q is not a week: write it like 2026-W46", spec)
+		}
+		year, _ := strconv.Atoi(m[1])
+		week, _ := strconv.Atoi(m[2])
+		if week < 1 || week > isoWeeksIn(year) {
+			return Period{}, fmt.Errorf("bot: %d has no week %d", year, week)
+		}
+		jan4 := time.Date(year, time.January, 4, 0, 0, 0, 0, loc)
+		w1 := isoMonday(jan4)
+		from = time.Date(w1.Year(), w1.Month(), w1.Day()+7*(week-1), 0, 0, 0, 0, loc)
+	}
+	to := time.Date(from.Year(), from.Month(), from.Day()+7, 0, 0, 0, 0, loc)
+	year, week := from.ISOWeek()
+	name := fmt.Sprintf("%d-W%02d", year, week)
+	if from.After(now) {
+		return Period{}, fmt.Errorf("bot: week %s has not started yet", name)
+	}
+	if to.After(now) {
+		return Period{From: from, To: now, Label: fmt.Sprintf("%s so far (%s – %s)",
+			name, from.Format("Mon 2 Jan"), now.Format("Mon 2 Jan 15:04"))}, nil
+	}
+	last := to.AddDate(0, 0, -1)
+	return Period{From: from, To: to, Label: fmt.Sprintf("%s (%s – %s)",
+		name, from.Format("Mon 2 Jan"), last.Format("Mon 2 Jan 2006"))}, nil
+}
+
+// mondayOf is 00:00 on the Monday of t's ISO week, in t's location.
+func isoMonday(t time.Time) time.Time {
+	back := (int(t.Weekday()) + 6) % 7
+	return time.Date(t.Year(), t.Month(), t.Day()-back, 0, 0, 0, 0, t.Location())
+}
+
+// isoWeeksIn is 52 or 53: 28 December always falls in the year's last week.
+func isoWeeksIn(year int) int {
+	_, w := time.Date(year, time.December, 28, 12, 0, 0, 0, time.UTC).ISOWeek()
+	return w
+}
+
+// Ratio is a KPI share: Num of Den.
+type Ratio struct{ Num, Den int }
+
+// Percent is 100·Num/Den.
+func (r Ratio) Percent() float64 { return 100 * float64(r.Num) / float64(r.Den) }
+
+// String reads "12 / 15 (80%)".
+func (r Ratio) String() string {
+	return fmt.Sprintf("%d / %d (%.0f%%)", r.Num, r.Den, math.Round(r.Percent()))
+}
+
+func kpiRatio(num, den int) *Ratio {
+	if den == 0 {
+		return nil
+	}
+	return &Ratio{Num: num, Den: den}
+}
+
+// Spread summarises durations: how many, their median and their p90.
+type Spread struct {
+	Count  int
+	Median time.Duration
+	P90    time.Duration
+}
+
+// spread is nil for no values. It sorts ds.
+func kpiSpread(ds []time.Duration) *Spread {
+	if len(ds) == 0 {
+		return nil
+	}
+	slices.Sort(ds)
+	n := len(ds)
+	med := ds[n/2]
+	if n%2 == 0 {
+		med = (ds[n/2-1] + ds[n/2]) / 2
+	}
+	rank := int(math.Ceil(0.9 * float64(n))) // nearest rank, 1-based
+	return &Spread{Count: n, Median: med, P90: ds[rank-1]}
+}
+
+// CategorySpread is the time to first human contact of one category's cases.
+type CategorySpread struct {
+	Category string // key; "" for cases nobody categorised
+	Label    string
+	Time     *Spread // nil: no case of the category was contacted
+}
+
+// Figures are the KPIs of one line, or of every line together.
+type Figures struct {
+	// Calls is every inbound call reported (answered too); Missed those
+	// classified missed. MissRate is Missed / Calls.
+	Calls    int
+	Missed   int
+	MissRate *Ratio
+	// AfterHours: missed calls outside the line's business hours / missed calls.
+	AfterHours *Ratio
+	// Cases is how many cases were opened in the period: the denominator of
+	// the ratios "/ cases".
+	Cases int
+	// TextBackWithin90s: cases whose text-back Twilio accepted ≤ 90 s after
+	// the first missed call / cases where a text-back was due (textBackDue).
+	TextBackWithin90s *Ratio
+	// CallerReplies: cases with ≥ 1 SMS from the caller / cases whose
+	// text-back Twilio accepted (the numerator counts only those cases).
+	CallerReplies *Ratio
+	// TimeToClaim: claimed_at − created_at of the claimed cases.
+	TimeToClaim *Spread
+	// TimeToContact: first_contact_at − created_at per category, in the
+	// configuration's order (every configured category, then others and
+	// uncategorised ones when they have data); TimeToContactAll: all of them.
+	TimeToContact    []CategorySpread
+	TimeToContactAll *Spread
+	// TriagedWithin5m: cases categorised ≤ 5 min after creation / cases.
+	TriagedWithin5m *Ratio
+	// ContactRate: closed cases with outcome reached, booked or resolved /
+	// closed cases other than spam and wrong_number (a case flagged spam is
+	// left out whatever its outcome).
+	ContactRate *Ratio
+	// FirstCycle: the same numerator restricted to exactly one human
+	// contact attempt / the same denominator.
+	FirstCycle *Ratio
+	// Repeat24h: cases the caller called or texted again within 24 h of
+	// creation and before the first human contact / cases.
+	Repeat24h *Ratio
+	// Escalated: cases with ≥ 1 escalation / cases. EscalationLevels counts,
+	// per level, the cases that reached it (a case escalated to levels 1 and
+	// 2 counts once in each; a repeated step counts once).
+	Escalated        *Ratio
+	EscalationLevels map[int]int
+	// Backlog: cases open at the period's end (created before To and not
+	// closed before To, whenever created); OldestOpen is the oldest one's
+	// age at To (nil: none open).
+	Backlog    int
+	OldestOpen *time.Duration
+	// PeakHours counts missed calls by [time.Weekday][hour] in the line's
+	// time zone.
+	PeakHours [7][24]int
+}
+
+// LineKPIs are one line's figures.
+type LineKPIs struct {
+	Name   string // the configured name; the number for a line no longer configured
+	Number string
+	Figures
+}
+
+// KPIs are a period's figures, in total and per line: configured lines in
+// the configuration's order, then numbers no longer configured that still
+// have data.
+type KPIs struct {
+	Period Period
+	Total  Figures
+	Lines  []LineKPIs
+}
+
+// Line returns a line's figures by name (any case).
+func (k KPIs) Line(name string) (LineKPIs, bool) {
+	for _, l := range k.Lines {
+		if strings.EqualFold(l.Name, name) {
+			return l, true
+		}
+	}
+	return LineKPIs{}, false
+}
+
+// Limits of the timed KPIs (DESIGN.md).
+const (
+	textBackLimit = 90 * time.Second
+	triageLimit   = 5 * time.Minute
+	repeatWindow  = 24 * time.Hour
+)
+
+// KPIs computes the figures of period p.
+func (b *Bot) KPIs(ctx context.Context, p Period) (KPIs, error) {
+	d, err := b.store.KPIData(ctx, p.From, p.To)
+	if err != nil {
+		return KPIs{}, err
+	}
+	out := KPIs{Period: p}
+
+	// One accumulator per line, plus one for the total.
+	index := map[string]int{}
+	var accs []*kpiAcc
+	lineOf := func(number string) *kpiAcc {
+		if i, ok := index[number]; ok {
+			return accs[i]
+		}
+		a := &kpiAcc{number: number, name: number, loc: b.businessLoc()}
+		if l, ok := b.line(number); ok {
+			a.name = l.Name
+			if l.Timezone != nil {
+				a.loc = l.Timezone
+			}
+		}
+		index[number] = len(accs)
+		accs = append(accs, a)
+		return a
+	}
+	for _, l := range b.cfg.Lines {
+		lineOf(l.Number)
+	}
+	configured := len(accs)
+	total := &kpiAcc{}
+	both := func(number string, f func(a *kpiAcc)) {
+		f(total)
+		f(lineOf(number))
+	}
+
+	for _, c := range d.Calls {
+		line := lineOf(c.LineNumber)
+		at := c.StartedAt.In(line.loc)
+		both(c.LineNumber, func(a *kpiAcc) {
+			a.f.Calls++
+			if c.Missed {
+				a.f.Missed++
+				if c.AfterHours {
+					a.afterHours++
+				}
+				a.f.PeakHours[at.Weekday()][at.Hour()]++
+			}
+		})
+	}
+
+	byCase := make(map[int64][]store.KPIActivity, len(d.Cases))
+	for _, a := range d.Activity {
+		byCase[a.CaseID] = append(byCase[a.CaseID], a)
+	}
+	for _, c := range d.Cases {
+		acts := byCase[c.ID]
+		repeat := repeatContact(c, acts)
+		levels := escalationLevels(acts)
+		both(c.LineNumber, func(a *kpiAcc) { a.addCase(c, repeat, levels) })
+	}
+
+	for _, bl := range d.Backlog {
+		both(bl.LineNumber, func(a *kpiAcc) {
+			a.f.Backlog += bl.Open
+			if a.oldest.IsZero() || bl.Oldest.Before(a.oldest) {
+				a.oldest = bl.Oldest
+			}
+		})
+	}
+
+	out.Total = total.figures(b.cfg, p)
+	// Lines no longer configured follow the configured ones, by number.
+	slices.SortFunc(accs[configured:], func(x, y *kpiAcc) int { return strings.Compare(x.number, y.number) })
+	for i, a := range accs {
+		if i >= configured && a.empty() {
+			continue
+		}
+		out.Lines = append(out.Lines, LineKPIs{Name: a.name, Number: a.number, Figures: a.figures(b.cfg, p)})
+	}
+	return out, nil
+}
+
+func (b *Bot) businessLoc() *time.Location {
+	if b.cfg.Business.Timezone != nil {
+		return b.cfg.Business.Timezone
+	}
+	return time.UTC
+}
+
+// kpiAcc gathers one line's (or the total's) raw counts and durations.
+type kpiAcc struct {
+	number, name string
+	loc          *time.Location
+
+	f                       Figures
+	afterHours              int
+	textBackDue, textBack90 int
+	gotTextBack, replied    int
+	claim, contactAll       []time.Duration
+	contact                 map[string][]time.Duration
+	triaged                 int
+	closed, reached, first  int
+	repeat, escalated       int
+	levels                  map[int]int
+	oldest                  time.Time
+}
+
+func (a *kpiAcc) empty() bool { return a.f.Calls == 0 && a.f.Cases == 0 && a.f.Backlog == 0 }
+
+func (a *kpiAcc) addCase(c store.KPICase, repeat bool, levels []int) {
+	a.f.Cases++
+	if textBackDue(c) {
+		a.textBackDue++
+		if c.TextBackAcceptedAt != nil && c.TextBackAcceptedAt.Sub(c.CreatedAt) <= textBackLimit {
+			a.textBack90++
+		}
+	}
+	if c.TextBackAcceptedAt != nil {
+		a.gotTextBack++
+		if c.CallerTexted {
+			a.replied++
+		}
+	}
+	if c.ClaimedAt != nil {
+		a.claim = append(a.claim, c.ClaimedAt.Sub(c.CreatedAt))
+	}
+	if c.FirstContactAt != nil {
+		d := c.FirstContactAt.Sub(c.CreatedAt)
+		if a.contact == nil {
+			a.contact = map[string][]time.Duration{}
+		}
+		a.contact[c.Category] = append(a.contact[c.Category], d)
+		a.contactAll = append(a.contactAll, d)
+	}
+	if c.CategorizedAt != nil && c.CategorizedAt.Sub(c.CreatedAt) <= triageLimit {
+		a.triaged++
+	}
+	if c.ClosedAt != nil && !c.Spam && c.Outcome != "spam" && c.Outcome != "wrong_number" {
+		a.closed++
+		switch c.Outcome {
+		case "reached", "booked", "resolved":
+			a.reached++
+			if c.ContactAttempts == 1 {
+				a.first++
+			}
+		}
+	}
+	if repeat {
+		a.repeat++
+	}
+	if len(levels) > 0 {
+		a.escalated++
+		for _, l := range levels {
+			if l > 0 {
+				if a.levels == nil {
+					a.levels = map[int]int{}
+				}
+				a.levels[l]++
+			}
+		}
+	}
+}
+
+func (a *kpiAcc) figures(cfg *config.Config, p Period) Figures {
+	f := a.f
+	f.MissRate = kpiRatio(f.Missed, f.Calls)
+	f.AfterHours = kpiRatio(a.afterHours, f.Missed)
+	f.TextBackWithin90s = kpiRatio(a.textBack90, a.textBackDue)
+	f.CallerReplies = kpiRatio(a.replied, a.gotTextBack)
+	f.TimeToClaim = kpiSpread(a.claim)
+	f.TimeToContactAll = kpiSpread(a.contactAll)
+	known := map[string]bool{}
+	for _, cat := range cfg.Categories {
+		known[cat.Key] = true
+		f.TimeToContact = append(f.TimeToContact, CategorySpread{Category: cat.Key, Label: cat.Label, Time: kpiSpread(a.contact[cat.Key])})
+	}
+	var others []string
+	for key := range a.contact {
+		if !known[key] && key != "" {
+			others = append(others, key)
+		}
+	}
+	slices.Sort(others)
+	for _, key := range others {
+		f.TimeToContact = append(f.TimeToContact, CategorySpread{Category: key, Label: key, Time: kpiSpread(a.contact[key])})
+	}
+	if ds := a.contact[""]; len(ds) > 0 {
+		f.TimeToContact = append(f.TimeToContact, CategorySpread{Category: "", Label: "Uncategorised", Time: kpiSpread(ds)})
+	}
+	f.TriagedWithin5m = kpiRatio(a.triaged, f.Cases)
+	f.ContactRate = kpiRatio(a.reached, a.closed)
+	f.FirstCycle = kpiRatio(a.first, a.closed)
+	f.Repeat24h = kpiRatio(a.repeat, f.Cases)
+	f.Escalated = kpiRatio(a.escalated, f.Cases)
+	f.EscalationLevels = a.levels
+	if f.Backlog > 0 {
+		age := p.To.Sub(a.oldest)
+		f.OldestOpen = &age
+	}
+	return f
+}
+
+// textBackDue says whether a case owed its caller the automatic text-back.
+// It was due when Ringback queued one (a messages row of kind textback) and
+// did not withdraw it before Twilio took it, or when it would have queued
+// one but the template could not be filled (Ringback's mistake, not the
+// caller's). It was not due when the number was withheld, on the spam list,
+// opted out or untextable, when the line sends none at that hour, within the
+// cooldown, when the caller texted in first, or when a queued text was
+// withdrawn before sending: canceled because the number opted out or became
+// untextable meanwhile, or because the caller's next call was answered.
+// A text that Twilio refused (failed) was due. The textback_status words
+// matched here are written by textback.go and calls.go.
+func textBackDue(c store.KPICase) bool {
+	switch {
+	case strings.HasPrefix(c.TextbackStatus, "not sent: template "):
+		return true
+	case c.TextBacks == 0:
+		return false
+	case c.TextBackAcceptedAt != nil:
+		return true
+	case strings.HasPrefix(c.TextbackStatus, "not sent: the caller's next call was answered"):
+		return false
+	}
+	return c.TextBacks > c.TextBacksWithdrawn
+}
+
+// repeatContact: the caller called (a call attached to the case) or texted
+// again after the case opened, within 24 h of it and before the first human
+// contact. The call or text that opened the case starts at created_at and
+// so is not "again".
+func repeatContact(c store.KPICase, acts []store.KPIActivity) bool {
+	for _, a := range acts {
+		if a.Kind != store.KPIActivityCall && a.Kind != store.KPIActivityText {
+			continue
+		}
+		if !a.At.After(c.CreatedAt) || a.At.Sub(c.CreatedAt) > repeatWindow {
+			continue
+		}
+		if c.FirstContactAt != nil && !a.At.Before(*c.FirstContactAt) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// escalationLevels lists the distinct levels of a case's escalated events
+// (data {"level": N, …}); a level that cannot be read is 0, which still
+// makes the case escalated.
+func escalationLevels(acts []store.KPIActivity) []int {
+	var levels []int
+	for _, a := range acts {
+		if a.Kind != store.KPIActivityEscalated {
+			continue
+		}
+		var data struct {
+			Level float64 `json:"level"`
+		}
+		_ = json.Unmarshal([]byte(a.Data), &data) // unreadable data: level 0
+		l := int(data.Level)
+		if !slices.Contains(levels, l) {
+			levels = append(levels, l)
+		}
+	}
+	return levels
+}

@@ -1,0 +1,161 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// statsUsage is shown with a week Ringback cannot read.
+const statsUsage = "Usage: `/callbacks stats [week]`: nothing for this week so far, `last` for last week, or a week like `2026-W46`."
+
+// StatsText answers `/callbacks stats [week]` in Slack mrkdwn: the period,
+// every KPI in total with its numerator and denominator, missed calls per
+// line and the three busiest hours for missed calls. A week it cannot read
+// is refused with the usage.
+func (b *Bot) StatsText(ctx context.Context, spec string) (string, error) {
+	p, err := ISOWeek(spec, b.clock.Now(), b.businessLoc())
+	if err != nil {
+		return "", &Refusal{Message: strings.TrimPrefix(err.Error(), "bot: ") + ". " + statsUsage}
+	}
+	k, err := b.KPIs(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	return statsReport(k), nil
+}
+
+func statsReport(k KPIs) string {
+	t := k.Total
+	var s strings.Builder
+	line := func(label, value string) { fmt.Fprintf(&s, "• *%s:* %s\n", label, value) }
+
+	fmt.Fprintf(&s, "*Callback stats, %s*\n", statsEscape(k.Period.Label))
+
+	missed := fmt.Sprintf("%d", t.Missed)
+	if t.MissRate != nil {
+		missed = fmt.Sprintf("%d of %d calls (miss rate %s)", t.Missed, t.Calls, statsPercent(t.MissRate))
+	}
+	var per []string
+	for _, l := range k.Lines {
+		per = append(per, fmt.Sprintf("%s %d", statsEscape(l.Name), l.Missed))
+	}
+	if len(per) > 0 {
+		missed += ": " + strings.Join(per, ", ")
+	}
+	line("Missed calls", missed)
+	line("After hours", statsRatio(t.AfterHours))
+	line("Text-back within 90 s", statsRatio(t.TextBackWithin90s))
+	line("Caller replies", statsRatio(t.CallerReplies))
+	line("Time to claim", statsSpread(t.TimeToClaim))
+	line("Time to first contact", statsSpread(t.TimeToContactAll))
+	for _, c := range t.TimeToContact {
+		if c.Time != nil {
+			fmt.Fprintf(&s, "    ◦ %s: %s\n", statsEscape(c.Label), statsSpread(c.Time))
+		}
+	}
+	line("Triaged within 5 min", statsRatio(t.TriagedWithin5m))
+	line("Contact rate", statsRatio(t.ContactRate))
+	line("First-cycle resolution", statsRatio(t.FirstCycle))
+	line("Repeat contact within 24 h", statsRatio(t.Repeat24h))
+	esc := statsRatio(t.Escalated)
+	if len(t.EscalationLevels) > 0 {
+		levels := make([]int, 0, len(t.EscalationLevels))
+		for l := range t.EscalationLevels {
+			levels = append(levels, l)
+		}
+		slices.Sort(levels)
+		parts := make([]string, len(levels))
+		for i, l := range levels {
+			parts[i] = fmt.Sprintf("level %d: %d", l, t.EscalationLevels[l])
+		}
+		esc += "; " + strings.Join(parts, ", ")
+	}
+	line("Escalated", esc)
+	backlog := fmt.Sprintf("%d open", t.Backlog)
+	if t.OldestOpen != nil {
+		backlog += ", oldest " + statsDuration(*t.OldestOpen)
+	}
+	line("Backlog at the end", backlog)
+	peaks := statsPeakHours(t.PeakHours, 3)
+	if len(peaks) == 0 {
+		line("Peak miss hours", "no data")
+	} else {
+		line("Peak miss hours", strings.Join(peaks, ", "))
+	}
+	return strings.TrimRight(s.String(), "\n")
+}
+
+// peakHours lists the n busiest weekday hours, busiest first ("Mon
+// 12:00–13:00: 7"); ties go to the earlier hour of the week, Monday first.
+func statsPeakHours(h [7][24]int, n int) []string {
+	type slot struct{ day, hour, count int } // day: 0 = Monday
+	var slots []slot
+	for d := range 7 {
+		for hr := range 24 {
+			if c := h[(d+1)%7][hr]; c > 0 {
+				slots = append(slots, slot{d, hr, c})
+			}
+		}
+	}
+	slices.SortStableFunc(slots, func(a, b slot) int { return cmp.Compare(b.count, a.count) })
+	var out []string
+	for _, sl := range slots[:min(n, len(slots))] {
+		out = append(out, fmt.Sprintf("%s %02d:00–%02d:00: %d", time.Weekday((sl.day + 1) % 7).String()[:3], sl.hour, (sl.hour+1)%24, sl.count))
+	}
+	return out
+}
+
+func statsRatio(r *Ratio) string {
+	if r == nil {
+		return "no data"
+	}
+	return r.String()
+}
+
+func statsPercent(r *Ratio) string { return fmt.Sprintf("%.0f%%", r.Percent()) }
+
+func statsSpread(s *Spread) string {
+	if s == nil {
+		return "no data"
+	}
+	cases := "cases"
+	if s.Count == 1 {
+		cases = "case"
+	}
+	return fmt.Sprintf("median %s, p90 %s (%d %s)", statsDuration(s.Median), statsDuration(s.P90), s.Count, cases)
+}
+
+// statsDuration reads "40 s", "4 min", "2 h 5 min", "3 d 4 h", rounded
+// to the unit it shows.
+func statsDuration(d time.Duration) string {
+	if d < 0 {
+		return "-" + statsDuration(-d)
+	}
+	if sec := int(d.Round(time.Second) / time.Second); sec < 60 {
+		return fmt.Sprintf("%d s", sec)
+	}
+	m := int(d.Round(time.Minute) / time.Minute)
+	switch {
+	case m < 60:
+		return fmt.Sprintf("%d min", m)
+	case m < 24*60 && m%60 == 0:
+		return fmt.Sprintf("%d h", m/60)
+	case m < 24*60:
+		return fmt.Sprintf("%d h %d min", m/60, m%60)
+	}
+	h := int(d.Round(time.Hour) / time.Hour)
+	if h%24 == 0 {
+		return fmt.Sprintf("%d d", h/24)
+	}
+	return fmt.Sprintf("%d d %d h", h/24, h%24)
+}
+
+// statsEscape keeps configured names (line names, category labels) from
+// being read as mrkdwn controls: Slack reads only &, < and >.
+func statsEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}

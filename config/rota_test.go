@@ -1,0 +1,68 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const rotaBase = `business: {name: B, timezone: Europe/London, region: GB}
+categories:
+  other: {claim_within: 10m, contact_within: 30m}
+escalation:
+  - {after: 10m, when: unclaimed, notify: owner, ack_within: 20m}
+  - {after: 30m, when: no_contact, notify: managers}
+templates:
+  - {key: t, text: "Hi from {{business}}"}
+lines:
+  - number: "+441632960001"
+    name: A
+    channel: C1
+`
+
+func TestRotaQueueCheckOnDuty(t *testing.T) {
+	cfg, err := Parse([]byte(rotaBase + `    rota: {mon-fri: U0ALICE, sat: U0BOB}
+    on_duty: S0LETTINGS
+    queue_check: ["09:00"]
+  - number: "+441632960002"
+    name: B
+    channel: C2
+    rota: [U0ALICE, U0BOB]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := cfg.Lines[0], cfg.Lines[1]
+	if a.Rota.ByDay[time.Wednesday] != "U0ALICE" || a.Rota.ByDay[time.Saturday] != "U0BOB" || a.Rota.ByDay[time.Sunday] != "" {
+		t.Fatalf("rota by day = %v", a.Rota.ByDay)
+	}
+	if len(b.Rota.RoundRobin) != 2 || b.Rota.Empty() {
+		t.Fatalf("round robin = %v", b.Rota.RoundRobin)
+	}
+	if a.OnDuty != "S0LETTINGS" || len(a.QueueChecks) != 1 || a.QueueChecks[0] != (TimeOfDay{9, 0}) {
+		t.Fatalf("line A = %+v", a)
+	}
+	if len(b.QueueChecks) != 2 || b.QueueChecks[0] != (TimeOfDay{8, 45}) || b.QueueChecks[1] != (TimeOfDay{17, 15}) {
+		t.Fatalf("default queue checks = %v", b.QueueChecks)
+	}
+	if cfg.Escalation[0].AckWithin != 20*time.Minute || cfg.Escalation[1].AckWithin != 15*time.Minute {
+		t.Fatalf("ack_within = %v, %v", cfg.Escalation[0].AckWithin, cfg.Escalation[1].AckWithin)
+	}
+}
+
+func TestRotaProblems(t *testing.T) {
+	_, err := Parse([]byte(rotaBase + `    rota: {someday: U0ALICE, mon: alice}
+    on_duty: "@lettings"
+    queue_check: ["9am"]
+`))
+	for _, want := range []string{
+		`lines[0].rota.someday: "someday" is not a day`,
+		`lines[0].rota.mon: "alice" is not a Slack user ID`,
+		`lines[0].on_duty: "@lettings" is not a Slack user`,
+		`lines[0].queue_check[0]: "9am" is not HH:MM`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("problems lack %q: %v", want, err)
+		}
+	}
+}

@@ -1,0 +1,429 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"ringback/bot"
+	rbslack "ringback/bot/slack"
+)
+
+// Slack translates Slack's interactions, slash commands and events into the
+// bot's verbs. The same dispatcher serves HTTP mode (signed endpoints) and
+// Socket Mode.
+type Slack struct {
+	bot     *bot.Bot
+	adapter *rbslack.Adapter
+	log     *slog.Logger
+	// async runs work that may outlast Slack's 3-second acknowledgement.
+	async func(func(ctx context.Context))
+}
+
+// NewSlack returns the dispatcher.
+func NewSlack(b *bot.Bot, a *rbslack.Adapter, log *slog.Logger) *Slack {
+	s := &Slack{bot: b, adapter: a, log: log}
+	s.async = func(f func(ctx context.Context)) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			f(ctx)
+		}()
+	}
+	return s
+}
+
+// SetAsync replaces how slow work is run after acknowledging (tests run it
+// inline so they can assert on its effects).
+func (s *Slack) SetAsync(f func(func(ctx context.Context))) { s.async = f }
+
+// MountSlack adds the signed HTTP endpoints.
+func (srv *Server) MountSlack(s *Slack, signingSecret string) {
+	v := &slackVerifier{secret: signingSecret, seen: map[string]time.Time{}, log: srv.log}
+	srv.mux.Handle("POST /slack/interactions", v.wrap(s.httpInteraction))
+	srv.mux.Handle("POST /slack/commands", v.wrap(s.httpCommand))
+	srv.mux.Handle("POST /slack/events", v.wrap(s.httpEvent))
+}
+
+// slackVerifier checks Slack's signature over the raw body, the 5-minute
+// window, and refuses a request seen before (a replay).
+type slackVerifier struct {
+	secret string
+	log    *slog.Logger
+	mu     sync.Mutex
+	seen   map[string]time.Time
+}
+
+func (v *slackVerifier) wrap(h func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := ReadBody(w, r)
+		if !ok {
+			return
+		}
+		if v.secret == "" {
+			v.log.Error("slack request refused: SLACK_SIGNING_SECRET is not set")
+			http.Error(w, "signatures cannot be checked", http.StatusForbidden)
+			return
+		}
+		sv, err := slack.NewSecretsVerifier(r.Header, v.secret)
+		if err == nil {
+			sv.Write(body)
+			err = sv.Ensure()
+		}
+		if err != nil {
+			v.log.Warn("slack request refused", "path", r.URL.Path, "reason", err.Error())
+			http.Error(w, "invalid signature", http.StatusUnauthorized)
+			return
+		}
+		if !v.first(r.Header.Get("X-Slack-Signature")) {
+			v.log.Warn("slack request refused: replayed", "path", r.URL.Path)
+			http.Error(w, "replayed request", http.StatusUnauthorized)
+			return
+		}
+		h(w, r, body)
+	})
+}
+
+// first remembers a signature for the window in which it is valid.
+func (v *slackVerifier) first(sig string) bool {
+	now := time.Now()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for k, exp := range v.seen {
+		if now.After(exp) {
+			delete(v.seen, k)
+		}
+	}
+	if _, dup := v.seen[sig]; dup {
+		return false
+	}
+	v.seen[sig] = now.Add(6 * time.Minute)
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	if v == nil {
+		return
+	}
+	json.NewEncoder(w).Encode(v)
+}
+
+func (s *Slack) httpInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil || form.Get("payload") == "" {
+		http.Error(w, "missing payload", http.StatusBadRequest)
+		return
+	}
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+		http.Error(w, "malformed payload", http.StatusBadRequest)
+		return
+	}
+	resp := s.Interaction(r.Context(), cb)
+	writeJSON(w, resp)
+}
+
+func (s *Slack) httpCommand(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "malformed form", http.StatusBadRequest)
+		return
+	}
+	cmd := slack.SlashCommand{
+		Command: form.Get("command"), Text: form.Get("text"), UserID: form.Get("user_id"), UserName: form.Get("user_name"),
+		ChannelID: form.Get("channel_id"), TeamID: form.Get("team_id"), TriggerID: form.Get("trigger_id"), ResponseURL: form.Get("response_url"),
+	}
+	if cmd.UserID == "" {
+		http.Error(w, "missing user_id", http.StatusBadRequest)
+		return
+	}
+	writeJSON(w, s.Command(r.Context(), cmd))
+}
+
+func (s *Slack) httpEvent(w http.ResponseWriter, r *http.Request, body []byte) {
+	ev, err := slackevents.ParseEvent(body, slackevents.OptionNoVerifyToken())
+	if err != nil {
+		http.Error(w, "malformed event", http.StatusBadRequest)
+		return
+	}
+	if ev.Type == slackevents.URLVerification {
+		var ch slackevents.ChallengeResponse
+		json.Unmarshal(body, &ch)
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte(ch.Challenge))
+		return
+	}
+	s.Event(ev)
+	w.WriteHeader(http.StatusOK)
+}
+
+// Event handles an Events API event (App Home opened).
+func (s *Slack) Event(ev slackevents.EventsAPIEvent) {
+	if ev.Type != slackevents.CallbackEvent {
+		return
+	}
+	if home, ok := ev.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok && home.Tab == "home" {
+		s.async(func(ctx context.Context) {
+			if err := s.adapter.PublishHome(ctx, home.User); err != nil {
+				s.log.Warn("slack: app home not published", "error", err)
+			}
+		})
+	}
+}
+
+// Interaction handles a click or a modal submission and returns the body
+// of Slack's acknowledgement (nil: empty).
+func (s *Slack) Interaction(ctx context.Context, cb slack.InteractionCallback) any {
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		if len(cb.ActionCallback.BlockActions) == 0 {
+			return nil
+		}
+		s.blockAction(ctx, cb, cb.ActionCallback.BlockActions[0])
+	case slack.InteractionTypeViewSubmission:
+		return s.viewSubmission(ctx, cb)
+	}
+	return nil
+}
+
+func (s *Slack) actor(ctx context.Context, u slack.User) bot.Actor {
+	return s.adapter.Actor(ctx, u.ID, u.Name)
+}
+
+// refusal shows a bot refusal to the person who clicked; other errors are
+// logged and shown as a failure.
+func (s *Slack) refusal(channel, user string, err error) {
+	var r *bot.Refusal
+	text := "Something went wrong; please try again."
+	if errors.As(err, &r) {
+		text = r.Message
+		if r.Owner != "" {
+			text = strings.TrimSuffix(text, ".") + " by <@" + r.Owner + ">."
+		}
+	} else {
+		s.log.Error("slack action failed", "error", err)
+	}
+	if channel == "" {
+		return
+	}
+	s.async(func(ctx context.Context) { s.adapter.Ephemeral(ctx, channel, user, text) })
+}
+
+func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) {
+	if cb.View.ID != "" && cb.View.CallbackID == rbslack.ModalReply && act.ActionID == rbslack.BlockTemplate {
+		s.replyPreview(ctx, cb, act.SelectedOption.Value)
+		return
+	}
+	id, err := strconv.ParseInt(act.Value, 10, 64)
+	if err != nil {
+		s.log.Warn("slack action without a case", "action_id", act.ActionID)
+		return
+	}
+	a := s.actor(ctx, cb.User)
+	channel := cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	switch act.ActionID {
+	case bot.ActionClaim:
+		_, err = s.bot.Claim(ctx, id, a)
+	case bot.ActionRelease:
+		_, err = s.bot.Release(ctx, id, a)
+	case bot.ActionReopen:
+		_, err = s.bot.Reopen(ctx, id, a)
+	case rbslack.ActionStillOnIt:
+		_, err = s.bot.StillOnIt(ctx, id, a)
+		if err == nil {
+			s.async(func(ctx context.Context) { s.adapter.Ephemeral(ctx, channel, cb.User.ID, "Thanks: the case stays yours.") })
+		}
+	case bot.ActionSpam:
+		_, err = s.bot.MarkSpam(ctx, id, a)
+	case bot.ActionReply, bot.ActionLog, bot.ActionClose:
+		err = s.openModal(ctx, cb.TriggerID, id, a, act.ActionID)
+	default:
+		s.log.Warn("slack: unknown action", "action_id", act.ActionID)
+		return
+	}
+	if err != nil {
+		s.refusal(channel, cb.User.ID, err)
+	}
+}
+
+func (s *Slack) openModal(ctx context.Context, trigger string, id int64, a bot.Actor, action string) error {
+	if !a.Staff && !s.bot.IsManager(a) {
+		return &bot.Refusal{Message: "Only staff of a line's channel can work callbacks."}
+	}
+	card, err := s.bot.Card(ctx, id)
+	if err != nil {
+		return err
+	}
+	var v slack.ModalViewRequest
+	switch action {
+	case bot.ActionReply:
+		choices, err := s.bot.ReplyChoices(ctx, id, a)
+		if err != nil {
+			return err
+		}
+		v = rbslack.ReplyModal(card, choices, "")
+	case bot.ActionLog:
+		v = rbslack.LogModal(card)
+	case bot.ActionClose:
+		v = rbslack.CloseModal(card)
+	}
+	return s.adapter.OpenModal(ctx, trigger, v)
+}
+
+func (s *Slack) replyPreview(ctx context.Context, cb slack.InteractionCallback, key string) {
+	id, err := strconv.ParseInt(cb.View.PrivateMetadata, 10, 64)
+	if err != nil {
+		return
+	}
+	a := s.actor(ctx, cb.User)
+	card, err := s.bot.Card(ctx, id)
+	if err != nil {
+		s.log.Warn("slack: preview failed", "error", err)
+		return
+	}
+	choices, err := s.bot.ReplyChoices(ctx, id, a)
+	if err != nil {
+		s.log.Warn("slack: preview failed", "error", err)
+		return
+	}
+	if err := s.adapter.UpdateModal(ctx, cb.View.ID, cb.View.Hash, rbslack.ReplyModal(card, choices, key)); err != nil {
+		s.log.Warn("slack: preview failed", "error", err)
+	}
+}
+
+// viewSubmission handles a modal's submit. Refusals come back as field
+// errors in the modal, which stays open.
+func (s *Slack) viewSubmission(ctx context.Context, cb slack.InteractionCallback) any {
+	id, err := strconv.ParseInt(cb.View.PrivateMetadata, 10, 64)
+	if err != nil {
+		return nil
+	}
+	a := s.actor(ctx, cb.User)
+	values := cb.View.State.Values
+	selected := func(block string) string { return values[block][block].SelectedOption.Value }
+	text := func(block string) string { return values[block][block].Value }
+	var field string
+	switch cb.View.CallbackID {
+	case rbslack.ModalReply:
+		field = rbslack.BlockTemplate
+		_, err = s.bot.SendReply(ctx, id, a, selected(rbslack.BlockTemplate))
+	case rbslack.ModalLog:
+		field = rbslack.BlockResult
+		_, err = s.bot.LogCallback(ctx, id, a, selected(rbslack.BlockResult), text(rbslack.BlockNote))
+	case rbslack.ModalClose:
+		field = rbslack.BlockNote
+		if selected(rbslack.BlockOutcome) == "" {
+			field = rbslack.BlockOutcome
+		}
+		_, err = s.bot.Close(ctx, id, a, selected(rbslack.BlockOutcome), text(rbslack.BlockNote))
+	default:
+		return nil
+	}
+	if err == nil {
+		return nil
+	}
+	var r *bot.Refusal
+	msg := "Something went wrong; please try again."
+	if errors.As(err, &r) {
+		msg = r.Message
+	} else {
+		s.log.Error("slack modal submission failed", "callback_id", cb.View.CallbackID, "error", err)
+	}
+	return slack.NewErrorsViewSubmissionResponse(map[string]string{field: msg})
+}
+
+// Command answers /callbacks; the reply is shown only to whoever typed it.
+func (s *Slack) Command(ctx context.Context, cmd slack.SlashCommand) *slack.Msg {
+	a := s.actor(ctx, slack.User{ID: cmd.UserID, Name: cmd.UserName})
+	fields := strings.Fields(cmd.Text)
+	verb := ""
+	if len(fields) > 0 {
+		verb = strings.ToLower(fields[0])
+	}
+	rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(cmd.Text), firstField(cmd.Text)))
+	reply := func(blocks []slack.Block, text string) *slack.Msg {
+		return &slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: text, Blocks: slack.Blocks{BlockSet: blocks}}
+	}
+	say := func(text string) *slack.Msg { return &slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: text} }
+	queue := func(req bot.QueueRequest) *slack.Msg {
+		req.Actor, req.Platform = a, rbslack.Platform
+		v, err := s.bot.Queue(ctx, req)
+		if err != nil {
+			return say(refusalText(err, s.log))
+		}
+		return reply(rbslack.QueueBlocks(v, s.adapter.Permalink), fmt.Sprintf("%s: %d", v.Title, v.Total))
+	}
+	switch verb {
+	case "":
+		return queue(bot.QueueRequest{})
+	case "mine":
+		return queue(bot.QueueRequest{Mine: true})
+	case "overdue":
+		return queue(bot.QueueRequest{Overdue: true})
+	case "line":
+		if rest == "" {
+			return say("Usage: `/callbacks line NAME`")
+		}
+		return queue(bot.QueueRequest{LineName: rest})
+	case "stats":
+		text, err := s.bot.StatsText(ctx, rest)
+		if err != nil {
+			return say(refusalText(err, s.log))
+		}
+		return say(text)
+	case "templates":
+		text, err := s.bot.TemplatesCommand(ctx, a, rest)
+		if err != nil {
+			return say(refusalText(err, s.log))
+		}
+		return say(text)
+	case "optout", "optin", "spam", "unspam":
+		text, err := s.bot.NumberCommand(ctx, a, verb, rest)
+		if err != nil {
+			return say(refusalText(err, s.log))
+		}
+		return say(text)
+	}
+	return say(helpText)
+}
+
+func firstField(s string) string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+func refusalText(err error, log *slog.Logger) string {
+	var r *bot.Refusal
+	if errors.As(err, &r) {
+		return r.Message
+	}
+	log.Error("slack command failed", "error", err)
+	return "Something went wrong; please try again."
+}
+
+const helpText = "*/callbacks* — the open queue, oldest first\n" +
+	"`/callbacks mine` — cases you own\n" +
+	"`/callbacks overdue` — cases past their contact time\n" +
+	"`/callbacks line NAME` — one line's queue\n" +
+	"`/callbacks stats [week]` — this week's numbers (or `2026-W46`)\n" +
+	"`/callbacks templates` — approved texts; managers: `templates add KEY TEXT`, `templates approve KEY`\n" +
+	"`/callbacks optout NUMBER`, `optin NUMBER`, `spam NUMBER` — managers\n" +
+	"`/callbacks help` — this help"

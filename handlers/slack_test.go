@@ -1,0 +1,318 @@
+package handlers_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"ringback/bot/slack/slacktest"
+	"ringback/store"
+)
+
+// postSlack posts body as Slack would: signed with the signing secret at ts.
+func (h *harness) postSlack(path, body string, ts time.Time, secret string) (int, string) {
+	h.t.Helper()
+	req, _ := http.NewRequest("POST", h.server.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	stamp := strconv.FormatInt(ts.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
+	req.Header.Set("X-Slack-Request-Timestamp", stamp)
+	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	return h.do(req)
+}
+
+func (h *harness) interact(payload map[string]any) (int, string) {
+	h.t.Helper()
+	raw, _ := json.Marshal(payload)
+	return h.postSlack("/slack/interactions", url.Values{"payload": {string(raw)}}.Encode(), time.Now(), slackSign)
+}
+
+func user(id string) map[string]any {
+	return map[string]any{"id": id, "username": strings.ToLower(id), "name": strings.ToLower(id), "team_id": slacktest.TeamID}
+}
+
+// click is a block_actions payload shaped like Slack's for a card button.
+func click(userID, action string, caseID int64, channel, ts string) map[string]any {
+	id := strconv.FormatInt(caseID, 10)
+	return map[string]any{
+		"type": "block_actions", "user": user(userID), "api_app_id": slacktest.AppID, "token": "legacy",
+		"container":  map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
+		"trigger_id": "1337." + userID + "." + action, "team": map[string]any{"id": slacktest.TeamID, "domain": "northside"},
+		"channel": map[string]any{"id": channel, "name": "lettings"}, "message": map[string]any{"ts": ts, "type": "message"},
+		"response_url": "https://hooks.slack.example/actions/T0/1/abc",
+		"actions": []any{map[string]any{
+			"action_id": action, "block_id": "case:" + id, "type": "button", "value": id, "action_ts": "1763287300.000100",
+			"text": map[string]any{"type": "plain_text", "text": action, "emoji": true},
+		}},
+	}
+}
+
+// submit is a view_submission payload for a modal the bot opened.
+func submit(userID string, view slacktest.View, values map[string]any) map[string]any {
+	return map[string]any{
+		"type": "view_submission", "user": user(userID), "team": map[string]any{"id": slacktest.TeamID}, "api_app_id": slacktest.AppID,
+		"trigger_id": "1338." + userID,
+		"view": map[string]any{
+			"id": view.ID, "type": "modal", "callback_id": view.CallbackID, "private_metadata": view.PrivateMetadata,
+			"hash": view.Hash, "state": map[string]any{"values": values},
+		},
+	}
+}
+
+func selected(block, value string) map[string]any {
+	return map[string]any{block: map[string]any{"type": "static_select", "selected_option": map[string]any{"value": value, "text": map[string]any{"type": "plain_text", "text": value}}}}
+}
+
+func typed(block, value string) map[string]any {
+	return map[string]any{block: map[string]any{"type": "plain_text_input", "value": value}}
+}
+
+// card returns the case's card in its channel, and its texts.
+func (h *harness) card(channel string) (slacktest.Message, string) {
+	h.t.Helper()
+	msgs := h.slack.Messages(channel)
+	if len(msgs) != 1 {
+		h.t.Fatalf("%d messages in %s, want exactly one card", len(msgs), channel)
+	}
+	return msgs[0], strings.Join(slacktest.BlockTexts(msgs[0].Blocks), "\n")
+}
+
+func (h *harness) threadTexts(channel, ts string) string {
+	var parts []string
+	for _, m := range h.slack.Thread(channel, ts)[1:] {
+		parts = append(parts, m.Text)
+	}
+	return strings.Join(parts, "\n")
+}
+
+func lastView(h *harness) slacktest.View {
+	vs := h.slack.Views()
+	if len(vs) == 0 {
+		h.t.Fatal("no modal opened")
+	}
+	return vs[len(vs)-1]
+}
+
+func TestSlackCaseLifecycle(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		// Missed call → one card in the line's channel.
+		h.missedCall("CAs0000000000000000000000000000001", caller, lettings)
+		h.flush()
+		c := h.openCase(caller, lettings)
+		msg, text := h.card("C0LETTINGS")
+		if !strings.Contains(text, "#"+strconv.FormatInt(c.ID, 10)) || !strings.Contains(text, "07700 900123") || !strings.Contains(text, "Unclaimed") {
+			t.Fatalf("card text:\n%s", text)
+		}
+		if ids := slacktest.ActionIDs(msg.Blocks); strings.Join(ids, ",") != "claim,reply,log_callback,close,spam" {
+			t.Fatalf("buttons = %v", ids)
+		}
+
+		// Claim → the same card shows the owner.
+		if code, body := h.interact(click("U0ALICE", "claim", c.ID, "C0LETTINGS", msg.TS)); code != 200 {
+			t.Fatalf("claim: %d %s", code, body)
+		}
+		h.flush()
+		msg, text = h.card("C0LETTINGS")
+		if msg.Updates == 0 || !strings.Contains(text, "<@U0ALICE>") {
+			t.Fatalf("card after claim (updates %d):\n%s", msg.Updates, text)
+		}
+		if ids := slacktest.ActionIDs(msg.Blocks); ids[0] != "release" {
+			t.Fatalf("buttons after claim = %v", ids)
+		}
+		if th := h.threadTexts("C0LETTINGS", msg.TS); !strings.Contains(th, "<@U0ALICE> claimed the case") {
+			t.Fatalf("thread:\n%s", th)
+		}
+
+		// A second Claim → an ephemeral refusal naming the owner.
+		h.interact(click("U0BOB", "claim", c.ID, "C0LETTINGS", msg.TS))
+		eph := h.slack.Ephemerals("U0BOB")
+		if len(eph) != 1 || !strings.Contains(eph[0].Text, "already claimed by <@U0ALICE>") {
+			t.Fatalf("ephemerals to bob = %+v", eph)
+		}
+		if got := h.openCase(caller, lettings); got.Owner != "U0ALICE" {
+			t.Fatalf("owner = %s", got.Owner)
+		}
+
+		// Reply: modal with templates, live preview, submit → SMS + thread.
+		h.interact(click("U0ALICE", "reply", c.ID, "C0LETTINGS", msg.TS))
+		v := lastView(h)
+		if v.CallbackID != "reply" || !strings.Contains(string(v.JSON), "callback_missed") {
+			t.Fatalf("reply modal = %s", v.JSON)
+		}
+		preview := map[string]any{
+			"type": "block_actions", "user": user("U0ALICE"), "team": map[string]any{"id": slacktest.TeamID}, "trigger_id": "1339",
+			"view": map[string]any{"id": v.ID, "type": "modal", "callback_id": "reply", "private_metadata": v.PrivateMetadata, "hash": v.Hash},
+			"actions": []any{map[string]any{"action_id": "template", "block_id": "template", "type": "static_select",
+				"selected_option": map[string]any{"value": "callback_missed", "text": map[string]any{"type": "plain_text", "text": "callback missed"}}}},
+		}
+		h.interact(preview)
+		v = lastView(h)
+		if !strings.Contains(string(v.JSON), "Alice tried to call you back") || !strings.Contains(string(v.JSON), "SMS segment") {
+			t.Fatalf("preview not shown: %s", v.JSON)
+		}
+		code, body := h.interact(submit("U0ALICE", v, map[string]any{"template": selected("template", "callback_missed")}))
+		if code != 200 || strings.Contains(body, "errors") {
+			t.Fatalf("reply submit: %d %s", code, body)
+		}
+		h.flush()
+		texts := h.textsTo(caller)
+		if len(texts) != 2 || !strings.HasPrefix(texts[1].Body, "Sorry we missed you, Alice tried to call you back") {
+			t.Fatalf("texts to caller = %+v", texts)
+		}
+		if th := h.threadTexts("C0LETTINGS", msg.TS); !strings.Contains(th, "Alice tried to call you back") {
+			t.Fatalf("reply not in thread:\n%s", th)
+		}
+
+		// The caller's SMS lands in the thread, escaped.
+		h.text(caller, lettings, "Call me after 5 <!channel>")
+		h.flush()
+		if th := h.threadTexts("C0LETTINGS", msg.TS); !strings.Contains(th, "Call me after 5 &lt;!channel&gt;") || strings.Contains(th, "<!channel>") {
+			t.Fatalf("caller text in thread:\n%s", th)
+		}
+
+		// /callbacks lists the case.
+		code, body = h.postSlack("/slack/commands", url.Values{"command": {"/callbacks"}, "text": {""}, "user_id": {"U0BOB"}, "user_name": {"bob"}, "channel_id": {"C0LETTINGS"}}.Encode(), time.Now(), slackSign)
+		if code != 200 || !strings.Contains(body, `"response_type":"ephemeral"`) || !strings.Contains(body, "#"+strconv.FormatInt(c.ID, 10)) || !strings.Contains(body, "replied") {
+			t.Fatalf("/callbacks: %d %s", code, body)
+		}
+		if !strings.Contains(body, slacktest.PermalinkHost) && !strings.Contains(body, "/archives/C0LETTINGS/p") {
+			t.Fatalf("/callbacks has no link to the card: %s", body)
+		}
+
+		// Close without a note → the modal says so; with a note → collapsed card.
+		h.interact(click("U0ALICE", "close", c.ID, "C0LETTINGS", msg.TS))
+		v = lastView(h)
+		values := map[string]any{"outcome": selected("outcome", "booked"), "note": typed("note", "  ")}
+		if code, body := h.interact(submit("U0ALICE", v, values)); code != 200 || !strings.Contains(body, `"response_action":"errors"`) || !strings.Contains(body, "note") {
+			t.Fatalf("close without note: %d %s", code, body)
+		}
+		values["note"] = typed("note", "Viewing booked Thu 2pm")
+		if code, body := h.interact(submit("U0ALICE", v, values)); code != 200 || strings.Contains(body, "errors") {
+			t.Fatalf("close: %d %s", code, body)
+		}
+		h.flush()
+		msg, text = h.card("C0LETTINGS")
+		if !strings.Contains(text, "booked") || !strings.Contains(text, "Viewing booked Thu 2pm") {
+			t.Fatalf("closed card:\n%s", text)
+		}
+		if ids := slacktest.ActionIDs(msg.Blocks); len(ids) != 1 || ids[0] != "reopen" {
+			t.Fatalf("closed card buttons = %v", ids)
+		}
+		if got, _ := h.store.CaseByID(t.Context(), c.ID); got.State != store.CaseClosed {
+			t.Fatalf("state = %s", got.State)
+		}
+	})
+}
+
+func TestSlackRefusesForgedAndStaleRequests(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.missedCall("CAs1", caller, lettings)
+		h.flush()
+		c := h.openCase(caller, lettings)
+		msg, _ := h.card("C0LETTINGS")
+		raw, _ := json.Marshal(click("U0ALICE", "claim", c.ID, "C0LETTINGS", msg.TS))
+		body := url.Values{"payload": {string(raw)}}.Encode()
+		if code, _ := h.postSlack("/slack/interactions", body, time.Now(), "wrong-secret"); code != http.StatusUnauthorized {
+			t.Errorf("forged: %d", code)
+		}
+		if code, _ := h.postSlack("/slack/interactions", body, time.Now().Add(-6*time.Minute), slackSign); code != http.StatusUnauthorized {
+			t.Errorf("six minutes old: %d", code)
+		}
+		req, _ := http.NewRequest("POST", h.server.URL+"/slack/interactions", strings.NewReader(body))
+		if code, _ := h.do(req); code != http.StatusUnauthorized {
+			t.Errorf("unsigned: %d", code)
+		}
+		if got := h.openCase(caller, lettings); got.Owner != "" {
+			t.Fatal("a refused request claimed the case")
+		}
+		// A replay of a good request is refused too.
+		stamp := time.Now()
+		if code, _ := h.postSlack("/slack/interactions", body, stamp, slackSign); code != 200 {
+			t.Fatalf("good request: %d", code)
+		}
+		if code, _ := h.postSlack("/slack/interactions", body, stamp, slackSign); code != http.StatusUnauthorized {
+			t.Errorf("replay: %d", code)
+		}
+	})
+}
+
+func TestSlackRateLimitDelaysTheCard(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.slack.FailNext("chat.postMessage", 1, 429, 30)
+		h.missedCall("CAs2", caller, lettings)
+		h.flush()
+		if n := len(h.slack.Messages("C0LETTINGS")); n != 0 {
+			t.Fatalf("card posted through a 429: %d", n)
+		}
+		h.clock.Advance(29 * time.Second)
+		h.flush()
+		if n := len(h.slack.Messages("C0LETTINGS")); n != 0 {
+			t.Fatal("card posted before Retry-After")
+		}
+		h.clock.Advance(time.Second)
+		h.flush()
+		h.card("C0LETTINGS") // exactly one
+	})
+}
+
+func TestSlackBotNotInChannelIsRecordedAndRetried(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.slack.FailNextWith("chat.postMessage", 1, "not_in_channel")
+		h.missedCall("CAs3", caller, lettings)
+		h.flush()
+		c := h.openCase(caller, lettings)
+		events, _ := h.store.EventsForCase(t.Context(), c.ID)
+		found := false
+		for _, e := range events {
+			if e.Kind == "chat_failed" && strings.Contains(e.Data, "invite the bot") {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no chat_failed event: %+v", events)
+		}
+		h.clock.Advance(2 * time.Second)
+		h.flush()
+		h.card("C0LETTINGS") // arrives once the channel works again
+	})
+}
+
+func TestSlashCommandVerbs(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		cmd := func(userID, text string) string {
+			code, body := h.postSlack("/slack/commands", url.Values{"command": {"/callbacks"}, "text": {text}, "user_id": {userID}}.Encode(), time.Now(), slackSign)
+			if code != 200 {
+				t.Fatalf("%q: %d", text, code)
+			}
+			return body
+		}
+		h.missedCall("CAs4", caller, lettings)
+		h.flush()
+		for text, want := range map[string]string{
+			"help":              "/callbacks mine",
+			"bogus":             "/callbacks mine",
+			"mine":              "Your callbacks",
+			"overdue":           "Overdue callbacks",
+			"line maintenance":  "Open callbacks on Maintenance",
+			"line nowhere":      "No line called",
+			"templates":         "callback_missed",
+			"optout 07700900555": "Only managers",
+		} {
+			if body := cmd("U0ALICE", text); !strings.Contains(body, want) {
+				t.Errorf("/callbacks %s: %s lacks %q", text, body, want)
+			}
+		}
+		if body := cmd("U0MANAGER1", "optout 07700 900555"); !strings.Contains(body, "+447700900555 is opted out") {
+			t.Fatalf("manager optout: %s", body)
+		}
+	})
+}
