@@ -278,7 +278,6 @@ func (b *Bot) assignByRota(ctx context.Context, tx *store.Tx, c *store.Case, lin
 	return nil
 }
 
-
 // humanDuration says a duration the way people do: "45s", "10 min", "2h 31m", "3d 4h".
 func humanDuration(d time.Duration) string {
 	d = d.Round(time.Second)

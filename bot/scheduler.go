@@ -111,7 +111,9 @@ func (b *Bot) QueueCheckText(ctx context.Context, line *config.Line, at config.T
 		for o := range byOwner {
 			owners = append(owners, o)
 		}
-		sort.Slice(owners, func(i, j int) bool { return byOwner[owners[i]] > byOwner[owners[j]] || (byOwner[owners[i]] == byOwner[owners[j]] && owners[i] < owners[j]) })
+		sort.Slice(owners, func(i, j int) bool {
+			return byOwner[owners[i]] > byOwner[owners[j]] || (byOwner[owners[i]] == byOwner[owners[j]] && owners[i] < owners[j])
+		})
 		parts := make([]string, len(owners))
 		for i, o := range owners {
 			parts[i] = fmt.Sprintf("%s %d", mention(o), byOwner[o])

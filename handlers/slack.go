@@ -246,7 +246,9 @@ func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a
 	case rbslack.ActionStillOnIt:
 		_, err = s.bot.StillOnIt(ctx, id, a)
 		if err == nil {
-			s.async(func(ctx context.Context) { s.adapter.Ephemeral(ctx, channel, cb.User.ID, "Thanks: the case stays yours.") })
+			s.async(func(ctx context.Context) {
+				s.adapter.Ephemeral(ctx, channel, cb.User.ID, "Thanks: the case stays yours.")
+			})
 		}
 	case bot.ActionSpam:
 		_, err = s.bot.MarkSpam(ctx, id, a)

@@ -298,13 +298,13 @@ func TestSlashCommandVerbs(t *testing.T) {
 		h.missedCall("CAs4", caller, lettings)
 		h.flush()
 		for text, want := range map[string]string{
-			"help":              "/callbacks mine",
-			"bogus":             "/callbacks mine",
-			"mine":              "Your callbacks",
-			"overdue":           "Overdue callbacks",
-			"line maintenance":  "Open callbacks on Maintenance",
-			"line nowhere":      "No line called",
-			"templates":         "callback_missed",
+			"help":               "/callbacks mine",
+			"bogus":              "/callbacks mine",
+			"mine":               "Your callbacks",
+			"overdue":            "Overdue callbacks",
+			"line maintenance":   "Open callbacks on Maintenance",
+			"line nowhere":       "No line called",
+			"templates":          "callback_missed",
 			"optout 07700900555": "Only managers",
 		} {
 			if body := cmd("U0ALICE", text); !strings.Contains(body, want) {
