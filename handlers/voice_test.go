@@ -146,3 +146,44 @@ func TestCooldownSpansLines(t *testing.T) {
 		}
 	})
 }
+
+func TestDelayedTextBackCanceledWhenTheNextCallIsAnswered(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		line, _ := h.bot.Config().LineByName("Lettings")
+		line.TextBack.Delay = 2 * time.Minute
+		h.missedCall("CAd1", caller, lettings)
+		h.flush()
+		if n := len(h.textsTo(caller)); n != 0 {
+			t.Fatal("texted before the line's delay")
+		}
+		// The caller rings again a minute later and gets through.
+		h.clock.Advance(time.Minute)
+		answered := voiceForm("CAd2", caller, lettings)
+		answered.Set("CallStatus", "completed")
+		answered.Set("DialCallStatus", "completed")
+		if code, _ := h.postTwilio("/twilio/voice/status", answered); code != 200 {
+			t.Fatal(code)
+		}
+		h.clock.Advance(5 * time.Minute)
+		h.flush()
+		if n := len(h.textsTo(caller)); n != 0 {
+			t.Fatal("a delayed text-back went out after the caller was answered")
+		}
+		if got := h.openCase(caller, lettings).TextbackStatus; !strings.Contains(got, "answered") {
+			t.Fatalf("status = %q", got)
+		}
+
+		// Without an answered call the delayed text goes out after the delay.
+		h.missedCall("CAd3", "+447700900555", lettings)
+		h.clock.Advance(119 * time.Second)
+		h.flush()
+		if n := len(h.textsTo("+447700900555")); n != 0 {
+			t.Fatal("sent before the delay")
+		}
+		h.clock.Advance(time.Second)
+		h.flush()
+		if n := len(h.textsTo("+447700900555")); n != 1 {
+			t.Fatalf("delayed text-back: %d", n)
+		}
+	})
+}
