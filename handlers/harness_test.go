@@ -41,7 +41,7 @@ var monday10 = time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC)
 // harness is a real Ringback HTTP server on a real store, whose Twilio is a
 // local stand-in speaking Twilio's REST API.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	store  *store.Store
 	bot    *bot.Bot
 	worker *bot.Worker
@@ -51,7 +51,10 @@ type harness struct {
 	server *httptest.Server
 }
 
-func newHarness(t *testing.T, backend string) *harness {
+func newHarness(t *testing.T, backend string) *harness { return newHarnessTB(t, backend) }
+
+// newHarnessTB builds the harness for a test or a benchmark.
+func newHarnessTB(t testing.TB, backend string) *harness {
 	t.Helper()
 	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
 	if err != nil {
