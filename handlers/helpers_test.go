@@ -67,3 +67,5 @@ func parseTwiML(t *testing.T, doc string) node {
 	}
 	return n
 }
+
+func aliceActor() bot.Actor { return bot.Actor{ID: "U0ALICE", Name: "Alice Jones", Staff: true} }

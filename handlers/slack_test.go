@@ -316,3 +316,34 @@ func TestSlashCommandVerbs(t *testing.T) {
 		}
 	})
 }
+
+func TestSlackEventsAndAppHome(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		post := func(body string) (int, string) {
+			req, _ := http.NewRequest("POST", h.server.URL+"/slack/events", strings.NewReader(body))
+			stamp := strconv.FormatInt(time.Now().Unix(), 10)
+			mac := hmac.New(sha256.New, []byte(slackSign))
+			fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
+			req.Header.Set("X-Slack-Request-Timestamp", stamp)
+			req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+			req.Header.Set("Content-Type", "application/json")
+			return h.do(req)
+		}
+		if code, body := post(`{"token":"x","challenge":"c-123","type":"url_verification"}`); code != 200 || body != "c-123" {
+			t.Fatalf("url_verification: %d %q", code, body)
+		}
+		h.missedCall("CAhome1", caller, lettings)
+		h.flush()
+		c := h.openCase(caller, lettings)
+		h.bot.Claim(t.Context(), c.ID, aliceActor())
+		code, _ := post(`{"token":"x","team_id":"T0","api_app_id":"A0","type":"event_callback","event_id":"Ev1","event_time":1763287200,
+			"event":{"type":"app_home_opened","user":"U0ALICE","channel":"D0ALICE","tab":"home","event_ts":"1763287200.000100"}}`)
+		if code != 200 {
+			t.Fatalf("app_home_opened: %d", code)
+		}
+		home, ok := h.slack.HomeView("U0ALICE")
+		if !ok || !strings.Contains(string(home.JSON), "Your callbacks") || !strings.Contains(string(home.JSON), "#"+strconv.FormatInt(c.ID, 10)) {
+			t.Fatalf("home tab = %+v", home)
+		}
+	})
+}
