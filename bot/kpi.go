@@ -156,10 +156,11 @@ type Figures struct {
 	// the ratios "/ cases".
 	Cases int
 	// TextBackWithin90s: cases whose text-back Twilio accepted ≤ 90 s after
-	// the first missed call / cases where a text-back was due (textBackDue).
+	// the first missed call / cases where a text-back was due (kpiTextBackDue).
 	TextBackWithin90s *Ratio
-	// CallerReplies: cases with ≥ 1 SMS from the caller / cases whose
-	// text-back Twilio accepted (the numerator counts only those cases).
+	// CallerReplies: cases with ≥ 1 SMS from the caller (any: a triage
+	// digit, words, a keyword such as STOP) / cases whose text-back Twilio
+	// accepted (the numerator counts only those cases).
 	CallerReplies *Ratio
 	// TimeToClaim: claimed_at − created_at of the claimed cases.
 	TimeToClaim *Spread
@@ -178,7 +179,8 @@ type Figures struct {
 	// contact attempt / the same denominator.
 	FirstCycle *Ratio
 	// Repeat24h: cases the caller called or texted again within 24 h of
-	// creation and before the first human contact / cases.
+	// creation and before the first human contact / cases. Any SMS counts,
+	// a triage digit too: DESIGN.md counts every contact from the caller.
 	Repeat24h *Ratio
 	// Escalated: cases with ≥ 1 escalation / cases. EscalationLevels counts,
 	// per level, the cases that reached it (a case escalated to levels 1 and
@@ -223,9 +225,9 @@ func (k KPIs) Line(name string) (LineKPIs, bool) {
 
 // Limits of the timed KPIs (DESIGN.md).
 const (
-	textBackLimit = 90 * time.Second
-	triageLimit   = 5 * time.Minute
-	repeatWindow  = 24 * time.Hour
+	kpiTextBackLimit = 90 * time.Second
+	kpiTriageLimit   = 5 * time.Minute
+	kpiRepeatWindow  = 24 * time.Hour
 )
 
 // KPIs computes the figures of period p.
@@ -243,7 +245,7 @@ func (b *Bot) KPIs(ctx context.Context, p Period) (KPIs, error) {
 		if i, ok := index[number]; ok {
 			return accs[i]
 		}
-		a := &kpiAcc{number: number, name: number, loc: b.businessLoc()}
+		a := &kpiAcc{number: number, name: number, loc: b.kpiZone()}
 		if l, ok := b.line(number); ok {
 			a.name = l.Name
 			if l.Timezone != nil {
@@ -285,8 +287,8 @@ func (b *Bot) KPIs(ctx context.Context, p Period) (KPIs, error) {
 	}
 	for _, c := range d.Cases {
 		acts := byCase[c.ID]
-		repeat := repeatContact(c, acts)
-		levels := escalationLevels(acts)
+		repeat := kpiRepeatContact(c, acts)
+		levels := kpiEscalationLevels(acts)
 		both(c.LineNumber, func(a *kpiAcc) { a.addCase(c, repeat, levels) })
 	}
 
@@ -300,18 +302,16 @@ func (b *Bot) KPIs(ctx context.Context, p Period) (KPIs, error) {
 	}
 
 	out.Total = total.figures(b.cfg, p)
-	// Lines no longer configured follow the configured ones, by number.
+	// Lines no longer configured (known only from their data) follow the
+	// configured ones, by number.
 	slices.SortFunc(accs[configured:], func(x, y *kpiAcc) int { return strings.Compare(x.number, y.number) })
-	for i, a := range accs {
-		if i >= configured && a.empty() {
-			continue
-		}
+	for _, a := range accs {
 		out.Lines = append(out.Lines, LineKPIs{Name: a.name, Number: a.number, Figures: a.figures(b.cfg, p)})
 	}
 	return out, nil
 }
 
-func (b *Bot) businessLoc() *time.Location {
+func (b *Bot) kpiZone() *time.Location {
 	if b.cfg.Business.Timezone != nil {
 		return b.cfg.Business.Timezone
 	}
@@ -336,13 +336,11 @@ type kpiAcc struct {
 	oldest                  time.Time
 }
 
-func (a *kpiAcc) empty() bool { return a.f.Calls == 0 && a.f.Cases == 0 && a.f.Backlog == 0 }
-
 func (a *kpiAcc) addCase(c store.KPICase, repeat bool, levels []int) {
 	a.f.Cases++
-	if textBackDue(c) {
+	if kpiTextBackDue(c) {
 		a.textBackDue++
-		if c.TextBackAcceptedAt != nil && c.TextBackAcceptedAt.Sub(c.CreatedAt) <= textBackLimit {
+		if c.TextBackAcceptedAt != nil && c.TextBackAcceptedAt.Sub(c.CreatedAt) <= kpiTextBackLimit {
 			a.textBack90++
 		}
 	}
@@ -363,7 +361,7 @@ func (a *kpiAcc) addCase(c store.KPICase, repeat bool, levels []int) {
 		a.contact[c.Category] = append(a.contact[c.Category], d)
 		a.contactAll = append(a.contactAll, d)
 	}
-	if c.CategorizedAt != nil && c.CategorizedAt.Sub(c.CreatedAt) <= triageLimit {
+	if c.CategorizedAt != nil && c.CategorizedAt.Sub(c.CreatedAt) <= kpiTriageLimit {
 		a.triaged++
 	}
 	if c.ClosedAt != nil && !c.Spam && c.Outcome != "spam" && c.Outcome != "wrong_number" {
@@ -431,7 +429,7 @@ func (a *kpiAcc) figures(cfg *config.Config, p Period) Figures {
 	return f
 }
 
-// textBackDue says whether a case owed its caller the automatic text-back.
+// kpiTextBackDue says whether a case owed its caller the automatic text-back.
 // It was due when Ringback queued one (a messages row of kind textback) and
 // did not withdraw it before Twilio took it, or when it would have queued
 // one but the template could not be filled (Ringback's mistake, not the
@@ -442,7 +440,7 @@ func (a *kpiAcc) figures(cfg *config.Config, p Period) Figures {
 // untextable meanwhile, or because the caller's next call was answered.
 // A text that Twilio refused (failed) was due. The textback_status words
 // matched here are written by textback.go and calls.go.
-func textBackDue(c store.KPICase) bool {
+func kpiTextBackDue(c store.KPICase) bool {
 	switch {
 	case strings.HasPrefix(c.TextbackStatus, "not sent: template "):
 		return true
@@ -456,16 +454,16 @@ func textBackDue(c store.KPICase) bool {
 	return c.TextBacks > c.TextBacksWithdrawn
 }
 
-// repeatContact: the caller called (a call attached to the case) or texted
+// kpiRepeatContact: the caller called (a call attached to the case) or texted
 // again after the case opened, within 24 h of it and before the first human
 // contact. The call or text that opened the case starts at created_at and
 // so is not "again".
-func repeatContact(c store.KPICase, acts []store.KPIActivity) bool {
+func kpiRepeatContact(c store.KPICase, acts []store.KPIActivity) bool {
 	for _, a := range acts {
 		if a.Kind != store.KPIActivityCall && a.Kind != store.KPIActivityText {
 			continue
 		}
-		if !a.At.After(c.CreatedAt) || a.At.Sub(c.CreatedAt) > repeatWindow {
+		if !a.At.After(c.CreatedAt) || a.At.Sub(c.CreatedAt) > kpiRepeatWindow {
 			continue
 		}
 		if c.FirstContactAt != nil && !a.At.Before(*c.FirstContactAt) {
@@ -476,10 +474,10 @@ func repeatContact(c store.KPICase, acts []store.KPIActivity) bool {
 	return false
 }
 
-// escalationLevels lists the distinct levels of a case's escalated events
+// kpiEscalationLevels lists the distinct levels of a case's escalated events
 // (data {"level": N, …}); a level that cannot be read is 0, which still
 // makes the case escalated.
-func escalationLevels(acts []store.KPIActivity) []int {
+func kpiEscalationLevels(acts []store.KPIActivity) []int {
 	var levels []int
 	for _, a := range acts {
 		if a.Kind != store.KPIActivityEscalated {

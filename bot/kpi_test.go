@@ -581,22 +581,23 @@ func TestKPIsFixtureWeek(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("/callbacks stats 2026-W46:\n%s", text)
 		for _, want := range []string{
 			"2026-W46 (Mon 9 Nov – Sun 15 Nov 2026)",
 			"12 of 18 calls (miss rate 67%): Lettings 6, Maintenance 6",
-			"*After hours:* 6 / 12 (50%)",
+			"*After-hours share:* 6 / 12 (50%)",
 			"*Text-back within 90 s:* 4 / 7 (57%)",
-			"*Caller replies:* 3 / 5 (60%)",
+			"*Caller reply rate:* 3 / 5 (60%)",
 			"*Time to claim:* median 13 min, p90 1 h (8 cases)", // 12.5 min rounds up
-			"*Time to first contact:* median 23 min, p90 9 h (8 cases)",
+			"*Time to first human contact:* median 23 min, p90 9 h (8 cases)",
 			"Maintenance: median 20 min, p90 3 h (3 cases)",
 			"Uncategorised: median 4 h 50 min, p90 9 h (2 cases)",
 			"*Triaged within 5 min:* 5 / 11 (45%)",
 			"*Contact rate:* 4 / 7 (57%)",
 			"*First-cycle resolution:* 3 / 7 (43%)",
 			"*Repeat contact within 24 h:* 3 / 11 (27%)",
-			"*Escalated:* 3 / 11 (27%); level 1: 3, level 2: 1",
-			"*Backlog at the end:* 4 open, oldest 9 d 14 h",
+			"*Escalations:* 3 / 11 (27%); level 1: 3, level 2: 1",
+			"*Backlog:* 4 open at the period's end, oldest 9 d 14 h",
 			"*Peak miss hours:* Mon 12:00–13:00: 3, Tue 20:00–21:00: 1, Tue 21:00–22:00: 1",
 		} {
 			if !strings.Contains(text, want) {

@@ -17,7 +17,7 @@ const statsUsage = "Usage: `/callbacks stats [week]`: nothing for this week so f
 // line and the three busiest hours for missed calls. A week it cannot read
 // is refused with the usage.
 func (b *Bot) StatsText(ctx context.Context, spec string) (string, error) {
-	p, err := ISOWeek(spec, b.clock.Now(), b.businessLoc())
+	p, err := ISOWeek(spec, b.clock.Now(), b.kpiZone())
 	if err != nil {
 		return "", &Refusal{Message: strings.TrimPrefix(err.Error(), "bot: ") + ". " + statsUsage}
 	}
@@ -47,11 +47,11 @@ func statsReport(k KPIs) string {
 		missed += ": " + strings.Join(per, ", ")
 	}
 	line("Missed calls", missed)
-	line("After hours", statsRatio(t.AfterHours))
+	line("After-hours share", statsRatio(t.AfterHours))
 	line("Text-back within 90 s", statsRatio(t.TextBackWithin90s))
-	line("Caller replies", statsRatio(t.CallerReplies))
+	line("Caller reply rate", statsRatio(t.CallerReplies))
 	line("Time to claim", statsSpread(t.TimeToClaim))
-	line("Time to first contact", statsSpread(t.TimeToContactAll))
+	line("Time to first human contact", statsSpread(t.TimeToContactAll))
 	for _, c := range t.TimeToContact {
 		if c.Time != nil {
 			fmt.Fprintf(&s, "    ◦ %s: %s\n", statsEscape(c.Label), statsSpread(c.Time))
@@ -74,12 +74,12 @@ func statsReport(k KPIs) string {
 		}
 		esc += "; " + strings.Join(parts, ", ")
 	}
-	line("Escalated", esc)
-	backlog := fmt.Sprintf("%d open", t.Backlog)
+	line("Escalations", esc)
+	backlog := fmt.Sprintf("%d open at the period's end", t.Backlog)
 	if t.OldestOpen != nil {
 		backlog += ", oldest " + statsDuration(*t.OldestOpen)
 	}
-	line("Backlog at the end", backlog)
+	line("Backlog", backlog)
 	peaks := statsPeakHours(t.PeakHours, 3)
 	if len(peaks) == 0 {
 		line("Peak miss hours", "no data")

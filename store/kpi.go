@@ -8,17 +8,16 @@ import (
 )
 
 // The weekly digest and /callbacks stats read a period's raw facts here, in
-// four range queries on indexed times; the bot computes the KPIs from them
-// in Go. Nothing here does date arithmetic in SQL: SQLite keeps times as
+// four range queries on indexes; the bot computes the KPIs from them in Go. Nothing here does date arithmetic in SQL: SQLite keeps times as
 // text, so times are only compared with bound time.Time parameters and come
 // back as rows.
 
 // KPICall is one routed inbound call, answered or missed.
 type KPICall struct {
-	LineNumber string    `db:"line_number"`
-	Missed     bool      `db:"missed"`
-	AfterHours bool      `db:"after_hours"`
-	StartedAt  time.Time `db:"started_at"`
+	LineNumber string
+	Missed     bool
+	AfterHours bool
+	StartedAt  time.Time
 }
 
 // KPICase is one case created in the period, with what its KPIs need from
@@ -48,9 +47,9 @@ type KPICase struct {
 	CallerTexted bool
 }
 
-// KPIActivity is something that happened on a case of the period: a call
-// attached to it ("call"), an SMS from the caller ("text"), or an
-// escalation ("escalated", Data is the event's JSON).
+// KPIActivity is something that happened on a case of the period, at any
+// time: a call attached to it ("call"), an SMS from the caller ("text"), or
+// an escalation ("escalated", Data is the event's JSON).
 type KPIActivity struct {
 	CaseID int64
 	Kind   string
@@ -77,7 +76,7 @@ type KPIBacklog struct {
 type KPIData struct {
 	Calls    []KPICall     // routed calls started in the period
 	Cases    []KPICase     // cases created in the period
-	Activity []KPIActivity // calls, caller texts and escalations of those cases, at any time
+	Activity []KPIActivity // calls, caller texts and escalations of those cases
 	Backlog  []KPIBacklog  // per line: cases created before To and not closed at To
 }
 
@@ -99,57 +98,72 @@ func (q queries) KPIData(ctx context.Context, from, to time.Time) (KPIData, erro
 		d.Calls[i] = KPICall{LineNumber: c.LineNumber, Missed: c.Missed, AfterHours: c.AfterHours, StartedAt: c.StartedAt.t()}
 	}
 
-	// Each subquery is one probe of messages_case (case_id, created_at).
 	var cases []kpiCaseRow
 	if err := q.selectAll(ctx, &cases, `
-		SELECT c.id, c.line_number, c.category, c.spam, c.outcome, c.textback_status, c.contact_attempts,
-			c.created_at, c.categorized_at, c.claimed_at, c.first_contact_at, c.closed_at,
-			(SELECT COUNT(*) FROM messages m
-				WHERE m.case_id = c.id AND m.direction = 'out' AND m.kind = 'textback') AS textbacks,
-			(SELECT COUNT(*) FROM messages m
-				WHERE m.case_id = c.id AND m.direction = 'out' AND m.kind = 'textback'
-				AND m.status = 'canceled' AND m.accepted_at IS NULL) AS textbacks_withdrawn,
-			(SELECT MIN(m.accepted_at) FROM messages m
-				WHERE m.case_id = c.id AND m.direction = 'out' AND m.kind = 'textback') AS textback_accepted_at,
-			EXISTS (SELECT 1 FROM messages m WHERE m.case_id = c.id AND m.direction = 'in') AS caller_texted
-		FROM cases c
-		WHERE c.created_at >= ? AND c.created_at < ?
-		ORDER BY c.created_at, c.id`, from, to); err != nil {
+		SELECT id, line_number, category, spam, outcome, textback_status, contact_attempts,
+			created_at, categorized_at, claimed_at, first_contact_at, closed_at
+		FROM cases
+		WHERE created_at >= ? AND created_at < ?
+		ORDER BY created_at, id`, from, to); err != nil {
 		return KPIData{}, fmt.Errorf("store: kpi cases: %w", err)
 	}
 	d.Cases = make([]KPICase, len(cases))
+	byID := make(map[int64]*KPICase, len(cases))
 	for i, c := range cases {
 		d.Cases[i] = KPICase{
 			ID: c.ID, LineNumber: c.LineNumber, Category: c.Category, Spam: c.Spam, Outcome: c.Outcome,
 			TextbackStatus: c.TextbackStatus, ContactAttempts: c.ContactAttempts,
 			CreatedAt: c.CreatedAt.t(), CategorizedAt: c.CategorizedAt.ptr(), ClaimedAt: c.ClaimedAt.ptr(),
 			FirstContactAt: c.FirstContactAt.ptr(), ClosedAt: c.ClosedAt.ptr(),
-			TextBacks: c.TextBacks, TextBacksWithdrawn: c.TextBacksWithdrawn,
-			TextBackAcceptedAt: c.TextBackAcceptedAt.ptr(), CallerTexted: c.CallerTexted,
 		}
+		byID[c.ID] = &d.Cases[i]
 	}
 
-	// The period's cases again, as the driving side of three index joins
-	// (calls_case, messages_case, events_case).
+	// Calls, texts and escalations of those cases, by case_id range: the
+	// indexes calls_case, messages_case and events_case lead with case_id,
+	// and ids follow creation closely, so the range holds little else; rows
+	// of cases outside the period are dropped below.
 	var acts []kpiActivityRow
-	if err := q.selectAll(ctx, &acts, `
-		SELECT k.case_id AS case_id, 'call' AS kind, k.started_at AS at, '' AS data
-		FROM cases c JOIN calls k ON k.case_id = c.id
-		WHERE c.created_at >= ? AND c.created_at < ?
-		UNION ALL
-		SELECT m.case_id, 'text', m.created_at, ''
-		FROM cases c JOIN messages m ON m.case_id = c.id
-		WHERE c.created_at >= ? AND c.created_at < ? AND m.direction = 'in'
-		UNION ALL
-		SELECT e.case_id, 'escalated', e.at, e.data
-		FROM cases c JOIN events e ON e.case_id = c.id
-		WHERE c.created_at >= ? AND c.created_at < ? AND e.kind = 'escalated'`,
-		from, to, from, to, from, to); err != nil {
-		return KPIData{}, fmt.Errorf("store: kpi activity: %w", err)
+	if len(cases) > 0 {
+		lo, hi := cases[0].ID, cases[0].ID
+		for _, c := range cases {
+			lo, hi = min(lo, c.ID), max(hi, c.ID)
+		}
+		if err := q.selectAll(ctx, &acts, `
+			SELECT case_id, 'call' AS kind, started_at AS at, '' AS data
+			FROM calls WHERE case_id BETWEEN ? AND ?
+			UNION ALL
+			SELECT case_id, CASE WHEN direction = 'in' THEN 'text' ELSE 'textback' END,
+				CASE WHEN direction = 'in' THEN created_at ELSE accepted_at END, status
+			FROM messages WHERE case_id BETWEEN ? AND ?
+				AND (direction = 'in' OR (direction = 'out' AND kind = 'textback'))
+			UNION ALL
+			SELECT case_id, 'escalated', at, data
+			FROM events WHERE case_id BETWEEN ? AND ? AND kind = 'escalated'`,
+			lo, hi, lo, hi, lo, hi); err != nil {
+			return KPIData{}, fmt.Errorf("store: kpi activity: %w", err)
+		}
 	}
-	d.Activity = make([]KPIActivity, len(acts))
-	for i, a := range acts {
-		d.Activity[i] = KPIActivity{CaseID: a.CaseID, Kind: a.Kind, At: a.At.t(), Data: a.Data}
+	d.Activity = make([]KPIActivity, 0, len(acts))
+	for _, a := range acts {
+		c := byID[a.CaseID]
+		if c == nil {
+			continue // a case of another period, or created since the first read
+		}
+		switch a.Kind {
+		case "textback":
+			c.TextBacks++
+			if !a.At.valid && a.Data == "canceled" {
+				c.TextBacksWithdrawn++
+			}
+			if at := a.At.ptr(); at != nil && (c.TextBackAcceptedAt == nil || at.Before(*c.TextBackAcceptedAt)) {
+				c.TextBackAcceptedAt = at
+			}
+			continue
+		case KPIActivityText:
+			c.CallerTexted = true
+		}
+		d.Activity = append(d.Activity, KPIActivity{CaseID: a.CaseID, Kind: a.Kind, At: a.At.t(), Data: a.Data})
 	}
 
 	// Open at To: still open now (the cases_queue partial index), or closed
@@ -181,22 +195,18 @@ type kpiCallRow struct {
 }
 
 type kpiCaseRow struct {
-	ID                 int64  `db:"id"`
-	LineNumber         string `db:"line_number"`
-	Category           string `db:"category"`
-	Spam               bool   `db:"spam"`
-	Outcome            string `db:"outcome"`
-	TextbackStatus     string `db:"textback_status"`
-	ContactAttempts    int    `db:"contact_attempts"`
-	CreatedAt          dbTime `db:"created_at"`
-	CategorizedAt      dbTime `db:"categorized_at"`
-	ClaimedAt          dbTime `db:"claimed_at"`
-	FirstContactAt     dbTime `db:"first_contact_at"`
-	ClosedAt           dbTime `db:"closed_at"`
-	TextBacks          int    `db:"textbacks"`
-	TextBacksWithdrawn int    `db:"textbacks_withdrawn"`
-	TextBackAcceptedAt dbTime `db:"textback_accepted_at"`
-	CallerTexted       bool   `db:"caller_texted"`
+	ID              int64  `db:"id"`
+	LineNumber      string `db:"line_number"`
+	Category        string `db:"category"`
+	Spam            bool   `db:"spam"`
+	Outcome         string `db:"outcome"`
+	TextbackStatus  string `db:"textback_status"`
+	ContactAttempts int    `db:"contact_attempts"`
+	CreatedAt       dbTime `db:"created_at"`
+	CategorizedAt   dbTime `db:"categorized_at"`
+	ClaimedAt       dbTime `db:"claimed_at"`
+	FirstContactAt  dbTime `db:"first_contact_at"`
+	ClosedAt        dbTime `db:"closed_at"`
 }
 
 type kpiActivityRow struct {
