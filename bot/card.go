@@ -70,6 +70,8 @@ const (
 	ActionClose   = "close"
 	ActionReopen  = "reopen"
 	ActionSpam    = "spam"
+	// ActionReassign is a person picker (managers only may use it).
+	ActionReassign = "reassign"
 )
 
 // Card builds the card of case id as of now.
@@ -118,9 +120,9 @@ func (b *Bot) card(ctx context.Context, c store.Case, replied bool) Card {
 	}
 	switch c.State {
 	case store.CaseOpen:
-		k.Actions = []string{ActionClaim, ActionReply, ActionLog, ActionClose, ActionSpam}
+		k.Actions = []string{ActionClaim, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign}
 	case store.CaseClaimed:
-		k.Actions = []string{ActionRelease, ActionReply, ActionLog, ActionClose, ActionSpam}
+		k.Actions = []string{ActionRelease, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign}
 	case store.CaseClosed:
 		k.Actions = []string{ActionReopen}
 	}

@@ -226,7 +226,11 @@ func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a
 		s.replyPreview(ctx, cb, act.SelectedOption.Value)
 		return
 	}
-	id, err := strconv.ParseInt(act.Value, 10, 64)
+	value := act.Value
+	if value == "" {
+		value = strings.TrimPrefix(act.BlockID, "case:") // selects carry no value
+	}
+	id, err := strconv.ParseInt(value, 10, 64)
 	if err != nil {
 		s.log.Warn("slack action without a case", "action_id", act.ActionID)
 		return
@@ -243,6 +247,8 @@ func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a
 		_, err = s.bot.Release(ctx, id, a)
 	case bot.ActionReopen:
 		_, err = s.bot.Reopen(ctx, id, a)
+	case bot.ActionReassign:
+		_, err = s.bot.Reassign(ctx, id, a, act.SelectedUser)
 	case rbslack.ActionStillOnIt:
 		_, err = s.bot.StillOnIt(ctx, id, a)
 		if err == nil {

@@ -112,7 +112,7 @@ func TestSlackCaseLifecycle(t *testing.T) {
 		if !strings.Contains(text, "#"+strconv.FormatInt(c.ID, 10)) || !strings.Contains(text, "07700 900123") || !strings.Contains(text, "Unclaimed") {
 			t.Fatalf("card text:\n%s", text)
 		}
-		if ids := slacktest.ActionIDs(msg.Blocks); strings.Join(ids, ",") != "claim,reply,log_callback,close,spam" {
+		if ids := slacktest.ActionIDs(msg.Blocks); strings.Join(ids, ",") != "claim,reply,log_callback,close,spam,reassign" {
 			t.Fatalf("buttons = %v", ids)
 		}
 
@@ -344,6 +344,39 @@ func TestSlackEventsAndAppHome(t *testing.T) {
 		home, ok := h.slack.HomeView("U0ALICE")
 		if !ok || !strings.Contains(string(home.JSON), "Your callbacks") || !strings.Contains(string(home.JSON), "#"+strconv.FormatInt(c.ID, 10)) {
 			t.Fatalf("home tab = %+v", home)
+		}
+	})
+}
+
+func TestSlackManagerReassigns(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.missedCall("CAre1", caller, lettings)
+		h.flush()
+		c := h.openCase(caller, lettings)
+		msg, _ := h.card("C0LETTINGS")
+		pick := func(userID string) {
+			p := click(userID, "reassign", c.ID, "C0LETTINGS", msg.TS)
+			p["actions"] = []any{map[string]any{"action_id": "reassign", "block_id": "case:" + strconv.FormatInt(c.ID, 10),
+				"type": "users_select", "selected_user": "U0BOB", "action_ts": "1763287300.000200"}}
+			if code, _ := h.interact(p); code != 200 {
+				t.Fatal(code)
+			}
+		}
+		pick("U0ALICE") // staff, not a manager
+		if got := h.openCase(caller, lettings); got.Owner != "" {
+			t.Fatal("staff reassigned a case")
+		}
+		if eph := h.slack.Ephemerals("U0ALICE"); len(eph) != 1 || !strings.Contains(eph[0].Text, "Only managers") {
+			t.Fatalf("refusal = %+v", eph)
+		}
+		pick("U0MANAGER1")
+		h.flush()
+		if got := h.openCase(caller, lettings); got.Owner != "U0BOB" || got.AssignedBy != "U0MANAGER1" {
+			t.Fatalf("owner %q assigned by %q", got.Owner, got.AssignedBy)
+		}
+		_, text := h.card("C0LETTINGS")
+		if !strings.Contains(text, "<@U0BOB> (assigned by <@U0MANAGER1>)") {
+			t.Fatalf("card:\n%s", text)
 		}
 	})
 }

@@ -214,6 +214,15 @@ func actions(blockID string, k bot.Card) *slack.ActionBlock {
 	value := strconv.FormatInt(k.CaseID, 10)
 	var els []slack.BlockElement
 	for _, a := range k.Actions {
+		if a == bot.ActionReassign {
+			// The case travels in the block id: a user select has no value.
+			pick := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plain("Reassign…"), a)
+			if k.Owner != "" {
+				pick.InitialUser = k.Owner
+			}
+			els = append(els, pick)
+			continue
+		}
 		btn := slack.NewButtonBlockElement(a, value, plain(actionLabels[a]))
 		switch a {
 		case bot.ActionClaim, bot.ActionReopen:
