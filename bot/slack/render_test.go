@@ -33,7 +33,7 @@ func baseCard() bot.Card {
 		CaseID: 42, Ref: "#42", State: "open", Line: "Lettings", LineNumber: "+441632960001", Channel: "C0LETTINGS",
 		FirstCall: first, Calls: 1, Origin: "call", TextBack: "delivered",
 		Caller:  bot.Caller{Number: "07700 900123", E164: "+447700900123", Name: "Jane Smith", Kind: "tenant", Property: "14 Elm Street", Unit: "Flat 2"},
-		Actions: []string{bot.ActionClaim, bot.ActionReply, bot.ActionLog, bot.ActionClose, bot.ActionSpam}, Now: now,
+		Actions: []string{bot.ActionClaim, bot.ActionReply, bot.ActionLog, bot.ActionClose, bot.ActionSpam, bot.ActionReassign}, Now: now,
 	}
 }
 
@@ -44,7 +44,7 @@ func cards() map[string]bot.Card {
 	claimed.State, claimed.Owner = "claimed", "U0ALICE"
 	claimed.Category, claimed.CategoryLabel, claimed.DueAt = "maintenance", "Maintenance", &dueAt
 	claimed.CallerReplied = true
-	claimed.Actions = []string{bot.ActionRelease, bot.ActionReply, bot.ActionLog, bot.ActionClose, bot.ActionSpam}
+	claimed.Actions = []string{bot.ActionRelease, bot.ActionReply, bot.ActionLog, bot.ActionClose, bot.ActionSpam, bot.ActionReassign}
 
 	overdue := claimed
 	overdue.Overdue, overdue.EscalationLevel = true, 2
