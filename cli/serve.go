@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"ringback/bot"
+	rbdiscord "ringback/bot/discord"
 	rbslack "ringback/bot/slack"
 	"ringback/config"
 	"ringback/handlers"
@@ -53,6 +54,7 @@ type runtime struct {
 	bot      *bot.Bot
 	handlers *handlers.Server
 	worker   *bot.Worker
+	discord  *handlers.Discord // nil without Discord
 	server   *http.Server
 	listener net.Listener
 	cancel   context.CancelFunc
@@ -96,8 +98,12 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	deps := bot.Deps{Store: s, Config: cfg, Clock: clock, Log: a.log, PublicURL: env.PublicURL}
 	if env.SlackBotToken != "" {
 		deps.Chats = append(deps.Chats, rbslack.Platform)
-	} else {
-		a.log.Warn("Slack is not configured (SLACK_BOT_TOKEN): cases are recorded but no cards are posted")
+	}
+	if env.DiscordBotToken != "" {
+		deps.Chats = append(deps.Chats, rbdiscord.Platform)
+	}
+	if len(deps.Chats) == 0 {
+		a.log.Warn("no chat platform is configured (SLACK_BOT_TOKEN, DISCORD_BOT_TOKEN): cases are recorded but no cards are posted")
 	}
 	if texter != nil {
 		deps.Texter = texter
@@ -115,6 +121,29 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	srv.MountCalls(b, env.WebhookSecret, clock.Now)
 	var slackDispatch *handlers.Slack
 	var slackAdapter *rbslack.Adapter
+	var discordDispatch *handlers.Discord
+	var discordAdapter *rbdiscord.Adapter
+	if env.DiscordBotToken != "" {
+		channels := map[string]string{}
+		for _, l := range cfg.Lines {
+			if l.DiscordChannel != "" {
+				channels[l.Number] = l.DiscordChannel
+			}
+		}
+		discordAdapter = rbdiscord.New(env.DiscordBotToken, env.DiscordAppID, env.DiscordAPIURL, b, channels, a.log,
+			rbdiscord.WithManagers(cfg.Discord.Managers...), rbdiscord.WithDigestChannel(cfg.Discord.DigestChannel),
+			rbdiscord.WithStaffRole(cfg.Discord.StaffRole), rbdiscord.WithGuild(cfg.Discord.Guild))
+		discordAdapter.Register(worker)
+		if env.DiscordPublicKey != "" {
+			if discordDispatch, err = handlers.NewDiscord(b, discordAdapter, env.DiscordPublicKey, a.log); err != nil {
+				s.Close()
+				return nil, err
+			}
+			srv.MountDiscord(discordDispatch)
+		} else {
+			a.log.Warn("DISCORD_PUBLIC_KEY is not set: Discord cards are posted but clicks and /callbacks are refused")
+		}
+	}
 	if env.SlackBotToken != "" {
 		slackAdapter = rbslack.New(env.SlackBotToken, env.SlackAppToken, env.SlackAPIURL, b, a.log)
 		slackAdapter.Register(worker)
@@ -160,6 +189,14 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 			b.RunTimers(lctx, 5*time.Second)
 		})
 	}()
+	rt.discord = discordDispatch
+	if discordAdapter != nil && env.DiscordAppID != "" {
+		go func() {
+			if err := discordAdapter.RegisterCommands(bg); err != nil {
+				a.log.Warn("discord: /callbacks not registered", "error", err)
+			}
+		}()
+	}
 	if slackAdapter != nil {
 		go slackAdapter.Start(bg)
 		if env.SlackAppToken != "" {
@@ -190,6 +227,9 @@ func (rt *runtime) shutdown() {
 	defer cancel()
 	if err := rt.server.Shutdown(sctx); err != nil {
 		rt.log("http shutdown incomplete", "error", err)
+	}
+	if rt.discord != nil {
+		rt.discord.Wait() // deferred interaction answers finish first
 	}
 	rt.cancel()
 	rt.wg.Wait()

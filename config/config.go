@@ -10,6 +10,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -52,9 +53,18 @@ type Config struct {
 	Categories []Category // in file order, which is the order staff see them
 	Escalation []EscalationStep
 	Templates  []Template
+	Discord    Discord
 }
 
 // Business is who the texts speak for and how local numbers are read.
+// Discord holds the settings of the Discord adapter (all optional).
+type Discord struct {
+	Guild         string   // staff only in this server; /callbacks registered here
+	StaffRole     string   // "" = every member of the server is staff
+	DigestChannel string   // weekly digest and manager alerts
+	Managers      []string // Discord user ids with managers' rights
+}
+
 type Business struct {
 	Name        string
 	Timezone    *time.Location // default for lines; UTC when absent
@@ -94,6 +104,8 @@ type Line struct {
 	// OnDuty is the Slack user (U…) or user group (S…) mentioned in the
 	// line's channel reminders; "" mentions @here.
 	OnDuty string
+	// DiscordChannel is the Discord channel id of the line's cards ("": none).
+	DiscordChannel string
 	// Rota pre-assigns the line's new cases ("owner of the day").
 	Rota Rota
 	// QueueChecks are the local times of the daily queue post (default
@@ -224,12 +236,7 @@ func (c *Config) Template(key string) (*Template, bool) {
 
 // IsManager reports whether the Slack user may use the manager verbs.
 func (c *Config) IsManager(userID string) bool {
-	for _, m := range c.Managers {
-		if m == userID {
-			return true
-		}
-	}
-	return false
+	return userID != "" && (slices.Contains(c.Managers, userID) || slices.Contains(c.Discord.Managers, userID))
 }
 
 // EscalationFor returns the policy that applies to cases on l: the line's own

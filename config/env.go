@@ -28,6 +28,7 @@ type Env struct {
 	DiscordBotToken    string // DISCORD_BOT_TOKEN
 	DiscordPublicKey   string // DISCORD_PUBLIC_KEY
 	DiscordAppID       string // DISCORD_APP_ID
+	DiscordAPIURL      string // DISCORD_API_URL: override of https://discord.com (tests, the demo)
 }
 
 // EnvFrom reads the environment through getenv (os.Getenv in main, a map in
@@ -56,6 +57,7 @@ func EnvFrom(getenv func(string) string) Env {
 		DiscordBotToken:    get("DISCORD_BOT_TOKEN", ""),
 		DiscordPublicKey:   get("DISCORD_PUBLIC_KEY", ""),
 		DiscordAppID:       get("DISCORD_APP_ID", ""),
+		DiscordAPIURL:      get("DISCORD_API_URL", ""),
 	}
 }
 
@@ -86,6 +88,7 @@ func (e Env) LogValue() slog.Value {
 		slog.String("discord_bot_token", setOrUnset(e.DiscordBotToken)),
 		slog.String("discord_public_key", setOrUnset(e.DiscordPublicKey)),
 		slog.String("discord_app_id", e.DiscordAppID),
+		slog.String("discord_api_url", e.DiscordAPIURL),
 	)
 }
 

@@ -226,7 +226,7 @@ func (p *parser) parse(data []byte) *Config {
 	keep := func(key string, v *yaml.Node) { sections[key] = v }
 	top := p.fields("", root, map[string]func(string, *yaml.Node){
 		"business": keep, "managers": keep, "digest": keep, "lines": keep,
-		"categories": keep, "escalation": keep, "templates": keep,
+		"categories": keep, "escalation": keep, "templates": keep, "discord": keep,
 	})
 	// "required" problems of a section are placed at its key's line, before
 	// the problems inside it.
@@ -249,7 +249,38 @@ func (p *parser) parse(data []byte) *Config {
 	cfg.Lines = p.lines(root, sections["lines"], cfg)
 	cfg.Managers = p.managers(sections["managers"])
 	cfg.Digest = p.digest(sections["digest"])
+	cfg.Discord = p.discord(sections["discord"])
 	return cfg
+}
+
+var snowflakeYAML = regexp.MustCompile(`^[0-9]{15,21}$`)
+
+// discord reads the optional discord section: ids are Discord snowflakes.
+func (p *parser) discord(n *yaml.Node) Discord {
+	var d Discord
+	id := func(k string, v *yaml.Node, dst *string) {
+		s, ok := p.str(k, v)
+		if ok && !snowflakeYAML.MatchString(s) {
+			p.add(v, k, "%q is not a Discord id (15 to 21 digits)", s)
+			return
+		}
+		*dst = s
+	}
+	p.fields("discord", n, map[string]func(string, *yaml.Node){
+		"guild":          func(k string, v *yaml.Node) { id(k, v, &d.Guild) },
+		"staff_role":     func(k string, v *yaml.Node) { id(k, v, &d.StaffRole) },
+		"digest_channel": func(k string, v *yaml.Node) { id(k, v, &d.DigestChannel) },
+		"managers": func(k string, v *yaml.Node) {
+			for i, item := range p.seq(k, v) {
+				var m string
+				id(index(k, i), item, &m)
+				if m != "" {
+					d.Managers = append(d.Managers, m)
+				}
+			}
+		},
+	})
+	return d
 }
 
 // business reads the business section; key is its key node, nil if absent.
@@ -609,6 +640,14 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 			l.OnDuty = s
 		},
 		"rota": func(k string, v *yaml.Node) { l.Rota = p.rota(k, v) },
+		"discord_channel": func(k string, v *yaml.Node) {
+			s, ok := p.str(k, v)
+			if ok && !snowflakeYAML.MatchString(s) {
+				p.add(v, k, "%q is not a Discord channel id (15 to 21 digits)", s)
+				return
+			}
+			l.DiscordChannel = s
+		},
 		"queue_check": func(k string, v *yaml.Node) {
 			l.QueueChecks = []TimeOfDay{}
 			for j, item := range p.seq(k, v) {

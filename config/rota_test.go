@@ -66,3 +66,30 @@ func TestRotaProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestDiscordSection(t *testing.T) {
+	cfg, err := Parse([]byte(rotaBase + `    discord_channel: "1100000000000000001"
+discord:
+  guild: "1000000000000000001"
+  staff_role: "1400000000000000001"
+  digest_channel: "1100000000000000009"
+  managers: ["1200000000000000003"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Lines[0].DiscordChannel != "1100000000000000001" || cfg.Discord.DigestChannel != "1100000000000000009" || cfg.Discord.StaffRole == "" || cfg.Discord.Guild == "" {
+		t.Fatalf("discord = %+v, line channel %q", cfg.Discord, cfg.Lines[0].DiscordChannel)
+	}
+	if !cfg.IsManager("1200000000000000003") || cfg.IsManager("1200000000000000004") || cfg.IsManager("") {
+		t.Fatal("Discord managers are not managers")
+	}
+	_, err = Parse([]byte(rotaBase + `    discord_channel: "general"
+discord: {managers: ["@boss"]}
+`))
+	for _, want := range []string{`lines[0].discord_channel: "general" is not a Discord channel id`, `discord.managers[0]: "@boss" is not a Discord id`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("problems lack %q: %v", want, err)
+		}
+	}
+}

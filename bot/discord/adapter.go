@@ -1,0 +1,598 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"ringback/bot"
+	"ringback/store"
+)
+
+// Adapter performs Ringback's Discord side effects and answers the
+// questions handlers ask about Discord users.
+//
+// Identity across platforms: a case's owner is whichever platform's user
+// claimed it. The adapter renders Discord ids as mentions and other ids
+// (Slack's U…) as inert text; DMs go only to Discord ids.
+type Adapter struct {
+	s     *discordgo.Session
+	appID string
+	bot   *bot.Bot
+	store *store.Store
+	log   *slog.Logger
+
+	channels  map[string]string // line number → Discord channel id
+	digest    string            // digest channel id ("" = no digest, no manager posts)
+	managers  []string          // Discord user ids with managers' rights
+	staffRole string            // "" = everyone in the guild is staff
+	guild     string            // configured guild ("" = any)
+
+	mu        sync.Mutex
+	seenGuild string // learned from interactions, for card links
+}
+
+// Option configures an Adapter beyond what New requires.
+type Option func(*Adapter)
+
+// WithManagers names the Discord users who are managers: they are staff,
+// and they get manager alerts by DM (see performDM).
+func WithManagers(ids ...string) Option {
+	return func(a *Adapter) { a.managers = append(a.managers, ids...) }
+}
+
+// WithDigestChannel sets where the weekly digest and manager alerts go.
+func WithDigestChannel(id string) Option { return func(a *Adapter) { a.digest = id } }
+
+// WithStaffRole limits staff to guild members with this role id. Without
+// it, everyone in the guild may work cases: Discord servers are usually
+// one team, and channel permissions already decide who sees the cards.
+func WithStaffRole(id string) Option { return func(a *Adapter) { a.staffRole = id } }
+
+// WithGuild pins Ringback to one guild (server): only its members are
+// staff, /callbacks is registered there (instantly, where a global
+// command takes up to an hour), and card links use it.
+func WithGuild(id string) Option { return func(a *Adapter) { a.guild = id } }
+
+// New returns the adapter. token is the bot token (without "Bot "); appID
+// the application id; apiBase, when not "", replaces https://discord.com for
+// every REST call (tests, proxies) — through the Session's HTTP client, so
+// nothing process-wide changes; channels maps a line's number to its
+// Discord channel id (lines without one get no Discord card).
+func New(token, appID, apiBase string, b *bot.Bot, channels map[string]string, log *slog.Logger, opts ...Option) *Adapter {
+	// discordgo.New only fills a struct; its error is always nil.
+	s, _ := discordgo.New("Bot " + token)
+	// The outbox owns retries: a 429 becomes RetryAfter instead of a sleep
+	// inside a worker, and a 502 is retried with backoff, not at once.
+	s.ShouldRetryOnRateLimit = false
+	s.MaxRestRetries = 0
+	s.StateEnabled = false
+	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: rewriteTransport(apiBase, http.DefaultTransport)}
+	if log == nil {
+		log = slog.Default()
+	}
+	a := &Adapter{s: s, appID: appID, bot: b, store: b.Store(), log: log, channels: map[string]string{}}
+	for number, ch := range channels {
+		a.channels[number] = ch
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
+}
+
+// rewriteTransport sends requests for discord.com to base instead. discordgo
+// builds its URLs from package variables (EndpointDiscord…) computed once at
+// init; rewriting at the transport keeps those untouched, so two sessions
+// (or two tests) can point at different servers.
+func rewriteTransport(base string, next http.RoundTripper) http.RoundTripper {
+	if base == "" {
+		return next
+	}
+	u, err := url.Parse(strings.TrimRight(base, "/"))
+	if err != nil || u.Host == "" {
+		return next
+	}
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Host != "discord.com" {
+			return next.RoundTrip(r)
+		}
+		r2 := r.Clone(r.Context())
+		r2.URL.Scheme, r2.URL.Host, r2.Host = u.Scheme, u.Host, ""
+		r2.URL.Path = u.Path + r.URL.Path
+		r2.URL.RawPath = ""
+		return next.RoundTrip(r2)
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Session is the discordgo session (REST only; Ringback opens no Gateway).
+func (a *Adapter) Session() *discordgo.Session { return a.s }
+
+// AppID is the application id the adapter was built with.
+func (a *Adapter) AppID() string { return a.appID }
+
+// Register adds the adapter's outbox performers.
+func (a *Adapter) Register(w *bot.Worker) {
+	w.Handle(bot.KindCard+"."+Platform, a.performCard)
+	w.Handle(bot.KindThread+"."+Platform, a.performThread)
+	w.Handle(bot.KindDM+"."+Platform, a.performDM)
+	w.Handle(bot.KindPost+"."+Platform, a.performPost)
+	w.Handle(bot.KindDigest+"."+Platform, a.performDigest)
+}
+
+// Command is the /callbacks application command: one optional free-text
+// option, so the verbs stay those of Slack's /callbacks.
+func Command() *discordgo.ApplicationCommand {
+	return &discordgo.ApplicationCommand{
+		Type:        discordgo.ChatApplicationCommand,
+		Name:        "callbacks",
+		Description: "Ringback: the open callback queue and its verbs (args: help)",
+		Options: []*discordgo.ApplicationCommandOption{{
+			Type:        discordgo.ApplicationCommandOptionString,
+			Name:        "args",
+			Description: "mine, overdue, line NAME, stats [week], templates…, optout/optin/spam NUMBER, help",
+			Required:    false,
+		}},
+	}
+}
+
+// RegisterCommands creates /callbacks, replacing the application's commands
+// (bulk overwrite, so a restart never duplicates it): in the configured
+// guild, else globally.
+func (a *Adapter) RegisterCommands(ctx context.Context) error {
+	if _, err := a.s.ApplicationCommandBulkOverwrite(a.appID, a.guild, []*discordgo.ApplicationCommand{Command()}, discordgo.WithContext(ctx)); err != nil {
+		return fmt.Errorf("discord: register /callbacks: %w", err)
+	}
+	return nil
+}
+
+// Actor describes the person behind an interaction for the bot. Staff are
+// members of the guild (of the configured one, when set) holding the staff
+// role (when set); managers always are. A click in a DM carries no member,
+// so it is staff only for managers.
+func (a *Adapter) Actor(i *discordgo.Interaction) bot.Actor {
+	var u *discordgo.User
+	var nick string
+	var roles []string
+	member := false
+	switch {
+	case i.Member != nil && i.Member.User != nil:
+		u, nick, roles, member = i.Member.User, i.Member.Nick, i.Member.Roles, true
+	case i.User != nil:
+		u = i.User
+	default:
+		return bot.Actor{}
+	}
+	name := nick
+	if name == "" {
+		name = u.GlobalName
+	}
+	if name == "" {
+		name = u.Username
+	}
+	staff := member && (a.guild == "" || i.GuildID == a.guild) && (a.staffRole == "" || slices.Contains(roles, a.staffRole))
+	if slices.Contains(a.managers, u.ID) {
+		staff = true
+	}
+	return bot.Actor{ID: u.ID, Name: name, Staff: staff}
+}
+
+// NoteGuild remembers the guild a signed interaction came from, so card
+// links work without WithGuild.
+func (a *Adapter) NoteGuild(id string) {
+	if id == "" {
+		return
+	}
+	a.mu.Lock()
+	if a.seenGuild == "" {
+		a.seenGuild = id
+	}
+	a.mu.Unlock()
+}
+
+// CardLink is a card's message link ("" while the guild is unknown).
+func (a *Adapter) CardLink(channel, message string) string {
+	g := a.guild
+	if g == "" {
+		a.mu.Lock()
+		g = a.seenGuild
+		a.mu.Unlock()
+	}
+	if g == "" || channel == "" || message == "" {
+		return ""
+	}
+	return "https://discord.com/channels/" + g + "/" + channel + "/" + message
+}
+
+// EditOriginal replaces an interaction's first answer (a deferred one), or
+// for a deferred component update the message the component is on.
+func (a *Adapter) EditOriginal(ctx context.Context, appID, token string, d *discordgo.InteractionResponseData) error {
+	content, embeds, components := d.Content, d.Embeds, d.Components
+	if embeds == nil {
+		embeds = []*discordgo.MessageEmbed{}
+	}
+	if components == nil {
+		components = []discordgo.MessageComponent{}
+	}
+	_, err := a.s.WebhookMessageEdit(appID, token, "@original", &discordgo.WebhookEdit{
+		Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: d.AllowedMentions,
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("discord: edit interaction response: %w", err)
+	}
+	return nil
+}
+
+// Followup sends another message for an interaction (ephemeral when d says
+// so), e.g. a refusal after a deferred component update.
+func (a *Adapter) Followup(ctx context.Context, appID, token string, d *discordgo.InteractionResponseData) error {
+	_, err := a.s.WebhookExecute(appID, token, false, &discordgo.WebhookParams{
+		Content: d.Content, Embeds: d.Embeds, Components: d.Components, AllowedMentions: d.AllowedMentions, Flags: d.Flags,
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("discord: interaction follow-up: %w", err)
+	}
+	return nil
+}
+
+// --- errors ---
+
+func restError(err error) (*discordgo.RESTError, bool) {
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil {
+		return re, true
+	}
+	return nil, false
+}
+
+func hasCode(err error, code int) bool {
+	re, ok := restError(err)
+	return ok && re.Message != nil && re.Message.Code == code
+}
+
+// noAccess reports the failures people must fix in Discord: the bot cannot
+// see or post in the channel, or the channel is gone.
+func noAccess(err error) bool {
+	re, ok := restError(err)
+	if !ok {
+		return false
+	}
+	if re.Message != nil {
+		switch re.Message.Code {
+		case discordgo.ErrCodeMissingAccess, discordgo.ErrCodeMissingPermissions, discordgo.ErrCodeUnknownChannel:
+			return true
+		}
+	}
+	return re.Response.StatusCode == http.StatusForbidden
+}
+
+// classify turns a Discord error into the outbox's words: a rate limit is
+// retried when Discord says, a request Discord will never accept is dead at
+// once, anything else (5xx, network, missing access) backs off and retries.
+func classify(err error) error {
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) && rl.RateLimit != nil && rl.TooManyRequests != nil {
+		return bot.RetryAfter(max(rl.RetryAfter, time.Second/10), fmt.Errorf("discord: %w", err))
+	}
+	if re, ok := restError(err); ok {
+		code := 0
+		if re.Message != nil {
+			code = re.Message.Code
+		}
+		switch {
+		case re.Response.StatusCode == http.StatusTooManyRequests:
+			return bot.RetryAfter(retryAfter(re.Response.Header), fmt.Errorf("discord: %w", err))
+		case re.Response.StatusCode == http.StatusUnauthorized, re.Response.StatusCode == http.StatusBadRequest,
+			code == discordgo.ErrCodeCannotSendMessagesToThisUser:
+			return bot.Permanent(fmt.Errorf("discord: %w", err))
+		}
+	}
+	return fmt.Errorf("discord: %w", err)
+}
+
+// retryAfter reads a Retry-After header in seconds (1 s when absent).
+func retryAfter(h http.Header) time.Duration {
+	if s, err := strconv.ParseFloat(h.Get("Retry-After"), 64); err == nil && s > 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	return time.Second
+}
+
+// chatFailed records a failure people must fix (the bot cannot post in the
+// line's channel) on the case, once, and hands the error to the outbox.
+func (a *Adapter) chatFailed(ctx context.Context, it store.OutboxItem, caseID int64, channel, line string, err error) error {
+	if noAccess(err) {
+		a.log.Error("discord: the bot cannot post in the line's channel; give it View Channel, Send Messages, Create Public Threads and Send Messages in Threads there",
+			"channel", channel, "line", line, "error", err)
+		if it.Attempts == 1 {
+			if eerr := a.store.AddEvent(ctx, caseID, a.bot.Clock().Now(), "chat_failed", "", map[string]string{
+				"platform": Platform, "channel": channel, "error": err.Error(),
+				"fix": "give the bot access to the channel (View Channel, Send Messages, Create Public Threads, Send Messages in Threads)",
+			}); eerr != nil {
+				a.log.Error("discord: recording the failure failed", "error", eerr)
+			}
+		}
+	}
+	return classify(err)
+}
+
+// --- performers ---
+
+// performCard posts the case's card in its line's channel, or edits it in
+// place, and starts the card's thread. A reservation row makes sure only
+// one worker ever posts a case's first card.
+func (a *Adapter) performCard(ctx context.Context, it store.OutboxItem) error {
+	var job bot.CardJob
+	if err := it.Decode(&job); err != nil {
+		return bot.Permanent(err)
+	}
+	if newer, err := a.store.NewerOutboxWaiting(ctx, it.Kind, job.CaseID, it.ID); err != nil {
+		return err
+	} else if newer {
+		return nil // a later refresh will render the latest state
+	}
+	card, err := a.bot.Card(ctx, job.CaseID)
+	if err != nil {
+		return err
+	}
+	msg := CardMessage(card)
+	existing, err := a.store.CardFor(ctx, card.CaseID, Platform)
+	switch {
+	case err == nil && existing.MessageID != "":
+		content := ""
+		edit := &discordgo.MessageEdit{
+			ID: existing.MessageID, Channel: existing.Channel,
+			Content: &content, Embeds: &msg.Embeds, Components: &msg.Components, AllowedMentions: msg.AllowedMentions,
+		}
+		_, err := a.s.ChannelMessageEditComplex(edit, discordgo.WithContext(ctx))
+		if hasCode(err, discordgo.ErrCodeUnknownMessage) {
+			// Someone deleted the card: post it again, so the case keeps
+			// a card; the row then points at the new message.
+			a.log.Warn("discord: the card was deleted; posting it again", "case_id", card.CaseID, "channel", existing.Channel)
+			m, perr := a.s.ChannelMessageSendComplex(existing.Channel, msg, discordgo.WithContext(ctx))
+			if perr != nil {
+				return a.chatFailed(ctx, it, card.CaseID, existing.Channel, card.Line, perr)
+			}
+			return a.saveCard(ctx, card, existing.Channel, m.ID)
+		}
+		if err != nil {
+			return a.chatFailed(ctx, it, card.CaseID, existing.Channel, card.Line, err)
+		}
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	channel := a.channels[card.LineNumber]
+	if channel == "" {
+		// Lines without a Discord channel live on other platforms only.
+		a.log.Debug("discord: no channel for the case's line; no card", "case_id", card.CaseID, "line", card.Line)
+		return nil
+	}
+	reserved, err := a.store.ReserveCard(ctx, card.CaseID, Platform, channel, a.bot.Clock().Now())
+	if err != nil {
+		return err
+	}
+	if !reserved {
+		// Another worker is posting the first card; refresh after it.
+		return bot.RetryAfter(time.Second, errors.New("discord: card is being posted by another worker"))
+	}
+	m, err := a.s.ChannelMessageSendComplex(channel, msg, discordgo.WithContext(ctx))
+	if err != nil {
+		if uerr := a.store.UnreserveCard(ctx, card.CaseID, Platform); uerr != nil {
+			a.log.Error("discord: card reservation not released", "case_id", card.CaseID, "error", uerr)
+		}
+		return a.chatFailed(ctx, it, card.CaseID, channel, card.Line, err)
+	}
+	return a.saveCard(ctx, card, channel, m.ID)
+}
+
+// saveCard records a posted card and starts its thread, now, so it is there
+// when staff look; if that fails, performThread starts it with the first
+// entry.
+func (a *Adapter) saveCard(ctx context.Context, card bot.Card, channel, messageID string) error {
+	if err := a.store.SaveCard(ctx, card.CaseID, Platform, channel, messageID); err != nil {
+		return err
+	}
+	if err := a.startThread(ctx, channel, messageID, card); err != nil {
+		a.log.Warn("discord: card thread not started yet", "case_id", card.CaseID, "error", err)
+	}
+	return nil
+}
+
+// startThread starts the card's thread. Its id is the card message's id,
+// which is how entries find it.
+func (a *Adapter) startThread(ctx context.Context, channel, messageID string, card bot.Card) error {
+	name := clip(card.Ref+" · "+card.Caller.Label(), 100)
+	_, err := a.s.MessageThreadStartComplex(channel, messageID, &discordgo.ThreadStart{
+		Name: name, AutoArchiveDuration: 10080, // a week: the longest Discord offers
+	}, discordgo.WithContext(ctx))
+	if err != nil && !hasCode(err, discordgo.ErrCodeThreadAlreadyCreatedForThisMessage) {
+		return fmt.Errorf("discord: start thread: %w", err)
+	}
+	return nil
+}
+
+// performThread posts a timeline entry in the card's thread. It waits for
+// the card: an entry never goes to the channel on its own.
+func (a *Adapter) performThread(ctx context.Context, it store.OutboxItem) error {
+	var e bot.Entry
+	if err := it.Decode(&e); err != nil {
+		return bot.Permanent(err)
+	}
+	c, err := a.store.CardFor(ctx, e.CaseID, Platform)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && c.MessageID == "") {
+		card, cerr := a.bot.Card(ctx, e.CaseID)
+		if cerr == nil && a.channels[card.LineNumber] == "" {
+			return nil // no Discord card will ever come for this line
+		}
+		return bot.RetryAfter(2*time.Second, errors.New("discord: the card is not posted yet"))
+	}
+	if err != nil {
+		return err
+	}
+	msg := EntryMessage(e)
+	_, err = a.s.ChannelMessageSendComplex(c.MessageID, msg, discordgo.WithContext(ctx))
+	if hasCode(err, discordgo.ErrCodeUnknownChannel) {
+		// The card is there but its thread is not (its start failed).
+		card, cerr := a.bot.Card(ctx, e.CaseID)
+		if cerr != nil {
+			return cerr
+		}
+		if terr := a.startThread(ctx, c.Channel, c.MessageID, card); terr != nil {
+			return a.chatFailed(ctx, it, e.CaseID, c.Channel, card.Line, terr)
+		}
+		_, err = a.s.ChannelMessageSendComplex(c.MessageID, msg, discordgo.WithContext(ctx))
+	}
+	if err != nil {
+		line := ""
+		if card, cerr := a.bot.Card(ctx, e.CaseID); cerr == nil {
+			line = card.Line
+		}
+		return a.chatFailed(ctx, it, e.CaseID, c.Channel, line, err)
+	}
+	return nil
+}
+
+// recipients are the Discord users a notice goes to. A notice to a Discord
+// id goes to that person. The bot addresses manager alerts to each
+// configured manager, who are Slack users: the one to the first of them
+// stands for "the managers", and goes to every Discord manager not already
+// among them, so each gets it once. Other notices (a Slack owner's
+// reminder) are not Discord's to send.
+func (a *Adapter) recipients(n bot.Notice) []string {
+	if IsSnowflake(n.User) {
+		return []string{n.User}
+	}
+	cfg := a.bot.Config().Managers
+	if len(cfg) == 0 || n.User != cfg[0] {
+		return nil
+	}
+	var out []string
+	for _, m := range a.managers {
+		if !slices.Contains(cfg, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// performDM sends a direct message (reminders, alerts) to people.
+func (a *Adapter) performDM(ctx context.Context, it store.OutboxItem) error {
+	var n bot.Notice
+	if err := it.Decode(&n); err != nil {
+		return bot.Permanent(err)
+	}
+	to := a.recipients(n)
+	if len(to) == 0 {
+		return nil
+	}
+	link := ""
+	if c, err := a.store.CardFor(ctx, n.CaseID, Platform); err == nil {
+		link = a.CardLink(c.Channel, c.MessageID)
+	}
+	msg := NoticeMessage(n, link)
+	for _, u := range to {
+		ch, err := a.s.UserChannelCreate(u, discordgo.WithContext(ctx))
+		if err != nil {
+			return classify(err)
+		}
+		if _, err := a.s.ChannelMessageSendComplex(ch.ID, msg, discordgo.WithContext(ctx)); err != nil {
+			if hasCode(err, discordgo.ErrCodeCannotSendMessagesToThisUser) {
+				a.log.Warn("discord: a user does not accept DMs from the bot", "user", u)
+			}
+			return classify(err)
+		}
+	}
+	return nil
+}
+
+// postChannel maps a post's channel, which the bot takes from ringback.yaml
+// (Slack ids), to Discord's: the digest channel to the Discord digest
+// channel, a line's channel to the line's Discord channel. A Discord
+// channel the adapter knows passes as it is; anything else is not
+// Discord's to post ("").
+func (a *Adapter) postChannel(p bot.Post) string {
+	if p.Channel == "" {
+		return ""
+	}
+	if p.Channel == a.digest {
+		return p.Channel
+	}
+	for _, ch := range a.channels {
+		if ch == p.Channel {
+			return p.Channel
+		}
+	}
+	cfg := a.bot.Config()
+	if p.Channel == cfg.Digest.Channel {
+		return a.digest
+	}
+	for _, l := range cfg.Lines {
+		if l.Channel == p.Channel {
+			return a.channels[l.Number]
+		}
+	}
+	return ""
+}
+
+// performPost posts a message to a channel (queue checks, manager alerts).
+func (a *Adapter) performPost(ctx context.Context, it store.OutboxItem) error {
+	var p bot.Post
+	if err := it.Decode(&p); err != nil {
+		return bot.Permanent(err)
+	}
+	channel := a.postChannel(p)
+	if channel == "" {
+		a.log.Debug("discord: no Discord channel for a post; skipped")
+		return nil
+	}
+	if _, err := a.s.ChannelMessageSendComplex(channel, PostMessage(p.Text), discordgo.WithContext(ctx)); err != nil {
+		if noAccess(err) {
+			a.log.Error("discord: the bot cannot post in the channel; give it View Channel and Send Messages there", "channel", channel, "error", err)
+		}
+		return classify(err)
+	}
+	return nil
+}
+
+// performDigest posts the week's numbers (the text of /callbacks stats for
+// that week) in the digest channel. Slack's digest adds charts; Discord's
+// is the text.
+func (a *Adapter) performDigest(ctx context.Context, it store.OutboxItem) error {
+	var job bot.DigestJob
+	if err := it.Decode(&job); err != nil {
+		return bot.Permanent(err)
+	}
+	if a.digest == "" {
+		return nil
+	}
+	text, err := a.bot.StatsText(ctx, job.Label)
+	if err != nil {
+		var r *bot.Refusal
+		if errors.As(err, &r) {
+			return bot.Permanent(err)
+		}
+		return err
+	}
+	if _, err := a.s.ChannelMessageSendComplex(a.digest, DigestMessage(job.Label, text), discordgo.WithContext(ctx)); err != nil {
+		if noAccess(err) {
+			a.log.Error("discord: the bot cannot post in the digest channel; give it View Channel and Send Messages there", "channel", a.digest, "error", err)
+		}
+		return classify(err)
+	}
+	return nil
+}

@@ -1,0 +1,804 @@
+// Package discord is Ringback's Discord adapter: it renders the bot's neutral
+// cards, timeline entries, notices, queue and pickers as Discord messages
+// (embeds and components), and performs the chat side effects (post, edit in
+// place, thread, DM, interaction follow-ups) through Discord's REST API with
+// discordgo.
+//
+// Discord differs from Slack in ways the rendering absorbs:
+//   - modals hold only text inputs, so every choice (template, callback
+//     result, outcome) is an ephemeral message with a select menu; Reply is
+//     select → preview with a Send button, Close and Log callback are
+//     select → modal with the note;
+//   - a case's thread is a Discord thread started from the card message; it
+//     shares the card message's id, so the cards table needs no new column;
+//   - Spam asks for confirmation in an ephemeral message (Discord buttons
+//     have no confirm dialog).
+//
+// Outside text (names, SMS, transcripts, notes) is escaped for Discord
+// markdown and its mentions made inert; every message also carries
+// allowed_mentions, so only the user ids Ringback itself names can ping.
+package discord
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"ringback/bot"
+	"ringback/templates"
+)
+
+// Platform is the name of Discord in outbox kinds and card rows.
+const Platform = "discord"
+
+// Component and modal custom ids are "<action>:<case id>[:<extra>]". The card
+// buttons use the bot's action names (claim, release, reply, log_callback,
+// close, reopen, spam, reassign); these are the steps Discord adds.
+const (
+	ActionReplyPick   = "reply_pick"   // the template select under Reply
+	ActionReplySend   = "reply_send"   // the Send button under a preview (extra: template key)
+	ActionLogPick     = "log_pick"     // the result select under Log callback
+	ActionClosePick   = "close_pick"   // the outcome select under Close
+	ActionSpamConfirm = "spam_confirm" // the confirmation under Spam
+	ActionStillOnIt   = "still_on_it"  // an owner's answer to a reminder DM
+
+	// InputNote is the note's text input in the Log callback and Close modals.
+	InputNote = "note"
+)
+
+// Colours of the card's embed by state.
+const (
+	ColourOpen    = 0xED4245 // red
+	ColourClaimed = 0xF0B232 // amber
+	ColourOverdue = 0xF57C00 // orange
+	ColourUrgent  = 0x8B0000 // dark red
+	ColourClosed  = 0x57F287 // green
+	colourInfo    = 0x5865F2 // blurple: queue, previews, digests
+)
+
+// CustomID builds a component or modal custom id.
+func CustomID(action string, caseID int64, extra ...string) string {
+	id := action + ":" + strconv.FormatInt(caseID, 10)
+	for _, e := range extra {
+		id += ":" + e
+	}
+	return id
+}
+
+// ParseCustomID splits a custom id made by CustomID.
+func ParseCustomID(s string) (action string, caseID int64, extra string, ok bool) {
+	parts := strings.SplitN(s, ":", 3)
+	if len(parts) < 2 {
+		return "", 0, "", false
+	}
+	id, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || id <= 0 {
+		return "", 0, "", false
+	}
+	if len(parts) == 3 {
+		extra = parts[2]
+	}
+	return parts[0], id, extra, true
+}
+
+// --- escaping ---
+
+var (
+	markdown = strings.NewReplacer(
+		`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`,
+		">", `\>`, "#", `\#`, "-", `\-`, "[", `\[`, "]", `\]`,
+	)
+	massMention = regexp.MustCompile(`(?i)@(everyone|here)`)
+)
+
+// zwsp is a zero-width space: it keeps "@everyone" and "<@123>" readable
+// while Discord no longer parses them as mentions.
+const zwsp = "\u200b"
+
+// Escape makes outside text inert in Discord markdown: formatting characters
+// are backslash-escaped, and @everyone, @here and every "<" (user, role and
+// channel mentions, timestamps, emoji) are broken with a zero-width space.
+// allowed_mentions is the second line of defence; this one also keeps the
+// text from looking like a mention.
+func Escape(s string) string {
+	return neutralise(markdown.Replace(s))
+}
+
+// neutralise breaks mentions without touching markdown; Ringback's own
+// words (which may carry intended formatting) go through it.
+func neutralise(s string) string {
+	s = massMention.ReplaceAllString(s, "@"+zwsp+"$1")
+	return strings.ReplaceAll(s, "<", "<"+zwsp)
+}
+
+// quote renders outside text as a block quote, escaped and cut to n runes.
+func quote(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(clip(Escape(s), n), "\n"), "\n")
+	return "> " + strings.Join(lines, "\n> ")
+}
+
+// clip cuts s to at most n runes, ending in "…". A cut that would leave a
+// lone backslash at the end drops it, so the ellipsis is never escaped.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n-1]
+	trailing := 0
+	for i := len(r) - 1; i >= 0 && r[i] == '\\'; i-- {
+		trailing++
+	}
+	if trailing%2 == 1 {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
+}
+
+// IsSnowflake reports whether id looks like a Discord id (as opposed to a
+// Slack one: a case's owner may have claimed it on either platform).
+func IsSnowflake(id string) bool {
+	if len(id) < 15 || len(id) > 21 {
+		return false
+	}
+	for _, r := range id {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// user renders a user id: a Discord mention for a Discord id, the bare id
+// (inert) for another platform's user, fallback for "".
+func user(id, fallback string) string {
+	switch {
+	case id == "":
+		return fallback
+	case IsSnowflake(id):
+		return "<@" + id + ">"
+	}
+	return "@" + Escape(id)
+}
+
+var (
+	neutralMention = regexp.MustCompile(`<@([A-Za-z0-9]+)>`)
+	slackBold      = regexp.MustCompile(`\*([^*\n]+)\*`)
+	slackEntities  = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
+)
+
+// BotText renders Ringback's own words for Discord. The bot writes them in
+// Slack's dialect: neutral mentions <@ID>, *bold*, and &amp; &lt; &gt; for
+// configured names. Mentions of Discord ids stay mentions and are returned
+// so allowed_mentions can name them; other ids become inert; decoded
+// entities cannot form a mention.
+func BotText(s string) (text string, mentioned []string) {
+	s = slackBold.ReplaceAllString(s, "**$1**")
+	var b strings.Builder
+	last := 0
+	for _, m := range neutralMention.FindAllStringSubmatchIndex(s, -1) {
+		b.WriteString(neutralise(slackEntities.Replace(s[last:m[0]])))
+		id := s[m[2]:m[3]]
+		b.WriteString(user(id, ""))
+		if IsSnowflake(id) {
+			mentioned = appendUnique(mentioned, id)
+		}
+		last = m[1]
+	}
+	b.WriteString(neutralise(slackEntities.Replace(s[last:])))
+	return b.String(), mentioned
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// mentions is the allowed_mentions of a message: nothing is parsed from the
+// text; only the listed users may be pinged. The slices are never nil, so
+// the JSON says "parse": [] and Discord parses nothing.
+func mentions(users ...string) *discordgo.MessageAllowedMentions {
+	am := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+	if len(users) > 0 {
+		am.Users = users
+	}
+	return am
+}
+
+// --- card ---
+
+func stateEmoji(k bot.Card) string {
+	switch {
+	case k.State == "closed":
+		return "✅"
+	case k.Urgent:
+		return "🚨"
+	case k.Overdue:
+		return "⏰"
+	case k.State == "claimed":
+		return "🟡"
+	}
+	return "🔴"
+}
+
+// Colour is the card's embed colour for its state.
+func Colour(k bot.Card) int {
+	switch {
+	case k.State == "closed":
+		return ColourClosed
+	case k.Urgent:
+		return ColourUrgent
+	case k.Overdue:
+		return ColourOverdue
+	case k.State == "claimed":
+		return ColourClaimed
+	}
+	return ColourOpen
+}
+
+// stamp renders t as a Discord timestamp, shown in each reader's time zone;
+// style "f" is date and time, "t" time, "R" relative ("in 5 minutes").
+func stamp(t time.Time, style string) string {
+	return fmt.Sprintf("<t:%d:%s>", t.Unix(), style)
+}
+
+func duration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+func words(key string) string { return strings.ReplaceAll(key, "_", " ") }
+
+func capital(key string) string {
+	w := words(key)
+	if w == "" {
+		return w
+	}
+	return strings.ToUpper(w[:1]) + w[1:]
+}
+
+// field is an embed field. Inline fields hold short facts; capping them
+// (and the description and footer) keeps a card far below the 6000
+// characters an embed may hold in all, whatever callers write.
+func field(name, value string, inline bool) *discordgo.MessageEmbedField {
+	if value == "" {
+		value = "—" // Discord refuses an empty field value
+	}
+	limit := 1024
+	if inline {
+		limit = 200
+	}
+	return &discordgo.MessageEmbedField{Name: name, Value: clip(value, limit), Inline: inline}
+}
+
+// CardMessage renders a case card: one embed coloured by state and the
+// buttons that make sense now. Closed cards collapse to a summary with
+// Reopen.
+func CardMessage(k bot.Card) *discordgo.MessageSend {
+	if k.State == "closed" {
+		return closedCard(k)
+	}
+	title := fmt.Sprintf("%s %s Missed call · %s", stateEmoji(k), k.Ref, Escape(k.Line))
+	if k.Origin == "sms" {
+		title = fmt.Sprintf("%s %s Texted in · %s", stateEmoji(k), k.Ref, Escape(k.Line))
+	}
+	if k.Urgent {
+		title += " · URGENT"
+	}
+
+	who := "**" + Escape(k.Caller.Label()) + "**"
+	if k.Caller.Name != "" && k.Caller.Number != "" {
+		who += " · " + Escape(k.Caller.Number)
+	}
+	if place := strings.Trim(k.Caller.Property+", "+k.Caller.Unit, ", "); place != "" {
+		who += "\n🏠 " + Escape(place)
+	}
+	if k.Spam {
+		who += "\n🚫 On the spam list"
+	}
+
+	hours := "In hours"
+	if k.AfterHours {
+		hours = "After hours"
+	}
+	owner := "Unclaimed"
+	if k.Owner != "" {
+		owner = user(k.Owner, "")
+		if k.AssignedBy == "rota" {
+			owner += " (assigned by rota)"
+		} else if k.AssignedBy != "" {
+			owner += " (assigned by " + user(k.AssignedBy, "") + ")"
+		}
+	}
+	category := "Not triaged yet"
+	if k.CategoryLabel != "" {
+		category = Escape(k.CategoryLabel)
+	}
+	due := "—"
+	if k.DueAt != nil {
+		due = stamp(*k.DueAt, "R")
+		if k.Overdue {
+			due += " **overdue**"
+		}
+	}
+	calls := strconv.Itoa(k.Calls)
+	if k.LastCall != nil && k.Calls > 1 {
+		calls += " (last " + stamp(*k.LastCall, "t") + ")"
+	}
+	fields := []*discordgo.MessageEmbedField{
+		field("When", stamp(k.FirstCall, "f"), true),
+		field("Hours", hours, true),
+		field("Calls", calls, true),
+		field("Text-back", Escape(k.TextBack), true),
+		field("Category", category, true),
+		field("Owner", owner, true),
+		field("Due", due, true),
+	}
+	if k.Caller.Withheld {
+		fields = append(fields, field("Caller", "Number withheld", true))
+	}
+	if k.VoicemailURL != "" || k.Transcript != "" {
+		var vm []string
+		if link := safeURL(k.VoicemailURL); link != "" {
+			vm = append(vm, "[Listen]("+link+")")
+		}
+		if k.Transcript != "" {
+			vm = append(vm, quote(k.Transcript, 900))
+		}
+		fields = append(fields, field("🎙 Voicemail", strings.Join(vm, "\n"), false))
+	}
+
+	var foot []string
+	if k.CallerReplied {
+		foot = append(foot, "💬 Caller replied (see thread)")
+	}
+	if k.EscalationLevel > 0 {
+		foot = append(foot, fmt.Sprintf("📣 Escalation level %d", k.EscalationLevel))
+	}
+	// Footers are plain text: no escaping, or the backslashes would show.
+	foot = append(foot, "Line "+k.Line+" · "+k.Ref)
+
+	embed := &discordgo.MessageEmbed{
+		Type:        discordgo.EmbedTypeRich,
+		Title:       clip(title, 256),
+		Description: clip(who, 1000),
+		Color:       Colour(k),
+		Fields:      fields,
+		Footer:      &discordgo.MessageEmbedFooter{Text: clip(strings.Join(foot, " · "), 300)},
+		Timestamp:   k.FirstCall.UTC().Format(time.RFC3339),
+	}
+	return &discordgo.MessageSend{
+		Embeds:          []*discordgo.MessageEmbed{embed},
+		Components:      actionRows(k),
+		AllowedMentions: mentions(), // embeds never ping; the thread does
+	}
+}
+
+// safeURL returns u when it is an http(s) URL that cannot break out of a
+// markdown link, else "".
+func safeURL(u string) string {
+	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		return ""
+	}
+	if strings.ContainsAny(u, " \n\t<>()[]") {
+		return ""
+	}
+	return u
+}
+
+func closedCard(k bot.Card) *discordgo.MessageSend {
+	summary := "**" + Escape(k.Caller.Label()) + "** · " + Escape(k.Line)
+	outcome := "**" + words(k.Outcome) + "**"
+	if k.ClosedBy != "" {
+		outcome += " by " + user(k.ClosedBy, "")
+	}
+	if k.ClosedAt != nil {
+		outcome += " " + stamp(*k.ClosedAt, "f")
+	}
+	if k.FirstContact != nil {
+		outcome += " · first contact after " + duration(*k.FirstContact)
+	} else {
+		outcome += " · no contact logged"
+	}
+	desc := summary + "\n" + outcome
+	if k.CloseNote != "" {
+		desc += "\n" + quote(k.CloseNote, 1500)
+	}
+	embed := &discordgo.MessageEmbed{
+		Type:        discordgo.EmbedTypeRich,
+		Title:       clip(fmt.Sprintf("✅ %s closed · %s", k.Ref, words(k.Outcome)), 256),
+		Description: clip(desc, 4096),
+		Color:       ColourClosed,
+	}
+	return &discordgo.MessageSend{Embeds: []*discordgo.MessageEmbed{embed}, Components: actionRows(k), AllowedMentions: mentions()}
+}
+
+// ActionLabels are the card buttons' labels (DESIGN.md's Slack surface).
+var ActionLabels = map[string]string{
+	bot.ActionClaim:   "Claim",
+	bot.ActionRelease: "Release",
+	bot.ActionReply:   "Reply",
+	bot.ActionLog:     "Log callback",
+	bot.ActionClose:   "Close",
+	bot.ActionReopen:  "Reopen",
+	bot.ActionSpam:    "Spam",
+}
+
+// actionRows lays the card's actions out as Discord wants them: at most
+// five buttons per row, a select menu alone in its row, at most five rows.
+func actionRows(k bot.Card) []discordgo.MessageComponent {
+	var rows []discordgo.MessageComponent
+	var buttons []discordgo.MessageComponent
+	var selects []discordgo.MessageComponent
+	for _, a := range k.Actions {
+		if a == bot.ActionReassign {
+			pick := discordgo.SelectMenu{
+				MenuType: discordgo.UserSelectMenu, CustomID: CustomID(a, k.CaseID), Placeholder: "Reassign…",
+				MinValues: intPtr(1), MaxValues: 1,
+			}
+			if IsSnowflake(k.Owner) {
+				pick.DefaultValues = []discordgo.SelectMenuDefaultValue{{ID: k.Owner, Type: discordgo.SelectMenuDefaultValueUser}}
+			}
+			selects = append(selects, discordgo.ActionsRow{Components: []discordgo.MessageComponent{pick}})
+			continue
+		}
+		label, ok := ActionLabels[a]
+		if !ok {
+			continue
+		}
+		style := discordgo.SecondaryButton
+		switch a {
+		case bot.ActionClaim, bot.ActionReopen:
+			style = discordgo.PrimaryButton
+		case bot.ActionSpam:
+			style = discordgo.DangerButton
+		}
+		buttons = append(buttons, discordgo.Button{Label: label, Style: style, CustomID: CustomID(a, k.CaseID)})
+	}
+	for len(buttons) > 0 {
+		n := min(5, len(buttons))
+		rows = append(rows, discordgo.ActionsRow{Components: buttons[:n]})
+		buttons = buttons[n:]
+	}
+	rows = append(rows, selects...)
+	if len(rows) > 5 {
+		rows = rows[:5]
+	}
+	return rows
+}
+
+func intPtr(n int) *int { return &n }
+
+// --- thread, DMs, posts ---
+
+// EntryMessage renders a timeline entry for the card's thread. Only the
+// users Ringback's own words name are pinged; the actor prefix is not (it
+// would ping people for their own clicks). An entry that asks to notify the
+// channel says @here, and only then may Discord parse @here: the caller's
+// text in the quote is already inert.
+func EntryMessage(e bot.Entry) *discordgo.MessageSend {
+	var b strings.Builder
+	am := mentions()
+	switch {
+	case e.Mention == "channel" || e.Mention == "here":
+		b.WriteString("@here ")
+		am.Parse = []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeEveryone}
+	case IsSnowflake(e.Mention):
+		b.WriteString("<@" + e.Mention + "> ")
+		am.Users = appendUnique(am.Users, e.Mention)
+	case e.Mention != "":
+		// A Slack user or group (a line's on_duty): the channel stands in.
+		b.WriteString("@here ")
+		am.Parse = []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeEveryone}
+	}
+	if e.Actor != "" {
+		b.WriteString(user(e.Actor, "") + " ")
+	}
+	text, named := BotText(e.Text)
+	b.WriteString(text)
+	for _, id := range named {
+		am.Users = appendUnique(am.Users, id)
+	}
+	if e.Quote != "" {
+		b.WriteString("\n" + quote(e.Quote, 1500))
+	}
+	return &discordgo.MessageSend{Content: clip(b.String(), 2000), AllowedMentions: am}
+}
+
+// NoticeMessage renders a direct message about a case; an owner reminder
+// carries "Still on it" and "Release".
+func NoticeMessage(n bot.Notice, cardLink string) *discordgo.MessageSend {
+	text, _ := BotText(n.Text)
+	if cardLink != "" {
+		text += "\n[Open the case](" + cardLink + ")"
+	}
+	m := &discordgo.MessageSend{Content: clip(text, 2000), AllowedMentions: mentions()}
+	if n.Confirm {
+		m.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Still on it", Style: discordgo.SuccessButton, CustomID: CustomID(ActionStillOnIt, n.CaseID)},
+			discordgo.Button{Label: "Release", Style: discordgo.SecondaryButton, CustomID: CustomID(bot.ActionRelease, n.CaseID)},
+		}}}
+	}
+	return m
+}
+
+// PostMessage renders a channel post (queue check, manager alert). Long
+// texts go in an embed, whose description holds twice a message's content.
+func PostMessage(text string) *discordgo.MessageSend {
+	body, _ := BotText(text)
+	if utf8.RuneCountInString(body) <= 2000 {
+		return &discordgo.MessageSend{Content: body, AllowedMentions: mentions()}
+	}
+	return &discordgo.MessageSend{
+		Embeds:          []*discordgo.MessageEmbed{{Type: discordgo.EmbedTypeRich, Description: clip(body, 4096), Color: colourInfo}},
+		AllowedMentions: mentions(),
+	}
+}
+
+// DigestMessage renders the weekly numbers for the digest channel.
+func DigestMessage(label, stats string) *discordgo.MessageSend {
+	body, _ := BotText(stats)
+	return &discordgo.MessageSend{
+		Embeds: []*discordgo.MessageEmbed{{
+			Type: discordgo.EmbedTypeRich, Title: clip("📊 Weekly digest · "+label, 256), Description: clip(body, 4096), Color: colourInfo,
+		}},
+		AllowedMentions: mentions(),
+	}
+}
+
+// --- interaction responses ---
+
+// Say is an ephemeral answer to the person who clicked or typed: Ringback's
+// own words (a refusal, a command's result), in the content when it fits
+// and in an embed when it is long.
+func Say(text string) *discordgo.InteractionResponseData {
+	body, _ := BotText(text)
+	d := &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: mentions(),
+		Components: []discordgo.MessageComponent{}, Embeds: []*discordgo.MessageEmbed{}}
+	if utf8.RuneCountInString(body) <= 2000 {
+		d.Content = body
+	} else {
+		d.Embeds = []*discordgo.MessageEmbed{{Type: discordgo.EmbedTypeRich, Description: clip(body, 4096), Color: colourInfo}}
+	}
+	return d
+}
+
+// RefusalText is a refusal as the person who was refused reads it.
+func RefusalText(r *bot.Refusal) string {
+	if r.Owner == "" {
+		return r.Message
+	}
+	return strings.TrimSuffix(r.Message, ".") + " by " + user(r.Owner, "someone") + "."
+}
+
+// QueueMessage renders /callbacks as an ephemeral embed. link turns a card's
+// location into a URL ("" when there is none).
+func QueueMessage(v bot.QueueView, link func(channel, message string) string) *discordgo.InteractionResponseData {
+	embed := &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, Color: colourInfo}
+	embed.Title = clip(fmt.Sprintf("%s — %d open", v.Title, v.Total), 256)
+	if v.Total == 0 {
+		embed.Description = "Nothing waiting. 🎉"
+	} else {
+		embed.Title = clip(fmt.Sprintf("%s — %d open, oldest first", v.Title, v.Total), 256)
+		var lines []string
+		size, shown := 0, 0
+		for _, it := range v.Items {
+			line := queueLine(it, link)
+			if size+utf8.RuneCountInString(line)+1 > 3900 {
+				break // the rest is counted in the footer
+			}
+			lines = append(lines, line)
+			size += utf8.RuneCountInString(line) + 1
+			shown++
+		}
+		embed.Description = strings.Join(lines, "\n")
+		if more := v.Total - shown; more > 0 {
+			embed.Footer = &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("…and %d more. Narrow with /callbacks mine, overdue or line NAME.", more)}
+		}
+	}
+	return &discordgo.InteractionResponseData{
+		Flags: discordgo.MessageFlagsEphemeral, Embeds: []*discordgo.MessageEmbed{embed},
+		Components: []discordgo.MessageComponent{}, AllowedMentions: mentions(),
+	}
+}
+
+func queueLine(it bot.QueueItem, link func(channel, message string) string) string {
+	ref := it.Ref
+	if it.CardChannel != "" && it.CardMessage != "" && link != nil {
+		if u := link(it.CardChannel, it.CardMessage); u != "" {
+			ref = "[" + it.Ref + "](" + u + ")"
+		}
+	}
+	flags := ""
+	if it.Urgent {
+		flags += " 🚨"
+	}
+	if it.Overdue {
+		flags += " ⏰ overdue"
+	}
+	category := it.Category
+	if category == "" {
+		category = "untriaged"
+	}
+	reply := "no reply yet"
+	if it.CallerReplied {
+		reply = "💬 replied"
+	}
+	return fmt.Sprintf("%s%s · **%s** · %s · %s · %s ago · %s · %s", ref, flags, Escape(it.Caller), Escape(it.Line),
+		Escape(category), duration(it.Age), user(it.Owner, "unclaimed"), reply)
+}
+
+func option(value, label, description string, selected bool) discordgo.SelectMenuOption {
+	return discordgo.SelectMenuOption{Label: clip(label, 100), Value: value, Description: clip(description, 100), Default: selected}
+}
+
+func row(cs ...discordgo.MessageComponent) discordgo.ActionsRow {
+	return discordgo.ActionsRow{Components: cs}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// ReplyPicker is Reply's ephemeral message: a select of the approved
+// templates that fit the case and, once one is chosen, its preview with a
+// Send button. note, when set, heads the message (a refusal to retry after).
+func ReplyPicker(k bot.Card, choices []bot.TemplateChoice, selected, note string) *discordgo.InteractionResponseData {
+	head := fmt.Sprintf("Text **%s** (%s) from the %s line. Only approved templates can be sent.",
+		Escape(k.Caller.Label()), Escape(k.Caller.Number), Escape(k.Line))
+	if note != "" {
+		text, _ := BotText(note)
+		head = "⚠️ " + text + "\n" + head
+	}
+	d := &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: mentions(),
+		Content: clip(head, 2000), Embeds: []*discordgo.MessageEmbed{}, Components: []discordgo.MessageComponent{}}
+	if len(choices) == 0 {
+		d.Content = clip(head+"\nNo approved template fits this case's category.", 2000)
+		return d
+	}
+	var opts []discordgo.SelectMenuOption
+	var chosen *bot.TemplateChoice
+	for i, c := range choices {
+		if i == 25 {
+			break // a select holds 25 options
+		}
+		opts = append(opts, option(c.Key, words(c.Key), c.Preview, c.Key == selected))
+		if c.Key == selected {
+			chosen = &choices[i]
+		}
+	}
+	d.Components = append(d.Components, row(discordgo.SelectMenu{
+		MenuType: discordgo.StringSelectMenu, CustomID: CustomID(ActionReplyPick, k.CaseID), Placeholder: "Choose a template", Options: opts,
+	}))
+	if chosen == nil {
+		return d
+	}
+	preview := &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, Title: "Preview", Color: colourInfo,
+		Description: quote(chosen.Preview, 3000),
+		Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("%d characters · %s · %d SMS segment%s",
+			utf8.RuneCountInString(chosen.Preview), chosen.Segments.Encoding, chosen.Segments.Segments, plural(chosen.Segments.Segments))},
+	}
+	if len(chosen.Missing) > 0 {
+		labels := make([]string, len(chosen.Missing))
+		for i, m := range chosen.Missing {
+			labels[i] = templates.Label(m)
+		}
+		preview.Description += "\n⚠️ Cannot be sent: Ringback does not know the " + strings.Join(labels, ", ") + "."
+		d.Embeds = []*discordgo.MessageEmbed{preview}
+		return d
+	}
+	d.Embeds = []*discordgo.MessageEmbed{preview}
+	if id := CustomID(ActionReplySend, k.CaseID, chosen.Key); len(id) <= 100 {
+		d.Components = append(d.Components, row(discordgo.Button{Label: "Send", Style: discordgo.PrimaryButton, CustomID: id}))
+	}
+	return d
+}
+
+// LogPicker is Log callback's first step: the result, as a select.
+func LogPicker(k bot.Card, note string) *discordgo.InteractionResponseData {
+	var opts []discordgo.SelectMenuOption
+	for _, r := range bot.CallbackResults {
+		opts = append(opts, option(r, capital(r), "", false))
+	}
+	head := fmt.Sprintf("Callback to **%s** (%s): how did it go?", Escape(k.Caller.Label()), Escape(k.Caller.Number))
+	return picker(head, note, CustomID(ActionLogPick, k.CaseID), "Choose a result", opts)
+}
+
+// ClosePicker is Close's first step: the outcome, as a select.
+func ClosePicker(k bot.Card, note string) *discordgo.InteractionResponseData {
+	var opts []discordgo.SelectMenuOption
+	for _, o := range bot.Outcomes {
+		opts = append(opts, option(o, capital(o), "", false))
+	}
+	head := fmt.Sprintf("Close **%s** — %s: choose the outcome, then write the note.", k.Ref, Escape(k.Caller.Label()))
+	return picker(head, note, CustomID(ActionClosePick, k.CaseID), "Choose an outcome", opts)
+}
+
+func picker(head, note, customID, placeholder string, opts []discordgo.SelectMenuOption) *discordgo.InteractionResponseData {
+	if note != "" {
+		text, _ := BotText(note)
+		head = "⚠️ " + text + "\n" + head
+	}
+	return &discordgo.InteractionResponseData{
+		Flags: discordgo.MessageFlagsEphemeral, Content: clip(head, 2000), AllowedMentions: mentions(), Embeds: []*discordgo.MessageEmbed{},
+		Components: []discordgo.MessageComponent{row(discordgo.SelectMenu{
+			MenuType: discordgo.StringSelectMenu, CustomID: customID, Placeholder: placeholder, Options: opts,
+		})},
+	}
+}
+
+// LogModal is Log callback's second step: an optional note for the chosen
+// result. The result travels in the modal's custom id.
+func LogModal(caseID int64, result string) *discordgo.InteractionResponseData {
+	return &discordgo.InteractionResponseData{
+		CustomID: CustomID(bot.ActionLog, caseID, result),
+		Title:    clip("Log callback: "+words(result), 45),
+		Components: []discordgo.MessageComponent{row(discordgo.TextInput{
+			CustomID: InputNote, Label: "Note", Style: discordgo.TextInputParagraph,
+			Placeholder: "What happened?", Required: false, MaxLength: 2000,
+		})},
+	}
+}
+
+// CloseModal is Close's second step: the required note for the chosen
+// outcome, which travels in the modal's custom id.
+func CloseModal(caseID int64, ref, outcome string) *discordgo.InteractionResponseData {
+	return &discordgo.InteractionResponseData{
+		CustomID: CustomID(bot.ActionClose, caseID, outcome),
+		Title:    clip("Close "+ref+": "+words(outcome), 45),
+		Components: []discordgo.MessageComponent{row(discordgo.TextInput{
+			CustomID: InputNote, Label: "Note", Style: discordgo.TextInputParagraph,
+			Placeholder: "What was agreed or done", Required: true, MinLength: 1, MaxLength: 2000,
+		})},
+	}
+}
+
+// SpamConfirm asks before a number goes on the spam list (Slack's confirm
+// dialog; Discord buttons have none).
+func SpamConfirm(k bot.Card) *discordgo.InteractionResponseData {
+	return &discordgo.InteractionResponseData{
+		Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: mentions(), Embeds: []*discordgo.MessageEmbed{},
+		Content: clip(fmt.Sprintf("Mark **%s** as spam? The number goes on the spam list: its calls are never texted again, and %s closes.",
+			Escape(k.Caller.Label()), k.Ref), 2000),
+		Components: []discordgo.MessageComponent{row(discordgo.Button{
+			Label: "Mark as spam", Style: discordgo.DangerButton, CustomID: CustomID(ActionSpamConfirm, k.CaseID),
+		})},
+	}
+}
+
+// Done replaces an ephemeral step's message with a last word and no
+// components, so it cannot be clicked twice.
+func Done(text string) *discordgo.InteractionResponseData {
+	d := Say(text)
+	d.Flags = 0 // an update keeps the message's flags; Discord refuses to change them
+	return d
+}
+
+// HelpText is /callbacks help on Discord, in the bot's dialect (*bold*)
+// like every text that goes through Say.
+const HelpText = "*/callbacks* — the open queue, oldest first\n" +
+	"`/callbacks args:mine` — cases you own\n" +
+	"`/callbacks args:overdue` — cases past their contact time\n" +
+	"`/callbacks args:line NAME` — one line's queue\n" +
+	"`/callbacks args:stats [week]` — this week's numbers (or `last`, `2026-W46`)\n" +
+	"`/callbacks args:templates` — approved texts; managers: `templates add KEY TEXT`, `templates approve KEY`\n" +
+	"`/callbacks args:optout NUMBER`, `optin NUMBER`, `spam NUMBER`, `unspam NUMBER` — managers\n" +
+	"`/callbacks args:help` — this help"

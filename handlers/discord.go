@@ -1,0 +1,460 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"ringback/bot"
+	rbdiscord "ringback/bot/discord"
+)
+
+// Discord translates Discord's interactions (button clicks, selects, modal
+// submissions, /callbacks) into the bot's verbs. Discord posts each one to
+// the interactions endpoint and waits up to 3 seconds for the answer in the
+// HTTP response; work that takes longer is acknowledged with a deferred
+// answer and finished through the interaction's webhook.
+type Discord struct {
+	bot     *bot.Bot
+	adapter *rbdiscord.Adapter
+	key     ed25519.PublicKey
+	log     *slog.Logger
+	now     func() time.Time
+	// deferAfter is how long a request may work before Discord gets a
+	// deferred answer; Discord's own limit is 3 s, network included.
+	deferAfter time.Duration
+
+	mu   sync.Mutex
+	seen map[string]time.Time
+	wg   sync.WaitGroup
+}
+
+// maxSkew is how far a request's signed timestamp may be from now.
+const maxSkew = 5 * time.Minute
+
+// NewDiscord returns the dispatcher. publicKey is the application's public
+// key as the developer portal shows it (DISCORD_PUBLIC_KEY, hex).
+func NewDiscord(b *bot.Bot, a *rbdiscord.Adapter, publicKey string, log *slog.Logger) (*Discord, error) {
+	raw, err := hex.DecodeString(strings.TrimSpace(publicKey))
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("handlers: DISCORD_PUBLIC_KEY is not a hex Ed25519 public key (%d bytes)", len(raw))
+	}
+	return &Discord{
+		bot: b, adapter: a, key: ed25519.PublicKey(raw), log: log, now: time.Now,
+		deferAfter: 2 * time.Second, seen: map[string]time.Time{},
+	}, nil
+}
+
+// SetDeferAfter changes how long a request works before it is deferred
+// (tests use 0 to exercise the deferred path).
+func (d *Discord) SetDeferAfter(t time.Duration) { d.deferAfter = t }
+
+// Wait blocks until work that outlived its request has finished (shutdown,
+// tests).
+func (d *Discord) Wait() { d.wg.Wait() }
+
+// MountDiscord adds the signed interactions endpoint.
+func (srv *Server) MountDiscord(d *Discord) {
+	srv.mux.Handle("POST /discord/interactions", http.HandlerFunc(d.serveHTTP))
+}
+
+func (d *Discord) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	body, ok := ReadBody(w, r)
+	if !ok {
+		return
+	}
+	if why := d.verify(r, body); why != "" {
+		d.log.Warn("discord request refused", "reason", why)
+		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		return
+	}
+	var i discordgo.Interaction
+	if err := json.Unmarshal(body, &i); err != nil {
+		http.Error(w, "malformed interaction", http.StatusBadRequest)
+		return
+	}
+	if i.Type == discordgo.InteractionPing {
+		writeInteraction(w, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
+		return
+	}
+	d.adapter.NoteGuild(i.GuildID)
+	d.answer(w, r, &i)
+}
+
+// verify checks the Ed25519 signature over timestamp + raw body, the
+// timestamp's age, and that the request was not seen before (a replay);
+// it returns why a request is refused, "" when it is good.
+func (d *Discord) verify(r *http.Request, body []byte) string {
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if !discordgo.VerifyInteraction(r, d.key) {
+		return "bad signature"
+	}
+	ts, err := strconv.ParseInt(r.Header.Get("X-Signature-Timestamp"), 10, 64)
+	if err != nil {
+		return "bad timestamp"
+	}
+	now := d.now()
+	if skew := now.Sub(time.Unix(ts, 0)); skew > maxSkew || skew < -maxSkew {
+		return "stale timestamp"
+	}
+	sig := r.Header.Get("X-Signature-Ed25519")
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k, exp := range d.seen {
+		if now.After(exp) {
+			delete(d.seen, k)
+		}
+	}
+	if _, dup := d.seen[sig]; dup {
+		return "replayed"
+	}
+	d.seen[sig] = now.Add(maxSkew + time.Minute)
+	return ""
+}
+
+// answer runs the interaction and writes its response; past deferAfter it
+// writes a deferred response instead and finishes through the webhook.
+func (d *Discord) answer(w http.ResponseWriter, r *http.Request, i *discordgo.Interaction) {
+	if opensModal(i) {
+		// A modal must be the first answer, and opening one reads nothing:
+		// answer at once, never deferred.
+		writeInteraction(w, d.Interaction(r.Context(), i))
+		return
+	}
+	done := make(chan *discordgo.InteractionResponse, 1)
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		// The work outlives the request when deferred: it must not be
+		// canceled with it.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
+		defer cancel()
+		done <- d.Interaction(ctx, i)
+	}()
+	if d.deferAfter > 0 {
+		timer := time.NewTimer(d.deferAfter)
+		defer timer.Stop()
+		select {
+		case resp := <-done:
+			writeInteraction(w, resp)
+			return
+		case <-timer.C:
+		}
+	}
+	deferred := discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+	if i.Type == discordgo.InteractionApplicationCommand {
+		deferred = discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}
+	}
+	writeInteraction(w, &deferred)
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		resp := <-done
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := d.finish(ctx, i, resp); err != nil {
+			d.log.Error("discord: deferred answer not delivered", "type", i.Type, "error", err)
+		}
+	}()
+}
+
+// opensModal reports the selects whose answer is a modal (the result of a
+// callback, the outcome of a close).
+func opensModal(i *discordgo.Interaction) bool {
+	if i.Type != discordgo.InteractionMessageComponent {
+		return false
+	}
+	action, _, _, _ := rbdiscord.ParseCustomID(i.MessageComponentData().CustomID)
+	return action == rbdiscord.ActionLogPick || action == rbdiscord.ActionClosePick
+}
+
+// finish delivers a response that came after a deferred one.
+func (d *Discord) finish(ctx context.Context, i *discordgo.Interaction, resp *discordgo.InteractionResponse) error {
+	switch {
+	case resp.Type == discordgo.InteractionResponseDeferredMessageUpdate || resp.Data == nil:
+		return nil
+	case resp.Type == discordgo.InteractionResponseModal:
+		return errors.New("a modal cannot follow a deferred answer")
+	case i.Type == discordgo.InteractionApplicationCommand, resp.Type == discordgo.InteractionResponseUpdateMessage:
+		// The deferred command answer, or the component's message.
+		return d.adapter.EditOriginal(ctx, i.AppID, i.Token, resp.Data)
+	}
+	return d.adapter.Followup(ctx, i.AppID, i.Token, resp.Data)
+}
+
+// Interaction handles a signed interaction and returns Discord's response.
+func (d *Discord) Interaction(ctx context.Context, i *discordgo.Interaction) *discordgo.InteractionResponse {
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		return d.command(ctx, i)
+	case discordgo.InteractionMessageComponent:
+		return d.component(ctx, i)
+	case discordgo.InteractionModalSubmit:
+		return d.modal(ctx, i)
+	}
+	return reply(rbdiscord.Say("Ringback does not handle this kind of interaction."))
+}
+
+// writeInteraction writes an interaction response as the HTTP answer.
+func writeInteraction(w http.ResponseWriter, resp *discordgo.InteractionResponse) {
+	raw, err := json.Marshal(resp)
+	if err != nil {
+		http.Error(w, "cannot encode the response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(raw)
+}
+
+func reply(data *discordgo.InteractionResponseData) *discordgo.InteractionResponse {
+	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data}
+}
+
+// update replaces the message a component is on. Its flags are left out:
+// an update keeps the message's own (ephemeral stays ephemeral).
+func update(data *discordgo.InteractionResponseData) *discordgo.InteractionResponse {
+	data.Flags = 0
+	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseUpdateMessage, Data: data}
+}
+
+var acknowledged = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+
+// refusalWords is what the person who was refused reads; errors that are
+// not refusals are logged and shown as a failure.
+func (d *Discord) refusalWords(err error) string {
+	var r *bot.Refusal
+	if errors.As(err, &r) {
+		return rbdiscord.RefusalText(r)
+	}
+	d.log.Error("discord interaction failed", "error", err)
+	return "Something went wrong; please try again."
+}
+
+// ack answers a card action: nothing to show when it worked (the card is
+// edited through the outbox), the refusal to the clicker when not.
+func (d *Discord) ack(err error) *discordgo.InteractionResponse {
+	if err == nil {
+		return acknowledged
+	}
+	return reply(rbdiscord.Say(d.refusalWords(err)))
+}
+
+func (d *Discord) mayWork(a bot.Actor) error {
+	if a.Staff || d.bot.IsManager(a) {
+		return nil
+	}
+	return &bot.Refusal{Message: "Only staff can work callbacks."}
+}
+
+func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *discordgo.InteractionResponse {
+	data := i.MessageComponentData()
+	action, id, extra, ok := rbdiscord.ParseCustomID(data.CustomID)
+	if !ok {
+		d.log.Warn("discord: component without a case", "custom_id", data.CustomID)
+		return acknowledged
+	}
+	a := d.adapter.Actor(i)
+	value := ""
+	if len(data.Values) > 0 {
+		value = data.Values[0]
+	}
+	var err error
+	switch action {
+	case bot.ActionClaim:
+		_, err = d.bot.Claim(ctx, id, a)
+	case bot.ActionReopen:
+		_, err = d.bot.Reopen(ctx, id, a)
+	case bot.ActionReassign:
+		_, err = d.bot.Reassign(ctx, id, a, value)
+	case bot.ActionRelease:
+		_, err = d.bot.Release(ctx, id, a)
+		if err == nil && i.GuildID == "" {
+			// From a reminder DM: the DM says what happened.
+			return update(rbdiscord.Done(fmt.Sprintf("Released #%d back to the queue.", id)))
+		}
+	case rbdiscord.ActionStillOnIt:
+		if _, err = d.bot.StillOnIt(ctx, id, a); err == nil {
+			return update(rbdiscord.Done("Thanks: the case stays yours."))
+		}
+	case bot.ActionSpam:
+		return d.step(ctx, id, a, func(k bot.Card) *discordgo.InteractionResponseData { return rbdiscord.SpamConfirm(k) })
+	case rbdiscord.ActionSpamConfirm:
+		if _, err = d.bot.MarkSpam(ctx, id, a); err == nil {
+			return update(rbdiscord.Done(fmt.Sprintf("#%d is closed as spam and the number is on the spam list.", id)))
+		}
+		return update(rbdiscord.Done(d.refusalWords(err)))
+	case bot.ActionReply:
+		return d.replyPicker(ctx, id, a, "", "", reply)
+	case rbdiscord.ActionReplyPick:
+		return d.replyPicker(ctx, id, a, value, "", update)
+	case rbdiscord.ActionReplySend:
+		if _, err = d.bot.SendReply(ctx, id, a, extra); err == nil {
+			return update(rbdiscord.Done(fmt.Sprintf("Sending %s to the caller. It shows in the case's thread once Twilio accepts it.", strings.ReplaceAll(extra, "_", " "))))
+		}
+		return d.replyPicker(ctx, id, a, extra, d.refusalWords(err), update)
+	case bot.ActionLog:
+		return d.step(ctx, id, a, func(k bot.Card) *discordgo.InteractionResponseData { return rbdiscord.LogPicker(k, "") })
+	case rbdiscord.ActionLogPick:
+		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: rbdiscord.LogModal(id, value)}
+	case bot.ActionClose:
+		return d.step(ctx, id, a, func(k bot.Card) *discordgo.InteractionResponseData { return rbdiscord.ClosePicker(k, "") })
+	case rbdiscord.ActionClosePick:
+		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: rbdiscord.CloseModal(id, "#"+strconv.FormatInt(id, 10), value)}
+	default:
+		d.log.Warn("discord: unknown action", "custom_id", data.CustomID)
+		return acknowledged
+	}
+	return d.ack(err)
+}
+
+// step opens an ephemeral step (picker, confirmation) for staff.
+func (d *Discord) step(ctx context.Context, id int64, a bot.Actor, render func(bot.Card) *discordgo.InteractionResponseData) *discordgo.InteractionResponse {
+	if err := d.mayWork(a); err != nil {
+		return d.ack(err)
+	}
+	k, err := d.bot.Card(ctx, id)
+	if err != nil {
+		return d.ack(err)
+	}
+	return reply(render(k))
+}
+
+// replyPicker shows (as a new ephemeral message, or updating the picker)
+// the approved templates for the case, with the selected one previewed.
+func (d *Discord) replyPicker(ctx context.Context, id int64, a bot.Actor, selected, note string, as func(*discordgo.InteractionResponseData) *discordgo.InteractionResponse) *discordgo.InteractionResponse {
+	if err := d.mayWork(a); err != nil {
+		return d.ack(err)
+	}
+	k, err := d.bot.Card(ctx, id)
+	if err != nil {
+		return d.ack(err)
+	}
+	choices, err := d.bot.ReplyChoices(ctx, id, a)
+	if err != nil {
+		return d.ack(err)
+	}
+	return as(rbdiscord.ReplyPicker(k, choices, selected, note))
+}
+
+// modal handles Log callback's and Close's submissions. The picker message
+// the modal came from is updated: with the result, or with the refusal
+// above the picker again, so the person can try once more.
+func (d *Discord) modal(ctx context.Context, i *discordgo.Interaction) *discordgo.InteractionResponse {
+	data := i.ModalSubmitData()
+	action, id, extra, ok := rbdiscord.ParseCustomID(data.CustomID)
+	if !ok {
+		return acknowledged
+	}
+	a := d.adapter.Actor(i)
+	note := modalValue(data.Components, rbdiscord.InputNote)
+	// A modal opened from a component may update that component's
+	// message; one opened otherwise may only answer anew.
+	as := update
+	if i.Message == nil {
+		as = reply
+	}
+	var err error
+	var again func(bot.Card, string) *discordgo.InteractionResponseData
+	switch action {
+	case bot.ActionLog:
+		_, err = d.bot.LogCallback(ctx, id, a, extra, note)
+		if err == nil {
+			return as(rbdiscord.Done(fmt.Sprintf("Logged on #%d: %s.", id, strings.ReplaceAll(extra, "_", " "))))
+		}
+		again = rbdiscord.LogPicker
+	case bot.ActionClose:
+		_, err = d.bot.Close(ctx, id, a, extra, note)
+		if err == nil {
+			return as(rbdiscord.Done(fmt.Sprintf("Closed #%d: %s.", id, strings.ReplaceAll(extra, "_", " "))))
+		}
+		again = rbdiscord.ClosePicker
+	default:
+		return acknowledged
+	}
+	words := d.refusalWords(err)
+	k, cerr := d.bot.Card(ctx, id)
+	if cerr != nil {
+		return as(rbdiscord.Done(words))
+	}
+	return as(again(k, words))
+}
+
+// modalValue finds a text input's value in a modal submission.
+func modalValue(rows []discordgo.MessageComponent, customID string) string {
+	for _, c := range rows {
+		switch v := c.(type) {
+		case *discordgo.ActionsRow:
+			if s := modalValue(v.Components, customID); s != "" {
+				return s
+			}
+		case *discordgo.TextInput:
+			if v.CustomID == customID {
+				return v.Value
+			}
+		}
+	}
+	return ""
+}
+
+// command answers /callbacks [args]; the answer is ephemeral.
+func (d *Discord) command(ctx context.Context, i *discordgo.Interaction) *discordgo.InteractionResponse {
+	data := i.ApplicationCommandData()
+	if data.Name != "callbacks" {
+		return reply(rbdiscord.Say("Unknown command."))
+	}
+	args := ""
+	if o := data.GetOption("args"); o != nil && o.Type == discordgo.ApplicationCommandOptionString {
+		args = strings.TrimSpace(o.StringValue())
+	}
+	a := d.adapter.Actor(i)
+	verb, rest, _ := strings.Cut(args, " ")
+	verb, rest = strings.ToLower(verb), strings.TrimSpace(rest)
+	say := func(text string, err error) *discordgo.InteractionResponse {
+		if err != nil {
+			return reply(rbdiscord.Say(d.refusalWords(err)))
+		}
+		return reply(rbdiscord.Say(text))
+	}
+	queue := func(req bot.QueueRequest) *discordgo.InteractionResponse {
+		req.Actor, req.Platform, req.Limit = a, rbdiscord.Platform, 25
+		v, err := d.bot.Queue(ctx, req)
+		if err != nil {
+			return say("", err)
+		}
+		return reply(rbdiscord.QueueMessage(v, d.adapter.CardLink))
+	}
+	switch verb {
+	case "":
+		return queue(bot.QueueRequest{})
+	case "mine":
+		return queue(bot.QueueRequest{Mine: true})
+	case "overdue":
+		return queue(bot.QueueRequest{Overdue: true})
+	case "line":
+		if rest == "" {
+			return say("Usage: `/callbacks args:line NAME`", nil)
+		}
+		return queue(bot.QueueRequest{LineName: rest})
+	case "stats":
+		return say(d.bot.StatsText(ctx, rest))
+	case "templates":
+		return say(d.bot.TemplatesCommand(ctx, a, rest))
+	case "optout", "optin", "spam", "unspam":
+		return say(d.bot.NumberCommand(ctx, a, verb, rest))
+	}
+	return say(rbdiscord.HelpText, nil)
+}
