@@ -37,6 +37,12 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		err = app.check(ctx, args)
 	case "import":
 		err = app.importCmd(ctx, args)
+	case "digest":
+		err = app.digest(ctx, args)
+	case "export":
+		err = app.export(ctx, args)
+	case "demo":
+		err = app.demo(ctx, args)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -71,7 +77,12 @@ Commands:
   serve     run the server (default): webhooks, chat, outbox workers, timers
   migrate   apply database migrations and exit
   check     validate ringback.yaml and the environment; list every problem
-  import    import contacts FILE.csv: load the property-management contacts export
+  import    import contacts FILE.csv: load the property-management contacts export;
+            import calls FILE.csv: load a phone system's call log as the digest's baseline
+  digest    print a week's KPIs, total and per line: [--week 2026-W46] [--line NAME]
+            [--format text|json|csv] [--png FILE] [--post]
+  export    export events --from DATE --to DATE [--out FILE]: the audit trail as CSV
+  demo      try Ringback in a browser sandbox: no Slack or Twilio account needed
   help      show this help
 
 Environment: DATABASE_URL, RINGBACK_CONFIG, RINGBACK_ADDR, PUBLIC_URL,

@@ -30,6 +30,9 @@ import (
 // Every row is written in one transaction, so a failure leaves nothing
 // half-imported; rows that cannot be used are reported by line and skipped.
 func (a *app) importCmd(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "calls" {
+		return a.importCalls(ctx, args[1:])
+	}
 	fs := newFlags("import", a.stderr)
 	var opts importOptions
 	var phoneCols, delim string
@@ -41,7 +44,7 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 	fs.StringVar(&delim, "delimiter", "", `field separator: "," ";" or "tab" (default: "," or ";" as the header shows)`)
 	dryRun := fs.Bool("dry-run", false, "read and report, write nothing")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: ringback import contacts [flags] FILE.csv\n\nFlags:\n")
+		fmt.Fprint(fs.Output(), "Usage: ringback import contacts [flags] FILE.csv\n       ringback import calls [flags] FILE.csv (see ringback import calls -h)\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)

@@ -91,16 +91,11 @@ func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id in
 	if len(ids) == 0 {
 		return 0, false, nil
 	}
-	if q.d.name == "postgres" {
-		// Delivered at commit, so other replicas' workers wake at once.
-		if _, err := q.exec(ctx, `SELECT pg_notify('`+notifyChannel+`', '')`); err != nil {
-			return 0, false, fmt.Errorf("store: enqueue notify: %w", err)
-		}
-	}
 	if q.tx != nil {
 		q.tx.outbox = true
 	} else {
 		q.s.signals.local()
+		q.s.notifyReplicas()
 	}
 	return ids[0], true, nil
 }
@@ -237,6 +232,37 @@ func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error
 
 const notifyChannel = "ringback_outbox"
 
+// notifyReplicas asks the notifier to NOTIFY other replicas, outside any
+// transaction; requests made while one is in flight coalesce into one.
+func (s *Store) notifyReplicas() {
+	if s.d.name != "postgres" {
+		return
+	}
+	s.notifyOnce.Do(func() {
+		s.notifyCh = make(chan struct{}, 1)
+		done := make(chan struct{})
+		s.signals.onClose(func() { close(done) })
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				case <-s.notifyCh:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, s.instance); err != nil {
+					slog.Warn("outbox notify failed; other replicas will poll", "error", err)
+				}
+				cancel()
+			}
+		}()
+	})
+	select {
+	case s.notifyCh <- struct{}{}:
+	default:
+	}
+}
+
 // OutboxSignal delivers a value soon after any commit that enqueued work:
 // from this process at once, and on PostgreSQL from other replicas through
 // LISTEN/NOTIFY. Workers still poll slowly in case a signal is missed.
@@ -255,9 +281,12 @@ func (s *Store) OutboxSignal() <-chan struct{} {
 					select {
 					case <-done:
 						return
-					case _, ok := <-l.Notify:
+					case n, ok := <-l.Notify:
 						if !ok {
 							return
+						}
+						if n != nil && n.Extra == s.instance {
+							continue // our own: the commit already woke us
 						}
 						// A nil notification means the connection was re-established:
 						// something may have been missed, so wake the workers too.

@@ -9,12 +9,15 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"    // PostgreSQL driver and LISTEN/NOTIFY
@@ -33,6 +36,12 @@ type Store struct {
 	db      *sqlx.DB
 	dsn     string
 	signals *signals
+
+	stmts, preparing sync.Map // query → *sqlx.Stmt; query → true
+
+	instance   string // random; the payload of this store's NOTIFYs
+	notifyOnce sync.Once
+	notifyCh   chan struct{}
 }
 
 // Tx is a transaction; the same queries as Store, committed together.
@@ -69,7 +78,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", d.name, err)
 	}
-	s := &Store{db: db, dsn: dsn, signals: newSignals()}
+	var rb [8]byte
+	_, _ = rand.Read(rb[:])
+	s := &Store{db: db, dsn: dsn, signals: newSignals(), instance: hex.EncodeToString(rb[:])}
 	s.queries = queries{ext: db, d: d, s: s}
 	return s, nil
 }
@@ -149,6 +160,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if tx.outbox {
 		s.signals.local()
+		s.notifyReplicas()
 	}
 	return nil
 }
@@ -163,15 +175,55 @@ type queries struct {
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return q.ext.ExecContext(ctx, q.d.rebind(query), args...)
 }
 
 func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.GetContext(ctx, dest, args...)
+	}
 	return sqlx.GetContext(ctx, q.ext, dest, q.d.rebind(query), args...)
 }
 
 func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
 	return sqlx.SelectContext(ctx, q.ext, dest, q.d.rebind(query), args...)
+}
+
+// stmt is the prepared statement of query (PostgreSQL), bound to the
+// transaction when there is one; nil until it has been prepared. A statement
+// is prepared in the background the first time it is asked for, so that a
+// transaction never waits for a second connection.
+func (q queries) stmt(ctx context.Context, query string) *sqlx.Stmt {
+	if q.d.name != "postgres" {
+		return nil
+	}
+	v, ok := q.s.stmts.Load(query)
+	if !ok {
+		if _, busy := q.s.preparing.LoadOrStore(query, true); !busy {
+			go func() {
+				pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				st, err := q.s.db.PreparexContext(pctx, q.d.rebind(query))
+				if err != nil {
+					q.s.preparing.Delete(query)
+					return
+				}
+				q.s.stmts.Store(query, st)
+			}()
+		}
+		return nil
+	}
+	st := v.(*sqlx.Stmt)
+	if q.tx != nil {
+		return q.tx.tx.StmtxContext(ctx, st)
+	}
+	return st
 }
 
 // notFound turns sql.ErrNoRows into ErrNotFound, wrapping other errors.

@@ -59,6 +59,7 @@ func (a *Adapter) Register(w *bot.Worker) {
 	w.Handle(bot.KindThread+"."+Platform, a.performThread)
 	w.Handle(bot.KindDM+"."+Platform, a.performDM)
 	w.Handle(bot.KindPost+"."+Platform, a.performPost)
+	w.Handle(bot.KindDigest+"."+Platform, a.performDigest)
 }
 
 // Start learns the workspace URL (for permalinks). It logs and carries on

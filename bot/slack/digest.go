@@ -1,0 +1,310 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"ringback/bot"
+	"ringback/bot/charts"
+	"ringback/store"
+)
+
+// Block Kit's limits that the digest could reach with many lines.
+const (
+	maxBlocks      = 50
+	maxSectionText = 3000
+	// maxLineSections leaves room for the digest's other blocks.
+	maxLineSections = maxBlocks - 14
+)
+
+// headlines are the KPIs shown as fields at the top, the ones a manager
+// reads first; every KPI follows in the tables below.
+var headlines = []struct{ key, label string }{
+	{"missed_calls", "Missed calls"},
+	{"miss_rate", "Miss rate"},
+	{"textback_within_90s", "Text-back within 90 s"},
+	{"caller_reply_rate", "Caller reply rate"},
+	{"time_to_claim_median", "Time to claim (median)"},
+	{"time_to_contact_median", "Time to first contact (median)"},
+	{"contact_rate", "Contact rate"},
+	{"first_cycle_resolution", "First-cycle resolution"},
+	{"escalated", "Escalated"},
+	{"backlog", "Open at the week's end"},
+}
+
+// DigestText is the digest's notification text, shown where blocks are not.
+func DigestText(d bot.Digest) string {
+	f := d.KPIs.Total
+	s := "📊 " + Escape(d.Title()) + fmt.Sprintf(": %d missed calls", f.Missed)
+	if f.MissRate != nil {
+		s += fmt.Sprintf(" of %d (%.0f%%)", f.Calls, f.MissRate.Percent())
+	}
+	return s + fmt.Sprintf(", %d open at the end of the period", f.Backlog)
+}
+
+// DigestBlocks renders the weekly digest: the headline KPIs with their
+// change, every KPI per scope as a table, the staff table, the oldest open
+// cases (linked to their cards through permalink) and the days. The chart
+// is uploaded after it.
+func DigestBlocks(d bot.Digest, permalink func(channel, ts string) string) []slack.Block {
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain(truncate("📊 "+d.Title(), 150))),
+		slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Changes ▲ ▼ are against %s · pts = percentage points",
+			Escape(d.Previous.Period.Label)))),
+	}
+
+	scopes := d.Scopes()
+	byKey := map[string]bot.DigestRow{}
+	for _, r := range d.Rows() {
+		if len(scopes) > 0 && r.Scope == scopes[0] {
+			byKey[r.KPI] = r
+		}
+	}
+	var fields []*slack.TextBlockObject
+	for _, h := range headlines {
+		r, ok := byKey[h.key]
+		if !ok {
+			continue
+		}
+		v := r.ValueText()
+		if rt := r.RatioText(); rt != "" {
+			v += " (" + rt + ")"
+		}
+		if h.key == "backlog" {
+			if o, ok := byKey["oldest_open_age"]; ok && o.Value != nil {
+				v += ", oldest " + o.ValueText()
+			}
+		}
+		if c := r.ChangeText(); c != "" {
+			v += " · " + c
+		}
+		fields = append(fields, mrkdwn("*"+h.label+"*\n"+v))
+	}
+	if len(fields) > 0 {
+		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
+	}
+	blocks = append(blocks, slack.NewDividerBlock())
+
+	for i, scope := range scopes {
+		if i == maxLineSections {
+			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf(
+				"…and %d more lines: `ringback digest --line NAME` prints any of them.", len(scopes)-i))))
+			break
+		}
+		title := "*" + Escape(scopeTitle(scope)) + "*: every KPI"
+		after := "Peak miss hours: no missed calls"
+		if peaks := d.PeakHoursText(scope, 3); len(peaks) > 0 {
+			after = "Peak miss hours: " + Escape(strings.Join(peaks, ", "))
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(codeSection(title, d.Table(scope), after)), nil, nil))
+	}
+	blocks = append(blocks, slack.NewDividerBlock())
+
+	if t := d.StaffTable(); t != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(codeSection("*Staff*: the cases opened this period", t, "")), nil, nil))
+	} else {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*Staff*: nobody claimed, contacted or closed a case opened this period."), nil, nil))
+	}
+
+	oldest := "*Oldest open cases* at the end of the period"
+	if len(d.Oldest) == 0 {
+		oldest += ": none. 🎉"
+	}
+	for _, it := range d.Oldest {
+		ref := it.Ref
+		if it.CardChannel != "" && it.CardMessage != "" && permalink != nil {
+			if link := permalink(it.CardChannel, it.CardMessage); link != "" {
+				ref = "<" + link + "|" + it.Ref + ">"
+			}
+		}
+		owner := "unclaimed"
+		if it.Owner != "" {
+			owner = Escape(d.Name(it.Owner))
+		}
+		category := it.Category
+		if category == "" {
+			category = "untriaged"
+		}
+		oldest += fmt.Sprintf("\n• %s · %s · open %s · %s · %s · %s", ref, Escape(it.Line), bot.HumanDuration(it.Age),
+			owner, Escape(it.Caller), Escape(category))
+	}
+	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(oldest, maxSectionText)), nil, nil))
+
+	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(codeSection("*By day*", d.DailyTable(), "")), nil, nil))
+	zone := "UTC"
+	if d.Zone != nil {
+		zone = d.Zone.String()
+	}
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf(
+		"Days in %s. Reached: cases whose first human contact (a template SMS or a logged callback) was made that day. "+
+			"The chart below shows missed calls by weekday and hour, and day by day.", Escape(zone)))))
+	return blocks
+}
+
+func scopeTitle(s string) string {
+	if s == bot.ScopeTotal {
+		return "All lines"
+	}
+	return s
+}
+
+// codeSection is a section's text: a title, a table in a code block (so
+// its columns line up) and a line after. A table too long for the section
+// loses its last rows rather than its closing fence.
+func codeSection(title, table, after string) string {
+	table = Escape(table)
+	room := maxSectionText - utf8.RuneCountInString(title) - utf8.RuneCountInString(Escape(after)) - 16
+	if utf8.RuneCountInString(table) > room {
+		lines := strings.Split(table, "\n")
+		for len(lines) > 1 && utf8.RuneCountInString(strings.Join(lines, "\n"))+2 > room {
+			lines = lines[:len(lines)-1]
+		}
+		table = strings.Join(lines, "\n") + "\n…"
+	}
+	s := title + "\n```\n" + table + "\n```"
+	if after != "" {
+		s += "\n" + after
+	}
+	return s
+}
+
+// digestJob is the outbox payload: the scheduler's DigestJob, and the part
+// left to do. The chart is a row of its own, so a failed upload is retried
+// without posting the digest a second time.
+type digestJob struct {
+	bot.DigestJob
+	Chart bool `json:"chart,omitempty"`
+}
+
+// performDigest posts the weekly digest to the digest channel, then queues
+// its chart.
+func (a *Adapter) performDigest(ctx context.Context, it store.OutboxItem) error {
+	var job digestJob
+	if err := it.Decode(&job); err != nil {
+		return bot.Permanent(err)
+	}
+	channel := a.bot.Config().Digest.Channel
+	if channel == "" {
+		return bot.Permanent(errors.New("slack: no digest channel is configured (digest.channel)"))
+	}
+	d, err := a.digest(ctx, job)
+	if err != nil {
+		return err
+	}
+	if job.Chart {
+		return a.uploadChart(ctx, channel, d)
+	}
+	if err := a.postDigest(ctx, channel, d); err != nil {
+		return err
+	}
+	next := job
+	next.Chart = true
+	if _, _, err := a.store.Enqueue(ctx, store.NewOutbox{Kind: it.Kind, DedupeKey: it.DedupeKey + ":chart", Payload: next}, a.bot.Clock().Now()); err != nil {
+		// The digest is posted: retrying the row would post it again.
+		a.log.Error("slack: the digest's chart was not queued", "digest", job.Label, "error", err)
+	}
+	return nil
+}
+
+// digest builds the digest a job asks for, with names and card links.
+func (a *Adapter) digest(ctx context.Context, job digestJob) (bot.Digest, error) {
+	p := bot.Period{From: job.From, To: job.To, Label: job.Label}
+	// The scheduler names the week ("2026-W46"); people read its dates too.
+	if w, err := bot.ISOWeek(job.Label, job.To, a.bot.Config().Business.Timezone); err == nil && w.From.Equal(job.From) && w.To.Equal(job.To) {
+		p.Label = w.Label
+	}
+	d, err := a.bot.Digest(ctx, p, "")
+	if err != nil {
+		return bot.Digest{}, err
+	}
+	a.dress(ctx, &d)
+	return d, nil
+}
+
+// dress adds what only Slack knows: people's names, so the tables read
+// "Alice Jones" without pinging her, and where the oldest cases' cards are.
+func (a *Adapter) dress(ctx context.Context, d *bot.Digest) {
+	if d.Names == nil {
+		d.Names = map[string]string{}
+	}
+	ids := make([]string, 0, len(d.Staff)+len(d.Oldest))
+	for _, r := range d.Staff {
+		ids = append(ids, r.User)
+	}
+	for i, it := range d.Oldest {
+		if it.Owner != "" {
+			ids = append(ids, it.Owner)
+		}
+		if c, err := a.store.CardFor(ctx, it.CaseID, Platform); err == nil {
+			d.Oldest[i].CardChannel, d.Oldest[i].CardMessage = c.Channel, c.MessageID
+		}
+	}
+	for _, id := range ids {
+		if _, ok := d.Names[id]; !ok {
+			d.Names[id] = a.name(ctx, id, id)
+		}
+	}
+}
+
+// PostDigest posts a digest and its chart to channel at once, outside the
+// outbox: `ringback digest --post`, where a person waits for the answer.
+func (a *Adapter) PostDigest(ctx context.Context, channel string, d bot.Digest) error {
+	a.dress(ctx, &d)
+	if err := a.postDigest(ctx, channel, d); err != nil {
+		return err
+	}
+	return a.uploadChart(ctx, channel, d)
+}
+
+func (a *Adapter) postDigest(ctx context.Context, channel string, d bot.Digest) error {
+	a.mu.Lock()
+	known := a.teamURL != ""
+	a.mu.Unlock()
+	if !known && len(d.Oldest) > 0 {
+		a.Start(ctx) // the workspace URL, for the cards' links
+	}
+	_, _, err := a.api.PostMessageContext(ctx, channel,
+		slack.MsgOptionText(DigestText(d), false), slack.MsgOptionBlocks(DigestBlocks(d, a.Permalink)...))
+	if err != nil {
+		if notInChannel(err) {
+			a.log.Error("slack: the bot cannot post the digest; invite @ringback to the digest channel", "channel", channel, "error", err)
+		}
+		return classify(err)
+	}
+	return nil
+}
+
+// uploadChart renders the digest's PNG and shares it in channel through
+// Slack's external upload (getUploadURLExternal, upload, completeUploadExternal).
+func (a *Adapter) uploadChart(ctx context.Context, channel string, d bot.Digest) error {
+	img, err := charts.DigestPNG(d)
+	if err != nil {
+		return bot.Permanent(err) // the same data would fail the same way
+	}
+	name := "ringback-digest"
+	if f := strings.Fields(d.Label); len(f) > 0 {
+		name += "-" + f[0] // the week, "2026-W46"
+	}
+	if d.Line != "" {
+		name += "-" + strings.ToLower(strings.Join(strings.Fields(d.Line), "-"))
+	}
+	_, err = a.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Channel:        channel,
+		Filename:       name + ".png",
+		FileSize:       len(img),
+		Reader:         bytes.NewReader(img),
+		Title:          d.Title(),
+		AltTxt:         "Heatmap of missed calls by weekday and hour, and bar chart of missed calls and cases reached per day",
+		InitialComment: "Missed calls by weekday and hour, and missed calls against cases reached, day by day.",
+	})
+	if err != nil {
+		return classify(err)
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds Debian's chromium (or RINGBACK_CHROMIUM). Without it
+// the browser test is skipped on a developer's machine, but fails in CI,
+// where .ci/run installs it.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	candidates := []string{os.Getenv("RINGBACK_CHROMIUM"), "chromium", "/usr/bin/chromium", "chromium-browser", "google-chrome"}
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed: the browser test must run in CI (.ci/run installs it with apt-get install chromium)")
+	}
+	t.Skip("chromium not found (apt-get install chromium, or set RINGBACK_CHROMIUM); skipping the browser test")
+	return ""
+}
+
+// The sandbox page, in headless Chromium, takes a missed call to a closed
+// case the way a person would: clicks, a modal, the phone.
+func TestDemoInBrowser(t *testing.T) {
+	exe := chromiumPath(t)
+	d := startTestDemo(t)
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
+	defer cancel()
+
+	shots := os.Getenv("RINGBACK_SCREENSHOT_DIR")
+	if shots == "" {
+		shots = t.ArtifactDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	type action = chromedp.Action[chromedp.Void]
+	step := func(what string, actions ...action) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			failed := filepath.Join(shots, "failed.png")
+			if png, serr := chromedp.Run(ctx, chromedp.FullScreenshot(90)); serr == nil {
+				_ = os.WriteFile(failed, png, 0o644)
+			}
+			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+			t.Fatalf("%s: %v\nscreenshot: %s\npage text:\n%.3000s", what, err, failed, text)
+		}
+	}
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	// until waits for a JavaScript condition on the page.
+	until := func(js string) action {
+		return chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
+	}
+	// has is true once the element matching sel contains text.
+	has := func(sel, text string) action {
+		return until(fmt.Sprintf(`(() => { const e = document.querySelector(%s); return !!e && e.textContent.includes(%s); })()`, quoteJS(sel), quoteJS(text)))
+	}
+	// choose picks an option as a person does: the select changes, then
+	// tells the page.
+	choose := func(sel, value string) action {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector(%s); s.value = %s; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, quoteJS(sel), quoteJS(value)))
+	}
+	save := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		path := filepath.Join(shots, name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
+		if name == "sandbox.png" && os.Getenv("RINGBACK_UPDATE_SCREENSHOT") == "1" {
+			doc := filepath.Join("..", "docs", "sandbox.png")
+			if err := os.MkdirAll(filepath.Dir(doc), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(doc, png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("README screenshot updated: %s", doc)
+		}
+	}
+	const card = `#messages .msg[data-channel="C0LETTINGS"]`
+
+	step("open the sandbox",
+		chromedp.Navigate(d.url+"/"),
+		chromedp.WaitVisible(css(`#app[data-ready="1"]`)),
+		choose("#user", "U0ALICE"),
+		has("#channel-title", "#lettings"),
+	)
+
+	step("missed call from the phone → a card in #lettings",
+		chromedp.SetValue(css("#phone-number"), "+447700900123"),
+		choose("#phone-line", "+441632960001"),
+		chromedp.Click(css("#call-btn")),
+		chromedp.WaitVisible(css(card+` button[data-action-id="claim"]`)),
+		has(card+" .blocks", "07700 900123"),
+		has(card+" .blocks", "Unclaimed"),
+	)
+
+	step("Claim as Alice → she owns the card",
+		chromedp.Click(css(card+` button[data-action-id="claim"]`)),
+		chromedp.WaitVisible(css(card+` button[data-action-id="release"]`)),
+		has(card+" .blocks", "@Alice Moreno"),
+	)
+
+	step("Reply → the modal, a template, the preview",
+		chromedp.Click(css(card+` button[data-action-id="reply"]`)),
+		chromedp.WaitVisible(css(`#modal .modal[data-callback-id="reply"] select[data-block-id="template"]`)),
+		choose(`#modal select[data-block-id="template"]`, "callback_missed"),
+		has("#modal .modal-body", "Alice tried to call you back"),
+		has("#modal .modal-body", "SMS segment"),
+	)
+	save("reply-modal.png")
+
+	step("send it → the text on the phone, delivered",
+		chromedp.Click(css("#modal-submit")),
+		until(`!document.querySelector("#modal")`),
+		has("#sms-list", "Alice tried to call you back"),
+		until(`[...document.querySelectorAll("#sms-list .bubble.out")].some(b => b.textContent.includes("Alice tried to call you back") && b.querySelector(".ticks.delivered"))`),
+	)
+
+	step(`reply "2" from the phone → the thread shows it, category Maintenance`,
+		chromedp.SendKeys(css("#sms-text"), "2"),
+		chromedp.Click(css("#sms-send")),
+		has("#sms-list", "delivered to Ringback"),
+		has(card+" .blocks", "Maintenance"),
+		until(`(() => { const t = document.querySelector(`+quoteJS(card+" .thread-toggle")+`); return !!t && /[4-9] replies/.test(t.textContent); })()`),
+		chromedp.Click(css(card+" .thread-toggle")),
+		has(card+" .thread", "Caller texted"),
+		has(card+" .thread blockquote", "2"),
+		has(card+" .thread", "Caller chose Maintenance"),
+	)
+	save("sandbox.png")
+
+	// A caller's text is shown as text, never as markup, and cannot ping.
+	step("a hostile text stays text",
+		chromedp.SendKeys(css("#sms-text"), `<img src=x onerror="window.pwned=1"> & <!channel> *hi*`),
+		chromedp.Click(css("#sms-send")),
+		has(card+" .thread", `<img src=x onerror="window.pwned=1"> & <!channel>`),
+		until(`!window.pwned && document.querySelectorAll("#messages .thread img, #messages .thread .broadcast").length === 0`),
+	)
+
+	step("Close with an outcome and a note → the card collapses to Reopen",
+		chromedp.Click(css(card+` button[data-action-id="close"]`)),
+		chromedp.WaitVisible(css(`#modal .modal[data-callback-id="close"]`)),
+		chromedp.Click(css("#modal-submit")),
+		has(`#modal .b-input[data-block-id="note"] .field-error`, "required"),
+		choose(`#modal select[data-block-id="outcome"]`, "resolved"),
+		chromedp.SendKeys(css(`#modal textarea[data-block-id="note"]`), "Boiler engineer booked for Thursday 9am"),
+		chromedp.Click(css("#modal-submit")),
+		until(`!document.querySelector("#modal")`),
+		has(card+" .blocks", "Boiler engineer booked for Thursday 9am"),
+		until(`(() => { const b = [...document.querySelectorAll(`+quoteJS(card+" .blocks button")+`)].map(b => b.dataset.actionId); return b.length === 1 && b[0] === "reopen"; })()`),
+	)
+	save("closed.png")
+}
+
+func quoteJS(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

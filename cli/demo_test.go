@@ -1,0 +1,411 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer collects the demo's log for a failing test's output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startTestDemo runs `ringback demo` in-process on a free port, on a
+// fresh temp database, and checks that it stops cleanly and leaves no
+// database behind.
+func startTestDemo(t *testing.T) *runningDemo {
+	t.Helper()
+	logs := &syncBuffer{}
+	a := &app{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: logs, log: slog.New(slog.NewTextHandler(logs, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := a.startDemo(ctx, demoOptions{addr: "127.0.0.1:0"})
+	if err != nil {
+		cancel()
+		t.Fatalf("start demo: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		done := make(chan error, 1)
+		go func() { done <- d.wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("demo stopped with %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("the demo did not stop within 30 s of Ctrl-C")
+		}
+		if _, err := os.Stat(d.tmpDir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the demo database %s is still there: %v", d.tmpDir, err)
+		}
+		if t.Failed() {
+			t.Logf("demo log:\n%s", logs.String())
+		}
+	})
+	return d
+}
+
+// sandboxClient drives the sandbox's JSON API as the page does.
+type sandboxClient struct {
+	t    *testing.T
+	base string
+}
+
+func (c *sandboxClient) post(path string, body any, out any) int {
+	c.t.Helper()
+	raw, _ := json.Marshal(body)
+	res, err := http.Post(c.base+path, "application/json", bytes.NewReader(raw))
+	if err != nil {
+		c.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			c.t.Fatalf("POST %s: %d %s: %v", path, res.StatusCode, data, err)
+		}
+	}
+	return res.StatusCode
+}
+
+// The parts of /sandbox/state the tests read.
+type demoState struct {
+	Me       struct{ ID string }
+	Channels []struct {
+		ID       string
+		Messages []demoMessage
+	}
+	View *struct {
+		ID         string
+		Hash       string
+		CallbackID string `json:"callback_id"`
+		View       json.RawMessage
+	}
+	Ephemerals []struct {
+		Channel, User, Text, Source, Typed string
+		Blocks                             json.RawMessage
+	}
+	Phones []struct {
+		Number   string
+		Messages []struct{ Dir, Body, Status, Line string }
+	}
+	Clock struct {
+		Now   time.Time
+		Local string
+	}
+	BusyDay struct {
+		Running, Finished                         bool
+		Total, Done, Calls, Missed, Texts, Errors int
+	} `json:"busy_day"`
+}
+
+type demoMessage struct {
+	TS      string
+	Text    string
+	Blocks  json.RawMessage
+	Updates int
+	Replies []demoMessage
+}
+
+func (c *sandboxClient) state(user string) demoState {
+	c.t.Helper()
+	res, err := http.Get(c.base + "/sandbox/state?user=" + user)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var st demoState
+	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+		c.t.Fatal(err)
+	}
+	return st
+}
+
+// waitFor polls the state until cond holds.
+func (c *sandboxClient) waitFor(user, what string, cond func(st demoState) bool) demoState {
+	c.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st := c.state(user)
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			raw, _ := json.MarshalIndent(st, "", " ")
+			c.t.Fatalf("timed out waiting for %s; state:\n%.6000s", what, raw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (st demoState) channel(id string) []demoMessage {
+	for _, ch := range st.Channels {
+		if ch.ID == id {
+			return ch.Messages
+		}
+	}
+	return nil
+}
+
+// buttons are the action ids of a message's buttons, in order.
+func (m demoMessage) buttons() []string {
+	var blocks []struct {
+		Type     string
+		Elements []struct {
+			ActionID string `json:"action_id"`
+		}
+	}
+	json.Unmarshal(m.Blocks, &blocks)
+	var ids []string
+	for _, b := range blocks {
+		if b.Type == "actions" {
+			for _, e := range b.Elements {
+				ids = append(ids, e.ActionID)
+			}
+		}
+	}
+	return ids
+}
+
+func (m demoMessage) thread() string {
+	var parts []string
+	for _, r := range m.Replies {
+		parts = append(parts, r.Text)
+	}
+	return strings.Join(parts, "\n")
+}
+
+const (
+	demoCaller   = "+447700900123"
+	lettingsLine = "+441632960001"
+)
+
+type slackAnswer struct {
+	Status   int
+	Response json.RawMessage
+	Errors   map[string]string
+	Closed   bool
+}
+
+// The sandbox's JSON API, driven as the page drives it, takes a missed call
+// through Ringback's real endpoints to a closed case.
+func TestDemoSandboxFlow(t *testing.T) {
+	d := startTestDemo(t)
+	c := &sandboxClient{t: t, base: d.url}
+
+	res, err := http.Get(d.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(page), "Ringback sandbox") {
+		t.Fatalf("GET / = %d", res.StatusCode)
+	}
+
+	// Missed call → a card in #lettings with the text-back on the phone.
+	var call struct {
+		SID    string
+		Result int
+	}
+	if code := c.post("/sandbox/api/phone/call", map[string]any{"from": "07700 900123", "line": lettingsLine}, &call); code != 200 || call.Result != 200 {
+		t.Fatalf("call: %d %+v", code, call)
+	}
+	st := c.waitFor("U0ALICE", "the card", func(st demoState) bool {
+		msgs := st.channel("C0LETTINGS")
+		return len(msgs) == 1 && strings.HasPrefix(strings.Join(msgs[0].buttons(), ","), "claim,reply,log_callback,close,spam")
+	})
+	card := st.channel("C0LETTINGS")[0]
+	click := func(user, action string) slackAnswer {
+		t.Helper()
+		var a slackAnswer
+		if code := c.post("/sandbox/api/slack/action", map[string]any{"user": user, "channel": "C0LETTINGS", "ts": card.TS, "block_id": "case:1", "action_id": action, "type": "button", "value": "1", "text": action}, &a); code != 200 || a.Status != 200 {
+			t.Fatalf("%s clicks %s: %d %+v", user, action, code, a)
+		}
+		return a
+	}
+
+	// Claim as Alice → owner on the card; Bob's later click loses the race.
+	click("U0ALICE", "claim")
+	st = c.waitFor("U0ALICE", "Alice as owner", func(st demoState) bool {
+		m := st.channel("C0LETTINGS")[0]
+		return strings.Contains(string(m.Blocks), `*Owner*\n\u003c@U0ALICE\u003e`) && m.buttons()[0] == "release"
+	})
+	click("U0BOB", "claim") // the button Bob's screen still showed
+	c.waitFor("U0BOB", "Bob's refusal", func(st demoState) bool {
+		for _, e := range st.Ephemerals {
+			if e.Source == "ephemeral" && strings.Contains(e.Text, "already claimed by <@U0ALICE>") {
+				return true
+			}
+		}
+		return false
+	})
+
+	// Reply: the modal, a live preview after choosing a template, submit.
+	click("U0ALICE", "reply")
+	st = c.state("U0ALICE")
+	if st.View == nil || st.View.CallbackID != "reply" {
+		t.Fatalf("no Reply modal: %+v", st.View)
+	}
+	if c.state("U0BOB").View != nil {
+		t.Fatal("Alice's modal shows for Bob")
+	}
+	view := st.View
+	var a slackAnswer
+	c.post("/sandbox/api/slack/view/action", map[string]any{"user": "U0ALICE", "view_id": view.ID, "block_id": "template", "action_id": "template", "value": "callback_missed"}, &a)
+	if a.Status != 200 {
+		t.Fatalf("preview: %+v", a)
+	}
+	st = c.waitFor("U0ALICE", "the preview", func(st demoState) bool {
+		return st.View != nil && st.View.Hash != view.Hash && strings.Contains(string(st.View.View), "Alice tried to call you back")
+	})
+	c.post("/sandbox/api/slack/view/submit", map[string]any{"user": "U0ALICE", "view_id": st.View.ID, "values": map[string]any{"template": map[string]string{"template": "callback_missed"}}}, &a)
+	if !a.Closed || a.Errors != nil {
+		t.Fatalf("reply submit: %+v", a)
+	}
+	if st := c.state("U0ALICE"); st.View != nil {
+		t.Fatal("the modal stayed open after a successful submit")
+	}
+
+	// The text arrives on the phone and is delivered (a signed status callback).
+	c.waitFor("U0ALICE", "the reply on the phone, delivered", func(st demoState) bool {
+		for _, p := range st.Phones {
+			for _, m := range p.Messages {
+				if p.Number == demoCaller && m.Dir == "out" && strings.HasPrefix(m.Body, "Sorry we missed you, Alice tried to call you back") && m.Status == "delivered" {
+					return true
+				}
+			}
+		}
+		return false
+	})
+
+	// The caller replies "2": the thread shows it, the card says Maintenance.
+	var sent struct{ Status string }
+	if code := c.post("/sandbox/api/phone/sms", map[string]any{"from": demoCaller, "line": lettingsLine, "body": "2"}, &sent); code != 200 || sent.Status != "received" {
+		t.Fatalf("sms: %d %+v", code, sent)
+	}
+	c.waitFor("U0ALICE", "the triage reply in the thread", func(st demoState) bool {
+		m := st.channel("C0LETTINGS")[0]
+		return strings.Contains(m.thread(), "Caller texted\n> 2") && strings.Contains(m.thread(), "Caller chose Maintenance") &&
+			strings.Contains(string(m.Blocks), `*Category*\nMaintenance`)
+	})
+
+	// Close: the sandbox, like Slack, wants the required note; Ringback
+	// refuses a blank one; with a note the card collapses to Reopen.
+	click("U0ALICE", "close")
+	st = c.state("U0ALICE")
+	if st.View == nil || st.View.CallbackID != "close" {
+		t.Fatalf("no Close modal: %+v", st.View)
+	}
+	submit := func(values map[string]any) slackAnswer {
+		var a slackAnswer
+		c.post("/sandbox/api/slack/view/submit", map[string]any{"user": "U0ALICE", "view_id": st.View.ID, "values": values}, &a)
+		return a
+	}
+	if a := submit(map[string]any{"outcome": map[string]string{"outcome": "resolved"}}); a.Errors["note"] != "Please complete this required field." || a.Status != 0 {
+		t.Errorf("empty note: %+v", a)
+	}
+	if a := submit(map[string]any{"outcome": map[string]string{"outcome": "resolved"}, "note": map[string]string{"note": "   "}}); a.Errors["note"] != "A note is required to close a case." || a.Closed {
+		t.Errorf("blank note: %+v", a)
+	}
+	if a := submit(map[string]any{"outcome": map[string]string{"outcome": "resolved"}, "note": map[string]string{"note": "Boiler engineer booked for Thursday"}}); !a.Closed {
+		t.Fatalf("close: %+v", a)
+	}
+	c.waitFor("U0ALICE", "the collapsed card", func(st demoState) bool {
+		m := st.channel("C0LETTINGS")[0]
+		return strings.Join(m.buttons(), ",") == "reopen" && strings.Contains(string(m.Blocks), "Boiler engineer booked for Thursday")
+	})
+
+	// /callbacks answers only the person who typed it.
+	var cmd slackAnswer
+	if c.post("/sandbox/api/slack/command", map[string]any{"user": "U0CHEN", "channel": "C0MAINT", "text": "help"}, &cmd); cmd.Status != 200 {
+		t.Fatalf("/callbacks: %+v", cmd)
+	}
+	st = c.state("U0CHEN")
+	if n := len(st.Ephemerals); n != 1 || st.Ephemerals[0].Typed != "/callbacks help" || !strings.Contains(st.Ephemerals[0].Text, "/callbacks mine") || st.Ephemerals[0].Channel != "C0MAINT" {
+		t.Errorf("Chen's ephemerals = %+v", st.Ephemerals)
+	}
+	for _, e := range c.state("U0ALICE").Ephemerals {
+		if e.Source == "command" {
+			t.Errorf("Alice sees Chen's command answer: %+v", e)
+		}
+	}
+
+	// The clock control jumps Ringback's clock.
+	before := c.state("U0ALICE").Clock.Now
+	var clock struct {
+		Now   time.Time
+		Local string
+	}
+	c.post("/sandbox/api/clock", map[string]string{"advance": "1h"}, &clock)
+	if d := clock.Now.Sub(before); d < time.Hour || d > time.Hour+time.Minute {
+		t.Errorf("+1 h moved the clock by %s", d)
+	}
+	c.post("/sandbox/api/clock", map[string]string{"to": "monday"}, &clock)
+	if !strings.HasPrefix(clock.Local, "Mon ") || !strings.HasSuffix(clock.Local, " 08:00") {
+		t.Errorf("to Monday 08:00: %q", clock.Local)
+	}
+	if code := c.post("/sandbox/api/clock", map[string]string{"advance": "-1h"}, nil); code != http.StatusBadRequest {
+		t.Errorf("a backwards jump: %d", code)
+	}
+}
+
+// "Replay a busy day" sends a day of calls and texts through the signed
+// webhooks, and every one is taken.
+func TestDemoBusyDay(t *testing.T) {
+	d := startTestDemo(t)
+	c := &sandboxClient{t: t, base: d.url}
+	if code := c.post("/sandbox/api/busyday", map[string]any{}, nil); code != http.StatusAccepted {
+		t.Fatalf("busy day: %d", code)
+	}
+	if code := c.post("/sandbox/api/busyday", map[string]any{}, nil); code != http.StatusConflict {
+		t.Errorf("a second replay while one runs: %d", code)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	var st demoState
+	for {
+		st = c.state("U0MANAGER1")
+		if st.BusyDay.Finished || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b := st.BusyDay
+	if !b.Finished || b.Errors != 0 || b.Calls < 70 || b.Calls > 110 || b.Missed == 0 || b.Texts == 0 || b.Done != b.Total {
+		t.Fatalf("busy day = %+v", b)
+	}
+	// Missed calls became cards; the caller's 9 made one of them urgent.
+	st = c.waitFor("U0MANAGER1", "the cards, one urgent", func(st demoState) bool {
+		urgent := false
+		for _, m := range st.channel("C0MAINT") {
+			urgent = urgent || strings.Contains(string(m.Blocks), "URGENT")
+		}
+		return urgent && len(st.channel("C0LETTINGS"))+len(st.channel("C0MAINT")) >= b.Missed/2
+	})
+	if len(st.Phones) < 20 {
+		t.Errorf("%d phones texted", len(st.Phones))
+	}
+}

@@ -1,0 +1,922 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"ringback/bot"
+	"ringback/config"
+	"ringback/store"
+)
+
+// importCalls loads a phone system's call-log export as history, so the
+// digest shows the team its miss rate before Ringback handles a call:
+//
+//	ringback import calls [flags] FILE.csv
+//
+// Rows become calls only: no case is opened and nothing is sent. Each call's
+// SID is a hash of its row, so importing the same file again adds nothing.
+func (a *app) importCalls(ctx context.Context, args []string) error {
+	fs := newFlags("import calls", a.stderr)
+	var opts callOptions
+	var delim, tz, lineFlag string
+	fs.StringVar(&opts.timeCol, "time-col", "", "header of the time column (default: detected)")
+	fs.StringVar(&opts.dateCol, "date-col", "", "header of a separate date column, when --time-col holds only the time of day")
+	fs.StringVar(&opts.fromCol, "from-col", "", "header of the caller's number column (default: detected)")
+	fs.StringVar(&opts.toCol, "to-col", "", "header of the number called: one of the lines (default: detected)")
+	fs.StringVar(&opts.statusCol, "status-col", "", "header of the status or answered column (default: detected)")
+	fs.StringVar(&opts.durationCol, "duration-col", "", "header of the duration column (default: detected)")
+	fs.StringVar(&opts.timeFormat, "time-format", "", `layout of the times: a Go layout such as "02/01/2006 15:04", or rfc3339 or unix (default: detected)`)
+	fs.StringVar(&tz, "tz", "", "time zone of times written without one (default: business.timezone)")
+	fs.StringVar(&lineFlag, "line", "", "name or number of the line every call was made to, for an export without a to column")
+	fs.BoolVar(&opts.allLines, "all-lines", false, "import calls to numbers that are no configured line too (stored unrouted)")
+	fs.StringVar(&delim, "delimiter", "", `field separator: "," ";" or "tab" (default: "," or ";" as the header shows)`)
+	dryRun := fs.Bool("dry-run", false, "read and report, write nothing")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: ringback import calls [flags] FILE.csv\n\n"+
+			"Loads a phone system's call log (time, from, to, status, duration) as history for the digest.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return errReported
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return errReported
+	}
+	path := pos[0]
+	if opts.delimiter, err = parseDelimiter(delim); err != nil {
+		return err
+	}
+
+	env := config.EnvFrom(a.getenv)
+	cfg, err := a.loadConfig(&env)
+	if err != nil {
+		return fmt.Errorf("cli: %w", err)
+	}
+	opts.loc = cfg.Business.Timezone
+	if tz != "" {
+		if opts.loc, err = time.LoadLocation(tz); err != nil {
+			return fmt.Errorf("cli: --tz %q: %w", tz, err)
+		}
+	}
+	if lineFlag != "" {
+		l, ok := cfg.LineByName(lineFlag)
+		if !ok {
+			if n, err := config.Normalize(lineFlag, cfg.Business.Region); err == nil {
+				l, ok = cfg.LineByNumber(n)
+			}
+		}
+		if !ok {
+			return fmt.Errorf("cli: --line %q is no configured line (%s)", lineFlag, lineNames(cfg))
+		}
+		opts.line = l
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cli: read calls: %w", err)
+	}
+	log, err := readCallLog(data, opts, cfg, time.Now())
+	if err != nil {
+		return fmt.Errorf("cli: %s: %w", filepath.Base(path), err)
+	}
+
+	var res callImport
+	if len(log.calls) > 0 { // else there is nothing to write: leave the database alone
+		s, err := store.Open(ctx, env.DatabaseURL)
+		if err != nil {
+			return fmt.Errorf("cli: %w", err)
+		}
+		defer s.Close()
+		if res, err = writeCalls(ctx, s, log.calls, *dryRun); err != nil {
+			return err
+		}
+	}
+	res.known += log.duplicates
+	a.reportCalls(log, res, *dryRun)
+	if res.imported+res.known == 0 {
+		return fmt.Errorf("cli: %s: nothing imported", filepath.Base(path))
+	}
+	return nil
+}
+
+func lineNames(cfg *config.Config) string {
+	names := make([]string, len(cfg.Lines))
+	for i, l := range cfg.Lines {
+		names[i] = l.Name + " " + l.Number
+	}
+	return "lines: " + strings.Join(names, ", ")
+}
+
+// callOptions are the command's flags.
+type callOptions struct {
+	timeCol, dateCol, fromCol, toCol, statusCol, durationCol string
+	timeFormat                                               string
+	loc                                                      *time.Location // of naive times
+	line                                                     *config.Line   // every call's line, when set
+	allLines                                                 bool
+	delimiter                                                rune
+}
+
+// callLog is an export read and checked, ready to be written.
+type callLog struct {
+	opts       callOptions
+	headers    []string
+	cols       callColumns
+	times      timeReader
+	calls      []store.Call // one per distinct call, in file order
+	rows       int          // data rows read, blank ones aside
+	skipped    int
+	duplicates int       // rows repeating an earlier row of the file
+	notes      []rowNote // skipped and duplicate rows, in file order
+	warnings   []string  // about the whole file
+}
+
+// callImport is what writing did, or would do.
+type callImport struct {
+	imported, missed, afterHours, known int
+	assumedEmpty                        bool // dry run on an unmigrated database
+	live                                int  // calls Ringback recorded itself in the file's period
+}
+
+// readCallLog parses an export. It returns an error only for a file it
+// cannot use at all; a bad row becomes a note.
+func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Time) (*callLog, error) {
+	data, enc := decodeText(data)
+	log := &callLog{opts: opts}
+	if enc != "" {
+		log.warnings = append(log.warnings, "the file is not UTF-8; read it as "+enc)
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = opts.delimiter
+	if r.Comma == 0 {
+		r.Comma = sniffDelimiter(data)
+	}
+	r.FieldsPerRecord = -1 // exports often drop trailing empty cells
+	r.LazyQuotes = true
+	r.TrimLeadingSpace = true
+
+	// Some systems put a title or the report's period above the header:
+	// the header is the first of the leading rows whose columns are found.
+	var firstErr error
+	var first []string
+	for tries := 0; ; tries++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("header: %w", err)
+		}
+		if allBlank(rec) {
+			continue
+		}
+		cols, err := findCallColumns(rec, opts)
+		if err == nil {
+			log.headers, log.cols = rec, cols
+			break
+		}
+		if first == nil {
+			first, firstErr = rec, err
+		}
+		if tries >= 4 {
+			break
+		}
+	}
+	if log.headers == nil {
+		if first == nil {
+			return nil, errors.New("no header row")
+		}
+		return nil, firstErr
+	}
+
+	type record struct {
+		line   int
+		fields []string
+	}
+	var recs []record
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err // a csv.ParseError names the line
+		}
+		if allBlank(rec) {
+			continue
+		}
+		line, _ := r.FieldPos(0)
+		recs = append(recs, record{line, rec})
+	}
+	log.rows = len(recs)
+
+	var err error
+	samples := make([][]string, 0, min(len(recs), timeSamples))
+	for _, rec := range recs {
+		if len(samples) == timeSamples {
+			break
+		}
+		samples = append(samples, rec.fields)
+	}
+	if log.times, err = log.cols.timeReader(samples, log.headers, opts, cfg.Business.Region); err != nil {
+		return nil, err
+	}
+	if log.times.ambiguous != "" {
+		log.warnings = append(log.warnings, log.times.ambiguous)
+	}
+
+	firstLine := map[string]int{} // SID -> the line it was first read on
+	numbers := numberCache{region: cfg.Business.Region, seen: map[string]normalized{}}
+	log.calls = make([]store.Call, 0, len(recs))
+	for _, rec := range recs {
+		c, problems := log.cols.call(rec.fields, log.times, opts, cfg, &numbers, now)
+		if len(problems) > 0 {
+			log.skipped++
+			log.notes = append(log.notes, rowNote{rec.line, strings.Join(problems, "; ")})
+			continue
+		}
+		if prev, dup := firstLine[c.SID]; dup {
+			log.duplicates++
+			log.notes = append(log.notes, rowNote{rec.line, fmt.Sprintf("same call as line %d: counted once", prev)})
+			continue
+		}
+		firstLine[c.SID] = rec.line
+		log.calls = append(log.calls, c)
+	}
+	return log, nil
+}
+
+// callColumns are indexes into a record; -1 when absent. date is set when
+// the date and the time of day sit in separate columns.
+type callColumns struct {
+	time, date, from, to, status, duration int
+}
+
+// Header synonyms, normalised by normHeader, best first.
+var (
+	timeHeaders = []string{"datetime", "timestamp", "starttime", "calltime", "startedat", "callstart", "callstarttime",
+		"startdatetime", "calldatetime", "start", "started", "time", "date", "calldate", "startdate"}
+	dateOnlyHeaders = []string{"date", "calldate", "startdate"}
+	timeOnlyHeaders = []string{"time", "starttime", "calltime", "callstarttime", "timeofday"}
+	fromHeaders     = []string{"from", "caller", "callerid", "fromnumber", "callingnumber", "callernumber", "callerphone", "cli", "ani"}
+	toHeaders       = []string{"to", "called", "dialed", "dialled", "tonumber", "callednumber", "dialednumber", "diallednumber",
+		"number", "line", "did", "dnis"}
+	statusHeaders   = []string{"status", "result", "disposition", "answered", "outcome", "callstatus", "callresult", "calloutcome", "calldisposition"}
+	durationHeaders = []string{"duration", "talktime", "length", "seconds", "callduration", "durations", "durationseconds", "durationsec",
+		"durationsecs", "talkingtime", "billsec"}
+)
+
+func findCallColumns(header []string, opts callOptions) (callColumns, error) {
+	norm := make([]string, len(header))
+	for i, h := range header {
+		norm[i] = normHeader(h)
+	}
+	c := callColumns{time: -1, date: -1, from: -1, to: -1, status: -1, duration: -1}
+	used := map[int]bool{}
+	var problems []string
+	byFlag := func(flagName, h string) int {
+		for i, n := range norm {
+			if n == normHeader(h) && n != "" {
+				used[i] = true
+				return i
+			}
+		}
+		problems = append(problems, fmt.Sprintf("--%s %q matches no header", flagName, h))
+		return -1
+	}
+	// find returns the first free column named by a synonym, best first,
+	// without taking it.
+	find := func(synonyms []string) int {
+		for _, s := range synonyms {
+			for i, n := range norm {
+				if n == s && !used[i] {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	take := func(i int) int {
+		if i >= 0 {
+			used[i] = true
+		}
+		return i
+	}
+	// Columns named by flags are taken first, so detection never claims them.
+	flags := []struct {
+		name, value string
+		col         *int
+	}{
+		{"time-col", opts.timeCol, &c.time}, {"date-col", opts.dateCol, &c.date}, {"from-col", opts.fromCol, &c.from},
+		{"to-col", opts.toCol, &c.to}, {"status-col", opts.statusCol, &c.status}, {"duration-col", opts.durationCol, &c.duration},
+	}
+	for _, f := range flags {
+		if f.value != "" {
+			*f.col = byFlag(f.name, f.value)
+		}
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("%s; the headers are %s", strings.Join(problems, "; "), quoteAll(header))
+	}
+
+	// A date column beside a time-of-day column ("Date", "Time") is read as
+	// one time; otherwise one column holds both.
+	switch {
+	case opts.timeCol == "" && opts.dateCol == "":
+		if d, t := find(dateOnlyHeaders), find(timeOnlyHeaders); d >= 0 && t >= 0 {
+			c.date, c.time = take(d), take(t)
+		} else {
+			c.time = take(find(timeHeaders))
+		}
+	case opts.timeCol == "":
+		if c.time = take(find(timeOnlyHeaders)); c.time < 0 {
+			c.time = take(find(timeHeaders))
+		}
+	case opts.dateCol == "":
+		if slices.Contains(timeOnlyHeaders, norm[c.time]) && !slices.Contains(dateOnlyHeaders, norm[c.time]) {
+			c.date = take(find(dateOnlyHeaders))
+		}
+	}
+	if opts.fromCol == "" {
+		c.from = take(find(fromHeaders))
+	}
+	if opts.toCol == "" && opts.line == nil {
+		c.to = take(find(toHeaders))
+	}
+	if opts.statusCol == "" {
+		c.status = take(find(statusHeaders))
+	}
+	if opts.durationCol == "" {
+		c.duration = take(find(durationHeaders))
+	}
+
+	var missing, want []string
+	if c.time < 0 {
+		missing, want = append(missing, "time"), append(want, "--time-col")
+	}
+	if c.from < 0 {
+		missing, want = append(missing, "from"), append(want, "--from-col")
+	}
+	if c.to < 0 && opts.line == nil {
+		missing, want = append(missing, "to"), append(want, "--to-col (or --line)")
+	}
+	if c.status < 0 && c.duration < 0 {
+		missing, want = append(missing, "status"), append(want, "--status-col")
+	}
+	if len(missing) > 0 {
+		it := "it"
+		if len(missing) > 1 {
+			it = "them"
+		}
+		return c, fmt.Errorf("no %s column among the headers %s: name %s with %s",
+			strings.Join(missing, ", "), quoteAll(header), it, strings.Join(want, ", "))
+	}
+	return c, nil
+}
+
+// describe names the headers each field is read from, for --dry-run.
+func (c callColumns) describe(header []string, times timeReader, opts callOptions) string {
+	h := func(i int) string {
+		if i < 0 || i >= len(header) {
+			return "-"
+		}
+		return fmt.Sprintf("%q", header[i])
+	}
+	t := h(c.time)
+	if c.date >= 0 {
+		t = h(c.date) + " + " + h(c.time)
+	}
+	to := h(c.to)
+	if opts.line != nil {
+		to = "--line " + opts.line.Name
+	}
+	return fmt.Sprintf("time %s (%s), from %s, to %s, status %s, duration %s",
+		t, times.describe(), h(c.from), to, h(c.status), h(c.duration))
+}
+
+// cell is the record's field i, spaces collapsed; "" when absent.
+func cell(rec []string, i int) string {
+	if i < 0 || i >= len(rec) {
+		return ""
+	}
+	return strings.Join(strings.Fields(rec[i]), " ")
+}
+
+// timeValue is what the time is read from: the time cell, or the date and
+// time cells joined.
+func (c callColumns) timeValue(rec []string) (joined, alone string) {
+	alone = cell(rec, c.time)
+	if c.date < 0 {
+		return alone, ""
+	}
+	d := cell(rec, c.date)
+	if d == "" || alone == "" {
+		return d + alone, ""
+	}
+	return d + " " + alone, alone
+}
+
+// readTime reads the row's time. A time cell that holds a date already
+// (beside a date column) is read alone.
+func (c callColumns) readTime(rec []string, tr timeReader) (time.Time, string, bool) {
+	joined, alone := c.timeValue(rec)
+	if t, ok := tr.parse(joined); ok {
+		return t, joined, true
+	}
+	if alone != "" {
+		if t, ok := tr.parse(alone); ok {
+			return t, joined, true
+		}
+	}
+	return time.Time{}, joined, false
+}
+
+// call reads one record into a call, or says what is wrong with it.
+func (c callColumns) call(rec []string, tr timeReader, opts callOptions, cfg *config.Config, numbers *numberCache, now time.Time) (store.Call, []string) {
+	var problems []string
+	started, rawTime, ok := c.readTime(rec, tr)
+	switch {
+	case rawTime == "":
+		problems = append(problems, "no time")
+	case !ok:
+		problems = append(problems, fmt.Sprintf("%q is not a time (--time-format)", rawTime))
+	}
+
+	rawFrom := cell(rec, c.from)
+	caller := ""
+	if !isWithheld(rawFrom) {
+		n, err := numbers.normalize(rawFrom)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("caller %q is not a phone number", rawFrom))
+		}
+		caller = n
+	}
+
+	var line *config.Line
+	lineNum, rawTo := "", ""
+	if opts.line != nil {
+		line, lineNum = opts.line, opts.line.Number
+	} else {
+		rawTo = cell(rec, c.to)
+		n, err := numbers.normalize(rawTo)
+		switch {
+		case rawTo == "":
+			problems = append(problems, "no number called (--to-col)")
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("number called %q is not a phone number", rawTo))
+		default:
+			lineNum = n
+			var known bool
+			if line, known = cfg.LineByNumber(n); !known && !opts.allLines {
+				problems = append(problems, fmt.Sprintf("%s is not a configured line (--all-lines imports it unrouted)", n))
+			}
+		}
+	}
+
+	rawDur := cell(rec, c.duration)
+	dur, hasDur, durOK := parseCallDuration(rawDur)
+	if !durOK {
+		problems = append(problems, fmt.Sprintf("%q is not a duration (--duration-col)", rawDur))
+	}
+	rawStatus := cell(rec, c.status)
+	missed, known := callMissed(rawStatus, dur, hasDur && durOK)
+	switch {
+	case known:
+	case rawStatus == "" && durOK:
+		problems = append(problems, "no status (--status-col)")
+	case rawStatus != "":
+		problems = append(problems, fmt.Sprintf("status %q is neither answered (answered, completed, connected, yes) nor missed (missed, no answer, busy, voicemail, no…)", rawStatus))
+	}
+	if len(problems) > 0 {
+		return store.Call{}, problems
+	}
+
+	status := strings.ToLower(rawStatus)
+	if status == "" {
+		status = "answered"
+		if missed {
+			status = "missed"
+		}
+	}
+	call := store.Call{
+		SID:          callSID(started, caller, lineNum, rawStatus, dur, rec),
+		Provider:     "import",
+		LineNumber:   lineNum,
+		Routed:       line != nil,
+		CallerNumber: caller,
+		Status:       status,
+		Missed:       missed,
+		StartedAt:    started.UTC(),
+		DurationS:    dur,
+		CreatedAt:    now,
+		UpdatedAt:    now,
+	}
+	if line != nil {
+		call.AfterHours = !line.InHours(started)
+	}
+	return call, nil
+}
+
+// numberCache remembers what config.Normalize made of each number: a call
+// log names its few lines on every row and regular callers many times, and
+// parsing a number is most of the time an import takes.
+type numberCache struct {
+	region string
+	seen   map[string]normalized
+}
+
+type normalized struct {
+	e164 string
+	err  error
+}
+
+func (nc *numberCache) normalize(raw string) (string, error) {
+	if n, ok := nc.seen[raw]; ok {
+		return n.e164, n.err
+	}
+	e164, err := config.Normalize(raw, nc.region)
+	nc.seen[raw] = normalized{e164, err}
+	return e164, err
+}
+
+// isWithheld adds what UK and US call logs print for a hidden number to the
+// words Twilio uses.
+func isWithheld(raw string) bool {
+	switch normHeader(raw) {
+	case "withheld", "numberwithheld", "callerwithheld", "privatenumber", "nocallerid", "calleridblocked", "callerunknown":
+		return true
+	}
+	return bot.IsWithheld(raw)
+}
+
+// callSID is the call's idempotency key: a hash of what the row says, so
+// that the same row imported again is the same call.
+func callSID(started time.Time, from, to, status string, dur int, rec []string) string {
+	h := sha256.New()
+	put := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
+	put(started.UTC().Format(time.RFC3339Nano))
+	put(from)
+	put(to)
+	put(status)
+	put(strconv.Itoa(dur))
+	for _, f := range rec {
+		put(strings.TrimSpace(f))
+	}
+	return "import:" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Status words, normalised by normHeader. A voicemail is a missed call.
+var (
+	answeredStatus = map[string]bool{"answered": true, "completed": true, "connected": true, "yes": true, "y": true, "true": true, "1": true}
+	missedStatus   = map[string]bool{
+		"missed": true, "missedcall": true, "noanswer": true, "notanswered": true, "unanswered": true, "abandoned": true,
+		"busy": true, "failed": true, "voicemail": true, "vm": true, "no": true, "n": true, "false": true, "0": true,
+		"canceled": true, "cancelled": true,
+	}
+)
+
+// callMissed reads a status cell. An empty status with a duration decides
+// by the duration: nobody talked for 0 seconds. known is false when the
+// status says neither.
+func callMissed(status string, dur int, hasDur bool) (missed, known bool) {
+	n := normHeader(status)
+	switch {
+	case answeredStatus[n]:
+		return false, true
+	case missedStatus[n]:
+		return true, true
+	case status == "" && hasDur:
+		return dur == 0, true
+	}
+	return false, false
+}
+
+// parseCallDuration reads seconds ("42", "42.6"), clock form ("1:05",
+// "00:01:05") or Go form ("1m5s"). present is false for an empty cell.
+func parseCallDuration(s string) (secs int, present, ok bool) {
+	if isPlaceholder(s) { // "", "-", "N/A": not known
+		return 0, false, true
+	}
+	s = strings.ToLower(strings.ReplaceAll(s, " ", ""))
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && !math.IsInf(f, 0) {
+		return int(math.Round(f)), true, true
+	}
+	if parts := strings.Split(s, ":"); len(parts) == 2 || len(parts) == 3 {
+		total := 0.0
+		for i, p := range parts {
+			v, err := strconv.ParseFloat(p, 64)
+			if err != nil || v < 0 || (i > 0 && v >= 60) {
+				return 0, true, false
+			}
+			total = total*60 + v
+		}
+		return int(math.Round(total)), true, true
+	}
+	if d, err := time.ParseDuration(strings.TrimSuffix(strings.TrimSuffix(s, "ec"), "in")); err == nil && d >= 0 {
+		return int(d.Round(time.Second) / time.Second), true, true
+	}
+	return 0, true, false
+}
+
+// timeSamples is how many rows decide the time layout when none is given.
+const timeSamples = 1000
+
+// timeReader reads a call log's times in one layout.
+type timeReader struct {
+	layout    string // "" with unix
+	unix      bool
+	loc       *time.Location // of times written without a zone
+	ambiguous string         // a warning when another layout fit as well
+}
+
+// Layouts tried when --time-format is not given. Single-digit fields in a
+// layout ("2/1/2006") also read zero-padded ones ("02/01/2006").
+var (
+	isoLayouts = []string{
+		time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04",
+		"2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02 15:04",
+		"2006/01/02 15:04:05", "2006/01/02 15:04",
+	}
+	dayFirstLayouts = []string{
+		"2/1/2006 15:04:05", "2/1/2006 15:04", "2/1/2006 3:04:05 PM", "2/1/2006 3:04 PM",
+		"2-1-2006 15:04:05", "2-1-2006 15:04", "2.1.2006 15:04:05", "2.1.2006 15:04", "2/1/06 15:04",
+	}
+	monthFirstLayouts = []string{
+		"1/2/2006 3:04:05 PM", "1/2/2006 3:04 PM", "1/2/2006 15:04:05", "1/2/2006 15:04",
+		"1-2-2006 15:04:05", "1-2-2006 15:04", "1/2/06 3:04 PM", "1/2/06 15:04",
+	}
+)
+
+// monthFirstRegions write dates month first.
+var monthFirstRegions = map[string]bool{"US": true, "PH": true, "PR": true, "GU": true, "AS": true, "VI": true, "MP": true, "UM": true, "FM": true, "MH": true, "PW": true}
+
+// timeReader picks the layout: the flag's, or the one that reads the most
+// of the sample rows, preferring the region's day/month order.
+func (c callColumns) timeReader(samples [][]string, header []string, opts callOptions, region string) (timeReader, error) {
+	tr := timeReader{loc: opts.loc}
+	if tr.loc == nil {
+		tr.loc = time.UTC
+	}
+	switch strings.ToLower(strings.TrimSpace(opts.timeFormat)) {
+	case "":
+	case "unix":
+		tr.unix = true
+		return tr, nil
+	case "rfc3339", "iso8601":
+		tr.layout = time.RFC3339
+		return tr, nil
+	default:
+		tr.layout = opts.timeFormat
+		return tr, nil
+	}
+	candidates := slices.Concat(isoLayouts, dayFirstLayouts, monthFirstLayouts)
+	if monthFirstRegions[strings.ToUpper(region)] {
+		candidates = slices.Concat(isoLayouts, monthFirstLayouts, dayFirstLayouts)
+	}
+	readers := make([]timeReader, 0, len(candidates)+1)
+	for _, l := range candidates {
+		readers = append(readers, timeReader{layout: l, loc: tr.loc})
+	}
+	readers = append(readers, timeReader{unix: true, loc: tr.loc})
+	counts := make([]int, len(readers))
+	best := -1
+	for i, r := range readers {
+		for _, rec := range samples {
+			if _, _, ok := c.readTime(rec, r); ok {
+				counts[i]++
+			}
+		}
+		if counts[i] > 0 && (best < 0 || counts[i] > counts[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		col := fmt.Sprintf("%q", header[c.time])
+		if c.date >= 0 {
+			col = fmt.Sprintf("%q + %q", header[c.date], header[c.time])
+		}
+		for _, rec := range samples {
+			if v, _ := c.timeValue(rec); v != "" {
+				return tr, fmt.Errorf("cannot read the times in %s (such as %q): give their layout with --time-format, e.g. --time-format \"02/01/2006 15:04\"", col, v)
+			}
+		}
+		if len(samples) == 0 {
+			return tr, nil // no rows: nothing to read
+		}
+		return tr, fmt.Errorf("no times in %s", col)
+	}
+	tr = readers[best]
+	// Day-first and month-first layouts both read "02/11/2026": say which
+	// was chosen when the other fits (nearly) as well and reads differently;
+	// a bad row or two must not settle the question silently.
+	for i, r := range readers {
+		if i == best || counts[i]*10 < counts[best]*9 {
+			continue
+		}
+		for _, rec := range samples {
+			a, _, okA := c.readTime(rec, tr)
+			b, _, okB := c.readTime(rec, r)
+			if okA && okB && !a.Equal(b) {
+				tr.ambiguous = fmt.Sprintf("times could be read as %s or as %s; read as %s: if that is wrong, give --time-format", tr.describeLayout(), r.describeLayout(), tr.describeLayout())
+				return tr, nil
+			}
+		}
+	}
+	return tr, nil
+}
+
+// parse reads one time; a time without a zone is in tr.loc.
+func (tr timeReader) parse(v string) (time.Time, bool) {
+	if v == "" {
+		return time.Time{}, false
+	}
+	if tr.unix {
+		return parseUnix(v)
+	}
+	if strings.Contains(tr.layout, "PM") { // Go reads "PM" only in capitals
+		v = strings.ToUpper(v)
+	}
+	t, err := time.ParseInLocation(tr.layout, v, tr.loc)
+	return t, err == nil
+}
+
+// parseUnix reads seconds since 1970, or milliseconds when it has 13 digits
+// or more.
+func parseUnix(v string) (time.Time, bool) {
+	whole, frac, _ := strings.Cut(v, ".")
+	if whole == "" || strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if len(whole) >= 13 {
+		return time.UnixMilli(n).UTC(), true
+	}
+	return time.Unix(n, 0).UTC(), true
+}
+
+func (tr timeReader) describeLayout() string {
+	if tr.unix {
+		return "unix"
+	}
+	return fmt.Sprintf("%q", tr.layout)
+}
+
+func (tr timeReader) describe() string {
+	if tr.unix {
+		return "unix seconds"
+	}
+	return tr.describeLayout() + " in " + tr.loc.String()
+}
+
+// writeCalls stores the calls in one transaction; a dry run rolls it back,
+// so its counts are exact against the calls already stored.
+func writeCalls(ctx context.Context, s *store.Store, calls []store.Call, dryRun bool) (callImport, error) {
+	if dryRun {
+		cur, latest, err := s.SchemaVersion(ctx)
+		if err != nil {
+			return callImport{}, fmt.Errorf("cli: %w", err)
+		}
+		if cur > latest {
+			return callImport{}, fmt.Errorf("cli: %w: schema version %d, this binary knows up to %d", store.ErrSchemaNewer, cur, latest)
+		}
+		if cur == 0 { // no calls table yet: every call is new
+			res := countCalls(calls, func(store.Call) bool { return true })
+			res.assumedEmpty = true
+			return res, nil
+		}
+	} else if err := s.Migrate(ctx); err != nil {
+		return callImport{}, fmt.Errorf("cli: %w", err)
+	}
+	var res callImport
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		from, to := calls[0].StartedAt, calls[0].StartedAt
+		for _, c := range calls {
+			from, to = minTime(from, c.StartedAt), maxTime(to, c.StartedAt)
+		}
+		live, err := tx.CountCallsBetween(ctx, from, to, "import")
+		if err != nil {
+			return err
+		}
+		if _, err := tx.InsertCalls(ctx, calls); err != nil {
+			return err
+		}
+		res = countCalls(calls, func(c store.Call) bool { return c.ID != 0 })
+		res.live = live
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return callImport{}, fmt.Errorf("cli: import calls: %w", err)
+	}
+	return res, nil
+}
+
+func countCalls(calls []store.Call, isNew func(store.Call) bool) callImport {
+	var res callImport
+	for _, c := range calls {
+		if !isNew(c) {
+			res.known++
+			continue
+		}
+		res.imported++
+		if c.Missed {
+			res.missed++
+		}
+		if c.AfterHours {
+			res.afterHours++
+		}
+	}
+	return res
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// maxRowNotes caps the skipped rows listed: a file with a wrong flag would
+// otherwise print one line per row.
+const maxRowNotes = 100
+
+func (a *app) reportCalls(log *callLog, res callImport, dryRun bool) {
+	verb := "imported"
+	if dryRun {
+		verb = "dry run, nothing written: would import"
+	}
+	if dryRun {
+		fmt.Fprintf(a.stdout, "columns: %s\n", log.cols.describe(log.headers, log.times, log.opts))
+	}
+	calls := "calls"
+	if res.imported == 1 {
+		calls = "call"
+	}
+	rows := "rows"
+	if log.rows == 1 {
+		rows = "row"
+	}
+	fmt.Fprintf(a.stdout, "%s %s %s (%s missed, %s after hours) from %s %s; %s skipped; %s already known\n",
+		verb, thousands(res.imported), calls, thousands(res.missed), thousands(res.afterHours),
+		thousands(log.rows), rows, thousands(log.skipped), thousands(res.known))
+	for _, w := range log.warnings {
+		fmt.Fprintf(a.stdout, "note: %s\n", w)
+	}
+	if res.assumedEmpty {
+		fmt.Fprintln(a.stdout, "note: the database is not migrated yet, so counts assume it holds no calls")
+	}
+	if res.live > 0 {
+		calls := "calls"
+		if res.live == 1 {
+			calls = "call"
+		}
+		fmt.Fprintf(a.stdout, "note: Ringback itself recorded %s %s in the file's period: a call in both counts twice in the digest\n", thousands(res.live), calls)
+	}
+	for i, n := range log.notes {
+		if i == maxRowNotes {
+			fmt.Fprintf(a.stdout, "… and %s more lines\n", thousands(len(log.notes)-maxRowNotes))
+			break
+		}
+		fmt.Fprintf(a.stdout, "line %d: %s\n", n.line, n.msg)
+	}
+}
+
+// thousands writes n with comma separators: 1,204.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	start := 0
+	if n < 0 {
+		start = 1
+	}
+	for i := len(s) - 3; i > start; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
