@@ -296,48 +296,56 @@ func (b *Bot) SMSStatus(ctx context.Context, sid, status, errorCode string) (kno
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
 		m, err := tx.MessageBySID(ctx, sid)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil
+			// The receipt may have beaten Twilio's answer to the send: keep
+			// it until the message's SID is recorded.
+			return tx.KeepReceipt(ctx, store.Receipt{SID: sid, Status: status, ErrorCode: errorCode, ReceivedAt: now})
 		}
 		if err != nil {
 			return err
 		}
 		known = true
-		if statusRank(status) < statusRank(m.Status) {
-			return nil
-		}
-		m.Status, m.UpdatedAt = status, now
-		if errorCode != "" && errorCode != "0" {
-			m.ErrorCode = errorCode
-		}
-		if err := tx.UpdateMessage(ctx, m); err != nil {
-			return err
-		}
-		switch m.ErrorCode {
-		case "30006", "21614":
-			if err := tx.MarkUntextable(ctx, m.CallerNumber, "error "+m.ErrorCode, now); err != nil {
-				return err
-			}
-		case "21610":
-			if _, err := tx.OptOut(ctx, m.CallerNumber, "provider_21610", now); err != nil {
-				return err
-			}
-		}
-		if m.CaseID == nil || m.Kind != "textback" {
-			return nil
-		}
-		c, err := tx.LockCase(ctx, *m.CaseID)
-		if err != nil {
-			return err
-		}
-		c.TextbackStatus = status
-		if m.ErrorCode != "" {
-			c.TextbackStatus = status + " (error " + m.ErrorCode + ")"
-		}
-		c.UpdatedAt = now
-		if err := tx.UpdateCase(ctx, c); err != nil {
-			return err
-		}
-		return b.caseChanged(ctx, tx, c, "sms_status")
+		return b.applyReceipt(ctx, tx, m, status, errorCode, now)
 	})
 	return known, err
+}
+
+// applyReceipt records a delivery status on a message (never moving it
+// backwards) and what it teaches about the number and the case.
+func (b *Bot) applyReceipt(ctx context.Context, tx *store.Tx, m store.Message, status, errorCode string, now time.Time) error {
+	if statusRank(status) < statusRank(m.Status) {
+		return nil
+	}
+	m.Status, m.UpdatedAt = status, now
+	if errorCode != "" && errorCode != "0" {
+		m.ErrorCode = errorCode
+	}
+	if err := tx.UpdateMessage(ctx, m); err != nil {
+		return err
+	}
+	switch m.ErrorCode {
+	case "30006", "21614":
+		if err := tx.MarkUntextable(ctx, m.CallerNumber, "error "+m.ErrorCode, now); err != nil {
+			return err
+		}
+	case "21610":
+		if _, err := tx.OptOut(ctx, m.CallerNumber, "provider_21610", now); err != nil {
+			return err
+		}
+	}
+	if m.CaseID == nil || m.Kind != "textback" {
+		return nil
+	}
+	c, err := tx.LockCase(ctx, *m.CaseID)
+	if err != nil {
+		return err
+	}
+	c.TextbackStatus = status
+	if m.ErrorCode != "" {
+		c.TextbackStatus = status + " (error " + m.ErrorCode + ")"
+	}
+	c.UpdatedAt = now
+	if err := tx.UpdateCase(ctx, c); err != nil {
+		return err
+	}
+	return b.caseChanged(ctx, tx, c, "sms_status")
 }

@@ -135,6 +135,16 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}
+		if r, early, err := tx.TakeReceipt(ctx, sent.SID); err != nil {
+			return err
+		} else if early {
+			if err := b.applyReceipt(ctx, tx, m, r.Status, r.ErrorCode, now); err != nil {
+				return err
+			}
+			if m, err = tx.MessageByID(ctx, m.ID); err != nil {
+				return err
+			}
+		}
 		if m.CaseID == nil {
 			return nil
 		}

@@ -118,14 +118,7 @@ func (a *app) startDemo(ctx context.Context, o demoOptions) (*runningDemo, error
 		"RINGBACK_CONFIG":         cfgPath,
 	}
 	env := config.EnvFrom(func(k string) string { return vars[k] })
-	var problems config.Problems
-	for _, p := range env.Problems() {
-		// sqlite:PATH is a store URL Env does not know; the store opens it.
-		if p.Key != "DATABASE_URL" || !strings.HasPrefix(dbURL, "sqlite:") {
-			problems = append(problems, p)
-		}
-	}
-	if len(problems) > 0 {
+	if problems := config.Problems(env.Problems()); len(problems) > 0 {
 		ln.Close()
 		return fail(problems)
 	}

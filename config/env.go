@@ -94,10 +94,16 @@ func (e Env) LogValue() slog.Value {
 
 // database names the store DATABASE_URL selects, safe to log.
 func (e Env) database() string {
-	if e.DatabaseURL == "" {
+	if e.DatabaseURL == "" || isSQLiteURL(e.DatabaseURL) {
 		return "sqlite"
 	}
 	return "postgres"
+}
+
+// isSQLiteURL: sqlite:PATH or file:PATH names another SQLite file (tests,
+// the demo, a second local instance).
+func isSQLiteURL(s string) bool {
+	return strings.HasPrefix(s, "sqlite:") || strings.HasPrefix(s, "file:")
 }
 
 var (
@@ -112,13 +118,13 @@ func (e Env) Problems() []Problem {
 	var ps []Problem
 	add := func(key, msg string) { ps = append(ps, Problem{Key: key, Message: msg}) }
 
-	if e.DatabaseURL != "" {
+	if e.DatabaseURL != "" && !isSQLiteURL(e.DatabaseURL) {
 		u, err := url.Parse(e.DatabaseURL)
 		switch {
 		case err != nil:
 			add("DATABASE_URL", "is not a URL")
 		case u.Scheme != "postgres" && u.Scheme != "postgresql":
-			add("DATABASE_URL", "scheme "+quote(u.Scheme)+" is neither postgres:// nor postgresql://")
+			add("DATABASE_URL", "scheme "+quote(u.Scheme)+" is neither postgres://, postgresql:// nor sqlite:PATH")
 		}
 	}
 	if _, _, err := net.SplitHostPort(e.Addr); err != nil {

@@ -73,7 +73,7 @@ func TestEnvProblems(t *testing.T) {
 		{"account sid shape", map[string]string{"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "t", "PUBLIC_URL": "https://x"}, "TWILIO_ACCOUNT_SID: is not AC followed by 32 hex digits"},
 		{"token without sid", map[string]string{"TWILIO_AUTH_TOKEN": "t", "PUBLIC_URL": "https://x"}, "TWILIO_ACCOUNT_SID: required when TWILIO_AUTH_TOKEN is set"},
 		{"sid without token", map[string]string{"TWILIO_ACCOUNT_SID": testSID}, "TWILIO_AUTH_TOKEN: required when TWILIO_ACCOUNT_SID is set"},
-		{"database scheme", map[string]string{"DATABASE_URL": "mysql://u:" + testSecret + "@h/db"}, `DATABASE_URL: scheme "mysql" is neither postgres:// nor postgresql://`},
+		{"database scheme", map[string]string{"DATABASE_URL": "mysql://u:" + testSecret + "@h/db"}, `DATABASE_URL: scheme "mysql" is neither postgres://, postgresql:// nor sqlite:PATH`},
 		{"postgresql scheme is fine", map[string]string{"DATABASE_URL": "postgresql://h/db", "SLACK_BOT_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN: is not a bot token (xoxb-…)"},
 		{"app token", map[string]string{"SLACK_APP_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN: is not an app-level token (xapp-…)"},
 		{"addr", map[string]string{"RINGBACK_ADDR": "8080"}, `RINGBACK_ADDR: "8080" is not host:port (e.g. :8080)`},
@@ -123,5 +123,20 @@ func TestEnvLogValueHidesSecrets(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s: %s", want, out)
 		}
+	}
+}
+
+func TestEnvAcceptsSQLiteURL(t *testing.T) {
+	e := EnvFrom(func(k string) string {
+		if k == "DATABASE_URL" {
+			return "sqlite:/var/lib/ringback/ringback.db"
+		}
+		return ""
+	})
+	if ps := e.Problems(); len(ps) != 0 {
+		t.Fatalf("sqlite URL refused: %v", ps)
+	}
+	if e.database() != "sqlite" {
+		t.Fatalf("logged as %s", e.database())
 	}
 }

@@ -396,7 +396,7 @@ func TestDiscordRefusesForgedAndStaleRequests(t *testing.T) {
 		if got := h.openCase(caller, lettings); got.Owner != "" {
 			t.Fatal("a refused request claimed the case")
 		}
-		if card := h.card(dLettings); card.Edits != 0 {
+		if now := h.card(dLettings); now.Edits != card.Edits {
 			t.Fatal("a refused request changed the card")
 		}
 

@@ -429,3 +429,23 @@ func TestReconcilerIngestsCallsWhoseWebhookNeverArrived(t *testing.T) {
 		}
 	})
 }
+
+// Twilio may call the status callback before it answers the send request;
+// the receipt waits for the SID instead of being lost.
+func TestDeliveryReceiptBeforeTheSendAnswer(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.twilio.OnMessage(func(m twiliotest.SentMessage) {
+			if code, _ := h.postTwilio("/twilio/sms/status", url.Values{"MessageSid": {m.SID}, "MessageStatus": {"delivered"}, "AccountSid": {accountSID}}); code != http.StatusNoContent {
+				t.Errorf("early receipt: %d", code)
+			}
+		})
+		h.missedCall("CAe0000000000000000000000000000001", caller, lettings)
+		h.flush()
+		if got := h.openCase(caller, lettings).TextbackStatus; got != "delivered" {
+			t.Fatalf("text-back status = %q, want delivered", got)
+		}
+		if n := h.count("early_receipts"); n != 0 {
+			t.Fatalf("%d receipts left waiting", n)
+		}
+	})
+}

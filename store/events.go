@@ -43,3 +43,9 @@ func (q queries) EventsForCase(ctx context.Context, caseID int64) ([]Event, erro
 	}
 	return es, nil
 }
+
+// HasEvent reports whether the case's trail has an event of kind whose data
+// contains the text (e.g. `"platform":"slack"`).
+func (q queries) HasEvent(ctx context.Context, caseID int64, kind, contains string) (bool, error) {
+	return q.exists(ctx, `SELECT 1 FROM events WHERE case_id = ? AND kind = ? AND data LIKE ?`, caseID, kind, "%"+contains+"%")
+}

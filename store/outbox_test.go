@@ -207,3 +207,45 @@ func TestOutboxSignalAfterCommit(t *testing.T) {
 		}
 	})
 }
+
+// A case's thread entries are claimed one at a time, in order; other cases
+// and other kinds are not held up.
+func TestOutboxThreadEntriesInOrderPerCase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		add := func(kind, key string, caseID int64) {
+			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: key, Payload: key, CaseID: caseID}, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add("chat.thread.slack", "a1", 1)
+		add("chat.thread.slack", "a2", 1)
+		add("chat.thread.slack", "b1", 2)
+		add("chat.card.slack", "a-card", 1)
+		got, err := s.ClaimOutbox(ctx, "w", t0, time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := map[string]bool{}
+		for _, it := range got {
+			keys[it.DedupeKey] = true
+		}
+		if len(got) != 3 || !keys["a1"] || !keys["b1"] || !keys["a-card"] || keys["a2"] {
+			t.Fatalf("claimed %v, want a1, b1 and the card but not a2", keys)
+		}
+		if more, _ := s.ClaimOutbox(ctx, "w", t0, time.Minute, 10); len(more) != 0 {
+			t.Fatal("a2 claimed while a1 runs")
+		}
+		var a1 int64
+		for _, it := range got {
+			if it.DedupeKey == "a1" {
+				a1 = it.ID
+			}
+		}
+		s.CompleteOutbox(ctx, a1, "w", t0)
+		more, _ := s.ClaimOutbox(ctx, "w", t0, time.Minute, 10)
+		if len(more) != 1 || more[0].DedupeKey != "a2" {
+			t.Fatalf("after a1: %+v", more)
+		}
+	})
+}

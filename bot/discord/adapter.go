@@ -38,8 +38,10 @@ type Adapter struct {
 	staffRole string            // "" = everyone in the guild is staff
 	guild     string            // configured guild ("" = any)
 
-	mu        sync.Mutex
-	seenGuild string // learned from interactions, for card links
+	mu sync.Mutex
+	// pausedUntil holds every call after a 429 (see paused).
+	pausedUntil time.Time
+	seenGuild   string // learned from interactions, for card links
 }
 
 // Option configures an Adapter beyond what New requires.
@@ -280,6 +282,32 @@ func noAccess(err error) bool {
 	return re.Response.StatusCode == http.StatusForbidden
 }
 
+// paused returns a retry error while a Discord rate limit lasts: after a
+// 429 every call waits, since hammering on makes the limit longer.
+func (a *Adapter) paused() error {
+	a.mu.Lock()
+	until := a.pausedUntil
+	a.mu.Unlock()
+	if wait := until.Sub(a.bot.Clock().Now()); wait > 0 {
+		return bot.RetryAfter(wait, errors.New("discord: rate limited"))
+	}
+	return nil
+}
+
+// failed classifies err, and starts the pause when Discord rate-limited us.
+func (a *Adapter) failed(err error) error {
+	err = classify(err)
+	var ra *bot.RetryAfterError
+	if errors.As(err, &ra) {
+		a.mu.Lock()
+		if until := a.bot.Clock().Now().Add(ra.After); until.After(a.pausedUntil) {
+			a.pausedUntil = until
+		}
+		a.mu.Unlock()
+	}
+	return err
+}
+
 // classify turns a Discord error into the outbox's words: a rate limit is
 // retried when Discord says, a request Discord will never accept is dead at
 // once, anything else (5xx, network, missing access) backs off and retries.
@@ -318,7 +346,9 @@ func (a *Adapter) chatFailed(ctx context.Context, it store.OutboxItem, caseID in
 	if noAccess(err) {
 		a.log.Error("discord: the bot cannot post in the line's channel; give it View Channel, Send Messages, Create Public Threads and Send Messages in Threads there",
 			"channel", channel, "line", line, "error", err)
-		if it.Attempts == 1 {
+		// Once per case: every row of the case fails the same way until the
+		// channel is fixed, and the timeline needs saying it only once.
+		if told, herr := a.store.HasEvent(ctx, caseID, "chat_failed", `"platform":"discord"`); herr == nil && !told {
 			if eerr := a.store.AddEvent(ctx, caseID, a.bot.Clock().Now(), "chat_failed", "", map[string]string{
 				"platform": Platform, "channel": channel, "error": err.Error(),
 				"fix": "give the bot access to the channel (View Channel, Send Messages, Create Public Threads, Send Messages in Threads)",
@@ -327,7 +357,7 @@ func (a *Adapter) chatFailed(ctx context.Context, it store.OutboxItem, caseID in
 			}
 		}
 	}
-	return classify(err)
+	return a.failed(err)
 }
 
 // --- performers ---
@@ -336,6 +366,9 @@ func (a *Adapter) chatFailed(ctx context.Context, it store.OutboxItem, caseID in
 // place, and starts the card's thread. A reservation row makes sure only
 // one worker ever posts a case's first card.
 func (a *Adapter) performCard(ctx context.Context, it store.OutboxItem) error {
+	if err := a.paused(); err != nil {
+		return err
+	}
 	var job bot.CardJob
 	if err := it.Decode(&job); err != nil {
 		return bot.Permanent(err)
@@ -345,7 +378,13 @@ func (a *Adapter) performCard(ctx context.Context, it store.OutboxItem) error {
 	} else if newer {
 		return nil // a later refresh will render the latest state
 	}
-	card, err := a.bot.Card(ctx, job.CaseID)
+	return a.syncCard(ctx, it, job.CaseID)
+}
+
+// syncCard posts the case's card, or edits it in place. A reservation row
+// makes sure only one worker ever posts a case's first card.
+func (a *Adapter) syncCard(ctx context.Context, it store.OutboxItem, caseID int64) error {
+	card, err := a.bot.Card(ctx, caseID)
 	if err != nil {
 		return err
 	}
@@ -429,17 +468,23 @@ func (a *Adapter) startThread(ctx context.Context, channel, messageID string, ca
 // performThread posts a timeline entry in the card's thread. It waits for
 // the card: an entry never goes to the channel on its own.
 func (a *Adapter) performThread(ctx context.Context, it store.OutboxItem) error {
+	if err := a.paused(); err != nil {
+		return err
+	}
 	var e bot.Entry
 	if err := it.Decode(&e); err != nil {
 		return bot.Permanent(err)
 	}
 	c, err := a.store.CardFor(ctx, e.CaseID, Platform)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && c.MessageID == "") {
-		card, cerr := a.bot.Card(ctx, e.CaseID)
-		if cerr == nil && a.channels[card.LineNumber] == "" {
-			return nil // no Discord card will ever come for this line
+		// An entry never goes to the channel on its own: post the card
+		// first rather than wait for its own row.
+		if err := a.syncCard(ctx, it, e.CaseID); err != nil {
+			return err
 		}
-		return bot.RetryAfter(2*time.Second, errors.New("discord: the card is not posted yet"))
+		if c, err = a.store.CardFor(ctx, e.CaseID, Platform); errors.Is(err, store.ErrNotFound) {
+			return nil // the line has no Discord channel: no card, no thread
+		}
 	}
 	if err != nil {
 		return err
@@ -492,6 +537,9 @@ func (a *Adapter) recipients(n bot.Notice) []string {
 
 // performDM sends a direct message (reminders, alerts) to people.
 func (a *Adapter) performDM(ctx context.Context, it store.OutboxItem) error {
+	if err := a.paused(); err != nil {
+		return err
+	}
 	var n bot.Notice
 	if err := it.Decode(&n); err != nil {
 		return bot.Permanent(err)
@@ -508,13 +556,13 @@ func (a *Adapter) performDM(ctx context.Context, it store.OutboxItem) error {
 	for _, u := range to {
 		ch, err := a.s.UserChannelCreate(u, discordgo.WithContext(ctx))
 		if err != nil {
-			return classify(err)
+			return a.failed(err)
 		}
 		if _, err := a.s.ChannelMessageSendComplex(ch.ID, msg, discordgo.WithContext(ctx)); err != nil {
 			if hasCode(err, discordgo.ErrCodeCannotSendMessagesToThisUser) {
 				a.log.Warn("discord: a user does not accept DMs from the bot", "user", u)
 			}
-			return classify(err)
+			return a.failed(err)
 		}
 	}
 	return nil
@@ -551,6 +599,9 @@ func (a *Adapter) postChannel(p bot.Post) string {
 
 // performPost posts a message to a channel (queue checks, manager alerts).
 func (a *Adapter) performPost(ctx context.Context, it store.OutboxItem) error {
+	if err := a.paused(); err != nil {
+		return err
+	}
 	var p bot.Post
 	if err := it.Decode(&p); err != nil {
 		return bot.Permanent(err)
@@ -564,7 +615,7 @@ func (a *Adapter) performPost(ctx context.Context, it store.OutboxItem) error {
 		if noAccess(err) {
 			a.log.Error("discord: the bot cannot post in the channel; give it View Channel and Send Messages there", "channel", channel, "error", err)
 		}
-		return classify(err)
+		return a.failed(err)
 	}
 	return nil
 }
@@ -573,6 +624,9 @@ func (a *Adapter) performPost(ctx context.Context, it store.OutboxItem) error {
 // that week) in the digest channel. Slack's digest adds charts; Discord's
 // is the text.
 func (a *Adapter) performDigest(ctx context.Context, it store.OutboxItem) error {
+	if err := a.paused(); err != nil {
+		return err
+	}
 	var job bot.DigestJob
 	if err := it.Decode(&job); err != nil {
 		return bot.Permanent(err)
@@ -592,7 +646,7 @@ func (a *Adapter) performDigest(ctx context.Context, it store.OutboxItem) error 
 		if noAccess(err) {
 			a.log.Error("discord: the bot cannot post in the digest channel; give it View Channel and Send Messages there", "channel", a.digest, "error", err)
 		}
-		return classify(err)
+		return a.failed(err)
 	}
 	return nil
 }

@@ -32,6 +32,9 @@ type Adapter struct {
 	fetched  time.Time
 	names    map[string]string
 	memberTT time.Duration
+	// pausedUntil holds every call after Slack answered 429: its limits
+	// are per app and method, and hammering on makes them longer.
+	pausedUntil time.Time
 }
 
 // New returns the adapter. appToken enables Socket Mode ("" for HTTP mode);
@@ -154,6 +157,30 @@ func (a *Adapter) isStaff(ctx context.Context, userID string) bool {
 	return members[userID]
 }
 
+// paused returns a retry error while a Slack rate limit lasts.
+func (a *Adapter) paused() error {
+	a.mu.Lock()
+	until := a.pausedUntil
+	a.mu.Unlock()
+	if wait := until.Sub(a.bot.Clock().Now()); wait > 0 {
+		return bot.RetryAfter(wait, errors.New("slack: rate limited"))
+	}
+	return nil
+}
+
+// failed classifies err, and starts the pause when Slack rate-limited us.
+func (a *Adapter) failed(err error) error {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		a.mu.Lock()
+		if until := a.bot.Clock().Now().Add(rl.RetryAfter); until.After(a.pausedUntil) {
+			a.pausedUntil = until
+		}
+		a.mu.Unlock()
+	}
+	return classify(err)
+}
+
 // classify turns a Slack API error into the outbox's words.
 func classify(err error) error {
 	var rl *slack.RateLimitedError
@@ -176,9 +203,11 @@ func notInChannel(err error) bool {
 	return errors.As(err, &se) && (se.Err == "not_in_channel" || se.Err == "channel_not_found" || se.Err == "is_archived")
 }
 
-// performCard posts the case's card, or updates it in place. A reservation
-// row makes sure only one worker ever posts a case's first card.
+// performCard posts the case's card, or updates it in place.
 func (a *Adapter) performCard(ctx context.Context, it store.OutboxItem) error {
+	if err := a.paused(); err != nil {
+		return err
+	}
 	var job bot.CardJob
 	if err := it.Decode(&job); err != nil {
 		return bot.Permanent(err)
@@ -188,41 +217,54 @@ func (a *Adapter) performCard(ctx context.Context, it store.OutboxItem) error {
 	} else if newer {
 		return nil // a later refresh will render the latest state
 	}
-	card, err := a.bot.Card(ctx, job.CaseID)
+	_, err := a.syncCard(ctx, it, job.CaseID, true)
+	return err
+}
+
+// syncCard makes sure the case's card exists, posting it if need be, and
+// when update is set refreshes it; it returns where the card is. A
+// reservation row makes sure only one worker ever posts a case's first card.
+func (a *Adapter) syncCard(ctx context.Context, it store.OutboxItem, caseID int64, update bool) (store.Card, error) {
+	existing, err := a.store.CardFor(ctx, caseID, Platform)
+	switch {
+	case err == nil && existing.MessageID != "" && !update:
+		return existing, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return store.Card{}, err
+	}
+	card, err := a.bot.Card(ctx, caseID)
 	if err != nil {
-		return err
+		return store.Card{}, err
 	}
 	opts := []slack.MsgOption{slack.MsgOptionText(CardText(card), false), slack.MsgOptionBlocks(CardBlocks(card)...)}
-	existing, err := a.store.CardFor(ctx, card.CaseID, Platform)
-	switch {
-	case err == nil && existing.MessageID != "":
-		_, _, _, err := a.api.UpdateMessageContext(ctx, existing.Channel, existing.MessageID, opts...)
-		if err != nil {
-			return a.chatFailed(ctx, it, card, err)
+	if err == nil && existing.MessageID != "" {
+		if _, _, _, err := a.api.UpdateMessageContext(ctx, existing.Channel, existing.MessageID, opts...); err != nil {
+			return store.Card{}, a.chatFailed(ctx, it, card, err)
 		}
-		return nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return err
+		return existing, nil
 	}
 	if card.Channel == "" {
-		return bot.Permanent(fmt.Errorf("slack: case %s has no channel (line %s is not configured)", card.Ref, card.LineNumber))
+		return store.Card{}, bot.Permanent(fmt.Errorf("slack: case %s has no channel (line %s is not configured)", card.Ref, card.LineNumber))
 	}
 	reserved, err := a.store.ReserveCard(ctx, card.CaseID, Platform, card.Channel, a.bot.Clock().Now())
 	if err != nil {
-		return err
+		return store.Card{}, err
 	}
 	if !reserved {
-		// Another worker is posting the first card; refresh after it.
-		return bot.RetryAfter(time.Second, errors.New("slack: card is being posted by another worker"))
+		// Another worker is posting the first card; come back after it.
+		return store.Card{}, bot.RetryAfter(500*time.Millisecond, errors.New("slack: card is being posted by another worker"))
 	}
 	channel, ts, err := a.api.PostMessageContext(ctx, card.Channel, opts...)
 	if err != nil {
 		if uerr := a.store.UnreserveCard(ctx, card.CaseID, Platform); uerr != nil {
 			a.log.Error("slack: card reservation not released", "case_id", card.CaseID, "error", uerr)
 		}
-		return a.chatFailed(ctx, it, card, err)
+		return store.Card{}, a.chatFailed(ctx, it, card, err)
 	}
-	return a.store.SaveCard(ctx, card.CaseID, Platform, channel, ts)
+	if err := a.store.SaveCard(ctx, card.CaseID, Platform, channel, ts); err != nil {
+		return store.Card{}, err
+	}
+	return store.Card{CaseID: card.CaseID, Platform: Platform, Channel: channel, MessageID: ts}, nil
 }
 
 // chatFailed records a failure people must fix (the bot is not in the
@@ -230,7 +272,9 @@ func (a *Adapter) performCard(ctx context.Context, it store.OutboxItem) error {
 func (a *Adapter) chatFailed(ctx context.Context, it store.OutboxItem, card bot.Card, err error) error {
 	if notInChannel(err) {
 		a.log.Error("slack: the bot cannot post in the line's channel; invite @ringback to it", "channel", card.Channel, "line", card.Line, "error", err)
-		if it.Attempts == 1 {
+		// Once per case: every row of the case fails the same way until the
+		// channel is fixed, and the timeline needs saying it only once.
+		if told, herr := a.store.HasEvent(ctx, card.CaseID, "chat_failed", `"platform":"slack"`); herr == nil && !told {
 			if eerr := a.store.AddEvent(ctx, card.CaseID, a.bot.Clock().Now(), "chat_failed", "", map[string]string{
 				"platform": Platform, "channel": card.Channel, "error": err.Error(), "fix": "invite the bot to the channel",
 			}); eerr != nil {
@@ -238,20 +282,21 @@ func (a *Adapter) chatFailed(ctx context.Context, it store.OutboxItem, card bot.
 			}
 		}
 	}
-	return classify(err)
+	return a.failed(err)
 }
 
-// performThread posts a timeline entry in the card's thread. It waits for
-// the card: an entry never goes to the channel on its own.
+// performThread posts a timeline entry in the card's thread.
 func (a *Adapter) performThread(ctx context.Context, it store.OutboxItem) error {
+	if err := a.paused(); err != nil {
+		return err
+	}
 	var e bot.Entry
 	if err := it.Decode(&e); err != nil {
 		return bot.Permanent(err)
 	}
-	c, err := a.store.CardFor(ctx, e.CaseID, Platform)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && c.MessageID == "") {
-		return bot.RetryAfter(2*time.Second, errors.New("slack: the card is not posted yet"))
-	}
+	// An entry never goes to the channel on its own: if the card is not
+	// there yet, post it first rather than wait for its own row.
+	c, err := a.syncCard(ctx, it, e.CaseID, false)
 	if err != nil {
 		return err
 	}
@@ -259,7 +304,7 @@ func (a *Adapter) performThread(ctx context.Context, it store.OutboxItem) error 
 	if err != nil {
 		card, cerr := a.bot.Card(ctx, e.CaseID)
 		if cerr != nil {
-			return classify(err)
+			return a.failed(err)
 		}
 		return a.chatFailed(ctx, it, card, err)
 	}
@@ -307,13 +352,16 @@ func (a *Adapter) PublishHome(ctx context.Context, user string) error {
 
 // performDM sends a direct message (reminders, alerts) to one person.
 func (a *Adapter) performDM(ctx context.Context, it store.OutboxItem) error {
+	if err := a.paused(); err != nil {
+		return err
+	}
 	var n bot.Notice
 	if err := it.Decode(&n); err != nil {
 		return bot.Permanent(err)
 	}
 	ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{n.User}})
 	if err != nil {
-		return classify(err)
+		return a.failed(err)
 	}
 	link := ""
 	if c, err := a.store.CardFor(ctx, n.CaseID, Platform); err == nil {
@@ -321,13 +369,16 @@ func (a *Adapter) performDM(ctx context.Context, it store.OutboxItem) error {
 	}
 	_, _, err = a.api.PostMessageContext(ctx, ch.ID, slack.MsgOptionText(n.Text, false), slack.MsgOptionBlocks(NoticeBlocks(n, link)...))
 	if err != nil {
-		return classify(err)
+		return a.failed(err)
 	}
 	return nil
 }
 
 // performPost posts a message to a channel (queue checks, manager alerts).
 func (a *Adapter) performPost(ctx context.Context, it store.OutboxItem) error {
+	if err := a.paused(); err != nil {
+		return err
+	}
 	var p bot.Post
 	if err := it.Decode(&p); err != nil {
 		return bot.Permanent(err)
@@ -336,7 +387,7 @@ func (a *Adapter) performPost(ctx context.Context, it store.OutboxItem) error {
 		if notInChannel(err) {
 			a.log.Error("slack: the bot cannot post in the channel; invite @ringback to it", "channel", p.Channel, "error", err)
 		}
-		return classify(err)
+		return a.failed(err)
 	}
 	return nil
 }

@@ -185,6 +185,9 @@ type digestJob struct {
 // performDigest posts the weekly digest to the digest channel, then queues
 // its chart.
 func (a *Adapter) performDigest(ctx context.Context, it store.OutboxItem) error {
+	if err := a.paused(); err != nil {
+		return err
+	}
 	var job digestJob
 	if err := it.Decode(&job); err != nil {
 		return bot.Permanent(err)
@@ -275,7 +278,7 @@ func (a *Adapter) postDigest(ctx context.Context, channel string, d bot.Digest) 
 		if notInChannel(err) {
 			a.log.Error("slack: the bot cannot post the digest; invite @ringback to the digest channel", "channel", channel, "error", err)
 		}
-		return classify(err)
+		return a.failed(err)
 	}
 	return nil
 }
@@ -304,7 +307,7 @@ func (a *Adapter) uploadChart(ctx context.Context, channel string, d bot.Digest)
 		InitialComment: "Missed calls by weekday and hour, and missed calls against cases reached, day by day.",
 	})
 	if err != nil {
-		return classify(err)
+		return a.failed(err)
 	}
 	return nil
 }

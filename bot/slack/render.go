@@ -337,8 +337,7 @@ func ReplyModal(k bot.Card, choices []bot.TemplateChoice, selected string) slack
 		}
 	}
 	blocks := []slack.Block{
-		slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Text *%s* (%s) from the %s line. Only approved templates can be sent.",
-			Escape(k.Caller.Label()), Escape(k.Caller.Number), Escape(k.Line))), nil, nil),
+		slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Text %s from the %s line. Only approved templates can be sent.", callee(k.Caller), Escape(k.Line))), nil, nil),
 	}
 	if len(opts) == 0 {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("No approved template fits this case's category."), nil, nil))
@@ -383,7 +382,7 @@ func LogModal(k bot.Card) slack.ModalViewRequest {
 	noteBlock := slack.NewInputBlock(BlockNote, plain("Note"), nil, note)
 	noteBlock.Optional = true
 	return modal(ModalLog, "Log callback", "Log", k.CaseID, []slack.Block{
-		slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Callback to *%s* (%s)", Escape(k.Caller.Label()), Escape(k.Caller.Number))), nil, nil),
+		slack.NewSectionBlock(mrkdwn("Callback to "+callee(k.Caller)), nil, nil),
 		slack.NewInputBlock(BlockResult, plain("Result"), nil, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a result"), BlockResult, opts...)),
 		noteBlock,
 	})
@@ -452,4 +451,14 @@ func NoticeBlocks(n bot.Notice, cardLink string) []slack.Block {
 			slack.NewButtonBlockElement(bot.ActionRelease, value, plain("Release"))))
 	}
 	return blocks
+}
+
+// callee names a caller once: "*Jane Smith (tenant)* 07700 900123", or just
+// "*07700 900123*" when Ringback knows no name.
+func callee(c bot.Caller) string {
+	s := "*" + Escape(c.Label()) + "*"
+	if c.Name != "" && c.Number != "" {
+		s += " " + Escape(c.Number)
+	}
+	return s
 }

@@ -69,6 +69,9 @@ type Server struct {
 	calls    []CallRecord
 	failures []failure
 	latency  time.Duration
+	// onMessage, when set, runs after a message is recorded and before the
+	// API answers: real Twilio can deliver (and call StatusCallback) first.
+	onMessage func(SentMessage)
 }
 
 // NewServer starts a stand-in for the account; Close stops it.
@@ -135,6 +138,14 @@ func (s *Server) FailNext(k, httpStatus, code int, retryAfter int) {
 	for range k {
 		s.failures = append(s.failures, failure{httpStatus, code, retryAfter})
 	}
+}
+
+// OnMessage runs fn for each accepted message before the API answers, so a
+// test can deliver the status callback before Ringback learns the SID.
+func (s *Server) OnMessage(fn func(SentMessage)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onMessage = fn
 }
 
 // SetLatency delays each Messages.json answer by d (load tests).
@@ -322,7 +333,11 @@ func (s *Server) messagesJSON(w http.ResponseWriter, r *http.Request) {
 	s.messages = append(s.messages, m)
 	close(s.arrived)
 	s.arrived = make(chan struct{})
+	hook := s.onMessage
 	s.mu.Unlock()
+	if hook != nil {
+		hook(m)
+	}
 	writeJSON(w, http.StatusCreated, messageResource(m, len(f["MediaUrl"])))
 }
 

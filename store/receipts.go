@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Receipt is a delivery status that arrived before its message's SID was
+// recorded.
+type Receipt struct {
+	SID        string    `db:"sid"`
+	Status     string    `db:"status"`
+	ErrorCode  string    `db:"error_code"`
+	ReceivedAt time.Time `db:"received_at"`
+}
+
+// KeepReceipt stores an early receipt; a later one for the same SID
+// replaces it (the bot orders statuses when it applies them).
+func (q queries) KeepReceipt(ctx context.Context, r Receipt) error {
+	_, err := q.exec(ctx, `INSERT INTO early_receipts (sid, status, error_code, received_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (sid) DO UPDATE SET status = excluded.status, error_code = excluded.error_code, received_at = excluded.received_at`,
+		r.SID, r.Status, r.ErrorCode, r.ReceivedAt.UTC())
+	if err != nil {
+		return fmt.Errorf("store: keep receipt %s: %w", r.SID, err)
+	}
+	return nil
+}
+
+// TakeReceipt returns and removes the early receipt of sid, if any.
+func (q queries) TakeReceipt(ctx context.Context, sid string) (Receipt, bool, error) {
+	var rs []Receipt
+	if err := q.selectAll(ctx, &rs, `SELECT sid, status, error_code, received_at FROM early_receipts WHERE sid = ?`, sid); err != nil {
+		return Receipt{}, false, fmt.Errorf("store: receipt %s: %w", sid, err)
+	}
+	if len(rs) == 0 {
+		return Receipt{}, false, nil
+	}
+	if _, err := q.exec(ctx, `DELETE FROM early_receipts WHERE sid = ?`, sid); err != nil {
+		return Receipt{}, false, fmt.Errorf("store: take receipt %s: %w", sid, err)
+	}
+	return rs[0], true, nil
+}
