@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"ringback/config"
@@ -173,4 +175,129 @@ func (c Caller) Label() string {
 		return "number withheld"
 	}
 	return c.Number
+}
+
+// CardFormat is how a chat platform writes the few things that differ
+// between chats; the words of a card are the same everywhere.
+type CardFormat struct {
+	Escape  func(string) string // text from outside
+	Strong  func(string) string // bold
+	Mention func(userID string) string
+	Time    func(t time.Time, use TimeUse) string
+}
+
+// TimeUse says what a time on a card is for, so each platform can pick its
+// format (a full date, a clock time, "in 5 minutes").
+type TimeUse int
+
+// Times on a card.
+const (
+	TimeWhen TimeUse = iota // the first missed call
+	TimeDue                 // the due time
+	TimeLast                // the last call
+)
+
+// Fact is one labelled value of a card.
+type Fact struct{ Name, Value string }
+
+// Emoji is the card's state at a glance.
+func (k Card) Emoji() string {
+	switch {
+	case k.State == store.CaseClosed:
+		return "✅"
+	case k.Urgent:
+		return "🚨"
+	case k.Overdue:
+		return "⏰"
+	case k.State == store.CaseClaimed:
+		return "🟡"
+	}
+	return "🔴"
+}
+
+// Title is the card's headline; line is the line's name as the platform
+// writes it.
+func (k Card) Title(line string) string {
+	what := "Missed call"
+	if k.Origin == "sms" {
+		what = "Texted in"
+	}
+	t := fmt.Sprintf("%s %s %s · %s", k.Emoji(), k.Ref, what, line)
+	if k.Urgent {
+		t += " · URGENT"
+	}
+	return t
+}
+
+// Who is the caller's paragraph: name or number, the property, spam.
+func (k Card) Who(f CardFormat) string {
+	who := f.Strong(f.Escape(k.Caller.Label()))
+	if k.Caller.Name != "" && k.Caller.Number != "" {
+		who += " · " + f.Escape(k.Caller.Number)
+	}
+	if place := strings.Trim(k.Caller.Property+", "+k.Caller.Unit, ", "); place != "" {
+		who += "\n🏠 " + f.Escape(place)
+	}
+	if k.Spam {
+		who += "\n🚫 On the spam list"
+	}
+	return who
+}
+
+// Facts are the card's fields, in order.
+func (k Card) Facts(f CardFormat) []Fact {
+	hours := "In hours"
+	if k.AfterHours {
+		hours = "After hours"
+	}
+	owner := "Unclaimed"
+	if k.Owner != "" {
+		owner = f.Mention(k.Owner)
+		if k.AssignedBy == "rota" {
+			owner += " (assigned by rota)"
+		} else if k.AssignedBy != "" {
+			owner += " (assigned by " + f.Mention(k.AssignedBy) + ")"
+		}
+	}
+	category := "Not triaged yet"
+	if k.CategoryLabel != "" {
+		category = f.Escape(k.CategoryLabel)
+	}
+	due := "—"
+	if k.DueAt != nil {
+		due = f.Time(*k.DueAt, TimeDue)
+		if k.Overdue {
+			due += " " + f.Strong("overdue")
+		}
+	}
+	calls := strconv.Itoa(k.Calls)
+	if k.LastCall != nil && k.Calls > 1 {
+		calls += " (last " + f.Time(*k.LastCall, TimeLast) + ")"
+	}
+	facts := []Fact{
+		{"When", f.Time(k.FirstCall, TimeWhen)},
+		{"Hours", hours},
+		{"Calls", calls},
+		{"Text-back", f.Escape(k.TextBack)},
+		{"Category", category},
+		{"Owner", owner},
+		{"Due", due},
+	}
+	if k.Caller.Withheld {
+		facts = append(facts, Fact{"Caller", "Number withheld"})
+	}
+	return facts
+}
+
+// Notes are the card's small print; line is the line's name as the
+// platform writes it.
+func (k Card) Notes(line string) []string {
+	var notes []string
+	if k.CallerReplied {
+		notes = append(notes, "💬 Caller replied (see thread)")
+	}
+	if k.EscalationLevel > 0 {
+		notes = append(notes, fmt.Sprintf("📣 Escalation level %d", k.EscalationLevel))
+	}
+	return append(notes, "Line "+line+" · "+k.Ref)
 }

@@ -341,36 +341,9 @@ func normHeader(h string) string {
 }
 
 func findColumns(header []string, opts importOptions) (columns, error) {
-	norm := make([]string, len(header))
-	for i, h := range header {
-		norm[i] = normHeader(h)
-	}
+	h := newHeaderSet(header)
 	c := columns{name: -1, first: -1, last: -1, kind: -1, property: -1, unit: -1}
-	used := map[int]bool{}
-	var problems []string
-	// byFlag finds the column a flag names; problems collects unknown ones.
-	byFlag := func(flagName, h string) int {
-		for i, n := range norm {
-			if n == normHeader(h) && n != "" {
-				used[i] = true
-				return i
-			}
-		}
-		problems = append(problems, fmt.Sprintf("--%s %q matches no header", flagName, h))
-		return -1
-	}
-	// detect finds the first synonym (in order of preference) among the headers.
-	detect := func(synonyms []string) int {
-		for _, s := range synonyms {
-			for i, n := range norm {
-				if n == s && !used[i] {
-					used[i] = true
-					return i
-				}
-			}
-		}
-		return -1
-	}
+	byFlag, detect := h.byFlag, h.detect
 	// Columns named by flags are taken first, so detection never claims them.
 	if opts.nameCol != "" {
 		c.name = byFlag("name-col", opts.nameCol)
@@ -384,13 +357,13 @@ func findColumns(header []string, opts importOptions) (columns, error) {
 	if opts.unitCol != "" {
 		c.unit = byFlag("unit-col", opts.unitCol)
 	}
-	for _, h := range opts.phoneCols {
-		if i := byFlag("phone-cols", h); i >= 0 {
+	for _, col := range opts.phoneCols {
+		if i := byFlag("phone-cols", col); i >= 0 {
 			c.phones = append(c.phones, i)
 		}
 	}
-	if len(problems) > 0 {
-		return c, fmt.Errorf("%s; the headers are %s", strings.Join(problems, "; "), quoteAll(header))
+	if len(h.problems) > 0 {
+		return c, fmt.Errorf("%s; the headers are %s", strings.Join(h.problems, "; "), quoteAll(header))
 	}
 	if opts.nameCol == "" {
 		if c.name = detect(nameHeaders); c.name < 0 {
@@ -407,15 +380,15 @@ func findColumns(header []string, opts importOptions) (columns, error) {
 		c.unit = detect(unitHeaders)
 	}
 	if len(opts.phoneCols) == 0 {
-		for i, n := range norm {
-			if used[i] || !containsAny(n, phoneWords) {
+		for i, n := range h.norm {
+			if h.used[i] || !containsAny(n, phoneWords) {
 				continue
 			}
 			if containsAny(n, notOwnPhone) {
 				c.notOwn = append(c.notOwn, i)
 				continue
 			}
-			used[i] = true
+			h.used[i] = true
 			c.phones = append(c.phones, i)
 		}
 	}

@@ -282,41 +282,9 @@ var (
 )
 
 func findCallColumns(header []string, opts callOptions) (callColumns, error) {
-	norm := make([]string, len(header))
-	for i, h := range header {
-		norm[i] = normHeader(h)
-	}
+	h := newHeaderSet(header)
 	c := callColumns{time: -1, date: -1, from: -1, to: -1, status: -1, duration: -1}
-	used := map[int]bool{}
-	var problems []string
-	byFlag := func(flagName, h string) int {
-		for i, n := range norm {
-			if n == normHeader(h) && n != "" {
-				used[i] = true
-				return i
-			}
-		}
-		problems = append(problems, fmt.Sprintf("--%s %q matches no header", flagName, h))
-		return -1
-	}
-	// find returns the first free column named by a synonym, best first,
-	// without taking it.
-	find := func(synonyms []string) int {
-		for _, s := range synonyms {
-			for i, n := range norm {
-				if n == s && !used[i] {
-					return i
-				}
-			}
-		}
-		return -1
-	}
-	take := func(i int) int {
-		if i >= 0 {
-			used[i] = true
-		}
-		return i
-	}
+	byFlag, find, take := h.byFlag, h.find, h.take
 	// Columns named by flags are taken first, so detection never claims them.
 	flags := []struct {
 		name, value string
@@ -330,8 +298,8 @@ func findCallColumns(header []string, opts callOptions) (callColumns, error) {
 			*f.col = byFlag(f.name, f.value)
 		}
 	}
-	if len(problems) > 0 {
-		return c, fmt.Errorf("%s; the headers are %s", strings.Join(problems, "; "), quoteAll(header))
+	if len(h.problems) > 0 {
+		return c, fmt.Errorf("%s; the headers are %s", strings.Join(h.problems, "; "), quoteAll(header))
 	}
 
 	// A date column beside a time-of-day column ("Date", "Time") is read as
@@ -348,7 +316,7 @@ func findCallColumns(header []string, opts callOptions) (callColumns, error) {
 			c.time = take(find(timeHeaders))
 		}
 	case opts.dateCol == "":
-		if slices.Contains(timeOnlyHeaders, norm[c.time]) && !slices.Contains(dateOnlyHeaders, norm[c.time]) {
+		if slices.Contains(timeOnlyHeaders, h.norm[c.time]) && !slices.Contains(dateOnlyHeaders, h.norm[c.time]) {
 			c.date = take(find(dateOnlyHeaders))
 		}
 	}

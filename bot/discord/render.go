@@ -215,20 +215,6 @@ func mentions(users ...string) *discordgo.MessageAllowedMentions {
 
 // --- card ---
 
-func stateEmoji(k bot.Card) string {
-	switch {
-	case k.State == "closed":
-		return "✅"
-	case k.Urgent:
-		return "🚨"
-	case k.Overdue:
-		return "⏰"
-	case k.State == "claimed":
-		return "🟡"
-	}
-	return "🔴"
-}
-
 // Colour is the card's embed colour for its state.
 func Colour(k bot.Card) int {
 	switch {
@@ -286,6 +272,22 @@ func field(name, value string, inline bool) *discordgo.MessageEmbedField {
 	return &discordgo.MessageEmbedField{Name: name, Value: clip(value, limit), Inline: inline}
 }
 
+// format is how Discord writes a card's facts.
+var format = bot.CardFormat{
+	Escape:  Escape,
+	Strong:  func(s string) string { return "**" + s + "**" },
+	Mention: func(id string) string { return user(id, "") },
+	Time: func(t time.Time, use bot.TimeUse) string {
+		switch use {
+		case bot.TimeWhen:
+			return stamp(t, "f")
+		case bot.TimeDue:
+			return stamp(t, "R")
+		}
+		return stamp(t, "t")
+	},
+}
+
 // CardMessage renders a case card: one embed coloured by state and the
 // buttons that make sense now. Closed cards collapse to a summary with
 // Reopen.
@@ -293,64 +295,11 @@ func CardMessage(k bot.Card) *discordgo.MessageSend {
 	if k.State == "closed" {
 		return closedCard(k)
 	}
-	title := fmt.Sprintf("%s %s Missed call · %s", stateEmoji(k), k.Ref, Escape(k.Line))
-	if k.Origin == "sms" {
-		title = fmt.Sprintf("%s %s Texted in · %s", stateEmoji(k), k.Ref, Escape(k.Line))
-	}
-	if k.Urgent {
-		title += " · URGENT"
-	}
-
-	who := "**" + Escape(k.Caller.Label()) + "**"
-	if k.Caller.Name != "" && k.Caller.Number != "" {
-		who += " · " + Escape(k.Caller.Number)
-	}
-	if place := strings.Trim(k.Caller.Property+", "+k.Caller.Unit, ", "); place != "" {
-		who += "\n🏠 " + Escape(place)
-	}
-	if k.Spam {
-		who += "\n🚫 On the spam list"
-	}
-
-	hours := "In hours"
-	if k.AfterHours {
-		hours = "After hours"
-	}
-	owner := "Unclaimed"
-	if k.Owner != "" {
-		owner = user(k.Owner, "")
-		if k.AssignedBy == "rota" {
-			owner += " (assigned by rota)"
-		} else if k.AssignedBy != "" {
-			owner += " (assigned by " + user(k.AssignedBy, "") + ")"
-		}
-	}
-	category := "Not triaged yet"
-	if k.CategoryLabel != "" {
-		category = Escape(k.CategoryLabel)
-	}
-	due := "—"
-	if k.DueAt != nil {
-		due = stamp(*k.DueAt, "R")
-		if k.Overdue {
-			due += " **overdue**"
-		}
-	}
-	calls := strconv.Itoa(k.Calls)
-	if k.LastCall != nil && k.Calls > 1 {
-		calls += " (last " + stamp(*k.LastCall, "t") + ")"
-	}
-	fields := []*discordgo.MessageEmbedField{
-		field("When", stamp(k.FirstCall, "f"), true),
-		field("Hours", hours, true),
-		field("Calls", calls, true),
-		field("Text-back", Escape(k.TextBack), true),
-		field("Category", category, true),
-		field("Owner", owner, true),
-		field("Due", due, true),
-	}
-	if k.Caller.Withheld {
-		fields = append(fields, field("Caller", "Number withheld", true))
+	title := k.Title(Escape(k.Line))
+	who := k.Who(format)
+	var fields []*discordgo.MessageEmbedField
+	for _, f := range k.Facts(format) {
+		fields = append(fields, field(f.Name, f.Value, true))
 	}
 	if k.VoicemailURL != "" || k.Transcript != "" {
 		var vm []string
@@ -363,15 +312,8 @@ func CardMessage(k bot.Card) *discordgo.MessageSend {
 		fields = append(fields, field("🎙 Voicemail", strings.Join(vm, "\n"), false))
 	}
 
-	var foot []string
-	if k.CallerReplied {
-		foot = append(foot, "💬 Caller replied (see thread)")
-	}
-	if k.EscalationLevel > 0 {
-		foot = append(foot, fmt.Sprintf("📣 Escalation level %d", k.EscalationLevel))
-	}
 	// Footers are plain text: no escaping, or the backslashes would show.
-	foot = append(foot, "Line "+k.Line+" · "+k.Ref)
+	foot := k.Notes(k.Line)
 
 	embed := &discordgo.MessageEmbed{
 		Type:        discordgo.EmbedTypeRich,

@@ -48,20 +48,6 @@ func userMention(id, fallback string) string {
 	return "<@" + id + ">"
 }
 
-func stateEmoji(k bot.Card) string {
-	switch {
-	case k.State == "closed":
-		return "✅"
-	case k.Urgent:
-		return "🚨"
-	case k.Overdue:
-		return "⏰"
-	case k.State == "claimed":
-		return "🟡"
-	}
-	return "🔴"
-}
-
 func duration(d time.Duration) string {
 	switch {
 	case d < time.Minute:
@@ -79,7 +65,20 @@ func CardText(k bot.Card) string {
 	if k.State == "closed" {
 		return fmt.Sprintf("%s closed: %s", k.Ref, strings.ReplaceAll(k.Outcome, "_", " "))
 	}
-	return fmt.Sprintf("%s Missed call from %s on %s", stateEmoji(k), Escape(k.Caller.Label()), Escape(k.Line))
+	return fmt.Sprintf("%s Missed call from %s on %s", k.Emoji(), Escape(k.Caller.Label()), Escape(k.Line))
+}
+
+// format is how Slack writes a card's facts.
+var format = bot.CardFormat{
+	Escape:  Escape,
+	Strong:  func(s string) string { return "*" + s + "*" },
+	Mention: func(id string) string { return userMention(id, "") },
+	Time: func(t time.Time, use bot.TimeUse) string {
+		if use == bot.TimeWhen {
+			return date(t, "{date_short_pretty} {time}")
+		}
+		return date(t, "{time}")
+	},
 }
 
 // CardBlocks renders a case card.
@@ -87,67 +86,13 @@ func CardBlocks(k bot.Card) []slack.Block {
 	if k.State == "closed" {
 		return closedBlocks(k)
 	}
-	blockID := "case:" + strconv.FormatInt(k.CaseID, 10)
-	title := fmt.Sprintf("%s %s Missed call · %s", stateEmoji(k), k.Ref, k.Line)
-	if k.Origin == "sms" {
-		title = fmt.Sprintf("%s %s Texted in · %s", stateEmoji(k), k.Ref, k.Line)
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain(truncate(k.Title(k.Line), 150))),
+		slack.NewSectionBlock(mrkdwn(k.Who(format)), nil, nil),
 	}
-	if k.Urgent {
-		title += " · URGENT"
-	}
-	blocks := []slack.Block{slack.NewHeaderBlock(plain(truncate(title, 150)))}
-
-	who := "*" + Escape(k.Caller.Label()) + "*"
-	if k.Caller.Name != "" && k.Caller.Number != "" {
-		who += " · " + Escape(k.Caller.Number)
-	}
-	if place := strings.Trim(k.Caller.Property+", "+k.Caller.Unit, ", "); place != "" {
-		who += "\n🏠 " + Escape(place)
-	}
-	if k.Spam {
-		who += "\n🚫 On the spam list"
-	}
-	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(who), nil, nil))
-
-	hours := "In hours"
-	if k.AfterHours {
-		hours = "After hours"
-	}
-	owner := "Unclaimed"
-	if k.Owner != "" {
-		owner = userMention(k.Owner, "")
-		if k.AssignedBy == "rota" {
-			owner += " (assigned by rota)"
-		} else if k.AssignedBy != "" {
-			owner += " (assigned by " + userMention(k.AssignedBy, "") + ")"
-		}
-	}
-	category := "Not triaged yet"
-	if k.CategoryLabel != "" {
-		category = Escape(k.CategoryLabel)
-	}
-	due := "—"
-	if k.DueAt != nil {
-		due = date(*k.DueAt, "{time}")
-		if k.Overdue {
-			due += " *overdue*"
-		}
-	}
-	calls := strconv.Itoa(k.Calls)
-	if k.LastCall != nil && k.Calls > 1 {
-		calls += " (last " + date(*k.LastCall, "{time}") + ")"
-	}
-	fields := []*slack.TextBlockObject{
-		mrkdwn("*When*\n" + date(k.FirstCall, "{date_short_pretty} {time}")),
-		mrkdwn("*Hours*\n" + hours),
-		mrkdwn("*Calls*\n" + calls),
-		mrkdwn("*Text-back*\n" + Escape(k.TextBack)),
-		mrkdwn("*Category*\n" + category),
-		mrkdwn("*Owner*\n" + owner),
-		mrkdwn("*Due*\n" + due),
-	}
-	if k.Caller.Withheld {
-		fields = append(fields, mrkdwn("*Caller*\nNumber withheld"))
+	var fields []*slack.TextBlockObject
+	for _, f := range k.Facts(format) {
+		fields = append(fields, mrkdwn("*"+f.Name+"*\n"+f.Value))
 	}
 	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 
@@ -161,17 +106,8 @@ func CardBlocks(k bot.Card) []slack.Block {
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(vm), nil, nil))
 	}
-
-	var ctx []string
-	if k.CallerReplied {
-		ctx = append(ctx, "💬 Caller replied (see thread)")
-	}
-	if k.EscalationLevel > 0 {
-		ctx = append(ctx, fmt.Sprintf("📣 Escalation level %d", k.EscalationLevel))
-	}
-	ctx = append(ctx, "Line "+Escape(k.Line)+" · "+k.Ref)
-	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(ctx, " · "))))
-	blocks = append(blocks, actions(blockID, k))
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(k.Notes(Escape(k.Line)), " · "))))
+	blocks = append(blocks, actions("case:"+strconv.FormatInt(k.CaseID, 10), k))
 	return blocks
 }
 
