@@ -54,6 +54,9 @@ type Config struct {
 	Escalation []EscalationStep
 	Templates  []Template
 	Discord    Discord
+	// StaffGroup is a Slack user group (S…) whose members work cases
+	// besides the members of the lines' channels ("": none).
+	StaffGroup string
 }
 
 // Business is who the texts speak for and how local numbers are read.

@@ -226,7 +226,7 @@ func (p *parser) parse(data []byte) *Config {
 	keep := func(key string, v *yaml.Node) { sections[key] = v }
 	top := p.fields("", root, map[string]func(string, *yaml.Node){
 		"business": keep, "managers": keep, "digest": keep, "lines": keep,
-		"categories": keep, "escalation": keep, "templates": keep, "discord": keep,
+		"categories": keep, "escalation": keep, "templates": keep, "discord": keep, "staff_group": keep,
 	})
 	// "required" problems of a section are placed at its key's line, before
 	// the problems inside it.
@@ -250,6 +250,15 @@ func (p *parser) parse(data []byte) *Config {
 	cfg.Managers = p.managers(sections["managers"])
 	cfg.Digest = p.digest(sections["digest"])
 	cfg.Discord = p.discord(sections["discord"])
+	if n := sections["staff_group"]; n != nil {
+		if g, ok := p.str("staff_group", n); ok {
+			if !slackIDRE.MatchString(g) || g[0] != 'S' {
+				p.add(n, "staff_group", "%q is not a Slack user group ID (S…)", g)
+			} else {
+				cfg.StaffGroup = g
+			}
+		}
+	}
 	return cfg
 }
 

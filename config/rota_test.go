@@ -93,3 +93,13 @@ discord: {managers: ["@boss"]}
 		}
 	}
 }
+
+func TestStaffGroup(t *testing.T) {
+	cfg, err := Parse([]byte("staff_group: S0STAFF\n" + rotaBase))
+	if err != nil || cfg.StaffGroup != "S0STAFF" {
+		t.Fatalf("staff_group = %q, %v", cfg.StaffGroup, err)
+	}
+	if _, err := Parse([]byte("staff_group: U0ALICE\n" + rotaBase)); err == nil || !strings.Contains(err.Error(), "staff_group: \"U0ALICE\" is not a Slack user group ID") {
+		t.Fatalf("a user id accepted as a group: %v", err)
+	}
+}

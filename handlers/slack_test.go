@@ -380,3 +380,23 @@ func TestSlackManagerReassigns(t *testing.T) {
 		}
 	})
 }
+
+func TestSlackStaffGroupMembersMayWork(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.bot.Config().StaffGroup = "S0STAFF"
+		h.slack.AddUser("U0CHEN", "chen", "Chen Li")
+		h.slack.SetGroupMembers("S0STAFF", "U0CHEN")
+		h.missedCall("CAgrp1", caller, lettings)
+		h.flush()
+		c := h.openCase(caller, lettings)
+		msg, _ := h.card("C0LETTINGS")
+		h.interact(click("U0VISITOR", "claim", c.ID, "C0LETTINGS", msg.TS))
+		if got := h.openCase(caller, lettings); got.Owner != "" {
+			t.Fatal("someone outside the channels and the staff group claimed")
+		}
+		h.interact(click("U0CHEN", "claim", c.ID, "C0LETTINGS", msg.TS))
+		if got := h.openCase(caller, lettings); got.Owner != "U0CHEN" {
+			t.Fatalf("a staff group member could not claim: owner %q", got.Owner)
+		}
+	})
+}

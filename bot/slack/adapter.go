@@ -122,8 +122,9 @@ func (a *Adapter) name(ctx context.Context, userID, fallback string) string {
 	return n
 }
 
-// isStaff: members of any line's channel work cases. Membership is cached
-// for a few minutes, so a click costs no API call.
+// isStaff: members of any line's channel, and of the configured staff user
+// group, work cases. Membership is cached for a few minutes, so a click
+// costs no API call.
 func (a *Adapter) isStaff(ctx context.Context, userID string) bool {
 	a.mu.Lock()
 	fresh := a.members != nil && time.Since(a.fetched) < a.memberTT
@@ -149,6 +150,15 @@ func (a *Adapter) isStaff(ctx context.Context, userID string) bool {
 				break
 			}
 			cursor = next
+		}
+	}
+	if g := a.bot.Config().StaffGroup; g != "" {
+		ids, err := a.api.GetUserGroupMembersContext(ctx, g)
+		if err != nil {
+			a.log.Warn("slack usergroups.users.list failed", "group", g, "error", err)
+		}
+		for _, id := range ids {
+			members[id] = true
 		}
 	}
 	a.mu.Lock()

@@ -174,11 +174,25 @@ func actions(blockID string, k bot.Card) *slack.ActionBlock {
 	return slack.NewActionBlock(blockID, els...)
 }
 
+// notify renders who an entry calls on: the channel, whoever is active
+// (@here), the line's on-duty person (U…) or user group (S…).
+func notify(m string) string {
+	switch {
+	case m == "":
+		return ""
+	case m == "channel" || m == "here":
+		return "<!" + m + ">"
+	case strings.HasPrefix(m, "S"):
+		return "<!subteam^" + m + ">"
+	}
+	return "<@" + m + ">"
+}
+
 // EntryText renders a timeline entry for the card's thread.
 func EntryText(e bot.Entry) string {
 	var b strings.Builder
-	if e.Mention == "channel" {
-		b.WriteString("<!channel> ")
+	if m := notify(e.Mention); m != "" {
+		b.WriteString(m + " ")
 	}
 	if e.Actor != "" {
 		b.WriteString(userMention(e.Actor, "") + " ")

@@ -249,3 +249,18 @@ func marshal(v any) ([]byte, error) {
 	err = enc.Encode(plain)
 	return bytes.TrimSpace(b.Bytes()), err
 }
+
+func TestReminderMentionsWhoIsOnDuty(t *testing.T) {
+	for mention, want := range map[string]string{
+		"channel":    "<!channel> ",
+		"here":       "<!here> ",
+		"U0ONDUTY":   "<@U0ONDUTY> ",
+		"S0LETTINGS": "<!subteam^S0LETTINGS> ",
+		"":           "⏰",
+	} {
+		got := rbslack.EntryText(bot.Entry{Kind: bot.EntryReminder, Text: "⏰ #42 still unclaimed after 10 min. Who can take it?", Mention: mention})
+		if !strings.HasPrefix(got, want) {
+			t.Errorf("mention %q: %q, want it to start with %q", mention, got, want)
+		}
+	}
+}
