@@ -258,3 +258,30 @@ func (w *Worker) perform(ctx context.Context, it store.OutboxItem) {
 		}
 	}
 }
+
+// outboxRows reports the outbox's rows by state at each scrape, so a dead
+// row (a side effect that gave up) shows on a dashboard, not only in a log.
+type outboxRows struct {
+	store *store.Store
+	desc  *prometheus.Desc
+}
+
+// OutboxRowsCollector is a Prometheus collector of the outbox's size by state.
+func OutboxRowsCollector(s *store.Store) prometheus.Collector {
+	return &outboxRows{store: s, desc: prometheus.NewDesc("ringback_outbox_rows", "Outbox rows by state (pending, running, done, dead).", []string{"state"}, nil)}
+}
+
+func (c *outboxRows) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *outboxRows) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.store.OutboxCounts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for state, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), state)
+	}
+}

@@ -41,6 +41,8 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		err = app.digest(ctx, args)
 	case "export":
 		err = app.export(ctx, args)
+	case "outbox":
+		err = app.outbox(ctx, args)
 	case "demo":
 		err = app.demo(ctx, args)
 	case "help", "-h", "--help":
@@ -82,6 +84,7 @@ Commands:
   digest    print a week's KPIs, total and per line: [--week 2026-W46] [--line NAME]
             [--format text|json|csv] [--png FILE] [--post]
   export    export events --from DATE --to DATE [--out FILE]: the audit trail as CSV
+  outbox    [--state dead] list side effects by state (default: those that gave up)
   demo      try Ringback in a browser sandbox: no Slack or Twilio account needed
   help      show this help
 

@@ -56,6 +56,15 @@ func TestServeHealthzAndGracefulShutdown(t *testing.T) {
 			if res.StatusCode != 200 || !strings.Contains(string(body), `"database":"`+backend+`"`) {
 				t.Fatalf("/healthz = %d %s", res.StatusCode, body)
 			}
+			res, err = http.Get(base + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			metrics, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if !strings.Contains(string(metrics), `ringback_outbox_rows{state="dead"} 0`) {
+				t.Fatalf("/metrics lacks the outbox gauge:\n%.2000s", metrics)
+			}
 			cancel()
 			done := make(chan error, 1)
 			go func() { done <- rt.wait() }()
