@@ -166,7 +166,7 @@ func (b *Bot) ReplyChoices(ctx context.Context, id int64, a Actor) ([]TemplateCh
 		return nil, err
 	}
 	line, _ := b.line(c.LineNumber)
-	vars := b.staffVars(ctx, c, line, a)
+	vars := b.staffVars(ctx, b.store, c, line, a)
 	var out []TemplateChoice
 	for _, t := range ts {
 		if automatic[t.Key] || !t.Allows(c.Category) {
@@ -203,11 +203,13 @@ func (b *Bot) PreviewReply(ctx context.Context, id int64, a Actor, key string) (
 		return TemplateChoice{}, refuse("Template %q is not approved.", key)
 	}
 	line, _ := b.line(c.LineNumber)
-	return b.choice(t, b.staffVars(ctx, c, line, a)), nil
+	return b.choice(t, b.staffVars(ctx, b.store, c, line, a)), nil
 }
 
-func (b *Bot) staffVars(ctx context.Context, c store.Case, line *config.Line, a Actor) templates.Vars {
-	v := b.vars(ctx, b.store, c, line)
+// staffVars are the variables of a reply sent by a; q reads the caller's
+// contact (the transaction when there is one: SQLite has one connection).
+func (b *Bot) staffVars(ctx context.Context, q caseReader, c store.Case, line *config.Line, a Actor) templates.Vars {
+	v := b.vars(ctx, q, c, line)
 	if a.Name != "" {
 		v["agent"] = firstName(a.Name)
 	}
@@ -241,7 +243,7 @@ func (b *Bot) SendReply(ctx context.Context, id int64, a Actor, key string) (sto
 		if !ok {
 			return nil, refuse("Case %s's line is no longer configured.", caseRef(c.ID))
 		}
-		body, err := templates.Render(t.Text, b.staffVars(ctx, *c, line, a))
+		body, err := templates.Render(t.Text, b.staffVars(ctx, tx, *c, line, a))
 		if err != nil {
 			var me *templates.MissingError
 			if errors.As(err, &me) {

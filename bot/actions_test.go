@@ -340,3 +340,41 @@ func TestQueueOldestFirstWithFilters(t *testing.T) {
 		}
 	})
 }
+
+// A reply to a known contact fills {{caller_name}} from the contact, inside
+// the reply's transaction (on SQLite, a second connection would never come).
+func TestReplyToAKnownContact(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		if _, _, err := s.UpsertContact(ctx, store.Contact{Name: "Jane Smith", Kind: "tenant", Property: "14 Elm Street", Unit: "Flat 2"}, []string{callerNum}, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		c := f.missed(t, "CA1", callerNum)
+		if _, err := f.bot.ReceiveSMS(ctx, bot.InboundSMS{SID: "SM1", From: callerNum, To: lettingsNum, Body: "2"}); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { _, err := f.bot.SendReply(ctx, c.ID, alice, "maintenance_ack"); done <- err }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("SendReply hung")
+		}
+		f.worker.RunDue(ctx)
+		texts := f.twilio.Messages()
+		last := texts[len(texts)-1].Body
+		if len(texts) != 2 || !strings.HasPrefix(last, "Hi Jane, Alice from Northside Lettings has your repair request (ref #") {
+			dead, _ := s.OutboxByState(ctx, store.OutboxDead, 10)
+			pend, _ := s.OutboxByState(ctx, store.OutboxPending, 10)
+			t.Fatalf("reply = %q (texts %d, dead %+v, pending %+v)", last, len(texts), dead, pend)
+		}
+		card, _ := f.bot.Card(ctx, c.ID)
+		if card.Caller.Label() != "Jane Smith (tenant)" || card.Caller.Unit != "Flat 2" {
+			t.Fatalf("card caller = %+v", card.Caller)
+		}
+	})
+}

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,6 +125,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, now time.Time, l
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox: %w", err)
 	}
+	// RETURNING keeps no order: hand rows out oldest first, as picked.
+	slices.SortFunc(items, func(a, b OutboxItem) int { return cmp.Compare(a.ID, b.ID) })
 	return items, nil
 }
 
