@@ -285,3 +285,55 @@ func (c *outboxRows) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), state)
 	}
 }
+
+// Pause holds every call to a remote after it answered 429: its limits are
+// per app and method, and hammering on only makes them longer. Performers
+// ask Held before calling and Note the error they got.
+type Pause struct {
+	clock Clock
+	name  string
+	mu    sync.Mutex
+	until time.Time
+}
+
+// NewPause returns an open gate for the remote called name.
+func NewPause(clock Clock, name string) *Pause { return &Pause{clock: clock, name: name} }
+
+// Held returns a retry error while the pause lasts, nil otherwise.
+func (p *Pause) Held() error {
+	p.mu.Lock()
+	until := p.until
+	p.mu.Unlock()
+	if wait := until.Sub(p.clock.Now()); wait > 0 {
+		return RetryAfter(wait, fmt.Errorf("%s: rate limited", p.name))
+	}
+	return nil
+}
+
+// Note extends the pause when err asks to retry after a delay, and returns err.
+func (p *Pause) Note(err error) error {
+	var ra *RetryAfterError
+	if errors.As(err, &ra) {
+		p.mu.Lock()
+		if until := p.clock.Now().Add(ra.After); until.After(p.until) {
+			p.until = until
+		}
+		p.mu.Unlock()
+	}
+	return err
+}
+
+// ChatFailed puts a chat failure people must fix (the bot cannot post in a
+// channel) on the case's timeline, once: every row of the case fails the
+// same way until someone fixes the channel.
+func (b *Bot) ChatFailed(ctx context.Context, caseID int64, platform, channel, fix string, err error) {
+	told, herr := b.store.HasEvent(ctx, caseID, "chat_failed", `"platform":"`+platform+`"`)
+	if herr != nil || told {
+		return
+	}
+	if aerr := b.store.AddEvent(ctx, caseID, b.clock.Now(), "chat_failed", "", map[string]string{
+		"platform": platform, "channel": channel, "error": err.Error(), "fix": fix,
+	}); aerr != nil {
+		b.log.Error("recording a chat failure failed", "platform", platform, "error", aerr)
+	}
+}

@@ -38,10 +38,9 @@ type Adapter struct {
 	staffRole string            // "" = everyone in the guild is staff
 	guild     string            // configured guild ("" = any)
 
-	mu sync.Mutex
-	// pausedUntil holds every call after a 429 (see paused).
-	pausedUntil time.Time
-	seenGuild   string // learned from interactions, for card links
+	mu        sync.Mutex
+	pause     *bot.Pause
+	seenGuild string // learned from interactions, for card links
 }
 
 // Option configures an Adapter beyond what New requires.
@@ -83,7 +82,7 @@ func New(token, appID, apiBase string, b *bot.Bot, channels map[string]string, l
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &Adapter{s: s, appID: appID, bot: b, store: b.Store(), log: log, channels: map[string]string{}}
+	a := &Adapter{s: s, appID: appID, bot: b, store: b.Store(), log: log, channels: map[string]string{}, pause: bot.NewPause(b.Clock(), "discord")}
 	for number, ch := range channels {
 		a.channels[number] = ch
 	}
@@ -282,31 +281,11 @@ func noAccess(err error) bool {
 	return re.Response.StatusCode == http.StatusForbidden
 }
 
-// paused returns a retry error while a Discord rate limit lasts: after a
-// 429 every call waits, since hammering on makes the limit longer.
-func (a *Adapter) paused() error {
-	a.mu.Lock()
-	until := a.pausedUntil
-	a.mu.Unlock()
-	if wait := until.Sub(a.bot.Clock().Now()); wait > 0 {
-		return bot.RetryAfter(wait, errors.New("discord: rate limited"))
-	}
-	return nil
-}
+// paused holds calls while a Discord rate limit lasts.
+func (a *Adapter) paused() error { return a.pause.Held() }
 
 // failed classifies err, and starts the pause when Discord rate-limited us.
-func (a *Adapter) failed(err error) error {
-	err = classify(err)
-	var ra *bot.RetryAfterError
-	if errors.As(err, &ra) {
-		a.mu.Lock()
-		if until := a.bot.Clock().Now().Add(ra.After); until.After(a.pausedUntil) {
-			a.pausedUntil = until
-		}
-		a.mu.Unlock()
-	}
-	return err
-}
+func (a *Adapter) failed(err error) error { return a.pause.Note(classify(err)) }
 
 // classify turns a Discord error into the outbox's words: a rate limit is
 // retried when Discord says, a request Discord will never accept is dead at
@@ -342,20 +321,12 @@ func retryAfter(h http.Header) time.Duration {
 
 // chatFailed records a failure people must fix (the bot cannot post in the
 // line's channel) on the case, once, and hands the error to the outbox.
-func (a *Adapter) chatFailed(ctx context.Context, it store.OutboxItem, caseID int64, channel, line string, err error) error {
+func (a *Adapter) chatFailed(ctx context.Context, caseID int64, channel, line string, err error) error {
 	if noAccess(err) {
 		a.log.Error("discord: the bot cannot post in the line's channel; give it View Channel, Send Messages, Create Public Threads and Send Messages in Threads there",
 			"channel", channel, "line", line, "error", err)
-		// Once per case: every row of the case fails the same way until the
-		// channel is fixed, and the timeline needs saying it only once.
-		if told, herr := a.store.HasEvent(ctx, caseID, "chat_failed", `"platform":"discord"`); herr == nil && !told {
-			if eerr := a.store.AddEvent(ctx, caseID, a.bot.Clock().Now(), "chat_failed", "", map[string]string{
-				"platform": Platform, "channel": channel, "error": err.Error(),
-				"fix": "give the bot access to the channel (View Channel, Send Messages, Create Public Threads, Send Messages in Threads)",
-			}); eerr != nil {
-				a.log.Error("discord: recording the failure failed", "error", eerr)
-			}
-		}
+		a.bot.ChatFailed(ctx, caseID, Platform, channel,
+			"give the bot access to the channel (View Channel, Send Messages, Create Public Threads, Send Messages in Threads)", err)
 	}
 	return a.failed(err)
 }
@@ -378,12 +349,12 @@ func (a *Adapter) performCard(ctx context.Context, it store.OutboxItem) error {
 	} else if newer {
 		return nil // a later refresh will render the latest state
 	}
-	return a.syncCard(ctx, it, job.CaseID)
+	return a.syncCard(ctx, job.CaseID)
 }
 
 // syncCard posts the case's card, or edits it in place. A reservation row
 // makes sure only one worker ever posts a case's first card.
-func (a *Adapter) syncCard(ctx context.Context, it store.OutboxItem, caseID int64) error {
+func (a *Adapter) syncCard(ctx context.Context, caseID int64) error {
 	card, err := a.bot.Card(ctx, caseID)
 	if err != nil {
 		return err
@@ -404,12 +375,12 @@ func (a *Adapter) syncCard(ctx context.Context, it store.OutboxItem, caseID int6
 			a.log.Warn("discord: the card was deleted; posting it again", "case_id", card.CaseID, "channel", existing.Channel)
 			m, perr := a.s.ChannelMessageSendComplex(existing.Channel, msg, discordgo.WithContext(ctx))
 			if perr != nil {
-				return a.chatFailed(ctx, it, card.CaseID, existing.Channel, card.Line, perr)
+				return a.chatFailed(ctx, card.CaseID, existing.Channel, card.Line, perr)
 			}
 			return a.saveCard(ctx, card, existing.Channel, m.ID)
 		}
 		if err != nil {
-			return a.chatFailed(ctx, it, card.CaseID, existing.Channel, card.Line, err)
+			return a.chatFailed(ctx, card.CaseID, existing.Channel, card.Line, err)
 		}
 		return nil
 	case err != nil && !errors.Is(err, store.ErrNotFound):
@@ -434,7 +405,7 @@ func (a *Adapter) syncCard(ctx context.Context, it store.OutboxItem, caseID int6
 		if uerr := a.store.UnreserveCard(ctx, card.CaseID, Platform); uerr != nil {
 			a.log.Error("discord: card reservation not released", "case_id", card.CaseID, "error", uerr)
 		}
-		return a.chatFailed(ctx, it, card.CaseID, channel, card.Line, err)
+		return a.chatFailed(ctx, card.CaseID, channel, card.Line, err)
 	}
 	return a.saveCard(ctx, card, channel, m.ID)
 }
@@ -479,7 +450,7 @@ func (a *Adapter) performThread(ctx context.Context, it store.OutboxItem) error 
 	if errors.Is(err, store.ErrNotFound) || (err == nil && c.MessageID == "") {
 		// An entry never goes to the channel on its own: post the card
 		// first rather than wait for its own row.
-		if err := a.syncCard(ctx, it, e.CaseID); err != nil {
+		if err := a.syncCard(ctx, e.CaseID); err != nil {
 			return err
 		}
 		if c, err = a.store.CardFor(ctx, e.CaseID, Platform); errors.Is(err, store.ErrNotFound) {
@@ -498,7 +469,7 @@ func (a *Adapter) performThread(ctx context.Context, it store.OutboxItem) error 
 			return cerr
 		}
 		if terr := a.startThread(ctx, c.Channel, c.MessageID, card); terr != nil {
-			return a.chatFailed(ctx, it, e.CaseID, c.Channel, card.Line, terr)
+			return a.chatFailed(ctx, e.CaseID, c.Channel, card.Line, terr)
 		}
 		_, err = a.s.ChannelMessageSendComplex(c.MessageID, msg, discordgo.WithContext(ctx))
 	}
@@ -507,7 +478,7 @@ func (a *Adapter) performThread(ctx context.Context, it store.OutboxItem) error 
 		if card, cerr := a.bot.Card(ctx, e.CaseID); cerr == nil {
 			line = card.Line
 		}
-		return a.chatFailed(ctx, it, e.CaseID, c.Channel, line, err)
+		return a.chatFailed(ctx, e.CaseID, c.Channel, line, err)
 	}
 	return nil
 }

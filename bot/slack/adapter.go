@@ -32,9 +32,7 @@ type Adapter struct {
 	fetched  time.Time
 	names    map[string]string
 	memberTT time.Duration
-	// pausedUntil holds every call after Slack answered 429: its limits
-	// are per app and method, and hammering on makes them longer.
-	pausedUntil time.Time
+	pause    *bot.Pause
 }
 
 // New returns the adapter. appToken enables Socket Mode ("" for HTTP mode);
@@ -49,7 +47,7 @@ func New(token, appToken, apiURL string, b *bot.Bot, log *slog.Logger) *Adapter 
 	}
 	return &Adapter{
 		api: slack.New(token, opts...), bot: b, store: b.Store(), log: log,
-		names: map[string]string{}, memberTT: 5 * time.Minute,
+		names: map[string]string{}, memberTT: 5 * time.Minute, pause: bot.NewPause(b.Clock(), "slack"),
 	}
 }
 
@@ -167,29 +165,11 @@ func (a *Adapter) isStaff(ctx context.Context, userID string) bool {
 	return members[userID]
 }
 
-// paused returns a retry error while a Slack rate limit lasts.
-func (a *Adapter) paused() error {
-	a.mu.Lock()
-	until := a.pausedUntil
-	a.mu.Unlock()
-	if wait := until.Sub(a.bot.Clock().Now()); wait > 0 {
-		return bot.RetryAfter(wait, errors.New("slack: rate limited"))
-	}
-	return nil
-}
+// paused holds calls while a Slack rate limit lasts.
+func (a *Adapter) paused() error { return a.pause.Held() }
 
 // failed classifies err, and starts the pause when Slack rate-limited us.
-func (a *Adapter) failed(err error) error {
-	var rl *slack.RateLimitedError
-	if errors.As(err, &rl) {
-		a.mu.Lock()
-		if until := a.bot.Clock().Now().Add(rl.RetryAfter); until.After(a.pausedUntil) {
-			a.pausedUntil = until
-		}
-		a.mu.Unlock()
-	}
-	return classify(err)
-}
+func (a *Adapter) failed(err error) error { return a.pause.Note(classify(err)) }
 
 // classify turns a Slack API error into the outbox's words.
 func classify(err error) error {
@@ -227,14 +207,14 @@ func (a *Adapter) performCard(ctx context.Context, it store.OutboxItem) error {
 	} else if newer {
 		return nil // a later refresh will render the latest state
 	}
-	_, err := a.syncCard(ctx, it, job.CaseID, true)
+	_, err := a.syncCard(ctx, job.CaseID, true)
 	return err
 }
 
 // syncCard makes sure the case's card exists, posting it if need be, and
 // when update is set refreshes it; it returns where the card is. A
 // reservation row makes sure only one worker ever posts a case's first card.
-func (a *Adapter) syncCard(ctx context.Context, it store.OutboxItem, caseID int64, update bool) (store.Card, error) {
+func (a *Adapter) syncCard(ctx context.Context, caseID int64, update bool) (store.Card, error) {
 	existing, err := a.store.CardFor(ctx, caseID, Platform)
 	switch {
 	case err == nil && existing.MessageID != "" && !update:
@@ -249,7 +229,7 @@ func (a *Adapter) syncCard(ctx context.Context, it store.OutboxItem, caseID int6
 	opts := []slack.MsgOption{slack.MsgOptionText(CardText(card), false), slack.MsgOptionBlocks(CardBlocks(card)...)}
 	if err == nil && existing.MessageID != "" {
 		if _, _, _, err := a.api.UpdateMessageContext(ctx, existing.Channel, existing.MessageID, opts...); err != nil {
-			return store.Card{}, a.chatFailed(ctx, it, card, err)
+			return store.Card{}, a.chatFailed(ctx, card, err)
 		}
 		return existing, nil
 	}
@@ -269,7 +249,7 @@ func (a *Adapter) syncCard(ctx context.Context, it store.OutboxItem, caseID int6
 		if uerr := a.store.UnreserveCard(ctx, card.CaseID, Platform); uerr != nil {
 			a.log.Error("slack: card reservation not released", "case_id", card.CaseID, "error", uerr)
 		}
-		return store.Card{}, a.chatFailed(ctx, it, card, err)
+		return store.Card{}, a.chatFailed(ctx, card, err)
 	}
 	if err := a.store.SaveCard(ctx, card.CaseID, Platform, channel, ts); err != nil {
 		return store.Card{}, err
@@ -279,18 +259,10 @@ func (a *Adapter) syncCard(ctx context.Context, it store.OutboxItem, caseID int6
 
 // chatFailed records a failure people must fix (the bot is not in the
 // channel) on the case, once, and hands the error to the outbox to retry.
-func (a *Adapter) chatFailed(ctx context.Context, it store.OutboxItem, card bot.Card, err error) error {
+func (a *Adapter) chatFailed(ctx context.Context, card bot.Card, err error) error {
 	if notInChannel(err) {
 		a.log.Error("slack: the bot cannot post in the line's channel; invite @ringback to it", "channel", card.Channel, "line", card.Line, "error", err)
-		// Once per case: every row of the case fails the same way until the
-		// channel is fixed, and the timeline needs saying it only once.
-		if told, herr := a.store.HasEvent(ctx, card.CaseID, "chat_failed", `"platform":"slack"`); herr == nil && !told {
-			if eerr := a.store.AddEvent(ctx, card.CaseID, a.bot.Clock().Now(), "chat_failed", "", map[string]string{
-				"platform": Platform, "channel": card.Channel, "error": err.Error(), "fix": "invite the bot to the channel",
-			}); eerr != nil {
-				a.log.Error("slack: recording the failure failed", "error", eerr)
-			}
-		}
+		a.bot.ChatFailed(ctx, card.CaseID, Platform, card.Channel, "invite the bot to the channel", err)
 	}
 	return a.failed(err)
 }
@@ -306,7 +278,7 @@ func (a *Adapter) performThread(ctx context.Context, it store.OutboxItem) error 
 	}
 	// An entry never goes to the channel on its own: if the card is not
 	// there yet, post it first rather than wait for its own row.
-	c, err := a.syncCard(ctx, it, e.CaseID, false)
+	c, err := a.syncCard(ctx, e.CaseID, false)
 	if err != nil {
 		return err
 	}
@@ -316,7 +288,7 @@ func (a *Adapter) performThread(ctx context.Context, it store.OutboxItem) error 
 		if cerr != nil {
 			return a.failed(err)
 		}
-		return a.chatFailed(ctx, it, card, err)
+		return a.chatFailed(ctx, card, err)
 	}
 	return nil
 }
