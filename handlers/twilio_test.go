@@ -90,12 +90,10 @@ func TestDeliveryReceiptsUpdateTheTextBack(t *testing.T) {
 	})
 }
 
-func TestStatusCallbackFromTheStandInIsAccepted(t *testing.T) {
+// A receipt saying the text-back was undelivered to a landline (30006)
+// marks the number: no line texts it again.
+func TestUndeliveredToALandlineIsNotTextedAgain(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		// The stand-in signs receipts with the auth token against the
-		// StatusCallback URL Ringback gave it; point that URL at the test
-		// server by giving Ringback's PUBLIC_URL... here the URL is public,
-		// so post what the stand-in would, to our server.
 		h.missedCall("CA20000000000000000000000000000001", caller, maint)
 		h.flush()
 		sent := h.textsTo(caller)
