@@ -84,7 +84,8 @@ Commands:
   digest    print a week's KPIs, total and per line: [--week 2026-W46] [--line NAME]
             [--format text|json|csv] [--png FILE] [--post]
   export    export events --from DATE --to DATE [--out FILE]: the audit trail as CSV
-  outbox    [--state dead] list side effects by state (default: those that gave up)
+  outbox    [--state dead] list side effects by state (default: those that gave up);
+            outbox retry [ID…] runs dead ones again once their cause is fixed
   demo      try Ringback in a browser sandbox: no Slack or Twilio account needed
   help      show this help
 

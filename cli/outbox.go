@@ -3,15 +3,22 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"ringback/config"
 	"ringback/store"
 )
 
 // outbox lists outbox rows in a state (default dead): the side effects that
-// gave up, with why, so an operator can see what never happened.
+// gave up, with why, so an operator can see what never happened; `outbox
+// retry [ID…]` runs dead rows again once their cause is fixed.
 func (a *app) outbox(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "retry" {
+		return a.outboxRetry(ctx, args[1:])
+	}
 	fs := newFlags("outbox", a.stderr)
 	state := fs.String("state", store.OutboxDead, "pending, running, done or dead")
 	limit := fs.Int("limit", 50, "rows to list")
@@ -55,4 +62,30 @@ func (a *app) outbox(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "%d\t%s\t%s\t%d/%d\t%s\t%s\n", it.ID, it.Kind, c, it.Attempts, it.MaxAttempts, it.UpdatedAt.UTC().Format("2006-01-02 15:04:05"), it.LastError)
 	}
 	return w.Flush()
+}
+
+func (a *app) outboxRetry(ctx context.Context, args []string) error {
+	var ids []int64
+	for _, arg := range args {
+		id, err := strconv.ParseInt(strings.TrimPrefix(arg, "#"), 10, 64)
+		if err != nil {
+			return fmt.Errorf("cli: %q is not an outbox row id", arg)
+		}
+		ids = append(ids, id)
+	}
+	env := config.EnvFrom(a.getenv)
+	s, err := store.Open(ctx, env.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	n, err := s.RequeueDead(ctx, time.Now(), ids...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "requeued %d dead row(s); the running servers perform them now\n", n)
+	return nil
 }

@@ -40,6 +40,16 @@ func TestOutboxCommandListsDeadRows(t *testing.T) {
 			if code := Run([]string{"outbox", "--state", "lost"}, func(k string) string { return env[k] }, &out, &errOut); code == 0 {
 				t.Fatal("an unknown state was accepted")
 			}
+			out.Reset()
+			if code := Run([]string{"outbox", "retry"}, func(k string) string { return env[k] }, &out, &errOut); code != 0 || !strings.Contains(out.String(), "requeued 1 dead row") {
+				t.Fatalf("retry: %d %s %s", code, out.String(), errOut.String())
+			}
+			s, _ = store.Open(ctx, url)
+			defer s.Close()
+			it, _ := s.OutboxByKey(ctx, "textback:7")
+			if it.State != store.OutboxPending || it.Attempts != 0 {
+				t.Fatalf("after retry: %s after %d attempts", it.State, it.Attempts)
+			}
 		})
 	}
 }

@@ -316,3 +316,27 @@ func truncate(s string, n int) string {
 	// Cutting may split a UTF-8 sequence; drop the broken tail.
 	return strings.ToValidUTF8(s[:n], "")
 }
+
+// RequeueDead puts dead rows back to run now with fresh attempts, after
+// someone fixed their cause (invited the bot, renewed a token). ids limits
+// it to those rows; none requeues every dead row.
+func (s *Store) RequeueDead(ctx context.Context, now time.Time, ids ...int64) (int64, error) {
+	query := `UPDATE outbox SET state = 'pending', attempts = 0, run_at = ?, locked_by = '', updated_at = ? WHERE state = 'dead'`
+	args := []any{now.UTC(), now.UTC()}
+	if len(ids) > 0 {
+		query += ` AND id IN (?` + strings.Repeat(`, ?`, len(ids)-1) + `)`
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	res, err := s.exec(ctx, query, args...)
+	if err != nil {
+		return 0, fmt.Errorf("store: requeue dead outbox rows: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		s.signals.local()
+		s.notifyReplicas()
+	}
+	return n, nil
+}
