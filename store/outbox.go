@@ -106,7 +106,8 @@ func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id in
 // has come and running rows whose claim expired (their worker died). A
 // claimed row is hidden from other workers until now+lease. A case's thread
 // entries go one at a time, in the order they were written, so its chat
-// thread reads as it happened.
+// thread reads as it happened; so do its card refreshes, so an older render
+// never lands after a newer one.
 func (s *Store) ClaimOutbox(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error) {
 	var items []OutboxItem
 	err := s.selectAll(ctx, &items, `
@@ -114,7 +115,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, now time.Time, l
 		WHERE id IN (
 			SELECT id FROM outbox o
 			WHERE state IN ('pending', 'running') AND run_at <= ?
-			AND NOT (kind LIKE 'chat.thread.%' AND EXISTS (
+			AND NOT ((kind LIKE 'chat.thread.%' OR kind LIKE 'chat.card.%') AND EXISTS (
 				SELECT 1 FROM outbox e WHERE e.case_id = o.case_id AND e.kind = o.kind AND e.id < o.id
 				AND e.state IN ('pending', 'running')))
 			ORDER BY run_at, id
