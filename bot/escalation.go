@@ -132,7 +132,7 @@ func (b *Bot) fire(ctx context.Context, tx *store.Tx, c store.Case, line *config
 	}); err != nil {
 		return err
 	}
-	what := fmt.Sprintf("%s %s after %s", caseRef(c.ID), whenWords[step.When], humanDuration(now.Sub(c.CreatedAt)))
+	what := fmt.Sprintf("%s %s after %s", caseRef(c.ID), whenWords[step.When], ShortDuration(now.Sub(c.CreatedAt)))
 	key := fmt.Sprintf("esc:%d:%d:%d:%d", c.ID, e.Step, e.Round, e.RepeatN)
 	notify := step.Notify
 	if notify == "owner" && c.Owner == "" {
@@ -151,7 +151,7 @@ func (b *Bot) fire(ctx context.Context, tx *store.Tx, c store.Case, line *config
 		err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: "⏰ " + what + ". Who can take it?", Mention: mention})
 	case "owner":
 		err = b.notifyUser(ctx, tx, Notice{User: c.Owner, CaseID: c.ID, Confirm: true,
-			Text: fmt.Sprintf("⏰ Your case %s: %s. Are you still on it? If you do not answer within %s it goes back to the queue.", caseRef(c.ID), whenWords[step.When], humanDuration(step.AckWithin))}, key)
+			Text: fmt.Sprintf("⏰ Your case %s: %s. Are you still on it? If you do not answer within %s it goes back to the queue.", caseRef(c.ID), whenWords[step.When], ShortDuration(step.AckWithin))}, key)
 		if err == nil {
 			err = tx.ScheduleEscalation(ctx, store.Escalation{
 				CaseID: c.ID, Kind: store.EscalationOwnerAck, Step: e.Step, Round: e.Round, RepeatN: e.RepeatN,
@@ -276,21 +276,4 @@ func (b *Bot) assignByRota(ctx context.Context, tx *store.Tx, c *store.Case, lin
 	}
 	c.State, c.Owner, c.AssignedBy, c.ClaimedAt = store.CaseClaimed, owner, "rota", &now
 	return nil
-}
-
-// humanDuration says a duration the way people do: "45s", "10 min", "2h 31m", "3d 4h".
-func humanDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
-	case d < 48*time.Hour:
-		if m := int(d.Minutes()) % 60; m != 0 {
-			return fmt.Sprintf("%dh %02dm", int(d.Hours()), m)
-		}
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
 }

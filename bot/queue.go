@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -104,4 +105,45 @@ func (b *Bot) queueItem(r store.QueueRow, now time.Time) QueueItem {
 		it.CardChannel, it.CardMessage = *r.CardChannel, *r.CardMessage
 	}
 	return it
+}
+
+// Listing is the item as one line of a queue listing; ref is its case number,
+// already linked to the card where the platform can.
+func (it QueueItem) Listing(f CardFormat, ref string) string {
+	flags := ""
+	if it.Urgent {
+		flags += " 🚨"
+	}
+	if it.Overdue {
+		flags += " ⏰ overdue"
+	}
+	category := it.Category
+	if category == "" {
+		category = "untriaged"
+	}
+	owner := "unclaimed"
+	if it.Owner != "" {
+		owner = f.Mention(it.Owner)
+	}
+	reply := "no reply yet"
+	if it.CallerReplied {
+		reply = "💬 replied"
+	}
+	return fmt.Sprintf("%s%s · %s · %s · %s · %s ago · %s · %s", ref, flags, f.Strong(f.Escape(it.Caller)), f.Escape(it.Line),
+		f.Escape(category), ShortDuration(it.Age), owner, reply)
+}
+
+// ShortDuration says a duration the way people do on a card or in a
+// reminder: "45s", "10 min", "2h 31m", "3d 4h".
+func ShortDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
 }

@@ -236,18 +236,6 @@ func stamp(t time.Time, style string) string {
 	return fmt.Sprintf("<t:%d:%s>", t.Unix(), style)
 }
 
-func duration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
-}
-
 func words(key string) string { return strings.ReplaceAll(key, "_", " ") }
 
 func capital(key string) string {
@@ -353,7 +341,7 @@ func closedCard(k bot.Card) *discordgo.MessageSend {
 		outcome += " " + stamp(*k.ClosedAt, "f")
 	}
 	if k.FirstContact != nil {
-		outcome += " · first contact after " + duration(*k.FirstContact)
+		outcome += " · first contact after " + bot.ShortDuration(*k.FirstContact)
 	} else {
 		outcome += " · no contact logged"
 	}
@@ -566,23 +554,7 @@ func queueLine(it bot.QueueItem, link func(channel, message string) string) stri
 			ref = "[" + it.Ref + "](" + u + ")"
 		}
 	}
-	flags := ""
-	if it.Urgent {
-		flags += " 🚨"
-	}
-	if it.Overdue {
-		flags += " ⏰ overdue"
-	}
-	category := it.Category
-	if category == "" {
-		category = "untriaged"
-	}
-	reply := "no reply yet"
-	if it.CallerReplied {
-		reply = "💬 replied"
-	}
-	return fmt.Sprintf("%s%s · **%s** · %s · %s · %s ago · %s · %s", ref, flags, Escape(it.Caller), Escape(it.Line),
-		Escape(category), duration(it.Age), user(it.Owner, "unclaimed"), reply)
+	return it.Listing(format, ref)
 }
 
 func option(value, label, description string, selected bool) discordgo.SelectMenuOption {

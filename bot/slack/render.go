@@ -48,18 +48,6 @@ func userMention(id, fallback string) string {
 	return "<@" + id + ">"
 }
 
-func duration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
-}
-
 // CardText is the notification text of a card (shown where blocks are not).
 func CardText(k bot.Card) string {
 	if k.State == "closed" {
@@ -122,7 +110,7 @@ func closedBlocks(k bot.Card) []slack.Block {
 	}
 	parts = append(parts, outcome)
 	if k.FirstContact != nil {
-		parts = append(parts, "first contact after "+duration(*k.FirstContact))
+		parts = append(parts, "first contact after "+bot.ShortDuration(*k.FirstContact))
 	} else {
 		parts = append(parts, "no contact logged")
 	}
@@ -229,23 +217,7 @@ func QueueBlocks(v bot.QueueView, permalink func(channel, ts string) string) []s
 				ref = "<" + link + "|" + it.Ref + ">"
 			}
 		}
-		flags := ""
-		if it.Urgent {
-			flags += " 🚨"
-		}
-		if it.Overdue {
-			flags += " ⏰ overdue"
-		}
-		category := it.Category
-		if category == "" {
-			category = "untriaged"
-		}
-		reply := "no reply yet"
-		if it.CallerReplied {
-			reply = "💬 replied"
-		}
-		line := fmt.Sprintf("%s%s · *%s* · %s · %s · %s ago · %s · %s", ref, flags, Escape(it.Caller), Escape(it.Line),
-			Escape(category), duration(it.Age), userMention(it.Owner, "unclaimed"), reply)
+		line := it.Listing(format, ref)
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(line), nil, nil))
 	}
 	if more := v.Total - len(v.Items); more > 0 {
