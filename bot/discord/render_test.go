@@ -1,11 +1,7 @@
 package discord_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
+	"ringback/bot/internal/golden"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +13,6 @@ import (
 	"ringback/bot/discord/discordtest"
 	"ringback/templates"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const (
 	alice = "300000000000000001"
@@ -82,49 +76,6 @@ func cards() map[string]bot.Card {
 	}
 }
 
-// marshal is JSON as Discord receives it, without Go's HTML escaping of <
-// and > (discordgo's MarshalJSON escapes them), indented for review.
-func marshal(t *testing.T, v any) []byte {
-	t.Helper()
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plain any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&plain); err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(plain); err != nil {
-		t.Fatal(err)
-	}
-	return bytes.TrimSpace(b.Bytes())
-}
-
-func golden(t *testing.T, name string, v any) []byte {
-	t.Helper()
-	got := marshal(t, v)
-	path := filepath.Join("testdata", name+".json")
-	if *update {
-		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden file %s: %v (run go test ./bot/discord -update)", path, err)
-	}
-	if strings.TrimSpace(string(want)) != strings.TrimSpace(string(got)) {
-		t.Errorf("%s differs from %s:\n%s", name, path, got)
-	}
-	return got
-}
-
 func noProblems(t *testing.T, probs []string) {
 	t.Helper()
 	for _, p := range probs {
@@ -135,7 +86,7 @@ func noProblems(t *testing.T, probs []string) {
 func TestCardGoldenFiles(t *testing.T) {
 	for name, k := range cards() {
 		t.Run(name, func(t *testing.T) {
-			raw := golden(t, name, rbdiscord.CardMessage(k))
+			raw := golden.Check(t, name, rbdiscord.CardMessage(k))
 			noProblems(t, discordtest.MessageProblems(raw))
 		})
 	}
@@ -168,9 +119,9 @@ func TestInteractionGoldenFiles(t *testing.T) {
 	}
 	for name, d := range messages {
 		t.Run(name, func(t *testing.T) {
-			raw := golden(t, name, d)
+			raw := golden.Check(t, name, d)
 			noProblems(t, discordtest.MessageProblems(raw))
-			noProblems(t, discordtest.ResponseProblems(marshal(t, discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: d})))
+			noProblems(t, discordtest.ResponseProblems(golden.JSON(t, discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: d})))
 		})
 	}
 	modals := map[string]*discordgo.InteractionResponseData{
@@ -179,7 +130,7 @@ func TestInteractionGoldenFiles(t *testing.T) {
 	}
 	for name, d := range modals {
 		t.Run(name, func(t *testing.T) {
-			raw := golden(t, name, d)
+			raw := golden.Check(t, name, d)
 			noProblems(t, discordtest.ModalProblems(raw))
 		})
 	}
@@ -191,7 +142,7 @@ func TestQueueThreadAndNoticeGoldenFiles(t *testing.T) {
 		{CaseID: 42, Ref: "#42", Age: 25 * time.Minute, Line: "Maintenance", Owner: alice, Caller: "07700 900124 @everyone", Urgent: true},
 		{CaseID: 43, Ref: "#43", Age: 5 * time.Minute, Line: "Maintenance", Owner: "U0BOB", Caller: "number withheld"},
 	}}
-	raw := golden(t, "queue", rbdiscord.QueueMessage(v, func(ch, msg string) string {
+	raw := golden.Check(t, "queue", rbdiscord.QueueMessage(v, func(ch, msg string) string {
 		return "https://discord.com/channels/1000000000000000001/" + ch + "/" + msg
 	}))
 	noProblems(t, discordtest.MessageProblems(raw))
@@ -206,12 +157,12 @@ func TestQueueThreadAndNoticeGoldenFiles(t *testing.T) {
 	}
 	for name, e := range entries {
 		t.Run(name, func(t *testing.T) {
-			noProblems(t, discordtest.MessageProblems(golden(t, name, rbdiscord.EntryMessage(e))))
+			noProblems(t, discordtest.MessageProblems(golden.Check(t, name, rbdiscord.EntryMessage(e))))
 		})
 	}
 	n := bot.Notice{User: alice, CaseID: 42, Confirm: true, Text: "⏰ Your case #42: no contact with the caller yet. Are you still on it?"}
-	noProblems(t, discordtest.MessageProblems(golden(t, "notice_confirm", rbdiscord.NoticeMessage(n, "https://discord.com/channels/1/2/3"))))
-	noProblems(t, discordtest.MessageProblems(golden(t, "digest", rbdiscord.DigestMessage("2026-W46",
+	noProblems(t, discordtest.MessageProblems(golden.Check(t, "notice_confirm", rbdiscord.NoticeMessage(n, "https://discord.com/channels/1/2/3"))))
+	noProblems(t, discordtest.MessageProblems(golden.Check(t, "digest", rbdiscord.DigestMessage("2026-W46",
 		"*Callback stats, 2026-W46*\n• *Missed calls:* 12\n• *Line Lettings &amp; Sales:* 7\n"))))
 }
 
@@ -223,7 +174,7 @@ func TestCardButtons(t *testing.T) {
 		"card_withheld": "claim:42 log_callback:42 close:42 reassign:42",
 		"card_closed":   "reopen:42",
 	} {
-		raw := marshal(t, rbdiscord.CardMessage(cs[name]).Components)
+		raw := golden.JSON(t, rbdiscord.CardMessage(cs[name]).Components)
 		if got := strings.Join(discordtest.CustomIDs(raw), " "); got != want {
 			t.Errorf("%s: custom ids %q, want %q", name, got, want)
 		}
@@ -242,14 +193,14 @@ func TestCardButtons(t *testing.T) {
 	if len(m.Components) != 3 {
 		t.Fatalf("%d rows, want 2 of buttons and 1 select", len(m.Components))
 	}
-	noProblems(t, discordtest.MessageProblems(marshal(t, m)))
+	noProblems(t, discordtest.MessageProblems(golden.JSON(t, m)))
 }
 
 func TestOutsideTextIsInert(t *testing.T) {
 	k := cards()["card_urgent"]
 	k.Caller.Name = "@everyone Bob <@123> <@&77> <#88> **x** `y` [click](https://evil.example) @HERE"
 	k.Line = "Lettings # - > |"
-	raw := string(marshal(t, rbdiscord.CardMessage(k)))
+	raw := string(golden.JSON(t, rbdiscord.CardMessage(k)))
 	for _, bad := range []string{"@everyone", "@HERE", "<@123>", "<@&77>", "<#88>", "**x**", "[click]"} {
 		if strings.Contains(raw, bad) {
 			t.Errorf("card contains %q live: %s", bad, raw)
@@ -268,7 +219,7 @@ func TestOutsideTextIsInert(t *testing.T) {
 	if am := e.AllowedMentions; am == nil || am.Parse == nil || len(am.Parse) != 0 || len(am.Users) != 0 {
 		t.Fatalf("allowed_mentions = %+v, want nothing parsed and nobody named", am)
 	}
-	if !strings.Contains(string(marshal(t, e)), `"parse": []`) {
+	if !strings.Contains(string(golden.JSON(t, e)), `"parse": []`) {
 		t.Fatal(`allowed_mentions must say "parse": [] (absent means parse everything)`)
 	}
 }
@@ -301,22 +252,22 @@ func TestLongTextStaysWithinLimits(t *testing.T) {
 	long := strings.Repeat("*_`|> #-[]\\ @everyone <@1> ", 400)
 	k := cards()["card_urgent"]
 	k.Caller.Name, k.Caller.Property, k.Transcript, k.Line, k.CategoryLabel = long, long, long, long[:300], long
-	noProblems(t, discordtest.MessageProblems(marshal(t, rbdiscord.CardMessage(k))))
+	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.CardMessage(k))))
 	k.State, k.CloseNote, k.Outcome, k.Actions = "closed", long, "booked", []string{bot.ActionReopen}
-	noProblems(t, discordtest.MessageProblems(marshal(t, rbdiscord.CardMessage(k))))
-	noProblems(t, discordtest.MessageProblems(marshal(t, rbdiscord.EntryMessage(bot.Entry{Text: long, Quote: long}))))
-	noProblems(t, discordtest.MessageProblems(marshal(t, rbdiscord.PostMessage(long+long))))
-	noProblems(t, discordtest.MessageProblems(marshal(t, rbdiscord.Say(long+long))))
+	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.CardMessage(k))))
+	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.EntryMessage(bot.Entry{Text: long, Quote: long}))))
+	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.PostMessage(long+long))))
+	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.Say(long+long))))
 	var many []bot.TemplateChoice
 	for i := range 40 {
 		many = append(many, bot.TemplateChoice{Key: "k" + strings.Repeat("x", i), Preview: long})
 	}
-	noProblems(t, discordtest.MessageProblems(marshal(t, rbdiscord.ReplyPicker(k, many, "kxx", ""))))
+	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.ReplyPicker(k, many, "kxx", ""))))
 	items := make([]bot.QueueItem, 200)
 	for i := range items {
 		items[i] = bot.QueueItem{Ref: "#1", Caller: long[:200], Line: "L"}
 	}
-	noProblems(t, discordtest.MessageProblems(marshal(t, rbdiscord.QueueMessage(bot.QueueView{Title: "Open", Total: 500, Items: items}, nil))))
+	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.QueueMessage(bot.QueueView{Title: "Open", Total: 500, Items: items}, nil))))
 }
 
 func TestCustomIDRoundTrip(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"ringback/bot/internal/golden"
 	"strings"
 	"testing"
 	"time"
@@ -116,7 +117,7 @@ func TestDigestGoldenFile(t *testing.T) {
 	link := func(ch, ts string) string {
 		return "https://northside.slack.com/archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")
 	}
-	raw := golden(t, "digest", slack.Blocks{BlockSet: rbslack.DigestBlocks(sampleDigest(), link)})
+	raw := golden.Check(t, "digest", slack.Blocks{BlockSet: rbslack.DigestBlocks(sampleDigest(), link)})
 	checkLimits(t, raw)
 	text := string(raw)
 	for _, want := range []string{
@@ -145,10 +146,7 @@ func TestDigestWithManyLinesStaysWithinLimits(t *testing.T) {
 		l.Name, l.Number = "Branch "+strings.Repeat("x", i%5)+string(rune('A'+i%26)), "+44163296"+string(rune('0'+i/10))+string(rune('0'+i%10))
 		d.KPIs.Lines = append(d.KPIs.Lines, l)
 	}
-	raw, err := marshal(slack.Blocks{BlockSet: rbslack.DigestBlocks(d, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := golden.JSON(t, slack.Blocks{BlockSet: rbslack.DigestBlocks(d, nil)})
 	checkLimits(t, raw)
 	if !strings.Contains(string(raw), "more lines") {
 		t.Error("the lines left out are not mentioned")

@@ -1,11 +1,8 @@
 package slack_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
+	"ringback/bot/internal/golden"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +14,6 @@ import (
 	rbslack "ringback/bot/slack"
 	"ringback/templates"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var (
 	first  = time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC)
@@ -77,32 +72,10 @@ func cards() map[string]bot.Card {
 	}
 }
 
-func golden(t *testing.T, name string, v any) []byte {
-	t.Helper()
-	got, err := marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", name+".json")
-	if *update {
-		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden file %s: %v (run go test ./bot/slack -update)", path, err)
-	}
-	if strings.TrimSpace(string(want)) != strings.TrimSpace(string(got)) {
-		t.Errorf("%s differs from %s:\n%s", name, path, got)
-	}
-	return got
-}
-
 func TestCardGoldenFiles(t *testing.T) {
 	for name, k := range cards() {
 		t.Run(name, func(t *testing.T) {
-			raw := golden(t, name, slack.Blocks{BlockSet: rbslack.CardBlocks(k)})
+			raw := golden.Check(t, name, slack.Blocks{BlockSet: rbslack.CardBlocks(k)})
 			checkLimits(t, raw)
 		})
 	}
@@ -125,7 +98,7 @@ func TestModalGoldenFiles(t *testing.T) {
 	}
 	for name, v := range views {
 		t.Run(name, func(t *testing.T) {
-			raw := golden(t, name, v)
+			raw := golden.Check(t, name, v)
 			checkLimits(t, raw)
 		})
 	}
@@ -136,7 +109,7 @@ func TestQueueGoldenFile(t *testing.T) {
 		{CaseID: 41, Ref: "#41", Age: 3 * time.Hour, Line: "Lettings", Category: "Viewing / lettings", Caller: "Jane Smith", CallerReplied: true, Overdue: true, CardChannel: "C0LETTINGS", CardMessage: "1763287200.000100"},
 		{CaseID: 42, Ref: "#42", Age: 25 * time.Minute, Line: "Maintenance", Owner: "U0ALICE", Caller: "07700 900124 <!here>", Urgent: true},
 	}}
-	raw := golden(t, "queue", slack.Blocks{BlockSet: rbslack.QueueBlocks(v, func(ch, ts string) string {
+	raw := golden.Check(t, "queue", slack.Blocks{BlockSet: rbslack.QueueBlocks(v, func(ch, ts string) string {
 		return "https://northside.slack.com/archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")
 	})})
 	checkLimits(t, raw)
@@ -148,7 +121,7 @@ func TestQueueGoldenFile(t *testing.T) {
 func TestOutsideTextIsEscaped(t *testing.T) {
 	k := cards()["card_urgent"]
 	k.Caller.Name = "<!channel> Bob & <@U123>"
-	raw, _ := marshal(slack.Blocks{BlockSet: rbslack.CardBlocks(k)})
+	raw := golden.JSON(t, slack.Blocks{BlockSet: rbslack.CardBlocks(k)})
 	for _, bad := range []string{"<!channel>", "<@U123>"} {
 		if strings.Contains(string(raw), bad) {
 			t.Errorf("card contains %s unescaped: %s", bad, raw)
@@ -226,28 +199,6 @@ func findBlocks(v any) []map[string]any {
 		}
 	}
 	return nil
-}
-
-// marshal is JSON as Slack receives it, without Go's HTML escaping of < and
-// >, so tests see exactly what reaches Slack.
-func marshal(v any) ([]byte, error) {
-	// slack-go's own MarshalJSON escapes HTML; decode and re-encode plainly.
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var plain any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&plain); err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	err = enc.Encode(plain)
-	return bytes.TrimSpace(b.Bytes()), err
 }
 
 func TestReminderMentionsWhoIsOnDuty(t *testing.T) {
