@@ -12,7 +12,7 @@ import (
 	"ringback/bot"
 	"ringback/config"
 	"ringback/sms"
-	"ringback/sms/twiliotest"
+	"ringback/sms/twiliostandin"
 	"ringback/store"
 	"ringback/store/storetest"
 )
@@ -36,7 +36,7 @@ type fixture struct {
 	store  *store.Store
 	clock  *bot.ManualClock
 	worker *bot.Worker
-	twilio *twiliotest.Server
+	twilio *twiliostandin.Server
 }
 
 func newFixture(t *testing.T, s *store.Store) *fixture {
@@ -45,7 +45,7 @@ func newFixture(t *testing.T, s *store.Store) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tw := twiliotest.NewServer(testAccount, testToken)
+	tw := twiliostandin.NewServer(testAccount, testToken)
 	t.Cleanup(tw.Close)
 	clock := bot.NewManualClock(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
 	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, Texter: sms.NewTexter(sms.New(testAccount, testToken, tw.URL)), Chats: []string{"slack"}})

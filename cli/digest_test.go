@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"ringback/bot"
-	"ringback/bot/slack/slacktest"
+	"ringback/bot/slack/slackstandin"
 	"ringback/config"
 	"ringback/store"
 	"ringback/store/storetest"
@@ -209,7 +209,7 @@ func TestDigestCommandRefusesBadInput(t *testing.T) {
 func TestDigestCommandPosts(t *testing.T) {
 	db := storetest.URL(t, "sqlite")
 	week := seedLastWeek(t, db)
-	srv := slacktest.NewServer("xoxb-cli")
+	srv := slackstandin.NewServer("xoxb-cli")
 	t.Cleanup(srv.Close)
 	srv.AddUser("U0ALICE", "alice", "Alice Jones")
 	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": srv.URL}

@@ -17,11 +17,11 @@ import (
 
 	"ringback/bot"
 	rbdiscord "ringback/bot/discord"
-	"ringback/bot/discord/discordtest"
+	"ringback/bot/discord/discordstandin"
 	"ringback/config"
 	"ringback/handlers"
 	"ringback/sms"
-	"ringback/sms/twiliotest"
+	"ringback/sms/twiliostandin"
 	"ringback/store/storetest"
 )
 
@@ -49,7 +49,7 @@ var dNames = map[string][2]string{
 // APIs, and interactions are signed with a key made for the test.
 type discordHarness struct {
 	*harness
-	discord *discordtest.Server
+	discord *discordstandin.Server
 	adapter *rbdiscord.Adapter
 	handler *handlers.Discord
 	priv    ed25519.PrivateKey
@@ -67,9 +67,9 @@ func newDiscordHarness(t *testing.T, backend string, opts ...rbdiscord.Option) *
 	cfg.Managers = append(cfg.Managers, dMia)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s := storetest.New(t, backend)
-	tw := twiliotest.NewServer(accountSID, authToken)
+	tw := twiliostandin.NewServer(accountSID, authToken)
 	t.Cleanup(tw.Close)
-	dc := discordtest.NewServer(dToken, dApp)
+	dc := discordstandin.NewServer(dToken, dApp)
 	t.Cleanup(dc.Close)
 	for id, n := range dNames {
 		dc.AddUser(id, n[0], n[1])
@@ -141,7 +141,7 @@ type response struct {
 
 func (r response) text() string { return r.raw }
 func (r response) ids() []string {
-	return discordtest.CustomIDs(r.Data.Components)
+	return discordstandin.CustomIDs(r.Data.Components)
 }
 
 // interact signs and posts an interaction, checks that the answer keeps
@@ -157,7 +157,7 @@ func (h *discordHarness) interact(payload map[string]any) response {
 	if code != 200 {
 		h.t.Fatalf("interaction answered %d: %s", code, out)
 	}
-	if probs := discordtest.ResponseProblems([]byte(out)); len(probs) > 0 {
+	if probs := discordstandin.ResponseProblems([]byte(out)); len(probs) > 0 {
 		h.t.Fatalf("answer breaks Discord's rules: %v\n%s", probs, out)
 	}
 	var r response
@@ -207,9 +207,9 @@ func slash(userID, args string) map[string]any {
 }
 
 // card returns the one card in channel.
-func (h *discordHarness) card(channel string) discordtest.Message {
+func (h *discordHarness) card(channel string) discordstandin.Message {
 	h.t.Helper()
-	var cards []discordtest.Message
+	var cards []discordstandin.Message
 	for _, m := range h.discord.Messages(channel) {
 		if len(m.Embeds) > 0 && strings.Contains(m.Embeds[0].Title, "#") {
 			cards = append(cards, m)
@@ -423,7 +423,7 @@ func TestDiscordCallerTextCannotPing(t *testing.T) {
 		h.flush()
 		card := h.card(dLettings)
 		th, _ := h.discord.Thread(card.ID)
-		var got *discordtest.Message
+		var got *discordstandin.Message
 		for i, m := range th.Messages {
 			if strings.Contains(m.Content, "Call me after 5") {
 				got = &th.Messages[i]
@@ -452,7 +452,7 @@ func TestDiscordCallerTextCannotPing(t *testing.T) {
 
 func TestDiscordRateLimitDelaysTheCard(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.discord.FailNext(discordtest.RouteCreateMessage, 1, http.StatusTooManyRequests, 30)
+		h.discord.FailNext(discordstandin.RouteCreateMessage, 1, http.StatusTooManyRequests, 30)
 		h.missedCall("CAd4", caller, lettings)
 		h.flush()
 		if n := len(h.discord.Messages(dLettings)); n != 0 {
@@ -469,7 +469,7 @@ func TestDiscordRateLimitDelaysTheCard(t *testing.T) {
 		if _, ok := h.discord.Thread(card.ID); !ok {
 			t.Fatal("no thread on the card posted after the retry")
 		}
-		if n := h.discord.Calls(discordtest.RouteCreateMessage); n < 2 {
+		if n := h.discord.Calls(discordstandin.RouteCreateMessage); n < 2 {
 			t.Fatalf("%d posts", n)
 		}
 	})

@@ -14,11 +14,11 @@ import (
 
 	"ringback/bot"
 	rbslack "ringback/bot/slack"
-	"ringback/bot/slack/slacktest"
+	"ringback/bot/slack/slackstandin"
 	"ringback/config"
 	"ringback/handlers"
 	"ringback/sms"
-	"ringback/sms/twiliotest"
+	"ringback/sms/twiliostandin"
 	"ringback/store"
 	"ringback/store/storetest"
 )
@@ -46,8 +46,8 @@ type harness struct {
 	bot    *bot.Bot
 	worker *bot.Worker
 	clock  *bot.ManualClock
-	twilio *twiliotest.Server
-	slack  *slacktest.Server
+	twilio *twiliostandin.Server
+	slack  *slackstandin.Server
 	server *httptest.Server
 }
 
@@ -62,10 +62,10 @@ func newHarnessTB(t testing.TB, backend string) *harness {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s := storetest.New(t, backend)
-	tw := twiliotest.NewServer(accountSID, authToken)
+	tw := twiliostandin.NewServer(accountSID, authToken)
 	t.Cleanup(tw.Close)
 	clock := bot.NewManualClock(monday10)
-	sl := slacktest.NewServer(slackToken)
+	sl := slackstandin.NewServer(slackToken)
 	t.Cleanup(sl.Close)
 	sl.AddUser("U0ALICE", "alice", "Alice Jones")
 	sl.AddUser("U0BOB", "bob", "Bob Brown")
@@ -163,8 +163,8 @@ func (h *harness) flush() {
 }
 
 // textsTo lists what the Twilio stand-in was asked to send to number.
-func (h *harness) textsTo(number string) []twiliotest.SentMessage {
-	var out []twiliotest.SentMessage
+func (h *harness) textsTo(number string) []twiliostandin.SentMessage {
+	var out []twiliostandin.SentMessage
 	for _, m := range h.twilio.Messages() {
 		if m.To == number {
 			out = append(out, m)

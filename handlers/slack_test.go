@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"ringback/bot/slack/slacktest"
+	"ringback/bot/slack/slackstandin"
 	"ringback/store"
 )
 
@@ -37,16 +37,16 @@ func (h *harness) interact(payload map[string]any) (int, string) {
 }
 
 func user(id string) map[string]any {
-	return map[string]any{"id": id, "username": strings.ToLower(id), "name": strings.ToLower(id), "team_id": slacktest.TeamID}
+	return map[string]any{"id": id, "username": strings.ToLower(id), "name": strings.ToLower(id), "team_id": slackstandin.TeamID}
 }
 
 // click is a block_actions payload shaped like Slack's for a card button.
 func click(userID, action string, caseID int64, channel, ts string) map[string]any {
 	id := strconv.FormatInt(caseID, 10)
 	return map[string]any{
-		"type": "block_actions", "user": user(userID), "api_app_id": slacktest.AppID, "token": "legacy",
+		"type": "block_actions", "user": user(userID), "api_app_id": slackstandin.AppID, "token": "legacy",
 		"container":  map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
-		"trigger_id": "1337." + userID + "." + action, "team": map[string]any{"id": slacktest.TeamID, "domain": "northside"},
+		"trigger_id": "1337." + userID + "." + action, "team": map[string]any{"id": slackstandin.TeamID, "domain": "northside"},
 		"channel": map[string]any{"id": channel, "name": "lettings"}, "message": map[string]any{"ts": ts, "type": "message"},
 		"response_url": "https://hooks.slack.example/actions/T0/1/abc",
 		"actions": []any{map[string]any{
@@ -57,9 +57,9 @@ func click(userID, action string, caseID int64, channel, ts string) map[string]a
 }
 
 // submit is a view_submission payload for a modal the bot opened.
-func submit(userID string, view slacktest.View, values map[string]any) map[string]any {
+func submit(userID string, view slackstandin.View, values map[string]any) map[string]any {
 	return map[string]any{
-		"type": "view_submission", "user": user(userID), "team": map[string]any{"id": slacktest.TeamID}, "api_app_id": slacktest.AppID,
+		"type": "view_submission", "user": user(userID), "team": map[string]any{"id": slackstandin.TeamID}, "api_app_id": slackstandin.AppID,
 		"trigger_id": "1338." + userID,
 		"view": map[string]any{
 			"id": view.ID, "type": "modal", "callback_id": view.CallbackID, "private_metadata": view.PrivateMetadata,
@@ -77,13 +77,13 @@ func typed(block, value string) map[string]any {
 }
 
 // card returns the case's card in its channel, and its texts.
-func (h *harness) card(channel string) (slacktest.Message, string) {
+func (h *harness) card(channel string) (slackstandin.Message, string) {
 	h.t.Helper()
 	msgs := h.slack.Messages(channel)
 	if len(msgs) != 1 {
 		h.t.Fatalf("%d messages in %s, want exactly one card", len(msgs), channel)
 	}
-	return msgs[0], strings.Join(slacktest.BlockTexts(msgs[0].Blocks), "\n")
+	return msgs[0], strings.Join(slackstandin.BlockTexts(msgs[0].Blocks), "\n")
 }
 
 func (h *harness) threadTexts(channel, ts string) string {
@@ -94,7 +94,7 @@ func (h *harness) threadTexts(channel, ts string) string {
 	return strings.Join(parts, "\n")
 }
 
-func lastView(h *harness) slacktest.View {
+func lastView(h *harness) slackstandin.View {
 	vs := h.slack.Views()
 	if len(vs) == 0 {
 		h.t.Fatal("no modal opened")
@@ -112,7 +112,7 @@ func TestSlackCaseLifecycle(t *testing.T) {
 		if !strings.Contains(text, "#"+strconv.FormatInt(c.ID, 10)) || !strings.Contains(text, "07700 900123") || !strings.Contains(text, "Unclaimed") {
 			t.Fatalf("card text:\n%s", text)
 		}
-		if ids := slacktest.ActionIDs(msg.Blocks); strings.Join(ids, ",") != "claim,reply,log_callback,close,spam,reassign" {
+		if ids := slackstandin.ActionIDs(msg.Blocks); strings.Join(ids, ",") != "claim,reply,log_callback,close,spam,reassign" {
 			t.Fatalf("buttons = %v", ids)
 		}
 
@@ -125,7 +125,7 @@ func TestSlackCaseLifecycle(t *testing.T) {
 		if msg.Updates == 0 || !strings.Contains(text, "<@U0ALICE>") {
 			t.Fatalf("card after claim (updates %d):\n%s", msg.Updates, text)
 		}
-		if ids := slacktest.ActionIDs(msg.Blocks); ids[0] != "release" {
+		if ids := slackstandin.ActionIDs(msg.Blocks); ids[0] != "release" {
 			t.Fatalf("buttons after claim = %v", ids)
 		}
 		if th := h.threadTexts("C0LETTINGS", msg.TS); !strings.Contains(th, "<@U0ALICE> claimed the case") {
@@ -149,7 +149,7 @@ func TestSlackCaseLifecycle(t *testing.T) {
 			t.Fatalf("reply modal = %s", v.JSON)
 		}
 		preview := map[string]any{
-			"type": "block_actions", "user": user("U0ALICE"), "team": map[string]any{"id": slacktest.TeamID}, "trigger_id": "1339",
+			"type": "block_actions", "user": user("U0ALICE"), "team": map[string]any{"id": slackstandin.TeamID}, "trigger_id": "1339",
 			"view": map[string]any{"id": v.ID, "type": "modal", "callback_id": "reply", "private_metadata": v.PrivateMetadata, "hash": v.Hash},
 			"actions": []any{map[string]any{"action_id": "template", "block_id": "template", "type": "static_select",
 				"selected_option": map[string]any{"value": "callback_missed", "text": map[string]any{"type": "plain_text", "text": "callback missed"}}}},
@@ -184,7 +184,7 @@ func TestSlackCaseLifecycle(t *testing.T) {
 		if code != 200 || !strings.Contains(body, `"response_type":"ephemeral"`) || !strings.Contains(body, "#"+strconv.FormatInt(c.ID, 10)) || !strings.Contains(body, "replied") {
 			t.Fatalf("/callbacks: %d %s", code, body)
 		}
-		if !strings.Contains(body, slacktest.PermalinkHost) && !strings.Contains(body, "/archives/C0LETTINGS/p") {
+		if !strings.Contains(body, slackstandin.PermalinkHost) && !strings.Contains(body, "/archives/C0LETTINGS/p") {
 			t.Fatalf("/callbacks has no link to the card: %s", body)
 		}
 
@@ -204,7 +204,7 @@ func TestSlackCaseLifecycle(t *testing.T) {
 		if !strings.Contains(text, "booked") || !strings.Contains(text, "Viewing booked Thu 2pm") {
 			t.Fatalf("closed card:\n%s", text)
 		}
-		if ids := slacktest.ActionIDs(msg.Blocks); len(ids) != 1 || ids[0] != "reopen" {
+		if ids := slackstandin.ActionIDs(msg.Blocks); len(ids) != 1 || ids[0] != "reopen" {
 			t.Fatalf("closed card buttons = %v", ids)
 		}
 		if got, _ := h.store.CaseByID(t.Context(), c.ID); got.State != store.CaseClosed {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ringback/sms/twiliotest"
+	"ringback/sms/twiliostandin"
 	"ringback/store"
 )
 
@@ -410,9 +410,9 @@ func TestAnsweredCallsAreRecordedForTheMissRate(t *testing.T) {
 func TestReconcilerIngestsCallsWhoseWebhookNeverArrived(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.missedCall("CAc0000000000000000000000000000001", caller, lettings) // arrived
-		h.twilio.AddCall(twiliotest.CallRecord{SID: "CAc0000000000000000000000000000001", From: caller, To: lettings, Status: "no-answer", StartTime: monday10})
-		h.twilio.AddCall(twiliotest.CallRecord{SID: "CAc0000000000000000000000000000002", From: "+447700900555", To: lettings, Status: "busy", StartTime: monday10})
-		h.twilio.AddCall(twiliotest.CallRecord{SID: "CAc0000000000000000000000000000003", From: "+447700900556", To: lettings, Status: "completed", StartTime: monday10, Duration: 60})
+		h.twilio.AddCall(twiliostandin.CallRecord{SID: "CAc0000000000000000000000000000001", From: caller, To: lettings, Status: "no-answer", StartTime: monday10})
+		h.twilio.AddCall(twiliostandin.CallRecord{SID: "CAc0000000000000000000000000000002", From: "+447700900555", To: lettings, Status: "busy", StartTime: monday10})
+		h.twilio.AddCall(twiliostandin.CallRecord{SID: "CAc0000000000000000000000000000003", From: "+447700900556", To: lettings, Status: "completed", StartTime: monday10, Duration: 60})
 		n, err := h.bot.Reconcile(context.Background(), reconcileLister(h), monday10.Add(-10*time.Minute))
 		if err != nil || n != 1 {
 			t.Fatalf("reconcile: %d, %v; want 1 ingested", n, err)
@@ -432,7 +432,7 @@ func TestReconcilerIngestsCallsWhoseWebhookNeverArrived(t *testing.T) {
 // the receipt waits for the SID instead of being lost.
 func TestDeliveryReceiptBeforeTheSendAnswer(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.twilio.OnMessage(func(m twiliotest.SentMessage) {
+		h.twilio.OnMessage(func(m twiliostandin.SentMessage) {
 			if code, _ := h.postTwilio("/twilio/sms/status", url.Values{"MessageSid": {m.SID}, "MessageStatus": {"delivered"}, "AccountSid": {accountSID}}); code != http.StatusNoContent {
 				t.Errorf("early receipt: %d", code)
 			}

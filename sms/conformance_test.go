@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"ringback/sms"
-	"ringback/sms/twiliotest"
+	"ringback/sms/twiliostandin"
 )
 
 const (
@@ -205,7 +205,7 @@ func TestConformanceMessageResource(t *testing.T) {
 	t.Parallel()
 	s := loadSpec(t)
 	op := s.op(t, messagesPath, "post")
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 
 	resource := op.Responses["201"].Content["application/json"].Schema
@@ -240,7 +240,7 @@ func TestConformanceMessageRequestParameters(t *testing.T) {
 	if body == nil {
 		t.Fatal("spec: Messages.json takes no form body")
 	}
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	full := url.Values{"To": {caller}, "From": {lineNumber}, "Body": {"Hello"}}
 
@@ -298,7 +298,7 @@ func TestConformanceMessageRequestParameters(t *testing.T) {
 
 func TestConformanceErrorShape(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	resp, body := post(t, srv.URL, accountSID, "wrongtoken", url.Values{"To": {caller}})
 	if resp.StatusCode != http.StatusUnauthorized {
@@ -322,7 +322,7 @@ func TestConformanceSendFields(t *testing.T) {
 	s := loadSpec(t)
 	documented := s.op(t, messagesPath, "post").RequestBody.Content["application/x-www-form-urlencoded"].Schema.Properties
 
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	var mu sync.Mutex
 	var forms []url.Values
@@ -393,7 +393,7 @@ func TestConformanceCallsList(t *testing.T) {
 	}
 	page := op.Responses["200"].Content["application/json"].Schema
 
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	var mu sync.Mutex
 	var queries []url.Values
@@ -407,9 +407,9 @@ func TestConformanceCallsList(t *testing.T) {
 
 	since := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range 120 {
-		srv.AddCall(twiliotest.CallRecord{From: caller, To: lineNumber, Status: "no-answer", StartTime: since.Add(time.Duration(i) * time.Second)})
+		srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "no-answer", StartTime: since.Add(time.Duration(i) * time.Second)})
 	}
-	srv.AddCall(twiliotest.CallRecord{From: caller, To: lineNumber, Status: "completed", Duration: 65, StartTime: since.Add(time.Hour / 2),
+	srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "completed", Duration: 65, StartTime: since.Add(time.Hour / 2),
 		ParentSID: "CA0123456789abcdef0123456789abcdef"})
 	if _, err := sms.New(accountSID, authToken, recorder.URL).RecentCalls(context.Background(), lineNumber, since); err != nil {
 		t.Fatalf("RecentCalls: %v", err)

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"ringback/sms"
-	"ringback/sms/twiliotest"
+	"ringback/sms/twiliostandin"
 )
 
 const (
@@ -26,9 +26,9 @@ const (
 
 var smsSID = regexp.MustCompile(`^SM[0-9a-f]{32}$`)
 
-func setup(t *testing.T) (*sms.Client, *twiliotest.Server) {
+func setup(t *testing.T) (*sms.Client, *twiliostandin.Server) {
 	t.Helper()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	t.Cleanup(srv.Close)
 	return sms.New(accountSID, authToken, srv.URL), srv
 }
@@ -58,7 +58,7 @@ func TestSendReturnsTheSIDTwilioAssigned(t *testing.T) {
 		t.Fatalf("stand-in got %d messages, want 1", len(got))
 	}
 	m := got[0]
-	want := twiliotest.SentMessage{
+	want := twiliostandin.SentMessage{
 		SID: sent.SID, AccountSID: accountSID, From: lineNumber, To: caller,
 		Body: textback().Body, StatusCallback: statusURL, Status: "queued", At: m.At,
 	}
@@ -157,7 +157,7 @@ func TestSendInvalidRequestsAreRefusedLikeTwilio(t *testing.T) {
 
 func TestSendWrongAuthTokenIs401(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	c := sms.New(accountSID, "wrongtoken", srv.URL)
 
@@ -176,7 +176,7 @@ func TestSendWrongAuthTokenIs401(t *testing.T) {
 
 func TestSendToAClosedServerIsTemporary(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	url := srv.URL
 	srv.Close()
 	c := sms.New(accountSID, authToken, url)
@@ -247,7 +247,7 @@ func TestRefusalWithoutTwilioBodyIsStillAnError(t *testing.T) {
 
 func TestAPIURLWithPathPrefix(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/twilio/", http.StripPrefix("/sandbox/twilio", srv.Handler()))
@@ -260,7 +260,7 @@ func TestAPIURLWithPathPrefix(t *testing.T) {
 	}
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range 150 {
-		srv.AddCall(twiliotest.CallRecord{From: caller, To: lineNumber, Status: "no-answer", StartTime: t0.Add(time.Duration(i) * time.Second)})
+		srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "no-answer", StartTime: t0.Add(time.Duration(i) * time.Second)})
 	}
 	calls, err := c.RecentCalls(context.Background(), lineNumber, t0)
 	if err != nil || len(calls) != 150 {
@@ -279,7 +279,7 @@ func TestNewWithBadAPIURL(t *testing.T) {
 
 func TestRecentCallsAcrossPages(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	var pages atomic.Int32
 	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -292,9 +292,9 @@ func TestRecentCallsAcrossPages(t *testing.T) {
 	c := sms.New(accountSID, authToken, counting.URL)
 
 	since := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
-	want := map[string]twiliotest.CallRecord{}
+	want := map[string]twiliostandin.CallRecord{}
 	for i := range 250 {
-		rec := twiliotest.CallRecord{
+		rec := twiliostandin.CallRecord{
 			From: fmt.Sprintf("+4477009%05d", i), To: lineNumber, Status: "no-answer",
 			StartTime: since.Add(time.Duration(i) * time.Minute),
 		}
@@ -305,14 +305,14 @@ func TestRecentCallsAcrossPages(t *testing.T) {
 		want[rec.SID] = rec
 	}
 	// Not to be listed: before since (even on the same day), or to another line.
-	srv.AddCall(twiliotest.CallRecord{From: caller, To: lineNumber, Status: "busy", StartTime: since.Add(-time.Second)})
-	srv.AddCall(twiliotest.CallRecord{From: caller, To: lineNumber, Status: "busy", StartTime: since.Add(-48 * time.Hour)})
-	srv.AddCall(twiliotest.CallRecord{From: caller, To: "+441632960002", Status: "busy", StartTime: since.Add(time.Minute)})
-	child := srv.AddCall(twiliotest.CallRecord{
+	srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "busy", StartTime: since.Add(-time.Second)})
+	srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "busy", StartTime: since.Add(-48 * time.Hour)})
+	srv.AddCall(twiliostandin.CallRecord{From: caller, To: "+441632960002", Status: "busy", StartTime: since.Add(time.Minute)})
+	child := srv.AddCall(twiliostandin.CallRecord{
 		ParentSID: "CA00000000000000000000000000000001", From: lineNumber, To: lineNumber,
 		Status: "no-answer", Direction: "outbound-dial", StartTime: since.Add(time.Hour),
 	})
-	want[child] = twiliotest.CallRecord{SID: child, ParentSID: "CA00000000000000000000000000000001",
+	want[child] = twiliostandin.CallRecord{SID: child, ParentSID: "CA00000000000000000000000000000001",
 		From: lineNumber, To: lineNumber, Status: "no-answer", Direction: "outbound-dial", StartTime: since.Add(time.Hour)}
 
 	calls, err := c.RecentCalls(context.Background(), lineNumber, since)
@@ -349,7 +349,7 @@ func TestRecentCallsAcrossPages(t *testing.T) {
 // only calls at or after since.
 func TestRecentCallsFiltersToTheSecond(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	dayPrecision := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -363,8 +363,8 @@ func TestRecentCallsFiltersToTheSecond(t *testing.T) {
 	c := sms.New(accountSID, authToken, dayPrecision.URL)
 
 	since := time.Date(2026, 11, 21, 10, 15, 0, 0, time.UTC)
-	srv.AddCall(twiliotest.CallRecord{From: caller, To: lineNumber, Status: "busy", StartTime: since.Add(-time.Minute)})
-	at := srv.AddCall(twiliotest.CallRecord{From: caller, To: lineNumber, Status: "no-answer", StartTime: since})
+	srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "busy", StartTime: since.Add(-time.Minute)})
+	at := srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "no-answer", StartTime: since})
 	calls, err := c.RecentCalls(context.Background(), lineNumber, since)
 	if err != nil {
 		t.Fatal(err)
@@ -376,7 +376,7 @@ func TestRecentCallsFiltersToTheSecond(t *testing.T) {
 
 func TestRecentCallsRefused(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	c := sms.New(accountSID, "wrongtoken", srv.URL)
 	_, err := c.RecentCalls(context.Background(), lineNumber, time.Now().Add(-time.Hour))

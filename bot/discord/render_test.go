@@ -10,7 +10,7 @@ import (
 
 	"ringback/bot"
 	rbdiscord "ringback/bot/discord"
-	"ringback/bot/discord/discordtest"
+	"ringback/bot/discord/discordstandin"
 	"ringback/templates"
 )
 
@@ -87,7 +87,7 @@ func TestCardGoldenFiles(t *testing.T) {
 	for name, k := range cards() {
 		t.Run(name, func(t *testing.T) {
 			raw := golden.Check(t, name, rbdiscord.CardMessage(k))
-			noProblems(t, discordtest.MessageProblems(raw))
+			noProblems(t, discordstandin.MessageProblems(raw))
 		})
 	}
 }
@@ -120,8 +120,8 @@ func TestInteractionGoldenFiles(t *testing.T) {
 	for name, d := range messages {
 		t.Run(name, func(t *testing.T) {
 			raw := golden.Check(t, name, d)
-			noProblems(t, discordtest.MessageProblems(raw))
-			noProblems(t, discordtest.ResponseProblems(golden.JSON(t, discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: d})))
+			noProblems(t, discordstandin.MessageProblems(raw))
+			noProblems(t, discordstandin.ResponseProblems(golden.JSON(t, discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: d})))
 		})
 	}
 	modals := map[string]*discordgo.InteractionResponseData{
@@ -131,7 +131,7 @@ func TestInteractionGoldenFiles(t *testing.T) {
 	for name, d := range modals {
 		t.Run(name, func(t *testing.T) {
 			raw := golden.Check(t, name, d)
-			noProblems(t, discordtest.ModalProblems(raw))
+			noProblems(t, discordstandin.ModalProblems(raw))
 		})
 	}
 }
@@ -145,7 +145,7 @@ func TestQueueThreadAndNoticeGoldenFiles(t *testing.T) {
 	raw := golden.Check(t, "queue", rbdiscord.QueueMessage(v, func(ch, msg string) string {
 		return "https://discord.com/channels/1000000000000000001/" + ch + "/" + msg
 	}))
-	noProblems(t, discordtest.MessageProblems(raw))
+	noProblems(t, discordstandin.MessageProblems(raw))
 	if strings.Contains(string(raw), "@everyone") {
 		t.Fatal("a caller's text reached Discord as a mention")
 	}
@@ -157,12 +157,12 @@ func TestQueueThreadAndNoticeGoldenFiles(t *testing.T) {
 	}
 	for name, e := range entries {
 		t.Run(name, func(t *testing.T) {
-			noProblems(t, discordtest.MessageProblems(golden.Check(t, name, rbdiscord.EntryMessage(e))))
+			noProblems(t, discordstandin.MessageProblems(golden.Check(t, name, rbdiscord.EntryMessage(e))))
 		})
 	}
 	n := bot.Notice{User: alice, CaseID: 42, Confirm: true, Text: "⏰ Your case #42: no contact with the caller yet. Are you still on it?"}
-	noProblems(t, discordtest.MessageProblems(golden.Check(t, "notice_confirm", rbdiscord.NoticeMessage(n, "https://discord.com/channels/1/2/3"))))
-	noProblems(t, discordtest.MessageProblems(golden.Check(t, "digest", rbdiscord.DigestMessage("2026-W46",
+	noProblems(t, discordstandin.MessageProblems(golden.Check(t, "notice_confirm", rbdiscord.NoticeMessage(n, "https://discord.com/channels/1/2/3"))))
+	noProblems(t, discordstandin.MessageProblems(golden.Check(t, "digest", rbdiscord.DigestMessage("2026-W46",
 		"*Callback stats, 2026-W46*\n• *Missed calls:* 12\n• *Line Lettings &amp; Sales:* 7\n"))))
 }
 
@@ -175,7 +175,7 @@ func TestCardButtons(t *testing.T) {
 		"card_closed":   "reopen:42",
 	} {
 		raw := golden.JSON(t, rbdiscord.CardMessage(cs[name]).Components)
-		if got := strings.Join(discordtest.CustomIDs(raw), " "); got != want {
+		if got := strings.Join(discordstandin.CustomIDs(raw), " "); got != want {
 			t.Errorf("%s: custom ids %q, want %q", name, got, want)
 		}
 	}
@@ -193,7 +193,7 @@ func TestCardButtons(t *testing.T) {
 	if len(m.Components) != 3 {
 		t.Fatalf("%d rows, want 2 of buttons and 1 select", len(m.Components))
 	}
-	noProblems(t, discordtest.MessageProblems(golden.JSON(t, m)))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, m)))
 }
 
 func TestOutsideTextIsInert(t *testing.T) {
@@ -252,22 +252,22 @@ func TestLongTextStaysWithinLimits(t *testing.T) {
 	long := strings.Repeat("*_`|> #-[]\\ @everyone <@1> ", 400)
 	k := cards()["card_urgent"]
 	k.Caller.Name, k.Caller.Property, k.Transcript, k.Line, k.CategoryLabel = long, long, long, long[:300], long
-	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.CardMessage(k))))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.CardMessage(k))))
 	k.State, k.CloseNote, k.Outcome, k.Actions = "closed", long, "booked", []string{bot.ActionReopen}
-	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.CardMessage(k))))
-	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.EntryMessage(bot.Entry{Text: long, Quote: long}))))
-	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.PostMessage(long+long))))
-	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.Say(long+long))))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.CardMessage(k))))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.EntryMessage(bot.Entry{Text: long, Quote: long}))))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.PostMessage(long+long))))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.Say(long+long))))
 	var many []bot.TemplateChoice
 	for i := range 40 {
 		many = append(many, bot.TemplateChoice{Key: "k" + strings.Repeat("x", i), Preview: long})
 	}
-	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.ReplyPicker(k, many, "kxx", ""))))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.ReplyPicker(k, many, "kxx", ""))))
 	items := make([]bot.QueueItem, 200)
 	for i := range items {
 		items[i] = bot.QueueItem{Ref: "#1", Caller: long[:200], Line: "L"}
 	}
-	noProblems(t, discordtest.MessageProblems(golden.JSON(t, rbdiscord.QueueMessage(bot.QueueView{Title: "Open", Total: 500, Items: items}, nil))))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.QueueMessage(bot.QueueView{Title: "Open", Total: 500, Items: items}, nil))))
 }
 
 func TestCustomIDRoundTrip(t *testing.T) {

@@ -17,10 +17,10 @@ import (
 
 	"ringback/bot"
 	rbslack "ringback/bot/slack"
-	"ringback/bot/slack/slacktest"
+	"ringback/bot/slack/slackstandin"
 	"ringback/config"
 	"ringback/sms"
-	"ringback/sms/twiliotest"
+	"ringback/sms/twiliostandin"
 	"ringback/store"
 	"ringback/store/storetest"
 )
@@ -159,7 +159,7 @@ type digestSetup struct {
 	bot    *bot.Bot
 	clock  *bot.ManualClock
 	worker *bot.Worker
-	slack  *slacktest.Server
+	slack  *slackstandin.Server
 	store  *store.Store
 }
 
@@ -171,9 +171,9 @@ func newDigestSetup(t *testing.T, s *store.Store) *digestSetup {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	tw := twiliotest.NewServer("AC0123456789abcdef0123456789abcdef", "f0e1d2c3b4a5968778695a4b3c2d1e0f")
+	tw := twiliostandin.NewServer("AC0123456789abcdef0123456789abcdef", "f0e1d2c3b4a5968778695a4b3c2d1e0f")
 	t.Cleanup(tw.Close)
-	srv := slacktest.NewServer("xoxb-digest")
+	srv := slackstandin.NewServer("xoxb-digest")
 	t.Cleanup(srv.Close)
 	srv.AddUser("U0ALICE", "alice", "Alice Jones")
 	clock := bot.NewManualClock(time.Date(2026, 11, 9, 10, 0, 0, 0, time.UTC))

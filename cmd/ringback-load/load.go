@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"ringback/sms"
-	"ringback/sms/twiliotest"
+	"ringback/sms/twiliostandin"
 )
 
 const (
@@ -89,7 +89,7 @@ func prepareCalls(n int, accountSID, authToken, publicURL string) []call {
 // second for o.duration, waits for the texts and measures.
 func runOnce(ctx context.Context, o options, root, bin, work, st string, rate int, stderr io.Writer) (res result, err error) {
 	accountSID, authToken := "AC"+randomHex(32), randomHex(32)
-	tw := twiliotest.NewServer(accountSID, authToken)
+	tw := twiliostandin.NewServer(accountSID, authToken)
 	defer tw.Close()
 	tw.SetLatency(o.twilioLatency)
 
@@ -245,9 +245,9 @@ func send(hc *http.Client, target string, c *call) {
 }
 
 // analyze matches the stand-in's messages to the calls.
-func analyze(st string, rate int, calls []call, msgs []twiliotest.SentMessage) result {
+func analyze(st string, rate int, calls []call, msgs []twiliostandin.SentMessage) result {
 	r := result{Store: st, Rate: rate, Calls: len(calls)}
-	byTo := make(map[string][]twiliotest.SentMessage, len(msgs))
+	byTo := make(map[string][]twiliostandin.SentMessage, len(msgs))
 	for _, m := range msgs {
 		byTo[m.To] = append(byTo[m.To], m)
 	}

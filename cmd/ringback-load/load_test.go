@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"ringback/config"
-	"ringback/sms/twiliotest"
+	"ringback/sms/twiliostandin"
 )
 
 func TestPercentileNearestRank(t *testing.T) {
@@ -67,7 +67,7 @@ func TestAnalyzeCountsLostDuplicateStrayAndErrors(t *testing.T) {
 		mk("+447700900002", http.StatusOK),                  // two texts
 		mk("+447700900003", http.StatusInternalServerError), // error, no text
 	}
-	msgs := []twiliotest.SentMessage{
+	msgs := []twiliostandin.SentMessage{
 		{To: "+447700900000", At: t0.Add(30 * time.Millisecond)},
 		{To: "+447700900002", At: t0.Add(40 * time.Millisecond)},
 		{To: "+447700900002", At: t0.Add(50 * time.Millisecond)},

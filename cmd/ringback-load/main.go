@@ -5,7 +5,7 @@
 // binary from this module once, starts a fresh `ringback serve` as a child
 // process on 127.0.0.1 (a new SQLite file in a temporary directory, or a new
 // PostgreSQL database that is dropped afterwards), points it at a local
-// Twilio stand-in (sms/twiliotest, answering after -twilio-latency), and then
+// Twilio stand-in (sms/twiliostandin, answering after -twilio-latency), and then
 // posts signed Twilio status callbacks (POST /twilio/voice/status,
 // CallStatus=no-answer) open-loop: request i is sent at start + i/rate
 // whatever became of the earlier ones. Every call comes from a new caller on

@@ -24,9 +24,9 @@ import (
 	"time"
 
 	"ringback/bot"
-	"ringback/bot/slack/slacktest"
+	"ringback/bot/slack/slackstandin"
 	"ringback/config"
-	"ringback/sms/twiliotest"
+	"ringback/sms/twiliostandin"
 )
 
 // Where the stand-ins are mounted on Ringback's server.
@@ -72,8 +72,8 @@ type User struct {
 type Sandbox struct {
 	opt    Options
 	log    *slog.Logger
-	slack  *slacktest.Server
-	twilio *twiliotest.Server
+	slack  *slackstandin.Server
+	twilio *twiliostandin.Server
 	users  []User
 	hc     *http.Client
 	hub    *hub
@@ -105,8 +105,8 @@ func New(o Options) (*Sandbox, error) {
 	s := &Sandbox{
 		opt:       o,
 		log:       o.Log,
-		slack:     slacktest.New(o.SlackToken),
-		twilio:    twiliotest.NewServer(o.AccountSID, o.AuthToken),
+		slack:     slackstandin.New(o.SlackToken),
+		twilio:    twiliostandin.NewServer(o.AccountSID, o.AuthToken),
 		hc:        &http.Client{Timeout: 20 * time.Second},
 		hub:       newHub(),
 		stop:      make(chan struct{}),
@@ -164,10 +164,10 @@ func channelName(line string) string {
 }
 
 // Slack is the Slack stand-in (tests read what the bot did through it).
-func (s *Sandbox) Slack() *slacktest.Server { return s.slack }
+func (s *Sandbox) Slack() *slackstandin.Server { return s.slack }
 
 // Twilio is the Twilio stand-in.
-func (s *Sandbox) Twilio() *twiliotest.Server { return s.twilio }
+func (s *Sandbox) Twilio() *twiliostandin.Server { return s.twilio }
 
 // Users lists the people the visitor can act as.
 func (s *Sandbox) Users() []User { return append([]User(nil), s.users...) }

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"ringback/bot/slack/slacktest"
+	"ringback/bot/slack/slackstandin"
 )
 
 // What Slack puts in every request it sends an app.
@@ -86,11 +86,11 @@ func sendContext(r *http.Request) (context.Context, context.CancelFunc) {
 }
 
 func (s *Sandbox) slackUser(u User) map[string]any {
-	return map[string]any{"id": u.ID, "username": u.Name, "name": u.Name, "team_id": slacktest.TeamID}
+	return map[string]any{"id": u.ID, "username": u.Name, "name": u.Name, "team_id": slackstandin.TeamID}
 }
 
 func slackTeam() map[string]any {
-	return map[string]any{"id": slacktest.TeamID, "domain": teamDomain}
+	return map[string]any{"id": slackstandin.TeamID, "domain": teamDomain}
 }
 
 // newTrigger makes a trigger_id, remembering whose click it was so that a
@@ -176,13 +176,13 @@ func (s *Sandbox) apiAction(w http.ResponseWriter, r *http.Request) {
 	trigger := s.newTrigger(u.ID)
 	message := map[string]any{
 		"type": "message", "subtype": "bot_message", "text": msg.Text, "ts": msg.TS, "user": msg.User,
-		"bot_id": slacktest.BotID, "app_id": slacktest.AppID, "team": slacktest.TeamID, "blocks": msg.Blocks,
+		"bot_id": slackstandin.BotID, "app_id": slackstandin.AppID, "team": slackstandin.TeamID, "blocks": msg.Blocks,
 	}
 	if msg.ThreadTS != "" {
 		message["thread_ts"] = msg.ThreadTS
 	}
 	payload := map[string]any{
-		"type": "block_actions", "user": s.slackUser(u), "api_app_id": slacktest.AppID, "token": verificationToken,
+		"type": "block_actions", "user": s.slackUser(u), "api_app_id": slackstandin.AppID, "token": verificationToken,
 		"container":  map[string]any{"type": "message", "message_ts": msg.TS, "channel_id": req.Channel, "is_ephemeral": false},
 		"trigger_id": trigger, "team": slackTeam(), "enterprise": nil, "is_enterprise_install": false,
 		"channel": map[string]any{"id": req.Channel, "name": s.channelName(req.Channel)},
@@ -391,10 +391,10 @@ func (s *Sandbox) apiCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	text := strings.TrimSpace(req.Text)
 	form := url.Values{
-		"token": {verificationToken}, "team_id": {slacktest.TeamID}, "team_domain": {teamDomain},
+		"token": {verificationToken}, "team_id": {slackstandin.TeamID}, "team_domain": {teamDomain},
 		"channel_id": {req.Channel}, "channel_name": {s.channelName(req.Channel)},
 		"user_id": {u.ID}, "user_name": {u.Name}, "command": {req.Command}, "text": {text},
-		"api_app_id": {slacktest.AppID}, "is_enterprise_install": {"false"},
+		"api_app_id": {slackstandin.AppID}, "is_enterprise_install": {"false"},
 		"response_url": {s.responseURL(u.ID, req.Channel)}, "trigger_id": {s.newTrigger(u.ID)},
 	}
 	ctx, cancel := sendContext(r)

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"sort"
 
-	"ringback/bot/slack/slacktest"
+	"ringback/bot/slack/slackstandin"
 	"ringback/config"
 )
 
@@ -80,7 +80,7 @@ func (s *Sandbox) serveState(w http.ResponseWriter, r *http.Request) {
 func (s *Sandbox) state(me User) stateView {
 	cfg := s.opt.Config
 	st := stateView{
-		Business: cfg.Business.Name, Me: me, Users: s.users, Names: map[string]string{slacktest.BotUserID: "Ringback"},
+		Business: cfg.Business.Name, Me: me, Users: s.users, Names: map[string]string{slackstandin.BotUserID: "Ringback"},
 		Ephemerals: []ephemeral{}, Phones: s.phones(), Clock: s.clockView(),
 	}
 	for _, u := range s.users {
@@ -108,7 +108,7 @@ func (s *Sandbox) state(me User) stateView {
 		}
 	}
 	st.Channels = append(st.Channels, channelView{ID: dm, Name: "Ringback", Kind: "dm"})
-	files := map[string]slacktest.File{}
+	files := map[string]slackstandin.File{}
 	for _, f := range s.slack.Files() {
 		files[f.ID] = f
 	}
@@ -134,8 +134,8 @@ func (s *Sandbox) state(me User) stateView {
 }
 
 // messages are a channel's top-level messages with their threads.
-func (s *Sandbox) messages(channel string, files map[string]slacktest.File) []messageView {
-	view := func(m slacktest.Message) messageView {
+func (s *Sandbox) messages(channel string, files map[string]slackstandin.File) []messageView {
+	view := func(m slackstandin.Message) messageView {
 		mv := messageView{TS: m.TS, User: m.User, Text: m.Text, Blocks: m.Blocks, Updates: m.Updates}
 		for _, id := range m.Files {
 			f := files[id]

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"ringback/bot/slack/slacktest"
+	"ringback/bot/slack/slackstandin"
 )
 
 // Modals: the sandbox shows the views the bot opened for the person who
@@ -24,10 +24,10 @@ type viewRequest struct {
 }
 
 // openView finds a modal the Slack stand-in holds for the user.
-func (s *Sandbox) openView(userID, viewID string) (User, slacktest.View, error) {
+func (s *Sandbox) openView(userID, viewID string) (User, slackstandin.View, error) {
 	u, ok := s.user(userID)
 	if !ok {
-		return User{}, slacktest.View{}, badRequest("unknown user %q", userID)
+		return User{}, slackstandin.View{}, badRequest("unknown user %q", userID)
 	}
 	for _, v := range s.slack.Views() {
 		if v.ID != viewID {
@@ -37,11 +37,11 @@ func (s *Sandbox) openView(userID, viewID string) (User, slacktest.View, error) 
 		owner, gone := s.triggers[v.TriggerID], s.dismissed[v.ID]
 		s.mu.Unlock()
 		if owner != u.ID || gone {
-			return User{}, slacktest.View{}, &apiError{status: http.StatusConflict, msg: "this modal is not open for " + u.RealName}
+			return User{}, slackstandin.View{}, &apiError{status: http.StatusConflict, msg: "this modal is not open for " + u.RealName}
 		}
 		return u, v, nil
 	}
-	return User{}, slacktest.View{}, &apiError{status: http.StatusNotFound, msg: "no modal " + viewID}
+	return User{}, slackstandin.View{}, &apiError{status: http.StatusNotFound, msg: "no modal " + viewID}
 }
 
 // viewState builds state.values exactly as Slack sends them, from the
@@ -100,15 +100,15 @@ func viewState(viewJSON json.RawMessage, values map[string]map[string]string) (m
 
 // viewPayload is the view as Slack sends it back to the app: what the app
 // sent plus Slack's own fields and the current state.
-func viewPayload(v slacktest.View, state map[string]any) (map[string]any, error) {
+func viewPayload(v slackstandin.View, state map[string]any) (map[string]any, error) {
 	out := map[string]any{}
 	if err := json.Unmarshal(v.JSON, &out); err != nil {
 		return nil, fmt.Errorf("sandbox: view %s: %w", v.ID, err)
 	}
 	for k, val := range map[string]any{
-		"id": v.ID, "team_id": slacktest.TeamID, "state": state, "hash": v.Hash, "root_view_id": v.ID,
-		"previous_view_id": nil, "app_id": slacktest.AppID, "app_installed_team_id": slacktest.TeamID,
-		"bot_id": slacktest.BotID, "external_id": v.ExternalID, "callback_id": v.CallbackID, "private_metadata": v.PrivateMetadata,
+		"id": v.ID, "team_id": slackstandin.TeamID, "state": state, "hash": v.Hash, "root_view_id": v.ID,
+		"previous_view_id": nil, "app_id": slackstandin.AppID, "app_installed_team_id": slackstandin.TeamID,
+		"bot_id": slackstandin.BotID, "external_id": v.ExternalID, "callback_id": v.CallbackID, "private_metadata": v.PrivateMetadata,
 	} {
 		out[k] = val
 	}
@@ -164,7 +164,7 @@ func (s *Sandbox) apiViewAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	payload := map[string]any{
-		"type": "block_actions", "user": s.slackUser(u), "api_app_id": slacktest.AppID, "token": verificationToken,
+		"type": "block_actions", "user": s.slackUser(u), "api_app_id": slackstandin.AppID, "token": verificationToken,
 		"container":  map[string]any{"type": "view", "view_id": v.ID},
 		"trigger_id": s.newTrigger(u.ID), "team": slackTeam(), "enterprise": nil, "is_enterprise_install": false,
 		"view": view, "actions": []any{action},
@@ -207,7 +207,7 @@ func (s *Sandbox) apiViewSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	payload := map[string]any{
-		"type": "view_submission", "team": slackTeam(), "user": s.slackUser(u), "api_app_id": slacktest.AppID,
+		"type": "view_submission", "team": slackTeam(), "user": s.slackUser(u), "api_app_id": slackstandin.AppID,
 		"token": verificationToken, "trigger_id": s.newTrigger(u.ID), "view": view, "response_urls": []any{},
 		"enterprise": nil, "is_enterprise_install": false,
 	}
@@ -269,7 +269,7 @@ func (s *Sandbox) dismissViews(user string) {
 
 // currentView is the modal open for user: the last one opened with their
 // trigger and not closed since.
-func (s *Sandbox) currentView(user string) (slacktest.View, bool) {
+func (s *Sandbox) currentView(user string) (slackstandin.View, bool) {
 	views := s.slack.Views()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -280,5 +280,5 @@ func (s *Sandbox) currentView(user string) (slacktest.View, bool) {
 		}
 		return v, true
 	}
-	return slacktest.View{}, false
+	return slackstandin.View{}, false
 }

@@ -1,4 +1,4 @@
-package slacktest
+package slackstandin
 
 import (
 	"encoding/json"

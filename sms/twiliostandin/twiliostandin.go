@@ -1,4 +1,4 @@
-// Package twiliotest is a local stand-in for the part of Twilio's REST API
+// Package twiliostandin is a local stand-in for the part of Twilio's REST API
 // (2010-04-01) that Ringback uses: sending a message and listing calls. It
 // owns the stand-in's record of what was sent, scripted failures, call
 // records, and signed status callbacks. Tests and the product's demo sandbox
@@ -7,7 +7,7 @@
 // It answers as Twilio does per Twilio's OpenAPI description: HTTP Basic
 // auth with the account SID and auth token, form-encoded requests, Twilio's
 // JSON error shape and codes, RFC 2822 timestamps and Twilio's paging fields.
-package twiliotest
+package twiliostandin
 
 import (
 	"crypto/rand"
@@ -180,14 +180,14 @@ func (s *Server) Deliver(sid, status string, errorCode int) error {
 	i := s.find(sid)
 	if i < 0 {
 		s.mu.Unlock()
-		return fmt.Errorf("twiliotest: deliver: no message %s", sid)
+		return fmt.Errorf("twiliostandin: deliver: no message %s", sid)
 	}
 	s.messages[i].Status = status
 	s.messages[i].ErrorCode = errorCode
 	m := s.messages[i]
 	s.mu.Unlock()
 	if m.StatusCallback == "" {
-		return fmt.Errorf("twiliotest: deliver: message %s has no StatusCallback", sid)
+		return fmt.Errorf("twiliostandin: deliver: message %s has no StatusCallback", sid)
 	}
 	form := url.Values{
 		"MessageSid":    {m.SID},
@@ -209,18 +209,18 @@ func (s *Server) Deliver(sid, status string, errorCode int) error {
 	}
 	req, err := http.NewRequest(http.MethodPost, m.StatusCallback, strings.NewReader(form.Encode()))
 	if err != nil {
-		return fmt.Errorf("twiliotest: deliver %s: %w", sid, err)
+		return fmt.Errorf("twiliostandin: deliver %s: %w", sid, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "TwilioProxy/1.1")
 	req.Header.Set("X-Twilio-Signature", sms.Sign(s.authToken, m.StatusCallback, form))
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("twiliotest: deliver %s: %w", sid, err)
+		return fmt.Errorf("twiliostandin: deliver %s: %w", sid, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("twiliotest: deliver %s: status callback answered %s", sid, resp.Status)
+		return fmt.Errorf("twiliostandin: deliver %s: status callback answered %s", sid, resp.Status)
 	}
 	return nil
 }

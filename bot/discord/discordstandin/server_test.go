@@ -1,4 +1,4 @@
-package discordtest_test
+package discordstandin_test
 
 import (
 	"errors"
@@ -9,11 +9,11 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"ringback/bot/discord/discordtest"
+	"ringback/bot/discord/discordstandin"
 )
 
 // session is a discordgo session whose discord.com requests go to srv.
-func session(t *testing.T, srv *discordtest.Server, token string) *discordgo.Session {
+func session(t *testing.T, srv *discordstandin.Server, token string) *discordgo.Session {
 	t.Helper()
 	s, _ := discordgo.New("Bot " + token)
 	s.ShouldRetryOnRateLimit, s.MaxRestRetries = false, 0
@@ -39,7 +39,7 @@ func code(err error) int {
 }
 
 func TestMessagesThreadsAndDMs(t *testing.T) {
-	srv := discordtest.NewServer("tok", "42")
+	srv := discordstandin.NewServer("tok", "42")
 	defer srv.Close()
 	if _, err := session(t, srv, "wrong").ChannelMessageSend("10", "hi"); err == nil {
 		t.Fatal("a wrong token was accepted")
@@ -92,7 +92,7 @@ func TestMessagesThreadsAndDMs(t *testing.T) {
 }
 
 func TestLimitsAndScriptedFailures(t *testing.T) {
-	srv := discordtest.NewServer("tok", "42")
+	srv := discordstandin.NewServer("tok", "42")
 	defer srv.Close()
 	s := session(t, srv, "tok")
 	if _, err := s.ChannelMessageSend("10", strings.Repeat("x", 2001)); code(err) != 50035 {
@@ -105,13 +105,13 @@ func TestLimitsAndScriptedFailures(t *testing.T) {
 	if _, err := s.ChannelMessageSendComplex("10", &discordgo.MessageSend{Content: "x", Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: six}}}); code(err) != 50035 {
 		t.Fatalf("six buttons in a row: %v", err)
 	}
-	srv.FailNext(discordtest.RouteCreateMessage, 1, 429, 2.5)
+	srv.FailNext(discordstandin.RouteCreateMessage, 1, 429, 2.5)
 	_, err := s.ChannelMessageSend("10", "x")
 	var rl *discordgo.RateLimitError
 	if !errors.As(err, &rl) || rl.RetryAfter != 2500*time.Millisecond {
 		t.Fatalf("429: %v", err)
 	}
-	srv.FailNextWith(discordtest.RouteCreateMessage, 1, 503, 0, "upstream")
+	srv.FailNextWith(discordstandin.RouteCreateMessage, 1, 503, 0, "upstream")
 	if _, err := s.ChannelMessageSend("10", "x"); err == nil {
 		t.Fatal("scripted 503 not returned")
 	}
@@ -122,13 +122,13 @@ func TestLimitsAndScriptedFailures(t *testing.T) {
 	if _, err := s.ChannelMessageSend("10", "x"); err != nil {
 		t.Fatal(err)
 	}
-	if n := srv.Calls(discordtest.RouteCreateMessage); n != 6 {
+	if n := srv.Calls(discordstandin.RouteCreateMessage); n != 6 {
 		t.Fatalf("calls = %d", n)
 	}
 }
 
 func TestInteractionsAndCommands(t *testing.T) {
-	srv := discordtest.NewServer("tok", "42")
+	srv := discordstandin.NewServer("tok", "42")
 	defer srv.Close()
 	s := session(t, srv, "tok")
 	i := &discordgo.Interaction{ID: "5", AppID: "42", Token: "itok"}

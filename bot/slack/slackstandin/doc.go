@@ -1,4 +1,4 @@
-// Package slacktest is a local stand-in for the part of Slack's Web API that
+// Package slackstandin is a local stand-in for the part of Slack's Web API that
 // Ringback calls: chat messages and threads, ephemerals, permalinks, modals and
 // the App Home, DMs, users, user groups and the two-step file upload.
 //
@@ -12,4 +12,4 @@
 // updates need an existing message or view). Slack's failures are scripted
 // with FailNext (HTTP 429 with Retry-After, or 5xx) and FailNextWith
 // ({"ok":false,"error":code}).
-package slacktest
+package slackstandin

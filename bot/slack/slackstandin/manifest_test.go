@@ -1,4 +1,4 @@
-package slacktest_test
+package slackstandin_test
 
 import (
 	"bytes"

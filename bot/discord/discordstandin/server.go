@@ -1,4 +1,4 @@
-// Package discordtest is a local stand-in for the part of Discord's REST API
+// Package discordstandin is a local stand-in for the part of Discord's REST API
 // (v9 and v10) that Ringback calls: channel messages (post, edit), threads
 // started from a message, DM channels, users, interaction callbacks and
 // their webhooks (@original edits, follow-ups), and the application's
@@ -17,7 +17,7 @@
 //
 // Tests point the adapter at URL (discord.New's apiBase); every Discord URL
 // is then served here.
-package discordtest
+package discordstandin
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package discordtest
+package discordstandin
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package twiliotest_test
+package twiliostandin_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"ringback/sms"
-	"ringback/sms/twiliotest"
+	"ringback/sms/twiliostandin"
 )
 
 const (
@@ -59,7 +59,7 @@ func newStatusReceiver(t *testing.T) *statusReceiver {
 
 func TestDeliverPostsASignedStatusCallback(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	rec := newStatusReceiver(t)
 	c := sms.New(accountSID, authToken, srv.URL)
@@ -97,7 +97,7 @@ func TestDeliverPostsASignedStatusCallback(t *testing.T) {
 
 func TestDeliverFailures(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	c := sms.New(accountSID, authToken, srv.URL)
 
@@ -125,7 +125,7 @@ func TestDeliverFailures(t *testing.T) {
 
 func TestWaitMessages(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	c := sms.New(accountSID, authToken, srv.URL)
 
@@ -149,7 +149,7 @@ func TestWaitMessages(t *testing.T) {
 
 func TestConcurrentSends(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	srv.SetLatency(5 * time.Millisecond)
 	srv.FailNext(5, http.StatusServiceUnavailable, 0, 0)
@@ -185,7 +185,7 @@ func TestConcurrentSends(t *testing.T) {
 
 func TestLatencyDelaysAnswers(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	srv.SetLatency(150 * time.Millisecond)
 	c := sms.New(accountSID, authToken, srv.URL)
@@ -200,7 +200,7 @@ func TestLatencyDelaysAnswers(t *testing.T) {
 
 func TestRESTSurface(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	base := srv.URL + "/2010-04-01/Accounts/" + accountSID
 
@@ -263,7 +263,7 @@ func TestRESTSurface(t *testing.T) {
 
 func TestSegments(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	cases := map[string]string{
 		strings.Repeat("a", 160): "1",
@@ -296,7 +296,7 @@ func TestSegments(t *testing.T) {
 
 func TestHandlerMountedElsewhere(t *testing.T) {
 	t.Parallel()
-	srv := twiliotest.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(accountSID, authToken)
 	defer srv.Close()
 	demo := httptest.NewServer(srv.Handler())
 	defer demo.Close()

@@ -1,4 +1,4 @@
-package slacktest_test
+package slackstandin_test
 
 import (
 	"bytes"
@@ -16,15 +16,15 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"ringback/bot/slack/slacktest"
+	"ringback/bot/slack/slackstandin"
 )
 
 const token = "xoxb-test-token"
 
 // setup starts a stand-in and a real slack-go client pointed at it.
-func setup(t *testing.T) (*slacktest.Server, *slack.Client) {
+func setup(t *testing.T) (*slackstandin.Server, *slack.Client) {
 	t.Helper()
-	srv := slacktest.NewServer(token)
+	srv := slackstandin.NewServer(token)
 	t.Cleanup(srv.Close)
 	if !strings.HasSuffix(srv.URL, "/") {
 		t.Fatalf("URL %q must end with / for slack.OptionAPIURL", srv.URL)
@@ -64,10 +64,10 @@ func TestPostMessageThenUpdate(t *testing.T) {
 		t.Fatalf("got %d messages, want 1", len(msgs))
 	}
 	m := msgs[0]
-	if m.TS != ts || m.Updates != 1 || m.Text != "Claimed by Ana" || m.User != slacktest.BotUserID {
+	if m.TS != ts || m.Updates != 1 || m.Text != "Claimed by Ana" || m.User != slackstandin.BotUserID {
 		t.Errorf("message = %+v", m)
 	}
-	if got := slacktest.BlockTexts(m.Blocks); len(got) != 1 || got[0] != "*Claimed* by <@U0ANA>" {
+	if got := slackstandin.BlockTexts(m.Blocks); len(got) != 1 || got[0] != "*Claimed* by <@U0ANA>" {
 		t.Errorf("blocks not replaced: texts %q in %s", got, m.Blocks)
 	}
 
@@ -337,7 +337,7 @@ func TestFailNextWith(t *testing.T) {
 func TestWrongToken(t *testing.T) {
 	t.Parallel()
 	srv, api := setup(t)
-	if res, err := api.AuthTest(); err != nil || res.UserID != slacktest.BotUserID || res.TeamID != slacktest.TeamID {
+	if res, err := api.AuthTest(); err != nil || res.UserID != slackstandin.BotUserID || res.TeamID != slackstandin.TeamID {
 		t.Fatalf("AuthTest with the right token = %+v, %v", res, err)
 	}
 
@@ -386,7 +386,7 @@ func TestJSONBody(t *testing.T) {
 // The demo mounts Handler under a prefix; uploads must come back to it.
 func TestHandlerUnderPrefix(t *testing.T) {
 	t.Parallel()
-	srv := slacktest.New(token)
+	srv := slackstandin.New(token)
 	mux := http.NewServeMux()
 	mux.Handle("/demo/slack/api/", srv.Handler())
 	ts := httptest.NewServer(mux)
@@ -479,10 +479,10 @@ func TestBlockTextsAndActionIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := srv.Message("C0LINE1", ts)
-	if got := strings.Join(slacktest.BlockTexts(m.Blocks), "|"); got != "*Missed call* from <tel:+447700900123>|Claim|Spam" {
+	if got := strings.Join(slackstandin.BlockTexts(m.Blocks), "|"); got != "*Missed call* from <tel:+447700900123>|Claim|Spam" {
 		t.Errorf("BlockTexts = %q", got)
 	}
-	if got := strings.Join(slacktest.ActionIDs(m.Blocks), ","); got != "case_claim,case_spam" {
+	if got := strings.Join(slackstandin.ActionIDs(m.Blocks), ","); got != "case_claim,case_spam" {
 		t.Errorf("ActionIDs = %q", got)
 	}
 }
