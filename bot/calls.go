@@ -89,9 +89,7 @@ func (b *Bot) ReportCall(ctx context.Context, r CallReport) (CallResult, error) 
 				SID: r.SID, Provider: r.Provider, LineNumber: lineNum, Routed: routed, CallerNumber: caller,
 				StartedAt: r.StartedAt, CreatedAt: now,
 			}
-			if routed {
-				call.AfterHours = !line.InHours(r.StartedAt)
-			}
+			call.AfterHours = AfterHours(line, r.StartedAt)
 		}
 		wasMissed := call.Missed
 		missed := b.missed(r.Outcome, call, isNew)
@@ -154,15 +152,12 @@ var errRetry = errors.New("bot: retry")
 
 // missed decides whether this report makes the call a missed one.
 func (b *Bot) missed(o CallOutcome, call store.Call, isNew bool) bool {
-	switch o {
-	case CallMissed, CallVoicemail:
+	if o.Missed() {
 		return true
-	case CallEnded:
-		// Over, and nobody reported it answered: if Ringback's own routing
-		// was still ringing staff or playing the after-hours menu, nobody did.
-		return !isNew && strings.HasPrefix(call.Status, "routing:")
 	}
-	return false
+	// Over, and nobody reported it answered: if Ringback's own routing was
+	// still ringing staff or playing the after-hours menu, nobody did.
+	return o == CallEnded && !isNew && strings.HasPrefix(call.Status, "routing:")
 }
 
 // missedCall opens the caller's case, or counts the call on the open one.

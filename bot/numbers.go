@@ -3,41 +3,72 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"ringback/config"
 )
 
-// withheld are the ways phone systems say a caller hid their number:
-// Twilio's keypad spellings of ANONYMOUS, UNAVAILABLE, UNKNOWN, BLOCKED and
-// RESTRICTED, and the words themselves.
-var withheld = map[string]bool{
+// withheldNumbers are Twilio's keypad spellings of ANONYMOUS, UNAVAILABLE,
+// UNKNOWN, BLOCKED and RESTRICTED.
+var withheldNumbers = map[string]bool{
 	"+266696687": true, "+86282452253": true, "+8656696": true, "+2562533": true, "+7378742833": true,
-	"anonymous": true, "restricted": true, "unknown": true, "private": true, "unavailable": true, "blocked": true,
 }
 
-// IsWithheld reports whether raw says the caller's number was withheld.
+// withheldWords are the words phone systems and call-log exports (UK and US)
+// print for a hidden number, squashed: "Number Withheld" is numberwithheld.
+var withheldWords = map[string]bool{
+	"anonymous": true, "restricted": true, "unknown": true, "private": true, "unavailable": true, "blocked": true,
+	"withheld": true, "numberwithheld": true, "callerwithheld": true, "privatenumber": true, "nocallerid": true,
+	"calleridblocked": true, "callerunknown": true,
+}
+
+// IsWithheld reports whether raw says the caller's number was withheld. Live
+// reports and imported call logs are both judged by it.
 func IsWithheld(raw string) bool {
 	raw = strings.TrimSpace(raw)
-	return raw == "" || withheld[strings.ToLower(raw)]
+	return raw == "" || withheldNumbers[raw] || withheldWords[squash(raw)]
 }
 
-// callerNumber is raw as E.164, "" when withheld, or ErrBadInput.
-func (b *Bot) callerNumber(raw string) (string, error) {
+// squash keeps the letters and digits of s, in lower case, so that
+// "No Caller-ID" and "NO_CALLER_ID" read alike.
+func squash(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, s)
+}
+
+// CallerNumber reads a caller's number as dialled in region: E.164, "" when
+// withheld, or ErrBadInput.
+func CallerNumber(raw, region string) (string, error) {
 	if IsWithheld(raw) {
 		return "", nil
 	}
-	n, err := config.Normalize(raw, b.cfg.Business.Region)
+	n, err := config.Normalize(raw, region)
 	if err != nil {
 		return "", fmt.Errorf("%w: caller number %q", ErrBadInput, raw)
 	}
 	return n, nil
 }
 
-// lineNumber is the called number as E.164, or ErrBadInput.
-func (b *Bot) lineNumber(raw string) (string, error) {
-	n, err := config.Normalize(raw, b.cfg.Business.Region)
+// LineNumber reads the number called as dialled in region: E.164, or
+// ErrBadInput.
+func LineNumber(raw, region string) (string, error) {
+	n, err := config.Normalize(raw, region)
 	if err != nil {
 		return "", fmt.Errorf("%w: called number %q", ErrBadInput, raw)
 	}
 	return n, nil
+}
+
+// callerNumber is CallerNumber in the business's region.
+func (b *Bot) callerNumber(raw string) (string, error) {
+	return CallerNumber(raw, b.cfg.Business.Region)
+}
+
+// lineNumber is LineNumber in the business's region.
+func (b *Bot) lineNumber(raw string) (string, error) {
+	return LineNumber(raw, b.cfg.Business.Region)
 }

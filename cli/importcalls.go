@@ -3,13 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"ringback/bot"
+	"ringback/bot/calllog"
 	"ringback/config"
 	"ringback/store"
 )
@@ -42,7 +39,7 @@ func (a *app) importCalls(ctx context.Context, args []string) error {
 	fs.StringVar(&opts.timeFormat, "time-format", "", `layout of the times: a Go layout such as "02/01/2006 15:04", or rfc3339 or unix (default: detected)`)
 	fs.StringVar(&tz, "tz", "", "time zone of times written without one (default: business.timezone)")
 	fs.StringVar(&lineFlag, "line", "", "name or number of the line every call was made to, for an export without a to column")
-	fs.BoolVar(&opts.allLines, "all-lines", false, "import calls to numbers that are no configured line too (stored unrouted)")
+	fs.BoolVar(&opts.AllLines, "all-lines", false, "import calls to numbers that are no configured line too (stored unrouted)")
 	fs.StringVar(&delim, "delimiter", "", `field separator: "," ";" or "tab" (default: "," or ";" as the header shows)`)
 	dryRun := fs.Bool("dry-run", false, "read and report, write nothing")
 	fs.Usage = func() {
@@ -84,7 +81,7 @@ func (a *app) importCalls(ctx context.Context, args []string) error {
 		if !ok {
 			return fmt.Errorf("cli: --line %q is no configured line (%s)", lineFlag, lineNames(cfg))
 		}
-		opts.line = l
+		opts.Line = l
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -95,20 +92,20 @@ func (a *app) importCalls(ctx context.Context, args []string) error {
 		return fmt.Errorf("cli: %s: %w", filepath.Base(path), err)
 	}
 
-	var res callImport
+	var res calllog.Result
 	if len(log.calls) > 0 { // else there is nothing to write: leave the database alone
 		s, err := store.Open(ctx, env.DatabaseURL)
 		if err != nil {
 			return fmt.Errorf("cli: %w", err)
 		}
 		defer s.Close()
-		if res, err = writeCalls(ctx, s, log.calls, *dryRun); err != nil {
-			return err
+		if res, err = calllog.Write(ctx, s, log.calls, *dryRun); err != nil {
+			return fmt.Errorf("cli: import calls: %w", err)
 		}
 	}
-	res.known += log.duplicates
+	res.Known += log.duplicates
 	a.reportCalls(log, res, *dryRun)
-	if res.imported+res.known == 0 {
+	if res.Imported+res.Known == 0 {
 		return fmt.Errorf("cli: %s: nothing imported", filepath.Base(path))
 	}
 	return nil
@@ -124,11 +121,10 @@ func lineNames(cfg *config.Config) string {
 
 // callOptions are the command's flags.
 type callOptions struct {
+	calllog.Options                                          // --line, --all-lines
 	timeCol, dateCol, fromCol, toCol, statusCol, durationCol string
 	timeFormat                                               string
 	loc                                                      *time.Location // of naive times
-	line                                                     *config.Line   // every call's line, when set
-	allLines                                                 bool
 	delimiter                                                rune
 }
 
@@ -144,13 +140,6 @@ type callLog struct {
 	duplicates int       // rows repeating an earlier row of the file
 	notes      []rowNote // skipped and duplicate rows, in file order
 	warnings   []string  // about the whole file
-}
-
-// callImport is what writing did, or would do.
-type callImport struct {
-	imported, missed, afterHours, known int
-	assumedEmpty                        bool // dry run on an unmigrated database
-	live                                int  // calls Ringback recorded itself in the file's period
 }
 
 // readCallLog parses an export. It returns an error only for a file it
@@ -241,10 +230,10 @@ func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Tim
 	}
 
 	firstLine := map[string]int{} // SID -> the line it was first read on
-	numbers := numberCache{region: cfg.Business.Region, seen: map[string]normalized{}}
+	judge := calllog.NewJudge(cfg, opts.Options)
 	log.calls = make([]store.Call, 0, len(recs))
 	for _, rec := range recs {
-		c, problems := log.cols.call(rec.fields, log.times, opts, cfg, &numbers, now)
+		c, problems := log.cols.call(rec.fields, log.times, opts, judge, now)
 		if len(problems) > 0 {
 			log.skipped++
 			log.notes = append(log.notes, rowNote{rec.line, strings.Join(problems, "; ")})
@@ -323,7 +312,7 @@ func findCallColumns(header []string, opts callOptions) (callColumns, error) {
 	if opts.fromCol == "" {
 		c.from = take(find(fromHeaders))
 	}
-	if opts.toCol == "" && opts.line == nil {
+	if opts.toCol == "" && opts.Line == nil {
 		c.to = take(find(toHeaders))
 	}
 	if opts.statusCol == "" {
@@ -340,7 +329,7 @@ func findCallColumns(header []string, opts callOptions) (callColumns, error) {
 	if c.from < 0 {
 		missing, want = append(missing, "from"), append(want, "--from-col")
 	}
-	if c.to < 0 && opts.line == nil {
+	if c.to < 0 && opts.Line == nil {
 		missing, want = append(missing, "to"), append(want, "--to-col (or --line)")
 	}
 	if c.status < 0 && c.duration < 0 {
@@ -370,8 +359,8 @@ func (c callColumns) describe(header []string, times timeReader, opts callOption
 		t = h(c.date) + " + " + h(c.time)
 	}
 	to := h(c.to)
-	if opts.line != nil {
-		to = "--line " + opts.line.Name
+	if opts.Line != nil {
+		to = "--line " + opts.Line.Name
 	}
 	return fmt.Sprintf("time %s (%s), from %s, to %s, status %s, duration %s",
 		t, times.describe(), h(c.from), to, h(c.status), h(c.duration))
@@ -414,8 +403,9 @@ func (c callColumns) readTime(rec []string, tr timeReader) (time.Time, string, b
 	return time.Time{}, joined, false
 }
 
-// call reads one record into a call, or says what is wrong with it.
-func (c callColumns) call(rec []string, tr timeReader, opts callOptions, cfg *config.Config, numbers *numberCache, now time.Time) (store.Call, []string) {
+// call reads one record into a call, or says what is wrong with it: the
+// time here, the rest by the judge.
+func (c callColumns) call(rec []string, tr timeReader, opts callOptions, judge *calllog.Judge, now time.Time) (store.Call, []string) {
 	var problems []string
 	started, rawTime, ok := c.readTime(rec, tr)
 	switch {
@@ -424,181 +414,25 @@ func (c callColumns) call(rec []string, tr timeReader, opts callOptions, cfg *co
 	case !ok:
 		problems = append(problems, fmt.Sprintf("%q is not a time (--time-format)", rawTime))
 	}
-
-	rawFrom := cell(rec, c.from)
-	caller := ""
-	if !isWithheld(rawFrom) {
-		n, err := numbers.normalize(rawFrom)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("caller %q is not a phone number", rawFrom))
-		}
-		caller = n
-	}
-
-	var line *config.Line
-	lineNum, rawTo := "", ""
-	if opts.line != nil {
-		line, lineNum = opts.line, opts.line.Number
-	} else {
-		rawTo = cell(rec, c.to)
-		n, err := numbers.normalize(rawTo)
-		switch {
-		case rawTo == "":
-			problems = append(problems, "no number called (--to-col)")
-		case err != nil:
-			problems = append(problems, fmt.Sprintf("number called %q is not a phone number", rawTo))
-		default:
-			lineNum = n
-			var known bool
-			if line, known = cfg.LineByNumber(n); !known && !opts.allLines {
-				problems = append(problems, fmt.Sprintf("%s is not a configured line (--all-lines imports it unrouted)", n))
-			}
-		}
-	}
-
-	rawDur := cell(rec, c.duration)
-	dur, hasDur, durOK := parseCallDuration(rawDur)
-	if !durOK {
-		problems = append(problems, fmt.Sprintf("%q is not a duration (--duration-col)", rawDur))
-	}
-	rawStatus := cell(rec, c.status)
-	missed, known := callMissed(rawStatus, dur, hasDur && durOK)
-	switch {
-	case known:
-	case rawStatus == "" && durOK:
-		problems = append(problems, "no status (--status-col)")
-	case rawStatus != "":
-		problems = append(problems, fmt.Sprintf("status %q is neither answered (answered, completed, connected, yes) nor missed (missed, no answer, busy, voicemail, no…)", rawStatus))
+	call, judged := judge.Call(calllog.Row{
+		Started: started, From: cell(rec, c.from), To: cell(rec, c.to),
+		Status: cell(rec, c.status), Duration: cell(rec, c.duration), Cells: rec,
+	}, now)
+	for _, p := range judged {
+		problems = append(problems, p.Message+fixHints[p.Fix])
 	}
 	if len(problems) > 0 {
 		return store.Call{}, problems
 	}
-
-	status := strings.ToLower(rawStatus)
-	if status == "" {
-		status = "answered"
-		if missed {
-			status = "missed"
-		}
-	}
-	call := store.Call{
-		SID:          callSID(started, caller, lineNum, rawStatus, dur, rec),
-		Provider:     "import",
-		LineNumber:   lineNum,
-		Routed:       line != nil,
-		CallerNumber: caller,
-		Status:       status,
-		Missed:       missed,
-		StartedAt:    started.UTC(),
-		DurationS:    dur,
-		CreatedAt:    now,
-		UpdatedAt:    now,
-	}
-	if line != nil {
-		call.AfterHours = !line.InHours(started)
-	}
 	return call, nil
 }
 
-// numberCache remembers what config.Normalize made of each number: a call
-// log names its few lines on every row and regular callers many times, and
-// parsing a number is most of the time an import takes.
-type numberCache struct {
-	region string
-	seen   map[string]normalized
-}
-
-type normalized struct {
-	e164 string
-	err  error
-}
-
-func (nc *numberCache) normalize(raw string) (string, error) {
-	if n, ok := nc.seen[raw]; ok {
-		return n.e164, n.err
-	}
-	e164, err := config.Normalize(raw, nc.region)
-	nc.seen[raw] = normalized{e164, err}
-	return e164, err
-}
-
-// isWithheld adds what UK and US call logs print for a hidden number to the
-// words Twilio uses.
-func isWithheld(raw string) bool {
-	switch normHeader(raw) {
-	case "withheld", "numberwithheld", "callerwithheld", "privatenumber", "nocallerid", "calleridblocked", "callerunknown":
-		return true
-	}
-	return bot.IsWithheld(raw)
-}
-
-// callSID is the call's idempotency key: a hash of what the row says, so
-// that the same row imported again is the same call.
-func callSID(started time.Time, from, to, status string, dur int, rec []string) string {
-	h := sha256.New()
-	put := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
-	put(started.UTC().Format(time.RFC3339Nano))
-	put(from)
-	put(to)
-	put(status)
-	put(strconv.Itoa(dur))
-	for _, f := range rec {
-		put(strings.TrimSpace(f))
-	}
-	return "import:" + hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-// Status words, normalised by normHeader. A voicemail is a missed call.
-var (
-	answeredStatus = map[string]bool{"answered": true, "completed": true, "connected": true, "yes": true, "y": true, "true": true, "1": true}
-	missedStatus   = map[string]bool{
-		"missed": true, "missedcall": true, "noanswer": true, "notanswered": true, "unanswered": true, "abandoned": true,
-		"busy": true, "failed": true, "voicemail": true, "vm": true, "no": true, "n": true, "false": true, "0": true,
-		"canceled": true, "cancelled": true,
-	}
-)
-
-// callMissed reads a status cell. An empty status with a duration decides
-// by the duration: nobody talked for 0 seconds. known is false when the
-// status says neither.
-func callMissed(status string, dur int, hasDur bool) (missed, known bool) {
-	n := normHeader(status)
-	switch {
-	case answeredStatus[n]:
-		return false, true
-	case missedStatus[n]:
-		return true, true
-	case status == "" && hasDur:
-		return dur == 0, true
-	}
-	return false, false
-}
-
-// parseCallDuration reads seconds ("42", "42.6"), clock form ("1:05",
-// "00:01:05") or Go form ("1m5s"). present is false for an empty cell.
-func parseCallDuration(s string) (secs int, present, ok bool) {
-	if isPlaceholder(s) { // "", "-", "N/A": not known
-		return 0, false, true
-	}
-	s = strings.ToLower(strings.ReplaceAll(s, " ", ""))
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && !math.IsInf(f, 0) {
-		return int(math.Round(f)), true, true
-	}
-	if parts := strings.Split(s, ":"); len(parts) == 2 || len(parts) == 3 {
-		total := 0.0
-		for i, p := range parts {
-			v, err := strconv.ParseFloat(p, 64)
-			if err != nil || v < 0 || (i > 0 && v >= 60) {
-				return 0, true, false
-			}
-			total = total*60 + v
-		}
-		return int(math.Round(total)), true, true
-	}
-	if d, err := time.ParseDuration(strings.TrimSuffix(strings.TrimSuffix(s, "ec"), "in")); err == nil && d >= 0 {
-		return int(d.Round(time.Second) / time.Second), true, true
-	}
-	return 0, true, false
+// fixHints name the flag that makes a row readable.
+var fixHints = map[calllog.Fix]string{
+	calllog.FixToColumn:       " (--to-col)",
+	calllog.FixAllLines:       " (--all-lines imports it unrouted)",
+	calllog.FixDurationColumn: " (--duration-col)",
+	calllog.FixStatusColumn:   " (--status-col)",
 }
 
 // timeSamples is how many rows decide the time layout when none is given.
@@ -754,88 +588,11 @@ func (tr timeReader) describe() string {
 	return tr.describeLayout() + " in " + tr.loc.String()
 }
 
-// writeCalls stores the calls in one transaction; a dry run rolls it back,
-// so its counts are exact against the calls already stored.
-func writeCalls(ctx context.Context, s *store.Store, calls []store.Call, dryRun bool) (callImport, error) {
-	if dryRun {
-		cur, latest, err := s.SchemaVersion(ctx)
-		if err != nil {
-			return callImport{}, fmt.Errorf("cli: %w", err)
-		}
-		if cur > latest {
-			return callImport{}, fmt.Errorf("cli: %w: schema version %d, this binary knows up to %d", store.ErrSchemaNewer, cur, latest)
-		}
-		if cur == 0 { // no calls table yet: every call is new
-			res := countCalls(calls, func(store.Call) bool { return true })
-			res.assumedEmpty = true
-			return res, nil
-		}
-	} else if err := s.Migrate(ctx); err != nil {
-		return callImport{}, fmt.Errorf("cli: %w", err)
-	}
-	var res callImport
-	err := s.InTx(ctx, func(tx *store.Tx) error {
-		from, to := calls[0].StartedAt, calls[0].StartedAt
-		for _, c := range calls {
-			from, to = minTime(from, c.StartedAt), maxTime(to, c.StartedAt)
-		}
-		live, err := tx.CountCallsBetween(ctx, from, to, "import")
-		if err != nil {
-			return err
-		}
-		if _, err := tx.InsertCalls(ctx, calls); err != nil {
-			return err
-		}
-		res = countCalls(calls, func(c store.Call) bool { return c.ID != 0 })
-		res.live = live
-		if dryRun {
-			return errDryRun
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errDryRun) {
-		return callImport{}, fmt.Errorf("cli: import calls: %w", err)
-	}
-	return res, nil
-}
-
-func countCalls(calls []store.Call, isNew func(store.Call) bool) callImport {
-	var res callImport
-	for _, c := range calls {
-		if !isNew(c) {
-			res.known++
-			continue
-		}
-		res.imported++
-		if c.Missed {
-			res.missed++
-		}
-		if c.AfterHours {
-			res.afterHours++
-		}
-	}
-	return res
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
 // maxRowNotes caps the skipped rows listed: a file with a wrong flag would
 // otherwise print one line per row.
 const maxRowNotes = 100
 
-func (a *app) reportCalls(log *callLog, res callImport, dryRun bool) {
+func (a *app) reportCalls(log *callLog, res calllog.Result, dryRun bool) {
 	verb := "imported"
 	if dryRun {
 		verb = "dry run, nothing written: would import"
@@ -844,7 +601,7 @@ func (a *app) reportCalls(log *callLog, res callImport, dryRun bool) {
 		fmt.Fprintf(a.stdout, "columns: %s\n", log.cols.describe(log.headers, log.times, log.opts))
 	}
 	calls := "calls"
-	if res.imported == 1 {
+	if res.Imported == 1 {
 		calls = "call"
 	}
 	rows := "rows"
@@ -852,20 +609,20 @@ func (a *app) reportCalls(log *callLog, res callImport, dryRun bool) {
 		rows = "row"
 	}
 	fmt.Fprintf(a.stdout, "%s %s %s (%s missed, %s after hours) from %s %s; %s skipped; %s already known\n",
-		verb, thousands(res.imported), calls, thousands(res.missed), thousands(res.afterHours),
-		thousands(log.rows), rows, thousands(log.skipped), thousands(res.known))
+		verb, thousands(res.Imported), calls, thousands(res.Missed), thousands(res.AfterHours),
+		thousands(log.rows), rows, thousands(log.skipped), thousands(res.Known))
 	for _, w := range log.warnings {
 		fmt.Fprintf(a.stdout, "note: %s\n", w)
 	}
-	if res.assumedEmpty {
+	if res.AssumedEmpty {
 		fmt.Fprintln(a.stdout, "note: the database is not migrated yet, so counts assume it holds no calls")
 	}
-	if res.live > 0 {
+	if res.Live > 0 {
 		calls := "calls"
-		if res.live == 1 {
+		if res.Live == 1 {
 			calls = "call"
 		}
-		fmt.Fprintf(a.stdout, "note: Ringback itself recorded %s %s in the file's period: a call in both counts twice in the digest\n", thousands(res.live), calls)
+		fmt.Fprintf(a.stdout, "note: Ringback itself recorded %s %s in the file's period: a call in both counts twice in the digest\n", thousands(res.Live), calls)
 	}
 	for i, n := range log.notes {
 		if i == maxRowNotes {

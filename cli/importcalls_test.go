@@ -404,45 +404,6 @@ func TestImportCallsNothingToImport(t *testing.T) {
 	}
 }
 
-func TestParseCallDuration(t *testing.T) {
-	for in, want := range map[string]struct {
-		secs           int
-		present, valid bool
-	}{
-		"": {0, false, true}, "-": {0, false, true}, "N/A": {0, false, true},
-		"0": {0, true, true}, "42": {42, true, true}, "42.6": {43, true, true},
-		"1:05": {65, true, true}, "00:01:05": {65, true, true}, "1:00:00": {3600, true, true},
-		"1m5s": {65, true, true}, "65 sec": {65, true, true}, "2 min": {120, true, true},
-		"1:75": {0, true, false}, "long": {0, true, false}, "-5": {0, true, false},
-	} {
-		secs, present, valid := parseCallDuration(in)
-		if secs != want.secs || present != want.present || valid != want.valid {
-			t.Errorf("%q: got %d, %v, %v; want %+v", in, secs, present, valid, want)
-		}
-	}
-}
-
-func TestCallMissed(t *testing.T) {
-	for _, tc := range []struct {
-		status        string
-		dur           int
-		hasDur        bool
-		missed, known bool
-	}{
-		{"Answered", 0, true, false, true}, {"COMPLETED", 10, true, false, true}, {"yes", 0, false, false, true}, {"1", 0, false, false, true},
-		{"No Answer", 0, true, true, true}, {"no-answer", 0, true, true, true}, {"NO_ANSWER", 0, true, true, true},
-		{"Voicemail", 40, true, true, true}, {"VM", 40, true, true, true}, {"busy", 0, false, true, true}, {"Canceled", 0, false, true, true},
-		{"false", 0, false, true, true}, {"0", 0, false, true, true},
-		{"", 0, true, true, true}, {"", 12, true, false, true}, {"", 0, false, false, false},
-		{"transferred", 0, true, false, false},
-	} {
-		missed, known := callMissed(tc.status, tc.dur, tc.hasDur)
-		if missed != tc.missed || known != tc.known {
-			t.Errorf("%q %d %v: got missed %v known %v", tc.status, tc.dur, tc.hasDur, missed, known)
-		}
-	}
-}
-
 func TestThousands(t *testing.T) {
 	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1204: "1,204", 100000: "100,000", 1234567: "1,234,567"} {
 		if got := thousands(n); got != want {

@@ -33,13 +33,6 @@ type GenericCall struct {
 	Transcript   string    `json:"transcript"`
 }
 
-var genericOutcomes = map[string]bot.CallOutcome{
-	"missed":    bot.CallMissed,
-	"busy":      bot.CallMissed,
-	"voicemail": bot.CallVoicemail,
-	"answered":  bot.CallAnswered,
-}
-
 // MountCalls adds POST /calls for other phone systems.
 func (s *Server) MountCalls(b *bot.Bot, secret string, now func() time.Time) {
 	s.mux.Handle("POST /calls", &genericCalls{bot: b, secret: secret, now: now, log: s.log})
@@ -74,7 +67,7 @@ func (g *genericCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed JSON: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	outcome, ok := genericOutcomes[c.Status]
+	outcome, ok := bot.CallStatusOutcome(c.Status) // the words an imported call log is read by too
 	switch {
 	case c.ID == "":
 		http.Error(w, "id is required", http.StatusBadRequest)
