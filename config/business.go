@@ -1,0 +1,50 @@
+package config
+
+import (
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// business reads the business section; key is its key node, nil if absent.
+func (p *parser) business(key, n *yaml.Node) Business {
+	b := Business{Timezone: time.UTC}
+	p.fields("business", n, map[string]func(string, *yaml.Node){
+		"name": func(k string, v *yaml.Node) { b.Name, _ = p.str(k, v) },
+		"timezone": func(k string, v *yaml.Node) {
+			if loc := p.location(k, v); loc != nil {
+				b.Timezone = loc
+			}
+		},
+		"region": func(k string, v *yaml.Node) {
+			s, ok := p.str(k, v)
+			if !ok || s == "" {
+				return
+			}
+			s = strings.ToUpper(s)
+			if !validRegion(s) {
+				p.add(v, k, "%q is not a region code (ISO 3166, e.g. GB, US)", s)
+				return
+			}
+			b.Region = s
+		},
+		"booking_link": func(k string, v *yaml.Node) {
+			s, ok := p.str(k, v)
+			if ok && s != "" && !httpURL(s) {
+				p.add(v, k, "%q is not an http(s) URL", s)
+				return
+			}
+			b.BookingLink = s
+		},
+	})
+	if b.Name == "" {
+		p.add(key, "business.name", "required")
+	}
+	// Region is required rather than defaulted: guessing it would silently
+	// misread every local number in the file and from callers.
+	if b.Region == "" && !p.has("business.region") {
+		p.add(key, "business.region", "required")
+	}
+	return b
+}

@@ -1,0 +1,50 @@
+package config
+
+import (
+	"regexp"
+
+	"gopkg.in/yaml.v3"
+)
+
+var categoryKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func (p *parser) categories(n *yaml.Node) []Category {
+	var out []Category
+	for _, e := range p.pairs("categories", n) {
+		path := join("categories", e.key)
+		c := Category{Key: e.key}
+		if !categoryKeyRE.MatchString(e.key) {
+			p.add(e.keyNode, path, "%q is not a key (letters, digits, _ and -)", e.key)
+		}
+		var claim, contact bool
+		p.fields(path, e.value(), map[string]func(string, *yaml.Node){
+			"label": func(k string, v *yaml.Node) { c.Label, _ = p.str(k, v) },
+			"claim_within": func(k string, v *yaml.Node) {
+				c.ClaimWithin, _ = p.duration(k, v)
+				claim = true
+			},
+			"contact_within": func(k string, v *yaml.Node) {
+				c.ContactWithin, _ = p.duration(k, v)
+				contact = true
+			},
+			"urgent": func(k string, v *yaml.Node) {
+				if err := v.Decode(&c.Urgent); err != nil {
+					p.add(v, k, "%q is not true or false", v.Value)
+				}
+			},
+		})
+		// Every category states its promise: due times and the overdue
+		// escalation are computed from these.
+		if !claim {
+			p.add(e.keyNode, join(path, "claim_within"), "required")
+		}
+		if !contact {
+			p.add(e.keyNode, join(path, "contact_within"), "required")
+		}
+		if c.Label == "" {
+			c.Label = c.Key
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,56 @@
+package config
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	knownWhen   = []string{"unclaimed", "no_contact", "overdue"}
+	knownNotify = []string{"channel", "owner", "managers", "on_call"}
+)
+
+// escalation reads a list of steps. The result is non-nil even when empty so
+// that a line's "escalation: []" can switch escalation off.
+func (p *parser) escalation(path string, n *yaml.Node) []EscalationStep {
+	out := []EscalationStep{}
+	for i, item := range p.seq(path, n) {
+		sp := index(path, i)
+		var s EscalationStep
+		var hasAfter bool
+		p.fields(sp, item, map[string]func(string, *yaml.Node){
+			"after": func(k string, v *yaml.Node) { s.After, hasAfter = p.duration(k, v) },
+			"when": func(k string, v *yaml.Node) {
+				var ok bool
+				if s.When, ok = p.str(k, v); ok && !slices.Contains(knownWhen, s.When) {
+					p.add(v, k, "%q is not one of %s", s.When, strings.Join(knownWhen, ", "))
+				}
+			},
+			"notify": func(k string, v *yaml.Node) {
+				var ok bool
+				if s.Notify, ok = p.str(k, v); ok && !slices.Contains(knownNotify, s.Notify) {
+					p.add(v, k, "%q is not one of %s", s.Notify, strings.Join(knownNotify, ", "))
+				}
+			},
+			"repeat":     func(k string, v *yaml.Node) { s.Repeat, _ = p.duration(k, v) },
+			"ack_within": func(k string, v *yaml.Node) { s.AckWithin, _ = p.duration(k, v) },
+		})
+		if s.AckWithin == 0 {
+			s.AckWithin = 15 * time.Minute
+		}
+		if !hasAfter && !p.has(join(sp, "after")) {
+			p.add(item, join(sp, "after"), "required")
+		}
+		if s.When == "" && !p.has(join(sp, "when")) {
+			p.add(item, join(sp, "when"), "required")
+		}
+		if s.Notify == "" && !p.has(join(sp, "notify")) {
+			p.add(item, join(sp, "notify"), "required")
+		}
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,79 @@
+package config
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+var variableRE = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
+
+func (p *parser) templates(n *yaml.Node, cfg *Config) []Template {
+	if n == nil {
+		return nil
+	}
+	var out []Template
+	first := map[string]int{}
+	for i, item := range p.seq("templates", n) {
+		path := index("templates", i)
+		t := Template{}
+		var textNode *yaml.Node
+		p.fields(path, item, map[string]func(string, *yaml.Node){
+			"key": func(k string, v *yaml.Node) {
+				t.Key, _ = p.str(k, v)
+				if j, dup := first[t.Key]; dup && t.Key != "" {
+					p.add(v, k, "%q is also templates[%d]", t.Key, j)
+				} else if t.Key != "" {
+					first[t.Key] = i
+				}
+			},
+			"text": func(k string, v *yaml.Node) {
+				t.Text, _ = p.str(k, v)
+				textNode = v
+			},
+			"categories": func(k string, v *yaml.Node) {
+				for j, c := range p.seq(k, v) {
+					ck := index(k, j)
+					s, ok := p.str(ck, c)
+					if !ok {
+						continue
+					}
+					if _, known := cfg.Category(s); !known {
+						p.add(c, ck, "unknown category %q", s)
+					}
+					t.Categories = append(t.Categories, s)
+				}
+			},
+		})
+		if t.Key == "" {
+			p.add(item, join(path, "key"), "required")
+		}
+		if t.Text == "" {
+			p.add(item, join(path, "text"), "required")
+		} else {
+			p.templateText(join(path, "text"), textNode, t.Text, cfg)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func (p *parser) templateText(key string, n *yaml.Node, text string, cfg *Config) {
+	known := TemplateVariables()
+	for _, m := range variableRE.FindAllStringSubmatch(text, -1) {
+		name := m[1]
+		if !slices.Contains(known, name) {
+			p.add(n, key, "unknown variable {{%s}} (known: %s)", name, strings.Join(known, ", "))
+			continue
+		}
+		if name == "booking_link" && cfg.Business.BookingLink == "" {
+			p.add(n, key, "uses {{booking_link}} but business.booking_link is not set")
+		}
+	}
+	rest := variableRE.ReplaceAllString(text, "")
+	if strings.Contains(rest, "{{") || strings.Contains(rest, "}}") {
+		p.add(n, key, "has an unmatched {{ or }}")
+	}
+}
