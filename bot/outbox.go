@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,24 +54,53 @@ func IsPermanent(err error) bool {
 }
 
 // Backoff is the wait before retry number attempt (1-based): attempt⁴
-// seconds, ±10 % so that rows failing together do not retry together.
-func Backoff(attempt int) time.Duration {
-	base := math.Pow(float64(attempt), 4)
+// seconds, at most MaxBackoff, ±10 % so that rows failing together do not
+// retry together.
+func Backoff(attempt int) time.Duration { return backoff(attempt, MaxBackoff) }
+
+// MaxBackoff caps the wait between two attempts of a row: an outage of a few
+// minutes must not leave rows waiting a quarter of an hour after it ends.
+const MaxBackoff = 2 * time.Minute
+
+// MaxOrderedBackoff caps it for rows that hold the rows of their case behind
+// them (a card's renders, a thread's entries): a case's card must not stall
+// for minutes behind one unlucky attempt.
+const MaxOrderedBackoff = 20 * time.Second
+
+func backoff(attempt int, most time.Duration) time.Duration {
+	base := min(math.Pow(float64(attempt), 4), most.Seconds())
 	jitter := 0.9 + 0.2*rand.Float64()
 	return time.Duration(base * jitter * float64(time.Second))
 }
 
-// Worker performs outbox rows. Several workers (replicas) may run against
-// one PostgreSQL database; on SQLite there is one process.
+// DefaultLease is how long a claim on a row lasts, on the database's clock,
+// without a heartbeat: a replica that dies leaves its rows to the others
+// after at most this long. Heartbeats renew it every third of it.
+const DefaultLease = 10 * time.Second
+
+// performTimeout bounds one attempt of a side effect.
+const performTimeout = time.Minute
+
+// Default sizes of the lanes' worker pools. The rest pool takes every lane
+// that has no pool of its own.
+var defaultLanes = map[string]int{store.LaneSMS: 16, store.LaneSlack: 8, store.LaneDiscord: 8, laneRest: 8}
+
+// laneRest names the pool of every lane without a pool of its own.
+const laneRest = ""
+
+// Worker performs outbox rows, in one pool of goroutines per lane (remote),
+// so a slow or rate-limited remote holds up only its own rows. Several
+// workers (replicas) may run against one PostgreSQL database; on SQLite
+// there is one process.
 type Worker struct {
-	store       *store.Store
-	clock       Clock
-	id          string
-	performers  map[string]Perform
-	concurrency int
-	lease       time.Duration
-	poll        time.Duration
-	log         *slog.Logger
+	store      *store.Store
+	clock      Clock
+	id         string
+	performers map[string]Perform
+	lanes      map[string]int // lane → concurrency; laneRest for the rest
+	lease      time.Duration
+	poll       time.Duration
+	log        *slog.Logger
 	// OnDead is told when a row goes dead, so the cause can be recorded
 	// where people look (the case's timeline).
 	OnDead func(ctx context.Context, it store.OutboxItem, err error)
@@ -77,34 +108,44 @@ type Worker struct {
 	// commit → start latency with it).
 	OnStart func(it store.OutboxItem, at time.Time)
 
-	slots chan struct{}
-	wg    sync.WaitGroup
+	wg sync.WaitGroup
 }
 
 // NewWorker returns a worker identified by id (unique per process).
 func NewWorker(s *store.Store, clock Clock, id string, log *slog.Logger) *Worker {
 	return &Worker{
-		store:       s,
-		clock:       clock,
-		id:          id,
-		performers:  map[string]Perform{},
-		concurrency: 32,
-		lease:       2 * time.Minute,
-		poll:        2 * time.Second,
-		log:         log,
+		store:      s,
+		clock:      clock,
+		id:         id,
+		performers: map[string]Perform{},
+		lanes:      maps.Clone(defaultLanes),
+		lease:      DefaultLease,
+		poll:       2 * time.Second,
+		log:        log,
 	}
 }
 
 // Handle registers the performer of a kind of row.
 func (w *Worker) Handle(kind string, p Perform) { w.performers[kind] = p }
 
-// SetConcurrency sets how many rows run at once.
-func (w *Worker) SetConcurrency(n int) { w.concurrency = max(1, n) }
+// SetConcurrency sets how many rows of each lane run at once.
+func (w *Worker) SetConcurrency(n int) {
+	for lane := range w.lanes {
+		w.lanes[lane] = max(1, n)
+	}
+}
+
+// SetLane sets how many rows of a lane (store.LaneSMS, store.LaneSlack…)
+// run at once; a lane without a pool of its own shares the rest pool.
+func (w *Worker) SetLane(lane string, concurrency int) { w.lanes[lane] = max(1, concurrency) }
+
+// SetLease sets how long a claim lasts without a heartbeat.
+func (w *Worker) SetLease(d time.Duration) { w.lease = max(d, 30*time.Millisecond) }
 
 var (
 	outboxPerformed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ringback_outbox_performed_total",
-		Help: "Outbox rows performed, by kind and result (done, retry, dead).",
+		Help: "Outbox rows performed, by kind and result (done, retry, snoozed, dead; lost: the claim was taken over before the row was marked).",
 	}, []string{"kind", "result"})
 	outboxDelay = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "ringback_outbox_start_delay_seconds",
@@ -118,36 +159,115 @@ func OutboxCollectors() []prometheus.Collector {
 	return []prometheus.Collector{outboxPerformed, outboxDelay}
 }
 
+// pool runs the rows of some lanes.
+type pool struct {
+	name          string
+	lanes, except []string
+	slots         chan struct{}
+	wake, freed   chan struct{}
+}
+
+func (w *Worker) pools() []*pool {
+	var named []string
+	for lane := range w.lanes {
+		if lane != laneRest {
+			named = append(named, lane)
+		}
+	}
+	slices.Sort(named)
+	var ps []*pool
+	for _, lane := range named {
+		ps = append(ps, &pool{name: lane, lanes: []string{lane}, slots: make(chan struct{}, w.lanes[lane])})
+	}
+	rest := w.lanes[laneRest]
+	if rest == 0 {
+		rest = defaultLanes[laneRest]
+	}
+	ps = append(ps, &pool{name: "rest", except: named, slots: make(chan struct{}, rest)})
+	for _, p := range ps {
+		p.wake, p.freed = make(chan struct{}, 1), make(chan struct{}, 1)
+	}
+	return ps
+}
+
+func poke(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
 // Run performs rows as they fall due until ctx ends, then waits for the rows
 // already started to finish (graceful drain).
 func (w *Worker) Run(ctx context.Context) error {
-	w.slots = make(chan struct{}, w.concurrency)
-	freed := make(chan struct{}, 1)
+	pools := w.pools()
 	signal := w.store.OutboxSignal()
 	jumped := jumps(w.clock)
+	go func() {
+		// One wake-up, from a commit or a moved clock, goes to every lane.
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-signal:
+			case <-jumped:
+			}
+			for _, p := range pools {
+				poke(p.wake)
+			}
+		}
+	}()
+	var lanes sync.WaitGroup
+	for _, p := range pools {
+		lanes.Add(1)
+		go func() { defer lanes.Done(); w.runPool(ctx, p) }()
+	}
+	lanes.Wait()
+	w.wg.Wait()
+	return nil
+}
+
+func (w *Worker) runPool(ctx context.Context, p *pool) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	defer w.wg.Wait()
+	failures := 0
 	for {
-		claimed, err := w.dispatch(ctx, freed)
-		if err != nil && ctx.Err() == nil {
-			w.log.Warn("outbox claim failed", "error", err)
-		}
+		claimed, err := w.dispatch(ctx, p)
 		wait := w.poll
-		if claimed > 0 && len(w.slots) < cap(w.slots) {
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			// The database is away (a restart, a network blip): try again
+			// soon, backing off, and never give up.
+			failures++
+			wait = min(w.poll, 25*time.Millisecond<<min(failures, 10))
+			w.log.Warn("outbox claim failed", "lane", p.name, "error", err, "retry_in_ms", wait.Milliseconds())
+		case claimed > 0 && len(p.slots) < cap(p.slots):
+			failures = 0
 			wait = 0 // there may be more due rows than one claim took
-		} else if next, err := w.store.NextOutboxRun(ctx); err == nil && !next.IsZero() {
-			if d := next.Sub(w.clock.Now()); d < wait {
-				wait = max(d, time.Millisecond)
+		default:
+			failures = 0
+			// Sleep until a row falls due or a claim lapses, only for what is
+			// still ahead: a row due already but not claimed waits for a free
+			// slot or for the row before it in its case (freed, or the poll).
+			if wk, err := w.store.NextOutboxWake(ctx, p.lanes, p.except); err == nil {
+				if !wk.NextRun.IsZero() {
+					if d := wk.NextRun.Sub(w.clock.Now()); d > 0 {
+						wait = min(wait, d)
+					}
+				}
+				if wk.Leased && wk.LeaseEnds > 0 {
+					wait = min(wait, wk.LeaseEnds+10*time.Millisecond)
+				}
 			}
 		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-signal:
-		case <-freed:
-		case <-jumped:
+			return
+		case <-p.wake:
+		case <-p.freed:
 		case <-timer.C:
 		}
 		if !timer.Stop() {
@@ -159,28 +279,27 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// dispatch claims as many due rows as there are free slots and starts them.
-func (w *Worker) dispatch(ctx context.Context, freed chan struct{}) (int, error) {
-	free := cap(w.slots) - len(w.slots)
+// dispatch claims as many due rows of the pool's lanes as it has free slots
+// and starts them.
+func (w *Worker) dispatch(ctx context.Context, p *pool) (int, error) {
+	free := cap(p.slots) - len(p.slots)
 	if free == 0 || ctx.Err() != nil {
 		return 0, nil
 	}
-	now := w.clock.Now()
-	items, err := w.store.ClaimOutbox(ctx, w.id, now, w.lease, free)
+	items, err := w.store.ClaimOutbox(ctx, store.OutboxClaim{
+		Worker: w.id, Now: w.clock.Now(), Lease: w.lease, Limit: free, Lanes: p.lanes, ExceptLanes: p.except,
+	})
 	if err != nil {
 		return 0, err
 	}
 	for _, it := range items {
-		w.slots <- struct{}{}
+		p.slots <- struct{}{}
 		w.wg.Add(1)
 		go func() {
 			defer func() {
-				<-w.slots
+				<-p.slots
 				w.wg.Done()
-				select {
-				case freed <- struct{}{}:
-				default:
-				}
+				poke(p.freed)
 			}()
 			// A shutdown lets rows already started finish.
 			w.perform(context.WithoutCancel(ctx), it)
@@ -194,7 +313,7 @@ func (w *Worker) dispatch(ctx context.Context, freed chan struct{}) (int, error)
 func (w *Worker) RunDue(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		items, err := w.store.ClaimOutbox(ctx, w.id, w.clock.Now(), w.lease, 100)
+		items, err := w.store.ClaimOutbox(ctx, store.OutboxClaim{Worker: w.id, Now: w.clock.Now(), Lease: w.lease, Limit: 100})
 		if err != nil {
 			return total, err
 		}
@@ -208,54 +327,160 @@ func (w *Worker) RunDue(ctx context.Context) (int, error) {
 	}
 }
 
+var (
+	errClaimLost   = errors.New("bot: the outbox row was claimed by another worker")
+	errClaimLapsed = errors.New("bot: the outbox row's claim lapsed (no heartbeat reached the database)")
+)
+
+// hold keeps a claim alive with heartbeats while its row runs. Its ctx ends
+// when the claim is lost or is about to lapse, so that the side effect
+// stops before another worker may start it again.
+type hold struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	until  time.Time // local (monotonic) estimate of the lease's end
+}
+
+func (w *Worker) hold(ctx context.Context, it store.OutboxItem, claimedAt time.Time) *hold {
+	h := &hold{done: make(chan struct{}), until: claimedAt.Add(w.lease)}
+	h.ctx, h.cancel = context.WithCancelCause(ctx)
+	go func() {
+		every := w.lease / 3
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-h.done:
+				return
+			case <-tick.C:
+			}
+			sent := time.Now()
+			hctx, cancel := context.WithTimeout(ctx, every)
+			held, err := w.store.ExtendOutbox(hctx, it, w.lease)
+			cancel()
+			switch {
+			case err == nil && held:
+				h.mu.Lock()
+				h.until = sent.Add(w.lease)
+				h.mu.Unlock()
+			case err == nil:
+				h.cancel(errClaimLost)
+				return
+			default:
+				w.log.Warn("outbox heartbeat failed", "outbox_id", it.ID, "kind", it.Kind, "error", err)
+				h.mu.Lock()
+				left := time.Until(h.until)
+				h.mu.Unlock()
+				if left < every {
+					h.cancel(errClaimLapsed)
+				}
+			}
+		}
+	}()
+	return h
+}
+
+func (h *hold) stop() {
+	close(h.done)
+	h.cancel(nil)
+}
+
 func (w *Worker) perform(ctx context.Context, it store.OutboxItem) {
+	h := w.hold(ctx, it, time.Now())
+	defer h.stop()
 	start := w.clock.Now()
 	if w.OnStart != nil {
 		w.OnStart(it, time.Now())
 	}
-	outboxDelay.WithLabelValues(it.Kind).Observe(max(0, start.Sub(it.UpdatedAt).Seconds()))
+	outboxDelay.WithLabelValues(it.Kind).Observe(max(0, start.Sub(it.RunAt).Seconds()))
 	p, ok := w.performers[it.Kind]
 	var err error
 	if !ok {
 		err = Permanent(fmt.Errorf("bot: no performer for outbox kind %q", it.Kind))
 	} else {
-		pctx, cancel := context.WithTimeout(ctx, time.Minute)
+		pctx, cancel := context.WithTimeout(h.ctx, performTimeout)
 		err = p(pctx, it)
 		cancel()
+		if cause := context.Cause(h.ctx); cause != nil && err != nil {
+			err = fmt.Errorf("%w (%w)", err, cause)
+		}
 	}
+	w.settle(ctx, it, err)
+}
+
+// settle records what came of a row's attempt, under its claim.
+func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error) {
 	now := w.clock.Now()
 	log := w.log.With("outbox_id", it.ID, "kind", it.Kind, "attempt", it.Attempts)
+	result := func(r string, held bool) {
+		if !held {
+			r = "lost"
+		}
+		outboxPerformed.WithLabelValues(it.Kind, r).Inc()
+	}
 	var ra *RetryAfterError
 	switch {
 	case err == nil:
-		outboxPerformed.WithLabelValues(it.Kind, "done").Inc()
-		if cerr := w.store.CompleteOutbox(ctx, it.ID, w.id, now); cerr != nil {
-			log.Error("outbox complete failed", "error", cerr)
-		}
-		return
-	case IsPermanent(err) || it.Attempts >= it.MaxAttempts:
-		outboxPerformed.WithLabelValues(it.Kind, "dead").Inc()
+		result("done", w.mark(ctx, log, "done", func(c context.Context) (bool, error) { return w.store.CompleteOutbox(c, it, now) }))
+	case errors.Is(err, errClaimLost):
+		result("lost", false)
+		log.Warn("outbox row taken over by another worker", "error", err)
+	case IsPermanent(err) || (it.Attempts >= it.MaxAttempts && !errors.As(err, &ra)):
 		log.Error("outbox row dead", "error", err)
-		if kerr := w.store.KillOutbox(ctx, it.ID, w.id, now, err.Error()); kerr != nil {
-			log.Error("outbox kill failed", "error", kerr)
-		}
-		if w.OnDead != nil {
+		held := w.mark(ctx, log, "dead", func(c context.Context) (bool, error) { return w.store.KillOutbox(c, it, now, err.Error()) })
+		result("dead", held)
+		if held && w.OnDead != nil {
 			w.OnDead(ctx, it, err)
 		}
-		return
 	case errors.As(err, &ra):
-		outboxPerformed.WithLabelValues(it.Kind, "retry").Inc()
-		log.Warn("outbox retry requested by remote", "error", err, "retry_in_ms", ra.After.Milliseconds())
-		if rerr := w.store.RetryOutbox(ctx, it.ID, w.id, now.Add(ra.After), now, err.Error()); rerr != nil {
-			log.Error("outbox retry failed", "error", rerr)
-		}
+		// Waiting is not failing: a remote's Retry-After, a rate-limit pause
+		// or a row this one must follow costs no attempt.
+		log.Info("outbox row snoozed", "error", err, "retry_in_ms", ra.After.Milliseconds())
+		result("snoozed", w.mark(ctx, log, "snoozed", func(c context.Context) (bool, error) {
+			return w.store.SnoozeOutbox(c, it, now.Add(ra.After), now, err.Error())
+		}))
 	default:
-		outboxPerformed.WithLabelValues(it.Kind, "retry").Inc()
-		d := Backoff(it.Attempts)
-		log.Warn("outbox attempt failed", "error", err, "retry_in_ms", d.Milliseconds())
-		if rerr := w.store.RetryOutbox(ctx, it.ID, w.id, now.Add(d), now, err.Error()); rerr != nil {
-			log.Error("outbox retry failed", "error", rerr)
+		most := MaxBackoff
+		if store.OutboxOrdered(it.Kind) {
+			most = MaxOrderedBackoff
 		}
+		d := backoff(it.Attempts, most)
+		log.Warn("outbox attempt failed", "error", err, "retry_in_ms", d.Milliseconds())
+		result("retry", w.mark(ctx, log, "retry", func(c context.Context) (bool, error) {
+			return w.store.RetryOutbox(c, it, now.Add(d), now, err.Error())
+		}))
+	}
+}
+
+// mark runs op, which settles the row under its claim, again with a short
+// backoff while the database fails, for as long as a lease: a row that was
+// performed but never marked would run a second time. It reports whether
+// the claim was still the worker's.
+func (w *Worker) mark(ctx context.Context, log *slog.Logger, what string, op func(context.Context) (bool, error)) bool {
+	give := time.Now().Add(w.lease)
+	delay := 20 * time.Millisecond
+	for {
+		c, cancel := context.WithTimeout(ctx, max(w.lease/3, time.Second))
+		held, err := op(c)
+		cancel()
+		if err == nil {
+			if !held {
+				log.Warn("outbox row's claim was taken over before it was marked", "mark", what)
+			}
+			return held
+		}
+		if time.Now().Add(delay).After(give) || ctx.Err() != nil {
+			log.Error("outbox row not marked; it runs again once its claim lapses", "mark", what, "error", err)
+			return false
+		}
+		log.Warn("marking outbox row failed; trying again", "mark", what, "error", err, "retry_in_ms", delay.Milliseconds())
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Second)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,8 +33,8 @@ func enqueue(t testing.TB, s *store.Store, clock bot.Clock, kind, key string) {
 	}
 }
 
-func TestBackoffIsAttemptToTheFourthWithJitter(t *testing.T) {
-	for attempt, want := range map[int]time.Duration{1: time.Second, 2: 16 * time.Second, 3: 81 * time.Second, 5: 625 * time.Second} {
+func TestBackoffIsAttemptToTheFourthWithJitterCapped(t *testing.T) {
+	for attempt, want := range map[int]time.Duration{1: time.Second, 2: 16 * time.Second, 3: 81 * time.Second, 5: 2 * time.Minute, 9: 2 * time.Minute} {
 		for i := 0; i < 50; i++ {
 			got := bot.Backoff(attempt)
 			if got < want*9/10 || got > want*11/10 {
@@ -218,6 +219,216 @@ func TestTwoWorkersPerformEachRowOnce(t *testing.T) {
 			if c != 1 {
 				t.Errorf("%s performed %d times", k, c)
 			}
+		}
+	})
+}
+
+// A row whose worker is still performing it is not taken over when the bot's
+// clock jumps (the demo moves it by hours): claims last on the database's
+// clock.
+func TestWorkerClaimSurvivesJumpedClock(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		clock := bot.NewManualClock(t0)
+		var calls atomic.Int32
+		started, release := make(chan struct{}), make(chan struct{})
+		perform := func(ctx context.Context, it store.OutboxItem) error {
+			if calls.Add(1) == 1 {
+				close(started)
+				<-release
+			}
+			return nil
+		}
+		a := bot.NewWorker(s, clock, "replica-a", quiet)
+		b := bot.NewWorker(s, clock, "replica-b", quiet)
+		a.Handle("chat.post.slack", perform)
+		b.Handle("chat.post.slack", perform)
+		enqueue(t, s, clock, "chat.post.slack", "post:1")
+		done := make(chan struct{})
+		go func() { defer close(done); a.RunDue(ctx) }()
+		<-started
+		clock.Advance(time.Hour)
+		n, err := b.RunDue(ctx)
+		close(release)
+		<-done
+		if err != nil || n != 0 || calls.Load() != 1 {
+			t.Fatalf("after the clock jumped an hour: the other replica performed %d rows (err %v), calls %d; want the running row left alone", n, err, calls.Load())
+		}
+		if it, _ := s.OutboxByKey(ctx, "post:1"); it.State != store.OutboxDone {
+			t.Fatalf("state %s, want done by its first worker", it.State)
+		}
+	})
+}
+
+// A replica that dies holding a row (SIGKILL: no mark, no heartbeat any
+// more) leaves it to the others within seconds, not minutes.
+func TestWorkerDeadReplicasRowRunsAgainWithinSeconds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var calls atomic.Int32
+		rerun := make(chan time.Time, 1)
+		perform := func(ctx context.Context, it store.OutboxItem) error {
+			if calls.Add(1) == 1 {
+				runtime.Goexit() // the replica dies mid-row
+			}
+			rerun <- time.Now()
+			return nil
+		}
+		a := bot.NewWorker(s, bot.SystemClock{}, "replica-a", quiet)
+		b := bot.NewWorker(s, bot.SystemClock{}, "replica-b", quiet)
+		a.Handle(bot.KindSMS, perform)
+		b.Handle(bot.KindSMS, perform)
+		enqueue(t, s, bot.SystemClock{}, bot.KindSMS, "textback:1")
+		claimed := time.Now()
+		died := make(chan struct{})
+		go func() { defer close(died); a.RunDue(ctx) }()
+		<-died
+		stopped := make(chan struct{})
+		go func() { defer close(stopped); b.Run(ctx) }()
+		defer func() { cancel(); <-stopped }()
+		select {
+		case at := <-rerun:
+			if d := at.Sub(claimed); d > 15*time.Second {
+				t.Fatalf("the dead replica's text-back ran again after %s, want within 15 s", d)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the dead replica's text-back did not run again within 20 s")
+		}
+	})
+}
+
+// Waiting is not failing: a row told to wait by the remote again and again
+// (429 with Retry-After) for 20 s spends no attempts and is sent at the end.
+func TestWorkerRetryAfterSpendsNoAttempt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		clock := bot.NewManualClock(t0)
+		w := bot.NewWorker(s, clock, "w", quiet)
+		var calls int
+		w.Handle("chat.card.slack", func(ctx context.Context, it store.OutboxItem) error {
+			calls++
+			if calls <= 20 {
+				return bot.RetryAfter(time.Second, errors.New("slack: 429 ratelimited"))
+			}
+			return nil
+		})
+		enqueue(t, s, clock, "chat.card.slack", "card:1") // 4 attempts at most
+		for i := 0; i < 21; i++ {
+			if n, err := w.RunDue(ctx); n != 1 || err != nil {
+				t.Fatalf("pass %d: performed %d (err %v), want the row", i, n, err)
+			}
+			clock.Advance(time.Second)
+		}
+		it, _ := s.OutboxByKey(ctx, "card:1")
+		if it.State != store.OutboxDone || it.Attempts != 1 {
+			t.Fatalf("after 20 s of Retry-After: %s after %d attempts, want done after 1", it.State, it.Attempts)
+		}
+	})
+}
+
+// A row whose side effect was performed is marked done even when the
+// database fails the first tries: an unmarked row would run, and text the
+// caller, a second time.
+func TestWorkerRetriesMarkingDone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		db := s.DB()
+		ddl := []string{`CREATE TABLE fail_done (n INTEGER)`}
+		if s.Dialect() == "postgres" {
+			ddl = append(ddl, `CREATE FUNCTION fail_done() RETURNS trigger AS $$ BEGIN
+					IF EXISTS (SELECT 1 FROM fail_done) THEN RAISE EXCEPTION 'injected: database hiccup'; END IF;
+					RETURN NEW; END $$ LANGUAGE plpgsql`,
+				`CREATE TRIGGER fail_done BEFORE UPDATE ON outbox FOR EACH ROW WHEN (NEW.state = 'done') EXECUTE FUNCTION fail_done()`)
+		} else {
+			ddl = append(ddl, `CREATE TRIGGER fail_done BEFORE UPDATE ON outbox
+				WHEN NEW.state = 'done' AND EXISTS (SELECT 1 FROM fail_done)
+				BEGIN SELECT RAISE(ABORT, 'injected: database hiccup'); END`)
+		}
+		for _, q := range ddl {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock := bot.NewManualClock(t0)
+		w := bot.NewWorker(s, clock, "w", quiet)
+		var calls int
+		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
+			calls++
+			// The text went out; the database fails for a moment right after.
+			if _, err := db.Exec(`INSERT INTO fail_done (n) VALUES (1)`); err != nil {
+				return err
+			}
+			time.AfterFunc(300*time.Millisecond, func() { db.Exec(`DELETE FROM fail_done`) })
+			return nil
+		})
+		enqueue(t, s, clock, bot.KindSMS, "textback:1")
+		if n, err := w.RunDue(ctx); n != 1 || err != nil {
+			t.Fatalf("performed %d, err %v", n, err)
+		}
+		if it, _ := s.OutboxByKey(ctx, "textback:1"); it.State != store.OutboxDone || calls != 1 {
+			t.Fatalf("after a failed first mark: %s, performed %d times; want done, once", it.State, calls)
+		}
+	})
+}
+
+// Text-backs never wait behind chat: with every chat call hung, a text is
+// still sent at once.
+func TestWorkerSlowChatDoesNotDelayTexts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		hung := make(chan struct{})
+		sent := make(chan time.Time, 1)
+		w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
+		w.Handle("chat.post.slack", func(ctx context.Context, it store.OutboxItem) error {
+			<-hung
+			return nil
+		})
+		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
+			sent <- time.Now()
+			return nil
+		})
+		for i := 0; i < 64; i++ {
+			enqueue(t, s, bot.SystemClock{}, "chat.post.slack", fmt.Sprintf("post:%d", i))
+		}
+		stopped := make(chan struct{})
+		go func() { defer close(stopped); w.Run(ctx) }()
+		defer func() { close(hung); cancel(); <-stopped }()
+		time.Sleep(200 * time.Millisecond) // the chat rows take their slots
+		enqueue(t, s, bot.SystemClock{}, bot.KindSMS, "textback:1")
+		queued := time.Now()
+		select {
+		case at := <-sent:
+			if d := at.Sub(queued); d > time.Second {
+				t.Fatalf("text-back sent %s after it was queued, behind hung chat calls", d)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("text-back not sent while chat calls hang")
+		}
+	})
+}
+
+// A failing card render holds its case's later renders: its retries come
+// back within seconds, not after minutes of attempt⁴ backoff.
+func TestWorkerOrderedRowRetriesSoon(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		clock := bot.NewManualClock(t0)
+		w := bot.NewWorker(s, clock, "w", quiet)
+		var calls int
+		w.Handle("chat.card.slack", func(ctx context.Context, it store.OutboxItem) error {
+			calls++
+			return errors.New("slack: 500 internal error")
+		})
+		if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: "chat.card.slack", DedupeKey: "card:1", Payload: 1, CaseID: 1}, t0); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 6; i++ {
+			if n, _ := w.RunDue(ctx); n != 1 {
+				t.Fatalf("attempt %d not made %s after the last one", i, 22*time.Second)
+			}
+			clock.Advance(22 * time.Second)
 		}
 	})
 }

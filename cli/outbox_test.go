@@ -22,9 +22,11 @@ func TestOutboxCommandListsDeadRows(t *testing.T) {
 			}
 			s.Migrate(ctx)
 			now := time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC)
-			id, _, _ := s.Enqueue(ctx, store.NewOutbox{Kind: "sms.send", DedupeKey: "textback:7", Payload: 1, MaxAttempts: 1}, now)
-			s.ClaimOutbox(ctx, "w", now, time.Minute, 10)
-			s.KillOutbox(ctx, id, "w", now, "sms: twilio 21211: Invalid 'To' Phone Number")
+			s.Enqueue(ctx, store.NewOutbox{Kind: "sms.send", DedupeKey: "textback:7", Payload: 1, MaxAttempts: 1}, now)
+			claimed, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: now, Lease: time.Minute, Limit: 10})
+			for _, it := range claimed {
+				s.KillOutbox(ctx, it, now, "sms: twilio 21211: Invalid 'To' Phone Number")
+			}
 			s.Close()
 
 			var out, errOut bytes.Buffer

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -36,9 +37,14 @@ type OutboxItem struct {
 	MaxAttempts int       `db:"max_attempts"`
 	RunAt       time.Time `db:"run_at"`
 	LockedBy    string    `db:"locked_by"`
-	LastError   string    `db:"last_error"`
-	CreatedAt   time.Time `db:"created_at"`
-	UpdatedAt   time.Time `db:"updated_at"`
+	// ClaimSeq fences the claim this row was handed out under: settling it
+	// (complete, retry, snooze, kill) needs the same number, so a worker
+	// whose claim lapsed and was taken over cannot touch it.
+	ClaimSeq  int64     `db:"claim_seq"`
+	Lane      string    `db:"lane"`
+	LastError string    `db:"last_error"`
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
 }
 
 // Decode unmarshals the row's JSON payload into v.
@@ -59,7 +65,34 @@ type NewOutbox struct {
 	MaxAttempts int // 0 = DefaultMaxAttempts
 }
 
-const outboxColumns = `id, kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, locked_by, last_error, created_at, updated_at`
+const outboxColumns = `id, kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, locked_by, claim_seq, lane, last_error, created_at, updated_at`
+
+// Outbox lanes: each remote has its own workers, so a slow or rate-limited
+// one never holds up the others (texts never wait behind chat).
+const (
+	LaneSMS     = "sms"
+	LaneSlack   = "slack"
+	LaneDiscord = "discord"
+	LaneOther   = "other"
+)
+
+// OutboxLane is the lane of a kind of row: "sms" for sms.*, the platform for
+// chat.<what>.<platform>, "other" for the rest.
+func OutboxLane(kind string) string {
+	if strings.HasPrefix(kind, "sms.") {
+		return LaneSMS
+	}
+	if parts := strings.Split(kind, "."); len(parts) >= 3 && parts[0] == "chat" && parts[len(parts)-1] != "" {
+		return parts[len(parts)-1]
+	}
+	return LaneOther
+}
+
+// OutboxOrdered reports whether rows of kind run one at a time per case, in
+// the order they were written (a case's card renders and thread entries).
+func OutboxOrdered(kind string) bool {
+	return strings.HasPrefix(kind, "chat.thread.") || strings.HasPrefix(kind, "chat.card.")
+}
 
 // Enqueue writes an outbox row, normally inside the transaction of the change
 // that caused it. A row whose dedupe key exists already is not written again:
@@ -82,11 +115,11 @@ func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id in
 	}
 	var ids []int64
 	err = q.selectAll(ctx, &ids, `
-		INSERT INTO outbox (kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
+		INSERT INTO outbox (kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, lane, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING
 		RETURNING id`,
-		n.Kind, n.DedupeKey, string(payload), caseID, n.MaxAttempts, runAt.UTC(), now.UTC(), now.UTC())
+		n.Kind, n.DedupeKey, string(payload), caseID, n.MaxAttempts, runAt.UTC(), OutboxLane(n.Kind), now.UTC(), now.UTC())
 	if err != nil {
 		return 0, false, fmt.Errorf("store: enqueue %s %q: %w", n.Kind, n.DedupeKey, err)
 	}
@@ -102,27 +135,45 @@ func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id in
 	return ids[0], true, nil
 }
 
-// ClaimOutbox hands up to limit due rows to worker: pending rows whose run_at
-// has come and running rows whose claim expired (their worker died). A
-// claimed row is hidden from other workers until now+lease. A case's thread
-// entries go one at a time, in the order they were written, so its chat
-// thread reads as it happened; so do its card refreshes, so an older render
-// never lands after a newer one.
-func (s *Store) ClaimOutbox(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error) {
+// OutboxClaim asks for due rows.
+type OutboxClaim struct {
+	Worker string
+	// Now is the bot's clock: pending rows whose run_at has come are due.
+	Now time.Time
+	// Lease is how long the claim lasts on the database's clock unless a
+	// heartbeat extends it.
+	Lease time.Duration
+	Limit int
+	// Lanes, when set, limits the claim to those lanes; ExceptLanes leaves
+	// those out (the pool that takes every lane without one of its own).
+	Lanes, ExceptLanes []string
+}
+
+// ClaimOutbox hands up to c.Limit due rows to c.Worker: pending rows whose
+// run_at has come (bot clock) and running rows whose lease lapsed on the
+// database's clock (their worker died or lost touch). Each claim takes the
+// row's next ClaimSeq and counts an attempt. A case's thread entries go one
+// at a time, in the order they were written, so its chat thread reads as it
+// happened; so do its card refreshes, so an older render never lands after a
+// newer one.
+func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, error) {
+	lanes, args := laneFilter(c.Lanes, c.ExceptLanes)
+	args = append([]any{c.Worker, c.Lease.Seconds(), c.Now.UTC(), c.Now.UTC()}, args...)
+	args = append(args, c.Limit)
 	var items []OutboxItem
 	err := s.selectAll(ctx, &items, `
-		UPDATE outbox SET state = 'running', attempts = attempts + 1, locked_by = ?, run_at = ?, updated_at = ?
+		UPDATE outbox SET state = 'running', attempts = attempts + 1, claim_seq = claim_seq + 1, locked_by = ?,
+			lease_until = `+s.d.dbNowPlus()+`, updated_at = ?
 		WHERE id IN (
 			SELECT id FROM outbox o
-			WHERE state IN ('pending', 'running') AND run_at <= ?
+			WHERE ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_until < `+s.d.dbNow()+`))`+lanes+`
 			AND NOT ((kind LIKE 'chat.thread.%' OR kind LIKE 'chat.card.%') AND EXISTS (
 				SELECT 1 FROM outbox e WHERE e.case_id = o.case_id AND e.kind = o.kind AND e.id < o.id
 				AND e.state IN ('pending', 'running')))
 			ORDER BY run_at, id
 			LIMIT ?`+s.d.lockSkip+`
 		)
-		RETURNING `+outboxColumns,
-		worker, now.Add(lease).UTC(), now.UTC(), now.UTC(), limit)
+		RETURNING `+outboxColumns, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox: %w", err)
 	}
@@ -131,37 +182,111 @@ func (s *Store) ClaimOutbox(ctx context.Context, worker string, now time.Time, l
 	return items, nil
 }
 
-// CompleteOutbox marks a row done. Only the worker holding the claim can.
-func (s *Store) CompleteOutbox(ctx context.Context, id int64, worker string, now time.Time) error {
-	return s.finishOutbox(ctx, id, worker, OutboxDone, now, "")
-}
-
-// RetryOutbox puts a row back to wait until runAt, noting why it failed.
-func (s *Store) RetryOutbox(ctx context.Context, id int64, worker string, runAt, now time.Time, reason string) error {
-	_, err := s.exec(ctx, `
-		UPDATE outbox SET state = 'pending', run_at = ?, last_error = ?, locked_by = '', updated_at = ?
-		WHERE id = ? AND state = 'running' AND locked_by = ?`,
-		runAt.UTC(), truncate(reason, 2000), now.UTC(), id, worker)
-	if err != nil {
-		return fmt.Errorf("store: retry outbox %d: %w", id, err)
+// laneFilter is the SQL (starting with AND) and arguments that keep a query
+// to lanes, or away from except.
+func laneFilter(lanes, except []string) (string, []any) {
+	var sql string
+	var args []any
+	add := func(op string, names []string) {
+		if len(names) == 0 {
+			return
+		}
+		sql += op + "(?" + strings.Repeat(", ?", len(names)-1) + ")"
+		for _, n := range names {
+			args = append(args, n)
+		}
 	}
-	return nil
+	add(" AND lane IN ", lanes)
+	add(" AND lane NOT IN ", except)
+	return sql, args
 }
 
-// KillOutbox marks a row dead: it stays visible, it is never retried.
-func (s *Store) KillOutbox(ctx context.Context, id int64, worker string, now time.Time, reason string) error {
-	return s.finishOutbox(ctx, id, worker, OutboxDead, now, reason)
-}
-
-func (s *Store) finishOutbox(ctx context.Context, id int64, worker, state string, now time.Time, reason string) error {
-	_, err := s.exec(ctx, `
-		UPDATE outbox SET state = ?, last_error = ?, locked_by = '', updated_at = ?
-		WHERE id = ? AND state = 'running' AND locked_by = ?`,
-		state, truncate(reason, 2000), now.UTC(), id, worker)
+// ExtendOutbox renews the claim on a row for lease from now on the
+// database's clock (a heartbeat while its side effect runs). held is false
+// when the claim is no longer the worker's.
+func (s *Store) ExtendOutbox(ctx context.Context, it OutboxItem, lease time.Duration) (held bool, err error) {
+	res, err := s.exec(ctx, `UPDATE outbox SET lease_until = `+s.d.dbNowPlus()+`
+		WHERE id = ? AND state = 'running' AND claim_seq = ?`, lease.Seconds(), it.ID, it.ClaimSeq)
 	if err != nil {
-		return fmt.Errorf("store: mark outbox %d %s: %w", id, state, err)
+		return false, fmt.Errorf("store: extend outbox %d claim: %w", it.ID, err)
 	}
-	return nil
+	return affected(res)
+}
+
+// CompleteOutbox marks a claimed row done. done is false, and nothing
+// changes, when the claim it was handed out under is no longer current.
+func (s *Store) CompleteOutbox(ctx context.Context, it OutboxItem, now time.Time) (done bool, err error) {
+	return s.settleOutbox(ctx, it, OutboxDone, now, "")
+}
+
+// RetryOutbox puts a claimed row back to wait until runAt, noting why it
+// failed; the attempt it used stays counted.
+func (s *Store) RetryOutbox(ctx context.Context, it OutboxItem, runAt, now time.Time, reason string) (held bool, err error) {
+	res, err := s.exec(ctx, `
+		UPDATE outbox SET state = 'pending', run_at = ?, last_error = ?, locked_by = '', lease_until = NULL, updated_at = ?
+		WHERE id = ? AND state = 'running' AND claim_seq = ?`,
+		runAt.UTC(), truncate(reason, 2000), now.UTC(), it.ID, it.ClaimSeq)
+	if err != nil {
+		return false, fmt.Errorf("store: retry outbox %d: %w", it.ID, err)
+	}
+	return affected(res)
+}
+
+// SnoozeOutbox puts a claimed row back to wait until runAt without spending
+// an attempt: it waited (a remote's Retry-After, a rate-limit pause, another
+// row it must follow), it did not fail.
+func (s *Store) SnoozeOutbox(ctx context.Context, it OutboxItem, runAt, now time.Time, reason string) (held bool, err error) {
+	res, err := s.exec(ctx, `
+		UPDATE outbox SET state = 'pending', attempts = attempts - 1, run_at = ?, last_error = ?, locked_by = '', lease_until = NULL, updated_at = ?
+		WHERE id = ? AND state = 'running' AND claim_seq = ?`,
+		runAt.UTC(), truncate(reason, 2000), now.UTC(), it.ID, it.ClaimSeq)
+	if err != nil {
+		return false, fmt.Errorf("store: snooze outbox %d: %w", it.ID, err)
+	}
+	return affected(res)
+}
+
+// KillOutbox marks a claimed row dead: it stays visible, it is never retried.
+func (s *Store) KillOutbox(ctx context.Context, it OutboxItem, now time.Time, reason string) (dead bool, err error) {
+	return s.settleOutbox(ctx, it, OutboxDead, now, reason)
+}
+
+func (s *Store) settleOutbox(ctx context.Context, it OutboxItem, state string, now time.Time, reason string) (bool, error) {
+	res, err := s.exec(ctx, `
+		UPDATE outbox SET state = ?, last_error = ?, locked_by = '', lease_until = NULL, updated_at = ?
+		WHERE id = ? AND state = 'running' AND claim_seq = ?`,
+		state, truncate(reason, 2000), now.UTC(), it.ID, it.ClaimSeq)
+	if err != nil {
+		return false, fmt.Errorf("store: mark outbox %d %s: %w", it.ID, state, err)
+	}
+	return affected(res)
+}
+
+func affected(res sql.Result) (bool, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: rows affected: %w", err)
+	}
+	return n == 1, nil
+}
+
+// dbNow is the database's own clock in SQL: leases are measured on it, so
+// replicas agree and a moved bot clock cannot end them. SQLite runs in this
+// process and reads its wall clock; its text format is fixed so that it
+// compares as text.
+func (d dialect) dbNow() string {
+	if d.name == "postgres" {
+		return "now()"
+	}
+	return "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')"
+}
+
+// dbNowPlus is dbNow plus a bind parameter of seconds.
+func (d dialect) dbNowPlus() string {
+	if d.name == "postgres" {
+		return "now() + make_interval(secs => CAST(? AS DOUBLE PRECISION))"
+	}
+	return "strftime('%Y-%m-%d %H:%M:%f+00:00', 'now', printf('%+.3f seconds', ?))"
 }
 
 // OutboxByKey returns the row with that dedupe key.
@@ -197,17 +322,47 @@ func (q queries) OutboxCounts(ctx context.Context) (map[string]int, error) {
 	return m, nil
 }
 
-// NextOutboxRun is when the earliest waiting row falls due (zero: none).
-func (q queries) NextOutboxRun(ctx context.Context) (time.Time, error) {
+// OutboxWake says when a worker next has something to claim.
+type OutboxWake struct {
+	// NextRun is when the earliest pending row falls due, on the bot's
+	// clock (zero: none).
+	NextRun time.Time
+	// LeaseEnds is how long until the earliest running row's lease lapses,
+	// on the database's clock (its worker may have died); negative when it
+	// has lapsed; Leased is false when no row is running.
+	LeaseEnds time.Duration
+	Leased    bool
+}
+
+// NextOutboxWake reports when rows in the lanes (as ClaimOutbox's filter)
+// next become claimable.
+func (q queries) NextOutboxWake(ctx context.Context, lanes, except []string) (OutboxWake, error) {
+	filter, args := laneFilter(lanes, except)
+	var w OutboxWake
 	var ts []time.Time
-	err := q.selectAll(ctx, &ts, `SELECT run_at FROM outbox WHERE state IN ('pending', 'running') ORDER BY run_at LIMIT 1`)
+	err := q.selectAll(ctx, &ts, `SELECT run_at FROM outbox WHERE state = 'pending'`+filter+` ORDER BY run_at LIMIT 1`, args...)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("store: next outbox run: %w", err)
+		return w, fmt.Errorf("store: next outbox run: %w", err)
 	}
-	if len(ts) == 0 {
-		return time.Time{}, nil
+	if len(ts) > 0 {
+		w.NextRun = ts[0]
 	}
-	return ts[0], nil
+	var secs []float64
+	err = q.selectAll(ctx, &secs, `SELECT `+q.d.epoch("lease_until")+` - `+q.d.epoch(q.d.dbNow())+` FROM outbox
+		WHERE state = 'running'`+filter+` ORDER BY lease_until LIMIT 1`, args...)
+	if err != nil {
+		return w, fmt.Errorf("store: next outbox lease end: %w", err)
+	}
+	if len(secs) > 0 {
+		w.LeaseEnds, w.Leased = time.Duration(secs[0]*float64(time.Second)), true
+	}
+	return w, nil
+}
+
+// NextOutboxRun is when the earliest pending row falls due (zero: none).
+func (q queries) NextOutboxRun(ctx context.Context) (time.Time, error) {
+	w, err := q.NextOutboxWake(ctx, nil, nil)
+	return w.NextRun, err
 }
 
 // CancelOutbox stops a row that has not started yet (a delayed text-back
@@ -322,7 +477,7 @@ func truncate(s string, n int) string {
 // someone fixed their cause (invited the bot, renewed a token). ids limits
 // it to those rows; none requeues every dead row.
 func (s *Store) RequeueDead(ctx context.Context, now time.Time, ids ...int64) (int64, error) {
-	query := `UPDATE outbox SET state = 'pending', attempts = 0, run_at = ?, locked_by = '', updated_at = ? WHERE state = 'dead'`
+	query := `UPDATE outbox SET state = 'pending', attempts = 0, run_at = ?, locked_by = '', lease_until = NULL, updated_at = ? WHERE state = 'dead'`
 	args := []any{now.UTC(), now.UTC()}
 	if len(ids) > 0 {
 		query += ` AND id IN (?` + strings.Repeat(`, ?`, len(ids)-1) + `)`

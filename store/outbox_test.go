@@ -78,30 +78,166 @@ func TestOutboxClaimDueOnly(t *testing.T) {
 		ctx := context.Background()
 		enqueue(t, s, "now", t0)
 		enqueue(t, s, "later", t0.Add(time.Minute))
-		got, err := s.ClaimOutbox(ctx, "w1", t0, 30*time.Second, 10)
+		got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w1", Now: t0, Lease: 30 * time.Second, Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 1 || got[0].DedupeKey != "now" || got[0].Attempts != 1 || got[0].State != store.OutboxRunning {
 			t.Fatalf("claimed %+v, want only the due row, attempt 1, running", got)
 		}
-		// Claimed rows are hidden from the next claim while the claim lasts.
-		again, err := s.ClaimOutbox(ctx, "w2", t0.Add(10*time.Second), 30*time.Second, 10)
-		if err != nil || len(again) != 0 {
-			t.Fatalf("second claim = %v, %v; want nothing", again, err)
+		// Claimed rows are hidden from the next claim while the claim lasts,
+		// however far the bot's clock moves: the lease runs on the database's.
+		again, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w2", Now: t0.Add(time.Hour), Lease: 30 * time.Second, Limit: 10})
+		if err != nil || len(again) != 1 || again[0].DedupeKey != "later" {
+			t.Fatalf("second claim = %+v, %v; want only the row that fell due meanwhile", again, err)
 		}
-		// A worker that died loses its claim when it expires.
-		late, err := s.ClaimOutbox(ctx, "w2", t0.Add(31*time.Second), 30*time.Second, 10)
-		if err != nil || len(late) != 1 || late[0].DedupeKey != "now" || late[0].Attempts != 2 {
-			t.Fatalf("claim after expiry = %+v, %v; want the abandoned row, attempt 2", late, err)
+	})
+}
+
+// A worker whose claim lapsed (it stalled, lost the database) and whose row
+// was claimed again cannot settle the row any more, even under the same
+// worker name (another goroutine of the same replica): each claim is fenced
+// by its own number.
+func TestOutboxLapsedClaimIsFenced(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		enqueue(t, s, "k", t0)
+		first, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: 200 * time.Millisecond, Limit: 10})
+		if err != nil || len(first) != 1 {
+			t.Fatalf("first claim = %+v, %v", first, err)
 		}
-		// The dead worker's late completion must not count.
-		if err := s.CompleteOutbox(ctx, late[0].ID, "w1", t0.Add(32*time.Second)); err != nil {
-			t.Fatal(err)
+		if again, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: time.Minute, Limit: 10}); len(again) != 0 {
+			t.Fatal("claimed again while the first claim lasts")
 		}
-		it, _ := s.OutboxByKey(ctx, "now")
-		if it.State != store.OutboxRunning || it.LockedBy != "w2" {
-			t.Fatalf("after a stale worker's completion: %s by %s, want running by w2", it.State, it.LockedBy)
+		time.Sleep(400 * time.Millisecond)
+		second, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: time.Minute, Limit: 10})
+		if err != nil || len(second) != 1 || second[0].Attempts != 2 || second[0].ClaimSeq == first[0].ClaimSeq {
+			t.Fatalf("claim after the lease lapsed = %+v, %v; want the row again, attempt 2, a new claim number", second, err)
+		}
+		stale := first[0]
+		if ok, err := s.ExtendOutbox(ctx, stale, time.Minute); err != nil || ok {
+			t.Fatalf("stale heartbeat: held=%v err=%v, want false", ok, err)
+		}
+		if ok, err := s.CompleteOutbox(ctx, stale, t0); err != nil || ok {
+			t.Fatalf("stale completion: done=%v err=%v, want false", ok, err)
+		}
+		if ok, err := s.RetryOutbox(ctx, stale, t0, t0, "x"); err != nil || ok {
+			t.Fatalf("stale retry: %v %v, want false", ok, err)
+		}
+		if ok, err := s.SnoozeOutbox(ctx, stale, t0, t0, "x"); err != nil || ok {
+			t.Fatalf("stale snooze: %v %v, want false", ok, err)
+		}
+		if ok, err := s.KillOutbox(ctx, stale, t0, "x"); err != nil || ok {
+			t.Fatalf("stale kill: %v %v, want false", ok, err)
+		}
+		it, _ := s.OutboxByKey(ctx, "k")
+		if it.State != store.OutboxRunning || it.ClaimSeq != second[0].ClaimSeq || it.LastError != "" {
+			t.Fatalf("after a stale worker settled: %+v, want still running under the second claim", it)
+		}
+		if ok, err := s.CompleteOutbox(ctx, second[0], t0); err != nil || !ok {
+			t.Fatalf("current claim's completion: done=%v err=%v", ok, err)
+		}
+		if it, _ := s.OutboxByKey(ctx, "k"); it.State != store.OutboxDone {
+			t.Fatalf("state %s, want done", it.State)
+		}
+	})
+}
+
+// A heartbeat keeps a long-running row's claim; without one the row is
+// claimable again within the lease.
+func TestOutboxHeartbeatExtendsClaim(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		enqueue(t, s, "k", t0)
+		const lease = 300 * time.Millisecond
+		got, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "a", Now: t0, Lease: lease, Limit: 1})
+		if len(got) != 1 {
+			t.Fatal("not claimed")
+		}
+		for i := 0; i < 6; i++ {
+			time.Sleep(lease / 3)
+			if ok, err := s.ExtendOutbox(ctx, got[0], lease); err != nil || !ok {
+				t.Fatalf("heartbeat %d: held=%v err=%v", i, ok, err)
+			}
+			if other, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "b", Now: t0, Lease: lease, Limit: 1}); len(other) != 0 {
+				t.Fatalf("taken over after %d heartbeats", i+1)
+			}
+		}
+		w, err := s.NextOutboxWake(ctx, nil, nil)
+		if err != nil || !w.Leased || w.LeaseEnds <= 0 || w.LeaseEnds > lease {
+			t.Fatalf("wake = %+v, %v; want the lease ending within %s", w, err, lease)
+		}
+		time.Sleep(lease + 100*time.Millisecond)
+		if w, _ := s.NextOutboxWake(ctx, nil, nil); !w.Leased || w.LeaseEnds > 0 {
+			t.Fatalf("wake after the lease = %+v, want lapsed", w)
+		}
+		other, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "b", Now: t0, Lease: lease, Limit: 1})
+		if len(other) != 1 || other[0].LockedBy != "b" {
+			t.Fatalf("after heartbeats stopped: %+v, want the row taken over by b", other)
+		}
+	})
+}
+
+// A snoozed row waits without spending an attempt.
+func TestOutboxSnoozeKeepsAttempts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		enqueue(t, s, "k", t0)
+		now := t0
+		for i := 0; i < 3*store.DefaultMaxAttempts; i++ {
+			got, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: now, Lease: time.Minute, Limit: 1})
+			if len(got) != 1 || got[0].Attempts != 1 {
+				t.Fatalf("claim %d = %+v, want the row at attempt 1", i, got)
+			}
+			if ok, err := s.SnoozeOutbox(ctx, got[0], now.Add(time.Second), now, "slack: 429"); err != nil || !ok {
+				t.Fatalf("snooze: %v %v", ok, err)
+			}
+			if again, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: now, Lease: time.Minute, Limit: 1}); len(again) != 0 {
+				t.Fatal("claimed before its snooze ended")
+			}
+			now = now.Add(time.Second)
+		}
+		it, _ := s.OutboxByKey(ctx, "k")
+		if it.State != store.OutboxPending || it.Attempts != 0 || it.LastError != "slack: 429" {
+			t.Fatalf("after snoozes: %+v", it)
+		}
+	})
+}
+
+// Each lane is claimed on its own: a pool for texts never picks up chat
+// rows, and the pool for the rest takes whatever has no pool of its own.
+func TestOutboxClaimByLane(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, k := range []string{"sms.send", "chat.card.slack", "chat.thread.discord", "chat.post.teams", "test"} {
+			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: k, DedupeKey: k, Payload: 1}, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		kinds := func(c store.OutboxClaim) []string {
+			c.Worker, c.Now, c.Lease, c.Limit = "w", t0, time.Minute, 10
+			items, err := s.ClaimOutbox(ctx, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ks []string
+			for _, it := range items {
+				ks = append(ks, it.Kind+"@"+it.Lane)
+			}
+			return ks
+		}
+		if got := fmt.Sprint(kinds(store.OutboxClaim{Lanes: []string{store.LaneSMS}})); got != "[sms.send@sms]" {
+			t.Fatalf("sms lane claimed %s", got)
+		}
+		if got := fmt.Sprint(kinds(store.OutboxClaim{Lanes: []string{store.LaneSlack}})); got != "[chat.card.slack@slack]" {
+			t.Fatalf("slack lane claimed %s", got)
+		}
+		rest := kinds(store.OutboxClaim{ExceptLanes: []string{store.LaneSMS, store.LaneSlack, store.LaneDiscord}})
+		if got := fmt.Sprint(rest); got != "[chat.post.teams@teams test@other]" {
+			t.Fatalf("the rest claimed %s", got)
+		}
+		if got := fmt.Sprint(kinds(store.OutboxClaim{})); got != "[chat.thread.discord@discord]" {
+			t.Fatalf("any lane claimed %s", got)
 		}
 	})
 }
@@ -109,33 +245,33 @@ func TestOutboxClaimDueOnly(t *testing.T) {
 func TestOutboxRetryAndDead(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		id := enqueue(t, s, "flaky", t0)
-		got, _ := s.ClaimOutbox(ctx, "w", t0, time.Minute, 1)
+		enqueue(t, s, "flaky", t0)
+		got, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: time.Minute, Limit: 1})
 		if len(got) != 1 {
 			t.Fatal("not claimed")
 		}
-		if err := s.RetryOutbox(ctx, id, "w", t0.Add(16*time.Second), t0, "twilio: 503"); err != nil {
-			t.Fatal(err)
+		if ok, err := s.RetryOutbox(ctx, got[0], t0.Add(16*time.Second), t0, "twilio: 503"); err != nil || !ok {
+			t.Fatal(ok, err)
 		}
-		if got, _ := s.ClaimOutbox(ctx, "w", t0.Add(15*time.Second), time.Minute, 1); len(got) != 0 {
+		if got, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0.Add(15 * time.Second), Lease: time.Minute, Limit: 1}); len(got) != 0 {
 			t.Fatal("claimed before its retry time")
 		}
 		next, err := s.NextOutboxRun(ctx)
 		if err != nil || !next.Equal(t0.Add(16*time.Second)) {
 			t.Fatalf("next run = %v, %v", next, err)
 		}
-		got, _ = s.ClaimOutbox(ctx, "w", t0.Add(16*time.Second), time.Minute, 1)
+		got, _ = s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0.Add(16 * time.Second), Lease: time.Minute, Limit: 1})
 		if len(got) != 1 || got[0].LastError != "twilio: 503" || got[0].Attempts != 2 {
 			t.Fatalf("retry claim = %+v", got)
 		}
-		if err := s.KillOutbox(ctx, id, "w", t0.Add(17*time.Second), "twilio: 21211 invalid To"); err != nil {
-			t.Fatal(err)
+		if ok, err := s.KillOutbox(ctx, got[0], t0.Add(17*time.Second), "twilio: 21211 invalid To"); err != nil || !ok {
+			t.Fatal(ok, err)
 		}
 		dead, err := s.OutboxByState(ctx, store.OutboxDead, 10)
 		if err != nil || len(dead) != 1 || dead[0].LastError != "twilio: 21211 invalid To" {
 			t.Fatalf("dead rows = %+v, %v", dead, err)
 		}
-		if got, _ := s.ClaimOutbox(ctx, "w", t0.Add(24*time.Hour), time.Minute, 10); len(got) != 0 {
+		if got, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0.Add(24 * time.Hour), Lease: time.Minute, Limit: 10}); len(got) != 0 {
 			t.Fatal("a dead row was claimed again")
 		}
 	})
@@ -158,7 +294,7 @@ func TestOutboxConcurrentClaimsNeverOverlap(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for {
-					items, err := s.ClaimOutbox(ctx, w, t0, time.Hour, 7)
+					items, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: w, Now: t0, Lease: time.Hour, Limit: 7})
 					if err != nil {
 						t.Error(err)
 						return
@@ -173,8 +309,8 @@ func TestOutboxConcurrentClaimsNeverOverlap(t *testing.T) {
 						}
 						seen[it.ID] = w
 						mu.Unlock()
-						if err := s.CompleteOutbox(ctx, it.ID, w, t0); err != nil {
-							t.Error(err)
+						if ok, err := s.CompleteOutbox(ctx, it, t0); err != nil || !ok {
+							t.Error(ok, err)
 						}
 					}
 				}
@@ -223,7 +359,7 @@ func TestOutboxThreadEntriesInOrderPerCase(t *testing.T) {
 		add("chat.thread.slack", "b1", 2)
 		add("chat.card.slack", "a-card", 1)
 		add("chat.card.slack", "a-card-2", 1)
-		got, err := s.ClaimOutbox(ctx, "w", t0, time.Minute, 10)
+		got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: time.Minute, Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,15 +370,15 @@ func TestOutboxThreadEntriesInOrderPerCase(t *testing.T) {
 		if len(got) != 3 || !keys["a1"] || !keys["b1"] || !keys["a-card"] || keys["a2"] || keys["a-card-2"] {
 			t.Fatalf("claimed %v, want a1, b1 and the first card refresh, not a2 or the second refresh", keys)
 		}
-		if more, _ := s.ClaimOutbox(ctx, "w", t0, time.Minute, 10); len(more) != 0 {
+		if more, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: time.Minute, Limit: 10}); len(more) != 0 {
 			t.Fatal("a2 claimed while a1 runs")
 		}
 		for _, it := range got {
 			if it.DedupeKey == "a1" || it.DedupeKey == "a-card" {
-				s.CompleteOutbox(ctx, it.ID, "w", t0)
+				s.CompleteOutbox(ctx, it, t0)
 			}
 		}
-		more, _ := s.ClaimOutbox(ctx, "w", t0, time.Minute, 10)
+		more, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: time.Minute, Limit: 10})
 		if len(more) != 2 || more[0].DedupeKey != "a2" || more[1].DedupeKey != "a-card-2" {
 			t.Fatalf("after a1 and the first refresh: %+v", more)
 		}
