@@ -116,7 +116,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	}
 	worker := bot.NewWorker(s, clock, id, a.log)
 	b.Register(worker)
-	leader := bot.NewLeader(s, clock, id, a.log)
+	leader := bot.NewLeader(s, id, a.log)
 	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg})
 	srv.MountTwilio(b, env.TwilioAuthToken, env.PublicURL)
 	srv.MountCalls(b, env.WebhookSecret, clock.Now)
