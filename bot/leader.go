@@ -13,10 +13,19 @@ import (
 // digest, reconciliation). Exactly one replica holds it at a time.
 const LeaderLease = "leader"
 
+// Lease timing: a leader SIGKILLed right after renewing is replaced at most
+// LeaderLeaseTTL + LeaderRenewEvery later (8 s), since followers look every
+// LeaderRenewEvery. A leader renews three times per lease, so one slow or
+// failed renewal does not cost it the lease; one failed renewal ends its
+// term at once, well before a successor could take over.
+const (
+	LeaderLeaseTTL   = 6 * time.Second
+	LeaderRenewEvery = 2 * time.Second
+)
+
 // Leader keeps or seeks the leader lease and runs work only while it holds it.
 type Leader struct {
 	store *store.Store
-	clock Clock
 	id    string
 	ttl   time.Duration
 	renew time.Duration
@@ -25,9 +34,17 @@ type Leader struct {
 }
 
 // NewLeader returns a contender identified by id. A leader that stops
-// renewing (it died, or lost the database) is replaced after ttl.
-func NewLeader(s *store.Store, clock Clock, id string, log *slog.Logger) *Leader {
-	return &Leader{store: s, clock: clock, id: id, ttl: 15 * time.Second, renew: 5 * time.Second, log: log}
+// renewing (it died, or lost the database) is replaced after the lease
+// lapses. The lease is timed by the database's clock, never the bot's
+// injectable one: a demo clock that jumps must not hand leadership over.
+func NewLeader(s *store.Store, id string, log *slog.Logger) *Leader {
+	return &Leader{store: s, id: id, ttl: LeaderLeaseTTL, renew: LeaderRenewEvery, log: log}
+}
+
+// WithTiming sets the lease length and the renewal interval (tests).
+func (l *Leader) WithTiming(ttl, renew time.Duration) *Leader {
+	l.ttl, l.renew = ttl, renew
+	return l
 }
 
 // ID is this contender's identity in the lease row.
@@ -39,7 +56,11 @@ func (l *Leader) IsLeader() bool { return l.is.Load() }
 // Tick tries once to take or renew the lease and reports whether this
 // replica leads now.
 func (l *Leader) Tick(ctx context.Context) bool {
-	ok, err := l.store.AcquireLease(ctx, LeaderLease, l.id, l.clock.Now(), l.ttl)
+	// A renewal slower than the interval counts as failed: the term ends
+	// before the lease could lapse under a hung connection.
+	tctx, cancel := context.WithTimeout(ctx, l.renew)
+	defer cancel()
+	ok, err := l.store.AcquireLease(tctx, LeaderLease, l.id, l.ttl)
 	if err != nil {
 		l.log.Warn("leader lease check failed", "error", err)
 		ok = false

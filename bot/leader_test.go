@@ -13,22 +13,22 @@ import (
 func TestLeaderHandOverWhenLeaderDies(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		a := bot.NewLeader(s, clock, "replica-a", quiet)
-		b := bot.NewLeader(s, clock, "replica-b", quiet)
+		const ttl = 500 * time.Millisecond
+		a := bot.NewLeader(s, "replica-a", quiet).WithTiming(ttl, ttl/3)
+		b := bot.NewLeader(s, "replica-b", quiet).WithTiming(ttl, ttl/3)
 		if !a.Tick(ctx) || b.Tick(ctx) {
 			t.Fatal("want a leader, b not")
 		}
-		clock.Advance(5 * time.Second)
+		time.Sleep(ttl / 2)
 		if !a.Tick(ctx) || b.Tick(ctx) {
 			t.Fatal("a renews; b still follows")
 		}
-		// a dies: it stops renewing. b waits out the lease (15 s), then leads.
-		clock.Advance(14 * time.Second)
+		// a dies: it stops renewing. b waits out the lease, then leads.
+		time.Sleep(ttl * 3 / 4)
 		if b.Tick(ctx) {
 			t.Fatal("b took over before the lease expired")
 		}
-		clock.Advance(time.Second)
+		time.Sleep(ttl / 2)
 		if !b.Tick(ctx) {
 			t.Fatal("b did not take over an expired lease")
 		}
@@ -39,10 +39,49 @@ func TestLeaderHandOverWhenLeaderDies(t *testing.T) {
 	})
 }
 
+// A leader killed without releasing (SIGKILL) is replaced within 10 s by a
+// follower running the production timing.
+func TestLeaderHandOverAfterKillWithinTenSeconds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a real lease")
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		a := bot.NewLeader(s, "replica-a", quiet)
+		if !a.Tick(ctx) {
+			t.Fatal("a does not lead")
+		}
+		killed := time.Now() // a never renews nor releases again
+		b := bot.NewLeader(s, "replica-b", quiet)
+		leading := make(chan time.Time, 1)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			b.Run(ctx, func(lctx context.Context) { leading <- time.Now(); <-lctx.Done() })
+		}()
+		select {
+		case at := <-leading:
+			took := at.Sub(killed)
+			t.Logf("hand-over took %v", took.Round(100*time.Millisecond))
+			if took < bot.LeaderLeaseTTL-time.Second {
+				t.Fatalf("b led after %v, before a's lease could lapse", took)
+			}
+			if took > 10*time.Second {
+				t.Fatalf("hand-over took %v, want ≤ 10 s", took)
+			}
+		case <-time.After(12 * time.Second):
+			t.Fatal("b never took over")
+		}
+		cancel()
+		<-done
+	})
+}
+
 func TestLeaderRunStopsLeadingOnShutdownAndReleases(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, cancel := context.WithCancel(context.Background())
-		a := bot.NewLeader(s, bot.SystemClock{}, "replica-a", quiet)
+		a := bot.NewLeader(s, "replica-a", quiet)
 		leading := make(chan struct{})
 		stopped := make(chan struct{})
 		done := make(chan struct{})
@@ -66,8 +105,8 @@ func TestLeaderRunStopsLeadingOnShutdownAndReleases(t *testing.T) {
 		default:
 			t.Fatal("Run returned while the leader's work still ran")
 		}
-		// Released: another replica leads at once, without waiting 15 s.
-		b := bot.NewLeader(s, bot.SystemClock{}, "replica-b", quiet)
+		// Released: another replica leads at once, without waiting for expiry.
+		b := bot.NewLeader(s, "replica-b", quiet)
 		if !b.Tick(context.Background()) {
 			t.Fatal("lease not released on shutdown")
 		}

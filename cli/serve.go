@@ -116,7 +116,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	}
 	worker := bot.NewWorker(s, clock, id, a.log)
 	b.Register(worker)
-	leader := bot.NewLeader(s, clock, id, a.log)
+	leader := bot.NewLeader(s, id, a.log)
 	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg})
 	srv.MountTwilio(b, env.TwilioAuthToken, env.PublicURL)
 	srv.MountCalls(b, env.WebhookSecret, clock.Now)
@@ -185,7 +185,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 		defer rt.wg.Done()
 		leader.Run(bg, func(lctx context.Context) {
 			if texter != nil {
-				go runReconciler(lctx, b, texter, clock, a.log)
+				go runReconciler(lctx, b, texter, a.log)
 			}
 			b.RunTimers(lctx, 5*time.Second)
 		})
@@ -267,24 +267,25 @@ func (a *app) loadConfig(env *config.Env) (*config.Config, error) {
 const exampleConfig = "ringback.example.yaml"
 
 // reconcileEvery is how often the leader asks Twilio for calls whose
-// webhook never arrived; each pass looks back twice as far, so one failed
-// pass loses nothing.
+// webhook never arrived. Each pass resumes from the watermark the previous
+// one left in the store, so a failed pass, an outage or a new leader loses
+// nothing (up to 24 h).
 const reconcileEvery = 3 * time.Minute
 
-func runReconciler(ctx context.Context, b *bot.Bot, lister bot.CallLister, clock bot.Clock, log *slog.Logger) {
+func runReconciler(ctx context.Context, b *bot.Bot, lister bot.CallLister, log *slog.Logger) {
 	t := time.NewTicker(reconcileEvery)
 	defer t.Stop()
 	for {
+		n, err := b.Reconcile(ctx, lister)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("reconcile failed", "error", err)
+		} else if n > 0 {
+			log.Info("reconcile ingested missed calls", "count", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		}
-		n, err := b.Reconcile(ctx, lister, clock.Now().Add(-2*reconcileEvery-time.Minute))
-		if err != nil {
-			log.Warn("reconcile failed", "error", err)
-		} else if n > 0 {
-			log.Info("reconcile ingested missed calls", "count", n)
 		}
 	}
 }

@@ -413,7 +413,9 @@ func TestReconcilerIngestsCallsWhoseWebhookNeverArrived(t *testing.T) {
 		h.twilio.AddCall(twiliostandin.CallRecord{SID: "CAc0000000000000000000000000000001", From: caller, To: lettings, Status: "no-answer", StartTime: monday10})
 		h.twilio.AddCall(twiliostandin.CallRecord{SID: "CAc0000000000000000000000000000002", From: "+447700900555", To: lettings, Status: "busy", StartTime: monday10})
 		h.twilio.AddCall(twiliostandin.CallRecord{SID: "CAc0000000000000000000000000000003", From: "+447700900556", To: lettings, Status: "completed", StartTime: monday10, Duration: 60})
-		n, err := h.bot.Reconcile(context.Background(), reconcileLister(h), monday10.Add(-10*time.Minute))
+		// Staff answered the third call: its <Dial> leg completed.
+		h.twilio.AddCall(twiliostandin.CallRecord{ParentSID: "CAc0000000000000000000000000000003", From: lettings, To: "+447700900001", Status: "completed", Direction: "outbound-dial", StartTime: monday10.Add(time.Second), Duration: 55})
+		n, err := h.bot.Reconcile(context.Background(), reconcileLister(h))
 		if err != nil || n != 1 {
 			t.Fatalf("reconcile: %d, %v; want 1 ingested", n, err)
 		}
@@ -422,7 +424,7 @@ func TestReconcilerIngestsCallsWhoseWebhookNeverArrived(t *testing.T) {
 			t.Fatal("the missed call found by reconciliation got no text-back")
 		}
 		// Again: idempotent.
-		if n, _ := h.bot.Reconcile(context.Background(), reconcileLister(h), monday10.Add(-10*time.Minute)); n != 0 {
+		if n, _ := h.bot.Reconcile(context.Background(), reconcileLister(h)); n != 0 {
 			t.Fatalf("second pass ingested %d", n)
 		}
 	})
