@@ -20,6 +20,38 @@ const (
 	maxRingTimeout = 600 * time.Second
 )
 
+// Defaults of the line keys a file leaves out.
+const (
+	DefaultRingTimeout = 20 * time.Second // ring_timeout
+	DefaultCooldown    = 12 * time.Hour   // textback.cooldown
+)
+
+// DefaultQueueChecks are the local times of a line's daily queue post when
+// the line has no queue_check.
+func DefaultQueueChecks() []TimeOfDay { return []TimeOfDay{{8, 45}, {17, 15}} }
+
+// SetDefaults gives the settings l leaves zero the values Parse gives the
+// keys a file leaves out: b's time zone, DefaultRingTimeout,
+// DefaultCooldown, DefaultQueueChecks (a nil list; an empty one stays off)
+// and its escalation steps' defaults.
+func (l *Line) SetDefaults(b Business) {
+	if l.Timezone == nil {
+		l.Timezone = b.Timezone
+	}
+	if l.RingTimeout == 0 {
+		l.RingTimeout = DefaultRingTimeout
+	}
+	if l.TextBack.Cooldown == 0 {
+		l.TextBack.Cooldown = DefaultCooldown
+	}
+	if l.QueueChecks == nil {
+		l.QueueChecks = DefaultQueueChecks()
+	}
+	for i := range l.Escalation {
+		l.Escalation[i].SetDefaults()
+	}
+}
+
 func (p *parser) lines(root, n *yaml.Node, cfg *Config) []Line {
 	items := []*yaml.Node(nil)
 	if n != nil {
@@ -60,11 +92,10 @@ func (p *parser) lines(root, n *yaml.Node, cfg *Config) []Line {
 
 func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 	region := cfg.Business.Region
-	l := Line{
-		Timezone:    cfg.Business.Timezone,
-		RingTimeout: 20 * time.Second,
-		TextBack:    TextBack{Cooldown: 12 * time.Hour},
-	}
+	// Defaults first, so that a key the file sets, even to zero
+	// ("cooldown: 0s"), wins.
+	var l Line
+	l.SetDefaults(cfg.Business)
 	var escalationNode *yaml.Node
 	p.fields(path, n, map[string]func(string, *yaml.Node){
 		"number":  func(k string, v *yaml.Node) { l.Number = p.phone(k, v, region) },
@@ -179,9 +210,6 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 			}
 		},
 	})
-	if l.QueueChecks == nil {
-		l.QueueChecks = []TimeOfDay{{8, 45}, {17, 15}}
-	}
 	for _, req := range []struct{ key, value string }{
 		{"number", l.Number}, {"name", l.Name}, {"channel", l.Channel},
 	} {

@@ -247,15 +247,7 @@ func (p *parser) parse(data []byte) *Config {
 	cfg.Managers = p.managers(sections["managers"])
 	cfg.Digest = p.digest(sections["digest"])
 	cfg.Discord = p.discord(sections["discord"])
-	if n := sections["staff_group"]; n != nil {
-		if g, ok := p.str("staff_group", n); ok {
-			if !slackIDRE.MatchString(g) || g[0] != 'S' {
-				p.add(n, "staff_group", "%q is not a Slack user group ID (S…)", g)
-			} else {
-				cfg.StaffGroup = g
-			}
-		}
-	}
+	cfg.StaffGroup = p.staffGroup(sections["staff_group"])
 	return cfg
 }
 
