@@ -166,33 +166,18 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 		},
 		"on_call": func(k string, v *yaml.Node) { l.OnCall = p.phone(k, v, region) },
 		"messaging_service_sid": func(k string, v *yaml.Node) {
-			s, ok := p.str(k, v)
-			if ok && !messagingRE.MatchString(s) {
-				p.add(v, k, "%q is not a Messaging Service SID (MG and 32 hex digits)", s)
-				return
-			}
-			l.MessagingServiceSID = s
+			l.MessagingServiceSID = p.matching(k, v, messagingRE, "%q is not a Messaging Service SID (MG and 32 hex digits)")
 		},
 		"escalation": func(k string, v *yaml.Node) {
 			escalationNode = v
 			l.Escalation = p.escalation(k, v)
 		},
 		"on_duty": func(k string, v *yaml.Node) {
-			s, ok := p.str(k, v)
-			if ok && !slackIDRE.MatchString(s) {
-				p.add(v, k, "%q is not a Slack user (U…) or user group (S…) ID", s)
-				return
-			}
-			l.OnDuty = s
+			l.OnDuty = p.matching(k, v, slackIDRE, "%q is not a Slack user (U…) or user group (S…) ID")
 		},
 		"rota": func(k string, v *yaml.Node) { l.Rota = p.rota(k, v) },
 		"discord_channel": func(k string, v *yaml.Node) {
-			s, ok := p.str(k, v)
-			if ok && !snowflakeYAML.MatchString(s) {
-				p.add(v, k, "%q is not a Discord channel id (15 to 21 digits)", s)
-				return
-			}
-			l.DiscordChannel = s
+			l.DiscordChannel = p.matching(k, v, snowflakeYAML, "%q is not a Discord channel id (15 to 21 digits)")
 		},
 		"queue_check": func(k string, v *yaml.Node) {
 			l.QueueChecks = []TimeOfDay{}

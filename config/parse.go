@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -162,6 +163,17 @@ func (p *parser) seq(key string, n *yaml.Node) []*yaml.Node {
 	}
 	p.add(n, key, "must be a list")
 	return nil
+}
+
+// matching reads a single value that must match re; format, given the
+// value, says what it should be. It returns "" for a value that does not.
+func (p *parser) matching(key string, n *yaml.Node, re *regexp.Regexp, format string) string {
+	s, ok := p.str(key, n)
+	if ok && !re.MatchString(s) {
+		p.add(n, key, format, s)
+		return ""
+	}
+	return s
 }
 
 func (p *parser) duration(key string, n *yaml.Node) (time.Duration, bool) {
