@@ -16,6 +16,8 @@ func (c *Category) SetDefaults() {
 
 var categoryKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
+// categories reads the categories section: a map keyed by category, in
+// file order.
 func (p *parser) categories(n *yaml.Node) []Category {
 	var out []Category
 	for _, e := range p.pairs("categories", n) {

@@ -18,6 +18,7 @@ func (d *Digest) SetDefaults() {
 
 var digestAtRE = regexp.MustCompile(`^([A-Za-z]+)\s+(\d{1,2}):(\d{2})$`)
 
+// digest reads the optional digest section.
 func (p *parser) digest(n *yaml.Node) Digest {
 	var d Digest
 	d.SetDefaults()

@@ -52,6 +52,7 @@ func (l *Line) SetDefaults(b Business) {
 	}
 }
 
+// lines reads the lines section: at least one, numbers and names unique.
 func (p *parser) lines(root, n *yaml.Node, cfg *Config) []Line {
 	items := []*yaml.Node(nil)
 	if n != nil {
@@ -90,6 +91,7 @@ func (p *parser) lines(root, n *yaml.Node, cfg *Config) []Line {
 	return out
 }
 
+// line reads one line, starting from the defaults.
 func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 	region := cfg.Business.Region
 	// Defaults first, so that a key the file sets, even to zero
@@ -217,6 +219,7 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 	return l
 }
 
+// hours reads a line's hours: "24/7", "closed" or a map of days to hours.
 func (p *parser) hours(key string, n *yaml.Node) Hours {
 	if n.Kind == yaml.ScalarNode {
 		switch strings.ToLower(strings.TrimSpace(n.Value)) {

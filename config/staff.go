@@ -22,6 +22,7 @@ func (p *parser) staffGroup(n *yaml.Node) string {
 	return g
 }
 
+// managers reads the managers section: Slack user IDs.
 func (p *parser) managers(n *yaml.Node) []string {
 	if n == nil {
 		return nil

@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// templates reads the templates section: keys unique, texts checked.
 func (p *parser) templates(n *yaml.Node, cfg *Config) []Template {
 	if n == nil {
 		return nil
