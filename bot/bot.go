@@ -49,6 +49,9 @@ func New(d Deps) *Bot {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.Config != nil {
+		d.Config.Defaults() // a Config built in Go runs as a parsed one would
+	}
 	return &Bot{store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats}
 }
 

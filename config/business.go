@@ -7,9 +7,18 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// SetDefaults gives the settings b leaves zero the values Parse gives the
+// keys a file leaves out: the time zone is UTC.
+func (b *Business) SetDefaults() {
+	if b.Timezone == nil {
+		b.Timezone = time.UTC
+	}
+}
+
 // business reads the business section; key is its key node, nil if absent.
 func (p *parser) business(key, n *yaml.Node) Business {
-	b := Business{Timezone: time.UTC}
+	var b Business
+	b.SetDefaults()
 	p.fields("business", n, map[string]func(string, *yaml.Node){
 		"name": func(k string, v *yaml.Node) { b.Name, _ = p.str(k, v) },
 		"timezone": func(k string, v *yaml.Node) {

@@ -6,8 +6,18 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// SetDefaults gives the settings c leaves zero the values Parse gives the
+// keys a file leaves out: the label is the key.
+func (c *Category) SetDefaults() {
+	if c.Label == "" {
+		c.Label = c.Key
+	}
+}
+
 var categoryKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
+// categories reads the categories section: a map keyed by category, in
+// file order.
 func (p *parser) categories(n *yaml.Node) []Category {
 	var out []Category
 	for _, e := range p.pairs("categories", n) {
@@ -41,9 +51,7 @@ func (p *parser) categories(n *yaml.Node) []Category {
 		if !contact {
 			p.add(e.keyNode, join(path, "contact_within"), "required")
 		}
-		if c.Label == "" {
-			c.Label = c.Key
-		}
+		c.SetDefaults()
 		out = append(out, c)
 	}
 	return out

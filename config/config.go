@@ -57,6 +57,8 @@ type Config struct {
 	// StaffGroup is a Slack user group (S…) whose members work cases
 	// besides the members of the lines' channels ("": none).
 	StaffGroup string
+
+	defaulted bool // Parse or Defaults gave it its defaults
 }
 
 // Business is who the texts speak for and how local numbers are read.
@@ -156,7 +158,7 @@ type EscalationStep struct {
 }
 
 // Template is an approved SMS text. Variables are written {{name}}; see
-// TemplateVariables.
+// package templates.
 type Template struct {
 	Key        string
 	Text       string
@@ -193,7 +195,34 @@ func Parse(data []byte) (*Config, error) {
 	if len(p.probs) > 0 {
 		return nil, p.sorted()
 	}
+	cfg.defaulted = true
 	return cfg, nil
+}
+
+// Defaults gives every setting a Config built in Go leaves zero the value
+// Parse gives a key the file leaves out (cooldown, ring timeout, queue
+// checks, time zones, labels…; see the SetDefaults methods), so that a
+// test's Config behaves as a parsed one. Zero reads as not set: a Config
+// built in Go cannot turn the cooldown off. A Config from Parse or Load
+// already has its defaults and is left as it is, so its "cooldown: 0s"
+// stays off. Defaults returns c.
+func (c *Config) Defaults() *Config {
+	if c.defaulted {
+		return c
+	}
+	c.defaulted = true
+	c.Business.SetDefaults()
+	c.Digest.SetDefaults()
+	for i := range c.Categories {
+		c.Categories[i].SetDefaults()
+	}
+	for i := range c.Escalation {
+		c.Escalation[i].SetDefaults()
+	}
+	for i := range c.Lines {
+		c.Lines[i].SetDefaults(c.Business)
+	}
+	return c
 }
 
 // LineByNumber finds the line published as e164.
@@ -255,9 +284,4 @@ func (c *Config) EscalationFor(l *Line) []EscalationStep {
 // returns it in E.164.
 func (c *Config) Normalize(raw string) (string, error) {
 	return Normalize(raw, c.Business.Region)
-}
-
-// TemplateVariables returns the names templates may use as {{name}}.
-func TemplateVariables() []string {
-	return []string{"business", "line", "caller_name", "agent", "booking_link", "case_number", "callback_number"}
 }

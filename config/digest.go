@@ -7,10 +7,21 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// SetDefaults gives a digest with neither day nor time the values Parse
+// gives a file without digest.at: Monday 08:00. (In Go, Sunday 00:00 is
+// the zero value and reads as not set.)
+func (d *Digest) SetDefaults() {
+	if d.Weekday == time.Sunday && d.At == (TimeOfDay{}) {
+		d.Weekday, d.At = time.Monday, TimeOfDay{Hour: 8}
+	}
+}
+
 var digestAtRE = regexp.MustCompile(`^([A-Za-z]+)\s+(\d{1,2}):(\d{2})$`)
 
+// digest reads the optional digest section.
 func (p *parser) digest(n *yaml.Node) Digest {
-	d := Digest{Weekday: time.Monday, At: TimeOfDay{Hour: 8}}
+	var d Digest
+	d.SetDefaults()
 	if n == nil {
 		return d
 	}

@@ -12,12 +12,7 @@ var snowflakeYAML = regexp.MustCompile(`^[0-9]{15,21}$`)
 func (p *parser) discord(n *yaml.Node) Discord {
 	var d Discord
 	id := func(k string, v *yaml.Node, dst *string) {
-		s, ok := p.str(k, v)
-		if ok && !snowflakeYAML.MatchString(s) {
-			p.add(v, k, "%q is not a Discord id (15 to 21 digits)", s)
-			return
-		}
-		*dst = s
+		*dst = p.matching(k, v, snowflakeYAML, "%q is not a Discord id (15 to 21 digits)")
 	}
 	p.fields("discord", n, map[string]func(string, *yaml.Node){
 		"guild":          func(k string, v *yaml.Node) { id(k, v, &d.Guild) },

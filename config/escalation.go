@@ -13,6 +13,18 @@ var (
 	knownNotify = []string{"channel", "owner", "managers", "on_call"}
 )
 
+// DefaultAckWithin is how long an owner has to answer an owner reminder
+// when a step has no ack_within.
+const DefaultAckWithin = 15 * time.Minute
+
+// SetDefaults gives the settings s leaves zero the values Parse gives the
+// keys a file leaves out (ack_within).
+func (s *EscalationStep) SetDefaults() {
+	if s.AckWithin == 0 {
+		s.AckWithin = DefaultAckWithin
+	}
+}
+
 // escalation reads a list of steps. The result is non-nil even when empty so
 // that a line's "escalation: []" can switch escalation off.
 func (p *parser) escalation(path string, n *yaml.Node) []EscalationStep {
@@ -38,9 +50,7 @@ func (p *parser) escalation(path string, n *yaml.Node) []EscalationStep {
 			"repeat":     func(k string, v *yaml.Node) { s.Repeat, _ = p.duration(k, v) },
 			"ack_within": func(k string, v *yaml.Node) { s.AckWithin, _ = p.duration(k, v) },
 		})
-		if s.AckWithin == 0 {
-			s.AckWithin = 15 * time.Minute
-		}
+		s.SetDefaults()
 		if !hasAfter && !p.has(join(sp, "after")) {
 			p.add(item, join(sp, "after"), "required")
 		}

@@ -20,6 +20,39 @@ const (
 	maxRingTimeout = 600 * time.Second
 )
 
+// Defaults of the line keys a file leaves out.
+const (
+	DefaultRingTimeout = 20 * time.Second // ring_timeout
+	DefaultCooldown    = 12 * time.Hour   // textback.cooldown
+)
+
+// DefaultQueueChecks are the local times of a line's daily queue post when
+// the line has no queue_check.
+func DefaultQueueChecks() []TimeOfDay { return []TimeOfDay{{8, 45}, {17, 15}} }
+
+// SetDefaults gives the settings l leaves zero the values Parse gives the
+// keys a file leaves out: b's time zone, DefaultRingTimeout,
+// DefaultCooldown, DefaultQueueChecks (a nil list; an empty one stays off)
+// and its escalation steps' defaults.
+func (l *Line) SetDefaults(b Business) {
+	if l.Timezone == nil {
+		l.Timezone = b.Timezone
+	}
+	if l.RingTimeout == 0 {
+		l.RingTimeout = DefaultRingTimeout
+	}
+	if l.TextBack.Cooldown == 0 {
+		l.TextBack.Cooldown = DefaultCooldown
+	}
+	if l.QueueChecks == nil {
+		l.QueueChecks = DefaultQueueChecks()
+	}
+	for i := range l.Escalation {
+		l.Escalation[i].SetDefaults()
+	}
+}
+
+// lines reads the lines section: at least one, numbers and names unique.
 func (p *parser) lines(root, n *yaml.Node, cfg *Config) []Line {
 	items := []*yaml.Node(nil)
 	if n != nil {
@@ -58,13 +91,13 @@ func (p *parser) lines(root, n *yaml.Node, cfg *Config) []Line {
 	return out
 }
 
+// line reads one line, starting from the defaults.
 func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 	region := cfg.Business.Region
-	l := Line{
-		Timezone:    cfg.Business.Timezone,
-		RingTimeout: 20 * time.Second,
-		TextBack:    TextBack{Cooldown: 12 * time.Hour},
-	}
+	// Defaults first, so that a key the file sets, even to zero
+	// ("cooldown: 0s"), wins.
+	var l Line
+	l.SetDefaults(cfg.Business)
 	var escalationNode *yaml.Node
 	p.fields(path, n, map[string]func(string, *yaml.Node){
 		"number":  func(k string, v *yaml.Node) { l.Number = p.phone(k, v, region) },
@@ -135,33 +168,18 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 		},
 		"on_call": func(k string, v *yaml.Node) { l.OnCall = p.phone(k, v, region) },
 		"messaging_service_sid": func(k string, v *yaml.Node) {
-			s, ok := p.str(k, v)
-			if ok && !messagingRE.MatchString(s) {
-				p.add(v, k, "%q is not a Messaging Service SID (MG and 32 hex digits)", s)
-				return
-			}
-			l.MessagingServiceSID = s
+			l.MessagingServiceSID = p.matching(k, v, messagingRE, "%q is not a Messaging Service SID (MG and 32 hex digits)")
 		},
 		"escalation": func(k string, v *yaml.Node) {
 			escalationNode = v
 			l.Escalation = p.escalation(k, v)
 		},
 		"on_duty": func(k string, v *yaml.Node) {
-			s, ok := p.str(k, v)
-			if ok && !slackIDRE.MatchString(s) {
-				p.add(v, k, "%q is not a Slack user (U…) or user group (S…) ID", s)
-				return
-			}
-			l.OnDuty = s
+			l.OnDuty = p.matching(k, v, slackIDRE, "%q is not a Slack user (U…) or user group (S…) ID")
 		},
 		"rota": func(k string, v *yaml.Node) { l.Rota = p.rota(k, v) },
 		"discord_channel": func(k string, v *yaml.Node) {
-			s, ok := p.str(k, v)
-			if ok && !snowflakeYAML.MatchString(s) {
-				p.add(v, k, "%q is not a Discord channel id (15 to 21 digits)", s)
-				return
-			}
-			l.DiscordChannel = s
+			l.DiscordChannel = p.matching(k, v, snowflakeYAML, "%q is not a Discord channel id (15 to 21 digits)")
 		},
 		"queue_check": func(k string, v *yaml.Node) {
 			l.QueueChecks = []TimeOfDay{}
@@ -179,9 +197,6 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 			}
 		},
 	})
-	if l.QueueChecks == nil {
-		l.QueueChecks = []TimeOfDay{{8, 45}, {17, 15}}
-	}
 	for _, req := range []struct{ key, value string }{
 		{"number", l.Number}, {"name", l.Name}, {"channel", l.Channel},
 	} {
@@ -204,6 +219,7 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 	return l
 }
 
+// hours reads a line's hours: "24/7", "closed" or a map of days to hours.
 func (p *parser) hours(key string, n *yaml.Node) Hours {
 	if n.Kind == yaml.ScalarNode {
 		switch strings.ToLower(strings.TrimSpace(n.Value)) {

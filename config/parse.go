@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -164,6 +165,17 @@ func (p *parser) seq(key string, n *yaml.Node) []*yaml.Node {
 	return nil
 }
 
+// matching reads a single value that must match re; format, given the
+// value, says what it should be. It returns "" for a value that does not.
+func (p *parser) matching(key string, n *yaml.Node, re *regexp.Regexp, format string) string {
+	s, ok := p.str(key, n)
+	if ok && !re.MatchString(s) {
+		p.add(n, key, format, s)
+		return ""
+	}
+	return s
+}
+
 func (p *parser) duration(key string, n *yaml.Node) (time.Duration, bool) {
 	s, ok := p.str(key, n)
 	if !ok {
@@ -247,15 +259,7 @@ func (p *parser) parse(data []byte) *Config {
 	cfg.Managers = p.managers(sections["managers"])
 	cfg.Digest = p.digest(sections["digest"])
 	cfg.Discord = p.discord(sections["discord"])
-	if n := sections["staff_group"]; n != nil {
-		if g, ok := p.str("staff_group", n); ok {
-			if !slackIDRE.MatchString(g) || g[0] != 'S' {
-				p.add(n, "staff_group", "%q is not a Slack user group ID (S…)", g)
-			} else {
-				cfg.StaffGroup = g
-			}
-		}
-	}
+	cfg.StaffGroup = p.staffGroup(sections["staff_group"])
 	return cfg
 }
 

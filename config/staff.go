@@ -6,6 +6,23 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// staffGroup reads staff_group: a Slack user group ID.
+func (p *parser) staffGroup(n *yaml.Node) string {
+	if n == nil {
+		return ""
+	}
+	g, ok := p.str("staff_group", n)
+	if !ok {
+		return ""
+	}
+	if !slackIDRE.MatchString(g) || g[0] != 'S' {
+		p.add(n, "staff_group", "%q is not a Slack user group ID (S…)", g)
+		return ""
+	}
+	return g
+}
+
+// managers reads the managers section: Slack user IDs.
 func (p *parser) managers(n *yaml.Node) []string {
 	if n == nil {
 		return nil

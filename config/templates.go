@@ -1,15 +1,14 @@
 package config
 
 import (
-	"regexp"
+	"ringback/templates"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
-var variableRE = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
-
+// templates reads the templates section: keys unique, texts checked.
 func (p *parser) templates(n *yaml.Node, cfg *Config) []Template {
 	if n == nil {
 		return nil
@@ -60,20 +59,19 @@ func (p *parser) templates(n *yaml.Node, cfg *Config) []Template {
 	return out
 }
 
+// templateText checks a text by the grammar of package templates, the one
+// staff replies are rendered with.
 func (p *parser) templateText(key string, n *yaml.Node, text string, cfg *Config) {
-	known := TemplateVariables()
-	for _, m := range variableRE.FindAllStringSubmatch(text, -1) {
-		name := m[1]
-		if !slices.Contains(known, name) {
-			p.add(n, key, "unknown variable {{%s}} (known: %s)", name, strings.Join(known, ", "))
+	for _, name := range templates.Used(text) {
+		if !slices.Contains(templates.Variables, name) {
+			p.add(n, key, "unknown variable {{%s}} (known: %s)", name, strings.Join(templates.Variables, ", "))
 			continue
 		}
 		if name == "booking_link" && cfg.Business.BookingLink == "" {
 			p.add(n, key, "uses {{booking_link}} but business.booking_link is not set")
 		}
 	}
-	rest := variableRE.ReplaceAllString(text, "")
-	if strings.Contains(rest, "{{") || strings.Contains(rest, "}}") {
+	if templates.Unbalanced(text) {
 		p.add(n, key, "has an unmatched {{ or }}")
 	}
 }

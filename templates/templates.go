@@ -108,6 +108,20 @@ func Check(text string) error {
 	return nil
 }
 
+// Unbalanced reports whether text holds a "{{" or "}}" outside its
+// variables, which a caller would receive as literal braces.
+func Unbalanced(text string) bool {
+	prev := 0
+	for _, s := range append(parse(text), span{start: len(text), end: len(text)}) {
+		between := text[prev:s.start]
+		if strings.Contains(between, "{{") || strings.Contains(between, "}}") {
+			return true
+		}
+		prev = s.end
+	}
+	return false
+}
+
 // filled reports whether v may be sent: a blank value would leave a hole
 // ("Hi , …") just as an absent one would.
 func filled(v string) bool {

@@ -217,3 +217,19 @@ func TestLabel(t *testing.T) {
 		t.Errorf("Label = %q", got)
 	}
 }
+
+func TestUnbalanced(t *testing.T) {
+	for text, want := range map[string]bool{
+		"Hi {{caller_name}}, it's {{ business }}.": false,
+		"{{{business}}}":                  false, // single braces around a variable are text
+		"no variables at all":             false,
+		"hi {{agent}":                     true,
+		"hi {{agent}} }}":                 true,
+		"{{ {{agent}}":                    true,
+		"closing first }} then {{agent}}": true,
+	} {
+		if got := Unbalanced(text); got != want {
+			t.Errorf("Unbalanced(%q) = %v, want %v", text, got, want)
+		}
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"ringback/bot"
 	"ringback/config"
@@ -176,7 +175,8 @@ func SID(started time.Time, from, to, status string, dur int, cells []string) st
 	return Provider + ":" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// answeredColumn are the values of an "Answered" column, squashed: yes or no.
+// answeredColumn are the values of an "Answered" column, in lower case: yes
+// or no.
 var answeredColumn = map[string]bool{"yes": true, "y": true, "true": true, "1": true, "no": false, "n": false, "false": false, "0": false}
 
 // Missed reads a status cell by the words live reports use
@@ -189,7 +189,7 @@ func Missed(status string, dur int, hasDur bool) (missed, known bool) {
 		// not route, so "completed" is answered.
 		return o.Missed(), true
 	}
-	if answered, ok := answeredColumn[squash(status)]; ok {
+	if answered, ok := answeredColumn[strings.ToLower(strings.TrimSpace(status))]; ok {
 		return !answered, true
 	}
 	if strings.TrimSpace(status) == "" && hasDur {
@@ -227,21 +227,11 @@ func ParseDuration(s string) (secs int, present, ok bool) {
 
 // notKnown reports a cell that says "not known": "N/A", "none", "-".
 func notKnown(cell string) bool {
-	switch squash(cell) {
-	case "", "na", "none", "nil", "null", "unknown", "tbc", "tba":
+	switch strings.ToLower(strings.TrimSpace(cell)) {
+	case "", "-", "--", "n/a", "na", "none", "nil", "null", "unknown", "tbc", "tba":
 		return true
 	}
 	return false
-}
-
-// squash keeps the letters and digits of s, in lower case.
-func squash(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return unicode.ToLower(r)
-		}
-		return -1
-	}, s)
 }
 
 // Result is what writing a log did, or would do.
