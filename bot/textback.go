@@ -71,6 +71,11 @@ func (b *Bot) whyNoTextBack(ctx context.Context, tx *store.Tx, c store.Case, lin
 	}
 	cooldown := line.TextBack.Cooldown
 	if cooldown > 0 {
+		// Two calls from one caller at once (both lines, two replicas) must
+		// not both find no recent text-back: the second waits for the first.
+		if err := tx.LockCaller(ctx, c.CallerNumber); err != nil {
+			return "", err
+		}
 		last, err := tx.LastTextBack(ctx, c.CallerNumber)
 		if err != nil {
 			return "", err

@@ -84,3 +84,21 @@ func merge(dst *string, v string) {
 		*dst = v
 	}
 }
+
+// callerLockClass is the first key of callers' advisory locks, so they
+// cannot meet another use of advisory locks.
+const callerLockClass = 0x52424301
+
+// LockCaller holds number's lock until the transaction ends: two calls from
+// one caller (on two lines, on two replicas) then decide one after the
+// other, and the second sees the first's text-back under the cooldown.
+// SQLite needs none: its transactions take the one write lock up front.
+func (tx *Tx) LockCaller(ctx context.Context, number string) error {
+	if tx.d.name != "postgres" {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, callerLockClass, number); err != nil {
+		return fmt.Errorf("store: lock caller %s: %w", number, err)
+	}
+	return nil
+}
