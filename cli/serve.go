@@ -76,12 +76,8 @@ func replicaID() string {
 // serve on (the demo listens first to learn its port); else env.Addr.
 func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clock bot.Clock, ln net.Listener) (*runtime, error) {
 	a.log.Info("starting ringback", "env", env, "lines", len(cfg.Lines))
-	s, err := store.Open(ctx, env.DatabaseURL)
+	s, err := a.openStore(ctx, env, &ln)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.Migrate(ctx); err != nil {
-		s.Close()
 		return nil, err
 	}
 	id := replicaID()
@@ -120,6 +116,11 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg})
 	srv.MountTwilio(b, env.TwilioAuthToken, env.PublicURL)
 	srv.MountCalls(b, env.WebhookSecret, clock.Now)
+	spool, err := a.useSpool(env, srv, reg, clock)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	var slackDispatch *handlers.Slack
 	var slackAdapter *rbslack.Adapter
 	var discordDispatch *handlers.Discord
@@ -209,6 +210,10 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 				}
 			}()
 		}
+	}
+	if spool != nil {
+		rt.wg.Add(1)
+		go func() { defer rt.wg.Done(); srv.RunSpool(bg) }()
 	}
 	go func() { rt.serveErr <- rt.server.Serve(ln) }()
 	a.log.Info("listening", "addr", ln.Addr().String(), "database", s.Dialect(), "replica", id)

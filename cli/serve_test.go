@@ -31,6 +31,7 @@ func exampleCfg(t *testing.T) *config.Config {
 func TestServeHealthzAndGracefulShutdown(t *testing.T) {
 	for _, backend := range storetest.Backends(t) {
 		t.Run(backend, func(t *testing.T) {
+			t.Setenv("RINGBACK_SPOOL_DIR", t.TempDir())
 			env := config.EnvFrom(func(k string) string {
 				switch k {
 				case "DATABASE_URL":

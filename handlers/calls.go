@@ -87,6 +87,9 @@ func (g *genericCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if err != nil && spoolUnavailable(r, err) {
+		return // the store is unreachable: the spool acknowledges the webhook
+	}
 	if err != nil {
 		g.log.Error("generic call webhook failed", "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,10 @@ type Server struct {
 	store    *store.Store
 	log      *slog.Logger
 	registry *prometheus.Registry
+
+	spool         *Spool // nil: webhooks fail while the store is down
+	spoolOpts     SpoolOptions
+	spoolAttempts map[string]int // replay attempts of a spooled webhook (RunSpool only)
 }
 
 // Deps is what the handlers need from the rest of Ringback.
@@ -69,6 +74,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
 			"status", rw.status, "duration_ms", time.Since(start).Milliseconds())
 	}()
+	if s.spool != nil && r.Method == http.MethodPost && spoolPaths[r.URL.Path] {
+		s.serveSpooled(rw, r)
+		return
+	}
 	s.mux.ServeHTTP(rw, r)
 }
 
@@ -76,13 +85,17 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "application/json")
+	spool := ""
+	if s.spool != nil {
+		spool = `,"spool_depth":` + strconv.Itoa(s.spool.Depth())
+	}
 	if err := s.store.Ping(ctx); err != nil {
 		s.log.Warn("health check: database down", "error", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, `{"status":"unavailable","database":"down"}`+"\n")
+		io.WriteString(w, `{"status":"unavailable","database":"down"`+spool+`}`+"\n")
 		return
 	}
-	io.WriteString(w, `{"status":"ok","database":"`+s.store.Dialect()+`"}`+"\n")
+	io.WriteString(w, `{"status":"ok","database":"`+s.store.Dialect()+`"`+spool+`}`+"\n")
 }
 
 // ReadBody reads the whole (limited) body; on failure it has answered 413

@@ -67,6 +67,9 @@ func (t *Twilio) signed(h func(w http.ResponseWriter, r *http.Request, form url.
 // fail answers an error from the bot: 400 for bad input, else 500 so that
 // Twilio retries (nothing was committed).
 func (t *Twilio) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if spoolUnavailable(r, err) {
+		return // the store is unreachable: the spool acknowledges the webhook
+	}
 	if errors.Is(err, bot.ErrBadInput) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -107,7 +110,7 @@ func (t *Twilio) voice(w http.ResponseWriter, r *http.Request, form url.Values) 
 		return
 	}
 	route, err := t.bot.RouteCall(r.Context(), form.Get("CallSid"), form.Get("From"), form.Get("To"))
-	if err != nil {
+	if err != nil && !spoolUnavailable(r, err) { // unreachable store: route from the configuration alone
 		t.fail(w, r, err)
 		return
 	}

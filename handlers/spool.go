@@ -1,0 +1,206 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrSpoolFull is returned when the spool holds its maximum size: the
+// webhook is refused with 503 so that its sender retries later.
+var ErrSpoolFull = errors.New("handlers: webhook spool is full")
+
+// Spool is a directory of signed webhooks accepted while the store was
+// unreachable, one fsync'd file each, named by a sequence number so they
+// replay in the order they arrived. It survives a restart: what is on disk
+// is replayed by the next process.
+type Spool struct {
+	dir string
+	max int64 // bytes
+
+	mu    sync.Mutex
+	next  uint64
+	files []spoolFile // oldest first
+	bytes int64
+	wake  chan struct{}
+}
+
+type spoolFile struct {
+	name string
+	size int64
+}
+
+// SpooledRequest is one webhook as it arrived.
+type SpooledRequest struct {
+	Method     string      `json:"method"`
+	Path       string      `json:"path"`
+	RawQuery   string      `json:"raw_query,omitempty"`
+	Header     http.Header `json:"header"`
+	Body       []byte      `json:"body"`
+	ReceivedAt time.Time   `json:"received_at"`
+}
+
+// spoolHeaders are the request headers a replay needs.
+var spoolHeaders = []string{"Content-Type", "X-Twilio-Signature", SignatureHeader}
+
+// OpenSpool opens (creating it) the spool directory dir, bounded to
+// maxBytes of webhooks, and finds what an earlier process left there.
+func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "dead"), 0o700); err != nil {
+		return nil, fmt.Errorf("handlers: spool %s: %w", dir, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("handlers: spool %s: %w", dir, err)
+	}
+	sp := &Spool{dir: dir, max: maxBytes, next: 1, wake: make(chan struct{}, 1)}
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case e.IsDir():
+		case strings.HasPrefix(name, "tmp-"):
+			_ = os.Remove(filepath.Join(dir, name)) // a write that never completed was never acknowledged
+		case strings.HasSuffix(name, ".json"):
+			seq, err := strconv.ParseUint(strings.TrimSuffix(name, ".json"), 10, 64)
+			if err != nil {
+				continue
+			}
+			info, err := e.Info()
+			if err != nil {
+				return nil, fmt.Errorf("handlers: spool %s: %w", dir, err)
+			}
+			sp.files = append(sp.files, spoolFile{name: name, size: info.Size()})
+			sp.bytes += info.Size()
+			sp.next = max(sp.next, seq+1)
+		}
+	}
+	sort.Slice(sp.files, func(i, j int) bool { return sp.files[i].name < sp.files[j].name })
+	return sp, nil
+}
+
+// Depth is how many webhooks wait to be replayed.
+func (sp *Spool) Depth() int {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return len(sp.files)
+}
+
+// Bytes is the spool's size on disk.
+func (sp *Spool) Bytes() int64 {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.bytes
+}
+
+// Append writes req durably (fsync of the file and of the directory) before
+// it returns; only then may the webhook be acknowledged.
+func (sp *Spool) Append(req SpooledRequest) error {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("handlers: spool: %w", err)
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.bytes+int64(len(data)) > sp.max {
+		return ErrSpoolFull
+	}
+	name := fmt.Sprintf("%020d.json", sp.next)
+	tmp := filepath.Join(sp.dir, "tmp-"+name)
+	if err := writeSynced(tmp, data); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("handlers: spool: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(sp.dir, name)); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("handlers: spool: %w", err)
+	}
+	if err := syncDir(sp.dir); err != nil {
+		return fmt.Errorf("handlers: spool: %w", err)
+	}
+	sp.next++
+	sp.files = append(sp.files, spoolFile{name: name, size: int64(len(data))})
+	sp.bytes += int64(len(data))
+	select {
+	case sp.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// oldest returns the first webhook waiting, or ok false when none is.
+func (sp *Spool) oldest() (name string, req SpooledRequest, ok bool, err error) {
+	sp.mu.Lock()
+	if len(sp.files) == 0 {
+		sp.mu.Unlock()
+		return "", SpooledRequest{}, false, nil
+	}
+	name = sp.files[0].name
+	sp.mu.Unlock()
+	data, err := os.ReadFile(filepath.Join(sp.dir, name))
+	if err != nil {
+		return name, req, true, fmt.Errorf("handlers: spool %s: %w", name, err)
+	}
+	if err := json.Unmarshal(data, &req); err != nil {
+		return name, req, true, fmt.Errorf("handlers: spool %s: %w", name, err)
+	}
+	return name, req, true, nil
+}
+
+// done removes the replayed webhook name; dead keeps it aside under dead/
+// for an operator to look at instead.
+func (sp *Spool) done(name string, dead bool) error {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	path := filepath.Join(sp.dir, name)
+	var err error
+	if dead {
+		err = os.Rename(path, filepath.Join(sp.dir, "dead", name))
+	} else {
+		err = os.Remove(path)
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("handlers: spool %s: %w", name, err)
+	}
+	for i, f := range sp.files {
+		if f.name == name {
+			sp.bytes -= f.size
+			sp.files = append(sp.files[:i], sp.files[i+1:]...)
+			break
+		}
+	}
+	return syncDir(sp.dir)
+}
+
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncDir makes a rename or removal in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

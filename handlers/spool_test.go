@@ -1,0 +1,299 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"ringback/bot"
+	"ringback/config"
+	"ringback/handlers"
+	"ringback/sms"
+	"ringback/sms/twiliostandin"
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+// pgProxy stands between a store and PostgreSQL so a test can make the
+// database unreachable (connections cut, port closed) and bring it back.
+type pgProxy struct {
+	t      *testing.T
+	addr   string // host:port the store dials
+	target string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+func newPGProxy(t *testing.T, target string) *pgProxy {
+	p := &pgProxy{t: t, target: target}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.addr = ln.Addr().String()
+	p.serve(ln)
+	t.Cleanup(p.down)
+	return p
+}
+
+func (p *pgProxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			go func() { io.Copy(u, c); u.Close() }()
+			go func() { io.Copy(c, u); c.Close() }()
+		}
+	}()
+}
+
+// down cuts every connection and closes the port: dials are refused.
+func (p *pgProxy) down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// up opens the port again.
+func (p *pgProxy) up() {
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.serve(ln)
+}
+
+// spoolHarness is the handlers' harness on a PostgreSQL store reached
+// through a proxy, with the webhook spool in use.
+func spoolHarness(t *testing.T, maxBytes int64) (*harness, *handlers.Server, *handlers.Spool, *pgProxy, *prometheus.Registry) {
+	t.Helper()
+	if os.Getenv("TEST_DATABASE_URL") == "" {
+		t.Skip("needs PostgreSQL (TEST_DATABASE_URL)")
+	}
+	u, err := url.Parse(storetest.URL(t, "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newPGProxy(t, u.Host)
+	u.Host = proxy.addr
+	q := u.Query()
+	q.Set("connect_timeout", "2")
+	u.RawQuery = q.Encode()
+	s, err := store.Open(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tw := twiliostandin.NewServer(accountSID, authToken)
+	t.Cleanup(tw.Close)
+	clock := bot.NewManualClock(monday10)
+	b := bot.New(bot.Deps{
+		Store: s, Config: cfg, Clock: clock, Log: log, PublicURL: publicURL,
+		Texter: sms.NewTexter(sms.New(accountSID, authToken, tw.URL)),
+	})
+	if err := b.SyncTemplates(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w := bot.NewWorker(s, clock, "test", log)
+	b.Register(w)
+	reg := prometheus.NewRegistry()
+	srv := handlers.New(handlers.Deps{Store: s, Log: log, Registry: reg})
+	srv.MountTwilio(b, authToken, publicURL)
+	srv.MountCalls(b, hookSecret, clock.Now)
+	sp, err := handlers.OpenSpool(t.TempDir(), maxBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.UseSpool(sp, handlers.SpoolOptions{TwilioAuthToken: authToken, PublicURL: publicURL, WebhookSecret: hookSecret, Now: clock.Now})
+	reg.MustRegister(handlers.SpoolCollectors(sp)...)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	h := &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, server: hs}
+	return h, srv, sp, proxy, reg
+}
+
+func (h *harness) get(path string) (int, string) {
+	h.t.Helper()
+	req, _ := http.NewRequest("GET", h.server.URL+path, nil)
+	return h.do(req)
+}
+
+// PostgreSQL goes away mid-day: a missed call's webhooks are acknowledged
+// from the spool (the caller's call is still routed by the configuration),
+// and when the database is back they are replayed in order: one case, one
+// text-back, however often Twilio retries.
+func TestWebhooksSpooledWhileTheDatabaseIsDown(t *testing.T) {
+	h, srv, sp, proxy, _ := spoolHarness(t, 1<<20)
+	const sid = "CAd0000000000000000000000000000001"
+	ring := url.Values{"CallSid": {sid}, "AccountSid": {accountSID}, "From": {caller}, "To": {lettings}, "CallStatus": {"ringing"}, "Direction": {"inbound"}}
+	dial := url.Values{"CallSid": {sid}, "AccountSid": {accountSID}, "From": {caller}, "To": {lettings}, "CallStatus": {"in-progress"}, "Direction": {"inbound"}, "DialCallStatus": {"no-answer"}}
+	if code, body := h.get("/healthz"); code != 200 || !strings.Contains(body, `"spool_depth":0`) {
+		t.Fatalf("/healthz before = %d %s", code, body)
+	}
+
+	proxy.down()
+	code, body := h.postTwilio("/twilio/voice", ring)
+	if code != 200 {
+		t.Fatalf("/twilio/voice with the database down = %d %s; want the configured route", code, body)
+	}
+	if d, ok := parseTwiML(t, body).find("Dial"); !ok || len(d.all("Number")) != 2 {
+		t.Fatalf("in hours the call rings the line's staff phones, got %s", body)
+	}
+	code, body = h.postTwilio("/twilio/voice/status", dial)
+	if code != 200 {
+		t.Fatalf("status callback with the database down = %d %s", code, body)
+	}
+	if _, ok := parseTwiML(t, body).find("Record"); !ok {
+		t.Fatalf("after an unanswered <Dial> the caller goes to voicemail, got %s", body)
+	}
+	if sp.Depth() != 2 {
+		t.Fatalf("spool depth = %d, want 2", sp.Depth())
+	}
+	if code, body := h.get("/healthz"); code != http.StatusServiceUnavailable || !strings.Contains(body, `"spool_depth":2`) {
+		t.Fatalf("/healthz while down = %d %s", code, body)
+	}
+	if _, body := h.get("/metrics"); !strings.Contains(body, "ringback_webhook_spool_depth 2") {
+		t.Fatalf("/metrics lacks the spool depth:\n%.1500s", body)
+	}
+	// Twilio retries the status callback (it saw a timeout, say): spooled again.
+	if code, _ := h.postTwilio("/twilio/voice/status", dial); code != 200 {
+		t.Fatalf("retried status callback = %d", code)
+	}
+
+	proxy.up()
+	// A webhook arriving before the replay queues behind the spooled ones.
+	if code, _ := h.postTwilio("/twilio/voice/status", url.Values{"CallSid": {sid}, "AccountSid": {accountSID}, "From": {caller}, "To": {lettings}, "CallStatus": {"completed"}, "Direction": {"inbound"}, "CallDuration": {"40"}}); code != 200 {
+		t.Fatalf("status callback after the database is back = %d", code)
+	}
+	if sp.Depth() != 4 {
+		t.Fatalf("spool depth = %d, want 4 (the live webhook queued behind the spooled ones)", sp.Depth())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.RunSpool(ctx)
+	deadline := time.Now().Add(15 * time.Second)
+	for sp.Depth() > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if sp.Depth() != 0 {
+		t.Fatalf("spool not replayed: depth %d", sp.Depth())
+	}
+	h.flush()
+	if n := h.count("cases"); n != 1 {
+		t.Fatalf("%d cases, want 1", n)
+	}
+	c := h.openCase(caller, lettings)
+	if c.CallCount != 1 {
+		t.Fatalf("case counts %d calls, want 1", c.CallCount)
+	}
+	if n := len(h.textsTo(caller)); n != 1 {
+		t.Fatalf("%d text-backs, want 1", n)
+	}
+	// Twilio's own retry of the callback after the replay changes nothing.
+	h.missedCall(sid, caller, lettings)
+	h.flush()
+	if n, texts := h.count("cases"), len(h.textsTo(caller)); n != 1 || texts != 1 {
+		t.Fatalf("after a late retry: %d cases, %d texts", n, texts)
+	}
+	if code, body := h.get("/healthz"); code != 200 || !strings.Contains(body, `"spool_depth":0`) {
+		t.Fatalf("/healthz after = %d %s", code, body)
+	}
+}
+
+// A caller's SMS and the generic webhook are spooled too; a forged webhook
+// is refused even when the store is down, and a full spool answers 503 so
+// that Twilio retries.
+func TestSpoolRefusesForgedWebhooksAndAFullSpool(t *testing.T) {
+	h, _, sp, proxy, _ := spoolHarness(t, 700)
+	proxy.down()
+	form := url.Values{"MessageSid": {"SMd0000000000000000000000000000001"}, "AccountSid": {accountSID}, "From": {caller}, "To": {lettings}, "Body": {"2"}, "NumMedia": {"0"}}
+	req, _ := http.NewRequest("POST", h.server.URL+"/twilio/sms", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", "forged")
+	if code, _ := h.do(req); code != http.StatusForbidden || sp.Depth() != 0 {
+		t.Fatalf("forged webhook: %d, depth %d", code, sp.Depth())
+	}
+	if code, body := h.postTwilio("/twilio/sms", form); code != 200 || sp.Depth() != 1 {
+		t.Fatalf("incoming SMS with the database down: %d %s, depth %d", code, body, sp.Depth())
+	}
+	if b := sp.Bytes(); b < 350 || b > 550 {
+		t.Fatalf("one webhook takes %d bytes; the test assumes about 400", b)
+	}
+	// 700 bytes hold one webhook, not two.
+	form.Set("MessageSid", "SMd0000000000000000000000000000002")
+	if code, _ := h.postTwilio("/twilio/sms", form); code != http.StatusServiceUnavailable || sp.Depth() != 1 {
+		t.Fatalf("full spool: %d, depth %d; want 503 and nothing added", code, sp.Depth())
+	}
+}
+
+// What is on disk survives the process: a new Spool on the directory
+// finds the webhooks in order, and refuses past its size.
+func TestSpoolSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	sp, err := handlers.OpenSpool(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/twilio/voice", "/twilio/voice/status"} {
+		if err := sp.Append(handlers.SpooledRequest{Method: "POST", Path: p, Body: []byte("CallSid=CA1")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "tmp-00000000000000000003.json"), []byte("{"), 0o600) // a write cut short
+	again, err := handlers.OpenSpool(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Depth() != 2 {
+		t.Fatalf("depth after reopening = %d, want 2", again.Depth())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tmp-00000000000000000003.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("an incomplete write was kept")
+	}
+	small, _ := handlers.OpenSpool(dir, again.Bytes()+10)
+	if err := small.Append(handlers.SpooledRequest{Method: "POST", Path: "/twilio/sms", Body: []byte("MessageSid=SM1")}); !errors.Is(err, handlers.ErrSpoolFull) {
+		t.Fatalf("append past the bound: %v", err)
+	}
+}
