@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -33,15 +34,15 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startTestDemo runs `ringback demo` in-process on a free port, on a
-// fresh temp database, and checks that it stops cleanly and leaves no
-// database behind.
+// startTestDemo runs `ringback demo` in-process on a free port, with the
+// tests' config, on a fresh temp database, and checks that it stops
+// cleanly and leaves no database behind.
 func startTestDemo(t *testing.T) *runningDemo {
 	t.Helper()
 	logs := &syncBuffer{}
 	a := &app{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: logs, log: slog.New(slog.NewTextHandler(logs, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := a.startDemo(ctx, demoOptions{addr: "127.0.0.1:0"})
+	d, err := a.startDemo(ctx, demoOptions{addr: "127.0.0.1:0", config: filepath.Join("..", "testdata", "ringback.yaml")})
 	if err != nil {
 		cancel()
 		t.Fatalf("start demo: %v", err)
