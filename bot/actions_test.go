@@ -41,7 +41,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, s *store.Store) *fixture {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

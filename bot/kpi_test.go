@@ -36,7 +36,7 @@ func kpiMin(m float64) time.Duration { return time.Duration(m * float64(time.Min
 
 func kpiConfig(t testing.TB) *config.Config {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,16 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto"
 	"github.com/chromedp/chromedp"
 )
 
@@ -81,6 +84,11 @@ func TestDemoInBrowser(t *testing.T) {
 		}
 	}
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	// click and typeInto find the node afresh on every try: the page
+	// redraws on every change it hears of, so a node found a moment ago may
+	// be gone when the mouse or the keys reach it.
+	click := func(sel string) action { return fresh(chromedp.Click(css(sel))) }
+	typeInto := func(sel, text string) action { return fresh(chromedp.SendKeys(css(sel), text)) }
 	// until waits for a JavaScript condition on the page.
 	until := func(js string) action {
 		return chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
@@ -126,22 +134,22 @@ func TestDemoInBrowser(t *testing.T) {
 	)
 
 	step("missed call from the phone → a card in #lettings",
-		chromedp.SetValue(css("#phone-number"), "+447700900123"),
+		fresh(chromedp.SetValue(css("#phone-number"), "+447700900123")),
 		choose("#phone-line", "+441632960001"),
-		chromedp.Click(css("#call-btn")),
+		click("#call-btn"),
 		chromedp.WaitVisible(css(card+` button[data-action-id="claim"]`)),
 		has(card+" .blocks", "07700 900123"),
 		has(card+" .blocks", "Unclaimed"),
 	)
 
 	step("Claim as Alice → she owns the card",
-		chromedp.Click(css(card+` button[data-action-id="claim"]`)),
+		click(card+` button[data-action-id="claim"]`),
 		chromedp.WaitVisible(css(card+` button[data-action-id="release"]`)),
 		has(card+" .blocks", "@Alice Moreno"),
 	)
 
 	step("Reply → the modal, a template, the preview",
-		chromedp.Click(css(card+` button[data-action-id="reply"]`)),
+		click(card+` button[data-action-id="reply"]`),
 		chromedp.WaitVisible(css(`#modal .modal[data-callback-id="reply"] select[data-block-id="template"]`)),
 		choose(`#modal select[data-block-id="template"]`, "callback_missed"),
 		has("#modal .modal-body", "Alice tried to call you back"),
@@ -150,19 +158,19 @@ func TestDemoInBrowser(t *testing.T) {
 	save("reply-modal.png")
 
 	step("send it → the text on the phone, delivered",
-		chromedp.Click(css("#modal-submit")),
+		click("#modal-submit"),
 		until(`!document.querySelector("#modal")`),
 		has("#sms-list", "Alice tried to call you back"),
 		until(`[...document.querySelectorAll("#sms-list .bubble.out")].some(b => b.textContent.includes("Alice tried to call you back") && b.querySelector(".ticks.delivered"))`),
 	)
 
 	step(`reply "2" from the phone → the thread shows it, category Maintenance`,
-		chromedp.SendKeys(css("#sms-text"), "2"),
-		chromedp.Click(css("#sms-send")),
+		typeInto("#sms-text", "2"),
+		click("#sms-send"),
 		has("#sms-list", "delivered to Ringback"),
 		has(card+" .blocks", "Maintenance"),
 		until(`(() => { const t = document.querySelector(`+quoteJS(card+" .thread-toggle")+`); return !!t && /[4-9] replies/.test(t.textContent); })()`),
-		chromedp.Click(css(card+" .thread-toggle")),
+		click(card+" .thread-toggle"),
 		has(card+" .thread", "Caller texted"),
 		has(card+" .thread blockquote", "2"),
 		has(card+" .thread", "Caller chose Maintenance"),
@@ -171,25 +179,55 @@ func TestDemoInBrowser(t *testing.T) {
 
 	// A caller's text is shown as text, never as markup, and cannot ping.
 	step("a hostile text stays text",
-		chromedp.SendKeys(css("#sms-text"), `<img src=x onerror="window.pwned=1"> & <!channel> *hi*`),
-		chromedp.Click(css("#sms-send")),
+		typeInto("#sms-text", `<img src=x onerror="window.pwned=1"> & <!channel> *hi*`),
+		click("#sms-send"),
 		has(card+" .thread", `<img src=x onerror="window.pwned=1"> & <!channel>`),
 		until(`!window.pwned && document.querySelectorAll("#messages .thread img, #messages .thread .broadcast").length === 0`),
 	)
 
 	step("Close with an outcome and a note → the card collapses to Reopen",
-		chromedp.Click(css(card+` button[data-action-id="close"]`)),
+		click(card+` button[data-action-id="close"]`),
 		chromedp.WaitVisible(css(`#modal .modal[data-callback-id="close"]`)),
-		chromedp.Click(css("#modal-submit")),
+		click("#modal-submit"),
 		has(`#modal .b-input[data-block-id="note"] .field-error`, "required"),
 		choose(`#modal select[data-block-id="outcome"]`, "resolved"),
-		chromedp.SendKeys(css(`#modal textarea[data-block-id="note"]`), "Boiler engineer booked for Thursday 9am"),
-		chromedp.Click(css("#modal-submit")),
+		typeInto(`#modal textarea[data-block-id="note"]`, "Boiler engineer booked for Thursday 9am"),
+		click("#modal-submit"),
 		until(`!document.querySelector("#modal")`),
 		has(card+" .blocks", "Boiler engineer booked for Thursday 9am"),
 		until(`(() => { const b = [...document.querySelectorAll(`+quoteJS(card+" .blocks button")+`)].map(b => b.dataset.actionId); return b.length === 1 && b[0] === "reopen"; })()`),
 	)
 	save("closed.png")
+}
+
+// fresh runs a, an action that finds a node and then acts on it, again when
+// the page replaced the node in between ("Could not find node with given
+// id"): each try runs the query anew. The node is resolved before any
+// input is sent, so a retry never clicks or types twice.
+func fresh(a chromedp.Action[chromedp.Void]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		for try := 1; ; try++ {
+			v, err := a(ctx, t)
+			if err == nil || try == 20 || !staleNode(err) {
+				return v, err
+			}
+			select {
+			case <-ctx.Done():
+				return v, err
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// staleNode tells whether err says that the node an action found is no
+// longer in the page.
+func staleNode(err error) bool {
+	var cdpErr *cdproto.Error
+	if errors.As(err, &cdpErr) && cdpErr.Code == -32000 {
+		return true
+	}
+	return errors.Is(err, chromedp.ErrInvalidDimensions) || strings.Contains(err.Error(), "Could not find node with given id")
 }
 
 func quoteJS(s string) string {

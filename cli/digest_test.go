@@ -31,7 +31,7 @@ func digestCLI(t *testing.T, databaseURL string, env map[string]string, args ...
 		case "DATABASE_URL":
 			return databaseURL
 		case "RINGBACK_CONFIG":
-			return filepath.Join("..", "ringback.example.yaml")
+			return filepath.Join("..", "testdata", "ringback.yaml")
 		}
 		return env[k]
 	}
@@ -52,7 +52,7 @@ func digestCLI(t *testing.T, databaseURL string, env map[string]string, args ...
 func seedLastWeek(t *testing.T, databaseURL string) string {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

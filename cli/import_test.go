@@ -22,7 +22,7 @@ func importRun(t *testing.T, databaseURL string, args ...string) (code int, stdo
 		case "DATABASE_URL":
 			return databaseURL
 		case "RINGBACK_CONFIG":
-			return filepath.Join("..", "ringback.example.yaml")
+			return filepath.Join("..", "testdata", "ringback.yaml")
 		}
 		return ""
 	}

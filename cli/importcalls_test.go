@@ -457,7 +457,7 @@ func runTB(tb testing.TB, databaseURL string, args ...string) (code int, stdout,
 		case "DATABASE_URL":
 			return databaseURL
 		case "RINGBACK_CONFIG":
-			return filepath.Join("..", "ringback.example.yaml")
+			return filepath.Join("..", "testdata", "ringback.yaml")
 		}
 		return ""
 	}

@@ -111,6 +111,15 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 		return nil, err
 	}
 	worker := bot.NewWorker(s, clock, id, a.log)
+	if s.Dialect() == "sqlite" {
+		// SQLite has one connection and database/sql hands it to a random
+		// waiter: with 32 performers queued for it, a webhook waited seconds
+		// for each query (a busy day's calls took >1 s to answer under load).
+		worker.SetConcurrency(sqliteOutboxConcurrency)
+	}
+	if s.Dialect() == "sqlite" {
+		worker.SetConcurrency(2)
+	}
 	b.Register(worker)
 	leader := bot.NewLeader(s, id, a.log)
 	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg})
@@ -270,6 +279,11 @@ func (a *app) loadConfig(env *config.Env) (*config.Config, error) {
 }
 
 const exampleConfig = "ringback.example.yaml"
+
+// sqliteOutboxConcurrency is how many outbox rows run at once on SQLite:
+// enough to overlap a Slack call with a Twilio one, few enough that a
+// webhook rarely queues behind them for the one connection.
+const sqliteOutboxConcurrency = 4
 
 // reconcileEvery is how often the leader asks Twilio for calls whose
 // webhook never arrived. Each pass resumes from the watermark the previous

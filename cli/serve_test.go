@@ -19,7 +19,7 @@ import (
 
 func exampleCfg(t *testing.T) *config.Config {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestCheckListsEveryProblem(t *testing.T) {
 
 	out.Reset()
 	errOut.Reset()
-	good := map[string]string{"RINGBACK_CONFIG": filepath.Join("..", "ringback.example.yaml")}
+	good := map[string]string{"RINGBACK_CONFIG": filepath.Join("..", "testdata", "ringback.yaml")}
 	if code := Run([]string{"check"}, func(k string) string { return good[k] }, &out, &errOut); code != 0 {
 		t.Fatalf("check on the example failed: %s", errOut.String())
 	}

@@ -58,7 +58,7 @@ type discordHarness struct {
 
 func newDiscordHarness(t *testing.T, backend string, opts ...rbdiscord.Option) *discordHarness {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func newHarness(t *testing.T, backend string) *harness { return newHarnessTB(t, 
 // newHarnessTB builds the harness for a test or a benchmark.
 func newHarnessTB(t testing.TB, backend string) *harness {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

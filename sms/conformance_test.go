@@ -1,7 +1,7 @@
 package sms_test
 
 // Conformance with Twilio's own OpenAPI description of the 2010-04-01 API
-// (twilio/twilio-oai, checked in beside the repository under shared/specs):
+// (twilio/twilio-oai, a copy in testdata/specs/twilio with its licence):
 // the stand-in must answer in the shapes Twilio documents, and the client
 // must send only parameters Twilio documents.
 
@@ -80,8 +80,7 @@ var (
 func loadSpec(t *testing.T) *spec {
 	t.Helper()
 	specOnce.Do(func() {
-		// The repository is checked out with shared/ beside it.
-		p := filepath.Join("..", "..", "shared", "specs", "twilio_api_v2010.json")
+		p := filepath.Join("..", "testdata", "specs", "twilio", "twilio_api_v2010.json")
 		b, err := os.ReadFile(p)
 		if err != nil {
 			specErr = err

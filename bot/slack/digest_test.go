@@ -166,7 +166,7 @@ type digestSetup struct {
 func newDigestSetup(t *testing.T, s *store.Store) *digestSetup {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.Load(filepath.Join("..", "..", "ringback.example.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "..", "testdata", "ringback.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

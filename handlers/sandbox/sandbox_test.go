@@ -25,7 +25,7 @@ import (
 
 func exampleConfig(t *testing.T) *config.Config {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "..", "ringback.example.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "..", "testdata", "ringback.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

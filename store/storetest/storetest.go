@@ -31,10 +31,14 @@ func Backends(t testing.TB) []string {
 }
 
 // Each runs fn as a subtest on every backend, each with its own empty store.
+// The two subtests run in parallel, so fn must not use t.Setenv nor
+// package state that the other backend's run changes; the stores
+// themselves share nothing.
 func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Helper()
 	for _, b := range Backends(t) {
 		t.Run(b, func(t *testing.T) {
+			t.Parallel()
 			fn(t, New(t, b))
 		})
 	}

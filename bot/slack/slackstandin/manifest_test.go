@@ -14,11 +14,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The manifest lives at the repository root; Slack's schema is a shared spec
-// next to the repository.
+// The manifest lives at the repository root; Slack's schema is a copy of
+// slackapi/manifest-schema in testdata/specs, with its licence.
 var (
 	manifestPath = filepath.Join("..", "..", "..", "app-manifest.yaml")
-	schemaDir    = filepath.Join("..", "..", "..", "..", "shared", "specs", "slack-manifest-schema")
+	schemaDir    = filepath.Join("..", "..", "..", "testdata", "specs", "slack-manifest-schema")
 )
 
 // wantBotScopes is every Slack method family Ringback calls, and nothing more.
