@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"ringback/cmd/internal/harness"
 	"ringback/sms"
 	"ringback/sms/twiliostandin"
 )
@@ -47,19 +46,6 @@ func callerNumber(i int) string {
 	return fmt.Sprintf("+447700%06d", 900000+i%maxCallsPerRun)
 }
 
-// newSID is prefix and 32 random hex digits, as Twilio's SIDs.
-func newSID(prefix string) string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return prefix + hex.EncodeToString(b[:])
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n/2)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // prepareCalls builds and signs every request of a run ahead of time, so
 // that the generator only sends.
 func prepareCalls(n int, accountSID, authToken, publicURL string) []call {
@@ -67,7 +53,7 @@ func prepareCalls(n int, accountSID, authToken, publicURL string) []call {
 	for i := range calls {
 		from := callerNumber(i)
 		form := url.Values{
-			"CallSid":      {newSID("CA")},
+			"CallSid":      {harness.NewSID("CA")},
 			"AccountSid":   {accountSID},
 			"From":         {from},
 			"To":           {lettingsLine},
@@ -88,7 +74,7 @@ func prepareCalls(n int, accountSID, authToken, publicURL string) []call {
 // runOnce starts a fresh server on store st, offers it rate calls per
 // second for o.duration, waits for the texts and measures.
 func runOnce(ctx context.Context, o options, root, bin, work, st string, rate int, stderr io.Writer) (res result, err error) {
-	accountSID, authToken := "AC"+randomHex(32), randomHex(32)
+	accountSID, authToken := "AC"+harness.RandomHex(32), harness.RandomHex(32)
 	tw := twiliostandin.NewServer(accountSID, authToken)
 	defer tw.Close()
 	tw.SetLatency(o.twilioLatency)
@@ -121,7 +107,7 @@ func runOnce(ctx context.Context, o options, root, bin, work, st string, rate in
 	if _, err := os.Stat(configPath); err != nil {
 		return res, fmt.Errorf("example config: %w", err)
 	}
-	addr, err := freeAddr()
+	addr, err := harness.FreeAddr()
 	if err != nil {
 		return res, err
 	}
@@ -130,18 +116,18 @@ func runOnce(ctx context.Context, o options, root, bin, work, st string, rate in
 	if o.verbose {
 		logTo = stderr
 	}
-	srv, err := startServer(ctx, bin, dir,
-		serverEnv(databaseURL, addr, publicURL, configPath, accountSID, authToken, tw.URL), publicURL, logTo)
+	srv, err := harness.Start(ctx, bin, dir,
+		serverEnv(databaseURL, addr, publicURL, configPath, accountSID, authToken, tw.URL), publicURL, logTo, 60*time.Second)
 	if err != nil {
 		return res, err
 	}
 	// Deferred after the database's drop, so it runs before it.
 	defer func() {
-		if serr := srv.stop(); serr != nil && err == nil {
+		if serr := srv.Stop(); serr != nil && err == nil {
 			err = fmt.Errorf("server: %w", serr)
 		}
 		if err == nil && !res.clean() && !o.verbose {
-			fmt.Fprintf(stderr, "server log (%s at %d/s, last lines):\n%s\n", st, rate, lastLines(srv.log.String(), 30))
+			fmt.Fprintf(stderr, "server log (%s at %d/s, last lines):\n%s\n", st, rate, harness.LastLines(srv.Log.String(), 30))
 		}
 	}()
 
@@ -163,7 +149,7 @@ func runOnce(ctx context.Context, o options, root, bin, work, st string, rate in
 	if db != nil {
 		db0 = db.backendCPU(ctx)
 	}
-	cpu0, cpuOK := srv.cpuTime()
+	cpu0, cpuOK := srv.CPUTime()
 	start := time.Now()
 	if err := offer(ctx, hc, publicURL+statusPath, calls, rate); err != nil {
 		return res, err
@@ -179,7 +165,7 @@ func runOnce(ctx context.Context, o options, root, bin, work, st string, rate in
 	// settle so that a late duplicate is seen.
 	tw.WaitMessages(acked, o.grace)
 	end := time.Now()
-	cpu1, cpuOK1 := srv.cpuTime()
+	cpu1, cpuOK1 := srv.CPUTime()
 	var db1 map[int]time.Duration
 	if db != nil {
 		db1 = db.backendCPU(ctx)
@@ -280,16 +266,8 @@ func analyze(st string, rate int, calls []call, msgs []twiliostandin.SentMessage
 		r.Stray += len(ms)
 	}
 	r.Texts = len(msgs)
-	r.Ack = summarize(acks)
-	r.Sent = summarize(sent)
-	r.Lag = summarize(lags)
+	r.Ack = harness.Summarize(acks)
+	r.Sent = harness.Summarize(sent)
+	r.Lag = harness.Summarize(lags)
 	return r
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -12,32 +12,6 @@ import (
 	"ringback/sms/twiliostandin"
 )
 
-func TestPercentileNearestRank(t *testing.T) {
-	var s []time.Duration
-	for i := 1; i <= 100; i++ {
-		s = append(s, time.Duration(i)*time.Millisecond)
-	}
-	for _, tc := range []struct {
-		p    int
-		want time.Duration
-	}{{50, 50 * time.Millisecond}, {99, 99 * time.Millisecond}, {100, 100 * time.Millisecond}, {1, time.Millisecond}} {
-		if got := percentile(s, tc.p); got != tc.want {
-			t.Errorf("p%d of 1..100ms = %s, want %s", tc.p, got, tc.want)
-		}
-	}
-	if got := percentile([]time.Duration{7}, 99); got != 7 {
-		t.Errorf("p99 of one sample = %s", got)
-	}
-	// 1000 samples: p99 is the 990th.
-	s = s[:0]
-	for i := 1; i <= 1000; i++ {
-		s = append(s, time.Duration(i))
-	}
-	if got := percentile(s, 99); got != 990 {
-		t.Errorf("p99 of 1..1000 = %d, want 990", got)
-	}
-}
-
 // Every caller of a run is a distinct, valid-looking GB number that
 // Ringback itself normalizes to the same E.164 string (else its text
 // would go to a number the load command does not expect).

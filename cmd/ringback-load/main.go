@@ -64,6 +64,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"ringback/cmd/internal/harness"
 )
 
 const (
@@ -205,14 +207,14 @@ func loadAll(ctx context.Context, o options, stderr io.Writer) ([]result, error)
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
 	defer os.RemoveAll(work)
-	root, err := moduleRoot(ctx)
+	root, err := harness.ModuleRoot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if !o.json {
 		fmt.Fprintf(stderr, "building ringback from %s…\n", root)
 	}
-	bin, err := buildServer(ctx, root, work)
+	bin, err := harness.Build(ctx, root, work)
 	if err != nil {
 		return nil, err
 	}

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"text/tabwriter"
 	"time"
+
+	"ringback/cmd/internal/harness"
 )
 
 // The target, on PostgreSQL at 200 calls/s.
@@ -18,30 +19,7 @@ const (
 )
 
 // summary describes a set of latency samples.
-type summary struct {
-	N             int
-	P50, P99, Max time.Duration
-}
-
-// summarize sorts samples in place and takes exact nearest-rank percentiles.
-func summarize(samples []time.Duration) summary {
-	slices.Sort(samples)
-	s := summary{N: len(samples)}
-	if len(samples) > 0 {
-		s.P50 = percentile(samples, 50)
-		s.P99 = percentile(samples, 99)
-		s.Max = samples[len(samples)-1]
-	}
-	return s
-}
-
-// percentile is the nearest-rank p-th percentile (0 < p ≤ 100) of sorted,
-// non-empty samples: the smallest sample with at least p % of the samples at
-// or below it. Integer arithmetic keeps the rank exact.
-func percentile(sorted []time.Duration, p int) time.Duration {
-	rank := (p*len(sorted) + 99) / 100 // ⌈p·n/100⌉
-	return sorted[min(max(rank, 1), len(sorted))-1]
-}
+type summary = harness.Summary
 
 // result is one store × rate run.
 type result struct {

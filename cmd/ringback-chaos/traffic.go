@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ringback/cmd/internal/harness"
+	"ringback/sms"
+	"ringback/sms/twiliostandin"
+)
+
+// The lines of ringback.example.yaml.
+const (
+	lettingsLine    = "+441632960001"
+	maintenanceLine = "+441632960002"
+)
+
+// Webhook delivery, as Twilio's connection overrides (#rc, #rt) allow:
+// a bounded number of attempts, each with its own timeout, backing off.
+const (
+	webhookAttempts = 8
+	webhookTimeout  = 10 * time.Second
+	webhookBackoff  = 500 * time.Millisecond
+	webhookMaxPause = 4 * time.Second
+	// textWait bounds how long a caller who means to reply waits for the
+	// text-back before giving up on replying.
+	textWait = 90 * time.Second
+)
+
+// script is what one caller does.
+type script struct {
+	number  string
+	at      time.Duration   // first call, from the start of traffic
+	lines   []string        // called at the same instant
+	repeats []time.Duration // further calls to lines[0], each this long after the previous one was answered
+	replies []reply         // texts sent once the text-back arrived, to the line that sent it
+}
+
+// callerNumber is the i-th caller: UK mobile numbers from +447700910000,
+// clear of the staff phones in ringback.example.yaml.
+func callerNumber(i int) string { return fmt.Sprintf("+4477009%05d", 10000+i) }
+
+// makeScripts draws n callers at rate first calls per second: some ring
+// both lines at once, some ring again, some reply by text — a triage digit
+// or words — after their text-back.
+func makeScripts(n, rate int, rng *rand.Rand) []script {
+	out := make([]script, n)
+	for i := range out {
+		s := script{number: callerNumber(i), at: time.Duration(i) * time.Second / time.Duration(rate), lines: []string{lettingsLine}}
+		switch roll := rng.IntN(100); {
+		case roll < 3:
+			// Both lines at the same instant: two cases, one text-back.
+			s.lines = append(s.lines, maintenanceLine)
+			out[i] = s
+			continue
+		case roll < 23:
+			s.repeats = []time.Duration{2*time.Second + time.Duration(rng.IntN(6000))*time.Millisecond}
+		case roll < 28:
+			s.repeats = []time.Duration{2 * time.Second, 2*time.Second + time.Duration(rng.IntN(4000))*time.Millisecond}
+		}
+		switch roll := rng.IntN(100); {
+		case roll < 20:
+			s.replies = []reply{{body: strconv.Itoa(1 + rng.IntN(3)), digit: true}}
+		case roll < 40:
+			s.replies = []reply{{body: fmt.Sprintf("Can you call me back after 5? (caller %d)", i)}}
+		}
+		if len(s.replies) > 0 && rng.IntN(4) == 0 {
+			s.replies = append(s.replies, reply{body: fmt.Sprintf("Also, the boiler is leaking again (caller %d)", i)})
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// traffic plays the callers against the replicas as Twilio would.
+type traffic struct {
+	urls                             []string
+	next                             atomic.Uint64
+	hc                               *http.Client
+	tw                               *twiliostandin.Server
+	accountSID, authToken, publicURL string
+
+	mu      sync.Mutex
+	callers map[string]*callerLog
+	texted  map[string]chan string // caller → receives the line that texted, once
+
+	calls, repeats, smsSent atomic.Int64
+	attempts, retried       atomic.Int64
+	gaveUp                  atomic.Int64
+}
+
+func newTraffic(urls []string, tw *twiliostandin.Server, accountSID, authToken, publicURL string) *traffic {
+	t := &traffic{
+		urls: urls, tw: tw, accountSID: accountSID, authToken: authToken, publicURL: publicURL,
+		hc: &http.Client{
+			Timeout: webhookTimeout,
+			Transport: &http.Transport{
+				Proxy:               nil, // 127.0.0.1 only
+				MaxIdleConnsPerHost: 256,
+				IdleConnTimeout:     30 * time.Second,
+				DisableCompression:  true,
+			},
+		},
+		callers: map[string]*callerLog{},
+		texted:  map[string]chan string{},
+	}
+	tw.OnMessage(t.onText)
+	return t
+}
+
+// onText runs in the Twilio stand-in as it accepts a message: the caller
+// "receives" it. It must not block.
+func (t *traffic) onText(m twiliostandin.SentMessage) {
+	t.mu.Lock()
+	ch := t.texted[m.To]
+	t.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case ch <- m.From:
+	default: // a later copy: the caller already has one
+	}
+}
+
+// play offers every script open-loop and returns once each caller is done
+// (or ctx ends).
+func (t *traffic) play(ctx context.Context, scripts []script, rng *rand.Rand) {
+	for _, s := range scripts {
+		c := &callerLog{number: s.number, calls: map[string]int{}, replies: map[string][]reply{}}
+		t.callers[s.number] = c
+		t.texted[s.number] = make(chan string, 1)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	start := time.Now()
+	for _, s := range scripts {
+		if !sleepCtx(ctx, time.Until(start.Add(s.at))) {
+			return
+		}
+		seed := rng.Uint64()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.caller(ctx, s, rand.New(rand.NewPCG(seed, 1)))
+		}()
+	}
+}
+
+func (t *traffic) caller(ctx context.Context, s script, rng *rand.Rand) {
+	var wg sync.WaitGroup
+	for _, line := range s.lines {
+		wg.Add(1)
+		go func() { defer wg.Done(); t.call(ctx, s.number, line); t.calls.Add(1) }()
+	}
+	wg.Wait()
+	for _, d := range s.repeats {
+		if !sleepCtx(ctx, d) {
+			return
+		}
+		t.call(ctx, s.number, s.lines[0])
+		t.repeats.Add(1)
+	}
+	if len(s.replies) == 0 {
+		return
+	}
+	t.mu.Lock()
+	ch := t.texted[s.number]
+	t.mu.Unlock()
+	var line string
+	select {
+	case line = <-ch:
+	case <-time.After(textWait):
+		return // no text-back: nothing to reply to (the verdict counts it lost)
+	case <-ctx.Done():
+		return
+	}
+	if !strings.HasPrefix(line, "+") {
+		line = s.lines[0] // sent from a messaging service: reply to the line called
+	}
+	for _, r := range s.replies {
+		if !sleepCtx(ctx, time.Second+time.Duration(rng.IntN(2000))*time.Millisecond) {
+			return
+		}
+		t.mu.Lock()
+		c := t.callers[s.number]
+		c.replies[line] = append(c.replies[line], r)
+		t.mu.Unlock()
+		t.sms(ctx, s.number, line, r.body)
+		t.smsSent.Add(1)
+	}
+}
+
+// call is one missed call: Twilio records it (its Calls list) and posts
+// the status callback.
+func (t *traffic) call(ctx context.Context, from, line string) {
+	sid := harness.NewSID("CA")
+	now := time.Now()
+	t.tw.AddCall(twiliostandin.CallRecord{SID: sid, From: from, To: line, Status: "no-answer", StartTime: now})
+	t.mu.Lock()
+	c := t.callers[from]
+	c.calls[line]++
+	t.mu.Unlock()
+	form := url.Values{
+		"CallSid":      {sid},
+		"AccountSid":   {t.accountSID},
+		"From":         {from},
+		"To":           {line},
+		"CallStatus":   {"no-answer"},
+		"Direction":    {"inbound"},
+		"CallDuration": {"0"},
+		"Timestamp":    {now.UTC().Format(time.RFC1123Z)},
+		"ApiVersion":   {"2010-04-01"},
+	}
+	if at, ok := t.deliver(ctx, "/twilio/voice/status", form); ok {
+		t.mu.Lock()
+		if c.firstAck.IsZero() || at.Before(c.firstAck) {
+			c.firstAck = at
+		}
+		t.mu.Unlock()
+	}
+}
+
+// sms is a caller's text to a line.
+func (t *traffic) sms(ctx context.Context, from, line, body string) {
+	sid := harness.NewSID("SM")
+	form := url.Values{
+		"MessageSid":  {sid},
+		"SmsSid":      {sid},
+		"SmsStatus":   {"received"},
+		"AccountSid":  {t.accountSID},
+		"From":        {from},
+		"To":          {line},
+		"Body":        {body},
+		"NumMedia":    {"0"},
+		"NumSegments": {"1"},
+		"ApiVersion":  {"2010-04-01"},
+	}
+	t.deliver(ctx, "/twilio/sms", form)
+}
+
+// deliver posts a signed webhook, each attempt to the next replica (the
+// load balancer's round robin), until one answers 2xx. It returns when the
+// answer arrived.
+func (t *traffic) deliver(ctx context.Context, path string, form url.Values) (time.Time, bool) {
+	body := form.Encode()
+	sig := sms.Sign(t.authToken, t.publicURL+path, form)
+	pause := webhookBackoff
+	for attempt := 1; attempt <= webhookAttempts; attempt++ {
+		if attempt == 2 {
+			t.retried.Add(1)
+		}
+		t.attempts.Add(1)
+		u := t.urls[t.next.Add(1)%uint64(len(t.urls))]
+		if t.post(ctx, u+path, body, sig) {
+			return time.Now(), true
+		}
+		if attempt == webhookAttempts || !sleepCtx(ctx, pause) {
+			break
+		}
+		pause = min(2*pause, webhookMaxPause)
+	}
+	t.gaveUp.Add(1)
+	return time.Time{}, false
+}
+
+func (t *traffic) post(ctx context.Context, target, body, sig string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", sig)
+	req.Header.Set("User-Agent", "TwilioProxy/1.1")
+	resp, err := t.hc.Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode/100 == 2
+}

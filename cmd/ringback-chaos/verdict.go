@@ -1,0 +1,361 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"ringback/cmd/internal/harness"
+)
+
+// The kinds of side effect the verdict counts.
+const (
+	kindTextBack  = "text-back"
+	kindCard      = "card"
+	kindEntry     = "thread entry"
+	kindCallerSMS = "caller SMS"
+	kindOther     = "other"
+)
+
+var kinds = []string{kindTextBack, kindCard, kindEntry, kindCallerSMS}
+
+// pair is a caller on a line: one case, one card.
+type pair struct{ caller, line string }
+
+// callerLog is what the traffic did for one caller.
+type callerLog struct {
+	number   string
+	firstAck time.Time          // first 2xx to any of the caller's calls; zero if none
+	calls    map[string]int     // line → missed calls offered (distinct CallSids)
+	replies  map[string][]reply // line → SMS replies offered
+}
+
+// reply is one SMS a caller sent.
+type reply struct {
+	body  string
+	digit bool // a triage digit: also expects a "Caller chose" entry
+}
+
+// sentText is a message the Twilio stand-in accepted.
+type sentText struct {
+	from, to string
+	at       time.Time
+}
+
+// slackPost is a top-level message or a thread reply in Slack.
+type slackPost struct {
+	channel, ts, threadTS string
+	text                  string
+	caseID                int64 // cards: the case the card is for; 0 otherwise
+}
+
+// deadRow is an outbox row that gave up.
+type deadRow struct {
+	kind      string // outbox kind
+	entryKind string // thread rows: the timeline entry's kind
+}
+
+// observed is everything the verdict is computed from.
+type observed struct {
+	callers map[string]*callerLog
+	texts   []sentText
+	posts   []slackPost
+	cases   map[int64]pair // case id → its caller and line, from the database
+	dead    []deadRow
+	pending map[string]int // outbox kind → rows not settled at the end
+}
+
+// tally is one kind's line of the verdict.
+type tally struct {
+	Expected   int `json:"expected"`
+	Got        int `json:"got"`
+	Lost       int `json:"lost"`
+	Duplicated int `json:"duplicated"`
+	Dead       int `json:"dead"`
+	Pending    int `json:"pending"`
+}
+
+func (t tally) clean() bool { return t.Lost == 0 && t.Duplicated == 0 && t.Dead == 0 }
+
+// verdict is the outcome of a run.
+type verdict struct {
+	Tallies   map[string]*tally `json:"tallies"`
+	Stray     int               `json:"stray_texts"` // texts to numbers that never called
+	AckToText harness.Summary   `json:"-"`
+	// Orphans are thread replies under no known card.
+	Orphans int `json:"orphan_replies"`
+}
+
+func (v verdict) clean() bool {
+	for _, t := range v.Tallies {
+		if !t.clean() {
+			return false
+		}
+	}
+	return v.Stray == 0
+}
+
+// count keys: expected multiplicity 1 each; a missing key is lost, every
+// copy past the first and every key not expected is a duplicate.
+func (t *tally) count(expected []string, got []string) {
+	want := make(map[string]bool, len(expected))
+	for _, k := range expected {
+		want[k] = true
+	}
+	t.Expected += len(want)
+	t.Got += len(got)
+	seen := make(map[string]int, len(got))
+	for _, k := range got {
+		seen[k]++
+	}
+	for k := range want {
+		if seen[k] == 0 {
+			t.Lost++
+		}
+	}
+	for k, n := range seen {
+		if want[k] {
+			t.Duplicated += n - 1
+		} else {
+			t.Duplicated += n
+		}
+	}
+}
+
+var (
+	repeatEntry = regexp.MustCompile(`^Caller rang again \((\d+) calls\)`)
+	mentionHead = regexp.MustCompile(`^(<[^>]*>\s*)+`)
+)
+
+// entryKey classifies a thread reply by the words the Slack renderer writes
+// (bot/slack EntryText) and names it so that a second copy has the same
+// name: the kind it counts under and its key within the case's thread.
+func entryKey(text string) (kind, key string) {
+	text = mentionHead.ReplaceAllString(text, "")
+	head, quote, _ := strings.Cut(text, "\n")
+	switch {
+	case strings.HasPrefix(head, "Text-back"):
+		return kindEntry, "textback"
+	case repeatEntry.MatchString(head):
+		return kindEntry, "repeat:" + repeatEntry.FindStringSubmatch(head)[1]
+	case strings.HasPrefix(head, "Caller chose"), strings.HasPrefix(head, "URGENT: caller chose"):
+		return kindEntry, "triaged"
+	case strings.HasPrefix(head, "Caller texted"):
+		return kindCallerSMS, "sms:" + strings.TrimPrefix(quote, "> ")
+	}
+	return kindOther, head
+}
+
+// judge counts, per kind, what was lost, duplicated and dead. Expectations:
+// one text-back per caller (the cooldown spans both lines); one card per
+// caller and line called; in each card's thread one text-back entry when
+// that line texted the caller, one "rang again" entry per repeat call, one
+// "Caller chose" entry per digit reply, and one entry per caller SMS.
+func judge(o observed) verdict {
+	v := verdict{Tallies: map[string]*tally{}}
+	for _, k := range append(slices.Clone(kinds), kindOther) {
+		v.Tallies[k] = &tally{}
+	}
+
+	// Text-backs, by caller.
+	textsTo := map[string][]sentText{}
+	for _, t := range o.texts {
+		if o.callers[t.to] == nil {
+			v.Stray++
+			continue
+		}
+		textsTo[t.to] = append(textsTo[t.to], t)
+	}
+	var latencies []time.Duration
+	for num, c := range o.callers {
+		var got []string
+		for range textsTo[num] {
+			got = append(got, num)
+		}
+		v.Tallies[kindTextBack].count([]string{num}, got)
+		if ts := textsTo[num]; len(ts) > 0 && !c.firstAck.IsZero() {
+			latencies = append(latencies, max(0, ts[0].at.Sub(c.firstAck)))
+		}
+	}
+	v.AckToText = harness.Summarize(latencies)
+
+	// Cards, by caller and line.
+	cardsOf := map[pair][]slackPost{}
+	cardAt := map[string]pair{} // channel + ts of a card → its pair
+	for _, p := range o.posts {
+		if p.threadTS != "" || p.caseID == 0 {
+			continue
+		}
+		pr, ok := o.cases[p.caseID]
+		if !ok {
+			pr = pair{caller: "case " + strconv.FormatInt(p.caseID, 10)} // unknown to the database: unexpected
+		}
+		cardsOf[pr] = append(cardsOf[pr], p)
+		cardAt[p.channel+" "+p.ts] = pr
+	}
+	var wantCards, gotCards []string
+	for num, c := range o.callers {
+		for line := range c.calls {
+			wantCards = append(wantCards, num+" "+line)
+		}
+	}
+	for pr, cs := range cardsOf {
+		for range cs {
+			gotCards = append(gotCards, pr.caller+" "+pr.line)
+		}
+	}
+	v.Tallies[kindCard].count(wantCards, gotCards)
+
+	// Thread entries, by caller and line.
+	got := map[string]map[pair][]string{kindEntry: {}, kindCallerSMS: {}}
+	for _, p := range o.posts {
+		if p.threadTS == "" {
+			continue
+		}
+		pr, ok := cardAt[p.channel+" "+p.threadTS]
+		if !ok {
+			v.Orphans++
+			continue
+		}
+		kind, key := entryKey(p.text)
+		if kind == kindOther {
+			continue // reminders and the like: not this run's business
+		}
+		got[kind][pr] = append(got[kind][pr], key)
+	}
+	textedFrom := map[pair]bool{}
+	for _, t := range o.texts {
+		textedFrom[pair{t.to, t.from}] = true
+	}
+	for num, c := range o.callers {
+		for line, n := range c.calls {
+			pr := pair{num, line}
+			var want []string
+			if textedFrom[pr] {
+				want = append(want, "textback")
+			}
+			for k := 2; k <= n; k++ {
+				want = append(want, "repeat:"+strconv.Itoa(k))
+			}
+			var wantSMS []string
+			for _, r := range c.replies[line] {
+				wantSMS = append(wantSMS, "sms:"+r.body)
+				if r.digit {
+					want = append(want, "triaged")
+				}
+			}
+			v.Tallies[kindEntry].count(want, got[kindEntry][pr])
+			v.Tallies[kindCallerSMS].count(wantSMS, got[kindCallerSMS][pr])
+			delete(got[kindEntry], pr)
+			delete(got[kindCallerSMS], pr)
+		}
+	}
+	for kind, byPair := range got { // threads of cards nobody expected
+		for _, keys := range byPair {
+			v.Tallies[kind].count(nil, keys)
+		}
+	}
+
+	for _, d := range o.dead {
+		v.Tallies[outboxKind(d.kind, d.entryKind)].Dead++
+	}
+	for k, n := range o.pending {
+		v.Tallies[outboxKind(k, "")].Pending += n
+	}
+	return v
+}
+
+// outboxKind maps an outbox row to the kind it counts under.
+func outboxKind(kind, entryKind string) string {
+	switch {
+	case kind == "sms.send":
+		return kindTextBack
+	case strings.HasPrefix(kind, "chat.card."):
+		return kindCard
+	case strings.HasPrefix(kind, "chat.thread.") && entryKind == "sms_in":
+		return kindCallerSMS
+	case strings.HasPrefix(kind, "chat.thread."):
+		return kindEntry
+	}
+	return kindOther
+}
+
+// caseOfCard is the case a top-level Slack message is the card of: the
+// actions block's id "case:<id>", or message metadata naming a case_id;
+// 0 for any other message.
+func caseOfCard(blocks, metadata json.RawMessage) int64 {
+	var bs []struct {
+		BlockID string `json:"block_id"`
+	}
+	if json.Unmarshal(blocks, &bs) == nil {
+		for _, b := range bs {
+			if s, ok := strings.CutPrefix(b.BlockID, "case:"); ok {
+				if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+					return id
+				}
+			}
+		}
+	}
+	var md struct {
+		Payload map[string]any `json:"event_payload"`
+	}
+	if json.Unmarshal(metadata, &md) == nil {
+		switch id := md.Payload["case_id"].(type) {
+		case float64:
+			return int64(id)
+		case string:
+			n, _ := strconv.ParseInt(id, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// writeVerdict prints the table and the latency line.
+func writeVerdict(w io.Writer, v verdict, target time.Duration) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kind          \texpected\tgot\tlost\tduplicated\tdead\tpending\t")
+	for _, k := range append(slices.Clone(kinds), kindOther) {
+		t := v.Tallies[k]
+		if k == kindOther && t.Dead == 0 && t.Pending == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "%-14s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", k, t.Expected, t.Got, t.Lost, t.Duplicated, t.Dead, t.Pending)
+	}
+	_ = tw.Flush()
+	if v.Stray > 0 {
+		fmt.Fprintf(w, "stray texts (to numbers that never called): %d\n", v.Stray)
+	}
+	if v.Orphans > 0 {
+		fmt.Fprintf(w, "thread replies under no card: %d\n", v.Orphans)
+	}
+	a := v.AckToText
+	if a.N == 0 {
+		fmt.Fprintln(w, "ack→text: no samples")
+	} else {
+		ok := "ok"
+		if a.Max > target {
+			ok = "MISSED"
+		}
+		fmt.Fprintf(w, "ack→text (first 2xx of a caller's call → the stand-in accepted the text-back, %d callers): p50 %s  p99 %s  max %s  (target ≤ %s: %s)\n",
+			a.N, round(a.P50), round(a.P99), round(a.Max), target, ok)
+	}
+	if v.clean() {
+		fmt.Fprintln(w, "verdict: PASS — nothing lost, duplicated or dead")
+	} else {
+		fmt.Fprintln(w, "verdict: FAIL — see lost / duplicated / dead above")
+	}
+}
+
+func round(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
+}

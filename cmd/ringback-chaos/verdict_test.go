@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"ringback/bot"
+	rbslack "ringback/bot/slack"
+)
+
+// world builds an observation the way a clean run leaves it, for callers
+// A (one call, one digit reply), B (three calls, one worded reply) and C
+// (both lines at once, texted from Lettings).
+type world struct {
+	o     observed
+	t0    time.Time
+	nextT int
+}
+
+const (
+	numA = "+447700910001"
+	numB = "+447700910002"
+	numC = "+447700910003"
+)
+
+func newWorld() *world {
+	w := &world{t0: time.Unix(1_800_000_000, 0)}
+	w.o = observed{
+		callers: map[string]*callerLog{
+			numA: {number: numA, firstAck: w.t0, calls: map[string]int{lettingsLine: 1},
+				replies: map[string][]reply{lettingsLine: {{body: "2", digit: true}}}},
+			numB: {number: numB, firstAck: w.t0, calls: map[string]int{lettingsLine: 3},
+				replies: map[string][]reply{lettingsLine: {{body: "call me after 5"}}}},
+			numC: {number: numC, firstAck: w.t0, calls: map[string]int{lettingsLine: 1, maintenanceLine: 1},
+				replies: map[string][]reply{}},
+		},
+		cases: map[int64]pair{
+			1: {numA, lettingsLine}, 2: {numB, lettingsLine}, 3: {numC, lettingsLine}, 4: {numC, maintenanceLine},
+		},
+	}
+	w.text(numA, lettingsLine, 2*time.Second)
+	w.text(numB, lettingsLine, 3*time.Second)
+	w.text(numC, lettingsLine, 9*time.Second)
+	for id := int64(1); id <= 4; id++ {
+		w.card(id)
+	}
+	w.entry(1, bot.Entry{Text: "Text-back", Quote: "Hi, it's Northside Lettings."})
+	w.entry(1, bot.Entry{Text: "Caller texted", Quote: "2"})
+	w.entry(1, bot.Entry{Text: "Caller chose Maintenance"})
+	w.entry(2, bot.Entry{Text: "Text-back", Quote: "Hi, it's Northside Lettings."})
+	w.entry(2, bot.Entry{Text: "Caller rang again (2 calls)"})
+	w.entry(2, bot.Entry{Text: "Caller rang again (3 calls)"})
+	w.entry(2, bot.Entry{Text: "Caller texted", Quote: "call me after 5"})
+	w.entry(3, bot.Entry{Text: "Text-back", Quote: "Hi, it's Northside Lettings."})
+	w.entry(4, bot.Entry{Text: "⏰ Unclaimed for 5m. Who can take it?", Mention: "channel"}) // not counted
+	return w
+}
+
+func (w *world) text(to, from string, after time.Duration) {
+	w.o.texts = append(w.o.texts, sentText{from: from, to: to, at: w.t0.Add(after)})
+}
+
+func (w *world) ts() string {
+	w.nextT++
+	return fmt.Sprintf("1800000000.%06d", w.nextT)
+}
+
+// card posts case id's card the way the Slack adapter renders it.
+func (w *world) card(id int64) string {
+	blocks, _ := json.Marshal(rbslack.CardBlocks(bot.Card{CaseID: id, Ref: "#x", Line: "Lettings", State: "open"}))
+	ts := w.ts()
+	w.o.posts = append(w.o.posts, slackPost{channel: "C0LETTINGS", ts: ts, caseID: caseOfCard(blocks, nil)})
+	return ts
+}
+
+// entry posts e in the thread of the first card of case id, as rendered.
+func (w *world) entry(id int64, e bot.Entry) {
+	for _, p := range w.o.posts {
+		if p.threadTS == "" && p.caseID == id {
+			w.o.posts = append(w.o.posts, slackPost{channel: p.channel, ts: w.ts(), threadTS: p.ts, text: rbslack.EntryText(e)})
+			return
+		}
+	}
+	panic("no card")
+}
+
+func (w *world) drop(text string) {
+	for i, p := range w.o.posts {
+		if strings.HasPrefix(p.text, text) {
+			w.o.posts = append(w.o.posts[:i], w.o.posts[i+1:]...)
+			return
+		}
+	}
+	panic("no post " + text)
+}
+
+func check(t *testing.T, v verdict, kind string, want tally) {
+	t.Helper()
+	got := *v.Tallies[kind]
+	if got != want {
+		t.Errorf("%s: %+v, want %+v", kind, got, want)
+	}
+}
+
+func TestCleanRunIsClean(t *testing.T) {
+	v := judge(newWorld().o)
+	check(t, v, kindTextBack, tally{Expected: 3, Got: 3})
+	check(t, v, kindCard, tally{Expected: 4, Got: 4})
+	check(t, v, kindEntry, tally{Expected: 6, Got: 6})
+	check(t, v, kindCallerSMS, tally{Expected: 2, Got: 2})
+	if !v.clean() {
+		t.Errorf("a clean run judged unclean: %+v", v)
+	}
+	if v.AckToText.N != 3 || v.AckToText.Max != 9*time.Second {
+		t.Errorf("ack→text = %+v, want 3 samples, max 9s", v.AckToText)
+	}
+}
+
+// The issue's symptoms, each counted under its own kind: a caller of both
+// lines texted twice, a second card for a case, an entry posted twice, a
+// caller's SMS lost, a dead card row.
+func TestDuplicatesLossesAndDeadRowsAreCountedPerKind(t *testing.T) {
+	w := newWorld()
+	w.text(numC, maintenanceLine, 9*time.Second) // two text-backs for one caller
+	w.card(2)                                    // a second card for B's case
+	w.entry(2, bot.Entry{Text: "Caller rang again (3 calls)"})
+	w.drop("Caller texted\n> call me after 5")
+	w.text("+447700999999", lettingsLine, 0) // nobody called from there
+	w.o.dead = []deadRow{{kind: "chat.card.slack"}, {kind: "chat.thread.slack", entryKind: "sms_in"}, {kind: "sms.send"}}
+	v := judge(w.o)
+	check(t, v, kindTextBack, tally{Expected: 3, Got: 4, Duplicated: 1, Dead: 1})
+	check(t, v, kindCard, tally{Expected: 4, Got: 5, Duplicated: 1, Dead: 1})
+	// The second text-back came from Maintenance, so its thread entry is
+	// now expected there too, and missing.
+	check(t, v, kindEntry, tally{Expected: 7, Got: 7, Lost: 1, Duplicated: 1})
+	check(t, v, kindCallerSMS, tally{Expected: 2, Got: 1, Lost: 1, Dead: 1})
+	if v.Stray != 1 || v.clean() {
+		t.Errorf("stray %d, clean %v", v.Stray, v.clean())
+	}
+}
+
+func TestNothingArrivedIsAllLost(t *testing.T) {
+	w := newWorld()
+	w.o.texts, w.o.posts = nil, nil
+	w.o.pending = map[string]int{"sms.send": 3, "chat.card.slack": 4}
+	v := judge(w.o)
+	check(t, v, kindTextBack, tally{Expected: 3, Lost: 3, Pending: 3})
+	check(t, v, kindCard, tally{Expected: 4, Lost: 4, Pending: 4})
+	// No text-back, so no text-back entry is expected: that loss is the text-back's.
+	check(t, v, kindEntry, tally{Expected: 3, Lost: 3})
+	if v.AckToText.N != 0 {
+		t.Errorf("ack→text samples without texts: %+v", v.AckToText)
+	}
+}
+
+// A second case for the same caller and line (a lost race) shows as a
+// duplicate card, and what its thread repeats as duplicate entries.
+func TestUnexpectedCardsAndTheirEntriesAreDuplicates(t *testing.T) {
+	w := newWorld()
+	w.o.cases[9] = pair{numA, lettingsLine}
+	w.card(9)
+	w.entry(9, bot.Entry{Text: "Caller texted", Quote: "2"})
+	v := judge(w.o)
+	check(t, v, kindCard, tally{Expected: 4, Got: 5, Duplicated: 1})
+	check(t, v, kindCallerSMS, tally{Expected: 2, Got: 3, Duplicated: 1})
+}
+
+func TestEntryKeys(t *testing.T) {
+	for _, tc := range []struct {
+		e         bot.Entry
+		kind, key string
+	}{
+		{bot.Entry{Text: "Text-back", Quote: "Hi"}, kindEntry, "textback"},
+		{bot.Entry{Text: "Text-back: failed: twilio: 503"}, kindEntry, "textback"},
+		{bot.Entry{Text: "Caller rang again (12 calls)"}, kindEntry, "repeat:12"},
+		{bot.Entry{Text: "URGENT: caller chose Urgent safety", Mention: "channel"}, kindEntry, "triaged"},
+		{bot.Entry{Text: "Caller texted", Quote: "a <b> & c"}, kindCallerSMS, "sms:a &lt;b&gt; &amp; c"},
+		{bot.Entry{Text: "claimed the case", Actor: "U1"}, kindOther, "claimed the case"},
+	} {
+		kind, key := entryKey(rbslack.EntryText(tc.e))
+		if kind != tc.kind || key != tc.key {
+			t.Errorf("entryKey(%q) = %q, %q; want %q, %q", rbslack.EntryText(tc.e), kind, key, tc.kind, tc.key)
+		}
+	}
+}
+
+func TestCaseOfCard(t *testing.T) {
+	blocks, _ := json.Marshal([]slack.Block{slack.NewActionBlock("case:42")})
+	if id := caseOfCard(blocks, nil); id != 42 {
+		t.Errorf("from blocks: %d", id)
+	}
+	md := json.RawMessage(`{"event_type":"ringback_case","event_payload":{"case_id":7}}`)
+	if id := caseOfCard(nil, md); id != 7 {
+		t.Errorf("from metadata: %d", id)
+	}
+	if id := caseOfCard(json.RawMessage(`[{"type":"section","block_id":"queue"}]`), nil); id != 0 {
+		t.Errorf("a queue post is a card of %d", id)
+	}
+}
+
+func TestVerdictOutput(t *testing.T) {
+	w := newWorld()
+	w.text(numA, lettingsLine, time.Second)
+	var b bytes.Buffer
+	writeVerdict(&b, judge(w.o), 15*time.Second)
+	out := b.String()
+	for _, want := range []string{"text-back", "duplicated", "max 9s", "target ≤ 15s: ok", "verdict: FAIL"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	writeVerdict(&b, judge(newWorld().o), 5*time.Second)
+	if out := b.String(); !strings.Contains(out, "MISSED") || !strings.Contains(out, "verdict: PASS") {
+		t.Errorf("output:\n%s", out)
+	}
+}
