@@ -12,6 +12,10 @@ import (
 // Texter sends SMS through a provider (Twilio).
 type Texter interface {
 	SendSMS(ctx context.Context, m OutgoingSMS) (SentSMS, error)
+	// FindSMS lists the texts like m (same number, line and body) that the
+	// provider accepted since `since`, oldest first: a send whose answer was
+	// lost may have gone out. Its errors are classified as SendSMS's.
+	FindSMS(ctx context.Context, m OutgoingSMS, since time.Time) ([]SentSMS, error)
 }
 
 // OutgoingSMS is one text to send.
@@ -59,11 +63,37 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		return Permanent(err)
 	}
 	m, err := b.store.MessageByID(ctx, job.MessageID)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		return Permanent(err)
+	}
+	if err != nil {
+		return err // the database may be restarting: try again
 	}
 	if m.Status != "pending" {
 		return nil // sent by an earlier attempt whose completion was lost
+	}
+	out := OutgoingSMS{From: m.LineNumber, To: m.CallerNumber, Body: m.Body}
+	if line, ok := b.line(m.LineNumber); ok {
+		out.MessagingServiceSID = line.MessagingServiceSID
+	}
+	if b.publicURL != "" {
+		// The same on every attempt, so receipts of a text an earlier
+		// attempt sent land as well (kept until its SID is adopted).
+		out.StatusCallback = b.publicURL + "/twilio/sms/status"
+	}
+	if m.SendStartedAt != nil && b.texter != nil {
+		// An earlier attempt began and recorded no answer: the provider may
+		// have the text already (the process died, or the answer was lost).
+		// Asked before the opt-out check: a text that went out is recorded
+		// as sent, whatever arrived since.
+		sent, found, err := b.findSent(ctx, m, out)
+		if err != nil {
+			return retryable(err)
+		}
+		if found {
+			b.log.Info("adopted a text an earlier attempt sent", "message_id", m.ID, "sid", sent.SID)
+			return b.smsAccepted(ctx, m, sent)
+		}
 	}
 	if !job.Force {
 		why, err := b.whyNotTextable(ctx, b.store, m.CallerNumber)
@@ -77,26 +107,21 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	if b.texter == nil {
 		return errNoTexter
 	}
-	out := OutgoingSMS{From: m.LineNumber, To: m.CallerNumber, Body: m.Body}
-	if line, ok := b.line(m.LineNumber); ok {
-		out.MessagingServiceSID = line.MessagingServiceSID
-	}
-	if b.publicURL != "" {
-		out.StatusCallback = b.publicURL + "/twilio/sms/status"
+	if m.SendStartedAt == nil {
+		// Committed before the call, or a crash after it would leave no
+		// trace that the text may have gone. The wall clock, not the bot's:
+		// FindSMS compares it with the provider's timestamps.
+		if _, err := b.store.StartSend(ctx, m.ID, time.Now().UTC()); err != nil {
+			return err
+		}
 	}
 	sent, err := b.texter.SendSMS(ctx, out)
 	if err == nil {
 		return b.smsAccepted(ctx, m, sent)
 	}
 	var se *SMSError
-	if !errors.As(err, &se) {
-		return err
-	}
-	if se.Temporary {
-		if se.RetryAfter > 0 {
-			return RetryAfter(se.RetryAfter, err)
-		}
-		return err
+	if !errors.As(err, &se) || se.Temporary {
+		return retryable(err)
 	}
 	code := fmt.Sprint(se.Code)
 	now := b.clock.Now()
@@ -116,6 +141,36 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		return err
 	}
 	return Permanent(err)
+}
+
+// findSent looks at the provider for the text m that an earlier attempt may
+// have sent. A text the provider holds under a SID another message owns is
+// not m's (the same words sent twice on purpose, say a repeat caller's).
+func (b *Bot) findSent(ctx context.Context, m store.Message, out OutgoingSMS) (SentSMS, bool, error) {
+	found, err := b.texter.FindSMS(ctx, out, *m.SendStartedAt)
+	if err != nil {
+		return SentSMS{}, false, err
+	}
+	for _, sent := range found {
+		owner, err := b.store.MessageBySID(ctx, sent.SID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && owner.ID == m.ID {
+			return sent, true, nil
+		}
+		if err != nil {
+			return SentSMS{}, false, err
+		}
+	}
+	return SentSMS{}, false, nil
+}
+
+// retryable is a temporary provider error as the outbox wants it: with the
+// provider's Retry-After when it gave one.
+func retryable(err error) error {
+	var se *SMSError
+	if errors.As(err, &se) && se.Temporary && se.RetryAfter > 0 {
+		return RetryAfter(se.RetryAfter, err)
+	}
+	return err
 }
 
 // smsAccepted records the provider's acceptance of a message.

@@ -1,5 +1,5 @@
 // Package sms is Ringback's Twilio client. It owns the conversation with
-// Twilio's REST API (sending a text, listing recent calls), the mapping of
+// Twilio's REST API (sending and listing texts, listing recent calls), the mapping of
 // Twilio's refusals to *Error, and the X-Twilio-Signature check for webhooks.
 // It speaks Twilio and decides nothing: what a refusal means for a case
 // (opted out, not textable, retry later) is the caller's business.
@@ -30,13 +30,18 @@ import (
 
 const (
 	// requestTimeout bounds one HTTP exchange with Twilio, on top of the
-	// caller's context.
+	// caller's context: Twilio answers a send well within a second, and a
+	// worker waiting on a hung Twilio delays the texts queued behind it.
 	requestTimeout = 10 * time.Second
 	// maxBody bounds what is read of one response; a page of 1000 calls is
 	// well under it.
 	maxBody = 16 << 20
 	// callsPageSize is how many calls RecentCalls asks for per page.
 	callsPageSize = 100
+	// messagesPageSize and maxListed bound OutgoingSince: one line's texts
+	// to one caller are few, so a thousand reaches far back.
+	messagesPageSize = 100
+	maxListed        = 1000
 )
 
 // Client talks to Twilio's REST API for one account. It is safe for
@@ -49,6 +54,7 @@ type Client struct {
 	base      *url.URL // nil: the real API
 	baseErr   error    // apiURL did not parse; every call reports it
 	transport http.RoundTripper
+	timeout   time.Duration // bounds one HTTP exchange
 }
 
 // New returns a client for the account. apiURL overrides https://api.twilio.com
@@ -58,6 +64,7 @@ func New(accountSID, authToken, apiURL string) *Client {
 	c := &Client{
 		accountSID: accountSID,
 		creds:      client.NewCredentials(accountSID, authToken),
+		timeout:    requestTimeout,
 	}
 	if apiURL != "" {
 		u, err := url.Parse(apiURL)
@@ -76,6 +83,15 @@ func New(accountSID, authToken, apiURL string) *Client {
 	t.MaxIdleConnsPerHost = 16
 	c.transport = t
 	return c
+}
+
+// SetTimeout bounds each HTTP exchange with Twilio (10 s unless set), so
+// that a hung Twilio holds an outbox worker no longer than d per request.
+// Set it before the client is used.
+func (c *Client) SetTimeout(d time.Duration) {
+	if d > 0 {
+		c.timeout = d
+	}
 }
 
 // Message is one outbound text.
@@ -180,6 +196,66 @@ func (c *Client) RecentCalls(ctx context.Context, to string, since time.Time) ([
 	return calls, nil
 }
 
+// ListedMessage is one message from Twilio's Messages list.
+type ListedMessage struct {
+	SID, From, To, Body, Status, Direction, MessagingServiceSID string
+	Created                                                     time.Time
+	ErrorCode                                                   int
+}
+
+// OutgoingSince lists the outgoing messages to the number `to` (and from
+// `from`, unless "") that Twilio created at or after since, newest first. It
+// reads at most maxListed messages.
+//
+// It filters by creation time itself rather than with DateSent: DateSent
+// compares GMT dates against when Twilio sent a message, and a message still
+// queued at Twilio has no sent date, so the filter would hide exactly the
+// message that was accepted a moment ago.
+func (c *Client) OutgoingSince(ctx context.Context, to, from string, since time.Time) ([]ListedMessage, error) {
+	api, ex, err := c.api(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &openapi.ListMessageParams{}
+	p.SetTo(to)
+	if from != "" {
+		p.SetFrom(from)
+	}
+	p.SetPageSize(messagesPageSize)
+	p.SetLimit(maxListed)
+	recs, err := api.ListMessage(p)
+	if err != nil {
+		return nil, ex.fail("list messages", err)
+	}
+	var out []ListedMessage
+	for _, r := range recs {
+		m := ListedMessage{
+			SID:                 deref(r.Sid),
+			From:                deref(r.From),
+			To:                  deref(r.To),
+			Body:                deref(r.Body),
+			Status:              deref(r.Status),
+			Direction:           deref(r.Direction),
+			MessagingServiceSID: deref(r.MessagingServiceSid),
+			ErrorCode:           deref(r.ErrorCode),
+		}
+		if !strings.HasPrefix(m.Direction, "outbound") {
+			continue
+		}
+		created, err := parseRFC2822(deref(r.DateCreated))
+		if err != nil {
+			return nil, fmt.Errorf("sms: list messages: message %s: date_created: %w", m.SID, err)
+		}
+		m.Created = created
+		// date_created is to the second.
+		if created.Before(since.Truncate(time.Second)) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
 // api builds the twilio-go service for one call of ours: its transport
 // carries ctx and records what the last response said.
 func (c *Client) api(ctx context.Context) (*openapi.ApiService, *exchange, error) {
@@ -191,7 +267,7 @@ func (c *Client) api(ctx context.Context) (*openapi.ApiService, *exchange, error
 	}
 	ex := &exchange{}
 	hc := &http.Client{
-		Transport: &roundTripper{ctx: ctx, base: c.base, next: c.transport, ex: ex},
+		Transport: &roundTripper{ctx: ctx, timeout: c.timeout, base: c.base, next: c.transport, ex: ex},
 		// As twilio-go's default client: a redirect is an answer, not an order.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -249,14 +325,15 @@ func (ex *exchange) fail(op string, err error) error {
 // timeout can end as soon as the response is in (twilio-go does not close
 // the body of a refused request; buffering also keeps the connection reusable).
 type roundTripper struct {
-	ctx  context.Context
-	base *url.URL
-	next http.RoundTripper
-	ex   *exchange
+	ctx     context.Context
+	timeout time.Duration
+	base    *url.URL
+	next    http.RoundTripper
+	ex      *exchange
 }
 
 func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(rt.ctx, requestTimeout)
+	ctx, cancel := context.WithTimeout(rt.ctx, rt.timeout)
 	defer cancel()
 	r := req.Clone(ctx)
 	if rt.base != nil {

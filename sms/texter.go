@@ -22,6 +22,36 @@ func (t *Texter) SendSMS(ctx context.Context, m bot.OutgoingSMS) (bot.SentSMS, e
 	if err == nil {
 		return bot.SentSMS{SID: sent.SID, Status: sent.Status}, nil
 	}
+	return bot.SentSMS{}, smsError(err)
+}
+
+// clockSkew is how far Twilio's clock may be behind ours when FindSMS looks
+// for texts accepted since an attempt began.
+const clockSkew = 2 * time.Minute
+
+func (t *Texter) FindSMS(ctx context.Context, m bot.OutgoingSMS, since time.Time) ([]bot.SentSMS, error) {
+	from := m.From
+	if m.MessagingServiceSID != "" {
+		from = "" // Twilio picks the sender from the service's numbers
+	}
+	listed, err := t.c.OutgoingSince(ctx, m.To, from, since.Add(-clockSkew))
+	if err != nil {
+		return nil, smsError(err)
+	}
+	var found []bot.SentSMS
+	// Listed newest first; the bot wants the oldest first.
+	for i := len(listed) - 1; i >= 0; i-- {
+		l := listed[i]
+		if l.Body != m.Body || m.MessagingServiceSID != "" && l.MessagingServiceSID != m.MessagingServiceSID {
+			continue
+		}
+		found = append(found, bot.SentSMS{SID: l.SID, Status: l.Status})
+	}
+	return found, nil
+}
+
+// smsError classifies a failed request for the bot.
+func smsError(err error) error {
 	se := &bot.SMSError{Temporary: Temporary(err), Err: err}
 	var te *Error
 	if errors.As(err, &te) {
@@ -33,7 +63,7 @@ func (t *Texter) SendSMS(ctx context.Context, m bot.OutgoingSMS) (bot.SentSMS, e
 			se.Refusal = bot.RefusedNotTextable
 		}
 	}
-	return bot.SentSMS{}, se
+	return se
 }
 
 // RecentCalls lists a line's recent calls for the reconciler.

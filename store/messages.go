@@ -28,12 +28,15 @@ type Message struct {
 	Status       string     `db:"status"`
 	ErrorCode    string     `db:"error_code"`
 	AcceptedAt   *time.Time `db:"accepted_at"`
-	CreatedAt    time.Time  `db:"created_at"`
-	UpdatedAt    time.Time  `db:"updated_at"`
+	// SendStartedAt is when the first attempt to send it began (nil: never
+	// tried); a re-run asks the provider before sending again.
+	SendStartedAt *time.Time `db:"send_started_at"`
+	CreatedAt     time.Time  `db:"created_at"`
+	UpdatedAt     time.Time  `db:"updated_at"`
 }
 
 const messageColumns = `id, sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
-	template_key, sent_by, status, error_code, accepted_at, created_at, updated_at`
+	template_key, sent_by, status, error_code, accepted_at, send_started_at, created_at, updated_at`
 
 // InsertMessage writes a message and sets its ID. An inbound message whose
 // SID is known already (a retried webhook) is not written: inserted is false.
@@ -79,6 +82,28 @@ func (q queries) UpdateMessage(ctx context.Context, m Message) error {
 		return fmt.Errorf("store: update message %d: %w", m.ID, err)
 	}
 	return nil
+}
+
+// StartSend records that an attempt to send message id begins at `at`,
+// unless an earlier attempt began already, and returns when the first one
+// began. The caller commits it before calling the provider, so that a re-run
+// after a crash knows the provider may hold the text already.
+func (q queries) StartSend(ctx context.Context, id int64, at time.Time) (time.Time, error) {
+	res, err := q.exec(ctx, `UPDATE messages SET send_started_at = ? WHERE id = ? AND send_started_at IS NULL`, at.UTC(), id)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: start sending message %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		return at, nil
+	}
+	m, err := q.MessageByID(ctx, id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if m.SendStartedAt == nil {
+		return time.Time{}, fmt.Errorf("store: start sending message %d: not recorded", id)
+	}
+	return *m.SendStartedAt, nil
 }
 
 // MessagesForCase lists a case's messages, oldest first.

@@ -252,8 +252,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (s *Server) messagesJSON(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		// Listing messages is not part of the stand-in.
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
 		return
 	}
@@ -291,6 +290,10 @@ func (s *Server) messagesJSON(w http.ResponseWriter, r *http.Request) {
 			code = defaultCode(fail.status)
 		}
 		writeError(w, fail.status, code, errorMessage(code, fail.status))
+		return
+	}
+	if r.Method == http.MethodGet {
+		s.listMessages(w, r)
 		return
 	}
 

@@ -222,7 +222,10 @@ func TestRESTSurface(t *testing.T) {
 		{"bad service sid", "POST", "/Messages.json", "To=%2B447700900123&MessagingServiceSid=MG1&Body=hi", accountSID, authToken, 400, 21701},
 		{"too long", "POST", "/Messages.json", "To=%2B447700900123&From=%2B441632960001&Body=" + strings.Repeat("a", 1601), accountSID, authToken, 400, 21617},
 		{"media only", "POST", "/Messages.json", "To=%2B447700900123&From=%2B441632960001&MediaUrl=https%3A%2F%2Fx.example%2Fa.png", accountSID, authToken, 201, 0},
-		{"list messages", "GET", "/Messages.json", "", accountSID, authToken, 405, 20004},
+		{"delete messages", "DELETE", "/Messages.json", "", accountSID, authToken, 405, 20004},
+		{"list messages, wrong token", "GET", "/Messages.json", "", accountSID, "wrong", 401, 20003},
+		{"bad message page size", "GET", "/Messages.json?PageSize=0", "", accountSID, authToken, 400, 20001},
+		{"bad date sent", "GET", "/Messages.json?DateSent%3E=yesterday", "", accountSID, authToken, 400, 20001},
 		{"bad page size", "GET", "/Calls.json?PageSize=5000", "", accountSID, authToken, 400, 20001},
 		{"bad start time", "GET", "/Calls.json?StartTime%3E=yesterday", "", accountSID, authToken, 400, 20001},
 	}

@@ -1,0 +1,191 @@
+package twiliostandin
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// listMessages answers GET Messages.json as Twilio does: the account's
+// messages, newest first, filtered by To, From and the DateSent family, in
+// pages of PageSize (50 by default, at most 1000) whose URIs keep the filters.
+//
+// DateSent filters compare GMT dates, not instants (the spec: "YYYY-MM-DD",
+// on-or-before for DateSent<, on-or-after for DateSent>), against the
+// message's date_sent; a message still queued has no date_sent and so
+// matches no DateSent filter.
+//
+// messagesJSON has checked the account and played any scripted failure.
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	pageSize, page := 50, 0
+	if v := q.Get("PageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, http.StatusBadRequest, 20001, "PageSize must be between 1 and 1000")
+			return
+		}
+		pageSize = n
+	}
+	if v := q.Get("Page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, 20001, "Page must be a non-negative integer")
+			return
+		}
+		page = n
+	}
+	var on, onOrBefore, onOrAfter string // GMT dates, YYYY-MM-DD
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"DateSent", &on}, {"DateSent<", &onOrBefore}, {"DateSent>", &onOrAfter}} {
+		if v := q.Get(f.key); v != "" {
+			d, err := parseDate(v)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, 20001, "Invalid "+f.key+": "+v)
+				return
+			}
+			*f.dst = d
+		}
+	}
+
+	s.mu.Lock()
+	var match []SentMessage
+	for _, m := range s.messages {
+		sent := ""
+		if t, ok := dateSent(m); ok {
+			sent = t.Format(time.DateOnly)
+		}
+		switch {
+		case q.Has("To") && m.To != q.Get("To"),
+			q.Has("From") && m.From != q.Get("From"),
+			on != "" && sent != on,
+			onOrBefore != "" && (sent == "" || sent > onOrBefore),
+			onOrAfter != "" && (sent == "" || sent < onOrAfter):
+			continue
+		}
+		match = append(match, m)
+	}
+	s.mu.Unlock()
+	// Newest first; of two created in the same instant, the later one first.
+	for i, j := 0, len(match)-1; i < j; i, j = i+1, j-1 {
+		match[i], match[j] = match[j], match[i]
+	}
+	sort.SliceStable(match, func(i, j int) bool { return match[i].At.After(match[j].At) })
+
+	start := page * pageSize
+	end := min(start+pageSize, len(match))
+	messages := []messageJSON{}
+	if start < len(match) {
+		for _, m := range match[start:end] {
+			messages = append(messages, listedResource(m))
+		}
+	}
+	pageURI := func(p int) string {
+		v := url.Values{}
+		for k, vs := range q {
+			if k != "Page" && k != "PageToken" && k != "PageSize" {
+				v[k] = vs
+			}
+		}
+		v.Set("PageSize", strconv.Itoa(pageSize))
+		v.Set("Page", strconv.Itoa(p))
+		if p > 0 {
+			v.Set("PageToken", "PA"+strconv.Itoa(p*pageSize))
+		}
+		return r.URL.Path + "?" + v.Encode()
+	}
+	resp := messagesPageJSON{
+		Messages:     messages,
+		End:          max(start+len(messages)-1, 0),
+		FirstPageURI: pageURI(0),
+		Page:         page,
+		PageSize:     pageSize,
+		Start:        start,
+		URI:          pageURI(page),
+	}
+	if end < len(match) {
+		u := pageURI(page + 1)
+		resp.NextPageURI = &u
+	}
+	if page > 0 {
+		u := pageURI(page - 1)
+		resp.PreviousPageURI = &u
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+type messagesPageJSON struct {
+	Messages        []messageJSON `json:"messages"`
+	End             int           `json:"end"`
+	FirstPageURI    string        `json:"first_page_uri"`
+	NextPageURI     *string       `json:"next_page_uri"`
+	Page            int           `json:"page"`
+	PageSize        int           `json:"page_size"`
+	PreviousPageURI *string       `json:"previous_page_uri"`
+	Start           int           `json:"start"`
+	URI             string        `json:"uri"`
+}
+
+// listedResource is a message as the list shows it now: its current status,
+// date_sent once it left Twilio, and the error of a failed delivery.
+func listedResource(m SentMessage) messageJSON {
+	j := messageResource(m, 0)
+	if t, ok := dateSent(m); ok {
+		sent := t.Format(time.RFC1123Z)
+		j.DateSent = &sent
+	}
+	if m.ErrorCode != 0 {
+		code := m.ErrorCode
+		j.ErrorCode = &code
+	}
+	return j
+}
+
+// dateSent is when Twilio sent m: set once the message left Twilio (the
+// stand-in sends at once, so it is the creation time), absent while queued
+// and for a message that failed before leaving.
+func dateSent(m SentMessage) (time.Time, bool) {
+	switch m.Status {
+	case "sent", "delivered", "undelivered", "read":
+		return m.At.UTC(), true
+	}
+	return time.Time{}, false
+}
+
+// parseDate reads a DateSent filter as its GMT date: YYYY-MM-DD as Twilio
+// documents, or a timestamp (RFC 3339 as twilio-go sends, RFC 2822 as the
+// spec's examples) whose time of day Twilio ignores.
+func parseDate(v string) (string, error) {
+	for _, layout := range []string{time.DateOnly, time.RFC3339, time.RFC1123Z, "2006-01-02 15:04:05.000"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC().Format(time.DateOnly), nil
+		}
+	}
+	_, err := time.Parse(time.DateOnly, v)
+	return "", err
+}
+
+// AddMessage records a message as if it had been sent through the API at
+// m.At (now when zero), for listing tests; it returns its SID. Empty fields
+// get Twilio's defaults: a fresh "SM…" SID, status "queued".
+func (s *Server) AddMessage(m SentMessage) string {
+	if m.SID == "" {
+		m.SID = newSID("SM")
+	}
+	if m.Status == "" {
+		m.Status = "queued"
+	}
+	if m.At.IsZero() {
+		m.At = time.Now()
+	}
+	m.AccountSID = s.accountSID
+	m.At = m.At.UTC()
+	s.mu.Lock()
+	s.messages = append(s.messages, m)
+	s.mu.Unlock()
+	return m.SID
+}

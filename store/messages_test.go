@@ -1,0 +1,60 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+func pendingMessage(t *testing.T, s *store.Store) store.Message {
+	t.Helper()
+	m := store.Message{
+		Direction: store.Outbound, Kind: "textback", LineNumber: "+441632960001", CallerNumber: "+447700900123",
+		Body: "Sorry we missed your call.", Status: "pending", CreatedAt: t0, UpdatedAt: t0,
+	}
+	if _, err := s.InsertMessage(context.Background(), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A re-run of a send must know when the FIRST attempt began, whatever later
+// attempts did: that is where it looks for the text at the provider.
+func TestStartSendKeepsTheFirstAttempt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		m := pendingMessage(t, s)
+		if got, _ := s.MessageByID(ctx, m.ID); got.SendStartedAt != nil {
+			t.Fatalf("a message never tried has send_started_at %v", got.SendStartedAt)
+		}
+		first := t0.Add(time.Minute)
+		at, err := s.StartSend(ctx, m.ID, first)
+		if err != nil || !at.Equal(first) {
+			t.Fatalf("first attempt: %v %v, want %v", at, err, first)
+		}
+		at, err = s.StartSend(ctx, m.ID, first.Add(time.Hour))
+		if err != nil || !at.Equal(first) {
+			t.Fatalf("second attempt: %v %v, want the first attempt's %v", at, err, first)
+		}
+		got, err := s.MessageByID(ctx, m.ID)
+		if err != nil || got.SendStartedAt == nil || !got.SendStartedAt.Equal(first) {
+			t.Fatalf("stored send_started_at = %v %v, want %v", got.SendStartedAt, err, first)
+		}
+		// Recording the acceptance leaves it as it was.
+		sid := "SM0123456789abcdef0123456789abcdef"
+		got.SID, got.Status, got.AcceptedAt = &sid, "queued", &first
+		if err := s.UpdateMessage(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.MessageBySID(ctx, sid); got.SendStartedAt == nil || !got.SendStartedAt.Equal(first) {
+			t.Fatalf("after acceptance send_started_at = %v", got.SendStartedAt)
+		}
+		if _, err := s.StartSend(ctx, m.ID+100, first); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("StartSend of a missing message: %v, want ErrNotFound", err)
+		}
+	})
+}
