@@ -109,7 +109,7 @@ func (a *app) digest(ctx context.Context, args []string) error {
 	}
 	if *post {
 		adapter := rbslack.New(env.SlackBotToken, "", env.SlackAPIURL, b, a.log)
-		if err := adapter.PostDigest(ctx, cfg.Digest.Channel, d); err != nil {
+		if err := b.PostDigest(ctx, adapter, d); err != nil {
 			return fmt.Errorf("cli: post the digest: %w", err)
 		}
 		fmt.Fprintf(a.stderr, "digest for %s posted to Slack channel %s with its chart\n", d.Label, cfg.Digest.Channel)

@@ -2,6 +2,9 @@ package discord
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +19,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"ringback/bot"
-	"ringback/store"
 )
 
 // Adapter performs Ringback's Discord side effects and answers the
@@ -29,7 +31,6 @@ type Adapter struct {
 	s     *discordgo.Session
 	appID string
 	bot   *bot.Bot
-	store *store.Store
 	log   *slog.Logger
 
 	channels  map[string]string // line number → Discord channel id
@@ -39,7 +40,6 @@ type Adapter struct {
 	guild     string            // configured guild ("" = any)
 
 	mu        sync.Mutex
-	pause     *bot.Pause
 	seenGuild string // learned from interactions, for card links
 }
 
@@ -82,7 +82,7 @@ func New(token, appID, apiBase string, b *bot.Bot, channels map[string]string, l
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &Adapter{s: s, appID: appID, bot: b, store: b.Store(), log: log, channels: map[string]string{}, pause: bot.NewPause(b.Clock(), "discord")}
+	a := &Adapter{s: s, appID: appID, bot: b, log: log, channels: map[string]string{}}
 	for number, ch := range channels {
 		a.channels[number] = ch
 	}
@@ -126,14 +126,8 @@ func (a *Adapter) Session() *discordgo.Session { return a.s }
 // AppID is the application id the adapter was built with.
 func (a *Adapter) AppID() string { return a.appID }
 
-// Register adds the adapter's outbox performers.
-func (a *Adapter) Register(w *bot.Worker) {
-	w.Handle(bot.KindCard+"."+Platform, a.performCard)
-	w.Handle(bot.KindThread+"."+Platform, a.performThread)
-	w.Handle(bot.KindDM+"."+Platform, a.performDM)
-	w.Handle(bot.KindPost+"."+Platform, a.performPost)
-	w.Handle(bot.KindDigest+"."+Platform, a.performDigest)
-}
+// Register adds the adapter's outbox performers, the bot's (bot.RegisterChat).
+func (a *Adapter) Register(w *bot.Worker) { a.bot.RegisterChat(w, a) }
 
 // Command is the /callbacks application command: one optional free-text
 // option, so the verbs stay those of Slack's /callbacks.
@@ -281,11 +275,21 @@ func noAccess(err error) bool {
 	return re.Response.StatusCode == http.StatusForbidden
 }
 
-// paused holds calls while a Discord rate limit lasts.
-func (a *Adapter) paused() error { return a.pause.Held() }
+// failed turns a Discord error into the bot's words; channel, when not "",
+// is where the bot tried to post, for a refusal people must fix.
+func (a *Adapter) failed(channel, fix string, err error) error {
+	cerr := classify(err)
+	if channel != "" && noAccess(err) {
+		return bot.ChannelUnavailable(channel, fix, cerr)
+	}
+	return cerr
+}
 
-// failed classifies err, and starts the pause when Discord rate-limited us.
-func (a *Adapter) failed(err error) error { return a.pause.Note(classify(err)) }
+// What people must give the bot in a line's channel, and in other channels.
+const (
+	fixLineChannel = "give the bot access to the channel (View Channel, Send Messages, Create Public Threads, Send Messages in Threads)"
+	fixChannel     = "give the bot access to the channel (View Channel, Send Messages)"
+)
 
 // classify turns a Discord error into the outbox's words: a rate limit is
 // retried when Discord says, a request Discord will never accept is dead at
@@ -319,108 +323,115 @@ func retryAfter(h http.Header) time.Duration {
 	return time.Second
 }
 
-// chatFailed records a failure people must fix (the bot cannot post in the
-// line's channel) on the case, once, and hands the error to the outbox.
-func (a *Adapter) chatFailed(ctx context.Context, caseID int64, channel, line string, err error) error {
-	if noAccess(err) {
-		a.log.Error("discord: the bot cannot post in the line's channel; give it View Channel, Send Messages, Create Public Threads and Send Messages in Threads there",
-			"channel", channel, "line", line, "error", err)
-		a.bot.ChatFailed(ctx, caseID, Platform, channel,
-			"give the bot access to the channel (View Channel, Send Messages, Create Public Threads, Send Messages in Threads)", err)
-	}
-	return a.failed(err)
+// --- the bot's chat port (bot.Chat) ---
+
+// Platform names Discord for the bot.
+func (a *Adapter) Platform() string { return Platform }
+
+// CardChannel is the line's Discord channel; "" for a line that lives on
+// other platforms only.
+func (a *Adapter) CardChannel(card bot.Card) (string, error) { return a.channels[card.LineNumber], nil }
+
+// messageSend is discordgo's MessageSend with what v0.29.0 lacks: a nonce
+// which, with enforce_nonce, makes Discord answer a second create with the
+// same nonce (within a few minutes) with the message already created.
+type messageSend struct {
+	*discordgo.MessageSend
+	Nonce        string `json:"nonce,omitempty"`
+	EnforceNonce bool   `json:"enforce_nonce,omitempty"`
 }
 
-// --- performers ---
-
-// performCard posts the case's card in its line's channel, or edits it in
-// place, and starts the card's thread. A reservation row makes sure only
-// one worker ever posts a case's first card.
-func (a *Adapter) performCard(ctx context.Context, it store.OutboxItem) error {
-	if err := a.paused(); err != nil {
-		return err
+// nonce is the post's name as Discord takes it: at most 25 characters.
+func nonce(key string) string {
+	if len(key) <= 25 {
+		return key
 	}
-	var job bot.CardJob
-	if err := it.Decode(&job); err != nil {
-		return bot.Permanent(err)
-	}
-	if newer, err := a.store.NewerOutboxWaiting(ctx, it.Kind, job.CaseID, it.ID); err != nil {
-		return err
-	} else if newer {
-		return nil // a later refresh will render the latest state
-	}
-	return a.syncCard(ctx, job.CaseID)
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])[:25]
 }
 
-// syncCard posts the case's card, or edits it in place. A reservation row
-// makes sure only one worker ever posts a case's first card.
-func (a *Adapter) syncCard(ctx context.Context, caseID int64) error {
-	card, err := a.bot.Card(ctx, caseID)
+// send creates a message named key, once: a re-run with the same key gets
+// the message its earlier attempt created.
+func (a *Adapter) send(ctx context.Context, channel string, msg *discordgo.MessageSend, key string) (*discordgo.Message, error) {
+	for _, e := range msg.Embeds {
+		if e.Type == "" {
+			e.Type = discordgo.EmbedTypeRich
+		}
+	}
+	endpoint := discordgo.EndpointChannelMessages(channel)
+	body, err := a.s.RequestWithBucketID(http.MethodPost, endpoint, messageSend{MessageSend: msg, Nonce: nonce(key), EnforceNonce: true}, endpoint, discordgo.WithContext(ctx))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	msg := CardMessage(card)
-	existing, err := a.store.CardFor(ctx, card.CaseID, Platform)
-	switch {
-	case err == nil && existing.MessageID != "":
-		content := ""
-		edit := &discordgo.MessageEdit{
-			ID: existing.MessageID, Channel: existing.Channel,
-			Content: &content, Embeds: &msg.Embeds, Components: &msg.Components, AllowedMentions: msg.AllowedMentions,
-		}
-		_, err := a.s.ChannelMessageEditComplex(edit, discordgo.WithContext(ctx))
-		if hasCode(err, discordgo.ErrCodeUnknownMessage) {
-			// Someone deleted the card: post it again, so the case keeps
-			// a card; the row then points at the new message.
-			a.log.Warn("discord: the card was deleted; posting it again", "case_id", card.CaseID, "channel", existing.Channel)
-			m, perr := a.s.ChannelMessageSendComplex(existing.Channel, msg, discordgo.WithContext(ctx))
-			if perr != nil {
-				return a.chatFailed(ctx, card.CaseID, existing.Channel, card.Line, perr)
-			}
-			return a.saveCard(ctx, card, existing.Channel, m.ID)
-		}
-		if err != nil {
-			return a.chatFailed(ctx, card.CaseID, existing.Channel, card.Line, err)
-		}
-		return nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return err
+	var m discordgo.Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, fmt.Errorf("discord: read the created message: %w", err)
 	}
-	channel := a.channels[card.LineNumber]
-	if channel == "" {
-		// Lines without a Discord channel live on other platforms only.
-		a.log.Debug("discord: no channel for the case's line; no card", "case_id", card.CaseID, "line", card.Line)
-		return nil
-	}
-	reserved, err := a.store.ReserveCard(ctx, card.CaseID, Platform, channel, a.bot.Clock().Now())
-	if err != nil {
-		return err
-	}
-	if !reserved {
-		// Another worker is posting the first card; refresh after it.
-		return bot.RetryAfter(time.Second, errors.New("discord: card is being posted by another worker"))
-	}
-	m, err := a.s.ChannelMessageSendComplex(channel, msg, discordgo.WithContext(ctx))
-	if err != nil {
-		if uerr := a.store.UnreserveCard(ctx, card.CaseID, Platform); uerr != nil {
-			a.log.Error("discord: card reservation not released", "case_id", card.CaseID, "error", uerr)
-		}
-		return a.chatFailed(ctx, card.CaseID, channel, card.Line, err)
-	}
-	return a.saveCard(ctx, card, channel, m.ID)
+	return &m, nil
 }
 
-// saveCard records a posted card and starts its thread, now, so it is there
-// when staff look; if that fails, performThread starts it with the first
-// entry.
-func (a *Adapter) saveCard(ctx context.Context, card bot.Card, channel, messageID string) error {
-	if err := a.store.SaveCard(ctx, card.CaseID, Platform, channel, messageID); err != nil {
-		return err
+// PostCard posts a case's card in channel and starts its thread, now, so it
+// is there when staff look; if that fails, PostEntry starts it.
+func (a *Adapter) PostCard(ctx context.Context, channel string, card bot.Card, key string) (bot.MessageRef, error) {
+	m, err := a.send(ctx, channel, CardMessage(card), key)
+	if err != nil {
+		return bot.MessageRef{}, a.failed(channel, fixLineChannel, err)
 	}
-	if err := a.startThread(ctx, channel, messageID, card); err != nil {
+	if err := a.startThread(ctx, channel, m.ID, card); err != nil {
 		a.log.Warn("discord: card thread not started yet", "case_id", card.CaseID, "error", err)
 	}
+	return bot.MessageRef{Channel: channel, ID: m.ID}, nil
+}
+
+// UpdateCard edits a posted card in place.
+func (a *Adapter) UpdateCard(ctx context.Context, at bot.MessageRef, card bot.Card) error {
+	msg := CardMessage(card)
+	content := ""
+	_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
+		ID: at.ID, Channel: at.Channel,
+		Content: &content, Embeds: &msg.Embeds, Components: &msg.Components, AllowedMentions: msg.AllowedMentions,
+	}, discordgo.WithContext(ctx))
+	if hasCode(err, discordgo.ErrCodeUnknownMessage) {
+		return fmt.Errorf("discord: edit card: %w", bot.ErrMessageGone)
+	}
+	if err != nil {
+		return a.failed(at.Channel, fixLineChannel, err)
+	}
 	return nil
+}
+
+// FindCard finds nothing: the card's nonce makes PostCard return the card
+// an earlier attempt created.
+func (a *Adapter) FindCard(context.Context, string, string, time.Time) (bot.MessageRef, bool, error) {
+	return bot.MessageRef{}, false, nil
+}
+
+// FindEntry finds nothing: the entry's nonce makes PostEntry return the
+// message an earlier attempt created.
+func (a *Adapter) FindEntry(context.Context, bot.MessageRef, string, time.Time) (bot.MessageRef, bool, error) {
+	return bot.MessageRef{}, false, nil
+}
+
+// PostEntry posts a timeline entry in the card's thread, whose id is the
+// card message's id.
+func (a *Adapter) PostEntry(ctx context.Context, card bot.MessageRef, e bot.Entry, key string) (bot.MessageRef, error) {
+	msg := EntryMessage(e)
+	m, err := a.send(ctx, card.ID, msg, key)
+	if hasCode(err, discordgo.ErrCodeUnknownChannel) {
+		// The card is there but its thread is not (its start failed).
+		c, cerr := a.bot.Card(ctx, e.CaseID)
+		if cerr != nil {
+			return bot.MessageRef{}, cerr
+		}
+		if terr := a.startThread(ctx, card.Channel, card.ID, c); terr != nil {
+			return bot.MessageRef{}, a.failed(card.Channel, fixLineChannel, terr)
+		}
+		m, err = a.send(ctx, card.ID, msg, key)
+	}
+	if err != nil {
+		return bot.MessageRef{}, a.failed(card.Channel, fixLineChannel, err)
+	}
+	return bot.MessageRef{Channel: card.ID, ID: m.ID}, nil
 }
 
 // startThread starts the card's thread. Its id is the card message's id,
@@ -432,53 +443,6 @@ func (a *Adapter) startThread(ctx context.Context, channel, messageID string, ca
 	}, discordgo.WithContext(ctx))
 	if err != nil && !hasCode(err, discordgo.ErrCodeThreadAlreadyCreatedForThisMessage) {
 		return fmt.Errorf("discord: start thread: %w", err)
-	}
-	return nil
-}
-
-// performThread posts a timeline entry in the card's thread. It waits for
-// the card: an entry never goes to the channel on its own.
-func (a *Adapter) performThread(ctx context.Context, it store.OutboxItem) error {
-	if err := a.paused(); err != nil {
-		return err
-	}
-	var e bot.Entry
-	if err := it.Decode(&e); err != nil {
-		return bot.Permanent(err)
-	}
-	c, err := a.store.CardFor(ctx, e.CaseID, Platform)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && c.MessageID == "") {
-		// An entry never goes to the channel on its own: post the card
-		// first rather than wait for its own row.
-		if err := a.syncCard(ctx, e.CaseID); err != nil {
-			return err
-		}
-		if c, err = a.store.CardFor(ctx, e.CaseID, Platform); errors.Is(err, store.ErrNotFound) {
-			return nil // the line has no Discord channel: no card, no thread
-		}
-	}
-	if err != nil {
-		return err
-	}
-	msg := EntryMessage(e)
-	_, err = a.s.ChannelMessageSendComplex(c.MessageID, msg, discordgo.WithContext(ctx))
-	if hasCode(err, discordgo.ErrCodeUnknownChannel) {
-		// The card is there but its thread is not (its start failed).
-		card, cerr := a.bot.Card(ctx, e.CaseID)
-		if cerr != nil {
-			return cerr
-		}
-		if terr := a.startThread(ctx, c.Channel, c.MessageID, card); terr != nil {
-			return a.chatFailed(ctx, e.CaseID, c.Channel, card.Line, terr)
-		}
-		_, err = a.s.ChannelMessageSendComplex(c.MessageID, msg, discordgo.WithContext(ctx))
-	}
-	if err != nil {
-		line := ""
-		if card, cerr := a.bot.Card(ctx, e.CaseID); cerr == nil {
-			line = card.Line
-		}
-		return a.chatFailed(ctx, e.CaseID, c.Channel, line, err)
 	}
 	return nil
 }
@@ -506,34 +470,24 @@ func (a *Adapter) recipients(n bot.Notice) []string {
 	return out
 }
 
-// performDM sends a direct message (reminders, alerts) to people.
-func (a *Adapter) performDM(ctx context.Context, it store.OutboxItem) error {
-	if err := a.paused(); err != nil {
-		return err
-	}
-	var n bot.Notice
-	if err := it.Decode(&n); err != nil {
-		return bot.Permanent(err)
-	}
+// DM sends a direct message (reminders, alerts) to people, linked to the
+// case's card.
+func (a *Adapter) DM(ctx context.Context, n bot.Notice, card bot.MessageRef) error {
 	to := a.recipients(n)
 	if len(to) == 0 {
 		return nil
 	}
-	link := ""
-	if c, err := a.store.CardFor(ctx, n.CaseID, Platform); err == nil {
-		link = a.CardLink(c.Channel, c.MessageID)
-	}
-	msg := NoticeMessage(n, link)
+	msg := NoticeMessage(n, a.CardLink(card.Channel, card.ID))
 	for _, u := range to {
 		ch, err := a.s.UserChannelCreate(u, discordgo.WithContext(ctx))
 		if err != nil {
-			return a.failed(err)
+			return a.failed("", "", err)
 		}
 		if _, err := a.s.ChannelMessageSendComplex(ch.ID, msg, discordgo.WithContext(ctx)); err != nil {
 			if hasCode(err, discordgo.ErrCodeCannotSendMessagesToThisUser) {
 				a.log.Warn("discord: a user does not accept DMs from the bot", "user", u)
 			}
-			return a.failed(err)
+			return a.failed("", "", err)
 		}
 	}
 	return nil
@@ -568,56 +522,39 @@ func (a *Adapter) postChannel(p bot.Post) string {
 	return ""
 }
 
-// performPost posts a message to a channel (queue checks, manager alerts).
-func (a *Adapter) performPost(ctx context.Context, it store.OutboxItem) error {
-	if err := a.paused(); err != nil {
-		return err
-	}
-	var p bot.Post
-	if err := it.Decode(&p); err != nil {
-		return bot.Permanent(err)
-	}
+// Post posts a message to a channel (queue checks, manager alerts).
+func (a *Adapter) Post(ctx context.Context, p bot.Post) error {
 	channel := a.postChannel(p)
 	if channel == "" {
 		a.log.Debug("discord: no Discord channel for a post; skipped")
 		return nil
 	}
 	if _, err := a.s.ChannelMessageSendComplex(channel, PostMessage(p.Text), discordgo.WithContext(ctx)); err != nil {
-		if noAccess(err) {
-			a.log.Error("discord: the bot cannot post in the channel; give it View Channel and Send Messages there", "channel", channel, "error", err)
-		}
-		return a.failed(err)
+		return a.failed(channel, fixChannel, err)
 	}
 	return nil
 }
 
-// performDigest posts the week's numbers (the text of /callbacks stats for
+// PostDigest posts the week's numbers (the text of /callbacks stats for
 // that week) in the digest channel. Slack's digest adds charts; Discord's
 // is the text.
-func (a *Adapter) performDigest(ctx context.Context, it store.OutboxItem) error {
-	if err := a.paused(); err != nil {
-		return err
-	}
-	var job bot.DigestJob
-	if err := it.Decode(&job); err != nil {
-		return bot.Permanent(err)
-	}
+func (a *Adapter) PostDigest(ctx context.Context, job bot.DigestJob, _ bot.Digest) (charts bool, err error) {
 	if a.digest == "" {
-		return nil
+		return false, nil
 	}
 	text, err := a.bot.StatsText(ctx, job.Label)
 	if err != nil {
 		var r *bot.Refusal
 		if errors.As(err, &r) {
-			return bot.Permanent(err)
+			return false, bot.Permanent(err)
 		}
-		return err
+		return false, err
 	}
 	if _, err := a.s.ChannelMessageSendComplex(a.digest, DigestMessage(job.Label, text), discordgo.WithContext(ctx)); err != nil {
-		if noAccess(err) {
-			a.log.Error("discord: the bot cannot post in the digest channel; give it View Channel and Send Messages there", "channel", a.digest, "error", err)
-		}
-		return a.failed(err)
+		return false, a.failed(a.digest, fixChannel, err)
 	}
-	return nil
+	return false, nil
 }
+
+// PostCharts has nothing to post: Discord's digest has no charts.
+func (a *Adapter) PostCharts(context.Context, bot.Digest) error { return nil }

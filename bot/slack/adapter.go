@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -12,7 +13,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"ringback/bot"
-	"ringback/store"
 )
 
 // Platform is the name of Slack in outbox kinds and card rows.
@@ -21,10 +21,9 @@ const Platform = "slack"
 // Adapter performs Ringback's Slack side effects and answers the questions
 // handlers ask about Slack users.
 type Adapter struct {
-	api   *slack.Client
-	bot   *bot.Bot
-	store *store.Store
-	log   *slog.Logger
+	api *slack.Client
+	bot *bot.Bot
+	log *slog.Logger
 
 	mu       sync.Mutex
 	teamURL  string // https://team.slack.com/ from auth.test, for permalinks
@@ -32,7 +31,6 @@ type Adapter struct {
 	fetched  time.Time
 	names    map[string]string
 	memberTT time.Duration
-	pause    *bot.Pause
 }
 
 // New returns the adapter. appToken enables Socket Mode ("" for HTTP mode);
@@ -45,23 +43,20 @@ func New(token, appToken, apiURL string, b *bot.Bot, log *slog.Logger) *Adapter 
 	if apiURL != "" {
 		opts = append(opts, slack.OptionAPIURL(apiURL))
 	}
+	// A hung Slack call must not hold an outbox row (and its lane) for
+	// long: the outbox retries it.
+	opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 20 * time.Second}))
 	return &Adapter{
-		api: slack.New(token, opts...), bot: b, store: b.Store(), log: log,
-		names: map[string]string{}, memberTT: 5 * time.Minute, pause: bot.NewPause(b.Clock(), "slack"),
+		api: slack.New(token, opts...), bot: b, log: log,
+		names: map[string]string{}, memberTT: 5 * time.Minute,
 	}
 }
 
 // API is the Slack client (Socket Mode is built on it).
 func (a *Adapter) API() *slack.Client { return a.api }
 
-// Register adds the adapter's outbox performers.
-func (a *Adapter) Register(w *bot.Worker) {
-	w.Handle(bot.KindCard+"."+Platform, a.performCard)
-	w.Handle(bot.KindThread+"."+Platform, a.performThread)
-	w.Handle(bot.KindDM+"."+Platform, a.performDM)
-	w.Handle(bot.KindPost+"."+Platform, a.performPost)
-	w.Handle(bot.KindDigest+"."+Platform, a.performDigest)
-}
+// Register adds the adapter's outbox performers, the bot's (bot.RegisterChat).
+func (a *Adapter) Register(w *bot.Worker) { a.bot.RegisterChat(w, a) }
 
 // Start learns the workspace URL (for permalinks). It logs and carries on
 // when Slack cannot be reached: links then appear once it can.
@@ -165,11 +160,15 @@ func (a *Adapter) isStaff(ctx context.Context, userID string) bool {
 	return members[userID]
 }
 
-// paused holds calls while a Slack rate limit lasts.
-func (a *Adapter) paused() error { return a.pause.Held() }
-
-// failed classifies err, and starts the pause when Slack rate-limited us.
-func (a *Adapter) failed(err error) error { return a.pause.Note(classify(err)) }
+// failed turns a Slack error into the bot's words; channel, when not "",
+// is where the bot tried to post, for a refusal people must fix.
+func (a *Adapter) failed(channel string, err error) error {
+	cerr := classify(err)
+	if channel != "" && notInChannel(err) {
+		return bot.ChannelUnavailable(channel, "invite the bot to the channel", cerr)
+	}
+	return cerr
+}
 
 // classify turns a Slack API error into the outbox's words.
 func classify(err error) error {
@@ -193,104 +192,111 @@ func notInChannel(err error) bool {
 	return errors.As(err, &se) && (se.Err == "not_in_channel" || se.Err == "channel_not_found" || se.Err == "is_archived")
 }
 
-// performCard posts the case's card, or updates it in place.
-func (a *Adapter) performCard(ctx context.Context, it store.OutboxItem) error {
-	if err := a.paused(); err != nil {
-		return err
-	}
-	var job bot.CardJob
-	if err := it.Decode(&job); err != nil {
-		return bot.Permanent(err)
-	}
-	if newer, err := a.store.NewerOutboxWaiting(ctx, it.Kind, job.CaseID, it.ID); err != nil {
-		return err
-	} else if newer {
-		return nil // a later refresh will render the latest state
-	}
-	_, err := a.syncCard(ctx, job.CaseID, true)
-	return err
-}
+// Platform names Slack for the bot (bot.Chat).
+func (a *Adapter) Platform() string { return Platform }
 
-// syncCard makes sure the case's card exists, posting it if need be, and
-// when update is set refreshes it; it returns where the card is. A
-// reservation row makes sure only one worker ever posts a case's first card.
-func (a *Adapter) syncCard(ctx context.Context, caseID int64, update bool) (store.Card, error) {
-	existing, err := a.store.CardFor(ctx, caseID, Platform)
-	switch {
-	case err == nil && existing.MessageID != "" && !update:
-		return existing, nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return store.Card{}, err
-	}
-	card, err := a.bot.Card(ctx, caseID)
-	if err != nil {
-		return store.Card{}, err
-	}
-	opts := []slack.MsgOption{slack.MsgOptionText(CardText(card), false), slack.MsgOptionBlocks(CardBlocks(card)...)}
-	if err == nil && existing.MessageID != "" {
-		if _, _, _, err := a.api.UpdateMessageContext(ctx, existing.Channel, existing.MessageID, opts...); err != nil {
-			return store.Card{}, a.chatFailed(ctx, card, err)
-		}
-		return existing, nil
-	}
+// CardChannel is the line's channel: every line has one on Slack.
+func (a *Adapter) CardChannel(card bot.Card) (string, error) {
 	if card.Channel == "" {
-		return store.Card{}, bot.Permanent(fmt.Errorf("slack: case %s has no channel (line %s is not configured)", card.Ref, card.LineNumber))
+		return "", bot.Permanent(fmt.Errorf("slack: case %s has no channel (line %s is not configured)", card.Ref, card.LineNumber))
 	}
-	reserved, err := a.store.ReserveCard(ctx, card.CaseID, Platform, card.Channel, a.bot.Clock().Now())
-	if err != nil {
-		return store.Card{}, err
-	}
-	if !reserved {
-		// Another worker is posting the first card; come back after it.
-		return store.Card{}, bot.RetryAfter(500*time.Millisecond, errors.New("slack: card is being posted by another worker"))
-	}
-	channel, ts, err := a.api.PostMessageContext(ctx, card.Channel, opts...)
-	if err != nil {
-		if uerr := a.store.UnreserveCard(ctx, card.CaseID, Platform); uerr != nil {
-			a.log.Error("slack: card reservation not released", "case_id", card.CaseID, "error", uerr)
-		}
-		return store.Card{}, a.chatFailed(ctx, card, err)
-	}
-	if err := a.store.SaveCard(ctx, card.CaseID, Platform, channel, ts); err != nil {
-		return store.Card{}, err
-	}
-	return store.Card{CaseID: card.CaseID, Platform: Platform, Channel: channel, MessageID: ts}, nil
+	return card.Channel, nil
 }
 
-// chatFailed records a failure people must fix (the bot is not in the
-// channel) on the case, once, and hands the error to the outbox to retry.
-func (a *Adapter) chatFailed(ctx context.Context, card bot.Card, err error) error {
-	if notInChannel(err) {
-		a.log.Error("slack: the bot cannot post in the line's channel; invite @ringback to it", "channel", card.Channel, "line", card.Line, "error", err)
-		a.bot.ChatFailed(ctx, card.CaseID, Platform, card.Channel, "invite the bot to the channel", err)
-	}
-	return a.failed(err)
+// Message metadata names Ringback's posts, so a re-run after a crash can
+// find a post whose ts was never saved (conversations.history, .replies).
+const (
+	cardEvent  = "ringback_card"
+	entryEvent = "ringback_entry"
+)
+
+func metadata(event string, caseID int64, key string) slack.MsgOption {
+	return slack.MsgOptionMetadata(slack.SlackMetadata{EventType: event, EventPayload: map[string]any{"case_id": caseID, "key": key}})
 }
 
-// performThread posts a timeline entry in the card's thread.
-func (a *Adapter) performThread(ctx context.Context, it store.OutboxItem) error {
-	if err := a.paused(); err != nil {
-		return err
-	}
-	var e bot.Entry
-	if err := it.Decode(&e); err != nil {
-		return bot.Permanent(err)
-	}
-	// An entry never goes to the channel on its own: if the card is not
-	// there yet, post it first rather than wait for its own row.
-	c, err := a.syncCard(ctx, e.CaseID, false)
+// names reports whether m carries the metadata of the post named key.
+func names(m slack.Message, event, key string) bool {
+	k, _ := m.Metadata.EventPayload["key"].(string)
+	return m.Metadata.EventType == event && k == key
+}
+
+func cardOptions(card bot.Card) []slack.MsgOption {
+	return []slack.MsgOption{slack.MsgOptionText(CardText(card), false), slack.MsgOptionBlocks(CardBlocks(card)...)}
+}
+
+// PostCard posts a case's card in channel.
+func (a *Adapter) PostCard(ctx context.Context, channel string, card bot.Card, key string) (bot.MessageRef, error) {
+	ch, ts, err := a.api.PostMessageContext(ctx, channel, append(cardOptions(card), metadata(cardEvent, card.CaseID, key))...)
 	if err != nil {
-		return err
+		return bot.MessageRef{}, a.failed(channel, err)
 	}
-	_, _, err = a.api.PostMessageContext(ctx, c.Channel, slack.MsgOptionText(EntryText(e), false), slack.MsgOptionTS(c.MessageID))
-	if err != nil {
-		card, cerr := a.bot.Card(ctx, e.CaseID)
-		if cerr != nil {
-			return a.failed(err)
-		}
-		return a.chatFailed(ctx, card, err)
+	return bot.MessageRef{Channel: ch, ID: ts}, nil
+}
+
+// UpdateCard refreshes a posted card in place.
+func (a *Adapter) UpdateCard(ctx context.Context, at bot.MessageRef, card bot.Card) error {
+	if _, _, _, err := a.api.UpdateMessageContext(ctx, at.Channel, at.ID, cardOptions(card)...); err != nil {
+		return a.failed(at.Channel, err)
 	}
 	return nil
+}
+
+// PostEntry posts a timeline entry in the card's thread.
+func (a *Adapter) PostEntry(ctx context.Context, card bot.MessageRef, e bot.Entry, key string) (bot.MessageRef, error) {
+	ch, ts, err := a.api.PostMessageContext(ctx, card.Channel, slack.MsgOptionText(EntryText(e), false), slack.MsgOptionTS(card.ID),
+		metadata(entryEvent, e.CaseID, key))
+	if err != nil {
+		return bot.MessageRef{}, a.failed(card.Channel, err)
+	}
+	return bot.MessageRef{Channel: ch, ID: ts}, nil
+}
+
+// FindCard looks through the channel's history since since for the card
+// post named key. Metadata comes back only with include_all_metadata.
+func (a *Adapter) FindCard(ctx context.Context, channel, key string, since time.Time) (bot.MessageRef, bool, error) {
+	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Oldest: slackTS(since), Limit: 200, IncludeAllMetadata: true}
+	for {
+		res, err := a.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return bot.MessageRef{}, false, a.failed(channel, err)
+		}
+		for _, m := range res.Messages {
+			if names(m, cardEvent, key) {
+				return bot.MessageRef{Channel: channel, ID: m.Timestamp}, true, nil
+			}
+		}
+		if !res.HasMore || res.ResponseMetaData.NextCursor == "" {
+			return bot.MessageRef{}, false, nil
+		}
+		params.Cursor = res.ResponseMetaData.NextCursor
+	}
+}
+
+// FindEntry looks through the card's thread since since for the entry
+// post named key.
+func (a *Adapter) FindEntry(ctx context.Context, card bot.MessageRef, key string, since time.Time) (bot.MessageRef, bool, error) {
+	params := &slack.GetConversationRepliesParameters{ChannelID: card.Channel, Timestamp: card.ID, Oldest: slackTS(since), Limit: 200, IncludeAllMetadata: true}
+	for {
+		msgs, more, next, err := a.api.GetConversationRepliesContext(ctx, params)
+		if err != nil {
+			return bot.MessageRef{}, false, a.failed(card.Channel, err)
+		}
+		for _, m := range msgs {
+			if names(m, entryEvent, key) {
+				return bot.MessageRef{Channel: card.Channel, ID: m.Timestamp}, true, nil
+			}
+		}
+		if !more || next == "" {
+			return bot.MessageRef{}, false, nil
+		}
+		params.Cursor = next
+	}
+}
+
+// slackTS writes t as Slack's "seconds.micros" timestamp.
+func slackTS(t time.Time) string {
+	us := t.UnixMicro()
+	return fmt.Sprintf("%d.%06d", us/1_000_000, us%1_000_000)
 }
 
 // Ephemeral shows text to one person in a channel (refusals).
@@ -332,44 +338,24 @@ func (a *Adapter) PublishHome(ctx context.Context, user string) error {
 	return nil
 }
 
-// performDM sends a direct message (reminders, alerts) to one person.
-func (a *Adapter) performDM(ctx context.Context, it store.OutboxItem) error {
-	if err := a.paused(); err != nil {
-		return err
-	}
-	var n bot.Notice
-	if err := it.Decode(&n); err != nil {
-		return bot.Permanent(err)
-	}
+// DM sends a direct message (reminders, alerts) to one person, linked to
+// the case's card.
+func (a *Adapter) DM(ctx context.Context, n bot.Notice, card bot.MessageRef) error {
 	ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{n.User}})
 	if err != nil {
-		return a.failed(err)
+		return a.failed("", err)
 	}
-	link := ""
-	if c, err := a.store.CardFor(ctx, n.CaseID, Platform); err == nil {
-		link = a.Permalink(c.Channel, c.MessageID)
-	}
-	_, _, err = a.api.PostMessageContext(ctx, ch.ID, slack.MsgOptionText(n.Text, false), slack.MsgOptionBlocks(NoticeBlocks(n, link)...))
-	if err != nil {
-		return a.failed(err)
+	link := a.Permalink(card.Channel, card.ID)
+	if _, _, err := a.api.PostMessageContext(ctx, ch.ID, slack.MsgOptionText(n.Text, false), slack.MsgOptionBlocks(NoticeBlocks(n, link)...)); err != nil {
+		return a.failed("", err)
 	}
 	return nil
 }
 
-// performPost posts a message to a channel (queue checks, manager alerts).
-func (a *Adapter) performPost(ctx context.Context, it store.OutboxItem) error {
-	if err := a.paused(); err != nil {
-		return err
-	}
-	var p bot.Post
-	if err := it.Decode(&p); err != nil {
-		return bot.Permanent(err)
-	}
+// Post posts a message to a channel (queue checks, manager alerts).
+func (a *Adapter) Post(ctx context.Context, p bot.Post) error {
 	if _, _, err := a.api.PostMessageContext(ctx, p.Channel, slack.MsgOptionText(p.Text, false)); err != nil {
-		if notInChannel(err) {
-			a.log.Error("slack: the bot cannot post in the channel; invite @ringback to it", "channel", p.Channel, "error", err)
-		}
-		return a.failed(err)
+		return a.failed(p.Channel, err)
 	}
 	return nil
 }

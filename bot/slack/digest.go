@@ -12,7 +12,6 @@ import (
 
 	"ringback/bot"
 	"ringback/bot/charts"
-	"ringback/store"
 )
 
 // Block Kit's limits that the digest could reach with many lines.
@@ -174,64 +173,28 @@ func codeSection(title, table, after string) string {
 	return s
 }
 
-// digestJob is the outbox payload: the scheduler's DigestJob, and the part
-// left to do. The chart is a row of its own, so a failed upload is retried
-// without posting the digest a second time.
-type digestJob struct {
-	bot.DigestJob
-	Chart bool `json:"chart,omitempty"`
+// PostDigest posts the weekly digest in the digest channel; its chart
+// follows (PostCharts).
+func (a *Adapter) PostDigest(ctx context.Context, _ bot.DigestJob, d bot.Digest) (charts bool, err error) {
+	channel := a.bot.Config().Digest.Channel
+	if channel == "" {
+		return false, bot.Permanent(errors.New("slack: no digest channel is configured (digest.channel)"))
+	}
+	a.dress(ctx, &d)
+	return true, a.postDigest(ctx, channel, d)
 }
 
-// performDigest posts the weekly digest to the digest channel, then queues
-// its chart.
-func (a *Adapter) performDigest(ctx context.Context, it store.OutboxItem) error {
-	if err := a.paused(); err != nil {
-		return err
-	}
-	var job digestJob
-	if err := it.Decode(&job); err != nil {
-		return bot.Permanent(err)
-	}
+// PostCharts shares the digest's chart in the digest channel.
+func (a *Adapter) PostCharts(ctx context.Context, d bot.Digest) error {
 	channel := a.bot.Config().Digest.Channel
 	if channel == "" {
 		return bot.Permanent(errors.New("slack: no digest channel is configured (digest.channel)"))
 	}
-	d, err := a.digest(ctx, job)
-	if err != nil {
-		return err
-	}
-	if job.Chart {
-		return a.uploadChart(ctx, channel, d)
-	}
-	if err := a.postDigest(ctx, channel, d); err != nil {
-		return err
-	}
-	next := job
-	next.Chart = true
-	if _, _, err := a.store.Enqueue(ctx, store.NewOutbox{Kind: it.Kind, DedupeKey: it.DedupeKey + ":chart", Payload: next}, a.bot.Clock().Now()); err != nil {
-		// The digest is posted: retrying the row would post it again.
-		a.log.Error("slack: the digest's chart was not queued", "digest", job.Label, "error", err)
-	}
-	return nil
-}
-
-// digest builds the digest a job asks for, with names and card links.
-func (a *Adapter) digest(ctx context.Context, job digestJob) (bot.Digest, error) {
-	p := bot.Period{From: job.From, To: job.To, Label: job.Label}
-	// The scheduler names the week ("2026-W46"); people read its dates too.
-	if w, err := bot.ISOWeek(job.Label, job.To, a.bot.Config().Business.Timezone); err == nil && w.From.Equal(job.From) && w.To.Equal(job.To) {
-		p.Label = w.Label
-	}
-	d, err := a.bot.Digest(ctx, p, "")
-	if err != nil {
-		return bot.Digest{}, err
-	}
-	a.dress(ctx, &d)
-	return d, nil
+	return a.uploadChart(ctx, channel, d)
 }
 
 // dress adds what only Slack knows: people's names, so the tables read
-// "Alice Jones" without pinging her, and where the oldest cases' cards are.
+// "Alice Jones" without pinging her.
 func (a *Adapter) dress(ctx context.Context, d *bot.Digest) {
 	if d.Names == nil {
 		d.Names = map[string]string{}
@@ -240,12 +203,9 @@ func (a *Adapter) dress(ctx context.Context, d *bot.Digest) {
 	for _, r := range d.Staff {
 		ids = append(ids, r.User)
 	}
-	for i, it := range d.Oldest {
+	for _, it := range d.Oldest {
 		if it.Owner != "" {
 			ids = append(ids, it.Owner)
-		}
-		if c, err := a.store.CardFor(ctx, it.CaseID, Platform); err == nil {
-			d.Oldest[i].CardChannel, d.Oldest[i].CardMessage = c.Channel, c.MessageID
 		}
 	}
 	for _, id := range ids {
@@ -253,16 +213,6 @@ func (a *Adapter) dress(ctx context.Context, d *bot.Digest) {
 			d.Names[id] = a.name(ctx, id, id)
 		}
 	}
-}
-
-// PostDigest posts a digest and its chart to channel at once, outside the
-// outbox: `ringback digest --post`, where a person waits for the answer.
-func (a *Adapter) PostDigest(ctx context.Context, channel string, d bot.Digest) error {
-	a.dress(ctx, &d)
-	if err := a.postDigest(ctx, channel, d); err != nil {
-		return err
-	}
-	return a.uploadChart(ctx, channel, d)
 }
 
 func (a *Adapter) postDigest(ctx context.Context, channel string, d bot.Digest) error {
@@ -275,10 +225,7 @@ func (a *Adapter) postDigest(ctx context.Context, channel string, d bot.Digest) 
 	_, _, err := a.api.PostMessageContext(ctx, channel,
 		slack.MsgOptionText(DigestText(d), false), slack.MsgOptionBlocks(DigestBlocks(d, a.Permalink)...))
 	if err != nil {
-		if notInChannel(err) {
-			a.log.Error("slack: the bot cannot post the digest; invite @ringback to the digest channel", "channel", channel, "error", err)
-		}
-		return a.failed(err)
+		return a.failed(channel, err)
 	}
 	return nil
 }
@@ -307,7 +254,7 @@ func (a *Adapter) uploadChart(ctx context.Context, channel string, d bot.Digest)
 		InitialComment: "Missed calls by weekday and hour, and missed calls against cases reached, day by day.",
 	})
 	if err != nil {
-		return a.failed(err)
+		return a.failed(channel, err)
 	}
 	return nil
 }

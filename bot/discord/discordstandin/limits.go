@@ -3,6 +3,7 @@ package discordstandin
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -11,6 +12,7 @@ import (
 // 50035), and render tests check golden files with the same code.
 const (
 	MaxContent          = 2000
+	MaxNonce            = 25 // a message nonce, string or integer
 	MaxEmbeds           = 10
 	MaxEmbedTotal       = 6000
 	MaxEmbedTitle       = 256
@@ -37,6 +39,17 @@ type payload struct {
 	AllowedMentions *allowedMentions `json:"allowed_mentions"`
 	Title           *string          `json:"title"`
 	CustomID        *string          `json:"custom_id"`
+	Nonce           json.RawMessage  `json:"nonce"`
+}
+
+// nonceLen is a nonce's length as Discord counts it: a string's characters,
+// an integer's digits.
+func nonceLen(raw json.RawMessage) int {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return runes(s)
+	}
+	return len(strings.TrimSpace(string(raw)))
 }
 
 type embed struct {
@@ -88,6 +101,9 @@ func MessageProblems(raw []byte) []string {
 	}
 	var probs []string
 	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	if n := nonceLen(p.Nonce); n > MaxNonce {
+		bad("nonce has %d characters, limit %d", n, MaxNonce)
+	}
 	if p.Content != nil && runes(*p.Content) > MaxContent {
 		bad("content has %d characters, limit %d", runes(*p.Content), MaxContent)
 	}

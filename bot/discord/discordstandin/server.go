@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -110,6 +111,9 @@ type Server struct {
 	commands  map[string][]*discordgo.ApplicationCommand // guild ("" global) → commands
 	calls     map[string]int
 	failures  map[string][]failure
+	nonces    map[string]sentNonce // enforced nonce → the message created with it
+	lost      map[string]int       // route → answers still to lose (LoseAnswerNext)
+	now       func() time.Time
 }
 
 // New makes a stand-in that accepts botToken (without "Bot ") for appID
@@ -120,7 +124,7 @@ func New(botToken, appID string) *Server {
 		channels: map[string][]*Message{}, byID: map[string]*Message{}, threads: map[string]*Thread{},
 		dmChannel: map[string]string{}, dmUser: map[string]string{}, dms: map[string][]*Message{},
 		users: map[string]discordgo.User{}, denied: map[string]bool{}, commands: map[string][]*discordgo.ApplicationCommand{},
-		calls: map[string]int{}, failures: map[string][]failure{},
+		calls: map[string]int{}, failures: map[string][]failure{}, nonces: map[string]sentNonce{}, now: time.Now,
 	}
 	s.mux = http.NewServeMux()
 	routes := map[string]func(http.ResponseWriter, *http.Request, []byte){
@@ -357,7 +361,12 @@ func (s *Server) wrap(route string, h func(http.ResponseWriter, *http.Request, [
 			f = &q[0]
 			s.failures[route] = q[1:]
 		}
+		lose := f == nil && s.loseLocked(route)
 		s.mu.Unlock()
+		if lose {
+			serveLost(w, r, body, h)
+			return
+		}
 		if f != nil {
 			if f.status == http.StatusTooManyRequests {
 				w.Header().Set("Retry-After", strconv.FormatFloat(f.retryAfter, 'f', -1, 64))
@@ -441,6 +450,27 @@ func messageJSON(m *Message) map[string]any {
 	return map[string]any{"id": m.ID, "channel_id": m.ChannelID, "content": m.Content, "type": 0}
 }
 
+// NonceWindow is how long an enforced nonce dedupes. Discord documents
+// "the past few minutes"; the stand-in takes the short end, so tests never
+// count on more.
+const NonceWindow = 2 * time.Minute
+
+// sentNonce is the answer to the create that carried an enforced nonce.
+type sentNonce struct {
+	answer map[string]any
+	at     time.Time
+}
+
+// SetClock replaces time.Now for nonce expiry.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	s.now = now
+	s.mu.Unlock()
+}
+
+// createMessage posts a message. With a nonce and enforce_nonce, a create
+// carrying a nonce the same author (the bot) used within NonceWindow
+// creates nothing and answers with the message created then.
 func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, body []byte) {
 	channel := r.PathValue("channel")
 	f, ok := decodeMessage(w, body)
@@ -451,11 +481,26 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, body []by
 		apiError(w, http.StatusBadRequest, 50006, "Cannot send an empty message")
 		return
 	}
+	var n struct {
+		Nonce        json.RawMessage `json:"nonce"`
+		EnforceNonce bool            `json:"enforce_nonce"`
+	}
+	_ = json.Unmarshal(body, &n) // decodeMessage has checked the JSON
+	nonce := ""
+	if len(n.Nonce) > 0 && string(n.Nonce) != "null" {
+		nonce = strings.Trim(string(n.Nonce), `"`)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.denied[channel] {
 		apiError(w, http.StatusForbidden, discordgo.ErrCodeMissingAccess, "Missing Access")
 		return
+	}
+	if nonce != "" && n.EnforceNonce {
+		if prev, ok := s.nonces[nonce]; ok && s.now().Sub(prev.at) < NonceWindow {
+			writeJSON(w, http.StatusOK, prev.answer)
+			return
+		}
 	}
 	m := &Message{ID: s.nextID(), ChannelID: channel}
 	m.apply(f, body)
@@ -472,7 +517,14 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, body []by
 		s.channels[channel] = append(s.channels[channel], m)
 		s.byID[m.ID] = m
 	}
-	writeJSON(w, http.StatusOK, messageJSON(m))
+	answer := messageJSON(m)
+	if nonce != "" {
+		answer["nonce"] = nonce
+		if n.EnforceNonce {
+			s.nonces[nonce] = sentNonce{answer: answer, at: s.now()}
+		}
+	}
+	writeJSON(w, http.StatusOK, answer)
 }
 
 func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, body []byte) {

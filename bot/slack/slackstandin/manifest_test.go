@@ -23,14 +23,16 @@ var (
 
 // wantBotScopes is every Slack method family Ringback calls, and nothing more.
 var wantBotScopes = []string{
-	"chat:write",      // chat.postMessage, chat.update, chat.postEphemeral, chat.getPermalink
-	"commands",        // /callbacks
-	"users:read",      // users.info
-	"im:write",        // conversations.open for DMs
-	"files:write",     // files.getUploadURLExternal, files.completeUploadExternal
-	"channels:read",   // conversations.info and .members, public channels
-	"groups:read",     // the same, private channels
-	"usergroups:read", // usergroups.users.list
+	"chat:write",       // chat.postMessage, chat.update, chat.postEphemeral, chat.getPermalink
+	"commands",         // /callbacks
+	"users:read",       // users.info
+	"im:write",         // conversations.open for DMs
+	"files:write",      // files.getUploadURLExternal, files.completeUploadExternal
+	"channels:read",    // conversations.info and .members, public channels
+	"groups:read",      // the same, private channels
+	"channels:history", // conversations.history and .replies, public channels
+	"groups:history",   // the same, private channels
+	"usergroups:read",  // usergroups.users.list
 }
 
 func TestManifestMatchesSlackSchema(t *testing.T) {

@@ -40,6 +40,7 @@ type Server struct {
 	dms      map[string]string // sorted, comma-joined user IDs → DM channel
 	calls    map[string]int
 	failures map[string][]failure
+	lost     map[string]int // method → answers still to lose (LoseAnswerNext)
 	subs     map[int]func()
 	nextSub  int
 	changed  chan struct{} // closed and replaced on every change; WaitFor sleeps on it
@@ -448,8 +449,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.changedLocked()
 		subs = s.subsLocked()
 	}
+	lose := s.loseLocked(method)
 	s.mu.Unlock()
 	notify(subs)
+	if lose {
+		hangUp(w)
+		return
+	}
 
 	body := map[string]any{"ok": res.err == ""}
 	if res.err != "" {

@@ -1,0 +1,362 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"ringback/store"
+)
+
+// MessageRef is where a message lives on a chat platform.
+type MessageRef struct {
+	Channel string
+	ID      string // Slack's ts, Discord's message id
+}
+
+// Chat is a chat platform as the bot's performers use it. An adapter
+// renders and calls its API, nothing else; the rules of posting (a card
+// once, the card before its thread, a failure recorded once) live here.
+// Its errors speak the outbox's words: RetryAfter for a rate limit,
+// Permanent for a request the platform will never accept, and
+// ChannelUnavailable for a channel people must fix.
+type Chat interface {
+	// Platform names the chat in outbox kinds and card rows ("slack").
+	Platform() string
+	// CardChannel is where the card of a case goes; "" when this platform
+	// shows no card for the case's line.
+	CardChannel(card Card) (string, error)
+	// PostCard posts a case's card; key names the post for FindCard.
+	PostCard(ctx context.Context, channel string, card Card, key string) (MessageRef, error)
+	// UpdateCard refreshes a posted card; ErrMessageGone when someone
+	// deleted it.
+	UpdateCard(ctx context.Context, at MessageRef, card Card) error
+	// PostEntry posts a timeline entry in the thread of the card at card;
+	// key names the post for FindEntry.
+	PostEntry(ctx context.Context, card MessageRef, e Entry, key string) (MessageRef, error)
+	// FindCard and FindEntry look on the platform for a post named key
+	// made since since, for a re-run whose earlier attempt may have
+	// reached it. A platform that deduplicates posts by key itself
+	// (Discord's nonce) finds nothing and lets PostCard adopt.
+	FindCard(ctx context.Context, channel, key string, since time.Time) (MessageRef, bool, error)
+	FindEntry(ctx context.Context, card MessageRef, key string, since time.Time) (MessageRef, bool, error)
+	// DM sends a notice to its person; card is the case's card on this
+	// platform, if it has one, for a link.
+	DM(ctx context.Context, n Notice, card MessageRef) error
+	// Post posts a message to a channel that is not a case's thread.
+	Post(ctx context.Context, p Post) error
+	// PostDigest posts the digest of job's period in the digest channel,
+	// and says whether charts follow (PostCharts, a row of their own).
+	PostDigest(ctx context.Context, job DigestJob, d Digest) (charts bool, err error)
+	PostCharts(ctx context.Context, d Digest) error
+}
+
+// ErrChannelUnavailable means the bot cannot post in a channel (it is not
+// in it, lacks access, or the channel is gone): people must fix it.
+var ErrChannelUnavailable = errors.New("bot: the bot cannot post in the channel")
+
+// ErrMessageGone means a message the bot posted was deleted.
+var ErrMessageGone = errors.New("bot: the message is gone")
+
+// ChannelError is a post refused because of the channel; Fix says what
+// people must do, in the platform's words.
+type ChannelError struct {
+	Channel string
+	Fix     string
+	Err     error
+}
+
+func (e *ChannelError) Error() string { return e.Err.Error() }
+
+// Unwrap lets errors.Is find ErrChannelUnavailable and errors.As the
+// outbox's words (RetryAfter, Permanent) in the cause.
+func (e *ChannelError) Unwrap() []error { return []error{ErrChannelUnavailable, e.Err} }
+
+// ChannelUnavailable wraps err, a refusal to post in channel.
+func ChannelUnavailable(channel, fix string, err error) error {
+	return &ChannelError{Channel: channel, Fix: fix, Err: err}
+}
+
+// clockSkew widens the search for an earlier attempt's post: the
+// platform's clock and ours need not agree.
+const clockSkew = 5 * time.Minute
+
+// cardWait is how soon a row comes back when another worker holds the
+// card's reservation.
+const cardWait = 500 * time.Millisecond
+
+// digestJob is the outbox payload of a digest: the scheduler's DigestJob,
+// and the part left to do. The charts are a row of their own, so a failed
+// upload is retried without posting the digest a second time.
+type digestJob struct {
+	DigestJob
+	Chart bool `json:"chart,omitempty"`
+}
+
+// chatPerformer performs one platform's outbox rows.
+type chatPerformer struct {
+	b     *Bot
+	chat  Chat
+	name  string
+	pause *Pause
+}
+
+// RegisterChat adds the performers of chat's outbox rows to w. The kinds
+// are KindCard, KindThread, KindDM, KindPost and KindDigest + "." +
+// platform. A 429 pauses this platform only.
+func (b *Bot) RegisterChat(w *Worker, chat Chat) {
+	p := &chatPerformer{b: b, chat: chat, name: chat.Platform(), pause: NewPause(b.clock, chat.Platform())}
+	w.Handle(KindCard+"."+p.name, p.held(p.card))
+	w.Handle(KindThread+"."+p.name, p.held(p.entry))
+	w.Handle(KindDM+"."+p.name, p.held(p.dm))
+	w.Handle(KindPost+"."+p.name, p.held(p.post))
+	w.Handle(KindDigest+"."+p.name, p.held(p.digest))
+}
+
+// held holds the platform's rows while its rate limit lasts.
+func (p *chatPerformer) held(fn Perform) Perform {
+	return func(ctx context.Context, it store.OutboxItem) error {
+		if err := p.pause.Held(); err != nil {
+			return err
+		}
+		return fn(ctx, it)
+	}
+}
+
+// remote notes a platform's answer: a rate limit pauses the platform.
+func (p *chatPerformer) remote(err error) error { return p.pause.Note(err) }
+
+// failed logs a channel people must fix and, for a case's card or thread,
+// records it on the case once.
+func (p *chatPerformer) failed(ctx context.Context, caseID int64, err error) error {
+	var ce *ChannelError
+	if errors.As(err, &ce) {
+		p.b.log.Error("bot: the bot cannot post in a channel", "platform", p.name, "channel", ce.Channel, "fix", ce.Fix, "case_id", caseID, "error", err)
+		if caseID != 0 {
+			p.b.ChatFailed(ctx, caseID, p.name, ce.Channel, ce.Fix, err)
+		}
+	}
+	return err
+}
+
+// card posts the case's card, or refreshes it in place.
+func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
+	var job CardJob
+	if err := it.Decode(&job); err != nil {
+		return Permanent(err)
+	}
+	if newer, err := p.b.store.NewerOutboxWaiting(ctx, it.Kind, job.CaseID, it.ID); err != nil {
+		return err
+	} else if newer {
+		return nil // a later refresh will render the latest state
+	}
+	_, _, err := p.syncCard(ctx, job.CaseID, true)
+	return err
+}
+
+// syncCard makes sure the case's card exists, posting it if need be, and
+// when update is set refreshes it; it returns where the card is, and false
+// when this platform shows no card for the case's line. A reservation row
+// makes sure only one worker at a time posts a case's first card.
+func (p *chatPerformer) syncCard(ctx context.Context, caseID int64, update bool) (MessageRef, bool, error) {
+	existing, err := p.b.store.CardFor(ctx, caseID, p.name)
+	switch {
+	case err == nil && existing.MessageID != "" && !update:
+		return MessageRef{Channel: existing.Channel, ID: existing.MessageID}, true, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return MessageRef{}, false, err
+	}
+	card, cerr := p.b.Card(ctx, caseID)
+	if cerr != nil {
+		return MessageRef{}, false, cerr
+	}
+	if err == nil && existing.MessageID != "" {
+		at := MessageRef{Channel: existing.Channel, ID: existing.MessageID}
+		uerr := p.remote(p.chat.UpdateCard(ctx, at, card))
+		if !errors.Is(uerr, ErrMessageGone) {
+			return at, true, p.failed(ctx, caseID, uerr)
+		}
+		// Someone deleted the card: post it again, so the case keeps a
+		// card; the row then points at the new message. The old message
+		// names the new post, so a re-run finds it rather than post a third.
+		p.b.log.Warn("bot: the card was deleted; posting it again", "platform", p.name, "case_id", caseID, "channel", at.Channel)
+		ref, err := p.postCard(ctx, at.Channel, card, fmt.Sprintf("card:%d:%s", caseID, at.ID))
+		if err != nil {
+			return MessageRef{}, true, p.failed(ctx, caseID, err)
+		}
+		return ref, true, p.b.store.SaveCard(ctx, caseID, p.name, ref.Channel, ref.ID)
+	}
+	channel, err := p.chat.CardChannel(card)
+	if err != nil {
+		return MessageRef{}, false, err
+	}
+	if channel == "" {
+		// Lines without a channel here live on other platforms only.
+		p.b.log.Debug("bot: no channel for the case's line on this platform; no card", "platform", p.name, "case_id", caseID)
+		return MessageRef{}, false, nil
+	}
+	reserved, err := p.b.store.ReserveCard(ctx, caseID, p.name, channel, p.b.clock.Now())
+	if err != nil {
+		return MessageRef{}, false, err
+	}
+	if !reserved {
+		// Another worker is posting the first card; come back after it.
+		return MessageRef{}, false, RetryAfter(cardWait, fmt.Errorf("bot: the %s card of case %d is being posted by another worker", p.name, caseID))
+	}
+	ref, err := p.postCard(ctx, channel, card, fmt.Sprintf("card:%d", caseID))
+	if err == nil {
+		err = p.b.store.SaveCard(ctx, caseID, p.name, ref.Channel, ref.ID)
+	}
+	if err != nil {
+		if uerr := p.b.store.UnreserveCard(ctx, caseID, p.name); uerr != nil {
+			p.b.log.Error("bot: card reservation not released", "platform", p.name, "case_id", caseID, "error", uerr)
+		}
+		return MessageRef{}, false, p.failed(ctx, caseID, err)
+	}
+	return ref, true, nil
+}
+
+func (p *chatPerformer) postCard(ctx context.Context, channel string, card Card, key string) (MessageRef, error) {
+	return p.postOnce(ctx, key,
+		func(since time.Time) (MessageRef, bool, error) { return p.chat.FindCard(ctx, channel, key, since) },
+		func() (MessageRef, error) { return p.chat.PostCard(ctx, channel, card, key) })
+}
+
+// postOnce makes the post key names at most once. Before calling out it
+// records that an attempt began; a re-run after an attempt whose outcome
+// was not saved (the process died, the answer timed out) first asks the
+// platform for the post and adopts it.
+func (p *chatPerformer) postOnce(ctx context.Context, key string, find func(since time.Time) (MessageRef, bool, error), post func() (MessageRef, error)) (MessageRef, error) {
+	prev, err := p.b.store.ChatPostFor(ctx, p.name, key)
+	switch {
+	case err == nil && prev.MessageID != "":
+		return MessageRef{Channel: prev.Channel, ID: prev.MessageID}, nil
+	case err == nil:
+		ref, found, ferr := find(prev.StartedAt.Add(-clockSkew))
+		if ferr != nil {
+			return MessageRef{}, p.remote(ferr)
+		}
+		if found {
+			p.b.log.Info("bot: an earlier attempt's post found on the platform; adopted", "platform", p.name, "post", key, "channel", ref.Channel)
+			return ref, p.b.store.SaveChatPost(ctx, p.name, key, ref.Channel, ref.ID)
+		}
+	case errors.Is(err, store.ErrNotFound):
+		if err := p.b.store.StartChatPost(ctx, p.name, key, p.b.clock.Now()); err != nil {
+			return MessageRef{}, err
+		}
+	default:
+		return MessageRef{}, err
+	}
+	ref, err := post()
+	if err != nil {
+		return MessageRef{}, p.remote(err)
+	}
+	return ref, p.b.store.SaveChatPost(ctx, p.name, key, ref.Channel, ref.ID)
+}
+
+// entry posts a timeline entry in the card's thread.
+func (p *chatPerformer) entry(ctx context.Context, it store.OutboxItem) error {
+	var e Entry
+	if err := it.Decode(&e); err != nil {
+		return Permanent(err)
+	}
+	// An entry never goes to the channel on its own: if the card is not
+	// there yet, post it first rather than wait for its own row.
+	card, ok, err := p.syncCard(ctx, e.CaseID, false)
+	if err != nil || !ok {
+		return err // !ok: no card on this platform, so no thread
+	}
+	key := fmt.Sprintf("entry:%d", it.ID)
+	_, err = p.postOnce(ctx, key,
+		func(since time.Time) (MessageRef, bool, error) { return p.chat.FindEntry(ctx, card, key, since) },
+		func() (MessageRef, error) { return p.chat.PostEntry(ctx, card, e, key) })
+	return p.failed(ctx, e.CaseID, err)
+}
+
+// dm sends a direct message (reminders, alerts), linked to the case's card.
+func (p *chatPerformer) dm(ctx context.Context, it store.OutboxItem) error {
+	var n Notice
+	if err := it.Decode(&n); err != nil {
+		return Permanent(err)
+	}
+	var card MessageRef
+	if c, err := p.b.store.CardFor(ctx, n.CaseID, p.name); err == nil {
+		card = MessageRef{Channel: c.Channel, ID: c.MessageID}
+	}
+	return p.remote(p.chat.DM(ctx, n, card))
+}
+
+// post posts a message to a channel (queue checks, manager alerts).
+func (p *chatPerformer) post(ctx context.Context, it store.OutboxItem) error {
+	var m Post
+	if err := it.Decode(&m); err != nil {
+		return Permanent(err)
+	}
+	return p.failed(ctx, 0, p.remote(p.chat.Post(ctx, m)))
+}
+
+// digest posts the weekly digest, then queues its charts.
+func (p *chatPerformer) digest(ctx context.Context, it store.OutboxItem) error {
+	var job digestJob
+	if err := it.Decode(&job); err != nil {
+		return Permanent(err)
+	}
+	d, err := p.b.digestFor(ctx, job.DigestJob, p.name)
+	if err != nil {
+		return err
+	}
+	if job.Chart {
+		return p.failed(ctx, 0, p.remote(p.chat.PostCharts(ctx, d)))
+	}
+	charts, err := p.chat.PostDigest(ctx, job.DigestJob, d)
+	if err != nil {
+		return p.failed(ctx, 0, p.remote(err))
+	}
+	if !charts {
+		return nil
+	}
+	next := job
+	next.Chart = true
+	if _, _, err := p.b.store.Enqueue(ctx, store.NewOutbox{Kind: it.Kind, DedupeKey: it.DedupeKey + ":chart", Payload: next}, p.b.clock.Now()); err != nil {
+		// The digest is posted: retrying the row would post it again.
+		p.b.log.Error("bot: the digest's charts were not queued", "platform", p.name, "digest", job.Label, "error", err)
+	}
+	return nil
+}
+
+// digestFor builds the digest a job asks for, with where the oldest cases'
+// cards are on platform.
+func (b *Bot) digestFor(ctx context.Context, job DigestJob, platform string) (Digest, error) {
+	p := Period(job)
+	// The scheduler names the week ("2026-W46"); people read its dates too.
+	if w, err := ISOWeek(job.Label, job.To, b.cfg.Business.Timezone); err == nil && w.From.Equal(job.From) && w.To.Equal(job.To) {
+		p.Label = w.Label
+	}
+	d, err := b.Digest(ctx, p, "")
+	if err != nil {
+		return Digest{}, err
+	}
+	b.cardLinks(ctx, &d, platform)
+	return d, nil
+}
+
+// cardLinks fills in where the digest's oldest cases' cards are.
+func (b *Bot) cardLinks(ctx context.Context, d *Digest, platform string) {
+	for i, it := range d.Oldest {
+		if c, err := b.store.CardFor(ctx, it.CaseID, platform); err == nil {
+			d.Oldest[i].CardChannel, d.Oldest[i].CardMessage = c.Channel, c.MessageID
+		}
+	}
+}
+
+// PostDigest posts d and its charts on chat at once, outside the outbox:
+// `ringback digest --post`, where a person waits for the answer.
+func (b *Bot) PostDigest(ctx context.Context, chat Chat, d Digest) error {
+	b.cardLinks(ctx, &d, chat.Platform())
+	charts, err := chat.PostDigest(ctx, DigestJob{From: d.From, To: d.To, Label: d.Label}, d)
+	if err != nil || !charts {
+		return err
+	}
+	return chat.PostCharts(ctx, d)
+}

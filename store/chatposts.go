@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// ChatPost is a chat post whose attempt began: the record that lets a re-run
+// after a crash find the message instead of posting it twice.
+type ChatPost struct {
+	Platform  string    `db:"platform"`
+	Key       string    `db:"post_key"`
+	StartedAt time.Time `db:"started_at"`
+	Channel   string    `db:"channel"`
+	MessageID string    `db:"message_id"` // "" while the outcome is unknown
+}
+
+// ChatPostFor returns the post's record (ErrNotFound before any attempt).
+func (q queries) ChatPostFor(ctx context.Context, platform, key string) (ChatPost, error) {
+	var p ChatPost
+	err := q.get(ctx, &p, `SELECT platform, post_key, started_at, channel, message_id FROM chat_posts WHERE platform = ? AND post_key = ?`, platform, key)
+	return p, notFound(err, "store: chat post %s on %s", key, platform)
+}
+
+// StartChatPost records that an attempt to post is about to call out. The
+// first attempt's start stays: the platform is searched from it.
+func (q queries) StartChatPost(ctx context.Context, platform, key string, now time.Time) error {
+	_, err := q.exec(ctx, `INSERT INTO chat_posts (platform, post_key, started_at) VALUES (?, ?, ?) ON CONFLICT (platform, post_key) DO NOTHING`,
+		platform, key, now.UTC())
+	if err != nil {
+		return fmt.Errorf("store: start chat post %s on %s: %w", key, platform, err)
+	}
+	return nil
+}
+
+// SaveChatPost records where the post landed.
+func (q queries) SaveChatPost(ctx context.Context, platform, key, channel, messageID string) error {
+	_, err := q.exec(ctx, `UPDATE chat_posts SET channel = ?, message_id = ? WHERE platform = ? AND post_key = ?`, channel, messageID, platform, key)
+	if err != nil {
+		return fmt.Errorf("store: save chat post %s on %s: %w", key, platform, err)
+	}
+	return nil
+}
