@@ -29,11 +29,13 @@ type Slack struct {
 	log     *slog.Logger
 	// async runs work that may outlast Slack's 3-second acknowledgement.
 	async func(func(ctx context.Context))
+	// work bounds the Socket Mode requests handled at once.
+	work chan struct{}
 }
 
 // NewSlack returns the dispatcher.
 func NewSlack(b *bot.Bot, a *rbslack.Adapter, log *slog.Logger) *Slack {
-	s := &Slack{bot: b, adapter: a, log: log}
+	s := &Slack{bot: b, adapter: a, log: log, work: make(chan struct{}, maxSocketWork)}
 	s.async = func(f func(ctx context.Context)) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
