@@ -349,7 +349,7 @@ func (a *Adapter) performDM(ctx context.Context, it store.OutboxItem) error {
 	if c, err := a.store.CardFor(ctx, n.CaseID, Platform); err == nil {
 		link = a.Permalink(c.Channel, c.MessageID)
 	}
-	_, _, err = a.api.PostMessageContext(ctx, ch.ID, slack.MsgOptionText(n.Text, false), slack.MsgOptionBlocks(NoticeBlocks(n, link)...))
+	_, _, err = a.api.PostMessageContext(ctx, ch.ID, slack.MsgOptionText(Mrkdwn(n.Text), false), slack.MsgOptionBlocks(NoticeBlocks(n, link)...))
 	if err != nil {
 		return a.failed(err)
 	}
@@ -365,7 +365,7 @@ func (a *Adapter) performPost(ctx context.Context, it store.OutboxItem) error {
 	if err := it.Decode(&p); err != nil {
 		return bot.Permanent(err)
 	}
-	if _, _, err := a.api.PostMessageContext(ctx, p.Channel, slack.MsgOptionText(p.Text, false)); err != nil {
+	if _, _, err := a.api.PostMessageContext(ctx, p.Channel, slack.MsgOptionText(Mrkdwn(p.Text), false)); err != nil {
 		if notInChannel(err) {
 			a.log.Error("slack: the bot cannot post in the channel; invite @ringback to it", "channel", p.Channel, "error", err)
 		}
