@@ -27,6 +27,8 @@ type Actor struct {
 type Refusal struct {
 	Message string
 	Owner   string // set when the refusal is "already claimed"
+	// Rich, when set, is Message with markup (a usage's command).
+	Rich Text
 }
 
 func (r *Refusal) Error() string { return "bot: refused: " + r.Message }
@@ -72,7 +74,7 @@ func (b *Bot) act(ctx context.Context, id int64, fn func(tx *store.Tx, c *store.
 		}
 		if entry != nil {
 			entry.CaseID, entry.At = c.ID, now
-			if err := tx.AddEvent(ctx, c.ID, now, entry.Kind, entry.Actor, map[string]string{"text": entry.Text, "note": entry.Quote}); err != nil {
+			if err := tx.AddEvent(ctx, c.ID, now, entry.Kind, entry.Actor, map[string]string{"text": entry.Text.String(), "note": entry.Quote}); err != nil {
 				return err
 			}
 			if err := b.timeline(ctx, tx, *entry); err != nil {
@@ -104,7 +106,7 @@ func (b *Bot) Claim(ctx context.Context, id int64, a Actor) (store.Case, error) 
 		if c.ClaimedAt == nil {
 			c.ClaimedAt = &now // time to claim counts the first claim
 		}
-		return &Entry{Kind: EntryClaimed, Actor: a.ID, Text: "claimed the case"}, nil
+		return &Entry{Kind: EntryClaimed, Actor: a.ID, Text: Plain("claimed the case")}, nil
 	})
 }
 
@@ -118,7 +120,7 @@ func (b *Bot) Release(ctx context.Context, id int64, a Actor) (store.Case, error
 			return nil, &Refusal{Message: fmt.Sprintf("Only the owner or a manager can release case %s.", caseRef(c.ID)), Owner: c.Owner}
 		}
 		c.State, c.Owner, c.AssignedBy = store.CaseOpen, "", ""
-		return &Entry{Kind: EntryReleased, Actor: a.ID, Text: "released the case back to the queue"}, nil
+		return &Entry{Kind: EntryReleased, Actor: a.ID, Text: Plain("released the case back to the queue")}, nil
 	})
 }
 
@@ -138,12 +140,11 @@ func (b *Bot) Reassign(ctx context.Context, id int64, a Actor, to string) (store
 		if c.ClaimedAt == nil {
 			c.ClaimedAt = &now
 		}
-		return &Entry{Kind: EntryReassign, Actor: a.ID, Text: "assigned the case to " + mention(to)}, nil
+		return &Entry{Kind: EntryReassign, Actor: a.ID, Text: Text{Words("assigned the case to "), User(to)}}, nil
 	})
 }
 
 // mention is the neutral form of a user mention; renderers translate it.
-func mention(userID string) string { return "<@" + userID + ">" }
 
 // TemplateChoice is an approved template offered for a case.
 type TemplateChoice struct {
@@ -290,7 +291,7 @@ func (b *Bot) LogCallback(ctx context.Context, id int64, a Actor, result, note s
 			return nil, refuse("Case %s is closed; reopen it first.", caseRef(c.ID))
 		}
 		b.contacted(c, now)
-		return &Entry{Kind: EntryCallback, Actor: a.ID, Text: "logged a callback: " + strings.ReplaceAll(result, "_", " "), Quote: strings.TrimSpace(note)}, nil
+		return &Entry{Kind: EntryCallback, Actor: a.ID, Text: Plain("logged a callback: " + strings.ReplaceAll(result, "_", " ")), Quote: strings.TrimSpace(note)}, nil
 	})
 }
 
@@ -311,7 +312,7 @@ func (b *Bot) Close(ctx context.Context, id int64, a Actor, outcome, note string
 			return nil, refuse("Case %s is already closed.", caseRef(c.ID))
 		}
 		b.closeCase(c, a, outcome, note, now)
-		return &Entry{Kind: EntryClosed, Actor: a.ID, Text: "closed the case: " + strings.ReplaceAll(outcome, "_", " "), Quote: note}, nil
+		return &Entry{Kind: EntryClosed, Actor: a.ID, Text: Plain("closed the case: " + strings.ReplaceAll(outcome, "_", " ")), Quote: note}, nil
 	})
 }
 
@@ -345,7 +346,7 @@ func (b *Bot) Reopen(ctx context.Context, id int64, a Actor) (store.Case, error)
 		if err := b.scheduleEscalations(ctx, tx, *c, len(sched)+1, now); err != nil {
 			return nil, err
 		}
-		return &Entry{Kind: EntryReopened, Actor: a.ID, Text: "reopened the case"}, nil
+		return &Entry{Kind: EntryReopened, Actor: a.ID, Text: Plain("reopened the case")}, nil
 	})
 }
 
@@ -365,6 +366,6 @@ func (b *Bot) MarkSpam(ctx context.Context, id int64, a Actor) (store.Case, erro
 		if c.State != store.CaseClosed {
 			b.closeCase(c, a, "spam", "marked as spam", now)
 		}
-		return &Entry{Kind: EntrySpam, Actor: a.ID, Text: "marked the caller as spam and closed the case"}, nil
+		return &Entry{Kind: EntrySpam, Actor: a.ID, Text: Plain("marked the caller as spam and closed the case")}, nil
 	})
 }

@@ -231,7 +231,7 @@ func (b *Bot) caseOpened(ctx context.Context, tx *store.Tx, c store.Case) error 
 		return err
 	}
 	if c.AssignedBy == "rota" {
-		return b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReassign, Text: "Assigned by rota to " + mention(c.Owner)})
+		return b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReassign, Text: Text{Words("Assigned by rota to "), User(c.Owner)}})
 	}
 	return nil
 }
@@ -280,7 +280,7 @@ func (b *Bot) repeatCall(ctx context.Context, tx *store.Tx, c store.Case, call s
 	if err := tx.AddEvent(ctx, c.ID, now, "call_repeat", "", map[string]any{"call_sid": call.SID, "calls": c.CallCount}); err != nil {
 		return err
 	}
-	if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryRepeat, Text: fmt.Sprintf("Caller rang again (%d calls)", c.CallCount)}); err != nil {
+	if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryRepeat, Text: Plainf("Caller rang again (%d calls)", c.CallCount)}); err != nil {
 		return err
 	}
 	return b.caseChanged(ctx, tx, c, "repeat_call")
@@ -307,7 +307,7 @@ func (b *Bot) attachVoicemail(ctx context.Context, tx *store.Tx, caseID int64, c
 		return err
 	}
 	if call.Transcript != "" {
-		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryVoicemail, Text: "Voicemail transcript", Quote: call.Transcript}); err != nil {
+		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryVoicemail, Text: Plain("Voicemail transcript"), Quote: call.Transcript}); err != nil {
 			return err
 		}
 	}

@@ -177,28 +177,11 @@ func (c Caller) Label() string {
 	return c.Number
 }
 
-// CardFormat is how a chat platform writes the few things that differ
-// between chats; the words of a card are the same everywhere.
-type CardFormat struct {
-	Escape  func(string) string // text from outside
-	Strong  func(string) string // bold
-	Mention func(userID string) string
-	Time    func(t time.Time, use TimeUse) string
-}
-
-// TimeUse says what a time on a card is for, so each platform can pick its
-// format (a full date, a clock time, "in 5 minutes").
-type TimeUse int
-
-// Times on a card.
-const (
-	TimeWhen TimeUse = iota // the first missed call
-	TimeDue                 // the due time
-	TimeLast                // the last call
-)
-
 // Fact is one labelled value of a card.
-type Fact struct{ Name, Value string }
+type Fact struct {
+	Name  string
+	Value Text
+}
 
 // Emoji is the card's state at a glance.
 func (k Card) Emoji() string {
@@ -215,89 +198,87 @@ func (k Card) Emoji() string {
 	return "🔴"
 }
 
-// Title is the card's headline; line is the line's name as the platform
-// writes it.
-func (k Card) Title(line string) string {
+// Title is the card's headline.
+func (k Card) Title() Text {
 	what := "Missed call"
 	if k.Origin == "sms" {
 		what = "Texted in"
 	}
-	t := fmt.Sprintf("%s %s %s · %s", k.Emoji(), k.Ref, what, line)
+	t := Text{Wordsf("%s %s %s · ", k.Emoji(), k.Ref, what), Said(k.Line)}
 	if k.Urgent {
-		t += " · URGENT"
+		t = append(t, Words(" · URGENT"))
 	}
 	return t
 }
 
 // Who is the caller's paragraph: name or number, the property, spam.
-func (k Card) Who(f CardFormat) string {
-	who := f.Strong(f.Escape(k.Caller.Label()))
+func (k Card) Who() Text {
+	who := Text{Outside(Strong(k.Caller.Label()))}
 	if k.Caller.Name != "" && k.Caller.Number != "" {
-		who += " · " + f.Escape(k.Caller.Number)
+		who = append(who, Words(" · "), Said(k.Caller.Number))
 	}
 	if place := strings.Trim(k.Caller.Property+", "+k.Caller.Unit, ", "); place != "" {
-		who += "\n🏠 " + f.Escape(place)
+		who = append(who, Words("\n🏠 "), Said(place))
 	}
 	if k.Spam {
-		who += "\n🚫 On the spam list"
+		who = append(who, Words("\n🚫 On the spam list"))
 	}
 	return who
 }
 
 // Facts are the card's fields, in order.
-func (k Card) Facts(f CardFormat) []Fact {
+func (k Card) Facts() []Fact {
 	hours := "In hours"
 	if k.AfterHours {
 		hours = "After hours"
 	}
-	owner := "Unclaimed"
+	owner := Plain("Unclaimed")
 	if k.Owner != "" {
-		owner = f.Mention(k.Owner)
+		owner = Text{User(k.Owner)}
 		if k.AssignedBy == "rota" {
-			owner += " (assigned by rota)"
+			owner = append(owner, Words(" (assigned by rota)"))
 		} else if k.AssignedBy != "" {
-			owner += " (assigned by " + f.Mention(k.AssignedBy) + ")"
+			owner = append(owner, Words(" (assigned by "), User(k.AssignedBy), Words(")"))
 		}
 	}
-	category := "Not triaged yet"
+	category := Plain("Not triaged yet")
 	if k.CategoryLabel != "" {
-		category = f.Escape(k.CategoryLabel)
+		category = Text{Said(k.CategoryLabel)}
 	}
-	due := "—"
+	due := Plain("—")
 	if k.DueAt != nil {
-		due = f.Time(*k.DueAt, TimeDue)
+		due = Text{At(*k.DueAt, TimeDue)}
 		if k.Overdue {
-			due += " " + f.Strong("overdue")
+			due = append(due, Words(" "), Strong("overdue"))
 		}
 	}
-	calls := strconv.Itoa(k.Calls)
+	calls := Plain(strconv.Itoa(k.Calls))
 	if k.LastCall != nil && k.Calls > 1 {
-		calls += " (last " + f.Time(*k.LastCall, TimeLast) + ")"
+		calls = append(calls, Words(" (last "), At(*k.LastCall, TimeLast), Words(")"))
 	}
 	facts := []Fact{
-		{"When", f.Time(k.FirstCall, TimeWhen)},
-		{"Hours", hours},
+		{"When", Text{At(k.FirstCall, TimeWhen)}},
+		{"Hours", Plain(hours)},
 		{"Calls", calls},
-		{"Text-back", f.Escape(k.TextBack)},
+		{"Text-back", Text{Said(k.TextBack)}},
 		{"Category", category},
 		{"Owner", owner},
 		{"Due", due},
 	}
 	if k.Caller.Withheld {
-		facts = append(facts, Fact{"Caller", "Number withheld"})
+		facts = append(facts, Fact{"Caller", Plain("Number withheld")})
 	}
 	return facts
 }
 
-// Notes are the card's small print; line is the line's name as the
-// platform writes it.
-func (k Card) Notes(line string) []string {
-	var notes []string
+// Notes are the card's small print.
+func (k Card) Notes() []Text {
+	var notes []Text
 	if k.CallerReplied {
-		notes = append(notes, "💬 Caller replied (see thread)")
+		notes = append(notes, Plain("💬 Caller replied (see thread)"))
 	}
 	if k.EscalationLevel > 0 {
-		notes = append(notes, fmt.Sprintf("📣 Escalation level %d", k.EscalationLevel))
+		notes = append(notes, Plainf("📣 Escalation level %d", k.EscalationLevel))
 	}
-	return append(notes, "Line "+line+" · "+k.Ref)
+	return append(notes, Text{Words("Line "), Said(k.Line), Words(" · " + k.Ref)})
 }

@@ -148,10 +148,10 @@ func (b *Bot) fire(ctx context.Context, tx *store.Tx, c store.Case, line *config
 		if line.OnDuty != "" {
 			mention = line.OnDuty
 		}
-		err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: "⏰ " + what + ". Who can take it?", Mention: mention})
+		err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: Plain("⏰ " + what + ". Who can take it?"), Mention: mention})
 	case "owner":
 		err = b.notifyUser(ctx, tx, Notice{User: c.Owner, CaseID: c.ID, Confirm: true,
-			Text: fmt.Sprintf("⏰ Your case %s: %s. Are you still on it? If you do not answer within %s it goes back to the queue.", caseRef(c.ID), whenWords[step.When], ShortDuration(step.AckWithin))}, key)
+			Text: Plainf("⏰ Your case %s: %s. Are you still on it? If you do not answer within %s it goes back to the queue.", caseRef(c.ID), whenWords[step.When], ShortDuration(step.AckWithin))}, key)
 		if err == nil {
 			err = tx.ScheduleEscalation(ctx, store.Escalation{
 				CaseID: c.ID, Kind: store.EscalationOwnerAck, Step: e.Step, Round: e.Round, RepeatN: e.RepeatN,
@@ -159,17 +159,17 @@ func (b *Bot) fire(ctx context.Context, tx *store.Tx, c store.Case, line *config
 			}, now)
 		}
 		if err == nil {
-			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: "⏰ " + what + ": reminded " + mention(c.Owner)})
+			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: Text{Words("⏰ " + what + ": reminded "), User(c.Owner)}})
 		}
 	case "managers":
-		err = b.alertManagers(ctx, tx, c, "📣 Escalation: "+what+" ("+line.Name+").", key)
+		err = b.alertManagers(ctx, tx, c, Plain("📣 Escalation: "+what+" ("+line.Name+")."), key)
 		if err == nil {
-			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: "📣 " + what + ": managers alerted"})
+			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: Plain("📣 " + what + ": managers alerted")})
 		}
 	case "on_call":
-		err = b.page(ctx, tx, c, fmt.Sprintf("%s: %s on the %s line. Open Slack to take it.", b.cfg.Business.Name, what, line.Name), key)
+		err = b.page(ctx, tx, c, fmt.Sprintf("%s: %s on the %s line. Open %s to take it.", b.cfg.Business.Name, what, line.Name, b.chatNames()), key)
 		if err == nil {
-			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: "📟 " + what + ": on-call phone paged"})
+			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: Plain("📟 " + what + ": on-call phone paged")})
 		}
 	}
 	if err != nil {
@@ -186,7 +186,7 @@ func (b *Bot) fire(ctx context.Context, tx *store.Tx, c store.Case, line *config
 }
 
 // alertManagers DMs every manager and posts in the digest channel.
-func (b *Bot) alertManagers(ctx context.Context, tx *store.Tx, c store.Case, text, key string) error {
+func (b *Bot) alertManagers(ctx context.Context, tx *store.Tx, c store.Case, text Text, key string) error {
 	for _, m := range b.cfg.Managers {
 		if err := b.notifyUser(ctx, tx, Notice{User: m, CaseID: c.ID, Text: text}, key); err != nil {
 			return err
@@ -215,7 +215,7 @@ func (b *Bot) ownerSilent(ctx context.Context, tx *store.Tx, e store.Escalation,
 	if err := tx.AddEvent(ctx, c.ID, now, "auto_released", "", map[string]any{"owner": e.Owner, "round": e.Round}); err != nil {
 		return false, err
 	}
-	if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReleased, Text: mention(e.Owner) + " did not confirm: the case is back in the queue", Mention: "here"}); err != nil {
+	if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReleased, Text: Text{User(e.Owner), Words(" did not confirm: the case is back in the queue")}, Mention: "here"}); err != nil {
 		return false, err
 	}
 	if err := b.scheduleEscalations(ctx, tx, c, e.Round+1, now); err != nil {
@@ -240,7 +240,7 @@ func (b *Bot) StillOnIt(ctx context.Context, id int64, a Actor) (store.Case, err
 		if n == 0 {
 			return nil, refuse("Noted; there was no reminder waiting.")
 		}
-		return &Entry{Kind: EntryClaimed, Actor: a.ID, Text: "is still on it"}, nil
+		return &Entry{Kind: EntryClaimed, Actor: a.ID, Text: Plain("is still on it")}, nil
 	})
 }
 
@@ -248,7 +248,7 @@ func (b *Bot) StillOnIt(ctx context.Context, id int64, a Actor) (store.Case, err
 // on-call phone, and (through the triage entry) the channel.
 func (b *Bot) pageUrgent(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line) error {
 	key := fmt.Sprintf("urgent:%d", c.ID)
-	text := fmt.Sprintf("🚨 Urgent: %s on the %s line needs a call back now.", caseRef(c.ID), line.Name)
+	text := Plainf("🚨 Urgent: %s on the %s line needs a call back now.", caseRef(c.ID), line.Name)
 	if err := b.alertManagers(ctx, tx, c, text, key); err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ func TestUnclaimedCaseRemindsChannelAfterTenMinutes(t *testing.T) {
 		tick(t, f.bot)
 		tick(t, f.bot)
 		r := reminders(t, s)
-		if len(r) != 1 || r[0].Mention != "here" || !strings.Contains(r[0].Text, "still unclaimed after 10 min") {
+		if len(r) != 1 || r[0].Mention != "here" || !strings.Contains(r[0].Text.String(), "still unclaimed after 10 min") {
 			t.Fatalf("reminders = %+v", r)
 		}
 		got, _ := s.CaseByID(context.Background(), c.ID)
@@ -111,7 +111,7 @@ func TestNoContactRemindsOwnerThenManagers(t *testing.T) {
 		f.clock.Advance(time.Second)
 		tick(t, f.bot)
 		d := dms(t, s)
-		if len(d) != 1 || d[0].User != alice.ID || !d[0].Confirm || !strings.Contains(d[0].Text, "no contact with the caller yet") {
+		if len(d) != 1 || d[0].User != alice.ID || !d[0].Confirm || !strings.Contains(d[0].Text.String(), "no contact with the caller yet") {
 			t.Fatalf("dms at 30 min = %+v", d)
 		}
 		// Alice answers "Still on it": the case stays hers.
@@ -176,7 +176,7 @@ func TestSilentOwnerLosesTheCaseAndEscalationRestarts(t *testing.T) {
 		f.clock.Advance(10 * time.Minute)
 		tick(t, f.bot)
 		r := reminders(t, s)
-		if len(r) != before+1 || !strings.Contains(r[len(r)-1].Text, "still unclaimed") {
+		if len(r) != before+1 || !strings.Contains(r[len(r)-1].Text.String(), "still unclaimed") {
 			t.Fatalf("escalation did not restart: %+v", r)
 		}
 	})
@@ -193,7 +193,7 @@ func TestUrgentPagesAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := dms(t, s)
-		if len(d) != 1 || d[0].User != "U0MANAGER1" || !strings.Contains(d[0].Text, "Urgent") {
+		if len(d) != 1 || d[0].User != "U0MANAGER1" || !strings.Contains(d[0].Text.String(), "Urgent") {
 			t.Fatalf("manager page = %+v", d)
 		}
 		var pages []store.Message
@@ -234,9 +234,9 @@ func TestNewLeaderContinuesTheSchedule(t *testing.T) {
 		var unclaimed, noContact int
 		for _, r := range reminders(t, s) {
 			switch {
-			case strings.Contains(r.Text, "still unclaimed"):
+			case strings.Contains(r.Text.String(), "still unclaimed"):
 				unclaimed++
-			case strings.Contains(r.Text, "no contact"):
+			case strings.Contains(r.Text.String(), "no contact"):
 				noContact++
 			}
 		}
@@ -296,7 +296,7 @@ func TestQueueCheckPostsOncePerTime(t *testing.T) {
 				lettings = append(lettings, p)
 			}
 		}
-		if len(lettings) != 1 || !strings.Contains(lettings[0].Text, "Lettings queue at 08:45*: 1 open, 1 unclaimed, 0 overdue") {
+		if len(lettings) != 1 || !strings.Contains(lettings[0].Text.String(), "Lettings queue at 08:45: 1 open, 1 unclaimed, 0 overdue") {
 			t.Fatalf("queue checks = %+v", lettings)
 		}
 	})

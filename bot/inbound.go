@@ -132,7 +132,7 @@ func (b *Bot) ReceiveSMS(ctx context.Context, in InboundSMS) (SMSResult, error) 
 		for _, u := range in.MediaURLs {
 			quote += "\n" + u
 		}
-		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntrySMSIn, Text: "Caller texted", Quote: quote}); err != nil {
+		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntrySMSIn, Text: Plain("Caller texted"), Quote: quote}); err != nil {
 			return err
 		}
 		caseLine, _ := b.line(c.LineNumber)
@@ -213,7 +213,7 @@ func (b *Bot) triage(ctx context.Context, tx *store.Tx, c *store.Case, line *con
 	if cat.Urgent {
 		text, mention = "URGENT: caller chose "+cat.Label, "channel"
 	}
-	return b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryTriaged, Text: text, Mention: mention})
+	return b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryTriaged, Text: Plain(text), Mention: mention})
 }
 
 // safetyTemplate picks the reply for an urgent category: "safety" unless a
@@ -238,7 +238,7 @@ func (b *Bot) optOut(ctx context.Context, tx *store.Tx, caller, source string, c
 		if err := b.caseEvent(ctx, tx, c, now, "opted_out", map[string]any{"source": source}); err != nil {
 			return err
 		}
-		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryOptOut, Text: "Caller opted out of texts (every line)"}); err != nil {
+		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryOptOut, Text: Plain("Caller opted out of texts (every line)")}); err != nil {
 			return err
 		}
 	}

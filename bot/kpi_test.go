@@ -577,7 +577,8 @@ func TestKPIsFixtureWeek(t *testing.T) {
 			t.Errorf("Line(maintenance) = %+v, %v", l.Number, ok)
 		}
 
-		text, err := b.StatsText(ctx, "2026-W46")
+		stats, err := b.StatsText(ctx, "2026-W46")
+		text := stats.String()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -585,20 +586,20 @@ func TestKPIsFixtureWeek(t *testing.T) {
 		for _, want := range []string{
 			"2026-W46 (Mon 9 Nov – Sun 15 Nov 2026)",
 			"12 of 18 calls (miss rate 67%): Lettings 6, Maintenance 6",
-			"*After-hours share:* 6 / 12 (50%)",
-			"*Text-back within 90 s:* 4 / 7 (57%)",
-			"*Caller reply rate:* 3 / 5 (60%)",
-			"*Time to claim:* median 13 min, p90 1 h (8 cases)", // 12.5 min rounds up
-			"*Time to first human contact:* median 23 min, p90 9 h (8 cases)",
+			"After-hours share: 6 / 12 (50%)",
+			"Text-back within 90 s: 4 / 7 (57%)",
+			"Caller reply rate: 3 / 5 (60%)",
+			"Time to claim: median 13 min, p90 1 h (8 cases)", // 12.5 min rounds up
+			"Time to first human contact: median 23 min, p90 9 h (8 cases)",
 			"Maintenance: median 20 min, p90 3 h (3 cases)",
 			"Uncategorised: median 4 h 50 min, p90 9 h (2 cases)",
-			"*Triaged within 5 min:* 5 / 11 (45%)",
-			"*Contact rate:* 4 / 7 (57%)",
-			"*First-cycle resolution:* 3 / 7 (43%)",
-			"*Repeat contact within 24 h:* 3 / 11 (27%)",
-			"*Escalations:* 3 / 11 (27%); level 1: 3, level 2: 1",
-			"*Backlog:* 4 open at the period's end, oldest 9 d 14 h",
-			"*Peak miss hours:* Mon 12:00–13:00: 3, Tue 20:00–21:00: 1, Tue 21:00–22:00: 1",
+			"Triaged within 5 min: 5 / 11 (45%)",
+			"Contact rate: 4 / 7 (57%)",
+			"First-cycle resolution: 3 / 7 (43%)",
+			"Repeat contact within 24 h: 3 / 11 (27%)",
+			"Escalations: 3 / 11 (27%); level 1: 3, level 2: 1",
+			"Backlog: 4 open at the period's end, oldest 9 d 14 h",
+			"Peak miss hours: Mon 12:00–13:00: 3, Tue 20:00–21:00: 1, Tue 21:00–22:00: 1",
 		} {
 			if !strings.Contains(text, want) {
 				t.Errorf("stats text lacks %q:\n%s", want, text)
@@ -655,11 +656,12 @@ func TestKPIsEmptyWeekHasNoData(t *testing.T) {
 			f.Escalated != nil || f.EscalationLevels != nil || f.OldestOpen != nil {
 			t.Errorf("empty week: %+v", f)
 		}
-		text, err := b.StatsText(context.Background(), "last")
+		stats, err := b.StatsText(context.Background(), "last")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(text, "*Time to claim:* no data") || !strings.Contains(text, "*Peak miss hours:* no data") {
+		text := stats.String()
+		if !strings.Contains(text, "Time to claim: no data") || !strings.Contains(text, "Peak miss hours: no data") {
 			t.Errorf("empty stats text:\n%s", text)
 		}
 	})
@@ -719,11 +721,11 @@ func TestKPIStatsRefusesBadWeek(t *testing.T) {
 	b := bot.New(bot.Deps{Store: s, Config: kpiConfig(t), Clock: bot.NewManualClock(kpiAt(18, 10, 0)), Log: quiet})
 	_, err := b.StatsText(context.Background(), "2026-46")
 	var r *bot.Refusal
-	if !errors.As(err, &r) || !strings.Contains(r.Message, "Usage: `/callbacks stats [week]`") || !strings.Contains(r.Message, "2026-W46") {
+	if !errors.As(err, &r) || !strings.Contains(r.Message, "Usage: /callbacks stats [week]") || !strings.Contains(r.Message, "2026-W46") {
 		t.Fatalf("StatsText(bad week) = %v, want a refusal with the usage", err)
 	}
 	text, err := b.StatsText(context.Background(), "")
-	if err != nil || !strings.Contains(text, "2026-W47 so far") {
+	if err != nil || !strings.Contains(text.String(), "2026-W47 so far") {
 		t.Fatalf("StatsText(\"\") = %q, %v", text, err)
 	}
 }

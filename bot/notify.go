@@ -11,7 +11,7 @@ import (
 type Notice struct {
 	User   string `json:"user"`
 	CaseID int64  `json:"case_id"`
-	Text   string `json:"text"`
+	Text   Text   `json:"text"`
 	// Confirm asks the owner to answer "Still on it" or "Release".
 	Confirm bool `json:"confirm,omitempty"`
 }
@@ -20,7 +20,7 @@ type Notice struct {
 // channel, a line's daily queue check).
 type Post struct {
 	Channel string `json:"channel"`
-	Text    string `json:"text"`
+	Text    Text   `json:"text"`
 	CaseID  int64  `json:"case_id,omitempty"`
 }
 

@@ -107,9 +107,9 @@ func (b *Bot) queueItem(r store.QueueRow, now time.Time) QueueItem {
 	return it
 }
 
-// Listing is the item as one line of a queue listing; ref is its case number,
-// already linked to the card where the platform can.
-func (it QueueItem) Listing(f CardFormat, ref string) string {
+// Listing is the item as one line of a queue listing; ref is its case
+// number, linked to the card where the platform can.
+func (it QueueItem) Listing(ref Span) Text {
 	flags := ""
 	if it.Urgent {
 		flags += " 🚨"
@@ -121,16 +121,16 @@ func (it QueueItem) Listing(f CardFormat, ref string) string {
 	if category == "" {
 		category = "untriaged"
 	}
-	owner := "unclaimed"
+	owner := Words("unclaimed")
 	if it.Owner != "" {
-		owner = f.Mention(it.Owner)
+		owner = User(it.Owner)
 	}
 	reply := "no reply yet"
 	if it.CallerReplied {
 		reply = "💬 replied"
 	}
-	return fmt.Sprintf("%s%s · %s · %s · %s · %s ago · %s · %s", ref, flags, f.Strong(f.Escape(it.Caller)), f.Escape(it.Line),
-		f.Escape(category), ShortDuration(it.Age), owner, reply)
+	return Text{ref, Words(flags + " · "), Outside(Strong(it.Caller)), Words(" · "), Said(it.Line), Words(" · "),
+		Said(category), Words(" · " + ShortDuration(it.Age) + " ago · "), owner, Words(" · " + reply)}
 }
 
 // ShortDuration says a duration the way people do on a card or in a

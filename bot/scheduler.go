@@ -80,11 +80,11 @@ func (b *Bot) queueChecks(ctx context.Context) error {
 
 // QueueCheckText is a line's queue at a glance: open cases by owner, the
 // overdue ones and the unclaimed ones.
-func (b *Bot) QueueCheckText(ctx context.Context, line *config.Line, at config.TimeOfDay) (string, error) {
+func (b *Bot) QueueCheckText(ctx context.Context, line *config.Line, at config.TimeOfDay) (Text, error) {
 	now := b.clock.Now()
 	rows, total, err := b.store.OpenQueue(ctx, store.QueueFilter{Line: line.Number, Limit: 1000, NoSpam: true})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	byOwner := map[string]int{}
 	var overdue, unclaimed []string
@@ -99,13 +99,11 @@ func (b *Bot) QueueCheckText(ctx context.Context, line *config.Line, at config.T
 			overdue = append(overdue, it.Ref)
 		}
 	}
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "📋 *%s queue at %s*: %d open", line.Name, at, total)
+	t := Text{Words("📋 "), Strong(fmt.Sprintf("%s queue at %s", line.Name, at)), Wordsf(": %d open", total)}
 	if total == 0 {
-		sb.WriteString(". Nothing waiting. 🎉")
-		return sb.String(), nil
+		return append(t, Words(". Nothing waiting. 🎉")), nil
 	}
-	fmt.Fprintf(&sb, ", %d unclaimed, %d overdue.", len(unclaimed), len(overdue))
+	t = append(t, Wordsf(", %d unclaimed, %d overdue.", len(unclaimed), len(overdue)))
 	if len(byOwner) > 0 {
 		owners := make([]string, 0, len(byOwner))
 		for o := range byOwner {
@@ -114,19 +112,21 @@ func (b *Bot) QueueCheckText(ctx context.Context, line *config.Line, at config.T
 		sort.Slice(owners, func(i, j int) bool {
 			return byOwner[owners[i]] > byOwner[owners[j]] || (byOwner[owners[i]] == byOwner[owners[j]] && owners[i] < owners[j])
 		})
-		parts := make([]string, len(owners))
+		t = append(t, Words("\nBy owner: "))
 		for i, o := range owners {
-			parts[i] = fmt.Sprintf("%s %d", mention(o), byOwner[o])
+			if i > 0 {
+				t = append(t, Words(", "))
+			}
+			t = append(t, User(o), Wordsf(" %d", byOwner[o]))
 		}
-		sb.WriteString("\nBy owner: " + strings.Join(parts, ", "))
 	}
 	if len(overdue) > 0 {
-		sb.WriteString("\n⏰ Overdue: " + strings.Join(limit(overdue, 15), ", "))
+		t = append(t, Words("\n⏰ Overdue: "+strings.Join(limit(overdue, 15), ", ")))
 	}
 	if len(unclaimed) > 0 {
-		sb.WriteString("\n🔴 Unclaimed: " + strings.Join(limit(unclaimed, 15), ", "))
+		t = append(t, Words("\n🔴 Unclaimed: "+strings.Join(limit(unclaimed, 15), ", ")))
 	}
-	return sb.String(), nil
+	return t, nil
 }
 
 func limit(refs []string, n int) []string {

@@ -10,30 +10,34 @@ import (
 )
 
 // statsUsage is shown with a week Ringback cannot read.
-const statsUsage = "Usage: `/callbacks stats [week]`: nothing for this week so far, `last` for last week, or a week like `2026-W46`."
+func statsUsage(why string) Text {
+	return Text{Words(why + ". Usage: "), Command("stats [week]"),
+		Words(": nothing for this week so far, "), Code("last"), Words(" for last week, or a week like "), Code("2026-W46"), Words(".")}
+}
 
-// StatsText answers `/callbacks stats [week]` in Slack mrkdwn: the period,
-// every KPI in total with its numerator and denominator, missed calls per
-// line and the three busiest hours for missed calls. A week it cannot read
-// is refused with the usage.
-func (b *Bot) StatsText(ctx context.Context, spec string) (string, error) {
+// StatsText answers `/callbacks stats [week]`: the period, every KPI in
+// total with its numerator and denominator, missed calls per line and the
+// three busiest hours for missed calls. A week it cannot read is refused
+// with the usage.
+func (b *Bot) StatsText(ctx context.Context, spec string) (Text, error) {
 	p, err := ISOWeek(spec, b.clock.Now(), b.kpiZone())
 	if err != nil {
-		return "", &Refusal{Message: strings.TrimPrefix(err.Error(), "bot: ") + ". " + statsUsage}
+		usage := statsUsage(strings.TrimPrefix(err.Error(), "bot: "))
+		return nil, &Refusal{Message: usage.String(), Rich: usage}
 	}
 	k, err := b.KPIs(ctx, p)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	return statsReport(k), nil
 }
 
-func statsReport(k KPIs) string {
+func statsReport(k KPIs) Text {
 	t := k.Total
-	var s strings.Builder
-	line := func(label, value string) { fmt.Fprintf(&s, "• *%s:* %s\n", label, value) }
+	var s Text
+	line := func(label, value string) { s = append(s, Words("• "), Strong(label+":"), Words(" "+value+"\n")) }
 
-	fmt.Fprintf(&s, "*Callback stats, %s*\n", statsEscape(k.Period.Label))
+	s = append(s, Strong("Callback stats, "+k.Period.Label), Words("\n"))
 
 	missed := fmt.Sprintf("%d", t.Missed)
 	if t.MissRate != nil {
@@ -41,7 +45,7 @@ func statsReport(k KPIs) string {
 	}
 	var per []string
 	for _, l := range k.Lines {
-		per = append(per, fmt.Sprintf("%s %d", statsEscape(l.Name), l.Missed))
+		per = append(per, fmt.Sprintf("%s %d", l.Name, l.Missed))
 	}
 	if len(per) > 0 {
 		missed += ": " + strings.Join(per, ", ")
@@ -54,7 +58,7 @@ func statsReport(k KPIs) string {
 	line("Time to first human contact", statsSpread(t.TimeToContactAll))
 	for _, c := range t.TimeToContact {
 		if c.Time != nil {
-			fmt.Fprintf(&s, "    ◦ %s: %s\n", statsEscape(c.Label), statsSpread(c.Time))
+			s = append(s, Wordsf("    ◦ %s: %s\n", c.Label, statsSpread(c.Time)))
 		}
 	}
 	line("Triaged within 5 min", statsRatio(t.TriagedWithin5m))
@@ -86,7 +90,10 @@ func statsReport(k KPIs) string {
 	} else {
 		line("Peak miss hours", strings.Join(peaks, ", "))
 	}
-	return strings.TrimRight(s.String(), "\n")
+	// No line break after the last line.
+	last := &s[len(s)-1]
+	last.Text = strings.TrimSuffix(last.Text, "\n")
+	return s
 }
 
 // peakHours lists the n busiest weekday hours, busiest first ("Mon
@@ -152,10 +159,4 @@ func statsDuration(d time.Duration) string {
 		return fmt.Sprintf("%d d", h/24)
 	}
 	return fmt.Sprintf("%d d %d h", h/24, h%24)
-}
-
-// statsEscape keeps configured names (line names, category labels) from
-// being read as mrkdwn controls: Slack reads only &, < and >.
-func statsEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

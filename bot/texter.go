@@ -217,7 +217,7 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		if err := tx.AddEvent(ctx, c.ID, now, "sms_sent", m.SentBy, map[string]any{"message_id": m.ID, "kind": m.Kind, "sid": sent.SID}); err != nil {
 			return err
 		}
-		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntrySMSOut, Actor: m.SentBy, Text: smsWords(m.Kind), Quote: m.Body}); err != nil {
+		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntrySMSOut, Actor: m.SentBy, Text: Plain(smsWords(m.Kind)), Quote: m.Body}); err != nil {
 			return err
 		}
 		return b.caseChanged(ctx, tx, c, "sms_sent")
@@ -251,7 +251,7 @@ func (b *Bot) smsSettled(ctx context.Context, m store.Message, status, code, cas
 		if err := tx.AddEvent(ctx, c.ID, now, event, "", data); err != nil {
 			return err
 		}
-		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryTextBack, Text: smsWords(m.Kind) + ": " + caseStatus}); err != nil {
+		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryTextBack, Text: Plain(smsWords(m.Kind) + ": " + caseStatus)}); err != nil {
 			return err
 		}
 		return b.caseChanged(ctx, tx, c, event)

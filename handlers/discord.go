@@ -236,12 +236,19 @@ var acknowledged = &discordgo.InteractionResponse{Type: discordgo.InteractionRes
 // refusalWords is what the person who was refused reads; errors that are
 // not refusals are logged and shown as a failure.
 func (d *Discord) refusalWords(err error) string {
+	text, _ := rbdiscord.Markdown(d.words(err))
+	return text
+}
+
+// words is what the person who was refused reads; errors that are not
+// refusals are logged and read as a failure.
+func (d *Discord) words(err error) bot.Text {
 	var r *bot.Refusal
 	if errors.As(err, &r) {
-		return rbdiscord.RefusalText(r)
+		return r.Text()
 	}
 	d.log.Error("discord interaction failed", "error", err)
-	return "Something went wrong; please try again."
+	return bot.Failure
 }
 
 // ack answers a card action: nothing to show when it worked (the card is
@@ -250,14 +257,7 @@ func (d *Discord) ack(err error) *discordgo.InteractionResponse {
 	if err == nil {
 		return acknowledged
 	}
-	return reply(rbdiscord.Say(d.refusalWords(err)))
-}
-
-func (d *Discord) mayWork(a bot.Actor) error {
-	if a.Staff || d.bot.IsManager(a) {
-		return nil
-	}
-	return &bot.Refusal{Message: "Only staff can work callbacks."}
+	return reply(rbdiscord.SayText(d.words(err)))
 }
 
 func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *discordgo.InteractionResponse {
@@ -323,7 +323,7 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 
 // step opens an ephemeral step (picker, confirmation) for staff.
 func (d *Discord) step(ctx context.Context, id int64, a bot.Actor, render func(bot.Card) *discordgo.InteractionResponseData) *discordgo.InteractionResponse {
-	if err := d.mayWork(a); err != nil {
+	if err := d.bot.MayWork(a); err != nil {
 		return d.ack(err)
 	}
 	k, err := d.bot.Card(ctx, id)
@@ -336,7 +336,7 @@ func (d *Discord) step(ctx context.Context, id int64, a bot.Actor, render func(b
 // replyPicker shows (as a new ephemeral message, or updating the picker)
 // the approved templates for the case, with the selected one previewed.
 func (d *Discord) replyPicker(ctx context.Context, id int64, a bot.Actor, selected, note string, as func(*discordgo.InteractionResponseData) *discordgo.InteractionResponse) *discordgo.InteractionResponse {
-	if err := d.mayWork(a); err != nil {
+	if err := d.bot.MayWork(a); err != nil {
 		return d.ack(err)
 	}
 	k, err := d.bot.Card(ctx, id)
@@ -418,43 +418,14 @@ func (d *Discord) command(ctx context.Context, i *discordgo.Interaction) *discor
 	}
 	args := ""
 	if o := data.GetOption("args"); o != nil && o.Type == discordgo.ApplicationCommandOptionString {
-		args = strings.TrimSpace(o.StringValue())
+		args = o.StringValue()
 	}
-	a := d.adapter.Actor(i)
-	verb, rest, _ := strings.Cut(args, " ")
-	verb, rest = strings.ToLower(verb), strings.TrimSpace(rest)
-	say := func(text string, err error) *discordgo.InteractionResponse {
-		if err != nil {
-			return reply(rbdiscord.Say(d.refusalWords(err)))
-		}
-		return reply(rbdiscord.Say(text))
+	r, err := d.bot.Command(ctx, bot.Invoker{Actor: d.adapter.Actor(i), Platform: rbdiscord.Platform, QueueLimit: 25}, args)
+	switch {
+	case err != nil:
+		return reply(rbdiscord.SayText(d.words(err)))
+	case r.Queue != nil:
+		return reply(rbdiscord.QueueMessage(*r.Queue, d.adapter.CardLink))
 	}
-	queue := func(req bot.QueueRequest) *discordgo.InteractionResponse {
-		req.Actor, req.Platform, req.Limit = a, rbdiscord.Platform, 25
-		v, err := d.bot.Queue(ctx, req)
-		if err != nil {
-			return say("", err)
-		}
-		return reply(rbdiscord.QueueMessage(v, d.adapter.CardLink))
-	}
-	switch verb {
-	case "":
-		return queue(bot.QueueRequest{})
-	case "mine":
-		return queue(bot.QueueRequest{Mine: true})
-	case "overdue":
-		return queue(bot.QueueRequest{Overdue: true})
-	case "line":
-		if rest == "" {
-			return say("Usage: `/callbacks args:line NAME`", nil)
-		}
-		return queue(bot.QueueRequest{LineName: rest})
-	case "stats":
-		return say(d.bot.StatsText(ctx, rest))
-	case "templates":
-		return say(d.bot.TemplatesCommand(ctx, a, rest))
-	case "optout", "optin", "spam", "unspam":
-		return say(d.bot.NumberCommand(ctx, a, verb, rest))
-	}
-	return say(rbdiscord.HelpText, nil)
+	return reply(rbdiscord.SayText(r.Text))
 }

@@ -29,11 +29,13 @@ type Slack struct {
 	log     *slog.Logger
 	// async runs work that may outlast Slack's 3-second acknowledgement.
 	async func(func(ctx context.Context))
+	// work bounds the Socket Mode requests handled at once.
+	work chan struct{}
 }
 
 // NewSlack returns the dispatcher.
 func NewSlack(b *bot.Bot, a *rbslack.Adapter, log *slog.Logger) *Slack {
-	s := &Slack{bot: b, adapter: a, log: log}
+	s := &Slack{bot: b, adapter: a, log: log, work: make(chan struct{}, maxSocketWork)}
 	s.async = func(f func(ctx context.Context)) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -205,20 +207,22 @@ func (s *Slack) actor(ctx context.Context, u slack.User) bot.Actor {
 // refusal shows a bot refusal to the person who clicked; other errors are
 // logged and shown as a failure.
 func (s *Slack) refusal(channel, user string, err error) {
-	var r *bot.Refusal
-	text := "Something went wrong; please try again."
-	if errors.As(err, &r) {
-		text = r.Message
-		if r.Owner != "" {
-			text = strings.TrimSuffix(text, ".") + " by <@" + r.Owner + ">."
-		}
-	} else {
-		s.log.Error("slack action failed", "error", err)
-	}
+	text := rbslack.Mrkdwn(s.words(err))
 	if channel == "" {
 		return
 	}
 	s.async(func(ctx context.Context) { s.adapter.Ephemeral(ctx, channel, user, text) })
+}
+
+// words is what the person who was refused reads; errors that are not
+// refusals are logged and read as a failure.
+func (s *Slack) words(err error) bot.Text {
+	var r *bot.Refusal
+	if errors.As(err, &r) {
+		return r.Text()
+	}
+	s.log.Error("slack action failed", "error", err)
+	return bot.Failure
 }
 
 func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, act *slack.BlockAction) {
@@ -270,8 +274,8 @@ func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a
 }
 
 func (s *Slack) openModal(ctx context.Context, trigger string, id int64, a bot.Actor, action string) error {
-	if !a.Staff && !s.bot.IsManager(a) {
-		return &bot.Refusal{Message: "Only staff of a line's channel can work callbacks."}
+	if err := s.bot.MayWork(a); err != nil {
+		return err
 	}
 	card, err := s.bot.Card(ctx, id)
 	if err != nil {
@@ -345,93 +349,22 @@ func (s *Slack) viewSubmission(ctx context.Context, cb slack.InteractionCallback
 	if err == nil {
 		return nil
 	}
-	var r *bot.Refusal
-	msg := "Something went wrong; please try again."
-	if errors.As(err, &r) {
-		msg = r.Message
-	} else {
-		s.log.Error("slack modal submission failed", "callback_id", cb.View.CallbackID, "error", err)
-	}
-	return slack.NewErrorsViewSubmissionResponse(map[string]string{field: msg})
+	// Field errors are plain text.
+	return slack.NewErrorsViewSubmissionResponse(map[string]string{field: s.words(err).String()})
 }
 
 // Command answers /callbacks; the reply is shown only to whoever typed it.
 func (s *Slack) Command(ctx context.Context, cmd slack.SlashCommand) *slack.Msg {
 	a := s.actor(ctx, slack.User{ID: cmd.UserID, Name: cmd.UserName})
-	fields := strings.Fields(cmd.Text)
-	verb := ""
-	if len(fields) > 0 {
-		verb = strings.ToLower(fields[0])
+	r, err := s.bot.Command(ctx, bot.Invoker{Actor: a, Platform: rbslack.Platform}, cmd.Text)
+	if err != nil {
+		s.log.Error("slack command failed", "error", err)
+		r = bot.Reply{Text: bot.Failure}
 	}
-	rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(cmd.Text), firstField(cmd.Text)))
-	reply := func(blocks []slack.Block, text string) *slack.Msg {
-		return &slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: text, Blocks: slack.Blocks{BlockSet: blocks}}
+	msg := &slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: rbslack.Mrkdwn(r.Text)}
+	if r.Queue != nil {
+		msg.Text = fmt.Sprintf("%s: %d", r.Queue.Title, r.Queue.Total)
+		msg.Blocks = slack.Blocks{BlockSet: rbslack.QueueBlocks(*r.Queue, s.adapter.Permalink)}
 	}
-	say := func(text string) *slack.Msg { return &slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: text} }
-	queue := func(req bot.QueueRequest) *slack.Msg {
-		req.Actor, req.Platform = a, rbslack.Platform
-		v, err := s.bot.Queue(ctx, req)
-		if err != nil {
-			return say(refusalText(err, s.log))
-		}
-		return reply(rbslack.QueueBlocks(v, s.adapter.Permalink), fmt.Sprintf("%s: %d", v.Title, v.Total))
-	}
-	switch verb {
-	case "":
-		return queue(bot.QueueRequest{})
-	case "mine":
-		return queue(bot.QueueRequest{Mine: true})
-	case "overdue":
-		return queue(bot.QueueRequest{Overdue: true})
-	case "line":
-		if rest == "" {
-			return say("Usage: `/callbacks line NAME`")
-		}
-		return queue(bot.QueueRequest{LineName: rest})
-	case "stats":
-		text, err := s.bot.StatsText(ctx, rest)
-		if err != nil {
-			return say(refusalText(err, s.log))
-		}
-		return say(text)
-	case "templates":
-		text, err := s.bot.TemplatesCommand(ctx, a, rest)
-		if err != nil {
-			return say(refusalText(err, s.log))
-		}
-		return say(text)
-	case "optout", "optin", "spam", "unspam":
-		text, err := s.bot.NumberCommand(ctx, a, verb, rest)
-		if err != nil {
-			return say(refusalText(err, s.log))
-		}
-		return say(text)
-	}
-	return say(helpText)
+	return msg
 }
-
-func firstField(s string) string {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return ""
-	}
-	return f[0]
-}
-
-func refusalText(err error, log *slog.Logger) string {
-	var r *bot.Refusal
-	if errors.As(err, &r) {
-		return r.Message
-	}
-	log.Error("slack command failed", "error", err)
-	return "Something went wrong; please try again."
-}
-
-const helpText = "*/callbacks* — the open queue, oldest first\n" +
-	"`/callbacks mine` — cases you own\n" +
-	"`/callbacks overdue` — cases past their contact time\n" +
-	"`/callbacks line NAME` — one line's queue\n" +
-	"`/callbacks stats [week]` — this week's numbers (or `2026-W46`)\n" +
-	"`/callbacks templates` — approved texts; managers: `templates add KEY TEXT`, `templates approve KEY`\n" +
-	"`/callbacks optout NUMBER`, `optin NUMBER`, `spam NUMBER` — managers\n" +
-	"`/callbacks help` — this help"

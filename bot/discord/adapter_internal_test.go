@@ -76,7 +76,7 @@ func TestManagerAlertsReachDiscordManagersOnce(t *testing.T) {
 	a := adapterWith(cfg, nil, WithManagers("300000000000000003", "300000000000000004"))
 	got := map[string][]string{}
 	for _, m := range cfg.Managers {
-		got[m] = a.recipients(bot.Notice{User: m, CaseID: 1, Text: "alert"})
+		got[m] = a.recipients(bot.Notice{User: m, CaseID: 1, Text: bot.Plain("alert")})
 	}
 	if len(got["U0MANAGER1"]) != 1 || got["U0MANAGER1"][0] != "300000000000000004" || got["U0MANAGER2"] != nil ||
 		len(got["300000000000000003"]) != 1 {

@@ -165,34 +165,6 @@ func user(id, fallback string) string {
 	return "@" + Escape(id)
 }
 
-var (
-	neutralMention = regexp.MustCompile(`<@([A-Za-z0-9]+)>`)
-	slackBold      = regexp.MustCompile(`\*([^*\n]+)\*`)
-	slackEntities  = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
-)
-
-// BotText renders Ringback's own words for Discord. The bot writes them in
-// Slack's dialect: neutral mentions <@ID>, *bold*, and &amp; &lt; &gt; for
-// configured names. Mentions of Discord ids stay mentions and are returned
-// so allowed_mentions can name them; other ids become inert; decoded
-// entities cannot form a mention.
-func BotText(s string) (text string, mentioned []string) {
-	s = slackBold.ReplaceAllString(s, "**$1**")
-	var b strings.Builder
-	last := 0
-	for _, m := range neutralMention.FindAllStringSubmatchIndex(s, -1) {
-		b.WriteString(neutralise(slackEntities.Replace(s[last:m[0]])))
-		id := s[m[2]:m[3]]
-		b.WriteString(user(id, ""))
-		if IsSnowflake(id) {
-			mentioned = appendUnique(mentioned, id)
-		}
-		last = m[1]
-	}
-	b.WriteString(neutralise(slackEntities.Replace(s[last:])))
-	return b.String(), mentioned
-}
-
 func appendUnique(list []string, s string) []string {
 	for _, x := range list {
 		if x == s {
@@ -260,22 +232,6 @@ func field(name, value string, inline bool) *discordgo.MessageEmbedField {
 	return &discordgo.MessageEmbedField{Name: name, Value: clip(value, limit), Inline: inline}
 }
 
-// format is how Discord writes a card's facts.
-var format = bot.CardFormat{
-	Escape:  Escape,
-	Strong:  func(s string) string { return "**" + s + "**" },
-	Mention: func(id string) string { return user(id, "") },
-	Time: func(t time.Time, use bot.TimeUse) string {
-		switch use {
-		case bot.TimeWhen:
-			return stamp(t, "f")
-		case bot.TimeDue:
-			return stamp(t, "R")
-		}
-		return stamp(t, "t")
-	},
-}
-
 // CardMessage renders a case card: one embed coloured by state and the
 // buttons that make sense now. Closed cards collapse to a summary with
 // Reopen.
@@ -283,11 +239,12 @@ func CardMessage(k bot.Card) *discordgo.MessageSend {
 	if k.State == "closed" {
 		return closedCard(k)
 	}
-	title := k.Title(Escape(k.Line))
-	who := k.Who(format)
+	title, _ := Markdown(k.Title())
+	who, _ := Markdown(k.Who())
 	var fields []*discordgo.MessageEmbedField
-	for _, f := range k.Facts(format) {
-		fields = append(fields, field(f.Name, f.Value, true))
+	for _, f := range k.Facts() {
+		value, _ := Markdown(f.Value)
+		fields = append(fields, field(f.Name, value, true))
 	}
 	if k.VoicemailURL != "" || k.Transcript != "" {
 		var vm []string
@@ -301,7 +258,7 @@ func CardMessage(k bot.Card) *discordgo.MessageSend {
 	}
 
 	// Footers are plain text: no escaping, or the backslashes would show.
-	foot := k.Notes(k.Line)
+	foot := bot.Join(k.Notes(), " · ").String()
 
 	embed := &discordgo.MessageEmbed{
 		Type:        discordgo.EmbedTypeRich,
@@ -309,7 +266,7 @@ func CardMessage(k bot.Card) *discordgo.MessageSend {
 		Description: clip(who, 1000),
 		Color:       Colour(k),
 		Fields:      fields,
-		Footer:      &discordgo.MessageEmbedFooter{Text: clip(strings.Join(foot, " · "), 300)},
+		Footer:      &discordgo.MessageEmbedFooter{Text: clip(foot, 300)},
 		Timestamp:   k.FirstCall.UTC().Format(time.RFC3339),
 	}
 	return &discordgo.MessageSend{
@@ -439,10 +396,13 @@ func EntryMessage(e bot.Entry) *discordgo.MessageSend {
 	if e.Actor != "" {
 		b.WriteString(user(e.Actor, "") + " ")
 	}
-	text, named := BotText(e.Text)
-	b.WriteString(text)
-	for _, id := range named {
+	r := markdownOf(e.Text)
+	b.WriteString(r.text)
+	for _, id := range r.users {
 		am.Users = appendUnique(am.Users, id)
+	}
+	if r.everyone {
+		am.Parse = []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeEveryone}
 	}
 	if e.Quote != "" {
 		b.WriteString("\n" + quote(e.Quote, 1500))
@@ -453,10 +413,11 @@ func EntryMessage(e bot.Entry) *discordgo.MessageSend {
 // NoticeMessage renders a direct message about a case; an owner reminder
 // carries "Still on it" and "Release".
 func NoticeMessage(n bot.Notice, cardLink string) *discordgo.MessageSend {
-	text, _ := BotText(n.Text)
+	t := n.Text
 	if cardLink != "" {
-		text += "\n[Open the case](" + cardLink + ")"
+		t = t.Append(bot.Words("\n"), bot.Link(cardLink, "Open the case"))
 	}
+	text, _ := Markdown(t)
 	m := &discordgo.MessageSend{Content: clip(text, 2000), AllowedMentions: mentions()}
 	if n.Confirm {
 		m.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
@@ -469,8 +430,8 @@ func NoticeMessage(n bot.Notice, cardLink string) *discordgo.MessageSend {
 
 // PostMessage renders a channel post (queue check, manager alert). Long
 // texts go in an embed, whose description holds twice a message's content.
-func PostMessage(text string) *discordgo.MessageSend {
-	body, _ := BotText(text)
+func PostMessage(text bot.Text) *discordgo.MessageSend {
+	body, _ := Markdown(text)
 	if utf8.RuneCountInString(body) <= 2000 {
 		return &discordgo.MessageSend{Content: body, AllowedMentions: mentions()}
 	}
@@ -481,8 +442,8 @@ func PostMessage(text string) *discordgo.MessageSend {
 }
 
 // DigestMessage renders the weekly numbers for the digest channel.
-func DigestMessage(label, stats string) *discordgo.MessageSend {
-	body, _ := BotText(stats)
+func DigestMessage(label string, stats bot.Text) *discordgo.MessageSend {
+	body, _ := Markdown(stats)
 	return &discordgo.MessageSend{
 		Embeds: []*discordgo.MessageEmbed{{
 			Type: discordgo.EmbedTypeRich, Title: clip("📊 Weekly digest · "+label, 256), Description: clip(body, 4096), Color: colourInfo,
@@ -496,8 +457,11 @@ func DigestMessage(label, stats string) *discordgo.MessageSend {
 // Say is an ephemeral answer to the person who clicked or typed: Ringback's
 // own words (a refusal, a command's result), in the content when it fits
 // and in an embed when it is long.
-func Say(text string) *discordgo.InteractionResponseData {
-	body, _ := BotText(text)
+func Say(text string) *discordgo.InteractionResponseData { return SayText(bot.Plain(text)) }
+
+// SayText is Say for a neutral text.
+func SayText(text bot.Text) *discordgo.InteractionResponseData {
+	body, _ := Markdown(text)
 	d := &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: mentions(),
 		Components: []discordgo.MessageComponent{}, Embeds: []*discordgo.MessageEmbed{}}
 	if utf8.RuneCountInString(body) <= 2000 {
@@ -506,14 +470,6 @@ func Say(text string) *discordgo.InteractionResponseData {
 		d.Embeds = []*discordgo.MessageEmbed{{Type: discordgo.EmbedTypeRich, Description: clip(body, 4096), Color: colourInfo}}
 	}
 	return d
-}
-
-// RefusalText is a refusal as the person who was refused reads it.
-func RefusalText(r *bot.Refusal) string {
-	if r.Owner == "" {
-		return r.Message
-	}
-	return strings.TrimSuffix(r.Message, ".") + " by " + user(r.Owner, "someone") + "."
 }
 
 // QueueMessage renders /callbacks as an ephemeral embed. link turns a card's
@@ -548,13 +504,14 @@ func QueueMessage(v bot.QueueView, link func(channel, message string) string) *d
 }
 
 func queueLine(it bot.QueueItem, link func(channel, message string) string) string {
-	ref := it.Ref
+	ref := bot.Words(it.Ref)
 	if it.CardChannel != "" && it.CardMessage != "" && link != nil {
 		if u := link(it.CardChannel, it.CardMessage); u != "" {
-			ref = "[" + it.Ref + "](" + u + ")"
+			ref = bot.Link(u, it.Ref)
 		}
 	}
-	return it.Listing(format, ref)
+	text, _ := Markdown(it.Listing(ref))
+	return text
 }
 
 func option(value, label, description string, selected bool) discordgo.SelectMenuOption {
@@ -579,8 +536,7 @@ func ReplyPicker(k bot.Card, choices []bot.TemplateChoice, selected, note string
 	head := fmt.Sprintf("Text **%s** (%s) from the %s line. Only approved templates can be sent.",
 		Escape(k.Caller.Label()), Escape(k.Caller.Number), Escape(k.Line))
 	if note != "" {
-		text, _ := BotText(note)
-		head = "⚠️ " + text + "\n" + head
+		head = "⚠️ " + neutralise(note) + "\n" + head
 	}
 	d := &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: mentions(),
 		Content: clip(head, 2000), Embeds: []*discordgo.MessageEmbed{}, Components: []discordgo.MessageComponent{}}
@@ -648,8 +604,7 @@ func ClosePicker(k bot.Card, note string) *discordgo.InteractionResponseData {
 
 func picker(head, note, customID, placeholder string, opts []discordgo.SelectMenuOption) *discordgo.InteractionResponseData {
 	if note != "" {
-		text, _ := BotText(note)
-		head = "⚠️ " + text + "\n" + head
+		head = "⚠️ " + neutralise(note) + "\n" + head
 	}
 	return &discordgo.InteractionResponseData{
 		Flags: discordgo.MessageFlagsEphemeral, Content: clip(head, 2000), AllowedMentions: mentions(), Embeds: []*discordgo.MessageEmbed{},
@@ -705,14 +660,3 @@ func Done(text string) *discordgo.InteractionResponseData {
 	d.Flags = 0 // an update keeps the message's flags; Discord refuses to change them
 	return d
 }
-
-// HelpText is /callbacks help on Discord, in the bot's dialect (*bold*)
-// like every text that goes through Say.
-const HelpText = "*/callbacks* — the open queue, oldest first\n" +
-	"`/callbacks args:mine` — cases you own\n" +
-	"`/callbacks args:overdue` — cases past their contact time\n" +
-	"`/callbacks args:line NAME` — one line's queue\n" +
-	"`/callbacks args:stats [week]` — this week's numbers (or `last`, `2026-W46`)\n" +
-	"`/callbacks args:templates` — approved texts; managers: `templates add KEY TEXT`, `templates approve KEY`\n" +
-	"`/callbacks args:optout NUMBER`, `optin NUMBER`, `spam NUMBER`, `unspam NUMBER` — managers\n" +
-	"`/callbacks args:help` — this help"

@@ -114,8 +114,8 @@ func TestInteractionGoldenFiles(t *testing.T) {
 		"close_picker":       rbdiscord.ClosePicker(k, ""),
 		"close_picker_again": rbdiscord.ClosePicker(k, "A note is required to close a case."),
 		"spam_confirm":       rbdiscord.SpamConfirm(k),
-		"say_refusal":        rbdiscord.Say(rbdiscord.RefusalText(&bot.Refusal{Message: "Case #42 is already claimed.", Owner: alice})),
-		"help":               rbdiscord.Say(rbdiscord.HelpText),
+		"say_refusal":        rbdiscord.SayText((&bot.Refusal{Message: "Case #42 is already claimed.", Owner: alice}).Text()),
+		"help":               rbdiscord.SayText(bot.Help),
 	}
 	for name, d := range messages {
 		t.Run(name, func(t *testing.T) {
@@ -151,19 +151,20 @@ func TestQueueThreadAndNoticeGoldenFiles(t *testing.T) {
 	}
 
 	entries := map[string]bot.Entry{
-		"entry_sms_in":   {CaseID: 42, Kind: bot.EntrySMSIn, Text: "Caller texted", Quote: "Call me after 5 @everyone <@123> **now**"},
-		"entry_reassign": {CaseID: 42, Kind: bot.EntryReassign, Actor: boss, Text: "assigned the case to <@" + alice + ">"},
-		"entry_urgent":   {CaseID: 42, Kind: bot.EntryTriaged, Text: "URGENT: caller chose Urgent safety", Mention: "channel"},
+		"entry_sms_in":   {CaseID: 42, Kind: bot.EntrySMSIn, Text: bot.Plain("Caller texted"), Quote: "Call me after 5 @everyone <@123> **now**"},
+		"entry_reassign": {CaseID: 42, Kind: bot.EntryReassign, Actor: boss, Text: bot.Text{bot.Words("assigned the case to "), bot.User(alice)}},
+		"entry_urgent":   {CaseID: 42, Kind: bot.EntryTriaged, Text: bot.Plain("URGENT: caller chose Urgent safety"), Mention: "channel"},
 	}
 	for name, e := range entries {
 		t.Run(name, func(t *testing.T) {
 			noProblems(t, discordstandin.MessageProblems(golden.Check(t, name, rbdiscord.EntryMessage(e))))
 		})
 	}
-	n := bot.Notice{User: alice, CaseID: 42, Confirm: true, Text: "⏰ Your case #42: no contact with the caller yet. Are you still on it?"}
+	n := bot.Notice{User: alice, CaseID: 42, Confirm: true, Text: bot.Plain("⏰ Your case #42: no contact with the caller yet. Are you still on it?")}
 	noProblems(t, discordstandin.MessageProblems(golden.Check(t, "notice_confirm", rbdiscord.NoticeMessage(n, "https://discord.com/channels/1/2/3"))))
-	noProblems(t, discordstandin.MessageProblems(golden.Check(t, "digest", rbdiscord.DigestMessage("2026-W46",
-		"*Callback stats, 2026-W46*\n• *Missed calls:* 12\n• *Line Lettings &amp; Sales:* 7\n"))))
+	noProblems(t, discordstandin.MessageProblems(golden.Check(t, "digest", rbdiscord.DigestMessage("2026-W46", bot.Text{
+		bot.Strong("Callback stats, 2026-W46"), bot.Words("\n• "), bot.Strong("Missed calls:"), bot.Words(" 12\n• "),
+		bot.Strong("Line Lettings & Sales:"), bot.Words(" 7\n")}))))
 }
 
 func TestCardButtons(t *testing.T) {
@@ -210,7 +211,7 @@ func TestOutsideTextIsInert(t *testing.T) {
 		t.Errorf("card lost the caller's words: %s", raw)
 	}
 
-	e := rbdiscord.EntryMessage(bot.Entry{Kind: bot.EntrySMSIn, Text: "Caller texted", Quote: "hi @everyone <@123> @here <t:0:R>"})
+	e := rbdiscord.EntryMessage(bot.Entry{Kind: bot.EntrySMSIn, Text: bot.Plain("Caller texted"), Quote: "hi @everyone <@123> @here <t:0:R>"})
 	for _, bad := range []string{"@everyone", "@here", "<@123>", "<t:0:R>"} {
 		if strings.Contains(e.Content, bad) {
 			t.Errorf("thread entry contains %q live: %q", bad, e.Content)
@@ -224,25 +225,32 @@ func TestOutsideTextIsInert(t *testing.T) {
 	}
 }
 
-func TestBotText(t *testing.T) {
-	for in, want := range map[string]string{
-		"assigned the case to <@" + alice + ">":  "assigned the case to <@" + alice + ">",
-		"assigned the case to <@U0BOB>":          "assigned the case to @U0BOB",
-		"*Callback stats*: 3 &lt;@123&gt; &amp;": "**Callback stats**: 3 <\u200b@123> &",
-		"ping @everyone":                         "ping @\u200beveryone",
+// Neutral text becomes Discord markdown: Discord users stay mentions (and
+// are the only ones pingable), other platforms' ids are inert, outside text
+// is escaped and Ringback's own words only kept from mentioning.
+func TestMarkdown(t *testing.T) {
+	for want, in := range map[string]bot.Text{
+		"assigned the case to <@" + alice + ">":     {bot.Words("assigned the case to "), bot.User(alice)},
+		"assigned the case to @U0BOB":               {bot.Words("assigned the case to "), bot.User("U0BOB")},
+		"**Callback stats**: 3 <\u200b@123> & x-y":  {bot.Strong("Callback stats"), bot.Words(": 3 <@123> & x-y")},
+		"ping @\u200beveryone":                      {bot.Words("ping @everyone")},
+		"**\\*Bob\\*** \\#1":                        {bot.Outside(bot.Strong("*Bob*")), bot.Said(" #1")},
+		"`/callbacks args:line NAME`":               {bot.Command("line NAME")},
+		"[#41](https://discord.com/channels/1/2/3)": {bot.Link("https://discord.com/channels/1/2/3", "#41")},
+		"#41": {bot.Link("javascript:alert(1)", "#41")},
 	} {
-		if got, _ := rbdiscord.BotText(in); got != want {
-			t.Errorf("BotText(%q) = %q, want %q", in, got, want)
+		if got, _ := rbdiscord.Markdown(in); got != want {
+			t.Errorf("Markdown(%v) = %q, want %q", in, got, want)
 		}
 	}
-	if _, users := rbdiscord.BotText("<@" + alice + "> and <@U0BOB> and <@" + alice + ">"); len(users) != 1 || users[0] != alice {
+	if _, users := rbdiscord.Markdown(bot.Text{bot.User(alice), bot.Words(" and "), bot.User("U0BOB"), bot.User(alice)}); len(users) != 1 || users[0] != alice {
 		t.Fatalf("mentioned = %v", users)
 	}
-	e := rbdiscord.EntryMessage(bot.Entry{Kind: bot.EntryReassign, Actor: boss, Text: "assigned the case to <@" + alice + ">"})
+	e := rbdiscord.EntryMessage(bot.Entry{Kind: bot.EntryReassign, Actor: boss, Text: bot.Text{bot.Words("assigned the case to "), bot.User(alice)}})
 	if len(e.AllowedMentions.Users) != 1 || e.AllowedMentions.Users[0] != alice {
 		t.Fatalf("only the assignee may be pinged, not the actor: %+v", e.AllowedMentions)
 	}
-	u := rbdiscord.EntryMessage(bot.Entry{Kind: bot.EntryTriaged, Text: "URGENT", Mention: "channel"})
+	u := rbdiscord.EntryMessage(bot.Entry{Kind: bot.EntryTriaged, Text: bot.Plain("URGENT"), Mention: "channel"})
 	if !strings.HasPrefix(u.Content, "@here ") || len(u.AllowedMentions.Parse) != 1 || u.AllowedMentions.Parse[0] != discordgo.AllowedMentionTypeEveryone {
 		t.Fatalf("urgent entry = %q %+v", u.Content, u.AllowedMentions)
 	}
@@ -255,8 +263,8 @@ func TestLongTextStaysWithinLimits(t *testing.T) {
 	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.CardMessage(k))))
 	k.State, k.CloseNote, k.Outcome, k.Actions = "closed", long, "booked", []string{bot.ActionReopen}
 	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.CardMessage(k))))
-	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.EntryMessage(bot.Entry{Text: long, Quote: long}))))
-	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.PostMessage(long+long))))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.EntryMessage(bot.Entry{Text: bot.Plain(long), Quote: long}))))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.PostMessage(bot.Plain(long+long)))))
 	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.Say(long+long))))
 	var many []bot.TemplateChoice
 	for i := range 40 {

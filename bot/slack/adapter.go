@@ -346,7 +346,7 @@ func (a *Adapter) DM(ctx context.Context, n bot.Notice, card bot.MessageRef) err
 		return a.failed("", err)
 	}
 	link := a.Permalink(card.Channel, card.ID)
-	if _, _, err := a.api.PostMessageContext(ctx, ch.ID, slack.MsgOptionText(n.Text, false), slack.MsgOptionBlocks(NoticeBlocks(n, link)...)); err != nil {
+	if _, _, err := a.api.PostMessageContext(ctx, ch.ID, slack.MsgOptionText(Mrkdwn(n.Text), false), slack.MsgOptionBlocks(NoticeBlocks(n, link)...)); err != nil {
 		return a.failed("", err)
 	}
 	return nil
@@ -354,7 +354,7 @@ func (a *Adapter) DM(ctx context.Context, n bot.Notice, card bot.MessageRef) err
 
 // Post posts a message to a channel (queue checks, manager alerts).
 func (a *Adapter) Post(ctx context.Context, p bot.Post) error {
-	if _, _, err := a.api.PostMessageContext(ctx, p.Channel, slack.MsgOptionText(p.Text, false)); err != nil {
+	if _, _, err := a.api.PostMessageContext(ctx, p.Channel, slack.MsgOptionText(Mrkdwn(p.Text), false)); err != nil {
 		return a.failed(p.Channel, err)
 	}
 	return nil

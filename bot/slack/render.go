@@ -56,31 +56,18 @@ func CardText(k bot.Card) string {
 	return fmt.Sprintf("%s Missed call from %s on %s", k.Emoji(), Escape(k.Caller.Label()), Escape(k.Line))
 }
 
-// format is how Slack writes a card's facts.
-var format = bot.CardFormat{
-	Escape:  Escape,
-	Strong:  func(s string) string { return "*" + s + "*" },
-	Mention: func(id string) string { return userMention(id, "") },
-	Time: func(t time.Time, use bot.TimeUse) string {
-		if use == bot.TimeWhen {
-			return date(t, "{date_short_pretty} {time}")
-		}
-		return date(t, "{time}")
-	},
-}
-
 // CardBlocks renders a case card.
 func CardBlocks(k bot.Card) []slack.Block {
 	if k.State == "closed" {
 		return closedBlocks(k)
 	}
 	blocks := []slack.Block{
-		slack.NewHeaderBlock(plain(truncate(k.Title(k.Line), 150))),
-		slack.NewSectionBlock(mrkdwn(k.Who(format)), nil, nil),
+		slack.NewHeaderBlock(plain(truncate(k.Title().String(), 150))),
+		slack.NewSectionBlock(mrkdwn(Mrkdwn(k.Who())), nil, nil),
 	}
 	var fields []*slack.TextBlockObject
-	for _, f := range k.Facts(format) {
-		fields = append(fields, mrkdwn("*"+f.Name+"*\n"+f.Value))
+	for _, f := range k.Facts() {
+		fields = append(fields, mrkdwn("*"+f.Name+"*\n"+Mrkdwn(f.Value)))
 	}
 	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 
@@ -94,7 +81,7 @@ func CardBlocks(k bot.Card) []slack.Block {
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(vm), nil, nil))
 	}
-	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(k.Notes(Escape(k.Line)), " · "))))
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(Mrkdwn(bot.Join(k.Notes(), " · ")))))
 	blocks = append(blocks, actions("case:"+strconv.FormatInt(k.CaseID, 10), k))
 	return blocks
 }
@@ -185,9 +172,7 @@ func EntryText(e bot.Entry) string {
 	if e.Actor != "" {
 		b.WriteString(userMention(e.Actor, "") + " ")
 	}
-	// Ringback's own words may carry neutral mentions (<@U…>) and nothing
-	// from outside; outside text is only ever in Quote.
-	b.WriteString(e.Text)
+	b.WriteString(Mrkdwn(e.Text))
 	if e.Quote != "" {
 		b.WriteString("\n" + quote(truncate(e.Quote, 2800)))
 	}
@@ -211,14 +196,13 @@ func QueueBlocks(v bot.QueueView, permalink func(channel, ts string) string) []s
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(head+", oldest first"), nil, nil), slack.NewDividerBlock()}
 	for _, it := range v.Items {
-		ref := it.Ref
+		ref := bot.Words(it.Ref)
 		if it.CardChannel != "" && it.CardMessage != "" {
 			if link := permalink(it.CardChannel, it.CardMessage); link != "" {
-				ref = "<" + link + "|" + it.Ref + ">"
+				ref = bot.Link(link, it.Ref)
 			}
 		}
-		line := it.Listing(format, ref)
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(line), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(Mrkdwn(it.Listing(ref))), nil, nil))
 	}
 	if more := v.Total - len(v.Items); more > 0 {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("…and %d more. Narrow with `/callbacks mine`, `overdue` or `line NAME`.", more))))
@@ -362,9 +346,9 @@ const ActionStillOnIt = "still_on_it"
 func NoticeBlocks(n bot.Notice, cardLink string) []slack.Block {
 	text := n.Text
 	if cardLink != "" {
-		text += "\n<" + cardLink + "|Open the case>"
+		text = text.Append(bot.Words("\n"), bot.Link(cardLink, "Open the case"))
 	}
-	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(Mrkdwn(text)), nil, nil)}
 	if n.Confirm {
 		value := strconv.FormatInt(n.CaseID, 10)
 		still := slack.NewButtonBlockElement(ActionStillOnIt, value, plain("Still on it"))

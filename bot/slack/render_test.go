@@ -127,7 +127,7 @@ func TestOutsideTextIsEscaped(t *testing.T) {
 			t.Errorf("card contains %s unescaped: %s", bad, raw)
 		}
 	}
-	e := rbslack.EntryText(bot.Entry{Kind: bot.EntrySMSIn, Text: "Caller texted", Quote: "hi <!everyone> <https://evil|click>"})
+	e := rbslack.EntryText(bot.Entry{Kind: bot.EntrySMSIn, Text: bot.Plain("Caller texted"), Quote: "hi <!everyone> <https://evil|click>"})
 	if strings.Contains(e, "<!everyone>") || strings.Contains(e, "<https://evil|click>") {
 		t.Fatalf("thread entry not escaped: %s", e)
 	}
@@ -209,7 +209,7 @@ func TestReminderMentionsWhoIsOnDuty(t *testing.T) {
 		"S0LETTINGS": "<!subteam^S0LETTINGS> ",
 		"":           "⏰",
 	} {
-		got := rbslack.EntryText(bot.Entry{Kind: bot.EntryReminder, Text: "⏰ #42 still unclaimed after 10 min. Who can take it?", Mention: mention})
+		got := rbslack.EntryText(bot.Entry{Kind: bot.EntryReminder, Text: bot.Plain("⏰ #42 still unclaimed after 10 min. Who can take it?"), Mention: mention})
 		if !strings.HasPrefix(got, want) {
 			t.Errorf("mention %q: %q, want it to start with %q", mention, got, want)
 		}

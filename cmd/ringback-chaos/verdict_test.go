@@ -50,15 +50,15 @@ func newWorld() *world {
 	for id := int64(1); id <= 4; id++ {
 		w.card(id)
 	}
-	w.entry(1, bot.Entry{Text: "Text-back", Quote: "Hi, it's Northside Lettings."})
-	w.entry(1, bot.Entry{Text: "Caller texted", Quote: "2"})
-	w.entry(1, bot.Entry{Text: "Caller chose Maintenance"})
-	w.entry(2, bot.Entry{Text: "Text-back", Quote: "Hi, it's Northside Lettings."})
-	w.entry(2, bot.Entry{Text: "Caller rang again (2 calls)"})
-	w.entry(2, bot.Entry{Text: "Caller rang again (3 calls)"})
-	w.entry(2, bot.Entry{Text: "Caller texted", Quote: "call me after 5"})
-	w.entry(3, bot.Entry{Text: "Text-back", Quote: "Hi, it's Northside Lettings."})
-	w.entry(4, bot.Entry{Text: "⏰ Unclaimed for 5m. Who can take it?", Mention: "channel"}) // not counted
+	w.entry(1, bot.Entry{Text: bot.Plain("Text-back"), Quote: "Hi, it's Northside Lettings."})
+	w.entry(1, bot.Entry{Text: bot.Plain("Caller texted"), Quote: "2"})
+	w.entry(1, bot.Entry{Text: bot.Plain("Caller chose Maintenance")})
+	w.entry(2, bot.Entry{Text: bot.Plain("Text-back"), Quote: "Hi, it's Northside Lettings."})
+	w.entry(2, bot.Entry{Text: bot.Plain("Caller rang again (2 calls)")})
+	w.entry(2, bot.Entry{Text: bot.Plain("Caller rang again (3 calls)")})
+	w.entry(2, bot.Entry{Text: bot.Plain("Caller texted"), Quote: "call me after 5"})
+	w.entry(3, bot.Entry{Text: bot.Plain("Text-back"), Quote: "Hi, it's Northside Lettings."})
+	w.entry(4, bot.Entry{Text: bot.Plain("⏰ Unclaimed for 5m. Who can take it?"), Mention: "channel"}) // not counted
 	return w
 }
 
@@ -129,7 +129,7 @@ func TestDuplicatesLossesAndDeadRowsAreCountedPerKind(t *testing.T) {
 	w := newWorld()
 	w.text(numC, maintenanceLine, 9*time.Second) // two text-backs for one caller
 	w.card(2)                                    // a second card for B's case
-	w.entry(2, bot.Entry{Text: "Caller rang again (3 calls)"})
+	w.entry(2, bot.Entry{Text: bot.Plain("Caller rang again (3 calls)")})
 	w.drop("Caller texted\n> call me after 5")
 	w.text("+447700999999", lettingsLine, 0) // nobody called from there
 	w.o.dead = []deadRow{{kind: "chat.card.slack"}, {kind: "chat.thread.slack", entryKind: "sms_in"}, {kind: "sms.send"}}
@@ -165,7 +165,7 @@ func TestUnexpectedCardsAndTheirEntriesAreDuplicates(t *testing.T) {
 	w := newWorld()
 	w.o.cases[9] = pair{numA, lettingsLine}
 	w.card(9)
-	w.entry(9, bot.Entry{Text: "Caller texted", Quote: "2"})
+	w.entry(9, bot.Entry{Text: bot.Plain("Caller texted"), Quote: "2"})
 	v := judge(w.o)
 	check(t, v, kindCard, tally{Expected: 4, Got: 5, Duplicated: 1})
 	check(t, v, kindCallerSMS, tally{Expected: 2, Got: 3, Duplicated: 1})
@@ -176,12 +176,12 @@ func TestEntryKeys(t *testing.T) {
 		e         bot.Entry
 		kind, key string
 	}{
-		{bot.Entry{Text: "Text-back", Quote: "Hi"}, kindEntry, "textback"},
-		{bot.Entry{Text: "Text-back: failed: twilio: 503"}, kindEntry, "textback"},
-		{bot.Entry{Text: "Caller rang again (12 calls)"}, kindEntry, "repeat:12"},
-		{bot.Entry{Text: "URGENT: caller chose Urgent safety", Mention: "channel"}, kindEntry, "triaged"},
-		{bot.Entry{Text: "Caller texted", Quote: "a <b> & c"}, kindCallerSMS, "sms:a &lt;b&gt; &amp; c"},
-		{bot.Entry{Text: "claimed the case", Actor: "U1"}, kindOther, "claimed the case"},
+		{bot.Entry{Text: bot.Plain("Text-back"), Quote: "Hi"}, kindEntry, "textback"},
+		{bot.Entry{Text: bot.Plain("Text-back: failed: twilio: 503")}, kindEntry, "textback"},
+		{bot.Entry{Text: bot.Plain("Caller rang again (12 calls)")}, kindEntry, "repeat:12"},
+		{bot.Entry{Text: bot.Plain("URGENT: caller chose Urgent safety"), Mention: "channel"}, kindEntry, "triaged"},
+		{bot.Entry{Text: bot.Plain("Caller texted"), Quote: "a <b> & c"}, kindCallerSMS, "sms:a &lt;b&gt; &amp; c"},
+		{bot.Entry{Text: bot.Plain("claimed the case"), Actor: "U1"}, kindOther, "claimed the case"},
 	} {
 		kind, key := entryKey(rbslack.EntryText(tc.e))
 		if kind != tc.kind || key != tc.key {

@@ -1,0 +1,48 @@
+package bot_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"ringback/bot"
+)
+
+// A text travels in outbox payloads and comes back the same.
+func TestTextRoundTripsThroughJSON(t *testing.T) {
+	at := time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC)
+	n := bot.Notice{User: "U1", CaseID: 7, Text: bot.Text{
+		bot.Words("⏰ "), bot.Strong("Your case"), bot.User("U1"), bot.Said("<@U9> & *x*"), bot.Link("https://x.example/a", "#7"),
+		bot.Broadcast("here"), bot.Command("mine"), bot.At(at, bot.TimeDue), bot.Code("k"),
+	}}
+	raw, err := json.Marshal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back bot.Notice
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, n) {
+		t.Fatalf("round trip:\n got %#v\nwant %#v", back.Text, n.Text)
+	}
+}
+
+// Rows queued before texts were neutral hold a Slack mrkdwn string; they
+// still run, with their mentions and bold read back.
+func TestTextReadsQueuedMrkdwnStrings(t *testing.T) {
+	var e bot.Entry
+	raw := `{"case_id":1,"kind":"reassigned","text":"*Lettings &amp; Sales* assigned to <@U0ALICE>, ask <!here> or <!subteam^S1>","at":"2026-11-16T10:00:00Z"}`
+	if err := json.Unmarshal([]byte(raw), &e); err != nil {
+		t.Fatal(err)
+	}
+	want := bot.Text{bot.Strong("Lettings & Sales"), bot.Words(" assigned to "), bot.User("U0ALICE"), bot.Words(", ask "),
+		bot.Broadcast("here"), bot.Words(" or "), bot.Broadcast("S1")}
+	if !reflect.DeepEqual(e.Text, want) {
+		t.Fatalf("legacy text = %#v", e.Text)
+	}
+	if got := e.Text.String(); got != "Lettings & Sales assigned to @U0ALICE, ask @here or @S1" {
+		t.Fatalf("String() = %q", got)
+	}
+}
