@@ -100,7 +100,7 @@ func (a *app) importCalls(ctx context.Context, args []string) error {
 		}
 		defer s.Close()
 		if res, err = calllog.Write(ctx, s, log.calls, *dryRun); err != nil {
-			return fmt.Errorf("cli: import calls: %w", err)
+			return fmt.Errorf("cli: %w", err)
 		}
 	}
 	res.Known += log.duplicates

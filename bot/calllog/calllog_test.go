@@ -1,16 +1,20 @@
 package calllog_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"ringback/bot"
 	"ringback/bot/calllog"
 	"ringback/config"
+	"ringback/handlers"
 	"ringback/store"
 	"ringback/store/storetest"
 )
@@ -40,8 +44,8 @@ type verdict struct {
 }
 
 // An imported call and a live one are judged by the same rules: the same
-// call reported live (as the generic webhook reports it) and read from a
-// call log gets the same verdict, and the verdict is the right one.
+// call posted to the generic webhook and read from a call log gets the
+// same verdict, and the verdict is the right one.
 func TestImportedCallJudgedAsLive(t *testing.T) {
 	london, _ := time.LoadLocation("Europe/London")
 	open := time.Date(2026, 11, 16, 10, 0, 0, 0, london)   // a Monday, open
@@ -72,21 +76,25 @@ func TestImportedCallJudgedAsLive(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		cfg := testConfig(t)
-		b := bot.New(bot.Deps{Store: s, Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		b := bot.New(bot.Deps{Store: s, Config: cfg, Log: quiet})
+		srv := handlers.New(handlers.Deps{Store: s, Log: quiet})
+		const secret = "webhook-secret"
+		srv.MountCalls(b, secret, time.Now)
 		judge := calllog.NewJudge(cfg, calllog.Options{AllLines: true})
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				outcome, ok := bot.CallStatusOutcome(tc.status)
-				if !ok {
-					t.Fatalf("status %q is no outcome", tc.status)
-				}
+				// Live: the phone system posts the call to the generic webhook.
 				sid := fmt.Sprintf("live-%d", i)
-				if _, err := b.ReportCall(ctx, bot.CallReport{
-					Provider: "generic", SID: sid, From: tc.from, To: tc.to, Status: tc.status, Outcome: outcome, StartedAt: tc.at,
-				}); err != nil {
-					t.Fatalf("live: %v", err)
+				body, _ := json.Marshal(handlers.GenericCall{ID: sid, From: tc.from, To: tc.to, StartedAt: tc.at, Status: tc.status})
+				req := httptest.NewRequest("POST", "/calls", bytes.NewReader(body))
+				req.Header.Set(handlers.SignatureHeader, handlers.SignGeneric(secret, body, time.Now()))
+				rec := httptest.NewRecorder()
+				srv.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					t.Fatalf("live: %d %s", rec.Code, rec.Body)
 				}
-				c, err := s.CallBySID(ctx, sid)
+				c, err := s.CallBySID(ctx, "generic:"+sid)
 				if err != nil {
 					t.Fatal(err)
 				}
