@@ -264,7 +264,6 @@ func TestWorkerClaimSurvivesJumpedClock(t *testing.T) {
 // more) leaves it to the others within seconds, not minutes.
 func TestWorkerDeadReplicasRowRunsAgainWithinSeconds(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		t.Parallel()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		var calls atomic.Int32
