@@ -159,12 +159,19 @@ func OutboxCollectors() []prometheus.Collector {
 	return []prometheus.Collector{outboxPerformed, outboxDelay}
 }
 
-// pool runs the rows of some lanes.
+// pool runs the rows of some lanes, with its own slots.
 type pool struct {
 	name          string
 	lanes, except []string
 	slots         chan struct{}
-	wake, freed   chan struct{}
+}
+
+// serves reports whether the pool runs lane's rows.
+func (p *pool) serves(lane string) bool {
+	if p.lanes != nil {
+		return slices.Contains(p.lanes, lane)
+	}
+	return !slices.Contains(p.except, lane)
 }
 
 func (w *Worker) pools() []*pool {
@@ -183,91 +190,43 @@ func (w *Worker) pools() []*pool {
 	if rest == 0 {
 		rest = defaultLanes[laneRest]
 	}
-	ps = append(ps, &pool{name: "rest", except: named, slots: make(chan struct{}, rest)})
-	for _, p := range ps {
-		p.wake, p.freed = make(chan struct{}, 1), make(chan struct{}, 1)
-	}
-	return ps
-}
-
-func poke(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
+	return append(ps, &pool{name: "rest", except: named, slots: make(chan struct{}, rest)})
 }
 
 // Run performs rows as they fall due until ctx ends, then waits for the rows
-// already started to finish (graceful drain).
+// already started to finish (graceful drain). One loop looks at every lane
+// at once and claims only for the lanes that have due rows and free slots,
+// so more lanes cost no more queries.
 func (w *Worker) Run(ctx context.Context) error {
 	pools := w.pools()
+	freed := make(chan struct{}, 1)
 	signal := w.store.OutboxSignal()
 	jumped := jumps(w.clock)
-	go func() {
-		// One wake-up, from a commit or a moved clock, goes to every lane.
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-signal:
-			case <-jumped:
-			}
-			for _, p := range pools {
-				poke(p.wake)
-			}
-		}
-	}()
-	var lanes sync.WaitGroup
-	for _, p := range pools {
-		lanes.Add(1)
-		go func() { defer lanes.Done(); w.runPool(ctx, p) }()
-	}
-	lanes.Wait()
-	w.wg.Wait()
-	return nil
-}
-
-func (w *Worker) runPool(ctx context.Context, p *pool) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	defer w.wg.Wait()
 	failures := 0
 	for {
-		claimed, err := w.dispatch(ctx, p)
-		wait := w.poll
+		wait, err := w.dispatchDue(ctx, pools, freed)
 		switch {
 		case ctx.Err() != nil:
-			return
+			return nil
 		case err != nil:
 			// The database is away (a restart, a network blip): try again
 			// soon, backing off, and never give up.
 			failures++
 			wait = min(w.poll, 25*time.Millisecond<<min(failures, 10))
-			w.log.Warn("outbox claim failed", "lane", p.name, "error", err, "retry_in_ms", wait.Milliseconds())
-		case claimed > 0 && len(p.slots) < cap(p.slots):
-			failures = 0
-			wait = 0 // there may be more due rows than one claim took
+			w.log.Warn("outbox claim failed", "error", err, "retry_in_ms", wait.Milliseconds())
 		default:
 			failures = 0
-			// Sleep until a row falls due or a claim lapses, only for what is
-			// still ahead: a row due already but not claimed waits for a free
-			// slot or for the row before it in its case (freed, or the poll).
-			if wk, err := w.store.NextOutboxWake(ctx, p.lanes, p.except); err == nil {
-				if !wk.NextRun.IsZero() {
-					if d := wk.NextRun.Sub(w.clock.Now()); d > 0 {
-						wait = min(wait, d)
-					}
-				}
-				if wk.Leased && wk.LeaseEnds > 0 {
-					wait = min(wait, wk.LeaseEnds+10*time.Millisecond)
-				}
-			}
 		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
-			return
-		case <-p.wake:
-		case <-p.freed:
+			return nil
+		case <-signal:
+		case <-freed:
+		case <-jumped:
 		case <-timer.C:
 		}
 		if !timer.Stop() {
@@ -279,9 +238,56 @@ func (w *Worker) runPool(ctx context.Context, p *pool) {
 	}
 }
 
+// dispatchDue claims and starts the due rows of every pool with free slots,
+// and says how long to wait before looking again: until the next row falls
+// due or a claim lapses, only for what is still ahead. A row due already
+// but not claimed waits for a free slot or for the row before it in its
+// case (freed, a signal, or the poll).
+func (w *Worker) dispatchDue(ctx context.Context, pools []*pool, freed chan struct{}) (time.Duration, error) {
+	lanes, err := w.store.OutboxLanes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := w.clock.Now()
+	wait := w.poll
+	for _, p := range pools {
+		due := false
+		for lane, st := range lanes {
+			if !p.serves(lane) {
+				continue
+			}
+			if !st.NextRun.IsZero() {
+				if d := st.NextRun.Sub(now); d > 0 {
+					wait = min(wait, d)
+				} else {
+					due = true
+				}
+			}
+			if st.Leased {
+				if st.LeaseEnds > 0 {
+					wait = min(wait, st.LeaseEnds+10*time.Millisecond)
+				} else {
+					due = true
+				}
+			}
+		}
+		if !due {
+			continue
+		}
+		n, err := w.dispatch(ctx, p, freed)
+		if err != nil {
+			return 0, err
+		}
+		if n > 0 && len(p.slots) < cap(p.slots) {
+			wait = 0 // there may be more due rows than one claim took
+		}
+	}
+	return wait, nil
+}
+
 // dispatch claims as many due rows of the pool's lanes as it has free slots
 // and starts them.
-func (w *Worker) dispatch(ctx context.Context, p *pool) (int, error) {
+func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}) (int, error) {
 	free := cap(p.slots) - len(p.slots)
 	if free == 0 || ctx.Err() != nil {
 		return 0, nil
@@ -299,7 +305,10 @@ func (w *Worker) dispatch(ctx context.Context, p *pool) (int, error) {
 			defer func() {
 				<-p.slots
 				w.wg.Done()
-				poke(p.freed)
+				select {
+				case freed <- struct{}{}:
+				default:
+				}
 			}()
 			// A shutdown lets rows already started finish.
 			w.perform(context.WithoutCancel(ctx), it)

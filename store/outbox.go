@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -322,47 +323,60 @@ func (q queries) OutboxCounts(ctx context.Context) (map[string]int, error) {
 	return m, nil
 }
 
-// OutboxWake says when a worker next has something to claim.
+// OutboxWake says when a lane next has something to claim.
 type OutboxWake struct {
-	// NextRun is when the earliest pending row falls due, on the bot's
-	// clock (zero: none).
+	// NextRun is when the lane's earliest pending row falls due, on the
+	// bot's clock (zero: none).
 	NextRun time.Time
-	// LeaseEnds is how long until the earliest running row's lease lapses,
-	// on the database's clock (its worker may have died); negative when it
-	// has lapsed; Leased is false when no row is running.
+	// LeaseEnds is how long until the earliest lease of the lane's running
+	// rows lapses, on the database's clock (its worker may have died);
+	// negative when it has lapsed. Leased is false when no row runs.
 	LeaseEnds time.Duration
 	Leased    bool
 }
 
-// NextOutboxWake reports when rows in the lanes (as ClaimOutbox's filter)
-// next become claimable.
-func (q queries) NextOutboxWake(ctx context.Context, lanes, except []string) (OutboxWake, error) {
-	filter, args := laneFilter(lanes, except)
-	var w OutboxWake
-	var ts []time.Time
-	err := q.selectAll(ctx, &ts, `SELECT run_at FROM outbox WHERE state = 'pending'`+filter+` ORDER BY run_at LIMIT 1`, args...)
+// OutboxLanes reports, for every lane with waiting or running rows, when it
+// next has something to claim: one query, however many lanes.
+func (q queries) OutboxLanes(ctx context.Context) (map[string]OutboxWake, error) {
+	var rows []struct {
+		Lane      string   `db:"lane"`
+		NextRun   *float64 `db:"next_run"`
+		LeaseEnds *float64 `db:"lease_ends"`
+	}
+	err := q.selectAll(ctx, &rows, `SELECT lane,
+		MIN(CASE WHEN state = 'pending' THEN `+q.d.epoch("run_at")+` END) AS next_run,
+		MIN(CASE WHEN state = 'running' THEN `+q.d.epoch("lease_until")+` END) - `+q.d.epoch(q.d.dbNow())+` AS lease_ends
+		FROM outbox WHERE state IN ('pending', 'running') GROUP BY lane`)
 	if err != nil {
-		return w, fmt.Errorf("store: next outbox run: %w", err)
+		return nil, fmt.Errorf("store: outbox lanes: %w", err)
 	}
-	if len(ts) > 0 {
-		w.NextRun = ts[0]
+	lanes := make(map[string]OutboxWake, len(rows))
+	for _, r := range rows {
+		var w OutboxWake
+		if r.NextRun != nil {
+			// Rounded up to the millisecond (SQLite's precision): never
+			// before the row is due.
+			w.NextRun = time.UnixMilli(int64(math.Ceil(*r.NextRun * 1e3))).UTC()
+		}
+		if r.LeaseEnds != nil {
+			w.LeaseEnds, w.Leased = time.Duration(*r.LeaseEnds*float64(time.Second)), true
+		}
+		lanes[r.Lane] = w
 	}
-	var secs []float64
-	err = q.selectAll(ctx, &secs, `SELECT `+q.d.epoch("lease_until")+` - `+q.d.epoch(q.d.dbNow())+` FROM outbox
-		WHERE state = 'running'`+filter+` ORDER BY lease_until LIMIT 1`, args...)
-	if err != nil {
-		return w, fmt.Errorf("store: next outbox lease end: %w", err)
-	}
-	if len(secs) > 0 {
-		w.LeaseEnds, w.Leased = time.Duration(secs[0]*float64(time.Second)), true
-	}
-	return w, nil
+	return lanes, nil
 }
 
 // NextOutboxRun is when the earliest pending row falls due (zero: none).
 func (q queries) NextOutboxRun(ctx context.Context) (time.Time, error) {
-	w, err := q.NextOutboxWake(ctx, nil, nil)
-	return w.NextRun, err
+	var ts []time.Time
+	err := q.selectAll(ctx, &ts, `SELECT run_at FROM outbox WHERE state = 'pending' ORDER BY run_at LIMIT 1`)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: next outbox run: %w", err)
+	}
+	if len(ts) == 0 {
+		return time.Time{}, nil
+	}
+	return ts[0], nil
 }
 
 // CancelOutbox stops a row that has not started yet (a delayed text-back
