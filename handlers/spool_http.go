@@ -246,8 +246,10 @@ func (s *Server) replayOne(ctx context.Context, sr SpooledRequest) (int, *spoolC
 }
 
 // RunSpool replays the spool whenever it holds webhooks and the store
-// answers, until ctx ends.
+// answers, until ctx ends (after the HTTP server has stopped), then
+// releases the spool's directory.
 func (s *Server) RunSpool(ctx context.Context) {
+	defer s.spool.Close()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {

@@ -146,6 +146,7 @@ func spoolHarness(t *testing.T, maxBytes int64) (*harness, *handlers.Server, *ha
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { sp.Close() })
 	srv.UseSpool(sp, handlers.SpoolOptions{TwilioAuthToken: authToken, PublicURL: publicURL, WebhookSecret: hookSecret, Now: clock.Now})
 	reg.MustRegister(handlers.SpoolCollectors(sp)...)
 	hs := httptest.NewServer(srv)
@@ -282,6 +283,10 @@ func TestSpoolSurvivesARestart(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(dir, "tmp-00000000000000000003.json"), []byte("{"), 0o600) // a write cut short
+	if _, err := handlers.OpenSpool(dir, 1<<20); err == nil {
+		t.Fatal("a second process opened a spool in use")
+	}
+	sp.Close() // the process ends
 	again, err := handlers.OpenSpool(dir, 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +297,12 @@ func TestSpoolSurvivesARestart(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "tmp-00000000000000000003.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("an incomplete write was kept")
 	}
-	small, _ := handlers.OpenSpool(dir, again.Bytes()+10)
+	again.Close()
+	small, err := handlers.OpenSpool(dir, again.Bytes()+10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
 	if err := small.Append(handlers.SpooledRequest{Method: "POST", Path: "/twilio/sms", Body: []byte("MessageSid=SM1")}); !errors.Is(err, handlers.ErrSpoolFull) {
 		t.Fatalf("append past the bound: %v", err)
 	}
