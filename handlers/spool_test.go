@@ -147,7 +147,7 @@ func spoolHarness(t *testing.T, maxBytes int64) (*harness, *handlers.Server, *ha
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sp.Close() })
-	srv.UseSpool(sp, handlers.SpoolOptions{TwilioAuthToken: authToken, PublicURL: publicURL, WebhookSecret: hookSecret, Now: clock.Now})
+	srv.UseSpool(sp, handlers.SpoolOptions{TwilioAuthToken: authToken, PublicURL: publicURL, WebhookSecret: hookSecret, Now: clock.Now, RecordRoute: b.RecordRoute})
 	reg.MustRegister(handlers.SpoolCollectors(sp)...)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
@@ -174,6 +174,9 @@ func TestWebhooksSpooledWhileTheDatabaseIsDown(t *testing.T) {
 		t.Fatalf("/healthz before = %d %s", code, body)
 	}
 
+	// 17:25 on a Monday: the Lettings line is open until 17:30.
+	rang := time.Date(2026, 11, 16, 17, 25, 0, 0, time.UTC)
+	h.clock.Set(rang)
 	proxy.down()
 	code, body := h.postTwilio("/twilio/voice", ring)
 	if code != 200 {
@@ -211,6 +214,7 @@ func TestWebhooksSpooledWhileTheDatabaseIsDown(t *testing.T) {
 	if sp.Depth() != 4 {
 		t.Fatalf("spool depth = %d, want 4 (the live webhook queued behind the spooled ones)", sp.Depth())
 	}
+	h.clock.Set(rang.Add(15 * time.Minute)) // the database is back after closing time
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go srv.RunSpool(ctx)
@@ -228,6 +232,14 @@ func TestWebhooksSpooledWhileTheDatabaseIsDown(t *testing.T) {
 	c := h.openCase(caller, lettings)
 	if c.CallCount != 1 {
 		t.Fatalf("case counts %d calls, want 1", c.CallCount)
+	}
+	// Recorded as of when it rang, not when the spool was replayed.
+	call, err := h.store.CallBySID(context.Background(), sid)
+	if err != nil || !call.StartedAt.Equal(rang) || call.AfterHours || !call.Missed {
+		t.Fatalf("call = %+v (%v); want missed, started %v, in hours", call, err, rang)
+	}
+	if !c.CreatedAt.Equal(rang) || c.AfterHours {
+		t.Fatalf("case created %v (after hours %v); want %v, in hours", c.CreatedAt, c.AfterHours, rang)
 	}
 	if n := len(h.textsTo(caller)); n != 1 {
 		t.Fatalf("%d text-backs, want 1", n)
