@@ -58,7 +58,7 @@ func (l *Leader) IsLeader() bool { return l.is.Load() }
 func (l *Leader) Tick(ctx context.Context) bool {
 	// A renewal slower than the interval counts as failed: the term ends
 	// before the lease could lapse under a hung connection.
-	tctx, cancel := context.WithTimeout(ctx, l.renew)
+	tctx, cancel := context.WithTimeout(ctx, max(l.renew, time.Second))
 	defer cancel()
 	ok, err := l.store.AcquireLease(tctx, LeaderLease, l.id, l.ttl)
 	if err != nil {

@@ -125,7 +125,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg})
 	srv.MountTwilio(b, env.TwilioAuthToken, env.PublicURL)
 	srv.MountCalls(b, env.WebhookSecret, clock.Now)
-	spool, err := a.useSpool(env, srv, reg, clock)
+	spool, err := a.useSpool(env, srv, b, reg, clock)
 	if err != nil {
 		s.Close()
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,7 +144,8 @@ func (l *handoffListener) Accept() (net.Conn, error) {
 func (l *handoffListener) Close() error { return nil }
 
 // openSpool opens the webhook spool for PostgreSQL (an embedded SQLite file
-// cannot be unreachable): RINGBACK_SPOOL_DIR (default ringback-spool),
+// cannot be unreachable): RINGBACK_SPOOL_DIR (default
+// ringback-spool/port-<port of RINGBACK_ADDR>),
 // bounded by RINGBACK_SPOOL_MAX_MB (default 256).
 func (a *app) openSpool(env config.Env) (*handlers.Spool, error) {
 	if !strings.HasPrefix(env.DatabaseURL, "postgres") {
@@ -151,7 +153,10 @@ func (a *app) openSpool(env config.Env) (*handlers.Spool, error) {
 	}
 	dir := a.getenv("RINGBACK_SPOOL_DIR")
 	if dir == "" {
-		dir = "ringback-spool"
+		// One directory per listening port: replicas on one host each
+		// keep their own spool.
+		_, port, _ := net.SplitHostPort(env.Addr)
+		dir = filepath.Join("ringback-spool", "port-"+port)
 	}
 	maxMB := int64(256)
 	if v := a.getenv("RINGBACK_SPOOL_MAX_MB"); v != "" {
@@ -173,13 +178,14 @@ func (a *app) openSpool(env config.Env) (*handlers.Spool, error) {
 
 // useSpool makes srv spool webhooks while the store is unreachable and
 // exports the spool's depth; nil without a spool.
-func (a *app) useSpool(env config.Env, srv *handlers.Server, reg *prometheus.Registry, clock bot.Clock) (*handlers.Spool, error) {
+func (a *app) useSpool(env config.Env, srv *handlers.Server, b *bot.Bot, reg *prometheus.Registry, clock bot.Clock) (*handlers.Spool, error) {
 	sp, err := a.openSpool(env)
 	if err != nil || sp == nil {
 		return nil, err
 	}
 	srv.UseSpool(sp, handlers.SpoolOptions{
 		TwilioAuthToken: env.TwilioAuthToken, PublicURL: env.PublicURL, WebhookSecret: env.WebhookSecret, Now: clock.Now,
+		RecordRoute: b.RecordRoute,
 	})
 	reg.MustRegister(handlers.SpoolCollectors(sp)...)
 	return sp, nil

@@ -31,6 +31,15 @@ type Spool struct {
 	files []spoolFile // oldest first
 	bytes int64
 	wake  chan struct{}
+	lock  *os.File // held while open
+}
+
+// Close releases the spool's directory for another process.
+func (sp *Spool) Close() error {
+	if sp.lock == nil {
+		return nil
+	}
+	return sp.lock.Close()
 }
 
 type spoolFile struct {
@@ -57,11 +66,15 @@ func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "dead"), 0o700); err != nil {
 		return nil, fmt.Errorf("handlers: spool %s: %w", dir, err)
 	}
+	lock, err := lockSpoolDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("handlers: spool: %w", err)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("handlers: spool %s: %w", dir, err)
 	}
-	sp := &Spool{dir: dir, max: maxBytes, next: 1, wake: make(chan struct{}, 1)}
+	sp := &Spool{dir: dir, max: maxBytes, next: 1, wake: make(chan struct{}, 1), lock: lock}
 	for _, e := range entries {
 		name := e.Name()
 		switch {

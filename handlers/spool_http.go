@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,6 +40,10 @@ type SpoolOptions struct {
 	TwilioAuthToken, PublicURL string
 	WebhookSecret              string
 	Now                        func() time.Time
+	// RecordRoute records a call the Voice URL routed from the configuration
+	// while the store was down, as of when it rang (bot.RecordRoute); nil
+	// replays the Voice URL itself, which records the call as of the replay.
+	RecordRoute func(ctx context.Context, sid, from, to string, at time.Time) error
 }
 
 // UseSpool makes the server acknowledge signed webhooks it cannot commit
@@ -103,7 +108,7 @@ func (s *Server) serveSpooled(w http.ResponseWriter, r *http.Request) {
 		// The handler routed the call from the configuration; record the call
 		// when the store is back. A full spool still routes the call: the
 		// reconciler finds it later.
-		if err := s.spool.Append(spooledRequest(r, body)); err != nil {
+		if err := s.spool.Append(s.spooledRequest(r, body)); err != nil {
 			s.log.Error("webhook spool: voice call not recorded", "error", err)
 		}
 		buf.copyTo(w)
@@ -131,20 +136,20 @@ func trimSlash(s string) string {
 	return s
 }
 
-func spooledRequest(r *http.Request, body []byte) SpooledRequest {
+func (s *Server) spooledRequest(r *http.Request, body []byte) SpooledRequest {
 	h := http.Header{}
 	for _, k := range spoolHeaders {
 		if v := r.Header.Get(k); v != "" {
 			h.Set(k, v)
 		}
 	}
-	return SpooledRequest{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: h, Body: body, ReceivedAt: time.Now().UTC()}
+	return SpooledRequest{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: h, Body: body, ReceivedAt: s.spoolOpts.Now().UTC()}
 }
 
 // spoolAndAnswer writes the webhook to the spool and acknowledges it as its
 // handler would have; a full spool answers 503 so that the sender retries.
 func (s *Server) spoolAndAnswer(w http.ResponseWriter, r *http.Request, body []byte) {
-	if err := s.spool.Append(spooledRequest(r, body)); err != nil {
+	if err := s.spool.Append(s.spooledRequest(r, body)); err != nil {
 		s.log.Error("webhook spool refused a webhook", "path", r.URL.Path, "error", err)
 		w.Header().Set("Retry-After", "30")
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
@@ -224,6 +229,26 @@ func (s *Server) replayOne(ctx context.Context, sr SpooledRequest) (int, *spoolC
 	capture := &spoolCapture{}
 	rctx, cancel := context.WithTimeout(context.WithValue(ctx, spoolKey{}, capture), spoolStoreTimeout)
 	defer cancel()
+	if sr.Path == "/twilio/voice" && s.spoolOpts.RecordRoute != nil {
+		// Its answer went out long ago; what is left is to record the call
+		// as of when it rang (in hours or not, its start).
+		form, err := url.ParseQuery(string(sr.Body))
+		if err != nil || form.Get("CallSid") == "" {
+			return http.StatusBadRequest, capture, nil
+		}
+		err = s.spoolOpts.RecordRoute(rctx, form.Get("CallSid"), form.Get("From"), form.Get("To"), sr.ReceivedAt)
+		switch {
+		case err == nil:
+			return http.StatusOK, capture, nil
+		case store.IsUnavailable(err):
+			capture.unavailable, capture.err = true, err
+			return 0, capture, nil
+		case errors.Is(err, bot.ErrBadInput):
+			return http.StatusBadRequest, capture, nil
+		}
+		s.log.Error("webhook spool: recording a routed call failed", "error", err)
+		return http.StatusInternalServerError, capture, nil
+	}
 	target := "http://spool" + sr.Path
 	if sr.RawQuery != "" {
 		target += "?" + sr.RawQuery
@@ -246,8 +271,10 @@ func (s *Server) replayOne(ctx context.Context, sr SpooledRequest) (int, *spoolC
 }
 
 // RunSpool replays the spool whenever it holds webhooks and the store
-// answers, until ctx ends.
+// answers, until ctx ends (after the HTTP server has stopped), then
+// releases the spool's directory.
 func (s *Server) RunSpool(ctx context.Context) {
+	defer s.spool.Close()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {

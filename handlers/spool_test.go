@@ -146,7 +146,8 @@ func spoolHarness(t *testing.T, maxBytes int64) (*harness, *handlers.Server, *ha
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.UseSpool(sp, handlers.SpoolOptions{TwilioAuthToken: authToken, PublicURL: publicURL, WebhookSecret: hookSecret, Now: clock.Now})
+	t.Cleanup(func() { sp.Close() })
+	srv.UseSpool(sp, handlers.SpoolOptions{TwilioAuthToken: authToken, PublicURL: publicURL, WebhookSecret: hookSecret, Now: clock.Now, RecordRoute: b.RecordRoute})
 	reg.MustRegister(handlers.SpoolCollectors(sp)...)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
@@ -173,6 +174,9 @@ func TestWebhooksSpooledWhileTheDatabaseIsDown(t *testing.T) {
 		t.Fatalf("/healthz before = %d %s", code, body)
 	}
 
+	// 17:25 on a Monday: the Lettings line is open until 17:30.
+	rang := time.Date(2026, 11, 16, 17, 25, 0, 0, time.UTC)
+	h.clock.Set(rang)
 	proxy.down()
 	code, body := h.postTwilio("/twilio/voice", ring)
 	if code != 200 {
@@ -210,6 +214,7 @@ func TestWebhooksSpooledWhileTheDatabaseIsDown(t *testing.T) {
 	if sp.Depth() != 4 {
 		t.Fatalf("spool depth = %d, want 4 (the live webhook queued behind the spooled ones)", sp.Depth())
 	}
+	h.clock.Set(rang.Add(15 * time.Minute)) // the database is back after closing time
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go srv.RunSpool(ctx)
@@ -227,6 +232,14 @@ func TestWebhooksSpooledWhileTheDatabaseIsDown(t *testing.T) {
 	c := h.openCase(caller, lettings)
 	if c.CallCount != 1 {
 		t.Fatalf("case counts %d calls, want 1", c.CallCount)
+	}
+	// Recorded as of when it rang, not when the spool was replayed.
+	call, err := h.store.CallBySID(context.Background(), sid)
+	if err != nil || !call.StartedAt.Equal(rang) || call.AfterHours || !call.Missed {
+		t.Fatalf("call = %+v (%v); want missed, started %v, in hours", call, err, rang)
+	}
+	if !c.CreatedAt.Equal(rang) || c.AfterHours {
+		t.Fatalf("case created %v (after hours %v); want %v, in hours", c.CreatedAt, c.AfterHours, rang)
 	}
 	if n := len(h.textsTo(caller)); n != 1 {
 		t.Fatalf("%d text-backs, want 1", n)
@@ -282,6 +295,10 @@ func TestSpoolSurvivesARestart(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(dir, "tmp-00000000000000000003.json"), []byte("{"), 0o600) // a write cut short
+	if _, err := handlers.OpenSpool(dir, 1<<20); err == nil {
+		t.Fatal("a second process opened a spool in use")
+	}
+	sp.Close() // the process ends
 	again, err := handlers.OpenSpool(dir, 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +309,12 @@ func TestSpoolSurvivesARestart(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "tmp-00000000000000000003.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("an incomplete write was kept")
 	}
-	small, _ := handlers.OpenSpool(dir, again.Bytes()+10)
+	again.Close()
+	small, err := handlers.OpenSpool(dir, again.Bytes()+10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
 	if err := small.Append(handlers.SpooledRequest{Method: "POST", Path: "/twilio/sms", Body: []byte("MessageSid=SM1")}); !errors.Is(err, handlers.ErrSpoolFull) {
 		t.Fatalf("append past the bound: %v", err)
 	}

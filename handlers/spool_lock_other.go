@@ -1,0 +1,8 @@
+//go:build !unix
+
+package handlers
+
+import "os"
+
+// lockSpoolDir cannot lock here; each replica must have its own directory.
+func lockSpoolDir(dir string) (*os.File, error) { return nil, nil }
