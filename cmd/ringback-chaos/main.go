@@ -381,7 +381,7 @@ func injectFaults(ctx context.Context, pl plan, start time.Time, rs *replicas, c
 	for _, k := range pl.kills {
 		acts = append(acts, action{k, func() {
 			if n, ok := rs.killOne(rng); ok {
-				event("SIGKILL replica %d (%d of %d up before)", n, rs.up()+1, len(rs.slots))
+				event("SIGKILL replica %d", n)
 			} else {
 				event("no replica up to kill")
 			}

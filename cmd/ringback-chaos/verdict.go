@@ -73,23 +73,23 @@ type observed struct {
 
 // tally is one kind's line of the verdict.
 type tally struct {
-	Expected   int `json:"expected"`
-	Got        int `json:"got"`
-	Lost       int `json:"lost"`
-	Duplicated int `json:"duplicated"`
-	Dead       int `json:"dead"`
-	Pending    int `json:"pending"`
+	Expected   int
+	Got        int
+	Lost       int
+	Duplicated int
+	Dead       int
+	Pending    int
 }
 
 func (t tally) clean() bool { return t.Lost == 0 && t.Duplicated == 0 && t.Dead == 0 }
 
 // verdict is the outcome of a run.
 type verdict struct {
-	Tallies   map[string]*tally `json:"tallies"`
-	Stray     int               `json:"stray_texts"` // texts to numbers that never called
-	AckToText harness.Summary   `json:"-"`
+	Tallies   map[string]*tally
+	Stray     int // texts to numbers that never called
+	AckToText harness.Summary
 	// Orphans are thread replies under no known card.
-	Orphans int `json:"orphan_replies"`
+	Orphans int
 }
 
 func (v verdict) clean() bool {
