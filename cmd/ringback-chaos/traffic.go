@@ -24,13 +24,14 @@ const (
 	maintenanceLine = "+441632960002"
 )
 
-// Webhook delivery, as Twilio's connection overrides (#rc, #rt) allow:
-// a bounded number of attempts, each with its own timeout, backing off.
+// Webhook delivery as Twilio's connection overrides allow it: up to 5
+// retries (#rc=5), each attempt waiting up to 15 s for an answer (Twilio's
+// default timeout), with pauses doubling from 1 s.
 const (
-	webhookAttempts = 8
-	webhookTimeout  = 10 * time.Second
-	webhookBackoff  = 500 * time.Millisecond
-	webhookMaxPause = 4 * time.Second
+	webhookAttempts = 6
+	webhookTimeout  = 15 * time.Second
+	webhookBackoff  = time.Second
+	webhookMaxPause = 8 * time.Second
 	// textWait bounds how long a caller who means to reply waits for the
 	// text-back before giving up on replying.
 	textWait = 90 * time.Second
