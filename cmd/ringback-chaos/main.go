@@ -178,6 +178,7 @@ type report struct {
 	events                         []string
 	calls, repeats, texts          int64
 	attempts, retried, gaveUp      int64
+	acks                           harness.Summary
 	kills, restarts, crashes, fail int
 	injected                       map[string]int
 	settled                        bool
@@ -351,6 +352,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 	rep.verdict = judge(obs)
 	rep.calls, rep.repeats, rep.texts = tr.calls.Load(), tr.repeats.Load(), tr.smsSent.Load()
 	rep.attempts, rep.retried, rep.gaveUp = tr.attempts.Load(), tr.retried.Load(), tr.gaveUp.Load()
+	rep.acks = harness.Summarize(tr.acks)
 	rs.mu.Lock()
 	rep.kills, rep.restarts, rep.crashes, rep.fail = rs.kills, rs.restarts, rs.crashes, rs.failed
 	rs.mu.Unlock()
@@ -471,8 +473,8 @@ func slackPosts(sl *slackstandin.Server) []slackPost {
 func (r *report) write(w io.Writer, o options) {
 	p := o.profile
 	fmt.Fprintf(w, "ringback-chaos: %d callers at %d/s on %d replicas, seed %d (%s)\n", p.calls, p.rate, o.replicas, o.seed, r.wall.Round(time.Second))
-	fmt.Fprintf(w, "traffic: %d missed calls (%d repeat), %d caller texts; webhooks: %d attempts, %d retried, %d given up\n",
-		r.calls+r.repeats, r.repeats, r.texts, r.attempts, r.retried, r.gaveUp)
+	fmt.Fprintf(w, "traffic: %d missed calls (%d repeat), %d caller texts; webhooks: %d attempts, %d retried, %d given up; ack p50 %s p99 %s\n",
+		r.calls+r.repeats, r.repeats, r.texts, r.attempts, r.retried, r.gaveUp, round(r.acks.P50), round(r.acks.P99))
 	fmt.Fprintf(w, "faults: %d SIGKILLs, %d restarts (%d failed attempts), %d unasked exits", r.kills, r.restarts, r.fail, r.crashes)
 	if r.plan.dbRestart >= 0 {
 		fmt.Fprint(w, ", 1 PostgreSQL restart")

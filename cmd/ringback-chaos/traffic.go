@@ -91,6 +91,7 @@ type traffic struct {
 	accountSID, authToken, publicURL string
 
 	mu      sync.Mutex
+	acks    []time.Duration // answer times of the attempts that got a 2xx
 	callers map[string]*callerLog
 	texted  map[string]chan string // caller → receives the line that texted, once
 
@@ -262,8 +263,13 @@ func (t *traffic) deliver(ctx context.Context, path string, form url.Values) (ti
 		}
 		t.attempts.Add(1)
 		u := t.urls[t.next.Add(1)%uint64(len(t.urls))]
+		sent := time.Now()
 		if t.post(ctx, u+path, body, sig) {
-			return time.Now(), true
+			now := time.Now()
+			t.mu.Lock()
+			t.acks = append(t.acks, now.Sub(sent))
+			t.mu.Unlock()
+			return now, true
 		}
 		if attempt == webhookAttempts || !sleepCtx(ctx, pause) {
 			break
