@@ -107,7 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	replicas := fs.Int("replicas", 2, "ringback serve processes")
 	retryAfter := fs.Int("retry-after", 1, "Retry-After seconds of every 429 the stand-ins send")
 	seed := fs.Uint64("seed", 0, "random seed of the schedule and the callers (0: from the clock; printed)")
-	settle := fs.Duration("settle", 0, "longest wait, after the traffic, for the outbox to empty (default: 3m, or 90s with -short)")
+	settle := fs.Duration("settle", 0, "longest wait, after the traffic, for the outbox to empty (default: 3m, or 75s with -short)")
 	target := fs.Duration("ack-to-text", 15*time.Second, "ack→text the report holds the run to")
 	latency := fs.Duration("twilio-latency", 20*time.Millisecond, "the Twilio stand-in's answer time")
 	noFaults := fs.Bool("no-faults", false, "the same traffic with no fault at all: a baseline, which must be clean too")
@@ -147,7 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.settle == 0 {
 		o.settle = 3 * time.Minute
 		if o.short {
-			o.settle = 90 * time.Second
+			o.settle = 75 * time.Second
 		}
 	}
 	if o.seed == 0 {
@@ -175,7 +175,6 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 // report is what a run prints.
 type report struct {
 	plan                           plan
-	events                         []string
 	calls, repeats, texts          int64
 	attempts, retried, gaveUp      int64
 	acks                           harness.Summary
@@ -303,13 +302,8 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 	tr := newTraffic(rs.urls(), tw, accountSID, authToken, publicURL)
 	start := time.Now()
 	clk.begin(start)
-	var evMu sync.Mutex
 	event := func(format string, args ...any) {
-		line := fmt.Sprintf("%6.1fs ", time.Since(start).Seconds()) + fmt.Sprintf(format, args...)
-		evMu.Lock()
-		rep.events = append(rep.events, line)
-		evMu.Unlock()
-		say("%s", line)
+		say("%6.1fs %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
 	fctx, stopFaults := context.WithCancel(ctx)
 	var fwg sync.WaitGroup

@@ -34,7 +34,7 @@ const (
 	webhookMaxPause = 8 * time.Second
 	// textWait bounds how long a caller who means to reply waits for the
 	// text-back before giving up on replying.
-	textWait = 90 * time.Second
+	textWait = 60 * time.Second
 )
 
 // script is what one caller does.
