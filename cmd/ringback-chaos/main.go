@@ -212,7 +212,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 		return nil, err
 	}
 	say("creating a PostgreSQL cluster")
-	cl, err := newCluster(ctx, work)
+	cl, err := newCluster(ctx)
 	if cl != nil {
 		defer func() {
 			if rerr := cl.remove(); rerr != nil {
