@@ -51,10 +51,10 @@ func postgresBin() (string, error) {
 	return "", errors.New("chaos: initdb not found on PATH nor in /usr/lib/postgresql/*/bin; install PostgreSQL's server package")
 }
 
-// newCluster runs initdb in work/pg and starts the server. PostgreSQL
-// refuses to run as root, so as root the folder goes to the postgres user
-// and the tools run as it.
-func newCluster(ctx context.Context, work string) (*cluster, error) {
+// newCluster runs initdb in a temporary folder of its own and starts the
+// server. PostgreSQL refuses to run as root, so as root the folder goes to
+// the postgres user and the tools run as it.
+func newCluster(ctx context.Context) (*cluster, error) {
 	bin, err := postgresBin()
 	if err != nil {
 		return nil, err
@@ -64,32 +64,30 @@ func newCluster(ctx context.Context, work string) (*cluster, error) {
 		return nil, err
 	}
 	port, _ := strconv.Atoi(addr[strings.LastIndexByte(addr, ':')+1:])
-	c := &cluster{bin: bin, dir: filepath.Join(work, "pg"), port: port}
-	c.data = filepath.Join(c.dir, "data")
-	if err := os.Mkdir(c.dir, 0o700); err != nil {
+	// Directly in the temporary directory, so that the postgres user
+	// reaches it whatever the caller's folders allow.
+	dir, err := os.MkdirTemp("", "ringback-chaos-pg-")
+	if err != nil {
 		return nil, fmt.Errorf("chaos: cluster folder: %w", err)
 	}
+	c := &cluster{bin: bin, dir: dir, data: filepath.Join(dir, "data"), port: port}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			return nil, fmt.Errorf("chaos: running as root needs the postgres OS user for initdb: %w", err)
+			return c, fmt.Errorf("chaos: running as root needs the postgres OS user for initdb: %w", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		// The postgres user must reach its folder through ours.
-		if err := os.Chmod(work, 0o711); err != nil {
-			return nil, fmt.Errorf("chaos: %w", err)
-		}
 		if err := os.Chown(c.dir, uid, gid); err != nil {
-			return nil, fmt.Errorf("chaos: give the cluster folder to postgres: %w", err)
+			return c, fmt.Errorf("chaos: give the cluster folder to postgres: %w", err)
 		}
 		c.asUser = "postgres"
 	}
 	if err := c.tool(ctx, "initdb", "-D", c.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"); err != nil {
-		return nil, err
+		return c, err
 	}
 	if err := c.start(ctx); err != nil {
-		return nil, err
+		return c, err
 	}
 	admin, err := sql.Open("postgres", c.dsn("postgres"))
 	if err != nil {
@@ -147,7 +145,10 @@ func (c *cluster) restart(ctx context.Context) error {
 func (c *cluster) remove() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	err := c.tool(ctx, "pg_ctl", "-D", c.data, "-m", "immediate", "-w", "-t", "30", "stop")
+	var err error
+	if _, serr := os.Stat(filepath.Join(c.data, "postmaster.pid")); serr == nil {
+		err = c.tool(ctx, "pg_ctl", "-D", c.data, "-m", "immediate", "-w", "-t", "30", "stop")
+	}
 	if rerr := os.RemoveAll(c.dir); rerr != nil && err == nil {
 		err = fmt.Errorf("chaos: remove cluster: %w", rerr)
 	}

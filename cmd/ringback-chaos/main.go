@@ -107,7 +107,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	replicas := fs.Int("replicas", 2, "ringback serve processes")
 	retryAfter := fs.Int("retry-after", 1, "Retry-After seconds of every 429 the stand-ins send")
 	seed := fs.Uint64("seed", 0, "random seed of the schedule and the callers (0: from the clock; printed)")
-	settle := fs.Duration("settle", 0, "longest wait, after the traffic, for the outbox to empty (default: 3m, or 90s with -short)")
+	settle := fs.Duration("settle", 0, "longest wait, after the traffic, for the outbox to empty (default: 3m, or 75s with -short)")
 	target := fs.Duration("ack-to-text", 15*time.Second, "ack→text the report holds the run to")
 	latency := fs.Duration("twilio-latency", 20*time.Millisecond, "the Twilio stand-in's answer time")
 	noFaults := fs.Bool("no-faults", false, "the same traffic with no fault at all: a baseline, which must be clean too")
@@ -147,7 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.settle == 0 {
 		o.settle = 3 * time.Minute
 		if o.short {
-			o.settle = 90 * time.Second
+			o.settle = 75 * time.Second
 		}
 	}
 	if o.seed == 0 {
@@ -175,9 +175,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 // report is what a run prints.
 type report struct {
 	plan                           plan
-	events                         []string
 	calls, repeats, texts          int64
 	attempts, retried, gaveUp      int64
+	acks                           harness.Summary
 	kills, restarts, crashes, fail int
 	injected                       map[string]int
 	settled                        bool
@@ -212,7 +212,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 		return nil, err
 	}
 	say("creating a PostgreSQL cluster")
-	cl, err := newCluster(ctx, work)
+	cl, err := newCluster(ctx)
 	if cl != nil {
 		defer func() {
 			if rerr := cl.remove(); rerr != nil {
@@ -302,13 +302,8 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 	tr := newTraffic(rs.urls(), tw, accountSID, authToken, publicURL)
 	start := time.Now()
 	clk.begin(start)
-	var evMu sync.Mutex
 	event := func(format string, args ...any) {
-		line := fmt.Sprintf("%6.1fs ", time.Since(start).Seconds()) + fmt.Sprintf(format, args...)
-		evMu.Lock()
-		rep.events = append(rep.events, line)
-		evMu.Unlock()
-		say("%s", line)
+		say("%6.1fs %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
 	fctx, stopFaults := context.WithCancel(ctx)
 	var fwg sync.WaitGroup
@@ -351,6 +346,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 	rep.verdict = judge(obs)
 	rep.calls, rep.repeats, rep.texts = tr.calls.Load(), tr.repeats.Load(), tr.smsSent.Load()
 	rep.attempts, rep.retried, rep.gaveUp = tr.attempts.Load(), tr.retried.Load(), tr.gaveUp.Load()
+	rep.acks = harness.Summarize(tr.acks)
 	rs.mu.Lock()
 	rep.kills, rep.restarts, rep.crashes, rep.fail = rs.kills, rs.restarts, rs.crashes, rs.failed
 	rs.mu.Unlock()
@@ -381,7 +377,7 @@ func injectFaults(ctx context.Context, pl plan, start time.Time, rs *replicas, c
 	for _, k := range pl.kills {
 		acts = append(acts, action{k, func() {
 			if n, ok := rs.killOne(rng); ok {
-				event("SIGKILL replica %d (%d of %d up before)", n, rs.up()+1, len(rs.slots))
+				event("SIGKILL replica %d", n)
 			} else {
 				event("no replica up to kill")
 			}
@@ -471,8 +467,8 @@ func slackPosts(sl *slackstandin.Server) []slackPost {
 func (r *report) write(w io.Writer, o options) {
 	p := o.profile
 	fmt.Fprintf(w, "ringback-chaos: %d callers at %d/s on %d replicas, seed %d (%s)\n", p.calls, p.rate, o.replicas, o.seed, r.wall.Round(time.Second))
-	fmt.Fprintf(w, "traffic: %d missed calls (%d repeat), %d caller texts; webhooks: %d attempts, %d retried, %d given up\n",
-		r.calls+r.repeats, r.repeats, r.texts, r.attempts, r.retried, r.gaveUp)
+	fmt.Fprintf(w, "traffic: %d missed calls (%d repeat), %d caller texts; webhooks: %d attempts, %d retried, %d given up; ack p50 %s p99 %s\n",
+		r.calls+r.repeats, r.repeats, r.texts, r.attempts, r.retried, r.gaveUp, round(r.acks.P50), round(r.acks.P99))
 	fmt.Fprintf(w, "faults: %d SIGKILLs, %d restarts (%d failed attempts), %d unasked exits", r.kills, r.restarts, r.fail, r.crashes)
 	if r.plan.dbRestart >= 0 {
 		fmt.Fprint(w, ", 1 PostgreSQL restart")

@@ -163,19 +163,6 @@ func (rs *replicas) urls() []string {
 	return out
 }
 
-// up counts the replicas running now.
-func (rs *replicas) up() int {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	n := 0
-	for _, r := range rs.slots {
-		if r.proc != nil {
-			n++
-		}
-	}
-	return n
-}
-
 // stop ends supervision and drains every running replica (SIGTERM, then
 // SIGKILL after 30 s), in parallel.
 func (rs *replicas) stop() {

@@ -24,16 +24,17 @@ const (
 	maintenanceLine = "+441632960002"
 )
 
-// Webhook delivery, as Twilio's connection overrides (#rc, #rt) allow:
-// a bounded number of attempts, each with its own timeout, backing off.
+// Webhook delivery as Twilio's connection overrides allow it: up to 5
+// retries (#rc=5), each attempt waiting up to 15 s for an answer (Twilio's
+// default timeout), with pauses doubling from 1 s.
 const (
-	webhookAttempts = 8
-	webhookTimeout  = 10 * time.Second
-	webhookBackoff  = 500 * time.Millisecond
-	webhookMaxPause = 4 * time.Second
+	webhookAttempts = 6
+	webhookTimeout  = 15 * time.Second
+	webhookBackoff  = time.Second
+	webhookMaxPause = 8 * time.Second
 	// textWait bounds how long a caller who means to reply waits for the
 	// text-back before giving up on replying.
-	textWait = 90 * time.Second
+	textWait = 60 * time.Second
 )
 
 // script is what one caller does.
@@ -90,6 +91,7 @@ type traffic struct {
 	accountSID, authToken, publicURL string
 
 	mu      sync.Mutex
+	acks    []time.Duration // answer times of the attempts that got a 2xx
 	callers map[string]*callerLog
 	texted  map[string]chan string // caller → receives the line that texted, once
 
@@ -261,8 +263,13 @@ func (t *traffic) deliver(ctx context.Context, path string, form url.Values) (ti
 		}
 		t.attempts.Add(1)
 		u := t.urls[t.next.Add(1)%uint64(len(t.urls))]
+		sent := time.Now()
 		if t.post(ctx, u+path, body, sig) {
-			return time.Now(), true
+			now := time.Now()
+			t.mu.Lock()
+			t.acks = append(t.acks, now.Sub(sent))
+			t.mu.Unlock()
+			return now, true
 		}
 		if attempt == webhookAttempts || !sleepCtx(ctx, pause) {
 			break

@@ -73,23 +73,26 @@ type observed struct {
 
 // tally is one kind's line of the verdict.
 type tally struct {
-	Expected   int `json:"expected"`
-	Got        int `json:"got"`
-	Lost       int `json:"lost"`
-	Duplicated int `json:"duplicated"`
-	Dead       int `json:"dead"`
-	Pending    int `json:"pending"`
+	Expected   int
+	Got        int
+	Lost       int
+	Duplicated int
+	Dead       int
+	Pending    int
+	// Unacked are the lost whose webhooks never got a 2xx (text-backs:
+	// callers none of whose calls was acknowledged).
+	Unacked int
 }
 
 func (t tally) clean() bool { return t.Lost == 0 && t.Duplicated == 0 && t.Dead == 0 }
 
 // verdict is the outcome of a run.
 type verdict struct {
-	Tallies   map[string]*tally `json:"tallies"`
-	Stray     int               `json:"stray_texts"` // texts to numbers that never called
-	AckToText harness.Summary   `json:"-"`
+	Tallies   map[string]*tally
+	Stray     int // texts to numbers that never called
+	AckToText harness.Summary
 	// Orphans are thread replies under no known card.
-	Orphans int `json:"orphan_replies"`
+	Orphans int
 }
 
 func (v verdict) clean() bool {
@@ -179,6 +182,9 @@ func judge(o observed) verdict {
 			got = append(got, num)
 		}
 		v.Tallies[kindTextBack].count([]string{num}, got)
+		if len(got) == 0 && c.firstAck.IsZero() {
+			v.Tallies[kindTextBack].Unacked++
+		}
 		if ts := textsTo[num]; len(ts) > 0 && !c.firstAck.IsZero() {
 			latencies = append(latencies, max(0, ts[0].at.Sub(c.firstAck)))
 		}
@@ -329,6 +335,9 @@ func writeVerdict(w io.Writer, v verdict, target time.Duration) {
 		fmt.Fprintf(tw, "%-14s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", k, t.Expected, t.Got, t.Lost, t.Duplicated, t.Dead, t.Pending)
 	}
 	_ = tw.Flush()
+	if n := v.Tallies[kindTextBack].Unacked; n > 0 {
+		fmt.Fprintf(w, "of the lost text-backs, %d are callers none of whose calls Ringback acknowledged (webhooks given up)\n", n)
+	}
 	if v.Stray > 0 {
 		fmt.Fprintf(w, "stray texts (to numbers that never called): %d\n", v.Stray)
 	}

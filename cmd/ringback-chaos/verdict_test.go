@@ -148,9 +148,10 @@ func TestDuplicatesLossesAndDeadRowsAreCountedPerKind(t *testing.T) {
 func TestNothingArrivedIsAllLost(t *testing.T) {
 	w := newWorld()
 	w.o.texts, w.o.posts = nil, nil
+	w.o.callers[numB].firstAck = time.Time{} // none of B's calls was acknowledged
 	w.o.pending = map[string]int{"sms.send": 3, "chat.card.slack": 4}
 	v := judge(w.o)
-	check(t, v, kindTextBack, tally{Expected: 3, Lost: 3, Pending: 3})
+	check(t, v, kindTextBack, tally{Expected: 3, Lost: 3, Pending: 3, Unacked: 1})
 	check(t, v, kindCard, tally{Expected: 4, Lost: 4, Pending: 4})
 	// No text-back, so no text-back entry is expected: that loss is the text-back's.
 	check(t, v, kindEntry, tally{Expected: 3, Lost: 3})
