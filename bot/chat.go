@@ -250,9 +250,23 @@ func (p *chatPerformer) postOnce(ctx context.Context, key string, find func(sinc
 	}
 	ref, err := post()
 	if err != nil {
+		if prev.Key == "" && refused(err) {
+			// The only attempt never reached the channel: the next one
+			// need not search for it (a 429 storm costs no extra reads).
+			if ferr := p.b.store.ForgetChatPost(ctx, p.name, key); ferr != nil {
+				p.b.log.Warn("bot: a refused post's attempt not forgotten", "platform", p.name, "post", key, "error", ferr)
+			}
+		}
 		return MessageRef{}, p.remote(err)
 	}
 	return ref, p.b.store.SaveChatPost(ctx, p.name, key, ref.Channel, ref.ID)
+}
+
+// refused reports an answer saying the platform made no post: a rate
+// limit, a channel the bot cannot use, a request it will never accept.
+func refused(err error) bool {
+	var ra *RetryAfterError
+	return errors.As(err, &ra) || errors.Is(err, ErrChannelUnavailable) || IsPermanent(err)
 }
 
 // entry posts a timeline entry in the card's thread.

@@ -245,4 +245,7 @@ func TestRateLimitPausesOnlyThePlatformThatSentIt(t *testing.T) {
 	x.clock.Advance(30 * time.Second)
 	x.flush(t)
 	x.slackCard(t, c.ID)
+	if n := x.slack.Calls("conversations.history"); n != 0 {
+		t.Errorf("%d history reads: a 429 posts nothing, so the re-run need not search", n)
+	}
 }

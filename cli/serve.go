@@ -144,7 +144,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 		discordAdapter = rbdiscord.New(env.DiscordBotToken, env.DiscordAppID, env.DiscordAPIURL, b, channels, a.log,
 			rbdiscord.WithManagers(cfg.Discord.Managers...), rbdiscord.WithDigestChannel(cfg.Discord.DigestChannel),
 			rbdiscord.WithStaffRole(cfg.Discord.StaffRole), rbdiscord.WithGuild(cfg.Discord.Guild))
-		discordAdapter.Register(worker)
+		b.RegisterChat(worker, discordAdapter)
 		if env.DiscordPublicKey != "" {
 			if discordDispatch, err = handlers.NewDiscord(b, discordAdapter, env.DiscordPublicKey, a.log); err != nil {
 				s.Close()
@@ -157,7 +157,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	}
 	if env.SlackBotToken != "" {
 		slackAdapter = rbslack.New(env.SlackBotToken, env.SlackAppToken, env.SlackAPIURL, b, a.log)
-		slackAdapter.Register(worker)
+		b.RegisterChat(worker, slackAdapter)
 		slackDispatch = handlers.NewSlack(b, slackAdapter, a.log)
 		if env.SlackSigningSecret != "" {
 			srv.MountSlack(slackDispatch, env.SlackSigningSecret)

@@ -42,3 +42,14 @@ func (q queries) SaveChatPost(ctx context.Context, platform, key, channel, messa
 	}
 	return nil
 }
+
+// ForgetChatPost drops the record of an attempt the platform refused (a
+// rate limit, a channel the bot cannot post in): nothing reached it, so
+// the next attempt need not search for it.
+func (q queries) ForgetChatPost(ctx context.Context, platform, key string) error {
+	_, err := q.exec(ctx, `DELETE FROM chat_posts WHERE platform = ? AND post_key = ? AND message_id = ''`, platform, key)
+	if err != nil {
+		return fmt.Errorf("store: forget chat post %s on %s: %w", key, platform, err)
+	}
+	return nil
+}

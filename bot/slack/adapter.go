@@ -258,7 +258,7 @@ func (a *Adapter) FindCard(ctx context.Context, channel, key string, since time.
 	for {
 		res, err := a.api.GetConversationHistoryContext(ctx, params)
 		if err != nil {
-			return bot.MessageRef{}, false, a.failed(channel, err)
+			return bot.MessageRef{}, false, a.unread(channel, err)
 		}
 		for _, m := range res.Messages {
 			if names(m, cardEvent, key) {
@@ -279,7 +279,7 @@ func (a *Adapter) FindEntry(ctx context.Context, card bot.MessageRef, key string
 	for {
 		msgs, more, next, err := a.api.GetConversationRepliesContext(ctx, params)
 		if err != nil {
-			return bot.MessageRef{}, false, a.failed(card.Channel, err)
+			return bot.MessageRef{}, false, a.unread(card.Channel, err)
 		}
 		for _, m := range msgs {
 			if names(m, entryEvent, key) {
@@ -291,6 +291,18 @@ func (a *Adapter) FindEntry(ctx context.Context, card bot.MessageRef, key string
 		}
 		params.Cursor = next
 	}
+}
+
+// unread is failed for reading a channel. An app installed before Ringback
+// read history lacks channels:history: it posts as it used to (a lost
+// answer may then double a post) rather than stop posting.
+func (a *Adapter) unread(channel string, err error) error {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && se.Err == "missing_scope" {
+		a.log.Warn("slack: cannot read the channel to find an earlier attempt's post; add the channels:history and groups:history scopes (app-manifest.yaml) and reinstall the app", "channel", channel)
+		return nil
+	}
+	return a.failed(channel, err)
 }
 
 // slackTS writes t as Slack's "seconds.micros" timestamp.

@@ -1,0 +1,41 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+// A chat post's record keeps its first attempt's start, from which a re-run
+// searches the platform, and where the post landed once known.
+func TestChatPostKeepsItsFirstAttempt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if _, err := s.ChatPostFor(ctx, "slack", "entry:7"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("before any attempt: %v", err)
+		}
+		if err := s.StartChatPost(ctx, "slack", "entry:7", t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.StartChatPost(ctx, "slack", "entry:7", t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.ChatPostFor(ctx, "slack", "entry:7")
+		if err != nil || !p.StartedAt.Equal(t0) || p.MessageID != "" {
+			t.Fatalf("after two attempts: %+v %v; want the first start and no message", p, err)
+		}
+		if _, err := s.ChatPostFor(ctx, "discord", "entry:7"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("another platform's post: %v", err)
+		}
+		if err := s.SaveChatPost(ctx, "slack", "entry:7", "C1", "1800000000.000100"); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := s.ChatPostFor(ctx, "slack", "entry:7"); p.Channel != "C1" || p.MessageID != "1800000000.000100" {
+			t.Fatalf("saved: %+v", p)
+		}
+	})
+}
