@@ -69,7 +69,7 @@ var (
 		func(f Figures) *Ratio { return f.MissRate })
 	KPIAfterHours = ratioKPI(KPI{Key: "after_hours_share", Label: "After-hours share", Name: "After-hours share"},
 		func(f Figures) *Ratio { return f.AfterHours })
-	KPICases        = countKPI(KPI{Key: "cases", Label: "Cases opened"}, func(f Figures) int { return f.Cases })
+	KPICases       = countKPI(KPI{Key: "cases", Label: "Cases opened"}, func(f Figures) int { return f.Cases })
 	KPITextBack90s = ratioKPI(KPI{Key: "textback_within_90s", Label: "Text-back within 90 s", Name: "Text-back within 90 s", Headline: "Text-back within 90 s"},
 		func(f Figures) *Ratio { return f.TextBackWithin90s })
 	KPICallerReplies = ratioKPI(KPI{Key: "caller_reply_rate", Label: "Caller reply rate", Name: "Caller reply rate", Headline: "Caller reply rate"},
