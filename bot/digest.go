@@ -308,46 +308,6 @@ func timeMetrics(key, label string, s *Spread) []metric {
 	return []metric{med, p90}
 }
 
-// metrics lists every KPI of f in DESIGN.md's order; escalation levels
-// 1…levels are always listed, so a week without level 2 still shows 0.
-func metrics(f Figures, levels int) []metric {
-	ms := []metric{
-		countMetric("calls", "Inbound calls", f.Calls),
-		countMetric("missed_calls", "Missed calls", f.Missed),
-		ratioMetric("miss_rate", "Miss rate", f.MissRate),
-		ratioMetric("after_hours_share", "After-hours share", f.AfterHours),
-		countMetric("cases", "Cases opened", f.Cases),
-		ratioMetric("textback_within_90s", "Text-back within 90 s", f.TextBackWithin90s),
-		ratioMetric("caller_reply_rate", "Caller reply rate", f.CallerReplies),
-	}
-	ms = append(ms, timeMetrics("time_to_claim", "Time to claim", f.TimeToClaim)...)
-	ms = append(ms, timeMetrics("time_to_contact", "Time to first contact", f.TimeToContactAll)...)
-	for _, c := range f.TimeToContact {
-		key := c.Category
-		if key == "" {
-			key = "uncategorised"
-		}
-		ms = append(ms, timeMetrics("time_to_contact."+key, "  "+c.Label, c.Time)...)
-	}
-	ms = append(ms,
-		ratioMetric("triaged_within_5m", "Triaged within 5 min", f.TriagedWithin5m),
-		ratioMetric("contact_rate", "Contact rate", f.ContactRate),
-		ratioMetric("first_cycle_resolution", "First-cycle resolution", f.FirstCycle),
-		ratioMetric("repeat_contact_24h", "Repeat contact within 24 h", f.Repeat24h),
-		ratioMetric("escalated", "Escalated", f.Escalated),
-	)
-	for l := 1; l <= levels; l++ {
-		ms = append(ms, countMetric(fmt.Sprintf("escalations_level_%d", l), fmt.Sprintf("  reached level %d", l), f.EscalationLevels[l]))
-	}
-	ms = append(ms, countMetric("backlog", "Open at the period's end", f.Backlog))
-	oldest := metric{key: "oldest_open_age", label: "Oldest open case's age", unit: UnitSeconds}
-	if f.OldestOpen != nil {
-		v := math.Round(f.OldestOpen.Seconds())
-		oldest.value = &v
-	}
-	return append(ms, oldest)
-}
-
 func maxLevel(fs ...Figures) int {
 	n := 0
 	for _, f := range fs {
@@ -379,13 +339,7 @@ func (d Digest) scopeRows(scope string) []DigestRow {
 	var out []DigestRow
 	seen := map[string]bool{}
 	add := func(m metric, p metric) {
-		r := DigestRow{Scope: scope, KPI: m.key, Label: strings.TrimSpace(m.label), Unit: m.unit,
-			Value: m.value, Num: m.num, Den: m.den, Previous: p.value}
-		if m.value != nil && p.value != nil {
-			c := math.Round((*m.value-*p.value)*100) / 100
-			r.Change = &c
-		}
-		out = append(out, r)
+		out = append(out, digestRow(scope, m, p))
 		seen[m.key] = true
 	}
 	for _, m := range metrics(cur, levels) {
@@ -395,6 +349,58 @@ func (d Digest) scopeRows(scope string) []DigestRow {
 		if !seen[p.key] {
 			add(metric{key: p.key, label: p.label, unit: p.unit}, p)
 		}
+	}
+	return out
+}
+
+// digestRow is metric m of scope with its value p the period before.
+func digestRow(scope string, m, p metric) DigestRow {
+	r := DigestRow{Scope: scope, KPI: m.key, Label: strings.TrimSpace(m.label), Unit: m.unit,
+		Value: m.value, Num: m.num, Den: m.den, Previous: p.value}
+	if m.value != nil && p.value != nil {
+		c := math.Round((*m.value-*p.value)*100) / 100
+		r.Change = &c
+	}
+	return r
+}
+
+// Headline is one of the figures a manager reads first, in the digest's
+// first scope (every line, or the one line of a narrowed digest).
+type Headline struct {
+	KPI   *KPI
+	Label string
+	// Value is the value, a ratio's parts, the backlog's oldest case and
+	// the change: "18% (4/22) · ▲ 3 pts".
+	Value string
+}
+
+// Headlines are the catalogue's headline KPIs, in its order.
+func (d Digest) Headlines() []Headline {
+	scopes := d.Scopes()
+	if len(scopes) == 0 {
+		return nil
+	}
+	cur, prev := d.figures(scopes[0])
+	row := func(k *KPI) DigestRow { return digestRow(scopes[0], k.metrics(cur)[0], k.metrics(prev)[0]) }
+	var out []Headline
+	for _, k := range Catalogue {
+		if k.Headline == "" {
+			continue
+		}
+		r := row(k)
+		v := r.ValueText()
+		if rt := r.RatioText(); rt != "" {
+			v += " (" + rt + ")"
+		}
+		if k == KPIBacklog {
+			if o := row(KPIOldestOpen); o.Value != nil {
+				v += ", oldest " + o.ValueText()
+			}
+		}
+		if c := r.ChangeText(); c != "" {
+			v += " · " + c
+		}
+		out = append(out, Headline{KPI: k, Label: k.Headline, Value: v})
 	}
 	return out
 }

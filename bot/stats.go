@@ -32,68 +32,77 @@ func (b *Bot) StatsText(ctx context.Context, spec string) (Text, error) {
 	return statsReport(k), nil
 }
 
+// statsReport lists the catalogue's KPIs that have a Name, in its order.
 func statsReport(k KPIs) Text {
 	t := k.Total
-	var s Text
-	line := func(label, value string) { s = append(s, Words("• "), Strong(label+":"), Words(" "+value+"\n")) }
-
-	s = append(s, Strong("Callback stats, "+k.Period.Label), Words("\n"))
-
-	missed := fmt.Sprintf("%d", t.Missed)
-	if t.MissRate != nil {
-		missed = fmt.Sprintf("%d of %d calls (miss rate %s)", t.Missed, t.Calls, statsPercent(t.MissRate))
-	}
-	var per []string
-	for _, l := range k.Lines {
-		per = append(per, fmt.Sprintf("%s %d", l.Name, l.Missed))
-	}
-	if len(per) > 0 {
-		missed += ": " + strings.Join(per, ", ")
-	}
-	line("Missed calls", missed)
-	line("After-hours share", statsRatio(t.AfterHours))
-	line("Text-back within 90 s", statsRatio(t.TextBackWithin90s))
-	line("Caller reply rate", statsRatio(t.CallerReplies))
-	line("Time to claim", statsSpread(t.TimeToClaim))
-	line("Time to first human contact", statsSpread(t.TimeToContactAll))
-	for _, c := range t.TimeToContact {
-		if c.Time != nil {
-			s = append(s, Wordsf("    ◦ %s: %s\n", c.Label, statsSpread(c.Time)))
+	s := Text{Strong("Callback stats, " + k.Period.Label)}
+	for _, kpi := range Catalogue {
+		if kpi.Name == "" {
+			continue
+		}
+		value := statsValue(kpi, t)
+		switch kpi {
+		case KPIMissedCalls:
+			if r := KPIMissRate.Ratio(t); r != nil {
+				value = fmt.Sprintf("%d of %d calls (miss rate %s)", t.Missed, t.Calls, statsPercent(r))
+			}
+			var per []string
+			for _, l := range k.Lines {
+				per = append(per, fmt.Sprintf("%s %d", l.Name, kpi.Count(l.Figures)))
+			}
+			if len(per) > 0 {
+				value += ": " + strings.Join(per, ", ")
+			}
+		case KPIEscalated:
+			if len(t.EscalationLevels) > 0 {
+				levels := make([]int, 0, len(t.EscalationLevels))
+				for l := range t.EscalationLevels {
+					levels = append(levels, l)
+				}
+				slices.Sort(levels)
+				parts := make([]string, len(levels))
+				for i, l := range levels {
+					parts[i] = fmt.Sprintf("level %d: %d", l, t.EscalationLevels[l])
+				}
+				value += "; " + strings.Join(parts, ", ")
+			}
+		case KPIBacklog:
+			value = fmt.Sprintf("%d open at the period's end", kpi.Count(t))
+			if o := KPIOldestOpen.Age(t); o != nil {
+				value += ", oldest " + statsDuration(*o)
+			}
+		}
+		s = append(s, Words("\n• "), Strong(kpi.Name+":"), Words(" "+value))
+		if kpi == KPITimeToContact {
+			for _, c := range t.TimeToContact {
+				if c.Time != nil {
+					s = append(s, Wordsf("\n    ◦ %s: %s", c.Label, statsSpread(c.Time)))
+				}
+			}
 		}
 	}
-	line("Triaged within 5 min", statsRatio(t.TriagedWithin5m))
-	line("Contact rate", statsRatio(t.ContactRate))
-	line("First-cycle resolution", statsRatio(t.FirstCycle))
-	line("Repeat contact within 24 h", statsRatio(t.Repeat24h))
-	esc := statsRatio(t.Escalated)
-	if len(t.EscalationLevels) > 0 {
-		levels := make([]int, 0, len(t.EscalationLevels))
-		for l := range t.EscalationLevels {
-			levels = append(levels, l)
-		}
-		slices.Sort(levels)
-		parts := make([]string, len(levels))
-		for i, l := range levels {
-			parts[i] = fmt.Sprintf("level %d: %d", l, t.EscalationLevels[l])
-		}
-		esc += "; " + strings.Join(parts, ", ")
-	}
-	line("Escalations", esc)
-	backlog := fmt.Sprintf("%d open at the period's end", t.Backlog)
-	if t.OldestOpen != nil {
-		backlog += ", oldest " + statsDuration(*t.OldestOpen)
-	}
-	line("Backlog", backlog)
-	peaks := statsPeakHours(t.PeakHours, 3)
-	if len(peaks) == 0 {
-		line("Peak miss hours", "no data")
-	} else {
-		line("Peak miss hours", strings.Join(peaks, ", "))
-	}
-	// No line break after the last line.
-	last := &s[len(s)-1]
-	last.Text = strings.TrimSuffix(last.Text, "\n")
 	return s
+}
+
+// statsValue is a KPI's value in words, by its kind.
+func statsValue(k *KPI, f Figures) string {
+	switch k.Kind {
+	case KPICount:
+		return fmt.Sprintf("%d", k.Count(f))
+	case KPIRatio:
+		return statsRatio(k.Ratio(f))
+	case KPISpread:
+		return statsSpread(k.Spread(f))
+	case KPIAge:
+		if a := k.Age(f); a != nil {
+			return statsDuration(*a)
+		}
+	case KPIPeak:
+		if peaks := statsPeakHours(k.Peak(f), 3); len(peaks) > 0 {
+			return strings.Join(peaks, ", ")
+		}
+	}
+	return "no data"
 }
 
 // peakHours lists the n busiest weekday hours, busiest first ("Mon

@@ -233,13 +233,6 @@ func update(data *discordgo.InteractionResponseData) *discordgo.InteractionRespo
 
 var acknowledged = &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
 
-// refusalWords is what the person who was refused reads; errors that are
-// not refusals are logged and shown as a failure.
-func (d *Discord) refusalWords(err error) string {
-	text, _ := rbdiscord.Markdown(d.words(err))
-	return text
-}
-
 // words is what the person who was refused reads; errors that are not
 // refusals are logged and read as a failure.
 func (d *Discord) words(err error) bot.Text {
@@ -296,22 +289,22 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 		if _, err = d.bot.MarkSpam(ctx, id, a); err == nil {
 			return update(rbdiscord.Done(fmt.Sprintf("#%d is closed as spam and the number is on the spam list.", id)))
 		}
-		return update(rbdiscord.Done(d.refusalWords(err)))
+		return update(rbdiscord.DoneText(d.words(err)))
 	case bot.ActionReply:
-		return d.replyPicker(ctx, id, a, "", "", reply)
+		return d.replyPicker(ctx, id, a, "", nil, reply)
 	case rbdiscord.ActionReplyPick:
-		return d.replyPicker(ctx, id, a, value, "", update)
+		return d.replyPicker(ctx, id, a, value, nil, update)
 	case rbdiscord.ActionReplySend:
 		if _, err = d.bot.SendReply(ctx, id, a, extra); err == nil {
 			return update(rbdiscord.Done(fmt.Sprintf("Sending %s to the caller. It shows in the case's thread once Twilio accepts it.", strings.ReplaceAll(extra, "_", " "))))
 		}
-		return d.replyPicker(ctx, id, a, extra, d.refusalWords(err), update)
+		return d.replyPicker(ctx, id, a, extra, d.words(err), update)
 	case bot.ActionLog:
-		return d.step(ctx, id, a, func(k bot.Card) *discordgo.InteractionResponseData { return rbdiscord.LogPicker(k, "") })
+		return d.step(ctx, id, a, func(k bot.Card) *discordgo.InteractionResponseData { return rbdiscord.LogPicker(k, nil) })
 	case rbdiscord.ActionLogPick:
 		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: rbdiscord.LogModal(id, value)}
 	case bot.ActionClose:
-		return d.step(ctx, id, a, func(k bot.Card) *discordgo.InteractionResponseData { return rbdiscord.ClosePicker(k, "") })
+		return d.step(ctx, id, a, func(k bot.Card) *discordgo.InteractionResponseData { return rbdiscord.ClosePicker(k, nil) })
 	case rbdiscord.ActionClosePick:
 		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: rbdiscord.CloseModal(id, "#"+strconv.FormatInt(id, 10), value)}
 	default:
@@ -335,7 +328,7 @@ func (d *Discord) step(ctx context.Context, id int64, a bot.Actor, render func(b
 
 // replyPicker shows (as a new ephemeral message, or updating the picker)
 // the approved templates for the case, with the selected one previewed.
-func (d *Discord) replyPicker(ctx context.Context, id int64, a bot.Actor, selected, note string, as func(*discordgo.InteractionResponseData) *discordgo.InteractionResponse) *discordgo.InteractionResponse {
+func (d *Discord) replyPicker(ctx context.Context, id int64, a bot.Actor, selected string, note bot.Text, as func(*discordgo.InteractionResponseData) *discordgo.InteractionResponse) *discordgo.InteractionResponse {
 	if err := d.bot.MayWork(a); err != nil {
 		return d.ack(err)
 	}
@@ -368,7 +361,7 @@ func (d *Discord) modal(ctx context.Context, i *discordgo.Interaction) *discordg
 		as = reply
 	}
 	var err error
-	var again func(bot.Card, string) *discordgo.InteractionResponseData
+	var again func(bot.Card, bot.Text) *discordgo.InteractionResponseData
 	switch action {
 	case bot.ActionLog:
 		_, err = d.bot.LogCallback(ctx, id, a, extra, note)
@@ -385,10 +378,10 @@ func (d *Discord) modal(ctx context.Context, i *discordgo.Interaction) *discordg
 	default:
 		return acknowledged
 	}
-	words := d.refusalWords(err)
+	words := d.words(err)
 	k, cerr := d.bot.Card(ctx, id)
 	if cerr != nil {
-		return as(rbdiscord.Done(words))
+		return as(rbdiscord.DoneText(words))
 	}
 	return as(again(k, words))
 }

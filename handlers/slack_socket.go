@@ -24,6 +24,7 @@ const maxSocketWork = 8
 // store never costs Slack's 3 seconds; a slash command's answer then goes
 // to its response_url. Only a modal's submission is handled before its
 // acknowledgement, which carries the field errors that keep the modal open.
+// It returns nil once ctx ends.
 func (s *Slack) RunSocketMode(ctx context.Context, api *slack.Client) error {
 	client := socketmode.New(api)
 	go func() {
@@ -39,7 +40,11 @@ func (s *Slack) RunSocketMode(ctx context.Context, api *slack.Client) error {
 			}
 		}
 	}()
-	return client.RunContext(ctx)
+	err := client.RunContext(ctx)
+	if ctx.Err() != nil {
+		return nil // stopped on purpose
+	}
+	return fmt.Errorf("handlers: slack socket mode: %w", err)
 }
 
 // later handles an acknowledged request with at most maxSocketWork at once.

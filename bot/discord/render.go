@@ -532,11 +532,12 @@ func plural(n int) string {
 // ReplyPicker is Reply's ephemeral message: a select of the approved
 // templates that fit the case and, once one is chosen, its preview with a
 // Send button. note, when set, heads the message (a refusal to retry after).
-func ReplyPicker(k bot.Card, choices []bot.TemplateChoice, selected, note string) *discordgo.InteractionResponseData {
+func ReplyPicker(k bot.Card, choices []bot.TemplateChoice, selected string, note bot.Text) *discordgo.InteractionResponseData {
 	head := fmt.Sprintf("Text **%s** (%s) from the %s line. Only approved templates can be sent.",
 		Escape(k.Caller.Label()), Escape(k.Caller.Number), Escape(k.Line))
-	if note != "" {
-		head = "⚠️ " + neutralise(note) + "\n" + head
+	if len(note) > 0 {
+		text, _ := Markdown(note)
+		head = "⚠️ " + text + "\n" + head
 	}
 	d := &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: mentions(),
 		Content: clip(head, 2000), Embeds: []*discordgo.MessageEmbed{}, Components: []discordgo.MessageComponent{}}
@@ -583,7 +584,7 @@ func ReplyPicker(k bot.Card, choices []bot.TemplateChoice, selected, note string
 }
 
 // LogPicker is Log callback's first step: the result, as a select.
-func LogPicker(k bot.Card, note string) *discordgo.InteractionResponseData {
+func LogPicker(k bot.Card, note bot.Text) *discordgo.InteractionResponseData {
 	var opts []discordgo.SelectMenuOption
 	for _, r := range bot.CallbackResults {
 		opts = append(opts, option(r, capital(r), "", false))
@@ -593,7 +594,7 @@ func LogPicker(k bot.Card, note string) *discordgo.InteractionResponseData {
 }
 
 // ClosePicker is Close's first step: the outcome, as a select.
-func ClosePicker(k bot.Card, note string) *discordgo.InteractionResponseData {
+func ClosePicker(k bot.Card, note bot.Text) *discordgo.InteractionResponseData {
 	var opts []discordgo.SelectMenuOption
 	for _, o := range bot.Outcomes {
 		opts = append(opts, option(o, capital(o), "", false))
@@ -602,9 +603,10 @@ func ClosePicker(k bot.Card, note string) *discordgo.InteractionResponseData {
 	return picker(head, note, CustomID(ActionClosePick, k.CaseID), "Choose an outcome", opts)
 }
 
-func picker(head, note, customID, placeholder string, opts []discordgo.SelectMenuOption) *discordgo.InteractionResponseData {
-	if note != "" {
-		head = "⚠️ " + neutralise(note) + "\n" + head
+func picker(head string, note bot.Text, customID, placeholder string, opts []discordgo.SelectMenuOption) *discordgo.InteractionResponseData {
+	if len(note) > 0 {
+		text, _ := Markdown(note)
+		head = "⚠️ " + text + "\n" + head
 	}
 	return &discordgo.InteractionResponseData{
 		Flags: discordgo.MessageFlagsEphemeral, Content: clip(head, 2000), AllowedMentions: mentions(), Embeds: []*discordgo.MessageEmbed{},
@@ -655,8 +657,11 @@ func SpamConfirm(k bot.Card) *discordgo.InteractionResponseData {
 
 // Done replaces an ephemeral step's message with a last word and no
 // components, so it cannot be clicked twice.
-func Done(text string) *discordgo.InteractionResponseData {
-	d := Say(text)
+func Done(text string) *discordgo.InteractionResponseData { return DoneText(bot.Plain(text)) }
+
+// DoneText is Done for a neutral text.
+func DoneText(text bot.Text) *discordgo.InteractionResponseData {
+	d := SayText(text)
 	d.Flags = 0 // an update keeps the message's flags; Discord refuses to change them
 	return d
 }

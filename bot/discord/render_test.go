@@ -105,14 +105,14 @@ func choices() []bot.TemplateChoice {
 func TestInteractionGoldenFiles(t *testing.T) {
 	k := cards()["card_claimed"]
 	messages := map[string]*discordgo.InteractionResponseData{
-		"reply_picker":       rbdiscord.ReplyPicker(k, choices(), "", ""),
-		"reply_preview":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", ""),
-		"reply_missing":      rbdiscord.ReplyPicker(k, choices(), "callback_missed", ""),
-		"reply_none":         rbdiscord.ReplyPicker(k, nil, "", ""),
-		"reply_refused":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", "Not sent: the caller opted out of texts."),
-		"log_picker":         rbdiscord.LogPicker(k, ""),
-		"close_picker":       rbdiscord.ClosePicker(k, ""),
-		"close_picker_again": rbdiscord.ClosePicker(k, "A note is required to close a case."),
+		"reply_picker":       rbdiscord.ReplyPicker(k, choices(), "", nil),
+		"reply_preview":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", nil),
+		"reply_missing":      rbdiscord.ReplyPicker(k, choices(), "callback_missed", nil),
+		"reply_none":         rbdiscord.ReplyPicker(k, nil, "", nil),
+		"reply_refused":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", bot.Plain("Not sent: the caller opted out of texts.")),
+		"log_picker":         rbdiscord.LogPicker(k, nil),
+		"close_picker":       rbdiscord.ClosePicker(k, nil),
+		"close_picker_again": rbdiscord.ClosePicker(k, bot.Plain("A note is required to close a case.")),
 		"spam_confirm":       rbdiscord.SpamConfirm(k),
 		"say_refusal":        rbdiscord.SayText((&bot.Refusal{Message: "Case #42 is already claimed.", Owner: alice}).Text()),
 		"help":               rbdiscord.SayText(bot.Help),
@@ -270,7 +270,7 @@ func TestLongTextStaysWithinLimits(t *testing.T) {
 	for i := range 40 {
 		many = append(many, bot.TemplateChoice{Key: "k" + strings.Repeat("x", i), Preview: long})
 	}
-	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.ReplyPicker(k, many, "kxx", ""))))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.ReplyPicker(k, many, "kxx", nil))))
 	items := make([]bot.QueueItem, 200)
 	for i := range items {
 		items[i] = bot.QueueItem{Ref: "#1", Caller: long[:200], Line: "L"}

@@ -22,21 +22,6 @@ const (
 	maxLineSections = maxBlocks - 14
 )
 
-// headlines are the KPIs shown as fields at the top, the ones a manager
-// reads first; every KPI follows in the tables below.
-var headlines = []struct{ key, label string }{
-	{"missed_calls", "Missed calls"},
-	{"miss_rate", "Miss rate"},
-	{"textback_within_90s", "Text-back within 90 s"},
-	{"caller_reply_rate", "Caller reply rate"},
-	{"time_to_claim_median", "Time to claim (median)"},
-	{"time_to_contact_median", "Time to first contact (median)"},
-	{"contact_rate", "Contact rate"},
-	{"first_cycle_resolution", "First-cycle resolution"},
-	{"escalated", "Escalated"},
-	{"backlog", "Open at the week's end"},
-}
-
 // DigestText is the digest's notification text, shown where blocks are not.
 func DigestText(d bot.Digest) string {
 	f := d.KPIs.Total
@@ -58,33 +43,13 @@ func DigestBlocks(d bot.Digest, permalink func(channel, ts string) string) []sla
 			Escape(d.Previous.Period.Label)))),
 	}
 
-	scopes := d.Scopes()
-	byKey := map[string]bot.DigestRow{}
-	for _, r := range d.Rows() {
-		if len(scopes) > 0 && r.Scope == scopes[0] {
-			byKey[r.KPI] = r
-		}
-	}
+	// The headline: the KPIs a manager reads first; every KPI follows in
+	// the tables below.
 	var fields []*slack.TextBlockObject
-	for _, h := range headlines {
-		r, ok := byKey[h.key]
-		if !ok {
-			continue
-		}
-		v := r.ValueText()
-		if rt := r.RatioText(); rt != "" {
-			v += " (" + rt + ")"
-		}
-		if h.key == "backlog" {
-			if o, ok := byKey["oldest_open_age"]; ok && o.Value != nil {
-				v += ", oldest " + o.ValueText()
-			}
-		}
-		if c := r.ChangeText(); c != "" {
-			v += " · " + c
-		}
-		fields = append(fields, mrkdwn("*"+h.label+"*\n"+v))
+	for _, h := range d.Headlines() {
+		fields = append(fields, mrkdwn("*"+Escape(h.Label)+"*\n"+Escape(h.Value)))
 	}
+	scopes := d.Scopes()
 	if len(fields) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 	}
