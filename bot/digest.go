@@ -585,10 +585,7 @@ func (d Digest) StaffTable() string {
 		return ""
 	}
 	outcomes := d.outcomeColumns()
-	header := []string{"Person", "Claims", "Contacted", "Median to contact", "Closed"}
-	for _, o := range outcomes {
-		header = append(header, o)
-	}
+	header := append([]string{"Person", "Claims", "Contacted", "Median to contact", "Closed"}, outcomes...)
 	rows := [][]string{header}
 	for _, r := range d.Staff {
 		med := "–"
