@@ -60,6 +60,25 @@ const (
 // ReportCall records a call event; a missed call opens or updates the
 // caller's case and queues the text-back. Reports are idempotent on SID.
 func (b *Bot) ReportCall(ctx context.Context, r CallReport) (CallResult, error) {
+	for try := 1; ; try++ {
+		res, err := b.reportCall(ctx, r)
+		if !errors.Is(err, errRetry) {
+			return res, err
+		}
+		if try == reportTries {
+			return res, fmt.Errorf("bot: call %s: its row was still taken after %d tries: %w", r.SID, try, err)
+		}
+	}
+}
+
+// reportTries bounds ReportCall's reruns. One rerun follows a concurrent
+// report of the same call that inserted it first, and finds its row; a
+// row that keeps conflicting yet cannot be read is a fault, not a race.
+const reportTries = 3
+
+// reportCall is one try of ReportCall: errRetry when a concurrent report
+// inserted the call first.
+func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) {
 	if r.SID == "" {
 		return CallResult{}, fmt.Errorf("%w: call without id", ErrBadInput)
 	}
@@ -141,9 +160,6 @@ func (b *Bot) ReportCall(ctx context.Context, r CallReport) (CallResult, error) 
 		}
 		return tx.UpdateCall(ctx, call)
 	})
-	if errors.Is(err, errRetry) {
-		return b.ReportCall(ctx, r)
-	}
 	return res, err
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -9,23 +10,118 @@ import (
 	"ringback/store"
 )
 
-// scheduleEscalations writes the line's escalation policy for a case as
-// durable rows, counted from base (the first missed call, or the moment an
-// unanswered owner reminder put the case back in the queue).
+// scheduleEscalations writes the case's escalation policy as durable rows,
+// counted from base (the first missed call, or the moment an unanswered
+// owner reminder or a reopen put the case back in the queue). Each row
+// keeps a copy of its step: the policy is the line's when the case opens,
+// and stays that one for the case's life, whatever the config says later.
 func (b *Bot) scheduleEscalations(ctx context.Context, tx *store.Tx, c store.Case, round int, base time.Time) error {
-	line, ok := b.line(c.LineNumber)
-	if !ok || c.Spam {
+	if c.Spam {
 		return nil
 	}
-	for i, step := range b.cfg.EscalationFor(line) {
+	policy, err := b.casePolicy(ctx, tx, c)
+	if err != nil {
+		return err
+	}
+	for i, step := range policy {
 		err := tx.ScheduleEscalation(ctx, store.Escalation{
 			CaseID: c.ID, Kind: store.EscalationStep, Step: i, Round: round, FireAt: base.Add(step.After),
+			PolicyStep: encodeStep(step),
 		}, b.clock.Now())
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// casePolicy is the escalation policy a case runs on: the steps copied onto
+// its rows when it opened, or, for a case without them (a new case, or one
+// scheduled before steps were copied), the line's policy in the config.
+func (b *Bot) casePolicy(ctx context.Context, tx *store.Tx, c store.Case) ([]config.EscalationStep, error) {
+	rows, err := tx.EscalationsForCase(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	var policy []config.EscalationStep
+	for _, e := range rows {
+		if e.Kind != store.EscalationStep || e.Round != 0 || e.RepeatN != 0 {
+			continue
+		}
+		step, ok := decodeStep(e.PolicyStep)
+		if !ok || e.Step != len(policy) {
+			policy = nil
+			break
+		}
+		policy = append(policy, step)
+	}
+	if policy != nil {
+		return policy, nil
+	}
+	line, ok := b.line(c.LineNumber)
+	if !ok {
+		return nil, nil
+	}
+	return b.cfg.EscalationFor(line), nil
+}
+
+// rowStep is the step a scheduled row fires: its own copy, or for a row
+// scheduled before copies were kept, the step at its index in the config.
+func (b *Bot) rowStep(e store.Escalation, line *config.Line) (config.EscalationStep, bool) {
+	if step, ok := decodeStep(e.PolicyStep); ok {
+		return step, true
+	}
+	policy := b.cfg.EscalationFor(line)
+	if e.Step >= len(policy) {
+		return config.EscalationStep{}, false
+	}
+	return policy[e.Step], true
+}
+
+// policyStep is an escalation step as a row keeps it.
+type policyStep struct {
+	After     string `json:"after"`
+	When      string `json:"when"`
+	Notify    string `json:"notify"`
+	Repeat    string `json:"repeat,omitempty"`
+	AckWithin string `json:"ack_within,omitempty"`
+}
+
+func encodeStep(s config.EscalationStep) string {
+	p := policyStep{After: s.After.String(), When: s.When, Notify: s.Notify}
+	if s.Repeat > 0 {
+		p.Repeat = s.Repeat.String()
+	}
+	if s.AckWithin > 0 {
+		p.AckWithin = s.AckWithin.String()
+	}
+	raw, _ := json.Marshal(p) // strings only: cannot fail
+	return string(raw)
+}
+
+// decodeStep reads a row's copy; false when it has none.
+func decodeStep(raw string) (config.EscalationStep, bool) {
+	var p policyStep
+	if raw == "" || json.Unmarshal([]byte(raw), &p) != nil {
+		return config.EscalationStep{}, false
+	}
+	s := config.EscalationStep{When: p.When, Notify: p.Notify}
+	var err error
+	if s.After, err = time.ParseDuration(p.After); err != nil {
+		return config.EscalationStep{}, false
+	}
+	for _, d := range []struct {
+		text string
+		to   *time.Duration
+	}{{p.Repeat, &s.Repeat}, {p.AckWithin, &s.AckWithin}} {
+		if d.text == "" {
+			continue
+		}
+		if *d.to, err = time.ParseDuration(d.text); err != nil {
+			return config.EscalationStep{}, false
+		}
+	}
+	return s, true
 }
 
 // RunEscalations fires every due escalation row. Each row is decided in a
@@ -66,11 +162,13 @@ func (b *Bot) escalate(ctx context.Context, id int64) (fired bool, err error) {
 			return err
 		}
 		line, ok := b.line(c.LineNumber)
-		policy := b.cfg.EscalationFor(line)
-		if !ok || e.Step >= len(policy) {
+		if !ok {
 			return tx.SetEscalation(ctx, e.ID, "canceled", e.FireAt, now)
 		}
-		step := policy[e.Step]
+		step, ok := b.rowStep(e, line)
+		if !ok {
+			return tx.SetEscalation(ctx, e.ID, "canceled", e.FireAt, now)
+		}
 		hold, later := b.condition(c, step, now)
 		switch {
 		case !hold && !later.IsZero():
@@ -155,7 +253,7 @@ func (b *Bot) fire(ctx context.Context, tx *store.Tx, c store.Case, line *config
 		if err == nil {
 			err = tx.ScheduleEscalation(ctx, store.Escalation{
 				CaseID: c.ID, Kind: store.EscalationOwnerAck, Step: e.Step, Round: e.Round, RepeatN: e.RepeatN,
-				Owner: c.Owner, FireAt: now.Add(step.AckWithin),
+				Owner: c.Owner, FireAt: now.Add(step.AckWithin), PolicyStep: encodeStep(step),
 			}, now)
 		}
 		if err == nil {
@@ -178,6 +276,7 @@ func (b *Bot) fire(ctx context.Context, tx *store.Tx, c store.Case, line *config
 	if step.Repeat > 0 {
 		if err := tx.ScheduleEscalation(ctx, store.Escalation{
 			CaseID: c.ID, Kind: store.EscalationStep, Step: e.Step, Round: e.Round, RepeatN: e.RepeatN + 1, FireAt: now.Add(step.Repeat),
+			PolicyStep: encodeStep(step),
 		}, now); err != nil {
 			return err
 		}
@@ -256,24 +355,4 @@ func (b *Bot) pageUrgent(ctx context.Context, tx *store.Tx, c store.Case, line *
 		return err
 	}
 	return tx.AddEvent(ctx, c.ID, b.clock.Now(), "paged", "", map[string]any{"managers": len(b.cfg.Managers), "on_call": line.OnCall != ""})
-}
-
-// assignByRota pre-assigns a new case to the line's owner of the day.
-func (b *Bot) assignByRota(ctx context.Context, tx *store.Tx, c *store.Case, line *config.Line, now time.Time) error {
-	if line.Rota.Empty() || c.Spam {
-		return nil
-	}
-	owner := line.Rota.ByDay[c.CreatedAt.In(line.Timezone).Weekday()]
-	if len(line.Rota.RoundRobin) > 0 {
-		n, err := tx.CountRotaAssigned(ctx, line.Number)
-		if err != nil {
-			return err
-		}
-		owner = line.Rota.RoundRobin[n%len(line.Rota.RoundRobin)]
-	}
-	if owner == "" {
-		return nil
-	}
-	c.State, c.Owner, c.AssignedBy, c.ClaimedAt = store.CaseClaimed, owner, "rota", &now
-	return nil
 }

@@ -3,11 +3,14 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"ringback/bot"
+	"ringback/config"
+	"ringback/sms"
 	"ringback/store"
 	"ringback/store/storetest"
 )
@@ -318,6 +321,75 @@ func TestDigestQueuedOncePerWeek(t *testing.T) {
 		d := outbox(t, s, "chat.digest.slack")
 		if len(d) != 1 || !strings.Contains(d[0].Payload, `"label":"2026-W47"`) {
 			t.Fatalf("digests = %+v", d)
+		}
+	})
+}
+
+// restarted is another replica on f's database, started after the config
+// was edited by edit.
+func restarted(t *testing.T, f *fixture, edit func(cfg *config.Config)) *fixture {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(cfg)
+	clock := bot.NewManualClock(f.clock.Now())
+	b := bot.New(bot.Deps{Store: f.store, Config: cfg, Clock: clock, Log: quiet, Texter: sms.NewTexter(sms.New(testAccount, testToken, f.twilio.URL)), Chats: []string{"slack"}})
+	w := bot.NewWorker(f.store, clock, "w2", quiet)
+	b.Register(w)
+	return &fixture{bot: b, store: f.store, clock: clock, worker: w, twilio: f.twilio}
+}
+
+// A case keeps the escalation policy it opened with: a step put in front
+// of the policy afterwards neither renumbers the steps already scheduled
+// nor fires for it.
+func TestConfigEditDoesNotRenumberScheduledSteps(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		c := f.missed(t, "CA1", callerNum)
+		f.clock.Advance(10 * time.Minute)
+		tick(t, f.bot) // step 0: the channel hears it is unclaimed
+		if r := reminders(t, s); len(r) != 1 || !strings.Contains(r[0].Text, "still unclaimed") {
+			t.Fatalf("reminders at 10 min = %+v", r)
+		}
+		if _, err := f.bot.Claim(ctx, c.ID, alice); err != nil {
+			t.Fatal(err)
+		}
+
+		// The policy gains a first step; step 1 by position is now the
+		// 10-minute channel reminder, where it was "no contact → owner".
+		g := restarted(t, f, func(cfg *config.Config) {
+			cfg.Escalation = append([]config.EscalationStep{{After: 5 * time.Minute, When: "unclaimed", Notify: "managers"}}, cfg.Escalation...)
+		})
+		g.clock.Advance(20 * time.Minute) // 30 minutes after the call
+		tick(t, g.bot)
+		tick(t, g.bot)
+		d := dms(t, s)
+		if len(d) != 1 || d[0].User != alice.ID || !d[0].Confirm || !strings.Contains(d[0].Text, "no contact with the caller yet") {
+			t.Fatalf("dms at 30 min = %+v; want the owner reminder scheduled when the case opened", d)
+		}
+		if r := reminders(t, s); len(r) != 2 || !strings.Contains(r[1].Text, "reminded <@U0ALICE>") {
+			t.Fatalf("reminders at 30 min = %+v", r)
+		}
+
+		// Alice does not answer: the case goes back to the queue and its
+		// escalation restarts on the policy it opened with, not the new one.
+		g.clock.Advance(15 * time.Minute)
+		tick(t, g.bot)
+		esc, err := s.EscalationsForCase(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var round1 []string
+		for _, e := range esc {
+			if e.Kind == store.EscalationStep && e.Round == 1 {
+				round1 = append(round1, e.FireAt.Sub(g.clock.Now()).String())
+			}
+		}
+		if want := []string{"10m0s", "30m0s", "2h0m0s"}; strings.Join(round1, " ") != strings.Join(want, " ") {
+			t.Fatalf("restarted schedule fires in %v, want %v", round1, want)
 		}
 	})
 }

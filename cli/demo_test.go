@@ -256,7 +256,7 @@ func TestDemoSandboxFlow(t *testing.T) {
 
 	// Claim as Alice → owner on the card; Bob's later click loses the race.
 	click("U0ALICE", "claim")
-	st = c.waitFor("U0ALICE", "Alice as owner", func(st demoState) bool {
+	c.waitFor("U0ALICE", "Alice as owner", func(st demoState) bool {
 		m := st.channel("C0LETTINGS")[0]
 		return strings.Contains(string(m.Blocks), `*Owner*\n\u003c@U0ALICE\u003e`) && m.buttons()[0] == "release"
 	})

@@ -214,7 +214,9 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 			rt.wg.Add(1)
 			go func() {
 				defer rt.wg.Done()
-				if err := slackDispatch.RunSocketMode(bg, slackAdapter.API()); err != nil && bg.Err() == nil {
+				// It returns only with an error; one after shutdown is expected.
+				err := slackDispatch.RunSocketMode(bg, slackAdapter.API())
+				if bg.Err() == nil {
 					a.log.Error("slack socket mode stopped", "error", err)
 				}
 			}()

@@ -25,17 +25,20 @@ type Escalation struct {
 	FireAt    time.Time `db:"fire_at"`
 	State     string    `db:"state"`
 	UpdatedAt time.Time `db:"updated_at"`
+	// PolicyStep is the policy step the row was scheduled from, as the bot
+	// encoded it; "" on rows scheduled before it was kept.
+	PolicyStep string `db:"policy_step"`
 }
 
-const escalationColumns = `id, case_id, kind, step, round, repeat_n, owner, fire_at, state, updated_at`
+const escalationColumns = `id, case_id, kind, step, round, repeat_n, owner, fire_at, state, updated_at, policy_step`
 
 // ScheduleEscalation adds a pending row; one already scheduled for the same
 // (case, kind, step, round, repeat) is left alone.
 func (q queries) ScheduleEscalation(ctx context.Context, e Escalation, now time.Time) error {
-	_, err := q.exec(ctx, `INSERT INTO escalations (case_id, kind, step, round, repeat_n, owner, fire_at, state, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)
+	_, err := q.exec(ctx, `INSERT INTO escalations (case_id, kind, step, round, repeat_n, owner, fire_at, state, updated_at, policy_step)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
 		ON CONFLICT (case_id, kind, step, round, repeat_n) DO NOTHING`,
-		e.CaseID, e.Kind, e.Step, e.Round, e.RepeatN, e.Owner, e.FireAt.UTC(), now.UTC())
+		e.CaseID, e.Kind, e.Step, e.Round, e.RepeatN, e.Owner, e.FireAt.UTC(), now.UTC(), e.PolicyStep)
 	if err != nil {
 		return fmt.Errorf("store: schedule escalation of case %d: %w", e.CaseID, err)
 	}
