@@ -272,9 +272,15 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 	if o.verbose {
 		logTo = logw
 	}
-	rs := &replicas{bin: bin, dir: work, logTo: logTo, say: say}
+	rs := &replicas{bin: bin, logTo: logTo, say: say}
 	defer rs.stop()
-	for _, a := range addrs {
+	for i, a := range addrs {
+		// Each replica has a working directory (and so a webhook spool) of
+		// its own, as it would on its own machine.
+		dir := filepath.Join(work, fmt.Sprintf("replica-%d", i))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("replica directory: %w", err)
+		}
 		env := harness.ServerEnv(
 			"DATABASE_URL="+cl.url,
 			"RINGBACK_ADDR="+a,
@@ -288,7 +294,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 			"SLACK_API_URL="+slackFront.URL+"/",
 			"RINGBACK_LOG_LEVEL=warn",
 		)
-		if err := rs.add(ctx, a, env); err != nil {
+		if err := rs.add(ctx, a, dir, env); err != nil {
 			return nil, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 type replica struct {
 	n    int
 	addr string
+	dir  string // its working directory: its own disk, as on its own machine
 	env  []string
 	proc *harness.Server
 	log  *harness.TailBuffer // every incarnation's output, for the report
@@ -25,9 +26,9 @@ type replica struct {
 // (a kill of ours, or a crash) is followed by a restart, as a process
 // supervisor would, until stop.
 type replicas struct {
-	bin, dir string
-	logTo    io.Writer // -v: the servers' output, live
-	say      func(format string, args ...any)
+	bin   string
+	logTo io.Writer // -v: the servers' output, live
+	say   func(format string, args ...any)
 
 	mu       sync.Mutex
 	slots    []*replica
@@ -43,8 +44,8 @@ type replicas struct {
 // again (systemd's RestartSec is of this order).
 const restartDelay = 500 * time.Millisecond
 
-func (rs *replicas) add(ctx context.Context, addr string, env []string) error {
-	r := &replica{n: len(rs.slots), addr: addr, env: env, log: &harness.TailBuffer{Max: 256 << 10}}
+func (rs *replicas) add(ctx context.Context, addr, dir string, env []string) error {
+	r := &replica{n: len(rs.slots), addr: addr, dir: dir, env: env, log: &harness.TailBuffer{Max: 256 << 10}}
 	p, err := rs.spawn(ctx, r)
 	if err != nil {
 		return err
@@ -62,7 +63,7 @@ func (rs *replicas) spawn(ctx context.Context, r *replica) (*harness.Server, err
 	if rs.logTo != nil {
 		out = io.MultiWriter(r.log, prefixWriter{w: rs.logTo, prefix: fmt.Sprintf("[replica %d] ", r.n)})
 	}
-	p, err := harness.Start(ctx, rs.bin, rs.dir, r.env, "http://"+r.addr, out, 30*time.Second)
+	p, err := harness.Start(ctx, rs.bin, r.dir, r.env, "http://"+r.addr, out, 30*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("chaos: replica %d: %w", r.n, err)
 	}
