@@ -39,7 +39,10 @@ type fixture struct {
 	twilio *twiliostandin.Server
 }
 
-func newFixture(t *testing.T, s *store.Store) *fixture {
+func newFixture(t *testing.T, s *store.Store) *fixture { return newFixtureOn(t, s, "slack") }
+
+// newFixtureOn is newFixture with cards on the chat platforms named.
+func newFixtureOn(t *testing.T, s *store.Store, chats ...string) *fixture {
 	t.Helper()
 	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
 	if err != nil {
@@ -48,7 +51,7 @@ func newFixture(t *testing.T, s *store.Store) *fixture {
 	tw := twiliostandin.NewServer(testAccount, testToken)
 	t.Cleanup(tw.Close)
 	clock := bot.NewManualClock(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
-	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, Texter: sms.NewTexter(sms.New(testAccount, testToken, tw.URL)), Chats: []string{"slack"}})
+	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, Texter: sms.NewTexter(sms.New(testAccount, testToken, tw.URL)), Chats: chats})
 	if err := b.SyncTemplates(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -3,18 +3,13 @@ package bot_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"ringback/bot"
 	rbdiscord "ringback/bot/discord"
 	"ringback/bot/discord/discordstandin"
 	rbslack "ringback/bot/slack"
 	"ringback/bot/slack/slackstandin"
-	"ringback/config"
-	"ringback/sms"
-	"ringback/sms/twiliostandin"
 	"ringback/store"
 	"ringback/store/storetest"
 )
@@ -37,28 +32,15 @@ type chatSetup struct {
 
 func newChatSetup(t *testing.T, s *store.Store) *chatSetup {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := twiliostandin.NewServer(testAccount, testToken)
-	t.Cleanup(tw.Close)
+	f := newFixtureOn(t, s, rbslack.Platform, rbdiscord.Platform)
 	sl := slackstandin.NewServer(slackToken)
 	t.Cleanup(sl.Close)
 	dc := discordstandin.NewServer(discordToken, discordApp)
 	t.Cleanup(dc.Close)
-	clock := bot.NewManualClock(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
-	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, Chats: []string{rbslack.Platform, rbdiscord.Platform},
-		Texter: sms.NewTexter(sms.New(testAccount, testToken, tw.URL))})
-	if err := b.SyncTemplates(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	w := bot.NewWorker(s, clock, "w", quiet)
-	b.Register(w)
-	sa := rbslack.New(slackToken, "", sl.URL, b, quiet)
-	b.RegisterChat(w, sa)
-	b.RegisterChat(w, rbdiscord.New(discordToken, discordApp, dc.URL, b, map[string]string{lettingsNum: discordLettings}, quiet))
-	return &chatSetup{fixture: &fixture{bot: b, store: s, clock: clock, worker: w, twilio: tw}, slack: sl, discord: dc, sa: sa}
+	sa := rbslack.New(slackToken, "", sl.URL, f.bot, quiet)
+	f.bot.RegisterChat(f.worker, sa)
+	f.bot.RegisterChat(f.worker, rbdiscord.New(discordToken, discordApp, dc.URL, f.bot, map[string]string{lettingsNum: discordLettings}, quiet))
+	return &chatSetup{fixture: f, slack: sl, discord: dc, sa: sa}
 }
 
 func (x *chatSetup) flush(t *testing.T) {
@@ -80,27 +62,28 @@ func (x *chatSetup) retry(t *testing.T) {
 func (x *chatSetup) slackCard(t *testing.T, caseID int64) slackstandin.Message {
 	t.Helper()
 	msgs := x.slack.Messages("C0LETTINGS")
-	if len(msgs) != 1 {
-		t.Fatalf("%d messages in C0LETTINGS, want one card", len(msgs))
-	}
-	c, err := x.store.CardFor(context.Background(), caseID, rbslack.Platform)
-	if err != nil || c.MessageID != msgs[0].TS {
-		t.Fatalf("the case's Slack card row %+v (%v), the card is at %s", c, err, msgs[0].TS)
-	}
+	x.oneCard(t, rbslack.Platform, len(msgs), caseID, func() string { return msgs[0].TS })
 	return msgs[0]
 }
 
 func (x *chatSetup) discordCard(t *testing.T, caseID int64) discordstandin.Message {
 	t.Helper()
 	msgs := x.discord.Messages(discordLettings)
-	if len(msgs) != 1 {
-		t.Fatalf("%d messages in the Discord lettings channel, want one card", len(msgs))
-	}
-	c, err := x.store.CardFor(context.Background(), caseID, rbdiscord.Platform)
-	if err != nil || c.MessageID != msgs[0].ID {
-		t.Fatalf("the case's Discord card row %+v (%v), the card is %s", c, err, msgs[0].ID)
-	}
+	x.oneCard(t, rbdiscord.Platform, len(msgs), caseID, func() string { return msgs[0].ID })
 	return msgs[0]
+}
+
+// oneCard checks that platform's channel holds n == 1 message, id, and
+// that the case's card row points at it.
+func (x *chatSetup) oneCard(t *testing.T, platform string, n int, caseID int64, id func() string) {
+	t.Helper()
+	if n != 1 {
+		t.Fatalf("%d messages in the %s lettings channel, want one card", n, platform)
+	}
+	c, err := x.store.CardFor(context.Background(), caseID, platform)
+	if err != nil || c.MessageID != id() {
+		t.Fatalf("the case's %s card row %+v (%v), the card is %s", platform, c, err, id())
+	}
 }
 
 // The card reached Slack but its answer never came back (a timeout, a

@@ -31,7 +31,20 @@ func TestChatPostKeepsItsFirstAttempt(t *testing.T) {
 		if _, err := s.ChatPostFor(ctx, "discord", "entry:7"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("another platform's post: %v", err)
 		}
+		// A refused attempt is forgotten; a landed post never is.
+		if err := s.StartChatPost(ctx, "slack", "entry:8", t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ForgetChatPost(ctx, "slack", "entry:8"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ChatPostFor(ctx, "slack", "entry:8"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a forgotten attempt: %v", err)
+		}
 		if err := s.SaveChatPost(ctx, "slack", "entry:7", "C1", "1800000000.000100"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ForgetChatPost(ctx, "slack", "entry:7"); err != nil {
 			t.Fatal(err)
 		}
 		if p, _ := s.ChatPostFor(ctx, "slack", "entry:7"); p.Channel != "C1" || p.MessageID != "1800000000.000100" {

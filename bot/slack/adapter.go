@@ -214,8 +214,8 @@ func metadata(event string, caseID int64, key string) slack.MsgOption {
 	return slack.MsgOptionMetadata(slack.SlackMetadata{EventType: event, EventPayload: map[string]any{"case_id": caseID, "key": key}})
 }
 
-// names reports whether m carries the metadata of the post named key.
-func names(m slack.Message, event, key string) bool {
+// namedBy reports whether m carries the metadata of the post named key.
+func namedBy(m slack.Message, event, key string) bool {
 	k, _ := m.Metadata.EventPayload["key"].(string)
 	return m.Metadata.EventType == event && k == key
 }
@@ -261,7 +261,7 @@ func (a *Adapter) FindCard(ctx context.Context, channel, key string, since time.
 			return bot.MessageRef{}, false, a.unread(channel, err)
 		}
 		for _, m := range res.Messages {
-			if names(m, cardEvent, key) {
+			if namedBy(m, cardEvent, key) {
 				return bot.MessageRef{Channel: channel, ID: m.Timestamp}, true, nil
 			}
 		}
@@ -282,7 +282,7 @@ func (a *Adapter) FindEntry(ctx context.Context, card bot.MessageRef, key string
 			return bot.MessageRef{}, false, a.unread(card.Channel, err)
 		}
 		for _, m := range msgs {
-			if names(m, entryEvent, key) {
+			if namedBy(m, entryEvent, key) {
 				return bot.MessageRef{Channel: card.Channel, ID: m.Timestamp}, true, nil
 			}
 		}

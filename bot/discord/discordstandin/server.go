@@ -85,6 +85,7 @@ type failure struct {
 	code       int
 	message    string
 	retryAfter float64
+	lose       bool // do the work, then hang up (LoseAnswerNext)
 }
 
 // Server is the stand-in. All its methods are safe for concurrent use.
@@ -112,7 +113,6 @@ type Server struct {
 	calls     map[string]int
 	failures  map[string][]failure
 	nonces    map[string]sentNonce // enforced nonce → the message created with it
-	lost      map[string]int       // route → answers still to lose (LoseAnswerNext)
 	now       func() time.Time
 }
 
@@ -361,10 +361,10 @@ func (s *Server) wrap(route string, h func(http.ResponseWriter, *http.Request, [
 			f = &q[0]
 			s.failures[route] = q[1:]
 		}
-		lose := f == nil && s.loseLocked(route)
 		s.mu.Unlock()
-		if lose {
-			serveLost(w, r, body, h)
+		if f != nil && f.lose {
+			h(discard{header: http.Header{}}, r, body)
+			hangUp(w)
 			return
 		}
 		if f != nil {

@@ -3,25 +3,14 @@ package slackstandin
 import "net/http"
 
 // LoseAnswerNext makes the next n calls of method do their work and then
-// drop the connection without answering: the request reached Slack, the
-// caller never learns how it went (a timeout, a crash before the answer
-// was saved).
+// hang up without answering: the request reached Slack, the caller never
+// learns how it went (a timeout, a crash before the answer was saved).
 func (s *Server) LoseAnswerNext(method string, n int) {
 	s.mu.Lock()
-	if s.lost == nil {
-		s.lost = map[string]int{}
+	for range n {
+		s.failures[method] = append(s.failures[method], failure{lose: true})
 	}
-	s.lost[method] += n
 	s.mu.Unlock()
-}
-
-// loseLocked reports whether this call of method loses its answer.
-func (s *Server) loseLocked(method string) bool {
-	if s.lost[method] == 0 {
-		return false
-	}
-	s.lost[method]--
-	return true
 }
 
 // hangUp closes the connection under w without an answer.

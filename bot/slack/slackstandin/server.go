@@ -40,7 +40,6 @@ type Server struct {
 	dms      map[string]string // sorted, comma-joined user IDs → DM channel
 	calls    map[string]int
 	failures map[string][]failure
-	lost     map[string]int // method → answers still to lose (LoseAnswerNext)
 	subs     map[int]func()
 	nextSub  int
 	changed  chan struct{} // closed and replaced on every change; WaitFor sleeps on it
@@ -50,6 +49,7 @@ type failure struct {
 	status     int // 0 for an {"ok":false} answer
 	retryAfter int
 	code       string
+	lose       bool // do the work, then hang up (LoseAnswerNext)
 }
 
 // New makes a stand-in that accepts botToken and does not listen: mount
@@ -426,7 +426,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.calls[method]++
-	if f, ok := s.popFailureLocked(method); ok {
+	f, failed := s.popFailureLocked(method)
+	if failed && !f.lose {
 		s.mu.Unlock()
 		writeFailure(w, f)
 		return
@@ -449,10 +450,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.changedLocked()
 		subs = s.subsLocked()
 	}
-	lose := s.loseLocked(method)
 	s.mu.Unlock()
 	notify(subs)
-	if lose {
+	if f.lose {
 		hangUp(w)
 		return
 	}
