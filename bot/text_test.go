@@ -1,12 +1,17 @@
 package bot_test
 
 import (
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"ringback/bot"
+	"ringback/config"
+	"ringback/store/storetest"
 )
 
 // A text travels in outbox payloads and comes back the same.
@@ -44,5 +49,42 @@ func TestTextReadsQueuedMrkdwnStrings(t *testing.T) {
 	}
 	if got := e.Text.String(); got != "Lettings & Sales assigned to @U0ALICE, ask @here or @S1" {
 		t.Fatalf("String() = %q", got)
+	}
+}
+
+// The on-call page sends people to the chat the business uses.
+func TestOnCallPageNamesTheBusinessChat(t *testing.T) {
+	for chats, want := range map[string]string{
+		"slack": "Open Slack to take it.", "discord": "Open Discord to take it.", "slack,discord": "Open Slack or Discord to take it.",
+	} {
+		t.Run(chats, func(t *testing.T) {
+			s := storetest.New(t, "sqlite")
+			cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			clock := bot.NewManualClock(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
+			b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, Chats: strings.Split(chats, ",")})
+			if err := b.SyncTemplates(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.ReportCall(ctx, bot.CallReport{Provider: "twilio", SID: "CA1", From: callerNum, To: maintNum, Outcome: bot.CallMissed}); err != nil {
+				t.Fatal(err)
+			}
+			for range 3 { // the maintenance line pages on-call after 15 minutes unclaimed
+				clock.Advance(8 * time.Minute)
+				if _, err := b.RunEscalations(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var pages []string
+			if err := s.DB().Select(&pages, s.DB().Rebind(`SELECT body FROM messages WHERE kind = ?`), "page"); err != nil {
+				t.Fatal(err)
+			}
+			if len(pages) == 0 || !strings.HasSuffix(pages[0], want) {
+				t.Fatalf("pages = %q, want one ending %q", pages, want)
+			}
+		})
 	}
 }

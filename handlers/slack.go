@@ -349,8 +349,15 @@ func (s *Slack) viewSubmission(ctx context.Context, cb slack.InteractionCallback
 	if err == nil {
 		return nil
 	}
-	// Field errors are plain text.
-	return slack.NewErrorsViewSubmissionResponse(map[string]string{field: s.words(err).String()})
+	// Field errors are plain text: the refusal's words, without mentions.
+	msg := bot.Failure.String()
+	var r *bot.Refusal
+	if errors.As(err, &r) {
+		msg = r.Message
+	} else {
+		s.log.Error("slack modal submission failed", "callback_id", cb.View.CallbackID, "error", err)
+	}
+	return slack.NewErrorsViewSubmissionResponse(map[string]string{field: msg})
 }
 
 // Command answers /callbacks; the reply is shown only to whoever typed it.
