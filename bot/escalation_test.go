@@ -351,7 +351,7 @@ func TestConfigEditDoesNotRenumberScheduledSteps(t *testing.T) {
 		c := f.missed(t, "CA1", callerNum)
 		f.clock.Advance(10 * time.Minute)
 		tick(t, f.bot) // step 0: the channel hears it is unclaimed
-		if r := reminders(t, s); len(r) != 1 || !strings.Contains(r[0].Text, "still unclaimed") {
+		if r := reminders(t, s); len(r) != 1 || !strings.Contains(r[0].Text.String(), "still unclaimed") {
 			t.Fatalf("reminders at 10 min = %+v", r)
 		}
 		if _, err := f.bot.Claim(ctx, c.ID, alice); err != nil {
@@ -367,10 +367,10 @@ func TestConfigEditDoesNotRenumberScheduledSteps(t *testing.T) {
 		tick(t, g.bot)
 		tick(t, g.bot)
 		d := dms(t, s)
-		if len(d) != 1 || d[0].User != alice.ID || !d[0].Confirm || !strings.Contains(d[0].Text, "no contact with the caller yet") {
+		if len(d) != 1 || d[0].User != alice.ID || !d[0].Confirm || !strings.Contains(d[0].Text.String(), "no contact with the caller yet") {
 			t.Fatalf("dms at 30 min = %+v; want the owner reminder scheduled when the case opened", d)
 		}
-		if r := reminders(t, s); len(r) != 2 || !strings.Contains(r[1].Text, "reminded <@U0ALICE>") {
+		if r := reminders(t, s); len(r) != 2 || !strings.Contains(r[1].Text.String(), "reminded @U0ALICE") {
 			t.Fatalf("reminders at 30 min = %+v", r)
 		}
 
