@@ -42,7 +42,8 @@ var genericOutcomes = map[string]bot.CallOutcome{
 
 // MountCalls adds POST /calls for other phone systems.
 func (s *Server) MountCalls(b *bot.Bot, secret string, now func() time.Time) {
-	s.mux.Handle("POST /calls", &genericCalls{bot: b, secret: secret, now: now, log: s.log})
+	s.calls = &genericCalls{bot: b, secret: secret, now: now, log: s.log}
+	s.mount(partCalls)
 }
 
 type genericCalls struct {
