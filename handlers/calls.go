@@ -35,7 +35,8 @@ type GenericCall struct {
 
 // MountCalls adds POST /calls for other phone systems.
 func (s *Server) MountCalls(b *bot.Bot, secret string, now func() time.Time) {
-	s.mux.Handle("POST /calls", &genericCalls{bot: b, secret: secret, now: now, log: s.log})
+	s.calls = &genericCalls{bot: b, secret: secret, now: now, log: s.log}
+	s.mount(partCalls)
 }
 
 type genericCalls struct {

@@ -68,7 +68,8 @@ func (d *Discord) Wait() { d.wg.Wait() }
 
 // MountDiscord adds the signed interactions endpoint.
 func (srv *Server) MountDiscord(d *Discord) {
-	srv.mux.Handle("POST /discord/interactions", http.HandlerFunc(d.serveHTTP))
+	srv.discord = d
+	srv.mount(partDiscord)
 }
 
 func (d *Discord) serveHTTP(w http.ResponseWriter, r *http.Request) {

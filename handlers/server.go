@@ -32,6 +32,61 @@ type Server struct {
 	spool         *Spool // nil: webhooks fail while the store is down
 	spoolOpts     SpoolOptions
 	spoolAttempts map[string]int // replay attempts of a spooled webhook (RunSpool only)
+
+	// The parts that serve routes, set as they are mounted.
+	twilio  *Twilio
+	calls   *genericCalls
+	slack   *Slack
+	slackV  *slackVerifier
+	discord *Discord
+}
+
+// The parts of Ringback that serve routes; a part is mounted when it is
+// configured (Slack's HTTP endpoints need a signing secret, Discord its keys).
+const (
+	partCore    = "core"
+	partMetrics = "metrics"
+	partTwilio  = "twilio"
+	partCalls   = "calls"
+	partSlack   = "slack"
+	partDiscord = "discord"
+)
+
+// route is one endpoint: its pattern, the part serving it, and its handler
+// once that part is mounted.
+type route struct {
+	pattern string
+	part    string
+	handler func(s *Server) http.Handler
+}
+
+// routes is every endpoint of DESIGN.md that Ringback serves, in one place.
+var routes = []route{
+	{"GET /healthz", partCore, func(s *Server) http.Handler { return http.HandlerFunc(s.healthz) }},
+	{"GET /metrics", partMetrics, func(s *Server) http.Handler { return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}) }},
+
+	{"POST /twilio/voice", partTwilio, func(s *Server) http.Handler { return s.twilio.signed(s.twilio.voice) }},
+	{"POST /twilio/voice/status", partTwilio, func(s *Server) http.Handler { return s.twilio.signed(s.twilio.voiceStatus) }},
+	{"POST /twilio/voice/recording", partTwilio, func(s *Server) http.Handler { return s.twilio.signed(s.twilio.recording) }},
+	{"POST /twilio/sms", partTwilio, func(s *Server) http.Handler { return s.twilio.signed(s.twilio.incomingSMS) }},
+	{"POST /twilio/sms/status", partTwilio, func(s *Server) http.Handler { return s.twilio.signed(s.twilio.smsStatus) }},
+
+	{"POST /calls", partCalls, func(s *Server) http.Handler { return s.calls }},
+
+	{"POST /slack/interactions", partSlack, func(s *Server) http.Handler { return s.slackV.wrap(s.slack.httpInteraction) }},
+	{"POST /slack/commands", partSlack, func(s *Server) http.Handler { return s.slackV.wrap(s.slack.httpCommand) }},
+	{"POST /slack/events", partSlack, func(s *Server) http.Handler { return s.slackV.wrap(s.slack.httpEvent) }},
+
+	{"POST /discord/interactions", partDiscord, func(s *Server) http.Handler { return http.HandlerFunc(s.discord.serveHTTP) }},
+}
+
+// mount serves the routes of part.
+func (s *Server) mount(part string) {
+	for _, r := range routes {
+		if r.part == part {
+			s.mux.Handle(r.pattern, r.handler(s))
+		}
+	}
 }
 
 // Deps is what the handlers need from the rest of Ringback.
@@ -44,14 +99,14 @@ type Deps struct {
 // New builds the routes.
 func New(d Deps) *Server {
 	s := &Server{mux: http.NewServeMux(), store: d.Store, log: d.Log, registry: d.Registry}
-	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mount(partCore)
 	if d.Registry != nil {
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
+		s.mount(partMetrics)
 	}
 	return s
 }
 
-// Handle adds a route; adapters (Slack, Discord) mount theirs with it.
+// Handle adds a route outside the table: the demo mounts its sandbox with it.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // ServeHTTP limits the body, recovers from panics and logs the request.

@@ -52,10 +52,8 @@ func (s *Slack) SetAsync(f func(func(ctx context.Context))) { s.async = f }
 
 // MountSlack adds the signed HTTP endpoints.
 func (srv *Server) MountSlack(s *Slack, signingSecret string) {
-	v := &slackVerifier{secret: signingSecret, seen: map[string]time.Time{}, log: srv.log}
-	srv.mux.Handle("POST /slack/interactions", v.wrap(s.httpInteraction))
-	srv.mux.Handle("POST /slack/commands", v.wrap(s.httpCommand))
-	srv.mux.Handle("POST /slack/events", v.wrap(s.httpEvent))
+	srv.slack, srv.slackV = s, &slackVerifier{secret: signingSecret, seen: map[string]time.Time{}, log: srv.log}
+	srv.mount(partSlack)
 }
 
 // slackVerifier checks Slack's signature over the raw body, the 5-minute

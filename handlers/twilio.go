@@ -27,12 +27,8 @@ type Twilio struct {
 
 // MountTwilio adds the Twilio endpoints of DESIGN.md.
 func (s *Server) MountTwilio(b *bot.Bot, authToken, publicURL string) {
-	t := &Twilio{bot: b, authToken: authToken, publicURL: strings.TrimRight(publicURL, "/"), log: s.log}
-	s.mux.Handle("POST /twilio/voice", t.signed(t.voice))
-	s.mux.Handle("POST /twilio/voice/status", t.signed(t.voiceStatus))
-	s.mux.Handle("POST /twilio/voice/recording", t.signed(t.recording))
-	s.mux.Handle("POST /twilio/sms", t.signed(t.incomingSMS))
-	s.mux.Handle("POST /twilio/sms/status", t.signed(t.smsStatus))
+	s.twilio = &Twilio{bot: b, authToken: authToken, publicURL: strings.TrimRight(publicURL, "/"), log: s.log}
+	s.mount(partTwilio)
 }
 
 // signed reads the form and refuses it unless Twilio signed it.
