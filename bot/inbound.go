@@ -61,7 +61,7 @@ func (b *Bot) ReceiveSMS(ctx context.Context, in InboundSMS) (SMSResult, error) 
 		sid := in.SID
 		msg := store.Message{
 			SID: &sid, Direction: store.Inbound, Kind: "reply", LineNumber: lineNum, CallerNumber: caller,
-			Body: in.Body, MediaURLs: strings.Join(in.MediaURLs, "\n"), Status: "received", CreatedAt: now, UpdatedAt: now,
+			Body: in.Body, MediaURLs: strings.Join(in.MediaURLs, "\n"), Status: string(SMSReceived), CreatedAt: now, UpdatedAt: now,
 		}
 		word := strings.ToUpper(keywordTrim.ReplaceAllString(in.Body, ""))
 		switch {
@@ -288,47 +288,50 @@ func (b *Bot) caseEvent(ctx context.Context, tx *store.Tx, c store.Case, now tim
 
 // SMSStatus records a delivery receipt. Receipts never move a message
 // backwards; an unknown SID is reported, not an error.
-func (b *Bot) SMSStatus(ctx context.Context, sid, status, errorCode string) (known bool, err error) {
-	if sid == "" || status == "" {
-		return false, fmt.Errorf("%w: status without MessageSid or MessageStatus", ErrBadInput)
+func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err error) {
+	if r.SID == "" {
+		return false, fmt.Errorf("%w: receipt without a message id", ErrBadInput)
 	}
 	now := b.clock.Now()
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
-		m, err := tx.MessageBySID(ctx, sid)
+		m, err := tx.MessageBySID(ctx, r.SID)
 		if errors.Is(err, store.ErrNotFound) {
-			// The receipt may have beaten Twilio's answer to the send: keep
-			// it until the message's SID is recorded.
-			return tx.KeepReceipt(ctx, store.Receipt{SID: sid, Status: status, ErrorCode: errorCode, ReceivedAt: now})
+			// The receipt may have beaten the provider's answer to the send:
+			// keep it until the message's SID is recorded.
+			if r.State == "" {
+				return nil
+			}
+			return tx.KeepReceipt(ctx, store.Receipt{SID: r.SID, Status: string(r.State), Problem: string(r.Problem), ErrorCode: r.Code, ReceivedAt: now})
 		}
 		if err != nil {
 			return err
 		}
 		known = true
-		return b.applyReceipt(ctx, tx, m, status, errorCode, now)
+		return b.applyReceipt(ctx, tx, m, r, now)
 	})
 	return known, err
 }
 
 // applyReceipt records a delivery status on a message (never moving it
 // backwards) and what it teaches about the number and the case.
-func (b *Bot) applyReceipt(ctx context.Context, tx *store.Tx, m store.Message, status, errorCode string, now time.Time) error {
-	if statusRank(status) < statusRank(m.Status) {
+func (b *Bot) applyReceipt(ctx context.Context, tx *store.Tx, m store.Message, r SMSReceipt, now time.Time) error {
+	if r.State == "" || statusRank(r.State) < statusRank(SMSState(m.Status)) {
 		return nil
 	}
-	m.Status, m.UpdatedAt = status, now
-	if errorCode != "" && errorCode != "0" {
-		m.ErrorCode = errorCode
+	m.Status, m.UpdatedAt = string(r.State), now
+	if r.Code != "" && r.Code != "0" {
+		m.ErrorCode = r.Code
 	}
 	if err := tx.UpdateMessage(ctx, m); err != nil {
 		return err
 	}
-	switch m.ErrorCode {
-	case "30006", "21614":
+	switch r.Problem {
+	case SMSProblemNotTextable:
 		if err := tx.MarkUntextable(ctx, m.CallerNumber, "error "+m.ErrorCode, now); err != nil {
 			return err
 		}
-	case "21610":
-		if _, err := tx.OptOut(ctx, m.CallerNumber, "provider_21610", now); err != nil {
+	case SMSProblemUnsubscribed:
+		if _, err := tx.OptOut(ctx, m.CallerNumber, "provider_"+m.ErrorCode, now); err != nil {
 			return err
 		}
 	}
@@ -339,9 +342,9 @@ func (b *Bot) applyReceipt(ctx context.Context, tx *store.Tx, m store.Message, s
 	if err != nil {
 		return err
 	}
-	c.TextbackStatus = status
+	c.TextbackStatus = m.Status
 	if m.ErrorCode != "" {
-		c.TextbackStatus = status + " (error " + m.ErrorCode + ")"
+		c.TextbackStatus = m.Status + " (error " + m.ErrorCode + ")"
 	}
 	c.UpdatedAt = now
 	if err := tx.UpdateCase(ctx, c); err != nil {

@@ -27,26 +27,58 @@ type OutgoingSMS struct {
 	StatusCallback      string // where delivery receipts go
 }
 
-// SentSMS is the provider's receipt.
+// SentSMS is the provider's acceptance of a text.
 type SentSMS struct {
 	SID    string
-	Status string
+	Status SMSState
 }
 
-// SMSRefusal classifies a provider's refusal to send.
-type SMSRefusal int
+// SMSState is where an outgoing text stands, in Ringback's words (stored
+// on the message and shown on its case). The Texter translates the
+// provider's statuses into these.
+type SMSState string
 
-// Refusals that change what Ringback knows of a number.
+// The states of an outgoing text, in the order a text moves through them.
 const (
-	RefusedOther        SMSRefusal = iota
-	RefusedUnsubscribed            // the number replied STOP to the provider
-	RefusedNotTextable             // a landline or a number that cannot take SMS
+	SMSPending     SMSState = "pending"     // not yet handed to the provider
+	SMSAccepted    SMSState = "accepted"    // taken by the provider, not yet queued
+	SMSScheduled   SMSState = "scheduled"   // held by the provider for a later time
+	SMSQueued      SMSState = "queued"      // waiting at the provider to go out
+	SMSSending     SMSState = "sending"     // leaving the provider
+	SMSSent        SMSState = "sent"        // handed to the carrier
+	SMSDelivered   SMSState = "delivered"   // the handset has it
+	SMSRead        SMSState = "read"        // the caller opened it
+	SMSUndelivered SMSState = "undelivered" // the carrier could not deliver it
+	SMSFailed      SMSState = "failed"      // it never left (or was refused)
+	SMSCanceled    SMSState = "canceled"    // not sent, on purpose
+	SMSReceived    SMSState = "received"    // a text from the caller
 )
+
+// SMSProblem is why a text was refused or not delivered, as far as it
+// changes what Ringback knows of the number.
+type SMSProblem string
+
+// Problems the Texter recognises; any other failure is SMSProblemOther.
+const (
+	SMSProblemOther        SMSProblem = ""
+	SMSProblemUnsubscribed SMSProblem = "unsubscribed" // the number replied STOP to the provider
+	SMSProblemNotTextable  SMSProblem = "not_textable" // a landline or a number that cannot take SMS
+	SMSProblemUnreachable  SMSProblem = "unreachable"  // the handset is off or out of coverage: may work later
+	SMSProblemFiltered     SMSProblem = "filtered"     // the carrier blocked it
+)
+
+// SMSReceipt is a provider's delivery report on a text.
+type SMSReceipt struct {
+	SID     string
+	State   SMSState   // "" when the provider's status means nothing to Ringback
+	Problem SMSProblem // why it failed, when it did
+	Code    string     // the provider's error code, kept on the message as reported ("": none)
+}
 
 // SMSError is a provider's error, classified by the Texter.
 type SMSError struct {
-	Refusal    SMSRefusal
-	Code       int  // the provider's code, e.g. Twilio 21610
+	Problem    SMSProblem
+	Code       int  // the provider's code, kept for the record
 	Temporary  bool // retrying may succeed (429, 5xx, network)
 	RetryAfter time.Duration
 	Err        error
@@ -69,7 +101,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	if err != nil {
 		return err // the database may be restarting: try again
 	}
-	if m.Status != "pending" {
+	if m.Status != string(SMSPending) {
 		return nil // sent by an earlier attempt whose completion was lost
 	}
 	out := OutgoingSMS{From: m.LineNumber, To: m.CallerNumber, Body: m.Body}
@@ -101,7 +133,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 			return err
 		}
 		if why != "" {
-			return b.smsSettled(ctx, m, "canceled", "", "not sent: "+why, "sms_canceled", map[string]any{"reason": why})
+			return b.smsSettled(ctx, m, SMSCanceled, "", "not sent: "+why, "sms_canceled", map[string]any{"reason": why})
 		}
 	}
 	if b.texter == nil {
@@ -125,19 +157,19 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	}
 	code := fmt.Sprint(se.Code)
 	now := b.clock.Now()
-	switch se.Refusal {
-	case RefusedUnsubscribed:
+	switch se.Problem {
+	case SMSProblemUnsubscribed:
 		if _, err := b.store.OptOut(ctx, m.CallerNumber, fmt.Sprintf("provider_%d", se.Code), now); err != nil {
 			return err
 		}
-		return b.smsSettled(ctx, m, "failed", code, "opted out (the carrier reports the caller unsubscribed)", "opted_out", map[string]any{"source": "provider", "code": se.Code})
-	case RefusedNotTextable:
+		return b.smsSettled(ctx, m, SMSFailed, code, "opted out (the carrier reports the caller unsubscribed)", "opted_out", map[string]any{"source": "provider", "code": se.Code})
+	case SMSProblemNotTextable:
 		if err := b.store.MarkUntextable(ctx, m.CallerNumber, fmt.Sprintf("error %d: %s", se.Code, se.Err), now); err != nil {
 			return err
 		}
-		return b.smsSettled(ctx, m, "failed", code, "failed: the number cannot receive texts", "sms_failed", map[string]any{"code": se.Code, "error": se.Error()})
+		return b.smsSettled(ctx, m, SMSFailed, code, "failed: the number cannot receive texts", "sms_failed", map[string]any{"code": se.Code, "error": se.Error()})
 	}
-	if err := b.smsSettled(ctx, m, "failed", code, "failed: "+se.Error(), "sms_failed", map[string]any{"code": se.Code, "error": se.Error()}); err != nil {
+	if err := b.smsSettled(ctx, m, SMSFailed, code, "failed: "+se.Error(), "sms_failed", map[string]any{"code": se.Code, "error": se.Error()}); err != nil {
 		return err
 	}
 	return Permanent(err)
@@ -182,8 +214,8 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 			return err
 		}
 		m.SID = &sent.SID
-		if statusRank(sent.Status) > statusRank(m.Status) || m.Status == "pending" {
-			m.Status = sent.Status
+		if statusRank(sent.Status) > statusRank(SMSState(m.Status)) || m.Status == string(SMSPending) {
+			m.Status = string(sent.Status)
 		}
 		m.AcceptedAt = &now
 		m.UpdatedAt = now
@@ -193,7 +225,8 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		if r, early, err := tx.TakeReceipt(ctx, sent.SID); err != nil {
 			return err
 		} else if early {
-			if err := b.applyReceipt(ctx, tx, m, r.Status, r.ErrorCode, now); err != nil {
+			receipt := SMSReceipt{SID: r.SID, State: SMSState(r.Status), Problem: SMSProblem(r.Problem), Code: r.ErrorCode}
+			if err := b.applyReceipt(ctx, tx, m, receipt, now); err != nil {
 				return err
 			}
 			if m, err = tx.MessageByID(ctx, m.ID); err != nil {
@@ -226,10 +259,10 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 
 // smsSettled records a message that will not be sent (or failed for good),
 // with the reason on its case.
-func (b *Bot) smsSettled(ctx context.Context, m store.Message, status, code, caseStatus, event string, data map[string]any) error {
+func (b *Bot) smsSettled(ctx context.Context, m store.Message, status SMSState, code, caseStatus, event string, data map[string]any) error {
 	now := b.clock.Now()
 	return b.store.InTx(ctx, func(tx *store.Tx) error {
-		m.Status, m.ErrorCode, m.UpdatedAt = status, code, now
+		m.Status, m.ErrorCode, m.UpdatedAt = string(status), code, now
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}
@@ -263,8 +296,8 @@ func (b *Bot) outboxDead(ctx context.Context, it store.OutboxItem, err error) {
 	if it.Kind == KindSMS {
 		var job SMSJob
 		if it.Decode(&job) == nil {
-			if m, merr := b.store.MessageByID(ctx, job.MessageID); merr == nil && m.Status == "pending" {
-				if serr := b.smsSettled(ctx, m, "failed", "", "failed: "+err.Error(), "sms_failed", map[string]any{"error": err.Error(), "gave_up": true}); serr != nil {
+			if m, merr := b.store.MessageByID(ctx, job.MessageID); merr == nil && m.Status == string(SMSPending) {
+				if serr := b.smsSettled(ctx, m, SMSFailed, "", "failed: "+err.Error(), "sms_failed", map[string]any{"error": err.Error(), "gave_up": true}); serr != nil {
 					b.log.Error("recording a dead SMS failed", "error", serr)
 				}
 				return
@@ -278,19 +311,19 @@ func (b *Bot) outboxDead(ctx context.Context, it store.OutboxItem, err error) {
 	}
 }
 
-// statusRank orders Twilio's message statuses so a late receipt never
+// statusRank orders the states of a text so that a late receipt never
 // moves a message backwards (delivered, then a delayed "sent").
-func statusRank(s string) int {
+func statusRank(s SMSState) int {
 	switch s {
-	case "pending":
+	case SMSPending:
 		return 0
-	case "accepted", "scheduled", "queued":
+	case SMSAccepted, SMSScheduled, SMSQueued:
 		return 1
-	case "sending":
+	case SMSSending:
 		return 2
-	case "sent":
+	case SMSSent:
 		return 3
-	case "delivered", "undelivered", "failed", "read", "canceled", "received":
+	case SMSDelivered, SMSUndelivered, SMSFailed, SMSRead, SMSCanceled, SMSReceived:
 		return 4
 	}
 	return 0

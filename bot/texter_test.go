@@ -60,12 +60,12 @@ func smsRows(t *testing.T, s *store.Store, state string) []store.OutboxItem {
 func TestTextBackAcceptedButNotRecordedIsNotSentTwice(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		f := newTexterFixture(t, s, 300*time.Millisecond)
+		f := newTexterFixture(t, s, time.Second)
 		var slow atomic.Bool
 		slow.Store(true)
 		f.twilio.OnMessage(func(twiliostandin.SentMessage) {
 			if slow.Load() {
-				time.Sleep(time.Second) // Twilio has the text; its answer comes too late
+				time.Sleep(2500 * time.Millisecond) // Twilio has the text; its answer comes too late
 			}
 		})
 		c := f.missed(t, "CA1", callerNum)
@@ -80,14 +80,16 @@ func TestTextBackAcceptedButNotRecordedIsNotSentTwice(t *testing.T) {
 		}
 		slow.Store(false)
 		// Twilio delivers it before Ringback knows its SID.
-		if _, err := f.bot.SMSStatus(ctx, texts[0].SID, "delivered", ""); err != nil {
+		if _, err := f.bot.SMSStatus(ctx, bot.SMSReceipt{SID: texts[0].SID, State: bot.SMSDelivered}); err != nil {
 			t.Fatal(err)
 		}
 
-		f.clock.Advance(5 * time.Second) // past the retry's backoff
-		f.worker.RunDue(ctx)
-		f.clock.Advance(time.Minute)
-		f.worker.RunDue(ctx)
+		// Past the retry's backoff, a few times over in case a slow machine
+		// makes a request time out.
+		for range 4 {
+			f.clock.Advance(2 * time.Minute)
+			f.worker.RunDue(ctx)
+		}
 		if texts := f.twilio.Messages(); len(texts) != 1 {
 			t.Fatalf("the caller got %d texts, want 1: %+v", len(texts), texts)
 		}

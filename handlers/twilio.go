@@ -99,8 +99,8 @@ func emptyTwiML(w http.ResponseWriter) {
 	fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
 }
 
-// voice answers Twilio's Voice URL with the route: ring staff in hours,
-// the after-hours menu (press 9 for on-call), voicemail.
+// voice answers Twilio's Voice URL with the bot's plan for the call, and
+// the after-hours menu's choice (step=menu).
 func (t *Twilio) voice(w http.ResponseWriter, r *http.Request, form url.Values) {
 	if !require(w, form, "CallSid", "To") {
 		return
@@ -111,66 +111,53 @@ func (t *Twilio) voice(w http.ResponseWriter, r *http.Request, form url.Values) 
 		return
 	}
 	if r.URL.Query().Get("step") == "menu" {
-		if form.Get("Digits") == "9" && route.Line != nil && route.Line.OnCall != "" {
-			writeTwiML(w, []twiml.Element{
-				twiml.VoiceSay{Message: "Connecting you to the on-call team."},
-				t.dial(route, []string{route.Line.OnCall}),
-			})
-			return
-		}
-		writeTwiML(w, t.voicemail(route))
+		t.render(w, route.MenuChoice(form.Get("Digits")))
 		return
 	}
+	t.render(w, route.Answer())
+}
+
+// render writes a plan as TwiML: <Say> (inside a one-key <Gather> for a
+// menu), <Dial> whose action reports how it ended, <Record> for voicemail.
+func (t *Twilio) render(w http.ResponseWriter, p bot.VoicePlan) {
+	var verbs []twiml.Element
 	switch {
-	case route.Line == nil:
-		writeTwiML(w, t.voicemail(route))
-	case route.InHours && len(route.Line.Ring) > 0:
-		writeTwiML(w, []twiml.Element{t.dial(route, route.Line.Ring)})
-	case route.InHours:
-		writeTwiML(w, t.voicemail(route))
-	default:
-		greeting := fmt.Sprintf("You have reached %s, %s. We are closed right now.", route.Business, route.Line.Name)
-		var verbs []twiml.Element
-		if route.Line.OnCall != "" {
-			verbs = append(verbs, twiml.VoiceGather{
-				NumDigits: "1", Timeout: "5", Action: t.publicURL + "/twilio/voice?step=menu", Method: "POST",
-				InnerElements: []twiml.Element{twiml.VoiceSay{Message: greeting + " If this is an emergency, press 9 now."}},
-			})
-		} else {
-			verbs = append(verbs, twiml.VoiceSay{Message: greeting})
+	case p.MenuKey != "":
+		verbs = append(verbs, twiml.VoiceGather{
+			NumDigits: strconv.Itoa(len(p.MenuKey)), Timeout: "5", Action: t.publicURL + "/twilio/voice?step=menu", Method: "POST",
+			InnerElements: []twiml.Element{twiml.VoiceSay{Message: p.Say}},
+		})
+	case p.Say != "":
+		verbs = append(verbs, twiml.VoiceSay{Message: p.Say})
+	}
+	if len(p.Ring) > 0 {
+		var numbers []twiml.Element
+		for _, n := range p.Ring {
+			numbers = append(numbers, twiml.VoiceNumber{PhoneNumber: n})
 		}
-		writeTwiML(w, append(verbs, t.voicemail(route)...))
+		verbs = append(verbs, twiml.VoiceDial{
+			Action: t.publicURL + "/twilio/voice/status", Method: "POST", Timeout: strconv.Itoa(int(p.RingFor / time.Second)),
+			InnerElements: numbers,
+		})
 	}
+	if p.Voicemail {
+		rec := t.publicURL + "/twilio/voice/recording"
+		verbs = append(verbs,
+			twiml.VoiceSay{Message: bot.VoicemailPrompt},
+			twiml.VoiceRecord{
+				Action: rec, Method: "POST", MaxLength: "120", PlayBeep: "true", Transcribe: "true",
+				TranscribeCallback: rec, RecordingStatusCallback: rec,
+			})
+	}
+	if p.HangUp {
+		verbs = append(verbs, twiml.VoiceHangup{})
+	}
+	if len(verbs) == 0 {
+		emptyTwiML(w)
+		return
+	}
+	writeTwiML(w, verbs)
 }
-
-func (t *Twilio) dial(route bot.VoiceRoute, numbers []string) twiml.Element {
-	var inner []twiml.Element
-	for _, n := range numbers {
-		inner = append(inner, twiml.VoiceNumber{PhoneNumber: n})
-	}
-	timeout := 20
-	if route.Line != nil && route.Line.RingTimeout > 0 {
-		timeout = int(route.Line.RingTimeout / time.Second)
-	}
-	return twiml.VoiceDial{
-		Action: t.publicURL + "/twilio/voice/status", Method: "POST", Timeout: strconv.Itoa(timeout),
-		InnerElements: inner,
-	}
-}
-
-func (t *Twilio) voicemail(route bot.VoiceRoute) []twiml.Element {
-	rec := t.publicURL + "/twilio/voice/recording"
-	return []twiml.Element{
-		twiml.VoiceSay{Message: "Sorry we missed you. Please leave a message after the tone, and we will call you back."},
-		twiml.VoiceRecord{
-			Action: rec, Method: "POST", MaxLength: "120", PlayBeep: "true", Transcribe: "true",
-			TranscribeCallback: rec, RecordingStatusCallback: rec,
-		},
-	}
-}
-
-// dialMissed are the <Dial> and call statuses that mean nobody answered.
-var dialMissed = map[string]bool{"no-answer": true, "busy": true, "failed": true, "canceled": true}
 
 // voiceStatus takes call status callbacks and <Dial action> callbacks.
 func (t *Twilio) voiceStatus(w http.ResponseWriter, r *http.Request, form url.Values) {
@@ -191,11 +178,7 @@ func (t *Twilio) voiceStatus(w http.ResponseWriter, r *http.Request, form url.Va
 	dialStatus := form.Get("DialCallStatus")
 	if dialStatus != "" {
 		report.Status = "dial:" + dialStatus
-		if dialMissed[dialStatus] {
-			report.Outcome = bot.CallMissed
-		} else {
-			report.Outcome = bot.CallAnswered
-		}
+		report.Outcome = sms.DialOutcome(dialStatus)
 	} else {
 		status := form.Get("CallStatus")
 		if status == "" {
@@ -203,14 +186,7 @@ func (t *Twilio) voiceStatus(w http.ResponseWriter, r *http.Request, form url.Va
 			return
 		}
 		report.Status = status
-		switch {
-		case dialMissed[status]:
-			report.Outcome = bot.CallMissed
-		case status == "completed":
-			report.Outcome = bot.CallEnded
-		default:
-			report.Outcome = bot.CallInProgress
-		}
+		report.Outcome = sms.CallOutcome(status)
 	}
 	res, err := t.bot.ReportCall(r.Context(), report)
 	if err != nil {
@@ -218,9 +194,9 @@ func (t *Twilio) voiceStatus(w http.ResponseWriter, r *http.Request, form url.Va
 		return
 	}
 	t.log.Info("call reported", "call_sid", report.SID, "status", report.Status, "missed", res.Missed, "case_id", res.CaseID, "new_case", res.NewCase, "routed", res.Routed)
-	if dialStatus != "" && dialMissed[dialStatus] {
-		// The <Dial> ended unanswered and Twilio waits for what comes next.
-		writeTwiML(w, t.voicemail(bot.VoiceRoute{}))
+	if dialStatus != "" {
+		// The <Dial> ended and Twilio waits for what comes next.
+		t.render(w, bot.AfterDial(report.Outcome))
 		return
 	}
 	emptyTwiML(w)
@@ -239,7 +215,7 @@ func (t *Twilio) recording(w http.ResponseWriter, r *http.Request, form url.Valu
 		// The <Record> action: the caller left a message (or hung up at the tone).
 		_, err = t.bot.Voicemail(r.Context(), sid, form.Get("From"), form.Get("To"), recURL, transcript)
 		if err == nil {
-			writeTwiML(w, []twiml.Element{twiml.VoiceSay{Message: "Thank you. Goodbye."}, twiml.VoiceHangup{}})
+			t.render(w, bot.VoicemailTaken())
 			return
 		}
 	} else {
@@ -278,11 +254,12 @@ func (t *Twilio) smsStatus(w http.ResponseWriter, r *http.Request, form url.Valu
 	if !require(w, form, "MessageSid") {
 		return
 	}
-	status := form.Get("MessageStatus")
-	if status == "" {
-		status = form.Get("SmsStatus")
+	receipt, ok := sms.ReadReceipt(form)
+	if !ok {
+		http.Error(w, "missing MessageStatus", http.StatusBadRequest)
+		return
 	}
-	known, err := t.bot.SMSStatus(r.Context(), form.Get("MessageSid"), status, form.Get("ErrorCode"))
+	known, err := t.bot.SMSStatus(r.Context(), receipt)
 	if err != nil {
 		t.fail(w, r, err)
 		return

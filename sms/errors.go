@@ -17,6 +17,10 @@ const (
 	CodeNotMobile    = 21614 // 'To' number is not a valid mobile number: mark not textable
 	CodeLandline     = 30006 // landline or unreachable carrier: mark not textable
 	CodeInvalidTo    = 21211 // 'To' is not a valid phone number
+	CodeUnreachable  = 30003 // handset off or out of coverage: may work later
+	CodeBlocked      = 30004 // message blocked (by the recipient or the carrier)
+	CodeUnknownPhone = 30005 // unknown or inactive handset
+	CodeFiltered     = 30007 // carrier filtering (spam)
 )
 
 // Error is what Twilio said when it refused a request.

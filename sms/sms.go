@@ -1,8 +1,10 @@
 // Package sms is Ringback's Twilio client. It owns the conversation with
 // Twilio's REST API (sending and listing texts, listing recent calls), the mapping of
 // Twilio's refusals to *Error, and the X-Twilio-Signature check for webhooks.
-// It speaks Twilio and decides nothing: what a refusal means for a case
-// (opted out, not textable, retry later) is the caller's business.
+// It speaks Twilio and decides nothing: Twilio's message and call statuses
+// and error codes are translated into the bot's words here (outcomes.go),
+// and what they mean for a case (opted out, not textable, retry later) is
+// the bot's business.
 //
 // Requests go through twilio-go. twilio-go takes no context and hides the
 // response of a refused request, so every call builds a small twilio-go

@@ -8,8 +8,8 @@ import (
 	"ringback/bot"
 )
 
-// Texter lets the bot send and list calls through Twilio, translating
-// Twilio's refusals into the bot's words.
+// Texter lets the bot send texts and list calls through Twilio, translating
+// Twilio's statuses and refusals into the bot's words.
 type Texter struct{ c *Client }
 
 // NewTexter wraps c for the bot.
@@ -20,7 +20,7 @@ func (t *Texter) SendSMS(ctx context.Context, m bot.OutgoingSMS) (bot.SentSMS, e
 		From: m.From, MessagingServiceSID: m.MessagingServiceSID, To: m.To, Body: m.Body, StatusCallback: m.StatusCallback,
 	})
 	if err == nil {
-		return bot.SentSMS{SID: sent.SID, Status: sent.Status}, nil
+		return bot.SentSMS{SID: sent.SID, Status: acceptedState(sent.Status)}, nil
 	}
 	return bot.SentSMS{}, smsError(err)
 }
@@ -45,7 +45,7 @@ func (t *Texter) FindSMS(ctx context.Context, m bot.OutgoingSMS, since time.Time
 		if l.Body != m.Body || m.MessagingServiceSID != "" && l.MessagingServiceSID != m.MessagingServiceSID {
 			continue
 		}
-		found = append(found, bot.SentSMS{SID: l.SID, Status: l.Status})
+		found = append(found, bot.SentSMS{SID: l.SID, Status: acceptedState(l.Status)})
 	}
 	return found, nil
 }
@@ -55,13 +55,7 @@ func smsError(err error) error {
 	se := &bot.SMSError{Temporary: Temporary(err), Err: err}
 	var te *Error
 	if errors.As(err, &te) {
-		se.Code, se.RetryAfter = te.Code, te.RetryAfter
-		switch te.Code {
-		case CodeUnsubscribed:
-			se.Refusal = bot.RefusedUnsubscribed
-		case CodeNotMobile, CodeLandline:
-			se.Refusal = bot.RefusedNotTextable
-		}
+		se.Code, se.RetryAfter, se.Problem = te.Code, te.RetryAfter, problem(te.Code)
 	}
 	return se
 }

@@ -11,6 +11,7 @@ import (
 type Receipt struct {
 	SID        string    `db:"sid"`
 	Status     string    `db:"status"`
+	Problem    string    `db:"problem"` // the bot's word for why it failed, if it did
 	ErrorCode  string    `db:"error_code"`
 	ReceivedAt time.Time `db:"received_at"`
 }
@@ -18,9 +19,10 @@ type Receipt struct {
 // KeepReceipt stores an early receipt; a later one for the same SID
 // replaces it (the bot orders statuses when it applies them).
 func (q queries) KeepReceipt(ctx context.Context, r Receipt) error {
-	_, err := q.exec(ctx, `INSERT INTO early_receipts (sid, status, error_code, received_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (sid) DO UPDATE SET status = excluded.status, error_code = excluded.error_code, received_at = excluded.received_at`,
-		r.SID, r.Status, r.ErrorCode, r.ReceivedAt.UTC())
+	_, err := q.exec(ctx, `INSERT INTO early_receipts (sid, status, problem, error_code, received_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (sid) DO UPDATE SET status = excluded.status, problem = excluded.problem, error_code = excluded.error_code,
+			received_at = excluded.received_at`,
+		r.SID, r.Status, r.Problem, r.ErrorCode, r.ReceivedAt.UTC())
 	if err != nil {
 		return fmt.Errorf("store: keep receipt %s: %w", r.SID, err)
 	}
@@ -30,7 +32,7 @@ func (q queries) KeepReceipt(ctx context.Context, r Receipt) error {
 // TakeReceipt returns and removes the early receipt of sid, if any.
 func (q queries) TakeReceipt(ctx context.Context, sid string) (Receipt, bool, error) {
 	var rs []Receipt
-	if err := q.selectAll(ctx, &rs, `SELECT sid, status, error_code, received_at FROM early_receipts WHERE sid = ?`, sid); err != nil {
+	if err := q.selectAll(ctx, &rs, `SELECT sid, status, problem, error_code, received_at FROM early_receipts WHERE sid = ?`, sid); err != nil {
 		return Receipt{}, false, fmt.Errorf("store: receipt %s: %w", sid, err)
 	}
 	if len(rs) == 0 {
