@@ -86,6 +86,19 @@ func (x *chatSetup) oneCard(t *testing.T, platform string, n int, caseID int64, 
 	}
 }
 
+// claimLosingAnswer has Alice claim the case, with lose scripting the
+// platform to lose the answer to the claim's thread entry, and runs the
+// rows until the entry's retry is done.
+func (x *chatSetup) claimLosingAnswer(t *testing.T, caseID int64, lose func()) {
+	t.Helper()
+	lose()
+	if _, err := x.bot.Claim(context.Background(), caseID, alice); err != nil {
+		t.Fatal(err)
+	}
+	x.flush(t)
+	x.retry(t)
+}
+
 // The card reached Slack but its answer never came back (a timeout, a
 // crash before the ts was saved): the re-run finds it by its metadata and
 // adopts it instead of posting a second card.
@@ -162,12 +175,7 @@ func TestSlackEntryPostedButNotSavedIsAdopted(t *testing.T) {
 		card := x.slackCard(t, c.ID)
 		before := len(x.slack.Thread("C0LETTINGS", card.TS))
 
-		x.slack.LoseAnswerNext("chat.postMessage", 1)
-		if _, err := x.bot.Claim(context.Background(), c.ID, alice); err != nil {
-			t.Fatal(err)
-		}
-		x.flush(t)
-		x.retry(t)
+		x.claimLosingAnswer(t, c.ID, func() { x.slack.LoseAnswerNext("chat.postMessage", 1) })
 		if th := x.slack.Thread("C0LETTINGS", card.TS); len(th) != before+1 {
 			t.Fatalf("the thread went from %d to %d messages, want one entry more", before, len(th))
 		}
@@ -202,12 +210,7 @@ func TestDiscordEntryPostedButNotSavedIsAdopted(t *testing.T) {
 		th, _ := x.discord.Thread(card.ID)
 		before := len(th.Messages)
 
-		x.discord.LoseAnswerNext(discordstandin.RouteCreateMessage, 1)
-		if _, err := x.bot.Claim(context.Background(), c.ID, alice); err != nil {
-			t.Fatal(err)
-		}
-		x.flush(t)
-		x.retry(t)
+		x.claimLosingAnswer(t, c.ID, func() { x.discord.LoseAnswerNext(discordstandin.RouteCreateMessage, 1) })
 		th, _ = x.discord.Thread(card.ID)
 		if len(th.Messages) != before+1 {
 			t.Fatalf("the thread went from %d to %d messages, want one entry more", before, len(th.Messages))
