@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twilio/twilio-go/twiml"
 
 	"ringback/bot"
 	"ringback/sms"
@@ -159,14 +158,14 @@ func (s *Server) spoolAndAnswer(w http.ResponseWriter, r *http.Request, body []b
 	tw := &Twilio{publicURL: trimSlash(s.spoolOpts.PublicURL), log: s.log}
 	switch r.URL.Path {
 	case "/twilio/voice/status":
-		if dialMissed[form.Get("DialCallStatus")] {
-			writeTwiML(w, tw.voicemail(bot.VoiceRoute{})) // Twilio waits for what follows the <Dial>
+		if d := form.Get("DialCallStatus"); d != "" {
+			tw.render(w, bot.AfterDial(sms.DialOutcome(d))) // Twilio waits for what follows the <Dial>
 			return
 		}
 		emptyTwiML(w)
 	case "/twilio/voice/recording":
 		if form.Get("To") != "" && form.Get("TranscriptionText") == "" && form.Get("RecordingStatus") == "" {
-			writeTwiML(w, []twiml.Element{twiml.VoiceSay{Message: "Thank you. Goodbye."}, twiml.VoiceHangup{}})
+			tw.render(w, bot.VoicemailTaken())
 			return
 		}
 		emptyTwiML(w)
