@@ -342,10 +342,7 @@ func (b *Bot) applyReceipt(ctx context.Context, tx *store.Tx, m store.Message, r
 	if err != nil {
 		return err
 	}
-	c.TextbackStatus = m.Status
-	if m.ErrorCode != "" {
-		c.TextbackStatus = m.Status + " (error " + m.ErrorCode + ")"
-	}
+	c.TextbackStatus = textBackStatus(m)
 	c.UpdatedAt = now
 	if err := tx.UpdateCase(ctx, c); err != nil {
 		return err

@@ -27,10 +27,14 @@ type OutgoingSMS struct {
 	StatusCallback      string // where delivery receipts go
 }
 
-// SentSMS is the provider's acceptance of a text.
+// SentSMS is the provider's acceptance of a text. A text found at the
+// provider after the fact (FindSMS) may have failed since: Problem and
+// Code say why, as a receipt would.
 type SentSMS struct {
-	SID    string
-	Status SMSState
+	SID     string
+	Status  SMSState
+	Problem SMSProblem
+	Code    string
 }
 
 // SMSState is where an outgoing text stands, in Ringback's words (stored
@@ -222,11 +226,17 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
 		}
+		var receipts []SMSReceipt
+		if sent.Code != "" {
+			receipts = append(receipts, SMSReceipt{SID: sent.SID, State: sent.Status, Problem: sent.Problem, Code: sent.Code})
+		}
 		if r, early, err := tx.TakeReceipt(ctx, sent.SID); err != nil {
 			return err
 		} else if early {
-			receipt := SMSReceipt{SID: r.SID, State: SMSState(r.Status), Problem: SMSProblem(r.Problem), Code: r.ErrorCode}
-			if err := b.applyReceipt(ctx, tx, m, receipt, now); err != nil {
+			receipts = append(receipts, SMSReceipt{SID: r.SID, State: SMSState(r.Status), Problem: SMSProblem(r.Problem), Code: r.ErrorCode})
+		}
+		for _, r := range receipts {
+			if err := b.applyReceipt(ctx, tx, m, r, now); err != nil {
 				return err
 			}
 			if m, err = tx.MessageByID(ctx, m.ID); err != nil {
@@ -241,7 +251,7 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 			return err
 		}
 		if m.Kind == "textback" {
-			c.TextbackStatus = m.Status
+			c.TextbackStatus = textBackStatus(m)
 		}
 		c.UpdatedAt = now
 		if err := tx.UpdateCase(ctx, c); err != nil {
@@ -255,6 +265,15 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		}
 		return b.caseChanged(ctx, tx, c, "sms_sent")
 	})
+}
+
+// textBackStatus is a text-back's state as its case shows it, with the
+// provider's error code when it failed.
+func textBackStatus(m store.Message) string {
+	if m.ErrorCode != "" {
+		return m.Status + " (error " + m.ErrorCode + ")"
+	}
+	return m.Status
 }
 
 // smsSettled records a message that will not be sent (or failed for good),

@@ -166,3 +166,43 @@ func TestTextBackSurvivesAStoreErrorReadingTheMessage(t *testing.T) {
 		}
 	})
 }
+
+// A text found at Twilio after the lost answer may have failed meanwhile:
+// adopting it records the failure and what it says about the number.
+func TestAdoptedTextThatFailedMarksTheNumber(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newTexterFixture(t, s, time.Second)
+		var slow atomic.Bool
+		slow.Store(true)
+		f.twilio.OnMessage(func(twiliostandin.SentMessage) {
+			if slow.Load() {
+				time.Sleep(2500 * time.Millisecond)
+			}
+		})
+		c := f.missed(t, "CA1", callerNum)
+		f.worker.RunDue(ctx)
+		slow.Store(false)
+		texts := f.twilio.Messages()
+		if len(texts) != 1 {
+			t.Fatalf("Twilio has %d texts, want 1", len(texts))
+		}
+		// The landline's carrier refuses it; the fixture gives Twilio no
+		// callback URL, so only the list tells.
+		_ = f.twilio.Deliver(texts[0].SID, "undelivered", 30006)
+		for range 4 {
+			f.clock.Advance(2 * time.Minute)
+			f.worker.RunDue(ctx)
+		}
+		if n := len(f.twilio.Messages()); n != 1 {
+			t.Fatalf("the caller got %d texts, want 1", n)
+		}
+		got, _ := s.CaseByID(ctx, c.ID)
+		if got.TextbackStatus != "undelivered (error 30006)" {
+			t.Errorf("case text-back status = %q, want undelivered (error 30006)", got.TextbackStatus)
+		}
+		if why, err := s.Untextable(ctx, callerNum); err != nil || why == "" {
+			t.Errorf("number not marked untextable: %q %v", why, err)
+		}
+	})
+}

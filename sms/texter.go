@@ -3,6 +3,7 @@ package sms
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"ringback/bot"
@@ -45,7 +46,11 @@ func (t *Texter) FindSMS(ctx context.Context, m bot.OutgoingSMS, since time.Time
 		if l.Body != m.Body || m.MessagingServiceSID != "" && l.MessagingServiceSID != m.MessagingServiceSID {
 			continue
 		}
-		found = append(found, bot.SentSMS{SID: l.SID, Status: acceptedState(l.Status)})
+		sent := bot.SentSMS{SID: l.SID, Status: acceptedState(l.Status)}
+		if l.ErrorCode != 0 {
+			sent.Problem, sent.Code = problem(l.ErrorCode), strconv.Itoa(l.ErrorCode)
+		}
+		found = append(found, sent)
 	}
 	return found, nil
 }

@@ -58,3 +58,25 @@ func TestStartSendKeepsTheFirstAttempt(t *testing.T) {
 		}
 	})
 }
+
+// An early receipt keeps the bot's word for why the text failed until the
+// message's SID is known.
+func TestEarlyReceiptKeepsItsProblem(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sid := "SM0123456789abcdef0123456789abcdef"
+		if err := s.KeepReceipt(ctx, store.Receipt{SID: sid, Status: "sent", ReceivedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.KeepReceipt(ctx, store.Receipt{SID: sid, Status: "undelivered", Problem: "not_textable", ErrorCode: "30006", ReceivedAt: t0.Add(time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		r, ok, err := s.TakeReceipt(ctx, sid)
+		if err != nil || !ok || r.Status != "undelivered" || r.Problem != "not_textable" || r.ErrorCode != "30006" {
+			t.Fatalf("TakeReceipt = %+v %v %v, want the later receipt with its problem", r, ok, err)
+		}
+		if _, ok, _ := s.TakeReceipt(ctx, sid); ok {
+			t.Fatal("a receipt was taken twice")
+		}
+	})
+}
