@@ -91,7 +91,7 @@ func backoff(attempt int, most time.Duration) time.Duration {
 // DefaultLease is how long a claim on a row lasts, on the database's clock,
 // without a heartbeat: a replica that dies leaves its rows to the others
 // after at most this long. Heartbeats renew it every third of it.
-const DefaultLease = 10 * time.Second
+const DefaultLease = 8 * time.Second
 
 // performTimeout bounds one attempt of a side effect.
 const performTimeout = time.Minute
