@@ -431,3 +431,32 @@ func TestWorkerOrderedRowRetriesSoon(t *testing.T) {
 		}
 	})
 }
+
+// A text whose send failed (Twilio 503) is tried again within seconds each
+// time, so it goes out soon after a short outage ends.
+func TestWorkerTextRetriesSoon(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		clock := bot.NewManualClock(t0)
+		w := bot.NewWorker(s, clock, "w", quiet)
+		calls := 0
+		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
+			calls++
+			if calls < 4 {
+				return errors.New("twilio: 503 service unavailable")
+			}
+			return nil
+		})
+		enqueue(t, s, clock, bot.KindSMS, "textback:1")
+		// Attempts at 0 s, then after about 1 s, 4 s and 9 s: 14 s in all.
+		for _, wait := range []time.Duration{0, 1100 * time.Millisecond, 4400 * time.Millisecond, 9900 * time.Millisecond} {
+			clock.Advance(wait)
+			if n, _ := w.RunDue(ctx); n != 1 {
+				t.Fatalf("attempt %d not made %s after the one before", calls+1, wait)
+			}
+		}
+		if it, _ := s.OutboxByKey(ctx, "textback:1"); it.State != store.OutboxDone {
+			t.Fatalf("state %s, want done", it.State)
+		}
+	})
+}
