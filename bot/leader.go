@@ -30,9 +30,6 @@ func NewLeader(s *store.Store, clock Clock, id string, log *slog.Logger) *Leader
 	return &Leader{store: s, clock: clock, id: id, ttl: 15 * time.Second, renew: 5 * time.Second, log: log}
 }
 
-// ID is this contender's identity in the lease row.
-func (l *Leader) ID() string { return l.id }
-
 // IsLeader reports whether this replica held the lease at its last check.
 func (l *Leader) IsLeader() bool { return l.is.Load() }
 
