@@ -47,9 +47,6 @@ func (l *Leader) WithTiming(ttl, renew time.Duration) *Leader {
 	return l
 }
 
-// ID is this contender's identity in the lease row.
-func (l *Leader) ID() string { return l.id }
-
 // IsLeader reports whether this replica held the lease at its last check.
 func (l *Leader) IsLeader() bool { return l.is.Load() }
 

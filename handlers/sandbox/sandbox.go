@@ -166,12 +166,6 @@ func channelName(line string) string {
 // Slack is the Slack stand-in (tests read what the bot did through it).
 func (s *Sandbox) Slack() *slackstandin.Server { return s.slack }
 
-// Twilio is the Twilio stand-in.
-func (s *Sandbox) Twilio() *twiliostandin.Server { return s.twilio }
-
-// Users lists the people the visitor can act as.
-func (s *Sandbox) Users() []User { return append([]User(nil), s.users...) }
-
 // Mount adds the stand-ins, the page and its API to Ringback's routes.
 func (s *Sandbox) Mount(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle(SlackAPIPath, s.slack.Handler())

@@ -157,9 +157,6 @@ func (s *Server) Close() {
 	}
 }
 
-// Handler serves the API under /api/v9 and /api/v10.
-func (s *Server) Handler() http.Handler { return s.mux }
-
 // --- setup and scripted failures ---
 
 // AddUser adds a user for GET /users/{id}.
