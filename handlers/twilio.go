@@ -194,7 +194,7 @@ func (t *Twilio) voiceStatus(w http.ResponseWriter, r *http.Request, form url.Va
 	}
 	dialStatus := form.Get("DialCallStatus")
 	if dialStatus != "" {
-		report.Status = "dial:" + dialStatus
+		report.Status, report.Dialed = "dial:"+dialStatus, true
 		if dialMissed[dialStatus] {
 			report.Outcome = bot.CallMissed
 		} else {
