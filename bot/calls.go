@@ -41,6 +41,9 @@ type CallReport struct {
 	Duration     int       // seconds
 	VoicemailURL string
 	Transcript   string
+	// Dialed: the report ends a <Dial> leg Ringback's routing placed
+	// (Twilio's Dial action), not the caller's call itself.
+	Dialed bool
 }
 
 // CallResult tells a handler what a report did.
@@ -111,6 +114,7 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 			call.AfterHours = AfterHours(line, r.StartedAt)
 		}
 		wasMissed := call.Missed
+		onCallMissed := b.onCallMissed(r, call, isNew, line)
 		missed := b.missed(r.Outcome, call, isNew)
 		call.Missed = wasMissed || missed
 		if r.Status != "" && !(wasMissed && r.Outcome == CallEnded) {
@@ -140,6 +144,11 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 			c, opened, err := b.missedCall(ctx, tx, call, line, now)
 			if err != nil {
 				return err
+			}
+			if onCallMissed {
+				if err := b.onCallUnanswered(ctx, tx, c.ID, line, now); err != nil {
+					return err
+				}
 			}
 			call.CaseID = &c.ID
 			res.CaseID, res.NewCase = c.ID, opened

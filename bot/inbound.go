@@ -10,7 +10,6 @@ import (
 
 	"ringback/config"
 	"ringback/store"
-	"ringback/templates"
 )
 
 // InboundSMS is a text a caller sent to a line.
@@ -245,33 +244,7 @@ func (b *Bot) optOut(ctx context.Context, tx *store.Tx, caller, source string, c
 	if !confirm || !added || line == nil {
 		return nil
 	}
-	if _, err := tx.ApprovedTemplate(ctx, "optout_confirm"); errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
 	return b.autoReply(ctx, tx, c, hasCase, caller, line, "optout_confirm", "optout_confirm", "optout_confirm:"+caller+":"+now.Format(time.RFC3339Nano))
-}
-
-// autoReply queues an automatic text (help, safety, opt-out confirmation)
-// rendered from an approved template; one that cannot be filled is skipped
-// and noted, never sent with "{{…}}" in it.
-func (b *Bot) autoReply(ctx context.Context, tx *store.Tx, c store.Case, hasCase bool, caller string, line *config.Line, kind, key, dedupe string) error {
-	t, err := tx.ApprovedTemplate(ctx, key)
-	if err != nil {
-		return err
-	}
-	if !hasCase {
-		c = store.Case{CallerNumber: caller, LineNumber: line.Number}
-	}
-	body, err := templates.Render(t.Text, b.vars(ctx, tx, c, line))
-	if err != nil {
-		b.log.Warn("automatic reply not sent: template cannot be filled", "template", key, "error", err)
-		if hasCase {
-			return tx.AddEvent(ctx, c.ID, b.clock.Now(), "sms_skipped", "", map[string]string{"template": key, "reason": err.Error()})
-		}
-		return nil
-	}
-	_, err = b.queueSMS(ctx, tx, c, line, outgoing{Kind: kind, Body: body, TemplateKey: key, Force: kind == "optout_confirm"}, dedupe, b.clock.Now())
-	return err
 }
 
 // caseEvent notes an event on a case and refreshes its card.

@@ -187,6 +187,7 @@ func (b *Bot) reconcileCall(ctx context.Context, lister CallLister, c ListedCall
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return 0, true, fmt.Errorf("bot: reconcile %s: %w", c.SID, err)
 	}
+	dialed := false
 	if outcome == CallEnded {
 		// Twilio answered the call itself to run Ringback's TwiML; a person
 		// took it only if one of the legs it dialled to staff was answered.
@@ -194,7 +195,7 @@ func (b *Bot) reconcileCall(ctx context.Context, lister CallLister, c ListedCall
 		if err != nil {
 			return 0, true, fmt.Errorf("bot: reconcile %s: %w", c.SID, err)
 		}
-		outcome = CallMissed
+		outcome, dialed = CallMissed, len(legs) > 0
 		for _, l := range legs {
 			if l.Status == "completed" {
 				outcome = CallAnswered
@@ -203,7 +204,7 @@ func (b *Bot) reconcileCall(ctx context.Context, lister CallLister, c ListedCall
 	}
 	res, err := b.ReportCall(ctx, CallReport{
 		Provider: "twilio", SID: c.SID, From: c.From, To: c.To, Status: c.Status,
-		Outcome: outcome, StartedAt: c.StartTime, Duration: c.Duration,
+		Outcome: outcome, StartedAt: c.StartTime, Duration: c.Duration, Dialed: dialed,
 	})
 	if errors.Is(err, ErrBadInput) {
 		b.log.Warn("reconcile: skipped a call", "call_sid", c.SID, "error", err)

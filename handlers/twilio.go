@@ -177,7 +177,7 @@ func (t *Twilio) voiceStatus(w http.ResponseWriter, r *http.Request, form url.Va
 	}
 	dialStatus := form.Get("DialCallStatus")
 	if dialStatus != "" {
-		report.Status = "dial:" + dialStatus
+		report.Status, report.Dialed = "dial:"+dialStatus, true
 		report.Outcome = sms.DialOutcome(dialStatus)
 	} else {
 		status := form.Get("CallStatus")
