@@ -255,6 +255,10 @@ func TestPressNineUnansweredIsUrgentAndPages(t *testing.T) {
 		if len(pages) != 1 || !strings.Contains(pages[0], "URGENT") {
 			t.Fatalf("on-call pages: %q", pages)
 		}
+		texts := bodies(h.textsTo(caller))
+		if len(texts) != 2 || !strings.Contains(texts[0], "closed right now") || !strings.Contains(texts[1], "call 999") {
+			t.Fatalf("texts to the caller (text-back, then safety): %q", texts)
+		}
 		card, thread := cardAndThread(h, "C0LETTINGS")
 		if !strings.Contains(card, "URGENT") || !strings.Contains(thread, "pressed 9") {
 			t.Fatalf("card:\n%s\nthread:\n%s", card, thread)
@@ -270,6 +274,9 @@ func TestPressNineUnansweredIsUrgentAndPages(t *testing.T) {
 		h.flush()
 		if pages := h.textsTo(onCall); len(pages) != 1 {
 			t.Fatalf("on-call paged %d times", len(pages))
+		}
+		if n := len(h.textsTo(caller)); n != 2 {
+			t.Fatalf("%d texts to the caller after the voicemail", n)
 		}
 
 		// Hung up in the menu without pressing 9: missed, not urgent.
