@@ -307,3 +307,35 @@ func TestPressNineUnansweredIsUrgentAndPages(t *testing.T) {
 		}
 	})
 }
+
+// When the Dial action never arrives, the reconciler still finds the
+// unanswered on-call leg of a press-9 call and makes the case urgent; a
+// caller who hung up in the menu (no leg) is not urgent.
+func TestReconcilerFindsPressNineUnanswered(t *testing.T) {
+	eachWith(t, designConfig, func(t *testing.T, h *harness) {
+		night := time.Date(2026, 11, 16, 22, 0, 0, 0, time.UTC)
+		h.clock.Set(night)
+		h.postTwilio("/twilio/voice", voiceForm("CAr9", caller, lettings))
+		menu := voiceForm("CAr9", caller, lettings)
+		menu.Set("Digits", "9")
+		h.postTwilio("/twilio/voice?step=menu", menu)
+		h.postTwilio("/twilio/voice", voiceForm("CAr8", "+447700900124", lettings))
+		h.twilio.AddCall(twiliostandin.CallRecord{SID: "CAr9", From: caller, To: lettings, Status: "completed", StartTime: night, Duration: 40})
+		h.twilio.AddCall(twiliostandin.CallRecord{ParentSID: "CAr9", From: lettings, To: onCall, Status: "no-answer", Direction: "outbound-dial", StartTime: night.Add(5 * time.Second)})
+		h.twilio.AddCall(twiliostandin.CallRecord{SID: "CAr8", From: "+447700900124", To: lettings, Status: "completed", StartTime: night, Duration: 8})
+		h.clock.Set(night.Add(2 * time.Minute))
+		if n, err := h.bot.Reconcile(context.Background(), reconcileLister(h)); err != nil || n != 2 {
+			t.Fatalf("reconcile: %d, %v; want 2 ingested", n, err)
+		}
+		h.flush()
+		if c := h.openCase(caller, lettings); !c.Urgent {
+			t.Fatal("press 9 unanswered, found by reconciliation, is not urgent")
+		}
+		if c := h.openCase("+447700900124", lettings); c.Urgent {
+			t.Fatal("a caller who hung up in the menu is urgent")
+		}
+		if pages := h.textsTo(onCall); len(pages) != 1 {
+			t.Fatalf("on-call paged %d times", len(pages))
+		}
+	})
+}
