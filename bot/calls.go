@@ -146,7 +146,7 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 				return err
 			}
 			if onCallMissed {
-				if err := b.onCallUnanswered(ctx, tx, c.ID, line, now); err != nil {
+				if err := b.onCallUnanswered(ctx, tx, c.ID, call.SID, line, now); err != nil {
 					return err
 				}
 			}

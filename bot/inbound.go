@@ -218,12 +218,7 @@ func (b *Bot) triage(ctx context.Context, tx *store.Tx, c *store.Case, line *con
 // safetyTemplate picks the reply for an urgent category: "safety" unless a
 // template limited to that category exists.
 func safetyTemplate(cfg *config.Config, category string) string {
-	for _, t := range cfg.Templates {
-		if len(t.Categories) == 1 && t.Categories[0] == category {
-			return t.Key
-		}
-	}
-	return "safety"
+	return cfg.SafetyTemplate(category)
 }
 
 // optOut records an opt-out across every line; a plain-language request

@@ -20,8 +20,10 @@ func (b *Bot) onCallMissed(r CallReport, call store.Call, isNew bool, line *conf
 // onCallUnanswered makes the case of a caller who pressed 9 after hours
 // and reached nobody urgent: the caller said it was an emergency, so the
 // case takes the urgent path (an uncategorized case gets the first urgent
-// category) and on-call and managers are paged as for an urgent reply.
-func (b *Bot) onCallUnanswered(ctx context.Context, tx *store.Tx, caseID int64, line *config.Line, now time.Time) error {
+// category) and on-call and managers are paged as for an urgent reply. The
+// caller also gets the safety text, since the after-hours text-back only
+// promises a call when the business opens.
+func (b *Bot) onCallUnanswered(ctx context.Context, tx *store.Tx, caseID int64, callSID string, line *config.Line, now time.Time) error {
 	c, err := tx.LockCase(ctx, caseID)
 	if err != nil {
 		return err
@@ -53,6 +55,11 @@ func (b *Bot) onCallUnanswered(ctx context.Context, tx *store.Tx, caseID int64, 
 	c.UpdatedAt = now
 	if err := tx.UpdateCase(ctx, c); err != nil {
 		return err
+	}
+	if !c.Withheld() && !c.Spam {
+		if err := b.autoReply(ctx, tx, c, true, c.CallerNumber, line, "safety", b.cfg.SafetyTemplate(c.Category), "safety:call:"+callSID); err != nil {
+			return err
+		}
 	}
 	return b.caseChanged(ctx, tx, c, "urgent")
 }

@@ -49,6 +49,20 @@ func (a *app) check(ctx context.Context, args []string) error {
 		}
 		cancel()
 	}
+	// Missing optional templates do not stop Ringback: each has a built-in
+	// text. They are listed so an operator can write their own.
+	var ws []config.Problem
+	if cfg != nil {
+		ws = cfg.MissingTemplates()
+	} else {
+		ws = config.LoadWarnings(env.ConfigPath)
+	}
+	if len(ws) > 0 {
+		fmt.Fprintf(a.stderr, "%d warning(s):\n", len(ws))
+		for _, w := range ws {
+			fmt.Fprintf(a.stderr, "  %s: %s\n", env.ConfigPath, w)
+		}
+	}
 	if len(problems) > 0 {
 		fmt.Fprintf(a.stderr, "%d problem(s):\n", len(problems))
 		for _, p := range problems {

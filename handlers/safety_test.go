@@ -255,6 +255,10 @@ func TestPressNineUnansweredIsUrgentAndPages(t *testing.T) {
 		if len(pages) != 1 || !strings.Contains(pages[0], "URGENT") {
 			t.Fatalf("on-call pages: %q", pages)
 		}
+		texts := bodies(h.textsTo(caller))
+		if len(texts) != 2 || !strings.Contains(texts[0], "closed right now") || !strings.Contains(texts[1], "call 999") {
+			t.Fatalf("texts to the caller (text-back, then safety): %q", texts)
+		}
 		card, thread := cardAndThread(h, "C0LETTINGS")
 		if !strings.Contains(card, "URGENT") || !strings.Contains(thread, "pressed 9") {
 			t.Fatalf("card:\n%s\nthread:\n%s", card, thread)
@@ -270,6 +274,9 @@ func TestPressNineUnansweredIsUrgentAndPages(t *testing.T) {
 		h.flush()
 		if pages := h.textsTo(onCall); len(pages) != 1 {
 			t.Fatalf("on-call paged %d times", len(pages))
+		}
+		if n := len(h.textsTo(caller)); n != 2 {
+			t.Fatalf("%d texts to the caller after the voicemail", n)
 		}
 
 		// Hung up in the menu without pressing 9: missed, not urgent.
@@ -294,6 +301,38 @@ func TestPressNineUnansweredIsUrgentAndPages(t *testing.T) {
 		h.flush()
 		if c := h.openCase(third, lettings); c.Urgent {
 			t.Fatal("an in-hours unanswered call is urgent")
+		}
+		if pages := h.textsTo(onCall); len(pages) != 1 {
+			t.Fatalf("on-call paged %d times", len(pages))
+		}
+	})
+}
+
+// When the Dial action never arrives, the reconciler still finds the
+// unanswered on-call leg of a press-9 call and makes the case urgent; a
+// caller who hung up in the menu (no leg) is not urgent.
+func TestReconcilerFindsPressNineUnanswered(t *testing.T) {
+	eachWith(t, designConfig, func(t *testing.T, h *harness) {
+		night := time.Date(2026, 11, 16, 22, 0, 0, 0, time.UTC)
+		h.clock.Set(night)
+		h.postTwilio("/twilio/voice", voiceForm("CAr9", caller, lettings))
+		menu := voiceForm("CAr9", caller, lettings)
+		menu.Set("Digits", "9")
+		h.postTwilio("/twilio/voice?step=menu", menu)
+		h.postTwilio("/twilio/voice", voiceForm("CAr8", "+447700900124", lettings))
+		h.twilio.AddCall(twiliostandin.CallRecord{SID: "CAr9", From: caller, To: lettings, Status: "completed", StartTime: night, Duration: 40})
+		h.twilio.AddCall(twiliostandin.CallRecord{ParentSID: "CAr9", From: lettings, To: onCall, Status: "no-answer", Direction: "outbound-dial", StartTime: night.Add(5 * time.Second)})
+		h.twilio.AddCall(twiliostandin.CallRecord{SID: "CAr8", From: "+447700900124", To: lettings, Status: "completed", StartTime: night, Duration: 8})
+		h.clock.Set(night.Add(2 * time.Minute))
+		if n, err := h.bot.Reconcile(context.Background(), reconcileLister(h)); err != nil || n != 2 {
+			t.Fatalf("reconcile: %d, %v; want 2 ingested", n, err)
+		}
+		h.flush()
+		if c := h.openCase(caller, lettings); !c.Urgent {
+			t.Fatal("press 9 unanswered, found by reconciliation, is not urgent")
+		}
+		if c := h.openCase("+447700900124", lettings); c.Urgent {
+			t.Fatal("a caller who hung up in the menu is urgent")
 		}
 		if pages := h.textsTo(onCall); len(pages) != 1 {
 			t.Fatalf("on-call paged %d times", len(pages))
