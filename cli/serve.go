@@ -113,12 +113,11 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	worker := bot.NewWorker(s, clock, id, a.log)
 	if s.Dialect() == "sqlite" {
 		// SQLite has one connection and database/sql hands it to a random
-		// waiter: with 32 performers queued for it, a webhook waited seconds
-		// for each query (a busy day's calls took >1 s to answer under load).
-		worker.SetConcurrency(sqliteOutboxConcurrency)
-	}
-	if s.Dialect() == "sqlite" {
-		worker.SetConcurrency(2)
+		// waiter: with many performers queued for it, a webhook waited
+		// seconds for each query (a busy day's calls took >1 s under load).
+		// Texts keep a pool of their own so they never wait behind chat.
+		worker.SetConcurrency(1)
+		worker.SetLane(store.LaneSMS, sqliteOutboxConcurrency/2)
 	}
 	b.Register(worker)
 	leader := bot.NewLeader(s, id, a.log)
