@@ -67,15 +67,20 @@ const MaxBackoff = 2 * time.Minute
 // for minutes behind one unlucky attempt.
 const MaxOrderedBackoff = 20 * time.Second
 
-// retryIn is the wait before a failed row's next attempt. Texts to callers
-// back off on attempt² rather than attempt⁴: a text-back is worth most in
-// its first minute, so after a short Twilio outage it goes out within
-// seconds of the end, while ten attempts still span about five minutes.
+// retryIn is the wait before a failed row's next attempt. A text to a
+// caller is worth most in its first minute, so texts retry after 1, 2, 3, 4
+// and 5 s (a ten-second Twilio outage costs a text-back at most a few
+// seconds after it ends), then on attempt² capped at MaxBackoff; texts get
+// more attempts (store.SMSMaxAttempts), so they still outlast an outage of
+// twenty minutes.
 func retryIn(it store.OutboxItem) time.Duration {
 	switch {
 	case it.Lane == store.LaneSMS:
 		n := float64(it.Attempts)
-		return time.Duration(min(n*n, MaxBackoff.Seconds()) * (0.9 + 0.2*rand.Float64()) * float64(time.Second))
+		if it.Attempts > 5 {
+			n *= n
+		}
+		return time.Duration(min(n, MaxBackoff.Seconds()) * (0.9 + 0.2*rand.Float64()) * float64(time.Second))
 	case store.OutboxOrdered(it.Kind):
 		return backoff(it.Attempts, MaxOrderedBackoff)
 	}

@@ -448,8 +448,8 @@ func TestWorkerTextRetriesSoon(t *testing.T) {
 			return nil
 		})
 		enqueue(t, s, clock, bot.KindSMS, "textback:1")
-		// Attempts at 0 s, then after about 1 s, 4 s and 9 s: 14 s in all.
-		for _, wait := range []time.Duration{0, 1100 * time.Millisecond, 4400 * time.Millisecond, 9900 * time.Millisecond} {
+		// Attempts at 0 s, then after about 1 s, 2 s and 3 s: 6 s in all.
+		for _, wait := range []time.Duration{0, 1100 * time.Millisecond, 2200 * time.Millisecond, 3300 * time.Millisecond} {
 			clock.Advance(wait)
 			if n, _ := w.RunDue(ctx); n != 1 {
 				t.Fatalf("attempt %d not made %s after the one before", calls+1, wait)
@@ -457,6 +457,37 @@ func TestWorkerTextRetriesSoon(t *testing.T) {
 		}
 		if it, _ := s.OutboxByKey(ctx, "textback:1"); it.State != store.OutboxDone {
 			t.Fatalf("state %s, want done", it.State)
+		}
+	})
+}
+
+// Texts retry seconds apart at first, so they get more attempts than other
+// rows: a Twilio outage of twenty minutes must not leave a text-back dead.
+func TestTextsOutlastALongOutage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			for _, kind := range []string{bot.KindSMS, bot.KindCard + ".slack"} {
+				if _, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: kind, Payload: 1}, t0); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var span time.Duration
+		for a := 1; a < store.SMSMaxAttempts; a++ {
+			span += bot.RetryIn(store.OutboxItem{Lane: store.LaneSMS, Kind: bot.KindSMS, Attempts: a})
+		}
+		if span < 20*time.Minute {
+			t.Errorf("a text's attempts span %s, want ≥ 20 min", span)
+		}
+		text, _ := s.OutboxByKey(ctx, bot.KindSMS)
+		card, _ := s.OutboxByKey(ctx, bot.KindCard+".slack")
+		if text.MaxAttempts != store.SMSMaxAttempts || card.MaxAttempts != store.DefaultMaxAttempts {
+			t.Errorf("max attempts: text %d, card %d", text.MaxAttempts, card.MaxAttempts)
 		}
 	})
 }

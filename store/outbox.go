@@ -26,6 +26,10 @@ const (
 // DefaultMaxAttempts is how often an outbox row is tried before it is dead.
 const DefaultMaxAttempts = 10
 
+// SMSMaxAttempts is how often a text is tried: more than other rows, as its
+// first attempts come seconds apart (see bot's retry schedule).
+const SMSMaxAttempts = 20
+
 // OutboxItem is one side effect to perform (an SMS, a chat post or update).
 type OutboxItem struct {
 	ID          int64     `db:"id"`
@@ -105,6 +109,9 @@ func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id in
 	}
 	if n.MaxAttempts <= 0 {
 		n.MaxAttempts = DefaultMaxAttempts
+		if OutboxLane(n.Kind) == LaneSMS {
+			n.MaxAttempts = SMSMaxAttempts
+		}
 	}
 	runAt := n.RunAt
 	if runAt.IsZero() {
