@@ -10,10 +10,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"ringback/store"
 )
 
 // syncBuffer collects the demo's log for a failing test's output.
@@ -384,6 +388,7 @@ func TestDemoSandboxFlow(t *testing.T) {
 func TestDemoBusyDay(t *testing.T) {
 	d := startTestDemo(t)
 	c := &sandboxClient{t: t, base: d.url}
+	performedBefore, rowsBefore := performedOnce(t, d)
 	if code := c.post("/sandbox/api/busyday", map[string]any{}, nil); code != http.StatusAccepted {
 		t.Fatalf("busy day: %d", code)
 	}
@@ -410,4 +415,51 @@ func TestDemoBusyDay(t *testing.T) {
 	if len(st.Phones) < 20 {
 		t.Errorf("%d phones texted", len(st.Phones))
 	}
+	// No side effect ran twice: every row the day queued was performed to
+	// the end exactly once (the demo clock jumps; claims must not lapse).
+	for time.Now().Before(deadline) {
+		counts, err := d.rt.store.OutboxCounts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts[store.OutboxPending]+counts[store.OutboxRunning] == 0 {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	performed, rows := performedOnce(t, d)
+	for kind, n := range rows {
+		if got := performed[kind] - performedBefore[kind]; got != n-rowsBefore[kind] {
+			t.Errorf("%s: performed %d times for %d rows", kind, got, n-rowsBefore[kind])
+		}
+	}
+}
+
+// performedOnce reads, per outbox kind, how often a performer finished a
+// row (ringback_outbox_performed_total, results done and lost: a lost row
+// was performed by a worker whose claim had been taken over) and how many
+// rows are done.
+func performedOnce(t *testing.T, d *runningDemo) (performed, rows map[string]int) {
+	t.Helper()
+	resp, err := http.Get(d.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	performed = map[string]int{}
+	line := regexp.MustCompile(`(?m)^ringback_outbox_performed_total\{kind="([^"]+)",result="(done|lost)"\} (\d+)$`)
+	for _, m := range line.FindAllStringSubmatch(string(body), -1) {
+		n, _ := strconv.Atoi(m[3])
+		performed[m[1]] += n
+	}
+	done, err := d.rt.store.OutboxByState(context.Background(), store.OutboxDone, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows = map[string]int{}
+	for _, it := range done {
+		rows[it.Kind]++
+	}
+	return performed, rows
 }
