@@ -13,33 +13,7 @@ import (
 	"ringback/templates"
 )
 
-// Actor is a person acting in chat.
-type Actor struct {
-	ID   string // the platform's user id
-	Name string // display name, for {{agent}}
-	// Staff is set by the adapter when the person may work cases (a member
-	// of a line channel or of the staff group). Managers always may.
-	Staff bool
-}
-
-// Refusal is an action the bot declined, with words for the person who
-// tried (chat shows them only to that person).
-type Refusal struct {
-	Message string
-	Owner   string // set when the refusal is "already claimed"
-	// Rich, when set, is Message with markup (a usage's command).
-	Rich Text
-}
-
-func (r *Refusal) Error() string { return "bot: refused: " + r.Message }
-
 func refuse(format string, args ...any) error { return &Refusal{Message: fmt.Sprintf(format, args...)} }
-
-// Outcomes a case closes with (DESIGN.md).
-var Outcomes = []string{"booked", "resolved", "reached", "no_contact", "not_qualified", "spam", "wrong_number"}
-
-// CallbackResults a logged callback may have.
-var CallbackResults = []string{"reached", "left_voicemail", "no_answer", "wrong_number"}
 
 // IsManager reports whether the actor has managers' rights.
 func (b *Bot) IsManager(a Actor) bool { return b.cfg.IsManager(a.ID) }
@@ -145,15 +119,6 @@ func (b *Bot) Reassign(ctx context.Context, id int64, a Actor, to string) (store
 }
 
 // mention is the neutral form of a user mention; renderers translate it.
-
-// TemplateChoice is an approved template offered for a case.
-type TemplateChoice struct {
-	Key      string
-	Text     string
-	Preview  string // variables filled; unfilled ones shown as [name]
-	Missing  []string
-	Segments templates.SegmentInfo
-}
 
 // ReplyChoices lists the approved templates that fit the case's category,
 // previewed for the actor. Automatic texts (text-back, safety…) are left out.

@@ -102,18 +102,6 @@ var Help = Text{
 	Command("help"), Words(" — this help"),
 }
 
-// Text is the refusal as the person refused reads it, naming the owner of
-// a case someone else has.
-func (r *Refusal) Text() Text {
-	if r.Rich != nil {
-		return r.Rich
-	}
-	if r.Owner == "" {
-		return Plain(r.Message)
-	}
-	return Text{Words(strings.TrimSuffix(r.Message, ".") + " by "), User(r.Owner), Words(".")}
-}
-
 // MayWork refuses whoever is neither staff nor a manager: only they work
 // callbacks (open Reply, Log callback, Close…).
 func (b *Bot) MayWork(a Actor) error { return b.mayWork(a) }

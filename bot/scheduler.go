@@ -136,13 +136,6 @@ func limit(refs []string, n int) []string {
 	return append(refs[:n:n], fmt.Sprintf("and %d more", len(refs)-n))
 }
 
-// DigestJob asks a chat adapter to post the weekly digest for a period.
-type DigestJob struct {
-	From  time.Time `json:"from"`
-	To    time.Time `json:"to"`
-	Label string    `json:"label"`
-}
-
 // KindDigest is the outbox kind of the weekly digest (+ "." + platform).
 const KindDigest = "chat.digest"
 

@@ -5,24 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"time"
 
 	"ringback/store"
 )
-
-// Entry is one line of a case's timeline in its chat thread. Text is
-// Ringback's own words (neutral, see Text); Quote is text from outside (an SMS body, a note, a
-// transcript), which renderers escape and show as a quote.
-type Entry struct {
-	CaseID int64     `json:"case_id"`
-	Kind   string    `json:"kind"`
-	Actor  string    `json:"actor,omitempty"` // user id; "" for Ringback itself
-	Text   Text      `json:"text"`
-	Quote  string    `json:"quote,omitempty"`
-	At     time.Time `json:"at"`
-	// Mention asks the renderer to notify: "channel" for the line's channel.
-	Mention string `json:"mention,omitempty"`
-}
 
 // Thread entry kinds.
 const (

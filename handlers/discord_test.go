@@ -87,7 +87,7 @@ func newDiscordHarness(t *testing.T, backend string, opts ...rbdiscord.Option) *
 	b.Register(w)
 	opts = append([]rbdiscord.Option{rbdiscord.WithManagers(dMia), rbdiscord.WithDigestChannel(dDigest), rbdiscord.WithGuild(dGuild)}, opts...)
 	adapter := rbdiscord.New(dToken, dApp, dc.URL, b, map[string]string{lettings: dLettings, maint: dMaint}, log, opts...)
-	adapter.Register(w)
+	b.RegisterChat(w, adapter)
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)

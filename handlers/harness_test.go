@@ -84,7 +84,7 @@ func newHarnessTB(t testing.TB, backend string) *harness {
 	w := bot.NewWorker(s, clock, "test", log)
 	b.Register(w)
 	adapter := rbslack.New(slackToken, "", sl.URL, b, log)
-	adapter.Register(w)
+	b.RegisterChat(w, adapter)
 	adapter.Start(context.Background())
 	dispatch := handlers.NewSlack(b, adapter, log)
 	dispatch.SetAsync(func(f func(ctx context.Context)) { f(context.Background()) })

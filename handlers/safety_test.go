@@ -62,7 +62,7 @@ func newHarnessConfig(t *testing.T, backend, path string) *harness {
 	w := bot.NewWorker(s, clock, "test", log)
 	b.Register(w)
 	adapter := rbslack.New(slackToken, "", sl.URL, b, log)
-	adapter.Register(w)
+	b.RegisterChat(w, adapter)
 	adapter.Start(context.Background())
 	srv := handlers.New(handlers.Deps{Store: s, Log: log})
 	srv.MountTwilio(b, authToken, publicURL)

@@ -87,7 +87,7 @@ func TestSlackSocketMode(t *testing.T) {
 		apiSrv, peer := newSocketPeer(t, h)
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		adapter := rbslack.New(slackToken, "xapp-test", apiSrv.URL+"/", h.bot, log)
-		adapter.Register(h.worker)
+		h.bot.RegisterChat(h.worker, adapter)
 		dispatch := handlers.NewSlack(h.bot, adapter, log)
 		// Work after the ack waits here until the test runs it.
 		pending := make(chan func(ctx context.Context), 16)

@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"ringback/bot"
+	"ringback/bot/chat"
 )
 
 // DigestHeight is the height in pixels of DigestPNG's image.
@@ -17,8 +17,8 @@ const DigestHeight = 1150
 // DigestPNG draws the digest's picture, the one posted with it: a heading
 // with the week's totals, the weekday × hour heatmap of missed calls and the
 // daily bars of missed calls against cases reached.
-func DigestPNG(d bot.Digest) ([]byte, error) {
-	scope := bot.ScopeTotal
+func DigestPNG(d chat.Digest) ([]byte, error) {
+	scope := chat.ScopeTotal
 	if d.Line != "" {
 		scope = d.Line
 	}
@@ -56,7 +56,7 @@ func canvasBetween(c draw.Canvas, y0, y1 vg.Length) draw.Canvas {
 }
 
 // Days are the digest's days as the bar chart labels them ("Mon 9").
-func Days(d bot.Digest) []Day {
+func Days(d chat.Digest) []Day {
 	out := make([]Day, len(d.Daily))
 	for i, day := range d.Daily {
 		out[i] = Day{Label: day.Day.Format("Mon 2"), Missed: day.Missed, Reached: day.Reached}
@@ -65,7 +65,7 @@ func Days(d bot.Digest) []Day {
 }
 
 // summary is the heading's second line: the week's totals in words.
-func summary(d bot.Digest) string {
+func summary(d chat.Digest) string {
 	f := d.KPIs.Total
 	var parts []string
 	if f.MissRate != nil {
@@ -84,7 +84,7 @@ func summary(d bot.Digest) string {
 	return strings.Join(parts, "  ·  ")
 }
 
-func zoneName(d bot.Digest) string {
+func zoneName(d chat.Digest) string {
 	if d.Zone == nil {
 		return "UTC"
 	}

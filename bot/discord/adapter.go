@@ -18,7 +18,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"ringback/bot"
+	"ringback/bot/chat"
+	"ringback/config"
 )
 
 // Adapter performs Ringback's Discord side effects and answers the
@@ -30,7 +31,7 @@ import (
 type Adapter struct {
 	s     *discordgo.Session
 	appID string
-	bot   *bot.Bot
+	bot   Bot
 	log   *slog.Logger
 
 	channels  map[string]string // line number → Discord channel id
@@ -70,7 +71,7 @@ func WithGuild(id string) Option { return func(a *Adapter) { a.guild = id } }
 // every REST call (tests, proxies) — through the Session's HTTP client, so
 // nothing process-wide changes; channels maps a line's number to its
 // Discord channel id (lines without one get no Discord card).
-func New(token, appID, apiBase string, b *bot.Bot, channels map[string]string, log *slog.Logger, opts ...Option) *Adapter {
+func New(token, appID, apiBase string, b Bot, channels map[string]string, log *slog.Logger, opts ...Option) *Adapter {
 	// discordgo.New only fills a struct; its error is always nil.
 	s, _ := discordgo.New("Bot " + token)
 	// The outbox owns retries: a 429 becomes RetryAfter instead of a sleep
@@ -126,8 +127,15 @@ func (a *Adapter) Session() *discordgo.Session { return a.s }
 // AppID is the application id the adapter was built with.
 func (a *Adapter) AppID() string { return a.appID }
 
-// Register adds the adapter's outbox performers, the bot's (bot.RegisterChat).
-func (a *Adapter) Register(w *bot.Worker) { a.bot.RegisterChat(w, a) }
+// Bot is what the adapter asks of the bot: its configuration, a case's card
+// (to start a thread that failed to start) and the stats a digest posts.
+// *bot.Bot is one; asking no more keeps the adapter apart from the store.
+// Its outbox performers are the bot's: bot.RegisterChat.
+type Bot interface {
+	Config() *config.Config
+	Card(ctx context.Context, id int64) (chat.Card, error)
+	StatsText(ctx context.Context, spec string) (chat.Text, error)
+}
 
 // Command is the /callbacks application command: one optional free-text
 // option, so the verbs stay those of Slack's /callbacks.
@@ -159,7 +167,7 @@ func (a *Adapter) RegisterCommands(ctx context.Context) error {
 // members of the guild (of the configured one, when set) holding the staff
 // role (when set); managers always are. A click in a DM carries no member,
 // so it is staff only for managers.
-func (a *Adapter) Actor(i *discordgo.Interaction) bot.Actor {
+func (a *Adapter) Actor(i *discordgo.Interaction) chat.Actor {
 	var u *discordgo.User
 	var nick string
 	var roles []string
@@ -170,7 +178,7 @@ func (a *Adapter) Actor(i *discordgo.Interaction) bot.Actor {
 	case i.User != nil:
 		u = i.User
 	default:
-		return bot.Actor{}
+		return chat.Actor{}
 	}
 	name := nick
 	if name == "" {
@@ -183,7 +191,7 @@ func (a *Adapter) Actor(i *discordgo.Interaction) bot.Actor {
 	if slices.Contains(a.managers, u.ID) {
 		staff = true
 	}
-	return bot.Actor{ID: u.ID, Name: name, Staff: staff}
+	return chat.Actor{ID: u.ID, Name: name, Staff: staff}
 }
 
 // NoteGuild remembers the guild a signed interaction came from, so card
@@ -280,7 +288,7 @@ func noAccess(err error) bool {
 func (a *Adapter) failed(channel, fix string, err error) error {
 	cerr := classify(err)
 	if channel != "" && noAccess(err) {
-		return bot.ChannelUnavailable(channel, fix, cerr)
+		return chat.ChannelUnavailable(channel, fix, cerr)
 	}
 	return cerr
 }
@@ -297,7 +305,7 @@ const (
 func classify(err error) error {
 	var rl *discordgo.RateLimitError
 	if errors.As(err, &rl) && rl.RateLimit != nil && rl.TooManyRequests != nil {
-		return bot.RetryAfter(max(rl.RetryAfter, time.Second/10), fmt.Errorf("discord: %w", err))
+		return chat.RetryAfter(max(rl.RetryAfter, time.Second/10), fmt.Errorf("discord: %w", err))
 	}
 	if re, ok := restError(err); ok {
 		code := 0
@@ -306,10 +314,10 @@ func classify(err error) error {
 		}
 		switch {
 		case re.Response.StatusCode == http.StatusTooManyRequests:
-			return bot.RetryAfter(retryAfter(re.Response.Header), fmt.Errorf("discord: %w", err))
+			return chat.RetryAfter(retryAfter(re.Response.Header), fmt.Errorf("discord: %w", err))
 		case re.Response.StatusCode == http.StatusUnauthorized, re.Response.StatusCode == http.StatusBadRequest,
 			code == discordgo.ErrCodeCannotSendMessagesToThisUser:
-			return bot.Permanent(fmt.Errorf("discord: %w", err))
+			return chat.Permanent(fmt.Errorf("discord: %w", err))
 		}
 	}
 	return fmt.Errorf("discord: %w", err)
@@ -323,14 +331,16 @@ func retryAfter(h http.Header) time.Duration {
 	return time.Second
 }
 
-// --- the bot's chat port (bot.Chat) ---
+// --- the bot's chat port (chat.Chat) ---
 
 // Platform names Discord for the bot.
 func (a *Adapter) Platform() string { return Platform }
 
 // CardChannel is the line's Discord channel; "" for a line that lives on
 // other platforms only.
-func (a *Adapter) CardChannel(card bot.Card) (string, error) { return a.channels[card.LineNumber], nil }
+func (a *Adapter) CardChannel(card chat.Card) (string, error) {
+	return a.channels[card.LineNumber], nil
+}
 
 // messageSend is discordgo's MessageSend with what v0.29.0 lacks: a nonce
 // which, with enforce_nonce, makes Discord answer a second create with the
@@ -372,19 +382,19 @@ func (a *Adapter) send(ctx context.Context, channel string, msg *discordgo.Messa
 
 // PostCard posts a case's card in channel and starts its thread, now, so it
 // is there when staff look; if that fails, PostEntry starts it.
-func (a *Adapter) PostCard(ctx context.Context, channel string, card bot.Card, key string) (bot.MessageRef, error) {
+func (a *Adapter) PostCard(ctx context.Context, channel string, card chat.Card, key string) (chat.MessageRef, error) {
 	m, err := a.send(ctx, channel, CardMessage(card), key)
 	if err != nil {
-		return bot.MessageRef{}, a.failed(channel, fixLineChannel, err)
+		return chat.MessageRef{}, a.failed(channel, fixLineChannel, err)
 	}
 	if err := a.startThread(ctx, channel, m.ID, card); err != nil {
 		a.log.Warn("discord: card thread not started yet", "case_id", card.CaseID, "error", err)
 	}
-	return bot.MessageRef{Channel: channel, ID: m.ID}, nil
+	return chat.MessageRef{Channel: channel, ID: m.ID}, nil
 }
 
 // UpdateCard edits a posted card in place.
-func (a *Adapter) UpdateCard(ctx context.Context, at bot.MessageRef, card bot.Card) error {
+func (a *Adapter) UpdateCard(ctx context.Context, at chat.MessageRef, card chat.Card) error {
 	msg := CardMessage(card)
 	content := ""
 	_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
@@ -392,7 +402,7 @@ func (a *Adapter) UpdateCard(ctx context.Context, at bot.MessageRef, card bot.Ca
 		Content: &content, Embeds: &msg.Embeds, Components: &msg.Components, AllowedMentions: msg.AllowedMentions,
 	}, discordgo.WithContext(ctx))
 	if hasCode(err, discordgo.ErrCodeUnknownMessage) {
-		return fmt.Errorf("discord: edit card: %w", bot.ErrMessageGone)
+		return fmt.Errorf("discord: edit card: %w", chat.ErrMessageGone)
 	}
 	if err != nil {
 		return a.failed(at.Channel, fixLineChannel, err)
@@ -402,41 +412,41 @@ func (a *Adapter) UpdateCard(ctx context.Context, at bot.MessageRef, card bot.Ca
 
 // FindCard finds nothing: the card's nonce makes PostCard return the card
 // an earlier attempt created.
-func (a *Adapter) FindCard(context.Context, string, string, time.Time) (bot.MessageRef, bool, error) {
-	return bot.MessageRef{}, false, nil
+func (a *Adapter) FindCard(context.Context, string, string, time.Time) (chat.MessageRef, bool, error) {
+	return chat.MessageRef{}, false, nil
 }
 
 // FindEntry finds nothing: the entry's nonce makes PostEntry return the
 // message an earlier attempt created.
-func (a *Adapter) FindEntry(context.Context, bot.MessageRef, string, time.Time) (bot.MessageRef, bool, error) {
-	return bot.MessageRef{}, false, nil
+func (a *Adapter) FindEntry(context.Context, chat.MessageRef, string, time.Time) (chat.MessageRef, bool, error) {
+	return chat.MessageRef{}, false, nil
 }
 
 // PostEntry posts a timeline entry in the card's thread, whose id is the
 // card message's id.
-func (a *Adapter) PostEntry(ctx context.Context, card bot.MessageRef, e bot.Entry, key string) (bot.MessageRef, error) {
+func (a *Adapter) PostEntry(ctx context.Context, card chat.MessageRef, e chat.Entry, key string) (chat.MessageRef, error) {
 	msg := EntryMessage(e)
 	m, err := a.send(ctx, card.ID, msg, key)
 	if hasCode(err, discordgo.ErrCodeUnknownChannel) {
 		// The card is there but its thread is not (its start failed).
 		c, cerr := a.bot.Card(ctx, e.CaseID)
 		if cerr != nil {
-			return bot.MessageRef{}, cerr
+			return chat.MessageRef{}, cerr
 		}
 		if terr := a.startThread(ctx, card.Channel, card.ID, c); terr != nil {
-			return bot.MessageRef{}, a.failed(card.Channel, fixLineChannel, terr)
+			return chat.MessageRef{}, a.failed(card.Channel, fixLineChannel, terr)
 		}
 		m, err = a.send(ctx, card.ID, msg, key)
 	}
 	if err != nil {
-		return bot.MessageRef{}, a.failed(card.Channel, fixLineChannel, err)
+		return chat.MessageRef{}, a.failed(card.Channel, fixLineChannel, err)
 	}
-	return bot.MessageRef{Channel: card.ID, ID: m.ID}, nil
+	return chat.MessageRef{Channel: card.ID, ID: m.ID}, nil
 }
 
 // startThread starts the card's thread. Its id is the card message's id,
 // which is how entries find it.
-func (a *Adapter) startThread(ctx context.Context, channel, messageID string, card bot.Card) error {
+func (a *Adapter) startThread(ctx context.Context, channel, messageID string, card chat.Card) error {
 	name := clip(card.Ref+" · "+card.Caller.Label(), 100)
 	_, err := a.s.MessageThreadStartComplex(channel, messageID, &discordgo.ThreadStart{
 		Name: name, AutoArchiveDuration: 10080, // a week: the longest Discord offers
@@ -453,7 +463,7 @@ func (a *Adapter) startThread(ctx context.Context, channel, messageID string, ca
 // stands for "the managers", and goes to every Discord manager not already
 // among them, so each gets it once. Other notices (a Slack owner's
 // reminder) are not Discord's to send.
-func (a *Adapter) recipients(n bot.Notice) []string {
+func (a *Adapter) recipients(n chat.Notice) []string {
 	if IsSnowflake(n.User) {
 		return []string{n.User}
 	}
@@ -472,7 +482,7 @@ func (a *Adapter) recipients(n bot.Notice) []string {
 
 // DM sends a direct message (reminders, alerts) to people, linked to the
 // case's card.
-func (a *Adapter) DM(ctx context.Context, n bot.Notice, card bot.MessageRef) error {
+func (a *Adapter) DM(ctx context.Context, n chat.Notice, card chat.MessageRef) error {
 	to := a.recipients(n)
 	if len(to) == 0 {
 		return nil
@@ -498,7 +508,7 @@ func (a *Adapter) DM(ctx context.Context, n bot.Notice, card bot.MessageRef) err
 // channel, a line's channel to the line's Discord channel. A Discord
 // channel the adapter knows passes as it is; anything else is not
 // Discord's to post ("").
-func (a *Adapter) postChannel(p bot.Post) string {
+func (a *Adapter) postChannel(p chat.Post) string {
 	if p.Channel == "" {
 		return ""
 	}
@@ -523,7 +533,7 @@ func (a *Adapter) postChannel(p bot.Post) string {
 }
 
 // Post posts a message to a channel (queue checks, manager alerts).
-func (a *Adapter) Post(ctx context.Context, p bot.Post) error {
+func (a *Adapter) Post(ctx context.Context, p chat.Post) error {
 	channel := a.postChannel(p)
 	if channel == "" {
 		a.log.Debug("discord: no Discord channel for a post; skipped")
@@ -538,15 +548,15 @@ func (a *Adapter) Post(ctx context.Context, p bot.Post) error {
 // PostDigest posts the week's numbers (the text of /callbacks stats for
 // that week) in the digest channel. Slack's digest adds charts; Discord's
 // is the text.
-func (a *Adapter) PostDigest(ctx context.Context, job bot.DigestJob, _ bot.Digest) (charts bool, err error) {
+func (a *Adapter) PostDigest(ctx context.Context, job chat.DigestJob, _ chat.Digest) (charts bool, err error) {
 	if a.digest == "" {
 		return false, nil
 	}
 	text, err := a.bot.StatsText(ctx, job.Label)
 	if err != nil {
-		var r *bot.Refusal
+		var r *chat.Refusal
 		if errors.As(err, &r) {
-			return false, bot.Permanent(err)
+			return false, chat.Permanent(err)
 		}
 		return false, err
 	}
@@ -557,4 +567,4 @@ func (a *Adapter) PostDigest(ctx context.Context, job bot.DigestJob, _ bot.Diges
 }
 
 // PostCharts has nothing to post: Discord's digest has no charts.
-func (a *Adapter) PostCharts(context.Context, bot.Digest) error { return nil }
+func (a *Adapter) PostCharts(context.Context, chat.Digest) error { return nil }

@@ -29,7 +29,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"ringback/bot"
+	"ringback/bot/chat"
 	"ringback/templates"
 )
 
@@ -188,7 +188,7 @@ func mentions(users ...string) *discordgo.MessageAllowedMentions {
 // --- card ---
 
 // Colour is the card's embed colour for its state.
-func Colour(k bot.Card) int {
+func Colour(k chat.Card) int {
 	switch {
 	case k.State == "closed":
 		return ColourClosed
@@ -235,7 +235,7 @@ func field(name, value string, inline bool) *discordgo.MessageEmbedField {
 // CardMessage renders a case card: one embed coloured by state and the
 // buttons that make sense now. Closed cards collapse to a summary with
 // Reopen.
-func CardMessage(k bot.Card) *discordgo.MessageSend {
+func CardMessage(k chat.Card) *discordgo.MessageSend {
 	if k.State == "closed" {
 		return closedCard(k)
 	}
@@ -258,7 +258,7 @@ func CardMessage(k bot.Card) *discordgo.MessageSend {
 	}
 
 	// Footers are plain text: no escaping, or the backslashes would show.
-	foot := bot.Join(k.Notes(), " · ").String()
+	foot := chat.Join(k.Notes(), " · ").String()
 
 	embed := &discordgo.MessageEmbed{
 		Type:        discordgo.EmbedTypeRich,
@@ -288,7 +288,7 @@ func safeURL(u string) string {
 	return u
 }
 
-func closedCard(k bot.Card) *discordgo.MessageSend {
+func closedCard(k chat.Card) *discordgo.MessageSend {
 	summary := "**" + Escape(k.Caller.Label()) + "** · " + Escape(k.Line)
 	outcome := "**" + words(k.Outcome) + "**"
 	if k.ClosedBy != "" {
@@ -298,7 +298,7 @@ func closedCard(k bot.Card) *discordgo.MessageSend {
 		outcome += " " + stamp(*k.ClosedAt, "f")
 	}
 	if k.FirstContact != nil {
-		outcome += " · first contact after " + bot.ShortDuration(*k.FirstContact)
+		outcome += " · first contact after " + chat.ShortDuration(*k.FirstContact)
 	} else {
 		outcome += " · no contact logged"
 	}
@@ -317,23 +317,23 @@ func closedCard(k bot.Card) *discordgo.MessageSend {
 
 // ActionLabels are the card buttons' labels (DESIGN.md's Slack surface).
 var ActionLabels = map[string]string{
-	bot.ActionClaim:   "Claim",
-	bot.ActionRelease: "Release",
-	bot.ActionReply:   "Reply",
-	bot.ActionLog:     "Log callback",
-	bot.ActionClose:   "Close",
-	bot.ActionReopen:  "Reopen",
-	bot.ActionSpam:    "Spam",
+	chat.ActionClaim:   "Claim",
+	chat.ActionRelease: "Release",
+	chat.ActionReply:   "Reply",
+	chat.ActionLog:     "Log callback",
+	chat.ActionClose:   "Close",
+	chat.ActionReopen:  "Reopen",
+	chat.ActionSpam:    "Spam",
 }
 
 // actionRows lays the card's actions out as Discord wants them: at most
 // five buttons per row, a select menu alone in its row, at most five rows.
-func actionRows(k bot.Card) []discordgo.MessageComponent {
+func actionRows(k chat.Card) []discordgo.MessageComponent {
 	var rows []discordgo.MessageComponent
 	var buttons []discordgo.MessageComponent
 	var selects []discordgo.MessageComponent
 	for _, a := range k.Actions {
-		if a == bot.ActionReassign {
+		if a == chat.ActionReassign {
 			pick := discordgo.SelectMenu{
 				MenuType: discordgo.UserSelectMenu, CustomID: CustomID(a, k.CaseID), Placeholder: "Reassign…",
 				MinValues: intPtr(1), MaxValues: 1,
@@ -350,9 +350,9 @@ func actionRows(k bot.Card) []discordgo.MessageComponent {
 		}
 		style := discordgo.SecondaryButton
 		switch a {
-		case bot.ActionClaim, bot.ActionReopen:
+		case chat.ActionClaim, chat.ActionReopen:
 			style = discordgo.PrimaryButton
-		case bot.ActionSpam:
+		case chat.ActionSpam:
 			style = discordgo.DangerButton
 		}
 		buttons = append(buttons, discordgo.Button{Label: label, Style: style, CustomID: CustomID(a, k.CaseID)})
@@ -378,7 +378,7 @@ func intPtr(n int) *int { return &n }
 // would ping people for their own clicks). An entry that asks to notify the
 // channel says @here, and only then may Discord parse @here: the caller's
 // text in the quote is already inert.
-func EntryMessage(e bot.Entry) *discordgo.MessageSend {
+func EntryMessage(e chat.Entry) *discordgo.MessageSend {
 	var b strings.Builder
 	am := mentions()
 	switch {
@@ -412,17 +412,17 @@ func EntryMessage(e bot.Entry) *discordgo.MessageSend {
 
 // NoticeMessage renders a direct message about a case; an owner reminder
 // carries "Still on it" and "Release".
-func NoticeMessage(n bot.Notice, cardLink string) *discordgo.MessageSend {
+func NoticeMessage(n chat.Notice, cardLink string) *discordgo.MessageSend {
 	t := n.Text
 	if cardLink != "" {
-		t = t.Append(bot.Words("\n"), bot.Link(cardLink, "Open the case"))
+		t = t.Append(chat.Words("\n"), chat.Link(cardLink, "Open the case"))
 	}
 	text, _ := Markdown(t)
 	m := &discordgo.MessageSend{Content: clip(text, 2000), AllowedMentions: mentions()}
 	if n.Confirm {
 		m.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 			discordgo.Button{Label: "Still on it", Style: discordgo.SuccessButton, CustomID: CustomID(ActionStillOnIt, n.CaseID)},
-			discordgo.Button{Label: "Release", Style: discordgo.SecondaryButton, CustomID: CustomID(bot.ActionRelease, n.CaseID)},
+			discordgo.Button{Label: "Release", Style: discordgo.SecondaryButton, CustomID: CustomID(chat.ActionRelease, n.CaseID)},
 		}}}
 	}
 	return m
@@ -430,7 +430,7 @@ func NoticeMessage(n bot.Notice, cardLink string) *discordgo.MessageSend {
 
 // PostMessage renders a channel post (queue check, manager alert). Long
 // texts go in an embed, whose description holds twice a message's content.
-func PostMessage(text bot.Text) *discordgo.MessageSend {
+func PostMessage(text chat.Text) *discordgo.MessageSend {
 	body, _ := Markdown(text)
 	if utf8.RuneCountInString(body) <= 2000 {
 		return &discordgo.MessageSend{Content: body, AllowedMentions: mentions()}
@@ -442,7 +442,7 @@ func PostMessage(text bot.Text) *discordgo.MessageSend {
 }
 
 // DigestMessage renders the weekly numbers for the digest channel.
-func DigestMessage(label string, stats bot.Text) *discordgo.MessageSend {
+func DigestMessage(label string, stats chat.Text) *discordgo.MessageSend {
 	body, _ := Markdown(stats)
 	return &discordgo.MessageSend{
 		Embeds: []*discordgo.MessageEmbed{{
@@ -457,10 +457,10 @@ func DigestMessage(label string, stats bot.Text) *discordgo.MessageSend {
 // Say is an ephemeral answer to the person who clicked or typed: Ringback's
 // own words (a refusal, a command's result), in the content when it fits
 // and in an embed when it is long.
-func Say(text string) *discordgo.InteractionResponseData { return SayText(bot.Plain(text)) }
+func Say(text string) *discordgo.InteractionResponseData { return SayText(chat.Plain(text)) }
 
 // SayText is Say for a neutral text.
-func SayText(text bot.Text) *discordgo.InteractionResponseData {
+func SayText(text chat.Text) *discordgo.InteractionResponseData {
 	body, _ := Markdown(text)
 	d := &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: mentions(),
 		Components: []discordgo.MessageComponent{}, Embeds: []*discordgo.MessageEmbed{}}
@@ -474,7 +474,7 @@ func SayText(text bot.Text) *discordgo.InteractionResponseData {
 
 // QueueMessage renders /callbacks as an ephemeral embed. link turns a card's
 // location into a URL ("" when there is none).
-func QueueMessage(v bot.QueueView, link func(channel, message string) string) *discordgo.InteractionResponseData {
+func QueueMessage(v chat.QueueView, link func(channel, message string) string) *discordgo.InteractionResponseData {
 	embed := &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, Color: colourInfo}
 	embed.Title = clip(fmt.Sprintf("%s — %d open", v.Title, v.Total), 256)
 	if v.Total == 0 {
@@ -503,11 +503,11 @@ func QueueMessage(v bot.QueueView, link func(channel, message string) string) *d
 	}
 }
 
-func queueLine(it bot.QueueItem, link func(channel, message string) string) string {
-	ref := bot.Words(it.Ref)
+func queueLine(it chat.QueueItem, link func(channel, message string) string) string {
+	ref := chat.Words(it.Ref)
 	if it.CardChannel != "" && it.CardMessage != "" && link != nil {
 		if u := link(it.CardChannel, it.CardMessage); u != "" {
-			ref = bot.Link(u, it.Ref)
+			ref = chat.Link(u, it.Ref)
 		}
 	}
 	text, _ := Markdown(it.Listing(ref))
@@ -532,7 +532,7 @@ func plural(n int) string {
 // ReplyPicker is Reply's ephemeral message: a select of the approved
 // templates that fit the case and, once one is chosen, its preview with a
 // Send button. note, when set, heads the message (a refusal to retry after).
-func ReplyPicker(k bot.Card, choices []bot.TemplateChoice, selected string, note bot.Text) *discordgo.InteractionResponseData {
+func ReplyPicker(k chat.Card, choices []chat.TemplateChoice, selected string, note chat.Text) *discordgo.InteractionResponseData {
 	head := fmt.Sprintf("Text **%s** (%s) from the %s line. Only approved templates can be sent.",
 		Escape(k.Caller.Label()), Escape(k.Caller.Number), Escape(k.Line))
 	if len(note) > 0 {
@@ -546,7 +546,7 @@ func ReplyPicker(k bot.Card, choices []bot.TemplateChoice, selected string, note
 		return d
 	}
 	var opts []discordgo.SelectMenuOption
-	var chosen *bot.TemplateChoice
+	var chosen *chat.TemplateChoice
 	for i, c := range choices {
 		if i == 25 {
 			break // a select holds 25 options
@@ -584,9 +584,9 @@ func ReplyPicker(k bot.Card, choices []bot.TemplateChoice, selected string, note
 }
 
 // LogPicker is Log callback's first step: the result, as a select.
-func LogPicker(k bot.Card, note bot.Text) *discordgo.InteractionResponseData {
+func LogPicker(k chat.Card, note chat.Text) *discordgo.InteractionResponseData {
 	var opts []discordgo.SelectMenuOption
-	for _, r := range bot.CallbackResults {
+	for _, r := range chat.CallbackResults {
 		opts = append(opts, option(r, capital(r), "", false))
 	}
 	head := fmt.Sprintf("Callback to **%s** (%s): how did it go?", Escape(k.Caller.Label()), Escape(k.Caller.Number))
@@ -594,16 +594,16 @@ func LogPicker(k bot.Card, note bot.Text) *discordgo.InteractionResponseData {
 }
 
 // ClosePicker is Close's first step: the outcome, as a select.
-func ClosePicker(k bot.Card, note bot.Text) *discordgo.InteractionResponseData {
+func ClosePicker(k chat.Card, note chat.Text) *discordgo.InteractionResponseData {
 	var opts []discordgo.SelectMenuOption
-	for _, o := range bot.Outcomes {
+	for _, o := range chat.Outcomes {
 		opts = append(opts, option(o, capital(o), "", false))
 	}
 	head := fmt.Sprintf("Close **%s** — %s: choose the outcome, then write the note.", k.Ref, Escape(k.Caller.Label()))
 	return picker(head, note, CustomID(ActionClosePick, k.CaseID), "Choose an outcome", opts)
 }
 
-func picker(head string, note bot.Text, customID, placeholder string, opts []discordgo.SelectMenuOption) *discordgo.InteractionResponseData {
+func picker(head string, note chat.Text, customID, placeholder string, opts []discordgo.SelectMenuOption) *discordgo.InteractionResponseData {
 	if len(note) > 0 {
 		text, _ := Markdown(note)
 		head = "⚠️ " + text + "\n" + head
@@ -620,7 +620,7 @@ func picker(head string, note bot.Text, customID, placeholder string, opts []dis
 // result. The result travels in the modal's custom id.
 func LogModal(caseID int64, result string) *discordgo.InteractionResponseData {
 	return &discordgo.InteractionResponseData{
-		CustomID: CustomID(bot.ActionLog, caseID, result),
+		CustomID: CustomID(chat.ActionLog, caseID, result),
 		Title:    clip("Log callback: "+words(result), 45),
 		Components: []discordgo.MessageComponent{row(discordgo.TextInput{
 			CustomID: InputNote, Label: "Note", Style: discordgo.TextInputParagraph,
@@ -633,7 +633,7 @@ func LogModal(caseID int64, result string) *discordgo.InteractionResponseData {
 // outcome, which travels in the modal's custom id.
 func CloseModal(caseID int64, ref, outcome string) *discordgo.InteractionResponseData {
 	return &discordgo.InteractionResponseData{
-		CustomID: CustomID(bot.ActionClose, caseID, outcome),
+		CustomID: CustomID(chat.ActionClose, caseID, outcome),
 		Title:    clip("Close "+ref+": "+words(outcome), 45),
 		Components: []discordgo.MessageComponent{row(discordgo.TextInput{
 			CustomID: InputNote, Label: "Note", Style: discordgo.TextInputParagraph,
@@ -644,7 +644,7 @@ func CloseModal(caseID int64, ref, outcome string) *discordgo.InteractionRespons
 
 // SpamConfirm asks before a number goes on the spam list (Slack's confirm
 // dialog; Discord buttons have none).
-func SpamConfirm(k bot.Card) *discordgo.InteractionResponseData {
+func SpamConfirm(k chat.Card) *discordgo.InteractionResponseData {
 	return &discordgo.InteractionResponseData{
 		Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: mentions(), Embeds: []*discordgo.MessageEmbed{},
 		Content: clip(fmt.Sprintf("Mark **%s** as spam? The number goes on the spam list: its calls are never texted again, and %s closes.",
@@ -657,10 +657,10 @@ func SpamConfirm(k bot.Card) *discordgo.InteractionResponseData {
 
 // Done replaces an ephemeral step's message with a last word and no
 // components, so it cannot be clicked twice.
-func Done(text string) *discordgo.InteractionResponseData { return DoneText(bot.Plain(text)) }
+func Done(text string) *discordgo.InteractionResponseData { return DoneText(chat.Plain(text)) }
 
 // DoneText is Done for a neutral text.
-func DoneText(text bot.Text) *discordgo.InteractionResponseData {
+func DoneText(text chat.Text) *discordgo.InteractionResponseData {
 	d := SayText(text)
 	d.Flags = 0 // an update keeps the message's flags; Discord refuses to change them
 	return d

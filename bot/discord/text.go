@@ -3,7 +3,7 @@ package discord
 import (
 	"strings"
 
-	"ringback/bot"
+	"ringback/bot/chat"
 )
 
 // rendered is a neutral text written for Discord, with whom it may ping.
@@ -18,15 +18,15 @@ type rendered struct {
 // names keep their characters but cannot form a mention. Mentions of
 // Discord users are returned, so allowed_mentions can name them; another
 // platform's user ids are written inert.
-func Markdown(t bot.Text) (text string, mentioned []string) {
+func Markdown(t chat.Text) (text string, mentioned []string) {
 	r := markdownOf(t)
 	return r.text, r.users
 }
 
-func markdownOf(t bot.Text) rendered {
+func markdownOf(t chat.Text) rendered {
 	var r rendered
 	var b strings.Builder
-	words := func(s bot.Span) string {
+	words := func(s chat.Span) string {
 		if s.Outside {
 			return Escape(s.Text)
 		}
@@ -34,15 +34,15 @@ func markdownOf(t bot.Text) rendered {
 	}
 	for _, s := range t {
 		switch s.Kind {
-		case bot.SpanStrong:
+		case chat.SpanStrong:
 			b.WriteString("**" + words(s) + "**")
-		case bot.SpanEmphasis:
+		case chat.SpanEmphasis:
 			b.WriteString("*" + words(s) + "*")
-		case bot.SpanCode:
+		case chat.SpanCode:
 			b.WriteString("`" + codeText(s.Text) + "`")
-		case bot.SpanQuote:
+		case chat.SpanQuote:
 			b.WriteString(quote(s.Text, 1500))
-		case bot.SpanLink:
+		case chat.SpanLink:
 			label := words(s)
 			if label == "" {
 				label = neutralise(s.URL)
@@ -52,27 +52,27 @@ func markdownOf(t bot.Text) rendered {
 			} else {
 				b.WriteString(label)
 			}
-		case bot.SpanUser:
+		case chat.SpanUser:
 			b.WriteString(user(s.Text, ""))
 			if IsSnowflake(s.Text) {
 				r.users = appendUnique(r.users, s.Text)
 			}
-		case bot.SpanBroadcast:
+		case chat.SpanBroadcast:
 			// Discord has no user groups: a Slack group (a line's on_duty)
 			// is stood in for by whoever is here.
 			b.WriteString("@here")
 			r.everyone = true
-		case bot.SpanCommand:
+		case chat.SpanCommand:
 			if s.Text == "" {
 				b.WriteString("`/callbacks`")
 			} else {
 				b.WriteString("`/callbacks args:" + codeText(s.Text) + "`")
 			}
-		case bot.SpanTime:
+		case chat.SpanTime:
 			switch s.Use {
-			case bot.TimeWhen:
+			case chat.TimeWhen:
 				b.WriteString(stamp(s.At, "f"))
-			case bot.TimeDue:
+			case chat.TimeDue:
 				b.WriteString(stamp(s.At, "R"))
 			default:
 				b.WriteString(stamp(s.At, "t"))

@@ -12,7 +12,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"ringback/bot"
+	"ringback/bot/chat"
+	"ringback/config"
 )
 
 // Platform is the name of Slack in outbox kinds and card rows.
@@ -22,7 +23,7 @@ const Platform = "slack"
 // handlers ask about Slack users.
 type Adapter struct {
 	api *slack.Client
-	bot *bot.Bot
+	bot Bot
 	log *slog.Logger
 
 	mu       sync.Mutex
@@ -35,7 +36,7 @@ type Adapter struct {
 
 // New returns the adapter. appToken enables Socket Mode ("" for HTTP mode);
 // apiURL overrides Slack's Web API base URL (SLACK_API_URL; "" for the real one).
-func New(token, appToken, apiURL string, b *bot.Bot, log *slog.Logger) *Adapter {
+func New(token, appToken, apiURL string, b Bot, log *slog.Logger) *Adapter {
 	opts := []slack.Option{}
 	if appToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(appToken))
@@ -55,8 +56,13 @@ func New(token, appToken, apiURL string, b *bot.Bot, log *slog.Logger) *Adapter 
 // API is the Slack client (Socket Mode is built on it).
 func (a *Adapter) API() *slack.Client { return a.api }
 
-// Register adds the adapter's outbox performers, the bot's (bot.RegisterChat).
-func (a *Adapter) Register(w *bot.Worker) { a.bot.RegisterChat(w, a) }
+// Bot is what the adapter asks of the bot: its configuration, and the queue
+// for the App Home. *bot.Bot is one; asking no more keeps the adapter apart
+// from the store. Its outbox performers are the bot's: bot.RegisterChat.
+type Bot interface {
+	Config() *config.Config
+	Queue(ctx context.Context, r chat.QueueRequest) (chat.QueueView, error)
+}
 
 // Start learns the workspace URL (for permalinks). It logs and carries on
 // when Slack cannot be reached: links then appear once it can.
@@ -86,8 +92,8 @@ func (a *Adapter) Permalink(channel, ts string) string {
 
 // Actor describes a Slack user for the bot: name for {{agent}}, and whether
 // they are staff (a member of a line's channel).
-func (a *Adapter) Actor(ctx context.Context, userID, fallbackName string) bot.Actor {
-	return bot.Actor{ID: userID, Name: a.name(ctx, userID, fallbackName), Staff: a.isStaff(ctx, userID)}
+func (a *Adapter) Actor(ctx context.Context, userID, fallbackName string) chat.Actor {
+	return chat.Actor{ID: userID, Name: a.name(ctx, userID, fallbackName), Staff: a.isStaff(ctx, userID)}
 }
 
 func (a *Adapter) name(ctx context.Context, userID, fallback string) string {
@@ -165,7 +171,7 @@ func (a *Adapter) isStaff(ctx context.Context, userID string) bool {
 func (a *Adapter) failed(channel string, err error) error {
 	cerr := classify(err)
 	if channel != "" && notInChannel(err) {
-		return bot.ChannelUnavailable(channel, "invite the bot to the channel", cerr)
+		return chat.ChannelUnavailable(channel, "invite the bot to the channel", cerr)
 	}
 	return cerr
 }
@@ -174,13 +180,13 @@ func (a *Adapter) failed(channel string, err error) error {
 func classify(err error) error {
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
-		return bot.RetryAfter(rl.RetryAfter, err)
+		return chat.RetryAfter(rl.RetryAfter, err)
 	}
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
 		switch se.Err {
 		case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "missing_scope", "invalid_blocks", "msg_too_long":
-			return bot.Permanent(fmt.Errorf("slack: %w", err))
+			return chat.Permanent(fmt.Errorf("slack: %w", err))
 		}
 	}
 	return fmt.Errorf("slack: %w", err)
@@ -192,13 +198,13 @@ func notInChannel(err error) bool {
 	return errors.As(err, &se) && (se.Err == "not_in_channel" || se.Err == "channel_not_found" || se.Err == "is_archived")
 }
 
-// Platform names Slack for the bot (bot.Chat).
+// Platform names Slack for the bot (chat.Chat).
 func (a *Adapter) Platform() string { return Platform }
 
 // CardChannel is the line's channel: every line has one on Slack.
-func (a *Adapter) CardChannel(card bot.Card) (string, error) {
+func (a *Adapter) CardChannel(card chat.Card) (string, error) {
 	if card.Channel == "" {
-		return "", bot.Permanent(fmt.Errorf("slack: case %s has no channel (line %s is not configured)", card.Ref, card.LineNumber))
+		return "", chat.Permanent(fmt.Errorf("slack: case %s has no channel (line %s is not configured)", card.Ref, card.LineNumber))
 	}
 	return card.Channel, nil
 }
@@ -220,21 +226,21 @@ func namedBy(m slack.Message, event, key string) bool {
 	return m.Metadata.EventType == event && k == key
 }
 
-func cardOptions(card bot.Card) []slack.MsgOption {
+func cardOptions(card chat.Card) []slack.MsgOption {
 	return []slack.MsgOption{slack.MsgOptionText(CardText(card), false), slack.MsgOptionBlocks(CardBlocks(card)...)}
 }
 
 // PostCard posts a case's card in channel.
-func (a *Adapter) PostCard(ctx context.Context, channel string, card bot.Card, key string) (bot.MessageRef, error) {
+func (a *Adapter) PostCard(ctx context.Context, channel string, card chat.Card, key string) (chat.MessageRef, error) {
 	ch, ts, err := a.api.PostMessageContext(ctx, channel, append(cardOptions(card), metadata(cardEvent, card.CaseID, key))...)
 	if err != nil {
-		return bot.MessageRef{}, a.failed(channel, err)
+		return chat.MessageRef{}, a.failed(channel, err)
 	}
-	return bot.MessageRef{Channel: ch, ID: ts}, nil
+	return chat.MessageRef{Channel: ch, ID: ts}, nil
 }
 
 // UpdateCard refreshes a posted card in place.
-func (a *Adapter) UpdateCard(ctx context.Context, at bot.MessageRef, card bot.Card) error {
+func (a *Adapter) UpdateCard(ctx context.Context, at chat.MessageRef, card chat.Card) error {
 	if _, _, _, err := a.api.UpdateMessageContext(ctx, at.Channel, at.ID, cardOptions(card)...); err != nil {
 		return a.failed(at.Channel, err)
 	}
@@ -242,31 +248,31 @@ func (a *Adapter) UpdateCard(ctx context.Context, at bot.MessageRef, card bot.Ca
 }
 
 // PostEntry posts a timeline entry in the card's thread.
-func (a *Adapter) PostEntry(ctx context.Context, card bot.MessageRef, e bot.Entry, key string) (bot.MessageRef, error) {
+func (a *Adapter) PostEntry(ctx context.Context, card chat.MessageRef, e chat.Entry, key string) (chat.MessageRef, error) {
 	ch, ts, err := a.api.PostMessageContext(ctx, card.Channel, slack.MsgOptionText(EntryText(e), false), slack.MsgOptionTS(card.ID),
 		metadata(entryEvent, e.CaseID, key))
 	if err != nil {
-		return bot.MessageRef{}, a.failed(card.Channel, err)
+		return chat.MessageRef{}, a.failed(card.Channel, err)
 	}
-	return bot.MessageRef{Channel: ch, ID: ts}, nil
+	return chat.MessageRef{Channel: ch, ID: ts}, nil
 }
 
 // FindCard looks through the channel's history since since for the card
 // post named key. Metadata comes back only with include_all_metadata.
-func (a *Adapter) FindCard(ctx context.Context, channel, key string, since time.Time) (bot.MessageRef, bool, error) {
+func (a *Adapter) FindCard(ctx context.Context, channel, key string, since time.Time) (chat.MessageRef, bool, error) {
 	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Oldest: slackTS(since), Limit: 200, IncludeAllMetadata: true}
 	for {
 		res, err := a.api.GetConversationHistoryContext(ctx, params)
 		if err != nil {
-			return bot.MessageRef{}, false, a.unread(channel, err)
+			return chat.MessageRef{}, false, a.unread(channel, err)
 		}
 		for _, m := range res.Messages {
 			if namedBy(m, cardEvent, key) {
-				return bot.MessageRef{Channel: channel, ID: m.Timestamp}, true, nil
+				return chat.MessageRef{Channel: channel, ID: m.Timestamp}, true, nil
 			}
 		}
 		if !res.HasMore || res.ResponseMetaData.NextCursor == "" {
-			return bot.MessageRef{}, false, nil
+			return chat.MessageRef{}, false, nil
 		}
 		params.Cursor = res.ResponseMetaData.NextCursor
 	}
@@ -274,20 +280,20 @@ func (a *Adapter) FindCard(ctx context.Context, channel, key string, since time.
 
 // FindEntry looks through the card's thread since since for the entry
 // post named key.
-func (a *Adapter) FindEntry(ctx context.Context, card bot.MessageRef, key string, since time.Time) (bot.MessageRef, bool, error) {
+func (a *Adapter) FindEntry(ctx context.Context, card chat.MessageRef, key string, since time.Time) (chat.MessageRef, bool, error) {
 	params := &slack.GetConversationRepliesParameters{ChannelID: card.Channel, Timestamp: card.ID, Oldest: slackTS(since), Limit: 200, IncludeAllMetadata: true}
 	for {
 		msgs, more, next, err := a.api.GetConversationRepliesContext(ctx, params)
 		if err != nil {
-			return bot.MessageRef{}, false, a.unread(card.Channel, err)
+			return chat.MessageRef{}, false, a.unread(card.Channel, err)
 		}
 		for _, m := range msgs {
 			if namedBy(m, entryEvent, key) {
-				return bot.MessageRef{Channel: card.Channel, ID: m.Timestamp}, true, nil
+				return chat.MessageRef{Channel: card.Channel, ID: m.Timestamp}, true, nil
 			}
 		}
 		if !more || next == "" {
-			return bot.MessageRef{}, false, nil
+			return chat.MessageRef{}, false, nil
 		}
 		params.Cursor = next
 	}
@@ -336,11 +342,11 @@ func (a *Adapter) UpdateModal(ctx context.Context, viewID, hash string, v slack.
 
 // PublishHome refreshes a person's App Home tab.
 func (a *Adapter) PublishHome(ctx context.Context, user string) error {
-	mine, err := a.bot.Queue(ctx, bot.QueueRequest{Mine: true, Actor: bot.Actor{ID: user}, Platform: Platform, Limit: 15})
+	mine, err := a.bot.Queue(ctx, chat.QueueRequest{Mine: true, Actor: chat.Actor{ID: user}, Platform: Platform, Limit: 15})
 	if err != nil {
 		return err
 	}
-	queue, err := a.bot.Queue(ctx, bot.QueueRequest{Platform: Platform, Limit: 15})
+	queue, err := a.bot.Queue(ctx, chat.QueueRequest{Platform: Platform, Limit: 15})
 	if err != nil {
 		return err
 	}
@@ -352,7 +358,7 @@ func (a *Adapter) PublishHome(ctx context.Context, user string) error {
 
 // DM sends a direct message (reminders, alerts) to one person, linked to
 // the case's card.
-func (a *Adapter) DM(ctx context.Context, n bot.Notice, card bot.MessageRef) error {
+func (a *Adapter) DM(ctx context.Context, n chat.Notice, card chat.MessageRef) error {
 	ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{n.User}})
 	if err != nil {
 		return a.failed("", err)
@@ -365,7 +371,7 @@ func (a *Adapter) DM(ctx context.Context, n bot.Notice, card bot.MessageRef) err
 }
 
 // Post posts a message to a channel (queue checks, manager alerts).
-func (a *Adapter) Post(ctx context.Context, p bot.Post) error {
+func (a *Adapter) Post(ctx context.Context, p chat.Post) error {
 	if _, _, err := a.api.PostMessageContext(ctx, p.Channel, slack.MsgOptionText(Mrkdwn(p.Text), false)); err != nil {
 		return a.failed(p.Channel, err)
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"ringback/bot"
 	"ringback/bot/charts"
+	"ringback/bot/chat"
 )
 
 // Block Kit's limits that the digest could reach with many lines.
@@ -23,7 +23,7 @@ const (
 )
 
 // DigestText is the digest's notification text, shown where blocks are not.
-func DigestText(d bot.Digest) string {
+func DigestText(d chat.Digest) string {
 	f := d.KPIs.Total
 	s := "📊 " + Escape(d.Title()) + fmt.Sprintf(": %d missed calls", f.Missed)
 	if f.MissRate != nil {
@@ -36,7 +36,7 @@ func DigestText(d bot.Digest) string {
 // change, every KPI per scope as a table, the staff table, the oldest open
 // cases (linked to their cards through permalink) and the days. The chart
 // is uploaded after it.
-func DigestBlocks(d bot.Digest, permalink func(channel, ts string) string) []slack.Block {
+func DigestBlocks(d chat.Digest, permalink func(channel, ts string) string) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain(truncate("📊 "+d.Title(), 150))),
 		slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Changes ▲ ▼ are against %s · pts = percentage points",
@@ -95,7 +95,7 @@ func DigestBlocks(d bot.Digest, permalink func(channel, ts string) string) []sla
 		if category == "" {
 			category = "untriaged"
 		}
-		oldest += fmt.Sprintf("\n• %s · %s · open %s · %s · %s · %s", ref, Escape(it.Line), bot.HumanDuration(it.Age),
+		oldest += fmt.Sprintf("\n• %s · %s · open %s · %s · %s · %s", ref, Escape(it.Line), chat.HumanDuration(it.Age),
 			owner, Escape(it.Caller), Escape(category))
 	}
 	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(oldest, maxSectionText)), nil, nil))
@@ -112,7 +112,7 @@ func DigestBlocks(d bot.Digest, permalink func(channel, ts string) string) []sla
 }
 
 func scopeTitle(s string) string {
-	if s == bot.ScopeTotal {
+	if s == chat.ScopeTotal {
 		return "All lines"
 	}
 	return s
@@ -140,27 +140,27 @@ func codeSection(title, table, after string) string {
 
 // PostDigest posts the weekly digest in the digest channel; its chart
 // follows (PostCharts).
-func (a *Adapter) PostDigest(ctx context.Context, _ bot.DigestJob, d bot.Digest) (charts bool, err error) {
+func (a *Adapter) PostDigest(ctx context.Context, _ chat.DigestJob, d chat.Digest) (charts bool, err error) {
 	channel := a.bot.Config().Digest.Channel
 	if channel == "" {
-		return false, bot.Permanent(errors.New("slack: no digest channel is configured (digest.channel)"))
+		return false, chat.Permanent(errors.New("slack: no digest channel is configured (digest.channel)"))
 	}
 	a.dress(ctx, &d)
 	return true, a.postDigest(ctx, channel, d)
 }
 
 // PostCharts shares the digest's chart in the digest channel.
-func (a *Adapter) PostCharts(ctx context.Context, d bot.Digest) error {
+func (a *Adapter) PostCharts(ctx context.Context, d chat.Digest) error {
 	channel := a.bot.Config().Digest.Channel
 	if channel == "" {
-		return bot.Permanent(errors.New("slack: no digest channel is configured (digest.channel)"))
+		return chat.Permanent(errors.New("slack: no digest channel is configured (digest.channel)"))
 	}
 	return a.uploadChart(ctx, channel, d)
 }
 
 // dress adds what only Slack knows: people's names, so the tables read
 // "Alice Jones" without pinging her.
-func (a *Adapter) dress(ctx context.Context, d *bot.Digest) {
+func (a *Adapter) dress(ctx context.Context, d *chat.Digest) {
 	if d.Names == nil {
 		d.Names = map[string]string{}
 	}
@@ -180,7 +180,7 @@ func (a *Adapter) dress(ctx context.Context, d *bot.Digest) {
 	}
 }
 
-func (a *Adapter) postDigest(ctx context.Context, channel string, d bot.Digest) error {
+func (a *Adapter) postDigest(ctx context.Context, channel string, d chat.Digest) error {
 	a.mu.Lock()
 	known := a.teamURL != ""
 	a.mu.Unlock()
@@ -197,10 +197,10 @@ func (a *Adapter) postDigest(ctx context.Context, channel string, d bot.Digest) 
 
 // uploadChart renders the digest's PNG and shares it in channel through
 // Slack's external upload (getUploadURLExternal, upload, completeUploadExternal).
-func (a *Adapter) uploadChart(ctx context.Context, channel string, d bot.Digest) error {
+func (a *Adapter) uploadChart(ctx context.Context, channel string, d chat.Digest) error {
 	img, err := charts.DigestPNG(d)
 	if err != nil {
-		return bot.Permanent(err) // the same data would fail the same way
+		return chat.Permanent(err) // the same data would fail the same way
 	}
 	name := "ringback-digest"
 	if f := strings.Fields(d.Label); len(f) > 0 {

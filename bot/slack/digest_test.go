@@ -185,7 +185,7 @@ func newDigestSetup(t *testing.T, s *store.Store) *digestSetup {
 	w := bot.NewWorker(s, clock, "test", log)
 	b.Register(w)
 	a := rbslack.New("xoxb-digest", "", srv.URL, b, log)
-	a.Register(w)
+	b.RegisterChat(w, a)
 	a.Start(ctx)
 	return &digestSetup{bot: b, clock: clock, worker: w, slack: srv, store: s}
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"ringback/bot"
+	"ringback/bot/chat"
 	"ringback/templates"
 )
 
@@ -49,7 +49,7 @@ func userMention(id, fallback string) string {
 }
 
 // CardText is the notification text of a card (shown where blocks are not).
-func CardText(k bot.Card) string {
+func CardText(k chat.Card) string {
 	if k.State == "closed" {
 		return fmt.Sprintf("%s closed: %s", k.Ref, strings.ReplaceAll(k.Outcome, "_", " "))
 	}
@@ -57,7 +57,7 @@ func CardText(k bot.Card) string {
 }
 
 // CardBlocks renders a case card.
-func CardBlocks(k bot.Card) []slack.Block {
+func CardBlocks(k chat.Card) []slack.Block {
 	if k.State == "closed" {
 		return closedBlocks(k)
 	}
@@ -81,12 +81,12 @@ func CardBlocks(k bot.Card) []slack.Block {
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(vm), nil, nil))
 	}
-	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(Mrkdwn(bot.Join(k.Notes(), " · ")))))
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(Mrkdwn(chat.Join(k.Notes(), " · ")))))
 	blocks = append(blocks, actions("case:"+strconv.FormatInt(k.CaseID, 10), k))
 	return blocks
 }
 
-func closedBlocks(k bot.Card) []slack.Block {
+func closedBlocks(k chat.Card) []slack.Block {
 	parts := []string{fmt.Sprintf("✅ *%s* %s · %s", k.Ref, Escape(k.Caller.Label()), Escape(k.Line))}
 	outcome := "*" + strings.ReplaceAll(k.Outcome, "_", " ") + "*"
 	if k.ClosedBy != "" {
@@ -97,7 +97,7 @@ func closedBlocks(k bot.Card) []slack.Block {
 	}
 	parts = append(parts, outcome)
 	if k.FirstContact != nil {
-		parts = append(parts, "first contact after "+bot.ShortDuration(*k.FirstContact))
+		parts = append(parts, "first contact after "+chat.ShortDuration(*k.FirstContact))
 	} else {
 		parts = append(parts, "no contact logged")
 	}
@@ -112,20 +112,20 @@ func closedBlocks(k bot.Card) []slack.Block {
 }
 
 var actionLabels = map[string]string{
-	bot.ActionClaim:   "Claim",
-	bot.ActionRelease: "Release",
-	bot.ActionReply:   "Reply",
-	bot.ActionLog:     "Log callback",
-	bot.ActionClose:   "Close",
-	bot.ActionReopen:  "Reopen",
-	bot.ActionSpam:    "Spam",
+	chat.ActionClaim:   "Claim",
+	chat.ActionRelease: "Release",
+	chat.ActionReply:   "Reply",
+	chat.ActionLog:     "Log callback",
+	chat.ActionClose:   "Close",
+	chat.ActionReopen:  "Reopen",
+	chat.ActionSpam:    "Spam",
 }
 
-func actions(blockID string, k bot.Card) *slack.ActionBlock {
+func actions(blockID string, k chat.Card) *slack.ActionBlock {
 	value := strconv.FormatInt(k.CaseID, 10)
 	var els []slack.BlockElement
 	for _, a := range k.Actions {
-		if a == bot.ActionReassign {
+		if a == chat.ActionReassign {
 			// The case travels in the block id: a user select has no value.
 			pick := slack.NewOptionsSelectBlockElement(slack.OptTypeUser, plain("Reassign…"), a)
 			if k.Owner != "" {
@@ -136,9 +136,9 @@ func actions(blockID string, k bot.Card) *slack.ActionBlock {
 		}
 		btn := slack.NewButtonBlockElement(a, value, plain(actionLabels[a]))
 		switch a {
-		case bot.ActionClaim, bot.ActionReopen:
+		case chat.ActionClaim, chat.ActionReopen:
 			btn.Style = slack.StylePrimary
-		case bot.ActionSpam:
+		case chat.ActionSpam:
 			btn.Style = slack.StyleDanger
 			btn.Confirm = slack.NewConfirmationBlockObject(plain("Mark as spam?"),
 				plain("The number goes on the spam list: its calls are never texted again, and this case closes."),
@@ -164,7 +164,7 @@ func notify(m string) string {
 }
 
 // EntryText renders a timeline entry for the card's thread.
-func EntryText(e bot.Entry) string {
+func EntryText(e chat.Entry) string {
 	var b strings.Builder
 	if m := notify(e.Mention); m != "" {
 		b.WriteString(m + " ")
@@ -189,17 +189,17 @@ func truncate(s string, n int) string {
 
 // QueueBlocks renders /callbacks. permalink turns a card location into a URL
 // ("" when the case has no card yet).
-func QueueBlocks(v bot.QueueView, permalink func(channel, ts string) string) []slack.Block {
+func QueueBlocks(v chat.QueueView, permalink func(channel, ts string) string) []slack.Block {
 	head := fmt.Sprintf("*%s* — %d open", v.Title, v.Total)
 	if v.Total == 0 {
 		return []slack.Block{slack.NewSectionBlock(mrkdwn(head+"\nNothing waiting. 🎉"), nil, nil)}
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(head+", oldest first"), nil, nil), slack.NewDividerBlock()}
 	for _, it := range v.Items {
-		ref := bot.Words(it.Ref)
+		ref := chat.Words(it.Ref)
 		if it.CardChannel != "" && it.CardMessage != "" {
 			if link := permalink(it.CardChannel, it.CardMessage); link != "" {
-				ref = bot.Link(link, it.Ref)
+				ref = chat.Link(link, it.Ref)
 			}
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(Mrkdwn(it.Listing(ref))), nil, nil))
@@ -231,10 +231,10 @@ func option(value, label string) *slack.OptionBlockObject {
 
 // ReplyModal renders the Reply modal: a Template select and a preview of
 // the selected one with its segment count.
-func ReplyModal(k bot.Card, choices []bot.TemplateChoice, selected string) slack.ModalViewRequest {
+func ReplyModal(k chat.Card, choices []chat.TemplateChoice, selected string) slack.ModalViewRequest {
 	var opts []*slack.OptionBlockObject
 	var initial *slack.OptionBlockObject
-	var chosen *bot.TemplateChoice
+	var chosen *chat.TemplateChoice
 	for i, c := range choices {
 		o := option(c.Key, strings.ReplaceAll(c.Key, "_", " "))
 		opts = append(opts, o)
@@ -278,9 +278,9 @@ func plural(n int) string {
 }
 
 // LogModal renders the Log callback modal.
-func LogModal(k bot.Card) slack.ModalViewRequest {
+func LogModal(k chat.Card) slack.ModalViewRequest {
 	var opts []*slack.OptionBlockObject
-	for _, r := range bot.CallbackResults {
+	for _, r := range chat.CallbackResults {
 		opts = append(opts, option(r, strings.ToUpper(r[:1])+strings.ReplaceAll(r[1:], "_", " ")))
 	}
 	note := slack.NewPlainTextInputBlockElement(plain("What happened?"), BlockNote)
@@ -295,9 +295,9 @@ func LogModal(k bot.Card) slack.ModalViewRequest {
 }
 
 // CloseModal renders the Close modal: an Outcome and a required Note.
-func CloseModal(k bot.Card) slack.ModalViewRequest {
+func CloseModal(k chat.Card) slack.ModalViewRequest {
 	var opts []*slack.OptionBlockObject
-	for _, o := range bot.Outcomes {
+	for _, o := range chat.Outcomes {
 		opts = append(opts, option(o, strings.ToUpper(o[:1])+strings.ReplaceAll(o[1:], "_", " ")))
 	}
 	note := slack.NewPlainTextInputBlockElement(plain("What was agreed or done"), BlockNote)
@@ -327,7 +327,7 @@ func modal(callbackID, title, submit string, caseID int64, blocks []slack.Block)
 
 // HomeView renders the App Home tab: the person's claimed cases and the
 // queue summary.
-func HomeView(mine, queue bot.QueueView, permalink func(channel, ts string) string) slack.HomeTabViewRequest {
+func HomeView(mine, queue chat.QueueView, permalink func(channel, ts string) string) slack.HomeTabViewRequest {
 	blocks := []slack.Block{slack.NewHeaderBlock(plain("Ringback"))}
 	blocks = append(blocks, QueueBlocks(mine, permalink)...)
 	blocks = append(blocks, slack.NewDividerBlock())
@@ -343,10 +343,10 @@ const ActionStillOnIt = "still_on_it"
 
 // NoticeBlocks renders a direct message about a case; an owner reminder
 // carries "Still on it" and "Release".
-func NoticeBlocks(n bot.Notice, cardLink string) []slack.Block {
+func NoticeBlocks(n chat.Notice, cardLink string) []slack.Block {
 	text := n.Text
 	if cardLink != "" {
-		text = text.Append(bot.Words("\n"), bot.Link(cardLink, "Open the case"))
+		text = text.Append(chat.Words("\n"), chat.Link(cardLink, "Open the case"))
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(Mrkdwn(text)), nil, nil)}
 	if n.Confirm {
@@ -354,14 +354,14 @@ func NoticeBlocks(n bot.Notice, cardLink string) []slack.Block {
 		still := slack.NewButtonBlockElement(ActionStillOnIt, value, plain("Still on it"))
 		still.Style = slack.StylePrimary
 		blocks = append(blocks, slack.NewActionBlock("notice:"+value, still,
-			slack.NewButtonBlockElement(bot.ActionRelease, value, plain("Release"))))
+			slack.NewButtonBlockElement(chat.ActionRelease, value, plain("Release"))))
 	}
 	return blocks
 }
 
 // callee names a caller once: "*Jane Smith (tenant)* 07700 900123", or just
 // "*07700 900123*" when Ringback knows no name.
-func callee(c bot.Caller) string {
+func callee(c chat.Caller) string {
 	s := "*" + Escape(c.Label()) + "*"
 	if c.Name != "" && c.Number != "" {
 		s += " " + Escape(c.Number)

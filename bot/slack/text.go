@@ -3,39 +3,39 @@ package slack
 import (
 	"strings"
 
-	"ringback/bot"
+	"ringback/bot/chat"
 )
 
 // Mrkdwn writes a neutral text in Slack's mrkdwn. Every span's words are
 // escaped (Slack reads only &, < and > as controls), so neither a caller
 // nor a configured name can form a mention; mentions, links and dates are
 // written by Ringback alone.
-func Mrkdwn(t bot.Text) string {
+func Mrkdwn(t chat.Text) string {
 	var b strings.Builder
 	for _, s := range t {
 		switch s.Kind {
-		case bot.SpanStrong:
+		case chat.SpanStrong:
 			b.WriteString("*" + Escape(s.Text) + "*")
-		case bot.SpanEmphasis:
+		case chat.SpanEmphasis:
 			b.WriteString("_" + Escape(s.Text) + "_")
-		case bot.SpanCode:
+		case chat.SpanCode:
 			b.WriteString("`" + codeText(s.Text) + "`")
-		case bot.SpanQuote:
+		case chat.SpanQuote:
 			b.WriteString(quote(s.Text))
-		case bot.SpanLink:
+		case chat.SpanLink:
 			if s.Text == "" {
 				b.WriteString("<" + Escape(s.URL) + ">")
 			} else {
 				b.WriteString("<" + Escape(s.URL) + "|" + strings.ReplaceAll(Escape(s.Text), "|", "¦") + ">")
 			}
-		case bot.SpanUser:
+		case chat.SpanUser:
 			b.WriteString(userMention(s.Text, ""))
-		case bot.SpanBroadcast:
+		case chat.SpanBroadcast:
 			b.WriteString(notify(s.Text))
-		case bot.SpanCommand:
+		case chat.SpanCommand:
 			b.WriteString("`" + codeText(strings.TrimSpace("/callbacks "+s.Text)) + "`")
-		case bot.SpanTime:
-			if s.Use == bot.TimeWhen {
+		case chat.SpanTime:
+			if s.Use == chat.TimeWhen {
 				b.WriteString(date(s.At, "{date_short_pretty} {time}"))
 			} else {
 				b.WriteString(date(s.At, "{time}"))

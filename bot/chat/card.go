@@ -1,0 +1,201 @@
+package chat
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Card is a case as chat shows it: everything a renderer needs, nothing
+// platform-specific. Text fields that came from outside (names, SMS,
+// transcripts) are raw here; renderers escape them.
+type Card struct {
+	CaseID     int64
+	Ref        string // "#42"
+	State      string // open, claimed, closed
+	Urgent     bool
+	Overdue    bool
+	Spam       bool
+	Caller     Caller
+	Line       string // the line's name
+	LineNumber string
+	Channel    string // the line's chat channel
+	FirstCall  time.Time
+	LastCall   *time.Time
+	AfterHours bool
+	Calls      int
+	Origin     string // call | sms
+	TextBack   string // human words: "delivered", "not sent: number withheld"…
+	Category   string // key
+	// CategoryLabel is the category's label ("" when not triaged).
+	CategoryLabel   string
+	Owner           string // user id
+	AssignedBy      string
+	DueAt           *time.Time
+	VoicemailURL    string
+	Transcript      string
+	EscalationLevel int
+	CallerReplied   bool
+	Outcome         string
+	CloseNote       string
+	ClosedBy        string
+	ClosedAt        *time.Time
+	// FirstContact is the time from the first missed call to the first
+	// human contact, when there was one.
+	FirstContact *time.Duration
+	Actions      []string // the buttons that make sense now, in order
+	Now          time.Time
+}
+
+// Caller is who called, as far as Ringback knows.
+type Caller struct {
+	Number   string // formatted for people; "" when withheld
+	E164     string
+	Withheld bool
+	Name     string
+	Kind     string
+	Property string
+	Unit     string
+}
+
+// Case states as a card shows them; the same words as store's (a test in
+// bot keeps them so).
+const (
+	StateOpen    = "open"
+	StateClaimed = "claimed"
+	StateClosed  = "closed"
+)
+
+// Card actions, as chat adapters name their buttons' action ids.
+const (
+	ActionClaim   = "claim"
+	ActionRelease = "release"
+	ActionReply   = "reply"
+	ActionLog     = "log_callback"
+	ActionClose   = "close"
+	ActionReopen  = "reopen"
+	ActionSpam    = "spam"
+	// ActionReassign is a person picker (managers only may use it).
+	ActionReassign = "reassign"
+)
+
+// Label is the caller as one line of text: the contact's name and kind,
+// else the number, else "number withheld".
+func (c Caller) Label() string {
+	switch {
+	case c.Name != "" && c.Kind != "":
+		return fmt.Sprintf("%s (%s)", c.Name, c.Kind)
+	case c.Name != "":
+		return c.Name
+	case c.Withheld:
+		return "number withheld"
+	}
+	return c.Number
+}
+
+// Fact is one labelled value of a card.
+type Fact struct {
+	Name  string
+	Value Text
+}
+
+// Emoji is the card's state at a glance.
+func (k Card) Emoji() string {
+	switch {
+	case k.State == StateClosed:
+		return "✅"
+	case k.Urgent:
+		return "🚨"
+	case k.Overdue:
+		return "⏰"
+	case k.State == StateClaimed:
+		return "🟡"
+	}
+	return "🔴"
+}
+
+// Title is the card's headline.
+func (k Card) Title() Text {
+	what := "Missed call"
+	if k.Origin == "sms" {
+		what = "Texted in"
+	}
+	t := Text{Wordsf("%s %s %s · ", k.Emoji(), k.Ref, what), Said(k.Line)}
+	if k.Urgent {
+		t = append(t, Words(" · URGENT"))
+	}
+	return t
+}
+
+// Who is the caller's paragraph: name or number, the property, spam.
+func (k Card) Who() Text {
+	who := Text{Outside(Strong(k.Caller.Label()))}
+	if k.Caller.Name != "" && k.Caller.Number != "" {
+		who = append(who, Words(" · "), Said(k.Caller.Number))
+	}
+	if place := strings.Trim(k.Caller.Property+", "+k.Caller.Unit, ", "); place != "" {
+		who = append(who, Words("\n🏠 "), Said(place))
+	}
+	if k.Spam {
+		who = append(who, Words("\n🚫 On the spam list"))
+	}
+	return who
+}
+
+// Facts are the card's fields, in order.
+func (k Card) Facts() []Fact {
+	hours := "In hours"
+	if k.AfterHours {
+		hours = "After hours"
+	}
+	owner := Plain("Unclaimed")
+	if k.Owner != "" {
+		owner = Text{User(k.Owner)}
+		if k.AssignedBy == "rota" {
+			owner = append(owner, Words(" (assigned by rota)"))
+		} else if k.AssignedBy != "" {
+			owner = append(owner, Words(" (assigned by "), User(k.AssignedBy), Words(")"))
+		}
+	}
+	category := Plain("Not triaged yet")
+	if k.CategoryLabel != "" {
+		category = Text{Said(k.CategoryLabel)}
+	}
+	due := Plain("—")
+	if k.DueAt != nil {
+		due = Text{At(*k.DueAt, TimeDue)}
+		if k.Overdue {
+			due = append(due, Words(" "), Strong("overdue"))
+		}
+	}
+	calls := Plain(strconv.Itoa(k.Calls))
+	if k.LastCall != nil && k.Calls > 1 {
+		calls = append(calls, Words(" (last "), At(*k.LastCall, TimeLast), Words(")"))
+	}
+	facts := []Fact{
+		{"When", Text{At(k.FirstCall, TimeWhen)}},
+		{"Hours", Plain(hours)},
+		{"Calls", calls},
+		{"Text-back", Text{Said(k.TextBack)}},
+		{"Category", category},
+		{"Owner", owner},
+		{"Due", due},
+	}
+	if k.Caller.Withheld {
+		facts = append(facts, Fact{"Caller", Plain("Number withheld")})
+	}
+	return facts
+}
+
+// Notes are the card's small print.
+func (k Card) Notes() []Text {
+	var notes []Text
+	if k.CallerReplied {
+		notes = append(notes, Plain("💬 Caller replied (see thread)"))
+	}
+	if k.EscalationLevel > 0 {
+		notes = append(notes, Plainf("📣 Escalation level %d", k.EscalationLevel))
+	}
+	return append(notes, Text{Words("Line "), Said(k.Line), Words(" · " + k.Ref)})
+}

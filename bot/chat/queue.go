@@ -1,0 +1,81 @@
+package chat
+
+import (
+	"fmt"
+	"time"
+)
+
+// QueueItem is one open case as /callbacks lists it.
+type QueueItem struct {
+	CaseID        int64
+	Ref           string
+	Age           time.Duration
+	Line          string
+	Category      string // label; "" untriaged
+	Owner         string
+	Caller        string // label: name (kind), number or "number withheld"
+	CallerReplied bool
+	Urgent        bool
+	Overdue       bool
+	Spam          bool
+	CardChannel   string
+	CardMessage   string
+}
+
+// QueueView is a page of the open queue, oldest first.
+type QueueView struct {
+	Title string
+	Items []QueueItem
+	Total int // cases matching in all (Items may be fewer)
+}
+
+// QueueRequest says which part of the queue to show.
+type QueueRequest struct {
+	Mine     bool
+	Overdue  bool
+	LineName string
+	Actor    Actor
+	Platform string // whose card links to include
+	Limit    int
+}
+
+// Listing is the item as one line of a queue listing; ref is its case
+// number, linked to the card where the platform can.
+func (it QueueItem) Listing(ref Span) Text {
+	flags := ""
+	if it.Urgent {
+		flags += " 🚨"
+	}
+	if it.Overdue {
+		flags += " ⏰ overdue"
+	}
+	category := it.Category
+	if category == "" {
+		category = "untriaged"
+	}
+	owner := Words("unclaimed")
+	if it.Owner != "" {
+		owner = User(it.Owner)
+	}
+	reply := "no reply yet"
+	if it.CallerReplied {
+		reply = "💬 replied"
+	}
+	return Text{ref, Words(flags + " · "), Outside(Strong(it.Caller)), Words(" · "), Said(it.Line), Words(" · "),
+		Said(category), Words(" · " + ShortDuration(it.Age) + " ago · "), owner, Words(" · " + reply)}
+}
+
+// ShortDuration says a duration the way people do on a card or in a
+// reminder: "45s", "10 min", "2h 31m", "3d 4h".
+func ShortDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+}
