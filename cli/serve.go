@@ -118,6 +118,16 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 		// Texts keep a pool of their own so they never wait behind chat.
 		worker.SetConcurrency(1)
 		worker.SetLane(store.LaneSMS, sqliteOutboxConcurrency/2)
+		// One process works an embedded store: a heartbeat queued behind
+		// webhooks for the one connection must not let a claim lapse and
+		// run a row twice, and rows a crashed run left are taken at once.
+		worker.SetLease(sqliteOutboxLease)
+		if n, err := s.ReleaseOutboxClaims(ctx); err != nil {
+			s.Close()
+			return nil, err
+		} else if n > 0 {
+			a.log.Warn("outbox rows left running by a previous run are taken again", "count", n)
+		}
 	}
 	b.Register(worker)
 	leader := bot.NewLeader(s, id, a.log)
@@ -285,6 +295,9 @@ const exampleConfig = "ringback.example.yaml"
 // enough to overlap a Slack call with a Twilio one, few enough that a
 // webhook rarely queues behind them for the one connection.
 const sqliteOutboxConcurrency = 4
+
+// sqliteOutboxLease is how long a claim lasts without a heartbeat on SQLite.
+const sqliteOutboxLease = time.Minute
 
 // reconcileEvery is how often the leader asks Twilio for calls whose
 // webhook never arrived. Each pass resumes from the watermark the previous

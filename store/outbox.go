@@ -517,3 +517,16 @@ func (s *Store) RequeueDead(ctx context.Context, now time.Time, ids ...int64) (i
 	}
 	return n, nil
 }
+
+// ReleaseOutboxClaims makes every running row claimable again at once. Only
+// for a store one process works alone (embedded SQLite) as it starts: the
+// rows still running were left by a process that died, and none waits out
+// its lease.
+func (s *Store) ReleaseOutboxClaims(ctx context.Context) (int64, error) {
+	res, err := s.exec(ctx, `UPDATE outbox SET state = 'pending', locked_by = '', lease_until = NULL WHERE state = 'running'`)
+	if err != nil {
+		return 0, fmt.Errorf("store: release outbox claims: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -49,7 +49,7 @@ func TestOutboxDedupeKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(it.Payload) != `{"case":1}` || it.Kind != "sms.send" || it.MaxAttempts != store.DefaultMaxAttempts {
+		if string(it.Payload) != `{"case":1}` || it.Kind != "sms.send" || it.MaxAttempts != store.SMSMaxAttempts {
 			t.Fatalf("row = %+v", it)
 		}
 	})
@@ -383,6 +383,28 @@ func TestOutboxThreadEntriesInOrderPerCase(t *testing.T) {
 		more, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: time.Minute, Limit: 10})
 		if len(more) != 2 || more[0].DedupeKey != "a2" || more[1].DedupeKey != "a-card-2" {
 			t.Fatalf("after a1 and the first refresh: %+v", more)
+		}
+	})
+}
+
+// An embedded store's rows left running by a process that died are taken
+// again as the next one starts, not after their lease.
+func TestOutboxReleaseClaims(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		enqueue(t, s, "left", t0)
+		if got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "dead", Now: t0, Lease: time.Hour, Limit: 10}); err != nil || len(got) != 1 {
+			t.Fatalf("claim = %v, %v", got, err)
+		}
+		if got, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "next", Now: t0, Lease: time.Hour, Limit: 10}); len(got) != 0 {
+			t.Fatalf("a row under a live lease was claimed again: %+v", got)
+		}
+		if n, err := s.ReleaseOutboxClaims(ctx); err != nil || n != 1 {
+			t.Fatalf("released %d, %v", n, err)
+		}
+		got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "next", Now: t0, Lease: time.Hour, Limit: 10})
+		if err != nil || len(got) != 1 || got[0].DedupeKey != "left" {
+			t.Fatalf("after release: %+v, %v", got, err)
 		}
 	})
 }
