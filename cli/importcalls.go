@@ -47,23 +47,17 @@ func (a *app) importCalls(ctx context.Context, args []string) error {
 			"Loads a phone system's call log (time, from, to, status, duration) as history for the digest.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
+	path, err := fileArg(fs, args)
 	if err != nil {
-		return errReported
+		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errReported
-	}
-	path := pos[0]
 	if opts.delimiter, err = parseDelimiter(delim); err != nil {
 		return err
 	}
 
-	env := config.EnvFrom(a.getenv)
-	cfg, err := a.loadConfig(&env)
+	env, cfg, err := a.configured()
 	if err != nil {
-		return fmt.Errorf("cli: %w", err)
+		return err
 	}
 	opts.loc = cfg.Business.Timezone
 	if tz != "" {
