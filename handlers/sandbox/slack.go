@@ -190,11 +190,8 @@ func (s *Sandbox) apiAction(w http.ResponseWriter, r *http.Request) {
 		"response_url": s.responseURL(u.ID, req.Channel),
 		"actions":      []any{action},
 	}
-	ctx, cancel := sendContext(r)
-	defer cancel()
-	res, err := s.interact(ctx, payload)
-	if err != nil {
-		writeError(w, http.StatusBadGateway, err)
+	res, ok := s.interactFor(w, r, payload)
+	if !ok {
 		return
 	}
 	res.TriggerID = trigger
