@@ -222,14 +222,9 @@ func (s *Sandbox) apiCall(w http.ResponseWriter, r *http.Request) {
 	if req.Status != "completed" {
 		req.Duration = 0
 	}
-	ctx, cancel := sendContext(r)
-	defer cancel()
-	c, err := s.reportCall(ctx, from, to, req.Status, max(req.Duration, 0), s.opt.Clock.Now())
-	if err != nil {
-		writeError(w, http.StatusBadGateway, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	answerSent(w, r, func(ctx context.Context) (any, error) {
+		return s.reportCall(ctx, from, to, req.Status, max(req.Duration, 0), s.opt.Clock.Now())
+	})
 }
 
 type smsRequest struct {
@@ -259,14 +254,7 @@ func (s *Sandbox) apiSMS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, badRequest("a text has 1 to 1600 characters"))
 		return
 	}
-	ctx, cancel := sendContext(r)
-	defer cancel()
-	m, err := s.sendSMS(ctx, from, to, body)
-	if err != nil {
-		writeError(w, http.StatusBadGateway, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
+	answerSent(w, r, func(ctx context.Context) (any, error) { return s.sendSMS(ctx, from, to, body) })
 }
 
 // phoneView is one phone's screen: its texts with every line, and its calls.

@@ -1,6 +1,9 @@
 package sandbox
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+)
 
 // interactFor sends payload to Ringback for the page's request r, as Slack
 // would; when Ringback cannot be reached it has written the 502 and ok is
@@ -14,4 +17,18 @@ func (s *Sandbox) interactFor(w http.ResponseWriter, r *http.Request, payload ma
 		return res, false
 	}
 	return res, true
+}
+
+// answerSent runs send for the page's request r, under the time a send may
+// take, and writes what it returns; when Ringback cannot be reached it is a
+// 502.
+func answerSent[T any](w http.ResponseWriter, r *http.Request, send func(context.Context) (T, error)) {
+	ctx, cancel := sendContext(r)
+	defer cancel()
+	v, err := send(ctx)
+	if err != nil {
+		writeError(w, http.StatusBadGateway, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
