@@ -63,7 +63,7 @@ func (a *app) digest(ctx context.Context, args []string) error {
 		return fmt.Errorf("cli: --week: %w", err)
 	}
 
-	s, err := openMigrated(ctx, env)
+	s, err := openAndMigrate(ctx, env.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("cli: %w", err)
 	}

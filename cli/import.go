@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -195,14 +194,7 @@ type rowNote struct {
 func readContacts(data []byte, opts importOptions, region string) (*contactFile, error) {
 	data, enc := decodeText(data)
 	f := &contactFile{encoding: enc}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = opts.delimiter
-	if r.Comma == 0 {
-		r.Comma = sniffDelimiter(data)
-	}
-	r.FieldsPerRecord = -1 // exports often drop trailing empty cells
-	r.LazyQuotes = true
-	r.TrimLeadingSpace = true
+	r := csvReader(data, opts.delimiter)
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) || (err == nil && allBlank(header)) {
 		return nil, errors.New("no header row")

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -144,14 +142,7 @@ func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Tim
 	if enc != "" {
 		log.warnings = append(log.warnings, "the file is not UTF-8; read it as "+enc)
 	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = opts.delimiter
-	if r.Comma == 0 {
-		r.Comma = sniffDelimiter(data)
-	}
-	r.FieldsPerRecord = -1 // exports often drop trailing empty cells
-	r.LazyQuotes = true
-	r.TrimLeadingSpace = true
+	r := csvReader(data, opts.delimiter)
 
 	// Some systems put a title or the report's period above the header:
 	// the header is the first of the leading rows whose columns are found.

@@ -12,7 +12,7 @@ func (a *app) migrate(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return errReported
 	}
-	s, err := openMigrated(ctx, config.EnvFrom(a.getenv))
+	s, err := openAndMigrate(ctx, config.EnvFrom(a.getenv).DatabaseURL)
 	if err != nil {
 		return err
 	}

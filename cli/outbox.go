@@ -30,7 +30,7 @@ func (a *app) outbox(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("cli: --state %q is not pending, running, done or dead", *state)
 	}
-	s, err := openMigrated(ctx, config.EnvFrom(a.getenv))
+	s, err := openAndMigrate(ctx, config.EnvFrom(a.getenv).DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (a *app) outboxRetry(ctx context.Context, args []string) error {
 		}
 		ids = append(ids, id)
 	}
-	s, err := openMigrated(ctx, config.EnvFrom(a.getenv))
+	s, err := openAndMigrate(ctx, config.EnvFrom(a.getenv).DatabaseURL)
 	if err != nil {
 		return err
 	}

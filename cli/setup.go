@@ -1,13 +1,13 @@
 package cli
 
 import (
-	"context"
+	"bytes"
+	"encoding/csv"
 	"flag"
 	"fmt"
 	"slices"
 
 	"ringback/config"
-	"ringback/store"
 )
 
 // configured reads the environment and the config file it names, as the
@@ -19,20 +19,6 @@ func (a *app) configured() (config.Env, *config.Config, error) {
 		return env, nil, fmt.Errorf("cli: %w", err)
 	}
 	return env, cfg, nil
-}
-
-// openMigrated opens the database and brings its schema up to date; the
-// caller closes it.
-func openMigrated(ctx context.Context, env config.Env) (*store.Store, error) {
-	s, err := store.Open(ctx, env.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Migrate(ctx); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
 }
 
 // fileArg parses args (flags may stand after the file) and returns the one
@@ -48,4 +34,19 @@ func fileArg(fs *flag.FlagSet, args []string, want ...string) (string, error) {
 		return "", errReported
 	}
 	return pos[len(want)], nil
+}
+
+// csvReader reads an export's CSV as exports are written: separated by
+// delimiter, or by what the header shows when it is 0, with ragged rows,
+// loose quotes and spaces after the separators.
+func csvReader(data []byte, delimiter rune) *csv.Reader {
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = delimiter
+	if r.Comma == 0 {
+		r.Comma = sniffDelimiter(data)
+	}
+	r.FieldsPerRecord = -1 // exports often drop trailing empty cells
+	r.LazyQuotes = true
+	r.TrimLeadingSpace = true
+	return r
 }
