@@ -32,3 +32,13 @@ func answerSent[T any](w http.ResponseWriter, r *http.Request, send func(context
 	}
 	writeJSON(w, http.StatusOK, v)
 }
+
+// knownUser is the sandbox user the page's request names; else it has
+// written the 400 and ok is false.
+func (s *Sandbox) knownUser(w http.ResponseWriter, id string) (User, bool) {
+	u, ok := s.user(id)
+	if !ok {
+		writeError(w, http.StatusBadRequest, badRequest("unknown user %q", id))
+	}
+	return u, ok
+}

@@ -150,9 +150,8 @@ func (s *Sandbox) apiAction(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	u, ok := s.user(req.User)
+	u, ok := s.knownUser(w, req.User)
 	if !ok {
-		writeError(w, http.StatusBadRequest, badRequest("unknown user %q", req.User))
 		return
 	}
 	msg, ok := s.slack.Message(req.Channel, req.TS)
@@ -374,9 +373,8 @@ func (s *Sandbox) apiCommand(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	u, ok := s.user(req.User)
+	u, ok := s.knownUser(w, req.User)
 	if !ok {
-		writeError(w, http.StatusBadRequest, badRequest("unknown user %q", req.User))
 		return
 	}
 	if req.Command == "" {
