@@ -292,6 +292,18 @@ func (b *Bot) repeatCall(ctx context.Context, tx *store.Tx, c store.Case, call s
 	if c.LastCallAt == nil || call.StartedAt.After(*c.LastCallAt) {
 		c.LastCallAt = &call.StartedAt
 	}
+	if err := b.saveVoicemail(ctx, tx, &c, call, now, "call_repeat", map[string]any{"call_sid": call.SID, "calls": c.CallCount}); err != nil {
+		return err
+	}
+	if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryRepeat, Text: Plainf("Caller rang again (%d calls)", c.CallCount)}); err != nil {
+		return err
+	}
+	return b.caseChanged(ctx, tx, c, "repeat_call")
+}
+
+// saveVoicemail puts the call's recording and transcript, those it has, on
+// its case, saves the case and records the event kind with data.
+func (b *Bot) saveVoicemail(ctx context.Context, tx *store.Tx, c *store.Case, call store.Call, now time.Time, kind string, data map[string]any) error {
 	if call.VoicemailURL != "" {
 		c.VoicemailURL = call.VoicemailURL
 	}
@@ -299,16 +311,10 @@ func (b *Bot) repeatCall(ctx context.Context, tx *store.Tx, c store.Case, call s
 		c.Transcript = call.Transcript
 	}
 	c.UpdatedAt = now
-	if err := tx.UpdateCase(ctx, c); err != nil {
+	if err := tx.UpdateCase(ctx, *c); err != nil {
 		return err
 	}
-	if err := tx.AddEvent(ctx, c.ID, now, "call_repeat", "", map[string]any{"call_sid": call.SID, "calls": c.CallCount}); err != nil {
-		return err
-	}
-	if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryRepeat, Text: Plainf("Caller rang again (%d calls)", c.CallCount)}); err != nil {
-		return err
-	}
-	return b.caseChanged(ctx, tx, c, "repeat_call")
+	return tx.AddEvent(ctx, c.ID, now, kind, "", data)
 }
 
 // attachVoicemail puts a recording or transcript that arrived after the
@@ -318,17 +324,7 @@ func (b *Bot) attachVoicemail(ctx context.Context, tx *store.Tx, caseID int64, c
 	if err != nil {
 		return err
 	}
-	if call.VoicemailURL != "" {
-		c.VoicemailURL = call.VoicemailURL
-	}
-	if call.Transcript != "" {
-		c.Transcript = call.Transcript
-	}
-	c.UpdatedAt = now
-	if err := tx.UpdateCase(ctx, c); err != nil {
-		return err
-	}
-	if err := tx.AddEvent(ctx, c.ID, now, "voicemail", "", map[string]any{"url": call.VoicemailURL, "transcript": call.Transcript}); err != nil {
+	if err := b.saveVoicemail(ctx, tx, &c, call, now, "voicemail", map[string]any{"url": call.VoicemailURL, "transcript": call.Transcript}); err != nil {
 		return err
 	}
 	if call.Transcript != "" {

@@ -323,18 +323,11 @@ func TestDigestFormats(t *testing.T) {
 // generator. Budget: 2 s on PostgreSQL.
 func BenchmarkDigestWeek(b *testing.B) {
 	for _, backend := range storetest.Backends(b) {
-		s := storetest.New(b, backend)
-		kpiBenchBuild(b, s)
-		cfg := kpiConfig(b)
-		now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-		bt := bot.New(bot.Deps{Store: s, Config: cfg, Clock: bot.NewManualClock(now), Log: quiet})
-		p, err := bot.ISOWeek("2026-W20", now, cfg.Business.Timezone)
-		if err != nil {
-			b.Fatal(err)
-		}
+		bt, p := kpiBenchWeek(b, backend)
 		b.Run(backend, func(b *testing.B) {
 			ctx := context.Background()
 			var d bot.Digest
+			var err error
 			for b.Loop() {
 				if d, err = bt.Digest(ctx, p, ""); err != nil {
 					b.Fatal(err)

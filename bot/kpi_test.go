@@ -840,24 +840,32 @@ func kpiBenchBuild(b testing.TB, s *store.Store) {
 	b.Logf("%s: built %d cases and %d calls in %s", s.Dialect(), kpiBenchCases, kpiBenchCalls, time.Since(start).Round(time.Millisecond))
 }
 
+// kpiBenchWeek builds the benchmarks' year on backend, once per backend and
+// outside the timed sub-benchmark, which the testing package runs several
+// times; it returns a bot on it and the week 2026-W20.
+func kpiBenchWeek(b *testing.B, backend string) (*bot.Bot, bot.Period) {
+	b.Helper()
+	s := storetest.New(b, backend)
+	kpiBenchBuild(b, s)
+	cfg := kpiConfig(b)
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	bt := bot.New(bot.Deps{Store: s, Config: cfg, Clock: bot.NewManualClock(now), Log: quiet})
+	p, err := bot.ISOWeek("2026-W20", now, cfg.Business.Timezone)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bt, p
+}
+
 // BenchmarkKPIsWeek times the KPIs of one week (2026-W20) in a database of
 // a year: 1,000,000 calls and 200,000 cases. Budget: 2 s on PostgreSQL.
 func BenchmarkKPIsWeek(b *testing.B) {
 	for _, backend := range storetest.Backends(b) {
-		// Built once per backend, outside the timed sub-benchmark, which the
-		// testing package runs several times.
-		s := storetest.New(b, backend)
-		kpiBenchBuild(b, s)
-		cfg := kpiConfig(b)
-		now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-		bt := bot.New(bot.Deps{Store: s, Config: cfg, Clock: bot.NewManualClock(now), Log: quiet})
-		p, err := bot.ISOWeek("2026-W20", now, cfg.Business.Timezone)
-		if err != nil {
-			b.Fatal(err)
-		}
+		bt, p := kpiBenchWeek(b, backend)
 		b.Run(backend, func(b *testing.B) {
 			ctx := context.Background()
 			var k bot.KPIs
+			var err error
 			for b.Loop() {
 				if k, err = bt.KPIs(ctx, p); err != nil {
 					b.Fatal(err)

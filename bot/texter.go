@@ -246,25 +246,34 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		if m.CaseID == nil {
 			return nil
 		}
-		c, err := tx.LockCase(ctx, *m.CaseID)
-		if err != nil {
-			return err
-		}
-		if m.Kind == "textback" {
-			c.TextbackStatus = textBackStatus(m)
-		}
-		c.UpdatedAt = now
-		if err := tx.UpdateCase(ctx, c); err != nil {
-			return err
-		}
-		if err := tx.AddEvent(ctx, c.ID, now, "sms_sent", m.SentBy, map[string]any{"message_id": m.ID, "kind": m.Kind, "sid": sent.SID}); err != nil {
-			return err
-		}
-		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntrySMSOut, Actor: m.SentBy, Text: Plain(smsWords(m.Kind)), Quote: m.Body}); err != nil {
-			return err
-		}
-		return b.caseChanged(ctx, tx, c, "sms_sent")
+		return b.messageOnCase(ctx, tx, m, textBackStatus(m), now, "sms_sent", m.SentBy, map[string]any{"message_id": m.ID, "kind": m.Kind, "sid": sent.SID},
+			Entry{Kind: EntrySMSOut, Actor: m.SentBy, Text: Plain(smsWords(m.Kind)), Quote: m.Body})
 	})
+}
+
+// messageOnCase puts what became of message m on its case: the case's
+// text-back status (when m is the text-back), the event by actor, and the
+// timeline entry. m has a case.
+func (b *Bot) messageOnCase(ctx context.Context, tx *store.Tx, m store.Message, textback string, now time.Time, event, actor string, data map[string]any, entry Entry) error {
+	c, err := tx.LockCase(ctx, *m.CaseID)
+	if err != nil {
+		return err
+	}
+	if m.Kind == "textback" {
+		c.TextbackStatus = textback
+	}
+	c.UpdatedAt = now
+	if err := tx.UpdateCase(ctx, c); err != nil {
+		return err
+	}
+	if err := tx.AddEvent(ctx, c.ID, now, event, actor, data); err != nil {
+		return err
+	}
+	entry.CaseID = c.ID
+	if err := b.timeline(ctx, tx, entry); err != nil {
+		return err
+	}
+	return b.caseChanged(ctx, tx, c, event)
 }
 
 // textBackStatus is a text-back's state as its case shows it, with the
@@ -288,25 +297,9 @@ func (b *Bot) smsSettled(ctx context.Context, m store.Message, status SMSState, 
 		if m.CaseID == nil {
 			return nil
 		}
-		c, err := tx.LockCase(ctx, *m.CaseID)
-		if err != nil {
-			return err
-		}
-		if m.Kind == "textback" {
-			c.TextbackStatus = caseStatus
-		}
-		c.UpdatedAt = now
-		if err := tx.UpdateCase(ctx, c); err != nil {
-			return err
-		}
 		data["message_id"] = m.ID
-		if err := tx.AddEvent(ctx, c.ID, now, event, "", data); err != nil {
-			return err
-		}
-		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryTextBack, Text: Plain(smsWords(m.Kind) + ": " + caseStatus)}); err != nil {
-			return err
-		}
-		return b.caseChanged(ctx, tx, c, event)
+		return b.messageOnCase(ctx, tx, m, caseStatus, now, event, "", data,
+			Entry{Kind: EntryTextBack, Text: Plain(smsWords(m.Kind) + ": " + caseStatus)})
 	})
 }
 

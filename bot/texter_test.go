@@ -53,6 +53,20 @@ func smsRows(t *testing.T, s *store.Store, state string) []store.OutboxItem {
 	return rows
 }
 
+// slowTwilio makes the Twilio stand-in answer each send 2.5 s late, past the
+// fixture's 1 s timeout: Twilio has the text, its answer comes too late.
+// Storing false in the flag it returns makes it answer at once again.
+func (f *fixture) slowTwilio() *atomic.Bool {
+	var slow atomic.Bool
+	slow.Store(true)
+	f.twilio.OnMessage(func(twiliostandin.SentMessage) {
+		if slow.Load() {
+			time.Sleep(2500 * time.Millisecond)
+		}
+	})
+	return &slow
+}
+
 // Twilio accepted the text-back but Ringback never recorded it (the answer
 // was lost; a process killed before its commit leaves the same rows). The
 // re-run must find the text at Twilio and record it, not send a second one;
@@ -61,13 +75,7 @@ func TestTextBackAcceptedButNotRecordedIsNotSentTwice(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		f := newTexterFixture(t, s, time.Second)
-		var slow atomic.Bool
-		slow.Store(true)
-		f.twilio.OnMessage(func(twiliostandin.SentMessage) {
-			if slow.Load() {
-				time.Sleep(2500 * time.Millisecond) // Twilio has the text; its answer comes too late
-			}
-		})
+		slow := f.slowTwilio()
 		c := f.missed(t, "CA1", callerNum)
 		f.worker.RunDue(ctx)
 		texts := f.twilio.Messages()
@@ -173,13 +181,7 @@ func TestAdoptedTextThatFailedMarksTheNumber(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		f := newTexterFixture(t, s, time.Second)
-		var slow atomic.Bool
-		slow.Store(true)
-		f.twilio.OnMessage(func(twiliostandin.SentMessage) {
-			if slow.Load() {
-				time.Sleep(2500 * time.Millisecond)
-			}
-		})
+		slow := f.slowTwilio()
 		c := f.missed(t, "CA1", callerNum)
 		f.worker.RunDue(ctx)
 		slow.Store(false)

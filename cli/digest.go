@@ -9,8 +9,6 @@ import (
 	"ringback/bot"
 	"ringback/bot/charts"
 	rbslack "ringback/bot/slack"
-	"ringback/config"
-	"ringback/store"
 )
 
 // digest prints a week's digest, the numbers the Monday post carries:
@@ -46,10 +44,9 @@ func (a *app) digest(ctx context.Context, args []string) error {
 		return fmt.Errorf("cli: --format %q: want text, json or csv", *format)
 	}
 
-	env := config.EnvFrom(a.getenv)
-	cfg, err := a.loadConfig(&env)
+	env, cfg, err := a.configured()
 	if err != nil {
-		return fmt.Errorf("cli: %w", err)
+		return err
 	}
 	if *post {
 		// Refused before any work, so a typo costs nothing.
@@ -66,14 +63,11 @@ func (a *app) digest(ctx context.Context, args []string) error {
 		return fmt.Errorf("cli: --week: %w", err)
 	}
 
-	s, err := store.Open(ctx, env.DatabaseURL)
+	s, err := openAndMigrate(ctx, env.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("cli: %w", err)
 	}
 	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return fmt.Errorf("cli: %w", err)
-	}
 	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: a.log})
 	d, err := b.Digest(ctx, p, *line)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"ringback/config"
 	"ringback/store"
 )
 
@@ -44,10 +43,9 @@ func (a *app) export(ctx context.Context, args []string) error {
 		return errReported
 	}
 
-	env := config.EnvFrom(a.getenv)
-	cfg, err := a.loadConfig(&env)
+	env, cfg, err := a.configured()
 	if err != nil {
-		return fmt.Errorf("cli: %w", err)
+		return err
 	}
 	from, err := parseDay("--from", *fromFlag, cfg.Business.Timezone)
 	if err != nil {

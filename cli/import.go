@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,15 +46,10 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 		fmt.Fprint(fs.Output(), "Usage: ringback import contacts [flags] FILE.csv\n       ringback import calls [flags] FILE.csv (see ringback import calls -h)\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
+	path, err := fileArg(fs, args, "contacts")
 	if err != nil {
-		return errReported
+		return err
 	}
-	if len(pos) != 2 || pos[0] != "contacts" {
-		fs.Usage()
-		return errReported
-	}
-	path := pos[1]
 	if phoneCols != "" {
 		for _, c := range strings.Split(phoneCols, ",") {
 			if c = strings.TrimSpace(c); c != "" {
@@ -67,10 +61,9 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 		return err
 	}
 
-	env := config.EnvFrom(a.getenv)
-	cfg, err := a.loadConfig(&env)
+	env, cfg, err := a.configured()
 	if err != nil {
-		return fmt.Errorf("cli: %w", err)
+		return err
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -201,14 +194,7 @@ type rowNote struct {
 func readContacts(data []byte, opts importOptions, region string) (*contactFile, error) {
 	data, enc := decodeText(data)
 	f := &contactFile{encoding: enc}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = opts.delimiter
-	if r.Comma == 0 {
-		r.Comma = sniffDelimiter(data)
-	}
-	r.FieldsPerRecord = -1 // exports often drop trailing empty cells
-	r.LazyQuotes = true
-	r.TrimLeadingSpace = true
+	r := csvReader(data, opts.delimiter)
 	header, err := r.Read()
 	if errors.Is(err, io.EOF) || (err == nil && allBlank(header)) {
 		return nil, errors.New("no header row")

@@ -265,23 +265,33 @@ func TestImportContactsDryRun(t *testing.T) {
 	}
 }
 
-func TestImportContactsNothingToImport(t *testing.T) {
-	url := storetest.URL(t, "sqlite")
-	for name, tc := range map[string]struct {
-		path, stderr string
-	}{
-		"missing file":  {filepath.Join(t.TempDir(), "nope.csv"), "ringback import: cli: read contacts: open "},
-		"empty file":    {writeCSV(t, ""), "ringback import: cli: export.csv: no header row"},
-		"header only":   {writeCSV(t, "Name,Phone\n"), "ringback import: cli: export.csv: nothing imported"},
-		"every row bad": {writeCSV(t, "Name,Phone\nA,123\nB,\n"), "ringback import: cli: export.csv: nothing imported"},
-	} {
+// failedImport is a file an import refuses, with what it says on stderr.
+type failedImport struct {
+	path, stderr string
+}
+
+// checkNothingImported runs `ringback import kind` on each file and wants it
+// to fail (exit 1) saying so.
+func checkNothingImported(t *testing.T, url, kind string, files map[string]failedImport) {
+	t.Helper()
+	for name, tc := range files {
 		t.Run(name, func(t *testing.T) {
-			code, out, errOut := importRun(t, url, "import", "contacts", tc.path)
+			code, out, errOut := importRun(t, url, "import", kind, tc.path)
 			if code != 1 || !strings.Contains(errOut, tc.stderr) {
 				t.Errorf("exit %d, stderr %q; want 1, %q\nstdout:\n%s", code, errOut, tc.stderr, out)
 			}
 		})
 	}
+}
+
+func TestImportContactsNothingToImport(t *testing.T) {
+	url := storetest.URL(t, "sqlite")
+	checkNothingImported(t, url, "contacts", map[string]failedImport{
+		"missing file":  {filepath.Join(t.TempDir(), "nope.csv"), "ringback import: cli: read contacts: open "},
+		"empty file":    {writeCSV(t, ""), "ringback import: cli: export.csv: no header row"},
+		"header only":   {writeCSV(t, "Name,Phone\n"), "ringback import: cli: export.csv: nothing imported"},
+		"every row bad": {writeCSV(t, "Name,Phone\nA,123\nB,\n"), "ringback import: cli: export.csv: nothing imported"},
+	})
 	if code, _, errOut := importRun(t, url, "import", "people", "x.csv"); code != 1 || !strings.Contains(errOut, "Usage: ringback import contacts") {
 		t.Errorf("import people: exit %d\n%s", code, errOut)
 	}

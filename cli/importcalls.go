@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -47,23 +45,17 @@ func (a *app) importCalls(ctx context.Context, args []string) error {
 			"Loads a phone system's call log (time, from, to, status, duration) as history for the digest.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
+	path, err := fileArg(fs, args)
 	if err != nil {
-		return errReported
+		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errReported
-	}
-	path := pos[0]
 	if opts.delimiter, err = parseDelimiter(delim); err != nil {
 		return err
 	}
 
-	env := config.EnvFrom(a.getenv)
-	cfg, err := a.loadConfig(&env)
+	env, cfg, err := a.configured()
 	if err != nil {
-		return fmt.Errorf("cli: %w", err)
+		return err
 	}
 	opts.loc = cfg.Business.Timezone
 	if tz != "" {
@@ -150,14 +142,7 @@ func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Tim
 	if enc != "" {
 		log.warnings = append(log.warnings, "the file is not UTF-8; read it as "+enc)
 	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = opts.delimiter
-	if r.Comma == 0 {
-		r.Comma = sniffDelimiter(data)
-	}
-	r.FieldsPerRecord = -1 // exports often drop trailing empty cells
-	r.LazyQuotes = true
-	r.TrimLeadingSpace = true
+	r := csvReader(data, opts.delimiter)
 
 	// Some systems put a title or the report's period above the header:
 	// the header is the first of the leading rows whose columns are found.

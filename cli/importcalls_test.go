@@ -382,23 +382,14 @@ func TestImportCallsOverlapsLiveCalls(t *testing.T) {
 
 func TestImportCallsNothingToImport(t *testing.T) {
 	url := storetest.URL(t, "sqlite")
-	for name, tc := range map[string]struct {
-		path, stderr string
-	}{
+	checkNothingImported(t, url, "calls", map[string]failedImport{
 		"missing file":    {filepath.Join(t.TempDir(), "nope.csv"), "ringback import: cli: read calls: open "},
 		"empty file":      {writeCSV(t, ""), "ringback import: cli: export.csv: no header row"},
 		"header only":     {writeCSV(t, "Time,From,To,Status\n"), "ringback import: cli: export.csv: nothing imported"},
 		"every row bad":   {writeCSV(t, "Time,From,To,Status\n2026-11-02 09:00,123,01632 960001,missed\n2026-11-02 09:00,07700 900001,01632 960001,maybe\n"), "ringback import: cli: export.csv: nothing imported"},
 		"unreadable time": {writeCSV(t, "Time,From,To,Status\nyesterday,07700 900001,01632 960001,missed\n"), `ringback import: cli: export.csv: cannot read the times in "Time" (such as "yesterday"): give their layout with --time-format`},
 		"no header":       {writeCSV(t, "2026-11-02 09:00,07700 900001,01632 960001,missed\n"), "ringback import: cli: export.csv: no time, from, to, status column among the headers \"2026-11-02 09:00\""},
-	} {
-		t.Run(name, func(t *testing.T) {
-			code, out, errOut := importRun(t, url, "import", "calls", tc.path)
-			if code != 1 || !strings.Contains(errOut, tc.stderr) {
-				t.Errorf("exit %d, stderr %q; want 1, %q\nstdout:\n%s", code, errOut, tc.stderr, out)
-			}
-		})
-	}
+	})
 	if code, _, errOut := importRun(t, url, "import", "calls"); code != 1 || !strings.Contains(errOut, "Usage: ringback import calls [flags] FILE.csv") {
 		t.Errorf("no file: exit %d\n%s", code, errOut)
 	}

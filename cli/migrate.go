@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"ringback/config"
-	"ringback/store"
 )
 
 func (a *app) migrate(ctx context.Context, args []string) error {
@@ -13,15 +12,11 @@ func (a *app) migrate(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return errReported
 	}
-	env := config.EnvFrom(a.getenv)
-	s, err := store.Open(ctx, env.DatabaseURL)
+	s, err := openAndMigrate(ctx, config.EnvFrom(a.getenv).DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	cur, _, err := s.SchemaVersion(ctx)
 	if err != nil {
 		return err

@@ -30,15 +30,11 @@ func (a *app) outbox(ctx context.Context, args []string) error {
 	default:
 		return fmt.Errorf("cli: --state %q is not pending, running, done or dead", *state)
 	}
-	env := config.EnvFrom(a.getenv)
-	s, err := store.Open(ctx, env.DatabaseURL)
+	s, err := openAndMigrate(ctx, config.EnvFrom(a.getenv).DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	counts, err := s.OutboxCounts(ctx)
 	if err != nil {
 		return err
@@ -73,15 +69,11 @@ func (a *app) outboxRetry(ctx context.Context, args []string) error {
 		}
 		ids = append(ids, id)
 	}
-	env := config.EnvFrom(a.getenv)
-	s, err := store.Open(ctx, env.DatabaseURL)
+	s, err := openAndMigrate(ctx, config.EnvFrom(a.getenv).DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	n, err := s.RequeueDead(ctx, time.Now(), ids...)
 	if err != nil {
 		return err

@@ -70,6 +70,8 @@ func (a *app) openStore(ctx context.Context, env config.Env, ln *net.Listener) (
 	}
 }
 
+// openAndMigrate opens the database and brings its schema up to date; the
+// caller closes it.
 func openAndMigrate(ctx context.Context, url string) (*store.Store, error) {
 	s, err := store.Open(ctx, url)
 	if err != nil {

@@ -37,9 +37,8 @@ type Discord struct {
 	// deferred answer; Discord's own limit is 3 s, network included.
 	deferAfter time.Duration
 
-	mu   sync.Mutex
-	seen map[string]time.Time
-	wg   sync.WaitGroup
+	replays replayGuard
+	wg      sync.WaitGroup
 }
 
 // maxSkew is how far a request's signed timestamp may be from now.
@@ -54,7 +53,7 @@ func NewDiscord(b *bot.Bot, a *rbdiscord.Adapter, publicKey string, log *slog.Lo
 	}
 	return &Discord{
 		bot: b, adapter: a, key: ed25519.PublicKey(raw), log: log, now: time.Now,
-		deferAfter: 2 * time.Second, seen: map[string]time.Time{},
+		deferAfter: 2 * time.Second,
 	}, nil
 }
 
@@ -112,17 +111,9 @@ func (d *Discord) verify(r *http.Request, body []byte) string {
 		return "stale timestamp"
 	}
 	sig := r.Header.Get("X-Signature-Ed25519")
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for k, exp := range d.seen {
-		if now.After(exp) {
-			delete(d.seen, k)
-		}
-	}
-	if _, dup := d.seen[sig]; dup {
+	if !d.replays.first(sig, now, maxSkew+time.Minute) {
 		return "replayed"
 	}
-	d.seen[sig] = now.Add(maxSkew + time.Minute)
 	return ""
 }
 

@@ -22,6 +22,7 @@ import (
 	"ringback/handlers"
 	"ringback/sms"
 	"ringback/sms/twiliostandin"
+	"ringback/store"
 	"ringback/store/storetest"
 )
 
@@ -207,6 +208,16 @@ func slash(userID, args string) map[string]any {
 }
 
 // card returns the one card in channel.
+// cardedCase plays a missed call on Lettings and returns its open case, the
+// case's id as the buttons carry it, and its card.
+func (h *discordHarness) cardedCase(sid string) (store.Case, string, discordstandin.Message) {
+	h.t.Helper()
+	h.missedCall(sid, caller, lettings)
+	h.flush()
+	c := h.openCase(caller, lettings)
+	return c, strconv.FormatInt(c.ID, 10), h.card(dLettings)
+}
+
 func (h *discordHarness) card(channel string) discordstandin.Message {
 	h.t.Helper()
 	var cards []discordstandin.Message
@@ -239,11 +250,7 @@ func ref(id int64) string { return "#" + strconv.FormatInt(id, 10) }
 func TestDiscordCaseLifecycle(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
 		// Missed call → one card in the line's channel, with its thread.
-		h.missedCall("CAd0000000000000000000000000000001", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		id := strconv.FormatInt(c.ID, 10)
-		card := h.card(dLettings)
+		c, id, card := h.cardedCase("CAd0000000000000000000000000000001")
 		if text := card.Text(); !strings.Contains(text, ref(c.ID)) || !strings.Contains(text, "07700 900123") || !strings.Contains(text, "Unclaimed") {
 			t.Fatalf("card text:\n%s", text)
 		}
@@ -506,11 +513,7 @@ func TestDiscordMissingAccessIsRecordedAndRetried(t *testing.T) {
 
 func TestDiscordManagerReassigns(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd6", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		id := strconv.FormatInt(c.ID, 10)
-		card := h.card(dLettings)
+		_, id, card := h.cardedCase("CAd6")
 		pick := func(userID string) response {
 			p := component(userID, "reassign:"+id, dLettings, card.ID, dBob)
 			p["data"].(map[string]any)["component_type"] = 5
@@ -573,11 +576,7 @@ func TestDiscordSlashCommandVerbs(t *testing.T) {
 
 func TestDiscordDeferredAnswers(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd8", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		id := strconv.FormatInt(c.ID, 10)
-		card := h.card(dLettings)
+		c, id, card := h.cardedCase("CAd8")
 		h.handler.SetDeferAfter(0)
 
 		// A slow command: "thinking…" at once, the queue through @original.
@@ -612,11 +611,7 @@ func TestDiscordDeferredAnswers(t *testing.T) {
 
 func TestDiscordStaffRole(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd9", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		id := strconv.FormatInt(c.ID, 10)
-		card := h.card(dLettings)
+		_, id, card := h.cardedCase("CAd9")
 		if r := h.interact(component(dVisitor, "claim:"+id, dLettings, card.ID)); r.Type != 4 || !strings.Contains(r.Data.Content, "Only staff") {
 			t.Fatalf("claim without the staff role answered %s", r.text())
 		}
@@ -636,11 +631,7 @@ func TestDiscordStaffRole(t *testing.T) {
 
 func TestDiscordRemindersDigestAndSpam(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd10", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		id := strconv.FormatInt(c.ID, 10)
-		card := h.card(dLettings)
+		c, id, card := h.cardedCase("CAd10")
 		h.interact(component(dAlice, "claim:"+id, dLettings, card.ID))
 		h.flush()
 
@@ -714,11 +705,7 @@ func TestDiscordDeletedCardIsPostedAgain(t *testing.T) {
 
 func TestDiscordLogCallback(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd12", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		id := strconv.FormatInt(c.ID, 10)
-		card := h.card(dLettings)
+		c, id, card := h.cardedCase("CAd12")
 		r := h.interact(component(dAlice, "log_callback:"+id, dLettings, card.ID))
 		if r.Type != 4 || r.Data.Flags != 64 || r.ids()[0] != "log_pick:"+id || !strings.Contains(r.raw, `"left_voicemail"`) {
 			t.Fatalf("log callback answered %s", r.text())

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -52,17 +51,16 @@ func (s *Slack) SetAsync(f func(func(ctx context.Context))) { s.async = f }
 
 // MountSlack adds the signed HTTP endpoints.
 func (srv *Server) MountSlack(s *Slack, signingSecret string) {
-	srv.slack, srv.slackV = s, &slackVerifier{secret: signingSecret, seen: map[string]time.Time{}, log: srv.log}
+	srv.slack, srv.slackV = s, &slackVerifier{secret: signingSecret, log: srv.log}
 	srv.mount(partSlack)
 }
 
 // slackVerifier checks Slack's signature over the raw body, the 5-minute
 // window, and refuses a request seen before (a replay).
 type slackVerifier struct {
-	secret string
-	log    *slog.Logger
-	mu     sync.Mutex
-	seen   map[string]time.Time
+	secret  string
+	log     *slog.Logger
+	replays replayGuard
 }
 
 func (v *slackVerifier) wrap(h func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
@@ -97,19 +95,7 @@ func (v *slackVerifier) wrap(h func(w http.ResponseWriter, r *http.Request, body
 
 // first remembers a signature for the window in which it is valid.
 func (v *slackVerifier) first(sig string) bool {
-	now := time.Now()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for k, exp := range v.seen {
-		if now.After(exp) {
-			delete(v.seen, k)
-		}
-	}
-	if _, dup := v.seen[sig]; dup {
-		return false
-	}
-	v.seen[sig] = now.Add(6 * time.Minute)
-	return true
+	return v.replays.first(sig, time.Now(), 6*time.Minute)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

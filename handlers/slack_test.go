@@ -94,6 +94,17 @@ func (h *harness) threadTexts(channel, ts string) string {
 	return strings.Join(parts, "\n")
 }
 
+// slackCase plays a missed call on Lettings and returns its open case and
+// its card with the card's text.
+func (h *harness) slackCase(sid string) (store.Case, slackstandin.Message, string) {
+	h.t.Helper()
+	h.missedCall(sid, caller, lettings)
+	h.flush()
+	c := h.openCase(caller, lettings)
+	msg, text := h.card("C0LETTINGS")
+	return c, msg, text
+}
+
 func lastView(h *harness) slackstandin.View {
 	vs := h.slack.Views()
 	if len(vs) == 0 {
@@ -105,10 +116,7 @@ func lastView(h *harness) slackstandin.View {
 func TestSlackCaseLifecycle(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		// Missed call → one card in the line's channel.
-		h.missedCall("CAs0000000000000000000000000000001", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		msg, text := h.card("C0LETTINGS")
+		c, msg, text := h.slackCase("CAs0000000000000000000000000000001")
 		if !strings.Contains(text, "#"+strconv.FormatInt(c.ID, 10)) || !strings.Contains(text, "07700 900123") || !strings.Contains(text, "Unclaimed") {
 			t.Fatalf("card text:\n%s", text)
 		}
@@ -215,10 +223,7 @@ func TestSlackCaseLifecycle(t *testing.T) {
 
 func TestSlackRefusesForgedAndStaleRequests(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.missedCall("CAs1", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		msg, _ := h.card("C0LETTINGS")
+		c, msg, _ := h.slackCase("CAs1")
 		raw, _ := json.Marshal(click("U0ALICE", "claim", c.ID, "C0LETTINGS", msg.TS))
 		body := url.Values{"payload": {string(raw)}}.Encode()
 		if code, _ := h.postSlack("/slack/interactions", body, time.Now(), "wrong-secret"); code != http.StatusUnauthorized {

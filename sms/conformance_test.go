@@ -382,27 +382,8 @@ func TestConformanceSendFields(t *testing.T) {
 
 func TestConformanceCallsList(t *testing.T) {
 	t.Parallel()
-	s := loadSpec(t)
-	op := s.op(t, callsPath, "get")
-	documented := map[string]bool{}
-	for _, p := range op.Parameters {
-		if p.In == "query" {
-			documented[p.Name] = true
-		}
-	}
-	page := op.Responses["200"].Content["application/json"].Schema
-
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
-	var mu sync.Mutex
-	var queries []url.Values
-	recorder := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		queries = append(queries, r.URL.Query())
-		mu.Unlock()
-		srv.Handler().ServeHTTP(w, r)
-	}))
-	defer recorder.Close()
+	lc := newListCheck(t, callsPath)
+	srv := lc.srv
 
 	since := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range 120 {
@@ -410,43 +391,97 @@ func TestConformanceCallsList(t *testing.T) {
 	}
 	srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "completed", Duration: 65, StartTime: since.Add(time.Hour / 2),
 		ParentSID: "CA0123456789abcdef0123456789abcdef"})
-	if _, err := sms.New(accountSID, authToken, recorder.URL).RecentCalls(context.Background(), lineNumber, since); err != nil {
+	if _, err := sms.New(accountSID, authToken, lc.recorder.URL).RecentCalls(context.Background(), lineNumber, since); err != nil {
 		t.Fatalf("RecentCalls: %v", err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(queries) < 2 {
-		t.Fatalf("%d requests, want paging", len(queries))
-	}
-	for _, q := range queries {
-		for k := range q {
-			if !documented[k] {
-				t.Errorf("RecentCalls sent query parameter %q, which the spec does not name", k)
-			}
-		}
+	for _, q := range lc.sentQueries(t, "RecentCalls") {
 		if q.Get("To") != lineNumber || q.Get("StartTime>") == "" {
 			t.Errorf("query %v lacks To or StartTime>", q)
 		}
 	}
 
 	// The stand-in's page and call resources have the spec's shape.
-	u := srv.URL + strings.Replace(callsPath, "{AccountSid}", accountSID, 1) + "?" + url.Values{"To": {lineNumber}, "PageSize": {"50"}}.Encode()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	req.SetBasicAuth(accountSID, authToken)
-	resp, body := do(t, req)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET Calls.json: %d %v", resp.StatusCode, body)
-	}
-	s.checkObject(t, "calls page", page, body)
+	body := lc.getPage(t, "Calls.json", lineNumber)
 	if next, _ := body["next_page_uri"].(string); !strings.HasPrefix(next, "/2010-04-01/Accounts/"+accountSID+"/Calls.json?") {
 		t.Errorf("next_page_uri = %v", body["next_page_uri"])
 	}
-	call := s.resolve(t, page).Properties["calls"].Items
+	call := lc.s.resolve(t, lc.page).Properties["calls"].Items
 	calls := body["calls"].([]any)
 	if len(calls) != 50 {
 		t.Fatalf("page has %d calls, want 50", len(calls))
 	}
 	for _, c := range calls[:3] {
-		s.checkObject(t, "call", call, c.(map[string]any))
+		lc.s.checkObject(t, "call", call, c.(map[string]any))
 	}
+}
+
+// listCheck is the shared part of a list endpoint's conformance test: the
+// query parameters the spec documents for it, its page schema, and a
+// recorder in front of the stand-in that keeps every query the client sends.
+type listCheck struct {
+	s          *spec
+	path       string
+	srv        *twiliostandin.Server
+	documented map[string]bool
+	page       *schema
+	recorder   *httptest.Server
+
+	mu      sync.Mutex
+	queries []url.Values
+}
+
+func newListCheck(t *testing.T, path string) *listCheck {
+	t.Helper()
+	s := loadSpec(t)
+	op := s.op(t, path, "get")
+	lc := &listCheck{s: s, path: path, documented: map[string]bool{}, page: op.Responses["200"].Content["application/json"].Schema}
+	for _, p := range op.Parameters {
+		if p.In == "query" {
+			lc.documented[p.Name] = true
+		}
+	}
+	lc.srv = twiliostandin.NewServer(accountSID, authToken)
+	t.Cleanup(lc.srv.Close)
+	lc.recorder = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lc.mu.Lock()
+		lc.queries = append(lc.queries, r.URL.Query())
+		lc.mu.Unlock()
+		lc.srv.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(lc.recorder.Close)
+	return lc
+}
+
+// sentQueries fails the test unless the client paged (two requests or more)
+// and named only documented parameters; it returns the queries it sent.
+func (lc *listCheck) sentQueries(t *testing.T, method string) []url.Values {
+	t.Helper()
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if len(lc.queries) < 2 {
+		t.Fatalf("%d requests, want paging", len(lc.queries))
+	}
+	for _, q := range lc.queries {
+		for k := range q {
+			if !lc.documented[k] {
+				t.Errorf("%s sent query parameter %q, which the spec does not name", method, k)
+			}
+		}
+	}
+	return lc.queries
+}
+
+// getPage asks the stand-in for the first page of 50 filtered by to and
+// checks the page against the spec's shape.
+func (lc *listCheck) getPage(t *testing.T, what, to string) map[string]any {
+	t.Helper()
+	u := lc.srv.URL + strings.Replace(lc.path, "{AccountSid}", accountSID, 1) + "?" + url.Values{"To": {to}, "PageSize": {"50"}}.Encode()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.SetBasicAuth(accountSID, authToken)
+	resp, body := do(t, req)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", what, resp.StatusCode, body)
+	}
+	lc.s.checkObject(t, strings.TrimSuffix(strings.ToLower(what), ".json")+" page", lc.page, body)
+	return body
 }

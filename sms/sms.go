@@ -148,10 +148,6 @@ type Call struct {
 // (all pages). A zero since lists every call; calls that never started are
 // then included with a zero StartTime.
 func (c *Client) RecentCalls(ctx context.Context, to string, since time.Time) ([]Call, error) {
-	api, ex, err := c.api(ctx)
-	if err != nil {
-		return nil, err
-	}
 	p := &openapi.ListCallParams{}
 	if to != "" {
 		p.SetTo(to)
@@ -159,21 +155,13 @@ func (c *Client) RecentCalls(ctx context.Context, to string, since time.Time) ([
 	if !since.IsZero() {
 		p.SetStartTimeAfter(since.UTC())
 	}
-	p.SetPageSize(callsPageSize)
-	recs, err := api.ListCall(p)
+	recs, err := c.listCalls(ctx, p, "list calls")
 	if err != nil {
-		return nil, ex.fail("list calls", err)
+		return nil, err
 	}
 	calls := make([]Call, 0, len(recs))
 	for _, r := range recs {
-		call := Call{
-			SID:       deref(r.Sid),
-			ParentSID: deref(r.ParentCallSid),
-			From:      deref(r.From),
-			To:        deref(r.To),
-			Status:    deref(r.Status),
-			Direction: deref(r.Direction),
-		}
+		call := callOf(r)
 		if s := deref(r.StartTime); s != "" {
 			t, err := parseRFC2822(s)
 			if err != nil {

@@ -37,18 +37,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"ringback/bot/slack/slackstandin"
@@ -74,16 +71,14 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "ringback-chaos: %v\n", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	return harness.Main("ringback-chaos", args, stderr, parseFlags, func(ctx context.Context, o options) int {
+		return runChaos(ctx, o, stdout, stderr)
+	})
+}
+
+// runChaos runs the chaos and writes its report; 1 when the verdict is not
+// clean (unless -report-only) or the run failed.
+func runChaos(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	rep, err := chaos(ctx, o, stderr)
 	if rep != nil {
 		rep.write(stdout, o)

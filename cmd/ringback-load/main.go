@@ -59,10 +59,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"ringback/cmd/internal/harness"
@@ -92,17 +90,14 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	opts, err := parseFlags(args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "ringback-load: %v\n", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	return harness.Main("ringback-load", args, stderr, parseFlags, func(ctx context.Context, opts options) int {
+		return report(ctx, opts, stdout, stderr)
+	})
+}
 
+// report offers the load and writes the results; 1 when a run failed or lost,
+// doubled or failed a call.
+func report(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 	results, err := loadAll(ctx, opts, stderr)
 	if len(results) > 0 {
 		if opts.json {

@@ -192,23 +192,32 @@ func (s *Sandbox) lineNumber(raw string) (string, error) {
 	return n, nil
 }
 
+// phoneToLine reads the phone and the line of a call or text the page
+// asks for (no phone when the number is withheld); on a bad one it has
+// written the 400 and ok is false.
+func (s *Sandbox) phoneToLine(w http.ResponseWriter, phone, line string, withheld bool) (from, to string, ok bool) {
+	var err error
+	if !withheld {
+		if from, err = s.phoneNumber(phone); err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return "", "", false
+		}
+	}
+	if to, err = s.lineNumber(line); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return "", "", false
+	}
+	return from, to, true
+}
+
 // apiCall: "call and hang up" from the phone.
 func (s *Sandbox) apiCall(w http.ResponseWriter, r *http.Request) {
 	var req callRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	from := ""
-	if !req.Withheld {
-		var err error
-		if from, err = s.phoneNumber(req.From); err != nil {
-			writeError(w, http.StatusBadRequest, err)
-			return
-		}
-	}
-	to, err := s.lineNumber(req.Line)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+	from, to, ok := s.phoneToLine(w, req.From, req.Line, req.Withheld)
+	if !ok {
 		return
 	}
 	switch req.Status {
@@ -222,14 +231,9 @@ func (s *Sandbox) apiCall(w http.ResponseWriter, r *http.Request) {
 	if req.Status != "completed" {
 		req.Duration = 0
 	}
-	ctx, cancel := sendContext(r)
-	defer cancel()
-	c, err := s.reportCall(ctx, from, to, req.Status, max(req.Duration, 0), s.opt.Clock.Now())
-	if err != nil {
-		writeError(w, http.StatusBadGateway, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	answerSent(w, r, func(ctx context.Context) (any, error) {
+		return s.reportCall(ctx, from, to, req.Status, max(req.Duration, 0), s.opt.Clock.Now())
+	})
 }
 
 type smsRequest struct {
@@ -244,14 +248,8 @@ func (s *Sandbox) apiSMS(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	from, err := s.phoneNumber(req.From)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
-		return
-	}
-	to, err := s.lineNumber(req.Line)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+	from, to, ok := s.phoneToLine(w, req.From, req.Line, false)
+	if !ok {
 		return
 	}
 	body := strings.TrimSpace(req.Body)
@@ -259,14 +257,7 @@ func (s *Sandbox) apiSMS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, badRequest("a text has 1 to 1600 characters"))
 		return
 	}
-	ctx, cancel := sendContext(r)
-	defer cancel()
-	m, err := s.sendSMS(ctx, from, to, body)
-	if err != nil {
-		writeError(w, http.StatusBadGateway, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, m)
+	answerSent(w, r, func(ctx context.Context) (any, error) { return s.sendSMS(ctx, from, to, body) })
 }
 
 // phoneView is one phone's screen: its texts with every line, and its calls.

@@ -150,9 +150,8 @@ func (s *Sandbox) apiAction(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	u, ok := s.user(req.User)
+	u, ok := s.knownUser(w, req.User)
 	if !ok {
-		writeError(w, http.StatusBadRequest, badRequest("unknown user %q", req.User))
 		return
 	}
 	msg, ok := s.slack.Message(req.Channel, req.TS)
@@ -190,11 +189,8 @@ func (s *Sandbox) apiAction(w http.ResponseWriter, r *http.Request) {
 		"response_url": s.responseURL(u.ID, req.Channel),
 		"actions":      []any{action},
 	}
-	ctx, cancel := sendContext(r)
-	defer cancel()
-	res, err := s.interact(ctx, payload)
-	if err != nil {
-		writeError(w, http.StatusBadGateway, err)
+	res, ok := s.interactFor(w, r, payload)
+	if !ok {
 		return
 	}
 	res.TriggerID = trigger
@@ -377,9 +373,8 @@ func (s *Sandbox) apiCommand(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	u, ok := s.user(req.User)
+	u, ok := s.knownUser(w, req.User)
 	if !ok {
-		writeError(w, http.StatusBadRequest, badRequest("unknown user %q", req.User))
 		return
 	}
 	if req.Command == "" {

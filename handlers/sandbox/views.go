@@ -120,16 +120,25 @@ func viewPayload(v slackstandin.View, state map[string]any) (map[string]any, err
 	return out, nil
 }
 
-// apiViewAction sends block_actions for a select in a modal (the Reply
-// modal's template, whose dispatch_action makes the bot update the preview).
-func (s *Sandbox) apiViewAction(w http.ResponseWriter, r *http.Request) {
-	var req viewRequest
+// readViewRequest reads the page's request about a modal and finds the
+// modal, open for its user; else it has written the 400 and ok is false.
+func (s *Sandbox) readViewRequest(w http.ResponseWriter, r *http.Request) (req viewRequest, u User, v slackstandin.View, ok bool) {
 	if !readJSON(w, r, &req) {
-		return
+		return req, u, v, false
 	}
 	u, v, err := s.openView(req.User, req.ViewID)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
+		return req, u, v, false
+	}
+	return req, u, v, true
+}
+
+// apiViewAction sends block_actions for a select in a modal (the Reply
+// modal's template, whose dispatch_action makes the bot update the preview).
+func (s *Sandbox) apiViewAction(w http.ResponseWriter, r *http.Request) {
+	req, u, v, ok := s.readViewRequest(w, r)
+	if !ok {
 		return
 	}
 	if req.Values == nil {
@@ -169,11 +178,8 @@ func (s *Sandbox) apiViewAction(w http.ResponseWriter, r *http.Request) {
 		"trigger_id": s.newTrigger(u.ID), "team": slackTeam(), "enterprise": nil, "is_enterprise_install": false,
 		"view": view, "actions": []any{action},
 	}
-	ctx, cancel := sendContext(r)
-	defer cancel()
-	res, err := s.interact(ctx, payload)
-	if err != nil {
-		writeError(w, http.StatusBadGateway, err)
+	res, ok := s.interactFor(w, r, payload)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -183,13 +189,8 @@ func (s *Sandbox) apiViewAction(w http.ResponseWriter, r *http.Request) {
 // modal whose required inputs are empty; Ringback's field errors come back
 // for the page to show, and on success the modal closes.
 func (s *Sandbox) apiViewSubmit(w http.ResponseWriter, r *http.Request) {
-	var req viewRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	u, v, err := s.openView(req.User, req.ViewID)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+	req, u, v, ok := s.readViewRequest(w, r)
+	if !ok {
 		return
 	}
 	state, missing, err := viewState(v.JSON, req.Values)
@@ -211,11 +212,8 @@ func (s *Sandbox) apiViewSubmit(w http.ResponseWriter, r *http.Request) {
 		"token": verificationToken, "trigger_id": s.newTrigger(u.ID), "view": view, "response_urls": []any{},
 		"enterprise": nil, "is_enterprise_install": false,
 	}
-	ctx, cancel := sendContext(r)
-	defer cancel()
-	res, err := s.interact(ctx, payload)
-	if err != nil {
-		writeError(w, http.StatusBadGateway, err)
+	res, ok := s.interactFor(w, r, payload)
+	if !ok {
 		return
 	}
 	var answer struct {

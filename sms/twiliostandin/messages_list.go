@@ -2,9 +2,7 @@ package twiliostandin
 
 import (
 	"net/http"
-	"net/url"
 	"sort"
-	"strconv"
 	"time"
 )
 
@@ -20,22 +18,9 @@ import (
 // messagesJSON has checked the account and played any scripted failure.
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	pageSize, page := 50, 0
-	if v := q.Get("PageSize"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, 20001, "PageSize must be between 1 and 1000")
-			return
-		}
-		pageSize = n
-	}
-	if v := q.Get("Page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, 20001, "Page must be a non-negative integer")
-			return
-		}
-		page = n
+	pageSize, page, ok := pageQuery(w, q)
+	if !ok {
+		return
 	}
 	var on, onOrBefore, onOrAfter string // GMT dates, YYYY-MM-DD
 	for _, f := range []struct {
@@ -76,58 +61,14 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.SliceStable(match, func(i, j int) bool { return match[i].At.After(match[j].At) })
 
-	start := page * pageSize
-	end := min(start+pageSize, len(match))
-	messages := []messageJSON{}
-	if start < len(match) {
-		for _, m := range match[start:end] {
-			messages = append(messages, listedResource(m))
-		}
-	}
-	pageURI := func(p int) string {
-		v := url.Values{}
-		for k, vs := range q {
-			if k != "Page" && k != "PageToken" && k != "PageSize" {
-				v[k] = vs
-			}
-		}
-		v.Set("PageSize", strconv.Itoa(pageSize))
-		v.Set("Page", strconv.Itoa(p))
-		if p > 0 {
-			v.Set("PageToken", "PA"+strconv.Itoa(p*pageSize))
-		}
-		return r.URL.Path + "?" + v.Encode()
-	}
-	resp := messagesPageJSON{
-		Messages:     messages,
-		End:          max(start+len(messages)-1, 0),
-		FirstPageURI: pageURI(0),
-		Page:         page,
-		PageSize:     pageSize,
-		Start:        start,
-		URI:          pageURI(page),
-	}
-	if end < len(match) {
-		u := pageURI(page + 1)
-		resp.NextPageURI = &u
-	}
-	if page > 0 {
-		u := pageURI(page - 1)
-		resp.PreviousPageURI = &u
-	}
+	messages, meta := pageOf(r, match, page, pageSize, listedResource)
+	resp := messagesPageJSON{Messages: messages, pageJSON: meta}
 	writeJSON(w, http.StatusOK, resp)
 }
 
 type messagesPageJSON struct {
-	Messages        []messageJSON `json:"messages"`
-	End             int           `json:"end"`
-	FirstPageURI    string        `json:"first_page_uri"`
-	NextPageURI     *string       `json:"next_page_uri"`
-	Page            int           `json:"page"`
-	PageSize        int           `json:"page_size"`
-	PreviousPageURI *string       `json:"previous_page_uri"`
-	Start           int           `json:"start"`
-	URI             string        `json:"uri"`
+	Messages []messageJSON `json:"messages"`
+	pageJSON
 }
 
 // listedResource is a message as the list shows it now: its current status,

@@ -402,22 +402,9 @@ func (s *Server) callsJSON(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	pageSize, page := 50, 0
-	if v := q.Get("PageSize"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, 20001, "PageSize must be between 1 and 1000")
-			return
-		}
-		pageSize = n
-	}
-	if v := q.Get("Page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, 20001, "Page must be a non-negative integer")
-			return
-		}
-		page = n
+	pageSize, page, ok := pageQuery(w, q)
+	if !ok {
+		return
 	}
 	var after, before, on time.Time
 	for _, t := range []struct {
@@ -453,63 +440,14 @@ func (s *Server) callsJSON(w http.ResponseWriter, r *http.Request) {
 	// Twilio lists the newest calls first.
 	sortCalls(match)
 
-	start := page * pageSize
-	end := min(start+pageSize, len(match))
-	var calls []callJSON
-	if start < len(match) {
-		for _, c := range match[start:end] {
-			calls = append(calls, callResource(s.accountSID, c))
-		}
-	}
-	if calls == nil {
-		calls = []callJSON{}
-	}
-
-	// The page URIs keep the filters, as Twilio's do.
-	pageURI := func(p int) string {
-		v := url.Values{}
-		for k, vs := range q {
-			if k != "Page" && k != "PageToken" && k != "PageSize" {
-				v[k] = vs
-			}
-		}
-		v.Set("PageSize", strconv.Itoa(pageSize))
-		v.Set("Page", strconv.Itoa(p))
-		if p > 0 {
-			v.Set("PageToken", "PA"+strconv.Itoa(p*pageSize))
-		}
-		return r.URL.Path + "?" + v.Encode()
-	}
-	resp := callsPageJSON{
-		Calls:        calls,
-		End:          max(start+len(calls)-1, 0),
-		FirstPageURI: pageURI(0),
-		Page:         page,
-		PageSize:     pageSize,
-		Start:        start,
-		URI:          pageURI(page),
-	}
-	if end < len(match) {
-		u := pageURI(page + 1)
-		resp.NextPageURI = &u
-	}
-	if page > 0 {
-		u := pageURI(page - 1)
-		resp.PreviousPageURI = &u
-	}
+	calls, meta := pageOf(r, match, page, pageSize, func(c CallRecord) callJSON { return callResource(s.accountSID, c) })
+	resp := callsPageJSON{Calls: calls, pageJSON: meta}
 	writeJSON(w, http.StatusOK, resp)
 }
 
 type callsPageJSON struct {
-	Calls           []callJSON `json:"calls"`
-	End             int        `json:"end"`
-	FirstPageURI    string     `json:"first_page_uri"`
-	NextPageURI     *string    `json:"next_page_uri"`
-	Page            int        `json:"page"`
-	PageSize        int        `json:"page_size"`
-	PreviousPageURI *string    `json:"previous_page_uri"`
-	Start           int        `json:"start"`
-	URI             string     `json:"uri"`
+	Calls []callJSON `json:"calls"`
+	pageJSON
 }
 
 // callJSON is api.v2010.account.call; pointers are the spec's nullable fields.

@@ -524,6 +524,21 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, body []by
 	writeJSON(w, http.StatusOK, answer)
 }
 
+// channelMessage is message id of channel, as the bot may reach it; else it
+// has written Discord's 403 or 404 and is nil. s.mu is held.
+func (s *Server) channelMessage(w http.ResponseWriter, channel, id string) *Message {
+	if s.denied[channel] {
+		apiError(w, http.StatusForbidden, discordgo.ErrCodeMissingAccess, "Missing Access")
+		return nil
+	}
+	m := s.byID[id]
+	if m == nil || m.ChannelID != channel {
+		apiError(w, http.StatusNotFound, discordgo.ErrCodeUnknownMessage, "Unknown Message")
+		return nil
+	}
+	return m
+}
+
 func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, body []byte) {
 	channel, id := r.PathValue("channel"), r.PathValue("message")
 	f, ok := decodeMessage(w, body)
@@ -532,13 +547,8 @@ func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.denied[channel] {
-		apiError(w, http.StatusForbidden, discordgo.ErrCodeMissingAccess, "Missing Access")
-		return
-	}
-	m := s.byID[id]
-	if m == nil || m.ChannelID != channel {
-		apiError(w, http.StatusNotFound, discordgo.ErrCodeUnknownMessage, "Unknown Message")
+	m := s.channelMessage(w, channel, id)
+	if m == nil {
 		return
 	}
 	m.apply(f, body)
@@ -555,13 +565,8 @@ func (s *Server) startThread(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.denied[channel] {
-		apiError(w, http.StatusForbidden, discordgo.ErrCodeMissingAccess, "Missing Access")
-		return
-	}
-	m := s.byID[id]
-	if m == nil || m.ChannelID != channel {
-		apiError(w, http.StatusNotFound, discordgo.ErrCodeUnknownMessage, "Unknown Message")
+	m := s.channelMessage(w, channel, id)
+	if m == nil {
 		return
 	}
 	if _, ok := s.threads[id]; ok {
