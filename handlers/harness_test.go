@@ -56,7 +56,13 @@ func newHarness(t *testing.T, backend string) *harness { return newHarnessTB(t, 
 // newHarnessTB builds the harness for a test or a benchmark.
 func newHarnessTB(t testing.TB, backend string) *harness {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
+	return newHarnessOn(t, backend, filepath.Join("..", "testdata", "ringback.yaml"))
+}
+
+// newHarnessOn builds the harness on the business config at path.
+func newHarnessOn(t testing.TB, backend, path string) *harness {
+	t.Helper()
+	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}

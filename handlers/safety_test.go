@@ -2,21 +2,13 @@ package handlers_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"ringback/bot"
-	rbslack "ringback/bot/slack"
 	"ringback/bot/slack/slackstandin"
-	"ringback/config"
-	"ringback/handlers"
-	"ringback/sms"
 	"ringback/sms/twiliostandin"
 	"ringback/store/storetest"
 )
@@ -30,45 +22,8 @@ const onCall = "+447700900999" // the design example's on-call phone
 // eachWith runs fn on every backend with a fresh harness on the config at path.
 func eachWith(t *testing.T, path string, fn func(t *testing.T, h *harness)) {
 	for _, backend := range storetest.Backends(t) {
-		t.Run(backend, func(t *testing.T) { fn(t, newHarnessConfig(t, backend, path)) })
+		t.Run(backend, func(t *testing.T) { fn(t, newHarnessOn(t, backend, path)) })
 	}
-}
-
-// newHarnessConfig is newHarnessTB on another business config.
-func newHarnessConfig(t *testing.T, backend, path string) *harness {
-	t.Helper()
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := storetest.New(t, backend)
-	tw := twiliostandin.NewServer(accountSID, authToken)
-	t.Cleanup(tw.Close)
-	clock := bot.NewManualClock(monday10)
-	sl := slackstandin.NewServer(slackToken)
-	t.Cleanup(sl.Close)
-	sl.AddUser("U0ALICE", "alice", "Alice Jones")
-	sl.AddUser("U0MANAGER1", "mia", "Mia Manager")
-	sl.SetMembers("C0LETTINGS", "U0ALICE")
-	b := bot.New(bot.Deps{
-		Store: s, Config: cfg, Clock: clock, Log: log, PublicURL: publicURL,
-		Texter: sms.NewTexter(sms.New(accountSID, authToken, tw.URL)),
-		Chats:  []string{rbslack.Platform},
-	})
-	if err := b.SyncTemplates(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	w := bot.NewWorker(s, clock, "test", log)
-	b.Register(w)
-	adapter := rbslack.New(slackToken, "", sl.URL, b, log)
-	b.RegisterChat(w, adapter)
-	adapter.Start(context.Background())
-	srv := handlers.New(handlers.Deps{Store: s, Log: log})
-	srv.MountTwilio(b, authToken, publicURL)
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, slack: sl, server: hs}
 }
 
 // designWith writes the design example plus extra templates to a file.
