@@ -180,6 +180,18 @@ func (st demoState) channel(id string) []demoMessage {
 	return nil
 }
 
+// cards are a channel's case cards: its messages with buttons (the channel
+// may also hold the day's queue check, when the demo starts after 08:45).
+func (st demoState) cards(id string) []demoMessage {
+	var out []demoMessage
+	for _, m := range st.channel(id) {
+		if len(m.buttons()) > 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // buttons are the action ids of a message's buttons, in order.
 func (m demoMessage) buttons() []string {
 	var blocks []struct {
@@ -245,10 +257,10 @@ func TestDemoSandboxFlow(t *testing.T) {
 		t.Fatalf("call: %d %+v", code, call)
 	}
 	st := c.waitFor("U0ALICE", "the card", func(st demoState) bool {
-		msgs := st.channel("C0LETTINGS")
+		msgs := st.cards("C0LETTINGS")
 		return len(msgs) == 1 && strings.HasPrefix(strings.Join(msgs[0].buttons(), ","), "claim,reply,log_callback,close,spam")
 	})
-	card := st.channel("C0LETTINGS")[0]
+	card := st.cards("C0LETTINGS")[0]
 	click := func(user, action string) slackAnswer {
 		t.Helper()
 		var a slackAnswer
@@ -261,7 +273,7 @@ func TestDemoSandboxFlow(t *testing.T) {
 	// Claim as Alice → owner on the card; Bob's later click loses the race.
 	click("U0ALICE", "claim")
 	c.waitFor("U0ALICE", "Alice as owner", func(st demoState) bool {
-		m := st.channel("C0LETTINGS")[0]
+		m := st.cards("C0LETTINGS")[0]
 		return strings.Contains(string(m.Blocks), `*Owner*\n\u003c@U0ALICE\u003e`) && m.buttons()[0] == "release"
 	})
 	click("U0BOB", "claim") // the button Bob's screen still showed
@@ -318,7 +330,7 @@ func TestDemoSandboxFlow(t *testing.T) {
 		t.Fatalf("sms: %d %+v", code, sent)
 	}
 	c.waitFor("U0ALICE", "the triage reply in the thread", func(st demoState) bool {
-		m := st.channel("C0LETTINGS")[0]
+		m := st.cards("C0LETTINGS")[0]
 		return strings.Contains(m.thread(), "Caller texted\n> 2") && strings.Contains(m.thread(), "Caller chose Maintenance") &&
 			strings.Contains(string(m.Blocks), `*Category*\nMaintenance`)
 	})
@@ -345,7 +357,7 @@ func TestDemoSandboxFlow(t *testing.T) {
 		t.Fatalf("close: %+v", a)
 	}
 	c.waitFor("U0ALICE", "the collapsed card", func(st demoState) bool {
-		m := st.channel("C0LETTINGS")[0]
+		m := st.cards("C0LETTINGS")[0]
 		return strings.Join(m.buttons(), ",") == "reopen" && strings.Contains(string(m.Blocks), "Boiler engineer booked for Thursday")
 	})
 
