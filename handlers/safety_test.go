@@ -10,6 +10,7 @@ import (
 
 	"ringback/bot/slack/slackstandin"
 	"ringback/sms/twiliostandin"
+	"ringback/store"
 	"ringback/store/storetest"
 )
 
@@ -68,16 +69,7 @@ func bodies(ms []twiliostandin.SentMessage) []string {
 // built-in safety text naming the business.
 func TestDesignConfigUrgentReplyGetsBuiltInSafetyTextAndPage(t *testing.T) {
 	eachWith(t, designConfig, func(t *testing.T, h *harness) {
-		h.missedCall("CA50000000000000000000000000000001", caller, lettings)
-		h.flush()
-		if code, body := h.text(caller, lettings, "9"); code/100 != 2 {
-			t.Fatalf("sms webhook answered %d: %s", code, body)
-		}
-		h.flush()
-		c := h.openCase(caller, lettings)
-		if !c.Urgent || c.Category != "urgent" {
-			t.Fatalf("after '9': urgent=%v category=%q", c.Urgent, c.Category)
-		}
+		pressNineByText(t, h, "CA50000000000000000000000000000001")
 		texts := bodies(h.textsTo(caller))
 		if len(texts) != 2 || !strings.HasPrefix(texts[1], "Northside Lettings: ") || !strings.Contains(texts[1], "call 999") || strings.Contains(texts[1], "{{") {
 			t.Fatalf("texts to the caller: %q", texts)
@@ -148,16 +140,7 @@ func TestUnfillableSafetyTemplateIsRecordedAndTheRestCommits(t *testing.T) {
     text: "{{caller_name}}, if anyone is in danger call 999. {{business}} is calling you back."
 `)
 	eachWith(t, path, func(t *testing.T, h *harness) {
-		h.missedCall("CA50000000000000000000000000000004", caller, lettings)
-		h.flush()
-		if code, body := h.text(caller, lettings, "9"); code/100 != 2 {
-			t.Fatalf("sms webhook answered %d: %s", code, body)
-		}
-		h.flush()
-		c := h.openCase(caller, lettings)
-		if !c.Urgent || c.Category != "urgent" {
-			t.Fatalf("after '9': urgent=%v category=%q", c.Urgent, c.Category)
-		}
+		c := pressNineByText(t, h, "CA50000000000000000000000000000004")
 		events, err := h.store.EventsForCase(context.Background(), c.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -293,4 +276,21 @@ func TestReconcilerFindsPressNineUnanswered(t *testing.T) {
 			t.Fatalf("on-call paged %d times", len(pages))
 		}
 	})
+}
+
+// pressNineByText: a missed call, then the caller texts "9"; the webhook
+// answers 2xx and the case is urgent. It returns the case.
+func pressNineByText(t *testing.T, h *harness, callSID string) store.Case {
+	t.Helper()
+	h.missedCall(callSID, caller, lettings)
+	h.flush()
+	if code, body := h.text(caller, lettings, "9"); code/100 != 2 {
+		t.Fatalf("sms webhook answered %d: %s", code, body)
+	}
+	h.flush()
+	c := h.openCase(caller, lettings)
+	if !c.Urgent || c.Category != "urgent" {
+		t.Fatalf("after '9': urgent=%v category=%q", c.Urgent, c.Category)
+	}
+	return c
 }
