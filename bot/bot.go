@@ -25,6 +25,10 @@ type Bot struct {
 	publicURL string
 	texter    Texter
 	chats     []string
+	// smsPause holds texts while the provider is failing or rate-limiting:
+	// one probe a second finds its end, instead of every queued text
+	// spending an attempt on it.
+	smsPause *Pause
 }
 
 // Deps is what the bot is built from.
@@ -52,7 +56,10 @@ func New(d Deps) *Bot {
 	if d.Config != nil {
 		d.Config.Defaults() // a Config built in Go runs as a parsed one would
 	}
-	return &Bot{store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats}
+	return &Bot{
+		store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats,
+		smsPause: NewPause(d.Clock, "sms"),
+	}
 }
 
 // Config is the business configuration the bot runs with.

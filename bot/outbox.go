@@ -37,20 +37,18 @@ const MaxBackoff = 2 * time.Minute
 // for minutes behind one unlucky attempt.
 const MaxOrderedBackoff = 20 * time.Second
 
-// retryIn is the wait before a failed row's next attempt. A text to a
-// caller is worth most in its first minute, so texts retry after 1, 2, 3, 4
-// and 5 s (a ten-second Twilio outage costs a text-back at most a few
-// seconds after it ends), then on attempt² capped at MaxBackoff; texts get
-// more attempts (store.SMSMaxAttempts), so they still outlast an outage of
-// twenty minutes.
-func retryIn(it store.OutboxItem) time.Duration {
+// retryIn is the wait before a failed row's next attempt, now. A text to
+// a caller is worth most in its first minute, so a text retries after a
+// tenth of its age (at least 1 s, at most MaxBackoff): a ten-second Twilio
+// outage costs a text-back about a second after it ends, however many
+// attempts crashed replicas spent on it; texts get more attempts
+// (store.SMSMaxAttempts), so they still outlast an outage of twenty minutes.
+func retryIn(it store.OutboxItem, now time.Time) time.Duration {
 	switch {
 	case it.Lane == store.LaneSMS:
-		n := float64(it.Attempts)
-		if it.Attempts > 5 {
-			n *= n
-		}
-		return time.Duration(min(n, MaxBackoff.Seconds()) * (0.9 + 0.2*rand.Float64()) * float64(time.Second))
+		age := max(0, now.Sub(it.CreatedAt))
+		d := min(max(age/10, time.Second), MaxBackoff)
+		return time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
 	case store.OutboxOrdered(it.Kind):
 		return backoff(it.Attempts, MaxOrderedBackoff)
 	}
@@ -441,7 +439,7 @@ func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error) {
 			return w.store.SnoozeOutbox(c, it, now.Add(ra.After), now, err.Error())
 		}))
 	default:
-		d := retryIn(it)
+		d := retryIn(it, now)
 		log.Warn("outbox attempt failed", "error", err, "retry_in_ms", d.Milliseconds())
 		result("retry", w.mark(ctx, log, "retry", func(c context.Context) (bool, error) {
 			return w.store.RetryOutbox(c, it, now.Add(d), now, err.Error())

@@ -479,10 +479,15 @@ func TestTextsOutlastALongOutage(t *testing.T) {
 		}
 		var span time.Duration
 		for a := 1; a < store.SMSMaxAttempts; a++ {
-			span += bot.RetryIn(store.OutboxItem{Lane: store.LaneSMS, Kind: bot.KindSMS, Attempts: a})
+			span += bot.RetryIn(store.OutboxItem{Lane: store.LaneSMS, Kind: bot.KindSMS, Attempts: a, CreatedAt: t0}, t0.Add(span))
 		}
 		if span < 20*time.Minute {
 			t.Errorf("a text's attempts span %s, want ≥ 20 min", span)
+		}
+		// However many attempts crashed replicas spent, a text of twenty
+		// seconds retries within about two seconds.
+		if d := bot.RetryIn(store.OutboxItem{Lane: store.LaneSMS, Kind: bot.KindSMS, Attempts: 9, CreatedAt: t0}, t0.Add(20*time.Second)); d > 2200*time.Millisecond {
+			t.Errorf("a 20 s old text on its 9th attempt retries in %s, want ≤ 2.2 s", d)
 		}
 		text, _ := s.OutboxByKey(ctx, bot.KindSMS)
 		card, _ := s.OutboxByKey(ctx, bot.KindCard+".slack")

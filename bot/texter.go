@@ -122,9 +122,12 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		// have the text already (the process died, or the answer was lost).
 		// Asked before the opt-out check: a text that went out is recorded
 		// as sent, whatever arrived since.
+		if err := b.smsPause.Held(); err != nil {
+			return err
+		}
 		sent, found, err := b.findSent(ctx, m, out)
 		if err != nil {
-			return retryable(err)
+			return b.smsRemoteFailed(err)
 		}
 		if found {
 			b.log.Info("adopted a text an earlier attempt sent", "message_id", m.ID, "sid", sent.SID)
@@ -151,13 +154,16 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 			return err
 		}
 	}
+	if err := b.smsPause.Held(); err != nil {
+		return err
+	}
 	sent, err := b.texter.SendSMS(ctx, out)
 	if err == nil {
 		return b.smsAccepted(ctx, m, sent)
 	}
 	var se *SMSError
 	if !errors.As(err, &se) || se.Temporary {
-		return retryable(err)
+		return b.smsRemoteFailed(err)
 	}
 	code := fmt.Sprint(se.Code)
 	now := b.clock.Now()
@@ -201,6 +207,24 @@ func (b *Bot) findSent(ctx context.Context, m store.Message, out OutgoingSMS) (S
 
 // retryable is a temporary provider error as the outbox wants it: with the
 // provider's Retry-After when it gave one.
+// smsOutageProbe is how long texts hold after the provider failed a call
+// for reasons of its own (5xx, network, 429 without Retry-After): one text a
+// second probes whether it is back.
+const smsOutageProbe = time.Second
+
+// smsRemoteFailed holds every text for a moment after the provider failed
+// a call for reasons of its own, and says how the row retries.
+func (b *Bot) smsRemoteFailed(err error) error {
+	err = retryable(err)
+	var ra *RetryAfterError
+	if !errors.As(err, &ra) {
+		b.smsPause.Note(RetryAfter(smsOutageProbe, err))
+	} else {
+		b.smsPause.Note(err)
+	}
+	return err
+}
+
 func retryable(err error) error {
 	var se *SMSError
 	if errors.As(err, &se) && se.Temporary && se.RetryAfter > 0 {

@@ -28,7 +28,7 @@ const DefaultMaxAttempts = 10
 
 // SMSMaxAttempts is how often a text is tried: more than other rows, as its
 // first attempts come seconds apart (see bot's retry schedule).
-const SMSMaxAttempts = 20
+const SMSMaxAttempts = 70
 
 // OutboxItem is one side effect to perform (an SMS, a chat post or update).
 type OutboxItem struct {

@@ -328,7 +328,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 	rep.settleTook = time.Since(settleStart)
 	event("settled: %v after %s", rep.settled, rep.settleTook.Round(time.Second))
 
-	obs := observed{callers: tr.callers}
+	obs := observed{callers: tr.callers, start: start}
 	for _, m := range tw.Messages() {
 		obs.texts = append(obs.texts, sentText{from: m.From, to: m.To, at: m.At})
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -68,6 +69,7 @@ type observed struct {
 	posts   []slackPost
 	cases   map[int64]pair // case id → its caller and line, from the database
 	dead    []deadRow
+	start   time.Time      // traffic began: offsets in the report are from here
 	pending map[string]int // outbox kind → rows not settled at the end
 }
 
@@ -93,6 +95,19 @@ type verdict struct {
 	AckToText harness.Summary
 	// Orphans are thread replies under no known card.
 	Orphans int
+	// Slowest are the longest ack→text waits, to match against the
+	// run's fault events (offsets from the start of traffic).
+	Slowest []slowText
+	// TextsPer5s counts text-backs the stand-in accepted in each 5 s of
+	// the run: where the rate sags is where the backlog grew.
+	TextsPer5s []int
+}
+
+// slowText is one caller's ack→text wait, placed on the run's timeline.
+type slowText struct {
+	Caller    string
+	Ack, Text time.Duration // offsets from the start of traffic
+	Wait      time.Duration
 }
 
 func (v verdict) clean() bool {
@@ -186,10 +201,24 @@ func judge(o observed) verdict {
 			v.Tallies[kindTextBack].Unacked++
 		}
 		if ts := textsTo[num]; len(ts) > 0 && !c.firstAck.IsZero() {
-			latencies = append(latencies, max(0, ts[0].at.Sub(c.firstAck)))
+			wait := max(0, ts[0].at.Sub(c.firstAck))
+			latencies = append(latencies, wait)
+			v.Slowest = append(v.Slowest, slowText{Caller: num, Ack: c.firstAck.Sub(o.start), Text: ts[0].at.Sub(o.start), Wait: wait})
 		}
 	}
 	v.AckToText = harness.Summarize(latencies)
+	slices.SortFunc(v.Slowest, func(a, b slowText) int { return cmp.Compare(b.Wait, a.Wait) })
+	v.Slowest = v.Slowest[:min(len(v.Slowest), 5)]
+	for _, t := range o.texts {
+		if o.start.IsZero() || t.at.Sub(o.start) > time.Hour {
+			continue // no timeline (a test's world) or not this run's text
+		}
+		i := int(max(0, t.at.Sub(o.start)) / (5 * time.Second))
+		for len(v.TextsPer5s) <= i {
+			v.TextsPer5s = append(v.TextsPer5s, 0)
+		}
+		v.TextsPer5s[i]++
+	}
 
 	// Cards, by caller and line.
 	cardsOf := map[pair][]slackPost{}
@@ -354,6 +383,10 @@ func writeVerdict(w io.Writer, v verdict, target time.Duration) {
 		}
 		fmt.Fprintf(w, "ack→text (first 2xx of a caller's call → the stand-in accepted the text-back, %d callers): p50 %s  p99 %s  max %s  (target ≤ %s: %s)\n",
 			a.N, round(a.P50), round(a.P99), round(a.Max), target, ok)
+		fmt.Fprintf(w, "  text-backs per 5 s: %v\n", v.TextsPer5s)
+		for _, s := range v.Slowest {
+			fmt.Fprintf(w, "  slow: %s acked at %6.1fs, texted at %6.1fs (%s)\n", s.Caller, s.Ack.Seconds(), s.Text.Seconds(), round(s.Wait))
+		}
 	}
 	if v.clean() {
 		fmt.Fprintln(w, "verdict: PASS — nothing lost, duplicated or dead")

@@ -68,6 +68,7 @@ type Server struct {
 	arrived  chan struct{} // closed and replaced when a message arrives
 	calls    []CallRecord
 	failures []failure
+	failed   int // scripted failures answered
 	latency  time.Duration
 	// onMessage, when set, runs after a message is recorded and before the
 	// API answers: real Twilio can deliver (and call StatusCallback) first.
@@ -138,6 +139,16 @@ func (s *Server) FailNext(k, httpStatus, code int, retryAfter int) {
 	for range k {
 		s.failures = append(s.failures, failure{httpStatus, code, retryAfter})
 	}
+}
+
+// EndFailures drops the scripted failures not yet answered (an outage
+// ends) and says how many of those scripted were answered.
+func (s *Server) EndFailures() (answered int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	answered = s.failed
+	s.failures, s.failed = nil, 0
+	return answered
 }
 
 // OnMessage runs fn for each accepted message before the API answers, so a
@@ -269,6 +280,7 @@ func (s *Server) messagesJSON(w http.ResponseWriter, r *http.Request) {
 	if len(s.failures) > 0 {
 		f := s.failures[0]
 		s.failures = s.failures[1:]
+		s.failed++
 		fail = &f
 	}
 	s.mu.Unlock()
