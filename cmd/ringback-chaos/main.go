@@ -40,10 +40,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -179,6 +181,7 @@ type report struct {
 	settleTook                     time.Duration
 	verdict                        verdict
 	wall                           time.Duration
+	slackCalls                     map[string]int // Slack API calls by method, to see what the run cost
 }
 
 // chaos sets everything up, plays the traffic, waits for the system to
@@ -329,6 +332,10 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 	event("settled: %v after %s", rep.settled, rep.settleTook.Round(time.Second))
 
 	obs := observed{callers: tr.callers, start: start}
+	rep.slackCalls = map[string]int{}
+	for _, m := range []string{"chat.postMessage", "chat.update", "conversations.history", "conversations.replies"} {
+		rep.slackCalls[m] = sl.Calls(m)
+	}
 	for _, m := range tw.Messages() {
 		obs.texts = append(obs.texts, sentText{from: m.From, to: m.To, at: m.At})
 	}
@@ -477,6 +484,13 @@ func (r *report) write(w io.Writer, o options) {
 	fmt.Fprintln(w)
 	for _, win := range r.plan.windows {
 		fmt.Fprintf(w, "  %s — %d requests hit\n", win, r.injected[win.remote+" "+win.name+" "+win.mode.String()])
+	}
+	if len(r.slackCalls) > 0 {
+		fmt.Fprint(w, "slack calls:")
+		for _, m := range slices.Sorted(maps.Keys(r.slackCalls)) {
+			fmt.Fprintf(w, " %s %d", m, r.slackCalls[m])
+		}
+		fmt.Fprintln(w)
 	}
 	if r.settled {
 		fmt.Fprintf(w, "settled after %s\n", r.settleTook.Round(time.Second))
