@@ -26,6 +26,9 @@ func (b *Bot) autoReply(ctx context.Context, tx *store.Tx, c store.Case, hasCase
 	if !hasCase {
 		c = store.Case{CallerNumber: caller, LineNumber: line.Number}
 	}
+	if held, err := b.repeatHeld(ctx, tx, caller, kind); held || err != nil {
+		return err
+	}
 	vars := b.vars(ctx, tx, c, line)
 	var problem string
 	t, err := tx.ApprovedTemplate(ctx, key)
@@ -57,6 +60,25 @@ func (b *Bot) autoReply(ctx context.Context, tx *store.Tx, c store.Case, hasCase
 	b.log.Warn("automatic reply not sent", "kind", kind, "template", key, "reason", problem)
 	return b.noteAutoReply(ctx, tx, c, hasCase, "sms_skipped", key, problem,
 		fmt.Sprintf("%s not sent: %s", capitalize(autoReplyWords(kind)), problem))
+}
+
+// repeatHeld reports whether the caller already got this automatic reply
+// within the repeat window: texting "9" or "HELP" again and again gets one
+// answer, not one each (the caller's texts still reach the thread).
+func (b *Bot) repeatHeld(ctx context.Context, tx *store.Tx, caller, kind string) (bool, error) {
+	if kind != "safety" && kind != "help" {
+		return false, nil // an opt-out confirmation has its own once-only rule
+	}
+	// Two replicas taking two "9"s at once must not both answer.
+	if err := tx.LockCaller(ctx, caller); err != nil {
+		return false, err
+	}
+	n, err := tx.SentMessagesOfKind(ctx, caller, kind, b.clock.Now().Add(-b.cfg.Limits.RepeatReply))
+	if err != nil || n == 0 {
+		return false, err
+	}
+	b.log.Info("automatic reply not repeated", "kind", kind, "window", b.cfg.Limits.RepeatReply.String())
+	return true, nil
 }
 
 func (b *Bot) queueAutoReply(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line, kind, key, body, dedupe string) error {

@@ -209,8 +209,13 @@ func (b *Bot) triage(ctx context.Context, tx *store.Tx, c *store.Case, line *con
 	}
 	text := "Caller chose " + cat.Label
 	mention := ""
-	if cat.Urgent {
+	switch {
+	case cat.Urgent && !wasUrgent:
 		text, mention = "URGENT: caller chose "+cat.Label, "channel"
+	case cat.Urgent:
+		// The channel was alerted when the case became urgent; a caller
+		// pressing 9 again must not alert everyone again.
+		text = "URGENT: caller chose " + cat.Label + " again (already alerted)"
 	}
 	return b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryTriaged, Text: Plain(text), Mention: mention})
 }

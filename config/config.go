@@ -57,6 +57,7 @@ type Config struct {
 	// StaffGroup is a Slack user group (S…) whose members work cases
 	// besides the members of the lines' channels ("": none).
 	StaffGroup string
+	Limits     Limits
 
 	defaulted bool // Parse or Defaults gave it its defaults
 }
@@ -213,6 +214,7 @@ func (c *Config) Defaults() *Config {
 	c.defaulted = true
 	c.Business.SetDefaults()
 	c.Digest.SetDefaults()
+	c.Limits.SetDefaults()
 	for i := range c.Categories {
 		c.Categories[i].SetDefaults()
 	}

@@ -27,6 +27,9 @@ func TestLoadExample(t *testing.T) {
 	if u, _ := cfg.Category("urgent"); !u.Urgent || u.ClaimWithin != 2*time.Minute || u.ContactWithin != 5*time.Minute {
 		t.Errorf("urgent = %+v", u)
 	}
+	if cfg.Limits.RepeatReply != 30*time.Minute {
+		t.Errorf("limits.repeat_reply = %s, want 30m", cfg.Limits.RepeatReply)
+	}
 	for _, key := range []string{"textback_day", "textback_night", "viewing_slots", "maintenance_ack", "compliance_ack", "safety", "optout_confirm", "help", "callback_missed"} {
 		if _, ok := cfg.Template(key); !ok {
 			t.Errorf("template %q missing", key)
@@ -135,7 +138,7 @@ templates:
 		`business.name: required`,
 		`business.timezone: "Europe/Londn" is not an IANA time zone (e.g. Europe/London)`,
 		`digest.at: "monday 8am" is not "mon HH:MM"`,
-		`lnies: unknown key (known: business, categories, digest, discord, escalation, lines, managers, staff_group, templates)`,
+		`lnies: unknown key (known: business, categories, digest, discord, escalation, limits, lines, managers, staff_group, templates)`,
 		`lines[0].number: "12" is not a phone number`,
 		`lines[0].channel: required`,
 		`lines[0].hours.mon-fri: "9-5" is not HH:MM-HH:MM`,
@@ -322,6 +325,8 @@ func TestParseProblems(t *testing.T) {
 		{"digest without channel", minimal + "digest: {at: \"mon 08:00\"}\n", "digest.channel: required when digest is set"},
 		{"repeated key", minimal + "business: {name: B}\n", "business: key is repeated"},
 		{"booking link", "business: {name: A, region: US, booking_link: example.com}", `business.booking_link: "example.com" is not an http(s) URL`},
+		{"limits typo", minimal + "limits: {repeat: 5m}\n", `limits.repeat: unknown key (known: repeat_reply)`},
+		{"limits negative", minimal + "limits: {repeat_reply: -5m}\n", `limits.repeat_reply: "-5m" is negative`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -104,12 +104,48 @@ func TestDesignConfigHelpGetsBuiltInHelpText(t *testing.T) {
 		}
 		h.missedCall("CA50000000000000000000000000000002", caller, lettings)
 		h.flush()
+		// Past the repeat window, HELP on a case is answered again.
+		h.clock.Advance(31 * time.Minute)
 		if code, body := h.text(caller, lettings, "help"); code/100 != 2 {
 			t.Fatalf("sms webhook answered %d: %s", code, body)
 		}
 		h.flush()
 		if texts := bodies(h.textsTo(caller)); len(texts) != 3 || texts[2] != want {
 			t.Fatalf("texts after HELP on a case: %q", texts)
+		}
+	})
+}
+
+// A caller who texts "9" five times and "HELP" three times gets one safety
+// text and one help text, and the channel is alerted once; every "9" still
+// shows in the thread.
+func TestRepeatedUrgentAndHelpAreAnsweredOnce(t *testing.T) {
+	eachWith(t, designConfig, func(t *testing.T, h *harness) {
+		pressNineByText(t, h, "CA50000000000000000000000000000009")
+		for range 4 {
+			if code, body := h.text(caller, lettings, "9"); code/100 != 2 {
+				t.Fatalf("sms webhook answered %d: %s", code, body)
+			}
+		}
+		for range 3 {
+			if code, body := h.text(caller, lettings, "HELP"); code/100 != 2 {
+				t.Fatalf("sms webhook answered %d: %s", code, body)
+			}
+		}
+		h.flush()
+		texts := bodies(h.textsTo(caller))
+		if len(texts) != 3 { // text-back, one safety text, one help text
+			t.Fatalf("texts to the caller: %d, want 3: %q", len(texts), texts)
+		}
+		if pages := h.textsTo(onCall); len(pages) != 1 {
+			t.Fatalf("on-call paged %d times, want 1", len(pages))
+		}
+		_, thread := cardAndThread(h, "C0LETTINGS")
+		if n := strings.Count(thread, "<!channel>"); n != 1 {
+			t.Errorf("%d channel alerts in the thread, want 1:\n%s", n, thread)
+		}
+		if n := strings.Count(thread, "Caller texted"); n != 5 { // HELP is a keyword, not a reply
+			t.Errorf("thread shows %d caller texts, want 5:\n%s", n, thread)
 		}
 	})
 }
