@@ -131,7 +131,7 @@ func (b *Bot) ReceiveSMS(ctx context.Context, in InboundSMS) (SMSResult, error) 
 		for _, u := range in.MediaURLs {
 			quote += "\n" + u
 		}
-		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntrySMSIn, Text: Plain("Caller texted"), Quote: quote}); err != nil {
+		if err := b.callerTexted(ctx, tx, c.ID, quote); err != nil {
 			return err
 		}
 		caseLine, _ := b.line(c.LineNumber)

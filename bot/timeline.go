@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	"ringback/store"
@@ -57,4 +58,37 @@ func newNonce() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// batchQuoteMax bounds a batched entry's quote well inside what a chat
+// message shows (Slack's section text, Discord's message length).
+const batchQuoteMax = 1500
+
+// callerTexted shows a caller's text in the case's thread. Texts that
+// arrive while the previous entry has not been posted join it, and a new
+// entry waits for the limits.thread_batch interval: a caller flooding the
+// line makes one thread update per interval, and every text still shows.
+func (b *Bot) callerTexted(ctx context.Context, tx *store.Tx, caseID int64, quote string) error {
+	now := b.clock.Now()
+	e := Entry{CaseID: caseID, Kind: EntrySMSIn, Text: Plain("Caller texted"), Quote: quote, At: now, Texts: 1}
+	nonce := newNonce()
+	for _, chat := range b.chats {
+		prefix := fmt.Sprintf("thread:%s:%d:%s:", chat, caseID, EntrySMSIn)
+		err := tx.EnqueueBatched(ctx, store.NewOutbox{
+			Kind: KindThread + "." + chat, DedupeKey: prefix + nonce, Payload: e, CaseID: caseID,
+		}, prefix, b.cfg.Limits.ThreadBatch, now, func(payload string) (any, bool) {
+			var prev Entry
+			if json.Unmarshal([]byte(payload), &prev) != nil || len(prev.Quote)+len(quote) > batchQuoteMax {
+				return nil, false
+			}
+			prev.Texts = max(prev.Texts, 1) + 1
+			prev.Text = Plainf("Caller texted %d times", prev.Texts)
+			prev.Quote += "\n\n" + quote
+			return prev, true
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

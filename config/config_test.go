@@ -325,7 +325,7 @@ func TestParseProblems(t *testing.T) {
 		{"digest without channel", minimal + "digest: {at: \"mon 08:00\"}\n", "digest.channel: required when digest is set"},
 		{"repeated key", minimal + "business: {name: B}\n", "business: key is repeated"},
 		{"booking link", "business: {name: A, region: US, booking_link: example.com}", `business.booking_link: "example.com" is not an http(s) URL`},
-		{"limits typo", minimal + "limits: {repeat: 5m}\n", `limits.repeat: unknown key (known: repeat_reply)`},
+		{"limits typo", minimal + "limits: {repeat: 5m}\n", `limits.repeat: unknown key (known: repeat_reply, thread_batch)`},
 		{"limits negative", minimal + "limits: {repeat_reply: -5m}\n", `limits.repeat_reply: "-5m" is negative`},
 	}
 	for _, tt := range tests {

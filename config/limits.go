@@ -13,15 +13,24 @@ type Limits struct {
 	// sent again to the same caller. (A case alerts the channel once, when
 	// it becomes urgent, whatever the window.)
 	RepeatReply time.Duration
+	// ThreadBatch is how long a case's caller texts gather before the next
+	// thread update: a flood becomes one update per interval, not one per text.
+	ThreadBatch time.Duration
 }
 
 // Default limits.
-const DefaultRepeatReply = 30 * time.Minute
+const (
+	DefaultRepeatReply = 30 * time.Minute
+	DefaultThreadBatch = 5 * time.Second
+)
 
 // SetDefaults fills the limits a file leaves out.
 func (l *Limits) SetDefaults() {
 	if l.RepeatReply == 0 {
 		l.RepeatReply = DefaultRepeatReply
+	}
+	if l.ThreadBatch == 0 {
+		l.ThreadBatch = DefaultThreadBatch
 	}
 }
 
@@ -31,6 +40,7 @@ func (p *parser) limits(n *yaml.Node) Limits {
 	if n != nil {
 		p.fields("limits", n, map[string]func(string, *yaml.Node){
 			"repeat_reply": func(k string, v *yaml.Node) { l.RepeatReply, _ = p.duration(k, v) },
+			"thread_batch": func(k string, v *yaml.Node) { l.ThreadBatch, _ = p.duration(k, v) },
 		})
 	}
 	l.SetDefaults()

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,6 +134,8 @@ func TestRepeatedUrgentAndHelpAreAnsweredOnce(t *testing.T) {
 			}
 		}
 		h.flush()
+		h.clock.Advance(5 * time.Second) // the thread's batch of caller texts
+		h.flush()
 		texts := bodies(h.textsTo(caller))
 		if len(texts) != 3 { // text-back, one safety text, one help text
 			t.Fatalf("texts to the caller: %d, want 3: %q", len(texts), texts)
@@ -144,8 +147,8 @@ func TestRepeatedUrgentAndHelpAreAnsweredOnce(t *testing.T) {
 		if n := strings.Count(thread, "<!channel>"); n != 1 {
 			t.Errorf("%d channel alerts in the thread, want 1:\n%s", n, thread)
 		}
-		if n := strings.Count(thread, "Caller texted"); n != 5 { // HELP is a keyword, not a reply
-			t.Errorf("thread shows %d caller texts, want 5:\n%s", n, thread)
+		if n := strings.Count(thread, "> 9"); n != 5 { // HELP is a keyword, not a reply
+			t.Errorf("thread quotes %d caller texts, want 5:\n%s", n, thread)
 		}
 	})
 }
@@ -329,4 +332,31 @@ func pressNineByText(t *testing.T, h *harness, callSID string) store.Case {
 		t.Fatalf("after '9': urgent=%v category=%q", c.Urgent, c.Category)
 	}
 	return c
+}
+
+// A caller flooding the line (40 texts in 10 s) makes one thread update per
+// limits.thread_batch interval, and every text still shows in the thread.
+func TestCallerFloodIsBatchedInTheThread(t *testing.T) {
+	eachWith(t, designConfig, func(t *testing.T, h *harness) {
+		h.missedCall("CA50000000000000000000000000000010", caller, lettings)
+		h.flush()
+		for i := range 40 {
+			if code, body := h.text(caller, lettings, fmt.Sprintf("flood %02d", i)); code/100 != 2 {
+				t.Fatalf("sms webhook answered %d: %s", code, body)
+			}
+			h.flush()
+			h.clock.Advance(250 * time.Millisecond)
+		}
+		h.clock.Advance(5 * time.Second)
+		h.flush()
+		_, thread := cardAndThread(h, "C0LETTINGS")
+		for i := range 40 {
+			if !strings.Contains(thread, fmt.Sprintf("> flood %02d", i)) {
+				t.Fatalf("text %d missing from the thread:\n%s", i, thread)
+			}
+		}
+		if n := strings.Count(thread, "Caller texted"); n > 4 {
+			t.Errorf("%d thread entries for 40 texts in 10 s, want one per 5 s (≤ 4):\n%s", n, thread)
+		}
+	})
 }

@@ -16,4 +16,7 @@ type Entry struct {
 	At     time.Time `json:"at"`
 	// Mention asks the renderer to notify: "channel" for the line's channel.
 	Mention string `json:"mention,omitempty"`
+	// Texts counts the caller's texts a batched entry quotes (a blank line
+	// between each); 0 or 1: one.
+	Texts int `json:"texts,omitempty"`
 }

@@ -170,6 +170,20 @@ func entryKey(text string) (kind, key string) {
 	return kindOther, head
 }
 
+// entryKeys is entryKey for a thread reply that may quote several caller
+// texts at once (a batched "Caller texted 3 times", a blank quoted line
+// between each): one key a text.
+func entryKeys(text string) (kind string, keys []string) {
+	kind, key := entryKey(text)
+	if kind != kindCallerSMS {
+		return kind, []string{key}
+	}
+	for _, q := range strings.Split(strings.TrimPrefix(key, "sms:"), "\n> \n> ") {
+		keys = append(keys, "sms:"+q)
+	}
+	return kind, keys
+}
+
 // judge counts, per kind, what was lost, duplicated and dead. Expectations:
 // one text-back per caller (the cooldown spans both lines); one card per
 // caller and line called; in each card's thread one text-back entry when
@@ -258,11 +272,11 @@ func judge(o observed) verdict {
 			v.Orphans++
 			continue
 		}
-		kind, key := entryKey(p.text)
+		kind, keys := entryKeys(p.text)
 		if kind == kindOther {
 			continue // reminders and the like: not this run's business
 		}
-		got[kind][pr] = append(got[kind][pr], key)
+		got[kind][pr] = append(got[kind][pr], keys...)
 	}
 	textedFrom := map[pair]bool{}
 	for _, t := range o.texts {

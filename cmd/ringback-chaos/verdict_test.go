@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +221,13 @@ func TestVerdictOutput(t *testing.T) {
 	writeVerdict(&b, judge(newWorld().o), 5*time.Second)
 	if out := b.String(); !strings.Contains(out, "MISSED") || !strings.Contains(out, "verdict: PASS") {
 		t.Errorf("output:\n%s", out)
+	}
+}
+
+// A batched thread entry quoting several caller texts counts each of them.
+func TestBatchedCallerTextsCountOnceEach(t *testing.T) {
+	kind, keys := entryKeys("Caller texted 3 times\n> call me after 5\n> \n> 2\n> \n> thanks")
+	if kind != kindCallerSMS || !slices.Equal(keys, []string{"sms:call me after 5", "sms:2", "sms:thanks"}) {
+		t.Fatalf("entryKeys = %s %q", kind, keys)
 	}
 }
