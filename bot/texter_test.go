@@ -70,6 +70,21 @@ func (f *fixture) slowTwilio() *atomic.Bool {
 	return &slow
 }
 
+// lostTextBack plays a missed call whose text-back Twilio takes but
+// answers too late: the caller has the one text, Ringback has not recorded
+// it. Storing false in slow makes Twilio answer at once again.
+func lostTextBack(t *testing.T, s *store.Store) (f *fixture, c store.Case, slow *atomic.Bool) {
+	t.Helper()
+	f = newTexterFixture(t, s, time.Second)
+	slow = f.slowTwilio()
+	c = f.missed(t, "CA1", callerNum)
+	f.worker.RunDue(context.Background())
+	if n := len(f.twilio.Messages()); n != 1 {
+		t.Fatalf("Twilio has %d texts after the first attempt, want 1", n)
+	}
+	return f, c, slow
+}
+
 // Twilio accepted the text-back but Ringback never recorded it (the answer
 // was lost; a process killed before its commit leaves the same rows). The
 // re-run must find the text at Twilio and record it, not send a second one;
@@ -77,14 +92,8 @@ func (f *fixture) slowTwilio() *atomic.Bool {
 func TestTextBackAcceptedButNotRecordedIsNotSentTwice(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		f := newTexterFixture(t, s, time.Second)
-		slow := f.slowTwilio()
-		c := f.missed(t, "CA1", callerNum)
-		f.worker.RunDue(ctx)
+		f, c, slow := lostTextBack(t, s)
 		texts := f.twilio.Messages()
-		if len(texts) != 1 {
-			t.Fatalf("Twilio has %d texts after the first attempt, want 1", len(texts))
-		}
 		ms, _ := s.MessagesForCase(ctx, c.ID)
 		if len(ms) != 1 || ms[0].Status != "pending" || ms[0].SID != nil {
 			t.Fatalf("after the lost answer: %+v, want one pending message without a SID", ms)
@@ -183,15 +192,9 @@ func TestTextBackSurvivesAStoreErrorReadingTheMessage(t *testing.T) {
 func TestAdoptedTextThatFailedMarksTheNumber(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		f := newTexterFixture(t, s, time.Second)
-		slow := f.slowTwilio()
-		c := f.missed(t, "CA1", callerNum)
-		f.worker.RunDue(ctx)
+		f, c, slow := lostTextBack(t, s)
 		slow.Store(false)
 		texts := f.twilio.Messages()
-		if len(texts) != 1 {
-			t.Fatalf("Twilio has %d texts, want 1", len(texts))
-		}
 		// The landline's carrier refuses it; the fixture gives Twilio no
 		// callback URL, so only the list tells.
 		_ = f.twilio.Deliver(texts[0].SID, "undelivered", 30006)
