@@ -374,3 +374,30 @@ func TestScheduledReplyWaitsForTheCallersWindow(t *testing.T) {
 		}
 	})
 }
+
+// Urgent safety texts are exempt: on an urgent case Reply offers no later
+// send, and a reply asked for "at the window" goes now.
+func TestUrgentReplyIsNotHeldForQuietHours(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s)
+		const florida = "+13055550123"
+		f.clock.Set(time.Date(2026, 11, 17, 2, 0, 0, 0, time.UTC)) // 21:00 in Miami
+		c := f.missed(t, "CA1", florida)
+		if _, err := f.bot.ReceiveSMS(ctx, bot.InboundSMS{SID: "SM1", From: florida, To: lettingsNum, Body: "9"}); err != nil {
+			t.Fatal(err)
+		}
+		if timing, err := f.bot.ReplyTiming(ctx, c.ID); err != nil || timing.Quiet {
+			t.Fatalf("urgent case reply timing = %+v, %v; want no quiet hours", timing, err)
+		}
+		f.worker.RunDue(ctx) // the text-back and the automatic safety text
+		before := len(f.twilio.Messages())
+		if _, err := f.bot.ScheduleReply(ctx, c.ID, alice, "safety"); err != nil {
+			t.Fatal(err)
+		}
+		f.worker.RunDue(ctx)
+		if texts := f.twilio.Messages(); len(texts) != before+1 || !strings.HasPrefix(texts[len(texts)-1].Body, "If anyone is in danger") {
+			t.Fatalf("texts = %+v, want the safety reply sent at 21:00", texts)
+		}
+	})
+}
