@@ -308,33 +308,64 @@ func TestQuietHoursStateOfEveryAreaCode(t *testing.T) {
 	}
 }
 
+// scheduleFloridaReply plays a missed call from a Florida number at 20:30
+// its time (past Florida's 20:00) and schedules Alice's reply for the
+// caller's window; opens is 08:00 the next morning there.
+func scheduleFloridaReply(t *testing.T, s *store.Store) (f *fixture, c store.Case, opens time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	f = newTexterFixture(t, s, time.Second)
+	f.clock.Set(time.Date(2026, 11, 17, 1, 30, 0, 0, time.UTC))
+	opens = time.Date(2026, 11, 17, 13, 0, 0, 0, time.UTC)
+	c = f.missed(t, "CA1", "+13055550123")
+	f.worker.RunDue(ctx)
+	if n := len(f.twilio.Messages()); n != 1 {
+		t.Fatalf("%d texts after the missed call, want the text-back (an immediate reply is not held)", n)
+	}
+	timing, err := f.bot.ReplyTiming(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !timing.Quiet || timing.CallerNow.Format("15:04") != "20:30" || timing.LaterLabel() != "Send at 08:00" || timing.Law != "Florida law" {
+		t.Fatalf("reply timing = %+v, want quiet, 20:30 for the caller, Send at 08:00", timing)
+	}
+	if _, err := f.bot.ScheduleReply(ctx, c.ID, alice, "callback_missed"); err != nil {
+		t.Fatal(err)
+	}
+	return f, c, opens
+}
+
+// A scheduled reply that falls due outside the window (Ringback was down
+// from before 08:00 until 21:30) waits for the next opening, and the wait
+// spends none of its attempts.
+func TestScheduledReplyFallingDueInQuietHoursWaitsAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f, _, opens := scheduleFloridaReply(t, s)
+		f.clock.Set(opens.Add(13*time.Hour + 30*time.Minute)) // 21:30 in Miami
+		f.worker.RunDue(ctx)
+		if n := len(f.twilio.Messages()); n != 1 {
+			t.Fatalf("at 21:30 the caller has %d texts, want only the text-back", n)
+		}
+		rows := smsRows(t, s, store.OutboxPending)
+		if len(rows) != 1 || !rows[0].RunAt.Equal(opens.Add(24*time.Hour)) || rows[0].Attempts != 0 {
+			t.Fatalf("pending text rows = %+v, want the reply waiting for 08:00 the next day, no attempt spent", rows)
+		}
+		f.clock.Set(opens.Add(24 * time.Hour))
+		f.worker.RunDue(ctx)
+		if n := len(f.twilio.Messages()); n != 2 {
+			t.Fatalf("at 08:00 the next day the caller has %d texts, want 2", n)
+		}
+	})
+}
+
 // A reply staff schedule for the caller's window is an outbox row that
 // waits: not sent before 08:00 in the caller's time, sent exactly once
 // after it, even when Twilio's answer to that send is lost.
 func TestScheduledReplyWaitsForTheCallersWindow(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		f := newTexterFixture(t, s, time.Second)
-		const florida = "+13055550123"
-		// Monday 16 November 2026, 20:30 in Miami: past Florida's 20:00.
-		f.clock.Set(time.Date(2026, 11, 17, 1, 30, 0, 0, time.UTC))
-		opens := time.Date(2026, 11, 17, 13, 0, 0, 0, time.UTC) // 08:00 in Miami
-		c := f.missed(t, "CA1", florida)
-		f.worker.RunDue(ctx)
-		if n := len(f.twilio.Messages()); n != 1 {
-			t.Fatalf("%d texts after the missed call, want the text-back (an immediate reply is not held)", n)
-		}
-
-		timing, err := f.bot.ReplyTiming(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !timing.Quiet || timing.CallerNow.Format("15:04") != "20:30" || timing.LaterLabel() != "Send at 08:00" || timing.Law != "Florida law" {
-			t.Fatalf("reply timing = %+v, want quiet, 20:30 for the caller, Send at 08:00", timing)
-		}
-		if _, err := f.bot.ScheduleReply(ctx, c.ID, alice, "callback_missed"); err != nil {
-			t.Fatal(err)
-		}
+		f, c, opens := scheduleFloridaReply(t, s)
 		for _, at := range []time.Time{f.clock.Now(), opens.Add(-time.Hour), opens.Add(-time.Second)} {
 			f.clock.Set(at)
 			f.worker.RunDue(ctx)
