@@ -182,9 +182,15 @@ func (b *Bot) staffVars(ctx context.Context, q caseReader, c store.Case, line *c
 	return v
 }
 
-// SendReply texts the caller an approved template as the actor. The first
-// reply is the case's first human contact.
+// SendReply texts the caller an approved template as the actor, now. The
+// first reply is the case's first human contact.
 func (b *Bot) SendReply(ctx context.Context, id int64, a Actor, key string) (store.Case, error) {
+	return b.sendReply(ctx, id, a, key, false)
+}
+
+// sendReply queues the reply: now, or, when later is set and the caller is
+// in their quiet hours, for their window's next opening.
+func (b *Bot) sendReply(ctx context.Context, id int64, a Actor, key string, later bool) (store.Case, error) {
 	if err := b.mayWork(a); err != nil {
 		return store.Case{}, err
 	}
@@ -221,16 +227,22 @@ func (b *Bot) SendReply(ctx context.Context, id int64, a Actor, key string) (sto
 			}
 			return nil, err
 		}
-		m, err := b.queueSMS(ctx, tx, *c, line, outgoing{Kind: "template", Body: body, TemplateKey: key, SentBy: a.ID},
-			fmt.Sprintf("reply:%d:%s:%d", c.ID, a.ID, now.UnixNano()), now)
+		runAt, scheduled := now, (*Entry)(nil)
+		if later {
+			runAt, scheduled = b.replyWindow(*c, line, a, body, now)
+		}
+		m, err := b.queueSMS(ctx, tx, *c, line, outgoing{Kind: "template", Body: body, TemplateKey: key, SentBy: a.ID, Scheduled: scheduled != nil},
+			fmt.Sprintf("reply:%d:%s:%d", c.ID, a.ID, now.UnixNano()), runAt)
 		if err != nil {
 			return nil, err
 		}
-		b.contacted(c, now)
-		if err := tx.AddEvent(ctx, c.ID, now, "reply_queued", a.ID, map[string]any{"template": key, "version": t.Version, "message_id": m.ID}); err != nil {
+		if scheduled == nil {
+			b.contacted(c, now)
+		}
+		if err := tx.AddEvent(ctx, c.ID, now, "reply_queued", a.ID, map[string]any{"template": key, "version": t.Version, "message_id": m.ID, "run_at": runAt}); err != nil {
 			return nil, err
 		}
-		return nil, nil // the thread shows the text once Twilio accepts it
+		return scheduled, nil // the thread shows the text once Twilio accepts it
 	})
 }
 

@@ -131,7 +131,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		}
 		if found {
 			b.log.Info("adopted a text an earlier attempt sent", "message_id", m.ID, "sid", sent.SID)
-			return b.smsAccepted(ctx, m, sent)
+			return b.smsAccepted(ctx, m, sent, job.Scheduled)
 		}
 	}
 	if !job.Force {
@@ -146,6 +146,9 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	if b.texter == nil {
 		return errNoTexter
 	}
+	if err := b.stillQuiet(m, job); err != nil {
+		return err
+	}
 	if m.SendStartedAt == nil {
 		// Committed before the call, or a crash after it would leave no
 		// trace that the text may have gone. The wall clock, not the bot's:
@@ -159,7 +162,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	}
 	sent, err := b.texter.SendSMS(ctx, out)
 	if err == nil {
-		return b.smsAccepted(ctx, m, sent)
+		return b.smsAccepted(ctx, m, sent, job.Scheduled)
 	}
 	var se *SMSError
 	if !errors.As(err, &se) || se.Temporary {
@@ -233,8 +236,9 @@ func retryable(err error) error {
 	return err
 }
 
-// smsAccepted records the provider's acceptance of a message.
-func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) error {
+// smsAccepted records the provider's acceptance of a message; a scheduled
+// reply counts as human contact now, not when it was queued.
+func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS, scheduled bool) error {
 	now := b.clock.Now()
 	return b.store.InTx(ctx, func(tx *store.Tx) error {
 		m, err := tx.MessageByID(ctx, m.ID)
@@ -269,6 +273,11 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		}
 		if m.CaseID == nil {
 			return nil
+		}
+		if scheduled {
+			if err := b.scheduledContact(ctx, tx, *m.CaseID, now); err != nil {
+				return err
+			}
 		}
 		return b.messageOnCase(ctx, tx, m, textBackStatus(m), now, "sms_sent", m.SentBy, map[string]any{"message_id": m.ID, "kind": m.Kind, "sid": sent.SID},
 			Entry{Kind: EntrySMSOut, Actor: m.SentBy, Text: Plain(smsWords(m.Kind)), Quote: m.Body})

@@ -1,8 +1,11 @@
 package bot_test
 
 import (
+	"bufio"
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,6 +70,21 @@ func (f *fixture) slowTwilio() *atomic.Bool {
 	return &slow
 }
 
+// lostTextBack plays a missed call whose text-back Twilio takes but
+// answers too late: the caller has the one text, Ringback has not recorded
+// it. Storing false in slow makes Twilio answer at once again.
+func lostTextBack(t *testing.T, s *store.Store) (f *fixture, c store.Case, slow *atomic.Bool) {
+	t.Helper()
+	f = newTexterFixture(t, s, time.Second)
+	slow = f.slowTwilio()
+	c = f.missed(t, "CA1", callerNum)
+	f.worker.RunDue(context.Background())
+	if n := len(f.twilio.Messages()); n != 1 {
+		t.Fatalf("Twilio has %d texts after the first attempt, want 1", n)
+	}
+	return f, c, slow
+}
+
 // Twilio accepted the text-back but Ringback never recorded it (the answer
 // was lost; a process killed before its commit leaves the same rows). The
 // re-run must find the text at Twilio and record it, not send a second one;
@@ -74,14 +92,8 @@ func (f *fixture) slowTwilio() *atomic.Bool {
 func TestTextBackAcceptedButNotRecordedIsNotSentTwice(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		f := newTexterFixture(t, s, time.Second)
-		slow := f.slowTwilio()
-		c := f.missed(t, "CA1", callerNum)
-		f.worker.RunDue(ctx)
+		f, c, slow := lostTextBack(t, s)
 		texts := f.twilio.Messages()
-		if len(texts) != 1 {
-			t.Fatalf("Twilio has %d texts after the first attempt, want 1", len(texts))
-		}
 		ms, _ := s.MessagesForCase(ctx, c.ID)
 		if len(ms) != 1 || ms[0].Status != "pending" || ms[0].SID != nil {
 			t.Fatalf("after the lost answer: %+v, want one pending message without a SID", ms)
@@ -180,15 +192,9 @@ func TestTextBackSurvivesAStoreErrorReadingTheMessage(t *testing.T) {
 func TestAdoptedTextThatFailedMarksTheNumber(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		f := newTexterFixture(t, s, time.Second)
-		slow := f.slowTwilio()
-		c := f.missed(t, "CA1", callerNum)
-		f.worker.RunDue(ctx)
+		f, c, slow := lostTextBack(t, s)
 		slow.Store(false)
 		texts := f.twilio.Messages()
-		if len(texts) != 1 {
-			t.Fatalf("Twilio has %d texts, want 1", len(texts))
-		}
 		// The landline's carrier refuses it; the fixture gives Twilio no
 		// callback URL, so only the list tells.
 		_ = f.twilio.Deliver(texts[0].SID, "undelivered", 30006)
@@ -205,6 +211,224 @@ func TestAdoptedTextThatFailedMarksTheNumber(t *testing.T) {
 		}
 		if why, err := s.Untextable(ctx, callerNum); err != nil || why == "" {
 			t.Errorf("number not marked untextable: %q %v", why, err)
+		}
+	})
+}
+
+// Quiet hours: when a text that is not an immediate reply may go.
+
+// The recipient's window comes from their number: its time zone, and its
+// US state's stricter law; the line's zone when the number says nothing.
+func TestQuietHoursPolicy(t *testing.T) {
+	// Zone data is built in (package config embeds time/tzdata).
+	ny, _ := time.LoadLocation("America/New_York")
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	chicago, _ := time.LoadLocation("America/Chicago")
+	london, _ := time.LoadLocation("Europe/London")
+	usLine := &config.Line{Timezone: chicago}
+	ukLine := &config.Line{Timezone: london}
+	for _, tc := range []struct {
+		name   string
+		number string
+		line   *config.Line
+		now    time.Time
+		want   time.Time // zero: allowed now
+		zone   string
+		window string
+	}{
+		{name: "Florida number at 20:30 waits for 08:00", number: "+13055550123", line: usLine,
+			now: time.Date(2026, 11, 16, 20, 30, 0, 0, ny), want: time.Date(2026, 11, 17, 8, 0, 0, 0, ny), zone: "America/New_York", window: "08:00–20:00"},
+		{name: "Florida number at 19:59 may go", number: "+13055550123", line: usLine,
+			now: time.Date(2026, 11, 16, 19, 59, 0, 0, ny), zone: "America/New_York", window: "08:00–20:00"},
+		{name: "California number at 20:30 may go", number: "+14155550123", line: usLine,
+			now: time.Date(2026, 11, 16, 20, 30, 0, 0, la), zone: "America/Los_Angeles", window: "08:00–21:00"},
+		{name: "California number at 21:00 waits", number: "+14155550123", line: usLine,
+			now: time.Date(2026, 11, 16, 21, 0, 0, 0, la), want: time.Date(2026, 11, 17, 8, 0, 0, 0, la), zone: "America/Los_Angeles", window: "08:00–21:00"},
+		{name: "Maryland number at 06:00 waits for 08:00 the same day", number: "+14105550123", line: ukLine,
+			now: time.Date(2026, 11, 16, 6, 0, 0, 0, ny), want: time.Date(2026, 11, 16, 8, 0, 0, 0, ny), zone: "America/New_York", window: "08:00–20:00"},
+		{name: "Oklahoma number in its own zone", number: "+14055550123", line: ukLine,
+			now: time.Date(2026, 11, 16, 20, 15, 0, 0, chicago), want: time.Date(2026, 11, 17, 8, 0, 0, 0, chicago), zone: "America/Chicago", window: "08:00–20:00"},
+		// US clocks go forward at 02:00 on Sunday 8 March 2026: 08:00 EDT
+		// is 11½ hours of wall clock after 20:30 EST but only 10½ real ones.
+		{name: "DST starts overnight", number: "+13055550123", line: usLine,
+			now: time.Date(2026, 3, 7, 20, 30, 0, 0, ny), want: time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC), zone: "America/New_York", window: "08:00–20:00"},
+		// UK clocks go back at 02:00 on Sunday 25 October 2026.
+		{name: "DST ends overnight", number: "+447700900123", line: ukLine,
+			now: time.Date(2026, 10, 24, 22, 0, 0, 0, london), want: time.Date(2026, 10, 25, 8, 0, 0, 0, time.UTC), zone: "Europe/London", window: "08:00–21:00"},
+		// A toll-free number maps to forty zones: the line's is used.
+		{name: "non-geographic number uses the line's zone", number: "+18005550123", line: usLine,
+			now: time.Date(2026, 11, 16, 21, 30, 0, 0, chicago), want: time.Date(2026, 11, 17, 8, 0, 0, 0, chicago), zone: "America/Chicago", window: "08:00–21:00"},
+		{name: "non-geographic number on a London line", number: "+18005550123", line: ukLine,
+			now: time.Date(2026, 11, 16, 20, 30, 0, 0, london), zone: "Europe/London", window: "08:00–21:00"},
+		{name: "withheld number uses the line's zone", number: "anonymous", line: ukLine,
+			now: time.Date(2026, 11, 16, 7, 0, 0, 0, london), want: time.Date(2026, 11, 16, 8, 0, 0, 0, london), zone: "Europe/London", window: "08:00–21:00"},
+		{name: "a line's own window", number: "+447700900123", line: &config.Line{Timezone: london, QuietHours: config.QuietHours{From: config.TimeOfDay{Hour: 9}, To: config.TimeOfDay{Hour: 18}}},
+			now: time.Date(2026, 11, 16, 18, 0, 0, 0, london), want: time.Date(2026, 11, 17, 9, 0, 0, 0, london), zone: "Europe/London", window: "09:00–18:00"},
+		{name: "quiet hours off", number: "+13055550123", line: &config.Line{Timezone: chicago, QuietHours: config.QuietHours{Off: true}},
+			now: time.Date(2026, 11, 16, 23, 0, 0, 0, ny), zone: "America/New_York", window: "08:00–20:00"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := bot.QuietHoursAt(tc.number, tc.line, tc.now.UTC())
+			want := tc.want
+			if want.IsZero() {
+				want = tc.now
+			}
+			if w.Allowed != tc.want.IsZero() || !w.At.Equal(want) {
+				t.Errorf("allowed %v at %s, want allowed %v at %s", w.Allowed, w.At.In(w.Zone), tc.want.IsZero(), want.In(w.Zone))
+			}
+			if w.Zone.String() != tc.zone || w.Window() != tc.window {
+				t.Errorf("zone %s window %s, want %s %s", w.Zone, w.Window(), tc.zone, tc.window)
+			}
+		})
+	}
+}
+
+// Every area code of a stricter state (NANPA's list in testdata) gets that
+// state's window.
+func TestQuietHoursStateOfEveryAreaCode(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "quiet_states.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		state, code, ok := strings.Cut(strings.TrimSpace(sc.Text()), " ")
+		if !ok || strings.HasPrefix(state, "#") {
+			continue
+		}
+		n++
+		w := bot.QuietHoursAt("+1"+code+"2345678", &config.Line{Timezone: time.UTC}, time.Date(2026, 11, 16, 12, 0, 0, 0, time.UTC))
+		if w.State != state || w.Window() != "08:00–20:00" {
+			t.Errorf("area code %s: state %q window %s, want %s 08:00–20:00", code, w.State, w.Window(), state)
+		}
+	}
+	if n < 30 {
+		t.Fatalf("read %d area codes", n)
+	}
+}
+
+// scheduleFloridaReply plays a missed call from a Florida number at 20:30
+// its time (past Florida's 20:00) and schedules Alice's reply for the
+// caller's window; opens is 08:00 the next morning there.
+func scheduleFloridaReply(t *testing.T, s *store.Store) (f *fixture, c store.Case, opens time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	f = newTexterFixture(t, s, time.Second)
+	f.clock.Set(time.Date(2026, 11, 17, 1, 30, 0, 0, time.UTC))
+	opens = time.Date(2026, 11, 17, 13, 0, 0, 0, time.UTC)
+	c = f.missed(t, "CA1", "+13055550123")
+	f.worker.RunDue(ctx)
+	if n := len(f.twilio.Messages()); n != 1 {
+		t.Fatalf("%d texts after the missed call, want the text-back (an immediate reply is not held)", n)
+	}
+	timing, err := f.bot.ReplyTiming(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !timing.Quiet || timing.CallerNow.Format("15:04") != "20:30" || timing.LaterLabel() != "Send at 08:00" || timing.Law != "Florida law" {
+		t.Fatalf("reply timing = %+v, want quiet, 20:30 for the caller, Send at 08:00", timing)
+	}
+	if _, err := f.bot.ScheduleReply(ctx, c.ID, alice, "callback_missed"); err != nil {
+		t.Fatal(err)
+	}
+	return f, c, opens
+}
+
+// A scheduled reply that falls due outside the window (Ringback was down
+// from before 08:00 until 21:30) waits for the next opening, and the wait
+// spends none of its attempts.
+func TestScheduledReplyFallingDueInQuietHoursWaitsAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f, _, opens := scheduleFloridaReply(t, s)
+		f.clock.Set(opens.Add(13*time.Hour + 30*time.Minute)) // 21:30 in Miami
+		f.worker.RunDue(ctx)
+		if n := len(f.twilio.Messages()); n != 1 {
+			t.Fatalf("at 21:30 the caller has %d texts, want only the text-back", n)
+		}
+		rows := smsRows(t, s, store.OutboxPending)
+		if len(rows) != 1 || !rows[0].RunAt.Equal(opens.Add(24*time.Hour)) || rows[0].Attempts != 0 {
+			t.Fatalf("pending text rows = %+v, want the reply waiting for 08:00 the next day, no attempt spent", rows)
+		}
+		f.clock.Set(opens.Add(24 * time.Hour))
+		f.worker.RunDue(ctx)
+		if n := len(f.twilio.Messages()); n != 2 {
+			t.Fatalf("at 08:00 the next day the caller has %d texts, want 2", n)
+		}
+	})
+}
+
+// A reply staff schedule for the caller's window is an outbox row that
+// waits: not sent before 08:00 in the caller's time, sent exactly once
+// after it, even when Twilio's answer to that send is lost.
+func TestScheduledReplyWaitsForTheCallersWindow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f, c, opens := scheduleFloridaReply(t, s)
+		for _, at := range []time.Time{f.clock.Now(), opens.Add(-time.Hour), opens.Add(-time.Second)} {
+			f.clock.Set(at)
+			f.worker.RunDue(ctx)
+			if n := len(f.twilio.Messages()); n != 1 {
+				t.Fatalf("at %s the caller has %d texts, want only the text-back", at.Format(time.RFC3339), n)
+			}
+		}
+		got, _ := s.CaseByID(ctx, c.ID)
+		if got.FirstContactAt != nil || got.ContactAttempts != 0 {
+			t.Errorf("a reply not yet sent counts as contact: %+v", got)
+		}
+		events, _ := s.EventsForCase(ctx, c.ID)
+		scheduled := false
+		for _, e := range events {
+			scheduled = scheduled || e.Kind == "reply_scheduled" && strings.Contains(e.Data, "scheduled a reply for 08:00 (caller's time)")
+		}
+		if !scheduled {
+			t.Errorf("no 'scheduled a reply for 08:00 (caller's time)' on the case: %+v", events)
+		}
+
+		// 08:00: Twilio takes the text but its answer is lost; the re-run
+		// finds it there and sends nothing more.
+		slow := f.slowTwilio()
+		f.clock.Set(opens)
+		f.worker.RunDue(ctx)
+		slow.Store(false)
+		for range 4 {
+			f.clock.Advance(2 * time.Minute)
+			f.worker.RunDue(ctx)
+		}
+		texts := f.twilio.Messages()
+		if len(texts) != 2 || !strings.HasPrefix(texts[1].Body, "Sorry we missed you, Alice") {
+			t.Fatalf("texts = %+v, want the text-back and the reply once", texts)
+		}
+		if got, _ = s.CaseByID(ctx, c.ID); got.FirstContactAt == nil || got.ContactAttempts != 1 {
+			t.Errorf("the sent reply is not the case's contact: %+v", got)
+		}
+	})
+}
+
+// Urgent safety texts are exempt: on an urgent case Reply offers no later
+// send, and a reply asked for "at the window" goes now.
+func TestUrgentReplyIsNotHeldForQuietHours(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s)
+		const florida = "+13055550123"
+		f.clock.Set(time.Date(2026, 11, 17, 2, 0, 0, 0, time.UTC)) // 21:00 in Miami
+		c := f.missed(t, "CA1", florida)
+		if _, err := f.bot.ReceiveSMS(ctx, bot.InboundSMS{SID: "SM1", From: florida, To: lettingsNum, Body: "9"}); err != nil {
+			t.Fatal(err)
+		}
+		if timing, err := f.bot.ReplyTiming(ctx, c.ID); err != nil || timing.Quiet {
+			t.Fatalf("urgent case reply timing = %+v, %v; want no quiet hours", timing, err)
+		}
+		f.worker.RunDue(ctx) // the text-back and the automatic safety text
+		before := len(f.twilio.Messages())
+		if _, err := f.bot.ScheduleReply(ctx, c.ID, alice, "safety"); err != nil {
+			t.Fatal(err)
+		}
+		f.worker.RunDue(ctx)
+		if texts := f.twilio.Messages(); len(texts) != before+1 || !strings.HasPrefix(texts[len(texts)-1].Body, "If anyone is in danger") {
+			t.Fatalf("texts = %+v, want the safety reply sent at 21:00", texts)
 		}
 	})
 }

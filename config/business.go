@@ -8,11 +8,12 @@ import (
 )
 
 // SetDefaults gives the settings b leaves zero the values Parse gives the
-// keys a file leaves out: the time zone is UTC.
+// keys a file leaves out: the time zone is UTC, quiet hours 08:00–21:00.
 func (b *Business) SetDefaults() {
 	if b.Timezone == nil {
 		b.Timezone = time.UTC
 	}
+	b.QuietHours.SetDefaults()
 }
 
 // business reads the business section; key is its key node, nil if absent.
@@ -46,6 +47,7 @@ func (p *parser) business(key, n *yaml.Node) Business {
 			}
 			b.BookingLink = s
 		},
+		"quiet_hours": func(k string, v *yaml.Node) { b.QuietHours = p.quietHours(k, v, b.QuietHours) },
 	})
 	if b.Name == "" {
 		p.add(key, "business.name", "required")

@@ -76,6 +76,7 @@ type Business struct {
 	Timezone    *time.Location // default for lines; UTC when absent
 	Region      string         // ISO 3166 region for reading local numbers, e.g. "GB"
 	BookingLink string
+	QuietHours  QuietHours // default for lines
 }
 
 // Digest is where and when the weekly digest is posted, in the business's
@@ -117,6 +118,8 @@ type Line struct {
 	// QueueChecks are the local times of the daily queue post (default
 	// 08:45 and 17:15; an empty list turns it off).
 	QueueChecks []TimeOfDay
+	// QuietHours is the line's own window, or Business.QuietHours.
+	QuietHours QuietHours
 }
 
 // Rota assigns new cases: a fixed person per weekday, or round-robin

@@ -32,12 +32,16 @@ func DefaultQueueChecks() []TimeOfDay { return []TimeOfDay{{8, 45}, {17, 15}} }
 
 // SetDefaults gives the settings l leaves zero the values Parse gives the
 // keys a file leaves out: b's time zone, DefaultRingTimeout,
-// DefaultCooldown, DefaultQueueChecks (a nil list; an empty one stays off)
-// and its escalation steps' defaults.
+// DefaultCooldown, DefaultQueueChecks (a nil list; an empty one stays off),
+// b's quiet hours and its escalation steps' defaults.
 func (l *Line) SetDefaults(b Business) {
 	if l.Timezone == nil {
 		l.Timezone = b.Timezone
 	}
+	if l.QuietHours == (QuietHours{}) {
+		l.QuietHours = b.QuietHours
+	}
+	l.QuietHours.SetDefaults()
 	if l.RingTimeout == 0 {
 		l.RingTimeout = DefaultRingTimeout
 	}
@@ -177,7 +181,8 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 		"on_duty": func(k string, v *yaml.Node) {
 			l.OnDuty = p.matching(k, v, slackIDRE, "%q is not a Slack user (U…) or user group (S…) ID")
 		},
-		"rota": func(k string, v *yaml.Node) { l.Rota = p.rota(k, v) },
+		"rota":        func(k string, v *yaml.Node) { l.Rota = p.rota(k, v) },
+		"quiet_hours": func(k string, v *yaml.Node) { l.QuietHours = p.quietHours(k, v, l.QuietHours) },
 		"discord_channel": func(k string, v *yaml.Node) {
 			l.DiscordChannel = p.matching(k, v, snowflakeYAML, "%q is not a Discord channel id (15 to 21 digits)")
 		},

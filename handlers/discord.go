@@ -291,6 +291,19 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 			return update(rbdiscord.Done(fmt.Sprintf("Sending %s to the caller. It shows in the case's thread once Twilio accepts it.", strings.ReplaceAll(extra, "_", " "))))
 		}
 		return d.replyPicker(ctx, id, a, extra, d.words(err), update)
+	case rbdiscord.ActionReplyLater:
+		var timing bot.ReplyTiming
+		if timing, err = d.bot.ReplyTiming(ctx, id); err == nil {
+			_, err = d.bot.ScheduleReply(ctx, id, a, extra)
+		}
+		if err == nil {
+			when := "now: it is within their hours"
+			if timing.Quiet {
+				when = "at " + timing.SendAt.Format("15:04") + ", the caller's time"
+			}
+			return update(rbdiscord.Done(fmt.Sprintf("Sending %s to the caller %s. The case's thread shows it.", strings.ReplaceAll(extra, "_", " "), when)))
+		}
+		return d.replyPicker(ctx, id, a, extra, d.words(err), update)
 	case bot.ActionLog:
 		return d.step(ctx, id, a, func(k bot.Card) *discordgo.InteractionResponseData { return rbdiscord.LogPicker(k, nil) })
 	case rbdiscord.ActionLogPick:
@@ -332,7 +345,11 @@ func (d *Discord) replyPicker(ctx context.Context, id int64, a bot.Actor, select
 	if err != nil {
 		return d.ack(err)
 	}
-	return as(rbdiscord.ReplyPicker(k, choices, selected, note))
+	timing, err := d.bot.ReplyTiming(ctx, id)
+	if err != nil {
+		return d.ack(err)
+	}
+	return as(rbdiscord.ReplyPicker(k, choices, selected, note, timing))
 }
 
 // modal handles Log callback's and Close's submissions. The picker message

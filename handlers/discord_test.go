@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -738,5 +739,26 @@ func TestDiscordModalIsNeverDeferred(t *testing.T) {
 		if r := h.interact(component(dAlice, "close_pick:"+id, dLettings, "1600000000000000001", "resolved")); r.Type != 9 {
 			t.Fatalf("outcome answered %s", r.text())
 		}
+	})
+}
+
+// Discord: the preview in quiet hours offers "Send at 08:00" beside "Send
+// now", and the first queues the text for then.
+func TestDiscordReplyInQuietHoursCanWaitForTheCallersWindow(t *testing.T) {
+	eachDiscord(t, func(t *testing.T, h *discordHarness) {
+		c := h.floridaAfterEight("CAq0000000000000000000000000000003")
+		card := h.card(dLettings)
+		id := strconv.FormatInt(c.ID, 10)
+		h.interact(component(dAlice, "reply:"+id, dLettings, card.ID))
+		r := h.interact(component(dAlice, "reply_pick:"+id, dLettings, "1600000000000000002", "callback_missed"))
+		if !strings.Contains(r.Data.Content, "It is **20:30** for the caller") || !slices.Contains(r.ids(), "reply_later:"+id+":callback_missed") ||
+			!slices.Contains(r.ids(), "reply_send:"+id+":callback_missed") || !strings.Contains(r.raw, `"Send at 08:00"`) || !strings.Contains(r.raw, `"Send now"`) {
+			t.Fatalf("preview in quiet hours answered %s", r.raw)
+		}
+		r = h.interact(component(dAlice, "reply_later:"+id+":callback_missed", dLettings, "1600000000000000002"))
+		if r.Type != 7 || !strings.Contains(r.Data.Content, "at 08:00, the caller's time") {
+			t.Fatalf("send at 08:00 answered %s", r.text())
+		}
+		h.heldUntil(miamiOpens)
 	})
 }

@@ -268,17 +268,28 @@ func (s *Slack) openModal(ctx context.Context, trigger string, id int64, a bot.A
 	var v slack.ModalViewRequest
 	switch action {
 	case bot.ActionReply:
-		choices, err := s.bot.ReplyChoices(ctx, id, a)
+		choices, timing, err := s.replyChoices(ctx, id, a)
 		if err != nil {
 			return err
 		}
-		v = rbslack.ReplyModal(card, choices, "")
+		v = rbslack.ReplyModal(card, choices, "", timing)
 	case bot.ActionLog:
 		v = rbslack.LogModal(card)
 	case bot.ActionClose:
 		v = rbslack.CloseModal(card)
 	}
 	return s.adapter.OpenModal(ctx, trigger, v)
+}
+
+// replyChoices are what the Reply modal offers: the templates, and when
+// the caller is in their quiet hours, the choice of when to send.
+func (s *Slack) replyChoices(ctx context.Context, id int64, a bot.Actor) ([]bot.TemplateChoice, bot.ReplyTiming, error) {
+	choices, err := s.bot.ReplyChoices(ctx, id, a)
+	if err != nil {
+		return nil, bot.ReplyTiming{}, err
+	}
+	timing, err := s.bot.ReplyTiming(ctx, id)
+	return choices, timing, err
 }
 
 func (s *Slack) replyPreview(ctx context.Context, cb slack.InteractionCallback, key string) {
@@ -292,12 +303,12 @@ func (s *Slack) replyPreview(ctx context.Context, cb slack.InteractionCallback, 
 		s.log.Warn("slack: preview failed", "error", err)
 		return
 	}
-	choices, err := s.bot.ReplyChoices(ctx, id, a)
+	choices, timing, err := s.replyChoices(ctx, id, a)
 	if err != nil {
 		s.log.Warn("slack: preview failed", "error", err)
 		return
 	}
-	if err := s.adapter.UpdateModal(ctx, cb.View.ID, cb.View.Hash, rbslack.ReplyModal(card, choices, key)); err != nil {
+	if err := s.adapter.UpdateModal(ctx, cb.View.ID, cb.View.Hash, rbslack.ReplyModal(card, choices, key, timing)); err != nil {
 		s.log.Warn("slack: preview failed", "error", err)
 	}
 }
@@ -317,7 +328,11 @@ func (s *Slack) viewSubmission(ctx context.Context, cb slack.InteractionCallback
 	switch cb.View.CallbackID {
 	case rbslack.ModalReply:
 		field = rbslack.BlockTemplate
-		_, err = s.bot.SendReply(ctx, id, a, selected(rbslack.BlockTemplate))
+		if selected(rbslack.BlockWhen) == bot.ReplyLater {
+			_, err = s.bot.ScheduleReply(ctx, id, a, selected(rbslack.BlockTemplate))
+		} else {
+			_, err = s.bot.SendReply(ctx, id, a, selected(rbslack.BlockTemplate))
+		}
 	case rbslack.ModalLog:
 		field = rbslack.BlockResult
 		_, err = s.bot.LogCallback(ctx, id, a, selected(rbslack.BlockResult), text(rbslack.BlockNote))

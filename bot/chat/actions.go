@@ -1,8 +1,10 @@
 package chat
 
 import (
-	"ringback/templates"
 	"strings"
+	"time"
+
+	"ringback/templates"
 )
 
 // Actor is a person acting in chat.
@@ -50,4 +52,36 @@ func (r *Refusal) Text() Text {
 		return Plain(r.Message)
 	}
 	return Text{Words(strings.TrimSuffix(r.Message, ".") + " by "), User(r.Owner), Words(".")}
+}
+
+// ReplyTiming tells staff, as they reply, whether the text would reach the
+// caller in their quiet hours. The zero value: it would not (or quiet
+// hours do not apply), so the Reply modal offers only Send.
+type ReplyTiming struct {
+	Quiet     bool      // the caller's local time is outside their window
+	CallerNow time.Time // now, in the caller's time zone
+	SendAt    time.Time // the window's next opening, in the caller's time zone
+	Window    string    // "08:00–20:00"
+	Law       string    // "Florida law" when a state's stricter law narrows it
+}
+
+// The two answers of a Reply outside the window.
+const (
+	ReplyNow   = "now"
+	ReplyLater = "later"
+)
+
+// LaterLabel is the scheduled choice: "Send at 08:00".
+func (r ReplyTiming) LaterLabel() string { return "Send at " + r.SendAt.Format("15:04") }
+
+// Note says what the person replying needs to know: "It is 20:30 for the
+// caller (EST). Texts wait for their window, 08:00–20:00 (Florida law);
+// send now only if they expect it (you just spoke)."
+func (r ReplyTiming) Note() Text {
+	window := r.Window
+	if r.Law != "" {
+		window += " (" + r.Law + ")"
+	}
+	return Text{Words("It is "), Strong(r.CallerNow.Format("15:04")), Words(" for the caller (" + r.CallerNow.Format("Mon, MST") +
+		"). Texts wait for their window, " + window + "; send now only if they expect it (say, you just spoke).")}
 }

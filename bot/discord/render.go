@@ -42,6 +42,7 @@ const Platform = "discord"
 const (
 	ActionReplyPick   = "reply_pick"   // the template select under Reply
 	ActionReplySend   = "reply_send"   // the Send button under a preview (extra: template key)
+	ActionReplyLater  = "reply_later"  // "Send at 08:00" beside it, in the caller's quiet hours (extra: template key)
 	ActionLogPick     = "log_pick"     // the result select under Log callback
 	ActionClosePick   = "close_pick"   // the outcome select under Close
 	ActionSpamConfirm = "spam_confirm" // the confirmation under Spam
@@ -532,9 +533,15 @@ func plural(n int) string {
 // ReplyPicker is Reply's ephemeral message: a select of the approved
 // templates that fit the case and, once one is chosen, its preview with a
 // Send button. note, when set, heads the message (a refusal to retry after).
-func ReplyPicker(k chat.Card, choices []chat.TemplateChoice, selected string, note chat.Text) *discordgo.InteractionResponseData {
+// When the caller is in their quiet hours it says their local time, and
+// the preview offers "Send now" and "Send at 08:00".
+func ReplyPicker(k chat.Card, choices []chat.TemplateChoice, selected string, note chat.Text, timing chat.ReplyTiming) *discordgo.InteractionResponseData {
 	head := fmt.Sprintf("Text **%s** (%s) from the %s line. Only approved templates can be sent.",
 		Escape(k.Caller.Label()), Escape(k.Caller.Number), Escape(k.Line))
+	if timing.Quiet {
+		text, _ := Markdown(timing.Note())
+		head += "\n🌙 " + text
+	}
 	if len(note) > 0 {
 		text, _ := Markdown(note)
 		head = "⚠️ " + text + "\n" + head
@@ -578,7 +585,16 @@ func ReplyPicker(k chat.Card, choices []chat.TemplateChoice, selected string, no
 	}
 	d.Embeds = []*discordgo.MessageEmbed{preview}
 	if id := CustomID(ActionReplySend, k.CaseID, chosen.Key); len(id) <= 100 {
-		d.Components = append(d.Components, row(discordgo.Button{Label: "Send", Style: discordgo.PrimaryButton, CustomID: id}))
+		send := discordgo.Button{Label: "Send", Style: discordgo.PrimaryButton, CustomID: id}
+		if !timing.Quiet {
+			d.Components = append(d.Components, row(send))
+			return d
+		}
+		// The safe choice first and primary; sending now stays possible (a
+		// caller staff have just spoken to expects the text).
+		send.Label, send.Style = "Send now", discordgo.SecondaryButton
+		later := discordgo.Button{Label: timing.LaterLabel(), Style: discordgo.PrimaryButton, CustomID: CustomID(ActionReplyLater, k.CaseID, chosen.Key)}
+		d.Components = append(d.Components, row(later, send))
 	}
 	return d
 }

@@ -105,11 +105,12 @@ func choices() []bot.TemplateChoice {
 func TestInteractionGoldenFiles(t *testing.T) {
 	k := cards()["card_claimed"]
 	messages := map[string]*discordgo.InteractionResponseData{
-		"reply_picker":       rbdiscord.ReplyPicker(k, choices(), "", nil),
-		"reply_preview":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", nil),
-		"reply_missing":      rbdiscord.ReplyPicker(k, choices(), "callback_missed", nil),
-		"reply_none":         rbdiscord.ReplyPicker(k, nil, "", nil),
-		"reply_refused":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", bot.Plain("Not sent: the caller opted out of texts.")),
+		"reply_picker":       rbdiscord.ReplyPicker(k, choices(), "", nil, bot.ReplyTiming{}),
+		"reply_preview":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", nil, bot.ReplyTiming{}),
+		"reply_missing":      rbdiscord.ReplyPicker(k, choices(), "callback_missed", nil, bot.ReplyTiming{}),
+		"reply_none":         rbdiscord.ReplyPicker(k, nil, "", nil, bot.ReplyTiming{}),
+		"reply_refused":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", bot.Plain("Not sent: the caller opted out of texts."), bot.ReplyTiming{}),
+		"reply_quiet":        rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", nil, golden.QuietTiming()),
 		"log_picker":         rbdiscord.LogPicker(k, nil),
 		"close_picker":       rbdiscord.ClosePicker(k, nil),
 		"close_picker_again": rbdiscord.ClosePicker(k, bot.Plain("A note is required to close a case.")),
@@ -270,7 +271,7 @@ func TestLongTextStaysWithinLimits(t *testing.T) {
 	for i := range 40 {
 		many = append(many, bot.TemplateChoice{Key: "k" + strings.Repeat("x", i), Preview: long})
 	}
-	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.ReplyPicker(k, many, "kxx", nil))))
+	noProblems(t, discordstandin.MessageProblems(golden.JSON(t, rbdiscord.ReplyPicker(k, many, "kxx", nil, bot.ReplyTiming{}))))
 	items := make([]bot.QueueItem, 200)
 	for i := range items {
 		items[i] = bot.QueueItem{Ref: "#1", Caller: long[:200], Line: "L"}

@@ -223,6 +223,9 @@ const (
 	BlockNote     = "note"
 	BlockOutcome  = "outcome"
 	BlockAssignee = "assignee"
+	// BlockWhen is the Reply modal's "Send now" / "Send at 08:00" choice,
+	// shown when the caller is in their quiet hours.
+	BlockWhen = "when"
 )
 
 func option(value, label string) *slack.OptionBlockObject {
@@ -230,8 +233,10 @@ func option(value, label string) *slack.OptionBlockObject {
 }
 
 // ReplyModal renders the Reply modal: a Template select and a preview of
-// the selected one with its segment count.
-func ReplyModal(k chat.Card, choices []chat.TemplateChoice, selected string) slack.ModalViewRequest {
+// the selected one with its segment count. When the caller is in their
+// quiet hours it says their local time and asks when to send: "Send now"
+// or "Send at 08:00" (their window's opening).
+func ReplyModal(k chat.Card, choices []chat.TemplateChoice, selected string, timing chat.ReplyTiming) slack.ModalViewRequest {
 	var opts []*slack.OptionBlockObject
 	var initial *slack.OptionBlockObject
 	var chosen *chat.TemplateChoice
@@ -267,6 +272,11 @@ func ReplyModal(k chat.Card, choices []chat.TemplateChoice, selected string) sla
 		}
 	}
 	blocks = append(blocks, slack.SectionBlock{Type: slack.MBTSection, BlockID: BlockPreview, Text: mrkdwn(preview)})
+	if timing.Quiet {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("🌙 "+Mrkdwn(timing.Note()))),
+			slack.NewInputBlock(BlockWhen, plain("When"), nil, slack.NewRadioButtonsBlockElement(BlockWhen,
+				option(chat.ReplyLater, timing.LaterLabel()), option(chat.ReplyNow, "Send now"))))
+	}
 	return modal(ModalReply, "Reply", "Send", k.CaseID, blocks)
 }
 

@@ -90,9 +90,10 @@ func TestModalGoldenFiles(t *testing.T) {
 			Missing: []string{"callback_number"}, Segments: templates.Segments("Sorry we missed you")},
 	}
 	views := map[string]slack.ModalViewRequest{
-		"modal_reply":          rbslack.ReplyModal(k, choices, ""),
-		"modal_reply_selected": rbslack.ReplyModal(k, choices, "maintenance_ack"),
-		"modal_reply_missing":  rbslack.ReplyModal(k, choices, "callback_missed"),
+		"modal_reply":          rbslack.ReplyModal(k, choices, "", bot.ReplyTiming{}),
+		"modal_reply_selected": rbslack.ReplyModal(k, choices, "maintenance_ack", bot.ReplyTiming{}),
+		"modal_reply_missing":  rbslack.ReplyModal(k, choices, "callback_missed", bot.ReplyTiming{}),
+		"modal_reply_quiet":    rbslack.ReplyModal(k, choices, "maintenance_ack", golden.QuietTiming()),
 		"modal_log_callback":   rbslack.LogModal(k),
 		"modal_close":          rbslack.CloseModal(k),
 	}

@@ -255,6 +255,27 @@ func TestViewStateMatchesSlack(t *testing.T) {
 	if note := state["values"].(map[string]any)["note"].(map[string]any)["note"].(map[string]any); note["value"] != nil {
 		t.Errorf("empty optional note = %v", note)
 	}
+
+	// In the caller's quiet hours the Reply modal asks when, with radio
+	// buttons: required, read back as Slack sends them.
+	choices := []bot.TemplateChoice{{Key: "callback_missed", Preview: "Sorry we missed you"}}
+	timing := bot.ReplyTiming{Quiet: true, CallerNow: time.Date(2026, 11, 16, 20, 30, 0, 0, time.UTC), SendAt: time.Date(2026, 11, 17, 8, 0, 0, 0, time.UTC), Window: "08:00–20:00"}
+	reply := view(rbslack.ReplyModal(card, choices, "callback_missed", timing))
+	if _, missing, err = viewState(reply, map[string]map[string]string{"template": {"template": "callback_missed"}}); err != nil || missing[rbslack.BlockWhen] != requiredField {
+		t.Errorf("when left empty: missing %v, %v", missing, err)
+	}
+	state, _, err = viewState(reply, map[string]map[string]string{"template": {"template": "callback_missed"}, "when": {"when": bot.ReplyLater}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = json.Marshal(map[string]any{"type": "view_submission", "view": map[string]any{"id": "V2", "callback_id": "reply", "state": state}})
+	cb = slack.InteractionCallback{}
+	if err := json.Unmarshal(raw, &cb); err != nil {
+		t.Fatal(err)
+	}
+	if when := cb.View.State.Values[rbslack.BlockWhen][rbslack.BlockWhen]; when.SelectedOption.Value != bot.ReplyLater || when.Type != "radio_buttons" {
+		t.Errorf("when read back as %+v", when)
+	}
 }
 
 func TestNextMonday0800(t *testing.T) {

@@ -67,7 +67,7 @@ func viewState(viewJSON json.RawMessage, values map[string]map[string]string) (m
 		raw := strings.TrimRight(values[b.BlockID][aid], "\r\n")
 		entry := map[string]any{"type": b.Element["type"]}
 		switch str(b.Element["type"]) {
-		case "static_select":
+		case "static_select", "radio_buttons":
 			entry["selected_option"] = nil
 			if raw != "" {
 				opt := findOption(b.Element, raw)

@@ -375,6 +375,25 @@
         setValue(b.block_id, aid, field.value);
         clearError(b.block_id);
       });
+    } else if (e.type === "radio_buttons") {
+      // Slack's radio buttons: one choice, shown side by side (the Reply
+      // modal's "Send at 08:00" / "Send now" in the caller's quiet hours).
+      field = el("div", "b-radios");
+      const current = aid in vals ? vals[aid] : e.initial_option ? e.initial_option.value : "";
+      for (const o of e.options || []) {
+        const item = el("label", "b-radio");
+        const input = el("input");
+        input.type = "radio";
+        input.name = "radio-" + (b.block_id || aid);
+        input.value = o.value;
+        input.checked = o.value === current;
+        input.addEventListener("change", () => {
+          setValue(b.block_id, aid, o.value);
+          clearError(b.block_id);
+        });
+        item.append(input, el("span", "", " " + Mrkdwn.plain(o.text && o.text.text)));
+        field.append(item);
+      }
     } else {
       field = el("div", "b-unknown", `[${e.type} input]`);
     }
