@@ -182,8 +182,9 @@ func (b *Bot) staffVars(ctx context.Context, q caseReader, c store.Case, line *c
 	return v
 }
 
-// SendReply texts the caller an approved template as the actor. The first
-// reply is the case's first human contact.
+// SendReply texts the caller an approved template as the actor. The reply
+// counts as human contact when the provider accepts it (contactSent) and
+// stops counting if a receipt says it failed.
 func (b *Bot) SendReply(ctx context.Context, id int64, a Actor, key string) (store.Case, error) {
 	if err := b.mayWork(a); err != nil {
 		return store.Case{}, err
@@ -226,7 +227,7 @@ func (b *Bot) SendReply(ctx context.Context, id int64, a Actor, key string) (sto
 		if err != nil {
 			return nil, err
 		}
-		b.contacted(c, now)
+		// Not contact yet: it counts once Twilio accepts the text.
 		if err := tx.AddEvent(ctx, c.ID, now, "reply_queued", a.ID, map[string]any{"template": key, "version": t.Version, "message_id": m.ID}); err != nil {
 			return nil, err
 		}

@@ -16,4 +16,9 @@ type Entry struct {
 	At     time.Time `json:"at"`
 	// Mention asks the renderer to notify: "channel" for the line's channel.
 	Mention string `json:"mention,omitempty"`
+	// Key names an entry that may be edited later ("sms:42": a text whose
+	// delivery is not known yet); Edit marks the new words of the entry
+	// named Key, which replace the posted ones.
+	Key  string `json:"key,omitempty"`
+	Edit bool   `json:"edit,omitempty"`
 }

@@ -410,6 +410,22 @@ func (a *Adapter) UpdateCard(ctx context.Context, at chat.MessageRef, card chat.
 	return nil
 }
 
+// UpdateEntry replaces a thread entry's words in place; at.Channel is the
+// card's thread.
+func (a *Adapter) UpdateEntry(ctx context.Context, at chat.MessageRef, e chat.Entry) error {
+	msg := EntryMessage(e)
+	_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
+		ID: at.ID, Channel: at.Channel, Content: &msg.Content, AllowedMentions: msg.AllowedMentions,
+	}, discordgo.WithContext(ctx))
+	if hasCode(err, discordgo.ErrCodeUnknownMessage) {
+		return fmt.Errorf("discord: edit entry: %w", chat.ErrMessageGone)
+	}
+	if err != nil {
+		return a.failed(at.Channel, fixLineChannel, err)
+	}
+	return nil
+}
+
 // FindCard finds nothing: the card's nonce makes PostCard return the card
 // an earlier attempt created.
 func (a *Adapter) FindCard(context.Context, string, string, time.Time) (chat.MessageRef, bool, error) {
