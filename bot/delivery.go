@@ -129,8 +129,10 @@ func (b *Bot) contactSent(ctx context.Context, tx *store.Tx, m store.Message, no
 // is m as it was; m has a case.
 func (b *Bot) receiptOnCase(ctx context.Context, tx *store.Tx, before, m store.Message, now time.Time) error {
 	failed := smsFailed(SMSState(m.Status)) && !smsFailed(SMSState(before.Status))
-	arrived := smsArrived(SMSState(m.Status)) && !smsArrived(SMSState(before.Status))
 	reply := m.Kind == "template"
+	// A staff reply's entry gets its ✓; a text-back's delivery is on the
+	// card already, and its entry changes only when it failed.
+	arrived := reply && smsArrived(SMSState(m.Status)) && !smsArrived(SMSState(before.Status))
 	if m.Kind != "textback" && !reply && !failed && !arrived {
 		return nil
 	}
