@@ -185,3 +185,38 @@ func TestFailedReplyReasons(t *testing.T) {
 		}
 	})
 }
+
+// Receipts may beat Twilio's answer to the send, and each other: a "sent"
+// that arrives after "undelivered" must not hide the failure while both
+// wait for the reply's SID.
+func TestEarlyReceiptsOutOfOrderKeepTheFailure(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.missedCall("CAdl0000000000000000000000000009", caller, lettings)
+		h.flush()
+		c := h.openCase(caller, lettings)
+		h.twilio.OnMessage(func(m twiliostandin.SentMessage) {
+			if !strings.Contains(m.Body, "Alice tried to call you back") {
+				return
+			}
+			for _, r := range []struct {
+				status string
+				code   int
+			}{{"undelivered", 30003}, {"sent", 0}} {
+				if err := h.twilio.Deliver(m.SID, r.status, r.code); err != nil {
+					t.Errorf("early %s receipt: %v", r.status, err)
+				}
+			}
+		})
+		h.replyOn(c)
+		k, err := h.bot.Card(t.Context(), c.ID)
+		if err != nil || !strings.Contains(k.LastReply, "not delivered: the phone is off") {
+			t.Fatalf("card's last reply = %q (%v)", k.LastReply, err)
+		}
+		if got, _ := h.store.CaseByID(t.Context(), c.ID); got.FirstContactAt != nil || got.ContactAttempts != 0 {
+			t.Fatalf("a reply that failed before Twilio answered counts as contact: %v, %d", got.FirstContactAt, got.ContactAttempts)
+		}
+		if entries := replyEntries(h, "C0LETTINGS"); len(entries) != 1 || !strings.Contains(entries[0], "not delivered") {
+			t.Fatalf("reply entries = %q", entries)
+		}
+	})
+}
