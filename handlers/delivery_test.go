@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"ringback/bot/discord/discordstandin"
 	"ringback/sms/twiliostandin"
 	"ringback/store"
 )
@@ -217,6 +218,28 @@ func TestEarlyReceiptsOutOfOrderKeepTheFailure(t *testing.T) {
 		}
 		if entries := replyEntries(h, "C0LETTINGS"); len(entries) != 1 || !strings.Contains(entries[0], "not delivered") {
 			t.Fatalf("reply entries = %q", entries)
+		}
+	})
+}
+
+// On Discord too, the reply's thread message is edited in place.
+func TestDiscordUndeliveredReplyEditsItsThreadMessage(t *testing.T) {
+	eachDiscord(t, func(t *testing.T, h *discordHarness) {
+		c, _, card := h.cardedCase("CAdl0000000000000000000000000010")
+		sent := h.replyOn(c)
+		h.receipt(sent.SID, "undelivered", 30003)
+		th, _ := h.discord.Thread(card.ID)
+		var entries []discordstandin.Message
+		for _, m := range th.Messages {
+			if strings.Contains(m.Content, "Alice tried to call you back") {
+				entries = append(entries, m)
+			}
+		}
+		if len(entries) != 1 || entries[0].Edits != 1 || !strings.Contains(entries[0].Content, "Reply sent · ❌ not delivered: the phone is off or out of coverage. Call instead") {
+			t.Fatalf("reply entries = %+v", entries)
+		}
+		if k := h.card(dLettings); !strings.Contains(string(k.JSON), "not delivered") {
+			t.Fatalf("card = %s", k.JSON)
 		}
 	})
 }
