@@ -27,12 +27,6 @@ func TestReadReceiptTranslatesTwiliosWords(t *testing.T) {
 			bot.SMSReceipt{SID: "SM1", State: bot.SMSFailed, Problem: bot.SMSProblemUnsubscribed, Code: "21610"}, true},
 		{url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}},
 			bot.SMSReceipt{SID: "SM1", State: bot.SMSUndelivered, Problem: bot.SMSProblemUnreachable, Code: "30003"}, true},
-		{url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30005"}},
-			bot.SMSReceipt{SID: "SM1", State: bot.SMSUndelivered, Problem: bot.SMSProblemUnknownNumber, Code: "30005"}, true},
-		{url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"failed"}, "ErrorCode": {"30034"}},
-			bot.SMSReceipt{SID: "SM1", State: bot.SMSFailed, Problem: bot.SMSProblemSenderUnregistered, Code: "30034"}, true},
-		{url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30032"}},
-			bot.SMSReceipt{SID: "SM1", State: bot.SMSUndelivered, Problem: bot.SMSProblemSenderUnregistered, Code: "30032"}, true},
 		{url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30007"}},
 			bot.SMSReceipt{SID: "SM1", State: bot.SMSUndelivered, Problem: bot.SMSProblemFiltered, Code: "30007"}, true},
 		{url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30008"}},
@@ -45,6 +39,21 @@ func TestReadReceiptTranslatesTwiliosWords(t *testing.T) {
 		got, ok := sms.ReadReceipt(tc.form)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("ReadReceipt(%v) = %+v, %v; want %+v, %v", tc.form, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// Each failure code staff act on differently has a word of its own.
+func TestReceiptProblemPerCode(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string]bot.SMSProblem{
+		"30003": bot.SMSProblemUnreachable, "30005": bot.SMSProblemUnknownNumber, "30006": bot.SMSProblemNotTextable,
+		"30007": bot.SMSProblemFiltered, "21610": bot.SMSProblemUnsubscribed,
+		"30032": bot.SMSProblemSenderUnregistered, "30034": bot.SMSProblemSenderUnregistered,
+	} {
+		got, _ := sms.ReadReceipt(url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"undelivered"}, "ErrorCode": {code}})
+		if got.Problem != want {
+			t.Errorf("error %s: problem %q, want %q", code, got.Problem, want)
 		}
 	}
 }

@@ -14,27 +14,27 @@ const (
 
 // Message is one SMS, to or from a caller.
 type Message struct {
-	ID           int64   `db:"id"`
-	SID          *string `db:"sid"`
-	CaseID       *int64  `db:"case_id"`
-	Direction    string  `db:"direction"`
-	Kind         string  `db:"kind"`
-	LineNumber   string  `db:"line_number"`
-	CallerNumber string  `db:"caller_number"`
-	Body         string  `db:"body"`
-	MediaURLs    string  `db:"media_urls"`
-	TemplateKey  string  `db:"template_key"`
-	SentBy       string  `db:"sent_by"`
-	Status       string  `db:"status"`
-	ErrorCode    string  `db:"error_code"`
-	// Problem is why the text failed, in the bot's words ("" when it did not).
-	Problem    string     `db:"problem"`
-	AcceptedAt *time.Time `db:"accepted_at"`
+	ID           int64      `db:"id"`
+	SID          *string    `db:"sid"`
+	CaseID       *int64     `db:"case_id"`
+	Direction    string     `db:"direction"`
+	Kind         string     `db:"kind"`
+	LineNumber   string     `db:"line_number"`
+	CallerNumber string     `db:"caller_number"`
+	Body         string     `db:"body"`
+	MediaURLs    string     `db:"media_urls"`
+	TemplateKey  string     `db:"template_key"`
+	SentBy       string     `db:"sent_by"`
+	Status       string     `db:"status"`
+	ErrorCode    string     `db:"error_code"`
+	AcceptedAt   *time.Time `db:"accepted_at"`
 	// SendStartedAt is when the first attempt to send it began (nil: never
 	// tried); a re-run asks the provider before sending again.
 	SendStartedAt *time.Time `db:"send_started_at"`
-	CreatedAt     time.Time  `db:"created_at"`
-	UpdatedAt     time.Time  `db:"updated_at"`
+	// Problem is why the text failed, in the bot's words ("" when it did not).
+	Problem   string    `db:"problem"`
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
 }
 
 const messageColumns = `id, sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
