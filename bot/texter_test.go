@@ -67,6 +67,16 @@ func (f *fixture) slowTwilio() *atomic.Bool {
 	return &slow
 }
 
+// lostSendAnswer plays a missed call whose text-back Twilio accepted while
+// its answer to Ringback was lost (it came after the send's timeout).
+func lostSendAnswer(t *testing.T, s *store.Store) (*fixture, *atomic.Bool, store.Case) {
+	f := newTexterFixture(t, s, time.Second)
+	slow := f.slowTwilio()
+	c := f.missed(t, "CA1", callerNum)
+	f.worker.RunDue(context.Background())
+	return f, slow, c
+}
+
 // Twilio accepted the text-back but Ringback never recorded it (the answer
 // was lost; a process killed before its commit leaves the same rows). The
 // re-run must find the text at Twilio and record it, not send a second one;
@@ -74,10 +84,7 @@ func (f *fixture) slowTwilio() *atomic.Bool {
 func TestTextBackAcceptedButNotRecordedIsNotSentTwice(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		f := newTexterFixture(t, s, time.Second)
-		slow := f.slowTwilio()
-		c := f.missed(t, "CA1", callerNum)
-		f.worker.RunDue(ctx)
+		f, slow, c := lostSendAnswer(t, s)
 		texts := f.twilio.Messages()
 		if len(texts) != 1 {
 			t.Fatalf("Twilio has %d texts after the first attempt, want 1", len(texts))
@@ -180,10 +187,7 @@ func TestTextBackSurvivesAStoreErrorReadingTheMessage(t *testing.T) {
 func TestAdoptedTextThatFailedMarksTheNumber(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		f := newTexterFixture(t, s, time.Second)
-		slow := f.slowTwilio()
-		c := f.missed(t, "CA1", callerNum)
-		f.worker.RunDue(ctx)
+		f, slow, c := lostSendAnswer(t, s)
 		slow.Store(false)
 		texts := f.twilio.Messages()
 		if len(texts) != 1 {
