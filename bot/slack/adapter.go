@@ -257,8 +257,9 @@ func (a *Adapter) PostEntry(ctx context.Context, card chat.MessageRef, e chat.En
 	return chat.MessageRef{Channel: ch, ID: ts}, nil
 }
 
-// UpdateEntry replaces a thread entry's words in place (chat.update, which
-// leaves the entry's metadata as it was).
+// UpdateEntry replaces a thread entry's words in place (chat.update). The
+// entry's post is saved before it is edited, so FindEntry never needs its
+// metadata again.
 func (a *Adapter) UpdateEntry(ctx context.Context, at chat.MessageRef, e chat.Entry) error {
 	_, _, _, err := a.api.UpdateMessageContext(ctx, at.Channel, at.ID, slack.MsgOptionText(EntryText(e), false))
 	var se slack.SlackErrorResponse
