@@ -164,6 +164,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		return retryable(err)
 	}
 	code := fmt.Sprint(se.Code)
+	m.Problem = string(se.Problem) // the card says why, as for a failed receipt
 	now := b.clock.Now()
 	switch se.Problem {
 	case SMSProblemUnsubscribed:
