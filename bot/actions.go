@@ -183,7 +183,8 @@ func (b *Bot) staffVars(ctx context.Context, q caseReader, c store.Case, line *c
 }
 
 // SendReply texts the caller an approved template as the actor, now. The
-// first reply is the case's first human contact.
+// reply counts as human contact when the provider accepts it (contactSent)
+// and stops counting if a receipt says it failed.
 func (b *Bot) SendReply(ctx context.Context, id int64, a Actor, key string) (store.Case, error) {
 	return b.sendReply(ctx, id, a, key, false)
 }
@@ -236,9 +237,7 @@ func (b *Bot) sendReply(ctx context.Context, id int64, a Actor, key string, late
 		if err != nil {
 			return nil, err
 		}
-		if scheduled == nil {
-			b.contacted(c, now)
-		}
+		// Not contact yet: it counts once Twilio accepts the text.
 		if err := tx.AddEvent(ctx, c.ID, now, "reply_queued", a.ID, map[string]any{"template": key, "version": t.Version, "message_id": m.ID, "run_at": runAt}); err != nil {
 			return nil, err
 		}

@@ -17,7 +17,13 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 	if err != nil {
 		return Card{}, err
 	}
-	return b.card(ctx, c, replied), nil
+	ms, err := b.store.MessagesForCase(ctx, id)
+	if err != nil {
+		return Card{}, err
+	}
+	k := b.card(ctx, c, replied)
+	k.LastReply = lastReplyWords(ms)
+	return k, nil
 }
 
 func (b *Bot) card(ctx context.Context, c store.Case, replied bool) Card {

@@ -200,7 +200,8 @@ func refused(err error) bool {
 	return errors.As(err, &ra) || errors.Is(err, ErrChannelUnavailable) || IsPermanent(err)
 }
 
-// entry posts a timeline entry in the card's thread.
+// entry posts a timeline entry in the card's thread; an edit replaces the
+// words of the entry it names.
 func (p *chatPerformer) entry(ctx context.Context, it store.OutboxItem) error {
 	var e Entry
 	if err := it.Decode(&e); err != nil {
@@ -213,10 +214,46 @@ func (p *chatPerformer) entry(ctx context.Context, it store.OutboxItem) error {
 		return err // !ok: no card on this platform, so no thread
 	}
 	key := fmt.Sprintf("entry:%d", it.ID)
+	if e.Key != "" {
+		key = "entry:" + e.Key
+	}
+	if e.Edit {
+		return p.failed(ctx, e.CaseID, p.editEntry(ctx, card, key, e))
+	}
 	_, err = p.postOnce(ctx, key,
 		func(since time.Time) (MessageRef, bool, error) { return p.chat.FindEntry(ctx, card, key, since) },
 		func() (MessageRef, error) { return p.chat.PostEntry(ctx, card, e, key) })
 	return p.failed(ctx, e.CaseID, err)
+}
+
+// editEntry gives the entry named key e's words. Thread rows of a case run
+// in order, so the entry's own row is done: posted (edit it), or given up
+// (post e in its place, once). An edit is idempotent: a re-run repeats it.
+func (p *chatPerformer) editEntry(ctx context.Context, card MessageRef, key string, e Entry) error {
+	prev, err := p.b.store.ChatPostFor(ctx, p.name, key)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err == nil && prev.MessageID != "" {
+		err := p.remote(p.chat.UpdateEntry(ctx, MessageRef{Channel: prev.Channel, ID: prev.MessageID}, e))
+		if errors.Is(err, ErrMessageGone) {
+			p.b.log.Info("bot: an edited thread entry was deleted; left so", "platform", p.name, "post", key)
+			return nil
+		}
+		return err
+	}
+	adopted := false
+	ref, err := p.postOnce(ctx, key,
+		func(since time.Time) (MessageRef, bool, error) {
+			ref, found, err := p.chat.FindEntry(ctx, card, key, since)
+			adopted = found
+			return ref, found, err
+		},
+		func() (MessageRef, error) { return p.chat.PostEntry(ctx, card, e, key) })
+	if err != nil || !adopted {
+		return err
+	}
+	return p.remote(p.chat.UpdateEntry(ctx, ref, e)) // the found post has the old words
 }
 
 // dm sends a direct message (reminders, alerts), linked to the case's card.

@@ -271,10 +271,7 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 		if errors.Is(err, store.ErrNotFound) {
 			// The receipt may have beaten the provider's answer to the send:
 			// keep it until the message's SID is recorded.
-			if r.State == "" {
-				return nil
-			}
-			return tx.KeepReceipt(ctx, store.Receipt{SID: r.SID, Status: string(r.State), Problem: string(r.Problem), ErrorCode: r.Code, ReceivedAt: now})
+			return b.keepEarlyReceipt(ctx, tx, r, now)
 		}
 		if err != nil {
 			return err
@@ -288,12 +285,16 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 // applyReceipt records a delivery status on a message (never moving it
 // backwards) and what it teaches about the number and the case.
 func (b *Bot) applyReceipt(ctx context.Context, tx *store.Tx, m store.Message, r SMSReceipt, now time.Time) error {
-	if r.State == "" || statusRank(r.State) < statusRank(SMSState(m.Status)) {
+	if !receiptAdvances(SMSState(m.Status), r.State) {
 		return nil
 	}
+	before := m
 	m.Status, m.UpdatedAt = string(r.State), now
 	if r.Code != "" && r.Code != "0" {
 		m.ErrorCode = r.Code
+	}
+	if smsFailed(r.State) {
+		m.Problem = string(r.Problem)
 	}
 	if err := tx.UpdateMessage(ctx, m); err != nil {
 		return err
@@ -308,17 +309,8 @@ func (b *Bot) applyReceipt(ctx context.Context, tx *store.Tx, m store.Message, r
 			return err
 		}
 	}
-	if m.CaseID == nil || m.Kind != "textback" {
+	if m.CaseID == nil {
 		return nil
 	}
-	c, err := tx.LockCase(ctx, *m.CaseID)
-	if err != nil {
-		return err
-	}
-	c.TextbackStatus = textBackStatus(m)
-	c.UpdatedAt = now
-	if err := tx.UpdateCase(ctx, c); err != nil {
-		return err
-	}
-	return b.caseChanged(ctx, tx, c, "sms_status")
+	return b.receiptOnCase(ctx, tx, before, m, now)
 }

@@ -14,30 +14,41 @@ const (
 )
 
 func (b *Bot) notifyUser(ctx context.Context, tx *store.Tx, n Notice, key string) error {
-	for _, chat := range b.chats {
-		_, _, err := tx.Enqueue(ctx, store.NewOutbox{
-			Kind: KindDM + "." + chat, DedupeKey: fmt.Sprintf("dm:%s:%s:%s", chat, n.User, key), Payload: n, CaseID: n.CaseID,
-		}, b.clock.Now())
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := b.queueDM(ctx, tx, n, key)
+	return err
 }
 
 func (b *Bot) post(ctx context.Context, tx *store.Tx, p Post, key string) error {
+	_, err := b.queuePost(ctx, tx, p, key)
+	return err
+}
+
+// queueDM queues n on every chat, once for key; queued is false when it
+// was queued before.
+func (b *Bot) queueDM(ctx context.Context, tx *store.Tx, n Notice, key string) (queued bool, err error) {
+	return b.queueOnChats(ctx, tx, KindDM, func(chat string) string { return fmt.Sprintf("dm:%s:%s:%s", chat, n.User, key) }, n, n.CaseID)
+}
+
+// queuePost queues p on every chat, once for key (nothing without a
+// channel); queued is false when it was queued before.
+func (b *Bot) queuePost(ctx context.Context, tx *store.Tx, p Post, key string) (queued bool, err error) {
 	if p.Channel == "" {
-		return nil
+		return false, nil
 	}
+	return b.queueOnChats(ctx, tx, KindPost, func(chat string) string { return fmt.Sprintf("post:%s:%s", chat, key) }, p, p.CaseID)
+}
+
+func (b *Bot) queueOnChats(ctx context.Context, tx *store.Tx, kind string, dedupe func(chat string) string, payload any, caseID int64) (queued bool, err error) {
 	for _, chat := range b.chats {
-		_, _, err := tx.Enqueue(ctx, store.NewOutbox{
-			Kind: KindPost + "." + chat, DedupeKey: fmt.Sprintf("post:%s:%s", chat, key), Payload: p, CaseID: p.CaseID,
+		_, inserted, err := tx.Enqueue(ctx, store.NewOutbox{
+			Kind: kind + "." + chat, DedupeKey: dedupe(chat), Payload: payload, CaseID: caseID,
 		}, b.clock.Now())
 		if err != nil {
-			return err
+			return false, err
 		}
+		queued = queued || inserted
 	}
-	return nil
+	return queued, nil
 }
 
 // page texts the line's on-call phone about an urgent or neglected case.

@@ -64,11 +64,15 @@ type SMSProblem string
 
 // Problems the Texter recognises; any other failure is SMSProblemOther.
 const (
-	SMSProblemOther        SMSProblem = ""
-	SMSProblemUnsubscribed SMSProblem = "unsubscribed" // the number replied STOP to the provider
-	SMSProblemNotTextable  SMSProblem = "not_textable" // a landline or a number that cannot take SMS
-	SMSProblemUnreachable  SMSProblem = "unreachable"  // the handset is off or out of coverage: may work later
-	SMSProblemFiltered     SMSProblem = "filtered"     // the carrier blocked it
+	SMSProblemOther         SMSProblem = ""
+	SMSProblemUnsubscribed  SMSProblem = "unsubscribed"   // the number replied STOP to the provider
+	SMSProblemNotTextable   SMSProblem = "not_textable"   // a landline or a number that cannot take SMS
+	SMSProblemUnreachable   SMSProblem = "unreachable"    // the handset is off or out of coverage: may work later
+	SMSProblemUnknownNumber SMSProblem = "unknown_number" // no such handset, or not in service
+	SMSProblemFiltered      SMSProblem = "filtered"       // the carrier blocked it
+	// The line's number may not send texts yet (not registered for business
+	// texting): the operator must fix it; every text from it fails till then.
+	SMSProblemSenderUnregistered SMSProblem = "sender_unregistered"
 )
 
 // SMSReceipt is a provider's delivery report on a text.
@@ -169,6 +173,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		return b.smsRemoteFailed(err)
 	}
 	code := fmt.Sprint(se.Code)
+	m.Problem = string(se.Problem) // the card says why, as for a failed receipt
 	now := b.clock.Now()
 	switch se.Problem {
 	case SMSProblemUnsubscribed:
@@ -246,12 +251,23 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS, sc
 			return err
 		}
 		m.SID = &sent.SID
-		if statusRank(sent.Status) > statusRank(SMSState(m.Status)) || m.Status == string(SMSPending) {
-			m.Status = string(sent.Status)
+		status := sent.Status
+		if sent.Code != "" {
+			// Found failed at the provider: the receipt below records how,
+			// as a late receipt would.
+			status = SMSAccepted
+		}
+		if statusRank(status) > statusRank(SMSState(m.Status)) || m.Status == string(SMSPending) {
+			m.Status = string(status)
 		}
 		m.AcceptedAt = &now
 		m.UpdatedAt = now
 		if err := tx.UpdateMessage(ctx, m); err != nil {
+			return err
+		}
+		// Contact counts once the provider has the text; a failed receipt
+		// below takes it back.
+		if err := b.contactSent(ctx, tx, m, now); err != nil {
 			return err
 		}
 		var receipts []SMSReceipt
@@ -280,7 +296,7 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS, sc
 			}
 		}
 		return b.messageOnCase(ctx, tx, m, textBackStatus(m), now, "sms_sent", m.SentBy, map[string]any{"message_id": m.ID, "kind": m.Kind, "sid": sent.SID},
-			Entry{Kind: EntrySMSOut, Actor: m.SentBy, Text: Plain(smsWords(m.Kind)), Quote: m.Body})
+			smsEntry(m))
 	})
 }
 

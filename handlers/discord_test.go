@@ -103,6 +103,7 @@ func newDiscordHarness(t *testing.T, backend string, opts ...rbdiscord.Option) *
 	srv.MountDiscord(dh)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
+	tw.RouteCallbacks(publicURL, hs.URL)
 	t.Cleanup(dh.Wait)
 	return &discordHarness{
 		harness: &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, server: hs},

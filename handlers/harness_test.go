@@ -100,6 +100,7 @@ func newHarnessOn(t testing.TB, backend, path string) *harness {
 	srv.MountSlack(dispatch, slackSign)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
+	tw.RouteCallbacks(publicURL, hs.URL) // Twilio's receipts reach this server
 	return &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, slack: sl, server: hs}
 }
 

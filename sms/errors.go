@@ -21,6 +21,10 @@ const (
 	CodeBlocked      = 30004 // message blocked (by the recipient or the carrier)
 	CodeUnknownPhone = 30005 // unknown or inactive handset
 	CodeFiltered     = 30007 // carrier filtering (spam)
+	// The sending number is not registered for business texting: every
+	// text from it fails until the operator registers it.
+	CodeTollFreeUnverified = 30032 // toll-free number not verified
+	CodeUnregistered       = 30034 // US 10DLC number not registered (A2P)
 )
 
 // Error is what Twilio said when it refused a request.

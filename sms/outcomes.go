@@ -44,10 +44,14 @@ func problem(code int) bot.SMSProblem {
 		return bot.SMSProblemUnsubscribed
 	case CodeNotMobile, CodeLandline:
 		return bot.SMSProblemNotTextable
-	case CodeUnreachable, CodeUnknownPhone:
+	case CodeUnreachable:
 		return bot.SMSProblemUnreachable
+	case CodeUnknownPhone:
+		return bot.SMSProblemUnknownNumber
 	case CodeBlocked, CodeFiltered:
 		return bot.SMSProblemFiltered
+	case CodeTollFreeUnverified, CodeUnregistered:
+		return bot.SMSProblemSenderUnregistered
 	}
 	return bot.SMSProblemOther
 }

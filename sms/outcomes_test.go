@@ -42,3 +42,18 @@ func TestReadReceiptTranslatesTwiliosWords(t *testing.T) {
 		}
 	}
 }
+
+// Each failure code staff act on differently has a word of its own.
+func TestReceiptProblemPerCode(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string]bot.SMSProblem{
+		"30003": bot.SMSProblemUnreachable, "30005": bot.SMSProblemUnknownNumber, "30006": bot.SMSProblemNotTextable,
+		"30007": bot.SMSProblemFiltered, "21610": bot.SMSProblemUnsubscribed,
+		"30032": bot.SMSProblemSenderUnregistered, "30034": bot.SMSProblemSenderUnregistered,
+	} {
+		got, _ := sms.ReadReceipt(url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"undelivered"}, "ErrorCode": {code}})
+		if got.Problem != want {
+			t.Errorf("error %s: problem %q, want %q", code, got.Problem, want)
+		}
+	}
+}

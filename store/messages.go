@@ -31,12 +31,14 @@ type Message struct {
 	// SendStartedAt is when the first attempt to send it began (nil: never
 	// tried); a re-run asks the provider before sending again.
 	SendStartedAt *time.Time `db:"send_started_at"`
-	CreatedAt     time.Time  `db:"created_at"`
-	UpdatedAt     time.Time  `db:"updated_at"`
+	// Problem is why the text failed, in the bot's words ("" when it did not).
+	Problem   string    `db:"problem"`
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
 }
 
 const messageColumns = `id, sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
-	template_key, sent_by, status, error_code, accepted_at, send_started_at, created_at, updated_at`
+	template_key, sent_by, status, error_code, problem, accepted_at, send_started_at, created_at, updated_at`
 
 // InsertMessage writes a message and sets its ID. An inbound message whose
 // SID is known already (a retried webhook) is not written: inserted is false.
@@ -44,12 +46,12 @@ func (q queries) InsertMessage(ctx context.Context, m *Message) (inserted bool, 
 	var ids []int64
 	err = q.selectAll(ctx, &ids, `
 		INSERT INTO messages (sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
-			template_key, sent_by, status, error_code, accepted_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			template_key, sent_by, status, error_code, problem, accepted_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sid) DO NOTHING
 		RETURNING id`,
 		m.SID, m.CaseID, m.Direction, m.Kind, m.LineNumber, m.CallerNumber, m.Body, m.MediaURLs,
-		m.TemplateKey, m.SentBy, m.Status, m.ErrorCode, utcp(m.AcceptedAt), m.CreatedAt.UTC(), m.UpdatedAt.UTC())
+		m.TemplateKey, m.SentBy, m.Status, m.ErrorCode, m.Problem, utcp(m.AcceptedAt), m.CreatedAt.UTC(), m.UpdatedAt.UTC())
 	if err != nil {
 		return false, fmt.Errorf("store: insert message: %w", err)
 	}
@@ -76,8 +78,8 @@ func (q queries) MessageBySID(ctx context.Context, sid string) (Message, error) 
 
 // UpdateMessage writes a message's delivery fields.
 func (q queries) UpdateMessage(ctx context.Context, m Message) error {
-	_, err := q.exec(ctx, `UPDATE messages SET sid = ?, body = ?, status = ?, error_code = ?, accepted_at = ?, updated_at = ? WHERE id = ?`,
-		m.SID, m.Body, m.Status, m.ErrorCode, utcp(m.AcceptedAt), m.UpdatedAt.UTC(), m.ID)
+	_, err := q.exec(ctx, `UPDATE messages SET sid = ?, body = ?, status = ?, error_code = ?, problem = ?, accepted_at = ?, updated_at = ? WHERE id = ?`,
+		m.SID, m.Body, m.Status, m.ErrorCode, m.Problem, utcp(m.AcceptedAt), m.UpdatedAt.UTC(), m.ID)
 	if err != nil {
 		return fmt.Errorf("store: update message %d: %w", m.ID, err)
 	}
@@ -154,4 +156,28 @@ func (q queries) UpdateMessageCase(ctx context.Context, id, caseID int64) error 
 // CaseHasInbound reports whether the caller has texted on the case.
 func (q queries) CaseHasInbound(ctx context.Context, caseID int64) (bool, error) {
 	return q.exists(ctx, `SELECT 1 FROM messages WHERE case_id = ? AND direction = 'in'`, caseID)
+}
+
+// FirstHumanContact is when the case's first human contact was (nil: none
+// yet): the earliest staff reply the provider accepted and did not report
+// failed, or logged callback (DESIGN.md's "human contact").
+func (q queries) FirstHumanContact(ctx context.Context, caseID int64) (*time.Time, error) {
+	var replies, callbacks []time.Time
+	if err := q.selectAll(ctx, &replies, `SELECT accepted_at FROM messages
+		WHERE case_id = ? AND direction = 'out' AND kind = 'template' AND accepted_at IS NOT NULL
+			AND status NOT IN ('undelivered', 'failed', 'canceled')
+		ORDER BY accepted_at LIMIT 1`, caseID); err != nil {
+		return nil, fmt.Errorf("store: first reply of case %d: %w", caseID, err)
+	}
+	if err := q.selectAll(ctx, &callbacks, `SELECT at FROM events WHERE case_id = ? AND kind = 'callback' ORDER BY at LIMIT 1`, caseID); err != nil {
+		return nil, fmt.Errorf("store: first callback of case %d: %w", caseID, err)
+	}
+	var first *time.Time
+	for _, ts := range [][]time.Time{replies, callbacks} {
+		if len(ts) == 1 && (first == nil || ts[0].Before(*first)) {
+			at := ts[0].UTC()
+			first = &at
+		}
+	}
+	return first, nil
 }

@@ -80,3 +80,53 @@ func TestEarlyReceiptKeepsItsProblem(t *testing.T) {
 		}
 	})
 }
+
+// Human contact is a staff reply the provider accepted and did not report
+// failed, or a logged callback: a failed reply is no contact, and the first
+// contact falls back to the next one.
+func TestFirstHumanContactSkipsFailedReplies(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertCase(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		first := func() *time.Time {
+			t.Helper()
+			at, err := s.FirstHumanContact(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return at
+		}
+		if at := first(); at != nil {
+			t.Fatalf("a case nobody worked has first contact %v", at)
+		}
+		reply := func(at time.Time, status, problem string) store.Message {
+			t.Helper()
+			m := store.Message{CaseID: &c.ID, Direction: store.Outbound, Kind: "template", LineNumber: c.LineNumber, CallerNumber: c.CallerNumber,
+				Body: "Alice tried to call you back.", SentBy: "U0ALICE", Status: status, Problem: problem, AcceptedAt: &at, CreatedAt: at, UpdatedAt: at}
+			if _, err := s.InsertMessage(ctx, &m); err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		failed := reply(t0.Add(5*time.Minute), "undelivered", "unreachable")
+		if got, _ := s.MessageByID(ctx, failed.ID); got.Problem != "unreachable" {
+			t.Fatalf("problem = %q", got.Problem)
+		}
+		if at := first(); at != nil {
+			t.Fatalf("an undelivered reply counts as contact at %v", at)
+		}
+		if err := s.AddEvent(ctx, c.ID, t0.Add(20*time.Minute), "callback", "U0ALICE", map[string]string{}); err != nil {
+			t.Fatal(err)
+		}
+		if at := first(); at == nil || !at.Equal(t0.Add(20*time.Minute)) {
+			t.Fatalf("first contact = %v, want the callback's", at)
+		}
+		reply(t0.Add(10*time.Minute), "delivered", "")
+		if at := first(); at == nil || !at.Equal(t0.Add(10*time.Minute)) {
+			t.Fatalf("first contact = %v, want the delivered reply's", at)
+		}
+	})
+}

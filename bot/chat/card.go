@@ -27,7 +27,10 @@ type Card struct {
 	Calls      int
 	Origin     string // call | sms
 	TextBack   string // human words: "delivered", "not sent: number withheld"…
-	Category   string // key
+	// LastReply is where the latest staff reply stands, in words ("✓
+	// delivered", "❌ not delivered: … Call instead."); "" when none was sent.
+	LastReply string
+	Category  string // key
 	// CategoryLabel is the category's label ("" when not triaged).
 	CategoryLabel   string
 	Owner           string // user id
@@ -181,6 +184,9 @@ func (k Card) Facts() []Fact {
 		{"Category", category},
 		{"Owner", owner},
 		{"Due", due},
+	}
+	if k.LastReply != "" {
+		facts = append(facts, Fact{"Last reply", Plain(k.LastReply)})
 	}
 	if k.Caller.Withheld {
 		facts = append(facts, Fact{"Caller", Plain("Number withheld")})

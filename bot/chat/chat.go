@@ -32,6 +32,9 @@ type Chat interface {
 	// PostEntry posts a timeline entry in the thread of the card at card;
 	// key names the post for FindEntry.
 	PostEntry(ctx context.Context, card MessageRef, e Entry, key string) (MessageRef, error)
+	// UpdateEntry replaces the words of a posted timeline entry (a text's
+	// delivery, once known); ErrMessageGone when someone deleted it.
+	UpdateEntry(ctx context.Context, at MessageRef, e Entry) error
 	// FindCard and FindEntry look on the platform for a post named key
 	// made since since, for a re-run whose earlier attempt may have
 	// reached it. A platform that deduplicates posts by key itself

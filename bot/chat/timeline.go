@@ -19,4 +19,9 @@ type Entry struct {
 	// Texts counts the caller's texts a batched entry quotes (a blank line
 	// between each); 0 or 1: one.
 	Texts int `json:"texts,omitempty"`
+	// Key names an entry that may be edited later ("sms:42": a text whose
+	// delivery is not known yet); Edit marks the new words of the entry
+	// named Key, which replace the posted ones.
+	Key  string `json:"key,omitempty"`
+	Edit bool   `json:"edit,omitempty"`
 }

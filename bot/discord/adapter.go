@@ -397,15 +397,28 @@ func (a *Adapter) PostCard(ctx context.Context, channel string, card chat.Card, 
 func (a *Adapter) UpdateCard(ctx context.Context, at chat.MessageRef, card chat.Card) error {
 	msg := CardMessage(card)
 	content := ""
-	_, err := a.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
+	return a.edit(ctx, "card", &discordgo.MessageEdit{
 		ID: at.ID, Channel: at.Channel,
 		Content: &content, Embeds: &msg.Embeds, Components: &msg.Components, AllowedMentions: msg.AllowedMentions,
-	}, discordgo.WithContext(ctx))
+	})
+}
+
+// UpdateEntry replaces a thread entry's words in place; at.Channel is the
+// card's thread.
+func (a *Adapter) UpdateEntry(ctx context.Context, at chat.MessageRef, e chat.Entry) error {
+	msg := EntryMessage(e)
+	return a.edit(ctx, "entry", &discordgo.MessageEdit{ID: at.ID, Channel: at.Channel, Content: &msg.Content, AllowedMentions: msg.AllowedMentions})
+}
+
+// edit edits a message the bot posted (what names it in errors):
+// ErrMessageGone when someone deleted it.
+func (a *Adapter) edit(ctx context.Context, what string, m *discordgo.MessageEdit) error {
+	_, err := a.s.ChannelMessageEditComplex(m, discordgo.WithContext(ctx))
 	if hasCode(err, discordgo.ErrCodeUnknownMessage) {
-		return fmt.Errorf("discord: edit card: %w", chat.ErrMessageGone)
+		return fmt.Errorf("discord: edit %s: %w", what, chat.ErrMessageGone)
 	}
 	if err != nil {
-		return a.failed(at.Channel, fixLineChannel, err)
+		return a.failed(m.Channel, fixLineChannel, err)
 	}
 	return nil
 }

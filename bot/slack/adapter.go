@@ -257,6 +257,21 @@ func (a *Adapter) PostEntry(ctx context.Context, card chat.MessageRef, e chat.En
 	return chat.MessageRef{Channel: ch, ID: ts}, nil
 }
 
+// UpdateEntry replaces a thread entry's words in place (chat.update). The
+// entry's post is saved before it is edited, so FindEntry never needs its
+// metadata again.
+func (a *Adapter) UpdateEntry(ctx context.Context, at chat.MessageRef, e chat.Entry) error {
+	_, _, _, err := a.api.UpdateMessageContext(ctx, at.Channel, at.ID, slack.MsgOptionText(EntryText(e), false))
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && se.Err == "message_not_found" {
+		return fmt.Errorf("slack: edit entry: %w", chat.ErrMessageGone)
+	}
+	if err != nil {
+		return a.failed(at.Channel, err)
+	}
+	return nil
+}
+
 // FindCard looks through the channel's history since since for the card
 // post named key. Metadata comes back only with include_all_metadata.
 func (a *Adapter) FindCard(ctx context.Context, channel, key string, since time.Time) (chat.MessageRef, bool, error) {

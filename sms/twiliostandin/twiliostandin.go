@@ -62,6 +62,9 @@ type Server struct {
 	ts                    *httptest.Server
 	handler               http.Handler
 	hc                    *http.Client // posts status callbacks
+	// route maps a public callback base (PUBLIC_URL) to where the server
+	// under test listens, as a reverse proxy would.
+	routeFrom, routeTo string
 
 	mu       sync.Mutex
 	messages []SentMessage
@@ -151,6 +154,16 @@ func (s *Server) EndFailures() (answered int) {
 	return answered
 }
 
+// RouteCallbacks makes status callbacks addressed under public (the
+// PUBLIC_URL Ringback gave Twilio) go to the same path under local, as a
+// reverse proxy in front of Ringback would: the signature still covers the
+// public URL.
+func (s *Server) RouteCallbacks(public, local string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.routeFrom, s.routeTo = public, local
+}
+
 // OnMessage runs fn for each accepted message before the API answers, so a
 // test can deliver the status callback before Ringback learns the SID.
 func (s *Server) OnMessage(fn func(SentMessage)) {
@@ -196,6 +209,10 @@ func (s *Server) Deliver(sid, status string, errorCode int) error {
 	s.messages[i].Status = status
 	s.messages[i].ErrorCode = errorCode
 	m := s.messages[i]
+	target := m.StatusCallback
+	if s.routeFrom != "" && strings.HasPrefix(target, s.routeFrom) {
+		target = s.routeTo + strings.TrimPrefix(target, s.routeFrom)
+	}
 	s.mu.Unlock()
 	if m.StatusCallback == "" {
 		return fmt.Errorf("twiliostandin: deliver: message %s has no StatusCallback", sid)
@@ -218,7 +235,7 @@ func (s *Server) Deliver(sid, status string, errorCode int) error {
 	if errorCode != 0 {
 		form.Set("ErrorCode", strconv.Itoa(errorCode))
 	}
-	req, err := http.NewRequest(http.MethodPost, m.StatusCallback, strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
 	if err != nil {
 		return fmt.Errorf("twiliostandin: deliver %s: %w", sid, err)
 	}

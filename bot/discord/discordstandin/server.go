@@ -504,6 +504,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, body []by
 	switch t, thread := s.threads[channel]; {
 	case thread:
 		t.Messages = append(t.Messages, *m)
+		s.byID[m.ID] = m // a thread is a channel: its messages can be edited
 	case s.dmUser[channel] != "":
 		s.dms[s.dmUser[channel]] = append(s.dms[s.dmUser[channel]], m)
 	case s.byID[channel] != nil:
@@ -553,6 +554,13 @@ func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	m.apply(f, body)
 	m.Edits++
+	if t, ok := s.threads[channel]; ok {
+		for i := range t.Messages {
+			if t.Messages[i].ID == m.ID {
+				t.Messages[i] = *m
+			}
+		}
+	}
 	writeJSON(w, http.StatusOK, messageJSON(m))
 }
 
