@@ -149,7 +149,7 @@ func TestSlackCardOfADeadWorkerIsAdopted(t *testing.T) {
 		if ok, err := s.ReserveCard(ctx, c.ID, rbslack.Platform, "C0LETTINGS", x.clock.Now()); err != nil || !ok {
 			t.Fatalf("reserve: %v %v", ok, err)
 		}
-		if err := s.StartChatPost(ctx, rbslack.Platform, key, x.clock.Now()); err != nil {
+		if err := s.StartChatPost(ctx, rbslack.Platform, key, 0, x.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := x.sa.PostCard(ctx, "C0LETTINGS", card, key); err != nil {

@@ -18,10 +18,10 @@ func TestChatPostKeepsItsFirstAttempt(t *testing.T) {
 		if _, err := s.ChatPostFor(ctx, "slack", "entry:7"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("before any attempt: %v", err)
 		}
-		if err := s.StartChatPost(ctx, "slack", "entry:7", t0); err != nil {
+		if err := s.StartChatPost(ctx, "slack", "entry:7", 0, t0); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.StartChatPost(ctx, "slack", "entry:7", t0.Add(time.Minute)); err != nil {
+		if err := s.StartChatPost(ctx, "slack", "entry:7", 0, t0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		p, err := s.ChatPostFor(ctx, "slack", "entry:7")
@@ -32,7 +32,7 @@ func TestChatPostKeepsItsFirstAttempt(t *testing.T) {
 			t.Fatalf("another platform's post: %v", err)
 		}
 		// A refused attempt is forgotten; a landed post never is.
-		if err := s.StartChatPost(ctx, "slack", "entry:8", t0); err != nil {
+		if err := s.StartChatPost(ctx, "slack", "entry:8", 0, t0); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.ForgetChatPost(ctx, "slack", "entry:8"); err != nil {

@@ -94,7 +94,7 @@ func TestPostChannels(t *testing.T) {
 	}
 	a := adapterWith(cfg, map[string]string{"+441632960001": "110"}, WithDigestChannel("119"))
 	for in, want := range map[string]string{"C0DIGEST": "119", "C0LETTINGS": "110", "C0MAINT": "", "C0OTHER": "", "110": "110", "119": "119", "": ""} {
-		if got := a.postChannel(bot.Post{Channel: in}); got != want {
+		if got := a.PostChannel(bot.Post{Channel: in}); got != want {
 			t.Errorf("post to %q went to %q, want %q", in, got, want)
 		}
 	}

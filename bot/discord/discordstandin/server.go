@@ -133,6 +133,9 @@ func New(botToken, appID string) *Server {
 		RouteEditOriginal: s.editOriginal, RouteFollowup: s.followup,
 		RouteGlobalCommands: s.putCommands, RouteGuildCommands: s.putCommands,
 	}
+	for route, h := range extraRoutes {
+		routes[route] = func(w http.ResponseWriter, r *http.Request, body []byte) { h(s, w, r, body) }
+	}
 	for route, h := range routes {
 		method, path, _ := strings.Cut(route, " ")
 		for _, v := range []string{"v9", "v10"} {
@@ -141,6 +144,9 @@ func New(botToken, appID string) *Server {
 	}
 	return s
 }
+
+// extraRoutes are routes served from files of their own.
+var extraRoutes = map[string]func(*Server, http.ResponseWriter, *http.Request, []byte){}
 
 // NewServer starts a stand-in on a local listener.
 func NewServer(botToken, appID string) *Server {
@@ -395,9 +401,10 @@ func invalidForm(w http.ResponseWriter, probs []string) {
 	writeJSON(w, http.StatusBadRequest, map[string]any{"code": 50035, "message": "Invalid Form Body", "errors": probs})
 }
 
-// nextID hands out increasing snowflakes. Callers hold s.mu.
+// nextID hands out increasing snowflakes, made of the stand-in's clock as
+// Discord's are, so a read's before and after work by time. Callers hold s.mu.
 func (s *Server) nextID() string {
-	s.seq++
+	s.seq = max(s.seq+1, (s.now().UnixMilli()-discordEpoch)<<22)
 	return strconv.FormatInt(s.seq, 10)
 }
 
