@@ -19,6 +19,7 @@ const (
 	discordToken    = "discord-chat"
 	discordApp      = "1100000000000000100"
 	discordLettings = "1100000000000000001"
+	discordDigest   = "1100000000000000009"
 )
 
 // chatSetup is the bot with both chat platforms, each behind its
@@ -39,7 +40,10 @@ func newChatSetup(t *testing.T, s *store.Store) *chatSetup {
 	t.Cleanup(dc.Close)
 	sa := rbslack.New(slackToken, "", sl.URL, f.bot, quiet)
 	f.bot.RegisterChat(f.worker, sa)
-	f.bot.RegisterChat(f.worker, rbdiscord.New(discordToken, discordApp, dc.URL, f.bot, map[string]string{lettingsNum: discordLettings}, quiet))
+	// Discord's nonces expire on the bot's clock, so a test can outlast them.
+	dc.SetClock(f.clock.Now)
+	f.bot.RegisterChat(f.worker, rbdiscord.New(discordToken, discordApp, dc.URL, f.bot, map[string]string{lettingsNum: discordLettings}, quiet,
+		rbdiscord.WithDigestChannel(discordDigest)))
 	return &chatSetup{fixture: f, slack: sl, discord: dc, sa: sa}
 }
 
