@@ -160,21 +160,33 @@ func TestDigestOfADeadWorkerIsAdoptedAndItsChartQueued(t *testing.T) {
 	})
 }
 
-// A card whose answer was lost is found by its marker once Discord's nonce
-// no longer dedupes, and its thread still starts.
+// The process died after Discord took the card and before its id was
+// saved, and its rows come back after Discord's nonce has expired: the card
+// is found by its marker, and its thread still starts.
 func TestDiscordCardFoundAfterTheNonceWindow(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		x := newChatSetup(t, s)
-		x.discord.LoseAnswerNext(discordstandin.RouteCreateMessage, 1)
+		ctx := context.Background()
 		c := x.missed(t, "CA1", callerNum)
-		x.flush(t)
-		x.pastTheNonce(t)
-		card := x.discordCard(t, c.ID)
-		if th, ok := x.discord.Thread(card.ID); !ok || len(th.Messages) == 0 {
-			t.Errorf("no thread with entries under the adopted card: %+v", th)
+		// What the worker that died had done: reserved, begun, posted.
+		card, err := x.bot.Card(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if x.discord.Calls(discordstandin.RouteGetMessages) == 0 {
-			t.Error("the re-run did not look for the card before posting")
+		key := fmt.Sprintf("card:%d", c.ID)
+		if ok, err := s.ReserveCard(ctx, c.ID, rbdiscord.Platform, discordLettings, x.clock.Now()); err != nil || !ok {
+			t.Fatalf("reserve: %v %v", ok, err)
+		}
+		if err := s.StartChatPost(ctx, rbdiscord.Platform, key, 0, x.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.da.PostCard(ctx, discordLettings, card, key); err != nil {
+			t.Fatal(err)
+		}
+		x.pastTheNonce(t)
+		posted := x.discordCard(t, c.ID)
+		if th, ok := x.discord.Thread(posted.ID); !ok || len(th.Messages) == 0 {
+			t.Errorf("no thread with entries under the adopted card: %+v", th)
 		}
 	})
 }

@@ -29,6 +29,7 @@ type chatSetup struct {
 	slack   *slackstandin.Server
 	discord *discordstandin.Server
 	sa      *rbslack.Adapter
+	da      *rbdiscord.Adapter
 }
 
 func newChatSetup(t *testing.T, s *store.Store) *chatSetup {
@@ -42,9 +43,10 @@ func newChatSetup(t *testing.T, s *store.Store) *chatSetup {
 	f.bot.RegisterChat(f.worker, sa)
 	// Discord's nonces expire on the bot's clock, so a test can outlast them.
 	dc.SetClock(f.clock.Now)
-	f.bot.RegisterChat(f.worker, rbdiscord.New(discordToken, discordApp, dc.URL, f.bot, map[string]string{lettingsNum: discordLettings}, quiet,
-		rbdiscord.WithDigestChannel(discordDigest)))
-	return &chatSetup{fixture: f, slack: sl, discord: dc, sa: sa}
+	da := rbdiscord.New(discordToken, discordApp, dc.URL, f.bot, map[string]string{lettingsNum: discordLettings}, quiet,
+		rbdiscord.WithDigestChannel(discordDigest))
+	f.bot.RegisterChat(f.worker, da)
+	return &chatSetup{fixture: f, slack: sl, discord: dc, sa: sa, da: da}
 }
 
 func (x *chatSetup) flush(t *testing.T) {
