@@ -25,6 +25,7 @@ type Bot struct {
 	publicURL string
 	texter    Texter
 	chats     []string
+	pruning   pruning
 }
 
 // Deps is what the bot is built from.

@@ -223,3 +223,25 @@ func deadRows(t *testing.T, s *store.Store) {
 		t.Errorf("dead row %s: %s", it.Kind, it.LastError)
 	}
 }
+
+// The leader's timers prune the records of posts whose rows are long done.
+func TestTimersPruneOldChatPostRecords(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		x := newChatSetup(t, s)
+		ctx := context.Background()
+		c := x.missed(t, "CA1", callerNum)
+		x.flush(t)
+		key := fmt.Sprintf("card:%d", c.ID)
+		tick(t, x.bot)
+		if _, err := s.ChatPostFor(ctx, rbslack.Platform, key); err != nil {
+			t.Fatalf("a fresh card's record: %v", err)
+		}
+		x.clock.Advance(bot.ChatPostRetention + time.Hour)
+		tick(t, x.bot)
+		for _, chat := range []string{rbslack.Platform, rbdiscord.Platform} {
+			if p, err := s.ChatPostFor(ctx, chat, key); err == nil {
+				t.Errorf("the %s card's record is kept after %s: %+v", chat, bot.ChatPostRetention, p)
+			}
+		}
+	})
+}
