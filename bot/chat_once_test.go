@@ -245,3 +245,32 @@ func TestTimersPruneOldChatPostRecords(t *testing.T) {
 		}
 	})
 }
+
+// Waiting for another worker that is posting a case's card costs the rows
+// no attempts: however long it holds the card, they do not die, and once
+// its reservation lapses the card is posted once.
+func TestWaitingForACardReservationSpendsNoAttempts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		x := newChatSetup(t, s)
+		ctx := context.Background()
+		c := x.missed(t, "CA1", callerNum)
+		// A live worker elsewhere has just begun posting the Slack card.
+		if ok, err := s.ReserveCard(ctx, c.ID, rbslack.Platform, "C0LETTINGS", x.clock.Now()); err != nil || !ok {
+			t.Fatalf("reserve: %v %v", ok, err)
+		}
+		for range 2 * store.DefaultMaxAttempts {
+			x.clock.Advance(2 * time.Second)
+			x.flush(t)
+		}
+		deadRows(t, s)
+		for _, it := range outbox(t, s, bot.KindCard+"."+rbslack.Platform) {
+			if it.Attempts > 1 {
+				t.Errorf("the card row spent %d attempts waiting", it.Attempts)
+			}
+		}
+		x.clock.Advance(time.Minute) // the other worker died: its reservation lapses
+		x.flush(t)
+		x.slackCard(t, c.ID)
+		deadRows(t, s)
+	})
+}
