@@ -546,42 +546,42 @@ func (s *Server) channelMessage(w http.ResponseWriter, channel, id string) *Mess
 	return m
 }
 
+// onMessage runs fn, under s.mu, on the message the request's path names;
+// if the bot cannot reach it, it answers Discord's 403 or 404 instead.
+func (s *Server) onMessage(w http.ResponseWriter, r *http.Request, fn func(m *Message)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.channelMessage(w, r.PathValue("channel"), r.PathValue("message")); m != nil {
+		fn(m)
+	}
+}
+
 func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, body []byte) {
-	channel, id := r.PathValue("channel"), r.PathValue("message")
 	f, ok := decodeMessage(w, body)
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.channelMessage(w, channel, id)
-	if m == nil {
-		return
-	}
-	m.apply(f, body)
-	m.Edits++
-	writeJSON(w, http.StatusOK, messageJSON(m))
+	s.onMessage(w, r, func(m *Message) {
+		m.apply(f, body)
+		m.Edits++
+		writeJSON(w, http.StatusOK, messageJSON(m))
+	})
 }
 
 func (s *Server) startThread(w http.ResponseWriter, r *http.Request, body []byte) {
-	channel, id := r.PathValue("channel"), r.PathValue("message")
 	var req discordgo.ThreadStart
 	if err := json.Unmarshal(body, &req); err != nil || req.Name == "" || len([]rune(req.Name)) > 100 {
 		invalidForm(w, []string{"name needs 1 to 100 characters"})
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.channelMessage(w, channel, id)
-	if m == nil {
-		return
-	}
-	if _, ok := s.threads[id]; ok {
-		apiError(w, http.StatusBadRequest, discordgo.ErrCodeThreadAlreadyCreatedForThisMessage, "A thread has already been created for this message")
-		return
-	}
-	s.threads[id] = &Thread{ID: id, ParentID: channel, Name: req.Name, AutoArchive: req.AutoArchiveDuration}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "type": 11, "parent_id": channel, "name": req.Name})
+	s.onMessage(w, r, func(m *Message) {
+		if _, ok := s.threads[m.ID]; ok {
+			apiError(w, http.StatusBadRequest, discordgo.ErrCodeThreadAlreadyCreatedForThisMessage, "A thread has already been created for this message")
+			return
+		}
+		s.threads[m.ID] = &Thread{ID: m.ID, ParentID: m.ChannelID, Name: req.Name, AutoArchive: req.AutoArchiveDuration}
+		writeJSON(w, http.StatusCreated, map[string]any{"id": m.ID, "type": 11, "parent_id": m.ChannelID, "name": req.Name})
+	})
 }
 
 func (s *Server) createDM(w http.ResponseWriter, r *http.Request, body []byte) {
