@@ -358,7 +358,7 @@ func (b *Bot) cardLinks(ctx context.Context, d *Digest, platform string) {
 func (b *Bot) PostDigest(ctx context.Context, chat Chat, d Digest) error {
 	channel, charts := chat.DigestChannel()
 	if channel == "" {
-		return fmt.Errorf("bot: %s has no digest channel", chat.Platform())
+		return fmt.Errorf("bot: no %s digest channel is configured (digest.channel)", chat.Platform())
 	}
 	b.cardLinks(ctx, &d, chat.Platform())
 	if _, err := chat.PostDigest(ctx, channel, DigestJob{From: d.From, To: d.To, Label: d.Label}, d, ""); err != nil || !charts {

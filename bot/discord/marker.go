@@ -48,7 +48,8 @@ func marker(key string) string {
 func mark(msg *discordgo.MessageSend, key string) {
 	m := marker(key)
 	switch {
-	case m == "":
+	case m == "" || marked(&discordgo.Message{Content: msg.Content, Embeds: msg.Embeds}, key):
+		// none, or there already (the same message sent again)
 	case msg.Content != "" || len(msg.Embeds) == 0:
 		msg.Content = withMarker(msg.Content, m, 2000)
 	default:
