@@ -292,8 +292,8 @@ func (p *chatPerformer) post(ctx context.Context, it store.OutboxItem) error {
 
 // digest posts the weekly digest, once, and queues its charts in the
 // transaction that records the post: a crash between the two can neither
-// lose the charts nor post the digest twice. The charts' row shares it
-// all but the part left to do.
+// lose the charts nor post the digest twice. The charts' row carries the
+// same job, marked Chart.
 func (p *chatPerformer) digest(ctx context.Context, it store.OutboxItem) error {
 	var job digestJob
 	if err := it.Decode(&job); err != nil {
