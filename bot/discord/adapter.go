@@ -295,8 +295,8 @@ func (a *Adapter) failed(channel, fix string, err error) error {
 
 // What people must give the bot in a line's channel, and in other channels.
 const (
-	fixLineChannel = "give the bot access to the channel (View Channel, Send Messages, Create Public Threads, Send Messages in Threads)"
-	fixChannel     = "give the bot access to the channel (View Channel, Send Messages)"
+	fixLineChannel = "give the bot access to the channel (View Channel, Send Messages, Read Message History, Create Public Threads, Send Messages in Threads)"
+	fixChannel     = "give the bot access to the channel (View Channel, Send Messages, Read Message History)"
 )
 
 // classify turns a Discord error into the outbox's words: a rate limit is
@@ -422,6 +422,12 @@ func (a *Adapter) Find(ctx context.Context, channel, key string, since time.Time
 		ms, err := a.s.ChannelMessages(channel, 100, "", after, "", discordgo.WithContext(ctx))
 		if hasCode(err, discordgo.ErrCodeUnknownChannel) {
 			return chat.MessageRef{}, false, nil // a thread never started holds no post
+		}
+		if noAccess(err) {
+			// A channel the bot cannot see: the post fails the same way and
+			// says what to fix. (Without Read Message History Discord answers
+			// no messages: the nonce is then all that dedupes.)
+			return chat.MessageRef{}, false, nil
 		}
 		if err != nil {
 			return chat.MessageRef{}, false, a.failed(channel, fixChannel, err)
