@@ -29,6 +29,7 @@ type Bot struct {
 	// one probe a second finds its end, instead of every queued text
 	// spending an attempt on it.
 	smsPause *Pause
+	pruning  pruning
 }
 
 // Deps is what the bot is built from.

@@ -149,48 +149,74 @@ func (p *chatPerformer) syncCard(ctx context.Context, caseID int64, update bool)
 }
 
 func (p *chatPerformer) postCard(ctx context.Context, channel string, card Card, key string) (MessageRef, error) {
-	return p.postOnce(ctx, key,
-		func(since time.Time) (MessageRef, bool, error) { return p.chat.FindCard(ctx, channel, key, since) },
-		func() (MessageRef, error) { return p.chat.PostCard(ctx, channel, card, key) })
+	return p.postOnce(ctx, once{key: key,
+		find: func(since time.Time) (MessageRef, bool, error) { return p.chat.Find(ctx, channel, key, since) },
+		post: func() (MessageRef, error) { return p.chat.PostCard(ctx, channel, card, key) }})
 }
 
-// postOnce makes the post key names at most once. Before calling out it
+// once is a post made at most once: key names it on the platform, find
+// looks there for an earlier attempt's post, post makes it. then, when set,
+// runs in the transaction that records the post (what the post triggers).
+type once struct {
+	key    string
+	outbox int64 // the row making the post; 0 for a card (its rows share it)
+	find   func(since time.Time) (MessageRef, bool, error)
+	post   func() (MessageRef, error)
+	then   func(tx *store.Tx) error
+}
+
+// postOnce makes the post o names at most once. Before calling out it
 // records that an attempt began; a re-run after an attempt whose outcome
 // was not saved (the process died, the answer timed out) first asks the
 // platform for the post and adopts it.
-func (p *chatPerformer) postOnce(ctx context.Context, key string, find func(since time.Time) (MessageRef, bool, error), post func() (MessageRef, error)) (MessageRef, error) {
-	prev, err := p.b.store.ChatPostFor(ctx, p.name, key)
+func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error) {
+	prev, err := p.b.store.ChatPostFor(ctx, p.name, o.key)
 	switch {
 	case err == nil && prev.MessageID != "":
 		return MessageRef{Channel: prev.Channel, ID: prev.MessageID}, nil
 	case err == nil:
-		ref, found, ferr := find(prev.StartedAt.Add(-clockSkew))
+		ref, found, ferr := o.find(prev.StartedAt.Add(-clockSkew))
 		if ferr != nil {
 			return MessageRef{}, p.remote(ferr)
 		}
 		if found {
-			p.b.log.Info("bot: an earlier attempt's post found on the platform; adopted", "platform", p.name, "post", key, "channel", ref.Channel)
-			return ref, p.b.store.SaveChatPost(ctx, p.name, key, ref.Channel, ref.ID)
+			p.b.log.Info("bot: an earlier attempt's post found on the platform; adopted", "platform", p.name, "post", o.key, "channel", ref.Channel)
+			return ref, p.record(ctx, o, ref)
 		}
 	case errors.Is(err, store.ErrNotFound):
-		if err := p.b.store.StartChatPost(ctx, p.name, key, p.b.clock.Now()); err != nil {
+		if err := p.b.store.StartChatPost(ctx, p.name, o.key, o.outbox, p.b.clock.Now()); err != nil {
 			return MessageRef{}, err
 		}
 	default:
 		return MessageRef{}, err
 	}
-	ref, err := post()
+	ref, err := o.post()
 	if err != nil {
 		if prev.Key == "" && refused(err) {
 			// The only attempt never reached the channel: the next one
 			// need not search for it (a 429 storm costs no extra reads).
-			if ferr := p.b.store.ForgetChatPost(ctx, p.name, key); ferr != nil {
-				p.b.log.Warn("bot: a refused post's attempt not forgotten", "platform", p.name, "post", key, "error", ferr)
+			if ferr := p.b.store.ForgetChatPost(ctx, p.name, o.key); ferr != nil {
+				p.b.log.Warn("bot: a refused post's attempt not forgotten", "platform", p.name, "post", o.key, "error", ferr)
 			}
 		}
 		return MessageRef{}, p.remote(err)
 	}
-	return ref, p.b.store.SaveChatPost(ctx, p.name, key, ref.Channel, ref.ID)
+	return ref, p.record(ctx, o, ref)
+}
+
+// record saves where the post landed, with what it triggers in the same
+// transaction. Its error fails the row: the re-run finds the post (or its
+// record) and records again.
+func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) error {
+	if o.then == nil {
+		return p.b.store.SaveChatPost(ctx, p.name, o.key, ref.Channel, ref.ID)
+	}
+	return p.b.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SaveChatPost(ctx, p.name, o.key, ref.Channel, ref.ID); err != nil {
+			return err
+		}
+		return o.then(tx)
+	})
 }
 
 // refused reports an answer saying the platform made no post: a rate
@@ -218,18 +244,18 @@ func (p *chatPerformer) entry(ctx context.Context, it store.OutboxItem) error {
 		key = "entry:" + e.Key
 	}
 	if e.Edit {
-		return p.failed(ctx, e.CaseID, p.editEntry(ctx, card, key, e))
+		return p.failed(ctx, e.CaseID, p.editEntry(ctx, it, card, key, e))
 	}
-	_, err = p.postOnce(ctx, key,
-		func(since time.Time) (MessageRef, bool, error) { return p.chat.FindEntry(ctx, card, key, since) },
-		func() (MessageRef, error) { return p.chat.PostEntry(ctx, card, e, key) })
+	_, err = p.postOnce(ctx, once{key: key, outbox: it.ID,
+		find: func(since time.Time) (MessageRef, bool, error) { return p.chat.FindEntry(ctx, card, key, since) },
+		post: func() (MessageRef, error) { return p.chat.PostEntry(ctx, card, e, key) }})
 	return p.failed(ctx, e.CaseID, err)
 }
 
 // editEntry gives the entry named key e's words. Thread rows of a case run
 // in order, so the entry's own row is done: posted (edit it), or given up
 // (post e in its place, once). An edit is idempotent: a re-run repeats it.
-func (p *chatPerformer) editEntry(ctx context.Context, card MessageRef, key string, e Entry) error {
+func (p *chatPerformer) editEntry(ctx context.Context, it store.OutboxItem, card MessageRef, key string, e Entry) error {
 	prev, err := p.b.store.ChatPostFor(ctx, p.name, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -243,20 +269,27 @@ func (p *chatPerformer) editEntry(ctx context.Context, card MessageRef, key stri
 		return err
 	}
 	adopted := false
-	ref, err := p.postOnce(ctx, key,
-		func(since time.Time) (MessageRef, bool, error) {
+	ref, err := p.postOnce(ctx, once{key: key, outbox: it.ID,
+		find: func(since time.Time) (MessageRef, bool, error) {
 			ref, found, err := p.chat.FindEntry(ctx, card, key, since)
 			adopted = found
 			return ref, found, err
 		},
-		func() (MessageRef, error) { return p.chat.PostEntry(ctx, card, e, key) })
+		post: func() (MessageRef, error) { return p.chat.PostEntry(ctx, card, e, key) }})
 	if err != nil || !adopted {
 		return err
 	}
 	return p.remote(p.chat.UpdateEntry(ctx, ref, e)) // the found post has the old words
 }
 
-// dm sends a direct message (reminders, alerts), linked to the case's card.
+// inChannel is a top-level post in channel made at most once by row it.
+func (p *chatPerformer) inChannel(ctx context.Context, it store.OutboxItem, key, channel string, post func() (MessageRef, error)) once {
+	return once{key: key, outbox: it.ID, post: post,
+		find: func(since time.Time) (MessageRef, bool, error) { return p.chat.Find(ctx, channel, key, since) }}
+}
+
+// dm sends a direct message (reminders, alerts), linked to the case's
+// card, to each person it goes to on this platform, each once.
 func (p *chatPerformer) dm(ctx context.Context, it store.OutboxItem) error {
 	var n Notice
 	if err := it.Decode(&n); err != nil {
@@ -266,45 +299,70 @@ func (p *chatPerformer) dm(ctx context.Context, it store.OutboxItem) error {
 	if c, err := p.b.store.CardFor(ctx, n.CaseID, p.name); err == nil {
 		card = MessageRef{Channel: c.Channel, ID: c.MessageID}
 	}
-	return p.remote(p.chat.DM(ctx, n, card))
+	channels, err := p.chat.DMChannels(ctx, n)
+	if err != nil {
+		return p.remote(err)
+	}
+	for _, ch := range channels {
+		key := fmt.Sprintf("dm:%d:%s", it.ID, ch)
+		if _, err := p.postOnce(ctx, p.inChannel(ctx, it, key, ch, func() (MessageRef, error) { return p.chat.DM(ctx, ch, n, card, key) })); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// post posts a message to a channel (queue checks, manager alerts).
+// post posts a message to a channel (queue checks, manager alerts), once.
 func (p *chatPerformer) post(ctx context.Context, it store.OutboxItem) error {
 	var m Post
 	if err := it.Decode(&m); err != nil {
 		return Permanent(err)
 	}
-	return p.failed(ctx, 0, p.remote(p.chat.Post(ctx, m)))
+	ch := p.chat.PostChannel(m)
+	if ch == "" {
+		return nil // not this platform's to post
+	}
+	key := fmt.Sprintf("post:%d", it.ID)
+	_, err := p.postOnce(ctx, p.inChannel(ctx, it, key, ch, func() (MessageRef, error) { return p.chat.Post(ctx, ch, m, key) }))
+	return p.failed(ctx, 0, err)
 }
 
-// digest posts the weekly digest, then queues its charts.
+// digest posts the weekly digest, once, and queues its charts in the
+// transaction that records the post: a crash between the two can neither
+// lose the charts nor post the digest twice. The charts' row carries the
+// same job, marked Chart.
 func (p *chatPerformer) digest(ctx context.Context, it store.OutboxItem) error {
 	var job digestJob
 	if err := it.Decode(&job); err != nil {
 		return Permanent(err)
+	}
+	channel, charts := p.chat.DigestChannel()
+	if channel == "" {
+		return nil // no digest on this platform
 	}
 	d, err := p.b.digestFor(ctx, job.DigestJob, p.name)
 	if err != nil {
 		return err
 	}
 	if job.Chart {
-		return p.failed(ctx, 0, p.remote(p.chat.PostCharts(ctx, d)))
+		key := fmt.Sprintf("charts:%d", it.ID)
+		_, err := p.postOnce(ctx, once{key: key, outbox: it.ID,
+			find: func(since time.Time) (MessageRef, bool, error) { return p.chat.FindCharts(ctx, channel, d, since) },
+			post: func() (MessageRef, error) { return p.chat.PostCharts(ctx, channel, d) }})
+		return p.failed(ctx, 0, err)
 	}
-	charts, err := p.chat.PostDigest(ctx, job.DigestJob, d)
-	if err != nil {
-		return p.failed(ctx, 0, p.remote(err))
+	key := fmt.Sprintf("digest:%d", it.ID)
+	o := p.inChannel(ctx, it, key, channel, func() (MessageRef, error) { return p.chat.PostDigest(ctx, channel, job.DigestJob, d, key) })
+	if charts {
+		next := job
+		next.Chart = true
+		o.then = func(tx *store.Tx) error {
+			_, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: it.Kind, DedupeKey: it.DedupeKey + ":chart", Payload: next}, p.b.clock.Now())
+			return err
+		}
 	}
-	if !charts {
-		return nil
-	}
-	next := job
-	next.Chart = true
-	if _, _, err := p.b.store.Enqueue(ctx, store.NewOutbox{Kind: it.Kind, DedupeKey: it.DedupeKey + ":chart", Payload: next}, p.b.clock.Now()); err != nil {
-		// The digest is posted: retrying the row would post it again.
-		p.b.log.Error("bot: the digest's charts were not queued", "platform", p.name, "digest", job.Label, "error", err)
-	}
-	return nil
+	_, err = p.postOnce(ctx, o)
+	return p.failed(ctx, 0, err)
 }
 
 // digestFor builds the digest a job asks for, with where the oldest cases'
@@ -335,10 +393,14 @@ func (b *Bot) cardLinks(ctx context.Context, d *Digest, platform string) {
 // PostDigest posts d and its charts on chat at once, outside the outbox:
 // `ringback digest --post`, where a person waits for the answer.
 func (b *Bot) PostDigest(ctx context.Context, chat Chat, d Digest) error {
+	channel, charts := chat.DigestChannel()
+	if channel == "" {
+		return fmt.Errorf("bot: no %s digest channel is configured (digest.channel)", chat.Platform())
+	}
 	b.cardLinks(ctx, &d, chat.Platform())
-	charts, err := chat.PostDigest(ctx, DigestJob{From: d.From, To: d.To, Label: d.Label}, d)
-	if err != nil || !charts {
+	if _, err := chat.PostDigest(ctx, channel, DigestJob{From: d.From, To: d.To, Label: d.Label}, d, ""); err != nil || !charts {
 		return err
 	}
-	return chat.PostCharts(ctx, d)
+	_, err := chat.PostCharts(ctx, channel, d)
+	return err
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // Tick runs the timers once: due escalations, the lines' daily queue
-// checks and the weekly digest. The leader calls it every few seconds and
+// checks, the weekly digest and, hourly, pruning. The leader calls it every few seconds and
 // whenever the clock jumps; everything it starts is durable and keyed, so a
 // second leader or a restart never repeats it.
 func (b *Bot) Tick(ctx context.Context) error {
@@ -24,6 +24,9 @@ func (b *Bot) Tick(ctx context.Context) error {
 	}
 	if err := b.digestDue(ctx); err != nil {
 		return fmt.Errorf("bot: digest: %w", err)
+	}
+	if err := b.prune(ctx); err != nil {
+		return fmt.Errorf("bot: prune: %w", err)
 	}
 	return nil
 }

@@ -14,6 +14,11 @@ import (
 	"time"
 )
 
+// ErrSpoolClosed is returned by a spool whose directory this process has
+// released: another process may own it now, so this one must neither add
+// to it nor replay it.
+var ErrSpoolClosed = errors.New("handlers: webhook spool is closed")
+
 // ErrSpoolFull is returned when the spool holds its maximum size: the
 // webhook is refused with 503 so that its sender retries later.
 var ErrSpoolFull = errors.New("handlers: webhook spool is full")
@@ -32,10 +37,21 @@ type Spool struct {
 	bytes int64
 	wake  chan struct{}
 	lock  *os.File // held while open
+	// closed is set once the lock is released: from then on another
+	// process may replay these files and write new ones.
+	closed bool
 }
 
-// Close releases the spool's directory for another process.
+// Close releases the spool's directory for another process. A request
+// still draining afterwards is refused (ErrSpoolClosed, so a 503 its
+// sender retries) rather than written behind the new owner's back.
 func (sp *Spool) Close() error {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.closed {
+		return nil
+	}
+	sp.closed = true
 	if sp.lock == nil {
 		return nil
 	}
@@ -122,23 +138,16 @@ func (sp *Spool) Append(req SpooledRequest) error {
 	}
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
+	if sp.closed {
+		return ErrSpoolClosed
+	}
 	if sp.bytes+int64(len(data)) > sp.max {
 		return ErrSpoolFull
 	}
-	name := fmt.Sprintf("%020d.json", sp.next)
-	tmp := filepath.Join(sp.dir, "tmp-"+name)
-	if err := writeSynced(tmp, data); err != nil {
-		_ = os.Remove(tmp)
+	name, err := sp.publishLocked(data)
+	if err != nil {
 		return fmt.Errorf("handlers: spool: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(sp.dir, name)); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("handlers: spool: %w", err)
-	}
-	if err := syncDir(sp.dir); err != nil {
-		return fmt.Errorf("handlers: spool: %w", err)
-	}
-	sp.next++
 	sp.files = append(sp.files, spoolFile{name: name, size: int64(len(data))})
 	sp.bytes += int64(len(data))
 	select {
@@ -148,10 +157,36 @@ func (sp *Spool) Append(req SpooledRequest) error {
 	return nil
 }
 
-// oldest returns the first webhook waiting, or ok false when none is.
+// publishLocked writes data as the next file, durably. The file appears
+// whole (written aside, then linked in) and never replaces one already
+// there: were the lock ever bypassed (a platform without flock), a second
+// writer's webhook would take the next name, not overwrite this one.
+func (sp *Spool) publishLocked(data []byte) (string, error) {
+	for {
+		name := fmt.Sprintf("%020d.json", sp.next)
+		tmp := filepath.Join(sp.dir, "tmp-"+name)
+		if err := writeSynced(tmp, data); err != nil {
+			_ = os.Remove(tmp)
+			return "", err
+		}
+		err := os.Link(tmp, filepath.Join(sp.dir, name))
+		_ = os.Remove(tmp)
+		sp.next++
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return name, syncDir(sp.dir)
+	}
+}
+
+// oldest returns the first webhook waiting, or ok false when none is (or
+// the spool is closed).
 func (sp *Spool) oldest() (name string, req SpooledRequest, ok bool, err error) {
 	sp.mu.Lock()
-	if len(sp.files) == 0 {
+	if len(sp.files) == 0 || sp.closed {
 		sp.mu.Unlock()
 		return "", SpooledRequest{}, false, nil
 	}
@@ -172,6 +207,9 @@ func (sp *Spool) oldest() (name string, req SpooledRequest, ok bool, err error) 
 func (sp *Spool) done(name string, dead bool) error {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
+	if sp.closed {
+		return ErrSpoolClosed
+	}
 	path := filepath.Join(sp.dir, name)
 	var err error
 	if dead {

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -317,5 +318,71 @@ func TestSpoolSurvivesARestart(t *testing.T) {
 	defer small.Close()
 	if err := small.Append(handlers.SpooledRequest{Method: "POST", Path: "/twilio/sms", Body: []byte("MessageSid=SM1")}); !errors.Is(err, handlers.ErrSpoolFull) {
 		t.Fatalf("append past the bound: %v", err)
+	}
+}
+
+// spooled is the bodies of the webhooks waiting in dir, in file order.
+func spooled(t *testing.T, dir string) string {
+	t.Helper()
+	names, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	bodies := make([]string, len(names))
+	for i, name := range names {
+		var r handlers.SpooledRequest
+		raw, err := os.ReadFile(name)
+		if err == nil {
+			err = json.Unmarshal(raw, &r)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies[i] = string(r.Body)
+	}
+	return strings.Join(bodies, " ")
+}
+
+// Two replicas pointed at one spool directory (two Spools, each with its own
+// descriptor, as two processes have): only the one holding the directory
+// writes or replays it. The other refuses to open it; and a replica that
+// released it (shutting down while a request still drains) can neither
+// overwrite the new owner's webhooks nor replay them.
+func TestTwoSpoolsNeverShareADirectory(t *testing.T) {
+	dir := t.TempDir()
+	post := func(sp *handlers.Spool, sid string) error {
+		return sp.Append(handlers.SpooledRequest{Method: "POST", Path: "/twilio/voice/status", Body: []byte("CallSid=" + sid)})
+	}
+	first, err := handlers.OpenSpool(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := post(first, "CA1"); err != nil {
+		t.Fatal(err)
+	}
+	if other, err := handlers.OpenSpool(dir, 1<<20); err == nil {
+		other.Close()
+		t.Fatal("a second replica opened a spool in use")
+	}
+
+	first.Close() // shutting down; a request may still drain
+	second, err := handlers.OpenSpool(dir, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if err := post(second, "CA2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := post(first, "CA3"); !errors.Is(err, handlers.ErrSpoolClosed) {
+		t.Errorf("the replica that let the directory go still wrote to it: %v", err)
+	}
+	srv := handlers.New(handlers.Deps{Store: storetest.New(t, "sqlite"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv.UseSpool(first, handlers.SpoolOptions{})
+	if n, _ := srv.ReplaySpool(context.Background()); n != 0 {
+		t.Errorf("the replica that let the directory go replayed %d webhooks", n)
+	}
+	if got := spooled(t, dir); got != "CallSid=CA1 CallSid=CA2" {
+		t.Errorf("the spool holds %q, want CA1 and CA2, each once", got)
+	}
+	if dead, _ := filepath.Glob(filepath.Join(dir, "dead", "*")); len(dead) != 0 {
+		t.Errorf("the replica that let the directory go set %d webhooks aside", len(dead))
 	}
 }

@@ -23,11 +23,12 @@ func (q queries) ChatPostFor(ctx context.Context, platform, key string) (ChatPos
 	return p, notFound(err, "store: chat post %s on %s", key, platform)
 }
 
-// StartChatPost records that an attempt to post is about to call out. The
-// first attempt's start stays: the platform is searched from it.
-func (q queries) StartChatPost(ctx context.Context, platform, key string, now time.Time) error {
-	_, err := q.exec(ctx, `INSERT INTO chat_posts (platform, post_key, started_at) VALUES (?, ?, ?) ON CONFLICT (platform, post_key) DO NOTHING`,
-		platform, key, now.UTC())
+// StartChatPost records that an attempt of outbox row outboxID to post is
+// about to call out. The first attempt's start stays: the platform is
+// searched from it.
+func (q queries) StartChatPost(ctx context.Context, platform, key string, outboxID int64, now time.Time) error {
+	_, err := q.exec(ctx, `INSERT INTO chat_posts (platform, post_key, started_at, outbox_id) VALUES (?, ?, ?, ?) ON CONFLICT (platform, post_key) DO NOTHING`,
+		platform, key, now.UTC(), outboxID)
 	if err != nil {
 		return fmt.Errorf("store: start chat post %s on %s: %w", key, platform, err)
 	}
@@ -52,4 +53,16 @@ func (q queries) ForgetChatPost(ctx context.Context, platform, key string) error
 		return fmt.Errorf("store: forget chat post %s on %s: %w", key, platform, err)
 	}
 	return nil
+}
+
+// PruneChatPosts deletes the records of posts begun before before whose
+// outbox row is done or gone: nothing will run them again. A dead row's
+// record stays, as a person may requeue the row.
+func (s *Store) PruneChatPosts(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM chat_posts WHERE started_at < ?
+		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = chat_posts.outbox_id AND o.state <> 'done')`, before.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("store: prune chat posts: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -18,10 +18,10 @@ func TestChatPostKeepsItsFirstAttempt(t *testing.T) {
 		if _, err := s.ChatPostFor(ctx, "slack", "entry:7"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("before any attempt: %v", err)
 		}
-		if err := s.StartChatPost(ctx, "slack", "entry:7", t0); err != nil {
+		if err := s.StartChatPost(ctx, "slack", "entry:7", 0, t0); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.StartChatPost(ctx, "slack", "entry:7", t0.Add(time.Minute)); err != nil {
+		if err := s.StartChatPost(ctx, "slack", "entry:7", 0, t0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		p, err := s.ChatPostFor(ctx, "slack", "entry:7")
@@ -32,7 +32,7 @@ func TestChatPostKeepsItsFirstAttempt(t *testing.T) {
 			t.Fatalf("another platform's post: %v", err)
 		}
 		// A refused attempt is forgotten; a landed post never is.
-		if err := s.StartChatPost(ctx, "slack", "entry:8", t0); err != nil {
+		if err := s.StartChatPost(ctx, "slack", "entry:8", 0, t0); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.ForgetChatPost(ctx, "slack", "entry:8"); err != nil {
@@ -49,6 +49,67 @@ func TestChatPostKeepsItsFirstAttempt(t *testing.T) {
 		}
 		if p, _ := s.ChatPostFor(ctx, "slack", "entry:7"); p.Channel != "C1" || p.MessageID != "1800000000.000100" {
 			t.Fatalf("saved: %+v", p)
+		}
+	})
+}
+
+// Records of posts are pruned once old and their row is done: a row that
+// may run again (pending, dead and perhaps requeued) keeps its record, and
+// so does a recent post.
+func TestPruneChatPostsKeepsWhatARowMayNeed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, key := range []string{"done", "pending", "dead"} {
+			enqueue(t, s, key, t0)
+		}
+		rows, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: time.Minute, Limit: 3})
+		if err != nil || len(rows) != 3 {
+			t.Fatalf("claim: %d rows, %v", len(rows), err)
+		}
+		ids := map[string]int64{}
+		for _, it := range rows {
+			ids[it.DedupeKey] = it.ID
+			var err error
+			switch it.DedupeKey {
+			case "done":
+				_, err = s.CompleteOutbox(ctx, it, t0)
+			case "pending":
+				_, err = s.RetryOutbox(ctx, it, t0.Add(time.Hour), t0, "slack: 500")
+			case "dead":
+				_, err = s.KillOutbox(ctx, it, t0, "slack: invalid_blocks")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		old, recent := t0, t0.Add(40*24*time.Hour)
+		posts := []struct {
+			key    string
+			outbox int64
+			at     time.Time
+			kept   bool
+		}{
+			{"post:done", ids["done"], old, false},
+			{"post:pending", ids["pending"], old, true},
+			{"post:dead", ids["dead"], old, true},
+			{"card:1", 0, old, false}, // a card's record names no row
+			{"post:gone", 999999, old, false},
+			{"post:recent", ids["done"], recent, true},
+		}
+		for _, p := range posts {
+			if err := s.StartChatPost(ctx, "slack", p.key, p.outbox, p.at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := s.PruneChatPosts(ctx, recent.Add(-30*24*time.Hour))
+		if err != nil || n != 3 {
+			t.Fatalf("pruned %d, %v; want 3", n, err)
+		}
+		for _, p := range posts {
+			_, err := s.ChatPostFor(ctx, "slack", p.key)
+			if kept := err == nil; kept != p.kept {
+				t.Errorf("%s kept = %v (%v), want %v", p.key, kept, err, p.kept)
+			}
 		}
 	})
 }

@@ -14,42 +14,57 @@ type MessageRef struct {
 
 // Chat is a chat platform as the bot's performers use it. An adapter
 // renders and calls its API, nothing else; the rules of posting (a card
-// once, the card before its thread, a failure recorded once) live here.
+// once, the card before its thread, a failure recorded once, every post
+// made at most once across crashes) live in the bot.
 // Its errors speak the outbox's words: RetryAfter for a rate limit,
 // Permanent for a request the platform will never accept, and
 // ChannelUnavailable for a channel people must fix.
+//
+// Every post takes a key that names it on the platform (Slack message
+// metadata, a Discord nonce and a marker the adapter puts in the message),
+// so that Find and FindEntry can tell, after a crash, whether an earlier
+// attempt's post reached the platform.
 type Chat interface {
 	// Platform names the chat in outbox kinds and card rows ("slack").
 	Platform() string
 	// CardChannel is where the card of a case goes; "" when this platform
 	// shows no card for the case's line.
 	CardChannel(card Card) (string, error)
-	// PostCard posts a case's card; key names the post for FindCard.
+	// PostCard posts a case's card.
 	PostCard(ctx context.Context, channel string, card Card, key string) (MessageRef, error)
 	// UpdateCard refreshes a posted card; ErrMessageGone when someone
 	// deleted it.
 	UpdateCard(ctx context.Context, at MessageRef, card Card) error
-	// PostEntry posts a timeline entry in the thread of the card at card;
-	// key names the post for FindEntry.
+	// PostEntry posts a timeline entry in the thread of the card at card.
 	PostEntry(ctx context.Context, card MessageRef, e Entry, key string) (MessageRef, error)
 	// UpdateEntry replaces the words of a posted timeline entry (a text's
 	// delivery, once known); ErrMessageGone when someone deleted it.
 	UpdateEntry(ctx context.Context, at MessageRef, e Entry) error
-	// FindCard and FindEntry look on the platform for a post named key
-	// made since since, for a re-run whose earlier attempt may have
-	// reached it. A platform that deduplicates posts by key itself
-	// (Discord's nonce) finds nothing and lets PostCard adopt.
-	FindCard(ctx context.Context, channel, key string, since time.Time) (MessageRef, bool, error)
+	// Find looks in channel, and FindEntry in the card's thread, for the
+	// bot's post named key made since since: a re-run whose earlier
+	// attempt may have reached the platform adopts it instead of posting.
+	Find(ctx context.Context, channel, key string, since time.Time) (MessageRef, bool, error)
 	FindEntry(ctx context.Context, card MessageRef, key string, since time.Time) (MessageRef, bool, error)
-	// DM sends a notice to its person; card is the case's card on this
-	// platform, if it has one, for a link.
-	DM(ctx context.Context, n Notice, card MessageRef) error
+	// DMChannels opens the direct-message channels a notice goes to on
+	// this platform, one per person (none when it is not this platform's
+	// to send).
+	DMChannels(ctx context.Context, n Notice) ([]string, error)
+	// DM sends a notice in a direct-message channel; card is the case's
+	// card on this platform, if it has one, for a link.
+	DM(ctx context.Context, channel string, n Notice, card MessageRef, key string) (MessageRef, error)
+	// PostChannel is where a post goes on this platform ("" when nowhere).
+	PostChannel(p Post) string
 	// Post posts a message to a channel that is not a case's thread.
-	Post(ctx context.Context, p Post) error
-	// PostDigest posts the digest of job's period in the digest channel,
-	// and says whether charts follow (PostCharts, a row of their own).
-	PostDigest(ctx context.Context, job DigestJob, d Digest) (charts bool, err error)
-	PostCharts(ctx context.Context, d Digest) error
+	Post(ctx context.Context, channel string, p Post, key string) (MessageRef, error)
+	// DigestChannel is where the digest goes ("" for no digest on this
+	// platform), and whether charts follow it (PostCharts, a row of their own).
+	DigestChannel() (channel string, charts bool)
+	// PostDigest posts the digest of job's period in channel.
+	PostDigest(ctx context.Context, channel string, job DigestJob, d Digest, key string) (MessageRef, error)
+	// PostCharts shares the digest's charts in channel, and FindCharts
+	// looks there for charts of d shared since since.
+	PostCharts(ctx context.Context, channel string, d Digest) (MessageRef, error)
+	FindCharts(ctx context.Context, channel string, d Digest, since time.Time) (MessageRef, bool, error)
 }
 
 // ErrChannelUnavailable means the bot cannot post in a channel (it is not

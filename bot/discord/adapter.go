@@ -295,8 +295,8 @@ func (a *Adapter) failed(channel, fix string, err error) error {
 
 // What people must give the bot in a line's channel, and in other channels.
 const (
-	fixLineChannel = "give the bot access to the channel (View Channel, Send Messages, Create Public Threads, Send Messages in Threads)"
-	fixChannel     = "give the bot access to the channel (View Channel, Send Messages)"
+	fixLineChannel = "give the bot access to the channel (View Channel, Send Messages, Read Message History, Create Public Threads, Send Messages in Threads)"
+	fixChannel     = "give the bot access to the channel (View Channel, Send Messages, Read Message History)"
 )
 
 // classify turns a Discord error into the outbox's words: a rate limit is
@@ -360,9 +360,11 @@ func nonce(key string) string {
 	return hex.EncodeToString(sum[:])[:25]
 }
 
-// send creates a message named key, once: a re-run with the same key gets
-// the message its earlier attempt created.
+// send creates a message named key, once: a re-run with the same key
+// within the nonce's window gets the message its earlier attempt created,
+// and later Find finds it by its marker.
 func (a *Adapter) send(ctx context.Context, channel string, msg *discordgo.MessageSend, key string) (*discordgo.Message, error) {
+	mark(msg, key)
 	for _, e := range msg.Embeds {
 		if e.Type == "" {
 			e.Type = discordgo.EmbedTypeRich
@@ -423,16 +425,41 @@ func (a *Adapter) edit(ctx context.Context, what string, m *discordgo.MessageEdi
 	return nil
 }
 
-// FindCard finds nothing: the card's nonce makes PostCard return the card
-// an earlier attempt created.
-func (a *Adapter) FindCard(context.Context, string, string, time.Time) (chat.MessageRef, bool, error) {
-	return chat.MessageRef{}, false, nil
+// Find looks through the channel's messages since since for the post
+// named key, by its marker: the nonce dedupes for a few minutes only, and
+// a re-run may come later (after an outage, a long backoff).
+func (a *Adapter) Find(ctx context.Context, channel, key string, since time.Time) (chat.MessageRef, bool, error) {
+	after := snowflakeAt(since)
+	for {
+		// With after, Discord answers the messages just after it, newest first.
+		ms, err := a.s.ChannelMessages(channel, 100, "", after, "", discordgo.WithContext(ctx))
+		if hasCode(err, discordgo.ErrCodeUnknownChannel) {
+			return chat.MessageRef{}, false, nil // a thread never started holds no post
+		}
+		if noAccess(err) {
+			// A channel the bot cannot see: the post fails the same way and
+			// says what to fix. (Without Read Message History Discord answers
+			// no messages: the nonce is then all that dedupes.)
+			return chat.MessageRef{}, false, nil
+		}
+		if err != nil {
+			return chat.MessageRef{}, false, a.failed(channel, fixChannel, err)
+		}
+		for _, m := range ms {
+			if marked(m, key) {
+				return chat.MessageRef{Channel: channel, ID: m.ID}, true, nil
+			}
+		}
+		if len(ms) < 100 {
+			return chat.MessageRef{}, false, nil
+		}
+		after = ms[0].ID
+	}
 }
 
-// FindEntry finds nothing: the entry's nonce makes PostEntry return the
-// message an earlier attempt created.
-func (a *Adapter) FindEntry(context.Context, chat.MessageRef, string, time.Time) (chat.MessageRef, bool, error) {
-	return chat.MessageRef{}, false, nil
+// FindEntry looks in the card's thread, whose id is the card's.
+func (a *Adapter) FindEntry(ctx context.Context, card chat.MessageRef, key string, since time.Time) (chat.MessageRef, bool, error) {
+	return a.Find(ctx, card.ID, key, since)
 }
 
 // PostEntry posts a timeline entry in the card's thread, whose id is the
@@ -493,35 +520,38 @@ func (a *Adapter) recipients(n chat.Notice) []string {
 	return out
 }
 
-// DM sends a direct message (reminders, alerts) to people, linked to the
-// case's card.
-func (a *Adapter) DM(ctx context.Context, n chat.Notice, card chat.MessageRef) error {
-	to := a.recipients(n)
-	if len(to) == 0 {
-		return nil
-	}
-	msg := NoticeMessage(n, a.CardLink(card.Channel, card.ID))
-	for _, u := range to {
+// DMChannels opens the DM channel of each person a notice goes to.
+func (a *Adapter) DMChannels(ctx context.Context, n chat.Notice) ([]string, error) {
+	var out []string
+	for _, u := range a.recipients(n) {
 		ch, err := a.s.UserChannelCreate(u, discordgo.WithContext(ctx))
 		if err != nil {
-			return a.failed("", "", err)
+			return nil, a.failed("", "", err)
 		}
-		if _, err := a.s.ChannelMessageSendComplex(ch.ID, msg, discordgo.WithContext(ctx)); err != nil {
-			if hasCode(err, discordgo.ErrCodeCannotSendMessagesToThisUser) {
-				a.log.Warn("discord: a user does not accept DMs from the bot", "user", u)
-			}
-			return a.failed("", "", err)
-		}
+		out = append(out, ch.ID)
 	}
-	return nil
+	return out, nil
 }
 
-// postChannel maps a post's channel, which the bot takes from ringback.yaml
+// DM sends a direct message (reminders, alerts) in a DM channel, linked to
+// the case's card.
+func (a *Adapter) DM(ctx context.Context, channel string, n chat.Notice, card chat.MessageRef, key string) (chat.MessageRef, error) {
+	m, err := a.send(ctx, channel, NoticeMessage(n, a.CardLink(card.Channel, card.ID)), key)
+	if err != nil {
+		if hasCode(err, discordgo.ErrCodeCannotSendMessagesToThisUser) {
+			a.log.Warn("discord: a user does not accept DMs from the bot", "channel", channel)
+		}
+		return chat.MessageRef{}, a.failed("", "", err)
+	}
+	return chat.MessageRef{Channel: channel, ID: m.ID}, nil
+}
+
+// PostChannel maps a post's channel, which the bot takes from ringback.yaml
 // (Slack ids), to Discord's: the digest channel to the Discord digest
 // channel, a line's channel to the line's Discord channel. A Discord
 // channel the adapter knows passes as it is; anything else is not
 // Discord's to post ("").
-func (a *Adapter) postChannel(p chat.Post) string {
+func (a *Adapter) PostChannel(p chat.Post) string {
 	if p.Channel == "" {
 		return ""
 	}
@@ -546,38 +576,44 @@ func (a *Adapter) postChannel(p chat.Post) string {
 }
 
 // Post posts a message to a channel (queue checks, manager alerts).
-func (a *Adapter) Post(ctx context.Context, p chat.Post) error {
-	channel := a.postChannel(p)
-	if channel == "" {
-		a.log.Debug("discord: no Discord channel for a post; skipped")
-		return nil
-	}
-	if _, err := a.s.ChannelMessageSendComplex(channel, PostMessage(p.Text), discordgo.WithContext(ctx)); err != nil {
-		return a.failed(channel, fixChannel, err)
-	}
-	return nil
+func (a *Adapter) Post(ctx context.Context, channel string, p chat.Post, key string) (chat.MessageRef, error) {
+	return a.sendIn(ctx, channel, PostMessage(p.Text), key)
 }
+
+// sendIn sends msg named key in channel, a channel people must fix when
+// the bot cannot post there.
+func (a *Adapter) sendIn(ctx context.Context, channel string, msg *discordgo.MessageSend, key string) (chat.MessageRef, error) {
+	m, err := a.send(ctx, channel, msg, key)
+	if err != nil {
+		return chat.MessageRef{}, a.failed(channel, fixChannel, err)
+	}
+	return chat.MessageRef{Channel: channel, ID: m.ID}, nil
+}
+
+// DigestChannel is the Discord digest channel; no charts follow.
+func (a *Adapter) DigestChannel() (string, bool) { return a.digest, false }
 
 // PostDigest posts the week's numbers (the text of /callbacks stats for
 // that week) in the digest channel. Slack's digest adds charts; Discord's
 // is the text.
-func (a *Adapter) PostDigest(ctx context.Context, job chat.DigestJob, _ chat.Digest) (charts bool, err error) {
-	if a.digest == "" {
-		return false, nil
-	}
+func (a *Adapter) PostDigest(ctx context.Context, channel string, job chat.DigestJob, _ chat.Digest, key string) (chat.MessageRef, error) {
 	text, err := a.bot.StatsText(ctx, job.Label)
 	if err != nil {
 		var r *chat.Refusal
 		if errors.As(err, &r) {
-			return false, chat.Permanent(err)
+			return chat.MessageRef{}, chat.Permanent(err)
 		}
-		return false, err
+		return chat.MessageRef{}, err
 	}
-	if _, err := a.s.ChannelMessageSendComplex(a.digest, DigestMessage(job.Label, text), discordgo.WithContext(ctx)); err != nil {
-		return false, a.failed(a.digest, fixChannel, err)
-	}
-	return false, nil
+	return a.sendIn(ctx, channel, DigestMessage(job.Label, text), key)
 }
 
 // PostCharts has nothing to post: Discord's digest has no charts.
-func (a *Adapter) PostCharts(context.Context, chat.Digest) error { return nil }
+func (a *Adapter) PostCharts(context.Context, string, chat.Digest) (chat.MessageRef, error) {
+	return chat.MessageRef{}, nil
+}
+
+// FindCharts finds nothing: there are none.
+func (a *Adapter) FindCharts(context.Context, string, chat.Digest, time.Time) (chat.MessageRef, bool, error) {
+	return chat.MessageRef{}, false, nil
+}

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -94,7 +97,7 @@ func TestPostChannels(t *testing.T) {
 	}
 	a := adapterWith(cfg, map[string]string{"+441632960001": "110"}, WithDigestChannel("119"))
 	for in, want := range map[string]string{"C0DIGEST": "119", "C0LETTINGS": "110", "C0MAINT": "", "C0OTHER": "", "110": "110", "119": "119", "": ""} {
-		if got := a.postChannel(bot.Post{Channel: in}); got != want {
+		if got := a.PostChannel(bot.Post{Channel: in}); got != want {
 			t.Errorf("post to %q went to %q, want %q", in, got, want)
 		}
 	}
@@ -118,5 +121,25 @@ func TestActor(t *testing.T) {
 		if got.Staff != c.staff || got.Name != c.who {
 			t.Errorf("%s: %+v", name, got)
 		}
+	}
+}
+
+// A post's marker names it invisibly, once, within Discord's limits: in
+// the content, or in the first embed's description when there is none.
+func TestMarkerNamesAPostOnceWithinTheLimits(t *testing.T) {
+	long := &discordgo.MessageSend{Content: strings.Repeat("a", 2000)}
+	mark(long, "entry:7")
+	mark(long, "entry:7") // sent again after a thread was started
+	if n := utf8.RuneCountInString(long.Content); n > 2000 || strings.Count(long.Content, marker("entry:7")) != 1 {
+		t.Fatalf("content of %d runes with %d markers", n, strings.Count(long.Content, marker("entry:7")))
+	}
+	if strings.TrimFunc(marker("entry:7"), func(r rune) bool { return r == ' ' || unicode.Is(unicode.Cf, r) }) != "" {
+		t.Errorf("the marker %q has visible characters", marker("entry:7"))
+	}
+	card := &discordgo.MessageSend{Embeds: []*discordgo.MessageEmbed{{Description: "Jane"}}}
+	mark(card, "card:1")
+	got := &discordgo.Message{Embeds: card.Embeds}
+	if card.Content != "" || !marked(got, "card:1") || marked(got, "card:2") {
+		t.Errorf("card marked %q / %q", card.Content, card.Embeds[0].Description)
 	}
 }

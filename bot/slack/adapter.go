@@ -212,18 +212,22 @@ func (a *Adapter) CardChannel(card chat.Card) (string, error) {
 // Message metadata names Ringback's posts, so a re-run after a crash can
 // find a post whose ts was never saved (conversations.history, .replies).
 const (
-	cardEvent  = "ringback_card"
-	entryEvent = "ringback_entry"
+	cardEvent   = "ringback_card"
+	entryEvent  = "ringback_entry"
+	noticeEvent = "ringback_notice"
+	postEvent   = "ringback_post"
+	digestEvent = "ringback_digest"
 )
 
 func metadata(event string, caseID int64, key string) slack.MsgOption {
 	return slack.MsgOptionMetadata(slack.SlackMetadata{EventType: event, EventPayload: map[string]any{"case_id": caseID, "key": key}})
 }
 
-// namedBy reports whether m carries the metadata of the post named key.
-func namedBy(m slack.Message, event, key string) bool {
+// namedBy reports whether m carries the metadata of Ringback's post named
+// key (keys name one post whatever its kind).
+func namedBy(m slack.Message, key string) bool {
 	k, _ := m.Metadata.EventPayload["key"].(string)
-	return m.Metadata.EventType == event && k == key
+	return strings.HasPrefix(m.Metadata.EventType, "ringback_") && k == key
 }
 
 func cardOptions(card chat.Card) []slack.MsgOption {
@@ -232,11 +236,7 @@ func cardOptions(card chat.Card) []slack.MsgOption {
 
 // PostCard posts a case's card in channel.
 func (a *Adapter) PostCard(ctx context.Context, channel string, card chat.Card, key string) (chat.MessageRef, error) {
-	ch, ts, err := a.api.PostMessageContext(ctx, channel, append(cardOptions(card), metadata(cardEvent, card.CaseID, key))...)
-	if err != nil {
-		return chat.MessageRef{}, a.failed(channel, err)
-	}
-	return chat.MessageRef{Channel: ch, ID: ts}, nil
+	return a.post(ctx, channel, channel, append(cardOptions(card), metadata(cardEvent, card.CaseID, key))...)
 }
 
 // UpdateCard refreshes a posted card in place.
@@ -249,12 +249,8 @@ func (a *Adapter) UpdateCard(ctx context.Context, at chat.MessageRef, card chat.
 
 // PostEntry posts a timeline entry in the card's thread.
 func (a *Adapter) PostEntry(ctx context.Context, card chat.MessageRef, e chat.Entry, key string) (chat.MessageRef, error) {
-	ch, ts, err := a.api.PostMessageContext(ctx, card.Channel, slack.MsgOptionText(EntryText(e), false), slack.MsgOptionTS(card.ID),
+	return a.post(ctx, card.Channel, card.Channel, slack.MsgOptionText(EntryText(e), false), slack.MsgOptionTS(card.ID),
 		metadata(entryEvent, e.CaseID, key))
-	if err != nil {
-		return chat.MessageRef{}, a.failed(card.Channel, err)
-	}
-	return chat.MessageRef{Channel: ch, ID: ts}, nil
 }
 
 // UpdateEntry replaces a thread entry's words in place (chat.update). The
@@ -272,9 +268,15 @@ func (a *Adapter) UpdateEntry(ctx context.Context, at chat.MessageRef, e chat.En
 	return nil
 }
 
-// FindCard looks through the channel's history since since for the card
-// post named key. Metadata comes back only with include_all_metadata.
-func (a *Adapter) FindCard(ctx context.Context, channel, key string, since time.Time) (chat.MessageRef, bool, error) {
+// Find looks through the channel's history since since for the post
+// named key. Metadata comes back only with include_all_metadata.
+func (a *Adapter) Find(ctx context.Context, channel, key string, since time.Time) (chat.MessageRef, bool, error) {
+	return a.findIn(ctx, channel, since, func(m slack.Message) bool { return namedBy(m, key) })
+}
+
+// findIn looks through the channel's history since since for a message
+// that is, page by page.
+func (a *Adapter) findIn(ctx context.Context, channel string, since time.Time, is func(slack.Message) bool) (chat.MessageRef, bool, error) {
 	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Oldest: slackTS(since), Limit: 200, IncludeAllMetadata: true}
 	for {
 		res, err := a.api.GetConversationHistoryContext(ctx, params)
@@ -282,7 +284,7 @@ func (a *Adapter) FindCard(ctx context.Context, channel, key string, since time.
 			return chat.MessageRef{}, false, a.unread(channel, err)
 		}
 		for _, m := range res.Messages {
-			if namedBy(m, cardEvent, key) {
+			if is(m) {
 				return chat.MessageRef{Channel: channel, ID: m.Timestamp}, true, nil
 			}
 		}
@@ -303,7 +305,7 @@ func (a *Adapter) FindEntry(ctx context.Context, card chat.MessageRef, key strin
 			return chat.MessageRef{}, false, a.unread(card.Channel, err)
 		}
 		for _, m := range msgs {
-			if namedBy(m, entryEvent, key) {
+			if namedBy(m, key) {
 				return chat.MessageRef{Channel: card.Channel, ID: m.Timestamp}, true, nil
 			}
 		}
@@ -320,7 +322,7 @@ func (a *Adapter) FindEntry(ctx context.Context, card chat.MessageRef, key strin
 func (a *Adapter) unread(channel string, err error) error {
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) && se.Err == "missing_scope" {
-		a.log.Warn("slack: cannot read the channel to find an earlier attempt's post; add the channels:history and groups:history scopes (app-manifest.yaml) and reinstall the app", "channel", channel)
+		a.log.Warn("slack: cannot read the channel to find an earlier attempt's post; add the channels:history, groups:history and im:history scopes (app-manifest.yaml) and reinstall the app", "channel", channel)
 		return nil
 	}
 	return a.failed(channel, err)
@@ -371,24 +373,37 @@ func (a *Adapter) PublishHome(ctx context.Context, user string) error {
 	return nil
 }
 
-// DM sends a direct message (reminders, alerts) to one person, linked to
-// the case's card.
-func (a *Adapter) DM(ctx context.Context, n chat.Notice, card chat.MessageRef) error {
+// DMChannels opens the direct-message channel with the notice's person.
+func (a *Adapter) DMChannels(ctx context.Context, n chat.Notice) ([]string, error) {
 	ch, _, _, err := a.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{n.User}})
 	if err != nil {
-		return a.failed("", err)
+		return nil, a.failed("", err)
 	}
-	link := a.Permalink(card.Channel, card.ID)
-	if _, _, err := a.api.PostMessageContext(ctx, ch.ID, slack.MsgOptionText(Mrkdwn(n.Text), false), slack.MsgOptionBlocks(NoticeBlocks(n, link)...)); err != nil {
-		return a.failed("", err)
-	}
-	return nil
+	return []string{ch.ID}, nil
 }
 
+// DM sends a direct message (reminders, alerts) in channel, linked to the
+// case's card.
+func (a *Adapter) DM(ctx context.Context, channel string, n chat.Notice, card chat.MessageRef, key string) (chat.MessageRef, error) {
+	link := a.Permalink(card.Channel, card.ID)
+	return a.post(ctx, channel, "", slack.MsgOptionText(Mrkdwn(n.Text), false), slack.MsgOptionBlocks(NoticeBlocks(n, link)...),
+		metadata(noticeEvent, n.CaseID, key))
+}
+
+// PostChannel is the post's channel: the bot names Slack's.
+func (a *Adapter) PostChannel(p chat.Post) string { return p.Channel }
+
 // Post posts a message to a channel (queue checks, manager alerts).
-func (a *Adapter) Post(ctx context.Context, p chat.Post) error {
-	if _, _, err := a.api.PostMessageContext(ctx, p.Channel, slack.MsgOptionText(Mrkdwn(p.Text), false)); err != nil {
-		return a.failed(p.Channel, err)
+func (a *Adapter) Post(ctx context.Context, channel string, p chat.Post, key string) (chat.MessageRef, error) {
+	return a.post(ctx, channel, channel, slack.MsgOptionText(Mrkdwn(p.Text), false), metadata(postEvent, p.CaseID, key))
+}
+
+// post posts a message in channel; fix, when not "", is the channel named
+// in a refusal people must fix.
+func (a *Adapter) post(ctx context.Context, channel, fix string, opts ...slack.MsgOption) (chat.MessageRef, error) {
+	ch, ts, err := a.api.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		return chat.MessageRef{}, a.failed(fix, err)
 	}
-	return nil
+	return chat.MessageRef{Channel: ch, ID: ts}, nil
 }

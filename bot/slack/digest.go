@@ -3,9 +3,10 @@ package slack
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -138,24 +139,22 @@ func codeSection(title, table, after string) string {
 	return s
 }
 
-// PostDigest posts the weekly digest in the digest channel; its chart
-// follows (PostCharts).
-func (a *Adapter) PostDigest(ctx context.Context, _ chat.DigestJob, d chat.Digest) (charts bool, err error) {
-	channel := a.bot.Config().Digest.Channel
-	if channel == "" {
-		return false, chat.Permanent(errors.New("slack: no digest channel is configured (digest.channel)"))
-	}
-	a.dress(ctx, &d)
-	return true, a.postDigest(ctx, channel, d)
-}
+// DigestChannel is the configured digest channel; its chart follows the
+// digest.
+func (a *Adapter) DigestChannel() (string, bool) { return a.bot.Config().Digest.Channel, true }
 
-// PostCharts shares the digest's chart in the digest channel.
-func (a *Adapter) PostCharts(ctx context.Context, d chat.Digest) error {
-	channel := a.bot.Config().Digest.Channel
-	if channel == "" {
-		return chat.Permanent(errors.New("slack: no digest channel is configured (digest.channel)"))
+// PostDigest posts the weekly digest in channel; its chart follows
+// (PostCharts).
+func (a *Adapter) PostDigest(ctx context.Context, channel string, _ chat.DigestJob, d chat.Digest, key string) (chat.MessageRef, error) {
+	a.dress(ctx, &d)
+	a.mu.Lock()
+	known := a.teamURL != ""
+	a.mu.Unlock()
+	if !known && len(d.Oldest) > 0 {
+		a.Start(ctx) // the workspace URL, for the cards' links
 	}
-	return a.uploadChart(ctx, channel, d)
+	return a.post(ctx, channel, channel, slack.MsgOptionText(DigestText(d), false), slack.MsgOptionBlocks(DigestBlocks(d, a.Permalink)...),
+		metadata(digestEvent, 0, key))
 }
 
 // dress adds what only Slack knows: people's names, so the tables read
@@ -180,28 +179,9 @@ func (a *Adapter) dress(ctx context.Context, d *chat.Digest) {
 	}
 }
 
-func (a *Adapter) postDigest(ctx context.Context, channel string, d chat.Digest) error {
-	a.mu.Lock()
-	known := a.teamURL != ""
-	a.mu.Unlock()
-	if !known && len(d.Oldest) > 0 {
-		a.Start(ctx) // the workspace URL, for the cards' links
-	}
-	_, _, err := a.api.PostMessageContext(ctx, channel,
-		slack.MsgOptionText(DigestText(d), false), slack.MsgOptionBlocks(DigestBlocks(d, a.Permalink)...))
-	if err != nil {
-		return a.failed(channel, err)
-	}
-	return nil
-}
-
-// uploadChart renders the digest's PNG and shares it in channel through
-// Slack's external upload (getUploadURLExternal, upload, completeUploadExternal).
-func (a *Adapter) uploadChart(ctx context.Context, channel string, d chat.Digest) error {
-	img, err := charts.DigestPNG(d)
-	if err != nil {
-		return chat.Permanent(err) // the same data would fail the same way
-	}
+// chartName is the file name of d's chart: the week, and the line of a
+// line's digest. FindCharts knows the chart by it.
+func chartName(d chat.Digest) string {
 	name := "ringback-digest"
 	if f := strings.Fields(d.Label); len(f) > 0 {
 		name += "-" + f[0] // the week, "2026-W46"
@@ -209,9 +189,37 @@ func (a *Adapter) uploadChart(ctx context.Context, channel string, d chat.Digest
 	if d.Line != "" {
 		name += "-" + strings.ToLower(strings.Join(strings.Fields(d.Line), "-"))
 	}
-	_, err = a.api.UploadFileContext(ctx, slack.UploadFileParameters{
+	return name + ".png"
+}
+
+// FindCharts looks through the channel's history since since for d's
+// chart, shared as a file named chartName (a file share carries no
+// metadata).
+func (a *Adapter) FindCharts(ctx context.Context, channel string, d chat.Digest, since time.Time) (chat.MessageRef, bool, error) {
+	name, id := chartName(d), ""
+	ref, found, err := a.findIn(ctx, channel, since, func(m slack.Message) bool {
+		i := slices.IndexFunc(m.Files, func(f slack.File) bool { return f.Name == name })
+		if i >= 0 {
+			id = m.Files[i].ID
+		}
+		return i >= 0
+	})
+	ref.ID = id // the file, as PostCharts names it
+	return ref, found, err
+}
+
+// PostCharts renders the digest's PNG and shares it in channel through
+// Slack's external upload (getUploadURLExternal, upload,
+// completeUploadExternal). Slack answers with the file, not the message
+// sharing it: the ref names the file.
+func (a *Adapter) PostCharts(ctx context.Context, channel string, d chat.Digest) (chat.MessageRef, error) {
+	img, err := charts.DigestPNG(d)
+	if err != nil {
+		return chat.MessageRef{}, chat.Permanent(err) // the same data would fail the same way
+	}
+	f, err := a.api.UploadFileContext(ctx, slack.UploadFileParameters{
 		Channel:        channel,
-		Filename:       name + ".png",
+		Filename:       chartName(d),
 		FileSize:       len(img),
 		Reader:         bytes.NewReader(img),
 		Title:          d.Title(),
@@ -219,7 +227,7 @@ func (a *Adapter) uploadChart(ctx context.Context, channel string, d chat.Digest
 		InitialComment: "Missed calls by weekday and hour, and missed calls against cases reached, day by day.",
 	})
 	if err != nil {
-		return a.failed(channel, err)
+		return chat.MessageRef{}, a.failed(channel, err)
 	}
-	return nil
+	return chat.MessageRef{Channel: channel, ID: f.ID}, nil
 }

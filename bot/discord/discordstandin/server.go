@@ -133,6 +133,9 @@ func New(botToken, appID string) *Server {
 		RouteEditOriginal: s.editOriginal, RouteFollowup: s.followup,
 		RouteGlobalCommands: s.putCommands, RouteGuildCommands: s.putCommands,
 	}
+	for route, h := range extraRoutes {
+		routes[route] = func(w http.ResponseWriter, r *http.Request, body []byte) { h(s, w, r, body) }
+	}
 	for route, h := range routes {
 		method, path, _ := strings.Cut(route, " ")
 		for _, v := range []string{"v9", "v10"} {
@@ -141,6 +144,9 @@ func New(botToken, appID string) *Server {
 	}
 	return s
 }
+
+// extraRoutes are routes served from files of their own.
+var extraRoutes = map[string]func(*Server, http.ResponseWriter, *http.Request, []byte){}
 
 // NewServer starts a stand-in on a local listener.
 func NewServer(botToken, appID string) *Server {
@@ -395,9 +401,10 @@ func invalidForm(w http.ResponseWriter, probs []string) {
 	writeJSON(w, http.StatusBadRequest, map[string]any{"code": 50035, "message": "Invalid Form Body", "errors": probs})
 }
 
-// nextID hands out increasing snowflakes. Callers hold s.mu.
+// nextID hands out increasing snowflakes, made of the stand-in's clock as
+// Discord's are, so a read's before and after work by time. Callers hold s.mu.
 func (s *Server) nextID() string {
-	s.seq++
+	s.seq = max(s.seq+1, (s.now().UnixMilli()-discordEpoch)<<22)
 	return strconv.FormatInt(s.seq, 10)
 }
 
@@ -540,49 +547,50 @@ func (s *Server) channelMessage(w http.ResponseWriter, channel, id string) *Mess
 	return m
 }
 
+// onMessage runs fn, under s.mu, on the message the request's path names;
+// if the bot cannot reach it, it answers Discord's 403 or 404 instead.
+func (s *Server) onMessage(w http.ResponseWriter, r *http.Request, fn func(m *Message)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.channelMessage(w, r.PathValue("channel"), r.PathValue("message")); m != nil {
+		fn(m)
+	}
+}
+
 func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, body []byte) {
-	channel, id := r.PathValue("channel"), r.PathValue("message")
 	f, ok := decodeMessage(w, body)
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.channelMessage(w, channel, id)
-	if m == nil {
-		return
-	}
-	m.apply(f, body)
-	m.Edits++
-	if t, ok := s.threads[channel]; ok {
-		for i := range t.Messages {
-			if t.Messages[i].ID == m.ID {
-				t.Messages[i] = *m
+	s.onMessage(w, r, func(m *Message) {
+		m.apply(f, body)
+		m.Edits++
+		// A message in a thread is kept twice: keep the thread's copy current.
+		if t, ok := s.threads[m.ChannelID]; ok {
+			for i := range t.Messages {
+				if t.Messages[i].ID == m.ID {
+					t.Messages[i] = *m
+				}
 			}
 		}
-	}
-	writeJSON(w, http.StatusOK, messageJSON(m))
+		writeJSON(w, http.StatusOK, messageJSON(m))
+	})
 }
 
 func (s *Server) startThread(w http.ResponseWriter, r *http.Request, body []byte) {
-	channel, id := r.PathValue("channel"), r.PathValue("message")
 	var req discordgo.ThreadStart
 	if err := json.Unmarshal(body, &req); err != nil || req.Name == "" || len([]rune(req.Name)) > 100 {
 		invalidForm(w, []string{"name needs 1 to 100 characters"})
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.channelMessage(w, channel, id)
-	if m == nil {
-		return
-	}
-	if _, ok := s.threads[id]; ok {
-		apiError(w, http.StatusBadRequest, discordgo.ErrCodeThreadAlreadyCreatedForThisMessage, "A thread has already been created for this message")
-		return
-	}
-	s.threads[id] = &Thread{ID: id, ParentID: channel, Name: req.Name, AutoArchive: req.AutoArchiveDuration}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "type": 11, "parent_id": channel, "name": req.Name})
+	s.onMessage(w, r, func(m *Message) {
+		if _, ok := s.threads[m.ID]; ok {
+			apiError(w, http.StatusBadRequest, discordgo.ErrCodeThreadAlreadyCreatedForThisMessage, "A thread has already been created for this message")
+			return
+		}
+		s.threads[m.ID] = &Thread{ID: m.ID, ParentID: m.ChannelID, Name: req.Name, AutoArchive: req.AutoArchiveDuration}
+		writeJSON(w, http.StatusCreated, map[string]any{"id": m.ID, "type": 11, "parent_id": m.ChannelID, "name": req.Name})
+	})
 }
 
 func (s *Server) createDM(w http.ResponseWriter, r *http.Request, body []byte) {

@@ -159,6 +159,16 @@ func (s *Server) readJSON(ch string, m *Message, metadata bool) map[string]any {
 	if !metadata {
 		delete(out, "metadata")
 	}
+	if len(m.Files) > 0 {
+		// A file share reads back with its files described, as Slack does.
+		files := make([]map[string]any, 0, len(m.Files))
+		for _, id := range m.Files {
+			if f := s.fileLocked(id); f != nil {
+				files = append(files, map[string]any{"id": f.ID, "name": f.Name, "title": f.Title, "size": f.Length, "user": m.User, "alt_txt": f.AltText})
+			}
+		}
+		out["files"], out["upload"] = files, true
+	}
 	if m.ThreadTS == "" {
 		n := 0
 		for _, r := range s.messages[ch] {

@@ -32,6 +32,7 @@ var wantBotScopes = []string{
 	"groups:read",      // the same, private channels
 	"channels:history", // conversations.history and .replies, public channels
 	"groups:history",   // the same, private channels
+	"im:history",       // the same, DMs
 	"usergroups:read",  // usergroups.users.list
 }
 

@@ -1,0 +1,52 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// ChatPostRetention is how long the record of a chat post is kept once its
+// outbox row is done: long past any re-run of the row, which is all the
+// record is for.
+const ChatPostRetention = 30 * 24 * time.Hour
+
+// pruneEvery is how often the leader's timers prune.
+const pruneEvery = time.Hour
+
+// pruning remembers when the timers last pruned.
+type pruning struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+// due reports whether a prune is due at now, and if so counts it done.
+func (p *pruning) due(now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.last.IsZero() && now.Sub(p.last) < pruneEvery && !now.Before(p.last) {
+		return false
+	}
+	p.last = now
+	return true
+}
+
+// prune deletes what no side effect needs any more: the records of chat
+// posts older than ChatPostRetention whose rows are done.
+func (b *Bot) prune(ctx context.Context) error {
+	now := b.clock.Now()
+	if !b.pruning.due(now) {
+		return nil
+	}
+	n, err := b.store.PruneChatPosts(ctx, now.Add(-ChatPostRetention))
+	if err != nil {
+		b.pruning.mu.Lock()
+		b.pruning.last = time.Time{} // try again at the next tick
+		b.pruning.mu.Unlock()
+		return err
+	}
+	if n > 0 {
+		b.log.Info("bot: old chat post records pruned", "count", n)
+	}
+	return nil
+}
