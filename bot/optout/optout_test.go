@@ -115,7 +115,7 @@ func rowsWanting(rows []labelled, o optout.Outcome) []labelled {
 func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{
 		"Don’t text me":          "do not text me",
-		"ＳＴＯＰ please":           "stop please",
+		"ＳＴＯＰ please":            "stop please",
 		"No más mensajes":        "no mas mensajes",
 		"Stop. I found a flat!!": "stop | i found a flat",
 		"opt-out":                "opt out",
