@@ -118,6 +118,8 @@ type outgoing struct {
 	// Force sends even to an opted-out number: only the one confirmation
 	// of a plain-language opt-out.
 	Force bool
+	// NotAfter, when set, is when the text is too late to send at all.
+	NotAfter time.Time
 }
 
 // queueSMS writes the message and the outbox row that sends it, in tx.
@@ -134,7 +136,7 @@ func (b *Bot) queueSMS(ctx context.Context, tx *store.Tx, c store.Case, line *co
 		return store.Message{}, err
 	}
 	_, _, err := tx.Enqueue(ctx, store.NewOutbox{
-		Kind: KindSMS, DedupeKey: key, Payload: SMSJob{MessageID: m.ID, Force: o.Force}, CaseID: c.ID, RunAt: runAt,
+		Kind: KindSMS, DedupeKey: key, Payload: SMSJob{MessageID: m.ID, Force: o.Force, NotAfter: o.NotAfter}, CaseID: c.ID, RunAt: runAt,
 	}, now)
 	return m, err
 }
@@ -143,6 +145,9 @@ func (b *Bot) queueSMS(ctx context.Context, tx *store.Tx, c store.Case, line *co
 type SMSJob struct {
 	MessageID int64 `json:"message_id"`
 	Force     bool  `json:"force,omitempty"`
+	// NotAfter is when the text is too late to send (zero: never): an
+	// opt-out confirmation must leave within 5 minutes of the request.
+	NotAfter time.Time `json:"not_after,omitzero"`
 }
 
 var errNoTexter = errors.New("bot: no SMS provider configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)")

@@ -256,6 +256,10 @@ func CardMessage(k chat.Card) *discordgo.MessageSend {
 		}
 		fields = append(fields, field("🎙 Voicemail", strings.Join(vm, "\n"), false))
 	}
+	if k.PossibleOptOut != "" {
+		question, _ := Markdown(k.OptOutQuestion())
+		fields = append(fields, field("⚠️ Possible opt-out", question+"\n"+quote(k.PossibleOptOut, 700), false))
+	}
 
 	// Footers are plain text: no escaping, or the backslashes would show.
 	foot := chat.Join(k.Notes(), " · ").String()
@@ -324,6 +328,9 @@ var ActionLabels = map[string]string{
 	chat.ActionClose:   "Close",
 	chat.ActionReopen:  "Reopen",
 	chat.ActionSpam:    "Spam",
+	// A possible opt-out's two answers.
+	chat.ActionOptOut:    "Opt out",
+	chat.ActionNotOptOut: "Not an opt-out",
 }
 
 // actionRows lays the card's actions out as Discord wants them: at most
@@ -352,7 +359,7 @@ func actionRows(k chat.Card) []discordgo.MessageComponent {
 		switch a {
 		case chat.ActionClaim, chat.ActionReopen:
 			style = discordgo.PrimaryButton
-		case chat.ActionSpam:
+		case chat.ActionSpam, chat.ActionOptOut:
 			style = discordgo.DangerButton
 		}
 		buttons = append(buttons, discordgo.Button{Label: label, Style: style, CustomID: CustomID(a, k.CaseID)})

@@ -81,6 +81,9 @@ func CardBlocks(k chat.Card) []slack.Block {
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(vm), nil, nil))
 	}
+	if k.PossibleOptOut != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(Mrkdwn(k.OptOutQuestion())+"\n"+quote(truncate(k.PossibleOptOut, 1000))), nil, nil))
+	}
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(Mrkdwn(chat.Join(k.Notes(), " · ")))))
 	blocks = append(blocks, actions("case:"+strconv.FormatInt(k.CaseID, 10), k))
 	return blocks
@@ -119,6 +122,9 @@ var actionLabels = map[string]string{
 	chat.ActionClose:   "Close",
 	chat.ActionReopen:  "Reopen",
 	chat.ActionSpam:    "Spam",
+	// A possible opt-out's two answers.
+	chat.ActionOptOut:    "Opt out",
+	chat.ActionNotOptOut: "Not an opt-out",
 }
 
 func actions(blockID string, k chat.Card) *slack.ActionBlock {
@@ -143,6 +149,11 @@ func actions(blockID string, k chat.Card) *slack.ActionBlock {
 			btn.Confirm = slack.NewConfirmationBlockObject(plain("Mark as spam?"),
 				plain("The number goes on the spam list: its calls are never texted again, and this case closes."),
 				plain("Mark as spam"), plain("Cancel"))
+		case chat.ActionOptOut:
+			btn.Style = slack.StyleDanger
+			btn.Confirm = slack.NewConfirmationBlockObject(plain("Opt this caller out?"),
+				plain("Ringback will not text this number again on any line, until the caller replies START."),
+				plain("Opt out"), plain("Cancel"))
 		}
 		els = append(els, btn)
 	}
