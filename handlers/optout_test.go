@@ -204,3 +204,27 @@ func TestOptOutConfirmationNotSentAfterFiveMinutes(t *testing.T) {
 		}
 	})
 }
+
+// On Discord the possible opt-out's buttons do the same: Not an opt-out
+// clears the question and opts nobody out.
+func TestDiscordPossibleOptOutButtons(t *testing.T) {
+	eachDiscord(t, func(t *testing.T, h *discordHarness) {
+		c, id, _ := h.cardedCase("CA70000000000000000000000000000008")
+		h.text(caller, lettings, "wrong number")
+		h.flush()
+		card := h.card(dLettings)
+		if got := strings.Join(card.CustomIDs(), ","); !strings.HasPrefix(got, "opt_out:"+id+",not_opt_out:"+id+",claim:") {
+			t.Fatalf("buttons: %s", got)
+		}
+		if r := h.interact(component(dBob, "not_opt_out:"+id, dLettings, card.ID)); r.Type != 6 {
+			t.Fatalf("not an opt-out click: %s", r.text())
+		}
+		h.flush()
+		if got := strings.Join(h.card(dLettings).CustomIDs(), ","); strings.Contains(got, "opt_out") || h.optedOut() {
+			t.Fatalf("after Not an opt-out: buttons %s, opted out %v", got, h.optedOut())
+		}
+		if th := h.threadText(card.ID); !strings.Contains(th, "marked the caller's text as not an opt-out") {
+			t.Fatalf("case %d thread:\n%s", c.ID, th)
+		}
+	})
+}
