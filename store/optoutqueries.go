@@ -15,11 +15,14 @@ const (
 // OptOutQuery is a caller's text that may be a request to stop texting,
 // waiting for staff to decide (Decision "") or decided.
 type OptOutQuery struct {
-	MessageID int64      `db:"message_id"`
-	CaseID    int64      `db:"case_id"`
-	Phrase    string     `db:"phrase"`
-	Body      string     `db:"body"` // the caller's text
-	AskedAt   time.Time  `db:"asked_at"`
+	MessageID int64  `db:"message_id"` // the caller's text
+	CaseID    int64  `db:"case_id"`
+	Phrase    string `db:"phrase"`
+	// Body is the caller's text itself (read from messages).
+	Body    string    `db:"body"`
+	AskedAt time.Time `db:"asked_at"`
+	// Decision is "" until someone decides: OptOutConfirmed or
+	// OptOutDismissed, by DecidedBy at DecidedAt.
 	Decision  string     `db:"decision"`
 	DecidedBy string     `db:"decided_by"`
 	DecidedAt *time.Time `db:"decided_at"`
