@@ -83,8 +83,8 @@ func (b *Bot) optOut(ctx context.Context, tx *store.Tx, r optOutRequest) error {
 	if !confirm || now.After(deadline) {
 		return nil
 	}
-	return b.autoReplyBy(ctx, tx, r.Case, r.HasCase, r.Caller, r.Line, "optout_confirm", "optout_confirm",
-		"optout_confirm:"+strconv.FormatInt(r.Message, 10), deadline)
+	return b.autoReplyWith(ctx, tx, r.Case, r.HasCase, r.Caller, r.Line, "optout_confirm", "optout_confirm",
+		"optout_confirm:"+strconv.FormatInt(r.Message, 10), outgoing{NotAfter: deadline})
 }
 
 // askOptOut flags the case's card: the caller's text msg may be a request
@@ -102,19 +102,14 @@ func (b *Bot) askOptOut(ctx context.Context, tx *store.Tx, c store.Case, msg sto
 	}})
 }
 
-// ConfirmOptOut is staff deciding that the caller's possible opt-out is
-// one: the caller is opted out on every line.
-func (b *Bot) ConfirmOptOut(ctx context.Context, id int64, a Actor) (store.Case, error) {
-	return b.decideOptOut(ctx, id, a, store.OptOutConfirmed)
-}
-
-// DismissOptOut is staff deciding that the caller's possible opt-out is
-// not one: texts go on, and the card stops asking.
-func (b *Bot) DismissOptOut(ctx context.Context, id int64, a Actor) (store.Case, error) {
-	return b.decideOptOut(ctx, id, a, store.OptOutDismissed)
-}
-
-func (b *Bot) decideOptOut(ctx context.Context, id int64, a Actor, decision string) (store.Case, error) {
+// DecideOptOut is staff answering the card's possible opt-out: isOptOut
+// opts the caller out on every line (the Opt out button); otherwise texts
+// go on and the card stops asking (Not an opt-out). The first answer wins.
+func (b *Bot) DecideOptOut(ctx context.Context, id int64, a Actor, isOptOut bool) (store.Case, error) {
+	decision := store.OptOutDismissed
+	if isOptOut {
+		decision = store.OptOutConfirmed
+	}
 	if err := b.mayWork(a); err != nil {
 		return store.Case{}, err
 	}

@@ -87,6 +87,21 @@ const (
 	ActionNotOptOut = "not_opt_out"
 )
 
+// ActionLabels are the card buttons' labels (DESIGN.md's Slack surface),
+// as every platform shows them.
+var ActionLabels = map[string]string{
+	ActionClaim:   "Claim",
+	ActionRelease: "Release",
+	ActionReply:   "Reply",
+	ActionLog:     "Log callback",
+	ActionClose:   "Close",
+	ActionReopen:  "Reopen",
+	ActionSpam:    "Spam",
+	// A possible opt-out's two answers.
+	ActionOptOut:    "Opt out",
+	ActionNotOptOut: "Not an opt-out",
+}
+
 // OptOutQuestion heads the caller's text on a card with a possible
 // opt-out; renderers quote PossibleOptOut under it.
 func (k Card) OptOutQuestion() Text {

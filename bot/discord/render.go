@@ -319,19 +319,9 @@ func closedCard(k chat.Card) *discordgo.MessageSend {
 	return &discordgo.MessageSend{Embeds: []*discordgo.MessageEmbed{embed}, Components: actionRows(k), AllowedMentions: mentions()}
 }
 
-// ActionLabels are the card buttons' labels (DESIGN.md's Slack surface).
-var ActionLabels = map[string]string{
-	chat.ActionClaim:   "Claim",
-	chat.ActionRelease: "Release",
-	chat.ActionReply:   "Reply",
-	chat.ActionLog:     "Log callback",
-	chat.ActionClose:   "Close",
-	chat.ActionReopen:  "Reopen",
-	chat.ActionSpam:    "Spam",
-	// A possible opt-out's two answers.
-	chat.ActionOptOut:    "Opt out",
-	chat.ActionNotOptOut: "Not an opt-out",
-}
+// ActionLabels are the card buttons' labels (DESIGN.md's Slack surface),
+// the same on every platform.
+var ActionLabels = chat.ActionLabels
 
 // actionRows lays the card's actions out as Discord wants them: at most
 // five buttons per row, a select menu alone in its row, at most five rows.

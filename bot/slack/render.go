@@ -114,19 +114,6 @@ func closedBlocks(k chat.Card) []slack.Block {
 	}
 }
 
-var actionLabels = map[string]string{
-	chat.ActionClaim:   "Claim",
-	chat.ActionRelease: "Release",
-	chat.ActionReply:   "Reply",
-	chat.ActionLog:     "Log callback",
-	chat.ActionClose:   "Close",
-	chat.ActionReopen:  "Reopen",
-	chat.ActionSpam:    "Spam",
-	// A possible opt-out's two answers.
-	chat.ActionOptOut:    "Opt out",
-	chat.ActionNotOptOut: "Not an opt-out",
-}
-
 func actions(blockID string, k chat.Card) *slack.ActionBlock {
 	value := strconv.FormatInt(k.CaseID, 10)
 	var els []slack.BlockElement
@@ -140,7 +127,7 @@ func actions(blockID string, k chat.Card) *slack.ActionBlock {
 			els = append(els, pick)
 			continue
 		}
-		btn := slack.NewButtonBlockElement(a, value, plain(actionLabels[a]))
+		btn := slack.NewButtonBlockElement(a, value, plain(chat.ActionLabels[a]))
 		switch a {
 		case chat.ActionClaim, chat.ActionReopen:
 			btn.Style = slack.StylePrimary
