@@ -90,6 +90,9 @@ func (b *Bot) optOut(ctx context.Context, tx *store.Tx, r optOutRequest) error {
 // askOptOut flags the case's card: the caller's text msg may be a request
 // to stop texting, and staff decide. Nothing is stopped meanwhile.
 func (b *Bot) askOptOut(ctx context.Context, tx *store.Tx, c store.Case, msg store.Message, v optout.Result) error {
+	if out, err := tx.IsOptedOut(ctx, c.CallerNumber); err != nil || out {
+		return err // nothing to ask of a caller who opted out already
+	}
 	if err := tx.AskOptOut(ctx, store.OptOutQuery{MessageID: msg.ID, CaseID: c.ID, Phrase: v.Phrase, AskedAt: msg.CreatedAt}); err != nil {
 		return err
 	}
@@ -97,7 +100,8 @@ func (b *Bot) askOptOut(ctx context.Context, tx *store.Tx, c store.Case, msg sto
 		return err
 	}
 	return b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryOptOutAsked, Text: Text{
-		Strong("Possible opt-out — confirm?"), Wordsf(" The caller's text may ask for no more texts (%q). Texts still go out until someone chooses ", v.Phrase),
+		Strong("Possible opt-out — confirm?"), Words(" The caller's text may ask for no more texts (“"), Said(v.Phrase),
+		Words("”). Texts still go out until someone chooses "),
 		Strong("Opt out"), Words(" or "), Strong("Not an opt-out"), Words(" on the card."),
 	}})
 }
