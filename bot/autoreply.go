@@ -23,6 +23,13 @@ const EntryAutoReply = "auto_reply"
 // failure is an error: a missing text must never roll back the caller's
 // message, its triage or the page that came with it.
 func (b *Bot) autoReply(ctx context.Context, tx *store.Tx, c store.Case, hasCase bool, caller string, line *config.Line, kind, key, dedupe string) error {
+	return b.autoReplyWith(ctx, tx, c, hasCase, caller, line, kind, key, dedupe, outgoing{})
+}
+
+// autoReplyWith is autoReply for a text with more to it than its words:
+// extra.NotAfter, when the text must leave by then or not at all (an
+// opt-out confirmation).
+func (b *Bot) autoReplyWith(ctx context.Context, tx *store.Tx, c store.Case, hasCase bool, caller string, line *config.Line, kind, key, dedupe string, extra outgoing) error {
 	if !hasCase {
 		c = store.Case{CallerNumber: caller, LineNumber: line.Number}
 	}
@@ -36,7 +43,7 @@ func (b *Bot) autoReply(ctx context.Context, tx *store.Tx, c store.Case, hasCase
 	case err == nil:
 		body, err := templates.Render(t.Text, vars)
 		if err == nil {
-			return b.queueAutoReply(ctx, tx, c, line, kind, key, body, dedupe)
+			return b.queueAutoReply(ctx, tx, c, line, kind, key, body, dedupe, extra)
 		}
 		problem = fmt.Sprintf("template %q cannot be filled (%v)", key, err)
 	case errors.Is(err, store.ErrNotFound):
@@ -53,7 +60,7 @@ func (b *Bot) autoReply(ctx context.Context, tx *store.Tx, c store.Case, hasCase
 				fmt.Sprintf("%s: %s; sent the built-in text", capitalize(autoReplyWords(kind)), problem)); err != nil {
 				return err
 			}
-			return b.queueAutoReply(ctx, tx, c, line, kind, "builtin:"+kind, body, dedupe)
+			return b.queueAutoReply(ctx, tx, c, line, kind, "builtin:"+kind, body, dedupe, extra)
 		}
 		problem += fmt.Sprintf("; the built-in text cannot be filled (%v)", err)
 	}
@@ -81,8 +88,10 @@ func (b *Bot) repeatHeld(ctx context.Context, tx *store.Tx, caller, kind string)
 	return true, nil
 }
 
-func (b *Bot) queueAutoReply(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line, kind, key, body, dedupe string) error {
-	_, err := b.queueSMS(ctx, tx, c, line, outgoing{Kind: kind, Body: body, TemplateKey: key, Force: kind == "optout_confirm"}, dedupe, b.clock.Now())
+func (b *Bot) queueAutoReply(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line, kind, key, body, dedupe string, extra outgoing) error {
+	o := extra
+	o.Kind, o.Body, o.TemplateKey, o.Force = kind, body, key, kind == "optout_confirm"
+	_, err := b.queueSMS(ctx, tx, c, line, o, dedupe, b.clock.Now())
 	return err
 }
 

@@ -68,6 +68,7 @@ func (b *Bot) card(ctx context.Context, c store.Case, replied bool) Card {
 	if c.Withheld() {
 		k.Actions = without(k.Actions, ActionReply, ActionSpam)
 	}
+	b.askOnCard(ctx, c, &k)
 	return k
 }
 

@@ -75,6 +75,8 @@ func (b *Bot) command(ctx context.Context, by Invoker, verb, rest string) (Reply
 		return text(b.TemplatesCommand(ctx, by.Actor, rest))
 	case "optout", "optin", "spam", "unspam":
 		return text(b.NumberCommand(ctx, by.Actor, verb, rest))
+	case "optouts":
+		return text(b.OptOutsCommand(ctx, by.Actor))
 	}
 	return text(Help, nil)
 }
@@ -98,6 +100,7 @@ var Help = Text{
 	Command("line NAME"), Words(" — one line's queue\n"),
 	Command("stats [week]"), Words(" — this week's numbers (or "), Code("last"), Words(", "), Code("2026-W46"), Words(")\n"),
 	Command("templates"), Words(" — approved texts; managers: "), Code("templates add KEY TEXT"), Words(", "), Code("templates approve KEY"), Words("\n"),
+	Command("optouts"), Words(" — numbers opted out of texts, with where and when\n"),
 	Command("optout NUMBER"), Words(", "), Code("optin NUMBER"), Words(", "), Code("spam NUMBER"), Words(", "), Code("unspam NUMBER"), Words(" — managers\n"),
 	Command("help"), Words(" — this help"),
 }
@@ -214,7 +217,7 @@ func (b *Bot) NumberCommand(ctx context.Context, a Actor, verb, raw string) (Tex
 	now := b.clock.Now()
 	switch verb {
 	case "optout":
-		added, err := b.store.OptOut(ctx, number, "manual", now)
+		added, err := b.store.AddOptOut(ctx, store.OptOutEntry{Number: number, Source: OptOutManual, AddedBy: a.ID, CreatedAt: now})
 		if err != nil {
 			return nil, err
 		}

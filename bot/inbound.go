@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"ringback/bot/optout"
 	"ringback/config"
 	"ringback/store"
 )
@@ -33,9 +34,7 @@ var (
 	optOutKeywords = map[string]bool{"STOP": true, "STOPALL": true, "UNSUBSCRIBE": true, "CANCEL": true, "END": true, "QUIT": true, "REVOKE": true, "OPTOUT": true}
 	optInKeywords  = map[string]bool{"START": true, "YES": true, "UNSTOP": true}
 	helpKeywords   = map[string]bool{"HELP": true, "INFO": true}
-	// Plain-language requests to stop, which the provider does not catch.
-	plainOptOut = regexp.MustCompile(`(?i)\b(stop|quit|no more|don'?t|do not|never)\s+(texting|messaging|sending|text|message|contacting)\b|\bunsubscribe\s+me\b|\bremove\s+me\b|\bopt\s*(me\s+)?out\b|\bleave\s+me\s+alone\b`)
-	keywordTrim = regexp.MustCompile(`^[\s\p{P}]+|[\s\p{P}]+$`)
+	keywordTrim    = regexp.MustCompile(`^[\s\p{P}]+|[\s\p{P}]+$`)
 )
 
 // ReceiveSMS handles a caller's text: keywords, triage digits, or a reply
@@ -63,6 +62,7 @@ func (b *Bot) ReceiveSMS(ctx context.Context, in InboundSMS) (SMSResult, error) 
 			Body: in.Body, MediaURLs: strings.Join(in.MediaURLs, "\n"), Status: string(SMSReceived), CreatedAt: now, UpdatedAt: now,
 		}
 		word := strings.ToUpper(keywordTrim.ReplaceAllString(in.Body, ""))
+		verdict := optout.Classify(in.Body)
 		switch {
 		case optOutKeywords[word], optInKeywords[word], helpKeywords[word]:
 			msg.Kind = "keyword"
@@ -87,10 +87,10 @@ func (b *Bot) ReceiveSMS(ctx context.Context, in InboundSMS) (SMSResult, error) 
 		switch {
 		case optOutKeywords[word]:
 			res.Action = "opted_out"
-			return b.optOut(ctx, tx, caller, "keyword", c, hasCase, line, now, false)
-		case plainOptOut.MatchString(in.Body):
+			return b.optOut(ctx, tx, optOutRequest{Caller: caller, Source: OptOutKeyword, Phrase: strings.ToLower(word), Message: msg.ID, Case: c, HasCase: hasCase, Line: line, At: now})
+		case verdict.Outcome == optout.OptOut:
 			res.Action = "opted_out"
-			return b.optOut(ctx, tx, caller, "plain_language", c, hasCase, line, now, true)
+			return b.optOut(ctx, tx, optOutRequest{Caller: caller, Source: OptOutPlain, Phrase: verdict.Phrase, Quote: in.Body, Message: msg.ID, Case: c, HasCase: hasCase, Line: line, At: now, Confirm: true})
 		case optInKeywords[word]:
 			res.Action = "opted_in"
 			if _, err := tx.OptIn(ctx, caller); err != nil {
@@ -133,6 +133,12 @@ func (b *Bot) ReceiveSMS(ctx context.Context, in InboundSMS) (SMSResult, error) 
 		}
 		if err := b.callerTexted(ctx, tx, c.ID, quote); err != nil {
 			return err
+		}
+		if verdict.Outcome == optout.Ambiguous {
+			res.Action = "possible_opt_out"
+			if err := b.askOptOut(ctx, tx, c, msg, verdict); err != nil {
+				return err
+			}
 		}
 		caseLine, _ := b.line(c.LineNumber)
 		if caseLine != nil {
@@ -224,27 +230,6 @@ func (b *Bot) triage(ctx context.Context, tx *store.Tx, c *store.Case, line *con
 // template limited to that category exists.
 func safetyTemplate(cfg *config.Config, category string) string {
 	return cfg.SafetyTemplate(category)
-}
-
-// optOut records an opt-out across every line; a plain-language request
-// gets one confirmation, since the provider did not recognise it.
-func (b *Bot) optOut(ctx context.Context, tx *store.Tx, caller, source string, c store.Case, hasCase bool, line *config.Line, now time.Time, confirm bool) error {
-	added, err := tx.OptOut(ctx, caller, source, now)
-	if err != nil {
-		return err
-	}
-	if hasCase {
-		if err := b.caseEvent(ctx, tx, c, now, "opted_out", map[string]any{"source": source}); err != nil {
-			return err
-		}
-		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryOptOut, Text: Plain("Caller opted out of texts (every line)")}); err != nil {
-			return err
-		}
-	}
-	if !confirm || !added || line == nil {
-		return nil
-	}
-	return b.autoReply(ctx, tx, c, hasCase, caller, line, "optout_confirm", "optout_confirm", "optout_confirm:"+caller+":"+now.Format(time.RFC3339Nano))
 }
 
 // caseEvent notes an event on a case and refreshes its card.

@@ -57,28 +57,31 @@ const (
 	ActionReopen   = chat.ActionReopen
 	ActionSpam     = chat.ActionSpam
 	ActionReassign = chat.ActionReassign
-	KPICount       = chat.KPICount
-	KPIRatio       = chat.KPIRatio
-	KPISpread      = chat.KPISpread
-	KPIAge         = chat.KPIAge
-	KPIPeak        = chat.KPIPeak
-	ScopeTotal     = chat.ScopeTotal
-	UnitCount      = chat.UnitCount
-	UnitPercent    = chat.UnitPercent
-	UnitSeconds    = chat.UnitSeconds
-	SpanWords      = chat.SpanWords
-	SpanStrong     = chat.SpanStrong
-	SpanEmphasis   = chat.SpanEmphasis
-	SpanCode       = chat.SpanCode
-	SpanQuote      = chat.SpanQuote
-	SpanLink       = chat.SpanLink
-	SpanUser       = chat.SpanUser
-	SpanBroadcast  = chat.SpanBroadcast
-	SpanCommand    = chat.SpanCommand
-	SpanTime       = chat.SpanTime
-	TimeWhen       = chat.TimeWhen
-	TimeDue        = chat.TimeDue
-	TimeLast       = chat.TimeLast
+	// ActionOptOut and ActionNotOptOut decide a possible opt-out.
+	ActionOptOut    = chat.ActionOptOut
+	ActionNotOptOut = chat.ActionNotOptOut
+	KPICount        = chat.KPICount
+	KPIRatio        = chat.KPIRatio
+	KPISpread       = chat.KPISpread
+	KPIAge          = chat.KPIAge
+	KPIPeak         = chat.KPIPeak
+	ScopeTotal      = chat.ScopeTotal
+	UnitCount       = chat.UnitCount
+	UnitPercent     = chat.UnitPercent
+	UnitSeconds     = chat.UnitSeconds
+	SpanWords       = chat.SpanWords
+	SpanStrong      = chat.SpanStrong
+	SpanEmphasis    = chat.SpanEmphasis
+	SpanCode        = chat.SpanCode
+	SpanQuote       = chat.SpanQuote
+	SpanLink        = chat.SpanLink
+	SpanUser        = chat.SpanUser
+	SpanBroadcast   = chat.SpanBroadcast
+	SpanCommand     = chat.SpanCommand
+	SpanTime        = chat.SpanTime
+	TimeWhen        = chat.TimeWhen
+	TimeDue         = chat.TimeDue
+	TimeLast        = chat.TimeLast
 )
 
 var (

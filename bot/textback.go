@@ -120,6 +120,8 @@ type outgoing struct {
 	Force bool
 	// Scheduled: a staff reply held for the caller's window (quiet hours).
 	Scheduled bool
+	// NotAfter, when set, is when the text is too late to send at all.
+	NotAfter time.Time
 }
 
 // queueSMS writes the message and the outbox row that sends it, in tx.
@@ -136,7 +138,7 @@ func (b *Bot) queueSMS(ctx context.Context, tx *store.Tx, c store.Case, line *co
 		return store.Message{}, err
 	}
 	_, _, err := tx.Enqueue(ctx, store.NewOutbox{
-		Kind: KindSMS, DedupeKey: key, Payload: SMSJob{MessageID: m.ID, Force: o.Force, Scheduled: o.Scheduled}, CaseID: c.ID, RunAt: runAt,
+		Kind: KindSMS, DedupeKey: key, Payload: SMSJob{MessageID: m.ID, Force: o.Force, Scheduled: o.Scheduled, NotAfter: o.NotAfter}, CaseID: c.ID, RunAt: runAt,
 	}, now)
 	return m, err
 }
@@ -148,6 +150,9 @@ type SMSJob struct {
 	// Scheduled marks a staff reply held for the caller's window: it goes
 	// only inside it and counts as human contact once the provider takes it.
 	Scheduled bool `json:"scheduled,omitempty"`
+	// NotAfter is when the text is too late to send (zero: never): an
+	// opt-out confirmation must leave within 5 minutes of the request.
+	NotAfter time.Time `json:"not_after,omitzero"`
 }
 
 var errNoTexter = errors.New("bot: no SMS provider configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)")

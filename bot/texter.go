@@ -138,6 +138,9 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 			return b.smsAccepted(ctx, m, sent, job.Scheduled)
 		}
 	}
+	if !job.NotAfter.IsZero() && b.clock.Now().After(job.NotAfter) {
+		return b.smsSettled(ctx, m, SMSCanceled, "", "not sent: too late to send", "sms_canceled", map[string]any{"reason": "too late", "not_after": job.NotAfter})
+	}
 	if !job.Force {
 		why, err := b.whyNotTextable(ctx, b.store, m.CallerNumber)
 		if err != nil {

@@ -275,6 +275,8 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 		if _, err = d.bot.StillOnIt(ctx, id, a); err == nil {
 			return update(rbdiscord.Done("Thanks: the case stays yours."))
 		}
+	case bot.ActionOptOut, bot.ActionNotOptOut:
+		_, err = d.bot.DecideOptOut(ctx, id, a, action == bot.ActionOptOut)
 	case bot.ActionSpam:
 		return d.step(ctx, id, a, func(k bot.Card) *discordgo.InteractionResponseData { return rbdiscord.SpamConfirm(k) })
 	case rbdiscord.ActionSpamConfirm:

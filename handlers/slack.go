@@ -246,6 +246,8 @@ func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a
 		}
 	case bot.ActionSpam:
 		_, err = s.bot.MarkSpam(ctx, id, a)
+	case bot.ActionOptOut, bot.ActionNotOptOut:
+		_, err = s.bot.DecideOptOut(ctx, id, a, act.ActionID == bot.ActionOptOut)
 	case bot.ActionReply, bot.ActionLog, bot.ActionClose:
 		err = s.openModal(ctx, cb.TriggerID, id, a, act.ActionID)
 	default:

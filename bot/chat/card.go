@@ -47,8 +47,12 @@ type Card struct {
 	// FirstContact is the time from the first missed call to the first
 	// human contact, when there was one.
 	FirstContact *time.Duration
-	Actions      []string // the buttons that make sense now, in order
-	Now          time.Time
+	// PossibleOptOut is the caller's text that may ask for no more texts,
+	// while staff have not decided ("" when there is none). The card asks
+	// with ActionOptOut and ActionNotOptOut.
+	PossibleOptOut string
+	Actions        []string // the buttons that make sense now, in order
+	Now            time.Time
 }
 
 // Caller is who called, as far as Ringback knows.
@@ -81,7 +85,31 @@ const (
 	ActionSpam    = "spam"
 	// ActionReassign is a person picker (managers only may use it).
 	ActionReassign = "reassign"
+	// ActionOptOut and ActionNotOptOut decide a possible opt-out.
+	ActionOptOut    = "opt_out"
+	ActionNotOptOut = "not_opt_out"
 )
+
+// ActionLabels are the card buttons' labels (DESIGN.md's Slack surface),
+// as every platform shows them.
+var ActionLabels = map[string]string{
+	ActionClaim:   "Claim",
+	ActionRelease: "Release",
+	ActionReply:   "Reply",
+	ActionLog:     "Log callback",
+	ActionClose:   "Close",
+	ActionReopen:  "Reopen",
+	ActionSpam:    "Spam",
+	// A possible opt-out's two answers.
+	ActionOptOut:    "Opt out",
+	ActionNotOptOut: "Not an opt-out",
+}
+
+// OptOutQuestion heads the caller's text on a card with a possible
+// opt-out; renderers quote PossibleOptOut under it.
+func (k Card) OptOutQuestion() Text {
+	return Text{Strong("⚠️ Possible opt-out — confirm?"), Words(" Texts still go out until someone decides. The caller wrote:")}
+}
 
 // Label is the caller as one line of text: the contact's name and kind,
 // else the number, else "number withheld".

@@ -257,6 +257,10 @@ func CardMessage(k chat.Card) *discordgo.MessageSend {
 		}
 		fields = append(fields, field("🎙 Voicemail", strings.Join(vm, "\n"), false))
 	}
+	if k.PossibleOptOut != "" {
+		question, _ := Markdown(k.OptOutQuestion())
+		fields = append(fields, field("⚠️ Possible opt-out", question+"\n"+quote(k.PossibleOptOut, 700), false))
+	}
 
 	// Footers are plain text: no escaping, or the backslashes would show.
 	foot := chat.Join(k.Notes(), " · ").String()
@@ -316,16 +320,9 @@ func closedCard(k chat.Card) *discordgo.MessageSend {
 	return &discordgo.MessageSend{Embeds: []*discordgo.MessageEmbed{embed}, Components: actionRows(k), AllowedMentions: mentions()}
 }
 
-// ActionLabels are the card buttons' labels (DESIGN.md's Slack surface).
-var ActionLabels = map[string]string{
-	chat.ActionClaim:   "Claim",
-	chat.ActionRelease: "Release",
-	chat.ActionReply:   "Reply",
-	chat.ActionLog:     "Log callback",
-	chat.ActionClose:   "Close",
-	chat.ActionReopen:  "Reopen",
-	chat.ActionSpam:    "Spam",
-}
+// ActionLabels are the card buttons' labels (DESIGN.md's Slack surface),
+// the same on every platform.
+var ActionLabels = chat.ActionLabels
 
 // actionRows lays the card's actions out as Discord wants them: at most
 // five buttons per row, a select menu alone in its row, at most five rows.
@@ -353,7 +350,7 @@ func actionRows(k chat.Card) []discordgo.MessageComponent {
 		switch a {
 		case chat.ActionClaim, chat.ActionReopen:
 			style = discordgo.PrimaryButton
-		case chat.ActionSpam:
+		case chat.ActionSpam, chat.ActionOptOut:
 			style = discordgo.DangerButton
 		}
 		buttons = append(buttons, discordgo.Button{Label: label, Style: style, CustomID: CustomID(a, k.CaseID)})

@@ -70,9 +70,13 @@ func cards() map[string]bot.Card {
 	done.FirstContact = &twelve
 	done.Actions = []string{bot.ActionReopen}
 
+	possibleOptOut := textedIn
+	possibleOptOut.PossibleOptOut = "wrong number, who is this? @everyone *now*"
+	possibleOptOut.Actions = append([]string{bot.ActionOptOut, bot.ActionNotOptOut}, baseCard().Actions...)
+
 	return map[string]bot.Card{
 		"card_open": open, "card_claimed": claimed, "card_overdue": overdue, "card_urgent": urgent,
-		"card_withheld": withheld, "card_texted_in": textedIn, "card_closed": done,
+		"card_withheld": withheld, "card_texted_in": textedIn, "card_closed": done, "card_possible_optout": possibleOptOut,
 	}
 }
 

@@ -81,6 +81,9 @@ func CardBlocks(k chat.Card) []slack.Block {
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(vm), nil, nil))
 	}
+	if k.PossibleOptOut != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(Mrkdwn(k.OptOutQuestion())+"\n"+quote(truncate(k.PossibleOptOut, 1000))), nil, nil))
+	}
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(Mrkdwn(chat.Join(k.Notes(), " · ")))))
 	blocks = append(blocks, actions("case:"+strconv.FormatInt(k.CaseID, 10), k))
 	return blocks
@@ -111,16 +114,6 @@ func closedBlocks(k chat.Card) []slack.Block {
 	}
 }
 
-var actionLabels = map[string]string{
-	chat.ActionClaim:   "Claim",
-	chat.ActionRelease: "Release",
-	chat.ActionReply:   "Reply",
-	chat.ActionLog:     "Log callback",
-	chat.ActionClose:   "Close",
-	chat.ActionReopen:  "Reopen",
-	chat.ActionSpam:    "Spam",
-}
-
 func actions(blockID string, k chat.Card) *slack.ActionBlock {
 	value := strconv.FormatInt(k.CaseID, 10)
 	var els []slack.BlockElement
@@ -134,7 +127,7 @@ func actions(blockID string, k chat.Card) *slack.ActionBlock {
 			els = append(els, pick)
 			continue
 		}
-		btn := slack.NewButtonBlockElement(a, value, plain(actionLabels[a]))
+		btn := slack.NewButtonBlockElement(a, value, plain(chat.ActionLabels[a]))
 		switch a {
 		case chat.ActionClaim, chat.ActionReopen:
 			btn.Style = slack.StylePrimary
@@ -143,6 +136,11 @@ func actions(blockID string, k chat.Card) *slack.ActionBlock {
 			btn.Confirm = slack.NewConfirmationBlockObject(plain("Mark as spam?"),
 				plain("The number goes on the spam list: its calls are never texted again, and this case closes."),
 				plain("Mark as spam"), plain("Cancel"))
+		case chat.ActionOptOut:
+			btn.Style = slack.StyleDanger
+			btn.Confirm = slack.NewConfirmationBlockObject(plain("Opt this caller out?"),
+				plain("Ringback will not text this number again on any line, until the caller replies START."),
+				plain("Opt out"), plain("Cancel"))
 		}
 		els = append(els, btn)
 	}

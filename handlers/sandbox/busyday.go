@@ -146,6 +146,10 @@ func planBusyDay(day time.Time, cfg *config.Config, rng *rand.Rand) []busyStep {
 		case stops < 3:
 			stops++
 			reply(f, minutes(2, 15), "STOP")
+		case stops == 3:
+			// A possible opt-out: the card asks staff to decide.
+			stops++
+			reply(f, minutes(2, 15), "wrong number, who is this?")
 		case rng.Float64() < 0.45:
 			texts, digits := lettingsTexts, []string{"1", "1", "1", "3"}
 			if f.Line == maint {

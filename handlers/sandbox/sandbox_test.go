@@ -441,3 +441,28 @@ func TestPageIsEmbedded(t *testing.T) {
 		}
 	}
 }
+
+// A possible opt-out's buttons are on the card as the page draws it, and a
+// click on each reads back as the bot's action on the case; Opt out asks
+// for confirmation first, as in Slack.
+func TestPossibleOptOutButtons(t *testing.T) {
+	card := bot.Card{CaseID: 7, Ref: "#7", State: "open", Line: "Lettings", PossibleOptOut: "wrong number",
+		Actions: []string{bot.ActionOptOut, bot.ActionNotOptOut, bot.ActionClaim}, Now: time.Now()}
+	blocks, err := json.Marshal(rbslack.CardBlocks(card))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{bot.ActionOptOut, bot.ActionNotOptOut} {
+		el, err := findElement(blocks, "case:7", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, asks := el["confirm"]; asks != (id == bot.ActionOptOut) {
+			t.Errorf("%s: confirmation dialog %v", id, asks)
+		}
+		a, err := actionOf(el, "case:7", "")
+		if err != nil || a["action_id"] != id || a["value"] != "7" {
+			t.Errorf("%s click: %v %v", id, a, err)
+		}
+	}
+}
