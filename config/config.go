@@ -54,6 +54,8 @@ type Config struct {
 	Escalation []EscalationStep
 	Templates  []Template
 	Discord    Discord
+	// AutoTriage triages cases from what callers say (auto_triage).
+	AutoTriage AutoTriage
 	// StaffGroup is a Slack user group (S…) whose members work cases
 	// besides the members of the lines' channels ("": none).
 	StaffGroup string

@@ -236,6 +236,7 @@ func (p *parser) parse(data []byte) *Config {
 	top := p.fields("", root, map[string]func(string, *yaml.Node){
 		"business": keep, "managers": keep, "digest": keep, "lines": keep,
 		"categories": keep, "escalation": keep, "templates": keep, "discord": keep, "staff_group": keep,
+		"auto_triage": keep,
 	})
 	// "required" problems of a section are placed at its key's line, before
 	// the problems inside it.
@@ -260,6 +261,7 @@ func (p *parser) parse(data []byte) *Config {
 	cfg.Digest = p.digest(sections["digest"])
 	cfg.Discord = p.discord(sections["discord"])
 	cfg.StaffGroup = p.staffGroup(sections["staff_group"])
+	cfg.AutoTriage = p.autoTriage(sections["auto_triage"])
 	return cfg
 }
 
