@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 
+	"ringback/bot/autotriage"
 	"ringback/config"
 	"ringback/store"
 	"ringback/templates"
@@ -25,6 +26,7 @@ type Bot struct {
 	publicURL string
 	texter    Texter
 	chats     []string
+	triager   *autotriage.Matcher // reads callers' own words; see autotriage.go
 }
 
 // Deps is what the bot is built from.
@@ -52,7 +54,7 @@ func New(d Deps) *Bot {
 	if d.Config != nil {
 		d.Config.Defaults() // a Config built in Go runs as a parsed one would
 	}
-	return &Bot{store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats}
+	return &Bot{store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats, triager: newTriager(d.Config)}
 }
 
 // Config is the business configuration the bot runs with.
