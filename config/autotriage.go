@@ -59,32 +59,14 @@ func (p *parser) autoTriage(n *yaml.Node) AutoTriage {
 			for _, e := range p.pairs(k, v) {
 				cp := CategoryPhrases{Category: e.key}
 				if !isNull(e.valueRaw) {
-					cp.Phrases = p.phraseList(join(k, e.key), e.value())
+					cp.Phrases = p.words(join(k, e.key), e.value(), "phrase")
 				}
 				a.Phrases = append(a.Phrases, cp)
 			}
 		},
-		"ignore": func(k string, v *yaml.Node) { a.Ignore = p.phraseList(k, v) },
+		"ignore": func(k string, v *yaml.Node) { a.Ignore = p.words(k, v, "phrase") },
 	})
 	return a
-}
-
-// phraseList reads a list of phrases; an empty one is a mistake.
-func (p *parser) phraseList(key string, n *yaml.Node) []string {
-	var out []string
-	for i, item := range p.seq(key, n) {
-		k := index(key, i)
-		s, ok := p.str(k, item)
-		if !ok {
-			continue
-		}
-		if s == "" {
-			p.add(item, k, "empty phrase")
-			continue
-		}
-		out = append(out, s)
-	}
-	return out
 }
 
 // AutoTriageWarnings lists phrase rules naming a category the file does

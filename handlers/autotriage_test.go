@@ -104,34 +104,41 @@ func TestGenericWebhookTranscriptAutoTriage(t *testing.T) {
 		if code, resp := h.postGeneric(body, h.clock.Now(), hookSecret); code != 200 {
 			t.Fatalf("generic webhook: %d %s", code, resp)
 		}
-		if c := h.openCase(caller, lettings); !c.Urgent || c.Category != "urgent" {
-			t.Fatalf("burst pipe: urgent=%v category=%q", c.Urgent, c.Category)
-		}
-		h.flush()
-		if pages := h.textsTo(onCall); len(pages) != 1 {
-			t.Fatalf("on-call paged %d times", len(pages))
-		}
-		_, thread := cardAndThread(h, "C0LETTINGS")
-		if !strings.Contains(thread, "Auto-triaged Urgent safety: 'pipe burst' in voicemail") {
-			t.Fatalf("thread:\n%s", thread)
-		}
+		wantUrgentAndPaged(t, h, "Auto-triaged Urgent safety: 'pipe burst' in voicemail")
 	})
 }
 
 // A caller's free-text reply through Twilio's SMS webhook is triaged too.
 func TestSMSFreeTextAutoTriage(t *testing.T) {
 	eachWith(t, designConfig, func(t *testing.T, h *harness) {
-		h.missedCall("CAat3", caller, lettings)
-		h.flush()
-		if code, body := h.text(caller, lettings, "I’m LOCKED OUT and the kids are inside"); code/100 != 2 {
-			t.Fatalf("sms webhook: %d %s", code, body)
-		}
-		if c := h.openCase(caller, lettings); !c.Urgent || c.Category != "urgent" {
-			t.Fatalf("locked out: urgent=%v category=%q", c.Urgent, c.Category)
-		}
-		h.flush()
-		if pages := h.textsTo(onCall); len(pages) != 1 {
-			t.Fatalf("on-call paged %d times", len(pages))
-		}
+		missedThenText(t, h, "CAat3", "I’m LOCKED OUT and the kids are inside")
+		wantUrgentAndPaged(t, h, "Auto-triaged Urgent safety: 'locked out' in a text")
 	})
+}
+
+// missedThenText: a missed call from caller on the Lettings line, then the
+// caller's text; the SMS webhook must answer 2xx.
+func missedThenText(t *testing.T, h *harness, callSID, body string) {
+	t.Helper()
+	h.missedCall(callSID, caller, lettings)
+	h.flush()
+	if code, resp := h.text(caller, lettings, body); code/100 != 2 {
+		t.Fatalf("sms webhook answered %d: %s", code, resp)
+	}
+}
+
+// wantUrgentAndPaged: the caller's case is urgent as the request left it,
+// on-call is paged once, and the thread says why.
+func wantUrgentAndPaged(t *testing.T, h *harness, why string) {
+	t.Helper()
+	if c := h.openCase(caller, lettings); !c.Urgent || c.Category != "urgent" {
+		t.Fatalf("urgent=%v category=%q, want urgent", c.Urgent, c.Category)
+	}
+	h.flush()
+	if pages := h.textsTo(onCall); len(pages) != 1 {
+		t.Fatalf("on-call paged %d times", len(pages))
+	}
+	if _, thread := cardAndThread(h, "C0LETTINGS"); !strings.Contains(thread, why) {
+		t.Fatalf("thread lacks %q:\n%s", why, thread)
+	}
 }
