@@ -2,11 +2,14 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
 
 	"ringback/bot/autotriage"
+	"ringback/bot/chat"
 	"ringback/config"
 	"ringback/store"
 )
@@ -175,4 +178,24 @@ func (b *Bot) categoryNamed(name string) (*config.Category, bool) {
 		}
 	}
 	return nil, false
+}
+
+// autoTriaged says why auto-triage chose the case's category, when the
+// latest triage of the case was its own; nil otherwise.
+func (b *Bot) autoTriaged(ctx context.Context, c store.Case) (*chat.AutoTriage, error) {
+	if c.Category == "" {
+		return nil, nil
+	}
+	e, err := b.store.LatestEvent(ctx, c.ID, "triaged")
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var d struct{ By, Phrase, Source, Category string }
+	if json.Unmarshal([]byte(e.Data), &d) != nil || d.By != "auto" || d.Category != c.Category {
+		return nil, nil
+	}
+	return &chat.AutoTriage{Phrase: d.Phrase, Source: d.Source}, nil
 }

@@ -17,7 +17,11 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 	if err != nil {
 		return Card{}, err
 	}
-	return b.card(ctx, c, replied), nil
+	k := b.card(ctx, c, replied)
+	if k.AutoTriaged, err = b.autoTriaged(ctx, c); err != nil {
+		return Card{}, err
+	}
+	return k, nil
 }
 
 func (b *Bot) card(ctx context.Context, c store.Case, replied bool) Card {

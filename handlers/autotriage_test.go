@@ -58,7 +58,8 @@ func TestVoicemailTranscriptAutoTriage(t *testing.T) {
 			t.Fatalf("texts to the caller (text-back, then safety): %q", texts)
 		}
 		card, thread := cardAndThread(h, "C0LETTINGS")
-		if !strings.Contains(card, "URGENT") || !strings.Contains(thread, "URGENT: Auto-triaged Urgent safety: 'smell of gas' in voicemail") {
+		if !strings.Contains(card, "URGENT") || !strings.Contains(card, "Urgent safety (auto-triaged: 'smell of gas' in voicemail)") ||
+			!strings.Contains(thread, "URGENT: Auto-triaged Urgent safety: 'smell of gas' in voicemail") {
 			t.Fatalf("card:\n%s\nthread:\n%s", card, thread)
 		}
 		// Twilio retries the callback: nothing more happens.
