@@ -124,7 +124,7 @@ func (b *Bot) CategoryCommand(ctx context.Context, a Actor, args string) (Text, 
 	if err != nil || name == "" {
 		return usage("category CASE NAME"), nil
 	}
-	cat, ok := b.categoryNamed(name)
+	cat, ok := b.cfg.CategoryByName(name)
 	if !ok {
 		keys := make([]string, len(b.cfg.Categories))
 		for i, c := range b.cfg.Categories {
@@ -165,19 +165,6 @@ func (b *Bot) CategoryCommand(ctx context.Context, a Actor, args string) (Text, 
 		return nil, err
 	}
 	return Plainf("Case %s is now %s.", caseRef(id), cat.Label), nil
-}
-
-// categoryNamed finds a category by key or label, ignoring case.
-func (b *Bot) categoryNamed(name string) (*config.Category, bool) {
-	if cat, ok := b.cfg.Category(name); ok {
-		return cat, true
-	}
-	for i := range b.cfg.Categories {
-		if strings.EqualFold(b.cfg.Categories[i].Key, name) || strings.EqualFold(b.cfg.Categories[i].Label, name) {
-			return &b.cfg.Categories[i], true
-		}
-	}
-	return nil, false
 }
 
 // autoTriaged says why auto-triage chose the case's category, when the
