@@ -58,19 +58,14 @@ const nearWindow = 6
 
 // Matcher triages texts by a fixed set of rules; it is safe for concurrent use.
 type Matcher struct {
-	rules []rule
-	order map[string]int // category key -> position in the business's list
+	rules   []rule
+	byFirst map[string][]int // first stem -> rules in order, for phrases in sequence
 }
 
 // New compiles rules for the given categories. Rules naming no category in
 // cats are left out (config warns about them).
 func New(cats []Category, r Rules) *Matcher {
-	m := &Matcher{order: map[string]int{}}
-	byKey := map[string]Category{}
-	for i, c := range cats {
-		m.order[c.Key] = i
-		byKey[c.Key] = c
-	}
+	m := &Matcher{byFirst: map[string][]int{}}
 	add := func(cat Category, phrase string, own bool) {
 		r := rule{category: cat.Key, urgent: cat.Urgent, phrase: phrase, own: own}
 		if strings.Contains(phrase, "+") {
@@ -83,6 +78,9 @@ func New(cats []Category, r Rules) *Matcher {
 		}
 		if len(r.stems) == 0 {
 			return
+		}
+		if !r.near {
+			m.byFirst[r.stems[0]] = append(m.byFirst[r.stems[0]], len(m.rules))
 		}
 		m.rules = append(m.rules, r)
 	}
@@ -291,7 +289,7 @@ func (m *Matcher) longest(toks []token, i int) *rule {
 		return nil // "was fixed" is no request to fix
 	}
 	var best *rule
-	for k := range m.rules {
+	for _, k := range m.byFirst[toks[i].stem] {
 		r := &m.rules[k]
 		if !matchAt(toks, i, r.stems) {
 			continue
