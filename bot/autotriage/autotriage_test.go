@@ -99,3 +99,23 @@ func TestBuiltinKind(t *testing.T) {
 		}
 	}
 }
+
+// Bots are built and texts matched on many goroutines at once (webhooks,
+// workers, tests in parallel): normalising must share no state.
+func TestMatchIsSafeForConcurrentUse(t *testing.T) {
+	m := autotriage.New(designCategories, autotriage.Rules{Builtin: true})
+	done := make(chan bool)
+	for range 8 {
+		go func() {
+			other := autotriage.New(designCategories, autotriage.Rules{Builtin: true})
+			got, _ := m.Match("Ｔｈｅｒｅ’ｓ ａ ｓｍｅｌｌ ｏｆ ｇａｓ, café")
+			again, _ := other.Match("no smell of gas, just a dripping tap")
+			done <- got.Urgent && again.Category == "maintenance"
+		}()
+	}
+	for range 8 {
+		if !<-done {
+			t.Error("a concurrent match went wrong")
+		}
+	}
+}

@@ -20,21 +20,19 @@ type token struct {
 
 func (t token) isBreak() bool { return t.stem == "" }
 
-var (
-	folder = cases.Fold()
-	// Accents are dropped so "café" and "cafe" match; NFKC first turns
-	// full-width letters and ligatures into plain ones.
-	unaccent = transform.Chain(norm.NFKC, norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	// Apostrophes as phones type them (the iPhone's ’ by default).
-	quotes = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u02bc", "'", "\u2032", "'", "`", "'", "\u00b4", "'")
-)
+// Apostrophes as phones type them (the iPhone's ’ by default).
+var quotes = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u02bc", "'", "\u2032", "'", "`", "'", "\u00b4", "'")
 
-// normalize folds case, width, accents and quotes.
+// normalize folds case, width, accents and quotes. Transformers and
+// casers keep state, so each call makes its own.
 func normalize(s string) string {
+	// NFKC turns full-width letters and ligatures into plain ones; accents
+	// are then dropped so "café" and "cafe" match.
+	unaccent := transform.Chain(norm.NFKC, norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	if out, _, err := transform.String(unaccent, s); err == nil {
 		s = out
 	}
-	return folder.String(quotes.Replace(s))
+	return cases.Fold().String(quotes.Replace(s))
 }
 
 // clauseBreak is punctuation that ends a clause: a negation before it does
