@@ -93,6 +93,9 @@ func New(cats []Category, r Rules) *Matcher {
 		}
 	}
 	if r.Builtin {
+		for _, p := range builtin["ignore"] {
+			add(Category{}, p, false)
+		}
 		used := map[string]bool{}
 		for _, c := range cats {
 			kind := BuiltinKind(c)

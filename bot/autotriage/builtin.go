@@ -34,6 +34,9 @@ var builtin = map[string][]string{
 		"heating broken", "heating has stopped", "heating stopped working", "heating failed",
 		"no hot water", "no water", "without water", "water off", "water cut off", "no running water",
 		"water has been cut off", "no power", "no electricity", "no electric", "power cut", "power out",
+		"don't have heating", "don't have any heating", "don't have heat", "don't have any heat",
+		"isn't any heat", "isn't any heating", "don't have hot water", "don't have any hot water",
+		"don't have any power", "don't have power", "don't have electricity",
 		"electrics have gone off", "electrics gone off", "power has gone off", "power gone off", "lost all power",
 		"power outage", "lost power", "without power", "without electricity", "freezing cold",
 		// security and people
@@ -91,6 +94,14 @@ var builtin = map[string][]string{
 		"licence", "license", "licensing", "inspection", "inventory", "certificate", "certificates", "cert",
 		"certs", "compliance", "safety check", "annual check", "section 21", "section 8", "environmental health",
 		"asbestos", "regulations", "landlord certificate", "expired certificate", "audit",
+	},
+	// ignore holds words that look like a danger but are not one; they
+	// triage nothing.
+	"ignore": {
+		"emergency number", "emergency contact", "emergency line", "emergency phone", "emergency details",
+		"in an emergency", "in case of emergency", "out of hours emergency", "got fired",
+		"smoke on the balcony", "smoke outside", "allowed to smoke", "no smoking", "smoking policy",
+		"gas bill", "electricity bill", "water bill", "gas meter reading", "meter reading",
 	},
 	"quote": {
 		"quote", "quotation", "estimate", "how much", "price", "prices", "pricing", "cost", "costs",

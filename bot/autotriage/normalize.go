@@ -148,13 +148,14 @@ var breakWords = map[string]bool{
 }
 
 // stopWords carry no meaning for triage. Words that do (on, off, out, in,
-// up, get, through) are kept: "locked out", "turn off", "break in".
+// up, get, through, have, any) are kept: "locked out", "turn off", "break
+// in", "don't have any heating" (not "doesn't heat").
 var stopWords = map[string]bool{
-	"a": true, "an": true, "the": true, "of": true, "some": true, "any": true, "my": true, "our": true,
+	"a": true, "an": true, "the": true, "of": true, "some": true, "my": true, "our": true,
 	"your": true, "their": true, "his": true, "her": true, "its": true, "it": true, "is": true, "are": true,
 	"was": true, "were": true, "be": true, "been": true, "being": true, "am": true, "i": true, "we": true,
 	"you": true, "they": true, "he": true, "she": true, "me": true, "us": true, "them": true, "this": true,
-	"that": true, "these": true, "those": true, "there": true, "here": true, "have": true, "has": true,
+	"that": true, "these": true, "those": true, "there": true, "here": true, "has": true,
 	"had": true, "really": true, "very": true, "quite": true, "bit": true, "please": true, "hi": true,
 	"hello": true, "hey": true, "thanks": true, "thank": true, "um": true, "uh": true, "like": true,
 	"to": true, "for": true, "with": true, "at": true, "from": true, "by": true, "can": true, "could": true,
