@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 
+	"ringback/bot/autotriage"
 	"ringback/config"
 	"ringback/store"
 	"ringback/templates"
@@ -30,6 +31,7 @@ type Bot struct {
 	// spending an attempt on it.
 	smsPause *Pause
 	pruning  pruning
+	triager  *autotriage.Matcher // reads callers' own words; see autotriage.go
 }
 
 // Deps is what the bot is built from.
@@ -59,7 +61,7 @@ func New(d Deps) *Bot {
 	}
 	return &Bot{
 		store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats,
-		smsPause: NewPause(d.Clock, "sms"),
+		smsPause: NewPause(d.Clock, "sms"), triager: newTriager(d.Config),
 	}
 }
 

@@ -243,6 +243,9 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	if err := b.caseOpened(ctx, tx, c); err != nil {
 		return store.Case{}, false, err
 	}
+	if err := b.autoTriageCall(ctx, tx, &c, call); err != nil {
+		return store.Case{}, false, err
+	}
 	if err := tx.UpdateCase(ctx, c); err != nil {
 		return store.Case{}, false, err
 	}
@@ -298,6 +301,9 @@ func (b *Bot) repeatCall(ctx context.Context, tx *store.Tx, c store.Case, call s
 	if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryRepeat, Text: Plainf("Caller rang again (%d calls)", c.CallCount)}); err != nil {
 		return err
 	}
+	if err := b.autoTriageCall(ctx, tx, &c, call); err != nil {
+		return err
+	}
 	return b.caseChanged(ctx, tx, c, "repeat_call")
 }
 
@@ -331,6 +337,9 @@ func (b *Bot) attachVoicemail(ctx context.Context, tx *store.Tx, caseID int64, c
 		if err := b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryVoicemail, Text: Plain("Voicemail transcript"), Quote: call.Transcript}); err != nil {
 			return err
 		}
+	}
+	if err := b.autoTriageCall(ctx, tx, &c, call); err != nil {
+		return err
 	}
 	return b.caseChanged(ctx, tx, c, "voicemail")
 }

@@ -23,6 +23,9 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 	}
 	k := b.card(ctx, c, replied)
 	k.LastReply = lastReplyWords(ms)
+	if k.AutoTriaged, err = b.autoTriaged(ctx, c); err != nil {
+		return Card{}, err
+	}
 	return k, nil
 }
 

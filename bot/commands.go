@@ -73,6 +73,8 @@ func (b *Bot) command(ctx context.Context, by Invoker, verb, rest string) (Reply
 		return text(b.StatsText(ctx, rest))
 	case "templates":
 		return text(b.TemplatesCommand(ctx, by.Actor, rest))
+	case "category":
+		return text(b.CategoryCommand(ctx, by.Actor, rest))
 	case "optout", "optin", "spam", "unspam":
 		return text(b.NumberCommand(ctx, by.Actor, verb, rest))
 	case "optouts":
@@ -99,6 +101,7 @@ var Help = Text{
 	Command("overdue"), Words(" — cases past their contact time\n"),
 	Command("line NAME"), Words(" — one line's queue\n"),
 	Command("stats [week]"), Words(" — this week's numbers (or "), Code("last"), Words(", "), Code("2026-W46"), Words(")\n"),
+	Command("category CASE NAME"), Words(" — set or correct a case's category\n"),
 	Command("templates"), Words(" — approved texts; managers: "), Code("templates add KEY TEXT"), Words(", "), Code("templates approve KEY"), Words("\n"),
 	Command("optouts"), Words(" — numbers opted out of texts, with where and when\n"),
 	Command("optout NUMBER"), Words(", "), Code("optin NUMBER"), Words(", "), Code("spam NUMBER"), Words(", "), Code("unspam NUMBER"), Words(" — managers\n"),

@@ -153,6 +153,10 @@ func (b *Bot) ReceiveSMS(ctx context.Context, in InboundSMS) (SMSResult, error) 
 						return err
 					}
 				}
+			} else if did, err := b.autoTriage(ctx, tx, &c, caseLine, in.Body, "a text", "sms:"+in.SID); err != nil {
+				return err
+			} else if did != "" {
+				res.Action = did
 			}
 		}
 		c.UpdatedAt = now
@@ -196,34 +200,16 @@ func (b *Bot) triage(ctx context.Context, tx *store.Tx, c *store.Case, line *con
 	if !ok {
 		return nil
 	}
-	first := c.CategorizedAt == nil
-	wasUrgent := c.Urgent
-	c.Category = cat.Key
-	if first {
-		c.CategorizedAt = &now
-	}
-	if cat.Urgent && !wasUrgent {
-		c.Urgent = true
-		if err := b.pageUrgent(ctx, tx, *c, line); err != nil {
-			return err
-		}
-	}
-	due := c.CreatedAt.Add(cat.ContactWithin)
-	c.DueAt = &due
-	if err := tx.AddEvent(ctx, c.ID, now, "triaged", "", map[string]any{"category": cat.Key, "urgent": cat.Urgent, "by": "caller"}); err != nil {
-		return err
-	}
-	text := "Caller chose " + cat.Label
-	mention := ""
+	e := Entry{Text: Plain("Caller chose " + cat.Label)}
 	switch {
-	case cat.Urgent && !wasUrgent:
-		text, mention = "URGENT: caller chose "+cat.Label, "channel"
+	case cat.Urgent && !c.Urgent:
+		e.Text, e.Mention = Plain("URGENT: caller chose "+cat.Label), "channel"
 	case cat.Urgent:
 		// The channel was alerted when the case became urgent; a caller
 		// pressing 9 again must not alert everyone again.
-		text = "URGENT: caller chose " + cat.Label + " again (already alerted)"
+		e.Text = Plain("URGENT: caller chose " + cat.Label + " again (already alerted)")
 	}
-	return b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryTriaged, Text: Plain(text), Mention: mention})
+	return b.setCategory(ctx, tx, c, line, cat, now, "caller", nil, e)
 }
 
 // safetyTemplate picks the reply for an urgent category: "safety" unless a

@@ -50,10 +50,11 @@ func (a *app) check(ctx context.Context, args []string) error {
 		cancel()
 	}
 	// Missing optional templates do not stop Ringback: each has a built-in
-	// text. They are listed so an operator can write their own.
+	// text. They are listed so an operator can write their own, with
+	// phrase rules that name no category.
 	var ws []config.Problem
 	if cfg != nil {
-		ws = cfg.MissingTemplates()
+		ws = cfg.Warnings()
 	} else {
 		ws = config.LoadWarnings(env.ConfigPath)
 	}

@@ -54,6 +54,8 @@ type Config struct {
 	Escalation []EscalationStep
 	Templates  []Template
 	Discord    Discord
+	// AutoTriage triages cases from what callers say (auto_triage).
+	AutoTriage AutoTriage
 	// StaffGroup is a Slack user group (S…) whose members work cases
 	// besides the members of the lines' channels ("": none).
 	StaffGroup string
@@ -232,40 +234,39 @@ func (c *Config) Defaults() *Config {
 
 // LineByNumber finds the line published as e164.
 func (c *Config) LineByNumber(e164 string) (*Line, bool) {
-	for i := range c.Lines {
-		if c.Lines[i].Number == e164 {
-			return &c.Lines[i], true
-		}
-	}
-	return nil, false
+	return find(c.Lines, func(l *Line) bool { return l.Number == e164 })
 }
 
 // LineByName finds a line by name, ignoring case, as staff type it.
 func (c *Config) LineByName(name string) (*Line, bool) {
 	name = strings.TrimSpace(name)
-	for i := range c.Lines {
-		if strings.EqualFold(c.Lines[i].Name, name) {
-			return &c.Lines[i], true
-		}
-	}
-	return nil, false
+	return find(c.Lines, func(l *Line) bool { return strings.EqualFold(l.Name, name) })
 }
 
 // Category finds a category by key.
 func (c *Config) Category(key string) (*Category, bool) {
-	for i := range c.Categories {
-		if c.Categories[i].Key == key {
-			return &c.Categories[i], true
-		}
-	}
-	return nil, false
+	return find(c.Categories, func(cat *Category) bool { return cat.Key == key })
+}
+
+// CategoryByName finds a category by key or label, ignoring case, as staff
+// type it.
+func (c *Config) CategoryByName(name string) (*Category, bool) {
+	name = strings.TrimSpace(name)
+	return find(c.Categories, func(cat *Category) bool {
+		return strings.EqualFold(cat.Key, name) || strings.EqualFold(cat.Label, name)
+	})
 }
 
 // Template finds a template by key.
 func (c *Config) Template(key string) (*Template, bool) {
-	for i := range c.Templates {
-		if c.Templates[i].Key == key {
-			return &c.Templates[i], true
+	return find(c.Templates, func(t *Template) bool { return t.Key == key })
+}
+
+// find is the first item that is, in place.
+func find[T any](items []T, is func(*T) bool) (*T, bool) {
+	for i := range items {
+		if is(&items[i]) {
+			return &items[i], true
 		}
 	}
 	return nil, false

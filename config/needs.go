@@ -68,7 +68,7 @@ func (c *Config) MissingTemplates() []Problem {
 	return slices.Clip(out)
 }
 
-// LoadWarnings reads the file at path for MissingTemplates even when it has
+// LoadWarnings reads the file at path for Warnings even when it has
 // mistakes, so `ringback check` reports every gap in one pass; what cannot
 // be read is simply left out.
 func LoadWarnings(path string) []Problem {
@@ -81,5 +81,5 @@ func LoadWarnings(path string) []Problem {
 	if cfg == nil {
 		return nil
 	}
-	return cfg.MissingTemplates()
+	return cfg.Warnings()
 }

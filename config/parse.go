@@ -236,7 +236,8 @@ func (p *parser) parse(data []byte) *Config {
 	top := p.fields("", root, map[string]func(string, *yaml.Node){
 		"business": keep, "managers": keep, "digest": keep, "lines": keep,
 		"categories": keep, "escalation": keep, "templates": keep, "discord": keep, "staff_group": keep,
-		"limits": keep,
+		"limits":      keep,
+		"auto_triage": keep,
 	})
 	// "required" problems of a section are placed at its key's line, before
 	// the problems inside it.
@@ -262,6 +263,7 @@ func (p *parser) parse(data []byte) *Config {
 	cfg.Discord = p.discord(sections["discord"])
 	cfg.StaffGroup = p.staffGroup(sections["staff_group"])
 	cfg.Limits = p.limits(sections["limits"])
+	cfg.AutoTriage = p.autoTriage(sections["auto_triage"])
 	return cfg
 }
 

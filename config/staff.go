@@ -27,15 +27,20 @@ func (p *parser) managers(n *yaml.Node) []string {
 	if n == nil {
 		return nil
 	}
+	return p.words("managers", n, "user ID")
+}
+
+// words reads a list of non-empty values; what names one in the problem.
+func (p *parser) words(key string, n *yaml.Node, what string) []string {
 	var out []string
-	for i, item := range p.seq("managers", n) {
-		k := index("managers", i)
+	for i, item := range p.seq(key, n) {
+		k := index(key, i)
 		s, ok := p.str(k, item)
 		if !ok {
 			continue
 		}
 		if s == "" {
-			p.add(item, k, "empty user ID")
+			p.add(item, k, "empty %s", what)
 			continue
 		}
 		out = append(out, s)

@@ -321,11 +321,7 @@ func TestReconcilerFindsPressNineUnanswered(t *testing.T) {
 // answers 2xx and the case is urgent. It returns the case.
 func pressNineByText(t *testing.T, h *harness, callSID string) store.Case {
 	t.Helper()
-	h.missedCall(callSID, caller, lettings)
-	h.flush()
-	if code, body := h.text(caller, lettings, "9"); code/100 != 2 {
-		t.Fatalf("sms webhook answered %d: %s", code, body)
-	}
+	missedThenText(t, h, callSID, "9")
 	h.flush()
 	c := h.openCase(caller, lettings)
 	if !c.Urgent || c.Category != "urgent" {

@@ -49,3 +49,10 @@ func (q queries) EventsForCase(ctx context.Context, caseID int64) ([]Event, erro
 func (q queries) HasEvent(ctx context.Context, caseID int64, kind, contains string) (bool, error) {
 	return q.exists(ctx, `SELECT 1 FROM events WHERE case_id = ? AND kind = ? AND data LIKE ?`, caseID, kind, "%"+contains+"%")
 }
+
+// LatestEvent is the case's most recent event of kind (ErrNotFound: none).
+func (q queries) LatestEvent(ctx context.Context, caseID int64, kind string) (Event, error) {
+	var e Event
+	err := q.get(ctx, &e, `SELECT id, case_id, at, kind, actor, data FROM events WHERE case_id = ? AND kind = ? ORDER BY id DESC LIMIT 1`, caseID, kind)
+	return e, notFound(err, "store: latest %s event of case %d", kind, caseID)
+}

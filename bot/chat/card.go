@@ -32,7 +32,10 @@ type Card struct {
 	LastReply string
 	Category  string // key
 	// CategoryLabel is the category's label ("" when not triaged).
-	CategoryLabel   string
+	CategoryLabel string
+	// AutoTriaged says why auto-triage chose the category, when it did:
+	// the phrase it found (raw: renderers escape it) and where ("voicemail").
+	AutoTriaged     *AutoTriage
 	Owner           string // user id
 	AssignedBy      string
 	DueAt           *time.Time
@@ -53,6 +56,12 @@ type Card struct {
 	PossibleOptOut string
 	Actions        []string // the buttons that make sense now, in order
 	Now            time.Time
+}
+
+// AutoTriage is why Ringback chose a case's category from the caller's words.
+type AutoTriage struct {
+	Phrase string
+	Source string
 }
 
 // Caller is who called, as far as Ringback knows.
@@ -192,6 +201,9 @@ func (k Card) Facts() []Fact {
 	category := Plain("Not triaged yet")
 	if k.CategoryLabel != "" {
 		category = Text{Said(k.CategoryLabel)}
+		if a := k.AutoTriaged; a != nil {
+			category = append(category, Words(" (auto-triaged: '"), Said(a.Phrase), Words("' in "+a.Source+")"))
+		}
 	}
 	due := Plain("—")
 	if k.DueAt != nil {

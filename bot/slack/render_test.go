@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"ringback/bot"
+	"ringback/bot/chat"
 	rbslack "ringback/bot/slack"
 	"ringback/templates"
 )
@@ -126,8 +127,12 @@ func TestQueueGoldenFile(t *testing.T) {
 func TestOutsideTextIsEscaped(t *testing.T) {
 	k := cards()["card_urgent"]
 	k.Caller.Name = "<!channel> Bob & <@U123>"
+	k.AutoTriaged = &chat.AutoTriage{Phrase: "gas <!here>", Source: "voicemail"}
 	raw := golden.JSON(t, slack.Blocks{BlockSet: rbslack.CardBlocks(k)})
-	for _, bad := range []string{"<!channel>", "<@U123>"} {
+	if !strings.Contains(string(raw), "auto-triaged: 'gas &lt;!here&gt;' in voicemail") {
+		t.Errorf("card lacks why it was auto-triaged: %s", raw)
+	}
+	for _, bad := range []string{"<!channel>", "<@U123>", "<!here>"} {
 		if strings.Contains(string(raw), bad) {
 			t.Errorf("card contains %s unescaped: %s", bad, raw)
 		}

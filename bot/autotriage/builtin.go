@@ -1,0 +1,111 @@
+package autotriage
+
+// builtin are the phrases Ringback knows for letting and home services, by
+// kind. Phrases are written as people say them; they are normalised like
+// the texts they match (so "smell of gas" also matches "smells like gas",
+// "SMELLED GAS" and "smelling gas"). Longer phrases win over shorter ones at
+// the same place: "gas safety certificate" is compliance, not a gas leak,
+// and "smoke alarm beeping" is maintenance, not a fire.
+var builtin = map[string][]string{
+	"urgent": {
+		// gas and carbon monoxide
+		"smell of gas", "gas smell", "smelling gas", "whiff of gas", "stink of gas", "gas leak", "leaking gas",
+		"gas escape", "gas escaping", "hissing gas", "gas hissing", "rotten eggs", "carbon monoxide", "monoxide",
+		"co alarm", "co detector", "co2 alarm", "co alarm going off", "gas emergency", "gas board", "cadent",
+		"gas + smell", "gas + leak", "gas + hiss", "gas + stink",
+		// fire, smoke and electrics
+		"fire", "on fire", "caught fire", "flames", "flame", "smoke", "smoking", "burning smell", "smell of burning",
+		"something burning", "burnt smell", "smoke alarm going off", "fire alarm going off", "fire brigade",
+		"sparks", "sparking", "sparked", "electric shock", "got a shock", "exposed wires", "bare wires",
+		"live wire", "melted socket", "melting", "scorch marks", "water in the light", "water in the electrics",
+		"water coming out of the light", "water dripping from the light", "water + light", "water + electrics",
+		"water + socket", "water + fuse box", "socket + bang", "socket + scorch", "socket + burn", "plug + burn",
+		"went bang", "burning plastic", "smell of burning plastic",
+		// water
+		"flood", "flooded", "flooding", "burst", "burst pipe", "pipe burst", "water pouring", "pouring water",
+		"pouring through", "gushing", "water everywhere", "coming through the ceiling", "through the ceiling",
+		"ceiling collapsed", "ceiling has come down", "ceiling fell", "ceiling falling", "ceiling caving in",
+		"sewage", "can't turn off the water", "can't turn the water off", "cant stop the water",
+		"stopcock won't turn", "major leak", "massive leak", "huge leak", "serious leak", "bad leak",
+		"ceiling + bulging", "ceiling + sagging", "ceiling + bowing", "tank overflowing",
+		"down the walls", "water running down",
+		// no heat, water or power
+		"no heat", "no heating", "without heating", "without heat", "heating not working", "heating isn't working",
+		"heating broken", "heating has stopped", "heating stopped working", "heating failed",
+		"no hot water", "no water", "without water", "water off", "water cut off", "no running water",
+		"water has been cut off", "no power", "no electricity", "no electric", "power cut", "power out",
+		"don't have heating", "don't have any heating", "don't have heat", "don't have any heat",
+		"isn't any heat", "isn't any heating", "don't have hot water", "don't have any hot water",
+		"don't have any power", "don't have power", "don't have electricity",
+		"electrics have gone off", "electrics gone off", "power has gone off", "power gone off", "lost all power",
+		"power outage", "lost power", "without power", "without electricity", "freezing cold",
+		// security and people
+		"locked out", "lock out", "can't get in", "cannot get into", "lost my keys", "lost keys", "keys stolen",
+		"break in", "broken into", "broke in", "burglary", "burgled", "burglar", "intruder", "door kicked in",
+		"front door won't lock", "back door won't lock", "can't lock the door", "front door won't shut",
+		"front door won't close", "door forced", "forced open", "forced entry", "window smashed", "smashed window",
+		"emergency", "danger", "dangerous", "unsafe", "injured", "ambulance", "999", "911", "trapped",
+		"stuck in the lift", "lift stuck", "collapsed", "structural collapse", "nearly fell", "someone fell",
+		"railing came away", "railing came off", "railing loose",
+	},
+	"maintenance": {
+		"leak", "leaking", "leaky", "drip", "dripping", "dripping tap", "tap", "taps", "toilet", "loo",
+		"blockage", "clogged", "drain", "drains", "sink", "shower", "bath", "boiler", "radiator",
+		"radiators", "heater", "thermostat", "oven", "cooker", "hob", "fridge", "freezer", "washing machine",
+		"dishwasher", "extractor fan", "damp", "mould", "mold", "condensation", "crack", "cracked", "broken",
+		"repair", "fix", "not working", "isn't working", "doesn't work", "stopped working", "faulty", "fault",
+		"light bulb", "lights not working", "fuse", "trip switch", "tripped", "tripping", "socket", "electrics",
+		"door handle", "lock broken", "broken lock", "window won't close", "window won't open", "handle",
+		"mice", "mouse", "rats", "rat", "cockroaches", "bed bugs", "pests", "wasps", "wasp nest", "slugs",
+		"gutter", "roof leak", "roof tiles", "fence", "boiler pressure", "low pressure", "error code",
+		"pilot light", "plumber", "electrician", "handyman", "blind", "curtain rail", "carpet", "tiles",
+		"grout", "sealant", "smoke alarm beeping", "smoke alarm chirping", "beeping", "battery",
+		"air conditioning", "ac not cooling", "furnace", "water heater", "garbage disposal", "circuit breaker",
+		"breaker", "outlet", "boiler service", "service the boiler", "service my boiler", "appliance",
+		"kettle", "lightbulb", "ceiling stain", "water stain", "wet patch", "washer", "spin", "not draining",
+		"won't flush", "not flushing", "cistern", "overflow", "pipe", "pipes", "plumbing", "kitchen unit",
+		"cupboard door", "hinge", "intercom", "buzzer", "doorbell", "lift not working", "lift broken", "snapped",
+		"pull cord", "mouldy", "musty", "loose", "noisy", "door doesn't shut", "door won't shut",
+		"smoke alarm", "smoke detector", "fire alarm", "gas fire", "electric fire", "heating",
+	},
+	"viewing": {
+		"viewing", "viewings", "view the flat", "view the property", "view the house", "view it", "look round",
+		"look around", "see the flat", "see the property", "see the house", "book a viewing",
+		"arrange a viewing", "still available", "looking to rent", "advert", "advertised", "listing", "rightmove", "zoopla", "spareroom",
+		"openrent", "apply", "application", "applying", "holding deposit", "tenancy application",
+		"referencing", "references", "interested in the", "bedroom flat", "bed flat", "two bed", "2 bed",
+		"three bed", "3 bed", "one bed", "1 bed", "studio", "room to rent", "move in date", "when can i move in",
+		"1 bedroom", "2 bedroom", "3 bedroom", "4 bedroom", "one bedroom", "two bedroom", "three bedroom",
+		"bedroom house", "somewhere to rent", "place to rent", "somewhere to live", "come and see",
+		"lettings", "letting agent", "want to let", "looking to let", "let out", "let my flat", "let my property", "manage my property", "rental valuation", "valuation",
+		"landlord services", "property management", "available to rent", "available properties",
+		"guarantor", "sign the tenancy", "flat on", "house on", "the property on",
+	},
+	"compliance": {
+		"gas safety certificate", "gas safety check", "gas safety inspection", "gas safety record", "gas safe",
+		"gas safe engineer", "cp12", "epc", "energy performance certificate", "eicr", "electrical certificate",
+		"electrical safety certificate", "electrical inspection", "electrical safety check", "pat test",
+		"pat testing", "fire risk assessment", "fire safety", "fire door", "fire doors", "fire alarm test",
+		"fire extinguisher", "fire extinguishers", "fire blanket", "fire exit", "smoke alarm test",
+		"smoke alarms fitted", "smoke alarm fitted", "carbon monoxide alarm fitted", "fit a carbon monoxide alarm",
+		"carbon monoxide alarm installed", "co alarm fitted", "legionella", "deposit protection",
+		"deposit protected", "deposit scheme", "deposit", "scheme", "tested", "how to rent", "right to rent",
+		"hmo licence", "hmo license",
+		"licence", "license", "licensing", "inspection", "inventory", "certificate", "certificates", "cert",
+		"certs", "compliance", "safety check", "annual check", "section 21", "section 8", "environmental health",
+		"asbestos", "regulations", "landlord certificate", "expired certificate", "audit",
+	},
+	// ignore holds words that look like a danger but are not one; they
+	// triage nothing.
+	"ignore": {
+		"emergency number", "emergency contact", "emergency line", "emergency phone", "emergency details",
+		"in an emergency", "in case of emergency", "out of hours emergency", "got fired",
+		"smoke on the balcony", "smoke outside", "allowed to smoke", "no smoking", "smoking policy",
+		"gas bill", "electricity bill", "water bill", "gas meter reading", "meter reading",
+	},
+	"quote": {
+		"quote", "quotation", "estimate", "how much", "price", "prices", "pricing", "cost", "costs",
+		"new boiler", "install", "installation", "installing", "replace", "replacement", "book an appointment",
+		"survey", "free quote", "ballpark",
+	},
+}
