@@ -73,8 +73,8 @@ func CardBlocks(k chat.Card) []slack.Block {
 
 	if k.VoicemailURL != "" || k.Transcript != "" {
 		vm := "🎙 *Voicemail*"
-		if k.VoicemailURL != "" {
-			vm += " <" + Escape(k.VoicemailURL) + "|listen>"
+		if link := chat.SafeURL(k.VoicemailURL); link != "" {
+			vm += " <" + Escape(link) + "|listen>"
 		}
 		if k.Transcript != "" {
 			vm += "\n" + quote(truncate(k.Transcript, 2500))
