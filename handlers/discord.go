@@ -68,6 +68,7 @@ func (d *Discord) Wait() { d.wg.Wait() }
 // MountDiscord adds the signed interactions endpoint.
 func (srv *Server) MountDiscord(d *Discord) {
 	srv.discord = d
+	d.replays.store = srv.store
 	srv.mount(partDiscord)
 }
 
@@ -78,7 +79,11 @@ func (d *Discord) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if why := d.verify(r, body); why != "" {
 		d.log.Warn("discord request refused", "reason", why)
-		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		code := http.StatusUnauthorized
+		if why == whyUnchecked {
+			code = http.StatusServiceUnavailable
+		}
+		http.Error(w, "invalid request signature", code)
 		return
 	}
 	var i discordgo.Interaction
@@ -110,12 +115,20 @@ func (d *Discord) verify(r *http.Request, body []byte) string {
 	if skew := now.Sub(time.Unix(ts, 0)); skew > maxSkew || skew < -maxSkew {
 		return "stale timestamp"
 	}
-	sig := r.Header.Get("X-Signature-Ed25519")
-	if !d.replays.first(sig, now, maxSkew+time.Minute) {
+	key := replayKey(rbdiscord.Platform, r.Header.Get("X-Signature-Ed25519"), r.Header.Get("X-Signature-Timestamp"))
+	fresh, err := d.replays.first(r.Context(), key, now, maxSkew+time.Minute)
+	switch {
+	case err != nil:
+		d.log.Error("discord: replay record unavailable", "error", err)
+		return whyUnchecked
+	case !fresh:
 		return "replayed"
 	}
 	return ""
 }
+
+// whyUnchecked is verify's answer when the replay record cannot be read.
+const whyUnchecked = "replay record unavailable"
 
 // answer runs the interaction and writes its response; past deferAfter it
 // writes a deferred response instead and finishes through the webhook.

@@ -119,12 +119,18 @@ func eachDiscord(t *testing.T, fn func(t *testing.T, h *discordHarness), opts ..
 // signed posts body as Discord does: Ed25519 over timestamp + body.
 func (h *discordHarness) signed(body []byte, ts time.Time, priv ed25519.PrivateKey) (int, string) {
 	h.t.Helper()
-	req, _ := http.NewRequest("POST", h.server.URL+"/discord/interactions", strings.NewReader(string(body)))
+	return h.do(discordRequest(h.server.URL, body, ts, priv))
+}
+
+// discordRequest is body posted to the interactions endpoint of the server
+// at base as Discord would: signed at ts.
+func discordRequest(base string, body []byte, ts time.Time, priv ed25519.PrivateKey) *http.Request {
+	req, _ := http.NewRequest("POST", base+"/discord/interactions", strings.NewReader(string(body)))
 	stamp := strconv.FormatInt(ts.Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Signature-Timestamp", stamp)
 	req.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(priv, append([]byte(stamp), body...))))
-	return h.do(req)
+	return req
 }
 
 // response is Discord's view of an interaction answer.

@@ -20,14 +20,19 @@ import (
 // postSlack posts body as Slack would: signed with the signing secret at ts.
 func (h *harness) postSlack(path, body string, ts time.Time, secret string) (int, string) {
 	h.t.Helper()
-	req, _ := http.NewRequest("POST", h.server.URL+path, strings.NewReader(body))
+	return h.do(slackRequest(h.server.URL+path, body, ts, secret))
+}
+
+// slackRequest is body posted to url as Slack would: signed at ts.
+func slackRequest(url, body string, ts time.Time, secret string) *http.Request {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	stamp := strconv.FormatInt(ts.Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(secret))
 	fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
 	req.Header.Set("X-Slack-Request-Timestamp", stamp)
 	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
-	return h.do(req)
+	return req
 }
 
 func (h *harness) interact(payload map[string]any) (int, string) {
