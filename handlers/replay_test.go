@@ -95,4 +95,3 @@ func TestDiscordReplayIsRefusedByEveryReplica(t *testing.T) {
 		h.replays(func(base string) *http.Request { return discordRequest(base, body, stamp, h.priv) }, "X-Signature-Ed25519", "", replica)
 	})
 }
-
