@@ -266,6 +266,9 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 		return acknowledged
 	}
 	a := d.adapter.Actor(i)
+	if err := d.bot.May(ctx, a, rbdiscord.TableAction(action), id); err != nil {
+		return d.ack(err)
+	}
 	value := ""
 	if len(data.Values) > 0 {
 		value = data.Values[0]
@@ -358,6 +361,9 @@ func (d *Discord) modal(ctx context.Context, i *discordgo.Interaction) *discordg
 		return acknowledged
 	}
 	a := d.adapter.Actor(i)
+	if err := d.bot.May(ctx, a, action, id); err != nil {
+		return reply(rbdiscord.SayText(d.words(err))) // the refusal alone, no card
+	}
 	note := modalValue(data.Components, rbdiscord.InputNote)
 	// A modal opened from a component may update that component's
 	// message; one opened otherwise may only answer anew.

@@ -668,15 +668,20 @@ func TestDiscordRemindersDigestAndSpam(t *testing.T) {
 			t.Fatalf("digest channel: %+v", h.discord.Messages(dDigest))
 		}
 
-		// Spam asks first; confirming closes the case.
-		r := h.interact(component(dAlice, "spam:"+id, dLettings, card.ID))
+		// Spam is for managers; it asks first; confirming closes the case.
+		for _, step := range []string{"spam:", "spam_confirm:"} {
+			if r := h.interact(component(dAlice, step+id, dLettings, card.ID)); !strings.Contains(r.Data.Content, "Only managers") || len(r.ids()) != 0 {
+				t.Fatalf("staff's %s answered %s", step, r.text())
+			}
+		}
+		r := h.interact(component(dMia, "spam:"+id, dLettings, card.ID))
 		if r.Type != 4 || r.ids()[0] != "spam_confirm:"+id {
 			t.Fatalf("spam answered %s", r.text())
 		}
 		if got := h.openCase(caller, lettings); got.Spam {
 			t.Fatal("spam without confirmation")
 		}
-		if r := h.interact(component(dAlice, "spam_confirm:"+id, dLettings, "1600000000000000003")); r.Type != 7 || !strings.Contains(r.Data.Content, "spam") {
+		if r := h.interact(component(dMia, "spam_confirm:"+id, dLettings, "1600000000000000003")); r.Type != 7 || !strings.Contains(r.Data.Content, "spam") {
 			t.Fatalf("spam confirm answered %s", r.text())
 		}
 		if got, _ := h.store.CaseByID(t.Context(), c.ID); got.State != "closed" || !got.Spam {

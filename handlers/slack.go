@@ -238,6 +238,10 @@ func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
+	if err := s.bot.May(ctx, a, act.ActionID, id); err != nil {
+		s.refusal(channel, cb.User.ID, err)
+		return
+	}
 	switch act.ActionID {
 	case bot.ActionClaim:
 		_, err = s.bot.Claim(ctx, id, a)
@@ -297,6 +301,9 @@ func (s *Slack) replyPreview(ctx context.Context, cb slack.InteractionCallback, 
 		return
 	}
 	a := s.actor(ctx, cb.User)
+	if err := s.bot.May(ctx, a, bot.ActionReply, id); err != nil {
+		return
+	}
 	card, err := s.bot.Card(ctx, id)
 	if err != nil {
 		s.log.Warn("slack: preview failed", "error", err)

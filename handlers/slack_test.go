@@ -35,6 +35,26 @@ func slackRequest(url, body string, ts time.Time, secret string) *http.Request {
 	return req
 }
 
+// slackEvent posts an Events API body as Slack would.
+func (h *harness) slackEvent(body string) (int, string) {
+	h.t.Helper()
+	req := slackRequest(h.server.URL+"/slack/events", body, time.Now(), slackSign)
+	req.Header.Set("Content-Type", "application/json")
+	return h.do(req)
+}
+
+// openHome is user opening Ringback's App Home; it returns the view
+// published for them.
+func (h *harness) openHome(user string) (slackstandin.View, bool) {
+	h.t.Helper()
+	code, _ := h.slackEvent(`{"token":"x","team_id":"T0","api_app_id":"A0","type":"event_callback","event_id":"Ev1","event_time":1763287200,
+			"event":{"type":"app_home_opened","user":"` + user + `","channel":"D0","tab":"home","event_ts":"1763287200.000100"}}`)
+	if code != 200 {
+		h.t.Fatalf("app_home_opened: %d", code)
+	}
+	return h.slack.HomeView(user)
+}
+
 func (h *harness) interact(payload map[string]any) (int, string) {
 	h.t.Helper()
 	raw, _ := json.Marshal(payload)
@@ -329,29 +349,14 @@ func TestSlashCommandVerbs(t *testing.T) {
 
 func TestSlackEventsAndAppHome(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		post := func(body string) (int, string) {
-			req, _ := http.NewRequest("POST", h.server.URL+"/slack/events", strings.NewReader(body))
-			stamp := strconv.FormatInt(time.Now().Unix(), 10)
-			mac := hmac.New(sha256.New, []byte(slackSign))
-			fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
-			req.Header.Set("X-Slack-Request-Timestamp", stamp)
-			req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
-			req.Header.Set("Content-Type", "application/json")
-			return h.do(req)
-		}
-		if code, body := post(`{"token":"x","challenge":"c-123","type":"url_verification"}`); code != 200 || body != "c-123" {
+		if code, body := h.slackEvent(`{"token":"x","challenge":"c-123","type":"url_verification"}`); code != 200 || body != "c-123" {
 			t.Fatalf("url_verification: %d %q", code, body)
 		}
 		h.missedCall("CAhome1", caller, lettings)
 		h.flush()
 		c := h.openCase(caller, lettings)
 		h.bot.Claim(t.Context(), c.ID, aliceActor())
-		code, _ := post(`{"token":"x","team_id":"T0","api_app_id":"A0","type":"event_callback","event_id":"Ev1","event_time":1763287200,
-			"event":{"type":"app_home_opened","user":"U0ALICE","channel":"D0ALICE","tab":"home","event_ts":"1763287200.000100"}}`)
-		if code != 200 {
-			t.Fatalf("app_home_opened: %d", code)
-		}
-		home, ok := h.slack.HomeView("U0ALICE")
+		home, ok := h.openHome("U0ALICE")
 		if !ok || !strings.Contains(string(home.JSON), "Your callbacks") || !strings.Contains(string(home.JSON), "#"+strconv.FormatInt(c.ID, 10)) {
 			t.Fatalf("home tab = %+v", home)
 		}

@@ -338,6 +338,12 @@ func HomeView(mine, queue chat.QueueView, permalink func(channel, ts string) str
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }
 
+// HomeRefused is the App Home of someone who may not see the queue.
+func HomeRefused(why chat.Text) slack.HomeTabViewRequest {
+	blocks := []slack.Block{slack.NewHeaderBlock(plain("Ringback")), slack.NewSectionBlock(mrkdwn(Mrkdwn(why)), nil, nil)}
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
+}
+
 // ActionStillOnIt is the owner's answer to a reminder.
 const ActionStillOnIt = "still_on_it"
 
