@@ -375,10 +375,7 @@ func TestDiscordCaseLifecycle(t *testing.T) {
 
 func TestDiscordRefusesForgedAndStaleRequests(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd2", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		card := h.card(dLettings)
+		c, _, card := h.cardedCase("CAd2")
 		p := component(dAlice, "claim:"+strconv.FormatInt(c.ID, 10), dLettings, card.ID)
 		p["id"], p["token"], p["application_id"], p["version"] = "1500000000000000001", "tok", dApp, 1
 		body, _ := json.Marshal(p)
@@ -750,4 +747,56 @@ func TestDiscordModalIsNeverDeferred(t *testing.T) {
 			t.Fatalf("outcome answered %s", r.text())
 		}
 	})
+}
+
+func TestDiscordReplayIsRefusedByEveryReplica(t *testing.T) {
+	eachDiscord(t, func(t *testing.T, h *discordHarness) {
+		_, id, _ := h.cardedCase("CAd0000000000000000000000000000r01")
+		p := component(dAlice, "reply_send:"+id+":callback_missed", dLettings, "1600000000000000002")
+		p["id"], p["token"], p["application_id"], p["version"] = "1500000000000000001", "tok", dApp, 1
+		body, _ := json.Marshal(p)
+		replica := h.replica(func(srv *handlers.Server, log *slog.Logger) {
+			d, err := handlers.NewDiscord(h.bot, h.adapter, hex.EncodeToString(h.priv.Public().(ed25519.PublicKey)), log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.MountDiscord(d)
+			t.Cleanup(d.Wait)
+		})
+		stamp := time.Now()
+		h.replays(func(base string) *http.Request { return discordRequest(base, body, stamp, h.priv) }, "X-Signature-Ed25519", "", replica)
+	})
+}
+
+func TestDiscordWhoMaySeeAndDoWhat(t *testing.T) {
+	eachDiscord(t, func(t *testing.T, h *discordHarness) {
+		_, id, card := h.cardedCase("CAdacc1")
+		// Neither the pickers nor a forged modal submission open for who
+		// is not staff, and no refusal shows the caller.
+		for _, p := range []map[string]any{
+			component(dVisitor, "log_pick:"+id, dLettings, "1600000000000000001", "reached"),
+			component(dVisitor, "close_pick:"+id, dLettings, "1600000000000000001", "booked"),
+			component(dVisitor, "reply_pick:"+id, dLettings, "1600000000000000001", "callback_missed"),
+			component(dVisitor, "spam:"+id, dLettings, card.ID),
+			modalSubmit(dVisitor, "close:"+id+":booked", dLettings, "done"),
+			modalSubmit(dVisitor, "log_callback:"+id+":reached", dLettings, "done"),
+			slash(dVisitor, ""), slash(dVisitor, "stats"), slash(dVisitor, "templates"), slash(dVisitor, "line Lettings"),
+		} {
+			r := h.interact(p)
+			if r.Type == 9 || !strings.Contains(r.Data.Content, "Only staff") || revealsCaller(r.raw) || len(r.ids()) != 0 {
+				t.Errorf("%v by a visitor answered %s", p["data"], r.text())
+			}
+		}
+		if got := h.openCase(caller, lettings); got.State != "open" || got.ContactAttempts != 0 {
+			t.Fatalf("a visitor changed the case: %+v", got)
+		}
+		// Staff (the role) may; Spam stays for managers.
+		staff := func(p map[string]any) map[string]any { p["member"] = member(dAlice, dStaffRole); return p }
+		if r := h.interact(staff(component(dAlice, "log_pick:"+id, dLettings, "1600000000000000001", "reached"))); r.Type != 9 {
+			t.Fatalf("staff's log pick answered %s", r.text())
+		}
+		if r := h.interact(staff(component(dAlice, "spam:"+id, dLettings, card.ID))); !strings.Contains(r.Data.Content, "Only managers") {
+			t.Fatalf("staff's spam answered %s", r.text())
+		}
+	}, rbdiscord.WithStaffRole(dStaffRole))
 }

@@ -123,10 +123,16 @@ func (h *harness) threadTexts(channel, ts string) string {
 // its card with the card's text.
 func (h *harness) slackCase(sid string) (store.Case, slackstandin.Message, string) {
 	h.t.Helper()
-	h.missedCall(sid, caller, lettings)
+	return h.slackCaseOn(sid, lettings, "C0LETTINGS")
+}
+
+// slackCaseOn plays a missed call on line, whose channel is channel.
+func (h *harness) slackCaseOn(sid, line, channel string) (store.Case, slackstandin.Message, string) {
+	h.t.Helper()
+	h.missedCall(sid, caller, line)
 	h.flush()
-	c := h.openCase(caller, lettings)
-	msg, text := h.card("C0LETTINGS")
+	c := h.openCase(caller, line)
+	msg, text := h.card(channel)
 	return c, msg, text
 }
 
@@ -365,10 +371,7 @@ func TestSlackEventsAndAppHome(t *testing.T) {
 
 func TestSlackManagerReassigns(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.missedCall("CAre1", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		msg, _ := h.card("C0LETTINGS")
+		c, msg, _ := h.slackCase("CAre1")
 		pick := func(userID string) {
 			p := click(userID, "reassign", c.ID, "C0LETTINGS", msg.TS)
 			p["actions"] = []any{map[string]any{"action_id": "reassign", "block_id": "case:" + strconv.FormatInt(c.ID, 10),
@@ -401,10 +404,7 @@ func TestSlackStaffGroupMembersMayWork(t *testing.T) {
 		h.bot.Config().StaffGroup = "S0STAFF"
 		h.slack.AddUser("U0CHEN", "chen", "Chen Li")
 		h.slack.SetGroupMembers("S0STAFF", "U0CHEN")
-		h.missedCall("CAgrp1", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		msg, _ := h.card("C0LETTINGS")
+		c, msg, _ := h.slackCase("CAgrp1")
 		h.interact(click("U0VISITOR", "claim", c.ID, "C0LETTINGS", msg.TS))
 		if got := h.openCase(caller, lettings); got.Owner != "" {
 			t.Fatal("someone outside the channels and the staff group claimed")
@@ -412,6 +412,75 @@ func TestSlackStaffGroupMembersMayWork(t *testing.T) {
 		h.interact(click("U0CHEN", "claim", c.ID, "C0LETTINGS", msg.TS))
 		if got := h.openCase(caller, lettings); got.Owner != "U0CHEN" {
 			t.Fatalf("a staff group member could not claim: owner %q", got.Owner)
+		}
+	})
+}
+
+// A captured Reply submission sent again, to another replica or after a
+// restart, or with its signature's hex in upper case, sends no second SMS.
+func TestSlackReplayIsRefusedByEveryReplica(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c, msg, _ := h.slackCase("CAs0000000000000000000000000000r01")
+		h.interact(click("U0ALICE", "reply", c.ID, "C0LETTINGS", msg.TS))
+		raw, _ := json.Marshal(submit("U0ALICE", lastView(h), map[string]any{"template": selected("template", "callback_missed")}))
+		body := url.Values{"payload": {string(raw)}}.Encode()
+		replica := h.slackReplica()
+		stamp := time.Now()
+		h.replays(func(base string) *http.Request {
+			return slackRequest(base+"/slack/interactions", body, stamp, slackSign)
+		}, "X-Slack-Signature", "v0=", replica)
+	})
+}
+
+// Staff work their own line's cases; Spam is for managers, on the card as
+// in /callbacks; who is not staff reads no queue, in a command or the App
+// Home, and no refusal shows them a caller.
+func TestSlackWhoMaySeeAndDoWhat(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		// Alice is in the Lettings channel only; Bob in both.
+		m, mmsg, _ := h.slackCaseOn("CAacc1", maint, "C0MAINT")
+		views := len(h.slack.Views())
+		for _, action := range []string{"claim", "reply", "close"} {
+			h.interact(click("U0ALICE", action, m.ID, "C0MAINT", mmsg.TS))
+		}
+		eph := h.slack.Ephemerals("U0ALICE")
+		if len(eph) != 3 || !strings.Contains(eph[0].Text, "Only staff of this case's line") || revealsCaller(eph[0].Text) {
+			t.Fatalf("another line's case: ephemerals to alice = %+v", eph)
+		}
+		if len(h.slack.Views()) != views {
+			t.Fatal("a modal opened on another line's case")
+		}
+		if got := h.openCase(caller, maint); got.Owner != "" {
+			t.Fatalf("staff of another line claimed: owner %s", got.Owner)
+		}
+		h.interact(click("U0BOB", "claim", m.ID, "C0MAINT", mmsg.TS))
+		if got := h.openCase(caller, maint); got.Owner != "U0BOB" {
+			t.Fatalf("the line's staff could not claim: owner %q", got.Owner)
+		}
+
+		// The card's Spam button is for managers, like /callbacks spam.
+		c, msg, _ := h.slackCase("CAacc2")
+		h.interact(click("U0ALICE", "spam", c.ID, "C0LETTINGS", msg.TS))
+		if eph := h.slack.Ephemerals("U0ALICE"); !strings.Contains(eph[len(eph)-1].Text, "Only managers") {
+			t.Fatalf("staff's spam: %+v", eph)
+		}
+		if got, _ := h.store.CaseByID(t.Context(), c.ID); got.Spam || got.State == "closed" {
+			t.Fatal("staff put a caller on the spam list")
+		}
+
+		// Who is staff of no line reads nothing.
+		for _, args := range []string{"", "mine", "overdue", "line Lettings", "stats", "templates", "spam 07700900123"} {
+			_, body := h.postSlack("/slack/commands", url.Values{"command": {"/callbacks"}, "text": {args}, "user_id": {"U0VISITOR"}, "user_name": {"vic"}}.Encode(), time.Now(), slackSign)
+			if !strings.Contains(body, "Only staff") || revealsCaller(body) || strings.Contains(body, "#") {
+				t.Errorf("/callbacks %s by a visitor: %s", args, body)
+			}
+		}
+		home, ok := h.openHome("U0VISITOR")
+		if !ok || revealsCaller(string(home.JSON)) || strings.Contains(string(home.JSON), "#") || !strings.Contains(string(home.JSON), "Only staff") {
+			t.Fatalf("a visitor's App Home: %s", home.JSON)
+		}
+		if home, _ := h.openHome("U0ALICE"); !revealsCaller(string(home.JSON)) {
+			t.Fatalf("staff's App Home lacks the queue: %s", home.JSON)
 		}
 	})
 }
