@@ -134,7 +134,7 @@ const whyUnchecked = "replay record unavailable"
 // writes a deferred response instead and finishes through the webhook.
 func (d *Discord) answer(w http.ResponseWriter, r *http.Request, i *discordgo.Interaction) {
 	if opensModal(i) {
-		// A modal must be the first answer, and opening one reads nothing:
+		// A modal must be the first answer, and opening one reads one row:
 		// answer at once, never deferred.
 		writeInteraction(w, d.Interaction(r.Context(), i))
 		return
