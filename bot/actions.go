@@ -18,12 +18,8 @@ func refuse(format string, args ...any) error { return &Refusal{Message: fmt.Spr
 // IsManager reports whether the actor has managers' rights.
 func (b *Bot) IsManager(a Actor) bool { return b.cfg.IsManager(a.ID) }
 
-func (b *Bot) mayWork(a Actor) error {
-	if a.Staff || b.IsManager(a) {
-		return nil
-	}
-	return refuse("Only staff of a line's channel can work callbacks.")
-}
+// mayWork refuses whoever is staff of no line and not a manager.
+func (b *Bot) mayWork(a Actor) error { return b.may(a, "command:", nil) }
 
 // act runs fn on case id, locked, then records the change: event, card
 // refresh, timeline entry.
@@ -64,10 +60,7 @@ func (b *Bot) act(ctx context.Context, id int64, fn func(tx *store.Tx, c *store.
 // Claim makes the actor the case's owner. The first click wins; later ones
 // are refused with who owns it.
 func (b *Bot) Claim(ctx context.Context, id int64, a Actor) (store.Case, error) {
-	if err := b.mayWork(a); err != nil {
-		return store.Case{}, err
-	}
-	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+	return b.actAs(ctx, id, a, ActionClaim, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
 		switch {
 		case c.State == store.CaseClosed:
 			return nil, refuse("Case %s is closed.", caseRef(c.ID))
@@ -86,12 +79,9 @@ func (b *Bot) Claim(ctx context.Context, id int64, a Actor) (store.Case, error) 
 
 // Release puts a claimed case back in the queue (its owner or a manager).
 func (b *Bot) Release(ctx context.Context, id int64, a Actor) (store.Case, error) {
-	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+	return b.actAs(ctx, id, a, ActionRelease, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
 		if c.State != store.CaseClaimed {
 			return nil, refuse("Case %s is not claimed.", caseRef(c.ID))
-		}
-		if c.Owner != a.ID && !b.IsManager(a) {
-			return nil, &Refusal{Message: fmt.Sprintf("Only the owner or a manager can release case %s.", caseRef(c.ID)), Owner: c.Owner}
 		}
 		c.State, c.Owner, c.AssignedBy = store.CaseOpen, "", ""
 		return &Entry{Kind: EntryReleased, Actor: a.ID, Text: Plain("released the case back to the queue")}, nil
@@ -100,13 +90,13 @@ func (b *Bot) Release(ctx context.Context, id int64, a Actor) (store.Case, error
 
 // Reassign gives the case to another person (managers only).
 func (b *Bot) Reassign(ctx context.Context, id int64, a Actor, to string) (store.Case, error) {
-	if !b.IsManager(a) {
-		return store.Case{}, refuse("Only managers can reassign cases.")
+	if err := b.may(a, ActionReassign, nil); err != nil {
+		return store.Case{}, err
 	}
 	if to == "" {
 		return store.Case{}, refuse("Choose someone to assign the case to.")
 	}
-	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+	return b.actAs(ctx, id, a, ActionReassign, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
 		if c.State == store.CaseClosed {
 			return nil, refuse("Case %s is closed.", caseRef(c.ID))
 		}
@@ -192,14 +182,14 @@ func (b *Bot) SendReply(ctx context.Context, id int64, a Actor, key string) (sto
 // sendReply queues the reply: now, or, when later is set and the caller is
 // in their quiet hours, for their window's next opening.
 func (b *Bot) sendReply(ctx context.Context, id int64, a Actor, key string, later bool) (store.Case, error) {
-	if err := b.mayWork(a); err != nil {
+	if err := b.outsider(a, RightOf(ActionReply, true)); err != nil {
 		return store.Case{}, err
 	}
 	t, err := b.store.ApprovedTemplate(ctx, key)
 	if err != nil || automatic[key] {
 		return store.Case{}, refuse("Template %q is not an approved reply.", key)
 	}
-	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+	return b.actAs(ctx, id, a, ActionReply, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
 		if c.Withheld() {
 			return nil, refuse("The caller withheld their number: there is nobody to text.")
 		}
@@ -256,13 +246,13 @@ func (b *Bot) contacted(c *store.Case, now time.Time) {
 
 // LogCallback records a call-back attempt.
 func (b *Bot) LogCallback(ctx context.Context, id int64, a Actor, result, note string) (store.Case, error) {
-	if err := b.mayWork(a); err != nil {
+	if err := b.outsider(a, RightOf(ActionLog, true)); err != nil {
 		return store.Case{}, err
 	}
 	if !slices.Contains(CallbackResults, result) {
 		return store.Case{}, refuse("Choose a result: %s.", strings.Join(CallbackResults, ", "))
 	}
-	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+	return b.actAs(ctx, id, a, ActionLog, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
 		if c.State == store.CaseClosed {
 			return nil, refuse("Case %s is closed; reopen it first.", caseRef(c.ID))
 		}
@@ -273,7 +263,7 @@ func (b *Bot) LogCallback(ctx context.Context, id int64, a Actor, result, note s
 
 // Close closes the case with an outcome and a required note.
 func (b *Bot) Close(ctx context.Context, id int64, a Actor, outcome, note string) (store.Case, error) {
-	if err := b.mayWork(a); err != nil {
+	if err := b.outsider(a, RightOf(ActionClose, true)); err != nil {
 		return store.Case{}, err
 	}
 	note = strings.TrimSpace(note)
@@ -283,7 +273,7 @@ func (b *Bot) Close(ctx context.Context, id int64, a Actor, outcome, note string
 	if note == "" {
 		return store.Case{}, refuse("A note is required to close a case.")
 	}
-	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+	return b.actAs(ctx, id, a, ActionClose, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
 		if c.State == store.CaseClosed {
 			return nil, refuse("Case %s is already closed.", caseRef(c.ID))
 		}
@@ -301,10 +291,7 @@ func (b *Bot) closeCase(c *store.Case, a Actor, outcome, note string, now time.T
 
 // Reopen opens a closed case again, keeping its history.
 func (b *Bot) Reopen(ctx context.Context, id int64, a Actor) (store.Case, error) {
-	if err := b.mayWork(a); err != nil {
-		return store.Case{}, err
-	}
-	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+	return b.actAs(ctx, id, a, ActionReopen, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
 		if c.State != store.CaseClosed {
 			return nil, refuse("Case %s is not closed.", caseRef(c.ID))
 		}
@@ -328,10 +315,7 @@ func (b *Bot) Reopen(ctx context.Context, id int64, a Actor) (store.Case, error)
 
 // MarkSpam puts the caller on the spam list and closes the case as spam.
 func (b *Bot) MarkSpam(ctx context.Context, id int64, a Actor) (store.Case, error) {
-	if err := b.mayWork(a); err != nil {
-		return store.Case{}, err
-	}
-	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+	return b.actAs(ctx, id, a, ActionSpam, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
 		if c.Withheld() {
 			return nil, refuse("A withheld number cannot go on the spam list.")
 		}

@@ -246,7 +246,10 @@ func TestLogCallbackCloseReopenSpam(t *testing.T) {
 		if err != nil || got.State != store.CaseOpen || got.Outcome != "" {
 			t.Fatalf("reopen: %+v %v", got, err)
 		}
-		got, err = f.bot.MarkSpam(ctx, c.ID, bob)
+		if _, err := f.bot.MarkSpam(ctx, c.ID, bob); err == nil {
+			t.Fatal("staff marked a caller as spam: that is for managers")
+		}
+		got, err = f.bot.MarkSpam(ctx, c.ID, manager)
 		if err != nil || got.State != store.CaseClosed || got.Outcome != "spam" || !got.Spam {
 			t.Fatalf("spam: %+v %v", got, err)
 		}
@@ -328,7 +331,7 @@ func TestQueueOldestFirstWithFilters(t *testing.T) {
 		c := f.missed(t, "CA3", "+447700900103")
 		f.bot.Claim(ctx, b.ID, alice)
 		f.bot.Close(ctx, c.ID, alice, "resolved", "done")
-		v, err := f.bot.Queue(ctx, bot.QueueRequest{Platform: "slack"})
+		v, err := f.bot.Queue(ctx, bot.QueueRequest{Platform: "slack", Actor: alice})
 		if err != nil || v.Total != 2 || len(v.Items) != 2 || v.Items[0].CaseID != a.ID || v.Items[1].CaseID != b.ID {
 			t.Fatalf("queue = %+v %v", v, err)
 		}
@@ -339,10 +342,10 @@ func TestQueueOldestFirstWithFilters(t *testing.T) {
 		if mine.Total != 1 || mine.Items[0].CaseID != b.ID {
 			t.Fatalf("mine = %+v", mine)
 		}
-		if _, err := f.bot.Queue(ctx, bot.QueueRequest{LineName: "nowhere"}); err == nil {
+		if _, err := f.bot.Queue(ctx, bot.QueueRequest{LineName: "nowhere", Actor: alice}); err == nil {
 			t.Fatal("unknown line accepted")
 		}
-		if l, _ := f.bot.Queue(ctx, bot.QueueRequest{LineName: "maintenance"}); l.Total != 0 {
+		if l, _ := f.bot.Queue(ctx, bot.QueueRequest{LineName: "maintenance", Actor: alice}); l.Total != 0 {
 			t.Fatalf("maintenance line queue = %d", l.Total)
 		}
 	})

@@ -39,7 +39,10 @@ var Failure = Plain("Something went wrong; please try again.")
 func (b *Bot) Command(ctx context.Context, by Invoker, args string) (Reply, error) {
 	verb, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
 	verb, rest = strings.ToLower(verb), strings.TrimSpace(rest)
-	r, err := b.command(ctx, by, verb, rest)
+	r, err := Reply{}, b.mayCommand(by.Actor, verb, rest)
+	if err == nil {
+		r, err = b.command(ctx, by, verb, rest)
+	}
 	var refused *Refusal
 	if errors.As(err, &refused) {
 		return Reply{Text: refused.Text()}, nil

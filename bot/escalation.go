@@ -325,7 +325,7 @@ func (b *Bot) ownerSilent(ctx context.Context, tx *store.Tx, e store.Escalation,
 
 // StillOnIt is the owner's answer to a reminder: the case stays theirs.
 func (b *Bot) StillOnIt(ctx context.Context, id int64, a Actor) (store.Case, error) {
-	return b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+	return b.actAs(ctx, id, a, ActionStillOnIt, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
 		if c.State == store.CaseClosed {
 			return nil, refuse("Case %s is closed already.", caseRef(c.ID))
 		}

@@ -11,6 +11,9 @@ import (
 
 // Queue lists open cases for /callbacks.
 func (b *Bot) Queue(ctx context.Context, r QueueRequest) (QueueView, error) {
+	if err := b.may(r.Actor, ActionQueue, nil); err != nil {
+		return QueueView{}, err
+	}
 	now := b.clock.Now()
 	f := store.QueueFilter{CardsOn: r.Platform, Limit: r.Limit}
 	title := "Open callbacks"

@@ -68,6 +68,7 @@ func (d *Discord) Wait() { d.wg.Wait() }
 // MountDiscord adds the signed interactions endpoint.
 func (srv *Server) MountDiscord(d *Discord) {
 	srv.discord = d
+	d.replays.store = srv.store
 	srv.mount(partDiscord)
 }
 
@@ -78,7 +79,11 @@ func (d *Discord) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if why := d.verify(r, body); why != "" {
 		d.log.Warn("discord request refused", "reason", why)
-		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		code := http.StatusUnauthorized
+		if why == whyUnchecked {
+			code = http.StatusServiceUnavailable
+		}
+		http.Error(w, "invalid request signature", code)
 		return
 	}
 	var i discordgo.Interaction
@@ -110,18 +115,26 @@ func (d *Discord) verify(r *http.Request, body []byte) string {
 	if skew := now.Sub(time.Unix(ts, 0)); skew > maxSkew || skew < -maxSkew {
 		return "stale timestamp"
 	}
-	sig := r.Header.Get("X-Signature-Ed25519")
-	if !d.replays.first(sig, now, maxSkew+time.Minute) {
+	key := replayKey(rbdiscord.Platform, r.Header.Get("X-Signature-Ed25519"), r.Header.Get("X-Signature-Timestamp"))
+	fresh, err := d.replays.first(r.Context(), key, now, maxSkew+time.Minute)
+	switch {
+	case err != nil:
+		d.log.Error("discord: replay record unavailable", "error", err)
+		return whyUnchecked
+	case !fresh:
 		return "replayed"
 	}
 	return ""
 }
 
+// whyUnchecked is verify's answer when the replay record cannot be read.
+const whyUnchecked = "replay record unavailable"
+
 // answer runs the interaction and writes its response; past deferAfter it
 // writes a deferred response instead and finishes through the webhook.
 func (d *Discord) answer(w http.ResponseWriter, r *http.Request, i *discordgo.Interaction) {
 	if opensModal(i) {
-		// A modal must be the first answer, and opening one reads nothing:
+		// A modal must be the first answer, and opening one reads one row:
 		// answer at once, never deferred.
 		writeInteraction(w, d.Interaction(r.Context(), i))
 		return
@@ -253,6 +266,9 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 		return acknowledged
 	}
 	a := d.adapter.Actor(i)
+	if err := d.bot.May(ctx, a, rbdiscord.TableAction(action), id); err != nil {
+		return d.ack(err)
+	}
 	value := ""
 	if len(data.Values) > 0 {
 		value = data.Values[0]
@@ -364,6 +380,9 @@ func (d *Discord) modal(ctx context.Context, i *discordgo.Interaction) *discordg
 		return acknowledged
 	}
 	a := d.adapter.Actor(i)
+	if err := d.bot.May(ctx, a, action, id); err != nil {
+		return reply(rbdiscord.SayText(d.words(err))) // the refusal alone, no card
+	}
 	note := modalValue(data.Components, rbdiscord.InputNote)
 	// A modal opened from a component may update that component's
 	// message; one opened otherwise may only answer anew.

@@ -121,12 +121,18 @@ func eachDiscord(t *testing.T, fn func(t *testing.T, h *discordHarness), opts ..
 // signed posts body as Discord does: Ed25519 over timestamp + body.
 func (h *discordHarness) signed(body []byte, ts time.Time, priv ed25519.PrivateKey) (int, string) {
 	h.t.Helper()
-	req, _ := http.NewRequest("POST", h.server.URL+"/discord/interactions", strings.NewReader(string(body)))
+	return h.do(discordRequest(h.server.URL, body, ts, priv))
+}
+
+// discordRequest is body posted to the interactions endpoint of the server
+// at base as Discord would: signed at ts.
+func discordRequest(base string, body []byte, ts time.Time, priv ed25519.PrivateKey) *http.Request {
+	req, _ := http.NewRequest("POST", base+"/discord/interactions", strings.NewReader(string(body)))
 	stamp := strconv.FormatInt(ts.Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Signature-Timestamp", stamp)
 	req.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(priv, append([]byte(stamp), body...))))
-	return h.do(req)
+	return req
 }
 
 // response is Discord's view of an interaction answer.
@@ -371,10 +377,7 @@ func TestDiscordCaseLifecycle(t *testing.T) {
 
 func TestDiscordRefusesForgedAndStaleRequests(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd2", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		card := h.card(dLettings)
+		c, _, card := h.cardedCase("CAd2")
 		p := component(dAlice, "claim:"+strconv.FormatInt(c.ID, 10), dLettings, card.ID)
 		p["id"], p["token"], p["application_id"], p["version"] = "1500000000000000001", "tok", dApp, 1
 		body, _ := json.Marshal(p)
@@ -664,15 +667,20 @@ func TestDiscordRemindersDigestAndSpam(t *testing.T) {
 			t.Fatalf("digest channel: %+v", h.discord.Messages(dDigest))
 		}
 
-		// Spam asks first; confirming closes the case.
-		r := h.interact(component(dAlice, "spam:"+id, dLettings, card.ID))
+		// Spam is for managers; it asks first; confirming closes the case.
+		for _, step := range []string{"spam:", "spam_confirm:"} {
+			if r := h.interact(component(dAlice, step+id, dLettings, card.ID)); !strings.Contains(r.Data.Content, "Only managers") || len(r.ids()) != 0 {
+				t.Fatalf("staff's %s answered %s", step, r.text())
+			}
+		}
+		r := h.interact(component(dMia, "spam:"+id, dLettings, card.ID))
 		if r.Type != 4 || r.ids()[0] != "spam_confirm:"+id {
 			t.Fatalf("spam answered %s", r.text())
 		}
 		if got := h.openCase(caller, lettings); got.Spam {
 			t.Fatal("spam without confirmation")
 		}
-		if r := h.interact(component(dAlice, "spam_confirm:"+id, dLettings, "1600000000000000003")); r.Type != 7 || !strings.Contains(r.Data.Content, "spam") {
+		if r := h.interact(component(dMia, "spam_confirm:"+id, dLettings, "1600000000000000003")); r.Type != 7 || !strings.Contains(r.Data.Content, "spam") {
 			t.Fatalf("spam confirm answered %s", r.text())
 		}
 		if got, _ := h.store.CaseByID(t.Context(), c.ID); got.State != "closed" || !got.Spam {
@@ -762,4 +770,56 @@ func TestDiscordReplyInQuietHoursCanWaitForTheCallersWindow(t *testing.T) {
 		}
 		h.heldUntil(miamiOpens)
 	})
+}
+
+func TestDiscordReplayIsRefusedByEveryReplica(t *testing.T) {
+	eachDiscord(t, func(t *testing.T, h *discordHarness) {
+		_, id, _ := h.cardedCase("CAd0000000000000000000000000000r01")
+		p := component(dAlice, "reply_send:"+id+":callback_missed", dLettings, "1600000000000000002")
+		p["id"], p["token"], p["application_id"], p["version"] = "1500000000000000001", "tok", dApp, 1
+		body, _ := json.Marshal(p)
+		replica := h.replica(func(srv *handlers.Server, log *slog.Logger) {
+			d, err := handlers.NewDiscord(h.bot, h.adapter, hex.EncodeToString(h.priv.Public().(ed25519.PublicKey)), log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.MountDiscord(d)
+			t.Cleanup(d.Wait)
+		})
+		stamp := time.Now()
+		h.replays(func(base string) *http.Request { return discordRequest(base, body, stamp, h.priv) }, "X-Signature-Ed25519", "", replica)
+	})
+}
+
+func TestDiscordWhoMaySeeAndDoWhat(t *testing.T) {
+	eachDiscord(t, func(t *testing.T, h *discordHarness) {
+		_, id, card := h.cardedCase("CAdacc1")
+		// Neither the pickers nor a forged modal submission open for who
+		// is not staff, and no refusal shows the caller.
+		for _, p := range []map[string]any{
+			component(dVisitor, "log_pick:"+id, dLettings, "1600000000000000001", "reached"),
+			component(dVisitor, "close_pick:"+id, dLettings, "1600000000000000001", "booked"),
+			component(dVisitor, "reply_pick:"+id, dLettings, "1600000000000000001", "callback_missed"),
+			component(dVisitor, "spam:"+id, dLettings, card.ID),
+			modalSubmit(dVisitor, "close:"+id+":booked", dLettings, "done"),
+			modalSubmit(dVisitor, "log_callback:"+id+":reached", dLettings, "done"),
+			slash(dVisitor, ""), slash(dVisitor, "stats"), slash(dVisitor, "templates"), slash(dVisitor, "line Lettings"),
+		} {
+			r := h.interact(p)
+			if r.Type == 9 || !strings.Contains(r.Data.Content, "Only staff") || revealsCaller(r.raw) || len(r.ids()) != 0 {
+				t.Errorf("%v by a visitor answered %s", p["data"], r.text())
+			}
+		}
+		if got := h.openCase(caller, lettings); got.State != "open" || got.ContactAttempts != 0 {
+			t.Fatalf("a visitor changed the case: %+v", got)
+		}
+		// Staff (the role) may; Spam stays for managers.
+		staff := func(p map[string]any) map[string]any { p["member"] = member(dAlice, dStaffRole); return p }
+		if r := h.interact(staff(component(dAlice, "log_pick:"+id, dLettings, "1600000000000000001", "reached"))); r.Type != 9 {
+			t.Fatalf("staff's log pick answered %s", r.text())
+		}
+		if r := h.interact(staff(component(dAlice, "spam:"+id, dLettings, card.ID))); !strings.Contains(r.Data.Content, "Only managers") {
+			t.Fatalf("staff's spam answered %s", r.text())
+		}
+	}, rbdiscord.WithStaffRole(dStaffRole))
 }

@@ -92,16 +92,28 @@ func newHarnessOn(t testing.TB, backend, path string) *harness {
 	adapter := rbslack.New(slackToken, "", sl.URL, b, log)
 	b.RegisterChat(w, adapter)
 	adapter.Start(context.Background())
-	dispatch := handlers.NewSlack(b, adapter, log)
-	dispatch.SetAsync(func(f func(ctx context.Context)) { f(context.Background()) })
 	srv := handlers.New(handlers.Deps{Store: s, Log: log})
 	srv.MountTwilio(b, authToken, publicURL)
 	srv.MountCalls(b, hookSecret, clock.Now)
-	srv.MountSlack(dispatch, slackSign)
+	srv.MountSlack(slackDispatcher(b, adapter, log), slackSign)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	tw.RouteCallbacks(publicURL, hs.URL) // Twilio's receipts reach this server
 	return &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, slack: sl, server: hs}
+}
+
+// slackDispatcher runs slow work inline, so tests can assert on its effects.
+func slackDispatcher(b *bot.Bot, a *rbslack.Adapter, log *slog.Logger) *handlers.Slack {
+	d := handlers.NewSlack(b, a, log)
+	d.SetAsync(func(f func(ctx context.Context)) { f(context.Background()) })
+	return d
+}
+
+// slackReplica is a second Ringback serving Slack on the same store.
+func (h *harness) slackReplica() string {
+	return h.replica(func(srv *handlers.Server, log *slog.Logger) {
+		srv.MountSlack(slackDispatcher(h.bot, rbslack.New(slackToken, "", h.slack.URL, h.bot, log), log), slackSign)
+	})
 }
 
 // each runs fn on every backend with a fresh harness.
@@ -196,4 +208,49 @@ func (h *harness) count(table string) int {
 		h.t.Fatal(err)
 	}
 	return n
+}
+
+// replica is a second Ringback server on the same store, as another
+// replica or the same one after a restart would be: it shares nothing with
+// the first but the database.
+func (h *harness) replica(mount func(srv *handlers.Server, log *slog.Logger)) string {
+	h.t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := handlers.New(handlers.Deps{Store: h.store, Log: log})
+	mount(srv, log)
+	hs := httptest.NewServer(srv)
+	h.t.Cleanup(hs.Close)
+	return hs.URL
+}
+
+// replays sends req as captured, then its copies (the same bytes, and the
+// signature header's hex upper-cased) to the first server and to a
+// replica, a minute later each; every copy must be refused.
+func (h *harness) replays(req func(base string) *http.Request, header, prefix, replica string) {
+	h.t.Helper()
+	if code, body := h.do(req(h.server.URL)); code != 200 || strings.Contains(body, "errors") {
+		h.t.Fatalf("the captured request: %d %s", code, body)
+	}
+	for _, base := range []string{replica, h.server.URL} {
+		for _, upper := range []bool{false, true} {
+			h.clock.Advance(time.Minute)
+			r := req(base)
+			if upper {
+				r.Header.Set(header, prefix+strings.ToUpper(strings.TrimPrefix(r.Header.Get(header), prefix)))
+			}
+			if code, body := h.do(r); code != http.StatusUnauthorized {
+				h.t.Errorf("replay to %s (hex upper-cased: %v): %d %s", base, upper, code, body)
+			}
+		}
+	}
+	h.flush()
+	if texts := h.textsTo(caller); len(texts) != 2 {
+		h.t.Fatalf("texts to the caller = %d, want the text-back and one reply", len(texts))
+	}
+}
+
+// What a refusal must never show: the caller's number (in any form) or
+// the case's card.
+func revealsCaller(s string) bool {
+	return strings.Contains(s, "900123") || strings.Contains(s, "Unclaimed")
 }

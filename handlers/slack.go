@@ -51,7 +51,7 @@ func (s *Slack) SetAsync(f func(func(ctx context.Context))) { s.async = f }
 
 // MountSlack adds the signed HTTP endpoints.
 func (srv *Server) MountSlack(s *Slack, signingSecret string) {
-	srv.slack, srv.slackV = s, &slackVerifier{secret: signingSecret, log: srv.log}
+	srv.slack, srv.slackV = s, &slackVerifier{secret: signingSecret, log: srv.log, replays: replayGuard{store: srv.store}}
 	srv.mount(partSlack)
 }
 
@@ -84,18 +84,28 @@ func (v *slackVerifier) wrap(h func(w http.ResponseWriter, r *http.Request, body
 			http.Error(w, "invalid signature", http.StatusUnauthorized)
 			return
 		}
-		if !v.first(r.Header.Get("X-Slack-Signature")) {
-			v.log.Warn("slack request refused: replayed", "path", r.URL.Path)
-			http.Error(w, "replayed request", http.StatusUnauthorized)
+		if !v.first(w, r) {
 			return
 		}
 		h(w, r, body)
 	})
 }
 
-// first remembers a signature for the window in which it is valid.
-func (v *slackVerifier) first(sig string) bool {
-	return v.replays.first(sig, time.Now(), 6*time.Minute)
+// first remembers a verified request for the window in which its
+// signature is valid, and refuses it when it was seen before.
+func (v *slackVerifier) first(w http.ResponseWriter, r *http.Request) bool {
+	sig, _ := strings.CutPrefix(r.Header.Get("X-Slack-Signature"), "v0=")
+	key := replayKey(rbslack.Platform, sig, r.Header.Get("X-Slack-Request-Timestamp"))
+	fresh, err := v.replays.first(r.Context(), key, time.Now(), 6*time.Minute)
+	switch {
+	case err != nil:
+		v.log.Error("slack request refused: replay record unavailable", "path", r.URL.Path, "error", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+	case !fresh:
+		v.log.Warn("slack request refused: replayed", "path", r.URL.Path)
+		http.Error(w, "replayed request", http.StatusUnauthorized)
+	}
+	return err == nil && fresh
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -228,6 +238,10 @@ func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a
 	if channel == "" {
 		channel = cb.Container.ChannelID
 	}
+	if err := s.bot.May(ctx, a, act.ActionID, id); err != nil {
+		s.refusal(channel, cb.User.ID, err)
+		return
+	}
 	switch act.ActionID {
 	case bot.ActionClaim:
 		_, err = s.bot.Claim(ctx, id, a)
@@ -300,6 +314,9 @@ func (s *Slack) replyPreview(ctx context.Context, cb slack.InteractionCallback, 
 		return
 	}
 	a := s.actor(ctx, cb.User)
+	if err := s.bot.May(ctx, a, bot.ActionReply, id); err != nil {
+		return
+	}
 	card, err := s.bot.Card(ctx, id)
 	if err != nil {
 		s.log.Warn("slack: preview failed", "error", err)

@@ -20,14 +20,39 @@ import (
 // postSlack posts body as Slack would: signed with the signing secret at ts.
 func (h *harness) postSlack(path, body string, ts time.Time, secret string) (int, string) {
 	h.t.Helper()
-	req, _ := http.NewRequest("POST", h.server.URL+path, strings.NewReader(body))
+	return h.do(slackRequest(h.server.URL+path, body, ts, secret))
+}
+
+// slackRequest is body posted to url as Slack would: signed at ts.
+func slackRequest(url, body string, ts time.Time, secret string) *http.Request {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	stamp := strconv.FormatInt(ts.Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(secret))
 	fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
 	req.Header.Set("X-Slack-Request-Timestamp", stamp)
 	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	return req
+}
+
+// slackEvent posts an Events API body as Slack would.
+func (h *harness) slackEvent(body string) (int, string) {
+	h.t.Helper()
+	req := slackRequest(h.server.URL+"/slack/events", body, time.Now(), slackSign)
+	req.Header.Set("Content-Type", "application/json")
 	return h.do(req)
+}
+
+// openHome is user opening Ringback's App Home; it returns the view
+// published for them.
+func (h *harness) openHome(user string) (slackstandin.View, bool) {
+	h.t.Helper()
+	code, _ := h.slackEvent(`{"token":"x","team_id":"T0","api_app_id":"A0","type":"event_callback","event_id":"Ev1","event_time":1763287200,
+			"event":{"type":"app_home_opened","user":"` + user + `","channel":"D0","tab":"home","event_ts":"1763287200.000100"}}`)
+	if code != 200 {
+		h.t.Fatalf("app_home_opened: %d", code)
+	}
+	return h.slack.HomeView(user)
 }
 
 func (h *harness) interact(payload map[string]any) (int, string) {
@@ -98,10 +123,16 @@ func (h *harness) threadTexts(channel, ts string) string {
 // its card with the card's text.
 func (h *harness) slackCase(sid string) (store.Case, slackstandin.Message, string) {
 	h.t.Helper()
-	h.missedCall(sid, caller, lettings)
+	return h.slackCaseOn(sid, lettings, "C0LETTINGS")
+}
+
+// slackCaseOn plays a missed call on line, whose channel is channel.
+func (h *harness) slackCaseOn(sid, line, channel string) (store.Case, slackstandin.Message, string) {
+	h.t.Helper()
+	h.missedCall(sid, caller, line)
 	h.flush()
-	c := h.openCase(caller, lettings)
-	msg, text := h.card("C0LETTINGS")
+	c := h.openCase(caller, line)
+	msg, text := h.card(channel)
 	return c, msg, text
 }
 
@@ -318,29 +349,14 @@ func TestSlashCommandVerbs(t *testing.T) {
 
 func TestSlackEventsAndAppHome(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		post := func(body string) (int, string) {
-			req, _ := http.NewRequest("POST", h.server.URL+"/slack/events", strings.NewReader(body))
-			stamp := strconv.FormatInt(time.Now().Unix(), 10)
-			mac := hmac.New(sha256.New, []byte(slackSign))
-			fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
-			req.Header.Set("X-Slack-Request-Timestamp", stamp)
-			req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
-			req.Header.Set("Content-Type", "application/json")
-			return h.do(req)
-		}
-		if code, body := post(`{"token":"x","challenge":"c-123","type":"url_verification"}`); code != 200 || body != "c-123" {
+		if code, body := h.slackEvent(`{"token":"x","challenge":"c-123","type":"url_verification"}`); code != 200 || body != "c-123" {
 			t.Fatalf("url_verification: %d %q", code, body)
 		}
 		h.missedCall("CAhome1", caller, lettings)
 		h.flush()
 		c := h.openCase(caller, lettings)
 		h.bot.Claim(t.Context(), c.ID, aliceActor())
-		code, _ := post(`{"token":"x","team_id":"T0","api_app_id":"A0","type":"event_callback","event_id":"Ev1","event_time":1763287200,
-			"event":{"type":"app_home_opened","user":"U0ALICE","channel":"D0ALICE","tab":"home","event_ts":"1763287200.000100"}}`)
-		if code != 200 {
-			t.Fatalf("app_home_opened: %d", code)
-		}
-		home, ok := h.slack.HomeView("U0ALICE")
+		home, ok := h.openHome("U0ALICE")
 		if !ok || !strings.Contains(string(home.JSON), "Your callbacks") || !strings.Contains(string(home.JSON), "#"+strconv.FormatInt(c.ID, 10)) {
 			t.Fatalf("home tab = %+v", home)
 		}
@@ -349,10 +365,7 @@ func TestSlackEventsAndAppHome(t *testing.T) {
 
 func TestSlackManagerReassigns(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.missedCall("CAre1", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		msg, _ := h.card("C0LETTINGS")
+		c, msg, _ := h.slackCase("CAre1")
 		pick := func(userID string) {
 			p := click(userID, "reassign", c.ID, "C0LETTINGS", msg.TS)
 			p["actions"] = []any{map[string]any{"action_id": "reassign", "block_id": "case:" + strconv.FormatInt(c.ID, 10),
@@ -385,10 +398,7 @@ func TestSlackStaffGroupMembersMayWork(t *testing.T) {
 		h.bot.Config().StaffGroup = "S0STAFF"
 		h.slack.AddUser("U0CHEN", "chen", "Chen Li")
 		h.slack.SetGroupMembers("S0STAFF", "U0CHEN")
-		h.missedCall("CAgrp1", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
-		msg, _ := h.card("C0LETTINGS")
+		c, msg, _ := h.slackCase("CAgrp1")
 		h.interact(click("U0VISITOR", "claim", c.ID, "C0LETTINGS", msg.TS))
 		if got := h.openCase(caller, lettings); got.Owner != "" {
 			t.Fatal("someone outside the channels and the staff group claimed")
@@ -479,4 +489,73 @@ func (h *harness) heldUntil(opens time.Time) {
 	if texts := h.textsTo(florida); len(texts) != 2 || !strings.HasPrefix(texts[1].Body, "Sorry we missed you, Alice tried to call you back") {
 		h.t.Fatalf("texts to the caller at 08:00 = %+v", texts)
 	}
+}
+
+// A captured Reply submission sent again, to another replica or after a
+// restart, or with its signature's hex in upper case, sends no second SMS.
+func TestSlackReplayIsRefusedByEveryReplica(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c, msg, _ := h.slackCase("CAs0000000000000000000000000000r01")
+		h.interact(click("U0ALICE", "reply", c.ID, "C0LETTINGS", msg.TS))
+		raw, _ := json.Marshal(submit("U0ALICE", lastView(h), map[string]any{"template": selected("template", "callback_missed")}))
+		body := url.Values{"payload": {string(raw)}}.Encode()
+		replica := h.slackReplica()
+		stamp := time.Now()
+		h.replays(func(base string) *http.Request {
+			return slackRequest(base+"/slack/interactions", body, stamp, slackSign)
+		}, "X-Slack-Signature", "v0=", replica)
+	})
+}
+
+// Staff work their own line's cases; Spam is for managers, on the card as
+// in /callbacks; who is not staff reads no queue, in a command or the App
+// Home, and no refusal shows them a caller.
+func TestSlackWhoMaySeeAndDoWhat(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		// Alice is in the Lettings channel only; Bob in both.
+		m, mmsg, _ := h.slackCaseOn("CAacc1", maint, "C0MAINT")
+		views := len(h.slack.Views())
+		for _, action := range []string{"claim", "reply", "close"} {
+			h.interact(click("U0ALICE", action, m.ID, "C0MAINT", mmsg.TS))
+		}
+		eph := h.slack.Ephemerals("U0ALICE")
+		if len(eph) != 3 || !strings.Contains(eph[0].Text, "Only staff of this case's line") || revealsCaller(eph[0].Text) {
+			t.Fatalf("another line's case: ephemerals to alice = %+v", eph)
+		}
+		if len(h.slack.Views()) != views {
+			t.Fatal("a modal opened on another line's case")
+		}
+		if got := h.openCase(caller, maint); got.Owner != "" {
+			t.Fatalf("staff of another line claimed: owner %s", got.Owner)
+		}
+		h.interact(click("U0BOB", "claim", m.ID, "C0MAINT", mmsg.TS))
+		if got := h.openCase(caller, maint); got.Owner != "U0BOB" {
+			t.Fatalf("the line's staff could not claim: owner %q", got.Owner)
+		}
+
+		// The card's Spam button is for managers, like /callbacks spam.
+		c, msg, _ := h.slackCase("CAacc2")
+		h.interact(click("U0ALICE", "spam", c.ID, "C0LETTINGS", msg.TS))
+		if eph := h.slack.Ephemerals("U0ALICE"); !strings.Contains(eph[len(eph)-1].Text, "Only managers") {
+			t.Fatalf("staff's spam: %+v", eph)
+		}
+		if got, _ := h.store.CaseByID(t.Context(), c.ID); got.Spam || got.State == "closed" {
+			t.Fatal("staff put a caller on the spam list")
+		}
+
+		// Who is staff of no line reads nothing.
+		for _, args := range []string{"", "mine", "overdue", "line Lettings", "stats", "templates", "spam 07700900123"} {
+			_, body := h.postSlack("/slack/commands", url.Values{"command": {"/callbacks"}, "text": {args}, "user_id": {"U0VISITOR"}, "user_name": {"vic"}}.Encode(), time.Now(), slackSign)
+			if !strings.Contains(body, "Only staff") || revealsCaller(body) || strings.Contains(body, "#") {
+				t.Errorf("/callbacks %s by a visitor: %s", args, body)
+			}
+		}
+		home, ok := h.openHome("U0VISITOR")
+		if !ok || revealsCaller(string(home.JSON)) || strings.Contains(string(home.JSON), "#") || !strings.Contains(string(home.JSON), "Only staff") {
+			t.Fatalf("a visitor's App Home: %s", home.JSON)
+		}
+		if home, _ := h.openHome("U0ALICE"); !revealsCaller(string(home.JSON)) {
+			t.Fatalf("staff's App Home lacks the queue: %s", home.JSON)
+		}
+	})
 }

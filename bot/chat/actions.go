@@ -14,6 +14,10 @@ type Actor struct {
 	// Staff is set by the adapter when the person may work cases (a member
 	// of a line channel or of the staff group). Managers always may.
 	Staff bool
+	// Lines are the numbers of the lines whose staff the person is, when
+	// the platform tells (Slack: the line channels they are in); nil with
+	// Staff: every line (the staff group, Discord's staff role).
+	Lines []string
 }
 
 // Refusal is an action the bot declined, with words for the person who

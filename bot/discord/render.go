@@ -281,17 +281,8 @@ func CardMessage(k chat.Card) *discordgo.MessageSend {
 	}
 }
 
-// safeURL returns u when it is an http(s) URL that cannot break out of a
-// markdown link, else "".
-func safeURL(u string) string {
-	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
-		return ""
-	}
-	if strings.ContainsAny(u, " \n\t<>()[]") {
-		return ""
-	}
-	return u
-}
+// safeURL is the one link check every renderer shares.
+var safeURL = chat.SafeURL
 
 func closedCard(k chat.Card) *discordgo.MessageSend {
 	summary := "**" + Escape(k.Caller.Label()) + "** · " + Escape(k.Line)

@@ -27,8 +27,9 @@ type Adapter struct {
 	log *slog.Logger
 
 	mu       sync.Mutex
-	teamURL  string // https://team.slack.com/ from auth.test, for permalinks
-	members  map[string]bool
+	teamURL  string              // https://team.slack.com/ from auth.test, for permalinks
+	members  map[string][]string // user → numbers of the lines whose channel they are in
+	group    map[string]bool     // members of the staff group: staff of every line
 	fetched  time.Time
 	names    map[string]string
 	memberTT time.Duration
@@ -90,10 +91,16 @@ func (a *Adapter) Permalink(channel, ts string) string {
 	return strings.TrimRight(base, "/") + "/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
 }
 
-// Actor describes a Slack user for the bot: name for {{agent}}, and whether
-// they are staff (a member of a line's channel).
+// Actor describes a Slack user for the bot: name for {{agent}}, and whose
+// staff they are: the lines whose channel they are in, or every line for
+// the staff group.
 func (a *Adapter) Actor(ctx context.Context, userID, fallbackName string) chat.Actor {
-	return chat.Actor{ID: userID, Name: a.name(ctx, userID, fallbackName), Staff: a.isStaff(ctx, userID)}
+	lines, all := a.staffOf(ctx, userID)
+	act := chat.Actor{ID: userID, Name: a.name(ctx, userID, fallbackName), Staff: all || len(lines) > 0}
+	if !all {
+		act.Lines = lines
+	}
+	return act
 }
 
 func (a *Adapter) name(ctx context.Context, userID, fallback string) string {
@@ -121,19 +128,19 @@ func (a *Adapter) name(ctx context.Context, userID, fallback string) string {
 	return n
 }
 
-// isStaff: members of any line's channel, and of the configured staff user
-// group, work cases. Membership is cached for a few minutes, so a click
-// costs no API call.
-func (a *Adapter) isStaff(ctx context.Context, userID string) bool {
+// staffOf: members of a line's channel are staff of that line; members of
+// the configured staff user group, of every line. Membership is cached for
+// a few minutes, so a click costs no API call.
+func (a *Adapter) staffOf(ctx context.Context, userID string) (lines []string, all bool) {
 	a.mu.Lock()
 	fresh := a.members != nil && time.Since(a.fetched) < a.memberTT
 	if fresh {
-		ok := a.members[userID]
+		lines, all = a.members[userID], a.group[userID]
 		a.mu.Unlock()
-		return ok
+		return lines, all
 	}
 	a.mu.Unlock()
-	members := map[string]bool{}
+	members, group := map[string][]string{}, map[string]bool{}
 	for _, line := range a.bot.Config().Lines {
 		cursor := ""
 		for {
@@ -143,7 +150,7 @@ func (a *Adapter) isStaff(ctx context.Context, userID string) bool {
 				break
 			}
 			for _, id := range ids {
-				members[id] = true
+				members[id] = append(members[id], line.Number)
 			}
 			if next == "" {
 				break
@@ -157,13 +164,13 @@ func (a *Adapter) isStaff(ctx context.Context, userID string) bool {
 			a.log.Warn("slack usergroups.users.list failed", "group", g, "error", err)
 		}
 		for _, id := range ids {
-			members[id] = true
+			group[id] = true
 		}
 	}
 	a.mu.Lock()
-	a.members, a.fetched = members, time.Now()
+	a.members, a.group, a.fetched = members, group, time.Now()
 	a.mu.Unlock()
-	return members[userID]
+	return members[userID], group[userID]
 }
 
 // failed turns a Slack error into the bot's words; channel, when not "",
@@ -359,18 +366,33 @@ func (a *Adapter) UpdateModal(ctx context.Context, viewID, hash string, v slack.
 
 // PublishHome refreshes a person's App Home tab.
 func (a *Adapter) PublishHome(ctx context.Context, user string) error {
-	mine, err := a.bot.Queue(ctx, chat.QueueRequest{Mine: true, Actor: chat.Actor{ID: user}, Platform: Platform, Limit: 15})
+	actor := a.Actor(ctx, user, "")
+	view, err := a.homeView(ctx, actor)
 	if err != nil {
 		return err
 	}
-	queue, err := a.bot.Queue(ctx, chat.QueueRequest{Platform: Platform, Limit: 15})
-	if err != nil {
-		return err
-	}
-	if _, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: HomeView(mine, queue, a.Permalink)}); err != nil {
+	if _, err := a.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view}); err != nil {
 		return fmt.Errorf("slack: publish home: %w", err)
 	}
 	return nil
+}
+
+// homeView is the App Home of actor: the queue for staff, the refusal's
+// words (and nothing of any case) for anyone else.
+func (a *Adapter) homeView(ctx context.Context, actor chat.Actor) (slack.HomeTabViewRequest, error) {
+	mine, err := a.bot.Queue(ctx, chat.QueueRequest{Mine: true, Actor: actor, Platform: Platform, Limit: 15})
+	var refused *chat.Refusal
+	if errors.As(err, &refused) {
+		return HomeRefused(refused.Text()), nil
+	}
+	if err != nil {
+		return slack.HomeTabViewRequest{}, err
+	}
+	queue, err := a.bot.Queue(ctx, chat.QueueRequest{Actor: actor, Platform: Platform, Limit: 15})
+	if err != nil {
+		return slack.HomeTabViewRequest{}, err
+	}
+	return HomeView(mine, queue, a.Permalink), nil
 }
 
 // DMChannels opens the direct-message channel with the notice's person.

@@ -84,8 +84,8 @@ func DigestBlocks(d chat.Digest, permalink func(channel, ts string) string) []sl
 	for _, it := range d.Oldest {
 		ref := it.Ref
 		if it.CardChannel != "" && it.CardMessage != "" && permalink != nil {
-			if link := permalink(it.CardChannel, it.CardMessage); link != "" {
-				ref = "<" + link + "|" + it.Ref + ">"
+			if link := chat.SafeURL(permalink(it.CardChannel, it.CardMessage)); link != "" {
+				ref = "<" + Escape(link) + "|" + it.Ref + ">"
 			}
 		}
 		owner := "unclaimed"

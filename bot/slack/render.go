@@ -73,8 +73,8 @@ func CardBlocks(k chat.Card) []slack.Block {
 
 	if k.VoicemailURL != "" || k.Transcript != "" {
 		vm := "🎙 *Voicemail*"
-		if k.VoicemailURL != "" {
-			vm += " <" + Escape(k.VoicemailURL) + "|listen>"
+		if link := chat.SafeURL(k.VoicemailURL); link != "" {
+			vm += " <" + Escape(link) + "|listen>"
 		}
 		if k.Transcript != "" {
 			vm += "\n" + quote(truncate(k.Transcript, 2500))
@@ -343,6 +343,12 @@ func HomeView(mine, queue chat.QueueView, permalink func(channel, ts string) str
 	if len(blocks) > 50 {
 		blocks = blocks[:50]
 	}
+	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
+}
+
+// HomeRefused is the App Home of someone who may not see the queue.
+func HomeRefused(why chat.Text) slack.HomeTabViewRequest {
+	blocks := []slack.Block{slack.NewHeaderBlock(plain("Ringback")), slack.NewSectionBlock(mrkdwn(Mrkdwn(why)), nil, nil)}
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }
 

@@ -225,3 +225,22 @@ func TestReminderMentionsWhoIsOnDuty(t *testing.T) {
 		}
 	}
 }
+
+// A voicemail URL comes from the phone system: only a plain web link is
+// shown, labelled by Ringback.
+func TestVoicemailLinkIsOnlyAWebLinkWithOurLabel(t *testing.T) {
+	for _, u := range []string{"!channel", "https://evil|Download voicemail (secure)", "javascript:alert(1)", "https://x.example/a>b|Open"} {
+		k := baseCard()
+		k.VoicemailURL = u
+		raw, err := json.Marshal(slack.Blocks{BlockSet: rbslack.CardBlocks(k)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(raw)
+		for _, bad := range []string{"\\u003c!channel", "Download voicemail", "javascript", "|listen", "Open"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("voicemail_url %q: card carries %q: %s", u, bad, s)
+			}
+		}
+	}
+}

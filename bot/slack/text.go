@@ -23,10 +23,14 @@ func Mrkdwn(t chat.Text) string {
 		case chat.SpanQuote:
 			b.WriteString(quote(s.Text))
 		case chat.SpanLink:
-			if s.Text == "" {
-				b.WriteString("<" + Escape(s.URL) + ">")
-			} else {
-				b.WriteString("<" + Escape(s.URL) + "|" + strings.ReplaceAll(Escape(s.Text), "|", "¦") + ">")
+			u := chat.SafeURL(s.URL)
+			switch {
+			case u == "":
+				b.WriteString(Escape(s.Text)) // the label alone, never the target
+			case s.Text == "":
+				b.WriteString("<" + Escape(u) + ">")
+			default:
+				b.WriteString("<" + Escape(u) + "|" + strings.ReplaceAll(Escape(s.Text), "|", "¦") + ">")
 			}
 		case chat.SpanUser:
 			b.WriteString(userMention(s.Text, ""))
