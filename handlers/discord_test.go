@@ -1,14 +1,10 @@
 package handlers_test
 
 import (
-	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,10 +14,7 @@ import (
 	"ringback/bot"
 	rbdiscord "ringback/bot/discord"
 	"ringback/bot/discord/discordstandin"
-	"ringback/config"
 	"ringback/handlers"
-	"ringback/sms"
-	"ringback/sms/twiliostandin"
 	"ringback/store"
 	"ringback/store/storetest"
 )
@@ -59,54 +52,32 @@ type discordHarness struct {
 
 func newDiscordHarness(t *testing.T, backend string, opts ...rbdiscord.Option) *discordHarness {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfig(t, filepath.Join("..", "testdata", "ringback.yaml"))
 	// Until config has discord.managers, the bot learns Discord managers
 	// from the managers list.
 	cfg.Managers = append(cfg.Managers, dMia)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := storetest.New(t, backend)
-	tw := twiliostandin.NewServer(accountSID, authToken)
-	t.Cleanup(tw.Close)
+	h := newBotHarness(t, storetest.New(t, backend), cfg, rbdiscord.Platform)
 	dc := discordstandin.NewServer(dToken, dApp)
 	t.Cleanup(dc.Close)
 	for id, n := range dNames {
 		dc.AddUser(id, n[0], n[1])
 	}
-	clock := bot.NewManualClock(monday10)
-	b := bot.New(bot.Deps{
-		Store: s, Config: cfg, Clock: clock, Log: log, PublicURL: publicURL,
-		Texter: sms.NewTexter(sms.New(accountSID, authToken, tw.URL)),
-		Chats:  []string{rbdiscord.Platform},
-	})
-	if err := b.SyncTemplates(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	w := bot.NewWorker(s, clock, "test", log)
-	b.Register(w)
 	opts = append([]rbdiscord.Option{rbdiscord.WithManagers(dMia), rbdiscord.WithDigestChannel(dDigest), rbdiscord.WithGuild(dGuild)}, opts...)
-	adapter := rbdiscord.New(dToken, dApp, dc.URL, b, map[string]string{lettings: dLettings, maint: dMaint}, log, opts...)
-	b.RegisterChat(w, adapter)
+	adapter := rbdiscord.New(dToken, dApp, dc.URL, h.bot, map[string]string{lettings: dLettings, maint: dMaint}, quietLog, opts...)
+	h.bot.RegisterChat(h.worker, adapter)
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dh, err := handlers.NewDiscord(b, adapter, hex.EncodeToString(pub), log)
+	dh, err := handlers.NewDiscord(h.bot, adapter, hex.EncodeToString(pub), quietLog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := handlers.New(handlers.Deps{Store: s, Log: log})
-	srv.MountTwilio(b, authToken, publicURL)
+	srv := handlers.New(handlers.Deps{Store: h.store, Log: quietLog})
 	srv.MountDiscord(dh)
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
+	h.serve(srv)
 	t.Cleanup(dh.Wait)
-	return &discordHarness{
-		harness: &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, server: hs},
-		discord: dc, adapter: adapter, handler: dh, priv: priv,
-	}
+	return &discordHarness{harness: h, discord: dc, adapter: adapter, handler: dh, priv: priv}
 }
 
 // eachDiscord runs fn on every backend with a fresh harness.
@@ -212,9 +183,7 @@ func slash(userID, args string) map[string]any {
 // case's id as the buttons carry it, and its card.
 func (h *discordHarness) cardedCase(sid string) (store.Case, string, discordstandin.Message) {
 	h.t.Helper()
-	h.missedCall(sid, caller, lettings)
-	h.flush()
-	c := h.openCase(caller, lettings)
+	c := h.missed(sid, caller, lettings)
 	return c, strconv.FormatInt(c.ID, 10), h.card(dLettings)
 }
 
@@ -369,9 +338,7 @@ func TestDiscordCaseLifecycle(t *testing.T) {
 
 func TestDiscordRefusesForgedAndStaleRequests(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd2", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAd2", caller, lettings)
 		card := h.card(dLettings)
 		p := component(dAlice, "claim:"+strconv.FormatInt(c.ID, 10), dLettings, card.ID)
 		p["id"], p["token"], p["application_id"], p["version"] = "1500000000000000001", "tok", dApp, 1
@@ -424,8 +391,7 @@ func TestDiscordRefusesForgedAndStaleRequests(t *testing.T) {
 
 func TestDiscordCallerTextCannotPing(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd3", caller, lettings)
-		h.flush()
+		h.missed("CAd3", caller, lettings)
 		h.text(caller, lettings, "Call me after 5 @everyone <@123> @here <@&456> **now**")
 		h.flush()
 		card := h.card(dLettings)
@@ -460,8 +426,7 @@ func TestDiscordCallerTextCannotPing(t *testing.T) {
 func TestDiscordRateLimitDelaysTheCard(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
 		h.discord.FailNext(discordstandin.RouteCreateMessage, 1, http.StatusTooManyRequests, 30)
-		h.missedCall("CAd4", caller, lettings)
-		h.flush()
+		h.missed("CAd4", caller, lettings)
 		if n := len(h.discord.Messages(dLettings)); n != 0 {
 			t.Fatalf("card posted through a 429: %d", n)
 		}
@@ -485,9 +450,7 @@ func TestDiscordRateLimitDelaysTheCard(t *testing.T) {
 func TestDiscordMissingAccessIsRecordedAndRetried(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
 		h.discord.DenyChannel(dLettings)
-		h.missedCall("CAd5", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAd5", caller, lettings)
 		events, _ := h.store.EventsForCase(t.Context(), c.ID)
 		found := 0
 		for _, e := range events {
@@ -543,8 +506,7 @@ func TestDiscordManagerReassigns(t *testing.T) {
 
 func TestDiscordSlashCommandVerbs(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd7", caller, lettings)
-		h.flush()
+		h.missed("CAd7", caller, lettings)
 		for args, want := range map[string]string{
 			"help":               "/callbacks args:mine",
 			"bogus":              "/callbacks args:mine",
@@ -681,9 +643,7 @@ func TestDiscordRemindersDigestAndSpam(t *testing.T) {
 
 func TestDiscordDeletedCardIsPostedAgain(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd11", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAd11", caller, lettings)
 		old := h.card(dLettings)
 		h.discord.DeleteMessage(dLettings, old.ID)
 		if _, err := h.bot.Claim(t.Context(), c.ID, bot.Actor{ID: dAlice, Name: "Alice Jones", Staff: true}); err != nil {
@@ -731,8 +691,7 @@ func TestDiscordLogCallback(t *testing.T) {
 
 func TestDiscordModalIsNeverDeferred(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd13", caller, lettings)
-		h.flush()
+		h.missed("CAd13", caller, lettings)
 		id := strconv.FormatInt(h.openCase(caller, lettings).ID, 10)
 		h.handler.SetDeferAfter(0)
 		if r := h.interact(component(dAlice, "close_pick:"+id, dLettings, "1600000000000000001", "resolved")); r.Type != 9 {

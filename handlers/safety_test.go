@@ -102,8 +102,7 @@ func TestDesignConfigHelpGetsBuiltInHelpText(t *testing.T) {
 		if len(texts) != 1 || texts[0] != want {
 			t.Fatalf("help texts: %q\nwant %q", texts, want)
 		}
-		h.missedCall("CA50000000000000000000000000000002", caller, lettings)
-		h.flush()
+		h.missed("CA50000000000000000000000000000002", caller, lettings)
 		if code, body := h.text(caller, lettings, "help"); code/100 != 2 {
 			t.Fatalf("sms webhook answered %d: %s", code, body)
 		}
@@ -118,8 +117,7 @@ func TestDesignConfigHelpGetsBuiltInHelpText(t *testing.T) {
 // built-in confirmation.
 func TestDesignConfigPlainOptOutGetsBuiltInConfirmation(t *testing.T) {
 	eachWith(t, designConfig, func(t *testing.T, h *harness) {
-		h.missedCall("CA50000000000000000000000000000003", caller, lettings)
-		h.flush()
+		h.missed("CA50000000000000000000000000000003", caller, lettings)
 		if code, body := h.text(caller, lettings, "please stop texting me"); code/100 != 2 {
 			t.Fatalf("sms webhook answered %d: %s", code, body)
 		}
@@ -282,8 +280,7 @@ func TestReconcilerFindsPressNineUnanswered(t *testing.T) {
 // answers 2xx and the case is urgent. It returns the case.
 func pressNineByText(t *testing.T, h *harness, callSID string) store.Case {
 	t.Helper()
-	h.missedCall(callSID, caller, lettings)
-	h.flush()
+	h.missed(callSID, caller, lettings)
 	if code, body := h.text(caller, lettings, "9"); code/100 != 2 {
 		t.Fatalf("sms webhook answered %d: %s", code, body)
 	}

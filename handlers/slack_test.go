@@ -98,9 +98,7 @@ func (h *harness) threadTexts(channel, ts string) string {
 // its card with the card's text.
 func (h *harness) slackCase(sid string) (store.Case, slackstandin.Message, string) {
 	h.t.Helper()
-	h.missedCall(sid, caller, lettings)
-	h.flush()
-	c := h.openCase(caller, lettings)
+	c := h.missed(sid, caller, lettings)
 	msg, text := h.card("C0LETTINGS")
 	return c, msg, text
 }
@@ -253,8 +251,7 @@ func TestSlackRefusesForgedAndStaleRequests(t *testing.T) {
 func TestSlackRateLimitDelaysTheCard(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.slack.FailNext("chat.postMessage", 1, 429, 30)
-		h.missedCall("CAs2", caller, lettings)
-		h.flush()
+		h.missed("CAs2", caller, lettings)
 		if n := len(h.slack.Messages("C0LETTINGS")); n != 0 {
 			t.Fatalf("card posted through a 429: %d", n)
 		}
@@ -272,9 +269,7 @@ func TestSlackRateLimitDelaysTheCard(t *testing.T) {
 func TestSlackBotNotInChannelIsRecordedAndRetried(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.slack.FailNextWith("chat.postMessage", 1, "not_in_channel")
-		h.missedCall("CAs3", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAs3", caller, lettings)
 		events, _ := h.store.EventsForCase(t.Context(), c.ID)
 		found := false
 		for _, e := range events {
@@ -300,8 +295,7 @@ func TestSlashCommandVerbs(t *testing.T) {
 			}
 			return body
 		}
-		h.missedCall("CAs4", caller, lettings)
-		h.flush()
+		h.missed("CAs4", caller, lettings)
 		for text, want := range map[string]string{
 			"help":               "/callbacks mine",
 			"bogus":              "/callbacks mine",
@@ -337,9 +331,7 @@ func TestSlackEventsAndAppHome(t *testing.T) {
 		if code, body := post(`{"token":"x","challenge":"c-123","type":"url_verification"}`); code != 200 || body != "c-123" {
 			t.Fatalf("url_verification: %d %q", code, body)
 		}
-		h.missedCall("CAhome1", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAhome1", caller, lettings)
 		h.bot.Claim(t.Context(), c.ID, aliceActor())
 		code, _ := post(`{"token":"x","team_id":"T0","api_app_id":"A0","type":"event_callback","event_id":"Ev1","event_time":1763287200,
 			"event":{"type":"app_home_opened","user":"U0ALICE","channel":"D0ALICE","tab":"home","event_ts":"1763287200.000100"}}`)
@@ -355,9 +347,7 @@ func TestSlackEventsAndAppHome(t *testing.T) {
 
 func TestSlackManagerReassigns(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.missedCall("CAre1", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAre1", caller, lettings)
 		msg, _ := h.card("C0LETTINGS")
 		pick := func(userID string) {
 			p := click(userID, "reassign", c.ID, "C0LETTINGS", msg.TS)
@@ -391,9 +381,7 @@ func TestSlackStaffGroupMembersMayWork(t *testing.T) {
 		h.bot.Config().StaffGroup = "S0STAFF"
 		h.slack.AddUser("U0CHEN", "chen", "Chen Li")
 		h.slack.SetGroupMembers("S0STAFF", "U0CHEN")
-		h.missedCall("CAgrp1", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAgrp1", caller, lettings)
 		msg, _ := h.card("C0LETTINGS")
 		h.interact(click("U0VISITOR", "claim", c.ID, "C0LETTINGS", msg.TS))
 		if got := h.openCase(caller, lettings); got.Owner != "" {
