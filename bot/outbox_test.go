@@ -22,6 +22,27 @@ var (
 	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 )
 
+// manualWorker is an outbox worker on s whose clock stands at t0 until
+// advanced.
+func manualWorker(s *store.Store) (*bot.ManualClock, *bot.Worker) {
+	clock := bot.NewManualClock(t0)
+	return clock, bot.NewWorker(s, clock, "w", quiet)
+}
+
+// within is the first value on ch; the test fails with failure when none
+// comes within d.
+func within[T any](t *testing.T, ch <-chan T, d time.Duration, failure string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(d):
+		t.Fatal(failure)
+	}
+	var zero T
+	return zero
+}
+
 func enqueue(t testing.TB, s *store.Store, clock bot.Clock, kind, key string) {
 	t.Helper()
 	err := s.InTx(context.Background(), func(tx *store.Tx) error {
@@ -47,8 +68,7 @@ func TestBackoffIsAttemptToTheFourthWithJitterCapped(t *testing.T) {
 func TestWorkerRetriesWithBackoffThenDies(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
+		clock, w := manualWorker(s)
 		var calls int
 		var deadErr error
 		w.Handle("flaky", func(ctx context.Context, it store.OutboxItem) error {
@@ -100,8 +120,7 @@ func TestWorkerRetriesWithBackoffThenDies(t *testing.T) {
 func TestWorkerHonoursRetryAfter(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
+		clock, w := manualWorker(s)
 		var calls int
 		w.Handle("slack.post", func(ctx context.Context, it store.OutboxItem) error {
 			calls++
@@ -130,8 +149,7 @@ func TestWorkerHonoursRetryAfter(t *testing.T) {
 func TestWorkerPermanentErrorAndUnknownKindGoDead(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
+		clock, w := manualWorker(s)
 		w.Handle("sms.send", func(ctx context.Context, it store.OutboxItem) error {
 			return bot.Permanent(errors.New("twilio: 21211 invalid To number"))
 		})
@@ -165,13 +183,8 @@ func TestWorkerRunStartsCommittedRowPromptly(t *testing.T) {
 		go func() { w.Run(ctx); close(done) }()
 		time.Sleep(50 * time.Millisecond) // let it block on its wait
 		enqueue(t, s, bot.SystemClock{}, "k", "first")
-		select {
-		case k := <-got:
-			if k != "first" {
-				t.Fatalf("performed %q", k)
-			}
-		case <-time.After(1500 * time.Millisecond):
-			t.Fatal("a committed row was not started before the safety-net poll")
+		if k := within(t, got, 1500*time.Millisecond, "a committed row was not started before the safety-net poll"); k != "first" {
+			t.Fatalf("performed %q", k)
 		}
 		cancel()
 		<-done
@@ -287,13 +300,9 @@ func TestWorkerDeadReplicasRowRunsAgainWithinSeconds(t *testing.T) {
 		stopped := make(chan struct{})
 		go func() { defer close(stopped); b.Run(ctx) }()
 		defer func() { cancel(); <-stopped }()
-		select {
-		case at := <-rerun:
-			if d := at.Sub(claimed); d > 15*time.Second {
-				t.Fatalf("the dead replica's text-back ran again after %s, want within 15 s", d)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("the dead replica's text-back did not run again within 20 s")
+		at := within(t, rerun, 20*time.Second, "the dead replica's text-back did not run again within 20 s")
+		if d := at.Sub(claimed); d > 15*time.Second {
+			t.Fatalf("the dead replica's text-back ran again after %s, want within 15 s", d)
 		}
 	})
 }
@@ -303,8 +312,7 @@ func TestWorkerDeadReplicasRowRunsAgainWithinSeconds(t *testing.T) {
 func TestWorkerRetryAfterSpendsNoAttempt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
+		clock, w := manualWorker(s)
 		var calls int
 		w.Handle("chat.card.slack", func(ctx context.Context, it store.OutboxItem) error {
 			calls++
@@ -350,8 +358,7 @@ func TestWorkerRetriesMarkingDone(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
+		clock, w := manualWorker(s)
 		var calls int
 		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
 			calls++
@@ -397,13 +404,9 @@ func TestWorkerSlowChatDoesNotDelayTexts(t *testing.T) {
 		time.Sleep(200 * time.Millisecond) // the chat rows take their slots
 		enqueue(t, s, bot.SystemClock{}, bot.KindSMS, "textback:1")
 		queued := time.Now()
-		select {
-		case at := <-sent:
-			if d := at.Sub(queued); d > 2*time.Second {
-				t.Fatalf("text-back sent %s after it was queued, behind hung chat calls", d)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("text-back not sent while chat calls hang")
+		at := within(t, sent, 5*time.Second, "text-back not sent while chat calls hang")
+		if d := at.Sub(queued); d > 2*time.Second {
+			t.Fatalf("text-back sent %s after it was queued, behind hung chat calls", d)
 		}
 	})
 }
@@ -413,8 +416,7 @@ func TestWorkerSlowChatDoesNotDelayTexts(t *testing.T) {
 func TestWorkerOrderedRowRetriesSoon(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
+		clock, w := manualWorker(s)
 		var calls int
 		w.Handle("chat.card.slack", func(ctx context.Context, it store.OutboxItem) error {
 			calls++
@@ -437,8 +439,7 @@ func TestWorkerOrderedRowRetriesSoon(t *testing.T) {
 func TestWorkerTextRetriesSoon(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
+		clock, w := manualWorker(s)
 		calls := 0
 		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
 			calls++
