@@ -43,6 +43,20 @@ func newChatSetup(t *testing.T, s *store.Store) *chatSetup {
 	return &chatSetup{fixture: f, slack: sl, discord: dc, sa: sa}
 }
 
+// eachChat runs fn on every backend with a fresh chat setup.
+func eachChat(t *testing.T, fn func(t *testing.T, x *chatSetup)) {
+	t.Helper()
+	storetest.Each(t, func(t *testing.T, s *store.Store) { fn(t, newChatSetup(t, s)) })
+}
+
+// posted is a missed call whose card and entries have been posted.
+func (x *chatSetup) posted(t *testing.T) store.Case {
+	t.Helper()
+	c := x.missed(t, "CA1", callerNum)
+	x.flush(t)
+	return c
+}
+
 func (x *chatSetup) flush(t *testing.T) {
 	t.Helper()
 	if _, err := x.worker.RunDue(context.Background()); err != nil {
@@ -103,11 +117,9 @@ func (x *chatSetup) claimLosingAnswer(t *testing.T, caseID int64, lose func()) {
 // crash before the ts was saved): the re-run finds it by its metadata and
 // adopts it instead of posting a second card.
 func TestSlackCardPostedButNotSavedIsAdopted(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		x := newChatSetup(t, s)
+	eachChat(t, func(t *testing.T, x *chatSetup) {
 		x.slack.LoseAnswerNext("chat.postMessage", 1)
-		c := x.missed(t, "CA1", callerNum)
-		x.flush(t)
+		c := x.posted(t)
 		if n := len(x.slack.Messages("C0LETTINGS")); n != 1 {
 			t.Fatalf("%d messages after the lost answer, want the card", n)
 		}
@@ -136,8 +148,7 @@ func TestSlackCardPostedButNotSavedIsAdopted(t *testing.T) {
 // The same when the process died between the post and saving its ts: its
 // card reservation and attempt are left behind, and the post is in Slack.
 func TestSlackCardOfADeadWorkerIsAdopted(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		x := newChatSetup(t, s)
+	eachChat(t, func(t *testing.T, x *chatSetup) {
 		ctx := context.Background()
 		c := x.missed(t, "CA1", callerNum)
 		// What the worker that died had done: reserved, begun, posted.
@@ -146,10 +157,10 @@ func TestSlackCardOfADeadWorkerIsAdopted(t *testing.T) {
 			t.Fatal(err)
 		}
 		key := fmt.Sprintf("card:%d", c.ID)
-		if ok, err := s.ReserveCard(ctx, c.ID, rbslack.Platform, "C0LETTINGS", x.clock.Now()); err != nil || !ok {
+		if ok, err := x.store.ReserveCard(ctx, c.ID, rbslack.Platform, "C0LETTINGS", x.clock.Now()); err != nil || !ok {
 			t.Fatalf("reserve: %v %v", ok, err)
 		}
-		if err := s.StartChatPost(ctx, rbslack.Platform, key, x.clock.Now()); err != nil {
+		if err := x.store.StartChatPost(ctx, rbslack.Platform, key, x.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := x.sa.PostCard(ctx, "C0LETTINGS", card, key); err != nil {
@@ -168,10 +179,8 @@ func TestSlackCardOfADeadWorkerIsAdopted(t *testing.T) {
 // A thread entry whose answer was lost is found in the card's thread
 // (conversations.replies) and not posted again.
 func TestSlackEntryPostedButNotSavedIsAdopted(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		x := newChatSetup(t, s)
-		c := x.missed(t, "CA1", callerNum)
-		x.flush(t)
+	eachChat(t, func(t *testing.T, x *chatSetup) {
+		c := x.posted(t)
 		card := x.slackCard(t, c.ID)
 		before := len(x.slack.Thread("C0LETTINGS", card.TS))
 
@@ -188,11 +197,9 @@ func TestSlackEntryPostedButNotSavedIsAdopted(t *testing.T) {
 // On Discord the card carries a nonce with enforce_nonce: the re-run's
 // post returns the card the lost one created.
 func TestDiscordCardPostedButNotSavedIsAdopted(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		x := newChatSetup(t, s)
+	eachChat(t, func(t *testing.T, x *chatSetup) {
 		x.discord.LoseAnswerNext(discordstandin.RouteCreateMessage, 1)
-		c := x.missed(t, "CA1", callerNum)
-		x.flush(t)
+		c := x.posted(t)
 		x.retry(t)
 		card := x.discordCard(t, c.ID)
 		if th, ok := x.discord.Thread(card.ID); !ok || len(th.Messages) == 0 {
@@ -202,10 +209,8 @@ func TestDiscordCardPostedButNotSavedIsAdopted(t *testing.T) {
 }
 
 func TestDiscordEntryPostedButNotSavedIsAdopted(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		x := newChatSetup(t, s)
-		c := x.missed(t, "CA1", callerNum)
-		x.flush(t)
+	eachChat(t, func(t *testing.T, x *chatSetup) {
+		c := x.posted(t)
 		card := x.discordCard(t, c.ID)
 		th, _ := x.discord.Thread(card.ID)
 		before := len(th.Messages)
@@ -222,8 +227,7 @@ func TestDiscordEntryPostedButNotSavedIsAdopted(t *testing.T) {
 func TestRateLimitPausesOnlyThePlatformThatSentIt(t *testing.T) {
 	x := newChatSetup(t, storetest.New(t, "sqlite"))
 	x.slack.FailNext("chat.postMessage", 1, 429, 30)
-	c := x.missed(t, "CA1", callerNum)
-	x.flush(t)
+	c := x.posted(t)
 	if n := len(x.slack.Messages("C0LETTINGS")); n != 0 {
 		t.Fatalf("%d Slack messages through a 429", n)
 	}

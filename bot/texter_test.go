@@ -36,6 +36,16 @@ func smsRows(t *testing.T, s *store.Store, state string) []store.OutboxItem {
 	return rows
 }
 
+// lostTextBack is a missed call whose text-back Twilio took while its answer
+// came too late; Twilio stays slow until the flag is cleared.
+func (f *fixture) lostTextBack(t *testing.T) (store.Case, *atomic.Bool) {
+	t.Helper()
+	slow := f.slowTwilio()
+	c := f.missed(t, "CA1", callerNum)
+	f.worker.RunDue(context.Background())
+	return c, slow
+}
+
 // slowTwilio makes the Twilio stand-in answer each send 2.5 s late, past the
 // fixture's 1 s timeout: Twilio has the text, its answer comes too late.
 // Storing false in the flag it returns makes it answer at once again.
@@ -58,9 +68,7 @@ func TestTextBackAcceptedButNotRecordedIsNotSentTwice(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		f := newTexterFixture(t, s, time.Second)
-		slow := f.slowTwilio()
-		c := f.missed(t, "CA1", callerNum)
-		f.worker.RunDue(ctx)
+		c, slow := f.lostTextBack(t)
 		texts := f.twilio.Messages()
 		if len(texts) != 1 {
 			t.Fatalf("Twilio has %d texts after the first attempt, want 1", len(texts))
@@ -157,9 +165,7 @@ func TestAdoptedTextThatFailedMarksTheNumber(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		f := newTexterFixture(t, s, time.Second)
-		slow := f.slowTwilio()
-		c := f.missed(t, "CA1", callerNum)
-		f.worker.RunDue(ctx)
+		c, slow := f.lostTextBack(t)
 		slow.Store(false)
 		texts := f.twilio.Messages()
 		if len(texts) != 1 {
