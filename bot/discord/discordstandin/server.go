@@ -539,21 +539,28 @@ func (s *Server) channelMessage(w http.ResponseWriter, channel, id string) *Mess
 	return m
 }
 
+// withMessage runs fn, holding the lock, on message id of channel; when
+// there is none, or the bot may not see the channel, it answers as Discord
+// does instead.
+func (s *Server) withMessage(w http.ResponseWriter, channel, id string, fn func(m *Message)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.channelMessage(w, channel, id); m != nil {
+		fn(m)
+	}
+}
+
 func (s *Server) editMessage(w http.ResponseWriter, r *http.Request, body []byte) {
 	channel, id := r.PathValue("channel"), r.PathValue("message")
 	f, ok := decodeMessage(w, body)
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.channelMessage(w, channel, id)
-	if m == nil {
-		return
-	}
-	m.apply(f, body)
-	m.Edits++
-	writeJSON(w, http.StatusOK, messageJSON(m))
+	s.withMessage(w, channel, id, func(m *Message) {
+		m.apply(f, body)
+		m.Edits++
+		writeJSON(w, http.StatusOK, messageJSON(m))
+	})
 }
 
 func (s *Server) startThread(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -563,18 +570,14 @@ func (s *Server) startThread(w http.ResponseWriter, r *http.Request, body []byte
 		invalidForm(w, []string{"name needs 1 to 100 characters"})
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.channelMessage(w, channel, id)
-	if m == nil {
-		return
-	}
-	if _, ok := s.threads[id]; ok {
-		apiError(w, http.StatusBadRequest, discordgo.ErrCodeThreadAlreadyCreatedForThisMessage, "A thread has already been created for this message")
-		return
-	}
-	s.threads[id] = &Thread{ID: id, ParentID: channel, Name: req.Name, AutoArchive: req.AutoArchiveDuration}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "type": 11, "parent_id": channel, "name": req.Name})
+	s.withMessage(w, channel, id, func(*Message) {
+		if _, ok := s.threads[id]; ok {
+			apiError(w, http.StatusBadRequest, discordgo.ErrCodeThreadAlreadyCreatedForThisMessage, "A thread has already been created for this message")
+			return
+		}
+		s.threads[id] = &Thread{ID: id, ParentID: channel, Name: req.Name, AutoArchive: req.AutoArchiveDuration}
+		writeJSON(w, http.StatusCreated, map[string]any{"id": id, "type": 11, "parent_id": channel, "name": req.Name})
+	})
 }
 
 func (s *Server) createDM(w http.ResponseWriter, r *http.Request, body []byte) {
