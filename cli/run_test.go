@@ -4,7 +4,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -22,7 +21,8 @@ func runCLI(tb testing.TB, databaseURL string, env map[string]string, args ...st
 		}
 		return env[k]
 	}
-	var out, errOut strings.Builder
+	// Synchronized: a store's background goroutine may still log after Run.
+	var out, errOut syncBuffer
 	code = Run(args, getenv, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
