@@ -233,10 +233,15 @@ type failedImport struct {
 	path, stderr string
 }
 
-// checkNothingImported runs `ringback import kind` on each file and wants it
-// to fail (exit 1) saying so.
-func checkNothingImported(t *testing.T, url, kind string, files map[string]failedImport) {
+// checkNothingImported runs `ringback import kind` on a fresh database with
+// a missing file, an empty one, one of only header and each of files, and
+// wants each to fail (exit 1) saying so; it returns the database's URL.
+func checkNothingImported(t *testing.T, kind, header string, files map[string]failedImport) string {
 	t.Helper()
+	url := storetest.URL(t, "sqlite")
+	files["missing file"] = failedImport{filepath.Join(t.TempDir(), "nope.csv"), "ringback import: cli: read " + kind + ": open "}
+	files["empty file"] = failedImport{writeCSV(t, ""), "ringback import: cli: export.csv: no header row"}
+	files["header only"] = failedImport{writeCSV(t, header), "ringback import: cli: export.csv: nothing imported"}
 	for name, tc := range files {
 		t.Run(name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, url, nil, "import", kind, tc.path)
@@ -245,14 +250,11 @@ func checkNothingImported(t *testing.T, url, kind string, files map[string]faile
 			}
 		})
 	}
+	return url
 }
 
 func TestImportContactsNothingToImport(t *testing.T) {
-	url := storetest.URL(t, "sqlite")
-	checkNothingImported(t, url, "contacts", map[string]failedImport{
-		"missing file":  {filepath.Join(t.TempDir(), "nope.csv"), "ringback import: cli: read contacts: open "},
-		"empty file":    {writeCSV(t, ""), "ringback import: cli: export.csv: no header row"},
-		"header only":   {writeCSV(t, "Name,Phone\n"), "ringback import: cli: export.csv: nothing imported"},
+	url := checkNothingImported(t, "contacts", "Name,Phone\n", map[string]failedImport{
 		"every row bad": {writeCSV(t, "Name,Phone\nA,123\nB,\n"), "ringback import: cli: export.csv: nothing imported"},
 	})
 	if code, _, errOut := runCLI(t, url, nil, "import", "people", "x.csv"); code != 1 || !strings.Contains(errOut, "Usage: ringback import contacts") {

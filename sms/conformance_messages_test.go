@@ -14,14 +14,13 @@ import (
 func TestConformanceMessagesList(t *testing.T) {
 	t.Parallel()
 	lc := newListCheck(t, messagesPath)
-	srv := lc.srv
 
 	since := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range 120 {
-		srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "Hello", StatusCallback: statusURL, At: since.Add(time.Duration(i) * time.Second)})
+		lc.srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "Hello", StatusCallback: statusURL, At: since.Add(time.Duration(i) * time.Second)})
 	}
-	delivered := srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "Hello", At: since.Add(time.Hour / 2)})
-	if err := srv.Deliver(delivered, "undelivered", 30006); err == nil {
+	delivered := lc.srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "Hello", At: since.Add(time.Hour / 2)})
+	if err := lc.srv.Deliver(delivered, "undelivered", 30006); err == nil {
 		t.Fatal("Deliver without a StatusCallback succeeded") // it still records the status
 	}
 	if _, err := sms.New(smstest.AccountSID, smstest.AuthToken, lc.recorder.URL).OutgoingSince(context.Background(), smstest.Caller, smstest.LineNumber, since); err != nil {

@@ -380,13 +380,12 @@ func TestConformanceSendFields(t *testing.T) {
 func TestConformanceCallsList(t *testing.T) {
 	t.Parallel()
 	lc := newListCheck(t, callsPath)
-	srv := lc.srv
 
 	since := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range 120 {
-		srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: smstest.LineNumber, Status: "no-answer", StartTime: since.Add(time.Duration(i) * time.Second)})
+		lc.srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: smstest.LineNumber, Status: "no-answer", StartTime: since.Add(time.Duration(i) * time.Second)})
 	}
-	srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: smstest.LineNumber, Status: "completed", Duration: 65, StartTime: since.Add(time.Hour / 2),
+	lc.srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: smstest.LineNumber, Status: "completed", Duration: 65, StartTime: since.Add(time.Hour / 2),
 		ParentSID: "CA0123456789abcdef0123456789abcdef"})
 	if _, err := sms.New(smstest.AccountSID, smstest.AuthToken, lc.recorder.URL).RecentCalls(context.Background(), smstest.LineNumber, since); err != nil {
 		t.Fatalf("RecentCalls: %v", err)
