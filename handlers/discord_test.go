@@ -259,8 +259,7 @@ func TestDiscordCaseLifecycle(t *testing.T) {
 		}
 
 		// The caller replies "2" → thread entry, category on the card.
-		h.text(caller, lettings, "2")
-		h.flush()
+		h.texted(caller, lettings, "2")
 		if th := h.threadText(card.ID); !strings.Contains(th, "Caller chose Maintenance") {
 			t.Fatalf("thread after triage:\n%s", th)
 		}
@@ -392,8 +391,7 @@ func TestDiscordRefusesForgedAndStaleRequests(t *testing.T) {
 func TestDiscordCallerTextCannotPing(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
 		h.missed("CAd3", caller, lettings)
-		h.text(caller, lettings, "Call me after 5 @everyone <@123> @here <@&456> **now**")
-		h.flush()
+		h.texted(caller, lettings, "Call me after 5 @everyone <@123> @here <@&456> **now**")
 		card := h.card(dLettings)
 		th, _ := h.discord.Thread(card.ID)
 		var got *discordstandin.Message
@@ -655,8 +653,7 @@ func TestDiscordDeletedCardIsPostedAgain(t *testing.T) {
 			t.Fatalf("card after deletion: %s %s", card.ID, card.Text())
 		}
 		// Later entries go to the new card's thread.
-		h.text(caller, lettings, "hello again")
-		h.flush()
+		h.texted(caller, lettings, "hello again")
 		if th := h.threadText(card.ID); !strings.Contains(th, "hello again") {
 			t.Fatalf("new card's thread:\n%s", th)
 		}

@@ -183,6 +183,16 @@ func (h *harness) text(from, to, body string) (int, string) {
 	})
 }
 
+// texted is an incoming SMS whose side effects (replies, card updates) are
+// done.
+func (h *harness) texted(from, to, body string) {
+	h.t.Helper()
+	if code, resp := h.text(from, to, body); code != 200 {
+		h.t.Fatalf("sms webhook: %d %s", code, resp)
+	}
+	h.flush()
+}
+
 func itoa4(n int) string {
 	s := "0000" + strings.TrimLeft(time.Duration(n).String(), "ns")
 	s = strings.TrimSuffix(s, "ns")

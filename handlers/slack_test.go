@@ -179,8 +179,7 @@ func TestSlackCaseLifecycle(t *testing.T) {
 		}
 
 		// The caller's SMS lands in the thread, escaped.
-		h.text(caller, lettings, "Call me after 5 <!channel>")
-		h.flush()
+		h.texted(caller, lettings, "Call me after 5 <!channel>")
 		if th := h.threadTexts("C0LETTINGS", msg.TS); !strings.Contains(th, "Call me after 5 &lt;!channel&gt;") || strings.Contains(th, "<!channel>") {
 			t.Fatalf("caller text in thread:\n%s", th)
 		}

@@ -146,8 +146,7 @@ func TestCallerRepliesTriageTheCase(t *testing.T) {
 func TestUrgentDigitMarksUrgentAndRepliesWithSafety(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.missed("CA40000000000000000000000000000001", caller, maint)
-		h.text(caller, maint, "9")
-		h.flush()
+		h.texted(caller, maint, "9")
 		c := h.openCase(caller, maint)
 		if !c.Urgent || c.Category != "urgent" {
 			t.Fatalf("after '9': urgent=%v category=%q", c.Urgent, c.Category)
@@ -164,8 +163,7 @@ func TestOptOutStopsEveryText(t *testing.T) {
 		t.Run(stop, func(t *testing.T) {
 			each(t, func(t *testing.T, h *harness) {
 				h.missed("CA50000000000000000000000000000001", caller, lettings)
-				h.text(caller, lettings, stop)
-				h.flush()
+				h.texted(caller, lettings, stop)
 				opted, _ := h.store.IsOptedOut(context.Background(), caller)
 				if !opted {
 					t.Fatal("not opted out")
@@ -179,8 +177,7 @@ func TestOptOutStopsEveryText(t *testing.T) {
 					t.Fatalf("plain-language opt-out: %d confirmations, want exactly 1", confirmations)
 				}
 				// Saying it again sends no second confirmation.
-				h.text(caller, lettings, stop)
-				h.flush()
+				h.texted(caller, lettings, stop)
 				if n := len(h.textsTo(caller)); n != len(texts) {
 					t.Fatalf("a second opt-out sent another text")
 				}
