@@ -44,14 +44,23 @@ func newFixture(t *testing.T, s *store.Store) *fixture { return newFixtureOn(t, 
 // newFixtureOn is newFixture with cards on the chat platforms named.
 func newFixtureOn(t *testing.T, s *store.Store, chats ...string) *fixture {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
+	return newFixtureWith(t, s, filepath.Join("..", "testdata", "ringback.yaml"), 0, chats...)
+}
+
+// newFixtureWith builds the fixture on the config at path, with a Twilio
+// client that gives up after timeout (0: its default).
+func newFixtureWith(t *testing.T, s *store.Store, path string, timeout time.Duration, chats ...string) *fixture {
+	t.Helper()
+	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tw := twiliostandin.NewServer(testAccount, testToken)
 	t.Cleanup(tw.Close)
+	client := sms.New(testAccount, testToken, tw.URL)
+	client.SetTimeout(timeout) // 0 keeps the default
 	clock := bot.NewManualClock(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
-	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, Texter: sms.NewTexter(sms.New(testAccount, testToken, tw.URL)), Chats: chats})
+	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, Texter: sms.NewTexter(client), Chats: chats})
 	if err := b.SyncTemplates(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +80,22 @@ func (f *fixture) missed(t *testing.T, sid, from string) store.Case {
 	return c
 }
 
+// countEvents counts the case's events of kind.
+func countEvents(t *testing.T, s *store.Store, caseID int64, kind string) int {
+	t.Helper()
+	events, err := s.EventsForCase(context.Background(), caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range events {
+		if e.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
 func refusal(t *testing.T, err error) *bot.Refusal {
 	t.Helper()
 	var r *bot.Refusal
@@ -81,8 +106,7 @@ func refusal(t *testing.T, err error) *bot.Refusal {
 }
 
 func TestClaimFirstClickWins(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		c := f.missed(t, "CA1", callerNum)
 		ctx := context.Background()
 		var wg sync.WaitGroup
@@ -103,26 +127,18 @@ func TestClaimFirstClickWins(t *testing.T) {
 		if won != 1 {
 			t.Fatalf("%d claims won, want exactly 1", won)
 		}
-		got, _ := s.CaseByID(ctx, c.ID)
+		got, _ := f.store.CaseByID(ctx, c.ID)
 		if got.State != store.CaseClaimed || got.ClaimedAt == nil || (got.Owner != alice.ID && got.Owner != bob.ID) {
 			t.Fatalf("case = %+v", got)
 		}
-		events, _ := s.EventsForCase(ctx, c.ID)
-		claims := 0
-		for _, e := range events {
-			if e.Kind == "claimed" {
-				claims++
-			}
-		}
-		if claims != 1 {
+		if claims := countEvents(t, f.store, c.ID, "claimed"); claims != 1 {
 			t.Fatalf("%d claim events", claims)
 		}
 	})
 }
 
 func TestOnlyStaffAndManagersAct(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		c := f.missed(t, "CA1", callerNum)
 		if _, err := f.bot.Claim(ctx, c.ID, visitor); err == nil {
@@ -148,8 +164,7 @@ func TestOnlyStaffAndManagersAct(t *testing.T) {
 }
 
 func TestReplyTemplatesAndFirstContact(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		c := f.missed(t, "CA1", callerNum)
 		f.worker.RunDue(ctx) // the text-back
@@ -183,7 +198,7 @@ func TestReplyTemplatesAndFirstContact(t *testing.T) {
 		refusal(t, err)
 
 		// A template needing the caller's name is refused with a clear message.
-		s.SyncTemplate(ctx, "greeting", "Hi {{caller_name}}, it's {{agent}}.", nil, f.clock.Now())
+		f.store.SyncTemplate(ctx, "greeting", "Hi {{caller_name}}, it's {{agent}}.", nil, f.clock.Now())
 		_, err = f.bot.SendReply(ctx, c.ID, alice, "greeting")
 		if r := refusal(t, err); !strings.Contains(r.Message, "caller name") {
 			t.Fatalf("refusal = %q", r.Message)
@@ -198,7 +213,7 @@ func TestReplyTemplatesAndFirstContact(t *testing.T) {
 			t.Fatalf("a queued reply counted as contact: %+v", got)
 		}
 		f.worker.RunDue(ctx)
-		if got, _ = s.CaseByID(ctx, c.ID); got.FirstContactAt == nil || got.FirstContactAt.Sub(c.CreatedAt) != 7*time.Minute || got.ContactAttempts != 1 {
+		if got, _ = f.store.CaseByID(ctx, c.ID); got.FirstContactAt == nil || got.FirstContactAt.Sub(c.CreatedAt) != 7*time.Minute || got.ContactAttempts != 1 {
 			t.Fatalf("first contact not recorded on acceptance: %+v", got)
 		}
 		texts := f.twilio.Messages()
@@ -206,15 +221,14 @@ func TestReplyTemplatesAndFirstContact(t *testing.T) {
 			t.Fatalf("texts = %+v", texts)
 		}
 		// Opted-out callers are not texted by staff either.
-		s.OptOut(ctx, callerNum, "keyword", f.clock.Now())
+		f.store.OptOut(ctx, callerNum, "keyword", f.clock.Now())
 		_, err = f.bot.SendReply(ctx, c.ID, alice, "callback_missed")
 		refusal(t, err)
 	})
 }
 
 func TestLogCallbackCloseReopenSpam(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		c := f.missed(t, "CA1", callerNum)
 		if _, err := f.bot.LogCallback(ctx, c.ID, alice, "shouted", ""); err == nil {
@@ -253,11 +267,11 @@ func TestLogCallbackCloseReopenSpam(t *testing.T) {
 		if err != nil || got.State != store.CaseClosed || got.Outcome != "spam" || !got.Spam {
 			t.Fatalf("spam: %+v %v", got, err)
 		}
-		if spam, _ := s.IsSpam(ctx, callerNum); !spam {
+		if spam, _ := f.store.IsSpam(ctx, callerNum); !spam {
 			t.Fatal("not on the spam list")
 		}
 		// The timeline went to the chat thread.
-		pending, _ := s.OutboxByState(ctx, store.OutboxPending, 100)
+		pending, _ := f.store.OutboxByState(ctx, store.OutboxPending, 100)
 		kinds := map[string]int{}
 		for _, it := range pending {
 			kinds[it.Kind]++
@@ -269,8 +283,7 @@ func TestLogCallbackCloseReopenSpam(t *testing.T) {
 }
 
 func TestTemplatesAndNumbersCommands(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		if _, err := f.bot.TemplatesCommand(ctx, alice, "add promo Hi {{business}}"); err == nil {
 			t.Fatal("staff added a template")
@@ -303,15 +316,15 @@ func TestTemplatesAndNumbersCommands(t *testing.T) {
 		if out, err := f.bot.NumberCommand(ctx, manager, "optout", "07700 900999"); err != nil || !strings.Contains(out.String(), "+447700900999 is opted out") {
 			t.Fatalf("optout: %q %v", out, err)
 		}
-		if opted, _ := s.IsOptedOut(ctx, "+447700900999"); !opted {
+		if opted, _ := f.store.IsOptedOut(ctx, "+447700900999"); !opted {
 			t.Fatal("not opted out")
 		}
 		f.bot.NumberCommand(ctx, manager, "optin", "+447700900999")
-		if opted, _ := s.IsOptedOut(ctx, "+447700900999"); opted {
+		if opted, _ := f.store.IsOptedOut(ctx, "+447700900999"); opted {
 			t.Fatal("not opted in")
 		}
 		f.bot.NumberCommand(ctx, manager, "spam", "+447700900998")
-		if spam, _ := s.IsSpam(ctx, "+447700900998"); !spam {
+		if spam, _ := f.store.IsSpam(ctx, "+447700900998"); !spam {
 			t.Fatal("not on the spam list")
 		}
 		if _, err := f.bot.NumberCommand(ctx, manager, "spam", "hello"); err == nil {
@@ -321,8 +334,7 @@ func TestTemplatesAndNumbersCommands(t *testing.T) {
 }
 
 func TestQueueOldestFirstWithFilters(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		a := f.missed(t, "CA1", "+447700900101")
 		f.clock.Advance(time.Minute)
@@ -354,10 +366,9 @@ func TestQueueOldestFirstWithFilters(t *testing.T) {
 // A reply to a known contact fills {{caller_name}} from the contact, inside
 // the reply's transaction (on SQLite, a second connection would never come).
 func TestReplyToAKnownContact(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		if _, _, err := s.UpsertContact(ctx, store.Contact{Name: "Jane Smith", Kind: "tenant", Property: "14 Elm Street", Unit: "Flat 2"}, []string{callerNum}, f.clock.Now()); err != nil {
+		if _, _, err := f.store.UpsertContact(ctx, store.Contact{Name: "Jane Smith", Kind: "tenant", Property: "14 Elm Street", Unit: "Flat 2"}, []string{callerNum}, f.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		c := f.missed(t, "CA1", callerNum)
@@ -366,20 +377,15 @@ func TestReplyToAKnownContact(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { _, err := f.bot.SendReply(ctx, c.ID, alice, "maintenance_ack"); done <- err }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("SendReply hung")
+		if err := within(t, done, 10*time.Second, "SendReply hung"); err != nil {
+			t.Fatal(err)
 		}
 		f.worker.RunDue(ctx)
 		texts := f.twilio.Messages()
 		last := texts[len(texts)-1].Body
 		if len(texts) != 2 || !strings.HasPrefix(last, "Hi Jane, Alice from Northside Lettings has your repair request (ref #") {
-			dead, _ := s.OutboxByState(ctx, store.OutboxDead, 10)
-			pend, _ := s.OutboxByState(ctx, store.OutboxPending, 10)
+			dead, _ := f.store.OutboxByState(ctx, store.OutboxDead, 10)
+			pend, _ := f.store.OutboxByState(ctx, store.OutboxPending, 10)
 			t.Fatalf("reply = %q (texts %d, dead %+v, pending %+v)", last, len(texts), dead, pend)
 		}
 		card, _ := f.bot.Card(ctx, c.ID)
@@ -387,4 +393,10 @@ func TestReplyToAKnownContact(t *testing.T) {
 			t.Fatalf("card caller = %+v", card.Caller)
 		}
 	})
+}
+
+// each runs fn on every backend with a fresh fixture.
+func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
+	t.Helper()
+	storetest.Each(t, func(t *testing.T, s *store.Store) { fn(t, newFixture(t, s)) })
 }

@@ -56,6 +56,14 @@ func eachChat(t *testing.T, test func(t *testing.T, x *chatSetup)) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) { test(t, newChatSetup(t, s)) })
 }
 
+// posted is a missed call whose card and entries have been posted.
+func (x *chatSetup) posted(t *testing.T) store.Case {
+	t.Helper()
+	c := x.missed(t, "CA1", callerNum)
+	x.flush(t)
+	return c
+}
+
 func (x *chatSetup) flush(t *testing.T) {
 	t.Helper()
 	if _, err := x.worker.RunDue(context.Background()); err != nil {
@@ -139,11 +147,9 @@ func (x *chatSetup) deadWorkersCard(t *testing.T, caseID int64, platform, channe
 // crash before the ts was saved): the re-run finds it by its metadata and
 // adopts it instead of posting a second card.
 func TestSlackCardPostedButNotSavedIsAdopted(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		x := newChatSetup(t, s)
+	eachChat(t, func(t *testing.T, x *chatSetup) {
 		x.slack.LoseAnswerNext("chat.postMessage", 1)
-		c := x.missed(t, "CA1", callerNum)
-		x.flush(t)
+		c := x.posted(t)
 		if n := len(x.slack.Messages("C0LETTINGS")); n != 1 {
 			t.Fatalf("%d messages after the lost answer, want the card", n)
 		}
@@ -188,10 +194,8 @@ func TestSlackCardOfADeadWorkerIsAdopted(t *testing.T) {
 // A thread entry whose answer was lost is found in the card's thread
 // (conversations.replies) and not posted again.
 func TestSlackEntryPostedButNotSavedIsAdopted(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		x := newChatSetup(t, s)
-		c := x.missed(t, "CA1", callerNum)
-		x.flush(t)
+	eachChat(t, func(t *testing.T, x *chatSetup) {
+		c := x.posted(t)
 		card := x.slackCard(t, c.ID)
 		before := len(x.slack.Thread("C0LETTINGS", card.TS))
 
@@ -208,11 +212,9 @@ func TestSlackEntryPostedButNotSavedIsAdopted(t *testing.T) {
 // On Discord the card carries a nonce with enforce_nonce: the re-run's
 // post returns the card the lost one created.
 func TestDiscordCardPostedButNotSavedIsAdopted(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		x := newChatSetup(t, s)
+	eachChat(t, func(t *testing.T, x *chatSetup) {
 		x.discord.LoseAnswerNext(discordstandin.RouteCreateMessage, 1)
-		c := x.missed(t, "CA1", callerNum)
-		x.flush(t)
+		c := x.posted(t)
 		x.retry(t)
 		card := x.discordCard(t, c.ID)
 		if th, ok := x.discord.Thread(card.ID); !ok || len(th.Messages) == 0 {
@@ -250,8 +252,7 @@ func TestDiscordEntryPostedButNotSavedIsAdopted(t *testing.T) {
 func TestRateLimitPausesOnlyThePlatformThatSentIt(t *testing.T) {
 	x := newChatSetup(t, storetest.New(t, "sqlite"))
 	x.slack.FailNext("chat.postMessage", 1, 429, 30)
-	c := x.missed(t, "CA1", callerNum)
-	x.flush(t)
+	c := x.posted(t)
 	if n := len(x.slack.Messages("C0LETTINGS")); n != 0 {
 		t.Fatalf("%d Slack messages through a 429", n)
 	}

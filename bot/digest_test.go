@@ -38,6 +38,16 @@ func nov(day, hour, minute int) time.Time {
 	return time.Date(2026, time.November, day, hour, minute, 0, 0, time.UTC)
 }
 
+// digest is the fixture week's digest of line (every line when "").
+func (f *digestFixture) digest(t *testing.T, line string) bot.Digest {
+	t.Helper()
+	d, err := f.bot.Digest(context.Background(), f.week, line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func newDigestFixture(t *testing.T, s *store.Store) *digestFixture {
 	t.Helper()
 	ctx := context.Background()
@@ -99,10 +109,7 @@ func newDigestFixture(t *testing.T, s *store.Store) *digestFixture {
 func TestDigestFixtureWeek(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newDigestFixture(t, s)
-		d, err := f.bot.Digest(context.Background(), f.week, "")
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := f.digest(t, "")
 		if got := d.Scopes(); strings.Join(got, ",") != "total,Lettings,Maintenance" {
 			t.Fatalf("scopes %v", got)
 		}
@@ -178,10 +185,7 @@ func TestDigestFixtureWeek(t *testing.T) {
 func TestDigestOfOneLine(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newDigestFixture(t, s)
-		d, err := f.bot.Digest(context.Background(), f.week, "maintenance")
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := f.digest(t, "maintenance")
 		if d.Line != "Maintenance" || strings.Join(d.Scopes(), ",") != "Maintenance" || d.KPIs.Total.Missed != 1 {
 			t.Fatalf("line %q, scopes %v, missed %d", d.Line, d.Scopes(), d.KPIs.Total.Missed)
 		}
@@ -199,10 +203,7 @@ func TestDigestOfOneLine(t *testing.T) {
 
 func TestDigestFormats(t *testing.T) {
 	f := newDigestFixture(t, storetest.New(t, "sqlite"))
-	d, err := f.bot.Digest(context.Background(), f.week, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := f.digest(t, "")
 	d.Oldest[2].Caller = "Eve \x1b[2J<!channel>" // a name from an import, with a terminal escape
 
 	text := d.Text()

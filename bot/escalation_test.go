@@ -12,7 +12,6 @@ import (
 	"ringback/config"
 	"ringback/sms"
 	"ringback/store"
-	"ringback/store/storetest"
 )
 
 const maintNum = "+441632960002"
@@ -57,22 +56,21 @@ func tick(t *testing.T, b *bot.Bot) {
 }
 
 func TestUnclaimedCaseRemindsChannelAfterTenMinutes(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		c := f.missed(t, "CA1", callerNum)
 		f.clock.Advance(10*time.Minute - time.Second)
 		tick(t, f.bot)
-		if n := len(reminders(t, s)); n != 0 {
+		if n := len(reminders(t, f.store)); n != 0 {
 			t.Fatalf("reminded before 10 minutes: %d", n)
 		}
 		f.clock.Advance(time.Second)
 		tick(t, f.bot)
 		tick(t, f.bot)
-		r := reminders(t, s)
+		r := reminders(t, f.store)
 		if len(r) != 1 || r[0].Mention != "here" || !strings.Contains(r[0].Text.String(), "still unclaimed after 10 min") {
 			t.Fatalf("reminders = %+v", r)
 		}
-		got, _ := s.CaseByID(context.Background(), c.ID)
+		got, _ := f.store.CaseByID(context.Background(), c.ID)
 		if got.EscalationLevel != 1 {
 			t.Fatalf("escalation level = %d", got.EscalationLevel)
 		}
@@ -84,8 +82,7 @@ func TestUnclaimedCaseRemindsChannelAfterTenMinutes(t *testing.T) {
 }
 
 func TestClaimBeforeTheStepCancelsIt(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		c := f.missed(t, "CA1", callerNum)
 		f.clock.Advance(9 * time.Minute)
 		if _, err := f.bot.Claim(context.Background(), c.ID, alice); err != nil {
@@ -93,27 +90,26 @@ func TestClaimBeforeTheStepCancelsIt(t *testing.T) {
 		}
 		f.clock.Advance(2 * time.Minute)
 		tick(t, f.bot)
-		if n := len(reminders(t, s)); n != 0 {
+		if n := len(reminders(t, f.store)); n != 0 {
 			t.Fatalf("a claimed case got an unclaimed reminder: %d", n)
 		}
 	})
 }
 
 func TestNoContactRemindsOwnerThenManagers(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		c := f.missed(t, "CA1", callerNum)
 		f.clock.Advance(5 * time.Minute)
 		f.bot.Claim(ctx, c.ID, alice)
 		f.clock.Advance(25*time.Minute - time.Second)
 		tick(t, f.bot)
-		if n := len(dms(t, s)); n != 0 {
+		if n := len(dms(t, f.store)); n != 0 {
 			t.Fatalf("owner reminded before 30 minutes")
 		}
 		f.clock.Advance(time.Second)
 		tick(t, f.bot)
-		d := dms(t, s)
+		d := dms(t, f.store)
 		if len(d) != 1 || d[0].User != alice.ID || !d[0].Confirm || !strings.Contains(d[0].Text.String(), "no contact with the caller yet") {
 			t.Fatalf("dms at 30 min = %+v", d)
 		}
@@ -124,12 +120,12 @@ func TestNoContactRemindsOwnerThenManagers(t *testing.T) {
 		}
 		f.clock.Advance(2 * time.Hour)
 		tick(t, f.bot)
-		d = dms(t, s)
+		d = dms(t, f.store)
 		if len(d) != 2 || d[1].User != "U0MANAGER1" {
 			t.Fatalf("dms at 2 h = %+v", d)
 		}
 		var alerts []string
-		for _, it := range outbox(t, s, "chat.post.slack") {
+		for _, it := range outbox(t, f.store, "chat.post.slack") {
 			if strings.Contains(it.Payload, "C0DIGEST") {
 				alerts = append(alerts, it.Payload)
 			}
@@ -137,7 +133,7 @@ func TestNoContactRemindsOwnerThenManagers(t *testing.T) {
 		if len(alerts) != 1 || !strings.Contains(alerts[0], "no contact with the caller yet after 2h 31m") {
 			t.Fatalf("digest-channel alerts = %v", alerts)
 		}
-		got, _ := s.CaseByID(ctx, c.ID)
+		got, _ := f.store.CaseByID(ctx, c.ID)
 		if got.Owner != alice.ID || got.EscalationLevel != 3 {
 			t.Fatalf("case = owner %s level %d", got.Owner, got.EscalationLevel)
 		}
@@ -145,8 +141,7 @@ func TestNoContactRemindsOwnerThenManagers(t *testing.T) {
 }
 
 func TestContactClearsNoContactSteps(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		c := f.missed(t, "CA1", callerNum)
 		f.bot.Claim(ctx, c.ID, alice)
@@ -154,15 +149,14 @@ func TestContactClearsNoContactSteps(t *testing.T) {
 		f.bot.LogCallback(ctx, c.ID, alice, "reached", "")
 		f.clock.Advance(3 * time.Hour)
 		tick(t, f.bot)
-		if n := len(dms(t, s)); n != 0 {
+		if n := len(dms(t, f.store)); n != 0 {
 			t.Fatalf("a contacted case escalated: %d dms", n)
 		}
 	})
 }
 
 func TestSilentOwnerLosesTheCaseAndEscalationRestarts(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		c := f.missed(t, "CA1", callerNum)
 		f.bot.Claim(ctx, c.ID, alice)
@@ -170,15 +164,15 @@ func TestSilentOwnerLosesTheCaseAndEscalationRestarts(t *testing.T) {
 		tick(t, f.bot) // owner reminder, 15 minutes to answer
 		f.clock.Advance(15 * time.Minute)
 		tick(t, f.bot)
-		got, _ := s.CaseByID(ctx, c.ID)
+		got, _ := f.store.CaseByID(ctx, c.ID)
 		if got.Owner != "" || got.State != store.CaseOpen {
 			t.Fatalf("unanswered reminder: owner %q state %s, want back in the queue", got.Owner, got.State)
 		}
 		// Escalation restarts: 10 minutes later, unclaimed → the channel.
-		before := len(reminders(t, s))
+		before := len(reminders(t, f.store))
 		f.clock.Advance(10 * time.Minute)
 		tick(t, f.bot)
-		r := reminders(t, s)
+		r := reminders(t, f.store)
 		if len(r) != before+1 || !strings.Contains(r[len(r)-1].Text.String(), "still unclaimed") {
 			t.Fatalf("escalation did not restart: %+v", r)
 		}
@@ -186,8 +180,7 @@ func TestSilentOwnerLosesTheCaseAndEscalationRestarts(t *testing.T) {
 }
 
 func TestUrgentPagesAtOnce(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		if _, err := f.bot.ReportCall(ctx, bot.CallReport{Provider: "twilio", SID: "CAu", From: callerNum, To: maintNum, Outcome: bot.CallMissed}); err != nil {
 			t.Fatal(err)
@@ -195,17 +188,17 @@ func TestUrgentPagesAtOnce(t *testing.T) {
 		if _, err := f.bot.ReceiveSMS(ctx, bot.InboundSMS{SID: "SMu", From: callerNum, To: maintNum, Body: "9"}); err != nil {
 			t.Fatal(err)
 		}
-		d := dms(t, s)
+		d := dms(t, f.store)
 		if len(d) != 1 || d[0].User != "U0MANAGER1" || !strings.Contains(d[0].Text.String(), "Urgent") {
 			t.Fatalf("manager page = %+v", d)
 		}
 		var pages []store.Message
-		s.DB().Select(&pages, s.DB().Rebind(`SELECT id, caller_number, body, kind FROM messages WHERE kind = ?`), "page")
+		f.store.DB().Select(&pages, f.store.DB().Rebind(`SELECT id, caller_number, body, kind FROM messages WHERE kind = ?`), "page")
 		if len(pages) != 1 || pages[0].CallerNumber != "+447700900999" {
 			t.Fatalf("on-call page = %+v", pages)
 		}
 		var mentioned bool
-		for _, it := range outbox(t, s, "chat.thread.slack") {
+		for _, it := range outbox(t, f.store, "chat.thread.slack") {
 			var e bot.Entry
 			json.Unmarshal([]byte(it.Payload), &e)
 			mentioned = mentioned || (e.Kind == bot.EntryTriaged && e.Mention == "channel")
@@ -219,8 +212,7 @@ func TestUrgentPagesAtOnce(t *testing.T) {
 // A leader dies between two steps; the next one sends the next step once
 // and never the previous one again.
 func TestNewLeaderContinuesTheSchedule(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		c := f.missed(t, "CA1", callerNum)
 		f.bot.Claim(ctx, c.ID, alice)
@@ -228,14 +220,14 @@ func TestNewLeaderContinuesTheSchedule(t *testing.T) {
 		f.clock.Advance(10 * time.Minute)
 		tick(t, f.bot) // the old leader fires step 1 and dies
 
-		g := newFixture(t, s) // a new replica, same database
+		g := newFixture(t, f.store) // a new replica, same database
 		g.clock.Set(f.clock.Now().Add(20 * time.Minute))
 		tick(t, g.bot)
 		tick(t, g.bot)
 		// Step 1 went to the channel; step 2 (owner) has no owner to remind,
 		// so it goes to the channel too: each exactly once.
 		var unclaimed, noContact int
-		for _, r := range reminders(t, s) {
+		for _, r := range reminders(t, f.store) {
 			switch {
 			case strings.Contains(r.Text.String(), "still unclaimed"):
 				unclaimed++
@@ -246,8 +238,8 @@ func TestNewLeaderContinuesTheSchedule(t *testing.T) {
 		if unclaimed != 1 || noContact != 1 {
 			t.Fatalf("reminders: %d unclaimed, %d no-contact; want 1 and 1", unclaimed, noContact)
 		}
-		d := dms(t, s)
-		esc, _ := s.EscalationsForCase(ctx, c.ID)
+		d := dms(t, f.store)
+		esc, _ := f.store.EscalationsForCase(ctx, c.ID)
 		fired := map[int]int{}
 		for _, e := range esc {
 			if e.State == "fired" {
@@ -261,8 +253,7 @@ func TestNewLeaderContinuesTheSchedule(t *testing.T) {
 }
 
 func TestRotaAssignsNewCases(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		line, _ := f.bot.Config().LineByName("Lettings")
 		line.Rota.RoundRobin = []string{alice.ID, bob.ID}
 		a := f.missed(t, "CA1", "+447700900101")
@@ -279,18 +270,17 @@ func TestRotaAssignsNewCases(t *testing.T) {
 }
 
 func TestQueueCheckPostsOncePerTime(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		f.clock.Set(time.Date(2026, 11, 17, 8, 0, 0, 0, time.UTC)) // Tue 08:00 London
 		f.missed(t, "CA1", callerNum)
 		tick(t, f.bot)
-		if n := len(outbox(t, s, "chat.post.slack")); n != 0 {
+		if n := len(outbox(t, f.store, "chat.post.slack")); n != 0 {
 			t.Fatal("queue check before 08:45")
 		}
 		f.clock.Set(time.Date(2026, 11, 17, 8, 46, 0, 0, time.UTC))
 		tick(t, f.bot)
 		tick(t, f.bot)
-		posts := outbox(t, s, "chat.post.slack")
+		posts := outbox(t, f.store, "chat.post.slack")
 		var lettings []bot.Post
 		for _, it := range posts {
 			var p bot.Post
@@ -306,19 +296,18 @@ func TestQueueCheckPostsOncePerTime(t *testing.T) {
 }
 
 func TestDigestQueuedOncePerWeek(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		f.clock.Set(time.Date(2026, 11, 23, 7, 59, 0, 0, time.UTC)) // Mon 07:59 London
 		tick(t, f.bot)
-		if n := len(outbox(t, s, "chat.digest.slack")); n != 0 {
+		if n := len(outbox(t, f.store, "chat.digest.slack")); n != 0 {
 			t.Fatal("digest before Monday 08:00")
 		}
 		f.clock.Set(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC))
 		tick(t, f.bot)
-		g := newFixture(t, s) // another replica / a restart
+		g := newFixture(t, f.store) // another replica / a restart
 		g.clock.Set(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 		tick(t, g.bot)
-		d := outbox(t, s, "chat.digest.slack")
+		d := outbox(t, f.store, "chat.digest.slack")
 		if len(d) != 1 || !strings.Contains(d[0].Payload, `"label":"2026-W47"`) {
 			t.Fatalf("digests = %+v", d)
 		}
@@ -345,13 +334,12 @@ func restarted(t *testing.T, f *fixture, edit func(cfg *config.Config)) *fixture
 // of the policy afterwards neither renumbers the steps already scheduled
 // nor fires for it.
 func TestConfigEditDoesNotRenumberScheduledSteps(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		c := f.missed(t, "CA1", callerNum)
 		f.clock.Advance(10 * time.Minute)
 		tick(t, f.bot) // step 0: the channel hears it is unclaimed
-		if r := reminders(t, s); len(r) != 1 || !strings.Contains(r[0].Text.String(), "still unclaimed") {
+		if r := reminders(t, f.store); len(r) != 1 || !strings.Contains(r[0].Text.String(), "still unclaimed") {
 			t.Fatalf("reminders at 10 min = %+v", r)
 		}
 		if _, err := f.bot.Claim(ctx, c.ID, alice); err != nil {
@@ -366,11 +354,11 @@ func TestConfigEditDoesNotRenumberScheduledSteps(t *testing.T) {
 		g.clock.Advance(20 * time.Minute) // 30 minutes after the call
 		tick(t, g.bot)
 		tick(t, g.bot)
-		d := dms(t, s)
+		d := dms(t, f.store)
 		if len(d) != 1 || d[0].User != alice.ID || !d[0].Confirm || !strings.Contains(d[0].Text.String(), "no contact with the caller yet") {
 			t.Fatalf("dms at 30 min = %+v; want the owner reminder scheduled when the case opened", d)
 		}
-		if r := reminders(t, s); len(r) != 2 || !strings.Contains(r[1].Text.String(), "reminded @U0ALICE") {
+		if r := reminders(t, f.store); len(r) != 2 || !strings.Contains(r[1].Text.String(), "reminded @U0ALICE") {
 			t.Fatalf("reminders at 30 min = %+v", r)
 		}
 
@@ -378,7 +366,7 @@ func TestConfigEditDoesNotRenumberScheduledSteps(t *testing.T) {
 		// escalation restarts on the policy it opened with, not the new one.
 		g.clock.Advance(15 * time.Minute)
 		tick(t, g.bot)
-		esc, err := s.EscalationsForCase(ctx, c.ID)
+		esc, err := f.store.EscalationsForCase(ctx, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -60,18 +60,13 @@ func TestLeaderHandOverAfterKillWithinTenSeconds(t *testing.T) {
 			defer close(done)
 			b.Run(ctx, func(lctx context.Context) { leading <- time.Now(); <-lctx.Done() })
 		}()
-		select {
-		case at := <-leading:
-			took := at.Sub(killed)
-			t.Logf("hand-over took %v", took.Round(100*time.Millisecond))
-			if took < bot.LeaderLeaseTTL-time.Second {
-				t.Fatalf("b led after %v, before a's lease could lapse", took)
-			}
-			if took > 10*time.Second {
-				t.Fatalf("hand-over took %v, want ≤ 10 s", took)
-			}
-		case <-time.After(12 * time.Second):
-			t.Fatal("b never took over")
+		took := within(t, leading, 12*time.Second, "b never took over").Sub(killed)
+		t.Logf("hand-over took %v", took.Round(100*time.Millisecond))
+		if took < bot.LeaderLeaseTTL-time.Second {
+			t.Fatalf("b led after %v, before a's lease could lapse", took)
+		}
+		if took > 10*time.Second {
+			t.Fatalf("hand-over took %v, want ≤ 10 s", took)
 		}
 		cancel()
 		<-done
@@ -93,11 +88,7 @@ func TestLeaderRunStopsLeadingOnShutdownAndReleases(t *testing.T) {
 			})
 			close(done)
 		}()
-		select {
-		case <-leading:
-		case <-time.After(5 * time.Second):
-			t.Fatal("never led")
-		}
+		within(t, leading, 5*time.Second, "never led")
 		cancel()
 		<-done
 		select {

@@ -22,6 +22,47 @@ var (
 	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 )
 
+// manualWorker is an outbox worker on s whose clock stands at t0 until
+// advanced.
+func manualWorker(s *store.Store) (*bot.ManualClock, *bot.Worker) {
+	clock := bot.NewManualClock(t0)
+	return clock, bot.NewWorker(s, clock, "w", quiet)
+}
+
+// within is the first value on ch; the test fails with failure when none
+// comes within d.
+func within[T any](t *testing.T, ch <-chan T, d time.Duration, failure string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(d):
+		t.Fatal(failure)
+	}
+	var zero T
+	return zero
+}
+
+// perform has w perform kind with fn, told which call it is (from 1); the
+// count of calls so far is returned.
+func perform(w *bot.Worker, kind string, fn func(call int) error) *int {
+	var calls int
+	w.Handle(kind, func(context.Context, store.OutboxItem) error {
+		calls++
+		return fn(calls)
+	})
+	return &calls
+}
+
+// soonAfter waits up to wait for when something happened (on ch) and fails
+// the test unless that was within want of since.
+func soonAfter(t *testing.T, ch <-chan time.Time, since time.Time, want, wait time.Duration, what string) {
+	t.Helper()
+	if d := within(t, ch, wait, what+": not within "+wait.String()).Sub(since); d > want {
+		t.Fatalf("%s %s after, want within %s", what, d, want)
+	}
+}
+
 func enqueue(t testing.TB, s *store.Store, clock bot.Clock, kind, key string) {
 	t.Helper()
 	err := s.InTx(context.Background(), func(tx *store.Tx) error {
@@ -47,19 +88,16 @@ func TestBackoffIsAttemptToTheFourthWithJitterCapped(t *testing.T) {
 func TestWorkerRetriesWithBackoffThenDies(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
-		var calls int
+		clock, w := manualWorker(s)
 		var deadErr error
-		w.Handle("flaky", func(ctx context.Context, it store.OutboxItem) error {
-			calls++
+		calls := perform(w, "flaky", func(call int) error {
 			return errors.New("twilio: 503 service unavailable")
 		})
 		w.OnDead = func(_ context.Context, it store.OutboxItem, err error) { deadErr = err }
 		enqueue(t, s, clock, "flaky", "k")
 
-		if n, err := w.RunDue(ctx); err != nil || n != 1 || calls != 1 {
-			t.Fatalf("first pass: n=%d calls=%d err=%v", n, calls, err)
+		if n, err := w.RunDue(ctx); err != nil || n != 1 || *calls != 1 {
+			t.Fatalf("first pass: n=%d calls=%d err=%v", n, *calls, err)
 		}
 		it, _ := s.OutboxByKey(ctx, "k")
 		if it.State != store.OutboxPending || it.LastError == "" {
@@ -83,15 +121,15 @@ func TestWorkerRetriesWithBackoffThenDies(t *testing.T) {
 		w.RunDue(ctx)
 		clock.Advance(90 * time.Second)
 		w.RunDue(ctx)
-		if calls != 4 {
-			t.Fatalf("calls = %d, want 4 (max attempts)", calls)
+		if *calls != 4 {
+			t.Fatalf("calls = %d, want 4 (max attempts)", *calls)
 		}
 		it, _ = s.OutboxByKey(ctx, "k")
 		if it.State != store.OutboxDead || deadErr == nil {
 			t.Fatalf("after max attempts: state %s, OnDead err %v; want dead and told", it.State, deadErr)
 		}
 		clock.Advance(24 * time.Hour)
-		if n, _ := w.RunDue(ctx); n != 0 || calls != 4 {
+		if n, _ := w.RunDue(ctx); n != 0 || *calls != 4 {
 			t.Fatal("a dead row ran again")
 		}
 	})
@@ -100,12 +138,9 @@ func TestWorkerRetriesWithBackoffThenDies(t *testing.T) {
 func TestWorkerHonoursRetryAfter(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
-		var calls int
-		w.Handle("slack.post", func(ctx context.Context, it store.OutboxItem) error {
-			calls++
-			if calls == 1 {
+		clock, w := manualWorker(s)
+		perform(w, "slack.post", func(call int) error {
+			if call == 1 {
 				return bot.RetryAfter(30*time.Second, errors.New("slack: 429 ratelimited"))
 			}
 			return nil
@@ -130,8 +165,7 @@ func TestWorkerHonoursRetryAfter(t *testing.T) {
 func TestWorkerPermanentErrorAndUnknownKindGoDead(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
+		clock, w := manualWorker(s)
 		w.Handle("sms.send", func(ctx context.Context, it store.OutboxItem) error {
 			return bot.Permanent(errors.New("twilio: 21211 invalid To number"))
 		})
@@ -165,13 +199,8 @@ func TestWorkerRunStartsCommittedRowPromptly(t *testing.T) {
 		go func() { w.Run(ctx); close(done) }()
 		time.Sleep(50 * time.Millisecond) // let it block on its wait
 		enqueue(t, s, bot.SystemClock{}, "k", "first")
-		select {
-		case k := <-got:
-			if k != "first" {
-				t.Fatalf("performed %q", k)
-			}
-		case <-time.After(1500 * time.Millisecond):
-			t.Fatal("a committed row was not started before the safety-net poll")
+		if k := within(t, got, 1500*time.Millisecond, "a committed row was not started before the safety-net poll"); k != "first" {
+			t.Fatalf("performed %q", k)
 		}
 		cancel()
 		<-done
@@ -287,14 +316,7 @@ func TestWorkerDeadReplicasRowRunsAgainWithinSeconds(t *testing.T) {
 		stopped := make(chan struct{})
 		go func() { defer close(stopped); b.Run(ctx) }()
 		defer func() { cancel(); <-stopped }()
-		select {
-		case at := <-rerun:
-			if d := at.Sub(claimed); d > 15*time.Second {
-				t.Fatalf("the dead replica's text-back ran again after %s, want within 15 s", d)
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("the dead replica's text-back did not run again within 20 s")
-		}
+		soonAfter(t, rerun, claimed, 15*time.Second, 20*time.Second, "the dead replica's text-back ran again")
 	})
 }
 
@@ -303,12 +325,9 @@ func TestWorkerDeadReplicasRowRunsAgainWithinSeconds(t *testing.T) {
 func TestWorkerRetryAfterSpendsNoAttempt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
-		var calls int
-		w.Handle("chat.card.slack", func(ctx context.Context, it store.OutboxItem) error {
-			calls++
-			if calls <= 20 {
+		clock, w := manualWorker(s)
+		perform(w, "chat.card.slack", func(call int) error {
+			if call <= 20 {
 				return bot.RetryAfter(time.Second, errors.New("slack: 429 ratelimited"))
 			}
 			return nil
@@ -350,11 +369,8 @@ func TestWorkerRetriesMarkingDone(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
-		var calls int
-		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
-			calls++
+		clock, w := manualWorker(s)
+		calls := perform(w, bot.KindSMS, func(call int) error {
 			// The text went out; the database fails for a moment right after.
 			if _, err := db.Exec(`INSERT INTO fail_done (n) VALUES (1)`); err != nil {
 				return err
@@ -366,8 +382,8 @@ func TestWorkerRetriesMarkingDone(t *testing.T) {
 		if n, err := w.RunDue(ctx); n != 1 || err != nil {
 			t.Fatalf("performed %d, err %v", n, err)
 		}
-		if it, _ := s.OutboxByKey(ctx, "textback:1"); it.State != store.OutboxDone || calls != 1 {
-			t.Fatalf("after a failed first mark: %s, performed %d times; want done, once", it.State, calls)
+		if it, _ := s.OutboxByKey(ctx, "textback:1"); it.State != store.OutboxDone || *calls != 1 {
+			t.Fatalf("after a failed first mark: %s, performed %d times; want done, once", it.State, *calls)
 		}
 	})
 }
@@ -397,14 +413,7 @@ func TestWorkerSlowChatDoesNotDelayTexts(t *testing.T) {
 		time.Sleep(200 * time.Millisecond) // the chat rows take their slots
 		enqueue(t, s, bot.SystemClock{}, bot.KindSMS, "textback:1")
 		queued := time.Now()
-		select {
-		case at := <-sent:
-			if d := at.Sub(queued); d > 2*time.Second {
-				t.Fatalf("text-back sent %s after it was queued, behind hung chat calls", d)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("text-back not sent while chat calls hang")
-		}
+		soonAfter(t, sent, queued, 2*time.Second, 5*time.Second, "the text-back was sent, behind hung chat calls,")
 	})
 }
 
@@ -413,11 +422,8 @@ func TestWorkerSlowChatDoesNotDelayTexts(t *testing.T) {
 func TestWorkerOrderedRowRetriesSoon(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
-		var calls int
-		w.Handle("chat.card.slack", func(ctx context.Context, it store.OutboxItem) error {
-			calls++
+		clock, w := manualWorker(s)
+		perform(w, "chat.card.slack", func(call int) error {
 			return errors.New("slack: 500 internal error")
 		})
 		if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: "chat.card.slack", DedupeKey: "card:1", Payload: 1, CaseID: 1}, t0); err != nil {
@@ -437,12 +443,9 @@ func TestWorkerOrderedRowRetriesSoon(t *testing.T) {
 func TestWorkerTextRetriesSoon(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		clock := bot.NewManualClock(t0)
-		w := bot.NewWorker(s, clock, "w", quiet)
-		calls := 0
-		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
-			calls++
-			if calls < 4 {
+		clock, w := manualWorker(s)
+		calls := perform(w, bot.KindSMS, func(call int) error {
+			if call < 4 {
 				return errors.New("twilio: 503 service unavailable")
 			}
 			return nil
@@ -452,7 +455,7 @@ func TestWorkerTextRetriesSoon(t *testing.T) {
 		for _, wait := range []time.Duration{0, 1100 * time.Millisecond, 2200 * time.Millisecond, 3300 * time.Millisecond} {
 			clock.Advance(wait)
 			if n, _ := w.RunDue(ctx); n != 1 {
-				t.Fatalf("attempt %d not made %s after the one before", calls+1, wait)
+				t.Fatalf("attempt %d not made %s after the one before", *calls+1, wait)
 			}
 		}
 		if it, _ := s.OutboxByKey(ctx, "textback:1"); it.State != store.OutboxDone {

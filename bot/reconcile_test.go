@@ -9,8 +9,6 @@ import (
 	"ringback/bot"
 	"ringback/sms"
 	"ringback/sms/twiliostandin"
-	"ringback/store"
-	"ringback/store/storetest"
 )
 
 // Six hours without webhooks: one pass resumes from the watermark the last
@@ -18,8 +16,7 @@ import (
 // once, including calls that ended in Ringback's own voicemail flow; calls a
 // person answered and calls still ringing are left alone.
 func TestReconcileRecoversAnOutageFromTheWatermark(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		lister := sms.NewTexter(sms.New(testAccount, testToken, f.twilio.URL))
 		if n, err := f.bot.Reconcile(ctx, lister); err != nil || n != 0 {
@@ -70,19 +67,19 @@ func TestReconcileRecoversAnOutageFromTheWatermark(t *testing.T) {
 			t.Fatalf("reconcile ingested %d, want %d", n, want)
 		}
 		var cases int
-		if err := s.DB().Get(&cases, `SELECT COUNT(*) FROM cases`); err != nil || cases != missed+2 {
+		if err := f.store.DB().Get(&cases, `SELECT COUNT(*) FROM cases`); err != nil || cases != missed+2 {
 			t.Fatalf("cases = %d (%v), want %d", cases, err, missed+2)
 		}
 		for _, sid := range []string{vm, "CA00000000000000000000000000000vm2"} {
-			c, err := s.CallBySID(ctx, sid)
+			c, err := f.store.CallBySID(ctx, sid)
 			if err != nil || !c.Missed || c.CaseID == nil {
 				t.Fatalf("voicemail-flow call %s: %+v %v; want a missed call with a case", sid, c, err)
 			}
 		}
-		if c, err := s.CallBySID(ctx, answered); err != nil || c.Missed {
+		if c, err := f.store.CallBySID(ctx, answered); err != nil || c.Missed {
 			t.Fatalf("answered call: %+v %v", c, err)
 		}
-		if mark, err := s.Watermark(ctx, bot.ReconcileWatermark); err != nil || mark.After(outageStart.Add(5*time.Hour+30*time.Minute)) {
+		if mark, err := f.store.Watermark(ctx, bot.ReconcileWatermark); err != nil || mark.After(outageStart.Add(5*time.Hour+30*time.Minute)) {
 			t.Fatalf("watermark %v (%v) passed the call still ringing", mark, err)
 		}
 
@@ -97,7 +94,7 @@ func TestReconcileRecoversAnOutageFromTheWatermark(t *testing.T) {
 		if n, err := f.bot.Reconcile(ctx, lister); err != nil || n != 1 {
 			t.Fatalf("pass after the ringing call ended: %d, %v; want 1", n, err)
 		}
-		if mark, _ := s.Watermark(ctx, bot.ReconcileWatermark); !mark.Equal(outageStart.Add((missed - 1) * 86 * time.Second)) {
+		if mark, _ := f.store.Watermark(ctx, bot.ReconcileWatermark); !mark.Equal(outageStart.Add((missed - 1) * 86 * time.Second)) {
 			t.Fatalf("watermark = %v, want the newest call's start", mark)
 		}
 	})
@@ -105,8 +102,7 @@ func TestReconcileRecoversAnOutageFromTheWatermark(t *testing.T) {
 
 // An outage longer than a day recovers the last 24 h, not more.
 func TestReconcileLooksBackAtMostADay(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		lister := sms.NewTexter(sms.New(testAccount, testToken, f.twilio.URL))
 		start := f.clock.Now()

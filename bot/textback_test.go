@@ -7,15 +7,12 @@ import (
 	"testing"
 
 	"ringback/bot"
-	"ringback/store"
-	"ringback/store/storetest"
 )
 
 // Twenty callers each ring both lines at the same instant: each gets exactly
 // one text-back (the cooldown spans lines), however the two calls race.
 func TestTextBackOncePerCallerAcrossLinesUnderConcurrentCalls(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
+	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		const callers = 20
 		start := make(chan struct{})

@@ -12,7 +12,6 @@ import (
 
 	"ringback/bot"
 	"ringback/config"
-	"ringback/sms"
 	"ringback/sms/twiliostandin"
 	"ringback/store"
 	"ringback/store/storetest"
@@ -22,22 +21,7 @@ import (
 // timeout, so a test can lose Twilio's answer to a send.
 func newTexterFixture(t *testing.T, s *store.Store, timeout time.Duration) *fixture {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := twiliostandin.NewServer(testAccount, testToken)
-	t.Cleanup(tw.Close)
-	client := sms.New(testAccount, testToken, tw.URL)
-	client.SetTimeout(timeout)
-	clock := bot.NewManualClock(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
-	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, Texter: sms.NewTexter(client), Chats: []string{"slack"}})
-	if err := b.SyncTemplates(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	w := bot.NewWorker(s, clock, "w", quiet)
-	b.Register(w)
-	return &fixture{bot: b, store: s, clock: clock, worker: w, twilio: tw}
+	return newFixtureWith(t, s, filepath.Join("..", "ringback.example.yaml"), timeout, "slack")
 }
 
 // smsRows are the outbox rows that send texts.
@@ -121,14 +105,7 @@ func TestTextBackAcceptedButNotRecordedIsNotSentTwice(t *testing.T) {
 		if got.TextbackStatus != "delivered" {
 			t.Errorf("case text-back status = %q, want delivered", got.TextbackStatus)
 		}
-		events, _ := s.EventsForCase(ctx, c.ID)
-		sent := 0
-		for _, e := range events {
-			if e.Kind == "sms_sent" {
-				sent++
-			}
-		}
-		if sent != 1 {
+		if sent := countEvents(t, s, c.ID, "sms_sent"); sent != 1 {
 			t.Errorf("%d sms_sent events, want 1", sent)
 		}
 		if rows := smsRows(t, s, store.OutboxDone); len(rows) != 1 {

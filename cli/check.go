@@ -12,11 +12,7 @@ import (
 
 // check validates the config file and the environment and prints every
 // problem found; with DATABASE_URL set it also checks the database answers.
-func (a *app) check(ctx context.Context, args []string) error {
-	fs := newFlags("check", a.stderr)
-	if err := fs.Parse(args); err != nil {
-		return errReported
-	}
+func (a *app) check(ctx context.Context) error {
 	env := config.EnvFrom(a.getenv)
 	var problems []string
 	for _, p := range env.Problems() {

@@ -27,32 +27,23 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	app.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("RINGBACK_LOG_LEVEL"))}))
 	// Libraries that log through slog's default (migrations) share the handler.
 	slog.SetDefault(app.log)
-	var err error
 	switch cmd {
-	case "serve":
-		err = app.serve(ctx, args)
-	case "migrate":
-		err = app.migrate(ctx, args)
-	case "check":
-		err = app.check(ctx, args)
-	case "import":
-		err = app.importCmd(ctx, args)
-	case "digest":
-		err = app.digest(ctx, args)
-	case "export":
-		err = app.export(ctx, args)
-	case "outbox":
-		err = app.outbox(ctx, args)
-	case "demo":
-		err = app.demo(ctx, args)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
-	default:
+	}
+	run, ok := commands[cmd]
+	if !ok {
 		fmt.Fprintf(stderr, "ringback: unknown command %q\n\n", cmd)
 		usage(stderr)
 		return 2
 	}
+	if len(args) > 0 {
+		if sub, ok := commands[cmd+" "+args[0]]; ok {
+			run, args = sub, args[1:]
+		}
+	}
+	err := run(app, ctx, args)
 	if err != nil {
 		if err != errReported {
 			fmt.Fprintf(stderr, "ringback %s: %v\n", cmd, err)
@@ -60,6 +51,33 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 1
 	}
 	return 0
+}
+
+// commands are the subcommands by name; "import calls" and "outbox retry"
+// are found by their first two words. Each gets the arguments after its
+// name; errors are reported under the first word.
+var commands = map[string]func(a *app, ctx context.Context, args []string) error{
+	"serve":        noFlags("serve", (*app).serve),
+	"migrate":      noFlags("migrate", (*app).migrate),
+	"check":        noFlags("check", (*app).check),
+	"import":       (*app).importCmd,
+	"import calls": (*app).importCalls,
+	"digest":       (*app).digest,
+	"export":       (*app).export,
+	"outbox":       (*app).outbox,
+	"outbox retry": (*app).outboxRetry,
+	"demo":         (*app).demo,
+}
+
+// noFlags makes a command that takes no flags: -h prints its usage and any
+// other flag is refused.
+func noFlags(name string, run func(a *app, ctx context.Context) error) func(*app, context.Context, []string) error {
+	return func(a *app, ctx context.Context, args []string) error {
+		if err := newFlags(name, a.stderr).Parse(args); err != nil {
+			return errReported
+		}
+		return run(a, ctx)
+	}
 }
 
 // errReported means the command already told the user what went wrong.

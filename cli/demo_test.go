@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -44,7 +43,7 @@ func (s *syncBuffer) String() string {
 func startTestDemo(t *testing.T) *runningDemo {
 	t.Helper()
 	logs := &syncBuffer{}
-	a := &app{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: logs, log: slog.New(slog.NewTextHandler(logs, nil))}
+	a := testApp(func(string) string { return "" }, logs)
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := a.startDemo(ctx, demoOptions{addr: "127.0.0.1:0", config: filepath.Join("..", "testdata", "ringback.yaml")})
 	if err != nil {
@@ -52,17 +51,8 @@ func startTestDemo(t *testing.T) *runningDemo {
 		t.Fatalf("start demo: %v", err)
 	}
 	t.Cleanup(func() {
-		cancel()
-		done := make(chan error, 1)
-		go func() { done <- d.wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("demo stopped with %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("the demo did not stop within 30 s of Ctrl-C")
-		}
+		cancel() // Ctrl-C
+		stopsWithin(t, d.wait, 30*time.Second, "the demo")
 		if _, err := os.Stat(d.tmpDir); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("the demo database %s is still there: %v", d.tmpDir, err)
 		}

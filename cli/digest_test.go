@@ -18,27 +18,8 @@ import (
 	"ringback/bot"
 	"ringback/bot/slack/slackstandin"
 	"ringback/config"
-	"ringback/store"
 	"ringback/store/storetest"
 )
-
-// digestCLI runs `ringback ARGS` with the example config, the database at
-// databaseURL and the extra environment in env.
-func digestCLI(t *testing.T, databaseURL string, env map[string]string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	getenv := func(k string) string {
-		switch k {
-		case "DATABASE_URL":
-			return databaseURL
-		case "RINGBACK_CONFIG":
-			return filepath.Join("..", "testdata", "ringback.yaml")
-		}
-		return env[k]
-	}
-	var out, errOut bytes.Buffer
-	code = Run(args, getenv, &out, &errOut)
-	return code, out.String(), errOut.String()
-}
 
 // seedLastWeek works a few calls through the bot in the last full week, the
 // one `ringback digest` shows by default:
@@ -60,14 +41,7 @@ func seedLastWeek(t *testing.T, databaseURL string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := store.Open(ctx, databaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := storetest.Migrated(t, databaseURL)
 	local := func(day, hour, minute int) time.Time {
 		m := week.From.In(cfg.Business.Timezone)
 		return time.Date(m.Year(), m.Month(), m.Day()+day, hour, minute, 0, 0, cfg.Business.Timezone)
@@ -101,88 +75,85 @@ func seedLastWeek(t *testing.T, databaseURL string) string {
 }
 
 func TestDigestCommandFormats(t *testing.T) {
-	for _, backend := range storetest.Backends(t) {
-		t.Run(backend, func(t *testing.T) {
-			db := storetest.URL(t, backend)
-			week := seedLastWeek(t, db)
+	storetest.EachURL(t, func(t *testing.T, db string) {
+		week := seedLastWeek(t, db)
 
-			code, out, errOut := digestCLI(t, db, nil, "digest")
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, errOut)
+		code, out, errOut := runCLI(t, db, nil, "digest")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		for _, want := range []string{"Weekly digest, " + week, "All lines", "Lettings", "Maintenance",
+			"Miss rate", "67%", "2/3", "U0ALICE", "10 min", "booked", "By day"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("text lacks %q:\n%s", want, out)
 			}
-			for _, want := range []string{"Weekly digest, " + week, "All lines", "Lettings", "Maintenance",
-				"Miss rate", "67%", "2/3", "U0ALICE", "10 min", "booked", "By day"} {
-				if !strings.Contains(out, want) {
-					t.Errorf("text lacks %q:\n%s", want, out)
-				}
-			}
+		}
 
-			code, out, errOut = digestCLI(t, db, nil, "digest", "--week", week, "--format", "json")
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, errOut)
+		code, out, errOut = runCLI(t, db, nil, "digest", "--week", week, "--format", "json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var doc struct {
+			Period struct{ Label string }
+			KPIs   []struct {
+				Scope, KPI string
+				Value      *float64
+			} `json:"kpis"`
+			Staff []struct {
+				User        string
+				MedianFirst *int64 `json:"median_first_contact_s"`
 			}
-			var doc struct {
-				Period struct{ Label string }
-				KPIs   []struct {
-					Scope, KPI string
-					Value      *float64
-				} `json:"kpis"`
-				Staff []struct {
-					User        string
-					MedianFirst *int64 `json:"median_first_contact_s"`
-				}
-				Daily []struct{ Missed, Reached int }
+			Daily []struct{ Missed, Reached int }
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		missed := -1.0
+		for _, k := range doc.KPIs {
+			if k.Scope == "total" && k.KPI == "missed_calls" {
+				missed = *k.Value
 			}
-			if err := json.Unmarshal([]byte(out), &doc); err != nil {
-				t.Fatalf("not JSON: %v\n%s", err, out)
-			}
-			missed := -1.0
-			for _, k := range doc.KPIs {
-				if k.Scope == "total" && k.KPI == "missed_calls" {
-					missed = *k.Value
-				}
-			}
-			if !strings.HasPrefix(doc.Period.Label, week) || missed != 2 || len(doc.Staff) != 1 || *doc.Staff[0].MedianFirst != 600 {
-				t.Errorf("JSON: %s", out)
-			}
-			if len(doc.Daily) != 7 || doc.Daily[0].Missed != 1 || doc.Daily[0].Reached != 1 || doc.Daily[1].Missed != 1 {
-				t.Errorf("JSON days %+v", doc.Daily)
-			}
+		}
+		if !strings.HasPrefix(doc.Period.Label, week) || missed != 2 || len(doc.Staff) != 1 || *doc.Staff[0].MedianFirst != 600 {
+			t.Errorf("JSON: %s", out)
+		}
+		if len(doc.Daily) != 7 || doc.Daily[0].Missed != 1 || doc.Daily[0].Reached != 1 || doc.Daily[1].Missed != 1 {
+			t.Errorf("JSON days %+v", doc.Daily)
+		}
 
-			code, out, errOut = digestCLI(t, db, nil, "digest", "--week", week, "--line", "maintenance", "--format", "csv")
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, errOut)
+		code, out, errOut = runCLI(t, db, nil, "digest", "--week", week, "--line", "maintenance", "--format", "csv")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		records, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := map[string]string{}
+		for _, r := range records[1:] {
+			if r[0] != "Maintenance" {
+				t.Fatalf("a row of another scope in a one-line digest: %v", r)
 			}
-			records, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows := map[string]string{}
-			for _, r := range records[1:] {
-				if r[0] != "Maintenance" {
-					t.Fatalf("a row of another scope in a one-line digest: %v", r)
-				}
-				rows[r[1]] = strings.Join(r[2:], ",")
-			}
-			if rows["missed_calls"] != "1,,,0,1" || rows["miss_rate"] != "100,1,1,," || rows["backlog"] != "1,,,0,1" {
-				t.Errorf("CSV rows %v", rows)
-			}
+			rows[r[1]] = strings.Join(r[2:], ",")
+		}
+		if rows["missed_calls"] != "1,,,0,1" || rows["miss_rate"] != "100,1,1,," || rows["backlog"] != "1,,,0,1" {
+			t.Errorf("CSV rows %v", rows)
+		}
 
-			chart := filepath.Join(t.TempDir(), "digest.png")
-			code, out, errOut = digestCLI(t, db, nil, "digest", "--week", week, "--format", "csv", "--png", chart)
-			if code != 0 || !strings.Contains(errOut, "chart written") || !strings.HasPrefix(out, "scope,kpi,") {
-				t.Fatalf("exit %d: stdout %q, stderr %s", code, out[:min(len(out), 40)], errOut)
-			}
-			raw, err := os.ReadFile(chart)
-			if err != nil {
-				t.Fatal(err)
-			}
-			img, err := png.Decode(bytes.NewReader(raw))
-			if err != nil || img.Bounds().Dx() < 800 {
-				t.Fatalf("--png wrote no readable chart: %v", err)
-			}
-		})
-	}
+		chart := filepath.Join(t.TempDir(), "digest.png")
+		code, out, errOut = runCLI(t, db, nil, "digest", "--week", week, "--format", "csv", "--png", chart)
+		if code != 0 || !strings.Contains(errOut, "chart written") || !strings.HasPrefix(out, "scope,kpi,") {
+			t.Fatalf("exit %d: stdout %q, stderr %s", code, out[:min(len(out), 40)], errOut)
+		}
+		raw, err := os.ReadFile(chart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(raw))
+		if err != nil || img.Bounds().Dx() < 800 {
+			t.Fatalf("--png wrote no readable chart: %v", err)
+		}
+	})
 }
 
 func TestDigestCommandRefusesBadInput(t *testing.T) {
@@ -199,7 +170,7 @@ func TestDigestCommandRefusesBadInput(t *testing.T) {
 		{[]string{"--post"}, "SLACK_BOT_TOKEN"},
 		{[]string{"last"}, "unexpected argument"},
 	} {
-		code, out, errOut := digestCLI(t, db, nil, append([]string{"digest"}, c.args...)...)
+		code, out, errOut := runCLI(t, db, nil, append([]string{"digest"}, c.args...)...)
 		if code == 0 || !strings.Contains(errOut, c.want) || out != "" {
 			t.Errorf("digest %v: exit %d, stderr %q, stdout %q; want a refusal naming %q", c.args, code, errOut, out, c.want)
 		}
@@ -214,7 +185,7 @@ func TestDigestCommandPosts(t *testing.T) {
 	srv.AddUser("U0ALICE", "alice", "Alice Jones")
 	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-cli", "SLACK_API_URL": srv.URL}
 
-	code, _, errOut := digestCLI(t, db, env, "digest", "--post")
+	code, _, errOut := runCLI(t, db, env, "digest", "--post")
 	if code != 0 || !strings.Contains(errOut, "posted to Slack channel C0DIGEST") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

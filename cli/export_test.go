@@ -18,10 +18,7 @@ import (
 func seedEvents(t *testing.T, url string) {
 	t.Helper()
 	ctx := context.Background()
-	s := importStore(t, url)
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := storetest.Migrated(t, url)
 	at := func(v string) time.Time {
 		p, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
@@ -71,50 +68,47 @@ const wantEventsCSV = `event_id,case,at,kind,actor,line,caller,data
 `
 
 func TestExportEvents(t *testing.T) {
-	for _, backend := range storetest.Backends(t) {
-		t.Run(backend, func(t *testing.T) {
-			url := storetest.URL(t, backend)
-			seedEvents(t, url)
+	storetest.EachURL(t, func(t *testing.T, url string) {
+		seedEvents(t, url)
 
-			code, out, errOut := importRun(t, url, "export", "events", "--from", "2026-10-20", "--to", "2026-10-27")
-			if code != 0 {
-				t.Fatalf("exit %d\n%s%s", code, out, errOut)
-			}
-			if out != wantEventsCSV {
-				t.Errorf("CSV:\n%s\nwant:\n%s", out, wantEventsCSV)
-			}
-			if !strings.Contains(errOut, "exported 4 events\n") {
-				t.Errorf("stderr: %q", errOut)
-			}
+		code, out, errOut := runCLI(t, url, nil, "export", "events", "--from", "2026-10-20", "--to", "2026-10-27")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		}
+		if out != wantEventsCSV {
+			t.Errorf("CSV:\n%s\nwant:\n%s", out, wantEventsCSV)
+		}
+		if !strings.Contains(errOut, "exported 4 events\n") {
+			t.Errorf("stderr: %q", errOut)
+		}
 
-			// --out writes a file; RFC3339 bounds are instants.
-			path := filepath.Join(t.TempDir(), "audit.csv")
-			code, out, errOut = importRun(t, url, "export", "events", "--from", "2026-10-19T23:00:00Z", "--to", "2026-10-26T23:59:59Z", "--out", path)
-			if code != 0 {
-				t.Fatalf("--out: exit %d\n%s%s", code, out, errOut)
-			}
-			if out != "exported 3 events to "+path+"\n" {
-				t.Errorf("stdout %q", out)
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := strings.Join(strings.Split(wantEventsCSV, "\n")[:4], "\n") + "\n"
-			if string(data) != want {
-				t.Errorf("file:\n%s\nwant:\n%s", data, want)
-			}
-			if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
-				t.Errorf("left behind: %v", entries)
-			}
+		// --out writes a file; RFC3339 bounds are instants.
+		path := filepath.Join(t.TempDir(), "audit.csv")
+		code, out, errOut = runCLI(t, url, nil, "export", "events", "--from", "2026-10-19T23:00:00Z", "--to", "2026-10-26T23:59:59Z", "--out", path)
+		if code != 0 {
+			t.Fatalf("--out: exit %d\n%s%s", code, out, errOut)
+		}
+		if out != "exported 3 events to "+path+"\n" {
+			t.Errorf("stdout %q", out)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.Join(strings.Split(wantEventsCSV, "\n")[:4], "\n") + "\n"
+		if string(data) != want {
+			t.Errorf("file:\n%s\nwant:\n%s", data, want)
+		}
+		if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+			t.Errorf("left behind: %v", entries)
+		}
 
-			// A period without events is the header alone.
-			code, out, _ = importRun(t, url, "export", "events", "--from", "2026-12-01", "--to", "2026-12-08")
-			if code != 0 || out != "event_id,case,at,kind,actor,line,caller,data\n" {
-				t.Errorf("empty period: exit %d, %q", code, out)
-			}
-		})
-	}
+		// A period without events is the header alone.
+		code, out, _ = runCLI(t, url, nil, "export", "events", "--from", "2026-12-01", "--to", "2026-12-08")
+		if code != 0 || out != "event_id,case,at,kind,actor,line,caller,data\n" {
+			t.Errorf("empty period: exit %d, %q", code, out)
+		}
+	})
 }
 
 func TestExportEventsErrors(t *testing.T) {
@@ -130,7 +124,7 @@ func TestExportEventsErrors(t *testing.T) {
 		"not events":   {[]string{"export", "calls", "--from", "2026-10-20", "--to", "2026-10-27"}, "Usage: ringback export events"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			code, out, errOut := importRun(t, url, tc.args...)
+			code, out, errOut := runCLI(t, url, nil, tc.args...)
 			if code != 1 || !strings.Contains(errOut, tc.stderr) {
 				t.Errorf("exit %d, stderr %q; want 1, %q\nstdout:\n%s", code, errOut, tc.stderr, out)
 			}

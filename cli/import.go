@@ -29,9 +29,6 @@ import (
 // Every row is written in one transaction, so a failure leaves nothing
 // half-imported; rows that cannot be used are reported by line and skipped.
 func (a *app) importCmd(ctx context.Context, args []string) error {
-	if len(args) > 0 && args[0] == "calls" {
-		return a.importCalls(ctx, args[1:])
-	}
 	fs := newFlags("import", a.stderr)
 	var opts importOptions
 	var phoneCols, delim string
@@ -213,19 +210,13 @@ func readContacts(data []byte, opts importOptions, region string) (*contactFile,
 		name string
 	}
 	seen := map[string]seenAt{}
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err // a csv.ParseError names the line
-		}
-		line, _ := r.FieldPos(0)
-		if allBlank(rec) {
-			continue
-		}
-		row, notes, ok := f.cols.row(rec, region)
+	recs, err := readRecords(r)
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range recs {
+		line := rec.line
+		row, notes, ok := f.cols.row(rec.fields, region)
 		for _, msg := range notes {
 			f.notes = append(f.notes, rowNote{line, msg})
 		}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -13,34 +12,6 @@ import (
 	"ringback/store"
 	"ringback/store/storetest"
 )
-
-// importRun runs `ringback ARGS` against databaseURL with the example config.
-func importRun(t *testing.T, databaseURL string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	getenv := func(k string) string {
-		switch k {
-		case "DATABASE_URL":
-			return databaseURL
-		case "RINGBACK_CONFIG":
-			return filepath.Join("..", "testdata", "ringback.yaml")
-		}
-		return ""
-	}
-	var out, errOut bytes.Buffer
-	code = Run(args, getenv, &out, &errOut)
-	return code, out.String(), errOut.String()
-}
-
-// importStore opens the database the command wrote to, to look at it.
-func importStore(t *testing.T, databaseURL string) *store.Store {
-	t.Helper()
-	s, err := store.Open(context.Background(), databaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 func countContacts(t *testing.T, s *store.Store) int {
 	t.Helper()
@@ -89,73 +60,70 @@ var exportNotes = []string{
 }
 
 func TestImportContactsExport(t *testing.T) {
-	for _, backend := range storetest.Backends(t) {
-		t.Run(backend, func(t *testing.T) {
-			url := storetest.URL(t, backend)
-			code, out, errOut := importRun(t, url, "import", "contacts", filepath.Join("testdata", "contacts.csv"))
-			if code != 0 {
-				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-			}
-			want := append([]string{exportSummary}, exportNotes...)
-			if got := strings.Split(strings.TrimSpace(out), "\n"); !reflect.DeepEqual(got, want) {
-				t.Fatalf("output:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-			}
+	storetest.EachURL(t, func(t *testing.T, url string) {
+		code, out, errOut := runCLI(t, url, nil, "import", "contacts", filepath.Join("testdata", "contacts.csv"))
+		if code != 0 {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+		}
+		want := append([]string{exportSummary}, exportNotes...)
+		if got := strings.Split(strings.TrimSpace(out), "\n"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("output:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
 
-			s := importStore(t, url)
-			ctx := context.Background()
-			alice := wantContact{"Alice Smith", "tenant", "14 High Street", "Flat 9"} // the later row wins
-			checkContacts(t, s, map[string]wantContact{
-				"+447700900001": alice,
-				"+442079460001": alice,
-				"+447700900011": alice,
-				"+447700900002": {"Bob Jones", "tenant", "12 High Street", "Flat 2"},
-				"+447700900003": {"Bob Jones", "tenant", "12 High Street", "Flat 2"},
-				"+447700900004": {"Carol White", "owner", "12 High Street", ""},
-				"+441632960004": {"Carol White", "owner", "12 High Street", ""},
-				"+447700900005": {"Dan's Plumbing, Heating & Gas", "vendor", "", ""},
-				"+441614960006": {"Spark Electrical Ltd", "vendor", "", ""},
-				"+447700900006": {"Spark Electrical Ltd", "vendor", "", ""},
-				"+447700900123": {"Eve Brown", "prospect", "", ""},
-				"+447700900007": {"Frank Green", "tenant", "8 Mill Lane", "Apt 3"},
-				"+447700900008": {"Ian Jack", "guarantor", "12 High Street", "Flat 2"},
-				"+15551234567":  {"Jo Kent", "owner", "Flat 5, 3 Park Road", "Flat 5"},
-			})
-			a, err := s.ContactByNumber(ctx, "+447700900001")
-			if err != nil {
-				t.Fatal(err)
-			}
-			nums, err := s.ContactNumbers(ctx, a.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := []string{"+442079460001", "+447700900001", "+447700900011"}; !reflect.DeepEqual(nums, want) {
-				t.Errorf("Alice's numbers = %v, want %v", nums, want)
-			}
-			// Skipped rows and other people's numbers (the emergency contact
-			// column) are not stored.
-			for _, n := range []string{"+447700900901", "+447700900902", "+447700900099"} {
-				if c, err := s.ContactByNumber(ctx, n); !errors.Is(err, store.ErrNotFound) {
-					t.Errorf("%s: got %+v, %v; want not found", n, c, err)
-				}
-			}
-			if n := countContacts(t, s); n != 9 {
-				t.Errorf("%d contacts, want 9", n)
-			}
-
-			// Importing the same file again changes nothing.
-			code, out, errOut = importRun(t, url, "import", "contacts", filepath.Join("testdata", "contacts.csv"))
-			if code != 0 {
-				t.Fatalf("re-import: exit %d\n%s%s", code, out, errOut)
-			}
-			if first := strings.SplitN(out, "\n", 2)[0]; first != "imported 10 rows: 0 contacts created, 10 merged, 3 rows skipped" {
-				t.Errorf("re-import summary = %q", first)
-			}
-			if n := countContacts(t, s); n != 9 {
-				t.Errorf("after re-import: %d contacts, want 9", n)
-			}
-			checkContacts(t, s, map[string]wantContact{"+447700900001": alice})
+		s := storetest.Open(t, url)
+		ctx := context.Background()
+		alice := wantContact{"Alice Smith", "tenant", "14 High Street", "Flat 9"} // the later row wins
+		checkContacts(t, s, map[string]wantContact{
+			"+447700900001": alice,
+			"+442079460001": alice,
+			"+447700900011": alice,
+			"+447700900002": {"Bob Jones", "tenant", "12 High Street", "Flat 2"},
+			"+447700900003": {"Bob Jones", "tenant", "12 High Street", "Flat 2"},
+			"+447700900004": {"Carol White", "owner", "12 High Street", ""},
+			"+441632960004": {"Carol White", "owner", "12 High Street", ""},
+			"+447700900005": {"Dan's Plumbing, Heating & Gas", "vendor", "", ""},
+			"+441614960006": {"Spark Electrical Ltd", "vendor", "", ""},
+			"+447700900006": {"Spark Electrical Ltd", "vendor", "", ""},
+			"+447700900123": {"Eve Brown", "prospect", "", ""},
+			"+447700900007": {"Frank Green", "tenant", "8 Mill Lane", "Apt 3"},
+			"+447700900008": {"Ian Jack", "guarantor", "12 High Street", "Flat 2"},
+			"+15551234567":  {"Jo Kent", "owner", "Flat 5, 3 Park Road", "Flat 5"},
 		})
-	}
+		a, err := s.ContactByNumber(ctx, "+447700900001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nums, err := s.ContactNumbers(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"+442079460001", "+447700900001", "+447700900011"}; !reflect.DeepEqual(nums, want) {
+			t.Errorf("Alice's numbers = %v, want %v", nums, want)
+		}
+		// Skipped rows and other people's numbers (the emergency contact
+		// column) are not stored.
+		for _, n := range []string{"+447700900901", "+447700900902", "+447700900099"} {
+			if c, err := s.ContactByNumber(ctx, n); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s: got %+v, %v; want not found", n, c, err)
+			}
+		}
+		if n := countContacts(t, s); n != 9 {
+			t.Errorf("%d contacts, want 9", n)
+		}
+
+		// Importing the same file again changes nothing.
+		code, out, errOut = runCLI(t, url, nil, "import", "contacts", filepath.Join("testdata", "contacts.csv"))
+		if code != 0 {
+			t.Fatalf("re-import: exit %d\n%s%s", code, out, errOut)
+		}
+		if first := strings.SplitN(out, "\n", 2)[0]; first != "imported 10 rows: 0 contacts created, 10 merged, 3 rows skipped" {
+			t.Errorf("re-import summary = %q", first)
+		}
+		if n := countContacts(t, s); n != 9 {
+			t.Errorf("after re-import: %d contacts, want 9", n)
+		}
+		checkContacts(t, s, map[string]wantContact{"+447700900001": alice})
+	})
 }
 
 func TestImportContactsSemicolonBOMFirstLastNames(t *testing.T) {
@@ -164,32 +132,29 @@ func TestImportContactsSemicolonBOMFirstLastNames(t *testing.T) {
 		"Marc;Dupont;+33 6 12 34 56 78;01632 960202;Landlord;Riverside Court;\r\n" +
 		"Priya;Patel;07700 900203 or 07700 900204;;Contractors;;\r\n"
 	path := writeCSV(t, csv)
-	for _, backend := range storetest.Backends(t) {
-		t.Run(backend, func(t *testing.T) {
-			url := storetest.URL(t, backend)
-			code, out, errOut := importRun(t, url, "import", "contacts", path)
-			if code != 0 {
-				t.Fatalf("exit %d\n%s%s", code, out, errOut)
-			}
-			if want := "imported 3 rows: 3 contacts created, 0 merged, 0 rows skipped\n"; out != want {
-				t.Errorf("output = %q, want %q", out, want)
-			}
-			s := importStore(t, url)
-			checkContacts(t, s, map[string]wantContact{
-				"+447700900201": {"Zoë Ålund", "tenant", "Riverside Court", "12"},
-				"+33612345678":  {"Marc Dupont", "owner", "Riverside Court", ""},
-				"+441632960202": {"Marc Dupont", "owner", "Riverside Court", ""},
-				"+447700900203": {"Priya Patel", "vendor", "", ""},
-				"+447700900204": {"Priya Patel", "vendor", "", ""},
-			})
+	storetest.EachURL(t, func(t *testing.T, url string) {
+		code, out, errOut := runCLI(t, url, nil, "import", "contacts", path)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		}
+		if want := "imported 3 rows: 3 contacts created, 0 merged, 0 rows skipped\n"; out != want {
+			t.Errorf("output = %q, want %q", out, want)
+		}
+		s := storetest.Open(t, url)
+		checkContacts(t, s, map[string]wantContact{
+			"+447700900201": {"Zoë Ålund", "tenant", "Riverside Court", "12"},
+			"+33612345678":  {"Marc Dupont", "owner", "Riverside Court", ""},
+			"+441632960202": {"Marc Dupont", "owner", "Riverside Court", ""},
+			"+447700900203": {"Priya Patel", "vendor", "", ""},
+			"+447700900204": {"Priya Patel", "vendor", "", ""},
 		})
-	}
+	})
 }
 
 func TestImportContactsUnknownHeaders(t *testing.T) {
 	url := storetest.URL(t, "sqlite")
 	path := writeCSV(t, "Who,Digits,Where\nAlice,07700 900001,Flat 1\n")
-	code, out, errOut := importRun(t, url, "import", "contacts", path)
+	code, out, errOut := runCLI(t, url, nil, "import", "contacts", path)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
 	}
@@ -200,69 +165,67 @@ func TestImportContactsUnknownHeaders(t *testing.T) {
 	}
 
 	// The flags name the columns instead.
-	code, out, errOut = importRun(t, url, "import", "contacts", "--name-col", "who", "--phone-cols", "DIGITS", "--unit-col=where", path)
+	code, out, errOut = runCLI(t, url, nil, "import", "contacts", "--name-col", "who", "--phone-cols", "DIGITS", "--unit-col=where", path)
 	if code != 0 || !strings.HasPrefix(out, "imported 1 row: 1 contact created") {
 		t.Fatalf("with flags: exit %d\n%s%s", code, out, errOut)
 	}
-	checkContacts(t, importStore(t, url), map[string]wantContact{"+447700900001": {"Alice", "", "", "Flat 1"}})
+	checkContacts(t, storetest.Open(t, url), map[string]wantContact{"+447700900001": {"Alice", "", "", "Flat 1"}})
 
 	// A flag naming a header that is not there lists the headers too.
-	code, _, errOut = importRun(t, url, "import", "contacts", "--phone-cols", "Digits,Fax", path)
+	code, _, errOut = runCLI(t, url, nil, "import", "contacts", "--phone-cols", "Digits,Fax", path)
 	if code != 1 || !strings.Contains(errOut, `--phone-cols "Fax" matches no header`) || !strings.Contains(errOut, `"Who", "Digits", "Where"`) {
 		t.Errorf("unknown --phone-cols: exit %d\n%s", code, errOut)
 	}
 }
 
 func TestImportContactsDryRun(t *testing.T) {
-	for _, backend := range storetest.Backends(t) {
-		t.Run(backend, func(t *testing.T) {
-			ctx := context.Background()
-			url := storetest.URL(t, backend)
+	storetest.EachBackend(t, func(t *testing.T, backend string) {
+		ctx := context.Background()
+		url := storetest.URL(t, backend)
 
-			// Before any migration: the file is checked, the schema left alone.
-			code, out, errOut := importRun(t, url, "import", "contacts", "--dry-run", filepath.Join("testdata", "contacts.csv"))
-			if code != 0 {
-				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		// Before any migration: the file is checked, the schema left alone.
+		code, out, errOut := runCLI(t, url, nil, "import", "contacts", "--dry-run", filepath.Join("testdata", "contacts.csv"))
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		}
+		for _, want := range append([]string{
+			`columns: name "Contact Name", phone "Phone" "Work Phone", kind "Contact Type", property "Property", unit "Unit"; not "Emergency Contact Phone"`,
+			"\ndry run, nothing written: would import 10 rows: 9 contacts created, 1 merged, 3 rows skipped\n",
+			"note: the database is not migrated yet",
+		}, exportNotes...) {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
 			}
-			for _, want := range append([]string{
-				`columns: name "Contact Name", phone "Phone" "Work Phone", kind "Contact Type", property "Property", unit "Unit"; not "Emergency Contact Phone"`,
-				"\ndry run, nothing written: would import 10 rows: 9 contacts created, 1 merged, 3 rows skipped\n",
-				"note: the database is not migrated yet",
-			}, exportNotes...) {
-				if !strings.Contains(out, want) {
-					t.Errorf("output lacks %q:\n%s", want, out)
-				}
-			}
-			s := importStore(t, url)
-			if cur, _, err := s.SchemaVersion(ctx); err != nil || cur != 0 {
-				t.Fatalf("schema version %d, %v after a dry run; want 0", cur, err)
-			}
+		}
+		s := storetest.Open(t, url)
+		if cur, _, err := s.SchemaVersion(ctx); err != nil || cur != 0 {
+			t.Fatalf("schema version %d, %v after a dry run; want 0", cur, err)
+		}
 
-			// On a database with contacts: exact counts, nothing written.
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			path := writeCSV(t, "Name,Phone\nAlice Smith,07700 900001\nNew Person,07700 900555\n")
-			if code, out, errOut := importRun(t, url, "import", "contacts", path); code != 0 {
-				t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
-			}
-			// The flag may follow the file name.
-			code, out, errOut = importRun(t, url, "import", "contacts", filepath.Join("testdata", "contacts.csv"), "--dry-run")
-			if code != 0 {
-				t.Fatalf("exit %d\n%s%s", code, out, errOut)
-			}
-			if !strings.Contains(out, "\ndry run, nothing written: would import 10 rows: 8 contacts created, 2 merged, 3 rows skipped\n") || strings.Contains(out, "not migrated") {
-				t.Errorf("output:\n%s", out)
-			}
-			if n := countContacts(t, s); n != 2 {
-				t.Errorf("%d contacts after a dry run, want 2", n)
-			}
-			checkContacts(t, s, map[string]wantContact{"+447700900001": {"Alice Smith", "", "", ""}})
-			if _, err := s.ContactByNumber(ctx, "+447700900123"); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("dry run wrote a contact: %v", err)
-			}
-		})
-	}
+		// On a database with contacts: exact counts, nothing written.
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		path := writeCSV(t, "Name,Phone\nAlice Smith,07700 900001\nNew Person,07700 900555\n")
+		if code, out, errOut := runCLI(t, url, nil, "import", "contacts", path); code != 0 {
+			t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
+		}
+		// The flag may follow the file name.
+		code, out, errOut = runCLI(t, url, nil, "import", "contacts", filepath.Join("testdata", "contacts.csv"), "--dry-run")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		}
+		if !strings.Contains(out, "\ndry run, nothing written: would import 10 rows: 8 contacts created, 2 merged, 3 rows skipped\n") || strings.Contains(out, "not migrated") {
+			t.Errorf("output:\n%s", out)
+		}
+		if n := countContacts(t, s); n != 2 {
+			t.Errorf("%d contacts after a dry run, want 2", n)
+		}
+		checkContacts(t, s, map[string]wantContact{"+447700900001": {"Alice Smith", "", "", ""}})
+		if _, err := s.ContactByNumber(ctx, "+447700900123"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("dry run wrote a contact: %v", err)
+		}
+	})
 }
 
 // failedImport is a file an import refuses, with what it says on stderr.
@@ -270,29 +233,31 @@ type failedImport struct {
 	path, stderr string
 }
 
-// checkNothingImported runs `ringback import kind` on each file and wants it
-// to fail (exit 1) saying so.
-func checkNothingImported(t *testing.T, url, kind string, files map[string]failedImport) {
+// checkNothingImported runs `ringback import kind` on a fresh database with
+// a missing file, an empty one, one of only header and each of files, and
+// wants each to fail (exit 1) saying so; it returns the database's URL.
+func checkNothingImported(t *testing.T, kind, header string, files map[string]failedImport) string {
 	t.Helper()
+	url := storetest.URL(t, "sqlite")
+	files["missing file"] = failedImport{filepath.Join(t.TempDir(), "nope.csv"), "ringback import: cli: read " + kind + ": open "}
+	files["empty file"] = failedImport{writeCSV(t, ""), "ringback import: cli: export.csv: no header row"}
+	files["header only"] = failedImport{writeCSV(t, header), "ringback import: cli: export.csv: nothing imported"}
 	for name, tc := range files {
 		t.Run(name, func(t *testing.T) {
-			code, out, errOut := importRun(t, url, "import", kind, tc.path)
+			code, out, errOut := runCLI(t, url, nil, "import", kind, tc.path)
 			if code != 1 || !strings.Contains(errOut, tc.stderr) {
 				t.Errorf("exit %d, stderr %q; want 1, %q\nstdout:\n%s", code, errOut, tc.stderr, out)
 			}
 		})
 	}
+	return url
 }
 
 func TestImportContactsNothingToImport(t *testing.T) {
-	url := storetest.URL(t, "sqlite")
-	checkNothingImported(t, url, "contacts", map[string]failedImport{
-		"missing file":  {filepath.Join(t.TempDir(), "nope.csv"), "ringback import: cli: read contacts: open "},
-		"empty file":    {writeCSV(t, ""), "ringback import: cli: export.csv: no header row"},
-		"header only":   {writeCSV(t, "Name,Phone\n"), "ringback import: cli: export.csv: nothing imported"},
+	url := checkNothingImported(t, "contacts", "Name,Phone\n", map[string]failedImport{
 		"every row bad": {writeCSV(t, "Name,Phone\nA,123\nB,\n"), "ringback import: cli: export.csv: nothing imported"},
 	})
-	if code, _, errOut := importRun(t, url, "import", "people", "x.csv"); code != 1 || !strings.Contains(errOut, "Usage: ringback import contacts") {
+	if code, _, errOut := runCLI(t, url, nil, "import", "people", "x.csv"); code != 1 || !strings.Contains(errOut, "Usage: ringback import contacts") {
 		t.Errorf("import people: exit %d\n%s", code, errOut)
 	}
 }
@@ -347,35 +312,30 @@ func TestSplitNumbers(t *testing.T) {
 
 // A row the database refuses half-way through leaves no row of the file stored.
 func TestImportContactsAllOrNothing(t *testing.T) {
-	for _, backend := range storetest.Backends(t) {
-		t.Run(backend, func(t *testing.T) {
-			url := storetest.URL(t, backend)
-			s := importStore(t, url)
-			if err := s.Migrate(context.Background()); err != nil {
+	storetest.EachBackend(t, func(t *testing.T, backend string) {
+		url := storetest.URL(t, backend)
+		s := storetest.Migrated(t, url)
+		refuse := []string{`CREATE TRIGGER refuse_boom BEFORE INSERT ON contacts
+			WHEN NEW.name = 'Boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`}
+		if backend == "postgres" {
+			refuse = []string{
+				`CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN IF NEW.name = 'Boom' THEN RAISE EXCEPTION 'boom refused'; END IF; RETURN NEW; END $$`,
+				`CREATE TRIGGER refuse_boom BEFORE INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION refuse_boom()`,
+			}
+		}
+		for _, q := range refuse {
+			if _, err := s.DB().Exec(q); err != nil {
 				t.Fatal(err)
 			}
-			refuse := []string{`CREATE TRIGGER refuse_boom BEFORE INSERT ON contacts
-				WHEN NEW.name = 'Boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`}
-			if backend == "postgres" {
-				refuse = []string{
-					`CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
-					BEGIN IF NEW.name = 'Boom' THEN RAISE EXCEPTION 'boom refused'; END IF; RETURN NEW; END $$`,
-					`CREATE TRIGGER refuse_boom BEFORE INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION refuse_boom()`,
-				}
-			}
-			for _, q := range refuse {
-				if _, err := s.DB().Exec(q); err != nil {
-					t.Fatal(err)
-				}
-			}
-			path := writeCSV(t, "Name,Phone\nAlice,07700 900001\nBob,07700 900002\nBoom,07700 900003\nCarol,07700 900004\n")
-			code, out, errOut := importRun(t, url, "import", "contacts", path)
-			if code != 1 || !strings.Contains(errOut, "ringback import: cli: import line 4: store: insert contact: ") || !strings.Contains(errOut, "boom refused") {
-				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-			}
-			if n := countContacts(t, s); n != 0 {
-				t.Errorf("%d contacts stored after a failed import, want 0", n)
-			}
-		})
-	}
+		}
+		path := writeCSV(t, "Name,Phone\nAlice,07700 900001\nBob,07700 900002\nBoom,07700 900003\nCarol,07700 900004\n")
+		code, out, errOut := runCLI(t, url, nil, "import", "contacts", path)
+		if code != 1 || !strings.Contains(errOut, "ringback import: cli: import line 4: store: insert contact: ") || !strings.Contains(errOut, "boom refused") {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+		}
+		if n := countContacts(t, s); n != 0 {
+			t.Errorf("%d contacts stored after a failed import, want 0", n)
+		}
+	})
 }

@@ -178,28 +178,12 @@ func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Tim
 		return nil, firstErr
 	}
 
-	type record struct {
-		line   int
-		fields []string
-	}
-	var recs []record
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err // a csv.ParseError names the line
-		}
-		if allBlank(rec) {
-			continue
-		}
-		line, _ := r.FieldPos(0)
-		recs = append(recs, record{line, rec})
+	recs, err := readRecords(r)
+	if err != nil {
+		return nil, err
 	}
 	log.rows = len(recs)
 
-	var err error
 	samples := make([][]string, 0, min(len(recs), timeSamples))
 	for _, rec := range recs {
 		if len(samples) == timeSamples {

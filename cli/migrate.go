@@ -7,11 +7,7 @@ import (
 	"ringback/config"
 )
 
-func (a *app) migrate(ctx context.Context, args []string) error {
-	fs := newFlags("migrate", a.stderr)
-	if err := fs.Parse(args); err != nil {
-		return errReported
-	}
+func (a *app) migrate(ctx context.Context) error {
 	s, err := openAndMigrate(ctx, config.EnvFrom(a.getenv).DatabaseURL)
 	if err != nil {
 		return err

@@ -16,9 +16,6 @@ import (
 // gave up, with why, so an operator can see what never happened; `outbox
 // retry [ID…]` runs dead rows again once their cause is fixed.
 func (a *app) outbox(ctx context.Context, args []string) error {
-	if len(args) > 0 && args[0] == "retry" {
-		return a.outboxRetry(ctx, args[1:])
-	}
 	fs := newFlags("outbox", a.stderr)
 	state := fs.String("state", store.OutboxDead, "pending, running, done or dead")
 	limit := fs.Int("limit", 50, "rows to list")

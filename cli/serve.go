@@ -28,11 +28,7 @@ import (
 // serve runs the server until SIGTERM/SIGINT, then drains: the HTTP server
 // stops taking requests and finishes those in flight, the outbox workers
 // finish the rows they started, and the leader lease is released.
-func (a *app) serve(ctx context.Context, args []string) error {
-	fs := newFlags("serve", a.stderr)
-	if err := fs.Parse(args); err != nil {
-		return errReported
-	}
+func (a *app) serve(ctx context.Context) error {
 	env := config.EnvFrom(a.getenv)
 	cfg, err := a.loadConfig(&env)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -29,59 +28,48 @@ func exampleCfg(t *testing.T) *config.Config {
 // The server starts on each store, answers /healthz, and on shutdown stops
 // cleanly and releases the leader lease.
 func TestServeHealthzAndGracefulShutdown(t *testing.T) {
-	for _, backend := range storetest.Backends(t) {
-		t.Run(backend, func(t *testing.T) {
-			t.Setenv("RINGBACK_SPOOL_DIR", t.TempDir())
-			env := config.EnvFrom(func(k string) string {
-				switch k {
-				case "DATABASE_URL":
-					return storetest.URL(t, backend)
-				case "RINGBACK_ADDR":
-					return "127.0.0.1:0"
-				}
-				return ""
-			})
-			a := &app{getenv: os.Getenv, stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-			ctx, cancel := context.WithCancel(context.Background())
-			rt, err := a.start(ctx, env, exampleCfg(t), bot.SystemClock{}, nil)
-			if err != nil {
-				t.Fatal(err)
+	storetest.EachBackend(t, func(t *testing.T, backend string) {
+		t.Setenv("RINGBACK_SPOOL_DIR", t.TempDir())
+		env := config.EnvFrom(func(k string) string {
+			switch k {
+			case "DATABASE_URL":
+				return storetest.URL(t, backend)
+			case "RINGBACK_ADDR":
+				return "127.0.0.1:0"
 			}
-			base := "http://" + rt.listener.Addr().String()
-			res, err := http.Get(base + "/healthz")
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != 200 || !strings.Contains(string(body), `"database":"`+backend+`"`) {
-				t.Fatalf("/healthz = %d %s", res.StatusCode, body)
-			}
-			res, err = http.Get(base + "/metrics")
-			if err != nil {
-				t.Fatal(err)
-			}
-			metrics, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if !strings.Contains(string(metrics), `ringback_outbox_rows{state="dead"} 0`) {
-				t.Fatalf("/metrics lacks the outbox gauge:\n%.2000s", metrics)
-			}
-			cancel()
-			done := make(chan error, 1)
-			go func() { done <- rt.wait() }()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("wait: %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("server did not stop after SIGTERM")
-			}
-			if _, err := http.Get(base + "/healthz"); err == nil {
-				t.Fatal("still answering after shutdown")
-			}
+			return ""
 		})
-	}
+		a := testApp(os.Getenv, io.Discard)
+		ctx, cancel := context.WithCancel(context.Background())
+		rt, err := a.start(ctx, env, exampleCfg(t), bot.SystemClock{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := "http://" + rt.listener.Addr().String()
+		res, err := http.Get(base + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(body), `"database":"`+backend+`"`) {
+			t.Fatalf("/healthz = %d %s", res.StatusCode, body)
+		}
+		res, err = http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(metrics), `ringback_outbox_rows{state="dead"} 0`) {
+			t.Fatalf("/metrics lacks the outbox gauge:\n%.2000s", metrics)
+		}
+		cancel() // SIGTERM
+		stopsWithin(t, rt.wait, 20*time.Second, "the server")
+		if _, err := http.Get(base + "/healthz"); err == nil {
+			t.Fatal("still answering after shutdown")
+		}
+	})
 }
 
 func TestCheckListsEveryProblem(t *testing.T) {
@@ -117,16 +105,14 @@ func TestCheckListsEveryProblem(t *testing.T) {
 }
 
 func TestMigrateCommand(t *testing.T) {
-	for _, backend := range storetest.Backends(t) {
-		t.Run(backend, func(t *testing.T) {
-			env := map[string]string{"DATABASE_URL": storetest.URL(t, backend)}
-			var out, errOut bytes.Buffer
-			if code := Run([]string{"migrate"}, func(k string) string { return env[k] }, &out, &errOut); code != 0 {
-				t.Fatalf("migrate: %s", errOut.String())
-			}
-			if !strings.Contains(out.String(), "schema at version") {
-				t.Fatalf("migrate output: %q", out.String())
-			}
-		})
-	}
+	storetest.EachBackend(t, func(t *testing.T, backend string) {
+		env := map[string]string{"DATABASE_URL": storetest.URL(t, backend)}
+		var out, errOut bytes.Buffer
+		if code := Run([]string{"migrate"}, func(k string) string { return env[k] }, &out, &errOut); code != 0 {
+			t.Fatalf("migrate: %s", errOut.String())
+		}
+		if !strings.Contains(out.String(), "schema at version") {
+			t.Fatalf("migrate output: %q", out.String())
+		}
+	})
 }

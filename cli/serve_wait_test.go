@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -56,7 +55,7 @@ func TestServeWaitsForTheDatabase(t *testing.T) {
 		}
 		return ""
 	})
-	a := &app{getenv: os.Getenv, stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	a := testApp(os.Getenv, io.Discard)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan *runtime, 1)

@@ -3,8 +3,10 @@ package cli
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"slices"
 
 	"ringback/config"
@@ -49,4 +51,29 @@ func csvReader(data []byte, delimiter rune) *csv.Reader {
 	r.LazyQuotes = true
 	r.TrimLeadingSpace = true
 	return r
+}
+
+// record is a data row of an export and the line it starts on.
+type record struct {
+	line   int
+	fields []string
+}
+
+// readRecords reads the rows after the header, skipping blank ones.
+func readRecords(r *csv.Reader) ([]record, error) {
+	var recs []record
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return recs, nil
+		}
+		if err != nil {
+			return nil, err // a csv.ParseError names the line
+		}
+		if allBlank(rec) {
+			continue
+		}
+		line, _ := r.FieldPos(0)
+		recs = append(recs, record{line, rec})
+	}
 }

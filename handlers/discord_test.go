@@ -1,14 +1,11 @@
 package handlers_test
 
 import (
-	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,10 +16,7 @@ import (
 	"ringback/bot"
 	rbdiscord "ringback/bot/discord"
 	"ringback/bot/discord/discordstandin"
-	"ringback/config"
 	"ringback/handlers"
-	"ringback/sms"
-	"ringback/sms/twiliostandin"
 	"ringback/store"
 	"ringback/store/storetest"
 )
@@ -60,55 +54,32 @@ type discordHarness struct {
 
 func newDiscordHarness(t *testing.T, backend string, opts ...rbdiscord.Option) *discordHarness {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfig(t, filepath.Join("..", "testdata", "ringback.yaml"))
 	// Until config has discord.managers, the bot learns Discord managers
 	// from the managers list.
 	cfg.Managers = append(cfg.Managers, dMia)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := storetest.New(t, backend)
-	tw := twiliostandin.NewServer(accountSID, authToken)
-	t.Cleanup(tw.Close)
+	h := newBotHarness(t, storetest.New(t, backend), cfg, rbdiscord.Platform)
 	dc := discordstandin.NewServer(dToken, dApp)
 	t.Cleanup(dc.Close)
 	for id, n := range dNames {
 		dc.AddUser(id, n[0], n[1])
 	}
-	clock := bot.NewManualClock(monday10)
-	b := bot.New(bot.Deps{
-		Store: s, Config: cfg, Clock: clock, Log: log, PublicURL: publicURL,
-		Texter: sms.NewTexter(sms.New(accountSID, authToken, tw.URL)),
-		Chats:  []string{rbdiscord.Platform},
-	})
-	if err := b.SyncTemplates(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	w := bot.NewWorker(s, clock, "test", log)
-	b.Register(w)
 	opts = append([]rbdiscord.Option{rbdiscord.WithManagers(dMia), rbdiscord.WithDigestChannel(dDigest), rbdiscord.WithGuild(dGuild)}, opts...)
-	adapter := rbdiscord.New(dToken, dApp, dc.URL, b, map[string]string{lettings: dLettings, maint: dMaint}, log, opts...)
-	b.RegisterChat(w, adapter)
+	adapter := rbdiscord.New(dToken, dApp, dc.URL, h.bot, map[string]string{lettings: dLettings, maint: dMaint}, quietLog, opts...)
+	h.bot.RegisterChat(h.worker, adapter)
 	pub, priv, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dh, err := handlers.NewDiscord(b, adapter, hex.EncodeToString(pub), log)
+	dh, err := handlers.NewDiscord(h.bot, adapter, hex.EncodeToString(pub), quietLog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := handlers.New(handlers.Deps{Store: s, Log: log})
-	srv.MountTwilio(b, authToken, publicURL)
+	srv := handlers.New(handlers.Deps{Store: h.store, Log: quietLog})
 	srv.MountDiscord(dh)
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	tw.RouteCallbacks(publicURL, hs.URL)
+	h.serve(srv)
 	t.Cleanup(dh.Wait)
-	return &discordHarness{
-		harness: &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, server: hs},
-		discord: dc, adapter: adapter, handler: dh, priv: priv,
-	}
+	return &discordHarness{harness: h, discord: dc, adapter: adapter, handler: dh, priv: priv}
 }
 
 // eachDiscord runs fn on every backend with a fresh harness.
@@ -220,9 +191,7 @@ func slash(userID, args string) map[string]any {
 // case's id as the buttons carry it, and its card.
 func (h *discordHarness) cardedCase(sid string) (store.Case, string, discordstandin.Message) {
 	h.t.Helper()
-	h.missedCall(sid, caller, lettings)
-	h.flush()
-	c := h.openCase(caller, lettings)
+	c := h.missed(sid, caller, lettings)
 	return c, strconv.FormatInt(c.ID, 10), h.card(dLettings)
 }
 
@@ -298,8 +267,7 @@ func TestDiscordCaseLifecycle(t *testing.T) {
 		}
 
 		// The caller replies "2" → thread entry, category on the card.
-		h.text(caller, lettings, "2")
-		h.flush()
+		h.texted(caller, lettings, "2")
 		if th := h.threadText(card.ID); !strings.Contains(th, "Caller chose Maintenance") {
 			t.Fatalf("thread after triage:\n%s", th)
 		}
@@ -429,10 +397,8 @@ func TestDiscordRefusesForgedAndStaleRequests(t *testing.T) {
 
 func TestDiscordCallerTextCannotPing(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd3", caller, lettings)
-		h.flush()
-		h.text(caller, lettings, "Call me after 5 @everyone <@123> @here <@&456> **now**")
-		h.flush()
+		h.missed("CAd3", caller, lettings)
+		h.texted(caller, lettings, "Call me after 5 @everyone <@123> @here <@&456> **now**")
 		card := h.card(dLettings)
 		th, _ := h.discord.Thread(card.ID)
 		var got *discordstandin.Message
@@ -465,8 +431,7 @@ func TestDiscordCallerTextCannotPing(t *testing.T) {
 func TestDiscordRateLimitDelaysTheCard(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
 		h.discord.FailNext(discordstandin.RouteCreateMessage, 1, http.StatusTooManyRequests, 30)
-		h.missedCall("CAd4", caller, lettings)
-		h.flush()
+		h.missed("CAd4", caller, lettings)
 		if n := len(h.discord.Messages(dLettings)); n != 0 {
 			t.Fatalf("card posted through a 429: %d", n)
 		}
@@ -490,9 +455,7 @@ func TestDiscordRateLimitDelaysTheCard(t *testing.T) {
 func TestDiscordMissingAccessIsRecordedAndRetried(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
 		h.discord.DenyChannel(dLettings)
-		h.missedCall("CAd5", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAd5", caller, lettings)
 		events, _ := h.store.EventsForCase(t.Context(), c.ID)
 		found := 0
 		for _, e := range events {
@@ -548,8 +511,7 @@ func TestDiscordManagerReassigns(t *testing.T) {
 
 func TestDiscordSlashCommandVerbs(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd7", caller, lettings)
-		h.flush()
+		h.missed("CAd7", caller, lettings)
 		for args, want := range map[string]string{
 			"help":               "/callbacks args:mine",
 			"bogus":              "/callbacks args:mine",
@@ -691,9 +653,7 @@ func TestDiscordRemindersDigestAndSpam(t *testing.T) {
 
 func TestDiscordDeletedCardIsPostedAgain(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd11", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAd11", caller, lettings)
 		old := h.card(dLettings)
 		h.discord.DeleteMessage(dLettings, old.ID)
 		if _, err := h.bot.Claim(t.Context(), c.ID, bot.Actor{ID: dAlice, Name: "Alice Jones", Staff: true}); err != nil {
@@ -705,8 +665,7 @@ func TestDiscordDeletedCardIsPostedAgain(t *testing.T) {
 			t.Fatalf("card after deletion: %s %s", card.ID, card.Text())
 		}
 		// Later entries go to the new card's thread.
-		h.text(caller, lettings, "hello again")
-		h.flush()
+		h.texted(caller, lettings, "hello again")
 		if th := h.threadText(card.ID); !strings.Contains(th, "hello again") {
 			t.Fatalf("new card's thread:\n%s", th)
 		}
@@ -741,8 +700,7 @@ func TestDiscordLogCallback(t *testing.T) {
 
 func TestDiscordModalIsNeverDeferred(t *testing.T) {
 	eachDiscord(t, func(t *testing.T, h *discordHarness) {
-		h.missedCall("CAd13", caller, lettings)
-		h.flush()
+		h.missed("CAd13", caller, lettings)
 		id := strconv.FormatInt(h.openCase(caller, lettings).ID, 10)
 		h.handler.SetDeferAfter(0)
 		if r := h.interact(component(dAlice, "close_pick:"+id, dLettings, "1600000000000000001", "resolved")); r.Type != 9 {

@@ -62,15 +62,7 @@ func newHarnessTB(t testing.TB, backend string) *harness {
 // newHarnessOn builds the harness on the business config at path.
 func newHarnessOn(t testing.TB, backend, path string) *harness {
 	t.Helper()
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := storetest.New(t, backend)
-	tw := twiliostandin.NewServer(accountSID, authToken)
-	t.Cleanup(tw.Close)
-	clock := bot.NewManualClock(monday10)
+	h := newBotHarness(t, storetest.New(t, backend), loadConfig(t, path), rbslack.Platform)
 	sl := slackstandin.NewServer(slackToken)
 	t.Cleanup(sl.Close)
 	sl.AddUser("U0ALICE", "alice", "Alice Jones")
@@ -79,27 +71,55 @@ func newHarnessOn(t testing.TB, backend, path string) *harness {
 	sl.AddUser("U0VISITOR", "vic", "Vic Visitor")
 	sl.SetMembers("C0LETTINGS", "U0ALICE", "U0BOB")
 	sl.SetMembers("C0MAINT", "U0BOB")
+	h.slack = sl
+	adapter := rbslack.New(slackToken, "", sl.URL, h.bot, quietLog)
+	h.bot.RegisterChat(h.worker, adapter)
+	adapter.Start(context.Background())
+	srv := handlers.New(handlers.Deps{Store: h.store, Log: quietLog})
+	srv.MountCalls(h.bot, hookSecret, h.clock.Now)
+	srv.MountSlack(slackDispatcher(h.bot, adapter, quietLog), slackSign)
+	h.serve(srv)
+	return h
+}
+
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func loadConfig(t testing.TB, path string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// newBotHarness starts what every harness shares: the Twilio stand-in, a
+// bot on s and cfg posting to chats, with a manual clock at monday10, and
+// its outbox worker. The caller adds its chat and serves it (h.serve).
+func newBotHarness(t testing.TB, s *store.Store, cfg *config.Config, chats ...string) *harness {
+	t.Helper()
+	tw := twiliostandin.NewServer(accountSID, authToken)
+	t.Cleanup(tw.Close)
+	clock := bot.NewManualClock(monday10)
 	b := bot.New(bot.Deps{
-		Store: s, Config: cfg, Clock: clock, Log: log, PublicURL: publicURL,
+		Store: s, Config: cfg, Clock: clock, Log: quietLog, PublicURL: publicURL,
 		Texter: sms.NewTexter(sms.New(accountSID, authToken, tw.URL)),
-		Chats:  []string{rbslack.Platform},
+		Chats:  chats,
 	})
 	if err := b.SyncTemplates(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	w := bot.NewWorker(s, clock, "test", log)
+	w := bot.NewWorker(s, clock, "test", quietLog)
 	b.Register(w)
-	adapter := rbslack.New(slackToken, "", sl.URL, b, log)
-	b.RegisterChat(w, adapter)
-	adapter.Start(context.Background())
-	srv := handlers.New(handlers.Deps{Store: s, Log: log})
-	srv.MountTwilio(b, authToken, publicURL)
-	srv.MountCalls(b, hookSecret, clock.Now)
-	srv.MountSlack(slackDispatcher(b, adapter, log), slackSign)
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	tw.RouteCallbacks(publicURL, hs.URL) // Twilio's receipts reach this server
-	return &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, slack: sl, server: hs}
+	return &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw}
+}
+
+// serve mounts Twilio's webhooks on srv and serves it over real HTTP.
+func (h *harness) serve(srv *handlers.Server) {
+	srv.MountTwilio(h.bot, authToken, publicURL)
+	h.server = httptest.NewServer(srv)
+	h.t.Cleanup(h.server.Close)
+	h.twilio.RouteCallbacks(publicURL, h.server.URL) // Twilio's receipts reach this server
 }
 
 // slackDispatcher runs slow work inline, so tests can assert on its effects.
@@ -155,6 +175,15 @@ func (h *harness) missedCall(sid, from, to string) {
 	}
 }
 
+// missed is a missed call whose side effects (text-back, card) are done:
+// it returns the case the call opened.
+func (h *harness) missed(sid, from, to string) store.Case {
+	h.t.Helper()
+	h.missedCall(sid, from, to)
+	h.flush()
+	return h.openCase(from, to)
+}
+
 var smsSeq int
 
 // text posts an incoming SMS as Twilio would.
@@ -165,6 +194,16 @@ func (h *harness) text(from, to, body string) (int, string) {
 		"MessageSid": {"SM" + strings.Repeat("0", 28) + itoa4(smsSeq)}, "AccountSid": {accountSID},
 		"From": {from}, "To": {to}, "Body": {body}, "NumMedia": {"0"},
 	})
+}
+
+// texted is an incoming SMS whose side effects (replies, card updates) are
+// done.
+func (h *harness) texted(from, to, body string) {
+	h.t.Helper()
+	if code, resp := h.text(from, to, body); code != 200 {
+		h.t.Fatalf("sms webhook: %d %s", code, resp)
+	}
+	h.flush()
 }
 
 func itoa4(n int) string {

@@ -103,8 +103,7 @@ func TestDesignConfigHelpGetsBuiltInHelpText(t *testing.T) {
 		if len(texts) != 1 || texts[0] != want {
 			t.Fatalf("help texts: %q\nwant %q", texts, want)
 		}
-		h.missedCall("CA50000000000000000000000000000002", caller, lettings)
-		h.flush()
+		h.missed("CA50000000000000000000000000000002", caller, lettings)
 		// Past the repeat window, HELP on a case is answered again.
 		h.clock.Advance(31 * time.Minute)
 		if code, body := h.text(caller, lettings, "help"); code/100 != 2 {
@@ -157,8 +156,7 @@ func TestRepeatedUrgentAndHelpAreAnsweredOnce(t *testing.T) {
 // built-in confirmation.
 func TestDesignConfigPlainOptOutGetsBuiltInConfirmation(t *testing.T) {
 	eachWith(t, designConfig, func(t *testing.T, h *harness) {
-		h.missedCall("CA50000000000000000000000000000003", caller, lettings)
-		h.flush()
+		h.missed("CA50000000000000000000000000000003", caller, lettings)
 		if code, body := h.text(caller, lettings, "please stop texting me"); code/100 != 2 {
 			t.Fatalf("sms webhook answered %d: %s", code, body)
 		}

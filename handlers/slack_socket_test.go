@@ -116,9 +116,7 @@ func TestSlackSocketMode(t *testing.T) {
 		}
 		defer conn.Close()
 
-		h.missedCall("CAsock1", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAsock1", caller, lettings)
 		msg, _ := h.card("C0LETTINGS")
 		peer.send(t, conn, map[string]any{
 			"envelope_id": "env-1", "type": "interactive", "accepts_response_payload": true,

@@ -212,8 +212,7 @@ func TestSlackCaseLifecycle(t *testing.T) {
 		}
 
 		// The caller's SMS lands in the thread, escaped.
-		h.text(caller, lettings, "Call me after 5 <!channel>")
-		h.flush()
+		h.texted(caller, lettings, "Call me after 5 <!channel>")
 		if th := h.threadTexts("C0LETTINGS", msg.TS); !strings.Contains(th, "Call me after 5 &lt;!channel&gt;") || strings.Contains(th, "<!channel>") {
 			t.Fatalf("caller text in thread:\n%s", th)
 		}
@@ -284,8 +283,7 @@ func TestSlackRefusesForgedAndStaleRequests(t *testing.T) {
 func TestSlackRateLimitDelaysTheCard(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.slack.FailNext("chat.postMessage", 1, 429, 30)
-		h.missedCall("CAs2", caller, lettings)
-		h.flush()
+		h.missed("CAs2", caller, lettings)
 		if n := len(h.slack.Messages("C0LETTINGS")); n != 0 {
 			t.Fatalf("card posted through a 429: %d", n)
 		}
@@ -303,9 +301,7 @@ func TestSlackRateLimitDelaysTheCard(t *testing.T) {
 func TestSlackBotNotInChannelIsRecordedAndRetried(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.slack.FailNextWith("chat.postMessage", 1, "not_in_channel")
-		h.missedCall("CAs3", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAs3", caller, lettings)
 		events, _ := h.store.EventsForCase(t.Context(), c.ID)
 		found := false
 		for _, e := range events {
@@ -352,9 +348,7 @@ func TestSlackEventsAndAppHome(t *testing.T) {
 		if code, body := h.slackEvent(`{"token":"x","challenge":"c-123","type":"url_verification"}`); code != 200 || body != "c-123" {
 			t.Fatalf("url_verification: %d %q", code, body)
 		}
-		h.missedCall("CAhome1", caller, lettings)
-		h.flush()
-		c := h.openCase(caller, lettings)
+		c := h.missed("CAhome1", caller, lettings)
 		h.bot.Claim(t.Context(), c.ID, aliceActor())
 		home, ok := h.openHome("U0ALICE")
 		if !ok || !strings.Contains(string(home.JSON), "Your callbacks") || !strings.Contains(string(home.JSON), "#"+strconv.FormatInt(c.ID, 10)) {

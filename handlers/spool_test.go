@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,12 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"ringback/bot"
-	"ringback/config"
 	"ringback/handlers"
-	"ringback/sms"
-	"ringback/sms/twiliostandin"
-	"ringback/store"
 	"ringback/store/storetest"
 )
 
@@ -114,45 +107,18 @@ func spoolHarness(t *testing.T, maxBytes int64) (*harness, *handlers.Server, *ha
 	q := u.Query()
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
-	s, err := store.Open(context.Background(), u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(filepath.Join("..", "ringback.example.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	tw := twiliostandin.NewServer(accountSID, authToken)
-	t.Cleanup(tw.Close)
-	clock := bot.NewManualClock(monday10)
-	b := bot.New(bot.Deps{
-		Store: s, Config: cfg, Clock: clock, Log: log, PublicURL: publicURL,
-		Texter: sms.NewTexter(sms.New(accountSID, authToken, tw.URL)),
-	})
-	if err := b.SyncTemplates(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	w := bot.NewWorker(s, clock, "test", log)
-	b.Register(w)
+	h := newBotHarness(t, storetest.Migrated(t, u.String()), loadConfig(t, filepath.Join("..", "ringback.example.yaml")))
 	reg := prometheus.NewRegistry()
-	srv := handlers.New(handlers.Deps{Store: s, Log: log, Registry: reg})
-	srv.MountTwilio(b, authToken, publicURL)
-	srv.MountCalls(b, hookSecret, clock.Now)
+	srv := handlers.New(handlers.Deps{Store: h.store, Log: quietLog, Registry: reg})
+	srv.MountCalls(h.bot, hookSecret, h.clock.Now)
 	sp, err := handlers.OpenSpool(t.TempDir(), maxBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sp.Close() })
-	srv.UseSpool(sp, handlers.SpoolOptions{TwilioAuthToken: authToken, PublicURL: publicURL, WebhookSecret: hookSecret, Now: clock.Now, RecordRoute: b.RecordRoute})
+	srv.UseSpool(sp, handlers.SpoolOptions{TwilioAuthToken: authToken, PublicURL: publicURL, WebhookSecret: hookSecret, Now: h.clock.Now, RecordRoute: h.bot.RecordRoute})
 	reg.MustRegister(handlers.SpoolCollectors(sp)...)
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	h := &harness{t: t, store: s, bot: b, worker: w, clock: clock, twilio: tw, server: hs}
+	h.serve(srv)
 	return h, srv, sp, proxy, reg
 }
 
@@ -246,8 +212,7 @@ func TestWebhooksSpooledWhileTheDatabaseIsDown(t *testing.T) {
 		t.Fatalf("%d text-backs, want 1", n)
 	}
 	// Twilio's own retry of the callback after the replay changes nothing.
-	h.missedCall(sid, caller, lettings)
-	h.flush()
+	h.missed(sid, caller, lettings)
 	if n, texts := h.count("cases"), len(h.textsTo(caller)); n != 1 || texts != 1 {
 		t.Fatalf("after a late retry: %d cases, %d texts", n, texts)
 	}
@@ -374,7 +339,7 @@ func TestTwoSpoolsNeverShareADirectory(t *testing.T) {
 	if err := post(first, "CA3"); !errors.Is(err, handlers.ErrSpoolClosed) {
 		t.Errorf("the replica that let the directory go still wrote to it: %v", err)
 	}
-	srv := handlers.New(handlers.Deps{Store: storetest.New(t, "sqlite"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := handlers.New(handlers.Deps{Store: storetest.New(t, "sqlite"), Log: quietLog})
 	srv.UseSpool(first, handlers.SpoolOptions{})
 	if n, _ := srv.ReplaySpool(context.Background()); n != 0 {
 		t.Errorf("the replica that let the directory go replayed %d webhooks", n)

@@ -14,8 +14,7 @@ import (
 
 func TestMissedCallOpensCaseAndTextsBackOnce(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.missedCall("CA00000000000000000000000000000001", caller, lettings)
-		h.flush()
+		h.missed("CA00000000000000000000000000000001", caller, lettings)
 		texts := h.textsTo(caller)
 		if len(texts) != 1 {
 			t.Fatalf("texts to the caller = %d, want 1", len(texts))
@@ -35,8 +34,7 @@ func TestMissedCallOpensCaseAndTextsBackOnce(t *testing.T) {
 		}
 
 		// Twilio retries the same callback: nothing new.
-		h.missedCall("CA00000000000000000000000000000001", caller, lettings)
-		h.flush()
+		h.missed("CA00000000000000000000000000000001", caller, lettings)
 		if n := h.count("cases"); n != 1 {
 			t.Fatalf("cases after a retried callback = %d", n)
 		}
@@ -46,8 +44,7 @@ func TestMissedCallOpensCaseAndTextsBackOnce(t *testing.T) {
 
 		// The caller rings again: same case, two calls, no second text.
 		h.clock.Advance(5 * time.Minute)
-		h.missedCall("CA00000000000000000000000000000002", caller, lettings)
-		h.flush()
+		h.missed("CA00000000000000000000000000000002", caller, lettings)
 		if got := h.openCase(caller, lettings); got.CallCount != 2 || got.ID != c.ID {
 			t.Fatalf("repeat call: case %d with %d calls, want case %d with 2", got.ID, got.CallCount, c.ID)
 		}
@@ -62,8 +59,7 @@ func TestMissedCallOpensCaseAndTextsBackOnce(t *testing.T) {
 
 func TestDeliveryReceiptsUpdateTheTextBack(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.missedCall("CA10000000000000000000000000000001", caller, lettings)
-		h.flush()
+		h.missed("CA10000000000000000000000000000001", caller, lettings)
 		sent := h.textsTo(caller)
 		if len(sent) != 1 {
 			t.Fatal("no text-back")
@@ -94,8 +90,7 @@ func TestDeliveryReceiptsUpdateTheTextBack(t *testing.T) {
 // marks the number: no line texts it again.
 func TestUndeliveredToALandlineIsNotTextedAgain(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.missedCall("CA20000000000000000000000000000001", caller, maint)
-		h.flush()
+		h.missed("CA20000000000000000000000000000001", caller, maint)
 		sent := h.textsTo(caller)
 		if len(sent) != 1 || sent[0].From != maint {
 			t.Fatalf("texts = %+v", sent)
@@ -108,8 +103,7 @@ func TestUndeliveredToALandlineIsNotTextedAgain(t *testing.T) {
 			t.Fatalf("status = %q", got)
 		}
 		// 30006: a landline. The next case on another line is not texted.
-		h.missedCall("CA20000000000000000000000000000002", caller, lettings)
-		h.flush()
+		h.missed("CA20000000000000000000000000000002", caller, lettings)
 		if n := len(h.textsTo(caller)); n != 1 {
 			t.Fatalf("a landline was texted again")
 		}
@@ -121,8 +115,7 @@ func TestUndeliveredToALandlineIsNotTextedAgain(t *testing.T) {
 
 func TestCallerRepliesTriageTheCase(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.missedCall("CA30000000000000000000000000000001", caller, lettings)
-		h.flush()
+		h.missed("CA30000000000000000000000000000001", caller, lettings)
 		if code, _ := h.text(caller, lettings, " 2 "); code != 200 {
 			t.Fatalf("sms webhook: %d", code)
 		}
@@ -152,10 +145,8 @@ func TestCallerRepliesTriageTheCase(t *testing.T) {
 
 func TestUrgentDigitMarksUrgentAndRepliesWithSafety(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.missedCall("CA40000000000000000000000000000001", caller, maint)
-		h.flush()
-		h.text(caller, maint, "9")
-		h.flush()
+		h.missed("CA40000000000000000000000000000001", caller, maint)
+		h.texted(caller, maint, "9")
 		c := h.openCase(caller, maint)
 		if !c.Urgent || c.Category != "urgent" {
 			t.Fatalf("after '9': urgent=%v category=%q", c.Urgent, c.Category)
@@ -171,10 +162,8 @@ func TestOptOutStopsEveryText(t *testing.T) {
 	for _, stop := range []string{"STOP", "please stop texting me", "Unsubscribe me!"} {
 		t.Run(stop, func(t *testing.T) {
 			each(t, func(t *testing.T, h *harness) {
-				h.missedCall("CA50000000000000000000000000000001", caller, lettings)
-				h.flush()
-				h.text(caller, lettings, stop)
-				h.flush()
+				h.missed("CA50000000000000000000000000000001", caller, lettings)
+				h.texted(caller, lettings, stop)
 				opted, _ := h.store.IsOptedOut(context.Background(), caller)
 				if !opted {
 					t.Fatal("not opted out")
@@ -188,8 +177,7 @@ func TestOptOutStopsEveryText(t *testing.T) {
 					t.Fatalf("plain-language opt-out: %d confirmations, want exactly 1", confirmations)
 				}
 				// Saying it again sends no second confirmation.
-				h.text(caller, lettings, stop)
-				h.flush()
+				h.texted(caller, lettings, stop)
 				if n := len(h.textsTo(caller)); n != len(texts) {
 					t.Fatalf("a second opt-out sent another text")
 				}
@@ -198,8 +186,7 @@ func TestOptOutStopsEveryText(t *testing.T) {
 				c.State = store.CaseClosed
 				h.store.UpdateCase(context.Background(), c)
 				h.clock.Advance(24 * time.Hour)
-				h.missedCall("CA50000000000000000000000000000002", caller, maint)
-				h.flush()
+				h.missed("CA50000000000000000000000000000002", caller, maint)
 				if n := len(h.textsTo(caller)); n != len(texts) {
 					t.Fatalf("an opted-out caller was texted after a missed call")
 				}
@@ -242,8 +229,7 @@ func TestWithheldNumberOpensCaseWithoutText(t *testing.T) {
 func TestSpamNumberOpensSpamCaseWithoutText(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.store.AddSpam(context.Background(), caller, "U0MANAGER1", monday10)
-		h.missedCall("CA70000000000000000000000000000001", caller, lettings)
-		h.flush()
+		h.missed("CA70000000000000000000000000000001", caller, lettings)
 		if n := len(h.twilio.Messages()); n != 0 {
 			t.Fatal("texted a number on the spam list")
 		}
@@ -256,8 +242,7 @@ func TestSpamNumberOpensSpamCaseWithoutText(t *testing.T) {
 func TestTwilioUnsubscribedErrorMarksOptedOut(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.twilio.FailNext(1, 400, 21610, 0)
-		h.missedCall("CA80000000000000000000000000000001", caller, lettings)
-		h.flush()
+		h.missed("CA80000000000000000000000000000001", caller, lettings)
 		if opted, _ := h.store.IsOptedOut(context.Background(), caller); !opted {
 			t.Fatal("21610 did not mark the number opted out")
 		}
@@ -278,8 +263,7 @@ func TestTwilioUnsubscribedErrorMarksOptedOut(t *testing.T) {
 func TestTwilioOutageRetriesUntilSent(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.twilio.FailNext(2, 503, 0, 0)
-		h.missedCall("CA90000000000000000000000000000001", caller, lettings)
-		h.flush()
+		h.missed("CA90000000000000000000000000000001", caller, lettings)
 		if n := len(h.twilio.Messages()); n != 0 {
 			t.Fatal("sent through an outage")
 		}
@@ -439,8 +423,7 @@ func TestDeliveryReceiptBeforeTheSendAnswer(t *testing.T) {
 				t.Errorf("early receipt: %d", code)
 			}
 		})
-		h.missedCall("CAe0000000000000000000000000000001", caller, lettings)
-		h.flush()
+		h.missed("CAe0000000000000000000000000000001", caller, lettings)
 		if got := h.openCase(caller, lettings).TextbackStatus; got != "delivered" {
 			t.Fatalf("text-back status = %q, want delivered", got)
 		}

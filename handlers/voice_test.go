@@ -118,8 +118,7 @@ func TestVoiceAfterHoursOffersOnCallAndCountsHangUpsAsMissed(t *testing.T) {
 
 func TestCooldownSpansLines(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.missedCall("CAcd1", caller, lettings)
-		h.flush()
+		h.missed("CAcd1", caller, lettings)
 		h.clock.Advance(2 * time.Hour)
 		h.missedCall("CAcd2", caller, maint) // another line, 2 h later: within 12 h
 		h.flush()
@@ -135,9 +134,7 @@ func TestCooldownSpansLines(t *testing.T) {
 		c.State = "closed"
 		h.store.UpdateCase(context.Background(), c)
 		h.clock.Advance(13 * time.Hour)
-		h.missedCall("CAcd3", caller, maint)
-		h.flush()
-		next := h.openCase(caller, maint)
+		next := h.missed("CAcd3", caller, maint)
 		if next.ID == c.ID || next.PreviousCaseID == nil || *next.PreviousCaseID != c.ID {
 			t.Fatalf("new case %d previous %v, want a new case linked to %d", next.ID, next.PreviousCaseID, c.ID)
 		}
@@ -151,8 +148,7 @@ func TestDelayedTextBackCanceledWhenTheNextCallIsAnswered(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		line, _ := h.bot.Config().LineByName("Lettings")
 		line.TextBack.Delay = 2 * time.Minute
-		h.missedCall("CAd1", caller, lettings)
-		h.flush()
+		h.missed("CAd1", caller, lettings)
 		if n := len(h.textsTo(caller)); n != 0 {
 			t.Fatal("texted before the line's delay")
 		}

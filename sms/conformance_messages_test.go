@@ -7,34 +7,34 @@ import (
 	"time"
 
 	"ringback/sms"
+	"ringback/sms/internal/smstest"
 	"ringback/sms/twiliostandin"
 )
 
 func TestConformanceMessagesList(t *testing.T) {
 	t.Parallel()
 	lc := newListCheck(t, messagesPath)
-	srv := lc.srv
 
 	since := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range 120 {
-		srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: caller, Body: "Hello", StatusCallback: statusURL, At: since.Add(time.Duration(i) * time.Second)})
+		lc.srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "Hello", StatusCallback: statusURL, At: since.Add(time.Duration(i) * time.Second)})
 	}
-	delivered := srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: caller, Body: "Hello", At: since.Add(time.Hour / 2)})
-	if err := srv.Deliver(delivered, "undelivered", 30006); err == nil {
+	delivered := lc.srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "Hello", At: since.Add(time.Hour / 2)})
+	if err := lc.srv.Deliver(delivered, "undelivered", 30006); err == nil {
 		t.Fatal("Deliver without a StatusCallback succeeded") // it still records the status
 	}
-	if _, err := sms.New(accountSID, authToken, lc.recorder.URL).OutgoingSince(context.Background(), caller, lineNumber, since); err != nil {
+	if _, err := sms.New(smstest.AccountSID, smstest.AuthToken, lc.recorder.URL).OutgoingSince(context.Background(), smstest.Caller, smstest.LineNumber, since); err != nil {
 		t.Fatalf("OutgoingSince: %v", err)
 	}
 	for _, q := range lc.sentQueries(t, "OutgoingSince") {
-		if q.Get("To") != caller || q.Get("From") != lineNumber {
+		if q.Get("To") != smstest.Caller || q.Get("From") != smstest.LineNumber {
 			t.Errorf("query %v lacks To or From", q)
 		}
 	}
 
 	// The stand-in's page and message resources have the spec's shape.
-	body := lc.getPage(t, "Messages.json", caller)
-	if next, _ := body["next_page_uri"].(string); !strings.HasPrefix(next, "/2010-04-01/Accounts/"+accountSID+"/Messages.json?") || !strings.Contains(next, "To=") {
+	body := lc.getPage(t, "Messages.json", smstest.Caller)
+	if next, _ := body["next_page_uri"].(string); !strings.HasPrefix(next, "/2010-04-01/Accounts/"+smstest.AccountSID+"/Messages.json?") || !strings.Contains(next, "To=") {
 		t.Errorf("next_page_uri = %v, want the filters kept", body["next_page_uri"])
 	}
 	message := lc.s.resolve(t, lc.page).Properties["messages"].Items

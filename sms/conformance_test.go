@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"ringback/sms"
+	"ringback/sms/internal/smstest"
 	"ringback/sms/twiliostandin"
 )
 
@@ -204,25 +205,24 @@ func TestConformanceMessageResource(t *testing.T) {
 	t.Parallel()
 	s := loadSpec(t)
 	op := s.op(t, messagesPath, "post")
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
+	srv := smstest.Server(t)
 
 	resource := op.Responses["201"].Content["application/json"].Schema
 	if resource == nil || resource.Ref != "#/components/schemas/api.v2010.account.message" {
 		t.Fatalf("spec's 201 for Messages.json is %+v", resource)
 	}
 	forms := map[string]url.Values{
-		"from a number": {"To": {caller}, "From": {lineNumber}, "Body": {"Hello"}, "StatusCallback": {statusURL}},
-		"from a service": {"To": {caller}, "MessagingServiceSid": {"MG0123456789abcdef0123456789abcdef"},
+		"from a number": {"To": {smstest.Caller}, "From": {smstest.LineNumber}, "Body": {"Hello"}, "StatusCallback": {statusURL}},
+		"from a service": {"To": {smstest.Caller}, "MessagingServiceSid": {"MG0123456789abcdef0123456789abcdef"},
 			"Body": {strings.Repeat("long text ", 30)}},
 	}
 	for name, form := range forms {
-		resp, body := post(t, srv.URL, accountSID, authToken, form)
+		resp, body := post(t, srv.URL, smstest.AccountSID, smstest.AuthToken, form)
 		if resp.StatusCode != http.StatusCreated {
 			t.Fatalf("%s: status %d, want 201: %v", name, resp.StatusCode, body)
 		}
 		s.checkObject(t, "message "+name, resource, body)
-		if body["status"] != "queued" || body["direction"] != "outbound-api" || body["to"] != caller {
+		if body["status"] != "queued" || body["direction"] != "outbound-api" || body["to"] != smstest.Caller {
 			t.Errorf("%s: %v", name, body)
 		}
 		if _, err := time.Parse(time.RFC1123Z, body["date_created"].(string)); err != nil {
@@ -239,9 +239,8 @@ func TestConformanceMessageRequestParameters(t *testing.T) {
 	if body == nil {
 		t.Fatal("spec: Messages.json takes no form body")
 	}
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
-	full := url.Values{"To": {caller}, "From": {lineNumber}, "Body": {"Hello"}}
+	srv := smstest.Server(t)
+	full := url.Values{"To": {smstest.Caller}, "From": {smstest.LineNumber}, "Body": {"Hello"}}
 
 	// Each parameter the spec requires is required by the stand-in too.
 	if len(body.Required) == 0 {
@@ -257,12 +256,12 @@ func TestConformanceMessageRequestParameters(t *testing.T) {
 				f[k] = v
 			}
 		}
-		resp, answer := post(t, srv.URL, accountSID, authToken, f)
+		resp, answer := post(t, srv.URL, smstest.AccountSID, smstest.AuthToken, f)
 		if resp.StatusCode != http.StatusBadRequest || answer["code"] != float64(21604) {
 			t.Errorf("without %s: %d %v, want 400 code 21604", name, resp.StatusCode, answer)
 		}
 	}
-	if resp, answer := post(t, srv.URL, accountSID, authToken, full); resp.StatusCode != http.StatusCreated {
+	if resp, answer := post(t, srv.URL, smstest.AccountSID, smstest.AuthToken, full); resp.StatusCode != http.StatusCreated {
 		t.Errorf("with To, From, Body: %d %v, want 201", resp.StatusCode, answer)
 	}
 
@@ -285,21 +284,20 @@ func TestConformanceMessageRequestParameters(t *testing.T) {
 		u := srv.URL + strings.Replace(messagesPath, "{AccountSid}", sid, 1)
 		req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(full.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(accountSID, authToken)
+		req.SetBasicAuth(smstest.AccountSID, smstest.AuthToken)
 		if resp, answer := do(t, req); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("AccountSid %s: %d %v, want 404", sid, resp.StatusCode, answer)
 		}
 	}
-	if !re.MatchString(accountSID) {
-		t.Fatalf("test account %s does not match the spec's pattern", accountSID)
+	if !re.MatchString(smstest.AccountSID) {
+		t.Fatalf("test account %s does not match the spec's pattern", smstest.AccountSID)
 	}
 }
 
 func TestConformanceErrorShape(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
-	resp, body := post(t, srv.URL, accountSID, "wrongtoken", url.Values{"To": {caller}})
+	srv := smstest.Server(t)
+	resp, body := post(t, srv.URL, smstest.AccountSID, "wrongtoken", url.Values{"To": {smstest.Caller}})
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("status %d, want 401", resp.StatusCode)
 	}
@@ -321,8 +319,7 @@ func TestConformanceSendFields(t *testing.T) {
 	s := loadSpec(t)
 	documented := s.op(t, messagesPath, "post").RequestBody.Content["application/x-www-form-urlencoded"].Schema.Properties
 
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
+	srv := smstest.Server(t)
 	var mu sync.Mutex
 	var forms []url.Values
 	var contentTypes []string
@@ -336,7 +333,7 @@ func TestConformanceSendFields(t *testing.T) {
 		srv.Handler().ServeHTTP(w, r)
 	}))
 	defer recorder.Close()
-	c := sms.New(accountSID, authToken, recorder.URL)
+	c := sms.New(smstest.AccountSID, smstest.AuthToken, recorder.URL)
 
 	withService := textback()
 	withService.MessagingServiceSID = "MG0123456789abcdef0123456789abcdef"
@@ -383,26 +380,25 @@ func TestConformanceSendFields(t *testing.T) {
 func TestConformanceCallsList(t *testing.T) {
 	t.Parallel()
 	lc := newListCheck(t, callsPath)
-	srv := lc.srv
 
 	since := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range 120 {
-		srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "no-answer", StartTime: since.Add(time.Duration(i) * time.Second)})
+		lc.srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: smstest.LineNumber, Status: "no-answer", StartTime: since.Add(time.Duration(i) * time.Second)})
 	}
-	srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "completed", Duration: 65, StartTime: since.Add(time.Hour / 2),
+	lc.srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: smstest.LineNumber, Status: "completed", Duration: 65, StartTime: since.Add(time.Hour / 2),
 		ParentSID: "CA0123456789abcdef0123456789abcdef"})
-	if _, err := sms.New(accountSID, authToken, lc.recorder.URL).RecentCalls(context.Background(), lineNumber, since); err != nil {
+	if _, err := sms.New(smstest.AccountSID, smstest.AuthToken, lc.recorder.URL).RecentCalls(context.Background(), smstest.LineNumber, since); err != nil {
 		t.Fatalf("RecentCalls: %v", err)
 	}
 	for _, q := range lc.sentQueries(t, "RecentCalls") {
-		if q.Get("To") != lineNumber || q.Get("StartTime>") == "" {
+		if q.Get("To") != smstest.LineNumber || q.Get("StartTime>") == "" {
 			t.Errorf("query %v lacks To or StartTime>", q)
 		}
 	}
 
 	// The stand-in's page and call resources have the spec's shape.
-	body := lc.getPage(t, "Calls.json", lineNumber)
-	if next, _ := body["next_page_uri"].(string); !strings.HasPrefix(next, "/2010-04-01/Accounts/"+accountSID+"/Calls.json?") {
+	body := lc.getPage(t, "Calls.json", smstest.LineNumber)
+	if next, _ := body["next_page_uri"].(string); !strings.HasPrefix(next, "/2010-04-01/Accounts/"+smstest.AccountSID+"/Calls.json?") {
 		t.Errorf("next_page_uri = %v", body["next_page_uri"])
 	}
 	call := lc.s.resolve(t, lc.page).Properties["calls"].Items
@@ -440,8 +436,7 @@ func newListCheck(t *testing.T, path string) *listCheck {
 			lc.documented[p.Name] = true
 		}
 	}
-	lc.srv = twiliostandin.NewServer(accountSID, authToken)
-	t.Cleanup(lc.srv.Close)
+	lc.srv = smstest.Server(t)
 	lc.recorder = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lc.mu.Lock()
 		lc.queries = append(lc.queries, r.URL.Query())
@@ -475,9 +470,9 @@ func (lc *listCheck) sentQueries(t *testing.T, method string) []url.Values {
 // checks the page against the spec's shape.
 func (lc *listCheck) getPage(t *testing.T, what, to string) map[string]any {
 	t.Helper()
-	u := lc.srv.URL + strings.Replace(lc.path, "{AccountSid}", accountSID, 1) + "?" + url.Values{"To": {to}, "PageSize": {"50"}}.Encode()
+	u := lc.srv.URL + strings.Replace(lc.path, "{AccountSid}", smstest.AccountSID, 1) + "?" + url.Values{"To": {to}, "PageSize": {"50"}}.Encode()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	req.SetBasicAuth(accountSID, authToken)
+	req.SetBasicAuth(smstest.AccountSID, smstest.AuthToken)
 	resp, body := do(t, req)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %d %v", what, resp.StatusCode, body)

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"ringback/bot"
 	"ringback/sms"
+	"ringback/sms/internal/smstest"
 	"ringback/sms/twiliostandin"
 )
 
@@ -20,7 +19,7 @@ import (
 // the client's timeout, as a temporary failure to retry.
 func TestSendToAHungTwilioTimesOut(t *testing.T) {
 	t.Parallel()
-	c, srv := setup(t)
+	c, srv := smstest.Setup(t)
 	srv.SetLatency(10 * time.Second)
 	c.SetTimeout(200 * time.Millisecond)
 
@@ -39,30 +38,20 @@ func TestSendToAHungTwilioTimesOut(t *testing.T) {
 
 func TestOutgoingSinceListsTheLinesTextsToTheCallerAcrossPages(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
-	var pages atomic.Int32
-	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/Messages.json") {
-			pages.Add(1)
-		}
-		srv.Handler().ServeHTTP(w, r)
-	}))
-	defer counting.Close()
-	c := sms.New(accountSID, authToken, counting.URL)
+	c, srv, pages := pageCounting(t, "Messages.json")
 
 	since := time.Now().Add(-time.Hour).Truncate(time.Second)
 	var want []string // newest first
 	for i := range 150 {
-		sid := srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: caller, Body: "text", At: since.Add(time.Duration(i) * time.Second)})
+		sid := srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "text", At: since.Add(time.Duration(i) * time.Second)})
 		want = append([]string{sid}, want...)
 	}
 	// Not to be listed: before since, to another number, from another line.
-	srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: caller, Body: "text", At: since.Add(-time.Second)})
-	srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: "+447700900999", Body: "text", At: since.Add(time.Minute)})
-	srv.AddMessage(twiliostandin.SentMessage{From: "+441632960002", To: caller, Body: "text", At: since.Add(time.Minute)})
+	srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "text", At: since.Add(-time.Second)})
+	srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: "+447700900999", Body: "text", At: since.Add(time.Minute)})
+	srv.AddMessage(twiliostandin.SentMessage{From: "+441632960002", To: smstest.Caller, Body: "text", At: since.Add(time.Minute)})
 
-	got, err := c.OutgoingSince(context.Background(), caller, lineNumber, since)
+	got, err := c.OutgoingSince(context.Background(), smstest.Caller, smstest.LineNumber, since)
 	if err != nil {
 		t.Fatalf("OutgoingSince: %v", err)
 	}
@@ -70,7 +59,7 @@ func TestOutgoingSinceListsTheLinesTextsToTheCallerAcrossPages(t *testing.T) {
 		t.Fatalf("listed %d texts, want %d", len(got), len(want))
 	}
 	for i, m := range got {
-		if m.SID != want[i] || m.To != caller || m.From != lineNumber || m.Body != "text" || m.Status != "queued" || m.Direction != "outbound-api" {
+		if m.SID != want[i] || m.To != smstest.Caller || m.From != smstest.LineNumber || m.Body != "text" || m.Status != "queued" || m.Direction != "outbound-api" {
 			t.Fatalf("text %d = %+v, want %s first-newest", i, m, want[i])
 		}
 	}
@@ -83,18 +72,17 @@ func TestOutgoingSinceListsTheLinesTextsToTheCallerAcrossPages(t *testing.T) {
 // dates of date_sent, which a queued message does not have yet.
 func TestStandInListsMessagesLikeTwilio(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
+	srv := smstest.Server(t)
 	today := time.Now().UTC()
 	yesterday := today.Add(-24 * time.Hour)
-	old := srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: caller, Body: "old", Status: "delivered", At: yesterday})
-	sent := srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: caller, Body: "sent", Status: "sent", At: today.Add(-time.Second)})
-	queued := srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: caller, Body: "queued", At: today})
+	old := srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "old", Status: "delivered", At: yesterday})
+	sent := srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "sent", Status: "sent", At: today.Add(-time.Second)})
+	queued := srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "queued", At: today})
 
 	list := func(q url.Values) []string {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/2010-04-01/Accounts/"+accountSID+"/Messages.json?"+q.Encode(), nil)
-		req.SetBasicAuth(accountSID, authToken)
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/2010-04-01/Accounts/"+smstest.AccountSID+"/Messages.json?"+q.Encode(), nil)
+		req.SetBasicAuth(smstest.AccountSID, smstest.AuthToken)
 		resp, body := do(t, req)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET ?%s: %d %v", q.Encode(), resp.StatusCode, body)
@@ -110,7 +98,7 @@ func TestStandInListsMessagesLikeTwilio(t *testing.T) {
 		q    url.Values
 		want []string
 	}{
-		{url.Values{"To": {caller}}, []string{queued, sent, old}},
+		{url.Values{"To": {smstest.Caller}}, []string{queued, sent, old}},
 		{url.Values{"DateSent>": {day}}, []string{sent}},
 		{url.Values{"DateSent<": {day}}, []string{sent, old}},
 		{url.Values{"DateSent": {yesterday.Format(time.DateOnly)}}, []string{old}},
@@ -129,20 +117,20 @@ func TestStandInListsMessagesLikeTwilio(t *testing.T) {
 // words to the same caller from the same line (or service) since the attempt.
 func TestFindSMSMatchesTheSameText(t *testing.T) {
 	t.Parallel()
-	c, srv := setup(t)
+	c, srv := smstest.Setup(t)
 	texter := sms.NewTexter(c)
 	const svc = "MG0123456789abcdef0123456789abcdef"
 	attempt := time.Now().Add(-10 * time.Minute)
-	out := bot.OutgoingSMS{From: lineNumber, To: caller, Body: "Sorry we missed your call."}
+	out := bot.OutgoingSMS{From: smstest.LineNumber, To: smstest.Caller, Body: "Sorry we missed your call."}
 
-	srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: caller, Body: out.Body, At: attempt.Add(-time.Hour)}) // an older text-back
-	srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: caller, Body: "Other words", At: attempt.Add(time.Second)})
-	srv.AddMessage(twiliostandin.SentMessage{From: "+441632960002", To: caller, Body: out.Body, At: attempt.Add(time.Second)})
+	srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: out.Body, At: attempt.Add(-time.Hour)}) // an older text-back
+	srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "Other words", At: attempt.Add(time.Second)})
+	srv.AddMessage(twiliostandin.SentMessage{From: "+441632960002", To: smstest.Caller, Body: out.Body, At: attempt.Add(time.Second)})
 	if found, err := texter.FindSMS(context.Background(), out, attempt); err != nil || len(found) != 0 {
 		t.Fatalf("FindSMS before the text went = %+v %v, want nothing", found, err)
 	}
-	first := srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: caller, Body: out.Body, At: attempt.Add(2 * time.Second)})
-	second := srv.AddMessage(twiliostandin.SentMessage{From: lineNumber, To: caller, Body: out.Body, Status: "delivered", At: attempt.Add(3 * time.Second)})
+	first := srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: out.Body, At: attempt.Add(2 * time.Second)})
+	second := srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: out.Body, Status: "delivered", At: attempt.Add(3 * time.Second)})
 	found, err := texter.FindSMS(context.Background(), out, attempt)
 	if err != nil || len(found) != 2 || found[0].SID != first || found[1].SID != second || found[1].Status != "delivered" {
 		t.Fatalf("FindSMS = %+v %v, want %s then %s, oldest first", found, err, first, second)
@@ -150,7 +138,7 @@ func TestFindSMSMatchesTheSameText(t *testing.T) {
 
 	viaService := out
 	viaService.MessagingServiceSID = svc
-	sid := srv.AddMessage(twiliostandin.SentMessage{From: "+441632960009", MessagingServiceSID: svc, To: caller, Body: out.Body, At: attempt.Add(4 * time.Second)})
+	sid := srv.AddMessage(twiliostandin.SentMessage{From: "+441632960009", MessagingServiceSID: svc, To: smstest.Caller, Body: out.Body, At: attempt.Add(4 * time.Second)})
 	found, err = texter.FindSMS(context.Background(), viaService, attempt)
 	if err != nil || len(found) != 1 || found[0].SID != sid {
 		t.Fatalf("FindSMS through a service = %+v %v, want only %s", found, err, sid)

@@ -13,30 +13,34 @@ import (
 	"time"
 
 	"ringback/sms"
+	"ringback/sms/internal/smstest"
 	"ringback/sms/twiliostandin"
 )
 
-const (
-	accountSID = "AC0123456789abcdef0123456789abcdef"
-	authToken  = "s3cr3tT0ken"
-	lineNumber = "+441632960001"
-	caller     = "+447700900123"
-	statusURL  = "https://ringback.example/twilio/sms/status"
-)
+const statusURL = "https://ringback.example/twilio/sms/status"
 
 var smsSID = regexp.MustCompile(`^SM[0-9a-f]{32}$`)
 
-func setup(t *testing.T) (*sms.Client, *twiliostandin.Server) {
+// pageCounting is a client of a Twilio stand-in that counts the pages
+// of list (e.g. "Calls.json") it is asked for.
+func pageCounting(t *testing.T, list string) (*sms.Client, *twiliostandin.Server, *atomic.Int32) {
 	t.Helper()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	t.Cleanup(srv.Close)
-	return sms.New(accountSID, authToken, srv.URL), srv
+	srv := smstest.Server(t)
+	var pages atomic.Int32
+	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/"+list) {
+			pages.Add(1)
+		}
+		srv.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(counting.Close)
+	return sms.New(smstest.AccountSID, smstest.AuthToken, counting.URL), srv, &pages
 }
 
 func textback() sms.Message {
 	return sms.Message{
-		From:           lineNumber,
-		To:             caller,
+		From:           smstest.LineNumber,
+		To:             smstest.Caller,
 		Body:           "Hi, it's Northside Lettings. Sorry we missed your call.",
 		StatusCallback: statusURL,
 	}
@@ -44,7 +48,7 @@ func textback() sms.Message {
 
 func TestSendReturnsTheSIDTwilioAssigned(t *testing.T) {
 	t.Parallel()
-	c, srv := setup(t)
+	c, srv := smstest.Setup(t)
 
 	sent, err := c.Send(context.Background(), textback())
 	if err != nil {
@@ -59,7 +63,7 @@ func TestSendReturnsTheSIDTwilioAssigned(t *testing.T) {
 	}
 	m := got[0]
 	want := twiliostandin.SentMessage{
-		SID: sent.SID, AccountSID: accountSID, From: lineNumber, To: caller,
+		SID: sent.SID, AccountSID: smstest.AccountSID, From: smstest.LineNumber, To: smstest.Caller,
 		Body: textback().Body, StatusCallback: statusURL, Status: "queued", At: m.At,
 	}
 	if m != want {
@@ -69,7 +73,7 @@ func TestSendReturnsTheSIDTwilioAssigned(t *testing.T) {
 
 func TestSendWithMessagingServiceIgnoresFrom(t *testing.T) {
 	t.Parallel()
-	c, srv := setup(t)
+	c, srv := smstest.Setup(t)
 	msg := textback()
 	msg.MessagingServiceSID = "MG0123456789abcdef0123456789abcdef"
 
@@ -104,7 +108,7 @@ func TestSendRefusals(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, srv := setup(t)
+			c, srv := smstest.Setup(t)
 			srv.FailNext(1, tc.status, tc.code, tc.retryAfter)
 
 			_, err := c.Send(context.Background(), textback())
@@ -134,7 +138,7 @@ func TestSendRefusals(t *testing.T) {
 
 func TestSendInvalidRequestsAreRefusedLikeTwilio(t *testing.T) {
 	t.Parallel()
-	c, _ := setup(t)
+	c, _ := smstest.Setup(t)
 	cases := map[string]struct {
 		edit func(*sms.Message)
 		code int
@@ -157,9 +161,8 @@ func TestSendInvalidRequestsAreRefusedLikeTwilio(t *testing.T) {
 
 func TestSendWrongAuthTokenIs401(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
-	c := sms.New(accountSID, "wrongtoken", srv.URL)
+	srv := smstest.Server(t)
+	c := sms.New(smstest.AccountSID, "wrongtoken", srv.URL)
 
 	_, err := c.Send(context.Background(), textback())
 	var e *sms.Error
@@ -176,10 +179,10 @@ func TestSendWrongAuthTokenIs401(t *testing.T) {
 
 func TestSendToAClosedServerIsTemporary(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
+	srv := twiliostandin.NewServer(smstest.AccountSID, smstest.AuthToken)
 	url := srv.URL
 	srv.Close()
-	c := sms.New(accountSID, authToken, url)
+	c := sms.New(smstest.AccountSID, smstest.AuthToken, url)
 
 	_, err := c.Send(context.Background(), textback())
 	if err == nil {
@@ -199,7 +202,7 @@ func TestSendToAClosedServerIsTemporary(t *testing.T) {
 
 func TestSendHonoursContext(t *testing.T) {
 	t.Parallel()
-	c, srv := setup(t)
+	c, srv := smstest.Setup(t)
 	srv.SetLatency(5 * time.Second)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -233,7 +236,7 @@ func TestRefusalWithoutTwilioBodyIsStillAnError(t *testing.T) {
 		fmt.Fprint(w, "<html>bad gateway</html>")
 	}))
 	defer proxy.Close()
-	c := sms.New(accountSID, authToken, proxy.URL)
+	c := sms.New(smstest.AccountSID, smstest.AuthToken, proxy.URL)
 
 	_, err := c.Send(context.Background(), textback())
 	var e *sms.Error
@@ -247,22 +250,21 @@ func TestRefusalWithoutTwilioBodyIsStillAnError(t *testing.T) {
 
 func TestAPIURLWithPathPrefix(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
+	srv := smstest.Server(t)
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/twilio/", http.StripPrefix("/sandbox/twilio", srv.Handler()))
 	demo := httptest.NewServer(mux)
 	defer demo.Close()
-	c := sms.New(accountSID, authToken, demo.URL+"/sandbox/twilio/")
+	c := sms.New(smstest.AccountSID, smstest.AuthToken, demo.URL+"/sandbox/twilio/")
 
 	if _, err := c.Send(context.Background(), textback()); err != nil {
 		t.Fatalf("Send through a prefix: %v", err)
 	}
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range 150 {
-		srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "no-answer", StartTime: t0.Add(time.Duration(i) * time.Second)})
+		srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: smstest.LineNumber, Status: "no-answer", StartTime: t0.Add(time.Duration(i) * time.Second)})
 	}
-	calls, err := c.RecentCalls(context.Background(), lineNumber, t0)
+	calls, err := c.RecentCalls(context.Background(), smstest.LineNumber, t0)
 	if err != nil || len(calls) != 150 {
 		t.Fatalf("RecentCalls through a prefix = %d calls, %v; want 150", len(calls), err)
 	}
@@ -270,7 +272,7 @@ func TestAPIURLWithPathPrefix(t *testing.T) {
 
 func TestNewWithBadAPIURL(t *testing.T) {
 	t.Parallel()
-	c := sms.New(accountSID, authToken, "ftp://nowhere")
+	c := sms.New(smstest.AccountSID, smstest.AuthToken, "ftp://nowhere")
 	_, err := c.Send(context.Background(), textback())
 	if err == nil || sms.Temporary(err) {
 		t.Errorf("err = %v, want a permanent configuration error", err)
@@ -279,23 +281,13 @@ func TestNewWithBadAPIURL(t *testing.T) {
 
 func TestRecentCallsAcrossPages(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
-	var pages atomic.Int32
-	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/Calls.json") {
-			pages.Add(1)
-		}
-		srv.Handler().ServeHTTP(w, r)
-	}))
-	defer counting.Close()
-	c := sms.New(accountSID, authToken, counting.URL)
+	c, srv, pages := pageCounting(t, "Calls.json")
 
 	since := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 	want := map[string]twiliostandin.CallRecord{}
 	for i := range 250 {
 		rec := twiliostandin.CallRecord{
-			From: fmt.Sprintf("+4477009%05d", i), To: lineNumber, Status: "no-answer",
+			From: fmt.Sprintf("+4477009%05d", i), To: smstest.LineNumber, Status: "no-answer",
 			StartTime: since.Add(time.Duration(i) * time.Minute),
 		}
 		if i%10 == 0 {
@@ -305,17 +297,17 @@ func TestRecentCallsAcrossPages(t *testing.T) {
 		want[rec.SID] = rec
 	}
 	// Not to be listed: before since (even on the same day), or to another line.
-	srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "busy", StartTime: since.Add(-time.Second)})
-	srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "busy", StartTime: since.Add(-48 * time.Hour)})
-	srv.AddCall(twiliostandin.CallRecord{From: caller, To: "+441632960002", Status: "busy", StartTime: since.Add(time.Minute)})
+	srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: smstest.LineNumber, Status: "busy", StartTime: since.Add(-time.Second)})
+	srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: smstest.LineNumber, Status: "busy", StartTime: since.Add(-48 * time.Hour)})
+	srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: "+441632960002", Status: "busy", StartTime: since.Add(time.Minute)})
 	child := srv.AddCall(twiliostandin.CallRecord{
-		ParentSID: "CA00000000000000000000000000000001", From: lineNumber, To: lineNumber,
+		ParentSID: "CA00000000000000000000000000000001", From: smstest.LineNumber, To: smstest.LineNumber,
 		Status: "no-answer", Direction: "outbound-dial", StartTime: since.Add(time.Hour),
 	})
 	want[child] = twiliostandin.CallRecord{SID: child, ParentSID: "CA00000000000000000000000000000001",
-		From: lineNumber, To: lineNumber, Status: "no-answer", Direction: "outbound-dial", StartTime: since.Add(time.Hour)}
+		From: smstest.LineNumber, To: smstest.LineNumber, Status: "no-answer", Direction: "outbound-dial", StartTime: since.Add(time.Hour)}
 
-	calls, err := c.RecentCalls(context.Background(), lineNumber, since)
+	calls, err := c.RecentCalls(context.Background(), smstest.LineNumber, since)
 	if err != nil {
 		t.Fatalf("RecentCalls: %v", err)
 	}
@@ -349,8 +341,7 @@ func TestRecentCallsAcrossPages(t *testing.T) {
 // only calls at or after since.
 func TestRecentCallsFiltersToTheSecond(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
+	srv := smstest.Server(t)
 	dayPrecision := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if v := q.Get("StartTime>"); len(v) > len(time.DateOnly) {
@@ -360,12 +351,12 @@ func TestRecentCallsFiltersToTheSecond(t *testing.T) {
 		srv.Handler().ServeHTTP(w, r)
 	}))
 	defer dayPrecision.Close()
-	c := sms.New(accountSID, authToken, dayPrecision.URL)
+	c := sms.New(smstest.AccountSID, smstest.AuthToken, dayPrecision.URL)
 
 	since := time.Date(2026, 11, 21, 10, 15, 0, 0, time.UTC)
-	srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "busy", StartTime: since.Add(-time.Minute)})
-	at := srv.AddCall(twiliostandin.CallRecord{From: caller, To: lineNumber, Status: "no-answer", StartTime: since})
-	calls, err := c.RecentCalls(context.Background(), lineNumber, since)
+	srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: smstest.LineNumber, Status: "busy", StartTime: since.Add(-time.Minute)})
+	at := srv.AddCall(twiliostandin.CallRecord{From: smstest.Caller, To: smstest.LineNumber, Status: "no-answer", StartTime: since})
+	calls, err := c.RecentCalls(context.Background(), smstest.LineNumber, since)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,10 +367,9 @@ func TestRecentCallsFiltersToTheSecond(t *testing.T) {
 
 func TestRecentCallsRefused(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
-	c := sms.New(accountSID, "wrongtoken", srv.URL)
-	_, err := c.RecentCalls(context.Background(), lineNumber, time.Now().Add(-time.Hour))
+	srv := smstest.Server(t)
+	c := sms.New(smstest.AccountSID, "wrongtoken", srv.URL)
+	_, err := c.RecentCalls(context.Background(), smstest.LineNumber, time.Now().Add(-time.Hour))
 	var e *sms.Error
 	if !errors.As(err, &e) || e.HTTPStatus != 401 {
 		t.Fatalf("err = %v, want 401", err)
@@ -411,9 +401,9 @@ func TestTemporary(t *testing.T) {
 
 func TestClientDoesNotPrintItsToken(t *testing.T) {
 	t.Parallel()
-	c := sms.New(accountSID, authToken, "")
+	c := sms.New(smstest.AccountSID, smstest.AuthToken, "")
 	for _, f := range []string{"%v", "%+v", "%#v"} {
-		if s := fmt.Sprintf(f, c); strings.Contains(s, authToken) {
+		if s := fmt.Sprintf(f, c); strings.Contains(s, smstest.AuthToken) {
 			t.Errorf("Sprintf(%q, client) shows the token: %s", f, s)
 		}
 	}

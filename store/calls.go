@@ -32,8 +32,7 @@ const callColumns = `id, sid, provider, line_number, routed, caller_number, stat
 // InsertCall writes a call unless its SID is known already (a retried
 // webhook); inserted tells which, and c.ID is set either way.
 func (q queries) InsertCall(ctx context.Context, c *Call) (inserted bool, err error) {
-	var ids []int64
-	err = q.selectAll(ctx, &ids, `
+	inserted, err = q.insertID(ctx, &c.ID, `
 		INSERT INTO calls (sid, provider, line_number, routed, caller_number, status, missed, after_hours,
 			started_at, duration_s, voicemail_url, transcript, case_id, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -44,11 +43,7 @@ func (q queries) InsertCall(ctx context.Context, c *Call) (inserted bool, err er
 	if err != nil {
 		return false, fmt.Errorf("store: insert call %s: %w", c.SID, err)
 	}
-	if len(ids) == 0 {
-		return false, nil
-	}
-	c.ID = ids[0]
-	return true, nil
+	return inserted, nil
 }
 
 // UpdateCall writes a call's changing fields.

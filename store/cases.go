@@ -60,8 +60,7 @@ const caseColumns = `id, line_number, caller_number, state, origin, category, ca
 // an open case on the line (a concurrent webhook won the race), nothing is
 // written and inserted is false.
 func (q queries) InsertCase(ctx context.Context, c *Case) (inserted bool, err error) {
-	var ids []int64
-	err = q.selectAll(ctx, &ids, `
+	inserted, err = q.insertID(ctx, &c.ID, `
 		INSERT INTO cases (line_number, caller_number, state, origin, category, categorized_at, urgent, spam,
 			after_hours, contact_id, owner, assigned_by, claimed_at, first_contact_at, contact_attempts, due_at,
 			call_count, last_call_at, textback_status, escalation_level, voicemail_url, transcript, outcome,
@@ -76,11 +75,7 @@ func (q queries) InsertCase(ctx context.Context, c *Case) (inserted bool, err er
 	if err != nil {
 		return false, fmt.Errorf("store: insert case: %w", err)
 	}
-	if len(ids) == 0 {
-		return false, nil
-	}
-	c.ID = ids[0]
-	return true, nil
+	return inserted, nil
 }
 
 // UpdateCase writes every mutable field of c.

@@ -43,8 +43,7 @@ const messageColumns = `id, sid, case_id, direction, kind, line_number, caller_n
 // InsertMessage writes a message and sets its ID. An inbound message whose
 // SID is known already (a retried webhook) is not written: inserted is false.
 func (q queries) InsertMessage(ctx context.Context, m *Message) (inserted bool, err error) {
-	var ids []int64
-	err = q.selectAll(ctx, &ids, `
+	inserted, err = q.insertID(ctx, &m.ID, `
 		INSERT INTO messages (sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
 			template_key, sent_by, status, error_code, problem, accepted_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -55,11 +54,7 @@ func (q queries) InsertMessage(ctx context.Context, m *Message) (inserted bool, 
 	if err != nil {
 		return false, fmt.Errorf("store: insert message: %w", err)
 	}
-	if len(ids) == 0 {
-		return false, nil
-	}
-	m.ID = ids[0]
-	return true, nil
+	return inserted, nil
 }
 
 // MessageByID returns message id.

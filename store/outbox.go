@@ -121,8 +121,7 @@ func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id in
 	if n.CaseID != 0 {
 		caseID = &n.CaseID
 	}
-	var ids []int64
-	err = q.selectAll(ctx, &ids, `
+	inserted, err = q.insertID(ctx, &id, `
 		INSERT INTO outbox (kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, lane, created_at, updated_at)
 		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING
@@ -131,7 +130,7 @@ func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id in
 	if err != nil {
 		return 0, false, fmt.Errorf("store: enqueue %s %q: %w", n.Kind, n.DedupeKey, err)
 	}
-	if len(ids) == 0 {
+	if !inserted {
 		return 0, false, nil
 	}
 	if q.tx != nil {
@@ -140,7 +139,7 @@ func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id in
 		q.s.signals.local()
 		q.s.notifyReplicas()
 	}
-	return ids[0], true, nil
+	return id, true, nil
 }
 
 // OutboxClaim asks for due rows.

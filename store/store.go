@@ -195,6 +195,21 @@ func (q queries) selectAll(ctx context.Context, dest any, query string, args ...
 	return sqlx.SelectContext(ctx, q.ext, dest, q.d.rebind(query), args...)
 }
 
+// insertID runs an INSERT … ON CONFLICT … DO NOTHING RETURNING id and sets
+// *id to the new row's id; inserted is false, and *id left alone, when the
+// conflict kept the row out.
+func (q queries) insertID(ctx context.Context, id *int64, query string, args ...any) (inserted bool, err error) {
+	var ids []int64
+	if err := q.selectAll(ctx, &ids, query, args...); err != nil {
+		return false, err
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	*id = ids[0]
+	return true, nil
+}
+
 // stmt is the prepared statement of query (PostgreSQL), bound to the
 // transaction when there is one; nil until it has been prepared. A statement
 // is prepared in the background the first time it is asked for, so that a

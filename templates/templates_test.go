@@ -23,13 +23,17 @@ var full = Vars{
 	"callback_number": "+441632960001",
 }
 
+// textCase is a template's text, the variables it is given and what it
+// should read.
+type textCase struct {
+	name string
+	text string
+	vars Vars
+	want string
+}
+
 func TestRender(t *testing.T) {
-	tests := []struct {
-		name string
-		text string
-		vars Vars
-		want string
-	}{
+	tests := []textCase{
 		{"textback_day", textbackDay, full,
 			"Hi, it's Northside Lettings. Sorry we missed your call. Reply 1 viewings, 2 maintenance, 3 compliance, 9 urgent safety. We'll call you back shortly."},
 		{"viewing_slots", viewingSlots, full,
@@ -160,12 +164,7 @@ func TestCheckValid(t *testing.T) {
 }
 
 func TestPreview(t *testing.T) {
-	tests := []struct {
-		name string
-		text string
-		vars Vars
-		want string
-	}{
+	tests := []textCase{
 		{"all filled", viewingSlots, full,
 			"Hi Sam, Priya from Northside Lettings here. Book a viewing at https://example.com/book or reply with a good time to call."},
 		{"unfilled marked", viewingSlots, Vars{"business": "Northside", "caller_name": " "},

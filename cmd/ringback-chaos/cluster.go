@@ -169,62 +169,66 @@ func openDatabase(url string) (*database, error) {
 
 func (d *database) close() { d.db.Close() }
 
-// unsettled counts outbox rows by kind that are neither done nor dead.
-func (d *database) unsettled(ctx context.Context) (map[string]int, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT kind, COUNT(*) FROM outbox WHERE state NOT IN ('done', 'dead') GROUP BY kind`)
+// query runs q and hands each row's Scan to row; what names the query in
+// its error.
+func (d *database) query(ctx context.Context, what, q string, row func(scan func(dest ...any) error) error) error {
+	rows, err := d.db.QueryContext(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("chaos: count unsettled outbox rows: %w", err)
+		return fmt.Errorf("chaos: %s: %w", what, err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
 	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return fmt.Errorf("chaos: %w", err)
+		}
+	}
+	return rows.Err()
+}
+
+// unsettled counts outbox rows by kind that are neither done nor dead.
+func (d *database) unsettled(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	err := d.query(ctx, "count unsettled outbox rows", `SELECT kind, COUNT(*) FROM outbox WHERE state NOT IN ('done', 'dead') GROUP BY kind`, func(scan func(...any) error) error {
 		var k string
 		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, fmt.Errorf("chaos: %w", err)
+		if err := scan(&k, &n); err != nil {
+			return err
 		}
 		out[k] = n
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // dead lists the outbox rows that gave up.
 func (d *database) dead(ctx context.Context) ([]deadRow, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT kind, payload FROM outbox WHERE state = 'dead' ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("chaos: list dead outbox rows: %w", err)
-	}
-	defer rows.Close()
 	var out []deadRow
-	for rows.Next() {
+	err := d.query(ctx, "list dead outbox rows", `SELECT kind, payload FROM outbox WHERE state = 'dead' ORDER BY id`, func(scan func(...any) error) error {
 		var k, payload string
-		if err := rows.Scan(&k, &payload); err != nil {
-			return nil, fmt.Errorf("chaos: %w", err)
+		if err := scan(&k, &payload); err != nil {
+			return err
 		}
 		var e struct {
 			Kind string `json:"kind"`
 		}
 		_ = json.Unmarshal([]byte(payload), &e)
 		out = append(out, deadRow{kind: k, entryKind: e.Kind})
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // cases maps every case to its caller and line.
 func (d *database) cases(ctx context.Context) (map[int64]pair, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, caller_number, line_number FROM cases`)
-	if err != nil {
-		return nil, fmt.Errorf("chaos: list cases: %w", err)
-	}
-	defer rows.Close()
 	out := map[int64]pair{}
-	for rows.Next() {
+	err := d.query(ctx, "list cases", `SELECT id, caller_number, line_number FROM cases`, func(scan func(...any) error) error {
 		var id int64
 		var p pair
-		if err := rows.Scan(&id, &p.caller, &p.line); err != nil {
-			return nil, fmt.Errorf("chaos: %w", err)
+		if err := scan(&id, &p.caller, &p.line); err != nil {
+			return err
 		}
 		out[id] = p
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }

@@ -18,12 +18,6 @@ import (
 	"ringback/sms/twiliostandin"
 )
 
-// The lines of ringback.example.yaml.
-const (
-	lettingsLine    = "+441632960001"
-	maintenanceLine = "+441632960002"
-)
-
 // Webhook delivery as Twilio's connection overrides allow it: up to 5
 // retries (#rc=5), each attempt waiting up to 15 s for an answer (Twilio's
 // default timeout), with pauses doubling from 1 s.
@@ -56,11 +50,11 @@ func callerNumber(i int) string { return fmt.Sprintf("+4477009%05d", 10000+i) }
 func makeScripts(n, rate int, rng *rand.Rand) []script {
 	out := make([]script, n)
 	for i := range out {
-		s := script{number: callerNumber(i), at: time.Duration(i) * time.Second / time.Duration(rate), lines: []string{lettingsLine}}
+		s := script{number: callerNumber(i), at: time.Duration(i) * time.Second / time.Duration(rate), lines: []string{harness.LettingsLine}}
 		switch roll := rng.IntN(100); {
 		case roll < 3:
 			// Both lines at the same instant: two cases, one text-back.
-			s.lines = append(s.lines, maintenanceLine)
+			s.lines = append(s.lines, harness.MaintenanceLine)
 			out[i] = s
 			continue
 		case roll < 23:

@@ -13,6 +13,7 @@ import (
 
 	"ringback/bot"
 	rbslack "ringback/bot/slack"
+	"ringback/cmd/internal/harness"
 )
 
 // world builds an observation the way a clean run leaves it, for callers
@@ -34,20 +35,20 @@ func newWorld() *world {
 	w := &world{t0: time.Unix(1_800_000_000, 0)}
 	w.o = observed{
 		callers: map[string]*callerLog{
-			numA: {number: numA, firstAck: w.t0, calls: map[string]int{lettingsLine: 1},
-				replies: map[string][]reply{lettingsLine: {{body: "2", digit: true}}}},
-			numB: {number: numB, firstAck: w.t0, calls: map[string]int{lettingsLine: 3},
-				replies: map[string][]reply{lettingsLine: {{body: "call me after 5"}}}},
-			numC: {number: numC, firstAck: w.t0, calls: map[string]int{lettingsLine: 1, maintenanceLine: 1},
+			numA: {number: numA, firstAck: w.t0, calls: map[string]int{harness.LettingsLine: 1},
+				replies: map[string][]reply{harness.LettingsLine: {{body: "2", digit: true}}}},
+			numB: {number: numB, firstAck: w.t0, calls: map[string]int{harness.LettingsLine: 3},
+				replies: map[string][]reply{harness.LettingsLine: {{body: "call me after 5"}}}},
+			numC: {number: numC, firstAck: w.t0, calls: map[string]int{harness.LettingsLine: 1, harness.MaintenanceLine: 1},
 				replies: map[string][]reply{}},
 		},
 		cases: map[int64]pair{
-			1: {numA, lettingsLine}, 2: {numB, lettingsLine}, 3: {numC, lettingsLine}, 4: {numC, maintenanceLine},
+			1: {numA, harness.LettingsLine}, 2: {numB, harness.LettingsLine}, 3: {numC, harness.LettingsLine}, 4: {numC, harness.MaintenanceLine},
 		},
 	}
-	w.text(numA, lettingsLine, 2*time.Second)
-	w.text(numB, lettingsLine, 3*time.Second)
-	w.text(numC, lettingsLine, 9*time.Second)
+	w.text(numA, harness.LettingsLine, 2*time.Second)
+	w.text(numB, harness.LettingsLine, 3*time.Second)
+	w.text(numC, harness.LettingsLine, 9*time.Second)
 	for id := int64(1); id <= 4; id++ {
 		w.card(id)
 	}
@@ -128,11 +129,11 @@ func TestCleanRunIsClean(t *testing.T) {
 // caller's SMS lost, a dead card row.
 func TestDuplicatesLossesAndDeadRowsAreCountedPerKind(t *testing.T) {
 	w := newWorld()
-	w.text(numC, maintenanceLine, 9*time.Second) // two text-backs for one caller
-	w.card(2)                                    // a second card for B's case
+	w.text(numC, harness.MaintenanceLine, 9*time.Second) // two text-backs for one caller
+	w.card(2)                                            // a second card for B's case
 	w.entry(2, bot.Entry{Text: bot.Plain("Caller rang again (3 calls)")})
 	w.drop("Caller texted\n> call me after 5")
-	w.text("+447700999999", lettingsLine, 0) // nobody called from there
+	w.text("+447700999999", harness.LettingsLine, 0) // nobody called from there
 	w.o.dead = []deadRow{{kind: "chat.card.slack"}, {kind: "chat.thread.slack", entryKind: "sms_in"}, {kind: "sms.send"}}
 	v := judge(w.o)
 	check(t, v, kindTextBack, tally{Expected: 3, Got: 4, Duplicated: 1, Dead: 1})
@@ -165,7 +166,7 @@ func TestNothingArrivedIsAllLost(t *testing.T) {
 // duplicate card, and what its thread repeats as duplicate entries.
 func TestUnexpectedCardsAndTheirEntriesAreDuplicates(t *testing.T) {
 	w := newWorld()
-	w.o.cases[9] = pair{numA, lettingsLine}
+	w.o.cases[9] = pair{numA, harness.LettingsLine}
 	w.card(9)
 	w.entry(9, bot.Entry{Text: bot.Plain("Caller texted"), Quote: "2"})
 	v := judge(w.o)
@@ -208,7 +209,7 @@ func TestCaseOfCard(t *testing.T) {
 
 func TestVerdictOutput(t *testing.T) {
 	w := newWorld()
-	w.text(numA, lettingsLine, time.Second)
+	w.text(numA, harness.LettingsLine, time.Second)
 	var b bytes.Buffer
 	writeVerdict(&b, judge(w.o), 15*time.Second)
 	out := b.String()

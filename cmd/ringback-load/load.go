@@ -18,9 +18,7 @@ import (
 )
 
 const (
-	// lettingsLine is the Lettings line of ringback.example.yaml.
-	lettingsLine = "+441632960001"
-	statusPath   = "/twilio/voice/status"
+	statusPath = "/twilio/voice/status"
 	// requestTimeout bounds one callback; a request that takes longer
 	// counts as an error.
 	requestTimeout = 15 * time.Second
@@ -56,7 +54,7 @@ func prepareCalls(n int, accountSID, authToken, publicURL string) []call {
 			"CallSid":      {harness.NewSID("CA")},
 			"AccountSid":   {accountSID},
 			"From":         {from},
-			"To":           {lettingsLine},
+			"To":           {harness.LettingsLine},
 			"CallStatus":   {"no-answer"},
 			"Direction":    {"inbound"},
 			"CallDuration": {"0"},

@@ -360,12 +360,19 @@ func TestPlanBusyDay(t *testing.T) {
 
 // The page's event stream says "change" at once (so a reconnecting page
 // catches up) and after every change.
-func TestEventStream(t *testing.T) {
+// serveSandbox serves a test sandbox's routes over real HTTP until the test
+// ends.
+func serveSandbox(t *testing.T) (*Sandbox, *httptest.Server) {
 	s, _ := newTestSandbox(t)
 	mux := http.NewServeMux()
 	s.Mount(mux)
 	ts := httptest.NewServer(mux)
-	defer ts.Close()
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
+func TestEventStream(t *testing.T) {
+	s, ts := serveSandbox(t)
 	res, err := http.Get(ts.URL + "/sandbox/events")
 	if err != nil {
 		t.Fatal(err)
@@ -412,11 +419,7 @@ func TestEventStream(t *testing.T) {
 // The page is served with a policy that forbids inline script, and the
 // static files it needs are embedded.
 func TestPageIsEmbedded(t *testing.T) {
-	s, _ := newTestSandbox(t)
-	mux := http.NewServeMux()
-	s.Mount(mux)
-	ts := httptest.NewServer(mux)
-	defer ts.Close()
+	_, ts := serveSandbox(t)
 	for _, path := range []string{"/", "/sandbox/static/app.js", "/sandbox/static/mrkdwn.js", "/sandbox/static/app.css"} {
 		res, err := http.Get(ts.URL + path)
 		if err != nil {

@@ -35,6 +35,15 @@ func answerSent[T any](w http.ResponseWriter, r *http.Request, send func(context
 
 // knownUser is the sandbox user the page's request names; else it has
 // written the 400 and ok is false.
+// readFromUser reads the JSON request into req and finds the user named by
+// *user, a field of req.
+func (s *Sandbox) readFromUser(w http.ResponseWriter, r *http.Request, req any, user *string) (User, bool) {
+	if !readJSON(w, r, req) {
+		return User{}, false
+	}
+	return s.knownUser(w, *user)
+}
+
 func (s *Sandbox) knownUser(w http.ResponseWriter, id string) (User, bool) {
 	u, ok := s.user(id)
 	if !ok {

@@ -147,10 +147,7 @@ type actionRequest struct {
 // button or select, built from the message as the Slack stand-in holds it.
 func (s *Sandbox) apiAction(w http.ResponseWriter, r *http.Request) {
 	var req actionRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	u, ok := s.knownUser(w, req.User)
+	u, ok := s.readFromUser(w, r, &req, &req.User)
 	if !ok {
 		return
 	}
@@ -370,10 +367,7 @@ type ephemeral struct {
 // shown only to whoever typed it.
 func (s *Sandbox) apiCommand(w http.ResponseWriter, r *http.Request) {
 	var req commandRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	u, ok := s.knownUser(w, req.User)
+	u, ok := s.readFromUser(w, r, &req, &req.User)
 	if !ok {
 		return
 	}

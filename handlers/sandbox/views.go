@@ -100,6 +100,17 @@ func viewState(viewJSON json.RawMessage, values map[string]map[string]string) (m
 
 // viewPayload is the view as Slack sends it back to the app: what the app
 // sent plus Slack's own fields and the current state.
+// interactWithView sends the interaction payload that build makes around
+// the view as Slack sends it (with state), as interactFor does.
+func (s *Sandbox) interactWithView(w http.ResponseWriter, r *http.Request, v slackstandin.View, state map[string]any, build func(view map[string]any) map[string]any) (slackResult, bool) {
+	view, err := viewPayload(v, state)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return slackResult{}, false
+	}
+	return s.interactFor(w, r, build(view))
+}
+
 func viewPayload(v slackstandin.View, state map[string]any) (map[string]any, error) {
 	out := map[string]any{}
 	if err := json.Unmarshal(v.JSON, &out); err != nil {
@@ -167,18 +178,14 @@ func (s *Sandbox) apiViewAction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	view, err := viewPayload(v, state)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
-	}
-	payload := map[string]any{
-		"type": "block_actions", "user": s.slackUser(u), "api_app_id": slackstandin.AppID, "token": verificationToken,
-		"container":  map[string]any{"type": "view", "view_id": v.ID},
-		"trigger_id": s.newTrigger(u.ID), "team": slackTeam(), "enterprise": nil, "is_enterprise_install": false,
-		"view": view, "actions": []any{action},
-	}
-	res, ok := s.interactFor(w, r, payload)
+	res, ok := s.interactWithView(w, r, v, state, func(view map[string]any) map[string]any {
+		return map[string]any{
+			"type": "block_actions", "user": s.slackUser(u), "api_app_id": slackstandin.AppID, "token": verificationToken,
+			"container":  map[string]any{"type": "view", "view_id": v.ID},
+			"trigger_id": s.newTrigger(u.ID), "team": slackTeam(), "enterprise": nil, "is_enterprise_install": false,
+			"view": view, "actions": []any{action},
+		}
+	})
 	if !ok {
 		return
 	}
@@ -202,17 +209,13 @@ func (s *Sandbox) apiViewSubmit(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, slackResult{Errors: missing})
 		return
 	}
-	view, err := viewPayload(v, state)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
-	}
-	payload := map[string]any{
-		"type": "view_submission", "team": slackTeam(), "user": s.slackUser(u), "api_app_id": slackstandin.AppID,
-		"token": verificationToken, "trigger_id": s.newTrigger(u.ID), "view": view, "response_urls": []any{},
-		"enterprise": nil, "is_enterprise_install": false,
-	}
-	res, ok := s.interactFor(w, r, payload)
+	res, ok := s.interactWithView(w, r, v, state, func(view map[string]any) map[string]any {
+		return map[string]any{
+			"type": "view_submission", "team": slackTeam(), "user": s.slackUser(u), "api_app_id": slackstandin.AppID,
+			"token": verificationToken, "trigger_id": s.newTrigger(u.ID), "view": view, "response_urls": []any{},
+			"enterprise": nil, "is_enterprise_install": false,
+		}
+	})
 	if !ok {
 		return
 	}

@@ -2,6 +2,7 @@ package twiliostandin
 
 import (
 	"net/http"
+	"net/url"
 	"sort"
 	"time"
 )
@@ -23,18 +24,8 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var on, onOrBefore, onOrAfter string // GMT dates, YYYY-MM-DD
-	for _, f := range []struct {
-		key string
-		dst *string
-	}{{"DateSent", &on}, {"DateSent<", &onOrBefore}, {"DateSent>", &onOrAfter}} {
-		if v := q.Get(f.key); v != "" {
-			d, err := parseDate(v)
-			if err != nil {
-				writeError(w, http.StatusBadRequest, 20001, "Invalid "+f.key+": "+v)
-				return
-			}
-			*f.dst = d
-		}
+	if !readFilters(w, q, parseDate, []string{"DateSent", "DateSent<", "DateSent>"}, &on, &onOrBefore, &onOrAfter) {
+		return
 	}
 
 	s.mu.Lock()
@@ -108,6 +99,23 @@ func parseDate(v string) (string, error) {
 	}
 	_, err := time.Parse(time.DateOnly, v)
 	return "", err
+}
+
+// readFilters parses the query's filters keys, of one kind, into dst (one
+// each, in order); a value parse refuses is answered 400, as Twilio does,
+// and false.
+func readFilters[T any](w http.ResponseWriter, q url.Values, parse func(string) (T, error), keys []string, dst ...*T) bool {
+	for i, key := range keys {
+		if v := q.Get(key); v != "" {
+			d, err := parse(v)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, 20001, "Invalid "+key+": "+v)
+				return false
+			}
+			*dst[i] = d
+		}
+	}
+	return true
 }
 
 // AddMessage records a message as if it had been sent through the API at

@@ -436,18 +436,8 @@ func (s *Server) callsJSON(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var after, before, on time.Time
-	for _, t := range []struct {
-		key string
-		dst *time.Time
-	}{{"StartTime>", &after}, {"StartTime<", &before}, {"StartTime", &on}} {
-		if v := q.Get(t.key); v != "" {
-			tm, err := parseTime(v)
-			if err != nil {
-				writeError(w, http.StatusBadRequest, 20001, "Invalid "+t.key+": "+v)
-				return
-			}
-			*t.dst = tm
-		}
+	if !readFilters(w, q, parseTime, []string{"StartTime>", "StartTime<", "StartTime"}, &after, &before, &on) {
+		return
 	}
 
 	s.mu.Lock()

@@ -14,18 +14,11 @@ import (
 	"time"
 
 	"ringback/sms"
-	"ringback/sms/twiliostandin"
-)
-
-const (
-	accountSID = "AC0123456789abcdef0123456789abcdef"
-	authToken  = "s3cr3tT0ken"
-	lineNumber = "+441632960001"
-	caller     = "+447700900123"
+	"ringback/sms/internal/smstest"
 )
 
 func message(callback string) sms.Message {
-	return sms.Message{From: lineNumber, To: caller, Body: "Sorry we missed your call.", StatusCallback: callback}
+	return sms.Message{From: smstest.LineNumber, To: smstest.Caller, Body: "Sorry we missed your call.", StatusCallback: callback}
 }
 
 // statusReceiver is Ringback's side of a status callback: it accepts only
@@ -44,7 +37,7 @@ func newStatusReceiver(t *testing.T) *statusReceiver {
 			return
 		}
 		full := rec.URL + r.URL.RequestURI()
-		if !sms.ValidateSignature(authToken, full, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
+		if !sms.ValidateSignature(smstest.AuthToken, full, r.PostForm, r.Header.Get("X-Twilio-Signature")) {
 			http.Error(w, "bad signature", http.StatusForbidden)
 			return
 		}
@@ -59,10 +52,9 @@ func newStatusReceiver(t *testing.T) *statusReceiver {
 
 func TestDeliverPostsASignedStatusCallback(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
+	srv := smstest.Server(t)
 	rec := newStatusReceiver(t)
-	c := sms.New(accountSID, authToken, srv.URL)
+	c := sms.New(smstest.AccountSID, smstest.AuthToken, srv.URL)
 	sent, err := c.Send(context.Background(), message(rec.URL+"/twilio/sms/status?line=lettings"))
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +74,7 @@ func TestDeliverPostsASignedStatusCallback(t *testing.T) {
 	first, second := rec.forms[0], rec.forms[1]
 	want := url.Values{
 		"MessageSid": {sent.SID}, "SmsSid": {sent.SID}, "MessageStatus": {"delivered"}, "SmsStatus": {"delivered"},
-		"AccountSid": {accountSID}, "From": {lineNumber}, "To": {caller}, "ApiVersion": {"2010-04-01"},
+		"AccountSid": {smstest.AccountSID}, "From": {smstest.LineNumber}, "To": {smstest.Caller}, "ApiVersion": {"2010-04-01"},
 	}
 	if first.Encode() != want.Encode() {
 		t.Errorf("first callback = %v\nwant %v", first, want)
@@ -97,9 +89,7 @@ func TestDeliverPostsASignedStatusCallback(t *testing.T) {
 
 func TestDeliverFailures(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
-	c := sms.New(accountSID, authToken, srv.URL)
+	c, srv := smstest.Setup(t)
 
 	if err := srv.Deliver("SM00000000000000000000000000000000", "delivered", 0); err == nil {
 		t.Error("Deliver of an unknown message succeeded")
@@ -125,9 +115,7 @@ func TestDeliverFailures(t *testing.T) {
 
 func TestWaitMessages(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
-	c := sms.New(accountSID, authToken, srv.URL)
+	c, srv := smstest.Setup(t)
 
 	go func() {
 		for range 3 {
@@ -149,11 +137,10 @@ func TestWaitMessages(t *testing.T) {
 
 func TestConcurrentSends(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
+	srv := smstest.Server(t)
 	srv.SetLatency(5 * time.Millisecond)
 	srv.FailNext(5, http.StatusServiceUnavailable, 0, 0)
-	c := sms.New(accountSID, authToken, srv.URL)
+	c := sms.New(smstest.AccountSID, smstest.AuthToken, srv.URL)
 
 	const n = 40
 	var wg sync.WaitGroup
@@ -185,10 +172,9 @@ func TestConcurrentSends(t *testing.T) {
 
 func TestLatencyDelaysAnswers(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
+	srv := smstest.Server(t)
 	srv.SetLatency(150 * time.Millisecond)
-	c := sms.New(accountSID, authToken, srv.URL)
+	c := sms.New(smstest.AccountSID, smstest.AuthToken, srv.URL)
 	start := time.Now()
 	if _, err := c.Send(context.Background(), message("")); err != nil {
 		t.Fatal(err)
@@ -200,34 +186,33 @@ func TestLatencyDelaysAnswers(t *testing.T) {
 
 func TestRESTSurface(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
-	base := srv.URL + "/2010-04-01/Accounts/" + accountSID
+	srv := smstest.Server(t)
+	base := srv.URL + "/2010-04-01/Accounts/" + smstest.AccountSID
 
 	cases := []struct {
 		name, method, path, body string
 		user, pass               string
 		wantStatus, wantCode     int
 	}{
-		{"unknown path", "GET", "/2010-04-01/Accounts/" + accountSID + "/Nope.json", "", accountSID, authToken, 404, 20404},
-		{"root", "GET", "/", "", accountSID, authToken, 404, 20404},
+		{"unknown path", "GET", "/2010-04-01/Accounts/" + smstest.AccountSID + "/Nope.json", "", smstest.AccountSID, smstest.AuthToken, 404, 20404},
+		{"root", "GET", "/", "", smstest.AccountSID, smstest.AuthToken, 404, 20404},
 		{"no auth", "POST", "/Messages.json", "To=%2B447700900123&From=%2B441632960001&Body=hi", "", "", 401, 20003},
 		{"wrong account in auth", "POST", "/Messages.json", "To=%2B447700900123&From=%2B441632960001&Body=hi",
-			"AC0123456789abcdef0123456789abcdee", authToken, 401, 20003},
+			"AC0123456789abcdef0123456789abcdee", smstest.AuthToken, 401, 20003},
 		{"other account in path", "POST", "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdee/Messages.json", "To=%2B447700900123&From=%2B441632960001&Body=hi",
-			accountSID, authToken, 404, 20404},
-		{"missing To", "POST", "/Messages.json", "From=%2B441632960001&Body=hi", accountSID, authToken, 400, 21604},
-		{"missing From", "POST", "/Messages.json", "To=%2B447700900123&Body=hi", accountSID, authToken, 400, 21603},
-		{"missing Body", "POST", "/Messages.json", "To=%2B447700900123&From=%2B441632960001", accountSID, authToken, 400, 21602},
-		{"bad service sid", "POST", "/Messages.json", "To=%2B447700900123&MessagingServiceSid=MG1&Body=hi", accountSID, authToken, 400, 21701},
-		{"too long", "POST", "/Messages.json", "To=%2B447700900123&From=%2B441632960001&Body=" + strings.Repeat("a", 1601), accountSID, authToken, 400, 21617},
-		{"media only", "POST", "/Messages.json", "To=%2B447700900123&From=%2B441632960001&MediaUrl=https%3A%2F%2Fx.example%2Fa.png", accountSID, authToken, 201, 0},
-		{"delete messages", "DELETE", "/Messages.json", "", accountSID, authToken, 405, 20004},
-		{"list messages, wrong token", "GET", "/Messages.json", "", accountSID, "wrong", 401, 20003},
-		{"bad message page size", "GET", "/Messages.json?PageSize=0", "", accountSID, authToken, 400, 20001},
-		{"bad date sent", "GET", "/Messages.json?DateSent%3E=yesterday", "", accountSID, authToken, 400, 20001},
-		{"bad page size", "GET", "/Calls.json?PageSize=5000", "", accountSID, authToken, 400, 20001},
-		{"bad start time", "GET", "/Calls.json?StartTime%3E=yesterday", "", accountSID, authToken, 400, 20001},
+			smstest.AccountSID, smstest.AuthToken, 404, 20404},
+		{"missing To", "POST", "/Messages.json", "From=%2B441632960001&Body=hi", smstest.AccountSID, smstest.AuthToken, 400, 21604},
+		{"missing From", "POST", "/Messages.json", "To=%2B447700900123&Body=hi", smstest.AccountSID, smstest.AuthToken, 400, 21603},
+		{"missing Body", "POST", "/Messages.json", "To=%2B447700900123&From=%2B441632960001", smstest.AccountSID, smstest.AuthToken, 400, 21602},
+		{"bad service sid", "POST", "/Messages.json", "To=%2B447700900123&MessagingServiceSid=MG1&Body=hi", smstest.AccountSID, smstest.AuthToken, 400, 21701},
+		{"too long", "POST", "/Messages.json", "To=%2B447700900123&From=%2B441632960001&Body=" + strings.Repeat("a", 1601), smstest.AccountSID, smstest.AuthToken, 400, 21617},
+		{"media only", "POST", "/Messages.json", "To=%2B447700900123&From=%2B441632960001&MediaUrl=https%3A%2F%2Fx.example%2Fa.png", smstest.AccountSID, smstest.AuthToken, 201, 0},
+		{"delete messages", "DELETE", "/Messages.json", "", smstest.AccountSID, smstest.AuthToken, 405, 20004},
+		{"list messages, wrong token", "GET", "/Messages.json", "", smstest.AccountSID, "wrong", 401, 20003},
+		{"bad message page size", "GET", "/Messages.json?PageSize=0", "", smstest.AccountSID, smstest.AuthToken, 400, 20001},
+		{"bad date sent", "GET", "/Messages.json?DateSent%3E=yesterday", "", smstest.AccountSID, smstest.AuthToken, 400, 20001},
+		{"bad page size", "GET", "/Calls.json?PageSize=5000", "", smstest.AccountSID, smstest.AuthToken, 400, 20001},
+		{"bad start time", "GET", "/Calls.json?StartTime%3E=yesterday", "", smstest.AccountSID, smstest.AuthToken, 400, 20001},
 	}
 	for _, tc := range cases {
 		u := base + tc.path
@@ -266,8 +251,7 @@ func TestRESTSurface(t *testing.T) {
 
 func TestSegments(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
+	srv := smstest.Server(t)
 	cases := map[string]string{
 		strings.Repeat("a", 160): "1",
 		strings.Repeat("a", 161): "2",
@@ -278,10 +262,10 @@ func TestSegments(t *testing.T) {
 		"Thanks 🙏":               "1",
 	}
 	for body, want := range cases {
-		form := url.Values{"To": {caller}, "From": {lineNumber}, "Body": {body}}
-		req, _ := http.NewRequest("POST", srv.URL+"/2010-04-01/Accounts/"+accountSID+"/Messages.json", strings.NewReader(form.Encode()))
+		form := url.Values{"To": {smstest.Caller}, "From": {smstest.LineNumber}, "Body": {body}}
+		req, _ := http.NewRequest("POST", srv.URL+"/2010-04-01/Accounts/"+smstest.AccountSID+"/Messages.json", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(accountSID, authToken)
+		req.SetBasicAuth(smstest.AccountSID, smstest.AuthToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -299,11 +283,10 @@ func TestSegments(t *testing.T) {
 
 func TestHandlerMountedElsewhere(t *testing.T) {
 	t.Parallel()
-	srv := twiliostandin.NewServer(accountSID, authToken)
-	defer srv.Close()
+	srv := smstest.Server(t)
 	demo := httptest.NewServer(srv.Handler())
 	defer demo.Close()
-	c := sms.New(accountSID, authToken, demo.URL)
+	c := sms.New(smstest.AccountSID, smstest.AuthToken, demo.URL)
 	if _, err := c.Send(context.Background(), message("")); err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +295,7 @@ func TestHandlerMountedElsewhere(t *testing.T) {
 	}
 	// Close stops the server's own listener.
 	srv.Close()
-	_, err := sms.New(accountSID, authToken, srv.URL).Send(context.Background(), message(""))
+	_, err := sms.New(smstest.AccountSID, smstest.AuthToken, srv.URL).Send(context.Background(), message(""))
 	var e *sms.Error
 	if err == nil || errors.As(err, &e) {
 		t.Errorf("send after Close: %v", err)

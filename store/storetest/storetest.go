@@ -44,17 +44,54 @@ func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	}
 }
 
+// EachBackend runs fn as a subtest (or sub-benchmark) on every backend in
+// turn, for tests that build their store, or more, themselves.
+func EachBackend[T interface {
+	testing.TB
+	Run(name string, f func(T)) bool
+}](t T, fn func(t T, backend string)) {
+	t.Helper()
+	for _, b := range Backends(t) {
+		t.Run(b, func(t T) { fn(t, b) })
+	}
+}
+
+// EachURL runs fn as a subtest (or sub-benchmark) on every backend in turn,
+// with the DATABASE_URL of an empty database of its own, for tests of what
+// opens (and migrates) the store itself.
+func EachURL[T interface {
+	testing.TB
+	Run(name string, f func(T)) bool
+}](t T, fn func(t T, url string)) {
+	t.Helper()
+	EachBackend(t, func(t T, backend string) { fn(t, URL(t, backend)) })
+}
+
 // New opens a migrated, empty store on backend, closed when the test ends.
 func New(t testing.TB, backend string) *store.Store {
 	t.Helper()
-	u := URL(t, backend)
-	s, err := store.Open(context.Background(), u)
+	return Migrated(t, URL(t, backend))
+}
+
+// Open opens the store at url as it is, closed when the test ends: for
+// looking at what a command wrote, or did not.
+func Open(t testing.TB, url string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), url)
 	if err != nil {
-		t.Fatalf("storetest: open %s: %v", backend, err)
+		t.Fatalf("storetest: open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Migrated opens the store at url with its schema brought up to date,
+// closed when the test ends.
+func Migrated(t testing.TB, url string) *store.Store {
+	t.Helper()
+	s := Open(t, url)
 	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatalf("storetest: migrate %s: %v", backend, err)
+		t.Fatalf("storetest: migrate: %v", err)
 	}
 	return s
 }

@@ -92,14 +92,23 @@ type allowedMentions struct {
 
 func runes(s string) int { return utf8.RuneCountInString(s) }
 
+// parsePayload reads a payload to check; one that is not a JSON object has
+// that as its one problem.
+func parsePayload(raw []byte) (payload, []string) {
+	var p payload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return p, []string{"not a JSON object: " + err.Error()}
+	}
+	return p, nil
+}
+
 // MessageProblems lists what in a message payload (create, edit, an
 // interaction's message response) breaks Discord's limits; nil when none.
 func MessageProblems(raw []byte) []string {
-	var p payload
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return []string{"not a JSON object: " + err.Error()}
+	p, probs := parsePayload(raw)
+	if probs != nil {
+		return probs
 	}
-	var probs []string
 	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
 	if n := nonceLen(p.Nonce); n > MaxNonce {
 		bad("nonce has %d characters, limit %d", n, MaxNonce)
@@ -162,11 +171,10 @@ func MessageProblems(raw []byte) []string {
 // ModalProblems lists what in a modal (an interaction's type 9 data)
 // breaks Discord's limits; nil when none.
 func ModalProblems(raw []byte) []string {
-	var p payload
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return []string{"not a JSON object: " + err.Error()}
+	p, probs := parsePayload(raw)
+	if probs != nil {
+		return probs
 	}
-	var probs []string
 	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
 	if p.Title == nil || *p.Title == "" || runes(*p.Title) > MaxModalTitle {
 		bad("a modal needs a title of 1 to %d characters", MaxModalTitle)

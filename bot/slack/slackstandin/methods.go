@@ -221,15 +221,9 @@ func (s *Server) viewsOpen(p params) result { return s.openModal("views.open", p
 func (s *Server) viewsPush(p params) result { return s.openModal("views.push", p) }
 
 func (s *Server) openModal(method string, p params) result {
-	if p["trigger_id"] == "" {
-		return fail("invalid_arguments")
-	}
-	v, fields, code := parseView(p["view"])
+	v, fields, code := parseViewFor(p, "trigger_id", "modal")
 	if code != "" {
 		return fail(code)
-	}
-	if v.Type != "modal" {
-		return fail("invalid_arguments")
 	}
 	v.ID = s.newIDLocked("V")
 	v.Method = method
@@ -264,15 +258,9 @@ func (s *Server) viewsUpdate(p params) result {
 
 // views.publish keeps one Home tab per user: a second publish replaces it.
 func (s *Server) viewsPublish(p params) result {
-	if p["user_id"] == "" {
-		return fail("invalid_arguments")
-	}
-	next, fields, code := parseView(p["view"])
+	next, fields, code := parseViewFor(p, "user_id", "home")
 	if code != "" {
 		return fail(code)
-	}
-	if next.Type != "home" {
-		return fail("invalid_arguments")
 	}
 	var cur *View
 	for _, v := range s.views {
@@ -309,6 +297,19 @@ func (v *View) replace(next *View) {
 
 // parseView reads the view argument: a JSON object with a type and at most
 // maxViewBlocks blocks.
+// parseViewFor is parseView for a call that needs param and a view of typ:
+// a missing param or another type is invalid_arguments.
+func parseViewFor(p params, param, typ string) (*View, map[string]json.RawMessage, string) {
+	if p[param] == "" {
+		return nil, nil, "invalid_arguments"
+	}
+	v, fields, code := parseView(p["view"])
+	if code == "" && v.Type != typ {
+		return nil, nil, "invalid_arguments"
+	}
+	return v, fields, code
+}
+
 func parseView(raw string) (*View, map[string]json.RawMessage, string) {
 	compact, err := jsonObject(raw)
 	if err != nil {

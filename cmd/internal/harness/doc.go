@@ -3,3 +3,9 @@
 // binary, running `ringback serve` as a child process on 127.0.0.1,
 // fresh Twilio-style SIDs and exact latency percentiles.
 package harness
+
+// The lines of ringback.example.yaml, which the commands' servers run on.
+const (
+	LettingsLine    = "+441632960001"
+	MaintenanceLine = "+441632960002"
+)

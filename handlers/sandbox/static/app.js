@@ -812,6 +812,20 @@
     $("clock-tz").textContent = c.timezone + " · Ringback's clock: reminders, escalations and the digest follow it";
   }
 
+  // busyWhile disables btn while fn runs; a failure is shown as a toast,
+  // and the state is refreshed after.
+  async function busyWhile(btn, fn) {
+    btn.disabled = true;
+    try {
+      await fn();
+    } catch (err) {
+      toast(err.message, true);
+    } finally {
+      btn.disabled = false;
+      scheduleRefresh();
+    }
+  }
+
   function renderBusy() {
     const b = S.state.busy_day;
     $("busy-btn").disabled = b.running;
@@ -849,47 +863,27 @@
     $("composer").addEventListener("submit", async (e) => {
       e.preventDefault();
       const input = $("command-text");
-      const btn = $("command-send");
-      btn.disabled = true;
-      try {
+      await busyWhile($("command-send"), async () => {
         const res = await api("/sandbox/api/slack/command", { user: S.user, channel: currentChannel().id, text: input.value });
         if (res.status !== 200) toast(`Ringback answered ${res.status}`, true);
         input.value = "";
-      } catch (err) {
-        toast(err.message, true);
-      } finally {
-        btn.disabled = false;
-        scheduleRefresh();
-      }
+      });
     });
     $("call-btn").addEventListener("click", async (e) => {
-      const btn = e.currentTarget;
-      btn.disabled = true;
-      try {
+      await busyWhile(e.currentTarget, async () => {
         const c = await api("/sandbox/api/phone/call", { from: $("phone-number").value, withheld: $("phone-withheld").checked, line: $("phone-line").value });
         if (c.from) $("phone-number").value = c.from; // the call log below shows it
-      } catch (err) {
-        toast(err.message, true);
-      } finally {
-        btn.disabled = false;
-        scheduleRefresh();
-      }
+      });
     });
     $("sms-form").addEventListener("submit", async (e) => {
       e.preventDefault();
       const input = $("sms-text");
       if (!input.value.trim()) return;
-      $("sms-send").disabled = true;
-      try {
+      await busyWhile($("sms-send"), async () => {
         const m = await api("/sandbox/api/phone/sms", { from: $("phone-number").value, line: $("phone-line").value, body: input.value });
         $("phone-number").value = m.phone;
         input.value = "";
-      } catch (err) {
-        toast(err.message, true);
-      } finally {
-        $("sms-send").disabled = false;
-        scheduleRefresh();
-      }
+      });
     });
     for (const id of ["phone-number", "phone-withheld", "phone-line"]) $(id).addEventListener("input", () => S.state && renderPhone());
     $("phone-known").addEventListener("change", (e) => {
