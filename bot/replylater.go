@@ -85,14 +85,3 @@ func (b *Bot) stillQuiet(m store.Message, job SMSJob) error {
 	}
 	return nil
 }
-
-// scheduledContact counts a scheduled reply the provider took as the
-// case's human contact.
-func (b *Bot) scheduledContact(ctx context.Context, tx *store.Tx, caseID int64, now time.Time) error {
-	c, err := tx.LockCase(ctx, caseID)
-	if err != nil {
-		return err
-	}
-	b.contacted(&c, now)
-	return tx.UpdateCase(ctx, c)
-}

@@ -135,7 +135,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		}
 		if found {
 			b.log.Info("adopted a text an earlier attempt sent", "message_id", m.ID, "sid", sent.SID)
-			return b.smsAccepted(ctx, m, sent, job.Scheduled)
+			return b.smsAccepted(ctx, m, sent)
 		}
 	}
 	if !job.NotAfter.IsZero() && b.clock.Now().After(job.NotAfter) {
@@ -169,7 +169,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	}
 	sent, err := b.texter.SendSMS(ctx, out)
 	if err == nil {
-		return b.smsAccepted(ctx, m, sent, job.Scheduled)
+		return b.smsAccepted(ctx, m, sent)
 	}
 	var se *SMSError
 	if !errors.As(err, &se) || se.Temporary {
@@ -244,9 +244,9 @@ func retryable(err error) error {
 	return err
 }
 
-// smsAccepted records the provider's acceptance of a message; a scheduled
-// reply counts as human contact now, not when it was queued.
-func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS, scheduled bool) error {
+// smsAccepted records the provider's acceptance of a message; a staff
+// reply (sent now or scheduled) counts as human contact from now on.
+func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) error {
 	now := b.clock.Now()
 	return b.store.InTx(ctx, func(tx *store.Tx) error {
 		m, err := tx.MessageByID(ctx, m.ID)
@@ -292,11 +292,6 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS, sc
 		}
 		if m.CaseID == nil {
 			return nil
-		}
-		if scheduled {
-			if err := b.scheduledContact(ctx, tx, *m.CaseID, now); err != nil {
-				return err
-			}
 		}
 		return b.messageOnCase(ctx, tx, m, textBackStatus(m), now, "sms_sent", m.SentBy, map[string]any{"message_id": m.ID, "kind": m.Kind, "sid": sent.SID},
 			smsEntry(m))
