@@ -239,22 +239,19 @@ func TestUnbalanced(t *testing.T) {
 // display name of no-break spaces cannot smuggle a message in.
 func TestNamesArePlain(t *testing.T) {
 	nb := "\u00a0"
-	tests := []struct{ name, first, plain string }{
-		{"Alice" + nb + "Jones", "Alice", "Alice Jones"},
-		{"Alice" + nb + "here." + nb + "Your" + nb + "deposit" + nb + "is" + nb + "lost," + nb + "call" + nb + "+1" + nb + "900" + nb + "555" + nb + "0100", "Alice", "Alice here Your deposit is lost call"},
-		{"Ｍａｒｙ\u2003O'Brien", "Mary", "Mary O'Brien"},
-		{"Jean-Luc\u200bPicard", "Jean-Luc", "Jean-Luc Picard"},
-		{"https://evil.example/pay", "https", "https evil example pay"},
-		{"José 🌸", "José", "José"},
-		{"\u202eevilname", "evilname", "evilname"},
-		{"007", "", ""},
-	}
-	for _, tt := range tests {
-		if got := FirstName(tt.name); got != tt.first {
-			t.Errorf("FirstName(%q) = %q, want %q", tt.name, got, tt.first)
-		}
-		if got := PlainName(tt.name); got != tt.plain {
-			t.Errorf("PlainName(%q) = %q, want %q", tt.name, got, tt.plain)
+	// name → its first name and its plain name
+	for name, want := range map[string][2]string{
+		"Alice" + nb + "Jones": {"Alice", "Alice Jones"},
+		"Alice" + nb + "here." + nb + "Your" + nb + "deposit" + nb + "is" + nb + "lost," + nb + "call" + nb + "+1" + nb + "900" + nb + "555" + nb + "0100": {"Alice", "Alice here Your deposit is lost call"},
+		"Ｍａｒｙ\u2003O'Brien":        {"Mary", "Mary O'Brien"},
+		"Jean-Luc\u200bPicard":     {"Jean-Luc", "Jean-Luc Picard"},
+		"https://evil.example/pay": {"https", "https evil example pay"},
+		"José 🌸":                   {"José", "José"},
+		"\u202eevilname":           {"evilname", "evilname"},
+		"007":                      {"", ""},
+	} {
+		if first, plain := FirstName(name), PlainName(name); first != want[0] || plain != want[1] {
+			t.Errorf("%q: first name %q, plain name %q; want %q", name, first, plain, want)
 		}
 	}
 	got, err := Render("Hi, {{agent}} from {{business}} here.", Vars{"agent": "Alice" + nb + "—" + nb + "send" + nb + "£500", "business": "Northside"})
