@@ -157,3 +157,24 @@ func TestBadBytesAreCleanedOnEveryStore(t *testing.T) {
 		}
 	})
 }
+
+// A Slack name of no-break spaces cannot add words to an approved text:
+// {{agent}} is the plain first name.
+func TestAgentNameCannotInjectText(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.slack.AddUser("U0EVE", "eve", "Eve\u00a0here.\u00a0Pay\u00a0£500\u00a0at\u00a0evil.example")
+		h.slack.SetMembers("C0LETTINGS", "U0ALICE", "U0BOB", "U0EVE")
+		h.missedCall("CAeve", caller, lettings)
+		h.flush()
+		msg, _ := h.card("C0LETTINGS")
+		h.interact(click("U0EVE", "reply", h.openCase(caller, lettings).ID, "C0LETTINGS", msg.TS))
+		if code, body := h.interact(submit("U0EVE", lastView(h), map[string]any{"template": selected("template", "callback_missed")})); code != 200 || strings.Contains(body, "errors") {
+			t.Fatalf("reply submit: %d %s", code, body)
+		}
+		h.flush()
+		texts := h.textsTo(caller)
+		if last := texts[len(texts)-1].Body; !strings.HasPrefix(last, "Sorry we missed you, Eve tried to call you back from") {
+			t.Fatalf("reply sent as %q", last)
+		}
+	})
+}
