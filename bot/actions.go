@@ -167,7 +167,7 @@ func (b *Bot) PreviewReply(ctx context.Context, id int64, a Actor, key string) (
 func (b *Bot) staffVars(ctx context.Context, q caseReader, c store.Case, line *config.Line, a Actor) templates.Vars {
 	v := b.vars(ctx, q, c, line)
 	if a.Name != "" {
-		v["agent"] = firstName(a.Name)
+		v["agent"] = templates.FirstName(a.Name)
 	}
 	return v
 }

@@ -110,7 +110,7 @@ func (b *Bot) vars(ctx context.Context, q caseReader, c store.Case, line *config
 	}
 	if c.ContactID != nil {
 		if ct, err := q.ContactByID(ctx, *c.ContactID); err == nil {
-			v["caller_name"] = firstName(ct.Name)
+			v["caller_name"] = templates.FirstName(ct.Name)
 		}
 	}
 	return v
@@ -119,15 +119,6 @@ func (b *Bot) vars(ctx context.Context, q caseReader, c store.Case, line *config
 // caseReader is what vars needs: a store or a transaction.
 type caseReader interface {
 	ContactByID(ctx context.Context, id int64) (store.Contact, error)
-}
-
-func firstName(full string) string {
-	for i, r := range full {
-		if r == ' ' {
-			return full[:i]
-		}
-	}
-	return full
 }
 
 // line returns the configured line for an E.164 number.

@@ -37,8 +37,8 @@ type CallReport struct {
 	From, To     string // as reported; normalised here
 	Status       string // the provider's own status word, kept for the record
 	Outcome      CallOutcome
-	StartedAt    time.Time // zero: now
-	Duration     int       // seconds
+	StartedAt    time.Time // zero: now; outside the believed window (ReportedTime): now
+	Duration     int       // seconds, bounded to 0..MaxCallSeconds
 	VoicemailURL string
 	Transcript   string
 	// Dialed: the report ends a <Dial> leg Ringback's routing placed
@@ -94,9 +94,7 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 		return CallResult{}, err
 	}
 	now := b.clock.Now()
-	if r.StartedAt.IsZero() {
-		r.StartedAt = now
-	}
+	r = b.sane(r, now)
 	line, routed := b.line(lineNum)
 	var res CallResult
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {

@@ -126,17 +126,26 @@ func decodeStep(raw string) (config.EscalationStep, bool) {
 
 // RunEscalations fires every due escalation row. Each row is decided in a
 // transaction of its own with the case locked: fired (notifications queued
-// with it) or canceled because its condition cleared.
+// with it) or canceled because its condition cleared. A row that fails for
+// any reason but an unreachable store is logged and skipped for good
+// (store.SkipEscalation): one bad row must not stop every case's timers.
 func (b *Bot) RunEscalations(ctx context.Context) (fired int, err error) {
 	for {
 		due, err := b.store.DueEscalations(ctx, b.clock.Now(), 100)
 		if err != nil || len(due) == 0 {
 			return fired, err
 		}
-		for _, e := range due {
-			ok, err := b.escalate(ctx, e.ID)
+		for _, id := range due {
+			ok, err := b.escalate(ctx, id)
 			if err != nil {
-				return fired, err
+				if ctx.Err() != nil || store.IsUnavailable(err) {
+					return fired, err // tried again on the next tick, unchanged
+				}
+				b.log.Error("escalation skipped: it failed to fire", "escalation_id", id, "error", err)
+				if err := b.store.SkipEscalation(ctx, id, b.clock.Now()); err != nil {
+					return fired, err
+				}
+				continue
 			}
 			if ok {
 				fired++

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -16,19 +17,22 @@ import (
 // whenever the clock jumps; everything it starts is durable and keyed, so a
 // second leader or a restart never repeats it.
 func (b *Bot) Tick(ctx context.Context) error {
+	// Each timer runs whatever the others did: a failing one must not stop
+	// the rest.
+	var errs []error
 	if _, err := b.RunEscalations(ctx); err != nil {
-		return fmt.Errorf("bot: escalations: %w", err)
+		errs = append(errs, fmt.Errorf("bot: escalations: %w", err))
 	}
 	if err := b.queueChecks(ctx); err != nil {
-		return fmt.Errorf("bot: queue checks: %w", err)
+		errs = append(errs, fmt.Errorf("bot: queue checks: %w", err))
 	}
 	if err := b.digestDue(ctx); err != nil {
-		return fmt.Errorf("bot: digest: %w", err)
+		errs = append(errs, fmt.Errorf("bot: digest: %w", err))
 	}
 	if err := b.prune(ctx); err != nil {
-		return fmt.Errorf("bot: prune: %w", err)
+		errs = append(errs, fmt.Errorf("bot: prune: %w", err))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // RunTimers calls Tick until ctx ends: every interval, and at once when the
@@ -54,9 +58,12 @@ func (b *Bot) RunTimers(ctx context.Context, interval time.Duration) {
 // (after a restart); later than that, it would only confuse.
 const queueCheckWindow = 2 * time.Hour
 
-// queueChecks posts each line's queue summary at its configured times.
+// queueChecks posts each line's queue summary at its configured times. A
+// line whose check fails does not hold up the others; it is tried again on
+// the next tick until its window closes.
 func (b *Bot) queueChecks(ctx context.Context) error {
 	now := b.clock.Now()
+	var errs []error
 	for i := range b.cfg.Lines {
 		line := &b.cfg.Lines[i]
 		local := now.In(line.Timezone)
@@ -67,18 +74,19 @@ func (b *Bot) queueChecks(ctx context.Context) error {
 			}
 			text, err := b.QueueCheckText(ctx, line, at)
 			if err != nil {
-				return err
+				errs = append(errs, fmt.Errorf("line %s: %w", line.Number, err))
+				continue
 			}
 			key := fmt.Sprintf("queuecheck:%s:%s:%s", line.Number, due.Format("2006-01-02"), at)
 			err = b.store.InTx(ctx, func(tx *store.Tx) error {
 				return b.post(ctx, tx, Post{Channel: line.Channel, Text: text}, key)
 			})
 			if err != nil {
-				return err
+				errs = append(errs, fmt.Errorf("line %s: %w", line.Number, err))
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // QueueCheckText is a line's queue at a glance: open cases by owner, the

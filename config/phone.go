@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -26,7 +27,7 @@ func Normalize(raw, region string) (string, error) {
 
 func normalize(raw, region string) (string, bool) {
 	raw = strings.TrimSpace(raw)
-	if raw == "" {
+	if raw == "" || !dialable(raw) {
 		return "", false
 	}
 	num, err := phonenumbers.Parse(raw, strings.ToUpper(region))
@@ -39,7 +40,37 @@ func normalize(raw, region string) (string, bool) {
 	if phonenumbers.IsPossibleNumberWithReason(num) != phonenumbers.IS_POSSIBLE {
 		return "", false
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), true
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	// What Ringback stores is read again later: a number whose E.164 form
+	// reads back as another number (leading zeros some regions keep) is
+	// refused, so normalising is idempotent.
+	again, err := phonenumbers.Parse(e164, "")
+	if err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 ||
+		phonenumbers.IsPossibleNumberWithReason(again) != phonenumbers.IS_POSSIBLE {
+		return "", false
+	}
+	return e164, true
+}
+
+// maxDialDigits is the most digits a number may be dialled with: E.164's
+// 15, an international prefix of up to 4 ("0011") and a bracketed trunk "0"
+// ("+44 (0) 1632 …"). The library would read a number out of a longer run.
+const maxDialDigits = 15 + 4 + 1
+
+// dialable reports whether raw looks like a number a person dials: no
+// letters (the library would read "07700CALLME" as a keypad spelling) and no
+// more digits than any number needs.
+func dialable(raw string) bool {
+	digits := 0
+	for _, r := range raw {
+		switch {
+		case unicode.IsLetter(r):
+			return false
+		case unicode.IsDigit(r):
+			digits++
+		}
+	}
+	return digits <= maxDialDigits
 }
 
 func notPhone(raw string) string {

@@ -21,9 +21,14 @@ func TestNormalize(t *testing.T) {
 		{"12", "GB", ""},
 		{"", "GB", ""},
 		{"hello", "US", ""},
-		{"555-1234", "US", ""},               // local only: no area code
-		{"01632 960001", "", ""},             // national number without a region
-		{"+1 555 123 4567 ext 12", "US", ""}, // extensions cannot be dialled from E.164
+		{"555-1234", "US", ""},                      // local only: no area code
+		{"01632 960001", "", ""},                    // national number without a region
+		{"+1 555 123 4567 ext 12", "US", ""},        // extensions cannot be dialled from E.164
+		{"07700CALLME", "GB", ""},                   // letters are no keypad spelling here
+		{"1-800-FLOWERS", "US", ""},                 // nor here
+		{"0000000000", "BA", ""},                    // its E.164 form reads back as another number
+		{"+44 1632 960001 5555555555555", "GB", ""}, // over-long
+		{"+٤٤ 1632 960001", "GB", "+441632960001"},  // Arabic-Indic digits are digits
 	}
 	for _, tt := range tests {
 		got, err := Normalize(tt.raw, tt.region)
@@ -35,6 +40,22 @@ func TestNormalize(t *testing.T) {
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("Normalize(%q, %q) = %q, %v; want %q", tt.raw, tt.region, got, err, tt.want)
+		}
+	}
+}
+
+// A number read once reads the same again: what is stored can be compared
+// with what arrives later.
+func TestNormalizeIdempotent(t *testing.T) {
+	for _, raw := range []string{"0000000000", "01632 960001", "0044 (0) 1632 960001", "(555) 123-4567", "+800 1234 5678", "0800 123 4567"} {
+		for _, region := range []string{"GB", "US", "BA", "DE"} {
+			once, err := Normalize(raw, region)
+			if err != nil {
+				continue
+			}
+			if twice, err := Normalize(once, region); err != nil || twice != once {
+				t.Errorf("Normalize(%q, %q) = %q, then %q, %v", raw, region, once, twice, err)
+			}
 		}
 	}
 }

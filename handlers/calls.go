@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -61,29 +60,12 @@ func (g *genericCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return
 	}
-	var c GenericCall
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		http.Error(w, "malformed JSON: "+err.Error(), http.StatusBadRequest)
+	report, err := genericCall(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	outcome, ok := bot.CallStatusOutcome(c.Status) // the words an imported call log is read by too
-	switch {
-	case c.ID == "":
-		http.Error(w, "id is required", http.StatusBadRequest)
-		return
-	case c.To == "":
-		http.Error(w, "to is required", http.StatusBadRequest)
-		return
-	case !ok:
-		http.Error(w, fmt.Sprintf("status %q is not missed, busy, voicemail or answered", c.Status), http.StatusBadRequest)
-		return
-	}
-	res, err := g.bot.ReportCall(r.Context(), bot.CallReport{
-		Provider: "generic", SID: "generic:" + c.ID, From: c.From, To: c.To, Status: c.Status,
-		Outcome: outcome, StartedAt: c.StartedAt, VoicemailURL: c.VoicemailURL, Transcript: c.Transcript,
-	})
+	res, err := g.bot.ReportCall(r.Context(), report)
 	if errors.Is(err, bot.ErrBadInput) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

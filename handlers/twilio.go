@@ -56,7 +56,7 @@ func (t *Twilio) signed(h func(w http.ResponseWriter, r *http.Request, form url.
 			http.Error(w, "invalid signature", http.StatusForbidden)
 			return
 		}
-		h(w, r, form)
+		h(w, r, cleanForm(form))
 	})
 }
 
@@ -168,26 +168,12 @@ func (t *Twilio) voiceStatus(w http.ResponseWriter, r *http.Request, form url.Va
 		emptyTwiML(w) // calls staff place are not callbacks to track
 		return
 	}
-	report := bot.CallReport{
-		Provider: "twilio", SID: form.Get("CallSid"), From: form.Get("From"), To: form.Get("To"),
-		Duration: atoi(form.Get("CallDuration")),
-	}
-	if ts, err := time.Parse(time.RFC1123Z, form.Get("Timestamp")); err == nil {
-		report.StartedAt = ts.Add(-time.Duration(report.Duration) * time.Second)
+	report, err := twilioCall(form)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
 	dialStatus := form.Get("DialCallStatus")
-	if dialStatus != "" {
-		report.Status, report.Dialed = "dial:"+dialStatus, true
-		report.Outcome = sms.DialOutcome(dialStatus)
-	} else {
-		status := form.Get("CallStatus")
-		if status == "" {
-			http.Error(w, "missing CallStatus", http.StatusBadRequest)
-			return
-		}
-		report.Status = status
-		report.Outcome = sms.CallOutcome(status)
-	}
 	res, err := t.bot.ReportCall(r.Context(), report)
 	if err != nil {
 		t.fail(w, r, err)
@@ -232,12 +218,7 @@ func (t *Twilio) incomingSMS(w http.ResponseWriter, r *http.Request, form url.Va
 	if !require(w, form, "MessageSid", "From", "To") {
 		return
 	}
-	in := bot.InboundSMS{SID: form.Get("MessageSid"), From: form.Get("From"), To: form.Get("To"), Body: form.Get("Body")}
-	for i := range atoi(form.Get("NumMedia")) {
-		if u := form.Get("MediaUrl" + strconv.Itoa(i)); u != "" {
-			in.MediaURLs = append(in.MediaURLs, u)
-		}
-	}
+	in := twilioSMS(form)
 	res, err := t.bot.ReceiveSMS(r.Context(), in)
 	if err != nil {
 		t.fail(w, r, err)
@@ -268,9 +249,4 @@ func (t *Twilio) smsStatus(w http.ResponseWriter, r *http.Request, form url.Valu
 		t.log.Warn("delivery receipt for an unknown message", "message_sid", form.Get("MessageSid"))
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
 }

@@ -45,15 +45,27 @@ func (q queries) ScheduleEscalation(ctx context.Context, e Escalation, now time.
 	return nil
 }
 
-// DueEscalations lists pending rows whose time has come, oldest first.
-func (q queries) DueEscalations(ctx context.Context, now time.Time, limit int) ([]Escalation, error) {
-	var es []Escalation
-	err := q.selectAll(ctx, &es, `SELECT `+escalationColumns+` FROM escalations
+// DueEscalations lists the ids of pending rows whose time has come, oldest
+// first. Ids only: a row that cannot be read whole fails on its own, when it
+// is locked, instead of failing the list for every case.
+func (q queries) DueEscalations(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	var ids []int64
+	err := q.selectAll(ctx, &ids, `SELECT id FROM escalations
 		WHERE state = 'pending' AND fire_at <= ? ORDER BY fire_at, id LIMIT ?`, now.UTC(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due escalations: %w", err)
 	}
-	return es, nil
+	return ids, nil
+}
+
+// SkipEscalation cancels a row that failed to fire, touching no other
+// column (its own may be what cannot be read), so that it is not tried again.
+func (q queries) SkipEscalation(ctx context.Context, id int64, now time.Time) error {
+	_, err := q.exec(ctx, `UPDATE escalations SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'pending'`, now.UTC(), id)
+	if err != nil {
+		return fmt.Errorf("store: skip escalation %d: %w", id, err)
+	}
+	return nil
 }
 
 // LockEscalation returns row id locked for the transaction.

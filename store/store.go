@@ -175,6 +175,10 @@ type queries struct {
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	args, err := sane(args)
+	if err != nil {
+		return nil, err
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -182,6 +186,10 @@ func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Resul
 }
 
 func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
+	args, err := sane(args)
+	if err != nil {
+		return err
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.GetContext(ctx, dest, args...)
 	}
@@ -189,6 +197,10 @@ func (q queries) get(ctx context.Context, dest any, query string, args ...any) e
 }
 
 func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	args, err := sane(args)
+	if err != nil {
+		return err
+	}
 	if st := q.stmt(ctx, query); st != nil {
 		return st.SelectContext(ctx, dest, args...)
 	}

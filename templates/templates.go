@@ -129,7 +129,8 @@ func filled(v string) bool {
 }
 
 // Render fills the variables of text from vars. Text outside "{{…}}" is kept
-// exactly; values are inserted as they are and never expanded again.
+// exactly; values are inserted as they are (names reduced to PlainName) and
+// never expanded again.
 // A text that fails Check is an error (*UnknownError for unknown variables);
 // a used variable that is absent, empty or blank in vars is a *MissingError
 // naming every such variable once, so a caller never receives "{{…}}".
@@ -137,6 +138,7 @@ func Render(text string, vars Vars) (string, error) {
 	if err := Check(text); err != nil {
 		return "", err
 	}
+	vars = plainVars(vars)
 	var missing []string
 	for _, name := range Used(text) {
 		if !filled(vars[name]) {
@@ -152,6 +154,7 @@ func Render(text string, vars Vars) (string, error) {
 // Preview is Render for the Slack modal: it never fails, and shows each
 // unfilled or unknown variable as "[caller name]" so staff see what is missing.
 func Preview(text string, vars Vars) string {
+	vars = plainVars(vars)
 	return fill(text, func(name string) string {
 		if v := vars[name]; filled(v) && slices.Contains(Variables, name) {
 			return v

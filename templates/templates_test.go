@@ -51,7 +51,8 @@ func TestRender(t *testing.T) {
 		{"single braces kept", "{agent} {{agent}}", full, "{agent} Priya"},
 		{"triple braces keep outer", "{{{agent}}}", full, "{Priya}"},
 		{"surrounding whitespace kept exactly", "  \n{{agent}}\t ", full, "  \nPriya\t "},
-		{"value not expanded again", "Hi {{caller_name}}", Vars{"caller_name": "{{agent}}", "agent": "Priya"}, "Hi {{agent}}"},
+		{"value not expanded again", "Hi {{line}}", Vars{"line": "{{agent}}", "agent": "Priya"}, "Hi {{agent}}"},
+		{"a name is only a name", "Hi {{caller_name}}", Vars{"caller_name": "{{agent}}", "agent": "Priya"}, "Hi agent"},
 		{"unicode kept", "Café ☕ {{agent}} 😀", full, "Café ☕ Priya 😀"},
 	}
 	for _, tt := range tests {
@@ -230,5 +231,30 @@ func TestUnbalanced(t *testing.T) {
 		if got := Unbalanced(text); got != want {
 			t.Errorf("Unbalanced(%q) = %v, want %v", text, got, want)
 		}
+	}
+}
+
+// A name anyone can set reaches an approved text only as a plain name: a
+// display name of no-break spaces cannot smuggle a message in.
+func TestNamesArePlain(t *testing.T) {
+	nb := "\u00a0"
+	// name → its first name and its plain name
+	for name, want := range map[string][2]string{
+		"Alice" + nb + "Jones": {"Alice", "Alice Jones"},
+		"Alice" + nb + "here." + nb + "Your" + nb + "deposit" + nb + "is" + nb + "lost," + nb + "call" + nb + "+1" + nb + "900" + nb + "555" + nb + "0100": {"Alice", "Alice here Your deposit is lost call"},
+		"Ｍａｒｙ\u2003O'Brien":        {"Mary", "Mary O'Brien"},
+		"Jean-Luc\u200bPicard":     {"Jean-Luc", "Jean-Luc Picard"},
+		"https://evil.example/pay": {"https", "https evil example pay"},
+		"José 🌸":                   {"José", "José"},
+		"\u202eevilname":           {"evilname", "evilname"},
+		"007":                      {"", ""},
+	} {
+		if first, plain := FirstName(name), PlainName(name); first != want[0] || plain != want[1] {
+			t.Errorf("%q: first name %q, plain name %q; want %q", name, first, plain, want)
+		}
+	}
+	got, err := Render("Hi, {{agent}} from {{business}} here.", Vars{"agent": "Alice" + nb + "—" + nb + "send" + nb + "£500", "business": "Northside"})
+	if err != nil || got != "Hi, Alice send from Northside here." {
+		t.Errorf("Render = %q, %v", got, err)
 	}
 }
