@@ -103,6 +103,11 @@ func (a *app) startDemo(ctx context.Context, o demoOptions) (*runningDemo, error
 		return fail(fmt.Errorf("cli: demo: listen on %s (another demo running? pick a port with --addr): %w", o.addr, err))
 	}
 	d.url = "http://" + loopbackAddr(ln.Addr())
+	if !sandbox.IsLoopbackAddr(o.addr) {
+		// The sandbox acts as staff and callers with no login: it answers
+		// only browsers on this machine, whatever address it listens on.
+		a.log.Warn("demo: listening beyond this machine; the sandbox page answers only http://127.0.0.1 and http://localhost", "addr", o.addr)
+	}
 	// Fresh secrets each run: the sandbox signs with them, Ringback checks.
 	vars := map[string]string{
 		"PUBLIC_URL":              d.url,
