@@ -3,6 +3,7 @@ package bot_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -406,6 +407,52 @@ func TestUrgentReplyIsNotHeldForQuietHours(t *testing.T) {
 		f.worker.RunDue(ctx)
 		if texts := f.twilio.Messages(); len(texts) != before+1 || !strings.HasPrefix(texts[len(texts)-1].Body, "If anyone is in danger") {
 			t.Fatalf("texts = %+v, want the safety reply sent at 21:00", texts)
+		}
+	})
+}
+
+// tick runs the due rows, then moves the clock on by step, until done
+// says stop or the clock has moved by most.
+func (f *fixture) tick(t *testing.T, step, most time.Duration, done func() bool) {
+	t.Helper()
+	for start := f.clock.Now(); !done() && f.clock.Now().Sub(start) < most; f.clock.Advance(step) {
+		if _, err := f.worker.RunDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// While Twilio is down, queued text-backs wait behind one probe a second
+// instead of each spending an attempt on it, and when it comes back they
+// all go out within about a second.
+func TestTwilioOutageHoldsTextsBehindOneProbe(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		f.twilio.FailNext(1000, 503, 0, 0)
+		for i := range 20 {
+			f.missed(t, fmt.Sprintf("CA%d", i), fmt.Sprintf("+4477009001%02d", i))
+		}
+		f.tick(t, time.Second, 10*time.Second, func() bool { return false }) // ten seconds of outage
+		if hit := f.twilio.EndFailures(); hit > 12 {
+			t.Errorf("Twilio got %d sends during a 10 s outage, want about one a second", hit)
+		}
+		f.tick(t, 1100*time.Millisecond, 2*time.Second, func() bool { return false })
+		if n := len(f.twilio.Messages()); n != 20 {
+			t.Errorf("%d of 20 text-backs out 1.1 s after the outage, want all", n)
+		}
+	})
+}
+
+// A text-back that failed many times (an outage, and replicas killed while
+// it ran) still retries seconds apart while it is young: it goes out
+// within seconds of Twilio coming back, not minutes.
+func TestTextBackRetriesSoonWhileYoung(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		f.twilio.FailNext(8, 503, 0, 0)
+		start := f.clock.Now()
+		f.missed(t, "CA1", callerNum)
+		f.tick(t, 500*time.Millisecond, 5*time.Minute, func() bool { return len(f.twilio.Messages()) > 0 })
+		if took := f.clock.Now().Sub(start); took > 15*time.Second {
+			t.Errorf("after 8 failed sends the text-back went out %s after the call, want ≤ 15 s", took)
 		}
 	})
 }
