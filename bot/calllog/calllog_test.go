@@ -77,7 +77,10 @@ func TestImportedCallJudgedAsLive(t *testing.T) {
 		ctx := context.Background()
 		cfg := testConfig(t)
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-		b := bot.New(bot.Deps{Store: s, Config: cfg, Log: quiet})
+		// The phone system posts each call as it ends: the bot's clock is
+		// the call's time (a report days old would be taken as now).
+		clock := bot.NewManualClock(open)
+		b := bot.New(bot.Deps{Store: s, Config: cfg, Log: quiet, Clock: clock})
 		srv := handlers.New(handlers.Deps{Store: s, Log: quiet})
 		const secret = "webhook-secret"
 		srv.MountCalls(b, secret, time.Now)
@@ -85,6 +88,7 @@ func TestImportedCallJudgedAsLive(t *testing.T) {
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				// Live: the phone system posts the call to the generic webhook.
+				clock.Set(tc.at.Add(time.Minute))
 				sid := fmt.Sprintf("live-%d", i)
 				body, _ := json.Marshal(handlers.GenericCall{ID: sid, From: tc.from, To: tc.to, StartedAt: tc.at, Status: tc.status})
 				req := httptest.NewRequest("POST", "/calls", bytes.NewReader(body))
