@@ -10,8 +10,12 @@ import (
 )
 
 // fold turns full-width and other compatibility forms into plain letters
-// (ＳＴＯＰ → STOP) and drops accents (envíes → envies, más → mas).
-var fold = transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// (ＳＴＯＰ → STOP) and drops accents (envíes → envies, más → mas). A chain
+// keeps state while it runs, so each call makes its own: texts are read
+// by many requests at once.
+func fold() transform.Transformer {
+	return transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}
 
 // apostrophes join a word's parts (don’t → dont): the iPhone's curly one and
 // its look-alikes as well as the ASCII one.
@@ -38,7 +42,7 @@ var spelling = map[string]string{
 // compatibility forms folded, apostrophes joined, shorthand spelled out,
 // words separated by one space and clauses by " | ".
 func Normalize(s string) string {
-	folded, _, err := transform.String(fold, s)
+	folded, _, err := transform.String(fold(), s)
 	if err != nil {
 		folded = s
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"ringback/bot/optout"
@@ -125,4 +126,23 @@ func TestNormalize(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("Normalize(%q)\n = %q\nwant %q", in, got, want)
 	}
+}
+
+// Requests classify texts at once: the classifier keeps no shared state
+// (go test -race fails on a shared Unicode transformer).
+func TestClassifyIsSafeForConcurrentUse(t *testing.T) {
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				if got := optout.Classify("ＤＯＮ’Ｔ text me más"); got.Outcome != optout.OptOut {
+					t.Errorf("Classify = %+v, want an opt-out", got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
