@@ -88,10 +88,7 @@ func TestEarlyReceiptKeepsItsProblem(t *testing.T) {
 func TestFirstHumanContactSkipsFailedReplies(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
-		if _, err := s.InsertCase(ctx, &c); err != nil {
-			t.Fatal(err)
-		}
+		c := openCase(t, s)
 		first := func() *time.Time {
 			t.Helper()
 			at, err := s.FirstHumanContact(ctx, c.ID)
@@ -163,10 +160,7 @@ func TestOptOutLedgerKeepsWhereItCameFrom(t *testing.T) {
 func TestOptOutQueryIsDecidedOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
-		if _, err := s.InsertCase(ctx, &c); err != nil {
-			t.Fatal(err)
-		}
+		c := openCase(t, s)
 		sid := "SM00000000000000000000000000000001"
 		m := store.Message{SID: &sid, CaseID: &c.ID, Direction: store.Inbound, Kind: "reply", LineNumber: c.LineNumber, CallerNumber: c.CallerNumber,
 			Body: "wrong number", Status: "received", CreatedAt: t0, UpdatedAt: t0}
@@ -202,10 +196,7 @@ func TestOptOutQueryIsDecidedOnce(t *testing.T) {
 func TestLatestEvent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
-		if _, err := s.InsertCase(ctx, &c); err != nil {
-			t.Fatal(err)
-		}
+		c := openCase(t, s)
 		if _, err := s.LatestEvent(ctx, c.ID, "triaged"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("no event yet: %v", err)
 		}
@@ -247,4 +238,14 @@ func TestStoresKeepTheSameBytesAndOnlyReadableTimes(t *testing.T) {
 			t.Fatalf("the year 10000 call was stored: %v", err)
 		}
 	})
+}
+
+// openCase stores an open case of a missed call at t0.
+func openCase(t *testing.T, s *store.Store) store.Case {
+	t.Helper()
+	c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+	if _, err := s.InsertCase(context.Background(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
