@@ -152,6 +152,27 @@ func TestRepeatedUrgentAndHelpAreAnsweredOnce(t *testing.T) {
 	})
 }
 
+// A safety text the carrier could not deliver does not count as answered:
+// the caller's next "9" gets the safety text again.
+func TestUndeliveredSafetyTextIsNotARepeat(t *testing.T) {
+	eachWith(t, designConfig, func(t *testing.T, h *harness) {
+		pressNineByText(t, h, "CA50000000000000000000000000000010")
+		texts := h.textsTo(caller)
+		if len(texts) != 2 {
+			t.Fatalf("texts to the caller: %q", bodies(texts))
+		}
+		h.receipt(texts[1].SID, "undelivered", 30003)
+		if code, body := h.text(caller, lettings, "9"); code/100 != 2 {
+			t.Fatalf("sms webhook answered %d: %s", code, body)
+		}
+		h.flush()
+		texts = h.textsTo(caller)
+		if len(texts) != 3 || texts[2].Body != texts[1].Body {
+			t.Fatalf("after an undelivered safety text, texts to the caller: %q", bodies(texts))
+		}
+	})
+}
+
 // A plain-language opt-out with no optout_confirm template gets the one
 // built-in confirmation.
 func TestDesignConfigPlainOptOutGetsBuiltInConfirmation(t *testing.T) {

@@ -129,10 +129,13 @@ func (q queries) LastTextBack(ctx context.Context, number string) (time.Time, er
 	return ts[0], nil
 }
 
-// SentMessagesOfKind counts outgoing messages of a kind to a number since a time.
+// SentMessagesOfKind counts outgoing messages of a kind to a number since a
+// time, leaving out those that failed, bounced or were canceled: a text the
+// caller never got does not answer them.
 func (q queries) SentMessagesOfKind(ctx context.Context, number, kind string, since time.Time) (int, error) {
 	var n int
-	err := q.get(ctx, &n, `SELECT COUNT(*) FROM messages WHERE caller_number = ? AND kind = ? AND direction = 'out' AND created_at >= ?`,
+	err := q.get(ctx, &n, `SELECT COUNT(*) FROM messages WHERE caller_number = ? AND kind = ? AND direction = 'out' AND created_at >= ?
+		AND status NOT IN ('undelivered', 'failed', 'canceled')`,
 		number, kind, since.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("store: count %s messages: %w", kind, err)
