@@ -459,7 +459,7 @@ func slackPosts(sl *slackstandin.Server) []slackPost {
 			if m.ThreadTS != "" {
 				continue // a broadcast reply: seen in its thread
 			}
-			out = append(out, slackPost{channel: ch, ts: m.TS, text: m.Text, caseID: caseOfCard(m.Blocks, m.Metadata)})
+			out = append(out, slackPost{channel: ch, ts: m.TS, text: m.Text, caseID: harness.CaseOfCard(m.Blocks, m.Metadata)})
 			thread := sl.Thread(ch, m.TS)
 			for _, r := range thread {
 				if r.TS == m.TS {
