@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -80,7 +79,7 @@ type runStore struct {
 
 // runOnce starts a fresh server on st, offers it rate calls per second for
 // o.duration, waits for every text and card and measures.
-func runOnce(ctx context.Context, o options, root, bin, work string, st runStore, rate int, stderr io.Writer) (res result, err error) {
+func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate int, stderr io.Writer) (res result, err error) {
 	rem := newRemotes(o)
 	defer rem.close()
 
@@ -118,7 +117,7 @@ func runOnce(ctx context.Context, o options, root, bin, work string, st runStore
 	if o.verbose {
 		logTo = stderr
 	}
-	env := serverEnv(filepath.Join(root, "ringback.example.yaml"), addr, publicURL, databaseURL, rem.env())
+	env := serverEnv(o.config, addr, publicURL, databaseURL, rem.env())
 	srv, err := harness.Start(ctx, bin, dir, env, publicURL, logTo, 60*time.Second)
 	if err != nil {
 		return res, err

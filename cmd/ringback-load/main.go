@@ -41,8 +41,9 @@
 //	          with -database-url on this machine the run database's backends
 //	statements   pg_stat_statements calls per call (BEGIN/COMMIT included),
 //	          with the most frequent statements listed below the table
-//	commits, WAL flushes, WAL records   per call, from pg_stat_database and
-//	          pg_stat_wal (wal_sync: fsyncs of the WAL)
+//	xacts, WAL flushes, WAL records   per call: transactions committed
+//	          (pg_stat_database.xact_commit: every autocommit SELECT is one),
+//	          and pg_stat_wal's wal_sync (fsyncs of the WAL) and wal_records
 //	/metrics, /healthz   how long a scrape took, every -scrape, during the load
 //
 // p50, p90 and p99 are exact nearest-rank percentiles. With -find-max it
@@ -103,6 +104,7 @@ type options struct {
 	clients       int
 	scrape        time.Duration
 	bin           string
+	config        string // "": the module's ringback.example.yaml
 	json          bool
 	verbose       bool
 }
@@ -167,6 +169,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	clients := fs.Int("baseline-clients", 8, "the baseline's connections")
 	scrape := fs.Duration("scrape", time.Second, "how often /metrics and /healthz are scraped during the load (0: never)")
 	bin := fs.String("bin", "", "a ringback binary to measure instead of building this module's (e.g. an older commit's)")
+	cfg := fs.String("config", "", "the ringback.yaml the servers run on (default: the module's ringback.example.yaml; its Lettings line must be "+harness.LettingsLine+")")
 	jsonOut := fs.Bool("json", false, "print the report as JSON instead of tables")
 	verbose := fs.Bool("v", false, "stream the servers' logs (RINGBACK_LOG_LEVEL=warn) to stderr")
 	fs.Usage = func() {
@@ -187,7 +190,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		slack: *slack, grace: *grace, findMax: *findMax, maxRate: *maxR,
 		seed:     seed{cases: *seedCases, calls: *seedCalls, outbox: *seedOutbox},
 		baseline: *baseline, baselineFor: *baselineFor, clients: *clients, scrape: *scrape,
-		bin: *bin, json: *jsonOut, verbose: *verbose,
+		bin: *bin, config: *cfg, json: *jsonOut, verbose: *verbose,
 	}
 	switch {
 	case o.duration <= 0 || o.duration > 10*time.Minute:
@@ -272,6 +275,9 @@ func loadAll(ctx context.Context, o options, stderr io.Writer) (rep report, err 
 			return rep, err
 		}
 	}
+	if o.config == "" {
+		o.config = filepath.Join(root, "ringback.example.yaml")
+	}
 	if !o.slack {
 		rep.Notes = append(rep.Notes, "-slack=false: no cards are posted or measured")
 	}
@@ -306,7 +312,7 @@ func loadAll(ctx context.Context, o options, stderr io.Writer) (rep report, err 
 		}
 		if !o.seed.empty() {
 			say("%s: seeding %d cases, %d calls, %d outbox rows…", name, o.seed.cases, o.seed.calls, o.seed.outbox)
-			if st.template, err = seedStore(ctx, o, st, root, bin, work); err != nil {
+			if st.template, err = seedStore(ctx, o, st, bin, work); err != nil {
 				return rep, fmt.Errorf("%s: %w", name, err)
 			}
 		}
@@ -315,7 +321,7 @@ func loadAll(ctx context.Context, o options, stderr io.Writer) (rep report, err 
 				return result{}, fmt.Errorf("interrupted: %w", err)
 			}
 			say("%s at %d calls/s for %s…", name, rate, o.duration)
-			r, err := runOnce(ctx, o, root, bin, work, st, rate, stderr)
+			r, err := runOnce(ctx, o, bin, work, st, rate, stderr)
 			if err != nil {
 				return r, fmt.Errorf("%s at %d/s: %w", name, rate, err)
 			}
@@ -332,6 +338,9 @@ func loadAll(ctx context.Context, o options, stderr io.Writer) (rep report, err 
 				rep.MaxRate = map[string]int{}
 			}
 			rep.MaxRate[name] = best
+			if best == o.maxRate {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s met the targets at -max-rate %d/s: its ceiling may be higher", name, best))
+			}
 			if err != nil {
 				return rep, err
 			}
@@ -348,12 +357,12 @@ func loadAll(ctx context.Context, o options, stderr io.Writer) (rep report, err 
 
 // seedStore makes the seeded store every run of st starts from: a database
 // to copy (PostgreSQL) or a folder holding ringback.db (SQLite).
-func seedStore(ctx context.Context, o options, st runStore, root, bin, work string) (string, error) {
+func seedStore(ctx context.Context, o options, st runStore, bin, work string) (string, error) {
 	dir, err := os.MkdirTemp(work, "seed-"+st.name+"-")
 	if err != nil {
 		return "", fmt.Errorf("seed directory: %w", err)
 	}
-	env := serverEnv(filepath.Join(root, "ringback.example.yaml"), "127.0.0.1:0", "http://127.0.0.1", "", nil)
+	env := serverEnv(o.config, "127.0.0.1:0", "http://127.0.0.1", "", nil)
 	if st.pg != nil {
 		return seedPostgres(ctx, st.pg, o.seed, bin, dir, env)
 	}

@@ -114,9 +114,9 @@ func writeTable(w io.Writer, rep report) {
 		}
 		_ = tw.Flush()
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "cost: CPU-seconds per 1,000 calls; PostgreSQL's statements, commits and WAL per call:")
+		fmt.Fprintln(w, "cost: CPU-seconds per 1,000 calls; PostgreSQL's statements, transactions and WAL per call:")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "store   \trate/s\trb cpu-s/1k\tpg cpu-s/1k\tstatements\tcommits\tWAL flushes\tWAL records\t/metrics p50\tmax\t/healthz p50\tmax\t")
+		fmt.Fprintln(tw, "store   \trate/s\trb cpu-s/1k\tpg cpu-s/1k\tstatements\txacts\tWAL flushes\tWAL records\t/metrics p50\tmax\t/healthz p50\tmax\t")
 		for _, r := range rep.Runs {
 			stmts, commits, syncs, records := "-", "-", "-", "-"
 			if r.Statements > 0 {
@@ -256,7 +256,7 @@ type jsonResult struct {
 	ServerCPU  *float64    `json:"ringback_cpu_s_per_1k,omitempty"`
 	DBCPU      *float64    `json:"postgres_cpu_s_per_1k,omitempty"`
 	Statements *float64    `json:"statements_per_call,omitempty"`
-	Commits    *float64    `json:"commits_per_call,omitempty"`
+	Commits    *float64    `json:"transactions_per_call,omitempty"`
 	WALSyncs   *float64    `json:"wal_flushes_per_call,omitempty"`
 	WALRecords *float64    `json:"wal_records_per_call,omitempty"`
 	DBNote     string      `json:"database_note,omitempty"`
