@@ -151,6 +151,11 @@ func TestOfferShowsAStallingServerInP99(t *testing.T) {
 	if r.Ack.P99 < stall-50*time.Millisecond {
 		t.Errorf("ack p99 %s does not show the %s stall", r.Ack.P99, stall)
 	}
+	// Not one slow call but every call planned during the stall: a closed
+	// loop would have sent them after it, and timed them as fast.
+	if r.Ack.P90 < 100*time.Millisecond {
+		t.Errorf("ack p90 %s: the calls planned during the stall did not wait for it", r.Ack.P90)
+	}
 	if r.LostTexts != 60 {
 		t.Errorf("no texts, but %d lost", r.LostTexts)
 	}

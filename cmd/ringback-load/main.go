@@ -372,8 +372,8 @@ func seedStore(ctx context.Context, o options, st runStore, bin, work string) (s
 // findMax searches for the highest rate in [first, limit] at which pass
 // holds, assuming that it holds below some rate and not above: doubling from
 // first until a rate fails, then halving the gap between the highest pass
-// and the lowest failure until it is within 10 %. It returns 0 when first
-// already fails.
+// and the lowest failure until it is within 10 %. When first already
+// fails it searches below it; 0 means that not even 1 call/s passed.
 func findMax(first, limit int, pass func(rate int) (bool, error)) (int, error) {
 	best, fail := 0, 0
 	for rate := first; ; rate = min(rate*2, limit) {
