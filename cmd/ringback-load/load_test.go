@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +17,7 @@ import (
 
 	"ringback/bot/chat"
 	rbslack "ringback/bot/slack"
+	"ringback/cmd/internal/harness"
 	"ringback/config"
 	"ringback/store"
 	"ringback/store/storetest"
@@ -341,4 +344,98 @@ func TestSmallRunOnSQLite(t *testing.T) {
 		t.Errorf("cpu %v, scrapes %d, note %q", r.RBCPU, r.Metrics.N, r.Note)
 	}
 
+}
+
+// On a private cluster: pg_stat_statements counts what a database ran, the
+// WAL counters move, and both baselines (pgbench when installed, the Go
+// loop) commit transactions of the webhook's shape.
+func TestPrivateClusterCountsStatementsAndRunsTheBaseline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("initdb and a server start: not with -short")
+	}
+	if _, err := harness.PostgresBin(); err != nil {
+		t.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pg, err := openPGServer(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.close()
+	if !pg.statements {
+		t.Fatalf("pg_stat_statements unavailable on the private cluster: %s", pg.statementsNo)
+	}
+	db, err := pg.createDatabase(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sql.Open("postgres", pg.dsn(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := pg.resetStatements(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c0, err := pg.counters(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, baselineSchema); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := baselineTx(ctx, conn, i, fmt.Sprint("CA", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close() // its backend reports its counters as it leaves
+	time.Sleep(statsFlush)
+	stmts, err := pg.statementsOf(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, s := range stmts {
+		total += s.Calls
+	}
+	if total < 5*baselineStatements {
+		t.Errorf("%d statements counted for 5 transactions of %d: %+v", total, baselineStatements, stmts)
+	}
+	c1, err := pg.counters(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.commits-c0.commits < 5 || c1.walSync <= c0.walSync || c1.walRecords <= c0.walRecords {
+		t.Errorf("counters did not move: %+v then %+v", c0, c1)
+	}
+	if err := pg.dropDatabase(db); err != nil {
+		t.Fatal(err)
+	}
+
+	b, err := runBaseline(ctx, pg, time.Second, 2, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Transactions == 0 || b.TPS <= 0 || b.DBCPU < 0 || b.WALSyncs <= 0 {
+		t.Errorf("baseline = %+v", b)
+	}
+	gdb, err := pg.createDatabase(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = pg.dropDatabase(gdb) }()
+	gconn, err := sql.Open("postgres", pg.dsn(gdb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gconn.Close()
+	if _, err := gconn.ExecContext(ctx, baselineSchema); err != nil {
+		t.Fatal(err)
+	}
+	n, err := runGoBaseline(ctx, gconn, 500*time.Millisecond, 2)
+	if err != nil || n == 0 {
+		t.Errorf("Go baseline: %d transactions, %v", n, err)
+	}
 }
