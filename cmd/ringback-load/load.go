@@ -206,6 +206,7 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	if o.slack {
 		cards, others := rem.cards()
 		res.addCards(calls, cards, others)
+		res.SlackCalls = rem.slackCalls()
 	}
 	res.Wall = end.Sub(start)
 	res.ServerCPU, res.DatabaseCPU = -1, -1

@@ -181,6 +181,9 @@ func TestDelayedCountsTopLevelPostsOnly(t *testing.T) {
 	if hits != 5 || d.topLevel.Load() != 2 {
 		t.Errorf("passed on %d, counted %d top-level posts; want 5 and 2", hits, d.topLevel.Load())
 	}
+	if c := d.counts(); c["chat.postMessage"] != 4 || c["chat.update"] != 1 {
+		t.Errorf("calls by method = %v", c)
+	}
 	if got := tsTime("1700000000.000250"); !got.Equal(time.Unix(1700000000, 250_000)) {
 		t.Errorf("tsTime = %s", got)
 	}
@@ -251,6 +254,7 @@ func TestOutput(t *testing.T) {
 		Lag:  summary{N: 2000, P99: 300 * time.Microsecond}, ServerCPU: 9 * time.Second, DatabaseCPU: 12 * time.Second,
 		HasCounters: true, Statements: 59.25, Commits: 12, WALSyncs: 10.5, WALRecords: 80,
 		TopStatements: []statement{{Query: "UPDATE outbox SET state = $1", Calls: 8600}},
+		SlackCalls:    map[string]int{"chat.postMessage": 4000, "chat.update": 3000},
 	}
 	rep := report{Runs: []result{r}, Baseline: &baselineResult{Tool: "pgbench", Clients: 8, Transactions: 26720, TPS: 2672, DBCPU: 700 * time.Microsecond, WALSyncs: 0.4},
 		MaxRate: map[string]int{"postgres": 200}}
@@ -259,7 +263,7 @@ func TestOutput(t *testing.T) {
 	writeStatements(&b, rep)
 	out := b.String()
 	for _, want := range []string{"postgres", "2.1ms", "9.8ms", "188ms", "420ms", "4.50", "6.00", "59.2", "10.5",
-		"2672 tx/s", "0.70 cpu-s/1k", "highest sustained rate on postgres", "200 calls/s (0.075 of the baseline", "4.30  UPDATE outbox"} {
+		"2672 tx/s", "0.70 cpu-s/1k", "highest sustained rate on postgres", "200 calls/s (0.075 of the baseline", "4.30  UPDATE outbox", "chat.postMessage 2.00 chat.update 1.50"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

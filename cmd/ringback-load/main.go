@@ -99,6 +99,7 @@ type options struct {
 	findMax       bool
 	maxRate       int
 	seed          seed
+	alsoEmpty     bool // with a seed, run each rate on an empty store too
 	baseline      bool
 	baselineFor   time.Duration
 	clients       int
@@ -140,7 +141,7 @@ func measure(ctx context.Context, opts options, stdout, stderr io.Writer) int {
 	for _, r := range rep.Runs {
 		// -find-max looks for the rate where things start to go wrong:
 		// only a failure at a rate it reported as met is one.
-		if !r.clean() && (!opts.findMax || r.Rate <= rep.MaxRate[r.Store]) {
+		if !r.clean() && (!opts.findMax || r.Rate <= rep.MaxRate[r.label()]) {
 			fmt.Fprintln(stderr, "ringback-load: FAIL: lost, duplicate, stray or failed calls (see the table)")
 			return 1
 		}
@@ -164,6 +165,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	seedCases := fs.Int("seed-cases", 0, "closed cases of other callers in the store before the load")
 	seedCalls := fs.Int("seed-calls", 0, "their calls in the store before the load")
 	seedOutbox := fs.Int("seed-outbox", 0, "finished outbox rows in the store before the load")
+	alsoEmpty := fs.Bool("also-empty", false, "with -seed-…, run every rate on an empty store as well, for comparison")
 	baseline := fs.Bool("baseline", true, "run the webhook-shaped transaction with pgbench on the PostgreSQL server first")
 	baselineFor := fs.Duration("baseline-duration", 10*time.Second, "how long the baseline runs")
 	clients := fs.Int("baseline-clients", 8, "the baseline's connections")
@@ -188,7 +190,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o := options{
 		duration: *duration, databaseURL: *databaseURL, twilioLatency: *twilio, slackLatency: *slackLat,
 		slack: *slack, grace: *grace, findMax: *findMax, maxRate: *maxR,
-		seed:     seed{cases: *seedCases, calls: *seedCalls, outbox: *seedOutbox},
+		seed: seed{cases: *seedCases, calls: *seedCalls, outbox: *seedOutbox}, alsoEmpty: *alsoEmpty,
 		baseline: *baseline, baselineFor: *baselineFor, clients: *clients, scrape: *scrape,
 		bin: *bin, config: *cfg, json: *jsonOut, verbose: *verbose,
 	}
@@ -316,43 +318,60 @@ func loadAll(ctx context.Context, o options, stderr io.Writer) (rep report, err 
 				return rep, fmt.Errorf("%s: %w", name, err)
 			}
 		}
-		one := func(rate int) (result, error) {
-			if err := ctx.Err(); err != nil {
-				return result{}, fmt.Errorf("interrupted: %w", err)
-			}
-			say("%s at %d calls/s for %s…", name, rate, o.duration)
-			r, err := runOnce(ctx, o, bin, work, st, rate, stderr)
-			if err != nil {
-				return r, fmt.Errorf("%s at %d/s: %w", name, rate, err)
-			}
-			rep.Runs = append(rep.Runs, r)
-			return r, nil
+		variants := []runStore{st}
+		if o.alsoEmpty && st.template != "" {
+			empty := st
+			empty.template = ""
+			variants = []runStore{empty, st}
 		}
-		if o.findMax {
-			best, err := findMax(o.rates[0], o.maxRate, func(rate int) (bool, error) {
-				r, err := one(rate)
-				ok, _ := r.meets()
-				return ok, err
-			})
-			if rep.MaxRate == nil {
-				rep.MaxRate = map[string]int{}
-			}
-			rep.MaxRate[name] = best
-			if best == o.maxRate {
-				rep.Notes = append(rep.Notes, fmt.Sprintf("%s met the targets at -max-rate %d/s: its ceiling may be higher", name, best))
-			}
-			if err != nil {
-				return rep, err
-			}
-			continue
-		}
-		for _, rate := range o.rates {
-			if _, err := one(rate); err != nil {
+		for _, v := range variants {
+			if err := runVariant(ctx, o, bin, work, v, &rep, say, stderr); err != nil {
 				return rep, err
 			}
 		}
 	}
 	return rep, nil
+}
+
+// runVariant runs every rate, or the -find-max search, on one store.
+func runVariant(ctx context.Context, o options, bin, work string, st runStore, rep *report, say func(string, ...any), stderr io.Writer) error {
+	label := st.name
+	if st.template != "" {
+		label += seededMark
+	}
+	one := func(rate int) (result, error) {
+		if err := ctx.Err(); err != nil {
+			return result{}, fmt.Errorf("interrupted: %w", err)
+		}
+		say("%s at %d calls/s for %s…", label, rate, o.duration)
+		r, err := runOnce(ctx, o, bin, work, st, rate, stderr)
+		if err != nil {
+			return r, fmt.Errorf("%s at %d/s: %w", label, rate, err)
+		}
+		rep.Runs = append(rep.Runs, r)
+		return r, nil
+	}
+	if !o.findMax {
+		for _, rate := range o.rates {
+			if _, err := one(rate); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	best, err := findMax(o.rates[0], o.maxRate, func(rate int) (bool, error) {
+		r, err := one(rate)
+		ok, _ := r.meets()
+		return ok, err
+	})
+	if rep.MaxRate == nil {
+		rep.MaxRate = map[string]int{}
+	}
+	rep.MaxRate[label] = best
+	if best == o.maxRate {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s met the targets at -max-rate %d/s: its ceiling may be higher", label, best))
+	}
+	return err
 }
 
 // seedStore makes the seeded store every run of st starts from: a database

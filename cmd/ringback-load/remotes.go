@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -75,6 +78,14 @@ func (r *remotes) cardsPosted() int64 {
 		return 0
 	}
 	return r.slDelay.topLevel.Load()
+}
+
+// slackCalls is how many times Ringback called each Slack method.
+func (r *remotes) slackCalls() map[string]int {
+	if r.slDelay == nil {
+		return nil
+	}
+	return r.slDelay.counts()
 }
 
 // posted is a message that arrived at a stand-in: to whom (the caller's
@@ -152,9 +163,24 @@ type delayed struct {
 	next     http.Handler
 	latency  time.Duration
 	topLevel atomic.Int64
+
+	mu    sync.Mutex
+	calls map[string]int // by the path's last segment: the Web API method
+}
+
+func (d *delayed) counts() map[string]int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return maps.Clone(d.calls)
 }
 
 func (d *delayed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d.mu.Lock()
+	if d.calls == nil {
+		d.calls = map[string]int{}
+	}
+	d.calls[path.Base(r.URL.Path)]++
+	d.mu.Unlock()
 	top := false
 	if strings.HasSuffix(r.URL.Path, "/chat.postMessage") {
 		body, _ := io.ReadAll(r.Body)

@@ -38,8 +38,9 @@ type result struct {
 
 	LostTexts, DupTexts, StrayTexts int
 	LostCards, DupCards, StrayCards int
-	OtherPosts                      int // top-level Slack posts that are not a card
-	Errors                          int // callbacks not answered 200
+	OtherPosts                      int            // top-level Slack posts that are not a card
+	SlackCalls                      map[string]int // Slack Web API calls by method
+	Errors                          int            // callbacks not answered 200
 
 	Wall        time.Duration // first planned send → last text or card
 	ServerCPU   time.Duration // over Wall; < 0: unknown
@@ -54,6 +55,17 @@ type result struct {
 	DBNote               string // why statements are not counted
 	Metrics, Healthz     summary
 	ScrapeFailed         int
+}
+
+// seededMark follows the store's name for runs on a seeded store.
+const seededMark = "+seed"
+
+// label names the run's store: "postgres", or "postgres+seed" when seeded.
+func (r result) label() string {
+	if r.Seeded {
+		return r.Store + seededMark
+	}
+	return r.Store
 }
 
 func (r result) lost() int       { return r.LostTexts + r.LostCards }
@@ -108,7 +120,7 @@ func writeTable(w io.Writer, rep report) {
 		fmt.Fprintln(tw, "store   \trate/s\tcalls\tack p50\tp90\tp99\tmax\ttext p50\tp90\tp99\tmax\tcard p50\tp90\tp99\tmax\tlost\tdup\terrors\tlag p99\tok\t")
 		for _, r := range rep.Runs {
 			ok, _ := r.meets()
-			fmt.Fprintf(tw, "%-8s\t%d\t%d\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t\n", r.Store, r.Rate, r.Calls,
+			fmt.Fprintf(tw, "%-8s\t%d\t%d\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t\n", r.label(), r.Rate, r.Calls,
 				quad(r.Ack)+"\t"+quad(r.Text), quad(r.Card),
 				r.lost(), r.duplicated(), r.Errors, latency(r.Lag, r.Lag.P99), yes(ok))
 		}
@@ -125,7 +137,7 @@ func writeTable(w io.Writer, rep report) {
 			if r.HasCounters {
 				commits, syncs, records = fmt.Sprintf("%.1f", r.Commits), fmt.Sprintf("%.1f", r.WALSyncs), fmt.Sprintf("%.1f", r.WALRecords)
 			}
-			fmt.Fprintf(tw, "%-8s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Store, r.Rate,
+			fmt.Fprintf(tw, "%-8s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.label(), r.Rate,
 				r.perThousand(r.ServerCPU), r.perThousand(r.DatabaseCPU), stmts, commits, syncs, records,
 				latency(r.Metrics, r.Metrics.P50), latency(r.Metrics, r.Metrics.Max),
 				latency(r.Healthz, r.Healthz.P50), latency(r.Healthz, r.Healthz.Max))
@@ -148,7 +160,7 @@ func writeTable(w io.Writer, rep report) {
 	}
 	for _, r := range rep.Runs {
 		if ok, why := r.meets(); !ok {
-			fmt.Fprintf(w, "%s at %d/s misses the targets: %s\n", r.Store, r.Rate, why)
+			fmt.Fprintf(w, "%s at %d/s misses the targets: %s\n", r.label(), r.Rate, why)
 		}
 	}
 	for _, st := range sortedKeys(rep.MaxRate) {
@@ -157,13 +169,21 @@ func writeTable(w io.Writer, rep report) {
 	}
 }
 
-// writeStatements lists each PostgreSQL run's most frequent statements.
+// writeStatements lists each run's Slack calls and each PostgreSQL run's
+// most frequent statements, per call offered.
 func writeStatements(w io.Writer, rep report) {
 	for _, r := range rep.Runs {
+		if len(r.SlackCalls) > 0 && r.Calls > 0 {
+			fmt.Fprintf(w, "\nSlack calls per call, %s at %d/s:", r.label(), r.Rate)
+			for _, m := range sortedKeys(r.SlackCalls) {
+				fmt.Fprintf(w, " %s %.2f", m, float64(r.SlackCalls[m])/float64(r.Calls))
+			}
+			fmt.Fprintln(w)
+		}
 		if len(r.TopStatements) == 0 || r.Calls == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\nmost frequent statements, %s at %d/s (per call offered):\n", r.Store, r.Rate)
+		fmt.Fprintf(w, "\nmost frequent statements, %s at %d/s (per call offered):\n", r.label(), r.Rate)
 		for _, s := range r.TopStatements {
 			q := s.Query
 			if len(q) > 110 {
@@ -253,18 +273,19 @@ type jsonResult struct {
 	Errors     int         `json:"errors"`
 	WallS      float64     `json:"wall_s"`
 	// CPU-seconds per 1,000 calls offered; absent when unknown.
-	ServerCPU  *float64    `json:"ringback_cpu_s_per_1k,omitempty"`
-	DBCPU      *float64    `json:"postgres_cpu_s_per_1k,omitempty"`
-	Statements *float64    `json:"statements_per_call,omitempty"`
-	Commits    *float64    `json:"transactions_per_call,omitempty"`
-	WALSyncs   *float64    `json:"wal_flushes_per_call,omitempty"`
-	WALRecords *float64    `json:"wal_records_per_call,omitempty"`
-	DBNote     string      `json:"database_note,omitempty"`
-	Top        []statement `json:"top_statements,omitempty"`
-	Metrics    jsonLatency `json:"metrics_scrape"`
-	Healthz    jsonLatency `json:"healthz_scrape"`
-	MeetsAll   bool        `json:"meets_targets"`
-	Clean      bool        `json:"clean"`
+	ServerCPU  *float64       `json:"ringback_cpu_s_per_1k,omitempty"`
+	DBCPU      *float64       `json:"postgres_cpu_s_per_1k,omitempty"`
+	Statements *float64       `json:"statements_per_call,omitempty"`
+	Commits    *float64       `json:"transactions_per_call,omitempty"`
+	WALSyncs   *float64       `json:"wal_flushes_per_call,omitempty"`
+	WALRecords *float64       `json:"wal_records_per_call,omitempty"`
+	DBNote     string         `json:"database_note,omitempty"`
+	Top        []statement    `json:"top_statements,omitempty"`
+	SlackCalls map[string]int `json:"slack_calls,omitempty"`
+	Metrics    jsonLatency    `json:"metrics_scrape"`
+	Healthz    jsonLatency    `json:"healthz_scrape"`
+	MeetsAll   bool           `json:"meets_targets"`
+	Clean      bool           `json:"clean"`
 }
 
 type jsonReport struct {
@@ -310,7 +331,7 @@ func writeJSON(w io.Writer, rep report) error {
 			WallS: r.Wall.Seconds(), ServerCPU: perK(r, r.ServerCPU), DBCPU: perK(r, r.DatabaseCPU),
 			Statements: ptr(r.Statements > 0, r.Statements), Commits: ptr(r.HasCounters, r.Commits),
 			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
-			DBNote: r.DBNote, Top: r.TopStatements,
+			DBNote: r.DBNote, Top: r.TopStatements, SlackCalls: r.SlackCalls,
 			Metrics: jsonLat(r.Metrics), Healthz: jsonLat(r.Healthz), MeetsAll: meets, Clean: r.clean(),
 		})
 	}
