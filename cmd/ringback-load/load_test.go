@@ -178,10 +178,11 @@ func TestDelayedCountsTopLevelPostsOnly(t *testing.T) {
 	post("/api/chat.postMessage", "application/json", `{"channel":"C1","text":"card"}`)
 	post("/api/chat.postMessage", "application/json", `{"channel":"C1","thread_ts":"1.2"}`)
 	post("/api/chat.update", form, url.Values{"channel": {"C1"}, "ts": {"1.2"}}.Encode())
-	if hits != 5 || d.topLevel.Load() != 2 {
-		t.Errorf("passed on %d, counted %d top-level posts; want 5 and 2", hits, d.topLevel.Load())
+	post("/api/upload/F0001", "application/octet-stream", "PNG")
+	if hits != 6 || d.topLevel.Load() != 2 {
+		t.Errorf("passed on %d, counted %d top-level posts; want 6 and 2", hits, d.topLevel.Load())
 	}
-	if c := d.counts(); c["chat.postMessage"] != 4 || c["chat.update"] != 1 {
+	if c := d.counts(); c["chat.postMessage"] != 4 || c["chat.update"] != 1 || c["upload"] != 1 {
 		t.Errorf("calls by method = %v", c)
 	}
 	if got := tsTime("1700000000.000250"); !got.Equal(time.Unix(1700000000, 250_000)) {

@@ -179,7 +179,11 @@ func (d *delayed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d.calls == nil {
 		d.calls = map[string]int{}
 	}
-	d.calls[path.Base(r.URL.Path)]++
+	method := path.Base(r.URL.Path)
+	if strings.Contains(r.URL.Path, "/upload/") {
+		method = "upload" // a file's bytes, at its upload URL
+	}
+	d.calls[method]++
 	d.mu.Unlock()
 	top := false
 	if strings.HasSuffix(r.URL.Path, "/chat.postMessage") {
