@@ -91,11 +91,13 @@ func runBaseline(ctx context.Context, pg *pgServer, d time.Duration, clients int
 		return res, err
 	}
 	res.TPS = float64(res.Transactions) / d.Seconds() // both stop after d
+	// pgbench's backends have ended: once the postmaster has reaped them
+	// their time is in its own (and their counters are reported).
+	time.Sleep(statsFlush)
 	cpu1, cpuOK1 := pg.cpu(ctx, db)
 	if cpuOK0 && cpuOK1 && res.Transactions > 0 {
 		res.DBCPU = cpuBetween(cpu0, cpu1) / time.Duration(res.Transactions)
 	}
-	time.Sleep(statsFlush)
 	c1, cerr1 := pg.counters(ctx, db)
 	if cerr0 == nil && cerr1 == nil && res.Transactions > 0 {
 		res.WALSyncs = float64(c1.walSync-c0.walSync) / float64(res.Transactions)

@@ -423,7 +423,7 @@ func TestPrivateClusterCountsStatementsAndRunsTheBaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Transactions == 0 || b.TPS <= 0 || b.DBCPU < 0 || b.WALSyncs <= 0 {
+	if b.Transactions == 0 || b.TPS <= 0 || b.DBCPU <= 0 || b.WALSyncs <= 0 {
 		t.Errorf("baseline = %+v", b)
 	}
 	gdb, err := pg.createDatabase(ctx, "")
