@@ -87,6 +87,9 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	if err != nil {
 		return res, fmt.Errorf("run directory: %w", err)
 	}
+	// Deferred first, so it runs once the server has stopped: a seeded
+	// store's copy is large, and -find-max makes many.
+	defer os.RemoveAll(dir)
 	var dbName, databaseURL string
 	switch st.name {
 	case "sqlite":
