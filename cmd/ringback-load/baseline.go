@@ -95,7 +95,9 @@ func runBaseline(ctx context.Context, pg *pgServer, d time.Duration, clients int
 	// their time is in its own (and their counters are reported).
 	time.Sleep(statsFlush)
 	cpu1, cpuOK1 := pg.cpu(ctx, db)
-	if cpuOK0 && cpuOK1 && res.Transactions > 0 {
+	// On another server only the backends connected now are seen, and
+	// pgbench's came and went in between: no figure rather than a wrong one.
+	if pg.cluster != nil && cpuOK0 && cpuOK1 && res.Transactions > 0 {
 		res.DBCPU = cpuBetween(cpu0, cpu1) / time.Duration(res.Transactions)
 	}
 	c1, cerr1 := pg.counters(ctx, db)

@@ -296,6 +296,9 @@ func loadAll(ctx context.Context, o options, stderr io.Writer) (rep report, err 
 			rep.Notes = append(rep.Notes, "no baseline: "+err.Error())
 		} else {
 			defer pg.close()
+			if pg.cluster == nil {
+				rep.Notes = append(rep.Notes, "-database-url: WAL flushes and records are the whole server's, other databases' writes included")
+			}
 		}
 	}
 	if o.baseline && pg != nil {
