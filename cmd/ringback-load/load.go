@@ -219,8 +219,8 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	if pgCPUOK && pgCPUOK1 {
 		res.DatabaseCPU = cpuBetween(pgCPU0, pgCPU1)
 	}
-	res.Metrics, res.Healthz = sc.summaries()
-	res.ScrapeFailed = sc.failed
+	res.Metrics, res.Healthz = sc.metrics.summary(), sc.health.summary()
+	res.MetricsFailed, res.HealthzFailed = sc.metrics.failed, sc.health.failed
 	res.Seeded = st.template != ""
 
 	switch {

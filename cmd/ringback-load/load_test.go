@@ -253,6 +253,7 @@ func TestOutput(t *testing.T) {
 		Text: summary{N: 2000, P50: 131 * time.Millisecond, P99: 188 * time.Millisecond},
 		Card: summary{N: 2000, P50: 180 * time.Millisecond, P99: 420 * time.Millisecond},
 		Lag:  summary{N: 2000, P99: 300 * time.Microsecond}, ServerCPU: 9 * time.Second, DatabaseCPU: 12 * time.Second,
+		Metrics: summary{N: 10, P50: 3 * time.Millisecond, Max: 2100 * time.Millisecond}, MetricsFailed: 2,
 		HasCounters: true, Statements: 59.25, Commits: 12, WALSyncs: 10.5, WALRecords: 80,
 		TopStatements: []statement{{Query: "UPDATE outbox SET state = $1", Calls: 8600}},
 		SlackCalls:    map[string]int{"chat.postMessage": 4000, "chat.update": 3000},
@@ -264,7 +265,7 @@ func TestOutput(t *testing.T) {
 	writeStatements(&b, rep)
 	out := b.String()
 	for _, want := range []string{"postgres", "2.1ms", "9.8ms", "188ms", "420ms", "4.50", "6.00", "59.2", "10.5",
-		"2672 tx/s", "0.70 cpu-s/1k", "highest sustained rate on postgres", "200 calls/s (0.075 of the baseline", "4.30  UPDATE outbox", "chat.postMessage 2.00 chat.update 1.50"} {
+		"2672 tx/s", "0.70 cpu-s/1k", "highest sustained rate on postgres", "200 calls/s (0.075 of the baseline", "4.30  UPDATE outbox", "3.0ms  2100ms       2", "2 of 10 /metrics and 0 of 0 /healthz scrapes were not answered 200", "chat.postMessage 2.00 chat.update 1.50"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -283,7 +284,7 @@ func TestOutput(t *testing.T) {
 	}
 	run := got.Runs[0]
 	if run["ack"].(map[string]any)["p99_ms"] != 9.8 || run["meets_targets"] != true || run["ringback_cpu_s_per_1k"] != 4.5 ||
-		run["wal_flushes_per_call"] != 10.5 || got.Base["tps"] != 2672.0 || got.Max["postgres"] != 200 {
+		run["wal_flushes_per_call"] != 10.5 || run["metrics_scrapes_failed"] != 2.0 || got.Base["tps"] != 2672.0 || got.Max["postgres"] != 200 {
 		t.Errorf("json = %s", b.String())
 	}
 }

@@ -49,12 +49,13 @@ type result struct {
 	// Per call offered, from PostgreSQL's statistics.
 	HasCounters          bool
 	Statements           float64 // pg_stat_statements calls (BEGIN and COMMIT included)
-	Commits              float64
+	Commits              float64 // transactions committed, read-only ones included
 	WALSyncs, WALRecords float64
 	TopStatements        []statement
-	DBNote               string // why statements are not counted
-	Metrics, Healthz     summary
-	ScrapeFailed         int
+	DBNote               string  // why statements are not counted
+	Metrics, Healthz     summary // every scrape's time, failed ones included
+	MetricsFailed        int     // scrapes not answered 200
+	HealthzFailed        int
 }
 
 // seededMark follows the store's name for runs on a seeded store.
@@ -128,7 +129,7 @@ func writeTable(w io.Writer, rep report) {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "cost: CPU-seconds per 1,000 calls; PostgreSQL's statements, transactions and WAL per call:")
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "store   \trate/s\trb cpu-s/1k\tpg cpu-s/1k\tstatements\txacts\tWAL flushes\tWAL records\t/metrics p50\tmax\t/healthz p50\tmax\t")
+		fmt.Fprintln(tw, "store   \trate/s\trb cpu-s/1k\tpg cpu-s/1k\tstatements\txacts\tWAL flushes\tWAL records\t/metrics p50\tmax\tfailed\t/healthz p50\tmax\tfailed\t")
 		for _, r := range rep.Runs {
 			stmts, commits, syncs, records := "-", "-", "-", "-"
 			if r.Statements > 0 {
@@ -137,10 +138,10 @@ func writeTable(w io.Writer, rep report) {
 			if r.HasCounters {
 				commits, syncs, records = fmt.Sprintf("%.1f", r.Commits), fmt.Sprintf("%.1f", r.WALSyncs), fmt.Sprintf("%.1f", r.WALRecords)
 			}
-			fmt.Fprintf(tw, "%-8s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.label(), r.Rate,
+			fmt.Fprintf(tw, "%-8s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t\n", r.label(), r.Rate,
 				r.perThousand(r.ServerCPU), r.perThousand(r.DatabaseCPU), stmts, commits, syncs, records,
-				latency(r.Metrics, r.Metrics.P50), latency(r.Metrics, r.Metrics.Max),
-				latency(r.Healthz, r.Healthz.P50), latency(r.Healthz, r.Healthz.Max))
+				latency(r.Metrics, r.Metrics.P50), latency(r.Metrics, r.Metrics.Max), r.MetricsFailed,
+				latency(r.Healthz, r.Healthz.P50), latency(r.Healthz, r.Healthz.Max), r.HealthzFailed)
 		}
 		_ = tw.Flush()
 	}
@@ -159,6 +160,10 @@ func writeTable(w io.Writer, rep report) {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	for _, r := range rep.Runs {
+		if r.MetricsFailed+r.HealthzFailed > 0 {
+			fmt.Fprintf(w, "%s at %d/s: %d of %d /metrics and %d of %d /healthz scrapes were not answered 200\n",
+				r.label(), r.Rate, r.MetricsFailed, r.Metrics.N, r.HealthzFailed, r.Healthz.N)
+		}
 		if ok, why := r.meets(); !ok {
 			fmt.Fprintf(w, "%s at %d/s misses the targets: %s\n", r.label(), r.Rate, why)
 		}
@@ -283,7 +288,9 @@ type jsonResult struct {
 	Top        []statement    `json:"top_statements,omitempty"`
 	SlackCalls map[string]int `json:"slack_calls,omitempty"`
 	Metrics    jsonLatency    `json:"metrics_scrape"`
+	MetricsBad int            `json:"metrics_scrapes_failed"`
 	Healthz    jsonLatency    `json:"healthz_scrape"`
+	HealthzBad int            `json:"healthz_scrapes_failed"`
 	MeetsAll   bool           `json:"meets_targets"`
 	Clean      bool           `json:"clean"`
 }
@@ -332,7 +339,7 @@ func writeJSON(w io.Writer, rep report) error {
 			Statements: ptr(r.Statements > 0, r.Statements), Commits: ptr(r.HasCounters, r.Commits),
 			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
 			DBNote: r.DBNote, Top: r.TopStatements, SlackCalls: r.SlackCalls,
-			Metrics: jsonLat(r.Metrics), Healthz: jsonLat(r.Healthz), MeetsAll: meets, Clean: r.clean(),
+			Metrics: jsonLat(r.Metrics), MetricsBad: r.MetricsFailed, Healthz: jsonLat(r.Healthz), HealthzBad: r.HealthzFailed, MeetsAll: meets, Clean: r.clean(),
 		})
 	}
 	if b := rep.Baseline; b != nil {

@@ -14,8 +14,14 @@ import (
 // load runs, as a monitoring system would.
 type scraper struct {
 	wg              sync.WaitGroup
-	metrics, health []time.Duration
-	failed          int // answers other than 200, or none
+	metrics, health scrapes
+}
+
+// scrapes are one endpoint's: how long each took (failed ones included)
+// and how many did not answer 200.
+type scrapes struct {
+	took   []time.Duration
+	failed int
 }
 
 func startScraper(ctx context.Context, base string, interval time.Duration) (*scraper, func()) {
@@ -38,27 +44,22 @@ func startScraper(ctx context.Context, base string, interval time.Duration) (*sc
 			}
 			for _, p := range []struct {
 				path string
-				into *[]time.Duration
+				into *scrapes
 			}{{"/metrics", &s.metrics}, {"/healthz", &s.health}} {
 				t0 := time.Now()
 				res, err := hc.Get(base + p.path)
-				if err != nil {
-					s.failed++
-					continue
+				if err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
 				}
-				_, _ = io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				if res.StatusCode != http.StatusOK {
-					s.failed++
-					continue
+				p.into.took = append(p.into.took, time.Since(t0))
+				if err != nil || res.StatusCode != http.StatusOK {
+					p.into.failed++
 				}
-				*p.into = append(*p.into, time.Since(t0))
 			}
 		}
 	}()
 	return s, func() { cancel(); s.wg.Wait() }
 }
 
-func (s *scraper) summaries() (metrics, health harness.Summary) {
-	return harness.Summarize(s.metrics), harness.Summarize(s.health)
-}
+func (s *scrapes) summary() harness.Summary { return harness.Summarize(s.took) }
