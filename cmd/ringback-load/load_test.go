@@ -316,7 +316,7 @@ func TestSmallRunOnSQLite(t *testing.T) {
 		t.Skip("builds and runs the ringback binary: not with -short")
 	}
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"-stores", "sqlite", "-rates", "20", "-duration", "2s", "-baseline=false", "-json", "-grace", "60s"}, &stdout, &stderr)
+	code := run([]string{"-stores", "sqlite", "-rates", "20", "-duration", "2s", "-baseline=false", "-json", "-grace", "2m"}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
