@@ -210,10 +210,10 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 		return nil, err
 	}
 	say("creating a PostgreSQL cluster")
-	cl, err := newCluster(ctx)
+	cl, err := harness.NewCluster(ctx)
 	if cl != nil {
 		defer func() {
-			if rerr := cl.remove(); rerr != nil {
+			if rerr := cl.Remove(); rerr != nil {
 				say("removing the cluster: %v", rerr)
 			}
 		}()
@@ -221,7 +221,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 	if err != nil {
 		return nil, err
 	}
-	db, err := openDatabase(cl.url)
+	db, err := openDatabase(cl.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +280,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 			return nil, fmt.Errorf("replica directory: %w", err)
 		}
 		env := harness.ServerEnv(
-			"DATABASE_URL="+cl.url,
+			"DATABASE_URL="+cl.URL,
 			"RINGBACK_ADDR="+a,
 			"PUBLIC_URL="+publicURL,
 			"RINGBACK_CONFIG="+cfg,
@@ -376,7 +376,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 
 // injectFaults carries out the plan's kills and database restart at their
 // offsets from start; the windows act by themselves in the wrappers.
-func injectFaults(ctx context.Context, pl plan, start time.Time, rs *replicas, cl *cluster, rng *rand.Rand, event func(string, ...any)) {
+func injectFaults(ctx context.Context, pl plan, start time.Time, rs *replicas, cl *harness.Cluster, rng *rand.Rand, event func(string, ...any)) {
 	type action struct {
 		at time.Duration
 		do func()
@@ -397,7 +397,7 @@ func injectFaults(ctx context.Context, pl plan, start time.Time, rs *replicas, c
 			event("pg_ctl restart -m fast")
 			rctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
-			if err := cl.restart(rctx); err != nil {
+			if err := cl.Restart(rctx); err != nil {
 				event("PostgreSQL restart failed: %v", err)
 				return
 			}
@@ -459,7 +459,7 @@ func slackPosts(sl *slackstandin.Server) []slackPost {
 			if m.ThreadTS != "" {
 				continue // a broadcast reply: seen in its thread
 			}
-			out = append(out, slackPost{channel: ch, ts: m.TS, text: m.Text, caseID: caseOfCard(m.Blocks, m.Metadata)})
+			out = append(out, slackPost{channel: ch, ts: m.TS, text: m.Text, caseID: harness.CaseOfCard(m.Blocks, m.Metadata)})
 			thread := sl.Thread(ch, m.TS)
 			for _, r := range thread {
 				if r.TS == m.TS {

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"ringback/bot"
 	rbslack "ringback/bot/slack"
 	"ringback/cmd/internal/harness"
@@ -77,7 +75,7 @@ func (w *world) ts() string {
 func (w *world) card(id int64) string {
 	blocks, _ := json.Marshal(rbslack.CardBlocks(bot.Card{CaseID: id, Ref: "#x", Line: "Lettings", State: "open"}))
 	ts := w.ts()
-	w.o.posts = append(w.o.posts, slackPost{channel: "C0LETTINGS", ts: ts, caseID: caseOfCard(blocks, nil)})
+	w.o.posts = append(w.o.posts, slackPost{channel: "C0LETTINGS", ts: ts, caseID: harness.CaseOfCard(blocks, nil)})
 	return ts
 }
 
@@ -190,20 +188,6 @@ func TestEntryKeys(t *testing.T) {
 		if kind != tc.kind || key != tc.key {
 			t.Errorf("entryKey(%q) = %q, %q; want %q, %q", rbslack.EntryText(tc.e), kind, key, tc.kind, tc.key)
 		}
-	}
-}
-
-func TestCaseOfCard(t *testing.T) {
-	blocks, _ := json.Marshal([]slack.Block{slack.NewActionBlock("case:42")})
-	if id := caseOfCard(blocks, nil); id != 42 {
-		t.Errorf("from blocks: %d", id)
-	}
-	md := json.RawMessage(`{"event_type":"ringback_case","event_payload":{"case_id":7}}`)
-	if id := caseOfCard(nil, md); id != 7 {
-		t.Errorf("from metadata: %d", id)
-	}
-	if id := caseOfCard(json.RawMessage(`[{"type":"section","block_id":"queue"}]`), nil); id != 0 {
-		t.Errorf("a queue post is a card of %d", id)
 	}
 }
 

@@ -7,14 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"ringback/cmd/internal/harness"
 	"ringback/sms"
-	"ringback/sms/twiliostandin"
 )
 
 const (
@@ -22,6 +20,9 @@ const (
 	// requestTimeout bounds one callback; a request that takes longer
 	// counts as an error.
 	requestTimeout = 15 * time.Second
+	// statsFlush is how long PostgreSQL's processes may take to report
+	// their counters once idle (PGSTAT_MIN_INTERVAL is 1 s).
+	statsFlush = 1500 * time.Millisecond
 )
 
 // call is one missed call offered to the server, and what became of it.
@@ -31,7 +32,7 @@ type call struct {
 	body string // the form, encoded
 	sig  string // its X-Twilio-Signature
 
-	target time.Time // when the schedule says to send it
+	target time.Time // when the schedule says to send it: latencies count from here
 	sent   time.Time // when it was sent
 	acked  time.Time // when the response status arrived
 	status int       // 0: no response
@@ -69,41 +70,46 @@ func prepareCalls(n int, accountSID, authToken, publicURL string) []call {
 	return calls
 }
 
-// runOnce starts a fresh server on store st, offers it rate calls per
-// second for o.duration, waits for the texts and measures.
-func runOnce(ctx context.Context, o options, root, bin, work, st string, rate int, stderr io.Writer) (res result, err error) {
-	accountSID, authToken := "AC"+harness.RandomHex(32), harness.RandomHex(32)
-	tw := twiliostandin.NewServer(accountSID, authToken)
-	defer tw.Close()
-	tw.SetLatency(o.twilioLatency)
+// runStore is where a run's server keeps its data.
+type runStore struct {
+	name     string    // "sqlite" or "postgres"
+	pg       *pgServer // postgres
+	template string    // postgres: the seeded database to copy; sqlite: the folder of the seeded file
+}
 
-	dir, err := os.MkdirTemp(work, st+"-")
+// runOnce starts a fresh server on st, offers it rate calls per second for
+// o.duration, waits for every text and card and measures.
+func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate int, stderr io.Writer) (res result, err error) {
+	rem := newRemotes(o)
+	defer rem.close()
+
+	dir, err := os.MkdirTemp(work, st.name+"-")
 	if err != nil {
 		return res, fmt.Errorf("run directory: %w", err)
 	}
-	var databaseURL string
-	var db *pgDatabase
-	switch st {
+	// Deferred first, so it runs once the server has stopped: a seeded
+	// store's copy is large, and -find-max makes many.
+	defer os.RemoveAll(dir)
+	var dbName, databaseURL string
+	switch st.name {
 	case "sqlite":
 		// Unset: ringback.db in the server's working directory, dir. (The
 		// environment check refuses the sqlite: form that store.Open knows.)
-		databaseURL = ""
+		if st.template != "" {
+			if err := copySQLite(st.template, dir); err != nil {
+				return res, err
+			}
+		}
 	case "postgres":
-		var cerr error
-		db, cerr = createDatabase(ctx, o.databaseURL)
-		if cerr != nil {
-			return res, cerr
+		if dbName, err = st.pg.createDatabase(ctx, st.template); err != nil {
+			return res, err
 		}
 		defer func() {
-			if derr := db.drop(); derr != nil && err == nil {
+			if derr := st.pg.dropDatabase(dbName); derr != nil && err == nil {
 				err = derr
 			}
 		}()
-		databaseURL = db.url
-	}
-	configPath := filepath.Join(root, "ringback.example.yaml")
-	if _, err := os.Stat(configPath); err != nil {
-		return res, fmt.Errorf("example config: %w", err)
+		databaseURL = st.pg.dsn(dbName)
 	}
 	addr, err := harness.FreeAddr()
 	if err != nil {
@@ -114,77 +120,180 @@ func runOnce(ctx context.Context, o options, root, bin, work, st string, rate in
 	if o.verbose {
 		logTo = stderr
 	}
-	srv, err := harness.Start(ctx, bin, dir,
-		serverEnv(databaseURL, addr, publicURL, configPath, accountSID, authToken, tw.URL), publicURL, logTo, 60*time.Second)
+	env := serverEnv(o.config, addr, publicURL, databaseURL, rem.env())
+	srv, err := harness.Start(ctx, bin, dir, env, publicURL, logTo, 60*time.Second)
 	if err != nil {
 		return res, err
 	}
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		if serr := srv.Stop(); serr != nil {
+			return fmt.Errorf("server: %w", serr)
+		}
+		return nil
+	}
 	// Deferred after the database's drop, so it runs before it.
 	defer func() {
-		if serr := srv.Stop(); serr != nil && err == nil {
-			err = fmt.Errorf("server: %w", serr)
+		if serr := stop(); serr != nil && err == nil {
+			err = serr
 		}
 		if err == nil && !res.clean() && !o.verbose {
-			fmt.Fprintf(stderr, "server log (%s at %d/s, last lines):\n%s\n", st, rate, harness.LastLines(srv.Log.String(), 30))
+			fmt.Fprintf(stderr, "server log (%s at %d/s, last lines):\n%s\n", st.name, rate, harness.LastLines(srv.Log.String(), 30))
 		}
 	}()
 
 	n := int(int64(rate) * int64(o.duration) / int64(time.Second))
-	calls := prepareCalls(n, accountSID, authToken, publicURL)
+	calls := prepareCalls(n, rem.accountSID, rem.authToken, publicURL)
 	hc := &http.Client{
 		Timeout: requestTimeout,
 		Transport: &http.Transport{
 			Proxy:               nil, // 127.0.0.1 only
 			MaxIdleConns:        0,
-			MaxIdleConnsPerHost: 2048,
+			MaxIdleConnsPerHost: 4096,
 			IdleConnTimeout:     90 * time.Second,
 			DisableCompression:  true,
 		},
 	}
 	defer hc.CloseIdleConnections()
 
-	var db0 map[int]time.Duration
-	if db != nil {
-		db0 = db.backendCPU(ctx)
+	var c0 pgCounters
+	var cerr error
+	var pgCPU0 map[int]time.Duration
+	var pgCPUOK bool
+	if st.pg != nil {
+		// What the server's start-up did is reported by now, before the
+		// counters are read.
+		time.Sleep(statsFlush)
+		if err := st.pg.resetStatements(ctx); err != nil {
+			return res, err
+		}
+		c0, cerr = st.pg.counters(ctx, dbName)
+		pgCPU0, pgCPUOK = st.pg.cpu(ctx, dbName)
 	}
 	cpu0, cpuOK := srv.CPUTime()
+	sc, stopScraping := startScraper(ctx, publicURL, o.scrape)
 	start := time.Now()
 	if err := offer(ctx, hc, publicURL+statusPath, calls, rate); err != nil {
+		stopScraping()
 		return res, err
 	}
-	offered := time.Now()
 	acked := 0
 	for i := range calls {
 		if calls[i].status == http.StatusOK {
 			acked++
 		}
 	}
-	// The tail: every acknowledged call should get its text; then a short
-	// settle so that a late duplicate is seen.
-	tw.WaitMessages(acked, o.grace)
-	end := time.Now()
-	cpu1, cpuOK1 := srv.CPUTime()
-	var db1 map[int]time.Duration
-	if db != nil {
-		db1 = db.backendCPU(ctx)
+	// The tail: every acknowledged call should get its text and its card,
+	// within -grace of the last answer.
+	deadline := time.Now().Add(o.grace)
+	rem.tw.WaitMessages(acked, time.Until(deadline))
+	if o.slack {
+		waitCards(ctx, rem, calls, deadline)
 	}
-	settle := min(500*time.Millisecond+2*o.twilioLatency, max(0, o.grace-end.Sub(offered)))
-	time.Sleep(settle)
+	end := time.Now()
+	stopScraping()
+	cpu1, cpuOK1 := srv.CPUTime()
+	var pgCPU1 map[int]time.Duration
+	var pgCPUOK1 bool
+	if st.pg != nil {
+		pgCPU1, pgCPUOK1 = st.pg.cpu(ctx, dbName)
+	}
+	// A short settle, so that a late duplicate is seen.
+	time.Sleep(min(time.Second, max(0, time.Until(deadline))))
 
-	res = analyze(st, rate, calls, tw.Messages())
+	res = analyze(st.name, rate, calls, rem.texts(), o.slack)
+	if o.slack {
+		cards, others := rem.cards()
+		res.addCards(calls, cards, others)
+		res.SlackCalls = rem.slackCalls()
+	}
+	res.Wall = end.Sub(start)
 	res.ServerCPU, res.DatabaseCPU = -1, -1
 	if cpuOK && cpuOK1 {
-		res.ServerCPU = float64(cpu1-cpu0) / float64(end.Sub(start))
+		res.ServerCPU = cpu1 - cpu0
 	}
-	if d, ok := cpuBetween(db0, db1); ok {
-		res.DatabaseCPU = float64(d) / float64(end.Sub(start))
+	if pgCPUOK && pgCPUOK1 {
+		res.DatabaseCPU = cpuBetween(pgCPU0, pgCPU1)
+	}
+	res.Metrics, res.Healthz = sc.metrics.summary(), sc.health.summary()
+	res.MetricsFailed, res.HealthzFailed = sc.metrics.failed, sc.health.failed
+	res.Seeded = st.template != ""
+
+	switch {
+	case st.pg == nil:
+		res.DBNote = "SQLite runs inside the server: its CPU is the server's; no statement counts"
+	default:
+		// Stopped, its backends have reported their counters.
+		if err := stop(); err != nil {
+			return res, err
+		}
+		time.Sleep(statsFlush)
+		c1, cerr1 := st.pg.counters(ctx, dbName)
+		if cerr == nil && cerr1 == nil && n > 0 {
+			res.WALSyncs = float64(c1.walSync-c0.walSync) / float64(n)
+			res.WALRecords = float64(c1.walRecords-c0.walRecords) / float64(n)
+			res.Commits = float64(c1.commits-c0.commits) / float64(n)
+			res.HasCounters = true
+		}
+		stmts, serr := st.pg.statementsOf(ctx, dbName)
+		if serr != nil {
+			res.DBNote = serr.Error()
+		} else if n > 0 {
+			var total int64
+			for _, s := range stmts {
+				total += s.Calls
+			}
+			res.Statements = float64(total) / float64(n)
+			res.TopStatements = stmts[:min(len(stmts), 12)]
+		}
 	}
 	return res, nil
 }
 
-// offer sends calls open-loop: call i leaves at start + i/rate, on its own
-// goroutine, whether or not earlier calls have been answered. It returns when
-// every call has been answered or has failed.
+// waitCards returns once every acknowledged call's card has been posted, or
+// at deadline. The count of top-level posts is cheap to poll; the cards
+// themselves are read once it says there may be enough (a top-level post
+// need not be a card).
+func waitCards(ctx context.Context, rem *remotes, calls []call, deadline time.Time) {
+	want := 0
+	for i := range calls {
+		if calls[i].status == http.StatusOK {
+			want++
+		}
+	}
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if rem.cardsPosted() >= int64(want) {
+			cards, _ := rem.cards()
+			if lat, _, _, _ := match(calls, cards); len(lat) >= want {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// serverEnv is what a child gets (databaseURL "" selects SQLite in its
+// working directory).
+func serverEnv(configPath, addr, publicURL, databaseURL string, remotes []string) []string {
+	settings := append([]string{
+		"RINGBACK_ADDR=" + addr,
+		"PUBLIC_URL=" + publicURL,
+		"RINGBACK_CONFIG=" + configPath,
+		"RINGBACK_LOG_LEVEL=warn",
+	}, remotes...)
+	if databaseURL != "" {
+		settings = append(settings, "DATABASE_URL="+databaseURL)
+	}
+	return harness.ServerEnv(settings...)
+}
+
+// offer sends calls open-loop: call i is planned for start + i/rate and
+// sent then on its own goroutine, whether or not earlier calls have been
+// answered. It returns when every call has been answered or has failed.
 func offer(ctx context.Context, hc *http.Client, target string, calls []call, rate int) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -228,44 +337,71 @@ func send(hc *http.Client, target string, c *call) {
 	resp.Body.Close()
 }
 
-// analyze matches the stand-in's messages to the calls.
-func analyze(st string, rate int, calls []call, msgs []twiliostandin.SentMessage) result {
-	r := result{Store: st, Rate: rate, Calls: len(calls)}
-	byTo := make(map[string][]twiliostandin.SentMessage, len(msgs))
-	for _, m := range msgs {
-		byTo[m.To] = append(byTo[m.To], m)
-	}
-	var acks, sent, lags []time.Duration
+// analyze matches the texts to the calls. Every latency counts from the
+// call's planned send time, not from when the generator got round to
+// sending it: a generator held up by the system it measures (or by its own
+// machine) would otherwise leave the wait out of every figure.
+func analyze(st string, rate int, calls []call, texts []posted, slack bool) result {
+	r := result{Store: st, Rate: rate, Calls: len(calls), Texts: len(texts), Slack: slack}
+	var acks, lags []time.Duration
 	for i := range calls {
 		c := &calls[i]
 		if !c.sent.IsZero() {
 			lags = append(lags, c.sent.Sub(c.target))
 		}
 		if c.status == http.StatusOK {
-			acks = append(acks, c.acked.Sub(c.sent))
+			r.Acked++
+			acks = append(acks, c.acked.Sub(c.target))
 		} else {
 			r.Errors++
 		}
-		texts := byTo[c.from]
+	}
+	var lat []time.Duration
+	lat, r.LostTexts, r.DupTexts, r.StrayTexts = match(calls, texts)
+	r.Ack, r.Text, r.Lag = harness.Summarize(acks), harness.Summarize(lat), harness.Summarize(lags)
+	return r
+}
+
+// addCards matches the cards to the calls.
+func (r *result) addCards(calls []call, cards []posted, others int) {
+	var lat []time.Duration
+	lat, r.LostCards, r.DupCards, r.StrayCards = match(calls, cards)
+	r.Cards, r.OtherPosts = len(cards), others
+	r.Card = harness.Summarize(lat)
+}
+
+// match pairs what arrived with the calls by caller: the latency of each
+// call's first arrival from its planned time, the acknowledged calls that
+// got none, the calls that got more than one, and arrivals for nobody.
+func match(calls []call, got []posted) (lat []time.Duration, lost, dup, stray int) {
+	byTo := make(map[string][]posted, len(got))
+	for _, p := range got {
+		byTo[p.to] = append(byTo[p.to], p)
+	}
+	for i := range calls {
+		c := &calls[i]
+		ps := byTo[c.from]
 		delete(byTo, c.from)
 		switch {
-		case len(texts) == 0:
+		case len(ps) == 0:
 			if c.status == http.StatusOK {
-				r.Lost++
+				lost++
 			}
 			continue
-		case len(texts) > 1:
-			r.Duplicates++
+		case len(ps) > 1:
+			dup++
 		}
-		// At is the stand-in's wall clock; so is c.sent's wall reading.
-		sent = append(sent, texts[0].At.Sub(c.sent))
+		first := ps[0].at
+		for _, p := range ps[1:] {
+			if p.at.Before(first) {
+				first = p.at
+			}
+		}
+		// at is the stand-in's wall clock; so is target's wall reading.
+		lat = append(lat, first.Sub(c.target))
 	}
-	for _, ms := range byTo {
-		r.Stray += len(ms)
+	for _, ps := range byTo {
+		stray += len(ps)
 	}
-	r.Texts = len(msgs)
-	r.Ack = harness.Summarize(acks)
-	r.Sent = harness.Summarize(sent)
-	r.Lag = harness.Summarize(lags)
-	return r
+	return lat, lost, dup, stray
 }

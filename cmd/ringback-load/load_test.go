@@ -2,14 +2,25 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
+
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"ringback/bot/chat"
+	rbslack "ringback/bot/slack"
+	"ringback/cmd/internal/harness"
 	"ringback/config"
-	"ringback/sms/twiliostandin"
+	"ringback/store"
+	"ringback/store/storetest"
 )
 
 // Every caller of a run is a distinct, valid-looking GB number that
@@ -27,6 +38,22 @@ func TestCallerNumbersAreDistinctAndNormal(t *testing.T) {
 		if err != nil || e164 != n {
 			t.Errorf("Normalize(%s) = %q, %v", n, e164, err)
 		}
+		if strings.HasPrefix(n, seedCallerPrefix) {
+			t.Errorf("caller %s is in the seeded callers' range", n)
+		}
+	}
+}
+
+// The caller is read back from the card as Ringback's Slack adapter writes
+// it.
+func TestCardCallerReadsTheRenderedCard(t *testing.T) {
+	n := callerNumber(123)
+	text := rbslack.CardText(chat.Card{Caller: chat.Caller{E164: n, Number: config.Format(n, "GB")}, Line: "Lettings"})
+	if got := cardCaller(text); got != n {
+		t.Errorf("cardCaller(%q) = %q, want %s", text, got, n)
+	}
+	if got := cardCaller("#12 closed: resolved"); got != "" {
+		t.Errorf("a closed card's text names %q", got)
 	}
 }
 
@@ -36,57 +63,228 @@ func TestAnalyzeCountsLostDuplicateStrayAndErrors(t *testing.T) {
 		return call{from: from, target: t0, sent: t0, acked: t0.Add(2 * time.Millisecond), status: status}
 	}
 	calls := []call{
-		mk("+447700900000", http.StatusOK),                  // one text
-		mk("+447700900001", http.StatusOK),                  // lost
-		mk("+447700900002", http.StatusOK),                  // two texts
-		mk("+447700900003", http.StatusInternalServerError), // error, no text
+		mk("+447700900000", http.StatusOK),                  // one text, one card
+		mk("+447700900001", http.StatusOK),                  // lost text, two cards
+		mk("+447700900002", http.StatusOK),                  // two texts, no card
+		mk("+447700900003", http.StatusInternalServerError), // error, nothing
 	}
-	msgs := []twiliostandin.SentMessage{
-		{To: "+447700900000", At: t0.Add(30 * time.Millisecond)},
-		{To: "+447700900002", At: t0.Add(40 * time.Millisecond)},
-		{To: "+447700900002", At: t0.Add(50 * time.Millisecond)},
-		{To: "+447700999999", At: t0},
+	texts := []posted{
+		{to: "+447700900000", at: t0.Add(30 * time.Millisecond)},
+		{to: "+447700900002", at: t0.Add(50 * time.Millisecond)},
+		{to: "+447700900002", at: t0.Add(40 * time.Millisecond)},
+		{to: "+447700999999", at: t0},
 	}
-	r := analyze("sqlite", 50, calls, msgs)
-	if r.Lost != 1 || r.Duplicates != 1 || r.Errors != 1 || r.Stray != 1 || r.Texts != 4 {
-		t.Fatalf("lost %d dup %d errors %d stray %d texts %d", r.Lost, r.Duplicates, r.Errors, r.Stray, r.Texts)
+	cards := []posted{
+		{to: "+447700900000", at: t0.Add(200 * time.Millisecond)},
+		{to: "+447700900001", at: t0.Add(300 * time.Millisecond)},
+		{to: "+447700900001", at: t0.Add(310 * time.Millisecond)},
+	}
+	r := analyze("sqlite", 50, calls, texts, true)
+	r.addCards(calls, cards, 1)
+	if r.LostTexts != 1 || r.DupTexts != 1 || r.Errors != 1 || r.StrayTexts != 1 || r.Texts != 4 || r.Acked != 3 {
+		t.Fatalf("texts: lost %d dup %d errors %d stray %d texts %d acked %d", r.LostTexts, r.DupTexts, r.Errors, r.StrayTexts, r.Texts, r.Acked)
+	}
+	if r.LostCards != 1 || r.DupCards != 1 || r.StrayCards != 0 || r.Cards != 3 || r.OtherPosts != 1 {
+		t.Fatalf("cards: lost %d dup %d stray %d cards %d others %d", r.LostCards, r.DupCards, r.StrayCards, r.Cards, r.OtherPosts)
+	}
+	if r.lost() != 2 || r.duplicated() != 2 || r.clean() {
+		t.Errorf("lost %d duplicated %d clean %v", r.lost(), r.duplicated(), r.clean())
 	}
 	if r.Ack.N != 3 || r.Ack.P99 != 2*time.Millisecond {
 		t.Errorf("ack = %+v", r.Ack)
 	}
-	if r.Sent.N != 2 || r.Sent.P50 != 30*time.Millisecond || r.Sent.P99 != 40*time.Millisecond {
-		t.Errorf("sent = %+v", r.Sent)
+	// The earlier of two texts counts.
+	if r.Text.N != 2 || r.Text.P50 != 30*time.Millisecond || r.Text.Max != 40*time.Millisecond {
+		t.Errorf("text = %+v", r.Text)
 	}
-	if r.clean() {
-		t.Error("clean() with losses")
+	if r.Card.N != 2 || r.Card.Max != 300*time.Millisecond {
+		t.Errorf("card = %+v", r.Card)
 	}
 }
 
+// A generator that is held up (a closed loop waiting for answers, a
+// stalled machine) sends late; counted from the actual send its calls look
+// fast. Counted from the plan, the wait is in every figure.
+func TestLatencyCountsFromThePlannedSendTime(t *testing.T) {
+	t0 := time.Now()
+	var calls []call
+	var texts []posted
+	for i := range 100 {
+		target := t0.Add(time.Duration(i) * 10 * time.Millisecond)
+		sent := target
+		if i >= 40 && i < 50 {
+			sent = t0.Add(700 * time.Millisecond) // held up until then
+		}
+		from := callerNumber(i)
+		calls = append(calls, call{from: from, target: target, sent: sent, acked: sent.Add(2 * time.Millisecond), status: http.StatusOK})
+		texts = append(texts, posted{to: from, at: sent.Add(30 * time.Millisecond)})
+	}
+	r := analyze("postgres", 100, calls, texts, false)
+	if r.Ack.P99 < 290*time.Millisecond || r.Text.P99 < 320*time.Millisecond || r.Lag.P99 < 290*time.Millisecond {
+		t.Errorf("the 300 ms hold-up is not in p99: ack %s, text %s, lag %s", r.Ack.P99, r.Text.P99, r.Lag.P99)
+	}
+	if ok, why := r.meets(); ok || !strings.Contains(why, "ack p99") {
+		t.Errorf("meets = %v, %q", ok, why)
+	}
+}
+
+// Offered open-loop against a server that stalls, the calls planned during
+// the stall show it in p99, although each was sent on time.
+func TestOfferShowsAStallingServerInP99(t *testing.T) {
+	const stall = 300 * time.Millisecond
+	var mu sync.Mutex
+	var once sync.Once
+	start := time.Now()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock() // one at a time, as a server on one connection to its store
+		defer mu.Unlock()
+		if time.Since(start) > 100*time.Millisecond {
+			once.Do(func() { time.Sleep(stall) })
+		}
+	}))
+	defer srv.Close()
+	calls := prepareCalls(60, "AC"+strings.Repeat("0", 32), "token", srv.URL)
+	if err := offer(context.Background(), srv.Client(), srv.URL, calls, 100); err != nil {
+		t.Fatal(err)
+	}
+	r := analyze("sqlite", 100, calls, nil, false)
+	if r.Acked != 60 || r.Errors != 0 {
+		t.Fatalf("acked %d errors %d", r.Acked, r.Errors)
+	}
+	if r.Ack.P99 < stall-50*time.Millisecond {
+		t.Errorf("ack p99 %s does not show the %s stall", r.Ack.P99, stall)
+	}
+	// Not one slow call but every call planned during the stall: a closed
+	// loop would have sent them after it, and timed them as fast.
+	if r.Ack.P90 < 100*time.Millisecond {
+		t.Errorf("ack p90 %s: the calls planned during the stall did not wait for it", r.Ack.P90)
+	}
+	if r.LostTexts != 60 {
+		t.Errorf("no texts, but %d lost", r.LostTexts)
+	}
+}
+
+func TestDelayedCountsTopLevelPostsOnly(t *testing.T) {
+	var hits int
+	d := &delayed{next: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits++ })}
+	post := func(path, ctype, body string) {
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		d.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	form := "application/x-www-form-urlencoded"
+	post("/api/chat.postMessage", form, url.Values{"channel": {"C1"}, "text": {"card"}}.Encode())
+	post("/api/chat.postMessage", form, url.Values{"channel": {"C1"}, "thread_ts": {"1.2"}}.Encode())
+	post("/api/chat.postMessage", "application/json", `{"channel":"C1","text":"card"}`)
+	post("/api/chat.postMessage", "application/json", `{"channel":"C1","thread_ts":"1.2"}`)
+	post("/api/chat.update", form, url.Values{"channel": {"C1"}, "ts": {"1.2"}}.Encode())
+	post("/api/upload/F0001", "application/octet-stream", "PNG")
+	if hits != 6 || d.topLevel.Load() != 2 {
+		t.Errorf("passed on %d, counted %d top-level posts; want 6 and 2", hits, d.topLevel.Load())
+	}
+	if c := d.counts(); c["chat.postMessage"] != 4 || c["chat.update"] != 1 || c["upload"] != 1 {
+		t.Errorf("calls by method = %v", c)
+	}
+	if got := tsTime("1700000000.000250"); !got.Equal(time.Unix(1700000000, 250_000)) {
+		t.Errorf("tsTime = %s", got)
+	}
+}
+
+func TestFindMaxStepsToTheHighestPassingRate(t *testing.T) {
+	for _, tc := range []struct{ first, limit, threshold int }{
+		{50, 2000, 337}, {50, 2000, 5000}, {50, 2000, 20}, {100, 400, 100},
+	} {
+		var tried []int
+		got, err := findMax(tc.first, tc.limit, func(rate int) (bool, error) {
+			tried = append(tried, rate)
+			return rate <= tc.threshold, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := min(tc.threshold, tc.limit)
+		if got > want || got < want*9/10 {
+			t.Errorf("%+v: found %d after %v; want within 10%% below %d", tc, got, tried, want)
+		}
+		if len(tried) > 12 {
+			t.Errorf("%+v: %d runs: %v", tc, len(tried), tried)
+		}
+	}
+}
+
+// The seed's rows are what the store reads back, on both stores.
+func TestSeedWritesWhatTheStoreReads(t *testing.T) {
+	sd := seed{cases: 40, calls: 100, outbox: 25}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, q := range sd.statements(s.Dialect()) {
+			if _, err := s.DB().ExecContext(ctx, q); err != nil {
+				t.Fatalf("%v\n%s", err, q)
+			}
+		}
+		for table, want := range map[string]int{"cases": 40, "calls": 100, "outbox": 25} {
+			var n int
+			if err := s.DB().GetContext(ctx, &n, "SELECT COUNT(*) FROM "+table); err != nil || n != want {
+				t.Errorf("%s: %d rows, %v; want %d", table, n, err, want)
+			}
+		}
+		var id int64
+		if err := s.DB().GetContext(ctx, &id, "SELECT MAX(id) FROM cases"); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.CaseByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State != "closed" || !strings.HasPrefix(c.CallerNumber, seedCallerPrefix) || time.Since(c.CreatedAt) > time.Hour || c.ClosedAt == nil {
+			t.Errorf("newest seeded case = %+v", c)
+		}
+		calls, err := s.CallsForCase(ctx, id)
+		if err != nil || len(calls) == 0 || calls[0].CallerNumber != c.CallerNumber {
+			t.Errorf("its calls = %+v, %v", calls, err)
+		}
+	})
+}
+
 func TestOutput(t *testing.T) {
-	rs := []result{{
-		Store: "postgres", Rate: 200, Calls: 2000, Texts: 2000,
-		Ack:  summary{N: 2000, P50: 2100 * time.Microsecond, P99: 9800 * time.Microsecond},
-		Sent: summary{N: 2000, P50: 31 * time.Millisecond, P99: 88 * time.Millisecond},
-		Lag:  summary{N: 2000, P99: 300 * time.Microsecond}, ServerCPU: 0.5, DatabaseCPU: 0.9,
-	}}
+	r := result{
+		Store: "postgres", Rate: 200, Calls: 2000, Acked: 2000, Texts: 2000, Cards: 2000, Slack: true,
+		Ack:  summary{N: 2000, P50: 2100 * time.Microsecond, P90: 5 * time.Millisecond, P99: 9800 * time.Microsecond, Max: 20 * time.Millisecond},
+		Text: summary{N: 2000, P50: 131 * time.Millisecond, P99: 188 * time.Millisecond},
+		Card: summary{N: 2000, P50: 180 * time.Millisecond, P99: 420 * time.Millisecond},
+		Lag:  summary{N: 2000, P99: 300 * time.Microsecond}, ServerCPU: 9 * time.Second, DatabaseCPU: 12 * time.Second,
+		Metrics: summary{N: 10, P50: 3 * time.Millisecond, Max: 2100 * time.Millisecond}, MetricsFailed: 2,
+		HasCounters: true, Statements: 59.25, Commits: 12, WALSyncs: 10.5, WALRecords: 80,
+		TopStatements: []statement{{Query: "UPDATE outbox SET state = $1", Calls: 8600}},
+		SlackCalls:    map[string]int{"chat.postMessage": 4000, "chat.update": 3000},
+	}
+	rep := report{Runs: []result{r}, Baseline: &baselineResult{Tool: "pgbench", Clients: 8, Transactions: 26720, TPS: 2672, DBCPU: 700 * time.Microsecond, WALSyncs: 0.4},
+		MaxRate: map[string]int{"postgres": 200}}
 	var b bytes.Buffer
-	writeTable(&b, rs)
-	writeTargets(&b, rs)
+	writeTable(&b, rep)
+	writeStatements(&b, rep)
 	out := b.String()
-	for _, want := range []string{"ack p99", "postgres", "2.1ms", "9.8ms", "88ms", "50%", "90%", "ack p99 9.8ms ≤ 25ms ok"} {
+	for _, want := range []string{"postgres", "2.1ms", "9.8ms", "188ms", "420ms", "4.50", "6.00", "59.2", "10.5",
+		"2672 tx/s", "0.70 cpu-s/1k", "highest sustained rate on postgres", "200 calls/s (0.075 of the baseline", "4.30  UPDATE outbox", "3.0ms  2100ms       2", "2 of 10 /metrics and 0 of 0 /healthz scrapes were not answered 200", "chat.postMessage 2.00 chat.update 1.50"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
 	b.Reset()
-	if err := writeJSON(&b, rs); err != nil {
+	if err := writeJSON(&b, rep); err != nil {
 		t.Fatal(err)
 	}
-	var got []map[string]any
+	var got struct {
+		Runs []map[string]any `json:"runs"`
+		Base map[string]any   `json:"baseline"`
+		Max  map[string]int   `json:"max_sustained_rate"`
+	}
 	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got[0]["ack_p99_ms"] != 9.8 || got[0]["ok"] != true {
+	run := got.Runs[0]
+	if run["ack"].(map[string]any)["p99_ms"] != 9.8 || run["meets_targets"] != true || run["ringback_cpu_s_per_1k"] != 4.5 ||
+		run["wal_flushes_per_call"] != 10.5 || run["metrics_scrapes_failed"] != 2.0 || got.Base["tps"] != 2672.0 || got.Max["postgres"] != 200 {
 		t.Errorf("json = %s", b.String())
 	}
 }
@@ -96,12 +294,154 @@ func TestFlags(t *testing.T) {
 	if err != nil || len(o.rates) != 2 || o.rates[1] != 200 || o.stores[0] != "sqlite" {
 		t.Fatalf("parseFlags = %+v, %v", o, err)
 	}
+	if o.twilioLatency != 100*time.Millisecond || o.slackLatency != 150*time.Millisecond || !o.slack || !o.baseline {
+		t.Errorf("defaults = %+v", o)
+	}
 	for _, bad := range [][]string{
 		{"-rates", "0"}, {"-rates", "x"}, {"-stores", "mysql"}, {"-duration", "0s"},
-		{"-rates", "5000", "-duration", "1m"}, {"extra"},
+		{"-rates", "5000", "-duration", "1m"}, {"-find-max", "-max-rate", "4000", "-duration", "30s"},
+		{"-seed-cases", "2000000"}, {"-slack-latency", "-1s"}, {"extra"},
 	} {
 		if _, err := parseFlags(bad, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseFlags(%q) accepted", bad)
 		}
+	}
+}
+
+// A small run of the real binary on SQLite, Slack configured: every call
+// offered is acknowledged and gets one text and one card, and the report's
+// figures are measured, not defaults.
+func TestSmallRunOnSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the ringback binary: not with -short")
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"-stores", "sqlite", "-rates", "20", "-duration", "2s", "-baseline=false", "-json", "-grace", "2m"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	var rep struct {
+		Runs []struct {
+			Calls, Acked, Texts, Cards, Lost, Duplicated, Errors, Stray int
+			Ack, Text, Card                                             struct {
+				N   int
+				P99 float64 `json:"p99_ms"`
+			}
+			RBCPU   *float64        `json:"ringback_cpu_s_per_1k"`
+			Metrics struct{ N int } `json:"metrics_scrape"`
+			Note    string          `json:"database_note"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || len(rep.Runs) != 1 {
+		t.Fatalf("report: %v\n%s", err, stdout.String())
+	}
+	r := rep.Runs[0]
+	if r.Calls != 40 || r.Acked != 40 || r.Texts != 40 || r.Cards != 40 || r.Lost != 0 || r.Duplicated != 0 || r.Errors != 0 || r.Stray != 0 {
+		t.Errorf("counts: %+v", r)
+	}
+	if r.Ack.N != 40 || r.Text.N != 40 || r.Card.N != 40 {
+		t.Errorf("samples: ack %d text %d card %d", r.Ack.N, r.Text.N, r.Card.N)
+	}
+	// Each text and card waited for its stand-in's latency at least.
+	if r.Text.P99 < 100 || r.Card.P99 < 150 || r.Ack.P99 <= 0 {
+		t.Errorf("latencies: ack %.1f text %.1f card %.1f ms", r.Ack.P99, r.Text.P99, r.Card.P99)
+	}
+	if r.RBCPU == nil || *r.RBCPU <= 0 || r.Metrics.N == 0 || !strings.Contains(r.Note, "SQLite") {
+		t.Errorf("cpu %v, scrapes %d, note %q", r.RBCPU, r.Metrics.N, r.Note)
+	}
+
+}
+
+// On a private cluster: pg_stat_statements counts what a database ran, the
+// WAL counters move, and both baselines (pgbench when installed, the Go
+// loop) commit transactions of the webhook's shape.
+func TestPrivateClusterCountsStatementsAndRunsTheBaseline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("initdb and a server start: not with -short")
+	}
+	if _, err := harness.PostgresBin(); err != nil {
+		t.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pg, err := openPGServer(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.close()
+	if !pg.statements {
+		t.Fatalf("pg_stat_statements unavailable on the private cluster: %s", pg.statementsNo)
+	}
+	db, err := pg.createDatabase(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sql.Open("postgres", pg.dsn(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := pg.resetStatements(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c0, err := pg.counters(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, baselineSchema); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := baselineTx(ctx, conn, i, fmt.Sprint("CA", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close() // its backend reports its counters as it leaves
+	time.Sleep(statsFlush)
+	stmts, err := pg.statementsOf(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, s := range stmts {
+		total += s.Calls
+	}
+	if total < 5*baselineStatements {
+		t.Errorf("%d statements counted for 5 transactions of %d: %+v", total, baselineStatements, stmts)
+	}
+	c1, err := pg.counters(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.commits-c0.commits < 5 || c1.walSync <= c0.walSync || c1.walRecords <= c0.walRecords {
+		t.Errorf("counters did not move: %+v then %+v", c0, c1)
+	}
+	if err := pg.dropDatabase(db); err != nil {
+		t.Fatal(err)
+	}
+
+	b, err := runBaseline(ctx, pg, time.Second, 2, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Transactions == 0 || b.TPS <= 0 || b.DBCPU <= 0 || b.WALSyncs <= 0 {
+		t.Errorf("baseline = %+v", b)
+	}
+	gdb, err := pg.createDatabase(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = pg.dropDatabase(gdb) }()
+	gconn, err := sql.Open("postgres", pg.dsn(gdb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gconn.Close()
+	if _, err := gconn.ExecContext(ctx, baselineSchema); err != nil {
+		t.Fatal(err)
+	}
+	n, err := runGoBaseline(ctx, gconn, 500*time.Millisecond, 2)
+	if err != nil || n == 0 {
+		t.Errorf("Go baseline: %d transactions, %v", n, err)
 	}
 }

@@ -4,92 +4,225 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"ringback/cmd/internal/harness"
 )
 
-// The issue's target, on PostgreSQL at 200 calls/s.
+// The issue's targets for a sustained rate (issue 17).
 const (
-	targetStore   = "postgres"
-	targetRate    = 200
 	targetAckP99  = 25 * time.Millisecond
-	targetSentP99 = 250 * time.Millisecond
+	targetTextP99 = 250 * time.Millisecond
+	targetCardP99 = 500 * time.Millisecond
 )
 
 // summary describes a set of latency samples.
 type summary = harness.Summary
 
-// result is one store × rate run.
+// result is one store × rate run. Latencies count from each call's planned
+// send time.
 type result struct {
-	Store      string
-	Rate       int
-	Calls      int
-	Texts      int // messages the stand-in accepted
-	Ack        summary
-	Sent       summary
-	Lag        summary // generator: actual − scheduled send time
-	Lost       int
-	Duplicates int
-	Errors     int
-	Stray      int     // texts to numbers that did not call
-	ServerCPU  float64 // server CPU time / wall time; −1: unknown
-	// DatabaseCPU is the CPU time of the run database's PostgreSQL
-	// backends / wall time; −1: unknown (SQLite runs inside the server).
-	DatabaseCPU float64
+	Store        string
+	Rate         int
+	Calls        int // offered
+	Acked        int // answered 200
+	Texts, Cards int // what the stand-ins accepted
+	Slack        bool
+	Seeded       bool
+	Ack          summary
+	Text         summary // planned send → the Twilio stand-in accepted the text-back
+	Card         summary // planned send → the Slack stand-in accepted the card
+	Lag          summary // generator: actual − planned send time
+
+	LostTexts, DupTexts, StrayTexts int
+	LostCards, DupCards, StrayCards int
+	OtherPosts                      int            // top-level Slack posts that are not a card
+	SlackCalls                      map[string]int // Slack Web API calls by method
+	Errors                          int            // callbacks not answered 200
+
+	Wall        time.Duration // first planned send → last text or card
+	ServerCPU   time.Duration // over Wall; < 0: unknown
+	DatabaseCPU time.Duration // PostgreSQL's, over Wall; < 0: unknown or SQLite
+
+	// Per call offered, from PostgreSQL's statistics.
+	HasCounters          bool
+	Statements           float64 // pg_stat_statements calls (BEGIN and COMMIT included)
+	Commits              float64 // transactions committed, read-only ones included
+	WALSyncs, WALRecords float64
+	TopStatements        []statement
+	DBNote               string  // why statements are not counted
+	Metrics, Healthz     summary // every scrape's time, failed ones included
+	MetricsFailed        int     // scrapes not answered 200
+	HealthzFailed        int
 }
 
-// clean reports whether nothing was lost, duplicated or refused.
-func (r result) clean() bool {
-	return r.Lost == 0 && r.Duplicates == 0 && r.Errors == 0 && r.Stray == 0
-}
+// seededMark follows the store's name for runs on a seeded store.
+const seededMark = "+seed"
 
-func writeTable(w io.Writer, results []result) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "store   \trate/s\tcalls\tack p50\tack p99\tsent p50\tsent p99\tlost\tdup\terrors\tlag p99\tsrv cpu\tdb cpu\t")
-	for _, r := range results {
-		cpu, dbCPU := percent(r.ServerCPU), percent(r.DatabaseCPU)
-		dup := fmt.Sprint(r.Duplicates)
-		if r.Stray > 0 {
-			dup += fmt.Sprintf("+%d stray", r.Stray)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t\n",
-			fmt.Sprintf("%-8s", r.Store), r.Rate, r.Calls,
-			latency(r.Ack, r.Ack.P50), latency(r.Ack, r.Ack.P99),
-			latency(r.Sent, r.Sent.P50), latency(r.Sent, r.Sent.P99),
-			r.Lost, dup, r.Errors, latency(r.Lag, r.Lag.P99), cpu, dbCPU)
+// label names the run's store: "postgres", or "postgres+seed" when seeded.
+func (r result) label() string {
+	if r.Seeded {
+		return r.Store + seededMark
 	}
-	_ = tw.Flush()
+	return r.Store
 }
 
-// percent prints a fraction of one core; "-" when unknown.
-func percent(f float64) string {
-	if f < 0 {
+func (r result) lost() int       { return r.LostTexts + r.LostCards }
+func (r result) duplicated() int { return r.DupTexts + r.DupCards }
+
+// clean reports whether nothing was lost, duplicated, misdirected or
+// refused.
+func (r result) clean() bool {
+	return r.lost() == 0 && r.duplicated() == 0 && r.Errors == 0 && r.StrayTexts == 0 && r.StrayCards == 0
+}
+
+// meets reports whether the run met every target; why not when it did not.
+func (r result) meets() (bool, string) {
+	var miss []string
+	if r.Ack.N == 0 || r.Ack.P99 > targetAckP99 {
+		miss = append(miss, fmt.Sprintf("ack p99 %s > %s", latency(r.Ack, r.Ack.P99), targetAckP99))
+	}
+	if r.Text.N == 0 || r.Text.P99 > targetTextP99 {
+		miss = append(miss, fmt.Sprintf("text p99 %s > %s", latency(r.Text, r.Text.P99), targetTextP99))
+	}
+	if r.Slack && (r.Card.N == 0 || r.Card.P99 > targetCardP99) {
+		miss = append(miss, fmt.Sprintf("card p99 %s > %s", latency(r.Card, r.Card.P99), targetCardP99))
+	}
+	if !r.clean() {
+		miss = append(miss, fmt.Sprintf("%d lost, %d duplicated, %d errors", r.lost(), r.duplicated(), r.Errors))
+	}
+	return len(miss) == 0, strings.Join(miss, "; ")
+}
+
+// perThousand is CPU-seconds per 1,000 calls offered; "-" when unknown.
+func (r result) perThousand(d time.Duration) string {
+	if d < 0 || r.Calls == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.0f%%", 100*f)
+	return fmt.Sprintf("%.2f", d.Seconds()*1000/float64(r.Calls))
 }
 
-// writeTargets says, for the run the issue sets targets for, whether they
-// were met.
-func writeTargets(w io.Writer, results []result) {
-	for _, r := range results {
-		if r.Store != targetStore || r.Rate != targetRate {
+// report is everything a command run prints.
+type report struct {
+	Runs     []result
+	Baseline *baselineResult
+	// MaxRate is, per store, the highest rate that met the targets with
+	// -find-max; 0 when none did.
+	MaxRate map[string]int
+	Notes   []string
+}
+
+func writeTable(w io.Writer, rep report) {
+	if len(rep.Runs) > 0 {
+		fmt.Fprintln(w, "latency from each call's planned send time:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "store   \trate/s\tcalls\tack p50\tp90\tp99\tmax\ttext p50\tp90\tp99\tmax\tcard p50\tp90\tp99\tmax\tlost\tdup\terrors\tlag p99\tok\t")
+		for _, r := range rep.Runs {
+			ok, _ := r.meets()
+			fmt.Fprintf(tw, "%-8s\t%d\t%d\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t\n", r.label(), r.Rate, r.Calls,
+				quad(r.Ack)+"\t"+quad(r.Text), quad(r.Card),
+				r.lost(), r.duplicated(), r.Errors, latency(r.Lag, r.Lag.P99), yes(ok))
+		}
+		_ = tw.Flush()
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "cost: CPU-seconds per 1,000 calls; PostgreSQL's statements, transactions and WAL per call:")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "store   \trate/s\trb cpu-s/1k\tpg cpu-s/1k\tstatements\txacts\tWAL flushes\tWAL records\t/metrics p50\tmax\tfailed\t/healthz p50\tmax\tfailed\t")
+		for _, r := range rep.Runs {
+			stmts, commits, syncs, records := "-", "-", "-", "-"
+			if r.Statements > 0 {
+				stmts = fmt.Sprintf("%.1f", r.Statements)
+			}
+			if r.HasCounters {
+				commits, syncs, records = fmt.Sprintf("%.1f", r.Commits), fmt.Sprintf("%.1f", r.WALSyncs), fmt.Sprintf("%.1f", r.WALRecords)
+			}
+			fmt.Fprintf(tw, "%-8s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t\n", r.label(), r.Rate,
+				r.perThousand(r.ServerCPU), r.perThousand(r.DatabaseCPU), stmts, commits, syncs, records,
+				latency(r.Metrics, r.Metrics.P50), latency(r.Metrics, r.Metrics.Max), r.MetricsFailed,
+				latency(r.Healthz, r.Healthz.P50), latency(r.Healthz, r.Healthz.Max), r.HealthzFailed)
+		}
+		_ = tw.Flush()
+	}
+	if b := rep.Baseline; b != nil {
+		fmt.Fprintf(w, "\nbaseline (%s, %d clients, the webhook's rows as one transaction of %d statements): %.0f tx/s, PostgreSQL %s cpu-s/1k, %.2f WAL flushes per tx\n",
+			b.Tool, b.Clients, baselineStatements, b.TPS, cpuPerThousand(b.DBCPU), b.WALSyncs)
+	}
+	seen := map[string]bool{}
+	for _, r := range rep.Runs {
+		if r.DBNote != "" && !seen[r.DBNote] {
+			seen[r.DBNote] = true
+			fmt.Fprintf(w, "note: %s: %s\n", r.Store, r.DBNote)
+		}
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	for _, r := range rep.Runs {
+		if r.MetricsFailed+r.HealthzFailed > 0 {
+			fmt.Fprintf(w, "%s at %d/s: %d of %d /metrics and %d of %d /healthz scrapes were not answered 200\n",
+				r.label(), r.Rate, r.MetricsFailed, r.Metrics.N, r.HealthzFailed, r.Healthz.N)
+		}
+		if ok, why := r.meets(); !ok {
+			fmt.Fprintf(w, "%s at %d/s misses the targets: %s\n", r.label(), r.Rate, why)
+		}
+	}
+	for _, st := range sortedKeys(rep.MaxRate) {
+		fmt.Fprintf(w, "highest sustained rate on %s meeting ack p99 ≤ %s, text p99 ≤ %s, card p99 ≤ %s, 0 lost, 0 duplicated: %d calls/s%s\n",
+			st, targetAckP99, targetTextP99, targetCardP99, rep.MaxRate[st], ratio(rep.MaxRate[st], rep.Baseline))
+	}
+}
+
+// writeStatements lists each run's Slack calls and each PostgreSQL run's
+// most frequent statements, per call offered.
+func writeStatements(w io.Writer, rep report) {
+	for _, r := range rep.Runs {
+		if len(r.SlackCalls) > 0 && r.Calls > 0 {
+			fmt.Fprintf(w, "\nSlack calls per call, %s at %d/s:", r.label(), r.Rate)
+			for _, m := range sortedKeys(r.SlackCalls) {
+				fmt.Fprintf(w, " %s %.2f", m, float64(r.SlackCalls[m])/float64(r.Calls))
+			}
+			fmt.Fprintln(w)
+		}
+		if len(r.TopStatements) == 0 || r.Calls == 0 {
 			continue
 		}
-		verdict := func(ok bool) string {
-			if ok {
-				return "ok"
+		fmt.Fprintf(w, "\nmost frequent statements, %s at %d/s (per call offered):\n", r.label(), r.Rate)
+		for _, s := range r.TopStatements {
+			q := s.Query
+			if len(q) > 110 {
+				q = q[:107] + "…"
 			}
-			return "MISSED"
+			fmt.Fprintf(w, "  %5.2f  %s\n", float64(s.Calls)/float64(r.Calls), q)
 		}
-		fmt.Fprintf(w, "\ntarget %s at %d/s: ack p99 %s ≤ %s %s; sent p99 %s ≤ %s %s; lost/dup/errors %s\n",
-			r.Store, r.Rate,
-			latency(r.Ack, r.Ack.P99), targetAckP99, verdict(r.Ack.N > 0 && r.Ack.P99 <= targetAckP99),
-			latency(r.Sent, r.Sent.P99), targetSentP99, verdict(r.Sent.N > 0 && r.Sent.P99 <= targetSentP99),
-			verdict(r.clean()))
 	}
+}
+
+func ratio(rate int, b *baselineResult) string {
+	if b == nil || b.TPS <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%.3f of the baseline's %.0f tx/s)", float64(rate)/b.TPS, b.TPS)
+}
+
+func cpuPerThousand(d time.Duration) string {
+	if d < 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", d.Seconds()*1000)
+}
+
+func yes(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "NO"
+}
+
+// quad is p50, p90, p99 and max, tab-separated.
+func quad(s summary) string {
+	return strings.Join([]string{latency(s, s.P50), latency(s, s.P90), latency(s, s.P99), latency(s, s.Max)}, "\t")
 }
 
 // latency prints d at a precision that suits its size; "-" when s is empty.
@@ -108,47 +241,120 @@ func latency(s summary, d time.Duration) string {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// jsonResult is a result as -json prints it; latencies in milliseconds.
-type jsonResult struct {
-	Store      string   `json:"store"`
-	Rate       int      `json:"rate"`
-	Calls      int      `json:"calls"`
-	Texts      int      `json:"texts"`
-	AckP50     float64  `json:"ack_p50_ms"`
-	AckP99     float64  `json:"ack_p99_ms"`
-	AckMax     float64  `json:"ack_max_ms"`
-	SentP50    float64  `json:"sent_p50_ms"`
-	SentP99    float64  `json:"sent_p99_ms"`
-	SentMax    float64  `json:"sent_max_ms"`
-	Lost       int      `json:"lost"`
-	Duplicates int      `json:"duplicates"`
-	Errors     int      `json:"errors"`
-	Stray      int      `json:"stray"`
-	LagP99     float64  `json:"generator_lag_p99_ms"`
-	ServerCPU  *float64 `json:"server_cpu,omitempty"`   // fraction of one core
-	DBCPU      *float64 `json:"database_cpu,omitempty"` // fraction of one core
-	OK         bool     `json:"ok"`
+// jsonLatency is a summary in milliseconds.
+type jsonLatency struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50_ms"`
+	P90 float64 `json:"p90_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
 }
 
-func writeJSON(w io.Writer, results []result) error {
-	out := make([]jsonResult, 0, len(results))
-	for _, r := range results {
-		j := jsonResult{
-			Store: r.Store, Rate: r.Rate, Calls: r.Calls, Texts: r.Texts,
-			AckP50: ms(r.Ack.P50), AckP99: ms(r.Ack.P99), AckMax: ms(r.Ack.Max),
-			SentP50: ms(r.Sent.P50), SentP99: ms(r.Sent.P99), SentMax: ms(r.Sent.Max),
-			Lost: r.Lost, Duplicates: r.Duplicates, Errors: r.Errors, Stray: r.Stray,
-			LagP99: ms(r.Lag.P99), OK: r.clean(),
+func jsonLat(s summary) jsonLatency {
+	return jsonLatency{N: s.N, P50: ms(s.P50), P90: ms(s.P90), P99: ms(s.P99), Max: ms(s.Max)}
+}
+
+// jsonResult is a result as -json prints it.
+type jsonResult struct {
+	Store      string      `json:"store"`
+	Rate       int         `json:"rate"`
+	Calls      int         `json:"calls"`
+	Acked      int         `json:"acked"`
+	Texts      int         `json:"texts"`
+	Cards      int         `json:"cards"`
+	Slack      bool        `json:"slack"`
+	Seeded     bool        `json:"seeded"`
+	Ack        jsonLatency `json:"ack"`
+	Text       jsonLatency `json:"text"`
+	Card       jsonLatency `json:"card"`
+	Lag        jsonLatency `json:"generator_lag"`
+	Lost       int         `json:"lost"`
+	Duplicated int         `json:"duplicated"`
+	LostTexts  int         `json:"lost_texts"`
+	LostCards  int         `json:"lost_cards"`
+	DupTexts   int         `json:"duplicated_texts"`
+	DupCards   int         `json:"duplicated_cards"`
+	Stray      int         `json:"stray"`
+	Errors     int         `json:"errors"`
+	WallS      float64     `json:"wall_s"`
+	// CPU-seconds per 1,000 calls offered; absent when unknown.
+	ServerCPU  *float64       `json:"ringback_cpu_s_per_1k,omitempty"`
+	DBCPU      *float64       `json:"postgres_cpu_s_per_1k,omitempty"`
+	Statements *float64       `json:"statements_per_call,omitempty"`
+	Commits    *float64       `json:"transactions_per_call,omitempty"`
+	WALSyncs   *float64       `json:"wal_flushes_per_call,omitempty"`
+	WALRecords *float64       `json:"wal_records_per_call,omitempty"`
+	DBNote     string         `json:"database_note,omitempty"`
+	Top        []statement    `json:"top_statements,omitempty"`
+	SlackCalls map[string]int `json:"slack_calls,omitempty"`
+	Metrics    jsonLatency    `json:"metrics_scrape"`
+	MetricsBad int            `json:"metrics_scrapes_failed"`
+	Healthz    jsonLatency    `json:"healthz_scrape"`
+	HealthzBad int            `json:"healthz_scrapes_failed"`
+	MeetsAll   bool           `json:"meets_targets"`
+	Clean      bool           `json:"clean"`
+}
+
+type jsonReport struct {
+	Runs     []jsonResult       `json:"runs"`
+	Baseline *jsonBaseline      `json:"baseline,omitempty"`
+	MaxRate  map[string]int     `json:"max_sustained_rate,omitempty"`
+	Ratio    map[string]float64 `json:"max_rate_to_baseline,omitempty"`
+	Notes    []string           `json:"notes,omitempty"`
+}
+
+type jsonBaseline struct {
+	Tool         string   `json:"tool"`
+	Clients      int      `json:"clients"`
+	Transactions int64    `json:"transactions"`
+	TPS          float64  `json:"tps"`
+	DBCPU        *float64 `json:"postgres_cpu_s_per_1k,omitempty"`
+	WALSyncs     float64  `json:"wal_flushes_per_tx"`
+}
+
+func writeJSON(w io.Writer, rep report) error {
+	out := jsonReport{Runs: []jsonResult{}, MaxRate: rep.MaxRate, Notes: rep.Notes}
+	perK := func(r result, d time.Duration) *float64 {
+		if d < 0 || r.Calls == 0 {
+			return nil
 		}
-		if r.ServerCPU >= 0 {
-			cpu := r.ServerCPU
-			j.ServerCPU = &cpu
+		v := d.Seconds() * 1000 / float64(r.Calls)
+		return &v
+	}
+	ptr := func(ok bool, v float64) *float64 {
+		if !ok {
+			return nil
 		}
-		if r.DatabaseCPU >= 0 {
-			cpu := r.DatabaseCPU
-			j.DBCPU = &cpu
+		return &v
+	}
+	for _, r := range rep.Runs {
+		meets, _ := r.meets()
+		out.Runs = append(out.Runs, jsonResult{
+			Store: r.Store, Rate: r.Rate, Calls: r.Calls, Acked: r.Acked, Texts: r.Texts, Cards: r.Cards,
+			Slack: r.Slack, Seeded: r.Seeded,
+			Ack: jsonLat(r.Ack), Text: jsonLat(r.Text), Card: jsonLat(r.Card), Lag: jsonLat(r.Lag),
+			Lost: r.lost(), Duplicated: r.duplicated(), LostTexts: r.LostTexts, LostCards: r.LostCards,
+			DupTexts: r.DupTexts, DupCards: r.DupCards, Stray: r.StrayTexts + r.StrayCards, Errors: r.Errors,
+			WallS: r.Wall.Seconds(), ServerCPU: perK(r, r.ServerCPU), DBCPU: perK(r, r.DatabaseCPU),
+			Statements: ptr(r.Statements > 0, r.Statements), Commits: ptr(r.HasCounters, r.Commits),
+			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
+			DBNote: r.DBNote, Top: r.TopStatements, SlackCalls: r.SlackCalls,
+			Metrics: jsonLat(r.Metrics), MetricsBad: r.MetricsFailed, Healthz: jsonLat(r.Healthz), HealthzBad: r.HealthzFailed, MeetsAll: meets, Clean: r.clean(),
+		})
+	}
+	if b := rep.Baseline; b != nil {
+		jb := &jsonBaseline{Tool: b.Tool, Clients: b.Clients, Transactions: b.Transactions, TPS: b.TPS, WALSyncs: b.WALSyncs}
+		if b.DBCPU >= 0 {
+			v := b.DBCPU.Seconds() * 1000
+			jb.DBCPU = &v
 		}
-		out = append(out, j)
+		out.Baseline = jb
+		if b.TPS > 0 && len(rep.MaxRate) > 0 {
+			out.Ratio = map[string]float64{}
+			for st, r := range rep.MaxRate {
+				out.Ratio[st] = float64(r) / b.TPS
+			}
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -160,7 +160,11 @@ func (s *Server) CPUTime() (time.Duration, bool) { return ProcessCPU(s.Cmd.Proce
 
 // ProcessCPU is the CPU time (user + system) process pid has used so far,
 // read from /proc; ok is false where that is not available.
-func ProcessCPU(pid int) (time.Duration, bool) {
+func ProcessCPU(pid int) (time.Duration, bool) { return procCPU(pid, false) }
+
+// procCPU is ProcessCPU, plus, with reaped, the time of the children pid
+// has waited for.
+func procCPU(pid int, reaped bool) (time.Duration, bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, false
@@ -171,17 +175,25 @@ func ProcessCPU(pid int) (time.Duration, bool) {
 		return 0, false
 	}
 	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
-	if len(f) < 13 {
+	// f[0] is field 3 (state); utime, stime, cutime and cstime are fields
+	// 14 to 17.
+	if len(f) < 15 {
 		return 0, false
 	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
+	last := 12
+	if reaped {
+		last = 14
+	}
+	var ticks int64
+	for _, s := range f[11 : last+1] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		ticks += n
 	}
 	const ticksPerSecond = 100 // USER_HZ on every Linux port Go supports
-	return time.Duration(ut+st) * time.Second / ticksPerSecond, true
+	return time.Duration(ticks) * time.Second / ticksPerSecond, true
 }
 
 // FreeAddr is a free TCP address on 127.0.0.1.

@@ -19,8 +19,8 @@ func RandomHex(n int) string {
 
 // Summary describes a set of latency samples.
 type Summary struct {
-	N             int
-	P50, P99, Max time.Duration
+	N                  int
+	P50, P90, P99, Max time.Duration
 }
 
 // Summarize sorts samples in place and takes exact nearest-rank percentiles.
@@ -29,6 +29,7 @@ func Summarize(samples []time.Duration) Summary {
 	s := Summary{N: len(samples)}
 	if len(samples) > 0 {
 		s.P50 = Percentile(samples, 50)
+		s.P90 = Percentile(samples, 90)
 		s.P99 = Percentile(samples, 99)
 		s.Max = samples[len(samples)-1]
 	}

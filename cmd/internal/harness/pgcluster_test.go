@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"context"
@@ -8,32 +8,32 @@ import (
 	"time"
 )
 
-// The private cluster starts, survives `pg_ctl restart -m fast` with its
+// The private cluster starts, counts its processes' CPU time, survives `pg_ctl restart -m fast` with its
 // data (the restart returns: the new server must not hold our output
 // pipe), and is gone after remove.
 func TestClusterRestartsAndIsRemoved(t *testing.T) {
 	if testing.Short() {
 		t.Skip("initdb and two server starts: not with -short")
 	}
-	if _, err := postgresBin(); err != nil {
+	if _, err := PostgresBin(); err != nil {
 		t.Skip(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := newCluster(ctx)
+	c, err := NewCluster(ctx)
 	if err != nil {
 		if c != nil {
-			_ = c.remove()
+			_ = c.Remove()
 		}
 		t.Fatal(err)
 	}
 	removed := false
 	defer func() {
 		if !removed {
-			_ = c.remove()
+			_ = c.Remove()
 		}
 	}()
-	db, err := sql.Open("postgres", c.url)
+	db, err := sql.Open("postgres", c.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +42,20 @@ func TestClusterRestartsAndIsRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Its processes' CPU time is readable, and grows with work.
+	cpu0, ok := c.CPUTime()
+	if !ok {
+		t.Fatal("CPUTime: not readable")
+	}
+	if _, err := db.ExecContext(ctx, "SELECT count(*) FROM generate_series(1, 3000000)"); err != nil {
+		t.Fatal(err)
+	}
+	if cpu1, _ := c.CPUTime(); cpu1 <= cpu0 {
+		t.Errorf("CPUTime did not grow with a query: %s then %s", cpu0, cpu1)
+	}
+
 	done := make(chan error, 1)
-	go func() { done <- c.restart(ctx) }()
+	go func() { done <- c.Restart(ctx) }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -57,7 +69,7 @@ func TestClusterRestartsAndIsRemoved(t *testing.T) {
 		t.Fatalf("after the restart: n = %d, %v", n, err)
 	}
 
-	if err := c.remove(); err != nil {
+	if err := c.Remove(); err != nil {
 		t.Fatal(err)
 	}
 	removed = true

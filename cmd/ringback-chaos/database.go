@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	_ "github.com/lib/pq" // PostgreSQL driver: the run's own database
+)
+
+// database reads what the verdict needs from the run's database.
+type database struct{ db *sql.DB }
+
+func openDatabase(url string) (*database, error) {
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("chaos: %w", err)
+	}
+	db.SetMaxOpenConns(2)
+	return &database{db: db}, nil
+}
+
+func (d *database) close() { d.db.Close() }
+
+// query runs q and hands each row's Scan to row; what names the query in
+// its error.
+func (d *database) query(ctx context.Context, what, q string, row func(scan func(dest ...any) error) error) error {
+	rows, err := d.db.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("chaos: %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return fmt.Errorf("chaos: %w", err)
+		}
+	}
+	return rows.Err()
+}
+
+// unsettled counts outbox rows by kind that are neither done nor dead.
+func (d *database) unsettled(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	err := d.query(ctx, "count unsettled outbox rows", `SELECT kind, COUNT(*) FROM outbox WHERE state NOT IN ('done', 'dead') GROUP BY kind`, func(scan func(...any) error) error {
+		var k string
+		var n int
+		if err := scan(&k, &n); err != nil {
+			return err
+		}
+		out[k] = n
+		return nil
+	})
+	return out, err
+}
+
+// dead lists the outbox rows that gave up.
+func (d *database) dead(ctx context.Context) ([]deadRow, error) {
+	var out []deadRow
+	err := d.query(ctx, "list dead outbox rows", `SELECT kind, payload FROM outbox WHERE state = 'dead' ORDER BY id`, func(scan func(...any) error) error {
+		var k, payload string
+		if err := scan(&k, &payload); err != nil {
+			return err
+		}
+		var e struct {
+			Kind string `json:"kind"`
+		}
+		_ = json.Unmarshal([]byte(payload), &e)
+		out = append(out, deadRow{kind: k, entryKind: e.Kind})
+		return nil
+	})
+	return out, err
+}
+
+// cases maps every case to its caller and line.
+func (d *database) cases(ctx context.Context) (map[int64]pair, error) {
+	out := map[int64]pair{}
+	err := d.query(ctx, "list cases", `SELECT id, caller_number, line_number FROM cases`, func(scan func(...any) error) error {
+		var id int64
+		var p pair
+		if err := scan(&id, &p.caller, &p.line); err != nil {
+			return err
+		}
+		out[id] = p
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "github.com/lib/pq" // PostgreSQL driver: per-run databases and statistics
+
+	"ringback/cmd/internal/harness"
+)
+
+// pgServer is the PostgreSQL server the runs create their databases on: a
+// private cluster (the default) or -database-url's server.
+type pgServer struct {
+	cluster *harness.Cluster // nil for -database-url
+	url     *url.URL         // any database of the server
+	admin   *sql.DB          // its "postgres" database
+	local   bool             // on this machine: its processes are in /proc
+	// statements: pg_stat_statements is loaded and its view created;
+	// otherwise why not.
+	statements   bool
+	statementsNo string
+}
+
+// openPGServer starts a private cluster with pg_stat_statements preloaded,
+// or connects to databaseURL's server.
+func openPGServer(ctx context.Context, databaseURL string) (*pgServer, error) {
+	s := &pgServer{}
+	if databaseURL == "" {
+		cl, err := harness.NewCluster(ctx, "shared_preload_libraries=pg_stat_statements")
+		if err != nil {
+			if cl != nil {
+				_ = cl.Remove()
+			}
+			return nil, err
+		}
+		s.cluster = cl
+		databaseURL = cl.URL
+	}
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		s.close()
+		return nil, fmt.Errorf("-database-url: %w", err)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		s.close()
+		return nil, fmt.Errorf("-database-url: scheme %q is not postgres", u.Scheme)
+	}
+	s.url = u
+	h := u.Hostname()
+	s.local = s.cluster != nil || h == "" || h == "localhost" || strings.HasPrefix(h, "/") || net.ParseIP(h) != nil && net.ParseIP(h).IsLoopback()
+	if s.admin, err = sql.Open("postgres", s.dsn("postgres")); err != nil {
+		s.close()
+		return nil, fmt.Errorf("open PostgreSQL: %w", err)
+	}
+	s.admin.SetMaxOpenConns(2)
+	s.statements, s.statementsNo = s.enableStatements(ctx)
+	return s, nil
+}
+
+// enableStatements creates pg_stat_statements' view where the library is
+// loaded; otherwise it says why statements cannot be counted.
+func (s *pgServer) enableStatements(ctx context.Context) (bool, string) {
+	var libs string
+	if err := s.admin.QueryRowContext(ctx, "SHOW shared_preload_libraries").Scan(&libs); err != nil {
+		return false, "shared_preload_libraries unreadable: " + err.Error()
+	}
+	if !strings.Contains(libs, "pg_stat_statements") {
+		return false, "pg_stat_statements is not in the server's shared_preload_libraries"
+	}
+	if _, err := s.admin.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
+		return false, "CREATE EXTENSION pg_stat_statements: " + err.Error()
+	}
+	return true, ""
+}
+
+func (s *pgServer) dsn(db string) string {
+	u := *s.url
+	u.Path = "/" + db
+	return u.String()
+}
+
+func (s *pgServer) close() {
+	if s.admin != nil {
+		s.admin.Close()
+	}
+	if s.cluster != nil {
+		_ = s.cluster.Remove()
+	}
+}
+
+// createDatabase creates ringback_load_<random>, a copy of template when
+// not "".
+func (s *pgServer) createDatabase(ctx context.Context, template string) (string, error) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "ringback_load_" + hex.EncodeToString(b[:])
+	q := "CREATE DATABASE " + name // ours: lower-case letters, digits and _
+	if template != "" {
+		q += " TEMPLATE " + template
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if _, err := s.admin.ExecContext(cctx, q); err != nil {
+		return "", fmt.Errorf("create database %s on %s: %w", name, s.url.Host, err)
+	}
+	return name, nil
+}
+
+// dropDatabase removes it, disconnecting whoever is still connected.
+func (s *pgServer) dropDatabase(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := s.admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	return nil
+}
+
+// cpu is the CPU time PostgreSQL has used so far for database db: every
+// process of a private cluster (whatever it works for, WAL writer and
+// checkpointer included), else the backends connected to db now (a
+// backend that leaves in between takes its time with it). ok is false when
+// the server's processes are not on this machine.
+func (s *pgServer) cpu(ctx context.Context, db string) (map[int]time.Duration, bool) {
+	if s.cluster != nil {
+		t, ok := s.cluster.CPUTime()
+		return map[int]time.Duration{0: t}, ok
+	}
+	if !s.local {
+		return nil, false
+	}
+	rows, err := s.admin.QueryContext(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = $1", db)
+	if err != nil {
+		return nil, false
+	}
+	defer rows.Close()
+	cpu := map[int]time.Duration{}
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) != nil {
+			return nil, false
+		}
+		if t, ok := harness.ProcessCPU(pid); ok {
+			cpu[pid] = t
+		}
+	}
+	return cpu, rows.Err() == nil && len(cpu) > 0
+}
+
+// cpuBetween is the CPU time used from reading a to reading b (processes
+// that appeared in between count from zero).
+func cpuBetween(a, b map[int]time.Duration) time.Duration {
+	var d time.Duration
+	for pid, t := range b {
+		d += t - a[pid]
+	}
+	return d
+}
+
+// pgCounters are the server's cumulative counters a run is measured by.
+type pgCounters struct {
+	walSync, walWrite, walRecords, walBytes int64
+	commits                                 int64 // of the run's database
+}
+
+// counters reads pg_stat_wal (server-wide: on a shared server, other
+// databases' writes count too) and the database's commits. Backends report
+// them when they go idle, up to a second late (ten when idle): read them
+// after the server has stopped and a moment has passed.
+func (s *pgServer) counters(ctx context.Context, db string) (pgCounters, error) {
+	var c pgCounters
+	err := s.admin.QueryRowContext(ctx, `SELECT w.wal_sync, w.wal_write, w.wal_records, w.wal_bytes::bigint, d.xact_commit
+		FROM pg_stat_wal w, pg_stat_database d WHERE d.datname = $1`, db).
+		Scan(&c.walSync, &c.walWrite, &c.walRecords, &c.walBytes, &c.commits)
+	if err != nil {
+		return c, fmt.Errorf("read pg_stat_wal: %w", err)
+	}
+	return c, nil
+}
+
+// resetStatements empties pg_stat_statements.
+func (s *pgServer) resetStatements(ctx context.Context) error {
+	if !s.statements {
+		return nil
+	}
+	if _, err := s.admin.ExecContext(ctx, "SELECT pg_stat_statements_reset()"); err != nil {
+		return fmt.Errorf("reset pg_stat_statements: %w", err)
+	}
+	return nil
+}
+
+// statement is one normalized statement and how often it ran.
+type statement struct {
+	Query string `json:"query"`
+	Calls int64  `json:"calls"`
+}
+
+// statementsOf lists what database db ran since resetStatements, most
+// frequent first.
+func (s *pgServer) statementsOf(ctx context.Context, db string) ([]statement, error) {
+	if !s.statements {
+		return nil, errors.New(s.statementsNo)
+	}
+	rows, err := s.admin.QueryContext(ctx, `SELECT query, calls FROM pg_stat_statements
+		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1) ORDER BY calls DESC, query`, db)
+	if err != nil {
+		return nil, fmt.Errorf("read pg_stat_statements: %w", err)
+	}
+	defer rows.Close()
+	var out []statement
+	for rows.Next() {
+		var st statement
+		if err := rows.Scan(&st.Query, &st.Calls); err != nil {
+			return nil, fmt.Errorf("read pg_stat_statements: %w", err)
+		}
+		st.Query = strings.Join(strings.Fields(st.Query), " ")
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
