@@ -57,16 +57,19 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 // are found by their first two words. Each gets the arguments after its
 // name; errors are reported under the first word.
 var commands = map[string]func(a *app, ctx context.Context, args []string) error{
-	"serve":        noFlags("serve", (*app).serve),
-	"migrate":      noFlags("migrate", (*app).migrate),
-	"check":        noFlags("check", (*app).check),
-	"import":       (*app).importCmd,
-	"import calls": (*app).importCalls,
-	"digest":       (*app).digest,
-	"export":       (*app).export,
-	"outbox":       (*app).outbox,
-	"outbox retry": (*app).outboxRetry,
-	"demo":         (*app).demo,
+	"serve":         noFlags("serve", (*app).serve),
+	"migrate":       noFlags("migrate", (*app).migrate),
+	"check":         noFlags("check", (*app).check),
+	"import":        (*app).importCmd,
+	"import calls":  (*app).importCalls,
+	"digest":        (*app).digest,
+	"export":        (*app).export,
+	"outbox":        (*app).outbox,
+	"outbox retry":  (*app).outboxRetry,
+	"demo":          (*app).demo,
+	"tokens":        (*app).tokensList,
+	"tokens create": (*app).tokensCreate,
+	"tokens revoke": (*app).tokensRevoke,
 }
 
 // noFlags makes a command that takes no flags: -h prints its usage and any
@@ -104,6 +107,8 @@ Commands:
   export    export events --from DATE --to DATE [--out FILE]: the audit trail as CSV
   outbox    [--state dead] list side effects by state (default: those that gave up);
             outbox retry [ID…] runs dead ones again once their cause is fixed
+  tokens    list read-API tokens; tokens create --name NAME [--scope read|read:kpis|read:numbers]
+            prints a new one once; tokens revoke NAME
   demo      try Ringback in a browser sandbox: no Slack or Twilio account needed
   help      show this help
 

@@ -130,6 +130,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg})
 	srv.MountTwilio(b, env.TwilioAuthToken, env.PublicURL)
 	srv.MountCalls(b, env.WebhookSecret, clock.Now)
+	srv.MountAPI(b, cfg)
 	spool, err := a.useSpool(env, srv, b, reg, clock)
 	if err != nil {
 		s.Close()

@@ -62,7 +62,8 @@ func newHarnessTB(t testing.TB, backend string) *harness {
 // newHarnessOn builds the harness on the business config at path.
 func newHarnessOn(t testing.TB, backend, path string) *harness {
 	t.Helper()
-	h := newBotHarness(t, storetest.New(t, backend), loadConfig(t, path), rbslack.Platform)
+	cfg := loadConfig(t, path)
+	h := newBotHarness(t, storetest.New(t, backend), cfg, rbslack.Platform)
 	sl := slackstandin.NewServer(slackToken)
 	t.Cleanup(sl.Close)
 	sl.AddUser("U0ALICE", "alice", "Alice Jones")
@@ -78,6 +79,7 @@ func newHarnessOn(t testing.TB, backend, path string) *harness {
 	srv := handlers.New(handlers.Deps{Store: h.store, Log: quietLog})
 	srv.MountCalls(h.bot, hookSecret, h.clock.Now)
 	srv.MountSlack(slackDispatcher(h.bot, adapter, quietLog), slackSign)
+	srv.MountAPI(h.bot, cfg)
 	h.serve(srv)
 	return h
 }

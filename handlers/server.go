@@ -39,6 +39,7 @@ type Server struct {
 	slack   *Slack
 	slackV  *slackVerifier
 	discord *Discord
+	api     *api
 }
 
 // The parts of Ringback that serve routes; a part is mounted when it is
@@ -50,6 +51,7 @@ const (
 	partCalls   = "calls"
 	partSlack   = "slack"
 	partDiscord = "discord"
+	partAPI     = "api"
 )
 
 // route is one endpoint: its pattern, the part serving it, and its handler
@@ -78,6 +80,11 @@ var routes = []route{
 	{"POST /slack/events", partSlack, func(s *Server) http.Handler { return s.slackV.wrap(s.slack.httpEvent) }},
 
 	{"POST /discord/interactions", partDiscord, func(s *Server) http.Handler { return http.HandlerFunc(s.discord.serveHTTP) }},
+
+	{"GET /api/v1/openapi.json", partAPI, func(s *Server) http.Handler { return http.HandlerFunc(s.api.openapi) }},
+	{"GET /api/v1/cases", partAPI, func(s *Server) http.Handler { return s.api.authorized(store.ScopeRead, s.api.cases) }},
+	{"GET /api/v1/cases/{id}", partAPI, func(s *Server) http.Handler { return s.api.authorized(store.ScopeRead, s.api.oneCase) }},
+	{"GET /api/v1/kpis", partAPI, func(s *Server) http.Handler { return s.api.authorized(store.ScopeReadKPIs, s.api.kpis) }},
 }
 
 // mount serves the routes of part.
