@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // SetDefaults gives a digest with neither day nor time the values Parse
