@@ -3,11 +3,18 @@
 package main
 
 import (
+	_ "embed"
 	"os"
 
 	"ringback/cli"
 )
 
+// The demo's config: built in, so `ringback demo` runs from any folder.
+//
+//go:embed ringback.example.yaml
+var example []byte
+
 func main() {
+	cli.ExampleConfig = example
 	os.Exit(cli.Run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }

@@ -6,13 +6,46 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"ringback/config"
 	"ringback/store"
 )
 
+// checkCmd validates what serve will need before it is deployed.
+func (a *app) checkCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "validate ringback.yaml and the environment; list every problem",
+		Long: `Reads RINGBACK_CONFIG and the environment as serve does and lists every
+problem with its fix: unknown keys, channel names where Slack channel IDs
+are needed, phone numbers that are not numbers, templates a category or
+keyword needs, and the Slack, Twilio and PUBLIC_URL settings serve cannot
+start without. With DATABASE_URL set it checks the database answers.
+
+--online also asks Slack and Twilio: the token works, the bot is a member
+of every line's channel and the digest channel, and each line's number is
+on the Twilio account, takes SMS, and sends its calls, texts and status
+callbacks to PUBLIC_URL.
+
+Exits 1 when it finds a problem; warnings alone exit 0.`,
+		Example: `  ringback check
+  RINGBACK_CONFIG=/etc/ringback/ringback.yaml ringback check --online`,
+		Args: noArgs,
+	}
+	var o checkOptions
+	cmd.Flags().BoolVar(&o.online, "online", false, "also ask Slack and Twilio whether the channels and numbers are set up for Ringback")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return a.check(cmd.Context(), o) }
+	return cmd
+}
+
+type checkOptions struct {
+	online bool
+}
+
 // check validates the config file and the environment and prints every
 // problem found; with DATABASE_URL set it also checks the database answers.
-func (a *app) check(ctx context.Context) error {
+func (a *app) check(ctx context.Context, o checkOptions) error {
 	env := config.EnvFrom(a.getenv)
 	var problems []string
 	for _, p := range env.Problems() {
