@@ -5,6 +5,9 @@ package main
 import (
 	_ "embed"
 	"os"
+	// The time zone database, so business.timezone works on an image
+	// without one (distroless/static, scratch).
+	_ "time/tzdata"
 
 	"ringback/cli"
 )

@@ -18,19 +18,17 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// ringbackBinary builds the ringback binary once, as the Dockerfile does
-// (static, version stamped through -ldflags), and returns its path.
+// ringbackBinary builds the ringback binary once, with deploy/build.sh as
+// the Dockerfile does (static, version stamped through -ldflags), and
+// returns its path.
 var ringbackBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "ringback-bin-")
 	if err != nil {
 		return "", err
 	}
 	bin := filepath.Join(dir, "ringback")
-	cmd := exec.Command("go", "build", "-trimpath",
-		"-ldflags", "-s -w -X ringback/cli.version=v9.9.9-test -X ringback/cli.commit=abc1234 -X ringback/cli.buildTime=2026-12-01T00:00:00Z",
-		"-o", bin, ".")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd := exec.Command("sh", filepath.Join("..", "deploy", "build.sh"), bin)
+	cmd.Env = append(os.Environ(), "VERSION=v9.9.9-test", "COMMIT=abc1234", "BUILD_TIME=2026-12-01T00:00:00Z")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", errors.New(string(out))
 	}

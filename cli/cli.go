@@ -106,6 +106,7 @@ Exit codes: 0 done; 1 failed or problems found (the message says which);
 		}, a.exportEventsCmd()),
 		a.outboxCmd(),
 		a.demoCmd(),
+		a.probeCmd(),
 	)
 	return root
 }
