@@ -190,3 +190,21 @@ func mustAbs(t *testing.T, p string) string {
 	}
 	return abs
 }
+
+// Errors read as messages: no package prefixes, a list of problems as an
+// indented list.
+func TestMessage(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New("cli: store: open: dial tcp: refused"), "open: dial tcp: refused"},
+		{errors.New("slack: auth.test: invalid_auth"), "slack: auth.test: invalid_auth"},
+		{errors.New("config: a: b is wrong\nconfig: c: d is wrong"), "2 problems:\n  a: b is wrong\n  c: d is wrong"},
+		{errors.New("cli: --line \"store\" is no configured line"), "--line \"store\" is no configured line"},
+	} {
+		if got := message(tc.err); got != tc.want {
+			t.Errorf("message(%q) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

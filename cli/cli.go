@@ -178,17 +178,25 @@ var errReported = errors.New("reported")
 var internalPrefixes = []string{"cli", "config", "store", "bot", "handlers", "templates", "clean", "calllog", "charts", "sandbox"}
 
 // message is err for a person: the internal package prefixes removed
-// wherever a wrapped error begins.
+// wherever a wrapped error begins. An error of several lines (the config's
+// problems) becomes an indented list under the first.
 func message(err error) string {
-	parts := strings.Split(err.Error(), ": ")
-	kept := parts[:0]
-	for i, p := range parts {
-		if i < len(parts)-1 && isInternalPrefix(p) {
-			continue
+	lines := strings.Split(err.Error(), "\n")
+	for i, line := range lines {
+		parts := strings.Split(line, ": ")
+		kept := parts[:0]
+		for j, p := range parts {
+			if j < len(parts)-1 && isInternalPrefix(p) {
+				continue
+			}
+			kept = append(kept, p)
 		}
-		kept = append(kept, p)
+		lines[i] = strings.Join(kept, ": ")
 	}
-	return strings.Join(kept, ": ")
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return fmt.Sprintf("%d problems:\n  %s", len(lines), strings.Join(lines, "\n  "))
 }
 
 func isInternalPrefix(s string) bool {

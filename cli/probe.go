@@ -58,7 +58,7 @@ func (a *app) probe(ctx context.Context, path string) error {
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("cli: probe: %w", err)
+		return fmt.Errorf("cli: %w", err)
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 4<<10))

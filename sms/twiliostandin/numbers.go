@@ -53,22 +53,20 @@ func (s *Server) accountJSON(w http.ResponseWriter, r *http.Request) {
 		"date_created":      "Mon, 02 Nov 2026 09:00:00 +0000",
 		"date_updated":      "Mon, 02 Nov 2026 09:00:00 +0000",
 		"uri":               "/2010-04-01/Accounts/" + s.accountSID + ".json",
+		"auth_token":        nil, // Twilio shows it to the console only
+		"subresource_uris": map[string]string{
+			"incoming_phone_numbers": "/2010-04-01/Accounts/" + s.accountSID + "/IncomingPhoneNumbers.json",
+			"calls":                  "/2010-04-01/Accounts/" + s.accountSID + "/Calls.json",
+			"messages":               "/2010-04-01/Accounts/" + s.accountSID + "/Messages.json",
+		},
 	})
 }
 
 // incomingNumbersJSON serves the IncomingPhoneNumbers list, filtered by
 // PhoneNumber as Twilio's is.
 func (s *Server) incomingNumbersJSON(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		// Buying numbers is not part of the stand-in.
-		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
-		return
-	}
-	if !s.account(w, r) {
-		return
-	}
-	q := r.URL.Query()
-	pageSize, page, ok := pageQuery(w, q)
+	// Buying numbers is not part of the stand-in.
+	q, pageSize, page, ok := s.listRequest(w, r)
 	if !ok {
 		return
 	}
@@ -81,37 +79,33 @@ func (s *Server) incomingNumbersJSON(w http.ResponseWriter, r *http.Request) {
 		match = append(match, n)
 	}
 	s.mu.Unlock()
-	items, meta := pageOf(r, match, page, pageSize, func(n IncomingNumber) incomingNumberJSON { return s.numberResource(n) })
+	items, meta := pageOf(r, match, page, pageSize, s.numberResource)
 	writeJSON(w, http.StatusOK, struct {
-		IncomingPhoneNumbers []incomingNumberJSON `json:"incoming_phone_numbers"`
+		IncomingPhoneNumbers []map[string]any `json:"incoming_phone_numbers"`
 		pageJSON
 	}{items, meta})
 }
 
-type incomingNumberJSON struct {
-	Sid                  string          `json:"sid"`
-	AccountSid           string          `json:"account_sid"`
-	PhoneNumber          string          `json:"phone_number"`
-	FriendlyName         string          `json:"friendly_name"`
-	Capabilities         map[string]bool `json:"capabilities"`
-	VoiceURL             string          `json:"voice_url"`
-	VoiceMethod          string          `json:"voice_method"`
-	SMSURL               string          `json:"sms_url"`
-	SMSMethod            string          `json:"sms_method"`
-	StatusCallback       string          `json:"status_callback"`
-	StatusCallbackMethod string          `json:"status_callback_method"`
-	Status               string          `json:"status"`
-	APIVersion           string          `json:"api_version"`
-	URI                  string          `json:"uri"`
-}
-
-func (s *Server) numberResource(n IncomingNumber) incomingNumberJSON {
-	return incomingNumberJSON{
-		Sid: n.SID, AccountSid: s.accountSID, PhoneNumber: n.PhoneNumber, FriendlyName: n.PhoneNumber,
-		Capabilities: map[string]bool{"voice": n.Voice, "sms": n.SMS, "mms": n.SMS, "fax": false},
-		VoiceURL:     n.VoiceURL, VoiceMethod: "POST", SMSURL: n.SMSURL, SMSMethod: "POST",
-		StatusCallback: n.StatusCallback, StatusCallbackMethod: "POST",
-		Status: "in-use", APIVersion: "2010-04-01",
-		URI: "/2010-04-01/Accounts/" + s.accountSID + "/IncomingPhoneNumbers/" + n.SID + ".json",
+// numberResource is api.v2010.account.incoming_phone_number: every field
+// the spec lists, nil where it is nullable and the stand-in has nothing.
+func (s *Server) numberResource(n IncomingNumber) map[string]any {
+	orNil := func(v string) any {
+		if v == "" {
+			return nil
+		}
+		return v
+	}
+	return map[string]any{
+		"sid": n.SID, "account_sid": s.accountSID, "phone_number": n.PhoneNumber, "friendly_name": n.PhoneNumber,
+		"capabilities": map[string]bool{"voice": n.Voice, "sms": n.SMS, "mms": n.SMS, "fax": false},
+		"voice_url":    orNil(n.VoiceURL), "voice_method": "POST", "voice_fallback_url": nil, "voice_fallback_method": "POST",
+		"voice_caller_id_lookup": false, "voice_application_sid": nil, "voice_receive_mode": "voice",
+		"sms_url": orNil(n.SMSURL), "sms_method": "POST", "sms_fallback_url": nil, "sms_fallback_method": "POST",
+		"sms_application_sid": nil, "status_callback": orNil(n.StatusCallback), "status_callback_method": "POST",
+		"address_sid": nil, "address_requirements": "none", "beta": false, "identity_sid": nil, "trunk_sid": nil,
+		"emergency_status": "Inactive", "emergency_address_sid": nil, "emergency_address_status": "unregistered",
+		"bundle_sid": nil, "origin": "twilio", "status": "in-use", "type": "local", "api_version": "2010-04-01",
+		"date_created": "Mon, 02 Nov 2026 09:00:00 +0000", "date_updated": "Mon, 02 Nov 2026 09:00:00 +0000",
+		"uri": "/2010-04-01/Accounts/" + s.accountSID + "/IncomingPhoneNumbers/" + n.SID + ".json",
 	}
 }

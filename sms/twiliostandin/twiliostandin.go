@@ -425,16 +425,8 @@ func messageResource(m SentMessage, numMedia int) messageJSON {
 }
 
 func (s *Server) callsJSON(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		// Creating calls is not part of the stand-in.
-		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
-		return
-	}
-	if !s.account(w, r) {
-		return
-	}
-	q := r.URL.Query()
-	pageSize, page, ok := pageQuery(w, q)
+	// Creating calls is not part of the stand-in.
+	q, pageSize, page, ok := s.listRequest(w, r)
 	if !ok {
 		return
 	}
