@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -63,6 +64,20 @@ func TestReadmeCommands(t *testing.T) {
 			code, _, errOut := runBinary(t, bin, nil, append(args, "--help")...)
 			if code != 0 {
 				t.Errorf("README's %q: `ringback %s --help` exits %d: %s", raw, strings.Join(args, " "), code, errOut)
+			}
+			// --help answers before cobra checks the arguments: check them too.
+			root := testApp(func(string) string { return "" }, io.Discard).rootCmd()
+			root.InitDefaultHelpCmd()
+			root.InitDefaultCompletionCmd()
+			root.InitDefaultVersionFlag()
+			cmd, rest, err := root.Find(args)
+			if err == nil {
+				if err = cmd.ParseFlags(rest); err == nil {
+					err = cmd.ValidateArgs(cmd.Flags().Args())
+				}
+			}
+			if err != nil {
+				t.Errorf("README's %q: %v", raw, err)
 			}
 			seen++
 		case "go":
