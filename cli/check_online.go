@@ -38,7 +38,7 @@ func checkSlackOnline(ctx context.Context, r *checkReport, env config.Env, cfg *
 
 	who, states, err := rbslack.Inspect(ctx, env.SlackBotToken, env.SlackAPIURL, channels)
 	if err != nil {
-		if len(states) == 0 && strings.Contains(err.Error(), "auth.test") {
+		if who.UserID == "" { // auth.test itself failed
 			r.problem("SLACK_BOT_TOKEN", "Slack refused it (%v): copy the Bot User OAuth Token (xoxb-…) again from the app's OAuth & Permissions page, and reinstall the app if it was revoked", err)
 			return
 		}

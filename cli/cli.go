@@ -42,6 +42,9 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	slog.SetDefault(app.log)
 
 	root := app.rootCmd()
+	if args == nil {
+		args = []string{} // cobra would read os.Args instead
+	}
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {

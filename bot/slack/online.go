@@ -26,7 +26,8 @@ type ChannelState struct {
 
 // Inspect asks Slack who token is and, for each channel, whether the bot
 // can post there: the online half of `ringback check`. apiURL overrides
-// Slack's Web API base URL ("" for the real one).
+// Slack's Web API base URL ("" for the real one). When auth.test fails the
+// Identity is zero and no channel is asked about.
 func Inspect(ctx context.Context, token, apiURL string, channels []string) (Identity, []ChannelState, error) {
 	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 20 * time.Second})}
 	if apiURL != "" {
