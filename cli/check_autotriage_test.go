@@ -21,7 +21,7 @@ func TestCheckWarnsOfPhraseRulesForNoCategory(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	env := map[string]string{"RINGBACK_CONFIG": path}
+	env := productionEnv(t, map[string]string{"RINGBACK_CONFIG": path})
 	if code := Run([]string{"check"}, func(k string) string { return env[k] }, &out, &errOut); code != 0 {
 		t.Fatalf("check failed:\n%s", errOut.String())
 	}

@@ -12,7 +12,7 @@ import (
 // at the key that needs it.
 func TestCheckListsMissingAutomaticTemplates(t *testing.T) {
 	var out, errOut bytes.Buffer
-	env := map[string]string{"RINGBACK_CONFIG": filepath.Join("..", "testdata", "ringback.design.yaml")}
+	env := productionEnv(t, map[string]string{"RINGBACK_CONFIG": filepath.Join("..", "testdata", "ringback.design.yaml")})
 	if code := Run([]string{"check"}, func(k string) string { return env[k] }, &out, &errOut); code != 0 {
 		t.Fatalf("check failed on a config whose gaps have built-in texts:\n%s", errOut.String())
 	}

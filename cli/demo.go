@@ -13,30 +13,52 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/spf13/cobra"
+
 	"ringback/bot"
 	"ringback/config"
 	"ringback/handlers/sandbox"
 )
 
-// demo runs Ringback's main job with nothing from outside: the real server
-// on a fresh embedded store with the example config, whose Slack and
-// Twilio are the sandbox served by the same process.
-//
-//	ringback demo [--addr 127.0.0.1:8080] [--db PATH] [--keep] [--config PATH]
-func (a *app) demo(ctx context.Context, args []string) error {
-	fs := newFlags("demo", a.stderr)
+// ExampleConfig is ringback.example.yaml, which the demo runs on unless
+// --config names another file. Package main embeds it and sets this (a
+// package cannot embed a file above its own folder), so the binary's demo
+// runs from any folder.
+var ExampleConfig []byte
+
+// demoCmd runs Ringback's main job with nothing from outside: the real
+// server on a fresh embedded store with the example config, whose Slack
+// and Twilio are the sandbox served by the same process.
+func (a *app) demoCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "try Ringback in a browser sandbox: no Slack or Twilio account needed",
+		Long: `Runs the real server on a fresh SQLite file with the example config
+(built in; --config names another), and serves a sandbox page standing in
+for Slack, Twilio and a caller's phone. Open the URL it prints.
+
+The address is --addr, else RINGBACK_ADDR, else 127.0.0.1:8080.`,
+		Example: `  ringback demo
+  RINGBACK_ADDR=127.0.0.1:9090 ringback demo
+  ringback demo --db demo.db --keep --config ringback.yaml`,
+		Args: noArgs,
+	}
+	addr := a.getenv("RINGBACK_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
 	var o demoOptions
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs := cmd.Flags()
+	fs.StringVar(&o.addr, "addr", addr, "address to listen on (default from RINGBACK_ADDR when set)")
 	fs.StringVar(&o.db, "db", "", "SQLite file (or postgres:// URL) for the demo's data; default: a fresh file in a temp directory")
 	fs.BoolVar(&o.keep, "keep", false, "keep the fresh demo database when the demo stops")
-	fs.StringVar(&o.config, "config", "", "business config; default: "+exampleConfig+" found from the working directory")
-	if err := fs.Parse(args); err != nil {
-		return errReported
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "ringback demo: unexpected argument %q\n", fs.Arg(0))
-		return errReported
-	}
+	fs.StringVar(&o.config, "config", "", "business config; default: the built-in example (ringback.example.yaml)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return a.demo(cmd.Context(), o) }
+	return cmd
+}
+
+// demo starts the demo and waits until it stops.
+func (a *app) demo(ctx context.Context, o demoOptions) error {
 	d, err := a.startDemo(ctx, o)
 	if err != nil {
 		return err
@@ -68,14 +90,7 @@ type runningDemo struct {
 // startDemo starts Ringback on o.addr with the sandbox mounted on the same
 // server; it stops when ctx ends (then wait returns).
 func (a *app) startDemo(ctx context.Context, o demoOptions) (*runningDemo, error) {
-	cfgPath := o.config
-	if cfgPath == "" {
-		var err error
-		if cfgPath, err = findExampleConfig(); err != nil {
-			return nil, err
-		}
-	}
-	cfg, err := config.Load(cfgPath)
+	cfgPath, cfg, err := demoConfig(o.config)
 	if err != nil {
 		return nil, err
 	}
@@ -196,24 +211,21 @@ func bypass(h http.Handler, prefix string, far http.Handler) http.Handler {
 	})
 }
 
-// findExampleConfig looks for the example config in the working directory
-// and its parents up to the module root, so `go run . demo` and tests in
-// a package directory both find it.
-func findExampleConfig() (string, error) {
-	wd, err := os.Getwd()
+// demoConfig is the config at path, or the built-in example when path is
+// "", with the name it is logged under.
+func demoConfig(path string) (string, *config.Config, error) {
+	if path != "" {
+		cfg, err := config.Load(path)
+		return path, cfg, err
+	}
+	if len(ExampleConfig) == 0 {
+		return "", nil, errors.New("cli: demo: this build has no built-in example config: pass --config PATH")
+	}
+	cfg, err := config.Parse(ExampleConfig)
 	if err != nil {
-		return "", fmt.Errorf("cli: demo: %w", err)
+		return "", nil, fmt.Errorf("cli: demo: built-in example: %w", err)
 	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		p := filepath.Join(dir, exampleConfig)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil || filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	return "", fmt.Errorf("cli: demo: %s not found in %s or its parents up to the module root: run the demo from the repository, or pass --config PATH", exampleConfig, wd)
+	return "ringback.example.yaml (built in)", cfg, nil
 }
 
 // loopbackAddr is addr as a browser on this machine reaches it: an

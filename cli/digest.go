@@ -6,49 +6,58 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"ringback/bot"
 	"ringback/bot/charts"
 	rbslack "ringback/bot/slack"
 )
 
-// digest prints a week's digest, the numbers the Monday post carries:
-//
-//	ringback digest [--week 2026-W46] [--line NAME] [--format text|json|csv] [--png FILE] [--post]
-//
-// --post sends it to the digest channel straight away rather than through
-// the outbox: a worker pass here would also take the server's queued texts
-// and cards, which this command cannot perform. A manual post therefore
-// never stops the scheduled one.
-func (a *app) digest(ctx context.Context, args []string) error {
-	fs := newFlags("digest", a.stderr)
-	week := fs.String("week", "last", `the ISO week, like 2026-W46; "last" is the last full week, "this" the week so far`)
-	line := fs.String("line", "", "only this line, by name (default: every line)")
-	format := fs.String("format", "text", "text, json or csv")
-	pngPath := fs.String("png", "", "also write the chart (missed calls by hour and by day) to this PNG file")
-	post := fs.Bool("post", false, "also post the digest and its chart to the digest channel in Slack (needs SLACK_BOT_TOKEN)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: ringback digest [flags]\n\nPrints a week's KPIs, total and per line, with the change against the week before.\n\nFlags:\n")
-		fs.PrintDefaults()
+// digestCmd prints a week's digest, the numbers the Monday post carries.
+func (a *app) digestCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "digest",
+		Short: "print a week's KPIs, total and per line",
+		Long: `Prints a week's KPIs, total and per line, with the change against the
+week before: the numbers the Monday digest post carries.
+
+--post sends it to the digest channel straight away rather than through
+the outbox: a worker pass here would also take the server's queued texts
+and cards, which this command cannot perform. A manual post therefore
+never stops the scheduled one.`,
+		Example: `  ringback digest
+  ringback digest --week 2026-W46 --line Maintenance --format csv
+  ringback digest --png chart.png --post`,
+		Args: noArgs,
 	}
-	if err := fs.Parse(args); err != nil {
-		return errReported
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "ringback digest: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return errReported
-	}
-	switch *format {
+	var o digestOptions
+	fs := cmd.Flags()
+	fs.StringVar(&o.week, "week", "last", `the ISO week, like 2026-W46; "last" is the last full week, "this" the week so far`)
+	fs.StringVar(&o.line, "line", "", "only this line, by name (default: every line)")
+	fs.StringVar(&o.format, "format", "text", "text, json or csv")
+	fs.StringVar(&o.png, "png", "", "also write the chart (missed calls by hour and by day) to this PNG file")
+	fs.BoolVar(&o.post, "post", false, "also post the digest and its chart to the digest channel in Slack (needs SLACK_BOT_TOKEN)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return a.digest(cmd.Context(), o) }
+	return cmd
+}
+
+type digestOptions struct {
+	week, line, format, png string
+	post                    bool
+}
+
+func (a *app) digest(ctx context.Context, o digestOptions) error {
+	switch o.format {
 	case "text", "json", "csv":
 	default:
-		return fmt.Errorf("cli: --format %q: want text, json or csv", *format)
+		return fmt.Errorf("cli: --format %q: want text, json or csv", o.format)
 	}
 
 	env, cfg, err := a.configured()
 	if err != nil {
 		return err
 	}
-	if *post {
+	if o.post {
 		// Refused before any work, so a typo costs nothing.
 		switch {
 		case env.SlackBotToken == "":
@@ -58,7 +67,7 @@ func (a *app) digest(ctx context.Context, args []string) error {
 		}
 	}
 	clock := bot.SystemClock{}
-	p, err := bot.ISOWeek(*week, clock.Now(), cfg.Business.Timezone)
+	p, err := bot.ISOWeek(o.week, clock.Now(), cfg.Business.Timezone)
 	if err != nil {
 		return fmt.Errorf("cli: --week: %w", err)
 	}
@@ -69,13 +78,13 @@ func (a *app) digest(ctx context.Context, args []string) error {
 	}
 	defer s.Close()
 	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: a.log})
-	d, err := b.Digest(ctx, p, *line)
+	d, err := b.Digest(ctx, p, o.line)
 	if err != nil {
 		return fmt.Errorf("cli: %w", err)
 	}
 
 	var out []byte
-	switch *format {
+	switch o.format {
 	case "json":
 		out, err = d.JSON()
 	case "csv":
@@ -91,17 +100,17 @@ func (a *app) digest(ctx context.Context, args []string) error {
 	}
 
 	// Reports go to stderr, so that --format json or csv stays clean to pipe.
-	if *pngPath != "" {
+	if o.png != "" {
 		img, err := charts.DigestPNG(d)
 		if err != nil {
 			return fmt.Errorf("cli: %w", err)
 		}
-		if err := os.WriteFile(*pngPath, img, 0o644); err != nil {
+		if err := os.WriteFile(o.png, img, 0o644); err != nil {
 			return fmt.Errorf("cli: write chart: %w", err)
 		}
-		fmt.Fprintf(a.stderr, "chart written to %s\n", *pngPath)
+		fmt.Fprintf(a.stderr, "chart written to %s\n", o.png)
 	}
-	if *post {
+	if o.post {
 		adapter := rbslack.New(env.SlackBotToken, "", env.SlackAPIURL, b, a.log)
 		if err := b.PostDigest(ctx, adapter, d); err != nil {
 			return fmt.Errorf("cli: post the digest: %w", err)

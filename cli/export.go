@@ -13,50 +13,56 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"ringback/store"
 )
 
 // eventsHeader is the audit trail export's first row.
 var eventsHeader = []string{"event_id", "case", "at", "kind", "actor", "line", "caller", "data"}
 
-// export writes the audit trail as CSV, one row per event, streamed from
-// the database:
-//
-//	ringback export events --from 2026-11-01 --to 2026-11-08 [--out FILE]
-func (a *app) export(ctx context.Context, args []string) error {
-	fs := newFlags("export", a.stderr)
-	fromFlag := fs.String("from", "", "first day (YYYY-MM-DD, business timezone) or instant (RFC3339) to export")
-	toFlag := fs.String("to", "", "day or instant to stop before: --to is exclusive")
-	out := fs.String("out", "", "write the CSV to FILE instead of standard output")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: ringback export events --from DATE --to DATE [--out FILE]\n\n"+
-			"Writes the audit trail (every event of every case, with the case's line and caller) as CSV:\n"+
-			strings.Join(eventsHeader, ",")+"\n\nFlags:\n")
-		fs.PrintDefaults()
+// exportEventsCmd writes the audit trail as CSV, one row per event,
+// streamed from the database.
+func (a *app) exportEventsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "events --from DATE --to DATE [--out FILE]",
+		Short: "write the audit trail as CSV",
+		Long: "Writes the audit trail (every event of every case, with the case's line and\ncaller) as CSV, one row per event:\n\n  " +
+			strings.Join(eventsHeader, ","),
+		Example: `  ringback export events --from 2026-11-01 --to 2026-11-08 > events.csv
+  ringback export events --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z --out november.csv`,
+		Args: noArgs,
 	}
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return errReported
-	}
-	if len(pos) != 1 || pos[0] != "events" || *fromFlag == "" || *toFlag == "" {
-		fs.Usage()
-		return errReported
-	}
+	var o exportOptions
+	fs := cmd.Flags()
+	fs.StringVar(&o.from, "from", "", "first day (YYYY-MM-DD, business timezone) or instant (RFC3339) to export")
+	fs.StringVar(&o.to, "to", "", "day or instant to stop before: --to is exclusive")
+	fs.StringVar(&o.out, "out", "", "write the CSV to FILE instead of standard output")
+	_ = cmd.MarkFlagRequired("from")
+	_ = cmd.MarkFlagRequired("to")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return a.exportEvents(cmd.Context(), o) }
+	return cmd
+}
 
+type exportOptions struct {
+	from, to, out string
+}
+
+func (a *app) exportEvents(ctx context.Context, o exportOptions) error {
 	env, cfg, err := a.configured()
 	if err != nil {
 		return err
 	}
-	from, err := parseDay("--from", *fromFlag, cfg.Business.Timezone)
+	from, err := parseDay("--from", o.from, cfg.Business.Timezone)
 	if err != nil {
 		return err
 	}
-	to, err := parseDay("--to", *toFlag, cfg.Business.Timezone)
+	to, err := parseDay("--to", o.to, cfg.Business.Timezone)
 	if err != nil {
 		return err
 	}
 	if !to.After(from) {
-		return fmt.Errorf("cli: --to %s is not after --from %s (--to is exclusive)", *toFlag, *fromFlag)
+		return fmt.Errorf("cli: --to %s is not after --from %s (--to is exclusive)", o.to, o.from)
 	}
 
 	s, err := store.Open(ctx, env.DatabaseURL)
@@ -70,7 +76,7 @@ func (a *app) export(ctx context.Context, args []string) error {
 		return errors.New("cli: the database holds no Ringback tables yet: run ringback migrate (or serve) first")
 	}
 
-	if *out == "" {
+	if o.out == "" {
 		n, err := writeEvents(ctx, s, a.stdout, from, to)
 		if err != nil {
 			return err
@@ -80,7 +86,7 @@ func (a *app) export(ctx context.Context, args []string) error {
 	}
 	// Write beside the target and rename, so a failed export never leaves a
 	// truncated file where a good one is expected.
-	f, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*")
+	f, err := os.CreateTemp(filepath.Dir(o.out), "."+filepath.Base(o.out)+".*")
 	if err != nil {
 		return fmt.Errorf("cli: export: %w", err)
 	}
@@ -92,10 +98,10 @@ func (a *app) export(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(f.Name(), *out); err != nil {
+	if err := os.Rename(f.Name(), o.out); err != nil {
 		return fmt.Errorf("cli: export: %w", err)
 	}
-	fmt.Fprintf(a.stdout, "exported %s to %s\n", plural(n, "event", "events"), *out)
+	fmt.Fprintf(a.stdout, "exported %s to %s\n", plural(n, "event", "events"), o.out)
 	return nil
 }
 

@@ -116,17 +116,18 @@ func TestExportEventsErrors(t *testing.T) {
 	for name, tc := range map[string]struct {
 		args   []string
 		stderr string
+		code   int
 	}{
-		"no database":  {[]string{"export", "events", "--from", "2026-10-20", "--to", "2026-10-27"}, "ringback export: cli: the database holds no Ringback tables yet"},
-		"bad from":     {[]string{"export", "events", "--from", "20/10/2026", "--to", "2026-10-27"}, `ringback export: cli: --from "20/10/2026": want a date (2026-11-01, in Europe/London) or an RFC3339 time`},
-		"to not after": {[]string{"export", "events", "--from", "2026-10-27", "--to", "2026-10-27"}, "ringback export: cli: --to 2026-10-27 is not after --from 2026-10-27"},
-		"no to":        {[]string{"export", "events", "--from", "2026-10-27"}, "Usage: ringback export events --from DATE --to DATE [--out FILE]"},
-		"not events":   {[]string{"export", "calls", "--from", "2026-10-20", "--to", "2026-10-27"}, "Usage: ringback export events"},
+		"no database":  {[]string{"export", "events", "--from", "2026-10-20", "--to", "2026-10-27"}, "ringback export events: the database holds no Ringback tables yet", ExitFailure},
+		"bad from":     {[]string{"export", "events", "--from", "20/10/2026", "--to", "2026-10-27"}, `ringback export events: --from "20/10/2026": want a date (2026-11-01, in Europe/London) or an RFC3339 time`, ExitFailure},
+		"to not after": {[]string{"export", "events", "--from", "2026-10-27", "--to", "2026-10-27"}, "ringback export events: --to 2026-10-27 is not after --from 2026-10-27", ExitFailure},
+		"no to":        {[]string{"export", "events", "--from", "2026-10-27"}, `ringback export events: required flag(s) "to" not set`, ExitUsage},
+		"not events":   {[]string{"export", "calls"}, `ringback export: unknown command "calls"`, ExitUsage},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, url, nil, tc.args...)
-			if code != 1 || !strings.Contains(errOut, tc.stderr) {
-				t.Errorf("exit %d, stderr %q; want 1, %q\nstdout:\n%s", code, errOut, tc.stderr, out)
+			if code != tc.code || !strings.Contains(errOut, tc.stderr) {
+				t.Errorf("exit %d, stderr %q; want %d, %q\nstdout:\n%s", code, errOut, tc.code, tc.stderr, out)
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/text/encoding/charmap"
 	xunicode "golang.org/x/text/encoding/unicode"
 
@@ -22,14 +22,25 @@ import (
 	"ringback/store"
 )
 
-// importCmd loads a property-management system's contacts export:
+// importContactsCmd loads a property-management system's contacts export:
 //
 //	ringback import contacts [flags] FILE.csv
-//
-// Every row is written in one transaction, so a failure leaves nothing
-// half-imported; rows that cannot be used are reported by line and skipped.
-func (a *app) importCmd(ctx context.Context, args []string) error {
-	fs := newFlags("import", a.stderr)
+func (a *app) importContactsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "contacts [flags] FILE.csv",
+		Short: "load the property-management contacts export",
+		Long: `Loads a property-management system's contacts export (name, phones, kind,
+property, unit), so cards name who is calling. Columns are detected from
+the header; the flags name them when detection cannot.
+
+Every row is written in one transaction, so a failure leaves nothing
+half-imported; rows that cannot be used are reported by line and skipped.`,
+		Example: `  ringback import contacts contacts.csv
+  ringback import contacts --dry-run contacts.csv
+  ringback import contacts --name-col "Full name" --phone-cols "Mobile,Home" --delimiter ";" export.csv`,
+		Args: oneFile,
+	}
+	fs := cmd.Flags()
 	var opts importOptions
 	var phoneCols, delim string
 	fs.StringVar(&opts.nameCol, "name-col", "", "header of the name column (default: detected)")
@@ -39,14 +50,15 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 	fs.StringVar(&opts.unitCol, "unit-col", "", "header of the unit column")
 	fs.StringVar(&delim, "delimiter", "", `field separator: "," ";" or "tab" (default: "," or ";" as the header shows)`)
 	dryRun := fs.Bool("dry-run", false, "read and report, write nothing")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: ringback import contacts [flags] FILE.csv\n       ringback import calls [flags] FILE.csv (see ringback import calls -h)\n\nFlags:\n")
-		fs.PrintDefaults()
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.importContacts(cmd.Context(), args[0], opts, phoneCols, delim, *dryRun)
 	}
-	path, err := fileArg(fs, args, "contacts")
-	if err != nil {
-		return err
-	}
+	return cmd
+}
+
+// importContacts imports the contacts file at path.
+func (a *app) importContacts(ctx context.Context, path string, opts importOptions, phoneCols, delim string, dryRun bool) error {
+	var err error
 	if phoneCols != "" {
 		for _, c := range strings.Split(phoneCols, ",") {
 			if c = strings.TrimSpace(c); c != "" {
@@ -78,7 +90,7 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 			return fmt.Errorf("cli: %w", err)
 		}
 		defer s.Close()
-		if *dryRun {
+		if dryRun {
 			res, err = dryRunContacts(ctx, s, file.rows)
 		} else {
 			res, err = importContacts(ctx, s, file.rows)
@@ -88,28 +100,11 @@ func (a *app) importCmd(ctx context.Context, args []string) error {
 		}
 		res.skipped = file.skipped
 	}
-	a.reportImport(file, res, *dryRun)
+	a.reportImport(file, res, dryRun)
 	if res.created+res.merged == 0 {
 		return fmt.Errorf("cli: %s: nothing imported", filepath.Base(path))
 	}
 	return nil
-}
-
-// parseInterleaved lets flags come after the file name too
-// (`import contacts FILE.csv --dry-run`), which the flag package alone stops at.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func parseDelimiter(s string) (rune, error) {

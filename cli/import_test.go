@@ -158,7 +158,7 @@ func TestImportContactsUnknownHeaders(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"ringback import: cli: export.csv: no name or phone column", `"Who", "Digits", "Where"`, "--name-col", "--phone-cols"} {
+	for _, want := range []string{"ringback import contacts: export.csv: no name or phone column", `"Who", "Digits", "Where"`, "--name-col", "--phone-cols"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
@@ -239,9 +239,9 @@ type failedImport struct {
 func checkNothingImported(t *testing.T, kind, header string, files map[string]failedImport) string {
 	t.Helper()
 	url := storetest.URL(t, "sqlite")
-	files["missing file"] = failedImport{filepath.Join(t.TempDir(), "nope.csv"), "ringback import: cli: read " + kind + ": open "}
-	files["empty file"] = failedImport{writeCSV(t, ""), "ringback import: cli: export.csv: no header row"}
-	files["header only"] = failedImport{writeCSV(t, header), "ringback import: cli: export.csv: nothing imported"}
+	files["missing file"] = failedImport{filepath.Join(t.TempDir(), "nope.csv"), "ringback import " + kind + ": read " + kind + ": open "}
+	files["empty file"] = failedImport{writeCSV(t, ""), "ringback import " + kind + ": export.csv: no header row"}
+	files["header only"] = failedImport{writeCSV(t, header), "ringback import " + kind + ": export.csv: nothing imported"}
 	for name, tc := range files {
 		t.Run(name, func(t *testing.T) {
 			code, out, errOut := runCLI(t, url, nil, "import", kind, tc.path)
@@ -255,9 +255,9 @@ func checkNothingImported(t *testing.T, kind, header string, files map[string]fa
 
 func TestImportContactsNothingToImport(t *testing.T) {
 	url := checkNothingImported(t, "contacts", "Name,Phone\n", map[string]failedImport{
-		"every row bad": {writeCSV(t, "Name,Phone\nA,123\nB,\n"), "ringback import: cli: export.csv: nothing imported"},
+		"every row bad": {writeCSV(t, "Name,Phone\nA,123\nB,\n"), "ringback import contacts: export.csv: nothing imported"},
 	})
-	if code, _, errOut := runCLI(t, url, nil, "import", "people", "x.csv"); code != 1 || !strings.Contains(errOut, "Usage: ringback import contacts") {
+	if code, _, errOut := runCLI(t, url, nil, "import", "people", "x.csv"); code != ExitUsage || !strings.Contains(errOut, `ringback import: unknown command "people"`) {
 		t.Errorf("import people: exit %d\n%s", code, errOut)
 	}
 }
@@ -331,7 +331,7 @@ func TestImportContactsAllOrNothing(t *testing.T) {
 		}
 		path := writeCSV(t, "Name,Phone\nAlice,07700 900001\nBob,07700 900002\nBoom,07700 900003\nCarol,07700 900004\n")
 		code, out, errOut := runCLI(t, url, nil, "import", "contacts", path)
-		if code != 1 || !strings.Contains(errOut, "ringback import: cli: import line 4: store: insert contact: ") || !strings.Contains(errOut, "boom refused") {
+		if code != 1 || !strings.Contains(errOut, "ringback import contacts: import line 4: insert contact: ") || !strings.Contains(errOut, "boom refused") {
 			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 		}
 		if n := countContacts(t, s); n != 0 {

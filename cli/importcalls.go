@@ -12,20 +12,34 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"ringback/bot/calllog"
 	"ringback/config"
 	"ringback/store"
 )
 
-// importCalls loads a phone system's call-log export as history, so the
+// importCallsCmd loads a phone system's call-log export as history, so the
 // digest shows the team its miss rate before Ringback handles a call:
 //
 //	ringback import calls [flags] FILE.csv
-//
-// Rows become calls only: no case is opened and nothing is sent. Each call's
-// SID is a hash of its row, so importing the same file again adds nothing.
-func (a *app) importCalls(ctx context.Context, args []string) error {
-	fs := newFlags("import calls", a.stderr)
+func (a *app) importCallsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "calls [flags] FILE.csv",
+		Short: "load a phone system's call log as the digest's baseline",
+		Long: `Loads a phone system's call log (time, from, to, status, duration) as
+history, so the digest shows the team its miss rate before Ringback handles
+a call. Columns and time layouts are detected; the flags name them when
+detection cannot.
+
+Rows become calls only: no case is opened and nothing is sent. Each call's
+SID is a hash of its row, so importing the same file again adds nothing.`,
+		Example: `  ringback import calls calls.csv
+  ringback import calls --dry-run calls.csv
+  ringback import calls --time-format "01/02/2006 3:04 PM" --tz America/New_York --line Lettings export.csv`,
+		Args: oneFile,
+	}
+	fs := cmd.Flags()
 	var opts callOptions
 	var delim, tz, lineFlag string
 	fs.StringVar(&opts.timeCol, "time-col", "", "header of the time column (default: detected)")
@@ -40,15 +54,15 @@ func (a *app) importCalls(ctx context.Context, args []string) error {
 	fs.BoolVar(&opts.AllLines, "all-lines", false, "import calls to numbers that are no configured line too (stored unrouted)")
 	fs.StringVar(&delim, "delimiter", "", `field separator: "," ";" or "tab" (default: "," or ";" as the header shows)`)
 	dryRun := fs.Bool("dry-run", false, "read and report, write nothing")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: ringback import calls [flags] FILE.csv\n\n"+
-			"Loads a phone system's call log (time, from, to, status, duration) as history for the digest.\n\nFlags:\n")
-		fs.PrintDefaults()
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.importCalls(cmd.Context(), args[0], opts, delim, tz, lineFlag, *dryRun)
 	}
-	path, err := fileArg(fs, args)
-	if err != nil {
-		return err
-	}
+	return cmd
+}
+
+// importCalls imports the call log at path.
+func (a *app) importCalls(ctx context.Context, path string, opts callOptions, delim, tz, lineFlag string, dryRun bool) error {
+	var err error
 	if opts.delimiter, err = parseDelimiter(delim); err != nil {
 		return err
 	}
@@ -91,12 +105,12 @@ func (a *app) importCalls(ctx context.Context, args []string) error {
 			return fmt.Errorf("cli: %w", err)
 		}
 		defer s.Close()
-		if res, err = calllog.Write(ctx, s, log.calls, *dryRun); err != nil {
+		if res, err = calllog.Write(ctx, s, log.calls, dryRun); err != nil {
 			return fmt.Errorf("cli: %w", err)
 		}
 	}
 	res.Known += log.duplicates
-	a.reportCalls(log, res, *dryRun)
+	a.reportCalls(log, res, dryRun)
 	if res.Imported+res.Known == 0 {
 		return fmt.Errorf("cli: %s: nothing imported", filepath.Base(path))
 	}

@@ -295,7 +295,7 @@ func TestImportCallsFlags(t *testing.T) {
 		t.Fatalf("undetectable: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, want := range []string{
-		`ringback import: cli: export.csv: no time, from, to column among the headers "When", "Who", "Line No", "Result", "Secs": name them with --time-col, --from-col, --to-col (or --line)`,
+		`ringback import calls: export.csv: no time, from, to column among the headers "When", "Who", "Line No", "Result", "Secs": name them with --time-col, --from-col, --to-col (or --line)`,
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
@@ -325,7 +325,7 @@ func TestImportCallsFlags(t *testing.T) {
 	}
 	checkOutput(t, out, "imported 2 calls (1 missed, 1 after hours) from 2 rows; 0 skipped; 0 already known")
 	checkCall(t, s, "+447700900003", wantCall{line: maintenance, status: "missed", started: time.Date(2026, 11, 2, 7, 45, 0, 0, time.UTC), missed: true, afterHours: true, routed: true})
-	if code, _, errOut := runCLI(t, url, nil, "import", "calls", "--line", "Sales", path); code != 1 || !strings.Contains(errOut, `cli: --line "Sales" is no configured line (lines: Lettings +441632960001, Maintenance +441632960002)`) {
+	if code, _, errOut := runCLI(t, url, nil, "import", "calls", "--line", "Sales", path); code != 1 || !strings.Contains(errOut, `ringback import calls: --line "Sales" is no configured line (lines: Lettings +441632960001, Maintenance +441632960002)`) {
 		t.Errorf("--line Sales: exit %d\n%s", code, errOut)
 	}
 }
@@ -368,11 +368,11 @@ func TestImportCallsOverlapsLiveCalls(t *testing.T) {
 
 func TestImportCallsNothingToImport(t *testing.T) {
 	url := checkNothingImported(t, "calls", "Time,From,To,Status\n", map[string]failedImport{
-		"every row bad":   {writeCSV(t, "Time,From,To,Status\n2026-11-02 09:00,123,01632 960001,missed\n2026-11-02 09:00,07700 900001,01632 960001,maybe\n"), "ringback import: cli: export.csv: nothing imported"},
-		"unreadable time": {writeCSV(t, "Time,From,To,Status\nyesterday,07700 900001,01632 960001,missed\n"), `ringback import: cli: export.csv: cannot read the times in "Time" (such as "yesterday"): give their layout with --time-format`},
-		"no header":       {writeCSV(t, "2026-11-02 09:00,07700 900001,01632 960001,missed\n"), "ringback import: cli: export.csv: no time, from, to, status column among the headers \"2026-11-02 09:00\""},
+		"every row bad":   {writeCSV(t, "Time,From,To,Status\n2026-11-02 09:00,123,01632 960001,missed\n2026-11-02 09:00,07700 900001,01632 960001,maybe\n"), "ringback import calls: export.csv: nothing imported"},
+		"unreadable time": {writeCSV(t, "Time,From,To,Status\nyesterday,07700 900001,01632 960001,missed\n"), `ringback import calls: export.csv: cannot read the times in "Time" (such as "yesterday"): give their layout with --time-format`},
+		"no header":       {writeCSV(t, "2026-11-02 09:00,07700 900001,01632 960001,missed\n"), "ringback import calls: export.csv: no time, from, to, status column among the headers \"2026-11-02 09:00\""},
 	})
-	if code, _, errOut := runCLI(t, url, nil, "import", "calls"); code != 1 || !strings.Contains(errOut, "Usage: ringback import calls [flags] FILE.csv") {
+	if code, _, errOut := runCLI(t, url, nil, "import", "calls"); code != ExitUsage || !strings.Contains(errOut, "ringback import calls: want one FILE.csv") {
 		t.Errorf("no file: exit %d\n%s", code, errOut)
 	}
 }

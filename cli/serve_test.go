@@ -95,7 +95,7 @@ func TestCheckListsEveryProblem(t *testing.T) {
 
 	out.Reset()
 	errOut.Reset()
-	good := map[string]string{"RINGBACK_CONFIG": filepath.Join("..", "testdata", "ringback.yaml")}
+	good := productionEnv(t, map[string]string{"RINGBACK_CONFIG": filepath.Join("..", "testdata", "ringback.yaml")})
 	if code := Run([]string{"check"}, func(k string) string { return good[k] }, &out, &errOut); code != 0 {
 		t.Fatalf("check on the example failed: %s", errOut.String())
 	}

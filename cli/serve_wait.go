@@ -30,8 +30,8 @@ const (
 
 // openStore opens and migrates the store. When PostgreSQL cannot be reached
 // (not started yet, restarting, being restored) serve waits for it, retrying
-// with backoff, instead of exiting; meanwhile it listens, and /healthz says
-// it is waiting. *ln is the listener the server will use (opened here when
+// with backoff, instead of exiting; meanwhile it listens, and /healthz and
+// /readyz say it is waiting. *ln is the listener the server will use (opened here when
 // nil).
 func (a *app) openStore(ctx context.Context, env config.Env, ln *net.Listener) (*store.Store, error) {
 	s, err := openAndMigrate(ctx, env.DatabaseURL)
@@ -84,8 +84,8 @@ func openAndMigrate(ctx context.Context, url string) (*store.Store, error) {
 	return s, nil
 }
 
-// serveWhileWaiting answers on ln until stop is called: /healthz says the
-// database is awaited, everything else is 503 with Retry-After, which
+// serveWhileWaiting answers on ln until stop is called: /healthz (200) and
+// /readyz (503) say the database is awaited, everything else is 503 with Retry-After, which
 // Twilio retries when its webhook URLs carry a retry policy (README). stop
 // hands ln back unclosed. A listener without deadlines (the demo's) gets no
 // stand-in server.
@@ -99,9 +99,12 @@ func serveWhileWaiting(ln net.Listener, attempts *atomic.Int64) (stop func()) {
 		ReadHeaderTimeout: 5 * time.Second,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "5")
-			if r.URL.Path == "/healthz" {
+			// Alive (no restart would help) but not ready: no traffic yet.
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusServiceUnavailable)
+				if r.URL.Path == "/readyz" {
+					w.WriteHeader(http.StatusServiceUnavailable)
+				}
 				io.WriteString(w, `{"status":"starting","database":"waiting","attempts":`+strconv.FormatInt(attempts.Load(), 10)+`}`+"\n")
 				return
 			}

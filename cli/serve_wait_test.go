@@ -69,8 +69,8 @@ func TestServeWaitsForTheDatabase(t *testing.T) {
 		started <- rt
 	}()
 
-	health := func() (int, string) {
-		res, err := http.Get("http://" + addr + "/healthz")
+	get := func(path string) (int, string) {
+		res, err := http.Get("http://" + addr + path)
 		if err != nil {
 			return 0, err.Error()
 		}
@@ -79,13 +79,17 @@ func TestServeWaitsForTheDatabase(t *testing.T) {
 		return res.StatusCode, string(b)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	code, body := health()
+	code, body := get("/healthz")
 	for code == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
-		code, body = health()
+		code, body = get("/healthz")
 	}
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"database":"waiting"`) {
+	// Alive, so not restarted; not ready, so sent no traffic.
+	if code != http.StatusOK || !strings.Contains(body, `"database":"waiting"`) {
 		t.Fatalf("/healthz while waiting = %d %s", code, body)
+	}
+	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, `"database":"waiting"`) {
+		t.Fatalf("/readyz while waiting = %d %s", code, body)
 	}
 	select {
 	case err := <-failed:
@@ -106,8 +110,11 @@ func TestServeWaitsForTheDatabase(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not start once the database was there")
 	}
-	if code, body := health(); code != 200 || !strings.Contains(body, `"spool_depth":0`) {
+	if code, body := get("/healthz"); code != 200 || !strings.Contains(body, `"spool_depth":0`) {
 		t.Fatalf("/healthz once started = %d %s", code, body)
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, `"status":"ready"`) {
+		t.Fatalf("/readyz once started = %d %s", code, body)
 	}
 	cancel()
 	if err := rt.wait(); err != nil {

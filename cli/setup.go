@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"slices"
 
 	"ringback/config"
 )
@@ -21,21 +19,6 @@ func (a *app) configured() (config.Env, *config.Config, error) {
 		return env, nil, fmt.Errorf("cli: %w", err)
 	}
 	return env, cfg, nil
-}
-
-// fileArg parses args (flags may stand after the file) and returns the one
-// FILE that follows the words want, e.g. "contacts"; on anything else it
-// prints the usage.
-func fileArg(fs *flag.FlagSet, args []string, want ...string) (string, error) {
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return "", errReported
-	}
-	if len(pos) != len(want)+1 || !slices.Equal(pos[:len(want)], want) {
-		fs.Usage()
-		return "", errReported
-	}
-	return pos[len(want)], nil
 }
 
 // csvReader reads an export's CSV as exports are written: separated by

@@ -11,29 +11,61 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"ringback/config"
 	"ringback/handlers"
 	"ringback/store"
 )
 
+// tokensCmd manages the read API's bearer tokens.
+func (a *app) tokensCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tokens",
+		Short: "list, create and revoke read-API tokens (/api/v1)",
+		Long: `Lists the read API's bearer tokens by name and scope. The tokens
+themselves are not kept: 'tokens create' prints a new one once.`,
+		Example: `  ringback tokens
+  ringback tokens create --name appfolio-sync --scope read
+  ringback tokens revoke appfolio-sync`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.tokensList(cmd.Context()) },
+	}
+	var name, scope string
+	create := &cobra.Command{
+		Use:   "create --name NAME [--scope read]",
+		Short: "make a token and print it once (the store keeps its SHA-256 only)",
+		Long: `Makes a read-API token and prints it once on stdout. Scopes: read:kpis
+(KPIs only), read (cases with callers' numbers masked, and KPIs),
+read:numbers (numbers whole).`,
+		Example: `  ringback tokens create --name reporting --scope read:kpis`,
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return a.tokensCreate(cmd.Context(), name, scope) },
+	}
+	create.Flags().StringVar(&name, "name", "", "what the token is for (unique), e.g. appfolio-sync")
+	create.Flags().StringVar(&scope, "scope", store.ScopeRead, "read:kpis, read (numbers masked) or read:numbers")
+	cmd.AddCommand(create, &cobra.Command{
+		Use:     "revoke NAME...",
+		Short:   "revoke tokens by name: requests with them are refused at once",
+		Example: `  ringback tokens revoke appfolio-sync`,
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.tokensRevoke(cmd.Context(), args) },
+	})
+	return cmd
+}
+
 // tokensCreate makes a read-API bearer token and prints it once: the store
 // keeps only its hash.
-func (a *app) tokensCreate(ctx context.Context, args []string) error {
-	fs := newFlags("tokens create", a.stderr)
-	name := fs.String("name", "", "what the token is for (unique), e.g. appfolio-sync")
-	scope := fs.String("scope", store.ScopeRead, "read:kpis, read (numbers masked) or read:numbers")
-	if err := fs.Parse(args); err != nil {
-		return errReported
+func (a *app) tokensCreate(ctx context.Context, name, scope string) error {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return usageError{errors.New("--name is required")}
 	}
-	if strings.TrimSpace(*name) == "" {
-		return errors.New("cli: --name is required")
-	}
-	if !slices.Contains(store.APIScopes, *scope) {
-		return fmt.Errorf("cli: --scope %q is not one of %s", *scope, strings.Join(store.APIScopes, ", "))
+	if !slices.Contains(store.APIScopes, scope) {
+		return usageError{fmt.Errorf("--scope %q is not one of %s", scope, strings.Join(store.APIScopes, ", "))}
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return fmt.Errorf("cli: random token: %w", err)
+		return fmt.Errorf("random token: %w", err)
 	}
 	token := handlers.APITokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	s, err := openAndMigrate(ctx, config.EnvFrom(a.getenv).DatabaseURL)
@@ -41,7 +73,7 @@ func (a *app) tokensCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	t := store.APIToken{Name: strings.TrimSpace(*name), Scope: *scope, Hash: handlers.HashAPIToken(token), CreatedAt: time.Now()}
+	t := store.APIToken{Name: name, Scope: scope, Hash: handlers.HashAPIToken(token), CreatedAt: time.Now()}
 	if err := s.CreateAPIToken(ctx, &t); err != nil {
 		return err
 	}
@@ -51,10 +83,7 @@ func (a *app) tokensCreate(ctx context.Context, args []string) error {
 }
 
 // tokensList lists tokens by name and scope; the tokens themselves are not kept.
-func (a *app) tokensList(ctx context.Context, args []string) error {
-	if err := newFlags("tokens", a.stderr).Parse(args); err != nil {
-		return errReported
-	}
+func (a *app) tokensList(ctx context.Context) error {
 	s, err := openAndMigrate(ctx, config.EnvFrom(a.getenv).DatabaseURL)
 	if err != nil {
 		return err
@@ -79,7 +108,7 @@ func (a *app) tokensList(ctx context.Context, args []string) error {
 // tokensRevoke revokes tokens by name; requests with them are refused at once.
 func (a *app) tokensRevoke(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("cli: name the token(s) to revoke: ringback tokens revoke NAME")
+		return usageError{errors.New("name the token(s) to revoke: ringback tokens revoke NAME")}
 	}
 	s, err := openAndMigrate(ctx, config.EnvFrom(a.getenv).DatabaseURL)
 	if err != nil {
@@ -89,7 +118,7 @@ func (a *app) tokensRevoke(ctx context.Context, args []string) error {
 	for _, name := range args {
 		if err := s.RevokeAPIToken(ctx, name, time.Now()); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("cli: no active token named %q", name)
+				return fmt.Errorf("no active token named %q", name)
 			}
 			return err
 		}

@@ -3,7 +3,7 @@ package config
 import (
 	"regexp"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // SetDefaults gives the settings c leaves zero the values Parse gives the

@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // SetDefaults gives a digest with neither day nor time the values Parse
@@ -26,7 +26,7 @@ func (p *parser) digest(n *yaml.Node) Digest {
 		return d
 	}
 	p.fields("digest", n, map[string]func(string, *yaml.Node){
-		"channel": func(k string, v *yaml.Node) { d.Channel, _ = p.str(k, v) },
+		"channel": func(k string, v *yaml.Node) { d.Channel = p.slackChannel(k, v) },
 		"at": func(k string, v *yaml.Node) {
 			s, ok := p.str(k, v)
 			if !ok {

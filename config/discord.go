@@ -3,7 +3,7 @@ package config
 import (
 	"regexp"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 var snowflakeYAML = regexp.MustCompile(`^[0-9]{15,21}$`)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 var (
@@ -106,7 +106,7 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 	p.fields(path, n, map[string]func(string, *yaml.Node){
 		"number":  func(k string, v *yaml.Node) { l.Number = p.phone(k, v, region) },
 		"name":    func(k string, v *yaml.Node) { l.Name, _ = p.str(k, v) },
-		"channel": func(k string, v *yaml.Node) { l.Channel, _ = p.str(k, v) },
+		"channel": func(k string, v *yaml.Node) { l.Channel = p.slackChannel(k, v) },
 		"timezone": func(k string, v *yaml.Node) {
 			if loc := p.location(k, v); loc != nil {
 				l.Timezone = loc

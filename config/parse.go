@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // The file is walked as a yaml.Node tree rather than decoded into structs so
@@ -199,6 +199,22 @@ func (p *parser) phone(key string, n *yaml.Node, region string) string {
 		p.add(n, key, "%s", notPhone(s))
 	}
 	return e164
+}
+
+// slackChannelRE is a Slack channel ID: C… (public) or G… (older private
+// channels), upper-case letters and digits. Channel names are lower-case,
+// so a name never passes.
+var slackChannelRE = regexp.MustCompile(`^[CG][A-Z0-9]*$`)
+
+// slackChannel reads a Slack channel ID. A channel's name is the common
+// mistake: Ringback posts by ID, and the Web API refuses names.
+func (p *parser) slackChannel(key string, n *yaml.Node) string {
+	s, ok := p.str(key, n)
+	if !ok || s == "" || slackChannelRE.MatchString(s) {
+		return s
+	}
+	p.add(n, key, "%q is a channel name, not its ID: Ringback needs the channel ID (C…); in Slack open the channel's details and copy the Channel ID at the bottom", s)
+	return ""
 }
 
 func (p *parser) location(key string, n *yaml.Node) *time.Location {

@@ -3,7 +3,7 @@ package config
 import (
 	"regexp"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // QuietHours is the recipient's local window outside which texts that are

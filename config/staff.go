@@ -3,7 +3,7 @@ package config
 import (
 	"regexp"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // staffGroup reads staff_group: a Slack user group ID.

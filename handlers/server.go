@@ -6,6 +6,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -65,6 +66,7 @@ type route struct {
 // routes is every endpoint of DESIGN.md that Ringback serves, in one place.
 var routes = []route{
 	{"GET /healthz", partCore, func(s *Server) http.Handler { return http.HandlerFunc(s.healthz) }},
+	{"GET /readyz", partCore, func(s *Server) http.Handler { return http.HandlerFunc(s.readyz) }},
 	{"GET /metrics", partMetrics, func(s *Server) http.Handler { return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}) }},
 
 	{"POST /twilio/voice", partTwilio, func(s *Server) http.Handler { return s.twilio.signed(s.twilio.voice) }},
@@ -143,21 +145,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(rw, r)
 }
 
+// healthz is liveness: the process serves HTTP. It answers 200 with the
+// database down too (reporting it), so an orchestrator does not restart a
+// replica that is waiting out a database outage, spooling webhooks.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "application/json")
 	spool := ""
 	if s.spool != nil {
 		spool = `,"spool_depth":` + strconv.Itoa(s.spool.Depth())
 	}
+	db := s.store.Dialect()
 	if err := s.store.Ping(ctx); err != nil {
 		s.log.Warn("health check: database down", "error", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, `{"status":"unavailable","database":"down"`+spool+`}`+"\n")
-		return
+		db = "down"
 	}
-	io.WriteString(w, `{"status":"ok","database":"`+s.store.Dialect()+`"`+spool+`}`+"\n")
+	io.WriteString(w, `{"status":"ok","database":"`+db+`"`+spool+`}`+"\n")
+}
+
+// readyz is readiness: the store answers and its schema is this binary's
+// (or newer, while a rolling update's new replicas have migrated it), so
+// traffic sent here is handled.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	cur, latest, err := s.store.SchemaVersion(ctx)
+	switch {
+	case err != nil:
+		s.log.Warn("readiness check: database down", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"status":"unavailable","database":"down"}`+"\n")
+	case cur < latest:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, `{"status":"unavailable","database":%q,"schema":%d,"want_schema":%d}`+"\n", s.store.Dialect(), cur, latest)
+	default:
+		fmt.Fprintf(w, `{"status":"ready","database":%q,"schema":%d}`+"\n", s.store.Dialect(), cur)
+	}
 }
 
 // ReadBody reads the whole (limited) body; on failure it has answered 413

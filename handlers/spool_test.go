@@ -162,8 +162,12 @@ func TestWebhooksSpooledWhileTheDatabaseIsDown(t *testing.T) {
 	if sp.Depth() != 2 {
 		t.Fatalf("spool depth = %d, want 2", sp.Depth())
 	}
-	if code, body := h.get("/healthz"); code != http.StatusServiceUnavailable || !strings.Contains(body, `"spool_depth":2`) {
+	// Alive and spooling: not a replica to restart, but not ready.
+	if code, body := h.get("/healthz"); code != http.StatusOK || !strings.Contains(body, `"database":"down","spool_depth":2`) {
 		t.Fatalf("/healthz while down = %d %s", code, body)
+	}
+	if code, body := h.get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, `"database":"down"`) {
+		t.Fatalf("/readyz while down = %d %s", code, body)
 	}
 	if _, body := h.get("/metrics"); !strings.Contains(body, "ringback_webhook_spool_depth 2") {
 		t.Fatalf("/metrics lacks the spool depth:\n%.1500s", body)

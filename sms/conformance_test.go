@@ -164,6 +164,10 @@ func (s *spec) checkObject(t *testing.T, what string, sc *schema, obj map[string
 			if f, ok := v.(float64); !ok || f != float64(int64(f)) {
 				t.Errorf("%s: %q = %v (%T), want an integer", what, name, v, v)
 			}
+		case "boolean":
+			if _, ok := v.(bool); !ok {
+				t.Errorf("%s: %q = %v (%T), want a boolean", what, name, v, v)
+			}
 		case "object":
 			if _, ok := v.(map[string]any); !ok {
 				t.Errorf("%s: %q = %v (%T), want an object", what, name, v, v)

@@ -6,6 +6,22 @@ import (
 	"strconv"
 )
 
+// listRequest admits a GET of one of the account's lists (only reading is
+// part of the stand-in) and reads its paging; on a refusal it has written
+// the error and ok is false.
+func (s *Server) listRequest(w http.ResponseWriter, r *http.Request) (q url.Values, pageSize, page int, ok bool) {
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
+		return nil, 0, 0, false
+	}
+	if !s.account(w, r) {
+		return nil, 0, 0, false
+	}
+	q = r.URL.Query()
+	pageSize, page, ok = pageQuery(w, q)
+	return q, pageSize, page, ok
+}
+
 // pageQuery reads PageSize (50 by default, 1 to 1000) and Page (from 0) as
 // every Twilio list does; on a bad value it has written the 400 and ok is false.
 func pageQuery(w http.ResponseWriter, q url.Values) (pageSize, page int, ok bool) {

@@ -70,6 +70,7 @@ type Server struct {
 	messages []SentMessage
 	arrived  chan struct{} // closed and replaced when a message arrives
 	calls    []CallRecord
+	numbers  []IncomingNumber
 	failures []failure
 	failed   int // scripted failures answered
 	latency  time.Duration
@@ -89,6 +90,8 @@ func NewServer(accountSID, authToken string) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/2010-04-01/Accounts/{AccountSid}/Messages.json", s.messagesJSON)
 	mux.HandleFunc("/2010-04-01/Accounts/{AccountSid}/Calls.json", s.callsJSON)
+	mux.HandleFunc("/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json", s.incomingNumbersJSON)
+	mux.HandleFunc("/2010-04-01/Accounts/{AccountFile}", s.accountJSON)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r)
 	})
@@ -422,16 +425,8 @@ func messageResource(m SentMessage, numMedia int) messageJSON {
 }
 
 func (s *Server) callsJSON(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		// Creating calls is not part of the stand-in.
-		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
-		return
-	}
-	if !s.account(w, r) {
-		return
-	}
-	q := r.URL.Query()
-	pageSize, page, ok := pageQuery(w, q)
+	// Creating calls is not part of the stand-in.
+	q, pageSize, page, ok := s.listRequest(w, r)
 	if !ok {
 		return
 	}

@@ -415,7 +415,7 @@ func (s *Server) conversationsInfo(p params) result {
 		"is_channel":  !isIM,
 		"is_im":       isIM,
 		"is_private":  isIM,
-		"is_member":   true,
+		"is_member":   !s.outside[id],
 		"is_archived": false,
 		"num_members": len(s.members[id]),
 	}

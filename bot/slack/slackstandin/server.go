@@ -36,6 +36,7 @@ type Server struct {
 	users    map[string]*user
 	members  map[string][]string
 	names    map[string]string
+	outside  map[string]bool // channels the bot is not a member of
 	groups   map[string][]string
 	dms      map[string]string // sorted, comma-joined user IDs → DM channel
 	calls    map[string]int
@@ -62,6 +63,7 @@ func New(botToken string) *Server {
 		users:    map[string]*user{},
 		members:  map[string][]string{},
 		names:    map[string]string{},
+		outside:  map[string]bool{},
 		groups:   map[string][]string{},
 		dms:      map[string]string{},
 		calls:    map[string]int{},
@@ -149,6 +151,14 @@ func (s *Server) SetMembers(channel string, users ...string) {
 func (s *Server) AddChannel(id, name string) {
 	s.mu.Lock()
 	s.names[id] = name
+	s.mu.Unlock()
+}
+
+// SetBotMember sets whether the bot is a member of channel, as
+// conversations.info's is_member says (by default it is of every channel).
+func (s *Server) SetBotMember(channel string, member bool) {
+	s.mu.Lock()
+	s.outside[channel] = !member
 	s.mu.Unlock()
 }
 

@@ -68,7 +68,7 @@ type Server struct {
 }
 
 // Start runs bin serve with env in dir and waits up to healthy for
-// BaseURL/healthz to answer 200.
+// BaseURL/readyz to answer 200 (the store reachable and migrated).
 func Start(ctx context.Context, bin, dir string, env []string, baseURL string, logTo io.Writer, healthy time.Duration) (*Server, error) {
 	s := &Server{BaseURL: baseURL, Log: &TailBuffer{Max: 64 << 10}, exited: make(chan struct{})}
 	s.Cmd = exec.Command(bin, "serve")
@@ -101,10 +101,10 @@ func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
 		case <-s.exited:
 			return fmt.Errorf("harness: ringback serve exited before it was healthy: %v", s.waitErr)
 		case <-ctx.Done():
-			return fmt.Errorf("harness: waiting for /healthz: %w", ctx.Err())
+			return fmt.Errorf("harness: waiting for /readyz: %w", ctx.Err())
 		default:
 		}
-		res, err := hc.Get(s.BaseURL + "/healthz")
+		res, err := hc.Get(s.BaseURL + "/readyz")
 		if err == nil {
 			_, _ = io.Copy(io.Discard, res.Body)
 			res.Body.Close()
@@ -114,7 +114,7 @@ func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	return fmt.Errorf("harness: ringback serve: /healthz not 200 within %s", timeout)
+	return fmt.Errorf("harness: ringback serve: /readyz not 200 within %s", timeout)
 }
 
 // Exited is closed once the process has ended.
