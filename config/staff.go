@@ -49,3 +49,62 @@ func (p *parser) words(key string, n *yaml.Node, what string) []string {
 }
 
 var slackIDRE = regexp.MustCompile(`^[USW][A-Z0-9]{2,}$`)
+
+// categoryRota reads a line's category_rota: category key to a rota (by
+// weekday or round-robin, as rota).
+func (p *parser) categoryRota(key string, n *yaml.Node, cfg *Config) map[string]Rota {
+	out := map[string]Rota{}
+	for _, e := range p.pairs(key, n) {
+		k := join(key, e.key)
+		if _, known := cfg.Category(e.key); !known {
+			p.add(e.keyNode, k, "unknown category %q", e.key)
+			continue
+		}
+		out[e.key] = p.rota(k, e.value())
+	}
+	return out
+}
+
+var contactKindRE = regexp.MustCompile(`^[a-z0-9_-]+$`)
+
+// contactKinds reads a line's contact_kinds: contact kind (as imported with
+// `import contacts --kind`) to its text-back templates, channels and rota.
+func (p *parser) contactKinds(key string, n *yaml.Node, cfg *Config) map[string]KindRoute {
+	out := map[string]KindRoute{}
+	template := func(k string, v *yaml.Node) string {
+		s, ok := p.str(k, v)
+		if ok && s != "" {
+			if _, known := cfg.Template(s); !known {
+				p.add(v, k, "unknown template %q", s)
+			}
+		}
+		return s
+	}
+	for _, e := range p.pairs(key, n) {
+		path := join(key, e.key)
+		if !contactKindRE.MatchString(e.key) {
+			p.add(e.keyNode, path, "%q is not a contact kind (lower-case letters, digits, _ and -)", e.key)
+			continue
+		}
+		var r KindRoute
+		p.fields(path, e.value(), map[string]func(string, *yaml.Node){
+			"textback": func(k string, v *yaml.Node) {
+				p.fields(k, v, map[string]func(string, *yaml.Node){
+					"in_hours":    func(k string, v *yaml.Node) { r.TextBack.InHours = template(k, v) },
+					"after_hours": func(k string, v *yaml.Node) { r.TextBack.AfterHours = template(k, v) },
+				})
+			},
+			"channel": func(k string, v *yaml.Node) {
+				r.Channel = p.matching(k, v, channelIDRE, "%q is not a Slack channel ID (C… or G…)")
+			},
+			"discord_channel": func(k string, v *yaml.Node) {
+				r.DiscordChannel = p.matching(k, v, snowflakeYAML, "%q is not a Discord channel id (15 to 21 digits)")
+			},
+			"rota": func(k string, v *yaml.Node) { r.Rota = p.rota(k, v) },
+		})
+		out[e.key] = r
+	}
+	return out
+}
+
+var channelIDRE = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
