@@ -147,7 +147,7 @@ func Command() *discordgo.ApplicationCommand {
 		Options: []*discordgo.ApplicationCommandOption{{
 			Type:        discordgo.ApplicationCommandOptionString,
 			Name:        "args",
-			Description: "mine, overdue, line NAME, stats [week], templates…, optout/optin/spam NUMBER, help",
+			Description: "mine, overdue, line NAME, stats, templates…, away until DATE, back, optout/spam NUMBER, help",
 			Required:    false,
 		}},
 	}
