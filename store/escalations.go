@@ -113,4 +113,3 @@ func (q queries) EscalationsForCase(ctx context.Context, caseID int64) ([]Escala
 	}
 	return es, nil
 }
-
