@@ -577,6 +577,9 @@ func (a *Adapter) PostChannel(p chat.Post) string {
 
 // Post posts a message to a channel (queue checks, manager alerts).
 func (a *Adapter) Post(ctx context.Context, channel string, p chat.Post, key string) (chat.MessageRef, error) {
+	if p.Handover != nil {
+		return a.sendIn(ctx, channel, HandoverMessage(*p.Handover), key)
+	}
 	return a.sendIn(ctx, channel, PostMessage(p.Text), key)
 }
 
