@@ -336,9 +336,12 @@ func retryAfter(h http.Header) time.Duration {
 // Platform names Discord for the bot.
 func (a *Adapter) Platform() string { return Platform }
 
-// CardChannel is the line's Discord channel; "" for a line that lives on
-// other platforms only.
+// CardChannel is the caller kind's Discord channel when the line routes
+// it, else the line's; "" for a line that lives on other platforms only.
 func (a *Adapter) CardChannel(card chat.Card) (string, error) {
+	if card.DiscordChannel != "" {
+		return card.DiscordChannel, nil
+	}
 	return a.channels[card.LineNumber], nil
 }
 
