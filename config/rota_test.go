@@ -170,3 +170,17 @@ func TestCategoryRotaContactKindsProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestRotaWarningsNameOpenDaysWithNobody(t *testing.T) {
+	cfg, err := Parse([]byte(rotaBase + `    hours: {mon-fri: "09:00-17:30", sat: "10:00-14:00"}
+    rota: {mon-fri: U0ALICE}
+    category_rota: {other: {mon-sat: U0BOB}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := cfg.RotaWarnings()
+	if len(ws) != 1 || ws[0].String() != "lines[0].rota: nobody on sat, when the line opens: those days' cases are not assigned" {
+		t.Fatalf("warnings = %v", ws)
+	}
+}

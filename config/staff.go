@@ -1,7 +1,11 @@
 package config
 
 import (
+	"fmt"
 	"regexp"
+	"sort"
+	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -108,3 +112,44 @@ func (p *parser) contactKinds(key string, n *yaml.Node, cfg *Config) map[string]
 }
 
 var channelIDRE = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+
+// RotaWarnings names the days a line opens on which a by-weekday rota
+// names nobody: the cases of those days wait unassigned for whoever claims
+// them, which may be intended (a round-robin or the channel covers them)
+// but is more often a day left out.
+func (c *Config) RotaWarnings() []Problem {
+	var out []Problem
+	check := func(key string, l *Line, r Rota) {
+		if len(r.ByDay) == 0 {
+			return
+		}
+		var gaps []string
+		for d := time.Sunday; d <= time.Saturday; d++ {
+			if l.Hours.OpensOn(d) && r.ByDay[d] == "" {
+				gaps = append(gaps, dayNames[d])
+			}
+		}
+		if len(gaps) > 0 {
+			out = append(out, Problem{Key: key, Message: fmt.Sprintf("nobody on %s, when the line opens: those days' cases are not assigned", strings.Join(gaps, ", "))})
+		}
+	}
+	for i := range c.Lines {
+		l := &c.Lines[i]
+		path := fmt.Sprintf("lines[%d]", i)
+		check(path+".rota", l, l.Rota)
+		for _, cat := range c.Categories {
+			if r, ok := l.CategoryRota[cat.Key]; ok {
+				check(path+".category_rota."+cat.Key, l, r)
+			}
+		}
+		kinds := make([]string, 0, len(l.ContactKinds))
+		for k := range l.ContactKinds {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			check(path+".contact_kinds."+k+".rota", l, l.ContactKinds[k].Rota)
+		}
+	}
+	return out
+}
