@@ -133,18 +133,9 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 			}
 		},
 		"textback": func(k string, v *yaml.Node) {
-			template := func(k string, v *yaml.Node) string {
-				s, ok := p.str(k, v)
-				if ok && s != "" {
-					if _, known := cfg.Template(s); !known {
-						p.add(v, k, "unknown template %q", s)
-					}
-				}
-				return s
-			}
 			p.fields(k, v, map[string]func(string, *yaml.Node){
-				"in_hours":    func(k string, v *yaml.Node) { l.TextBack.InHours = template(k, v) },
-				"after_hours": func(k string, v *yaml.Node) { l.TextBack.AfterHours = template(k, v) },
+				"in_hours":    func(k string, v *yaml.Node) { l.TextBack.InHours = p.templateKey(k, v, cfg) },
+				"after_hours": func(k string, v *yaml.Node) { l.TextBack.AfterHours = p.templateKey(k, v, cfg) },
 				"cooldown": func(k string, v *yaml.Node) {
 					if d, ok := p.duration(k, v); ok {
 						l.TextBack.Cooldown = d

@@ -69,21 +69,24 @@ func (p *parser) categoryRota(key string, n *yaml.Node, cfg *Config) map[string]
 	return out
 }
 
+// templateKey reads a template key that must name one of cfg's templates
+// ("" is allowed: no text in that period).
+func (p *parser) templateKey(key string, n *yaml.Node, cfg *Config) string {
+	s, ok := p.str(key, n)
+	if ok && s != "" {
+		if _, known := cfg.Template(s); !known {
+			p.add(n, key, "unknown template %q", s)
+		}
+	}
+	return s
+}
+
 var contactKindRE = regexp.MustCompile(`^[a-z0-9_-]+$`)
 
 // contactKinds reads a line's contact_kinds: contact kind (as imported with
 // `import contacts --kind`) to its text-back templates, channels and rota.
 func (p *parser) contactKinds(key string, n *yaml.Node, cfg *Config) map[string]KindRoute {
 	out := map[string]KindRoute{}
-	template := func(k string, v *yaml.Node) string {
-		s, ok := p.str(k, v)
-		if ok && s != "" {
-			if _, known := cfg.Template(s); !known {
-				p.add(v, k, "unknown template %q", s)
-			}
-		}
-		return s
-	}
 	for _, e := range p.pairs(key, n) {
 		path := join(key, e.key)
 		if !contactKindRE.MatchString(e.key) {
@@ -94,8 +97,8 @@ func (p *parser) contactKinds(key string, n *yaml.Node, cfg *Config) map[string]
 		p.fields(path, e.value(), map[string]func(string, *yaml.Node){
 			"textback": func(k string, v *yaml.Node) {
 				p.fields(k, v, map[string]func(string, *yaml.Node){
-					"in_hours":    func(k string, v *yaml.Node) { r.TextBack.InHours = template(k, v) },
-					"after_hours": func(k string, v *yaml.Node) { r.TextBack.AfterHours = template(k, v) },
+					"in_hours":    func(k string, v *yaml.Node) { r.TextBack.InHours = p.templateKey(k, v, cfg) },
+					"after_hours": func(k string, v *yaml.Node) { r.TextBack.AfterHours = p.templateKey(k, v, cfg) },
 				})
 			},
 			"channel": func(k string, v *yaml.Node) {
