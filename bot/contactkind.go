@@ -14,10 +14,7 @@ import (
 // kindRoute is the line's route for the case's caller, and whether it has
 // one.
 func kindRoute(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line) (config.KindRoute, error) {
-	if len(line.ContactKinds) == 0 {
-		return config.KindRoute{}, nil
-	}
-	kind, err := contactKind(ctx, tx, &c)
+	kind, err := routedKind(ctx, tx, &c, line)
 	if err != nil {
 		return config.KindRoute{}, err
 	}

@@ -134,12 +134,21 @@ func contactKind(ctx context.Context, tx *store.Tx, c *store.Case) (string, erro
 	return ct.Kind, err
 }
 
+// routedKind is contactKind where the line routes callers by kind, ""
+// elsewhere (no need to read the contact).
+func routedKind(ctx context.Context, tx *store.Tx, c *store.Case, line *config.Line) (string, error) {
+	if len(line.ContactKinds) == 0 {
+		return "", nil
+	}
+	return contactKind(ctx, tx, c)
+}
+
 // assignByRota assigns a new case to its owner of the day.
 func (b *Bot) assignByRota(ctx context.Context, tx *store.Tx, c *store.Case, line *config.Line, now time.Time) (rotaPick, error) {
 	if c.Spam {
 		return rotaPick{}, nil
 	}
-	kind, err := contactKind(ctx, tx, c)
+	kind, err := routedKind(ctx, tx, c, line)
 	if err != nil {
 		return rotaPick{}, err
 	}
@@ -176,7 +185,7 @@ func (b *Bot) rotaOnCategory(ctx context.Context, tx *store.Tx, c *store.Case, l
 	if c.Spam || c.State == store.CaseClosed || c.FirstContactAt != nil || (c.Owner != "" && c.AssignedBy != "rota") {
 		return nil
 	}
-	kind, err := contactKind(ctx, tx, c)
+	kind, err := routedKind(ctx, tx, c, line)
 	if err != nil {
 		return err
 	}
