@@ -65,6 +65,8 @@ var rights = map[string]Right{
 	"command:line":              RightStaff,
 	"command:stats":             RightStaff,
 	"command:templates":         RightStaff,
+	"command:away":              RightStaff,
+	"command:back":              RightStaff,
 	"command:templates add":     RightManager,
 	"command:templates edit":    RightManager,
 	"command:templates approve": RightManager,

@@ -108,7 +108,10 @@ func (b *Bot) setCategory(ctx context.Context, tx *store.Tx, c *store.Case, line
 		return err
 	}
 	e.CaseID, e.Kind = c.ID, EntryTriaged
-	return b.timeline(ctx, tx, e)
+	if err := b.timeline(ctx, tx, e); err != nil {
+		return err
+	}
+	return b.rotaOnCategory(ctx, tx, c, line, now)
 }
 
 // CategoryCommand is `/callbacks category CASE NAME`: staff set or correct

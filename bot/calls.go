@@ -210,7 +210,8 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	if err := b.prepareCase(ctx, tx, &c); err != nil {
 		return store.Case{}, false, err
 	}
-	if err := b.assignByRota(ctx, tx, &c, line, now); err != nil {
+	pick, err := b.assignByRota(ctx, tx, &c, line, now)
+	if err != nil {
 		return store.Case{}, false, err
 	}
 	inserted, err := tx.InsertCase(ctx, &c)
@@ -238,7 +239,7 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	if err := b.planTextBack(ctx, tx, &c, line, now); err != nil {
 		return store.Case{}, false, err
 	}
-	if err := b.caseOpened(ctx, tx, c); err != nil {
+	if err := b.caseOpened(ctx, tx, c, pick); err != nil {
 		return store.Case{}, false, err
 	}
 	if err := b.autoTriageCall(ctx, tx, &c, call); err != nil {
@@ -252,12 +253,12 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 
 // caseOpened starts a new case's escalation schedule and notes a rota
 // assignment on its timeline.
-func (b *Bot) caseOpened(ctx context.Context, tx *store.Tx, c store.Case) error {
+func (b *Bot) caseOpened(ctx context.Context, tx *store.Tx, c store.Case, pick rotaPick) error {
 	if err := b.scheduleEscalations(ctx, tx, c, 0, c.CreatedAt); err != nil {
 		return err
 	}
-	if c.AssignedBy == "rota" {
-		return b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReassign, Text: Text{Words("Assigned by rota to "), User(c.Owner)}})
+	if e, ok := rotaEntry(c.ID, pick); ok {
+		return b.timeline(ctx, tx, e)
 	}
 	return nil
 }

@@ -54,6 +54,9 @@ func (b *Bot) card(ctx context.Context, c store.Case, replied bool) Card {
 	if c.ContactID != nil {
 		if ct, err := b.store.ContactByID(ctx, *c.ContactID); err == nil {
 			k.Caller.Name, k.Caller.Kind, k.Caller.Property, k.Caller.Unit = ct.Name, ct.Kind, ct.Property, ct.Unit
+			if line != nil {
+				routeCard(&k, line)
+			}
 		}
 	}
 	if c.FirstContactAt != nil {

@@ -82,6 +82,10 @@ func (b *Bot) command(ctx context.Context, by Invoker, verb, rest string) (Reply
 		return text(b.NumberCommand(ctx, by.Actor, verb, rest))
 	case "optouts":
 		return text(b.OptOutsCommand(ctx, by.Actor))
+	case "away":
+		return text(b.AwayCommand(ctx, by.Actor, rest))
+	case "back":
+		return text(b.BackCommand(ctx, by.Actor))
 	}
 	return text(Help, nil)
 }
@@ -105,6 +109,7 @@ var Help = Text{
 	Command("line NAME"), Words(" — one line's queue\n"),
 	Command("stats [week]"), Words(" — this week's numbers (or "), Code("last"), Words(", "), Code("2026-W46"), Words(")\n"),
 	Command("category CASE NAME"), Words(" — set or correct a case's category\n"),
+	Command("away until DATE"), Words(", "), Code("back"), Words(" — the rota skips you while you're away\n"),
 	Command("templates"), Words(" — approved texts; managers: "), Code("templates add KEY TEXT"), Words(", "), Code("templates approve KEY"), Words("\n"),
 	Command("optouts"), Words(" — numbers opted out of texts, with where and when\n"),
 	Command("optout NUMBER"), Words(", "), Code("optin NUMBER"), Words(", "), Code("spam NUMBER"), Words(", "), Code("unspam NUMBER"), Words(" — managers\n"),

@@ -177,7 +177,8 @@ func (b *Bot) textedIn(ctx context.Context, tx *store.Tx, caller string, line *c
 	if err := b.prepareCase(ctx, tx, &c); err != nil {
 		return store.Case{}, err
 	}
-	if err := b.assignByRota(ctx, tx, &c, line, now); err != nil {
+	pick, err := b.assignByRota(ctx, tx, &c, line, now)
+	if err != nil {
 		return store.Case{}, err
 	}
 	inserted, err := tx.InsertCase(ctx, &c)
@@ -190,7 +191,7 @@ func (b *Bot) textedIn(ctx context.Context, tx *store.Tx, caller string, line *c
 	if err := tx.AddEvent(ctx, c.ID, now, "case_opened", "", map[string]any{"origin": "sms", "spam": c.Spam}); err != nil {
 		return store.Case{}, err
 	}
-	return c, b.caseOpened(ctx, tx, c)
+	return c, b.caseOpened(ctx, tx, c, pick)
 }
 
 // triage sets the case's category from the caller's digit; an urgent

@@ -36,6 +36,8 @@ type (
 	KPIs            = chat.KPIs
 	Notice          = chat.Notice
 	Post            = chat.Post
+	Handover        = chat.Handover
+	HandoverItem    = chat.HandoverItem
 	RetryAfterError = chat.RetryAfterError
 	QueueItem       = chat.QueueItem
 	QueueView       = chat.QueueView

@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
-	"ringback/config"
 	"ringback/store"
 )
 
@@ -58,9 +55,10 @@ func (b *Bot) RunTimers(ctx context.Context, interval time.Duration) {
 // (after a restart); later than that, it would only confuse.
 const queueCheckWindow = 2 * time.Hour
 
-// queueChecks posts each line's queue summary at its configured times. A
-// line whose check fails does not hold up the others; it is tried again on
-// the next tick until its window closes.
+// queueChecks posts each line's shift handover at its configured times,
+// except on days the line does not open (closed dates, days without
+// hours). A line whose check fails does not hold up the others; it is
+// tried again on the next tick until its window closes.
 func (b *Bot) queueChecks(ctx context.Context) error {
 	now := b.clock.Now()
 	var errs []error
@@ -69,17 +67,17 @@ func (b *Bot) queueChecks(ctx context.Context) error {
 		local := now.In(line.Timezone)
 		for _, at := range line.QueueChecks {
 			due := time.Date(local.Year(), local.Month(), local.Day(), at.Hour, at.Minute, 0, 0, line.Timezone)
-			if now.Before(due) || now.Sub(due) > queueCheckWindow {
+			if now.Before(due) || now.Sub(due) > queueCheckWindow || !line.OpenDay(due) {
 				continue
 			}
-			text, err := b.QueueCheckText(ctx, line, at)
+			h, err := b.Handover(ctx, line, due)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("line %s: %w", line.Number, err))
 				continue
 			}
 			key := fmt.Sprintf("queuecheck:%s:%s:%s", line.Number, due.Format("2006-01-02"), at)
 			err = b.store.InTx(ctx, func(tx *store.Tx) error {
-				return b.post(ctx, tx, Post{Channel: line.Channel, Text: text}, key)
+				return b.post(ctx, tx, Post{Channel: line.Channel, Text: h.Text(), Handover: &h}, key)
 			})
 			if err != nil {
 				errs = append(errs, fmt.Errorf("line %s: %w", line.Number, err))
@@ -87,64 +85,6 @@ func (b *Bot) queueChecks(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// QueueCheckText is a line's queue at a glance: open cases by owner, the
-// overdue ones and the unclaimed ones.
-func (b *Bot) QueueCheckText(ctx context.Context, line *config.Line, at config.TimeOfDay) (Text, error) {
-	now := b.clock.Now()
-	rows, total, err := b.store.OpenQueue(ctx, store.QueueFilter{Line: line.Number, Limit: 1000, NoSpam: true})
-	if err != nil {
-		return nil, err
-	}
-	byOwner := map[string]int{}
-	var overdue, unclaimed []string
-	for _, r := range rows {
-		it := b.queueItem(r, now)
-		if r.Owner == "" {
-			unclaimed = append(unclaimed, it.Ref)
-		} else {
-			byOwner[r.Owner]++
-		}
-		if it.Overdue {
-			overdue = append(overdue, it.Ref)
-		}
-	}
-	t := Text{Words("📋 "), Strong(fmt.Sprintf("%s queue at %s", line.Name, at)), Wordsf(": %d open", total)}
-	if total == 0 {
-		return append(t, Words(". Nothing waiting. 🎉")), nil
-	}
-	t = append(t, Wordsf(", %d unclaimed, %d overdue.", len(unclaimed), len(overdue)))
-	if len(byOwner) > 0 {
-		owners := make([]string, 0, len(byOwner))
-		for o := range byOwner {
-			owners = append(owners, o)
-		}
-		sort.Slice(owners, func(i, j int) bool {
-			return byOwner[owners[i]] > byOwner[owners[j]] || (byOwner[owners[i]] == byOwner[owners[j]] && owners[i] < owners[j])
-		})
-		t = append(t, Words("\nBy owner: "))
-		for i, o := range owners {
-			if i > 0 {
-				t = append(t, Words(", "))
-			}
-			t = append(t, User(o), Wordsf(" %d", byOwner[o]))
-		}
-	}
-	if len(overdue) > 0 {
-		t = append(t, Words("\n⏰ Overdue: "+strings.Join(limit(overdue, 15), ", ")))
-	}
-	if len(unclaimed) > 0 {
-		t = append(t, Words("\n🔴 Unclaimed: "+strings.Join(limit(unclaimed, 15), ", ")))
-	}
-	return t, nil
-}
-
-func limit(refs []string, n int) []string {
-	if len(refs) <= n {
-		return refs
-	}
-	return append(refs[:n:n], fmt.Sprintf("and %d more", len(refs)-n))
 }
 
 // KindDigest is the outbox kind of the weekly digest (+ "." + platform).

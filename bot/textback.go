@@ -20,9 +20,9 @@ func (b *Bot) planTextBack(ctx context.Context, tx *store.Tx, c *store.Case, lin
 	if err != nil {
 		return err
 	}
-	key := line.TextBack.InHours
-	if c.AfterHours {
-		key = line.TextBack.AfterHours
+	key, err := textBackTemplate(ctx, tx, *c, line)
+	if err != nil {
+		return err
 	}
 	var body string
 	if why == "" {
@@ -59,9 +59,9 @@ func (b *Bot) whyNoTextBack(ctx context.Context, tx *store.Tx, c store.Case, lin
 	if why, err := b.whyNotTextable(ctx, tx, c.CallerNumber); why != "" || err != nil {
 		return why, err
 	}
-	key := line.TextBack.InHours
-	if c.AfterHours {
-		key = line.TextBack.AfterHours
+	key, err := textBackTemplate(ctx, tx, c, line)
+	if err != nil {
+		return "", err
 	}
 	if key == "" {
 		if c.AfterHours {

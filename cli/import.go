@@ -46,11 +46,17 @@ half-imported; rows that cannot be used are reported by line and skipped.`,
 	fs.StringVar(&opts.nameCol, "name-col", "", "header of the name column (default: detected)")
 	fs.StringVar(&phoneCols, "phone-cols", "", "comma-separated headers of the phone columns (default: detected)")
 	fs.StringVar(&opts.kindCol, "kind-col", "", "header of the kind column: tenant, owner, vendor, prospect")
+	var kind string
+	fs.StringVar(&kind, "kind", "", "kind of every row the file gives none (tenant, owner, vendor, prospect…); a row's own kind wins and is reported")
 	fs.StringVar(&opts.propertyCol, "property-col", "", "header of the property column")
 	fs.StringVar(&opts.unitCol, "unit-col", "", "header of the unit column")
 	fs.StringVar(&delim, "delimiter", "", `field separator: "," ";" or "tab" (default: "," or ";" as the header shows)`)
 	dryRun := fs.Bool("dry-run", false, "read and report, write nothing")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		var err error
+		if opts.kind, err = parseKind(kind); err != nil {
+			return err
+		}
 		return a.importContacts(cmd.Context(), args[0], opts, phoneCols, delim, *dryRun)
 	}
 	return cmd
@@ -69,7 +75,6 @@ func (a *app) importContacts(ctx context.Context, path string, opts importOption
 	if opts.delimiter, err = parseDelimiter(delim); err != nil {
 		return err
 	}
-
 	env, cfg, err := a.configured()
 	if err != nil {
 		return err
@@ -84,7 +89,20 @@ func (a *app) importContacts(ctx context.Context, path string, opts importOption
 	}
 
 	res := importResult{skipped: file.skipped}
-	if len(file.rows) > 0 { // else there is nothing to write: leave the database alone
+	exists, err := store.Exists(env.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("cli: %w", err)
+	}
+	switch {
+	case len(file.rows) == 0: // nothing to write: leave the database alone
+	case dryRun && !exists:
+		// Opening would create the database file: a dry run writes nothing.
+		res, err = upsertRows(ctx, &memContacts{owner: map[string]int64{}}, file.rows)
+		if err != nil {
+			return err
+		}
+		res.skipped, res.noDatabase = file.skipped, true
+	default:
 		s, err := store.Open(ctx, env.DatabaseURL)
 		if err != nil {
 			return fmt.Errorf("cli: %w", err)
@@ -131,9 +149,16 @@ func (a *app) reportImport(file *contactFile, res importResult, dryRun bool) {
 		verb = "dry run, nothing written: would import"
 		fmt.Fprintf(a.stdout, "columns: %s\n", file.cols.describe(file.headers))
 	}
-	fmt.Fprintf(a.stdout, "%s %s: %s created, %d merged, %s skipped\n", verb,
-		plural(res.created+res.merged, "row", "rows"), plural(res.created, "contact", "contacts"), res.merged, plural(res.skipped, "row", "rows"))
-	if res.assumedEmpty {
+	conflicts := ""
+	if len(res.conflicts) > 0 {
+		conflicts = fmt.Sprintf("; %s not applied", plural(len(res.conflicts), "conflict", "conflicts"))
+	}
+	fmt.Fprintf(a.stdout, "%s %s: %s created, %d merged, %s skipped%s\n", verb,
+		plural(res.created+res.merged, "row", "rows"), plural(res.created, "contact", "contacts"), res.merged, plural(res.skipped, "row", "rows"), conflicts)
+	switch {
+	case res.noDatabase:
+		fmt.Fprintln(a.stdout, "note: the database does not exist yet, so counts assume it holds no contacts")
+	case res.assumedEmpty:
 		fmt.Fprintln(a.stdout, "note: the database is not migrated yet, so counts assume it holds no contacts")
 	}
 	if file.encoding != "" {
@@ -141,6 +166,9 @@ func (a *app) reportImport(file *contactFile, res importResult, dryRun bool) {
 	}
 	for _, n := range file.notes {
 		fmt.Fprintf(a.stdout, "line %d: %s\n", n.line, n.msg)
+	}
+	for _, n := range res.conflicts {
+		fmt.Fprintf(a.stdout, "line %d: not applied: %s\n", n.line, n.msg)
 	}
 }
 
@@ -155,6 +183,7 @@ func plural(n int, one, many string) string {
 // detection, and the field separator (0: detect).
 type importOptions struct {
 	nameCol, kindCol, propertyCol, unitCol string
+	kind                                   string // --kind: for rows the file gives none
 	phoneCols                              []string
 	delimiter                              rune
 }
@@ -220,6 +249,9 @@ func readContacts(data []byte, opts importOptions, region string) (*contactFile,
 			continue
 		}
 		row.line = line
+		if msg := applyKind(&row.contact, opts.kind); msg != "" {
+			f.notes = append(f.notes, rowNote{line, msg})
+		}
 		warned := false
 		for _, n := range row.numbers {
 			if prev, dup := seen[n]; dup && !warned && !strings.EqualFold(prev.name, row.contact.Name) {
@@ -533,15 +565,46 @@ func normKind(v string) string {
 	return v
 }
 
+// kindRE is a contact kind as ringback.yaml's contact_kinds names it.
+var kindRE = regexp.MustCompile(`^[a-z0-9_-]+$`)
+
+// parseKind reads --kind: a kind or one of its synonyms ("landlord" is an
+// owner), "" when not given.
+func parseKind(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	k := normKind(s)
+	if !kindRE.MatchString(k) {
+		return "", fmt.Errorf("cli: --kind %q: want one word such as tenant, owner, vendor or prospect", s)
+	}
+	return k, nil
+}
+
+// applyKind gives c the kind of --kind when the file gives it none; a row's
+// own, different kind wins, and the note says so.
+func applyKind(c *store.Contact, kind string) (note string) {
+	switch {
+	case kind == "" || c.Kind == kind:
+	case c.Kind == "":
+		c.Kind = kind
+	default:
+		return fmt.Sprintf("kind %q from the file kept (not --kind %s)", c.Kind, kind)
+	}
+	return ""
+}
+
 // contactUpserter is a store transaction, or an empty stand-in when a dry run
-// meets a database that is not migrated yet.
+// meets a database that is not migrated (or not created) yet.
 type contactUpserter interface {
-	UpsertContact(ctx context.Context, c store.Contact, numbers []string, now time.Time) (int64, bool, error)
+	MergeContact(ctx context.Context, c store.Contact, numbers []string, start time.Time) (store.ContactMerge, error)
 }
 
 type importResult struct {
 	created, merged, skipped int
-	assumedEmpty             bool // dry run on an unmigrated database
+	conflicts                []rowNote // what was not applied, by line
+	assumedEmpty             bool      // dry run on an unmigrated database
+	noDatabase               bool      // dry run where no database exists yet
 }
 
 func importContacts(ctx context.Context, s *store.Store, rows []contactRow) (importResult, error) {
@@ -594,11 +657,14 @@ func upsertRows(ctx context.Context, q contactUpserter, rows []contactRow) (impo
 	var res importResult
 	now := time.Now()
 	for _, r := range rows {
-		_, created, err := q.UpsertContact(ctx, r.contact, r.numbers, now)
+		m, err := q.MergeContact(ctx, r.contact, r.numbers, now)
 		if err != nil {
 			return importResult{}, fmt.Errorf("cli: import line %d: %w", r.line, err)
 		}
-		if created {
+		for _, c := range m.Conflicts {
+			res.conflicts = append(res.conflicts, rowNote{r.line, c})
+		}
+		if m.Created {
 			res.created++
 		} else {
 			res.merged++
@@ -613,7 +679,7 @@ type memContacts struct {
 	next  int64
 }
 
-func (m *memContacts) UpsertContact(_ context.Context, _ store.Contact, numbers []string, _ time.Time) (int64, bool, error) {
+func (m *memContacts) MergeContact(_ context.Context, _ store.Contact, numbers []string, _ time.Time) (store.ContactMerge, error) {
 	var id int64
 	for _, n := range numbers {
 		if id = m.owner[n]; id != 0 {
@@ -628,5 +694,5 @@ func (m *memContacts) UpsertContact(_ context.Context, _ store.Contact, numbers 
 	for _, n := range numbers {
 		m.owner[n] = id
 	}
-	return id, created, nil
+	return store.ContactMerge{ID: id, Created: created}, nil
 }

@@ -188,10 +188,19 @@ func TestImportContactsDryRun(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d\n%s%s", code, out, errOut)
 		}
+		// An SQLite file is not even created; a PostgreSQL database is
+		// left unmigrated.
+		note := "note: the database is not migrated yet"
+		if backend == "sqlite" {
+			note = "note: the database does not exist yet"
+			if _, err := os.Stat(strings.TrimPrefix(url, "sqlite:")); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("a dry run created the database file: %v", err)
+			}
+		}
 		for _, want := range append([]string{
 			`columns: name "Contact Name", phone "Phone" "Work Phone", kind "Contact Type", property "Property", unit "Unit"; not "Emergency Contact Phone"`,
 			"\ndry run, nothing written: would import 10 rows: 9 contacts created, 1 merged, 3 rows skipped\n",
-			"note: the database is not migrated yet",
+			note,
 		}, exportNotes...) {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
@@ -337,5 +346,59 @@ func TestImportContactsAllOrNothing(t *testing.T) {
 		if n := countContacts(t, s); n != 0 {
 			t.Errorf("%d contacts stored after a failed import, want 0", n)
 		}
+	})
+}
+
+// --kind gives rows without a kind one; a row's own kind wins and is
+// reported; a kind that is not one word is refused.
+func TestImportContactsKindFlag(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, url string) {
+		path := writeCSV(t, "Name,Phone,Type\nAcme Plumbing,07700 900001,\nJane Smith,07700 900002,Tenant\n")
+		code, out, errOut := runCLI(t, url, nil, "import", "contacts", "--kind", "Contractors", path)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		}
+		if !strings.Contains(out, `line 3: kind "tenant" from the file kept (not --kind vendor)`) {
+			t.Errorf("output:\n%s", out)
+		}
+		checkContacts(t, storetest.Open(t, url), map[string]wantContact{
+			"+447700900001": {"Acme Plumbing", "vendor", "", ""},
+			"+447700900002": {"Jane Smith", "tenant", "", ""},
+		})
+		if code, _, errOut := runCLI(t, url, nil, "import", "contacts", "--kind", "flat 2", path); code != 1 || !strings.Contains(errOut, `--kind "flat 2"`) {
+			t.Errorf("--kind with two words: exit %d, %s", code, errOut)
+		}
+	})
+}
+
+// An import that would rename a known contact or take their number reports
+// it and leaves them as they were; a dry run reports the same.
+func TestImportContactsReportsRenames(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, url string) {
+		first := writeCSV(t, "Name,Phone\nAlice Smith,07700 900001\nBob Jones,07700 900002\n")
+		if code, out, errOut := runCLI(t, url, nil, "import", "contacts", first); code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, out, errOut)
+		}
+		second := writeCSV(t, "Name,Phone,Mobile\nAlicia Smith,07700 900001,07700 900002\n")
+		want := []string{
+			"2 conflicts not applied",
+			`line 2: not applied: contact "Alice Smith" (+447700900001) not renamed to "Alicia Smith"`,
+			`line 2: not applied: +447700900002 belongs to "Bob Jones": left with them`,
+		}
+		for _, args := range [][]string{{"--dry-run", second}, {second}} {
+			code, out, errOut := runCLI(t, url, nil, append([]string{"import", "contacts"}, args...)...)
+			if code != 0 {
+				t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+			}
+			for _, w := range want {
+				if !strings.Contains(out, w) {
+					t.Errorf("%v: output lacks %q:\n%s", args, w, out)
+				}
+			}
+		}
+		checkContacts(t, storetest.Open(t, url), map[string]wantContact{
+			"+447700900001": {"Alice Smith", "", "", ""},
+			"+447700900002": {"Bob Jones", "", "", ""},
+		})
 	})
 }

@@ -87,5 +87,5 @@ func (c *Config) AutoTriageWarnings() []Problem {
 // Warnings are what `ringback check` reports without refusing the file:
 // missing optional templates, phrase rules for no category.
 func (c *Config) Warnings() []Problem {
-	return append(c.MissingTemplates(), c.AutoTriageWarnings()...)
+	return append(append(c.MissingTemplates(), c.AutoTriageWarnings()...), c.RotaWarnings()...)
 }

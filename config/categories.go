@@ -37,6 +37,7 @@ func (p *parser) categories(n *yaml.Node) []Category {
 				c.ContactWithin, _ = p.duration(k, v)
 				contact = true
 			},
+			"rota": func(k string, v *yaml.Node) { c.Rota = p.rota(k, v) },
 			"urgent": func(k string, v *yaml.Node) {
 				if err := v.Decode(&c.Urgent); err != nil {
 					p.add(v, k, "%q is not true or false", v.Value)

@@ -79,6 +79,8 @@ type Business struct {
 	Region      string         // ISO 3166 region for reading local numbers, e.g. "GB"
 	BookingLink string
 	QuietHours  QuietHours // default for lines
+	// ClosedDates close every line on those days (closed_dates).
+	ClosedDates ClosedDates
 }
 
 // Digest is where and when the weekly digest is posted, in the business's
@@ -117,6 +119,14 @@ type Line struct {
 	DiscordChannel string
 	// Rota pre-assigns the line's new cases ("owner of the day").
 	Rota Rota
+	// CategoryRota is the owner of the day per category on this line
+	// (category_rota), before the category's own rota and Rota.
+	CategoryRota map[string]Rota
+	// ContactKinds route known callers by their kind (tenant, vendor…):
+	// their own text-back, channel and rota (contact_kinds).
+	ContactKinds map[string]KindRoute
+	// ClosedDates are the business's closed dates and the line's own.
+	ClosedDates ClosedDates
 	// QueueChecks are the local times of the daily queue post (default
 	// 08:45 and 17:15; an empty list turns it off).
 	QueueChecks []TimeOfDay
@@ -129,6 +139,15 @@ type Line struct {
 type Rota struct {
 	ByDay      map[time.Weekday]string
 	RoundRobin []string
+}
+
+// KindRoute is how a line treats callers of one contact kind; empty fields
+// keep the line's own setting.
+type KindRoute struct {
+	TextBack       TextBack // only InHours/AfterHours are read
+	Channel        string
+	DiscordChannel string
+	Rota           Rota
 }
 
 // Empty reports whether the rota assigns nobody.
@@ -149,6 +168,9 @@ type Category struct {
 	ClaimWithin   time.Duration
 	ContactWithin time.Duration
 	Urgent        bool
+	// Rota is the category's owner of the day on every line that has no
+	// category_rota of its own for it.
+	Rota Rota
 }
 
 // EscalationStep fires once per case (or every Repeat) After the case's first

@@ -149,7 +149,7 @@ templates:
 		`lines[0].messaging_service_sid: "MG123" is not a Messaging Service SID (MG and 32 hex digits)`,
 		`lines[1].name: "lettings" is also lines[0].name`,
 		`lines[2].number: "+441632960001" is also lines[1].number`,
-		`lines[2].nmae: unknown key (known: channel, discord_channel, escalation, hours, messaging_service_sid, name, number, on_call, on_duty, queue_check, quiet_hours, ring, ring_timeout, rota, textback, timezone, triage)`,
+		`lines[2].nmae: unknown key (known: category_rota, channel, closed_dates, contact_kinds, discord_channel, escalation, hours, messaging_service_sid, name, number, on_call, on_duty, queue_check, quiet_hours, ring, ring_timeout, rota, textback, timezone, triage)`,
 		`categories.urgent.claim_within: "2 minutes" is not a duration`,
 		`escalation[0].when: "unclamed" is not one of unclaimed, no_contact, overdue`,
 		`escalation[1].notify: "boss" is not one of channel, owner, managers, on_call`,

@@ -51,6 +51,7 @@ func (l *Line) SetDefaults(b Business) {
 	if l.QueueChecks == nil {
 		l.QueueChecks = DefaultQueueChecks()
 	}
+	l.ClosedDates = b.ClosedDates.union(l.ClosedDates)
 	for i := range l.Escalation {
 		l.Escalation[i].SetDefaults()
 	}
@@ -132,18 +133,9 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 			}
 		},
 		"textback": func(k string, v *yaml.Node) {
-			template := func(k string, v *yaml.Node) string {
-				s, ok := p.str(k, v)
-				if ok && s != "" {
-					if _, known := cfg.Template(s); !known {
-						p.add(v, k, "unknown template %q", s)
-					}
-				}
-				return s
-			}
 			p.fields(k, v, map[string]func(string, *yaml.Node){
-				"in_hours":    func(k string, v *yaml.Node) { l.TextBack.InHours = template(k, v) },
-				"after_hours": func(k string, v *yaml.Node) { l.TextBack.AfterHours = template(k, v) },
+				"in_hours":    func(k string, v *yaml.Node) { l.TextBack.InHours = p.templateKey(k, v, cfg) },
+				"after_hours": func(k string, v *yaml.Node) { l.TextBack.AfterHours = p.templateKey(k, v, cfg) },
 				"cooldown": func(k string, v *yaml.Node) {
 					if d, ok := p.duration(k, v); ok {
 						l.TextBack.Cooldown = d
@@ -181,8 +173,11 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 		"on_duty": func(k string, v *yaml.Node) {
 			l.OnDuty = p.matching(k, v, slackIDRE, "%q is not a Slack user (U…) or user group (S…) ID")
 		},
-		"rota":        func(k string, v *yaml.Node) { l.Rota = p.rota(k, v) },
-		"quiet_hours": func(k string, v *yaml.Node) { l.QuietHours = p.quietHours(k, v, l.QuietHours) },
+		"rota":          func(k string, v *yaml.Node) { l.Rota = p.rota(k, v) },
+		"category_rota": func(k string, v *yaml.Node) { l.CategoryRota = p.categoryRota(k, v, cfg) },
+		"contact_kinds": func(k string, v *yaml.Node) { l.ContactKinds = p.contactKinds(k, v, cfg) },
+		"closed_dates":  func(k string, v *yaml.Node) { l.ClosedDates = l.ClosedDates.union(p.closedDates(k, v)) },
+		"quiet_hours":   func(k string, v *yaml.Node) { l.QuietHours = p.quietHours(k, v, l.QuietHours) },
 		"discord_channel": func(k string, v *yaml.Node) {
 			l.DiscordChannel = p.matching(k, v, snowflakeYAML, "%q is not a Discord channel id (15 to 21 digits)")
 		},

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -42,41 +43,99 @@ func (q queries) ContactNumbers(ctx context.Context, id int64) ([]string, error)
 	return ns, nil
 }
 
-// UpsertContact merges c into the contact that already owns one of numbers
-// (non-empty fields of c win), or creates it; every number then belongs to
-// that contact. created tells which happened.
+// UpsertContact is MergeContact for callers that need no report.
 func (q queries) UpsertContact(ctx context.Context, c Contact, numbers []string, now time.Time) (id int64, created bool, err error) {
+	m, err := q.MergeContact(ctx, c, numbers, now)
+	return m.ID, m.Created, err
+}
+
+// ContactMerge is what MergeContact did with one contact.
+type ContactMerge struct {
+	ID      int64
+	Created bool
+	// Conflicts say, in words, what was not applied because it would
+	// rename a contact that existed before this import or take a number
+	// from another contact.
+	Conflicts []string
+}
+
+// MergeContact merges c into the contact that already owns one of numbers,
+// or creates it. start is when the import began: a contact created before
+// it is someone people know, and is never renamed (a different name is a
+// conflict), nor does another contact's number move to it; its empty or
+// changed kind, property and unit take c's non-empty values. A contact the
+// same import created takes the later row's name, as one file's rows
+// sharing a number are one person.
+func (q queries) MergeContact(ctx context.Context, c Contact, numbers []string, start time.Time) (ContactMerge, error) {
+	start = start.UTC().Truncate(time.Microsecond) // as both databases keep it
+	var m ContactMerge
+	owners := map[string]Contact{}
 	for _, n := range numbers {
 		existing, err := q.ContactByNumber(ctx, n)
-		if err == nil {
-			id = existing.ID
-			merge(&existing.Name, c.Name)
-			merge(&existing.Kind, c.Kind)
-			merge(&existing.Property, c.Property)
-			merge(&existing.Unit, c.Unit)
-			if _, err := q.exec(ctx, `UPDATE contacts SET name = ?, kind = ?, property = ?, unit = ?, updated_at = ? WHERE id = ?`,
-				existing.Name, existing.Kind, existing.Property, existing.Unit, now.UTC(), id); err != nil {
-				return 0, false, fmt.Errorf("store: update contact %d: %w", id, err)
+		switch {
+		case err == nil:
+			owners[n] = existing
+			if m.ID == 0 {
+				m.ID = existing.ID
 			}
-			break
-		} else if !isNotFound(err) {
-			return 0, false, err
+		case !isNotFound(err):
+			return ContactMerge{}, err
 		}
 	}
-	if id == 0 {
-		if err := q.get(ctx, &id, `INSERT INTO contacts (name, kind, property, unit, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			c.Name, c.Kind, c.Property, c.Unit, now.UTC(), now.UTC()); err != nil {
-			return 0, false, fmt.Errorf("store: insert contact: %w", err)
+	if m.ID != 0 {
+		var existing Contact
+		for _, n := range numbers {
+			if o, ok := owners[n]; ok && o.ID == m.ID {
+				existing = o
+				break
+			}
 		}
-		created = true
+		switch known := existing.CreatedAt.Before(start); {
+		case !known:
+			merge(&existing.Name, c.Name)
+		case c.Name != "" && !sameName(existing.Name, c.Name):
+			m.Conflicts = append(m.Conflicts, fmt.Sprintf("contact %q (%s) not renamed to %q", existing.Name, firstOwned(numbers, owners, m.ID), c.Name))
+		}
+		merge(&existing.Kind, c.Kind)
+		merge(&existing.Property, c.Property)
+		merge(&existing.Unit, c.Unit)
+		if _, err := q.exec(ctx, `UPDATE contacts SET name = ?, kind = ?, property = ?, unit = ?, updated_at = ? WHERE id = ?`,
+			existing.Name, existing.Kind, existing.Property, existing.Unit, start, m.ID); err != nil {
+			return ContactMerge{}, fmt.Errorf("store: update contact %d: %w", m.ID, err)
+		}
+	} else {
+		if err := q.get(ctx, &m.ID, `INSERT INTO contacts (name, kind, property, unit, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			c.Name, c.Kind, c.Property, c.Unit, start, start); err != nil {
+			return ContactMerge{}, fmt.Errorf("store: insert contact: %w", err)
+		}
+		m.Created = true
 	}
 	for _, n := range numbers {
+		if o, ok := owners[n]; ok && o.ID != m.ID && o.CreatedAt.Before(start) {
+			m.Conflicts = append(m.Conflicts, fmt.Sprintf("%s belongs to %q: left with them", n, o.Name))
+			continue
+		}
 		if _, err := q.exec(ctx, `INSERT INTO contact_numbers (number, contact_id) VALUES (?, ?)
-			ON CONFLICT (number) DO UPDATE SET contact_id = excluded.contact_id`, n, id); err != nil {
-			return 0, false, fmt.Errorf("store: contact number %s: %w", n, err)
+			ON CONFLICT (number) DO UPDATE SET contact_id = excluded.contact_id`, n, m.ID); err != nil {
+			return ContactMerge{}, fmt.Errorf("store: contact number %s: %w", n, err)
 		}
 	}
-	return id, created, nil
+	return m, nil
+}
+
+// sameName compares names as people read them: case and spacing aside.
+func sameName(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+}
+
+// firstOwned is the first of numbers that contact id owns.
+func firstOwned(numbers []string, owners map[string]Contact, id int64) string {
+	for _, n := range numbers {
+		if owners[n].ID == id {
+			return n
+		}
+	}
+	return ""
 }
 
 func merge(dst *string, v string) {

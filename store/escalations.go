@@ -113,13 +113,3 @@ func (q queries) EscalationsForCase(ctx context.Context, caseID int64) ([]Escala
 	}
 	return es, nil
 }
-
-// CountRotaAssigned counts the line's cases the rota assigned, for
-// round-robin turns.
-func (q queries) CountRotaAssigned(ctx context.Context, line string) (int, error) {
-	var n int
-	if err := q.get(ctx, &n, `SELECT COUNT(*) FROM cases WHERE line_number = ? AND assigned_by = 'rota'`, line); err != nil {
-		return 0, fmt.Errorf("store: count rota cases: %w", err)
-	}
-	return n, nil
-}

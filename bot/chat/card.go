@@ -21,12 +21,14 @@ type Card struct {
 	Line       string // the line's name
 	LineNumber string
 	Channel    string // the line's chat channel
-	FirstCall  time.Time
-	LastCall   *time.Time
-	AfterHours bool
-	Calls      int
-	Origin     string // call | sms
-	TextBack   string // human words: "delivered", "not sent: number withheld"…
+	// DiscordChannel overrides the line's Discord channel ("": the line's).
+	DiscordChannel string
+	FirstCall      time.Time
+	LastCall       *time.Time
+	AfterHours     bool
+	Calls          int
+	Origin         string // call | sms
+	TextBack       string // human words: "delivered", "not sent: number withheld"…
 	// LastReply is where the latest staff reply stands, in words ("✓
 	// delivered", "❌ not delivered: … Call instead."); "" when none was sent.
 	LastReply string

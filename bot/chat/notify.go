@@ -15,4 +15,7 @@ type Post struct {
 	Channel string `json:"channel"`
 	Text    Text   `json:"text"`
 	CaseID  int64  `json:"case_id,omitempty"`
+	// Handover, when set, is the shift handover Text says in full:
+	// platforms lay it out as sections.
+	Handover *Handover `json:"handover,omitempty"`
 }

@@ -147,7 +147,7 @@ func Command() *discordgo.ApplicationCommand {
 		Options: []*discordgo.ApplicationCommandOption{{
 			Type:        discordgo.ApplicationCommandOptionString,
 			Name:        "args",
-			Description: "mine, overdue, line NAME, stats [week], templates…, optout/optin/spam NUMBER, help",
+			Description: "mine, overdue, line NAME, stats, templates…, away until DATE, back, optout/spam NUMBER, help",
 			Required:    false,
 		}},
 	}
@@ -336,9 +336,12 @@ func retryAfter(h http.Header) time.Duration {
 // Platform names Discord for the bot.
 func (a *Adapter) Platform() string { return Platform }
 
-// CardChannel is the line's Discord channel; "" for a line that lives on
-// other platforms only.
+// CardChannel is the caller kind's Discord channel when the line routes
+// it, else the line's; "" for a line that lives on other platforms only.
 func (a *Adapter) CardChannel(card chat.Card) (string, error) {
+	if card.DiscordChannel != "" {
+		return card.DiscordChannel, nil
+	}
 	return a.channels[card.LineNumber], nil
 }
 
@@ -577,6 +580,9 @@ func (a *Adapter) PostChannel(p chat.Post) string {
 
 // Post posts a message to a channel (queue checks, manager alerts).
 func (a *Adapter) Post(ctx context.Context, channel string, p chat.Post, key string) (chat.MessageRef, error) {
+	if p.Handover != nil {
+		return a.sendIn(ctx, channel, HandoverMessage(*p.Handover), key)
+	}
 	return a.sendIn(ctx, channel, PostMessage(p.Text), key)
 }
 

@@ -295,3 +295,12 @@ func TestCustomIDRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// The shift handover, as the Slack one (see its golden file).
+func TestHandoverGoldenFile(t *testing.T) {
+	raw := golden.Check(t, "handover", rbdiscord.HandoverMessage(golden.Handover()))
+	noProblems(t, discordstandin.MessageProblems(raw))
+	if strings.Contains(string(raw), "@everyone") && !strings.Contains(string(raw), `"parse": []`) {
+		t.Fatal("a note can ping in Discord")
+	}
+}

@@ -417,7 +417,11 @@ func (a *Adapter) PostChannel(p chat.Post) string { return p.Channel }
 
 // Post posts a message to a channel (queue checks, manager alerts).
 func (a *Adapter) Post(ctx context.Context, channel string, p chat.Post, key string) (chat.MessageRef, error) {
-	return a.post(ctx, channel, channel, slack.MsgOptionText(Mrkdwn(p.Text), false), metadata(postEvent, p.CaseID, key))
+	opts := []slack.MsgOption{slack.MsgOptionText(Mrkdwn(p.Text), false), metadata(postEvent, p.CaseID, key)}
+	if p.Handover != nil {
+		opts = append(opts, slack.MsgOptionBlocks(HandoverBlocks(*p.Handover)...))
+	}
+	return a.post(ctx, channel, channel, opts...)
 }
 
 // post posts a message in channel; fix, when not "", is the channel named

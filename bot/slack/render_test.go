@@ -244,3 +244,15 @@ func TestVoicemailLinkIsOnlyAWebLinkWithOurLabel(t *testing.T) {
 		}
 	}
 }
+
+// The shift handover: counts, open cases urgent and overdue first, closed
+// cases with outcomes, each with its latest note.
+func TestHandoverGoldenFile(t *testing.T) {
+	raw := golden.Check(t, "handover", slack.Blocks{BlockSet: rbslack.HandoverBlocks(golden.Handover())})
+	checkLimits(t, raw)
+	for _, bad := range []string{"<!channel>", "<!here>"} {
+		if strings.Contains(string(raw), bad) {
+			t.Fatalf("a note reached Slack unescaped: %s", bad)
+		}
+	}
+}
