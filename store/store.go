@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -38,6 +39,7 @@ type Store struct {
 	signals *signals
 
 	stmts, preparing sync.Map // query → *sqlx.Stmt; query → true
+	counter          atomic.Pointer[Statements]
 
 	instance   string // random; the payload of this store's NOTIFYs
 	notifyOnce sync.Once
@@ -145,6 +147,7 @@ func (s *Store) Close() error {
 
 // InTx runs fn in one transaction: all of its writes commit, or none do.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	s.note("BEGIN")
 	sqltx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -152,9 +155,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx := &Tx{tx: sqltx}
 	tx.queries = queries{ext: sqltx, d: s.d, s: s, tx: tx}
 	if err := fn(tx); err != nil {
+		s.note("ROLLBACK")
 		_ = sqltx.Rollback()
 		return err
 	}
+	s.note("COMMIT")
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
@@ -175,6 +180,7 @@ type queries struct {
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	q.s.note(query)
 	args, err := sane(args)
 	if err != nil {
 		return nil, err
@@ -186,6 +192,7 @@ func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Resul
 }
 
 func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
+	q.s.note(query)
 	args, err := sane(args)
 	if err != nil {
 		return err
@@ -197,6 +204,7 @@ func (q queries) get(ctx context.Context, dest any, query string, args ...any) e
 }
 
 func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	q.s.note(query)
 	args, err := sane(args)
 	if err != nil {
 		return err
