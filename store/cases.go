@@ -120,6 +120,16 @@ func (q queries) OpenCase(ctx context.Context, caller, line string) (Case, error
 	return c, notFound(err, "store: open case of %s on %s", caller, line)
 }
 
+// CallerCase returns the caller's open case on the line, or when none is
+// open their latest one, locked: one statement where a new case would ask
+// for both. open tells which it is.
+func (q queries) CallerCase(ctx context.Context, caller, line string) (c Case, open bool, err error) {
+	err = q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases
+		WHERE caller_number = ? AND line_number = ?
+		ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1`+q.d.forUpdate, caller, line)
+	return c, err == nil && c.State != CaseClosed, notFound(err, "store: case of %s on %s", caller, line)
+}
+
 // LatestOpenCase returns the caller's most recent open case on any line, locked.
 func (q queries) LatestOpenCase(ctx context.Context, caller string) (Case, error) {
 	var c Case

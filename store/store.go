@@ -40,6 +40,7 @@ type Store struct {
 
 	stmts, preparing sync.Map // query → *sqlx.Stmt; query → true
 	counter          atomic.Pointer[Statements]
+	templates        templateCache
 
 	instance   string // random; the payload of this store's NOTIFYs
 	notifyOnce sync.Once
@@ -53,6 +54,11 @@ type Tx struct {
 	// outbox is set when the transaction enqueued work, so the commit wakes
 	// the workers at once instead of leaving them to the safety-net poll.
 	outbox bool
+	// wroteTemplates keeps the transaction's own view of the templates out
+	// of the cache: it may roll back.
+	wroteTemplates bool
+	// events wait to be written in one statement (AddEvent).
+	events []pendingEvent
 }
 
 // Open connects to databaseURL: postgres:// or postgresql:// selects
@@ -154,7 +160,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	tx := &Tx{tx: sqltx}
 	tx.queries = queries{ext: sqltx, d: s.d, s: s, tx: tx}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil {
+		err = tx.flushEvents(ctx, "")
+	}
+	if err != nil {
 		s.note("ROLLBACK")
 		_ = sqltx.Rollback()
 		return err
@@ -180,6 +190,9 @@ type queries struct {
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := q.flushEvents(ctx, query); err != nil {
+		return nil, err
+	}
 	q.s.note(query)
 	args, err := sane(args)
 	if err != nil {
@@ -192,6 +205,9 @@ func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Resul
 }
 
 func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
+	if err := q.flushEvents(ctx, query); err != nil {
+		return err
+	}
 	q.s.note(query)
 	args, err := sane(args)
 	if err != nil {
@@ -204,6 +220,9 @@ func (q queries) get(ctx context.Context, dest any, query string, args ...any) e
 }
 
 func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	if err := q.flushEvents(ctx, query); err != nil {
+		return err
+	}
 	q.s.note(query)
 	args, err := sane(args)
 	if err != nil {
