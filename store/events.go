@@ -39,8 +39,8 @@ func (q queries) AddEvent(ctx context.Context, caseID int64, at time.Time, kind,
 
 // pendingEvent is an event a transaction has yet to write.
 type pendingEvent struct {
-	caseID           int64
-	at               time.Time
+	caseID            int64
+	at                time.Time
 	kind, actor, data string
 }
 
