@@ -399,6 +399,11 @@ func (b *Bot) answered(ctx context.Context, tx *store.Tx, caller, lineNum string
 // change gets a row of its own; adapters skip a refresh that a newer one
 // waiting behind it makes redundant.
 func (b *Bot) caseChanged(ctx context.Context, tx *store.Tx, c store.Case, why string) error {
+	// The case stays locked till the commit, so that a card's first post,
+	// rendered after it, shows this change (store.ReserveCard).
+	if err := tx.LockCaseOnce(ctx, c.ID); err != nil {
+		return err
+	}
 	nonce := newNonce()
 	for _, chat := range b.chats {
 		_, _, err := tx.Enqueue(ctx, store.NewOutbox{

@@ -77,12 +77,19 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 	if err := it.Decode(&job); err != nil {
 		return Permanent(err)
 	}
+	line, existing, err := p.b.store.CardSlot(ctx, job.CaseID, p.name)
+	if err != nil {
+		return err
+	}
+	if existing.MessageID != "" && it.ID <= existing.OutboxSeen {
+		return nil // the card was first rendered after this change: it shows it
+	}
 	if newer, err := p.b.store.NewerOutboxWaiting(ctx, it.Kind, job.CaseID, it.ID); err != nil {
 		return err
 	} else if newer {
 		return nil // a later refresh will render the latest state
 	}
-	_, _, err := p.syncCard(ctx, job.CaseID, true)
+	_, _, err = p.syncSlot(ctx, job.CaseID, line, existing, true)
 	return err
 }
 
@@ -91,19 +98,24 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 // when this platform shows no card for the case's line. A reservation row
 // makes sure only one worker at a time posts a case's first card.
 func (p *chatPerformer) syncCard(ctx context.Context, caseID int64, update bool) (MessageRef, bool, error) {
-	existing, err := p.b.store.CardFor(ctx, caseID, p.name)
-	switch {
-	case err == nil && existing.MessageID != "" && !update:
-		return MessageRef{Channel: existing.Channel, ID: existing.MessageID}, true, nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
+	line, existing, err := p.b.store.CardSlot(ctx, caseID, p.name)
+	if err != nil {
 		return MessageRef{}, false, err
 	}
-	card, cerr := p.b.Card(ctx, caseID)
-	if cerr != nil {
-		return MessageRef{}, false, cerr
-	}
-	if err == nil && existing.MessageID != "" {
+	return p.syncSlot(ctx, caseID, line, existing, update)
+}
+
+// syncSlot is syncCard from the case's line and card as CardSlot read them.
+func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, line string, existing store.Card, update bool) (MessageRef, bool, error) {
+	if existing.MessageID != "" {
 		at := MessageRef{Channel: existing.Channel, ID: existing.MessageID}
+		if !update {
+			return at, true, nil
+		}
+		card, err := p.b.Card(ctx, caseID)
+		if err != nil {
+			return MessageRef{}, false, err
+		}
 		uerr := p.remote(p.chat.UpdateCard(ctx, at, card))
 		if !errors.Is(uerr, ErrMessageGone) {
 			return at, true, p.failed(ctx, caseID, uerr)
@@ -118,7 +130,7 @@ func (p *chatPerformer) syncCard(ctx context.Context, caseID int64, update bool)
 		}
 		return ref, true, p.b.store.SaveCard(ctx, caseID, p.name, ref.Channel, ref.ID)
 	}
-	channel, err := p.chat.CardChannel(card)
+	channel, err := p.chat.CardChannel(p.b.cardFrame(caseID, line))
 	if err != nil {
 		return MessageRef{}, false, err
 	}
@@ -135,7 +147,13 @@ func (p *chatPerformer) syncCard(ctx context.Context, caseID int64, update bool)
 		// Another worker is posting the first card; come back after it.
 		return MessageRef{}, false, RetryAfter(cardWait, fmt.Errorf("bot: the %s card of case %d is being posted by another worker", p.name, caseID))
 	}
-	ref, err := p.postCard(ctx, channel, card, fmt.Sprintf("card:%d", caseID))
+	// Rendered after the reservation, so that it shows every change up to
+	// the row the reservation saw: refreshes no newer are skipped (card).
+	card, err := p.b.Card(ctx, caseID)
+	var ref MessageRef
+	if err == nil {
+		ref, err = p.postCard(ctx, channel, card, fmt.Sprintf("card:%d", caseID))
+	}
 	if err == nil {
 		err = p.b.store.SaveCard(ctx, caseID, p.name, ref.Channel, ref.ID)
 	}

@@ -100,18 +100,11 @@ func (b *Bot) whyNoTextBack(c store.Case, line *config.Line, facts store.CallerF
 
 // whyNotTextable is "" when number may receive SMS at all.
 func (b *Bot) whyNotTextable(ctx context.Context, q interface {
-	IsOptedOut(context.Context, string) (bool, error)
-	Untextable(context.Context, string) (string, error)
+	Textable(context.Context, string) (bool, string, error)
 }, number string) (string, error) {
-	out, err := q.IsOptedOut(ctx, number)
+	out, reason, err := q.Textable(ctx, number)
 	if err != nil {
 		return "", err
-	}
-	reason := ""
-	if !out {
-		if reason, err = q.Untextable(ctx, number); err != nil {
-			return "", err
-		}
 	}
 	return notTextable(out, reason), nil
 }

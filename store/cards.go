@@ -13,6 +13,9 @@ type Card struct {
 	Channel   string    `db:"channel"`
 	MessageID string    `db:"message_id"` // "" while it is being posted
 	CreatedAt time.Time `db:"created_at"`
+	// OutboxSeen is the newest outbox row committed when the first post was
+	// reserved (ReserveCard).
+	OutboxSeen int64 `db:"outbox_seen"`
 }
 
 // cardPostTimeout is how long a reservation to post a card holds before
@@ -22,8 +25,30 @@ const cardPostTimeout = time.Minute
 // CardFor returns the case's card on platform.
 func (q queries) CardFor(ctx context.Context, caseID int64, platform string) (Card, error) {
 	var c Card
-	err := q.get(ctx, &c, `SELECT case_id, platform, channel, message_id, created_at FROM cards WHERE case_id = ? AND platform = ?`, caseID, platform)
+	err := q.get(ctx, &c, `SELECT case_id, platform, channel, message_id, created_at, outbox_seen FROM cards WHERE case_id = ? AND platform = ?`, caseID, platform)
 	return c, notFound(err, "store: card of case %d on %s", caseID, platform)
+}
+
+// CardSlot is the case's line and its card on platform (Platform "" when
+// there is none yet), in one statement: where a card is posted from.
+func (q queries) CardSlot(ctx context.Context, caseID int64, platform string) (line string, c Card, err error) {
+	var row struct {
+		LineNumber string     `db:"line_number"`
+		Channel    *string    `db:"channel"`
+		MessageID  *string    `db:"message_id"`
+		CreatedAt  *time.Time `db:"created_at"`
+		OutboxSeen *int64     `db:"outbox_seen"`
+	}
+	err = q.get(ctx, &row, `SELECT c.line_number, cd.channel, cd.message_id, cd.created_at, cd.outbox_seen
+		FROM cases c LEFT JOIN cards cd ON cd.case_id = c.id AND cd.platform = ? WHERE c.id = ?`, platform, caseID)
+	if err != nil {
+		return "", Card{}, notFound(err, "store: case %d", caseID)
+	}
+	c.CaseID = caseID
+	if row.MessageID != nil {
+		c.Platform, c.Channel, c.MessageID, c.CreatedAt, c.OutboxSeen = platform, *row.Channel, *row.MessageID, *row.CreatedAt, *row.OutboxSeen
+	}
+	return row.LineNumber, c, nil
 }
 
 // ReserveCard claims the right to post the case's first card on platform,
@@ -31,8 +56,16 @@ func (q queries) CardFor(ctx context.Context, caseID int64, platform string) (Ca
 // (reserved false) while someone else's reservation is fresh or the card
 // exists.
 func (q queries) ReserveCard(ctx context.Context, caseID int64, platform, channel string, now time.Time) (reserved bool, err error) {
-	res, err := q.exec(ctx, `INSERT INTO cards (case_id, platform, channel, message_id, created_at) VALUES (?, ?, ?, '', ?)
-		ON CONFLICT (case_id, platform) DO UPDATE SET channel = excluded.channel, created_at = excluded.created_at
+	// On PostgreSQL the insert's foreign key check waits for a transaction
+	// that holds the case locked (FOR UPDATE) to end, so such a change is
+	// in the card rendered after the reservation even when the row seen
+	// is newer than its own (Tx.LockCaseOnce). SQLite writes one at a time.
+	// Taking over a dead worker's reservation waits for nobody: it sees
+	// nothing (0).
+	res, err := q.exec(ctx, `INSERT INTO cards (case_id, platform, channel, message_id, created_at, outbox_seen)
+		VALUES (?, ?, ?, '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox))
+		ON CONFLICT (case_id, platform) DO UPDATE SET channel = excluded.channel, created_at = excluded.created_at,
+			outbox_seen = 0
 		WHERE cards.message_id = '' AND cards.created_at < ?`,
 		caseID, platform, channel, now.UTC(), now.Add(-cardPostTimeout).UTC())
 	if err != nil {

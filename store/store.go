@@ -59,6 +59,8 @@ type Tx struct {
 	wroteTemplates bool
 	// events wait to be written in one statement (AddEvent).
 	events []pendingEvent
+	// locked holds the cases this transaction locked or created.
+	locked map[int64]bool
 }
 
 // Open connects to databaseURL: postgres:// or postgresql:// selects
