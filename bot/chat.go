@@ -188,11 +188,14 @@ type once struct {
 // was not saved (the process died, the answer timed out) first asks the
 // platform for the post and adopts it.
 func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error) {
-	prev, err := p.b.store.ChatPostFor(ctx, p.name, o.key)
+	prev, first, err := p.b.store.BeginChatPost(ctx, p.name, o.key, o.outbox, p.b.clock.Now())
 	switch {
-	case err == nil && prev.MessageID != "":
+	case err != nil:
+		return MessageRef{}, err
+	case first:
+	case prev.MessageID != "":
 		return MessageRef{Channel: prev.Channel, ID: prev.MessageID}, nil
-	case err == nil:
+	default:
 		ref, found, ferr := o.find(prev.StartedAt.Add(-clockSkew))
 		if ferr != nil {
 			return MessageRef{}, p.remote(ferr)
@@ -201,16 +204,10 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 			p.b.log.Info("bot: an earlier attempt's post found on the platform; adopted", "platform", p.name, "post", o.key, "channel", ref.Channel)
 			return ref, p.record(ctx, o, ref)
 		}
-	case errors.Is(err, store.ErrNotFound):
-		if err := p.b.store.StartChatPost(ctx, p.name, o.key, o.outbox, p.b.clock.Now()); err != nil {
-			return MessageRef{}, err
-		}
-	default:
-		return MessageRef{}, err
 	}
 	ref, err := o.post()
 	if err != nil {
-		if prev.Key == "" && refused(err) {
+		if first && refused(err) {
 			// The only attempt never reached the channel: the next one
 			// need not search for it (a 429 storm costs no extra reads).
 			if ferr := p.b.store.ForgetChatPost(ctx, p.name, o.key); ferr != nil {

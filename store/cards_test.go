@@ -105,3 +105,28 @@ func waitForLockWait(t *testing.T, s *store.Store) {
 	}
 	t.Fatal("the reservation never waited")
 }
+
+// BeginChatPost starts a post's record in one statement the first time, and
+// afterwards returns the first attempt's record, unchanged.
+func TestBeginChatPost(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		counter := s.CountStatements()
+		if prev, first, err := s.BeginChatPost(ctx, "slack", "card:7", 3, t0); err != nil || !first || prev.Key != "" {
+			t.Fatalf("first attempt: %+v %v %v, want a new record", prev, first, err)
+		}
+		if n := counter.Total(); n != 1 {
+			t.Errorf("a first attempt took %d statements, want 1", n)
+		}
+		prev, first, err := s.BeginChatPost(ctx, "slack", "card:7", 4, t0.Add(time.Minute))
+		if err != nil || first || !prev.StartedAt.Equal(t0) || prev.MessageID != "" {
+			t.Fatalf("second attempt: %+v %v %v, want the first attempt's record", prev, first, err)
+		}
+		if err := s.SaveChatPost(ctx, "slack", "card:7", "C0LETTINGS", "1.2"); err != nil {
+			t.Fatal(err)
+		}
+		if prev, first, err := s.BeginChatPost(ctx, "slack", "card:7", 5, t0.Add(2*time.Minute)); err != nil || first || prev.MessageID != "1.2" || prev.Channel != "C0LETTINGS" {
+			t.Fatalf("after the post: %+v %v %v, want where it landed", prev, first, err)
+		}
+	})
+}
