@@ -27,14 +27,15 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 	return k, nil
 }
 
-// cardFrame is as much of case id's card as its line tells: enough to
-// choose the card's channel before the card is rendered.
-func (b *Bot) cardFrame(id int64, lineNumber string) Card {
-	k := Card{CaseID: id, Ref: caseRef(id), LineNumber: lineNumber}
-	if line, ok := b.line(lineNumber); ok {
-		k.Line, k.Channel = line.Name, line.Channel
+// cardFrame is as much of case id's card as its slot tells: its line and
+// contact, which choose the card's channel before the card is rendered.
+// Built by card itself, so that the channel is chosen as for the card.
+func (b *Bot) cardFrame(id int64, slot store.CardSlot) Card {
+	c := store.CardCase{Case: store.Case{ID: id, LineNumber: slot.LineNumber, State: store.CaseOpen}, Contact: slot.Contact}
+	if slot.Contact != nil {
+		c.ContactID = &slot.Contact.ID
 	}
-	return k
+	return b.card(c, false)
 }
 
 func (b *Bot) card(cc store.CardCase, replied bool) Card {

@@ -77,11 +77,11 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 	if err := it.Decode(&job); err != nil {
 		return Permanent(err)
 	}
-	line, existing, err := p.b.store.CardSlot(ctx, job.CaseID, p.name)
+	slot, err := p.b.store.CardSlot(ctx, job.CaseID, p.name)
 	if err != nil {
 		return err
 	}
-	if existing.MessageID != "" && it.ID <= existing.OutboxSeen {
+	if existing := slot.Card; existing.MessageID != "" && it.ID <= existing.OutboxSeen {
 		return nil // the card was first rendered after this change: it shows it
 	}
 	if newer, err := p.b.store.NewerOutboxWaiting(ctx, it.Kind, job.CaseID, it.ID); err != nil {
@@ -89,7 +89,7 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 	} else if newer {
 		return nil // a later refresh will render the latest state
 	}
-	_, _, err = p.syncSlot(ctx, job.CaseID, line, existing, true)
+	_, _, err = p.syncSlot(ctx, job.CaseID, slot, true)
 	return err
 }
 
@@ -98,16 +98,16 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 // when this platform shows no card for the case's line. A reservation row
 // makes sure only one worker at a time posts a case's first card.
 func (p *chatPerformer) syncCard(ctx context.Context, caseID int64, update bool) (MessageRef, bool, error) {
-	line, existing, err := p.b.store.CardSlot(ctx, caseID, p.name)
+	slot, err := p.b.store.CardSlot(ctx, caseID, p.name)
 	if err != nil {
 		return MessageRef{}, false, err
 	}
-	return p.syncSlot(ctx, caseID, line, existing, update)
+	return p.syncSlot(ctx, caseID, slot, update)
 }
 
-// syncSlot is syncCard from the case's line and card as CardSlot read them.
-func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, line string, existing store.Card, update bool) (MessageRef, bool, error) {
-	if existing.MessageID != "" {
+// syncSlot is syncCard from the case's slot as CardSlot read it.
+func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.CardSlot, update bool) (MessageRef, bool, error) {
+	if existing := slot.Card; existing.MessageID != "" {
 		at := MessageRef{Channel: existing.Channel, ID: existing.MessageID}
 		if !update {
 			return at, true, nil
@@ -130,7 +130,7 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, line string,
 		}
 		return ref, true, p.b.store.SaveCard(ctx, caseID, p.name, ref.Channel, ref.ID)
 	}
-	channel, err := p.chat.CardChannel(p.b.cardFrame(caseID, line))
+	channel, err := p.chat.CardChannel(p.b.cardFrame(caseID, slot))
 	if err != nil {
 		return MessageRef{}, false, err
 	}

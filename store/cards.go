@@ -29,26 +29,46 @@ func (q queries) CardFor(ctx context.Context, caseID int64, platform string) (Ca
 	return c, notFound(err, "store: card of case %d on %s", caseID, platform)
 }
 
-// CardSlot is the case's line and its card on platform (Platform "" when
-// there is none yet), in one statement: where a card is posted from.
-func (q queries) CardSlot(ctx context.Context, caseID int64, platform string) (line string, c Card, err error) {
+// CardSlot is where a case's card is posted from, in one statement: the
+// case's line and contact (what choose the card's channel) and its card on
+// platform (Platform "" when there is none yet).
+type CardSlot struct {
+	LineNumber string
+	Contact    *Contact // nil: no known contact
+	Card       Card
+}
+
+// CardSlot reads case id's CardSlot on platform.
+func (q queries) CardSlot(ctx context.Context, caseID int64, platform string) (CardSlot, error) {
 	var row struct {
-		LineNumber string     `db:"line_number"`
-		Channel    *string    `db:"channel"`
-		MessageID  *string    `db:"message_id"`
-		CreatedAt  *time.Time `db:"created_at"`
-		OutboxSeen *int64     `db:"outbox_seen"`
+		LineNumber      string     `db:"line_number"`
+		ContactID       *int64     `db:"contact_id"`
+		ContactName     *string    `db:"contact_name"`
+		ContactKind     *string    `db:"contact_kind"`
+		ContactProperty *string    `db:"contact_property"`
+		ContactUnit     *string    `db:"contact_unit"`
+		Channel         *string    `db:"channel"`
+		MessageID       *string    `db:"message_id"`
+		CreatedAt       *time.Time `db:"created_at"`
+		OutboxSeen      *int64     `db:"outbox_seen"`
 	}
-	err = q.get(ctx, &row, `SELECT c.line_number, cd.channel, cd.message_id, cd.created_at, cd.outbox_seen
-		FROM cases c LEFT JOIN cards cd ON cd.case_id = c.id AND cd.platform = ? WHERE c.id = ?`, platform, caseID)
+	err := q.get(ctx, &row, `SELECT c.line_number, ct.id AS contact_id, ct.name AS contact_name, ct.kind AS contact_kind,
+			ct.property AS contact_property, ct.unit AS contact_unit,
+			cd.channel, cd.message_id, cd.created_at, cd.outbox_seen
+		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
+		LEFT JOIN cards cd ON cd.case_id = c.id AND cd.platform = ?
+		WHERE c.id = ?`, platform, caseID)
 	if err != nil {
-		return "", Card{}, notFound(err, "store: case %d", caseID)
+		return CardSlot{}, notFound(err, "store: case %d", caseID)
 	}
-	c.CaseID = caseID
+	slot := CardSlot{LineNumber: row.LineNumber, Card: Card{CaseID: caseID}}
+	if row.ContactID != nil {
+		slot.Contact = &Contact{ID: *row.ContactID, Name: deref(row.ContactName), Kind: deref(row.ContactKind), Property: deref(row.ContactProperty), Unit: deref(row.ContactUnit)}
+	}
 	if row.MessageID != nil {
-		c.Platform, c.Channel, c.MessageID, c.CreatedAt, c.OutboxSeen = platform, *row.Channel, *row.MessageID, *row.CreatedAt, *row.OutboxSeen
+		slot.Card = Card{CaseID: caseID, Platform: platform, Channel: *row.Channel, MessageID: *row.MessageID, CreatedAt: *row.CreatedAt, OutboxSeen: *row.OutboxSeen}
 	}
-	return row.LineNumber, c, nil
+	return slot, nil
 }
 
 // ReserveCard claims the right to post the case's first card on platform,
