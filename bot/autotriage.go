@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -171,21 +170,15 @@ func (b *Bot) CategoryCommand(ctx context.Context, a Actor, args string) (Text, 
 }
 
 // autoTriaged says why auto-triage chose the case's category, when the
-// latest triage of the case was its own; nil otherwise.
-func (b *Bot) autoTriaged(ctx context.Context, c store.Case) (*chat.AutoTriage, error) {
-	if c.Category == "" {
-		return nil, nil
-	}
-	e, err := b.store.LatestEvent(ctx, c.ID, "triaged")
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
+// latest triage of the case (its event's data, "" when none) was its own;
+// nil otherwise.
+func autoTriaged(c store.Case, triaged string) *chat.AutoTriage {
+	if c.Category == "" || triaged == "" {
+		return nil
 	}
 	var d struct{ By, Phrase, Source, Category string }
-	if json.Unmarshal([]byte(e.Data), &d) != nil || d.By != "auto" || d.Category != c.Category {
-		return nil, nil
+	if json.Unmarshal([]byte(triaged), &d) != nil || d.By != "auto" || d.Category != c.Category {
+		return nil
 	}
-	return &chat.AutoTriage{Phrase: d.Phrase, Source: d.Source}, nil
+	return &chat.AutoTriage{Phrase: d.Phrase, Source: d.Source}
 }

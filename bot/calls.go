@@ -128,15 +128,6 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 		call.UpdatedAt = now
 		res.Missed = call.Missed
 
-		if isNew {
-			inserted, err := tx.InsertCall(ctx, &call)
-			if err != nil {
-				return err
-			}
-			if !inserted {
-				return errRetry // a concurrent report of the same call won; redo against its row
-			}
-		}
 		switch {
 		case call.Missed && !wasMissed && routed:
 			c, opened, err := b.missedCall(ctx, tx, call, line, now)
@@ -165,7 +156,19 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 		if call.CaseID != nil {
 			res.CaseID = *call.CaseID
 		}
-		return tx.UpdateCall(ctx, call)
+		if !isNew {
+			return tx.UpdateCall(ctx, call)
+		}
+		// A new call is written once, with its case: if a concurrent report
+		// of the same call wrote it first, what this one did rolls back.
+		inserted, err := tx.InsertCall(ctx, &call)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errRetry // redo against the other report's row
+		}
+		return nil
 	})
 	return res, err
 }
@@ -184,16 +187,9 @@ func (b *Bot) missed(o CallOutcome, call store.Call, isNew bool) bool {
 }
 
 // missedCall opens the caller's case, or counts the call on the open one.
+// A new case is written once, with what is known by then (contact, spam,
+// rota owner, text-back status).
 func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, line *config.Line, now time.Time) (store.Case, bool, error) {
-	if call.CallerNumber != "" {
-		c, err := tx.OpenCase(ctx, call.CallerNumber, line.Number)
-		if err == nil {
-			return c, false, b.repeatCall(ctx, tx, c, call, now)
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return store.Case{}, false, err
-		}
-	}
 	c := store.Case{
 		LineNumber:   line.Number,
 		CallerNumber: call.CallerNumber,
@@ -207,10 +203,27 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 		CreatedAt:    call.StartedAt,
 		UpdatedAt:    now,
 	}
-	if err := b.prepareCase(ctx, tx, &c); err != nil {
-		return store.Case{}, false, err
+	var facts store.CallerFacts
+	if call.CallerNumber != "" {
+		prev, open, err := tx.CallerCase(ctx, call.CallerNumber, line.Number)
+		switch {
+		case err == nil && open:
+			return prev, false, b.repeatCall(ctx, tx, prev, call, now)
+		case err == nil:
+			c.PreviousCaseID = &prev.ID
+		case !errors.Is(err, store.ErrNotFound):
+			return store.Case{}, false, err
+		}
+		if facts, err = b.callerFacts(ctx, tx, call.CallerNumber, line); err != nil {
+			return store.Case{}, false, err
+		}
+		applyFacts(&c, facts)
 	}
 	pick, err := b.assignByRota(ctx, tx, &c, line, now)
+	if err != nil {
+		return store.Case{}, false, err
+	}
+	plan, err := b.planTextBack(ctx, tx, &c, line, facts, now)
 	if err != nil {
 		return store.Case{}, false, err
 	}
@@ -236,19 +249,39 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 			return store.Case{}, false, err
 		}
 	}
-	if err := b.planTextBack(ctx, tx, &c, line, now); err != nil {
+	if err := b.queueTextBack(ctx, tx, c, line, plan, facts, now); err != nil {
 		return store.Case{}, false, err
 	}
 	if err := b.caseOpened(ctx, tx, c, pick); err != nil {
 		return store.Case{}, false, err
 	}
+	// Saves the case itself when the transcript triaged it.
 	if err := b.autoTriageCall(ctx, tx, &c, call); err != nil {
 		return store.Case{}, false, err
 	}
-	if err := tx.UpdateCase(ctx, c); err != nil {
-		return store.Case{}, false, err
-	}
 	return c, true, b.caseChanged(ctx, tx, c, "opened")
+}
+
+// callerFacts reads what is known of a new case's caller. With a text-back
+// cooldown it first takes the caller's lock: two calls at once from one
+// caller (both lines, two replicas) then decide one after the other, and
+// the second sees the first's text-back.
+func (b *Bot) callerFacts(ctx context.Context, tx *store.Tx, caller string, line *config.Line) (store.CallerFacts, error) {
+	if line.TextBack.Cooldown > 0 {
+		if err := tx.LockCaller(ctx, caller); err != nil {
+			return store.CallerFacts{}, err
+		}
+	}
+	return tx.CallerFacts(ctx, caller)
+}
+
+// applyFacts fills what a new case learns from what Ringback knows of its
+// caller: contact and spam list.
+func applyFacts(c *store.Case, f store.CallerFacts) {
+	if f.Contact != nil {
+		c.ContactID = &f.Contact.ID
+	}
+	c.Spam = f.Spam
 }
 
 // caseOpened starts a new case's escalation schedule and notes a rota
@@ -269,16 +302,11 @@ func (b *Bot) prepareCase(ctx context.Context, tx *store.Tx, c *store.Case) erro
 	if c.CallerNumber == "" {
 		return nil
 	}
-	if ct, err := tx.ContactByNumber(ctx, c.CallerNumber); err == nil {
-		c.ContactID = &ct.ID
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	spam, err := tx.IsSpam(ctx, c.CallerNumber)
+	facts, err := tx.CallerFacts(ctx, c.CallerNumber)
 	if err != nil {
 		return err
 	}
-	c.Spam = spam
+	applyFacts(c, facts)
 	if prev, err := tx.LatestCase(ctx, c.CallerNumber, c.LineNumber); err == nil {
 		c.PreviousCaseID = &prev.ID
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -372,6 +400,11 @@ func (b *Bot) answered(ctx context.Context, tx *store.Tx, caller, lineNum string
 // change gets a row of its own; adapters skip a refresh that a newer one
 // waiting behind it makes redundant.
 func (b *Bot) caseChanged(ctx context.Context, tx *store.Tx, c store.Case, why string) error {
+	// The case stays locked till the commit, so that a card's first post,
+	// rendered after it, shows this change (store.ReserveCard).
+	if err := tx.LockCaseOnce(ctx, c.ID); err != nil {
+		return err
+	}
 	nonce := newNonce()
 	for _, chat := range b.chats {
 		_, _, err := tx.Enqueue(ctx, store.NewOutbox{

@@ -9,11 +9,7 @@ import (
 
 // Card builds the card of case id as of now.
 func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
-	c, err := b.store.CaseByID(ctx, id)
-	if err != nil {
-		return Card{}, err
-	}
-	replied, err := b.store.CaseHasInbound(ctx, id)
+	cc, err := b.store.CaseForCard(ctx, id)
 	if err != nil {
 		return Card{}, err
 	}
@@ -21,15 +17,29 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 	if err != nil {
 		return Card{}, err
 	}
-	k := b.card(ctx, c, replied)
-	k.LastReply = lastReplyWords(ms)
-	if k.AutoTriaged, err = b.autoTriaged(ctx, c); err != nil {
-		return Card{}, err
+	replied := false // the caller texted on this case: the messages tell
+	for _, m := range ms {
+		replied = replied || m.Direction == store.Inbound
 	}
+	k := b.card(cc, replied)
+	k.LastReply = lastReplyWords(ms)
+	k.AutoTriaged = autoTriaged(cc.Case, cc.Triaged)
 	return k, nil
 }
 
-func (b *Bot) card(ctx context.Context, c store.Case, replied bool) Card {
+// cardFrame is as much of case id's card as its slot tells: its line and
+// contact, which choose the card's channel before the card is rendered.
+// Built by card itself, so that the channel is chosen as for the card.
+func (b *Bot) cardFrame(id int64, slot store.CardSlot) Card {
+	c := store.CardCase{Case: store.Case{ID: id, LineNumber: slot.LineNumber, State: store.CaseOpen}, Contact: slot.Contact}
+	if slot.Contact != nil {
+		c.ContactID = &slot.Contact.ID
+	}
+	return b.card(c, false)
+}
+
+func (b *Bot) card(cc store.CardCase, replied bool) Card {
+	c := cc.Case
 	now := b.clock.Now()
 	line, _ := b.line(c.LineNumber)
 	k := Card{
@@ -51,12 +61,10 @@ func (b *Bot) card(ctx context.Context, c store.Case, replied bool) Card {
 	if !c.Withheld() {
 		k.Caller.Number = config.Format(c.CallerNumber, b.cfg.Business.Region)
 	}
-	if c.ContactID != nil {
-		if ct, err := b.store.ContactByID(ctx, *c.ContactID); err == nil {
-			k.Caller.Name, k.Caller.Kind, k.Caller.Property, k.Caller.Unit = ct.Name, ct.Kind, ct.Property, ct.Unit
-			if line != nil {
-				routeCard(&k, line)
-			}
+	if ct := cc.Contact; ct != nil {
+		k.Caller.Name, k.Caller.Kind, k.Caller.Property, k.Caller.Unit = ct.Name, ct.Kind, ct.Property, ct.Unit
+		if line != nil {
+			routeCard(&k, line)
 		}
 	}
 	if c.FirstContactAt != nil {
@@ -74,7 +82,7 @@ func (b *Bot) card(ctx context.Context, c store.Case, replied bool) Card {
 	if c.Withheld() {
 		k.Actions = without(k.Actions, ActionReply, ActionSpam)
 	}
-	b.askOnCard(ctx, c, &k)
+	askOnCard(c, cc.PossibleOptOut, &k)
 	return k
 }
 

@@ -77,12 +77,19 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 	if err := it.Decode(&job); err != nil {
 		return Permanent(err)
 	}
+	slot, err := p.b.store.CardSlot(ctx, job.CaseID, p.name)
+	if err != nil {
+		return err
+	}
+	if existing := slot.Card; existing.MessageID != "" && it.ID <= existing.OutboxSeen {
+		return nil // the card was first rendered after this change: it shows it
+	}
 	if newer, err := p.b.store.NewerOutboxWaiting(ctx, it.Kind, job.CaseID, it.ID); err != nil {
 		return err
 	} else if newer {
 		return nil // a later refresh will render the latest state
 	}
-	_, _, err := p.syncCard(ctx, job.CaseID, true)
+	_, _, err = p.syncSlot(ctx, job.CaseID, slot, true)
 	return err
 }
 
@@ -91,19 +98,24 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 // when this platform shows no card for the case's line. A reservation row
 // makes sure only one worker at a time posts a case's first card.
 func (p *chatPerformer) syncCard(ctx context.Context, caseID int64, update bool) (MessageRef, bool, error) {
-	existing, err := p.b.store.CardFor(ctx, caseID, p.name)
-	switch {
-	case err == nil && existing.MessageID != "" && !update:
-		return MessageRef{Channel: existing.Channel, ID: existing.MessageID}, true, nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
+	slot, err := p.b.store.CardSlot(ctx, caseID, p.name)
+	if err != nil {
 		return MessageRef{}, false, err
 	}
-	card, cerr := p.b.Card(ctx, caseID)
-	if cerr != nil {
-		return MessageRef{}, false, cerr
-	}
-	if err == nil && existing.MessageID != "" {
+	return p.syncSlot(ctx, caseID, slot, update)
+}
+
+// syncSlot is syncCard from the case's slot as CardSlot read it.
+func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.CardSlot, update bool) (MessageRef, bool, error) {
+	if existing := slot.Card; existing.MessageID != "" {
 		at := MessageRef{Channel: existing.Channel, ID: existing.MessageID}
+		if !update {
+			return at, true, nil
+		}
+		card, err := p.b.Card(ctx, caseID)
+		if err != nil {
+			return MessageRef{}, false, err
+		}
 		uerr := p.remote(p.chat.UpdateCard(ctx, at, card))
 		if !errors.Is(uerr, ErrMessageGone) {
 			return at, true, p.failed(ctx, caseID, uerr)
@@ -118,7 +130,7 @@ func (p *chatPerformer) syncCard(ctx context.Context, caseID int64, update bool)
 		}
 		return ref, true, p.b.store.SaveCard(ctx, caseID, p.name, ref.Channel, ref.ID)
 	}
-	channel, err := p.chat.CardChannel(card)
+	channel, err := p.chat.CardChannel(p.b.cardFrame(caseID, slot))
 	if err != nil {
 		return MessageRef{}, false, err
 	}
@@ -135,7 +147,13 @@ func (p *chatPerformer) syncCard(ctx context.Context, caseID int64, update bool)
 		// Another worker is posting the first card; come back after it.
 		return MessageRef{}, false, RetryAfter(cardWait, fmt.Errorf("bot: the %s card of case %d is being posted by another worker", p.name, caseID))
 	}
-	ref, err := p.postCard(ctx, channel, card, fmt.Sprintf("card:%d", caseID))
+	// Rendered after the reservation, so that it shows every change up to
+	// the row the reservation saw: refreshes no newer are skipped (card).
+	card, err := p.b.Card(ctx, caseID)
+	var ref MessageRef
+	if err == nil {
+		ref, err = p.postCard(ctx, channel, card, fmt.Sprintf("card:%d", caseID))
+	}
 	if err == nil {
 		err = p.b.store.SaveCard(ctx, caseID, p.name, ref.Channel, ref.ID)
 	}
@@ -170,11 +188,14 @@ type once struct {
 // was not saved (the process died, the answer timed out) first asks the
 // platform for the post and adopts it.
 func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error) {
-	prev, err := p.b.store.ChatPostFor(ctx, p.name, o.key)
+	prev, first, err := p.b.store.BeginChatPost(ctx, p.name, o.key, o.outbox, p.b.clock.Now())
 	switch {
-	case err == nil && prev.MessageID != "":
+	case err != nil:
+		return MessageRef{}, err
+	case first:
+	case prev.MessageID != "":
 		return MessageRef{Channel: prev.Channel, ID: prev.MessageID}, nil
-	case err == nil:
+	default:
 		ref, found, ferr := o.find(prev.StartedAt.Add(-clockSkew))
 		if ferr != nil {
 			return MessageRef{}, p.remote(ferr)
@@ -183,16 +204,10 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 			p.b.log.Info("bot: an earlier attempt's post found on the platform; adopted", "platform", p.name, "post", o.key, "channel", ref.Channel)
 			return ref, p.record(ctx, o, ref)
 		}
-	case errors.Is(err, store.ErrNotFound):
-		if err := p.b.store.StartChatPost(ctx, p.name, o.key, o.outbox, p.b.clock.Now()); err != nil {
-			return MessageRef{}, err
-		}
-	default:
-		return MessageRef{}, err
 	}
 	ref, err := o.post()
 	if err != nil {
-		if prev.Key == "" && refused(err) {
+		if first && refused(err) {
 			// The only attempt never reached the channel: the next one
 			// need not search for it (a 429 storm costs no extra reads).
 			if ferr := p.b.store.ForgetChatPost(ctx, p.name, o.key); ferr != nil {

@@ -207,19 +207,12 @@ func plural(n int) string {
 	return "s"
 }
 
-// askOnCard puts an undecided possible opt-out on an open case's card,
-// with the two buttons that decide it first.
-func (b *Bot) askOnCard(ctx context.Context, c store.Case, k *Card) {
-	if c.State == store.CaseClosed {
+// askOnCard puts an undecided possible opt-out (its text, "" when none)
+// on an open case's card, with the two buttons that decide it first.
+func askOnCard(c store.Case, possible string, k *Card) {
+	if c.State == store.CaseClosed || possible == "" {
 		return
 	}
-	q, err := b.store.OpenOptOutQuery(ctx, c.ID)
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			b.log.Warn("bot: possible opt-out not read for the card", "case_id", c.ID, "error", err)
-		}
-		return
-	}
-	k.PossibleOptOut = q.Body
+	k.PossibleOptOut = possible
 	k.Actions = append([]string{ActionOptOut, ActionNotOptOut}, k.Actions...)
 }

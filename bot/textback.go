@@ -13,100 +13,108 @@ import (
 
 func textBackKey(caseID int64) string { return fmt.Sprintf("textback:%d", caseID) }
 
-// planTextBack decides whether a new case's caller gets the automatic text,
-// and queues it (after the line's delay) or notes on the case why not.
-func (b *Bot) planTextBack(ctx context.Context, tx *store.Tx, c *store.Case, line *config.Line, now time.Time) error {
-	why, err := b.whyNoTextBack(ctx, tx, *c, line, now)
-	if err != nil {
-		return err
-	}
+// textBack is what planTextBack decided for a new case.
+type textBack struct {
+	why  string // "": send it
+	key  string // the template
+	text string // its approved text, when sent
+}
+
+// planTextBack decides, before a new case is written, whether its caller
+// gets the automatic text, and gives the case its text-back status.
+func (b *Bot) planTextBack(ctx context.Context, tx *store.Tx, c *store.Case, line *config.Line, facts store.CallerFacts, now time.Time) (textBack, error) {
 	key, err := textBackTemplate(ctx, tx, *c, line)
 	if err != nil {
-		return err
+		return textBack{}, err
 	}
-	var body string
-	if why == "" {
-		t, err := tx.ApprovedTemplate(ctx, key)
+	p := textBack{why: b.whyNoTextBack(*c, line, key, facts, now), key: key}
+	if p.why == "" {
+		t, err := tx.ApprovedTemplateAt(ctx, p.key, facts.Templates)
 		if err != nil {
-			return err
+			return p, err
 		}
-		body, err = templates.Render(t.Text, b.vars(ctx, tx, *c, line))
-		if err != nil {
-			why = fmt.Sprintf("template %s cannot be filled: %v", key, err)
+		p.text = t.Text
+		// Whether it can be filled does not depend on the case's number,
+		// which the case gets when written.
+		if _, err := templates.Render(t.Text, b.vars(ctx, knownContact{facts.Contact}, *c, line)); err != nil {
+			p.why = fmt.Sprintf("template %s cannot be filled: %v", p.key, err)
 		}
-	}
-	if why != "" {
-		c.TextbackStatus = "not sent: " + why
-		return tx.AddEvent(ctx, c.ID, now, "textback_skipped", "", map[string]string{"reason": why})
-	}
-	_, err = b.queueSMS(ctx, tx, *c, line, outgoing{Kind: "textback", Body: body, TemplateKey: key},
-		textBackKey(c.ID), now.Add(line.TextBack.Delay))
-	if err != nil {
-		return err
 	}
 	c.TextbackStatus = "queued"
-	return nil
+	if p.why != "" {
+		c.TextbackStatus = "not sent: " + p.why
+	}
+	return p, nil
+}
+
+// queueTextBack carries out planTextBack's decision for the written case c:
+// it queues the text (after the line's delay) or records why not.
+func (b *Bot) queueTextBack(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line, p textBack, facts store.CallerFacts, now time.Time) error {
+	if p.why != "" {
+		return tx.AddEvent(ctx, c.ID, now, "textback_skipped", "", map[string]string{"reason": p.why})
+	}
+	body, err := templates.Render(p.text, b.vars(ctx, knownContact{facts.Contact}, c, line))
+	if err != nil {
+		return fmt.Errorf("bot: text-back of case %d: %w", c.ID, err)
+	}
+	_, err = b.queueSMS(ctx, tx, c, line, outgoing{Kind: "textback", Body: body, TemplateKey: p.key},
+		textBackKey(c.ID), now.Add(line.TextBack.Delay))
+	return err
+}
+
+// knownContact serves vars the caller's contact read with CallerFacts.
+type knownContact struct{ contact *store.Contact }
+
+func (k knownContact) ContactByID(_ context.Context, id int64) (store.Contact, error) {
+	if k.contact == nil || k.contact.ID != id {
+		return store.Contact{}, fmt.Errorf("bot: contact %d: %w", id, store.ErrNotFound)
+	}
+	return *k.contact, nil
 }
 
 // whyNoTextBack is "" when the caller may be texted, else the reason not.
-func (b *Bot) whyNoTextBack(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line, now time.Time) (string, error) {
+func (b *Bot) whyNoTextBack(c store.Case, line *config.Line, key string, facts store.CallerFacts, now time.Time) string {
 	if c.Withheld() {
-		return "number withheld", nil
+		return "number withheld"
 	}
 	if c.Spam {
-		return "number on the spam list", nil
+		return "number on the spam list"
 	}
-	if why, err := b.whyNotTextable(ctx, tx, c.CallerNumber); why != "" || err != nil {
-		return why, err
-	}
-	key, err := textBackTemplate(ctx, tx, c, line)
-	if err != nil {
-		return "", err
+	if why := notTextable(facts.OptedOut, facts.Untextable); why != "" {
+		return why
 	}
 	if key == "" {
 		if c.AfterHours {
-			return "the line sends no text-back after hours", nil
+			return "the line sends no text-back after hours"
 		}
-		return "the line sends no text-back in hours", nil
+		return "the line sends no text-back in hours"
 	}
-	cooldown := line.TextBack.Cooldown
-	if cooldown > 0 {
-		// Two calls from one caller at once (both lines, two replicas) must
-		// not both find no recent text-back: the second waits for the first.
-		if err := tx.LockCaller(ctx, c.CallerNumber); err != nil {
-			return "", err
-		}
-		last, err := tx.LastTextBack(ctx, c.CallerNumber)
-		if err != nil {
-			return "", err
-		}
-		if !last.IsZero() && now.Sub(last) < cooldown {
-			return fmt.Sprintf("texted %s ago (cooldown %s)", now.Sub(last).Round(time.Minute), cooldown), nil
-		}
+	if cooldown, last := line.TextBack.Cooldown, facts.LastTextBack; cooldown > 0 && !last.IsZero() && now.Sub(last) < cooldown {
+		return fmt.Sprintf("texted %s ago (cooldown %s)", now.Sub(last).Round(time.Minute), cooldown)
 	}
-	return "", nil
+	return ""
 }
 
 // whyNotTextable is "" when number may receive SMS at all.
 func (b *Bot) whyNotTextable(ctx context.Context, q interface {
-	IsOptedOut(context.Context, string) (bool, error)
-	Untextable(context.Context, string) (string, error)
+	Textable(context.Context, string) (bool, string, error)
 }, number string) (string, error) {
-	out, err := q.IsOptedOut(ctx, number)
+	out, reason, err := q.Textable(ctx, number)
 	if err != nil {
 		return "", err
 	}
-	if out {
-		return "the caller opted out of texts", nil
+	return notTextable(out, reason), nil
+}
+
+// notTextable words why a number may not be texted ("" when it may).
+func notTextable(optedOut bool, untextable string) string {
+	if optedOut {
+		return "the caller opted out of texts"
 	}
-	reason, err := q.Untextable(ctx, number)
-	if err != nil {
-		return "", err
+	if untextable != "" {
+		return "the number cannot receive texts (" + untextable + ")"
 	}
-	if reason != "" {
-		return "the number cannot receive texts (" + reason + ")", nil
-	}
-	return "", nil
+	return ""
 }
 
 // outgoing is an SMS to queue.

@@ -102,7 +102,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	if err := it.Decode(&job); err != nil {
 		return Permanent(err)
 	}
-	m, err := b.store.MessageByID(ctx, job.MessageID)
+	m, optedOut, untextable, err := b.store.MessageToSend(ctx, job.MessageID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Permanent(err)
 	}
@@ -142,9 +142,13 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		return b.smsSettled(ctx, m, SMSCanceled, "", "not sent: too late to send", "sms_canceled", map[string]any{"reason": "too late", "not_after": job.NotAfter})
 	}
 	if !job.Force {
-		why, err := b.whyNotTextable(ctx, b.store, m.CallerNumber)
-		if err != nil {
-			return err
+		why := notTextable(optedOut, untextable)
+		if m.SendStartedAt != nil {
+			// Asked again: the provider was asked first, and a STOP may
+			// have come in meanwhile.
+			if why, err = b.whyNotTextable(ctx, b.store, m.CallerNumber); err != nil {
+				return err
+			}
 		}
 		if why != "" {
 			return b.smsSettled(ctx, m, SMSCanceled, "", "not sent: "+why, "sms_canceled", map[string]any{"reason": why})

@@ -13,6 +13,9 @@ type Card struct {
 	Channel   string    `db:"channel"`
 	MessageID string    `db:"message_id"` // "" while it is being posted
 	CreatedAt time.Time `db:"created_at"`
+	// OutboxSeen is the newest outbox row committed when the first post was
+	// reserved (ReserveCard).
+	OutboxSeen int64 `db:"outbox_seen"`
 }
 
 // cardPostTimeout is how long a reservation to post a card holds before
@@ -22,8 +25,50 @@ const cardPostTimeout = time.Minute
 // CardFor returns the case's card on platform.
 func (q queries) CardFor(ctx context.Context, caseID int64, platform string) (Card, error) {
 	var c Card
-	err := q.get(ctx, &c, `SELECT case_id, platform, channel, message_id, created_at FROM cards WHERE case_id = ? AND platform = ?`, caseID, platform)
+	err := q.get(ctx, &c, `SELECT case_id, platform, channel, message_id, created_at, outbox_seen FROM cards WHERE case_id = ? AND platform = ?`, caseID, platform)
 	return c, notFound(err, "store: card of case %d on %s", caseID, platform)
+}
+
+// CardSlot is where a case's card is posted from, in one statement: the
+// case's line and contact (what choose the card's channel) and its card on
+// platform (Platform "" when there is none yet).
+type CardSlot struct {
+	LineNumber string
+	Contact    *Contact // nil: no known contact
+	Card       Card
+}
+
+// CardSlot reads case id's CardSlot on platform.
+func (q queries) CardSlot(ctx context.Context, caseID int64, platform string) (CardSlot, error) {
+	var row struct {
+		LineNumber      string     `db:"line_number"`
+		ContactID       *int64     `db:"contact_id"`
+		ContactName     *string    `db:"contact_name"`
+		ContactKind     *string    `db:"contact_kind"`
+		ContactProperty *string    `db:"contact_property"`
+		ContactUnit     *string    `db:"contact_unit"`
+		Channel         *string    `db:"channel"`
+		MessageID       *string    `db:"message_id"`
+		CreatedAt       *time.Time `db:"created_at"`
+		OutboxSeen      *int64     `db:"outbox_seen"`
+	}
+	err := q.get(ctx, &row, `SELECT c.line_number, ct.id AS contact_id, ct.name AS contact_name, ct.kind AS contact_kind,
+			ct.property AS contact_property, ct.unit AS contact_unit,
+			cd.channel, cd.message_id, cd.created_at, cd.outbox_seen
+		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
+		LEFT JOIN cards cd ON cd.case_id = c.id AND cd.platform = ?
+		WHERE c.id = ?`, platform, caseID)
+	if err != nil {
+		return CardSlot{}, notFound(err, "store: case %d", caseID)
+	}
+	slot := CardSlot{LineNumber: row.LineNumber, Card: Card{CaseID: caseID}}
+	if row.ContactID != nil {
+		slot.Contact = &Contact{ID: *row.ContactID, Name: deref(row.ContactName), Kind: deref(row.ContactKind), Property: deref(row.ContactProperty), Unit: deref(row.ContactUnit)}
+	}
+	if row.MessageID != nil {
+		slot.Card = Card{CaseID: caseID, Platform: platform, Channel: *row.Channel, MessageID: *row.MessageID, CreatedAt: *row.CreatedAt, OutboxSeen: *row.OutboxSeen}
+	}
+	return slot, nil
 }
 
 // ReserveCard claims the right to post the case's first card on platform,
@@ -31,8 +76,16 @@ func (q queries) CardFor(ctx context.Context, caseID int64, platform string) (Ca
 // (reserved false) while someone else's reservation is fresh or the card
 // exists.
 func (q queries) ReserveCard(ctx context.Context, caseID int64, platform, channel string, now time.Time) (reserved bool, err error) {
-	res, err := q.exec(ctx, `INSERT INTO cards (case_id, platform, channel, message_id, created_at) VALUES (?, ?, ?, '', ?)
-		ON CONFLICT (case_id, platform) DO UPDATE SET channel = excluded.channel, created_at = excluded.created_at
+	// On PostgreSQL the insert's foreign key check waits for a transaction
+	// that holds the case locked (FOR UPDATE) to end, so such a change is
+	// in the card rendered after the reservation even when the row seen
+	// is newer than its own (Tx.LockCaseOnce). SQLite writes one at a time.
+	// Taking over a dead worker's reservation waits for nobody: it sees
+	// nothing (0).
+	res, err := q.exec(ctx, `INSERT INTO cards (case_id, platform, channel, message_id, created_at, outbox_seen)
+		VALUES (?, ?, ?, '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox))
+		ON CONFLICT (case_id, platform) DO UPDATE SET channel = excluded.channel, created_at = excluded.created_at,
+			outbox_seen = 0
 		WHERE cards.message_id = '' AND cards.created_at < ?`,
 		caseID, platform, channel, now.UTC(), now.Add(-cardPostTimeout).UTC())
 	if err != nil {

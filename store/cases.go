@@ -75,7 +75,33 @@ func (q queries) InsertCase(ctx context.Context, c *Case) (inserted bool, err er
 	if err != nil {
 		return false, fmt.Errorf("store: insert case: %w", err)
 	}
+	if inserted {
+		q.holds(c.ID)
+	}
 	return inserted, nil
+}
+
+// holds notes that the transaction has case id locked (or created).
+func (q queries) holds(id int64) {
+	if q.tx == nil {
+		return
+	}
+	if q.tx.locked == nil {
+		q.tx.locked = map[int64]bool{}
+	}
+	q.tx.locked[id] = true
+}
+
+// LockCaseOnce locks case id for the rest of the transaction unless it
+// holds it already. Every transaction that queues a card refresh does: a
+// card's first post then waits for it (ReserveCard), which is what lets a
+// refresh that is not newer than the post be skipped.
+func (tx *Tx) LockCaseOnce(ctx context.Context, id int64) error {
+	if tx.d.name != "postgres" || tx.locked[id] {
+		return nil // SQLite: the transaction holds the only write lock
+	}
+	_, err := tx.LockCase(ctx, id)
+	return err
 }
 
 // UpdateCase writes every mutable field of c.
@@ -104,11 +130,60 @@ func (q queries) CaseByID(ctx context.Context, id int64) (Case, error) {
 	return c, notFound(err, "store: case %d", id)
 }
 
+// CardCase is a case with what its card shows beside it.
+type CardCase struct {
+	Case
+	Contact *Contact // nil: no known contact
+	// PossibleOptOut is the text of the case's undecided possible opt-out
+	// ("" when none).
+	PossibleOptOut string
+	// Triaged is the data of the case's latest "triaged" event ("" when
+	// none).
+	Triaged string
+}
+
+// CaseForCard returns case #id with its contact, its undecided possible
+// opt-out and its latest triage, in one statement.
+func (q queries) CaseForCard(ctx context.Context, id int64) (CardCase, error) {
+	var row struct {
+		Case
+		ContactName     *string `db:"contact_name"`
+		ContactKind     *string `db:"contact_kind"`
+		ContactProperty *string `db:"contact_property"`
+		ContactUnit     *string `db:"contact_unit"`
+		PossibleOptOut  *string `db:"possible_optout"`
+		Triaged         *string `db:"triaged"`
+	}
+	err := q.get(ctx, &row, `SELECT `+prefixed("c", caseColumns)+`,
+			ct.name AS contact_name, ct.kind AS contact_kind, ct.property AS contact_property, ct.unit AS contact_unit,
+			(SELECT m.body FROM optout_queries o JOIN messages m ON m.id = o.message_id
+				WHERE o.case_id = c.id AND o.decision = '' ORDER BY o.asked_at DESC, o.message_id DESC LIMIT 1) AS possible_optout,
+			(SELECT e.data FROM events e WHERE e.case_id = c.id AND e.kind = 'triaged' ORDER BY e.id DESC LIMIT 1) AS triaged
+		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
+		WHERE c.id = ?`, id)
+	if err != nil {
+		return CardCase{}, notFound(err, "store: case %d", id)
+	}
+	cc := CardCase{Case: row.Case, PossibleOptOut: deref(row.PossibleOptOut), Triaged: deref(row.Triaged)}
+	if row.ContactName != nil && row.ContactID != nil {
+		cc.Contact = &Contact{ID: *row.ContactID, Name: *row.ContactName, Kind: deref(row.ContactKind), Property: deref(row.ContactProperty), Unit: deref(row.ContactUnit)}
+	}
+	return cc, nil
+}
+
+// prefixed qualifies every column of a column list with table alias t.
+func prefixed(t, columns string) string {
+	return t + "." + strings.ReplaceAll(strings.Join(strings.Fields(columns), " "), ", ", ", "+t+".")
+}
+
 // LockCase returns case #id locked until the transaction ends, so that two
 // changes to one case (a click and a text) never overwrite each other.
 func (q queries) LockCase(ctx context.Context, id int64) (Case, error) {
 	var c Case
 	err := q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases WHERE id = ?`+q.d.forUpdate, id)
+	if err == nil {
+		q.holds(c.ID)
+	}
 	return c, notFound(err, "store: case %d", id)
 }
 
@@ -117,7 +192,23 @@ func (q queries) OpenCase(ctx context.Context, caller, line string) (Case, error
 	var c Case
 	err := q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases
 		WHERE caller_number = ? AND line_number = ? AND state <> 'closed'`+q.d.forUpdate, caller, line)
+	if err == nil {
+		q.holds(c.ID)
+	}
 	return c, notFound(err, "store: open case of %s on %s", caller, line)
+}
+
+// CallerCase returns the caller's open case on the line, or when none is
+// open their latest one, locked: one statement where a new case would ask
+// for both. open tells which it is.
+func (q queries) CallerCase(ctx context.Context, caller, line string) (c Case, open bool, err error) {
+	err = q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases
+		WHERE caller_number = ? AND line_number = ?
+		ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1`+q.d.forUpdate, caller, line)
+	if err == nil {
+		q.holds(c.ID)
+	}
+	return c, err == nil && c.State != CaseClosed, notFound(err, "store: case of %s on %s", caller, line)
 }
 
 // LatestOpenCase returns the caller's most recent open case on any line, locked.
@@ -126,6 +217,9 @@ func (q queries) LatestOpenCase(ctx context.Context, caller string) (Case, error
 	err := q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases
 		WHERE caller_number = ? AND state <> 'closed'
 		ORDER BY created_at DESC, id DESC LIMIT 1`+q.d.forUpdate, caller)
+	if err == nil {
+		q.holds(c.ID)
+	}
 	return c, notFound(err, "store: open case of %s", caller)
 }
 
@@ -201,7 +295,7 @@ func (q queries) OpenQueue(ctx context.Context, f QueueFilter) ([]QueueRow, int,
 	if limit <= 0 {
 		limit = 25
 	}
-	cols := "c." + strings.ReplaceAll(strings.Join(strings.Fields(caseColumns), " "), ", ", ", c.")
+	cols := prefixed("c", caseColumns)
 	var rows []QueueRow
 	err := q.selectAll(ctx, &rows, `
 		SELECT `+cols+`, ct.name AS contact_name,

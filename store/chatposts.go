@@ -27,12 +27,25 @@ func (q queries) ChatPostFor(ctx context.Context, platform, key string) (ChatPos
 // about to call out. The first attempt's start stays: the platform is
 // searched from it.
 func (q queries) StartChatPost(ctx context.Context, platform, key string, outboxID int64, now time.Time) error {
-	_, err := q.exec(ctx, `INSERT INTO chat_posts (platform, post_key, started_at, outbox_id) VALUES (?, ?, ?, ?) ON CONFLICT (platform, post_key) DO NOTHING`,
-		platform, key, now.UTC(), outboxID)
+	_, _, err := q.BeginChatPost(ctx, platform, key, outboxID, now)
+	return err
+}
+
+// BeginChatPost is StartChatPost that tells whether this is the first
+// attempt (started) and, when it is not, returns the earlier attempt's
+// record: a first attempt costs one statement.
+func (q queries) BeginChatPost(ctx context.Context, platform, key string, outboxID int64, now time.Time) (prev ChatPost, started bool, err error) {
+	var keys []string
+	err = q.selectAll(ctx, &keys, `INSERT INTO chat_posts (platform, post_key, started_at, outbox_id) VALUES (?, ?, ?, ?)
+		ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key`, platform, key, now.UTC(), outboxID)
 	if err != nil {
-		return fmt.Errorf("store: start chat post %s on %s: %w", key, platform, err)
+		return ChatPost{}, false, fmt.Errorf("store: start chat post %s on %s: %w", key, platform, err)
 	}
-	return nil
+	if len(keys) == 1 {
+		return ChatPost{}, true, nil
+	}
+	prev, err = q.ChatPostFor(ctx, platform, key)
+	return prev, false, err
 }
 
 // SaveChatPost records where the post landed.

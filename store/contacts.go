@@ -161,3 +161,68 @@ func (tx *Tx) LockCaller(ctx context.Context, number string) error {
 	}
 	return nil
 }
+
+// CallerFacts is what the store knows of a caller's number when a case
+// opens, read in one statement: who it is, whether it may be texted, when
+// it was last texted back, and the generation of the approved templates.
+type CallerFacts struct {
+	Contact      *Contact  // nil: an unknown caller
+	Spam         bool      // on the spam list
+	OptedOut     bool      // asked for no more texts
+	Untextable   string    // why the number cannot receive SMS ("" when it can)
+	LastTextBack time.Time // the last automatic text-back not refused (zero: never)
+	// Templates is the approved templates' generation, for
+	// ApprovedTemplateAt: the cache is checked at no extra cost.
+	Templates int64
+}
+
+// CallerFacts reads the facts of number. The last text-back is read as of
+// the statement's start: a caller's lock (LockCaller) taken before it
+// makes it current.
+func (q queries) CallerFacts(ctx context.Context, number string) (CallerFacts, error) {
+	var row struct {
+		ContactID    *int64   `db:"contact_id"`
+		Name         *string  `db:"name"`
+		Kind         *string  `db:"kind"`
+		Property     *string  `db:"property"`
+		Unit         *string  `db:"unit"`
+		Spam         bool     `db:"spam"`
+		OptedOut     bool     `db:"opted_out"`
+		Untextable   string   `db:"untextable"`
+		LastTextBack *float64 `db:"last_textback"`
+		Templates    int64    `db:"templates"`
+	}
+	// Seconds since 1970, not the timestamp: SQLite gives a subquery's
+	// value no column type, so a timestamp would come back as text.
+	err := q.get(ctx, &row, `SELECT ct.id AS contact_id, ct.name, ct.kind, ct.property, ct.unit,
+			EXISTS (SELECT 1 FROM spam_numbers WHERE number = ?) AS spam,
+			EXISTS (SELECT 1 FROM opt_outs WHERE number = ?) AS opted_out,
+			COALESCE((SELECT reason FROM untextable_numbers WHERE number = ?), '') AS untextable,
+			(SELECT `+q.d.epoch("created_at")+` FROM messages
+				WHERE caller_number = ? AND kind = 'textback' AND direction = 'out' AND status NOT IN ('failed', 'canceled')
+				ORDER BY created_at DESC LIMIT 1) AS last_textback,
+			(`+approvedGeneration+`) AS templates
+		FROM (SELECT 1 AS one) one
+		LEFT JOIN contact_numbers n ON n.number = ?
+		LEFT JOIN contacts ct ON ct.id = n.contact_id`,
+		number, number, number, number, number)
+	if err != nil {
+		return CallerFacts{}, fmt.Errorf("store: facts of %s: %w", number, err)
+	}
+	f := CallerFacts{Spam: row.Spam, OptedOut: row.OptedOut, Untextable: row.Untextable, Templates: row.Templates}
+	if row.ContactID != nil {
+		f.Contact = &Contact{ID: *row.ContactID, Name: deref(row.Name), Kind: deref(row.Kind), Property: deref(row.Property), Unit: deref(row.Unit)}
+	}
+	if row.LastTextBack != nil {
+		sec := *row.LastTextBack
+		f.LastTextBack = time.Unix(0, int64(sec*1e9)).UTC().Round(time.Millisecond)
+	}
+	return f, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

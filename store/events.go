@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,8 @@ type Event struct {
 }
 
 // AddEvent appends to the case's trail. data is marshalled to JSON (nil: {}).
+// In a transaction the events wait and are written together, in order, in
+// one statement before the commit (or before the transaction reads events).
 func (q queries) AddEvent(ctx context.Context, caseID int64, at time.Time, kind, actor string, data any) error {
 	raw := []byte("{}")
 	if data != nil {
@@ -26,12 +29,55 @@ func (q queries) AddEvent(ctx context.Context, caseID int64, at time.Time, kind,
 			return fmt.Errorf("store: event %s data: %w", kind, err)
 		}
 	}
-	_, err := q.exec(ctx, `INSERT INTO events (case_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?)`,
-		caseID, at.UTC(), kind, actor, string(raw))
-	if err != nil {
-		return fmt.Errorf("store: add event %s to case %d: %w", kind, caseID, err)
+	e := pendingEvent{caseID: caseID, at: at.UTC(), kind: kind, actor: actor, data: string(raw)}
+	if q.tx != nil {
+		q.tx.events = append(q.tx.events, e)
+		return nil
+	}
+	return q.insertEvents(ctx, []pendingEvent{e})
+}
+
+// pendingEvent is an event a transaction has yet to write.
+type pendingEvent struct {
+	caseID            int64
+	at                time.Time
+	kind, actor, data string
+}
+
+// eventsPerStatement keeps a batch's parameters far below SQLite's limit.
+const eventsPerStatement = 200
+
+func (q queries) insertEvents(ctx context.Context, es []pendingEvent) error {
+	for len(es) > 0 {
+		batch := es[:min(len(es), eventsPerStatement)]
+		es = es[len(batch):]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO events (case_id, at, kind, actor, data) VALUES `)
+		args := make([]any, 0, 5*len(batch))
+		for i, e := range batch {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?, ?, ?)")
+			args = append(args, e.caseID, e.at, e.kind, e.actor, e.data)
+		}
+		if _, err := q.exec(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("store: add event %s to case %d: %w", batch[0].kind, batch[0].caseID, err)
+		}
 	}
 	return nil
+}
+
+// flushEvents writes the transaction's waiting events before its commit
+// and before any statement of its that names the events table, so that it
+// reads what it wrote; outside a transaction none wait.
+func (q queries) flushEvents(ctx context.Context, query string) error {
+	if q.tx == nil || len(q.tx.events) == 0 || query != "" && !strings.Contains(query, "events") {
+		return nil
+	}
+	es := q.tx.events
+	q.tx.events = nil
+	return q.insertEvents(ctx, es)
 }
 
 // EventsForCase lists the case's trail in order.

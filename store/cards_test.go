@@ -1,0 +1,132 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+// A card's first post is reserved only once a transaction that holds its
+// case locked has ended, and the reservation records the newest outbox row
+// committed by then: the card rendered after it shows that transaction's
+// change, so that change's refresh row may be skipped. On PostgreSQL the
+// reservation's foreign key check waits for the lock; on SQLite the one
+// connection does.
+func TestReserveCardWaitsForTheCaseLock(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertCase(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		first, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: "chat.card.slack", DedupeKey: "card:1", CaseID: c.ID}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		locked, commit, committed := make(chan struct{}), make(chan struct{}), make(chan int64, 1)
+		go func() {
+			var refresh int64
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.LockCaseOnce(ctx, c.ID); err != nil {
+					return err
+				}
+				var err error
+				refresh, _, err = tx.Enqueue(ctx, store.NewOutbox{Kind: "chat.card.slack", DedupeKey: "card:2", CaseID: c.ID}, t0)
+				close(locked)
+				<-commit
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			committed <- refresh
+		}()
+		<-locked
+		reserved := make(chan bool, 1)
+		go func() {
+			ok, err := s.ReserveCard(ctx, c.ID, "slack", "C0LETTINGS", t0)
+			if err != nil {
+				t.Error(err)
+			}
+			reserved <- ok
+		}()
+		waitForLockWait(t, s)
+		select {
+		case <-reserved:
+			t.Fatal("the card was reserved while a change of its case was not committed")
+		default:
+		}
+		close(commit)
+		refresh := <-committed
+		if ok := <-reserved; !ok {
+			t.Fatal("not reserved")
+		}
+		card, err := s.CardFor(ctx, c.ID, "slack")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// SQLite ran the reservation after the commit; PostgreSQL took its
+		// snapshot before the wait, so it names the row before: either way
+		// the card, rendered after the reservation, shows both changes.
+		want := refresh
+		if s.Dialect() == "postgres" {
+			want = first
+		}
+		if card.OutboxSeen != want {
+			t.Errorf("outbox seen = %d, want %d (rows %d, then %d)", card.OutboxSeen, want, first, refresh)
+		}
+	})
+}
+
+// waitForLockWait returns once the reservation is seen waiting: on
+// PostgreSQL for a row lock, on SQLite for the store's one connection.
+func waitForLockWait(t *testing.T, s *store.Store) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if s.Dialect() == "sqlite" {
+			if s.DB().Stats().WaitCount > 0 {
+				return
+			}
+		} else {
+			var n int
+			if err := s.DB().Get(&n, `SELECT COUNT(*) FROM pg_stat_activity
+				WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO cards%'`); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the reservation never waited")
+}
+
+// BeginChatPost starts a post's record in one statement the first time, and
+// afterwards returns the first attempt's record, unchanged.
+func TestBeginChatPost(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		counter := s.CountStatements()
+		if prev, first, err := s.BeginChatPost(ctx, "slack", "card:7", 3, t0); err != nil || !first || prev.Key != "" {
+			t.Fatalf("first attempt: %+v %v %v, want a new record", prev, first, err)
+		}
+		if n := counter.Total(); n != 1 {
+			t.Errorf("a first attempt took %d statements, want 1", n)
+		}
+		prev, first, err := s.BeginChatPost(ctx, "slack", "card:7", 4, t0.Add(time.Minute))
+		if err != nil || first || !prev.StartedAt.Equal(t0) || prev.MessageID != "" {
+			t.Fatalf("second attempt: %+v %v %v, want the first attempt's record", prev, first, err)
+		}
+		if err := s.SaveChatPost(ctx, "slack", "card:7", "C0LETTINGS", "1.2"); err != nil {
+			t.Fatal(err)
+		}
+		if prev, first, err := s.BeginChatPost(ctx, "slack", "card:7", 5, t0.Add(2*time.Minute)); err != nil || first || prev.MessageID != "1.2" || prev.Channel != "C0LETTINGS" {
+			t.Fatalf("after the post: %+v %v %v, want where it landed", prev, first, err)
+		}
+	})
+}

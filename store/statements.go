@@ -1,0 +1,87 @@
+package store
+
+import (
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Statements counts the statements a store sends, by their text: what a
+// request costs, for tests and benchmarks. BEGIN, COMMIT and ROLLBACK count
+// as statements, as pg_stat_statements counts them.
+type Statements struct {
+	mu     sync.Mutex
+	counts map[string]int
+	order  []string
+}
+
+// CountStatements starts counting every statement s sends from now on
+// (replacing an earlier counter) and returns the counter.
+func (s *Store) CountStatements() *Statements {
+	c := &Statements{counts: map[string]int{}}
+	s.counter.Store(c)
+	return c
+}
+
+// note counts one statement, when someone counts.
+func (s *Store) note(query string) {
+	if c := s.counter.Load(); c != nil {
+		c.add(query)
+	}
+}
+
+func (c *Statements) add(query string) {
+	q := strings.Join(strings.Fields(query), " ")
+	c.mu.Lock()
+	c.counts[q]++
+	c.order = append(c.order, q)
+	c.mu.Unlock()
+}
+
+// Reset forgets what was counted so far.
+func (c *Statements) Reset() {
+	c.mu.Lock()
+	c.counts, c.order = map[string]int{}, nil
+	c.mu.Unlock()
+}
+
+// Sequence lists the statements in the order they were sent.
+func (c *Statements) Sequence() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.order...)
+}
+
+// Total is how many statements were sent.
+func (c *Statements) Total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, k := range c.counts {
+		n += k
+	}
+	return n
+}
+
+// StatementCount is how often one statement's text was sent.
+type StatementCount struct {
+	Query string
+	Calls int
+}
+
+// Counts lists the statements sent, most frequent first.
+func (c *Statements) Counts() []StatementCount {
+	c.mu.Lock()
+	out := make([]StatementCount, 0, len(c.counts))
+	for q, n := range c.counts {
+		out = append(out, StatementCount{Query: q, Calls: n})
+	}
+	c.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Calls != out[j].Calls {
+			return out[i].Calls > out[j].Calls
+		}
+		return out[i].Query < out[j].Query
+	})
+	return out
+}
