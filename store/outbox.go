@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,11 +134,14 @@ func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id in
 	if !inserted {
 		return 0, false, nil
 	}
+	lane := map[string]time.Time{OutboxLane(n.Kind): runAt}
 	if q.tx != nil {
-		q.tx.outbox = true
+		if q.tx.wakes == nil {
+			q.tx.wakes = map[string]time.Time{}
+		}
+		addWakes(q.tx.wakes, lane)
 	} else {
-		q.s.signals.local()
-		q.s.notifyReplicas()
+		q.s.wake(lane)
 	}
 	return id, true, nil
 }
@@ -224,6 +228,34 @@ func (s *Store) ExtendOutbox(ctx context.Context, it OutboxItem, lease time.Dura
 // changes, when the claim it was handed out under is no longer current.
 func (s *Store) CompleteOutbox(ctx context.Context, it OutboxItem, now time.Time) (done bool, err error) {
 	return s.settleOutbox(ctx, it, OutboxDone, now, "")
+}
+
+// CompleteOutboxBatch marks claimed rows done in one statement, each under
+// the claim it was handed out under: held lists the ids marked; a row whose
+// claim is no longer current is left alone, as CompleteOutbox would.
+func (s *Store) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, now time.Time) (held map[int64]bool, err error) {
+	held = make(map[int64]bool, len(items))
+	if len(items) == 0 {
+		return held, nil
+	}
+	args := []any{now.UTC()}
+	claims := make([]string, len(items))
+	for i, it := range items {
+		claims[i] = "(id = ? AND claim_seq = ?)"
+		args = append(args, it.ID, it.ClaimSeq)
+	}
+	var ids []int64
+	err = s.selectAll(ctx, &ids, `
+		UPDATE outbox SET state = 'done', last_error = '', locked_by = '', lease_until = NULL, updated_at = ?
+		WHERE state = 'running' AND (`+strings.Join(claims, " OR ")+`)
+		RETURNING id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: mark %d outbox rows done: %w", len(items), err)
+	}
+	for _, id := range ids {
+		held[id] = true
+	}
+	return held, nil
 }
 
 // RetryOutbox puts a claimed row back to wait until runAt, noting why it
@@ -417,14 +449,28 @@ func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error
 
 const notifyChannel = "ringback_outbox"
 
-// notifyReplicas asks the notifier to NOTIFY other replicas, outside any
-// transaction; requests made while one is in flight coalesce into one.
-func (s *Store) notifyReplicas() {
+// notifyGap is the least time between two NOTIFYs of one store: work
+// enqueued meanwhile goes out in one notice. This replica's own workers
+// are woken at once; only the others wait up to this long.
+const notifyGap = 20 * time.Millisecond
+
+// wake tells this process's workers, and (PostgreSQL) the other replicas',
+// that lanes got work due at the times given.
+func (s *Store) wake(lanes map[string]time.Time) {
+	s.signals.local(lanes)
+	s.notifyReplicas(lanes)
+}
+
+// notifyReplicas has the notifier NOTIFY other replicas of lanes, outside
+// any transaction; what comes while one is in flight or within notifyGap
+// of the last goes out in the next one.
+func (s *Store) notifyReplicas(lanes map[string]time.Time) {
 	if s.d.name != "postgres" {
 		return
 	}
 	s.notifyOnce.Do(func() {
 		s.notifyCh = make(chan struct{}, 1)
+		s.notifyWakes = map[string]time.Time{}
 		done := make(chan struct{})
 		s.signals.onClose(func() { close(done) })
 		go func() {
@@ -434,23 +480,71 @@ func (s *Store) notifyReplicas() {
 					return
 				case <-s.notifyCh:
 				}
+				s.notifyMu.Lock()
+				payload := notice(s.instance, s.notifyWakes)
+				s.notifyWakes = map[string]time.Time{}
+				s.notifyMu.Unlock()
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, s.instance); err != nil {
+				s.counted("SELECT pg_notify")
+				if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, payload); err != nil {
 					slog.Warn("outbox notify failed; other replicas will poll", "error", err)
 				}
 				cancel()
+				select {
+				case <-done:
+					return
+				case <-time.After(notifyGap):
+				}
 			}
 		}()
 	})
+	s.notifyMu.Lock()
+	addWakes(s.notifyWakes, lanes)
+	s.notifyMu.Unlock()
 	select {
 	case s.notifyCh <- struct{}{}:
 	default:
 	}
 }
 
+// notice is a NOTIFY's payload: the sender, then each lane with when its
+// work falls due (Unix milliseconds).
+func notice(instance string, lanes map[string]time.Time) string {
+	var b strings.Builder
+	b.WriteString(instance)
+	for lane, at := range lanes {
+		fmt.Fprintf(&b, " %s=%d", lane, at.UnixMilli())
+	}
+	return b.String()
+}
+
+// parseNotice reads a notice; a part it cannot read counts as work on any
+// lane, due now.
+func parseNotice(payload string) (instance string, lanes map[string]time.Time) {
+	fields := strings.Fields(payload)
+	if len(fields) == 0 {
+		return "", map[string]time.Time{AnyLane: time.Now()}
+	}
+	lanes = map[string]time.Time{}
+	for _, f := range fields[1:] {
+		lane, ms, ok := strings.Cut(f, "=")
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if !ok || err != nil {
+			lanes[AnyLane] = time.Now()
+			continue
+		}
+		addWakes(lanes, map[string]time.Time{lane: time.UnixMilli(n).UTC()})
+	}
+	if len(fields) == 1 {
+		lanes[AnyLane] = time.Now() // an older replica's notice names no lane
+	}
+	return fields[0], lanes
+}
+
 // OutboxSignal delivers a value soon after any commit that enqueued work:
 // from this process at once, and on PostgreSQL from other replicas through
 // LISTEN/NOTIFY. Workers still poll slowly in case a signal is missed.
+// OutboxWakes says which lanes got work meanwhile.
 func (s *Store) OutboxSignal() <-chan struct{} {
 	s.signals.mu.Lock()
 	defer s.signals.mu.Unlock()
@@ -470,12 +564,17 @@ func (s *Store) OutboxSignal() <-chan struct{} {
 						if !ok {
 							return
 						}
-						if n != nil && n.Extra == s.instance {
+						if n == nil {
+							// The connection was re-established: something may
+							// have been missed, so look at every lane.
+							s.signals.local(map[string]time.Time{AnyLane: time.Now()})
+							continue
+						}
+						from, lanes := parseNotice(n.Extra)
+						if from == s.instance {
 							continue // our own: the commit already woke us
 						}
-						// A nil notification means the connection was re-established:
-						// something may have been missed, so wake the workers too.
-						s.signals.local()
+						s.signals.local(lanes)
 					}
 				}
 			}()
@@ -484,6 +583,11 @@ func (s *Store) OutboxSignal() <-chan struct{} {
 	}
 	return s.signals.ch
 }
+
+// OutboxWakes returns the lanes that got work since it was last called,
+// each with when its earliest new row falls due on the bot's clock; the
+// lane AnyLane means any lane may have.
+func (s *Store) OutboxWakes() map[string]time.Time { return s.signals.take() }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -511,8 +615,7 @@ func (s *Store) RequeueDead(ctx context.Context, now time.Time, ids ...int64) (i
 	}
 	n, _ := res.RowsAffected()
 	if n > 0 {
-		s.signals.local()
-		s.notifyReplicas()
+		s.wake(map[string]time.Time{AnyLane: now})
 	}
 	return n, nil
 }

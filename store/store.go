@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -39,18 +40,81 @@ type Store struct {
 
 	stmts, preparing sync.Map // query → *sqlx.Stmt; query → true
 
-	instance   string // random; the payload of this store's NOTIFYs
-	notifyOnce sync.Once
-	notifyCh   chan struct{}
+	instance    string // random; the payload of this store's NOTIFYs
+	notifyOnce  sync.Once
+	notifyCh    chan struct{}
+	notifyMu    sync.Mutex
+	notifyWakes map[string]time.Time
+
+	counter atomic.Pointer[Counts] // set while statements are counted
+}
+
+// Counts is what ran through a store while it was counted (CountStatements):
+// each statement by its SQL, and the transactions committed (each a WAL
+// flush on PostgreSQL when it wrote).
+type Counts struct {
+	mu         sync.Mutex
+	Statements map[string]int
+	Commits    int
+}
+
+func (c *Counts) statement(query string) {
+	c.mu.Lock()
+	c.Statements[strings.Join(strings.Fields(query), " ")]++
+	c.mu.Unlock()
+}
+
+func (c *Counts) commit() {
+	c.mu.Lock()
+	c.Commits++
+	c.mu.Unlock()
+}
+
+// Total is the number of statements counted whose SQL contains every one
+// of words (all of them with none).
+func (c *Counts) Total(words ...string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for q, k := range c.Statements {
+		match := true
+		for _, w := range words {
+			match = match && strings.Contains(q, w)
+		}
+		if match {
+			n += k
+		}
+	}
+	return n
+}
+
+// CountStatements counts every statement run through s from now until
+// stop is called, which returns the counts: tests and benchmarks measure
+// what a piece of work costs the database with it.
+func (s *Store) CountStatements() (stop func() *Counts) {
+	c := &Counts{Statements: map[string]int{}}
+	s.counter.Store(c)
+	return func() *Counts {
+		s.counter.CompareAndSwap(c, nil)
+		return c
+	}
+}
+
+// counted notes query when statements are being counted.
+func (s *Store) counted(query string) {
+	if c := s.counter.Load(); c != nil {
+		c.statement(query)
+	}
 }
 
 // Tx is a transaction; the same queries as Store, committed together.
 type Tx struct {
 	queries
 	tx *sqlx.Tx
-	// outbox is set when the transaction enqueued work, so the commit wakes
-	// the workers at once instead of leaving them to the safety-net poll.
-	outbox bool
+	// wakes holds the lanes the transaction enqueued work on, with when it
+	// falls due, so the commit wakes the workers of those lanes at once
+	// instead of leaving them to the safety-net poll.
+	wakes map[string]time.Time
 }
 
 // Open connects to databaseURL: postgres:// or postgresql:// selects
@@ -158,9 +222,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := sqltx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
-	if tx.outbox {
-		s.signals.local()
-		s.notifyReplicas()
+	if c := s.counter.Load(); c != nil {
+		c.commit()
+	}
+	if len(tx.wakes) > 0 {
+		s.wake(tx.wakes)
 	}
 	return nil
 }
@@ -175,6 +241,7 @@ type queries struct {
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	q.s.counted(query)
 	args, err := sane(args)
 	if err != nil {
 		return nil, err
@@ -186,6 +253,7 @@ func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Resul
 }
 
 func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
+	q.s.counted(query)
 	args, err := sane(args)
 	if err != nil {
 		return err
@@ -197,6 +265,7 @@ func (q queries) get(ctx context.Context, dest any, query string, args ...any) e
 }
 
 func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	q.s.counted(query)
 	args, err := sane(args)
 	if err != nil {
 		return err
@@ -265,21 +334,55 @@ func notFound(err error, format string, args ...any) error {
 }
 
 // signals wakes outbox workers: locally after a commit, and (PostgreSQL) when
-// another replica's commit NOTIFYs.
+// another replica's commit NOTIFYs. It gathers the lanes that got work
+// meanwhile, each with when its earliest new row falls due, so a worker
+// asks the database only about those.
 type signals struct {
 	ch        chan struct{}
 	closeOnce sync.Once
 	stop      []func()
 	mu        sync.Mutex
 	listening *pq.Listener
+
+	wakeMu sync.Mutex
+	wakes  map[string]time.Time
 }
 
-func newSignals() *signals { return &signals{ch: make(chan struct{}, 1)} }
+// AnyLane, as a lane of OutboxWakes, means work may have come on any lane
+// (a notice that said no more, or a listener that reconnected).
+const AnyLane = "*"
 
-func (g *signals) local() {
+func newSignals() *signals {
+	return &signals{ch: make(chan struct{}, 1), wakes: map[string]time.Time{}}
+}
+
+// local notes that lanes got work (due at the times given) and wakes the
+// workers.
+func (g *signals) local(lanes map[string]time.Time) {
+	g.wakeMu.Lock()
+	addWakes(g.wakes, lanes)
+	g.wakeMu.Unlock()
 	select {
 	case g.ch <- struct{}{}:
 	default: // a wake-up is already pending; one is enough
+	}
+}
+
+// take returns the lanes noted since the last take.
+func (g *signals) take() map[string]time.Time {
+	g.wakeMu.Lock()
+	defer g.wakeMu.Unlock()
+	w := g.wakes
+	g.wakes = map[string]time.Time{}
+	return w
+}
+
+// addWakes merges lanes into into, keeping each lane's earliest time.
+func addWakes(into, lanes map[string]time.Time) {
+	for lane, at := range lanes {
+		if was, ok := into[lane]; !ok || at.Before(was) {
+			into[lane] = at
+		}
 	}
 }
 
