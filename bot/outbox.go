@@ -69,9 +69,14 @@ const DefaultLease = 8 * time.Second
 // performTimeout bounds one attempt of a side effect.
 const performTimeout = time.Minute
 
-// Default sizes of the lanes' worker pools. The rest pool takes every lane
-// that has no pool of its own.
-var defaultLanes = map[string]int{store.LaneSMS: 16, store.LaneSlack: 8, store.LaneDiscord: 8, laneRest: 8}
+// Default sizes of the lanes' worker pools. A lane runs at most
+// concurrency / latency rows a second: Twilio answers in ~100 ms and Slack
+// in ~150 ms, and a missed call makes one text and about three chat rows,
+// so these carry ~640 texts and ~420 chat rows a second per platform (32
+// rows at once capped a deployment at ~58 calls a second). A slot waiting
+// on a remote holds no database connection. The rest pool takes every
+// lane that has no pool of its own.
+var defaultLanes = map[string]int{store.LaneSMS: 64, store.LaneSlack: 64, store.LaneDiscord: 64, laneRest: 8}
 
 // laneRest names the pool of every lane without a pool of its own.
 const laneRest = ""
@@ -186,6 +191,14 @@ func (w *Worker) SetConcurrency(n int) {
 // SetLane sets how many rows of a lane (store.LaneSMS, store.LaneSlack…)
 // run at once; a lane without a pool of its own shares the rest pool.
 func (w *Worker) SetLane(lane string, concurrency int) { w.lanes[lane] = max(1, concurrency) }
+
+// Concurrency is how many rows of lane run at once.
+func (w *Worker) Concurrency(lane string) int {
+	if n, ok := w.lanes[lane]; ok {
+		return n
+	}
+	return w.lanes[laneRest]
+}
 
 // SetLease sets how long a claim lasts without a heartbeat.
 func (w *Worker) SetLease(d time.Duration) { w.lease = max(d, 30*time.Millisecond) }
