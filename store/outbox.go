@@ -166,7 +166,10 @@ type OutboxClaim struct {
 // row's next ClaimSeq and counts an attempt. A case's thread entries go one
 // at a time, in the order they were written, so its chat thread reads as it
 // happened; so do its card refreshes, so an older render never lands after a
-// newer one.
+// newer one. A thread entry whose case has no card on its platform yet
+// waits, unclaimed and spending no attempt, while a card row of that case
+// and platform is to run: it would only race that row to post the card.
+// The worker that settles the card row claims the entries next.
 func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, error) {
 	lanes, args := laneFilter(c.Lanes, c.ExceptLanes)
 	args = append([]any{c.Worker, c.Lease.Seconds(), c.Now.UTC(), c.Now.UTC()}, args...)
@@ -181,6 +184,10 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 			AND NOT ((kind LIKE 'chat.thread.%' OR kind LIKE 'chat.card.%') AND EXISTS (
 				SELECT 1 FROM outbox e WHERE e.case_id = o.case_id AND e.kind = o.kind AND e.id < o.id
 				AND e.state IN ('pending', 'running')))
+			AND NOT (kind LIKE 'chat.thread.%' AND EXISTS (
+				SELECT 1 FROM outbox c WHERE c.case_id = o.case_id AND c.lane = o.lane AND c.kind LIKE 'chat.card.%'
+				AND c.state IN ('pending', 'running'))
+				AND NOT EXISTS (SELECT 1 FROM cards d WHERE d.case_id = o.case_id AND d.platform = o.lane AND d.message_id <> ''))
 			ORDER BY run_at, id
 			LIMIT ?`+s.d.lockSkip+`
 		)
