@@ -332,7 +332,7 @@ func TestParseProblems(t *testing.T) {
 		{"limits negative", minimal + "limits: {repeat_reply: -5m}\n", `limits.repeat_reply: "-5m" is negative`},
 		{"outbox typo", minimal + "outbox: {sms: 5}\n", `outbox.sms: unknown key (known: chat_concurrency, retention, sms_concurrency)`},
 		{"outbox concurrency", minimal + "outbox: {sms_concurrency: 0}\n", `outbox.sms_concurrency: "0" is not a whole number from 1 to 10000`},
-		{"outbox retention", minimal + "outbox: {retention: 5m}\n", `outbox.retention: must be at least 1h (done rows are what a re-run is checked against)`},
+		{"outbox retention", minimal + "outbox: {retention: 5m}\n", `outbox.retention: must be at least 24h (a done row's key keeps its work from being queued again)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

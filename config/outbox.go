@@ -38,8 +38,8 @@ func (p *parser) outbox(n *yaml.Node) Outbox {
 			"sms_concurrency":  func(k string, v *yaml.Node) { o.SMSConcurrency = p.positive(k, v) },
 			"chat_concurrency": func(k string, v *yaml.Node) { o.ChatConcurrency = p.positive(k, v) },
 			"retention": func(k string, v *yaml.Node) {
-				if d, ok := p.duration(k, v); ok && d < time.Hour {
-					p.add(v, k, "must be at least 1h (done rows are what a re-run is checked against)")
+				if d, ok := p.duration(k, v); ok && d < 24*time.Hour {
+					p.add(v, k, "must be at least 24h (a done row's key keeps its work from being queued again)")
 				} else {
 					o.Retention = d
 				}

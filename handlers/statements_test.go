@@ -14,7 +14,7 @@ var outboxStatements = map[string][]string{
 	"claim":     {"UPDATE outbox SET state = 'running'"},
 	"settle":    {"UPDATE outbox SET state = ?"},
 	"insert":    {"INSERT INTO outbox"},
-	"wake":      {"FROM outbox WHERE state IN ('pending', 'running') GROUP BY lane"},
+	"wake":      {"GROUP BY lane) w GROUP BY lane"},
 	"notify":    {"pg_notify"},
 	"heartbeat": {"UPDATE outbox SET lease_until"},
 }

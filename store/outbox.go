@@ -388,10 +388,13 @@ func (q queries) OutboxLanes(ctx context.Context) (map[string]OutboxWake, error)
 		NextRun   *float64 `db:"next_run"`
 		LeaseEnds *float64 `db:"lease_ends"`
 	}
-	err := q.selectAll(ctx, &rows, `SELECT lane,
-		MIN(CASE WHEN state = 'pending' THEN `+q.d.epoch("run_at")+` END) AS next_run,
-		MIN(CASE WHEN state = 'running' THEN `+q.d.epoch("lease_until")+` END) - `+q.d.epoch(q.d.dbNow())+` AS lease_ends
-		FROM outbox WHERE state IN ('pending', 'running') GROUP BY lane`)
+	// Two halves, each on its state's partial index: done history is never read.
+	err := q.selectAll(ctx, &rows, `SELECT lane, MIN(next_run) AS next_run, MIN(lease_ends) AS lease_ends FROM (
+		SELECT lane, MIN(`+q.d.epoch("run_at")+`) AS next_run, NULL AS lease_ends
+		FROM outbox WHERE state = 'pending' GROUP BY lane
+		UNION ALL
+		SELECT lane, NULL, MIN(`+q.d.epoch("lease_until")+`) - `+q.d.epoch(q.d.dbNow())+`
+		FROM outbox WHERE state = 'running' GROUP BY lane) w GROUP BY lane`)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox lanes: %w", err)
 	}
@@ -444,14 +447,51 @@ func (q queries) NewerOutboxWaiting(ctx context.Context, kind string, caseID, id
 	return q.exists(ctx, `SELECT 1 FROM outbox WHERE case_id = ? AND kind = ? AND id > ? AND state = 'pending'`, caseID, kind, id)
 }
 
-// PruneOutbox deletes done rows older than before; dead rows stay until a
-// person has looked at them.
+// pruneBatch is how many rows one prune statement deletes: a short
+// statement at a time, so webhooks (on SQLite, waiting for the one
+// connection) never wait behind a long delete.
+const pruneBatch = 2000
+
+// PruneOutbox deletes done rows last changed before before, oldest first,
+// a batch at a time; dead rows stay until a person has looked at them.
+// Digests stay too (one row a week): the scheduler enqueues a week's
+// digest all through the next week, and its row's dedupe key is what
+// keeps it from being posted again.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.exec(ctx, `DELETE FROM outbox WHERE state = 'done' AND updated_at < ?`, before.UTC())
-	if err != nil {
-		return 0, fmt.Errorf("store: prune outbox: %w", err)
+	var total int64
+	for {
+		res, err := s.exec(ctx, `DELETE FROM outbox WHERE id IN (
+			SELECT id FROM outbox WHERE state = 'done' AND updated_at < ? AND kind NOT LIKE 'chat.digest.%'
+			ORDER BY updated_at LIMIT ?)`, before.UTC(), pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("store: prune outbox: %w", err)
+		}
+		n, err := res.RowsAffected()
+		total += n
+		if err != nil || n < pruneBatch {
+			return total, err
+		}
 	}
-	return res.RowsAffected()
+}
+
+// OutboxBacklog counts the rows still to settle (pending, running) and the
+// dead ones, for /metrics: each count reads only its state's partial
+// index, so a scrape costs the same however much done history the table
+// holds (done rows are counted by ringback_outbox_performed_total).
+func (q queries) OutboxBacklog(ctx context.Context) (map[string]int, error) {
+	var r struct {
+		Pending int `db:"pending"`
+		Running int `db:"running"`
+		Dead    int `db:"dead"`
+	}
+	err := q.get(ctx, &r, `SELECT
+		(SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS pending,
+		(SELECT COUNT(*) FROM outbox WHERE state = 'running') AS running,
+		(SELECT COUNT(*) FROM outbox WHERE state = 'dead') AS dead`)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox backlog: %w", err)
+	}
+	return map[string]int{OutboxPending: r.Pending, OutboxRunning: r.Running, OutboxDead: r.Dead}, nil
 }
 
 const notifyChannel = "ringback_outbox"
