@@ -568,13 +568,48 @@ func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete func
 		err = Permanent(fmt.Errorf("bot: no performer for outbox kind %q", it.Kind))
 	} else {
 		pctx, cancel := context.WithTimeout(h.ctx, performTimeout)
-		err = p(pctx, it)
+		c := &claimed{it: it, now: w.clock.Now}
+		err = p(context.WithValue(pctx, claimedKey{}, c), it)
 		cancel()
+		if err == nil && c.done {
+			// Marked done in the performer's own transaction, which committed.
+			w.completed(it, true)
+			return false
+		}
 		if cause := context.Cause(h.ctx); cause != nil && err != nil {
 			err = fmt.Errorf("%w (%w)", err, cause)
 		}
 	}
 	return w.settle(ctx, it, err, complete)
+}
+
+// claimed is the row a performer runs, in its ctx, so the transaction
+// that records the side effect can mark the row done as well.
+type claimed struct {
+	it   store.OutboxItem
+	now  func() time.Time
+	done bool
+}
+
+type claimedKey struct{}
+
+// completeInTx marks the outbox row that ctx's performer runs done inside
+// tx, the transaction recording its side effect: the row needs no
+// statement and no commit of its own afterwards. Call it last in the
+// transaction; the mark counts only if the performer then returns nil (so
+// the transaction committed). A claim taken over meanwhile leaves the row
+// alone and the worker reports it lost. Outside a worker it does nothing.
+func completeInTx(ctx context.Context, tx *store.Tx) error {
+	c, ok := ctx.Value(claimedKey{}).(*claimed)
+	if !ok {
+		return nil
+	}
+	held, err := tx.CompleteOutbox(ctx, c.it, c.now())
+	if err != nil {
+		return err
+	}
+	c.done = held
+	return nil
 }
 
 // settle records what came of a row's attempt, under its claim (a row

@@ -1,18 +1,25 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"ringback/store"
+	"ringback/store/storetest"
 )
 
 // outboxStatements sorts the outbox's statements into what they do.
 var outboxStatements = map[string][]string{
 	"claim":     {"UPDATE outbox SET state = 'running'"},
 	"settle":    {"UPDATE outbox SET state = ?"},
+	"complete":  {"UPDATE outbox SET state = 'done'"},
+	"requeue":   {"UPDATE outbox SET state = 'pending'"},
 	"insert":    {"INSERT INTO outbox"},
 	"wake":      {"GROUP BY lane) w GROUP BY lane"},
 	"notify":    {"pg_notify"},
@@ -47,8 +54,8 @@ func report(t *testing.T, c *store.Counts, calls int) (outbox float64) {
 		outbox += float64(n)
 		t.Logf("outbox %-9s %.2f per call", what, float64(n)/float64(calls))
 	}
-	t.Logf("statements per call: %.2f (outbox %.2f), commits per call %.2f\n%s",
-		float64(c.Total())/float64(calls), outbox/float64(calls), float64(c.Commits)/float64(calls), strings.Join(lines, "\n"))
+	t.Logf("statements per call: %.2f (outbox %.2f), commits per call %.2f (transactions) + %.2f (single writes)\n%s",
+		float64(c.Total())/float64(calls), outbox/float64(calls), float64(c.Commits)/float64(calls), float64(c.Autocommits)/float64(calls), strings.Join(lines, "\n"))
 	return outbox / float64(calls)
 }
 
@@ -62,4 +69,58 @@ func TestOutboxStatementsPerMissedCall(t *testing.T) {
 		t.Log("20 calls:")
 		report(t, statementsPerCall(t, h, 1, 20), 20)
 	})
+}
+
+// BenchmarkMissedCallStatements has b.N missed calls come in, eight at a
+// time, while the outbox worker runs as in production (Run, not RunDue),
+// and reports what each call cost the database: statements (all, and the
+// outbox's by what they do) and commits.
+func BenchmarkMissedCallStatements(b *testing.B) {
+	for _, backend := range storetest.Backends(b) {
+		b.Run(backend, func(b *testing.B) {
+			h := newHarnessTB(b, backend)
+			ctx, cancel := context.WithCancel(context.Background())
+			stopped := make(chan struct{})
+			go func() { h.worker.Run(ctx); close(stopped) }()
+			defer func() { cancel(); <-stopped }()
+			stop := h.store.CountStatements()
+			b.ResetTimer()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
+						h.missedCall(fmt.Sprintf("CA%032d", i), fmt.Sprintf("+4477009%05d", i), lettings)
+					}
+				}()
+			}
+			wg.Wait()
+			for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+				var left int
+				if err := h.store.DB().Get(&left, h.store.DB().Rebind(`SELECT COUNT(*) FROM outbox WHERE state = 'running' OR (state = 'pending' AND run_at <= ?)`), h.clock.Now()); err != nil {
+					b.Fatal(err)
+				}
+				if left == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					b.Fatalf("%d outbox rows still to run after 2 minutes", left)
+				}
+			}
+			b.StopTimer()
+			c := stop()
+			n := float64(b.N)
+			b.ReportMetric(float64(c.Total())/n, "stmts/call")
+			var outbox float64
+			for what, words := range outboxStatements {
+				k := float64(c.Total(words...)) / n
+				outbox += k
+				b.ReportMetric(k, what+"/call")
+			}
+			b.ReportMetric(outbox, "outbox-stmts/call")
+			b.ReportMetric(float64(c.Commits+c.Autocommits)/n, "commits/call")
+		})
+	}
 }

@@ -233,8 +233,10 @@ func (s *Store) ExtendOutbox(ctx context.Context, it OutboxItem, lease time.Dura
 
 // CompleteOutbox marks a claimed row done. done is false, and nothing
 // changes, when the claim it was handed out under is no longer current.
-func (s *Store) CompleteOutbox(ctx context.Context, it OutboxItem, now time.Time) (done bool, err error) {
-	return s.settleOutbox(ctx, it, OutboxDone, now, "")
+// On a Tx it commits with the change the side effect recorded: one commit
+// instead of two.
+func (q queries) CompleteOutbox(ctx context.Context, it OutboxItem, now time.Time) (done bool, err error) {
+	return q.settleOutbox(ctx, it, OutboxDone, now, "")
 }
 
 // CompleteOutboxBatch marks claimed rows done in one statement, each under
@@ -297,8 +299,8 @@ func (s *Store) KillOutbox(ctx context.Context, it OutboxItem, now time.Time, re
 	return s.settleOutbox(ctx, it, OutboxDead, now, reason)
 }
 
-func (s *Store) settleOutbox(ctx context.Context, it OutboxItem, state string, now time.Time, reason string) (bool, error) {
-	res, err := s.exec(ctx, `
+func (q queries) settleOutbox(ctx context.Context, it OutboxItem, state string, now time.Time, reason string) (bool, error) {
+	res, err := q.exec(ctx, `
 		UPDATE outbox SET state = ?, last_error = ?, locked_by = '', lease_until = NULL, updated_at = ?
 		WHERE id = ? AND state = 'running' AND claim_seq = ?`,
 		state, truncate(reason, 2000), now.UTC(), it.ID, it.ClaimSeq)

@@ -56,6 +56,9 @@ type Counts struct {
 	mu         sync.Mutex
 	Statements map[string]int
 	Commits    int
+	// Autocommits counts writes run outside a transaction: each commits
+	// on its own (with Commits, about the WAL flushes on PostgreSQL).
+	Autocommits int
 }
 
 func (c *Counts) statement(query string) {
@@ -104,6 +107,23 @@ func (s *Store) CountStatements() (stop func() *Counts) {
 func (s *Store) counted(query string) {
 	if c := s.counter.Load(); c != nil {
 		c.statement(query)
+	}
+}
+
+// countedIn notes query, run by q, when statements are being counted.
+func (q queries) countedIn(query string) {
+	c := q.s.counter.Load()
+	if c == nil {
+		return
+	}
+	c.statement(query)
+	if q.tx == nil {
+		switch w, _, _ := strings.Cut(strings.TrimSpace(query), " "); strings.ToUpper(w) {
+		case "INSERT", "UPDATE", "DELETE":
+			c.mu.Lock()
+			c.Autocommits++
+			c.mu.Unlock()
+		}
 	}
 }
 
@@ -241,7 +261,7 @@ type queries struct {
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	q.s.counted(query)
+	q.countedIn(query)
 	args, err := sane(args)
 	if err != nil {
 		return nil, err
@@ -253,7 +273,7 @@ func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Resul
 }
 
 func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
-	q.s.counted(query)
+	q.countedIn(query)
 	args, err := sane(args)
 	if err != nil {
 		return err
@@ -265,7 +285,7 @@ func (q queries) get(ctx context.Context, dest any, query string, args ...any) e
 }
 
 func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
-	q.s.counted(query)
+	q.countedIn(query)
 	args, err := sane(args)
 	if err != nil {
 		return err
