@@ -2,9 +2,12 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
+	"ringback/bot"
 	"ringback/store"
 	"ringback/store/storetest"
 )
@@ -56,6 +59,54 @@ func TestThreadEntryWaitsForItsCaseFirstCard(t *testing.T) {
 		it := within(t, entry, time.Second, "the entry did not start within a second of its card")
 		if it.Attempts != 1 {
 			t.Errorf("the entry ran on attempt %d, want 1 (waiting spends none)", it.Attempts)
+		}
+	})
+}
+
+// A backlog of texts (after a Twilio outage, say) is taken a lane's worth
+// at a time: one claim statement fills every free slot, and the lane's
+// default concurrency carries a slow remote at hundreds of texts a second.
+func TestTextBacklogFillsTheLaneInOneClaim(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		clock, w := manualWorker(s)
+		release := make(chan struct{})
+		started := make(chan struct{}, 1000)
+		var performed sync.Map
+		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
+			started <- struct{}{}
+			<-release
+			if _, again := performed.LoadOrStore(it.ID, true); again {
+				t.Errorf("row %d performed twice", it.ID)
+			}
+			return nil
+		})
+		const backlog = 150
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			for i := range backlog {
+				if _, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: bot.KindSMS, DedupeKey: fmt.Sprint("textback:", i), Payload: i}, clock.Now()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lane := w.Concurrency(store.LaneSMS)
+		stop := s.CountStatements()
+		stopped := make(chan struct{})
+		go func() { defer close(stopped); w.Run(ctx) }()
+		defer func() { cancel(); <-stopped }()
+		for i := range lane {
+			within(t, started, 10*time.Second, fmt.Sprintf("%d texts started of a backlog of %d, want %d at once", i, backlog, lane))
+		}
+		if claims := stop().Total("UPDATE outbox SET state = 'running'"); claims > 2 {
+			t.Errorf("%d claim statements to start %d texts, want one (two at most)", claims, lane)
+		}
+		close(release)
+		for range backlog - lane {
+			within(t, started, 10*time.Second, "the rest of the backlog did not start")
 		}
 	})
 }
