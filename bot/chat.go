@@ -181,6 +181,9 @@ type once struct {
 	find   func(since time.Time) (MessageRef, bool, error)
 	post   func() (MessageRef, error)
 	then   func(tx *store.Tx) error
+	// last says the post is the row's last step: the transaction recording
+	// it marks the row done too.
+	last bool
 }
 
 // postOnce makes the post o names at most once. Before calling out it
@@ -223,14 +226,22 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 // transaction. Its error fails the row: the re-run finds the post (or its
 // record) and records again.
 func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) error {
-	if o.then == nil {
+	if o.then == nil && !o.last {
 		return p.b.store.SaveChatPost(ctx, p.name, o.key, ref.Channel, ref.ID)
 	}
 	return p.b.store.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.SaveChatPost(ctx, p.name, o.key, ref.Channel, ref.ID); err != nil {
 			return err
 		}
-		return o.then(tx)
+		if o.then != nil {
+			if err := o.then(tx); err != nil {
+				return err
+			}
+		}
+		if o.last {
+			return completeInTx(ctx, tx)
+		}
+		return nil
 	})
 }
 
@@ -261,7 +272,7 @@ func (p *chatPerformer) entry(ctx context.Context, it store.OutboxItem) error {
 	if e.Edit {
 		return p.failed(ctx, e.CaseID, p.editEntry(ctx, it, card, key, e))
 	}
-	_, err = p.postOnce(ctx, once{key: key, outbox: it.ID,
+	_, err = p.postOnce(ctx, once{key: key, outbox: it.ID, last: true,
 		find: func(since time.Time) (MessageRef, bool, error) { return p.chat.FindEntry(ctx, card, key, since) },
 		post: func() (MessageRef, error) { return p.chat.PostEntry(ctx, card, e, key) }})
 	return p.failed(ctx, e.CaseID, err)

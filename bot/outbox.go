@@ -69,9 +69,14 @@ const DefaultLease = 8 * time.Second
 // performTimeout bounds one attempt of a side effect.
 const performTimeout = time.Minute
 
-// Default sizes of the lanes' worker pools. The rest pool takes every lane
-// that has no pool of its own.
-var defaultLanes = map[string]int{store.LaneSMS: 16, store.LaneSlack: 8, store.LaneDiscord: 8, laneRest: 8}
+// Default sizes of the lanes' worker pools. A lane runs at most
+// concurrency / latency rows a second: Twilio answers in ~100 ms and Slack
+// in ~150 ms, and a missed call makes one text and about three chat rows,
+// so these carry ~640 texts and ~420 chat rows a second per platform (32
+// rows at once capped a deployment at ~58 calls a second). A slot waiting
+// on a remote holds no database connection. The rest pool takes every
+// lane that has no pool of its own.
+var defaultLanes = map[string]int{store.LaneSMS: 64, store.LaneSlack: 64, store.LaneDiscord: 64, laneRest: 8}
 
 // laneRest names the pool of every lane without a pool of its own.
 const laneRest = ""
@@ -96,7 +101,65 @@ type Worker struct {
 	// commit → start latency with it).
 	OnStart func(it store.OutboxItem, at time.Time)
 
-	wg sync.WaitGroup
+	wg        sync.WaitGroup
+	completer completer
+	nextLook  time.Time // when Run next asks the database about every lane
+
+	notesMu sync.Mutex
+	notes   map[string]time.Time // lane → a row of it due then (see note)
+}
+
+// completer marks rows done in batches: the first row to finish runs the
+// statement, and the rows finishing while it runs go together in the next.
+// A row's slot is held until its mark is in, as before; no timer waits.
+type completer struct {
+	store    *store.Store
+	clock    Clock
+	mu       sync.Mutex
+	queue    []completion
+	flushing bool
+}
+
+type completion struct {
+	it  store.OutboxItem
+	res chan completed
+}
+
+type completed struct {
+	held bool
+	err  error
+}
+
+// maxCompleteBatch bounds the rows one statement marks done.
+const maxCompleteBatch = 100
+
+// complete marks it done with whichever rows finish alongside it.
+func (c *completer) complete(ctx context.Context, it store.OutboxItem) (bool, error) {
+	res := make(chan completed, 1)
+	c.mu.Lock()
+	c.queue = append(c.queue, completion{it: it, res: res})
+	if !c.flushing {
+		c.flushing = true
+		for len(c.queue) > 0 {
+			n := min(len(c.queue), maxCompleteBatch)
+			batch := c.queue[:n:n]
+			c.queue = c.queue[n:]
+			c.mu.Unlock()
+			items := make([]store.OutboxItem, len(batch))
+			for i, b := range batch {
+				items[i] = b.it
+			}
+			held, err := c.store.CompleteOutboxBatch(ctx, items, c.clock.Now())
+			for _, b := range batch {
+				b.res <- completed{held: held[b.it.ID], err: err}
+			}
+			c.mu.Lock()
+		}
+		c.flushing = false
+	}
+	c.mu.Unlock()
+	r := <-res
+	return r.held, r.err
 }
 
 // NewWorker returns a worker identified by id (unique per process).
@@ -110,6 +173,8 @@ func NewWorker(s *store.Store, clock Clock, id string, log *slog.Logger) *Worker
 		lease:      DefaultLease,
 		poll:       2 * time.Second,
 		log:        log,
+		completer:  completer{store: s, clock: clock},
+		notes:      map[string]time.Time{},
 	}
 }
 
@@ -126,6 +191,14 @@ func (w *Worker) SetConcurrency(n int) {
 // SetLane sets how many rows of a lane (store.LaneSMS, store.LaneSlack…)
 // run at once; a lane without a pool of its own shares the rest pool.
 func (w *Worker) SetLane(lane string, concurrency int) { w.lanes[lane] = max(1, concurrency) }
+
+// Concurrency is how many rows of lane run at once.
+func (w *Worker) Concurrency(lane string) int {
+	if n, ok := w.lanes[lane]; ok {
+		return n
+	}
+	return w.lanes[laneRest]
+}
 
 // SetLease sets how long a claim lasts without a heartbeat.
 func (w *Worker) SetLease(d time.Duration) { w.lease = max(d, 30*time.Millisecond) }
@@ -147,19 +220,37 @@ func OutboxCollectors() []prometheus.Collector {
 	return []prometheus.Collector{outboxPerformed, outboxDelay}
 }
 
-// pool runs the rows of some lanes, with its own slots.
+// pool runs the rows of some lanes, with its own slots, and remembers what
+// the worker knows of those rows between looks at the database.
 type pool struct {
 	name          string
 	lanes, except []string
 	slots         chan struct{}
+
+	due     bool      // rows may be due now: claim when a slot is free
+	next    time.Time // the earliest row known to fall due later (bot clock); zero: none
+	claimed time.Time // when the pool last claimed (wall clock)
 }
 
 // serves reports whether the pool runs lane's rows.
 func (p *pool) serves(lane string) bool {
+	if lane == store.AnyLane {
+		return true
+	}
 	if p.lanes != nil {
 		return slices.Contains(p.lanes, lane)
 	}
 	return !slices.Contains(p.except, lane)
+}
+
+// expect notes that the pool has rows due at (bot clock).
+func (p *pool) expect(at, now time.Time) {
+	switch {
+	case !at.After(now):
+		p.due = true
+	case p.next.IsZero() || at.Before(p.next):
+		p.next = at
+	}
 }
 
 func (w *Worker) pools() []*pool {
@@ -181,10 +272,17 @@ func (w *Worker) pools() []*pool {
 	return append(ps, &pool{name: "rest", except: named, slots: make(chan struct{}, rest)})
 }
 
+// claimGap is the least time between two claims of a busy pool: rows
+// that fall due meanwhile are claimed together, in one statement, instead
+// of one claim per row. An idle pool claims at once.
+const claimGap = 10 * time.Millisecond
+
 // Run performs rows as they fall due until ctx ends, then waits for the rows
-// already started to finish (graceful drain). One loop looks at every lane
-// at once and claims only for the lanes that have due rows and free slots,
-// so more lanes cost no more queries.
+// already started to finish (graceful drain). The worker asks the database
+// about every lane at once only now and then (w.poll, a lease that lapses,
+// the clock jumping); between those looks, commits tell it which lanes got
+// work and when it falls due, so a freed slot or a new row costs no query
+// but the claim itself.
 func (w *Worker) Run(ctx context.Context) error {
 	pools := w.pools()
 	freed := make(chan struct{}, 1)
@@ -193,9 +291,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	defer w.wg.Wait()
+	look := true
 	failures := 0
 	for {
-		wait, err := w.dispatchDue(ctx, pools, freed)
+		wait, err := w.round(ctx, pools, freed, &look)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -203,6 +302,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			// The database is away (a restart, a network blip): try again
 			// soon, backing off, and never give up.
 			failures++
+			look = true
 			wait = min(w.poll, 25*time.Millisecond<<min(failures, 10))
 			w.log.Warn("outbox claim failed", "error", err, "retry_in_ms", wait.Milliseconds())
 		default:
@@ -215,6 +315,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-signal:
 		case <-freed:
 		case <-jumped:
+			look = true
 		case <-timer.C:
 		}
 		if !timer.Stop() {
@@ -226,58 +327,110 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// dispatchDue claims and starts the due rows of every pool with free slots,
-// and says how long to wait before looking again: until the next row falls
-// due or a claim lapses, only for what is still ahead. A row due already
-// but not claimed waits for a free slot or for the row before it in its
-// case (freed, a signal, or the poll).
-func (w *Worker) dispatchDue(ctx context.Context, pools []*pool, freed chan struct{}) (time.Duration, error) {
-	lanes, err := w.store.OutboxLanes(ctx)
-	if err != nil {
-		return 0, err
+// round claims and starts the due rows of every pool with free slots, and
+// says how long to wait before looking again: until a known row falls due,
+// a claim lapses or the next poll. A pool with due rows and no free slot
+// waits for one (freed); rows due but held behind an earlier row of their
+// case come when that row is settled.
+func (w *Worker) round(ctx context.Context, pools []*pool, freed chan struct{}, look *bool) (time.Duration, error) {
+	wakes := w.store.OutboxWakes()
+	w.notesMu.Lock()
+	for lane, at := range w.notes {
+		if was, ok := wakes[lane]; !ok || at.Before(was) {
+			wakes[lane] = at
+		}
+	}
+	clear(w.notes)
+	w.notesMu.Unlock()
+	if _, any := wakes[store.AnyLane]; any || *look || !time.Now().Before(w.nextLook) {
+		if err := w.lookAll(ctx, pools); err != nil {
+			return 0, err
+		}
+		*look = false
 	}
 	now := w.clock.Now()
-	wait := w.poll
-	for _, p := range pools {
-		due := false
-		for lane, st := range lanes {
-			if !p.serves(lane) {
-				continue
-			}
-			if !st.NextRun.IsZero() {
-				if d := st.NextRun.Sub(now); d > 0 {
-					wait = min(wait, d)
-				} else {
-					due = true
-				}
-			}
-			if st.Leased {
-				if st.LeaseEnds > 0 {
-					wait = min(wait, st.LeaseEnds+10*time.Millisecond)
-				} else {
-					due = true
-				}
+	for lane, at := range wakes {
+		for _, p := range pools {
+			if p.serves(lane) {
+				p.expect(at, now)
 			}
 		}
-		if !due {
+	}
+	wait := max(0, time.Until(w.nextLook))
+	for _, p := range pools {
+		if !p.next.IsZero() && !p.next.After(now) {
+			p.due, p.next = true, time.Time{}
+		}
+		if !p.next.IsZero() {
+			wait = min(wait, p.next.Sub(now))
+		}
+		free := cap(p.slots) - len(p.slots)
+		if !p.due || free == 0 {
 			continue
 		}
-		n, err := w.dispatch(ctx, p, freed)
+		if gap := claimGap - time.Since(p.claimed); gap > 0 && free < cap(p.slots) {
+			wait = min(wait, gap)
+			continue
+		}
+		n, err := w.dispatch(ctx, p, freed, free)
 		if err != nil {
 			return 0, err
 		}
-		if n > 0 && len(p.slots) < cap(p.slots) {
-			wait = 0 // there may be more due rows than one claim took
+		p.claimed = time.Now()
+		if n < free {
+			p.due = false // the claim took every row due now
 		}
 	}
 	return wait, nil
 }
 
-// dispatch claims as many due rows of the pool's lanes as it has free slots
+// lookAll asks the database what every lane holds: which pools have rows
+// due, which have rows ahead, and when the first lease of a running row
+// lapses (its worker may have died), so that row is taken at once then.
+func (w *Worker) lookAll(ctx context.Context, pools []*pool) error {
+	lanes, err := w.store.OutboxLanes(ctx)
+	if err != nil {
+		return err
+	}
+	now := w.clock.Now()
+	w.nextLook = time.Now().Add(w.poll)
+	for _, p := range pools {
+		p.due, p.next = false, time.Time{}
+		for lane, st := range lanes {
+			if !p.serves(lane) {
+				continue
+			}
+			if !st.NextRun.IsZero() {
+				p.expect(st.NextRun, now)
+			}
+			if st.Leased {
+				if st.LeaseEnds > 0 {
+					if lapse := time.Now().Add(st.LeaseEnds + 10*time.Millisecond); lapse.Before(w.nextLook) {
+						w.nextLook = lapse
+					}
+				} else {
+					p.due = true
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// note tells the Run loop that lane has a row due at (bot clock): one this
+// worker put back to wait, or one that waited behind a row it settled.
+func (w *Worker) note(lane string, at time.Time) {
+	w.notesMu.Lock()
+	if was, ok := w.notes[lane]; !ok || at.Before(was) {
+		w.notes[lane] = at
+	}
+	w.notesMu.Unlock()
+}
+
+// dispatch claims up to free due rows of the pool's lanes, one statement,
 // and starts them.
-func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}) (int, error) {
-	free := cap(p.slots) - len(p.slots)
-	if free == 0 || ctx.Err() != nil {
+func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}, free int) (int, error) {
+	if ctx.Err() != nil {
 		return 0, nil
 	}
 	items, err := w.store.ClaimOutbox(ctx, store.OutboxClaim{
@@ -299,14 +452,15 @@ func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}) (in
 				}
 			}()
 			// A shutdown lets rows already started finish.
-			w.perform(context.WithoutCancel(ctx), it)
+			w.perform(context.WithoutCancel(ctx), it, w.completer.complete)
 		}()
 	}
 	return len(items), nil
 }
 
 // RunDue performs every row due now, one pass, and returns how many it
-// performed. Tests and tools use it instead of Run.
+// performed. Tests and tools use it instead of Run. The rows of one claim
+// that succeed are marked done together, in one statement.
 func (w *Worker) RunDue(ctx context.Context) (int, error) {
 	total := 0
 	for {
@@ -317,8 +471,22 @@ func (w *Worker) RunDue(ctx context.Context) (int, error) {
 		if len(items) == 0 {
 			return total, nil
 		}
+		var done []store.OutboxItem
 		for _, it := range items {
-			w.perform(ctx, it)
+			if w.perform(ctx, it, nil) {
+				done = append(done, it)
+			}
+		}
+		if len(done) > 0 {
+			held := map[int64]bool{}
+			w.mark(ctx, w.log, "done", func(c context.Context) (bool, error) {
+				var err error
+				held, err = w.store.CompleteOutboxBatch(c, done, w.clock.Now())
+				return true, err
+			})
+			for _, it := range done {
+				w.completed(it, held[it.ID])
+			}
 		}
 		total += len(items)
 	}
@@ -384,7 +552,9 @@ func (h *hold) stop() {
 	h.cancel(nil)
 }
 
-func (w *Worker) perform(ctx context.Context, it store.OutboxItem) {
+// perform runs one row and settles it. complete marks a row done; nil
+// leaves that to the caller, told so by the result (true: done, unmarked).
+func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete func(context.Context, store.OutboxItem) (bool, error)) (unmarked bool) {
 	h := w.hold(ctx, it, time.Now())
 	defer h.stop()
 	start := w.clock.Now()
@@ -398,17 +568,53 @@ func (w *Worker) perform(ctx context.Context, it store.OutboxItem) {
 		err = Permanent(fmt.Errorf("bot: no performer for outbox kind %q", it.Kind))
 	} else {
 		pctx, cancel := context.WithTimeout(h.ctx, performTimeout)
-		err = p(pctx, it)
+		c := &claimed{it: it, now: w.clock.Now}
+		err = p(context.WithValue(pctx, claimedKey{}, c), it)
 		cancel()
+		if err == nil && c.done {
+			// Marked done in the performer's own transaction, which committed.
+			w.completed(it, true)
+			return false
+		}
 		if cause := context.Cause(h.ctx); cause != nil && err != nil {
 			err = fmt.Errorf("%w (%w)", err, cause)
 		}
 	}
-	w.settle(ctx, it, err)
+	return w.settle(ctx, it, err, complete)
 }
 
-// settle records what came of a row's attempt, under its claim.
-func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error) {
+// claimed is the row a performer runs, in its ctx, so the transaction
+// that records the side effect can mark the row done as well.
+type claimed struct {
+	it   store.OutboxItem
+	now  func() time.Time
+	done bool
+}
+
+type claimedKey struct{}
+
+// completeInTx marks the outbox row that ctx's performer runs done inside
+// tx, the transaction recording its side effect: the row needs no
+// statement and no commit of its own afterwards. Call it last in the
+// transaction; the mark counts only if the performer then returns nil (so
+// the transaction committed). A claim taken over meanwhile leaves the row
+// alone and the worker reports it lost. Outside a worker it does nothing.
+func completeInTx(ctx context.Context, tx *store.Tx) error {
+	c, ok := ctx.Value(claimedKey{}).(*claimed)
+	if !ok {
+		return nil
+	}
+	held, err := tx.CompleteOutbox(ctx, c.it, c.now())
+	if err != nil {
+		return err
+	}
+	c.done = held
+	return nil
+}
+
+// settle records what came of a row's attempt, under its claim (a row
+// done with no complete is the caller's to mark: settle says so).
+func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error, complete func(context.Context, store.OutboxItem) (bool, error)) bool {
 	now := w.clock.Now()
 	log := w.log.With("outbox_id", it.ID, "kind", it.Kind, "attempt", it.Attempts)
 	result := func(r string, held bool) {
@@ -419,8 +625,10 @@ func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error) {
 	}
 	var ra *RetryAfterError
 	switch {
+	case err == nil && complete == nil:
+		return true
 	case err == nil:
-		result("done", w.mark(ctx, log, "done", func(c context.Context) (bool, error) { return w.store.CompleteOutbox(c, it, now) }))
+		w.completed(it, w.mark(ctx, log, "done", func(c context.Context) (bool, error) { return complete(c, it) }))
 	case errors.Is(err, errClaimLost):
 		result("lost", false)
 		log.Warn("outbox row taken over by another worker", "error", err)
@@ -438,12 +646,31 @@ func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error) {
 		result("snoozed", w.mark(ctx, log, "snoozed", func(c context.Context) (bool, error) {
 			return w.store.SnoozeOutbox(c, it, now.Add(ra.After), now, err.Error())
 		}))
+		w.note(it.Lane, now.Add(ra.After))
 	default:
 		d := retryIn(it, now)
 		log.Warn("outbox attempt failed", "error", err, "retry_in_ms", d.Milliseconds())
 		result("retry", w.mark(ctx, log, "retry", func(c context.Context) (bool, error) {
 			return w.store.RetryOutbox(c, it, now.Add(d), now, err.Error())
 		}))
+		w.note(it.Lane, now.Add(d))
+	}
+	if store.OutboxOrdered(it.Kind) {
+		w.note(it.Lane, now) // the case's next row may run now
+	}
+	return false
+}
+
+// completed counts a row done (or lost, when its claim was taken over
+// before it was marked), and lets the case's next row run.
+func (w *Worker) completed(it store.OutboxItem, held bool) {
+	r := "done"
+	if !held {
+		r = "lost"
+	}
+	outboxPerformed.WithLabelValues(it.Kind, r).Inc()
+	if store.OutboxOrdered(it.Kind) {
+		w.note(it.Lane, w.clock.Now())
 	}
 }
 
@@ -484,9 +711,12 @@ type outboxRows struct {
 	desc  *prometheus.Desc
 }
 
-// OutboxRowsCollector is a Prometheus collector of the outbox's size by state.
+// OutboxRowsCollector is a Prometheus collector of the outbox's rows still
+// to settle and dead, by state. Done rows are history, pruned on a
+// schedule and counted by ringback_outbox_performed_total: counting them
+// at each scrape would read the whole table.
 func OutboxRowsCollector(s *store.Store) prometheus.Collector {
-	return &outboxRows{store: s, desc: prometheus.NewDesc("ringback_outbox_rows", "Outbox rows by state (pending, running, done, dead).", []string{"state"}, nil)}
+	return &outboxRows{store: s, desc: prometheus.NewDesc("ringback_outbox_rows", "Outbox rows by state (pending, running, dead).", []string{"state"}, nil)}
 }
 
 func (c *outboxRows) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
@@ -494,7 +724,7 @@ func (c *outboxRows) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c *outboxRows) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	counts, err := c.store.OutboxCounts(ctx)
+	counts, err := c.store.OutboxBacklog(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.desc, err)
 		return

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"ringback/config"
 )
 
 // ChatPostRetention is how long the record of a chat post is kept once its
@@ -31,22 +33,35 @@ func (p *pruning) due(now time.Time) bool {
 	return true
 }
 
-// prune deletes what no side effect needs any more: the records of chat
-// posts older than ChatPostRetention whose rows are done.
+// prune deletes what no side effect needs any more: done outbox rows older
+// than the outbox's retention (outbox.retention), then the records of chat
+// posts older than ChatPostRetention whose rows are done or gone. The
+// leader's timers run it, so one replica prunes.
 func (b *Bot) prune(ctx context.Context) error {
 	now := b.clock.Now()
 	if !b.pruning.due(now) {
 		return nil
 	}
-	n, err := b.store.PruneChatPosts(ctx, now.Add(-ChatPostRetention))
+	retention := b.cfg.Outbox.Retention
+	if retention <= 0 {
+		retention = config.DefaultOutboxRetention
+	}
+	rows, err := b.store.PruneOutbox(ctx, now.Add(-retention))
+	if rows > 0 {
+		b.log.Info("bot: done outbox rows pruned", "count", rows, "retention", retention.String())
+	}
+	var posts int64
+	if err == nil {
+		posts, err = b.store.PruneChatPosts(ctx, now.Add(-ChatPostRetention))
+	}
 	if err != nil {
 		b.pruning.mu.Lock()
 		b.pruning.last = time.Time{} // try again at the next tick
 		b.pruning.mu.Unlock()
 		return err
 	}
-	if n > 0 {
-		b.log.Info("bot: old chat post records pruned", "count", n)
+	if posts > 0 {
+		b.log.Info("bot: old chat post records pruned", "count", posts)
 	}
 	return nil
 }

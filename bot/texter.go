@@ -294,11 +294,14 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 				return err
 			}
 		}
-		if m.CaseID == nil {
-			return nil
+		if m.CaseID != nil {
+			if err := b.messageOnCase(ctx, tx, m, textBackStatus(m), now, "sms_sent", m.SentBy, map[string]any{"message_id": m.ID, "kind": m.Kind, "sid": sent.SID},
+				smsEntry(m)); err != nil {
+				return err
+			}
 		}
-		return b.messageOnCase(ctx, tx, m, textBackStatus(m), now, "sms_sent", m.SentBy, map[string]any{"message_id": m.ID, "kind": m.Kind, "sid": sent.SID},
-			smsEntry(m))
+		// The text's outbox row is done with it, in the same commit.
+		return completeInTx(ctx, tx)
 	})
 }
 

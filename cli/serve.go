@@ -125,6 +125,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 			a.log.Warn("outbox rows left running by a previous run are taken again", "count", n)
 		}
 	}
+	sizeOutbox(worker, cfg.Outbox)
 	b.Register(worker)
 	leader := bot.NewLeader(s, id, a.log)
 	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg})
@@ -292,6 +293,19 @@ const exampleConfig = "ringback.example.yaml"
 // enough to overlap a Slack call with a Twilio one, few enough that a
 // webhook rarely queues behind them for the one connection.
 const sqliteOutboxConcurrency = 4
+
+// sizeOutbox gives the outbox's lanes the concurrency the config asks for
+// (outbox.sms_concurrency, outbox.chat_concurrency); what it leaves out
+// keeps the store's defaults.
+func sizeOutbox(w *bot.Worker, o config.Outbox) {
+	if o.SMSConcurrency > 0 {
+		w.SetLane(store.LaneSMS, o.SMSConcurrency)
+	}
+	if o.ChatConcurrency > 0 {
+		w.SetLane(store.LaneSlack, o.ChatConcurrency)
+		w.SetLane(store.LaneDiscord, o.ChatConcurrency)
+	}
+}
 
 // sqliteOutboxLease is how long a claim lasts without a heartbeat on SQLite.
 const sqliteOutboxLease = time.Minute

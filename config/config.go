@@ -60,6 +60,8 @@ type Config struct {
 	// besides the members of the lines' channels ("": none).
 	StaffGroup string
 	Limits     Limits
+	// Outbox sizes the side effects' workers (outbox).
+	Outbox Outbox
 
 	defaulted bool // Parse or Defaults gave it its defaults
 }
@@ -242,6 +244,7 @@ func (c *Config) Defaults() *Config {
 	c.Business.SetDefaults()
 	c.Digest.SetDefaults()
 	c.Limits.SetDefaults()
+	c.Outbox.SetDefaults()
 	for i := range c.Categories {
 		c.Categories[i].SetDefaults()
 	}

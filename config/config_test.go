@@ -30,6 +30,9 @@ func TestLoadExample(t *testing.T) {
 	if cfg.Limits.RepeatReply != 30*time.Minute {
 		t.Errorf("limits.repeat_reply = %s, want 30m", cfg.Limits.RepeatReply)
 	}
+	if cfg.Outbox != (Outbox{Retention: 7 * 24 * time.Hour}) {
+		t.Errorf("outbox = %+v, want the defaults (retention 7 days, concurrency Ringback's)", cfg.Outbox)
+	}
 	for _, key := range []string{"textback_day", "textback_night", "viewing_slots", "maintenance_ack", "compliance_ack", "safety", "optout_confirm", "help", "callback_missed"} {
 		if _, ok := cfg.Template(key); !ok {
 			t.Errorf("template %q missing", key)
@@ -138,7 +141,7 @@ templates:
 		`business.name: required`,
 		`business.timezone: "Europe/Londn" is not an IANA time zone (e.g. Europe/London)`,
 		`digest.at: "monday 8am" is not "mon HH:MM"`,
-		`lnies: unknown key (known: auto_triage, business, categories, digest, discord, escalation, limits, lines, managers, staff_group, templates)`,
+		`lnies: unknown key (known: auto_triage, business, categories, digest, discord, escalation, limits, lines, managers, outbox, staff_group, templates)`,
 		`lines[0].number: "12" is not a phone number`,
 		`lines[0].channel: required`,
 		`lines[0].hours.mon-fri: "9-5" is not HH:MM-HH:MM`,
@@ -327,6 +330,9 @@ func TestParseProblems(t *testing.T) {
 		{"booking link", "business: {name: A, region: US, booking_link: example.com}", `business.booking_link: "example.com" is not an http(s) URL`},
 		{"limits typo", minimal + "limits: {repeat: 5m}\n", `limits.repeat: unknown key (known: repeat_reply, thread_batch)`},
 		{"limits negative", minimal + "limits: {repeat_reply: -5m}\n", `limits.repeat_reply: "-5m" is negative`},
+		{"outbox typo", minimal + "outbox: {sms: 5}\n", `outbox.sms: unknown key (known: chat_concurrency, retention, sms_concurrency)`},
+		{"outbox concurrency", minimal + "outbox: {sms_concurrency: 0}\n", `outbox.sms_concurrency: "0" is not a whole number from 1 to 10000`},
+		{"outbox retention", minimal + "outbox: {retention: 5m}\n", `outbox.retention: must be at least 24h (a done row's key keeps its work from being queued again)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -343,5 +349,15 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(t.TempDir() + "/nope.yaml")
 	if err == nil || !strings.HasPrefix(err.Error(), "config: ") {
 		t.Errorf("Load(missing) = %v, want a config: error", err)
+	}
+}
+
+func TestParseOutbox(t *testing.T) {
+	cfg, err := Parse([]byte(minimal + "outbox: {sms_concurrency: 96, chat_concurrency: 48, retention: 72h}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Outbox{SMSConcurrency: 96, ChatConcurrency: 48, Retention: 72 * time.Hour}); cfg.Outbox != want {
+		t.Errorf("outbox = %+v, want %+v", cfg.Outbox, want)
 	}
 }

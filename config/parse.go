@@ -253,6 +253,7 @@ func (p *parser) parse(data []byte) *Config {
 		"business": keep, "managers": keep, "digest": keep, "lines": keep,
 		"categories": keep, "escalation": keep, "templates": keep, "discord": keep, "staff_group": keep,
 		"limits":      keep,
+		"outbox":      keep,
 		"auto_triage": keep,
 	})
 	// "required" problems of a section are placed at its key's line, before
@@ -279,6 +280,7 @@ func (p *parser) parse(data []byte) *Config {
 	cfg.Discord = p.discord(sections["discord"])
 	cfg.StaffGroup = p.staffGroup(sections["staff_group"])
 	cfg.Limits = p.limits(sections["limits"])
+	cfg.Outbox = p.outbox(sections["outbox"])
 	cfg.AutoTriage = p.autoTriage(sections["auto_triage"])
 	return cfg
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,11 +134,14 @@ func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id in
 	if !inserted {
 		return 0, false, nil
 	}
+	lane := map[string]time.Time{OutboxLane(n.Kind): runAt}
 	if q.tx != nil {
-		q.tx.outbox = true
+		if q.tx.wakes == nil {
+			q.tx.wakes = map[string]time.Time{}
+		}
+		addWakes(q.tx.wakes, lane)
 	} else {
-		q.s.signals.local()
-		q.s.notifyReplicas()
+		q.s.wake(lane)
 	}
 	return id, true, nil
 }
@@ -162,7 +166,10 @@ type OutboxClaim struct {
 // row's next ClaimSeq and counts an attempt. A case's thread entries go one
 // at a time, in the order they were written, so its chat thread reads as it
 // happened; so do its card refreshes, so an older render never lands after a
-// newer one.
+// newer one. A thread entry whose case has no card on its platform yet
+// waits, unclaimed and spending no attempt, while a card row of that case
+// and platform is to run: it would only race that row to post the card.
+// The worker that settles the card row claims the entries next.
 func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, error) {
 	lanes, args := laneFilter(c.Lanes, c.ExceptLanes)
 	args = append([]any{c.Worker, c.Lease.Seconds(), c.Now.UTC(), c.Now.UTC()}, args...)
@@ -177,6 +184,10 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 			AND NOT ((kind LIKE 'chat.thread.%' OR kind LIKE 'chat.card.%') AND EXISTS (
 				SELECT 1 FROM outbox e WHERE e.case_id = o.case_id AND e.kind = o.kind AND e.id < o.id
 				AND e.state IN ('pending', 'running')))
+			AND NOT (kind LIKE 'chat.thread.%' AND EXISTS (
+				SELECT 1 FROM outbox c WHERE c.case_id = o.case_id AND c.lane = o.lane AND c.kind LIKE 'chat.card.%'
+				AND c.state IN ('pending', 'running'))
+				AND NOT EXISTS (SELECT 1 FROM cards d WHERE d.case_id = o.case_id AND d.platform = o.lane AND d.message_id <> ''))
 			ORDER BY run_at, id
 			LIMIT ?`+s.d.lockSkip+`
 		)
@@ -222,8 +233,38 @@ func (s *Store) ExtendOutbox(ctx context.Context, it OutboxItem, lease time.Dura
 
 // CompleteOutbox marks a claimed row done. done is false, and nothing
 // changes, when the claim it was handed out under is no longer current.
-func (s *Store) CompleteOutbox(ctx context.Context, it OutboxItem, now time.Time) (done bool, err error) {
-	return s.settleOutbox(ctx, it, OutboxDone, now, "")
+// On a Tx it commits with the change the side effect recorded: one commit
+// instead of two.
+func (q queries) CompleteOutbox(ctx context.Context, it OutboxItem, now time.Time) (done bool, err error) {
+	return q.settleOutbox(ctx, it, OutboxDone, now, "")
+}
+
+// CompleteOutboxBatch marks claimed rows done in one statement, each under
+// the claim it was handed out under: held lists the ids marked; a row whose
+// claim is no longer current is left alone, as CompleteOutbox would.
+func (s *Store) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, now time.Time) (held map[int64]bool, err error) {
+	held = make(map[int64]bool, len(items))
+	if len(items) == 0 {
+		return held, nil
+	}
+	args := []any{now.UTC()}
+	claims := make([]string, len(items))
+	for i, it := range items {
+		claims[i] = "(id = ? AND claim_seq = ?)"
+		args = append(args, it.ID, it.ClaimSeq)
+	}
+	var ids []int64
+	err = s.selectAll(ctx, &ids, `
+		UPDATE outbox SET state = 'done', last_error = '', locked_by = '', lease_until = NULL, updated_at = ?
+		WHERE state = 'running' AND (`+strings.Join(claims, " OR ")+`)
+		RETURNING id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: mark %d outbox rows done: %w", len(items), err)
+	}
+	for _, id := range ids {
+		held[id] = true
+	}
+	return held, nil
 }
 
 // RetryOutbox puts a claimed row back to wait until runAt, noting why it
@@ -258,8 +299,8 @@ func (s *Store) KillOutbox(ctx context.Context, it OutboxItem, now time.Time, re
 	return s.settleOutbox(ctx, it, OutboxDead, now, reason)
 }
 
-func (s *Store) settleOutbox(ctx context.Context, it OutboxItem, state string, now time.Time, reason string) (bool, error) {
-	res, err := s.exec(ctx, `
+func (q queries) settleOutbox(ctx context.Context, it OutboxItem, state string, now time.Time, reason string) (bool, error) {
+	res, err := q.exec(ctx, `
 		UPDATE outbox SET state = ?, last_error = ?, locked_by = '', lease_until = NULL, updated_at = ?
 		WHERE id = ? AND state = 'running' AND claim_seq = ?`,
 		state, truncate(reason, 2000), now.UTC(), it.ID, it.ClaimSeq)
@@ -349,10 +390,13 @@ func (q queries) OutboxLanes(ctx context.Context) (map[string]OutboxWake, error)
 		NextRun   *float64 `db:"next_run"`
 		LeaseEnds *float64 `db:"lease_ends"`
 	}
-	err := q.selectAll(ctx, &rows, `SELECT lane,
-		MIN(CASE WHEN state = 'pending' THEN `+q.d.epoch("run_at")+` END) AS next_run,
-		MIN(CASE WHEN state = 'running' THEN `+q.d.epoch("lease_until")+` END) - `+q.d.epoch(q.d.dbNow())+` AS lease_ends
-		FROM outbox WHERE state IN ('pending', 'running') GROUP BY lane`)
+	// Two halves, each on its state's partial index: done history is never read.
+	err := q.selectAll(ctx, &rows, `SELECT lane, MIN(next_run) AS next_run, MIN(lease_ends) AS lease_ends FROM (
+		SELECT lane, MIN(`+q.d.epoch("run_at")+`) AS next_run, NULL AS lease_ends
+		FROM outbox WHERE state = 'pending' GROUP BY lane
+		UNION ALL
+		SELECT lane, NULL, MIN(`+q.d.epoch("lease_until")+`) - `+q.d.epoch(q.d.dbNow())+`
+		FROM outbox WHERE state = 'running' GROUP BY lane) w GROUP BY lane`)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox lanes: %w", err)
 	}
@@ -405,26 +449,77 @@ func (q queries) NewerOutboxWaiting(ctx context.Context, kind string, caseID, id
 	return q.exists(ctx, `SELECT 1 FROM outbox WHERE case_id = ? AND kind = ? AND id > ? AND state = 'pending'`, caseID, kind, id)
 }
 
-// PruneOutbox deletes done rows older than before; dead rows stay until a
-// person has looked at them.
+// pruneBatch is how many rows one prune statement deletes: a short
+// statement at a time, so webhooks (on SQLite, waiting for the one
+// connection) never wait behind a long delete.
+const pruneBatch = 2000
+
+// PruneOutbox deletes done rows last changed before before, oldest first,
+// a batch at a time; dead rows stay until a person has looked at them.
+// Digests stay too (one row a week): the scheduler enqueues a week's
+// digest all through the next week, and its row's dedupe key is what
+// keeps it from being posted again.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.exec(ctx, `DELETE FROM outbox WHERE state = 'done' AND updated_at < ?`, before.UTC())
-	if err != nil {
-		return 0, fmt.Errorf("store: prune outbox: %w", err)
+	var total int64
+	for {
+		res, err := s.exec(ctx, `DELETE FROM outbox WHERE id IN (
+			SELECT id FROM outbox WHERE state = 'done' AND updated_at < ? AND kind NOT LIKE 'chat.digest.%'
+			ORDER BY updated_at LIMIT ?)`, before.UTC(), pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("store: prune outbox: %w", err)
+		}
+		n, err := res.RowsAffected()
+		total += n
+		if err != nil || n < pruneBatch {
+			return total, err
+		}
 	}
-	return res.RowsAffected()
+}
+
+// OutboxBacklog counts the rows still to settle (pending, running) and the
+// dead ones, for /metrics: each count reads only its state's partial
+// index, so a scrape costs the same however much done history the table
+// holds (done rows are counted by ringback_outbox_performed_total).
+func (q queries) OutboxBacklog(ctx context.Context) (map[string]int, error) {
+	var r struct {
+		Pending int `db:"pending"`
+		Running int `db:"running"`
+		Dead    int `db:"dead"`
+	}
+	err := q.get(ctx, &r, `SELECT
+		(SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS pending,
+		(SELECT COUNT(*) FROM outbox WHERE state = 'running') AS running,
+		(SELECT COUNT(*) FROM outbox WHERE state = 'dead') AS dead`)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox backlog: %w", err)
+	}
+	return map[string]int{OutboxPending: r.Pending, OutboxRunning: r.Running, OutboxDead: r.Dead}, nil
 }
 
 const notifyChannel = "ringback_outbox"
 
-// notifyReplicas asks the notifier to NOTIFY other replicas, outside any
-// transaction; requests made while one is in flight coalesce into one.
-func (s *Store) notifyReplicas() {
+// notifyGap is the least time between two NOTIFYs of one store: work
+// enqueued meanwhile goes out in one notice. This replica's own workers
+// are woken at once; only the others wait up to this long.
+const notifyGap = 20 * time.Millisecond
+
+// wake tells this process's workers, and (PostgreSQL) the other replicas',
+// that lanes got work due at the times given.
+func (s *Store) wake(lanes map[string]time.Time) {
+	s.signals.local(lanes)
+	s.notifyReplicas(lanes)
+}
+
+// notifyReplicas has the notifier NOTIFY other replicas of lanes, outside
+// any transaction; what comes while one is in flight or within notifyGap
+// of the last goes out in the next one.
+func (s *Store) notifyReplicas(lanes map[string]time.Time) {
 	if s.d.name != "postgres" {
 		return
 	}
 	s.notifyOnce.Do(func() {
 		s.notifyCh = make(chan struct{}, 1)
+		s.notifyWakes = map[string]time.Time{}
 		done := make(chan struct{})
 		s.signals.onClose(func() { close(done) })
 		go func() {
@@ -434,23 +529,71 @@ func (s *Store) notifyReplicas() {
 					return
 				case <-s.notifyCh:
 				}
+				s.notifyMu.Lock()
+				payload := notice(s.instance, s.notifyWakes)
+				s.notifyWakes = map[string]time.Time{}
+				s.notifyMu.Unlock()
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, s.instance); err != nil {
+				s.counted("SELECT pg_notify")
+				if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, payload); err != nil {
 					slog.Warn("outbox notify failed; other replicas will poll", "error", err)
 				}
 				cancel()
+				select {
+				case <-done:
+					return
+				case <-time.After(notifyGap):
+				}
 			}
 		}()
 	})
+	s.notifyMu.Lock()
+	addWakes(s.notifyWakes, lanes)
+	s.notifyMu.Unlock()
 	select {
 	case s.notifyCh <- struct{}{}:
 	default:
 	}
 }
 
+// notice is a NOTIFY's payload: the sender, then each lane with when its
+// work falls due (Unix milliseconds).
+func notice(instance string, lanes map[string]time.Time) string {
+	var b strings.Builder
+	b.WriteString(instance)
+	for lane, at := range lanes {
+		fmt.Fprintf(&b, " %s=%d", lane, at.UnixMilli())
+	}
+	return b.String()
+}
+
+// parseNotice reads a notice; a part it cannot read counts as work on any
+// lane, due now.
+func parseNotice(payload string) (instance string, lanes map[string]time.Time) {
+	fields := strings.Fields(payload)
+	if len(fields) == 0 {
+		return "", map[string]time.Time{AnyLane: time.Now()}
+	}
+	lanes = map[string]time.Time{}
+	for _, f := range fields[1:] {
+		lane, ms, ok := strings.Cut(f, "=")
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if !ok || err != nil {
+			lanes[AnyLane] = time.Now()
+			continue
+		}
+		addWakes(lanes, map[string]time.Time{lane: time.UnixMilli(n).UTC()})
+	}
+	if len(fields) == 1 {
+		lanes[AnyLane] = time.Now() // an older replica's notice names no lane
+	}
+	return fields[0], lanes
+}
+
 // OutboxSignal delivers a value soon after any commit that enqueued work:
 // from this process at once, and on PostgreSQL from other replicas through
 // LISTEN/NOTIFY. Workers still poll slowly in case a signal is missed.
+// OutboxWakes says which lanes got work meanwhile.
 func (s *Store) OutboxSignal() <-chan struct{} {
 	s.signals.mu.Lock()
 	defer s.signals.mu.Unlock()
@@ -470,12 +613,17 @@ func (s *Store) OutboxSignal() <-chan struct{} {
 						if !ok {
 							return
 						}
-						if n != nil && n.Extra == s.instance {
+						if n == nil {
+							// The connection was re-established: something may
+							// have been missed, so look at every lane.
+							s.signals.local(map[string]time.Time{AnyLane: time.Now()})
+							continue
+						}
+						from, lanes := parseNotice(n.Extra)
+						if from == s.instance {
 							continue // our own: the commit already woke us
 						}
-						// A nil notification means the connection was re-established:
-						// something may have been missed, so wake the workers too.
-						s.signals.local()
+						s.signals.local(lanes)
 					}
 				}
 			}()
@@ -484,6 +632,11 @@ func (s *Store) OutboxSignal() <-chan struct{} {
 	}
 	return s.signals.ch
 }
+
+// OutboxWakes returns the lanes that got work since it was last called,
+// each with when its earliest new row falls due on the bot's clock; the
+// lane AnyLane means any lane may have.
+func (s *Store) OutboxWakes() map[string]time.Time { return s.signals.take() }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -511,8 +664,7 @@ func (s *Store) RequeueDead(ctx context.Context, now time.Time, ids ...int64) (i
 	}
 	n, _ := res.RowsAffected()
 	if n > 0 {
-		s.signals.local()
-		s.notifyReplicas()
+		s.wake(map[string]time.Time{AnyLane: now})
 	}
 	return n, nil
 }

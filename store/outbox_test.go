@@ -347,20 +347,28 @@ func TestOutboxSignalAfterCommit(t *testing.T) {
 }
 
 // A case's thread entries are claimed one at a time, in order; other cases
-// and other kinds are not held up.
+// and other kinds are not held up. (Case 1's card is posted already: an
+// entry waits for its case's first card, TestOutboxThreadEntryWaitsForTheFirstCard.)
 func TestOutboxThreadEntriesInOrderPerCase(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
+		a := openCase(t, s)
+		if _, err := s.ReserveCard(ctx, a.ID, "slack", "C1", t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveCard(ctx, a.ID, "slack", "C1", "1700000000.000100"); err != nil {
+			t.Fatal(err)
+		}
 		add := func(kind, key string, caseID int64) {
 			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: key, Payload: key, CaseID: caseID}, t0); err != nil {
 				t.Fatal(err)
 			}
 		}
-		add("chat.thread.slack", "a1", 1)
-		add("chat.thread.slack", "a2", 1)
-		add("chat.thread.slack", "b1", 2)
-		add("chat.card.slack", "a-card", 1)
-		add("chat.card.slack", "a-card-2", 1)
+		add("chat.thread.slack", "a1", a.ID)
+		add("chat.thread.slack", "a2", a.ID)
+		add("chat.thread.slack", "b1", a.ID+1)
+		add("chat.card.slack", "a-card", a.ID)
+		add("chat.card.slack", "a-card-2", a.ID)
 		got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: time.Minute, Limit: 10})
 		if err != nil {
 			t.Fatal(err)

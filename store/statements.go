@@ -13,6 +13,10 @@ type Statements struct {
 	mu     sync.Mutex
 	counts map[string]int
 	order  []string
+	// Commits counts the transactions committed; Autocommits the writes run
+	// outside a transaction, each committing on its own (together: about
+	// the WAL flushes on PostgreSQL).
+	Commits, Autocommits int
 }
 
 // CountStatements starts counting every statement s sends from now on
@@ -23,11 +27,42 @@ func (s *Store) CountStatements() *Statements {
 	return c
 }
 
+// StopCounting stops the counter CountStatements started; what it counted
+// stays readable.
+func (s *Store) StopCounting() { s.counter.Store(nil) }
+
 // note counts one statement, when someone counts.
 func (s *Store) note(query string) {
 	if c := s.counter.Load(); c != nil {
 		c.add(query)
 	}
+}
+
+// counted is note for statements outside queries (pg_notify).
+func (s *Store) counted(query string) { s.note(query) }
+
+// countedIn notes query, run by q, when statements are being counted: a
+// write outside a transaction is also an autocommit.
+func (q queries) countedIn(query string) {
+	c := q.s.counter.Load()
+	if c == nil {
+		return
+	}
+	c.add(query)
+	if q.tx == nil {
+		switch w, _, _ := strings.Cut(strings.TrimSpace(query), " "); strings.ToUpper(w) {
+		case "INSERT", "UPDATE", "DELETE":
+			c.mu.Lock()
+			c.Autocommits++
+			c.mu.Unlock()
+		}
+	}
+}
+
+func (c *Statements) commit() {
+	c.mu.Lock()
+	c.Commits++
+	c.mu.Unlock()
 }
 
 func (c *Statements) add(query string) {
@@ -52,13 +87,20 @@ func (c *Statements) Sequence() []string {
 	return append([]string(nil), c.order...)
 }
 
-// Total is how many statements were sent.
-func (c *Statements) Total() int {
+// Total is how many statements were sent whose SQL contains every one of
+// words (all of them with none).
+func (c *Statements) Total(words ...string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 0
-	for _, k := range c.counts {
-		n += k
+	for q, k := range c.counts {
+		match := true
+		for _, w := range words {
+			match = match && strings.Contains(q, w)
+		}
+		if match {
+			n += k
+		}
 	}
 	return n
 }

@@ -1,0 +1,113 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"ringback/bot"
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+// A case's thread entry waits for its first card instead of racing the
+// card's row for the reservation: it starts only once the card is posted,
+// on its first attempt, woken by the card's row being settled (not by the
+// poll, seconds later).
+func TestThreadEntryWaitsForItsCaseFirstCard(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertCase(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		clock, w := manualWorker(s)
+		release := make(chan struct{})
+		posted := make(chan time.Time, 1)
+		entry := make(chan store.OutboxItem, 1)
+		w.Handle("chat.card.slack", func(ctx context.Context, it store.OutboxItem) error {
+			<-release
+			if _, err := s.ReserveCard(ctx, c.ID, "slack", "C1", t0); err != nil {
+				return err
+			}
+			posted <- time.Now()
+			return s.SaveCard(ctx, c.ID, "slack", "C1", "1700000000.000100")
+		})
+		w.Handle("chat.thread.slack", func(ctx context.Context, it store.OutboxItem) error {
+			if card, err := s.CardFor(ctx, c.ID, "slack"); err != nil || card.MessageID == "" {
+				t.Errorf("the entry ran before its card was posted (%+v, %v)", card, err)
+			}
+			entry <- it
+			return nil
+		})
+		for _, kind := range []string{"chat.card.slack", "chat.thread.slack"} {
+			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: kind, Payload: 1, CaseID: c.ID}, clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		go w.Run(ctx)
+		select {
+		case it := <-entry:
+			t.Fatalf("the entry (attempt %d) started while the card's row ran", it.Attempts)
+		case <-time.After(300 * time.Millisecond):
+		}
+		close(release)
+		within(t, posted, 5*time.Second, "the card was not posted")
+		it := within(t, entry, time.Second, "the entry did not start within a second of its card")
+		if it.Attempts != 1 {
+			t.Errorf("the entry ran on attempt %d, want 1 (waiting spends none)", it.Attempts)
+		}
+	})
+}
+
+// A backlog of texts (after a Twilio outage, say) is taken a lane's worth
+// at a time: one claim statement fills every free slot, and the lane's
+// default concurrency carries a slow remote at hundreds of texts a second.
+func TestTextBacklogFillsTheLaneInOneClaim(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		clock, w := manualWorker(s)
+		release := make(chan struct{})
+		started := make(chan struct{}, 1000)
+		var performed sync.Map
+		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
+			started <- struct{}{}
+			<-release
+			if _, again := performed.LoadOrStore(it.ID, true); again {
+				t.Errorf("row %d performed twice", it.ID)
+			}
+			return nil
+		})
+		const backlog = 150
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			for i := range backlog {
+				if _, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: bot.KindSMS, DedupeKey: fmt.Sprint("textback:", i), Payload: i}, clock.Now()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lane := w.Concurrency(store.LaneSMS)
+		counted := s.CountStatements()
+		stopped := make(chan struct{})
+		go func() { defer close(stopped); w.Run(ctx) }()
+		defer func() { cancel(); <-stopped }()
+		for i := range lane {
+			within(t, started, 10*time.Second, fmt.Sprintf("%d texts started of a backlog of %d, want %d at once", i, backlog, lane))
+		}
+		s.StopCounting()
+		if claims := counted.Total("UPDATE outbox SET state = 'running'"); claims > 2 {
+			t.Errorf("%d claim statements to start %d texts, want one (two at most)", claims, lane)
+		}
+		close(release)
+		for range backlog - lane {
+			within(t, started, 10*time.Second, "the rest of the backlog did not start")
+		}
+	})
+}

@@ -1,0 +1,142 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+// outboxStatements sorts the outbox's statements into what they do.
+var outboxStatements = map[string][]string{
+	"claim":     {"UPDATE outbox SET state = 'running'"},
+	"settle":    {"UPDATE outbox SET state = ?"},
+	"complete":  {"UPDATE outbox SET state = 'done'"},
+	"requeue":   {"UPDATE outbox SET state = 'pending'"},
+	"insert":    {"INSERT INTO outbox"},
+	"wake":      {"GROUP BY lane) w GROUP BY lane"},
+	"notify":    {"pg_notify"},
+	"heartbeat": {"UPDATE outbox SET lease_until"},
+}
+
+// statementsPerCall has calls missed calls come in, from different callers,
+// and their side effects performed, counting the statements they cost.
+func statementsPerCall(t *testing.T, h *harness, from, calls int) *store.Statements {
+	c := h.store.CountStatements()
+	for i := from; i < from+calls; i++ {
+		h.missedCall(fmt.Sprintf("CA%032d", i), fmt.Sprintf("+4477009%05d", i), lettings)
+	}
+	h.flush()
+	h.store.StopCounting()
+	var sent int
+	if err := h.store.DB().Get(&sent, "SELECT COUNT(*) FROM messages WHERE sid IS NOT NULL"); err != nil || sent != from+calls {
+		t.Fatalf("texts sent = %d (%v), want %d", sent, err, calls)
+	}
+	return c
+}
+
+// perCall is what report found.
+type perCall struct{ outbox, claimAndSettle float64 }
+
+// report logs the statements per call, the outbox's by what they do, and
+// returns the totals of the outbox's and of its claims and settlements.
+func report(t *testing.T, c *store.Statements, calls int) (r perCall) {
+	var outbox float64
+	var lines []string
+	for _, sc := range c.Counts() {
+		lines = append(lines, fmt.Sprintf("%6.2f  %.110s", float64(sc.Calls)/float64(calls), sc.Query))
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(lines)))
+	for what, words := range outboxStatements {
+		n := c.Total(words...)
+		outbox += float64(n)
+		if what != "insert" && what != "notify" {
+			r.claimAndSettle += float64(n)
+		}
+		t.Logf("outbox %-9s %.2f per call", what, float64(n)/float64(calls))
+	}
+	r.outbox = outbox / float64(calls)
+	t.Logf("statements per call: %.2f (outbox %.2f), commits per call %.2f (transactions) + %.2f (single writes)\n%s",
+		float64(c.Total())/float64(calls), outbox/float64(calls), float64(c.Commits)/float64(calls), float64(c.Autocommits)/float64(calls), strings.Join(lines, "\n"))
+	return r
+}
+
+// TestOutboxStatementsPerMissedCall counts what a missed call's side
+// effects (text-back, card, thread entries) cost in outbox statements,
+// alone and in a burst of calls performed together.
+func TestOutboxStatementsPerMissedCall(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		t.Log("one call:")
+		report(t, statementsPerCall(t, h, 0, 1), 1)
+		t.Log("20 calls:")
+		c := report(t, statementsPerCall(t, h, 1, 20), 20)
+		// Claiming and settling the 80 rows of 20 calls took 83 statements
+		// (a statement per row to mark it done): now the rows are claimed
+		// a lane's worth at a time and marked done together, or in the
+		// transaction that records a text or a thread entry.
+		if got := c.claimAndSettle / 20; got > 2.5 {
+			t.Errorf("claiming and settling cost %.2f statements per call, want at most 2.5", got)
+		}
+	})
+}
+
+// BenchmarkMissedCallStatements has b.N missed calls come in, eight at a
+// time, while the outbox worker runs as in production (Run, not RunDue),
+// and reports what each call cost the database: statements (all, and the
+// outbox's by what they do) and commits.
+func BenchmarkMissedCallStatements(b *testing.B) {
+	for _, backend := range storetest.Backends(b) {
+		b.Run(backend, func(b *testing.B) {
+			h := newHarnessTB(b, backend)
+			ctx, cancel := context.WithCancel(context.Background())
+			stopped := make(chan struct{})
+			go func() { h.worker.Run(ctx); close(stopped) }()
+			defer func() { cancel(); <-stopped }()
+			c := h.store.CountStatements()
+			b.ResetTimer()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
+						h.missedCall(fmt.Sprintf("CA%032d", i), fmt.Sprintf("+4477009%05d", i), lettings)
+					}
+				}()
+			}
+			wg.Wait()
+			for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+				var left int
+				if err := h.store.DB().Get(&left, h.store.DB().Rebind(`SELECT COUNT(*) FROM outbox WHERE state = 'running' OR (state = 'pending' AND run_at <= ?)`), h.clock.Now()); err != nil {
+					b.Fatal(err)
+				}
+				if left == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					b.Fatalf("%d outbox rows still to run after 2 minutes", left)
+				}
+			}
+			b.StopTimer()
+			h.store.StopCounting()
+			n := float64(b.N)
+			b.ReportMetric(float64(c.Total())/n, "stmts/call")
+			var outbox float64
+			for what, words := range outboxStatements {
+				k := float64(c.Total(words...)) / n
+				outbox += k
+				b.ReportMetric(k, what+"/call")
+			}
+			b.ReportMetric(outbox, "outbox-stmts/call")
+			b.ReportMetric(float64(c.Commits+c.Autocommits)/n, "commits/call")
+		})
+	}
+}
