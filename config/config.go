@@ -60,6 +60,9 @@ type Config struct {
 	// besides the members of the lines' channels ("": none).
 	StaffGroup string
 	Limits     Limits
+	// Untriaged is the promise of a case without a category (untriaged),
+	// for lines without their own.
+	Untriaged Due
 
 	defaulted bool // Parse or Defaults gave it its defaults
 }
@@ -79,6 +82,9 @@ type Business struct {
 	Region      string         // ISO 3166 region for reading local numbers, e.g. "GB"
 	BookingLink string
 	QuietHours  QuietHours // default for lines
+	// ClosedDates are days (YYYY-MM-DD, local) every line is closed:
+	// holidays (closed_dates).
+	ClosedDates []string
 }
 
 // Digest is where and when the weekly digest is posted, in the business's
@@ -122,6 +128,20 @@ type Line struct {
 	QueueChecks []TimeOfDay
 	// QuietHours is the line's own window, or Business.QuietHours.
 	QuietHours QuietHours
+	// ClosedDates are the local days (YYYY-MM-DD, sorted) the line is
+	// closed: the business's closed dates and the line's own.
+	ClosedDates []string
+	// Untriaged is the line's promise for cases without a category; zero:
+	// the config's.
+	Untriaged Due
+	// EscalateAfterHours says which cases run their clocks while the line
+	// is closed (UrgentOnly or AllCases; "" is UrgentOnly); the others
+	// start them at the next opening.
+	EscalateAfterHours string
+	// OnCallPages says which cases an escalation step may page the on-call
+	// phone for (UrgentOnly or AllCases; "" is UrgentOnly); for the others
+	// the step reminds the channel instead.
+	OnCallPages string
 }
 
 // Rota assigns new cases: a fixed person per weekday, or round-robin
@@ -220,6 +240,7 @@ func (c *Config) Defaults() *Config {
 	c.Business.SetDefaults()
 	c.Digest.SetDefaults()
 	c.Limits.SetDefaults()
+	c.Untriaged.SetDefaults()
 	for i := range c.Categories {
 		c.Categories[i].SetDefaults()
 	}

@@ -64,3 +64,36 @@ func (p *parser) escalation(path string, n *yaml.Node) []EscalationStep {
 	}
 	return out
 }
+
+// After-hours policies of a line: which cases escalate, and which page the
+// on-call phone.
+const (
+	// UrgentOnly: only urgent cases (the default).
+	UrgentOnly = "urgent"
+	// AllCases: every case.
+	AllCases = "all"
+)
+
+var knownAfterHours = []string{UrgentOnly, AllCases}
+
+// Escalates reports whether a case (urgent or not) runs its clocks while
+// the line is closed; the others start them at the next opening.
+func (l *Line) Escalates(urgent bool) bool {
+	return urgent || l.EscalateAfterHours == AllCases
+}
+
+// Pages reports whether an escalation step may page the on-call phone for
+// a case (urgent or not).
+func (l *Line) Pages(urgent bool) bool {
+	return urgent || l.OnCallPages == AllCases
+}
+
+// afterHoursPolicy reads "urgent" or "all".
+func (p *parser) afterHoursPolicy(key string, n *yaml.Node) string {
+	s, ok := p.str(key, n)
+	if ok && !slices.Contains(knownAfterHours, s) {
+		p.add(n, key, "%q is not one of %s", s, strings.Join(knownAfterHours, ", "))
+		return ""
+	}
+	return s
+}

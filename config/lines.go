@@ -38,6 +38,9 @@ func (l *Line) SetDefaults(b Business) {
 	if l.Timezone == nil {
 		l.Timezone = b.Timezone
 	}
+	if l.ClosedDates == nil {
+		l.ClosedDates = b.ClosedDates
+	}
 	if l.QuietHours == (QuietHours{}) {
 		l.QuietHours = b.QuietHours
 	}
@@ -186,6 +189,10 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 		"discord_channel": func(k string, v *yaml.Node) {
 			l.DiscordChannel = p.matching(k, v, snowflakeYAML, "%q is not a Discord channel id (15 to 21 digits)")
 		},
+		"closed_dates":         func(k string, v *yaml.Node) { l.ClosedDates = p.closedDates(k, v, l.ClosedDates) },
+		"untriaged":            func(k string, v *yaml.Node) { l.Untriaged = p.due(k, v, l.Untriaged) },
+		"escalate_after_hours": func(k string, v *yaml.Node) { l.EscalateAfterHours = p.afterHoursPolicy(k, v) },
+		"on_call_pages":        func(k string, v *yaml.Node) { l.OnCallPages = p.afterHoursPolicy(k, v) },
 		"queue_check": func(k string, v *yaml.Node) {
 			l.QueueChecks = []TimeOfDay{}
 			for j, item := range p.seq(k, v) {

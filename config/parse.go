@@ -238,6 +238,7 @@ func (p *parser) parse(data []byte) *Config {
 		"categories": keep, "escalation": keep, "templates": keep, "discord": keep, "staff_group": keep,
 		"limits":      keep,
 		"auto_triage": keep,
+		"untriaged":   keep,
 	})
 	// "required" problems of a section are placed at its key's line, before
 	// the problems inside it.
@@ -264,6 +265,10 @@ func (p *parser) parse(data []byte) *Config {
 	cfg.StaffGroup = p.staffGroup(sections["staff_group"])
 	cfg.Limits = p.limits(sections["limits"])
 	cfg.AutoTriage = p.autoTriage(sections["auto_triage"])
+	cfg.Untriaged.SetDefaults()
+	if n := sections["untriaged"]; n != nil {
+		cfg.Untriaged = p.due("untriaged", n, cfg.Untriaged)
+	}
 	return cfg
 }
 
