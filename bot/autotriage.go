@@ -98,8 +98,9 @@ func (b *Bot) setCategory(ctx context.Context, tx *store.Tx, c *store.Case, line
 			return err
 		}
 	}
-	due := c.CreatedAt.Add(cat.ContactWithin)
-	c.DueAt = &due
+	if err := b.retime(ctx, tx, c); err != nil {
+		return err
+	}
 	if data == nil {
 		data = map[string]any{}
 	}

@@ -253,7 +253,7 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 // caseOpened starts a new case's escalation schedule and notes a rota
 // assignment on its timeline.
 func (b *Bot) caseOpened(ctx context.Context, tx *store.Tx, c store.Case) error {
-	if err := b.scheduleEscalations(ctx, tx, c, 0, c.CreatedAt); err != nil {
+	if err := b.startEscalation(ctx, tx, c); err != nil {
 		return err
 	}
 	if c.AssignedBy == "rota" {
@@ -265,6 +265,7 @@ func (b *Bot) caseOpened(ctx context.Context, tx *store.Tx, c store.Case) error 
 // prepareCase fills what a new case learns from what Ringback knows of the
 // caller: contact, spam list, the previous case.
 func (b *Bot) prepareCase(ctx context.Context, tx *store.Tx, c *store.Case) error {
+	b.setDue(c)
 	if c.CallerNumber == "" {
 		return nil
 	}

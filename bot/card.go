@@ -47,6 +47,11 @@ func (b *Bot) card(ctx context.Context, c store.Case, replied bool) Card {
 		k.CategoryLabel = cat.Label
 	}
 	k.Overdue = c.State != store.CaseClosed && c.DueAt != nil && now.After(*c.DueAt) && c.FirstContactAt == nil
+	if c.State != store.CaseClosed && c.DueAt != nil {
+		if start, _, _ := b.deadlines(c, line); start.After(c.CreatedAt) {
+			k.Opens = &start
+		}
+	}
 	k.Caller = Caller{E164: c.CallerNumber, Withheld: c.Withheld()}
 	if !c.Withheld() {
 		k.Caller.Number = config.Format(c.CallerNumber, b.cfg.Business.Region)

@@ -48,6 +48,23 @@ func dms(t *testing.T, s *store.Store) []bot.Notice {
 	return out
 }
 
+// firedSteps counts the case's escalation events by step.
+func firedSteps(t *testing.T, s *store.Store, caseID int64) map[int]int {
+	t.Helper()
+	events, err := s.EventsForCase(context.Background(), caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]int{}
+	for _, e := range events {
+		var d struct{ Step int }
+		if e.Kind == "escalated" && json.Unmarshal([]byte(e.Data), &d) == nil {
+			out[d.Step]++
+		}
+	}
+	return out
+}
+
 func tick(t *testing.T, b *bot.Bot) {
 	t.Helper()
 	if err := b.Tick(context.Background()); err != nil {
@@ -239,13 +256,7 @@ func TestNewLeaderContinuesTheSchedule(t *testing.T) {
 			t.Fatalf("reminders: %d unclaimed, %d no-contact; want 1 and 1", unclaimed, noContact)
 		}
 		d := dms(t, f.store)
-		esc, _ := f.store.EscalationsForCase(ctx, c.ID)
-		fired := map[int]int{}
-		for _, e := range esc {
-			if e.State == "fired" {
-				fired[e.Step]++
-			}
-		}
+		fired := firedSteps(t, f.store, c.ID)
 		if fired[0] != 1 || fired[1] != 1 {
 			t.Fatalf("fired steps = %v (dms %d)", fired, len(d))
 		}
@@ -366,18 +377,21 @@ func TestConfigEditDoesNotRenumberScheduledSteps(t *testing.T) {
 		// escalation restarts on the policy it opened with, not the new one.
 		g.clock.Advance(15 * time.Minute)
 		tick(t, g.bot)
-		esc, err := f.store.EscalationsForCase(ctx, c.ID)
+		e, err := f.store.EscalationOf(ctx, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var round1 []string
-		for _, e := range esc {
-			if e.Kind == store.EscalationStep && e.Round == 1 {
-				round1 = append(round1, e.FireAt.Sub(g.clock.Now()).String())
-			}
+		if e.Round != 1 || e.Step != 0 || e.StepAt == nil || e.StepAt.Sub(g.clock.Now()) != 10*time.Minute {
+			t.Fatalf("restarted schedule: round %d, step %d at %v; want round 1 step 0 in 10m", e.Round, e.Step, e.StepAt)
 		}
-		if want := []string{"10m0s", "30m0s", "2h0m0s"}; strings.Join(round1, " ") != strings.Join(want, " ") {
-			t.Fatalf("restarted schedule fires in %v, want %v", round1, want)
+		// Then the steps it opened with, not the managers' step put first.
+		g.clock.Advance(10 * time.Minute)
+		tick(t, g.bot)
+		if r := reminders(t, f.store); !strings.Contains(r[len(r)-1].Text.String(), "still unclaimed") {
+			t.Fatalf("round 1 step 0 = %+v", r[len(r)-1])
+		}
+		if n := len(dms(t, f.store)); n != 1 {
+			t.Fatalf("%d dms: the new managers' step fired", n)
 		}
 	})
 }

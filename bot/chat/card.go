@@ -35,10 +35,13 @@ type Card struct {
 	CategoryLabel string
 	// AutoTriaged says why auto-triage chose the category, when it did:
 	// the phrase it found (raw: renderers escape it) and where ("voicemail").
-	AutoTriaged     *AutoTriage
-	Owner           string // user id
-	AssignedBy      string
-	DueAt           *time.Time
+	AutoTriaged *AutoTriage
+	Owner       string // user id
+	AssignedBy  string
+	DueAt       *time.Time
+	// Opens is when the case's clock started, when that was after the
+	// call: the line was closed ("due 09:10 (opens 09:00)").
+	Opens           *time.Time
 	VoicemailURL    string
 	Transcript      string
 	EscalationLevel int
@@ -210,6 +213,9 @@ func (k Card) Facts() []Fact {
 		due = Text{At(*k.DueAt, TimeDue)}
 		if k.Overdue {
 			due = append(due, Words(" "), Strong("overdue"))
+		}
+		if k.Opens != nil {
+			due = append(due, Words(" (opens "), At(*k.Opens, TimeWhen), Words(")"))
 		}
 	}
 	calls := Plain(strconv.Itoa(k.Calls))
