@@ -56,6 +56,7 @@ var rights = map[string]Right{
 	ActionStillOnIt: RightOwner,
 	ActionSpam:      RightManager,
 	ActionReassign:  RightManager,
+	ActionCategory:  RightLine,
 	ActionQueue:     RightStaff,
 
 	"command:help":              RightAnyone,
@@ -65,6 +66,7 @@ var rights = map[string]Right{
 	"command:line":              RightStaff,
 	"command:stats":             RightStaff,
 	"command:templates":         RightStaff,
+	"command:category":          RightStaff, // and staff of the case's line: SetCategory
 	"command:templates add":     RightManager,
 	"command:templates edit":    RightManager,
 	"command:templates approve": RightManager,

@@ -67,14 +67,20 @@ func (b *Bot) card(ctx context.Context, c store.Case, replied bool) Card {
 	}
 	switch c.State {
 	case store.CaseOpen:
-		k.Actions = []string{ActionClaim, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign}
+		k.Actions = []string{ActionClaim, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign, ActionCategory}
 	case store.CaseClaimed:
-		k.Actions = []string{ActionRelease, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign}
+		k.Actions = []string{ActionRelease, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign, ActionCategory}
 	case store.CaseClosed:
 		k.Actions = []string{ActionReopen}
 	}
 	if c.Withheld() {
 		k.Actions = without(k.Actions, ActionReply, ActionSpam)
+	}
+	if len(b.cfg.Categories) == 0 {
+		k.Actions = without(k.Actions, ActionCategory)
+	}
+	for _, cat := range b.cfg.Categories {
+		k.Categories = append(k.Categories, CategoryOption{Key: cat.Key, Label: cat.Label})
 	}
 	b.askOnCard(ctx, c, &k)
 	return k

@@ -46,6 +46,7 @@ type (
 	SpanKind        = chat.SpanKind
 	TimeUse         = chat.TimeUse
 	Entry           = chat.Entry
+	CategoryOption  = chat.CategoryOption
 )
 
 const (
@@ -57,6 +58,7 @@ const (
 	ActionReopen   = chat.ActionReopen
 	ActionSpam     = chat.ActionSpam
 	ActionReassign = chat.ActionReassign
+	ActionCategory = chat.ActionCategory
 	// ActionOptOut and ActionNotOptOut decide a possible opt-out.
 	ActionOptOut    = chat.ActionOptOut
 	ActionNotOptOut = chat.ActionNotOptOut

@@ -151,7 +151,7 @@ func TestSlackCaseLifecycle(t *testing.T) {
 		if !strings.Contains(text, "#"+strconv.FormatInt(c.ID, 10)) || !strings.Contains(text, "07700 900123") || !strings.Contains(text, "Unclaimed") {
 			t.Fatalf("card text:\n%s", text)
 		}
-		if ids := slackstandin.ActionIDs(msg.Blocks); strings.Join(ids, ",") != "claim,reply,log_callback,close,spam,reassign" {
+		if ids := slackstandin.ActionIDs(msg.Blocks); strings.Join(ids, ",") != "claim,reply,log_callback,close,spam,reassign,category" {
 			t.Fatalf("buttons = %v", ids)
 		}
 

@@ -58,7 +58,10 @@ type Card struct {
 	// with ActionOptOut and ActionNotOptOut.
 	PossibleOptOut string
 	Actions        []string // the buttons that make sense now, in order
-	Now            time.Time
+	// Categories are the options of the ActionCategory select, in the
+	// config's order.
+	Categories []CategoryOption
+	Now        time.Time
 }
 
 // AutoTriage is why Ringback chose a case's category from the caller's words.
@@ -97,10 +100,18 @@ const (
 	ActionSpam    = "spam"
 	// ActionReassign is a person picker (managers only may use it).
 	ActionReassign = "reassign"
+	// ActionCategory is a select of the categories (Card.Categories):
+	// staff set or correct the case's category.
+	ActionCategory = "category"
 	// ActionOptOut and ActionNotOptOut decide a possible opt-out.
 	ActionOptOut    = "opt_out"
 	ActionNotOptOut = "not_opt_out"
 )
+
+// CategoryOption is one category staff can choose on the card.
+type CategoryOption struct {
+	Key, Label string
+}
 
 // ActionLabels are the card buttons' labels (DESIGN.md's Slack surface),
 // as every platform shows them.
