@@ -179,7 +179,11 @@ func (b *Bot) actAs(ctx context.Context, id int64, a Actor, action string, fn fu
 		if err := b.may(a, action, c); err != nil {
 			return nil, err
 		}
-		return fn(tx, c, now)
+		e, err := fn(tx, c, now)
+		if e != nil && e.Actor == a.ID {
+			e.ActorName = a.Name
+		}
+		return e, err
 	})
 }
 

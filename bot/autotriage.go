@@ -166,7 +166,7 @@ func (b *Bot) SetCategory(ctx context.Context, id int64, a Actor, key string) (s
 		if !cat.Urgent {
 			c.Urgent = false
 		}
-		e := Entry{Actor: a.ID, Text: Plainf("set the category to %s (was %s)", cat.Label, was)}
+		e := Entry{Actor: a.ID, ActorName: a.Name, Text: Plainf("set the category to %s (was %s)", cat.Label, was)}
 		if cat.Urgent {
 			e.Mention = "channel"
 		}

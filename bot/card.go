@@ -26,6 +26,9 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 	if k.AutoTriaged, err = b.autoTriaged(ctx, c); err != nil {
 		return Card{}, err
 	}
+	if k.Escalation, err = b.escalationWords(ctx, c); err != nil {
+		return Card{}, err
+	}
 	return k, nil
 }
 

@@ -382,6 +382,38 @@ func (b *Bot) condition(c store.Case, step config.EscalationStep, now time.Time)
 	return false, time.Time{}
 }
 
+// notifyWords say what an escalation step did, for the card's line.
+var notifyWords = map[string]string{
+	"channel":  "channel reminded",
+	"owner":    "owner reminded",
+	"managers": "managers told",
+	"on_call":  "on-call phone paged",
+}
+
+// escalationWords is the card's escalation line: the latest step, in
+// words ("" when the case has not escalated or its state moved on).
+func (b *Bot) escalationWords(ctx context.Context, c store.Case) (string, error) {
+	if c.EscalationLevel == 0 || c.State == store.CaseClosed {
+		return "", nil
+	}
+	e, err := b.store.LatestEvent(ctx, c.ID, "escalated")
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var d struct{ When, Notify, Did string }
+	if json.Unmarshal([]byte(e.Data), &d) != nil || whenWords[d.When] == "" {
+		return "", nil
+	}
+	did := d.Did
+	if did == "" {
+		did = d.Notify
+	}
+	return fmt.Sprintf("%s, %s at %s", whenWords[d.When], notifyWords[did], e.At.In(b.cfg.Business.Timezone).Format("15:04")), nil
+}
+
 var whenWords = map[string]string{
 	"unclaimed":  "still unclaimed",
 	"no_contact": "no contact with the caller yet",
@@ -397,13 +429,6 @@ func (b *Bot) fire(ctx context.Context, tx *store.Tx, c *store.Case, line *confi
 	if err := tx.UpdateCase(ctx, *c); err != nil {
 		return err
 	}
-	if err := tx.AddEvent(ctx, c.ID, now, "escalated", "", map[string]any{
-		"level": level, "step": i, "round": e.Round, "repeat": repeat, "when": step.When, "notify": step.Notify,
-	}); err != nil {
-		return err
-	}
-	what := fmt.Sprintf("%s %s after %s", caseRef(c.ID), whenWords[step.When], ShortDuration(now.Sub(c.CreatedAt)))
-	key := fmt.Sprintf("esc:%d:%d:%d:%d", c.ID, i, e.Round, repeat)
 	notify := step.Notify
 	if notify == "owner" && c.Owner == "" {
 		notify = "channel" // nobody owns it: the channel is the owner
@@ -411,6 +436,17 @@ func (b *Bot) fire(ctx context.Context, tx *store.Tx, c *store.Case, line *confi
 	if notify == "on_call" && (line.OnCall == "" || !line.Pages(c.Urgent)) {
 		notify = "channel"
 	}
+	if err := tx.AddEvent(ctx, c.ID, now, "escalated", "", map[string]any{
+		"level": level, "step": i, "round": e.Round, "repeat": repeat, "when": step.When, "notify": step.Notify, "did": notify,
+	}); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("%s %s after %s", caseRef(c.ID), whenWords[step.When], ShortDuration(now.Sub(c.CreatedAt)))
+	key := fmt.Sprintf("esc:%d:%d:%d:%d", c.ID, i, e.Round, repeat)
+	// Every step of a round edits one thread entry in place: the thread
+	// shows where escalation stands, not a post per step. Only the first
+	// post notifies; a step that needs a person tells them directly.
+	entry := Entry{CaseID: c.ID, Kind: EntryReminder, Key: fmt.Sprintf("escalation:%d:%d", c.ID, e.Round), Edit: true}
 	var err error
 	switch notify {
 	case "channel":
@@ -418,25 +454,25 @@ func (b *Bot) fire(ctx context.Context, tx *store.Tx, c *store.Case, line *confi
 		if line.OnDuty != "" {
 			mention = line.OnDuty
 		}
-		err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: Plain("⏰ " + what + ". Who can take it?"), Mention: mention})
+		entry.Text, entry.Mention = Plainf("⏰ %s. Who can take it? (escalation level %d)", what, level), mention
 	case "owner":
 		err = b.notifyUser(ctx, tx, Notice{User: c.Owner, CaseID: c.ID, Confirm: true,
 			Text: Plainf("⏰ Your case %s: %s. Are you still on it? If you do not answer within %s it goes back to the queue.", caseRef(c.ID), whenWords[step.When], ShortDuration(step.AckWithin))}, key)
-		if err == nil {
-			at := now.Add(step.AckWithin)
-			e.AckOwner, e.AckStep, e.AckAt = c.Owner, i, &at
-			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: Text{Words("⏰ " + what + ": reminded "), User(c.Owner)}})
-		}
+		at := now.Add(step.AckWithin)
+		e.AckOwner, e.AckStep, e.AckAt = c.Owner, i, &at
+		// The owner has a DM: the entry names them without a ping.
+		entry.Text = Plainf("⏰ %s: reminded the owner by DM (escalation level %d)", what, level)
 	case "managers":
-		err = b.alertManagers(ctx, tx, *c, Plain("📣 Escalation: "+what+" ("+line.Name+")."), key)
-		if err == nil {
-			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: Plain("📣 " + what + ": managers alerted")})
+		if e.ManagersAt == nil {
+			e.ManagersAt = &now
 		}
+		entry.Text = Plainf("📣 %s: managers told in their next round-up (escalation level %d)", what, level)
 	case "on_call":
-		err = b.page(ctx, tx, *c, fmt.Sprintf("%s: %s on the %s line. Open %s to take it.", b.cfg.Business.Name, what, line.Name, b.chatNames()), key)
-		if err == nil {
-			err = b.timeline(ctx, tx, Entry{CaseID: c.ID, Kind: EntryReminder, Text: Plain("📟 " + what + ": on-call phone paged")})
-		}
+		err = b.page(ctx, tx, *c, b.pageText(*c, line, whenWords[step.When]+" after "+ShortDuration(now.Sub(c.CreatedAt))), key)
+		entry.Text = Plainf("📟 %s: on-call phone paged (escalation level %d)", what, level)
+	}
+	if err == nil {
+		err = b.timeline(ctx, tx, entry)
 	}
 	if err != nil {
 		return err
@@ -534,16 +570,35 @@ func (b *Bot) rearmNoContact(ctx context.Context, tx *store.Tx, c store.Case, no
 	return tx.SaveEscalation(ctx, e, now)
 }
 
-// pageUrgent alerts at once when a case turns urgent: managers by DM, the
-// on-call phone, and (through the triage entry) the channel.
+// pageUrgent alerts at once when a case turns urgent: the on-call phone,
+// and (through the triage entry) the channel; managers hear in their next
+// round-up, urgent cases first.
 func (b *Bot) pageUrgent(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line) error {
-	key := fmt.Sprintf("urgent:%d", c.ID)
-	text := Plainf("🚨 Urgent: %s on the %s line needs a call back now.", caseRef(c.ID), line.Name)
-	if err := b.alertManagers(ctx, tx, c, text, key); err != nil {
+	now := b.clock.Now()
+	if err := tx.NeedManagers(ctx, c.ID, now); err != nil {
 		return err
 	}
-	if err := b.page(ctx, tx, c, fmt.Sprintf("%s URGENT: %s on the %s line needs a call back now.", b.cfg.Business.Name, caseRef(c.ID), line.Name), key); err != nil {
+	if err := b.page(ctx, tx, c, b.pageText(c, line, "needs a call back now"), fmt.Sprintf("urgent:%d", c.ID)); err != nil {
 		return err
 	}
-	return tx.AddEvent(ctx, c.ID, b.clock.Now(), "paged", "", map[string]any{"managers": len(b.cfg.Managers), "on_call": line.OnCall != ""})
+	return tx.AddEvent(ctx, c.ID, now, "paged", "", map[string]any{"managers": len(b.cfg.Managers), "on_call": line.OnCall != ""})
+}
+
+// pageText is the on-call SMS: whoever reads it on a phone can call back
+// without opening the chat: the caller's number, the line, the category.
+func (b *Bot) pageText(c store.Case, line *config.Line, why string) string {
+	caller := "number withheld"
+	if !c.Withheld() {
+		caller = config.Format(c.CallerNumber, b.cfg.Business.Region)
+	}
+	category := "not triaged"
+	if cat, ok := b.cfg.Category(c.Category); ok {
+		category = cat.Label
+	}
+	urgent := ""
+	if c.Urgent {
+		urgent = " URGENT"
+	}
+	return fmt.Sprintf("%s%s: %s, caller %s, %s line, %s: %s. Open %s to take it.",
+		b.cfg.Business.Name, urgent, caseRef(c.ID), caller, line.Name, category, why, b.chatNames())
 }

@@ -137,18 +137,16 @@ func TestNoContactRemindsOwnerThenManagers(t *testing.T) {
 		}
 		f.clock.Advance(2 * time.Hour)
 		tick(t, f.bot)
+		tick(t, f.bot) // the managers' round-up
 		d = dms(t, f.store)
-		if len(d) != 2 || d[1].User != "U0MANAGER1" {
+		if len(d) != 2 || d[1].User != "U0MANAGER1" || !strings.Contains(d[1].Text.String(), "1 case needs a manager") ||
+			!strings.Contains(d[1].Text.String(), "#1 Lettings · @U0ALICE, no contact yet · 2h 31m") {
 			t.Fatalf("dms at 2 h = %+v", d)
 		}
-		var alerts []string
 		for _, it := range outbox(t, f.store, "chat.post.slack") {
 			if strings.Contains(it.Payload, "C0DIGEST") {
-				alerts = append(alerts, it.Payload)
+				t.Fatalf("a digest-channel alert besides the managers' round-up: %s", it.Payload)
 			}
-		}
-		if len(alerts) != 1 || !strings.Contains(alerts[0], "no contact with the caller yet after 2h 31m") {
-			t.Fatalf("digest-channel alerts = %v", alerts)
 		}
 		got, _ := f.store.CaseByID(ctx, c.ID)
 		if got.Owner != alice.ID || got.EscalationLevel != 3 {
@@ -205,14 +203,18 @@ func TestUrgentPagesAtOnce(t *testing.T) {
 		if _, err := f.bot.ReceiveSMS(ctx, bot.InboundSMS{SID: "SMu", From: callerNum, To: maintNum, Body: "9"}); err != nil {
 			t.Fatal(err)
 		}
-		d := dms(t, f.store)
-		if len(d) != 1 || d[0].User != "U0MANAGER1" || !strings.Contains(d[0].Text.String(), "Urgent") {
-			t.Fatalf("manager page = %+v", d)
-		}
+		// The on-call phone at once, with what it needs to call back.
 		var pages []store.Message
 		f.store.DB().Select(&pages, f.store.DB().Rebind(`SELECT id, caller_number, body, kind FROM messages WHERE kind = ?`), "page")
-		if len(pages) != 1 || pages[0].CallerNumber != "+447700900999" {
+		if len(pages) != 1 || pages[0].CallerNumber != "+447700900999" ||
+			pages[0].Body != "Northside Lettings URGENT: #1, caller 07700 900123, Maintenance line, Urgent safety: needs a call back now. Open Slack to take it." {
 			t.Fatalf("on-call page = %+v", pages)
+		}
+		// Managers in their round-up, the urgent case marked.
+		tick(t, f.bot)
+		d := dms(t, f.store)
+		if len(d) != 1 || d[0].User != "U0MANAGER1" || !strings.Contains(d[0].Text.String(), "🚨 #1 Maintenance · Urgent safety") {
+			t.Fatalf("managers' round-up = %+v", d)
 		}
 		var mentioned bool
 		for _, it := range outbox(t, f.store, "chat.thread.slack") {
@@ -369,7 +371,7 @@ func TestConfigEditDoesNotRenumberScheduledSteps(t *testing.T) {
 		if len(d) != 1 || d[0].User != alice.ID || !d[0].Confirm || !strings.Contains(d[0].Text.String(), "no contact with the caller yet") {
 			t.Fatalf("dms at 30 min = %+v; want the owner reminder scheduled when the case opened", d)
 		}
-		if r := reminders(t, f.store); len(r) != 2 || !strings.Contains(r[1].Text.String(), "reminded @U0ALICE") {
+		if r := reminders(t, f.store); len(r) != 2 || !strings.Contains(r[1].Text.String(), "reminded the owner by DM") {
 			t.Fatalf("reminders at 30 min = %+v", r)
 		}
 

@@ -154,15 +154,25 @@ func TestAfterHoursCaseFirstRemindsAfterTheNextOpening(t *testing.T) {
 func TestAfterHoursUrgentCasePagesAtOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		f := timedFixture(t, s, closedWeekendsAndMonday(t))
+		f := timedFixture(t, s, func(cfg *config.Config) {
+			closedWeekendsAndMonday(t)(cfg)
+			l, _ := cfg.LineByName("Lettings")
+			l.OnCall = "+447700900999"
+		})
 		call := time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)
 		f.clock.Set(call)
 		c := f.missed(t, "CA1", callerNum)
 		if _, err := f.bot.ReceiveSMS(ctx, bot.InboundSMS{SID: "SM9", From: callerNum, To: lettingsNum, Body: "9"}); err != nil {
 			t.Fatal(err)
 		}
-		if d := dms(t, f.store); len(d) != 1 || !strings.Contains(d[0].Text.String(), "Urgent") {
-			t.Fatalf("urgent alert = %+v", d)
+		var pages []string
+		if err := s.DB().Select(&pages, s.DB().Rebind(`SELECT body FROM messages WHERE kind = ?`), "page"); err != nil || len(pages) != 1 ||
+			!strings.Contains(pages[0], "URGENT: #1, caller 07700 900123, Lettings line, Urgent safety") {
+			t.Fatalf("on-call pages at once = %q (%v)", pages, err)
+		}
+		tick(t, f.bot)
+		if d := dms(t, f.store); len(d) != 1 || !strings.Contains(d[0].Text.String(), "🚨") {
+			t.Fatalf("managers' round-up = %+v", d)
 		}
 		got, _ := f.store.CaseByID(ctx, c.ID)
 		if !got.Urgent || !got.DueAt.Equal(call.Add(2*time.Minute)) {
@@ -211,6 +221,83 @@ func TestAfterHoursClockAcrossDST(t *testing.T) {
 		c := f.missed(t, "CA1", callerNum)
 		if want := time.Date(2026, 10, 26, 9, 10, 0, 0, time.UTC); !c.DueAt.Equal(want) {
 			t.Fatalf("due at %v, want %v (09:10 GMT)", c.DueAt.UTC(), want)
+		}
+	})
+}
+
+// Managers get one message per interval listing every case that needs
+// them: a case that starts waiting after this interval's message waits for
+// the next one.
+func TestManagersGetOneRoundUpPerInterval(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := timedFixture(t, s, func(cfg *config.Config) {
+			cfg.Escalation = []config.EscalationStep{{After: 10 * time.Minute, When: "unclaimed", Notify: "managers", AckWithin: 15 * time.Minute}}
+		})
+		f.clock.Set(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
+		a := f.missed(t, "CA1", "+447700900101")
+		f.clock.Set(time.Date(2026, 11, 16, 10, 2, 0, 0, time.UTC))
+		b := f.missed(t, "CA2", "+447700900102")
+		for m := 10; m < 30; m++ {
+			f.clock.Set(time.Date(2026, 11, 16, 10, m, 0, 0, time.UTC))
+			tick(t, f.bot)
+		}
+		d := dms(t, f.store)
+		if len(d) != 1 || !strings.Contains(d[0].Text.String(), "#"+itoa(a.ID)) || strings.Contains(d[0].Text.String(), "#"+itoa(b.ID)) {
+			t.Fatalf("manager messages by 10:29 = %+v; want one, about #%d only", d, a.ID)
+		}
+		f.clock.Set(time.Date(2026, 11, 16, 10, 30, 0, 0, time.UTC))
+		tick(t, f.bot)
+		tick(t, f.bot)
+		d = dms(t, f.store)
+		if len(d) != 2 || !strings.Contains(d[1].Text.String(), "1 case needs a manager") || !strings.Contains(d[1].Text.String(), "#"+itoa(b.ID)) {
+			t.Fatalf("manager messages at 10:30 = %+v", d)
+		}
+		f.clock.Set(time.Date(2026, 11, 16, 11, 0, 0, 0, time.UTC))
+		tick(t, f.bot)
+		if n := len(dms(t, f.store)); n != 2 {
+			t.Fatalf("%d manager messages: a round-up with nothing new", n)
+		}
+	})
+}
+
+// Every escalation step of a round edits one thread entry in place.
+func TestEscalationStepsEditOneThreadEntry(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		c := f.missed(t, "CA1", callerNum)
+		f.clock.Advance(3 * time.Hour)
+		tick(t, f.bot)
+		r := reminders(t, f.store)
+		if len(r) != 3 {
+			t.Fatalf("%d reminder entries, want the three steps", len(r))
+		}
+		for _, e := range r {
+			if e.Key != "escalation:"+itoa(c.ID)+":0" || !e.Edit {
+				t.Fatalf("entry %+v is not the case's one escalation entry", e)
+			}
+		}
+		card, _ := f.bot.Card(context.Background(), c.ID)
+		if card.Escalation != "no contact with the caller yet, managers told at 13:00" {
+			t.Fatalf("card's escalation line = %q", card.Escalation)
+		}
+	})
+}
+
+// A non-urgent case does not page the on-call phone unless the line says
+// so: the step reminds the channel instead.
+func TestNonUrgentCaseDoesNotPageOnCall(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		if _, err := f.bot.ReportCall(ctx, bot.CallReport{Provider: "twilio", SID: "CAm", From: callerNum, To: maintNum, Outcome: bot.CallMissed}); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(40 * time.Minute)
+		tick(t, f.bot)
+		var pages []string
+		if err := f.store.DB().Select(&pages, f.store.DB().Rebind(`SELECT body FROM messages WHERE kind = ?`), "page"); err != nil || len(pages) != 0 {
+			t.Fatalf("pages for a non-urgent case = %q (%v)", pages, err)
+		}
+		if r := reminders(t, f.store); len(r) == 0 {
+			t.Fatal("no channel reminder instead")
 		}
 	})
 }

@@ -63,6 +63,9 @@ type Config struct {
 	// Untriaged is the promise of a case without a category (untriaged),
 	// for lines without their own.
 	Untriaged Due
+	// ManagerBatch is how often managers get the one message listing the
+	// cases that need them (manager_batch, default 30m).
+	ManagerBatch time.Duration
 
 	defaulted bool // Parse or Defaults gave it its defaults
 }
@@ -241,6 +244,9 @@ func (c *Config) Defaults() *Config {
 	c.Digest.SetDefaults()
 	c.Limits.SetDefaults()
 	c.Untriaged.SetDefaults()
+	if c.ManagerBatch == 0 {
+		c.ManagerBatch = DefaultManagerBatch
+	}
 	for i := range c.Categories {
 		c.Categories[i].SetDefaults()
 	}

@@ -13,6 +13,23 @@ var (
 	knownNotify = []string{"channel", "owner", "managers", "on_call"}
 )
 
+// DefaultManagerBatch is how often managers hear of the cases that need
+// them when manager_batch is not set.
+const DefaultManagerBatch = 30 * time.Minute
+
+// managerBatch reads manager_batch: a duration of at least a minute.
+func (p *parser) managerBatch(key string, n *yaml.Node) time.Duration {
+	d, ok := p.duration(key, n)
+	if !ok {
+		return DefaultManagerBatch
+	}
+	if d < time.Minute || d > 24*time.Hour {
+		p.add(n, key, "%s is outside 1m to 24h", d)
+		return DefaultManagerBatch
+	}
+	return d
+}
+
 // DefaultAckWithin is how long an owner has to answer an owner reminder
 // when a step has no ack_within.
 const DefaultAckWithin = 15 * time.Minute

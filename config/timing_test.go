@@ -13,6 +13,7 @@ func TestParseTimingKeys(t *testing.T) {
 	c, err := Parse([]byte(`
 business: {name: Acme, region: GB, timezone: Europe/London, closed_dates: ["2026-12-25", "2026-12-28..2026-12-29"]}
 untriaged: {claim_within: 20m, contact_within: 1h}
+manager_batch: 15m
 categories:
   viewing: {claim_within: 5m, contact_within: 15m}
 lines:
@@ -32,6 +33,9 @@ lines:
 		t.Fatal(err)
 	}
 	lettings, maint := &c.Lines[0], &c.Lines[1]
+	if c.ManagerBatch != 15*time.Minute {
+		t.Errorf("manager_batch = %s", c.ManagerBatch)
+	}
 	if want := []string{"2026-12-24", "2026-12-25", "2026-12-28", "2026-12-29"}; !slices.Equal(lettings.ClosedDates, want) {
 		t.Errorf("lettings closed dates = %v, want %v", lettings.ClosedDates, want)
 	}
@@ -61,6 +65,9 @@ func TestUntriagedDefaults(t *testing.T) {
 		t.Errorf("default untriaged = %+v", got)
 	}
 	built := (&Config{Lines: []Line{{Number: "+15551234567"}}}).Defaults()
+	if c.ManagerBatch != 30*time.Minute || built.ManagerBatch != c.ManagerBatch {
+		t.Errorf("manager_batch: parsed %s, built %s", c.ManagerBatch, built.ManagerBatch)
+	}
 	if built.Untriaged != c.Untriaged {
 		t.Errorf("built in Go %+v, parsed %+v", built.Untriaged, c.Untriaged)
 	}
@@ -74,6 +81,7 @@ func TestParseTimingKeysProblems(t *testing.T) {
 		{"bad pages", minimal + "    on_call_pages: some\n", `lines[0].on_call_pages: "some" is not one of urgent, all`},
 		{"bad untriaged", minimal + "untriaged: {claim_within: soon}\n", `untriaged.claim_within:`},
 		{"unknown untriaged key", minimal + "untriaged: {claim: 5m}\n", `untriaged.claim: unknown key`},
+		{"batch too short", minimal + "manager_batch: 10s\n", `manager_batch: 10s is outside 1m to 24h`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml))

@@ -38,7 +38,10 @@ type Escalation struct {
 	AckStep   int        `db:"ack_step"`
 	AckAt     *time.Time `db:"ack_at"`
 	FireAt    *time.Time `db:"fire_at"`
-	UpdatedAt time.Time  `db:"updated_at"`
+	// ManagersAt is when the case began to wait for the managers' next
+	// round-up; nil: nothing to tell them.
+	ManagersAt *time.Time `db:"managers_at"`
+	UpdatedAt  time.Time  `db:"updated_at"`
 }
 
 // Next is the earliest of the row's times, nil when nothing is pending.
@@ -53,20 +56,20 @@ func (e Escalation) Next() *time.Time {
 }
 
 const escalationColumns = `case_id, policy, round, base, step, step_at, fired, passed, repeat_step, repeat_n, repeat_at,
-	ack_owner, ack_step, ack_at, fire_at, updated_at`
+	ack_owner, ack_step, ack_at, fire_at, managers_at, updated_at`
 
 // SaveEscalation writes the case's row, inserted or replaced whole, with
 // fire_at its earliest time.
 func (q queries) SaveEscalation(ctx context.Context, e Escalation, now time.Time) error {
 	_, err := q.exec(ctx, `INSERT INTO case_escalations (`+escalationColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_id) DO UPDATE SET policy = excluded.policy, round = excluded.round, base = excluded.base,
 			step = excluded.step, step_at = excluded.step_at, fired = excluded.fired, passed = excluded.passed,
 			repeat_step = excluded.repeat_step, repeat_n = excluded.repeat_n, repeat_at = excluded.repeat_at,
 			ack_owner = excluded.ack_owner, ack_step = excluded.ack_step, ack_at = excluded.ack_at,
-			fire_at = excluded.fire_at, updated_at = excluded.updated_at`,
+			fire_at = excluded.fire_at, managers_at = excluded.managers_at, updated_at = excluded.updated_at`,
 		e.CaseID, e.Policy, e.Round, e.Base.UTC(), e.Step, utcp(e.StepAt), e.Fired, e.Passed, e.RepeatStep, e.RepeatN, utcp(e.RepeatAt),
-		e.AckOwner, e.AckStep, utcp(e.AckAt), utcp(e.Next()), now.UTC())
+		e.AckOwner, e.AckStep, utcp(e.AckAt), utcp(e.Next()), utcp(e.ManagersAt), now.UTC())
 	if err != nil {
 		return fmt.Errorf("store: save escalation of case %d: %w", e.CaseID, err)
 	}
@@ -110,6 +113,41 @@ func (q queries) EscalationOf(ctx context.Context, caseID int64) (Escalation, er
 	var e Escalation
 	err := q.get(ctx, &e, `SELECT `+escalationColumns+` FROM case_escalations WHERE case_id = ?`, caseID)
 	return e, notFound(err, "store: escalation of case %d", caseID)
+}
+
+// NeedManagers puts the case in the managers' next round-up, waiting since
+// now unless it waits already; a case without a row (a line without
+// escalation) gets one with nothing to fire.
+func (q queries) NeedManagers(ctx context.Context, caseID int64, now time.Time) error {
+	_, err := q.exec(ctx, `INSERT INTO case_escalations (case_id, base, repeat_step, managers_at, updated_at)
+		VALUES (?, ?, -1, ?, ?)
+		ON CONFLICT (case_id) DO UPDATE SET managers_at = COALESCE(case_escalations.managers_at, excluded.managers_at),
+			updated_at = excluded.updated_at`, caseID, now.UTC(), now.UTC(), now.UTC())
+	if err != nil {
+		return fmt.Errorf("store: case %d needs managers: %w", caseID, err)
+	}
+	return nil
+}
+
+// ManagersWaiting lists the cases waiting for the managers' round-up,
+// longest waiting first.
+func (q queries) ManagersWaiting(ctx context.Context, limit int) ([]int64, error) {
+	var ids []int64
+	err := q.selectAll(ctx, &ids, `SELECT case_id FROM case_escalations WHERE managers_at IS NOT NULL
+		ORDER BY managers_at, case_id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: cases waiting for managers: %w", err)
+	}
+	return ids, nil
+}
+
+// ManagersTold takes the case out of the round-up: its managers heard.
+func (q queries) ManagersTold(ctx context.Context, caseID int64, now time.Time) error {
+	_, err := q.exec(ctx, `UPDATE case_escalations SET managers_at = NULL, updated_at = ? WHERE case_id = ?`, now.UTC(), caseID)
+	if err != nil {
+		return fmt.Errorf("store: managers told of case %d: %w", caseID, err)
+	}
+	return nil
 }
 
 // CountRotaAssigned counts the line's cases the rota assigned, for

@@ -45,11 +45,14 @@ type Card struct {
 	VoicemailURL    string
 	Transcript      string
 	EscalationLevel int
-	CallerReplied   bool
-	Outcome         string
-	CloseNote       string
-	ClosedBy        string
-	ClosedAt        *time.Time
+	// Escalation says where escalation stands, in words ("still unclaimed:
+	// on-call phone paged"): the one line each step updates.
+	Escalation    string
+	CallerReplied bool
+	Outcome       string
+	CloseNote     string
+	ClosedBy      string
+	ClosedAt      *time.Time
 	// FirstContact is the time from the first missed call to the first
 	// human contact, when there was one.
 	FirstContact *time.Duration
@@ -257,7 +260,10 @@ func (k Card) Notes() []Text {
 	if k.CallerReplied {
 		notes = append(notes, Plain("💬 Caller replied (see thread)"))
 	}
-	if k.EscalationLevel > 0 {
+	switch {
+	case k.EscalationLevel > 0 && k.Escalation != "":
+		notes = append(notes, Plainf("📣 Escalation level %d: %s", k.EscalationLevel, k.Escalation))
+	case k.EscalationLevel > 0:
 		notes = append(notes, Plainf("📣 Escalation level %d", k.EscalationLevel))
 	}
 	return append(notes, Text{Words("Line "), Said(k.Line), Words(" · " + k.Ref)})

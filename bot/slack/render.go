@@ -194,7 +194,12 @@ func EntryText(e chat.Entry) string {
 	if m := notify(e.Mention); m != "" {
 		b.WriteString(m + " ")
 	}
-	if e.Actor != "" {
+	switch {
+	case e.ActorName != "":
+		// A name, not a mention: Slack would notify the person of their
+		// own click.
+		b.WriteString("*" + Escape(e.ActorName) + "* ")
+	case e.Actor != "":
 		b.WriteString(userMention(e.Actor, "") + " ")
 	}
 	b.WriteString(Mrkdwn(e.Text))

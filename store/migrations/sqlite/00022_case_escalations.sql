@@ -7,7 +7,9 @@
 -- step (the earliest not done) and when it is due, the steps fired and
 -- those passed because their condition cleared this round (bit i = step i),
 -- the step repeating, and the owner's answer awaited. fire_at is the earliest
--- of the three times: the one column the timer loop reads.
+-- of the three times: the one column the timer loop reads. managers_at is
+-- when the case began to wait for the managers' next round-up (one
+-- message per interval listing every case that needs them).
 CREATE TABLE case_escalations (
     case_id     INTEGER PRIMARY KEY REFERENCES cases(id),
     policy      TEXT NOT NULL DEFAULT '',
@@ -24,9 +26,11 @@ CREATE TABLE case_escalations (
     ack_step    INTEGER NOT NULL DEFAULT 0,
     ack_at      DATETIME,
     fire_at     DATETIME,
+    managers_at DATETIME,
     updated_at  DATETIME NOT NULL
 );
 CREATE INDEX case_escalations_due ON case_escalations (fire_at) WHERE fire_at IS NOT NULL;
+CREATE INDEX case_escalations_managers ON case_escalations (managers_at) WHERE managers_at IS NOT NULL;
 
 -- Cases with something pending carry it over: the latest round's next
 -- pending step, its pending repeat and the awaited answer, on the line's
