@@ -34,10 +34,10 @@ type Escalation struct {
 	RepeatAt   *time.Time `db:"repeat_at"`
 	// AckOwner is who must answer a reminder ("Still on it") by AckAt,
 	// reminded by step AckStep.
-	AckOwner  string     `db:"ack_owner"`
-	AckStep   int        `db:"ack_step"`
-	AckAt     *time.Time `db:"ack_at"`
-	FireAt    *time.Time `db:"fire_at"`
+	AckOwner string     `db:"ack_owner"`
+	AckStep  int        `db:"ack_step"`
+	AckAt    *time.Time `db:"ack_at"`
+	FireAt   *time.Time `db:"fire_at"`
 	// ManagersAt is when the case began to wait for the managers' next
 	// round-up; nil: nothing to tell them.
 	ManagersAt *time.Time `db:"managers_at"`
