@@ -108,6 +108,9 @@ func (b *Bot) restartEscalation(ctx context.Context, tx *store.Tx, c store.Case,
 // owner changed, and sets its due time.
 func (b *Bot) retime(ctx context.Context, tx *store.Tx, c *store.Case) error {
 	b.setDue(c)
+	if c.Spam {
+		return nil
+	}
 	e, err := tx.LockEscalation(ctx, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -330,6 +333,10 @@ func (b *Bot) escalate(ctx context.Context, id int64) (fired int, err error) {
 			}
 		}
 		for due(e.StepAt) {
+			if e.Step >= len(policy) { // a row carried over from a longer policy
+				e.StepAt = nil
+				break
+			}
 			i, step := e.Step, policy[e.Step]
 			hold, later := b.condition(c, step, now)
 			if !hold && !later.IsZero() {
