@@ -56,6 +56,7 @@ var rights = map[string]Right{
 	ActionStillOnIt: RightOwner,
 	ActionSpam:      RightManager,
 	ActionReassign:  RightManager,
+	ActionCategory:  RightLine,
 	ActionQueue:     RightStaff,
 
 	"command:help":              RightAnyone,
@@ -67,6 +68,7 @@ var rights = map[string]Right{
 	"command:templates":         RightStaff,
 	"command:away":              RightStaff,
 	"command:back":              RightStaff,
+	"command:category":          RightStaff, // and staff of the case's line: SetCategory
 	"command:templates add":     RightManager,
 	"command:templates edit":    RightManager,
 	"command:templates approve": RightManager,
@@ -179,7 +181,11 @@ func (b *Bot) actAs(ctx context.Context, id int64, a Actor, action string, fn fu
 		if err := b.may(a, action, c); err != nil {
 			return nil, err
 		}
-		return fn(tx, c, now)
+		e, err := fn(tx, c, now)
+		if e != nil && e.Actor == a.ID {
+			e.ActorName = a.Name
+		}
+		return e, err
 	})
 }
 

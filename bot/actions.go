@@ -39,6 +39,7 @@ func (b *Bot) act(ctx context.Context, id int64, fn func(tx *store.Tx, c *store.
 			return err
 		}
 		c.UpdatedAt = now
+		b.setDue(&c) // claimed or released: the next deadline changes
 		if err := tx.UpdateCase(ctx, c); err != nil {
 			return err
 		}
@@ -302,11 +303,7 @@ func (b *Bot) Reopen(ctx context.Context, id int64, a Actor) (store.Case, error)
 		}
 		c.State, c.Owner, c.AssignedBy, c.Outcome, c.CloseNote, c.ClosedBy, c.ClosedAt = store.CaseOpen, "", "", "", "", "", nil
 		// A reopened case escalates again, counted from now.
-		sched, err := tx.EscalationsForCase(ctx, c.ID)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.scheduleEscalations(ctx, tx, *c, len(sched)+1, now); err != nil {
+		if err := b.restartEscalation(ctx, tx, *c, now); err != nil {
 			return nil, err
 		}
 		return &Entry{Kind: EntryReopened, Actor: a.ID, Text: Plain("reopened the case")}, nil

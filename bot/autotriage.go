@@ -97,8 +97,9 @@ func (b *Bot) setCategory(ctx context.Context, tx *store.Tx, c *store.Case, line
 			return err
 		}
 	}
-	due := c.CreatedAt.Add(cat.ContactWithin)
-	c.DueAt = &due
+	if err := b.retime(ctx, tx, c); err != nil {
+		return err
+	}
 	if data == nil {
 		data = map[string]any{}
 	}
@@ -114,8 +115,7 @@ func (b *Bot) setCategory(ctx context.Context, tx *store.Tx, c *store.Case, line
 }
 
 // CategoryCommand is `/callbacks category CASE NAME`: staff set or correct
-// a case's category (by key or label). A non-urgent category takes back
-// an urgency that auto-triage or a digit gave; an urgent one pages.
+// a case's category (by key or label); see SetCategory.
 func (b *Bot) CategoryCommand(ctx context.Context, a Actor, args string) (Text, error) {
 	if err := b.mayWork(a); err != nil {
 		return nil, err
@@ -134,20 +134,32 @@ func (b *Bot) CategoryCommand(ctx context.Context, a Actor, args string) (Text, 
 		}
 		return nil, refuse("No category %q (categories: %s).", name, strings.Join(keys, ", "))
 	}
-	c, err := b.store.CaseByID(ctx, id)
-	if err != nil {
-		return nil, refuse("No case %s.", caseRef(id))
+	if _, err := b.SetCategory(ctx, id, a, cat.Key); err != nil {
+		return nil, err
 	}
-	line, ok := b.line(c.LineNumber)
+	return Plainf("Case %s is now %s.", caseRef(id), cat.Label), nil
+}
+
+// SetCategory is staff choosing a case's category (the card's select, the
+// command): staff of the case's line only. It overrides auto-triage and
+// the caller's digit; a non-urgent category takes back an urgency they
+// gave, an urgent one pages. The timeline says who chose what, and the
+// case is re-timed on the category's promise.
+func (b *Bot) SetCategory(ctx context.Context, id int64, a Actor, key string) (store.Case, error) {
+	cat, ok := b.cfg.Category(key)
 	if !ok {
-		return nil, refuse("Case %s is on no configured line.", caseRef(id))
+		return store.Case{}, refuse("No category %q.", key)
 	}
-	_, err = b.act(ctx, id, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
+	return b.actAs(ctx, id, a, ActionCategory, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {
 		if c.State == store.CaseClosed {
 			return nil, refuse("Case %s is closed.", caseRef(c.ID))
 		}
 		if c.Category == cat.Key && c.Urgent == cat.Urgent {
 			return nil, refuse("Case %s is %s already.", caseRef(c.ID), cat.Label)
+		}
+		line, ok := b.line(c.LineNumber)
+		if !ok {
+			return nil, refuse("Case %s is on no configured line.", caseRef(c.ID))
 		}
 		was := "none"
 		if prev, ok := b.cfg.Category(c.Category); ok {
@@ -156,17 +168,13 @@ func (b *Bot) CategoryCommand(ctx context.Context, a Actor, args string) (Text, 
 		if !cat.Urgent {
 			c.Urgent = false
 		}
-		e := Entry{Actor: a.ID, Text: Plainf("set the category to %s (was %s)", cat.Label, was)}
+		e := Entry{Actor: a.ID, ActorName: a.Name, Text: Plainf("set the category to %s (was %s)", cat.Label, was)}
 		if cat.Urgent {
 			e.Mention = "channel"
 		}
 		// setCategory writes the event and the entry: act gets none.
 		return nil, b.setCategory(ctx, tx, c, line, cat, now, a.ID, nil, e)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return Plainf("Case %s is now %s.", caseRef(id), cat.Label), nil
 }
 
 // autoTriaged says why auto-triage chose the case's category, when the

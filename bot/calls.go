@@ -223,6 +223,7 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	if err != nil {
 		return store.Case{}, false, err
 	}
+	b.setDue(&c)
 	plan, err := b.planTextBack(ctx, tx, &c, line, facts, now)
 	if err != nil {
 		return store.Case{}, false, err
@@ -287,7 +288,7 @@ func applyFacts(c *store.Case, f store.CallerFacts) {
 // caseOpened starts a new case's escalation schedule and notes a rota
 // assignment on its timeline.
 func (b *Bot) caseOpened(ctx context.Context, tx *store.Tx, c store.Case, pick rotaPick) error {
-	if err := b.scheduleEscalations(ctx, tx, c, 0, c.CreatedAt); err != nil {
+	if err := b.startEscalation(ctx, tx, c); err != nil {
 		return err
 	}
 	if e, ok := rotaEntry(c.ID, pick); ok {
@@ -299,6 +300,7 @@ func (b *Bot) caseOpened(ctx context.Context, tx *store.Tx, c store.Case, pick r
 // prepareCase fills what a new case learns from what Ringback knows of the
 // caller: contact, spam list, the previous case.
 func (b *Bot) prepareCase(ctx context.Context, tx *store.Tx, c *store.Case) error {
+	b.setDue(c)
 	if c.CallerNumber == "" {
 		return nil
 	}

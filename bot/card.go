@@ -24,6 +24,9 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 	k := b.card(cc, replied)
 	k.LastReply = lastReplyWords(ms)
 	k.AutoTriaged = autoTriaged(cc.Case, cc.Triaged)
+	if k.Escalation, err = b.escalationWords(ctx, cc.Case); err != nil {
+		return Card{}, err
+	}
 	return k, nil
 }
 
@@ -57,6 +60,11 @@ func (b *Bot) card(cc store.CardCase, replied bool) Card {
 		k.CategoryLabel = cat.Label
 	}
 	k.Overdue = c.State != store.CaseClosed && c.DueAt != nil && now.After(*c.DueAt) && c.FirstContactAt == nil
+	if c.State != store.CaseClosed && c.DueAt != nil {
+		if start, _, _ := b.deadlines(c, line); start.After(c.CreatedAt) {
+			k.Opens = &start
+		}
+	}
 	k.Caller = Caller{E164: c.CallerNumber, Withheld: c.Withheld()}
 	if !c.Withheld() {
 		k.Caller.Number = config.Format(c.CallerNumber, b.cfg.Business.Region)
@@ -73,14 +81,20 @@ func (b *Bot) card(cc store.CardCase, replied bool) Card {
 	}
 	switch c.State {
 	case store.CaseOpen:
-		k.Actions = []string{ActionClaim, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign}
+		k.Actions = []string{ActionClaim, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign, ActionCategory}
 	case store.CaseClaimed:
-		k.Actions = []string{ActionRelease, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign}
+		k.Actions = []string{ActionRelease, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign, ActionCategory}
 	case store.CaseClosed:
 		k.Actions = []string{ActionReopen}
 	}
 	if c.Withheld() {
 		k.Actions = without(k.Actions, ActionReply, ActionSpam)
+	}
+	if len(b.cfg.Categories) == 0 {
+		k.Actions = without(k.Actions, ActionCategory)
+	}
+	for _, cat := range b.cfg.Categories {
+		k.Categories = append(k.Categories, CategoryOption{Key: cat.Key, Label: cat.Label})
 	}
 	askOnCard(c, cc.PossibleOptOut, &k)
 	return k

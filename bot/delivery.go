@@ -187,38 +187,6 @@ func (b *Bot) withdrawContact(ctx context.Context, tx *store.Tx, c *store.Case, 
 	return b.rearmNoContact(ctx, tx, *c, now)
 }
 
-// rearmNoContact puts back the no-contact and overdue steps of the case's
-// current round that were canceled because contact seemed made. They keep
-// their time: one already due fires at the next pass.
-func (b *Bot) rearmNoContact(ctx context.Context, tx *store.Tx, c store.Case, now time.Time) error {
-	if c.State == store.CaseClosed {
-		return nil
-	}
-	rows, err := tx.EscalationsForCase(ctx, c.ID)
-	if err != nil {
-		return err
-	}
-	round := 0
-	for _, e := range rows {
-		if e.Kind == store.EscalationStep {
-			round = max(round, e.Round)
-		}
-	}
-	line, _ := b.line(c.LineNumber)
-	for _, e := range rows {
-		if e.Kind != store.EscalationStep || e.Round != round || e.State != "canceled" {
-			continue
-		}
-		if step, ok := b.rowStep(e, line); !ok || step.When != "no_contact" && step.When != "overdue" {
-			continue
-		}
-		if err := tx.SetEscalation(ctx, e.ID, "pending", e.FireAt, now); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // failureNotices tells the people who must act on a failure that is not the
 // case's alone: managers of carrier filtering (once a case), the operator
 // of a line whose number may not text (once a line).

@@ -48,6 +48,23 @@ func dms(t *testing.T, s *store.Store) []bot.Notice {
 	return out
 }
 
+// firedSteps counts the case's escalation events by step.
+func firedSteps(t *testing.T, s *store.Store, caseID int64) map[int]int {
+	t.Helper()
+	events, err := s.EventsForCase(context.Background(), caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]int{}
+	for _, e := range events {
+		var d struct{ Step int }
+		if e.Kind == "escalated" && json.Unmarshal([]byte(e.Data), &d) == nil {
+			out[d.Step]++
+		}
+	}
+	return out
+}
+
 func tick(t *testing.T, b *bot.Bot) {
 	t.Helper()
 	if err := b.Tick(context.Background()); err != nil {
@@ -120,18 +137,16 @@ func TestNoContactRemindsOwnerThenManagers(t *testing.T) {
 		}
 		f.clock.Advance(2 * time.Hour)
 		tick(t, f.bot)
+		tick(t, f.bot) // the managers' round-up
 		d = dms(t, f.store)
-		if len(d) != 2 || d[1].User != "U0MANAGER1" {
+		if len(d) != 2 || d[1].User != "U0MANAGER1" || !strings.Contains(d[1].Text.String(), "1 case needs a manager") ||
+			!strings.Contains(d[1].Text.String(), "#1 Lettings · @U0ALICE, no contact yet · 2h 31m") {
 			t.Fatalf("dms at 2 h = %+v", d)
 		}
-		var alerts []string
 		for _, it := range outbox(t, f.store, "chat.post.slack") {
 			if strings.Contains(it.Payload, "C0DIGEST") {
-				alerts = append(alerts, it.Payload)
+				t.Fatalf("a digest-channel alert besides the managers' round-up: %s", it.Payload)
 			}
-		}
-		if len(alerts) != 1 || !strings.Contains(alerts[0], "no contact with the caller yet after 2h 31m") {
-			t.Fatalf("digest-channel alerts = %v", alerts)
 		}
 		got, _ := f.store.CaseByID(ctx, c.ID)
 		if got.Owner != alice.ID || got.EscalationLevel != 3 {
@@ -188,14 +203,18 @@ func TestUrgentPagesAtOnce(t *testing.T) {
 		if _, err := f.bot.ReceiveSMS(ctx, bot.InboundSMS{SID: "SMu", From: callerNum, To: maintNum, Body: "9"}); err != nil {
 			t.Fatal(err)
 		}
-		d := dms(t, f.store)
-		if len(d) != 1 || d[0].User != "U0MANAGER1" || !strings.Contains(d[0].Text.String(), "Urgent") {
-			t.Fatalf("manager page = %+v", d)
-		}
+		// The on-call phone at once, with what it needs to call back.
 		var pages []store.Message
 		f.store.DB().Select(&pages, f.store.DB().Rebind(`SELECT id, caller_number, body, kind FROM messages WHERE kind = ?`), "page")
-		if len(pages) != 1 || pages[0].CallerNumber != "+447700900999" {
+		if len(pages) != 1 || pages[0].CallerNumber != "+447700900999" ||
+			pages[0].Body != "Northside Lettings URGENT: #1, caller 07700 900123, Maintenance line, Urgent safety: needs a call back now. Open Slack to take it." {
 			t.Fatalf("on-call page = %+v", pages)
+		}
+		// Managers in their round-up, the urgent case marked.
+		tick(t, f.bot)
+		d := dms(t, f.store)
+		if len(d) != 1 || d[0].User != "U0MANAGER1" || !strings.Contains(d[0].Text.String(), "🚨 #1 Maintenance · Urgent safety") {
+			t.Fatalf("managers' round-up = %+v", d)
 		}
 		var mentioned bool
 		for _, it := range outbox(t, f.store, "chat.thread.slack") {
@@ -239,13 +258,7 @@ func TestNewLeaderContinuesTheSchedule(t *testing.T) {
 			t.Fatalf("reminders: %d unclaimed, %d no-contact; want 1 and 1", unclaimed, noContact)
 		}
 		d := dms(t, f.store)
-		esc, _ := f.store.EscalationsForCase(ctx, c.ID)
-		fired := map[int]int{}
-		for _, e := range esc {
-			if e.State == "fired" {
-				fired[e.Step]++
-			}
-		}
+		fired := firedSteps(t, f.store, c.ID)
 		if fired[0] != 1 || fired[1] != 1 {
 			t.Fatalf("fired steps = %v (dms %d)", fired, len(d))
 		}
@@ -358,7 +371,7 @@ func TestConfigEditDoesNotRenumberScheduledSteps(t *testing.T) {
 		if len(d) != 1 || d[0].User != alice.ID || !d[0].Confirm || !strings.Contains(d[0].Text.String(), "no contact with the caller yet") {
 			t.Fatalf("dms at 30 min = %+v; want the owner reminder scheduled when the case opened", d)
 		}
-		if r := reminders(t, f.store); len(r) != 2 || !strings.Contains(r[1].Text.String(), "reminded @U0ALICE") {
+		if r := reminders(t, f.store); len(r) != 2 || !strings.Contains(r[1].Text.String(), "reminded the owner by DM") {
 			t.Fatalf("reminders at 30 min = %+v", r)
 		}
 
@@ -366,18 +379,21 @@ func TestConfigEditDoesNotRenumberScheduledSteps(t *testing.T) {
 		// escalation restarts on the policy it opened with, not the new one.
 		g.clock.Advance(15 * time.Minute)
 		tick(t, g.bot)
-		esc, err := f.store.EscalationsForCase(ctx, c.ID)
+		e, err := f.store.EscalationOf(ctx, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var round1 []string
-		for _, e := range esc {
-			if e.Kind == store.EscalationStep && e.Round == 1 {
-				round1 = append(round1, e.FireAt.Sub(g.clock.Now()).String())
-			}
+		if e.Round != 1 || e.Step != 0 || e.StepAt == nil || e.StepAt.Sub(g.clock.Now()) != 10*time.Minute {
+			t.Fatalf("restarted schedule: round %d, step %d at %v; want round 1 step 0 in 10m", e.Round, e.Step, e.StepAt)
 		}
-		if want := []string{"10m0s", "30m0s", "2h0m0s"}; strings.Join(round1, " ") != strings.Join(want, " ") {
-			t.Fatalf("restarted schedule fires in %v, want %v", round1, want)
+		// Then the steps it opened with, not the managers' step put first.
+		g.clock.Advance(10 * time.Minute)
+		tick(t, g.bot)
+		if r := reminders(t, f.store); !strings.Contains(r[len(r)-1].Text.String(), "still unclaimed") {
+			t.Fatalf("round 1 step 0 = %+v", r[len(r)-1])
+		}
+		if n := len(dms(t, f.store)); n != 1 {
+			t.Fatalf("%d dms: the new managers' step fired", n)
 		}
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"ringback/bot"
-	"ringback/config"
 )
 
 // handovers are the handover posts queued for Slack in the Lettings
@@ -88,7 +87,7 @@ func TestHandoverAtTheQueueCheck(t *testing.T) {
 		// Tuesday is a closed date: no check. Wednesday's 08:45 reaches back
 		// to Monday 17:15.
 		line, _ := f.bot.Config().LineByName("Lettings")
-		line.ClosedDates = config.ClosedDates{"2026-11-17": true}
+		line.ClosedDates = []string{"2026-11-17"}
 		f.clock.Set(time.Date(2026, 11, 17, 8, 46, 0, 0, time.UTC))
 		tick(t, f.bot)
 		f.clock.Set(time.Date(2026, 11, 17, 17, 16, 0, 0, time.UTC))

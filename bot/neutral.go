@@ -48,6 +48,7 @@ type (
 	SpanKind        = chat.SpanKind
 	TimeUse         = chat.TimeUse
 	Entry           = chat.Entry
+	CategoryOption  = chat.CategoryOption
 )
 
 const (
@@ -59,6 +60,7 @@ const (
 	ActionReopen   = chat.ActionReopen
 	ActionSpam     = chat.ActionSpam
 	ActionReassign = chat.ActionReassign
+	ActionCategory = chat.ActionCategory
 	// ActionOptOut and ActionNotOptOut decide a possible opt-out.
 	ActionOptOut    = chat.ActionOptOut
 	ActionNotOptOut = chat.ActionNotOptOut

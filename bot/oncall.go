@@ -36,11 +36,13 @@ func (b *Bot) onCallUnanswered(ctx context.Context, tx *store.Tx, caseID int64, 
 		for _, cat := range b.cfg.Categories {
 			if cat.Urgent {
 				c.Category, c.CategorizedAt = cat.Key, &now
-				due := c.CreatedAt.Add(cat.ContactWithin)
-				c.DueAt = &due
 				break
 			}
 		}
+	}
+	// Urgent: its clock runs from the call, whatever the hours.
+	if err := b.retime(ctx, tx, &c); err != nil {
+		return err
 	}
 	if err := b.pageUrgent(ctx, tx, c, line); err != nil {
 		return err

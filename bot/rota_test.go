@@ -85,7 +85,7 @@ func TestRotaDayIsTheNextOpeningPastClosedDates(t *testing.T) {
 			t.Fatal(err)
 		}
 		line.Hours = hours
-		line.ClosedDates = config.ClosedDates{"2026-11-23": true} // Monday
+		line.ClosedDates = []string{"2026-11-23"} // Monday
 		line.Rota.ByDay = map[time.Weekday]string{time.Monday: "U0MON", time.Tuesday: bob.ID, time.Friday: alice.ID}
 		f.clock.Set(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)) // Friday, open
 		if c := f.missed(t, "CA1", "+447700900101"); c.Owner != alice.ID {

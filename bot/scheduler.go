@@ -20,6 +20,9 @@ func (b *Bot) Tick(ctx context.Context) error {
 	if _, err := b.RunEscalations(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("bot: escalations: %w", err))
 	}
+	if err := b.managerRoundUp(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("bot: managers' round-up: %w", err))
+	}
 	if err := b.queueChecks(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("bot: queue checks: %w", err))
 	}

@@ -63,6 +63,8 @@ func TestOnCallPageNamesTheBusinessChat(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			maint, _ := cfg.LineByNumber(maintNum)
+			maint.OnCallPages = config.AllCases // a non-urgent case pages only when the line says so
 			ctx := context.Background()
 			clock := bot.NewManualClock(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
 			b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, Chats: strings.Split(chats, ",")})

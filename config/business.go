@@ -48,7 +48,7 @@ func (p *parser) business(key, n *yaml.Node) Business {
 			b.BookingLink = s
 		},
 		"quiet_hours":  func(k string, v *yaml.Node) { b.QuietHours = p.quietHours(k, v, b.QuietHours) },
-		"closed_dates": func(k string, v *yaml.Node) { b.ClosedDates = p.closedDates(k, v) },
+		"closed_dates": func(k string, v *yaml.Node) { b.ClosedDates = p.closedDates(k, v, nil) },
 	})
 	if b.Name == "" {
 		p.add(key, "business.name", "required")

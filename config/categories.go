@@ -2,6 +2,7 @@ package config
 
 import (
 	"regexp"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -56,4 +57,49 @@ func (p *parser) categories(n *yaml.Node) []Category {
 		out = append(out, c)
 	}
 	return out
+}
+
+// Due is a response promise: claim and first contact within these of the
+// start of a case's clock.
+type Due struct {
+	ClaimWithin   time.Duration
+	ContactWithin time.Duration
+}
+
+// Defaults of the untriaged keys: the promise of a case nobody has
+// categorised yet, so that every case is timed from its first ring.
+const (
+	DefaultUntriagedClaim   = 10 * time.Minute
+	DefaultUntriagedContact = 30 * time.Minute
+)
+
+// SetDefaults gives a promise with neither duration the untriaged defaults.
+func (d *Due) SetDefaults() {
+	if *d == (Due{}) {
+		*d = Due{ClaimWithin: DefaultUntriagedClaim, ContactWithin: DefaultUntriagedContact}
+	}
+}
+
+// DueFor is the promise a case on l with category key ("" = none) runs on:
+// the category's, or while it has none the line's untriaged policy, else
+// the business's.
+func (c *Config) DueFor(l *Line, category string) Due {
+	if cat, ok := c.Category(category); ok {
+		return Due{ClaimWithin: cat.ClaimWithin, ContactWithin: cat.ContactWithin}
+	}
+	if l != nil && l.Untriaged != (Due{}) {
+		return l.Untriaged
+	}
+	d := c.Untriaged
+	d.SetDefaults()
+	return d
+}
+
+// due reads `untriaged: {claim_within: 10m, contact_within: 30m}` over d.
+func (p *parser) due(key string, n *yaml.Node, d Due) Due {
+	p.fields(key, n, map[string]func(string, *yaml.Node){
+		"claim_within":   func(k string, v *yaml.Node) { d.ClaimWithin, _ = p.duration(k, v) },
+		"contact_within": func(k string, v *yaml.Node) { d.ContactWithin, _ = p.duration(k, v) },
+	})
+	return d
 }

@@ -62,6 +62,12 @@ type Config struct {
 	Limits     Limits
 	// Outbox sizes the side effects' workers (outbox).
 	Outbox Outbox
+	// Untriaged is the promise of a case without a category (untriaged),
+	// for lines without their own.
+	Untriaged Due
+	// ManagerBatch is how often managers get the one message listing the
+	// cases that need them (manager_batch, default 30m).
+	ManagerBatch time.Duration
 
 	defaulted bool // Parse or Defaults gave it its defaults
 }
@@ -81,8 +87,9 @@ type Business struct {
 	Region      string         // ISO 3166 region for reading local numbers, e.g. "GB"
 	BookingLink string
 	QuietHours  QuietHours // default for lines
-	// ClosedDates close every line on those days (closed_dates).
-	ClosedDates ClosedDates
+	// ClosedDates are days (YYYY-MM-DD, local) every line is closed:
+	// holidays (closed_dates).
+	ClosedDates []string
 }
 
 // Digest is where and when the weekly digest is posted, in the business's
@@ -127,13 +134,25 @@ type Line struct {
 	// ContactKinds route known callers by their kind (tenant, vendor…):
 	// their own text-back, channel and rota (contact_kinds).
 	ContactKinds map[string]KindRoute
-	// ClosedDates are the business's closed dates and the line's own.
-	ClosedDates ClosedDates
 	// QueueChecks are the local times of the daily queue post (default
 	// 08:45 and 17:15; an empty list turns it off).
 	QueueChecks []TimeOfDay
 	// QuietHours is the line's own window, or Business.QuietHours.
 	QuietHours QuietHours
+	// ClosedDates are the local days (YYYY-MM-DD, sorted) the line is
+	// closed: the business's closed dates and the line's own.
+	ClosedDates []string
+	// Untriaged is the line's promise for cases without a category; zero:
+	// the config's.
+	Untriaged Due
+	// EscalateAfterHours says which cases run their clocks while the line
+	// is closed (UrgentOnly or AllCases; "" is UrgentOnly); the others
+	// start them at the next opening.
+	EscalateAfterHours string
+	// OnCallPages says which cases an escalation step may page the on-call
+	// phone for (UrgentOnly or AllCases; "" is UrgentOnly); for the others
+	// the step reminds the channel instead.
+	OnCallPages string
 }
 
 // Rota assigns new cases: a fixed person per weekday, or round-robin
@@ -245,6 +264,10 @@ func (c *Config) Defaults() *Config {
 	c.Digest.SetDefaults()
 	c.Limits.SetDefaults()
 	c.Outbox.SetDefaults()
+	c.Untriaged.SetDefaults()
+	if c.ManagerBatch == 0 {
+		c.ManagerBatch = DefaultManagerBatch
+	}
 	for i := range c.Categories {
 		c.Categories[i].SetDefaults()
 	}

@@ -13,6 +13,23 @@ var (
 	knownNotify = []string{"channel", "owner", "managers", "on_call"}
 )
 
+// DefaultManagerBatch is how often managers hear of the cases that need
+// them when manager_batch is not set.
+const DefaultManagerBatch = 30 * time.Minute
+
+// managerBatch reads manager_batch: a duration of at least a minute.
+func (p *parser) managerBatch(key string, n *yaml.Node) time.Duration {
+	d, ok := p.duration(key, n)
+	if !ok {
+		return DefaultManagerBatch
+	}
+	if d < time.Minute || d > 24*time.Hour {
+		p.add(n, key, "%s is outside 1m to 24h", d)
+		return DefaultManagerBatch
+	}
+	return d
+}
+
 // DefaultAckWithin is how long an owner has to answer an owner reminder
 // when a step has no ack_within.
 const DefaultAckWithin = 15 * time.Minute
@@ -63,4 +80,37 @@ func (p *parser) escalation(path string, n *yaml.Node) []EscalationStep {
 		out = append(out, s)
 	}
 	return out
+}
+
+// After-hours policies of a line: which cases escalate, and which page the
+// on-call phone.
+const (
+	// UrgentOnly: only urgent cases (the default).
+	UrgentOnly = "urgent"
+	// AllCases: every case.
+	AllCases = "all"
+)
+
+var knownAfterHours = []string{UrgentOnly, AllCases}
+
+// Escalates reports whether a case (urgent or not) runs its clocks while
+// the line is closed; the others start them at the next opening.
+func (l *Line) Escalates(urgent bool) bool {
+	return urgent || l.EscalateAfterHours == AllCases
+}
+
+// Pages reports whether an escalation step may page the on-call phone for
+// a case (urgent or not).
+func (l *Line) Pages(urgent bool) bool {
+	return urgent || l.OnCallPages == AllCases
+}
+
+// afterHoursPolicy reads "urgent" or "all".
+func (p *parser) afterHoursPolicy(key string, n *yaml.Node) string {
+	s, ok := p.str(key, n)
+	if ok && !slices.Contains(knownAfterHours, s) {
+		p.add(n, key, "%q is not one of %s", s, strings.Join(knownAfterHours, ", "))
+		return ""
+	}
+	return s
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	// The IANA database is embedded so that hours and time zones behave the
 	// same on a server image without /usr/share/zoneinfo.
 	_ "time/tzdata"
@@ -328,7 +330,72 @@ func (h Hours) String() string {
 	return h.desc
 }
 
-// InHours reports whether the line is in business hours at instant t.
+// InHours reports whether the line is in business hours at instant t: in
+// its weekly hours and not on one of its closed dates.
 func (l *Line) InHours(t time.Time) bool {
-	return l.Hours.Open(t, l.Timezone)
+	return l.Hours.Open(t, l.Timezone) && !l.ClosedOn(t)
+}
+
+// dateLayout is how closed dates are written: 2026-12-25.
+const dateLayout = "2006-01-02"
+
+// closedDates reads a list of dates (YYYY-MM-DD) or ranges of dates
+// ("2026-12-24..2026-12-26"), each date a day the line is closed whatever
+// its hours say. The result is sorted and has no repeats.
+func (p *parser) closedDates(key string, n *yaml.Node, into []string) []string {
+	out := slices.Clone(into)
+	for i, item := range p.seq(key, n) {
+		k := index(key, i)
+		s, ok := p.str(k, item)
+		if !ok {
+			continue
+		}
+		from, to, isRange := strings.Cut(s, "..")
+		a, err1 := time.Parse(dateLayout, strings.TrimSpace(from))
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = time.Parse(dateLayout, strings.TrimSpace(to))
+		}
+		if err1 != nil || err2 != nil || b.Before(a) || b.Sub(a) > 366*24*time.Hour {
+			p.add(item, k, "%q is not a date (2026-12-25) or a range of dates (2026-12-24..2026-12-26)", s)
+			continue
+		}
+		for d := a; !d.After(b); d = d.AddDate(0, 0, 1) {
+			out = append(out, d.Format(dateLayout))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// ClosedOn reports whether instant t falls on one of the line's closed
+// dates, read in its time zone.
+func (l *Line) ClosedOn(t time.Time) bool {
+	_, found := slices.BinarySearch(l.ClosedDates, t.In(l.zone()).Format(dateLayout))
+	return found
+}
+
+func (l *Line) zone() *time.Location {
+	if l.Timezone == nil {
+		return time.UTC
+	}
+	return l.Timezone
+}
+
+// NextOpening is the first instant at or after t when the line is open:
+// in its hours and not on a closed date. t itself when open; the zero Time
+// when the line never opens.
+func (l *Line) NextOpening(t time.Time) time.Time {
+	// Each pass skips at least to the next local day; two years of closed
+	// dates in a row is a configuration nobody means.
+	for range 2 * 366 {
+		t = l.Hours.NextOpen(t, l.zone())
+		if t.IsZero() || !l.ClosedOn(t) {
+			return t
+		}
+		y, m, d := t.In(l.zone()).Date()
+		t = time.Date(y, m, d+1, 0, 0, 0, 0, l.zone())
+	}
+	return time.Time{}
 }

@@ -38,6 +38,9 @@ func (l *Line) SetDefaults(b Business) {
 	if l.Timezone == nil {
 		l.Timezone = b.Timezone
 	}
+	if l.ClosedDates == nil {
+		l.ClosedDates = b.ClosedDates
+	}
 	if l.QuietHours == (QuietHours{}) {
 		l.QuietHours = b.QuietHours
 	}
@@ -51,7 +54,6 @@ func (l *Line) SetDefaults(b Business) {
 	if l.QueueChecks == nil {
 		l.QueueChecks = DefaultQueueChecks()
 	}
-	l.ClosedDates = b.ClosedDates.union(l.ClosedDates)
 	for i := range l.Escalation {
 		l.Escalation[i].SetDefaults()
 	}
@@ -176,11 +178,14 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 		"rota":          func(k string, v *yaml.Node) { l.Rota = p.rota(k, v) },
 		"category_rota": func(k string, v *yaml.Node) { l.CategoryRota = p.categoryRota(k, v, cfg) },
 		"contact_kinds": func(k string, v *yaml.Node) { l.ContactKinds = p.contactKinds(k, v, cfg) },
-		"closed_dates":  func(k string, v *yaml.Node) { l.ClosedDates = l.ClosedDates.union(p.closedDates(k, v)) },
 		"quiet_hours":   func(k string, v *yaml.Node) { l.QuietHours = p.quietHours(k, v, l.QuietHours) },
 		"discord_channel": func(k string, v *yaml.Node) {
 			l.DiscordChannel = p.matching(k, v, snowflakeYAML, "%q is not a Discord channel id (15 to 21 digits)")
 		},
+		"closed_dates":         func(k string, v *yaml.Node) { l.ClosedDates = p.closedDates(k, v, l.ClosedDates) },
+		"untriaged":            func(k string, v *yaml.Node) { l.Untriaged = p.due(k, v, l.Untriaged) },
+		"escalate_after_hours": func(k string, v *yaml.Node) { l.EscalateAfterHours = p.afterHoursPolicy(k, v) },
+		"on_call_pages":        func(k string, v *yaml.Node) { l.OnCallPages = p.afterHoursPolicy(k, v) },
 		"queue_check": func(k string, v *yaml.Node) {
 			l.QueueChecks = []TimeOfDay{}
 			for j, item := range p.seq(k, v) {

@@ -252,9 +252,11 @@ func (p *parser) parse(data []byte) *Config {
 	top := p.fields("", root, map[string]func(string, *yaml.Node){
 		"business": keep, "managers": keep, "digest": keep, "lines": keep,
 		"categories": keep, "escalation": keep, "templates": keep, "discord": keep, "staff_group": keep,
-		"limits":      keep,
-		"outbox":      keep,
-		"auto_triage": keep,
+		"limits":        keep,
+		"outbox":        keep,
+		"auto_triage":   keep,
+		"untriaged":     keep,
+		"manager_batch": keep,
 	})
 	// "required" problems of a section are placed at its key's line, before
 	// the problems inside it.
@@ -282,6 +284,14 @@ func (p *parser) parse(data []byte) *Config {
 	cfg.Limits = p.limits(sections["limits"])
 	cfg.Outbox = p.outbox(sections["outbox"])
 	cfg.AutoTriage = p.autoTriage(sections["auto_triage"])
+	cfg.Untriaged.SetDefaults()
+	cfg.ManagerBatch = DefaultManagerBatch
+	if n := sections["manager_batch"]; n != nil {
+		cfg.ManagerBatch = p.managerBatch("manager_batch", n)
+	}
+	if n := sections["untriaged"]; n != nil {
+		cfg.Untriaged = p.due("untriaged", n, cfg.Untriaged)
+	}
 	return cfg
 }
 

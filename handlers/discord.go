@@ -281,6 +281,8 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 		_, err = d.bot.Reopen(ctx, id, a)
 	case bot.ActionReassign:
 		_, err = d.bot.Reassign(ctx, id, a, value)
+	case bot.ActionCategory:
+		_, err = d.bot.SetCategory(ctx, id, a, value)
 	case bot.ActionRelease:
 		_, err = d.bot.Release(ctx, id, a)
 		if err == nil && i.GuildID == "" {

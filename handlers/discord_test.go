@@ -231,7 +231,7 @@ func TestDiscordCaseLifecycle(t *testing.T) {
 		if text := card.Text(); !strings.Contains(text, ref(c.ID)) || !strings.Contains(text, "07700 900123") || !strings.Contains(text, "Unclaimed") {
 			t.Fatalf("card text:\n%s", text)
 		}
-		if got := strings.Join(card.CustomIDs(), ","); got != "claim:"+id+",reply:"+id+",log_callback:"+id+",close:"+id+",spam:"+id+",reassign:"+id {
+		if got := strings.Join(card.CustomIDs(), ","); got != "claim:"+id+",reply:"+id+",log_callback:"+id+",close:"+id+",spam:"+id+",reassign:"+id+",category:"+id {
 			t.Fatalf("components = %s", got)
 		}
 		if th, ok := h.discord.Thread(card.ID); !ok || th.ParentID != dLettings || !strings.HasPrefix(th.Name, ref(c.ID)) {

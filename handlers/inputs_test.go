@@ -12,11 +12,11 @@ import (
 
 const farCaller, nextCaller = "+447700900555", "+447700900666"
 
-// firedFor counts a case's escalation rows that fired.
+// firedFor counts a case's escalation steps that fired.
 func (h *harness) firedFor(caseID int64) int {
 	h.t.Helper()
 	var n int
-	if err := h.store.DB().Get(&n, h.store.DB().Rebind(`SELECT COUNT(*) FROM escalations WHERE case_id = ? AND state = 'fired'`), caseID); err != nil {
+	if err := h.store.DB().Get(&n, h.store.DB().Rebind(`SELECT COUNT(*) FROM events WHERE case_id = ? AND kind = 'escalated'`), caseID); err != nil {
 		h.t.Fatal(err)
 	}
 	return n
@@ -86,7 +86,7 @@ func TestUnreadableEscalationIsSkipped(t *testing.T) {
 		bad := h.openCase(farCaller, lettings)
 		poison := map[string]string{"sqlite": "10000-01-01 00:00:00+00:00", "postgres": "-infinity"}[h.store.Dialect()]
 		db := h.store.DB()
-		if _, err := db.Exec(db.Rebind(`UPDATE escalations SET fire_at = ? WHERE case_id = ?`), poison, bad.ID); err != nil {
+		if _, err := db.Exec(db.Rebind(`UPDATE case_escalations SET fire_at = ?, step_at = ? WHERE case_id = ?`), poison, poison, bad.ID); err != nil {
 			t.Fatal(err)
 		}
 		h.clock.Advance(11 * time.Minute)
@@ -99,7 +99,7 @@ func TestUnreadableEscalationIsSkipped(t *testing.T) {
 			t.Error("the good case's escalation did not fire")
 		}
 		var pending int
-		if err := db.Get(&pending, db.Rebind(`SELECT COUNT(*) FROM escalations WHERE case_id = ? AND state = 'pending'`), bad.ID); err != nil || pending != 0 {
+		if err := db.Get(&pending, db.Rebind(`SELECT COUNT(*) FROM case_escalations WHERE case_id = ? AND fire_at IS NOT NULL`), bad.ID); err != nil || pending != 0 {
 			t.Errorf("%d unreadable rows still pending (%v): they would be tried forever", pending, err)
 		}
 		if body := h.callbacks(); strings.Contains(body, "went wrong") {

@@ -251,6 +251,8 @@ func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a
 		_, err = s.bot.Reopen(ctx, id, a)
 	case bot.ActionReassign:
 		_, err = s.bot.Reassign(ctx, id, a, act.SelectedUser)
+	case bot.ActionCategory:
+		_, err = s.bot.SetCategory(ctx, id, a, act.SelectedOption.Value)
 	case rbslack.ActionStillOnIt:
 		_, err = s.bot.StillOnIt(ctx, id, a)
 		if err == nil {

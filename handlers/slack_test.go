@@ -151,7 +151,7 @@ func TestSlackCaseLifecycle(t *testing.T) {
 		if !strings.Contains(text, "#"+strconv.FormatInt(c.ID, 10)) || !strings.Contains(text, "07700 900123") || !strings.Contains(text, "Unclaimed") {
 			t.Fatalf("card text:\n%s", text)
 		}
-		if ids := slackstandin.ActionIDs(msg.Blocks); strings.Join(ids, ",") != "claim,reply,log_callback,close,spam,reassign" {
+		if ids := slackstandin.ActionIDs(msg.Blocks); strings.Join(ids, ",") != "claim,reply,log_callback,close,spam,reassign,category" {
 			t.Fatalf("buttons = %v", ids)
 		}
 
@@ -167,7 +167,8 @@ func TestSlackCaseLifecycle(t *testing.T) {
 		if ids := slackstandin.ActionIDs(msg.Blocks); ids[0] != "release" {
 			t.Fatalf("buttons after claim = %v", ids)
 		}
-		if th := h.threadTexts("C0LETTINGS", msg.TS); !strings.Contains(th, "<@U0ALICE> claimed the case") {
+		// The thread names Alice: a mention would notify her of her own click.
+		if th := h.threadTexts("C0LETTINGS", msg.TS); !strings.Contains(th, "*Alice Jones* claimed the case") || strings.Contains(th, "<@U0ALICE>") {
 			t.Fatalf("thread:\n%s", th)
 		}
 
@@ -428,7 +429,7 @@ func TestSlackReplyInQuietHoursCanWaitForTheCallersWindow(t *testing.T) {
 			t.Fatalf("reply submit: %d %s", code, body)
 		}
 		h.flush()
-		if th := h.threadTexts("C0LETTINGS", msg.TS); !strings.Contains(th, "<@U0ALICE> scheduled a reply for 08:00 (caller's time)") || !strings.Contains(th, "Alice tried to call you back") {
+		if th := h.threadTexts("C0LETTINGS", msg.TS); !strings.Contains(th, "*Alice Jones* scheduled a reply for 08:00 (caller's time)") || !strings.Contains(th, "Alice tried to call you back") {
 			t.Fatalf("thread:\n%s", th)
 		}
 

@@ -37,18 +37,24 @@ type Card struct {
 	CategoryLabel string
 	// AutoTriaged says why auto-triage chose the category, when it did:
 	// the phrase it found (raw: renderers escape it) and where ("voicemail").
-	AutoTriaged     *AutoTriage
-	Owner           string // user id
-	AssignedBy      string
-	DueAt           *time.Time
+	AutoTriaged *AutoTriage
+	Owner       string // user id
+	AssignedBy  string
+	DueAt       *time.Time
+	// Opens is when the case's clock started, when that was after the
+	// call: the line was closed ("due 09:10 (opens 09:00)").
+	Opens           *time.Time
 	VoicemailURL    string
 	Transcript      string
 	EscalationLevel int
-	CallerReplied   bool
-	Outcome         string
-	CloseNote       string
-	ClosedBy        string
-	ClosedAt        *time.Time
+	// Escalation says where escalation stands, in words ("still unclaimed:
+	// on-call phone paged"): the one line each step updates.
+	Escalation    string
+	CallerReplied bool
+	Outcome       string
+	CloseNote     string
+	ClosedBy      string
+	ClosedAt      *time.Time
 	// FirstContact is the time from the first missed call to the first
 	// human contact, when there was one.
 	FirstContact *time.Duration
@@ -57,7 +63,10 @@ type Card struct {
 	// with ActionOptOut and ActionNotOptOut.
 	PossibleOptOut string
 	Actions        []string // the buttons that make sense now, in order
-	Now            time.Time
+	// Categories are the options of the ActionCategory select, in the
+	// config's order.
+	Categories []CategoryOption
+	Now        time.Time
 }
 
 // AutoTriage is why Ringback chose a case's category from the caller's words.
@@ -96,10 +105,18 @@ const (
 	ActionSpam    = "spam"
 	// ActionReassign is a person picker (managers only may use it).
 	ActionReassign = "reassign"
+	// ActionCategory is a select of the categories (Card.Categories):
+	// staff set or correct the case's category.
+	ActionCategory = "category"
 	// ActionOptOut and ActionNotOptOut decide a possible opt-out.
 	ActionOptOut    = "opt_out"
 	ActionNotOptOut = "not_opt_out"
 )
+
+// CategoryOption is one category staff can choose on the card.
+type CategoryOption struct {
+	Key, Label string
+}
 
 // ActionLabels are the card buttons' labels (DESIGN.md's Slack surface),
 // as every platform shows them.
@@ -213,6 +230,9 @@ func (k Card) Facts() []Fact {
 		if k.Overdue {
 			due = append(due, Words(" "), Strong("overdue"))
 		}
+		if k.Opens != nil {
+			due = append(due, Words(" (opens "), At(*k.Opens, TimeWhen), Words(")"))
+		}
 	}
 	calls := Plain(strconv.Itoa(k.Calls))
 	if k.LastCall != nil && k.Calls > 1 {
@@ -242,7 +262,10 @@ func (k Card) Notes() []Text {
 	if k.CallerReplied {
 		notes = append(notes, Plain("💬 Caller replied (see thread)"))
 	}
-	if k.EscalationLevel > 0 {
+	switch {
+	case k.EscalationLevel > 0 && k.Escalation != "":
+		notes = append(notes, Plainf("📣 Escalation level %d: %s", k.EscalationLevel, k.Escalation))
+	case k.EscalationLevel > 0:
 		notes = append(notes, Plainf("📣 Escalation level %d", k.EscalationLevel))
 	}
 	return append(notes, Text{Words("Line "), Said(k.Line), Words(" · " + k.Ref)})

@@ -333,6 +333,12 @@ func actionRows(k chat.Card) []discordgo.MessageComponent {
 			selects = append(selects, discordgo.ActionsRow{Components: []discordgo.MessageComponent{pick}})
 			continue
 		}
+		if a == chat.ActionCategory {
+			if pick := categoryMenu(k); pick != nil {
+				selects = append(selects, discordgo.ActionsRow{Components: []discordgo.MessageComponent{pick}})
+			}
+			continue
+		}
 		label, ok := ActionLabels[a]
 		if !ok {
 			continue
@@ -359,6 +365,22 @@ func actionRows(k chat.Card) []discordgo.MessageComponent {
 }
 
 func intPtr(n int) *int { return &n }
+
+// categoryMenu is the card's category select menu, the case's category
+// chosen (Discord allows 25 options).
+func categoryMenu(k chat.Card) *discordgo.SelectMenu {
+	if len(k.Categories) == 0 {
+		return nil
+	}
+	pick := &discordgo.SelectMenu{
+		MenuType: discordgo.StringSelectMenu, CustomID: CustomID(chat.ActionCategory, k.CaseID), Placeholder: "Category…",
+		MinValues: intPtr(1), MaxValues: 1,
+	}
+	for _, c := range k.Categories[:min(len(k.Categories), 25)] {
+		pick.Options = append(pick.Options, discordgo.SelectMenuOption{Label: clip(c.Label, 100), Value: c.Key, Default: c.Key == k.Category})
+	}
+	return pick
+}
 
 // --- thread, DMs, posts ---
 

@@ -74,8 +74,18 @@ func cards() map[string]bot.Card {
 	possibleOptOut.PossibleOptOut = "wrong number, who is this? @everyone *now*"
 	possibleOptOut.Actions = append([]string{bot.ActionOptOut, bot.ActionNotOptOut}, baseCard().Actions...)
 
+	// The category select, the case's category chosen; the line was
+	// closed, so its clock started at the next opening.
+	category := claimed
+	category.Actions = append(append([]string{}, claimed.Actions...), bot.ActionCategory)
+	category.Categories = []bot.CategoryOption{{Key: "viewing", Label: "Viewing / lettings"}, {Key: "maintenance", Label: "Maintenance"}, {Key: "urgent", Label: "Urgent safety"}}
+	opens := first.Add(23 * time.Hour) // 09:00 the next day
+	due := opens.Add(15 * time.Minute)
+	category.Opens, category.DueAt = &opens, &due
+
 	return map[string]bot.Card{
-		"card_open": open, "card_claimed": claimed, "card_overdue": overdue, "card_urgent": urgent,
+		"card_category": category,
+		"card_open":     open, "card_claimed": claimed, "card_overdue": overdue, "card_urgent": urgent,
 		"card_withheld": withheld, "card_texted_in": textedIn, "card_closed": done, "card_possible_optout": possibleOptOut,
 	}
 }

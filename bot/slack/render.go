@@ -127,6 +127,12 @@ func actions(blockID string, k chat.Card) *slack.ActionBlock {
 			els = append(els, pick)
 			continue
 		}
+		if a == chat.ActionCategory {
+			if pick := categorySelect(k); pick != nil {
+				els = append(els, pick)
+			}
+			continue
+		}
 		btn := slack.NewButtonBlockElement(a, value, plain(chat.ActionLabels[a]))
 		switch a {
 		case chat.ActionClaim, chat.ActionReopen:
@@ -145,6 +151,27 @@ func actions(blockID string, k chat.Card) *slack.ActionBlock {
 		els = append(els, btn)
 	}
 	return slack.NewActionBlock(blockID, els...)
+}
+
+// categorySelect is the card's category select, showing the case's
+// category; the case travels in the block id, the category in the
+// option's value.
+func categorySelect(k chat.Card) *slack.SelectBlockElement {
+	if len(k.Categories) == 0 {
+		return nil
+	}
+	opts := make([]*slack.OptionBlockObject, 0, min(len(k.Categories), 100))
+	var initial *slack.OptionBlockObject
+	for _, c := range k.Categories[:min(len(k.Categories), 100)] { // Slack's limit
+		o := slack.NewOptionBlockObject(c.Key, plain(truncate(c.Label, 75)), nil)
+		if c.Key == k.Category {
+			initial = o
+		}
+		opts = append(opts, o)
+	}
+	pick := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Category…"), chat.ActionCategory, opts...)
+	pick.InitialOption = initial
+	return pick
 }
 
 // notify renders who an entry calls on: the channel, whoever is active
@@ -167,7 +194,12 @@ func EntryText(e chat.Entry) string {
 	if m := notify(e.Mention); m != "" {
 		b.WriteString(m + " ")
 	}
-	if e.Actor != "" {
+	switch {
+	case e.ActorName != "":
+		// A name, not a mention: Slack would notify the person of their
+		// own click.
+		b.WriteString("*" + Escape(e.ActorName) + "* ")
+	case e.Actor != "":
 		b.WriteString(userMention(e.Actor, "") + " ")
 	}
 	b.WriteString(Mrkdwn(e.Text))
