@@ -155,8 +155,10 @@ func (b *Bot) RunEscalations(ctx context.Context) (fired int, err error) {
 }
 
 func (b *Bot) escalate(ctx context.Context, id int64) (fired bool, err error) {
+	var level int // of a step fired, counted once committed
+	var notify string
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
-		fired = false
+		fired, level = false, 0
 		e, err := tx.LockEscalation(ctx, id)
 		if err != nil || e.State != "pending" {
 			return err
@@ -188,9 +190,12 @@ func (b *Bot) escalate(ctx context.Context, id int64) (fired bool, err error) {
 		if err := tx.SetEscalation(ctx, e.ID, "fired", e.FireAt, now); err != nil {
 			return err
 		}
-		fired = true
+		fired, level, notify = true, e.Step+1, step.Notify
 		return b.fire(ctx, tx, c, line, e, step, now)
 	})
+	if err == nil && level > 0 {
+		b.metrics.Escalated(level, notify)
+	}
 	return fired, err
 }
 

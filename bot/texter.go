@@ -226,6 +226,7 @@ const smsOutageProbe = time.Second
 // smsRemoteFailed holds every text for a moment after the provider failed
 // a call for reasons of its own, and says how the row retries.
 func (b *Bot) smsRemoteFailed(err error) error {
+	b.metrics.SMS("retry")
 	err = retryable(err)
 	var ra *RetryAfterError
 	if !errors.As(err, &ra) {
@@ -248,7 +249,7 @@ func retryable(err error) error {
 // reply (sent now or scheduled) counts as human contact from now on.
 func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) error {
 	now := b.clock.Now()
-	return b.store.InTx(ctx, func(tx *store.Tx) error {
+	err := b.store.InTx(ctx, func(tx *store.Tx) error {
 		m, err := tx.MessageByID(ctx, m.ID)
 		if err != nil {
 			return err
@@ -296,6 +297,10 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		return b.messageOnCase(ctx, tx, m, textBackStatus(m), now, "sms_sent", m.SentBy, map[string]any{"message_id": m.ID, "kind": m.Kind, "sid": sent.SID},
 			smsEntry(m))
 	})
+	if err == nil {
+		b.metrics.SMS(string(SMSAccepted))
+	}
+	return err
 }
 
 // messageOnCase puts what became of message m on its case: the case's
@@ -336,7 +341,7 @@ func textBackStatus(m store.Message) string {
 // with the reason on its case.
 func (b *Bot) smsSettled(ctx context.Context, m store.Message, status SMSState, code, caseStatus, event string, data map[string]any) error {
 	now := b.clock.Now()
-	return b.store.InTx(ctx, func(tx *store.Tx) error {
+	err := b.store.InTx(ctx, func(tx *store.Tx) error {
 		m.Status, m.ErrorCode, m.UpdatedAt = string(status), code, now
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
@@ -348,6 +353,10 @@ func (b *Bot) smsSettled(ctx context.Context, m store.Message, status SMSState, 
 		return b.messageOnCase(ctx, tx, m, caseStatus, now, event, "", data,
 			Entry{Kind: EntryTextBack, Text: Plain(smsWords(m.Kind) + ": " + caseStatus)})
 	})
+	if err == nil {
+		b.metrics.SMS(string(status))
+	}
+	return err
 }
 
 // outboxDead puts a side effect that gave up on its case's timeline.
