@@ -5,7 +5,22 @@ import (
 	"time"
 
 	"ringback/metrics"
+	"ringback/store"
 )
+
+// receiptOutcome is what a receipt for m counts as in the SMS results:
+// "delivered" or "undelivered" for a final receipt that moves m, else "".
+func receiptOutcome(m store.Message, r SMSReceipt) string {
+	switch {
+	case !receiptAdvances(SMSState(m.Status), r.State):
+		return ""
+	case smsArrived(r.State):
+		return "delivered"
+	case smsFailed(r.State):
+		return "undelivered"
+	}
+	return ""
+}
 
 // BacklogEvery is how often the leader recounts the open cases by line for
 // /metrics: a scrape reads gauges and never queries the store.

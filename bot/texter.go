@@ -249,7 +249,9 @@ func retryable(err error) error {
 // reply (sent now or scheduled) counts as human contact from now on.
 func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) error {
 	now := b.clock.Now()
+	var outcomes []string // of receipts that came first, counted once committed
 	err := b.store.InTx(ctx, func(tx *store.Tx) error {
+		outcomes = outcomes[:0]
 		m, err := tx.MessageByID(ctx, m.ID)
 		if err != nil {
 			return err
@@ -284,6 +286,9 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 			receipts = append(receipts, SMSReceipt{SID: r.SID, State: SMSState(r.Status), Problem: SMSProblem(r.Problem), Code: r.ErrorCode})
 		}
 		for _, r := range receipts {
+			if o := receiptOutcome(m, r); o != "" {
+				outcomes = append(outcomes, o)
+			}
 			if err := b.applyReceipt(ctx, tx, m, r, now); err != nil {
 				return err
 			}
@@ -299,6 +304,9 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 	})
 	if err == nil {
 		b.metrics.SMS(string(SMSAccepted))
+		for _, o := range outcomes {
+			b.metrics.SMS(o)
+		}
 	}
 	return err
 }

@@ -51,6 +51,7 @@ type runtime struct {
 	bot      *bot.Bot
 	handlers *handlers.Server
 	worker   *bot.Worker
+	leader   *bot.Leader
 	discord  *handlers.Discord // nil without Discord
 	server   *http.Server
 	listener net.Listener
@@ -129,7 +130,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 		}
 	}
 	b.Register(worker)
-	leader := bot.NewLeader(s, id, a.log)
+	leader := bot.NewLeader(s, id, a.log).WithMetrics(m)
 	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg, Metrics: m})
 	srv.MountTwilio(b, env.TwilioAuthToken, env.PublicURL)
 	srv.MountCalls(b, env.WebhookSecret, clock.Now)
@@ -183,6 +184,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 		bot:      b,
 		handlers: srv,
 		worker:   worker,
+		leader:   leader,
 		listener: ln,
 		serveErr: make(chan error, 1),
 		stopped:  make(chan struct{}),
@@ -202,8 +204,6 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	go func() {
 		defer rt.wg.Done()
 		leader.Run(bg, func(lctx context.Context) {
-			m.Leading(true)
-			defer m.Leading(false)
 			// Waited for: the gauges it clears at the term's end must not
 			// clear the next term's.
 			var backlog sync.WaitGroup
