@@ -82,7 +82,9 @@ func (a *app) importCalls(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("cli: read calls: %w", err)
 	}
-	log, err := readCallLog(data, opts, cfg, time.Now())
+	m := progressMeter(a.stderr)
+	defer m.finish()
+	log, err := readCallLog(data, opts, cfg, time.Now(), m)
 	if err != nil {
 		return fmt.Errorf("cli: %s: %w", filepath.Base(path), err)
 	}
@@ -98,10 +100,12 @@ func (a *app) importCalls(ctx context.Context, args []string) error {
 			return fmt.Errorf("cli: %w", err)
 		}
 		defer s.Close()
-		if res, err = calllog.Write(ctx, s, log.calls, *dryRun); err != nil {
+		m.stage("writing", len(log.calls))
+		if res, err = calllog.Write(ctx, s, log.calls, *dryRun, m.add); err != nil {
 			return fmt.Errorf("cli: %w", err)
 		}
 	}
+	m.finish()
 	res.Known += log.duplicates
 	a.reportCalls(log, res, *dryRun)
 	if res.Imported+res.Known == 0 {
@@ -156,7 +160,7 @@ type callLog struct {
 
 // readCallLog parses an export. It returns an error only for a file it
 // cannot use at all; a bad row becomes a note.
-func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Time) (*callLog, error) {
+func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Time, m meter) (*callLog, error) {
 	data, enc := decodeText(data)
 	log := &callLog{opts: opts}
 	if enc != "" {
@@ -221,7 +225,9 @@ func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Tim
 	firstLine := map[string]int{} // SID -> the line it was first read on
 	judge := calllog.NewJudge(cfg, opts.Options)
 	log.calls = make([]store.Call, 0, len(recs))
+	m.stage("reading", len(recs))
 	for _, rec := range recs {
+		m.add(1)
 		if calllog.Fax(cell(rec.fields, log.cols.kind), cell(rec.fields, log.cols.status)) {
 			log.faxes++
 			continue

@@ -62,7 +62,7 @@ func TestImportCallsRingCentralTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err := readCallLog(data, callOptions{loc: cfg.Business.Timezone}, cfg, time.Now())
+	log, err := readCallLog(data, callOptions{loc: cfg.Business.Timezone}, cfg, time.Now(), noMeter{})
 	if err != nil {
 		t.Fatal(err)
 	}

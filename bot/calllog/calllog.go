@@ -317,9 +317,16 @@ type Result struct {
 // errDryRun rolls a dry run's transaction back.
 var errDryRun = errors.New("calllog: dry run")
 
+// writeChunk is how many calls are inserted between two progress reports.
+const writeChunk = 5000
+
 // Write stores calls (at least one) in one transaction; a dry run rolls it
-// back, so its counts are exact against the calls already stored.
-func Write(ctx context.Context, s *store.Store, calls []store.Call, dryRun bool) (Result, error) {
+// back, so its counts are exact against the calls already stored. progress
+// (nil: none) hears how many calls each step wrote.
+func Write(ctx context.Context, s *store.Store, calls []store.Call, dryRun bool, progress func(n int)) (Result, error) {
+	if progress == nil {
+		progress = func(int) {}
+	}
 	if dryRun {
 		cur, latest, err := s.SchemaVersion(ctx)
 		if err != nil {
@@ -351,8 +358,12 @@ func Write(ctx context.Context, s *store.Store, calls []store.Call, dryRun bool)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.InsertCalls(ctx, calls); err != nil {
-			return err
+		for start := 0; start < len(calls); start += writeChunk {
+			chunk := calls[start:min(start+writeChunk, len(calls))]
+			if _, err := tx.InsertCalls(ctx, chunk); err != nil {
+				return err
+			}
+			progress(len(chunk))
 		}
 		res = count(calls, func(c store.Call) bool { return c.ID != 0 })
 		res.Live = live
