@@ -118,7 +118,7 @@ func (p *chatPerformer) syncCard(ctx context.Context, caseID int64, update bool)
 		// Someone deleted the card: post it again, so the case keeps a
 		// card; the row then points at the new message. The old message
 		// names the new post, so a re-run finds it rather than post a third.
-		p.b.log.Warn("bot: the card was deleted; posting it again", "platform", p.name, "case_id", caseID, "channel", at.Channel)
+		p.b.log.Info("bot: the card was deleted; posting it again", "platform", p.name, "case_id", caseID, "channel", at.Channel)
 		ref, err := p.postCard(ctx, at.Channel, card, fmt.Sprintf("card:%d:%s", caseID, at.ID))
 		if err != nil {
 			return MessageRef{}, true, p.failed(ctx, caseID, err)
