@@ -264,6 +264,10 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 			status = SMSAccepted
 		}
 		if statusRank(status) > statusRank(SMSState(m.Status)) || m.Status == string(SMSPending) {
+			if smsArrived(status) && !smsArrived(SMSState(m.Status)) {
+				// The provider's answer already says delivered: no receipt will.
+				outcomes = append(outcomes, "delivered")
+			}
 			m.Status = string(status)
 		}
 		m.AcceptedAt = &now
