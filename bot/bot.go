@@ -9,6 +9,7 @@ import (
 
 	"ringback/bot/autotriage"
 	"ringback/config"
+	"ringback/metrics"
 	"ringback/store"
 	"ringback/templates"
 )
@@ -32,6 +33,7 @@ type Bot struct {
 	smsPause *Pause
 	pruning  pruning
 	triager  *autotriage.Matcher // reads callers' own words; see autotriage.go
+	metrics  *metrics.Set        // nil: nothing counted
 }
 
 // Deps is what the bot is built from.
@@ -46,6 +48,8 @@ type Deps struct {
 	Texter Texter
 	// Chats names the chat platforms that show cards ("slack", "discord").
 	Chats []string
+	// Metrics counts escalations, texts, chat errors and the backlog; nil: none.
+	Metrics *metrics.Set
 }
 
 // New returns a bot.
@@ -61,7 +65,7 @@ func New(d Deps) *Bot {
 	}
 	return &Bot{
 		store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats,
-		smsPause: NewPause(d.Clock, "sms"), triager: newTriager(d.Config),
+		smsPause: NewPause(d.Clock, "sms"), triager: newTriager(d.Config), metrics: d.Metrics,
 	}
 }
 

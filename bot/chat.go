@@ -38,6 +38,7 @@ type chatPerformer struct {
 // platform. A 429 pauses this platform only.
 func (b *Bot) RegisterChat(w *Worker, chat Chat) {
 	p := &chatPerformer{b: b, chat: chat, name: chat.Platform(), pause: NewPause(b.clock, chat.Platform())}
+	b.metrics.ChatPlatform(p.name)
 	w.Handle(KindCard+"."+p.name, p.held(p.card))
 	w.Handle(KindThread+"."+p.name, p.held(p.entry))
 	w.Handle(KindDM+"."+p.name, p.held(p.dm))
@@ -56,7 +57,13 @@ func (p *chatPerformer) held(fn Perform) Perform {
 }
 
 // remote notes a platform's answer: a rate limit pauses the platform.
-func (p *chatPerformer) remote(err error) error { return p.pause.Note(err) }
+func (p *chatPerformer) remote(err error) error {
+	if err != nil {
+		var ra *RetryAfterError
+		p.b.metrics.ChatError(p.name, errors.As(err, &ra))
+	}
+	return p.pause.Note(err)
+}
 
 // failed logs a channel people must fix and, for a case's card or thread,
 // records it on the case once.
@@ -123,7 +130,7 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 		// Someone deleted the card: post it again, so the case keeps a
 		// card; the row then points at the new message. The old message
 		// names the new post, so a re-run finds it rather than post a third.
-		p.b.log.Warn("bot: the card was deleted; posting it again", "platform", p.name, "case_id", caseID, "channel", at.Channel)
+		p.b.log.Info("bot: the card was deleted; posting it again", "platform", p.name, "case_id", caseID, "channel", at.Channel)
 		ref, err := p.postCard(ctx, at.Channel, card, fmt.Sprintf("card:%d:%s", caseID, at.ID))
 		if err != nil {
 			return MessageRef{}, true, p.failed(ctx, caseID, err)

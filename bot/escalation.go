@@ -279,8 +279,13 @@ func (b *Bot) RunEscalations(ctx context.Context) (fired int, err error) {
 // escalate fires whatever of case id's escalation is due: the owner's
 // unanswered reminder, the repeating step, the next steps in turn.
 func (b *Bot) escalate(ctx context.Context, id int64) (fired int, err error) {
+	type firedStep struct {
+		level  int
+		notify string
+	}
+	var steps []firedStep // counted once committed
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
-		fired = 0
+		fired, steps = 0, nil
 		c, err := tx.LockCase(ctx, id)
 		if err != nil {
 			return err
@@ -323,6 +328,7 @@ func (b *Bot) escalate(ctx context.Context, id int64) (fired int, err error) {
 						return err
 					}
 					fired++
+					steps = append(steps, firedStep{e.RepeatStep + 1, step.Notify})
 					at := now.Add(step.Repeat)
 					e.RepeatAt = &at
 				case !later.IsZero():
@@ -348,6 +354,7 @@ func (b *Bot) escalate(ctx context.Context, id int64) (fired int, err error) {
 					return err
 				}
 				fired++
+				steps = append(steps, firedStep{i + 1, step.Notify})
 				e.Fired |= 1 << i
 				if step.Repeat > 0 {
 					at := now.Add(step.Repeat)
@@ -360,6 +367,11 @@ func (b *Bot) escalate(ctx context.Context, id int64) (fired int, err error) {
 		}
 		return tx.SaveEscalation(ctx, e, now)
 	})
+	if err == nil {
+		for _, f := range steps {
+			b.metrics.Escalated(f.level, f.notify)
+		}
+	}
 	return fired, err
 }
 

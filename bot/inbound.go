@@ -238,7 +238,9 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 		return false, fmt.Errorf("%w: receipt without a message id", ErrBadInput)
 	}
 	now := b.clock.Now()
+	counted := "" // a final receipt that moved its message, counted once committed
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
+		counted = ""
 		m, err := tx.MessageBySID(ctx, r.SID)
 		if errors.Is(err, store.ErrNotFound) {
 			// The receipt may have beaten the provider's answer to the send:
@@ -249,8 +251,12 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 			return err
 		}
 		known = true
+		counted = receiptOutcome(m, r)
 		return b.applyReceipt(ctx, tx, m, r, now)
 	})
+	if err == nil && counted != "" {
+		b.metrics.SMS(counted)
+	}
 	return known, err
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ringback/metrics"
 	"ringback/store"
 )
 
@@ -31,6 +32,7 @@ type Leader struct {
 	renew time.Duration
 	log   *slog.Logger
 	is    atomic.Bool
+	m     *metrics.Set
 }
 
 // NewLeader returns a contender identified by id. A leader that stops
@@ -44,6 +46,12 @@ func NewLeader(s *store.Store, id string, log *slog.Logger) *Leader {
 // WithTiming sets the lease length and the renewal interval (tests).
 func (l *Leader) WithTiming(ttl, renew time.Duration) *Leader {
 	l.ttl, l.renew = ttl, renew
+	return l
+}
+
+// WithMetrics exports this replica's leadership as ringback_leader.
+func (l *Leader) WithMetrics(m *metrics.Set) *Leader {
+	l.m = m
 	return l
 }
 
@@ -62,6 +70,7 @@ func (l *Leader) Tick(ctx context.Context) bool {
 		l.log.Warn("leader lease check failed", "error", err)
 		ok = false
 	}
+	l.m.Leading(ok)
 	if was := l.is.Swap(ok); was != ok {
 		l.log.Info("leadership changed", "leader", ok, "replica", l.id)
 	}
@@ -95,6 +104,7 @@ func (l *Leader) Run(ctx context.Context, lead func(ctx context.Context)) {
 				}
 				rcancel()
 				l.is.Store(false)
+				l.m.Leading(false)
 			}
 			return
 		case <-ticker.C:

@@ -36,7 +36,7 @@ func ReportedTime(t, now time.Time) (at time.Time, believed bool) {
 func (b *Bot) sane(r CallReport, now time.Time) CallReport {
 	at, believed := ReportedTime(r.StartedAt, now)
 	if !believed {
-		b.log.Warn("call time outside the believed window: taken as now", "call_sid", r.SID, "reported", r.StartedAt.UTC().Format(time.RFC3339))
+		b.log.Info("call time outside the believed window: taken as now", "call_sid", r.SID, "reported", r.StartedAt.UTC().Format(time.RFC3339))
 	}
 	r.StartedAt = at
 	r.Duration = min(max(r.Duration, 0), MaxCallSeconds)

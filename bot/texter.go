@@ -230,6 +230,7 @@ const smsOutageProbe = time.Second
 // smsRemoteFailed holds every text for a moment after the provider failed
 // a call for reasons of its own, and says how the row retries.
 func (b *Bot) smsRemoteFailed(err error) error {
+	b.metrics.SMS("retry")
 	err = retryable(err)
 	var ra *RetryAfterError
 	if !errors.As(err, &ra) {
@@ -252,7 +253,9 @@ func retryable(err error) error {
 // reply (sent now or scheduled) counts as human contact from now on.
 func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) error {
 	now := b.clock.Now()
-	return b.store.InTx(ctx, func(tx *store.Tx) error {
+	var outcomes []string // of receipts that came first, counted once committed
+	err := b.store.InTx(ctx, func(tx *store.Tx) error {
+		outcomes = outcomes[:0]
 		m, err := tx.MessageByID(ctx, m.ID)
 		if err != nil {
 			return err
@@ -265,6 +268,10 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 			status = SMSAccepted
 		}
 		if statusRank(status) > statusRank(SMSState(m.Status)) || m.Status == string(SMSPending) {
+			if smsArrived(status) && !smsArrived(SMSState(m.Status)) {
+				// The provider's answer already says delivered: no receipt will.
+				outcomes = append(outcomes, "delivered")
+			}
 			m.Status = string(status)
 		}
 		m.AcceptedAt = &now
@@ -287,6 +294,9 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 			receipts = append(receipts, SMSReceipt{SID: r.SID, State: SMSState(r.Status), Problem: SMSProblem(r.Problem), Code: r.ErrorCode})
 		}
 		for _, r := range receipts {
+			if o := receiptOutcome(m, r); o != "" {
+				outcomes = append(outcomes, o)
+			}
 			if err := b.applyReceipt(ctx, tx, m, r, now); err != nil {
 				return err
 			}
@@ -303,6 +313,13 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		// The text's outbox row is done with it, in the same commit.
 		return completeInTx(ctx, tx)
 	})
+	if err == nil {
+		b.metrics.SMS(string(SMSAccepted))
+		for _, o := range outcomes {
+			b.metrics.SMS(o)
+		}
+	}
+	return err
 }
 
 // messageOnCase puts what became of message m on its case: the case's
@@ -343,7 +360,7 @@ func textBackStatus(m store.Message) string {
 // with the reason on its case.
 func (b *Bot) smsSettled(ctx context.Context, m store.Message, status SMSState, code, caseStatus, event string, data map[string]any) error {
 	now := b.clock.Now()
-	return b.store.InTx(ctx, func(tx *store.Tx) error {
+	err := b.store.InTx(ctx, func(tx *store.Tx) error {
 		m.Status, m.ErrorCode, m.UpdatedAt = string(status), code, now
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return err
@@ -355,6 +372,10 @@ func (b *Bot) smsSettled(ctx context.Context, m store.Message, status SMSState, 
 		return b.messageOnCase(ctx, tx, m, caseStatus, now, event, "", data,
 			Entry{Kind: EntryTextBack, Text: Plain(smsWords(m.Kind) + ": " + caseStatus)})
 	})
+	if err == nil {
+		b.metrics.SMS(string(status))
+	}
+	return err
 }
 
 // outboxDead puts a side effect that gave up on its case's timeline.

@@ -69,7 +69,7 @@ func (b *Bot) Voicemail(ctx context.Context, sid, from, to, recordingURL, transc
 func (b *Bot) AttachRecording(ctx context.Context, sid, recordingURL, transcript string) (CallResult, error) {
 	call, err := b.store.CallBySID(ctx, sid)
 	if errors.Is(err, store.ErrNotFound) {
-		b.log.Warn("recording for an unknown call", "call_sid", sid)
+		b.log.Info("recording for an unknown call", "call_sid", sid)
 		return CallResult{}, nil
 	}
 	if err != nil {

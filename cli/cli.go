@@ -37,7 +37,7 @@ func Run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := &app{getenv: getenv, stdout: stdout, stderr: stderr}
-	app.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv("RINGBACK_LOG_LEVEL"))}))
+	app.log = newLogger(stderr, getenv)
 	// Libraries that log through slog's default (migrations) share the handler.
 	slog.SetDefault(app.log)
 

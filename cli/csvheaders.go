@@ -1,6 +1,10 @@
 package cli
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // headerSet finds a CSV export's columns, by the flag that names one or by
 // the synonyms a header may go by, each column used once: both importers
@@ -55,3 +59,93 @@ func (h *headerSet) take(i int) int {
 
 // detect finds and takes the first free column named by a synonym.
 func (h *headerSet) detect(synonyms []string) int { return h.take(h.find(synonyms)) }
+
+// callPreset is a phone system's call-log export: the headers that
+// identify it and the columns each field is read from, normalised by
+// normHeader, best first. A preset's columns are tried before the generic
+// synonyms; a field it does not name is detected as usual.
+type callPreset struct {
+	name      string
+	signature []string // every one present: the file is this system's export
+	time      []string // a date and time in one column
+	date      []string // a date beside a time-of-day column (time)
+	from, to  []string
+	status    []string
+	duration  []string
+	direction []string
+	kind      []string // "Voice" or "Fax"…
+}
+
+// callPresets are the exports of the systems our users come from, as their
+// admin consoles write them.
+var callPresets = []callPreset{
+	{
+		name:      "RingCentral",
+		signature: []string{"direction", "actionresult"},
+		date:      []string{"date"}, time: []string{"time"},
+		from: []string{"from", "phonenumber"}, to: []string{"to"},
+		status: []string{"actionresult", "result"}, duration: []string{"duration"},
+		direction: []string{"direction"}, kind: []string{"type", "action"},
+	},
+	{
+		name:      "Dialpad",
+		signature: []string{"datestarted", "externalnumber", "internalnumber"},
+		time:      []string{"datestarted"},
+		from:      []string{"externalnumber"}, to: []string{"internalnumber"},
+		status: []string{"categories"}, duration: []string{"talkduration", "totalduration"},
+		direction: []string{"direction"}, kind: []string{"targettype"},
+	},
+	{
+		name:      "Aircall",
+		signature: []string{"direction", "missedcallreason"},
+		time:      []string{"startedatutc", "startedat", "datetimeutc", "datetime"},
+		from:      []string{"from", "externalnumber", "contactnumber"}, to: []string{"to", "aircallnumber", "number"},
+		status: []string{"status", "missedcallreason"}, duration: []string{"durationintotal", "durationtotal", "duration"},
+		direction: []string{"direction"},
+	},
+	{
+		name:      "8x8",
+		signature: []string{"caller", "callee", "direction", "missed"},
+		time:      []string{"starttime", "callstarttime"},
+		from:      []string{"caller", "callernumber"}, to: []string{"callee", "calleenumber"},
+		status: []string{"missed"}, duration: []string{"talktime", "duration"},
+		direction: []string{"direction"},
+	},
+	{
+		name:      "Twilio",
+		signature: []string{"sid", "starttime", "direction", "status"},
+		time:      []string{"starttime", "datecreated"},
+		from:      []string{"from"}, to: []string{"to"},
+		status: []string{"status"}, duration: []string{"duration"},
+		direction: []string{"direction"},
+	},
+}
+
+// presetByName finds a preset by its name, in any case ("" is none).
+func presetByName(name string) (*callPreset, error) {
+	var names []string
+	for i := range callPresets {
+		if strings.EqualFold(callPresets[i].name, name) {
+			return &callPresets[i], nil
+		}
+		names = append(names, callPresets[i].name)
+	}
+	return nil, fmt.Errorf("--preset %q is none of %s", name, strings.Join(names, ", "))
+}
+
+// detectPreset is the export whose signature headers are all present.
+func (h *headerSet) detectPreset() *callPreset {
+	for i, p := range callPresets {
+		all := true
+		for _, s := range p.signature {
+			if !slices.Contains(h.norm, s) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return &callPresets[i]
+		}
+	}
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/araddon/dateparse"
 	"github.com/spf13/cobra"
 
 	"ringback/bot/calllog"
@@ -53,6 +54,7 @@ SID is a hash of its row, so importing the same file again adds nothing.`,
 	fs.StringVar(&lineFlag, "line", "", "name or number of the line every call was made to, for an export without a to column")
 	fs.BoolVar(&opts.AllLines, "all-lines", false, "import calls to numbers that are no configured line too (stored unrouted)")
 	fs.StringVar(&delim, "delimiter", "", `field separator: "," ";" or "tab" (default: "," or ";" as the header shows)`)
+	fs.StringVar(&opts.preset, "preset", "", "the phone system that wrote the export: RingCentral, Dialpad, Aircall, 8x8 or Twilio (default: detected from the headers)")
 	dryRun := fs.Bool("dry-run", false, "read and report, write nothing")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return a.importCalls(cmd.Context(), args[0], opts, delim, tz, lineFlag, *dryRun)
@@ -93,28 +95,46 @@ func (a *app) importCalls(ctx context.Context, path string, opts callOptions, de
 	if err != nil {
 		return fmt.Errorf("cli: read calls: %w", err)
 	}
-	log, err := readCallLog(data, opts, cfg, time.Now())
+	m := progressMeter(a.stderr)
+	defer m.finish()
+	log, err := readCallLog(data, opts, cfg, time.Now(), m)
 	if err != nil {
 		return fmt.Errorf("cli: %s: %w", filepath.Base(path), err)
 	}
 
 	var res calllog.Result
-	if len(log.calls) > 0 { // else there is nothing to write: leave the database alone
+	if dryRun && noDatabaseYet(env.DatabaseURL) {
+		// Opening would create the SQLite file: every call is new.
+		res = calllog.Count(log.calls)
+		res.AssumedEmpty = true
+	} else if len(log.calls) > 0 { // else there is nothing to write: leave the database alone
 		s, err := store.Open(ctx, env.DatabaseURL)
 		if err != nil {
 			return fmt.Errorf("cli: %w", err)
 		}
 		defer s.Close()
-		if res, err = calllog.Write(ctx, s, log.calls, dryRun); err != nil {
+		m.stage("writing", len(log.calls))
+		if res, err = calllog.Write(ctx, s, log.calls, dryRun, m.add); err != nil {
 			return fmt.Errorf("cli: %w", err)
 		}
 	}
+	m.finish()
 	res.Known += log.duplicates
 	a.reportCalls(log, res, dryRun)
 	if res.Imported+res.Known == 0 {
 		return fmt.Errorf("cli: %s: nothing imported", filepath.Base(path))
 	}
 	return nil
+}
+
+// noDatabaseYet reports an SQLite file that does not exist yet.
+func noDatabaseYet(databaseURL string) bool {
+	path, ok := store.SQLitePath(databaseURL)
+	if !ok {
+		return false
+	}
+	_, err := os.Stat(path)
+	return errors.Is(err, os.ErrNotExist)
 }
 
 func lineNames(cfg *config.Config) string {
@@ -130,6 +150,7 @@ type callOptions struct {
 	calllog.Options                                          // --line, --all-lines
 	timeCol, dateCol, fromCol, toCol, statusCol, durationCol string
 	timeFormat                                               string
+	preset                                                   string         // --preset: a callPresets name
 	loc                                                      *time.Location // of naive times
 	delimiter                                                rune
 }
@@ -144,13 +165,15 @@ type callLog struct {
 	rows       int          // data rows read, blank ones aside
 	skipped    int
 	duplicates int       // rows repeating an earlier row of the file
+	outbound   int       // calls staff made (or between extensions): no missed call
+	faxes      int       // fax rows: no call
 	notes      []rowNote // skipped and duplicate rows, in file order
 	warnings   []string  // about the whole file
 }
 
 // readCallLog parses an export. It returns an error only for a file it
 // cannot use at all; a bad row becomes a note.
-func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Time) (*callLog, error) {
+func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Time, m meter) (*callLog, error) {
 	data, enc := decodeText(data)
 	log := &callLog{opts: opts}
 	if enc != "" {
@@ -215,7 +238,21 @@ func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Tim
 	firstLine := map[string]int{} // SID -> the line it was first read on
 	judge := calllog.NewJudge(cfg, opts.Options)
 	log.calls = make([]store.Call, 0, len(recs))
+	m.stage("reading", len(recs))
 	for _, rec := range recs {
+		m.add(1)
+		if calllog.Fax(cell(rec.fields, log.cols.kind), cell(rec.fields, log.cols.status)) {
+			log.faxes++
+			continue
+		}
+		if in, known := calllog.Inbound(cell(rec.fields, log.cols.direction)); !known {
+			log.skipped++
+			log.notes = append(log.notes, rowNote{rec.line, fmt.Sprintf("direction %q is neither inbound nor outbound", cell(rec.fields, log.cols.direction))})
+			continue
+		} else if !in {
+			log.outbound++
+			continue
+		}
 		c, problems := log.cols.call(rec.fields, log.times, opts, judge, now)
 		if len(problems) > 0 {
 			log.skipped++
@@ -237,6 +274,9 @@ func readCallLog(data []byte, opts callOptions, cfg *config.Config, now time.Tim
 // the date and the time of day sit in separate columns.
 type callColumns struct {
 	time, date, from, to, status, duration int
+	direction, kind                        int
+	missedColumn                           bool // status is a "Missed" yes/no column
+	preset                                 *callPreset
 }
 
 // Header synonyms, normalised by normHeader, best first.
@@ -248,15 +288,42 @@ var (
 	fromHeaders     = []string{"from", "caller", "callerid", "fromnumber", "callingnumber", "callernumber", "callerphone", "cli", "ani"}
 	toHeaders       = []string{"to", "called", "dialed", "dialled", "tonumber", "callednumber", "dialednumber", "diallednumber",
 		"number", "line", "did", "dnis"}
-	statusHeaders   = []string{"status", "result", "disposition", "answered", "outcome", "callstatus", "callresult", "calloutcome", "calldisposition"}
-	durationHeaders = []string{"duration", "talktime", "length", "seconds", "callduration", "durations", "durationseconds", "durationsec",
+	statusHeaders    = []string{"status", "result", "disposition", "answered", "outcome", "callstatus", "callresult", "calloutcome", "calldisposition"}
+	directionHeaders = []string{"direction", "calldirection", "inout", "inboundoutbound", "directionofcall"}
+	callKindHeaders  = []string{"type", "calltype", "mediatype", "media"}
+	durationHeaders  = []string{"duration", "talktime", "length", "seconds", "callduration", "durations", "durationseconds", "durationsec",
 		"durationsecs", "talkingtime", "billsec"}
 )
 
 func findCallColumns(header []string, opts callOptions) (callColumns, error) {
 	h := newHeaderSet(header)
-	c := callColumns{time: -1, date: -1, from: -1, to: -1, status: -1, duration: -1}
-	byFlag, find, take := h.byFlag, h.find, h.take
+	c := callColumns{time: -1, date: -1, from: -1, to: -1, status: -1, duration: -1, direction: -1, kind: -1}
+	if opts.preset != "" {
+		p, err := presetByName(opts.preset)
+		if err != nil {
+			return c, err
+		}
+		c.preset = p
+	} else {
+		c.preset = h.detectPreset()
+	}
+	byFlag, take := h.byFlag, h.take
+	find := h.find
+	if p := c.preset; p != nil {
+		// The export's own columns first, then the usual synonyms (each
+		// list is known by its first word).
+		first := map[string][]string{timeHeaders[0]: p.time, timeOnlyHeaders[0]: p.time, dateOnlyHeaders[0]: p.date,
+			fromHeaders[0]: p.from, toHeaders[0]: p.to, statusHeaders[0]: p.status, durationHeaders[0]: p.duration}
+		if p.date != nil {
+			first[timeHeaders[0]] = nil // its time is a date column and a time-of-day column
+		}
+		find = func(synonyms []string) int {
+			if i := h.find(first[synonyms[0]]); i >= 0 {
+				return i
+			}
+			return h.find(synonyms)
+		}
+	}
 	// Columns named by flags are taken first, so detection never claims them.
 	flags := []struct {
 		name, value string
@@ -304,6 +371,16 @@ func findCallColumns(header []string, opts callOptions) (callColumns, error) {
 	if opts.durationCol == "" {
 		c.duration = take(find(durationHeaders))
 	}
+	if p := c.preset; p != nil {
+		c.direction, c.kind = take(h.find(p.direction)), take(h.find(p.kind))
+	}
+	if c.direction < 0 {
+		c.direction = take(h.find(directionHeaders))
+	}
+	if c.kind < 0 {
+		c.kind = take(h.find(callKindHeaders))
+	}
+	c.missedColumn = c.status >= 0 && h.norm[c.status] == "missed"
 
 	var missing, want []string
 	if c.time < 0 {
@@ -345,8 +422,18 @@ func (c callColumns) describe(header []string, times timeReader, opts callOption
 	if opts.Line != nil {
 		to = "--line " + opts.Line.Name
 	}
-	return fmt.Sprintf("time %s (%s), from %s, to %s, status %s, duration %s",
+	s := fmt.Sprintf("time %s (%s), from %s, to %s, status %s, duration %s",
 		t, times.describe(), h(c.from), to, h(c.status), h(c.duration))
+	if c.direction >= 0 {
+		s += ", direction " + h(c.direction)
+	}
+	if c.kind >= 0 {
+		s += ", type " + h(c.kind)
+	}
+	if c.preset != nil {
+		s = "a " + c.preset.name + " export: " + s
+	}
+	return s
 }
 
 // cell is the record's field i, spaces collapsed; "" when absent.
@@ -397,9 +484,15 @@ func (c callColumns) call(rec []string, tr timeReader, opts callOptions, judge *
 	case !ok:
 		problems = append(problems, fmt.Sprintf("%q is not a time (--time-format)", rawTime))
 	}
+	status := cell(rec, c.status)
+	if c.missedColumn { // "Missed: Yes" is a missed call
+		if missed, ok := calllog.Missed(status, 0, false); ok {
+			status = map[bool]string{true: "answered", false: "missed"}[missed]
+		}
+	}
 	call, judged := judge.Call(calllog.Row{
 		Started: started, From: cell(rec, c.from), To: cell(rec, c.to),
-		Status: cell(rec, c.status), Duration: cell(rec, c.duration), Cells: rec,
+		Status: status, Duration: cell(rec, c.duration), Cells: rec,
 	}, now)
 	for _, p := range judged {
 		problems = append(problems, p.Message+fixHints[p.Fix])
@@ -421,37 +514,32 @@ var fixHints = map[calllog.Fix]string{
 // timeSamples is how many rows decide the time layout when none is given.
 const timeSamples = 1000
 
-// timeReader reads a call log's times in one layout.
+// timeReader reads a call log's times: by the --time-format layout, as
+// unix seconds, or through the dateparse library (which reads the layouts
+// phone systems write: "2026-11-30T09:05:00Z", "30/11/2026 09:05",
+// "Mon 11/30/2026 9:05 AM", "Mon, 30 Nov 2026 09:05:00 +0000"…) in one
+// day/month order for the whole file.
 type timeReader struct {
-	layout    string // "" with unix
-	unix      bool
-	loc       *time.Location // of times written without a zone
-	ambiguous string         // a warning when another layout fit as well
+	layout     string // a --time-format layout; "" otherwise
+	unix       bool
+	library    bool // dateparse, in the order below
+	monthFirst bool
+	// unambiguous: both orders read every sample alike
+	unambiguous bool
+	loc         *time.Location // of times written without a zone
+	ambiguous   string         // a warning when the other order fit as well
 }
 
-// Layouts tried when --time-format is not given. Single-digit fields in a
-// layout ("2/1/2006") also read zero-padded ones ("02/01/2006").
-var (
-	isoLayouts = []string{
-		time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04",
-		"2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02 15:04",
-		"2006/01/02 15:04:05", "2006/01/02 15:04",
-	}
-	dayFirstLayouts = []string{
-		"2/1/2006 15:04:05", "2/1/2006 15:04", "2/1/2006 3:04:05 PM", "2/1/2006 3:04 PM",
-		"2-1-2006 15:04:05", "2-1-2006 15:04", "2.1.2006 15:04:05", "2.1.2006 15:04", "2/1/06 15:04",
-	}
-	monthFirstLayouts = []string{
-		"1/2/2006 3:04:05 PM", "1/2/2006 3:04 PM", "1/2/2006 15:04:05", "1/2/2006 15:04",
-		"1-2-2006 15:04:05", "1-2-2006 15:04", "1/2/06 3:04 PM", "1/2/06 15:04",
-	}
-)
+// dottedLayouts are the day.month.year times dateparse reads month first
+// whatever it is told ("30.11.2026 09:05" is refused).
+var dottedLayouts = []string{"2.1.2006 15:04:05", "2.1.2006 15:04", "2.1.06 15:04"}
 
 // monthFirstRegions write dates month first.
 var monthFirstRegions = map[string]bool{"US": true, "PH": true, "PR": true, "GU": true, "AS": true, "VI": true, "MP": true, "UM": true, "FM": true, "MH": true, "PW": true}
 
-// timeReader picks the layout: the flag's, or the one that reads the most
-// of the sample rows, preferring the region's day/month order.
+// timeReader picks how times are read: the flag's layout, or the reading
+// that reads the most of the sample rows, preferring the region's
+// day/month order.
 func (c callColumns) timeReader(samples [][]string, header []string, opts callOptions, region string) (timeReader, error) {
 	tr := timeReader{loc: opts.loc}
 	if tr.loc == nil {
@@ -469,15 +557,15 @@ func (c callColumns) timeReader(samples [][]string, header []string, opts callOp
 		tr.layout = opts.timeFormat
 		return tr, nil
 	}
-	candidates := slices.Concat(isoLayouts, dayFirstLayouts, monthFirstLayouts)
-	if monthFirstRegions[strings.ToUpper(region)] {
-		candidates = slices.Concat(isoLayouts, monthFirstLayouts, dayFirstLayouts)
+	prefer := monthFirstRegions[strings.ToUpper(region)]
+	readers := []timeReader{
+		{unix: true, loc: tr.loc}, // digits only: before the library, which reads them its own way
+		{library: true, monthFirst: prefer, loc: tr.loc},
+		{library: true, monthFirst: !prefer, loc: tr.loc},
 	}
-	readers := make([]timeReader, 0, len(candidates)+1)
-	for _, l := range candidates {
+	for _, l := range dottedLayouts {
 		readers = append(readers, timeReader{layout: l, loc: tr.loc})
 	}
-	readers = append(readers, timeReader{unix: true, loc: tr.loc})
 	counts := make([]int, len(readers))
 	best := -1
 	for i, r := range readers {
@@ -506,8 +594,23 @@ func (c callColumns) timeReader(samples [][]string, header []string, opts callOp
 		return tr, fmt.Errorf("no times in %s", col)
 	}
 	tr = readers[best]
-	// Day-first and month-first layouts both read "02/11/2026": say which
-	// was chosen when the other fits (nearly) as well and reads differently;
+	if tr.library {
+		// The other order reading every sample alike means the order does
+		// not matter (a weekday or a day past 12 settles it).
+		other := readers[3-best] // readers 1 and 2 are the two orders
+		same := counts[3-best] == counts[best]
+		for _, rec := range samples {
+			if !same {
+				break
+			}
+			a, _, okA := c.readTime(rec, tr)
+			b, _, okB := c.readTime(rec, other)
+			same = okA == okB && a.Equal(b)
+		}
+		tr.unambiguous = same
+	}
+	// Day-first and month-first both read "02/11/2026": say which was
+	// chosen when the other fits (nearly) as well and reads differently;
 	// a bad row or two must not settle the question silently.
 	for i, r := range readers {
 		if i == best || counts[i]*10 < counts[best]*9 {
@@ -517,7 +620,7 @@ func (c callColumns) timeReader(samples [][]string, header []string, opts callOp
 			a, _, okA := c.readTime(rec, tr)
 			b, _, okB := c.readTime(rec, r)
 			if okA && okB && !a.Equal(b) {
-				tr.ambiguous = fmt.Sprintf("times could be read as %s or as %s; read as %s: if that is wrong, give --time-format", tr.describeLayout(), r.describeLayout(), tr.describeLayout())
+				tr.ambiguous = fmt.Sprintf("times could be read %s or %s; read %s: if that is wrong, give --time-format", tr.describeOrder(), r.describeOrder(), tr.describeOrder())
 				return tr, nil
 			}
 		}
@@ -530,8 +633,15 @@ func (tr timeReader) parse(v string) (time.Time, bool) {
 	if v == "" {
 		return time.Time{}, false
 	}
-	if tr.unix {
+	switch {
+	case tr.unix:
 		return parseUnix(v)
+	case tr.library:
+		if strings.Trim(v, "0123456789.") == "" {
+			return time.Time{}, false // a number is no date: unix reads it, or nothing does
+		}
+		t, err := dateparse.ParseIn(v, tr.loc, dateparse.PreferMonthFirst(tr.monthFirst), dateparse.RetryAmbiguousDateWithSwap(false))
+		return t, err == nil
 	}
 	if strings.Contains(tr.layout, "PM") { // Go reads "PM" only in capitals
 		v = strings.ToUpper(v)
@@ -557,18 +667,29 @@ func parseUnix(v string) (time.Time, bool) {
 	return time.Unix(n, 0).UTC(), true
 }
 
-func (tr timeReader) describeLayout() string {
-	if tr.unix {
-		return "unix"
+func (tr timeReader) describeOrder() string {
+	switch {
+	case tr.unix:
+		return "as unix seconds"
+	case tr.library && tr.monthFirst:
+		return "month first (11/30/2026)"
+	case tr.library:
+		return "day first (30/11/2026)"
 	}
-	return fmt.Sprintf("%q", tr.layout)
+	return fmt.Sprintf("as %q", tr.layout)
 }
 
 func (tr timeReader) describe() string {
 	if tr.unix {
 		return "unix seconds"
 	}
-	return tr.describeLayout() + " in " + tr.loc.String()
+	if tr.library && tr.unambiguous {
+		return "dates as written, in " + tr.loc.String()
+	}
+	if tr.library {
+		return "dates " + tr.describeOrder() + " in " + tr.loc.String()
+	}
+	return fmt.Sprintf("%q in %s", tr.layout, tr.loc.String())
 }
 
 // maxRowNotes caps the skipped rows listed: a file with a wrong flag would
@@ -591,9 +712,13 @@ func (a *app) reportCalls(log *callLog, res calllog.Result, dryRun bool) {
 	if log.rows == 1 {
 		rows = "row"
 	}
-	fmt.Fprintf(a.stdout, "%s %s %s (%s missed, %s after hours) from %s %s; %s skipped; %s already known\n",
+	left := ""
+	if log.outbound > 0 || log.faxes > 0 {
+		left = fmt.Sprintf("; left out %s and %s", count(log.outbound, "outbound call", "outbound calls"), count(log.faxes, "fax", "faxes"))
+	}
+	fmt.Fprintf(a.stdout, "%s %s %s (%s missed, %s after hours) from %s %s; %s skipped; %s already known%s\n",
 		verb, thousands(res.Imported), calls, thousands(res.Missed), thousands(res.AfterHours),
-		thousands(log.rows), rows, thousands(log.skipped), thousands(res.Known))
+		thousands(log.rows), rows, thousands(log.skipped), thousands(res.Known), left)
 	for _, w := range log.warnings {
 		fmt.Fprintf(a.stdout, "note: %s\n", w)
 	}
@@ -614,6 +739,14 @@ func (a *app) reportCalls(log *callLog, res calllog.Result, dryRun bool) {
 		}
 		fmt.Fprintf(a.stdout, "line %d: %s\n", n.line, n.msg)
 	}
+}
+
+// count writes n and the noun in its number: "1 fax", "2 faxes".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(n) + " " + many
 }
 
 // thousands writes n with comma separators: 1,204.

@@ -177,7 +177,7 @@ func TestImportCallsPBX(t *testing.T) {
 			t.Fatalf("dry run --all-lines: exit %d\n%s%s", code, out, errOut)
 		}
 		checkOutput(t, out, append([]string{
-			`columns: time "Date/Time" ("2/1/2006 15:04" in Europe/London), from "Caller ID", to "Dialled Number", status "Status", duration "Talk Time"`,
+			`columns: time "Date/Time" (dates day first (30/11/2026) in Europe/London), from "Caller ID", to "Dialled Number", status "Status", duration "Talk Time"`,
 			"dry run, nothing written: would import 1 call (0 missed, 0 after hours) from 25 rows; 3 skipped; 21 already known",
 		}, pbxNotes[1:]...)...)
 		if got := callTable(t, s); got != want {
@@ -253,7 +253,7 @@ func TestImportCallsDryRun(t *testing.T) {
 			t.Fatalf("exit %d\n%s%s", code, out, errOut)
 		}
 		checkOutput(t, out, append([]string{
-			`columns: time "Date/Time" ("2/1/2006 15:04" in Europe/London), from "Caller ID", to "Dialled Number", status "Status", duration "Talk Time"`,
+			`columns: time "Date/Time" (dates day first (30/11/2026) in Europe/London), from "Caller ID", to "Dialled Number", status "Status", duration "Talk Time"`,
 			"dry run, nothing written: would import 21 calls (13 missed, 7 after hours) from 25 rows; 4 skipped; 0 already known",
 			"note: the database is not migrated yet, so counts assume it holds no calls",
 		}, pbxNotes...)...)
@@ -340,7 +340,7 @@ func TestImportCallsAmbiguousDates(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	checkOutput(t, out, "imported 2 calls (2 missed, 0 after hours) from 2 rows; 0 skipped; 0 already known",
-		`note: times could be read as "2/1/2006 15:04" or as "1/2/2006 15:04"; read as "2/1/2006 15:04": if that is wrong, give --time-format`)
+		`note: times could be read day first (30/11/2026) or month first (11/30/2026); read day first (30/11/2026): if that is wrong, give --time-format`)
 	checkCall(t, storetest.Open(t, url), "+447700900001", wantCall{line: lettings, status: "missed", started: time.Date(2026, 11, 2, 9, 15, 0, 0, time.UTC), missed: true, routed: true})
 }
 

@@ -21,6 +21,7 @@ import (
 	rbslack "ringback/bot/slack"
 	"ringback/config"
 	"ringback/handlers"
+	"ringback/metrics"
 	"ringback/sms"
 	"ringback/store"
 )
@@ -50,6 +51,7 @@ type runtime struct {
 	bot      *bot.Bot
 	handlers *handlers.Server
 	worker   *bot.Worker
+	leader   *bot.Leader
 	discord  *handlers.Discord // nil without Discord
 	server   *http.Server
 	listener net.Listener
@@ -81,6 +83,8 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(bot.OutboxCollectors()...)
 	reg.MustRegister(bot.OutboxRowsCollector(s))
+	m := metrics.New()
+	reg.MustRegister(m.Collectors()...)
 
 	var texter *sms.Texter
 	if env.TwilioAccountSID != "" && env.TwilioAuthToken != "" {
@@ -88,7 +92,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	} else {
 		a.log.Warn("Twilio is not configured: texts wait in the outbox until TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set")
 	}
-	deps := bot.Deps{Store: s, Config: cfg, Clock: clock, Log: a.log, PublicURL: env.PublicURL}
+	deps := bot.Deps{Store: s, Config: cfg, Clock: clock, Log: a.log, PublicURL: env.PublicURL, Metrics: m}
 	if env.SlackBotToken != "" {
 		deps.Chats = append(deps.Chats, rbslack.Platform)
 	}
@@ -122,13 +126,13 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 			s.Close()
 			return nil, err
 		} else if n > 0 {
-			a.log.Warn("outbox rows left running by a previous run are taken again", "count", n)
+			a.log.Info("outbox rows left running by a previous run are taken again", "count", n)
 		}
 	}
 	sizeOutbox(worker, cfg.Outbox)
 	b.Register(worker)
-	leader := bot.NewLeader(s, id, a.log)
-	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg})
+	leader := bot.NewLeader(s, id, a.log).WithMetrics(m)
+	srv := handlers.New(handlers.Deps{Store: s, Log: a.log, Registry: reg, Metrics: m})
 	srv.MountTwilio(b, env.TwilioAuthToken, env.PublicURL)
 	srv.MountCalls(b, env.WebhookSecret, clock.Now)
 	srv.MountAPI(b, cfg)
@@ -182,6 +186,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 		bot:      b,
 		handlers: srv,
 		worker:   worker,
+		leader:   leader,
 		listener: ln,
 		serveErr: make(chan error, 1),
 		stopped:  make(chan struct{}),
@@ -201,6 +206,11 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	go func() {
 		defer rt.wg.Done()
 		leader.Run(bg, func(lctx context.Context) {
+			// Waited for: the gauges it clears at the term's end must not
+			// clear the next term's.
+			var backlog sync.WaitGroup
+			backlog.Go(func() { b.RunBacklog(lctx, bot.BacklogEvery) })
+			defer backlog.Wait()
 			if texter != nil {
 				go runReconciler(lctx, b, texter, a.log)
 			}
@@ -322,7 +332,7 @@ func runReconciler(ctx context.Context, b *bot.Bot, lister bot.CallLister, log *
 	for {
 		n, err := b.Reconcile(ctx, lister)
 		if err != nil && ctx.Err() == nil {
-			log.Warn("reconcile failed", "error", err)
+			log.Warn("reconcile failed: calls whose webhook never arrived wait for the next pass", "error", err)
 		} else if n > 0 {
 			log.Info("reconcile ingested missed calls", "count", n)
 		}

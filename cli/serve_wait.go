@@ -176,7 +176,7 @@ func (a *app) openSpool(env config.Env) (*handlers.Spool, error) {
 		return nil, err
 	}
 	if n := sp.Depth(); n > 0 {
-		a.log.Warn("webhook spool holds webhooks from before the restart: replaying them", "count", n, "dir", dir)
+		a.log.Info("webhook spool holds webhooks from before the restart: replaying them", "count", n, "dir", dir)
 	}
 	return sp, nil
 }

@@ -56,7 +56,8 @@ func (g *genericCalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := VerifySignature(g.secret, r.Header.Get(SignatureHeader), body, g.now()); err != nil {
-		g.log.Warn("generic call webhook refused", "reason", err.Error())
+		signatureRefused(r, "calls")
+		g.log.Info("generic call webhook refused", "reason", err.Error())
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return
 	}

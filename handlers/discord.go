@@ -78,11 +78,13 @@ func (d *Discord) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if why := d.verify(r, body); why != "" {
-		d.log.Warn("discord request refused", "reason", why)
 		code := http.StatusUnauthorized
 		if why == whyUnchecked {
 			code = http.StatusServiceUnavailable
+		} else {
+			signatureRefused(r, "discord")
 		}
+		d.log.Info("discord request refused", "reason", why)
 		http.Error(w, "invalid request signature", code)
 		return
 	}
@@ -262,7 +264,7 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 	data := i.MessageComponentData()
 	action, id, extra, ok := rbdiscord.ParseCustomID(data.CustomID)
 	if !ok {
-		d.log.Warn("discord: component without a case", "custom_id", data.CustomID)
+		d.log.Info("discord: component without a case", "custom_id", data.CustomID)
 		return acknowledged
 	}
 	a := d.adapter.Actor(i)
@@ -333,7 +335,7 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 	case rbdiscord.ActionClosePick:
 		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: rbdiscord.CloseModal(id, "#"+strconv.FormatInt(id, 10), value)}
 	default:
-		d.log.Warn("discord: unknown action", "custom_id", data.CustomID)
+		d.log.Info("discord: unknown action", "custom_id", data.CustomID)
 		return acknowledged
 	}
 	return d.ack(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"ringback/metrics"
 	"ringback/store"
 )
 
@@ -29,6 +30,7 @@ type Server struct {
 	store    *store.Store
 	log      *slog.Logger
 	registry *prometheus.Registry
+	metrics  *metrics.Set
 
 	spool         *Spool // nil: webhooks fail while the store is down
 	spoolOpts     SpoolOptions
@@ -103,11 +105,12 @@ type Deps struct {
 	Store    *store.Store
 	Log      *slog.Logger
 	Registry *prometheus.Registry // served at /metrics
+	Metrics  *metrics.Set         // counts requests and signature failures; nil: none
 }
 
 // New builds the routes.
 func New(d Deps) *Server {
-	s := &Server{mux: http.NewServeMux(), store: d.Store, log: d.Log, registry: d.Registry}
+	s := &Server{mux: http.NewServeMux(), store: d.Store, log: d.Log, registry: d.Registry, metrics: d.Metrics}
 	s.mount(partCore)
 	if d.Registry != nil {
 		s.mount(partMetrics)
@@ -123,6 +126,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	r, note := withNote(r)
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("handler panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
@@ -130,13 +134,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				http.Error(rw, "internal error", http.StatusInternalServerError)
 			}
 		}
+		took := time.Since(start)
+		s.metrics.Request(routeOf(r), rw.status, took)
+		if note.signature != "" {
+			s.metrics.SignatureFailed(note.signature)
+		}
+		// A refused request is the client's to fix (and counted); a 5xx is
+		// ours, and one an operator may have to look into.
 		level := slog.LevelDebug
-		if rw.status >= 400 {
+		switch {
+		case rw.status >= 500:
 			level = slog.LevelWarn
+		case rw.status >= 400:
+			level = slog.LevelInfo
 		}
 		// The path only: query strings and bodies may carry numbers and text.
 		s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
-			"status", rw.status, "duration_ms", time.Since(start).Milliseconds())
+			"status", rw.status, "duration_ms", took.Milliseconds())
 	}()
 	if s.spool != nil && r.Method == http.MethodPost && spoolPaths[r.URL.Path] {
 		s.serveSpooled(rw, r)

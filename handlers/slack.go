@@ -80,7 +80,8 @@ func (v *slackVerifier) wrap(h func(w http.ResponseWriter, r *http.Request, body
 			err = sv.Ensure()
 		}
 		if err != nil {
-			v.log.Warn("slack request refused", "path", r.URL.Path, "reason", err.Error())
+			signatureRefused(r, "slack")
+			v.log.Info("slack request refused", "path", r.URL.Path, "reason", err.Error())
 			http.Error(w, "invalid signature", http.StatusUnauthorized)
 			return
 		}
@@ -102,7 +103,8 @@ func (v *slackVerifier) first(w http.ResponseWriter, r *http.Request) bool {
 		v.log.Error("slack request refused: replay record unavailable", "path", r.URL.Path, "error", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 	case !fresh:
-		v.log.Warn("slack request refused: replayed", "path", r.URL.Path)
+		signatureRefused(r, "slack")
+		v.log.Info("slack request refused: replayed", "path", r.URL.Path)
 		http.Error(w, "replayed request", http.StatusUnauthorized)
 	}
 	return err == nil && fresh
@@ -230,7 +232,7 @@ func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a
 	}
 	id, err := strconv.ParseInt(value, 10, 64)
 	if err != nil {
-		s.log.Warn("slack action without a case", "action_id", act.ActionID)
+		s.log.Info("slack action without a case", "action_id", act.ActionID)
 		return
 	}
 	a := s.actor(ctx, cb.User)
@@ -267,7 +269,7 @@ func (s *Slack) blockAction(ctx context.Context, cb slack.InteractionCallback, a
 	case bot.ActionReply, bot.ActionLog, bot.ActionClose:
 		err = s.openModal(ctx, cb.TriggerID, id, a, act.ActionID)
 	default:
-		s.log.Warn("slack: unknown action", "action_id", act.ActionID)
+		s.log.Info("slack: unknown action", "action_id", act.ActionID)
 		return
 	}
 	if err != nil {

@@ -52,7 +52,8 @@ func (t *Twilio) signed(h func(w http.ResponseWriter, r *http.Request, form url.
 			return
 		}
 		if sig == "" || !sms.ValidateSignature(t.authToken, t.publicURL+r.URL.RequestURI(), form, sig) {
-			t.log.Warn("twilio webhook refused: bad signature", "path", r.URL.Path, "signed", sig != "")
+			signatureRefused(r, "twilio")
+			t.log.Info("twilio webhook refused: bad signature", "path", r.URL.Path, "signed", sig != "")
 			http.Error(w, "invalid signature", http.StatusForbidden)
 			return
 		}
@@ -246,7 +247,7 @@ func (t *Twilio) smsStatus(w http.ResponseWriter, r *http.Request, form url.Valu
 		return
 	}
 	if !known {
-		t.log.Warn("delivery receipt for an unknown message", "message_sid", form.Get("MessageSid"))
+		t.log.Info("delivery receipt for an unknown message", "message_sid", form.Get("MessageSid"))
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"ringback/bot"
 	"ringback/config"
@@ -184,6 +185,9 @@ var answeredColumn = map[string]bool{"yes": true, "y": true, "true": true, "1": 
 // status with a duration decides by the duration: nobody talked for 0
 // seconds. known is false when the status says neither.
 func Missed(status string, dur int, hasDur bool) (missed, known bool) {
+	if m, ok := exportWords[squash(status)]; ok {
+		return m, true
+	}
 	if o, ok := bot.CallStatusOutcome(status); ok {
 		// A logged call is judged as a live report of a call Ringback did
 		// not route, so "completed" is answered.
@@ -195,7 +199,75 @@ func Missed(status string, dur int, hasDur bool) (missed, known bool) {
 	if strings.TrimSpace(status) == "" && hasDur {
 		return dur == 0, true
 	}
+	// A list of tags ("incoming, missed", "inbound|voicemail"): missed when
+	// any tag says so, answered when one says that and none says missed.
+	if tags := strings.FieldsFunc(status, func(r rune) bool { return r == ',' || r == ';' || r == '|' || r == '/' }); len(tags) > 1 {
+		answered := false
+		for _, t := range tags {
+			if m, ok := Missed(t, 0, false); ok && m {
+				return true, true
+			} else if ok {
+				answered = true
+			}
+		}
+		if answered {
+			return false, true
+		}
+	}
 	return false, false
+}
+
+// exportWords are the results call-log exports write beyond the statuses
+// live reports use (bot.CallStatusOutcome): RingCentral's "Accepted", "Call
+// connected", "Hang Up"; Aircall's and 8x8's abandoned and declined calls.
+// true is missed.
+var exportWords = map[string]bool{
+	"accepted": false, "callconnected": false, "inboundcallconnected": false, "callaccepted": false,
+	"hangup": true, "hungup": true, "rejected": true, "declined": true, "linebusy": true,
+	"shortabandoned": true, "abandonedinivr": true, "abandonedinqueue": true, "noavailableagent": true,
+	"outofopeninghours": true, "agentsdidnotanswer": true, "sendtovoicemail": true, "senttovoicemail": true,
+	"missedcall": true, "voicemailleft": true, "receivedvoicemail": true,
+}
+
+// squash keeps a word's letters and digits, in lower case.
+func squash(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Direction words of exports' direction columns, squashed: true is a call
+// in from a caller.
+var directions = map[string]bool{
+	"inbound": true, "incoming": true, "in": true, "inboundcall": true, "incomingcall": true, "received": true,
+	"outbound": false, "outgoing": false, "out": false, "outboundapi": false, "outbounddial": false,
+	"outboundcall": false, "outgoingcall": false, "internal": false, "dialed": false, "dialled": false,
+}
+
+// Inbound reads a direction cell: inbound is false for a call made by
+// staff (or between extensions); known is false for a word that says
+// neither. An empty cell is inbound.
+func Inbound(direction string) (inbound, known bool) {
+	if strings.TrimSpace(direction) == "" {
+		return true, true
+	}
+	in, ok := directions[squash(direction)]
+	return in, ok
+}
+
+// Fax reports a cell that names a fax ("Fax", "Incoming Fax", "fax
+// received"): a fax is no call.
+func Fax(cells ...string) bool {
+	for _, c := range cells {
+		if strings.Contains(strings.ToLower(c), "fax") {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseDuration reads seconds ("42", "42.6"), clock form ("1:05",
@@ -245,9 +317,16 @@ type Result struct {
 // errDryRun rolls a dry run's transaction back.
 var errDryRun = errors.New("calllog: dry run")
 
+// writeChunk is how many calls are inserted between two progress reports.
+const writeChunk = 5000
+
 // Write stores calls (at least one) in one transaction; a dry run rolls it
-// back, so its counts are exact against the calls already stored.
-func Write(ctx context.Context, s *store.Store, calls []store.Call, dryRun bool) (Result, error) {
+// back, so its counts are exact against the calls already stored. progress
+// (nil: none) hears how many calls each step wrote.
+func Write(ctx context.Context, s *store.Store, calls []store.Call, dryRun bool, progress func(n int)) (Result, error) {
+	if progress == nil {
+		progress = func(int) {}
+	}
 	if dryRun {
 		cur, latest, err := s.SchemaVersion(ctx)
 		if err != nil {
@@ -257,7 +336,7 @@ func Write(ctx context.Context, s *store.Store, calls []store.Call, dryRun bool)
 			return Result{}, fmt.Errorf("calllog: %w: schema version %d, this binary knows up to %d", store.ErrSchemaNewer, cur, latest)
 		}
 		if cur == 0 { // no calls table yet: every call is new
-			res := count(calls, func(store.Call) bool { return true })
+			res := Count(calls)
 			res.AssumedEmpty = true
 			return res, nil
 		}
@@ -279,8 +358,12 @@ func Write(ctx context.Context, s *store.Store, calls []store.Call, dryRun bool)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.InsertCalls(ctx, calls); err != nil {
-			return err
+		for start := 0; start < len(calls); start += writeChunk {
+			chunk := calls[start:min(start+writeChunk, len(calls))]
+			if _, err := tx.InsertCalls(ctx, chunk); err != nil {
+				return err
+			}
+			progress(len(chunk))
 		}
 		res = count(calls, func(c store.Call) bool { return c.ID != 0 })
 		res.Live = live
@@ -294,6 +377,9 @@ func Write(ctx context.Context, s *store.Store, calls []store.Call, dryRun bool)
 	}
 	return res, nil
 }
+
+// Count is what writing calls to a database that holds none would do.
+func Count(calls []store.Call) Result { return count(calls, func(store.Call) bool { return true }) }
 
 func count(calls []store.Call, isNew func(store.Call) bool) Result {
 	var res Result

@@ -542,7 +542,7 @@ func (a *Adapter) DM(ctx context.Context, channel string, n chat.Notice, card ch
 	m, err := a.send(ctx, channel, NoticeMessage(n, a.CardLink(card.Channel, card.ID)), key)
 	if err != nil {
 		if hasCode(err, discordgo.ErrCodeCannotSendMessagesToThisUser) {
-			a.log.Warn("discord: a user does not accept DMs from the bot", "channel", channel)
+			a.log.Info("discord: a user does not accept DMs from the bot", "channel", channel)
 		}
 		return chat.MessageRef{}, a.failed("", "", err)
 	}
