@@ -256,6 +256,10 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 	var outcomes []string // of receipts that came first, counted once committed
 	err := b.store.InTx(ctx, func(tx *store.Tx) error {
 		outcomes = outcomes[:0]
+		// First: a receipt for this SID waits for this commit (LockMessageSID).
+		if err := tx.LockMessageSID(ctx, sent.SID); err != nil {
+			return err
+		}
 		m, err := tx.MessageByID(ctx, m.ID)
 		if err != nil {
 			return err

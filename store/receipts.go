@@ -16,6 +16,25 @@ type Receipt struct {
 	ReceivedAt time.Time `db:"received_at"`
 }
 
+// sidLockClass is the first key of message SIDs' advisory locks.
+const sidLockClass = 0x52424302
+
+// LockMessageSID holds sid's lock until the transaction ends. The worker
+// recording a text's SID and a receipt for that SID take it first, so a
+// receipt that finds no message yet is kept before the worker looks for
+// early receipts, or waits and finds the message. Without it a receipt
+// could be kept just after the worker looked, and never applied.
+// SQLite needs none: its transactions take the one write lock up front.
+func (tx *Tx) LockMessageSID(ctx context.Context, sid string) error {
+	if tx.d.name != "postgres" {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, sidLockClass, sid); err != nil {
+		return fmt.Errorf("store: lock message %s: %w", sid, err)
+	}
+	return nil
+}
+
 // KeepReceipt stores an early receipt; a later one for the same SID
 // replaces it (the bot orders statuses when it applies them).
 func (q queries) KeepReceipt(ctx context.Context, r Receipt) error {
