@@ -159,7 +159,7 @@ func TestCategoryRotaContactKindsProblems(t *testing.T) {
 `))
 	for _, want := range []string{
 		`business.closed_dates[0]: "25/12/2026" is not a date`,
-		`business.closed_dates[1]: "2026-12-31..2026-12-01" ends before it starts`,
+		`business.closed_dates[1]: "2026-12-31..2026-12-01" is not a date (2026-12-25) or a range of dates`,
 		`lines[0].category_rota.plumbing: unknown category "plumbing"`,
 		`lines[0].contact_kinds.Vendor: "Vendor" is not a contact kind`,
 		`lines[0].contact_kinds.tenant.textback.in_hours: unknown template "nope"`,
