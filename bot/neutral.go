@@ -66,6 +66,7 @@ const (
 	KPIAge          = chat.KPIAge
 	KPIPeak         = chat.KPIPeak
 	ScopeTotal      = chat.ScopeTotal
+	AnyCategory     = chat.AnyCategory
 	UnitCount       = chat.UnitCount
 	UnitPercent     = chat.UnitPercent
 	UnitSeconds     = chat.UnitSeconds

@@ -20,6 +20,7 @@ func (a *app) check(ctx context.Context) error {
 	}
 	cfg, err := a.loadConfig(&env)
 	var ps config.Problems
+	var drift []config.Problem // templates edited in chat since the file
 	switch {
 	case errors.As(err, &ps):
 		for _, p := range ps {
@@ -40,6 +41,10 @@ func (a *app) check(ctx context.Context) error {
 				problems = append(problems, "DATABASE_URL: "+err.Error())
 			case cur > latest:
 				problems = append(problems, fmt.Sprintf("DATABASE_URL: schema version %d is newer than this binary (%d)", cur, latest))
+			case cfg != nil && cur > 0:
+				if drift, err = templateDrift(cctx, s, cfg); err != nil {
+					problems = append(problems, "DATABASE_URL: "+err.Error())
+				}
 			}
 			s.Close()
 		}
@@ -54,6 +59,7 @@ func (a *app) check(ctx context.Context) error {
 	} else {
 		ws = config.LoadWarnings(env.ConfigPath)
 	}
+	ws = append(ws, drift...)
 	if len(ws) > 0 {
 		fmt.Fprintf(a.stderr, "%d warning(s):\n", len(ws))
 		for _, w := range ws {

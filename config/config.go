@@ -166,7 +166,10 @@ type EscalationStep struct {
 // Template is an approved SMS text. Variables are written {{name}}; see
 // package templates.
 type Template struct {
-	Key        string
+	Key string
+	// Label is how staff see it in the Reply modal ("Viewing slots"); ""
+	// reads the key.
+	Label      string
 	Text       string
 	Categories []string // empty = any category
 }

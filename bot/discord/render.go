@@ -30,7 +30,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"ringback/bot/chat"
-	"ringback/templates"
 )
 
 // Platform is the name of Discord in outbox kinds and card rows.
@@ -546,7 +545,11 @@ func ReplyPicker(k chat.Card, choices []chat.TemplateChoice, selected string, no
 		if i == 25 {
 			break // a select holds 25 options
 		}
-		opts = append(opts, option(c.Key, words(c.Key), c.Preview, c.Key == selected))
+		label := c.Name()
+		if c.Blocked != "" {
+			label = "⚠️ " + label
+		}
+		opts = append(opts, option(c.Key, label, c.Group()+" · "+c.Preview, c.Key == selected))
 		if c.Key == selected {
 			chosen = &choices[i]
 		}
@@ -562,13 +565,13 @@ func ReplyPicker(k chat.Card, choices []chat.TemplateChoice, selected string, no
 		Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("%d characters · %s · %d SMS segment%s",
 			utf8.RuneCountInString(chosen.Preview), chosen.Segments.Encoding, chosen.Segments.Segments, plural(chosen.Segments.Segments))},
 	}
-	if len(chosen.Missing) > 0 {
-		labels := make([]string, len(chosen.Missing))
-		for i, m := range chosen.Missing {
-			labels[i] = templates.Label(m)
-		}
-		preview.Description += "\n⚠️ Cannot be sent: Ringback does not know the " + strings.Join(labels, ", ") + "."
+	preview.Title = clip("Preview · "+chosen.Name()+" · "+chosen.Group(), 256)
+	if chosen.Blocked != "" {
+		// Send stays in sight, disabled, with the reason beside it.
+		preview.Description += "\n⚠️ **Cannot be sent:** " + Escape(chosen.Blocked) + "."
 		d.Embeds = []*discordgo.MessageEmbed{preview}
+		d.Components = append(d.Components, row(discordgo.Button{Label: "Send", Style: discordgo.PrimaryButton, Disabled: true,
+			CustomID: clip(CustomID(ActionReplySend, k.CaseID, chosen.Key), 100)}))
 		return d
 	}
 	d.Embeds = []*discordgo.MessageEmbed{preview}

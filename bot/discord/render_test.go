@@ -99,11 +99,21 @@ func TestCardGoldenFiles(t *testing.T) {
 func choices() []bot.TemplateChoice {
 	ack := "Hi Jane, Alice from Northside Lettings has your repair request (ref #42)."
 	return []bot.TemplateChoice{
-		{Key: "maintenance_ack", Text: "Hi {{caller_name}}, {{agent}} from {{business}} has your repair request (ref {{case_number}}).",
+		{Key: "maintenance_ack", Label: "Repair request received", Category: "Maintenance", Text: "Hi {{caller_name|there}}, {{agent}} from {{business}} has your repair request (ref {{case_number}}).",
 			Preview: ack, Segments: templates.Segments(ack)},
-		{Key: "callback_missed", Preview: "Sorry we missed you, Alice tried to call you back from Northside Lettings. Reply with a good time or call us on [callback number].",
-			Missing: []string{"callback_number"}, Segments: templates.Segments("Sorry we missed you")},
+		{Key: "callback_missed", Label: "We tried to call back", Category: bot.AnyCategory, Preview: "Sorry we missed you, Alice tried to call you back from Northside Lettings. Reply with a good time or call us on [callback number].",
+			Missing: []string{"callback_number"}, Segments: templates.Segments("Sorry we missed you"),
+			Blocked: "Ringback does not know the callback number for this caller, and the template has no fallback ({{callback_number|…}})"},
 	}
+}
+
+// optedOut are choices() for a caller who opted out: none can be sent.
+func optedOut() []bot.TemplateChoice {
+	cs := choices()
+	for i := range cs {
+		cs[i].Blocked = "the caller opted out of texts"
+	}
+	return cs
 }
 
 func TestInteractionGoldenFiles(t *testing.T) {
@@ -113,6 +123,7 @@ func TestInteractionGoldenFiles(t *testing.T) {
 		"reply_preview":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", nil, bot.ReplyTiming{}),
 		"reply_missing":      rbdiscord.ReplyPicker(k, choices(), "callback_missed", nil, bot.ReplyTiming{}),
 		"reply_none":         rbdiscord.ReplyPicker(k, nil, "", nil, bot.ReplyTiming{}),
+		"reply_opted_out":    rbdiscord.ReplyPicker(k, optedOut(), "maintenance_ack", nil, bot.ReplyTiming{}),
 		"reply_refused":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", bot.Plain("Not sent: the caller opted out of texts."), bot.ReplyTiming{}),
 		"reply_quiet":        rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", nil, golden.QuietTiming()),
 		"log_picker":         rbdiscord.LogPicker(k, nil),
