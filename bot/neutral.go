@@ -27,6 +27,7 @@ type (
 	DayCount        = chat.DayCount
 	DigestRow       = chat.DigestRow
 	Headline        = chat.Headline
+	Targets         = chat.Targets
 	Period          = chat.Period
 	Ratio           = chat.Ratio
 	Spread          = chat.Spread
@@ -97,6 +98,7 @@ var (
 	KPICallerReplies      = chat.KPICallerReplies
 	KPITimeToClaim        = chat.KPITimeToClaim
 	KPITimeToContact      = chat.KPITimeToContact
+	KPISLAMet             = chat.KPISLAMet
 	KPITriaged5m          = chat.KPITriaged5m
 	KPIContactRate        = chat.KPIContactRate
 	KPIFirstCycle         = chat.KPIFirstCycle
