@@ -392,6 +392,34 @@ func (d Digest) LineSummaries() []LineSummary {
 	return out
 }
 
+// OldestFacts are what the digest says of an open case after its
+// reference, as plain words: line, age, owner, caller and category.
+func (d Digest) OldestFacts(it QueueItem) []string {
+	owner := "unclaimed"
+	if it.Owner != "" {
+		owner = d.Name(it.Owner)
+	}
+	category := it.Category
+	if category == "" {
+		category = "untriaged"
+	}
+	return []string{it.Line, "open " + HumanDuration(it.Age), owner, it.Caller, category}
+}
+
+// FileName names the digest's files (chart, CSV), without an extension:
+// the week, and the line of a line's digest. A re-run finds a file it
+// shared by this name.
+func (d Digest) FileName() string {
+	name := "ringback-digest"
+	if f := strings.Fields(d.Label); len(f) > 0 {
+		name += "-" + f[0] // the week, "2026-W46"
+	}
+	if d.Line != "" {
+		name += "-" + strings.ToLower(strings.Join(strings.Fields(d.Line), "-"))
+	}
+	return name
+}
+
 // HeadOldest is how many open cases the digest's first post links.
 const HeadOldest = 3
 

@@ -130,14 +130,13 @@ func (a *Adapter) Session() *discordgo.Session { return a.s }
 // AppID is the application id the adapter was built with.
 func (a *Adapter) AppID() string { return a.appID }
 
-// Bot is what the adapter asks of the bot: its configuration, a case's card
-// (to start a thread that failed to start) and the stats a digest posts.
+// Bot is what the adapter asks of the bot: its configuration and a case's
+// card (to start a thread that failed to start).
 // *bot.Bot is one; asking no more keeps the adapter apart from the store.
 // Its outbox performers are the bot's: bot.RegisterChat.
 type Bot interface {
 	Config() *config.Config
 	Card(ctx context.Context, id int64) (chat.Card, error)
-	StatsText(ctx context.Context, spec string) (chat.Text, error)
 }
 
 // Command is the /callbacks application command: one optional free-text
@@ -621,7 +620,7 @@ func (a *Adapter) PostDigest(ctx context.Context, channel string, _ chat.DigestJ
 	if img, err := charts.DigestPNG(d); err != nil {
 		a.log.Warn("discord: digest chart not drawn; posting without it", "error", err)
 	} else {
-		name := digestFileName(d) + ".png"
+		name := d.FileName() + ".png"
 		msg = DigestMessage(d, a.CardLink, name)
 		msg.Files = []*discordgo.File{{Name: name, ContentType: "image/png", Reader: bytes.NewReader(img)}}
 	}
@@ -642,7 +641,7 @@ func (a *Adapter) PostDigestThread(ctx context.Context, top chat.MessageRef, d c
 		return chat.MessageRef{}, a.failed(top.Channel, fixChannel, fmt.Errorf("discord: start the digest's thread: %w", err))
 	}
 	msg := DigestThreadMessage(d)
-	msg.Files = []*discordgo.File{{Name: digestFileName(d) + ".csv", ContentType: "text/csv", Reader: bytes.NewReader(data)}}
+	msg.Files = []*discordgo.File{{Name: d.FileName() + ".csv", ContentType: "text/csv", Reader: bytes.NewReader(data)}}
 	return a.sendIn(ctx, top.ID, msg, key) // a thread's id is its message's
 }
 
@@ -654,17 +653,4 @@ func (a *Adapter) FindDigestThread(ctx context.Context, top chat.MessageRef, _ c
 		return chat.MessageRef{}, false, nil
 	}
 	return ref, found, err
-}
-
-// digestFileName names the digest's files: the week, and the line of a
-// line's digest.
-func digestFileName(d chat.Digest) string {
-	name := "ringback-digest"
-	if f := strings.Fields(d.Label); len(f) > 0 {
-		name += "-" + f[0]
-	}
-	if d.Line != "" {
-		name += "-" + strings.ToLower(strings.Join(strings.Fields(d.Line), "-"))
-	}
-	return name
 }

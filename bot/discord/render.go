@@ -490,15 +490,11 @@ func digestOldestLine(d chat.Digest, it chat.QueueItem, link func(channel, messa
 			ref = "[" + Escape(it.Ref) + "](" + u + ")"
 		}
 	}
-	owner := "unclaimed"
-	if it.Owner != "" {
-		owner = Escape(d.Name(it.Owner))
+	facts := d.OldestFacts(it)
+	for i, f := range facts {
+		facts[i] = Escape(f)
 	}
-	category := it.Category
-	if category == "" {
-		category = "untriaged"
-	}
-	return fmt.Sprintf("%s · %s · open %s · %s · %s · %s", ref, Escape(it.Line), chat.HumanDuration(it.Age), owner, Escape(it.Caller), Escape(category))
+	return ref + " · " + strings.Join(facts, " · ")
 }
 
 // DigestThreadMessage renders the digest's thread post: every KPI per

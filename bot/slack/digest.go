@@ -98,16 +98,11 @@ func oldestLine(d chat.Digest, it chat.QueueItem, permalink func(channel, ts str
 			ref = "<" + Escape(link) + "|" + it.Ref + ">"
 		}
 	}
-	owner := "unclaimed"
-	if it.Owner != "" {
-		owner = Escape(d.Name(it.Owner))
+	facts := d.OldestFacts(it)
+	for i, f := range facts {
+		facts[i] = Escape(f)
 	}
-	category := it.Category
-	if category == "" {
-		category = "untriaged"
-	}
-	return fmt.Sprintf("%s · %s · open %s · %s · %s · %s", ref, Escape(it.Line), chat.HumanDuration(it.Age),
-		owner, Escape(it.Caller), Escape(category))
+	return ref + " · " + strings.Join(facts, " · ")
 }
 
 // DigestDetailBlocks renders the digest's thread: every KPI per scope as a
@@ -237,23 +232,11 @@ func (a *Adapter) dress(ctx context.Context, d *chat.Digest) {
 	}
 }
 
-// chartName is the file name of d's chart: the week, and the line of a
-// line's digest; csvName that of its CSV, by which FindDigestThread knows
-// the thread's post.
-func chartName(d chat.Digest) string { return digestFileName(d) + ".png" }
+// chartName is the file name of d's chart; csvName that of its CSV, by
+// which FindDigestThread knows the thread's post.
+func chartName(d chat.Digest) string { return d.FileName() + ".png" }
 
-func csvName(d chat.Digest) string { return digestFileName(d) + ".csv" }
-
-func digestFileName(d chat.Digest) string {
-	name := "ringback-digest"
-	if f := strings.Fields(d.Label); len(f) > 0 {
-		name += "-" + f[0] // the week, "2026-W46"
-	}
-	if d.Line != "" {
-		name += "-" + strings.ToLower(strings.Join(strings.Fields(d.Line), "-"))
-	}
-	return name
-}
+func csvName(d chat.Digest) string { return d.FileName() + ".csv" }
 
 // FindDigestThread looks through the digest's thread since since for its
 // tables, shared with the CSV named csvName (a file share carries no
