@@ -660,6 +660,13 @@ func (d Digest) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", printable(d.Title()))
 	fmt.Fprintf(&b, "Changes (▲ ▼) are against %s; pts = percentage points.\n\n", d.Previous.Period.Label)
+	rows := make([][]string, 0, 6)
+	for _, h := range d.Headlines() {
+		rows = append(rows, []string{h.Label, h.Line(), h.Mark()})
+	}
+	if len(rows) > 0 {
+		b.WriteString(align(rows, func(int) bool { return false }) + "\n\n")
+	}
 	b.WriteString(d.Table())
 	b.WriteString("\n\nPeak miss hours\n")
 	for _, s := range d.Scopes() {
