@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -112,7 +113,10 @@ func (b *Bot) Reassign(ctx context.Context, id int64, a Actor, to string) (store
 // mention is the neutral form of a user mention; renderers translate it.
 
 // ReplyChoices lists the approved templates that fit the case's category,
-// previewed for the actor. Automatic texts (text-back, safety…) are left out.
+// previewed for the actor, by category and label. Automatic texts
+// (text-back, safety…) are left out. A choice that cannot be sent says why
+// (Blocked): the caller cannot be texted, or the template needs a value
+// Ringback does not know and has no fallback for it.
 func (b *Bot) ReplyChoices(ctx context.Context, id int64, a Actor) ([]TemplateChoice, error) {
 	c, err := b.store.CaseByID(ctx, id)
 	if err != nil {
@@ -124,29 +128,102 @@ func (b *Bot) ReplyChoices(ctx context.Context, id int64, a Actor) ([]TemplateCh
 	}
 	line, _ := b.line(c.LineNumber)
 	vars := b.staffVars(ctx, b.store, c, line, a)
+	why, err := b.whyNoReply(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	var out []TemplateChoice
 	for _, t := range ts {
 		if automatic[t.Key] || !t.Allows(c.Category) {
 			continue
 		}
-		out = append(out, b.choice(t, vars))
+		out = append(out, b.choice(t, vars, why))
 	}
+	// Grouped as the modal shows them: the case's category first, then
+	// templates for any case; by label within.
+	slices.SortStableFunc(out, func(x, y TemplateChoice) int {
+		return cmp.Or(cmp.Compare(boolRank(x.Category == AnyCategory), boolRank(y.Category == AnyCategory)),
+			cmp.Compare(x.Category, y.Category), cmp.Compare(x.Label, y.Label))
+	})
 	return out, nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// whyNoReply is why no text can reach the case's caller ("" when one can).
+func (b *Bot) whyNoReply(ctx context.Context, c store.Case) (string, error) {
+	if c.Withheld() {
+		return "the caller withheld their number: there is nobody to text", nil
+	}
+	if _, ok := b.line(c.LineNumber); !ok {
+		return "the case's line is no longer configured", nil
+	}
+	return b.whyNotTextable(ctx, b.store, c.CallerNumber)
 }
 
 // automatic are the templates Ringback sends by itself.
 var automatic = map[string]bool{"textback_day": true, "textback_night": true, "optout_confirm": true, "help": true}
 
-func (b *Bot) choice(t store.Template, vars templates.Vars) TemplateChoice {
-	ch := TemplateChoice{Key: t.Key, Text: t.Text, Preview: templates.Preview(t.Text, vars)}
+func (b *Bot) choice(t store.Template, vars templates.Vars, why string) TemplateChoice {
+	ch := TemplateChoice{Key: t.Key, Label: b.templateLabel(t.Key), Category: b.categoryLabel(t), Text: t.Text,
+		Preview: templates.Preview(t.Text, vars), Blocked: why}
 	if _, err := templates.Render(t.Text, vars); err != nil {
 		var me *templates.MissingError
 		if errors.As(err, &me) {
 			ch.Missing = me.Missing
+			if ch.Blocked == "" {
+				ch.Blocked = missingWords(me.Missing)
+			}
+		} else if ch.Blocked == "" {
+			ch.Blocked = strings.TrimPrefix(err.Error(), "templates: ")
 		}
 	}
 	ch.Segments = templates.Segments(ch.Preview)
 	return ch
+}
+
+// missingWords says which values a template lacks for this caller, and
+// how to write it so that it never does.
+func missingWords(missing []string) string {
+	labels := make([]string, len(missing))
+	for i, m := range missing {
+		labels[i] = templates.Label(m)
+	}
+	return fmt.Sprintf("Ringback does not know the %s for this caller, and the template has no fallback ({{%s|…}})",
+		strings.Join(labels, ", "), missing[0])
+}
+
+// templateLabel is the label the file gives key, else its words
+// ("viewing_slots" → "Viewing slots").
+func (b *Bot) templateLabel(key string) string {
+	if t, ok := b.cfg.Template(key); ok && t.Label != "" {
+		return t.Label
+	}
+	w := strings.ReplaceAll(key, "_", " ")
+	if w == "" {
+		return w
+	}
+	return strings.ToUpper(w[:1]) + w[1:]
+}
+
+// categoryLabel names the cases a template is for, by their categories' labels.
+func (b *Bot) categoryLabel(t store.Template) string {
+	if t.Categories == "" {
+		return AnyCategory
+	}
+	var labels []string
+	for _, key := range strings.Split(t.Categories, ",") {
+		if cat, ok := b.cfg.Category(key); ok && cat.Label != "" {
+			key = cat.Label
+		}
+		labels = append(labels, key)
+	}
+	return strings.Join(labels, ", ")
 }
 
 // PreviewReply previews one template for the case (the modal's live preview).
@@ -160,7 +237,11 @@ func (b *Bot) PreviewReply(ctx context.Context, id int64, a Actor, key string) (
 		return TemplateChoice{}, refuse("Template %q is not approved.", key)
 	}
 	line, _ := b.line(c.LineNumber)
-	return b.choice(t, b.staffVars(ctx, b.store, c, line, a)), nil
+	why, err := b.whyNoReply(ctx, c)
+	if err != nil {
+		return TemplateChoice{}, err
+	}
+	return b.choice(t, b.staffVars(ctx, b.store, c, line, a), why), nil
 }
 
 // staffVars are the variables of a reply sent by a; q reads the caller's
@@ -211,11 +292,7 @@ func (b *Bot) sendReply(ctx context.Context, id int64, a Actor, key string, late
 		if err != nil {
 			var me *templates.MissingError
 			if errors.As(err, &me) {
-				labels := make([]string, len(me.Missing))
-				for i, m := range me.Missing {
-					labels[i] = templates.Label(m)
-				}
-				return nil, refuse("Not sent: this template needs %s, which Ringback does not know for this caller. Choose another template.", strings.Join(labels, ", "))
+				return nil, refuse("Not sent: %s. Choose another template.", missingWords(me.Missing))
 			}
 			return nil, err
 		}

@@ -79,16 +79,23 @@ func (b *Bot) Clock() Clock { return b.clock }
 func (b *Bot) Store() *store.Store { return b.store }
 
 // SyncTemplates makes the config file's texts the approved versions in the
-// store, where staff replies and managers' edits also live.
+// store, where staff replies and managers' edits also live. A template
+// managers edited in chat keeps the store's text: a differing file text is
+// logged as a warning (and `ringback check` lists it), never applied.
 func (b *Bot) SyncTemplates(ctx context.Context) error {
 	return b.store.InTx(ctx, func(tx *store.Tx) error {
 		for _, t := range b.cfg.Templates {
-			changed, err := tx.SyncTemplate(ctx, t.Key, t.Text, t.Categories, b.clock.Now())
+			r, err := tx.SyncConfigTemplate(ctx, t.Key, t.Text, t.Categories, b.clock.Now())
 			if err != nil {
 				return err
 			}
-			if changed {
+			switch {
+			case r.Applied:
 				b.log.Info("template synced from config", "template", t.Key)
+			case r.Differs != nil:
+				b.log.Warn("template in ringback.yaml differs from the one managers edited in chat; the chat version stays in use",
+					"template", t.Key, "version", r.Differs.Version, "edited_by", r.Differs.CreatedBy,
+					"fix", "copy the chat text into ringback.yaml, or edit it again with /callbacks templates add")
 			}
 		}
 		return nil

@@ -18,10 +18,15 @@ const clockSkew = 5 * time.Minute
 const cardWait = 500 * time.Millisecond
 
 // digestJob is the outbox payload of a digest: the scheduler's DigestJob,
-// and the part left to do. The charts are a row of their own, so a failed
-// upload is retried without posting the digest a second time.
+// and the part left to do. The thread (every table, the CSV) is a row of
+// its own, queued with the record of the post it answers (Top), so a
+// failed upload is retried without posting the digest a second time.
 type digestJob struct {
 	DigestJob
+	Thread bool        `json:"thread,omitempty"`
+	Top    *MessageRef `json:"top,omitempty"`
+	// Chart marks a row queued by a version that shared the chart after
+	// the post; the post now shows it, so such a row has nothing to do.
 	Chart bool `json:"chart,omitempty"`
 }
 
@@ -187,7 +192,7 @@ type once struct {
 	outbox int64 // the row making the post; 0 for a card (its rows share it)
 	find   func(since time.Time) (MessageRef, bool, error)
 	post   func() (MessageRef, error)
-	then   func(tx *store.Tx) error
+	then   func(tx *store.Tx, ref MessageRef) error
 	// last says the post is the row's last step: the transaction recording
 	// it marks the row done too.
 	last bool
@@ -241,7 +246,7 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 			return err
 		}
 		if o.then != nil {
-			if err := o.then(tx); err != nil {
+			if err := o.then(tx, ref); err != nil {
 				return err
 			}
 		}
@@ -360,37 +365,41 @@ func (p *chatPerformer) post(ctx context.Context, it store.OutboxItem) error {
 	return p.failed(ctx, 0, err)
 }
 
-// digest posts the weekly digest, once, and queues its charts in the
+// digest posts the weekly digest, once, and queues its thread in the
 // transaction that records the post: a crash between the two can neither
-// lose the charts nor post the digest twice. The charts' row carries the
-// same job, marked Chart.
+// lose the thread nor post the digest twice. The thread's row carries the
+// same job, marked Thread, with where the post is.
 func (p *chatPerformer) digest(ctx context.Context, it store.OutboxItem) error {
 	var job digestJob
 	if err := it.Decode(&job); err != nil {
 		return Permanent(err)
 	}
-	channel, charts := p.chat.DigestChannel()
-	if channel == "" {
-		return nil // no digest on this platform
+	channel, thread := p.chat.DigestChannel()
+	if channel == "" || job.Chart {
+		return nil // no digest on this platform; or an old chart row, shown by the post now
 	}
 	d, err := p.b.digestFor(ctx, job.DigestJob, p.name)
 	if err != nil {
 		return err
 	}
-	if job.Chart {
-		key := fmt.Sprintf("charts:%d", it.ID)
+	if job.Thread {
+		if job.Top == nil {
+			return Permanent(fmt.Errorf("bot: digest thread row %d names no post", it.ID))
+		}
+		top, key := *job.Top, fmt.Sprintf("digest-thread:%d", it.ID)
 		_, err := p.postOnce(ctx, once{key: key, outbox: it.ID,
-			find: func(since time.Time) (MessageRef, bool, error) { return p.chat.FindCharts(ctx, channel, d, since) },
-			post: func() (MessageRef, error) { return p.chat.PostCharts(ctx, channel, d) }})
+			find: func(since time.Time) (MessageRef, bool, error) {
+				return p.chat.FindDigestThread(ctx, top, d, key, since)
+			},
+			post: func() (MessageRef, error) { return p.chat.PostDigestThread(ctx, top, d, key) }})
 		return p.failed(ctx, 0, err)
 	}
 	key := fmt.Sprintf("digest:%d", it.ID)
 	o := p.inChannel(ctx, it, key, channel, func() (MessageRef, error) { return p.chat.PostDigest(ctx, channel, job.DigestJob, d, key) })
-	if charts {
-		next := job
-		next.Chart = true
-		o.then = func(tx *store.Tx) error {
-			_, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: it.Kind, DedupeKey: it.DedupeKey + ":chart", Payload: next}, p.b.clock.Now())
+	if thread {
+		o.then = func(tx *store.Tx, ref MessageRef) error {
+			next := digestJob{DigestJob: job.DigestJob, Thread: true, Top: &ref}
+			_, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: it.Kind, DedupeKey: it.DedupeKey + ":thread", Payload: next}, p.b.clock.Now())
 			return err
 		}
 	}
@@ -423,17 +432,18 @@ func (b *Bot) cardLinks(ctx context.Context, d *Digest, platform string) {
 	}
 }
 
-// PostDigest posts d and its charts on chat at once, outside the outbox:
+// PostDigest posts d and its thread on chat at once, outside the outbox:
 // `ringback digest --post`, where a person waits for the answer.
 func (b *Bot) PostDigest(ctx context.Context, chat Chat, d Digest) error {
-	channel, charts := chat.DigestChannel()
+	channel, thread := chat.DigestChannel()
 	if channel == "" {
 		return fmt.Errorf("bot: no %s digest channel is configured (digest.channel)", chat.Platform())
 	}
 	b.cardLinks(ctx, &d, chat.Platform())
-	if _, err := chat.PostDigest(ctx, channel, DigestJob{From: d.From, To: d.To, Label: d.Label}, d, ""); err != nil || !charts {
+	top, err := chat.PostDigest(ctx, channel, DigestJob{From: d.From, To: d.To, Label: d.Label}, d, "")
+	if err != nil || !thread {
 		return err
 	}
-	_, err := chat.PostCharts(ctx, channel, d)
+	_, err = chat.PostDigestThread(ctx, top, d, "")
 	return err
 }

@@ -342,47 +342,55 @@ func (x *chatSetup) digestDue(t *testing.T) {
 }
 
 // oneDigest checks that each platform's digest channel holds the digest
-// once, and Slack's its chart once.
+// once, with its chart, and its thread the tables with the CSV once.
 func (x *chatSetup) oneDigest(t *testing.T) {
 	t.Helper()
-	var digests, charts int
+	var digests, threads int
 	for _, m := range x.slack.Messages("C0DIGEST") {
-		switch {
-		case len(m.Files) > 0:
-			charts++
-		case strings.Contains(m.Text, "2026-W47"):
+		if strings.Contains(m.Text, "2026-W47") && strings.Contains(string(m.Blocks), `"slack_file"`) {
 			digests++
+			for _, r := range x.slack.Thread("C0DIGEST", m.TS) {
+				if r.TS != m.TS && len(r.Files) == 1 {
+					threads++
+				}
+			}
 		}
 	}
-	if digests != 1 || charts != 1 {
-		t.Errorf("Slack digest channel: %d digests and %d charts, want one of each", digests, charts)
+	if digests != 1 || threads != 1 {
+		t.Errorf("Slack digest channel: %d digests with their chart and %d threads with the CSV, want one of each", digests, threads)
 	}
-	if got := x.discord.Messages(discordDigest); len(got) != 1 || !strings.Contains(got[0].Text(), "2026-W47") {
-		t.Errorf("Discord digest channel: %d messages, want the digest once", len(got))
+	got := x.discord.Messages(discordDigest)
+	if len(got) != 1 || !strings.Contains(got[0].Text(), "2026-W47") || len(got[0].Files) != 1 {
+		t.Fatalf("Discord digest channel: %d messages, want the digest once, with its chart", len(got))
+	}
+	if th, ok := x.discord.Thread(got[0].ID); !ok || len(th.Messages) != 1 || len(th.Messages[0].Files) != 1 {
+		t.Errorf("Discord digest thread: %+v, want the tables once, with the CSV", th)
 	}
 }
 
-func TestDigestPostedButNotSavedIsPostedOnceWithItsChart(t *testing.T) {
+func TestDigestPostedButNotSavedIsPostedOnceWithItsThread(t *testing.T) {
 	eachChat(t, func(t *testing.T, x *chatSetup) {
 		s := x.store
 		x.losingBoth()
-		x.slack.LoseAnswerNext("files.completeUploadExternal", 1)
 		x.digestDue(t)
 		x.flush(t)
+		// The re-run adopts the post; the thread's upload answer is lost too.
+		x.slack.LoseAnswerNext("files.completeUploadExternal", 1)
+		x.discord.LoseAnswerNext(discordstandin.RouteCreateMessage, 1)
 		x.pastTheNonce(t)
-		x.pastTheNonce(t) // the chart's own retry
+		x.pastTheNonce(t) // the thread's own retry
 		x.oneDigest(t)
-		if n := x.slack.Calls("files.completeUploadExternal"); n != 1 {
-			t.Errorf("the chart was shared %d times; its re-run should have found it", n)
+		if n := x.slack.Calls("files.completeUploadExternal"); n != 2 {
+			t.Errorf("%d uploads; want the chart and the CSV once each (the re-runs found them)", n)
 		}
 		deadRows(t, s)
 	})
 }
 
 // The process died after Slack took the digest and before anything was
-// recorded: the re-run adopts the digest and queues its chart with the
-// record, so the chart is neither lost nor the digest doubled.
-func TestDigestOfADeadWorkerIsAdoptedAndItsChartQueued(t *testing.T) {
+// recorded: the re-run adopts the digest and queues its thread with the
+// record, so the thread is neither lost nor the digest doubled.
+func TestDigestOfADeadWorkerIsAdoptedAndItsThreadQueued(t *testing.T) {
 	eachChat(t, func(t *testing.T, x *chatSetup) {
 		s := x.store
 		ctx := context.Background()
@@ -405,7 +413,7 @@ func TestDigestOfADeadWorkerIsAdoptedAndItsChartQueued(t *testing.T) {
 			t.Fatal(err)
 		}
 		x.flush(t)
-		x.flush(t) // the chart's row
+		x.flush(t) // the thread's row
 		x.oneDigest(t)
 	})
 }

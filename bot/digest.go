@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"ringback/bot/chat"
 	"ringback/store"
 )
 
@@ -28,7 +29,7 @@ const digestOldest = 5
 // and narrows everything to it.
 func (b *Bot) Digest(ctx context.Context, p Period, line string) (Digest, error) {
 	loc := b.kpiZone()
-	d := Digest{Period: p, Zone: loc}
+	d := Digest{Period: p, Zone: loc, Targets: chat.Targets(b.cfg.Digest.Targets)}
 	number := ""
 	if line != "" {
 		l, ok := b.cfg.LineByName(line)

@@ -178,7 +178,8 @@ func (b *Bot) KPIs(ctx context.Context, p Period) (KPIs, error) {
 		acts := byCase[c.ID]
 		repeat := kpiRepeatContact(c, acts)
 		levels := kpiEscalationLevels(acts)
-		both(c.LineNumber, func(a *kpiAcc) { a.addCase(c, repeat, levels) })
+		sla := b.kpiSLA(c, p.To)
+		both(c.LineNumber, func(a *kpiAcc) { a.addCase(c, repeat, levels, sla) })
 	}
 
 	for _, bl := range d.Backlog {
@@ -220,13 +221,20 @@ type kpiAcc struct {
 	contact                 map[string][]time.Duration
 	triaged                 int
 	closed, reached, first  int
+	slaDue, slaMet          int
 	repeat, escalated       int
 	levels                  map[int]int
 	oldest                  time.Time
 }
 
-func (a *kpiAcc) addCase(c store.KPICase, repeat bool, levels []int) {
+func (a *kpiAcc) addCase(c store.KPICase, repeat bool, levels []int, sla kpiSLAState) {
 	a.f.Cases++
+	if sla != slaNotDue {
+		a.slaDue++
+		if sla == slaMet {
+			a.slaMet++
+		}
+	}
 	if kpiTextBackDue(c) {
 		a.textBackDue++
 		if c.TextBackAcceptedAt != nil && c.TextBackAcceptedAt.Sub(c.CreatedAt) <= kpiTextBackLimit {
@@ -306,6 +314,7 @@ func (a *kpiAcc) figures(cfg *config.Config, p Period) Figures {
 		f.TimeToContact = append(f.TimeToContact, CategorySpread{Category: "", Label: "Uncategorised", Time: kpiSpread(ds)})
 	}
 	f.TriagedWithin5m = kpiRatio(a.triaged, f.Cases)
+	f.SLAMet = kpiRatio(a.slaMet, a.slaDue)
 	f.ContactRate = kpiRatio(a.reached, a.closed)
 	f.FirstCycle = kpiRatio(a.first, a.closed)
 	f.Repeat24h = kpiRatio(a.repeat, f.Cases)
@@ -382,4 +391,34 @@ func kpiEscalationLevels(acts []store.KPIActivity) []int {
 		}
 	}
 	return levels
+}
+
+// kpiSLAState is where a case stands against its contact time.
+type kpiSLAState int
+
+const (
+	slaNotDue kpiSLAState = iota // spam or wrong number, or its time has not run out by the period's end
+	slaMissed
+	slaMet
+)
+
+// kpiSLA says whether the case's first human contact came within its
+// category's contact_within of the first missed call (SLA met). Cases
+// closed as spam or wrong number are not counted, nor a case not yet
+// contacted whose time runs out after the period's end.
+func (b *Bot) kpiSLA(c store.KPICase, end time.Time) kpiSLAState {
+	if c.Spam || c.Outcome == "spam" || c.Outcome == "wrong_number" {
+		return slaNotDue
+	}
+	// The category's promise, or the untriaged one (the line's or the
+	// config's) for a case nobody categorised.
+	line, _ := b.line(c.LineNumber)
+	within := b.cfg.DueFor(line, c.Category).ContactWithin
+	switch {
+	case c.FirstContactAt != nil && c.FirstContactAt.Sub(c.CreatedAt) <= within:
+		return slaMet
+	case c.FirstContactAt == nil && c.CreatedAt.Add(within).After(end):
+		return slaNotDue
+	}
+	return slaMissed
 }

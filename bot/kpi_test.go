@@ -473,6 +473,10 @@ func TestKPIsFixtureWeek(t *testing.T) {
 			// level 2: 1 case. c0a's escalation is outside.
 			Escalated:        &bot.Ratio{Num: 3, Den: 11},
 			EscalationLevels: map[int]int{1: 3, 2: 1},
+			// SLA met: contact within the category's contact_within (viewing
+			// 15m, maintenance 30m, uncategorised 30m) of the cases but spam
+			// and wrong number (c6, c7): the lines' 3 of 5 and 1 of 4.
+			SLAMet: &bot.Ratio{Num: 4, Den: 9},
 			// Open at Mon 16 Nov 00:00: c5, c8, c9 (closed later), c0c = 4;
 			// oldest c0c, Fri 6 Nov 10:00 → 9 d 14 h = 230 h.
 			Backlog:    4,
@@ -511,7 +515,10 @@ func TestKPIsFixtureWeek(t *testing.T) {
 			},
 			// 5 6 20 25 540: median 20, p90 rank 5 → 540.
 			TimeToContactAll: kpiSpread(5, mins(20), mins(540)),
-			TriagedWithin5m:  &bot.Ratio{Num: 2, Den: 7}, // c1 c10
+			// Met c1 c10 (viewing ≤ 15m), c2 (maintenance 20 ≤ 30m); missed
+			// c9 (uncategorised, 540 > 30m), c3 (never contacted).
+			SLAMet:          &bot.Ratio{Num: 3, Den: 5},
+			TriagedWithin5m: &bot.Ratio{Num: 2, Den: 7}, // c1 c10
 			// Closed c1 c2 c3 c9 c10 (c6 spam, c7 wrong number); reached c1 c2.
 			ContactRate:      &bot.Ratio{Num: 2, Den: 5},
 			FirstCycle:       &bot.Ratio{Num: 1, Den: 5}, // c1
@@ -547,6 +554,8 @@ func TestKPIsFixtureWeek(t *testing.T) {
 			},
 			// 5 40 180: median 40, p90 rank 3 → 180.
 			TimeToContactAll: kpiSpread(3, mins(40), mins(180)),
+			// Met c11 (5 ≤ 30m); missed c4 (180), c5 (uncategorised, 40), c8 (never).
+			SLAMet:           &bot.Ratio{Num: 1, Den: 4},
 			TriagedWithin5m:  &bot.Ratio{Num: 3, Den: 4}, // c4 c8 c11
 			ContactRate:      &bot.Ratio{Num: 2, Den: 2}, // c4 c11
 			FirstCycle:       &bot.Ratio{Num: 2, Den: 2},

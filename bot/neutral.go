@@ -27,6 +27,7 @@ type (
 	DayCount        = chat.DayCount
 	DigestRow       = chat.DigestRow
 	Headline        = chat.Headline
+	Targets         = chat.Targets
 	Period          = chat.Period
 	Ratio           = chat.Ratio
 	Spread          = chat.Spread
@@ -70,6 +71,7 @@ const (
 	KPIAge          = chat.KPIAge
 	KPIPeak         = chat.KPIPeak
 	ScopeTotal      = chat.ScopeTotal
+	AnyCategory     = chat.AnyCategory
 	UnitCount       = chat.UnitCount
 	UnitPercent     = chat.UnitPercent
 	UnitSeconds     = chat.UnitSeconds
@@ -100,6 +102,7 @@ var (
 	KPICallerReplies      = chat.KPICallerReplies
 	KPITimeToClaim        = chat.KPITimeToClaim
 	KPITimeToContact      = chat.KPITimeToContact
+	KPISLAMet             = chat.KPISLAMet
 	KPITriaged5m          = chat.KPITriaged5m
 	KPIContactRate        = chat.KPIContactRate
 	KPIFirstCycle         = chat.KPIFirstCycle

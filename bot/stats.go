@@ -13,7 +13,9 @@ func statsUsage(why string) Text {
 		Words(": nothing for this week so far, "), Code("last"), Words(" for last week, or a week like "), Code("2026-W46"), Words(".")}
 }
 
-// StatsText answers `/callbacks stats [week]`: the period, every KPI in
+// StatsText answers `/callbacks stats [week]` in the digest's shape: the
+// headline figures against their targets with the change on the week
+// before, one line per line and the oldest open cases; then every KPI in
 // total with its numerator and denominator, missed calls per line and the
 // three busiest hours for missed calls. A week it cannot read is refused
 // with the usage.
@@ -23,17 +25,47 @@ func (b *Bot) StatsText(ctx context.Context, spec string) (Text, error) {
 		usage := statsUsage(strings.TrimPrefix(err.Error(), "bot: "))
 		return nil, &Refusal{Message: usage.String(), Rich: usage}
 	}
-	k, err := b.KPIs(ctx, p)
+	d, err := b.Digest(ctx, p, "")
 	if err != nil {
 		return nil, err
 	}
-	return statsReport(k), nil
+	return append(statsHead(d), statsReport(d.KPIs)...), nil
+}
+
+// statsHead is the digest's first post as text: headlines, lines, oldest.
+func statsHead(d Digest) Text {
+	s := Text{Strong("Callback stats, " + d.Period.Label)}
+	for _, h := range d.Headlines() {
+		label := h.Label
+		if m := h.Mark(); m != "" {
+			label += " " + m
+		}
+		s = append(s, Words("\n"), Strong(label+":"), Words(" "+h.Line()))
+	}
+	s = append(s, Wordsf("\n✅ on target · ⚠️ off target · ▲ ▼ against %s", d.Previous.Period.Label))
+	if lines := d.LineSummaries(); len(lines) > 0 {
+		s = append(s, Words("\n"), Strong("By line"))
+		for _, l := range lines {
+			s = append(s, Words("\n• "), Strong(l.Name+":"), Words(" "+l.Text))
+		}
+	}
+	if head := d.OldestHead(); len(head) > 0 {
+		s = append(s, Words("\n"), Strong("Oldest open cases"))
+		for _, it := range head {
+			owner := "unclaimed"
+			if it.Owner != "" {
+				owner = "owned"
+			}
+			s = append(s, Wordsf("\n• %s · %s · open %s · %s · %s", it.Ref, it.Line, statsDuration(it.Age), owner, it.Caller))
+		}
+	}
+	return append(s, Words("\n"), Strong("Every KPI"))
 }
 
 // statsReport lists the catalogue's KPIs that have a Name, in its order.
 func statsReport(k KPIs) Text {
 	t := k.Total
-	s := Text{Strong("Callback stats, " + k.Period.Label)}
+	var s Text
 	for _, kpi := range Catalogue {
 		if kpi.Name == "" {
 			continue

@@ -71,6 +71,7 @@ func (a *app) check(ctx context.Context, o checkOptions) error {
 	}
 	cfg, err := a.loadConfig(&env)
 	var ps config.Problems
+	var drift []config.Problem // templates edited in chat since the file
 	switch {
 	case errors.As(err, &ps):
 		for _, p := range ps {
@@ -81,7 +82,7 @@ func (a *app) check(ctx context.Context, o checkOptions) error {
 	}
 	checkServeNeeds(&r, env)
 	if env.DatabaseURL != "" {
-		a.checkDatabase(ctx, &r, env)
+		drift = a.checkDatabase(ctx, &r, env, cfg)
 	}
 	// Missing optional templates do not stop Ringback: each has a built-in
 	// text. They are listed so an operator can write their own, with
@@ -92,6 +93,7 @@ func (a *app) check(ctx context.Context, o checkOptions) error {
 	} else {
 		ws = config.LoadWarnings(env.ConfigPath)
 	}
+	ws = append(ws, drift...)
 	for _, w := range ws {
 		r.warnings = append(r.warnings, env.ConfigPath+": "+w.String())
 	}
@@ -153,13 +155,13 @@ func isLoopbackHost(h string) bool {
 
 // checkDatabase: the database answers and its schema is not newer than
 // this binary.
-func (a *app) checkDatabase(ctx context.Context, r *checkReport, env config.Env) {
+func (a *app) checkDatabase(ctx context.Context, r *checkReport, env config.Env, cfg *config.Config) (drift []config.Problem) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	s, err := store.Open(ctx, env.DatabaseURL)
 	if err != nil {
 		r.problem("DATABASE_URL", "%v", err)
-		return
+		return nil
 	}
 	defer s.Close()
 	cur, latest, err := s.SchemaVersion(ctx)
@@ -168,5 +170,11 @@ func (a *app) checkDatabase(ctx context.Context, r *checkReport, env config.Env)
 		r.problem("DATABASE_URL", "%v", err)
 	case cur > latest:
 		r.problem("DATABASE_URL", "schema version %d is newer than this binary (%d): upgrade Ringback", cur, latest)
+	case cfg != nil && cur > 0:
+		// Templates edited in chat since the file: the store is their source.
+		if drift, err = templateDrift(ctx, s, cfg); err != nil {
+			r.problem("DATABASE_URL", "%v", err)
+		}
 	}
+	return drift
 }

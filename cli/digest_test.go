@@ -190,12 +190,16 @@ func TestDigestCommandPosts(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	msgs := srv.Messages("C0DIGEST")
-	if len(msgs) != 2 || !strings.Contains(string(msgs[0].Blocks), "Weekly digest, "+week) || !strings.Contains(string(msgs[0].Blocks), "Alice Jones") {
+	if len(msgs) != 1 || !strings.Contains(string(msgs[0].Blocks), "Weekly digest, "+week) || !strings.Contains(string(msgs[0].Blocks), `"slack_file"`) {
 		t.Fatalf("digest channel: %+v", msgs)
 	}
+	thread := srv.Thread("C0DIGEST", msgs[0].TS)
+	if len(thread) != 2 || !strings.Contains(string(thread[1].Blocks), "Alice Jones") {
+		t.Fatalf("digest thread: %+v", thread)
+	}
 	files := srv.Files()
-	if len(files) != 1 || files[0].Channels[0] != "C0DIGEST" {
-		t.Fatalf("uploads %+v", files)
+	if len(files) != 2 || len(files[0].Channels) != 0 || files[1].Channels[0] != "C0DIGEST" || !strings.HasSuffix(files[1].Name, ".csv") {
+		t.Fatalf("uploads %+v; want the chart (shown by the post) and the CSV (in its thread)", files)
 	}
 	if _, err := png.Decode(bytes.NewReader(files[0].Data)); err != nil {
 		t.Fatalf("the uploaded chart is not a PNG: %v", err)

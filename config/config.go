@@ -98,7 +98,22 @@ type Digest struct {
 	Channel string
 	Weekday time.Weekday // from at: "mon 08:00" (default Monday 08:00)
 	At      TimeOfDay
+	// Targets are what the digest's headline figures are held to.
+	Targets Targets
 }
+
+// Targets are the digest's goals (digest.targets); percents are 0–100.
+// The zero value of each reads as its default (DefaultTargets).
+type Targets struct {
+	TextBack90s float64       // text-back within 90 s, at least (default 95)
+	TimeToClaim time.Duration // median time to claim, at most (default 10m)
+	SLAMet      float64       // cases contacted within their category's contact_within, at least (default 90)
+	ContactRate float64       // at least (default 80)
+	Backlog     int           // cases open at the week's end, at most (default 10)
+}
+
+// DefaultTargets are the targets of a file that sets none.
+var DefaultTargets = Targets{TextBack90s: 95, TimeToClaim: 10 * time.Minute, SLAMet: 90, ContactRate: 80, Backlog: 10}
 
 // TimeOfDay is a wall-clock time.
 type TimeOfDay struct{ Hour, Minute int }
@@ -209,7 +224,10 @@ type EscalationStep struct {
 // Template is an approved SMS text. Variables are written {{name}}; see
 // package templates.
 type Template struct {
-	Key        string
+	Key string
+	// Label is how staff see it in the Reply modal ("Viewing slots"); ""
+	// reads the key.
+	Label      string
 	Text       string
 	Categories []string // empty = any category
 }

@@ -41,7 +41,7 @@ func TestLoadExample(t *testing.T) {
 	if s, _ := cfg.Template("safety"); !strings.HasPrefix(s.Text, "If anyone is in danger call 999 now.") || !slices.Equal(s.Categories, []string{"urgent"}) {
 		t.Errorf("safety = %+v", s)
 	}
-	if cfg.Digest != (Digest{Channel: "C0DIGEST", Weekday: time.Monday, At: TimeOfDay{8, 0}}) {
+	if cfg.Digest != (Digest{Channel: "C0DIGEST", Weekday: time.Monday, At: TimeOfDay{8, 0}, Targets: DefaultTargets}) {
 		t.Errorf("digest = %+v", cfg.Digest)
 	}
 
@@ -216,7 +216,7 @@ func TestParseValid(t *testing.T) {
 			if l.Hours.String() != "24/7" || !l.InHours(time.Date(2026, 1, 4, 3, 0, 0, 0, time.UTC)) {
 				t.Errorf("absent hours = %v, want 24/7", l.Hours)
 			}
-			if c.Digest != (Digest{Weekday: time.Monday, At: TimeOfDay{8, 0}}) {
+			if c.Digest != (Digest{Weekday: time.Monday, At: TimeOfDay{8, 0}, Targets: DefaultTargets}) {
 				t.Errorf("digest = %+v", c.Digest)
 			}
 			if c.EscalationFor(&l) != nil {
@@ -359,5 +359,29 @@ func TestParseOutbox(t *testing.T) {
 	}
 	if want := (Outbox{SMSConcurrency: 96, ChatConcurrency: 48, Retention: 72 * time.Hour}); cfg.Outbox != want {
 		t.Errorf("outbox = %+v, want %+v", cfg.Outbox, want)
+	}
+}
+
+// The digest's targets have defaults, and a file may set each.
+func TestDigestTargets(t *testing.T) {
+	base := "business: {name: B, region: GB}\nlines: [{number: \"+441632960001\", name: L, channel: C1}]\n"
+	cfg, err := Parse([]byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Digest.Targets != DefaultTargets {
+		t.Errorf("default targets = %+v", cfg.Digest.Targets)
+	}
+	cfg, err = Parse([]byte(base + "digest: {channel: C0D, targets: {textback_within_90s: \"98%\", time_to_claim: 5m, sla_met: 85, backlog: 3}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Targets{TextBack90s: 98, TimeToClaim: 5 * time.Minute, SLAMet: 85, ContactRate: 80, Backlog: 3}
+	if cfg.Digest.Targets != want {
+		t.Errorf("targets = %+v, want %+v", cfg.Digest.Targets, want)
+	}
+	_, err = Parse([]byte(base + "digest: {channel: C0D, targets: {contact_rate: \"180%\", backlog: none}}\n"))
+	if err == nil || !strings.Contains(err.Error(), "digest.targets.contact_rate") || !strings.Contains(err.Error(), "digest.targets.backlog") {
+		t.Errorf("bad targets: %v", err)
 	}
 }

@@ -28,6 +28,7 @@ func (p *parser) templates(n *yaml.Node, cfg *Config) []Template {
 					first[t.Key] = i
 				}
 			},
+			"label": func(k string, v *yaml.Node) { t.Label, _ = p.str(k, v) },
 			"text": func(k string, v *yaml.Node) {
 				t.Text, _ = p.str(k, v)
 				textNode = v
@@ -70,6 +71,9 @@ func (p *parser) templateText(key string, n *yaml.Node, text string, cfg *Config
 		if name == "booking_link" && cfg.Business.BookingLink == "" {
 			p.add(n, key, "uses {{booking_link}} but business.booking_link is not set")
 		}
+	}
+	for _, name := range templates.EmptyFallbacks(text) {
+		p.add(n, key, "{{%s|}} has an empty fallback (write {{%s|there}}, or no bar)", name, name)
 	}
 	if templates.Unbalanced(text) {
 		p.add(n, key, "has an unmatched {{ or }}")

@@ -781,3 +781,22 @@ func TestDiscordWhoMaySeeAndDoWhat(t *testing.T) {
 		}
 	}, rbdiscord.WithStaffRole(dStaffRole))
 }
+
+// A reply that cannot go says why, and Send is there but disabled: here
+// the caller opted out after the card was posted.
+func TestDiscordReplyToAnOptedOutCallerHasSendDisabled(t *testing.T) {
+	eachDiscord(t, func(t *testing.T, h *discordHarness) {
+		_, id, card := h.cardedCase("CAdoptout000000000000000000000001")
+		if r := h.interact(slash(dMia, "optout "+caller)); !strings.Contains(r.Data.Content, "is opted out") {
+			t.Fatalf("manager optout: %s", r.raw)
+		}
+		h.interact(component(dAlice, "reply:"+id, dLettings, card.ID))
+		r := h.interact(component(dAlice, "reply_pick:"+id, dLettings, "1600000000000000002", "callback_missed"))
+		if !strings.Contains(r.raw, "Cannot be sent:** the caller opted out of texts") {
+			t.Fatalf("the preview does not say why: %s", r.raw)
+		}
+		if !strings.Contains(r.raw, `"disabled":true,"custom_id":"reply_send:`+id+`:callback_missed"`) {
+			t.Fatalf("Send is not there disabled: %s", r.raw)
+		}
+	})
+}

@@ -554,3 +554,28 @@ func TestSlackWhoMaySeeAndDoWhat(t *testing.T) {
 		}
 	})
 }
+
+// Slack keeps a modal's submit while it has an input: a reply that cannot
+// go is refused on the Template field with the reason, and nothing is sent.
+func TestSlackReplyToAnOptedOutCallerIsRefusedWithTheReason(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c, msg, _ := h.slackCase("CAq0000000000000000000000000000009")
+		if out := h.command("U0MANAGER1", "optout "+caller); !strings.Contains(out, "opted out") {
+			t.Fatalf("manager optout: %s", out)
+		}
+		h.interact(click("U0ALICE", "reply", c.ID, "C0LETTINGS", msg.TS))
+		v := lastView(h)
+		if !strings.Contains(string(v.JSON), "⚠️ ") {
+			t.Fatalf("the modal does not mark the templates that cannot go:\n%s", v.JSON)
+		}
+		before := len(h.textsTo(caller))
+		code, body := h.interact(submit("U0ALICE", v, map[string]any{"template": selected("template", "callback_missed")}))
+		if code != 200 || !strings.Contains(body, `"response_action":"errors"`) || !strings.Contains(body, "the caller opted out of texts") {
+			t.Fatalf("reply submit: %d %s", code, body)
+		}
+		h.flush()
+		if n := len(h.textsTo(caller)); n != before {
+			t.Fatalf("%d texts after a refused reply, want %d", n, before)
+		}
+	})
+}

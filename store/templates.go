@@ -43,24 +43,85 @@ const templateColumns = `id, key, version, text, categories, created_by, approve
 // may edit that file may approve texts.
 const ConfigApprover = "ringback.yaml"
 
-// SyncTemplate makes the config file's text the latest approved version of
-// key, adding a version only when the text or categories changed.
+// SyncTemplate is SyncConfigTemplate for callers that need only whether the
+// file's text was applied.
 func (q queries) SyncTemplate(ctx context.Context, key, text string, categories []string, now time.Time) (changed bool, err error) {
+	r, err := q.SyncConfigTemplate(ctx, key, text, categories, now)
+	return r.Applied, err
+}
+
+// TemplateSync is what SyncConfigTemplate did with the file's text of a key.
+type TemplateSync struct {
+	// Applied: the file's text is now the latest approved version.
+	Applied bool
+	// Differs, when set, is the version in use, which the file's text
+	// differs from and does not replace: managers edited the template in
+	// chat, so the store is its source.
+	Differs *Template
+}
+
+// EditedInChat reports whether anyone but the config file wrote a version
+// of key: from then on the store, not ringback.yaml, is its source.
+func (q queries) EditedInChat(ctx context.Context, key string) (bool, error) {
+	var n int
+	if err := q.get(ctx, &n, `SELECT COUNT(*) FROM templates WHERE key = ? AND created_by <> ?`, key, ConfigApprover); err != nil {
+		return false, fmt.Errorf("store: template %s edited: %w", key, err)
+	}
+	return n > 0, nil
+}
+
+// TemplateDrift returns the version of key in use when the store is its
+// source (EditedInChat) and the file's text or categories differ from it;
+// ok is false when the file's text is the one in use or would be applied.
+func (q queries) TemplateDrift(ctx context.Context, key, text string, categories []string) (t Template, ok bool, err error) {
+	edited, err := q.EditedInChat(ctx, key)
+	if err != nil || !edited {
+		return Template{}, false, err
+	}
+	t, err = q.ApprovedTemplate(ctx, key)
+	if isNotFound(err) {
+		// Only unapproved edits: the file's last approved text (or none)
+		// stays in use, and the proposal waits for a manager.
+		t, err = q.LatestTemplate(ctx, key)
+	}
+	if err != nil {
+		return Template{}, false, err
+	}
+	if t.Text == text && t.Categories == strings.Join(categories, ",") {
+		return Template{}, false, nil
+	}
+	return t, true, nil
+}
+
+// SyncConfigTemplate makes the config file's text the latest approved
+// version of key, adding a version only when the text or categories
+// changed, while the file is the template's source. Once managers edited
+// it in chat the store is: a differing file text is returned in Differs,
+// for the operator to be told, and never applied.
+func (q queries) SyncConfigTemplate(ctx context.Context, key, text string, categories []string, now time.Time) (TemplateSync, error) {
 	cats := strings.Join(categories, ",")
+	if t, differs, err := q.TemplateDrift(ctx, key, text, categories); err != nil {
+		return TemplateSync{}, err
+	} else if differs {
+		return TemplateSync{Differs: &t}, nil
+	}
+	if edited, err := q.EditedInChat(ctx, key); err != nil || edited {
+		return TemplateSync{}, err // the store's version is the file's text
+	}
 	latest, err := q.LatestTemplate(ctx, key)
 	switch {
 	case err == nil && latest.Text == text && latest.Categories == cats && latest.Approved():
-		return false, nil
+		return TemplateSync{}, nil
 	case err != nil && !isNotFound(err):
-		return false, err
+		return TemplateSync{}, err
 	}
 	_, err = q.exec(ctx, `INSERT INTO templates (key, version, text, categories, created_by, approved_by, approved_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, key, latest.Version+1, text, cats, ConfigApprover, ConfigApprover, now.UTC(), now.UTC())
 	q.templatesWritten()
 	if err != nil {
-		return false, fmt.Errorf("store: sync template %s: %w", key, err)
+		return TemplateSync{}, fmt.Errorf("store: sync template %s: %w", key, err)
 	}
-	return true, nil
+	return TemplateSync{Applied: true}, nil
 }
 
 // ProposeTemplate adds an unapproved version of key.

@@ -1,6 +1,10 @@
 // Package templates owns the approved SMS texts' variables: which ones a text
 // uses, filling them in for a caller (Render) or for a Slack preview (Preview),
 // and how the resulting body will be encoded and billed (Segments).
+//
+// A variable may carry a fallback after a bar, "{{caller_name|there}}": the
+// words sent when the value is unknown, so a text written that way can go
+// to any caller.
 package templates
 
 import (
@@ -18,21 +22,42 @@ type Vars map[string]string
 
 // ref matches one variable reference. The name may not contain braces, so in
 // "{{{business}}}" the reference is the inner "{{business}}" and the outer
-// braces stay literal text. Whitespace around the name is allowed.
-var ref = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
+// braces stay literal text. Whitespace around the name is allowed, and a
+// fallback after the first "|" ("{{caller_name|there}}").
+var ref = regexp.MustCompile(`\{\{\s*([^{}|]*?)\s*(?:\|([^{}]*))?\}\}`)
 
 // span is one variable reference found in a text.
 type span struct {
 	start, end int // byte offsets of the whole "{{…}}"
 	name       string
+	// fallback is sent when the value is unknown; hasFallback tells
+	// "{{x|}}" (an empty one, refused by Check) from "{{x}}".
+	fallback    string
+	hasFallback bool
 }
 
 func parse(text string) []span {
 	var spans []span
 	for _, m := range ref.FindAllStringSubmatchIndex(text, -1) {
-		spans = append(spans, span{start: m[0], end: m[1], name: text[m[2]:m[3]]})
+		s := span{start: m[0], end: m[1], name: text[m[2]:m[3]]}
+		if m[4] >= 0 {
+			s.fallback, s.hasFallback = strings.TrimSpace(text[m[4]:m[5]]), true
+		}
+		spans = append(spans, s)
 	}
 	return spans
+}
+
+// EmptyFallbacks lists the variables text gives an empty fallback
+// ("{{caller_name|}}"), which would send "Hi ," to an unknown caller.
+func EmptyFallbacks(text string) []string {
+	var names []string
+	for _, s := range parse(text) {
+		if s.hasFallback && s.fallback == "" && !slices.Contains(names, s.name) {
+			names = append(names, s.name)
+		}
+	}
+	return names
 }
 
 // Used lists the variables text refers to, in order of first use, without duplicates.
@@ -98,6 +123,9 @@ func Check(text string) error {
 	if u := Unknown(text); len(u) > 0 {
 		return &UnknownError{Unknown: u}
 	}
+	if e := EmptyFallbacks(text); len(e) > 0 {
+		return fmt.Errorf("templates: empty fallback: %s (write {{%s|there}}, or no bar)", braced(e), e[0])
+	}
 	prev := 0
 	for _, s := range append(spans, span{start: len(text), end: len(text)}) {
 		if i := strings.Index(text[prev:s.start], "{{"); i >= 0 {
@@ -132,43 +160,54 @@ func filled(v string) bool {
 // exactly; values are inserted as they are (names reduced to PlainName) and
 // never expanded again.
 // A text that fails Check is an error (*UnknownError for unknown variables);
-// a used variable that is absent, empty or blank in vars is a *MissingError
-// naming every such variable once, so a caller never receives "{{…}}".
+// a used variable that is absent, empty or blank in vars and has no
+// fallback is a *MissingError naming every such variable once, so a caller
+// never receives "{{…}}".
 func Render(text string, vars Vars) (string, error) {
 	if err := Check(text); err != nil {
 		return "", err
 	}
 	vars = plainVars(vars)
 	var missing []string
-	for _, name := range Used(text) {
-		if !filled(vars[name]) {
-			missing = append(missing, name)
+	for _, s := range parse(text) {
+		if !filled(vars[s.name]) && !s.hasFallback && !slices.Contains(missing, s.name) {
+			missing = append(missing, s.name)
 		}
 	}
 	if len(missing) > 0 {
 		return "", &MissingError{Missing: missing}
 	}
-	return fill(text, func(name string) string { return vars[name] }), nil
-}
-
-// Preview is Render for the Slack modal: it never fails, and shows each
-// unfilled or unknown variable as "[caller name]" so staff see what is missing.
-func Preview(text string, vars Vars) string {
-	vars = plainVars(vars)
-	return fill(text, func(name string) string {
-		if v := vars[name]; filled(v) && slices.Contains(Variables, name) {
+	return fill(text, func(s span) string {
+		if v := vars[s.name]; filled(v) {
 			return v
 		}
-		return "[" + Label(name) + "]"
+		return s.fallback
+	}), nil
+}
+
+// Preview is Render for the Slack modal: it never fails; a variable without
+// a value reads as its fallback, as the caller would get it, and one with
+// neither (or unknown) as "[caller name]" so staff see what is missing.
+func Preview(text string, vars Vars) string {
+	vars = plainVars(vars)
+	return fill(text, func(s span) string {
+		known := slices.Contains(Variables, s.name)
+		switch v := vars[s.name]; {
+		case known && filled(v):
+			return v
+		case known && s.fallback != "":
+			return s.fallback
+		}
+		return "[" + Label(s.name) + "]"
 	})
 }
 
-func fill(text string, value func(name string) string) string {
+func fill(text string, value func(s span) string) string {
 	var b strings.Builder
 	prev := 0
 	for _, s := range parse(text) {
 		b.WriteString(text[prev:s.start])
-		b.WriteString(value(s.name))
+		b.WriteString(value(s))
 		prev = s.end
 	}
 	b.WriteString(text[prev:])

@@ -258,3 +258,44 @@ func TestNamesArePlain(t *testing.T) {
 		t.Errorf("Render = %q, %v", got, err)
 	}
 }
+
+// A fallback after a bar is what an unknown caller gets, so a reply to
+// someone Ringback cannot name still goes.
+func TestRenderFallback(t *testing.T) {
+	text := "Hi {{caller_name|there}}, it's {{ agent | the team }} at {{business}}."
+	got, err := Render(text, Vars{"business": "Northside", "agent": "Priya"})
+	if err != nil {
+		t.Fatalf("Render with fallbacks: %v", err)
+	}
+	if want := "Hi there, it's Priya at Northside."; got != want {
+		t.Errorf("Render = %q, want %q", got, want)
+	}
+	got, err = Render(text, Vars{"business": "Northside", "agent": "Priya", "caller_name": "Sam Jones"})
+	if err != nil || got != "Hi Sam Jones, it's Priya at Northside." {
+		t.Errorf("Render with a name = %q, %v", got, err)
+	}
+	// A name of no letters is no name: the fallback goes.
+	if got, _ := Render(text, Vars{"business": "N", "agent": "P", "caller_name": "@@@"}); got != "Hi there, it's P at N." {
+		t.Errorf("Render with a name of no letters = %q", got)
+	}
+	if got := Preview(text, Vars{"business": "Northside"}); got != "Hi there, it's the team at Northside." {
+		t.Errorf("Preview = %q", got)
+	}
+	if got := Preview("{{nope|x}} {{line}}", nil); got != "[nope] [line]" {
+		t.Errorf("Preview of unknown and unfilled = %q", got)
+	}
+	if got := Used(text); !slices.Equal(got, []string{"caller_name", "agent", "business"}) {
+		t.Errorf("Used = %q", got)
+	}
+	if err := Check("Hi {{caller_name|}}"); err == nil || !strings.Contains(err.Error(), "empty fallback") {
+		t.Errorf("Check of an empty fallback = %v", err)
+	}
+	var ue *UnknownError
+	if err := Check("Hi {{nmae|there}}"); !errors.As(err, &ue) || ue.Unknown[0] != "nmae" {
+		t.Errorf("Check of an unknown variable with a fallback = %v", err)
+	}
+	// The bar outside braces is text.
+	if got, _ := Render("a|b {{agent|x}}", Vars{"agent": "Priya"}); got != "a|b Priya" {
+		t.Errorf("Render = %q", got)
+	}
+}

@@ -39,12 +39,23 @@ var CallbackResults = []string{"reached", "left_voicemail", "no_answer", "wrong_
 
 // TemplateChoice is an approved template offered for a case.
 type TemplateChoice struct {
-	Key      string
+	Key string
+	// Label is how staff know it ("Viewing slots"); Category names the
+	// cases it is for ("Viewing / lettings", or AnyCategory).
+	Label    string
+	Category string
 	Text     string
-	Preview  string // variables filled; unfilled ones shown as [name]
+	Preview  string // variables filled (or their fallbacks); unfilled ones shown as [name]
 	Missing  []string
 	Segments templates.SegmentInfo
+	// Blocked, when set, is why the preview cannot be sent, in words for
+	// the person replying ("Ringback does not know the caller name"); the
+	// modal shows it and offers no Send.
+	Blocked string
 }
+
+// AnyCategory is the Category of a template for every case.
+const AnyCategory = "Any case"
 
 // Text is the refusal as the person refused reads it, naming the owner of
 // a case someone else has.
@@ -88,4 +99,20 @@ func (r ReplyTiming) Note() Text {
 	}
 	return Text{Words("It is "), Strong(r.CallerNow.Format("15:04")), Words(" for the caller (" + r.CallerNow.Format("Mon, MST") +
 		"). Texts wait for their window, " + window + "; send now only if they expect it (say, you just spoke).")}
+}
+
+// Name is the choice's label, or its key in words when it has none.
+func (c TemplateChoice) Name() string {
+	if c.Label != "" {
+		return c.Label
+	}
+	return strings.ReplaceAll(c.Key, "_", " ")
+}
+
+// Group is the choice's category, AnyCategory when it names none.
+func (c TemplateChoice) Group() string {
+	if c.Category != "" {
+		return c.Category
+	}
+	return AnyCategory
 }

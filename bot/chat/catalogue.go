@@ -65,32 +65,34 @@ var (
 	KPIInboundCalls = countKPI(KPI{Key: "calls", Label: "Inbound calls"}, func(f Figures) int { return f.Calls })
 	KPIMissedCalls  = countKPI(KPI{Key: "missed_calls", Label: "Missed calls", Name: "Missed calls", Headline: "Missed calls"},
 		func(f Figures) int { return f.Missed })
-	KPIMissRate = ratioKPI(KPI{Key: "miss_rate", Label: "Miss rate", Headline: "Miss rate"},
+	KPIMissRate = ratioKPI(KPI{Key: "miss_rate", Label: "Miss rate"},
 		func(f Figures) *Ratio { return f.MissRate })
 	KPIAfterHours = ratioKPI(KPI{Key: "after_hours_share", Label: "After-hours share", Name: "After-hours share"},
 		func(f Figures) *Ratio { return f.AfterHours })
 	KPICases       = countKPI(KPI{Key: "cases", Label: "Cases opened"}, func(f Figures) int { return f.Cases })
 	KPITextBack90s = ratioKPI(KPI{Key: "textback_within_90s", Label: "Text-back within 90 s", Name: "Text-back within 90 s", Headline: "Text-back within 90 s"},
 		func(f Figures) *Ratio { return f.TextBackWithin90s })
-	KPICallerReplies = ratioKPI(KPI{Key: "caller_reply_rate", Label: "Caller reply rate", Name: "Caller reply rate", Headline: "Caller reply rate"},
+	KPICallerReplies = ratioKPI(KPI{Key: "caller_reply_rate", Label: "Caller reply rate", Name: "Caller reply rate"},
 		func(f Figures) *Ratio { return f.CallerReplies })
 	KPITimeToClaim = spreadKPI(KPI{Key: "time_to_claim", Label: "Time to claim", Name: "Time to claim", Headline: "Time to claim (median)"},
 		func(f Figures) *Spread { return f.TimeToClaim })
 	// KPITimeToContact is followed, in the digest and stats, by the same
 	// time per category (Figures.TimeToContact).
-	KPITimeToContact = spreadKPI(KPI{Key: "time_to_contact", Label: "Time to first contact", Name: "Time to first human contact", Headline: "Time to first contact (median)"},
+	KPITimeToContact = spreadKPI(KPI{Key: "time_to_contact", Label: "Time to first contact", Name: "Time to first human contact"},
 		func(f Figures) *Spread { return f.TimeToContactAll })
+	KPISLAMet = ratioKPI(KPI{Key: "sla_met", Label: "SLA met (contact in time)", Name: "SLA met", Headline: "SLA met"},
+		func(f Figures) *Ratio { return f.SLAMet })
 	KPITriaged5m = ratioKPI(KPI{Key: "triaged_within_5m", Label: "Triaged within 5 min", Name: "Triaged within 5 min"},
 		func(f Figures) *Ratio { return f.TriagedWithin5m })
 	KPIContactRate = ratioKPI(KPI{Key: "contact_rate", Label: "Contact rate", Name: "Contact rate", Headline: "Contact rate"},
 		func(f Figures) *Ratio { return f.ContactRate })
-	KPIFirstCycle = ratioKPI(KPI{Key: "first_cycle_resolution", Label: "First-cycle resolution", Name: "First-cycle resolution", Headline: "First-cycle resolution"},
+	KPIFirstCycle = ratioKPI(KPI{Key: "first_cycle_resolution", Label: "First-cycle resolution", Name: "First-cycle resolution"},
 		func(f Figures) *Ratio { return f.FirstCycle })
 	KPIRepeat24h = ratioKPI(KPI{Key: "repeat_contact_24h", Label: "Repeat contact within 24 h", Name: "Repeat contact within 24 h"},
 		func(f Figures) *Ratio { return f.Repeat24h })
 	// KPIEscalated is followed by the cases per escalation level
 	// (Figures.EscalationLevels).
-	KPIEscalated = ratioKPI(KPI{Key: "escalated", Label: "Escalated", Name: "Escalations", Headline: "Escalated"},
+	KPIEscalated = ratioKPI(KPI{Key: "escalated", Label: "Escalated", Name: "Escalations"},
 		func(f Figures) *Ratio { return f.Escalated })
 	KPIBacklog = countKPI(KPI{Key: "backlog", Label: "Open at the period's end", Name: "Backlog", Headline: "Open at the week's end"},
 		func(f Figures) int { return f.Backlog })
@@ -103,7 +105,7 @@ var (
 // Catalogue is every KPI in DESIGN.md's order.
 var Catalogue = []*KPI{
 	KPIInboundCalls, KPIMissedCalls, KPIMissRate, KPIAfterHours, KPICases, KPITextBack90s, KPICallerReplies,
-	KPITimeToClaim, KPITimeToContact, KPITriaged5m, KPIContactRate, KPIFirstCycle, KPIRepeat24h, KPIEscalated,
+	KPITimeToClaim, KPITimeToContact, KPISLAMet, KPITriaged5m, KPIContactRate, KPIFirstCycle, KPIRepeat24h, KPIEscalated,
 	KPIBacklog, KPIOldestOpen, KPIPeakHours,
 }
 

@@ -57,14 +57,17 @@ type Chat interface {
 	// Post posts a message to a channel that is not a case's thread.
 	Post(ctx context.Context, channel string, p Post, key string) (MessageRef, error)
 	// DigestChannel is where the digest goes ("" for no digest on this
-	// platform), and whether charts follow it (PostCharts, a row of their own).
-	DigestChannel() (channel string, charts bool)
-	// PostDigest posts the digest of job's period in channel.
+	// platform), and whether a thread follows it (PostDigestThread, a row
+	// of its own).
+	DigestChannel() (channel string, thread bool)
+	// PostDigest posts the digest of job's period in channel: the headline
+	// figures, the chart, the lines and the oldest cases.
 	PostDigest(ctx context.Context, channel string, job DigestJob, d Digest, key string) (MessageRef, error)
-	// PostCharts shares the digest's charts in channel, and FindCharts
-	// looks there for charts of d shared since since.
-	PostCharts(ctx context.Context, channel string, d Digest) (MessageRef, error)
-	FindCharts(ctx context.Context, channel string, d Digest, since time.Time) (MessageRef, bool, error)
+	// PostDigestThread posts every table of the digest and its CSV in the
+	// thread of the digest's post top, and FindDigestThread looks there for
+	// that post made since since.
+	PostDigestThread(ctx context.Context, top MessageRef, d Digest, key string) (MessageRef, error)
+	FindDigestThread(ctx context.Context, top MessageRef, d Digest, key string, since time.Time) (MessageRef, bool, error)
 }
 
 // ErrChannelUnavailable means the bot cannot post in a channel (it is not

@@ -30,6 +30,8 @@ type Digest struct {
 	// counted at To.
 	Oldest []QueueItem
 	Daily  []DayCount
+	// Targets are what the headline figures are held to (digest.targets).
+	Targets Targets
 	// Names turns user ids into display names. The bot knows only ids; a
 	// chat adapter that can look names up fills it before rendering.
 	Names map[string]string
@@ -224,46 +226,205 @@ func digestRow(scope string, m, p metric) DigestRow {
 	return r
 }
 
+// Targets are the digest's goals; percents are 0–100, a zero target is none.
+type Targets struct {
+	TextBack90s float64
+	TimeToClaim time.Duration
+	SLAMet      float64
+	ContactRate float64
+	Backlog     int
+}
+
 // Headline is one of the figures a manager reads first, in the digest's
-// first scope (every line, or the one line of a narrowed digest).
+// first scope (every line, or the one line of a narrowed digest), against
+// its target and the week before.
 type Headline struct {
 	KPI   *KPI
 	Label string
-	// Value is the value, a ratio's parts, the backlog's oldest case and
-	// the change: "18% (4/22) · ▲ 3 pts".
+	// Value is the figure ("92%", "4 min", "7"); "–" for no data.
 	Value string
+	// Detail says what it counts: a ratio's parts ("23/25"), the miss
+	// rate beside missed calls, the backlog's oldest case.
+	Detail string
+	// Target is the goal in words ("≥ 95%", "≤ 10 min"), "" for none; OnTarget
+	// is nil without a target or data.
+	Target   string
+	OnTarget *bool
+	// Change is against the week before ("▲ 3 pts", "▼ 2 min", "±0"; "" for
+	// no data either week); Better says whether it is an improvement (nil:
+	// no change, or neither way is better).
+	Change string
+	Better *bool
 }
 
-// Headlines are the catalogue's headline KPIs, in its order.
+// Mark is the headline's target state as one symbol: ✅ on target, ⚠️ off
+// it, "" for no target or no data.
+func (h Headline) Mark() string {
+	switch {
+	case h.OnTarget == nil:
+		return ""
+	case *h.OnTarget:
+		return "✅"
+	}
+	return "⚠️"
+}
+
+// Line is the headline after its label, as one line of plain text:
+// "92% (23/25) · target ≥ 95% · ▲ 3 pts on last week".
+func (h Headline) Line() string {
+	s := h.Value
+	if h.Detail != "" {
+		s += " (" + h.Detail + ")"
+	}
+	if h.Target != "" {
+		s += " · target " + h.Target
+	}
+	if h.Change != "" {
+		s += " · " + h.Change
+	}
+	return s
+}
+
+// lowerIsBetter are the headline KPIs whose fall is good news.
+func lowerIsBetter(k *KPI) bool {
+	return k == KPIMissedCalls || k == KPITimeToClaim || k == KPIBacklog || k == KPIMissRate
+}
+
+// target is k's goal from t: the value in k's row unit, and whether it is
+// a ceiling; ok is false for no target.
+func (t Targets) target(k *KPI) (v float64, atMost bool, words string, ok bool) {
+	switch {
+	case k == KPITextBack90s && t.TextBack90s > 0:
+		return t.TextBack90s, false, fmt.Sprintf("≥ %s%%", strconv.FormatFloat(t.TextBack90s, 'f', -1, 64)), true
+	case k == KPISLAMet && t.SLAMet > 0:
+		return t.SLAMet, false, fmt.Sprintf("≥ %s%%", strconv.FormatFloat(t.SLAMet, 'f', -1, 64)), true
+	case k == KPIContactRate && t.ContactRate > 0:
+		return t.ContactRate, false, fmt.Sprintf("≥ %s%%", strconv.FormatFloat(t.ContactRate, 'f', -1, 64)), true
+	case k == KPITimeToClaim && t.TimeToClaim > 0:
+		return t.TimeToClaim.Seconds(), true, "≤ " + HumanDuration(t.TimeToClaim), true
+	case k == KPIBacklog && t.Backlog > 0:
+		return float64(t.Backlog), true, fmt.Sprintf("≤ %d", t.Backlog), true
+	}
+	return 0, false, "", false
+}
+
+// Headlines are the catalogue's headline KPIs, in its order, each against
+// its target and the week before.
 func (d Digest) Headlines() []Headline {
 	scopes := d.Scopes()
 	if len(scopes) == 0 {
 		return nil
 	}
-	cur, prev := d.figures(scopes[0])
-	row := func(k *KPI) DigestRow { return digestRow(scopes[0], k.metrics(cur)[0], k.metrics(prev)[0]) }
+	return d.headlines(scopes[0])
+}
+
+// headlines are a scope's headline figures.
+func (d Digest) headlines(scope string) []Headline {
+	cur, prev := d.figures(scope)
+	row := func(k *KPI) DigestRow { return digestRow(scope, k.metrics(cur)[0], k.metrics(prev)[0]) }
 	var out []Headline
 	for _, k := range Catalogue {
 		if k.Headline == "" {
 			continue
 		}
 		r := row(k)
-		v := r.ValueText()
-		if rt := r.RatioText(); rt != "" {
-			v += " (" + rt + ")"
-		}
-		if k == KPIBacklog {
+		h := Headline{KPI: k, Label: k.Headline, Value: r.ValueText(), Detail: r.RatioText(), Change: r.ChangeText()}
+		switch k {
+		case KPIMissedCalls:
+			if m := row(KPIMissRate); m.Value != nil {
+				h.Detail = fmt.Sprintf("%s of %d calls", m.ValueText(), cur.Calls)
+			}
+		case KPIBacklog:
 			if o := row(KPIOldestOpen); o.Value != nil {
-				v += ", oldest " + o.ValueText()
+				h.Detail = "oldest " + o.ValueText()
 			}
 		}
-		if c := r.ChangeText(); c != "" {
-			v += " · " + c
+		if v, atMost, words, ok := d.Targets.target(k); ok {
+			h.Target = words
+			if r.Value != nil {
+				on := *r.Value >= v
+				if atMost {
+					on = *r.Value <= v
+				}
+				h.OnTarget = &on
+			}
 		}
-		out = append(out, Headline{KPI: k, Label: k.Headline, Value: v})
+		if r.Change != nil && h.Change != "±0" && h.Change != "±0 pts" {
+			better := (*r.Change > 0) != lowerIsBetter(k)
+			h.Better = &better
+		}
+		out = append(out, h)
 	}
 	return out
 }
+
+// LineSummary is one line's week in a few figures, for the digest's "one
+// line per line".
+type LineSummary struct {
+	Name string
+	// Text reads "12 missed · text-back 92% · claim 4 min · SLA 80% ·
+	// contact 75% · 3 open".
+	Text string
+}
+
+// LineSummaries are the digest's lines, each in one line of text; none
+// for a digest narrowed to one line (its headline is that line).
+func (d Digest) LineSummaries() []LineSummary {
+	if d.Line != "" {
+		return nil
+	}
+	var out []LineSummary
+	for _, l := range d.KPIs.Lines {
+		f := l.Figures
+		pct := func(r *Ratio) string {
+			if r == nil {
+				return "–"
+			}
+			return fmt.Sprintf("%.0f%%", r.Percent())
+		}
+		claim := "–"
+		if f.TimeToClaim != nil {
+			claim = HumanDuration(f.TimeToClaim.Median)
+		}
+		out = append(out, LineSummary{Name: l.Name, Text: fmt.Sprintf("%d missed · text-back %s · claim %s · SLA %s · contact %s · %d open",
+			f.Missed, pct(f.TextBackWithin90s), claim, pct(f.SLAMet), pct(f.ContactRate), f.Backlog)})
+	}
+	return out
+}
+
+// OldestFacts are what the digest says of an open case after its
+// reference, as plain words: line, age, owner, caller and category.
+func (d Digest) OldestFacts(it QueueItem) []string {
+	owner := "unclaimed"
+	if it.Owner != "" {
+		owner = d.Name(it.Owner)
+	}
+	category := it.Category
+	if category == "" {
+		category = "untriaged"
+	}
+	return []string{it.Line, "open " + HumanDuration(it.Age), owner, it.Caller, category}
+}
+
+// FileName names the digest's files (chart, CSV), without an extension:
+// the week, and the line of a line's digest. A re-run finds a file it
+// shared by this name.
+func (d Digest) FileName() string {
+	name := "ringback-digest"
+	if f := strings.Fields(d.Label); len(f) > 0 {
+		name += "-" + f[0] // the week, "2026-W46"
+	}
+	if d.Line != "" {
+		name += "-" + strings.ToLower(strings.Join(strings.Fields(d.Line), "-"))
+	}
+	return name
+}
+
+// HeadOldest is how many open cases the digest's first post links.
+const HeadOldest = 3
+
+// OldestHead are the oldest open cases the first post links.
+func (d Digest) OldestHead() []QueueItem { return d.Oldest[:min(HeadOldest, len(d.Oldest))] }
 
 // ValueText is the value for people: "18%", "4 min", "12", or "–" for no data.
 func (r DigestRow) ValueText() string {
@@ -499,6 +660,13 @@ func (d Digest) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", printable(d.Title()))
 	fmt.Fprintf(&b, "Changes (▲ ▼) are against %s; pts = percentage points.\n\n", d.Previous.Period.Label)
+	rows := make([][]string, 0, 6)
+	for _, h := range d.Headlines() {
+		rows = append(rows, []string{h.Label, h.Line(), h.Mark()})
+	}
+	if len(rows) > 0 {
+		b.WriteString(align(rows, func(int) bool { return false }) + "\n\n")
+	}
 	b.WriteString(d.Table())
 	b.WriteString("\n\nPeak miss hours\n")
 	for _, s := range d.Scopes() {

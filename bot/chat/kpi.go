@@ -64,6 +64,11 @@ type Figures struct {
 	// uncategorised ones when they have data); TimeToContactAll: all of them.
 	TimeToContact    []CategorySpread
 	TimeToContactAll *Spread
+	// SLAMet: cases whose first human contact came within their
+	// category's contact_within of the first missed call (uncategorised: 30
+	// min) / cases other than spam and wrong_number, leaving out a case not
+	// contacted whose time runs out after the period's end.
+	SLAMet *Ratio
 	// TriagedWithin5m: cases categorised ≤ 5 min after creation / cases.
 	TriagedWithin5m *Ratio
 	// ContactRate: closed cases with outcome reached, booked or resolved /

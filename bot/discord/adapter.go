@@ -1,12 +1,14 @@
 package discord
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"ringback/bot/charts"
 	"ringback/bot/chat"
 	"ringback/config"
 )
@@ -127,14 +130,13 @@ func (a *Adapter) Session() *discordgo.Session { return a.s }
 // AppID is the application id the adapter was built with.
 func (a *Adapter) AppID() string { return a.appID }
 
-// Bot is what the adapter asks of the bot: its configuration, a case's card
-// (to start a thread that failed to start) and the stats a digest posts.
+// Bot is what the adapter asks of the bot: its configuration and a case's
+// card (to start a thread that failed to start).
 // *bot.Bot is one; asking no more keeps the adapter apart from the store.
 // Its outbox performers are the bot's: bot.RegisterChat.
 type Bot interface {
 	Config() *config.Config
 	Card(ctx context.Context, id int64) (chat.Card, error)
-	StatsText(ctx context.Context, spec string) (chat.Text, error)
 }
 
 // Command is the /callbacks application command: one optional free-text
@@ -374,7 +376,24 @@ func (a *Adapter) send(ctx context.Context, channel string, msg *discordgo.Messa
 		}
 	}
 	endpoint := discordgo.EndpointChannelMessages(channel)
-	body, err := a.s.RequestWithBucketID(http.MethodPost, endpoint, messageSend{MessageSend: msg, Nonce: nonce(key), EnforceNonce: true}, endpoint, discordgo.WithContext(ctx))
+	payload := messageSend{MessageSend: msg, Nonce: nonce(key), EnforceNonce: true}
+	var body []byte
+	var err error
+	if len(msg.Files) > 0 {
+		// Attachments go as multipart/form-data, the message in payload_json.
+		for _, f := range msg.Files {
+			if sk, ok := f.Reader.(io.Seeker); ok {
+				_, _ = sk.Seek(0, io.SeekStart) // a retried send reads the file again
+			}
+		}
+		ct, mp, merr := discordgo.MultipartBodyWithJSON(payload, msg.Files)
+		if merr != nil {
+			return nil, chat.Permanent(fmt.Errorf("discord: attach files: %w", merr))
+		}
+		body, err = a.s.RequestRaw(http.MethodPost, endpoint, ct, mp, endpoint, 0, discordgo.WithContext(ctx))
+	} else {
+		body, err = a.s.RequestWithBucketID(http.MethodPost, endpoint, payload, endpoint, discordgo.WithContext(ctx))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -596,30 +615,48 @@ func (a *Adapter) sendIn(ctx context.Context, channel string, msg *discordgo.Mes
 	return chat.MessageRef{Channel: channel, ID: m.ID}, nil
 }
 
-// DigestChannel is the Discord digest channel; no charts follow.
-func (a *Adapter) DigestChannel() (string, bool) { return a.digest, false }
+// DigestChannel is the Discord digest channel; the digest's thread (the
+// tables, the CSV) follows its post.
+func (a *Adapter) DigestChannel() (string, bool) { return a.digest, true }
 
-// PostDigest posts the week's numbers (the text of /callbacks stats for
-// that week) in the digest channel. Slack's digest adds charts; Discord's
-// is the text.
-func (a *Adapter) PostDigest(ctx context.Context, channel string, job chat.DigestJob, _ chat.Digest, key string) (chat.MessageRef, error) {
-	text, err := a.bot.StatsText(ctx, job.Label)
-	if err != nil {
-		var r *chat.Refusal
-		if errors.As(err, &r) {
-			return chat.MessageRef{}, chat.Permanent(err)
-		}
-		return chat.MessageRef{}, err
+// PostDigest posts the digest in the digest channel, its chart attached and
+// shown in the embed.
+func (a *Adapter) PostDigest(ctx context.Context, channel string, _ chat.DigestJob, d chat.Digest, key string) (chat.MessageRef, error) {
+	msg := DigestMessage(d, a.CardLink, "")
+	if img, err := charts.DigestPNG(d); err != nil {
+		a.log.Warn("discord: digest chart not drawn; posting without it", "error", err)
+	} else {
+		name := d.FileName() + ".png"
+		msg = DigestMessage(d, a.CardLink, name)
+		msg.Files = []*discordgo.File{{Name: name, ContentType: "image/png", Reader: bytes.NewReader(img)}}
 	}
-	return a.sendIn(ctx, channel, DigestMessage(job.Label, text), key)
+	return a.sendIn(ctx, channel, msg, key)
 }
 
-// PostCharts has nothing to post: Discord's digest has no charts.
-func (a *Adapter) PostCharts(context.Context, string, chat.Digest) (chat.MessageRef, error) {
-	return chat.MessageRef{}, nil
+// PostDigestThread starts the digest post's thread and posts every table
+// there, with the CSV attached.
+func (a *Adapter) PostDigestThread(ctx context.Context, top chat.MessageRef, d chat.Digest, key string) (chat.MessageRef, error) {
+	data, err := d.CSV()
+	if err != nil {
+		return chat.MessageRef{}, chat.Permanent(err)
+	}
+	_, err = a.s.MessageThreadStartComplex(top.Channel, top.ID, &discordgo.ThreadStart{
+		Name: clip(d.Title(), 100), AutoArchiveDuration: 10080,
+	}, discordgo.WithContext(ctx))
+	if err != nil && !hasCode(err, discordgo.ErrCodeThreadAlreadyCreatedForThisMessage) {
+		return chat.MessageRef{}, a.failed(top.Channel, fixChannel, fmt.Errorf("discord: start the digest's thread: %w", err))
+	}
+	msg := DigestThreadMessage(d)
+	msg.Files = []*discordgo.File{{Name: d.FileName() + ".csv", ContentType: "text/csv", Reader: bytes.NewReader(data)}}
+	return a.sendIn(ctx, top.ID, msg, key) // a thread's id is its message's
 }
 
-// FindCharts finds nothing: there are none.
-func (a *Adapter) FindCharts(context.Context, string, chat.Digest, time.Time) (chat.MessageRef, bool, error) {
-	return chat.MessageRef{}, false, nil
+// FindDigestThread looks in the digest post's thread for the post named
+// key; a thread not started yet has none.
+func (a *Adapter) FindDigestThread(ctx context.Context, top chat.MessageRef, _ chat.Digest, key string, since time.Time) (chat.MessageRef, bool, error) {
+	ref, found, err := a.Find(ctx, top.ID, key, since)
+	if hasCode(err, discordgo.ErrCodeUnknownChannel) {
+		return chat.MessageRef{}, false, nil
+	}
+	return ref, found, err
 }

@@ -30,7 +30,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"ringback/bot/chat"
-	"ringback/templates"
 )
 
 // Platform is the name of Discord in outbox kinds and card rows.
@@ -452,15 +451,140 @@ func PostMessage(text chat.Text) *discordgo.MessageSend {
 	}
 }
 
-// DigestMessage renders the weekly numbers for the digest channel.
-func DigestMessage(label string, stats chat.Text) *discordgo.MessageSend {
-	body, _ := Markdown(stats)
-	return &discordgo.MessageSend{
-		Embeds: []*discordgo.MessageEmbed{{
-			Type: discordgo.EmbedTypeRich, Title: clip("📊 Weekly digest · "+label, 256), Description: clip(body, 4096), Color: colourInfo,
-		}},
-		AllowedMentions: mentions(),
+// DigestMessage renders the digest's post, read in thirty seconds: the six
+// headline figures against their targets with the change on last week as
+// inline fields, the chart (an attachment named chart, "" for none) as the
+// embed's image, one line per line and the three oldest open cases linked
+// to their cards. Every table follows in its thread (DigestThreadMessage).
+func DigestMessage(d chat.Digest, link func(channel, message string) string, chart string) *discordgo.MessageSend {
+	e := &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, Title: clip("📊 "+d.Title(), 256), Color: colourInfo,
+		Description: clip(fmt.Sprintf("✅ on target · ⚠️ off target · ▲ ▼ against %s · pts = percentage points", Escape(d.Previous.Period.Label)), 4096)}
+	for _, h := range d.Headlines() {
+		name := h.Label
+		if m := h.Mark(); m != "" {
+			name += " " + m
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: clip(name, 256), Value: clip(Escape(h.Line()), 1024), Inline: true})
 	}
+	if lines := d.LineSummaries(); len(lines) > 0 {
+		var b []string
+		for _, l := range lines {
+			b = append(b, "• **"+Escape(l.Name)+"**: "+Escape(l.Text))
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "By line", Value: clipLines(b, 1024)})
+	}
+	oldest := []string{"none 🎉"}
+	if len(d.Oldest) > 0 {
+		oldest = oldest[:0]
+		for _, it := range d.OldestHead() {
+			oldest = append(oldest, "• "+digestOldestLine(d, it, link))
+		}
+	}
+	e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Oldest open cases", Value: clipLines(oldest, 1024)})
+	if chart != "" {
+		e.Image = &discordgo.MessageEmbedImage{URL: "attachment://" + chart}
+	}
+	e.Footer = &discordgo.MessageEmbedFooter{Text: "Every KPI per line, staff and the days are in the thread, with the CSV."}
+	return &discordgo.MessageSend{Embeds: []*discordgo.MessageEmbed{e}, AllowedMentions: mentions()}
+}
+
+// clipLines joins lines while they fit in n characters, saying how many
+// did not.
+func clipLines(lines []string, n int) string {
+	out, size := []string{}, 0
+	for i, l := range lines {
+		more := fmt.Sprintf("…and %d more", len(lines)-i)
+		if size+utf8.RuneCountInString(l)+1 > n-utf8.RuneCountInString(more)-1 {
+			return strings.Join(append(out, more), "\n")
+		}
+		out = append(out, l)
+		size += utf8.RuneCountInString(l) + 1
+	}
+	return strings.Join(out, "\n")
+}
+
+// digestOldestLine is an open case for the digest: its card's link, line,
+// age, owner, caller and category.
+func digestOldestLine(d chat.Digest, it chat.QueueItem, link func(channel, message string) string) string {
+	ref := Escape(it.Ref)
+	if it.CardChannel != "" && it.CardMessage != "" && link != nil {
+		if u := chat.SafeURL(link(it.CardChannel, it.CardMessage)); u != "" {
+			ref = "[" + Escape(it.Ref) + "](" + u + ")"
+		}
+	}
+	facts := d.OldestFacts(it)
+	for i, f := range facts {
+		facts[i] = Escape(f)
+	}
+	return ref + " · " + strings.Join(facts, " · ")
+}
+
+// DigestThreadMessage renders the digest's thread post: every KPI per
+// scope as a table in an embed of its own, the staff table and the days,
+// within Discord's ten embeds and 6000 characters; the CSV (an attachment)
+// has everything.
+func DigestThreadMessage(d chat.Digest) *discordgo.MessageSend {
+	var embeds []*discordgo.MessageEmbed
+	table := func(title, body, after string) *discordgo.MessageEmbed {
+		room := 4096 - utf8.RuneCountInString(after) - 12
+		if utf8.RuneCountInString(body) > room {
+			lines := strings.Split(body, "\n")
+			for len(lines) > 1 && utf8.RuneCountInString(strings.Join(lines, "\n"))+2 > room {
+				lines = lines[:len(lines)-1]
+			}
+			body = strings.Join(lines, "\n") + "\n…"
+		}
+		// A name with a fence cannot close the code block early.
+		desc := "```\n" + strings.ReplaceAll(body, "```", "`\u200b``") + "\n```"
+		if after != "" {
+			desc += "\n" + after
+		}
+		return &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, Title: clip(title, 256), Description: desc, Color: colourInfo}
+	}
+	var tables []*discordgo.MessageEmbed
+	for _, scope := range d.Scopes() {
+		title := "All lines"
+		if scope != chat.ScopeTotal {
+			title = scope
+		}
+		after := "Peak miss hours: no missed calls"
+		if peaks := d.PeakHoursText(scope, 3); len(peaks) > 0 {
+			after = "Peak miss hours: " + Escape(strings.Join(peaks, ", "))
+		}
+		tables = append(tables, table(clip(title, 200)+": every KPI", d.Table(scope), after))
+	}
+	zone := "UTC"
+	if d.Zone != nil {
+		zone = d.Zone.String()
+	}
+	days := table("By day ("+zone+")", d.DailyTable(), "Reached: cases whose first human contact (a template SMS or a logged callback) was made that day.")
+	var staff *discordgo.MessageEmbed
+	if t := d.StaffTable(); t != "" {
+		staff = table("Staff: the cases opened this period", t, "")
+	}
+	size := func(e *discordgo.MessageEmbed) int {
+		return utf8.RuneCountInString(e.Title) + utf8.RuneCountInString(e.Description) + 80
+	}
+	used := size(days)
+	if staff != nil {
+		used += size(staff)
+	}
+	for i, e := range tables {
+		// Lines that do not fit give way; the CSV keeps them.
+		if len(embeds) == 8 || used+size(e) > 5900 {
+			note := fmt.Sprintf("…and %d more lines: the CSV has them.", len(tables)-i)
+			days.Description += "\n" + note
+			break
+		}
+		embeds = append(embeds, e)
+		used += size(e)
+	}
+	if staff != nil {
+		embeds = append(embeds, staff)
+	}
+	embeds = append(embeds, days)
+	return &discordgo.MessageSend{Content: clip("Every KPI of "+d.Label+", against "+d.Previous.Period.Label+". The CSV has them all.", 2000),
+		Embeds: embeds, AllowedMentions: mentions()}
 }
 
 // --- interaction responses ---
@@ -568,7 +692,11 @@ func ReplyPicker(k chat.Card, choices []chat.TemplateChoice, selected string, no
 		if i == 25 {
 			break // a select holds 25 options
 		}
-		opts = append(opts, option(c.Key, words(c.Key), c.Preview, c.Key == selected))
+		label := c.Name()
+		if c.Blocked != "" {
+			label = "⚠️ " + label
+		}
+		opts = append(opts, option(c.Key, label, c.Group()+" · "+c.Preview, c.Key == selected))
 		if c.Key == selected {
 			chosen = &choices[i]
 		}
@@ -584,13 +712,13 @@ func ReplyPicker(k chat.Card, choices []chat.TemplateChoice, selected string, no
 		Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("%d characters · %s · %d SMS segment%s",
 			utf8.RuneCountInString(chosen.Preview), chosen.Segments.Encoding, chosen.Segments.Segments, plural(chosen.Segments.Segments))},
 	}
-	if len(chosen.Missing) > 0 {
-		labels := make([]string, len(chosen.Missing))
-		for i, m := range chosen.Missing {
-			labels[i] = templates.Label(m)
-		}
-		preview.Description += "\n⚠️ Cannot be sent: Ringback does not know the " + strings.Join(labels, ", ") + "."
+	preview.Title = clip("Preview · "+chosen.Name()+" · "+chosen.Group(), 256)
+	if chosen.Blocked != "" {
+		// Send stays in sight, disabled, with the reason beside it.
+		preview.Description += "\n⚠️ **Cannot be sent:** " + Escape(chosen.Blocked) + "."
 		d.Embeds = []*discordgo.MessageEmbed{preview}
+		d.Components = append(d.Components, row(discordgo.Button{Label: "Send", Style: discordgo.PrimaryButton, Disabled: true,
+			CustomID: clip(CustomID(ActionReplySend, k.CaseID, chosen.Key), 100)}))
 		return d
 	}
 	d.Embeds = []*discordgo.MessageEmbed{preview}

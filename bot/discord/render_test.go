@@ -109,11 +109,21 @@ func TestCardGoldenFiles(t *testing.T) {
 func choices() []bot.TemplateChoice {
 	ack := "Hi Jane, Alice from Northside Lettings has your repair request (ref #42)."
 	return []bot.TemplateChoice{
-		{Key: "maintenance_ack", Text: "Hi {{caller_name}}, {{agent}} from {{business}} has your repair request (ref {{case_number}}).",
+		{Key: "maintenance_ack", Label: "Repair request received", Category: "Maintenance", Text: "Hi {{caller_name|there}}, {{agent}} from {{business}} has your repair request (ref {{case_number}}).",
 			Preview: ack, Segments: templates.Segments(ack)},
-		{Key: "callback_missed", Preview: "Sorry we missed you, Alice tried to call you back from Northside Lettings. Reply with a good time or call us on [callback number].",
-			Missing: []string{"callback_number"}, Segments: templates.Segments("Sorry we missed you")},
+		{Key: "callback_missed", Label: "We tried to call back", Category: bot.AnyCategory, Preview: "Sorry we missed you, Alice tried to call you back from Northside Lettings. Reply with a good time or call us on [callback number].",
+			Missing: []string{"callback_number"}, Segments: templates.Segments("Sorry we missed you"),
+			Blocked: "Ringback does not know the callback number for this caller, and the template has no fallback ({{callback_number|…}})"},
 	}
+}
+
+// optedOut are choices() for a caller who opted out: none can be sent.
+func optedOut() []bot.TemplateChoice {
+	cs := choices()
+	for i := range cs {
+		cs[i].Blocked = "the caller opted out of texts"
+	}
+	return cs
 }
 
 func TestInteractionGoldenFiles(t *testing.T) {
@@ -123,6 +133,7 @@ func TestInteractionGoldenFiles(t *testing.T) {
 		"reply_preview":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", nil, bot.ReplyTiming{}),
 		"reply_missing":      rbdiscord.ReplyPicker(k, choices(), "callback_missed", nil, bot.ReplyTiming{}),
 		"reply_none":         rbdiscord.ReplyPicker(k, nil, "", nil, bot.ReplyTiming{}),
+		"reply_opted_out":    rbdiscord.ReplyPicker(k, optedOut(), "maintenance_ack", nil, bot.ReplyTiming{}),
 		"reply_refused":      rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", bot.Plain("Not sent: the caller opted out of texts."), bot.ReplyTiming{}),
 		"reply_quiet":        rbdiscord.ReplyPicker(k, choices(), "maintenance_ack", nil, golden.QuietTiming()),
 		"log_picker":         rbdiscord.LogPicker(k, nil),
@@ -177,9 +188,35 @@ func TestQueueThreadAndNoticeGoldenFiles(t *testing.T) {
 	}
 	n := bot.Notice{User: alice, CaseID: 42, Confirm: true, Text: bot.Plain("⏰ Your case #42: no contact with the caller yet. Are you still on it?")}
 	noProblems(t, discordstandin.MessageProblems(golden.Check(t, "notice_confirm", rbdiscord.NoticeMessage(n, "https://discord.com/channels/1/2/3"))))
-	noProblems(t, discordstandin.MessageProblems(golden.Check(t, "digest", rbdiscord.DigestMessage("2026-W46", bot.Text{
-		bot.Strong("Callback stats, 2026-W46"), bot.Words("\n• "), bot.Strong("Missed calls:"), bot.Words(" 12\n• "),
-		bot.Strong("Line Lettings & Sales:"), bot.Words(" 7\n")}))))
+}
+
+// The digest's post reads in thirty seconds: the headline figures against
+// their targets, the chart, one line per line and the three oldest cases,
+// linked; every table goes in its thread.
+func TestDigestGoldenFiles(t *testing.T) {
+	link := func(channel, message string) string {
+		return "https://discord.com/channels/1/" + channel + "/" + message
+	}
+	raw := golden.Check(t, "digest", rbdiscord.DigestMessage(golden.SampleDigest(), link, "ringback-digest-2026-W46.png"))
+	noProblems(t, discordstandin.MessageProblems(raw))
+	for _, want := range []string{
+		"SLA met ⚠️", "82% (28/34) · target ≥ 90%", "5 min · target ≤ 10 min · ▼ 2 min",
+		"attachment://ringback-digest-2026-W46.png",
+		"**Lettings**: 30 missed",
+		"41](https://discord.com/channels/1/C0LETTINGS/1762855200.000100)",
+	} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("the digest lacks %q", want)
+		}
+	}
+	if strings.Contains(string(raw), "#63") || strings.Contains(string(raw), "<@U0BOSS>") {
+		t.Error("the post has a fourth case, or a mention that pings")
+	}
+	raw = golden.Check(t, "digest_thread", rbdiscord.DigestThreadMessage(golden.SampleDigest()))
+	noProblems(t, discordstandin.MessageProblems(raw))
+	if !strings.Contains(string(raw), "reached level 2") || !strings.Contains(string(raw), "Alice Jones") {
+		t.Errorf("the thread lacks the tables:\n%s", raw)
+	}
 }
 
 func TestCardButtons(t *testing.T) {

@@ -19,8 +19,8 @@ import (
 const (
 	maxBlocks      = 50
 	maxSectionText = 3000
-	// maxLineSections leaves room for the digest's other blocks.
-	maxLineSections = maxBlocks - 14
+	// maxLineSections leaves room for the thread's other blocks.
+	maxLineSections = maxBlocks - 8
 )
 
 // DigestText is the digest's notification text, shown where blocks are not.
@@ -33,33 +33,91 @@ func DigestText(d chat.Digest) string {
 	return s + fmt.Sprintf(", %d open at the end of the period", f.Backlog)
 }
 
-// DigestBlocks renders the weekly digest: the headline KPIs with their
-// change, every KPI per scope as a table, the staff table, the oldest open
-// cases (linked to their cards through permalink) and the days. The chart
-// is uploaded after it.
-func DigestBlocks(d chat.Digest, permalink func(channel, ts string) string) []slack.Block {
+// DigestBlocks renders the digest's post, read in thirty seconds: the six
+// headline figures against their targets with the change on last week,
+// the chart (chartFile, a file uploaded for it; "" for none), one line per
+// line and the three oldest open cases linked to their cards through
+// permalink. Every table follows in its thread (DigestDetailBlocks).
+func DigestBlocks(d chat.Digest, permalink func(channel, ts string) string, chartFile string) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain(truncate("📊 "+d.Title(), 150))),
-		slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Changes ▲ ▼ are against %s · pts = percentage points",
-			Escape(d.Previous.Period.Label)))),
 	}
-
-	// The headline: the KPIs a manager reads first; every KPI follows in
-	// the tables below.
 	var fields []*slack.TextBlockObject
 	for _, h := range d.Headlines() {
-		fields = append(fields, mrkdwn("*"+Escape(h.Label)+"*\n"+Escape(h.Value)))
+		label := "*" + Escape(h.Label) + "*"
+		if m := h.Mark(); m != "" {
+			label += " " + m
+		}
+		fields = append(fields, mrkdwn(label+"\n"+Escape(h.Line())))
 	}
-	scopes := d.Scopes()
 	if len(fields) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 	}
-	blocks = append(blocks, slack.NewDividerBlock())
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("✅ on target · ⚠️ off target · ▲ ▼ against %s · pts = percentage points",
+		Escape(d.Previous.Period.Label)))))
+	if chartFile != "" {
+		blocks = append(blocks, slack.NewImageBlockSlackFile(&slack.SlackFileObject{ID: chartFile}, chartAlt, "chart",
+			plain("Missed calls by weekday and hour, and missed calls against cases reached, day by day")))
+	}
 
+	if lines := d.LineSummaries(); len(lines) > 0 {
+		text := "*By line*"
+		for i, l := range lines {
+			if i == maxHeadLines {
+				text += fmt.Sprintf("\n…and %d more lines, in the thread.", len(lines)-i)
+				break
+			}
+			text += "\n• *" + Escape(l.Name) + "*: " + Escape(l.Text)
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(text, maxSectionText)), nil, nil))
+	}
+
+	oldest := "*Oldest open cases*"
+	if len(d.Oldest) == 0 {
+		oldest += ": none. 🎉"
+	}
+	for _, it := range d.OldestHead() {
+		oldest += "\n• " + oldestLine(d, it, permalink)
+	}
+	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(oldest, maxSectionText)), nil, nil))
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn("Every KPI per line, staff and the days are in the thread, with the CSV.")))
+	return blocks
+}
+
+// maxHeadLines bounds the post's lines; the thread has every one.
+const maxHeadLines = 25
+
+const chartAlt = "Heatmap of missed calls by weekday and hour, and bar chart of missed calls and cases reached per day"
+
+// oldestLine is an open case for the digest: its card's link, line, age,
+// owner, caller and category.
+func oldestLine(d chat.Digest, it chat.QueueItem, permalink func(channel, ts string) string) string {
+	ref := it.Ref
+	if it.CardChannel != "" && it.CardMessage != "" && permalink != nil {
+		if link := chat.SafeURL(permalink(it.CardChannel, it.CardMessage)); link != "" {
+			ref = "<" + Escape(link) + "|" + it.Ref + ">"
+		}
+	}
+	facts := d.OldestFacts(it)
+	for i, f := range facts {
+		facts[i] = Escape(f)
+	}
+	return ref + " · " + strings.Join(facts, " · ")
+}
+
+// DigestDetailBlocks renders the digest's thread: every KPI per scope as a
+// table with its peak hours, the staff table, the oldest open cases and
+// the days. The CSV goes with it.
+func DigestDetailBlocks(d chat.Digest, permalink func(channel, ts string) string) []slack.Block {
+	blocks := []slack.Block{
+		slack.NewContextBlock("", mrkdwn(fmt.Sprintf("Every KPI of %s. Changes ▲ ▼ are against %s · pts = percentage points. The CSV has them all.",
+			Escape(d.Label), Escape(d.Previous.Period.Label)))),
+	}
+	scopes := d.Scopes()
 	for i, scope := range scopes {
 		if i == maxLineSections {
 			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf(
-				"…and %d more lines: `ringback digest --line NAME` prints any of them.", len(scopes)-i))))
+				"…and %d more lines: the CSV has them, and `ringback digest --line NAME` prints any of them.", len(scopes)-i))))
 			break
 		}
 		title := "*" + Escape(scopeTitle(scope)) + "*: every KPI"
@@ -76,39 +134,20 @@ func DigestBlocks(d chat.Digest, permalink func(channel, ts string) string) []sl
 	} else {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*Staff*: nobody claimed, contacted or closed a case opened this period."), nil, nil))
 	}
-
-	oldest := "*Oldest open cases* at the end of the period"
-	if len(d.Oldest) == 0 {
-		oldest += ": none. 🎉"
+	if len(d.Oldest) > 0 {
+		oldest := "*Oldest open cases* at the end of the period"
+		for _, it := range d.Oldest {
+			oldest += "\n• " + oldestLine(d, it, permalink)
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(oldest, maxSectionText)), nil, nil))
 	}
-	for _, it := range d.Oldest {
-		ref := it.Ref
-		if it.CardChannel != "" && it.CardMessage != "" && permalink != nil {
-			if link := chat.SafeURL(permalink(it.CardChannel, it.CardMessage)); link != "" {
-				ref = "<" + Escape(link) + "|" + it.Ref + ">"
-			}
-		}
-		owner := "unclaimed"
-		if it.Owner != "" {
-			owner = Escape(d.Name(it.Owner))
-		}
-		category := it.Category
-		if category == "" {
-			category = "untriaged"
-		}
-		oldest += fmt.Sprintf("\n• %s · %s · open %s · %s · %s · %s", ref, Escape(it.Line), chat.HumanDuration(it.Age),
-			owner, Escape(it.Caller), Escape(category))
-	}
-	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(oldest, maxSectionText)), nil, nil))
-
 	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(codeSection("*By day*", d.DailyTable(), "")), nil, nil))
 	zone := "UTC"
 	if d.Zone != nil {
 		zone = d.Zone.String()
 	}
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf(
-		"Days in %s. Reached: cases whose first human contact (a template SMS or a logged callback) was made that day. "+
-			"The chart below shows missed calls by weekday and hour, and day by day.", Escape(zone)))))
+		"Days in %s. Reached: cases whose first human contact (a template SMS or a logged callback) was made that day.", Escape(zone)))))
 	return blocks
 }
 
@@ -139,12 +178,14 @@ func codeSection(title, table, after string) string {
 	return s
 }
 
-// DigestChannel is the configured digest channel; its chart follows the
-// digest.
+// DigestChannel is the configured digest channel; its thread (the tables
+// and the CSV) follows the digest.
 func (a *Adapter) DigestChannel() (string, bool) { return a.bot.Config().Digest.Channel, true }
 
-// PostDigest posts the weekly digest in channel; its chart follows
-// (PostCharts).
+// PostDigest posts the digest in channel with its chart inline: the PNG is
+// uploaded first, shared nowhere, and the post shows it (an image block
+// naming the file). A re-run after a crash between the two uploads the
+// chart again, a file nobody sees; the post itself is made once (Find).
 func (a *Adapter) PostDigest(ctx context.Context, channel string, _ chat.DigestJob, d chat.Digest, key string) (chat.MessageRef, error) {
 	a.dress(ctx, &d)
 	a.mu.Lock()
@@ -153,7 +194,19 @@ func (a *Adapter) PostDigest(ctx context.Context, channel string, _ chat.DigestJ
 	if !known && len(d.Oldest) > 0 {
 		a.Start(ctx) // the workspace URL, for the cards' links
 	}
-	return a.post(ctx, channel, channel, slack.MsgOptionText(DigestText(d), false), slack.MsgOptionBlocks(DigestBlocks(d, a.Permalink)...),
+	chart := ""
+	if img, err := charts.DigestPNG(d); err != nil {
+		a.log.Warn("slack: digest chart not drawn; posting without it", "error", err)
+	} else {
+		f, err := a.api.UploadFileContext(ctx, slack.UploadFileParameters{
+			Filename: chartName(d), FileSize: len(img), Reader: bytes.NewReader(img), Title: d.Title(), AltTxt: chartAlt,
+		})
+		if err != nil {
+			return chat.MessageRef{}, a.failed(channel, err)
+		}
+		chart = f.ID
+	}
+	return a.post(ctx, channel, channel, slack.MsgOptionText(DigestText(d), false), slack.MsgOptionBlocks(DigestBlocks(d, a.Permalink, chart)...),
 		metadata(digestEvent, 0, key))
 }
 
@@ -179,55 +232,56 @@ func (a *Adapter) dress(ctx context.Context, d *chat.Digest) {
 	}
 }
 
-// chartName is the file name of d's chart: the week, and the line of a
-// line's digest. FindCharts knows the chart by it.
-func chartName(d chat.Digest) string {
-	name := "ringback-digest"
-	if f := strings.Fields(d.Label); len(f) > 0 {
-		name += "-" + f[0] // the week, "2026-W46"
-	}
-	if d.Line != "" {
-		name += "-" + strings.ToLower(strings.Join(strings.Fields(d.Line), "-"))
-	}
-	return name + ".png"
-}
+// chartName is the file name of d's chart; csvName that of its CSV, by
+// which FindDigestThread knows the thread's post.
+func chartName(d chat.Digest) string { return d.FileName() + ".png" }
 
-// FindCharts looks through the channel's history since since for d's
-// chart, shared as a file named chartName (a file share carries no
+func csvName(d chat.Digest) string { return d.FileName() + ".csv" }
+
+// FindDigestThread looks through the digest's thread since since for its
+// tables, shared with the CSV named csvName (a file share carries no
 // metadata).
-func (a *Adapter) FindCharts(ctx context.Context, channel string, d chat.Digest, since time.Time) (chat.MessageRef, bool, error) {
-	name, id := chartName(d), ""
-	ref, found, err := a.findIn(ctx, channel, since, func(m slack.Message) bool {
-		i := slices.IndexFunc(m.Files, func(f slack.File) bool { return f.Name == name })
-		if i >= 0 {
-			id = m.Files[i].ID
+func (a *Adapter) FindDigestThread(ctx context.Context, top chat.MessageRef, d chat.Digest, _ string, since time.Time) (chat.MessageRef, bool, error) {
+	name := csvName(d)
+	params := &slack.GetConversationRepliesParameters{ChannelID: top.Channel, Timestamp: top.ID, Oldest: slackTS(since), Limit: 200}
+	for {
+		msgs, more, next, err := a.api.GetConversationRepliesContext(ctx, params)
+		if err != nil {
+			return chat.MessageRef{}, false, a.unread(top.Channel, err)
 		}
-		return i >= 0
-	})
-	ref.ID = id // the file, as PostCharts names it
-	return ref, found, err
+		for _, m := range msgs {
+			if slices.ContainsFunc(m.Files, func(f slack.File) bool { return f.Name == name }) {
+				return chat.MessageRef{Channel: top.Channel, ID: m.Timestamp}, true, nil
+			}
+		}
+		if !more || next == "" {
+			return chat.MessageRef{}, false, nil
+		}
+		params.Cursor = next
+	}
 }
 
-// PostCharts renders the digest's PNG and shares it in channel through
-// Slack's external upload (getUploadURLExternal, upload,
-// completeUploadExternal). Slack answers with the file, not the message
-// sharing it: the ref names the file.
-func (a *Adapter) PostCharts(ctx context.Context, channel string, d chat.Digest) (chat.MessageRef, error) {
-	img, err := charts.DigestPNG(d)
+// PostDigestThread shares the digest's CSV in its thread, with every table
+// as the share's blocks: one upload (getUploadURLExternal, upload,
+// completeUploadExternal), so one post. Slack answers with the file, not
+// the message sharing it: the ref names the file.
+func (a *Adapter) PostDigestThread(ctx context.Context, top chat.MessageRef, d chat.Digest, _ string) (chat.MessageRef, error) {
+	a.dress(ctx, &d)
+	data, err := d.CSV()
 	if err != nil {
 		return chat.MessageRef{}, chat.Permanent(err) // the same data would fail the same way
 	}
 	f, err := a.api.UploadFileContext(ctx, slack.UploadFileParameters{
-		Channel:        channel,
-		Filename:       chartName(d),
-		FileSize:       len(img),
-		Reader:         bytes.NewReader(img),
-		Title:          d.Title(),
-		AltTxt:         "Heatmap of missed calls by weekday and hour, and bar chart of missed calls and cases reached per day",
-		InitialComment: "Missed calls by weekday and hour, and missed calls against cases reached, day by day.",
+		Channel:         top.Channel,
+		ThreadTimestamp: top.ID,
+		Filename:        csvName(d),
+		FileSize:        len(data),
+		Reader:          bytes.NewReader(data),
+		Title:           d.Title() + " (CSV)",
+		Blocks:          slack.Blocks{BlockSet: DigestDetailBlocks(d, a.Permalink)},
 	})
 	if err != nil {
-		return chat.MessageRef{}, a.failed(channel, err)
+		return chat.MessageRef{}, a.failed(top.Channel, err)
 	}
-	return chat.MessageRef{Channel: channel, ID: f.ID}, nil
+	return chat.MessageRef{Channel: top.Channel, ID: f.ID}, nil
 }

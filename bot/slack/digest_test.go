@@ -25,131 +25,66 @@ import (
 	"ringback/store/storetest"
 )
 
-func ratio(num, den int) *bot.Ratio { return &bot.Ratio{Num: num, Den: den} }
-
-func spread(n int, med, p90 time.Duration) *bot.Spread {
-	return &bot.Spread{Count: n, Median: med, P90: p90}
-}
-
-func age(d time.Duration) *time.Duration { return &d }
-
-// sampleDigest is a week of two lines, written out by hand so the golden
-// file changes only when the rendering does.
-func sampleDigest() bot.Digest {
-	london, _ := time.LoadLocation("Europe/London")
-	from := time.Date(2026, 11, 9, 0, 0, 0, 0, london)
-	lettings := bot.Figures{
-		Calls: 120, Missed: 30, MissRate: ratio(30, 120), AfterHours: ratio(9, 30), Cases: 26,
-		TextBackWithin90s: ratio(25, 26), CallerReplies: ratio(14, 25),
-		TimeToClaim: spread(24, 4*time.Minute, 11*time.Minute), TimeToContactAll: spread(22, 13*time.Minute, 48*time.Minute),
-		TimeToContact: []bot.CategorySpread{
-			{Category: "viewing", Label: "Viewing / lettings", Time: spread(15, 9*time.Minute, 30*time.Minute)},
-			{Category: "maintenance", Label: "Maintenance"},
-		},
-		TriagedWithin5m: ratio(18, 26), ContactRate: ratio(17, 21), FirstCycle: ratio(12, 21), Repeat24h: ratio(3, 26),
-		Escalated: ratio(4, 26), EscalationLevels: map[int]int{1: 4, 2: 1}, Backlog: 3, OldestOpen: age(50 * time.Hour),
-	}
-	lettings.PeakHours[time.Monday][9] = 6
-	lettings.PeakHours[time.Monday][12] = 4
-	maint := bot.Figures{
-		Calls: 40, Missed: 12, MissRate: ratio(12, 40), AfterHours: ratio(5, 12), Cases: 11,
-		TextBackWithin90s: ratio(11, 11), CallerReplies: ratio(8, 11),
-		TimeToClaim: spread(10, 6*time.Minute, 20*time.Minute), TimeToContactAll: spread(9, 25*time.Minute, 2*time.Hour),
-		TimeToContact: []bot.CategorySpread{
-			{Category: "viewing", Label: "Viewing / lettings"},
-			{Category: "maintenance", Label: "Maintenance", Time: spread(9, 25*time.Minute, 2*time.Hour)},
-		},
-		TriagedWithin5m: ratio(9, 11), ContactRate: ratio(7, 9), FirstCycle: ratio(5, 9), Repeat24h: ratio(1, 11),
-		Escalated: ratio(2, 11), EscalationLevels: map[int]int{1: 2}, Backlog: 1, OldestOpen: age(20 * time.Hour),
-	}
-	maint.PeakHours[time.Tuesday][8] = 3
-	total := bot.Figures{
-		Calls: 160, Missed: 42, MissRate: ratio(42, 160), AfterHours: ratio(14, 42), Cases: 37,
-		TextBackWithin90s: ratio(36, 37), CallerReplies: ratio(22, 36),
-		TimeToClaim: spread(34, 5*time.Minute, 14*time.Minute), TimeToContactAll: spread(31, 16*time.Minute, 70*time.Minute),
-		TimeToContact: []bot.CategorySpread{
-			{Category: "viewing", Label: "Viewing / lettings", Time: spread(15, 9*time.Minute, 30*time.Minute)},
-			{Category: "maintenance", Label: "Maintenance", Time: spread(9, 25*time.Minute, 2*time.Hour)},
-		},
-		TriagedWithin5m: ratio(27, 37), ContactRate: ratio(24, 30), FirstCycle: ratio(17, 30), Repeat24h: ratio(4, 37),
-		Escalated: ratio(6, 37), EscalationLevels: map[int]int{1: 6, 2: 1}, Backlog: 4, OldestOpen: age(50 * time.Hour),
-	}
-	total.PeakHours[time.Monday][9] = 6
-	total.PeakHours[time.Monday][12] = 4
-	total.PeakHours[time.Tuesday][8] = 3
-	prev := total
-	prev.Missed, prev.Calls, prev.MissRate, prev.TimeToClaim, prev.Backlog = 36, 150, ratio(36, 150), spread(30, 7*time.Minute, 16*time.Minute), 6
-	prevLettings := lettings
-	prevLettings.Missed, prevLettings.MissRate = 27, ratio(27, 110)
-
-	d := bot.Digest{
-		Period: bot.Period{From: from, To: from.AddDate(0, 0, 7), Label: "2026-W46 (Mon 9 Nov – Sun 15 Nov 2026)"},
-		Zone:   london,
-		KPIs: bot.KPIs{Total: total, Lines: []bot.LineKPIs{
-			{Name: "Lettings", Number: "+441632960001", Figures: lettings},
-			{Name: "Maintenance", Number: "+441632960002", Figures: maint},
-		}},
-		Previous: bot.KPIs{
-			Period: bot.Period{From: from.AddDate(0, 0, -7), To: from, Label: "2026-W45 (Mon 2 Nov – Sun 8 Nov 2026)"},
-			Total:  prev,
-			Lines: []bot.LineKPIs{
-				{Name: "Lettings", Number: "+441632960001", Figures: prevLettings},
-				{Name: "Maintenance", Number: "+441632960002", Figures: maint},
-			},
-		},
-		Staff: []bot.StaffRow{
-			{User: "U0ALICE", Claims: 20, Contacted: 18, FirstContact: age(11 * time.Minute), Closed: 17, Outcomes: map[string]int{"booked": 9, "reached": 6, "spam": 2}},
-			{User: "U0BOB", Claims: 14, Contacted: 13, FirstContact: age(21 * time.Minute), Closed: 11, Outcomes: map[string]int{"resolved": 8, "no_contact": 3}},
-		},
-		Oldest: []bot.QueueItem{
-			{CaseID: 41, Ref: "#41", Age: 50 * time.Hour, Line: "Lettings", Category: "Viewing / lettings", Caller: "Jane Smith (tenant)", CardChannel: "C0LETTINGS", CardMessage: "1762855200.000100"},
-			{CaseID: 57, Ref: "#57", Age: 20 * time.Hour, Line: "Maintenance", Owner: "U0BOB", Caller: "07700 900124 <!here>"},
-		},
-		Names: map[string]string{"U0ALICE": "Alice Jones", "U0BOB": "Bob <@U0BOSS> Brown"},
-	}
-	for i, v := range [][2]int{{9, 7}, {8, 8}, {6, 5}, {7, 4}, {8, 6}, {3, 2}, {1, 1}} {
-		d.Daily = append(d.Daily, bot.DayCount{Day: from.AddDate(0, 0, i), Missed: v[0], Reached: v[1]})
-	}
-	return d
-}
-
+// The digest's post reads in thirty seconds: six headline figures against
+// their targets with arrows, the chart, one line per line and the three
+// oldest open cases, linked; every table goes in the thread.
 func TestDigestGoldenFile(t *testing.T) {
 	link := func(ch, ts string) string {
 		return "https://northside.slack.com/archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")
 	}
-	raw := golden.Check(t, "digest", slack.Blocks{BlockSet: rbslack.DigestBlocks(sampleDigest(), link)})
+	raw := golden.Check(t, "digest", slack.Blocks{BlockSet: rbslack.DigestBlocks(golden.SampleDigest(), link, "F0CHART")})
 	checkLimits(t, raw)
 	text := string(raw)
 	for _, want := range []string{
-		"Miss rate", "26% (42/160)", "▲ 2 pts", // the headline with its change
-		"Lettings", "Maintenance", "reached level 2", // every line, every KPI
-		"Alice Jones", "booked", // the staff table, by name
-		"<https://northside.slack.com/archives/C0LETTINGS/p1762855200000100|#41>", // the oldest case's card
-		"Mon 9 Nov",
+		"*Text-back within 90 s* ✅", "97% (36/37) · target ≥ 95%", // a headline on target
+		"*SLA met* ⚠️", "82% (28/34) · target ≥ 90%", // and one off it
+		"*Time to claim (median)* ✅", "5 min · target ≤ 10 min · ▼ 2 min", // with the week's change
+		"*Missed calls*", "42 (26% of 160 calls) · ▲ 6",
+		`"slack_file"`, `"F0CHART"`, // the chart inline
+		"• *Lettings*: 30 missed · text-back 96% · claim 4 min · SLA 79% · contact 81% · 3 open", // one line per line
+		"<https://northside.slack.com/archives/C0LETTINGS/p1762855200000100|#41>",                // the oldest case's card
+		"|#60>",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the digest lacks %q", want)
 		}
 	}
-	for _, bad := range []string{"<!here>", "<@U0BOSS>", "<@U0ALICE>"} {
+	for _, bad := range []string{"<!here>", "<@U0BOSS>", "<@U0ALICE>", "#63", "reached level 2", "By day"} {
 		if strings.Contains(text, bad) {
-			t.Errorf("the digest contains %s: outside text unescaped, or a mention that pings", bad)
+			t.Errorf("the digest's post contains %s: outside text unescaped, a mention that pings, or what belongs in the thread", bad)
+		}
+	}
+	var blocks []map[string]any
+	if err := json.Unmarshal(raw, &blocks); err != nil || len(blocks) > 8 {
+		t.Errorf("the post has %d blocks; a thirty-second read has at most 8 (%v)", len(blocks), err)
+	}
+
+	raw = golden.Check(t, "digest_thread", slack.Blocks{BlockSet: rbslack.DigestDetailBlocks(golden.SampleDigest(), link)})
+	checkLimits(t, raw)
+	for _, want := range []string{"Lettings", "Maintenance", "reached level 2", "SLA met (contact in time)", "Alice Jones", "booked", "#63", "Mon 9 Nov"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("the thread lacks %q", want)
 		}
 	}
 }
 
 // A business with many lines still gets a digest Slack accepts.
 func TestDigestWithManyLinesStaysWithinLimits(t *testing.T) {
-	d := sampleDigest()
+	d := golden.SampleDigest()
 	for i := range 60 {
 		l := d.KPIs.Lines[0]
 		l.Name, l.Number = "Branch "+strings.Repeat("x", i%5)+string(rune('A'+i%26)), "+44163296"+string(rune('0'+i/10))+string(rune('0'+i%10))
 		d.KPIs.Lines = append(d.KPIs.Lines, l)
 	}
-	raw := golden.JSON(t, slack.Blocks{BlockSet: rbslack.DigestBlocks(d, nil)})
+	raw := golden.JSON(t, slack.Blocks{BlockSet: rbslack.DigestBlocks(d, nil, "")})
 	checkLimits(t, raw)
 	if !strings.Contains(string(raw), "more lines") {
-		t.Error("the lines left out are not mentioned")
+		t.Error("the post does not mention the lines left out")
+	}
+	raw = golden.JSON(t, slack.Blocks{BlockSet: rbslack.DigestDetailBlocks(d, nil)})
+	checkLimits(t, raw)
+	if !strings.Contains(string(raw), "more lines") {
+		t.Error("the thread does not mention the lines left out")
 	}
 }
 
@@ -240,7 +175,7 @@ func (x *digestSetup) week(t *testing.T) int64 {
 	return open.CaseID
 }
 
-func TestDigestIsPostedOnceWithItsChart(t *testing.T) {
+func TestDigestIsPostedOnceWithItsChartAndThread(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		x := newDigestSetup(t, s)
 		open := x.week(t)
@@ -250,17 +185,21 @@ func TestDigestIsPostedOnceWithItsChart(t *testing.T) {
 		}
 		x.flush(t)
 
-		msgs := x.slack.Messages("C0DIGEST")
-		if len(msgs) != 2 {
-			t.Fatalf("%d messages in the digest channel, want the digest and its chart: %+v", len(msgs), msgs)
+		top := x.slack.Messages("C0DIGEST")
+		if len(top) != 1 {
+			t.Fatalf("%d messages in the digest channel, want the digest: %+v", len(top), top)
+		}
+		msgs := x.slack.Thread("C0DIGEST", top[0].TS)
+		if len(msgs) != 2 || len(msgs[1].Files) != 1 {
+			t.Fatalf("%d messages in the digest's thread, want the digest and its tables with the CSV: %+v", len(msgs), msgs)
 		}
 		digest := string(msgs[0].Blocks)
 		for _, want := range []string{
 			"Weekly digest, 2026-W46 (Mon 9 Nov – Sun 15 Nov 2026)",
-			"Miss rate", "100% (2/2)", // both calls of the week were missed
-			"Time to claim (median)", "3 min",
-			"Alice Jones",                           // the staff table, named through users.info
+			"*Missed calls*", "2 (100% of 2 calls)", // both calls of the week were missed
+			"*Time to claim (median)* ✅", "3 min",
 			"#" + itoa(open), "/archives/C0MAINT/p", // the open case, linked to its card
+			`"slack_file"`,
 		} {
 			if !strings.Contains(digest, want) {
 				t.Errorf("the digest lacks %q:\n%s", want, digest)
@@ -269,21 +208,24 @@ func TestDigestIsPostedOnceWithItsChart(t *testing.T) {
 		if !strings.Contains(msgs[0].Text, "2 missed calls") {
 			t.Errorf("notification text %q", msgs[0].Text)
 		}
+		if thread := string(msgs[1].Blocks); !strings.Contains(thread, "Alice Jones") || !strings.Contains(thread, "every KPI") {
+			t.Errorf("the thread lacks the tables (the staff table named through users.info):\n%s", thread)
+		}
 
 		files := x.slack.Files()
-		if len(files) != 1 || len(files[0].Channels) != 1 || files[0].Channels[0] != "C0DIGEST" || len(msgs[1].Files) != 1 {
-			t.Fatalf("uploads %+v", files)
+		if len(files) != 2 {
+			t.Fatalf("uploads %+v, want the chart and the CSV", files)
 		}
-		f := files[0]
-		if !strings.HasSuffix(f.Name, ".png") || !strings.Contains(f.Title, "2026-W46") || f.Length != len(f.Data) {
-			t.Errorf("file %s %q, %d of %d bytes", f.Name, f.Title, len(f.Data), f.Length)
+		chart, csvFile := files[0], files[1]
+		if len(chart.Channels) != 0 || !strings.HasSuffix(chart.Name, ".png") || !strings.Contains(digest, chart.ID) {
+			t.Errorf("chart %+v: shared nowhere, shown by the post", chart)
 		}
-		img, err := png.Decode(bytes.NewReader(f.Data))
-		if err != nil {
-			t.Fatalf("the uploaded file is not a PNG: %v", err)
+		img, err := png.Decode(bytes.NewReader(chart.Data))
+		if err != nil || img.Bounds().Dx() < 800 {
+			t.Fatalf("the chart is not a wide PNG: %v", err)
 		}
-		if img.Bounds().Dx() < 800 {
-			t.Errorf("chart is %v", img.Bounds())
+		if csvFile.Name != "ringback-digest-2026-W46.csv" || csvFile.ThreadTS != msgs[0].TS || !strings.HasPrefix(string(csvFile.Data), "scope,kpi,") {
+			t.Errorf("CSV %s in thread %q: %.40q", csvFile.Name, csvFile.ThreadTS, csvFile.Data)
 		}
 
 		// The scheduler on another replica, or after a restart, queues the
@@ -293,27 +235,29 @@ func TestDigestIsPostedOnceWithItsChart(t *testing.T) {
 		}
 		x.clock.Advance(time.Hour)
 		x.flush(t)
-		if n := len(x.slack.Messages("C0DIGEST")); n != 2 || len(x.slack.Files()) != 1 {
+		if n := len(x.slack.Thread("C0DIGEST", top[0].TS)); n != 2 || len(x.slack.Messages("C0DIGEST")) != 1 || len(x.slack.Files()) != 2 {
 			t.Fatalf("after a second pass: %d messages, %d files", n, len(x.slack.Files()))
 		}
 	})
 }
 
-// A failed upload is retried on its own: the digest is not posted again.
-func TestDigestChartRetriedAlone(t *testing.T) {
+// A failed chart upload posts nothing: the retry posts the digest with its
+// chart, then its thread, each once.
+func TestDigestChartUploadFailureRetriesThePost(t *testing.T) {
 	x := newDigestSetup(t, storetest.New(t, "sqlite"))
 	x.week(t)
 	x.slack.Reset()
-	x.slack.FailNext("files.completeUploadExternal", 1, 503, 0)
 	x.enqueue(t)
+	x.slack.FailNext("upload", 1, 503, 0)
 	x.flush(t)
-	if n, f := len(x.slack.Messages("C0DIGEST")), len(x.slack.Files()); n != 1 || f != 0 {
-		t.Fatalf("after the failed upload: %d messages, %d files; want the digest alone", n, f)
+	if n := len(x.slack.Messages("C0DIGEST")); n != 0 {
+		t.Fatalf("after the failed chart upload: %d messages; want none yet", n)
 	}
-	x.clock.Advance(time.Minute) // past the first retry's backoff
+	x.clock.Advance(time.Minute) // past the row's backoff
 	x.flush(t)
-	if n, f := len(x.slack.Messages("C0DIGEST")), len(x.slack.Files()); n != 2 || f != 1 {
-		t.Fatalf("after the retry: %d messages, %d files; want the digest and one chart", n, f)
+	top := x.slack.Messages("C0DIGEST")
+	if len(top) != 1 || len(x.slack.Thread("C0DIGEST", top[0].TS)) != 2 || len(x.slack.Files()) != 2 {
+		t.Fatalf("after the retry: %d posts, %d files; want the digest and its thread, the chart and the CSV", len(top), len(x.slack.Files()))
 	}
 	var blocks []map[string]any
 	if err := json.Unmarshal(x.slack.Messages("C0DIGEST")[0].Blocks, &blocks); err != nil || blocks[0]["type"] != "header" {

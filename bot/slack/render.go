@@ -13,7 +13,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"ringback/bot/chat"
-	"ringback/templates"
 )
 
 // Escape makes outside text safe for mrkdwn: Slack reads only &, < and > as
@@ -262,17 +261,28 @@ func option(value, label string) *slack.OptionBlockObject {
 	return slack.NewOptionBlockObject(value, plain(truncate(label, 75)), nil)
 }
 
-// ReplyModal renders the Reply modal: a Template select and a preview of
-// the selected one with its segment count. When the caller is in their
-// quiet hours it says their local time and asks when to send: "Send now"
-// or "Send at 08:00" (their window's opening).
+// ReplyModal renders the Reply modal: a Template select, by label and
+// grouped by the categories the templates are for, and a preview of the
+// selected one with its segment count. A preview that cannot be sent says
+// why; Slack keeps a modal's Send while it has an input, so a submit then
+// gets the same words back as the select's error. When the caller is in
+// their quiet hours it says their local time and asks when to send: "Send
+// now" or "Send at 08:00" (their window's opening).
 func ReplyModal(k chat.Card, choices []chat.TemplateChoice, selected string, timing chat.ReplyTiming) slack.ModalViewRequest {
-	var opts []*slack.OptionBlockObject
+	var groups []*slack.OptionGroupBlockObject
 	var initial *slack.OptionBlockObject
 	var chosen *chat.TemplateChoice
 	for i, c := range choices {
-		o := option(c.Key, strings.ReplaceAll(c.Key, "_", " "))
-		opts = append(opts, o)
+		label := c.Name()
+		if c.Blocked != "" {
+			label = "⚠️ " + label
+		}
+		o := option(c.Key, label)
+		if len(groups) == 0 || groups[len(groups)-1].Label.Text != truncate(c.Group(), 75) {
+			groups = append(groups, slack.NewOptionGroupBlockElement(plain(truncate(c.Group(), 75))))
+		}
+		g := groups[len(groups)-1]
+		g.Options = append(g.Options, o)
 		if c.Key == selected {
 			initial, chosen = o, &choices[i]
 		}
@@ -280,34 +290,34 @@ func ReplyModal(k chat.Card, choices []chat.TemplateChoice, selected string, tim
 	blocks := []slack.Block{
 		slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Text %s from the %s line. Only approved templates can be sent.", callee(k.Caller), Escape(k.Line))), nil, nil),
 	}
-	if len(opts) == 0 {
+	if len(groups) == 0 {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("No approved template fits this case's category."), nil, nil))
 		return modal(ModalReply, "Reply", "", k.CaseID, blocks)
 	}
-	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose a template"), BlockTemplate, opts...)
-	sel.InitialOption = initial
+	sel := &slack.SelectBlockElement{Type: slack.OptTypeStatic, Placeholder: plain("Choose a template"), ActionID: BlockTemplate,
+		OptionGroups: groups, InitialOption: initial}
 	input := slack.NewInputBlock(BlockTemplate, plain("Template"), nil, sel)
 	input.DispatchAction = true // a choice updates the preview at once
 	blocks = append(blocks, input)
 	preview := "_Choose a template to see the text the caller will get._"
 	if chosen != nil {
-		preview = "*Preview*\n" + quote(chosen.Preview) + fmt.Sprintf("\n%d characters · %s · %d SMS segment%s",
+		preview = "*Preview* · " + Escape(chosen.Group()) + "\n" + quote(chosen.Preview) + fmt.Sprintf("\n%d characters · %s · %d SMS segment%s",
 			len([]rune(chosen.Preview)), chosen.Segments.Encoding, chosen.Segments.Segments, plural(chosen.Segments.Segments))
-		if len(chosen.Missing) > 0 {
-			labels := make([]string, len(chosen.Missing))
-			for i, m := range chosen.Missing {
-				labels[i] = templates.Label(m)
-			}
-			preview += "\n⚠️ Cannot be sent: Ringback does not know the " + strings.Join(labels, ", ") + "."
+		if chosen.Blocked != "" {
+			preview += "\n⚠️ *Cannot be sent:* " + Escape(chosen.Blocked) + "."
 		}
 	}
 	blocks = append(blocks, slack.SectionBlock{Type: slack.MBTSection, BlockID: BlockPreview, Text: mrkdwn(preview)})
-	if timing.Quiet {
+	if timing.Quiet && (chosen == nil || chosen.Blocked == "") {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("🌙 "+Mrkdwn(timing.Note()))),
 			slack.NewInputBlock(BlockWhen, plain("When"), nil, slack.NewRadioButtonsBlockElement(BlockWhen,
 				option(chat.ReplyLater, timing.LaterLabel()), option(chat.ReplyNow, "Send now"))))
 	}
-	return modal(ModalReply, "Reply", "Send", k.CaseID, blocks)
+	submit := "Send"
+	if chosen != nil && chosen.Blocked != "" {
+		submit = "Cannot send" // Slack requires a submit beside an input; a click is refused with the reason
+	}
+	return modal(ModalReply, "Reply", submit, k.CaseID, blocks)
 }
 
 func plural(n int) string {

@@ -3,6 +3,7 @@ package slack_test
 import (
 	"encoding/json"
 	"ringback/bot/internal/golden"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,18 +100,24 @@ func TestCardGoldenFiles(t *testing.T) {
 func TestModalGoldenFiles(t *testing.T) {
 	k := cards()["card_claimed"]
 	choices := []bot.TemplateChoice{
-		{Key: "maintenance_ack", Text: "Hi {{caller_name}}, {{agent}} from {{business}} has your repair request (ref {{case_number}}).",
+		{Key: "maintenance_ack", Label: "Repair request received", Category: "Maintenance", Text: "Hi {{caller_name|there}}, {{agent}} from {{business}} has your repair request (ref {{case_number}}).",
 			Preview: "Hi Jane, Alice from Northside Lettings has your repair request (ref #42).", Segments: templates.Segments("Hi Jane, Alice from Northside Lettings has your repair request (ref #42).")},
-		{Key: "callback_missed", Preview: "Sorry we missed you, Alice tried to call you back from Northside Lettings. Reply with a good time or call us on [callback number].",
-			Missing: []string{"callback_number"}, Segments: templates.Segments("Sorry we missed you")},
+		{Key: "callback_missed", Label: "We tried to call back", Category: bot.AnyCategory, Preview: "Sorry we missed you, Alice tried to call you back from Northside Lettings. Reply with a good time or call us on [callback number].",
+			Missing: []string{"callback_number"}, Segments: templates.Segments("Sorry we missed you"),
+			Blocked: "Ringback does not know the callback number for this caller, and the template has no fallback ({{callback_number|…}})"},
+	}
+	optedOut := slices.Clone(choices)
+	for i := range optedOut {
+		optedOut[i].Blocked = "the caller opted out of texts"
 	}
 	views := map[string]slack.ModalViewRequest{
-		"modal_reply":          rbslack.ReplyModal(k, choices, "", bot.ReplyTiming{}),
-		"modal_reply_selected": rbslack.ReplyModal(k, choices, "maintenance_ack", bot.ReplyTiming{}),
-		"modal_reply_missing":  rbslack.ReplyModal(k, choices, "callback_missed", bot.ReplyTiming{}),
-		"modal_reply_quiet":    rbslack.ReplyModal(k, choices, "maintenance_ack", golden.QuietTiming()),
-		"modal_log_callback":   rbslack.LogModal(k),
-		"modal_close":          rbslack.CloseModal(k),
+		"modal_reply":           rbslack.ReplyModal(k, choices, "", bot.ReplyTiming{}),
+		"modal_reply_selected":  rbslack.ReplyModal(k, choices, "maintenance_ack", bot.ReplyTiming{}),
+		"modal_reply_missing":   rbslack.ReplyModal(k, choices, "callback_missed", bot.ReplyTiming{}),
+		"modal_reply_quiet":     rbslack.ReplyModal(k, choices, "maintenance_ack", golden.QuietTiming()),
+		"modal_reply_opted_out": rbslack.ReplyModal(k, optedOut, "maintenance_ack", golden.QuietTiming()),
+		"modal_log_callback":    rbslack.LogModal(k),
+		"modal_close":           rbslack.CloseModal(k),
 	}
 	for name, v := range views {
 		t.Run(name, func(t *testing.T) {

@@ -20,9 +20,12 @@
 package discordstandin
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -58,6 +61,14 @@ type Message struct {
 	Flags           int
 	Edits           int
 	JSON            json.RawMessage // the last payload, as sent
+	// Files are the attachments a multipart create carried.
+	Files []File
+}
+
+// File is a message's attachment.
+type File struct {
+	Name, ContentType string
+	Data              []byte
 }
 
 // Thread is a thread started from a message.
@@ -477,6 +488,10 @@ func (s *Server) SetClock(now func() time.Time) {
 // creates nothing and answers with the message created then.
 func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, body []byte) {
 	channel := r.PathValue("channel")
+	body, files, ok := multipartMessage(w, r, body)
+	if !ok {
+		return
+	}
 	f, ok := decodeMessage(w, body)
 	if !ok {
 		return
@@ -506,7 +521,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, body []by
 			return
 		}
 	}
-	m := &Message{ID: s.nextID(), ChannelID: channel}
+	m := &Message{ID: s.nextID(), ChannelID: channel, Files: files}
 	m.apply(f, body)
 	switch t, thread := s.threads[channel]; {
 	case thread:
@@ -732,4 +747,43 @@ func ResponseProblems(raw []byte) []string {
 		return ModalProblems(r.Data)
 	}
 	return []string{fmt.Sprintf("unknown interaction response type %d", r.Type)}
+}
+
+// multipartMessage reads a create sent as multipart/form-data, as Discord
+// takes attachments: the message in the part payload_json, each file in a
+// part files[n]. A JSON body comes back as it is.
+func multipartMessage(w http.ResponseWriter, r *http.Request, body []byte) ([]byte, []File, bool) {
+	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/form-data" {
+		return body, nil, true
+	}
+	var payload []byte
+	var files []File
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			apiError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+			return nil, nil, false
+		}
+		data, err := io.ReadAll(part)
+		if err != nil {
+			apiError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+			return nil, nil, false
+		}
+		switch name := part.FormName(); {
+		case name == "payload_json":
+			payload = data
+		case strings.HasPrefix(name, "files["):
+			files = append(files, File{Name: part.FileName(), ContentType: part.Header.Get("Content-Type"), Data: data})
+		}
+	}
+	if payload == nil {
+		apiError(w, http.StatusBadRequest, 50035, "Invalid Form Body: no payload_json")
+		return nil, nil, false
+	}
+	return payload, files, true
 }

@@ -196,7 +196,9 @@
       case "image": {
         const f = el("figure", "b-image");
         if (b.title) f.append(el("figcaption", "", Mrkdwn.plain(b.title.text)));
-        f.append(image(b.image_url, b.alt_text));
+        // A Slack file (the digest's chart) is served by the sandbox.
+        const url = b.slack_file && b.slack_file.id ? "/sandbox/files/" + encodeURIComponent(b.slack_file.id) : b.image_url;
+        f.append(image(url, b.alt_text));
         return f;
       }
       case "input":
