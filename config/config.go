@@ -60,6 +60,8 @@ type Config struct {
 	// besides the members of the lines' channels ("": none).
 	StaffGroup string
 	Limits     Limits
+	// Webhooks are the outbound webhook subscriptions.
+	Webhooks []Webhook
 
 	defaulted bool // Parse or Defaults gave it its defaults
 }

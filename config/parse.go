@@ -238,6 +238,7 @@ func (p *parser) parse(data []byte) *Config {
 		"categories": keep, "escalation": keep, "templates": keep, "discord": keep, "staff_group": keep,
 		"limits":      keep,
 		"auto_triage": keep,
+		"webhooks":    keep,
 	})
 	// "required" problems of a section are placed at its key's line, before
 	// the problems inside it.
@@ -264,6 +265,7 @@ func (p *parser) parse(data []byte) *Config {
 	cfg.StaffGroup = p.staffGroup(sections["staff_group"])
 	cfg.Limits = p.limits(sections["limits"])
 	cfg.AutoTriage = p.autoTriage(sections["auto_triage"])
+	cfg.Webhooks = p.webhooks(sections["webhooks"], cfg)
 	return cfg
 }
 
