@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"os"
 	"strconv"
 
 	"ringback/bot/autotriage"
@@ -32,6 +34,9 @@ type Bot struct {
 	smsPause *Pause
 	pruning  pruning
 	triager  *autotriage.Matcher // reads callers' own words; see autotriage.go
+	// getenv reads webhook signing secrets; webhookClient sends webhooks.
+	getenv        func(string) string
+	webhookClient *http.Client
 }
 
 // Deps is what the bot is built from.
@@ -46,6 +51,8 @@ type Deps struct {
 	Texter Texter
 	// Chats names the chat platforms that show cards ("slack", "discord").
 	Chats []string
+	// Getenv reads the webhook secrets named in the config (nil: os.Getenv).
+	Getenv func(string) string
 }
 
 // New returns a bot.
@@ -56,12 +63,16 @@ func New(d Deps) *Bot {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.Getenv == nil {
+		d.Getenv = os.Getenv
+	}
 	if d.Config != nil {
 		d.Config.Defaults() // a Config built in Go runs as a parsed one would
 	}
 	return &Bot{
 		store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats,
 		smsPause: NewPause(d.Clock, "sms"), triager: newTriager(d.Config),
+		getenv: d.Getenv, webhookClient: &http.Client{Timeout: webhookTimeout},
 	}
 }
 
@@ -94,6 +105,7 @@ func (b *Bot) SyncTemplates(ctx context.Context) error {
 // Register adds the bot's outbox performers to w.
 func (b *Bot) Register(w *Worker) {
 	w.Handle(KindSMS, b.performSMS)
+	w.Handle(KindWebhook, b.performWebhook)
 	w.OnDead = b.outboxDead
 }
 
