@@ -67,6 +67,7 @@ var commands = map[string]func(a *app, ctx context.Context, args []string) error
 	"outbox":       (*app).outbox,
 	"outbox retry": (*app).outboxRetry,
 	"demo":         (*app).demo,
+	"webhooks":     (*app).webhooksCmd,
 }
 
 // noFlags makes a command that takes no flags: -h prints its usage and any
@@ -104,6 +105,8 @@ Commands:
   export    export events --from DATE --to DATE [--out FILE]: the audit trail as CSV
   outbox    [--state dead] list side effects by state (default: those that gave up);
             outbox retry [ID…] runs dead ones again once their cause is fixed
+  webhooks  list subscriptions, recent deliveries and failures; webhooks test NAME;
+            webhooks replay --since 24h [--name NAME]; webhooks enable NAME (after 410 Gone)
   demo      try Ringback in a browser sandbox: no Slack or Twilio account needed
   help      show this help
 

@@ -95,6 +95,15 @@ func (q queries) MarkEventWebhooked(ctx context.Context, eventID int64, now time
 	return affected(res)
 }
 
+// MarkAllEventsWebhooked marks every event handed over at once (no
+// subscription is configured: none will be sent).
+func (q queries) MarkAllEventsWebhooked(ctx context.Context, now time.Time) error {
+	if _, err := q.exec(ctx, `UPDATE events SET webhooked_at = ? WHERE webhooked_at IS NULL`, now.UTC()); err != nil {
+		return fmt.Errorf("store: mark events webhooked: %w", err)
+	}
+	return nil
+}
+
 // AddWebhookDelivery records a pending delivery and returns its id.
 func (q queries) AddWebhookDelivery(ctx context.Context, d WebhookDelivery, now time.Time) (int64, error) {
 	var id int64
