@@ -28,6 +28,11 @@ func (a *app) check(ctx context.Context) error {
 	case err != nil:
 		problems = append(problems, err.Error())
 	}
+	if cfg != nil {
+		for _, p := range cfg.WebhookSecretProblems(a.getenv) {
+			problems = append(problems, env.ConfigPath+": "+p.String())
+		}
+	}
 	if env.DatabaseURL != "" {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		s, err := store.Open(cctx, env.DatabaseURL)

@@ -1,10 +1,13 @@
 package config
 
 import (
+	"encoding/base64"
+	"fmt"
 	"net"
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -133,4 +136,28 @@ func (p *parser) webhooks(n *yaml.Node, cfg *Config) []Webhook {
 		out = append(out, w)
 	}
 	return out
+}
+
+// WebhookSecretProblems checks that each subscription's secrets are set in
+// the environment and are whsec_ secrets (base64 after the prefix).
+func (c *Config) WebhookSecretProblems(getenv func(string) string) []Problem {
+	var ps []Problem
+	for i, w := range c.Webhooks {
+		for _, env := range []string{w.SecretEnv, w.PreviousSecretEnv} {
+			if env == "" {
+				continue
+			}
+			key := index("webhooks", i)
+			v := getenv(env)
+			if v == "" {
+				ps = append(ps, Problem{Key: key, Message: fmt.Sprintf("webhook %s: %s is not set", w.Name, env)})
+				continue
+			}
+			raw, ok := strings.CutPrefix(v, "whsec_")
+			if k, err := base64.StdEncoding.DecodeString(raw); !ok || err != nil || len(k) < 24 {
+				ps = append(ps, Problem{Key: key, Message: fmt.Sprintf("webhook %s: %s must be whsec_ followed by at least 24 base64-encoded bytes", w.Name, env)})
+			}
+		}
+	}
+	return ps
 }
