@@ -150,6 +150,20 @@ func (b *Bot) webhookCase(c store.Case) WebhookCase {
 	return wc
 }
 
+// optOutChanged notes a manager's opt-out or opt-in on the caller's latest
+// case, where the trail (and so optout.changed) can carry it; a number that
+// never had a case has no trail to note it on.
+func (b *Bot) optOutChanged(ctx context.Context, tx *store.Tx, number, kind, actor string, now time.Time) error {
+	c, err := tx.LatestCaseOfCaller(ctx, number)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return tx.AddEvent(ctx, c.ID, now, kind, actor, map[string]any{"source": OptOutManual, "by": actor})
+}
+
 // webhookBody renders the envelope of event e of type typ.
 func (b *Bot) webhookBody(ctx context.Context, q *store.Tx, e store.WebhookEvent, typ string) (string, error) {
 	ev := WebhookEvent{Kind: e.Kind, Actor: e.Actor, Detail: json.RawMessage(e.Data)}

@@ -42,9 +42,11 @@ type receiver struct {
 }
 
 type received struct {
-	ID     string // webhook-id
-	Type   string
-	CaseID int64
+	ID      string // webhook-id
+	Type    string
+	CaseID  int64
+	Outcome string
+	Open    *int64 // seconds_open
 }
 
 func newReceiver(t *testing.T, secrets ...string) *receiver {
@@ -118,6 +120,8 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 			Case struct {
 				ID           int64  `json:"id"`
 				CallerNumber string `json:"caller_number"`
+				Outcome      string `json:"outcome"`
+				SecondsOpen  *int64 `json:"seconds_open"`
 			} `json:"case"`
 		} `json:"data"`
 	}
@@ -127,7 +131,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if env.Type != "webhook.test" && env.Data.Case.CallerNumber == "" {
 		r.t.Errorf("no caller number in %s", body)
 	}
-	r.got = append(r.got, received{ID: env.ID, Type: env.Type, CaseID: env.Data.Case.ID})
+	r.got = append(r.got, received{ID: env.ID, Type: env.Type, CaseID: env.Data.Case.ID, Outcome: env.Data.Case.Outcome, Open: env.Data.Case.SecondsOpen})
 	r.sigs = append(r.sigs, sigs)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -241,10 +245,23 @@ func TestWebhooksFollowACaseLife(t *testing.T) {
 		if _, err := f.bot.Close(ctx, c.ID, alice, "booked", "Viewing Thursday 2pm"); err != nil {
 			t.Fatal(err)
 		}
+		// A manager's opt-out and opt-in reach the trail of the caller's
+		// latest case, so they are sent too.
+		for _, cmd := range []string{"optout " + callerNum, "optin " + callerNum} {
+			if _, err := f.bot.Command(ctx, bot.Invoker{Actor: manager, Platform: "slack"}, cmd); err != nil {
+				t.Fatal(err)
+			}
+		}
 		f.pump(t, 3)
 		wantWebhooks(t, f, r, map[int64][]string{c.ID: {
 			"case.opened", "sms.received", "case.updated", "case.claimed", "case.contacted", "case.contacted", "case.closed",
+			"optout.changed", "optout.changed",
 		}})
+		for _, m := range r.messages() {
+			if m.Type == "case.closed" && (m.Outcome != "booked" || m.Open == nil || *m.Open != 120) {
+				t.Errorf("case.closed = %+v", m)
+			}
+		}
 		ds, err := f.store.WebhookDeliveriesOf(ctx, "crm")
 		if err != nil {
 			t.Fatal(err)

@@ -85,6 +85,14 @@ func (q queries) withCases(ctx context.Context, es []Event) ([]WebhookEvent, err
 	return out, nil
 }
 
+// LatestCaseOfCaller is the caller's most recent case on any line
+// (ErrNotFound: none).
+func (q queries) LatestCaseOfCaller(ctx context.Context, caller string) (Case, error) {
+	var c Case
+	err := q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases WHERE caller_number = ? ORDER BY id DESC LIMIT 1`, caller)
+	return c, notFound(err, "store: latest case of a caller")
+}
+
 // MarkEventWebhooked records that the fan-out has handled the event. taken
 // is false when it had been handled already (by a previous leader).
 func (q queries) MarkEventWebhooked(ctx context.Context, eventID int64, now time.Time) (taken bool, err error) {
