@@ -446,12 +446,14 @@ func (b *Bot) performWebhook(ctx context.Context, it store.OutboxItem) error {
 	if st := states[sub.Name]; st.DisabledAt != nil {
 		return fail(0, "subscription disabled: "+st.DisabledReason)
 	}
-	waits, err := b.store.WebhookWaitsFor(ctx, d)
+	waits, until, err := b.store.WebhookWaitsFor(ctx, d)
 	if err != nil {
 		return err
 	}
 	if waits {
-		return &RetryAfterError{After: webhookOrderWait, Err: errors.New("bot: webhook waits for an earlier message of its case")}
+		// Look again when the earlier message is next tried, not every
+		// second through a long outage.
+		return &RetryAfterError{After: max(webhookOrderWait, until.Sub(now)), Err: errors.New("bot: webhook waits for an earlier message of its case")}
 	}
 	keys, err := b.webhookSecrets(sub)
 	if err != nil {
@@ -503,11 +505,12 @@ func (b *Bot) webhookRetry(ctx context.Context, d store.WebhookDelivery, status 
 		}
 		return Permanent(errors.New("bot: webhook " + d.Subscription + " gave up: " + why))
 	}
-	if err := b.store.SettleWebhookDelivery(ctx, d.ID, store.WebhookPending, status, why, now); err != nil {
+	wait := max(webhookRetries[attempt-1], min(asked, 24*time.Hour))
+	if err := b.store.RetryWebhookDelivery(ctx, d.ID, store.WebhookPending, status, why, now.Add(wait), now); err != nil {
 		return err
 	}
 	b.log.Warn("webhook attempt failed", "subscription", d.Subscription, "webhook_id", d.MessageID, "attempt", attempt, "status", status)
-	return &RetryAfterError{After: max(webhookRetries[attempt-1], min(asked, 24*time.Hour)), Err: errors.New("bot: webhook: " + why)}
+	return &RetryAfterError{After: wait, Err: errors.New("bot: webhook: " + why)}
 }
 
 // retryAfter reads a Retry-After header: seconds or an HTTP date (0: none).

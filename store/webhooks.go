@@ -133,18 +133,45 @@ func (q queries) WebhookDeliveryByID(ctx context.Context, id int64) (WebhookDeli
 }
 
 // WebhookWaitsFor reports whether an earlier delivery of the same case to
-// the same subscription is still pending: a case's messages go in order.
-func (q queries) WebhookWaitsFor(ctx context.Context, d WebhookDelivery) (bool, error) {
+// the same subscription is still pending (a case's messages go in order),
+// and the soonest time one of those is tried again (zero: unknown, soon).
+func (q queries) WebhookWaitsFor(ctx context.Context, d WebhookDelivery) (waits bool, until time.Time, err error) {
 	if d.CaseID == nil {
-		return false, nil
+		return false, time.Time{}, nil
 	}
-	return q.exists(ctx, `SELECT 1 FROM webhook_deliveries WHERE subscription = ? AND case_id = ? AND id < ? AND state = 'pending'`,
+	var rows []struct {
+		NextAt *time.Time `db:"next_at"`
+	}
+	err = q.selectAll(ctx, &rows, `SELECT next_at FROM webhook_deliveries WHERE subscription = ? AND case_id = ? AND id < ? AND state = 'pending'`,
 		d.Subscription, *d.CaseID, d.ID)
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("store: webhook delivery %d's predecessors: %w", d.ID, err)
+	}
+	for i, r := range rows {
+		if r.NextAt == nil {
+			return true, time.Time{}, nil
+		}
+		if i == 0 || r.NextAt.Before(until) {
+			until = r.NextAt.UTC()
+		}
+	}
+	return len(rows) > 0, until, nil
 }
 
 // SettleWebhookDelivery records an attempt: its HTTP status (0: none), its
 // error ("" when it succeeded) and the delivery's state after it.
 func (q queries) SettleWebhookDelivery(ctx context.Context, id int64, state string, status int, problem string, now time.Time) error {
+	return q.RetryWebhookDelivery(ctx, id, state, status, problem, time.Time{}, now)
+}
+
+// RetryWebhookDelivery is SettleWebhookDelivery that also records when a
+// pending delivery is tried again (next; zero: not known).
+func (q queries) RetryWebhookDelivery(ctx context.Context, id int64, state string, status int, problem string, next, now time.Time) error {
+	var nextAt *time.Time
+	if !next.IsZero() {
+		n := next.UTC()
+		nextAt = &n
+	}
 	var delivered *time.Time
 	if state == WebhookDelivered {
 		t := now.UTC()
@@ -152,8 +179,8 @@ func (q queries) SettleWebhookDelivery(ctx context.Context, id int64, state stri
 	}
 	_, err := q.exec(ctx, `
 		UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, updated_at = ?,
-			delivered_at = COALESCE(?, delivered_at)
-		WHERE id = ?`, state, status, truncate(problem, 1000), now.UTC(), delivered, id)
+			delivered_at = COALESCE(?, delivered_at), next_at = ?
+		WHERE id = ?`, state, status, truncate(problem, 1000), now.UTC(), delivered, nextAt, id)
 	if err != nil {
 		return fmt.Errorf("store: settle webhook delivery %d: %w", id, err)
 	}

@@ -27,6 +27,7 @@ CREATE TABLE webhook_deliveries (
     attempts     INTEGER NOT NULL DEFAULT 0,
     last_status  INTEGER NOT NULL DEFAULT 0,
     last_error   TEXT NOT NULL DEFAULT '',
+    next_at      TIMESTAMPTZ,                  -- pending after a failure: when it is tried again
     created_at   TIMESTAMPTZ NOT NULL,
     updated_at   TIMESTAMPTZ NOT NULL,
     delivered_at TIMESTAMPTZ
