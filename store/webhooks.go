@@ -106,6 +106,11 @@ func (q queries) MarkEventWebhooked(ctx context.Context, eventID int64, now time
 // MarkAllEventsWebhooked marks every event handed over at once (no
 // subscription is configured: none will be sent).
 func (q queries) MarkAllEventsWebhooked(ctx context.Context, now time.Time) error {
+	// Read first: on SQLite an UPDATE takes the write lock even when it
+	// matches nothing, and this runs every second.
+	if found, err := q.exists(ctx, `SELECT 1 FROM events WHERE webhooked_at IS NULL`); err != nil || !found {
+		return err
+	}
 	if _, err := q.exec(ctx, `UPDATE events SET webhooked_at = ? WHERE webhooked_at IS NULL`, now.UTC()); err != nil {
 		return fmt.Errorf("store: mark events webhooked: %w", err)
 	}
