@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"os"
 	"strconv"
 
 	"ringback/bot/autotriage"
@@ -34,6 +36,9 @@ type Bot struct {
 	pruning  pruning
 	triager  *autotriage.Matcher // reads callers' own words; see autotriage.go
 	metrics  *metrics.Set        // nil: nothing counted
+	// getenv reads webhook signing secrets; webhookClient sends webhooks.
+	getenv        func(string) string
+	webhookClient *http.Client
 }
 
 // Deps is what the bot is built from.
@@ -50,6 +55,8 @@ type Deps struct {
 	Chats []string
 	// Metrics counts escalations, texts, chat errors and the backlog; nil: none.
 	Metrics *metrics.Set
+	// Getenv reads the webhook secrets named in the config (nil: os.Getenv).
+	Getenv func(string) string
 }
 
 // New returns a bot.
@@ -60,12 +67,16 @@ func New(d Deps) *Bot {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.Getenv == nil {
+		d.Getenv = os.Getenv
+	}
 	if d.Config != nil {
 		d.Config.Defaults() // a Config built in Go runs as a parsed one would
 	}
 	return &Bot{
 		store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats,
 		smsPause: NewPause(d.Clock, "sms"), triager: newTriager(d.Config), metrics: d.Metrics,
+		getenv: d.Getenv, webhookClient: &http.Client{Timeout: webhookTimeout},
 	}
 }
 
@@ -105,6 +116,7 @@ func (b *Bot) SyncTemplates(ctx context.Context) error {
 // Register adds the bot's outbox performers to w.
 func (b *Bot) Register(w *Worker) {
 	w.Handle(KindSMS, b.performSMS)
+	w.Handle(KindWebhook, b.performWebhook)
 	w.OnDead = b.outboxDead
 }
 

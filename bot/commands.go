@@ -228,7 +228,14 @@ func (b *Bot) NumberCommand(ctx context.Context, a Actor, verb, raw string) (Tex
 	now := b.clock.Now()
 	switch verb {
 	case "optout":
-		added, err := b.store.AddOptOut(ctx, store.OptOutEntry{Number: number, Source: OptOutManual, AddedBy: a.ID, CreatedAt: now})
+		var added bool
+		err := b.store.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			if added, err = tx.AddOptOut(ctx, store.OptOutEntry{Number: number, Source: OptOutManual, AddedBy: a.ID, CreatedAt: now}); err != nil || !added {
+				return err
+			}
+			return b.optOutChanged(ctx, tx, number, "opted_out", a.ID, now)
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +244,14 @@ func (b *Bot) NumberCommand(ctx context.Context, a Actor, verb, raw string) (Tex
 		}
 		return Plain(number + " is opted out: Ringback will not text it on any line."), nil
 	case "optin":
-		removed, err := b.store.OptIn(ctx, number)
+		var removed bool
+		err := b.store.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			if removed, err = tx.OptIn(ctx, number); err != nil || !removed {
+				return err
+			}
+			return b.optOutChanged(ctx, tx, number, "opted_in", a.ID, now)
+		})
 		if err != nil {
 			return nil, err
 		}

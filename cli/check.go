@@ -81,6 +81,11 @@ func (a *app) check(ctx context.Context, o checkOptions) error {
 		r.problems = append(r.problems, err.Error())
 	}
 	checkServeNeeds(&r, env)
+	if cfg != nil {
+		for _, p := range cfg.WebhookSecretProblems(a.getenv) {
+			r.problems = append(r.problems, env.ConfigPath+": "+p.String())
+		}
+	}
 	if env.DatabaseURL != "" {
 		drift = a.checkDatabase(ctx, &r, env, cfg)
 	}

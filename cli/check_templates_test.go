@@ -60,7 +60,7 @@ func TestCheckReportsTemplatesEditedInChat(t *testing.T) {
 		if err := b.SyncTemplates(ctx); err != nil {
 			t.Fatal(err)
 		}
-		env := map[string]string{"RINGBACK_CONFIG": path, "DATABASE_URL": url}
+		env := productionEnv(t, map[string]string{"RINGBACK_CONFIG": path, "DATABASE_URL": url})
 		var out, errOut bytes.Buffer
 		if code := Run([]string{"check"}, func(k string) string { return env[k] }, &out, &errOut); code != 0 || strings.Contains(errOut.String(), "differs") {
 			t.Fatalf("check before any edit: %d\n%s", code, errOut.String())

@@ -109,6 +109,7 @@ Exit codes: 0 done; 1 failed or problems found (the message says which);
 		}, a.exportEventsCmd()),
 		a.outboxCmd(),
 		a.tokensCmd(),
+		a.webhooksCmd(),
 		a.demoCmd(),
 		a.probeCmd(),
 	)

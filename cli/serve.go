@@ -214,6 +214,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 			if texter != nil {
 				go runReconciler(lctx, b, texter, a.log)
 			}
+			go b.RunWebhookFanOut(lctx, time.Second)
 			b.RunTimers(lctx, 5*time.Second)
 		})
 	}()

@@ -68,6 +68,8 @@ type Config struct {
 	// ManagerBatch is how often managers get the one message listing the
 	// cases that need them (manager_batch, default 30m).
 	ManagerBatch time.Duration
+	// Webhooks are the outbound webhook subscriptions.
+	Webhooks []Webhook
 
 	defaulted bool // Parse or Defaults gave it its defaults
 }

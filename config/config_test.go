@@ -141,7 +141,7 @@ templates:
 		`business.name: required`,
 		`business.timezone: "Europe/Londn" is not an IANA time zone (e.g. Europe/London)`,
 		`digest.at: "monday 8am" is not "mon HH:MM"`,
-		`lnies: unknown key (known: auto_triage, business, categories, digest, discord, escalation, limits, lines, manager_batch, managers, outbox, staff_group, templates, untriaged)`,
+		`lnies: unknown key (known: auto_triage, business, categories, digest, discord, escalation, limits, lines, manager_batch, managers, outbox, staff_group, templates, untriaged, webhooks)`,
 		`lines[0].number: "12" is not a phone number`,
 		`lines[0].channel: required`,
 		`lines[0].hours.mon-fri: "9-5" is not HH:MM-HH:MM`,

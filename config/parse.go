@@ -257,6 +257,7 @@ func (p *parser) parse(data []byte) *Config {
 		"auto_triage":   keep,
 		"untriaged":     keep,
 		"manager_batch": keep,
+		"webhooks":      keep,
 	})
 	// "required" problems of a section are placed at its key's line, before
 	// the problems inside it.
@@ -292,6 +293,7 @@ func (p *parser) parse(data []byte) *Config {
 	if n := sections["untriaged"]; n != nil {
 		cfg.Untriaged = p.due("untriaged", n, cfg.Untriaged)
 	}
+	cfg.Webhooks = p.webhooks(sections["webhooks"], cfg)
 	return cfg
 }
 
