@@ -104,6 +104,20 @@ func (b *Bot) restartEscalation(ctx context.Context, tx *store.Tx, c store.Case,
 	return tx.SaveEscalation(ctx, e, now)
 }
 
+// lockedEscalation is the case's escalation row, locked, and its line; ok
+// is false when it has none or its line is no longer configured.
+func (b *Bot) lockedEscalation(ctx context.Context, tx *store.Tx, c store.Case) (store.Escalation, *config.Line, bool, error) {
+	e, err := tx.LockEscalation(ctx, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return e, nil, false, nil
+	}
+	if err != nil {
+		return e, nil, false, err
+	}
+	line, ok := b.line(c.LineNumber)
+	return e, line, ok, nil
+}
+
 // retime re-plans the case's next step after its category, urgency or
 // owner changed, and sets its due time.
 func (b *Bot) retime(ctx context.Context, tx *store.Tx, c *store.Case) error {
@@ -111,16 +125,9 @@ func (b *Bot) retime(ctx context.Context, tx *store.Tx, c *store.Case) error {
 	if c.Spam {
 		return nil
 	}
-	e, err := tx.LockEscalation(ctx, c.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	e, line, ok, err := b.lockedEscalation(ctx, tx, *c)
+	if !ok || err != nil {
 		return err
-	}
-	line, ok := b.line(c.LineNumber)
-	if !ok {
-		return nil
 	}
 	before := e.StepAt
 	b.plan(&e, b.policy(e, line), *c, line)
@@ -564,16 +571,9 @@ func (b *Bot) rearmNoContact(ctx context.Context, tx *store.Tx, c store.Case, no
 	if c.State == store.CaseClosed {
 		return nil
 	}
-	e, err := tx.LockEscalation(ctx, c.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	e, line, ok, err := b.lockedEscalation(ctx, tx, c)
+	if !ok || err != nil {
 		return err
-	}
-	line, ok := b.line(c.LineNumber)
-	if !ok {
-		return nil
 	}
 	policy := b.policy(e, line)
 	passed := e.Passed
