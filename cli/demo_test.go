@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"ringback/bot"
 	"ringback/store"
 )
 
@@ -382,6 +383,34 @@ func TestDemoSandboxFlow(t *testing.T) {
 	}
 	if code := c.post("/sandbox/api/clock", map[string]string{"advance": "-1h"}, nil); code != http.StatusBadRequest {
 		t.Errorf("a backwards jump: %d", code)
+	}
+}
+
+// A fresh demo posts no digest for the week before it started: there were
+// no calls, so it would be all zeros.
+func TestDemoFirstStartPostsNoEmptyDigest(t *testing.T) {
+	d := startTestDemo(t)
+	c := &sandboxClient{t: t, base: d.url}
+	// The digest falls due as the demo starts (unless it starts on a Monday
+	// before 08:00): wait for its row to be settled, then for the outbox.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		done, err := d.rt.store.OutboxByState(context.Background(), store.OutboxDone, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		settled := false
+		for _, it := range done {
+			settled = settled || strings.HasPrefix(it.Kind, bot.KindDigest)
+		}
+		if settled || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	outboxIdle(t, d, time.Now().Add(time.Minute), 50*time.Millisecond)
+	if msgs := c.state("U0MANAGER1").channel("C0DIGEST"); len(msgs) != 0 {
+		t.Errorf("the digest channel holds %d messages at first start: %q", len(msgs), msgs[0].Text)
 	}
 }
 
