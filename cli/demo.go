@@ -170,6 +170,17 @@ func (a *app) startDemo(ctx context.Context, o demoOptions) (*runningDemo, error
 		return fail(err)
 	}
 	d.rt = rt
+	sb.SetPending(func(ctx context.Context, now time.Time) (bool, time.Time, error) {
+		counts, err := rt.store.OutboxCounts(ctx)
+		if err != nil {
+			return false, time.Time{}, err
+		}
+		next, err := rt.store.NextOutboxRun(ctx)
+		if err != nil {
+			return false, time.Time{}, err
+		}
+		return counts[store.OutboxRunning] > 0 || (!next.IsZero() && !next.After(now)), next, nil
+	})
 	sb.Mount(rt.handlers)
 	// Slack's file upload URL must be on the API's host (slack-go sends the
 	// token nowhere else), so it is served here; but it stands for Slack's

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -450,6 +451,21 @@ func TestDemoBusyDay(t *testing.T) {
 	})
 	if len(st.Phones) < 20 {
 		t.Errorf("%d phones texted", len(st.Phones))
+	}
+	// The stats tell the day as it was replayed: every call counted, and
+	// each text-back sent at its call's time, not when the clock next
+	// jumped.
+	var a slackAnswer
+	c.post("/sandbox/api/slack/command", map[string]any{"user": "U0MANAGER1", "channel": "C0MAINT", "text": "stats"}, &a)
+	var stats string
+	for _, e := range c.state("U0MANAGER1").Ephemerals {
+		stats = e.Text
+	}
+	if want := fmt.Sprintf("%d of %d calls", b.Missed, b.Calls); !strings.Contains(stats, want) {
+		t.Errorf("stats after the busy day lack %q:\n%s", want, stats)
+	}
+	if m := regexp.MustCompile(`Text-back within 90 s:\*? (\d+) / (\d+)`).FindStringSubmatch(stats); m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("text-backs not all within 90 s of their calls:\n%s", stats)
 	}
 	// No side effect ran twice: every row the day queued was performed to
 	// the end exactly once (the demo clock jumps; claims must not lapse).

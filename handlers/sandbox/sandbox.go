@@ -58,6 +58,15 @@ type Options struct {
 	Log                   *slog.Logger
 }
 
+// Pending tells the busy day's replay whether Ringback has a side effect
+// due at now or under way, and when the next one falls due (zero: none).
+type Pending func(ctx context.Context, now time.Time) (due bool, next time.Time, err error)
+
+// SetPending gives the replay Ringback's outbox to wait for (the store is
+// opened after the sandbox is built). Call it before the server serves.
+// Without it the replay jumps the clock without waiting.
+func (s *Sandbox) SetPending(p Pending) { s.pending = p }
+
 // User is a workspace member the visitor can act as.
 type User struct {
 	ID       string `json:"id"`
@@ -70,16 +79,17 @@ type User struct {
 // not: which modal is open for whom, the phone's side of conversations,
 // slash command answers.
 type Sandbox struct {
-	opt    Options
-	log    *slog.Logger
-	slack  *slackstandin.Server
-	twilio *twiliostandin.Server
-	users  []User
-	hc     *http.Client
-	hub    *hub
-	stop   chan struct{}
-	once   sync.Once
-	cancel func() // unsubscribes from the Slack stand-in
+	opt     Options
+	log     *slog.Logger
+	slack   *slackstandin.Server
+	twilio  *twiliostandin.Server
+	users   []User
+	hc      *http.Client
+	hub     *hub
+	stop    chan struct{}
+	once    sync.Once
+	cancel  func() // unsubscribes from the Slack stand-in
+	pending Pending
 
 	mu        sync.Mutex
 	triggers  map[string]string    // trigger_id → user, so views.open knows whose modal it is
