@@ -113,7 +113,8 @@ type demoState struct {
 		Now   time.Time
 		Local string
 	}
-	BusyDay struct {
+	FailNext bool `json:"fail_next"`
+	BusyDay  struct {
 		Running, Finished                         bool
 		Total, Done, Calls, Missed, Texts, Errors int
 	} `json:"busy_day"`
@@ -384,6 +385,52 @@ func TestDemoSandboxFlow(t *testing.T) {
 	}
 	if code := c.post("/sandbox/api/clock", map[string]string{"advance": "-1h"}, nil); code != http.StatusBadRequest {
 		t.Errorf("a backwards jump: %d", code)
+	}
+}
+
+// "Leave a voicemail" goes through Twilio's voice webhooks to a card with
+// the transcript; "fail the next delivery" makes the text-back come back
+// undelivered, and the card says so.
+func TestDemoVoicemailAndFailedDelivery(t *testing.T) {
+	d := startTestDemo(t)
+	c := &sandboxClient{t: t, base: d.url}
+	if code := c.post("/sandbox/api/phone/fail-next", map[string]any{}, nil); code != 200 {
+		t.Fatalf("fail-next: %d", code)
+	}
+	if st := c.state("U0ALICE"); !st.FailNext {
+		t.Error("the state does not show the next delivery failing")
+	}
+	var call struct {
+		SID, Status string
+		Result      int
+	}
+	if code := c.post("/sandbox/api/phone/voicemail", map[string]any{"from": demoCaller, "line": lettingsLine, "transcript": "The boiler is banging again at flat 4"}, &call); code != 200 || call.Status != "voicemail" {
+		t.Fatalf("voicemail: %d %+v", code, call)
+	}
+	st := c.waitFor("U0ALICE", "the voicemail's card with the transcript and the failed text-back", func(st demoState) bool {
+		cards := st.cards("C0LETTINGS")
+		if len(cards) != 1 {
+			return false
+		}
+		blocks := string(cards[0].Blocks)
+		return strings.Contains(blocks, "The boiler is banging again at flat 4") && strings.Contains(blocks, "/sandbox/recordings/RE") && strings.Contains(blocks, `*Text-back*\nundelivered`)
+	})
+	undelivered := false
+	for _, p := range st.Phones {
+		for _, m := range p.Messages {
+			undelivered = undelivered || (p.Number == demoCaller && m.Dir == "out" && strings.HasPrefix(m.Status, "undelivered"))
+		}
+	}
+	if !undelivered || st.FailNext {
+		t.Errorf("the text-back on the phone is not undelivered, or the next failure is still armed: %+v", st.Phones)
+	}
+	res, err := http.Get(d.url + "/sandbox/recordings/RE0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "audio/wav" {
+		t.Errorf("recording: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 }
 

@@ -99,6 +99,7 @@ type Sandbox struct {
 	seen      map[string]time.Time // outbound SMS sid → demo time first seen
 	calls     []phoneCall
 	busy      busyProgress
+	failNext  bool // the next text Ringback sends is reported undelivered
 	seq       int
 }
 
@@ -197,6 +198,9 @@ func (s *Sandbox) Mount(mux interface{ Handle(string, http.Handler) }) {
 	page("POST /sandbox/slack/response/{user}/{channel}/{n}", http.HandlerFunc(s.serveResponseURL))
 	page("POST /sandbox/api/phone/call", http.HandlerFunc(s.apiCall))
 	page("POST /sandbox/api/phone/sms", http.HandlerFunc(s.apiSMS))
+	page("POST /sandbox/api/phone/voicemail", http.HandlerFunc(s.apiVoicemail))
+	page("POST /sandbox/api/phone/fail-next", http.HandlerFunc(s.apiFailNext))
+	page("GET /sandbox/recordings/{sid}", http.HandlerFunc(s.serveRecording))
 	page("POST /sandbox/api/clock", http.HandlerFunc(s.apiClock))
 	page("POST /sandbox/api/busyday", http.HandlerFunc(s.apiBusyDay))
 }
@@ -219,11 +223,14 @@ func (s *Sandbox) Run(ctx context.Context) {
 		for _, m := range msgs[seen:] {
 			s.mu.Lock()
 			s.seen[m.SID] = s.opt.Clock.Now()
+			// "Fail the next delivery" takes the first text sent after it.
+			fail := s.failNext
+			s.failNext = false
 			s.mu.Unlock()
 			wg.Add(1)
 			go func(sid string) {
 				defer wg.Done()
-				s.deliver(ctx, sid)
+				s.deliver(ctx, sid, fail)
 			}(m.SID)
 		}
 		if len(msgs) > seen {

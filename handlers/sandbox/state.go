@@ -24,6 +24,8 @@ type stateView struct {
 	Phones     []phoneView       `json:"phones"`
 	Clock      clockView         `json:"clock"`
 	BusyDay    busyProgress      `json:"busy_day"`
+	// FailNext: the next text Ringback sends will come back undelivered.
+	FailNext bool `json:"fail_next"`
 }
 
 type lineView struct {
@@ -128,6 +130,7 @@ func (s *Sandbox) state(me User) stateView {
 		}
 	}
 	st.BusyDay = s.busy
+	st.FailNext = s.failNext
 	s.mu.Unlock()
 	sort.SliceStable(st.Ephemerals, func(i, j int) bool { return st.Ephemerals[i].TS < st.Ephemerals[j].TS })
 	return st

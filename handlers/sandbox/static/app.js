@@ -826,6 +826,12 @@
     }
   }
 
+  function renderFailNext() {
+    const b = $("fail-next-btn");
+    b.classList.toggle("armed", !!S.state.fail_next);
+    b.textContent = S.state.fail_next ? "⚠️ Next delivery fails (armed)" : "⚠️ Fail the next delivery";
+  }
+
   function renderBusy() {
     const b = S.state.busy_day;
     $("busy-btn").disabled = b.running;
@@ -845,6 +851,7 @@
     renderPhone();
     renderClock();
     renderBusy();
+    renderFailNext();
     renderModal();
     $("app").dataset.ready = "1";
   }
@@ -873,6 +880,18 @@
       await busyWhile(e.currentTarget, async () => {
         const c = await api("/sandbox/api/phone/call", { from: $("phone-number").value, withheld: $("phone-withheld").checked, line: $("phone-line").value });
         if (c.from) $("phone-number").value = c.from; // the call log below shows it
+      });
+    });
+    $("voicemail-btn").addEventListener("click", async (e) => {
+      await busyWhile(e.currentTarget, async () => {
+        await api("/sandbox/api/phone/voicemail", { from: $("phone-number").value, line: $("phone-line").value });
+        toast("Voicemail left: recording and transcript sent");
+      });
+    });
+    $("fail-next-btn").addEventListener("click", async (e) => {
+      await busyWhile(e.currentTarget, async () => {
+        await api("/sandbox/api/phone/fail-next", {});
+        toast("The next text Ringback sends will come back undelivered");
       });
     });
     $("sms-form").addEventListener("submit", async (e) => {
