@@ -42,28 +42,7 @@ func chromiumPath(t *testing.T) string {
 func TestDemoInBrowser(t *testing.T) {
 	exe := chromiumPath(t)
 	d := startTestDemo(t)
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
-	defer cancel()
+	ctx := newBrowser(t, exe, 1400, 900)
 
 	shots := os.Getenv("RINGBACK_SCREENSHOT_DIR")
 	if shots == "" {
@@ -200,6 +179,66 @@ func TestDemoInBrowser(t *testing.T) {
 		until(`(() => { const b = [...document.querySelectorAll(`+quoteJS(card+" .blocks button")+`)].map(b => b.dataset.actionId); return b.length === 1 && b[0] === "reopen"; })()`),
 	)
 	save("closed.png")
+}
+
+// newBrowser starts headless Chromium with a window of w×h pixels; it
+// stops with the test.
+func newBrowser(t *testing.T, exe string, w, h int) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(w, h),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(cancelBrowser)
+	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// At 800 px wide the composer keeps its Send button on screen and room to
+// type; the App Home tab shows the view Ringback publishes.
+func TestDemoNarrowWindowAndHome(t *testing.T) {
+	exe := chromiumPath(t)
+	d := startTestDemo(t)
+	ctx := newBrowser(t, exe, 800, 700)
+	type action = chromedp.Action[chromedp.Void]
+	until := func(what, js string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+			t.Fatalf("%s: %v\npage text:\n%.2000s", what, err, text)
+		}
+	}
+	do := func(what string, actions ...action) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	do("open the sandbox", chromedp.Navigate(d.url+"/"), chromedp.WaitVisible(chromedp.CSS(`#app[data-ready="1"]`)))
+	until("the composer fits", `(() => {
+		const b = document.querySelector("#command-send").getBoundingClientRect(), i = document.querySelector("#command-text").getBoundingClientRect();
+		const hit = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+		return window.innerWidth <= 800 && b.right <= window.innerWidth && b.width > 0 && i.width >= 120 && !!hit && hit.closest("#command-send") !== null;
+	})()`)
+	do("type a command", fresh(chromedp.SendKeys(chromedp.CSS("#command-text"), "help")), fresh(chromedp.Click(chromedp.CSS("#command-send"))))
+	until("its answer", `document.querySelector("#messages").textContent.includes("/callbacks mine")`)
+	do("open Home", fresh(chromedp.Click(chromedp.CSS(`#apps button[data-channel="home"]`))))
+	until("the published Home tab", `(() => { const h = document.querySelector("#messages .home"); return !!h && h.dataset.viewId.startsWith("V") && h.children.length > 0; })()`)
 }
 
 // fresh runs a, an action that finds a node and then acts on it, again when

@@ -195,6 +195,7 @@ func (s *Sandbox) Mount(mux interface{ Handle(string, http.Handler) }) {
 	page("POST /sandbox/api/slack/view/submit", http.HandlerFunc(s.apiViewSubmit))
 	page("POST /sandbox/api/slack/view/close", http.HandlerFunc(s.apiViewClose))
 	page("POST /sandbox/api/slack/command", http.HandlerFunc(s.apiCommand))
+	page("POST /sandbox/api/slack/home", http.HandlerFunc(s.apiHome))
 	page("POST /sandbox/slack/response/{user}/{channel}/{n}", http.HandlerFunc(s.serveResponseURL))
 	page("POST /sandbox/api/phone/call", http.HandlerFunc(s.apiCall))
 	page("POST /sandbox/api/phone/sms", http.HandlerFunc(s.apiSMS))

@@ -20,6 +20,7 @@ type stateView struct {
 	Lines      []lineView        `json:"lines"`
 	Channels   []channelView     `json:"channels"`
 	View       *modalView        `json:"view"`
+	Home       *modalView        `json:"home"` // the App Home tab Ringback published for me
 	Ephemerals []ephemeral       `json:"ephemerals"`
 	Phones     []phoneView       `json:"phones"`
 	Clock      clockView         `json:"clock"`
@@ -119,6 +120,9 @@ func (s *Sandbox) state(me User) stateView {
 	}
 	if v, ok := s.currentView(me.ID); ok {
 		st.View = &modalView{ID: v.ID, Hash: v.Hash, CallbackID: v.CallbackID, Updates: v.Updates, View: v.JSON}
+	}
+	if v, ok := s.homeView(me.ID); ok {
+		st.Home = &modalView{ID: v.ID, Hash: v.Hash, CallbackID: v.CallbackID, Updates: v.Updates, View: v.JSON}
 	}
 	for _, e := range s.slack.Ephemerals(me.ID) {
 		st.Ephemerals = append(st.Ephemerals, ephemeral{Channel: e.Channel, User: e.User, TS: e.TS, Text: e.Text, Blocks: e.Blocks, Source: "ephemeral"})

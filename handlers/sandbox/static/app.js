@@ -305,6 +305,8 @@
       let res;
       if (ctx.kind === "view") {
         res = await viewAction(blockID, e.action_id, value);
+      } else if (ctx.kind === "home") {
+        res = await api("/sandbox/api/slack/view/action", { user: S.user, view_id: ctx.viewId, block_id: blockID, action_id: e.action_id, value, values: {} });
       } else {
         res = await api("/sandbox/api/slack/action", { user: S.user, channel: ctx.channel, ts: ctx.ts, block_id: blockID, action_id: e.action_id, type: e.type, value, text });
       }
@@ -564,7 +566,7 @@
       ? "Manager: may release others' cases, reassign, approve templates and manage opt-outs."
       : "Staff: a member of every line's channel; works cases.";
 
-    const cur = currentChannel();
+    const cur = S.channel === "home" ? { id: "home" } : currentChannel();
     const item = (c, label) => {
       const li = el("li", c.id === cur.id ? "active" : "");
       const b = el("button", "", label);
@@ -576,15 +578,55 @@
         render();
       };
       li.append(b);
-      const n = c.messages.length;
+      const n = c.messages ? c.messages.length : 0;
       if (n) li.append(el("span", "count", String(n)));
       return li;
     };
     $("channels").replaceChildren(...st.channels.filter((c) => c.kind !== "dm").map((c) => item(c, "# " + c.name)));
     $("dms").replaceChildren(...st.channels.filter((c) => c.kind === "dm").map((c) => item(c, "● " + c.name)));
+    const home = item({ id: "home" }, "🏠 Ringback · Home");
+    home.querySelector("button").onclick = openHome;
+    $("apps").replaceChildren(home);
+  }
+
+  // openHome shows Ringback's App Home tab: opening it sends Slack's
+  // app_home_opened event, and Ringback publishes the view afresh.
+  async function openHome() {
+    S.channel = "home";
+    render();
+    try {
+      const res = await api("/sandbox/api/slack/home", { user: S.user });
+      if (res.status !== 200) toast(`Ringback answered ${res.status}`, true);
+    } catch (err) {
+      toast(err.message, true);
+    }
+    scheduleRefresh();
+  }
+
+  function renderHome() {
+    const v = S.state.home;
+    $("channel-title").textContent = "Ringback · Home";
+    $("channel-sub").textContent = "The App Home tab, as Ringback publishes it for you";
+    const sig = JSON.stringify(["home", S.user, v && v.hash]);
+    const box = $("messages");
+    if (S.renderedChannel === "home" && S.renderedSig === sig) return;
+    S.renderedChannel = "home";
+    S.renderedSig = sig;
+    const home = el("div", "home");
+    home.dataset.viewId = v ? v.id : "";
+    if (v) {
+      home.append(renderBlocks((v.view || {}).blocks, { kind: "home", viewId: v.id }));
+    } else {
+      const empty = el("div", "empty");
+      empty.append(el("div", "empty-title", "Opening Home…"));
+      empty.append(el("div", "", "Ringback publishes this tab when you open it."));
+      home.append(empty);
+    }
+    box.replaceChildren(home);
   }
 
   function renderChannel() {
+    if (S.channel === "home") return renderHome();
     const ch = currentChannel();
     S.channel = ch.id;
     $("channel-title").textContent = (ch.kind === "dm" ? "" : "#") + ch.name;
@@ -866,6 +908,7 @@
       S.renderedSig = "";
       $("modal-root").replaceChildren();
       refresh();
+      if (S.channel === "home") openHome(); // the Home tab is each person's own
     });
     $("composer").addEventListener("submit", async (e) => {
       e.preventDefault();
