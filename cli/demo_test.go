@@ -142,6 +142,23 @@ func (c *sandboxClient) state(user string) demoState {
 	return st
 }
 
+// stateBytes reads the state as the page does, since a version: the raw
+// answer and the version to ask from next.
+func (c *sandboxClient) stateBytes(user string, since int64) ([]byte, int64) {
+	c.t.Helper()
+	res, err := http.Get(c.base + "/sandbox/state?user=" + user + "&since=" + strconv.FormatInt(since, 10))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var v struct{ Version int64 }
+	if err := json.Unmarshal(raw, &v); err != nil || v.Version == 0 {
+		c.t.Fatalf("state since %d: %v %.200s", since, err, raw)
+	}
+	return raw, v.Version
+}
+
 // waitFor polls the state until cond holds, for up to 15 s.
 func (c *sandboxClient) waitFor(user, what string, cond func(st demoState) bool) demoState {
 	c.t.Helper()
@@ -513,6 +530,46 @@ func TestDemoBusyDay(t *testing.T) {
 	}
 	if m := regexp.MustCompile(`Text-back within 90 s:\*? (\d+) / (\d+)`).FindStringSubmatch(stats); m == nil || m[1] != m[2] || m[1] == "0" {
 		t.Errorf("text-backs not all within 90 s of their calls:\n%s", stats)
+	}
+	// After the day, a change costs the page only what changed: a claim
+	// reaches it as a delta of one card, not the whole state again.
+	full, version := c.stateBytes("U0ALICE", 0)
+	card := st.cards("C0LETTINGS")[0]
+	start := time.Now()
+	var claim slackAnswer
+	c.post("/sandbox/api/slack/action", map[string]any{"user": "U0ALICE", "channel": "C0LETTINGS", "ts": card.TS, "block_id": "case:1", "action_id": "claim", "type": "button", "value": "1", "text": "claim"}, &claim)
+	var delta []byte
+	for {
+		delta, _ = c.stateBytes("U0ALICE", version)
+		if bytes.Contains(delta, []byte(`*Owner*\n\u003c@U0ALICE\u003e`)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("after the busy day: full state %d bytes, the claim's delta %d bytes, claim → card in the delta %s", len(full), len(delta), time.Since(start).Round(time.Millisecond))
+	var dv struct {
+		Channels []struct {
+			ID       string
+			Messages []demoMessage
+			Order    []string
+			Partial  bool
+		}
+	}
+	if err := json.Unmarshal(delta, &dv); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range dv.Channels {
+		switch {
+		case !ch.Partial:
+			t.Errorf("channel %s is not a delta", ch.ID)
+		case ch.ID == "C0LETTINGS" && (len(ch.Messages) != 1 || ch.Messages[0].TS != card.TS || len(ch.Order) < len(st.channel("C0LETTINGS"))):
+			t.Errorf("the delta of #lettings: %d messages, %d in order", len(ch.Messages), len(ch.Order))
+		case ch.ID != "C0LETTINGS" && len(ch.Messages) != 0:
+			t.Errorf("channel %s sent %d unchanged messages", ch.ID, len(ch.Messages))
+		}
+	}
+	if len(delta)*10 > len(full) {
+		t.Errorf("the claim's delta is %d bytes of a %d-byte state", len(delta), len(full))
 	}
 	// No side effect ran twice: every row the day queued was performed to
 	// the end exactly once (the demo clock jumps; claims must not lapse).

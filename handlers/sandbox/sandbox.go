@@ -86,6 +86,7 @@ type Sandbox struct {
 	users   []User
 	hc      *http.Client
 	hub     *hub
+	vers    *versions
 	stop    chan struct{}
 	once    sync.Once
 	cancel  func() // unsubscribes from the Slack stand-in
@@ -120,6 +121,7 @@ func New(o Options) (*Sandbox, error) {
 		twilio:    twiliostandin.NewServer(o.AccountSID, o.AuthToken),
 		hc:        &http.Client{Timeout: 20 * time.Second},
 		hub:       newHub(),
+		vers:      newVersions(),
 		stop:      make(chan struct{}),
 		triggers:  map[string]string{},
 		dismissed: map[string]bool{},

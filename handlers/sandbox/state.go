@@ -43,6 +43,10 @@ type channelView struct {
 	Line     string        `json:"line,omitempty"`
 	Number   string        `json:"number,omitempty"`
 	Messages []messageView `json:"messages"`
+	// Order is every message's ts, oldest first; with Partial, Messages
+	// holds only those that changed since the version the page asked from.
+	Order   []string `json:"order,omitempty"`
+	Partial bool     `json:"partial,omitempty"`
 }
 
 type messageView struct {
@@ -77,7 +81,7 @@ func (s *Sandbox) serveState(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		me = s.users[0]
 	}
-	writeJSON(w, http.StatusOK, s.state(me))
+	writeJSON(w, http.StatusOK, s.delta(s.state(me), sinceParam(r)))
 }
 
 func (s *Sandbox) state(me User) stateView {

@@ -57,7 +57,10 @@
       do {
         again = false;
         const asked = S.user;
-        const res = await fetch("/sandbox/state?user=" + encodeURIComponent(asked));
+        // Only what changed since the version this page has: a busy day's
+        // full state is about 450 KB, a card's change a few.
+        const since = S.state && S.version && S.stateUser === asked ? S.version : 0;
+        const res = await fetch("/sandbox/state?user=" + encodeURIComponent(asked) + "&since=" + since);
         if (!res.ok) throw new Error(res.statusText);
         const st = await res.json();
         if (!S.user) S.user = st.me.id; // the sandbox's first person
@@ -65,7 +68,15 @@
           again = true; // the person changed while this was on its way
           continue;
         }
-        S.state = st;
+        const merged = since ? merge(S.state, st) : st;
+        if (!merged) {
+          S.version = 0; // something new to this page: take it all
+          again = true;
+          continue;
+        }
+        S.state = merged;
+        S.version = st.version;
+        S.stateUser = st.me.id;
         render();
       } while (again);
     } catch (e) {
@@ -73,6 +84,23 @@
     } finally {
       fetching = false;
     }
+  }
+
+  // merge applies a delta to the state the page has: each channel's
+  // changed messages replace their old selves, in the channel's order.
+  // null: the delta names a channel or message this page never had.
+  function merge(old, d) {
+    const channels = [];
+    for (const ch of d.channels) {
+      const prev = old.channels.find((c) => c.id === ch.id);
+      if (!prev) return null;
+      const byTS = new Map(prev.messages.map((m) => [m.ts, m]));
+      for (const m of ch.messages) byTS.set(m.ts, m);
+      const messages = (ch.order || []).map((ts) => byTS.get(ts));
+      if (messages.some((m) => !m)) return null;
+      channels.push({ ...ch, messages, partial: false });
+    }
+    return { ...d, channels, phones: d.phones_same ? old.phones : d.phones };
   }
 
   let pending = null;
