@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -239,6 +240,73 @@ func TestDemoNarrowWindowAndHome(t *testing.T) {
 	until("its answer", `document.querySelector("#messages").textContent.includes("/callbacks mine")`)
 	do("open Home", fresh(chromedp.Click(chromedp.CSS(`#apps button[data-channel="home"]`))))
 	until("the published Home tab", `(() => { const h = document.querySelector("#messages .home"); return !!h && h.dataset.viewId.startsWith("V") && h.children.length > 0; })()`)
+}
+
+// Claim → card in the page, measured on an empty demo and again after a
+// busy day: the page fetches and draws only the card that changed, so the
+// second is not slower by the day's size. The figures are logged, not
+// asserted (timings on a shared machine are no test).
+func TestDemoClaimToCardInBrowser(t *testing.T) {
+	exe := chromiumPath(t)
+	d := startTestDemo(t)
+	c := &sandboxClient{t: t, base: d.url}
+	ctx := newBrowser(t, exe, 1400, 900)
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	poll := func(js string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(time.Minute), chromedp.WithPollingInterval(20*time.Millisecond))
+	}
+	const unclaimed = `[...document.querySelectorAll('#messages .msg[data-channel="C0LETTINGS"]')].filter(m => m.querySelector('button[data-action-id="claim"]'))`
+	// claim clicks Claim on the first unclaimed card and times it until the
+	// card, drawn again, offers Release.
+	claim := func() time.Duration {
+		t.Helper()
+		run("wait for an unclaimed card", poll(unclaimed+`.length > 0`))
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+			const card = `+unclaimed+`[0], ts = card.dataset.ts, t0 = performance.now();
+			window.claimMs = 0;
+			const obs = new MutationObserver(() => {
+				if (document.querySelector('#messages .msg[data-ts="' + ts + '"] button[data-action-id="release"]')) {
+					window.claimMs = performance.now() - t0;
+					obs.disconnect();
+				}
+			});
+			obs.observe(document.getElementById("messages"), { childList: true, subtree: true });
+			card.querySelector('button[data-action-id="claim"]').click();
+			return ts;
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		run("the claimed card", poll(`window.claimMs > 0`))
+		ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.claimMs`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ms * float64(time.Millisecond))
+	}
+	run("open the sandbox as Alice in #lettings",
+		chromedp.Navigate(d.url+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#app[data-ready="1"]`)),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#user"); s.value = "U0ALICE"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`),
+		fresh(chromedp.Click(chromedp.CSS(`#channels button[data-channel="C0LETTINGS"]`))),
+	)
+	if code := c.post("/sandbox/api/phone/call", map[string]any{"from": "07700 900123", "line": lettingsLine}, nil); code != 200 {
+		t.Fatalf("call: %d", code)
+	}
+	empty := claim()
+	if code := c.post("/sandbox/api/busyday", map[string]any{}, nil); code != http.StatusAccepted {
+		t.Fatalf("busy day: %d", code)
+	}
+	c.waitUntil(time.Now().Add(6*time.Minute), time.Second, "U0ALICE", "the end of the busy day", func(st demoState) bool { return st.BusyDay.Finished })
+	outboxIdle(t, d, time.Now().Add(6*time.Minute), time.Second)
+	full, _ := c.stateBytes("U0ALICE", 0)
+	busy := claim()
+	t.Logf("claim → card in the page: %s on an empty demo, %s after a busy day (full state %d KB)", empty.Round(time.Millisecond), busy.Round(time.Millisecond), len(full)/1024)
 }
 
 // fresh runs a, an action that finds a node and then acts on it, again when

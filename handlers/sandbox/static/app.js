@@ -667,7 +667,7 @@
             ? "Ringback's direct messages to you"
             : "";
     const ephs = S.state.ephemerals.filter((e) => e.channel === ch.id && !S.hidden.has(e.ts + e.source));
-    const sig = JSON.stringify([ch.messages, ephs, [...S.expanded], S.state.names]);
+    const sig = JSON.stringify([ch.messages.map(msgID), ephs, [...S.expanded], S.state.names]);
     const box = $("messages");
     if (S.renderedChannel === ch.id && S.renderedSig === sig) return;
     const switched = S.renderedChannel !== ch.id;
@@ -678,7 +678,7 @@
 
     const items = [...ch.messages.map((m) => ({ ts: m.ts, m })), ...ephs.map((e) => ({ ts: e.ts, e }))];
     items.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
-    const nodes = items.map((it) => (it.m ? messageNode(ch, it.m) : ephemeralNode(it.e)));
+    const nodes = items.map((it) => (it.m ? drawnMessage(ch, it.m) : ephemeralNode(it.e)));
     if (!nodes.length) {
       const empty = el("div", "empty");
       empty.append(el("div", "empty-title", "Nothing here yet."));
@@ -693,6 +693,26 @@
     box.scrollTop = pinned ? box.scrollHeight : keep;
     // Images (the digest's chart) take room once loaded: stay at the bottom.
     if (pinned) for (const img of box.querySelectorAll("img")) img.addEventListener("load", () => (box.scrollTop = box.scrollHeight), { once: true });
+  }
+
+  // Messages the page has drawn, by message object: a delta keeps the
+  // objects of unchanged messages, so a change draws only its own card,
+  // however many the channel holds.
+  const drawn = new WeakMap();
+  const msgIDs = new WeakMap();
+  let lastMsgID = 0;
+  function msgID(m) {
+    let id = msgIDs.get(m);
+    if (id === undefined) msgIDs.set(m, (id = ++lastMsgID));
+    return id;
+  }
+  function drawnMessage(ch, m) {
+    const open = S.expanded.has(m.ts);
+    const d = drawn.get(m);
+    if (d && d.open === open && d.channel === ch.id) return d.node;
+    const node = messageNode(ch, m);
+    drawn.set(m, { node, open, channel: ch.id });
+    return node;
   }
 
   function meta(userID, ts, extra) {
