@@ -20,7 +20,7 @@ import (
 // chromiumPath finds Debian's chromium (or RINGBACK_CHROMIUM). Without it
 // the browser test is skipped on a developer's machine, but fails in CI,
 // where .ci/run installs it.
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	candidates := []string{os.Getenv("RINGBACK_CHROMIUM"), "chromium", "/usr/bin/chromium", "chromium-browser", "google-chrome"}
 	for _, c := range candidates {
@@ -43,7 +43,7 @@ func chromiumPath(t *testing.T) string {
 func TestDemoInBrowser(t *testing.T) {
 	exe := chromiumPath(t)
 	d := startTestDemo(t)
-	ctx := newBrowser(t, exe, 1400, 900)
+	ctx := newBrowser(t, exe, 1400, 900, 3*time.Minute)
 
 	shots := os.Getenv("RINGBACK_SCREENSHOT_DIR")
 	if shots == "" {
@@ -184,7 +184,7 @@ func TestDemoInBrowser(t *testing.T) {
 
 // newBrowser starts headless Chromium with a window of w×h pixels; it
 // stops with the test.
-func newBrowser(t *testing.T, exe string, w, h int) context.Context {
+func newBrowser(t testing.TB, exe string, w, h int, within time.Duration) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
@@ -205,7 +205,7 @@ func newBrowser(t *testing.T, exe string, w, h int) context.Context {
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(cancelBrowser)
-	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
+	ctx, cancel := context.WithTimeout(bctx, within)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -215,7 +215,7 @@ func newBrowser(t *testing.T, exe string, w, h int) context.Context {
 func TestDemoNarrowWindowAndHome(t *testing.T) {
 	exe := chromiumPath(t)
 	d := startTestDemo(t)
-	ctx := newBrowser(t, exe, 800, 700)
+	ctx := newBrowser(t, exe, 800, 700, 3*time.Minute)
 	type action = chromedp.Action[chromedp.Void]
 	until := func(what, js string) {
 		t.Helper()
@@ -242,15 +242,18 @@ func TestDemoNarrowWindowAndHome(t *testing.T) {
 	until("the published Home tab", `(() => { const h = document.querySelector("#messages .home"); return !!h && h.dataset.viewId.startsWith("V") && h.children.length > 0; })()`)
 }
 
-// Claim → card in the page, measured on an empty demo and again after a
-// busy day: the page fetches and draws only the card that changed, so the
-// second is not slower by the day's size. The figures are logged, not
-// asserted (timings on a shared machine are no test).
-func TestDemoClaimToCardInBrowser(t *testing.T) {
+// BenchmarkDemoClaimToCard times claim → card in the page (Chromium): once
+// on an empty demo (ms/claim-empty), then b.N claims after a busy day
+// (ms/claim-busy). The page fetches and draws only the card that changed,
+// so the second is not slower by the day's size. A benchmark, not a test:
+// a busy day takes minutes under -race, and timings on a shared machine
+// are no test. Run: go test ./cli/ -run '^$' -bench DemoClaimToCard -benchtime 10x
+func BenchmarkDemoClaimToCard(b *testing.B) {
+	t := b
 	exe := chromiumPath(t)
 	d := startTestDemo(t)
 	c := &sandboxClient{t: t, base: d.url}
-	ctx := newBrowser(t, exe, 1400, 900)
+	ctx := newBrowser(t, exe, 1400, 900, 15*time.Minute)
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
@@ -305,8 +308,15 @@ func TestDemoClaimToCardInBrowser(t *testing.T) {
 	c.waitUntil(time.Now().Add(6*time.Minute), time.Second, "U0ALICE", "the end of the busy day", func(st demoState) bool { return st.BusyDay.Finished })
 	outboxIdle(t, d, time.Now().Add(6*time.Minute), time.Second)
 	full, _ := c.stateBytes("U0ALICE", 0)
-	busy := claim()
-	t.Logf("claim → card in the page: %s on an empty demo, %s after a busy day (full state %d KB)", empty.Round(time.Millisecond), busy.Round(time.Millisecond), len(full)/1024)
+	var busy time.Duration
+	b.ResetTimer()
+	for range b.N {
+		busy += claim()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(empty)/float64(time.Millisecond), "ms/claim-empty")
+	b.ReportMetric(float64(busy)/float64(b.N)/float64(time.Millisecond), "ms/claim-busy")
+	b.ReportMetric(float64(len(full))/1024, "KB-full-state")
 }
 
 // fresh runs a, an action that finds a node and then acts on it, again when

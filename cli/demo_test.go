@@ -42,7 +42,7 @@ func (s *syncBuffer) String() string {
 // startTestDemo runs `ringback demo` in-process on a free port, with the
 // tests' config, on a fresh temp database, and checks that it stops
 // cleanly and leaves no database behind.
-func startTestDemo(t *testing.T) *runningDemo {
+func startTestDemo(t testing.TB) *runningDemo {
 	t.Helper()
 	logs := &syncBuffer{}
 	a := testApp(func(string) string { return "" }, logs)
@@ -67,7 +67,7 @@ func startTestDemo(t *testing.T) *runningDemo {
 
 // sandboxClient drives the sandbox's JSON API as the page does.
 type sandboxClient struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 }
 
@@ -584,7 +584,7 @@ func TestDemoBusyDay(t *testing.T) {
 
 // outboxIdle waits, polling every poll until deadline, for the demo's
 // outbox to hold no pending or running row.
-func outboxIdle(t *testing.T, d *runningDemo, deadline time.Time, poll time.Duration) {
+func outboxIdle(t testing.TB, d *runningDemo, deadline time.Time, poll time.Duration) {
 	t.Helper()
 	for time.Now().Before(deadline) {
 		counts, err := d.rt.store.OutboxCounts(context.Background())
