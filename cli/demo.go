@@ -12,12 +12,15 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"ringback/bot"
+	rbslack "ringback/bot/slack"
 	"ringback/config"
 	"ringback/handlers/sandbox"
+	"ringback/store"
 )
 
 // ExampleConfig is ringback.example.yaml, which the demo runs on unless
@@ -113,6 +116,10 @@ func (a *app) startDemo(ctx context.Context, o demoOptions) (*runningDemo, error
 		return nil, err
 	}
 
+	if err := quietFirstDigest(ctx, dbURL, cfg, d.clock.Now()); err != nil {
+		return fail(err)
+	}
+
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fail(fmt.Errorf("cli: demo: listen on %s (another demo running? pick a port with --addr): %w", o.addr, err))
@@ -163,6 +170,17 @@ func (a *app) startDemo(ctx context.Context, o demoOptions) (*runningDemo, error
 		return fail(err)
 	}
 	d.rt = rt
+	sb.SetPending(func(ctx context.Context, now time.Time) (bool, time.Time, error) {
+		counts, err := rt.store.OutboxCounts(ctx)
+		if err != nil {
+			return false, time.Time{}, err
+		}
+		next, err := rt.store.NextOutboxRun(ctx)
+		if err != nil {
+			return false, time.Time{}, err
+		}
+		return counts[store.OutboxRunning] > 0 || (!next.IsZero() && !next.After(now)), next, nil
+	})
 	sb.Mount(rt.handlers)
 	// Slack's file upload URL must be on the API's host (slack-go sends the
 	// token nowhere else), so it is served here; but it stands for Slack's
@@ -177,6 +195,44 @@ func (a *app) startDemo(ctx context.Context, o demoOptions) (*runningDemo, error
 	}()
 	a.log.Info("demo ready", "url", d.url+"/", "config", cfgPath, "database", d.dbPath, "keep", d.keep || d.tmpDir == "")
 	return d, nil
+}
+
+// quietFirstDigest keeps a fresh demo from posting the digest of the week
+// before it started, which can only be all zeros: on a database with no
+// outbox row yet, that digest's rows are written as already canceled, so
+// the scheduler's enqueue (same dedupe key) finds them and posts nothing.
+// Later weeks, which hold the demo's calls, post as usual.
+func quietFirstDigest(ctx context.Context, dbURL string, cfg *config.Config, now time.Time) error {
+	if cfg.Digest.Channel == "" {
+		return nil
+	}
+	s, err := openAndMigrate(ctx, dbURL)
+	if err != nil {
+		return fmt.Errorf("cli: demo: %w", err)
+	}
+	defer s.Close()
+	counts, err := s.OutboxCounts(ctx)
+	if err != nil {
+		return fmt.Errorf("cli: demo: %w", err)
+	}
+	for _, n := range counts {
+		if n > 0 {
+			return nil // not the first start
+		}
+	}
+	l := now.In(cfg.Business.Timezone)
+	monday := time.Date(l.Year(), l.Month(), l.Day()-(int(l.Weekday())+6)%7, 0, 0, 0, 0, l.Location())
+	from := monday.AddDate(0, 0, -7)
+	year, week := from.ISOWeek()
+	job := bot.DigestJob{From: from.UTC(), To: monday.UTC(), Label: fmt.Sprintf("%d-W%02d", year, week)}
+	return s.InTx(ctx, func(tx *store.Tx) error {
+		key := fmt.Sprintf("digest:%s:%s", rbslack.Platform, job.Label)
+		if _, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: bot.KindDigest + "." + rbslack.Platform, DedupeKey: key, Payload: job}, now); err != nil {
+			return err
+		}
+		_, err := tx.CancelOutbox(ctx, key, now, "demo: the week before the demo started has no calls")
+		return err
+	})
 }
 
 // wait blocks until the demo has stopped and its temp database is gone.

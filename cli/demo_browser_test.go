@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +20,7 @@ import (
 // chromiumPath finds Debian's chromium (or RINGBACK_CHROMIUM). Without it
 // the browser test is skipped on a developer's machine, but fails in CI,
 // where .ci/run installs it.
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	candidates := []string{os.Getenv("RINGBACK_CHROMIUM"), "chromium", "/usr/bin/chromium", "chromium-browser", "google-chrome"}
 	for _, c := range candidates {
@@ -42,28 +43,7 @@ func chromiumPath(t *testing.T) string {
 func TestDemoInBrowser(t *testing.T) {
 	exe := chromiumPath(t)
 	d := startTestDemo(t)
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
-	defer cancel()
+	ctx := newBrowser(t, exe, 1400, 900, 3*time.Minute)
 
 	shots := os.Getenv("RINGBACK_SCREENSHOT_DIR")
 	if shots == "" {
@@ -200,6 +180,143 @@ func TestDemoInBrowser(t *testing.T) {
 		until(`(() => { const b = [...document.querySelectorAll(`+quoteJS(card+" .blocks button")+`)].map(b => b.dataset.actionId); return b.length === 1 && b[0] === "reopen"; })()`),
 	)
 	save("closed.png")
+}
+
+// newBrowser starts headless Chromium with a window of w×h pixels; it
+// stops with the test.
+func newBrowser(t testing.TB, exe string, w, h int, within time.Duration) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(w, h),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(cancelBrowser)
+	ctx, cancel := context.WithTimeout(bctx, within)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// At 800 px wide the composer keeps its Send button on screen and room to
+// type; the App Home tab shows the view Ringback publishes.
+func TestDemoNarrowWindowAndHome(t *testing.T) {
+	exe := chromiumPath(t)
+	d := startTestDemo(t)
+	ctx := newBrowser(t, exe, 800, 700, 3*time.Minute)
+	type action = chromedp.Action[chromedp.Void]
+	until := func(what, js string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+			t.Fatalf("%s: %v\npage text:\n%.2000s", what, err, text)
+		}
+	}
+	do := func(what string, actions ...action) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	do("open the sandbox", chromedp.Navigate(d.url+"/"), chromedp.WaitVisible(chromedp.CSS(`#app[data-ready="1"]`)))
+	until("the composer fits", `(() => {
+		const b = document.querySelector("#command-send").getBoundingClientRect(), i = document.querySelector("#command-text").getBoundingClientRect();
+		const hit = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+		return window.innerWidth <= 800 && b.right <= window.innerWidth && b.width > 0 && i.width >= 120 && !!hit && hit.closest("#command-send") !== null;
+	})()`)
+	do("type a command", fresh(chromedp.SendKeys(chromedp.CSS("#command-text"), "help")), fresh(chromedp.Click(chromedp.CSS("#command-send"))))
+	until("its answer", `document.querySelector("#messages").textContent.includes("/callbacks mine")`)
+	do("open Home", fresh(chromedp.Click(chromedp.CSS(`#apps button[data-channel="home"]`))))
+	until("the published Home tab", `(() => { const h = document.querySelector("#messages .home"); return !!h && h.dataset.viewId.startsWith("V") && h.children.length > 0; })()`)
+}
+
+// BenchmarkDemoClaimToCard times claim → card in the page (Chromium): once
+// on an empty demo (ms/claim-empty), then b.N claims after a busy day
+// (ms/claim-busy). The page fetches and draws only the card that changed,
+// so the second is not slower by the day's size. A benchmark, not a test:
+// a busy day takes minutes under -race, and timings on a shared machine
+// are no test. Run: go test ./cli/ -run '^$' -bench DemoClaimToCard -benchtime 10x
+func BenchmarkDemoClaimToCard(b *testing.B) {
+	t := b
+	exe := chromiumPath(t)
+	d := startTestDemo(t)
+	c := &sandboxClient{t: t, base: d.url}
+	ctx := newBrowser(t, exe, 1400, 900, 15*time.Minute)
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	poll := func(js string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(time.Minute), chromedp.WithPollingInterval(20*time.Millisecond))
+	}
+	const unclaimed = `[...document.querySelectorAll('#messages .msg[data-channel="C0LETTINGS"]')].filter(m => m.querySelector('button[data-action-id="claim"]'))`
+	// claim clicks Claim on the first unclaimed card and times it until the
+	// card, drawn again, offers Release.
+	claim := func() time.Duration {
+		t.Helper()
+		run("wait for an unclaimed card", poll(unclaimed+`.length > 0`))
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+			const card = `+unclaimed+`[0], ts = card.dataset.ts, t0 = performance.now();
+			window.claimMs = 0;
+			const obs = new MutationObserver(() => {
+				if (document.querySelector('#messages .msg[data-ts="' + ts + '"] button[data-action-id="release"]')) {
+					window.claimMs = performance.now() - t0;
+					obs.disconnect();
+				}
+			});
+			obs.observe(document.getElementById("messages"), { childList: true, subtree: true });
+			card.querySelector('button[data-action-id="claim"]').click();
+			return ts;
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		run("the claimed card", poll(`window.claimMs > 0`))
+		ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.claimMs`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ms * float64(time.Millisecond))
+	}
+	run("open the sandbox as Alice in #lettings",
+		chromedp.Navigate(d.url+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#app[data-ready="1"]`)),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#user"); s.value = "U0ALICE"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`),
+		fresh(chromedp.Click(chromedp.CSS(`#channels button[data-channel="C0LETTINGS"]`))),
+	)
+	if code := c.post("/sandbox/api/phone/call", map[string]any{"from": "07700 900123", "line": lettingsLine}, nil); code != 200 {
+		t.Fatalf("call: %d", code)
+	}
+	empty := claim()
+	if code := c.post("/sandbox/api/busyday", map[string]any{}, nil); code != http.StatusAccepted {
+		t.Fatalf("busy day: %d", code)
+	}
+	c.waitUntil(time.Now().Add(6*time.Minute), time.Second, "U0ALICE", "the end of the busy day", func(st demoState) bool { return st.BusyDay.Finished })
+	outboxIdle(t, d, time.Now().Add(6*time.Minute), time.Second)
+	full, _ := c.stateBytes("U0ALICE", 0)
+	var busy time.Duration
+	b.ResetTimer()
+	for range b.N {
+		busy += claim()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(empty)/float64(time.Millisecond), "ms/claim-empty")
+	b.ReportMetric(float64(busy)/float64(b.N)/float64(time.Millisecond), "ms/claim-busy")
+	b.ReportMetric(float64(len(full))/1024, "KB-full-state")
 }
 
 // fresh runs a, an action that finds a node and then acts on it, again when

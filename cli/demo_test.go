@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"ringback/bot"
 	"ringback/store"
 )
 
@@ -40,7 +42,7 @@ func (s *syncBuffer) String() string {
 // startTestDemo runs `ringback demo` in-process on a free port, with the
 // tests' config, on a fresh temp database, and checks that it stops
 // cleanly and leaves no database behind.
-func startTestDemo(t *testing.T) *runningDemo {
+func startTestDemo(t testing.TB) *runningDemo {
 	t.Helper()
 	logs := &syncBuffer{}
 	a := testApp(func(string) string { return "" }, logs)
@@ -65,7 +67,7 @@ func startTestDemo(t *testing.T) *runningDemo {
 
 // sandboxClient drives the sandbox's JSON API as the page does.
 type sandboxClient struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 }
 
@@ -111,7 +113,8 @@ type demoState struct {
 		Now   time.Time
 		Local string
 	}
-	BusyDay struct {
+	FailNext bool `json:"fail_next"`
+	BusyDay  struct {
 		Running, Finished                         bool
 		Total, Done, Calls, Missed, Texts, Errors int
 	} `json:"busy_day"`
@@ -137,6 +140,23 @@ func (c *sandboxClient) state(user string) demoState {
 		c.t.Fatal(err)
 	}
 	return st
+}
+
+// stateBytes reads the state as the page does, since a version: the raw
+// answer and the version to ask from next.
+func (c *sandboxClient) stateBytes(user string, since int64) ([]byte, int64) {
+	c.t.Helper()
+	res, err := http.Get(c.base + "/sandbox/state?user=" + user + "&since=" + strconv.FormatInt(since, 10))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var v struct{ Version int64 }
+	if err := json.Unmarshal(raw, &v); err != nil || v.Version == 0 {
+		c.t.Fatalf("state since %d: %v %.200s", since, err, raw)
+	}
+	return raw, v.Version
 }
 
 // waitFor polls the state until cond holds, for up to 15 s.
@@ -385,6 +405,80 @@ func TestDemoSandboxFlow(t *testing.T) {
 	}
 }
 
+// "Leave a voicemail" goes through Twilio's voice webhooks to a card with
+// the transcript; "fail the next delivery" makes the text-back come back
+// undelivered, and the card says so.
+func TestDemoVoicemailAndFailedDelivery(t *testing.T) {
+	d := startTestDemo(t)
+	c := &sandboxClient{t: t, base: d.url}
+	if code := c.post("/sandbox/api/phone/fail-next", map[string]any{}, nil); code != 200 {
+		t.Fatalf("fail-next: %d", code)
+	}
+	if st := c.state("U0ALICE"); !st.FailNext {
+		t.Error("the state does not show the next delivery failing")
+	}
+	var call struct {
+		SID, Status string
+		Result      int
+	}
+	if code := c.post("/sandbox/api/phone/voicemail", map[string]any{"from": demoCaller, "line": lettingsLine, "transcript": "The boiler is banging again at flat 4"}, &call); code != 200 || call.Status != "voicemail" {
+		t.Fatalf("voicemail: %d %+v", code, call)
+	}
+	st := c.waitFor("U0ALICE", "the voicemail's card with the transcript and the failed text-back", func(st demoState) bool {
+		cards := st.cards("C0LETTINGS")
+		if len(cards) != 1 {
+			return false
+		}
+		blocks := string(cards[0].Blocks)
+		return strings.Contains(blocks, "The boiler is banging again at flat 4") && strings.Contains(blocks, "/sandbox/recordings/RE") && strings.Contains(blocks, `*Text-back*\nundelivered`)
+	})
+	undelivered := false
+	for _, p := range st.Phones {
+		for _, m := range p.Messages {
+			undelivered = undelivered || (p.Number == demoCaller && m.Dir == "out" && strings.HasPrefix(m.Status, "undelivered"))
+		}
+	}
+	if !undelivered || st.FailNext {
+		t.Errorf("the text-back on the phone is not undelivered, or the next failure is still armed: %+v", st.Phones)
+	}
+	res, err := http.Get(d.url + "/sandbox/recordings/RE0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "audio/wav" {
+		t.Errorf("recording: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+}
+
+// A fresh demo posts no digest for the week before it started: there were
+// no calls, so it would be all zeros.
+func TestDemoFirstStartPostsNoEmptyDigest(t *testing.T) {
+	d := startTestDemo(t)
+	c := &sandboxClient{t: t, base: d.url}
+	// The digest falls due as the demo starts (unless it starts on a Monday
+	// before 08:00): wait for its row to be settled, then for the outbox.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		done, err := d.rt.store.OutboxByState(context.Background(), store.OutboxDone, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		settled := false
+		for _, it := range done {
+			settled = settled || strings.HasPrefix(it.Kind, bot.KindDigest)
+		}
+		if settled || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	outboxIdle(t, d, time.Now().Add(time.Minute), 50*time.Millisecond)
+	if msgs := c.state("U0MANAGER1").channel("C0DIGEST"); len(msgs) != 0 {
+		t.Errorf("the digest channel holds %d messages at first start: %q", len(msgs), msgs[0].Text)
+	}
+}
+
 // "Replay a busy day" sends a day of calls and texts through the signed
 // webhooks, and every one is taken.
 func TestDemoBusyDay(t *testing.T) {
@@ -422,6 +516,61 @@ func TestDemoBusyDay(t *testing.T) {
 	if len(st.Phones) < 20 {
 		t.Errorf("%d phones texted", len(st.Phones))
 	}
+	// The stats tell the day as it was replayed: every call counted, and
+	// each text-back sent at its call's time, not when the clock next
+	// jumped.
+	var a slackAnswer
+	c.post("/sandbox/api/slack/command", map[string]any{"user": "U0MANAGER1", "channel": "C0MAINT", "text": "stats"}, &a)
+	var stats string
+	for _, e := range c.state("U0MANAGER1").Ephemerals {
+		stats = e.Text
+	}
+	if want := fmt.Sprintf("%d of %d calls", b.Missed, b.Calls); !strings.Contains(stats, want) {
+		t.Errorf("stats after the busy day lack %q:\n%s", want, stats)
+	}
+	if m := regexp.MustCompile(`Text-back within 90 s:\*? (\d+) / (\d+)`).FindStringSubmatch(stats); m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("text-backs not all within 90 s of their calls:\n%s", stats)
+	}
+	// After the day, a change costs the page only what changed: a claim
+	// reaches it as a delta of one card, not the whole state again.
+	full, version := c.stateBytes("U0ALICE", 0)
+	card := st.cards("C0LETTINGS")[0]
+	start := time.Now()
+	var claim slackAnswer
+	c.post("/sandbox/api/slack/action", map[string]any{"user": "U0ALICE", "channel": "C0LETTINGS", "ts": card.TS, "block_id": "case:1", "action_id": "claim", "type": "button", "value": "1", "text": "claim"}, &claim)
+	var delta []byte
+	for {
+		delta, _ = c.stateBytes("U0ALICE", version)
+		if bytes.Contains(delta, []byte(`*Owner*\n\u003c@U0ALICE\u003e`)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("after the busy day: full state %d bytes, the claim's delta %d bytes, claim → card in the delta %s", len(full), len(delta), time.Since(start).Round(time.Millisecond))
+	var dv struct {
+		Channels []struct {
+			ID       string
+			Messages []demoMessage
+			Order    []string
+			Partial  bool
+		}
+	}
+	if err := json.Unmarshal(delta, &dv); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range dv.Channels {
+		switch {
+		case !ch.Partial:
+			t.Errorf("channel %s is not a delta", ch.ID)
+		case ch.ID == "C0LETTINGS" && (len(ch.Messages) != 1 || ch.Messages[0].TS != card.TS || len(ch.Order) < len(st.channel("C0LETTINGS"))):
+			t.Errorf("the delta of #lettings: %d messages, %d in order", len(ch.Messages), len(ch.Order))
+		case ch.ID != "C0LETTINGS" && len(ch.Messages) != 0:
+			t.Errorf("channel %s sent %d unchanged messages", ch.ID, len(ch.Messages))
+		}
+	}
+	if len(delta)*10 > len(full) {
+		t.Errorf("the claim's delta is %d bytes of a %d-byte state", len(delta), len(full))
+	}
 	// No side effect ran twice: every row the day queued was performed to
 	// the end exactly once (the demo clock jumps; claims must not lapse).
 	outboxIdle(t, d, deadline, time.Second)
@@ -435,7 +584,7 @@ func TestDemoBusyDay(t *testing.T) {
 
 // outboxIdle waits, polling every poll until deadline, for the demo's
 // outbox to hold no pending or running row.
-func outboxIdle(t *testing.T, d *runningDemo, deadline time.Time, poll time.Duration) {
+func outboxIdle(t testing.TB, d *runningDemo, deadline time.Time, poll time.Duration) {
 	t.Helper()
 	for time.Now().Before(deadline) {
 		counts, err := d.rt.store.OutboxCounts(context.Background())

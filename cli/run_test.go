@@ -34,7 +34,7 @@ func testApp(getenv func(string) string, logs io.Writer) *app {
 
 // stopsWithin waits for wait (a server's or the demo's) to return, and
 // fails t if it returns an error or takes longer than d.
-func stopsWithin(t *testing.T, wait func() error, d time.Duration, what string) {
+func stopsWithin(t testing.TB, wait func() error, d time.Duration, what string) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- wait() }()

@@ -178,13 +178,75 @@ func pickLine(cfg *config.Config, rng *rand.Rand) string {
 	return cfg.Lines[1+rng.IntN(len(cfg.Lines)-1)].Number
 }
 
-// apiBusyDay starts the replay of today (in the business's zone). Steps
-// later than the demo clock move it forward, so the day plays out at high
-// speed and ends in the evening.
+// replayDay is the midnight (in loc) of the day a replay plays: today while
+// its 08:00 is still ahead, else tomorrow. Every step is then ahead of the
+// clock, so each call and text happens at its own time and Ringback's
+// answers to it are dated as they would be on a real day.
+func replayDay(now time.Time, loc *time.Location) time.Time {
+	l := now.In(loc)
+	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, loc)
+	if !now.Before(day.Add(8 * time.Hour)) {
+		day = time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, loc)
+	}
+	return day
+}
+
+// advanceTo moves the demo clock forward to at the way time passes: never
+// past a side effect Ringback has due (a text-back, a reminder) before that
+// one is done, so what Ringback records happens at its own time, not
+// whenever the replay next jumps.
+func (s *Sandbox) advanceTo(ctx context.Context, at time.Time) error {
+	for {
+		if s.pending != nil {
+			if err := s.settle(ctx); err != nil {
+				return err
+			}
+		}
+		now := s.opt.Clock.Now()
+		if !at.After(now) {
+			return nil
+		}
+		to := at
+		if s.pending != nil {
+			_, next, err := s.pending(ctx, now)
+			if err != nil {
+				return err
+			}
+			if !next.IsZero() && next.After(now) && next.Before(at) {
+				to = next
+			}
+		}
+		s.opt.Clock.Advance(to.Sub(now))
+	}
+}
+
+// settlePoll is how often the replay looks whether Ringback has done what
+// was due.
+const settlePoll = 5 * time.Millisecond
+
+// settle waits until Ringback has nothing due or running.
+func (s *Sandbox) settle(ctx context.Context) error {
+	for {
+		due, _, err := s.pending(ctx, s.opt.Clock.Now())
+		if err != nil || !due {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.stop:
+			return context.Canceled
+		case <-time.After(settlePoll):
+		}
+	}
+}
+
+// apiBusyDay starts the replay of a day (replayDay, in the business's
+// zone). Each step moves the demo clock forward to its time, so the day
+// plays out at high speed and ends in the evening.
 func (s *Sandbox) apiBusyDay(w http.ResponseWriter, r *http.Request) {
 	loc := s.location()
-	now := s.opt.Clock.Now().In(loc)
-	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	day := replayDay(s.opt.Clock.Now(), loc)
 	steps := planBusyDay(day, s.opt.Config, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
 	s.mu.Lock()
 	if s.busy.Running {
@@ -230,8 +292,11 @@ func (s *Sandbox) replay(ctx context.Context, steps []busyStep) {
 			return
 		case <-tick.C:
 		}
-		if now := s.opt.Clock.Now(); st.At.After(now) {
-			s.opt.Clock.Advance(st.At.Sub(now))
+		if err := s.advanceTo(ctx, st.At); err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("sandbox: busy day stopped", "error", err)
+			}
+			return
 		}
 		var err error
 		switch st.Kind {

@@ -46,10 +46,17 @@ type phoneMessage struct {
 // postTwilio posts form to Ringback as Twilio does: form-encoded and
 // signed with the auth token over PUBLIC_URL + path.
 func (s *Sandbox) postTwilio(ctx context.Context, path string, form url.Values) (int, error) {
+	code, _, err := s.postTwilioRead(ctx, path, form)
+	return code, err
+}
+
+// postTwilioRead is postTwilio that also returns Ringback's answer (the
+// TwiML a voice webhook answers with).
+func (s *Sandbox) postTwilioRead(ctx context.Context, path string, form url.Values) (int, []byte, error) {
 	full := s.opt.BaseURL + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, full, strings.NewReader(form.Encode()))
 	if err != nil {
-		return 0, fmt.Errorf("sandbox: twilio request: %w", err)
+		return 0, nil, fmt.Errorf("sandbox: twilio request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "TwilioProxy/1.1")
@@ -57,11 +64,11 @@ func (s *Sandbox) postTwilio(ctx context.Context, path string, form url.Values) 
 	req.Header.Set("X-Twilio-Signature", sms.Sign(s.opt.AuthToken, full, form))
 	res, err := s.hc.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("sandbox: post %s: %w", path, err)
+		return 0, nil, fmt.Errorf("sandbox: post %s: %w", path, err)
 	}
-	io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20))
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	res.Body.Close()
-	return res.StatusCode, nil
+	return res.StatusCode, body, nil
 }
 
 // reportCall posts Twilio's status callback for an inbound call that ended.
@@ -144,9 +151,10 @@ func (s *Sandbox) sendSMS(ctx context.Context, from, to, body string) (phoneMess
 // then ignores it as unknown.
 const deliveryDelay = time.Second
 
-// deliver reports a text Ringback sent as delivered, shortly after it
-// arrived, through the stand-in's signed status callback.
-func (s *Sandbox) deliver(ctx context.Context, sid string) {
+// deliver reports a text Ringback sent as delivered (or undelivered, when
+// the page asked to fail the next delivery), shortly after it arrived,
+// through the stand-in's signed status callback.
+func (s *Sandbox) deliver(ctx context.Context, sid string, fail bool) {
 	t := time.NewTimer(deliveryDelay)
 	defer t.Stop()
 	select {
@@ -154,7 +162,12 @@ func (s *Sandbox) deliver(ctx context.Context, sid string) {
 		return
 	case <-t.C:
 	}
-	if err := s.twilio.Deliver(sid, "delivered", 0); err != nil && ctx.Err() == nil {
+	status, code := "delivered", 0
+	if fail {
+		// Twilio's 30003: the handset is off or unreachable.
+		status, code = "undelivered", 30003
+	}
+	if err := s.twilio.Deliver(sid, status, code); err != nil && ctx.Err() == nil {
 		s.log.Warn("sandbox: delivery receipt not taken", "message_sid", sid, "error", err)
 	}
 	s.hub.notify()

@@ -58,6 +58,15 @@ type Options struct {
 	Log                   *slog.Logger
 }
 
+// Pending tells the busy day's replay whether Ringback has a side effect
+// due at now or under way, and when the next one falls due (zero: none).
+type Pending func(ctx context.Context, now time.Time) (due bool, next time.Time, err error)
+
+// SetPending gives the replay Ringback's outbox to wait for (the store is
+// opened after the sandbox is built). Call it before the server serves.
+// Without it the replay jumps the clock without waiting.
+func (s *Sandbox) SetPending(p Pending) { s.pending = p }
+
 // User is a workspace member the visitor can act as.
 type User struct {
 	ID       string `json:"id"`
@@ -70,16 +79,18 @@ type User struct {
 // not: which modal is open for whom, the phone's side of conversations,
 // slash command answers.
 type Sandbox struct {
-	opt    Options
-	log    *slog.Logger
-	slack  *slackstandin.Server
-	twilio *twiliostandin.Server
-	users  []User
-	hc     *http.Client
-	hub    *hub
-	stop   chan struct{}
-	once   sync.Once
-	cancel func() // unsubscribes from the Slack stand-in
+	opt     Options
+	log     *slog.Logger
+	slack   *slackstandin.Server
+	twilio  *twiliostandin.Server
+	users   []User
+	hc      *http.Client
+	hub     *hub
+	vers    *versions
+	stop    chan struct{}
+	once    sync.Once
+	cancel  func() // unsubscribes from the Slack stand-in
+	pending Pending
 
 	mu        sync.Mutex
 	triggers  map[string]string    // trigger_id → user, so views.open knows whose modal it is
@@ -89,6 +100,7 @@ type Sandbox struct {
 	seen      map[string]time.Time // outbound SMS sid → demo time first seen
 	calls     []phoneCall
 	busy      busyProgress
+	failNext  bool // the next text Ringback sends is reported undelivered
 	seq       int
 }
 
@@ -109,6 +121,7 @@ func New(o Options) (*Sandbox, error) {
 		twilio:    twiliostandin.NewServer(o.AccountSID, o.AuthToken),
 		hc:        &http.Client{Timeout: 20 * time.Second},
 		hub:       newHub(),
+		vers:      newVersions(),
 		stop:      make(chan struct{}),
 		triggers:  map[string]string{},
 		dismissed: map[string]bool{},
@@ -184,9 +197,13 @@ func (s *Sandbox) Mount(mux interface{ Handle(string, http.Handler) }) {
 	page("POST /sandbox/api/slack/view/submit", http.HandlerFunc(s.apiViewSubmit))
 	page("POST /sandbox/api/slack/view/close", http.HandlerFunc(s.apiViewClose))
 	page("POST /sandbox/api/slack/command", http.HandlerFunc(s.apiCommand))
+	page("POST /sandbox/api/slack/home", http.HandlerFunc(s.apiHome))
 	page("POST /sandbox/slack/response/{user}/{channel}/{n}", http.HandlerFunc(s.serveResponseURL))
 	page("POST /sandbox/api/phone/call", http.HandlerFunc(s.apiCall))
 	page("POST /sandbox/api/phone/sms", http.HandlerFunc(s.apiSMS))
+	page("POST /sandbox/api/phone/voicemail", http.HandlerFunc(s.apiVoicemail))
+	page("POST /sandbox/api/phone/fail-next", http.HandlerFunc(s.apiFailNext))
+	page("GET /sandbox/recordings/{sid}", http.HandlerFunc(s.serveRecording))
 	page("POST /sandbox/api/clock", http.HandlerFunc(s.apiClock))
 	page("POST /sandbox/api/busyday", http.HandlerFunc(s.apiBusyDay))
 }
@@ -209,11 +226,14 @@ func (s *Sandbox) Run(ctx context.Context) {
 		for _, m := range msgs[seen:] {
 			s.mu.Lock()
 			s.seen[m.SID] = s.opt.Clock.Now()
+			// "Fail the next delivery" takes the first text sent after it.
+			fail := s.failNext
+			s.failNext = false
 			s.mu.Unlock()
 			wg.Add(1)
 			go func(sid string) {
 				defer wg.Done()
-				s.deliver(ctx, sid)
+				s.deliver(ctx, sid, fail)
 			}(m.SID)
 		}
 		if len(msgs) > seen {

@@ -298,6 +298,23 @@ func TestNextMonday0800(t *testing.T) {
 }
 
 // The replayed day looks like a real one for a letting agency.
+// The replay plays a day whose calls are all ahead of the clock: today
+// before 08:00, else tomorrow.
+func TestReplayDay(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for now, want := range map[string]string{
+		"2026-12-01 07:59": "2026-12-01", "2026-12-01 08:00": "2026-12-02", "2026-12-01 14:22": "2026-12-02", "2026-12-31 23:00": "2027-01-01",
+	} {
+		n, _ := time.ParseInLocation("2006-01-02 15:04", now, loc)
+		if got := replayDay(n.UTC(), loc); got.Format(time.DateOnly) != want || got.Hour() != 0 || got.Location() != loc {
+			t.Errorf("replayDay(%s) = %s, want %s 00:00", now, got, want)
+		}
+	}
+}
+
 func TestPlanBusyDay(t *testing.T) {
 	cfg := exampleConfig(t)
 	loc := cfg.Business.Timezone

@@ -38,7 +38,12 @@ type slackResult struct {
 // with the signing secret over "v0:timestamp:body". The timestamp is the
 // wall clock's, as Slack's is: the demo clock may be days ahead.
 func (s *Sandbox) postSlack(ctx context.Context, path string, form url.Values) (int, []byte, error) {
-	body := form.Encode()
+	return s.postSlackBody(ctx, path, "application/x-www-form-urlencoded", form.Encode())
+}
+
+// postSlackBody is postSlack for a body already encoded: the Events API's
+// JSON.
+func (s *Sandbox) postSlackBody(ctx context.Context, path, contentType, body string) (int, []byte, error) {
 	stamp := strconv.FormatInt(time.Now().Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(s.opt.SigningSecret))
 	fmt.Fprintf(mac, "v0:%s:%s", stamp, body)
@@ -46,7 +51,7 @@ func (s *Sandbox) postSlack(ctx context.Context, path string, form url.Values) (
 	if err != nil {
 		return 0, nil, fmt.Errorf("sandbox: slack request: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", "Slackbot 1.0 (+https://api.slack.com/robots)")
 	req.Header.Set("X-Slack-Request-Timestamp", stamp)
 	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
@@ -454,4 +459,35 @@ func (s *Sandbox) slackTS() string {
 func (s *Sandbox) slackTSLocked() string {
 	now := s.opt.Clock.Now()
 	return fmt.Sprintf("%d.%06d", now.Unix(), now.Nanosecond()/1000)
+}
+
+type homeRequest struct {
+	User string `json:"user"`
+}
+
+// apiHome: the user opens Ringback's App Home tab. Slack sends the Events
+// API's app_home_opened; Ringback answers by publishing the view
+// (views.publish), which the page then shows.
+func (s *Sandbox) apiHome(w http.ResponseWriter, r *http.Request) {
+	var req homeRequest
+	u, ok := s.readFromUser(w, r, &req, &req.User)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	stamp := fmt.Sprintf("%d.%06d", now.Unix(), now.Nanosecond()/1000)
+	ev := map[string]any{
+		"token": verificationToken, "team_id": slackstandin.TeamID, "api_app_id": slackstandin.AppID,
+		"type": "event_callback", "event_id": "Ev" + strings.ToUpper(randomHex(16)), "event_time": now.Unix(),
+		"event": map[string]any{"type": "app_home_opened", "user": u.ID, "channel": s.slack.DM(u.ID), "tab": "home", "event_ts": stamp},
+	}
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	answerSent(w, r, func(ctx context.Context) (slackResult, error) {
+		status, _, err := s.postSlackBody(ctx, "/slack/events", "application/json", string(raw))
+		return slackResult{Status: status}, err
+	})
 }

@@ -20,10 +20,13 @@ type stateView struct {
 	Lines      []lineView        `json:"lines"`
 	Channels   []channelView     `json:"channels"`
 	View       *modalView        `json:"view"`
+	Home       *modalView        `json:"home"` // the App Home tab Ringback published for me
 	Ephemerals []ephemeral       `json:"ephemerals"`
 	Phones     []phoneView       `json:"phones"`
 	Clock      clockView         `json:"clock"`
 	BusyDay    busyProgress      `json:"busy_day"`
+	// FailNext: the next text Ringback sends will come back undelivered.
+	FailNext bool `json:"fail_next"`
 }
 
 type lineView struct {
@@ -40,6 +43,10 @@ type channelView struct {
 	Line     string        `json:"line,omitempty"`
 	Number   string        `json:"number,omitempty"`
 	Messages []messageView `json:"messages"`
+	// Order is every message's ts, oldest first; with Partial, Messages
+	// holds only those that changed since the version the page asked from.
+	Order   []string `json:"order,omitempty"`
+	Partial bool     `json:"partial,omitempty"`
 }
 
 type messageView struct {
@@ -74,7 +81,7 @@ func (s *Sandbox) serveState(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		me = s.users[0]
 	}
-	writeJSON(w, http.StatusOK, s.state(me))
+	writeJSON(w, http.StatusOK, s.delta(s.state(me), sinceParam(r)))
 }
 
 func (s *Sandbox) state(me User) stateView {
@@ -118,6 +125,9 @@ func (s *Sandbox) state(me User) stateView {
 	if v, ok := s.currentView(me.ID); ok {
 		st.View = &modalView{ID: v.ID, Hash: v.Hash, CallbackID: v.CallbackID, Updates: v.Updates, View: v.JSON}
 	}
+	if v, ok := s.homeView(me.ID); ok {
+		st.Home = &modalView{ID: v.ID, Hash: v.Hash, CallbackID: v.CallbackID, Updates: v.Updates, View: v.JSON}
+	}
 	for _, e := range s.slack.Ephemerals(me.ID) {
 		st.Ephemerals = append(st.Ephemerals, ephemeral{Channel: e.Channel, User: e.User, TS: e.TS, Text: e.Text, Blocks: e.Blocks, Source: "ephemeral"})
 	}
@@ -128,6 +138,7 @@ func (s *Sandbox) state(me User) stateView {
 		}
 	}
 	st.BusyDay = s.busy
+	st.FailNext = s.failNext
 	s.mu.Unlock()
 	sort.SliceStable(st.Ephemerals, func(i, j int) bool { return st.Ephemerals[i].TS < st.Ephemerals[j].TS })
 	return st

@@ -33,6 +33,13 @@ func (s *Sandbox) openView(userID, viewID string) (User, slackstandin.View, erro
 		if v.ID != viewID {
 			continue
 		}
+		if v.Method == "views.publish" {
+			// A Home tab is open for the user it was published to.
+			if v.UserID != u.ID {
+				return User{}, slackstandin.View{}, &apiError{status: http.StatusConflict, msg: "this Home tab is not " + u.RealName + "'s"}
+			}
+			return u, v, nil
+		}
 		s.mu.Lock()
 		owner, gone := s.triggers[v.TriggerID], s.dismissed[v.ID]
 		s.mu.Unlock()
@@ -280,6 +287,17 @@ func (s *Sandbox) currentView(user string) (slackstandin.View, bool) {
 			continue
 		}
 		return v, true
+	}
+	return slackstandin.View{}, false
+}
+
+// homeView is the Home tab Ringback last published for user.
+func (s *Sandbox) homeView(user string) (slackstandin.View, bool) {
+	views := s.slack.Views()
+	for i := len(views) - 1; i >= 0; i-- {
+		if v := views[i]; v.Method == "views.publish" && v.UserID == user {
+			return v, true
+		}
 	}
 	return slackstandin.View{}, false
 }

@@ -57,7 +57,10 @@
       do {
         again = false;
         const asked = S.user;
-        const res = await fetch("/sandbox/state?user=" + encodeURIComponent(asked));
+        // Only what changed since the version this page has: a busy day's
+        // full state is about 450 KB, a card's change a few.
+        const since = S.state && S.version && S.stateUser === asked ? S.version : 0;
+        const res = await fetch("/sandbox/state?user=" + encodeURIComponent(asked) + "&since=" + since);
         if (!res.ok) throw new Error(res.statusText);
         const st = await res.json();
         if (!S.user) S.user = st.me.id; // the sandbox's first person
@@ -65,7 +68,15 @@
           again = true; // the person changed while this was on its way
           continue;
         }
-        S.state = st;
+        const merged = since ? merge(S.state, st) : st;
+        if (!merged) {
+          S.version = 0; // something new to this page: take it all
+          again = true;
+          continue;
+        }
+        S.state = merged;
+        S.version = st.version;
+        S.stateUser = st.me.id;
         render();
       } while (again);
     } catch (e) {
@@ -73,6 +84,23 @@
     } finally {
       fetching = false;
     }
+  }
+
+  // merge applies a delta to the state the page has: each channel's
+  // changed messages replace their old selves, in the channel's order.
+  // null: the delta names a channel or message this page never had.
+  function merge(old, d) {
+    const channels = [];
+    for (const ch of d.channels) {
+      const prev = old.channels.find((c) => c.id === ch.id);
+      if (!prev) return null;
+      const byTS = new Map(prev.messages.map((m) => [m.ts, m]));
+      for (const m of ch.messages) byTS.set(m.ts, m);
+      const messages = (ch.order || []).map((ts) => byTS.get(ts));
+      if (messages.some((m) => !m)) return null;
+      channels.push({ ...ch, messages, partial: false });
+    }
+    return { ...d, channels, phones: d.phones_same ? old.phones : d.phones };
   }
 
   let pending = null;
@@ -307,6 +335,8 @@
       let res;
       if (ctx.kind === "view") {
         res = await viewAction(blockID, e.action_id, value);
+      } else if (ctx.kind === "home") {
+        res = await api("/sandbox/api/slack/view/action", { user: S.user, view_id: ctx.viewId, block_id: blockID, action_id: e.action_id, value, values: {} });
       } else {
         res = await api("/sandbox/api/slack/action", { user: S.user, channel: ctx.channel, ts: ctx.ts, block_id: blockID, action_id: e.action_id, type: e.type, value, text });
       }
@@ -566,7 +596,7 @@
       ? "Manager: may release others' cases, reassign, approve templates and manage opt-outs."
       : "Staff: a member of every line's channel; works cases.";
 
-    const cur = currentChannel();
+    const cur = S.channel === "home" ? { id: "home" } : currentChannel();
     const item = (c, label) => {
       const li = el("li", c.id === cur.id ? "active" : "");
       const b = el("button", "", label);
@@ -578,15 +608,55 @@
         render();
       };
       li.append(b);
-      const n = c.messages.length;
+      const n = c.messages ? c.messages.length : 0;
       if (n) li.append(el("span", "count", String(n)));
       return li;
     };
     $("channels").replaceChildren(...st.channels.filter((c) => c.kind !== "dm").map((c) => item(c, "# " + c.name)));
     $("dms").replaceChildren(...st.channels.filter((c) => c.kind === "dm").map((c) => item(c, "● " + c.name)));
+    const home = item({ id: "home" }, "🏠 Ringback · Home");
+    home.querySelector("button").onclick = openHome;
+    $("apps").replaceChildren(home);
+  }
+
+  // openHome shows Ringback's App Home tab: opening it sends Slack's
+  // app_home_opened event, and Ringback publishes the view afresh.
+  async function openHome() {
+    S.channel = "home";
+    render();
+    try {
+      const res = await api("/sandbox/api/slack/home", { user: S.user });
+      if (res.status !== 200) toast(`Ringback answered ${res.status}`, true);
+    } catch (err) {
+      toast(err.message, true);
+    }
+    scheduleRefresh();
+  }
+
+  function renderHome() {
+    const v = S.state.home;
+    $("channel-title").textContent = "Ringback · Home";
+    $("channel-sub").textContent = "The App Home tab, as Ringback publishes it for you";
+    const sig = JSON.stringify(["home", S.user, v && v.hash]);
+    const box = $("messages");
+    if (S.renderedChannel === "home" && S.renderedSig === sig) return;
+    S.renderedChannel = "home";
+    S.renderedSig = sig;
+    const home = el("div", "home");
+    home.dataset.viewId = v ? v.id : "";
+    if (v) {
+      home.append(renderBlocks((v.view || {}).blocks, { kind: "home", viewId: v.id }));
+    } else {
+      const empty = el("div", "empty");
+      empty.append(el("div", "empty-title", "Opening Home…"));
+      empty.append(el("div", "", "Ringback publishes this tab when you open it."));
+      home.append(empty);
+    }
+    box.replaceChildren(home);
   }
 
   function renderChannel() {
+    if (S.channel === "home") return renderHome();
     const ch = currentChannel();
     S.channel = ch.id;
     $("channel-title").textContent = (ch.kind === "dm" ? "" : "#") + ch.name;
@@ -599,7 +669,7 @@
             ? "Ringback's direct messages to you"
             : "";
     const ephs = S.state.ephemerals.filter((e) => e.channel === ch.id && !S.hidden.has(e.ts + e.source));
-    const sig = JSON.stringify([ch.messages, ephs, [...S.expanded], S.state.names]);
+    const sig = JSON.stringify([ch.messages.map(msgID), ephs, [...S.expanded], S.state.names]);
     const box = $("messages");
     if (S.renderedChannel === ch.id && S.renderedSig === sig) return;
     const switched = S.renderedChannel !== ch.id;
@@ -610,7 +680,7 @@
 
     const items = [...ch.messages.map((m) => ({ ts: m.ts, m })), ...ephs.map((e) => ({ ts: e.ts, e }))];
     items.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
-    const nodes = items.map((it) => (it.m ? messageNode(ch, it.m) : ephemeralNode(it.e)));
+    const nodes = items.map((it) => (it.m ? drawnMessage(ch, it.m) : ephemeralNode(it.e)));
     if (!nodes.length) {
       const empty = el("div", "empty");
       empty.append(el("div", "empty-title", "Nothing here yet."));
@@ -625,6 +695,26 @@
     box.scrollTop = pinned ? box.scrollHeight : keep;
     // Images (the digest's chart) take room once loaded: stay at the bottom.
     if (pinned) for (const img of box.querySelectorAll("img")) img.addEventListener("load", () => (box.scrollTop = box.scrollHeight), { once: true });
+  }
+
+  // Messages the page has drawn, by message object: a delta keeps the
+  // objects of unchanged messages, so a change draws only its own card,
+  // however many the channel holds.
+  const drawn = new WeakMap();
+  const msgIDs = new WeakMap();
+  let lastMsgID = 0;
+  function msgID(m) {
+    let id = msgIDs.get(m);
+    if (id === undefined) msgIDs.set(m, (id = ++lastMsgID));
+    return id;
+  }
+  function drawnMessage(ch, m) {
+    const open = S.expanded.has(m.ts);
+    const d = drawn.get(m);
+    if (d && d.open === open && d.channel === ch.id) return d.node;
+    const node = messageNode(ch, m);
+    drawn.set(m, { node, open, channel: ch.id });
+    return node;
   }
 
   function meta(userID, ts, extra) {
@@ -828,6 +918,12 @@
     }
   }
 
+  function renderFailNext() {
+    const b = $("fail-next-btn");
+    b.classList.toggle("armed", !!S.state.fail_next);
+    b.textContent = S.state.fail_next ? "⚠️ Next delivery fails (armed)" : "⚠️ Fail the next delivery";
+  }
+
   function renderBusy() {
     const b = S.state.busy_day;
     $("busy-btn").disabled = b.running;
@@ -847,6 +943,7 @@
     renderPhone();
     renderClock();
     renderBusy();
+    renderFailNext();
     renderModal();
     $("app").dataset.ready = "1";
   }
@@ -861,6 +958,7 @@
       S.renderedSig = "";
       $("modal-root").replaceChildren();
       refresh();
+      if (S.channel === "home") openHome(); // the Home tab is each person's own
     });
     $("composer").addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -875,6 +973,18 @@
       await busyWhile(e.currentTarget, async () => {
         const c = await api("/sandbox/api/phone/call", { from: $("phone-number").value, withheld: $("phone-withheld").checked, line: $("phone-line").value });
         if (c.from) $("phone-number").value = c.from; // the call log below shows it
+      });
+    });
+    $("voicemail-btn").addEventListener("click", async (e) => {
+      await busyWhile(e.currentTarget, async () => {
+        await api("/sandbox/api/phone/voicemail", { from: $("phone-number").value, line: $("phone-line").value });
+        toast("Voicemail left: recording and transcript sent");
+      });
+    });
+    $("fail-next-btn").addEventListener("click", async (e) => {
+      await busyWhile(e.currentTarget, async () => {
+        await api("/sandbox/api/phone/fail-next", {});
+        toast("The next text Ringback sends will come back undelivered");
       });
     });
     $("sms-form").addEventListener("submit", async (e) => {
