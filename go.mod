@@ -1,6 +1,8 @@
 module ringback
 
-go 1.27.3
+go 1.26.8
+
+toolchain go1.27.3
 
 require (
 	github.com/araddon/dateparse v0.0.0-20210429162001-6b43995a97de
