@@ -103,7 +103,11 @@ func (a *app) importCalls(ctx context.Context, path string, opts callOptions, de
 	}
 
 	var res calllog.Result
-	if dryRun && noDatabaseYet(env.DatabaseURL) {
+	exists, err := store.Exists(env.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("cli: %w", err)
+	}
+	if dryRun && !exists {
 		// Opening would create the SQLite file: every call is new.
 		res = calllog.Count(log.calls)
 		res.AssumedEmpty = true
@@ -125,16 +129,6 @@ func (a *app) importCalls(ctx context.Context, path string, opts callOptions, de
 		return fmt.Errorf("cli: %s: nothing imported", filepath.Base(path))
 	}
 	return nil
-}
-
-// noDatabaseYet reports an SQLite file that does not exist yet.
-func noDatabaseYet(databaseURL string) bool {
-	path, ok := store.SQLitePath(databaseURL)
-	if !ok {
-		return false
-	}
-	_, err := os.Stat(path)
-	return errors.Is(err, os.ErrNotExist)
 }
 
 func lineNames(cfg *config.Config) string {

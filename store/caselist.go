@@ -50,7 +50,7 @@ func (q queries) CasePage(ctx context.Context, f CaseListFilter) ([]CaseListRow,
 	}
 	limit = min(limit, 200)
 	var rows []CaseListRow
-	err := q.selectAll(ctx, &rows, `SELECT `+caseColumnsOfC+`, ct.name AS contact_name
+	err := q.selectAll(ctx, &rows, `SELECT `+prefixed("c", caseColumns)+`, ct.name AS contact_name
 		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
 		WHERE `+strings.Join(w, " AND ")+` ORDER BY c.id LIMIT ?`, append(args, limit+1)...)
 	if err != nil {
@@ -62,6 +62,3 @@ func (q queries) CasePage(ctx context.Context, f CaseListFilter) ([]CaseListRow,
 	}
 	return rows, more, nil
 }
-
-// caseColumnsOfC is caseColumns on a table named c.
-var caseColumnsOfC = "c." + strings.ReplaceAll(strings.Join(strings.Fields(caseColumns), " "), ", ", ", c.")

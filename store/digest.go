@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -91,7 +90,7 @@ func (q queries) DigestData(ctx context.Context, from, to time.Time, line string
 		openWhere, openArgs := onLine("line_number", to)
 		closedWhere, closedArgs := onLine("line_number", to, to)
 		args := append(append(append(openArgs, oldest), closedArgs...), oldest)
-		cols := "c." + strings.ReplaceAll(strings.Join(strings.Fields(caseColumns), " "), ", ", ", c.")
+		cols := prefixed("c", caseColumns)
 		if err := q.selectAll(ctx, &d.Oldest, `
 			SELECT `+cols+`, ct.name AS contact_name,
 				EXISTS (SELECT 1 FROM messages m WHERE m.case_id = c.id AND m.direction = 'in') AS caller_replied,

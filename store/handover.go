@@ -17,7 +17,7 @@ func (q queries) ClosedBetween(ctx context.Context, line string, from, to time.T
 	if err := q.get(ctx, &total, `SELECT COUNT(*) FROM cases c WHERE `+where, args...); err != nil {
 		return nil, 0, fmt.Errorf("store: count closed cases of %s: %w", line, err)
 	}
-	cols := "c." + strings.ReplaceAll(strings.Join(strings.Fields(caseColumns), " "), ", ", ", c.")
+	cols := prefixed("c", caseColumns)
 	if err := q.selectAll(ctx, &rows, `SELECT `+cols+`, ct.name AS contact_name
 		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
 		WHERE `+where+` ORDER BY c.closed_at, c.id LIMIT ?`, append(args, limit)...); err != nil {
