@@ -179,7 +179,7 @@ func (b *Bot) KPIs(ctx context.Context, p Period) (KPIs, error) {
 		repeat := kpiRepeatContact(c, acts)
 		levels := kpiEscalationLevels(acts)
 		sla := b.kpiSLA(c, p.To)
-		both(c.LineNumber, func(a *kpiAcc) { a.addCase(c, repeat, levels, sla) })
+		both(c.LineNumber, func(a *kpiAcc) { a.addCase(c, repeat, levels, sla, p.To) })
 	}
 
 	for _, bl := range d.Backlog {
@@ -227,7 +227,7 @@ type kpiAcc struct {
 	oldest                  time.Time
 }
 
-func (a *kpiAcc) addCase(c store.KPICase, repeat bool, levels []int, sla kpiSLAState) {
+func (a *kpiAcc) addCase(c store.KPICase, repeat bool, levels []int, sla kpiSLAState, to time.Time) {
 	a.f.Cases++
 	if sla != slaNotDue {
 		a.slaDue++
@@ -235,7 +235,11 @@ func (a *kpiAcc) addCase(c store.KPICase, repeat bool, levels []int, sla kpiSLAS
 			a.slaMet++
 		}
 	}
-	if kpiTextBackDue(c) {
+	// A case under 90 s old at the period's end ("so far") whose text-back
+	// is still on its way has not missed the target yet: it counts once
+	// Twilio takes the text or once its 90 s are up.
+	undecided := c.TextBackAcceptedAt == nil && to.Sub(c.CreatedAt) < kpiTextBackLimit
+	if kpiTextBackDue(c) && !undecided {
 		a.textBackDue++
 		if c.TextBackAcceptedAt != nil && c.TextBackAcceptedAt.Sub(c.CreatedAt) <= kpiTextBackLimit {
 			a.textBack90++

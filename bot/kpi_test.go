@@ -887,3 +887,36 @@ func BenchmarkKPIsWeek(b *testing.B) {
 		})
 	}
 }
+
+// "So far" stats taken while a fresh case's text-back is still on its way
+// count it neither for nor against the 90 s target; one older than 90 s
+// without a text-back counts against it.
+func TestKPITextBackStillOnItsWayIsNotLate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		cfg := kpiConfig(t)
+		f := &kpiFixture{t: t, ctx: ctx, s: s, cfg: cfg}
+		now := kpiAt(18, 10, 0)
+		fresh := f.open(kpiLettings, "+447700900001", "call", now.Add(-30*time.Second), "")
+		f.textBack(&fresh, 0)
+		f.update(fresh)
+		late := f.open(kpiLettings, "+447700900002", "call", now.Add(-2*time.Minute), "")
+		f.textBack(&late, 0)
+		f.update(late)
+		sent := f.open(kpiLettings, "+447700900003", "call", now.Add(-20*time.Second), "")
+		f.textBack(&sent, 5*time.Second)
+		f.update(sent)
+		b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: bot.NewManualClock(now), Log: quiet})
+		p, err := bot.ISOWeek("this", now, cfg.Business.Timezone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := b.KPIs(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := k.Total.TextBackWithin90s, (&bot.Ratio{Num: 1, Den: 2}); got == nil || *got != *want {
+			t.Errorf("text-back within 90 s so far = %+v, want %+v (the 30 s old case is still on its way)", got, want)
+		}
+	})
+}
