@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -62,12 +64,30 @@ type runtime struct {
 	log      func(msg string, args ...any)
 }
 
-// replicaID names this process in lease and outbox rows.
-func replicaID() string {
-	host, _ := os.Hostname()
+// replicaID names this process in lease and outbox rows: its seat (see
+// seatOf), then what makes it this process.
+func replicaID(seat string) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%s%d-%s", seat, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// seatOf names the place a replica runs in: its host and, with a webhook
+// spool, the spool's directory (one per replica on a host). A process that
+// restarts in the same seat takes back at once what the one before it left
+// running (holdSeat proves that one gone), instead of waiting for the
+// claims' leases to lapse.
+func seatOf(spoolDir string) string {
+	host, _ := os.Hostname()
+	if spoolDir == "" {
+		return host + "-"
+	}
+	abs, err := filepath.Abs(spoolDir)
+	if err != nil {
+		abs = spoolDir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return fmt.Sprintf("%s~%s-", host, hex.EncodeToString(sum[:4]))
 }
 
 // start wires and starts Ringback. ln, when not nil, is the listener to
@@ -78,7 +98,13 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	if err != nil {
 		return nil, err
 	}
-	id := replicaID()
+	spool, err := a.openSpool(env)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	seat := seatOf(spool.Dir())
+	id := replicaID(seat)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(bot.OutboxCollectors()...)
@@ -129,6 +155,13 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 			a.log.Info("outbox rows left running by a previous run are taken again", "count", n)
 		}
 	}
+	if spool != nil && holdSeat(spool.Dir()) {
+		if n, err := s.ReleaseOutboxClaimsOf(ctx, seat); err != nil {
+			a.log.Warn("outbox rows a previous process of this replica left running wait for their lease", "error", err)
+		} else if n > 0 {
+			a.log.Info("outbox rows a previous process of this replica left running are taken again", "count", n)
+		}
+	}
 	sizeOutbox(worker, cfg.Outbox)
 	b.Register(worker)
 	leader := bot.NewLeader(s, id, a.log).WithMetrics(m)
@@ -136,11 +169,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	srv.MountTwilio(b, env.TwilioAuthToken, env.PublicURL)
 	srv.MountCalls(b, env.WebhookSecret, clock.Now)
 	srv.MountAPI(b, cfg)
-	spool, err := a.useSpool(env, srv, b, reg, clock)
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
+	a.useSpool(spool, env, srv, b, reg, clock)
 	var slackDispatch *handlers.Slack
 	var slackAdapter *rbslack.Adapter
 	var discordDispatch *handlers.Discord

@@ -181,17 +181,15 @@ func (a *app) openSpool(env config.Env) (*handlers.Spool, error) {
 	return sp, nil
 }
 
-// useSpool makes srv spool webhooks while the store is unreachable and
-// exports the spool's depth; nil without a spool.
-func (a *app) useSpool(env config.Env, srv *handlers.Server, b *bot.Bot, reg *prometheus.Registry, clock bot.Clock) (*handlers.Spool, error) {
-	sp, err := a.openSpool(env)
-	if err != nil || sp == nil {
-		return nil, err
+// useSpool makes srv spool webhooks in sp (nil: none) while the store is
+// unreachable and exports the spool's depth.
+func (a *app) useSpool(sp *handlers.Spool, env config.Env, srv *handlers.Server, b *bot.Bot, reg *prometheus.Registry, clock bot.Clock) {
+	if sp == nil {
+		return
 	}
 	srv.UseSpool(sp, handlers.SpoolOptions{
 		TwilioAuthToken: env.TwilioAuthToken, PublicURL: env.PublicURL, WebhookSecret: env.WebhookSecret, Now: clock.Now,
 		RecordRoute: b.RecordRoute,
 	})
 	reg.MustRegister(handlers.SpoolCollectors(sp)...)
-	return sp, nil
 }

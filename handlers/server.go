@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,7 +35,8 @@ type Server struct {
 
 	spool         *Spool // nil: webhooks fail while the store is down
 	spoolOpts     SpoolOptions
-	spoolAttempts map[string]int // replay attempts of a spooled webhook (RunSpool only)
+	spoolMu       sync.Mutex
+	spoolAttempts map[string]int // replay attempts of a spooled webhook, under spoolMu
 
 	// The parts that serve routes, set as they are mounted.
 	twilio  *Twilio

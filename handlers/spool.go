@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,8 +36,12 @@ type Spool struct {
 	next  uint64
 	files []spoolFile // oldest first
 	bytes int64
-	wake  chan struct{}
-	lock  *os.File // held while open
+	// keys counts the waiting webhooks by ordering key (orderKey); barriers
+	// are those without one, which every later webhook waits behind.
+	keys     map[string]int
+	barriers int
+	wake     chan struct{}
+	lock     *os.File // held while open
 	// closed is set once the lock is released: from then on another
 	// process may replay these files and write new ones.
 	closed bool
@@ -61,6 +66,61 @@ func (sp *Spool) Close() error {
 type spoolFile struct {
 	name string
 	size int64
+	key  string // orderKey of its webhook; "" orders it after everything before it
+}
+
+// orderKey names what a webhook must stay in order with: the caller (every
+// event of a call, a caller's texts and both lines of one caller share it)
+// or, for a text's receipt, the text. "" means unknown: the webhook keeps
+// its place behind every other.
+func orderKey(req SpooledRequest) string {
+	if req.Path == "/calls" {
+		var c struct {
+			From string `json:"from"`
+		}
+		if json.Unmarshal(req.Body, &c) != nil || c.From == "" {
+			return ""
+		}
+		return "caller:" + c.From
+	}
+	form, err := url.ParseQuery(string(req.Body))
+	if err != nil {
+		return ""
+	}
+	if req.Path == "/twilio/sms/status" {
+		if sid := form.Get("MessageSid"); sid != "" {
+			return "sms:" + sid
+		}
+		return ""
+	}
+	if from := form.Get("From"); from != "" {
+		return "caller:" + from
+	}
+	return ""
+}
+
+// countLocked adds n webhooks of key to the index.
+func (sp *Spool) countLocked(key string, n int) {
+	if key == "" {
+		sp.barriers += n
+		return
+	}
+	if sp.keys[key] += n; sp.keys[key] <= 0 {
+		delete(sp.keys, key)
+	}
+}
+
+// Holds reports whether a webhook of key must wait behind the spool: a
+// webhook of its own key, or one of unknown key, is waiting (or being
+// replayed). Any other goes straight through, so a long replay after an
+// outage delays only the callers whose webhooks were spooled.
+func (sp *Spool) Holds(key string) bool {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if len(sp.files) == 0 {
+		return false
+	}
+	return key == "" || sp.barriers > 0 || sp.keys[key] > 0
 }
 
 // SpooledRequest is one webhook as it arrived.
@@ -90,7 +150,7 @@ func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handlers: spool %s: %w", dir, err)
 	}
-	sp := &Spool{dir: dir, max: maxBytes, next: 1, wake: make(chan struct{}, 1), lock: lock}
+	sp := &Spool{dir: dir, max: maxBytes, next: 1, wake: make(chan struct{}, 1), lock: lock, keys: map[string]int{}}
 	for _, e := range entries {
 		name := e.Name()
 		switch {
@@ -106,13 +166,29 @@ func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
 			if err != nil {
 				return nil, fmt.Errorf("handlers: spool %s: %w", dir, err)
 			}
-			sp.files = append(sp.files, spoolFile{name: name, size: info.Size()})
+			f := spoolFile{name: name, size: info.Size()}
+			if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+				var req SpooledRequest
+				if json.Unmarshal(data, &req) == nil {
+					f.key = orderKey(req)
+				}
+			}
+			sp.files = append(sp.files, f)
+			sp.countLocked(f.key, 1)
 			sp.bytes += info.Size()
 			sp.next = max(sp.next, seq+1)
 		}
 	}
 	sort.Slice(sp.files, func(i, j int) bool { return sp.files[i].name < sp.files[j].name })
 	return sp, nil
+}
+
+// Dir is the spool's directory; "" for a nil spool (none).
+func (sp *Spool) Dir() string {
+	if sp == nil {
+		return ""
+	}
+	return sp.dir
 }
 
 // Depth is how many webhooks wait to be replayed.
@@ -148,7 +224,9 @@ func (sp *Spool) Append(req SpooledRequest) error {
 	if err != nil {
 		return fmt.Errorf("handlers: spool: %w", err)
 	}
-	sp.files = append(sp.files, spoolFile{name: name, size: int64(len(data))})
+	key := orderKey(req)
+	sp.files = append(sp.files, spoolFile{name: name, size: int64(len(data)), key: key})
+	sp.countLocked(key, 1)
 	sp.bytes += int64(len(data))
 	select {
 	case sp.wake <- struct{}{}:
@@ -182,24 +260,27 @@ func (sp *Spool) publishLocked(data []byte) (string, error) {
 	}
 }
 
-// oldest returns the first webhook waiting, or ok false when none is (or
-// the spool is closed).
-func (sp *Spool) oldest() (name string, req SpooledRequest, ok bool, err error) {
+// waiting lists the webhooks waiting, oldest first (none once the spool
+// is closed).
+func (sp *Spool) waiting() []spoolFile {
 	sp.mu.Lock()
-	if len(sp.files) == 0 || sp.closed {
-		sp.mu.Unlock()
-		return "", SpooledRequest{}, false, nil
+	defer sp.mu.Unlock()
+	if sp.closed {
+		return nil
 	}
-	name = sp.files[0].name
-	sp.mu.Unlock()
+	return append([]spoolFile(nil), sp.files...)
+}
+
+// read returns the spooled webhook name.
+func (sp *Spool) read(name string) (req SpooledRequest, err error) {
 	data, err := os.ReadFile(filepath.Join(sp.dir, name))
 	if err != nil {
-		return name, req, true, fmt.Errorf("handlers: spool %s: %w", name, err)
+		return req, fmt.Errorf("handlers: spool %s: %w", name, err)
 	}
 	if err := json.Unmarshal(data, &req); err != nil {
-		return name, req, true, fmt.Errorf("handlers: spool %s: %w", name, err)
+		return req, fmt.Errorf("handlers: spool %s: %w", name, err)
 	}
-	return name, req, true, nil
+	return req, nil
 }
 
 // done removes the replayed webhook name; dead keeps it aside under dead/
@@ -223,6 +304,7 @@ func (sp *Spool) done(name string, dead bool) error {
 	for i, f := range sp.files {
 		if f.name == name {
 			sp.bytes -= f.size
+			sp.countLocked(f.key, -1)
 			sp.files = append(sp.files[:i], sp.files[i+1:]...)
 			break
 		}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,10 +86,11 @@ func (s *Server) serveSpooled(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.spool.Depth() > 0 && r.URL.Path != "/twilio/voice" && s.spoolVerified(r, body) {
-		// Earlier webhooks wait in the spool: this one queues behind them so
-		// a call's events keep their order. The Voice URL runs at once: it is
-		// a call's first event and the caller is waiting for the route.
+	if r.URL.Path != "/twilio/voice" && s.spool.Holds(orderKey(s.spooledRequest(r, body))) && s.spoolVerified(r, body) {
+		// Earlier webhooks of the same caller (or text) wait in the spool:
+		// this one queues behind them so a call's events keep their order.
+		// The Voice URL runs at once: it is a call's first event and the
+		// caller is waiting for the route.
 		s.spoolAndAnswer(w, r, body)
 		return
 	}
@@ -180,48 +183,139 @@ func (s *Server) spoolAndAnswer(w http.ResponseWriter, r *http.Request, body []b
 	}
 }
 
-// ReplaySpool replays spooled webhooks, oldest first, through their
-// handlers, until the spool is empty or the store is unreachable again.
-// Handlers are idempotent on the webhook's SID, so a webhook replayed twice
-// (the process died between its commit and its removal) changes nothing.
+// spoolReplayers is how many callers' webhooks replay side by side: each
+// caller's in the order they arrived, so a spool filled during an outage
+// drains at the pace live traffic is served, not one request at a time.
+const spoolReplayers = 8
+
+// ReplaySpool replays spooled webhooks through their handlers, each key's
+// (orderKey) oldest first and a keyless one after everything before it,
+// until the spool is empty or the store is unreachable again. Handlers are
+// idempotent on the webhook's SID, so a webhook replayed twice (the process
+// died between its commit and its removal) changes nothing.
 func (s *Server) ReplaySpool(ctx context.Context) (replayed int, err error) {
 	for ctx.Err() == nil {
-		name, req, ok, err := s.spool.oldest()
-		if !ok {
+		files := s.spool.waiting()
+		if len(files) == 0 {
 			return replayed, nil
 		}
-		if err != nil {
-			s.log.Error("webhook spool: unreadable webhook set aside", "file", name, "error", err)
-			if err := s.spool.done(name, true); err != nil {
+		for len(files) > 0 {
+			run := 1 // a keyless webhook replays alone
+			if files[0].key != "" {
+				run = slices.IndexFunc(files, func(f spoolFile) bool { return f.key == "" })
+				if run < 0 {
+					run = len(files)
+				}
+			}
+			n, err := s.replayRun(ctx, files[:run])
+			replayed += n
+			if err != nil {
 				return replayed, err
 			}
-			continue
-		}
-		status, capture, err := s.replayOne(ctx, req)
-		if err != nil {
-			return replayed, err
-		}
-		switch {
-		case capture.unavailable:
-			return replayed, fmt.Errorf("handlers: replay: %w", capture.err)
-		case status < 300:
-			delete(s.spoolAttempts, name)
-			if err := s.spool.done(name, false); err != nil {
-				return replayed, err
-			}
-			replayed++
-		case status >= 500 && s.spoolAttempts[name]+1 < spoolMaxAttempts:
-			s.spoolAttempts[name]++
-			return replayed, fmt.Errorf("handlers: replay %s: status %d", req.Path, status)
-		default:
-			s.log.Error("webhook spool: replay refused; webhook set aside under dead/", "file", name, "path", req.Path, "status", status)
-			delete(s.spoolAttempts, name)
-			if err := s.spool.done(name, true); err != nil {
-				return replayed, err
-			}
+			files = files[run:]
 		}
 	}
 	return replayed, ctx.Err()
+}
+
+// replayRun replays files, one goroutine a key (at most spoolReplayers at
+// once), and returns the first error once every started key has stopped.
+func (s *Server) replayRun(ctx context.Context, files []spoolFile) (int, error) {
+	var order []string
+	byKey := map[string][]spoolFile{}
+	for _, f := range files {
+		if _, ok := byKey[f.key]; !ok {
+			order = append(order, f.key)
+		}
+		byKey[f.key] = append(byKey[f.key], f)
+	}
+	var (
+		mu       sync.Mutex
+		replayed int
+		first    error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, spoolReplayers)
+	for _, k := range order {
+		mu.Lock()
+		stop := first != nil
+		mu.Unlock()
+		if stop {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(group []spoolFile) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			n, err := s.replayGroup(ctx, group)
+			mu.Lock()
+			defer mu.Unlock()
+			replayed += n
+			if err != nil && first == nil {
+				first = err
+			}
+		}(byKey[k])
+	}
+	wg.Wait()
+	return replayed, first
+}
+
+// replayGroup replays one key's webhooks in order, stopping at the first
+// that cannot be replayed yet.
+func (s *Server) replayGroup(ctx context.Context, group []spoolFile) (replayed int, err error) {
+	for _, f := range group {
+		if err := ctx.Err(); err != nil {
+			return replayed, err
+		}
+		ok, err := s.replayFile(ctx, f.name)
+		if ok {
+			replayed++
+		}
+		if err != nil {
+			return replayed, err
+		}
+	}
+	return replayed, nil
+}
+
+// replayFile replays the spooled webhook name and removes it, or sets it
+// aside under dead/ when it can never succeed; ok reports a replay that
+// its handler accepted.
+func (s *Server) replayFile(ctx context.Context, name string) (ok bool, err error) {
+	req, err := s.spool.read(name)
+	if err != nil {
+		s.log.Error("webhook spool: unreadable webhook set aside", "file", name, "error", err)
+		return false, s.spool.done(name, true)
+	}
+	status, capture, err := s.replayOne(ctx, req)
+	if err != nil {
+		return false, err
+	}
+	s.spoolMu.Lock()
+	attempts := s.spoolAttempts[name]
+	s.spoolMu.Unlock()
+	switch {
+	case capture.unavailable:
+		return false, fmt.Errorf("handlers: replay: %w", capture.err)
+	case status < 300:
+		s.forgetAttempts(name)
+		return true, s.spool.done(name, false)
+	case status >= 500 && attempts+1 < spoolMaxAttempts:
+		s.spoolMu.Lock()
+		s.spoolAttempts[name]++
+		s.spoolMu.Unlock()
+		return false, fmt.Errorf("handlers: replay %s: status %d", req.Path, status)
+	}
+	s.log.Error("webhook spool: replay refused; webhook set aside under dead/", "file", name, "path", req.Path, "status", status)
+	s.forgetAttempts(name)
+	return false, s.spool.done(name, true)
+}
+
+func (s *Server) forgetAttempts(name string) {
+	s.spoolMu.Lock()
+	delete(s.spoolAttempts, name)
+	s.spoolMu.Unlock()
 }
 
 func (s *Server) replayOne(ctx context.Context, sr SpooledRequest) (int, *spoolCapture, error) {

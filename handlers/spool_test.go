@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -353,5 +354,78 @@ func TestTwoSpoolsNeverShareADirectory(t *testing.T) {
 	}
 	if dead, _ := filepath.Glob(filepath.Join(dir, "dead", "*")); len(dead) != 0 {
 		t.Errorf("the replica that let the directory go set %d webhooks aside", len(dead))
+	}
+}
+
+// After an outage only the callers whose webhooks wait in the spool wait
+// for it: a new caller's missed call is recorded at once, a spooled
+// caller's next webhook queues behind theirs, and the replay (callers side
+// by side) keeps each caller's webhooks in order.
+func TestSpoolDelaysOnlyTheCallersItHolds(t *testing.T) {
+	h, srv, sp, proxy, _ := spoolHarness(t, 1<<24)
+	rang := time.Date(2026, 11, 16, 11, 0, 0, 0, time.UTC) // Monday, the line open
+	h.clock.Set(rang)
+	status := func(sid, from, callStatus string) url.Values {
+		return url.Values{"CallSid": {sid}, "AccountSid": {accountSID}, "From": {from}, "To": {lettings}, "CallStatus": {callStatus}, "Direction": {"inbound"}, "CallDuration": {"0"}}
+	}
+	const spooled = 24
+	spooledCaller := func(i int) string { return fmt.Sprintf("+4477009%05d", i) }
+	proxy.down()
+	for i := range spooled {
+		// Each spooled caller missed a call, then pressed 1 on the menu.
+		if code, _ := h.postTwilio("/twilio/voice/status", status(fmt.Sprintf("CA%032d", i), spooledCaller(i), "no-answer")); code != 200 {
+			t.Fatalf("spooled call %d: %d", i, code)
+		}
+		if code, _ := h.text(spooledCaller(i), lettings, "1"); code != 200 {
+			t.Fatalf("spooled text %d: %d", i, code)
+		}
+	}
+	if sp.Depth() != 2*spooled {
+		t.Fatalf("spool depth %d, want %d", sp.Depth(), 2*spooled)
+	}
+	proxy.up()
+
+	// A caller the spool knows nothing of: recorded now, not after the replay.
+	newCaller := "+447700988888"
+	if code, _ := h.postTwilio("/twilio/voice/status", status("CA"+strings.Repeat("9", 32), newCaller, "no-answer")); code != 200 {
+		t.Fatalf("new caller's call: %d", code)
+	}
+	if sp.Depth() != 2*spooled {
+		t.Fatalf("the new caller's webhook was spooled behind %d others (depth %d)", 2*spooled, sp.Depth())
+	}
+	if c := h.openCase(newCaller, lettings); c.CallCount != 1 {
+		t.Fatalf("new caller's case: %+v", c)
+	}
+	// A spooled caller rings again: that waits behind their own webhooks.
+	if code, _ := h.postTwilio("/twilio/voice/status", status("CA"+strings.Repeat("8", 32), spooledCaller(3), "no-answer")); code != 200 {
+		t.Fatalf("spooled caller's second call: %d", code)
+	}
+	if sp.Depth() != 2*spooled+1 {
+		t.Fatalf("spool depth %d, want %d (the spooled caller's call queued)", sp.Depth(), 2*spooled+1)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.RunSpool(ctx)
+	deadline := time.Now().Add(20 * time.Second)
+	for sp.Depth() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if sp.Depth() != 0 {
+		t.Fatalf("spool not replayed: depth %d", sp.Depth())
+	}
+	for i := range spooled {
+		c := h.openCase(spooledCaller(i), lettings)
+		// In order: the call opened the case and the digit triaged it.
+		if c.Origin != "call" || c.Category == "" {
+			t.Errorf("caller %d: case origin %q, category %q; want opened by the call, then triaged", i, c.Origin, c.Category)
+		}
+		want := 1
+		if i == 3 {
+			want = 2
+		}
+		if c.CallCount != want {
+			t.Errorf("caller %d: %d calls, want %d", i, c.CallCount, want)
+		}
 	}
 }

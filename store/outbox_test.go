@@ -416,3 +416,28 @@ func TestOutboxReleaseClaims(t *testing.T) {
 		}
 	})
 }
+
+// A replica restarted in its seat takes back at once the rows its dead
+// predecessor left running, and only those: another seat's (or another
+// host's) claims keep their lease.
+func TestOutboxReleaseClaimsOfASeat(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, w := range []string{"web-1~0a0b0c0d-41-aa1122", "web-1~99887766-42-bb3344", "web-2~0a0b0c0d-43-cc5566"} {
+			enqueue(t, s, "row of "+w, t0)
+			if got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: w, Now: t0, Lease: time.Hour, Limit: 1}); err != nil || len(got) != 1 {
+				t.Fatalf("claim for %s = %v, %v", w, got, err)
+			}
+		}
+		if n, err := s.ReleaseOutboxClaimsOf(ctx, "web-1~0a0b0c0d-"); err != nil || n != 1 {
+			t.Fatalf("released %d, %v; want the one row of the seat", n, err)
+		}
+		got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "web-1~0a0b0c0d-77-dd7788", Now: t0, Lease: time.Hour, Limit: 10})
+		if err != nil || len(got) != 1 || got[0].DedupeKey != "row of web-1~0a0b0c0d-41-aa1122" {
+			t.Fatalf("after the release: %+v, %v", got, err)
+		}
+		if got[0].ClaimSeq < 2 {
+			t.Errorf("claim seq %d: the new claim must fence the dead one's", got[0].ClaimSeq)
+		}
+	})
+}

@@ -66,6 +66,7 @@ type options struct {
 	latency    time.Duration // the Twilio stand-in's answer time
 	reportOnly bool
 	verbose    bool
+	logLevel   string
 }
 
 func main() {
@@ -110,6 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	noFaults := fs.Bool("no-faults", false, "the same traffic with no fault at all: a baseline, which must be clean too")
 	reportOnly := fs.Bool("report-only", false, "exit 0 even when something was lost, duplicated or dead")
 	verbose := fs.Bool("v", false, "stream the replicas' warnings and errors to stderr")
+	logLevel := fs.String("log-level", "warn", "the replicas' RINGBACK_LOG_LEVEL (with -v: info shows the spool and outbox at work)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/ringback-chaos [-short] [flags]\n\n"+
 			"Runs ringback replicas on a private PostgreSQL cluster through SIGKILLs, a database\n"+
@@ -124,7 +126,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	o := options{
 		profile: fullProfile, short: *short, replicas: *replicas, seed: *seed, settle: *settle,
-		target: *target, latency: *latency, reportOnly: *reportOnly, verbose: *verbose,
+		target: *target, latency: *latency, reportOnly: *reportOnly, verbose: *verbose, logLevel: *logLevel,
 	}
 	if o.short {
 		o.profile = shortProfile
@@ -290,7 +292,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 			"SLACK_BOT_TOKEN="+botToken,
 			"SLACK_SIGNING_SECRET="+harness.RandomHex(32),
 			"SLACK_API_URL="+slackFront.URL+"/",
-			"RINGBACK_LOG_LEVEL=warn",
+			"RINGBACK_LOG_LEVEL="+o.logLevel,
 		)
 		if err := rs.add(ctx, a, dir, env); err != nil {
 			return nil, err

@@ -83,6 +83,8 @@ type tally struct {
 	// Unacked are the lost whose webhooks never got a 2xx (text-backs:
 	// callers none of whose calls was acknowledged).
 	Unacked int
+	// Copies names the first duplicated keys, to find them in the logs.
+	Copies []string
 }
 
 func (t tally) clean() bool { return t.Lost == 0 && t.Duplicated == 0 && t.Dead == 0 }
@@ -120,7 +122,11 @@ func (v verdict) clean() bool {
 
 // count keys: expected multiplicity 1 each; a missing key is lost, every
 // copy past the first and every key not expected is a duplicate.
-func (t *tally) count(expected []string, got []string) {
+func (t *tally) count(expected []string, got []string) { t.countOf("", expected, got) }
+
+// countOf is count for the keys of one owner (a caller, a card), named
+// when a key is duplicated.
+func (t *tally) countOf(owner string, expected []string, got []string) {
 	want := make(map[string]bool, len(expected))
 	for _, k := range expected {
 		want[k] = true
@@ -137,10 +143,13 @@ func (t *tally) count(expected []string, got []string) {
 		}
 	}
 	for k, n := range seen {
+		expected := 0
 		if want[k] {
-			t.Duplicated += n - 1
-		} else {
-			t.Duplicated += n
+			expected = 1
+		}
+		t.Duplicated += n - expected
+		if n > expected && len(t.Copies) < 10 {
+			t.Copies = append(t.Copies, fmt.Sprintf("%s %q ×%d (expected %d)", owner, k, n, expected))
 		}
 	}
 }
@@ -298,8 +307,8 @@ func judge(o observed) verdict {
 					want = append(want, "triaged")
 				}
 			}
-			v.Tallies[kindEntry].count(want, got[kindEntry][pr])
-			v.Tallies[kindCallerSMS].count(wantSMS, got[kindCallerSMS][pr])
+			v.Tallies[kindEntry].countOf(num+" on "+line, want, got[kindEntry][pr])
+			v.Tallies[kindCallerSMS].countOf(num+" on "+line, wantSMS, got[kindCallerSMS][pr])
 			delete(got[kindEntry], pr)
 			delete(got[kindCallerSMS], pr)
 		}
@@ -346,6 +355,11 @@ func writeVerdict(w io.Writer, v verdict, target time.Duration) {
 		fmt.Fprintf(tw, "%-14s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", k, t.Expected, t.Got, t.Lost, t.Duplicated, t.Dead, t.Pending)
 	}
 	_ = tw.Flush()
+	for _, k := range append(slices.Clone(kinds), kindOther) {
+		for _, c := range v.Tallies[k].Copies {
+			fmt.Fprintf(w, "  duplicated %s: %s\n", k, c)
+		}
+	}
 	if n := v.Tallies[kindTextBack].Unacked; n > 0 {
 		fmt.Fprintf(w, "of the lost text-backs, %d are callers none of whose calls Ringback acknowledged (webhooks given up)\n", n)
 	}
