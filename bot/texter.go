@@ -131,7 +131,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		}
 		sent, found, err := b.findSent(ctx, m, out)
 		if err != nil {
-			return b.smsRemoteFailed(err)
+			return err
 		}
 		if found {
 			b.log.Info("adopted a text an earlier attempt sent", "message_id", m.ID, "sid", sent.SID)
@@ -201,12 +201,13 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 }
 
 // findSent looks at the provider for the text m that an earlier attempt may
-// have sent. A text the provider holds under a SID another message owns is
+// have sent. Only the provider's failures hold every text (smsRemoteFailed);
+// the database's fail this row alone. A text the provider holds under a SID another message owns is
 // not m's (the same words sent twice on purpose, say a repeat caller's).
 func (b *Bot) findSent(ctx context.Context, m store.Message, out OutgoingSMS) (SentSMS, bool, error) {
 	found, err := b.texter.FindSMS(ctx, out, *m.SendStartedAt)
 	if err != nil {
-		return SentSMS{}, false, err
+		return SentSMS{}, false, b.smsRemoteFailed(err)
 	}
 	for _, sent := range found {
 		owner, err := b.store.MessageBySID(ctx, sent.SID)

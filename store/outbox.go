@@ -169,7 +169,10 @@ type OutboxClaim struct {
 // newer one. A thread entry whose case has no card on its platform yet
 // waits, unclaimed and spending no attempt, while a card row of that case
 // and platform is to run: it would only race that row to post the card.
-// The worker that settles the card row claims the entries next.
+// The worker that settles the card row claims the entries next. Due rows
+// go oldest first, whenever each became due: after an outage every held row
+// is due at about the same moment, and the callers who waited longest are
+// texted first.
 func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, error) {
 	lanes, args := laneFilter(c.Lanes, c.ExceptLanes)
 	args = append([]any{c.Worker, c.Lease.Seconds(), c.Now.UTC(), c.Now.UTC()}, args...)
@@ -188,7 +191,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 				SELECT 1 FROM outbox c WHERE c.case_id = o.case_id AND c.lane = o.lane AND c.kind LIKE 'chat.card.%'
 				AND c.state IN ('pending', 'running'))
 				AND NOT EXISTS (SELECT 1 FROM cards d WHERE d.case_id = o.case_id AND d.platform = o.lane AND d.message_id <> ''))
-			ORDER BY run_at, id
+			ORDER BY id
 			LIMIT ?`+s.d.lockSkip+`
 		)
 		RETURNING `+outboxColumns, args...)

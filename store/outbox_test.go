@@ -441,3 +441,18 @@ func TestOutboxReleaseClaimsOfASeat(t *testing.T) {
 		}
 	})
 }
+
+// Rows due together go oldest first, whenever each became due: after an
+// outage every held text is due at about the same moment, and the caller
+// who waited longest must not be texted last.
+func TestOutboxDueRowsGoOldestFirst(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		enqueue(t, s, "held longest", t0.Add(3*time.Second)) // snoozed again and again: due last
+		enqueue(t, s, "held briefly", t0.Add(time.Second))
+		got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0.Add(5 * time.Second), Lease: time.Minute, Limit: 1})
+		if err != nil || len(got) != 1 || got[0].DedupeKey != "held longest" {
+			t.Fatalf("first claim = %+v, %v; want the row queued first", got, err)
+		}
+	})
+}
