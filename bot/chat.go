@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"time"
 
 	"ringback/store"
@@ -12,6 +14,10 @@ import (
 // clockSkew widens the search for an earlier attempt's post: the
 // platform's clock and ours need not agree.
 const clockSkew = 5 * time.Minute
+
+// postInFlight is how long a chat call may still land after it began:
+// longer than the chat clients' timeout (20 s), with room for a slow answer.
+const postInFlight = 30 * time.Second
 
 // cardWait is how soon a row comes back when another worker holds the
 // card's reservation.
@@ -211,6 +217,15 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 	case prev.MessageID != "":
 		return MessageRef{Channel: prev.Channel, ID: prev.MessageID}, nil
 	default:
+		if prev.InFlightAt != nil && !p.dedupes(*prev.InFlightAt) {
+			// An earlier attempt called out and never answered: its worker
+			// lost its claim while the call was on its way, or died. Until
+			// no client could still be waiting for that call, its post may
+			// land after a search: wait, do not post a second copy.
+			if wait := prev.InFlightAt.Add(postInFlight).Sub(p.b.clock.Now()); wait > 0 {
+				return MessageRef{}, RetryAfter(wait, fmt.Errorf("bot: an earlier attempt's %s post on %s may still land", o.key, p.name))
+			}
+		}
 		ref, found, ferr := o.find(prev.StartedAt.Add(-clockSkew))
 		if ferr != nil {
 			return MessageRef{}, p.remote(ferr)
@@ -218,6 +233,9 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 		if found {
 			p.b.log.Info("bot: an earlier attempt's post found on the platform; adopted", "platform", p.name, "post", o.key, "channel", ref.Channel)
 			return ref, p.record(ctx, o, ref)
+		}
+		if err := p.b.store.CallingChatPost(ctx, p.name, o.key, p.b.clock.Now()); err != nil {
+			return MessageRef{}, err
 		}
 	}
 	ref, err := o.post()
@@ -228,6 +246,11 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 			if ferr := p.b.store.ForgetChatPost(ctx, p.name, o.key); ferr != nil {
 				p.b.log.Warn("bot: a refused post's attempt not forgotten", "platform", p.name, "post", o.key, "error", ferr)
 			}
+		} else if !answered(err) {
+			// Timed out or cut off on the way: the post may still land.
+		} else if aerr := p.b.store.AnsweredChatPost(ctx, p.name, o.key); aerr != nil {
+			// The next attempt waits out postInFlight before it searches.
+			p.b.log.Warn("bot: a failed post's answer not recorded", "platform", p.name, "post", o.key, "error", aerr)
 		}
 		return MessageRef{}, p.remote(err)
 	}
@@ -255,6 +278,22 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 		}
 		return nil
 	})
+}
+
+// dedupes reports whether a post now of a key first sent at sent returns
+// that first post rather than a copy (chat.IdempotentPoster).
+func (p *chatPerformer) dedupes(sent time.Time) bool {
+	ip, ok := p.chat.(IdempotentPoster)
+	return ok && p.b.clock.Now().Sub(sent) < ip.PostsDedupedFor()
+}
+
+// answered reports an error the platform itself returned, so the call is
+// over; a timeout or a broken connection leaves it possibly on its way.
+func answered(err error) bool {
+	var ne net.Error
+	var ue *url.Error
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+		!errors.As(err, &ne) && !errors.As(err, &ue)
 }
 
 // refused reports an answer saying the platform made no post: a rate

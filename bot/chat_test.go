@@ -78,6 +78,15 @@ func (x *chatSetup) retry(t *testing.T) {
 	x.flush(t)
 }
 
+// afterInFlight runs the rows again once a post whose answer never came
+// can no longer land (30 s after it began): a re-run may now look for it.
+func (x *chatSetup) afterInFlight(t *testing.T) {
+	t.Helper()
+	x.retry(t) // within the window: the re-run waits, posting nothing
+	x.clock.Advance(31 * time.Second)
+	x.flush(t)
+}
+
 // slackCard is the one card in the lettings channel, which the case's row
 // must point at.
 func (x *chatSetup) slackCard(t *testing.T, caseID int64) slackstandin.Message {
@@ -153,7 +162,7 @@ func TestSlackCardPostedButNotSavedIsAdopted(t *testing.T) {
 		if n := len(x.slack.Messages("C0LETTINGS")); n != 1 {
 			t.Fatalf("%d messages after the lost answer, want the card", n)
 		}
-		x.retry(t)
+		x.afterInFlight(t)
 		card := x.slackCard(t, c.ID)
 		if x.slack.Calls("conversations.history") == 0 {
 			t.Error("the re-run did not look for the card before posting")
@@ -199,7 +208,7 @@ func TestSlackEntryPostedButNotSavedIsAdopted(t *testing.T) {
 		card := x.slackCard(t, c.ID)
 		before := len(x.slack.Thread("C0LETTINGS", card.TS))
 
-		x.claimLosingAnswer(t, c.ID, func() { x.slack.LoseAnswerNext("chat.postMessage", 1) }, x.retry)
+		x.claimLosingAnswer(t, c.ID, func() { x.slack.LoseAnswerNext("chat.postMessage", 1) }, x.afterInFlight)
 		if th := x.slack.Thread("C0LETTINGS", card.TS); len(th) != before+1 {
 			t.Fatalf("the thread went from %d to %d messages, want one entry more", before, len(th))
 		}
@@ -412,7 +421,7 @@ func TestDigestOfADeadWorkerIsAdoptedAndItsThreadQueued(t *testing.T) {
 		if _, err := x.sa.PostDigest(ctx, "C0DIGEST", job, d, key); err != nil {
 			t.Fatal(err)
 		}
-		x.flush(t)
+		x.afterInFlight(t)
 		x.flush(t) // the thread's row
 		x.oneDigest(t)
 	})
@@ -493,5 +502,52 @@ func TestWaitingForACardReservationSpendsNoAttempts(t *testing.T) {
 		x.flush(t)
 		x.slackCard(t, c.ID)
 		deadRows(t, s)
+	})
+}
+
+// A worker lost its claim while its entry's post was on its way (the
+// database restarted under its heartbeats, say): the row's next run must
+// not search the thread before that post can have landed, or it posts a
+// second copy when the first lands after the search.
+func TestSlackEntryStillOnItsWayIsNotPostedTwice(t *testing.T) {
+	eachChat(t, func(t *testing.T, x *chatSetup) {
+		s := x.store
+		ctx := context.Background()
+		c := x.posted(t)
+		card := x.slackCard(t, c.ID)
+		before := len(x.slack.Thread("C0LETTINGS", card.TS))
+		if _, err := x.bot.Claim(ctx, c.ID, alice); err != nil {
+			t.Fatal(err)
+		}
+		rows := outbox(t, s, bot.KindThread+"."+rbslack.Platform)
+		row := rows[len(rows)-1]
+		var e bot.Entry
+		if err := row.Decode(&e); err != nil {
+			t.Fatal(err)
+		}
+		key := fmt.Sprintf("entry:%d", row.ID)
+		if e.Key != "" {
+			key = "entry:" + e.Key
+		}
+		// The first worker's attempt: begun, its call on the way.
+		if err := s.StartChatPost(ctx, rbslack.Platform, key, row.ID, x.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		x.retry(t) // the row runs again under a new claim
+		if th := x.slack.Thread("C0LETTINGS", card.TS); len(th) != before {
+			t.Fatalf("the re-run posted while the first attempt's post could still land: %d entries, want %d", len(th), before)
+		}
+		// The first attempt's post lands.
+		if _, err := x.sa.PostEntry(ctx, bot.MessageRef{Channel: "C0LETTINGS", ID: card.TS}, e, key); err != nil {
+			t.Fatal(err)
+		}
+		x.clock.Advance(31 * time.Second)
+		x.flush(t)
+		if th := x.slack.Thread("C0LETTINGS", card.TS); len(th) != before+1 {
+			t.Fatalf("the thread went from %d to %d entries, want the one entry", before, len(th))
+		}
+		if n := len(outbox(t, s, bot.KindThread+"."+rbslack.Platform)); n != len(rows) {
+			t.Errorf("%d thread rows, want %d", n, len(rows))
+		}
 	})
 }

@@ -265,6 +265,11 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		if err != nil {
 			return err
 		}
+		if m.SID != nil && *m.SID == sent.SID && m.AcceptedAt != nil {
+			// Recorded already by a worker whose claim overlapped this
+			// one's: once on the case, once in its thread.
+			return completeInTx(ctx, tx)
+		}
 		m.SID = &sent.SID
 		status := sent.Status
 		if sent.Code != "" {

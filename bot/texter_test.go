@@ -456,3 +456,28 @@ func TestTextBackRetriesSoonWhileYoung(t *testing.T) {
 		}
 	})
 }
+
+// Two workers whose claims on one text overlapped (the first lost its claim
+// while Twilio answered; the second found the text at Twilio and adopted
+// it) both record it: the second changes nothing, so the case's thread
+// says "Text-back sent" once.
+func TestTextRecordedTwiceIsOnTheCaseOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f, c, _ := lostTextBack(t, s)
+		texts := f.twilio.Messages()
+		ms, _ := s.MessagesForCase(ctx, c.ID)
+		entriesBefore := len(outbox(t, s, bot.KindThread+".slack"))
+		for range 2 {
+			if err := f.bot.SMSAccepted(ctx, ms[0], bot.SentSMS{SID: texts[0].SID, Status: bot.SMSQueued}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if sent := countEvents(t, s, c.ID, "sms_sent"); sent != 1 {
+			t.Errorf("%d sms_sent events, want 1", sent)
+		}
+		if n := len(outbox(t, s, bot.KindThread+".slack")) - entriesBefore; n != 1 {
+			t.Errorf("%d thread entries queued for the text, want 1", n)
+		}
+	})
+}

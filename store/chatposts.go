@@ -14,12 +14,15 @@ type ChatPost struct {
 	StartedAt time.Time `db:"started_at"`
 	Channel   string    `db:"channel"`
 	MessageID string    `db:"message_id"` // "" while the outcome is unknown
+	// InFlightAt is when the latest attempt called out, while it has not
+	// answered: its post may still land.
+	InFlightAt *time.Time `db:"in_flight_at"`
 }
 
 // ChatPostFor returns the post's record (ErrNotFound before any attempt).
 func (q queries) ChatPostFor(ctx context.Context, platform, key string) (ChatPost, error) {
 	var p ChatPost
-	err := q.get(ctx, &p, `SELECT platform, post_key, started_at, channel, message_id FROM chat_posts WHERE platform = ? AND post_key = ?`, platform, key)
+	err := q.get(ctx, &p, `SELECT platform, post_key, started_at, channel, message_id, in_flight_at FROM chat_posts WHERE platform = ? AND post_key = ?`, platform, key)
 	return p, notFound(err, "store: chat post %s on %s", key, platform)
 }
 
@@ -36,8 +39,8 @@ func (q queries) StartChatPost(ctx context.Context, platform, key string, outbox
 // record: a first attempt costs one statement.
 func (q queries) BeginChatPost(ctx context.Context, platform, key string, outboxID int64, now time.Time) (prev ChatPost, started bool, err error) {
 	var keys []string
-	err = q.selectAll(ctx, &keys, `INSERT INTO chat_posts (platform, post_key, started_at, outbox_id) VALUES (?, ?, ?, ?)
-		ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key`, platform, key, now.UTC(), outboxID)
+	err = q.selectAll(ctx, &keys, `INSERT INTO chat_posts (platform, post_key, started_at, outbox_id, in_flight_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key`, platform, key, now.UTC(), outboxID, now.UTC())
 	if err != nil {
 		return ChatPost{}, false, fmt.Errorf("store: start chat post %s on %s: %w", key, platform, err)
 	}
@@ -48,9 +51,29 @@ func (q queries) BeginChatPost(ctx context.Context, platform, key string, outbox
 	return prev, false, err
 }
 
+// CallingChatPost records that a later attempt calls out now, the platform
+// having shown no post of the earlier ones.
+func (q queries) CallingChatPost(ctx context.Context, platform, key string, now time.Time) error {
+	_, err := q.exec(ctx, `UPDATE chat_posts SET in_flight_at = ? WHERE platform = ? AND post_key = ?`, now.UTC(), platform, key)
+	if err != nil {
+		return fmt.Errorf("store: chat post %s on %s calls out: %w", key, platform, err)
+	}
+	return nil
+}
+
+// AnsweredChatPost records that the latest attempt's call answered without
+// a post it could save (an error): nothing of it is still on its way.
+func (q queries) AnsweredChatPost(ctx context.Context, platform, key string) error {
+	_, err := q.exec(ctx, `UPDATE chat_posts SET in_flight_at = NULL WHERE platform = ? AND post_key = ? AND message_id = ''`, platform, key)
+	if err != nil {
+		return fmt.Errorf("store: chat post %s on %s answered: %w", key, platform, err)
+	}
+	return nil
+}
+
 // SaveChatPost records where the post landed.
 func (q queries) SaveChatPost(ctx context.Context, platform, key, channel, messageID string) error {
-	_, err := q.exec(ctx, `UPDATE chat_posts SET channel = ?, message_id = ? WHERE platform = ? AND post_key = ?`, channel, messageID, platform, key)
+	_, err := q.exec(ctx, `UPDATE chat_posts SET channel = ?, message_id = ?, in_flight_at = NULL WHERE platform = ? AND post_key = ?`, channel, messageID, platform, key)
 	if err != nil {
 		return fmt.Errorf("store: save chat post %s on %s: %w", key, platform, err)
 	}

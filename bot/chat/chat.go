@@ -70,6 +70,14 @@ type Chat interface {
 	FindDigestThread(ctx context.Context, top MessageRef, d Digest, key string, since time.Time) (MessageRef, bool, error)
 }
 
+// IdempotentPoster is a platform that answers a second post of the same
+// key, made within the duration PostsDedupedFor returns, with the first
+// post (Discord's enforced nonce): a re-run need not wait for an earlier
+// attempt's call that may still land.
+type IdempotentPoster interface {
+	PostsDedupedFor() time.Duration
+}
+
 // ErrChannelUnavailable means the bot cannot post in a channel (it is not
 // in it, lacks access, or the channel is gone): people must fix it.
 var ErrChannelUnavailable = errors.New("bot: the bot cannot post in the channel")

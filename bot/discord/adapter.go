@@ -356,6 +356,10 @@ type messageSend struct {
 	EnforceNonce bool   `json:"enforce_nonce,omitempty"`
 }
 
+// PostsDedupedFor is how long a second post with the same nonce returns
+// the first: Discord documents "the past few minutes"; the short end.
+func (a *Adapter) PostsDedupedFor() time.Duration { return 2 * time.Minute }
+
 // nonce is the post's name as Discord takes it: at most 25 characters.
 func nonce(key string) string {
 	if len(key) <= 25 {

@@ -467,7 +467,7 @@ func slackPosts(sl *slackstandin.Server) []slackPost {
 				if r.TS == m.TS {
 					continue
 				}
-				out = append(out, slackPost{channel: ch, ts: r.TS, threadTS: r.ThreadTS, text: r.Text})
+				out = append(out, slackPost{channel: ch, ts: r.TS, threadTS: r.ThreadTS, text: r.Text, key: harness.KeyOfPost(r.Metadata)})
 			}
 		}
 	}

@@ -52,7 +52,8 @@ type sentText struct {
 type slackPost struct {
 	channel, ts, threadTS string
 	text                  string
-	caseID                int64 // cards: the case the card is for; 0 otherwise
+	caseID                int64  // cards: the case the card is for; 0 otherwise
+	key                   string // thread replies: Ringback's name for the post (its metadata)
 }
 
 // deadRow is an outbox row that gave up.
@@ -271,6 +272,7 @@ func judge(o observed) verdict {
 
 	// Thread entries, by caller and line.
 	got := map[string]map[pair][]string{kindEntry: {}, kindCallerSMS: {}}
+	postKeys := map[string][]string{} // caller, line and entry key → the copies' post keys
 	for _, p := range o.posts {
 		if p.threadTS == "" {
 			continue
@@ -285,6 +287,9 @@ func judge(o observed) verdict {
 			continue // reminders and the like: not this run's business
 		}
 		got[kind][pr] = append(got[kind][pr], keys...)
+		for _, k := range keys {
+			postKeys[pr.caller+" on "+pr.line+" "+k] = append(postKeys[pr.caller+" on "+pr.line+" "+k], p.key)
+		}
 	}
 	textedFrom := map[pair]bool{}
 	for _, t := range o.texts {
@@ -311,6 +316,17 @@ func judge(o observed) verdict {
 			v.Tallies[kindCallerSMS].countOf(num+" on "+line, wantSMS, got[kindCallerSMS][pr])
 			delete(got[kindEntry], pr)
 			delete(got[kindCallerSMS], pr)
+		}
+	}
+	// Name the copies' post keys: one key twice is a post made twice, two
+	// keys an entry queued twice.
+	for _, k := range []string{kindEntry, kindCallerSMS} {
+		for i, c := range v.Tallies[k].Copies {
+			owner, rest, _ := strings.Cut(c, " \"")
+			entry, _, _ := strings.Cut(rest, "\"")
+			if pk := postKeys[owner+" "+entry]; len(pk) > 0 {
+				v.Tallies[k].Copies[i] = fmt.Sprintf("%s; posts %q", c, pk)
+			}
 		}
 	}
 	for kind, byPair := range got { // threads of cards nobody expected

@@ -36,3 +36,15 @@ func CaseOfCard(blocks, metadata json.RawMessage) int64 {
 	}
 	return 0
 }
+
+// KeyOfPost is the name Ringback gave a post in its metadata ("" when none).
+func KeyOfPost(metadata json.RawMessage) string {
+	var md struct {
+		Payload map[string]any `json:"event_payload"`
+	}
+	if json.Unmarshal(metadata, &md) != nil {
+		return ""
+	}
+	k, _ := md.Payload["key"].(string)
+	return k
+}
