@@ -251,6 +251,12 @@ func (d *Discord) words(err error) bot.Text {
 	return bot.Failure
 }
 
+// warning is words for a refusal heading a message that stays usable (the
+// panel), marked as the pickers mark theirs.
+func (d *Discord) warning(err error) bot.Text {
+	return append(bot.Text{bot.Words("⚠️ ")}, d.words(err)...)
+}
+
 // ack answers a card action: nothing to show when it worked (the card is
 // edited through the outbox), the refusal to the clicker when not.
 func (d *Discord) ack(err error) *discordgo.InteractionResponse {
@@ -273,7 +279,7 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 	a := d.adapter.Actor(i)
 	if err := d.bot.May(ctx, a, rbdiscord.TableAction(action), id); err != nil {
 		if action == bot.ActionRelease && fromPanel(i) {
-			return d.panel(ctx, i, d.words(err))
+			return d.panel(ctx, i, d.warning(err))
 		}
 		return d.ack(err)
 	}
@@ -297,7 +303,7 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 			// The case leaves the panel: its answer is the panel as it is now.
 			note := bot.Plainf("Released #%d back to the queue.", id)
 			if err != nil {
-				note = d.words(err)
+				note = d.warning(err)
 			}
 			return d.panel(ctx, i, note)
 		}

@@ -61,6 +61,9 @@ func MinePanel(v chat.QueueView, note chat.Text, link func(channel, message stri
 		embed.Description = strings.Join(blocks, "\n\n")
 	}
 	foot := "After Reply, Log callback or Close, press Refresh to see your cases as they are now."
+	if shown == 0 {
+		foot = "Press Refresh to look again; /callbacks lists the whole queue."
+	}
 	if more := v.Total - shown; more > 0 && shown > 0 {
 		foot = fmt.Sprintf("…and %d more, newer: they come up here as these are closed or released. ", more) + foot
 	}
