@@ -79,25 +79,33 @@ func (b *Bot) card(cc store.CardCase, replied bool) Card {
 		d := c.FirstContactAt.Sub(c.CreatedAt)
 		k.FirstContact = &d
 	}
-	switch c.State {
-	case store.CaseOpen:
-		k.Actions = []string{ActionClaim, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign, ActionCategory}
-	case store.CaseClaimed:
-		k.Actions = []string{ActionRelease, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign, ActionCategory}
-	case store.CaseClosed:
-		k.Actions = []string{ActionReopen}
-	}
-	if c.Withheld() {
-		k.Actions = without(k.Actions, ActionReply, ActionSpam)
-	}
-	if len(b.cfg.Categories) == 0 {
-		k.Actions = without(k.Actions, ActionCategory)
-	}
+	k.Actions = b.actions(c)
 	for _, cat := range b.cfg.Categories {
 		k.Categories = append(k.Categories, CategoryOption{Key: cat.Key, Label: cat.Label})
 	}
 	askOnCard(c, cc.PossibleOptOut, &k)
 	return k
+}
+
+// actions are the buttons case c's card offers now; the Discord panel of
+// /callbacks mine offers the same, so a click there is a click on the card.
+func (b *Bot) actions(c store.Case) []string {
+	var actions []string
+	switch c.State {
+	case store.CaseOpen:
+		actions = []string{ActionClaim, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign, ActionCategory}
+	case store.CaseClaimed:
+		actions = []string{ActionRelease, ActionReply, ActionLog, ActionClose, ActionSpam, ActionReassign, ActionCategory}
+	case store.CaseClosed:
+		actions = []string{ActionReopen}
+	}
+	if c.Withheld() {
+		actions = without(actions, ActionReply, ActionSpam)
+	}
+	if len(b.cfg.Categories) == 0 {
+		actions = without(actions, ActionCategory)
+	}
+	return actions
 }
 
 func without(list []string, drop ...string) []string {

@@ -42,7 +42,7 @@ func (b *Bot) Queue(ctx context.Context, r QueueRequest) (QueueView, error) {
 	if err != nil {
 		return QueueView{}, err
 	}
-	v := QueueView{Title: title, Total: total, Items: make([]QueueItem, 0, len(rows))}
+	v := QueueView{Title: title, Total: total, Mine: r.Mine, Items: make([]QueueItem, 0, len(rows))}
 	for _, r := range rows {
 		v.Items = append(v.Items, b.queueItem(r, now))
 	}
@@ -51,8 +51,12 @@ func (b *Bot) Queue(ctx context.Context, r QueueRequest) (QueueView, error) {
 
 func (b *Bot) queueItem(r store.QueueRow, now time.Time) QueueItem {
 	it := QueueItem{
-		CaseID: r.ID, Ref: caseRef(r.ID), Age: now.Sub(r.CreatedAt), Owner: r.Owner, CallerReplied: r.CallerReplied,
+		CaseID: r.ID, Ref: caseRef(r.ID), Age: now.Sub(r.CreatedAt), State: r.State, Owner: r.Owner, CallerReplied: r.CallerReplied,
 		Urgent: r.Urgent, Spam: r.Spam, Overdue: r.DueAt != nil && now.After(*r.DueAt) && r.FirstContactAt == nil,
+		Actions: b.actions(r.Case),
+	}
+	if !r.Withheld() {
+		it.Number = config.Format(r.CallerNumber, b.cfg.Business.Region)
 	}
 	if line, ok := b.line(r.LineNumber); ok {
 		it.Line = line.Name

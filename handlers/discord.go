@@ -251,6 +251,12 @@ func (d *Discord) words(err error) bot.Text {
 	return bot.Failure
 }
 
+// warning is words for a refusal heading a message that stays usable (the
+// panel), marked as the pickers mark theirs.
+func (d *Discord) warning(err error) bot.Text {
+	return append(bot.Text{bot.Words("⚠️ ")}, d.words(err)...)
+}
+
 // ack answers a card action: nothing to show when it worked (the card is
 // edited through the outbox), the refusal to the clicker when not.
 func (d *Discord) ack(err error) *discordgo.InteractionResponse {
@@ -262,6 +268,9 @@ func (d *Discord) ack(err error) *discordgo.InteractionResponse {
 
 func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *discordgo.InteractionResponse {
 	data := i.MessageComponentData()
+	if data.CustomID == rbdiscord.ActionMineRefresh {
+		return d.panel(ctx, i, nil)
+	}
 	action, id, extra, ok := rbdiscord.ParseCustomID(data.CustomID)
 	if !ok {
 		d.log.Info("discord: component without a case", "custom_id", data.CustomID)
@@ -269,6 +278,9 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 	}
 	a := d.adapter.Actor(i)
 	if err := d.bot.May(ctx, a, rbdiscord.TableAction(action), id); err != nil {
+		if action == bot.ActionRelease && fromPanel(i) {
+			return d.panel(ctx, i, d.warning(err))
+		}
 		return d.ack(err)
 	}
 	value := ""
@@ -287,6 +299,14 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 		_, err = d.bot.SetCategory(ctx, id, a, value)
 	case bot.ActionRelease:
 		_, err = d.bot.Release(ctx, id, a)
+		if fromPanel(i) {
+			// The case leaves the panel: its answer is the panel as it is now.
+			note := bot.Plainf("Released #%d back to the queue.", id)
+			if err != nil {
+				note = d.warning(err)
+			}
+			return d.panel(ctx, i, note)
+		}
 		if err == nil && i.GuildID == "" {
 			// From a reminder DM: the DM says what happened.
 			return update(rbdiscord.Done(fmt.Sprintf("Released #%d back to the queue.", id)))
@@ -339,6 +359,24 @@ func (d *Discord) component(ctx context.Context, i *discordgo.Interaction) *disc
 		return acknowledged
 	}
 	return d.ack(err)
+}
+
+// fromPanel reports a click on the /callbacks mine panel: of the messages
+// carrying case buttons, only the panel is ephemeral (the card and a
+// reminder DM are not; the pickers carry no Release).
+func fromPanel(i *discordgo.Interaction) bool {
+	return i.Message != nil && i.Message.Flags&discordgo.MessageFlagsEphemeral != 0
+}
+
+// panel answers a click on the /callbacks mine panel by updating it in
+// place with the person's cases as they are now, note above them; someone
+// who may no longer see the queue reads why, and no case.
+func (d *Discord) panel(ctx context.Context, i *discordgo.Interaction, note bot.Text) *discordgo.InteractionResponse {
+	v, err := d.bot.Queue(ctx, bot.QueueRequest{Mine: true, Actor: d.adapter.Actor(i), Platform: rbdiscord.Platform, Limit: rbdiscord.PanelCases})
+	if err != nil {
+		return update(rbdiscord.DoneText(d.words(err)))
+	}
+	return update(rbdiscord.MinePanel(v, note, d.adapter.CardLink))
 }
 
 // step opens an ephemeral step (picker, confirmation) for staff.
@@ -451,6 +489,8 @@ func (d *Discord) command(ctx context.Context, i *discordgo.Interaction) *discor
 	switch {
 	case err != nil:
 		return reply(rbdiscord.SayText(d.words(err)))
+	case r.Queue != nil && r.Queue.Mine:
+		return reply(rbdiscord.MinePanel(*r.Queue, nil, d.adapter.CardLink))
 	case r.Queue != nil:
 		return reply(rbdiscord.QueueMessage(*r.Queue, d.adapter.CardLink))
 	}

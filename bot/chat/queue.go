@@ -12,21 +12,26 @@ type QueueItem struct {
 	Age           time.Duration
 	Line          string
 	Category      string // label; "" untriaged
+	State         string // open or claimed
 	Owner         string
 	Caller        string // label: name (kind), number or "number withheld"
+	Number        string // the caller's number, formatted; "" withheld
 	CallerReplied bool
 	Urgent        bool
 	Overdue       bool
 	Spam          bool
 	CardChannel   string
 	CardMessage   string
+	// Actions are the buttons the case's card offers (chat.Card.Actions).
+	Actions []string
 }
 
 // QueueView is a page of the open queue, oldest first.
 type QueueView struct {
 	Title string
 	Items []QueueItem
-	Total int // cases matching in all (Items may be fewer)
+	Total int  // cases matching in all (Items may be fewer)
+	Mine  bool // the cases of whoever asked (/callbacks mine)
 }
 
 // QueueRequest says which part of the queue to show.
