@@ -339,7 +339,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 		rep.slackCalls[m] = sl.Calls(m)
 	}
 	for _, m := range tw.Messages() {
-		obs.texts = append(obs.texts, sentText{from: m.From, to: m.To, at: m.At})
+		obs.texts = append(obs.texts, sentText{from: m.From, to: m.To, at: m.At, sid: m.SID, body: m.Body})
 	}
 	obs.posts = slackPosts(sl)
 	qctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -44,6 +44,19 @@ type script struct {
 // clear of the staff phones in ringback.example.yaml.
 func callerNumber(i int) string { return fmt.Sprintf("+4477009%05d", 10000+i) }
 
+// callerTag names caller i in the words of its texts, in letters: digits
+// could spell an emergency number ("caller 999"), which rightly earns the
+// caller Ringback's safety text on top of the text-back.
+func callerTag(i int) string {
+	tag := []byte{}
+	for {
+		tag = append([]byte{byte('a' + i%26)}, tag...)
+		if i /= 26; i == 0 {
+			return string(tag)
+		}
+	}
+}
+
 // makeScripts draws n callers at rate first calls per second: some ring
 // both lines at once, some ring again, some reply by text — a triage digit
 // or words — after their text-back.
@@ -66,10 +79,10 @@ func makeScripts(n, rate int, rng *rand.Rand) []script {
 		case roll < 20:
 			s.replies = []reply{{body: strconv.Itoa(1 + rng.IntN(3)), digit: true}}
 		case roll < 40:
-			s.replies = []reply{{body: fmt.Sprintf("Can you call me back after 5? (caller %d)", i)}}
+			s.replies = []reply{{body: fmt.Sprintf("Can you call me back after 5? (caller %s)", callerTag(i))}}
 		}
 		if len(s.replies) > 0 && rng.IntN(4) == 0 {
-			s.replies = append(s.replies, reply{body: fmt.Sprintf("Also, the boiler is leaking again (caller %d)", i)})
+			s.replies = append(s.replies, reply{body: fmt.Sprintf("Also, the boiler is leaking again (caller %s)", callerTag(i))})
 		}
 		out[i] = s
 	}

@@ -46,6 +46,8 @@ type reply struct {
 type sentText struct {
 	from, to string
 	at       time.Time
+	sid      string
+	body     string
 }
 
 // slackPost is a top-level message or a thread reply in Slack.
@@ -220,6 +222,14 @@ func judge(o observed) verdict {
 			got = append(got, num)
 		}
 		v.Tallies[kindTextBack].count([]string{num}, got)
+		if ts := textsTo[num]; len(ts) > 1 {
+			t := v.Tallies[kindTextBack]
+			for _, x := range ts {
+				if len(t.Copies) < 10 {
+					t.Copies = append(t.Copies, fmt.Sprintf("%s: %s at %s from %s: %.40q", num, x.sid, x.at.Sub(o.start).Round(time.Millisecond), x.from, x.body))
+				}
+			}
+		}
 		if len(got) == 0 && c.firstAck.IsZero() {
 			v.Tallies[kindTextBack].Unacked++
 		}
