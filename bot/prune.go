@@ -13,6 +13,10 @@ import (
 // record is for.
 const ChatPostRetention = 30 * 24 * time.Hour
 
+// WebhookDeliveryRetention is how long a settled webhook delivery is kept
+// for `ringback webhooks` to show; its event stays, for replays.
+const WebhookDeliveryRetention = 30 * 24 * time.Hour
+
 // pruneEvery is how often the leader's timers prune.
 const pruneEvery = time.Hour
 
@@ -35,7 +39,8 @@ func (p *pruning) due(now time.Time) bool {
 
 // prune deletes what no side effect needs any more: done outbox rows older
 // than the outbox's retention (outbox.retention), then the records of chat
-// posts older than ChatPostRetention whose rows are done or gone. The
+// posts older than ChatPostRetention whose rows are done or gone, then
+// webhook deliveries settled before WebhookDeliveryRetention. The
 // leader's timers run it, so one replica prunes.
 func (b *Bot) prune(ctx context.Context) error {
 	now := b.clock.Now()
@@ -54,6 +59,10 @@ func (b *Bot) prune(ctx context.Context) error {
 	if err == nil {
 		posts, err = b.store.PruneChatPosts(ctx, now.Add(-ChatPostRetention))
 	}
+	var deliveries int64
+	if err == nil {
+		deliveries, err = b.store.PruneWebhookDeliveries(ctx, now.Add(-WebhookDeliveryRetention))
+	}
 	if err != nil {
 		b.pruning.mu.Lock()
 		b.pruning.last = time.Time{} // try again at the next tick
@@ -62,6 +71,9 @@ func (b *Bot) prune(ctx context.Context) error {
 	}
 	if posts > 0 {
 		b.log.Info("bot: old chat post records pruned", "count", posts)
+	}
+	if deliveries > 0 {
+		b.log.Info("bot: old webhook deliveries pruned", "count", deliveries)
 	}
 	return nil
 }
