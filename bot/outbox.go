@@ -707,19 +707,24 @@ func (w *Worker) mark(ctx context.Context, log *slog.Logger, what string, op fun
 // outboxRows reports the outbox's rows by state at each scrape, so a dead
 // row (a side effect that gave up) shows on a dashboard, not only in a log.
 type outboxRows struct {
-	store *store.Store
-	desc  *prometheus.Desc
+	store        *store.Store
+	clock        Clock
+	desc, oldest *prometheus.Desc
 }
 
 // OutboxRowsCollector is a Prometheus collector of the outbox's rows still
 // to settle and dead, by state. Done rows are history, pruned on a
 // schedule and counted by ringback_outbox_performed_total: counting them
 // at each scrape would read the whole table.
-func OutboxRowsCollector(s *store.Store) prometheus.Collector {
-	return &outboxRows{store: s, desc: prometheus.NewDesc("ringback_outbox_rows", "Outbox rows by state (pending, running, dead).", []string{"state"}, nil)}
+// Beside them it reports, by kind, how long the oldest row due has waited
+// for a worker (a kind with nothing due is left out, but texts: 0).
+func OutboxRowsCollector(s *store.Store, clock Clock) prometheus.Collector {
+	return &outboxRows{store: s, clock: clock,
+		desc:   prometheus.NewDesc("ringback_outbox_rows", "Outbox rows by state (pending, running, dead).", []string{"state"}, nil),
+		oldest: prometheus.NewDesc("ringback_outbox_oldest_due_seconds", "How long the oldest outbox row due has waited for a worker, by kind.", []string{"kind"}, nil)}
 }
 
-func (c *outboxRows) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *outboxRows) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc; ch <- c.oldest }
 
 func (c *outboxRows) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -731,6 +736,18 @@ func (c *outboxRows) Collect(ch chan<- prometheus.Metric) {
 	}
 	for state, n := range counts {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), state)
+	}
+	now := c.clock.Now()
+	due, err := c.store.OldestDueOutbox(ctx, now)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.oldest, err)
+		return
+	}
+	if _, ok := due[KindSMS]; !ok {
+		due[KindSMS] = now // texts always have a figure, 0 when none waits, to alert on
+	}
+	for kind, at := range due {
+		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, max(0, now.Sub(at).Seconds()), kind)
 	}
 }
 

@@ -108,7 +108,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(bot.OutboxCollectors()...)
-	reg.MustRegister(bot.OutboxRowsCollector(s))
+	reg.MustRegister(bot.OutboxRowsCollector(s, clock))
 	m := metrics.New()
 	reg.MustRegister(m.Collectors()...)
 

@@ -499,6 +499,26 @@ func (q queries) OutboxBacklog(ctx context.Context) (map[string]int, error) {
 	return map[string]int{OutboxPending: r.Pending, OutboxRunning: r.Running, OutboxDead: r.Dead}, nil
 }
 
+// OldestDueOutbox returns, by kind, when the oldest pending row due at now
+// became due: how long a side effect has been waiting for a worker.
+func (q queries) OldestDueOutbox(ctx context.Context, now time.Time) (map[string]time.Time, error) {
+	var rows []struct {
+		Kind string `db:"kind"`
+		At   dbTime `db:"at"`
+	}
+	if err := q.selectAll(ctx, &rows, `SELECT kind, MIN(run_at) AS at FROM outbox
+		WHERE state = 'pending' AND run_at <= ? GROUP BY kind`, now.UTC()); err != nil {
+		return nil, fmt.Errorf("store: oldest due outbox rows: %w", err)
+	}
+	out := make(map[string]time.Time, len(rows))
+	for _, r := range rows {
+		if r.At.valid {
+			out[r.Kind] = r.At.time
+		}
+	}
+	return out, nil
+}
+
 const notifyChannel = "ringback_outbox"
 
 // notifyGap is the least time between two NOTIFYs of one store: work
