@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -532,6 +533,33 @@ func TestDemoBusyDay(t *testing.T) {
 	}
 	if m := regexp.MustCompile(`Text-back within 90 s:\*? (\d+) / (\d+)`).FindStringSubmatch(stats); m == nil || m[1] != m[2] || m[1] == "0" {
 		t.Errorf("text-backs not all within 90 s of their calls:\n%s", stats)
+		var late []struct {
+			ID       int64   `db:"id"`
+			Origin   string  `db:"origin"`
+			Created  string  `db:"created_at"`
+			Calls    string  `db:"calls"`
+			Accepted *string `db:"accepted"`
+			Status   string  `db:"textback_status"`
+		}
+		err := d.rt.store.DB().Select(&late, `SELECT c.id, c.origin, CAST(c.created_at AS TEXT) AS created_at, c.textback_status,
+			(SELECT GROUP_CONCAT(CAST(started_at AS TEXT) || ' ' || status, ', ') FROM calls WHERE case_id = c.id) AS calls,
+			(SELECT CAST(MIN(accepted_at) AS TEXT) FROM messages m WHERE m.case_id = c.id AND m.kind = 'textback') AS accepted
+			FROM cases c ORDER BY c.id`)
+		for _, l := range late {
+			if l.Accepted != nil {
+				t.Logf("case %d (%s, %s) created %s, calls [%s], text-back accepted %s", l.ID, l.Origin, l.Status, l.Created, l.Calls, *l.Accepted)
+			} else {
+				t.Logf("case %d (%s, %s) created %s, calls [%s], no text-back accepted", l.ID, l.Origin, l.Status, l.Created, l.Calls)
+			}
+			var trail []string
+			_ = d.rt.store.DB().Select(&trail, d.rt.store.DB().Rebind(`SELECT CAST(at AS TEXT) || ' ' || kind || ' ' || data FROM events WHERE case_id = ? ORDER BY id`), l.ID)
+			var rows []string
+			_ = d.rt.store.DB().Select(&rows, d.rt.store.DB().Rebind(`SELECT kind || ' run_at ' || CAST(run_at AS TEXT) || ' created ' || CAST(created_at AS TEXT) || ' updated ' || CAST(updated_at AS TEXT) || ' attempts ' || attempts FROM outbox WHERE case_id = ? ORDER BY id`), l.ID)
+			t.Logf("  events %q\n  rows %q", trail, rows)
+		}
+		if err != nil {
+			t.Log(err)
+		}
 	}
 	// No side effect ran twice: every row the day queued was performed to
 	// the end exactly once (the demo clock jumps; claims must not lapse).
@@ -562,6 +590,9 @@ func TestDemoBusyDay(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Logf("after the busy day: full state %d bytes, the claim's delta %d bytes, claim → card in the delta %s", len(full), len(delta), time.Since(start).Round(time.Millisecond))
+	if len(delta)*5 > len(full) {
+		t.Errorf("the claim's delta is %d bytes of the full state's %d: not a delta", len(delta), len(full))
+	}
 	var dv struct {
 		Channels []struct {
 			ID       string
@@ -574,13 +605,28 @@ func TestDemoBusyDay(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ch := range dv.Channels {
+		// The claimed card changed; so may the day's queue check (📋, in
+		// the channel once the demo's clock is past 08:45), whose counts
+		// the claim moves.
+		var others []string
+		claimed := false
+		for _, m := range ch.Messages {
+			switch {
+			case m.TS == card.TS:
+				claimed = true
+			case !strings.HasPrefix(m.Text, "📋"):
+				others = append(others, m.Text)
+			}
+		}
+		// The demo's clock runs on meanwhile: a timer may change a card or
+		// two (overdue, a reminder), never the channel's whole history.
 		switch {
 		case !ch.Partial:
 			t.Errorf("channel %s is not a delta", ch.ID)
-		case ch.ID == "C0LETTINGS" && (len(ch.Messages) != 1 || ch.Messages[0].TS != card.TS || len(ch.Order) < len(st.channel("C0LETTINGS"))):
-			t.Errorf("the delta of #lettings: %d messages, %d in order", len(ch.Messages), len(ch.Order))
-		case ch.ID != "C0LETTINGS" && len(ch.Messages) != 0:
-			t.Errorf("channel %s sent %d unchanged messages", ch.ID, len(ch.Messages))
+		case ch.ID == "C0LETTINGS" && (!claimed || len(ch.Order) < len(st.channel("C0LETTINGS"))):
+			t.Errorf("the delta of #lettings: the card %v, %d in order", claimed, len(ch.Order))
+		case len(others) > 2:
+			t.Errorf("channel %s sent %d unchanged messages: %q", ch.ID, len(others), others)
 		}
 	}
 }
@@ -610,25 +656,43 @@ func outboxIdle(t testing.TB, d *runningDemo, deadline time.Time, poll time.Dura
 // rows are done.
 func performedOnce(t *testing.T, d *runningDemo) (performed, rows map[string]int) {
 	t.Helper()
+	// The demo's clock runs on, and a timer may finish a row between the
+	// two reads: read the counters on both sides of the rows until they
+	// agree, so both tell the same moment.
+	for try := 0; ; try++ {
+		before := performedCounts(t, d)
+		done, err := d.rt.store.OutboxByState(context.Background(), store.OutboxDone, 1_000_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := performedCounts(t, d)
+		if maps.Equal(before, after) || try == 20 {
+			rows = map[string]int{}
+			for _, it := range done {
+				rows[it.Kind]++
+			}
+			return after, rows
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// performedCounts reads ringback_outbox_performed_total by kind.
+func performedCounts(t *testing.T, d *runningDemo) map[string]int {
+	t.Helper()
 	resp, err := http.Get(d.url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	performed = map[string]int{}
-	line := regexp.MustCompile(`(?m)^ringback_outbox_performed_total\{kind="([^"]+)",result="(done|lost)"\} (\d+)$`)
+	performed := map[string]int{}
+	// Marked done: a run whose claim was taken over ("lost") is run again
+	// and marked done then, its side effect found rather than repeated.
+	line := regexp.MustCompile(`(?m)^ringback_outbox_performed_total\{kind="([^"]+)",result="(done)"\} (\d+)$`)
 	for _, m := range line.FindAllStringSubmatch(string(body), -1) {
 		n, _ := strconv.Atoi(m[3])
 		performed[m[1]] += n
 	}
-	done, err := d.rt.store.OutboxByState(context.Background(), store.OutboxDone, 1_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows = map[string]int{}
-	for _, it := range done {
-		rows[it.Kind]++
-	}
-	return performed, rows
+	return performed
 }

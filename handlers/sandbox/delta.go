@@ -48,12 +48,17 @@ func (v *versions) current() int64 {
 
 // deltaView is the state with only what changed after Since: each channel
 // lists the timestamps of all its messages (Order) and carries only the
-// messages that changed; Phones is left out (PhonesSame) when unchanged.
+// messages that changed; Phones is left out (PhonesSame) when unchanged,
+// or holds only the phones that changed, in PhoneOrder's order.
 type deltaView struct {
 	stateView
 	Since      int64 `json:"since"`
 	Version    int64 `json:"version"`
 	PhonesSame bool  `json:"phones_same,omitempty"`
+	// PhoneOrder lists every phone's number when Phones holds only the
+	// phones that changed (a busy day's list is over 100 KB; one text
+	// changes one phone).
+	PhoneOrder []string `json:"phone_order,omitempty"`
 }
 
 // delta cuts st down to what changed after since (0: everything, with the
@@ -77,9 +82,23 @@ func (s *Sandbox) delta(st stateView, since int64) deltaView {
 		}
 	}
 	d := deltaView{stateView: st, Since: since}
-	data, _ := json.Marshal(st.Phones)
-	if s.vers.mark("phones", data) <= since && since > 0 {
+	order := make([]string, 0, len(st.Phones))
+	changed := []phoneView{}
+	for _, p := range st.Phones {
+		data, _ := json.Marshal(p)
+		order = append(order, p.Number)
+		if s.vers.mark("phone/"+p.Number, data) > since {
+			changed = append(changed, p)
+		}
+	}
+	list, _ := json.Marshal(order)
+	listChanged := s.vers.mark("phones", list) > since
+	switch {
+	case since == 0:
+	case len(changed) == 0 && !listChanged:
 		d.Phones, d.PhonesSame = nil, true
+	default:
+		d.Phones, d.PhoneOrder = changed, order
 	}
 	d.Version = s.vers.current()
 	return d

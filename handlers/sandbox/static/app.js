@@ -100,7 +100,16 @@
       if (messages.some((m) => !m)) return null;
       channels.push({ ...ch, messages, partial: false });
     }
-    return { ...d, channels, phones: d.phones_same ? old.phones : d.phones };
+    let phones = d.phones;
+    if (d.phones_same) {
+      phones = old.phones;
+    } else if (d.phone_order) {
+      const byNumber = new Map(old.phones.map((p) => [p.number, p]));
+      for (const p of d.phones) byNumber.set(p.number, p);
+      phones = d.phone_order.map((n) => byNumber.get(n));
+      if (phones.some((p) => !p)) return null;
+    }
+    return { ...d, channels, phones };
   }
 
   let pending = null;
