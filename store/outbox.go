@@ -463,13 +463,21 @@ const pruneBatch = 2000
 // digest all through the next week, and its row's dedupe key is what
 // keeps it from being posted again.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
+	return s.deleteInBatches(ctx, "outbox", `DELETE FROM outbox WHERE id IN (
+		SELECT id FROM outbox WHERE state = 'done' AND updated_at < ? AND kind NOT LIKE 'chat.digest.%'
+		ORDER BY updated_at LIMIT ?)`, before.UTC())
+}
+
+// deleteInBatches runs query, a DELETE of at most pruneBatch rows (its last
+// argument, added here), until a run deletes fewer; what names the table
+// in errors.
+func (s *Store) deleteInBatches(ctx context.Context, what, query string, args ...any) (int64, error) {
+	args = append(args, pruneBatch)
 	var total int64
 	for {
-		res, err := s.exec(ctx, `DELETE FROM outbox WHERE id IN (
-			SELECT id FROM outbox WHERE state = 'done' AND updated_at < ? AND kind NOT LIKE 'chat.digest.%'
-			ORDER BY updated_at LIMIT ?)`, before.UTC(), pruneBatch)
+		res, err := s.exec(ctx, query, args...)
 		if err != nil {
-			return total, fmt.Errorf("store: prune outbox: %w", err)
+			return total, fmt.Errorf("store: prune %s: %w", what, err)
 		}
 		n, err := res.RowsAffected()
 		total += n

@@ -259,18 +259,7 @@ func (q queries) EnableWebhookSubscription(ctx context.Context, name string) (en
 // as failed) before before, a batch at a time; pending ones stay however old.
 // Their events stay: `ringback webhooks replay` re-sends from those.
 func (s *Store) PruneWebhookDeliveries(ctx context.Context, before time.Time) (int64, error) {
-	var total int64
-	for {
-		res, err := s.exec(ctx, `DELETE FROM webhook_deliveries WHERE id IN (
-			SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND updated_at < ?
-			ORDER BY id LIMIT ?)`, before.UTC(), pruneBatch)
-		if err != nil {
-			return total, fmt.Errorf("store: prune webhook deliveries: %w", err)
-		}
-		n, err := res.RowsAffected()
-		total += n
-		if err != nil || n < pruneBatch {
-			return total, err
-		}
-	}
+	return s.deleteInBatches(ctx, "webhook deliveries", `DELETE FROM webhook_deliveries WHERE id IN (
+		SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND updated_at < ?
+		ORDER BY id LIMIT ?)`, before.UTC())
 }
