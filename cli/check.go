@@ -161,7 +161,9 @@ func isLoopbackHost(h string) bool {
 // checkDatabase: the database answers and its schema is not newer than
 // this binary.
 func (a *app) checkDatabase(ctx context.Context, r *checkReport, env config.Env, cfg *config.Config) (drift []config.Problem) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// Long enough for a database busy with other work (CI saw 5 s run out
+	// on a loaded one), short enough to report an unreachable one.
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	s, err := store.Open(ctx, env.DatabaseURL)
 	if err != nil {
