@@ -43,7 +43,6 @@ const (
 // logs.
 func metricsScenario(t *testing.T, backend string) (map[string]*dto.MetricFamily, []map[string]any) {
 	t.Helper()
-	t.Setenv("RINGBACK_SPOOL_DIR", t.TempDir())
 	tw := twiliostandin.NewServer(mAccount, mToken)
 	t.Cleanup(tw.Close)
 	sl := slackstandin.NewServer("xoxb-test")
@@ -54,6 +53,7 @@ func metricsScenario(t *testing.T, backend string) (map[string]*dto.MetricFamily
 		"TWILIO_ACCOUNT_SID": mAccount, "TWILIO_AUTH_TOKEN": mToken, "TWILIO_API_URL": tw.URL,
 		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "slack-secret", "SLACK_API_URL": sl.URL + "/",
 		"RINGBACK_WEBHOOK_SECRET": "hook-secret", "RINGBACK_LOG_FORMAT": "json", "RINGBACK_LOG_LEVEL": "debug",
+		"RINGBACK_SPOOL_DIR": t.TempDir(),
 	}
 	getenv := func(k string) string { return vars[k] }
 	env := config.EnvFrom(getenv)
