@@ -75,7 +75,7 @@ func replicaID(seat string) string {
 // seatOf names the place a replica runs in: its host and, with a webhook
 // spool, the spool's directory (one per replica on a host). A process that
 // restarts in the same seat takes back at once what the one before it left
-// running (holdSeat proves that one gone), instead of waiting for the
+// running (Spool.HoldSeat proves that one gone), instead of waiting for the
 // claims' leases to lapse.
 func seatOf(spoolDir string) string {
 	host, _ := os.Hostname()
@@ -148,15 +148,15 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 		// webhooks for the one connection must not let a claim lapse and
 		// run a row twice, and rows a crashed run left are taken at once.
 		worker.SetLease(sqliteOutboxLease)
-		if n, err := s.ReleaseOutboxClaims(ctx); err != nil {
+		if n, err := s.ReleaseOutboxClaims(ctx, ""); err != nil {
 			s.Close()
 			return nil, err
 		} else if n > 0 {
 			a.log.Info("outbox rows left running by a previous run are taken again", "count", n)
 		}
 	}
-	if spool != nil && holdSeat(spool.Dir()) {
-		if n, err := s.ReleaseOutboxClaimsOf(ctx, seat); err != nil {
+	if spool != nil && spool.HoldSeat() {
+		if n, err := s.ReleaseOutboxClaims(ctx, seat); err != nil {
 			a.log.Warn("outbox rows a previous process of this replica left running wait for their lease", "error", err)
 		} else if n > 0 {
 			a.log.Info("outbox rows a previous process of this replica left running are taken again", "count", n)

@@ -13,6 +13,7 @@ import (
 
 	"ringback/bot"
 	"ringback/config"
+	"ringback/store"
 	"ringback/store/storetest"
 )
 
@@ -115,4 +116,55 @@ func TestMigrateCommand(t *testing.T) {
 			t.Fatalf("migrate output: %q", out.String())
 		}
 	})
+}
+
+// A replica restarted in its seat (its spool directory) takes back at once
+// the outbox rows its dead predecessor left running, under an hour-long
+// claim; a row another replica holds keeps its claim.
+func TestReplicaRestartedInItsSeatTakesBackItsRows(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("RINGBACK_SPOOL_DIR", dir)
+	url := storetest.URL(t, "postgres")
+	s := storetest.Migrated(t, url)
+	ctx := context.Background()
+	now := time.Now()
+	dead, other := seatOf(dir)+"4242-deadbe", "elsewhere~0a0b0c0d-7-abcdef"
+	for _, w := range []string{dead, other} {
+		if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: "test.left", DedupeKey: "left by " + w, Payload: 1, RunAt: now}, now); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: w, Now: now, Lease: time.Hour, Limit: 1}); err != nil || len(got) != 1 {
+			t.Fatalf("claim for %s: %v %v", w, got, err)
+		}
+	}
+	env := config.EnvFrom(func(k string) string {
+		switch k {
+		case "DATABASE_URL":
+			return url
+		case "RINGBACK_ADDR":
+			return "127.0.0.1:0"
+		}
+		return ""
+	})
+	a := testApp(os.Getenv, io.Discard)
+	rctx, cancel := context.WithCancel(ctx)
+	rt, err := a.start(rctx, env, exampleCfg(t), bot.SystemClock{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); stopsWithin(t, rt.wait, 20*time.Second, "the server") }()
+	holders := map[string]string{}
+	for _, w := range []string{dead, other} {
+		it, err := s.OutboxByKey(ctx, "left by "+w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		holders[w] = it.State + " " + it.LockedBy
+	}
+	if holders[dead] == "running "+dead {
+		t.Errorf("the dead predecessor's row is still its: %s", holders[dead])
+	}
+	if holders[other] != "running "+other {
+		t.Errorf("another replica's row: %q, want it still running under its claim", holders[other])
+	}
 }

@@ -42,6 +42,7 @@ type Spool struct {
 	barriers int
 	wake     chan struct{}
 	lock     *os.File // held while open
+	seat     *os.File // held for the process's life (HoldSeat)
 	// closed is set once the lock is released: from then on another
 	// process may replay these files and write new ones.
 	closed bool
@@ -73,21 +74,21 @@ type spoolFile struct {
 // event of a call, a caller's texts and both lines of one caller share it)
 // or, for a text's receipt, the text. "" means unknown: the webhook keeps
 // its place behind every other.
-func orderKey(req SpooledRequest) string {
-	if req.Path == "/calls" {
+func orderKey(path string, body []byte) string {
+	if path == "/calls" {
 		var c struct {
 			From string `json:"from"`
 		}
-		if json.Unmarshal(req.Body, &c) != nil || c.From == "" {
+		if json.Unmarshal(body, &c) != nil || c.From == "" {
 			return ""
 		}
 		return "caller:" + c.From
 	}
-	form, err := url.ParseQuery(string(req.Body))
+	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return ""
 	}
-	if req.Path == "/twilio/sms/status" {
+	if path == "/twilio/sms/status" {
 		if sid := form.Get("MessageSid"); sid != "" {
 			return "sms:" + sid
 		}
@@ -110,17 +111,22 @@ func (sp *Spool) countLocked(key string, n int) {
 	}
 }
 
-// Holds reports whether a webhook of key must wait behind the spool: a
-// webhook of its own key, or one of unknown key, is waiting (or being
-// replayed). Any other goes straight through, so a long replay after an
-// outage delays only the callers whose webhooks were spooled.
-func (sp *Spool) Holds(key string) bool {
+// Holds reports whether the webhook to path with body must wait behind the
+// spool: one of its own key (orderKey), or one of unknown key, is waiting
+// (or being replayed). Any other goes straight through, so a long replay
+// after an outage delays only the callers whose webhooks were spooled. An
+// empty spool holds nothing, and reads no body.
+func (sp *Spool) Holds(path string, body []byte) bool {
 	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	if len(sp.files) == 0 {
+	empty := len(sp.files) == 0
+	sp.mu.Unlock()
+	if empty {
 		return false
 	}
-	return key == "" || sp.barriers > 0 || sp.keys[key] > 0
+	key := orderKey(path, body)
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return len(sp.files) > 0 && (key == "" || sp.barriers > 0 || sp.keys[key] > 0)
 }
 
 // SpooledRequest is one webhook as it arrived.
@@ -170,7 +176,7 @@ func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
 			if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
 				var req SpooledRequest
 				if json.Unmarshal(data, &req) == nil {
-					f.key = orderKey(req)
+					f.key = orderKey(req.Path, req.Body)
 				}
 			}
 			sp.files = append(sp.files, f)
@@ -181,6 +187,23 @@ func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
 	}
 	sort.Slice(sp.files, func(i, j int) bool { return sp.files[i].name < sp.files[j].name })
 	return sp, nil
+}
+
+// HoldSeat takes the lock on the spool directory's seat for the rest of
+// the process's life (unlike the spool's own lock, Close does not release
+// it, so it outlasts the outbox work of a shutdown) and reports whether it
+// got it. The kernel releases it when the process ends, however it ends:
+// holding it proves that no earlier process of this replica still runs.
+// False where flock is missing.
+func (sp *Spool) HoldSeat() bool {
+	f, err := lockFile(filepath.Join(sp.dir, ".seat"))
+	if err != nil || f == nil {
+		return false
+	}
+	sp.mu.Lock()
+	sp.seat = f
+	sp.mu.Unlock()
+	return true
 }
 
 // Dir is the spool's directory; "" for a nil spool (none).
@@ -224,7 +247,7 @@ func (sp *Spool) Append(req SpooledRequest) error {
 	if err != nil {
 		return fmt.Errorf("handlers: spool: %w", err)
 	}
-	key := orderKey(req)
+	key := orderKey(req.Path, req.Body)
 	sp.files = append(sp.files, spoolFile{name: name, size: int64(len(data)), key: key})
 	sp.countLocked(key, 1)
 	sp.bytes += int64(len(data))

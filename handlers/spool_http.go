@@ -9,10 +9,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"ringback/bot"
 	"ringback/sms"
@@ -86,7 +87,7 @@ func (s *Server) serveSpooled(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if r.URL.Path != "/twilio/voice" && s.spool.Holds(orderKey(s.spooledRequest(r, body))) && s.spoolVerified(r, body) {
+	if r.URL.Path != "/twilio/voice" && s.spool.Holds(r.URL.Path, body) && s.spoolVerified(r, body) {
 		// Earlier webhooks of the same caller (or text) wait in the spool:
 		// this one queues behind them so a call's events keep their order.
 		// The Voice URL runs at once: it is a call's first event and the
@@ -219,7 +220,8 @@ func (s *Server) ReplaySpool(ctx context.Context) (replayed int, err error) {
 }
 
 // replayRun replays files, one goroutine a key (at most spoolReplayers at
-// once), and returns the first error once every started key has stopped.
+// once), starts no key after one failed, and returns the first error once
+// every started key has stopped.
 func (s *Server) replayRun(ctx context.Context, files []spoolFile) (int, error) {
 	var order []string
 	byKey := map[string][]spoolFile{}
@@ -230,35 +232,27 @@ func (s *Server) replayRun(ctx context.Context, files []spoolFile) (int, error) 
 		byKey[f.key] = append(byKey[f.key], f)
 	}
 	var (
-		mu       sync.Mutex
-		replayed int
-		first    error
-		wg       sync.WaitGroup
+		g        errgroup.Group
+		replayed atomic.Int64
+		failed   atomic.Bool
 	)
-	sem := make(chan struct{}, spoolReplayers)
+	g.SetLimit(spoolReplayers)
 	for _, k := range order {
-		mu.Lock()
-		stop := first != nil
-		mu.Unlock()
-		if stop {
+		if failed.Load() {
 			break
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(group []spoolFile) {
-			defer wg.Done()
-			defer func() { <-sem }()
+		group := byKey[k]
+		g.Go(func() error {
 			n, err := s.replayGroup(ctx, group)
-			mu.Lock()
-			defer mu.Unlock()
-			replayed += n
-			if err != nil && first == nil {
-				first = err
+			replayed.Add(int64(n))
+			if err != nil {
+				failed.Store(true)
 			}
-		}(byKey[k])
+			return err
+		})
 	}
-	wg.Wait()
-	return replayed, first
+	err := g.Wait()
+	return int(replayed.Load()), err
 }
 
 // replayGroup replays one key's webhooks in order, stopping at the first
@@ -292,24 +286,30 @@ func (s *Server) replayFile(ctx context.Context, name string) (ok bool, err erro
 	if err != nil {
 		return false, err
 	}
-	s.spoolMu.Lock()
-	attempts := s.spoolAttempts[name]
-	s.spoolMu.Unlock()
 	switch {
 	case capture.unavailable:
 		return false, fmt.Errorf("handlers: replay: %w", capture.err)
 	case status < 300:
 		s.forgetAttempts(name)
 		return true, s.spool.done(name, false)
-	case status >= 500 && attempts+1 < spoolMaxAttempts:
-		s.spoolMu.Lock()
-		s.spoolAttempts[name]++
-		s.spoolMu.Unlock()
+	case status >= 500 && s.replayAgain(name):
 		return false, fmt.Errorf("handlers: replay %s: status %d", req.Path, status)
 	}
 	s.log.Error("webhook spool: replay refused; webhook set aside under dead/", "file", name, "path", req.Path, "status", status)
 	s.forgetAttempts(name)
 	return false, s.spool.done(name, true)
+}
+
+// replayAgain counts a replay of name that failed on Ringback's side and
+// reports whether it may be tried again (spoolMaxAttempts in all).
+func (s *Server) replayAgain(name string) bool {
+	s.spoolMu.Lock()
+	defer s.spoolMu.Unlock()
+	if s.spoolAttempts[name]+1 >= spoolMaxAttempts {
+		return false
+	}
+	s.spoolAttempts[name]++
+	return true
 }
 
 func (s *Server) forgetAttempts(name string) {

@@ -700,31 +700,20 @@ func (s *Store) RequeueDead(ctx context.Context, now time.Time, ids ...int64) (i
 	return n, nil
 }
 
-// ReleaseOutboxClaimsOf hands back the running rows of the workers whose
-// names start with seat: processes that ran in this replica's seat before
-// it and are known to be gone. They are claimed again at once, each under
-// a new claim, which fences off anything the dead process had left.
-func (s *Store) ReleaseOutboxClaimsOf(ctx context.Context, seat string) (int64, error) {
-	// Their chat calls stay in flight (chat_posts.in_flight_at): a request
-	// the dead process had sent may still be performed (a platform slow to
-	// answer performs it after the connection closed).
+// ReleaseOutboxClaims hands back at once the running rows of the workers
+// whose names start with seat: processes known to be gone, which left them
+// running. "" is every worker: an embedded SQLite store, which one process
+// works alone, as it starts. A replica restarted in its seat (Spool.HoldSeat
+// proves its predecessor gone) passes that seat. Each row is claimed again
+// under a new claim, which fences off anything the dead process had left.
+// Their chat calls stay in flight (chat_posts.in_flight_at): a request the
+// dead process had sent may still be performed (a platform slow to answer
+// performs it after the connection closed).
+func (s *Store) ReleaseOutboxClaims(ctx context.Context, seat string) (int64, error) {
 	res, err := s.exec(ctx, `UPDATE outbox SET state = 'pending', locked_by = '', lease_until = NULL
 		WHERE state = 'running' AND substr(locked_by, 1, ?) = ?`, len(seat), seat)
 	if err != nil {
-		return 0, fmt.Errorf("store: release outbox claims of %s: %w", seat, err)
-	}
-	n, _ := res.RowsAffected()
-	return n, nil
-}
-
-// ReleaseOutboxClaims makes every running row claimable again at once. Only
-// for a store one process works alone (embedded SQLite) as it starts: the
-// rows still running were left by a process that died, and none waits out
-// its lease.
-func (s *Store) ReleaseOutboxClaims(ctx context.Context) (int64, error) {
-	res, err := s.exec(ctx, `UPDATE outbox SET state = 'pending', locked_by = '', lease_until = NULL WHERE state = 'running'`)
-	if err != nil {
-		return 0, fmt.Errorf("store: release outbox claims: %w", err)
+		return 0, fmt.Errorf("store: release outbox claims of %q: %w", seat, err)
 	}
 	n, _ := res.RowsAffected()
 	return n, nil

@@ -407,7 +407,7 @@ func TestOutboxReleaseClaims(t *testing.T) {
 		if got, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "next", Now: t0, Lease: time.Hour, Limit: 10}); len(got) != 0 {
 			t.Fatalf("a row under a live lease was claimed again: %+v", got)
 		}
-		if n, err := s.ReleaseOutboxClaims(ctx); err != nil || n != 1 {
+		if n, err := s.ReleaseOutboxClaims(ctx, ""); err != nil || n != 1 {
 			t.Fatalf("released %d, %v", n, err)
 		}
 		got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "next", Now: t0, Lease: time.Hour, Limit: 10})
@@ -429,7 +429,7 @@ func TestOutboxReleaseClaimsOfASeat(t *testing.T) {
 				t.Fatalf("claim for %s = %v, %v", w, got, err)
 			}
 		}
-		if n, err := s.ReleaseOutboxClaimsOf(ctx, "web-1~0a0b0c0d-"); err != nil || n != 1 {
+		if n, err := s.ReleaseOutboxClaims(ctx, "web-1~0a0b0c0d-"); err != nil || n != 1 {
 			t.Fatalf("released %d, %v; want the one row of the seat", n, err)
 		}
 		got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "web-1~0a0b0c0d-77-dd7788", Now: t0, Lease: time.Hour, Limit: 10})
