@@ -108,13 +108,11 @@ func (b *Bot) digestDue(ctx context.Context) error {
 	if now.Before(due) {
 		return nil
 	}
-	from := weekStart.AddDate(0, 0, -7)
-	year, week := from.ISOWeek()
-	job := DigestJob{From: from.UTC(), To: weekStart.UTC(), Label: fmt.Sprintf("%d-W%02d", year, week)}
+	job := LastWeeksDigest(now, loc)
 	return b.store.InTx(ctx, func(tx *store.Tx) error {
 		for _, chat := range b.chats {
 			if _, _, err := tx.Enqueue(ctx, store.NewOutbox{
-				Kind: KindDigest + "." + chat, DedupeKey: fmt.Sprintf("digest:%s:%s", chat, job.Label), Payload: job,
+				Kind: KindDigest + "." + chat, DedupeKey: DigestKey(chat, job.Label), Payload: job,
 			}, b.clock.Now()); err != nil {
 				return err
 			}
@@ -122,6 +120,19 @@ func (b *Bot) digestDue(ctx context.Context) error {
 		return nil
 	})
 }
+
+// LastWeeksDigest is the digest of the ISO week before now's, weeks
+// starting Monday 00:00 in loc.
+func LastWeeksDigest(now time.Time, loc *time.Location) DigestJob {
+	weekStart := mondayOf(now.In(loc))
+	from := weekStart.AddDate(0, 0, -7)
+	year, week := from.ISOWeek()
+	return DigestJob{From: from.UTC(), To: weekStart.UTC(), Label: fmt.Sprintf("%d-W%02d", year, week)}
+}
+
+// DigestKey is the outbox dedupe key of a week's digest on chat: one row
+// per week and platform, however often it is queued.
+func DigestKey(chat, label string) string { return fmt.Sprintf("digest:%s:%s", chat, label) }
 
 // mondayOf is 00:00 on the Monday of t's week, in t's location.
 func mondayOf(t time.Time) time.Time {

@@ -220,13 +220,9 @@ func quietFirstDigest(ctx context.Context, dbURL string, cfg *config.Config, now
 			return nil // not the first start
 		}
 	}
-	l := now.In(cfg.Business.Timezone)
-	monday := time.Date(l.Year(), l.Month(), l.Day()-(int(l.Weekday())+6)%7, 0, 0, 0, 0, l.Location())
-	from := monday.AddDate(0, 0, -7)
-	year, week := from.ISOWeek()
-	job := bot.DigestJob{From: from.UTC(), To: monday.UTC(), Label: fmt.Sprintf("%d-W%02d", year, week)}
+	job := bot.LastWeeksDigest(now, cfg.Business.Timezone)
 	return s.InTx(ctx, func(tx *store.Tx) error {
-		key := fmt.Sprintf("digest:%s:%s", rbslack.Platform, job.Label)
+		key := bot.DigestKey(rbslack.Platform, job.Label)
 		if _, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: bot.KindDigest + "." + rbslack.Platform, DedupeKey: key, Payload: job}, now); err != nil {
 			return err
 		}
