@@ -54,20 +54,28 @@ func (it QueueItem) Listing(ref Span) Text {
 	if it.Overdue {
 		flags += " ⏰ overdue"
 	}
-	category := it.Category
-	if category == "" {
-		category = "untriaged"
-	}
 	owner := Words("unclaimed")
 	if it.Owner != "" {
 		owner = User(it.Owner)
 	}
-	reply := "no reply yet"
-	if it.CallerReplied {
-		reply = "💬 replied"
-	}
 	return Text{ref, Words(flags + " · "), Outside(Strong(it.Caller)), Words(" · "), Said(it.Line), Words(" · "),
-		Said(category), Words(" · " + ShortDuration(it.Age) + " ago · "), owner, Words(" · " + reply)}
+		Said(it.CategoryLabel()), Words(" · " + ShortDuration(it.Age) + " ago · "), owner, Words(" · " + it.ReplyWords())}
+}
+
+// CategoryLabel is the item's category as listings show it.
+func (it QueueItem) CategoryLabel() string {
+	if it.Category == "" {
+		return "untriaged"
+	}
+	return it.Category
+}
+
+// ReplyWords say whether the caller has replied, as listings show it.
+func (it QueueItem) ReplyWords() string {
+	if it.CallerReplied {
+		return "💬 replied"
+	}
+	return "no reply yet"
 }
 
 // ShortDuration says a duration the way people do on a card or in a

@@ -103,20 +103,12 @@ func panelCase(it chat.QueueItem, link func(channel, message string) string) str
 	if state == "" {
 		state = chat.StateOpen
 	}
-	category := it.Category
-	if category == "" {
-		category = "untriaged"
-	}
-	reply := "no reply yet"
-	if it.CallerReplied {
-		reply = "💬 replied"
-	}
 	t := chat.Text{ref, chat.Words(flags + " · " + state + " · " + chat.ShortDuration(it.Age) + " ago · "), chat.Said(it.Line),
 		chat.Words("\n"), chat.Outside(chat.Strong(it.Caller))}
 	if it.Number != "" && it.Number != it.Caller {
 		t = append(t, chat.Words(" · "), chat.Said(it.Number))
 	}
-	t = append(t, chat.Words(" · "), chat.Said(category), chat.Words(" · "+reply))
+	t = append(t, chat.Words(" · "), chat.Said(it.CategoryLabel()), chat.Words(" · "+it.ReplyWords()))
 	text, _ := Markdown(t)
 	return clip(text, 900)
 }

@@ -474,11 +474,10 @@ func (s *Sandbox) apiHome(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := time.Now()
-	stamp := fmt.Sprintf("%d.%06d", now.Unix(), now.Nanosecond()/1000)
+	stamp := actionTS()
 	ev := map[string]any{
 		"token": verificationToken, "team_id": slackstandin.TeamID, "api_app_id": slackstandin.AppID,
-		"type": "event_callback", "event_id": "Ev" + strings.ToUpper(randomHex(16)), "event_time": now.Unix(),
+		"type": "event_callback", "event_id": "Ev" + strings.ToUpper(randomHex(16)), "event_time": time.Now().Unix(),
 		"event": map[string]any{"type": "app_home_opened", "user": u.ID, "channel": s.slack.DM(u.ID), "tab": "home", "event_ts": stamp},
 	}
 	raw, err := json.Marshal(ev)
