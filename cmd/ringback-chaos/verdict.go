@@ -125,11 +125,12 @@ func (v verdict) clean() bool {
 
 // count keys: expected multiplicity 1 each; a missing key is lost, every
 // copy past the first and every key not expected is a duplicate.
-func (t *tally) count(expected []string, got []string) { t.countOf("", expected, got) }
+func (t *tally) count(expected []string, got []string) { t.countOf("", expected, got, nil) }
 
 // countOf is count for the keys of one owner (a caller, a card), named
-// when a key is duplicated.
-func (t *tally) countOf(owner string, expected []string, got []string) {
+// when a key is duplicated, with the platform's names of its copies (posts,
+// when known: one name twice is a post made twice, two an entry queued twice).
+func (t *tally) countOf(owner string, expected []string, got []string, posts map[string][]string) {
 	want := make(map[string]bool, len(expected))
 	for _, k := range expected {
 		want[k] = true
@@ -152,7 +153,11 @@ func (t *tally) countOf(owner string, expected []string, got []string) {
 		}
 		t.Duplicated += n - expected
 		if n > expected && len(t.Copies) < 10 {
-			t.Copies = append(t.Copies, fmt.Sprintf("%s %q ×%d (expected %d)", owner, k, n, expected))
+			c := fmt.Sprintf("%s %q ×%d (expected %d)", owner, k, n, expected)
+			if pk := posts[k]; len(pk) > 0 {
+				c += fmt.Sprintf("; posts %q", pk)
+			}
+			t.Copies = append(t.Copies, c)
 		}
 	}
 }
@@ -282,7 +287,7 @@ func judge(o observed) verdict {
 
 	// Thread entries, by caller and line.
 	got := map[string]map[pair][]string{kindEntry: {}, kindCallerSMS: {}}
-	postKeys := map[string][]string{} // caller, line and entry key → the copies' post keys
+	postKeys := map[pair]map[string][]string{} // entry key → the copies' post keys
 	for _, p := range o.posts {
 		if p.threadTS == "" {
 			continue
@@ -297,8 +302,11 @@ func judge(o observed) verdict {
 			continue // reminders and the like: not this run's business
 		}
 		got[kind][pr] = append(got[kind][pr], keys...)
+		if postKeys[pr] == nil {
+			postKeys[pr] = map[string][]string{}
+		}
 		for _, k := range keys {
-			postKeys[pr.caller+" on "+pr.line+" "+k] = append(postKeys[pr.caller+" on "+pr.line+" "+k], p.key)
+			postKeys[pr][k] = append(postKeys[pr][k], p.key)
 		}
 	}
 	textedFrom := map[pair]bool{}
@@ -322,21 +330,10 @@ func judge(o observed) verdict {
 					want = append(want, "triaged")
 				}
 			}
-			v.Tallies[kindEntry].countOf(num+" on "+line, want, got[kindEntry][pr])
-			v.Tallies[kindCallerSMS].countOf(num+" on "+line, wantSMS, got[kindCallerSMS][pr])
+			v.Tallies[kindEntry].countOf(num+" on "+line, want, got[kindEntry][pr], postKeys[pr])
+			v.Tallies[kindCallerSMS].countOf(num+" on "+line, wantSMS, got[kindCallerSMS][pr], postKeys[pr])
 			delete(got[kindEntry], pr)
 			delete(got[kindCallerSMS], pr)
-		}
-	}
-	// Name the copies' post keys: one key twice is a post made twice, two
-	// keys an entry queued twice.
-	for _, k := range []string{kindEntry, kindCallerSMS} {
-		for i, c := range v.Tallies[k].Copies {
-			owner, rest, _ := strings.Cut(c, " \"")
-			entry, _, _ := strings.Cut(rest, "\"")
-			if pk := postKeys[owner+" "+entry]; len(pk) > 0 {
-				v.Tallies[k].Copies[i] = fmt.Sprintf("%s; posts %q", c, pk)
-			}
 		}
 	}
 	for kind, byPair := range got { // threads of cards nobody expected

@@ -135,6 +135,7 @@ func TestDuplicatesLossesAndDeadRowsAreCountedPerKind(t *testing.T) {
 	w.text(numC, harness.MaintenanceLine, 9*time.Second) // two text-backs for one caller
 	w.card(2)                                            // a second card for B's case
 	w.entry(2, bot.Entry{Text: bot.Plain("Caller rang again (3 calls)")})
+	w.o.posts[len(w.o.posts)-1].key = "entry:7"
 	w.drop("Caller texted\n> call me after 5")
 	w.text("+447700999999", harness.LettingsLine, 0) // nobody called from there
 	w.o.dead = []deadRow{{kind: "chat.card.slack"}, {kind: "chat.thread.slack", entryKind: "sms_in"}, {kind: "sms.send"}}
@@ -145,6 +146,13 @@ func TestDuplicatesLossesAndDeadRowsAreCountedPerKind(t *testing.T) {
 	// now expected there too, and missing.
 	check(t, v, kindEntry, tally{Expected: 7, Got: 7, Lost: 1, Duplicated: 1})
 	check(t, v, kindCallerSMS, tally{Expected: 2, Got: 1, Lost: 1, Dead: 1})
+	// The report names the copies, to find them in the logs.
+	if c := strings.Join(v.Tallies[kindEntry].Copies, "\n"); !strings.Contains(c, `"repeat:3" ×2`) || !strings.Contains(c, `"entry:7"`) {
+		t.Errorf("the duplicated entry is named %q, want its key and the copy's post", c)
+	}
+	if c := strings.Join(v.Tallies[kindTextBack].Copies, "\n"); strings.Count(c, numC+": ") != 2 || !strings.Contains(c, "from "+harness.MaintenanceLine) {
+		t.Errorf("the duplicated text-back is named %q, want both texts to %s listed", c, numC)
+	}
 	if v.Stray != 1 || v.clean() {
 		t.Errorf("stray %d, clean %v", v.Stray, v.clean())
 	}
