@@ -97,8 +97,11 @@ type verdict struct {
 	Tallies   map[string]*tally
 	Stray     int // texts to numbers that never called
 	AckToText harness.Summary
-	// Orphans are thread replies under no known card.
-	Orphans int
+	// Orphans are thread replies under a post that is no card; OrphanText
+	// names the first and its parent, to tell a card posted without its
+	// case from a thread the run does not count (the weekly digest's chart).
+	Orphans    int
+	OrphanText string
 	// Slowest are the longest ack→text waits, to match against the
 	// run's fault events (offsets from the start of traffic).
 	Slowest []slowText
@@ -260,8 +263,12 @@ func judge(o observed) verdict {
 
 	// Cards, by caller and line.
 	cardsOf := map[pair][]slackPost{}
-	cardAt := map[string]pair{} // channel + ts of a card → its pair
+	cardAt := map[string]pair{}    // channel + ts of a card → its pair
+	topText := map[string]string{} // channel + ts of a top-level post → its text
 	for _, p := range o.posts {
+		if p.threadTS == "" {
+			topText[p.channel+" "+p.ts] = p.text
+		}
 		if p.threadTS != "" || p.caseID == 0 {
 			continue
 		}
@@ -294,6 +301,9 @@ func judge(o observed) verdict {
 		}
 		pr, ok := cardAt[p.channel+" "+p.threadTS]
 		if !ok {
+			if v.Orphans == 0 {
+				v.OrphanText = fmt.Sprintf("%.80q (post %q) under %.80q", p.text, p.key, topText[p.channel+" "+p.threadTS])
+			}
 			v.Orphans++
 			continue
 		}
@@ -390,7 +400,7 @@ func writeVerdict(w io.Writer, v verdict, target time.Duration) {
 		fmt.Fprintf(w, "stray texts (to numbers that never called): %d\n", v.Stray)
 	}
 	if v.Orphans > 0 {
-		fmt.Fprintf(w, "thread replies under no card: %d\n", v.Orphans)
+		fmt.Fprintf(w, "thread replies under no card: %d (the first: %s)\n", v.Orphans, v.OrphanText)
 	}
 	a := v.AckToText
 	if a.N == 0 {
