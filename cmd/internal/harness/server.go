@@ -96,6 +96,7 @@ func Start(ctx context.Context, bin, dir string, env []string, baseURL string, l
 func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
 	hc := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(timeout)
+	probe := "/readyz"
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.exited:
@@ -104,12 +105,15 @@ func (s *Server) waitHealthy(ctx context.Context, timeout time.Duration) error {
 			return fmt.Errorf("harness: waiting for /readyz: %w", ctx.Err())
 		default:
 		}
-		res, err := hc.Get(s.BaseURL + "/readyz")
+		res, err := hc.Get(s.BaseURL + probe)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, res.Body)
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				return nil
+			}
+			if res.StatusCode == http.StatusNotFound {
+				probe = "/healthz" // a build older than /readyz (-bin)
 			}
 		}
 		time.Sleep(25 * time.Millisecond)
