@@ -75,6 +75,11 @@ func (b *Bot) Claim(ctx context.Context, id int64, a Actor) (store.Case, error) 
 		if c.ClaimedAt == nil {
 			c.ClaimedAt = &now // time to claim counts the first claim
 		}
+		if line, ok := b.line(c.LineNumber); ok {
+			if err := b.statusText(ctx, tx, *c, line, line.StatusTexts.Claimed, "claimed:"+a.ID, b.staffVars(ctx, tx, *c, line, a)); err != nil {
+				return nil, err
+			}
+		}
 		return &Entry{Kind: EntryClaimed, Actor: a.ID, Text: Plain("claimed the case")}, nil
 	})
 }
@@ -134,7 +139,7 @@ func (b *Bot) ReplyChoices(ctx context.Context, id int64, a Actor) ([]TemplateCh
 	}
 	var out []TemplateChoice
 	for _, t := range ts {
-		if automatic[t.Key] || !t.Allows(c.Category) {
+		if b.automaticTemplate(t.Key) || !t.Allows(c.Category) {
 			continue
 		}
 		out = append(out, b.choice(t, vars, why))
@@ -168,6 +173,20 @@ func (b *Bot) whyNoReply(ctx context.Context, c store.Case) (string, error) {
 
 // automatic are the templates Ringback sends by itself.
 var automatic = map[string]bool{"textback_day": true, "textback_night": true, "optout_confirm": true, "help": true}
+
+// automaticTemplate reports whether key is one Ringback sends by itself:
+// the fixed ones, and any a line names as a status text.
+func (b *Bot) automaticTemplate(key string) bool {
+	if automatic[key] {
+		return true
+	}
+	for i := range b.cfg.Lines {
+		if b.cfg.Lines[i].StatusTexts.Claimed == key {
+			return true
+		}
+	}
+	return false
+}
 
 func (b *Bot) choice(t store.Template, vars templates.Vars, why string) TemplateChoice {
 	ch := TemplateChoice{Key: t.Key, Label: b.templateLabel(t.Key), Category: b.categoryLabel(t), Text: t.Text,
@@ -268,7 +287,7 @@ func (b *Bot) sendReply(ctx context.Context, id int64, a Actor, key string, late
 		return store.Case{}, err
 	}
 	t, err := b.store.ApprovedTemplate(ctx, key)
-	if err != nil || automatic[key] {
+	if err != nil || b.automaticTemplate(key) {
 		return store.Case{}, refuse("Template %q is not an approved reply.", key)
 	}
 	return b.actAs(ctx, id, a, ActionReply, func(tx *store.Tx, c *store.Case, now time.Time) (*Entry, error) {

@@ -130,6 +130,10 @@ func (b *Bot) vars(ctx context.Context, q caseReader, c store.Case, line *config
 	if line != nil {
 		v["line"] = line.Name
 		v["callback_number"] = config.Format(line.Number, b.cfg.Business.Region)
+		if !c.CreatedAt.IsZero() && !c.Spam {
+			_, _, contact := b.deadlines(c, line)
+			v["due"] = dueWords(contact, b.clock.Now(), line.Timezone)
+		}
 	}
 	if c.ContactID != nil {
 		if ct, err := q.ContactByID(ctx, *c.ContactID); err == nil {

@@ -170,6 +170,17 @@ type Line struct {
 	// phone for (UrgentOnly or AllCases; "" is UrgentOnly); for the others
 	// the step reminds the channel instead.
 	OnCallPages string
+	// StatusTexts are the approved templates that tell the caller where
+	// their request stands (status_texts); off unless set.
+	StatusTexts StatusTexts
+}
+
+// StatusTexts name the templates of the texts that keep a caller informed;
+// an empty key sends nothing at that change.
+type StatusTexts struct {
+	// Claimed goes when somebody takes the case: "{{agent}} from
+	// {{business}} has your request and will call you by {{due}}".
+	Claimed string
 }
 
 // Rota assigns new cases: a fixed person per weekday, or round-robin

@@ -186,6 +186,11 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 		"untriaged":            func(k string, v *yaml.Node) { l.Untriaged = p.due(k, v, l.Untriaged) },
 		"escalate_after_hours": func(k string, v *yaml.Node) { l.EscalateAfterHours = p.afterHoursPolicy(k, v) },
 		"on_call_pages":        func(k string, v *yaml.Node) { l.OnCallPages = p.afterHoursPolicy(k, v) },
+		"status_texts": func(k string, v *yaml.Node) {
+			p.fields(k, v, map[string]func(string, *yaml.Node){
+				"claimed": func(k string, v *yaml.Node) { l.StatusTexts.Claimed = p.templateKey(k, v, cfg) },
+			})
+		},
 		"queue_check": func(k string, v *yaml.Node) {
 			l.QueueChecks = []TimeOfDay{}
 			for j, item := range p.seq(k, v) {
