@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -249,6 +251,9 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 			}
 			res.Statements = float64(total) / float64(n)
 			res.TopStatements = stmts[:min(len(stmts), 12)]
+			byTime := slices.Clone(stmts)
+			slices.SortStableFunc(byTime, func(a, b statement) int { return cmp.Compare(b.Millis, a.Millis) })
+			res.CostliestStatements = byTime[:min(len(byTime), 8)]
 		}
 	}
 	return res, nil

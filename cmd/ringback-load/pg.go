@@ -202,6 +202,9 @@ func (s *pgServer) resetStatements(ctx context.Context) error {
 type statement struct {
 	Query string `json:"query"`
 	Calls int64  `json:"calls"`
+	// Millis is the statement's total execution time (total_exec_time):
+	// where the database's CPU went, which the count alone does not say.
+	Millis float64 `json:"total_ms"`
 }
 
 // statementsOf lists what database db ran since resetStatements, most
@@ -210,7 +213,7 @@ func (s *pgServer) statementsOf(ctx context.Context, db string) ([]statement, er
 	if !s.statements {
 		return nil, errors.New(s.statementsNo)
 	}
-	rows, err := s.admin.QueryContext(ctx, `SELECT query, calls FROM pg_stat_statements
+	rows, err := s.admin.QueryContext(ctx, `SELECT query, calls, total_exec_time FROM pg_stat_statements
 		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1) ORDER BY calls DESC, query`, db)
 	if err != nil {
 		return nil, fmt.Errorf("read pg_stat_statements: %w", err)
@@ -219,7 +222,7 @@ func (s *pgServer) statementsOf(ctx context.Context, db string) ([]statement, er
 	var out []statement
 	for rows.Next() {
 		var st statement
-		if err := rows.Scan(&st.Query, &st.Calls); err != nil {
+		if err := rows.Scan(&st.Query, &st.Calls, &st.Millis); err != nil {
 			return nil, fmt.Errorf("read pg_stat_statements: %w", err)
 		}
 		st.Query = strings.Join(strings.Fields(st.Query), " ")

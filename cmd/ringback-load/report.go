@@ -52,9 +52,10 @@ type result struct {
 	Commits              float64 // transactions committed, read-only ones included
 	WALSyncs, WALRecords float64
 	TopStatements        []statement
-	DBNote               string  // why statements are not counted
-	Metrics, Healthz     summary // every scrape's time, failed ones included
-	MetricsFailed        int     // scrapes not answered 200
+	CostliestStatements  []statement // by total execution time
+	DBNote               string      // why statements are not counted
+	Metrics, Healthz     summary     // every scrape's time, failed ones included
+	MetricsFailed        int         // scrapes not answered 200
 	HealthzFailed        int
 }
 
@@ -196,7 +197,22 @@ func writeStatements(w io.Writer, rep report) {
 			}
 			fmt.Fprintf(w, "  %5.2f  %s\n", float64(s.Calls)/float64(r.Calls), q)
 		}
+		if len(r.CostliestStatements) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\ncostliest statements, %s at %d/s (execution ms per call offered, calls per call):\n", r.label(), r.Rate)
+		for _, s := range r.CostliestStatements {
+			fmt.Fprintf(w, "  %6.3f ms  %5.2f  %s\n", s.Millis/float64(r.Calls), float64(s.Calls)/float64(r.Calls), shortQuery(s.Query))
+		}
 	}
+}
+
+// shortQuery is a statement cut to a table's width.
+func shortQuery(q string) string {
+	if len(q) > 100 {
+		return q[:97] + "…"
+	}
+	return q
 }
 
 func ratio(rate int, b *baselineResult) string {
