@@ -171,7 +171,7 @@ func (a *app) startDemo(ctx context.Context, o demoOptions) (*runningDemo, error
 	}
 	d.rt = rt
 	sb.SetPending(func(ctx context.Context, now time.Time) (bool, time.Time, error) {
-		counts, err := rt.store.OutboxCounts(ctx)
+		busy, err := rt.store.OutboxBusy(ctx, now)
 		if err != nil {
 			return false, time.Time{}, err
 		}
@@ -179,7 +179,7 @@ func (a *app) startDemo(ctx context.Context, o demoOptions) (*runningDemo, error
 		if err != nil {
 			return false, time.Time{}, err
 		}
-		return counts[store.OutboxRunning] > 0 || (!next.IsZero() && !next.After(now)), next, nil
+		return busy, next, nil
 	})
 	sb.Mount(rt.handlers)
 	// Slack's file upload URL must be on the API's host (slack-go sends the

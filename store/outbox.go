@@ -419,6 +419,18 @@ func (q queries) OutboxLanes(ctx context.Context) (map[string]OutboxWake, error)
 	return lanes, nil
 }
 
+// OutboxBusy reports whether any row is running or pending and due at now
+// (bot clock), in one read: two reads could each miss a row moving between
+// the states they look at.
+func (q queries) OutboxBusy(ctx context.Context, now time.Time) (bool, error) {
+	var n int
+	err := q.get(ctx, &n, `SELECT COUNT(*) FROM outbox WHERE state = 'running' OR (state = 'pending' AND run_at <= ?)`, now.UTC())
+	if err != nil {
+		return false, fmt.Errorf("store: outbox busy: %w", err)
+	}
+	return n > 0, nil
+}
+
 // NextOutboxRun is when the earliest pending row falls due (zero: none).
 func (q queries) NextOutboxRun(ctx context.Context) (time.Time, error) {
 	var ts []time.Time

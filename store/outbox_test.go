@@ -279,6 +279,39 @@ func TestOutboxRetryAndDead(t *testing.T) {
 	})
 }
 
+// OutboxBusy is what the demo's replay waits on before it moves its clock:
+// a row running, or pending and due; not one due later, nor one done.
+func TestOutboxBusy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		busy := func(at time.Time) bool {
+			t.Helper()
+			b, err := s.OutboxBusy(ctx, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		if busy(t0) {
+			t.Fatal("an empty outbox is busy")
+		}
+		enqueue(t, s, "later", t0.Add(time.Minute))
+		if busy(t0) || !busy(t0.Add(time.Minute)) {
+			t.Fatal("a row due in a minute: busy now, or not once due")
+		}
+		got, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0.Add(time.Minute), Lease: time.Minute, Limit: 1})
+		if len(got) != 1 || !busy(t0) {
+			t.Fatalf("a running row (%d claimed) is not busy", len(got))
+		}
+		if ok, err := s.CompleteOutbox(ctx, got[0], t0.Add(time.Minute)); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if busy(t0.Add(time.Hour)) {
+			t.Fatal("a done row is busy")
+		}
+	})
+}
+
 // Two workers claiming at once never get the same row, and every row is
 // handed out exactly once.
 func TestOutboxConcurrentClaimsNeverOverlap(t *testing.T) {
