@@ -170,6 +170,8 @@ type Line struct {
 	// phone for (UrgentOnly or AllCases; "" is UrgentOnly); for the others
 	// the step reminds the channel instead.
 	OnCallPages string
+	// Callback sizes the line's callback picker (callback).
+	Callback Callback
 }
 
 // Rota assigns new cases: a fixed person per weekday, or round-robin
