@@ -117,6 +117,7 @@ func (b *Bot) SyncTemplates(ctx context.Context) error {
 func (b *Bot) Register(w *Worker) {
 	w.Handle(KindSMS, b.performSMS)
 	w.Handle(KindWebhook, b.performWebhook)
+	w.Handle(KindCallbackReminder, b.performCallbackReminder)
 	w.OnDead = b.outboxDead
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 
 	"ringback/config"
 	"ringback/store"
@@ -25,6 +26,13 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 	k.LastReply = lastReplyWords(ms)
 	k.AutoTriaged = autoTriaged(cc.Case, cc.Triaged)
 	if k.Escalation, err = b.escalationWords(ctx, cc.Case); err != nil {
+		return Card{}, err
+	}
+	switch r, err := b.store.CallbackRequestFor(ctx, id); {
+	case err == nil:
+		p := b.callbackPick(r)
+		k.Callback = &CallbackRequest{Slot: p.Slot, Category: p.CategoryLabel, Note: p.Note}
+	case !errors.Is(err, store.ErrNotFound):
 		return Card{}, err
 	}
 	return k, nil
