@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 
 	"ringback/config"
 	"ringback/store"
@@ -28,12 +27,9 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 	if k.Escalation, err = b.escalationWords(ctx, cc.Case); err != nil {
 		return Card{}, err
 	}
-	switch r, err := b.store.CallbackRequestFor(ctx, id); {
-	case err == nil:
-		p := b.callbackPick(r)
+	if cc.Callback != nil {
+		p := b.callbackPick(*cc.Callback)
 		k.Callback = &CallbackRequest{Slot: p.Slot, Category: p.CategoryLabel, Note: p.Note}
-	case !errors.Is(err, store.ErrNotFound):
-		return Card{}, err
 	}
 	return k, nil
 }

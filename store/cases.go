@@ -140,6 +140,8 @@ type CardCase struct {
 	// Triaged is the data of the case's latest "triaged" event ("" when
 	// none).
 	Triaged string
+	// Callback is the callback the caller picked (nil when none).
+	Callback *CallbackRequest
 }
 
 // CaseForCard returns case #id with its contact, its undecided possible
@@ -147,24 +149,33 @@ type CardCase struct {
 func (q queries) CaseForCard(ctx context.Context, id int64) (CardCase, error) {
 	var row struct {
 		Case
-		ContactName     *string `db:"contact_name"`
-		ContactKind     *string `db:"contact_kind"`
-		ContactProperty *string `db:"contact_property"`
-		ContactUnit     *string `db:"contact_unit"`
-		PossibleOptOut  *string `db:"possible_optout"`
-		Triaged         *string `db:"triaged"`
+		ContactName     *string    `db:"contact_name"`
+		ContactKind     *string    `db:"contact_kind"`
+		ContactProperty *string    `db:"contact_property"`
+		ContactUnit     *string    `db:"contact_unit"`
+		PossibleOptOut  *string    `db:"possible_optout"`
+		Triaged         *string    `db:"triaged"`
+		CallbackSlot    *time.Time `db:"cb_slot_at"`
+		CallbackCat     *string    `db:"cb_category"`
+		CallbackNote    *string    `db:"cb_note"`
 	}
 	err := q.get(ctx, &row, `SELECT `+prefixed("c", caseColumns)+`,
 			ct.name AS contact_name, ct.kind AS contact_kind, ct.property AS contact_property, ct.unit AS contact_unit,
 			(SELECT m.body FROM optout_queries o JOIN messages m ON m.id = o.message_id
 				WHERE o.case_id = c.id AND o.decision = '' ORDER BY o.asked_at DESC, o.message_id DESC LIMIT 1) AS possible_optout,
-			(SELECT e.data FROM events e WHERE e.case_id = c.id AND e.kind = 'triaged' ORDER BY e.id DESC LIMIT 1) AS triaged
+			(SELECT e.data FROM events e WHERE e.case_id = c.id AND e.kind = 'triaged' ORDER BY e.id DESC LIMIT 1) AS triaged,
+			cb.slot_at AS cb_slot_at, cb.category AS cb_category, cb.note AS cb_note
 		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
+		LEFT JOIN callback_requests cb ON cb.case_id = c.id
 		WHERE c.id = ?`, id)
 	if err != nil {
 		return CardCase{}, notFound(err, "store: case %d", id)
 	}
 	cc := CardCase{Case: row.Case, PossibleOptOut: deref(row.PossibleOptOut), Triaged: deref(row.Triaged)}
+	if row.CallbackSlot != nil {
+		cc.Callback = &CallbackRequest{CaseID: row.ID, LineNumber: row.LineNumber, SlotAt: row.CallbackSlot.UTC(),
+			Category: deref(row.CallbackCat), Note: deref(row.CallbackNote)}
+	}
 	if row.ContactName != nil && row.ContactID != nil {
 		cc.Contact = &Contact{ID: *row.ContactID, Name: *row.ContactName, Kind: deref(row.ContactKind), Property: deref(row.ContactProperty), Unit: deref(row.ContactUnit)}
 	}
