@@ -319,8 +319,10 @@ func (b *Bot) PickCallback(ctx context.Context, token string, slot time.Time, ca
 				return err
 			}
 		}
-		// The caller's chosen time is when the case must be acted on.
-		c.DueAt, c.UpdatedAt = &r.SlotAt, now
+		// The caller's chosen time is when the case must be acted on,
+		// whatever staff do to it before (setDue keeps it).
+		c.CallbackAt, c.UpdatedAt = &r.SlotAt, now
+		b.setDue(&c)
 		if err := tx.UpdateCase(ctx, c); err != nil {
 			return err
 		}

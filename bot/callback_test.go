@@ -209,6 +209,19 @@ func TestPickCallbackLandsOnTheCase(t *testing.T) {
 		if n := textsTo(f, callerNum, "we'll call you back on Wed 18 Nov at 09:00"); n != 1 {
 			t.Errorf("%d confirmations of the new slot, want 1", n)
 		}
+		// Claiming does not take the caller's time away; closing does.
+		if _, err := f.bot.Claim(ctx, c.ID, alice); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = s.CaseByID(ctx, c.ID); got.DueAt == nil || !got.DueAt.Equal(later) {
+			t.Errorf("claimed: due %v, want the slot %v", got.DueAt, later)
+		}
+		if _, err := f.bot.Close(ctx, c.ID, alice, "reached", "called back"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = s.CaseByID(ctx, c.ID); got.CallbackAt != nil {
+			t.Errorf("closed case keeps its slot %v", got.CallbackAt)
+		}
 	})
 }
 

@@ -29,6 +29,11 @@ CREATE TABLE callback_requests (
 );
 CREATE UNIQUE INDEX callback_requests_seat ON callback_requests (line_number, slot_at, seat);
 
+-- The slot of the case's request while the case is open: its due time
+-- whatever else changes (a claim, a category), until it closes.
+ALTER TABLE cases ADD COLUMN callback_at DATETIME;
+
 -- +goose Down
+ALTER TABLE cases DROP COLUMN callback_at;
 DROP TABLE callback_requests;
 DROP TABLE callback_links;
