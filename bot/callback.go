@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -66,6 +67,13 @@ func CallbackTokenHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
+
+// callbackLinkRE finds a picker link's token in a text.
+var callbackLinkRE = regexp.MustCompile(`/c/[A-Za-z0-9_-]{22}`)
+
+// maskCallbackLinks hides the tokens of the links in a text shown to
+// staff: the link is the caller's to use, not the team's.
+func maskCallbackLinks(s string) string { return callbackLinkRE.ReplaceAllString(s, "/c/…") }
 
 // wellFormedToken reports whether token could be one newCallbackToken
 // made: anything else is unknown without asking the database.

@@ -98,6 +98,19 @@ func TestCallbackLinkIsUnguessableAndOneCase(t *testing.T) {
 		if len(ms) != 1 || !strings.Contains(ms[0].Body, "/c/"+tokA) {
 			t.Fatalf("stored text-back %+v", ms)
 		}
+		// The text-back's thread entry shows staff the text without the
+		// caller's token: no row bound for the chat holds it.
+		for _, state := range []string{store.OutboxPending, store.OutboxDone, store.OutboxDead} {
+			rows, err := s.OutboxByState(ctx, state, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				if strings.Contains(r.Payload, tokA) || strings.Contains(r.Payload, tokB) {
+					t.Errorf("outbox row %s holds a caller's token: %s", r.Kind, r.Payload)
+				}
+			}
+		}
 		if _, err := s.CallbackLinkByHash(ctx, tokA); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("the token itself finds a link (%v): the store keeps the token, not its hash", err)
 		}

@@ -439,6 +439,8 @@ func smsWords(kind string) string {
 		return "Help reply"
 	case "optout_confirm":
 		return "Opt-out confirmation"
+	case "callback_confirm":
+		return "Callback confirmation"
 	}
 	return "Text"
 }
