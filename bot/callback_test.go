@@ -341,3 +341,27 @@ func TestPickCallbackRefusals(t *testing.T) {
 		}
 	})
 }
+
+// A link changes its pick a few times, then says it is used up.
+func TestCallbackLinkPicksAreBounded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := pickerFixture(t, s, nil)
+		_, tok := f.linkOf(t, "CA1", callerNum)
+		page, err := f.bot.CallbackPage(ctx, tok)
+		if err != nil || len(page.Slots) <= bot.CallbackMaxPicks {
+			t.Fatalf("page: %d slots, %v", len(page.Slots), err)
+		}
+		for i := range bot.CallbackMaxPicks {
+			if _, err := f.bot.PickCallback(ctx, tok, page.Slots[i], "", ""); err != nil {
+				t.Fatalf("pick %d: %v", i+1, err)
+			}
+		}
+		if _, err := f.bot.PickCallback(ctx, tok, page.Slots[bot.CallbackMaxPicks], "", ""); !errors.Is(err, bot.ErrCallbackUsed) {
+			t.Errorf("pick %d: %v, want ErrCallbackUsed", bot.CallbackMaxPicks+1, err)
+		}
+		if _, err := f.bot.CallbackPage(ctx, tok); !errors.Is(err, bot.ErrCallbackUsed) {
+			t.Errorf("page after the last pick: %v, want ErrCallbackUsed", err)
+		}
+	})
+}
