@@ -132,7 +132,7 @@ func (b *Bot) ReplyChoices(ctx context.Context, id int64, a Actor) ([]TemplateCh
 		return nil, err
 	}
 	line, _ := b.line(c.LineNumber)
-	vars := b.staffVars(ctx, b.store, c, line, a)
+	vars := b.previewCallbackLink(b.staffVars(ctx, b.store, c, line, a))
 	why, err := b.whyNoReply(ctx, c)
 	if err != nil {
 		return nil, err
@@ -260,7 +260,7 @@ func (b *Bot) PreviewReply(ctx context.Context, id int64, a Actor, key string) (
 	if err != nil {
 		return TemplateChoice{}, err
 	}
-	return b.choice(t, b.staffVars(ctx, b.store, c, line, a), why), nil
+	return b.choice(t, b.previewCallbackLink(b.staffVars(ctx, b.store, c, line, a)), why), nil
 }
 
 // staffVars are the variables of a reply sent by a; q reads the caller's
@@ -307,7 +307,11 @@ func (b *Bot) sendReply(ctx context.Context, id int64, a Actor, key string, late
 		if !ok {
 			return nil, refuse("Case %s's line is no longer configured.", caseRef(c.ID))
 		}
-		body, err := templates.Render(t.Text, b.staffVars(ctx, tx, *c, line, a))
+		vars := b.staffVars(ctx, tx, *c, line, a)
+		if err := b.callbackVars(ctx, tx, *c, line, t.Text, vars, now); err != nil {
+			return nil, err
+		}
+		body, err := templates.Render(t.Text, vars)
 		if err != nil {
 			var me *templates.MissingError
 			if errors.As(err, &me) {

@@ -117,6 +117,7 @@ func (b *Bot) SyncTemplates(ctx context.Context) error {
 func (b *Bot) Register(w *Worker) {
 	w.Handle(KindSMS, b.performSMS)
 	w.Handle(KindWebhook, b.performWebhook)
+	w.Handle(KindCallbackReminder, b.performCallbackReminder)
 	w.OnDead = b.outboxDead
 }
 
@@ -131,8 +132,11 @@ func (b *Bot) vars(ctx context.Context, q caseReader, c store.Case, line *config
 		v["line"] = line.Name
 		v["callback_number"] = config.Format(line.Number, b.cfg.Business.Region)
 		if !c.CreatedAt.IsZero() && !c.Spam {
-			_, _, contact := b.deadlines(c, line)
-			v["due"] = dueWords(contact, b.clock.Now(), line.Timezone)
+			_, _, due := b.deadlines(c, line)
+			if c.CallbackAt != nil {
+				due = *c.CallbackAt // the slot the caller picked is the promise
+			}
+			v["due"] = dueWords(due, b.clock.Now(), line.Timezone)
 		}
 	}
 	if c.ContactID != nil {

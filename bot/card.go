@@ -27,6 +27,10 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 	if k.Escalation, err = b.escalationWords(ctx, cc.Case); err != nil {
 		return Card{}, err
 	}
+	if cc.Callback != nil {
+		p := b.callbackPick(*cc.Callback)
+		k.Callback = &CallbackRequest{Slot: p.Slot, Category: p.CategoryLabel, Note: p.Note}
+	}
 	return k, nil
 }
 

@@ -106,7 +106,7 @@ func smsEntry(m store.Message) Entry {
 	if s := SMSState(m.Status); smsArrived(s) || smsFailed(s) {
 		text += " · " + deliveryWords(m)
 	}
-	return Entry{Kind: EntrySMSOut, Key: smsEntryKey(m), Actor: m.SentBy, Text: Plain(text), Quote: m.Body}
+	return Entry{Kind: EntrySMSOut, Key: smsEntryKey(m), Actor: m.SentBy, Text: Plain(text), Quote: maskCallbackLinks(m.Body)}
 }
 
 // contactSent counts a staff reply the provider accepted as a human

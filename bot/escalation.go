@@ -41,12 +41,22 @@ func (b *Bot) deadlines(c store.Case, line *config.Line) (start, claim, contact 
 	return start, start.Add(due.ClaimWithin), start.Add(due.ContactWithin)
 }
 
-// setDue gives c its due time: when it must next be acted on. Unclaimed,
-// the claim deadline (or the contact one, if earlier); claimed, the
-// contact deadline. Spam has none.
+// setDue gives c its due time: when it must next be acted on. The
+// callback slot the caller picked, while it is open; else unclaimed, the
+// claim deadline (or the contact one, if earlier); claimed, the contact
+// deadline. Spam has none. Closing forgets the slot: a reopened case is
+// timed afresh.
 func (b *Bot) setDue(c *store.Case) {
+	if c.State == store.CaseClosed {
+		c.CallbackAt = nil
+	}
 	if c.Spam {
 		c.DueAt = nil
+		return
+	}
+	if c.CallbackAt != nil {
+		due := *c.CallbackAt
+		c.DueAt = &due
 		return
 	}
 	line, _ := b.line(c.LineNumber)

@@ -51,6 +51,7 @@ type (
 	TimeUse          = chat.TimeUse
 	Entry            = chat.Entry
 	CategoryOption   = chat.CategoryOption
+	CallbackRequest  = chat.CallbackRequest
 )
 
 const (

@@ -36,7 +36,8 @@ func (b *Bot) planTextBack(ctx context.Context, tx *store.Tx, c *store.Case, lin
 		p.text = t.Text
 		// Whether it can be filled does not depend on the case's number,
 		// which the case gets when written.
-		if _, err := templates.Render(t.Text, b.vars(ctx, knownContact{facts.Contact}, *c, line)); err != nil {
+		vars := b.previewCallbackLink(b.vars(ctx, knownContact{facts.Contact}, *c, line))
+		if _, err := templates.Render(t.Text, vars); err != nil {
 			p.why = fmt.Sprintf("template %s cannot be filled: %v", p.key, err)
 		}
 	}
@@ -53,7 +54,11 @@ func (b *Bot) queueTextBack(ctx context.Context, tx *store.Tx, c store.Case, lin
 	if p.why != "" {
 		return tx.AddEvent(ctx, c.ID, now, "textback_skipped", "", map[string]string{"reason": p.why})
 	}
-	body, err := templates.Render(p.text, b.vars(ctx, knownContact{facts.Contact}, c, line))
+	vars := b.vars(ctx, knownContact{facts.Contact}, c, line)
+	if err := b.callbackVars(ctx, tx, c, line, p.text, vars, now); err != nil {
+		return err
+	}
+	body, err := templates.Render(p.text, vars)
 	if err != nil {
 		return fmt.Errorf("bot: text-back of case %d: %w", c.ID, err)
 	}

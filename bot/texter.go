@@ -441,6 +441,8 @@ func smsWords(kind string) string {
 		return "Opt-out confirmation"
 	case "status":
 		return "Status text"
+	case "callback_confirm":
+		return "Callback confirmation"
 	}
 	return "Text"
 }

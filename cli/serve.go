@@ -169,6 +169,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	srv.MountTwilio(b, env.TwilioAuthToken, env.PublicURL)
 	srv.MountCalls(b, env.WebhookSecret, clock.Now)
 	srv.MountAPI(b, cfg)
+	srv.MountCallbacks(b, env.PublicURL, clock.Now)
 	a.useSpool(spool, env, srv, b, reg, clock)
 	var slackDispatch *handlers.Slack
 	var slackAdapter *rbslack.Adapter

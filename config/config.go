@@ -173,6 +173,8 @@ type Line struct {
 	// StatusTexts are the approved templates that tell the caller where
 	// their request stands (status_texts); off unless set.
 	StatusTexts StatusTexts
+	// Callback sizes the line's callback picker (callback).
+	Callback Callback
 }
 
 // StatusTexts name the templates of the texts that keep a caller informed;

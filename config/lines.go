@@ -54,6 +54,7 @@ func (l *Line) SetDefaults(b Business) {
 	if l.QueueChecks == nil {
 		l.QueueChecks = DefaultQueueChecks()
 	}
+	l.Callback.SetDefaults()
 	for i := range l.Escalation {
 		l.Escalation[i].SetDefaults()
 	}
@@ -183,6 +184,7 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 			l.DiscordChannel = p.matching(k, v, snowflakeYAML, "%q is not a Discord channel id (15 to 21 digits)")
 		},
 		"closed_dates":         func(k string, v *yaml.Node) { l.ClosedDates = p.closedDates(k, v, l.ClosedDates) },
+		"callback":             func(k string, v *yaml.Node) { l.Callback = p.callback(k, v, l.Callback) },
 		"untriaged":            func(k string, v *yaml.Node) { l.Untriaged = p.due(k, v, l.Untriaged) },
 		"escalate_after_hours": func(k string, v *yaml.Node) { l.EscalateAfterHours = p.afterHoursPolicy(k, v) },
 		"on_call_pages":        func(k string, v *yaml.Node) { l.OnCallPages = p.afterHoursPolicy(k, v) },

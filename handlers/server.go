@@ -45,6 +45,7 @@ type Server struct {
 	slackV  *slackVerifier
 	discord *Discord
 	api     *api
+	picker  *picker
 }
 
 // The parts of Ringback that serve routes; a part is mounted when it is
@@ -57,6 +58,8 @@ const (
 	partSlack   = "slack"
 	partDiscord = "discord"
 	partAPI     = "api"
+	// partCallbacks is the caller's callback picker.
+	partCallbacks = "callbacks"
 )
 
 // route is one endpoint: its pattern, the part serving it, and its handler
@@ -91,6 +94,9 @@ var routes = []route{
 	{"GET /api/v1/cases", partAPI, func(s *Server) http.Handler { return s.api.authorized(store.ScopeRead, s.api.cases) }},
 	{"GET /api/v1/cases/{id}", partAPI, func(s *Server) http.Handler { return s.api.authorized(store.ScopeRead, s.api.oneCase) }},
 	{"GET /api/v1/kpis", partAPI, func(s *Server) http.Handler { return s.api.authorized(store.ScopeReadKPIs, s.api.kpis) }},
+
+	{"GET /c/{token}", partCallbacks, func(s *Server) http.Handler { return http.HandlerFunc(s.picker.get) }},
+	{"POST /c/{token}", partCallbacks, func(s *Server) http.Handler { return http.HandlerFunc(s.picker.post) }},
 }
 
 // mount serves the routes of part.
@@ -131,7 +137,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r, note := withNote(r)
 	defer func() {
 		if p := recover(); p != nil {
-			s.log.Error("handler panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			s.log.Error("handler panic", "path", loggedPath(r.URL.Path), "panic", p, "stack", string(debug.Stack()))
 			if !rw.wrote {
 				http.Error(rw, "internal error", http.StatusInternalServerError)
 			}
@@ -151,7 +157,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			level = slog.LevelInfo
 		}
 		// The path only: query strings and bodies may carry numbers and text.
-		s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
+		s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", loggedPath(r.URL.Path),
 			"status", rw.status, "duration_ms", took.Milliseconds())
 	}()
 	if s.spool != nil && r.Method == http.MethodPost && spoolPaths[r.URL.Path] {

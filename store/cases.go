@@ -44,8 +44,11 @@ type Case struct {
 	ClosedBy        string     `db:"closed_by"`
 	ClosedAt        *time.Time `db:"closed_at"`
 	PreviousCaseID  *int64     `db:"previous_case_id"`
-	CreatedAt       time.Time  `db:"created_at"`
-	UpdatedAt       time.Time  `db:"updated_at"`
+	// CallbackAt is the callback slot the caller picked, while the case is
+	// open: its due time (nil: none).
+	CallbackAt *time.Time `db:"callback_at"`
+	CreatedAt  time.Time  `db:"created_at"`
+	UpdatedAt  time.Time  `db:"updated_at"`
 }
 
 // Withheld reports whether the caller hid their number.
@@ -54,9 +57,10 @@ func (c Case) Withheld() bool { return c.CallerNumber == "" }
 const caseColumns = `id, line_number, caller_number, state, origin, category, categorized_at, urgent, spam,
 	after_hours, contact_id, owner, assigned_by, claimed_at, first_contact_at, contact_attempts, due_at,
 	call_count, last_call_at, textback_status, escalation_level, voicemail_url, transcript, outcome,
-	close_note, closed_by, closed_at, previous_case_id, created_at, updated_at`
+	close_note, closed_by, closed_at, previous_case_id, callback_at, created_at, updated_at`
 
-// InsertCase writes a new case and sets its ID. When the caller already has
+// InsertCase writes a new case and sets its ID; a new case has no
+// callback slot yet (CallbackAt is not written). When the caller already has
 // an open case on the line (a concurrent webhook won the race), nothing is
 // written and inserted is false.
 func (q queries) InsertCase(ctx context.Context, c *Case) (inserted bool, err error) {
@@ -110,12 +114,12 @@ func (q queries) UpdateCase(ctx context.Context, c Case) error {
 		UPDATE cases SET state = ?, category = ?, categorized_at = ?, urgent = ?, spam = ?, contact_id = ?,
 			owner = ?, assigned_by = ?, claimed_at = ?, first_contact_at = ?, contact_attempts = ?, due_at = ?,
 			call_count = ?, last_call_at = ?, textback_status = ?, escalation_level = ?, voicemail_url = ?,
-			transcript = ?, outcome = ?, close_note = ?, closed_by = ?, closed_at = ?, updated_at = ?
+			transcript = ?, outcome = ?, close_note = ?, closed_by = ?, closed_at = ?, callback_at = ?, updated_at = ?
 		WHERE id = ?`,
 		c.State, c.Category, utcp(c.CategorizedAt), c.Urgent, c.Spam, c.ContactID,
 		c.Owner, c.AssignedBy, utcp(c.ClaimedAt), utcp(c.FirstContactAt), c.ContactAttempts, utcp(c.DueAt),
 		c.CallCount, utcp(c.LastCallAt), c.TextbackStatus, c.EscalationLevel, c.VoicemailURL,
-		c.Transcript, c.Outcome, c.CloseNote, c.ClosedBy, utcp(c.ClosedAt), c.UpdatedAt.UTC(),
+		c.Transcript, c.Outcome, c.CloseNote, c.ClosedBy, utcp(c.ClosedAt), utcp(c.CallbackAt), c.UpdatedAt.UTC(),
 		c.ID)
 	if err != nil {
 		return fmt.Errorf("store: update case %d: %w", c.ID, err)
@@ -140,6 +144,8 @@ type CardCase struct {
 	// Triaged is the data of the case's latest "triaged" event ("" when
 	// none).
 	Triaged string
+	// Callback is the callback the caller picked (nil when none).
+	Callback *CallbackRequest
 }
 
 // CaseForCard returns case #id with its contact, its undecided possible
@@ -147,24 +153,33 @@ type CardCase struct {
 func (q queries) CaseForCard(ctx context.Context, id int64) (CardCase, error) {
 	var row struct {
 		Case
-		ContactName     *string `db:"contact_name"`
-		ContactKind     *string `db:"contact_kind"`
-		ContactProperty *string `db:"contact_property"`
-		ContactUnit     *string `db:"contact_unit"`
-		PossibleOptOut  *string `db:"possible_optout"`
-		Triaged         *string `db:"triaged"`
+		ContactName     *string    `db:"contact_name"`
+		ContactKind     *string    `db:"contact_kind"`
+		ContactProperty *string    `db:"contact_property"`
+		ContactUnit     *string    `db:"contact_unit"`
+		PossibleOptOut  *string    `db:"possible_optout"`
+		Triaged         *string    `db:"triaged"`
+		CallbackSlot    *time.Time `db:"cb_slot_at"`
+		CallbackCat     *string    `db:"cb_category"`
+		CallbackNote    *string    `db:"cb_note"`
 	}
 	err := q.get(ctx, &row, `SELECT `+prefixed("c", caseColumns)+`,
 			ct.name AS contact_name, ct.kind AS contact_kind, ct.property AS contact_property, ct.unit AS contact_unit,
 			(SELECT m.body FROM optout_queries o JOIN messages m ON m.id = o.message_id
 				WHERE o.case_id = c.id AND o.decision = '' ORDER BY o.asked_at DESC, o.message_id DESC LIMIT 1) AS possible_optout,
-			(SELECT e.data FROM events e WHERE e.case_id = c.id AND e.kind = 'triaged' ORDER BY e.id DESC LIMIT 1) AS triaged
+			(SELECT e.data FROM events e WHERE e.case_id = c.id AND e.kind = 'triaged' ORDER BY e.id DESC LIMIT 1) AS triaged,
+			cb.slot_at AS cb_slot_at, cb.category AS cb_category, cb.note AS cb_note
 		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
+		LEFT JOIN callback_requests cb ON cb.case_id = c.id AND c.callback_at IS NOT NULL
 		WHERE c.id = ?`, id)
 	if err != nil {
 		return CardCase{}, notFound(err, "store: case %d", id)
 	}
 	cc := CardCase{Case: row.Case, PossibleOptOut: deref(row.PossibleOptOut), Triaged: deref(row.Triaged)}
+	if row.CallbackSlot != nil {
+		cc.Callback = &CallbackRequest{CaseID: row.ID, LineNumber: row.LineNumber, SlotAt: row.CallbackSlot.UTC(),
+			Category: deref(row.CallbackCat), Note: deref(row.CallbackNote)}
+	}
 	if row.ContactName != nil && row.ContactID != nil {
 		cc.Contact = &Contact{ID: *row.ContactID, Name: *row.ContactName, Kind: deref(row.ContactKind), Property: deref(row.ContactProperty), Unit: deref(row.ContactUnit)}
 	}

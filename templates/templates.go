@@ -15,7 +15,7 @@ import (
 )
 
 // Variables every template may use, in display order.
-var Variables = []string{"business", "line", "caller_name", "agent", "booking_link", "case_number", "callback_number", "due"}
+var Variables = []string{"business", "line", "caller_name", "agent", "booking_link", "case_number", "callback_number", "callback_link", "due"}
 
 // Vars maps a variable name (without braces) to its value.
 type Vars map[string]string

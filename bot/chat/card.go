@@ -66,7 +66,30 @@ type Card struct {
 	// Categories are the options of the ActionCategory select, in the
 	// config's order.
 	Categories []CategoryOption
-	Now        time.Time
+	// Callback is the callback the caller asked for on the callback
+	// page (nil: none).
+	Callback *CallbackRequest
+	Now      time.Time
+}
+
+// CallbackRequest is a caller's pick on the callback page.
+type CallbackRequest struct {
+	Slot     time.Time // in the line's zone, as the caller chose it
+	Category string    // the category's label ("": none chosen)
+	Note     string    // the caller's words (raw: renderers escape them)
+}
+
+// Words are the card's line for the request: "📅 Callback requested Tue
+// 14:30 — Maintenance: 'leaking tap under sink'".
+func (r CallbackRequest) Words() Text {
+	t := Text{Words("📅 Callback requested " + r.Slot.Format("Mon 15:04"))}
+	if r.Category != "" {
+		t = append(t, Words(" — "), Said(r.Category))
+	}
+	if r.Note != "" {
+		t = append(t, Words(": '"), Said(r.Note), Words("'"))
+	}
+	return t
 }
 
 // AutoTriage is why Ringback chose a case's category from the caller's words.
@@ -259,6 +282,9 @@ func (k Card) Facts() []Fact {
 // Notes are the card's small print.
 func (k Card) Notes() []Text {
 	var notes []Text
+	if k.Callback != nil && k.State != StateClosed {
+		notes = append(notes, k.Callback.Words())
+	}
 	if k.CallerReplied {
 		notes = append(notes, Plain("💬 Caller replied (see thread)"))
 	}

@@ -81,7 +81,13 @@ func cards() map[string]bot.Card {
 	due := opens.Add(15 * time.Minute)
 	category.Opens, category.DueAt = &opens, &due
 
+	// The caller picked a callback slot on the callback page; their note
+	// is their own words.
+	callback := claimed
+	callback.Callback = &bot.CallbackRequest{Slot: time.Date(2026, 11, 17, 14, 30, 0, 0, time.UTC), Category: "Maintenance", Note: "leaking tap under sink <!channel> *now*"}
+
 	return map[string]bot.Card{
+		"card_callback": callback,
 		"card_category": category,
 		"card_open":     open, "card_claimed": claimed, "card_overdue": overdue, "card_urgent": urgent,
 		"card_withheld": withheld, "card_texted_in": textedIn, "card_closed": done, "card_possible_optout": possibleOptOut,

@@ -1,0 +1,367 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"ringback/bot"
+	"ringback/config"
+	"ringback/sms"
+	"ringback/sms/twiliostandin"
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+const testPublicURL = "https://rb.example"
+
+var linkRE = regexp.MustCompile(`https://rb\.example/c/([A-Za-z0-9_-]+)`)
+
+// pickerFixture is the fixture with PUBLIC_URL set and a text-back that
+// carries {{callback_link}}; edit changes the config first.
+func pickerFixture(t *testing.T, s *store.Store, edit func(*config.Config)) *fixture {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cfg.Templates {
+		if cfg.Templates[i].Key == "textback_day" {
+			cfg.Templates[i].Text = "Hi, it's {{business}}. Sorry we missed your call. Pick a time for us to call you back: {{callback_link}}"
+		}
+	}
+	if edit != nil {
+		edit(cfg)
+	}
+	tw := twiliostandin.NewServer(testAccount, testToken)
+	t.Cleanup(tw.Close)
+	clock := bot.NewManualClock(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC)) // Monday; London is on UTC
+	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, PublicURL: testPublicURL,
+		Texter: sms.NewTexter(sms.New(testAccount, testToken, tw.URL)), Chats: []string{"slack"}})
+	if err := b.SyncTemplates(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w := bot.NewWorker(s, clock, "w", quiet)
+	b.Register(w)
+	return &fixture{bot: b, store: s, clock: clock, worker: w, twilio: tw}
+}
+
+// linkOf opens a case for caller and returns it with the token its
+// text-back carried, as the caller's phone got it.
+func (f *fixture) linkOf(t *testing.T, sid, caller string) (store.Case, string) {
+	t.Helper()
+	c := f.missed(t, sid, caller)
+	if _, err := f.worker.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.twilio.Messages() {
+		if m.To == caller {
+			if sub := linkRE.FindStringSubmatch(m.Body); sub != nil {
+				return c, sub[1]
+			}
+			t.Fatalf("text-back without a link: %q", m.Body)
+		}
+	}
+	t.Fatalf("no text-back to %s", caller)
+	return c, ""
+}
+
+func textsTo(f *fixture, caller, containing string) int {
+	n := 0
+	for _, m := range f.twilio.Messages() {
+		if m.To == caller && strings.Contains(m.Body, containing) {
+			n++
+		}
+	}
+	return n
+}
+
+// The text-back carries a link of 128 random bits; the store keeps only
+// its hash; each case has its own; a link opens its own case and no
+// other, and a guessed or altered one opens nothing.
+func TestCallbackLinkIsUnguessableAndOneCase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := pickerFixture(t, s, nil)
+		a, tokA := f.linkOf(t, "CA1", callerNum)
+		b, tokB := f.linkOf(t, "CA2", "+447700900456")
+		if len(tokA) != 22 || tokA == tokB {
+			t.Fatalf("tokens %q and %q: want two different 22-character tokens", tokA, tokB)
+		}
+		// The text as stored is the text as sent: a re-run of its outbox
+		// row sends the same link.
+		ms, _ := s.MessagesForCase(ctx, a.ID)
+		if len(ms) != 1 || !strings.Contains(ms[0].Body, "/c/"+tokA) {
+			t.Fatalf("stored text-back %+v", ms)
+		}
+		// The text-back's thread entry shows staff the text without the
+		// caller's token: no row bound for the chat holds it.
+		for _, state := range []string{store.OutboxPending, store.OutboxDone, store.OutboxDead} {
+			rows, err := s.OutboxByState(ctx, state, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				if strings.Contains(r.Payload, tokA) || strings.Contains(r.Payload, tokB) {
+					t.Errorf("outbox row %s holds a caller's token: %s", r.Kind, r.Payload)
+				}
+			}
+		}
+		if _, err := s.CallbackLinkByHash(ctx, tokA); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the token itself finds a link (%v): the store keeps the token, not its hash", err)
+		}
+		if l, err := s.CallbackLinkByHash(ctx, bot.CallbackTokenHash(tokA)); err != nil || l.CaseID != a.ID {
+			t.Fatalf("link of A = %+v, %v", l, err)
+		}
+
+		page, err := f.bot.CallbackPage(ctx, tokA)
+		if err != nil || page.Business != "Northside Lettings" || len(page.Slots) == 0 {
+			t.Fatalf("page of A = %+v, %v", page, err)
+		}
+		if _, err := f.bot.PickCallback(ctx, tokA, page.Slots[0], "maintenance", "tap"); err != nil {
+			t.Fatal(err)
+		}
+		// A's pick is on A only.
+		if _, err := s.CallbackRequestFor(ctx, a.ID); err != nil {
+			t.Errorf("A has no request: %v", err)
+		}
+		if _, err := s.CallbackRequestFor(ctx, b.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("A's link wrote B's request: %v", err)
+		}
+		pageB, err := f.bot.CallbackPage(ctx, tokB)
+		if err != nil || pageB.Current != nil {
+			t.Errorf("B's page shows a pick: %+v, %v", pageB.Current, err)
+		}
+
+		flip := []byte(tokA)
+		flip[5] ^= 1 // still base64: another well-formed token
+		for _, tok := range []string{string(flip), tokA[:21], tokA + "A", "AAAAAAAAAAAAAAAAAAAAAA", "", "../../etc"} {
+			if _, err := f.bot.CallbackPage(ctx, tok); !errors.Is(err, bot.ErrCallbackUnknown) {
+				t.Errorf("page of %q: %v, want ErrCallbackUnknown", tok, err)
+			}
+			if _, err := f.bot.PickCallback(ctx, tok, page.Slots[0], "", ""); !errors.Is(err, bot.ErrCallbackUnknown) {
+				t.Errorf("pick through %q: %v, want ErrCallbackUnknown", tok, err)
+			}
+		}
+	})
+}
+
+// A pick lands on the case: due time, category, the card's line, the
+// thread, one confirmation text; the same pick again changes nothing;
+// another slot replaces it and texts once more.
+func TestPickCallbackLandsOnTheCase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := pickerFixture(t, s, nil)
+		c, tok := f.linkOf(t, "CA1", callerNum)
+		page, err := f.bot.CallbackPage(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		london := page.Location
+		// Tuesday 14:30, London.
+		slot := time.Date(2026, 11, 17, 14, 30, 0, 0, london)
+		if !containsTime(page.Slots, slot) {
+			t.Fatalf("Tue 14:30 not offered: %v", page.Slots)
+		}
+		for _, cat := range page.Categories {
+			if cat.Key == "urgent" {
+				t.Errorf("the urgent category is offered for a booked callback")
+			}
+		}
+		note := "leaking tap under sink <!channel>\n\x00"
+		if _, err := f.bot.PickCallback(ctx, tok, slot, "maintenance", note); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.CaseByID(ctx, c.ID)
+		if got.DueAt == nil || !got.DueAt.Equal(slot) || got.Category != "maintenance" {
+			t.Errorf("case after the pick: due %v, category %q", got.DueAt, got.Category)
+		}
+		card, err := f.bot.Card(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if card.Callback == nil {
+			t.Fatal("the card shows no callback")
+		}
+		if w := card.Callback.Words().String(); w != "📅 Callback requested Tue 14:30 — Maintenance: 'leaking tap under sink <!channel>'" {
+			t.Errorf("card line %q", w)
+		}
+		if countEvents(t, s, c.ID, "callback_requested") != 1 {
+			t.Error("no callback_requested event")
+		}
+		if _, err := f.worker.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := textsTo(f, callerNum, "we'll call you back on Tue 17 Nov at 14:30"); n != 1 {
+			t.Errorf("%d confirmations, want 1", n)
+		}
+		// The same form sent again (a double tap): nothing new.
+		if _, err := f.bot.PickCallback(ctx, tok, slot, "maintenance", note); err != nil {
+			t.Fatal(err)
+		}
+		f.worker.RunDue(ctx)
+		if n := textsTo(f, callerNum, "we'll call you back"); n != 1 || countEvents(t, s, c.ID, "callback_requested") != 1 {
+			t.Errorf("a repeated pick: %d confirmations, want 1", n)
+		}
+		// Picking again moves the slot.
+		later := time.Date(2026, 11, 18, 9, 0, 0, 0, london)
+		if _, err := f.bot.PickCallback(ctx, tok, later, "maintenance", "tap"); err != nil {
+			t.Fatal(err)
+		}
+		f.worker.RunDue(ctx)
+		got, _ = s.CaseByID(ctx, c.ID)
+		card, _ = f.bot.Card(ctx, c.ID)
+		if !got.DueAt.Equal(later) || card.Callback == nil || !strings.HasPrefix(card.Callback.Words().String(), "📅 Callback requested Wed 09:00") {
+			t.Errorf("after picking again: due %v, card %+v", got.DueAt, card.Callback)
+		}
+		if n := textsTo(f, callerNum, "we'll call you back on Wed 18 Nov at 09:00"); n != 1 {
+			t.Errorf("%d confirmations of the new slot, want 1", n)
+		}
+		// Claiming does not take the caller's time away; closing does.
+		if _, err := f.bot.Claim(ctx, c.ID, alice); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = s.CaseByID(ctx, c.ID); got.DueAt == nil || !got.DueAt.Equal(later) {
+			t.Errorf("claimed: due %v, want the slot %v", got.DueAt, later)
+		}
+		if _, err := f.bot.Close(ctx, c.ID, alice, "reached", "called back"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = s.CaseByID(ctx, c.ID); got.CallbackAt != nil {
+			t.Errorf("closed case keeps its slot %v", got.CallbackAt)
+		}
+	})
+}
+
+func containsTime(ts []time.Time, t time.Time) bool {
+	for _, x := range ts {
+		if x.Equal(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// The reminder comes a few minutes before the slot, once, for the slot
+// the caller picked last: the first slot's reminder, moved, stays silent.
+func TestCallbackReminderBeforeTheSlot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := pickerFixture(t, s, nil)
+		c, tok := f.linkOf(t, "CA1", callerNum)
+		london := time.UTC // November
+		first := time.Date(2026, 11, 16, 15, 0, 0, 0, london)
+		second := time.Date(2026, 11, 16, 16, 0, 0, 0, london)
+		for _, slot := range []time.Time{first, second} {
+			if _, err := f.bot.PickCallback(ctx, tok, slot, "", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run := func(at time.Time) {
+			f.clock.Set(at)
+			if _, err := f.worker.RunDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run(first.Add(-11 * time.Minute))
+		run(first.Add(-9 * time.Minute)) // the moved slot's reminder falls due
+		if n := countEvents(t, s, c.ID, "callback_reminded"); n != 0 {
+			t.Fatalf("%d reminders for a slot the caller moved away from", n)
+		}
+		run(second.Add(-11 * time.Minute))
+		if n := countEvents(t, s, c.ID, "callback_reminded"); n != 0 {
+			t.Fatalf("reminded 11 minutes ahead (remind_before is 10m)")
+		}
+		run(second.Add(-10 * time.Minute))
+		run(second.Add(-5 * time.Minute))
+		if n := countEvents(t, s, c.ID, "callback_reminded"); n != 1 {
+			t.Fatalf("%d reminders, want 1", n)
+		}
+	})
+}
+
+// Slots outside the offer, other lines' categories, expired links and
+// closed cases are refused; a full slot is offered to nobody else.
+func TestPickCallbackRefusals(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := pickerFixture(t, s, func(cfg *config.Config) { cfg.Lines[0].Callback.Capacity = 1 })
+		c, tok := f.linkOf(t, "CA1", callerNum)
+		_, tok2 := f.linkOf(t, "CA2", "+447700900456")
+		slot := time.Date(2026, 11, 17, 9, 30, 0, 0, time.UTC)
+		for _, tc := range []struct {
+			slot     time.Time
+			category string
+			want     error
+		}{
+			{time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC), "", bot.ErrCallbackSlot},  // Sunday: closed
+			{time.Date(2026, 11, 17, 9, 10, 0, 0, time.UTC), "", bot.ErrCallbackSlot},  // not a slot's start
+			{time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC), "", bot.ErrCallbackSlot},  // now: too soon
+			{time.Date(2026, 11, 17, 17, 30, 0, 0, time.UTC), "", bot.ErrCallbackSlot}, // closing time
+			{slot, "urgent", bot.ErrCallbackCategory},
+			{slot, "nonsense", bot.ErrCallbackCategory},
+		} {
+			if _, err := f.bot.PickCallback(ctx, tok, tc.slot, tc.category, ""); !errors.Is(err, tc.want) {
+				t.Errorf("pick %s %q: %v, want %v", tc.slot, tc.category, err, tc.want)
+			}
+		}
+		if _, err := f.bot.PickCallback(ctx, tok, slot, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		page2, _ := f.bot.CallbackPage(ctx, tok2)
+		if containsTime(page2.Slots, slot) {
+			t.Error("a full slot is offered to another caller")
+		}
+		if _, err := f.bot.PickCallback(ctx, tok2, slot, "", ""); !errors.Is(err, bot.ErrCallbackSlot) {
+			t.Errorf("second caller into a full slot: %v", err)
+		}
+		// Closed: the link is used up.
+		if _, err := f.bot.Close(ctx, c.ID, alice, "reached", "called back"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.bot.CallbackPage(ctx, tok); !errors.Is(err, bot.ErrCallbackUsed) {
+			t.Errorf("page of a closed case: %v, want ErrCallbackUsed", err)
+		}
+		// The closed case's place is free again.
+		if _, err := f.bot.PickCallback(ctx, tok2, slot, "", ""); err != nil {
+			t.Errorf("into the place a closed case left: %v", err)
+		}
+		// Three days on, the link has expired.
+		f.clock.Advance(72 * time.Hour)
+		if _, err := f.bot.CallbackPage(ctx, tok2); !errors.Is(err, bot.ErrCallbackExpired) {
+			t.Errorf("page after 72h: %v, want ErrCallbackExpired", err)
+		}
+		if _, err := f.bot.PickCallback(ctx, tok2, slot, "", ""); !errors.Is(err, bot.ErrCallbackExpired) {
+			t.Errorf("pick after 72h: %v, want ErrCallbackExpired", err)
+		}
+	})
+}
+
+// A link changes its pick a few times, then says it is used up.
+func TestCallbackLinkPicksAreBounded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := pickerFixture(t, s, nil)
+		_, tok := f.linkOf(t, "CA1", callerNum)
+		page, err := f.bot.CallbackPage(ctx, tok)
+		if err != nil || len(page.Slots) <= bot.CallbackMaxPicks {
+			t.Fatalf("page: %d slots, %v", len(page.Slots), err)
+		}
+		for i := range bot.CallbackMaxPicks {
+			if _, err := f.bot.PickCallback(ctx, tok, page.Slots[i], "", ""); err != nil {
+				t.Fatalf("pick %d: %v", i+1, err)
+			}
+		}
+		if _, err := f.bot.PickCallback(ctx, tok, page.Slots[bot.CallbackMaxPicks], "", ""); !errors.Is(err, bot.ErrCallbackUsed) {
+			t.Errorf("pick %d: %v, want ErrCallbackUsed", bot.CallbackMaxPicks+1, err)
+		}
+		if _, err := f.bot.CallbackPage(ctx, tok); !errors.Is(err, bot.ErrCallbackUsed) {
+			t.Errorf("page after the last pick: %v, want ErrCallbackUsed", err)
+		}
+	})
+}
