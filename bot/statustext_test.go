@@ -189,3 +189,34 @@ func TestStatusTextHeldOvernightIsNotSentAfterAStop(t *testing.T) {
 		}
 	})
 }
+
+// A caller who picked a callback slot is promised that slot when somebody
+// claims the case, not the category's deadline.
+func TestClaimedStatusTextPromisesThePickedSlot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := pickerFixture(t, s, func(cfg *config.Config) {
+			l, _ := cfg.LineByName("Lettings")
+			l.StatusTexts.Claimed = "status_claimed"
+		})
+		if _, err := s.SyncTemplate(ctx, "status_claimed", statusClaimed, nil, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		c, tok := f.linkOf(t, "CA1", callerNum)
+		page, err := f.bot.CallbackPage(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slot := time.Date(2026, 11, 17, 14, 30, 0, 0, page.Location) // Tuesday
+		if _, err := f.bot.PickCallback(ctx, tok, slot, "maintenance", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.bot.Claim(ctx, c.ID, alice); err != nil {
+			t.Fatal(err)
+		}
+		f.worker.RunDue(ctx)
+		if n := textsTo(f, callerNum, "Alice from Northside Lettings has your request and will call you by Tue 14:30."); n != 1 {
+			t.Fatalf("%d status texts promising the slot; texts: %q", n, f.bodies())
+		}
+	})
+}
