@@ -43,6 +43,7 @@ func chromiumPath(t testing.TB) string {
 func TestDemoInBrowser(t *testing.T) {
 	exe := chromiumPath(t)
 	d := startTestDemo(t)
+	duringOpenHours(t, d)
 	ctx := newBrowser(t, exe, 1400, 900, 3*time.Minute)
 
 	shots := os.Getenv("RINGBACK_SCREENSHOT_DIR")

@@ -66,6 +66,28 @@ func startTestDemo(t testing.TB) *runningDemo {
 	return d
 }
 
+// duringOpenHours moves the demo's clock, which starts at the real time,
+// to the next weekday 10:00 in the business's zone unless it is a weekday
+// between 10:00 and 16:00 there already: a test that replies to a caller
+// must not meet quiet hours (from 21:00 the Reply modal asks when to send)
+// or the night text-back because CI ran in the evening.
+func duringOpenHours(t testing.TB, d *runningDemo) {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/London") // testdata/ringback.yaml's business
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := d.clock.Now().In(loc)
+	if wd := now.Weekday(); wd != time.Saturday && wd != time.Sunday && now.Hour() >= 10 && now.Hour() < 16 {
+		return
+	}
+	at := time.Date(now.Year(), now.Month(), now.Day(), 10, 0, 0, 0, loc)
+	for !at.After(now) || at.Weekday() == time.Saturday || at.Weekday() == time.Sunday {
+		at = time.Date(at.Year(), at.Month(), at.Day()+1, 10, 0, 0, 0, loc)
+	}
+	d.clock.Advance(at.Sub(now))
+}
+
 // sandboxClient drives the sandbox's JSON API as the page does.
 type sandboxClient struct {
 	t    testing.TB
@@ -247,6 +269,7 @@ type slackAnswer struct {
 // through Ringback's real endpoints to a closed case.
 func TestDemoSandboxFlow(t *testing.T) {
 	d := startTestDemo(t)
+	duringOpenHours(t, d)
 	c := &sandboxClient{t: t, base: d.url}
 
 	res, err := http.Get(d.url + "/")
