@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
+	"golang.org/x/time/rate"
 
 	"ringback/bot"
 )
@@ -325,23 +326,24 @@ button{font:inherit;font-weight:600;min-height:44px;width:100%;border:0;border-r
 </html>
 `))
 
-// limiter is a token bucket per key: rate a second, up to burst. Keys
-// idle long enough to have refilled are forgotten, so the map stays small.
+// limiter is a token bucket per key (golang.org/x/time/rate): rate a
+// second, up to burst. Keys idle long enough to have refilled are
+// forgotten, so the map stays small.
 type limiter struct {
 	mu      sync.Mutex
 	now     func() time.Time
-	rate    float64
-	burst   float64
+	rate    rate.Limit
+	burst   int
 	buckets map[string]*bucket
 }
 
 type bucket struct {
-	tokens float64
-	at     time.Time
+	lim  *rate.Limiter
+	seen time.Time
 }
 
-func newLimiter(now func() time.Time, rate float64, burst int) *limiter {
-	return &limiter{now: now, rate: rate, burst: float64(burst), buckets: map[string]*bucket{}}
+func newLimiter(now func() time.Time, perSecond float64, burst int) *limiter {
+	return &limiter{now: now, rate: rate.Limit(perSecond), burst: burst, buckets: map[string]*bucket{}}
 }
 
 func (l *limiter) allow(key string) bool {
@@ -349,27 +351,20 @@ func (l *limiter) allow(key string) bool {
 	defer l.mu.Unlock()
 	now := l.now()
 	if len(l.buckets) > 10000 {
-		full := time.Duration(l.burst / l.rate * float64(time.Second))
+		full := time.Duration(float64(l.burst) / float64(l.rate) * float64(time.Second))
 		for k, b := range l.buckets {
-			if now.Sub(b.at) > full {
+			if now.Sub(b.seen) > full {
 				delete(l.buckets, k)
 			}
 		}
 	}
 	b, ok := l.buckets[key]
 	if !ok {
-		b = &bucket{tokens: l.burst, at: now}
+		b = &bucket{lim: rate.NewLimiter(l.rate, l.burst)}
 		l.buckets[key] = b
 	}
-	if el := now.Sub(b.at).Seconds(); el > 0 {
-		b.tokens = min(l.burst, b.tokens+el*l.rate)
-	}
-	b.at = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	b.seen = now
+	return b.lim.AllowN(now, 1)
 }
 
 // pickerWords are the picker's words in one language. To add a language,
