@@ -460,6 +460,11 @@ func (b *Bot) performCallbackReminder(ctx context.Context, it store.OutboxItem) 
 		if err := tx.AddEvent(ctx, c.ID, now, "callback_reminded", "", map[string]any{"slot": r.SlotAt, "owner": c.Owner}); err != nil {
 			return err
 		}
-		return b.timeline(ctx, tx, entry)
+		if err := b.timeline(ctx, tx, entry); err != nil {
+			return err
+		}
+		// The row is done in the same commit: a process that dies after the
+		// reminder is recorded cannot run it again (a second thread entry).
+		return completeInTx(ctx, tx)
 	})
 }
