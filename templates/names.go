@@ -22,9 +22,11 @@ const maxNameRunes = 40
 // letters), apostrophes and hyphens kept inside a word, everything else
 // (digits, punctuation, links, symbols, control and format characters) a
 // word break, runs of breaks one space, at most maxNameRunes runes of whole
-// words. "" when no letter is left.
+// words. "" when no letter is left. Bytes that are not UTF-8 are word
+// breaks before folding: NFKC passes the mark after such a byte through
+// unfolded, so a second PlainName would fold it (U+0341 to U+0301).
 func PlainName(name string) string {
-	name = norm.NFKC.String(name)
+	name = norm.NFKC.String(strings.ToValidUTF8(name, " "))
 	words := strings.FieldsFunc(name, func(r rune) bool {
 		return !(unicode.IsLetter(r) || unicode.IsMark(r) || inWord(r))
 	})
