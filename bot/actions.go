@@ -76,7 +76,7 @@ func (b *Bot) Claim(ctx context.Context, id int64, a Actor) (store.Case, error) 
 			c.ClaimedAt = &now // time to claim counts the first claim
 		}
 		if line, ok := b.line(c.LineNumber); ok {
-			if err := b.statusText(ctx, tx, *c, line, line.StatusTexts.Claimed, "claimed:"+a.ID, b.staffVars(ctx, tx, *c, line, a)); err != nil {
+			if err := b.statusText(ctx, tx, *c, line, line.StatusTexts.Claimed, "claimed:"+a.ID, b.staffVars(ctx, tx, *c, line, a), time.Time{}); err != nil {
 				return nil, err
 			}
 		}
@@ -181,7 +181,7 @@ func (b *Bot) automaticTemplate(key string) bool {
 		return true
 	}
 	for i := range b.cfg.Lines {
-		if b.cfg.Lines[i].StatusTexts.Claimed == key {
+		if st := b.cfg.Lines[i].StatusTexts; st.Claimed == key || st.CallbackSoon == key {
 			return true
 		}
 	}

@@ -133,10 +133,13 @@ func (b *Bot) vars(ctx context.Context, q caseReader, c store.Case, line *config
 		v["callback_number"] = config.Format(line.Number, b.cfg.Business.Region)
 		if !c.CreatedAt.IsZero() && !c.Spam {
 			_, _, due := b.deadlines(c, line)
-			if c.CallbackAt != nil {
-				due = *c.CallbackAt // the slot the caller picked is the promise
-			}
 			v["due"] = dueWords(due, b.clock.Now(), line.Timezone)
+			if now := b.clock.Now(); c.CallbackAt != nil && c.CallbackAt.After(now) {
+				// The slot the caller picked is the promise, to the minute.
+				v["due"] = slotWords(*c.CallbackAt, now, line.Timezone)
+			} else if c.CallbackAt != nil {
+				v["due"] = dueWords(*c.CallbackAt, now, line.Timezone)
+			}
 		}
 	}
 	if c.ContactID != nil {

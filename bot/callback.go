@@ -460,6 +460,12 @@ func (b *Bot) performCallbackReminder(ctx context.Context, it store.OutboxItem) 
 		if err := tx.AddEvent(ctx, c.ID, now, "callback_reminded", "", map[string]any{"slot": r.SlotAt, "owner": c.Owner}); err != nil {
 			return err
 		}
+		// The caller hears the call is coming, if the line says so; not
+		// once the slot has passed (a reminder run late).
+		if err := b.statusText(ctx, tx, c, line, line.StatusTexts.CallbackSoon,
+			fmt.Sprintf("callback_soon:%d", job.Slot.Unix()), b.vars(ctx, tx, c, line), r.SlotAt); err != nil {
+			return err
+		}
 		if err := b.timeline(ctx, tx, entry); err != nil {
 			return err
 		}

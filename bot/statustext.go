@@ -37,7 +37,16 @@ func dueWords(due, now time.Time, zone *time.Location) string {
 			due = due.Add(5 * time.Minute)
 		}
 	}
-	d, n := due.In(zone), now.In(zone)
+	return slotWords(due, now, zone)
+}
+
+// slotWords is a time as a text says it in zone, as seen at now: "14:30"
+// today, "Tue 14:30" within the week, "2 Dec 14:30" after.
+func slotWords(at, now time.Time, zone *time.Location) string {
+	if zone == nil {
+		zone = time.UTC
+	}
+	d, n := at.In(zone), now.In(zone)
 	switch {
 	case d.Year() == n.Year() && d.YearDay() == n.YearDay():
 		return d.Format("15:04")
@@ -49,10 +58,11 @@ func dueWords(due, now time.Time, zone *time.Location) string {
 
 // statusText queues the status text the line has for a change of case c
 // (key: the template; change: what happened, for the dedupe key and the
-// record). vars are the case's, with the actor's name where one acted.
-// Only a store failure is an error: a status text never holds up the
-// change it reports.
-func (b *Bot) statusText(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line, key, change string, vars templates.Vars) error {
+// record). vars are the case's, with the actor's name where one acted. A
+// text that could not go before latest (not zero) is not sent at all:
+// "we'll call you at 14:30" is no use after 14:30. Only a store failure is
+// an error: a status text never holds up the change it reports.
+func (b *Bot) statusText(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line, key, change string, vars templates.Vars, latest time.Time) error {
 	if key == "" || c.Withheld() || c.Spam {
 		return nil
 	}
@@ -90,6 +100,11 @@ func (b *Bot) statusText(ctx context.Context, tx *store.Tx, c store.Case, line *
 		if w := QuietHoursAt(c.CallerNumber, line, now); !w.Allowed {
 			runAt = w.At
 		}
+	}
+	if !latest.IsZero() && !runAt.Before(latest) {
+		b.log.Info("status text not sent", "case_id", c.ID, "change", change, "reason", "too late")
+		return tx.AddEvent(ctx, c.ID, now, "sms_skipped", "", map[string]string{
+			"template": key, "reason": "it could not go before " + latest.UTC().Format(time.RFC3339)})
 	}
 	_, err = b.queueSMS(ctx, tx, c, line, outgoing{Kind: "status", Body: body, TemplateKey: key, Scheduled: !c.Urgent}, dedupe, runAt)
 	return err

@@ -220,3 +220,83 @@ func TestClaimedStatusTextPromisesThePickedSlot(t *testing.T) {
 		}
 	})
 }
+
+// statusSoon is the text that tells a caller their picked callback is
+// about to happen.
+const statusSoon = "{{business}} here: we'll call you at {{due}} as you asked."
+
+// soonFixture is the picker fixture whose Lettings line sends statusSoon
+// before a picked slot.
+func soonFixture(t *testing.T, s *store.Store) *fixture {
+	t.Helper()
+	f := pickerFixture(t, s, func(cfg *config.Config) {
+		l, _ := cfg.LineByName("Lettings")
+		l.StatusTexts.CallbackSoon = "status_soon"
+	})
+	if _, err := s.SyncTemplate(context.Background(), "status_soon", statusSoon, nil, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// A caller who picked a slot hears, when the owner is reminded, that the
+// call is coming at that time: once, for the slot picked last, to the
+// minute; never to a number that opted out meanwhile, and not at all once
+// the slot has passed (a reminder run late).
+func TestCallbackSoonStatusText(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := soonFixture(t, s)
+		run := func(at time.Time) {
+			t.Helper()
+			f.clock.Set(at)
+			if _, err := f.worker.RunDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pick := func(tok string, slot time.Time) {
+			t.Helper()
+			if _, err := f.bot.PickCallback(ctx, tok, slot, "", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// London is on UTC in November; Monday 16th from 10:00.
+		first, moved := time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC), time.Date(2026, 11, 16, 14, 30, 0, 0, time.UTC)
+		kept, tok := f.linkOf(t, "CA1", callerNum)
+		pick(tok, first)
+		pick(tok, moved)
+		_, tokOut := f.linkOf(t, "CA2", "+447700900125")
+		pick(tokOut, moved)
+		_, tokLate := f.linkOf(t, "CA3", "+447700900126")
+		pick(tokLate, time.Date(2026, 11, 16, 15, 0, 0, 0, time.UTC))
+		if _, err := s.OptOut(ctx, "+447700900125", "keyword", f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+
+		run(first.Add(-10 * time.Minute)) // the first slot's reminder: moved away
+		if n := textsTo(f, callerNum, "as you asked"); n != 0 {
+			t.Fatalf("%d texts for a slot the caller moved away from", n)
+		}
+		run(moved.Add(-10 * time.Minute))
+		run(moved.Add(-5 * time.Minute))
+		if n := textsTo(f, callerNum, "Northside Lettings here: we'll call you at 14:30 as you asked."); n != 1 {
+			t.Fatalf("%d texts saying the call is coming at 14:30; texts: %q", n, f.bodies())
+		}
+		if n := textsTo(f, "+447700900125", "as you asked"); n != 0 {
+			t.Fatalf("an opted-out caller got %d status texts", n)
+		}
+		// The third caller's reminder runs only after their 15:00 slot (the
+		// workers were down): the team is reminded, the caller not texted.
+		run(time.Date(2026, 11, 16, 15, 5, 0, 0, time.UTC))
+		if n := textsTo(f, "+447700900126", "as you asked"); n != 0 {
+			t.Fatalf("%d texts promising a call at a time gone by", n)
+		}
+		// Automatic: not a reply staff can pick; no human contact.
+		if _, err := f.bot.SendReply(ctx, kept.ID, alice, "status_soon"); err == nil {
+			t.Fatal("the status text was sent as a reply")
+		}
+		if got, _ := s.CaseByID(ctx, kept.ID); got.FirstContactAt != nil {
+			t.Fatalf("a status text counted as contact: %+v", got)
+		}
+	})
+}

@@ -183,6 +183,11 @@ type StatusTexts struct {
 	// Claimed goes when somebody takes the case: "{{agent}} from
 	// {{business}} has your request and will call you by {{due}}".
 	Claimed string
+	// CallbackSoon goes Callback.RemindBefore ahead of the slot a caller
+	// picked, when the owner (or the channel) is reminded: "{{business}}
+	// here: we'll call you at {{due}} as you asked". No {{agent}}: nobody
+	// acts at that moment.
+	CallbackSoon string
 }
 
 // Rota assigns new cases: a fixed person per weekday, or round-robin

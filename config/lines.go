@@ -190,7 +190,8 @@ func (p *parser) line(path string, n *yaml.Node, cfg *Config) Line {
 		"on_call_pages":        func(k string, v *yaml.Node) { l.OnCallPages = p.afterHoursPolicy(k, v) },
 		"status_texts": func(k string, v *yaml.Node) {
 			p.fields(k, v, map[string]func(string, *yaml.Node){
-				"claimed": func(k string, v *yaml.Node) { l.StatusTexts.Claimed = p.templateKey(k, v, cfg) },
+				"claimed":       func(k string, v *yaml.Node) { l.StatusTexts.Claimed = p.templateKey(k, v, cfg) },
+				"callback_soon": func(k string, v *yaml.Node) { l.StatusTexts.CallbackSoon = p.templateKey(k, v, cfg) },
 			})
 		},
 		"queue_check": func(k string, v *yaml.Node) {
