@@ -5,11 +5,13 @@ import (
 	"errors"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"ringback/bot"
+	"ringback/bot/chat"
 	"ringback/config"
 	"ringback/sms"
 	"ringback/sms/twiliostandin"
@@ -362,6 +364,123 @@ func TestCallbackLinkPicksAreBounded(t *testing.T) {
 		}
 		if _, err := f.bot.CallbackPage(ctx, tok); !errors.Is(err, bot.ErrCallbackUsed) {
 			t.Errorf("page after the last pick: %v, want ErrCallbackUsed", err)
+		}
+	})
+}
+
+// Staff see whether the caller used the link: the card says a link was
+// texted and not used until a pick replaces that with the request; and
+// /callbacks lists a scheduled callback at its slot, scheduled ones in
+// slot order, among the others by age.
+func TestCallbackLinkOnTheCardAndTheQueueBySlot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := pickerFixture(t, s, nil)
+		notes := func(id int64) string {
+			t.Helper()
+			k, err := f.bot.Card(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, n := range k.Notes() {
+				out = append(out, n.String())
+			}
+			return strings.Join(out, " | ")
+		}
+		first, tok1 := f.linkOf(t, "CA1", callerNum) // Monday 10:00
+		f.clock.Advance(5 * time.Minute)
+		second, tok2 := f.linkOf(t, "CA2", "+447700900125")
+		f.clock.Advance(5 * time.Minute)
+		third := f.missed(t, "CA3", "+447700900126")
+
+		if n := notes(first.ID); !strings.Contains(n, "📅 Callback link texted, no time picked yet") {
+			t.Errorf("card notes before a pick: %s", n)
+		}
+		// The older case's caller picks the later slot.
+		if _, err := f.bot.PickCallback(ctx, tok1, time.Date(2026, 11, 17, 14, 30, 0, 0, time.UTC), "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.bot.PickCallback(ctx, tok2, time.Date(2026, 11, 17, 9, 30, 0, 0, time.UTC), "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if n := notes(first.ID); strings.Contains(n, "no time picked") || !strings.Contains(n, "📅 Callback requested Tue 14:30") {
+			t.Errorf("card notes after the pick: %s", n)
+		}
+		v, err := f.bot.Queue(ctx, bot.QueueRequest{Platform: "slack", Actor: alice})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var order []int64
+		for _, it := range v.Items {
+			order = append(order, it.CaseID)
+		}
+		if want := []int64{third.ID, second.ID, first.ID}; !slices.Equal(order, want) {
+			t.Fatalf("queue order %v, want %v (unscheduled by age, then Tue 09:30, then Tue 14:30)", order, want)
+		}
+		if l := v.Items[2].Listing(chat.Words(v.Items[2].Ref)).String(); !strings.Contains(l, "📅 Tue 14:30") {
+			t.Errorf("listing without its slot: %s", l)
+		}
+	})
+}
+
+// The digest's picker figures: callers who used the link they were texted,
+// and scheduled callbacks kept on time (a callback logged from 10 min
+// before to 15 min after the slot), counting only slots whose window has
+// ended and leaving out a case resolved before its slot.
+func TestCallbackPickerKPIs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := pickerFixture(t, s, nil)
+		at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, time.UTC) } // London = UTC
+		pick := func(tok string, slot time.Time) {
+			t.Helper()
+			if _, err := f.bot.PickCallback(ctx, tok, slot, "", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		kept, tokKept := f.linkOf(t, "CA1", callerNum) // Monday 16th, 10:00
+		late, tokLate := f.linkOf(t, "CA2", "+447700900125")
+		f.linkOf(t, "CA3", "+447700900126") // texted a link, never used it
+		f.linkOf(t, "CA6", "+447700900129") // the same
+		_, tokTomorrow := f.linkOf(t, "CA4", "+447700900127")
+		resolved, tokResolved := f.linkOf(t, "CA5", "+447700900128")
+		pick(tokKept, at(16, 14, 0))
+		pick(tokLate, at(16, 15, 0))
+		pick(tokTomorrow, at(17, 10, 0))
+		pick(tokResolved, at(16, 16, 0))
+		f.clock.Set(at(16, 11, 0))
+		if _, err := f.bot.Close(ctx, resolved.ID, alice, "resolved", "sorted by text"); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Set(at(16, 14, 5))
+		if _, err := f.bot.LogCallback(ctx, kept.ID, alice, "reached", ""); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Set(at(16, 16, 0)) // an hour after the 15:00 slot
+		if _, err := f.bot.LogCallback(ctx, late.ID, alice, "no_answer", ""); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Set(at(17, 9, 0))
+		k, err := f.bot.KPIs(ctx, bot.Period{From: at(16, 0, 0), To: at(17, 9, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := k.Total.PickerUsed; got == nil || *got != (bot.Ratio{Num: 4, Den: 6}) {
+			t.Errorf("picker used = %+v, want 4 of 6 callers texted a link", got)
+		}
+		if got := k.Total.CallbacksKept; got == nil || *got != (bot.Ratio{Num: 1, Den: 2}) {
+			t.Errorf("callbacks kept on time = %+v, want 1 of 2 (the 14:00 one kept, the 15:00 one late)", got)
+		}
+		if got := k.Lines[0].CallbacksKept; k.Lines[0].Name != "Lettings" || got == nil || *got != (bot.Ratio{Num: 1, Den: 2}) {
+			t.Errorf("Lettings: %s kept %+v", k.Lines[0].Name, got)
+		}
+		stats, err := f.bot.StatsText(ctx, "this")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(stats.String(), "• Scheduled callbacks kept on time: ") {
+			t.Errorf("/callbacks stats:\n%s", stats)
 		}
 	})
 }

@@ -31,6 +31,7 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 		p := b.callbackPick(*cc.Callback)
 		k.Callback = &CallbackRequest{Slot: p.Slot, Category: p.CategoryLabel, Note: p.Note}
 	}
+	k.CallbackLinked = cc.CallbackLinked
 	return k, nil
 }
 

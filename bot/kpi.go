@@ -117,6 +117,10 @@ const (
 	kpiTextBackLimit = 90 * time.Second
 	kpiTriageLimit   = 5 * time.Minute
 	kpiRepeatWindow  = 24 * time.Hour
+	// A scheduled callback is kept when a callback is logged in this
+	// window around the slot the caller picked.
+	kpiCallbackEarly = 10 * time.Minute
+	kpiCallbackLate  = 15 * time.Minute
 )
 
 // KPIs computes the figures of period p.
@@ -182,6 +186,17 @@ func (b *Bot) KPIs(ctx context.Context, p Period) (KPIs, error) {
 		both(c.LineNumber, func(a *kpiAcc) { a.addCase(c, repeat, levels, sla, p.To) })
 	}
 
+	for _, s := range d.Scheduled {
+		if kept, due := kpiCallbackKept(s, p.To); due {
+			both(s.LineNumber, func(a *kpiAcc) {
+				a.scheduled++
+				if kept {
+					a.kept++
+				}
+			})
+		}
+	}
+
 	for _, bl := range d.Backlog {
 		both(bl.LineNumber, func(a *kpiAcc) {
 			a.f.Backlog += bl.Open
@@ -223,6 +238,8 @@ type kpiAcc struct {
 	closed, reached, first  int
 	slaDue, slaMet          int
 	repeat, escalated       int
+	linked, picked          int
+	scheduled, kept         int
 	levels                  map[int]int
 	oldest                  time.Time
 }
@@ -278,6 +295,12 @@ func (a *kpiAcc) addCase(c store.KPICase, repeat bool, levels []int, sla kpiSLAS
 	if repeat {
 		a.repeat++
 	}
+	if c.Linked {
+		a.linked++
+		if c.Picked {
+			a.picked++
+		}
+	}
 	if len(levels) > 0 {
 		a.escalated++
 		for _, l := range levels {
@@ -324,6 +347,8 @@ func (a *kpiAcc) figures(cfg *config.Config, p Period) Figures {
 	f.Repeat24h = kpiRatio(a.repeat, f.Cases)
 	f.Escalated = kpiRatio(a.escalated, f.Cases)
 	f.EscalationLevels = a.levels
+	f.PickerUsed = kpiRatio(a.picked, a.linked)
+	f.CallbacksKept = kpiRatio(a.kept, a.scheduled)
 	if f.Backlog > 0 {
 		age := p.To.Sub(a.oldest)
 		f.OldestOpen = &age
@@ -374,6 +399,28 @@ func kpiRepeatContact(c store.KPICase, acts []store.KPIActivity) bool {
 		return true
 	}
 	return false
+}
+
+// kpiCallbackKept says whether scheduled callback s counts by the period's
+// end (due) and whether a callback was logged in its window (kept): see
+// Figures.CallbacksKept.
+func kpiCallbackKept(s store.KPIScheduledCallback, end time.Time) (kept, due bool) {
+	if s.Spam || s.Outcome == "spam" || s.Outcome == "wrong_number" {
+		return false, false
+	}
+	from, until := s.Slot.Add(-kpiCallbackEarly), s.Slot.Add(kpiCallbackLate)
+	for _, at := range s.Attempts {
+		if !at.Before(from) && !at.After(until) {
+			return true, true
+		}
+	}
+	switch {
+	case s.ClosedAt != nil && s.ClosedAt.Before(from) && slices.Contains([]string{"reached", "booked", "resolved"}, s.Outcome):
+		return false, false
+	case until.After(end):
+		return false, false // its window is still open
+	}
+	return false, true
 }
 
 // kpiEscalationLevels lists the distinct levels of a case's escalated events

@@ -105,6 +105,8 @@ var (
 	KPITimeToClaim        = chat.KPITimeToClaim
 	KPITimeToContact      = chat.KPITimeToContact
 	KPISLAMet             = chat.KPISLAMet
+	KPIPickerUsed         = chat.KPIPickerUsed
+	KPICallbacksKept      = chat.KPICallbacksKept
 	KPITriaged5m          = chat.KPITriaged5m
 	KPIContactRate        = chat.KPIContactRate
 	KPIFirstCycle         = chat.KPIFirstCycle

@@ -60,6 +60,10 @@ func (b *Bot) queueItem(r store.QueueRow, now time.Time) QueueItem {
 	}
 	if line, ok := b.line(r.LineNumber); ok {
 		it.Line = line.Name
+		if r.CallbackAt != nil {
+			slot := r.CallbackAt.In(lineZone(line))
+			it.Callback = &slot
+		}
 	} else {
 		it.Line = r.LineNumber
 	}
@@ -109,7 +113,8 @@ func (b *Bot) Handover(ctx context.Context, line *config.Line, due time.Time) (H
 			h.Urgent++
 		}
 	}
-	// Urgent, then overdue, then oldest: the order the next shift works in.
+	// Urgent, then overdue, then in queue order (a picked callback at its
+	// slot, the others oldest first): the order the next shift works in.
 	order := make([]int, len(open))
 	for i := range order {
 		order[i] = i

@@ -146,6 +146,8 @@ type CardCase struct {
 	Triaged string
 	// Callback is the callback the caller picked (nil when none).
 	Callback *CallbackRequest
+	// CallbackLinked: a text to the caller carried a callback picker link.
+	CallbackLinked bool
 }
 
 // CaseForCard returns case #id with its contact, its undecided possible
@@ -162,20 +164,22 @@ func (q queries) CaseForCard(ctx context.Context, id int64) (CardCase, error) {
 		CallbackSlot    *time.Time `db:"cb_slot_at"`
 		CallbackCat     *string    `db:"cb_category"`
 		CallbackNote    *string    `db:"cb_note"`
+		CallbackLinked  bool       `db:"cb_linked"`
 	}
 	err := q.get(ctx, &row, `SELECT `+prefixed("c", caseColumns)+`,
 			ct.name AS contact_name, ct.kind AS contact_kind, ct.property AS contact_property, ct.unit AS contact_unit,
 			(SELECT m.body FROM optout_queries o JOIN messages m ON m.id = o.message_id
 				WHERE o.case_id = c.id AND o.decision = '' ORDER BY o.asked_at DESC, o.message_id DESC LIMIT 1) AS possible_optout,
 			(SELECT e.data FROM events e WHERE e.case_id = c.id AND e.kind = 'triaged' ORDER BY e.id DESC LIMIT 1) AS triaged,
-			cb.slot_at AS cb_slot_at, cb.category AS cb_category, cb.note AS cb_note
+			cb.slot_at AS cb_slot_at, cb.category AS cb_category, cb.note AS cb_note,
+			EXISTS (SELECT 1 FROM callback_links l WHERE l.case_id = c.id) AS cb_linked
 		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
 		LEFT JOIN callback_requests cb ON cb.case_id = c.id AND c.callback_at IS NOT NULL
 		WHERE c.id = ?`, id)
 	if err != nil {
 		return CardCase{}, notFound(err, "store: case %d", id)
 	}
-	cc := CardCase{Case: row.Case, PossibleOptOut: deref(row.PossibleOptOut), Triaged: deref(row.Triaged)}
+	cc := CardCase{Case: row.Case, PossibleOptOut: deref(row.PossibleOptOut), Triaged: deref(row.Triaged), CallbackLinked: row.CallbackLinked}
 	if row.CallbackSlot != nil {
 		cc.Callback = &CallbackRequest{CaseID: row.ID, LineNumber: row.LineNumber, SlotAt: row.CallbackSlot.UTC(),
 			Category: deref(row.CallbackCat), Note: deref(row.CallbackNote)}
@@ -299,7 +303,8 @@ func (f QueueFilter) where() (string, []any) {
 	return strings.Join(w, " AND "), args
 }
 
-// OpenQueue lists open cases, oldest first, and how many match in all.
+// OpenQueue lists open cases, oldest first (a case with a picked callback
+// slot at its slot), and how many match in all.
 func (q queries) OpenQueue(ctx context.Context, f QueueFilter) ([]QueueRow, int, error) {
 	where, args := f.where()
 	var total int
@@ -320,7 +325,7 @@ func (q queries) OpenQueue(ctx context.Context, f QueueFilter) ([]QueueRow, int,
 		LEFT JOIN contacts ct ON ct.id = c.contact_id
 		LEFT JOIN cards cd ON cd.case_id = c.id AND cd.platform = ?
 		WHERE `+where+`
-		ORDER BY c.created_at, c.id
+		ORDER BY COALESCE(c.callback_at, c.created_at), c.id
 		LIMIT ?`, append(append([]any{f.CardsOn}, args...), limit)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: queue: %w", err)

@@ -45,6 +45,22 @@ type KPICase struct {
 	TextBackAcceptedAt *time.Time
 	// CallerTexted: the caller sent at least one SMS on the case.
 	CallerTexted bool
+	// Linked: a text to the caller carried a callback picker link;
+	// Picked: the caller picked a callback slot with one.
+	Linked, Picked bool
+}
+
+// KPIScheduledCallback is a callback slot a caller picked (their latest
+// pick) that falls in the period, whatever period its case was opened in,
+// with the case's logged callback attempts.
+type KPIScheduledCallback struct {
+	CaseID     int64
+	LineNumber string
+	Slot       time.Time
+	Spam       bool
+	Outcome    string
+	ClosedAt   *time.Time
+	Attempts   []time.Time // logged callbacks (Log callback), any result
 }
 
 // KPIActivity is something that happened on a case of the period, at any
@@ -78,6 +94,8 @@ type KPIData struct {
 	Cases    []KPICase     // cases created in the period
 	Activity []KPIActivity // calls, caller texts and escalations of those cases
 	Backlog  []KPIBacklog  // per line: cases created before To and not closed at To
+	// Scheduled are the callback slots in the period that callers picked.
+	Scheduled []KPIScheduledCallback
 }
 
 // KPIData reads the raw facts for the KPIs of [from, to).
@@ -139,8 +157,12 @@ func (q queries) KPIData(ctx context.Context, from, to time.Time) (KPIData, erro
 				AND (direction = 'in' OR (direction = 'out' AND kind = 'textback'))
 			UNION ALL
 			SELECT case_id, 'escalated', at, data
-			FROM events WHERE case_id BETWEEN ? AND ? AND kind = 'escalated'`,
-			lo, hi, lo, hi, lo, hi); err != nil {
+			FROM events WHERE case_id BETWEEN ? AND ? AND kind = 'escalated'
+			UNION ALL
+			SELECT case_id, 'linked', MIN(created_at), '' FROM callback_links WHERE case_id BETWEEN ? AND ? GROUP BY case_id
+			UNION ALL
+			SELECT case_id, 'picked', picked_at, '' FROM callback_requests WHERE case_id BETWEEN ? AND ?`,
+			lo, hi, lo, hi, lo, hi, lo, hi, lo, hi); err != nil {
 			return KPIData{}, fmt.Errorf("store: kpi activity: %w", err)
 		}
 	}
@@ -159,6 +181,12 @@ func (q queries) KPIData(ctx context.Context, from, to time.Time) (KPIData, erro
 			if at := a.At.ptr(); at != nil && (c.TextBackAcceptedAt == nil || at.Before(*c.TextBackAcceptedAt)) {
 				c.TextBackAcceptedAt = at
 			}
+			continue
+		case "linked":
+			c.Linked = true
+			continue
+		case "picked":
+			c.Picked = true
 			continue
 		case KPIActivityText:
 			c.CallerTexted = true
@@ -184,7 +212,57 @@ func (q queries) KPIData(ctx context.Context, from, to time.Time) (KPIData, erro
 	for i, b := range backlog {
 		d.Backlog[i] = KPIBacklog{LineNumber: b.LineNumber, Open: b.Open, Oldest: b.Oldest.t()}
 	}
+	var err error
+	if d.Scheduled, err = q.kpiScheduled(ctx, from, to); err != nil {
+		return KPIData{}, err
+	}
 	return d, nil
+}
+
+// kpiScheduled reads the callback slots in [from, to) and the logged
+// callbacks of their cases (by case_id range, as the activity above).
+func (q queries) kpiScheduled(ctx context.Context, from, to time.Time) ([]KPIScheduledCallback, error) {
+	var rows []struct {
+		CaseID     int64  `db:"case_id"`
+		LineNumber string `db:"line_number"`
+		Slot       dbTime `db:"slot_at"`
+		Spam       bool   `db:"spam"`
+		Outcome    string `db:"outcome"`
+		ClosedAt   dbTime `db:"closed_at"`
+	}
+	if err := q.selectAll(ctx, &rows, `
+		SELECT r.case_id, r.line_number, r.slot_at, c.spam, c.outcome, c.closed_at
+		FROM callback_requests r JOIN cases c ON c.id = r.case_id
+		WHERE r.slot_at >= ? AND r.slot_at < ?
+		ORDER BY r.slot_at, r.case_id`, from, to); err != nil {
+		return nil, fmt.Errorf("store: kpi scheduled callbacks: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	out := make([]KPIScheduledCallback, len(rows))
+	byID := make(map[int64]*KPIScheduledCallback, len(rows))
+	lo, hi := rows[0].CaseID, rows[0].CaseID
+	for i, r := range rows {
+		out[i] = KPIScheduledCallback{CaseID: r.CaseID, LineNumber: r.LineNumber, Slot: r.Slot.t(), Spam: r.Spam,
+			Outcome: r.Outcome, ClosedAt: r.ClosedAt.ptr()}
+		byID[r.CaseID] = &out[i]
+		lo, hi = min(lo, r.CaseID), max(hi, r.CaseID)
+	}
+	var attempts []struct {
+		CaseID int64  `db:"case_id"`
+		At     dbTime `db:"at"`
+	}
+	if err := q.selectAll(ctx, &attempts, `SELECT case_id, at FROM events
+		WHERE case_id BETWEEN ? AND ? AND kind = 'callback' ORDER BY at`, lo, hi); err != nil {
+		return nil, fmt.Errorf("store: kpi logged callbacks: %w", err)
+	}
+	for _, a := range attempts {
+		if s := byID[a.CaseID]; s != nil {
+			s.Attempts = append(s.Attempts, a.At.t())
+		}
+	}
+	return out, nil
 }
 
 type kpiCallRow struct {

@@ -69,7 +69,10 @@ type Card struct {
 	// Callback is the callback the caller asked for on the callback
 	// page (nil: none).
 	Callback *CallbackRequest
-	Now      time.Time
+	// CallbackLinked: the caller was texted a callback picker link; with
+	// no Callback, they have not used it (yet).
+	CallbackLinked bool
+	Now            time.Time
 }
 
 // CallbackRequest is a caller's pick on the callback page.
@@ -282,8 +285,12 @@ func (k Card) Facts() []Fact {
 // Notes are the card's small print.
 func (k Card) Notes() []Text {
 	var notes []Text
-	if k.Callback != nil && k.State != StateClosed {
+	switch {
+	case k.State == StateClosed:
+	case k.Callback != nil:
 		notes = append(notes, k.Callback.Words())
+	case k.CallbackLinked:
+		notes = append(notes, Plain("📅 Callback link texted, no time picked yet"))
 	}
 	if k.CallerReplied {
 		notes = append(notes, Plain("💬 Caller replied (see thread)"))

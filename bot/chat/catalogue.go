@@ -94,6 +94,10 @@ var (
 	// (Figures.EscalationLevels).
 	KPIEscalated = ratioKPI(KPI{Key: "escalated", Label: "Escalated", Name: "Escalations"},
 		func(f Figures) *Ratio { return f.Escalated })
+	KPIPickerUsed = ratioKPI(KPI{Key: "callback_picker_used", Label: "Callback picker used", Name: "Callback picker used"},
+		func(f Figures) *Ratio { return f.PickerUsed })
+	KPICallbacksKept = ratioKPI(KPI{Key: "callbacks_kept_on_time", Label: "Callbacks kept on time", Name: "Scheduled callbacks kept on time"},
+		func(f Figures) *Ratio { return f.CallbacksKept })
 	KPIBacklog = countKPI(KPI{Key: "backlog", Label: "Open at the period's end", Name: "Backlog", Headline: "Open at the week's end"},
 		func(f Figures) int { return f.Backlog })
 	KPIOldestOpen = &KPI{Key: "oldest_open_age", Label: "Oldest open case's age", Kind: KPIAge,
@@ -106,7 +110,7 @@ var (
 var Catalogue = []*KPI{
 	KPIInboundCalls, KPIMissedCalls, KPIMissRate, KPIAfterHours, KPICases, KPITextBack90s, KPICallerReplies,
 	KPITimeToClaim, KPITimeToContact, KPISLAMet, KPITriaged5m, KPIContactRate, KPIFirstCycle, KPIRepeat24h, KPIEscalated,
-	KPIBacklog, KPIOldestOpen, KPIPeakHours,
+	KPIPickerUsed, KPICallbacksKept, KPIBacklog, KPIOldestOpen, KPIPeakHours,
 }
 
 // Count is a count KPI's value.

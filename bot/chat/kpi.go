@@ -87,6 +87,17 @@ type Figures struct {
 	// 2 counts once in each; a repeated step counts once).
 	Escalated        *Ratio
 	EscalationLevels map[int]int
+	// PickerUsed: cases whose caller picked a callback slot on the picker
+	// / cases whose caller was texted a picker link ({{callback_link}}).
+	PickerUsed *Ratio
+	// CallbacksKept: scheduled callbacks with a logged callback (Log
+	// callback, any result) from 10 min before to 15 min after the slot /
+	// scheduled callbacks. A scheduled callback is a caller's latest pick
+	// whose slot falls in the period, whenever its case was opened, and
+	// whose window has ended by the period's end; left out are spam, wrong
+	// numbers, and cases closed reached, booked or resolved before the
+	// window opened (no callback was needed any more).
+	CallbacksKept *Ratio
 	// Backlog: cases open at the period's end (created before To and not
 	// closed before To, whenever created); OldestOpen is the oldest one's
 	// age at To (nil: none open).

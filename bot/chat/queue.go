@@ -20,13 +20,18 @@ type QueueItem struct {
 	Urgent        bool
 	Overdue       bool
 	Spam          bool
-	CardChannel   string
+	// Callback is the slot the caller picked, in the line's zone (nil:
+	// none). The queue lists a case by it rather than by its age.
+	Callback    *time.Time
+	CardChannel string
 	CardMessage   string
 	// Actions are the buttons the case's card offers (chat.Card.Actions).
 	Actions []string
 }
 
-// QueueView is a page of the open queue, oldest first.
+// QueueView is a page of the open queue, oldest first: a case with a
+// callback slot the caller picked at its slot, the others at their first
+// missed call.
 type QueueView struct {
 	Title string
 	Items []QueueItem
@@ -53,6 +58,9 @@ func (it QueueItem) Listing(ref Span) Text {
 	}
 	if it.Overdue {
 		flags += " ⏰ overdue"
+	}
+	if it.Callback != nil {
+		flags += " 📅 " + it.Callback.Format("Mon 15:04")
 	}
 	owner := Words("unclaimed")
 	if it.Owner != "" {

@@ -29,7 +29,7 @@ func SampleDigest() chat.Digest {
 			{Category: "maintenance", Label: "Maintenance"},
 		},
 		SLAMet: ratio(19, 24), TriagedWithin5m: ratio(18, 26), ContactRate: ratio(17, 21), FirstCycle: ratio(12, 21), Repeat24h: ratio(3, 26),
-		Escalated: ratio(4, 26), EscalationLevels: map[int]int{1: 4, 2: 1}, Backlog: 3, OldestOpen: age(50 * time.Hour),
+		Escalated: ratio(4, 26), EscalationLevels: map[int]int{1: 4, 2: 1}, PickerUsed: ratio(9, 20), CallbacksKept: ratio(7, 8), Backlog: 3, OldestOpen: age(50 * time.Hour),
 	}
 	lettings.PeakHours[time.Monday][9] = 6
 	lettings.PeakHours[time.Monday][12] = 4
@@ -42,7 +42,7 @@ func SampleDigest() chat.Digest {
 			{Category: "maintenance", Label: "Maintenance", Time: spread(9, 25*time.Minute, 2*time.Hour)},
 		},
 		SLAMet: ratio(9, 10), TriagedWithin5m: ratio(9, 11), ContactRate: ratio(7, 9), FirstCycle: ratio(5, 9), Repeat24h: ratio(1, 11),
-		Escalated: ratio(2, 11), EscalationLevels: map[int]int{1: 2}, Backlog: 1, OldestOpen: age(20 * time.Hour),
+		Escalated: ratio(2, 11), EscalationLevels: map[int]int{1: 2}, PickerUsed: ratio(3, 9), CallbacksKept: ratio(2, 3), Backlog: 1, OldestOpen: age(20 * time.Hour),
 	}
 	maint.PeakHours[time.Tuesday][8] = 3
 	total := chat.Figures{
@@ -54,7 +54,7 @@ func SampleDigest() chat.Digest {
 			{Category: "maintenance", Label: "Maintenance", Time: spread(9, 25*time.Minute, 2*time.Hour)},
 		},
 		SLAMet: ratio(28, 34), TriagedWithin5m: ratio(27, 37), ContactRate: ratio(24, 30), FirstCycle: ratio(17, 30), Repeat24h: ratio(4, 37),
-		Escalated: ratio(6, 37), EscalationLevels: map[int]int{1: 6, 2: 1}, Backlog: 4, OldestOpen: age(50 * time.Hour),
+		Escalated: ratio(6, 37), EscalationLevels: map[int]int{1: 6, 2: 1}, PickerUsed: ratio(12, 29), CallbacksKept: ratio(9, 11), Backlog: 4, OldestOpen: age(50 * time.Hour),
 	}
 	total.PeakHours[time.Monday][9] = 6
 	total.PeakHours[time.Monday][12] = 4
