@@ -24,7 +24,7 @@ type QueueItem struct {
 	// none). The queue lists a case by it rather than by its age.
 	Callback    *time.Time
 	CardChannel string
-	CardMessage   string
+	CardMessage string
 	// Actions are the buttons the case's card offers (chat.Card.Actions).
 	Actions []string
 }
