@@ -65,6 +65,8 @@ var webhookTypes = map[string]string{
 	"sms_received":  "sms.received",
 	"opted_out":     "optout.changed",
 	"opted_in":      "optout.changed",
+	// The caller picked (or changed) a callback slot on the picker.
+	"callback_requested": "callback.scheduled",
 }
 
 // webhookType is the webhook event type of e ("" when it is not sent). A
@@ -125,6 +127,17 @@ type WebhookCase struct {
 	SecondsToClaim   *int64     `json:"seconds_to_claim"`
 	SecondsToContact *int64     `json:"seconds_to_contact"`
 	SecondsOpen      *int64     `json:"seconds_open"` // created to closed
+	// CallbackAt is the slot the caller picked while the case is open
+	// (null: none).
+	CallbackAt *time.Time `json:"callback_at"`
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 func since(from time.Time, to *time.Time) *int64 {
@@ -142,7 +155,7 @@ func (b *Bot) webhookCase(c store.Case) WebhookCase {
 		ContactAttempts: c.ContactAttempts, Outcome: c.Outcome, CloseNote: c.CloseNote, CreatedAt: c.CreatedAt.UTC(),
 		ClaimedAt: c.ClaimedAt, FirstContactAt: c.FirstContactAt, ClosedAt: c.ClosedAt,
 		SecondsToClaim: since(c.CreatedAt, c.ClaimedAt), SecondsToContact: since(c.CreatedAt, c.FirstContactAt),
-		SecondsOpen: since(c.CreatedAt, c.ClosedAt),
+		SecondsOpen: since(c.CreatedAt, c.ClosedAt), CallbackAt: utcPtr(c.CallbackAt),
 	}
 	if line, ok := b.cfg.LineByNumber(c.LineNumber); ok {
 		wc.LineName = line.Name

@@ -47,6 +47,8 @@ type received struct {
 	CaseID  int64
 	Outcome string
 	Open    *int64 // seconds_open
+	// CallbackAt and Slot: the case's callback_at, the event's detail.slot.
+	CallbackAt, Slot *time.Time
 }
 
 func newReceiver(t *testing.T, secrets ...string) *receiver {
@@ -118,11 +120,17 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		ID      string `json:"id"`
 		Data    struct {
 			Case struct {
-				ID           int64  `json:"id"`
-				CallerNumber string `json:"caller_number"`
-				Outcome      string `json:"outcome"`
-				SecondsOpen  *int64 `json:"seconds_open"`
+				ID           int64      `json:"id"`
+				CallerNumber string     `json:"caller_number"`
+				Outcome      string     `json:"outcome"`
+				SecondsOpen  *int64     `json:"seconds_open"`
+				CallbackAt   *time.Time `json:"callback_at"`
 			} `json:"case"`
+			Event struct {
+				Detail struct {
+					Slot *time.Time `json:"slot"`
+				} `json:"detail"`
+			} `json:"event"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil || env.Version != 1 || env.ID != req.Header.Get("webhook-id") {
@@ -131,7 +139,8 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if env.Type != "webhook.test" && env.Data.Case.CallerNumber == "" {
 		r.t.Errorf("no caller number in %s", body)
 	}
-	r.got = append(r.got, received{ID: env.ID, Type: env.Type, CaseID: env.Data.Case.ID, Outcome: env.Data.Case.Outcome, Open: env.Data.Case.SecondsOpen})
+	r.got = append(r.got, received{ID: env.ID, Type: env.Type, CaseID: env.Data.Case.ID, Outcome: env.Data.Case.Outcome, Open: env.Data.Case.SecondsOpen,
+		CallbackAt: env.Data.Case.CallbackAt, Slot: env.Data.Event.Detail.Slot})
 	r.sigs = append(r.sigs, sigs)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -159,16 +168,26 @@ const (
 // webhookFixture is the usual fixture with one subscription, "crm", to r.
 func webhookFixture(t *testing.T, s *store.Store, r *receiver, env map[string]string) *fixture {
 	t.Helper()
+	return webhookFixtureWith(t, s, r, env, "", nil)
+}
+
+// webhookFixtureWith is webhookFixture with PUBLIC_URL publicURL and the
+// config changed by edit first.
+func webhookFixtureWith(t *testing.T, s *store.Store, r *receiver, env map[string]string, publicURL string, edit func(*config.Config)) *fixture {
+	t.Helper()
 	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Webhooks = []config.Webhook{{Name: "crm", URL: r.srv.URL + "/hooks", SecretEnv: "CRM_SECRET"}}
+	if edit != nil {
+		edit(cfg)
+	}
 	tw := twiliostandin.NewServer(testAccount, testToken)
 	t.Cleanup(tw.Close)
 	clock := bot.NewManualClock(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC))
 	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, Texter: sms.NewTexter(sms.New(testAccount, testToken, tw.URL)),
-		Chats: []string{"slack"}, Getenv: func(k string) string { return env[k] }})
+		Chats: []string{"slack"}, Getenv: func(k string) string { return env[k] }, PublicURL: publicURL})
 	if err := b.SyncTemplates(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -394,6 +413,46 @@ func TestWebhooksGoneDisablesTheSubscription(t *testing.T) {
 		slices.Sort(types)
 		if strings.Join(types, " ") != "case.claimed case.opened webhook.test" {
 			t.Fatalf("after enabling: %+v", got)
+		}
+	})
+}
+
+// A caller's pick on the callback picker reaches the business's systems as
+// callback.scheduled, with the slot on the case and in the event; picking
+// again sends another.
+func TestWebhookCallbackScheduled(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		r := newReceiver(t, secretOld)
+		f := webhookFixtureWith(t, s, r, map[string]string{"CRM_SECRET": secretOld}, testPublicURL, func(cfg *config.Config) {
+			for i := range cfg.Templates {
+				if cfg.Templates[i].Key == "textback_day" {
+					cfg.Templates[i].Text = "Sorry we missed you. Pick a time: {{callback_link}}"
+				}
+			}
+		})
+		c, tok := f.linkOf(t, "CA1", callerNum)
+		first, second := time.Date(2026, 11, 17, 14, 30, 0, 0, time.UTC), time.Date(2026, 11, 18, 9, 0, 0, 0, time.UTC)
+		for _, slot := range []time.Time{first, second} {
+			if _, err := f.bot.PickCallback(ctx, tok, slot, "maintenance", "tap"); err != nil {
+				t.Fatal(err)
+			}
+			f.pump(t, 1)
+		}
+		f.pump(t, 2)
+		wantWebhooks(t, f, r, map[int64][]string{c.ID: {"case.opened", "case.updated", "callback.scheduled", "callback.scheduled"}})
+		var slots []time.Time
+		for _, m := range r.messages() {
+			if m.Type != "callback.scheduled" {
+				continue
+			}
+			if m.Slot == nil || m.CallbackAt == nil || !m.Slot.Equal(*m.CallbackAt) {
+				t.Fatalf("callback.scheduled: slot %v, case callback_at %v", m.Slot, m.CallbackAt)
+			}
+			slots = append(slots, *m.Slot)
+		}
+		if len(slots) != 2 || !slots[0].Equal(first) || !slots[1].Equal(second) {
+			t.Errorf("slots sent %v, want %v then %v", slots, first, second)
 		}
 	})
 }
