@@ -173,6 +173,12 @@ type OutboxClaim struct {
 // go oldest first, whenever each became due: after an outage every held row
 // is due at about the same moment, and the callers who waited longest are
 // texted first.
+//
+// The cost stays that of the rows taken, whatever waits: the rows come in
+// id order from outbox_lane_active (only active rows, lane by lane), and
+// the card check is a scalar subquery probed per row on outbox_case_active
+// (a card row's kind is chat.card.<lane>), not an EXISTS that PostgreSQL
+// would hash over every active card row of a backlog first.
 func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, error) {
 	lanes, args := laneFilter(c.Lanes, c.ExceptLanes)
 	args = append([]any{c.Worker, c.Lease.Seconds(), c.Now.UTC(), c.Now.UTC()}, args...)
@@ -183,14 +189,15 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 			lease_until = `+s.d.dbNowPlus()+`, updated_at = ?
 		WHERE id IN (
 			SELECT id FROM outbox o
-			WHERE ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_until < `+s.d.dbNow()+`))`+lanes+`
+			WHERE state IN ('pending', 'running')
+			AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_until < `+s.d.dbNow()+`))`+lanes+`
 			AND NOT ((kind LIKE 'chat.thread.%' OR kind LIKE 'chat.card.%') AND EXISTS (
 				SELECT 1 FROM outbox e WHERE e.case_id = o.case_id AND e.kind = o.kind AND e.id < o.id
 				AND e.state IN ('pending', 'running')))
-			AND NOT (kind LIKE 'chat.thread.%' AND EXISTS (
-				SELECT 1 FROM outbox c WHERE c.case_id = o.case_id AND c.lane = o.lane AND c.kind LIKE 'chat.card.%'
-				AND c.state IN ('pending', 'running'))
-				AND NOT EXISTS (SELECT 1 FROM cards d WHERE d.case_id = o.case_id AND d.platform = o.lane AND d.message_id <> ''))
+			AND NOT (kind LIKE 'chat.thread.%' AND (
+				SELECT 1 FROM outbox c WHERE c.case_id = o.case_id AND c.kind = 'chat.card.' || o.lane
+				AND c.state IN ('pending', 'running') LIMIT 1) IS NOT NULL
+				AND (SELECT 1 FROM cards d WHERE d.case_id = o.case_id AND d.platform = o.lane AND d.message_id <> '' LIMIT 1) IS NULL)
 			ORDER BY id
 			LIMIT ?`+s.d.lockSkip+`
 		)
