@@ -484,3 +484,65 @@ func TestCallbackPickerKPIs(t *testing.T) {
 		}
 	})
 }
+
+// A caller who picked tomorrow 14:30 asked not to be called before: the
+// no-contact steps wait for the slot (their clock runs from it), and a
+// call at the slot meets the SLA.
+func TestPickedSlotHoldsNoContactEscalationAndMeetsTheSLA(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := pickerFixture(t, s, nil)
+		c, tok := f.linkOf(t, "CA1", callerNum) // Monday 10:00; Lettings: no_contact 30m → owner, 2h → managers
+		if _, err := f.bot.Claim(ctx, c.ID, alice); err != nil {
+			t.Fatal(err)
+		}
+		slot := time.Date(2026, 11, 17, 14, 30, 0, 0, time.UTC)
+		if _, err := f.bot.PickCallback(ctx, tok, slot, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		noContactSteps := func() int {
+			t.Helper()
+			events, err := s.EventsForCase(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, e := range events {
+				if e.Kind == "escalated" && strings.Contains(e.Data, `"when":"no_contact"`) {
+					n++
+				}
+			}
+			return n
+		}
+		for _, at := range []time.Time{time.Date(2026, 11, 16, 10, 31, 0, 0, time.UTC), time.Date(2026, 11, 16, 12, 5, 0, 0, time.UTC), slot.Add(29 * time.Minute)} {
+			f.clock.Set(at)
+			tick(t, f.bot)
+			if n := noContactSteps(); n != 0 {
+				t.Fatalf("at %s, before the caller's slot is 30 min gone: %d no-contact escalations", at.Format("Mon 15:04"), n)
+			}
+		}
+		f.clock.Set(slot.Add(31 * time.Minute))
+		tick(t, f.bot)
+		if n := noContactSteps(); n != 1 {
+			t.Fatalf("30 min after the slot with no contact: %d no-contact escalations, want the owner's", n)
+		}
+
+		// Called at the slot: the SLA is met although it is a day later.
+		d, tokD := f.linkOf(t, "CA2", "+447700900125") // Tuesday 15:01
+		f.clock.Advance(time.Minute)
+		if _, err := f.bot.PickCallback(ctx, tokD, time.Date(2026, 11, 18, 11, 0, 0, 0, time.UTC), "", ""); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Set(time.Date(2026, 11, 18, 11, 5, 0, 0, time.UTC))
+		if _, err := f.bot.LogCallback(ctx, d.ID, alice, "reached", ""); err != nil {
+			t.Fatal(err)
+		}
+		k, err := f.bot.KPIs(ctx, bot.Period{From: time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := k.Total.SLAMet; got == nil || *got != (bot.Ratio{Num: 1, Den: 2}) {
+			t.Errorf("SLA met = %+v, want 1 of 2 (the call at the picked slot met it; the other case had no contact)", got)
+		}
+	})
+}

@@ -402,7 +402,17 @@ func (b *Bot) condition(c store.Case, step config.EscalationStep, now time.Time)
 	case "unclaimed":
 		return c.Owner == "", time.Time{}
 	case "no_contact":
-		return c.FirstContactAt == nil, time.Time{}
+		if c.FirstContactAt != nil {
+			return false, time.Time{}
+		}
+		// The caller picked when to be called: until then no contact is
+		// what they asked for, and the step's clock runs from the slot.
+		if c.CallbackAt != nil {
+			if at := c.CallbackAt.Add(step.After); now.Before(at) {
+				return false, at
+			}
+		}
+		return true, time.Time{}
 	case "overdue":
 		if c.FirstContactAt != nil {
 			return false, time.Time{}

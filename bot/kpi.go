@@ -454,8 +454,9 @@ const (
 )
 
 // kpiSLA says whether the case's first human contact came within its
-// category's contact_within of the first missed call (SLA met). Cases
-// closed as spam or wrong number are not counted, nor a case not yet
+// category's contact_within of the first missed call (SLA met), or by 15
+// minutes after the callback slot the caller picked, when that is later.
+// Cases closed as spam or wrong number are not counted, nor a case not yet
 // contacted whose time runs out after the period's end.
 func (b *Bot) kpiSLA(c store.KPICase, end time.Time) kpiSLAState {
 	if c.Spam || c.Outcome == "spam" || c.Outcome == "wrong_number" {
@@ -465,6 +466,11 @@ func (b *Bot) kpiSLA(c store.KPICase, end time.Time) kpiSLAState {
 	// config's) for a case nobody categorised.
 	line, _ := b.line(c.LineNumber)
 	within := b.cfg.DueFor(line, c.Category).ContactWithin
+	if c.PickedSlot != nil {
+		// The caller chose when to be called: the slot is the promise
+		// (with the window a kept callback has).
+		within = max(within, c.PickedSlot.Add(kpiCallbackLate).Sub(c.CreatedAt))
+	}
 	switch {
 	case c.FirstContactAt != nil && c.FirstContactAt.Sub(c.CreatedAt) <= within:
 		return slaMet

@@ -46,8 +46,9 @@ type KPICase struct {
 	// CallerTexted: the caller sent at least one SMS on the case.
 	CallerTexted bool
 	// Linked: a text to the caller carried a callback picker link;
-	// Picked: the caller picked a callback slot with one.
+	// Picked: the caller picked a callback slot with one, PickedSlot.
 	Linked, Picked bool
+	PickedSlot     *time.Time
 }
 
 // KPIScheduledCallback is a callback slot a caller picked (their latest
@@ -161,7 +162,7 @@ func (q queries) KPIData(ctx context.Context, from, to time.Time) (KPIData, erro
 			UNION ALL
 			SELECT case_id, 'linked', MIN(created_at), '' FROM callback_links WHERE case_id BETWEEN ? AND ? GROUP BY case_id
 			UNION ALL
-			SELECT case_id, 'picked', picked_at, '' FROM callback_requests WHERE case_id BETWEEN ? AND ?`,
+			SELECT case_id, 'picked', slot_at, '' FROM callback_requests WHERE case_id BETWEEN ? AND ?`,
 			lo, hi, lo, hi, lo, hi, lo, hi, lo, hi); err != nil {
 			return KPIData{}, fmt.Errorf("store: kpi activity: %w", err)
 		}
@@ -186,7 +187,7 @@ func (q queries) KPIData(ctx context.Context, from, to time.Time) (KPIData, erro
 			c.Linked = true
 			continue
 		case "picked":
-			c.Picked = true
+			c.Picked, c.PickedSlot = true, a.At.ptr()
 			continue
 		case KPIActivityText:
 			c.CallerTexted = true

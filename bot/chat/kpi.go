@@ -66,8 +66,9 @@ type Figures struct {
 	TimeToContactAll *Spread
 	// SLAMet: cases whose first human contact came within their
 	// category's contact_within of the first missed call (uncategorised: 30
-	// min) / cases other than spam and wrong_number, leaving out a case not
-	// contacted whose time runs out after the period's end.
+	// min), or by 15 min after the callback slot the caller picked when that
+	// is later / cases other than spam and wrong_number, leaving out a case
+	// not contacted whose time runs out after the period's end.
 	SLAMet *Ratio
 	// TriagedWithin5m: cases categorised ≤ 5 min after creation / cases.
 	TriagedWithin5m *Ratio
