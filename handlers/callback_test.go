@@ -237,3 +237,25 @@ func TestCallbackPickerRateLimit(t *testing.T) {
 		t.Errorf("after a minute: %d, want 404", code)
 	}
 }
+
+// One link is limited on its own: a burst on it is refused (429) while
+// another link from the same address still opens.
+func TestCallbackPickerRateLimitPerLink(t *testing.T) {
+	h, _ := pickerHarness(t, "sqlite")
+	busy, other := h.linkFor("CA1", "+447700900123"), h.linkFor("CA2", "+447700900124")
+	codes := map[int]int{}
+	for range 25 {
+		code, _ := h.getPicker(busy)
+		codes[code]++
+	}
+	if codes[http.StatusOK] != 20 || codes[http.StatusTooManyRequests] != 5 {
+		t.Fatalf("25 loads of one link: %v, want 20 pages then 429s", codes)
+	}
+	if code, _ := h.getPicker(other); code != http.StatusOK {
+		t.Fatalf("another link from the same address: %d, want 200", code)
+	}
+	h.clock.Advance(time.Minute)
+	if code, _ := h.getPicker(busy); code != http.StatusOK {
+		t.Fatalf("the busy link a minute later: %d, want 200", code)
+	}
+}
