@@ -176,7 +176,7 @@ type OutboxClaim struct {
 //
 // The cost stays that of the rows taken, whatever waits: the rows come in
 // id order from outbox_lane_active (only active rows, lane by lane), and
-// the card check is a scalar subquery probed per row on outbox_case_active
+// the card check is a scalar subquery probed per row on outbox_case
 // (a card row's kind is chat.card.<lane>), not an EXISTS that PostgreSQL
 // would hash over every active card row of a backlog first.
 func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, error) {
