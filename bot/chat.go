@@ -95,16 +95,14 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 	if err := it.Decode(&job); err != nil {
 		return Permanent(err)
 	}
-	slot, err := p.b.store.CardSlot(ctx, job.CaseID, p.name)
+	slot, newer, err := p.b.store.CardSlotForRow(ctx, job.CaseID, p.name, it.Kind, it.ID)
 	if err != nil {
 		return err
 	}
 	if existing := slot.Card; existing.MessageID != "" && it.ID <= existing.OutboxSeen {
 		return nil // the card was first rendered after this change: it shows it
 	}
-	if newer, err := p.b.store.NewerOutboxWaiting(ctx, it.Kind, job.CaseID, it.ID); err != nil {
-		return err
-	} else if newer {
+	if newer {
 		return nil // a later refresh will render the latest state
 	}
 	_, _, err = p.syncSlot(ctx, job.CaseID, slot, true)

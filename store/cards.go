@@ -40,6 +40,18 @@ type CardSlot struct {
 
 // CardSlot reads case id's CardSlot on platform.
 func (q queries) CardSlot(ctx context.Context, caseID int64, platform string) (CardSlot, error) {
+	slot, _, err := q.cardSlot(ctx, caseID, platform, "", 0)
+	return slot, err
+}
+
+// CardSlotForRow is CardSlot as outbox row id of kind reads it, and
+// whether a row of the same kind and case enqueued after it still waits
+// (a card refresh can then leave the rendering to it), in one statement.
+func (q queries) CardSlotForRow(ctx context.Context, caseID int64, platform, kind string, id int64) (CardSlot, bool, error) {
+	return q.cardSlot(ctx, caseID, platform, kind, id)
+}
+
+func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64) (CardSlot, bool, error) {
 	var row struct {
 		LineNumber      string     `db:"line_number"`
 		ContactID       *int64     `db:"contact_id"`
@@ -51,15 +63,17 @@ func (q queries) CardSlot(ctx context.Context, caseID int64, platform string) (C
 		MessageID       *string    `db:"message_id"`
 		CreatedAt       *time.Time `db:"created_at"`
 		OutboxSeen      *int64     `db:"outbox_seen"`
+		Newer           bool       `db:"newer"`
 	}
 	err := q.get(ctx, &row, `SELECT c.line_number, ct.id AS contact_id, ct.name AS contact_name, ct.kind AS contact_kind,
 			ct.property AS contact_property, ct.unit AS contact_unit,
-			cd.channel, cd.message_id, cd.created_at, cd.outbox_seen
+			cd.channel, cd.message_id, cd.created_at, cd.outbox_seen,
+			EXISTS (SELECT 1 FROM outbox n WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending') AS newer
 		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
 		LEFT JOIN cards cd ON cd.case_id = c.id AND cd.platform = ?
-		WHERE c.id = ?`, platform, caseID)
+		WHERE c.id = ?`, kind, id, platform, caseID)
 	if err != nil {
-		return CardSlot{}, notFound(err, "store: case %d", caseID)
+		return CardSlot{}, false, notFound(err, "store: case %d", caseID)
 	}
 	slot := CardSlot{LineNumber: row.LineNumber, Card: Card{CaseID: caseID}}
 	if row.ContactID != nil {
@@ -68,7 +82,7 @@ func (q queries) CardSlot(ctx context.Context, caseID int64, platform string) (C
 	if row.MessageID != nil {
 		slot.Card = Card{CaseID: caseID, Platform: platform, Channel: *row.Channel, MessageID: *row.MessageID, CreatedAt: *row.CreatedAt, OutboxSeen: *row.OutboxSeen}
 	}
-	return slot, nil
+	return slot, row.Newer, nil
 }
 
 // ReserveCard claims the right to post the case's first card on platform,

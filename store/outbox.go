@@ -464,13 +464,6 @@ func (q queries) CancelOutbox(ctx context.Context, key string, now time.Time, re
 	return n == 1, nil
 }
 
-// NewerOutboxWaiting reports whether a row of the same kind for the same
-// case, enqueued after row id, still waits: a card refresh can then leave
-// the rendering to it.
-func (q queries) NewerOutboxWaiting(ctx context.Context, kind string, caseID, id int64) (bool, error) {
-	return q.exists(ctx, `SELECT 1 FROM outbox WHERE case_id = ? AND kind = ? AND id > ? AND state = 'pending'`, caseID, kind, id)
-}
-
 // pruneBatch is how many rows one prune statement deletes: a short
 // statement at a time, so webhooks (on SQLite, waiting for the one
 // connection) never wait behind a long delete.
