@@ -223,7 +223,10 @@ func (p *picker) render(w http.ResponseWriter, status int, words *pickerWords, d
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer") // the path is the capability
+	// The path is the capability: it goes to no other site. Not
+	// "no-referrer", under which browsers send the page's own POST with
+	// "Origin: null", which sameOrigin rightly refuses.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("Content-Language", words.Lang)
