@@ -230,6 +230,18 @@ func TestCallbackPickerInBrowser(t *testing.T) {
 	)
 	fitsAndLabelled("the expired page", "document")
 	save("expired.png")
+
+	// Only Ringback's own texts get a tappable link, and only to this
+	// demo's picker: a caller's text stays text, links and all.
+	step("a caller's text with links stays text",
+		chromedp.EmulateViewport(1400, 900),
+		chromedp.Navigate(d.url+"/"),
+		chromedp.WaitVisible(css(`#app[data-ready="1"]`)),
+		fresh(chromedp.SendKeys(css("#sms-text"), link+" javascript:alert(1) <a href=x>x</a>")),
+		click("#sms-send"),
+		has("#sms-list .bubble.in", "javascript:alert(1) <a href=x>x</a>"),
+		until(`document.querySelectorAll("#sms-list .bubble.in a").length === 0 && document.querySelectorAll("#sms-list a").length === 1`),
+	)
 }
 
 // slotTime is the time of a picker's slot value (Unix seconds).
