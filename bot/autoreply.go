@@ -41,12 +41,13 @@ func (b *Bot) autoReplyWith(ctx context.Context, tx *store.Tx, c store.Case, has
 	t, err := tx.ApprovedTemplate(ctx, key)
 	switch {
 	case err == nil:
+		text := b.linkless(t.Text)
 		if hasCase && c.ID != 0 {
-			if err := b.callbackVars(ctx, tx, c, line, t.Text, vars, b.clock.Now()); err != nil {
+			if err := b.callbackVars(ctx, tx, c, line, text, vars, b.clock.Now()); err != nil {
 				return err
 			}
 		}
-		body, err := templates.Render(t.Text, vars)
+		body, err := templates.Render(text, vars)
 		if err == nil {
 			return b.queueAutoReply(ctx, tx, c, line, kind, key, body, dedupe, extra)
 		}

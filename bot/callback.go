@@ -100,6 +100,17 @@ func (b *Bot) callbackVars(ctx context.Context, tx *store.Tx, c store.Case, line
 	return nil
 }
 
+// linkless is text as an automatic text is sent: without PUBLIC_URL there
+// is no picker link to give, so the sentences that carry
+// {{callback_link}} are left out and the rest still goes to the caller
+// (`ringback check` reports PUBLIC_URL unset).
+func (b *Bot) linkless(text string) string {
+	if b.publicURL != "" {
+		return text
+	}
+	return templates.WithoutSentences(text, "callback_link")
+}
+
 // previewCallbackLink is what a preview, or a check that a text can be
 // filled, shows for the link a send would make.
 func (b *Bot) previewCallbackLink(vars templates.Vars) templates.Vars {

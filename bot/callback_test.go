@@ -27,6 +27,12 @@ var linkRE = regexp.MustCompile(`https://rb\.example/c/([A-Za-z0-9_-]+)`)
 // carries {{callback_link}}; edit changes the config first.
 func pickerFixture(t *testing.T, s *store.Store, edit func(*config.Config)) *fixture {
 	t.Helper()
+	return pickerFixtureAt(t, s, testPublicURL, edit)
+}
+
+// pickerFixtureAt is pickerFixture with PUBLIC_URL publicURL ("" unset).
+func pickerFixtureAt(t *testing.T, s *store.Store, publicURL string, edit func(*config.Config)) *fixture {
+	t.Helper()
 	cfg, err := config.Load(filepath.Join("..", "testdata", "ringback.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +48,7 @@ func pickerFixture(t *testing.T, s *store.Store, edit func(*config.Config)) *fix
 	tw := twiliostandin.NewServer(testAccount, testToken)
 	t.Cleanup(tw.Close)
 	clock := bot.NewManualClock(time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC)) // Monday; London is on UTC
-	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, PublicURL: testPublicURL,
+	b := bot.New(bot.Deps{Store: s, Config: cfg, Clock: clock, Log: quiet, PublicURL: publicURL,
 		Texter: sms.NewTexter(sms.New(testAccount, testToken, tw.URL)), Chats: []string{"slack"}})
 	if err := b.SyncTemplates(context.Background()); err != nil {
 		t.Fatal(err)
@@ -70,6 +76,37 @@ func (f *fixture) linkOf(t *testing.T, sid, caller string) (store.Case, string) 
 	}
 	t.Fatalf("no text-back to %s", caller)
 	return c, ""
+}
+
+// Without PUBLIC_URL there is no link to give: the text-back still goes
+// out, without the sentence that would carry the link, and no link is
+// made.
+func TestTextBackWithoutPublicURLGoesWithoutTheLink(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := pickerFixtureAt(t, s, "", nil)
+		c := f.missed(t, "CA1", callerNum)
+		if _, err := f.worker.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var bodies []string
+		for _, m := range f.twilio.Messages() {
+			if m.To == callerNum {
+				bodies = append(bodies, m.Body)
+			}
+		}
+		const want = "Hi, it's Northside Lettings. Sorry we missed your call."
+		if len(bodies) != 1 || bodies[0] != want {
+			t.Fatalf("texts to the caller: %q, want one: %q", bodies, want)
+		}
+		got, err := s.CaseByID(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(got.TextbackStatus, "not sent") {
+			t.Errorf("text-back status %q", got.TextbackStatus)
+		}
+	})
 }
 
 func textsTo(f *fixture, caller, containing string) int {

@@ -33,11 +33,11 @@ func (b *Bot) planTextBack(ctx context.Context, tx *store.Tx, c *store.Case, lin
 		if err != nil {
 			return p, err
 		}
-		p.text = t.Text
+		p.text = b.linkless(t.Text)
 		// Whether it can be filled does not depend on the case's number,
 		// which the case gets when written.
 		vars := b.previewCallbackLink(b.vars(ctx, knownContact{facts.Contact}, *c, line))
-		if _, err := templates.Render(t.Text, vars); err != nil {
+		if _, err := templates.Render(p.text, vars); err != nil {
 			p.why = fmt.Sprintf("template %s cannot be filled: %v", p.key, err)
 		}
 	}

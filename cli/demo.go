@@ -182,6 +182,8 @@ func (a *app) startDemo(ctx context.Context, o demoOptions) (*runningDemo, error
 		return busy, next, nil
 	})
 	sb.Mount(rt.handlers)
+	// The sandbox shows the caller's picker on its phone, in a frame.
+	rt.handlers.FrameCallbacksInPage()
 	// Slack's file upload URL must be on the API's host (slack-go sends the
 	// token nowhere else), so it is served here; but it stands for Slack's
 	// server, not Ringback's, whose 64 KiB cap on request bodies would refuse

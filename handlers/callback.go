@@ -44,12 +44,23 @@ const (
 	pickerIPBurst    = 60
 )
 
+// FrameCallbacksInPage lets pages of Ringback's own origin show the picker
+// in a frame: the demo's sandbox shows it on its phone. Production never
+// calls it, and the picker may be framed by no page at all there.
+func (s *Server) FrameCallbacksInPage() {
+	if s.picker != nil {
+		s.picker.frameSelf = true
+	}
+}
+
 type picker struct {
 	bot      *bot.Bot
 	log      *slog.Logger
 	origin   string // scheme://host of PUBLIC_URL ("" when unset)
 	perToken *limiter
 	perIP    *limiter
+	// frameSelf allows frames of the page's own origin (the demo).
+	frameSelf bool
 }
 
 // loggedPath is the path as logged: a picker's token never reaches the
@@ -223,9 +234,16 @@ func (p *picker) render(w http.ResponseWriter, status int, words *pickerWords, d
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer") // the path is the capability
+	// The path is the capability: it goes to no other site. Not
+	// "no-referrer", under which browsers send the page's own POST with
+	// "Origin: null", which sameOrigin rightly refuses.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	ancestors := "'none'"
+	if p.frameSelf {
+		ancestors = "'self'"
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors "+ancestors+"; base-uri 'none'")
 	h.Set("Content-Language", words.Lang)
 	w.WriteHeader(status)
 	if err := pickerPage.Execute(w, d); err != nil {

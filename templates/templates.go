@@ -213,3 +213,58 @@ func fill(text string, value func(s span) string) string {
 	b.WriteString(text[prev:])
 	return b.String()
 }
+
+// WithoutSentences is text less every sentence that uses variable name,
+// for a value that cannot be had (no PUBLIC_URL, no callback link): the
+// rest of an automatic text still goes out rather than none of it. A
+// sentence ends at ".", "!" or "?" followed by white space, or at the end;
+// a fallback ("{{name|…}}") keeps its sentence, since it says what to send
+// instead. Text is returned unchanged when nothing would be left.
+func WithoutSentences(text, name string) string {
+	spans := parse(text)
+	// inRef reports whether byte i lies inside a variable reference, where
+	// a full stop ends no sentence.
+	inRef := func(i int) bool {
+		for _, s := range spans {
+			if i >= s.start && i < s.end {
+				return true
+			}
+		}
+		return false
+	}
+	var kept strings.Builder
+	dropped := false
+	start := 0
+	for i := 0; i <= len(text); i++ {
+		end := i == len(text)
+		if !end && (!strings.ContainsRune(".!?", rune(text[i])) || inRef(i) || i+1 >= len(text) || !isSpace(text[i+1])) {
+			continue
+		}
+		if !end {
+			i++ // the punctuation belongs to its sentence
+		}
+		sentence := text[start:i]
+		uses := false
+		for _, s := range spans {
+			if s.start >= start && s.end <= i && s.name == name && !s.hasFallback {
+				uses = true
+			}
+		}
+		if uses {
+			dropped = true
+		} else {
+			kept.WriteString(sentence)
+		}
+		start = i
+		if end {
+			break
+		}
+	}
+	out := strings.TrimSpace(kept.String())
+	if !dropped || out == "" {
+		return text
+	}
+	return out
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }

@@ -299,3 +299,27 @@ func TestRenderFallback(t *testing.T) {
 		t.Errorf("Render = %q", got)
 	}
 }
+
+// Without a value for a variable, the sentences that carry it go and the
+// rest of the text stays as written.
+func TestWithoutSentences(t *testing.T) {
+	tests := []struct{ name, text, want string }{
+		{"last sentence", textbackDay + " Or pick a time for our call: {{callback_link}}", textbackDay},
+		{"middle sentence", "Hi. Pick a time: {{callback_link}}! Thanks.", "Hi. Thanks."},
+		{"first sentence", "Pick a time: {{callback_link}}. Or reply with a good time.", "Or reply with a good time."},
+		{"a question mark ends a sentence", "Want a time? {{callback_link}} then. Bye.", "Want a time? Bye."},
+		{"link mid-sentence, full stops inside braces", "Hi {{business}}. See {{callback_link}} or reply. Bye.", "Hi {{business}}. Bye."},
+		{"a fallback keeps its sentence", "Hi. Pick at {{callback_link|our website}}.", "Hi. Pick at {{callback_link|our website}}."},
+		{"not used", "Hi. We'll call you.", "Hi. We'll call you."},
+		{"nothing else left: unchanged", "{{callback_link}}", "{{callback_link}}"},
+		{"newline ends a sentence too", "Hi.\nPick: {{callback_link}}", "Hi."},
+		{"abbreviation-like dots stay", "Call 9.30am. {{callback_link}}", "Call 9.30am."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := WithoutSentences(tt.text, "callback_link"); got != tt.want {
+				t.Errorf("WithoutSentences(%q)\n got %q\nwant %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}

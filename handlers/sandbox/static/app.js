@@ -870,7 +870,7 @@
       const nodes = msgs.map((m) => {
         const b = el("div", "bubble " + m.dir);
         b.dataset.sid = m.sid || "";
-        b.append(el("div", "bubble-text", m.body));
+        b.append(bubbleText(m.body, m.dir === "out"));
         const info = el("div", "bubble-info");
         const at = hhmm(new Date(m.at));
         if (m.dir === "out") {
@@ -905,6 +905,93 @@
           return el("div", "call" + (c.result === 200 ? "" : " bad"), `📞 ${hhmm(new Date(c.at))} → ${l ? l.name : c.to} · ${words}${c.result === 200 ? "" : ` · Ringback answered ${c.result}`}`);
         }),
     );
+  }
+
+  // pickerURL is the callback picker link a text of Ringback's carries,
+  // when it is this demo's own /c/ page; null for any other word. The
+  // demo's PUBLIC_URL is 127.0.0.1, so a loopback host on this page's port
+  // is this demo too, opened at the page's own origin.
+  function pickerURL(word) {
+    let u;
+    try {
+      u = new URL(word);
+    } catch (_) {
+      return null;
+    }
+    if (u.protocol !== "http:" && u.protocol !== "https:") return null;
+    if (!/^\/c\/[A-Za-z0-9_-]+$/.test(u.pathname) || u.search || u.hash || u.username || u.password) return null;
+    const loopback = ["127.0.0.1", "localhost", "[::1]"];
+    const own = u.origin === location.origin || (loopback.includes(u.hostname) && loopback.includes(location.hostname) && u.port === location.port);
+    return own ? new URL(u.pathname, location.origin) : null;
+  }
+
+  // bubbleText builds a text's body as text nodes; in Ringback's own texts
+  // a link to this demo's picker becomes a link that opens it on the phone.
+  // The body comes from outside and is never parsed as markup.
+  function bubbleText(body, linkable) {
+    const div = el("div", "bubble-text");
+    if (!linkable) {
+      div.textContent = body;
+      return div;
+    }
+    let last = 0;
+    for (const m of body.matchAll(/https?:\/\/[^\s<>"']+/g)) {
+      const word = m[0].replace(/[.,;:!?)]+$/, "");
+      const u = pickerURL(word);
+      if (!u) continue;
+      div.append(document.createTextNode(body.slice(last, m.index)));
+      const a = el("a", "picker-link", word);
+      a.href = u.href;
+      a.rel = "noopener noreferrer";
+      a.addEventListener("click", (e) => {
+        e.preventDefault();
+        openPicker(u.href);
+      });
+      div.append(a);
+      last = m.index + word.length;
+    }
+    div.append(document.createTextNode(body.slice(last)));
+    return div;
+  }
+
+  // openPicker shows the caller's browser over the page at a phone's
+  // width (360 px), with the picker page loaded from Ringback as the
+  // caller's phone would load it.
+  function openPicker(href) {
+    closePicker();
+    const sheet = el("div", "picker-sheet");
+    sheet.id = "picker-sheet";
+    const phone = el("div", "picker-phone");
+    phone.setAttribute("role", "dialog");
+    phone.setAttribute("aria-modal", "true");
+    phone.setAttribute("aria-label", "The caller's phone: callback picker");
+    const bar = el("div", "picker-bar");
+    // The token is the caller's; the bar shows where the page is, not it.
+    const addr = el("span", "picker-addr", `🔒 ${new URL(href).host}/c/…`);
+    const done = el("button", "btn picker-close", "Close");
+    done.type = "button";
+    done.id = "picker-close";
+    done.setAttribute("aria-label", "Close the caller's browser");
+    done.addEventListener("click", closePicker);
+    bar.append(addr, done);
+    const frame = el("iframe", "picker-frame");
+    frame.id = "picker-frame";
+    frame.title = "Callback picker, as the caller sees it";
+    frame.setAttribute("sandbox", "allow-forms allow-same-origin");
+    frame.referrerPolicy = "no-referrer";
+    frame.src = href;
+    phone.append(bar, frame);
+    sheet.append(phone);
+    sheet.addEventListener("click", (e) => {
+      if (e.target === sheet) closePicker();
+    });
+    document.body.append(sheet);
+    done.focus();
+  }
+
+  function closePicker() {
+    const sheet = $("picker-sheet");
+    if (sheet) sheet.remove();
   }
 
   function renderClock() {
@@ -1038,6 +1125,10 @@
       scheduleRefresh();
     });
     document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && $("picker-sheet")) {
+        closePicker();
+        return;
+      }
       if (e.key === "Escape" && S.modal && !document.querySelector(".overlay.confirm")) closeModal();
     });
   }
