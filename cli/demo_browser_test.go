@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -46,54 +45,11 @@ func TestDemoInBrowser(t *testing.T) {
 	duringOpenHours(t, d)
 	ctx := newBrowser(t, exe, 1400, 900, 3*time.Minute)
 
-	shots := os.Getenv("RINGBACK_SCREENSHOT_DIR")
-	if shots == "" {
-		shots = t.ArtifactDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	type action = chromedp.Action[chromedp.Void]
-	step := func(what string, actions ...action) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			failed := filepath.Join(shots, "failed.png")
-			if png, serr := chromedp.Run(ctx, chromedp.FullScreenshot(90)); serr == nil {
-				_ = os.WriteFile(failed, png, 0o644)
-			}
-			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-			t.Fatalf("%s: %v\nscreenshot: %s\npage text:\n%.3000s", what, err, failed, text)
-		}
-	}
-	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	// click and typeInto find the node afresh on every try: the page
-	// redraws on every change it hears of, so a node found a moment ago may
-	// be gone when the mouse or the keys reach it.
-	click := func(sel string) action { return fresh(chromedp.Click(css(sel))) }
-	typeInto := func(sel, text string) action { return fresh(chromedp.SendKeys(css(sel), text)) }
-	// until waits for a JavaScript condition on the page.
-	until := func(js string) action {
-		return chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
-	}
-	// has is true once the element matching sel contains text.
-	has := func(sel, text string) action {
-		return until(fmt.Sprintf(`(() => { const e = document.querySelector(%s); return !!e && e.textContent.includes(%s); })()`, quoteJS(sel), quoteJS(text)))
-	}
-	// choose picks an option as a person does: the select changes, then
-	// tells the page.
-	choose := func(sel, value string) action {
-		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector(%s); s.value = %s; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, quoteJS(sel), quoteJS(value)))
-	}
+	shots := screenshotDir(t)
+	step := stepper(t, ctx, shots, "failed.png", `document.body.innerText`)
 	save := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		path := filepath.Join(shots, name)
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", path)
+		png := screenshot(t, ctx, shots, name)
 		if name == "sandbox.png" && os.Getenv("RINGBACK_UPDATE_SCREENSHOT") == "1" {
 			doc := filepath.Join("..", "docs", "sandbox.png")
 			if err := os.MkdirAll(filepath.Dir(doc), 0o755); err != nil {

@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,24 +22,9 @@ func TestCallbackPickerInBrowser(t *testing.T) {
 	duringOpenHours(t, d) // slots exist, and the day's text-back is sent
 	ctx := newBrowser(t, exe, 1400, 900, 3*time.Minute)
 
-	shots := os.Getenv("RINGBACK_SCREENSHOT_DIR")
-	if shots == "" {
-		shots = t.ArtifactDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	type action = chromedp.Action[chromedp.Void]
-	step := func(what string, actions ...action) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			failed := filepath.Join(shots, "picker-failed.png")
-			if png, serr := chromedp.Run(ctx, chromedp.FullScreenshot(90)); serr == nil {
-				_ = os.WriteFile(failed, png, 0o644)
-			}
-			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText + "\n--- picker frame:\n" + (document.querySelector("#picker-frame")?.contentDocument?.body?.innerText || "")`))
-			t.Fatalf("%s: %v\nscreenshot: %s\npage text:\n%.3000s", what, err, failed, text)
-		}
-	}
+	shots := screenshotDir(t)
+	step := stepper(t, ctx, shots, "picker-failed.png",
+		`document.body.innerText + "\n--- picker frame:\n" + (document.querySelector("#picker-frame")?.contentDocument?.body?.innerText || "")`)
 	eval := func(what, js string) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
@@ -50,29 +33,7 @@ func TestCallbackPickerInBrowser(t *testing.T) {
 		}
 		return v
 	}
-	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	click := func(sel string) action { return fresh(chromedp.Click(css(sel))) }
-	until := func(js string) action {
-		return chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
-	}
-	has := func(sel, text string) action {
-		return until(fmt.Sprintf(`(() => { const e = document.querySelector(%s); return !!e && e.textContent.includes(%s); })()`, quoteJS(sel), quoteJS(text)))
-	}
-	choose := func(sel, value string) action {
-		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector(%s); s.value = %s; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, quoteJS(sel), quoteJS(value)))
-	}
-	save := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		path := filepath.Join(shots, name)
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", path)
-	}
+	save := func(name string) { t.Helper(); screenshot(t, ctx, shots, name) }
 	// fitsAndLabelled checks the picker page in doc (a JS expression): no
 	// horizontal scroll at 360 px, and every control named by a label.
 	fitsAndLabelled := func(where, doc string) {
@@ -237,7 +198,7 @@ func TestCallbackPickerInBrowser(t *testing.T) {
 		chromedp.EmulateViewport(1400, 900),
 		chromedp.Navigate(d.url+"/"),
 		chromedp.WaitVisible(css(`#app[data-ready="1"]`)),
-		fresh(chromedp.SendKeys(css("#sms-text"), link+" javascript:alert(1) <a href=x>x</a>")),
+		typeInto("#sms-text", link+" javascript:alert(1) <a href=x>x</a>"),
 		click("#sms-send"),
 		has("#sms-list .bubble.in", "javascript:alert(1) <a href=x>x</a>"),
 		until(`document.querySelectorAll("#sms-list .bubble.in a").length === 0 && document.querySelectorAll("#sms-list a").length === 1`),
