@@ -35,12 +35,13 @@ func TestCallbackPickerInBrowser(t *testing.T) {
 	}
 	save := func(name string) { t.Helper(); screenshot(t, ctx, shots, name) }
 	// fitsAndLabelled checks the picker page in doc (a JS expression): no
-	// horizontal scroll at 360 px, and every control named by a label.
+	// horizontal scroll at its width (360 px, 320 px), and every control
+	// named by a label.
 	fitsAndLabelled := func(where, doc string) {
 		t.Helper()
 		got := eval(where, `(() => {
 			const doc = `+doc+`, w = doc.documentElement.scrollWidth;
-			if (w > 360) return "scrolls sideways: scrollWidth " + w;
+			if (w > doc.defaultView.innerWidth) return "scrolls sideways: scrollWidth " + w + " > " + doc.defaultView.innerWidth;
 			for (const i of doc.querySelectorAll("input, select, textarea")) {
 				const byFor = i.id && doc.querySelector('label[for="' + i.id + '"]');
 				if (!byFor && !i.closest("label") && !i.getAttribute("aria-label")) return "no label: " + i.outerHTML;
@@ -154,6 +155,14 @@ func TestCallbackPickerInBrowser(t *testing.T) {
 		has("main", "Your callback so far:"),
 	)
 	fitsAndLabelled("opened at 360×740", "document")
+	step("the smallest phones: 320 px wide",
+		chromedp.EmulateViewport(320, 568),
+		chromedp.Reload(),
+		chromedp.WaitVisible(css(`form input[name="slot"]`)),
+	)
+	fitsAndLabelled("opened at 320×568", "document")
+	save("picker-320.png")
+	step("back to 360×740", chromedp.EmulateViewport(360, 740), chromedp.Reload(), chromedp.WaitVisible(css(`form input[name="slot"]`)))
 	slot2 := eval("another slot", `(() => {
 		const r = [...document.querySelectorAll('input[name="slot"]')].filter(r => r.value !== `+quoteJS(slot1)+`).at(-1);
 		return r.value;

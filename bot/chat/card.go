@@ -252,7 +252,11 @@ func (k Card) Facts() []Fact {
 	}
 	due := Plain("—")
 	if k.DueAt != nil {
-		due = Text{At(*k.DueAt, TimeDue)}
+		use := TimeDue
+		if d := k.DueAt.Sub(k.Now); !k.Now.IsZero() && (d >= 12*time.Hour || d <= -12*time.Hour) {
+			use = TimeWhen // another day (a slot the caller picked): say which
+		}
+		due = Text{At(*k.DueAt, use)}
 		if k.Overdue {
 			due = append(due, Words(" "), Strong("overdue"))
 		}
