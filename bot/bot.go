@@ -131,14 +131,16 @@ func (b *Bot) vars(ctx context.Context, q caseReader, c store.Case, line *config
 	if line != nil {
 		v["line"] = line.Name
 		v["callback_number"] = config.Format(line.Number, b.cfg.Business.Region)
-		if !c.CreatedAt.IsZero() && !c.Spam {
-			_, _, due := b.deadlines(c, line)
-			v["due"] = dueWords(due, b.clock.Now(), line.Timezone)
-			if now := b.clock.Now(); c.CallbackAt != nil && c.CallbackAt.After(now) {
+		if now := b.clock.Now(); !c.CreatedAt.IsZero() && !c.Spam {
+			switch {
+			case c.CallbackAt != nil && c.CallbackAt.After(now):
 				// The slot the caller picked is the promise, to the minute.
 				v["due"] = slotWords(*c.CallbackAt, now, line.Timezone)
-			} else if c.CallbackAt != nil {
+			case c.CallbackAt != nil:
 				v["due"] = dueWords(*c.CallbackAt, now, line.Timezone)
+			default:
+				_, _, due := b.deadlines(c, line)
+				v["due"] = dueWords(due, now, line.Timezone)
 			}
 		}
 	}

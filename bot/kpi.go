@@ -282,10 +282,9 @@ func (a *kpiAcc) addCase(c store.KPICase, repeat bool, levels []int, sla kpiSLAS
 	if c.CategorizedAt != nil && c.CategorizedAt.Sub(c.CreatedAt) <= kpiTriageLimit {
 		a.triaged++
 	}
-	if c.ClosedAt != nil && !c.Spam && c.Outcome != "spam" && c.Outcome != "wrong_number" {
+	if c.ClosedAt != nil && !kpiLeftOut(c.Spam, c.Outcome) {
 		a.closed++
-		switch c.Outcome {
-		case "reached", "booked", "resolved":
+		if kpiReached(c.Outcome) {
 			a.reached++
 			if c.ContactAttempts == 1 {
 				a.first++
@@ -401,11 +400,22 @@ func kpiRepeatContact(c store.KPICase, acts []store.KPIActivity) bool {
 	return false
 }
 
+// kpiLeftOut: a case flagged spam, or closed as spam or a wrong number,
+// counts in no rate of reaching callers (DESIGN.md's exclusion).
+func kpiLeftOut(spam bool, outcome string) bool {
+	return spam || outcome == "spam" || outcome == "wrong_number"
+}
+
+// kpiReached: the case was closed having reached the caller.
+func kpiReached(outcome string) bool {
+	return outcome == "reached" || outcome == "booked" || outcome == "resolved"
+}
+
 // kpiCallbackKept says whether scheduled callback s counts by the period's
 // end (due) and whether a callback was logged in its window (kept): see
 // Figures.CallbacksKept.
 func kpiCallbackKept(s store.KPIScheduledCallback, end time.Time) (kept, due bool) {
-	if s.Spam || s.Outcome == "spam" || s.Outcome == "wrong_number" {
+	if kpiLeftOut(s.Spam, s.Outcome) {
 		return false, false
 	}
 	from, until := s.Slot.Add(-kpiCallbackEarly), s.Slot.Add(kpiCallbackLate)
@@ -415,7 +425,7 @@ func kpiCallbackKept(s store.KPIScheduledCallback, end time.Time) (kept, due boo
 		}
 	}
 	switch {
-	case s.ClosedAt != nil && s.ClosedAt.Before(from) && slices.Contains([]string{"reached", "booked", "resolved"}, s.Outcome):
+	case s.ClosedAt != nil && s.ClosedAt.Before(from) && kpiReached(s.Outcome):
 		return false, false
 	case until.After(end):
 		return false, false // its window is still open
@@ -459,7 +469,7 @@ const (
 // Cases closed as spam or wrong number are not counted, nor a case not yet
 // contacted whose time runs out after the period's end.
 func (b *Bot) kpiSLA(c store.KPICase, end time.Time) kpiSLAState {
-	if c.Spam || c.Outcome == "spam" || c.Outcome == "wrong_number" {
+	if kpiLeftOut(c.Spam, c.Outcome) {
 		return slaNotDue
 	}
 	// The category's promise, or the untriaged one (the line's or the

@@ -132,14 +132,6 @@ type WebhookCase struct {
 	CallbackAt *time.Time `json:"callback_at"`
 }
 
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
 func since(from time.Time, to *time.Time) *int64 {
 	if to == nil {
 		return nil
@@ -155,7 +147,7 @@ func (b *Bot) webhookCase(c store.Case) WebhookCase {
 		ContactAttempts: c.ContactAttempts, Outcome: c.Outcome, CloseNote: c.CloseNote, CreatedAt: c.CreatedAt.UTC(),
 		ClaimedAt: c.ClaimedAt, FirstContactAt: c.FirstContactAt, ClosedAt: c.ClosedAt,
 		SecondsToClaim: since(c.CreatedAt, c.ClaimedAt), SecondsToContact: since(c.CreatedAt, c.FirstContactAt),
-		SecondsOpen: since(c.CreatedAt, c.ClosedAt), CallbackAt: utcPtr(c.CallbackAt),
+		SecondsOpen: since(c.CreatedAt, c.ClosedAt), CallbackAt: utc(c.CallbackAt),
 	}
 	if line, ok := b.cfg.LineByNumber(c.LineNumber); ok {
 		wc.LineName = line.Name

@@ -53,20 +53,16 @@ func (q queries) CardSlotForRow(ctx context.Context, caseID int64, platform, kin
 
 func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64) (CardSlot, bool, error) {
 	var row struct {
-		LineNumber      string     `db:"line_number"`
-		ContactID       *int64     `db:"contact_id"`
-		ContactName     *string    `db:"contact_name"`
-		ContactKind     *string    `db:"contact_kind"`
-		ContactProperty *string    `db:"contact_property"`
-		ContactUnit     *string    `db:"contact_unit"`
-		Channel         *string    `db:"channel"`
-		MessageID       *string    `db:"message_id"`
-		CreatedAt       *time.Time `db:"created_at"`
-		OutboxSeen      *int64     `db:"outbox_seen"`
-		Newer           bool       `db:"newer"`
+		LineNumber string `db:"line_number"`
+		ContactID  *int64 `db:"contact_id"`
+		contactJoin
+		Channel    *string    `db:"channel"`
+		MessageID  *string    `db:"message_id"`
+		CreatedAt  *time.Time `db:"created_at"`
+		OutboxSeen *int64     `db:"outbox_seen"`
+		Newer      bool       `db:"newer"`
 	}
-	err := q.get(ctx, &row, `SELECT c.line_number, ct.id AS contact_id, ct.name AS contact_name, ct.kind AS contact_kind,
-			ct.property AS contact_property, ct.unit AS contact_unit,
+	err := q.get(ctx, &row, `SELECT c.line_number, ct.id AS contact_id, `+contactJoinColumns+`,
 			cd.channel, cd.message_id, cd.created_at, cd.outbox_seen,
 			EXISTS (SELECT 1 FROM outbox n WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending') AS newer
 		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
@@ -75,10 +71,7 @@ func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind stri
 	if err != nil {
 		return CardSlot{}, false, notFound(err, "store: case %d", caseID)
 	}
-	slot := CardSlot{LineNumber: row.LineNumber, Card: Card{CaseID: caseID}}
-	if row.ContactID != nil {
-		slot.Contact = &Contact{ID: *row.ContactID, Name: deref(row.ContactName), Kind: deref(row.ContactKind), Property: deref(row.ContactProperty), Unit: deref(row.ContactUnit)}
-	}
+	slot := CardSlot{LineNumber: row.LineNumber, Card: Card{CaseID: caseID}, Contact: row.contact(row.ContactID)}
 	if row.MessageID != nil {
 		slot.Card = Card{CaseID: caseID, Platform: platform, Channel: *row.Channel, MessageID: *row.MessageID, CreatedAt: *row.CreatedAt, OutboxSeen: *row.OutboxSeen}
 	}

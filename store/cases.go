@@ -155,19 +155,15 @@ type CardCase struct {
 func (q queries) CaseForCard(ctx context.Context, id int64) (CardCase, error) {
 	var row struct {
 		Case
-		ContactName     *string    `db:"contact_name"`
-		ContactKind     *string    `db:"contact_kind"`
-		ContactProperty *string    `db:"contact_property"`
-		ContactUnit     *string    `db:"contact_unit"`
-		PossibleOptOut  *string    `db:"possible_optout"`
-		Triaged         *string    `db:"triaged"`
-		CallbackSlot    *time.Time `db:"cb_slot_at"`
-		CallbackCat     *string    `db:"cb_category"`
-		CallbackNote    *string    `db:"cb_note"`
-		CallbackLinked  bool       `db:"cb_linked"`
+		contactJoin
+		PossibleOptOut *string    `db:"possible_optout"`
+		Triaged        *string    `db:"triaged"`
+		CallbackSlot   *time.Time `db:"cb_slot_at"`
+		CallbackCat    *string    `db:"cb_category"`
+		CallbackNote   *string    `db:"cb_note"`
+		CallbackLinked bool       `db:"cb_linked"`
 	}
-	err := q.get(ctx, &row, `SELECT `+prefixed("c", caseColumns)+`,
-			ct.name AS contact_name, ct.kind AS contact_kind, ct.property AS contact_property, ct.unit AS contact_unit,
+	err := q.get(ctx, &row, `SELECT `+prefixed("c", caseColumns)+`, `+contactJoinColumns+`,
 			(SELECT m.body FROM optout_queries o JOIN messages m ON m.id = o.message_id
 				WHERE o.case_id = c.id AND o.decision = '' ORDER BY o.asked_at DESC, o.message_id DESC LIMIT 1) AS possible_optout,
 			(SELECT e.data FROM events e WHERE e.case_id = c.id AND e.kind = 'triaged' ORDER BY e.id DESC LIMIT 1) AS triaged,
@@ -184,9 +180,7 @@ func (q queries) CaseForCard(ctx context.Context, id int64) (CardCase, error) {
 		cc.Callback = &CallbackRequest{CaseID: row.ID, LineNumber: row.LineNumber, SlotAt: row.CallbackSlot.UTC(),
 			Category: deref(row.CallbackCat), Note: deref(row.CallbackNote)}
 	}
-	if row.ContactName != nil && row.ContactID != nil {
-		cc.Contact = &Contact{ID: *row.ContactID, Name: *row.ContactName, Kind: deref(row.ContactKind), Property: deref(row.ContactProperty), Unit: deref(row.ContactUnit)}
-	}
+	cc.Contact = row.contact(row.ContactID)
 	return cc, nil
 }
 

@@ -226,3 +226,22 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// contactJoin is a case's contact read through LEFT JOIN contacts ct
+// (contactJoinColumns): every column NULL when it has none.
+type contactJoin struct {
+	ContactName     *string `db:"contact_name"`
+	ContactKind     *string `db:"contact_kind"`
+	ContactProperty *string `db:"contact_property"`
+	ContactUnit     *string `db:"contact_unit"`
+}
+
+const contactJoinColumns = `ct.name AS contact_name, ct.kind AS contact_kind, ct.property AS contact_property, ct.unit AS contact_unit`
+
+// contact is the joined contact, whose id is id (nil: none).
+func (j contactJoin) contact(id *int64) *Contact {
+	if id == nil || j.ContactName == nil {
+		return nil
+	}
+	return &Contact{ID: *id, Name: *j.ContactName, Kind: deref(j.ContactKind), Property: deref(j.ContactProperty), Unit: deref(j.ContactUnit)}
+}
