@@ -109,6 +109,23 @@ func TestTextBackWithoutPublicURLGoesWithoutTheLink(t *testing.T) {
 	})
 }
 
+// pick is the caller picking slot through token tok, no category, no note.
+func (f *fixture) pick(t *testing.T, tok string, slot time.Time) {
+	t.Helper()
+	if _, err := f.bot.PickCallback(context.Background(), tok, slot, "", ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runAt sets the clock to at and runs the outbox rows due then.
+func (f *fixture) runAt(t *testing.T, at time.Time) {
+	t.Helper()
+	f.clock.Set(at)
+	if _, err := f.worker.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func textsTo(f *fixture, caller, containing string) int {
 	n := 0
 	for _, m := range f.twilio.Messages() {
@@ -204,7 +221,7 @@ func TestPickCallbackLandsOnTheCase(t *testing.T) {
 		london := page.Location
 		// Tuesday 14:30, London.
 		slot := time.Date(2026, 11, 17, 14, 30, 0, 0, london)
-		if !containsTime(page.Slots, slot) {
+		if !slices.ContainsFunc(page.Slots, slot.Equal) {
 			t.Fatalf("Tue 14:30 not offered: %v", page.Slots)
 		}
 		for _, cat := range page.Categories {
@@ -277,47 +294,28 @@ func TestPickCallbackLandsOnTheCase(t *testing.T) {
 	})
 }
 
-func containsTime(ts []time.Time, t time.Time) bool {
-	for _, x := range ts {
-		if x.Equal(t) {
-			return true
-		}
-	}
-	return false
-}
-
 // The reminder comes a few minutes before the slot, once, for the slot
 // the caller picked last: the first slot's reminder, moved, stays silent.
 func TestCallbackReminderBeforeTheSlot(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
 		f := pickerFixture(t, s, nil)
 		c, tok := f.linkOf(t, "CA1", callerNum)
 		london := time.UTC // November
 		first := time.Date(2026, 11, 16, 15, 0, 0, 0, london)
 		second := time.Date(2026, 11, 16, 16, 0, 0, 0, london)
-		for _, slot := range []time.Time{first, second} {
-			if _, err := f.bot.PickCallback(ctx, tok, slot, "", ""); err != nil {
-				t.Fatal(err)
-			}
-		}
-		run := func(at time.Time) {
-			f.clock.Set(at)
-			if _, err := f.worker.RunDue(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-		run(first.Add(-11 * time.Minute))
-		run(first.Add(-9 * time.Minute)) // the moved slot's reminder falls due
+		f.pick(t, tok, first)
+		f.pick(t, tok, second)
+		f.runAt(t, first.Add(-11*time.Minute))
+		f.runAt(t, first.Add(-9*time.Minute)) // the moved slot's reminder falls due
 		if n := countEvents(t, s, c.ID, "callback_reminded"); n != 0 {
 			t.Fatalf("%d reminders for a slot the caller moved away from", n)
 		}
-		run(second.Add(-11 * time.Minute))
+		f.runAt(t, second.Add(-11*time.Minute))
 		if n := countEvents(t, s, c.ID, "callback_reminded"); n != 0 {
 			t.Fatalf("reminded 11 minutes ahead (remind_before is 10m)")
 		}
-		run(second.Add(-10 * time.Minute))
-		run(second.Add(-5 * time.Minute))
+		f.runAt(t, second.Add(-10*time.Minute))
+		f.runAt(t, second.Add(-5*time.Minute))
 		if n := countEvents(t, s, c.ID, "callback_reminded"); n != 1 {
 			t.Fatalf("%d reminders, want 1", n)
 		}
@@ -353,7 +351,7 @@ func TestPickCallbackRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		page2, _ := f.bot.CallbackPage(ctx, tok2)
-		if containsTime(page2.Slots, slot) {
+		if slices.ContainsFunc(page2.Slots, slot.Equal) {
 			t.Error("a full slot is offered to another caller")
 		}
 		if _, err := f.bot.PickCallback(ctx, tok2, slot, "", ""); !errors.Is(err, bot.ErrCallbackSlot) {
@@ -470,22 +468,16 @@ func TestCallbackPickerKPIs(t *testing.T) {
 		ctx := context.Background()
 		f := pickerFixture(t, s, nil)
 		at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, time.UTC) } // London = UTC
-		pick := func(tok string, slot time.Time) {
-			t.Helper()
-			if _, err := f.bot.PickCallback(ctx, tok, slot, "", ""); err != nil {
-				t.Fatal(err)
-			}
-		}
-		kept, tokKept := f.linkOf(t, "CA1", callerNum) // Monday 16th, 10:00
+		kept, tokKept := f.linkOf(t, "CA1", callerNum)                                            // Monday 16th, 10:00
 		late, tokLate := f.linkOf(t, "CA2", "+447700900125")
 		f.linkOf(t, "CA3", "+447700900126") // texted a link, never used it
 		f.linkOf(t, "CA6", "+447700900129") // the same
 		_, tokTomorrow := f.linkOf(t, "CA4", "+447700900127")
 		resolved, tokResolved := f.linkOf(t, "CA5", "+447700900128")
-		pick(tokKept, at(16, 14, 0))
-		pick(tokLate, at(16, 15, 0))
-		pick(tokTomorrow, at(17, 10, 0))
-		pick(tokResolved, at(16, 16, 0))
+		f.pick(t, tokKept, at(16, 14, 0))
+		f.pick(t, tokLate, at(16, 15, 0))
+		f.pick(t, tokTomorrow, at(17, 10, 0))
+		f.pick(t, tokResolved, at(16, 16, 0))
 		f.clock.Set(at(16, 11, 0))
 		if _, err := f.bot.Close(ctx, resolved.ID, alice, "resolved", "sorted by text"); err != nil {
 			t.Fatal(err)

@@ -247,38 +247,25 @@ func TestCallbackSoonStatusText(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		f := soonFixture(t, s)
-		run := func(at time.Time) {
-			t.Helper()
-			f.clock.Set(at)
-			if _, err := f.worker.RunDue(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-		pick := func(tok string, slot time.Time) {
-			t.Helper()
-			if _, err := f.bot.PickCallback(ctx, tok, slot, "", ""); err != nil {
-				t.Fatal(err)
-			}
-		}
 		// London is on UTC in November; Monday 16th from 10:00.
 		first, moved := time.Date(2026, 11, 16, 14, 0, 0, 0, time.UTC), time.Date(2026, 11, 16, 14, 30, 0, 0, time.UTC)
 		kept, tok := f.linkOf(t, "CA1", callerNum)
-		pick(tok, first)
-		pick(tok, moved)
+		f.pick(t, tok, first)
+		f.pick(t, tok, moved)
 		_, tokOut := f.linkOf(t, "CA2", "+447700900125")
-		pick(tokOut, moved)
+		f.pick(t, tokOut, moved)
 		_, tokLate := f.linkOf(t, "CA3", "+447700900126")
-		pick(tokLate, time.Date(2026, 11, 16, 15, 0, 0, 0, time.UTC))
+		f.pick(t, tokLate, time.Date(2026, 11, 16, 15, 0, 0, 0, time.UTC))
 		if _, err := s.OptOut(ctx, "+447700900125", "keyword", f.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 
-		run(first.Add(-10 * time.Minute)) // the first slot's reminder: moved away
+		f.runAt(t, first.Add(-10*time.Minute)) // the first slot's reminder: moved away
 		if n := textsTo(f, callerNum, "as you asked"); n != 0 {
 			t.Fatalf("%d texts for a slot the caller moved away from", n)
 		}
-		run(moved.Add(-10 * time.Minute))
-		run(moved.Add(-5 * time.Minute))
+		f.runAt(t, moved.Add(-10*time.Minute))
+		f.runAt(t, moved.Add(-5*time.Minute))
 		if n := textsTo(f, callerNum, "Northside Lettings here: we'll call you at 14:30 as you asked."); n != 1 {
 			t.Fatalf("%d texts saying the call is coming at 14:30; texts: %q", n, f.bodies())
 		}
@@ -287,7 +274,7 @@ func TestCallbackSoonStatusText(t *testing.T) {
 		}
 		// The third caller's reminder runs only after their 15:00 slot (the
 		// workers were down): the team is reminded, the caller not texted.
-		run(time.Date(2026, 11, 16, 15, 5, 0, 0, time.UTC))
+		f.runAt(t, time.Date(2026, 11, 16, 15, 5, 0, 0, time.UTC))
 		if n := textsTo(f, "+447700900126", "as you asked"); n != 0 {
 			t.Fatalf("%d texts promising a call at a time gone by", n)
 		}
