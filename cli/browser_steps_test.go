@@ -24,9 +24,34 @@ func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 func click(sel string) action          { return fresh(chromedp.Click(css(sel))) }
 func typeInto(sel, text string) action { return fresh(chromedp.SendKeys(css(sel), text)) }
 
-// until waits for a JavaScript condition on the page.
+// until waits up to 20 s for a JavaScript condition on the page. It asks
+// afresh every 50 ms rather than with chromedp.Poll: Poll first waits for
+// chromedp's idea of the top frame's document, which a navigation inside
+// the picker's iframe can leave unset, and then it waits out the whole
+// test instead of failing this step (CI, 2026-12-02).
 func until(js string) action {
-	return chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ok, err := chromedp.Evaluate[bool](`!!(`+js+`)`)(ctx, t)
+			switch {
+			case err == nil && ok:
+				return chromedp.Void{}, nil
+			case ctx.Err() != nil:
+				return chromedp.Void{}, ctx.Err()
+			case time.Now().After(deadline):
+				if err != nil {
+					return chromedp.Void{}, fmt.Errorf("still not true after 20 s: %s: %w", js, err)
+				}
+				return chromedp.Void{}, fmt.Errorf("still not true after 20 s: %s", js)
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
 }
 
 // has is true once the element matching sel contains text.
@@ -76,7 +101,12 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) []byte {
 func stepper(t *testing.T, ctx context.Context, dir, failed, pageText string) func(what string, actions ...action) {
 	return func(what string, actions ...action) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
+		// A step gets a minute, so one that hangs is named, and the
+		// browser still has time for the screenshot and the page text.
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err := chromedp.Do(sctx, actions...)
+		cancel()
+		if err != nil {
 			path := filepath.Join(dir, failed)
 			if png, serr := chromedp.Run(ctx, chromedp.FullScreenshot(90)); serr == nil {
 				_ = os.WriteFile(path, png, 0o644)

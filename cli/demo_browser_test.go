@@ -164,6 +164,11 @@ func newBrowser(t testing.TB, exe string, w, h int, within time.Duration) contex
 	t.Cleanup(cancelBrowser)
 	ctx, cancel := context.WithTimeout(bctx, within)
 	t.Cleanup(cancel)
+	// Start the browser and its tab now, on ctx: chromedp ties them to the
+	// context of the first run, and the steps run on shorter ones.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
 	return ctx
 }
 
