@@ -419,12 +419,11 @@ type callbackReminderJob struct {
 // queueCallbackReminder times the reminder of slot: Callback.RemindBefore
 // ahead of it, on the outbox's clock, once per case and slot.
 func (b *Bot) queueCallbackReminder(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line, slot, now time.Time) error {
-	_, _, err := tx.Enqueue(ctx, store.NewOutbox{
+	return tx.EnqueueLater(store.NewOutbox{
 		Kind: KindCallbackReminder, DedupeKey: fmt.Sprintf("callback_remind:%d:%d", c.ID, slot.Unix()),
 		Payload: callbackReminderJob{CaseID: c.ID, Slot: slot.UTC()}, CaseID: c.ID,
 		RunAt: slot.Add(-line.Callback.RemindBefore),
 	}, now)
-	return err
 }
 
 // performCallbackReminder tells the case's owner by DM, or the line's

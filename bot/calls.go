@@ -409,7 +409,7 @@ func (b *Bot) caseChanged(ctx context.Context, tx *store.Tx, c store.Case, why s
 	}
 	nonce := newNonce()
 	for _, chat := range b.chats {
-		_, _, err := tx.Enqueue(ctx, store.NewOutbox{
+		err := tx.EnqueueLater(store.NewOutbox{
 			Kind:      KindCard + "." + chat,
 			DedupeKey: fmt.Sprintf("card:%s:%d:%s", chat, c.ID, nonce),
 			Payload:   CardJob{CaseID: c.ID, Why: why},

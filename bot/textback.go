@@ -150,7 +150,7 @@ func (b *Bot) queueSMS(ctx context.Context, tx *store.Tx, c store.Case, line *co
 	if _, err := tx.InsertMessage(ctx, &m); err != nil {
 		return store.Message{}, err
 	}
-	_, _, err := tx.Enqueue(ctx, store.NewOutbox{
+	err := tx.EnqueueLater(store.NewOutbox{
 		Kind: KindSMS, DedupeKey: key, Payload: SMSJob{MessageID: m.ID, Force: o.Force, Scheduled: o.Scheduled, NotAfter: o.NotAfter}, CaseID: c.ID, RunAt: runAt,
 	}, now)
 	return m, err

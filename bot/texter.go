@@ -261,33 +261,24 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		if err := tx.LockMessageSID(ctx, sent.SID); err != nil {
 			return err
 		}
-		m, err := tx.MessageByID(ctx, m.ID)
-		if err != nil {
-			return err
-		}
-		if m.SID != nil && *m.SID == sent.SID && m.AcceptedAt != nil {
-			// Recorded already by a worker whose claim overlapped this
-			// one's: once on the case, once in its thread.
-			return completeInTx(ctx, tx)
-		}
-		m.SID = &sent.SID
 		status := sent.Status
 		if sent.Code != "" {
 			// Found failed at the provider: the receipt below records how,
 			// as a late receipt would.
 			status = SMSAccepted
 		}
-		if statusRank(status) > statusRank(SMSState(m.Status)) || m.Status == string(SMSPending) {
-			if smsArrived(status) && !smsArrived(SMSState(m.Status)) {
-				// The provider's answer already says delivered: no receipt will.
-				outcomes = append(outcomes, "delivered")
-			}
-			m.Status = string(status)
-		}
-		m.AcceptedAt = &now
-		m.UpdatedAt = now
-		if err := tx.UpdateMessage(ctx, m); err != nil {
+		m, recorded, err := tx.AcceptMessage(ctx, m.ID, sent.SID, string(status), now)
+		if err != nil {
 			return err
+		}
+		if !recorded {
+			// Recorded already by a worker whose claim overlapped this
+			// one's: once on the case, once in its thread.
+			return completeInTx(ctx, tx)
+		}
+		if m.Status == string(status) && smsArrived(status) {
+			// The provider's answer already says delivered: no receipt will.
+			outcomes = append(outcomes, "delivered")
 		}
 		// Contact counts once the provider has the text; a failed receipt
 		// below takes it back.
@@ -336,15 +327,12 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 // text-back status (when m is the text-back), the event by actor, and the
 // timeline entry. m has a case.
 func (b *Bot) messageOnCase(ctx context.Context, tx *store.Tx, m store.Message, textback string, now time.Time, event, actor string, data map[string]any, entry Entry) error {
-	c, err := tx.LockCase(ctx, *m.CaseID)
-	if err != nil {
-		return err
-	}
+	var status *string
 	if m.Kind == "textback" {
-		c.TextbackStatus = textback
+		status = &textback
 	}
-	c.UpdatedAt = now
-	if err := tx.UpdateCase(ctx, c); err != nil {
+	c, err := tx.TouchCase(ctx, *m.CaseID, status, now)
+	if err != nil {
 		return err
 	}
 	if err := tx.AddEvent(ctx, c.ID, now, event, actor, data); err != nil {

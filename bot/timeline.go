@@ -39,7 +39,7 @@ func (b *Bot) timeline(ctx context.Context, tx *store.Tx, e Entry) error {
 	}
 	nonce := newNonce()
 	for _, chat := range b.chats {
-		_, _, err := tx.Enqueue(ctx, store.NewOutbox{
+		err := tx.EnqueueLater(store.NewOutbox{
 			Kind:      KindThread + "." + chat,
 			DedupeKey: fmt.Sprintf("thread:%s:%d:%s:%s", chat, e.CaseID, e.Kind, nonce),
 			Payload:   e,

@@ -296,11 +296,10 @@ func (b *Bot) enqueueWebhook(ctx context.Context, tx *store.Tx, d store.WebhookD
 	if d.CaseID != nil {
 		caseID = *d.CaseID
 	}
-	_, _, err = tx.Enqueue(ctx, store.NewOutbox{
+	return tx.EnqueueLater(store.NewOutbox{
 		Kind: KindWebhook, DedupeKey: fmt.Sprintf("webhook:%d", id), Payload: webhookJob{Delivery: id, Body: body},
 		CaseID: caseID, MaxAttempts: store.DefaultMaxAttempts,
 	}, now)
-	return err
 }
 
 // ReplayWebhooks queues again, to subscription (every one when ""), the

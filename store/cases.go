@@ -127,6 +127,19 @@ func (q queries) UpdateCase(ctx context.Context, c Case) error {
 	return nil
 }
 
+// TouchCase marks case #id changed at now, giving it textbackStatus when
+// that is not nil, and returns it as it is then, locked till the commit:
+// one statement where LockCase and UpdateCase take two.
+func (q queries) TouchCase(ctx context.Context, id int64, textbackStatus *string, now time.Time) (Case, error) {
+	var c Case
+	err := q.get(ctx, &c, `UPDATE cases SET textback_status = COALESCE(?, textback_status), updated_at = ?
+		WHERE id = ? RETURNING `+caseColumns, textbackStatus, now.UTC(), id)
+	if err == nil {
+		q.holds(c.ID)
+	}
+	return c, notFound(err, "store: case %d", id)
+}
+
 // CaseByID returns case #id.
 func (q queries) CaseByID(ctx context.Context, id int64) (Case, error) {
 	var c Case

@@ -51,33 +51,97 @@ func (q queries) insertEvents(ctx context.Context, es []pendingEvent) error {
 	for len(es) > 0 {
 		batch := es[:min(len(es), eventsPerStatement)]
 		es = es[len(batch):]
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO events (case_id, at, kind, actor, data) VALUES `)
-		args := make([]any, 0, 5*len(batch))
-		for i, e := range batch {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, ?, ?, ?, ?)")
-			args = append(args, e.caseID, e.at, e.kind, e.actor, e.data)
-		}
-		if _, err := q.exec(ctx, sb.String(), args...); err != nil {
+		query, args := eventsInsert(batch)
+		if _, err := q.exec(ctx, query, args...); err != nil {
 			return fmt.Errorf("store: add event %s to case %d: %w", batch[0].kind, batch[0].caseID, err)
 		}
 	}
 	return nil
 }
 
-// flushEvents writes the transaction's waiting events before its commit
-// and before any statement of its that names the events table, so that it
-// reads what it wrote; outside a transaction none wait.
+// eventsInsert is the statement writing es.
+func eventsInsert(es []pendingEvent) (string, []any) {
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO events (case_id, at, kind, actor, data) VALUES `)
+	args := make([]any, 0, 5*len(es))
+	for i, e := range es {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?, ?, ?, ?)")
+		args = append(args, e.caseID, e.at, e.kind, e.actor, e.data)
+	}
+	return sb.String(), args
+}
+
+// flushEvents writes the transaction's waiting events and outbox rows
+// (EnqueueLater) before its commit and before any statement of its that
+// names the events or the outbox table, so that it reads what it wrote;
+// outside a transaction none wait.
 func (q queries) flushEvents(ctx context.Context, query string) error {
-	if q.tx == nil || len(q.tx.events) == 0 || query != "" && !strings.Contains(query, "events") {
+	if q.tx == nil || len(q.tx.events) == 0 && len(q.tx.outbox) == 0 ||
+		query != "" && !strings.Contains(query, "events") && !strings.Contains(query, "outbox") {
 		return nil
 	}
-	es := q.tx.events
-	q.tx.events = nil
-	return q.insertEvents(ctx, es)
+	es, rows := q.tx.events, q.tx.outbox
+	q.tx.events, q.tx.outbox = nil, nil
+	if q.d.name == "postgres" && len(es) > 0 && len(rows) > 0 && len(es) <= eventsPerStatement && len(rows) <= outboxRowsPerStatement {
+		// One statement for both: a round trip and a statement fewer.
+		evq, evargs := eventsInsert(es)
+		obq, obargs := outboxInsert(rows)
+		return q.insertOutbox(ctx, "WITH written_events AS ("+evq+") "+obq, append(evargs, obargs...), rows)
+	}
+	if err := q.insertEvents(ctx, es); err != nil {
+		return err
+	}
+	for len(rows) > 0 {
+		batch := rows[:min(len(rows), outboxRowsPerStatement)]
+		rows = rows[len(batch):]
+		obq, obargs := outboxInsert(batch)
+		if err := q.insertOutbox(ctx, obq, obargs, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outboxRowsPerStatement keeps a batch's parameters far below SQLite's
+// limit.
+const outboxRowsPerStatement = 100
+
+// outboxInsert is the statement writing rows, returning the lane and due
+// time of each row written (a row whose dedupe key exists is not).
+func outboxInsert(rows []outboxRow) (string, []any) {
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO outbox (` + outboxInsertColumns + `) VALUES `)
+	args := make([]any, 0, 9*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(" + outboxInsertValues + ")")
+		args = append(args, r.args()...)
+	}
+	sb.WriteString(` ON CONFLICT (dedupe_key) DO NOTHING RETURNING lane, run_at`)
+	return sb.String(), args
+}
+
+// insertOutbox runs query, an outboxInsert, and wakes the lanes of the rows
+// it wrote at the commit.
+func (q queries) insertOutbox(ctx context.Context, query string, args []any, rows []outboxRow) error {
+	var written []struct {
+		Lane  string    `db:"lane"`
+		RunAt time.Time `db:"run_at"`
+	}
+	if err := q.selectAll(ctx, &written, query, args...); err != nil {
+		return fmt.Errorf("store: enqueue %s %q and %d more: %w", rows[0].kind, rows[0].dedupeKey, len(rows)-1, err)
+	}
+	lanes := map[string]time.Time{}
+	for _, w := range written {
+		addWakes(lanes, map[string]time.Time{w.Lane: w.RunAt})
+	}
+	q.woken(lanes)
+	return nil
 }
 
 // EventsForCase lists the case's trail in order.

@@ -97,6 +97,27 @@ func (q queries) UpdateMessage(ctx context.Context, m Message) error {
 	return nil
 }
 
+// AcceptMessage records that the provider took message id under sid,
+// with status, at now, and returns the message as it is then, locked: one
+// statement where reading and writing it take two. A message still pending
+// takes status; one settled meanwhile keeps its own. recorded is false, and
+// nothing is written, when the message holds sid as accepted already (a
+// worker whose claim overlapped this one's recorded it) or is gone.
+func (q queries) AcceptMessage(ctx context.Context, id int64, sid, status string, now time.Time) (m Message, recorded bool, err error) {
+	var ms []Message
+	err = q.selectAll(ctx, &ms, `UPDATE messages SET sid = ?, status = CASE WHEN status = 'pending' THEN ? ELSE status END,
+			accepted_at = ?, updated_at = ?
+		WHERE id = ? AND NOT (sid IS NOT NULL AND sid = ? AND accepted_at IS NOT NULL)
+		RETURNING `+messageColumns, sid, status, now.UTC(), now.UTC(), id, sid)
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: accept message %d as %s: %w", id, sid, err)
+	}
+	if len(ms) == 0 {
+		return Message{}, false, nil
+	}
+	return ms[0], true, nil
+}
+
 // StartSend records that an attempt to send message id begins at `at`,
 // unless an earlier attempt began already, and returns when the first one
 // began. The caller commits it before calling the provider, so that a re-run

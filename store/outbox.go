@@ -104,46 +104,93 @@ func OutboxOrdered(kind string) bool {
 // that caused it. A row whose dedupe key exists already is not written again:
 // inserted is false and id is 0.
 func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id int64, inserted bool, err error) {
-	payload, err := json.Marshal(n.Payload)
+	r, err := newOutboxRow(n, now)
 	if err != nil {
-		return 0, false, fmt.Errorf("store: enqueue %s: payload: %w", n.Kind, err)
-	}
-	if n.MaxAttempts <= 0 {
-		n.MaxAttempts = DefaultMaxAttempts
-		if OutboxLane(n.Kind) == LaneSMS {
-			n.MaxAttempts = SMSMaxAttempts
-		}
-	}
-	runAt := n.RunAt
-	if runAt.IsZero() {
-		runAt = now
-	}
-	var caseID *int64
-	if n.CaseID != 0 {
-		caseID = &n.CaseID
+		return 0, false, err
 	}
 	inserted, err = q.insertID(ctx, &id, `
-		INSERT INTO outbox (kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, lane, created_at, updated_at)
-		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)
+		INSERT INTO outbox (`+outboxInsertColumns+`)
+		VALUES (`+outboxInsertValues+`)
 		ON CONFLICT (dedupe_key) DO NOTHING
-		RETURNING id`,
-		n.Kind, n.DedupeKey, string(payload), caseID, n.MaxAttempts, runAt.UTC(), OutboxLane(n.Kind), now.UTC(), now.UTC())
+		RETURNING id`, r.args()...)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: enqueue %s %q: %w", n.Kind, n.DedupeKey, err)
 	}
 	if !inserted {
 		return 0, false, nil
 	}
-	lane := map[string]time.Time{OutboxLane(n.Kind): runAt}
+	q.woken(map[string]time.Time{r.lane: r.runAt})
+	return id, true, nil
+}
+
+// EnqueueLater queues n with the transaction: the rows wait, and are
+// written together in one statement (on PostgreSQL, the same statement as
+// the transaction's events) before the commit or before the transaction
+// next names the outbox. For rows whose id and dedupe outcome the caller
+// does not need: a card refresh, a thread entry, a text-back.
+func (tx *Tx) EnqueueLater(n NewOutbox, now time.Time) error {
+	r, err := newOutboxRow(n, now)
+	if err != nil {
+		return err
+	}
+	tx.outbox = append(tx.outbox, r)
+	return nil
+}
+
+// woken notes lanes that got work: at the commit of the transaction, or now
+// outside one.
+func (q queries) woken(lanes map[string]time.Time) {
+	if len(lanes) == 0 {
+		return
+	}
 	if q.tx != nil {
 		if q.tx.wakes == nil {
 			q.tx.wakes = map[string]time.Time{}
 		}
-		addWakes(q.tx.wakes, lane)
-	} else {
-		q.s.wake(lane)
+		addWakes(q.tx.wakes, lanes)
+		return
 	}
-	return id, true, nil
+	q.s.wake(lanes)
+}
+
+// outboxRow is a row Enqueue or EnqueueLater writes, its values resolved.
+type outboxRow struct {
+	kind, dedupeKey, payload, lane string
+	caseID                         *int64
+	maxAttempts                    int
+	runAt, now                     time.Time
+}
+
+const (
+	outboxInsertColumns = `kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, lane, created_at, updated_at`
+	outboxInsertValues  = `?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?`
+)
+
+func newOutboxRow(n NewOutbox, now time.Time) (outboxRow, error) {
+	payload, err := json.Marshal(n.Payload)
+	if err != nil {
+		return outboxRow{}, fmt.Errorf("store: enqueue %s: payload: %w", n.Kind, err)
+	}
+	r := outboxRow{kind: n.Kind, dedupeKey: n.DedupeKey, payload: string(payload), lane: OutboxLane(n.Kind),
+		maxAttempts: n.MaxAttempts, runAt: n.RunAt.UTC(), now: now.UTC()}
+	if r.maxAttempts <= 0 {
+		r.maxAttempts = DefaultMaxAttempts
+		if r.lane == LaneSMS {
+			r.maxAttempts = SMSMaxAttempts
+		}
+	}
+	if n.RunAt.IsZero() {
+		r.runAt = r.now
+	}
+	if n.CaseID != 0 {
+		r.caseID = &n.CaseID
+	}
+	return r, nil
+}
+
+// args are r's values in outboxInsertValues' order.
+func (r outboxRow) args() []any {
+	return []any{r.kind, r.dedupeKey, r.payload, r.caseID, r.maxAttempts, r.runAt, r.lane, r.now, r.now}
 }
 
 // OutboxClaim asks for due rows.

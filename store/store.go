@@ -56,8 +56,10 @@ type Tx struct {
 	// wroteTemplates keeps the transaction's own view of the templates out
 	// of the cache: it may roll back.
 	wroteTemplates bool
-	// events wait to be written in one statement (AddEvent).
+	// events and outbox rows wait to be written together (AddEvent,
+	// EnqueueLater).
 	events []pendingEvent
+	outbox []outboxRow
 	// locked holds the cases this transaction locked or created.
 	locked map[int64]bool
 	// wakes holds the lanes the transaction enqueued work on, with when it
