@@ -13,16 +13,10 @@ func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
 	if err != nil {
 		return Card{}, err
 	}
-	ms, err := b.store.MessagesForCase(ctx, id)
-	if err != nil {
-		return Card{}, err
+	k := b.card(cc, cc.Replied)
+	if cc.LastReply != nil {
+		k.LastReply = deliveryWords(*cc.LastReply)
 	}
-	replied := false // the caller texted on this case: the messages tell
-	for _, m := range ms {
-		replied = replied || m.Direction == store.Inbound
-	}
-	k := b.card(cc, replied)
-	k.LastReply = lastReplyWords(ms)
 	k.AutoTriaged = autoTriaged(cc.Case, cc.Triaged)
 	if k.Escalation, err = b.escalationWords(ctx, cc.Case); err != nil {
 		return Card{}, err

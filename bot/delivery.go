@@ -84,17 +84,6 @@ func deliveryWords(m store.Message) string {
 	return "sending…"
 }
 
-// lastReplyWords is the fate of the case's latest staff reply ("" when
-// staff sent none).
-func lastReplyWords(ms []store.Message) string {
-	for i := len(ms) - 1; i >= 0; i-- {
-		if ms[i].Direction == store.Outbound && ms[i].Kind == "template" {
-			return deliveryWords(ms[i])
-		}
-	}
-	return ""
-}
-
 // smsEntryKey names the thread entry of an outgoing text, so that its
 // receipts can edit it.
 func smsEntryKey(m store.Message) string { return fmt.Sprintf("sms:%d", m.ID) }

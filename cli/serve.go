@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -39,6 +40,19 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	if ps := env.Problems(); len(ps) > 0 {
 		return config.Problems(ps)
+	}
+	if path := a.getenv("RINGBACK_CPU_PROFILE"); path != "" {
+		// For measuring a load run: the profile covers the whole run and
+		// is written when the server stops.
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("cli: RINGBACK_CPU_PROFILE: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cli: RINGBACK_CPU_PROFILE: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rt, err := a.start(ctx, env, cfg, bot.SystemClock{}, nil)
 	if err != nil {

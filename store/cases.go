@@ -161,6 +161,11 @@ type CardCase struct {
 	Callback *CallbackRequest
 	// CallbackLinked: a text to the caller carried a callback picker link.
 	CallbackLinked bool
+	// Replied: the caller texted on this case.
+	Replied bool
+	// LastReply is the case's latest staff reply (a template text) as far
+	// as its card tells its fate: status and problem (nil: none sent).
+	LastReply *Message
 }
 
 // CaseForCard returns case #id with its contact, its undecided possible
@@ -175,20 +180,31 @@ func (q queries) CaseForCard(ctx context.Context, id int64) (CardCase, error) {
 		CallbackCat    *string    `db:"cb_category"`
 		CallbackNote   *string    `db:"cb_note"`
 		CallbackLinked bool       `db:"cb_linked"`
+		Replied        bool       `db:"replied"`
+		ReplyStatus    *string    `db:"reply_status"`
+		ReplyProblem   *string    `db:"reply_problem"`
 	}
 	err := q.get(ctx, &row, `SELECT `+prefixed("c", caseColumns)+`, `+contactJoinColumns+`,
 			(SELECT m.body FROM optout_queries o JOIN messages m ON m.id = o.message_id
 				WHERE o.case_id = c.id AND o.decision = '' ORDER BY o.asked_at DESC, o.message_id DESC LIMIT 1) AS possible_optout,
 			(SELECT e.data FROM events e WHERE e.case_id = c.id AND e.kind = 'triaged' ORDER BY e.id DESC LIMIT 1) AS triaged,
 			cb.slot_at AS cb_slot_at, cb.category AS cb_category, cb.note AS cb_note,
-			EXISTS (SELECT 1 FROM callback_links l WHERE l.case_id = c.id) AS cb_linked
+			EXISTS (SELECT 1 FROM callback_links l WHERE l.case_id = c.id) AS cb_linked,
+			EXISTS (SELECT 1 FROM messages i WHERE i.case_id = c.id AND i.direction = 'in') AS replied,
+			r.status AS reply_status, r.problem AS reply_problem
 		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
 		LEFT JOIN callback_requests cb ON cb.case_id = c.id AND c.callback_at IS NOT NULL
+		LEFT JOIN messages r ON r.id = (SELECT o.id FROM messages o WHERE o.case_id = c.id AND o.direction = 'out' AND o.kind = 'template'
+			ORDER BY o.created_at DESC, o.id DESC LIMIT 1)
 		WHERE c.id = ?`, id)
 	if err != nil {
 		return CardCase{}, notFound(err, "store: case %d", id)
 	}
-	cc := CardCase{Case: row.Case, PossibleOptOut: deref(row.PossibleOptOut), Triaged: deref(row.Triaged), CallbackLinked: row.CallbackLinked}
+	cc := CardCase{Case: row.Case, PossibleOptOut: deref(row.PossibleOptOut), Triaged: deref(row.Triaged), CallbackLinked: row.CallbackLinked,
+		Replied: row.Replied}
+	if row.ReplyStatus != nil {
+		cc.LastReply = &Message{Direction: Outbound, Kind: "template", Status: *row.ReplyStatus, Problem: deref(row.ReplyProblem)}
+	}
 	if row.CallbackSlot != nil {
 		cc.Callback = &CallbackRequest{CaseID: row.ID, LineNumber: row.LineNumber, SlotAt: row.CallbackSlot.UTC(),
 			Category: deref(row.CallbackCat), Note: deref(row.CallbackNote)}
