@@ -140,11 +140,11 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 		// card; the row then points at the new message. The old message
 		// names the new post, so a re-run finds it rather than post a third.
 		p.b.log.Info("bot: the card was deleted; posting it again", "platform", p.name, "case_id", caseID, "channel", at.Channel)
-		ref, err := p.postCard(ctx, at.Channel, card, fmt.Sprintf("card:%d:%s", caseID, at.ID))
+		ref, err := p.postCard(ctx, caseID, at.Channel, card, fmt.Sprintf("card:%d:%s", caseID, at.ID))
 		if err != nil {
 			return MessageRef{}, true, p.failed(ctx, caseID, err)
 		}
-		return ref, true, p.b.store.SaveCard(ctx, caseID, p.name, ref.Channel, ref.ID)
+		return ref, true, nil
 	}
 	channel, err := p.chat.CardChannel(p.b.cardFrame(caseID, slot))
 	if err != nil {
@@ -168,10 +168,7 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 	card, err := p.b.Card(ctx, caseID)
 	var ref MessageRef
 	if err == nil {
-		ref, err = p.postCard(ctx, channel, card, fmt.Sprintf("card:%d", caseID))
-	}
-	if err == nil {
-		err = p.b.store.SaveCard(ctx, caseID, p.name, ref.Channel, ref.ID)
+		ref, err = p.postCard(ctx, caseID, channel, card, fmt.Sprintf("card:%d", caseID))
 	}
 	if err != nil {
 		if uerr := p.b.store.UnreserveCard(ctx, caseID, p.name); uerr != nil {
@@ -182,8 +179,10 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 	return ref, true, nil
 }
 
-func (p *chatPerformer) postCard(ctx context.Context, channel string, card Card, key string) (MessageRef, error) {
-	return p.postOnce(ctx, once{key: key,
+// postCard posts case caseID's card once under key, and records it as the
+// case's card.
+func (p *chatPerformer) postCard(ctx context.Context, caseID int64, channel string, card Card, key string) (MessageRef, error) {
+	return p.postOnce(ctx, once{key: key, card: caseID,
 		find: func(since time.Time) (MessageRef, bool, error) { return p.chat.Find(ctx, channel, key, since) },
 		post: func() (MessageRef, error) { return p.chat.PostCard(ctx, channel, card, key) }})
 }
@@ -194,6 +193,7 @@ func (p *chatPerformer) postCard(ctx context.Context, channel string, card Card,
 type once struct {
 	key    string
 	outbox int64 // the row making the post; 0 for a card (its rows share it)
+	card   int64 // the case whose card the post is (0: not a card)
 	find   func(since time.Time) (MessageRef, bool, error)
 	post   func() (MessageRef, error)
 	then   func(tx *store.Tx, ref MessageRef) error
@@ -213,7 +213,12 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 		return MessageRef{}, err
 	case first:
 	case prev.MessageID != "":
-		return MessageRef{Channel: prev.Channel, ID: prev.MessageID}, nil
+		ref := MessageRef{Channel: prev.Channel, ID: prev.MessageID}
+		if o.card != 0 {
+			// Posted and recorded, and the process died before the card was.
+			return ref, p.b.store.SaveCard(ctx, o.card, p.name, ref.Channel, ref.ID)
+		}
+		return ref, nil
 	default:
 		if prev.InFlightAt != nil && !p.dedupes(*prev.InFlightAt) {
 			// An earlier attempt called out and never answered: its worker
@@ -259,6 +264,9 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 // transaction. Its error fails the row: the re-run finds the post (or its
 // record) and records again.
 func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) error {
+	if o.card != 0 {
+		return p.b.store.SaveCardPost(ctx, p.name, o.key, o.card, ref.Channel, ref.ID)
+	}
 	if o.then == nil && !o.last {
 		return p.b.store.SaveChatPost(ctx, p.name, o.key, ref.Channel, ref.ID)
 	}

@@ -80,6 +80,26 @@ func (q queries) SaveChatPost(ctx context.Context, platform, key, channel, messa
 	return nil
 }
 
+// SaveCardPost is SaveChatPost for the post of case caseID's card under
+// key, recording too that the card is that message (SaveCard): on
+// PostgreSQL in one statement.
+func (q queries) SaveCardPost(ctx context.Context, platform, key string, caseID int64, channel, messageID string) error {
+	if q.d.name != "postgres" {
+		if err := q.SaveChatPost(ctx, platform, key, channel, messageID); err != nil {
+			return err
+		}
+		return q.SaveCard(ctx, caseID, platform, channel, messageID)
+	}
+	_, err := q.exec(ctx, `WITH saved_post AS (
+			UPDATE chat_posts SET channel = ?, message_id = ?, in_flight_at = NULL WHERE platform = ? AND post_key = ?)
+		UPDATE cards SET channel = ?, message_id = ? WHERE case_id = ? AND platform = ?`,
+		channel, messageID, platform, key, channel, messageID, caseID, platform)
+	if err != nil {
+		return fmt.Errorf("store: save card post %s on %s: %w", key, platform, err)
+	}
+	return nil
+}
+
 // ForgetChatPost drops the record of an attempt the platform refused (a
 // rate limit, a channel the bot cannot post in): nothing reached it, so
 // the next attempt need not search for it.
