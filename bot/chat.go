@@ -270,6 +270,13 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 	if o.then == nil && !o.last {
 		return p.b.store.SaveChatPost(ctx, p.name, o.key, ref.Channel, ref.ID)
 	}
+	if c, ok := ctx.Value(claimedKey{}).(*claimed); ok && o.then == nil {
+		// The post and the row's end together, without a transaction
+		// of their own on PostgreSQL.
+		done, err := p.b.store.SaveChatPostDone(ctx, p.name, o.key, ref.Channel, ref.ID, c.it, c.now())
+		c.done = done
+		return err
+	}
 	return p.b.store.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.SaveChatPost(ctx, p.name, o.key, ref.Channel, ref.ID); err != nil {
 			return err

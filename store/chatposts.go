@@ -100,6 +100,32 @@ func (q queries) SaveCardPost(ctx context.Context, platform, key string, caseID 
 	return nil
 }
 
+// SaveChatPostDone is SaveChatPost for a post that is outbox row it's last
+// step, marking the row done under its claim with it: on PostgreSQL in one
+// statement, on SQLite in one transaction. done is false, and the row left
+// alone, when the claim is no longer current; the post is saved either way.
+func (s *Store) SaveChatPostDone(ctx context.Context, platform, key, channel, messageID string, it OutboxItem, now time.Time) (done bool, err error) {
+	if s.d.name != "postgres" {
+		err = s.InTx(ctx, func(tx *Tx) error {
+			if err := tx.SaveChatPost(ctx, platform, key, channel, messageID); err != nil {
+				return err
+			}
+			done, err = tx.CompleteOutbox(ctx, it, now)
+			return err
+		})
+		return done, err
+	}
+	res, err := s.exec(ctx, `WITH saved_post AS (
+			UPDATE chat_posts SET channel = ?, message_id = ?, in_flight_at = NULL WHERE platform = ? AND post_key = ?)
+		UPDATE outbox SET state = 'done', last_error = '', locked_by = '', lease_until = NULL, updated_at = ?
+		WHERE id = ? AND state = 'running' AND claim_seq = ?`,
+		channel, messageID, platform, key, now.UTC(), it.ID, it.ClaimSeq)
+	if err != nil {
+		return false, fmt.Errorf("store: save chat post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
+	}
+	return affected(res)
+}
+
 // ForgetChatPost drops the record of an attempt the platform refused (a
 // rate limit, a channel the bot cannot post in): nothing reached it, so
 // the next attempt need not search for it.
