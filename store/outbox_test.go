@@ -489,3 +489,81 @@ func TestOutboxDueRowsGoOldestFirst(t *testing.T) {
 		}
 	})
 }
+
+// Rows queued with EnqueueLater are written with the transaction: in the
+// order queued, with the transaction's events, a known dedupe key dropped,
+// visible to the transaction's own reads of the outbox, and not at all when
+// it rolls back.
+func TestOutboxEnqueueLaterWritesWithTheTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		enqueue(t, s, "later:known", t0)
+		c := &store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		signal := s.OutboxSignal()
+		for len(signal) > 0 {
+			<-signal
+		}
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			for _, key := range []string{"later:a", "later:known", "later:b"} {
+				if err := tx.EnqueueLater(store.NewOutbox{Kind: "chat.card.slack", DedupeKey: key, Payload: map[string]string{"k": key}, CaseID: c.ID}, t0); err != nil {
+					return err
+				}
+			}
+			if err := tx.AddEvent(ctx, c.ID, t0, "test_event", "", nil); err != nil {
+				return err
+			}
+			// The transaction reads its own rows.
+			it, err := tx.OutboxByKey(ctx, "later:b")
+			if err != nil {
+				return fmt.Errorf("its own queued row, read in the transaction: %w", err)
+			}
+			if it.State != store.OutboxPending || it.Lane != store.LaneSlack {
+				return fmt.Errorf("row %+v", it)
+			}
+			return tx.EnqueueLater(store.NewOutbox{Kind: "sms.send", DedupeKey: "later:c", Payload: 1}, t0)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := s.OutboxByKey(ctx, "later:a")
+		b, _ := s.OutboxByKey(ctx, "later:b")
+		cc, _ := s.OutboxByKey(ctx, "later:c")
+		if a.ID == 0 || !(a.ID < b.ID && b.ID < cc.ID) {
+			t.Errorf("ids a=%d b=%d c=%d: want all written, in the order queued", a.ID, b.ID, cc.ID)
+		}
+		if cc.MaxAttempts != store.SMSMaxAttempts || cc.Lane != store.LaneSMS {
+			t.Errorf("the text's row: %+v", cc)
+		}
+		known, _ := s.OutboxByKey(ctx, "later:known")
+		if known.Kind != "test" {
+			t.Errorf("the known key's row was replaced: %+v", known)
+		}
+		if ok, err := s.HasEvent(ctx, c.ID, "test_event", ""); err != nil || !ok {
+			t.Errorf("the transaction's event: %v, %v", ok, err)
+		}
+		select {
+		case <-signal:
+		case <-time.After(5 * time.Second):
+			t.Error("the commit woke no worker")
+		}
+		if wakes := s.OutboxWakes(); wakes[store.LaneSlack].IsZero() || wakes[store.LaneSMS].IsZero() {
+			t.Errorf("lanes woken: %v, want slack and sms", wakes)
+		}
+
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.EnqueueLater(store.NewOutbox{Kind: "test", DedupeKey: "later:rolled-back", Payload: 1}, t0); err != nil {
+				return err
+			}
+			return fmt.Errorf("no")
+		})
+		if err == nil {
+			t.Fatal("the transaction did not fail")
+		}
+		if _, err := s.OutboxByKey(ctx, "later:rolled-back"); err == nil {
+			t.Error("a rolled-back transaction's queued row was written")
+		}
+	})
+}
