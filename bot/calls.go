@@ -260,7 +260,11 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	if err := b.autoTriageCall(ctx, tx, &c, call); err != nil {
 		return store.Case{}, false, err
 	}
-	return c, true, b.caseChanged(ctx, tx, c, "opened")
+	var cardAt time.Time
+	if plan.why == "" && line.TextBack.Delay == 0 {
+		cardAt = now.Add(textBackCardHold) // or sooner: the text-back's outcome pulls it
+	}
+	return c, true, b.queueCard(ctx, tx, c, "opened", cardAt, false)
 }
 
 // callerFacts reads what is known of a new case's caller. With a text-back
@@ -402,6 +406,20 @@ func (b *Bot) answered(ctx context.Context, tx *store.Tx, caller, lineNum string
 // change gets a row of its own; adapters skip a refresh that a newer one
 // waiting behind it makes redundant.
 func (b *Bot) caseChanged(ctx context.Context, tx *store.Tx, c store.Case, why string) error {
+	return b.queueCard(ctx, tx, c, why, time.Time{}, false)
+}
+
+// textBackCardHold is how long a new case's first card waits for the
+// text-back queued with it to be taken or refused: the card is then posted
+// once, showing how the text-back went, instead of posted and edited a
+// moment later. A slow or failing provider holds it no longer than this.
+const textBackCardHold = time.Second
+
+// queueCard queues the case's card for rendering on every chat at runAt
+// (zero: now). With coalesce, a card row of the case that waits unclaimed
+// (the first card, held for its text-back) renders this change instead,
+// at once.
+func (b *Bot) queueCard(ctx context.Context, tx *store.Tx, c store.Case, why string, runAt time.Time, coalesce bool) error {
 	// The case stays locked till the commit, so that a card's first post,
 	// rendered after it, shows this change (store.ReserveCard).
 	if err := tx.LockCaseOnce(ctx, c.ID); err != nil {
@@ -414,6 +432,8 @@ func (b *Bot) caseChanged(ctx context.Context, tx *store.Tx, c store.Case, why s
 			DedupeKey: fmt.Sprintf("card:%s:%d:%s", chat, c.ID, nonce),
 			Payload:   CardJob{CaseID: c.ID, Why: why},
 			CaseID:    c.ID,
+			RunAt:     runAt,
+			Coalesce:  coalesce,
 		}, b.clock.Now())
 		if err != nil {
 			return err

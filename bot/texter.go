@@ -342,6 +342,10 @@ func (b *Bot) messageOnCase(ctx context.Context, tx *store.Tx, m store.Message, 
 	if err := b.timeline(ctx, tx, entry); err != nil {
 		return err
 	}
+	if m.Kind == "textback" {
+		// A first card held for this outcome goes now, showing it.
+		return b.queueCard(ctx, tx, c, event, now, true)
+	}
 	return b.caseChanged(ctx, tx, c, event)
 }
 

@@ -1,9 +1,11 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"ringback/store"
 )
@@ -89,6 +91,69 @@ func TestFirstCardPostedOnceWithItsState(t *testing.T) {
 		}
 		if n := h.slack.Calls("chat.update") - updates; n != 0 || cards[0].Updates != 0 {
 			t.Errorf("the card was updated %d times after its post, want none: nothing changed since", n)
+		}
+	})
+}
+
+// A new case's first card waits for the text-back queued with it: with the
+// outbox running as in production and Twilio answering in 300 ms, the card
+// is posted once, saying the text-back is queued, and never edited after
+// (before, it went at once saying "sending…" and was edited 300 ms later: a
+// second Slack call and a second render). When Twilio fails instead, the
+// card waits no longer than its hold, then goes; the text follows when
+// Twilio is back.
+func TestFirstCardWaitsForItsTextBack(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.twilio.SetLatency(300 * time.Millisecond)
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		go func() { h.worker.Run(ctx); close(stopped) }()
+		defer func() { cancel(); <-stopped }()
+
+		h.missedCall("CA"+strings.Repeat("0", 31)+"4", caller, lettings)
+		if !h.slack.WaitFor(func() bool {
+			ms := h.slack.Messages("C0LETTINGS")
+			return len(ms) == 1 && len(h.textsTo(caller)) == 1 && h.slack.Calls("chat.postMessage") == 2
+		}, 10*time.Second) {
+			t.Fatalf("no card, text-back and thread entry: %d messages, %d texts", len(h.slack.Messages("C0LETTINGS")), len(h.textsTo(caller)))
+		}
+		time.Sleep(300 * time.Millisecond) // an edit would come by now
+		card := h.slack.Messages("C0LETTINGS")[0]
+		if !strings.Contains(string(card.Blocks), `*Text-back*\nqueued`) {
+			t.Errorf("the card does not show the text-back queued: %s", card.Blocks)
+		}
+		if n := h.slack.Calls("chat.update"); n != 0 || card.Updates != 0 {
+			t.Errorf("the card was edited %d times after its post, want none", n)
+		}
+	})
+	each(t, func(t *testing.T, h *harness) {
+		h.twilio.FailNext(1000, 503, 0, 0) // Twilio is down
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		go func() { h.worker.Run(ctx); close(stopped) }()
+		defer func() { cancel(); <-stopped }()
+
+		h.missedCall("CA"+strings.Repeat("0", 31)+"5", caller, lettings)
+		time.Sleep(500 * time.Millisecond)
+		if n := len(h.slack.Messages("C0LETTINGS")); n != 0 {
+			t.Fatalf("%d messages while the text-back's outcome is awaited, want the card held", n)
+		}
+		h.clock.Advance(time.Second) // the hold is over; Twilio is still down
+		if !h.slack.WaitFor(func() bool { return len(h.slack.Messages("C0LETTINGS")) == 1 }, 10*time.Second) {
+			var rows []string
+			_ = h.store.DB().Select(&rows, `SELECT id || ' ' || kind || ' ' || state || ' ' || CAST(run_at AS TEXT) || ' seq ' || claim_seq || ' ' || last_error FROM outbox ORDER BY id`)
+			t.Fatalf("%d messages after the hold, want the card; clock %s; rows %q", len(h.slack.Messages("C0LETTINGS")), h.clock.Now(), rows)
+		}
+		h.twilio.EndFailures()
+		h.clock.Advance(time.Minute)
+		if h.twilio.WaitMessages(1, 10*time.Second); len(h.textsTo(caller)) != 1 {
+			t.Fatalf("the text-back was not sent once Twilio was back")
+		}
+		if !h.slack.WaitFor(func() bool { return h.slack.Calls("chat.postMessage") == 2 }, 10*time.Second) {
+			t.Errorf("no thread entry for the text-back once sent")
+		}
+		if n := len(h.slack.Messages("C0LETTINGS")); n != 1 {
+			t.Errorf("%d messages in the channel, want the one card", n)
 		}
 	})
 }

@@ -85,6 +85,13 @@ func (q queries) flushEvents(ctx context.Context, query string) error {
 	}
 	es, rows := q.tx.events, q.tx.outbox
 	q.tx.events, q.tx.outbox = nil, nil
+	rows, err := q.coalesceOutbox(ctx, rows)
+	if err != nil {
+		return err
+	}
+	if len(es) == 0 && len(rows) == 0 {
+		return nil
+	}
 	if q.d.name == "postgres" && len(es) > 0 && len(rows) > 0 && len(es) <= eventsPerStatement && len(rows) <= outboxRowsPerStatement {
 		// One statement for both: a round trip and a statement fewer.
 		evq, evargs := eventsInsert(es)
@@ -103,6 +110,51 @@ func (q queries) flushEvents(ctx context.Context, query string) error {
 		}
 	}
 	return nil
+}
+
+// coalesceOutbox hands each coalescing row to a row of its kind and case
+// that still waits unclaimed, pulling that row's due time forward to the
+// new one's when it is later, and returns the rows left to write. On
+// PostgreSQL the update holds the waiting row, which a claim skips while
+// it is locked, so the row runs after this transaction commits and sees
+// its change.
+func (q queries) coalesceOutbox(ctx context.Context, rows []outboxRow) ([]outboxRow, error) {
+	var left []outboxRow
+	type group struct {
+		caseID int64
+		kind   string
+	}
+	seen := map[group]bool{}
+	for _, r := range rows {
+		if !r.coalesce {
+			left = append(left, r)
+			continue
+		}
+		g := group{*r.caseID, r.kind}
+		if seen[g] {
+			continue // one row of the batch stands for the group
+		}
+		seen[g] = true
+		var waiting []struct {
+			Lane  string    `db:"lane"`
+			RunAt time.Time `db:"run_at"`
+		}
+		if err := q.selectAll(ctx, &waiting, `UPDATE outbox SET run_at = CASE WHEN run_at > ? THEN ? ELSE run_at END, updated_at = ?
+			WHERE case_id = ? AND kind = ? AND state = 'pending' AND claim_seq = 0
+			RETURNING lane, run_at`, r.runAt, r.runAt, r.now, *r.caseID, r.kind); err != nil {
+			return nil, fmt.Errorf("store: enqueue %s %q: a waiting row: %w", r.kind, r.dedupeKey, err)
+		}
+		if len(waiting) == 0 {
+			left = append(left, r)
+			continue
+		}
+		lanes := map[string]time.Time{}
+		for _, w := range waiting {
+			addWakes(lanes, map[string]time.Time{w.Lane: w.RunAt})
+		}
+		q.woken(lanes)
+	}
+	return left, nil
 }
 
 // outboxRowsPerStatement keeps a batch's parameters far below SQLite's

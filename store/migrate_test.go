@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"ringback/store"
@@ -63,4 +65,30 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 			t.Fatalf("migrate on a newer schema: %v, want ErrSchemaNewer", err)
 		}
 	})
+}
+
+// A SQLite path is a file path, whatever its characters: "#" and "%" are
+// not read as a URI's fragment or escape (a path cut at "#" put every run of
+// a test named "…#01" on one file, kept between runs).
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "a#b%20c")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "ringback.db")
+	s, err := store.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the database is not at the path given: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "a")); err == nil {
+		t.Fatal("a file was made at the path cut at #")
+	}
 }

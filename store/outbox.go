@@ -69,6 +69,11 @@ type NewOutbox struct {
 	CaseID      int64  // 0 when the work belongs to no case
 	RunAt       time.Time
 	MaxAttempts int // 0 = DefaultMaxAttempts
+	// Coalesce (EnqueueLater only): when a row of the same kind and case
+	// still waits unclaimed, that row does this one's work instead, due no
+	// later than this one; none is written. For work that is the same
+	// whenever it runs, such as rendering a case's card from its state.
+	Coalesce bool
 }
 
 const outboxColumns = `id, kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, locked_by, claim_seq, lane, last_error, created_at, updated_at`
@@ -157,6 +162,7 @@ func (q queries) woken(lanes map[string]time.Time) {
 type outboxRow struct {
 	kind, dedupeKey, payload, lane string
 	caseID                         *int64
+	coalesce                       bool
 	maxAttempts                    int
 	runAt, now                     time.Time
 }
@@ -184,6 +190,7 @@ func newOutboxRow(n NewOutbox, now time.Time) (outboxRow, error) {
 	}
 	if n.CaseID != 0 {
 		r.caseID = &n.CaseID
+		r.coalesce = n.Coalesce
 	}
 	return r, nil
 }

@@ -132,6 +132,10 @@ func sqliteDSN(path string) (dialect, string, string, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
+	// A "file:" name is a URI to SQLite: a "#" would end the path there (a
+	// test's directory named "…sqlite#01" became a file shared by every
+	// run), and "%" starts an escape.
+	path = strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
 	return sqlite, "sqlite", "file:" + path + "?" + q.Encode(), nil
 }
 
