@@ -24,3 +24,20 @@ func TestOutboxConfigSizesTheLanes(t *testing.T) {
 		}
 	}
 }
+
+// On SQLite the lanes carry slow remotes at 100 calls a second: at
+// Twilio's 100 ms and Slack's 150 ms a call's text and two posts need
+// about 10 texts and 30 posts at once.
+func TestSQLiteLanesCarrySlowRemotes(t *testing.T) {
+	w := bot.NewWorker(nil, bot.SystemClock{}, "w", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	sqliteLanes(w)
+	for lane, least := range map[string]int{store.LaneSMS: 10, store.LaneSlack: 30, store.LaneDiscord: 30} {
+		if got := w.Concurrency(lane); got < least {
+			t.Errorf("%s concurrency on SQLite = %d, want at least %d", lane, got, least)
+		}
+	}
+	sizeOutbox(w, config.Outbox{SMSConcurrency: 4})
+	if got := w.Concurrency(store.LaneSMS); got != 4 {
+		t.Errorf("the config's sms_concurrency on SQLite: %d, want 4", got)
+	}
+}

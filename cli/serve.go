@@ -153,11 +153,10 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	worker := bot.NewWorker(s, clock, id, a.log)
 	if s.Dialect() == "sqlite" {
 		// SQLite has one connection and database/sql hands it to a random
-		// waiter: with many performers queued for it, a webhook waited
-		// seconds for each query (a busy day's calls took >1 s under load).
-		// Texts keep a pool of their own so they never wait behind chat.
-		worker.SetConcurrency(1)
-		worker.SetLane(store.LaneSMS, sqliteOutboxConcurrency/2)
+		// waiter: the more performers queue for it, the longer a webhook
+		// waits for each query. The lanes are sized for that and for slow
+		// remotes (sqliteLanes); the rest pool runs one row at a time.
+		sqliteLanes(worker)
 		// One process works an embedded store: a heartbeat queued behind
 		// webhooks for the one connection must not let a claim lapse and
 		// run a row twice, and rows a crashed run left are taken at once.
@@ -344,10 +343,24 @@ func (a *app) loadConfig(env *config.Env) (*config.Config, error) {
 
 const exampleConfig = "ringback.example.yaml"
 
-// sqliteOutboxConcurrency is how many outbox rows run at once on SQLite:
-// enough to overlap a Slack call with a Twilio one, few enough that a
-// webhook rarely queues behind them for the one connection.
-const sqliteOutboxConcurrency = 4
+// On SQLite, texts and posts run this many at a time: enough for Twilio's
+// ~100 ms and Slack's ~150 ms at 100 missed calls a second (each call is a
+// text and two posts), few enough that a webhook's queries wait little for
+// the one connection. Measured with cmd/ringback-load at 100 calls/s: ack
+// p99 22 ms, text p99 146 ms, card p99 320 ms, where 2 texts and 1 post at
+// once lost texts for 30 s; 64 of each put ack p99 at 36 ms.
+const (
+	sqliteSMSConcurrency  = 16
+	sqliteChatConcurrency = 40
+)
+
+// sqliteLanes sizes the outbox's lanes for an embedded store.
+func sqliteLanes(w *bot.Worker) {
+	w.SetConcurrency(1)
+	w.SetLane(store.LaneSMS, sqliteSMSConcurrency)
+	w.SetLane(store.LaneSlack, sqliteChatConcurrency)
+	w.SetLane(store.LaneDiscord, sqliteChatConcurrency)
+}
 
 // sizeOutbox gives the outbox's lanes the concurrency the config asks for
 // (outbox.sms_concurrency, outbox.chat_concurrency); what it leaves out
