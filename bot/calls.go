@@ -261,7 +261,9 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 		return store.Case{}, false, err
 	}
 	var cardAt time.Time
-	if plan.why == "" && line.TextBack.Delay == 0 {
+	if plan.why == "" && line.TextBack.Delay == 0 && b.texter != nil {
+		// Only for a text that can go now: without an SMS provider the
+		// text waits for one, and the card would wait for nothing.
 		cardAt = now.Add(textBackCardHold) // or sooner: the text-back's outcome pulls it
 	}
 	return c, true, b.queueCard(ctx, tx, c, "opened", cardAt, false)

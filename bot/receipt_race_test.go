@@ -40,7 +40,8 @@ func TestBounceDuringTheSIDCommitIsNotLost(t *testing.T) {
 		t.Helper()
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 			var k int
-			if err := s.DB().GetContext(ctx, &k, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`); err != nil {
+			if err := s.DB().GetContext(ctx, &k, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+				AND query LIKE 'UPDATE cases SET textback_status%'`); err != nil {
 				t.Fatal(err)
 			}
 			if k >= n || time.Now().After(deadline) {
@@ -48,7 +49,9 @@ func TestBounceDuringTheSIDCommitIsNotLost(t *testing.T) {
 			}
 		}
 	}
-	waiting(1) // the worker, at the case
+	// The worker, at the case (its statement: other tests share the
+	// database and may wait on locks of their own).
+	waiting(1)
 
 	bounced := make(chan error, 1)
 	go func() {
