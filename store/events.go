@@ -74,11 +74,11 @@ func eventsInsert(es []pendingEvent) (string, []any) {
 	return sb.String(), args
 }
 
-// flushEvents writes the transaction's waiting events and outbox rows
+// flushPending writes the transaction's waiting events and outbox rows
 // (EnqueueLater) before its commit and before any statement of its that
 // names the events or the outbox table, so that it reads what it wrote;
 // outside a transaction none wait.
-func (q queries) flushEvents(ctx context.Context, query string) error {
+func (q queries) flushPending(ctx context.Context, query string) error {
 	if q.tx == nil || len(q.tx.events) == 0 && len(q.tx.outbox) == 0 ||
 		query != "" && !strings.Contains(query, "events") && !strings.Contains(query, "outbox") {
 		return nil
@@ -109,90 +109,6 @@ func (q queries) flushEvents(ctx context.Context, query string) error {
 			return err
 		}
 	}
-	return nil
-}
-
-// coalesceOutbox hands each coalescing row to a row of its kind and case
-// that still waits unclaimed, pulling that row's due time forward to the
-// new one's when it is later, and returns the rows left to write. On
-// PostgreSQL the update holds the waiting row, which a claim skips while
-// it is locked, so the row runs after this transaction commits and sees
-// its change.
-func (q queries) coalesceOutbox(ctx context.Context, rows []outboxRow) ([]outboxRow, error) {
-	var left []outboxRow
-	type group struct {
-		caseID int64
-		kind   string
-	}
-	seen := map[group]bool{}
-	for _, r := range rows {
-		if !r.coalesce {
-			left = append(left, r)
-			continue
-		}
-		g := group{*r.caseID, r.kind}
-		if seen[g] {
-			continue // one row of the batch stands for the group
-		}
-		seen[g] = true
-		var waiting []struct {
-			Lane  string    `db:"lane"`
-			RunAt time.Time `db:"run_at"`
-		}
-		if err := q.selectAll(ctx, &waiting, `UPDATE outbox SET run_at = CASE WHEN run_at > ? THEN ? ELSE run_at END, updated_at = ?
-			WHERE case_id = ? AND kind = ? AND state = 'pending' AND claim_seq = 0
-			RETURNING lane, run_at`, r.runAt, r.runAt, r.now, *r.caseID, r.kind); err != nil {
-			return nil, fmt.Errorf("store: enqueue %s %q: a waiting row: %w", r.kind, r.dedupeKey, err)
-		}
-		if len(waiting) == 0 {
-			left = append(left, r)
-			continue
-		}
-		lanes := map[string]time.Time{}
-		for _, w := range waiting {
-			addWakes(lanes, map[string]time.Time{w.Lane: w.RunAt})
-		}
-		q.woken(lanes)
-	}
-	return left, nil
-}
-
-// outboxRowsPerStatement keeps a batch's parameters far below SQLite's
-// limit.
-const outboxRowsPerStatement = 100
-
-// outboxInsert is the statement writing rows, returning the lane and due
-// time of each row written (a row whose dedupe key exists is not).
-func outboxInsert(rows []outboxRow) (string, []any) {
-	var sb strings.Builder
-	sb.WriteString(`INSERT INTO outbox (` + outboxInsertColumns + `) VALUES `)
-	args := make([]any, 0, 9*len(rows))
-	for i, r := range rows {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString("(" + outboxInsertValues + ")")
-		args = append(args, r.args()...)
-	}
-	sb.WriteString(` ON CONFLICT (dedupe_key) DO NOTHING RETURNING lane, run_at`)
-	return sb.String(), args
-}
-
-// insertOutbox runs query, an outboxInsert, and wakes the lanes of the rows
-// it wrote at the commit.
-func (q queries) insertOutbox(ctx context.Context, query string, args []any, rows []outboxRow) error {
-	var written []struct {
-		Lane  string    `db:"lane"`
-		RunAt time.Time `db:"run_at"`
-	}
-	if err := q.selectAll(ctx, &written, query, args...); err != nil {
-		return fmt.Errorf("store: enqueue %s %q and %d more: %w", rows[0].kind, rows[0].dedupeKey, len(rows)-1, err)
-	}
-	lanes := map[string]time.Time{}
-	for _, w := range written {
-		addWakes(lanes, map[string]time.Time{w.Lane: w.RunAt})
-	}
-	q.woken(lanes)
 	return nil
 }
 

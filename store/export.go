@@ -19,7 +19,7 @@ type EventRow struct {
 // fn must not use the store: on SQLite the one connection is busy until the
 // rows are read. An error from fn stops the walk and is returned as is.
 func (q queries) EachEvent(ctx context.Context, from, to time.Time, fn func(EventRow) error) error {
-	if err := q.flushEvents(ctx, ""); err != nil {
+	if err := q.flushPending(ctx, ""); err != nil {
 		return err
 	}
 	q.s.note("events export")

@@ -146,14 +146,15 @@ func TestOutboxHeartbeatExtendsClaim(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		enqueue(t, s, "k", t0)
-		const lease = 2 * time.Second
+		// A lease of 4 s and beats a second apart: more than the lease in
+		// all, each with 3 s to spare on a machine busy with other tests.
+		const lease = 4 * time.Second
 		got, _ := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "a", Now: t0, Lease: lease, Limit: 1})
 		if len(got) != 1 {
 			t.Fatal("not claimed")
 		}
-		// Beats a second apart: more than the lease in all, each well within it.
-		for i := 0; i < 3; i++ {
-			time.Sleep(lease / 2)
+		for i := 0; i < 5; i++ {
+			time.Sleep(time.Second)
 			if ok, err := s.ExtendOutbox(ctx, got[0], lease); err != nil || !ok {
 				t.Fatalf("heartbeat %d: held=%v err=%v", i, ok, err)
 			}

@@ -173,7 +173,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx.queries = queries{ext: sqltx, d: s.d, s: s, tx: tx}
 	err = fn(tx)
 	if err == nil {
-		err = tx.flushEvents(ctx, "")
+		err = tx.flushPending(ctx, "")
 	}
 	if err != nil {
 		s.note("ROLLBACK")
@@ -203,7 +203,7 @@ type queries struct {
 }
 
 func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := q.flushEvents(ctx, query); err != nil {
+	if err := q.flushPending(ctx, query); err != nil {
 		return nil, err
 	}
 	q.countedIn(query)
@@ -218,7 +218,7 @@ func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Resul
 }
 
 func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
-	if err := q.flushEvents(ctx, query); err != nil {
+	if err := q.flushPending(ctx, query); err != nil {
 		return err
 	}
 	q.countedIn(query)
@@ -233,7 +233,7 @@ func (q queries) get(ctx context.Context, dest any, query string, args ...any) e
 }
 
 func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
-	if err := q.flushEvents(ctx, query); err != nil {
+	if err := q.flushPending(ctx, query); err != nil {
 		return err
 	}
 	q.countedIn(query)
