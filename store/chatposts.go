@@ -71,9 +71,13 @@ func (q queries) AnsweredChatPost(ctx context.Context, platform, key string) err
 	return nil
 }
 
+// saveChatPostSQL records where a post landed (channel, message id) for
+// its platform and key; its attempt is no longer in flight.
+const saveChatPostSQL = `UPDATE chat_posts SET channel = ?, message_id = ?, in_flight_at = NULL WHERE platform = ? AND post_key = ?`
+
 // SaveChatPost records where the post landed.
 func (q queries) SaveChatPost(ctx context.Context, platform, key, channel, messageID string) error {
-	_, err := q.exec(ctx, `UPDATE chat_posts SET channel = ?, message_id = ?, in_flight_at = NULL WHERE platform = ? AND post_key = ?`, channel, messageID, platform, key)
+	_, err := q.exec(ctx, saveChatPostSQL, channel, messageID, platform, key)
 	if err != nil {
 		return fmt.Errorf("store: save chat post %s on %s: %w", key, platform, err)
 	}
@@ -90,8 +94,7 @@ func (q queries) SaveCardPost(ctx context.Context, platform, key string, caseID 
 		}
 		return q.SaveCard(ctx, caseID, platform, channel, messageID)
 	}
-	_, err := q.exec(ctx, `WITH saved_post AS (
-			UPDATE chat_posts SET channel = ?, message_id = ?, in_flight_at = NULL WHERE platform = ? AND post_key = ?)
+	_, err := q.exec(ctx, `WITH saved_post AS (`+saveChatPostSQL+`)
 		UPDATE cards SET channel = ?, message_id = ? WHERE case_id = ? AND platform = ?`,
 		channel, messageID, platform, key, channel, messageID, caseID, platform)
 	if err != nil {
@@ -115,11 +118,8 @@ func (s *Store) SaveChatPostDone(ctx context.Context, platform, key, channel, me
 		})
 		return done, err
 	}
-	res, err := s.exec(ctx, `WITH saved_post AS (
-			UPDATE chat_posts SET channel = ?, message_id = ?, in_flight_at = NULL WHERE platform = ? AND post_key = ?)
-		UPDATE outbox SET state = 'done', last_error = '', locked_by = '', lease_until = NULL, updated_at = ?
-		WHERE id = ? AND state = 'running' AND claim_seq = ?`,
-		channel, messageID, platform, key, now.UTC(), it.ID, it.ClaimSeq)
+	res, err := s.exec(ctx, `WITH saved_post AS (`+saveChatPostSQL+`) `+settleOutboxSQL,
+		channel, messageID, platform, key, OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq)
 	if err != nil {
 		return false, fmt.Errorf("store: save chat post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
 	}

@@ -165,10 +165,7 @@ func (q queries) coalesceOutbox(ctx context.Context, rows []outboxRow) ([]outbox
 			continue // one row of the batch stands for the group
 		}
 		seen[g] = true
-		var waiting []struct {
-			Lane  string    `db:"lane"`
-			RunAt time.Time `db:"run_at"`
-		}
+		var waiting []laneDue
 		if err := q.selectAll(ctx, &waiting, `UPDATE outbox SET run_at = CASE WHEN run_at > ? THEN ? ELSE run_at END, updated_at = ?
 			WHERE case_id = ? AND kind = ? AND state = 'pending' AND claim_seq = 0
 			RETURNING lane, run_at`, r.runAt, r.runAt, r.now, *r.caseID, r.kind); err != nil {
@@ -178,11 +175,7 @@ func (q queries) coalesceOutbox(ctx context.Context, rows []outboxRow) ([]outbox
 			left = append(left, r)
 			continue
 		}
-		lanes := map[string]time.Time{}
-		for _, w := range waiting {
-			addWakes(lanes, map[string]time.Time{w.Lane: w.RunAt})
-		}
-		q.woken(lanes)
+		q.wokenBy(waiting)
 	}
 	return left, nil
 }
@@ -211,19 +204,30 @@ func outboxInsert(rows []outboxRow) (string, []any) {
 // insertOutbox runs query, an outboxInsert, and wakes the lanes of the rows
 // it wrote at the commit.
 func (q queries) insertOutbox(ctx context.Context, query string, args []any, rows []outboxRow) error {
-	var written []struct {
-		Lane  string    `db:"lane"`
-		RunAt time.Time `db:"run_at"`
-	}
+	var written []laneDue
 	if err := q.selectAll(ctx, &written, query, args...); err != nil {
 		return fmt.Errorf("store: enqueue %s %q and %d more: %w", rows[0].kind, rows[0].dedupeKey, len(rows)-1, err)
 	}
+	q.wokenBy(written)
+	return nil
+}
+
+// laneDue is a row written or pulled forward, as RETURNING lane, run_at
+// gives it: which lane's workers to wake, for when.
+type laneDue struct {
+	Lane  string    `db:"lane"`
+	RunAt time.Time `db:"run_at"`
+}
+
+// wokenBy is woken for rows: each lane at its earliest due time.
+func (q queries) wokenBy(rows []laneDue) {
 	lanes := map[string]time.Time{}
-	for _, w := range written {
-		addWakes(lanes, map[string]time.Time{w.Lane: w.RunAt})
+	for _, r := range rows {
+		if was, ok := lanes[r.Lane]; !ok || r.RunAt.Before(was) {
+			lanes[r.Lane] = r.RunAt
+		}
 	}
 	q.woken(lanes)
-	return nil
 }
 
 // woken notes lanes that got work: at the commit of the transaction, or now
@@ -447,11 +451,14 @@ func (s *Store) KillOutbox(ctx context.Context, it OutboxItem, now time.Time, re
 	return s.settleOutbox(ctx, it, OutboxDead, now, reason)
 }
 
+// settleOutboxSQL ends a claimed row in a state with a reason (state,
+// last_error, updated_at), under the claim it was handed out under (id,
+// claim_seq): no row changes when that claim is no longer current.
+const settleOutboxSQL = `UPDATE outbox SET state = ?, last_error = ?, locked_by = '', lease_until = NULL, updated_at = ?
+		WHERE id = ? AND state = 'running' AND claim_seq = ?`
+
 func (q queries) settleOutbox(ctx context.Context, it OutboxItem, state string, now time.Time, reason string) (bool, error) {
-	res, err := q.exec(ctx, `
-		UPDATE outbox SET state = ?, last_error = ?, locked_by = '', lease_until = NULL, updated_at = ?
-		WHERE id = ? AND state = 'running' AND claim_seq = ?`,
-		state, truncate(reason, 2000), now.UTC(), it.ID, it.ClaimSeq)
+	res, err := q.exec(ctx, settleOutboxSQL, state, truncate(reason, 2000), now.UTC(), it.ID, it.ClaimSeq)
 	if err != nil {
 		return false, fmt.Errorf("store: mark outbox %d %s: %w", it.ID, state, err)
 	}
