@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -20,8 +19,10 @@ import (
 // acceptance writes its message and case in a statement each, and a card
 // reads its case and messages in one; 42 since a card post is recorded
 // on the post and the card in one statement on PostgreSQL; 41 (39 there)
-// since a thread entry is recorded and its row marked done in one.
-const maxStatementsPerMissedCall = 41
+// since a thread entry is recorded and its row marked done in one. Those
+// last two are single statements on PostgreSQL only (37–38 measured
+// there), so each engine has a bound of its own.
+var maxStatementsPerMissedCall = map[string]int{"sqlite": 41, "postgres": 39}
 
 // TestMissedCallStatements counts the SQL statements of one missed call from
 // a new caller, after a first call has warmed what is cached, from the
@@ -52,8 +53,8 @@ func TestMissedCallStatements(t *testing.T) {
 				t.Logf("%2d %s", i+1, q)
 			}
 		}
-		if total > maxStatementsPerMissedCall {
-			t.Errorf("one missed call sent %d statements, want at most %d:\n%s", total, maxStatementsPerMissedCall, statementReport(counter))
+		if most := maxStatementsPerMissedCall[h.store.Dialect()]; total > most {
+			t.Errorf("one missed call sent %d statements, want at most %d:\n%s", total, most, statementReport(counter))
 		}
 	})
 }
@@ -105,10 +106,7 @@ func TestFirstCardPostedOnceWithItsState(t *testing.T) {
 func TestFirstCardWaitsForItsTextBack(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
 		h.twilio.SetLatency(300 * time.Millisecond)
-		ctx, cancel := context.WithCancel(context.Background())
-		stopped := make(chan struct{})
-		go func() { h.worker.Run(ctx); close(stopped) }()
-		defer func() { cancel(); <-stopped }()
+		h.runOutbox(t)
 
 		h.missedCall("CA"+strings.Repeat("0", 31)+"4", caller, lettings)
 		if !h.slack.WaitFor(func() bool {
@@ -128,10 +126,7 @@ func TestFirstCardWaitsForItsTextBack(t *testing.T) {
 	})
 	each(t, func(t *testing.T, h *harness) {
 		h.twilio.FailNext(1000, 503, 0, 0) // Twilio is down
-		ctx, cancel := context.WithCancel(context.Background())
-		stopped := make(chan struct{})
-		go func() { h.worker.Run(ctx); close(stopped) }()
-		defer func() { cancel(); <-stopped }()
+		h.runOutbox(t)
 
 		h.missedCall("CA"+strings.Repeat("0", 31)+"5", caller, lettings)
 		time.Sleep(500 * time.Millisecond)

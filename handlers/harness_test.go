@@ -222,6 +222,15 @@ func (h *harness) flush() {
 	}
 }
 
+// runOutbox runs the outbox worker as in production (Run, not RunDue)
+// until the test ends.
+func (h *harness) runOutbox(t testing.TB) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { h.worker.Run(ctx); close(stopped) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+}
+
 // textsTo lists what the Twilio stand-in was asked to send to number.
 func (h *harness) textsTo(number string) []twiliostandin.SentMessage {
 	var out []twiliostandin.SentMessage

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -95,10 +94,7 @@ func BenchmarkMissedCallStatements(b *testing.B) {
 	for _, backend := range storetest.Backends(b) {
 		b.Run(backend, func(b *testing.B) {
 			h := newHarnessTB(b, backend)
-			ctx, cancel := context.WithCancel(context.Background())
-			stopped := make(chan struct{})
-			go func() { h.worker.Run(ctx); close(stopped) }()
-			defer func() { cancel(); <-stopped }()
+			h.runOutbox(b)
 			c := h.store.CountStatements()
 			b.ResetTimer()
 			var next atomic.Int64

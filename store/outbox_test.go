@@ -507,6 +507,7 @@ func TestOutboxEnqueueLaterWritesWithTheTransaction(t *testing.T) {
 		for len(signal) > 0 {
 			<-signal
 		}
+		counted := s.CountStatements()
 		err := s.InTx(ctx, func(tx *store.Tx) error {
 			for _, key := range []string{"later:a", "later:known", "later:b"} {
 				if err := tx.EnqueueLater(store.NewOutbox{Kind: "chat.card.slack", DedupeKey: key, Payload: map[string]string{"k": key}, CaseID: c.ID}, t0); err != nil {
@@ -528,6 +529,12 @@ func TestOutboxEnqueueLaterWritesWithTheTransaction(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		s.StopCounting()
+		// Two writes of the outbox for four rows: the three queued before
+		// the read, then the one queued after it.
+		if n := counted.Total("INSERT INTO outbox"); n != 2 {
+			t.Errorf("the transaction wrote the outbox in %d statements, want 2", n)
 		}
 		a, _ := s.OutboxByKey(ctx, "later:a")
 		b, _ := s.OutboxByKey(ctx, "later:b")
