@@ -93,7 +93,7 @@ func (b *Bot) callbackVars(ctx context.Context, tx *store.Tx, c store.Case, line
 	}
 	token, hash := newCallbackToken()
 	l := store.CallbackLink{CaseID: c.ID, Hash: hash, CreatedAt: now, ExpiresAt: now.Add(line.Callback.Expires)}
-	if err := tx.InsertCallbackLink(ctx, &l); err != nil {
+	if err := tx.InsertCallbackLink(ctx, l); err != nil {
 		return err
 	}
 	vars["callback_link"] = b.publicURL + "/c/" + token

@@ -159,17 +159,14 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 		if !isNew {
 			return tx.UpdateCall(ctx, call)
 		}
-		// A new call is written once, with its case: if a concurrent report
-		// of the same call wrote it first, what this one did rolls back.
-		inserted, err := tx.InsertCall(ctx, &call)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			return errRetry // redo against the other report's row
-		}
-		return nil
+		// A new call is written once, with its case, at the commit: if a
+		// concurrent report of the same call wrote it first, what this one
+		// did rolls back (store.ErrDuplicate) and runs again against it.
+		return tx.InsertCallLater(ctx, call)
 	})
+	if errors.Is(err, store.ErrDuplicate) {
+		return res, fmt.Errorf("%w: %w", errRetry, err)
+	}
 	return res, err
 }
 

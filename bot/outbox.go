@@ -604,12 +604,7 @@ func completeInTx(ctx context.Context, tx *store.Tx) error {
 	if !ok {
 		return nil
 	}
-	held, err := tx.CompleteOutbox(ctx, c.it, c.now())
-	if err != nil {
-		return err
-	}
-	c.done = held
-	return nil
+	return tx.CompleteOutboxLater(ctx, c.it, c.now(), func(held bool) { c.done = held })
 }
 
 // settle records what came of a row's attempt, under its claim (a row

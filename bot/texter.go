@@ -102,7 +102,15 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	if err := it.Decode(&job); err != nil {
 		return Permanent(err)
 	}
-	m, optedOut, untextable, err := b.store.MessageToSend(ctx, job.MessageID)
+	// A text that can go now records that its attempt begins in the
+	// statement that reads it (committed before the call: a crash after
+	// the call leaves a trace that the text may have gone). The wall clock,
+	// not the bot's: FindSMS compares it with the provider's timestamps.
+	var startAt time.Time
+	if b.texter != nil && !job.Scheduled && job.NotAfter.IsZero() {
+		startAt = time.Now().UTC().Truncate(time.Microsecond)
+	}
+	m, optedOut, untextable, err := b.store.MessageToSend(ctx, job.MessageID, startAt)
 	if errors.Is(err, store.ErrNotFound) {
 		return Permanent(err)
 	}
@@ -121,7 +129,8 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		// attempt sent land as well (kept until its SID is adopted).
 		out.StatusCallback = b.publicURL + "/twilio/sms/status"
 	}
-	if m.SendStartedAt != nil && b.texter != nil {
+	earlier := m.SendStartedAt != nil && !m.SendStartedAt.Equal(startAt)
+	if earlier && b.texter != nil {
 		// An earlier attempt began and recorded no answer: the provider may
 		// have the text already (the process died, or the answer was lost).
 		// Asked before the opt-out check: a text that went out is recorded
@@ -143,7 +152,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	}
 	if !job.Force {
 		why := notTextable(optedOut, untextable)
-		if m.SendStartedAt != nil {
+		if earlier {
 			// Asked again: the provider was asked first, and a STOP may
 			// have come in meanwhile.
 			if why, err = b.whyNotTextable(ctx, b.store, m.CallerNumber); err != nil {
@@ -161,9 +170,8 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		return err
 	}
 	if m.SendStartedAt == nil {
-		// Committed before the call, or a crash after it would leave no
-		// trace that the text may have gone. The wall clock, not the bot's:
-		// FindSMS compares it with the provider's timestamps.
+		// Not recorded with the read (a scheduled or time-bound text):
+		// committed before the call all the same.
 		if _, err := b.store.StartSend(ctx, m.ID, time.Now().UTC()); err != nil {
 			return err
 		}
@@ -267,7 +275,7 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 			// as a late receipt would.
 			status = SMSAccepted
 		}
-		m, recorded, err := tx.AcceptMessage(ctx, m.ID, sent.SID, string(status), now)
+		m, recorded, receiptWaits, err := tx.AcceptMessage(ctx, m.ID, sent.SID, string(status), now)
 		if err != nil {
 			return err
 		}
@@ -289,10 +297,14 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		if sent.Code != "" {
 			receipts = append(receipts, SMSReceipt{SID: sent.SID, State: sent.Status, Problem: sent.Problem, Code: sent.Code})
 		}
-		if r, early, err := tx.TakeReceipt(ctx, sent.SID); err != nil {
-			return err
-		} else if early {
-			receipts = append(receipts, SMSReceipt{SID: r.SID, State: SMSState(r.Status), Problem: SMSProblem(r.Problem), Code: r.ErrorCode})
+		if receiptWaits {
+			r, early, err := tx.TakeReceipt(ctx, sent.SID)
+			if err != nil {
+				return err
+			}
+			if early {
+				receipts = append(receipts, SMSReceipt{SID: r.SID, State: SMSState(r.Status), Problem: SMSProblem(r.Problem), Code: r.ErrorCode})
+			}
 		}
 		for _, r := range receipts {
 			if o := receiptOutcome(m, r); o != "" {

@@ -20,18 +20,13 @@ type CallbackLink struct {
 
 const callbackLinkColumns = `id, case_id, token_hash, created_at, expires_at, picks, used_at`
 
-// InsertCallbackLink records a new link and sets its ID.
-func (q queries) InsertCallbackLink(ctx context.Context, l *CallbackLink) error {
-	inserted, err := q.insertID(ctx, &l.ID, `INSERT INTO callback_links (case_id, token_hash, created_at, expires_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`, l.CaseID, l.Hash, l.CreatedAt.UTC(), l.ExpiresAt.UTC())
-	if err != nil {
-		return fmt.Errorf("store: insert callback link of case %d: %w", l.CaseID, err)
-	}
-	if !inserted {
-		// 128 random bits do not collide; a repeat is a bug upstream.
-		return fmt.Errorf("store: callback link of case %d: token hash already used", l.CaseID)
-	}
-	return nil
+// InsertCallbackLink records a new link; in a transaction, at its commit.
+// A token hash already used is an error: 128 random bits do not collide,
+// so a repeat is a bug upstream.
+func (q queries) InsertCallbackLink(ctx context.Context, l CallbackLink) error {
+	return q.writeLater(ctx, laterWrite{table: "callback_links", what: fmt.Sprintf("insert callback link of case %d", l.CaseID),
+		query: `INSERT INTO callback_links (case_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+		args:  []any{l.CaseID, l.Hash, l.CreatedAt.UTC(), l.ExpiresAt.UTC()}})
 }
 
 // CallbackLinkByHash returns the link whose token hashes to hash; locked

@@ -29,11 +29,11 @@ func TestCallbackLinkByHash(t *testing.T) {
 		la := store.CallbackLink{CaseID: a.ID, Hash: "aa11", CreatedAt: t0, ExpiresAt: t0.Add(72 * time.Hour)}
 		lb := store.CallbackLink{CaseID: b.ID, Hash: "bb22", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 		for _, l := range []*store.CallbackLink{&la, &lb} {
-			if err := s.InsertCallbackLink(ctx, l); err != nil {
+			if err := s.InsertCallbackLink(ctx, *l); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := s.InsertCallbackLink(ctx, &store.CallbackLink{CaseID: b.ID, Hash: "aa11", CreatedAt: t0, ExpiresAt: t0}); err == nil {
+		if err := s.InsertCallbackLink(ctx, store.CallbackLink{CaseID: b.ID, Hash: "aa11", CreatedAt: t0, ExpiresAt: t0}); err == nil {
 			t.Error("a second link with a hash already used was stored")
 		}
 		got, err := s.CallbackLinkByHash(ctx, "bb22")

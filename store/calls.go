@@ -46,16 +46,26 @@ func (q queries) InsertCall(ctx context.Context, c *Call) (inserted bool, err er
 	return inserted, nil
 }
 
-// UpdateCall writes a call's changing fields.
+// InsertCallLater writes a new call at the commit of the transaction
+// (with its events and outbox rows: one statement on PostgreSQL). When a
+// concurrent report of the same call wrote it first, the commit fails with
+// ErrDuplicate and the transaction is to run again.
+func (tx *Tx) InsertCallLater(ctx context.Context, c Call) error {
+	return tx.writeLater(ctx, laterWrite{table: "calls", unique: true, what: "insert call " + c.SID, query: `
+		INSERT INTO calls (sid, provider, line_number, routed, caller_number, status, missed, after_hours,
+			started_at, duration_s, voicemail_url, transcript, case_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		args: []any{c.SID, c.Provider, c.LineNumber, c.Routed, c.CallerNumber, c.Status, c.Missed, c.AfterHours,
+			c.StartedAt.UTC(), c.DurationS, c.VoicemailURL, c.Transcript, c.CaseID, c.CreatedAt.UTC(), c.UpdatedAt.UTC()}})
+}
+
+// UpdateCall writes a call's changing fields (in a transaction, at its
+// commit).
 func (q queries) UpdateCall(ctx context.Context, c Call) error {
-	_, err := q.exec(ctx, `
+	return q.writeLater(ctx, laterWrite{table: "calls", what: "update call " + c.SID, query: `
 		UPDATE calls SET status = ?, missed = ?, duration_s = ?, voicemail_url = ?, transcript = ?, case_id = ?, updated_at = ?
 		WHERE id = ?`,
-		c.Status, c.Missed, c.DurationS, c.VoicemailURL, c.Transcript, c.CaseID, c.UpdatedAt.UTC(), c.ID)
-	if err != nil {
-		return fmt.Errorf("store: update call %s: %w", c.SID, err)
-	}
-	return nil
+		args: []any{c.Status, c.Missed, c.DurationS, c.VoicemailURL, c.Transcript, c.CaseID, c.UpdatedAt.UTC(), c.ID}})
 }
 
 // CallBySID returns the call with the provider's id, locked in a transaction.

@@ -59,21 +59,18 @@ const escalationColumns = `case_id, policy, round, base, step, step_at, fired, p
 	ack_owner, ack_step, ack_at, fire_at, managers_at, updated_at`
 
 // SaveEscalation writes the case's row, inserted or replaced whole, with
-// fire_at its earliest time.
+// fire_at its earliest time; in a transaction, at its commit.
 func (q queries) SaveEscalation(ctx context.Context, e Escalation, now time.Time) error {
-	_, err := q.exec(ctx, `INSERT INTO case_escalations (`+escalationColumns+`)
+	return q.writeLater(ctx, laterWrite{table: "case_escalations", what: fmt.Sprintf("save escalation of case %d", e.CaseID),
+		query: `INSERT INTO case_escalations (` + escalationColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_id) DO UPDATE SET policy = excluded.policy, round = excluded.round, base = excluded.base,
 			step = excluded.step, step_at = excluded.step_at, fired = excluded.fired, passed = excluded.passed,
 			repeat_step = excluded.repeat_step, repeat_n = excluded.repeat_n, repeat_at = excluded.repeat_at,
 			ack_owner = excluded.ack_owner, ack_step = excluded.ack_step, ack_at = excluded.ack_at,
 			fire_at = excluded.fire_at, managers_at = excluded.managers_at, updated_at = excluded.updated_at`,
-		e.CaseID, e.Policy, e.Round, e.Base.UTC(), e.Step, utcp(e.StepAt), e.Fired, e.Passed, e.RepeatStep, e.RepeatN, utcp(e.RepeatAt),
-		e.AckOwner, e.AckStep, utcp(e.AckAt), utcp(e.Next()), utcp(e.ManagersAt), now.UTC())
-	if err != nil {
-		return fmt.Errorf("store: save escalation of case %d: %w", e.CaseID, err)
-	}
-	return nil
+		args: []any{e.CaseID, e.Policy, e.Round, e.Base.UTC(), e.Step, utcp(e.StepAt), e.Fired, e.Passed, e.RepeatStep, e.RepeatN, utcp(e.RepeatAt),
+			e.AckOwner, e.AckStep, utcp(e.AckAt), utcp(e.Next()), utcp(e.ManagersAt), now.UTC()}})
 }
 
 // DueEscalations lists the cases whose escalation has something due,

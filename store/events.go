@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -74,31 +75,31 @@ func eventsInsert(es []pendingEvent) (string, []any) {
 	return sb.String(), args
 }
 
-// flushPending writes the transaction's waiting events and outbox rows
-// (EnqueueLater) before its commit and before any statement of its that
-// names the events or the outbox table, so that it reads what it wrote;
-// outside a transaction none wait.
+// flushPending writes the transaction's waiting writes (writeLater),
+// events and outbox rows (EnqueueLater) before its commit and before any
+// statement of its that names one of their tables, so that it reads what
+// it wrote; outside a transaction none wait.
 func (q queries) flushPending(ctx context.Context, query string) error {
-	if q.tx == nil || len(q.tx.events) == 0 && len(q.tx.outbox) == 0 ||
-		query != "" && !strings.Contains(query, "events") && !strings.Contains(query, "outbox") {
+	tx := q.tx
+	if tx == nil || len(tx.events) == 0 && len(tx.outbox) == 0 && len(tx.later) == 0 ||
+		query != "" && !tx.namesPending(query) {
 		return nil
 	}
-	es, rows := q.tx.events, q.tx.outbox
-	q.tx.events, q.tx.outbox = nil, nil
-	rows, err := q.coalesceOutbox(ctx, rows)
-	if err != nil {
-		return err
+	ws, es, rows := tx.later, tx.events, tx.outbox
+	tx.later, tx.events, tx.outbox = nil, nil, nil
+	if q.d.name == "postgres" && len(es) <= eventsPerStatement && len(rows) <= outboxRowsPerStatement {
+		return q.flushAsOne(ctx, ws, es, rows)
 	}
-	if len(es) == 0 && len(rows) == 0 {
-		return nil
-	}
-	if q.d.name == "postgres" && len(es) > 0 && len(rows) > 0 && len(es) <= eventsPerStatement && len(rows) <= outboxRowsPerStatement {
-		// One statement for both: a round trip and a statement fewer.
-		evq, evargs := eventsInsert(es)
-		obq, obargs := outboxInsert(rows)
-		return q.insertOutbox(ctx, "WITH written_events AS ("+evq+") "+obq, append(evargs, obargs...), rows)
+	for _, w := range ws {
+		if err := q.writeNow(ctx, w); err != nil {
+			return err
+		}
 	}
 	if err := q.insertEvents(ctx, es); err != nil {
+		return err
+	}
+	rows, err := q.coalesceOutbox(ctx, rows)
+	if err != nil {
 		return err
 	}
 	for len(rows) > 0 {
@@ -110,6 +111,108 @@ func (q queries) flushPending(ctx context.Context, query string) error {
 		}
 	}
 	return nil
+}
+
+// flushAsOne makes a transaction's waiting writes, events and outbox rows
+// in one PostgreSQL statement, each a data-modifying WITH clause: one round
+// trip and one statement for all. A coalescing row pulls its waiting row
+// forward, or is written when none waits, in the same statement.
+func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEvent, rows []outboxRow) error {
+	type part struct{ name, query string }
+	var parts []part
+	var outs []string
+	var args []any
+	for i, w := range ws {
+		query := w.query
+		if w.counted != nil {
+			query += " RETURNING 1"
+			outs = append(outs, fmt.Sprintf("SELECT ''::text, NULL::timestamptz, %d FROM later_%d", i, i))
+		}
+		parts = append(parts, part{fmt.Sprintf("later_%d", i), query})
+		args = append(args, w.args...)
+	}
+	if len(es) > 0 {
+		evq, evargs := eventsInsert(es)
+		parts = append(parts, part{"written_events", evq})
+		args = append(args, evargs...)
+	}
+	plain, coalescing := coalescingRows(rows)
+	for j, r := range coalescing {
+		parts = append(parts,
+			part{fmt.Sprintf("pulled_%d", j), pullForwardSQL + ` RETURNING lane, run_at`},
+			part{fmt.Sprintf("held_%d", j), fmt.Sprintf(`INSERT INTO outbox (`+outboxInsertColumns+`) SELECT `+outboxInsertValues+`
+				WHERE NOT EXISTS (SELECT 1 FROM pulled_%d) ON CONFLICT (dedupe_key) DO NOTHING RETURNING lane, run_at`, j)})
+		args = append(args, r.runAt, r.runAt, r.now, *r.caseID, r.kind)
+		args = append(args, r.args()...)
+		outs = append(outs, fmt.Sprintf("SELECT lane, run_at, -1 FROM pulled_%d", j), fmt.Sprintf("SELECT lane, run_at, -1 FROM held_%d", j))
+	}
+	if len(plain) > 0 {
+		obq, obargs := outboxInsert(plain)
+		parts = append(parts, part{"written", obq})
+		args = append(args, obargs...)
+		outs = append(outs, "SELECT lane, run_at, -1 FROM written")
+	}
+	with := func(parts []part) string {
+		if len(parts) == 0 {
+			return ""
+		}
+		clauses := make([]string, len(parts))
+		for i, p := range parts {
+			clauses[i] = p.name + " AS (" + p.query + ")"
+		}
+		return "WITH " + strings.Join(clauses, ", ") + " "
+	}
+	if len(outs) == 0 {
+		// Nothing to read back: the last write is the statement itself.
+		query := with(parts[:len(parts)-1]) + parts[len(parts)-1].query
+		if _, err := q.exec(ctx, query, args...); err != nil {
+			return q.flushFailed(ws, es, rows, err)
+		}
+		return nil
+	}
+	var got []struct {
+		Lane  string     `db:"lane"`
+		RunAt *time.Time `db:"run_at"`
+		Write int        `db:"write"`
+	}
+	query := with(parts) + "SELECT * FROM (" + strings.Join(outs, " UNION ALL ") + ") AS flushed (lane, run_at, write)"
+	if err := q.selectAll(ctx, &got, query, args...); err != nil {
+		return q.flushFailed(ws, es, rows, err)
+	}
+	changed := make([]int64, len(ws))
+	var woken []laneDue
+	for _, g := range got {
+		if g.Write >= 0 {
+			changed[g.Write]++
+		} else if g.RunAt != nil {
+			woken = append(woken, laneDue{Lane: g.Lane, RunAt: *g.RunAt})
+		}
+	}
+	for i, w := range ws {
+		if w.counted != nil {
+			w.counted(changed[i])
+		}
+	}
+	q.wokenBy(woken)
+	return nil
+}
+
+// flushFailed words the error of the statement that made ws, es and rows.
+func (q queries) flushFailed(ws []laterWrite, es []pendingEvent, rows []outboxRow, err error) error {
+	if err := laterFailed(q.d, ws, err); errors.Is(err, ErrDuplicate) {
+		return err
+	}
+	var what []string
+	for _, w := range ws {
+		what = append(what, w.what)
+	}
+	if len(es) > 0 {
+		what = append(what, fmt.Sprintf("add event %s to case %d", es[0].kind, es[0].caseID))
+	}
+	if len(rows) > 0 {
+		what = append(what, fmt.Sprintf("enqueue %s %q", rows[0].kind, rows[0].dedupeKey))
+	}
+	return fmt.Errorf("store: %s: %w", strings.Join(what, ", "), err)
 }
 
 // EventsForCase lists the case's trail in order.

@@ -66,17 +66,23 @@ func (q queries) MessageByID(ctx context.Context, id int64) (Message, error) {
 
 // MessageToSend returns message id with whether its number opted out and
 // why it cannot receive SMS ("" when it can), in one statement: what a
-// send reads before it calls out.
-func (q queries) MessageToSend(ctx context.Context, id int64) (m Message, optedOut bool, untextable string, err error) {
+// send reads before it calls out. With startAt set it also records, in the
+// same statement, that an attempt to send begins then (StartSend) unless
+// an earlier one began: the message's SendStartedAt tells which.
+func (q queries) MessageToSend(ctx context.Context, id int64, startAt time.Time) (m Message, optedOut bool, untextable string, err error) {
 	var row struct {
 		Message
 		OptedOut   bool   `db:"opted_out"`
 		Untextable string `db:"untextable"`
 	}
-	err = q.get(ctx, &row, `SELECT `+prefixed("m", messageColumns)+`,
-			EXISTS (SELECT 1 FROM opt_outs o WHERE o.number = m.caller_number) AS opted_out,
-			COALESCE((SELECT u.reason FROM untextable_numbers u WHERE u.number = m.caller_number), '') AS untextable
-		FROM messages m WHERE m.id = ?`, id)
+	const facts = `EXISTS (SELECT 1 FROM opt_outs o WHERE o.number = messages.caller_number) AS opted_out,
+			COALESCE((SELECT u.reason FROM untextable_numbers u WHERE u.number = messages.caller_number), '') AS untextable`
+	if startAt.IsZero() {
+		err = q.get(ctx, &row, `SELECT `+prefixed("messages", messageColumns)+`, `+facts+` FROM messages WHERE id = ?`, id)
+	} else {
+		err = q.get(ctx, &row, `UPDATE messages SET send_started_at = COALESCE(send_started_at, ?) WHERE id = ?
+			RETURNING `+messageColumns+`, `+facts, startAt.UTC(), id)
+	}
 	return row.Message, row.OptedOut, row.Untextable, notFound(err, "store: message %d", id)
 }
 
@@ -103,19 +109,27 @@ func (q queries) UpdateMessage(ctx context.Context, m Message) error {
 // takes status; one settled meanwhile keeps its own. recorded is false, and
 // nothing is written, when the message holds sid as accepted already (a
 // worker whose claim overlapped this one's recorded it) or is gone.
-func (q queries) AcceptMessage(ctx context.Context, id int64, sid, status string, now time.Time) (m Message, recorded bool, err error) {
-	var ms []Message
+//
+// receiptWaits tells whether a receipt for sid came before this (it waits
+// in early_receipts for TakeReceipt): the same statement looks, so that a
+// text without one costs no statement more.
+func (q queries) AcceptMessage(ctx context.Context, id int64, sid, status string, now time.Time) (m Message, recorded, receiptWaits bool, err error) {
+	var ms []struct {
+		Message
+		ReceiptWaits bool `db:"receipt_waits"`
+	}
 	err = q.selectAll(ctx, &ms, `UPDATE messages SET sid = ?, status = CASE WHEN status = 'pending' THEN ? ELSE status END,
 			accepted_at = ?, updated_at = ?
 		WHERE id = ? AND NOT (sid IS NOT NULL AND sid = ? AND accepted_at IS NOT NULL)
-		RETURNING `+messageColumns, sid, status, now.UTC(), now.UTC(), id, sid)
+		RETURNING `+messageColumns+`, EXISTS (SELECT 1 FROM early_receipts WHERE sid = ?) AS receipt_waits`,
+		sid, status, now.UTC(), now.UTC(), id, sid, sid)
 	if err != nil {
-		return Message{}, false, fmt.Errorf("store: accept message %d as %s: %w", id, sid, err)
+		return Message{}, false, false, fmt.Errorf("store: accept message %d as %s: %w", id, sid, err)
 	}
 	if len(ms) == 0 {
-		return Message{}, false, nil
+		return Message{}, false, false, nil
 	}
-	return ms[0], true, nil
+	return ms[0].Message, true, ms[0].ReceiptWaits, nil
 }
 
 // StartSend records that an attempt to send message id begins at `at`,

@@ -149,26 +149,10 @@ func (tx *Tx) EnqueueLater(n NewOutbox, now time.Time) error {
 // it is locked, so the row runs after this transaction commits and sees
 // its change.
 func (q queries) coalesceOutbox(ctx context.Context, rows []outboxRow) ([]outboxRow, error) {
-	var left []outboxRow
-	type group struct {
-		caseID int64
-		kind   string
-	}
-	seen := map[group]bool{}
-	for _, r := range rows {
-		if !r.coalesce {
-			left = append(left, r)
-			continue
-		}
-		g := group{*r.caseID, r.kind}
-		if seen[g] {
-			continue // one row of the batch stands for the group
-		}
-		seen[g] = true
+	left, coalescing := coalescingRows(rows)
+	for _, r := range coalescing {
 		var waiting []laneDue
-		if err := q.selectAll(ctx, &waiting, `UPDATE outbox SET run_at = CASE WHEN run_at > ? THEN ? ELSE run_at END, updated_at = ?
-			WHERE case_id = ? AND kind = ? AND state = 'pending' AND claim_seq = 0
-			RETURNING lane, run_at`, r.runAt, r.runAt, r.now, *r.caseID, r.kind); err != nil {
+		if err := q.selectAll(ctx, &waiting, pullForwardSQL+` RETURNING lane, run_at`, r.runAt, r.runAt, r.now, *r.caseID, r.kind); err != nil {
 			return nil, fmt.Errorf("store: enqueue %s %q: a waiting row: %w", r.kind, r.dedupeKey, err)
 		}
 		if len(waiting) == 0 {
@@ -178,6 +162,33 @@ func (q queries) coalesceOutbox(ctx context.Context, rows []outboxRow) ([]outbox
 		q.wokenBy(waiting)
 	}
 	return left, nil
+}
+
+// pullForwardSQL brings a coalescing row's waiting row of its kind and case
+// forward to the new row's due time (run_at, run_at, updated_at, case_id,
+// kind).
+const pullForwardSQL = `UPDATE outbox SET run_at = CASE WHEN run_at > ? THEN ? ELSE run_at END, updated_at = ?
+			WHERE case_id = ? AND kind = ? AND state = 'pending' AND claim_seq = 0`
+
+// coalescingRows splits rows into those written as they are and the
+// coalescing ones, one per kind and case (it stands for the others).
+func coalescingRows(rows []outboxRow) (plain, coalescing []outboxRow) {
+	type group struct {
+		caseID int64
+		kind   string
+	}
+	seen := map[group]bool{}
+	for _, r := range rows {
+		if !r.coalesce {
+			plain = append(plain, r)
+			continue
+		}
+		if g := (group{*r.caseID, r.kind}); !seen[g] {
+			seen[g] = true
+			coalescing = append(coalescing, r)
+		}
+	}
+	return plain, coalescing
 }
 
 // outboxRowsPerStatement keeps a batch's parameters far below SQLite's
@@ -389,6 +400,17 @@ func (s *Store) ExtendOutbox(ctx context.Context, it OutboxItem, lease time.Dura
 // instead of two.
 func (q queries) CompleteOutbox(ctx context.Context, it OutboxItem, now time.Time) (done bool, err error) {
 	return q.settleOutbox(ctx, it, OutboxDone, now, "")
+}
+
+// CompleteOutboxLater marks a claimed row done at the commit of the
+// transaction that recorded its side effect (on PostgreSQL, in the
+// statement that writes the transaction's events and outbox rows), under
+// the claim it was handed out under; held is told before the commit
+// whether that claim was still current.
+func (tx *Tx) CompleteOutboxLater(ctx context.Context, it OutboxItem, now time.Time, held func(bool)) error {
+	return tx.writeLater(ctx, laterWrite{table: "outbox", what: fmt.Sprintf("mark outbox %d done", it.ID),
+		query: settleOutboxSQL, args: []any{OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq},
+		counted: func(n int64) { held(n == 1) }})
 }
 
 // CompleteOutboxBatch marks claimed rows done in one statement, each under

@@ -60,6 +60,8 @@ type Tx struct {
 	// EnqueueLater).
 	events []pendingEvent
 	outbox []outboxRow
+	// later holds writes made at the commit with them (writeLater).
+	later []laterWrite
 	// locked holds the cases this transaction locked or created.
 	locked map[int64]bool
 	// wakes holds the lanes the transaction enqueued work on, with when it

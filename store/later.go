@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lib/pq"
+)
+
+// ErrDuplicate is a deferred insert's key that another transaction wrote
+// first: the transaction rolled back, and running it again finds that row.
+var ErrDuplicate = errors.New("store: written meanwhile by another transaction")
+
+// laterWrite is an INSERT or UPDATE a transaction makes at its commit,
+// with its events and outbox rows: on PostgreSQL all of them are one
+// statement (data-modifying WITH clauses), so each costs no round trip and
+// no statement of its own. Only for writes whose result the transaction
+// does not read back.
+type laterWrite struct {
+	table string // the table written: a statement naming it flushes first
+	query string // no RETURNING; `?` placeholders
+	args  []any
+	what  string // for errors: "insert call CA…"
+	// unique: a unique violation on table means another transaction wrote
+	// this row's key first (ErrDuplicate) rather than a fault.
+	unique bool
+	// counted, when set, is told how many rows the write changed, before
+	// the commit (so only what follows a commit may act on it).
+	counted func(rows int64)
+}
+
+// writeLater runs query at the commit of q's transaction, or at once
+// outside one. A transaction holds one waiting write per table: a second
+// to the same table writes the first now, because PostgreSQL leaves the
+// outcome undefined when one statement changes a row twice.
+func (q queries) writeLater(ctx context.Context, w laterWrite) error {
+	if q.tx == nil {
+		return q.writeNow(ctx, w)
+	}
+	for _, p := range q.tx.later {
+		if p.table == w.table {
+			if err := q.flushPending(ctx, ""); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	q.tx.later = append(q.tx.later, w)
+	return nil
+}
+
+// writeNow runs w as a statement of its own.
+func (q queries) writeNow(ctx context.Context, w laterWrite) error {
+	res, err := q.exec(ctx, w.query, w.args...)
+	if err != nil {
+		return w.failed(q.d, err)
+	}
+	if w.counted != nil {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return w.failed(q.d, err)
+		}
+		w.counted(n)
+	}
+	return nil
+}
+
+// failed words err, the error of running w (nil: nil).
+func (w laterWrite) failed(d dialect, err error) error {
+	if err == nil {
+		return nil
+	}
+	if w.unique && uniqueViolation(d, err, w.table) {
+		return fmt.Errorf("store: %s: %w", w.what, ErrDuplicate)
+	}
+	return fmt.Errorf("store: %s: %w", w.what, err)
+}
+
+// namesPending reports whether query names a table the transaction has
+// writes waiting for, so that it reads (or writes after) what they wrote.
+func (tx *Tx) namesPending(query string) bool {
+	if len(tx.events) > 0 && strings.Contains(query, "events") ||
+		len(tx.outbox) > 0 && strings.Contains(query, "outbox") {
+		return true
+	}
+	for _, w := range tx.later {
+		if strings.Contains(query, w.table) {
+			return true
+		}
+	}
+	return false
+}
+
+// laterFailed words err, the error of a statement that made the writes ws
+// (and maybe more): as the write it concerns, when that can be told.
+func laterFailed(d dialect, ws []laterWrite, err error) error {
+	for _, w := range ws {
+		if w.unique && uniqueViolation(d, err, w.table) {
+			return w.failed(d, err)
+		}
+	}
+	return err
+}
+
+// uniqueViolation reports whether err is a unique constraint of table that
+// refused a row.
+func uniqueViolation(d dialect, err error, table string) bool {
+	if errors.Is(err, sql.ErrNoRows) {
+		return false
+	}
+	if d.name == "postgres" {
+		var pe *pq.Error
+		return errors.As(err, &pe) && pe.Code == "23505" && pe.Table == table
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed: "+table+".")
+}
