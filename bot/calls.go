@@ -225,7 +225,14 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	if err != nil {
 		return store.Case{}, false, err
 	}
-	inserted, err := tx.InsertCase(ctx, &c)
+	inserted := true
+	if c.ID = facts.IDs.Case; c.ID != 0 {
+		// Written at the commit: another call from the same number that
+		// opened a case meanwhile fails it, and the report runs again.
+		err = tx.InsertCaseLater(ctx, c)
+	} else {
+		inserted, err = tx.InsertCase(ctx, &c)
+	}
 	if err != nil {
 		return store.Case{}, false, err
 	}
@@ -276,7 +283,7 @@ func (b *Bot) callerFacts(ctx context.Context, tx *store.Tx, caller string, line
 			return store.CallerFacts{}, err
 		}
 	}
-	return tx.CallerFacts(ctx, caller)
+	return tx.NewCaseFacts(ctx, caller)
 }
 
 // applyFacts fills what a new case learns from what Ringback knows of its

@@ -98,3 +98,42 @@ func TestSameCallReportedAtOnceIsRecordedOnce(t *testing.T) {
 		}
 	})
 }
+
+// Two calls from one number to one line at the same instant (two SIDs)
+// open one case: the report whose new case meets the other's at the commit
+// runs again and counts its call on that case, with no second text-back.
+func TestTwoCallsAtOnceFromOneCallerOpenOneCase(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		const calls = 6
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make([]error, calls)
+		for i := range calls {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = f.bot.ReportCall(context.Background(), bot.CallReport{Provider: "twilio", SID: "CAat" + string(rune('a'+i)), From: callerNum, To: lettingsNum, Outcome: bot.CallMissed, Status: "no-answer"})
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("call %d: %v", i, err)
+			}
+		}
+		var cases []store.Case
+		if err := f.store.DB().Select(&cases, `SELECT id, call_count FROM cases`); err != nil {
+			t.Fatal(err)
+		}
+		if len(cases) != 1 || cases[0].CallCount != calls {
+			t.Errorf("cases %+v, want one counting %d calls", cases, calls)
+		}
+		var texts, linked int
+		if err := f.store.DB().Get(&texts, `SELECT COUNT(*) FROM messages WHERE kind = 'textback'`); err != nil || texts != 1 {
+			t.Errorf("%d text-backs queued (%v), want 1", texts, err)
+		}
+		if err := f.store.DB().Get(&linked, `SELECT COUNT(*) FROM calls WHERE case_id IS NOT NULL`); err != nil || linked != calls {
+			t.Errorf("%d calls on the case (%v), want %d", linked, err, calls)
+		}
+	})
+}

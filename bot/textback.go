@@ -62,7 +62,7 @@ func (b *Bot) queueTextBack(ctx context.Context, tx *store.Tx, c store.Case, lin
 	if err != nil {
 		return fmt.Errorf("bot: text-back of case %d: %w", c.ID, err)
 	}
-	_, err = b.queueSMS(ctx, tx, c, line, outgoing{Kind: "textback", Body: body, TemplateKey: p.key},
+	_, err = b.queueSMS(ctx, tx, c, line, outgoing{ID: facts.IDs.Message, Kind: "textback", Body: body, TemplateKey: p.key},
 		textBackKey(c.ID), now.Add(line.TextBack.Delay))
 	return err
 }
@@ -124,6 +124,7 @@ func notTextable(optedOut bool, untextable string) string {
 
 // outgoing is an SMS to queue.
 type outgoing struct {
+	ID          int64  // drawn beforehand (store.NewCaseIDs), or 0
 	Kind        string // textback, template, safety, help, optout_confirm
 	Body        string
 	TemplateKey string
@@ -141,6 +142,7 @@ type outgoing struct {
 func (b *Bot) queueSMS(ctx context.Context, tx *store.Tx, c store.Case, line *config.Line, o outgoing, key string, runAt time.Time) (store.Message, error) {
 	now := b.clock.Now()
 	m := store.Message{
+		ID:        o.ID,
 		Direction: store.Outbound, Kind: o.Kind, LineNumber: line.Number, CallerNumber: c.CallerNumber,
 		Body: o.Body, TemplateKey: o.TemplateKey, SentBy: o.SentBy, Status: "pending", CreatedAt: now, UpdatedAt: now,
 	}

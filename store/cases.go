@@ -59,23 +59,31 @@ const caseColumns = `id, line_number, caller_number, state, origin, category, ca
 	call_count, last_call_at, textback_status, escalation_level, voicemail_url, transcript, outcome,
 	close_note, closed_by, closed_at, previous_case_id, callback_at, created_at, updated_at`
 
+// caseInsertColumns are a new case's columns but its id, in insertArgs'
+// order.
+const caseInsertColumns = `line_number, caller_number, state, origin, category, categorized_at, urgent, spam,
+	after_hours, contact_id, owner, assigned_by, claimed_at, first_contact_at, contact_attempts, due_at,
+	call_count, last_call_at, textback_status, escalation_level, voicemail_url, transcript, outcome,
+	close_note, closed_by, closed_at, previous_case_id, created_at, updated_at`
+
+// insertArgs are c's values of caseInsertColumns.
+func (c Case) insertArgs() []any {
+	return []any{c.LineNumber, c.CallerNumber, c.State, c.Origin, c.Category, utcp(c.CategorizedAt), c.Urgent, c.Spam,
+		c.AfterHours, c.ContactID, c.Owner, c.AssignedBy, utcp(c.ClaimedAt), utcp(c.FirstContactAt), c.ContactAttempts, utcp(c.DueAt),
+		c.CallCount, utcp(c.LastCallAt), c.TextbackStatus, c.EscalationLevel, c.VoicemailURL, c.Transcript, c.Outcome,
+		c.CloseNote, c.ClosedBy, utcp(c.ClosedAt), c.PreviousCaseID, c.CreatedAt.UTC(), c.UpdatedAt.UTC()}
+}
+
 // InsertCase writes a new case and sets its ID; a new case has no
 // callback slot yet (CallbackAt is not written). When the caller already has
 // an open case on the line (a concurrent webhook won the race), nothing is
 // written and inserted is false.
 func (q queries) InsertCase(ctx context.Context, c *Case) (inserted bool, err error) {
 	inserted, err = q.insertID(ctx, &c.ID, `
-		INSERT INTO cases (line_number, caller_number, state, origin, category, categorized_at, urgent, spam,
-			after_hours, contact_id, owner, assigned_by, claimed_at, first_contact_at, contact_attempts, due_at,
-			call_count, last_call_at, textback_status, escalation_level, voicemail_url, transcript, outcome,
-			close_note, closed_by, closed_at, previous_case_id, created_at, updated_at)
+		INSERT INTO cases (`+caseInsertColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (caller_number, line_number) WHERE state <> 'closed' AND caller_number <> '' DO NOTHING
-		RETURNING id`,
-		c.LineNumber, c.CallerNumber, c.State, c.Origin, c.Category, utcp(c.CategorizedAt), c.Urgent, c.Spam,
-		c.AfterHours, c.ContactID, c.Owner, c.AssignedBy, utcp(c.ClaimedAt), utcp(c.FirstContactAt), c.ContactAttempts, utcp(c.DueAt),
-		c.CallCount, utcp(c.LastCallAt), c.TextbackStatus, c.EscalationLevel, c.VoicemailURL, c.Transcript, c.Outcome,
-		c.CloseNote, c.ClosedBy, utcp(c.ClosedAt), c.PreviousCaseID, c.CreatedAt.UTC(), c.UpdatedAt.UTC())
+		RETURNING id`, c.insertArgs()...)
 	if err != nil {
 		return false, fmt.Errorf("store: insert case: %w", err)
 	}
@@ -83,6 +91,23 @@ func (q queries) InsertCase(ctx context.Context, c *Case) (inserted bool, err er
 		q.holds(c.ID)
 	}
 	return inserted, nil
+}
+
+// InsertCaseLater writes a new case whose id was drawn beforehand
+// (NewCaseFacts) at the commit of the transaction, with its events and
+// outbox rows: one statement on PostgreSQL. When another call from the
+// same number opened a case on the line meanwhile, the commit fails with
+// ErrDuplicate and the transaction is to run again (it then finds that
+// case).
+func (tx *Tx) InsertCaseLater(ctx context.Context, c Case) error {
+	if c.ID == 0 {
+		return fmt.Errorf("store: insert case later: no id drawn")
+	}
+	tx.holds(c.ID)
+	return tx.writeLater(ctx, laterWrite{table: "cases", unique: true, what: fmt.Sprintf("insert case %d", c.ID), query: `
+		INSERT INTO cases (id, ` + caseInsertColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		args: append([]any{c.ID}, c.insertArgs()...)})
 }
 
 // holds notes that the transaction has case id locked (or created).

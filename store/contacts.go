@@ -174,12 +174,35 @@ type CallerFacts struct {
 	// Templates is the approved templates' generation, for
 	// ApprovedTemplateAt: the cache is checked at no extra cost.
 	Templates int64
+	// IDs are drawn for a new case and its text-back when asked
+	// (NewCaseFacts, PostgreSQL): they can then be written at the commit.
+	IDs NewCaseIDs
 }
+
+// NewCaseIDs are ids drawn from their tables' sequences before the rows are
+// written (zero: none drawn; SQLite numbers rows as it writes them).
+type NewCaseIDs struct{ Case, Message int64 }
 
 // CallerFacts reads the facts of number. The last text-back is read as of
 // the statement's start: a caller's lock (LockCaller) taken before it
 // makes it current.
 func (q queries) CallerFacts(ctx context.Context, number string) (CallerFacts, error) {
+	return q.callerFacts(ctx, number, false)
+}
+
+// NewCaseFacts is CallerFacts for a case about to open: on PostgreSQL the
+// same statement draws the ids of the case and of its text-back (IDs), so
+// that both are written at the commit (InsertCaseLater, InsertMessage with
+// the id set) instead of a statement each.
+func (tx *Tx) NewCaseFacts(ctx context.Context, number string) (CallerFacts, error) {
+	return tx.callerFacts(ctx, number, tx.d.name == "postgres")
+}
+
+func (q queries) callerFacts(ctx context.Context, number string, drawIDs bool) (CallerFacts, error) {
+	ids := `0 AS case_id, 0 AS message_id`
+	if drawIDs {
+		ids = `nextval('cases_id_seq') AS case_id, nextval('messages_id_seq') AS message_id`
+	}
 	var row struct {
 		ContactID    *int64   `db:"contact_id"`
 		Name         *string  `db:"name"`
@@ -191,6 +214,8 @@ func (q queries) CallerFacts(ctx context.Context, number string) (CallerFacts, e
 		Untextable   string   `db:"untextable"`
 		LastTextBack *float64 `db:"last_textback"`
 		Templates    int64    `db:"templates"`
+		CaseID       int64    `db:"case_id"`
+		MessageID    int64    `db:"message_id"`
 	}
 	// Seconds since 1970, not the timestamp: SQLite gives a subquery's
 	// value no column type, so a timestamp would come back as text.
@@ -201,7 +226,7 @@ func (q queries) CallerFacts(ctx context.Context, number string) (CallerFacts, e
 			(SELECT `+q.d.epoch("created_at")+` FROM messages
 				WHERE caller_number = ? AND kind = 'textback' AND direction = 'out' AND status NOT IN ('failed', 'canceled')
 				ORDER BY created_at DESC LIMIT 1) AS last_textback,
-			(`+approvedGeneration+`) AS templates
+			(`+approvedGeneration+`) AS templates, `+ids+`
 		FROM (SELECT 1 AS one) one
 		LEFT JOIN contact_numbers n ON n.number = ?
 		LEFT JOIN contacts ct ON ct.id = n.contact_id`,
@@ -209,7 +234,8 @@ func (q queries) CallerFacts(ctx context.Context, number string) (CallerFacts, e
 	if err != nil {
 		return CallerFacts{}, fmt.Errorf("store: facts of %s: %w", number, err)
 	}
-	f := CallerFacts{Spam: row.Spam, OptedOut: row.OptedOut, Untextable: row.Untextable, Templates: row.Templates}
+	f := CallerFacts{Spam: row.Spam, OptedOut: row.OptedOut, Untextable: row.Untextable, Templates: row.Templates,
+		IDs: NewCaseIDs{Case: row.CaseID, Message: row.MessageID}}
 	if row.ContactID != nil {
 		f.Contact = &Contact{ID: *row.ContactID, Name: deref(row.Name), Kind: deref(row.Kind), Property: deref(row.Property), Unit: deref(row.Unit)}
 	}

@@ -42,7 +42,18 @@ const messageColumns = `id, sid, case_id, direction, kind, line_number, caller_n
 
 // InsertMessage writes a message and sets its ID. An inbound message whose
 // SID is known already (a retried webhook) is not written: inserted is false.
+//
+// A message whose id was drawn beforehand (NewCaseFacts) is written at the
+// commit of the transaction, with its events and outbox rows.
 func (q queries) InsertMessage(ctx context.Context, m *Message) (inserted bool, err error) {
+	if m.ID != 0 && q.tx != nil {
+		return true, q.writeLater(ctx, laterWrite{table: "messages", what: fmt.Sprintf("insert message %d", m.ID), query: `
+			INSERT INTO messages (id, sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
+				template_key, sent_by, status, error_code, problem, accepted_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			args: []any{m.ID, m.SID, m.CaseID, m.Direction, m.Kind, m.LineNumber, m.CallerNumber, m.Body, m.MediaURLs,
+				m.TemplateKey, m.SentBy, m.Status, m.ErrorCode, m.Problem, utcp(m.AcceptedAt), m.CreatedAt.UTC(), m.UpdatedAt.UTC()}})
+	}
 	inserted, err = q.insertID(ctx, &m.ID, `
 		INSERT INTO messages (sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
 			template_key, sent_by, status, error_code, problem, accepted_at, created_at, updated_at)
