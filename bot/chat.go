@@ -140,7 +140,7 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 		// card; the row then points at the new message. The old message
 		// names the new post, so a re-run finds it rather than post a third.
 		p.b.log.Info("bot: the card was deleted; posting it again", "platform", p.name, "case_id", caseID, "channel", at.Channel)
-		ref, err := p.postCard(ctx, caseID, at.Channel, card, fmt.Sprintf("card:%d:%s", caseID, at.ID))
+		ref, err := p.postCard(ctx, caseID, at.Channel, card, fmt.Sprintf("card:%d:%s", caseID, at.ID), false)
 		if err != nil {
 			return MessageRef{}, true, p.failed(ctx, caseID, err)
 		}
@@ -155,7 +155,9 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 		p.b.log.Debug("bot: no channel for the case's line on this platform; no card", "platform", p.name, "case_id", caseID)
 		return MessageRef{}, false, nil
 	}
-	reserved, err := p.b.store.ReserveCard(ctx, caseID, p.name, channel, p.b.clock.Now())
+	key := fmt.Sprintf("card:%d", caseID)
+	// The post's first attempt is recorded with the reservation.
+	reserved, begun, err := p.b.store.ReserveCardPost(ctx, caseID, p.name, channel, key, p.b.clock.Now())
 	if err != nil {
 		return MessageRef{}, false, err
 	}
@@ -168,7 +170,7 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 	card, err := p.b.Card(ctx, caseID)
 	var ref MessageRef
 	if err == nil {
-		ref, err = p.postCard(ctx, caseID, channel, card, fmt.Sprintf("card:%d", caseID))
+		ref, err = p.postCard(ctx, caseID, channel, card, key, begun)
 	}
 	if err != nil {
 		if uerr := p.b.store.UnreserveCard(ctx, caseID, p.name); uerr != nil {
@@ -180,9 +182,9 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 }
 
 // postCard posts case caseID's card once under key, and records it as the
-// case's card.
-func (p *chatPerformer) postCard(ctx context.Context, caseID int64, channel string, card Card, key string) (MessageRef, error) {
-	return p.postOnce(ctx, once{key: key, card: caseID,
+// case's card; begun: its first attempt is recorded already.
+func (p *chatPerformer) postCard(ctx context.Context, caseID int64, channel string, card Card, key string, begun bool) (MessageRef, error) {
+	return p.postOnce(ctx, once{key: key, card: caseID, begun: begun,
 		find: func(since time.Time) (MessageRef, bool, error) { return p.chat.Find(ctx, channel, key, since) },
 		post: func() (MessageRef, error) { return p.chat.PostCard(ctx, channel, card, key) }})
 }
@@ -200,6 +202,9 @@ type once struct {
 	// last says the post is the row's last step: the transaction recording
 	// it marks the row done too.
 	last bool
+	// begun: this first attempt was recorded already (a card's, with its
+	// reservation: ReserveCardPost).
+	begun bool
 }
 
 // postOnce makes the post o names at most once. Before calling out it
@@ -207,7 +212,10 @@ type once struct {
 // was not saved (the process died, the answer timed out) first asks the
 // platform for the post and adopts it.
 func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error) {
-	prev, first, err := p.b.store.BeginChatPost(ctx, p.name, o.key, o.outbox, p.b.clock.Now())
+	prev, first, err := store.ChatPost{}, true, error(nil)
+	if !o.begun {
+		prev, first, err = p.b.store.BeginChatPost(ctx, p.name, o.key, o.outbox, p.b.clock.Now())
+	}
 	switch {
 	case err != nil:
 		return MessageRef{}, err

@@ -89,17 +89,48 @@ func (q queries) ReserveCard(ctx context.Context, caseID int64, platform, channe
 	// is newer than its own (Tx.LockCaseOnce). SQLite writes one at a time.
 	// Taking over a dead worker's reservation waits for nobody: it sees
 	// nothing (0).
-	res, err := q.exec(ctx, `INSERT INTO cards (case_id, platform, channel, message_id, created_at, outbox_seen)
-		VALUES (?, ?, ?, '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox))
-		ON CONFLICT (case_id, platform) DO UPDATE SET channel = excluded.channel, created_at = excluded.created_at,
-			outbox_seen = 0
-		WHERE cards.message_id = '' AND cards.created_at < ?`,
-		caseID, platform, channel, now.UTC(), now.Add(-cardPostTimeout).UTC())
+	res, err := q.exec(ctx, reserveCardSQL, reserveCardArgs(caseID, platform, channel, now)...)
 	if err != nil {
 		return false, fmt.Errorf("store: reserve card of case %d: %w", caseID, err)
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil
+}
+
+const reserveCardSQL = `INSERT INTO cards (case_id, platform, channel, message_id, created_at, outbox_seen)
+		VALUES (?, ?, ?, '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox))
+		ON CONFLICT (case_id, platform) DO UPDATE SET channel = excluded.channel, created_at = excluded.created_at,
+			outbox_seen = 0
+		WHERE cards.message_id = '' AND cards.created_at < ?`
+
+func reserveCardArgs(caseID int64, platform, channel string, now time.Time) []any {
+	return []any{caseID, platform, channel, now.UTC(), now.Add(-cardPostTimeout).UTC()}
+}
+
+// ReserveCardPost is ReserveCard, and when it reserves, BeginChatPost of
+// the card's post under key (begun: this is its first attempt), in one
+// statement on PostgreSQL.
+func (q queries) ReserveCardPost(ctx context.Context, caseID int64, platform, channel, key string, now time.Time) (reserved, begun bool, err error) {
+	if q.d.name != "postgres" {
+		if reserved, err = q.ReserveCard(ctx, caseID, platform, channel, now); err != nil || !reserved {
+			return reserved, false, err
+		}
+		_, begun, err = q.BeginChatPost(ctx, platform, key, 0, now)
+		return reserved, begun, err
+	}
+	var row struct {
+		Reserved bool `db:"reserved"`
+		Begun    bool `db:"begun"`
+	}
+	err = q.get(ctx, &row, `WITH reserved AS (`+reserveCardSQL+` RETURNING case_id),
+		begun AS (INSERT INTO chat_posts (platform, post_key, started_at, outbox_id, in_flight_at) SELECT ?, ?, ?, 0, ?
+			WHERE EXISTS (SELECT 1 FROM reserved) ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key)
+		SELECT EXISTS (SELECT 1 FROM reserved) AS reserved, EXISTS (SELECT 1 FROM begun) AS begun`,
+		append(reserveCardArgs(caseID, platform, channel, now), platform, key, now.UTC(), now.UTC())...)
+	if err != nil {
+		return false, false, fmt.Errorf("store: reserve card of case %d: %w", caseID, err)
+	}
+	return row.Reserved, row.Begun, nil
 }
 
 // SaveCard records the posted card's message id.

@@ -130,3 +130,28 @@ func TestBeginChatPost(t *testing.T) {
 		}
 	})
 }
+
+// A card's reservation records its post's first attempt with it: one
+// worker reserves and begins; another is refused while the reservation is
+// fresh; one taking over a dead worker's reservation finds that worker's
+// attempt (begun false), so it looks for its post before posting.
+func TestReserveCardPost(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := callerCase(t, s, "+447700900001")
+		key := "card:1"
+		reserved, begun, err := s.ReserveCardPost(ctx, c.ID, "slack", "C1", key, t0)
+		if err != nil || !reserved || !begun {
+			t.Fatalf("first: reserved %v begun %v (%v), want both", reserved, begun, err)
+		}
+		if p, err := s.ChatPostFor(ctx, "slack", key); err != nil || p.InFlightAt == nil || !p.StartedAt.Equal(t0) {
+			t.Errorf("the attempt recorded: %+v (%v)", p, err)
+		}
+		if reserved, begun, err := s.ReserveCardPost(ctx, c.ID, "slack", "C1", key, t0.Add(time.Second)); err != nil || reserved || begun {
+			t.Errorf("while fresh: reserved %v begun %v (%v), want neither", reserved, begun, err)
+		}
+		if reserved, begun, err := s.ReserveCardPost(ctx, c.ID, "slack", "C1", key, t0.Add(2*time.Minute)); err != nil || !reserved || begun {
+			t.Errorf("taking over: reserved %v begun %v (%v), want reserved, not begun", reserved, begun, err)
+		}
+	})
+}
