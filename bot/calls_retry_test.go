@@ -64,19 +64,12 @@ func TestReportCallRetriesABoundedNumberOfTimes(t *testing.T) {
 func TestSameCallReportedAtOnceIsRecordedOnce(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		const reports = 8
-		var wg sync.WaitGroup
-		start := make(chan struct{})
 		errs := make([]error, reports)
 		cases := make([]int64, reports)
-		for i := range reports {
-			wg.Go(func() {
-				<-start
-				res, err := f.bot.ReportCall(context.Background(), bot.CallReport{Provider: "twilio", SID: "CAtwice", From: callerNum, To: lettingsNum, Outcome: bot.CallMissed, Status: "no-answer"})
-				errs[i], cases[i] = err, res.CaseID
-			})
-		}
-		close(start)
-		wg.Wait()
+		atOnce(reports, func(i int) {
+			res, err := f.bot.ReportCall(context.Background(), bot.CallReport{Provider: "twilio", SID: "CAtwice", From: callerNum, To: lettingsNum, Outcome: bot.CallMissed, Status: "no-answer"})
+			errs[i], cases[i] = err, res.CaseID
+		})
 		for i, err := range errs {
 			if err != nil || cases[i] == 0 || cases[i] != cases[0] {
 				t.Errorf("report %d: case %d, %v; want case %d", i, cases[i], err, cases[0])
@@ -105,17 +98,10 @@ func TestSameCallReportedAtOnceIsRecordedOnce(t *testing.T) {
 func TestTwoCallsAtOnceFromOneCallerOpenOneCase(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		const calls = 6
-		var wg sync.WaitGroup
-		start := make(chan struct{})
 		errs := make([]error, calls)
-		for i := range calls {
-			wg.Go(func() {
-				<-start
-				_, errs[i] = f.bot.ReportCall(context.Background(), bot.CallReport{Provider: "twilio", SID: "CAat" + string(rune('a'+i)), From: callerNum, To: lettingsNum, Outcome: bot.CallMissed, Status: "no-answer"})
-			})
-		}
-		close(start)
-		wg.Wait()
+		atOnce(calls, func(i int) {
+			_, errs[i] = f.bot.ReportCall(context.Background(), bot.CallReport{Provider: "twilio", SID: "CAat" + string(rune('a'+i)), From: callerNum, To: lettingsNum, Outcome: bot.CallMissed, Status: "no-answer"})
+		})
 		for i, err := range errs {
 			if err != nil {
 				t.Errorf("call %d: %v", i, err)
@@ -136,4 +122,19 @@ func TestTwoCallsAtOnceFromOneCallerOpenOneCase(t *testing.T) {
 			t.Errorf("%d calls on the case (%v), want %d", linked, err, calls)
 		}
 	})
+}
+
+// atOnce runs fn(0) … fn(n-1) on goroutines released together, and waits
+// for them.
+func atOnce(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
 }

@@ -41,7 +41,7 @@ func TestBounceDuringTheSIDCommitIsNotLost(t *testing.T) {
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 			var k int
 			if err := s.DB().GetContext(ctx, &k, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
-				AND query LIKE 'UPDATE cases SET textback_status%'`); err != nil {
+				AND query LIKE '%UPDATE cases SET textback_status%'`); err != nil {
 				t.Fatal(err)
 			}
 			if k >= n || time.Now().After(deadline) {

@@ -343,8 +343,8 @@ func (b *Bot) messageOnCase(ctx context.Context, tx *store.Tx, m store.Message, 
 	if m.Kind == "textback" {
 		status = &textback
 	}
-	c, err := tx.TouchCase(ctx, *m.CaseID, status, now)
-	if err != nil {
+	c := store.Case{ID: *m.CaseID}
+	if err := tx.TouchCaseLater(ctx, c.ID, status, now); err != nil {
 		return err
 	}
 	if err := tx.AddEvent(ctx, c.ID, now, event, actor, data); err != nil {

@@ -152,17 +152,16 @@ func (q queries) UpdateCase(ctx context.Context, c Case) error {
 	return nil
 }
 
-// TouchCase marks case #id changed at now, giving it textbackStatus when
-// that is not nil, and returns it as it is then, locked till the commit:
-// one statement where LockCase and UpdateCase take two.
-func (q queries) TouchCase(ctx context.Context, id int64, textbackStatus *string, now time.Time) (Case, error) {
-	var c Case
-	err := q.get(ctx, &c, `UPDATE cases SET textback_status = COALESCE(?, textback_status), updated_at = ?
-		WHERE id = ? RETURNING `+caseColumns, textbackStatus, now.UTC(), id)
-	if err == nil {
-		q.holds(c.ID)
-	}
-	return c, notFound(err, "store: case %d", id)
+// TouchCaseLater marks case #id changed at now, giving it textbackStatus
+// when that is not nil, at the commit of the transaction (with its events
+// and outbox rows: one statement on PostgreSQL); the case counts as locked
+// by the transaction (LockCaseOnce), as the update locks it till the
+// commit.
+func (tx *Tx) TouchCaseLater(ctx context.Context, id int64, textbackStatus *string, now time.Time) error {
+	tx.holds(id)
+	return tx.writeLater(ctx, laterWrite{table: "cases", what: fmt.Sprintf("touch case %d", id),
+		query: `UPDATE cases SET textback_status = COALESCE(?, textback_status), updated_at = ? WHERE id = ?`,
+		args:  []any{textbackStatus, now.UTC(), id}})
 }
 
 // CaseByID returns case #id.
