@@ -80,11 +80,20 @@ func (w laterWrite) failed(d dialect, err error) error {
 }
 
 // namesPending reports whether query names a table the transaction has
-// writes waiting for, so that it reads (or writes after) what they wrote.
+// writes waiting for, so that it reads (or writes after) what they wrote,
+// or is a write while writes wait: a row it writes may refer to one of
+// theirs (an outbox row to a case written at the commit) without naming
+// its table.
 func (tx *Tx) namesPending(query string) bool {
 	if len(tx.events) > 0 && strings.Contains(query, "events") ||
 		len(tx.outbox) > 0 && strings.Contains(query, "outbox") {
 		return true
+	}
+	if len(tx.later) > 0 {
+		switch w, _, _ := strings.Cut(strings.TrimSpace(query), " "); strings.ToUpper(strings.TrimSpace(w)) {
+		case "INSERT", "UPDATE", "DELETE", "WITH":
+			return true
+		}
 	}
 	for _, w := range tx.later {
 		if strings.Contains(query, w.table) {

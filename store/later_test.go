@@ -180,3 +180,27 @@ func TestOutboxCompletedAtCommitHonoursTheClaim(t *testing.T) {
 		}
 	})
 }
+
+// A write made at once after a write waiting for the commit goes after it:
+// a message written at once for a case the transaction writes at its
+// commit finds its case (its statement names no cases table to flush it).
+func TestWriteAtOnceFollowsTheWaitingOnes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := store.Case{ID: 4242, LineNumber: "+441632960001", CallerNumber: "+447700900001", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.InsertCaseLater(ctx, c); err != nil {
+				return err
+			}
+			_, err := tx.InsertMessage(ctx, &store.Message{CaseID: &c.ID, Direction: store.Outbound, Kind: "template",
+				LineNumber: c.LineNumber, CallerNumber: c.CallerNumber, Body: "hi", Status: "pending", CreatedAt: t0, UpdatedAt: t0})
+			return err
+		})
+		if err != nil {
+			t.Fatalf("a message for the case written at the commit: %v", err)
+		}
+		if got, err := s.CaseByID(ctx, c.ID); err != nil || got.CallerNumber != c.CallerNumber {
+			t.Errorf("case %+v, %v", got, err)
+		}
+	})
+}
