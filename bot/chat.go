@@ -212,13 +212,15 @@ type once struct {
 // was not saved (the process died, the answer timed out) first asks the
 // platform for the post and adopts it.
 func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error) {
-	prev, first, err := store.ChatPost{}, true, error(nil)
+	var prev store.ChatPost
+	first := true // o.begun: recorded with the card's reservation
 	if !o.begun {
-		prev, first, err = p.b.store.BeginChatPost(ctx, p.name, o.key, o.outbox, p.b.clock.Now())
+		var err error
+		if prev, first, err = p.b.store.BeginChatPost(ctx, p.name, o.key, o.outbox, p.b.clock.Now()); err != nil {
+			return MessageRef{}, err
+		}
 	}
 	switch {
-	case err != nil:
-		return MessageRef{}, err
 	case first:
 	case prev.MessageID != "":
 		ref := MessageRef{Channel: prev.Channel, ID: prev.MessageID}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -199,11 +198,11 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 
 // flushFailed words the error of the statement that made ws, es and rows.
 func (q queries) flushFailed(ws []laterWrite, es []pendingEvent, rows []outboxRow, err error) error {
-	if err := laterFailed(q.d, ws, err); errors.Is(err, ErrDuplicate) {
-		return err
-	}
 	var what []string
 	for _, w := range ws {
+		if w.unique && uniqueViolation(q.d, err, w.table) {
+			return w.failed(q.d, err) // the write it concerns, as ErrDuplicate
+		}
 		what = append(what, w.what)
 	}
 	if len(es) > 0 {

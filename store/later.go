@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -90,7 +89,7 @@ func (tx *Tx) namesPending(query string) bool {
 		return true
 	}
 	if len(tx.later) > 0 {
-		switch w, _, _ := strings.Cut(strings.TrimSpace(query), " "); strings.ToUpper(strings.TrimSpace(w)) {
+		switch statementVerb(query) {
 		case "INSERT", "UPDATE", "DELETE", "WITH":
 			return true
 		}
@@ -103,23 +102,16 @@ func (tx *Tx) namesPending(query string) bool {
 	return false
 }
 
-// laterFailed words err, the error of a statement that made the writes ws
-// (and maybe more): as the write it concerns, when that can be told.
-func laterFailed(d dialect, ws []laterWrite, err error) error {
-	for _, w := range ws {
-		if w.unique && uniqueViolation(d, err, w.table) {
-			return w.failed(d, err)
-		}
-	}
-	return err
+// statementVerb is query's first word, upper case: what kind of statement
+// it is.
+func statementVerb(query string) string {
+	w, _, _ := strings.Cut(strings.TrimSpace(query), " ")
+	return strings.ToUpper(w)
 }
 
 // uniqueViolation reports whether err is a unique constraint of table that
 // refused a row.
 func uniqueViolation(d dialect, err error, table string) bool {
-	if errors.Is(err, sql.ErrNoRows) {
-		return false
-	}
 	if d.name == "postgres" {
 		var pe *pq.Error
 		return errors.As(err, &pe) && pe.Code == "23505" && pe.Table == table

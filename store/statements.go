@@ -50,7 +50,7 @@ func (q queries) countedIn(query string) {
 	}
 	c.add(query)
 	if q.tx == nil {
-		switch w, _, _ := strings.Cut(strings.TrimSpace(query), " "); strings.ToUpper(w) {
+		switch statementVerb(query) {
 		case "INSERT", "UPDATE", "DELETE":
 			c.mu.Lock()
 			c.Autocommits++
