@@ -31,7 +31,10 @@ import (
 // and both rows are written in that same commit statement; 28 since a
 // card's reservation records its post's first attempt in one statement;
 // 27 since a text's acceptance touches its case in its commit statement.
-var maxStatementsPerMissedCall = map[string]int{"sqlite": 38, "postgres": 28}
+// 25 on PostgreSQL since the NOTIFYs to other replicas are counted apart:
+// one carries what came within 20 ms of the last, so one to three of them
+// fell in this count depending on timing, and the bound failed at random.
+var maxStatementsPerMissedCall = map[string]int{"sqlite": 38, "postgres": 25}
 
 // TestMissedCallStatements counts the SQL statements of one missed call from
 // a new caller, after a first call has warmed what is cached, from the
@@ -71,7 +74,7 @@ func TestMissedCallStatements(t *testing.T) {
 // statementReport is one line per statement: how often, and its text.
 func statementReport(c *store.Statements) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d statements\n", c.Total())
+	fmt.Fprintf(&b, "%d statements (and %d NOTIFYs, gathered by time and not counted)\n", c.Total(), c.Notifies)
 	for _, s := range c.Counts() {
 		q := s.Query
 		if len(q) > 140 {

@@ -744,7 +744,7 @@ func (s *Store) notifyReplicas(lanes map[string]time.Time) {
 				s.notifyWakes = map[string]time.Time{}
 				s.notifyMu.Unlock()
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				s.counted("SELECT pg_notify")
+				s.notified()
 				if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, payload); err != nil {
 					slog.Warn("outbox notify failed; other replicas will poll", "error", err)
 				}

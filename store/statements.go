@@ -17,6 +17,11 @@ type Statements struct {
 	// outside a transaction, each committing on its own (together: about
 	// the WAL flushes on PostgreSQL).
 	Commits, Autocommits int
+	// Notifies counts the NOTIFYs sent to other replicas. They are not in
+	// Total or Sequence: one carries whatever was enqueued within notifyGap
+	// of the last, so how many a request causes depends on timing, and a
+	// count that did would differ from run to run.
+	Notifies int
 }
 
 // CountStatements starts counting every statement s sends from now on
@@ -38,8 +43,14 @@ func (s *Store) note(query string) {
 	}
 }
 
-// counted is note for statements outside queries (pg_notify).
-func (s *Store) counted(query string) { s.note(query) }
+// notified counts a NOTIFY, when someone counts.
+func (s *Store) notified() {
+	if c := s.counter.Load(); c != nil {
+		c.mu.Lock()
+		c.Notifies++
+		c.mu.Unlock()
+	}
+}
 
 // countedIn notes query, run by q, when statements are being counted: a
 // write outside a transaction is also an autocommit.
@@ -70,13 +81,6 @@ func (c *Statements) add(query string) {
 	c.mu.Lock()
 	c.counts[q]++
 	c.order = append(c.order, q)
-	c.mu.Unlock()
-}
-
-// Reset forgets what was counted so far.
-func (c *Statements) Reset() {
-	c.mu.Lock()
-	c.counts, c.order = map[string]int{}, nil
 	c.mu.Unlock()
 }
 
