@@ -202,7 +202,7 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	}
 	var facts store.CallerFacts
 	if call.CallerNumber != "" {
-		prev, open, err := tx.CallerCase(ctx, call.CallerNumber, line.Number)
+		prev, open, err := b.callerCase(ctx, tx, call.CallerNumber, line)
 		switch {
 		case err == nil && open:
 			return prev, false, b.repeatCall(ctx, tx, prev, call, now)
@@ -273,10 +273,21 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	return c, true, b.queueCard(ctx, tx, c, "opened", cardAt, false)
 }
 
-// callerFacts reads what is known of a new case's caller. With a text-back
-// cooldown it first takes the caller's lock: two calls at once from one
-// caller (both lines, two replicas) then decide one after the other, and
-// the second sees the first's text-back.
+// callerCase reads the caller's case on the line (CallerCase). With a
+// text-back cooldown it first takes the caller's lock, in the same
+// statement: two calls at once from one caller (both lines, two replicas)
+// then decide one after the other, and the second, reading the facts after
+// the lock, sees the first's text-back.
+func (b *Bot) callerCase(ctx context.Context, tx *store.Tx, caller string, line *config.Line) (store.Case, bool, error) {
+	if line.TextBack.Cooldown > 0 {
+		return tx.LockedCallerCase(ctx, caller, line.Number)
+	}
+	return tx.CallerCase(ctx, caller, line.Number)
+}
+
+// callerFacts reads what is known of a new case's caller, under the
+// caller's lock when the line has a cooldown (callerCase took it; taking
+// it again costs nothing).
 func (b *Bot) callerFacts(ctx context.Context, tx *store.Tx, caller string, line *config.Line) (store.CallerFacts, error) {
 	if line.TextBack.Cooldown > 0 {
 		if err := tx.LockCaller(ctx, caller); err != nil {

@@ -109,19 +109,12 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 	return err
 }
 
-// syncCard makes sure the case's card exists, posting it if need be, and
-// when update is set refreshes it; it returns where the card is, and false
-// when this platform shows no card for the case's line. A reservation row
-// makes sure only one worker at a time posts a case's first card.
-func (p *chatPerformer) syncCard(ctx context.Context, caseID int64, update bool) (MessageRef, bool, error) {
-	slot, err := p.b.store.CardSlot(ctx, caseID, p.name)
-	if err != nil {
-		return MessageRef{}, false, err
-	}
-	return p.syncSlot(ctx, caseID, slot, update)
-}
-
-// syncSlot is syncCard from the case's slot as CardSlot read it.
+// syncSlot makes sure case caseID's card exists, from its slot as
+// CardSlot read it, posting it if need be, and when update is set
+// refreshes it; it returns where the card is, and false when this platform
+// shows no card for the case's line. A reservation row makes sure only one
+// worker at a time posts a case's first card. With update it runs for the
+// card's own row, and a post is that row's last step.
 func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.CardSlot, update bool) (MessageRef, bool, error) {
 	if existing := slot.Card; existing.MessageID != "" {
 		at := MessageRef{Channel: existing.Channel, ID: existing.MessageID}
@@ -140,7 +133,7 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 		// card; the row then points at the new message. The old message
 		// names the new post, so a re-run finds it rather than post a third.
 		p.b.log.Info("bot: the card was deleted; posting it again", "platform", p.name, "case_id", caseID, "channel", at.Channel)
-		ref, err := p.postCard(ctx, caseID, at.Channel, card, fmt.Sprintf("card:%d:%s", caseID, at.ID), false)
+		ref, err := p.postCard(ctx, caseID, at.Channel, card, fmt.Sprintf("card:%d:%s", caseID, at.ID), false, update)
 		if err != nil {
 			return MessageRef{}, true, p.failed(ctx, caseID, err)
 		}
@@ -170,7 +163,7 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 	card, err := p.b.Card(ctx, caseID)
 	var ref MessageRef
 	if err == nil {
-		ref, err = p.postCard(ctx, caseID, channel, card, key, begun)
+		ref, err = p.postCard(ctx, caseID, channel, card, key, begun, update)
 	}
 	if err != nil {
 		if uerr := p.b.store.UnreserveCard(ctx, caseID, p.name); uerr != nil {
@@ -182,9 +175,11 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 }
 
 // postCard posts case caseID's card once under key, and records it as the
-// case's card; begun: its first attempt is recorded already.
-func (p *chatPerformer) postCard(ctx context.Context, caseID int64, channel string, card Card, key string, begun bool) (MessageRef, error) {
-	return p.postOnce(ctx, once{key: key, card: caseID, begun: begun,
+// case's card; begun: its first attempt is recorded already; last: the
+// post is the row's last step (a card row's, not a thread entry's that
+// found no card).
+func (p *chatPerformer) postCard(ctx context.Context, caseID int64, channel string, card Card, key string, begun, last bool) (MessageRef, error) {
+	return p.postOnce(ctx, once{key: key, card: caseID, begun: begun, last: last,
 		find: func(since time.Time) (MessageRef, bool, error) { return p.chat.Find(ctx, channel, key, since) },
 		post: func() (MessageRef, error) { return p.chat.PostCard(ctx, channel, card, key) }})
 }
@@ -202,8 +197,9 @@ type once struct {
 	// last says the post is the row's last step: the transaction recording
 	// it marks the row done too.
 	last bool
-	// begun: this first attempt was recorded already (a card's, with its
-	// reservation: ReserveCardPost).
+	// begun: this first attempt was recorded already (a card's with its
+	// reservation, ReserveCardPost; a thread entry's with the card's slot,
+	// CardSlotBeginning).
 	begun bool
 }
 
@@ -213,7 +209,7 @@ type once struct {
 // platform for the post and adopts it.
 func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error) {
 	var prev store.ChatPost
-	first := true // o.begun: recorded with the card's reservation
+	first := true // o.begun: recorded already
 	if !o.begun {
 		var err error
 		if prev, first, err = p.b.store.BeginChatPost(ctx, p.name, o.key, o.outbox, p.b.clock.Now()); err != nil {
@@ -274,13 +270,22 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 // transaction. Its error fails the row: the re-run finds the post (or its
 // record) and records again.
 func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) error {
+	c, inWorker := ctx.Value(claimedKey{}).(*claimed)
 	if o.card != 0 {
+		if inWorker && o.last {
+			// The card and the row's end together, in one statement on
+			// PostgreSQL: the case's thread entries, which wait for the
+			// row, may start at once.
+			done, err := p.b.store.SaveCardPostDone(ctx, p.name, o.key, o.card, ref.Channel, ref.ID, c.it, c.now())
+			c.done = done
+			return err
+		}
 		return p.b.store.SaveCardPost(ctx, p.name, o.key, o.card, ref.Channel, ref.ID)
 	}
 	if o.then == nil && !o.last {
 		return p.b.store.SaveChatPost(ctx, p.name, o.key, ref.Channel, ref.ID)
 	}
-	if c, ok := ctx.Value(claimedKey{}).(*claimed); ok && o.then == nil {
+	if inWorker && o.then == nil {
 		// The post and the row's end together, without a transaction
 		// of their own on PostgreSQL.
 		done, err := p.b.store.SaveChatPostDone(ctx, p.name, o.key, ref.Channel, ref.ID, c.it, c.now())
@@ -333,20 +338,33 @@ func (p *chatPerformer) entry(ctx context.Context, it store.OutboxItem) error {
 	if err := it.Decode(&e); err != nil {
 		return Permanent(err)
 	}
-	// An entry never goes to the channel on its own: if the card is not
-	// there yet, post it first rather than wait for its own row.
-	card, ok, err := p.syncCard(ctx, e.CaseID, false)
-	if err != nil || !ok {
-		return err // !ok: no card on this platform, so no thread
-	}
 	key := fmt.Sprintf("entry:%d", it.ID)
 	if e.Key != "" {
 		key = "entry:" + e.Key
 	}
+	var slot store.CardSlot
+	var begun bool
+	var err error
+	if e.Edit {
+		slot, err = p.b.store.CardSlot(ctx, e.CaseID, p.name)
+	} else {
+		// The post's first attempt is recorded as the slot is read, when
+		// the card is there.
+		slot, begun, err = p.b.store.CardSlotBeginning(ctx, e.CaseID, p.name, key, it.ID, p.b.clock.Now())
+	}
+	if err != nil {
+		return err
+	}
+	// An entry never goes to the channel on its own: if the card is not
+	// there yet, post it first rather than wait for its own row.
+	card, ok, err := p.syncSlot(ctx, e.CaseID, slot, false)
+	if err != nil || !ok {
+		return err // !ok: no card on this platform, so no thread
+	}
 	if e.Edit {
 		return p.failed(ctx, e.CaseID, p.editEntry(ctx, it, card, key, e))
 	}
-	_, err = p.postOnce(ctx, once{key: key, outbox: it.ID, last: true,
+	_, err = p.postOnce(ctx, once{key: key, outbox: it.ID, last: true, begun: begun,
 		find: func(since time.Time) (MessageRef, bool, error) { return p.chat.FindEntry(ctx, card, key, since) },
 		post: func() (MessageRef, error) { return p.chat.PostEntry(ctx, card, e, key) }})
 	return p.failed(ctx, e.CaseID, err)

@@ -34,7 +34,11 @@ import (
 // 25 on PostgreSQL since the NOTIFYs to other replicas are counted apart:
 // one carries what came within 20 ms of the last, so one to three of them
 // fell in this count depending on timing, and the bound failed at random.
-var maxStatementsPerMissedCall = map[string]int{"sqlite": 38, "postgres": 25}
+// 24 since the caller's lock is taken by the statement reading their case;
+// 23 since a first card's row is marked done by the statement recording
+// the card; 22 since a thread entry's attempt is recorded by the statement
+// reading its card's slot.
+var maxStatementsPerMissedCall = map[string]int{"sqlite": 38, "postgres": 22}
 
 // TestMissedCallStatements counts the SQL statements of one missed call from
 // a new caller, after a first call has warmed what is cached, from the

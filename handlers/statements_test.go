@@ -40,11 +40,21 @@ func statementsPerCall(t *testing.T, h *harness, from, calls int) *store.Stateme
 	return c
 }
 
+func containsAll(s string, words []string) bool {
+	for _, w := range words {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
+
 // perCall is what report found.
 type perCall struct{ outbox, claimAndSettle float64 }
 
 // report logs the statements per call, the outbox's by what they do, and
-// returns the totals of the outbox's and of its claims and settlements.
+// returns the totals of the outbox's and of the statements of their own
+// claiming and settling rows.
 func report(t *testing.T, c *store.Statements, calls int) (r perCall) {
 	var outbox float64
 	var lines []string
@@ -55,10 +65,18 @@ func report(t *testing.T, c *store.Statements, calls int) (r perCall) {
 	for what, words := range outboxStatements {
 		n := c.Total(words...)
 		outbox += float64(n)
-		if what != "insert" {
-			r.claimAndSettle += float64(n)
+		// A row marked done by the statement that records its side effect
+		// (WITH …) costs no statement of its own.
+		own := n
+		for _, sc := range c.Counts() {
+			if strings.HasPrefix(sc.Query, "WITH ") && containsAll(sc.Query, words) {
+				own -= sc.Calls
+			}
 		}
-		t.Logf("outbox %-9s %.2f per call", what, float64(n)/float64(calls))
+		if what != "insert" {
+			r.claimAndSettle += float64(own)
+		}
+		t.Logf("outbox %-9s %.2f per call (%.2f of their own)", what, float64(n)/float64(calls), float64(own)/float64(calls))
 	}
 	t.Logf("outbox %-9s %.2f per call (NOTIFYs, gathered by time)", "notify", float64(c.Notifies)/float64(calls))
 	r.outbox = outbox / float64(calls)
@@ -79,9 +97,10 @@ func TestOutboxStatementsPerMissedCall(t *testing.T) {
 		// Claiming and settling the 80 rows of 20 calls took 83 statements
 		// (a statement per row to mark it done): now the rows are claimed
 		// a lane's worth at a time and marked done together, or in the
-		// transaction that records a text or a thread entry.
+		// transaction (PostgreSQL: the statement) that records a text, a
+		// thread entry or a first card.
 		if got := c.claimAndSettle / 20; got > 2.5 {
-			t.Errorf("claiming and settling cost %.2f statements per call, want at most 2.5", got)
+			t.Errorf("claiming and settling cost %.2f statements of their own per call, want at most 2.5", got)
 		}
 	})
 }

@@ -104,3 +104,53 @@ func TestCallerCase(t *testing.T) {
 		}
 	})
 }
+
+// LockedCallerCase answers as CallerCase and holds the caller's lock till
+// the transaction ends, whether or not the caller has a case: a second
+// transaction locking the caller waits (PostgreSQL; SQLite transactions
+// write one at a time anyway).
+func TestLockedCallerCase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		const caller, line = "+447700900123", "+441632960001"
+		lockedMeanwhile := func(number string) bool {
+			wait, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer cancel()
+			return s.InTx(wait, func(tx *store.Tx) error { return tx.LockCaller(wait, number) }) != nil
+		}
+		for _, withCase := range []bool{false, true} {
+			var want store.Case
+			if withCase {
+				want = store.Case{LineNumber: line, CallerNumber: caller, State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+				if inserted, err := s.InsertCase(ctx, &want); err != nil || !inserted {
+					t.Fatalf("insert case: %v %v", inserted, err)
+				}
+			}
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				c, open, err := tx.LockedCallerCase(ctx, caller, line)
+				switch {
+				case !withCase && !errors.Is(err, store.ErrNotFound):
+					t.Errorf("no case yet: %v, want ErrNotFound", err)
+				case withCase && (err != nil || !open || c.ID != want.ID):
+					t.Errorf("an open case: #%d open %v %v, want #%d, open", c.ID, open, err, want.ID)
+				}
+				if s.Dialect() != "postgres" {
+					return nil
+				}
+				if !lockedMeanwhile(caller) {
+					t.Errorf("with a case %v: another transaction took the caller's lock while this one held it", withCase)
+				}
+				if lockedMeanwhile("+447700900999") {
+					t.Errorf("with a case %v: another caller's lock waited", withCase)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Dialect() == "postgres" && lockedMeanwhile(caller) {
+				t.Errorf("with a case %v: the caller's lock outlived the transaction", withCase)
+			}
+		}
+	})
+}

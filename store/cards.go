@@ -51,7 +51,35 @@ func (q queries) CardSlotForRow(ctx context.Context, caseID int64, platform, kin
 	return q.cardSlot(ctx, caseID, platform, kind, id)
 }
 
+// CardSlotBeginning is CardSlot for a post in the card's thread under
+// key by outbox row outboxID, and when the card is posted, BeginChatPost
+// of that post: begun tells that this is its first attempt, recorded now.
+// On PostgreSQL one statement. When begun is false and the card is
+// posted, the caller asks BeginChatPost for the earlier attempt.
+func (q queries) CardSlotBeginning(ctx context.Context, caseID int64, platform, key string, outboxID int64, now time.Time) (slot CardSlot, begun bool, err error) {
+	if q.d.name != "postgres" {
+		if slot, err = q.CardSlot(ctx, caseID, platform); err != nil || slot.Card.MessageID == "" {
+			return slot, false, err
+		}
+		_, begun, err = q.BeginChatPost(ctx, platform, key, outboxID, now)
+		return slot, begun, err
+	}
+	slot, begun, err = q.cardSlotWith(ctx, `WITH begun AS (INSERT INTO chat_posts (platform, post_key, started_at, outbox_id, in_flight_at)
+			SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM cards WHERE case_id = ? AND platform = ? AND message_id <> '')
+			ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key) `, "EXISTS (SELECT 1 FROM begun)",
+		[]any{platform, key, now.UTC(), outboxID, now.UTC(), caseID, platform}, platform, caseID)
+	return slot, begun, err
+}
+
 func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64) (CardSlot, bool, error) {
+	return q.cardSlotWith(ctx, "", "EXISTS (SELECT 1 FROM outbox n WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending')",
+		[]any{kind, id}, platform, caseID)
+}
+
+// cardSlotWith reads case caseID's slot on platform after the WITH clause
+// with (its arguments first in args), with flag, a boolean expression, as
+// the second result.
+func (q queries) cardSlotWith(ctx context.Context, with, flag string, args []any, platform string, caseID int64) (CardSlot, bool, error) {
 	var row struct {
 		LineNumber string `db:"line_number"`
 		ContactID  *int64 `db:"contact_id"`
@@ -60,14 +88,13 @@ func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind stri
 		MessageID  *string    `db:"message_id"`
 		CreatedAt  *time.Time `db:"created_at"`
 		OutboxSeen *int64     `db:"outbox_seen"`
-		Newer      bool       `db:"newer"`
+		Flag       bool       `db:"flag"`
 	}
-	err := q.get(ctx, &row, `SELECT c.line_number, ct.id AS contact_id, `+contactJoinColumns+`,
-			cd.channel, cd.message_id, cd.created_at, cd.outbox_seen,
-			EXISTS (SELECT 1 FROM outbox n WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending') AS newer
+	err := q.get(ctx, &row, with+`SELECT c.line_number, ct.id AS contact_id, `+contactJoinColumns+`,
+			cd.channel, cd.message_id, cd.created_at, cd.outbox_seen, `+flag+` AS flag
 		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
 		LEFT JOIN cards cd ON cd.case_id = c.id AND cd.platform = ?
-		WHERE c.id = ?`, kind, id, platform, caseID)
+		WHERE c.id = ?`, append(args, platform, caseID)...)
 	if err != nil {
 		return CardSlot{}, false, notFound(err, "store: case %d", caseID)
 	}
@@ -75,7 +102,7 @@ func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind stri
 	if row.MessageID != nil {
 		slot.Card = Card{CaseID: caseID, Platform: platform, Channel: *row.Channel, MessageID: *row.MessageID, CreatedAt: *row.CreatedAt, OutboxSeen: *row.OutboxSeen}
 	}
-	return slot, row.Newer, nil
+	return slot, row.Flag, nil
 }
 
 // ReserveCard claims the right to post the case's first card on platform,

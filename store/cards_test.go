@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -152,6 +154,84 @@ func TestReserveCardPost(t *testing.T) {
 		}
 		if reserved, begun, err := s.ReserveCardPost(ctx, c.ID, "slack", "C1", key, t0.Add(2*time.Minute)); err != nil || !reserved || begun {
 			t.Errorf("taking over: reserved %v begun %v (%v), want reserved, not begun", reserved, begun, err)
+		}
+	})
+}
+
+// A first card's post is saved, the card recorded and its outbox row
+// marked done together (PostgreSQL; SQLite leaves the row to the worker);
+// a claim taken over meanwhile leaves the row to its new worker, and the
+// post and the card are saved all the same.
+func TestSaveCardPostDone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for i, current := range []bool{true, false} {
+			c := callerCase(t, s, fmt.Sprintf("+44770090000%d", i+1))
+			key := fmt.Sprintf("card:%d", c.ID)
+			if reserved, _, err := s.ReserveCardPost(ctx, c.ID, "slack", "C1", key, t0); err != nil || !reserved {
+				t.Fatalf("reserve: %v %v", reserved, err)
+			}
+			enqueue(t, s, key, t0)
+			its, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w1", Now: t0, Lease: time.Minute, Limit: 1})
+			if err != nil || len(its) != 1 {
+				t.Fatalf("claim: %d rows (%v)", len(its), err)
+			}
+			it := its[0]
+			if !current {
+				it.ClaimSeq-- // an earlier claim of the row: its worker lost it
+			}
+			done, err := s.SaveCardPostDone(ctx, "slack", key, c.ID, "C1", "1700000000.000100", it, t0)
+			marks := current && s.Dialect() == "postgres"
+			if err != nil || done != marks {
+				t.Errorf("claim current %v: done %v (%v)", current, done, err)
+			}
+			if card, err := s.CardFor(ctx, c.ID, "slack"); err != nil || card.MessageID != "1700000000.000100" || card.Channel != "C1" {
+				t.Errorf("claim current %v: card %+v (%v), want the post", current, card, err)
+			}
+			if p, err := s.ChatPostFor(ctx, "slack", key); err != nil || p.MessageID != "1700000000.000100" || p.InFlightAt != nil {
+				t.Errorf("claim current %v: post %+v (%v), want saved", current, p, err)
+			}
+			row, err := s.OutboxByKey(ctx, key)
+			if want := map[bool]string{true: store.OutboxDone, false: store.OutboxRunning}[marks]; err != nil || row.State != want {
+				t.Errorf("claim current %v: row %q (%v), want %q", current, row.State, err, want)
+			}
+		}
+	})
+}
+
+// A thread entry's first attempt is recorded as its card's slot is read,
+// once the card is posted: before that there is no thread to post in (the
+// entry posts the card first), and a second read finds the attempt begun.
+func TestCardSlotBeginning(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := callerCase(t, s, "+447700900001")
+		const key = "entry:7"
+		slot, begun, err := s.CardSlotBeginning(ctx, c.ID, "slack", key, 7, t0)
+		if err != nil || begun || slot.Card.MessageID != "" || slot.LineNumber != c.LineNumber {
+			t.Fatalf("no card yet: slot %+v begun %v (%v), want the line, no card, not begun", slot, begun, err)
+		}
+		if _, err := s.ChatPostFor(ctx, "slack", key); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("no card yet: the entry's attempt is recorded (%v)", err)
+		}
+		if reserved, err := s.ReserveCard(ctx, c.ID, "slack", "C1", t0); err != nil || !reserved {
+			t.Fatalf("reserve: %v %v", reserved, err)
+		}
+		if _, begun, err := s.CardSlotBeginning(ctx, c.ID, "slack", key, 7, t0); err != nil || begun {
+			t.Errorf("card reserved, not posted: begun %v (%v), want not begun", begun, err)
+		}
+		if err := s.SaveCard(ctx, c.ID, "slack", "C1", "1700000000.000100"); err != nil {
+			t.Fatal(err)
+		}
+		slot, begun, err = s.CardSlotBeginning(ctx, c.ID, "slack", key, 7, t0.Add(time.Second))
+		if err != nil || !begun || slot.Card.MessageID != "1700000000.000100" || slot.Card.Channel != "C1" {
+			t.Fatalf("card posted: slot %+v begun %v (%v), want the card, begun", slot, begun, err)
+		}
+		if p, err := s.ChatPostFor(ctx, "slack", key); err != nil || p.InFlightAt == nil || !p.StartedAt.Equal(t0.Add(time.Second)) {
+			t.Errorf("the attempt recorded: %+v (%v)", p, err)
+		}
+		if _, begun, err := s.CardSlotBeginning(ctx, c.ID, "slack", key, 7, t0.Add(2*time.Second)); err != nil || begun {
+			t.Errorf("again: begun %v (%v), want not begun (an earlier attempt)", begun, err)
 		}
 	})
 }

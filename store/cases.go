@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -273,6 +275,28 @@ func (q queries) CallerCase(ctx context.Context, caller, line string) (c Case, o
 		ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1`+q.d.forUpdate, caller, line)
 	if err == nil {
 		q.holds(c.ID)
+	}
+	return c, err == nil && c.State != CaseClosed, notFound(err, "store: case of %s on %s", caller, line)
+}
+
+// LockedCallerCase is LockCaller then CallerCase, in one statement on
+// PostgreSQL: the lock is the statement's one-time filter, taken before
+// its scan locks the case. Like CallerCase after LockCaller, it reads the
+// cases committed when it began, and a case's newest version once locked.
+func (tx *Tx) LockedCallerCase(ctx context.Context, caller, line string) (c Case, open bool, err error) {
+	if tx.d.name != "postgres" || tx.callers[caller] {
+		return tx.CallerCase(ctx, caller, line)
+	}
+	err = tx.get(ctx, &c, `SELECT `+caseColumns+` FROM cases
+		WHERE caller_number = ? AND line_number = ? AND (SELECT pg_advisory_xact_lock(?, hashtext(?))) IS NOT NULL
+		ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1 FOR UPDATE`,
+		caller, line, callerLockClass, caller)
+	if err == nil || errors.Is(err, sql.ErrNoRows) {
+		// The filter ran before the scan, rows or none.
+		tx.holdsCaller(caller)
+	}
+	if err == nil {
+		tx.holds(c.ID)
 	}
 	return c, err == nil && c.State != CaseClosed, notFound(err, "store: case of %s on %s", caller, line)
 }

@@ -126,6 +126,26 @@ func (s *Store) SaveChatPostDone(ctx context.Context, platform, key, channel, me
 	return affected(res)
 }
 
+// SaveCardPostDone is SaveCardPost for a card whose post is outbox row
+// it's last step, marking the row done under its claim with it in one
+// statement on PostgreSQL. done tells whether the row was marked; when
+// not, the caller marks it (and learns then whether its claim held). The
+// post and the card are saved either way. SQLite leaves the row to the
+// caller: a transaction of its own would cost more than the worker's
+// completion, which marks rows done several at a time.
+func (s *Store) SaveCardPostDone(ctx context.Context, platform, key string, caseID int64, channel, messageID string, it OutboxItem, now time.Time) (done bool, err error) {
+	if s.d.name != "postgres" {
+		return false, s.SaveCardPost(ctx, platform, key, caseID, channel, messageID)
+	}
+	res, err := s.exec(ctx, `WITH saved_post AS (`+saveChatPostSQL+`),
+		saved_card AS (UPDATE cards SET channel = ?, message_id = ? WHERE case_id = ? AND platform = ?) `+settleOutboxSQL,
+		channel, messageID, platform, key, channel, messageID, caseID, platform, OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq)
+	if err != nil {
+		return false, fmt.Errorf("store: save card post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
+	}
+	return affected(res)
+}
+
 // ForgetChatPost drops the record of an attempt the platform refused (a
 // rate limit, a channel the bot cannot post in): nothing reached it, so
 // the next attempt need not search for it.

@@ -153,13 +153,22 @@ const callerLockClass = 0x52424301
 // other, and the second sees the first's text-back under the cooldown.
 // SQLite needs none: its transactions take the one write lock up front.
 func (tx *Tx) LockCaller(ctx context.Context, number string) error {
-	if tx.d.name != "postgres" {
+	if tx.d.name != "postgres" || tx.callers[number] {
 		return nil
 	}
 	if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, callerLockClass, number); err != nil {
 		return fmt.Errorf("store: lock caller %s: %w", number, err)
 	}
+	tx.holdsCaller(number)
 	return nil
+}
+
+// holdsCaller notes that the transaction holds number's lock.
+func (tx *Tx) holdsCaller(number string) {
+	if tx.callers == nil {
+		tx.callers = map[string]bool{}
+	}
+	tx.callers[number] = true
 }
 
 // CallerFacts is what the store knows of a caller's number when a case

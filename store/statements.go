@@ -60,13 +60,10 @@ func (q queries) countedIn(query string) {
 		return
 	}
 	c.add(query)
-	if q.tx == nil {
-		switch statementVerb(query) {
-		case "INSERT", "UPDATE", "DELETE":
-			c.mu.Lock()
-			c.Autocommits++
-			c.mu.Unlock()
-		}
+	if q.tx == nil && writes(query) {
+		c.mu.Lock()
+		c.Autocommits++
+		c.mu.Unlock()
 	}
 }
 
@@ -130,4 +127,20 @@ func (c *Statements) Counts() []StatementCount {
 		return out[i].Query < out[j].Query
 	})
 	return out
+}
+
+// writes reports whether query changes rows: an INSERT, UPDATE or DELETE,
+// or a WITH whose clauses do.
+func writes(query string) bool {
+	switch statementVerb(query) {
+	case "INSERT", "UPDATE", "DELETE":
+		return true
+	case "WITH":
+		for _, w := range []string{"INSERT INTO", "UPDATE ", "DELETE FROM"} {
+			if strings.Contains(query, w) {
+				return true
+			}
+		}
+	}
+	return false
 }

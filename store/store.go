@@ -64,6 +64,8 @@ type Tx struct {
 	later []laterWrite
 	// locked holds the cases this transaction locked or created.
 	locked map[int64]bool
+	// callers holds the callers whose lock the transaction holds.
+	callers map[string]bool
 	// wakes holds the lanes the transaction enqueued work on, with when it
 	// falls due, so the commit wakes the workers of those lanes at once
 	// instead of leaving them to the safety-net poll.
