@@ -300,10 +300,12 @@ func (w *Worker) Run(ctx context.Context) error {
 			return nil
 		case err != nil:
 			// The database is away (a restart, a network blip): try again
-			// soon, backing off, and never give up.
+			// soon, backing off to half a second (the rows due pile up
+			// meanwhile: each second more is a second more for them),
+			// and never give up.
 			failures++
 			look = true
-			wait = min(w.poll, 25*time.Millisecond<<min(failures, 10))
+			wait = min(w.poll, 500*time.Millisecond, 25*time.Millisecond<<min(failures, 10))
 			w.log.Warn("outbox claim failed", "error", err, "retry_in_ms", wait.Milliseconds())
 		default:
 			failures = 0

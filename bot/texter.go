@@ -85,9 +85,12 @@ type SMSReceipt struct {
 
 // SMSError is a provider's error, classified by the Texter.
 type SMSError struct {
-	Problem    SMSProblem
-	Code       int  // the provider's code, kept for the record
-	Temporary  bool // retrying may succeed (429, 5xx, network)
+	Problem   SMSProblem
+	Code      int  // the provider's code, kept for the record
+	Temporary bool // retrying may succeed (429, 5xx, network)
+	// Refused: the provider answered that it took nothing (429, 503), or
+	// was never reached; no text of this attempt can be there.
+	Refused    bool
 	RetryAfter time.Duration
 	Err        error
 }
@@ -169,11 +172,22 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	if err := b.stillQuiet(m, job); err != nil {
 		return err
 	}
+	// own is when this attempt's start was recorded, when no earlier
+	// attempt's record stands (zero otherwise).
+	var own time.Time
+	if !earlier {
+		own = startAt
+	}
 	if m.SendStartedAt == nil {
 		// Not recorded with the read (a scheduled or time-bound text):
 		// committed before the call all the same.
-		if _, err := b.store.StartSend(ctx, m.ID, time.Now().UTC()); err != nil {
+		at := time.Now().UTC().Truncate(time.Microsecond)
+		first, err := b.store.StartSend(ctx, m.ID, at)
+		if err != nil {
 			return err
+		}
+		if first.Equal(at) {
+			own = at
 		}
 	}
 	if err := b.smsPause.Held(); err != nil {
@@ -185,6 +199,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	}
 	var se *SMSError
 	if !errors.As(err, &se) || se.Temporary {
+		b.refused(ctx, m.ID, own, err)
 		return b.smsRemoteFailed(err)
 	}
 	code := fmt.Sprint(se.Code)
@@ -248,6 +263,23 @@ func (b *Bot) smsRemoteFailed(err error) error {
 		b.smsPause.Note(err)
 	}
 	return err
+}
+
+// refused forgets that this attempt to send message id began (at own),
+// when the provider refused it: the next attempt then sends at once
+// instead of first asking the provider for a text that cannot be there
+// (in a Twilio outage, every retry would). An earlier attempt's record
+// stays (own zero), and so does one whose row's claim was taken over: the
+// new worker may be sending under it.
+func (b *Bot) refused(ctx context.Context, id int64, own time.Time, err error) {
+	var se *SMSError
+	c, inWorker := ctx.Value(claimedKey{}).(*claimed)
+	if own.IsZero() || !inWorker || !errors.As(err, &se) || !se.Refused {
+		return
+	}
+	if ferr := b.store.ForgetSendStart(ctx, id, own, c.it); ferr != nil {
+		b.log.Warn("a refused text's attempt not forgotten; the next one asks the provider first", "message_id", id, "error", ferr)
+	}
 }
 
 func retryable(err error) error {

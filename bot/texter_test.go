@@ -115,8 +115,9 @@ func TestTextBackAcceptedButNotRecordedIsNotSentTwice(t *testing.T) {
 	})
 }
 
-// A text whose first attempt never reached Twilio is sent on the re-run:
-// asking first must not stop it.
+// A text whose first attempt Twilio refused (503: it took nothing) is sent
+// on the re-run without asking Twilio first for a text that cannot be
+// there: in an outage every retry asked, doubling the calls when it ended.
 func TestTextBackThatNeverReachedTwilioIsSentOnRetry(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -133,6 +134,29 @@ func TestTextBackThatNeverReachedTwilioIsSentOnRetry(t *testing.T) {
 		ms, _ := s.MessagesForCase(ctx, c.ID)
 		if len(texts) != 1 || len(ms) != 1 || ms[0].SID == nil || *ms[0].SID != texts[0].SID {
 			t.Fatalf("texts %+v, messages %+v: want one text, recorded", texts, ms)
+		}
+		if n := f.twilio.MessageLists(); n != 0 {
+			t.Errorf("the re-run listed Twilio's messages %d times, want 0: the refused attempt left nothing there", n)
+		}
+	})
+}
+
+// A text whose attempt may have reached Twilio (it answered 500: maybe
+// after creating the message) is looked for before it is sent again.
+func TestTextBackThatMayHaveReachedTwilioIsLookedFor(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s)
+		f.twilio.FailNext(1, 500, 0, 0)
+		f.missed(t, "CA1", callerNum)
+		f.worker.RunDue(ctx)
+		f.clock.Advance(5 * time.Second)
+		f.worker.RunDue(ctx)
+		if n := len(f.twilio.Messages()); n != 1 {
+			t.Fatalf("Twilio has %d texts, want 1", n)
+		}
+		if n := f.twilio.MessageLists(); n != 1 {
+			t.Errorf("the re-run listed Twilio's messages %d times, want once", n)
 		}
 	})
 }

@@ -43,6 +43,18 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("sms: twilio %d: %s", e.Code, e.Message)
 }
 
+// Refused reports an attempt that certainly left nothing at Twilio: it
+// answered 429 Too Many Requests or 503 Service Unavailable (the request
+// was not processed), or the connection was refused before any request.
+// A timeout, a cut connection or another 5xx may have created the message.
+func Refused(err error) bool {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.HTTPStatus == http.StatusTooManyRequests || e.HTTPStatus == http.StatusServiceUnavailable
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
 // Temporary reports whether retrying may succeed: true for a 429 or 5xx
 // *Error and for network failures, timeouts and cancellations (those are not
 // *Error); false for any other *Error (a 4xx refusal will be refused again)

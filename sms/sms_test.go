@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -395,6 +396,30 @@ func TestTemporary(t *testing.T) {
 	for _, tc := range cases {
 		if got := sms.Temporary(tc.err); got != tc.want {
 			t.Errorf("Temporary(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+// Refused is an attempt that left nothing at Twilio: only then may the
+// next attempt send without asking Twilio for the text first.
+func TestRefused(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{&sms.Error{HTTPStatus: 429}, true},
+		{fmt.Errorf("outbox: %w", &sms.Error{HTTPStatus: 503}), true},
+		{&sms.Error{HTTPStatus: 500}, false}, // may have failed after creating the message
+		{&sms.Error{HTTPStatus: 502}, false},
+		{fmt.Errorf("sms: send: %w", context.DeadlineExceeded), false},
+		{fmt.Errorf("dial: %w", syscall.ECONNREFUSED), true},
+		{fmt.Errorf("read: %w", syscall.ECONNRESET), false},
+	}
+	for _, tc := range cases {
+		if got := sms.Refused(tc.err); got != tc.want {
+			t.Errorf("Refused(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }

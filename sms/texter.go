@@ -57,7 +57,7 @@ func (t *Texter) FindSMS(ctx context.Context, m bot.OutgoingSMS, since time.Time
 
 // smsError classifies a failed request for the bot.
 func smsError(err error) error {
-	se := &bot.SMSError{Temporary: Temporary(err), Err: err}
+	se := &bot.SMSError{Temporary: Temporary(err), Refused: Refused(err), Err: err}
 	var te *Error
 	if errors.As(err, &te) {
 		se.Code, se.RetryAfter, se.Problem = te.Code, te.RetryAfter, problem(te.Code)

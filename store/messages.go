@@ -97,6 +97,21 @@ func (q queries) MessageToSend(ctx context.Context, id int64, startAt time.Time)
 	return row.Message, row.OptedOut, row.Untextable, notFound(err, "store: message %d", id)
 }
 
+// ForgetSendStart drops the record that an attempt to send message id
+// began at startedAt, an attempt the provider refused, while outbox row
+// it's claim is still current (the row locked meanwhile, so a worker
+// taking the row over reads the record after this, or leaves it). A
+// record of another start, or under a claim taken over, stays.
+func (q queries) ForgetSendStart(ctx context.Context, id int64, startedAt time.Time, it OutboxItem) error {
+	_, err := q.exec(ctx, `UPDATE messages SET send_started_at = NULL WHERE id = ? AND send_started_at = ?
+		AND EXISTS (SELECT 1 FROM outbox WHERE id = ? AND state = 'running' AND claim_seq = ?`+q.d.forUpdate+`)`,
+		id, startedAt.UTC(), it.ID, it.ClaimSeq)
+	if err != nil {
+		return fmt.Errorf("store: forget the send start of message %d: %w", id, err)
+	}
+	return nil
+}
+
 // MessageBySID returns the message Twilio knows as sid.
 func (q queries) MessageBySID(ctx context.Context, sid string) (Message, error) {
 	var m Message

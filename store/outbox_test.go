@@ -577,3 +577,53 @@ func TestOutboxEnqueueLaterWritesWithTheTransaction(t *testing.T) {
 		}
 	})
 }
+
+// A refused attempt's send start is forgotten only while its row's claim
+// is current and the record is that attempt's own: a worker that took the
+// row over may be sending under it.
+func TestForgetSendStart(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		m := store.Message{Direction: store.Outbound, Kind: "textback", LineNumber: "+441632960001", CallerNumber: "+447700900001",
+			Body: "hi", Status: "pending", CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertMessage(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+		started := t0.Add(time.Second)
+		read, _, _, err := s.MessageToSend(ctx, m.ID, started)
+		if err != nil || read.SendStartedAt == nil {
+			t.Fatalf("send start not recorded: %+v %v", read, err)
+		}
+		enqueue(t, s, "textback", t0)
+		its, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w1", Now: t0, Lease: time.Minute, Limit: 1})
+		if err != nil || len(its) != 1 {
+			t.Fatalf("claim: %d rows (%v)", len(its), err)
+		}
+		stale := its[0]
+		stale.ClaimSeq--
+		startedAt := func() *time.Time {
+			got, err := s.MessageByID(ctx, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.SendStartedAt
+		}
+		for what, forget := range map[string]func() error{
+			"another start":      func() error { return s.ForgetSendStart(ctx, m.ID, started.Add(time.Second), its[0]) },
+			"a claim taken over": func() error { return s.ForgetSendStart(ctx, m.ID, started, stale) },
+		} {
+			if err := forget(); err != nil {
+				t.Fatal(err)
+			}
+			if startedAt() == nil {
+				t.Fatalf("%s: the record was forgotten", what)
+			}
+		}
+		if err := s.ForgetSendStart(ctx, m.ID, started, its[0]); err != nil {
+			t.Fatal(err)
+		}
+		if at := startedAt(); at != nil {
+			t.Errorf("the attempt's own record under a current claim stays: %v", at)
+		}
+	})
+}

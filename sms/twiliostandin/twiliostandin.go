@@ -73,6 +73,7 @@ type Server struct {
 	numbers  []IncomingNumber
 	failures []failure
 	failed   int // scripted failures answered
+	lists    int // message lists answered (GET Messages.json)
 	latency  time.Duration
 	// onMessage, when set, runs after a message is recorded and before the
 	// API answers: real Twilio can deliver (and call StatusCallback) first.
@@ -145,6 +146,14 @@ func (s *Server) FailNext(k, httpStatus, code int, retryAfter int) {
 	for range k {
 		s.failures = append(s.failures, failure{httpStatus, code, retryAfter})
 	}
+}
+
+// MessageLists says how many lists of messages (GET Messages.json) the
+// stand-in answered: how often a client asked for texts it may have sent.
+func (s *Server) MessageLists() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists
 }
 
 // EndFailures drops the scripted failures not yet answered (an outage
@@ -325,6 +334,9 @@ func (s *Server) messagesJSON(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodGet {
+		s.mu.Lock()
+		s.lists++
+		s.mu.Unlock()
 		s.listMessages(w, r)
 		return
 	}
