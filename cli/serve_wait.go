@@ -22,11 +22,24 @@ import (
 	"ringback/store"
 )
 
-// Waiting for the database: the first retry after 1 s, doubling up to 30 s.
+// Waiting for the database: the first retry after 250 ms, doubling to a
+// retry a second for the first minute (a restart of PostgreSQL takes a
+// few seconds, and every second waited is one more for the texts of the
+// rows this replica left running), then doubling up to 30 s.
 const (
-	storeWaitFirst = time.Second
+	storeWaitFirst = 250 * time.Millisecond
+	storeWaitSoon  = time.Second
+	storeWaitLong  = time.Minute
 	storeWaitMax   = 30 * time.Second
 )
+
+// nextStoreWait is the wait after wait, begun waited ago.
+func nextStoreWait(wait, waited time.Duration) time.Duration {
+	if waited < storeWaitLong {
+		return min(2*wait, storeWaitSoon)
+	}
+	return min(2*wait, storeWaitMax)
+}
 
 // openStore opens and migrates the store. When PostgreSQL cannot be reached
 // (not started yet, restarting, being restored) serve waits for it, retrying
@@ -49,7 +62,7 @@ func (a *app) openStore(ctx context.Context, env config.Env, ln *net.Listener) (
 	attempts.Store(1)
 	stop := serveWhileWaiting(*ln, &attempts)
 	defer stop()
-	wait := storeWaitFirst
+	wait, began := storeWaitFirst, time.Now()
 	for {
 		a.log.Warn("database unreachable: waiting for it", "attempt", attempts.Load(), "retry_in", wait.String(), "error", err)
 		select {
@@ -66,7 +79,7 @@ func (a *app) openStore(ctx context.Context, env config.Env, ln *net.Listener) (
 		if !store.IsUnavailable(err) {
 			return nil, err
 		}
-		wait = min(2*wait, storeWaitMax)
+		wait = nextStoreWait(wait, time.Since(began))
 	}
 }
 

@@ -121,3 +121,26 @@ func TestServeWaitsForTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A replica waiting for its database retries within a second for the
+// first minute, so one started during a PostgreSQL restart (a few
+// seconds) comes up within a second of it, then backs off to 30 s.
+func TestStoreWaitsBackOff(t *testing.T) {
+	wait, waited := storeWaitFirst, time.Duration(0)
+	var first []time.Duration
+	for waited < 3*time.Second {
+		first = append(first, wait)
+		waited += wait
+		wait = nextStoreWait(wait, waited)
+	}
+	if len(first) < 4 || first[0] > 250*time.Millisecond || first[len(first)-1] > time.Second {
+		t.Errorf("waits over a 3 s restart %v: want a first retry by 250 ms and none over a second", first)
+	}
+	for waited < 5*time.Minute {
+		waited += wait
+		wait = nextStoreWait(wait, waited)
+	}
+	if wait != 30*time.Second {
+		t.Errorf("after five minutes the wait is %s, want 30 s", wait)
+	}
+}
