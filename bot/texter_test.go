@@ -120,18 +120,9 @@ func TestTextBackAcceptedButNotRecordedIsNotSentTwice(t *testing.T) {
 // there: in an outage every retry asked, doubling the calls when it ended.
 func TestTextBackThatNeverReachedTwilioIsSentOnRetry(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		f := newFixture(t, s)
-		f.twilio.FailNext(1, 503, 0, 0)
-		c := f.missed(t, "CA1", callerNum)
-		f.worker.RunDue(ctx)
-		if n := len(f.twilio.Messages()); n != 0 {
-			t.Fatalf("Twilio has %d texts after a 503, want 0", n)
-		}
-		f.clock.Advance(5 * time.Second)
-		f.worker.RunDue(ctx)
+		f, c := retriedAfter(t, s, 503)
 		texts := f.twilio.Messages()
-		ms, _ := s.MessagesForCase(ctx, c.ID)
+		ms, _ := s.MessagesForCase(context.Background(), c.ID)
 		if len(texts) != 1 || len(ms) != 1 || ms[0].SID == nil || *ms[0].SID != texts[0].SID {
 			t.Fatalf("texts %+v, messages %+v: want one text, recorded", texts, ms)
 		}
@@ -145,13 +136,7 @@ func TestTextBackThatNeverReachedTwilioIsSentOnRetry(t *testing.T) {
 // after creating the message) is looked for before it is sent again.
 func TestTextBackThatMayHaveReachedTwilioIsLookedFor(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		f := newFixture(t, s)
-		f.twilio.FailNext(1, 500, 0, 0)
-		f.missed(t, "CA1", callerNum)
-		f.worker.RunDue(ctx)
-		f.clock.Advance(5 * time.Second)
-		f.worker.RunDue(ctx)
+		f, _ := retriedAfter(t, s, 500)
 		if n := len(f.twilio.Messages()); n != 1 {
 			t.Fatalf("Twilio has %d texts, want 1", n)
 		}
@@ -159,6 +144,22 @@ func TestTextBackThatMayHaveReachedTwilioIsLookedFor(t *testing.T) {
 			t.Errorf("the re-run listed Twilio's messages %d times, want once", n)
 		}
 	})
+}
+
+// retriedAfter has a missed call's text-back answered httpStatus by
+// Twilio, then run again 5 s later.
+func retriedAfter(t *testing.T, s *store.Store, httpStatus int) (*fixture, store.Case) {
+	ctx := context.Background()
+	f := newFixture(t, s)
+	f.twilio.FailNext(1, httpStatus, 0, 0)
+	c := f.missed(t, "CA1", callerNum)
+	f.worker.RunDue(ctx)
+	if n := len(f.twilio.Messages()); n != 0 {
+		t.Fatalf("Twilio has %d texts after a %d, want 0", n, httpStatus)
+	}
+	f.clock.Advance(5 * time.Second)
+	f.worker.RunDue(ctx)
+	return f, c
 }
 
 // A store that fails while the row is read (PostgreSQL restarting) delays

@@ -377,49 +377,33 @@ func TestRecentCallsRefused(t *testing.T) {
 	}
 }
 
-func TestTemporary(t *testing.T) {
+// Temporary is a failure worth retrying; Refused an attempt that left
+// nothing at Twilio, so the next may send without asking Twilio for the
+// text first (a 500 may come after the message was created).
+func TestTemporaryAndRefused(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		err  error
-		want bool
+		err                error
+		temporary, refused bool
 	}{
-		{nil, false},
-		{&sms.Error{HTTPStatus: 429}, true},
-		{&sms.Error{HTTPStatus: 500}, true},
-		{&sms.Error{HTTPStatus: 503}, true},
-		{&sms.Error{HTTPStatus: 400, Code: sms.CodeUnsubscribed}, false},
-		{&sms.Error{HTTPStatus: 404}, false},
-		{fmt.Errorf("outbox: %w", &sms.Error{HTTPStatus: 502}), true},
-		{fmt.Errorf("sms: send: %w", context.DeadlineExceeded), true},
-		{errors.New("something else"), false},
+		{nil, false, false},
+		{&sms.Error{HTTPStatus: 429}, true, true},
+		{&sms.Error{HTTPStatus: 500}, true, false},
+		{fmt.Errorf("outbox: %w", &sms.Error{HTTPStatus: 503}), true, true},
+		{&sms.Error{HTTPStatus: 400, Code: sms.CodeUnsubscribed}, false, false},
+		{&sms.Error{HTTPStatus: 404}, false, false},
+		{fmt.Errorf("outbox: %w", &sms.Error{HTTPStatus: 502}), true, false},
+		{fmt.Errorf("sms: send: %w", context.DeadlineExceeded), true, false},
+		{fmt.Errorf("dial: %w", syscall.ECONNREFUSED), true, true},
+		{fmt.Errorf("read: %w", syscall.ECONNRESET), true, false},
+		{errors.New("something else"), false, false},
 	}
 	for _, tc := range cases {
-		if got := sms.Temporary(tc.err); got != tc.want {
-			t.Errorf("Temporary(%v) = %v, want %v", tc.err, got, tc.want)
+		if got := sms.Temporary(tc.err); got != tc.temporary {
+			t.Errorf("Temporary(%v) = %v, want %v", tc.err, got, tc.temporary)
 		}
-	}
-}
-
-// Refused is an attempt that left nothing at Twilio: only then may the
-// next attempt send without asking Twilio for the text first.
-func TestRefused(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		err  error
-		want bool
-	}{
-		{nil, false},
-		{&sms.Error{HTTPStatus: 429}, true},
-		{fmt.Errorf("outbox: %w", &sms.Error{HTTPStatus: 503}), true},
-		{&sms.Error{HTTPStatus: 500}, false}, // may have failed after creating the message
-		{&sms.Error{HTTPStatus: 502}, false},
-		{fmt.Errorf("sms: send: %w", context.DeadlineExceeded), false},
-		{fmt.Errorf("dial: %w", syscall.ECONNREFUSED), true},
-		{fmt.Errorf("read: %w", syscall.ECONNRESET), false},
-	}
-	for _, tc := range cases {
-		if got := sms.Refused(tc.err); got != tc.want {
-			t.Errorf("Refused(%v) = %v, want %v", tc.err, got, tc.want)
+		if got := sms.Refused(tc.err); got != tc.refused {
+			t.Errorf("Refused(%v) = %v, want %v", tc.err, got, tc.refused)
 		}
 	}
 }
