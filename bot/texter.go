@@ -199,7 +199,9 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 	}
 	var se *SMSError
 	if !errors.As(err, &se) || se.Temporary {
-		b.refused(ctx, m.ID, own, err)
+		if se != nil && se.Refused {
+			b.refused(ctx, m.ID, own)
+		}
 		return b.smsRemoteFailed(err)
 	}
 	code := fmt.Sprint(se.Code)
@@ -271,10 +273,9 @@ func (b *Bot) smsRemoteFailed(err error) error {
 // (in a Twilio outage, every retry would). An earlier attempt's record
 // stays (own zero), and so does one whose row's claim was taken over: the
 // new worker may be sending under it.
-func (b *Bot) refused(ctx context.Context, id int64, own time.Time, err error) {
-	var se *SMSError
+func (b *Bot) refused(ctx context.Context, id int64, own time.Time) {
 	c, inWorker := ctx.Value(claimedKey{}).(*claimed)
-	if own.IsZero() || !inWorker || !errors.As(err, &se) || !se.Refused {
+	if own.IsZero() || !inWorker {
 		return
 	}
 	if ferr := b.store.ForgetSendStart(ctx, id, own, c.it); ferr != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -270,9 +269,16 @@ func (q queries) OpenCase(ctx context.Context, caller, line string) (Case, error
 // open their latest one, locked: one statement where a new case would ask
 // for both. open tells which it is.
 func (q queries) CallerCase(ctx context.Context, caller, line string) (c Case, open bool, err error) {
+	return q.callerCase(ctx, caller, line, "")
+}
+
+// callerCase is CallerCase with filter, a condition of its own (with its
+// arguments), added to the statement's.
+func (q queries) callerCase(ctx context.Context, caller, line, filter string, args ...any) (c Case, open bool, err error) {
 	err = q.get(ctx, &c, `SELECT `+caseColumns+` FROM cases
-		WHERE caller_number = ? AND line_number = ?
-		ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1`+q.d.forUpdate, caller, line)
+		WHERE caller_number = ? AND line_number = ?`+filter+`
+		ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1`+q.d.forUpdate,
+		append([]any{caller, line}, args...)...)
 	if err == nil {
 		q.holds(c.ID)
 	}
@@ -287,18 +293,12 @@ func (tx *Tx) LockedCallerCase(ctx context.Context, caller, line string) (c Case
 	if tx.d.name != "postgres" || tx.callers[caller] {
 		return tx.CallerCase(ctx, caller, line)
 	}
-	err = tx.get(ctx, &c, `SELECT `+caseColumns+` FROM cases
-		WHERE caller_number = ? AND line_number = ? AND (SELECT pg_advisory_xact_lock(?, hashtext(?))) IS NOT NULL
-		ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1 FOR UPDATE`,
-		caller, line, callerLockClass, caller)
-	if err == nil || errors.Is(err, sql.ErrNoRows) {
+	c, open, err = tx.callerCase(ctx, caller, line, ` AND (SELECT pg_advisory_xact_lock(?, hashtext(?))) IS NOT NULL`, callerLockClass, caller)
+	if err == nil || errors.Is(err, ErrNotFound) {
 		// The filter ran before the scan, rows or none.
 		tx.holdsCaller(caller)
 	}
-	if err == nil {
-		tx.holds(c.ID)
-	}
-	return c, err == nil && c.State != CaseClosed, notFound(err, "store: case of %s on %s", caller, line)
+	return c, open, err
 }
 
 // LatestOpenCase returns the caller's most recent open case on any line, locked.

@@ -88,11 +88,8 @@ func (tx *Tx) namesPending(query string) bool {
 		len(tx.outbox) > 0 && strings.Contains(query, "outbox") {
 		return true
 	}
-	if len(tx.later) > 0 {
-		switch statementVerb(query) {
-		case "INSERT", "UPDATE", "DELETE", "WITH":
-			return true
-		}
+	if len(tx.later) > 0 && writes(query) {
+		return true
 	}
 	for _, w := range tx.later {
 		if strings.Contains(query, w.table) {
