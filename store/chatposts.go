@@ -107,18 +107,21 @@ func (q queries) SaveCardPost(ctx context.Context, platform, key string, caseID 
 // step, marking the row done under its claim with it: on PostgreSQL in one
 // statement, on SQLite in one transaction. done is false, and the row left
 // alone, when the claim is no longer current; the post is saved either way.
-func (s *Store) SaveChatPostDone(ctx context.Context, platform, key, channel, messageID string, it OutboxItem, now time.Time) (done bool, err error) {
-	if s.d.name != "postgres" {
-		err = s.InTx(ctx, func(tx *Tx) error {
+func (q queries) SaveChatPostDone(ctx context.Context, platform, key, channel, messageID string, it OutboxItem, now time.Time) (done bool, err error) {
+	if q.d.name != "postgres" {
+		both := func(tx *Tx) error {
 			if err := tx.SaveChatPost(ctx, platform, key, channel, messageID); err != nil {
 				return err
 			}
 			done, err = tx.CompleteOutbox(ctx, it, now)
 			return err
-		})
-		return done, err
+		}
+		if q.tx != nil {
+			return done, both(q.tx)
+		}
+		return done, q.s.InTx(ctx, both)
 	}
-	res, err := s.exec(ctx, `WITH saved_post AS (`+saveChatPostSQL+`) `+settleOutboxSQL,
+	res, err := q.exec(ctx, `WITH saved_post AS (`+saveChatPostSQL+`) `+settleOutboxSQL+q.d.lazyCommit,
 		channel, messageID, platform, key, OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq)
 	if err != nil {
 		return false, fmt.Errorf("store: save chat post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
@@ -133,12 +136,12 @@ func (s *Store) SaveChatPostDone(ctx context.Context, platform, key, channel, me
 // post and the card are saved either way. SQLite leaves the row to the
 // caller: a transaction of its own would cost more than the worker's
 // completion, which marks rows done several at a time.
-func (s *Store) SaveCardPostDone(ctx context.Context, platform, key string, caseID int64, channel, messageID string, it OutboxItem, now time.Time) (done bool, err error) {
-	if s.d.name != "postgres" {
-		return false, s.SaveCardPost(ctx, platform, key, caseID, channel, messageID)
+func (q queries) SaveCardPostDone(ctx context.Context, platform, key string, caseID int64, channel, messageID string, it OutboxItem, now time.Time) (done bool, err error) {
+	if q.d.name != "postgres" {
+		return false, q.SaveCardPost(ctx, platform, key, caseID, channel, messageID)
 	}
-	res, err := s.exec(ctx, `WITH saved_post AS (`+saveChatPostSQL+`),
-		saved_card AS (UPDATE cards SET channel = ?, message_id = ? WHERE case_id = ? AND platform = ?) `+settleOutboxSQL,
+	res, err := q.exec(ctx, `WITH saved_post AS (`+saveChatPostSQL+`),
+		saved_card AS (UPDATE cards SET channel = ?, message_id = ? WHERE case_id = ? AND platform = ?) `+settleOutboxSQL+q.d.lazyCommit,
 		channel, messageID, platform, key, channel, messageID, caseID, platform, OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq)
 	if err != nil {
 		return false, fmt.Errorf("store: save card post %s on %s, outbox %d done: %w", key, platform, it.ID, err)

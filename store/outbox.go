@@ -409,14 +409,14 @@ func (q queries) CompleteOutbox(ctx context.Context, it OutboxItem, now time.Tim
 // whether that claim was still current.
 func (tx *Tx) CompleteOutboxLater(ctx context.Context, it OutboxItem, now time.Time, held func(bool)) error {
 	return tx.writeLater(ctx, laterWrite{table: "outbox", what: fmt.Sprintf("mark outbox %d done", it.ID),
-		query: settleOutboxSQL, args: []any{OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq},
+		query: settleOutboxSQL + tx.d.lazyCommit, args: []any{OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq},
 		counted: func(n int64) { held(n == 1) }})
 }
 
 // CompleteOutboxBatch marks claimed rows done in one statement, each under
 // the claim it was handed out under: held lists the ids marked; a row whose
 // claim is no longer current is left alone, as CompleteOutbox would.
-func (s *Store) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, now time.Time) (held map[int64]bool, err error) {
+func (q queries) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, now time.Time) (held map[int64]bool, err error) {
 	held = make(map[int64]bool, len(items))
 	if len(items) == 0 {
 		return held, nil
@@ -428,9 +428,9 @@ func (s *Store) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, now
 		args = append(args, it.ID, it.ClaimSeq)
 	}
 	var ids []int64
-	err = s.selectAll(ctx, &ids, `
+	err = q.selectAll(ctx, &ids, `
 		UPDATE outbox SET state = 'done', last_error = '', locked_by = '', lease_until = NULL, updated_at = ?
-		WHERE state = 'running' AND (`+strings.Join(claims, " OR ")+`)
+		WHERE state = 'running' AND (`+strings.Join(claims, " OR ")+`)`+q.d.lazyCommit+`
 		RETURNING id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: mark %d outbox rows done: %w", len(items), err)
@@ -475,12 +475,18 @@ func (s *Store) KillOutbox(ctx context.Context, it OutboxItem, now time.Time, re
 
 // settleOutboxSQL ends a claimed row in a state with a reason (state,
 // last_error, updated_at), under the claim it was handed out under (id,
-// claim_seq): no row changes when that claim is no longer current.
+// claim_seq): no row changes when that claim is no longer current. A row
+// marked done commits lazily (dialect.lazyCommit): if the mark is lost,
+// the row runs again, which every row's work is built for.
 const settleOutboxSQL = `UPDATE outbox SET state = ?, last_error = ?, locked_by = '', lease_until = NULL, updated_at = ?
 		WHERE id = ? AND state = 'running' AND claim_seq = ?`
 
 func (q queries) settleOutbox(ctx context.Context, it OutboxItem, state string, now time.Time, reason string) (bool, error) {
-	res, err := q.exec(ctx, settleOutboxSQL, state, truncate(reason, 2000), now.UTC(), it.ID, it.ClaimSeq)
+	query := settleOutboxSQL
+	if state == OutboxDone {
+		query += q.d.lazyCommit
+	}
+	res, err := q.exec(ctx, query, state, truncate(reason, 2000), now.UTC(), it.ID, it.ClaimSeq)
 	if err != nil {
 		return false, fmt.Errorf("store: mark outbox %d %s: %w", it.ID, state, err)
 	}
