@@ -99,7 +99,7 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 	var res CallResult
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
 		res = CallResult{Routed: routed}
-		call, err := tx.CallBySID(ctx, r.SID)
+		call, err := b.callBySID(ctx, tx, r.SID, caller, line)
 		isNew := errors.Is(err, store.ErrNotFound)
 		if err != nil && !isNew {
 			return err
@@ -202,18 +202,20 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	}
 	var facts store.CallerFacts
 	if call.CallerNumber != "" {
-		prev, open, err := b.callerCase(ctx, tx, call.CallerNumber, line)
-		switch {
-		case err == nil && open:
-			return prev, false, b.repeatCall(ctx, tx, prev, call, now)
-		case err == nil:
-			c.PreviousCaseID = &prev.ID
-		case !errors.Is(err, store.ErrNotFound):
+		if line.TextBack.Cooldown > 0 {
+			// Held since the call was read (callBySID): costs nothing.
+			if err := tx.LockCaller(ctx, call.CallerNumber); err != nil {
+				return store.Case{}, false, err
+			}
+		}
+		open, previous, f, err := tx.CallerCaseFacts(ctx, call.CallerNumber, line.Number)
+		if err != nil {
 			return store.Case{}, false, err
 		}
-		if facts, err = b.callerFacts(ctx, tx, call.CallerNumber, line); err != nil {
-			return store.Case{}, false, err
+		if open != nil {
+			return *open, false, b.repeatCall(ctx, tx, *open, call, now)
 		}
+		c.PreviousCaseID, facts = previous, f
 		applyFacts(&c, facts)
 	}
 	pick, err := b.assignByRota(ctx, tx, &c, line, now)
@@ -273,28 +275,17 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	return c, true, b.queueCard(ctx, tx, c, "opened", cardAt, false)
 }
 
-// callerCase reads the caller's case on the line (CallerCase). With a
-// text-back cooldown it first takes the caller's lock, in the same
-// statement: two calls at once from one caller (both lines, two replicas)
-// then decide one after the other, and the second, reading the facts after
-// the lock, sees the first's text-back.
-func (b *Bot) callerCase(ctx context.Context, tx *store.Tx, caller string, line *config.Line) (store.Case, bool, error) {
-	if line.TextBack.Cooldown > 0 {
-		return tx.LockedCallerCase(ctx, caller, line.Number)
+// callBySID reads the reported call. On a line with a text-back cooldown
+// the same statement first takes the caller's lock, which a missed call
+// then holds while it opens a case and decides its text-back: two calls at
+// once from one caller (both lines, two replicas) decide one after the
+// other, and the second, reading the facts after the lock, sees the
+// first's text-back.
+func (b *Bot) callBySID(ctx context.Context, tx *store.Tx, sid, caller string, line *config.Line) (store.Call, error) {
+	if line != nil && line.TextBack.Cooldown > 0 && caller != "" {
+		return tx.LockedCallBySID(ctx, sid, caller)
 	}
-	return tx.CallerCase(ctx, caller, line.Number)
-}
-
-// callerFacts reads what is known of a new case's caller, under the
-// caller's lock when the line has a cooldown (callerCase took it; taking
-// it again costs nothing).
-func (b *Bot) callerFacts(ctx context.Context, tx *store.Tx, caller string, line *config.Line) (store.CallerFacts, error) {
-	if line.TextBack.Cooldown > 0 {
-		if err := tx.LockCaller(ctx, caller); err != nil {
-			return store.CallerFacts{}, err
-		}
-	}
-	return tx.NewCaseFacts(ctx, caller)
+	return tx.CallBySID(ctx, sid)
 }
 
 // applyFacts fills what a new case learns from what Ringback knows of its

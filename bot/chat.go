@@ -89,13 +89,15 @@ func (p *chatPerformer) failed(ctx context.Context, caseID int64, err error) err
 	return err
 }
 
-// card posts the case's card, or refreshes it in place.
+// card posts the case's card, or refreshes it in place. A card not posted
+// yet is reserved by the statement that reads its slot.
 func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 	var job CardJob
 	if err := it.Decode(&job); err != nil {
 		return Permanent(err)
 	}
-	slot, newer, err := p.b.store.CardSlotForRow(ctx, job.CaseID, p.name, it.Kind, it.ID)
+	key := fmt.Sprintf("card:%d", job.CaseID)
+	slot, newer, reserved, begun, err := p.b.store.CardSlotReserving(ctx, job.CaseID, p.name, it.Kind, it.ID, key, p.b.clock.Now())
 	if err != nil {
 		return err
 	}
@@ -105,8 +107,20 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 	if newer {
 		return nil // a later refresh will render the latest state
 	}
+	if reserved {
+		_, _, err = p.postReserved(ctx, job.CaseID, slot, key, begun, true)
+		return err
+	}
+	if slot.Card.MessageID == "" {
+		return p.postingElsewhere(job.CaseID)
+	}
 	_, _, err = p.syncSlot(ctx, job.CaseID, slot, true)
 	return err
+}
+
+// postingElsewhere is the answer to a card reserved by another worker.
+func (p *chatPerformer) postingElsewhere(caseID int64) error {
+	return RetryAfter(cardWait, fmt.Errorf("bot: the %s card of case %d is being posted by another worker", p.name, caseID))
 }
 
 // syncSlot makes sure case caseID's card exists, from its slot as
@@ -139,16 +153,11 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 		}
 		return ref, true, nil
 	}
-	channel, err := p.chat.CardChannel(p.b.cardFrame(caseID, slot))
-	if err != nil {
+	key := fmt.Sprintf("card:%d", caseID)
+	channel, err := p.cardChannel(caseID, slot)
+	if err != nil || channel == "" {
 		return MessageRef{}, false, err
 	}
-	if channel == "" {
-		// Lines without a channel here live on other platforms only.
-		p.b.log.Debug("bot: no channel for the case's line on this platform; no card", "platform", p.name, "case_id", caseID)
-		return MessageRef{}, false, nil
-	}
-	key := fmt.Sprintf("card:%d", caseID)
 	// The post's first attempt is recorded with the reservation.
 	reserved, begun, err := p.b.store.ReserveCardPost(ctx, caseID, p.name, channel, key, p.b.clock.Now())
 	if err != nil {
@@ -156,20 +165,46 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 	}
 	if !reserved {
 		// Another worker is posting the first card; come back after it.
-		return MessageRef{}, false, RetryAfter(cardWait, fmt.Errorf("bot: the %s card of case %d is being posted by another worker", p.name, caseID))
+		return MessageRef{}, false, p.postingElsewhere(caseID)
 	}
-	// Rendered after the reservation, so that it shows every change up to
-	// the row the reservation saw: refreshes no newer are skipped (card).
-	card, err := p.b.Card(ctx, caseID)
+	return p.postReserved(ctx, caseID, slot, key, begun, update)
+}
+
+// cardChannel is where case caseID's card goes on this platform, from its
+// slot: "" when its line lives on other platforms only.
+func (p *chatPerformer) cardChannel(caseID int64, slot store.CardSlot) (string, error) {
+	channel, err := p.chat.CardChannel(p.b.cardFrame(caseID, slot))
+	if err == nil && channel == "" {
+		p.b.log.Debug("bot: no channel for the case's line on this platform; no card", "platform", p.name, "case_id", caseID)
+	}
+	return channel, err
+}
+
+// postReserved posts the first card of case caseID, reserved by this
+// worker, under key (begun: its first attempt is recorded already), and
+// returns where it is; false when this platform shows no card for the
+// case's line (the reservation is released, as after a failed post).
+func (p *chatPerformer) postReserved(ctx context.Context, caseID int64, slot store.CardSlot, key string, begun, update bool) (MessageRef, bool, error) {
+	channel, err := p.cardChannel(caseID, slot)
+	var card Card
+	if err == nil && channel != "" {
+		// Rendered after the reservation, so that it shows every change up
+		// to the row the reservation saw: refreshes no newer are skipped
+		// (card).
+		card, err = p.b.Card(ctx, caseID)
+	}
 	var ref MessageRef
-	if err == nil {
+	if err == nil && channel != "" {
 		ref, err = p.postCard(ctx, caseID, channel, card, key, begun, update)
 	}
-	if err != nil {
+	if err != nil || channel == "" {
 		if uerr := p.b.store.UnreserveCard(ctx, caseID, p.name); uerr != nil {
 			p.b.log.Error("bot: card reservation not released", "platform", p.name, "case_id", caseID, "error", uerr)
 		}
-		return MessageRef{}, false, p.failed(ctx, caseID, err)
+		if err != nil {
+			return MessageRef{}, false, p.failed(ctx, caseID, err)
+		}
+		return MessageRef{}, false, nil
 	}
 	return ref, true, nil
 }

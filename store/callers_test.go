@@ -105,43 +105,43 @@ func TestCallerCase(t *testing.T) {
 	})
 }
 
-// LockedCallerCase answers as CallerCase and holds the caller's lock till
-// the transaction ends, whether or not the caller has a case: a second
+// LockedCallBySID answers as CallBySID and holds the caller's lock till
+// the transaction ends, whether or not the call is known: a second
 // transaction locking the caller waits (PostgreSQL; SQLite transactions
 // write one at a time anyway).
-func TestLockedCallerCase(t *testing.T) {
+func TestLockedCallBySID(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		const caller, line = "+447700900123", "+441632960001"
+		const sid, caller, line = "CA0001", "+447700900123", "+441632960001"
 		lockedMeanwhile := func(number string) bool {
 			wait, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 			defer cancel()
 			return s.InTx(wait, func(tx *store.Tx) error { return tx.LockCaller(wait, number) }) != nil
 		}
-		for _, withCase := range []bool{false, true} {
-			var want store.Case
-			if withCase {
-				want = store.Case{LineNumber: line, CallerNumber: caller, State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
-				if inserted, err := s.InsertCase(ctx, &want); err != nil || !inserted {
-					t.Fatalf("insert case: %v %v", inserted, err)
+		for _, known := range []bool{false, true} {
+			var want store.Call
+			if known {
+				want = store.Call{SID: sid, Provider: "twilio", LineNumber: line, CallerNumber: caller, StartedAt: t0, CreatedAt: t0, UpdatedAt: t0}
+				if inserted, err := s.InsertCall(ctx, &want); err != nil || !inserted {
+					t.Fatalf("insert call: %v %v", inserted, err)
 				}
 			}
 			err := s.InTx(ctx, func(tx *store.Tx) error {
-				c, open, err := tx.LockedCallerCase(ctx, caller, line)
+				c, err := tx.LockedCallBySID(ctx, sid, caller)
 				switch {
-				case !withCase && !errors.Is(err, store.ErrNotFound):
-					t.Errorf("no case yet: %v, want ErrNotFound", err)
-				case withCase && (err != nil || !open || c.ID != want.ID):
-					t.Errorf("an open case: #%d open %v %v, want #%d, open", c.ID, open, err, want.ID)
+				case !known && !errors.Is(err, store.ErrNotFound):
+					t.Errorf("no call yet: %v, want ErrNotFound", err)
+				case known && (err != nil || c.ID != want.ID || c.CallerNumber != caller):
+					t.Errorf("a known call: %+v %v, want #%d", c, err, want.ID)
 				}
 				if s.Dialect() != "postgres" {
 					return nil
 				}
 				if !lockedMeanwhile(caller) {
-					t.Errorf("with a case %v: another transaction took the caller's lock while this one held it", withCase)
+					t.Errorf("call known %v: another transaction took the caller's lock while this one held it", known)
 				}
 				if lockedMeanwhile("+447700900999") {
-					t.Errorf("with a case %v: another caller's lock waited", withCase)
+					t.Errorf("call known %v: another caller's lock waited", known)
 				}
 				return nil
 			})
@@ -149,8 +149,61 @@ func TestLockedCallerCase(t *testing.T) {
 				t.Fatal(err)
 			}
 			if s.Dialect() == "postgres" && lockedMeanwhile(caller) {
-				t.Errorf("with a case %v: the caller's lock outlived the transaction", withCase)
+				t.Errorf("call known %v: the caller's lock outlived the transaction", known)
 			}
+		}
+	})
+}
+
+// CallerCaseFacts gives a missed call what it needs to open a case: the
+// open case whole when there is one (and no facts, no ids: no case opens),
+// else the latest case's id and the caller's facts, with the new case's
+// ids drawn on PostgreSQL.
+func TestCallerCaseFacts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		const caller, line = "+447700900123", "+441632960001"
+		ask := func() (open *store.Case, previous *int64, facts store.CallerFacts) {
+			t.Helper()
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				var err error
+				open, previous, facts, err = tx.CallerCaseFacts(ctx, caller, line)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return open, previous, facts
+		}
+		drawn := s.Dialect() == "postgres"
+		id, _, err := s.UpsertContact(ctx, store.Contact{Name: "Ann Tenant", Kind: "tenant"}, []string{caller}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, previous, facts := ask()
+		if open != nil || previous != nil || facts.Contact == nil || facts.Contact.ID != id || (facts.IDs.Case != 0) != drawn || (facts.IDs.Message != 0) != drawn {
+			t.Fatalf("a first call: open %v, previous %v, facts %+v; want no case, the contact, ids drawn %v", open, previous, facts, drawn)
+		}
+		firstDrawn := facts.IDs.Case
+		c := store.Case{LineNumber: line, CallerNumber: caller, State: store.CaseOpen, Origin: "call", CallCount: 2, CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertCase(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		open, previous, facts = ask()
+		if open == nil || open.ID != c.ID || open.CallCount != 2 || open.CallerNumber != caller || previous != nil || facts.IDs.Case != 0 {
+			t.Fatalf("an open case: open %+v, previous %v, ids %+v; want case #%d whole, no ids", open, previous, facts.IDs, c.ID)
+		}
+		c.State = store.CaseClosed
+		if err := s.UpdateCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		open, previous, facts = ask()
+		if open != nil || previous == nil || *previous != c.ID || facts.Contact == nil {
+			t.Fatalf("a closed case: open %v, previous %v, facts %+v; want #%d as the previous case", open, previous, facts, c.ID)
+		}
+		// The open case's read drew no ids: the numbers people see have no gap.
+		if drawn && facts.IDs.Case != c.ID+1 {
+			t.Errorf("case id drawn after the open case's read = %d, want %d (first drawn %d)", facts.IDs.Case, c.ID+1, firstDrawn)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -70,9 +71,30 @@ func (q queries) UpdateCall(ctx context.Context, c Call) error {
 
 // CallBySID returns the call with the provider's id, locked in a transaction.
 func (q queries) CallBySID(ctx context.Context, sid string) (Call, error) {
+	return q.callBySID(ctx, sid, "")
+}
+
+func (q queries) callBySID(ctx context.Context, sid, filter string, args ...any) (Call, error) {
 	var c Call
-	err := q.get(ctx, &c, `SELECT `+callColumns+` FROM calls WHERE sid = ?`+q.d.forUpdate, sid)
+	err := q.get(ctx, &c, `SELECT `+callColumns+` FROM calls WHERE sid = ?`+filter+q.d.forUpdate, append([]any{sid}, args...)...)
 	return c, notFound(err, "store: call %s", sid)
+}
+
+// LockedCallBySID is LockCaller(caller) then CallBySID, in one statement
+// on PostgreSQL: the lock is the statement's one-time filter, taken before
+// the scan, found or not. The call is read as committed when the statement
+// began (a report of the same call committed while it waited for the lock
+// then fails this one's insert, ErrDuplicate, and the report runs again);
+// the statements after it read what the caller's previous holder wrote.
+func (tx *Tx) LockedCallBySID(ctx context.Context, sid, caller string) (Call, error) {
+	if tx.d.name != "postgres" || tx.callers[caller] {
+		return tx.CallBySID(ctx, sid)
+	}
+	c, err := tx.callBySID(ctx, sid, ` AND (SELECT pg_advisory_xact_lock(?, hashtext(?))) IS NOT NULL`, callerLockClass, caller)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		tx.holdsCaller(caller)
+	}
+	return c, err
 }
 
 // CallsForCase lists a case's calls, oldest first.

@@ -44,13 +44,6 @@ func (q queries) CardSlot(ctx context.Context, caseID int64, platform string) (C
 	return slot, err
 }
 
-// CardSlotForRow is CardSlot as outbox row id of kind reads it, and
-// whether a row of the same kind and case enqueued after it still waits
-// (a card refresh can then leave the rendering to it), in one statement.
-func (q queries) CardSlotForRow(ctx context.Context, caseID int64, platform, kind string, id int64) (CardSlot, bool, error) {
-	return q.cardSlot(ctx, caseID, platform, kind, id)
-}
-
 // CardSlotBeginning is CardSlot for a post in the card's thread under
 // key by outbox row outboxID, and when the card is posted, BeginChatPost
 // of that post: begun tells that this is its first attempt, recorded now.
@@ -64,22 +57,26 @@ func (q queries) CardSlotBeginning(ctx context.Context, caseID int64, platform, 
 		_, begun, err = q.BeginChatPost(ctx, platform, key, outboxID, now)
 		return slot, begun, err
 	}
-	slot, begun, err = q.cardSlotWith(ctx, `WITH begun AS (INSERT INTO chat_posts (platform, post_key, started_at, outbox_id, in_flight_at)
+	slot, flags, err := q.cardSlotWith(ctx, `WITH begun AS (INSERT INTO chat_posts (platform, post_key, started_at, outbox_id, in_flight_at)
 			SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM cards WHERE case_id = ? AND platform = ? AND message_id <> '')
-			ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key) `, "EXISTS (SELECT 1 FROM begun)",
+			ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key) `, []string{"EXISTS (SELECT 1 FROM begun)"},
 		[]any{platform, key, now.UTC(), outboxID, now.UTC(), caseID, platform}, platform, caseID)
-	return slot, begun, err
+	return slot, flags[0], err
 }
 
 func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64) (CardSlot, bool, error) {
-	return q.cardSlotWith(ctx, "", "EXISTS (SELECT 1 FROM outbox n WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending')",
-		[]any{kind, id}, platform, caseID)
+	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRow}, []any{kind, id}, platform, caseID)
+	return slot, flags[0], err
 }
 
+// newerCardRow tells whether a row of kind (?) enqueued after row id (?)
+// for case c still waits.
+const newerCardRow = "EXISTS (SELECT 1 FROM outbox n WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending')"
+
 // cardSlotWith reads case caseID's slot on platform after the WITH clause
-// with (its arguments first in args), with flag, a boolean expression, as
-// the second result.
-func (q queries) cardSlotWith(ctx context.Context, with, flag string, args []any, platform string, caseID int64) (CardSlot, bool, error) {
+// with (its arguments first in args), with flags, up to three boolean
+// expressions (their arguments next in args), as the second result.
+func (q queries) cardSlotWith(ctx context.Context, with string, flags []string, args []any, platform string, caseID int64) (CardSlot, []bool, error) {
 	var row struct {
 		LineNumber string `db:"line_number"`
 		ContactID  *int64 `db:"contact_id"`
@@ -88,21 +85,62 @@ func (q queries) cardSlotWith(ctx context.Context, with, flag string, args []any
 		MessageID  *string    `db:"message_id"`
 		CreatedAt  *time.Time `db:"created_at"`
 		OutboxSeen *int64     `db:"outbox_seen"`
-		Flag       bool       `db:"flag"`
+		Flag0      bool       `db:"flag0"`
+		Flag1      bool       `db:"flag1"`
+		Flag2      bool       `db:"flag2"`
+	}
+	columns := ""
+	for i := range 3 {
+		flag := "false"
+		if i < len(flags) {
+			flag = flags[i]
+		}
+		columns += fmt.Sprintf(", %s AS flag%d", flag, i)
 	}
 	err := q.get(ctx, &row, with+`SELECT c.line_number, ct.id AS contact_id, `+contactJoinColumns+`,
-			cd.channel, cd.message_id, cd.created_at, cd.outbox_seen, `+flag+` AS flag
+			cd.channel, cd.message_id, cd.created_at, cd.outbox_seen`+columns+`
 		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
 		LEFT JOIN cards cd ON cd.case_id = c.id AND cd.platform = ?
 		WHERE c.id = ?`, append(args, platform, caseID)...)
 	if err != nil {
-		return CardSlot{}, false, notFound(err, "store: case %d", caseID)
+		return CardSlot{}, make([]bool, len(flags)), notFound(err, "store: case %d", caseID)
 	}
 	slot := CardSlot{LineNumber: row.LineNumber, Card: Card{CaseID: caseID}, Contact: row.contact(row.ContactID)}
 	if row.MessageID != nil {
 		slot.Card = Card{CaseID: caseID, Platform: platform, Channel: *row.Channel, MessageID: *row.MessageID, CreatedAt: *row.CreatedAt, OutboxSeen: *row.OutboxSeen}
 	}
-	return slot, row.Flag, nil
+	return slot, []bool{row.Flag0, row.Flag1, row.Flag2}[:len(flags)], nil
+}
+
+// CardSlotReserving is CardSlot as card row id of kind reads it, with
+// whether a row of the same kind and case enqueued after it still waits
+// (newer: that row can render the latest state), and when the card is
+// not posted and no newer row of the row's kind waits, ReserveCardPost of
+// its first post under key, with no channel yet (SaveCardPost records the
+// one it lands in): on PostgreSQL in one statement. reserved and begun are
+// ReserveCardPost's. The slot is read as the statement began: the card is
+// as it was before any reservation of its own.
+func (q queries) CardSlotReserving(ctx context.Context, caseID int64, platform, kind string, id int64, key string, now time.Time) (slot CardSlot, newer, reserved, begun bool, err error) {
+	if q.d.name != "postgres" {
+		if slot, newer, err = q.cardSlot(ctx, caseID, platform, kind, id); err != nil || newer || slot.Card.MessageID != "" {
+			return slot, newer, false, false, err
+		}
+		reserved, begun, err = q.ReserveCardPost(ctx, caseID, platform, "", key, now)
+		return slot, false, reserved, begun, err
+	}
+	slot, flags, err := q.cardSlotWith(ctx, `WITH reserved AS (INSERT INTO cards (case_id, platform, channel, message_id, created_at, outbox_seen)
+			SELECT ?, ?, '', '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox)
+			WHERE NOT EXISTS (SELECT 1 FROM cards WHERE case_id = ? AND platform = ? AND message_id <> '')
+			AND NOT EXISTS (SELECT 1 FROM outbox n WHERE n.case_id = ? AND n.kind = ? AND n.id > ? AND n.state = 'pending')
+			ON CONFLICT (case_id, platform) DO UPDATE SET channel = excluded.channel, created_at = excluded.created_at, outbox_seen = 0
+			WHERE cards.message_id = '' AND cards.created_at < ?
+			RETURNING case_id),
+		begun AS (INSERT INTO chat_posts (platform, post_key, started_at, outbox_id, in_flight_at) SELECT ?, ?, ?, 0, ?
+			WHERE EXISTS (SELECT 1 FROM reserved) ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key) `,
+		[]string{newerCardRow, "EXISTS (SELECT 1 FROM reserved)", "EXISTS (SELECT 1 FROM begun)"},
+		[]any{caseID, platform, now.UTC(), caseID, platform, caseID, kind, id, now.Add(-cardPostTimeout).UTC(),
+			platform, key, now.UTC(), now.UTC(), kind, id}, platform, caseID)
+	return slot, flags[0], flags[1], flags[2], err
 }
 
 // ReserveCard claims the right to post the case's first card on platform,

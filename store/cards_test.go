@@ -16,8 +16,25 @@ import (
 // committed by then: the card rendered after it shows that transaction's
 // change, so that change's refresh row may be skipped. On PostgreSQL the
 // reservation's foreign key check waits for the lock; on SQLite the one
-// connection does.
+// connection does. The same for the reservation a card row makes with the
+// read of its slot (CardSlotReserving).
 func TestReserveCardWaitsForTheCaseLock(t *testing.T) {
+	reserves := map[string]func(s *store.Store, caseID, row int64) (reserved, newer bool, err error){
+		"ReserveCard": func(s *store.Store, caseID, _ int64) (bool, bool, error) {
+			reserved, err := s.ReserveCard(context.Background(), caseID, "slack", "C0LETTINGS", t0)
+			return reserved, false, err
+		},
+		"CardSlotReserving": func(s *store.Store, caseID, row int64) (bool, bool, error) {
+			_, newer, reserved, _, err := s.CardSlotReserving(context.Background(), caseID, "slack", "chat.card.slack", row, "card:1", t0)
+			return reserved, newer, err
+		},
+	}
+	for name, reserve := range reserves {
+		t.Run(name, func(t *testing.T) { testReserveCardWaitsForTheCaseLock(t, reserve) })
+	}
+}
+
+func testReserveCardWaitsForTheCaseLock(t *testing.T, reserve func(s *store.Store, caseID, row int64) (reserved, newer bool, err error)) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
@@ -47,12 +64,13 @@ func TestReserveCardWaitsForTheCaseLock(t *testing.T) {
 			committed <- refresh
 		}()
 		<-locked
-		reserved := make(chan bool, 1)
+		reserved, newer := make(chan bool, 1), false
 		go func() {
-			ok, err := s.ReserveCard(ctx, c.ID, "slack", "C0LETTINGS", t0)
+			ok, n, err := reserve(s, c.ID, first)
 			if err != nil {
 				t.Error(err)
 			}
+			newer = n
 			reserved <- ok
 		}()
 		waitForLockWait(t, s)
@@ -63,8 +81,14 @@ func TestReserveCardWaitsForTheCaseLock(t *testing.T) {
 		}
 		close(commit)
 		refresh := <-committed
-		if ok := <-reserved; !ok {
-			t.Fatal("not reserved")
+		ok := <-reserved
+		if newer && s.Dialect() == "sqlite" {
+			// SQLite read the slot after the commit: the card is the newer
+			// row's to post, rendered after it.
+			return
+		}
+		if !ok {
+			t.Fatalf("not reserved (newer %v)", newer)
 		}
 		card, err := s.CardFor(ctx, c.ID, "slack")
 		if err != nil {
@@ -96,7 +120,7 @@ func waitForLockWait(t *testing.T, s *store.Store) {
 		} else {
 			var n int
 			if err := s.DB().Get(&n, `SELECT COUNT(*) FROM pg_stat_activity
-				WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO cards%'`); err != nil {
+				WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO cards%'`); err != nil {
 				t.Fatal(err)
 			}
 			if n > 0 {
@@ -154,6 +178,49 @@ func TestReserveCardPost(t *testing.T) {
 		}
 		if reserved, begun, err := s.ReserveCardPost(ctx, c.ID, "slack", "C1", key, t0.Add(2*time.Minute)); err != nil || !reserved || begun {
 			t.Errorf("taking over: reserved %v begun %v (%v), want reserved, not begun", reserved, begun, err)
+		}
+	})
+}
+
+// A card row's slot read reserves the card's first post when the card is
+// not posted, no newer row of its kind waits and no other worker's fresh
+// reservation holds it, and records the post's first attempt with it.
+func TestCardSlotReserving(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := callerCase(t, s, "+447700900001")
+		const kind, key = "chat.card.slack", "card:1"
+		row, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: "card:a", CaseID: c.ID}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(what string, at time.Time, wantReserved, wantBegun, wantNewer bool) store.CardSlot {
+			t.Helper()
+			slot, newer, reserved, begun, err := s.CardSlotReserving(ctx, c.ID, "slack", kind, row, key, at)
+			if err != nil || reserved != wantReserved || begun != wantBegun || newer != wantNewer {
+				t.Errorf("%s: reserved %v begun %v newer %v (%v), want %v %v %v", what, reserved, begun, newer, err, wantReserved, wantBegun, wantNewer)
+			}
+			if slot.LineNumber != c.LineNumber {
+				t.Errorf("%s: slot %+v, want the case's line", what, slot)
+			}
+			return slot
+		}
+		check("first", t0, true, true, false)
+		if p, err := s.ChatPostFor(ctx, "slack", key); err != nil || p.InFlightAt == nil || !p.StartedAt.Equal(t0) {
+			t.Errorf("the attempt recorded: %+v (%v)", p, err)
+		}
+		check("while another's reservation is fresh", t0.Add(time.Second), false, false, false)
+		check("taking over a stale one", t0.Add(2*time.Minute), true, false, false)
+		if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: "card:b", CaseID: c.ID}, t0); err != nil {
+			t.Fatal(err)
+		}
+		check("a newer row waits", t0.Add(4*time.Minute), false, false, true)
+		if err := s.SaveCardPost(ctx, "slack", key, c.ID, "C1", "1.0001"); err != nil {
+			t.Fatal(err)
+		}
+		row += 1000 // no newer row now
+		if slot := check("posted", t0.Add(6*time.Minute), false, false, false); slot.Card.MessageID != "1.0001" || slot.Card.Channel != "C1" {
+			t.Errorf("posted: the slot's card %+v, want 1.0001 in C1", slot.Card)
 		}
 	})
 }

@@ -285,20 +285,54 @@ func (q queries) callerCase(ctx context.Context, caller, line, filter string, ar
 	return c, err == nil && c.State != CaseClosed, notFound(err, "store: case of %s on %s", caller, line)
 }
 
-// LockedCallerCase is LockCaller then CallerCase, in one statement on
-// PostgreSQL: the lock is the statement's one-time filter, taken before
-// its scan locks the case. Like CallerCase after LockCaller, it reads the
-// cases committed when it began, and a case's newest version once locked.
-func (tx *Tx) LockedCallerCase(ctx context.Context, caller, line string) (c Case, open bool, err error) {
-	if tx.d.name != "postgres" || tx.callers[caller] {
-		return tx.CallerCase(ctx, caller, line)
+// CallerCaseFacts is what a missed call from caller on line needs to
+// open a case, in one statement on PostgreSQL: the caller's open case on
+// the line, locked (nil when none is open), else the id of their latest
+// case there (nil: none) and NewCaseFacts, with the ids of the new case
+// and its text-back drawn. An open case is read whole by a statement of
+// its own (a repeat call). Take the caller's lock before it where it is
+// needed (LockedCallBySID): the facts are read as of its start.
+func (tx *Tx) CallerCaseFacts(ctx context.Context, caller, line string) (open *Case, previous *int64, facts CallerFacts, err error) {
+	if tx.d.name != "postgres" {
+		c, isOpen, err := tx.CallerCase(ctx, caller, line)
+		switch {
+		case err == nil && isOpen:
+			return &c, nil, CallerFacts{}, nil
+		case err == nil:
+			previous = &c.ID
+		case !errors.Is(err, ErrNotFound):
+			return nil, nil, CallerFacts{}, err
+		}
+		facts, err = tx.NewCaseFacts(ctx, caller)
+		return nil, previous, facts, err
 	}
-	c, open, err = tx.callerCase(ctx, caller, line, ` AND (SELECT pg_advisory_xact_lock(?, hashtext(?))) IS NOT NULL`, callerLockClass, caller)
-	if err == nil || errors.Is(err, ErrNotFound) {
-		// The filter ran before the scan, rows or none.
-		tx.holdsCaller(caller)
+	var row struct {
+		callerFactsRow
+		FoundID    *int64  `db:"found_id"`
+		FoundState *string `db:"found_state"`
 	}
-	return c, open, err
+	// The ids are drawn only for a case that opens: a repeat call's would
+	// leave a gap in the case numbers people see.
+	const opens = `cs.state IS NULL OR cs.state = 'closed'`
+	err = tx.get(ctx, &row, `SELECT `+tx.d.callerFactsColumns()+`,
+			CASE WHEN `+opens+` THEN nextval('cases_id_seq') ELSE 0 END AS case_id,
+			CASE WHEN `+opens+` THEN nextval('messages_id_seq') ELSE 0 END AS message_id,
+			cs.id AS found_id, cs.state AS found_state
+		FROM (SELECT 1 AS one) one `+callerFactsJoins+`
+		LEFT JOIN LATERAL (SELECT id, state FROM cases WHERE caller_number = ? AND line_number = ?
+			ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1 FOR UPDATE) cs ON true`,
+		append(callerFactsArgs(caller), caller, line)...)
+	if err != nil {
+		return nil, nil, CallerFacts{}, fmt.Errorf("store: case and facts of %s on %s: %w", caller, line, err)
+	}
+	if row.FoundID != nil {
+		tx.holds(*row.FoundID)
+		if *row.FoundState != CaseClosed {
+			c, err := tx.CaseByID(ctx, *row.FoundID)
+			return &c, nil, CallerFacts{}, err
+		}
+	}
+	return nil, row.FoundID, row.facts(), nil
 }
 
 // LatestOpenCase returns the caller's most recent open case on any line, locked.

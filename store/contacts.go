@@ -212,37 +212,50 @@ func (q queries) callerFacts(ctx context.Context, number string, drawIDs bool) (
 	if drawIDs {
 		ids = `nextval('cases_id_seq') AS case_id, nextval('messages_id_seq') AS message_id`
 	}
-	var row struct {
-		ContactID    *int64   `db:"contact_id"`
-		Name         *string  `db:"name"`
-		Kind         *string  `db:"kind"`
-		Property     *string  `db:"property"`
-		Unit         *string  `db:"unit"`
-		Spam         bool     `db:"spam"`
-		OptedOut     bool     `db:"opted_out"`
-		Untextable   string   `db:"untextable"`
-		LastTextBack *float64 `db:"last_textback"`
-		Templates    int64    `db:"templates"`
-		CaseID       int64    `db:"case_id"`
-		MessageID    int64    `db:"message_id"`
-	}
-	// Seconds since 1970, not the timestamp: SQLite gives a subquery's
-	// value no column type, so a timestamp would come back as text.
-	err := q.get(ctx, &row, `SELECT ct.id AS contact_id, ct.name, ct.kind, ct.property, ct.unit,
-			EXISTS (SELECT 1 FROM spam_numbers WHERE number = ?) AS spam,
-			EXISTS (SELECT 1 FROM opt_outs WHERE number = ?) AS opted_out,
-			COALESCE((SELECT reason FROM untextable_numbers WHERE number = ?), '') AS untextable,
-			(SELECT `+q.d.epoch("created_at")+` FROM messages
-				WHERE caller_number = ? AND kind = 'textback' AND direction = 'out' AND status NOT IN ('failed', 'canceled')
-				ORDER BY created_at DESC LIMIT 1) AS last_textback,
-			(`+approvedGeneration+`) AS templates, `+ids+`
-		FROM (SELECT 1 AS one) one
-		LEFT JOIN contact_numbers n ON n.number = ?
-		LEFT JOIN contacts ct ON ct.id = n.contact_id`,
-		number, number, number, number, number)
+	var row callerFactsRow
+	err := q.get(ctx, &row, `SELECT `+q.d.callerFactsColumns()+`, `+ids+`
+		FROM (SELECT 1 AS one) one `+callerFactsJoins, callerFactsArgs(number)...)
 	if err != nil {
 		return CallerFacts{}, fmt.Errorf("store: facts of %s: %w", number, err)
 	}
+	return row.facts(), nil
+}
+
+// callerFactsColumns are CallerFacts' columns but the ids, from
+// callerFactsJoins, with callerFactsArgs. The last text-back is in seconds
+// since 1970, not a timestamp: SQLite gives a subquery's value no column
+// type, so a timestamp would come back as text.
+func (d dialect) callerFactsColumns() string {
+	return `ct.id AS contact_id, ct.name, ct.kind, ct.property, ct.unit,
+			EXISTS (SELECT 1 FROM spam_numbers WHERE number = ?) AS spam,
+			EXISTS (SELECT 1 FROM opt_outs WHERE number = ?) AS opted_out,
+			COALESCE((SELECT reason FROM untextable_numbers WHERE number = ?), '') AS untextable,
+			(SELECT ` + d.epoch("created_at") + ` FROM messages
+				WHERE caller_number = ? AND kind = 'textback' AND direction = 'out' AND status NOT IN ('failed', 'canceled')
+				ORDER BY created_at DESC LIMIT 1) AS last_textback,
+			(` + approvedGeneration + `) AS templates`
+}
+
+const callerFactsJoins = `LEFT JOIN contact_numbers n ON n.number = ? LEFT JOIN contacts ct ON ct.id = n.contact_id`
+
+func callerFactsArgs(number string) []any { return []any{number, number, number, number, number} }
+
+type callerFactsRow struct {
+	ContactID    *int64   `db:"contact_id"`
+	Name         *string  `db:"name"`
+	Kind         *string  `db:"kind"`
+	Property     *string  `db:"property"`
+	Unit         *string  `db:"unit"`
+	Spam         bool     `db:"spam"`
+	OptedOut     bool     `db:"opted_out"`
+	Untextable   string   `db:"untextable"`
+	LastTextBack *float64 `db:"last_textback"`
+	Templates    int64    `db:"templates"`
+	CaseID       int64    `db:"case_id"`
+	MessageID    int64    `db:"message_id"`
+}
+
+func (row callerFactsRow) facts() CallerFacts {
 	f := CallerFacts{Spam: row.Spam, OptedOut: row.OptedOut, Untextable: row.Untextable, Templates: row.Templates,
 		IDs: NewCaseIDs{Case: row.CaseID, Message: row.MessageID}}
 	if row.ContactID != nil {
@@ -252,7 +265,7 @@ func (q queries) callerFacts(ctx context.Context, number string, drawIDs bool) (
 		sec := *row.LastTextBack
 		f.LastTextBack = time.Unix(0, int64(sec*1e9)).UTC().Round(time.Millisecond)
 	}
-	return f, nil
+	return f
 }
 
 func deref(s *string) string {
