@@ -116,6 +116,11 @@ func (b *Bot) SyncTemplates(ctx context.Context) error {
 // Register adds the bot's outbox performers to w.
 func (b *Bot) Register(w *Worker) {
 	w.Handle(KindSMS, b.performSMS)
+	if b.texter != nil {
+		// A text that goes now records its start with its claim; its
+		// message comes with it (performSMS).
+		w.startSends = KindSMS
+	}
 	w.Handle(KindWebhook, b.performWebhook)
 	w.Handle(KindCallbackReminder, b.performCallbackReminder)
 	w.OnDead = b.outboxDead

@@ -100,6 +100,9 @@ type Worker struct {
 	// OnStart, when set, is called as a row starts (benchmarks measure the
 	// commit → start latency with it).
 	OnStart func(it store.OutboxItem, at time.Time)
+	// startSends is the kind of text rows whose claim records their send
+	// start (store.OutboxClaim.StartSends; "" for none).
+	startSends string
 
 	wg        sync.WaitGroup
 	completer completer
@@ -435,9 +438,7 @@ func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}, fre
 	if ctx.Err() != nil {
 		return 0, nil
 	}
-	items, err := w.store.ClaimOutbox(ctx, store.OutboxClaim{
-		Worker: w.id, Now: w.clock.Now(), Lease: w.lease, Limit: free, Lanes: p.lanes, ExceptLanes: p.except,
-	})
+	items, err := w.store.ClaimOutbox(ctx, w.claim(store.OutboxClaim{Limit: free, Lanes: p.lanes, ExceptLanes: p.except}))
 	if err != nil {
 		return 0, err
 	}
@@ -460,13 +461,25 @@ func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}, fre
 	return len(items), nil
 }
 
+// claim is c made by this worker now.
+func (w *Worker) claim(c store.OutboxClaim) store.OutboxClaim {
+	c.Worker, c.Now, c.Lease = w.id, w.clock.Now(), w.lease
+	lane := store.OutboxLane(w.startSends)
+	if w.startSends != "" && (len(c.Lanes) == 0 || slices.Contains(c.Lanes, lane)) && !slices.Contains(c.ExceptLanes, lane) {
+		// The wall clock, not the bot's: FindSMS compares it with the
+		// provider's timestamps.
+		c.StartSends, c.SendStartAt = w.startSends, time.Now().UTC().Truncate(time.Microsecond)
+	}
+	return c
+}
+
 // RunDue performs every row due now, one pass, and returns how many it
 // performed. Tests and tools use it instead of Run. The rows of one claim
 // that succeed are marked done together, in one statement.
 func (w *Worker) RunDue(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		items, err := w.store.ClaimOutbox(ctx, store.OutboxClaim{Worker: w.id, Now: w.clock.Now(), Lease: w.lease, Limit: 100})
+		items, err := w.store.ClaimOutbox(ctx, w.claim(store.OutboxClaim{Limit: 100}))
 		if err != nil {
 			return total, err
 		}

@@ -106,19 +106,29 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		return Permanent(err)
 	}
 	// A text that can go now records that its attempt begins in the
-	// statement that reads it (committed before the call: a crash after
-	// the call leaves a trace that the text may have gone). The wall clock,
-	// not the bot's: FindSMS compares it with the provider's timestamps.
+	// statement that reads it, on PostgreSQL the claim that took its row
+	// (committed before the call: a crash after the call leaves a trace
+	// that the text may have gone). The wall clock, not the bot's: FindSMS
+	// compares it with the provider's timestamps.
 	var startAt time.Time
 	if b.texter != nil && !job.Scheduled && job.NotAfter.IsZero() {
 		startAt = time.Now().UTC().Truncate(time.Microsecond)
 	}
-	m, optedOut, untextable, err := b.store.MessageToSend(ctx, job.MessageID, startAt)
-	if errors.Is(err, store.ErrNotFound) {
-		return Permanent(err)
-	}
-	if err != nil {
-		return err // the database may be restarting: try again
+	var m store.Message
+	var optedOut bool
+	var untextable string
+	if s := it.Sending; s != nil && !startAt.IsZero() {
+		// Recorded and read by the claim (Worker.startSends).
+		m, optedOut, untextable, startAt = s.Message, s.OptedOut, s.Untextable, s.StartAt
+	} else {
+		var err error
+		m, optedOut, untextable, err = b.store.MessageToSend(ctx, job.MessageID, startAt)
+		if errors.Is(err, store.ErrNotFound) {
+			return Permanent(err)
+		}
+		if err != nil {
+			return err // the database may be restarting: try again
+		}
 	}
 	if m.Status != string(SMSPending) {
 		return nil // sent by an earlier attempt whose completion was lost
@@ -158,6 +168,7 @@ func (b *Bot) performSMS(ctx context.Context, it store.OutboxItem) error {
 		if earlier {
 			// Asked again: the provider was asked first, and a STOP may
 			// have come in meanwhile.
+			var err error
 			if why, err = b.whyNotTextable(ctx, b.store, m.CallerNumber); err != nil {
 				return err
 			}

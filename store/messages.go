@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -39,6 +40,32 @@ type Message struct {
 
 const messageColumns = `id, sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
 	template_key, sent_by, status, error_code, problem, accepted_at, send_started_at, created_at, updated_at`
+
+// messageFacts are what MessageToSend reads of a message's number beside
+// it: opted out, and why it cannot take texts ("" when it can).
+const messageFacts = `EXISTS (SELECT 1 FROM opt_outs o WHERE o.number = messages.caller_number) AS opted_out,
+	COALESCE((SELECT u.reason FROM untextable_numbers u WHERE u.number = messages.caller_number), '') AS untextable`
+
+// messageColumnsFrom are messageColumns of the outer side t of a join,
+// named with prefix, their zero values where t has no row (PostgreSQL).
+func messageColumnsFrom(t, prefix string) string {
+	var cols []string
+	for _, c := range strings.Split(messageColumns, ",") {
+		c = strings.TrimSpace(c)
+		expr := t + "." + c
+		switch c {
+		case "sid", "case_id", "accepted_at", "send_started_at": // nullable already
+		case "id":
+			expr = "COALESCE(" + expr + ", 0)"
+		case "created_at", "updated_at":
+			expr = "COALESCE(" + expr + ", 'epoch'::timestamptz)"
+		default:
+			expr = "COALESCE(" + expr + ", '')"
+		}
+		cols = append(cols, expr+` AS "`+prefix+c+`"`)
+	}
+	return strings.Join(cols, ", ")
+}
 
 // InsertMessage writes a message and sets its ID. An inbound message whose
 // SID is known already (a retried webhook) is not written: inserted is false.
@@ -86,13 +113,11 @@ func (q queries) MessageToSend(ctx context.Context, id int64, startAt time.Time)
 		OptedOut   bool   `db:"opted_out"`
 		Untextable string `db:"untextable"`
 	}
-	const facts = `EXISTS (SELECT 1 FROM opt_outs o WHERE o.number = messages.caller_number) AS opted_out,
-			COALESCE((SELECT u.reason FROM untextable_numbers u WHERE u.number = messages.caller_number), '') AS untextable`
 	if startAt.IsZero() {
-		err = q.get(ctx, &row, `SELECT `+prefixed("messages", messageColumns)+`, `+facts+` FROM messages WHERE id = ?`, id)
+		err = q.get(ctx, &row, `SELECT `+prefixed("messages", messageColumns)+`, `+messageFacts+` FROM messages WHERE id = ?`, id)
 	} else {
 		err = q.get(ctx, &row, `UPDATE messages SET send_started_at = COALESCE(send_started_at, ?) WHERE id = ?
-			RETURNING `+messageColumns+`, `+facts, startAt.UTC(), id)
+			RETURNING `+messageColumns+`, `+messageFacts, startAt.UTC(), id)
 	}
 	return row.Message, row.OptedOut, row.Untextable, notFound(err, "store: message %d", id)
 }

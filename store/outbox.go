@@ -51,6 +51,18 @@ type OutboxItem struct {
 	LastError string    `db:"last_error"`
 	CreatedAt time.Time `db:"created_at"`
 	UpdatedAt time.Time `db:"updated_at"`
+	// Sending is a text row's message as the claim that started its send
+	// read it (OutboxClaim.StartSends); nil otherwise.
+	Sending *MessageSending `db:"-"`
+}
+
+// MessageSending is a text to send as MessageToSend reads it, its send
+// start recorded.
+type MessageSending struct {
+	Message    Message
+	OptedOut   bool
+	Untextable string
+	StartAt    time.Time // the start recorded for this attempt
 }
 
 // Decode unmarshals the row's JSON payload into v.
@@ -311,6 +323,13 @@ type OutboxClaim struct {
 	// Lanes, when set, limits the claim to those lanes; ExceptLanes leaves
 	// those out (the pool that takes every lane without one of its own).
 	Lanes, ExceptLanes []string
+	// StartSends, when set, is the kind of text rows (their payload names
+	// message_id) whose text goes as soon as claimed unless the payload
+	// says scheduled or not_after: on PostgreSQL the claim records their
+	// send start at SendStartAt (MessageToSend's) and hands each its
+	// message (OutboxItem.Sending), in the same statement.
+	StartSends  string
+	SendStartAt time.Time
 }
 
 // ClaimOutbox hands up to c.Limit due rows to c.Worker: pending rows whose
@@ -336,14 +355,13 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 	lanes, args := laneFilter(c.Lanes, c.ExceptLanes)
 	args = append([]any{c.Worker, c.Lease.Seconds(), c.Now.UTC(), c.Now.UTC()}, args...)
 	args = append(args, c.Limit)
-	var items []OutboxItem
-	err := s.selectAll(ctx, &items, `
+	claim := `
 		UPDATE outbox SET state = 'running', attempts = attempts + 1, claim_seq = claim_seq + 1, locked_by = ?,
-			lease_until = `+s.d.dbNowPlus()+`, updated_at = ?
+			lease_until = ` + s.d.dbNowPlus() + `, updated_at = ?
 		WHERE id IN (
 			SELECT id FROM outbox o
 			WHERE state IN ('pending', 'running')
-			AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_until < `+s.d.dbNow()+`))`+lanes+`
+			AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_until < ` + s.d.dbNow() + `))` + lanes + `
 			AND NOT ((kind LIKE 'chat.thread.%' OR kind LIKE 'chat.card.%') AND EXISTS (
 				SELECT 1 FROM outbox e WHERE e.case_id = o.case_id AND e.kind = o.kind AND e.id < o.id
 				AND e.state IN ('pending', 'running')))
@@ -352,14 +370,56 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 				AND c.state IN ('pending', 'running') LIMIT 1) IS NOT NULL
 				AND (SELECT 1 FROM cards d WHERE d.case_id = o.case_id AND d.platform = o.lane AND d.message_id <> '' LIMIT 1) IS NULL)
 			ORDER BY id
-			LIMIT ?`+s.d.lockSkip+`
+			LIMIT ?` + s.d.lockSkip + `
 		)
-		RETURNING `+outboxColumns, args...)
+		RETURNING ` + outboxColumns
+	var items []OutboxItem
+	var err error
+	if c.StartSends != "" && s.d.name == "postgres" {
+		items, err = s.claimStartingSends(ctx, claim, args, c.StartSends, c.SendStartAt)
+	} else {
+		err = s.selectAll(ctx, &items, claim, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox: %w", err)
 	}
 	// RETURNING keeps no order: hand rows out oldest first, as picked.
 	slices.SortFunc(items, func(a, b OutboxItem) int { return cmp.Compare(a.ID, b.ID) })
+	return items, nil
+}
+
+// claimStartingSends runs claim, and in the same statement records the
+// send start of the claimed text rows of kind that go at once and reads
+// their messages (OutboxClaim.StartSends).
+func (s *Store) claimStartingSends(ctx context.Context, claim string, args []any, kind string, at time.Time) ([]OutboxItem, error) {
+	var rows []struct {
+		OutboxItem
+		Started    bool    `db:"started"`
+		M          Message `db:"m"`
+		OptedOut   bool    `db:"m_opted_out"`
+		Untextable string  `db:"m_untextable"`
+	}
+	// The payload is read only for rows of kind, which the bot writes as
+	// JSON: scheduled and not_after appear only when set.
+	const sending = `CASE WHEN c.kind = ? AND (c.payload::jsonb->>'scheduled') IS NULL AND (c.payload::jsonb->>'not_after') IS NULL
+		THEN (c.payload::jsonb->>'message_id')::bigint END`
+	err := s.selectAll(ctx, &rows, `WITH claimed AS (`+claim+`),
+		started AS (UPDATE messages SET send_started_at = COALESCE(send_started_at, ?)
+			FROM claimed c WHERE messages.id = `+sending+`
+			RETURNING c.id AS outbox_id, `+prefixed("messages", messageColumns)+`, `+messageFacts+`)
+		SELECT c.*, s.outbox_id IS NOT NULL AS started, `+messageColumnsFrom("s", "m.")+`,
+			COALESCE(s.opted_out, false) AS m_opted_out, COALESCE(s.untextable, '') AS m_untextable
+		FROM claimed c LEFT JOIN started s ON s.outbox_id = c.id`, append(args, at.UTC(), kind)...)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]OutboxItem, len(rows))
+	for i, r := range rows {
+		items[i] = r.OutboxItem
+		if r.Started {
+			items[i].Sending = &MessageSending{Message: r.M, OptedOut: r.OptedOut, Untextable: r.Untextable, StartAt: at.UTC()}
+		}
+	}
 	return items, nil
 }
 

@@ -627,3 +627,86 @@ func TestForgetSendStart(t *testing.T) {
 		}
 	})
 }
+
+// A claim asked to start sends records, in its statement, the send start of
+// each text row it takes whose text goes at once, and hands the row its
+// message as MessageToSend reads it; a scheduled or time-bound text, a row
+// of another kind, and SQLite's claims are left to MessageToSend. An
+// earlier attempt's start stays, so the performer sees it was not its own.
+func TestClaimStartsSends(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := callerCase(t, s, "+447700900001")
+		if _, err := s.OptOut(ctx, c.CallerNumber, "STOP", t0); err != nil {
+			t.Fatal(err)
+		}
+		text := func(key string, payload map[string]any, started *time.Time) int64 {
+			t.Helper()
+			m := store.Message{CaseID: &c.ID, Direction: "out", Kind: "textback", LineNumber: c.LineNumber, CallerNumber: c.CallerNumber,
+				Body: "Sorry we missed you", Status: "pending", CreatedAt: t0, UpdatedAt: t0}
+			if _, err := s.InsertMessage(ctx, &m); err != nil {
+				t.Fatal(err)
+			}
+			if started != nil {
+				if _, err := s.StartSend(ctx, m.ID, *started); err != nil {
+					t.Fatal(err)
+				}
+			}
+			payload["message_id"] = m.ID
+			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: "sms.send", DedupeKey: key, Payload: payload, CaseID: c.ID, RunAt: t0}, t0); err != nil {
+				t.Fatal(err)
+			}
+			return m.ID
+		}
+		earlier := t0.Add(-time.Minute)
+		now := text("now", map[string]any{}, nil)
+		again := text("again", map[string]any{}, &earlier)
+		scheduled := text("scheduled", map[string]any{"scheduled": true}, nil)
+		bound := text("bound", map[string]any{"not_after": t0.Add(time.Hour)}, nil)
+		enqueue(t, s, "other", t0)
+		at := t0.Add(time.Second)
+		items, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: time.Minute, Limit: 10, StartSends: "sms.send", SendStartAt: at})
+		if err != nil || len(items) != 5 {
+			t.Fatalf("claimed %d rows (%v), want 5", len(items), err)
+		}
+		pg := s.Dialect() == "postgres"
+		for _, it := range items {
+			var job struct {
+				MessageID int64 `json:"message_id"`
+			}
+			_ = it.Decode(&job)
+			sent := it.Sending
+			switch job.MessageID {
+			case now, again:
+				if !pg {
+					if sent != nil {
+						t.Errorf("SQLite: message %d came with its claim", job.MessageID)
+					}
+					continue
+				}
+				wantStart := at
+				if job.MessageID == again {
+					wantStart = earlier
+				}
+				if sent == nil || sent.Message.ID != job.MessageID || sent.Message.Body != "Sorry we missed you" || sent.Message.CaseID == nil ||
+					*sent.Message.CaseID != c.ID || !sent.OptedOut || !sent.StartAt.Equal(at) ||
+					sent.Message.SendStartedAt == nil || !sent.Message.SendStartedAt.Equal(wantStart) {
+					t.Errorf("message %d: sending %+v, want it with its start at %s, opted out", job.MessageID, sent, wantStart)
+				}
+			default:
+				if sent != nil {
+					t.Errorf("row %s: sending %+v, want none", it.DedupeKey, sent)
+				}
+			}
+		}
+		for id, want := range map[int64]bool{now: pg, scheduled: false, bound: false} {
+			m, err := s.MessageByID(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (m.SendStartedAt != nil) != want {
+				t.Errorf("message %d: send start %v, want recorded %v", id, m.SendStartedAt, want)
+			}
+		}
+	})
+}
