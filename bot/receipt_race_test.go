@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"ringback/bot"
+	"ringback/sms/twiliostandin"
+	"ringback/store"
 	"ringback/store/storetest"
 )
 
@@ -80,5 +82,72 @@ func TestBounceDuringTheSIDCommitIsNotLost(t *testing.T) {
 	var kept int
 	if err := s.DB().GetContext(ctx, &kept, `SELECT COUNT(*) FROM early_receipts`); err != nil || kept != 0 {
 		t.Errorf("%d receipts left waiting for a SID already recorded (%v)", kept, err)
+	}
+}
+
+// A bounce kept while the worker's statement recording the text's SID
+// waits for the SID's lock (the receipt handler holding it, having found
+// no text with that SID) is not lost: that statement read early receipts
+// before the lock, so the commit looks again, finds it, and the worker
+// records the SID again, the lock first, applying the bounce. PostgreSQL
+// only, as above.
+func TestBounceKeptWhileTheSIDWaitsForItsLockIsNotLost(t *testing.T) {
+	s := storetest.New(t, "postgres")
+	f := newFixture(t, s)
+	ctx := context.Background()
+	held, release, kept := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	f.twilio.OnMessage(func(m twiliostandin.SentMessage) {
+		// Before the API answers: the receipt handler takes the SID's lock
+		// and keeps the bounce, and commits once the worker waits.
+		go func() {
+			kept <- s.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.LockMessageSID(ctx, m.SID); err != nil {
+					return err
+				}
+				if err := tx.KeepReceipt(ctx, store.Receipt{SID: m.SID, Status: string(bot.SMSUndelivered), Problem: "unreachable", ErrorCode: "30003", ReceivedAt: time.Now()}); err != nil {
+					return err
+				}
+				close(held)
+				<-release
+				return nil
+			})
+		}()
+		<-held
+	})
+	c := f.missed(t, "CA1", callerNum)
+	f.clock.Advance(time.Minute)
+	worked := make(chan struct{})
+	go func() { defer close(worked); f.worker.RunDue(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := s.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE 'UPDATE messages SET sid%'`); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never waited for the SID's lock")
+		}
+	}
+	close(release)
+	if err := <-kept; err != nil {
+		t.Fatal(err)
+	}
+	<-worked
+	ms, err := s.MessagesForCase(ctx, c.ID)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("messages %+v, %v", ms, err)
+	}
+	if ms[0].Status != string(bot.SMSUndelivered) || ms[0].SID == nil {
+		t.Errorf("the text-back is %q (sid %v) after its bounce, want undelivered", ms[0].Status, ms[0].SID)
+	}
+	var left int
+	if err := s.DB().GetContext(ctx, &left, `SELECT COUNT(*) FROM early_receipts`); err != nil || left != 0 {
+		t.Errorf("%d receipts left waiting for a SID already recorded (%v)", left, err)
+	}
+	if n := len(f.twilio.Messages()); n != 1 {
+		t.Errorf("%d texts sent, want 1", n)
 	}
 }

@@ -307,19 +307,26 @@ func retryable(err error) error {
 func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) error {
 	now := b.clock.Now()
 	var outcomes []string // of receipts that came first, counted once committed
-	err := b.store.InTx(ctx, func(tx *store.Tx) error {
+	careful := false
+	record := func(tx *store.Tx) error {
 		outcomes = outcomes[:0]
-		// First: a receipt for this SID waits for this commit (LockMessageSID).
-		if err := tx.LockMessageSID(ctx, sent.SID); err != nil {
-			return err
-		}
 		status := sent.Status
 		if sent.Code != "" {
 			// Found failed at the provider: the receipt below records how,
 			// as a late receipt would.
 			status = SMSAccepted
 		}
-		m, recorded, receiptWaits, err := tx.AcceptMessage(ctx, m.ID, sent.SID, string(status), now)
+		// A receipt for this SID waits for this commit (LockMessageSID):
+		// taken by the statement recording the SID, or, on the rare run
+		// again after a receipt came meanwhile, first.
+		accept := tx.AcceptMessageLocked
+		if careful {
+			if err := tx.LockMessageSID(ctx, sent.SID); err != nil {
+				return err
+			}
+			accept = tx.AcceptMessage
+		}
+		m, recorded, receiptWaits, err := accept(ctx, m.ID, sent.SID, string(status), now)
 		if err != nil {
 			return err
 		}
@@ -369,7 +376,12 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		}
 		// The text's outbox row is done with it, in the same commit.
 		return completeInTx(ctx, tx)
-	})
+	}
+	err := b.store.InTx(ctx, record)
+	if errors.Is(err, store.ErrReceiptWaits) {
+		careful = true
+		err = b.store.InTx(ctx, record)
+	}
 	if err == nil {
 		b.metrics.SMS(string(SMSAccepted))
 		for _, o := range outcomes {

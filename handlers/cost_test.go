@@ -40,8 +40,10 @@ import (
 // reading its card's slot; 21 since the caller's lock is taken by the
 // statement reading the call, and their case is read with their facts; 20
 // since a first card is reserved by the statement reading its slot; 19
-// since a text's send start is recorded, and its message read, by its claim.
-var maxStatementsPerMissedCall = map[string]int{"sqlite": 38, "postgres": 19}
+// since a text's send start is recorded, and its message read, by its
+// claim; 18 since the text's SID lock is taken by the statement recording
+// the SID (a receipt kept meanwhile is looked for at the commit).
+var maxStatementsPerMissedCall = map[string]int{"sqlite": 38, "postgres": 18}
 
 // TestMissedCallStatements counts the SQL statements of one missed call from
 // a new caller, after a first call has warmed what is cached, from the

@@ -124,7 +124,9 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 	for i, w := range ws {
 		query := w.query
 		if w.counted != nil {
-			query += " RETURNING 1"
+			if !w.check {
+				query += " RETURNING 1"
+			}
 			outs = append(outs, fmt.Sprintf("SELECT ''::text, NULL::timestamptz, %d FROM later_%d", i, i))
 		}
 		parts = append(parts, part{fmt.Sprintf("later_%d", i), query})

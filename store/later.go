@@ -29,6 +29,23 @@ type laterWrite struct {
 	// counted, when set, is told how many rows the write changed, before
 	// the commit (so only what follows a commit may act on it).
 	counted func(rows int64)
+	// check: query is a SELECT, not a write; counted is told how many rows
+	// it found (FailCommitIf).
+	check bool
+}
+
+// FailCommitIf runs query, a SELECT of table, at the commit, in the
+// statement that makes the transaction's waiting writes (on PostgreSQL:
+// no statement of its own): if it finds a row, the transaction rolls back
+// and InTx returns err. It reads what was committed when that statement
+// began, later than anything the transaction read before.
+func (tx *Tx) FailCommitIf(table, query string, args []any, err error) {
+	tx.later = append(tx.later, laterWrite{table: table, query: query, args: args, what: "check " + table, check: true,
+		counted: func(rows int64) {
+			if rows > 0 && tx.abort == nil {
+				tx.abort = err
+			}
+		}})
 }
 
 // writeLater runs query at the commit of q's transaction, or at once
@@ -53,6 +70,14 @@ func (q queries) writeLater(ctx context.Context, w laterWrite) error {
 
 // writeNow runs w as a statement of its own.
 func (q queries) writeNow(ctx context.Context, w laterWrite) error {
+	if w.check {
+		found, err := q.exists(ctx, w.query, w.args...)
+		if err != nil {
+			return w.failed(q.d, err)
+		}
+		w.counted(map[bool]int64{false: 0, true: 1}[found])
+		return nil
+	}
 	res, err := q.exec(ctx, w.query, w.args...)
 	if err != nil {
 		return w.failed(q.d, err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -165,15 +166,21 @@ func (q queries) UpdateMessage(ctx context.Context, m Message) error {
 // in early_receipts for TakeReceipt): the same statement looks, so that a
 // text without one costs no statement more.
 func (q queries) AcceptMessage(ctx context.Context, id int64, sid, status string, now time.Time) (m Message, recorded, receiptWaits bool, err error) {
+	return q.acceptMessage(ctx, "", id, sid, status, now)
+}
+
+// acceptMessage is AcceptMessage with filter, a condition of its own (its
+// arguments last in args), added to the statement's.
+func (q queries) acceptMessage(ctx context.Context, filter string, id int64, sid, status string, now time.Time, args ...any) (m Message, recorded, receiptWaits bool, err error) {
 	var ms []struct {
 		Message
 		ReceiptWaits bool `db:"receipt_waits"`
 	}
 	err = q.selectAll(ctx, &ms, `UPDATE messages SET sid = ?, status = CASE WHEN status = 'pending' THEN ? ELSE status END,
 			accepted_at = ?, updated_at = ?
-		WHERE id = ? AND NOT (sid IS NOT NULL AND sid = ? AND accepted_at IS NOT NULL)
+		WHERE id = ? AND NOT (sid IS NOT NULL AND sid = ? AND accepted_at IS NOT NULL)`+filter+`
 		RETURNING `+messageColumns+`, EXISTS (SELECT 1 FROM early_receipts WHERE sid = ?) AS receipt_waits`,
-		sid, status, now.UTC(), now.UTC(), id, sid, sid)
+		append(append([]any{sid, status, now.UTC(), now.UTC(), id, sid}, args...), sid)...)
 	if err != nil {
 		return Message{}, false, false, fmt.Errorf("store: accept message %d as %s: %w", id, sid, err)
 	}
@@ -181,6 +188,31 @@ func (q queries) AcceptMessage(ctx context.Context, id int64, sid, status string
 		return Message{}, false, false, nil
 	}
 	return ms[0].Message, true, ms[0].ReceiptWaits, nil
+}
+
+// ErrReceiptWaits fails the commit of a transaction that recorded a text's
+// SID with AcceptMessageLocked while a receipt for that SID was kept in a
+// moment its statement could not see: run it again, LockMessageSID first.
+var ErrReceiptWaits = errors.New("store: a receipt for the text waits; record it again")
+
+// AcceptMessageLocked is LockMessageSID then AcceptMessage, in one
+// statement on PostgreSQL (the lock its one-time filter). That statement
+// sees the early receipts committed before it began (receiptWaits), not
+// one kept while it waited for the lock: the commit looks again, in the
+// statement making the transaction's writes, and fails with
+// ErrReceiptWaits if one waits (FailCommitIf). SQLite's transactions write one at a time:
+// AcceptMessage tells.
+func (tx *Tx) AcceptMessageLocked(ctx context.Context, id int64, sid, status string, now time.Time) (m Message, recorded, receiptWaits bool, err error) {
+	if tx.d.name != "postgres" {
+		return tx.AcceptMessage(ctx, id, sid, status, now)
+	}
+	m, recorded, receiptWaits, err = tx.acceptMessage(ctx, ` AND (SELECT pg_advisory_xact_lock(?, hashtext(?))) IS NOT NULL`,
+		id, sid, status, now, sidLockClass, sid)
+	if err == nil && !receiptWaits {
+		// One seen here is taken after the lock, newest as it is then.
+		tx.FailCommitIf("early_receipts", `SELECT 1 FROM early_receipts WHERE sid = ?`, []any{sid}, ErrReceiptWaits)
+	}
+	return m, recorded, receiptWaits, err
 }
 
 // StartSend records that an attempt to send message id begins at `at`,

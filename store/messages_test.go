@@ -82,6 +82,105 @@ func TestEarlyReceiptKeepsItsProblem(t *testing.T) {
 	})
 }
 
+// AcceptMessageLocked records a text's SID holding the SID's lock. A
+// receipt kept before it (by a receipt handler that held the lock first)
+// is seen: on SQLite by the statement (receiptWaits), on PostgreSQL, where
+// the statement read early receipts before it had the lock, by the commit,
+// which fails with ErrReceiptWaits and leaves the text as it was; running
+// it again with LockMessageSID first then finds the receipt.
+func TestAcceptMessageLockedSeesAReceiptKeptWhileItWaited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := openCase(t, s)
+		m := store.Message{CaseID: &c.ID, Direction: "out", Kind: "textback", LineNumber: c.LineNumber, CallerNumber: c.CallerNumber,
+			Body: "Sorry we missed you", Status: "pending", CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertMessage(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+		const sid = "SM0123456789abcdef0123456789abcdef"
+		accept := func() (recorded, receiptWaits bool, err error) {
+			err = s.InTx(ctx, func(tx *store.Tx) error {
+				var err error
+				_, recorded, receiptWaits, err = tx.AcceptMessageLocked(ctx, m.ID, sid, "queued", t0)
+				return err
+			})
+			return recorded, receiptWaits, err
+		}
+		keep := func(tx *store.Tx) error {
+			if err := tx.LockMessageSID(ctx, sid); err != nil {
+				return err
+			}
+			return tx.KeepReceipt(ctx, store.Receipt{SID: sid, Status: "undelivered", ErrorCode: "30003", ReceivedAt: t0})
+		}
+		if s.Dialect() == "sqlite" {
+			if err := s.InTx(ctx, keep); err != nil {
+				t.Fatal(err)
+			}
+			if recorded, waits, err := accept(); err != nil || !recorded || !waits {
+				t.Fatalf("recorded %v, receipt waits %v (%v), want both", recorded, waits, err)
+			}
+			return
+		}
+		// The receipt handler holds the SID's lock and keeps its receipt;
+		// the worker's statement starts, and waits for the lock.
+		held := make(chan struct{})
+		release := make(chan struct{})
+		kept := make(chan error, 1)
+		go func() {
+			kept <- s.InTx(ctx, func(tx *store.Tx) error {
+				if err := keep(tx); err != nil {
+					return err
+				}
+				close(held)
+				<-release
+				return nil
+			})
+		}()
+		<-held
+		accepted := make(chan error, 1)
+		go func() {
+			_, _, err := accept()
+			accepted <- err
+		}()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			var n int
+			if err := s.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
+				AND wait_event_type = 'Lock' AND query LIKE 'UPDATE messages SET sid%pg_advisory_xact_lock%'`); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the worker's statement never waited for the SID's lock")
+			}
+		}
+		close(release)
+		if err := <-kept; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-accepted; !errors.Is(err, store.ErrReceiptWaits) {
+			t.Fatalf("the commit: %v, want ErrReceiptWaits", err)
+		}
+		if got, err := s.MessageByID(ctx, m.ID); err != nil || got.SID != nil || got.Status != "pending" {
+			t.Fatalf("after the failed commit: %+v (%v), want the text as it was", got, err)
+		}
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.LockMessageSID(ctx, sid); err != nil {
+				return err
+			}
+			_, recorded, waits, err := tx.AcceptMessage(ctx, m.ID, sid, "queued", t0)
+			if err == nil && (!recorded || !waits) {
+				t.Errorf("run again: recorded %v, receipt waits %v, want both", recorded, waits)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // Human contact is a staff reply the provider accepted and did not report
 // failed, or a logged callback: a failed reply is no contact, and the first
 // contact falls back to the next one.

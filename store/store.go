@@ -66,6 +66,8 @@ type Tx struct {
 	locked map[int64]bool
 	// callers holds the callers whose lock the transaction holds.
 	callers map[string]bool
+	// abort, when set by FailCommitIf, rolls the transaction back.
+	abort error
 	// wakes holds the lanes the transaction enqueued work on, with when it
 	// falls due, so the commit wakes the workers of those lanes at once
 	// instead of leaving them to the safety-net poll.
@@ -178,6 +180,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	err = fn(tx)
 	if err == nil {
 		err = tx.flushPending(ctx, "")
+	}
+	if err == nil {
+		err = tx.abort // FailCommitIf found its row
 	}
 	if err != nil {
 		s.note("ROLLBACK")
