@@ -99,12 +99,15 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 	var res CallResult
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
 		res = CallResult{Routed: routed}
-		call, err := b.callBySID(ctx, tx, r.SID, caller, line)
-		isNew := errors.Is(err, store.ErrNotFound)
-		if err != nil && !isNew {
+		read, err := b.readReport(ctx, tx, r, caller, line, routed)
+		if err != nil {
 			return err
 		}
-		if isNew {
+		isNew := read.Call == nil
+		var call store.Call
+		if !isNew {
+			call = *read.Call
+		} else {
 			call = store.Call{
 				SID: r.SID, Provider: r.Provider, LineNumber: lineNum, Routed: routed, CallerNumber: caller,
 				StartedAt: r.StartedAt, CreatedAt: now,
@@ -130,7 +133,7 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 
 		switch {
 		case call.Missed && !wasMissed && routed:
-			c, opened, err := b.missedCall(ctx, tx, call, line, now)
+			c, opened, err := b.missedCall(ctx, tx, call, line, now, read)
 			if err != nil {
 				return err
 			}
@@ -186,7 +189,7 @@ func (b *Bot) missed(o CallOutcome, call store.Call, isNew bool) bool {
 // missedCall opens the caller's case, or counts the call on the open one.
 // A new case is written once, with what is known by then (contact, spam,
 // rota owner, text-back status).
-func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, line *config.Line, now time.Time) (store.Case, bool, error) {
+func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, line *config.Line, now time.Time, read store.CallReading) (store.Case, bool, error) {
 	c := store.Case{
 		LineNumber:   line.Number,
 		CallerNumber: call.CallerNumber,
@@ -202,20 +205,23 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	}
 	var facts store.CallerFacts
 	if call.CallerNumber != "" {
-		if line.TextBack.Cooldown > 0 {
-			// Held since the call was read (callBySID): costs nothing.
-			if err := tx.LockCaller(ctx, call.CallerNumber); err != nil {
+		if !read.Opens {
+			// Not read with the call (a report that did not say missed):
+			// the caller's lock first where the line needs it.
+			if line.TextBack.Cooldown > 0 {
+				if err := tx.LockCaller(ctx, call.CallerNumber); err != nil {
+					return store.Case{}, false, err
+				}
+			}
+			var err error
+			if read.Open, read.Previous, read.Facts, err = tx.CallerCaseFacts(ctx, call.CallerNumber, line.Number); err != nil {
 				return store.Case{}, false, err
 			}
 		}
-		open, previous, f, err := tx.CallerCaseFacts(ctx, call.CallerNumber, line.Number)
-		if err != nil {
-			return store.Case{}, false, err
-		}
-		if open != nil {
+		if open := read.Open; open != nil {
 			return *open, false, b.repeatCall(ctx, tx, *open, call, now)
 		}
-		c.PreviousCaseID, facts = previous, f
+		c.PreviousCaseID, facts = read.Previous, read.Facts
 		applyFacts(&c, facts)
 	}
 	pick, err := b.assignByRota(ctx, tx, &c, line, now)
@@ -275,17 +281,22 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 	return c, true, b.queueCard(ctx, tx, c, "opened", cardAt, false)
 }
 
-// callBySID reads the reported call. On a line with a text-back cooldown
-// the same statement first takes the caller's lock, which a missed call
+// readReport reads the reported call and, when the report says the call
+// was missed on a line, what opening the caller's case needs, in one
+// statement (store.ReadCallReport). On a line with a text-back cooldown
+// the same statement first takes the caller's lock, which the transaction
 // then holds while it opens a case and decides its text-back: two calls at
 // once from one caller (both lines, two replicas) decide one after the
-// other, and the second, reading the facts after the lock, sees the
-// first's text-back.
-func (b *Bot) callBySID(ctx context.Context, tx *store.Tx, sid, caller string, line *config.Line) (store.Call, error) {
-	if line != nil && line.TextBack.Cooldown > 0 && caller != "" {
-		return tx.LockedCallBySID(ctx, sid, caller)
+// other. The second read the first's text-back as it was before the lock,
+// so its decision to text is checked at its commit (GuardTextBack).
+func (b *Bot) readReport(ctx context.Context, tx *store.Tx, r CallReport, caller string, line *config.Line, routed bool) (store.CallReading, error) {
+	lock := line != nil && line.TextBack.Cooldown > 0 && caller != ""
+	opens := routed && caller != "" && r.Outcome.Missed()
+	number := ""
+	if line != nil {
+		number = line.Number
 	}
-	return tx.CallBySID(ctx, sid)
+	return tx.ReadCallReport(ctx, r.SID, caller, number, lock, opens)
 }
 
 // applyFacts fills what a new case learns from what Ringback knows of its

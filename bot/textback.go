@@ -62,8 +62,12 @@ func (b *Bot) queueTextBack(ctx context.Context, tx *store.Tx, c store.Case, lin
 	if err != nil {
 		return fmt.Errorf("bot: text-back of case %d: %w", c.ID, err)
 	}
-	_, err = b.queueSMS(ctx, tx, c, line, outgoing{ID: facts.IDs.Message, Kind: "textback", Body: body, TemplateKey: p.key},
+	m, err := b.queueSMS(ctx, tx, c, line, outgoing{ID: facts.IDs.Message, Kind: "textback", Body: body, TemplateKey: p.key},
 		textBackKey(c.ID), now.Add(line.TextBack.Delay))
+	if err == nil && facts.BeforeLock && line.TextBack.Cooldown > 0 {
+		// The cooldown was judged on facts read before the caller's lock.
+		tx.GuardTextBack(c.CallerNumber, now.Add(-line.TextBack.Cooldown), m.ID)
+	}
 	return err
 }
 

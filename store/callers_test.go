@@ -105,52 +105,87 @@ func TestCallerCase(t *testing.T) {
 	})
 }
 
-// LockedCallBySID answers as CallBySID and holds the caller's lock till
-// the transaction ends, whether or not the call is known: a second
-// transaction locking the caller waits (PostgreSQL; SQLite transactions
-// write one at a time anyway).
-func TestLockedCallBySID(t *testing.T) {
+// ReadCallReport reads the call, and when the report may open a case the
+// caller's case and facts, drawing the new case's ids only when one opens;
+// with lock it holds the caller's lock till the transaction ends, whether
+// or not the call is known (a second transaction locking the caller waits
+// on PostgreSQL; SQLite transactions write one at a time anyway), and says
+// the facts were read before it (BeforeLock).
+func TestReadCallReport(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		const sid, caller, line = "CA0001", "+447700900123", "+441632960001"
+		pg := s.Dialect() == "postgres"
 		lockedMeanwhile := func(number string) bool {
 			wait, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 			defer cancel()
 			return s.InTx(wait, func(tx *store.Tx) error { return tx.LockCaller(wait, number) }) != nil
 		}
-		for _, known := range []bool{false, true} {
-			var want store.Call
-			if known {
-				want = store.Call{SID: sid, Provider: "twilio", LineNumber: line, CallerNumber: caller, StartedAt: t0, CreatedAt: t0, UpdatedAt: t0}
-				if inserted, err := s.InsertCall(ctx, &want); err != nil || !inserted {
-					t.Fatalf("insert call: %v %v", inserted, err)
-				}
-			}
+		read := func(lock, opens bool, during func()) store.CallReading {
+			t.Helper()
+			var r store.CallReading
 			err := s.InTx(ctx, func(tx *store.Tx) error {
-				c, err := tx.LockedCallBySID(ctx, sid, caller)
-				switch {
-				case !known && !errors.Is(err, store.ErrNotFound):
-					t.Errorf("no call yet: %v, want ErrNotFound", err)
-				case known && (err != nil || c.ID != want.ID || c.CallerNumber != caller):
-					t.Errorf("a known call: %+v %v, want #%d", c, err, want.ID)
+				var err error
+				if r, err = tx.ReadCallReport(ctx, sid, caller, line, lock, opens); err == nil && during != nil {
+					during()
 				}
-				if s.Dialect() != "postgres" {
-					return nil
-				}
-				if !lockedMeanwhile(caller) {
-					t.Errorf("call known %v: another transaction took the caller's lock while this one held it", known)
-				}
-				if lockedMeanwhile("+447700900999") {
-					t.Errorf("call known %v: another caller's lock waited", known)
-				}
-				return nil
+				return err
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.Dialect() == "postgres" && lockedMeanwhile(caller) {
-				t.Errorf("call known %v: the caller's lock outlived the transaction", known)
+			return r
+		}
+		contact, _, err := s.UpsertContact(ctx, store.Contact{Name: "Ann Tenant", Kind: "tenant"}, []string{caller}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := read(false, false, nil); r.Call != nil || r.Facts.Contact != nil {
+			t.Fatalf("a new call, nothing to open: %+v, want nothing", r)
+		}
+		r := read(true, true, func() {
+			if pg && !lockedMeanwhile(caller) {
+				t.Error("another transaction took the caller's lock while this one held it")
 			}
+			if pg && lockedMeanwhile("+447700900999") {
+				t.Error("another caller's lock waited")
+			}
+		})
+		if r.Call != nil || r.Open != nil || r.Previous != nil || r.Facts.Contact == nil || r.Facts.Contact.ID != contact ||
+			(r.Facts.IDs.Case != 0) != pg || (r.Facts.IDs.Message != 0) != pg || r.Facts.BeforeLock != pg {
+			t.Fatalf("a new call: %+v, want no call nor case, the contact, ids drawn and read before the lock %v", r, pg)
+		}
+		if pg && lockedMeanwhile(caller) {
+			t.Error("the caller's lock outlived the transaction")
+		}
+		call := store.Call{SID: sid, Provider: "twilio", LineNumber: line, CallerNumber: caller, Status: "ringing", StartedAt: t0, CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertCall(ctx, &call); err != nil {
+			t.Fatal(err)
+		}
+		c := store.Case{LineNumber: line, CallerNumber: caller, State: store.CaseOpen, Origin: "call", CallCount: 2, CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertCase(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		r = read(true, true, nil)
+		if r.Call == nil || r.Call.ID != call.ID || r.Call.Status != "ringing" || !r.Call.StartedAt.Equal(t0) || r.Open == nil ||
+			r.Open.ID != c.ID || r.Open.CallCount != 2 || r.Facts.IDs.Case != 0 {
+			t.Fatalf("a known call, an open case: %+v, want both whole, no ids", r)
+		}
+		c.State = store.CaseClosed
+		if err := s.UpdateCase(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		call.Missed = true
+		if err := s.UpdateCall(ctx, call); err != nil {
+			t.Fatal(err)
+		}
+		r = read(false, true, nil)
+		if r.Call == nil || !r.Call.Missed || r.Previous == nil || *r.Previous != c.ID || r.Facts.IDs.Case != 0 || r.Facts.BeforeLock {
+			t.Fatalf("a call already missed, a closed case: %+v, want the previous case, no ids (no case opens)", r)
+		}
+		r = read(false, false, nil)
+		if r.Call == nil || r.Call.ID != call.ID || r.Previous != nil || r.Facts.Contact != nil {
+			t.Fatalf("a report that opens nothing: %+v, want the call only", r)
 		}
 	})
 }

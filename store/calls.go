@@ -71,30 +71,111 @@ func (q queries) UpdateCall(ctx context.Context, c Call) error {
 
 // CallBySID returns the call with the provider's id, locked in a transaction.
 func (q queries) CallBySID(ctx context.Context, sid string) (Call, error) {
-	return q.callBySID(ctx, sid, "")
-}
-
-func (q queries) callBySID(ctx context.Context, sid, filter string, args ...any) (Call, error) {
 	var c Call
-	err := q.get(ctx, &c, `SELECT `+callColumns+` FROM calls WHERE sid = ?`+filter+q.d.forUpdate, append([]any{sid}, args...)...)
+	err := q.get(ctx, &c, `SELECT `+callColumns+` FROM calls WHERE sid = ?`+q.d.forUpdate, sid)
 	return c, notFound(err, "store: call %s", sid)
 }
 
-// LockedCallBySID is LockCaller(caller) then CallBySID, in one statement
-// on PostgreSQL: the lock is the statement's one-time filter, taken before
-// the scan, found or not. The call is read as committed when the statement
-// began (a report of the same call committed while it waited for the lock
-// then fails this one's insert, ErrDuplicate, and the report runs again);
-// the statements after it read what the caller's previous holder wrote.
-func (tx *Tx) LockedCallBySID(ctx context.Context, sid, caller string) (Call, error) {
-	if tx.d.name != "postgres" || tx.callers[caller] {
-		return tx.CallBySID(ctx, sid)
+// CallReading is what a report of a call needs to know (ReadCallReport).
+type CallReading struct {
+	Call *Call // nil: a call not seen before
+	// Read with the call when asked (opens): the caller's open case on the
+	// line, whole and locked; else the id of their latest case there (nil:
+	// none) and the facts of a new case, its ids drawn when a case opens.
+	Opens    bool
+	Open     *Case
+	Previous *int64
+	Facts    CallerFacts
+}
+
+// ReadCallReport reads, for a report of call sid from caller on line, the
+// call, locked; with lock first the caller's lock; and with opens (the
+// report may open a case) the caller's case and facts as CallerCaseFacts
+// does, drawing the new case's ids only if the call is not already
+// missed and no case of the caller's is open. One statement on
+// PostgreSQL (the lock its one-time filter): the facts there are read as
+// they were before the lock (CallerFacts.BeforeLock), so a decision that
+// another text-back made meanwhile would change is checked at the commit
+// (GuardTextBack). SQLite reads them in turn, in its one writer's
+// transaction.
+func (tx *Tx) ReadCallReport(ctx context.Context, sid, caller, line string, lock, opens bool) (CallReading, error) {
+	r := CallReading{Opens: opens}
+	if tx.d.name != "postgres" {
+		c, err := tx.CallBySID(ctx, sid)
+		switch {
+		case err == nil:
+			r.Call = &c
+		case !errors.Is(err, ErrNotFound):
+			return r, err
+		}
+		if !opens {
+			return r, nil
+		}
+		r.Open, r.Previous, r.Facts, err = tx.CallerCaseFacts(ctx, caller, line)
+		return r, err
 	}
-	c, err := tx.callBySID(ctx, sid, ` AND (SELECT pg_advisory_xact_lock(?, hashtext(?))) IS NOT NULL`, callerLockClass, caller)
-	if err == nil || errors.Is(err, ErrNotFound) {
+	var row struct {
+		Found bool `db:"call_found"`
+		Call  Call `db:"c"`
+		callerFactsRow
+		FoundID    *int64  `db:"found_id"`
+		FoundState *string `db:"found_state"`
+	}
+	query := `SELECT cl.id IS NOT NULL AS call_found, ` + outerColumns("cl", "c.", callColumns, map[string]string{
+		"id": "0", "routed": "false", "missed": "false", "after_hours": "false", "duration_s": "0", "case_id": "",
+		"started_at": "'epoch'::timestamptz", "created_at": "'epoch'::timestamptz", "updated_at": "'epoch'::timestamptz"})
+	var args []any
+	if opens {
+		// Ids are drawn only for a case that opens: a repeat call's would
+		// leave a gap in the case numbers people see.
+		const draw = `(cl.missed IS NULL OR NOT cl.missed) AND (cs.state IS NULL OR cs.state = 'closed')`
+		query += `, ` + tx.d.callerFactsColumns() + `,
+			CASE WHEN ` + draw + ` THEN nextval('cases_id_seq') ELSE 0 END AS case_id,
+			CASE WHEN ` + draw + ` THEN nextval('messages_id_seq') ELSE 0 END AS message_id,
+			cs.id AS found_id, cs.state AS found_state`
+		args = callerFactsColumnArgs(caller)
+	} else {
+		query += `, NULL AS contact_id, NULL AS name, NULL AS kind, NULL AS property, NULL AS unit, false AS spam, false AS opted_out,
+			'' AS untextable, NULL AS last_textback, 0 AS templates, 0 AS case_id, 0 AS message_id, NULL::bigint AS found_id, NULL AS found_state`
+	}
+	query += ` FROM (SELECT 1 AS one) one
+		LEFT JOIN LATERAL (SELECT ` + callColumns + ` FROM calls WHERE sid = ? FOR UPDATE) cl ON true`
+	args = append(args, sid)
+	if opens {
+		query += ` ` + callerFactsJoins + `
+		LEFT JOIN LATERAL (SELECT id, state FROM cases WHERE caller_number = ? AND line_number = ?
+			ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1 FOR UPDATE) cs ON true`
+		args = append(args, caller, caller, line)
+	}
+	locking := lock && !tx.callers[caller]
+	if locking {
+		query += ` WHERE (SELECT pg_advisory_xact_lock(?, hashtext(?))) IS NOT NULL`
+		args = append(args, callerLockClass, caller)
+	}
+	if err := tx.get(ctx, &row, query, args...); err != nil {
+		return r, fmt.Errorf("store: call %s and its caller's case: %w", sid, err)
+	}
+	if locking {
 		tx.holdsCaller(caller)
 	}
-	return c, err
+	if row.Found {
+		r.Call = &row.Call
+	}
+	if !opens {
+		return r, nil
+	}
+	r.Facts = row.facts()
+	r.Facts.BeforeLock = locking
+	if row.FoundID != nil {
+		tx.holds(*row.FoundID)
+		if *row.FoundState != CaseClosed {
+			c, err := tx.CaseByID(ctx, *row.FoundID)
+			r.Open = &c
+			return r, err
+		}
+		r.Previous = row.FoundID
+	}
+	return r, nil
 }
 
 // CallsForCase lists a case's calls, oldest first.

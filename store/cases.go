@@ -291,7 +291,7 @@ func (q queries) callerCase(ctx context.Context, caller, line, filter string, ar
 // case there (nil: none) and NewCaseFacts, with the ids of the new case
 // and its text-back drawn. An open case is read whole by a statement of
 // its own (a repeat call). Take the caller's lock before it where it is
-// needed (LockedCallBySID): the facts are read as of its start.
+// needed (LockCaller): the facts are read as of its start.
 func (tx *Tx) CallerCaseFacts(ctx context.Context, caller, line string) (open *Case, previous *int64, facts CallerFacts, err error) {
 	if tx.d.name != "postgres" {
 		c, isOpen, err := tx.CallerCase(ctx, caller, line)
@@ -321,7 +321,7 @@ func (tx *Tx) CallerCaseFacts(ctx context.Context, caller, line string) (open *C
 		FROM (SELECT 1 AS one) one `+callerFactsJoins+`
 		LEFT JOIN LATERAL (SELECT id, state FROM cases WHERE caller_number = ? AND line_number = ?
 			ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1 FOR UPDATE) cs ON true`,
-		append(callerFactsArgs(caller), caller, line)...)
+		append(callerFactsColumnArgs(caller), caller, caller, line)...)
 	if err != nil {
 		return nil, nil, CallerFacts{}, fmt.Errorf("store: case and facts of %s on %s: %w", caller, line, err)
 	}

@@ -186,6 +186,22 @@ type CallerFacts struct {
 	// IDs are drawn for a new case and its text-back when asked
 	// (NewCaseFacts, PostgreSQL): they can then be written at the commit.
 	IDs NewCaseIDs
+	// BeforeLock: read by the statement that took the caller's lock, so as
+	// things were before it (ReadCallReport): a text-back decided on
+	// LastTextBack is checked at the commit (GuardTextBack).
+	BeforeLock bool
+}
+
+// GuardTextBack fails the commit with ErrDuplicate, so that the report
+// runs again, if a text-back to caller other than message own is
+// committed by then that was created after since: the decision to text
+// caller was made on facts read before the caller's lock (BeforeLock),
+// and another call's transaction holding the lock may have texted them
+// meanwhile. Checked in the statement making the transaction's writes.
+func (tx *Tx) GuardTextBack(caller string, since time.Time, own int64) {
+	tx.FailCommitIf("messages", `SELECT 1 FROM messages WHERE caller_number = ? AND kind = 'textback' AND direction = 'out'
+		AND status NOT IN ('failed', 'canceled') AND created_at > ? AND id <> ?`,
+		[]any{caller, since.UTC(), own}, fmt.Errorf("store: a text-back to %s written meanwhile: %w", caller, ErrDuplicate))
 }
 
 // NewCaseIDs are ids drawn from their tables' sequences before the rows are
@@ -214,7 +230,7 @@ func (q queries) callerFacts(ctx context.Context, number string, drawIDs bool) (
 	}
 	var row callerFactsRow
 	err := q.get(ctx, &row, `SELECT `+q.d.callerFactsColumns()+`, `+ids+`
-		FROM (SELECT 1 AS one) one `+callerFactsJoins, callerFactsArgs(number)...)
+		FROM (SELECT 1 AS one) one `+callerFactsJoins, append(callerFactsColumnArgs(number), number)...)
 	if err != nil {
 		return CallerFacts{}, fmt.Errorf("store: facts of %s: %w", number, err)
 	}
@@ -222,7 +238,8 @@ func (q queries) callerFacts(ctx context.Context, number string, drawIDs bool) (
 }
 
 // callerFactsColumns are CallerFacts' columns but the ids, from
-// callerFactsJoins, with callerFactsArgs. The last text-back is in seconds
+// callerFactsJoins (its one argument the number), with
+// callerFactsColumnArgs. The last text-back is in seconds
 // since 1970, not a timestamp: SQLite gives a subquery's value no column
 // type, so a timestamp would come back as text.
 func (d dialect) callerFactsColumns() string {
@@ -238,7 +255,7 @@ func (d dialect) callerFactsColumns() string {
 
 const callerFactsJoins = `LEFT JOIN contact_numbers n ON n.number = ? LEFT JOIN contacts ct ON ct.id = n.contact_id`
 
-func callerFactsArgs(number string) []any { return []any{number, number, number, number, number} }
+func callerFactsColumnArgs(number string) []any { return []any{number, number, number, number} }
 
 type callerFactsRow struct {
 	ContactID    *int64   `db:"contact_id"`

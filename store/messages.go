@@ -50,18 +50,25 @@ const messageFacts = `EXISTS (SELECT 1 FROM opt_outs o WHERE o.number = messages
 // messageColumnsFrom are messageColumns of the outer side t of a join,
 // named with prefix, their zero values where t has no row (PostgreSQL).
 func messageColumnsFrom(t, prefix string) string {
+	return outerColumns(t, prefix, messageColumns, map[string]string{
+		"sid": "", "case_id": "", "accepted_at": "", "send_started_at": "",
+		"id": "0", "created_at": "'epoch'::timestamptz", "updated_at": "'epoch'::timestamptz"})
+}
+
+// outerColumns are columns of the outer side t of a join, named with
+// prefix, each COALESCEd with its zero value in zeros (” when not
+// listed; a column listed with "" is nullable already).
+func outerColumns(t, prefix, columns string, zeros map[string]string) string {
 	var cols []string
-	for _, c := range strings.Split(messageColumns, ",") {
+	for _, c := range strings.Split(columns, ",") {
 		c = strings.TrimSpace(c)
 		expr := t + "." + c
-		switch c {
-		case "sid", "case_id", "accepted_at", "send_started_at": // nullable already
-		case "id":
-			expr = "COALESCE(" + expr + ", 0)"
-		case "created_at", "updated_at":
-			expr = "COALESCE(" + expr + ", 'epoch'::timestamptz)"
-		default:
-			expr = "COALESCE(" + expr + ", '')"
+		zero, listed := zeros[c]
+		if !listed {
+			zero = "''"
+		}
+		if zero != "" {
+			expr = "COALESCE(" + expr + ", " + zero + ")"
 		}
 		cols = append(cols, expr+` AS "`+prefix+c+`"`)
 	}
