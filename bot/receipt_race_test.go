@@ -118,19 +118,7 @@ func TestBounceKeptWhileTheSIDWaitsForItsLockIsNotLost(t *testing.T) {
 	f.clock.Advance(time.Minute)
 	worked := make(chan struct{})
 	go func() { defer close(worked); f.worker.RunDue(ctx) }()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		var n int
-		if err := s.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
-			AND wait_event_type = 'Lock' AND query LIKE 'UPDATE messages SET sid%'`); err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the worker never waited for the SID's lock")
-		}
-	}
+	storetest.WaitForLockWait(t, s, "UPDATE messages SET sid%")
 	close(release)
 	if err := <-kept; err != nil {
 		t.Fatal(err)

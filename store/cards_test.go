@@ -111,25 +111,15 @@ func testReserveCardWaitsForTheCaseLock(t *testing.T, reserve func(s *store.Stor
 // PostgreSQL for a row lock, on SQLite for the store's one connection.
 func waitForLockWait(t *testing.T, s *store.Store) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if s.Dialect() == "sqlite" {
-			if s.DB().Stats().WaitCount > 0 {
-				return
-			}
-		} else {
-			var n int
-			if err := s.DB().Get(&n, `SELECT COUNT(*) FROM pg_stat_activity
-				WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO cards%'`); err != nil {
-				t.Fatal(err)
-			}
-			if n > 0 {
-				return
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
+	if s.Dialect() == "postgres" {
+		storetest.WaitForLockWait(t, s, "%INSERT INTO cards%")
+		return
 	}
-	t.Fatal("the reservation never waited")
+	for deadline := time.Now().Add(10 * time.Second); s.DB().Stats().WaitCount == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the reservation never waited")
+		}
+	}
 }
 
 // BeginChatPost starts a post's record in one statement the first time, and

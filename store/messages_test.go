@@ -142,19 +142,7 @@ func TestAcceptMessageLockedSeesAReceiptKeptWhileItWaited(t *testing.T) {
 			_, _, err := accept()
 			accepted <- err
 		}()
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			var n int
-			if err := s.DB().GetContext(ctx, &n, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
-				AND wait_event_type = 'Lock' AND query LIKE 'UPDATE messages SET sid%pg_advisory_xact_lock%'`); err != nil {
-				t.Fatal(err)
-			}
-			if n > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the worker's statement never waited for the SID's lock")
-			}
-		}
+		storetest.WaitForLockWait(t, s, "UPDATE messages SET sid%pg_advisory_xact_lock%")
 		close(release)
 		if err := <-kept; err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "github.com/lib/pq"
 
@@ -147,4 +148,24 @@ func pgSchema(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// WaitForLockWait returns once a statement on s's PostgreSQL database whose
+// text is LIKE like waits for a lock (a row's, or an advisory one), and
+// fails the test if none does within 10 s.
+func WaitForLockWait(t testing.TB, s *store.Store, like string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := s.DB().Get(&n, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE $1`, like); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no statement like %q waited for a lock", like)
+		}
+	}
 }
