@@ -108,7 +108,11 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 		return nil // a later refresh will render the latest state
 	}
 	if reserved {
-		_, _, err = p.postReserved(ctx, job.CaseID, slot, key, begun, true)
+		channel, err := p.cardChannel(job.CaseID, slot)
+		if err != nil || channel == "" {
+			return p.unreserve(ctx, job.CaseID, err)
+		}
+		_, err = p.postReserved(ctx, job.CaseID, channel, key, begun, true)
 		return err
 	}
 	if slot.Card.MessageID == "" {
@@ -167,7 +171,8 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 		// Another worker is posting the first card; come back after it.
 		return MessageRef{}, false, p.postingElsewhere(caseID)
 	}
-	return p.postReserved(ctx, caseID, slot, key, begun, update)
+	ref, err := p.postReserved(ctx, caseID, channel, key, begun, update)
+	return ref, err == nil, err
 }
 
 // cardChannel is where case caseID's card goes on this platform, from its
@@ -180,33 +185,34 @@ func (p *chatPerformer) cardChannel(caseID int64, slot store.CardSlot) (string, 
 	return channel, err
 }
 
-// postReserved posts the first card of case caseID, reserved by this
-// worker, under key (begun: its first attempt is recorded already), and
-// returns where it is; false when this platform shows no card for the
-// case's line (the reservation is released, as after a failed post).
-func (p *chatPerformer) postReserved(ctx context.Context, caseID int64, slot store.CardSlot, key string, begun, update bool) (MessageRef, bool, error) {
-	channel, err := p.cardChannel(caseID, slot)
-	var card Card
-	if err == nil && channel != "" {
-		// Rendered after the reservation, so that it shows every change up
-		// to the row the reservation saw: refreshes no newer are skipped
-		// (card).
-		card, err = p.b.Card(ctx, caseID)
-	}
+// postReserved posts the first card of case caseID in channel, reserved
+// by this worker, under key (begun: its first attempt is recorded
+// already), and returns where it is. A failure releases the reservation.
+func (p *chatPerformer) postReserved(ctx context.Context, caseID int64, channel, key string, begun, update bool) (MessageRef, error) {
+	// Rendered after the reservation, so that it shows every change up to
+	// the row the reservation saw: refreshes no newer are skipped (card).
+	card, err := p.b.Card(ctx, caseID)
 	var ref MessageRef
-	if err == nil && channel != "" {
+	if err == nil {
 		ref, err = p.postCard(ctx, caseID, channel, card, key, begun, update)
 	}
-	if err != nil || channel == "" {
-		if uerr := p.b.store.UnreserveCard(ctx, caseID, p.name); uerr != nil {
-			p.b.log.Error("bot: card reservation not released", "platform", p.name, "case_id", caseID, "error", uerr)
-		}
-		if err != nil {
-			return MessageRef{}, false, p.failed(ctx, caseID, err)
-		}
-		return MessageRef{}, false, nil
+	if err != nil {
+		return MessageRef{}, p.unreserve(ctx, caseID, err)
 	}
-	return ref, true, nil
+	return ref, nil
+}
+
+// unreserve releases case caseID's card reservation on this platform after
+// err (nil: the platform shows no card for the case's line) and returns
+// err, as failed reports it.
+func (p *chatPerformer) unreserve(ctx context.Context, caseID int64, err error) error {
+	if uerr := p.b.store.UnreserveCard(ctx, caseID, p.name); uerr != nil {
+		p.b.log.Error("bot: card reservation not released", "platform", p.name, "case_id", caseID, "error", uerr)
+	}
+	if err != nil {
+		return p.failed(ctx, caseID, err)
+	}
+	return nil
 }
 
 // postCard posts case caseID's card once under key, and records it as the

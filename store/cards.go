@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -73,6 +74,10 @@ func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind stri
 // for case c still waits.
 const newerCardRow = "EXISTS (SELECT 1 FROM outbox n WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending')"
 
+// newerCardRowOfCase is newerCardRow with the case as an argument (?
+// first), for a statement that reads no case row.
+var newerCardRowOfCase = strings.Replace(newerCardRow, "n.case_id = c.id", "n.case_id = ?", 1)
+
 // cardSlotWith reads case caseID's slot on platform after the WITH clause
 // with (its arguments first in args), with flags, up to three boolean
 // expressions (their arguments next in args), as the second result.
@@ -131,12 +136,7 @@ func (q queries) CardSlotReserving(ctx context.Context, caseID int64, platform, 
 	slot, flags, err := q.cardSlotWith(ctx, `WITH reserved AS (INSERT INTO cards (case_id, platform, channel, message_id, created_at, outbox_seen)
 			SELECT ?, ?, '', '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox)
 			WHERE NOT EXISTS (SELECT 1 FROM cards WHERE case_id = ? AND platform = ? AND message_id <> '')
-			AND NOT EXISTS (SELECT 1 FROM outbox n WHERE n.case_id = ? AND n.kind = ? AND n.id > ? AND n.state = 'pending')
-			ON CONFLICT (case_id, platform) DO UPDATE SET channel = excluded.channel, created_at = excluded.created_at, outbox_seen = 0
-			WHERE cards.message_id = '' AND cards.created_at < ?
-			RETURNING case_id),
-		begun AS (INSERT INTO chat_posts (platform, post_key, started_at, outbox_id, in_flight_at) SELECT ?, ?, ?, 0, ?
-			WHERE EXISTS (SELECT 1 FROM reserved) ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key) `,
+			AND NOT `+newerCardRowOfCase+` `+reserveCardConflict+` RETURNING case_id), `+begunReservedPost+` `,
 		[]string{newerCardRow, "EXISTS (SELECT 1 FROM reserved)", "EXISTS (SELECT 1 FROM begun)"},
 		[]any{caseID, platform, now.UTC(), caseID, platform, caseID, kind, id, now.Add(-cardPostTimeout).UTC(),
 			platform, key, now.UTC(), now.UTC(), kind, id}, platform, caseID)
@@ -163,10 +163,18 @@ func (q queries) ReserveCard(ctx context.Context, caseID int64, platform, channe
 }
 
 const reserveCardSQL = `INSERT INTO cards (case_id, platform, channel, message_id, created_at, outbox_seen)
-		VALUES (?, ?, ?, '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox))
-		ON CONFLICT (case_id, platform) DO UPDATE SET channel = excluded.channel, created_at = excluded.created_at,
+		VALUES (?, ?, ?, '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox)) ` + reserveCardConflict
+
+// reserveCardConflict takes over a reservation that has lapsed (? is the
+// oldest start still fresh), never a posted card.
+const reserveCardConflict = `ON CONFLICT (case_id, platform) DO UPDATE SET channel = excluded.channel, created_at = excluded.created_at,
 			outbox_seen = 0
 		WHERE cards.message_id = '' AND cards.created_at < ?`
+
+// begunReservedPost records the first attempt of the post of a card that
+// the statement's reserved reserves (args platform, key, now, now).
+const begunReservedPost = `begun AS (INSERT INTO chat_posts (platform, post_key, started_at, outbox_id, in_flight_at) SELECT ?, ?, ?, 0, ?
+			WHERE EXISTS (SELECT 1 FROM reserved) ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key)`
 
 func reserveCardArgs(caseID int64, platform, channel string, now time.Time) []any {
 	return []any{caseID, platform, channel, now.UTC(), now.Add(-cardPostTimeout).UTC()}
@@ -187,9 +195,7 @@ func (q queries) ReserveCardPost(ctx context.Context, caseID int64, platform, ch
 		Reserved bool `db:"reserved"`
 		Begun    bool `db:"begun"`
 	}
-	err = q.get(ctx, &row, `WITH reserved AS (`+reserveCardSQL+` RETURNING case_id),
-		begun AS (INSERT INTO chat_posts (platform, post_key, started_at, outbox_id, in_flight_at) SELECT ?, ?, ?, 0, ?
-			WHERE EXISTS (SELECT 1 FROM reserved) ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key)
+	err = q.get(ctx, &row, `WITH reserved AS (`+reserveCardSQL+` RETURNING case_id), `+begunReservedPost+`
 		SELECT EXISTS (SELECT 1 FROM reserved) AS reserved, EXISTS (SELECT 1 FROM begun) AS begun`,
 		append(reserveCardArgs(caseID, platform, channel, now), platform, key, now.UTC(), now.UTC())...)
 	if err != nil {
