@@ -163,7 +163,8 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	defer hc.CloseIdleConnections()
 
 	var c0 pgCounters
-	var cerr error
+	var cerr, werr error
+	var w0 map[string]tableWrites
 	var pgCPU0 map[int]time.Duration
 	var pgCPUOK bool
 	if st.pg != nil {
@@ -174,6 +175,7 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 			return res, err
 		}
 		c0, cerr = st.pg.counters(ctx, dbName)
+		w0, werr = st.pg.tableWritesOf(ctx, dbName)
 		pgCPU0, pgCPUOK = st.pg.cpu(ctx, dbName)
 	}
 	cpu0, cpuOK := srv.CPUTime()
@@ -235,6 +237,9 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 		}
 		time.Sleep(statsFlush)
 		c1, cerr1 := st.pg.counters(ctx, dbName)
+		if w1, werr1 := st.pg.tableWritesOf(ctx, dbName); werr == nil && werr1 == nil && n > 0 {
+			res.TableWrites = tableWritesBetween(w0, w1, n)
+		}
 		if cerr == nil && cerr1 == nil && n > 0 {
 			res.WALSyncs = float64(c1.walSync-c0.walSync) / float64(n)
 			res.WALRecords = float64(c1.walRecords-c0.walRecords) / float64(n)
@@ -248,11 +253,13 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 			var total int64
 			for _, s := range stmts {
 				total += s.Calls
+				res.ExecMillis += s.Millis / float64(n)
+				res.PlanMillis += s.PlanMillis / float64(n)
 			}
 			res.Statements = float64(total) / float64(n)
 			res.TopStatements = stmts[:min(len(stmts), 12)]
 			byTime := slices.Clone(stmts)
-			slices.SortStableFunc(byTime, func(a, b statement) int { return cmp.Compare(b.Millis, a.Millis) })
+			slices.SortStableFunc(byTime, func(a, b statement) int { return cmp.Compare(b.Millis+b.PlanMillis, a.Millis+a.PlanMillis) })
 			res.CostliestStatements = byTime[:min(len(byTime), 8)]
 		}
 	}

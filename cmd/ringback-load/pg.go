@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,7 +37,10 @@ type pgServer struct {
 func openPGServer(ctx context.Context, databaseURL string) (*pgServer, error) {
 	s := &pgServer{}
 	if databaseURL == "" {
-		cl, err := harness.NewCluster(ctx, "shared_preload_libraries=pg_stat_statements")
+		cl, err := harness.NewCluster(ctx, "shared_preload_libraries=pg_stat_statements",
+			// Planning is where a statement's cost hides when its plan is
+			// not cached: counted apart from execution.
+			"pg_stat_statements.track_planning=on")
 		if err != nil {
 			if cl != nil {
 				_ = cl.Remove()
@@ -205,6 +210,13 @@ type statement struct {
 	// Millis is the statement's total execution time (total_exec_time):
 	// where the database's CPU went, which the count alone does not say.
 	Millis float64 `json:"total_ms"`
+	// PlanMillis is its total planning time (total_plan_time): 0 unless
+	// pg_stat_statements.track_planning is on (the private cluster's).
+	PlanMillis float64 `json:"plan_ms"`
+	// Plans is how often it was planned (plans; 0 unless tracked): a
+	// prepared statement whose plan is cached is planned far less often
+	// than it runs.
+	Plans int64 `json:"plans"`
 }
 
 // statementsOf lists what database db ran since resetStatements, most
@@ -213,7 +225,7 @@ func (s *pgServer) statementsOf(ctx context.Context, db string) ([]statement, er
 	if !s.statements {
 		return nil, errors.New(s.statementsNo)
 	}
-	rows, err := s.admin.QueryContext(ctx, `SELECT query, calls, total_exec_time FROM pg_stat_statements
+	rows, err := s.admin.QueryContext(ctx, `SELECT query, calls, total_exec_time, total_plan_time, plans FROM pg_stat_statements
 		WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1) ORDER BY calls DESC, query`, db)
 	if err != nil {
 		return nil, fmt.Errorf("read pg_stat_statements: %w", err)
@@ -222,11 +234,69 @@ func (s *pgServer) statementsOf(ctx context.Context, db string) ([]statement, er
 	var out []statement
 	for rows.Next() {
 		var st statement
-		if err := rows.Scan(&st.Query, &st.Calls, &st.Millis); err != nil {
+		if err := rows.Scan(&st.Query, &st.Calls, &st.Millis, &st.PlanMillis, &st.Plans); err != nil {
 			return nil, fmt.Errorf("read pg_stat_statements: %w", err)
 		}
 		st.Query = strings.Join(strings.Fields(st.Query), " ")
 		out = append(out, st)
 	}
 	return out, rows.Err()
+}
+
+// tableWrites are a table's cumulative row writes (pg_stat_user_tables).
+type tableWrites struct {
+	Table                             string
+	Inserts, Updates, HOTUpdates, Del int64
+}
+
+// tableWritesOf reads database db's row writes per table. An update that
+// is not HOT writes a new entry in every index of its table: where a
+// call's WAL and much of its CPU go.
+func (s *pgServer) tableWritesOf(ctx context.Context, db string) (map[string]tableWrites, error) {
+	conn, err := sql.Open("postgres", s.dsn(db))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", db, err)
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables`)
+	if err != nil {
+		return nil, fmt.Errorf("read pg_stat_user_tables: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]tableWrites{}
+	for rows.Next() {
+		var t tableWrites
+		if err := rows.Scan(&t.Table, &t.Inserts, &t.Updates, &t.HOTUpdates, &t.Del); err != nil {
+			return nil, fmt.Errorf("read pg_stat_user_tables: %w", err)
+		}
+		out[t.Table] = t
+	}
+	return out, rows.Err()
+}
+
+// tableWritesBetween is, per table written to from reading a to reading b,
+// its writes per call (n calls), most written first.
+func tableWritesBetween(a, b map[string]tableWrites, n int) []tableRate {
+	var out []tableRate
+	for name, t := range b {
+		p := a[name]
+		r := tableRate{Table: name, Inserts: float64(t.Inserts-p.Inserts) / float64(n), Updates: float64(t.Updates-p.Updates) / float64(n),
+			HOTUpdates: float64(t.HOTUpdates-p.HOTUpdates) / float64(n), Deletes: float64(t.Del-p.Del) / float64(n)}
+		if r.Inserts+r.Updates+r.Deletes > 0 {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(x, y tableRate) int {
+		return cmp.Or(cmp.Compare(y.Inserts+y.Updates+y.Deletes, x.Inserts+x.Updates+x.Deletes), strings.Compare(x.Table, y.Table))
+	})
+	return out
+}
+
+// tableRate is a table's row writes per call offered.
+type tableRate struct {
+	Table      string  `json:"table"`
+	Inserts    float64 `json:"inserts"`
+	Updates    float64 `json:"updates"`
+	HOTUpdates float64 `json:"hot_updates"`
+	Deletes    float64 `json:"deletes"`
 }

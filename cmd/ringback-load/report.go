@@ -49,10 +49,13 @@ type result struct {
 	// Per call offered, from PostgreSQL's statistics.
 	HasCounters          bool
 	Statements           float64 // pg_stat_statements calls (BEGIN and COMMIT included)
+	ExecMillis           float64 // their execution time (total_exec_time)
+	PlanMillis           float64 // their planning time (0: not tracked)
 	Commits              float64 // transactions committed, read-only ones included
 	WALSyncs, WALRecords float64
 	TopStatements        []statement
-	CostliestStatements  []statement // by total execution time
+	TableWrites          []tableRate // row writes per table
+	CostliestStatements  []statement // by total execution and planning time
 	DBNote               string      // why statements are not counted
 	Metrics, Healthz     summary     // every scrape's time, failed ones included
 	MetricsFailed        int         // scrapes not answered 200
@@ -186,9 +189,17 @@ func writeStatements(w io.Writer, rep report) {
 			}
 			fmt.Fprintln(w)
 		}
+		if len(r.TableWrites) > 0 {
+			fmt.Fprintf(w, "\nrow writes per call offered, %s at %d/s (an update not HOT writes every index of its table again):\n", r.label(), r.Rate)
+			fmt.Fprintf(w, "  %-20s %7s %7s %7s %7s\n", "table", "inserts", "updates", "HOT", "deletes")
+			for _, t := range r.TableWrites {
+				fmt.Fprintf(w, "  %-20s %7.2f %7.2f %7.2f %7.2f\n", t.Table, t.Inserts, t.Updates, t.HOTUpdates, t.Deletes)
+			}
+		}
 		if len(r.TopStatements) == 0 || r.Calls == 0 {
 			continue
 		}
+		fmt.Fprintf(w, "\nPostgreSQL statement time, %s at %d/s: %.3f ms execution and %.3f ms planning per call offered\n", r.label(), r.Rate, r.ExecMillis, r.PlanMillis)
 		fmt.Fprintf(w, "\nmost frequent statements, %s at %d/s (per call offered):\n", r.label(), r.Rate)
 		for _, s := range r.TopStatements {
 			q := s.Query
@@ -200,9 +211,10 @@ func writeStatements(w io.Writer, rep report) {
 		if len(r.CostliestStatements) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\ncostliest statements, %s at %d/s (execution ms per call offered, calls per call):\n", r.label(), r.Rate)
+		fmt.Fprintf(w, "\ncostliest statements, %s at %d/s (execution and planning ms, runs and plans, per call offered):\n", r.label(), r.Rate)
 		for _, s := range r.CostliestStatements {
-			fmt.Fprintf(w, "  %6.3f ms  %5.2f  %s\n", s.Millis/float64(r.Calls), float64(s.Calls)/float64(r.Calls), shortQuery(s.Query))
+			fmt.Fprintf(w, "  %6.3f ms  %6.3f ms  %5.2f  %5.2f  %s\n", s.Millis/float64(r.Calls), s.PlanMillis/float64(r.Calls),
+				float64(s.Calls)/float64(r.Calls), float64(s.Plans)/float64(r.Calls), shortQuery(s.Query))
 		}
 	}
 }
@@ -297,11 +309,14 @@ type jsonResult struct {
 	ServerCPU  *float64       `json:"ringback_cpu_s_per_1k,omitempty"`
 	DBCPU      *float64       `json:"postgres_cpu_s_per_1k,omitempty"`
 	Statements *float64       `json:"statements_per_call,omitempty"`
+	ExecMs     *float64       `json:"statement_exec_ms_per_call,omitempty"`
+	PlanMs     *float64       `json:"statement_plan_ms_per_call,omitempty"`
 	Commits    *float64       `json:"transactions_per_call,omitempty"`
 	WALSyncs   *float64       `json:"wal_flushes_per_call,omitempty"`
 	WALRecords *float64       `json:"wal_records_per_call,omitempty"`
 	DBNote     string         `json:"database_note,omitempty"`
 	Top        []statement    `json:"top_statements,omitempty"`
+	Tables     []tableRate    `json:"row_writes_per_call,omitempty"`
 	SlackCalls map[string]int `json:"slack_calls,omitempty"`
 	Metrics    jsonLatency    `json:"metrics_scrape"`
 	MetricsBad int            `json:"metrics_scrapes_failed"`
@@ -352,9 +367,9 @@ func writeJSON(w io.Writer, rep report) error {
 			Lost: r.lost(), Duplicated: r.duplicated(), LostTexts: r.LostTexts, LostCards: r.LostCards,
 			DupTexts: r.DupTexts, DupCards: r.DupCards, Stray: r.StrayTexts + r.StrayCards, Errors: r.Errors,
 			WallS: r.Wall.Seconds(), ServerCPU: perK(r, r.ServerCPU), DBCPU: perK(r, r.DatabaseCPU),
-			Statements: ptr(r.Statements > 0, r.Statements), Commits: ptr(r.HasCounters, r.Commits),
+			Statements: ptr(r.Statements > 0, r.Statements), ExecMs: ptr(r.Statements > 0, r.ExecMillis), PlanMs: ptr(r.Statements > 0, r.PlanMillis), Commits: ptr(r.HasCounters, r.Commits),
 			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
-			DBNote: r.DBNote, Top: r.TopStatements, SlackCalls: r.SlackCalls,
+			DBNote: r.DBNote, Top: r.TopStatements, Tables: r.TableWrites, SlackCalls: r.SlackCalls,
 			Metrics: jsonLat(r.Metrics), MetricsBad: r.MetricsFailed, Healthz: jsonLat(r.Healthz), HealthzBad: r.HealthzFailed, MeetsAll: meets, Clean: r.clean(),
 		})
 	}
