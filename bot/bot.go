@@ -73,6 +73,11 @@ func New(d Deps) *Bot {
 	if d.Config != nil {
 		d.Config.Defaults() // a Config built in Go runs as a parsed one would
 	}
+	if d.Store != nil && d.Config != nil {
+		// Without a subscription no event is ever sent: events are
+		// written as handed over, rather than each marked so after.
+		d.Store.WriteEventsHandedOver(len(d.Config.Webhooks) == 0)
+	}
 	return &Bot{
 		store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats,
 		smsPause: NewPause(d.Clock, "sms"), triager: newTriager(d.Config), metrics: d.Metrics,

@@ -456,3 +456,45 @@ func TestWebhookCallbackScheduled(t *testing.T) {
 		}
 	})
 }
+
+// Events of a time without subscriptions are never sent, and cost nothing
+// after they are written: a missed call handled while no subscription is
+// configured leaves no event for the fan-out, which then writes nothing
+// (before, every event was written unsent and rewritten, indexes and all,
+// by a sweep once a second). A subscription added later (the server
+// restarted with it) gets the events from then on only.
+func TestEventsWithoutSubscriptionsAreNeverSent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		r := newReceiver(t, secretOld)
+		before := webhookFixtureWith(t, s, r, nil, "", func(c *config.Config) { c.Webhooks = nil })
+		old := before.missed(t, "CA1", callerNum)
+		var unsent int
+		if err := s.DB().Get(&unsent, `SELECT COUNT(*) FROM events WHERE webhooked_at IS NULL`); err != nil {
+			t.Fatal(err)
+		}
+		if unsent != 0 {
+			t.Errorf("%d events of the call are waiting for the fan-out with no subscription configured", unsent)
+		}
+		counter := s.CountStatements()
+		if _, err := before.bot.FanOutWebhooks(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := counter.Total("UPDATE events"); n != 0 {
+			t.Errorf("the fan-out without subscriptions updated events %d times, want none:\n%s", n, strings.Join(counter.Sequence(), "\n"))
+		}
+		s.CountStatements()
+
+		// Restarted with a subscription: the new case's events are sent,
+		// none of the old one's.
+		f := webhookFixture(t, s, r, map[string]string{"CRM_SECRET": secretOld})
+		c := f.missed(t, "CA2", "+447700900333")
+		f.pump(t, 2)
+		wantWebhooks(t, f, r, map[int64][]string{c.ID: {"case.opened"}})
+		for _, m := range r.messages() {
+			if m.CaseID == old.ID {
+				t.Errorf("%s of case %d, from before the subscription, was sent", m.Type, old.ID)
+			}
+		}
+	})
+}

@@ -51,7 +51,7 @@ func (q queries) insertEvents(ctx context.Context, es []pendingEvent) error {
 	for len(es) > 0 {
 		batch := es[:min(len(es), eventsPerStatement)]
 		es = es[len(batch):]
-		query, args := eventsInsert(batch)
+		query, args := q.eventsInsert(batch)
 		if _, err := q.exec(ctx, query, args...); err != nil {
 			return fmt.Errorf("store: add event %s to case %d: %w", batch[0].kind, batch[0].caseID, err)
 		}
@@ -60,19 +60,35 @@ func (q queries) insertEvents(ctx context.Context, es []pendingEvent) error {
 }
 
 // eventsInsert is the statement writing es.
-func eventsInsert(es []pendingEvent) (string, []any) {
+func (q queries) eventsInsert(es []pendingEvent) (string, []any) {
 	var sb strings.Builder
-	sb.WriteString(`INSERT INTO events (case_id, at, kind, actor, data) VALUES `)
-	args := make([]any, 0, 5*len(es))
+	handedOver := q.s.eventsHandedOver.Load()
+	if handedOver {
+		sb.WriteString(`INSERT INTO events (case_id, at, kind, actor, data, webhooked_at) VALUES `)
+	} else {
+		sb.WriteString(`INSERT INTO events (case_id, at, kind, actor, data) VALUES `)
+	}
+	args := make([]any, 0, 6*len(es))
 	for i, e := range es {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(?, ?, ?, ?, ?)")
 		args = append(args, e.caseID, e.at, e.kind, e.actor, e.data)
+		if handedOver {
+			sb.WriteString("(?, ?, ?, ?, ?, ?)")
+			args = append(args, e.at)
+		} else {
+			sb.WriteString("(?, ?, ?, ?, ?)")
+		}
 	}
 	return sb.String(), args
 }
+
+// WriteEventsHandedOver says whether events are written as handed to the
+// webhook fan-out already, at their own time: with no subscription
+// configured none is ever sent, and marking each event later
+// (MarkAllEventsWebhooked) rewrote every event and its indexes.
+func (s *Store) WriteEventsHandedOver(on bool) { s.eventsHandedOver.Store(on) }
 
 // flushPending writes the transaction's waiting writes (writeLater),
 // events and outbox rows (EnqueueLater) before its commit and before any
@@ -133,7 +149,7 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 		args = append(args, w.args...)
 	}
 	if len(es) > 0 {
-		evq, evargs := eventsInsert(es)
+		evq, evargs := q.eventsInsert(es)
 		parts = append(parts, part{"written_events", evq})
 		args = append(args, evargs...)
 	}

@@ -41,6 +41,9 @@ type Store struct {
 	stmts, preparing sync.Map                   // query → *sqlx.Stmt; query → true
 	counter          atomic.Pointer[Statements] // set while statements are counted
 	templates        templateCache
+	// eventsHandedOver: events are written as handed to the webhook
+	// fan-out already (WriteEventsHandedOver).
+	eventsHandedOver atomic.Bool
 
 	instance    string // random; the payload of this store's NOTIFYs
 	notifyOnce  sync.Once
