@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -75,5 +76,51 @@ func TestFormat(t *testing.T) {
 		if got := Format(tt.e164, tt.region); got != tt.want {
 			t.Errorf("Format(%q, %q) = %q, want %q", tt.e164, tt.region, got, tt.want)
 		}
+	}
+}
+
+// Numbers read again are answered from memory, the same answer as the
+// library's, and the memory stays bounded however many numbers come in.
+func TestPhoneMemo(t *testing.T) {
+	for i := range 3 * memoSize {
+		raw := fmt.Sprintf("01632 %06d", i)
+		got, err := Normalize(raw, "GB")
+		want, ok := parseNumber(raw, "GB")
+		if !ok || err != nil || got != want {
+			t.Fatalf("Normalize(%q) = %q, %v; the library says %q", raw, got, err, want)
+		}
+		if again, _ := Normalize(raw, "GB"); again != want {
+			t.Fatalf("Normalize(%q) again = %q, want %q", raw, again, want)
+		}
+		if f := Format(got, "GB"); f != format(got, "GB") {
+			t.Fatalf("Format(%q) = %q, want %q", got, f, format(got, "GB"))
+		}
+	}
+	if _, err := Normalize("not a number", "GB"); err == nil {
+		t.Error("a refused number was accepted when read again")
+	}
+	if _, err := Normalize("not a number", "GB"); err == nil {
+		t.Error("a refused number was accepted from memory")
+	}
+	long := strings.Repeat(" ", 100) + "01632 960001"
+	if _, err := Normalize(long, "GB"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*memo{normalized, formatted} {
+		m.mu.Lock()
+		n, kept := len(m.m), m.m["GB\x00"+long]
+		m.mu.Unlock()
+		if n > memoSize {
+			t.Errorf("the memo holds %d answers, want at most %d", n, memoSize)
+		}
+		if kept.s != "" {
+			t.Errorf("a %d-character input was kept", len(long))
+		}
+	}
+}
+
+func BenchmarkFormat(b *testing.B) {
+	for b.Loop() {
+		Format("+441632960001", "GB")
 	}
 }
