@@ -167,6 +167,8 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	var w0 map[string]tableWrites
 	var pgCPU0 map[int]time.Duration
 	var pgCPUOK bool
+	var kinds0 map[string]time.Duration
+	var kindsOK bool
 	if st.pg != nil {
 		// What the server's start-up did is reported by now, before the
 		// counters are read.
@@ -177,6 +179,7 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 		c0, cerr = st.pg.counters(ctx, dbName)
 		w0, werr = st.pg.tableWritesOf(ctx, dbName)
 		pgCPU0, pgCPUOK = st.pg.cpu(ctx, dbName)
+		kinds0, kindsOK = st.pg.cpuByKind()
 	}
 	cpu0, cpuOK := srv.CPUTime()
 	sc, stopScraping := startScraper(ctx, publicURL, o.scrape)
@@ -203,8 +206,15 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	cpu1, cpuOK1 := srv.CPUTime()
 	var pgCPU1 map[int]time.Duration
 	var pgCPUOK1 bool
+	var byKind map[string]time.Duration
 	if st.pg != nil {
 		pgCPU1, pgCPUOK1 = st.pg.cpu(ctx, dbName)
+		if kinds1, ok := st.pg.cpuByKind(); ok && kindsOK {
+			byKind = map[string]time.Duration{}
+			for k, t := range kinds1 {
+				byKind[k] = t - kinds0[k]
+			}
+		}
 	}
 	// A short settle, so that a late duplicate is seen.
 	time.Sleep(min(time.Second, max(0, time.Until(deadline))))
@@ -223,6 +233,7 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	if pgCPUOK && pgCPUOK1 {
 		res.DatabaseCPU = cpuBetween(pgCPU0, pgCPU1)
 	}
+	res.DatabaseCPUByKind = byKind
 	res.Metrics, res.Healthz = sc.metrics.summary(), sc.health.summary()
 	res.MetricsFailed, res.HealthzFailed = sc.metrics.failed, sc.health.failed
 	res.Seeded = st.template != ""

@@ -161,6 +161,15 @@ func (s *pgServer) cpu(ctx context.Context, db string) (map[int]time.Duration, b
 	return cpu, rows.Err() == nil && len(cpu) > 0
 }
 
+// cpuByKind is the private cluster's CPU time by kind of process
+// (harness.Cluster.CPUByKind); ok is false on -database-url's server.
+func (s *pgServer) cpuByKind() (map[string]time.Duration, bool) {
+	if s.cluster == nil {
+		return nil, false
+	}
+	return s.cluster.CPUByKind()
+}
+
 // cpuBetween is the CPU time used from reading a to reading b (processes
 // that appeared in between count from zero).
 func cpuBetween(a, b map[int]time.Duration) time.Duration {

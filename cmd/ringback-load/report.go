@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -45,6 +47,8 @@ type result struct {
 	Wall        time.Duration // first planned send → last text or card
 	ServerCPU   time.Duration // over Wall; < 0: unknown
 	DatabaseCPU time.Duration // PostgreSQL's, over Wall; < 0: unknown or SQLite
+	// DatabaseCPUByKind splits it by kind of process (private cluster only).
+	DatabaseCPUByKind map[string]time.Duration
 
 	// Per call offered, from PostgreSQL's statistics.
 	HasCounters          bool
@@ -189,6 +193,17 @@ func writeStatements(w io.Writer, rep report) {
 			}
 			fmt.Fprintln(w)
 		}
+		if len(r.DatabaseCPUByKind) > 0 && r.Calls > 0 {
+			fmt.Fprintf(w, "\nPostgreSQL CPU-seconds per 1,000 calls by process, %s at %d/s:", r.label(), r.Rate)
+			kinds := sortedKeys(r.DatabaseCPUByKind)
+			slices.SortStableFunc(kinds, func(a, b string) int { return cmp.Compare(r.DatabaseCPUByKind[b], r.DatabaseCPUByKind[a]) })
+			for _, k := range kinds {
+				if t := r.DatabaseCPUByKind[k]; t > 0 {
+					fmt.Fprintf(w, " %s %.2f", k, t.Seconds()*1000/float64(r.Calls))
+				}
+			}
+			fmt.Fprintln(w)
+		}
 		if len(r.TableWrites) > 0 {
 			fmt.Fprintf(w, "\nrow writes per call offered, %s at %d/s (an update not HOT writes every index of its table again):\n", r.label(), r.Rate)
 			fmt.Fprintf(w, "  %-20s %7s %7s %7s %7s\n", "table", "inserts", "updates", "HOT", "deletes")
@@ -306,24 +321,25 @@ type jsonResult struct {
 	Errors     int         `json:"errors"`
 	WallS      float64     `json:"wall_s"`
 	// CPU-seconds per 1,000 calls offered; absent when unknown.
-	ServerCPU  *float64       `json:"ringback_cpu_s_per_1k,omitempty"`
-	DBCPU      *float64       `json:"postgres_cpu_s_per_1k,omitempty"`
-	Statements *float64       `json:"statements_per_call,omitempty"`
-	ExecMs     *float64       `json:"statement_exec_ms_per_call,omitempty"`
-	PlanMs     *float64       `json:"statement_plan_ms_per_call,omitempty"`
-	Commits    *float64       `json:"transactions_per_call,omitempty"`
-	WALSyncs   *float64       `json:"wal_flushes_per_call,omitempty"`
-	WALRecords *float64       `json:"wal_records_per_call,omitempty"`
-	DBNote     string         `json:"database_note,omitempty"`
-	Top        []statement    `json:"top_statements,omitempty"`
-	Tables     []tableRate    `json:"row_writes_per_call,omitempty"`
-	SlackCalls map[string]int `json:"slack_calls,omitempty"`
-	Metrics    jsonLatency    `json:"metrics_scrape"`
-	MetricsBad int            `json:"metrics_scrapes_failed"`
-	Healthz    jsonLatency    `json:"healthz_scrape"`
-	HealthzBad int            `json:"healthz_scrapes_failed"`
-	MeetsAll   bool           `json:"meets_targets"`
-	Clean      bool           `json:"clean"`
+	ServerCPU  *float64           `json:"ringback_cpu_s_per_1k,omitempty"`
+	DBCPU      *float64           `json:"postgres_cpu_s_per_1k,omitempty"`
+	DBCPUBy    map[string]float64 `json:"postgres_cpu_s_per_1k_by_process,omitempty"`
+	Statements *float64           `json:"statements_per_call,omitempty"`
+	ExecMs     *float64           `json:"statement_exec_ms_per_call,omitempty"`
+	PlanMs     *float64           `json:"statement_plan_ms_per_call,omitempty"`
+	Commits    *float64           `json:"transactions_per_call,omitempty"`
+	WALSyncs   *float64           `json:"wal_flushes_per_call,omitempty"`
+	WALRecords *float64           `json:"wal_records_per_call,omitempty"`
+	DBNote     string             `json:"database_note,omitempty"`
+	Top        []statement        `json:"top_statements,omitempty"`
+	Tables     []tableRate        `json:"row_writes_per_call,omitempty"`
+	SlackCalls map[string]int     `json:"slack_calls,omitempty"`
+	Metrics    jsonLatency        `json:"metrics_scrape"`
+	MetricsBad int                `json:"metrics_scrapes_failed"`
+	Healthz    jsonLatency        `json:"healthz_scrape"`
+	HealthzBad int                `json:"healthz_scrapes_failed"`
+	MeetsAll   bool               `json:"meets_targets"`
+	Clean      bool               `json:"clean"`
 }
 
 type jsonReport struct {
@@ -366,7 +382,7 @@ func writeJSON(w io.Writer, rep report) error {
 			Ack: jsonLat(r.Ack), Text: jsonLat(r.Text), Card: jsonLat(r.Card), Lag: jsonLat(r.Lag),
 			Lost: r.lost(), Duplicated: r.duplicated(), LostTexts: r.LostTexts, LostCards: r.LostCards,
 			DupTexts: r.DupTexts, DupCards: r.DupCards, Stray: r.StrayTexts + r.StrayCards, Errors: r.Errors,
-			WallS: r.Wall.Seconds(), ServerCPU: perK(r, r.ServerCPU), DBCPU: perK(r, r.DatabaseCPU),
+			WallS: r.Wall.Seconds(), ServerCPU: perK(r, r.ServerCPU), DBCPU: perK(r, r.DatabaseCPU), DBCPUBy: perKByKind(r),
 			Statements: ptr(r.Statements > 0, r.Statements), ExecMs: ptr(r.Statements > 0, r.ExecMillis), PlanMs: ptr(r.Statements > 0, r.PlanMillis), Commits: ptr(r.HasCounters, r.Commits),
 			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
 			DBNote: r.DBNote, Top: r.TopStatements, Tables: r.TableWrites, SlackCalls: r.SlackCalls,
@@ -393,4 +409,16 @@ func writeJSON(w io.Writer, rep report) error {
 		return fmt.Errorf("write JSON: %w", err)
 	}
 	return nil
+}
+
+// perKByKind is DatabaseCPUByKind in CPU-seconds per 1,000 calls.
+func perKByKind(r result) map[string]float64 {
+	if len(r.DatabaseCPUByKind) == 0 || r.Calls == 0 {
+		return nil
+	}
+	out := map[string]float64{}
+	for k, t := range r.DatabaseCPUByKind {
+		out[k] = t.Seconds() * 1000 / float64(r.Calls)
+	}
+	return out
 }

@@ -202,6 +202,52 @@ func (c *Cluster) CPUTime() (time.Duration, bool) {
 	return total, true
 }
 
+// CPUByKind is CPUTime by kind of process: "backends" (connections),
+// each auxiliary process by its name ("walwriter", "checkpointer",
+// "autovacuum worker", …), and "exited" for the postmaster itself with the
+// children it has reaped (autovacuum workers that finished, connections
+// closed). ok is false as for CPUTime.
+func (c *Cluster) CPUByKind() (map[string]time.Duration, bool) {
+	b, err := os.ReadFile(filepath.Join(c.data, "postmaster.pid"))
+	if err != nil {
+		return nil, false
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pm, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil {
+		return nil, false
+	}
+	total, ok := procCPU(pm, true)
+	if !ok {
+		return nil, false
+	}
+	out := map[string]time.Duration{"exited": total}
+	for _, pid := range childrenOf(pm) {
+		if t, ok := ProcessCPU(pid); ok {
+			out[processKind(pid)] += t
+		}
+	}
+	return out, true
+}
+
+// processKind names a PostgreSQL child by its title ("postgres: walwriter",
+// "postgres: user db 127.0.0.1(5000) idle").
+func processKind(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return "other"
+	}
+	title := strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
+	title = strings.TrimPrefix(title, "postgres: ")
+	for _, aux := range []string{"autovacuum worker", "autovacuum launcher", "walwriter", "checkpointer", "background writer",
+		"logical replication launcher", "stats collector", "archiver", "walsender", "walreceiver", "startup"} {
+		if strings.HasPrefix(title, aux) {
+			return aux
+		}
+	}
+	return "backends"
+}
+
 // childrenOf lists the processes whose parent is pid, from /proc.
 func childrenOf(pid int) []int {
 	ents, err := os.ReadDir("/proc")
