@@ -131,6 +131,10 @@ func metricsScenario(t *testing.T, backend string) (map[string]*dto.MetricFamily
 	for sl.Calls("chat.postMessage") == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The 429 is recorded (the card's row back to pending, to run after
+	// Retry-After on the bot's clock) a moment after Slack counted the
+	// call: advancing the clock before that left the retry in the future.
+	waitRows("SELECT COUNT(*) FROM outbox WHERE kind = 'chat.card.slack' AND state = 'pending' AND claim_seq >= 1")
 	clock.Advance(2 * time.Second)
 	if !sl.WaitFor(func() bool { return len(sl.Messages("C0LETTINGS")) > 0 }, 20*time.Second) {
 		t.Fatal("the card was never posted")
