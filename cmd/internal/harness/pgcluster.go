@@ -181,25 +181,12 @@ func (c *Cluster) Dir() string { return c.dir }
 // children, so theirs is in its cutime and cstime); ok is false where /proc
 // is not available.
 func (c *Cluster) CPUTime() (time.Duration, bool) {
-	b, err := os.ReadFile(filepath.Join(c.data, "postmaster.pid"))
-	if err != nil {
-		return 0, false
+	kinds, ok := c.CPUByKind()
+	var total time.Duration
+	for _, t := range kinds {
+		total += t
 	}
-	first, _, _ := strings.Cut(string(b), "\n")
-	pm, err := strconv.Atoi(strings.TrimSpace(first))
-	if err != nil {
-		return 0, false
-	}
-	total, ok := procCPU(pm, true)
-	if !ok {
-		return 0, false
-	}
-	for _, pid := range childrenOf(pm) {
-		if t, ok := ProcessCPU(pid); ok {
-			total += t
-		}
-	}
-	return total, true
+	return total, ok
 }
 
 // CPUByKind is CPUTime by kind of process: "backends" (connections),
