@@ -164,6 +164,23 @@ func TestFirstCardWaitsForItsTextBack(t *testing.T) {
 			t.Fatalf("%d messages after the hold, want the card; clock %s; rows %q", len(h.slack.Messages("C0LETTINGS")), h.clock.Now(), rows)
 		}
 		h.twilio.EndFailures()
+		// A retry the hold's end made due may still be at Twilio, failing:
+		// its next run is set from the clock when it comes back, so the
+		// clock moves only once no attempt is in flight.
+		settled := time.Now().Add(10 * time.Second)
+		for {
+			var running int
+			if err := h.store.DB().Get(&running, `SELECT COUNT(*) FROM outbox WHERE kind = 'sms.send' AND state = 'running'`); err != nil {
+				t.Fatal(err)
+			}
+			if running == 0 {
+				break
+			}
+			if time.Now().After(settled) {
+				t.Fatal("the text-back's attempt never settled")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		h.clock.Advance(time.Minute)
 		if h.twilio.WaitMessages(1, 10*time.Second); len(h.textsTo(caller)) != 1 {
 			t.Fatalf("the text-back was not sent once Twilio was back")
