@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync/atomic"
 
 	"ringback/bot/autotriage"
 	"ringback/config"
@@ -33,9 +34,12 @@ type Bot struct {
 	// one probe a second finds its end, instead of every queued text
 	// spending an attempt on it.
 	smsPause *Pause
-	pruning  pruning
-	triager  *autotriage.Matcher // reads callers' own words; see autotriage.go
-	metrics  *metrics.Set        // nil: nothing counted
+	// sender is the local worker that sends texts (Register), to which a
+	// text due now is handed as it is written (Worker.Handoff).
+	sender  atomic.Pointer[Worker]
+	pruning pruning
+	triager *autotriage.Matcher // reads callers' own words; see autotriage.go
+	metrics *metrics.Set        // nil: nothing counted
 	// getenv reads webhook signing secrets; webhookClient sends webhooks.
 	getenv        func(string) string
 	webhookClient *http.Client
@@ -125,6 +129,7 @@ func (b *Bot) Register(w *Worker) {
 		// A text that goes now records its start with its claim; its
 		// message comes with it (performSMS).
 		w.startSends = KindSMS
+		b.sender.Store(w)
 	}
 	w.Handle(KindWebhook, b.performWebhook)
 	w.Handle(KindCallbackReminder, b.performCallbackReminder)

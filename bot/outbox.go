@@ -110,6 +110,14 @@ type Worker struct {
 
 	notesMu sync.Mutex
 	notes   map[string]time.Time // lane → a row of it due then (see note)
+
+	// What Handoff needs of a running Run: its pools, its context and the
+	// channel that tells it a slot was freed (running false: none).
+	runMu   sync.Mutex
+	running bool
+	runCtx  context.Context
+	live    []*pool
+	freed   chan struct{}
 }
 
 // completer marks rows done in batches: the first row to finish runs the
@@ -294,6 +302,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	defer w.wg.Wait()
+	w.runMu.Lock()
+	w.running, w.runCtx, w.live, w.freed = true, ctx, pools, freed
+	w.runMu.Unlock()
+	defer func() {
+		// Before the wait: no row is handed over once the drain begins.
+		w.runMu.Lock()
+		w.running = false
+		w.runMu.Unlock()
+	}()
 	look := true
 	failures := 0
 	for {
@@ -459,6 +476,52 @@ func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}, fre
 		}()
 	}
 	return len(items), nil
+}
+
+// Handoff reserves a slot of lane's pool for a row about to be written
+// (store.NewOutbox.Handoff), so the row runs as soon as its transaction
+// commits, with no claim statement and no wait for the Run loop; prepare,
+// when set, completes the item before it runs. nil when no slot is free or
+// the worker is not running: the row is then written to be claimed.
+func (w *Worker) Handoff(lane string, prepare func(*store.OutboxItem)) *store.OutboxHandoff {
+	w.runMu.Lock()
+	defer w.runMu.Unlock()
+	if !w.running || w.runCtx.Err() != nil {
+		return nil
+	}
+	i := slices.IndexFunc(w.live, func(p *pool) bool { return p.serves(lane) })
+	if i < 0 {
+		return nil
+	}
+	p := w.live[i]
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		return nil
+	}
+	// Counted now, so that a drain waits for the row whose transaction is
+	// under way.
+	w.wg.Add(1)
+	ctx, freed := w.runCtx, w.freed
+	release := func() {
+		<-p.slots
+		w.wg.Done()
+		select {
+		case freed <- struct{}{}:
+		default:
+		}
+	}
+	return &store.OutboxHandoff{Worker: w.id, Lease: w.lease, Cancel: release,
+		Start: func(it store.OutboxItem) {
+			if prepare != nil {
+				prepare(&it)
+			}
+			go func() {
+				defer release()
+				// A shutdown lets rows already started finish.
+				w.perform(context.WithoutCancel(ctx), it, w.completer.complete)
+			}()
+		}}
 }
 
 // claim is c made by this worker now.

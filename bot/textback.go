@@ -62,7 +62,7 @@ func (b *Bot) queueTextBack(ctx context.Context, tx *store.Tx, c store.Case, lin
 	if err != nil {
 		return fmt.Errorf("bot: text-back of case %d: %w", c.ID, err)
 	}
-	m, err := b.queueSMS(ctx, tx, c, line, outgoing{ID: facts.IDs.Message, Kind: "textback", Body: body, TemplateKey: p.key},
+	m, err := b.queueSMS(ctx, tx, c, line, outgoing{ID: facts.IDs.Message, Kind: "textback", Body: body, TemplateKey: p.key, Textable: true},
 		textBackKey(c.ID), now.Add(line.TextBack.Delay))
 	if err == nil && facts.BeforeLock && line.TextBack.Cooldown > 0 {
 		// The cooldown was judged on facts read before the caller's lock.
@@ -140,6 +140,11 @@ type outgoing struct {
 	Scheduled bool
 	// NotAfter, when set, is when the text is too late to send at all.
 	NotAfter time.Time
+	// Textable: the transaction has just found that the number may be
+	// texted (not opted out, able to receive SMS), so a text due now can
+	// be handed to the local sender as it is written, with what its send
+	// reads (Worker.Handoff).
+	Textable bool
 }
 
 // queueSMS writes the message and the outbox row that sends it, in tx.
@@ -153,11 +158,27 @@ func (b *Bot) queueSMS(ctx context.Context, tx *store.Tx, c store.Case, line *co
 	if c.ID != 0 {
 		m.CaseID = &c.ID
 	}
+	var handoff *store.OutboxHandoff
+	if w := b.sender.Load(); w != nil && o.Textable && !o.Force && !o.Scheduled && o.NotAfter.IsZero() && !runAt.After(now) && b.texter != nil {
+		// The send's start is written with the message, as a claim would
+		// record it (the wall clock: FindSMS compares it with Twilio's).
+		startAt := time.Now().UTC().Truncate(time.Microsecond)
+		handoff = w.Handoff(store.LaneSMS, func(it *store.OutboxItem) {
+			it.Sending = &store.MessageSending{Message: m, StartAt: startAt}
+		})
+		if handoff != nil {
+			m.SendStartedAt = &startAt
+		}
+	}
 	if _, err := tx.InsertMessage(ctx, &m); err != nil {
+		if handoff != nil {
+			handoff.Cancel()
+		}
 		return store.Message{}, err
 	}
 	err := tx.EnqueueLater(store.NewOutbox{
 		Kind: KindSMS, DedupeKey: key, Payload: SMSJob{MessageID: m.ID, Force: o.Force, Scheduled: o.Scheduled, NotAfter: o.NotAfter}, CaseID: c.ID, RunAt: runAt,
+		Handoff: handoff,
 	}, now)
 	return m, err
 }

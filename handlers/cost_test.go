@@ -193,3 +193,44 @@ func TestFirstCardWaitsForItsTextBack(t *testing.T) {
 		}
 	})
 }
+
+// With the outbox worker running as in production, a missed call's
+// text-back is handed to it as the intake writes it: the text goes as the
+// intake commits, with no claim statement (on PostgreSQL the text lane's
+// claim is a statement of its own, "WITH claimed AS"; before, one ran per
+// text-back), and is sent once.
+func TestTextBackHandedToTheRunningWorker(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.runOutbox(t)
+		counter := h.store.CountStatements()
+		defer h.store.StopCounting()
+		from := "+447700900333"
+		h.missedCall("CA"+strings.Repeat("0", 31)+"6", from, lettings)
+		if !h.slack.WaitFor(func() bool {
+			return len(h.textsTo(from)) == 1 && len(h.slack.Messages("C0LETTINGS")) == 1 && h.slack.Calls("chat.postMessage") == 2
+		}, 10*time.Second) {
+			t.Fatalf("%d texts, %d cards", len(h.textsTo(from)), len(h.slack.Messages("C0LETTINGS")))
+		}
+		h.store.StopCounting()
+		var row struct {
+			State    string `db:"state"`
+			ClaimSeq int64  `db:"claim_seq"`
+			Attempts int    `db:"attempts"`
+		}
+		if err := h.store.DB().Get(&row, `SELECT state, claim_seq, attempts FROM outbox WHERE kind = 'sms.send'`); err != nil {
+			t.Fatal(err)
+		}
+		if row.State != store.OutboxDone || row.ClaimSeq != 1 || row.Attempts != 1 {
+			t.Errorf("the text-back's row: %+v, want done on its first claim and attempt", row)
+		}
+		if h.store.Dialect() == "postgres" {
+			if n := counter.Total("WITH claimed AS"); n != 0 {
+				t.Errorf("%d claims of the text lane, want none: the text-back was handed over\n%s", n, statementReport(counter))
+			}
+		}
+		time.Sleep(300 * time.Millisecond) // a second send would come by now
+		if n := len(h.textsTo(from)); n != 1 {
+			t.Errorf("%d texts to the caller, want 1", n)
+		}
+	})
+}

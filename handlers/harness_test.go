@@ -229,6 +229,16 @@ func (h *harness) runOutbox(t testing.TB) {
 	stopped := make(chan struct{})
 	go func() { h.worker.Run(ctx); close(stopped) }()
 	t.Cleanup(func() { cancel(); <-stopped })
+	// Up once it takes texts handed to it as they are written.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if ho := h.worker.Handoff(store.LaneSMS, nil); ho != nil {
+			ho.Cancel()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the outbox worker did not start")
+		}
+	}
 }
 
 // textsTo lists what the Twilio stand-in was asked to send to number.

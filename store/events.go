@@ -120,7 +120,7 @@ func (q queries) flushPending(ctx context.Context, query string) error {
 	for len(rows) > 0 {
 		batch := rows[:min(len(rows), outboxRowsPerStatement)]
 		rows = rows[len(batch):]
-		obq, obargs := outboxInsert(batch)
+		obq, obargs := q.d.outboxInsert(batch)
 		if err := q.insertOutbox(ctx, obq, obargs, batch); err != nil {
 			return err
 		}
@@ -143,7 +143,7 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 			if !w.check {
 				query += " RETURNING 1"
 			}
-			outs = append(outs, fmt.Sprintf("SELECT ''::text, NULL::timestamptz, %d FROM later_%d", i, i))
+			outs = append(outs, fmt.Sprintf("SELECT ''::text, NULL::timestamptz, %d, NULL::bigint, NULL::text, NULL::text FROM later_%d", i, i))
 		}
 		parts = append(parts, part{fmt.Sprintf("later_%d", i), query})
 		args = append(args, w.args...)
@@ -161,13 +161,14 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 				WHERE NOT EXISTS (SELECT 1 FROM pulled_%d) ON CONFLICT (dedupe_key) DO NOTHING RETURNING lane, run_at`, j)})
 		args = append(args, r.runAt, r.runAt, r.now, *r.caseID, r.kind)
 		args = append(args, r.args()...)
-		outs = append(outs, fmt.Sprintf("SELECT lane, run_at, -1 FROM pulled_%d", j), fmt.Sprintf("SELECT lane, run_at, -1 FROM held_%d", j))
+		outs = append(outs, fmt.Sprintf("SELECT lane, run_at, -1, NULL::bigint, NULL::text, NULL::text FROM pulled_%d", j),
+			fmt.Sprintf("SELECT lane, run_at, -1, NULL::bigint, NULL::text, NULL::text FROM held_%d", j))
 	}
 	if len(plain) > 0 {
-		obq, obargs := outboxInsert(plain)
+		obq, obargs := q.d.outboxInsert(plain)
 		parts = append(parts, part{"written", obq})
 		args = append(args, obargs...)
-		outs = append(outs, "SELECT lane, run_at, -1 FROM written")
+		outs = append(outs, "SELECT lane, run_at, -1, id, dedupe_key, state FROM written")
 	}
 	with := func(parts []part) string {
 		if len(parts) == 0 {
@@ -188,11 +189,14 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 		return nil
 	}
 	var got []struct {
-		Lane  string     `db:"lane"`
-		RunAt *time.Time `db:"run_at"`
-		Write int        `db:"write"`
+		Lane      string     `db:"lane"`
+		RunAt     *time.Time `db:"run_at"`
+		Write     int        `db:"write"`
+		ID        *int64     `db:"id"`
+		DedupeKey *string    `db:"dedupe_key"`
+		State     *string    `db:"state"`
 	}
-	query := with(parts) + "SELECT * FROM (" + strings.Join(outs, " UNION ALL ") + ") AS flushed (lane, run_at, write)"
+	query := with(parts) + "SELECT * FROM (" + strings.Join(outs, " UNION ALL ") + ") AS flushed (lane, run_at, write, id, dedupe_key, state)"
 	if err := q.selectAll(ctx, &got, query, args...); err != nil {
 		return q.flushFailed(ws, es, rows, err)
 	}
@@ -202,9 +206,14 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 		if g.Write >= 0 {
 			changed[g.Write]++
 		} else if g.RunAt != nil {
-			woken = append(woken, laneDue{Lane: g.Lane, RunAt: *g.RunAt})
+			w := laneDue{Lane: g.Lane, RunAt: *g.RunAt}
+			if g.ID != nil {
+				w.ID, w.DedupeKey, w.State = *g.ID, deref(g.DedupeKey), deref(g.State)
+			}
+			woken = append(woken, w)
 		}
 	}
+	woken = q.tx.handedWritten(woken)
 	for i, w := range ws {
 		if w.counted != nil {
 			w.counted(changed[i])

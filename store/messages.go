@@ -84,19 +84,19 @@ func (q queries) InsertMessage(ctx context.Context, m *Message) (inserted bool, 
 	if m.ID != 0 && q.tx != nil {
 		return true, q.writeLater(ctx, laterWrite{table: "messages", what: fmt.Sprintf("insert message %d", m.ID), query: `
 			INSERT INTO messages (id, sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
-				template_key, sent_by, status, error_code, problem, accepted_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				template_key, sent_by, status, error_code, problem, accepted_at, send_started_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			args: []any{m.ID, m.SID, m.CaseID, m.Direction, m.Kind, m.LineNumber, m.CallerNumber, m.Body, m.MediaURLs,
-				m.TemplateKey, m.SentBy, m.Status, m.ErrorCode, m.Problem, utcp(m.AcceptedAt), m.CreatedAt.UTC(), m.UpdatedAt.UTC()}})
+				m.TemplateKey, m.SentBy, m.Status, m.ErrorCode, m.Problem, utcp(m.AcceptedAt), utcp(m.SendStartedAt), m.CreatedAt.UTC(), m.UpdatedAt.UTC()}})
 	}
 	inserted, err = q.insertID(ctx, &m.ID, `
 		INSERT INTO messages (sid, case_id, direction, kind, line_number, caller_number, body, media_urls,
-			template_key, sent_by, status, error_code, problem, accepted_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			template_key, sent_by, status, error_code, problem, accepted_at, send_started_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (sid) DO NOTHING
 		RETURNING id`,
 		m.SID, m.CaseID, m.Direction, m.Kind, m.LineNumber, m.CallerNumber, m.Body, m.MediaURLs,
-		m.TemplateKey, m.SentBy, m.Status, m.ErrorCode, m.Problem, utcp(m.AcceptedAt), m.CreatedAt.UTC(), m.UpdatedAt.UTC())
+		m.TemplateKey, m.SentBy, m.Status, m.ErrorCode, m.Problem, utcp(m.AcceptedAt), utcp(m.SendStartedAt), m.CreatedAt.UTC(), m.UpdatedAt.UTC())
 	if err != nil {
 		return false, fmt.Errorf("store: insert message: %w", err)
 	}

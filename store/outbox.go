@@ -86,6 +86,32 @@ type NewOutbox struct {
 	// later than this one; none is written. For work that is the same
 	// whenever it runs, such as rendering a case's card from its state.
 	Coalesce bool
+	// Handoff (EnqueueLater only, a row due now that does not coalesce):
+	// a worker with a free slot takes the row as it is written, instead of
+	// claiming it after the commit.
+	Handoff *OutboxHandoff
+}
+
+// OutboxHandoff hands a row to the local worker that reserved a slot for
+// it: the row is written claimed by that worker (running, its first
+// attempt and claim, leased on the database's clock from the write), so
+// no claim statement takes it and no other worker can; Start gets the row
+// after the commit. Should the process die before the row is performed,
+// its lease lapses and another worker claims it, as any claimed row.
+// Cancel is called instead when the row is not written: the transaction
+// rolled back, or a row with its dedupe key existed already.
+type OutboxHandoff struct {
+	Worker string
+	Lease  time.Duration
+	Start  func(OutboxItem)
+	Cancel func()
+}
+
+// handoffs are a transaction's rows handed to a worker: their ids once
+// written (0: not written), started or cancelled after the transaction.
+type handoff struct {
+	row outboxRow
+	id  int64
 }
 
 const outboxColumns = `id, kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, locked_by, claim_seq, lane, last_error, created_at, updated_at`
@@ -148,10 +174,58 @@ func (q queries) Enqueue(ctx context.Context, n NewOutbox, now time.Time) (id in
 func (tx *Tx) EnqueueLater(n NewOutbox, now time.Time) error {
 	r, err := newOutboxRow(n, now)
 	if err != nil {
+		if n.Handoff != nil {
+			n.Handoff.Cancel()
+		}
 		return err
+	}
+	if h := n.Handoff; h != nil {
+		if r.coalesce || r.runAt.After(r.now) {
+			h.Cancel() // a row that waits is claimed when it is due
+		} else {
+			r.handoff = h
+			tx.handoffs = append(tx.handoffs, &handoff{row: r})
+		}
 	}
 	tx.outbox = append(tx.outbox, r)
 	return nil
+}
+
+// handedWritten records the ids of the handed rows among written, and
+// returns the rest, whose workers a commit wakes.
+func (tx *Tx) handedWritten(written []laneDue) []laneDue {
+	if tx == nil || len(tx.handoffs) == 0 {
+		return written
+	}
+	rest := written[:0:0]
+	for _, w := range written {
+		if w.State != OutboxRunning {
+			rest = append(rest, w)
+			continue
+		}
+		for _, h := range tx.handoffs {
+			if h.row.dedupeKey == w.DedupeKey && h.id == 0 {
+				h.id = w.ID
+			}
+		}
+	}
+	return rest
+}
+
+// settleHandoffs starts the handed rows written, once the transaction
+// committed, and cancels the rest (committed false: none was written).
+func (tx *Tx) settleHandoffs(committed bool) {
+	for _, h := range tx.handoffs {
+		if !committed || h.id == 0 {
+			h.row.handoff.Cancel()
+			continue
+		}
+		r := h.row
+		h.row.handoff.Start(OutboxItem{ID: h.id, Kind: r.kind, DedupeKey: r.dedupeKey, Payload: r.payload, CaseID: r.caseID,
+			State: OutboxRunning, Attempts: 1, MaxAttempts: r.maxAttempts, RunAt: r.runAt, LockedBy: r.handoff.Worker,
+			ClaimSeq: 1, Lane: r.lane, CreatedAt: r.now, UpdatedAt: r.now})
+	}
+	tx.handoffs = nil
 }
 
 // coalesceOutbox hands each coalescing row to a row of its kind and case
@@ -208,21 +282,31 @@ func coalescingRows(rows []outboxRow) (plain, coalescing []outboxRow) {
 const outboxRowsPerStatement = 100
 
 // outboxInsert is the statement writing rows, returning the lane and due
-// time of each row written (a row whose dedupe key exists is not).
-func outboxInsert(rows []outboxRow) (string, []any) {
+// time of each row written (a row whose dedupe key exists is not), and its
+// id, dedupe key and state (a handed row's is running).
+func (d dialect) outboxInsert(rows []outboxRow) (string, []any) {
 	var sb strings.Builder
 	sb.WriteString(`INSERT INTO outbox (` + outboxInsertColumns + `) VALUES `)
-	args := make([]any, 0, 9*len(rows))
+	args := make([]any, 0, 11*len(rows))
 	for i, r := range rows {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
+		if r.handoff != nil {
+			sb.WriteString("(" + outboxHandedValues + d.dbNowPlus() + ")")
+			args = append(args, r.args()...)
+			args = append(args, r.handoff.Worker, r.handoff.Lease.Seconds())
+			continue
+		}
 		sb.WriteString("(" + outboxInsertValues + ")")
 		args = append(args, r.args()...)
 	}
-	sb.WriteString(` ON CONFLICT (dedupe_key) DO NOTHING RETURNING lane, run_at`)
+	sb.WriteString(` ON CONFLICT (dedupe_key) DO NOTHING RETURNING ` + outboxWrittenColumns)
 	return sb.String(), args
 }
+
+// outboxWrittenColumns are what an outbox insert returns (laneDue).
+const outboxWrittenColumns = `lane, run_at, id, dedupe_key, state`
 
 // insertOutbox runs query, an outboxInsert, and wakes the lanes of the rows
 // it wrote at the commit.
@@ -231,15 +315,19 @@ func (q queries) insertOutbox(ctx context.Context, query string, args []any, row
 	if err := q.selectAll(ctx, &written, query, args...); err != nil {
 		return fmt.Errorf("store: enqueue %s %q and %d more: %w", rows[0].kind, rows[0].dedupeKey, len(rows)-1, err)
 	}
-	q.wokenBy(written)
+	q.wokenBy(q.tx.handedWritten(written))
 	return nil
 }
 
 // laneDue is a row written or pulled forward, as RETURNING lane, run_at
-// gives it: which lane's workers to wake, for when.
+// gives it: which lane's workers to wake, for when. A written row also
+// gives its id, dedupe key and state.
 type laneDue struct {
-	Lane  string    `db:"lane"`
-	RunAt time.Time `db:"run_at"`
+	Lane      string    `db:"lane"`
+	RunAt     time.Time `db:"run_at"`
+	ID        int64     `db:"id"`
+	DedupeKey string    `db:"dedupe_key"`
+	State     string    `db:"state"`
 }
 
 // wokenBy is woken for rows: each lane at its earliest due time.
@@ -276,11 +364,17 @@ type outboxRow struct {
 	coalesce                       bool
 	maxAttempts                    int
 	runAt, now                     time.Time
+	handoff                        *OutboxHandoff
 }
 
 const (
-	outboxInsertColumns = `kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, lane, created_at, updated_at`
-	outboxInsertValues  = `?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?`
+	outboxInsertColumns = `kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, lane, created_at, updated_at,
+		locked_by, claim_seq, lease_until`
+	outboxInsertValues = `?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, '', 0, NULL`
+	// outboxHandedValues, then dialect.dbNowPlus, write a handed row,
+	// claimed (OutboxHandoff): its args are outboxRow.args, the worker and
+	// the lease in seconds.
+	outboxHandedValues = `?, ?, ?, ?, 'running', 1, ?, ?, ?, ?, ?, ?, 1, `
 )
 
 func newOutboxRow(n NewOutbox, now time.Time) (outboxRow, error) {

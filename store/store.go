@@ -75,6 +75,9 @@ type Tx struct {
 	// falls due, so the commit wakes the workers of those lanes at once
 	// instead of leaving them to the safety-net poll.
 	wakes map[string]time.Time
+	// handoffs are the rows written claimed by a local worker
+	// (OutboxHandoff), started at the commit.
+	handoffs []*handoff
 }
 
 // Open connects to databaseURL: postgres:// or postgresql:// selects
@@ -190,10 +193,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		s.note("ROLLBACK")
 		_ = sqltx.Rollback()
+		tx.settleHandoffs(false)
 		return err
 	}
 	s.note("COMMIT")
 	if err := sqltx.Commit(); err != nil {
+		// Whether it committed is unknown: a handed row that did is
+		// claimed by nobody running it, and runs once its lease lapses.
+		tx.settleHandoffs(false)
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	if c := s.counter.Load(); c != nil {
@@ -202,6 +209,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if len(tx.wakes) > 0 {
 		s.wake(tx.wakes)
 	}
+	tx.settleHandoffs(true)
 	return nil
 }
 

@@ -1,0 +1,202 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"ringback/bot"
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+// runningWorker runs w until the test ends, and returns once it takes
+// handed rows.
+func runningWorker(t *testing.T, w *bot.Worker) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+	slotFree(t, w)
+}
+
+// slotFree returns once w has a free slot for a handed text row.
+func slotFree(t *testing.T, w *bot.Worker) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if h := w.Handoff(store.LaneSMS, nil); h != nil {
+			h.Cancel()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the running worker takes no handed row")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// handOver writes a text row due now in a transaction, handed to w; fail
+// makes the transaction roll back after the row is queued.
+func handOver(s *store.Store, w *bot.Worker, key string, fail error, prepare func(*store.OutboxItem)) (handed bool, err error) {
+	err = s.InTx(context.Background(), func(tx *store.Tx) error {
+		h := w.Handoff(store.LaneSMS, prepare)
+		handed = h != nil
+		if err := tx.EnqueueLater(store.NewOutbox{Kind: bot.KindSMS, DedupeKey: key, Payload: key, Handoff: h}, time.Now()); err != nil {
+			return err
+		}
+		return fail
+	})
+	return handed, err
+}
+
+// A text due now, handed to the running worker as its transaction writes
+// it, runs as soon as the transaction commits, once, with no claim
+// statement: the row is written claimed (its first attempt, claim 1) and
+// is marked done as a claimed row is.
+func TestHandedRowRunsWithoutAClaim(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
+		ran := make(chan store.OutboxItem, 4)
+		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
+			ran <- it
+			return nil
+		})
+		runningWorker(t, w)
+		counter := s.CountStatements()
+		defer s.StopCounting()
+		prepared := false
+		handed, err := handOver(s, w, "textback:1", nil, func(it *store.OutboxItem) { prepared = it.DedupeKey == "textback:1" })
+		if err != nil || !handed {
+			t.Fatalf("handed %v, err %v", handed, err)
+		}
+		it := within(t, ran, 5*time.Second, "the handed row did not run")
+		if it.ID == 0 || it.Attempts != 1 || it.ClaimSeq != 1 || it.LockedBy != "w" || it.State != store.OutboxRunning || !prepared {
+			t.Fatalf("ran %+v (prepared %v), want the written row, claimed by w: attempt 1, claim 1", it, prepared)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			row, err := s.OutboxByKey(context.Background(), "textback:1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if row.State == store.OutboxDone {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the handed row is %s, want done", row.State)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond) // a second run would come by now
+		if n := len(ran); n != 0 {
+			t.Fatalf("the row ran %d times more", n)
+		}
+		if n := counter.Total("claim_seq = claim_seq + 1"); n != 0 {
+			t.Errorf("%d claim statements for a handed row, want none:\n%v", n, counter.Sequence())
+		}
+	})
+}
+
+// A handed row whose transaction rolls back is not run, and gives its slot
+// back: a pool of one slot takes the next row.
+func TestHandoffOfARolledBackRowFreesItsSlot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
+		w.SetLane(store.LaneSMS, 1)
+		ran := make(chan string, 4)
+		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
+			ran <- it.DedupeKey
+			return nil
+		})
+		runningWorker(t, w)
+		boom := errors.New("the change failed")
+		if handed, err := handOver(s, w, "textback:rolled-back", boom, nil); !handed || !errors.Is(err, boom) {
+			t.Fatalf("handed %v, err %v", handed, err)
+		}
+		if handed, err := handOver(s, w, "textback:next", nil, nil); !handed || err != nil {
+			t.Fatalf("after a rollback: handed %v, err %v; want the slot free again", handed, err)
+		}
+		if k := within(t, ran, 5*time.Second, "the next row did not run"); k != "textback:next" {
+			t.Fatalf("ran %q", k)
+		}
+		if _, err := s.OutboxByKey(context.Background(), "textback:rolled-back"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the rolled-back row: %v, want none", err)
+		}
+		// A row whose dedupe key exists is not written: its slot comes back.
+		slotFree(t, w)
+		if handed, err := handOver(s, w, "textback:next", nil, nil); !handed || err != nil {
+			t.Fatalf("a duplicate: handed %v, err %v", handed, err)
+		}
+		if handed, err := handOver(s, w, "textback:third", nil, nil); !handed || err != nil {
+			t.Fatalf("after a duplicate: handed %v, err %v; want the slot free again", handed, err)
+		}
+		if k := within(t, ran, 5*time.Second, "the third row did not run"); k != "textback:third" {
+			t.Fatalf("ran %q", k)
+		}
+	})
+}
+
+// A full pool takes no handed row: it is written to be claimed, and runs
+// when a slot frees.
+func TestHandoffWaitsForAFreeSlot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
+		w.SetLane(store.LaneSMS, 1)
+		release := make(chan struct{})
+		ran := make(chan string, 4)
+		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
+			ran <- it.DedupeKey
+			if it.DedupeKey == "textback:slow" {
+				<-release
+			}
+			return nil
+		})
+		runningWorker(t, w)
+		if handed, err := handOver(s, w, "textback:slow", nil, nil); !handed || err != nil {
+			t.Fatalf("handed %v, err %v", handed, err)
+		}
+		within(t, ran, 5*time.Second, "the first row did not run")
+		if handed, err := handOver(s, w, "textback:queued", nil, nil); handed || err != nil {
+			t.Fatalf("with the one slot busy: handed %v, err %v; want the row written to be claimed", handed, err)
+		}
+		if row, _ := s.OutboxByKey(context.Background(), "textback:queued"); row.State != store.OutboxPending {
+			t.Fatalf("the row is %s, want pending", row.State)
+		}
+		close(release)
+		if k := within(t, ran, 5*time.Second, "the queued row did not run once the slot was free"); k != "textback:queued" {
+			t.Fatalf("ran %q", k)
+		}
+	})
+}
+
+// A handed row whose run dies before it is settled (the replica killed as
+// it starts) runs again once its lease lapses, as a claimed row.
+func TestHandedRowOfADeadReplicaRunsAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		var calls atomic.Int32
+		rerun := make(chan string, 1)
+		perform := func(ctx context.Context, it store.OutboxItem) error {
+			if calls.Add(1) == 1 {
+				runtime.Goexit() // the replica dies as the row starts
+			}
+			rerun <- it.LockedBy
+			return nil
+		}
+		a := bot.NewWorker(s, bot.SystemClock{}, "replica-a", quiet)
+		a.SetLease(time.Second)
+		a.Handle(bot.KindSMS, perform)
+		runningWorker(t, a)
+		if handed, err := handOver(s, a, "textback:1", nil, nil); !handed || err != nil {
+			t.Fatalf("handed %v, err %v", handed, err)
+		}
+		b := bot.NewWorker(s, bot.SystemClock{}, "replica-b", quiet)
+		b.Handle(bot.KindSMS, perform)
+		runningWorker(t, b)
+		within(t, rerun, 10*time.Second, "the dead replica's handed row did not run again once its lease lapsed")
+	})
+}
