@@ -34,9 +34,10 @@ type Bot struct {
 	// one probe a second finds its end, instead of every queued text
 	// spending an attempt on it.
 	smsPause *Pause
-	// sender is the local worker that sends texts (Register), to which a
-	// text due now is handed as it is written (Worker.Handoff).
-	sender  atomic.Pointer[Worker]
+	// worker is the local worker (Register), to which a text due now is
+	// handed as it is written, and a held first card as its text-back's
+	// outcome pulls it forward (Worker.Handoff).
+	worker  atomic.Pointer[Worker]
 	pruning pruning
 	triager *autotriage.Matcher // reads callers' own words; see autotriage.go
 	metrics *metrics.Set        // nil: nothing counted
@@ -129,8 +130,8 @@ func (b *Bot) Register(w *Worker) {
 		// A text that goes now records its start with its claim; its
 		// message comes with it (performSMS).
 		w.startSends = KindSMS
-		b.sender.Store(w)
 	}
+	b.worker.Store(w)
 	w.Handle(KindWebhook, b.performWebhook)
 	w.Handle(KindCallbackReminder, b.performCallbackReminder)
 	w.OnDead = b.outboxDead

@@ -437,7 +437,8 @@ const textBackCardHold = time.Second
 // queueCard queues the case's card for rendering on every chat at runAt
 // (zero: now). With coalesce, a card row of the case that waits unclaimed
 // (the first card, held for its text-back) renders this change instead,
-// at once.
+// at once: handed to the local worker as this transaction commits when it
+// has a free slot, with no claim and no wake-up round (Worker.Handoff).
 func (b *Bot) queueCard(ctx context.Context, tx *store.Tx, c store.Case, why string, runAt time.Time, coalesce bool) error {
 	// The case stays locked till the commit, so that a card's first post,
 	// rendered after it, shows this change (store.ReserveCard).
@@ -445,15 +446,22 @@ func (b *Bot) queueCard(ctx context.Context, tx *store.Tx, c store.Case, why str
 		return err
 	}
 	nonce := newNonce()
+	now := b.clock.Now()
 	for _, chat := range b.chats {
+		kind := KindCard + "." + chat
+		var handoff *store.OutboxHandoff
+		if w := b.worker.Load(); w != nil && coalesce && !runAt.After(now) && w.Handles(kind) {
+			handoff = w.Handoff(store.OutboxLane(kind), nil)
+		}
 		err := tx.EnqueueLater(store.NewOutbox{
-			Kind:      KindCard + "." + chat,
+			Kind:      kind,
 			DedupeKey: fmt.Sprintf("card:%s:%d:%s", chat, c.ID, nonce),
 			Payload:   CardJob{CaseID: c.ID, Why: why},
 			CaseID:    c.ID,
 			RunAt:     runAt,
 			Coalesce:  coalesce,
-		}, b.clock.Now())
+			Handoff:   handoff,
+		}, now)
 		if err != nil {
 			return err
 		}

@@ -317,8 +317,14 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 			// The card and the row's end together, in one statement on
 			// PostgreSQL: the case's thread entries, which wait for the
 			// row, may start at once.
-			done, err := p.b.store.SaveCardPostDone(ctx, p.name, o.key, o.card, ref.Channel, ref.ID, c.it, c.now())
-			c.done = done
+			var pass *store.OutboxPass
+			if c.pass != nil {
+				// Its first thread entry, waiting for it, goes next in
+				// this slot, with no claim.
+				pass = &store.OutboxPass{Worker: c.pass.Worker, Lease: c.pass.Lease, Kind: KindThread + "." + p.name}
+			}
+			done, next, err := p.b.store.SaveCardPostPassing(ctx, p.name, o.key, o.card, ref.Channel, ref.ID, c.it, c.now(), pass)
+			c.done, c.next = done, next
 			return err
 		}
 		return p.b.store.SaveCardPost(ctx, p.name, o.key, o.card, ref.Channel, ref.ID)

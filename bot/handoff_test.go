@@ -200,3 +200,110 @@ func TestHandedRowOfADeadReplicaRunsAgain(t *testing.T) {
 		within(t, rerun, 10*time.Second, "the dead replica's handed row did not run again once its lease lapsed")
 	})
 }
+
+// cardRow queues a card row of case 7 in its own transaction: due at
+// runAt, or, with coalesce, handed to w (when w has a free slot).
+func cardRow(t *testing.T, s *store.Store, w *bot.Worker, key string, runAt time.Time, coalesce bool) (handed bool) {
+	t.Helper()
+	err := s.InTx(context.Background(), func(tx *store.Tx) error {
+		var h *store.OutboxHandoff
+		if coalesce {
+			h = w.Handoff(store.LaneSlack, nil)
+			handed = h != nil
+		}
+		return tx.EnqueueLater(store.NewOutbox{Kind: bot.KindCard + ".slack", DedupeKey: key, Payload: key, CaseID: 7,
+			RunAt: runAt, Coalesce: coalesce, Handoff: h}, time.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return handed
+}
+
+// A coalescing card row due now, handed to the running worker, hands over
+// the case's card row that waits for it (a first card held for its
+// text-back): that row, pulled forward and claimed for the worker in the
+// flush's statement, runs as the transaction commits, once, with no claim
+// statement, and no second row is written. When an earlier card row of
+// the case is still running elsewhere, the waiting row is only pulled
+// forward: it waits its turn, and the worker's slot is given back.
+func TestCoalescingCardHandsOverItsWaitingRow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
+		ran := make(chan store.OutboxItem, 4)
+		release := make(chan struct{})
+		w.Handle(bot.KindCard+".slack", func(ctx context.Context, it store.OutboxItem) error {
+			ran <- it
+			<-release // counted up to here: the row's end looks for the case's next row
+			return nil
+		})
+		runningWorker(t, w)
+		cardRow(t, s, w, "card:held", time.Now().Add(time.Hour), false)
+		counter := s.CountStatements()
+		defer s.StopCounting()
+		if !cardRow(t, s, w, "card:now", time.Now(), true) {
+			t.Fatal("no slot for the card")
+		}
+		it := within(t, ran, 5*time.Second, "the waiting card row did not run")
+		if it.DedupeKey != "card:held" || it.Payload != `"card:held"` || it.Attempts != 1 || it.ClaimSeq != 1 || it.LockedBy != "w" || it.CaseID == nil || *it.CaseID != 7 {
+			t.Fatalf("ran %+v, want the waiting row, claimed by w: attempt 1, claim 1", it)
+		}
+		s.StopCounting()
+		close(release)
+		if n := counter.Total("WHERE id IN ( SELECT id FROM outbox o"); n != 0 {
+			t.Errorf("%d claims, want none: the waiting row was handed over", n)
+		}
+		var keys []string
+		if err := s.DB().Select(&keys, `SELECT dedupe_key FROM outbox ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 1 {
+			t.Errorf("outbox rows %q, want the waiting row only", keys)
+		}
+		select {
+		case again := <-ran:
+			t.Fatalf("ran again: %+v", again)
+		case <-time.After(200 * time.Millisecond):
+		}
+	})
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
+		w.Handle(bot.KindCard+".slack", func(ctx context.Context, it store.OutboxItem) error { return nil })
+		cardRow(t, s, w, "card:first", time.Now(), false)
+		got, err := s.ClaimOutbox(context.Background(), store.OutboxClaim{Worker: "other", Now: time.Now(), Lease: time.Minute, Limit: 1})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("claimed %v, %v", got, err)
+		}
+		cardRow(t, s, w, "card:held", time.Now().Add(time.Hour), false)
+		runningWorker(t, w)
+		if !cardRow(t, s, w, "card:now", time.Now(), true) {
+			t.Fatal("no slot for the card")
+		}
+		slotFreeOn(t, w, store.LaneSlack)
+		var row struct {
+			State    string    `db:"state"`
+			ClaimSeq int64     `db:"claim_seq"`
+			RunAt    time.Time `db:"run_at"`
+		}
+		if err := s.DB().Get(&row, s.DB().Rebind(`SELECT state, claim_seq, run_at FROM outbox WHERE dedupe_key = ?`), "card:held"); err != nil {
+			t.Fatal(err)
+		}
+		if row.State != store.OutboxPending || row.ClaimSeq != 0 || row.RunAt.After(time.Now()) {
+			t.Errorf("the waiting row: %+v, want pending, unclaimed, due now", row)
+		}
+	})
+}
+
+// slotFreeOn returns once w has a free slot of lane for a handed row.
+func slotFreeOn(t *testing.T, w *bot.Worker, lane string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if h := w.Handoff(lane, nil); h != nil {
+			h.Cancel()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no slot of lane %s was given back", lane)
+		}
+	}
+}

@@ -192,6 +192,13 @@ func NewWorker(s *store.Store, clock Clock, id string, log *slog.Logger) *Worker
 // Handle registers the performer of a kind of row.
 func (w *Worker) Handle(kind string, p Perform) { w.performers[kind] = p }
 
+// Handles reports whether the worker performs rows of kind (a row is
+// handed only to a worker that does).
+func (w *Worker) Handles(kind string) bool {
+	_, ok := w.performers[kind]
+	return ok
+}
+
 // SetConcurrency sets how many rows of each lane run at once.
 func (w *Worker) SetConcurrency(n int) {
 	for lane := range w.lanes {
@@ -472,7 +479,7 @@ func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}, fre
 				}
 			}()
 			// A shutdown lets rows already started finish.
-			w.perform(context.WithoutCancel(ctx), it, w.completer.complete)
+			w.run(context.WithoutCancel(ctx), it)
 		}()
 	}
 	return len(items), nil
@@ -519,7 +526,7 @@ func (w *Worker) Handoff(lane string, prepare func(*store.OutboxItem)) *store.Ou
 			go func() {
 				defer release()
 				// A shutdown lets rows already started finish.
-				w.perform(context.WithoutCancel(ctx), it, w.completer.complete)
+				w.run(context.WithoutCancel(ctx), it)
 			}()
 		}}
 }
@@ -551,7 +558,7 @@ func (w *Worker) RunDue(ctx context.Context) (int, error) {
 		}
 		var done []store.OutboxItem
 		for _, it := range items {
-			if w.perform(ctx, it, nil) {
+			if unmarked, _ := w.perform(ctx, it, nil); unmarked {
 				done = append(done, it)
 			}
 		}
@@ -630,9 +637,32 @@ func (h *hold) stop() {
 	h.cancel(nil)
 }
 
+// run performs it in the slot the caller holds, then, in the same slot,
+// each row that the statement ending the one before claimed for this
+// worker (store.OutboxPass): a case's thread entry waiting for its card.
+func (w *Worker) run(ctx context.Context, it store.OutboxItem) {
+	for next := &it; next != nil; {
+		_, next = w.perform(ctx, *next, w.completer.complete)
+	}
+}
+
+// passing is what a performer may ask the statement ending its row to
+// claim the case's next row with, for this worker (claimed.pass); nil
+// once the worker drains, which starts no row.
+func (w *Worker) passing() *store.OutboxPass {
+	w.runMu.Lock()
+	defer w.runMu.Unlock()
+	if !w.running || w.runCtx.Err() != nil {
+		return nil
+	}
+	return &store.OutboxPass{Worker: w.id, Lease: w.lease}
+}
+
 // perform runs one row and settles it. complete marks a row done; nil
 // leaves that to the caller, told so by the result (true: done, unmarked).
-func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete func(context.Context, store.OutboxItem) (bool, error)) (unmarked bool) {
+// next is a row the row's end claimed for this worker, to run next in the
+// same slot (only with complete: run).
+func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete func(context.Context, store.OutboxItem) (bool, error)) (unmarked bool, next *store.OutboxItem) {
 	h := w.hold(ctx, it, time.Now())
 	defer h.stop()
 	start := w.clock.Now()
@@ -647,26 +677,38 @@ func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete func
 	} else {
 		pctx, cancel := context.WithTimeout(h.ctx, performTimeout)
 		c := &claimed{it: it, now: w.clock.Now}
+		if complete != nil {
+			c.pass = w.passing()
+		}
 		err = p(context.WithValue(pctx, claimedKey{}, c), it)
 		cancel()
 		if err == nil && c.done {
 			// Marked done in the performer's own transaction, which committed.
+			if c.next != nil {
+				// The case's next row is this worker's already: its end
+				// lets the rows behind it run.
+				outboxPerformed.WithLabelValues(it.Kind, "done").Inc()
+				return false, c.next
+			}
 			w.completed(it, true)
-			return false
+			return false, nil
 		}
 		if cause := context.Cause(h.ctx); cause != nil && err != nil {
 			err = fmt.Errorf("%w (%w)", err, cause)
 		}
 	}
-	return w.settle(ctx, it, err, complete)
+	return w.settle(ctx, it, err, complete), nil
 }
 
 // claimed is the row a performer runs, in its ctx, so the transaction
-// that records the side effect can mark the row done as well.
+// that records the side effect can mark the row done as well, and, given
+// pass, claim the case's next row for the worker (next).
 type claimed struct {
 	it   store.OutboxItem
 	now  func() time.Time
 	done bool
+	pass *store.OutboxPass
+	next *store.OutboxItem
 }
 
 type claimedKey struct{}

@@ -159,7 +159,7 @@ func (b *Bot) queueSMS(ctx context.Context, tx *store.Tx, c store.Case, line *co
 		m.CaseID = &c.ID
 	}
 	var handoff *store.OutboxHandoff
-	if w := b.sender.Load(); w != nil && o.Textable && !o.Force && !o.Scheduled && o.NotAfter.IsZero() && !runAt.After(now) && b.texter != nil {
+	if w := b.worker.Load(); w != nil && o.Textable && !o.Force && !o.Scheduled && o.NotAfter.IsZero() && !runAt.After(now) && b.texter != nil {
 		// The send's start is written with the message, as a claim would
 		// record it (the wall clock: FindSMS compares it with Twilio's).
 		startAt := time.Now().UTC().Truncate(time.Microsecond)

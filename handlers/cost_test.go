@@ -234,3 +234,77 @@ func TestTextBackHandedToTheRunningWorker(t *testing.T) {
 		}
 	})
 }
+
+// With the outbox worker running as in production, a new case's first
+// card, held for its text-back, is handed to the worker by the text's
+// acceptance as it pulls the card forward: the card row runs as that
+// commit ends, with no claim statement, and the thread entry written with
+// it wakes nobody until the card is posted. On PostgreSQL the statement
+// recording the card claims that entry for the same worker, which posts
+// it next in the card's slot: no claim at all. On SQLite the entry is
+// claimed once (before, on both, the chat lane's claims were two: the
+// card's, then the entry's).
+func TestFirstCardHandedByItsTextBacksOutcome(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.runOutbox(t)
+		counter := h.store.CountStatements()
+		defer h.store.StopCounting()
+		// Counted up to the entry's post: what its end starts (a claim
+		// for the case's rows behind it, if any) is not this call's.
+		stop := h.slack.OnChange(func() {
+			if h.slack.Calls("chat.postMessage") == 2 {
+				h.store.StopCounting()
+			}
+		})
+		defer stop()
+		from := "+447700900444"
+		h.missedCall("CA"+strings.Repeat("0", 31)+"7", from, lettings)
+		if !h.slack.WaitFor(func() bool {
+			return len(h.textsTo(from)) == 1 && len(h.slack.Messages("C0LETTINGS")) == 1 && h.slack.Calls("chat.postMessage") == 2
+		}, 10*time.Second) {
+			t.Fatalf("%d texts, %d cards, %d posts", len(h.textsTo(from)), len(h.slack.Messages("C0LETTINGS")), h.slack.Calls("chat.postMessage"))
+		}
+		h.store.StopCounting()
+		card := h.slack.Messages("C0LETTINGS")[0]
+		if !strings.Contains(string(card.Blocks), `*Text-back*\nqueued`) {
+			t.Errorf("the card does not show its text-back's outcome: %s", card.Blocks)
+		}
+		if thread := h.slack.Thread("C0LETTINGS", card.TS); len(thread) != 2 {
+			t.Errorf("the card's thread holds %d messages, want the card and the text-back's entry", len(thread))
+		}
+		var rows []struct {
+			Kind     string `db:"kind"`
+			State    string `db:"state"`
+			ClaimSeq int64  `db:"claim_seq"`
+			Attempts int    `db:"attempts"`
+		}
+		// The entry's row is marked done just after its post.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			rows = rows[:0]
+			if err := h.store.DB().Select(&rows, `SELECT kind, state, claim_seq, attempts FROM outbox WHERE kind LIKE 'chat.%' ORDER BY id`); err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 2 || rows[1].State == store.OutboxDone || time.Now().After(deadline) {
+				break
+			}
+		}
+		if len(rows) != 2 || rows[0].Kind != "chat.card.slack" || rows[1].Kind != "chat.thread.slack" {
+			t.Fatalf("chat rows %+v, want the card's and the entry's", rows)
+		}
+		for _, r := range rows {
+			if r.State != store.OutboxDone || r.ClaimSeq != 1 || r.Attempts != 1 {
+				t.Errorf("%s: %+v, want done on its first claim and attempt", r.Kind, r)
+			}
+		}
+		// Every claim statement reads so on both engines (the text lane's
+		// too, which the handed text-back does not need).
+		most := map[string]int{"sqlite": 1, "postgres": 0}[h.store.Dialect()]
+		if n := counter.Total("UPDATE outbox SET state = 'running'", "WHERE id IN ( SELECT id FROM outbox o"); n > most {
+			t.Errorf("%d claims, want at most %d: the card was handed over, and on PostgreSQL its entry too\n%s", n, most, statementReport(counter))
+		}
+		time.Sleep(300 * time.Millisecond) // a second post would come by now
+		if n := h.slack.Calls("chat.postMessage"); n != 2 {
+			t.Errorf("%d posts, want the card and its entry", n)
+		}
+	})
+}

@@ -292,3 +292,91 @@ func TestCardSlotBeginning(t *testing.T) {
 		}
 	})
 }
+
+// A first card's post, saved with its row's end, claims on PostgreSQL the
+// case's first thread entry for the same worker (OutboxPass): claimed as a
+// claim would (running, attempt 1, claim 1, its worker), and only then: not
+// an entry not yet due, not one behind an earlier entry still to run, not
+// when the card's claim was lost. SQLite passes nothing: its worker claims.
+func TestSaveCardPostPassing(t *testing.T) {
+	cases := []struct {
+		name          string
+		entries       []time.Duration // their due times after t0
+		claimCurrent  bool
+		olderRunning  bool
+		wantPassedKey string
+	}{
+		{"the first entry", []time.Duration{0, 0}, true, false, "entry:0"},
+		{"an entry not due", []time.Duration{time.Minute}, true, false, ""},
+		{"a lost claim", []time.Duration{0}, false, false, ""},
+		{"behind a running entry", []time.Duration{0}, true, true, ""},
+	}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for i, tc := range cases {
+			c := callerCase(t, s, fmt.Sprintf("+44770090001%d", i))
+			key := fmt.Sprintf("card:%d", c.ID)
+			if reserved, _, err := s.ReserveCardPost(ctx, c.ID, "slack", "C1", key, t0); err != nil || !reserved {
+				t.Fatalf("%s: reserve: %v %v", tc.name, reserved, err)
+			}
+			write := func(kind, key string, runAt time.Time) {
+				err := s.InTx(ctx, func(tx *store.Tx) error {
+					_, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: key, Payload: key, CaseID: c.ID, RunAt: runAt}, t0)
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.olderRunning {
+				write("chat.thread.slack", fmt.Sprintf("entry:older:%d", c.ID), t0)
+				if _, err := s.DB().Exec(s.DB().Rebind(`UPDATE outbox SET state = 'running', claim_seq = 1, locked_by = 'w2' WHERE dedupe_key = ?`), fmt.Sprintf("entry:older:%d", c.ID)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The rows of the cases before are out of the way.
+			if _, err := s.DB().Exec(s.DB().Rebind(`UPDATE outbox SET state = 'done' WHERE case_id <> ?`), c.ID); err != nil {
+				t.Fatal(err)
+			}
+			write("chat.card.slack", key, t0)
+			its, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w1", Now: t0, Lease: time.Minute, Limit: 10, Lanes: []string{"slack"}})
+			if err != nil || len(its) != 1 || its[0].DedupeKey != key {
+				t.Fatalf("%s: claim: %+v (%v), want the card's row", tc.name, its, err)
+			}
+			it := its[0]
+			for j, d := range tc.entries {
+				write("chat.thread.slack", fmt.Sprintf("entry:%d:%d", j, c.ID), t0.Add(d))
+			}
+			if !tc.claimCurrent {
+				it.ClaimSeq--
+			}
+			done, next, err := s.SaveCardPostPassing(ctx, "slack", key, c.ID, "C1", "1700000000.000100", it, t0,
+				&store.OutboxPass{Worker: "w1", Lease: time.Minute, Kind: "chat.thread.slack"})
+			pg := s.Dialect() == "postgres"
+			if err != nil || done != (tc.claimCurrent && pg) {
+				t.Errorf("%s: done %v (%v)", tc.name, done, err)
+			}
+			if card, err := s.CardFor(ctx, c.ID, "slack"); err != nil || card.MessageID != "1700000000.000100" {
+				t.Errorf("%s: card %+v (%v), want the post", tc.name, card, err)
+			}
+			want := ""
+			if pg && tc.wantPassedKey != "" {
+				want = fmt.Sprintf("%s:%d", tc.wantPassedKey, c.ID)
+			}
+			switch {
+			case want == "" && next != nil:
+				t.Errorf("%s: passed %+v, want none", tc.name, *next)
+			case want != "" && (next == nil || next.DedupeKey != want || next.State != store.OutboxRunning || next.Attempts != 1 ||
+				next.ClaimSeq != 1 || next.LockedBy != "w1" || next.Kind != "chat.thread.slack"):
+				t.Errorf("%s: passed %+v, want %s claimed by w1", tc.name, next, want)
+			}
+			var running []string
+			if err := s.DB().Select(&running, s.DB().Rebind(`SELECT dedupe_key FROM outbox WHERE case_id = ? AND kind = 'chat.thread.slack' AND state = 'running' AND locked_by = 'w1'`), c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if (want == "") != (len(running) == 0) {
+				t.Errorf("%s: entries running for w1: %q, want %q", tc.name, running, want)
+			}
+		}
+	})
+}

@@ -137,16 +137,104 @@ func (q queries) SaveChatPostDone(ctx context.Context, platform, key, channel, m
 // caller: a transaction of its own would cost more than the worker's
 // completion, which marks rows done several at a time.
 func (q queries) SaveCardPostDone(ctx context.Context, platform, key string, caseID int64, channel, messageID string, it OutboxItem, now time.Time) (done bool, err error) {
+	done, _, err = q.SaveCardPostPassing(ctx, platform, key, caseID, channel, messageID, it, now, nil)
+	return done, err
+}
+
+// OutboxPass asks the statement that ends a case's ordered row to claim
+// the case's next row of Kind for Worker, leased for Lease on the
+// database's clock, as a claim would: the worker runs it in the slot the
+// ended row frees, with no claim statement.
+type OutboxPass struct {
+	Worker string
+	Lease  time.Duration
+	Kind   string
+}
+
+// SaveCardPostPassing is SaveCardPostDone that, on PostgreSQL and with
+// pass set, also claims in the same statement the case's oldest row of
+// pass.Kind (its first thread entry, which waited for this card) when it
+// is pending and due, no earlier row of its kind and case is to run, and
+// the card's row was marked done under its claim; next is that row, nil
+// when none was claimed.
+func (q queries) SaveCardPostPassing(ctx context.Context, platform, key string, caseID int64, channel, messageID string, it OutboxItem, now time.Time, pass *OutboxPass) (done bool, next *OutboxItem, err error) {
 	if q.d.name != "postgres" {
-		return false, q.SaveCardPost(ctx, platform, key, caseID, channel, messageID)
+		return false, nil, q.SaveCardPost(ctx, platform, key, caseID, channel, messageID)
 	}
-	res, err := q.exec(ctx, `WITH saved_post AS (`+saveChatPostSQL+`),
-		saved_card AS (UPDATE cards SET channel = ?, message_id = ? WHERE case_id = ? AND platform = ?) `+settleOutboxSQL+q.d.lazyCommit,
-		channel, messageID, platform, key, channel, messageID, caseID, platform, OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq)
+	args := []any{channel, messageID, platform, key, channel, messageID, caseID, platform, OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq}
+	query := `WITH saved_post AS (` + saveChatPostSQL + `),
+		saved_card AS (UPDATE cards SET channel = ?, message_id = ? WHERE case_id = ? AND platform = ?) `
+	if pass == nil {
+		res, err := q.exec(ctx, query+settleOutboxSQL+q.d.lazyCommit, args...)
+		if err != nil {
+			return false, nil, fmt.Errorf("store: save card post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
+		}
+		done, err = affected(res)
+		return done, nil, err
+	}
+	var rows []struct {
+		Settled int64 `db:"settled"`
+		passedRow
+	}
+	err = q.selectAll(ctx, &rows, query+`, settled AS (`+settleOutboxSQL+q.d.lazyCommit+` RETURNING 1),
+		passed AS (UPDATE outbox SET state = 'running', attempts = attempts + 1, claim_seq = claim_seq + 1, locked_by = ?,
+				lease_until = `+q.d.dbNowPlus()+`, updated_at = ?
+			WHERE id = (SELECT id FROM outbox WHERE case_id = ? AND kind = ? AND state IN ('pending', 'running') ORDER BY id LIMIT 1)
+			AND state = 'pending' AND run_at <= ? AND EXISTS (SELECT 1 FROM settled)
+			RETURNING `+outboxColumns+`)
+		SELECT (SELECT COUNT(*) FROM settled) AS settled, p.* FROM (SELECT 1) AS one LEFT JOIN passed p ON true`,
+		append(args, pass.Worker, pass.Lease.Seconds(), now.UTC(), caseID, pass.Kind, now.UTC())...)
 	if err != nil {
-		return false, fmt.Errorf("store: save card post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
+		return false, nil, fmt.Errorf("store: save card post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
 	}
-	return affected(res)
+	if len(rows) != 1 {
+		return false, nil, fmt.Errorf("store: save card post %s on %s, outbox %d done: %d rows back", key, platform, it.ID, len(rows))
+	}
+	return rows[0].Settled == 1, rows[0].item(), nil
+}
+
+// passedRow is an outbox row a statement may not have claimed (NULLs).
+type passedRow struct {
+	ID          *int64     `db:"id"`
+	Kind        *string    `db:"kind"`
+	DedupeKey   *string    `db:"dedupe_key"`
+	Payload     *string    `db:"payload"`
+	CaseID      *int64     `db:"case_id"`
+	State       *string    `db:"state"`
+	Attempts    *int       `db:"attempts"`
+	MaxAttempts *int       `db:"max_attempts"`
+	RunAt       *time.Time `db:"run_at"`
+	LockedBy    *string    `db:"locked_by"`
+	ClaimSeq    *int64     `db:"claim_seq"`
+	Lane        *string    `db:"lane"`
+	LastError   *string    `db:"last_error"`
+	CreatedAt   *time.Time `db:"created_at"`
+	UpdatedAt   *time.Time `db:"updated_at"`
+}
+
+// item is the row claimed, nil when none was.
+func (p passedRow) item() *OutboxItem {
+	if p.ID == nil {
+		return nil
+	}
+	return &OutboxItem{ID: *p.ID, Kind: deref(p.Kind), DedupeKey: deref(p.DedupeKey), Payload: deref(p.Payload), CaseID: p.CaseID,
+		State: deref(p.State), Attempts: derefInt(p.Attempts), MaxAttempts: derefInt(p.MaxAttempts), RunAt: derefTime(p.RunAt),
+		LockedBy: deref(p.LockedBy), ClaimSeq: derefInt(p.ClaimSeq), Lane: deref(p.Lane), LastError: deref(p.LastError),
+		CreatedAt: derefTime(p.CreatedAt), UpdatedAt: derefTime(p.UpdatedAt)}
+}
+
+func derefInt[T int | int64](p *T) T {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func derefTime(p *time.Time) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return *p
 }
 
 // ForgetChatPost drops the record of an attempt the platform refused (a

@@ -143,7 +143,7 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 			if !w.check {
 				query += " RETURNING 1"
 			}
-			outs = append(outs, fmt.Sprintf("SELECT ''::text, NULL::timestamptz, %d, NULL::bigint, NULL::text, NULL::text FROM later_%d", i, i))
+			outs = append(outs, fmt.Sprintf("SELECT ''::text, NULL::timestamptz, %d, NULL::bigint, NULL::text, NULL::text"+noItem+" FROM later_%d", i, i))
 		}
 		parts = append(parts, part{fmt.Sprintf("later_%d", i), query})
 		args = append(args, w.args...)
@@ -155,20 +155,30 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 	}
 	plain, coalescing := coalescingRows(rows)
 	for j, r := range coalescing {
+		// A handed-over waiting row (handOver) is neither pulled forward
+		// nor replaced; it comes back whole, as a claim returns it.
+		unless := ""
+		if r.handoff != nil {
+			query, hargs := q.d.handOver(r)
+			parts = append(parts, part{fmt.Sprintf("handed_%d", j), query + ` RETURNING ` + outboxColumns})
+			args = append(args, hargs...)
+			outs = append(outs, fmt.Sprintf("SELECT lane, run_at, %d, id, dedupe_key, state, payload, attempts, claim_seq, max_attempts, created_at FROM handed_%d", handedWrite-j, j))
+			unless = fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM handed_%d)", j)
+		}
 		parts = append(parts,
-			part{fmt.Sprintf("pulled_%d", j), pullForwardSQL + ` RETURNING lane, run_at`},
+			part{fmt.Sprintf("pulled_%d", j), pullForwardSQL + unless + ` RETURNING lane, run_at`},
 			part{fmt.Sprintf("held_%d", j), fmt.Sprintf(`INSERT INTO outbox (`+outboxInsertColumns+`) SELECT `+outboxInsertValues+`
-				WHERE NOT EXISTS (SELECT 1 FROM pulled_%d) ON CONFLICT (dedupe_key) DO NOTHING RETURNING lane, run_at`, j)})
+				WHERE NOT EXISTS (SELECT 1 FROM pulled_%d)%s ON CONFLICT (dedupe_key) DO NOTHING RETURNING lane, run_at`, j, unless)})
 		args = append(args, r.runAt, r.runAt, r.now, *r.caseID, r.kind)
 		args = append(args, r.args()...)
-		outs = append(outs, fmt.Sprintf("SELECT lane, run_at, -1, NULL::bigint, NULL::text, NULL::text FROM pulled_%d", j),
-			fmt.Sprintf("SELECT lane, run_at, -1, NULL::bigint, NULL::text, NULL::text FROM held_%d", j))
+		outs = append(outs, fmt.Sprintf("SELECT lane, run_at, -1, NULL::bigint, NULL::text, NULL::text"+noItem+" FROM pulled_%d", j),
+			fmt.Sprintf("SELECT lane, run_at, -1, NULL::bigint, NULL::text, NULL::text"+noItem+" FROM held_%d", j))
 	}
 	if len(plain) > 0 {
 		obq, obargs := q.d.outboxInsert(plain)
 		parts = append(parts, part{"written", obq})
 		args = append(args, obargs...)
-		outs = append(outs, "SELECT lane, run_at, -1, id, dedupe_key, state FROM written")
+		outs = append(outs, "SELECT lane, run_at, -1, id, dedupe_key, state"+noItem+" FROM written")
 	}
 	with := func(parts []part) string {
 		if len(parts) == 0 {
@@ -189,20 +199,33 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 		return nil
 	}
 	var got []struct {
-		Lane      string     `db:"lane"`
-		RunAt     *time.Time `db:"run_at"`
-		Write     int        `db:"write"`
-		ID        *int64     `db:"id"`
-		DedupeKey *string    `db:"dedupe_key"`
-		State     *string    `db:"state"`
+		Lane        string     `db:"lane"`
+		RunAt       *time.Time `db:"run_at"`
+		Write       int        `db:"write"`
+		ID          *int64     `db:"id"`
+		DedupeKey   *string    `db:"dedupe_key"`
+		State       *string    `db:"state"`
+		Payload     *string    `db:"payload"`
+		Attempts    *int       `db:"attempts"`
+		ClaimSeq    *int64     `db:"claim_seq"`
+		MaxAttempts *int       `db:"max_attempts"`
+		CreatedAt   *time.Time `db:"created_at"`
 	}
-	query := with(parts) + "SELECT * FROM (" + strings.Join(outs, " UNION ALL ") + ") AS flushed (lane, run_at, write, id, dedupe_key, state)"
+	query := with(parts) + "SELECT * FROM (" + strings.Join(outs, " UNION ALL ") +
+		") AS flushed (lane, run_at, write, id, dedupe_key, state, payload, attempts, claim_seq, max_attempts, created_at)"
 	if err := q.selectAll(ctx, &got, query, args...); err != nil {
 		return q.flushFailed(ws, es, rows, err)
 	}
 	changed := make([]int64, len(ws))
 	var woken []laneDue
 	for _, g := range got {
+		if g.Write <= handedWrite {
+			r := coalescing[handedWrite-g.Write]
+			q.tx.handedPulled(r, OutboxItem{ID: *g.ID, Kind: r.kind, DedupeKey: *g.DedupeKey, Payload: *g.Payload,
+				CaseID: r.caseID, State: *g.State, Attempts: *g.Attempts, MaxAttempts: *g.MaxAttempts, RunAt: *g.RunAt,
+				LockedBy: r.handoff.Worker, ClaimSeq: *g.ClaimSeq, Lane: g.Lane, CreatedAt: *g.CreatedAt, UpdatedAt: r.now})
+			continue
+		}
 		if g.Write >= 0 {
 			changed[g.Write]++
 		} else if g.RunAt != nil {
@@ -213,7 +236,7 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 			woken = append(woken, w)
 		}
 	}
-	woken = q.tx.handedWritten(woken)
+	woken = q.tx.handedWritten(woken, plain)
 	for i, w := range ws {
 		if w.counted != nil {
 			w.counted(changed[i])
@@ -222,6 +245,13 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 	q.wokenBy(woken)
 	return nil
 }
+
+// noItem are the columns of a flushed row that only a handed-over row has
+// (flushAsOne), and handedWrite - j the write column of coalescing row j's.
+const (
+	noItem      = ", NULL::text, NULL::integer, NULL::bigint, NULL::integer, NULL::timestamptz"
+	handedWrite = -2
+)
 
 // flushFailed words the error of the statement that made ws, es and rows.
 func (q queries) flushFailed(ws []laterWrite, es []pendingEvent, rows []outboxRow, err error) error {

@@ -86,9 +86,12 @@ type NewOutbox struct {
 	// later than this one; none is written. For work that is the same
 	// whenever it runs, such as rendering a case's card from its state.
 	Coalesce bool
-	// Handoff (EnqueueLater only, a row due now that does not coalesce):
-	// a worker with a free slot takes the row as it is written, instead of
-	// claiming it after the commit.
+	// Handoff (EnqueueLater only, a row due now): a worker with a free
+	// slot takes the row as it is written, instead of claiming it after the
+	// commit. A coalescing row hands over the waiting row it pulls forward
+	// instead, when that row is the first of its case's line (no earlier
+	// row of its kind and case is pending or running); else the row is
+	// claimed as any other.
 	Handoff *OutboxHandoff
 }
 
@@ -108,10 +111,12 @@ type OutboxHandoff struct {
 }
 
 // handoffs are a transaction's rows handed to a worker: their ids once
-// written (0: not written), started or cancelled after the transaction.
+// written (0: not written), or the waiting row a coalescing one handed
+// over instead (pulled), started or cancelled after the transaction.
 type handoff struct {
-	row outboxRow
-	id  int64
+	row    outboxRow
+	id     int64
+	pulled *OutboxItem
 }
 
 const outboxColumns = `id, kind, dedupe_key, payload, case_id, state, attempts, max_attempts, run_at, locked_by, claim_seq, lane, last_error, created_at, updated_at`
@@ -180,7 +185,7 @@ func (tx *Tx) EnqueueLater(n NewOutbox, now time.Time) error {
 		return err
 	}
 	if h := n.Handoff; h != nil {
-		if r.coalesce || r.runAt.After(r.now) {
+		if r.runAt.After(r.now) {
 			h.Cancel() // a row that waits is claimed when it is due
 		} else {
 			r.handoff = h
@@ -191,16 +196,34 @@ func (tx *Tx) EnqueueLater(n NewOutbox, now time.Time) error {
 	return nil
 }
 
-// handedWritten records the ids of the handed rows among written, and
-// returns the rest, whose workers a commit wakes.
-func (tx *Tx) handedWritten(written []laneDue) []laneDue {
+// handedWritten records the ids of the handed rows among written, rows
+// of rows, and returns the rest, whose workers a commit wakes. A thread
+// entry of a case whose card row this transaction handed over wakes
+// nobody: it waits for that card, whose worker claims it next.
+func (tx *Tx) handedWritten(written []laneDue, rows []outboxRow) []laneDue {
 	if tx == nil || len(tx.handoffs) == 0 {
 		return written
+	}
+	var behind map[string]bool // dedupe keys of entries behind a handed card
+	for _, h := range tx.handoffs {
+		if h.pulled == nil || !strings.HasPrefix(h.pulled.Kind, "chat.card.") {
+			continue
+		}
+		for _, r := range rows {
+			if r.caseID != nil && *r.caseID == *h.pulled.CaseID && r.kind == "chat.thread."+h.pulled.Lane {
+				if behind == nil {
+					behind = map[string]bool{}
+				}
+				behind[r.dedupeKey] = true
+			}
+		}
 	}
 	rest := written[:0:0]
 	for _, w := range written {
 		if w.State != OutboxRunning {
-			rest = append(rest, w)
+			if !behind[w.DedupeKey] {
+				rest = append(rest, w)
+			}
 			continue
 		}
 		for _, h := range tx.handoffs {
@@ -216,6 +239,10 @@ func (tx *Tx) handedWritten(written []laneDue) []laneDue {
 // committed, and cancels the rest (committed false: none was written).
 func (tx *Tx) settleHandoffs(committed bool) {
 	for _, h := range tx.handoffs {
+		if committed && h.pulled != nil {
+			h.row.handoff.Start(*h.pulled)
+			continue
+		}
 		if !committed || h.id == 0 {
 			h.row.handoff.Cancel()
 			continue
@@ -237,6 +264,16 @@ func (tx *Tx) settleHandoffs(committed bool) {
 func (q queries) coalesceOutbox(ctx context.Context, rows []outboxRow) ([]outboxRow, error) {
 	left, coalescing := coalescingRows(rows)
 	for _, r := range coalescing {
+		if r.handoff != nil {
+			handed, err := q.handOverWaiting(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			if handed {
+				continue
+			}
+			r.handoff = nil // written to be claimed: the handoff is cancelled
+		}
 		var waiting []laneDue
 		if err := q.selectAll(ctx, &waiting, pullForwardSQL+` RETURNING lane, run_at`, r.runAt, r.runAt, r.now, *r.caseID, r.kind); err != nil {
 			return nil, fmt.Errorf("store: enqueue %s %q: a waiting row: %w", r.kind, r.dedupeKey, err)
@@ -248,6 +285,48 @@ func (q queries) coalesceOutbox(ctx context.Context, rows []outboxRow) ([]outbox
 		q.wokenBy(waiting)
 	}
 	return left, nil
+}
+
+// handOverWaiting hands coalescing row r's waiting row to r's worker when
+// it is the first of its case's line (handOverSQL), and says whether it did.
+func (q queries) handOverWaiting(ctx context.Context, r outboxRow) (bool, error) {
+	var its []OutboxItem
+	query, args := q.d.handOver(r)
+	if err := q.selectAll(ctx, &its, query+` RETURNING `+outboxColumns, args...); err != nil {
+		return false, fmt.Errorf("store: enqueue %s %q: hand the waiting row over: %w", r.kind, r.dedupeKey, err)
+	}
+	if len(its) == 0 {
+		return false, nil
+	}
+	q.tx.handedPulled(r, its[0])
+	return true, nil
+}
+
+// handedPulled records that coalescing row r handed over the waiting row
+// it.
+func (tx *Tx) handedPulled(r outboxRow, it OutboxItem) {
+	for _, h := range tx.handoffs {
+		if h.row.dedupeKey == r.dedupeKey && h.pulled == nil {
+			h.pulled = &it
+			return
+		}
+	}
+}
+
+// handOver is the statement that claims coalescing row r's waiting row for
+// r's worker, pulled forward to r's due time, when no earlier row of its
+// kind and case is pending or running (then it is next in its case's line,
+// and the claim's ordering lets it run): as a claim would, it counts an
+// attempt and takes the next claim, leased on the database's clock. On
+// PostgreSQL a concurrent claim that took the row first leaves it alone
+// (the row is no longer pending when this statement gets to it).
+func (d dialect) handOver(r outboxRow) (string, []any) {
+	return `UPDATE outbox SET run_at = CASE WHEN run_at > ? THEN ? ELSE run_at END, updated_at = ?,
+			state = 'running', attempts = attempts + 1, claim_seq = claim_seq + 1, locked_by = ?,
+			lease_until = ` + d.dbNowPlus() + `
+		WHERE id = (SELECT id FROM outbox WHERE case_id = ? AND kind = ? AND state IN ('pending', 'running') ORDER BY id LIMIT 1)
+		AND state = 'pending' AND claim_seq = 0`,
+		[]any{r.runAt, r.runAt, r.now, r.handoff.Worker, r.handoff.Lease.Seconds(), *r.caseID, r.kind}
 }
 
 // pullForwardSQL brings a coalescing row's waiting row of its kind and case
@@ -315,7 +394,7 @@ func (q queries) insertOutbox(ctx context.Context, query string, args []any, row
 	if err := q.selectAll(ctx, &written, query, args...); err != nil {
 		return fmt.Errorf("store: enqueue %s %q and %d more: %w", rows[0].kind, rows[0].dedupeKey, len(rows)-1, err)
 	}
-	q.wokenBy(q.tx.handedWritten(written))
+	q.wokenBy(q.tx.handedWritten(written, rows))
 	return nil
 }
 
