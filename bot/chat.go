@@ -321,10 +321,11 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 			if c.pass != nil {
 				// Its first thread entry, waiting for it, goes next in
 				// this slot, with no claim.
-				pass = &store.OutboxPass{Worker: c.pass.Worker, Lease: c.pass.Lease, Kind: KindThread + "." + p.name}
+				pass = &store.OutboxPass{Worker: c.pass.Worker, Lease: c.pass.Lease, Kind: KindThread + "." + p.name,
+					Behind: []string{KindCard + "." + p.name, KindThread + "." + p.name}}
 			}
-			done, next, err := p.b.store.SaveCardPostPassing(ctx, p.name, o.key, o.card, ref.Channel, ref.ID, c.it, c.now(), pass)
-			c.done, c.next = done, next
+			pd, err := p.b.store.SaveCardPostPassing(ctx, p.name, o.key, o.card, ref.Channel, ref.ID, c.it, c.now(), pass)
+			c.passed(pd)
 			return err
 		}
 		return p.b.store.SaveCardPost(ctx, p.name, o.key, o.card, ref.Channel, ref.ID)
@@ -335,8 +336,14 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 	if inWorker && o.then == nil {
 		// The post and the row's end together, without a transaction
 		// of their own on PostgreSQL.
-		done, err := p.b.store.SaveChatPostDone(ctx, p.name, o.key, ref.Channel, ref.ID, c.it, c.now())
-		c.done = done
+		var pass *store.OutboxPass
+		if thread := KindThread + "." + p.name; c.pass != nil && c.it.Kind == thread {
+			// The case's next entry, waiting for this one, goes next
+			// in this slot, with no claim.
+			pass = &store.OutboxPass{Worker: c.pass.Worker, Lease: c.pass.Lease, Kind: thread, Behind: []string{thread}}
+		}
+		pd, err := p.b.store.SaveChatPostPassing(ctx, p.name, o.key, ref.Channel, ref.ID, c.it, c.now(), pass)
+		c.passed(pd)
 		return err
 	}
 	return p.b.store.InTx(ctx, func(tx *store.Tx) error {

@@ -676,7 +676,7 @@ func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete func
 		err = Permanent(fmt.Errorf("bot: no performer for outbox kind %q", it.Kind))
 	} else {
 		pctx, cancel := context.WithTimeout(h.ctx, performTimeout)
-		c := &claimed{it: it, now: w.clock.Now}
+		c := &claimed{it: it, now: w.clock.Now, waiting: true}
 		if complete != nil {
 			c.pass = w.passing()
 		}
@@ -684,9 +684,10 @@ func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete func
 		cancel()
 		if err == nil && c.done {
 			// Marked done in the performer's own transaction, which committed.
-			if c.next != nil {
-				// The case's next row is this worker's already: its end
-				// lets the rows behind it run.
+			if c.next != nil || !c.waiting {
+				// The case's next row is this worker's already (its end
+				// lets the rows behind it run), or none waits: no claim
+				// need look for one.
 				outboxPerformed.WithLabelValues(it.Kind, "done").Inc()
 				return false, c.next
 			}
@@ -709,6 +710,14 @@ type claimed struct {
 	done bool
 	pass *store.OutboxPass
 	next *store.OutboxItem
+	// waiting is false when the row's end found no row of its case
+	// waiting for it (store.Passed.Waiting).
+	waiting bool
+}
+
+// passed notes what the statement ending the row did (store.Passed).
+func (c *claimed) passed(pd store.Passed) {
+	c.done, c.next, c.waiting = pd.Done, pd.Next, pd.Waiting
 }
 
 type claimedKey struct{}

@@ -306,6 +306,7 @@ func TestSaveCardPostPassing(t *testing.T) {
 		olderRunning  bool
 		wantPassedKey string
 	}{
+		{"no entry", nil, true, false, ""},
 		{"the first entry", []time.Duration{0, 0}, true, false, "entry:0"},
 		{"an entry not due", []time.Duration{time.Minute}, true, false, ""},
 		{"a lost claim", []time.Duration{0}, false, false, ""},
@@ -350,11 +351,17 @@ func TestSaveCardPostPassing(t *testing.T) {
 			if !tc.claimCurrent {
 				it.ClaimSeq--
 			}
-			done, next, err := s.SaveCardPostPassing(ctx, "slack", key, c.ID, "C1", "1700000000.000100", it, t0,
-				&store.OutboxPass{Worker: "w1", Lease: time.Minute, Kind: "chat.thread.slack"})
+			pd, err := s.SaveCardPostPassing(ctx, "slack", key, c.ID, "C1", "1700000000.000100", it, t0,
+				&store.OutboxPass{Worker: "w1", Lease: time.Minute, Kind: "chat.thread.slack", Behind: []string{"chat.card.slack", "chat.thread.slack"}})
+			next := pd.Next
 			pg := s.Dialect() == "postgres"
-			if err != nil || done != (tc.claimCurrent && pg) {
-				t.Errorf("%s: done %v (%v)", tc.name, done, err)
+			if err != nil || pd.Done != (tc.claimCurrent && pg) {
+				t.Errorf("%s: done %v (%v)", tc.name, pd.Done, err)
+			}
+			// Rows wait behind the card but for the one passed (SQLite
+			// cannot tell: it says some may).
+			if want := !pg || len(tc.entries) > 1 || tc.olderRunning || len(tc.entries) == 1 && tc.wantPassedKey == ""; pd.Waiting != want {
+				t.Errorf("%s: waiting %v, want %v", tc.name, pd.Waiting, want)
 			}
 			if card, err := s.CardFor(ctx, c.ID, "slack"); err != nil || card.MessageID != "1700000000.000100" {
 				t.Errorf("%s: card %+v (%v), want the post", tc.name, card, err)
@@ -377,6 +384,55 @@ func TestSaveCardPostPassing(t *testing.T) {
 			if (want == "") != (len(running) == 0) {
 				t.Errorf("%s: entries running for w1: %q, want %q", tc.name, running, want)
 			}
+		}
+	})
+}
+
+// A thread entry's post, saved with its row's end, passes the case's next
+// entry on to the same worker on PostgreSQL, and says whether any other
+// waits: the last one ends the case's line, and no claim need look.
+func TestSaveChatPostPassing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := callerCase(t, s, "+447700900031")
+		for i := range 2 {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				key := fmt.Sprintf("entry:%d", i)
+				_, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: "chat.thread.slack", DedupeKey: key, Payload: key, CaseID: c.ID, RunAt: t0}, t0)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if reserved, err := s.ReserveCard(ctx, c.ID, "slack", "C1", t0); err != nil || !reserved {
+			t.Fatalf("reserve: %v %v", reserved, err)
+		}
+		if err := s.SaveCard(ctx, c.ID, "slack", "C1", "1.0001"); err != nil {
+			t.Fatal(err)
+		}
+		its, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w1", Now: t0, Lease: time.Minute, Limit: 10})
+		if err != nil || len(its) != 1 || its[0].DedupeKey != "entry:0" {
+			t.Fatalf("claim: %+v (%v), want the first entry only", its, err)
+		}
+		pass := &store.OutboxPass{Worker: "w1", Lease: time.Minute, Kind: "chat.thread.slack", Behind: []string{"chat.thread.slack"}}
+		pg := s.Dialect() == "postgres"
+		pd, err := s.SaveChatPostPassing(ctx, "slack", "entry:0", "C1", "1.0002", its[0], t0, pass)
+		if err != nil || !pd.Done {
+			t.Fatalf("the first entry: %+v (%v), want done", pd, err)
+		}
+		if !pg {
+			if pd.Next != nil || !pd.Waiting {
+				t.Errorf("SQLite passed %+v, want nothing passed and rows said to wait", pd)
+			}
+			return
+		}
+		if pd.Next == nil || pd.Next.DedupeKey != "entry:1" || pd.Next.LockedBy != "w1" || pd.Next.ClaimSeq != 1 || pd.Waiting {
+			t.Fatalf("the first entry passed %+v, want entry:1 claimed by w1 and none left waiting", pd)
+		}
+		pd, err = s.SaveChatPostPassing(ctx, "slack", "entry:1", "C1", "1.0003", *pd.Next, t0, pass)
+		if err != nil || !pd.Done || pd.Next != nil || pd.Waiting {
+			t.Errorf("the last entry: %+v (%v), want done, nothing passed or waiting", pd, err)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -129,6 +130,22 @@ func (q queries) SaveChatPostDone(ctx context.Context, platform, key, channel, m
 	return affected(res)
 }
 
+// SaveChatPostPassing is SaveChatPostDone for a case's thread entry that,
+// on PostgreSQL and with pass set, passes the case's next row on in the
+// same statement, as SaveCardPostPassing does. SQLite saves and marks as
+// SaveChatPostDone, passes nothing and reports rows waiting.
+func (q queries) SaveChatPostPassing(ctx context.Context, platform, key, channel, messageID string, it OutboxItem, now time.Time, pass *OutboxPass) (Passed, error) {
+	if q.d.name != "postgres" || pass == nil || it.CaseID == nil {
+		done, err := q.SaveChatPostDone(ctx, platform, key, channel, messageID, it, now)
+		return Passed{Done: done, Waiting: true}, err
+	}
+	pd, err := q.passing(ctx, `WITH saved_post AS (`+saveChatPostSQL+`)`, []any{channel, messageID, platform, key}, it, *it.CaseID, now, pass)
+	if err != nil {
+		return Passed{}, fmt.Errorf("store: save chat post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
+	}
+	return pd, nil
+}
+
 // SaveCardPostDone is SaveCardPost for a card whose post is outbox row
 // it's last step, marking the row done under its claim with it in one
 // statement on PostgreSQL. done tells whether the row was marked; when
@@ -137,60 +154,98 @@ func (q queries) SaveChatPostDone(ctx context.Context, platform, key, channel, m
 // caller: a transaction of its own would cost more than the worker's
 // completion, which marks rows done several at a time.
 func (q queries) SaveCardPostDone(ctx context.Context, platform, key string, caseID int64, channel, messageID string, it OutboxItem, now time.Time) (done bool, err error) {
-	done, _, err = q.SaveCardPostPassing(ctx, platform, key, caseID, channel, messageID, it, now, nil)
-	return done, err
+	pd, err := q.SaveCardPostPassing(ctx, platform, key, caseID, channel, messageID, it, now, nil)
+	return pd.Done, err
 }
 
-// OutboxPass asks the statement that ends a case's ordered row to claim
-// the case's next row of Kind for Worker, leased for Lease on the
-// database's clock, as a claim would: the worker runs it in the slot the
-// ended row frees, with no claim statement.
+// OutboxPass asks the statement that ends a case's ordered row (a card,
+// a thread entry) to claim the case's next row of Kind for Worker, leased
+// for Lease on the database's clock, as a claim would: the worker runs it
+// in the slot the ended row frees, with no claim statement. Behind are the
+// kinds whose rows of the case wait for the ended one, which the statement
+// reports (Passed.Waiting).
 type OutboxPass struct {
 	Worker string
 	Lease  time.Duration
 	Kind   string
+	Behind []string
+}
+
+// Passed is what a statement ending a row under an OutboxPass did: Done,
+// the row marked done under its claim; Next, the case's row it claimed for
+// the worker (nil: none); Waiting, whether other rows of the case of the
+// pass's Behind kinds are still to run, as of the statement (false: the
+// end of the row lets nothing else run, and no claim need look).
+type Passed struct {
+	Done    bool
+	Next    *OutboxItem
+	Waiting bool
 }
 
 // SaveCardPostPassing is SaveCardPostDone that, on PostgreSQL and with
 // pass set, also claims in the same statement the case's oldest row of
-// pass.Kind (its first thread entry, which waited for this card) when it
-// is pending and due, no earlier row of its kind and case is to run, and
-// the card's row was marked done under its claim; next is that row, nil
-// when none was claimed.
-func (q queries) SaveCardPostPassing(ctx context.Context, platform, key string, caseID int64, channel, messageID string, it OutboxItem, now time.Time, pass *OutboxPass) (done bool, next *OutboxItem, err error) {
+// pass.Kind but it (its first thread entry, which waited for this card)
+// when it is pending and due, no earlier row of its kind and case is to
+// run, and the card's row was marked done under its claim (Passed).
+func (q queries) SaveCardPostPassing(ctx context.Context, platform, key string, caseID int64, channel, messageID string, it OutboxItem, now time.Time, pass *OutboxPass) (Passed, error) {
 	if q.d.name != "postgres" {
-		return false, nil, q.SaveCardPost(ctx, platform, key, caseID, channel, messageID)
+		return Passed{Waiting: true}, q.SaveCardPost(ctx, platform, key, caseID, channel, messageID)
 	}
-	args := []any{channel, messageID, platform, key, channel, messageID, caseID, platform, OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq}
-	query := `WITH saved_post AS (` + saveChatPostSQL + `),
-		saved_card AS (UPDATE cards SET channel = ?, message_id = ? WHERE case_id = ? AND platform = ?) `
+	args := []any{channel, messageID, platform, key, channel, messageID, caseID, platform}
+	with := `WITH saved_post AS (` + saveChatPostSQL + `),
+		saved_card AS (UPDATE cards SET channel = ?, message_id = ? WHERE case_id = ? AND platform = ?)`
 	if pass == nil {
-		res, err := q.exec(ctx, query+settleOutboxSQL+q.d.lazyCommit, args...)
+		res, err := q.exec(ctx, with+` `+settleOutboxSQL+q.d.lazyCommit, append(args, OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq)...)
 		if err != nil {
-			return false, nil, fmt.Errorf("store: save card post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
+			return Passed{}, fmt.Errorf("store: save card post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
 		}
-		done, err = affected(res)
-		return done, nil, err
+		done, err := affected(res)
+		return Passed{Done: done, Waiting: true}, err
+	}
+	pd, err := q.passing(ctx, with, args, it, caseID, now, pass)
+	if err != nil {
+		return Passed{}, fmt.Errorf("store: save card post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
+	}
+	return pd, nil
+}
+
+// passing runs with (WITH clauses, args their arguments), then marks it
+// done under its claim and passes the case's next row on (OutboxPass), in
+// one PostgreSQL statement. Rows of the case that commit while it runs
+// are not seen; their commits wake the workers themselves.
+func (q queries) passing(ctx context.Context, with string, args []any, it OutboxItem, caseID int64, now time.Time, pass *OutboxPass) (Passed, error) {
+	behind := "?" + strings.Repeat(", ?", max(len(pass.Behind), 1)-1)
+	args = append(args, OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq,
+		pass.Worker, pass.Lease.Seconds(), now.UTC(), caseID, pass.Kind, it.ID, now.UTC(), caseID, it.ID)
+	if len(pass.Behind) == 0 {
+		args = append(args, "")
+	}
+	for _, k := range pass.Behind {
+		args = append(args, k)
 	}
 	var rows []struct {
 		Settled int64 `db:"settled"`
+		Waiting bool  `db:"waiting"`
 		passedRow
 	}
-	err = q.selectAll(ctx, &rows, query+`, settled AS (`+settleOutboxSQL+q.d.lazyCommit+` RETURNING 1),
+	err := q.selectAll(ctx, &rows, with+`, settled AS (`+settleOutboxSQL+q.d.lazyCommit+` RETURNING 1),
 		passed AS (UPDATE outbox SET state = 'running', attempts = attempts + 1, claim_seq = claim_seq + 1, locked_by = ?,
 				lease_until = `+q.d.dbNowPlus()+`, updated_at = ?
-			WHERE id = (SELECT id FROM outbox WHERE case_id = ? AND kind = ? AND state IN ('pending', 'running') ORDER BY id LIMIT 1)
+			WHERE id = (SELECT id FROM outbox WHERE case_id = ? AND kind = ? AND state IN ('pending', 'running') AND id <> ?
+				ORDER BY id LIMIT 1)
 			AND state = 'pending' AND run_at <= ? AND EXISTS (SELECT 1 FROM settled)
 			RETURNING `+outboxColumns+`)
-		SELECT (SELECT COUNT(*) FROM settled) AS settled, p.* FROM (SELECT 1) AS one LEFT JOIN passed p ON true`,
-		append(args, pass.Worker, pass.Lease.Seconds(), now.UTC(), caseID, pass.Kind, now.UTC())...)
+		SELECT (SELECT COUNT(*) FROM settled) AS settled,
+			EXISTS (SELECT 1 FROM outbox w WHERE w.case_id = ? AND w.id <> ? AND w.state IN ('pending', 'running')
+				AND w.kind IN (`+behind+`) AND w.id NOT IN (SELECT id FROM passed)) AS waiting,
+			p.* FROM (SELECT 1) AS one LEFT JOIN passed p ON true`, args...)
 	if err != nil {
-		return false, nil, fmt.Errorf("store: save card post %s on %s, outbox %d done: %w", key, platform, it.ID, err)
+		return Passed{}, err
 	}
 	if len(rows) != 1 {
-		return false, nil, fmt.Errorf("store: save card post %s on %s, outbox %d done: %d rows back", key, platform, it.ID, len(rows))
+		return Passed{}, fmt.Errorf("%d rows back", len(rows))
 	}
-	return rows[0].Settled == 1, rows[0].item(), nil
+	return Passed{Done: rows[0].Settled == 1, Next: rows[0].item(), Waiting: rows[0].Waiting}, nil
 }
 
 // passedRow is an outbox row a statement may not have claimed (NULLs).
