@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -143,7 +144,7 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 			if !w.check {
 				query += " RETURNING 1"
 			}
-			outs = append(outs, fmt.Sprintf("SELECT ''::text, NULL::timestamptz, %d, NULL::bigint, NULL::text, NULL::text"+noItem+" FROM later_%d", i, i))
+			outs = append(outs, flushed(i, nil, fmt.Sprintf("later_%d", i)))
 		}
 		parts = append(parts, part{fmt.Sprintf("later_%d", i), query})
 		args = append(args, w.args...)
@@ -162,7 +163,7 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 			query, hargs := q.d.handOver(r)
 			parts = append(parts, part{fmt.Sprintf("handed_%d", j), query + ` RETURNING ` + outboxColumns})
 			args = append(args, hargs...)
-			outs = append(outs, fmt.Sprintf("SELECT lane, run_at, %d, id, dedupe_key, state, payload, attempts, claim_seq, max_attempts, created_at FROM handed_%d", handedWrite-j, j))
+			outs = append(outs, fmt.Sprintf("SELECT %d, %s FROM handed_%d", handedWrite-j, outboxColumns, j))
 			unless = fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM handed_%d)", j)
 		}
 		parts = append(parts,
@@ -171,14 +172,13 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 				WHERE NOT EXISTS (SELECT 1 FROM pulled_%d)%s ON CONFLICT (dedupe_key) DO NOTHING RETURNING lane, run_at`, j, unless)})
 		args = append(args, r.runAt, r.runAt, r.now, *r.caseID, r.kind)
 		args = append(args, r.args()...)
-		outs = append(outs, fmt.Sprintf("SELECT lane, run_at, -1, NULL::bigint, NULL::text, NULL::text"+noItem+" FROM pulled_%d", j),
-			fmt.Sprintf("SELECT lane, run_at, -1, NULL::bigint, NULL::text, NULL::text"+noItem+" FROM held_%d", j))
+		outs = append(outs, flushed(-1, dueColumns, fmt.Sprintf("pulled_%d", j)), flushed(-1, dueColumns, fmt.Sprintf("held_%d", j)))
 	}
 	if len(plain) > 0 {
 		obq, obargs := q.d.outboxInsert(plain)
 		parts = append(parts, part{"written", obq})
 		args = append(args, obargs...)
-		outs = append(outs, "SELECT lane, run_at, -1, id, dedupe_key, state"+noItem+" FROM written")
+		outs = append(outs, flushed(-1, strings.Split(outboxWrittenColumns, ", "), "written"))
 	}
 	with := func(parts []part) string {
 		if len(parts) == 0 {
@@ -199,20 +199,10 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 		return nil
 	}
 	var got []struct {
-		Lane        string     `db:"lane"`
-		RunAt       *time.Time `db:"run_at"`
-		Write       int        `db:"write"`
-		ID          *int64     `db:"id"`
-		DedupeKey   *string    `db:"dedupe_key"`
-		State       *string    `db:"state"`
-		Payload     *string    `db:"payload"`
-		Attempts    *int       `db:"attempts"`
-		ClaimSeq    *int64     `db:"claim_seq"`
-		MaxAttempts *int       `db:"max_attempts"`
-		CreatedAt   *time.Time `db:"created_at"`
+		Write int `db:"write"`
+		passedRow
 	}
-	query := with(parts) + "SELECT * FROM (" + strings.Join(outs, " UNION ALL ") +
-		") AS flushed (lane, run_at, write, id, dedupe_key, state, payload, attempts, claim_seq, max_attempts, created_at)"
+	query := with(parts) + "SELECT * FROM (" + strings.Join(outs, " UNION ALL ") + ") AS flushed (write, " + outboxColumns + ")"
 	if err := q.selectAll(ctx, &got, query, args...); err != nil {
 		return q.flushFailed(ws, es, rows, err)
 	}
@@ -220,16 +210,13 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 	var woken []laneDue
 	for _, g := range got {
 		if g.Write <= handedWrite {
-			r := coalescing[handedWrite-g.Write]
-			q.tx.handedPulled(r, OutboxItem{ID: *g.ID, Kind: r.kind, DedupeKey: *g.DedupeKey, Payload: *g.Payload,
-				CaseID: r.caseID, State: *g.State, Attempts: *g.Attempts, MaxAttempts: *g.MaxAttempts, RunAt: *g.RunAt,
-				LockedBy: r.handoff.Worker, ClaimSeq: *g.ClaimSeq, Lane: g.Lane, CreatedAt: *g.CreatedAt, UpdatedAt: r.now})
+			q.tx.handedPulled(coalescing[handedWrite-g.Write], *g.item())
 			continue
 		}
 		if g.Write >= 0 {
 			changed[g.Write]++
 		} else if g.RunAt != nil {
-			w := laneDue{Lane: g.Lane, RunAt: *g.RunAt}
+			w := laneDue{Lane: deref(g.Lane), RunAt: *g.RunAt}
 			if g.ID != nil {
 				w.ID, w.DedupeKey, w.State = *g.ID, deref(g.DedupeKey), deref(g.State)
 			}
@@ -246,12 +233,32 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 	return nil
 }
 
-// noItem are the columns of a flushed row that only a handed-over row has
-// (flushAsOne), and handedWrite - j the write column of coalescing row j's.
-const (
-	noItem      = ", NULL::text, NULL::integer, NULL::bigint, NULL::integer, NULL::timestamptz"
-	handedWrite = -2
-)
+// handedWrite - j is the write column of coalescing row j's handed-over
+// row among the rows a flush reads back (flushAsOne).
+const handedWrite = -2
+
+// dueColumns are what a pulled or held row gives back (laneDue's).
+var dueColumns = []string{"lane", "run_at"}
+
+// outboxColumnTypes are the outbox's columns (outboxColumns) as
+// PostgreSQL types them, for the NULLs of a flushed row.
+var outboxColumnTypes = map[string]string{"id": "bigint", "kind": "text", "dedupe_key": "text", "payload": "text",
+	"case_id": "bigint", "state": "text", "attempts": "integer", "max_attempts": "integer", "run_at": "timestamptz",
+	"locked_by": "text", "claim_seq": "bigint", "lane": "text", "last_error": "text", "created_at": "timestamptz",
+	"updated_at": "timestamptz"}
+
+// flushed is the SELECT of one kind of row flushAsOne reads back, from
+// the WITH clause from: its write column, then outboxColumns, those in
+// given read from the clause and the rest NULL.
+func flushed(write int, given []string, from string) string {
+	cols := strings.Split(outboxColumns, ", ")
+	for i, c := range cols {
+		if !slices.Contains(given, c) {
+			cols[i] = "NULL::" + outboxColumnTypes[c]
+		}
+	}
+	return fmt.Sprintf("SELECT %d, %s FROM %s", write, strings.Join(cols, ", "), from)
+}
 
 // flushFailed words the error of the statement that made ws, es and rows.
 func (q queries) flushFailed(ws []laterWrite, es []pendingEvent, rows []outboxRow, err error) error {
