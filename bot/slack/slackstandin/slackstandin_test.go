@@ -420,6 +420,11 @@ func TestOnChangeAndWaitFor(t *testing.T) {
 	if !srv.WaitFor(func() bool { return len(srv.Messages("C0LINE1")) == 1 }, 5*time.Second) {
 		t.Fatal("WaitFor timed out")
 	}
+	// OnChange runs after the change is visible: WaitFor may see the
+	// message a moment before the call is made.
+	for deadline := time.Now().Add(time.Second); changes.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if changes.Load() != 1 {
 		t.Errorf("OnChange called %d times, want 1", changes.Load())
 	}
