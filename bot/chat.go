@@ -317,13 +317,10 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 			// The card and the row's end together, in one statement on
 			// PostgreSQL: the case's thread entries, which wait for the
 			// row, may start at once.
-			var pass *store.OutboxPass
-			if c.pass != nil {
-				// Its first thread entry, waiting for it, goes next in
-				// this slot, with no claim.
-				pass = &store.OutboxPass{Worker: c.pass.Worker, Lease: c.pass.Lease, Kind: KindThread + "." + p.name,
-					Behind: []string{KindCard + "." + p.name, KindThread + "." + p.name}}
-			}
+			// Its first thread entry, waiting for it, goes next in this
+			// slot, with no claim.
+			thread := KindThread + "." + p.name
+			pass := c.passOn(thread, KindCard+"."+p.name, thread)
 			pd, err := p.b.store.SaveCardPostPassing(ctx, p.name, o.key, o.card, ref.Channel, ref.ID, c.it, c.now(), pass)
 			c.passed(pd)
 			return err
@@ -337,10 +334,10 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 		// The post and the row's end together, without a transaction
 		// of their own on PostgreSQL.
 		var pass *store.OutboxPass
-		if thread := KindThread + "." + p.name; c.pass != nil && c.it.Kind == thread {
+		if thread := KindThread + "." + p.name; c.it.Kind == thread {
 			// The case's next entry, waiting for this one, goes next
 			// in this slot, with no claim.
-			pass = &store.OutboxPass{Worker: c.pass.Worker, Lease: c.pass.Lease, Kind: thread, Behind: []string{thread}}
+			pass = c.passOn(thread, thread)
 		}
 		pd, err := p.b.store.SaveChatPostPassing(ctx, p.name, o.key, ref.Channel, ref.ID, c.it, c.now(), pass)
 		c.passed(pd)

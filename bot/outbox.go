@@ -715,6 +715,15 @@ type claimed struct {
 	waiting bool
 }
 
+// passOn is the pass asking for the case's next row of kind, with the
+// kinds whose rows wait behind this one; nil when the worker gave none.
+func (c *claimed) passOn(kind string, behind ...string) *store.OutboxPass {
+	if c.pass == nil {
+		return nil
+	}
+	return &store.OutboxPass{Worker: c.pass.Worker, Lease: c.pass.Lease, Kind: kind, Behind: behind}
+}
+
 // passed notes what the statement ending the row did (store.Passed).
 func (c *claimed) passed(pd store.Passed) {
 	c.done, c.next, c.waiting = pd.Done, pd.Next, pd.Waiting

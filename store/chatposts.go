@@ -229,11 +229,8 @@ func (q queries) passing(ctx context.Context, with string, args []any, it Outbox
 		passedRow
 	}
 	err := q.selectAll(ctx, &rows, with+`, settled AS (`+settleOutboxSQL+q.d.lazyCommit+` RETURNING 1),
-		passed AS (UPDATE outbox SET state = 'running', attempts = attempts + 1, claim_seq = claim_seq + 1, locked_by = ?,
-				lease_until = `+q.d.dbNowPlus()+`, updated_at = ?
-			WHERE id = (SELECT id FROM outbox WHERE case_id = ? AND kind = ? AND state IN ('pending', 'running') AND id <> ?
-				ORDER BY id LIMIT 1)
-			AND state = 'pending' AND run_at <= ? AND EXISTS (SELECT 1 FROM settled)
+		passed AS (UPDATE outbox SET `+q.d.claimSet()+`, updated_at = ?
+			WHERE `+firstInLineSQL+` AND state = 'pending' AND run_at <= ? AND EXISTS (SELECT 1 FROM settled)
 			RETURNING `+outboxColumns+`)
 		SELECT (SELECT COUNT(*) FROM settled) AS settled,
 			EXISTS (SELECT 1 FROM outbox w WHERE w.case_id = ? AND w.id <> ? AND w.state IN ('pending', 'running')

@@ -144,7 +144,7 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 			if !w.check {
 				query += " RETURNING 1"
 			}
-			outs = append(outs, flushed(i, nil, fmt.Sprintf("later_%d", i)))
+			outs = append(outs, fmt.Sprintf("SELECT %d, %s FROM later_%d", i, flushedNone, i))
 		}
 		parts = append(parts, part{fmt.Sprintf("later_%d", i), query})
 		args = append(args, w.args...)
@@ -172,13 +172,13 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 				WHERE NOT EXISTS (SELECT 1 FROM pulled_%d)%s ON CONFLICT (dedupe_key) DO NOTHING RETURNING lane, run_at`, j, unless)})
 		args = append(args, r.runAt, r.runAt, r.now, *r.caseID, r.kind)
 		args = append(args, r.args()...)
-		outs = append(outs, flushed(-1, dueColumns, fmt.Sprintf("pulled_%d", j)), flushed(-1, dueColumns, fmt.Sprintf("held_%d", j)))
+		outs = append(outs, fmt.Sprintf("SELECT -1, %s FROM pulled_%d", flushedDue, j), fmt.Sprintf("SELECT -1, %s FROM held_%d", flushedDue, j))
 	}
 	if len(plain) > 0 {
 		obq, obargs := q.d.outboxInsert(plain)
 		parts = append(parts, part{"written", obq})
 		args = append(args, obargs...)
-		outs = append(outs, flushed(-1, strings.Split(outboxWrittenColumns, ", "), "written"))
+		outs = append(outs, "SELECT -1, "+flushedWritten+" FROM written")
 	}
 	with := func(parts []part) string {
 		if len(parts) == 0 {
@@ -237,9 +237,6 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 // row among the rows a flush reads back (flushAsOne).
 const handedWrite = -2
 
-// dueColumns are what a pulled or held row gives back (laneDue's).
-var dueColumns = []string{"lane", "run_at"}
-
 // outboxColumnTypes are the outbox's columns (outboxColumns) as
 // PostgreSQL types them, for the NULLs of a flushed row.
 var outboxColumnTypes = map[string]string{"id": "bigint", "kind": "text", "dedupe_key": "text", "payload": "text",
@@ -247,17 +244,23 @@ var outboxColumnTypes = map[string]string{"id": "bigint", "kind": "text", "dedup
 	"locked_by": "text", "claim_seq": "bigint", "lane": "text", "last_error": "text", "created_at": "timestamptz",
 	"updated_at": "timestamptz"}
 
-// flushed is the SELECT of one kind of row flushAsOne reads back, from
-// the WITH clause from: its write column, then outboxColumns, those in
-// given read from the clause and the rest NULL.
-func flushed(write int, given []string, from string) string {
+// The column lists of the rows flushAsOne reads back after their write
+// column: outboxColumns, those a kind of row gives read from its WITH
+// clause and the rest NULL. Built once: a flush runs per transaction.
+var (
+	flushedNone    = flushedColumns()                                             // a later write's
+	flushedDue     = flushedColumns("lane", "run_at")                             // a pulled or held row's
+	flushedWritten = flushedColumns(strings.Split(outboxWrittenColumns, ", ")...) // a written row's
+)
+
+func flushedColumns(given ...string) string {
 	cols := strings.Split(outboxColumns, ", ")
 	for i, c := range cols {
 		if !slices.Contains(given, c) {
 			cols[i] = "NULL::" + outboxColumnTypes[c]
 		}
 	}
-	return fmt.Sprintf("SELECT %d, %s FROM %s", write, strings.Join(cols, ", "), from)
+	return strings.Join(cols, ", ")
 }
 
 // flushFailed words the error of the statement that made ws, es and rows.

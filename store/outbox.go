@@ -321,13 +321,22 @@ func (tx *Tx) handedPulled(r outboxRow, it OutboxItem) {
 // PostgreSQL a concurrent claim that took the row first leaves it alone
 // (the row is no longer pending when this statement gets to it).
 func (d dialect) handOver(r outboxRow) (string, []any) {
-	return `UPDATE outbox SET run_at = CASE WHEN run_at > ? THEN ? ELSE run_at END, updated_at = ?,
-			state = 'running', attempts = attempts + 1, claim_seq = claim_seq + 1, locked_by = ?,
-			lease_until = ` + d.dbNowPlus() + `
-		WHERE id = (SELECT id FROM outbox WHERE case_id = ? AND kind = ? AND state IN ('pending', 'running') ORDER BY id LIMIT 1)
-		AND state = 'pending' AND claim_seq = 0`,
-		[]any{r.runAt, r.runAt, r.now, r.handoff.Worker, r.handoff.Lease.Seconds(), *r.caseID, r.kind}
+	return `UPDATE outbox SET run_at = CASE WHEN run_at > ? THEN ? ELSE run_at END, updated_at = ?, ` + d.claimSet() + `
+		WHERE ` + firstInLineSQL + ` AND state = 'pending' AND claim_seq = 0`,
+		[]any{r.runAt, r.runAt, r.now, r.handoff.Worker, r.handoff.Lease.Seconds(), *r.caseID, r.kind, int64(0)}
 }
+
+// claimSet is the SET clause of a claim (worker, then the lease in
+// seconds): its next attempt and claim, leased on the database's clock.
+func (d dialect) claimSet() string {
+	return `state = 'running', attempts = attempts + 1, claim_seq = claim_seq + 1, locked_by = ?, lease_until = ` + d.dbNowPlus()
+}
+
+// firstInLineSQL picks the oldest pending or running row of a case and
+// kind but one (case_id, kind, the id left out): the next in its case's
+// line, which the claim's ordering lets run.
+const firstInLineSQL = `id = (SELECT id FROM outbox WHERE case_id = ? AND kind = ? AND state IN ('pending', 'running') AND id <> ?
+			ORDER BY id LIMIT 1)`
 
 // pullForwardSQL brings a coalescing row's waiting row of its kind and case
 // forward to the new row's due time (run_at, run_at, updated_at, case_id,
@@ -539,8 +548,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 		limit = strconv.Itoa(max(c.Limit, 0))
 	}
 	claim := `
-		UPDATE outbox SET state = 'running', attempts = attempts + 1, claim_seq = claim_seq + 1, locked_by = ?,
-			lease_until = ` + s.d.dbNowPlus() + `, updated_at = ?
+		UPDATE outbox SET ` + s.d.claimSet() + `, updated_at = ?
 		WHERE id IN (
 			SELECT id FROM outbox o
 			WHERE state IN ('pending', 'running')
