@@ -6,14 +6,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/lib/pq"
 )
 
 // Outbox states.
@@ -962,148 +959,6 @@ func (q queries) OldestDueOutbox(ctx context.Context, now time.Time) (map[string
 	}
 	return out, nil
 }
-
-const notifyChannel = "ringback_outbox"
-
-// notifyGap is the least time between two NOTIFYs of one store: work
-// enqueued meanwhile goes out in one notice. This replica's own workers
-// are woken at once; only the others wait up to this long.
-const notifyGap = 20 * time.Millisecond
-
-// wake tells this process's workers, and (PostgreSQL) the other replicas',
-// that lanes got work due at the times given.
-func (s *Store) wake(lanes map[string]time.Time) {
-	s.signals.local(lanes)
-	s.notifyReplicas(lanes)
-}
-
-// notifyReplicas has the notifier NOTIFY other replicas of lanes, outside
-// any transaction; what comes while one is in flight or within notifyGap
-// of the last goes out in the next one.
-func (s *Store) notifyReplicas(lanes map[string]time.Time) {
-	if s.d.name != "postgres" {
-		return
-	}
-	s.notifyOnce.Do(func() {
-		s.notifyCh = make(chan struct{}, 1)
-		s.notifyWakes = map[string]time.Time{}
-		done := make(chan struct{})
-		s.signals.onClose(func() { close(done) })
-		go func() {
-			for {
-				select {
-				case <-done:
-					return
-				case <-s.notifyCh:
-				}
-				s.notifyMu.Lock()
-				payload := notice(s.instance, s.notifyWakes)
-				s.notifyWakes = map[string]time.Time{}
-				s.notifyMu.Unlock()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				s.notified()
-				if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, payload); err != nil {
-					slog.Warn("outbox notify failed; other replicas will poll", "error", err)
-				}
-				cancel()
-				select {
-				case <-done:
-					return
-				case <-time.After(notifyGap):
-				}
-			}
-		}()
-	})
-	s.notifyMu.Lock()
-	addWakes(s.notifyWakes, lanes)
-	s.notifyMu.Unlock()
-	select {
-	case s.notifyCh <- struct{}{}:
-	default:
-	}
-}
-
-// notice is a NOTIFY's payload: the sender, then each lane with when its
-// work falls due (Unix milliseconds).
-func notice(instance string, lanes map[string]time.Time) string {
-	var b strings.Builder
-	b.WriteString(instance)
-	for lane, at := range lanes {
-		fmt.Fprintf(&b, " %s=%d", lane, at.UnixMilli())
-	}
-	return b.String()
-}
-
-// parseNotice reads a notice; a part it cannot read counts as work on any
-// lane, due now.
-func parseNotice(payload string) (instance string, lanes map[string]time.Time) {
-	fields := strings.Fields(payload)
-	if len(fields) == 0 {
-		return "", map[string]time.Time{AnyLane: time.Now()}
-	}
-	lanes = map[string]time.Time{}
-	for _, f := range fields[1:] {
-		lane, ms, ok := strings.Cut(f, "=")
-		n, err := strconv.ParseInt(ms, 10, 64)
-		if !ok || err != nil {
-			lanes[AnyLane] = time.Now()
-			continue
-		}
-		addWakes(lanes, map[string]time.Time{lane: time.UnixMilli(n).UTC()})
-	}
-	if len(fields) == 1 {
-		lanes[AnyLane] = time.Now() // an older replica's notice names no lane
-	}
-	return fields[0], lanes
-}
-
-// OutboxSignal delivers a value soon after any commit that enqueued work:
-// from this process at once, and on PostgreSQL from other replicas through
-// LISTEN/NOTIFY. Workers still poll slowly in case a signal is missed.
-// OutboxWakes says which lanes got work meanwhile.
-func (s *Store) OutboxSignal() <-chan struct{} {
-	s.signals.mu.Lock()
-	defer s.signals.mu.Unlock()
-	if s.d.name == "postgres" && s.signals.listening == nil {
-		l := pq.NewListener(s.dsn, 10*time.Millisecond, time.Minute, nil)
-		if err := l.Listen(notifyChannel); err != nil {
-			slog.Warn("outbox listen failed; workers fall back to polling", "error", err)
-		} else {
-			done := make(chan struct{})
-			s.signals.listening = l
-			go func() {
-				for {
-					select {
-					case <-done:
-						return
-					case n, ok := <-l.Notify:
-						if !ok {
-							return
-						}
-						if n == nil {
-							// The connection was re-established: something may
-							// have been missed, so look at every lane.
-							s.signals.local(map[string]time.Time{AnyLane: time.Now()})
-							continue
-						}
-						from, lanes := parseNotice(n.Extra)
-						if from == s.instance {
-							continue // our own: the commit already woke us
-						}
-						s.signals.local(lanes)
-					}
-				}
-			}()
-			s.signals.stop = append(s.signals.stop, func() { close(done); l.Close() })
-		}
-	}
-	return s.signals.ch
-}
-
-// OutboxWakes returns the lanes that got work since it was last called,
-// each with when its earliest new row falls due on the bot's clock; the
-// lane AnyLane means any lane may have.
-func (s *Store) OutboxWakes() map[string]time.Time { return s.signals.take() }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -52,6 +52,13 @@ func (s *Store) notified() {
 	}
 }
 
+// NotifyCount is Notifies, read while NOTIFYs may still be counted.
+func (c *Statements) NotifyCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Notifies
+}
+
 // countedIn notes query, run by q, when statements are being counted: a
 // write outside a transaction is also an autocommit.
 func (q queries) countedIn(query string) {

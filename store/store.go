@@ -45,7 +45,8 @@ type Store struct {
 	// fan-out already (WriteEventsHandedOver).
 	eventsHandedOver atomic.Bool
 
-	instance    string // random; the payload of this store's NOTIFYs
+	instance    string    // random; the payload of this store's NOTIFYs
+	presence    *presence // whether other replicas listen for them
 	notifyOnce  sync.Once
 	notifyCh    chan struct{}
 	notifyMu    sync.Mutex
@@ -107,7 +108,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	}
 	var rb [8]byte
 	_, _ = rand.Read(rb[:])
-	s := &Store{db: db, dsn: dsn, signals: newSignals(), instance: hex.EncodeToString(rb[:])}
+	s := &Store{db: db, dsn: dsn, signals: newSignals(), instance: hex.EncodeToString(rb[:]), presence: newPresence()}
 	s.queries = queries{ext: db, d: d, s: s}
 	return s, nil
 }
