@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"sync"
 	"time"
@@ -29,6 +30,13 @@ import (
 	"ringback/store"
 )
 
+// serverGCPercent is the server's garbage collection target (GOGC, when
+// set, wins). A replica's live heap is a few MB, so Go's default (collect
+// each time the heap doubles) collects about ten times a second at 100
+// missed calls a second, ~8 % of its CPU; collecting at five times the
+// live heap costs some 25 MB more and a quarter of that work.
+const serverGCPercent = 400
+
 // serve runs the server until SIGTERM/SIGINT, then drains: the HTTP server
 // stops taking requests and finishes those in flight, the outbox workers
 // finish the rows they started, and the leader lease is released.
@@ -40,6 +48,9 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	if ps := env.Problems(); len(ps) > 0 {
 		return config.Problems(ps)
+	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(serverGCPercent)
 	}
 	if path := a.getenv("RINGBACK_CPU_PROFILE"); path != "" {
 		// For measuring a load run: the profile covers the whole run and
