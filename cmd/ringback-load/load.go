@@ -183,6 +183,15 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	}
 	cpu0, cpuOK := srv.CPUTime()
 	sc, stopScraping := startScraper(ctx, publicURL, o.scrape)
+	probe, perr := startProbe(ctx, st, dir)
+	finishProbe := func() (s summary, failed int) {
+		if probe != nil {
+			s, failed = probe.finish()
+			probe = nil
+		}
+		return s, failed
+	}
+	defer finishProbe()
 	start := time.Now()
 	if err := offer(ctx, hc, publicURL+statusPath, calls, rate); err != nil {
 		stopScraping()
@@ -203,6 +212,11 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	}
 	end := time.Now()
 	stopScraping()
+	what := ""
+	if probe != nil {
+		what = probe.what
+	}
+	probed, probeFailed := finishProbe()
 	cpu1, cpuOK1 := srv.CPUTime()
 	var pgCPU1 map[int]time.Duration
 	var pgCPUOK1 bool
@@ -226,6 +240,10 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 		res.SlackCalls = rem.slackCalls()
 	}
 	res.Wall = end.Sub(start)
+	res.Probe, res.ProbeFailed, res.ProbeWhat = probed, probeFailed, what
+	if perr != nil {
+		res.ProbeWhat = perr.Error()
+	}
 	res.ServerCPU, res.DatabaseCPU = -1, -1
 	if cpuOK && cpuOK1 {
 		res.ServerCPU = cpu1 - cpu0
