@@ -264,6 +264,13 @@ func TestMetricsAfterAScenario(t *testing.T) {
 				t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 			}
 		}
+		// The connection pool: 20 connections on PostgreSQL, SQLite's one.
+		if got, want := value(fams, "go_sql_max_open_connections", "db_name", "ringback"), map[string]float64{"postgres": 20, "sqlite": 1}[backend]; got != want {
+			t.Errorf("go_sql_max_open_connections = %v, want %v", got, want)
+		}
+		if f := fams["go_sql_wait_duration_seconds_total"]; f == nil {
+			t.Error("no go_sql_wait_duration_seconds_total: a webhook's wait for a connection would not show")
+		}
 		if backend == "postgres" { // an embedded store has no spool
 			if got := value(fams, "ringback_webhook_spool_depth"); got != 0 {
 				t.Errorf("ringback_webhook_spool_depth = %v, want 0", got)

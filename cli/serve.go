@@ -132,6 +132,9 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	id := replicaID(seat)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The connection pool: a webhook waiting for a connection is a
+	// latency no statement shows (go_sql_wait_duration_seconds_total).
+	reg.MustRegister(collectors.NewDBStatsCollector(s.DB().DB, "ringback"))
 	reg.MustRegister(bot.OutboxCollectors()...)
 	reg.MustRegister(bot.OutboxRowsCollector(s, clock))
 	m := metrics.New()
