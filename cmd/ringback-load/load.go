@@ -149,7 +149,9 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	}()
 
 	n := int(int64(rate) * int64(o.duration) / int64(time.Second))
-	calls := prepareCalls(n, rem.accountSID, rem.authToken, publicURL)
+	w := int(int64(rate) * int64(o.warmup) / int64(time.Second))
+	calls := prepareCalls(w+n, rem.accountSID, rem.authToken, publicURL)
+	warm, calls := calls[:w], calls[w:]
 	hc := &http.Client{
 		Timeout: requestTimeout,
 		Transport: &http.Transport{
@@ -161,6 +163,11 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 		},
 	}
 	defer hc.CloseIdleConnections()
+
+	warmed, err := warmUp(ctx, hc, publicURL+statusPath, rem, warm, rate, o)
+	if err != nil {
+		return res, err
+	}
 
 	var c0 pgCounters
 	var cerr, werr error
@@ -183,7 +190,7 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	}
 	cpu0, cpuOK := srv.CPUTime()
 	sc, stopScraping := startScraper(ctx, publicURL, o.scrape)
-	probe, perr := startProbe(ctx, st, dir)
+	probe, perr := startProbe(ctx, dir)
 	finishProbe := func() (s summary, failed int) {
 		if probe != nil {
 			s, failed = probe.finish()
@@ -206,7 +213,7 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	// The tail: every acknowledged call should get its text and its card,
 	// within -grace of the last answer.
 	deadline := time.Now().Add(o.grace)
-	rem.tw.WaitMessages(acked, time.Until(deadline))
+	rem.tw.WaitMessages(warmed.acked+acked, time.Until(deadline))
 	if o.slack {
 		waitCards(ctx, rem, calls, deadline)
 	}
@@ -233,12 +240,16 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	// A short settle, so that a late duplicate is seen.
 	time.Sleep(min(time.Second, max(0, time.Until(deadline))))
 
-	res = analyze(st.name, rate, calls, rem.texts(), o.slack)
+	res = analyze(st.name, rate, calls, warmed.leaveOut(rem.texts()), o.slack)
 	if o.slack {
 		cards, others := rem.cards()
-		res.addCards(calls, cards, others)
+		res.addCards(calls, warmed.leaveOut(cards), others)
 		res.SlackCalls = rem.slackCalls()
+		for m, k := range warmed.slackCalls {
+			res.SlackCalls[m] -= k
+		}
 	}
+	res.WarmAck, res.Warmup = warmed.ack, o.warmup
 	res.Wall = end.Sub(start)
 	res.Probe, res.ProbeFailed, res.ProbeWhat = probed, probeFailed, what
 	if perr != nil {
@@ -293,6 +304,57 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 		}
 	}
 	return res, nil
+}
+
+// warmed is what a run's warm-up offered and what became of it.
+type warmed struct {
+	callers    map[string]bool // its calls' callers
+	acked      int
+	ack        summary
+	slackCalls map[string]int // the Slack calls it caused
+}
+
+// leaveOut is what arrived for the measured calls: got without the
+// warm-up's texts or cards.
+func (w warmed) leaveOut(got []posted) []posted {
+	out := got[:0:0]
+	for _, p := range got {
+		if !w.callers[p.to] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// warmUp offers the warm-up's calls at rate and waits, up to -grace, for
+// their texts and cards, so that the measured calls meet a server that has
+// been running.
+func warmUp(ctx context.Context, hc *http.Client, target string, rem *remotes, calls []call, rate int, o options) (warmed, error) {
+	w := warmed{callers: map[string]bool{}}
+	if len(calls) == 0 {
+		return w, nil
+	}
+	if err := offer(ctx, hc, target, calls, rate); err != nil {
+		return w, fmt.Errorf("warm-up: %w", err)
+	}
+	var acks []time.Duration
+	for i := range calls {
+		w.callers[calls[i].from] = true
+		if calls[i].status == http.StatusOK {
+			w.acked++
+			acks = append(acks, calls[i].acked.Sub(calls[i].target))
+		}
+	}
+	w.ack = harness.Summarize(acks)
+	deadline := time.Now().Add(o.grace)
+	rem.tw.WaitMessages(w.acked, time.Until(deadline))
+	if o.slack {
+		waitCards(ctx, rem, calls, deadline)
+		// The entries posted in the cards' threads after them.
+		time.Sleep(time.Second)
+		w.slackCalls = rem.slackCalls()
+	}
+	return w, nil
 }
 
 // waitCards returns once every acknowledged call's card has been posted, or

@@ -30,7 +30,6 @@ type pgServer struct {
 	// otherwise why not.
 	statements   bool
 	statementsNo string
-	probed       bool // the commit probe's database is there
 }
 
 // openPGServer starts a private cluster with pg_stat_statements preloaded,
@@ -96,9 +95,6 @@ func (s *pgServer) dsn(db string) string {
 
 func (s *pgServer) close() {
 	if s.admin != nil {
-		if s.probed {
-			s.dropProbe()
-		}
 		s.admin.Close()
 	}
 	if s.cluster != nil {

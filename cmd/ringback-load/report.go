@@ -69,6 +69,10 @@ type result struct {
 	Probe       summary
 	ProbeFailed int
 	ProbeWhat   string
+	// Warmup is how long calls were offered first, unmeasured; WarmAck
+	// their acks (a new server's first seconds).
+	Warmup  time.Duration
+	WarmAck summary
 }
 
 // seededMark follows the store's name for runs on a seeded store.
@@ -194,12 +198,13 @@ func writeTable(w io.Writer, rep report) {
 
 // writeProbes prints what the commit probe measured beside each run.
 func writeProbes(w io.Writer, runs []result) {
-	fmt.Fprintf(w, "\nthe machine's commits beside the load (the commit probe, one every %s):\n", probeEvery)
+	fmt.Fprintf(w, "\nthe machine's commits beside the load (the commit probe, one every %s), and the acks of the warm-up before it (not measured):\n", probeEvery)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "store   \trate/s\tcommits\tp50\tp90\tp99\tmax\tfailed\tack max\t")
+	fmt.Fprintln(tw, "store   \trate/s\tcommits\tp50\tp90\tp99\tmax\tfailed\tack max\twarm-up ack p99\tmax\t")
 	whats := map[string]bool{}
 	for _, r := range runs {
-		fmt.Fprintf(tw, "%-8s\t%d\t%d\t%s\t%d\t%s\t\n", r.label(), r.Rate, r.Probe.N, quad(r.Probe), r.ProbeFailed, latency(r.Ack, r.Ack.Max))
+		fmt.Fprintf(tw, "%-8s\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t\n", r.label(), r.Rate, r.Probe.N, quad(r.Probe), r.ProbeFailed, latency(r.Ack, r.Ack.Max),
+			latency(r.WarmAck, r.WarmAck.P99), latency(r.WarmAck, r.WarmAck.Max))
 		whats[r.Store+": "+r.ProbeWhat] = true
 	}
 	_ = tw.Flush()
@@ -364,6 +369,8 @@ type jsonResult struct {
 	MetricsBad int                `json:"metrics_scrapes_failed"`
 	Healthz    jsonLatency        `json:"healthz_scrape"`
 	HealthzBad int                `json:"healthz_scrapes_failed"`
+	WarmupS    float64            `json:"warmup_s"`
+	WarmAck    jsonLatency        `json:"warmup_ack"`
 	Probe      jsonLatency        `json:"commit_probe"`
 	ProbeBad   int                `json:"commit_probe_failed"`
 	ProbeWhat  string             `json:"commit_probe_what,omitempty"`
@@ -417,6 +424,7 @@ func writeJSON(w io.Writer, rep report) error {
 			DBNote: r.DBNote, Top: r.TopStatements, Tables: r.TableWrites, SlackCalls: r.SlackCalls,
 			Metrics: jsonLat(r.Metrics), MetricsBad: r.MetricsFailed, Healthz: jsonLat(r.Healthz), HealthzBad: r.HealthzFailed, MeetsAll: meets, Clean: r.clean(),
 			Probe: jsonLat(r.Probe), ProbeBad: r.ProbeFailed, ProbeWhat: r.ProbeWhat,
+			WarmupS: r.Warmup.Seconds(), WarmAck: jsonLat(r.WarmAck),
 		})
 	}
 	if b := rep.Baseline; b != nil {
