@@ -327,6 +327,9 @@ func TestSmallRunOnSQLite(t *testing.T) {
 				N   int
 				P99 float64 `json:"p99_ms"`
 			}
+			WarmupS float64         `json:"warmup_s"`
+			WarmAck struct{ N int } `json:"warmup_ack"`
+			Probe   struct{ N int } `json:"commit_probe"`
 			RBCPU   *float64        `json:"ringback_cpu_s_per_1k"`
 			Metrics struct{ N int } `json:"metrics_scrape"`
 			Note    string          `json:"database_note"`
@@ -345,6 +348,11 @@ func TestSmallRunOnSQLite(t *testing.T) {
 	// Each text and card waited for its stand-in's latency at least.
 	if r.Text.P99 < 100 || r.Card.P99 < 150 || r.Ack.P99 <= 0 {
 		t.Errorf("latencies: ack %.1f text %.1f card %.1f ms", r.Ack.P99, r.Text.P99, r.Card.P99)
+	}
+	// The warm-up's 60 calls came first, and none of their texts or cards
+	// counts above (else 100 texts, or 60 stray).
+	if r.WarmupS != 3 || r.WarmAck.N != 60 || r.Probe.N == 0 {
+		t.Errorf("warm-up %.1fs of %d calls, %d probe commits", r.WarmupS, r.WarmAck.N, r.Probe.N)
 	}
 	if r.RBCPU == nil || *r.RBCPU <= 0 || r.Metrics.N == 0 || !strings.Contains(r.Note, "SQLite") {
 		t.Errorf("cpu %v, scrapes %d, note %q", r.RBCPU, r.Metrics.N, r.Note)
