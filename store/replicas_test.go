@@ -48,42 +48,22 @@ func TestNotifyOnlyWhenAnotherReplicaListens(t *testing.T) {
 	}
 
 	b, sigB := pgReplica(t, url, true)
-	deadline := time.Now().Add(5 * time.Second)
-	for !a.HearsOthers() || !b.HearsOthers() {
-		if time.Now().After(deadline) {
-			t.Fatalf("the replicas did not hear each other: a %v, b %v", a.HearsOthers(), b.HearsOthers())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	within(t, 5*time.Second, func() bool { return a.HearsOthers() && b.HearsOthers() }, "the replicas did not hear each other")
 	// b commits nothing itself: only a's NOTIFY can signal it.
 	drained(sigB)
 	enqueue(t, a, "with-b", t0)
-	select {
-	case <-sigB:
-	case <-time.After(2 * time.Second):
-		t.Fatal("a's commit did not wake the other replica")
-	}
+	woken(t, sigB, "a's commit did not wake the other replica")
 	if counted.NotifyCount() == 0 {
 		t.Fatal("no NOTIFY counted with another replica listening")
 	}
 	drained(sigA)
 	enqueue(t, b, "from-b", t0)
-	select {
-	case <-sigA:
-	case <-time.After(2 * time.Second):
-		t.Fatal("b's commit did not wake the replica that was there first")
-	}
+	woken(t, sigA, "b's commit did not wake the replica that was there first")
 
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(5 * time.Second)
-	for a.HearsOthers() {
-		if time.Now().After(deadline) {
-			t.Fatal("a still counts b as listening long after b closed")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	within(t, 5*time.Second, func() bool { return !a.HearsOthers() }, "a still counts b as listening long after b closed")
 	time.Sleep(100 * time.Millisecond) // a notice under way when b closed has gone
 	before := counted.NotifyCount()
 	enqueue(t, a, "alone-again", t0)
@@ -96,12 +76,30 @@ func TestNotifyOnlyWhenAnotherReplicaListens(t *testing.T) {
 	onceCounted := once.CountStatements()
 	drained(sigA)
 	enqueue(t, once, "from-a-command", t0)
-	select {
-	case <-sigA:
-	case <-time.After(2 * time.Second):
-		t.Fatal("a store that does not listen did not wake the replica")
-	}
+	woken(t, sigA, "a store that does not listen did not wake the replica")
 	if onceCounted.NotifyCount() == 0 {
 		t.Fatal("a store that does not listen sent no NOTIFY")
+	}
+}
+
+// within fails the test with msg unless cond holds within d.
+func within(t *testing.T, d time.Duration, cond func() bool, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(msg)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// woken fails the test with msg unless sig delivers within 2 s.
+func woken(t *testing.T, sig <-chan struct{}, msg string) {
+	t.Helper()
+	select {
+	case <-sig:
+	case <-time.After(2 * time.Second):
+		t.Fatal(msg)
 	}
 }

@@ -82,7 +82,7 @@ func New(token, appID, apiBase string, b Bot, channels map[string]string, log *s
 	s.ShouldRetryOnRateLimit = false
 	s.MaxRestRetries = 0
 	s.StateEnabled = false
-	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: trimComponents{rewriteTransport(apiBase, http.DefaultTransport)}}
+	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: trimComponents(rewriteTransport(apiBase, http.DefaultTransport))}
 	if log == nil {
 		log = slog.Default()
 	}

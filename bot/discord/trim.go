@@ -3,15 +3,11 @@ package discord
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
-)
 
-// maxTrimmed is the largest answer trimComponents reads to trim; a larger
-// one goes to discordgo as it came.
-const maxTrimmed = 8 << 20
+	"ringback/bot/internal/trim"
+)
 
 // trimComponents is the Discord client's transport: it cuts the messages'
 // components out of the answers about channels' messages before discordgo
@@ -21,34 +17,13 @@ const maxTrimmed = 8 << 20
 // (Find) then failed on every re-run, and the row went dead. Ringback
 // reads a fetched message's content and embeds (its marker) and a created
 // one's id, never its components. Any other answer passes as it came.
-type trimComponents struct{ next http.RoundTripper }
-
-func (t trimComponents) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusOK || !aboutMessages(req.URL.Path) {
-		return resp, err
-	}
-	orig := resp.Body
-	body, err := io.ReadAll(io.LimitReader(orig, maxTrimmed+1))
-	if err != nil {
-		orig.Close()
-		return nil, err
-	}
-	if len(body) > maxTrimmed {
-		resp.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(body), orig), orig}
-		return resp, nil
-	}
-	orig.Close()
-	if trimmed, ok := withoutComponents(body); ok {
-		body = trimmed
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
-	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	return resp, nil
+func trimComponents(next http.RoundTripper) http.RoundTripper {
+	return trim.Transport{Next: next, For: func(r *http.Request) func([]byte) ([]byte, bool) {
+		if aboutMessages(r.URL.Path) {
+			return withoutComponents
+		}
+		return nil
+	}}
 }
 
 // aboutMessages reports whether path is a channel's messages or one of

@@ -1,17 +1,12 @@
 package slack
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
-)
 
-// maxTrimmed is the largest answer trimBlocks reads to trim; a larger one goes
-// to slack-go as it came.
-const maxTrimmed = 8 << 20
+	"ringback/bot/internal/trim"
+)
 
 // trimBlocks is the Slack client's transport: it cuts from Slack's answers
 // the messages' blocks the adapter never reads, before slack-go decodes
@@ -21,38 +16,14 @@ const maxTrimmed = 8 << 20
 // replica's CPU at 100 missed calls a second). chat.postMessage and
 // chat.update echo the message they made: a successful answer is cut to
 // the fields slack-go returns (channel, ts, text). conversations.history
-// and conversations.replies are read for a message's metadata only (Find,
-// FindEntry): every message's blocks and attachments go, which other
-// apps' messages in the channel may hold anything in. Any other answer
-// passes as it came.
-type trimBlocks struct{ next http.RoundTripper }
-
-func (t trimBlocks) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusOK || !trims(req.URL.Path) {
-		return resp, err
-	}
-	orig := resp.Body
-	body, err := io.ReadAll(io.LimitReader(orig, maxTrimmed+1))
-	if err != nil {
-		orig.Close()
-		return nil, err
-	}
-	if len(body) > maxTrimmed {
-		resp.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(body), orig), orig}
-		return resp, nil
-	}
-	orig.Close()
-	if trimmed, ok := trimmers[method(req.URL.Path)](body); ok {
-		body = trimmed
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
-	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	return resp, nil
+// and conversations.replies are read for a message's metadata and files
+// only (Find, FindEntry, FindDigestThread): every message's blocks and
+// attachments go, which other apps' messages in the channel may hold
+// anything in. Any other answer passes as it came.
+func trimBlocks(next http.RoundTripper) http.RoundTripper {
+	return trim.Transport{Next: next, For: func(r *http.Request) func([]byte) ([]byte, bool) {
+		return trimmers[method(r.URL.Path)]
+	}}
 }
 
 // trimmers cut the answers of the Web API methods they are named after.
@@ -65,9 +36,6 @@ var trimmers = map[string]func([]byte) ([]byte, bool){
 
 // method is the Web API method a request's path names.
 func method(path string) string { return path[strings.LastIndexByte(path, '/')+1:] }
-
-// trims reports whether a request's answer is trimmed.
-func trims(path string) bool { return trimmers[method(path)] != nil }
 
 // chatAnswer is what slack-go reads of a chat.postMessage or chat.update
 // answer, the echoed message aside.
