@@ -52,6 +52,9 @@ type presence struct {
 	// does not (a command run once) cannot know and always notifies.
 	listening atomic.Bool
 	heard     atomic.Int64 // UnixNano of the last notice of another replica
+	// closed: the store is closing, so a notice still under way fails
+	// for that, not for anything to warn about.
+	closed atomic.Bool
 
 	channelOnce sync.Once
 	channel     string
@@ -162,7 +165,7 @@ func (s *Store) say(word string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, s.channel(ctx), s.instance+" "+word); err != nil {
+		if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, s.channel(ctx), s.instance+" "+word); err != nil && !s.presence.closed.Load() {
 			slog.Warn("outbox presence notice failed; other replicas may not wake this one", "error", err)
 		}
 	}()

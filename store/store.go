@@ -168,6 +168,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database and the outbox listener.
 func (s *Store) Close() error {
+	s.presence.closed.Store(true)
 	s.signals.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
