@@ -136,12 +136,8 @@ func (s *Store) notifyReplicas(lanes map[string]time.Time) {
 				payload := notice(s.instance, s.notifyWakes)
 				s.notifyWakes = map[string]time.Time{}
 				s.notifyMu.Unlock()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				s.notified()
-				if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, s.channel(ctx), payload); err != nil {
-					slog.Warn("outbox notify failed; other replicas will poll", "error", err)
-				}
-				cancel()
+				s.sendNotice(payload, "outbox notify failed; other replicas will poll")
 				select {
 				case <-done:
 					return
@@ -162,13 +158,18 @@ func (s *Store) notifyReplicas(lanes map[string]time.Time) {
 // say tells the other replicas that this one listens (word: sayHello or
 // sayHere). It runs in the background: the listener must not wait on it.
 func (s *Store) say(word string) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, s.channel(ctx), s.instance+" "+word); err != nil && !s.presence.closed.Load() {
-			slog.Warn("outbox presence notice failed; other replicas may not wake this one", "error", err)
-		}
-	}()
+	go s.sendNotice(s.instance+" "+word, "outbox presence notice failed; other replicas may not wake this one")
+}
+
+// sendNotice NOTIFYs the store's channel of payload, outside any
+// transaction, and logs failed (with the error) when that fails for
+// another reason than the store closing.
+func (s *Store) sendNotice(payload, failed string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := s.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, s.channel(ctx), payload); err != nil && !s.presence.closed.Load() {
+		slog.Warn(failed, "error", err)
+	}
 }
 
 // notice is a NOTIFY's payload: the sender, then each lane with when its
