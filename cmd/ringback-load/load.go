@@ -25,6 +25,9 @@ const (
 	// statsFlush is how long PostgreSQL's processes may take to report
 	// their counters once idle (PGSTAT_MIN_INTERVAL is 1 s).
 	statsFlush = 1500 * time.Millisecond
+	// statsIdleFlush is how long a backend gone idle may hold its counters
+	// (PGSTAT_IDLE_INTERVAL is 10 s).
+	statsIdleFlush = 11 * time.Second
 )
 
 // call is one missed call offered to the server, and what became of it.
@@ -178,8 +181,13 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	var kindsOK bool
 	if st.pg != nil {
 		// What the server's start-up did is reported by now, before the
-		// counters are read.
-		time.Sleep(statsFlush)
+		// counters are read; after a warm-up, by a backend gone idle since
+		// too (else some 5 % of its row writes counted in the run's).
+		if w > 0 {
+			time.Sleep(statsIdleFlush)
+		} else {
+			time.Sleep(statsFlush)
+		}
 		if err := st.pg.resetStatements(ctx); err != nil {
 			return res, err
 		}
@@ -191,14 +199,9 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	cpu0, cpuOK := srv.CPUTime()
 	sc, stopScraping := startScraper(ctx, publicURL, o.scrape)
 	probe, perr := startProbe(ctx, dir)
-	finishProbe := func() (s summary, failed int) {
-		if probe != nil {
-			s, failed = probe.finish()
-			probe = nil
-		}
-		return s, failed
+	if perr == nil {
+		defer probe.finish()
 	}
-	defer finishProbe()
 	start := time.Now()
 	if err := offer(ctx, hc, publicURL+statusPath, calls, rate); err != nil {
 		stopScraping()
@@ -219,11 +222,14 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	}
 	end := time.Now()
 	stopScraping()
-	what := ""
-	if probe != nil {
-		what = probe.what
+	var probed summary
+	probeFailed, probeWhat := 0, ""
+	if perr != nil {
+		probeWhat = perr.Error()
+	} else {
+		probed, probeFailed = probe.finish()
+		probeWhat = probe.what
 	}
-	probed, probeFailed := finishProbe()
 	cpu1, cpuOK1 := srv.CPUTime()
 	var pgCPU1 map[int]time.Duration
 	var pgCPUOK1 bool
@@ -251,10 +257,7 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	}
 	res.WarmAck, res.Warmup = warmed.ack, o.warmup
 	res.Wall = end.Sub(start)
-	res.Probe, res.ProbeFailed, res.ProbeWhat = probed, probeFailed, what
-	if perr != nil {
-		res.ProbeWhat = perr.Error()
-	}
+	res.Probe, res.ProbeFailed, res.ProbeWhat = probed, probeFailed, probeWhat
 	res.ServerCPU, res.DatabaseCPU = -1, -1
 	if cpuOK && cpuOK1 {
 		res.ServerCPU = cpu1 - cpu0
@@ -337,15 +340,11 @@ func warmUp(ctx context.Context, hc *http.Client, target string, rem *remotes, c
 	if err := offer(ctx, hc, target, calls, rate); err != nil {
 		return w, fmt.Errorf("warm-up: %w", err)
 	}
-	var acks []time.Duration
 	for i := range calls {
 		w.callers[calls[i].from] = true
-		if calls[i].status == http.StatusOK {
-			w.acked++
-			acks = append(acks, calls[i].acked.Sub(calls[i].target))
-		}
 	}
-	w.ack = harness.Summarize(acks)
+	r := analyze("", rate, calls, nil, false)
+	w.acked, w.ack = r.Acked, r.Ack
 	deadline := time.Now().Add(o.grace)
 	rem.tw.WaitMessages(w.acked, time.Until(deadline))
 	if o.slack {

@@ -29,11 +29,12 @@ type commitProbe struct {
 	commit func(ctx context.Context) error
 	close  func()
 
-	mu      sync.Mutex
-	samples []time.Duration
-	failed  int
-	stop    context.CancelFunc
-	done    chan struct{}
+	mu       sync.Mutex
+	samples  []time.Duration
+	failed   int
+	stop     context.CancelFunc
+	done     chan struct{}
+	finished sync.Once
 }
 
 // startProbe starts probing the disk of dir.
@@ -79,10 +80,13 @@ func (p *commitProbe) run(ctx context.Context) {
 }
 
 // finish stops the probe and summarises its commits.
+// It may be called again: the probe stops once.
 func (p *commitProbe) finish() (summary, int) {
-	p.stop()
-	<-p.done
-	p.close()
+	p.finished.Do(func() {
+		p.stop()
+		<-p.done
+		p.close()
+	})
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return harness.Summarize(p.samples), p.failed
