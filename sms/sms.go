@@ -28,6 +28,8 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"ringback/internal/remote"
 )
 
 const (
@@ -79,11 +81,8 @@ func New(accountSID, authToken, apiURL string) *Client {
 			c.base = u
 		}
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	// Outbox workers send concurrently; the default of 2 idle connections
-	// per host would make most sends open a new TLS connection.
-	t.MaxIdleConnsPerHost = 16
-	c.transport = t
+	// Outbox workers send concurrently; each keeps its connection.
+	c.transport = remote.Transport()
 	return c
 }
 

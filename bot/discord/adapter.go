@@ -23,6 +23,7 @@ import (
 	"ringback/bot/charts"
 	"ringback/bot/chat"
 	"ringback/config"
+	"ringback/internal/remote"
 )
 
 // Adapter performs Ringback's Discord side effects and answers the
@@ -82,7 +83,7 @@ func New(token, appID, apiBase string, b Bot, channels map[string]string, log *s
 	s.ShouldRetryOnRateLimit = false
 	s.MaxRestRetries = 0
 	s.StateEnabled = false
-	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: trimComponents(rewriteTransport(apiBase, http.DefaultTransport))}
+	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: trimComponents(rewriteTransport(apiBase, remote.Transport()))}
 	if log == nil {
 		log = slog.Default()
 	}

@@ -14,6 +14,7 @@ import (
 
 	"ringback/bot/chat"
 	"ringback/config"
+	"ringback/internal/remote"
 )
 
 // Platform is the name of Slack in outbox kinds and card rows.
@@ -47,7 +48,7 @@ func New(token, appToken, apiURL string, b Bot, log *slog.Logger) *Adapter {
 	}
 	// A hung Slack call must not hold an outbox row (and its lane) for
 	// long: the outbox retries it.
-	opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 20 * time.Second, Transport: trimBlocks(http.DefaultTransport)}))
+	opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 20 * time.Second, Transport: trimBlocks(remote.Transport())}))
 	return &Adapter{
 		api: slack.New(token, opts...), bot: b, log: log,
 		names: map[string]string{}, memberTT: 5 * time.Minute,
