@@ -85,7 +85,10 @@ type runStore struct {
 // runOnce starts a fresh server on st, offers it rate calls per second for
 // o.duration, waits for every text and card and measures.
 func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate int, stderr io.Writer) (res result, err error) {
-	rem := newRemotes(o)
+	rem, err := newRemotes(o)
+	if err != nil {
+		return res, err
+	}
 	defer rem.close()
 
 	dir, err := os.MkdirTemp(work, st.name+"-")

@@ -100,6 +100,7 @@ type options struct {
 	twilioLatency time.Duration
 	slackLatency  time.Duration
 	slack         bool
+	tls           bool // the stand-ins serve HTTPS
 	grace         time.Duration
 	findMax       bool
 	maxRate       int
@@ -165,6 +166,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	twilio := fs.Duration("twilio-latency", 100*time.Millisecond, "how long the Twilio stand-in takes to answer")
 	slackLat := fs.Duration("slack-latency", 150*time.Millisecond, "how long the Slack stand-in takes to answer")
 	slack := fs.Bool("slack", true, "configure Slack, so that every call also posts a card (false: texts only, as this command measured before issue 17)")
+	tlsOn := fs.Bool("tls", true, "the stand-ins serve HTTPS, as Twilio and Slack do, so that the server's connection handling costs what it does against them (false: plain HTTP, as this command measured before)")
 	grace := fs.Duration("grace", 30*time.Second, "how long to wait after the last answer for outstanding texts and cards")
 	findMax := fs.Bool("find-max", false, "step the rate and report the highest that meets the targets")
 	maxR := fs.Int("max-rate", 2000, "-find-max: the highest rate tried")
@@ -194,7 +196,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return options{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	o := options{
-		duration: *duration, warmup: *warmup, databaseURL: *databaseURL, twilioLatency: *twilio, slackLatency: *slackLat,
+		duration: *duration, warmup: *warmup, databaseURL: *databaseURL, twilioLatency: *twilio, slackLatency: *slackLat, tls: *tlsOn,
 		slack: *slack, grace: *grace, findMax: *findMax, maxRate: *maxR,
 		seed: seed{cases: *seedCases, calls: *seedCalls, outbox: *seedOutbox}, alsoEmpty: *alsoEmpty,
 		baseline: *baseline, baselineFor: *baselineFor, clients: *clients, scrape: *scrape,

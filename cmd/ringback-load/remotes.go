@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
+	"fmt"
 	"io"
 	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -23,10 +26,15 @@ import (
 )
 
 // remotes are the stand-ins one run's server talks to: Twilio, and Slack
-// unless -slack=false, each answering after its configured latency.
+// unless -slack=false, each answering after its configured latency, over
+// HTTPS unless -tls=false.
 type remotes struct {
 	accountSID, authToken string
 	tw                    *twiliostandin.Server
+	twFront               *httptest.Server
+	// caFile holds the stand-ins' certificate, for the server to trust
+	// (SSL_CERT_FILE); "" over plain HTTP.
+	caFile string
 
 	botToken string
 	sl       *slackstandin.Server // nil without Slack
@@ -34,24 +42,56 @@ type remotes struct {
 	slDelay  *delayed
 }
 
-func newRemotes(o options) *remotes {
+func newRemotes(o options) (*remotes, error) {
 	r := &remotes{accountSID: "AC" + harness.RandomHex(32), authToken: harness.RandomHex(32)}
 	r.tw = twiliostandin.NewServer(r.accountSID, r.authToken)
 	r.tw.SetLatency(o.twilioLatency)
+	r.twFront = front(r.tw.Handler(), o.tls)
 	if o.slack {
 		r.botToken = "xoxb-load-" + harness.RandomHex(16)
 		r.sl = slackstandin.New(r.botToken)
 		r.slDelay = &delayed{next: r.sl.Handler(), latency: o.slackLatency}
-		r.slFront = httptest.NewServer(r.slDelay)
+		r.slFront = front(r.slDelay, o.tls)
 		r.sl.SetBaseURL(r.slFront.URL)
 	}
-	return r
+	if o.tls {
+		// Every httptest TLS server has the same certificate.
+		pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.twFront.Certificate().Raw})
+		f, err := os.CreateTemp("", "ringback-load-ca-*.pem")
+		if err != nil {
+			return nil, fmt.Errorf("the stand-ins' certificate: %w", err)
+		}
+		r.caFile = f.Name()
+		_, err = f.Write(pemCert)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			r.close()
+			return nil, fmt.Errorf("the stand-ins' certificate: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// front serves a stand-in on a port of its own: over HTTPS as the real
+// APIs are when tls is set, so that a client that opens a connection per
+// request pays its handshakes here too.
+func front(h http.Handler, tls bool) *httptest.Server {
+	if !tls {
+		return httptest.NewServer(h)
+	}
+	return httptest.NewTLSServer(h)
 }
 
 func (r *remotes) close() {
 	r.tw.Close()
+	r.twFront.Close()
 	if r.slFront != nil {
 		r.slFront.Close()
+	}
+	if r.caFile != "" {
+		os.Remove(r.caFile)
 	}
 }
 
@@ -60,7 +100,10 @@ func (r *remotes) env() []string {
 	env := []string{
 		"TWILIO_ACCOUNT_SID=" + r.accountSID,
 		"TWILIO_AUTH_TOKEN=" + r.authToken,
-		"TWILIO_API_URL=" + r.tw.URL,
+		"TWILIO_API_URL=" + r.twFront.URL,
+	}
+	if r.caFile != "" {
+		env = append(env, "SSL_CERT_FILE="+r.caFile)
 	}
 	if r.sl != nil {
 		env = append(env,
