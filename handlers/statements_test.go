@@ -156,3 +156,84 @@ func BenchmarkMissedCallStatements(b *testing.B) {
 		})
 	}
 }
+
+// The outbox keeps every done row for its retention (a week by default:
+// hundreds of thousands of rows on a busy line). No statement of a missed
+// call, a staff reply, the caller's text, its delivery receipt or a
+// worker's claim may read that history: each was found reading it whole
+// (a caller's text looking for its case's latest thread batch on both
+// stores; on SQLite, which keeps no statistics here, every claim and
+// every thread entry's card check too), a cost that grew with the table
+// and, on SQLite, held the one connection every webhook waits for.
+func TestStatementsReadNoOutboxHistory(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.missed("CA"+strings.Repeat("0", 31)+"1", "+447700900111", lettings)
+		if _, err := h.store.DB().Exec(`INSERT INTO outbox (kind, dedupe_key, payload, case_id, state, attempts, max_attempts,
+				run_at, locked_by, last_error, created_at, updated_at, claim_seq, lane)
+			WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 20000)
+			SELECT 'chat.thread.slack', 'history:' || i, '{}', NULL, 'done', 1, 5,
+				'2026-11-01T00:00:00Z', '', '', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', 1, 'slack' FROM s`); err != nil {
+			t.Fatal(err)
+		}
+		if h.store.Dialect() == "postgres" {
+			// As autovacuum does once a table has grown; Ringback never
+			// analyzes SQLite.
+			if _, err := h.store.DB().Exec("ANALYZE outbox"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := h.store.CountStatements()
+		_, sent := h.staffReply("CA"+strings.Repeat("0", 31)+"2", "+447700900222")
+		h.texted("+447700900222", lettings, "Yes please, after 5")
+		h.receipt(sent.SID, "delivered", 0)
+		h.flush()
+		// The claims of the worker's pools: a lane of its own, the rest.
+		for _, claim := range []store.OutboxClaim{{Lanes: []string{store.LaneSMS}},
+			{ExceptLanes: []string{store.LaneSMS, store.LaneSlack, store.LaneDiscord}}} {
+			claim.Worker, claim.Limit, claim.Lease, claim.Now = "plans", 10, time.Minute, h.clock.Now()
+			if _, err := h.store.ClaimOutbox(t.Context(), claim); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.store.StopCounting()
+		plans, err := c.Plans(t.Context(), h.store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plans) < 20 {
+			t.Fatalf("%d statements explained, want the flow's (20 or more)", len(plans))
+		}
+		for _, p := range plans {
+			if !strings.Contains(p.Query, "outbox") {
+				continue
+			}
+			for _, line := range p.Plan {
+				if readsOutboxHistory(line) {
+					t.Errorf("reads the outbox's history (%s): %.300s\n  plan: %s", strings.TrimSpace(line), p.Query, strings.Join(p.Plan, " | "))
+				}
+			}
+		}
+	})
+}
+
+// readsOutboxHistory tells whether a line of a plan of a statement on the
+// outbox reads more than the rows it wants or the active ones: a
+// sequential scan of the table (PostgreSQL), or on SQLite a scan that uses
+// no index on active rows only, or a range of row ids.
+func readsOutboxHistory(line string) bool {
+	line = strings.TrimSpace(line)
+	switch {
+	case strings.Contains(line, "Seq Scan on outbox"):
+		return true
+	case strings.Contains(line, "rowid>") || strings.Contains(line, "rowid<"):
+		return true
+	case strings.HasPrefix(line, "SCAN ") && !strings.HasPrefix(line, "SCAN CONSTANT ROW") && !strings.HasSuffix(line, "VALUES CLAUSE"):
+		for _, active := range []string{"outbox_lane_active", "outbox_due", "outbox_lease"} {
+			if strings.HasSuffix(line, "USING INDEX "+active) || strings.HasSuffix(line, "USING COVERING INDEX "+active) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}

@@ -66,13 +66,25 @@ func (q queries) CardSlotBeginning(ctx context.Context, caseID int64, platform, 
 }
 
 func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64) (CardSlot, bool, error) {
-	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRow}, []any{kind, id}, platform, caseID)
+	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRowOf[q.d.name]}, []any{kind, id}, platform, caseID)
 	return slot, flags[0], err
 }
 
 // newerCardRow tells whether a row of kind (?) enqueued after row id (?)
 // for case c still waits.
-const newerCardRow = "EXISTS (SELECT 1 FROM outbox n WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending')"
+var newerCardRow = newerCardRowIn("outbox n")
+
+// newerCardRowOf is newerCardRow by dialect, reading a case's rows
+// through outbox_case.
+var newerCardRowOf = map[string]string{
+	postgres.name: newerCardRowIn(postgres.outboxBy("n", "outbox_case")),
+	sqlite.name:   newerCardRowIn(sqlite.outboxBy("n", "outbox_case")),
+}
+
+// newerCardRowIn is newerCardRow reading the outbox as from (n).
+func newerCardRowIn(from string) string {
+	return "EXISTS (SELECT 1 FROM " + from + " WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending')"
+}
 
 // newerCardRowOfCase is newerCardRow with the case as an argument (?
 // first), for a statement that reads no case row.

@@ -54,3 +54,22 @@ func (d dialect) rebind(query string) string {
 	}
 	return sqlx.Rebind(d.bind, query)
 }
+
+// outboxBy is the outbox (as alias, unless "") read through index. SQLite
+// is told to: with no statistics (Ringback never analyzes it) it read the
+// whole table by row id for a claim, to return rows in id order, and for a
+// card's newer-row check; with statistics skewed by rows of no case (all
+// one value to it) it did the same for a case's rows. Either way every
+// done row of the outbox's retention was read, per claim or per thread
+// entry. PostgreSQL's planner, which knows the NULLs apart, is left to
+// choose.
+func (d dialect) outboxBy(alias, index string) string {
+	from := "outbox"
+	if alias != "" {
+		from += " " + alias
+	}
+	if d.name == "sqlite" {
+		from += " INDEXED BY " + index
+	}
+	return from
+}

@@ -547,7 +547,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 	claim := `
 		UPDATE outbox SET ` + s.d.claimSet() + `, updated_at = ?
 		WHERE id IN (
-			SELECT id FROM outbox o
+			SELECT id FROM ` + s.d.outboxBy("o", "outbox_lane_active") + `
 			WHERE state IN ('pending', 'running')
 			AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_until < ` + s.d.dbNow() + `))` + lanes + `
 			AND NOT ((kind LIKE 'chat.thread.%' OR kind LIKE 'chat.card.%') AND EXISTS (

@@ -21,7 +21,7 @@ func (q queries) EnqueueBatched(ctx context.Context, n NewOutbox, prefix string,
 		lock = " FOR UPDATE" // a replica batching the same case waits for this one
 	}
 	var last []OutboxItem
-	err := q.selectAll(ctx, &last, `SELECT `+outboxColumns+` FROM outbox
+	err := q.selectAll(ctx, &last, `SELECT `+outboxColumns+` FROM `+q.d.outboxBy("", "outbox_case")+`
 		WHERE case_id = ? AND kind = ? AND dedupe_key LIKE ? ESCAPE '\' ORDER BY id DESC LIMIT 1`+lock,
 		n.CaseID, n.Kind, likePrefix(prefix))
 	if err != nil {

@@ -1,6 +1,10 @@
 package store
 
 import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +17,9 @@ type Statements struct {
 	mu     sync.Mutex
 	counts map[string]int
 	order  []string
+	// args holds the arguments each statement was first sent with, for
+	// Plans.
+	args map[string][]any
 	// Commits counts the transactions committed; Autocommits the writes run
 	// outside a transaction, each committing on its own (together: about
 	// the WAL flushes on PostgreSQL).
@@ -27,7 +34,7 @@ type Statements struct {
 // CountStatements starts counting every statement s sends from now on
 // (replacing an earlier counter) and returns the counter.
 func (s *Store) CountStatements() *Statements {
-	c := &Statements{counts: map[string]int{}}
+	c := &Statements{counts: map[string]int{}, args: map[string][]any{}}
 	s.counter.Store(c)
 	return c
 }
@@ -39,7 +46,7 @@ func (s *Store) StopCounting() { s.counter.Store(nil) }
 // note counts one statement, when someone counts.
 func (s *Store) note(query string) {
 	if c := s.counter.Load(); c != nil {
-		c.add(query)
+		c.add(query, nil)
 	}
 }
 
@@ -61,12 +68,12 @@ func (c *Statements) NotifyCount() int {
 
 // countedIn notes query, run by q, when statements are being counted: a
 // write outside a transaction is also an autocommit.
-func (q queries) countedIn(query string) {
+func (q queries) countedIn(query string, args []any) {
 	c := q.s.counter.Load()
 	if c == nil {
 		return
 	}
-	c.add(query)
+	c.add(query, args)
 	if q.tx == nil && writes(query) {
 		c.mu.Lock()
 		c.Autocommits++
@@ -80,12 +87,68 @@ func (c *Statements) commit() {
 	c.mu.Unlock()
 }
 
-func (c *Statements) add(query string) {
+func (c *Statements) add(query string, args []any) {
 	q := strings.Join(strings.Fields(query), " ")
 	c.mu.Lock()
 	c.counts[q]++
 	c.order = append(c.order, q)
+	if _, ok := c.args[q]; !ok && args != nil {
+		c.args[q] = args
+	}
 	c.mu.Unlock()
+}
+
+// StatementPlan is how the database runs one statement: the lines of its
+// EXPLAIN (SQLite: EXPLAIN QUERY PLAN).
+type StatementPlan struct {
+	Query string
+	Plan  []string
+}
+
+// Plans asks s's database how it runs each statement c counted, with the
+// arguments the statement was first sent with (EXPLAIN runs nothing): what
+// a statement reads as its tables grow, for tests.
+func (c *Statements) Plans(ctx context.Context, s *Store) ([]StatementPlan, error) {
+	c.mu.Lock()
+	args := maps.Clone(c.args)
+	c.mu.Unlock()
+	explain := "EXPLAIN "
+	if s.Dialect() == "sqlite" {
+		explain = "EXPLAIN QUERY PLAN "
+	}
+	var plans []StatementPlan
+	for _, q := range slices.Sorted(maps.Keys(args)) {
+		rows, err := s.db.QueryContext(ctx, explain+s.d.rebind(q), args[q]...)
+		if err != nil {
+			return nil, fmt.Errorf("store: explain %.80s: %w", q, err)
+		}
+		cols, _ := rows.Columns()
+		p := StatementPlan{Query: q}
+		for rows.Next() {
+			// PostgreSQL: one text column; SQLite: id, parent, notused, detail.
+			cells := make([]any, len(cols))
+			for i := range cells {
+				cells[i] = new(any)
+			}
+			if err := rows.Scan(cells...); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: explain %.80s: %w", q, err)
+			}
+			switch v := (*cells[len(cells)-1].(*any)).(type) {
+			case []byte:
+				p.Plan = append(p.Plan, string(v))
+			default:
+				p.Plan = append(p.Plan, fmt.Sprint(v))
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: explain %.80s: %w", q, err)
+		}
+		plans = append(plans, p)
+	}
+	return plans, nil
 }
 
 // Sequence lists the statements in the order they were sent.

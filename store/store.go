@@ -228,11 +228,11 @@ func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Resul
 	if err := q.flushPending(ctx, query); err != nil {
 		return nil, err
 	}
-	q.countedIn(query)
 	args, err := sane(args)
 	if err != nil {
 		return nil, err
 	}
+	q.countedIn(query, args)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -243,11 +243,11 @@ func (q queries) get(ctx context.Context, dest any, query string, args ...any) e
 	if err := q.flushPending(ctx, query); err != nil {
 		return err
 	}
-	q.countedIn(query)
 	args, err := sane(args)
 	if err != nil {
 		return err
 	}
+	q.countedIn(query, args)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.GetContext(ctx, dest, args...)
 	}
@@ -258,11 +258,11 @@ func (q queries) selectAll(ctx context.Context, dest any, query string, args ...
 	if err := q.flushPending(ctx, query); err != nil {
 		return err
 	}
-	q.countedIn(query)
 	args, err := sane(args)
 	if err != nil {
 		return err
 	}
+	q.countedIn(query, args)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.SelectContext(ctx, dest, args...)
 	}
