@@ -9,13 +9,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	_ "modernc.org/sqlite" // the SQLite store's driver, to seed its file
 )
 
 // seed is the history a run's store starts with (-seed-cases, -seed-calls,
 // -seed-outbox): closed cases from other callers than the run's, their
-// calls, and finished outbox rows, spread over the past year.
+// calls over the past year, and finished outbox rows over the past six
+// days (older ones would be pruned as the run begins).
 type seed struct {
 	cases, calls, outbox int
 }
@@ -37,6 +39,10 @@ func migrate(ctx context.Context, bin, dir string, env []string) error {
 	}
 	return nil
 }
+
+// outboxSeedSpan is how far back the seeded outbox rows go: six days,
+// inside the default retention (168h).
+const outboxSeedSpan = 6 * 24 * time.Hour
 
 // seedStatements are the INSERTs of s for the dialect ("postgres" or
 // "sqlite"). Rows go straight in with SQL (generate_series, a recursive
@@ -87,8 +93,11 @@ func (s seed) statements(dialect string) []string {
 			FROM `+series(m))
 	}
 	if s.outbox > 0 {
+		// Within the outbox's retention (a week), so that the server keeps
+		// them: rows older than it are pruned as the run begins.
+		spacing := strconv.FormatFloat(outboxSeedSpan.Seconds()/float64(s.outbox), 'f', 3, 64)
 		out = append(out, `INSERT INTO outbox (kind, dedupe_key, payload, state, attempts, max_attempts, run_at, created_at, updated_at)
-			SELECT 'textback', 'seed:' || g, '{}', 'done', 1, 8, `+ts(k, "30", "0")+`, `+ts(k, "30", "0")+`, `+ts(k, "30", "0")+`
+			SELECT 'textback', 'seed:' || g, '{}', 'done', 1, 8, `+ts(k, spacing, "0")+`, `+ts(k, spacing, "0")+`, `+ts(k, spacing, "0")+`
 			FROM `+series(k))
 	}
 	if dialect == "postgres" {
@@ -126,7 +135,9 @@ func seedSQLite(ctx context.Context, s seed, bin, dir string, env []string) erro
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	stmts := append(s.statements("sqlite"), "PRAGMA wal_checkpoint(TRUNCATE)", "ANALYZE")
+	// No ANALYZE: Ringback never analyzes its SQLite store, so a grown
+	// store has no statistics, and its plans must hold without them.
+	stmts := append(s.statements("sqlite"), "PRAGMA wal_checkpoint(TRUNCATE)")
 	return runSeed(ctx, db, stmts)
 }
 
