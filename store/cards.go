@@ -66,29 +66,26 @@ func (q queries) CardSlotBeginning(ctx context.Context, caseID int64, platform, 
 }
 
 func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64) (CardSlot, bool, error) {
-	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRowOf[q.d.name]}, []any{kind, id}, platform, caseID)
+	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRow[q.d.name]}, []any{kind, id}, platform, caseID)
 	return slot, flags[0], err
 }
 
-// newerCardRow tells whether a row of kind (?) enqueued after row id (?)
-// for case c still waits.
-var newerCardRow = newerCardRowIn("outbox n")
-
-// newerCardRowOf is newerCardRow by dialect, reading a case's rows
-// through outbox_case.
-var newerCardRowOf = map[string]string{
-	postgres.name: newerCardRowIn(postgres.outboxBy("n", "outbox_case")),
-	sqlite.name:   newerCardRowIn(sqlite.outboxBy("n", "outbox_case")),
+// newerCardRow, by dialect, tells whether a row of kind (?) enqueued after
+// row id (?) for case c still waits.
+var newerCardRow = map[string]string{
+	postgres.name: newerCardRowIn(postgres),
+	sqlite.name:   newerCardRowIn(sqlite),
 }
 
-// newerCardRowIn is newerCardRow reading the outbox as from (n).
-func newerCardRowIn(from string) string {
-	return "EXISTS (SELECT 1 FROM " + from + " WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending')"
+// newerCardRowIn is newerCardRow in d, reading the case's rows through
+// outbox_case.
+func newerCardRowIn(d dialect) string {
+	return "EXISTS (SELECT 1 FROM " + d.outboxBy("n", "outbox_case") + " WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending')"
 }
 
-// newerCardRowOfCase is newerCardRow with the case as an argument (?
-// first), for a statement that reads no case row.
-var newerCardRowOfCase = strings.Replace(newerCardRow, "n.case_id = c.id", "n.case_id = ?", 1)
+// newerCardRowOfCase is PostgreSQL's newerCardRow with the case as an
+// argument (? first), for a statement that reads no case row.
+var newerCardRowOfCase = strings.Replace(newerCardRow[postgres.name], "n.case_id = c.id", "n.case_id = ?", 1)
 
 // cardSlotWith reads case caseID's slot on platform after the WITH clause
 // with (its arguments first in args), with flags, up to three boolean
@@ -149,7 +146,7 @@ func (q queries) CardSlotReserving(ctx context.Context, caseID int64, platform, 
 			SELECT ?, ?, '', '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox)
 			WHERE NOT EXISTS (SELECT 1 FROM cards WHERE case_id = ? AND platform = ? AND message_id <> '')
 			AND NOT `+newerCardRowOfCase+` `+reserveCardConflict+` RETURNING case_id), `+begunReservedPost+` `,
-		[]string{newerCardRow, "EXISTS (SELECT 1 FROM reserved)", "EXISTS (SELECT 1 FROM begun)"},
+		[]string{newerCardRow[q.d.name], "EXISTS (SELECT 1 FROM reserved)", "EXISTS (SELECT 1 FROM begun)"},
 		[]any{caseID, platform, now.UTC(), caseID, platform, caseID, kind, id, now.Add(-cardPostTimeout).UTC(),
 			platform, key, now.UTC(), now.UTC(), kind, id}, platform, caseID)
 	return slot, flags[0], flags[1], flags[2], err
