@@ -112,43 +112,46 @@ func (c *Statements) Plans(ctx context.Context, s *Store) ([]StatementPlan, erro
 	c.mu.Lock()
 	args := maps.Clone(c.args)
 	c.mu.Unlock()
-	explain := "EXPLAIN "
-	if s.Dialect() == "sqlite" {
-		explain = "EXPLAIN QUERY PLAN "
-	}
 	var plans []StatementPlan
 	for _, q := range slices.Sorted(maps.Keys(args)) {
-		rows, err := s.db.QueryContext(ctx, explain+s.d.rebind(q), args[q]...)
+		plan, err := explain(ctx, s, q, args[q])
 		if err != nil {
 			return nil, fmt.Errorf("store: explain %.80s: %w", q, err)
 		}
-		cols, _ := rows.Columns()
-		p := StatementPlan{Query: q}
-		for rows.Next() {
-			// PostgreSQL: one text column; SQLite: id, parent, notused, detail.
-			cells := make([]any, len(cols))
-			for i := range cells {
-				cells[i] = new(any)
-			}
-			if err := rows.Scan(cells...); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: explain %.80s: %w", q, err)
-			}
-			switch v := (*cells[len(cells)-1].(*any)).(type) {
-			case []byte:
-				p.Plan = append(p.Plan, string(v))
-			default:
-				p.Plan = append(p.Plan, fmt.Sprint(v))
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("store: explain %.80s: %w", q, err)
-		}
-		plans = append(plans, p)
+		plans = append(plans, StatementPlan{Query: q, Plan: plan})
 	}
 	return plans, nil
+}
+
+// explain is the lines of the plan of query with args: PostgreSQL's
+// EXPLAIN is one text column, SQLite's EXPLAIN QUERY PLAN ends with the
+// line's text (id, parent, notused, detail).
+func explain(ctx context.Context, s *Store, query string, args []any) ([]string, error) {
+	prefix := "EXPLAIN "
+	if s.Dialect() == "sqlite" {
+		prefix = "EXPLAIN QUERY PLAN "
+	}
+	rows, err := s.db.QueryContext(ctx, prefix+s.d.rebind(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	cells := make([]any, len(cols))
+	for i := range cells {
+		cells[i] = new(string)
+	}
+	var plan []string
+	for rows.Next() {
+		if err := rows.Scan(cells...); err != nil {
+			return nil, err
+		}
+		plan = append(plan, *cells[len(cells)-1].(*string))
+	}
+	return plan, rows.Err()
 }
 
 // Sequence lists the statements in the order they were sent.
