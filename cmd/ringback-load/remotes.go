@@ -56,22 +56,26 @@ func newRemotes(o options) (*remotes, error) {
 	}
 	if o.tls {
 		// Every httptest TLS server has the same certificate.
-		pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.twFront.Certificate().Raw})
-		f, err := os.CreateTemp("", "ringback-load-ca-*.pem")
-		if err != nil {
-			return nil, fmt.Errorf("the stand-ins' certificate: %w", err)
-		}
-		r.caFile = f.Name()
-		_, err = f.Write(pemCert)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := r.writeCA(); err != nil {
 			r.close()
 			return nil, fmt.Errorf("the stand-ins' certificate: %w", err)
 		}
 	}
 	return r, nil
+}
+
+// writeCA writes the stand-ins' certificate to r.caFile.
+func (r *remotes) writeCA() error {
+	f, err := os.CreateTemp("", "ringback-load-ca-*.pem")
+	if err != nil {
+		return err
+	}
+	r.caFile = f.Name()
+	err = pem.Encode(f, &pem.Block{Type: "CERTIFICATE", Bytes: r.twFront.Certificate().Raw})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // front serves a stand-in on a port of its own: over HTTPS as the real
