@@ -372,7 +372,7 @@ func TestPrivateClusterCountsStatementsAndRunsTheBaseline(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	pg, err := openPGServer(ctx, "")
+	pg, err := openPGServer(ctx, "", true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,6 +101,7 @@ type options struct {
 	slackLatency  time.Duration
 	slack         bool
 	tls           bool // the stand-ins serve HTTPS
+	pgSocket      bool // the private cluster is reached through its Unix socket
 	grace         time.Duration
 	findMax       bool
 	maxRate       int
@@ -167,6 +168,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	slackLat := fs.Duration("slack-latency", 150*time.Millisecond, "how long the Slack stand-in takes to answer")
 	slack := fs.Bool("slack", true, "configure Slack, so that every call also posts a card (false: texts only, as this command measured before issue 17)")
 	tlsOn := fs.Bool("tls", true, "the stand-ins serve HTTPS, as Twilio and Slack do, so that the server's connection handling costs what it does against them (false: plain HTTP, as this command measured before)")
+	pgSocket := fs.Bool("pg-socket", true, "reach the private cluster through its Unix socket, as a server on the same host is configured to (false: TCP on 127.0.0.1, as this command measured before); -database-url's own host decides for it")
 	grace := fs.Duration("grace", 30*time.Second, "how long to wait after the last answer for outstanding texts and cards")
 	findMax := fs.Bool("find-max", false, "step the rate and report the highest that meets the targets")
 	maxR := fs.Int("max-rate", 2000, "-find-max: the highest rate tried")
@@ -196,7 +198,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return options{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	o := options{
-		duration: *duration, warmup: *warmup, databaseURL: *databaseURL, twilioLatency: *twilio, slackLatency: *slackLat, tls: *tlsOn,
+		duration: *duration, warmup: *warmup, databaseURL: *databaseURL, twilioLatency: *twilio, slackLatency: *slackLat, tls: *tlsOn, pgSocket: *pgSocket,
 		slack: *slack, grace: *grace, findMax: *findMax, maxRate: *maxR,
 		seed: seed{cases: *seedCases, calls: *seedCalls, outbox: *seedOutbox}, alsoEmpty: *alsoEmpty,
 		baseline: *baseline, baselineFor: *baselineFor, clients: *clients, scrape: *scrape,
@@ -299,13 +301,16 @@ func loadAll(ctx context.Context, o options, stderr io.Writer) (rep report, err 
 		if o.databaseURL == "" {
 			say("creating a private PostgreSQL cluster…")
 		}
-		if pg, err = openPGServer(ctx, o.databaseURL); err != nil {
+		if pg, err = openPGServer(ctx, o.databaseURL, o.pgSocket); err != nil {
 			if slices.Contains(o.stores, "postgres") {
 				return rep, err
 			}
 			rep.Notes = append(rep.Notes, "no baseline: "+err.Error())
 		} else {
 			defer pg.close()
+			if pg.cluster != nil && !o.pgSocket {
+				rep.Notes = append(rep.Notes, "-pg-socket=false: the server, the baseline and the statistics reach PostgreSQL over TCP on 127.0.0.1")
+			}
 			if pg.cluster == nil {
 				rep.Notes = append(rep.Notes, "-database-url: WAL flushes and records are the whole server's, other databases' writes included")
 			}

@@ -33,8 +33,9 @@ type pgServer struct {
 }
 
 // openPGServer starts a private cluster with pg_stat_statements preloaded,
-// or connects to databaseURL's server.
-func openPGServer(ctx context.Context, databaseURL string) (*pgServer, error) {
+// reached through its Unix socket when socket is set, or connects to
+// databaseURL's server.
+func openPGServer(ctx context.Context, databaseURL string, socket bool) (*pgServer, error) {
 	s := &pgServer{}
 	if databaseURL == "" {
 		cl, err := harness.NewCluster(ctx, "shared_preload_libraries=pg_stat_statements",
@@ -49,6 +50,9 @@ func openPGServer(ctx context.Context, databaseURL string) (*pgServer, error) {
 		}
 		s.cluster = cl
 		databaseURL = cl.URL
+		if socket {
+			databaseURL = cl.SocketDSN("ringback")
+		}
 	}
 	u, err := url.Parse(databaseURL)
 	if err != nil {
@@ -93,6 +97,14 @@ func (s *pgServer) dsn(db string) string {
 	return u.String()
 }
 
+// where names the server for a message: its host, or its socket's folder.
+func (s *pgServer) where() string {
+	if s.url.Host != "" {
+		return s.url.Host
+	}
+	return s.url.Query().Get("host")
+}
+
 func (s *pgServer) close() {
 	if s.admin != nil {
 		s.admin.Close()
@@ -115,7 +127,7 @@ func (s *pgServer) createDatabase(ctx context.Context, template string) (string,
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	if _, err := s.admin.ExecContext(cctx, q); err != nil {
-		return "", fmt.Errorf("create database %s on %s: %w", name, s.url.Host, err)
+		return "", fmt.Errorf("create database %s on %s: %w", name, s.where(), err)
 	}
 	return name, nil
 }

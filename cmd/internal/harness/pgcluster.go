@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -97,9 +98,16 @@ func NewCluster(ctx context.Context, settings ...string) (*Cluster, error) {
 	return c, nil
 }
 
-// DSN is the URL of database db on the cluster.
+// DSN is the URL of database db on the cluster, over TCP on 127.0.0.1.
 func (c *Cluster) DSN(db string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable&connect_timeout=5", c.port, db)
+}
+
+// SocketDSN is the URL of database db on the cluster through its Unix
+// socket, as a server on the same host connects: no TCP on either side.
+func (c *Cluster) SocketDSN(db string) string {
+	q := url.Values{"host": {c.dir}, "port": {strconv.Itoa(c.port)}, "sslmode": {"disable"}, "connect_timeout": {"5"}}
+	return "postgres://postgres@/" + db + "?" + q.Encode()
 }
 
 // Bin is the folder of the cluster's PostgreSQL programs (pgbench among them

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// The private cluster starts, counts its processes' CPU time, survives `pg_ctl restart -m fast` with its
+// The private cluster starts, answers on its Unix socket, counts its processes' CPU time, survives `pg_ctl restart -m fast` with its
 // data (the restart returns: the new server must not hold our output
 // pipe), and is gone after remove.
 func TestClusterRestartsAndIsRemoved(t *testing.T) {
@@ -40,6 +40,21 @@ func TestClusterRestartsAndIsRemoved(t *testing.T) {
 	defer db.Close()
 	if _, err := db.ExecContext(ctx, "CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)"); err != nil {
 		t.Fatal(err)
+	}
+
+	// Its Unix socket reaches the same database, and is no TCP connection.
+	sock, err := sql.Open("postgres", c.SocketDSN("ringback"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	var kept int
+	var viaTCP bool
+	if err := sock.QueryRowContext(ctx, "SELECT n, inet_client_addr() IS NOT NULL FROM kept").Scan(&kept, &viaTCP); err != nil {
+		t.Fatalf("through the socket (%s): %v", c.SocketDSN("ringback"), err)
+	}
+	if kept != 42 || viaTCP {
+		t.Errorf("through the socket: read %d (want 42), over TCP %v (want false)", kept, viaTCP)
 	}
 
 	// Its processes' CPU time is readable, and grows with work.
