@@ -236,10 +236,11 @@ func Classify(body string) Result {
 var (
 	joinOptOut = regexp.MustCompile(`\bopt out\b`)
 	bareRemove = regexp.MustCompile(`\b(remove|take) (me|us) (off|from)\b`)
+	joined     = strings.NewReplacer("optout", "opt out", "nomas", "no mas") // built once, not per text
 )
 
 func unjoin(text string) string {
-	return strings.NewReplacer("optout", "opt out", "nomas", "no mas").Replace(text)
+	return joined.Replace(text)
 }
 
 // matchOptOut finds an opt-out wording that nothing before it undoes; one
