@@ -219,8 +219,7 @@ func (q queries) CaseForCard(ctx context.Context, id int64) (CardCase, error) {
 			r.status AS reply_status, r.problem AS reply_problem
 		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
 		LEFT JOIN callback_requests cb ON cb.case_id = c.id AND c.callback_at IS NOT NULL
-		LEFT JOIN messages r ON r.id = (SELECT o.id FROM messages o WHERE o.case_id = c.id AND o.direction = 'out' AND o.kind = 'template'
-			ORDER BY o.created_at DESC, o.id DESC LIMIT 1)
+		`+lastReplyJoin[q.d.name]+`
 		WHERE c.id = ?`, id)
 	if err != nil {
 		return CardCase{}, notFound(err, "store: case %d", id)
@@ -236,6 +235,19 @@ func (q queries) CaseForCard(ctx context.Context, id int64) (CardCase, error) {
 	}
 	cc.Contact = row.contact(row.ContactID)
 	return cc, nil
+}
+
+// lastReplyJoin joins a case c's latest staff reply r, through the
+// messages of the case (messages_case). PostgreSQL could plan a join on
+// the reply's id as a hash join over every message: 0.47 ms a card in one
+// load run at a few thousand messages (0.09 ms in another), growing with
+// the table; LATERAL reads the case's own. SQLite has no LATERAL and
+// looks the id up.
+var lastReplyJoin = map[string]string{
+	"postgres": `LEFT JOIN LATERAL (SELECT o.status, o.problem FROM messages o WHERE o.case_id = c.id AND o.direction = 'out' AND o.kind = 'template'
+			ORDER BY o.created_at DESC, o.id DESC LIMIT 1) r ON true`,
+	"sqlite": `LEFT JOIN messages r ON r.id = (SELECT o.id FROM messages o WHERE o.case_id = c.id AND o.direction = 'out' AND o.kind = 'template'
+			ORDER BY o.created_at DESC, o.id DESC LIMIT 1)`,
 }
 
 // prefixed qualifies every column of a column list with table alias t.
