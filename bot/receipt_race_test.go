@@ -118,7 +118,7 @@ func TestBounceKeptWhileTheSIDWaitsForItsLockIsNotLost(t *testing.T) {
 	f.clock.Advance(time.Minute)
 	worked := make(chan struct{})
 	go func() { defer close(worked); f.worker.RunDue(ctx) }()
-	storetest.WaitForLockWait(t, s, "UPDATE messages SET sid%")
+	storetest.WaitForLockWait(t, s, "%UPDATE messages SET sid%")
 	close(release)
 	if err := <-kept; err != nil {
 		t.Fatal(err)

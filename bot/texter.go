@@ -307,6 +307,11 @@ func retryable(err error) error {
 func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) error {
 	now := b.clock.Now()
 	var outcomes []string // of receipts that came first, counted once committed
+	// asRead: the text is recorded as it was read when claimed, in the
+	// commit's one statement (store.Tx.AcceptMessageAsRead), as it nearly
+	// always is. Not a staff reply: its contact locks the case first,
+	// where the other ways take the SID's lock first.
+	asRead := sent.Code == "" && m.Kind != "template"
 	careful := false
 	record := func(tx *store.Tx) error {
 		outcomes = outcomes[:0]
@@ -320,7 +325,13 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		// taken by the statement recording the SID, or, on the rare run
 		// again after a receipt came meanwhile, first.
 		accept := tx.AcceptMessageLocked
-		if careful {
+		switch {
+		case asRead:
+			accept = func(ctx context.Context, _ int64, sid, status string, now time.Time) (store.Message, bool, bool, error) {
+				m, err := tx.AcceptMessageAsRead(ctx, m, sid, status, now)
+				return m, true, false, err
+			}
+		case careful:
 			if err := tx.LockMessageSID(ctx, sent.SID); err != nil {
 				return err
 			}
@@ -378,6 +389,12 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 		return completeInTx(ctx, tx)
 	}
 	err := b.store.InTx(ctx, record)
+	if asRead && errors.Is(err, store.ErrChangedMeanwhile) {
+		// Changed since it was read, recorded already, or a receipt
+		// waits: the way that reads it first tells which.
+		asRead = false
+		err = b.store.InTx(ctx, record)
+	}
 	if errors.Is(err, store.ErrReceiptWaits) {
 		careful = true
 		err = b.store.InTx(ctx, record)

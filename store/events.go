@@ -3,10 +3,13 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Event is one entry of a case's append-only audit trail.
@@ -140,11 +143,16 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 	var args []any
 	for i, w := range ws {
 		query := w.query
+		if (w.counted != nil || w.expect) && !w.check {
+			query += " RETURNING 1"
+		}
 		if w.counted != nil {
-			if !w.check {
-				query += " RETURNING 1"
-			}
 			outs = append(outs, fmt.Sprintf("SELECT %d, %s FROM later_%d", i, flushedNone, i))
+		}
+		if w.expect {
+			// No row: ringback_expect fails the statement, and with it
+			// every write in it.
+			outs = append(outs, fmt.Sprintf("SELECT 0, %s WHERE NOT ringback_expect(EXISTS (SELECT 1 FROM later_%d), 'later_%d')", flushedNone, i, i))
 		}
 		parts = append(parts, part{fmt.Sprintf("later_%d", i), query})
 		args = append(args, w.args...)
@@ -266,9 +274,13 @@ func flushedColumns(given ...string) string {
 // flushFailed words the error of the statement that made ws, es and rows.
 func (q queries) flushFailed(ws []laterWrite, es []pendingEvent, rows []outboxRow, err error) error {
 	var what []string
-	for _, w := range ws {
+	var pe *pq.Error
+	for i, w := range ws {
 		if w.unique && uniqueViolation(q.d, err, w.table) {
 			return w.failed(q.d, err) // the write it concerns, as ErrDuplicate
+		}
+		if w.expect && errors.As(err, &pe) && pe.Code == expectSQLState && strings.Contains(pe.Message, fmt.Sprintf("later_%d ", i)) {
+			return w.failed(q.d, err) // as ErrChangedMeanwhile
 		}
 		what = append(what, w.what)
 	}

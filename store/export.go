@@ -22,8 +22,12 @@ func (q queries) EachEvent(ctx context.Context, from, to time.Time, fn func(Even
 	if err := q.flushPending(ctx, ""); err != nil {
 		return err
 	}
+	ext, err := q.conn()
+	if err != nil {
+		return err
+	}
 	q.s.note("events export")
-	rows, err := q.ext.QueryxContext(ctx, q.d.rebind(`
+	rows, err := ext.QueryxContext(ctx, q.d.rebind(`
 		SELECT e.id, e.case_id, e.at, e.kind, e.actor, e.data, c.line_number, c.caller_number
 		FROM events e JOIN cases c ON c.id = e.case_id
 		WHERE e.at >= ? AND e.at < ?

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,7 +33,19 @@ type laterWrite struct {
 	// check: query is a SELECT, not a write; counted is told how many rows
 	// it found (FailCommitIf).
 	check bool
+	// expect: the write is made on what the transaction read before, so it
+	// must change a row; if it changes none the statement making it fails
+	// whole, with ErrChangedMeanwhile, and nothing of it stays.
+	expect bool
 }
+
+// ErrChangedMeanwhile fails a transaction that wrote on what it read
+// before (a text's acceptance as read: Tx.AcceptMessageAsRead) when that
+// had changed: nothing it did stays; read again and run it again.
+var ErrChangedMeanwhile = errors.New("store: changed since it was read")
+
+// expectSQLState is the SQLSTATE ringback_expect fails with (migration 36).
+const expectSQLState = "RBX01"
 
 // FailCommitIf runs query, a SELECT of table, at the commit, in the
 // statement that makes the transaction's waiting writes (on PostgreSQL:
@@ -82,6 +95,11 @@ func (q queries) writeNow(ctx context.Context, w laterWrite) error {
 	if err != nil {
 		return w.failed(q.d, err)
 	}
+	if w.expect {
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return w.failed(q.d, cmp.Or(err, ErrChangedMeanwhile))
+		}
+	}
 	if w.counted != nil {
 		n, err := res.RowsAffected()
 		if err != nil {
@@ -99,6 +117,10 @@ func (w laterWrite) failed(d dialect, err error) error {
 	}
 	if w.unique && uniqueViolation(d, err, w.table) {
 		return fmt.Errorf("store: %s: %w", w.what, ErrDuplicate)
+	}
+	var pe *pq.Error
+	if w.expect && errors.As(err, &pe) && pe.Code == expectSQLState {
+		return fmt.Errorf("store: %s: %w", w.what, ErrChangedMeanwhile)
 	}
 	return fmt.Errorf("store: %s: %w", w.what, err)
 }

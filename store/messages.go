@@ -222,6 +222,45 @@ func (tx *Tx) AcceptMessageLocked(ctx context.Context, id int64, sid, status str
 	return m, recorded, receiptWaits, err
 }
 
+// AcceptMessageAsRead records, at the commit, that the provider took
+// message m, as the caller read it, under sid with status at now, and
+// returns the message as it is then (a pending text takes status; one
+// settled meanwhile keeps its own). On PostgreSQL it sends no statement
+// of its own: the write goes with the transaction's others, and a
+// transaction that reads nothing first commits in that one statement
+// (InTx), the SID's lock and the look for an early receipt in it
+// (ringback_receipt_waits, migration 36). The commit fails with
+// ErrChangedMeanwhile, nothing of it written, when that is not what it
+// records: m changed since it was read, its SID was recorded already, or
+// a receipt for sid waits (the caller runs it again as AcceptMessageLocked
+// does, which handles all three). SQLite records it at once.
+func (tx *Tx) AcceptMessageAsRead(ctx context.Context, m Message, sid, status string, now time.Time) (Message, error) {
+	if m.AcceptedAt != nil {
+		return Message{}, fmt.Errorf("store: accept message %d as %s: recorded already: %w", m.ID, sid, ErrChangedMeanwhile)
+	}
+	if tx.d.name != "postgres" {
+		got, recorded, receiptWaits, err := tx.AcceptMessage(ctx, m.ID, sid, status, now)
+		if err == nil && (!recorded || receiptWaits) {
+			err = fmt.Errorf("store: accept message %d as %s: %w", m.ID, sid, ErrChangedMeanwhile)
+		}
+		return got, err
+	}
+	err := tx.writeLater(ctx, laterWrite{table: "messages", expect: true, what: fmt.Sprintf("accept message %d as %s", m.ID, sid),
+		query: `UPDATE messages SET sid = ?, status = CASE WHEN status = 'pending' THEN ? ELSE status END, accepted_at = ?, updated_at = ?
+			WHERE id = ? AND status = ? AND error_code = ? AND problem = ? AND body = ? AND accepted_at IS NULL
+			AND NOT (SELECT ringback_receipt_waits(?, ?))`,
+		args: []any{sid, status, now.UTC(), now.UTC(), m.ID, m.Status, m.ErrorCode, m.Problem, m.Body, sidLockClass, sid}})
+	if err != nil {
+		return Message{}, err
+	}
+	if m.Status == "pending" {
+		m.Status = status
+	}
+	at := now.UTC()
+	m.SID, m.AcceptedAt, m.UpdatedAt = &sid, &at, at
+	return m, nil
+}
+
 // StartSend records that an attempt to send message id begins at `at`,
 // unless an earlier attempt began already, and returns when the first one
 // began. The caller commits it before calling the provider, so that a re-run

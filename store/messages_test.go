@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +167,150 @@ func TestAcceptMessageLockedSeesAReceiptKeptWhileItWaited(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	})
+}
+
+// AcceptMessageAsRead records a text's acceptance with the transaction's
+// other writes: on PostgreSQL a transaction of nothing else is that one
+// statement, committing alone (was BEGIN, the message's UPDATE, the
+// writes, COMMIT). What it cannot record as read fails the commit with
+// ErrChangedMeanwhile and writes nothing: a receipt waiting for the SID
+// (kept while the statement waited for the SID's lock, too), a text
+// recorded already, and on PostgreSQL a text changed since it was read.
+func TestAcceptMessageAsReadIsOneStatementOrNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		const sid = "SM0123456789abcdef0123456789abcdef"
+		n := 0
+		pendingTextBack := func(t *testing.T, s *store.Store) store.Message {
+			t.Helper()
+			n++
+			c := store.Case{LineNumber: "+441632960001", CallerNumber: fmt.Sprintf("+44770090%04d", n), State: store.CaseOpen, Origin: "call",
+				CreatedAt: t0, UpdatedAt: t0}
+			if _, err := s.InsertCase(ctx, &c); err != nil {
+				t.Fatal(err)
+			}
+			m := store.Message{CaseID: &c.ID, Direction: store.Outbound, Kind: "textback", LineNumber: c.LineNumber, CallerNumber: c.CallerNumber,
+				Body: "Sorry we missed your call.", Status: "pending", CreatedAt: t0, UpdatedAt: t0}
+			if _, err := s.InsertMessage(ctx, &m); err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		// accept records m as read, with an event on its case, counting
+		// the statements sent.
+		accept := func(m store.Message, sid string) (store.Message, *store.Statements, error) {
+			counter := s.CountStatements()
+			defer s.StopCounting()
+			var got store.Message
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				var err error
+				if got, err = tx.AcceptMessageAsRead(ctx, m, sid, "queued", t0.Add(time.Minute)); err != nil {
+					return err
+				}
+				return tx.AddEvent(ctx, *m.CaseID, t0, "sms_sent", "", nil)
+			})
+			return got, counter, err
+		}
+		unchanged := func(m store.Message) {
+			t.Helper()
+			if got, err := s.MessageByID(ctx, m.ID); err != nil || got.SID != nil || got.Status != m.Status || got.AcceptedAt != nil {
+				t.Errorf("after the failed commit the text is %+v (%v), want it as it was", got, err)
+			}
+			if es, err := s.EventsForCase(ctx, *m.CaseID); err != nil || len(es) != 0 {
+				t.Errorf("after the failed commit the case has events %+v (%v), want none", es, err)
+			}
+		}
+
+		m := pendingTextBack(t, s)
+		got, counter, err := accept(m, sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int{"postgres": 1, "sqlite": 4}[s.Dialect()]; counter.Total() != want {
+			t.Errorf("%d statements, want %d: %q", counter.Total(), want, counter.Sequence())
+		}
+		stored, err := s.MessageByID(ctx, m.ID)
+		if err != nil || stored.SID == nil || *stored.SID != sid || stored.Status != "queued" || stored.AcceptedAt == nil {
+			t.Fatalf("stored %+v (%v), want it accepted as %s, queued", stored, err, sid)
+		}
+		if got.Status != "queued" || got.SID == nil || *got.SID != sid || got.AcceptedAt == nil || !got.AcceptedAt.Equal(*stored.AcceptedAt) {
+			t.Errorf("returned %+v, want it as stored: %+v", got, stored)
+		}
+		if es, err := s.EventsForCase(ctx, *m.CaseID); err != nil || len(es) != 1 {
+			t.Errorf("events %+v (%v), want the one written with it", es, err)
+		}
+
+		// Recorded already (by a worker whose claim overlapped), as read
+		// before that: nothing written again.
+		if _, _, err := accept(m, sid); !errors.Is(err, store.ErrChangedMeanwhile) {
+			t.Errorf("recording a text recorded already: %v, want ErrChangedMeanwhile", err)
+		}
+		if again, err := s.MessageByID(ctx, m.ID); err != nil || !again.AcceptedAt.Equal(*stored.AcceptedAt) {
+			t.Errorf("the text was recorded again: %+v (%v)", again, err)
+		}
+		if es, err := s.EventsForCase(ctx, *m.CaseID); err != nil || len(es) != 1 {
+			t.Errorf("events %+v (%v), want only the first recording's", es, err)
+		}
+
+		// A receipt for the SID waits.
+		m = pendingTextBack(t, s)
+		const bounced = "SMbounced0123456789abcdef0123456789"
+		if err := s.KeepReceipt(ctx, store.Receipt{SID: bounced, Status: "undelivered", ErrorCode: "30003", ReceivedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := accept(m, bounced); !errors.Is(err, store.ErrChangedMeanwhile) {
+			t.Errorf("with a receipt waiting: %v, want ErrChangedMeanwhile", err)
+		}
+		unchanged(m)
+		if s.Dialect() != "postgres" {
+			return
+		}
+
+		// Changed since it was read (canceled meanwhile).
+		m = pendingTextBack(t, s)
+		if _, err := s.DB().Exec(`UPDATE messages SET status = 'canceled' WHERE id = $1`, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := accept(m, "SMcanceled"); !errors.Is(err, store.ErrChangedMeanwhile) {
+			t.Errorf("a text canceled since it was read: %v, want ErrChangedMeanwhile", err)
+		}
+		m.Status = "canceled"
+		unchanged(m)
+
+		// A receipt kept while the statement waits for the SID's lock: the
+		// statement began before it was kept, and still sees it.
+		m = pendingTextBack(t, s)
+		const late = "SMlate0123456789abcdef0123456789abcd"
+		held, release, kept := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			kept <- s.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.LockMessageSID(ctx, late); err != nil {
+					return err
+				}
+				if err := tx.KeepReceipt(ctx, store.Receipt{SID: late, Status: "undelivered", ErrorCode: "30003", ReceivedAt: t0}); err != nil {
+					return err
+				}
+				close(held)
+				<-release
+				return nil
+			})
+		}()
+		<-held
+		accepted := make(chan error, 1)
+		go func() {
+			_, _, err := accept(m, late)
+			accepted <- err
+		}()
+		storetest.WaitForLockWait(t, s, "%UPDATE messages SET sid%ringback_receipt_waits%")
+		close(release)
+		if err := <-kept; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-accepted; !errors.Is(err, store.ErrChangedMeanwhile) {
+			t.Fatalf("with a receipt kept while it waited: %v, want ErrChangedMeanwhile", err)
+		}
+		unchanged(m)
 	})
 }
 

@@ -56,7 +56,12 @@ type Store struct {
 // Tx is a transaction; the same queries as Store, committed together.
 type Tx struct {
 	queries
-	tx *sqlx.Tx
+	// ctx is InTx's: the transaction begins with it (begin).
+	ctx context.Context
+	// tx is nil until the first statement (conn); autocommit: the one
+	// statement making the waiting writes commits alone (commitAlone).
+	tx         *sqlx.Tx
+	autocommit bool
 	// wroteTemplates keeps the transaction's own view of the templates out
 	// of the cache: it may roll back.
 	wroteTemplates bool
@@ -177,15 +182,18 @@ func (s *Store) Close() error {
 }
 
 // InTx runs fn in one transaction: all of its writes commit, or none do.
+// The transaction begins with its first statement, not before: on
+// PostgreSQL one whose only statement is the one making its waiting
+// writes (writeLater, AddEvent, EnqueueLater) sends that statement alone,
+// which commits as it ends, without a BEGIN and a COMMIT around it (two
+// round trips fewer: issue 17).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	s.note("BEGIN")
-	sqltx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+	tx := &Tx{ctx: ctx}
+	tx.queries = queries{d: s.d, s: s, tx: tx}
+	err := fn(tx)
+	if err == nil && tx.tx == nil && tx.alone() {
+		return tx.commitAlone(ctx)
 	}
-	tx := &Tx{tx: sqltx}
-	tx.queries = queries{ext: sqltx, d: s.d, s: s, tx: tx}
-	err = fn(tx)
 	if err == nil {
 		err = tx.flushPending(ctx, "")
 	}
@@ -193,26 +201,100 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		err = tx.abort // FailCommitIf found its row
 	}
 	if err != nil {
-		s.note("ROLLBACK")
-		_ = sqltx.Rollback()
+		if tx.tx != nil {
+			s.note("ROLLBACK")
+			_ = tx.tx.Rollback()
+		}
 		tx.settleHandoffs(false)
 		return err
 	}
+	if tx.tx == nil {
+		return nil // it sent nothing, and nothing waits
+	}
 	s.note("COMMIT")
-	if err := sqltx.Commit(); err != nil {
+	if err := tx.tx.Commit(); err != nil {
 		// Whether it committed is unknown: a handed row that did is
 		// claimed by nobody running it, and runs once its lease lapses.
 		tx.settleHandoffs(false)
 		return fmt.Errorf("store: commit: %w", err)
 	}
-	if c := s.counter.Load(); c != nil {
+	tx.committed()
+	return nil
+}
+
+// begin starts tx's transaction, before its first statement: with the
+// context InTx was given, which ends it, not the statement's.
+func (tx *Tx) begin() error {
+	tx.s.note("BEGIN")
+	sqltx, err := tx.s.db.BeginTxx(tx.ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx.tx = sqltx
+	return nil
+}
+
+// alone reports whether what tx waits to write, when it has sent no
+// statement yet, is one PostgreSQL statement that can commit on its own:
+// a check (FailCommitIf) rolls back after its statement, so it needs the
+// transaction.
+func (tx *Tx) alone() bool {
+	if tx.d.name != "postgres" || len(tx.events) > eventsPerStatement || len(tx.outbox) > outboxRowsPerStatement ||
+		len(tx.later)+len(tx.events)+len(tx.outbox) == 0 {
+		return false
+	}
+	for _, w := range tx.later {
+		if w.check {
+			return false
+		}
+	}
+	return true
+}
+
+// commitAlone makes tx's waiting writes in one statement outside a
+// transaction: it commits as it ends, or fails whole.
+func (tx *Tx) commitAlone(ctx context.Context) error {
+	tx.autocommit = true
+	ws, es, rows := tx.later, tx.events, tx.outbox
+	tx.later, tx.events, tx.outbox = nil, nil, nil
+	if err := tx.flushAsOne(ctx, ws, es, rows); err != nil {
+		// A statement that failed wrote nothing; one cut off on its way
+		// may have committed: a handed row that did runs once its lease
+		// lapses, as after a lost COMMIT.
+		tx.settleHandoffs(false)
+		return err
+	}
+	tx.committed()
+	return nil
+}
+
+// committed is what follows tx's commit: the counter, the workers woken,
+// the rows handed over started.
+func (tx *Tx) committed() {
+	if c := tx.s.counter.Load(); c != nil {
 		c.commit()
 	}
 	if len(tx.wakes) > 0 {
-		s.wake(tx.wakes)
+		tx.s.wake(tx.wakes)
 	}
 	tx.settleHandoffs(true)
-	return nil
+}
+
+// conn is where q sends a statement: the pool outside a transaction (and
+// for a transaction's one statement committing alone), else the
+// transaction, begun now if it has not been.
+func (q queries) conn() (sqlx.ExtContext, error) {
+	switch {
+	case q.tx == nil:
+		return q.ext, nil
+	case q.tx.autocommit:
+		return q.s.db, nil
+	case q.tx.tx == nil:
+		if err := q.tx.begin(); err != nil {
+			return nil, err
+		}
+	}
+	return q.tx.tx, nil
 }
 
 // queries holds every statement; Store runs them on the pool, Tx inside
@@ -232,11 +314,15 @@ func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Resul
 	if err != nil {
 		return nil, err
 	}
+	ext, err := q.conn()
+	if err != nil {
+		return nil, err
+	}
 	q.countedIn(query, args)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return q.ext.ExecContext(ctx, q.d.rebind(query), args...)
+	return ext.ExecContext(ctx, q.d.rebind(query), args...)
 }
 
 func (q queries) get(ctx context.Context, dest any, query string, args ...any) error {
@@ -247,11 +333,15 @@ func (q queries) get(ctx context.Context, dest any, query string, args ...any) e
 	if err != nil {
 		return err
 	}
+	ext, err := q.conn()
+	if err != nil {
+		return err
+	}
 	q.countedIn(query, args)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.GetContext(ctx, dest, args...)
 	}
-	return sqlx.GetContext(ctx, q.ext, dest, q.d.rebind(query), args...)
+	return sqlx.GetContext(ctx, ext, dest, q.d.rebind(query), args...)
 }
 
 func (q queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
@@ -262,11 +352,15 @@ func (q queries) selectAll(ctx context.Context, dest any, query string, args ...
 	if err != nil {
 		return err
 	}
+	ext, err := q.conn()
+	if err != nil {
+		return err
+	}
 	q.countedIn(query, args)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.SelectContext(ctx, dest, args...)
 	}
-	return sqlx.SelectContext(ctx, q.ext, dest, q.d.rebind(query), args...)
+	return sqlx.SelectContext(ctx, ext, dest, q.d.rebind(query), args...)
 }
 
 // insertID runs an INSERT … ON CONFLICT … DO NOTHING RETURNING id and sets
@@ -308,7 +402,7 @@ func (q queries) stmt(ctx context.Context, query string) *sqlx.Stmt {
 		return nil
 	}
 	st := v.(*sqlx.Stmt)
-	if q.tx != nil {
+	if q.tx != nil && q.tx.tx != nil {
 		return q.tx.tx.StmtxContext(ctx, st)
 	}
 	return st
