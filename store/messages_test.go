@@ -124,37 +124,17 @@ func TestAcceptMessageLockedSeesAReceiptKeptWhileItWaited(t *testing.T) {
 		}
 		// The receipt handler holds the SID's lock and keeps its receipt;
 		// the worker's statement starts, and waits for the lock.
-		held := make(chan struct{})
-		release := make(chan struct{})
-		kept := make(chan error, 1)
-		go func() {
-			kept <- s.InTx(ctx, func(tx *store.Tx) error {
-				if err := keep(tx); err != nil {
-					return err
-				}
-				close(held)
-				<-release
-				return nil
-			})
-		}()
-		<-held
-		accepted := make(chan error, 1)
-		go func() {
+		err := keptWhileWaiting(t, s, sid, "UPDATE messages SET sid%pg_advisory_xact_lock%", func() error {
 			_, _, err := accept()
-			accepted <- err
-		}()
-		storetest.WaitForLockWait(t, s, "UPDATE messages SET sid%pg_advisory_xact_lock%")
-		close(release)
-		if err := <-kept; err != nil {
-			t.Fatal(err)
-		}
-		if err := <-accepted; !errors.Is(err, store.ErrReceiptWaits) {
+			return err
+		})
+		if !errors.Is(err, store.ErrReceiptWaits) {
 			t.Fatalf("the commit: %v, want ErrReceiptWaits", err)
 		}
 		if got, err := s.MessageByID(ctx, m.ID); err != nil || got.SID != nil || got.Status != "pending" {
 			t.Fatalf("after the failed commit: %+v (%v), want the text as it was", got, err)
 		}
-		err := s.InTx(ctx, func(tx *store.Tx) error {
+		err = s.InTx(ctx, func(tx *store.Tx) error {
 			if err := tx.LockMessageSID(ctx, sid); err != nil {
 				return err
 			}
@@ -282,36 +262,47 @@ func TestAcceptMessageAsReadIsOneStatementOrNothing(t *testing.T) {
 		// statement began before it was kept, and still sees it.
 		m = pendingTextBack(t, s)
 		const late = "SMlate0123456789abcdef0123456789abcd"
-		held, release, kept := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-		go func() {
-			kept <- s.InTx(ctx, func(tx *store.Tx) error {
-				if err := tx.LockMessageSID(ctx, late); err != nil {
-					return err
-				}
-				if err := tx.KeepReceipt(ctx, store.Receipt{SID: late, Status: "undelivered", ErrorCode: "30003", ReceivedAt: t0}); err != nil {
-					return err
-				}
-				close(held)
-				<-release
-				return nil
-			})
-		}()
-		<-held
-		accepted := make(chan error, 1)
-		go func() {
+		err = keptWhileWaiting(t, s, late, "%UPDATE messages SET sid%ringback_receipt_waits%", func() error {
 			_, _, err := accept(m, late)
-			accepted <- err
-		}()
-		storetest.WaitForLockWait(t, s, "%UPDATE messages SET sid%ringback_receipt_waits%")
-		close(release)
-		if err := <-kept; err != nil {
-			t.Fatal(err)
-		}
-		if err := <-accepted; !errors.Is(err, store.ErrChangedMeanwhile) {
+			return err
+		})
+		if !errors.Is(err, store.ErrChangedMeanwhile) {
 			t.Fatalf("with a receipt kept while it waited: %v, want ErrChangedMeanwhile", err)
 		}
 		unchanged(m)
 	})
+}
+
+// keptWhileWaiting has a receipt handler take sid's lock and keep a bounce
+// for it, then runs accept, and lets the handler commit once accept's
+// statement (like, as pg_stat_activity shows it) waits for that lock; it
+// returns accept's error. PostgreSQL only.
+func keptWhileWaiting(t *testing.T, s *store.Store, sid, like string, accept func() error) error {
+	t.Helper()
+	ctx := context.Background()
+	held, release, kept := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		kept <- s.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.LockMessageSID(ctx, sid); err != nil {
+				return err
+			}
+			if err := tx.KeepReceipt(ctx, store.Receipt{SID: sid, Status: "undelivered", ErrorCode: "30003", ReceivedAt: t0}); err != nil {
+				return err
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	accepted := make(chan error, 1)
+	go func() { accepted <- accept() }()
+	storetest.WaitForLockWait(t, s, like)
+	close(release)
+	if err := <-kept; err != nil {
+		t.Fatal(err)
+	}
+	return <-accepted
 }
 
 // Human contact is a staff reply the provider accepted and did not report
