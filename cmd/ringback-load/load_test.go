@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -424,6 +426,13 @@ func TestPrivateClusterCountsStatementsAndRunsTheBaseline(t *testing.T) {
 	if c1.commits-c0.commits < 5 || c1.walSync <= c0.walSync || c1.walRecords <= c0.walRecords {
 		t.Errorf("counters did not move: %+v then %+v", c0, c1)
 	}
+	w1, err := pg.tableWritesOf(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rates := tableWritesBetween(nil, w1, 5); len(rates) == 0 || rates[0].Inserts < 1 {
+		t.Errorf("row writes per transaction: %+v, want the baseline's inserts", rates)
+	}
 	if err := pg.dropDatabase(db); err != nil {
 		t.Fatal(err)
 	}
@@ -451,6 +460,35 @@ func TestPrivateClusterCountsStatementsAndRunsTheBaseline(t *testing.T) {
 	n, err := runGoBaseline(ctx, gconn, 500*time.Millisecond, 2)
 	if err != nil || n == 0 {
 		t.Errorf("Go baseline: %d transactions, %v", n, err)
+	}
+}
+
+// The row writes of a run are differences of two readings, per call, and
+// a table autovacuum analyzed or vacuumed in the run is listed with those
+// counts (not per call) even when the run wrote nothing to it: an ANALYZE
+// is what makes every connection plan its statements again.
+func TestTableWritesBetweenCountsAutovacuum(t *testing.T) {
+	before := map[string]tableWrites{
+		"outbox": {Table: "outbox", Inserts: 100, Updates: 200, AutoAnalyzes: 1},
+		"cases":  {Table: "cases", Inserts: 50, AutoVacuums: 2},
+	}
+	after := map[string]tableWrites{
+		"outbox": {Table: "outbox", Inserts: 130, Updates: 250, AutoAnalyzes: 3},
+		"cases":  {Table: "cases", Inserts: 50, AutoVacuums: 3},
+		"leases": {Table: "leases"},
+	}
+	got := tableWritesBetween(before, after, 10)
+	want := []tableRate{
+		{Table: "outbox", Inserts: 3, Updates: 5, AutoAnalyzes: 2},
+		{Table: "cases", AutoVacuums: 1},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("tableWritesBetween = %+v, want %+v", got, want)
+	}
+	var b strings.Builder
+	writeStatements(&b, report{Runs: []result{{Store: "postgres", Rate: 10, TableWrites: got}}})
+	if !strings.Contains(b.String(), "analyzed") || !regexp.MustCompile(`outbox\s+3\.00\s+5\.00\s+0\.00\s+0\.00\s+2\s+0`).MatchString(b.String()) {
+		t.Errorf("the report's table rows:\n%s", b.String())
 	}
 }
 

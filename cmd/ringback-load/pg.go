@@ -264,10 +264,12 @@ func (s *pgServer) statementsOf(ctx context.Context, db string) ([]statement, er
 	return out, rows.Err()
 }
 
-// tableWrites are a table's cumulative row writes (pg_stat_user_tables).
+// tableWrites are a table's cumulative row writes (pg_stat_user_tables),
+// and how often autovacuum analyzed and vacuumed it.
 type tableWrites struct {
 	Table                             string
 	Inserts, Updates, HOTUpdates, Del int64
+	AutoAnalyzes, AutoVacuums         int64
 }
 
 // tableWritesOf reads database db's row writes per table. An update that
@@ -279,7 +281,8 @@ func (s *pgServer) tableWritesOf(ctx context.Context, db string) (map[string]tab
 		return nil, fmt.Errorf("open %s: %w", db, err)
 	}
 	defer conn.Close()
-	rows, err := conn.QueryContext(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables`)
+	rows, err := conn.QueryContext(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, autoanalyze_count, autovacuum_count
+		FROM pg_stat_user_tables`)
 	if err != nil {
 		return nil, fmt.Errorf("read pg_stat_user_tables: %w", err)
 	}
@@ -287,7 +290,7 @@ func (s *pgServer) tableWritesOf(ctx context.Context, db string) (map[string]tab
 	out := map[string]tableWrites{}
 	for rows.Next() {
 		var t tableWrites
-		if err := rows.Scan(&t.Table, &t.Inserts, &t.Updates, &t.HOTUpdates, &t.Del); err != nil {
+		if err := rows.Scan(&t.Table, &t.Inserts, &t.Updates, &t.HOTUpdates, &t.Del, &t.AutoAnalyzes, &t.AutoVacuums); err != nil {
 			return nil, fmt.Errorf("read pg_stat_user_tables: %w", err)
 		}
 		out[t.Table] = t
@@ -302,8 +305,9 @@ func tableWritesBetween(a, b map[string]tableWrites, n int) []tableRate {
 	for name, t := range b {
 		p := a[name]
 		r := tableRate{Table: name, Inserts: float64(t.Inserts-p.Inserts) / float64(n), Updates: float64(t.Updates-p.Updates) / float64(n),
-			HOTUpdates: float64(t.HOTUpdates-p.HOTUpdates) / float64(n), Deletes: float64(t.Del-p.Del) / float64(n)}
-		if r.Inserts+r.Updates+r.Deletes > 0 {
+			HOTUpdates: float64(t.HOTUpdates-p.HOTUpdates) / float64(n), Deletes: float64(t.Del-p.Del) / float64(n),
+			AutoAnalyzes: t.AutoAnalyzes - p.AutoAnalyzes, AutoVacuums: t.AutoVacuums - p.AutoVacuums}
+		if r.Inserts+r.Updates+r.Deletes > 0 || r.AutoAnalyzes+r.AutoVacuums > 0 {
 			out = append(out, r)
 		}
 	}
@@ -320,4 +324,10 @@ type tableRate struct {
 	Updates    float64 `json:"updates"`
 	HOTUpdates float64 `json:"hot_updates"`
 	Deletes    float64 `json:"deletes"`
+	// AutoAnalyzes and AutoVacuums are how often autovacuum analyzed and
+	// vacuumed the table during the run (counts, not per call): an
+	// ANALYZE throws away every plan of a statement reading the table, so
+	// each connection plans it again (five times before a generic plan).
+	AutoAnalyzes int64 `json:"autoanalyzes"`
+	AutoVacuums  int64 `json:"autovacuums"`
 }

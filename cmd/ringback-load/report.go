@@ -236,10 +236,11 @@ func writeStatements(w io.Writer, rep report) {
 			fmt.Fprintln(w)
 		}
 		if len(r.TableWrites) > 0 {
-			fmt.Fprintf(w, "\nrow writes per call offered, %s at %d/s (an update not HOT writes every index of its table again):\n", r.label(), r.Rate)
-			fmt.Fprintf(w, "  %-20s %7s %7s %7s %7s\n", "table", "inserts", "updates", "HOT", "deletes")
+			fmt.Fprintf(w, "\nrow writes per call offered, %s at %d/s (an update not HOT writes every index of its table again),\n", r.label(), r.Rate)
+			fmt.Fprintf(w, "and how often autovacuum analyzed (every plan reading the table made again) and vacuumed it in the run:\n")
+			fmt.Fprintf(w, "  %-20s %7s %7s %7s %7s %9s %9s\n", "table", "inserts", "updates", "HOT", "deletes", "analyzed", "vacuumed")
 			for _, t := range r.TableWrites {
-				fmt.Fprintf(w, "  %-20s %7.2f %7.2f %7.2f %7.2f\n", t.Table, t.Inserts, t.Updates, t.HOTUpdates, t.Deletes)
+				fmt.Fprintf(w, "  %-20s %7.2f %7.2f %7.2f %7.2f %9d %9d\n", t.Table, t.Inserts, t.Updates, t.HOTUpdates, t.Deletes, t.AutoAnalyzes, t.AutoVacuums)
 			}
 		}
 		if len(r.TopStatements) == 0 || r.Calls == 0 {
