@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/lib/pq"
 )
 
 // Event is one entry of a case's append-only audit trail.
@@ -274,13 +272,10 @@ func flushedColumns(given ...string) string {
 // flushFailed words the error of the statement that made ws, es and rows.
 func (q queries) flushFailed(ws []laterWrite, es []pendingEvent, rows []outboxRow, err error) error {
 	var what []string
-	var pe *pq.Error
-	for i, w := range ws {
-		if w.unique && uniqueViolation(q.d, err, w.table) {
-			return w.failed(q.d, err) // the write it concerns, as ErrDuplicate
-		}
-		if w.expect && errors.As(err, &pe) && pe.Code == expectSQLState && strings.Contains(pe.Message, fmt.Sprintf("later_%d ", i)) {
-			return w.failed(q.d, err) // as ErrChangedMeanwhile
+	for _, w := range ws {
+		// The write it concerns, as ErrDuplicate or ErrChangedMeanwhile.
+		if f := w.failed(q.d, err); errors.Is(f, ErrDuplicate) || errors.Is(f, ErrChangedMeanwhile) {
+			return f
 		}
 		what = append(what, w.what)
 	}
