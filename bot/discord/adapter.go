@@ -83,7 +83,7 @@ func New(token, appID, apiBase string, b Bot, channels map[string]string, log *s
 	s.ShouldRetryOnRateLimit = false
 	s.MaxRestRetries = 0
 	s.StateEnabled = false
-	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: trimComponents(rewriteTransport(apiBase, remote.Transport()))}
+	s.Client = remote.Client(20*time.Second, trimComponents(rewriteTransport(apiBase, remote.Transport())))
 	if log == nil {
 		log = slog.Default()
 	}

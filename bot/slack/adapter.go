@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -48,7 +47,7 @@ func New(token, appToken, apiURL string, b Bot, log *slog.Logger) *Adapter {
 	}
 	// A hung Slack call must not hold an outbox row (and its lane) for
 	// long: the outbox retries it.
-	opts = append(opts, slack.OptionHTTPClient(&http.Client{Timeout: 20 * time.Second, Transport: trimBlocks(remote.Transport())}))
+	opts = append(opts, slack.OptionHTTPClient(remote.Client(20*time.Second, trimBlocks(remote.Transport()))))
 	return &Adapter{
 		api: slack.New(token, opts...), bot: b, log: log,
 		names: map[string]string{}, memberTT: 5 * time.Minute,

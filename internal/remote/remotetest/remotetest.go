@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -53,4 +54,29 @@ func Waves(t testing.TB, waves, n int, call func() error) {
 		// the answer's body is read.
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// GoroutinesPerCall is how many goroutines, in this whole process, each of
+// n calls of call started, after one call that opens the connection. The
+// stand-in's side counts too: a reused HTTP/1.1 connection starts one per
+// request (the server's read-ahead for a closed client).
+// The count is the whole process's: a test using it must not run beside
+// parallel tests.
+func GoroutinesPerCall(t testing.TB, n int, call func() error) float64 {
+	t.Helper()
+	if err := call(); err != nil {
+		t.Fatal(err)
+	}
+	created := func() uint64 {
+		s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	before := created()
+	for range n {
+		if err := call(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return float64(created()-before) / float64(n)
 }
