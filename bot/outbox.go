@@ -588,52 +588,61 @@ var (
 type hold struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	done   chan struct{}
 	mu     sync.Mutex
-	until  time.Time // local (monotonic) estimate of the lease's end
+	until  time.Time   // local (monotonic) estimate of the lease's end
+	beat   *time.Timer // the next heartbeat; nil once stopped or lost
 }
 
+// hold beats every third of the lease, from a timer rather than a
+// goroutine of its own: most rows end long before their first beat, and a
+// goroutine started and stopped per row woke an idle CPU twice.
 func (w *Worker) hold(ctx context.Context, it store.OutboxItem, claimedAt time.Time) *hold {
-	h := &hold{done: make(chan struct{}), until: claimedAt.Add(w.lease)}
+	h := &hold{until: claimedAt.Add(w.lease)}
 	h.ctx, h.cancel = context.WithCancelCause(ctx)
-	go func() {
-		every := w.lease / 3
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-h.done:
-				return
-			case <-tick.C:
-			}
-			sent := time.Now()
-			hctx, cancel := context.WithTimeout(ctx, every)
-			held, err := w.store.ExtendOutbox(hctx, it, w.lease)
-			cancel()
-			switch {
-			case err == nil && held:
-				h.mu.Lock()
-				h.until = sent.Add(w.lease)
-				h.mu.Unlock()
-			case err == nil:
-				h.cancel(errClaimLost)
-				return
-			default:
-				w.log.Warn("outbox heartbeat failed", "outbox_id", it.ID, "kind", it.Kind, "error", err)
-				h.mu.Lock()
-				left := time.Until(h.until)
-				h.mu.Unlock()
-				if left < every {
-					h.cancel(errClaimLapsed)
-				}
+	every := w.lease / 3
+	var beat func(due time.Time)
+	beat = func(due time.Time) {
+		sent := time.Now()
+		hctx, cancel := context.WithTimeout(ctx, every)
+		held, err := w.store.ExtendOutbox(hctx, it, w.lease)
+		cancel()
+		if err != nil {
+			w.log.Warn("outbox heartbeat failed", "outbox_id", it.ID, "kind", it.Kind, "error", err)
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		switch {
+		case err == nil && held:
+			h.until = sent.Add(w.lease)
+		case err == nil:
+			h.cancel(errClaimLost)
+			h.beat = nil
+		default:
+			if time.Until(h.until) < every {
+				h.cancel(errClaimLapsed)
 			}
 		}
-	}()
+		if h.beat == nil {
+			return
+		}
+		// As a ticker: the next beat a period after this one was due.
+		next := due.Add(every)
+		h.beat = time.AfterFunc(time.Until(next), func() { beat(next) })
+	}
+	first := time.Now().Add(every)
+	h.mu.Lock()
+	h.beat = time.AfterFunc(every, func() { beat(first) })
+	h.mu.Unlock()
 	return h
 }
 
 func (h *hold) stop() {
-	close(h.done)
+	h.mu.Lock()
+	if h.beat != nil {
+		h.beat.Stop()
+		h.beat = nil
+	}
+	h.mu.Unlock()
 	h.cancel(nil)
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -496,6 +497,73 @@ func TestTextsOutlastALongOutage(t *testing.T) {
 		card, _ := s.OutboxByKey(ctx, bot.KindCard+".slack")
 		if text.MaxAttempts != store.SMSMaxAttempts || card.MaxAttempts != store.DefaultMaxAttempts {
 			t.Errorf("max attempts: text %d, card %d", text.MaxAttempts, card.MaxAttempts)
+		}
+	})
+}
+
+// A row that runs longer than its lease keeps its claim: its worker's
+// heartbeats move the lease on, so another running worker never takes it
+// over and it runs once. Taken from under it (another claim of the row),
+// the row's context ends with the loss at the next heartbeat, so that its
+// side effect stops before it may run twice.
+func TestWorkerHeartbeatsKeepALongRowsClaim(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		const lease = 900 * time.Millisecond
+		var runs atomic.Int32
+		finish := make(chan struct{})
+		ended := make(chan error, 2)
+		perform := func(ctx context.Context, it store.OutboxItem) error {
+			runs.Add(1)
+			done := finish
+			if it.DedupeKey == "textback:lost" {
+				done = nil // only its context's end ends it
+			}
+			select {
+			case <-done:
+				return nil
+			case <-ctx.Done():
+				ended <- context.Cause(ctx)
+				return context.Cause(ctx)
+			}
+		}
+		for _, id := range []string{"replica-a", "replica-b"} {
+			w := bot.NewWorker(s, bot.SystemClock{}, id, quiet)
+			w.SetLease(lease)
+			w.Handle(bot.KindSMS, perform)
+			runningWorker(t, w)
+		}
+		enqueue(t, s, bot.SystemClock{}, bot.KindSMS, "textback:long")
+		time.Sleep(4 * lease)
+		if n := runs.Load(); n != 1 {
+			t.Fatalf("after 4 leases the row ran %d times, want once (kept by heartbeats)", n)
+		}
+		close(finish)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			it, err := s.OutboxByKey(context.Background(), "textback:long")
+			if err == nil && it.State == store.OutboxDone {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("row %+v (err %v), want done", it, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := runs.Load(); n != 1 {
+			t.Fatalf("the row ran %d times, want once", n)
+		}
+
+		runs.Store(0)
+		enqueue(t, s, bot.SystemClock{}, bot.KindSMS, "textback:lost")
+		for runs.Load() == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if _, err := s.DB().Exec(s.DB().Rebind(`UPDATE outbox SET claim_seq = claim_seq + 1, locked_by = 'elsewhere' WHERE dedupe_key = ?`), "textback:lost"); err != nil {
+			t.Fatal(err)
+		}
+		cause := within(t, ended, 2*lease, "the row's context went on after its claim was taken")
+		if cause == nil || !strings.Contains(cause.Error(), "claimed by another worker") {
+			t.Fatalf("the row's context ended with %v, want the claim's loss", cause)
 		}
 	})
 }
