@@ -65,6 +65,21 @@ func (a *app) serve(ctx context.Context) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if path := a.getenv("RINGBACK_ALLOC_PROFILE"); path != "" {
+		// Where a load run's allocations come from (GC's share of its CPU):
+		// every allocation since start, written when the server stops.
+		defer func() {
+			f, err := os.Create(path)
+			if err != nil {
+				slog.Error("cli: RINGBACK_ALLOC_PROFILE", "err", err)
+				return
+			}
+			defer f.Close()
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				slog.Error("cli: RINGBACK_ALLOC_PROFILE", "err", err)
+			}
+		}()
+	}
 	rt, err := a.start(ctx, env, cfg, bot.SystemClock{}, nil)
 	if err != nil {
 		return err

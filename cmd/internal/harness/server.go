@@ -50,7 +50,7 @@ func Build(ctx context.Context, root, dir string) (string, error) {
 // Slack or Twilio settings cannot leak into a run.
 func ServerEnv(settings ...string) []string {
 	env := append([]string(nil), settings...)
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "TZ", "GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG", "RINGBACK_CPU_PROFILE"} {
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "TZ", "GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG", "RINGBACK_CPU_PROFILE", "RINGBACK_ALLOC_PROFILE"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}
