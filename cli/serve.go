@@ -25,6 +25,7 @@ import (
 	rbslack "ringback/bot/slack"
 	"ringback/config"
 	"ringback/handlers"
+	"ringback/internal/procs"
 	"ringback/metrics"
 	"ringback/sms"
 	"ringback/store"
@@ -51,6 +52,11 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(serverGCPercent)
+	}
+	if g := procs.New(a.getenv, a.log); g != nil {
+		gctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go g.Run(gctx)
 	}
 	if path := a.getenv("RINGBACK_CPU_PROFILE"); path != "" {
 		// For measuring a load run: the profile covers the whole run and
