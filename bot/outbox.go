@@ -71,12 +71,14 @@ const performTimeout = time.Minute
 
 // Default sizes of the lanes' worker pools. A lane runs at most
 // concurrency / latency rows a second: Twilio answers in ~100 ms and Slack
-// in ~150 ms, and a missed call makes one text and about three chat rows,
-// so these carry ~640 texts and ~420 chat rows a second per platform (32
-// rows at once capped a deployment at ~58 calls a second). A slot waiting
-// on a remote holds no database connection. The rest pool takes every
+// in ~150 ms, and a missed call makes one text and two or three chat rows
+// (a card and its thread entry; a refresh when someone acts), so these
+// carry ~640 texts and ~1,700 chat rows a second per platform: 500 calls a
+// second and more. 64 chat rows at once capped a deployment at ~140-210
+// calls a second, 32 rows of each at ~58. A slot waiting on a remote holds
+// no database connection, only a goroutine. The rest pool takes every
 // lane that has no pool of its own.
-var defaultLanes = map[string]int{store.LaneSMS: 64, store.LaneSlack: 64, store.LaneDiscord: 64, laneRest: 8}
+var defaultLanes = map[string]int{store.LaneSMS: 64, store.LaneSlack: 256, store.LaneDiscord: 256, laneRest: 8}
 
 // laneRest names the pool of every lane without a pool of its own.
 const laneRest = ""

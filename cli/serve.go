@@ -379,14 +379,17 @@ func (a *app) loadConfig(env *config.Env) (*config.Config, error) {
 const exampleConfig = "ringback.example.yaml"
 
 // On SQLite, texts and posts run this many at a time: enough for Twilio's
-// ~100 ms and Slack's ~150 ms at 100 missed calls a second (each call is a
-// text and two posts), few enough that a webhook's queries wait little for
-// the one connection. Measured with cmd/ringback-load at 100 calls/s: ack
-// p99 22 ms, text p99 146 ms, card p99 320 ms, where 2 texts and 1 post at
-// once lost texts for 30 s; 64 of each put ack p99 at 36 ms.
+// ~100 ms and Slack's ~150 ms at 300 missed calls a second (each call is a
+// text and two posts), few enough that a burst of rows (a backlog after an
+// outage) does not queue a webhook's queries long behind theirs on the one
+// connection. Measured with cmd/ringback-load -find-max: 16 texts and 40
+// posts capped SQLite at 125 calls a second (cards waited for slots from
+// 137/s); 32 and 96 at 265, ack p99 10 ms at 125/s and 17 ms at 250/s.
+// Earlier, 2 texts and 1 post at once lost texts for 30 s, and 64 of each
+// put ack p99 at 36 ms at 100 calls/s.
 const (
-	sqliteSMSConcurrency  = 16
-	sqliteChatConcurrency = 40
+	sqliteSMSConcurrency  = 32
+	sqliteChatConcurrency = 96
 )
 
 // sqliteLanes sizes the outbox's lanes for an embedded store.
