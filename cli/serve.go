@@ -77,12 +77,12 @@ func (a *app) serve(ctx context.Context) error {
 		defer func() {
 			f, err := os.Create(path)
 			if err != nil {
-				slog.Error("cli: RINGBACK_ALLOC_PROFILE", "err", err)
+				a.log.Error("cli: RINGBACK_ALLOC_PROFILE", "error", err)
 				return
 			}
 			defer f.Close()
 			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-				slog.Error("cli: RINGBACK_ALLOC_PROFILE", "err", err)
+				a.log.Error("cli: RINGBACK_ALLOC_PROFILE", "error", err)
 			}
 		}()
 	}
