@@ -261,7 +261,7 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	res.WarmAck, res.Warmup = warmed.ack, o.warmup
 	res.Wall = end.Sub(start)
 	res.Probe, res.ProbeFailed, res.ProbeWhat = probed, probeFailed, probeWhat
-	res.ServerCPU, res.DatabaseCPU = -1, -1
+	res.ServerCPU, res.DatabaseCPU, res.Connections = -1, -1, -1
 	if cpuOK && cpuOK1 {
 		res.ServerCPU = cpu1 - cpu0
 	}
@@ -291,6 +291,9 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 			res.WALRecords = float64(c1.walRecords-c0.walRecords) / float64(n)
 			res.Commits = float64(c1.commits-c0.commits) / float64(n)
 			res.HasCounters = true
+			if c0.sessions >= 0 && c1.sessions >= 0 {
+				res.Connections = int(c1.sessions - c0.sessions)
+			}
 		}
 		stmts, serr := st.pg.statementsOf(ctx, dbName)
 		if serr != nil {

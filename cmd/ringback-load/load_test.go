@@ -426,6 +426,11 @@ func TestPrivateClusterCountsStatementsAndRunsTheBaseline(t *testing.T) {
 	if c1.commits-c0.commits < 5 || c1.walSync <= c0.walSync || c1.walRecords <= c0.walRecords {
 		t.Errorf("counters did not move: %+v then %+v", c0, c1)
 	}
+	// The one connection the transactions ran on, opened after c0: what a
+	// run reports as connections opened after its warm-up.
+	if got := c1.sessions - c0.sessions; got != 1 {
+		t.Errorf("connections opened: %d (sessions %d then %d), want 1", got, c0.sessions, c1.sessions)
+	}
 	w1, err := pg.tableWritesOf(ctx, db)
 	if err != nil {
 		t.Fatal(err)

@@ -44,7 +44,9 @@
 //	          cluster (backends, WAL writer, checkpointer, autovacuum), or
 //	          with -database-url on this machine the run database's backends
 //	statements   pg_stat_statements calls per call (BEGIN/COMMIT included),
-//	          with the most frequent statements listed below the table
+//	          with the most frequent statements listed below the table, their
+//	          execution and planning time, and the connections the server
+//	          opened after its warm-up
 //	xacts, WAL flushes, WAL records   per call: transactions committed
 //	          (pg_stat_database.xact_commit: every autocommit SELECT is one),
 //	          and pg_stat_wal's wal_sync (fsyncs of the WAL) and wal_records

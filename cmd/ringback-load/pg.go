@@ -196,6 +196,9 @@ func cpuBetween(a, b map[int]time.Duration) time.Duration {
 type pgCounters struct {
 	walSync, walWrite, walRecords, walBytes int64
 	commits                                 int64 // of the run's database
+	// sessions is how many connections to the run's database were opened
+	// (pg_stat_database.sessions, PostgreSQL 14 and later; -1 before).
+	sessions int64
 }
 
 // counters reads pg_stat_wal (server-wide: on a shared server, other
@@ -209,6 +212,10 @@ func (s *pgServer) counters(ctx context.Context, db string) (pgCounters, error) 
 		Scan(&c.walSync, &c.walWrite, &c.walRecords, &c.walBytes, &c.commits)
 	if err != nil {
 		return c, fmt.Errorf("read pg_stat_wal: %w", err)
+	}
+	// A column of its own: older servers have no sessions.
+	if err := s.admin.QueryRowContext(ctx, `SELECT sessions FROM pg_stat_database WHERE datname = $1`, db).Scan(&c.sessions); err != nil {
+		c.sessions = -1
 	}
 	return c, nil
 }

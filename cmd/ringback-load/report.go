@@ -56,6 +56,11 @@ type result struct {
 	ExecMillis           float64 // their execution time (total_exec_time)
 	PlanMillis           float64 // their planning time (0: not tracked)
 	Commits              float64 // transactions committed, read-only ones included
+	// Connections is how many connections to its database the server
+	// opened in the run, after its warm-up (-1: unknown). Each new one
+	// plans every statement it runs again: a pool that grows inside the
+	// measured window shows here and in PlanMillis.
+	Connections int
 	WALSyncs, WALRecords float64
 	TopStatements        []statement
 	TableWrites          []tableRate // row writes per table
@@ -246,7 +251,11 @@ func writeStatements(w io.Writer, rep report) {
 		if len(r.TopStatements) == 0 || r.Calls == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\nPostgreSQL statement time, %s at %d/s: %.3f ms execution and %.3f ms planning per call offered\n", r.label(), r.Rate, r.ExecMillis, r.PlanMillis)
+		fmt.Fprintf(w, "\nPostgreSQL statement time, %s at %d/s: %.3f ms execution and %.3f ms planning per call offered", r.label(), r.Rate, r.ExecMillis, r.PlanMillis)
+		if r.HasCounters && r.Connections >= 0 {
+			fmt.Fprintf(w, "; %d connections opened after the warm-up", r.Connections)
+		}
+		fmt.Fprintln(w)
 		fmt.Fprintf(w, "\nmost frequent statements, %s at %d/s (per call offered):\n", r.label(), r.Rate)
 		for _, s := range r.TopStatements {
 			q := s.Query
@@ -360,6 +369,7 @@ type jsonResult struct {
 	ExecMs     *float64           `json:"statement_exec_ms_per_call,omitempty"`
 	PlanMs     *float64           `json:"statement_plan_ms_per_call,omitempty"`
 	Commits    *float64           `json:"transactions_per_call,omitempty"`
+	Conns      *int               `json:"connections_opened,omitempty"`
 	WALSyncs   *float64           `json:"wal_flushes_per_call,omitempty"`
 	WALRecords *float64           `json:"wal_records_per_call,omitempty"`
 	DBNote     string             `json:"database_note,omitempty"`
@@ -411,6 +421,12 @@ func writeJSON(w io.Writer, rep report) error {
 		}
 		return &v
 	}
+	count := func(ok bool, v int) *int {
+		if !ok {
+			return nil
+		}
+		return &v
+	}
 	for _, r := range rep.Runs {
 		meets, _ := r.meets()
 		out.Runs = append(out.Runs, jsonResult{
@@ -420,7 +436,7 @@ func writeJSON(w io.Writer, rep report) error {
 			Lost: r.lost(), Duplicated: r.duplicated(), LostTexts: r.LostTexts, LostCards: r.LostCards,
 			DupTexts: r.DupTexts, DupCards: r.DupCards, Stray: r.StrayTexts + r.StrayCards, Errors: r.Errors,
 			WallS: r.Wall.Seconds(), ServerCPU: perK(r, r.ServerCPU), DBCPU: perK(r, r.DatabaseCPU), DBCPUBy: perKByKind(r),
-			Statements: ptr(r.Statements > 0, r.Statements), ExecMs: ptr(r.Statements > 0, r.ExecMillis), PlanMs: ptr(r.Statements > 0, r.PlanMillis), Commits: ptr(r.HasCounters, r.Commits),
+			Statements: ptr(r.Statements > 0, r.Statements), ExecMs: ptr(r.Statements > 0, r.ExecMillis), PlanMs: ptr(r.Statements > 0, r.PlanMillis), Commits: ptr(r.HasCounters, r.Commits), Conns: count(r.HasCounters && r.Connections >= 0, r.Connections),
 			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
 			DBNote: r.DBNote, Top: r.TopStatements, Tables: r.TableWrites, SlackCalls: r.SlackCalls,
 			Metrics: jsonLat(r.Metrics), MetricsBad: r.MetricsFailed, Healthz: jsonLat(r.Healthz), HealthzBad: r.HealthzFailed, MeetsAll: meets, Clean: r.clean(),
