@@ -51,16 +51,16 @@ type result struct {
 	DatabaseCPUByKind map[string]time.Duration
 
 	// Per call offered, from PostgreSQL's statistics.
-	HasCounters          bool
-	Statements           float64 // pg_stat_statements calls (BEGIN and COMMIT included)
-	ExecMillis           float64 // their execution time (total_exec_time)
-	PlanMillis           float64 // their planning time (0: not tracked)
-	Commits              float64 // transactions committed, read-only ones included
+	HasCounters bool
+	Statements  float64 // pg_stat_statements calls (BEGIN and COMMIT included)
+	ExecMillis  float64 // their execution time (total_exec_time)
+	PlanMillis  float64 // their planning time (0: not tracked)
+	Commits     float64 // transactions committed, read-only ones included
 	// Connections is how many connections to its database the server
 	// opened in the run, after its warm-up (-1: unknown). Each new one
 	// plans every statement it runs again: a pool that grows inside the
 	// measured window shows here and in PlanMillis.
-	Connections int
+	Connections          int
 	WALSyncs, WALRecords float64
 	TopStatements        []statement
 	TableWrites          []tableRate // row writes per table
