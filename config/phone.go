@@ -3,10 +3,11 @@ package config
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"ringback/internal/memo"
 )
 
 // Normalize reads a phone number as a person in region (ISO 3166, e.g. "GB")
@@ -28,12 +29,12 @@ func Normalize(raw, region string) (string, error) {
 
 func normalize(raw, region string) (string, bool) {
 	key := region + "\x00" + raw
-	if r, ok := normalized.get(key); ok {
+	if r, ok := normalized.Get(key); ok {
 		return r.s, r.ok
 	}
 	e164, ok := parseNumber(raw, region)
 	if len(raw) <= maxMemoKey {
-		normalized.put(key, memoResult{e164, ok})
+		normalized.Put(key, memoResult{e164, ok})
 	}
 	return e164, ok
 }
@@ -99,12 +100,12 @@ func notPhone(raw string) string {
 // so fictional test numbers are formatted like real ones.
 func Format(e164, region string) string {
 	key := region + "\x00" + e164
-	if r, ok := formatted.get(key); ok {
+	if r, ok := formatted.Get(key); ok {
 		return r.s
 	}
 	s := format(e164, region)
 	if len(e164) <= maxMemoKey {
-		formatted.put(key, memoResult{s: s, ok: true})
+		formatted.Put(key, memoResult{s: s, ok: true})
 	}
 	return s
 }
@@ -129,7 +130,7 @@ func validRegion(region string) bool {
 // number cost about 5 % of a missed call's CPU, and the same few callers'
 // and lines' numbers are read again and again (every webhook, every card).
 // Both functions are pure, so their answers are kept, up to memoSize each.
-var normalized, formatted = newMemo(), newMemo()
+var normalized, formatted = memo.New[memoResult](memoSize), memo.New[memoResult](memoSize)
 
 // memoSize and maxMemoKey bound the memory the answers take: numbers
 // come from outside, and a long text is no number anyway.
@@ -141,29 +142,4 @@ const (
 type memoResult struct {
 	s  string
 	ok bool
-}
-
-// memo is a bounded map of answers; when full it starts again empty,
-// which keeps it simple and its memory fixed.
-type memo struct {
-	mu sync.Mutex
-	m  map[string]memoResult
-}
-
-func newMemo() *memo { return &memo{m: make(map[string]memoResult)} }
-
-func (m *memo) get(key string) (memoResult, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.m[key]
-	return r, ok
-}
-
-func (m *memo) put(key string, r memoResult) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.m) >= memoSize {
-		clear(m.m)
-	}
-	m.m[key] = r
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"ringback/internal/memo"
 )
 
 func TestNormalize(t *testing.T) {
@@ -106,10 +108,9 @@ func TestPhoneMemo(t *testing.T) {
 	if _, err := Normalize(long, "GB"); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []*memo{normalized, formatted} {
-		m.mu.Lock()
-		n, kept := len(m.m), m.m["GB\x00"+long]
-		m.mu.Unlock()
+	for _, m := range []*memo.Map[memoResult]{normalized, formatted} {
+		n := m.Len()
+		kept, _ := m.Get("GB\x00" + long)
 		if n > memoSize {
 			t.Errorf("the memo holds %d answers, want at most %d", n, memoSize)
 		}

@@ -57,10 +57,7 @@ func TestParsedAnswersAreNotShared(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	parsedMu.Lock()
-	n := len(parsed)
-	parsedMu.Unlock()
-	if n > maxParsed {
+	if n := parsed.Len(); n > maxParsed {
 		t.Errorf("%d texts kept, want at most %d", n, maxParsed)
 	}
 }

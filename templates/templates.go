@@ -12,7 +12,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
+
+	"ringback/internal/memo"
 )
 
 // Variables every template may use, in display order.
@@ -43,19 +44,11 @@ func parse(text string) []span {
 	if len(text) > maxParsedText {
 		return scan(text)
 	}
-	parsedMu.Lock()
-	spans, ok := parsed[text]
-	parsedMu.Unlock()
-	if ok {
+	if spans, ok := parsed.Get(text); ok {
 		return spans
 	}
-	spans = slices.Clip(scan(text))
-	parsedMu.Lock()
-	if len(parsed) >= maxParsed {
-		clear(parsed)
-	}
-	parsed[text] = spans
-	parsedMu.Unlock()
+	spans := slices.Clip(scan(text))
+	parsed.Put(text, spans)
 	return spans
 }
 
@@ -64,12 +57,8 @@ func parse(text string) []span {
 // every render reading the text five times (Check, Used, EmptyFallbacks,
 // the fill): the regular expression was 3 % of a missed call's CPU. Texts
 // also come from outside (a draft in a modal, an imported template), so
-// the map is bounded and starts again empty when full, and a long text is
-// not kept.
-var (
-	parsedMu sync.Mutex
-	parsed   = map[string][]span{}
-)
+// the map is bounded and a long text is not kept.
+var parsed = memo.New[[]span](maxParsed)
 
 const (
 	maxParsed     = 512
