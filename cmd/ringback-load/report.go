@@ -406,6 +406,14 @@ type jsonBaseline struct {
 	WALSyncs     float64  `json:"wal_flushes_per_tx"`
 }
 
+// ptr is v, or nil (left out of the JSON) when it is not known.
+func ptr[T any](ok bool, v T) *T {
+	if !ok {
+		return nil
+	}
+	return &v
+}
+
 func writeJSON(w io.Writer, rep report) error {
 	out := jsonReport{Runs: []jsonResult{}, MaxRate: rep.MaxRate, Notes: rep.Notes}
 	perK := func(r result, d time.Duration) *float64 {
@@ -413,18 +421,6 @@ func writeJSON(w io.Writer, rep report) error {
 			return nil
 		}
 		v := d.Seconds() * 1000 / float64(r.Calls)
-		return &v
-	}
-	ptr := func(ok bool, v float64) *float64 {
-		if !ok {
-			return nil
-		}
-		return &v
-	}
-	count := func(ok bool, v int) *int {
-		if !ok {
-			return nil
-		}
 		return &v
 	}
 	for _, r := range rep.Runs {
@@ -436,7 +432,7 @@ func writeJSON(w io.Writer, rep report) error {
 			Lost: r.lost(), Duplicated: r.duplicated(), LostTexts: r.LostTexts, LostCards: r.LostCards,
 			DupTexts: r.DupTexts, DupCards: r.DupCards, Stray: r.StrayTexts + r.StrayCards, Errors: r.Errors,
 			WallS: r.Wall.Seconds(), ServerCPU: perK(r, r.ServerCPU), DBCPU: perK(r, r.DatabaseCPU), DBCPUBy: perKByKind(r),
-			Statements: ptr(r.Statements > 0, r.Statements), ExecMs: ptr(r.Statements > 0, r.ExecMillis), PlanMs: ptr(r.Statements > 0, r.PlanMillis), Commits: ptr(r.HasCounters, r.Commits), Conns: count(r.HasCounters && r.Connections >= 0, r.Connections),
+			Statements: ptr(r.Statements > 0, r.Statements), ExecMs: ptr(r.Statements > 0, r.ExecMillis), PlanMs: ptr(r.Statements > 0, r.PlanMillis), Commits: ptr(r.HasCounters, r.Commits), Conns: ptr(r.HasCounters && r.Connections >= 0, r.Connections),
 			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
 			DBNote: r.DBNote, Top: r.TopStatements, Tables: r.TableWrites, SlackCalls: r.SlackCalls,
 			Metrics: jsonLat(r.Metrics), MetricsBad: r.MetricsFailed, Healthz: jsonLat(r.Healthz), HealthzBad: r.HealthzFailed, MeetsAll: meets, Clean: r.clean(),
