@@ -240,8 +240,10 @@ type once struct {
 	last bool
 	// begun: this first attempt was recorded already (a card's with its
 	// reservation, ReserveCardPost; a thread entry's with the card's slot,
-	// CardSlotBeginning).
+	// CardSlotBeginning, or by the statement that passed its row on).
 	begun bool
+	// thread is the card in whose thread the post goes (nil: none).
+	thread *MessageRef
 }
 
 // postOnce makes the post o names at most once. Before calling out it
@@ -320,7 +322,7 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 			// Its first thread entry, waiting for it, goes next in this
 			// slot, with no claim.
 			thread := KindThread + "." + p.name
-			pass := c.passOn(thread, KindCard+"."+p.name, thread)
+			pass := p.beginningIn(c.passOn(thread, KindCard+"."+p.name, thread), ref, o.card)
 			pd, err := p.b.store.SaveCardPostPassing(ctx, p.name, o.key, o.card, ref.Channel, ref.ID, c.it, c.now(), pass)
 			c.passed(pd)
 			return err
@@ -338,6 +340,9 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 			// The case's next entry, waiting for this one, goes next
 			// in this slot, with no claim.
 			pass = c.passOn(thread, thread)
+			if o.thread != nil && c.it.CaseID != nil {
+				pass = p.beginningIn(pass, *o.thread, *c.it.CaseID)
+			}
 		}
 		pd, err := p.b.store.SaveChatPostPassing(ctx, p.name, o.key, ref.Channel, ref.ID, c.it, c.now(), pass)
 		c.passed(pd)
@@ -357,6 +362,22 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 		}
 		return nil
 	})
+}
+
+// entryKeyPrefix, followed by an entry's Key (its row's id when it has
+// none), names a thread entry's post.
+const entryKeyPrefix = "entry:"
+
+// beginningIn asks pass to record the first attempt of the thread entry
+// it passes on, in the thread of case caseID's card at card, as entry
+// would (store.PassBegin): the entry's worker then posts with no
+// statement before it. The fields named are chat.Entry's JSON.
+func (p *chatPerformer) beginningIn(pass *store.OutboxPass, card MessageRef, caseID int64) *store.OutboxPass {
+	if pass != nil {
+		pass.Begin = &store.PassBegin{Platform: p.name, Prefix: entryKeyPrefix, KeyField: "key", SkipField: "edit",
+			Card: store.Card{CaseID: caseID, Platform: p.name, Channel: card.Channel, MessageID: card.ID}}
+	}
+	return pass
 }
 
 // dedupes reports whether a post now of a key first sent at sent returns
@@ -389,16 +410,21 @@ func (p *chatPerformer) entry(ctx context.Context, it store.OutboxItem) error {
 	if err := it.Decode(&e); err != nil {
 		return Permanent(err)
 	}
-	key := fmt.Sprintf("entry:%d", it.ID)
+	key := fmt.Sprintf("%s%d", entryKeyPrefix, it.ID)
 	if e.Key != "" {
-		key = "entry:" + e.Key
+		key = entryKeyPrefix + e.Key
 	}
 	var slot store.CardSlot
 	var begun bool
 	var err error
-	if e.Edit {
+	switch {
+	case e.Edit:
 		slot, err = p.b.store.CardSlot(ctx, e.CaseID, p.name)
-	} else {
+	case it.Posting != nil && it.Posting.Key == key && it.Posting.Card.CaseID == e.CaseID:
+		// Passed on by the statement that ended the row before it, which
+		// recorded this post's first attempt too.
+		slot, begun = store.CardSlot{Card: it.Posting.Card}, true
+	default:
 		// The post's first attempt is recorded as the slot is read, when
 		// the card is there.
 		slot, begun, err = p.b.store.CardSlotBeginning(ctx, e.CaseID, p.name, key, it.ID, p.b.clock.Now())
@@ -415,7 +441,7 @@ func (p *chatPerformer) entry(ctx context.Context, it store.OutboxItem) error {
 	if e.Edit {
 		return p.failed(ctx, e.CaseID, p.editEntry(ctx, it, card, key, e))
 	}
-	_, err = p.postOnce(ctx, once{key: key, outbox: it.ID, last: true, begun: begun,
+	_, err = p.postOnce(ctx, once{key: key, outbox: it.ID, last: true, begun: begun, thread: &card,
 		find: func(since time.Time) (MessageRef, bool, error) { return p.chat.FindEntry(ctx, card, key, since) },
 		post: func() (MessageRef, error) { return p.chat.PostEntry(ctx, card, e, key) }})
 	return p.failed(ctx, e.CaseID, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -433,6 +434,104 @@ func TestSaveChatPostPassing(t *testing.T) {
 		pd, err = s.SaveChatPostPassing(ctx, "slack", "entry:1", "C1", "1.0003", *pd.Next, t0, pass)
 		if err != nil || !pd.Done || pd.Next != nil || pd.Waiting {
 			t.Errorf("the last entry: %+v (%v), want done, nothing passed or waiting", pd, err)
+		}
+	})
+}
+
+// A statement passing a case's next thread entry on records, on
+// PostgreSQL, that entry's first attempt (OutboxPass.Begin), so its worker
+// posts with no statement before: under the entry's key (its payload's, or
+// its row id), in flight, and durably — the commit waits for its WAL, the
+// settle's lazy commit notwithstanding. An edit posts nothing new, and an
+// entry an earlier attempt began is left to its worker. SQLite passes
+// nothing.
+func TestPassingBeginsTheThreadPost(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		pg := s.Dialect() == "postgres"
+		if pg {
+			// What synchronous_commit says as each transaction that
+			// records a post's attempt commits.
+			if _, err := s.DB().Exec(`CREATE TABLE commit_sync (post_key TEXT, sync TEXT);
+				CREATE FUNCTION note_commit_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN INSERT INTO commit_sync VALUES (NEW.post_key, current_setting('synchronous_commit')); RETURN NULL; END $$;
+				CREATE CONSTRAINT TRIGGER commit_sync AFTER INSERT ON chat_posts DEFERRABLE INITIALLY DEFERRED
+				FOR EACH ROW EXECUTE FUNCTION note_commit_sync()`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := callerCase(t, s, "+447700900041")
+		payloads := []map[string]any{{}, {"key": "sms:5"}, {}, {"key": "sms:5", "edit": true}, {"key": "begun"}}
+		var ids []int64
+		for i, p := range payloads {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				id, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: "chat.thread.slack", DedupeKey: fmt.Sprintf("e%d", i), Payload: p, CaseID: c.ID, RunAt: t0}, t0)
+				ids = append(ids, id)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := s.BeginChatPost(ctx, "slack", "entry:begun", ids[4], t0); err != nil {
+			t.Fatal(err)
+		}
+		if reserved, err := s.ReserveCard(ctx, c.ID, "slack", "C1", t0); err != nil || !reserved {
+			t.Fatalf("reserve: %v %v", reserved, err)
+		}
+		if err := s.SaveCard(ctx, c.ID, "slack", "C1", "1.0001"); err != nil {
+			t.Fatal(err)
+		}
+		its, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w1", Now: t0, Lease: time.Minute, Limit: 10})
+		if err != nil || len(its) != 1 || its[0].ID != ids[0] {
+			t.Fatalf("claim: %+v (%v), want the first entry only", its, err)
+		}
+		card := store.Card{CaseID: c.ID, Platform: "slack", Channel: "C1", MessageID: "1.0001"}
+		pass := &store.OutboxPass{Worker: "w1", Lease: time.Minute, Kind: "chat.thread.slack", Behind: []string{"chat.thread.slack"},
+			Begin: &store.PassBegin{Platform: "slack", Card: card, Prefix: "entry:", KeyField: "key", SkipField: "edit"}}
+		it := its[0]
+		wantKeys := []string{"entry:sms:5", fmt.Sprintf("entry:%d", ids[2]), "", ""}
+		for i, want := range wantKeys {
+			at := t0.Add(time.Duration(i+1) * time.Second)
+			pd, err := s.SaveChatPostPassing(ctx, "slack", fmt.Sprintf("posted:%d", i), "C1", fmt.Sprintf("1.000%d", i+2), it, at, pass)
+			if err != nil || !pd.Done {
+				t.Fatalf("entry %d: %+v (%v), want done", i, pd, err)
+			}
+			if !pg {
+				if pd.Next != nil {
+					t.Errorf("SQLite passed %+v, want nothing", *pd.Next)
+				}
+				return
+			}
+			if pd.Next == nil || pd.Next.ID != ids[i+1] {
+				t.Fatalf("entry %d passed %+v, want row %d", i, pd.Next, ids[i+1])
+			}
+			it = *pd.Next
+			switch {
+			case want == "" && it.Posting != nil:
+				t.Errorf("row %d (%v): begun %+v, want its post left to its worker", it.ID, payloads[i+1], *it.Posting)
+			case want != "" && (it.Posting == nil || it.Posting.Key != want || it.Posting.Card != card):
+				t.Errorf("row %d (%v): begun %+v, want %s in the card's thread", it.ID, payloads[i+1], it.Posting, want)
+			case want != "":
+				p, err := s.ChatPostFor(ctx, "slack", want)
+				if err != nil || p.MessageID != "" || p.InFlightAt == nil || !p.InFlightAt.Equal(at) || !p.StartedAt.Equal(at) {
+					t.Errorf("%s: recorded %+v (%v), want in flight since %v", want, p, err, at)
+				}
+				var sync string
+				if err := s.DB().Get(&sync, `SELECT sync FROM commit_sync WHERE post_key = $1`, want); err != nil || sync != "on" {
+					t.Errorf("%s: committed with synchronous_commit %q (%v), want on: the record must be on disk before the post", want, sync, err)
+				}
+			}
+		}
+		var begun []string
+		if err := s.DB().Select(&begun, `SELECT post_key FROM chat_posts WHERE post_key LIKE 'entry:%' ORDER BY post_key`); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{fmt.Sprintf("entry:%d", ids[2]), "entry:begun", "entry:sms:5"}; !slices.Equal(begun, want) {
+			t.Errorf("posts begun %q, want %q (none for the edit)", begun, want)
+		}
+		if p, err := s.ChatPostFor(ctx, "slack", "entry:begun"); err != nil || !p.StartedAt.Equal(t0) {
+			t.Errorf("the earlier attempt's record %+v (%v), want it as it was", p, err)
 		}
 	})
 }

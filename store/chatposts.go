@@ -169,6 +169,25 @@ type OutboxPass struct {
 	Lease  time.Duration
 	Kind   string
 	Behind []string
+	// Begin, when set, also records in the same statement the first
+	// attempt of the post the passed row makes in a card's thread
+	// (BeginChatPost), so that its worker calls out with no statement of
+	// its own (OutboxItem.Posting). The record comes before a side
+	// effect: a statement that makes it commits synchronously.
+	Begin *PassBegin
+}
+
+// PassBegin says which post a passed row makes: on Platform, in Card's
+// thread, under Prefix + its payload's KeyField (Prefix + the row's id
+// when that is empty); none when its payload's SkipField is true (an
+// edit, which posts nothing new). Only the row's first attempt is
+// recorded: a key taken already is left to the worker, as BeginChatPost
+// leaves an earlier attempt.
+type PassBegin struct {
+	Platform            string
+	Card                Card
+	Prefix              string
+	KeyField, SkipField string
 }
 
 // Passed is what a statement ending a row under an OutboxPass did: Done,
@@ -216,7 +235,20 @@ func (q queries) SaveCardPostPassing(ctx context.Context, platform, key string, 
 func (q queries) passing(ctx context.Context, with string, args []any, it OutboxItem, caseID int64, now time.Time, pass *OutboxPass) (Passed, error) {
 	behind := "?" + strings.Repeat(", ?", max(len(pass.Behind), 1)-1)
 	args = append(args, OutboxDone, "", now.UTC(), it.ID, it.ClaimSeq,
-		pass.Worker, pass.Lease.Seconds(), now.UTC(), caseID, pass.Kind, it.ID, now.UTC(), caseID, it.ID)
+		pass.Worker, pass.Lease.Seconds(), now.UTC(), caseID, pass.Kind, it.ID, now.UTC())
+	begun, begunKey := "", "NULL::text"
+	if b := pass.Begin; b != nil {
+		// The settle's lazy commit is undone (this set_config runs after
+		// the settle's: the insert reads the row the settle let pass), as
+		// the attempt's record must be on disk before the post is made.
+		begun = `, begun AS (INSERT INTO chat_posts (platform, post_key, started_at, outbox_id, in_flight_at)
+			SELECT ?, ? || COALESCE(NULLIF(p.payload::jsonb ->> CAST(? AS text), ''), p.id::text), ?, p.id, ? FROM passed p
+			WHERE NOT COALESCE((p.payload::jsonb ->> CAST(? AS text))::boolean, false)
+			ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key)`
+		begunKey = `(SELECT post_key FROM begun WHERE set_config('synchronous_commit', 'on', true) IS NOT NULL)`
+		args = append(args, b.Platform, b.Prefix, b.KeyField, now.UTC(), now.UTC(), b.SkipField)
+	}
+	args = append(args, caseID, it.ID)
 	if len(pass.Behind) == 0 {
 		args = append(args, "")
 	}
@@ -224,17 +256,19 @@ func (q queries) passing(ctx context.Context, with string, args []any, it Outbox
 		args = append(args, k)
 	}
 	var rows []struct {
-		Settled int64 `db:"settled"`
-		Waiting bool  `db:"waiting"`
+		Settled  int64   `db:"settled"`
+		Waiting  bool    `db:"waiting"`
+		BegunKey *string `db:"begun_key"`
 		passedRow
 	}
 	err := q.selectAll(ctx, &rows, with+`, settled AS (`+settleOutboxSQL+q.d.lazyCommit+` RETURNING 1),
 		passed AS (UPDATE outbox SET `+q.d.claimSet()+`, updated_at = ?
 			WHERE `+firstInLineSQL+` AND state = 'pending' AND run_at <= ? AND EXISTS (SELECT 1 FROM settled)
-			RETURNING `+outboxColumns+`)
+			RETURNING `+outboxColumns+`)`+begun+`
 		SELECT (SELECT COUNT(*) FROM settled) AS settled,
 			EXISTS (SELECT 1 FROM outbox w WHERE w.case_id = ? AND w.id <> ? AND w.state IN ('pending', 'running')
 				AND w.kind IN (`+behind+`) AND w.id NOT IN (SELECT id FROM passed)) AS waiting,
+			`+begunKey+` AS begun_key,
 			p.* FROM (SELECT 1) AS one LEFT JOIN passed p ON true`, args...)
 	if err != nil {
 		return Passed{}, err
@@ -242,7 +276,11 @@ func (q queries) passing(ctx context.Context, with string, args []any, it Outbox
 	if len(rows) != 1 {
 		return Passed{}, fmt.Errorf("%d rows back", len(rows))
 	}
-	return Passed{Done: rows[0].Settled == 1, Next: rows[0].item(), Waiting: rows[0].Waiting}, nil
+	pd := Passed{Done: rows[0].Settled == 1, Next: rows[0].item(), Waiting: rows[0].Waiting}
+	if k := rows[0].BegunKey; k != nil && pd.Next != nil {
+		pd.Next.Posting = &ChatPosting{Key: *k, Card: pass.Begin.Card}
+	}
+	return pd, nil
 }
 
 // passedRow is an outbox row a statement may not have claimed (NULLs).

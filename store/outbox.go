@@ -51,6 +51,16 @@ type OutboxItem struct {
 	// Sending is a text row's message as the claim that started its send
 	// read it (OutboxClaim.StartSends); nil otherwise.
 	Sending *MessageSending `db:"-"`
+	// Posting is a thread post's first attempt, recorded by the statement
+	// that passed the row on (OutboxPass.Begin); nil otherwise.
+	Posting *ChatPosting `db:"-"`
+}
+
+// ChatPosting is a post in Card's thread whose first attempt is recorded
+// under Key: the worker may call out at once.
+type ChatPosting struct {
+	Key  string
+	Card Card
 }
 
 // MessageSending is a text to send as MessageToSend reads it, its send
