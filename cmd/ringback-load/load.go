@@ -223,6 +223,8 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	if o.slack {
 		waitCards(ctx, rem, calls, deadline)
 	}
+	// Their receipts too: what they cost counts in the run's.
+	receipts, receiptsFailed := rem.waitReceipts(deadline.Add(o.receiptAfter))
 	end := time.Now()
 	stopScraping()
 	var probed summary
@@ -250,6 +252,7 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 	time.Sleep(min(time.Second, max(0, time.Until(deadline))))
 
 	res = analyze(st.name, rate, calls, warmed.leaveOut(rem.texts()), o.slack)
+	res.Receipts, res.ReceiptsFailed = receipts, receiptsFailed
 	if o.slack {
 		cards, others := rem.cards()
 		res.addCards(calls, warmed.leaveOut(cards), others)

@@ -40,12 +40,28 @@ type remotes struct {
 	sl       *slackstandin.Server // nil without Slack
 	slFront  *httptest.Server
 	slDelay  *delayed
+
+	// Delivery receipts (-receipt-after): due, one per text accepted;
+	// posted, those whose callback is over; delivered, those the server
+	// answered 2xx.
+	receiptsDue, receiptsPosted, receiptsDelivered atomic.Int64
 }
 
 func newRemotes(o options) (*remotes, error) {
 	r := &remotes{accountSID: "AC" + harness.RandomHex(32), authToken: harness.RandomHex(32)}
 	r.tw = twiliostandin.NewServer(r.accountSID, r.authToken)
 	r.tw.SetLatency(o.twilioLatency)
+	if o.receiptAfter > 0 {
+		r.tw.OnMessage(func(m twiliostandin.SentMessage) {
+			r.receiptsDue.Add(1)
+			time.AfterFunc(o.receiptAfter, func() {
+				if r.tw.Deliver(m.SID, "delivered", 0) == nil {
+					r.receiptsDelivered.Add(1)
+				}
+				r.receiptsPosted.Add(1)
+			})
+		})
+	}
 	r.twFront = front(r.tw.Handler(), o.tls)
 	if o.slack {
 		r.botToken = "xoxb-load-" + harness.RandomHex(16)
@@ -116,6 +132,20 @@ func (r *remotes) env() []string {
 			"SLACK_API_URL="+r.slFront.URL+"/")
 	}
 	return env
+}
+
+// waitReceipts waits until every text's receipt has been answered, or
+// until deadline; it returns the receipts delivered (answered 2xx) and
+// those that were not (refused, failed, or not answered by then).
+func (r *remotes) waitReceipts(deadline time.Time) (delivered, failed int) {
+	for {
+		due, posted := r.receiptsDue.Load(), r.receiptsPosted.Load()
+		if posted >= due || !time.Now().Before(deadline) {
+			delivered := r.receiptsDelivered.Load()
+			return int(delivered), int(due - delivered)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // cardsPosted is how many top-level messages (cards, mostly) Slack has

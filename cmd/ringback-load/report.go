@@ -43,6 +43,10 @@ type result struct {
 	OtherPosts                      int            // top-level Slack posts that are not a card
 	SlackCalls                      map[string]int // Slack Web API calls by method
 	Errors                          int            // callbacks not answered 200
+	// Delivery receipts posted to the server (-receipt-after), the
+	// warm-up's texts' included: answered 2xx, and not (refused, failed
+	// or unanswered within -grace).
+	Receipts, ReceiptsFailed int
 
 	Wall        time.Duration // first planned send → last text or card
 	ServerCPU   time.Duration // over Wall; < 0: unknown
@@ -97,7 +101,7 @@ func (r result) duplicated() int { return r.DupTexts + r.DupCards }
 // clean reports whether nothing was lost, duplicated, misdirected or
 // refused.
 func (r result) clean() bool {
-	return r.lost() == 0 && r.duplicated() == 0 && r.Errors == 0 && r.StrayTexts == 0 && r.StrayCards == 0
+	return r.lost() == 0 && r.duplicated() == 0 && r.Errors == 0 && r.StrayTexts == 0 && r.StrayCards == 0 && r.ReceiptsFailed == 0
 }
 
 // meets reports whether the run met every target; why not when it did not.
@@ -222,6 +226,10 @@ func writeProbes(w io.Writer, runs []result) {
 // most frequent statements, per call offered.
 func writeStatements(w io.Writer, rep report) {
 	for _, r := range rep.Runs {
+		if r.Receipts+r.ReceiptsFailed > 0 {
+			fmt.Fprintf(w, "\nTwilio delivery receipts, %s at %d/s (the warm-up's texts' included): %d answered 2xx, %d not\n",
+				r.label(), r.Rate, r.Receipts, r.ReceiptsFailed)
+		}
 		if len(r.SlackCalls) > 0 && r.Calls > 0 {
 			fmt.Fprintf(w, "\nSlack calls per call, %s at %d/s:", r.label(), r.Rate)
 			for _, m := range sortedKeys(r.SlackCalls) {
@@ -376,6 +384,8 @@ type jsonResult struct {
 	Top        []statement        `json:"top_statements,omitempty"`
 	Tables     []tableRate        `json:"row_writes_per_call,omitempty"`
 	SlackCalls map[string]int     `json:"slack_calls,omitempty"`
+	Receipts   int                `json:"receipts"`
+	ReceiptsNo int                `json:"receipts_failed"`
 	Metrics    jsonLatency        `json:"metrics_scrape"`
 	MetricsBad int                `json:"metrics_scrapes_failed"`
 	Healthz    jsonLatency        `json:"healthz_scrape"`
@@ -435,6 +445,7 @@ func writeJSON(w io.Writer, rep report) error {
 			Statements: ptr(r.Statements > 0, r.Statements), ExecMs: ptr(r.Statements > 0, r.ExecMillis), PlanMs: ptr(r.Statements > 0, r.PlanMillis), Commits: ptr(r.HasCounters, r.Commits), Conns: ptr(r.HasCounters && r.Connections >= 0, r.Connections),
 			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
 			DBNote: r.DBNote, Top: r.TopStatements, Tables: r.TableWrites, SlackCalls: r.SlackCalls,
+			Receipts: r.Receipts, ReceiptsNo: r.ReceiptsFailed,
 			Metrics: jsonLat(r.Metrics), MetricsBad: r.MetricsFailed, Healthz: jsonLat(r.Healthz), HealthzBad: r.HealthzFailed, MeetsAll: meets, Clean: r.clean(),
 			Probe: jsonLat(r.Probe), ProbeBad: r.ProbeFailed, ProbeWhat: r.ProbeWhat,
 			WarmupS: r.Warmup.Seconds(), WarmAck: jsonLat(r.WarmAck),

@@ -266,7 +266,9 @@ func (s *Server) Deliver(sid, status string, errorCode int) error {
 }
 
 func (s *Server) find(sid string) int {
-	for i := range s.messages {
+	// From the newest: a receipt is for a recent message (load runs hold
+	// thousands).
+	for i := len(s.messages) - 1; i >= 0; i-- {
 		if s.messages[i].SID == sid {
 			return i
 		}
