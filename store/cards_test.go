@@ -395,30 +395,10 @@ func TestSaveCardPostPassing(t *testing.T) {
 func TestSaveChatPostPassing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		c := callerCase(t, s, "+447700900031")
-		for i := range 2 {
-			err := s.InTx(ctx, func(tx *store.Tx) error {
-				key := fmt.Sprintf("entry:%d", i)
-				_, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: "chat.thread.slack", DedupeKey: key, Payload: key, CaseID: c.ID, RunAt: t0}, t0)
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		if reserved, err := s.ReserveCard(ctx, c.ID, "slack", "C1", t0); err != nil || !reserved {
-			t.Fatalf("reserve: %v %v", reserved, err)
-		}
-		if err := s.SaveCard(ctx, c.ID, "slack", "C1", "1.0001"); err != nil {
-			t.Fatal(err)
-		}
-		its, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w1", Now: t0, Lease: time.Minute, Limit: 10})
-		if err != nil || len(its) != 1 || its[0].DedupeKey != "entry:0" {
-			t.Fatalf("claim: %+v (%v), want the first entry only", its, err)
-		}
+		_, _, first := threadOfPostedCard(t, s, "+447700900031", "entry:0", "entry:1")
 		pass := &store.OutboxPass{Worker: "w1", Lease: time.Minute, Kind: "chat.thread.slack", Behind: []string{"chat.thread.slack"}}
 		pg := s.Dialect() == "postgres"
-		pd, err := s.SaveChatPostPassing(ctx, "slack", "entry:0", "C1", "1.0002", its[0], t0, pass)
+		pd, err := s.SaveChatPostPassing(ctx, "slack", "entry:0", "C1", "1.0002", first, t0, pass)
 		if err != nil || !pd.Done {
 			t.Fatalf("the first entry: %+v (%v), want done", pd, err)
 		}
@@ -460,36 +440,15 @@ func TestPassingBeginsTheThreadPost(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		c := callerCase(t, s, "+447700900041")
-		payloads := []map[string]any{{}, {"key": "sms:5"}, {}, {"key": "sms:5", "edit": true}, {"key": "begun"}}
-		var ids []int64
-		for i, p := range payloads {
-			err := s.InTx(ctx, func(tx *store.Tx) error {
-				id, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: "chat.thread.slack", DedupeKey: fmt.Sprintf("e%d", i), Payload: p, CaseID: c.ID, RunAt: t0}, t0)
-				ids = append(ids, id)
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		payloads := []any{map[string]any{}, map[string]any{"key": "sms:5"}, map[string]any{},
+			map[string]any{"key": "sms:5", "edit": true}, map[string]any{"key": "begun"}}
+		c, ids, it := threadOfPostedCard(t, s, "+447700900041", payloads...)
 		if _, _, err := s.BeginChatPost(ctx, "slack", "entry:begun", ids[4], t0); err != nil {
 			t.Fatal(err)
-		}
-		if reserved, err := s.ReserveCard(ctx, c.ID, "slack", "C1", t0); err != nil || !reserved {
-			t.Fatalf("reserve: %v %v", reserved, err)
-		}
-		if err := s.SaveCard(ctx, c.ID, "slack", "C1", "1.0001"); err != nil {
-			t.Fatal(err)
-		}
-		its, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w1", Now: t0, Lease: time.Minute, Limit: 10})
-		if err != nil || len(its) != 1 || its[0].ID != ids[0] {
-			t.Fatalf("claim: %+v (%v), want the first entry only", its, err)
 		}
 		card := store.Card{CaseID: c.ID, Platform: "slack", Channel: "C1", MessageID: "1.0001"}
 		pass := &store.OutboxPass{Worker: "w1", Lease: time.Minute, Kind: "chat.thread.slack", Behind: []string{"chat.thread.slack"},
 			Begin: &store.PassBegin{Platform: "slack", Card: card, Prefix: "entry:", KeyField: "key", SkipField: "edit"}}
-		it := its[0]
 		wantKeys := []string{"entry:sms:5", fmt.Sprintf("entry:%d", ids[2]), "", ""}
 		for i, want := range wantKeys {
 			at := t0.Add(time.Duration(i+1) * time.Second)
@@ -534,4 +493,34 @@ func TestPassingBeginsTheThreadPost(t *testing.T) {
 			t.Errorf("the earlier attempt's record %+v (%v), want it as it was", p, err)
 		}
 	})
+}
+
+// threadOfPostedCard writes a new case of caller with a thread entry row
+// per payload (dedupe keys entry:0, entry:1, …), posts its card on slack
+// (C1, 1.0001), and claims the first entry for w1.
+func threadOfPostedCard(t *testing.T, s *store.Store, caller string, payloads ...any) (c store.Case, ids []int64, first store.OutboxItem) {
+	t.Helper()
+	ctx := context.Background()
+	c = callerCase(t, s, caller)
+	for i, p := range payloads {
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			id, _, err := tx.Enqueue(ctx, store.NewOutbox{Kind: "chat.thread.slack", DedupeKey: fmt.Sprintf("entry:%d", i), Payload: p, CaseID: c.ID, RunAt: t0}, t0)
+			ids = append(ids, id)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reserved, err := s.ReserveCard(ctx, c.ID, "slack", "C1", t0); err != nil || !reserved {
+		t.Fatalf("reserve: %v %v", reserved, err)
+	}
+	if err := s.SaveCard(ctx, c.ID, "slack", "C1", "1.0001"); err != nil {
+		t.Fatal(err)
+	}
+	its, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w1", Now: t0, Lease: time.Minute, Limit: 10})
+	if err != nil || len(its) != 1 || its[0].ID != ids[0] {
+		t.Fatalf("claim: %+v (%v), want the first entry only", its, err)
+	}
+	return c, ids, its[0]
 }
