@@ -241,10 +241,7 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 	counted := "" // a final receipt that moved its message, counted once committed
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
 		counted = ""
-		if err := tx.LockMessageSID(ctx, r.SID); err != nil {
-			return err
-		}
-		m, err := tx.MessageBySID(ctx, r.SID)
+		m, err := tx.LockedMessageBySID(ctx, r.SID)
 		if errors.Is(err, store.ErrNotFound) {
 			// The receipt may have beaten the provider's answer to the send:
 			// keep it until the message's SID is recorded.

@@ -472,3 +472,80 @@ func openCase(t *testing.T, s *store.Store) store.Case {
 	}
 	return c
 }
+
+// A receipt reads its text with the SID's lock in one statement, and finds
+// a SID that a transaction holding the lock recorded while the read waited
+// for it (the statement began before the SID was there): else the receipt
+// would be kept as early after the text's acceptance had looked for early
+// receipts, and never applied. A SID nobody recorded is not found.
+func TestLockedMessageBySIDSeesWhatCommittedWhileItWaited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		const sid = "SMwait0123456789abcdef0123456789abc"
+		read := func() (store.Message, error) {
+			var m store.Message
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				var err error
+				m, err = tx.LockedMessageBySID(ctx, sid)
+				return err
+			})
+			return m, err
+		}
+		if _, err := read(); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("before its SID is recorded: %v, want ErrNotFound", err)
+		}
+		c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900051", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertCase(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		m := store.Message{CaseID: &c.ID, Direction: store.Outbound, Kind: "textback", LineNumber: c.LineNumber, CallerNumber: c.CallerNumber,
+			Body: "Sorry we missed your call.", Status: "pending", CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertMessage(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+		record := func(tx *store.Tx) error {
+			recorded := sid
+			m.SID, m.Status = &recorded, "queued"
+			return tx.UpdateMessage(ctx, m)
+		}
+		if s.Dialect() != "postgres" {
+			if err := s.InTx(ctx, record); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			held, release, recorded := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+			go func() {
+				recorded <- s.InTx(ctx, func(tx *store.Tx) error {
+					if err := tx.LockMessageSID(ctx, sid); err != nil {
+						return err
+					}
+					if err := record(tx); err != nil {
+						return err
+					}
+					close(held)
+					<-release
+					return nil
+				})
+			}()
+			<-held
+			got := make(chan error, 1)
+			var found store.Message
+			go func() {
+				var err error
+				found, err = read()
+				got <- err
+			}()
+			storetest.WaitForLockWait(t, s, "%ringback_message_locked%")
+			close(release)
+			if err := <-recorded; err != nil {
+				t.Fatal(err)
+			}
+			if err := <-got; err != nil || found.ID != m.ID || found.Status != "queued" {
+				t.Fatalf("read while the SID was being recorded: %+v (%v), want message %d as recorded", found, err, m.ID)
+			}
+		}
+		if got, err := read(); err != nil || got.ID != m.ID || got.SID == nil || *got.SID != sid {
+			t.Errorf("read: %+v (%v), want message %d", got, err, m.ID)
+		}
+	})
+}

@@ -35,6 +35,19 @@ func (tx *Tx) LockMessageSID(ctx context.Context, sid string) error {
 	return nil
 }
 
+// LockedMessageBySID is LockMessageSID then MessageBySID, in one
+// statement on PostgreSQL (ringback_message_locked, migration 37): the
+// function's query runs once the lock is held, so it finds a SID that a
+// transaction holding the lock recorded while this one waited.
+func (tx *Tx) LockedMessageBySID(ctx context.Context, sid string) (Message, error) {
+	if tx.d.name != "postgres" {
+		return tx.MessageBySID(ctx, sid)
+	}
+	var m Message
+	err := tx.get(ctx, &m, `SELECT `+messageColumns+` FROM ringback_message_locked(?, ?)`, sidLockClass, sid)
+	return m, notFound(err, "store: message %s", sid)
+}
+
 // KeepReceipt stores an early receipt; a later one for the same SID
 // replaces it (the bot orders statuses when it applies them).
 func (q queries) KeepReceipt(ctx context.Context, r Receipt) error {
