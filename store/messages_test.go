@@ -165,17 +165,7 @@ func TestAcceptMessageAsReadIsOneStatementOrNothing(t *testing.T) {
 		pendingTextBack := func(t *testing.T, s *store.Store) store.Message {
 			t.Helper()
 			n++
-			c := store.Case{LineNumber: "+441632960001", CallerNumber: fmt.Sprintf("+44770090%04d", n), State: store.CaseOpen, Origin: "call",
-				CreatedAt: t0, UpdatedAt: t0}
-			if _, err := s.InsertCase(ctx, &c); err != nil {
-				t.Fatal(err)
-			}
-			m := store.Message{CaseID: &c.ID, Direction: store.Outbound, Kind: "textback", LineNumber: c.LineNumber, CallerNumber: c.CallerNumber,
-				Body: "Sorry we missed your call.", Status: "pending", CreatedAt: t0, UpdatedAt: t0}
-			if _, err := s.InsertMessage(ctx, &m); err != nil {
-				t.Fatal(err)
-			}
-			return m
+			return pendingTextBackOf(t, s, fmt.Sprintf("+44770090%04d", n))
 		}
 		// accept records m as read, with an event on its case, counting
 		// the statements sent.
@@ -279,14 +269,25 @@ func TestAcceptMessageAsReadIsOneStatementOrNothing(t *testing.T) {
 // returns accept's error. PostgreSQL only.
 func keptWhileWaiting(t *testing.T, s *store.Store, sid, like string, accept func() error) error {
 	t.Helper()
+	return whileHoldingSID(t, s, sid, like, func(tx *store.Tx) error {
+		return tx.KeepReceipt(context.Background(), store.Receipt{SID: sid, Status: "undelivered", ErrorCode: "30003", ReceivedAt: t0})
+	}, accept)
+}
+
+// whileHoldingSID has a transaction take sid's lock and do hold, then
+// runs run, and lets the transaction commit once run's statement (like,
+// as pg_stat_activity shows it) waits for that lock; it returns run's
+// error. PostgreSQL only.
+func whileHoldingSID(t *testing.T, s *store.Store, sid, like string, hold func(tx *store.Tx) error, run func() error) error {
+	t.Helper()
 	ctx := context.Background()
-	held, release, kept := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	held, release, committed := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
-		kept <- s.InTx(ctx, func(tx *store.Tx) error {
+		committed <- s.InTx(ctx, func(tx *store.Tx) error {
 			if err := tx.LockMessageSID(ctx, sid); err != nil {
 				return err
 			}
-			if err := tx.KeepReceipt(ctx, store.Receipt{SID: sid, Status: "undelivered", ErrorCode: "30003", ReceivedAt: t0}); err != nil {
+			if err := hold(tx); err != nil {
 				return err
 			}
 			close(held)
@@ -295,14 +296,14 @@ func keptWhileWaiting(t *testing.T, s *store.Store, sid, like string, accept fun
 		})
 	}()
 	<-held
-	accepted := make(chan error, 1)
-	go func() { accepted <- accept() }()
+	ran := make(chan error, 1)
+	go func() { ran <- run() }()
 	storetest.WaitForLockWait(t, s, like)
 	close(release)
-	if err := <-kept; err != nil {
+	if err := <-committed; err != nil {
 		t.Fatal(err)
 	}
-	return <-accepted
+	return <-ran
 }
 
 // Human contact is a staff reply the provider accepted and did not report
@@ -494,15 +495,7 @@ func TestLockedMessageBySIDSeesWhatCommittedWhileItWaited(t *testing.T) {
 		if _, err := read(); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("before its SID is recorded: %v, want ErrNotFound", err)
 		}
-		c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900051", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
-		if _, err := s.InsertCase(ctx, &c); err != nil {
-			t.Fatal(err)
-		}
-		m := store.Message{CaseID: &c.ID, Direction: store.Outbound, Kind: "textback", LineNumber: c.LineNumber, CallerNumber: c.CallerNumber,
-			Body: "Sorry we missed your call.", Status: "pending", CreatedAt: t0, UpdatedAt: t0}
-		if _, err := s.InsertMessage(ctx, &m); err != nil {
-			t.Fatal(err)
-		}
+		m := pendingTextBackOf(t, s, "+447700900051")
 		record := func(tx *store.Tx) error {
 			recorded := sid
 			m.SID, m.Status = &recorded, "queued"
@@ -513,34 +506,13 @@ func TestLockedMessageBySIDSeesWhatCommittedWhileItWaited(t *testing.T) {
 				t.Fatal(err)
 			}
 		} else {
-			held, release, recorded := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-			go func() {
-				recorded <- s.InTx(ctx, func(tx *store.Tx) error {
-					if err := tx.LockMessageSID(ctx, sid); err != nil {
-						return err
-					}
-					if err := record(tx); err != nil {
-						return err
-					}
-					close(held)
-					<-release
-					return nil
-				})
-			}()
-			<-held
-			got := make(chan error, 1)
 			var found store.Message
-			go func() {
+			err := whileHoldingSID(t, s, sid, "%ringback_message_locked%", record, func() error {
 				var err error
 				found, err = read()
-				got <- err
-			}()
-			storetest.WaitForLockWait(t, s, "%ringback_message_locked%")
-			close(release)
-			if err := <-recorded; err != nil {
-				t.Fatal(err)
-			}
-			if err := <-got; err != nil || found.ID != m.ID || found.Status != "queued" {
+				return err
+			})
+			if err != nil || found.ID != m.ID || found.Status != "queued" {
 				t.Fatalf("read while the SID was being recorded: %+v (%v), want message %d as recorded", found, err, m.ID)
 			}
 		}
@@ -548,4 +520,21 @@ func TestLockedMessageBySIDSeesWhatCommittedWhileItWaited(t *testing.T) {
 			t.Errorf("read: %+v (%v), want message %d", got, err, m.ID)
 		}
 	})
+}
+
+// pendingTextBackOf writes an open case of caller and its text-back, not
+// sent yet.
+func pendingTextBackOf(t *testing.T, s *store.Store, caller string) store.Message {
+	t.Helper()
+	ctx := context.Background()
+	c := store.Case{LineNumber: "+441632960001", CallerNumber: caller, State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+	if _, err := s.InsertCase(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	m := store.Message{CaseID: &c.ID, Direction: store.Outbound, Kind: "textback", LineNumber: c.LineNumber, CallerNumber: c.CallerNumber,
+		Body: "Sorry we missed your call.", Status: "pending", CreatedAt: t0, UpdatedAt: t0}
+	if _, err := s.InsertMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
