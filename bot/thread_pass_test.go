@@ -44,7 +44,7 @@ func TestFirstThreadEntryIsBegunWithTheCard(t *testing.T) {
 		}, 10*time.Second) {
 			t.Fatalf("Slack has %d messages in the lettings channel, want the card and one entry in its thread", len(sl.Messages("C0LETTINGS")))
 		}
-		waitIdle(t, s)
+		waitIdle(t, s, f.clock.Now)
 		card, err := s.CardFor(context.Background(), c.ID, rbslack.Platform)
 		if err != nil || card.MessageID != sl.Messages("C0LETTINGS")[0].TS {
 			t.Fatalf("the case's card row %+v (%v), want the card posted", card, err)
@@ -65,19 +65,19 @@ func TestFirstThreadEntryIsBegunWithTheCard(t *testing.T) {
 	})
 }
 
-// waitIdle returns once no outbox row is running or pending.
-func waitIdle(t *testing.T, s *store.Store) {
+// waitIdle returns once no outbox row is running or due at now.
+func waitIdle(t *testing.T, s *store.Store, now func() time.Time) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		var left int
-		if err := s.DB().Get(&left, `SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'running')`); err != nil {
+		busy, err := s.OutboxBusy(context.Background(), now())
+		if err != nil {
 			t.Fatal(err)
 		}
-		if left == 0 {
+		if !busy {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d outbox rows still to run", left)
+			t.Fatal("outbox rows still to run")
 		}
 	}
 }
