@@ -125,6 +125,28 @@ func (b *Bot) receiptOnCase(ctx context.Context, tx *store.Tx, before, m store.M
 	if m.Kind != "textback" && !reply && !failed && !arrived {
 		return nil
 	}
+	if !failed {
+		// Nothing here reads the case: its text-back status and its
+		// change are written with the commit (no statement of their own).
+		var status *string
+		if m.Kind == "textback" {
+			s := textBackStatus(m)
+			status = &s
+		}
+		if err := tx.TouchCaseLater(ctx, *m.CaseID, status, now); err != nil {
+			return err
+		}
+		if arrived {
+			e := smsEntry(m)
+			e.CaseID, e.Edit = *m.CaseID, true
+			if err := b.timeline(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return b.caseChanged(ctx, tx, store.Case{ID: *m.CaseID}, "sms_status")
+	}
+	// A failure may take back a contact and tell managers: it reads the
+	// case, locked.
 	c, err := tx.LockCase(ctx, *m.CaseID)
 	if err != nil {
 		return err
@@ -137,17 +159,13 @@ func (b *Bot) receiptOnCase(ctx context.Context, tx *store.Tx, before, m store.M
 			return err
 		}
 	}
-	if failed || arrived {
-		e := smsEntry(m)
-		e.CaseID, e.Edit = c.ID, true
-		if err := b.timeline(ctx, tx, e); err != nil {
-			return err
-		}
+	e := smsEntry(m)
+	e.CaseID, e.Edit = c.ID, true
+	if err := b.timeline(ctx, tx, e); err != nil {
+		return err
 	}
-	if failed {
-		if err := b.failureNotices(ctx, tx, c, m); err != nil {
-			return err
-		}
+	if err := b.failureNotices(ctx, tx, c, m); err != nil {
+		return err
 	}
 	c.UpdatedAt = now
 	if err := tx.UpdateCase(ctx, c); err != nil {

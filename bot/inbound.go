@@ -239,6 +239,13 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 	}
 	now := b.clock.Now()
 	counted := "" // a final receipt that moved its message, counted once committed
+	done, counted, err := b.receiptAsRead(ctx, r, now)
+	if err != nil || done {
+		if err == nil && counted != "" {
+			b.metrics.SMS(counted)
+		}
+		return done, err
+	}
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
 		counted = ""
 		m, err := tx.LockedMessageBySID(ctx, r.SID)
@@ -260,6 +267,38 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 	return known, err
 }
 
+// receiptAsRead applies r to its text as a plain read finds it, when
+// nothing else need be read: a text the store holds already moving one step
+// on (sent, delivered, read), as nearly every receipt does. Its writes are
+// made in the statement that commits them (on PostgreSQL: two statements
+// for the receipt, no transaction held open), on the condition that the
+// text is still as read (store.Tx.UpdateMessageAsRead). done is false when
+// r must be applied under the SID's lock instead: its text is not found (it
+// may be on its way), r is a failure (which reads the case and the
+// contacts), or the text changed between the read and the write.
+func (b *Bot) receiptAsRead(ctx context.Context, r SMSReceipt, now time.Time) (done bool, counted string, err error) {
+	if smsFailed(r.State) || r.Problem != "" {
+		return false, "", nil
+	}
+	m, err := b.store.ReadMessageBySID(ctx, r.SID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	if !receiptAdvances(SMSState(m.Status), r.State) {
+		return true, "", nil // statuses only move on: under the lock it would not either
+	}
+	err = b.store.InTx(ctx, func(tx *store.Tx) error {
+		return b.applyReceipt(ctx, tx, m, r, now)
+	})
+	if errors.Is(err, store.ErrChangedMeanwhile) {
+		return false, "", nil
+	}
+	return err == nil, receiptOutcome(m, r), err
+}
+
 // applyReceipt records a delivery status on a message (never moving it
 // backwards) and what it teaches about the number and the case.
 func (b *Bot) applyReceipt(ctx context.Context, tx *store.Tx, m store.Message, r SMSReceipt, now time.Time) error {
@@ -274,7 +313,9 @@ func (b *Bot) applyReceipt(ctx context.Context, tx *store.Tx, m store.Message, r
 	if smsFailed(r.State) {
 		m.Problem = string(r.Problem)
 	}
-	if err := tx.UpdateMessage(ctx, m); err != nil {
+	// Written with the commit, on the condition that the text is as read
+	// (under the SID's lock it is; on a plain read it may not be).
+	if err := tx.UpdateMessageAsRead(ctx, before, m); err != nil {
 		return err
 	}
 	switch r.Problem {

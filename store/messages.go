@@ -152,6 +152,33 @@ func (q queries) MessageBySID(ctx context.Context, sid string) (Message, error) 
 	return m, notFound(err, "store: message %s", sid)
 }
 
+// ReadMessageBySID returns the message sent under sid as it stands,
+// without locking it: for a write that checks, as it is made, that the
+// message is still as read (UpdateMessageAsRead).
+func (q queries) ReadMessageBySID(ctx context.Context, sid string) (Message, error) {
+	var m Message
+	err := q.get(ctx, &m, `SELECT `+messageColumns+` FROM messages WHERE sid = ?`, sid)
+	return m, notFound(err, "store: message %s", sid)
+}
+
+// UpdateMessageAsRead writes m's delivery status (status, error code,
+// problem) at the commit of the transaction, with its other waiting writes
+// (on PostgreSQL: no statement of its own), on the condition that the
+// message is still as was, read before, shows it. When it is not — a
+// receipt or a settlement moved it meanwhile — the commit fails with
+// ErrChangedMeanwhile and nothing of the transaction stays: read it again
+// and decide again.
+func (tx *Tx) UpdateMessageAsRead(ctx context.Context, was, m Message) error {
+	sid := ""
+	if was.SID != nil {
+		sid = *was.SID
+	}
+	return tx.writeLater(ctx, laterWrite{table: "messages", expect: true, what: fmt.Sprintf("update message %d as read", m.ID),
+		query: `UPDATE messages SET status = ?, error_code = ?, problem = ?, updated_at = ?
+			WHERE id = ? AND status = ? AND error_code = ? AND problem = ? AND COALESCE(sid, '') = ?`,
+		args: []any{m.Status, m.ErrorCode, m.Problem, m.UpdatedAt.UTC(), was.ID, was.Status, was.ErrorCode, was.Problem, sid}})
+}
+
 // UpdateMessage writes a message's delivery fields.
 func (q queries) UpdateMessage(ctx context.Context, m Message) error {
 	_, err := q.exec(ctx, `UPDATE messages SET sid = ?, body = ?, status = ?, error_code = ?, problem = ?, accepted_at = ?, updated_at = ? WHERE id = ?`,

@@ -538,3 +538,62 @@ func pendingTextBackOf(t *testing.T, s *store.Store, caller string) store.Messag
 	}
 	return m
 }
+
+// UpdateMessageAsRead writes a text's delivery status with the
+// transaction's other writes when the text is as read (on PostgreSQL a
+// transaction of nothing else is one statement, committing alone), and
+// otherwise fails the commit with ErrChangedMeanwhile, writing nothing of
+// the transaction: a receipt decided on an old read never overwrites what
+// another one recorded meanwhile.
+func TestUpdateMessageAsReadWritesOnlyWhatItRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		m := pendingTextBackOf(t, s, "+447700900001")
+		const sid = "SMread0123456789abcdef0123456789abcd"
+		if _, _, _, err := s.AcceptMessage(ctx, m.ID, sid, "queued", t0); err != nil {
+			t.Fatal(err)
+		}
+		read, err := s.ReadMessageBySID(ctx, sid)
+		if err != nil || read.ID != m.ID || read.Status != "queued" {
+			t.Fatalf("read %+v (%v), want the text, queued", read, err)
+		}
+		// update writes to (what the receipt decided) on the text as read,
+		// with an event on its case, counting the statements sent.
+		update := func(was store.Message, status, code string) (*store.Statements, error) {
+			to := was
+			to.Status, to.ErrorCode, to.UpdatedAt = status, code, t0.Add(time.Minute)
+			counter := s.CountStatements()
+			defer s.StopCounting()
+			return counter, s.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.UpdateMessageAsRead(ctx, was, to); err != nil {
+					return err
+				}
+				return tx.AddEvent(ctx, *was.CaseID, t0, "sms_status", "", nil)
+			})
+		}
+
+		counter, err := update(read, "sent", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Dialect() == "postgres" && counter.Total() != 1 {
+			t.Errorf("%d statements, want 1: %q", counter.Total(), counter.Sequence())
+		}
+		sent, err := s.ReadMessageBySID(ctx, sid)
+		if err != nil || sent.Status != "sent" || !sent.UpdatedAt.Equal(t0.Add(time.Minute)) || sent.SID == nil || *sent.SID != sid {
+			t.Fatalf("stored %+v (%v), want it sent, its SID kept", sent, err)
+		}
+
+		// A second decision on the first read (queued), made after the text
+		// moved on: nothing of it is written.
+		if _, err := update(read, "undelivered", "30003"); !errors.Is(err, store.ErrChangedMeanwhile) {
+			t.Errorf("writing on an old read: %v, want ErrChangedMeanwhile", err)
+		}
+		if got, err := s.ReadMessageBySID(ctx, sid); err != nil || got.Status != "sent" || got.ErrorCode != "" {
+			t.Errorf("after the refused write the text is %q (error %q, %v), want sent as recorded", got.Status, got.ErrorCode, err)
+		}
+		if es, err := s.EventsForCase(ctx, *m.CaseID); err != nil || len(es) != 1 {
+			t.Errorf("events %+v (%v), want only the first write's", es, err)
+		}
+	})
+}

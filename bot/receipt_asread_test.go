@@ -1,0 +1,125 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"ringback/bot"
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+// sentTextBack opens a case and sends its text-back, and returns the case
+// and the text's SID.
+func sentTextBack(t *testing.T, f *fixture) (store.Case, string) {
+	t.Helper()
+	c := f.missed(t, "CA1", callerNum)
+	if _, err := f.worker.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sent := f.twilio.Messages()
+	if len(sent) != 1 {
+		t.Fatalf("%d texts sent, want the text-back", len(sent))
+	}
+	return c, sent[0].SID
+}
+
+// A receipt that moves a text one step on (here: the text-back delivered)
+// reads the text once and writes everything it changes — the text, the
+// case's text-back status, a card refresh — in the statement that commits
+// it: on PostgreSQL two statements, no transaction held open around them
+// (it was BEGIN, the locked read, the text's update, the case's lock and
+// rewrite, the outbox row, COMMIT).
+func TestReceiptIsOneReadAndOneWrite(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s)
+		c, sid := sentTextBack(t, f)
+		cards := len(outbox(t, s, "chat.card.slack"))
+
+		counter := s.CountStatements()
+		known, err := f.bot.SMSStatus(ctx, bot.SMSReceipt{SID: sid, State: bot.SMSDelivered})
+		s.StopCounting()
+		if err != nil || !known {
+			t.Fatalf("receipt: known %v, %v", known, err)
+		}
+		c, err = s.CaseByID(ctx, c.ID)
+		if err != nil || c.TextbackStatus != string(bot.SMSDelivered) {
+			t.Errorf("the case's text-back status %q (%v), want delivered", c.TextbackStatus, err)
+		}
+		m, err := s.ReadMessageBySID(ctx, sid)
+		if err != nil || m.Status != string(bot.SMSDelivered) {
+			t.Errorf("the text's status %q (%v), want delivered", m.Status, err)
+		}
+		if n := len(outbox(t, s, "chat.card.slack")); n != cards+1 {
+			t.Errorf("%d card rows after the receipt, want %d: the card shows the delivery", n, cards+1)
+		}
+		if s.Dialect() == "postgres" && (counter.Total() != 2 || counter.Total("BEGIN") != 0) {
+			t.Errorf("the receipt sent %d statements, want 2: a read, and a write that commits alone:\n%s",
+				counter.Total(), strings.Join(counter.Sequence(), "\n"))
+		}
+
+		// The same receipt again (Twilio retries) changes nothing, in one read.
+		counter = s.CountStatements()
+		if known, err := f.bot.SMSStatus(ctx, bot.SMSReceipt{SID: sid, State: bot.SMSDelivered}); err != nil || !known {
+			t.Fatalf("repeated receipt: known %v, %v", known, err)
+		}
+		s.StopCounting()
+		if n := counter.Total(); n != 1 {
+			t.Errorf("a repeated receipt sent %d statements, want 1 (the read):\n%s", n, strings.Join(counter.Sequence(), "\n"))
+		}
+		if n := len(outbox(t, s, "chat.card.slack")); n != cards+1 {
+			t.Errorf("%d card rows after the repeated receipt, want %d", n, cards+1)
+		}
+	})
+}
+
+// A text changed between a receipt's read and its write — here a failure
+// recorded by another transaction while the receipt's write waited for the
+// text's row — is not overwritten by what the receipt decided on the old
+// read: the write changes nothing, and the receipt is decided again on the
+// text as it now is (a delivery after a failure does not undo it).
+func TestReceiptOnATextChangedSinceItsReadIsDecidedAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		if s.Dialect() != "postgres" {
+			return // SQLite's one writer: no write waits on another's row
+		}
+		receiptOnAChangedText(t, s)
+	})
+}
+
+func receiptOnAChangedText(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	f := newFixture(t, s)
+	c, sid := sentTextBack(t, f)
+
+	holder, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback()
+	if _, err := holder.Exec(`UPDATE messages SET status = 'undelivered', error_code = '30003', problem = 'unreachable' WHERE sid = $1`, sid); err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() {
+		_, err := f.bot.SMSStatus(ctx, bot.SMSReceipt{SID: sid, State: bot.SMSDelivered})
+		ran <- err
+	}()
+	storetest.WaitForLockWait(t, s, "%")
+	if err := holder.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ran; err != nil {
+		t.Fatalf("receipt: %v", err)
+	}
+	m, err := s.ReadMessageBySID(ctx, sid)
+	if err != nil || m.Status != "undelivered" || m.ErrorCode != "30003" {
+		t.Errorf("the text is %q (error %q, %v) after the receipt, want undelivered (30003) as the failure left it", m.Status, m.ErrorCode, err)
+	}
+	c, err = s.CaseByID(ctx, c.ID)
+	if err != nil || c.TextbackStatus == string(bot.SMSDelivered) {
+		t.Errorf("the case's text-back status %q (%v): the receipt's write on the old read was made", c.TextbackStatus, err)
+	}
+}
