@@ -278,7 +278,7 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 		// text waits for one, and the card would wait for nothing.
 		cardAt = now.Add(textBackCardHold) // or sooner: the text-back's outcome pulls it
 	}
-	return c, true, b.queueCard(ctx, tx, c, "opened", cardAt, false)
+	return c, true, b.queueCard(ctx, tx, c, cardOpened, cardAt, false)
 }
 
 // readReport reads the reported call and, when the report says the call
@@ -468,6 +468,10 @@ func (b *Bot) queueCard(ctx context.Context, tx *store.Tx, c store.Case, why str
 	}
 	return nil
 }
+
+// cardOpened is the Why of a new case's first card row: the one row that
+// expects to post the card rather than refresh it.
+const cardOpened = "opened"
 
 // CardJob asks a chat adapter to post or refresh a case's card.
 type CardJob struct {

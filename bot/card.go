@@ -9,10 +9,21 @@ import (
 
 // Card builds the card of case id as of now.
 func (b *Bot) Card(ctx context.Context, id int64) (Card, error) {
-	cc, err := b.store.CaseForCard(ctx, id)
-	if err != nil {
-		return Card{}, err
+	return b.cardOf(ctx, id, nil)
+}
+
+// cardOf builds the card of case id from read, the case as its card shows
+// it read already, or (nil) as of now.
+func (b *Bot) cardOf(ctx context.Context, id int64, read *store.CardCase) (Card, error) {
+	if read == nil {
+		cc, err := b.store.CaseForCard(ctx, id)
+		if err != nil {
+			return Card{}, err
+		}
+		read = &cc
 	}
+	cc := *read
+	var err error
 	k := b.card(cc, cc.Replied)
 	if cc.LastReply != nil {
 		k.LastReply = deliveryWords(*cc.LastReply)

@@ -97,7 +97,10 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 		return Permanent(err)
 	}
 	key := fmt.Sprintf("card:%d", job.CaseID)
-	slot, newer, reserved, begun, err := p.b.store.CardSlotReserving(ctx, job.CaseID, p.name, it.Kind, it.ID, key, p.b.clock.Now())
+	// A refresh reads the case it renders with the card's slot, in one
+	// statement; a first post renders the case after its reservation.
+	refresh := job.Why != cardOpened
+	slot, newer, reserved, begun, err := p.b.store.CardSlotReserving(ctx, job.CaseID, p.name, it.Kind, it.ID, key, p.b.clock.Now(), refresh)
 	if err != nil {
 		return err
 	}
@@ -139,7 +142,7 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 		if !update {
 			return at, true, nil
 		}
-		card, err := p.b.Card(ctx, caseID)
+		card, err := p.b.cardOf(ctx, caseID, slot.Case)
 		if err != nil {
 			return MessageRef{}, false, err
 		}

@@ -85,6 +85,48 @@ func TestMissedCallStatements(t *testing.T) {
 	})
 }
 
+// maxStatementsPerDeliveryReceipt bounds what Twilio's status callback for
+// a text-back costs the store, end to end: the webhook and the card's
+// refresh that shows the delivery (Twilio sends one per status: sent,
+// delivered). 11 on PostgreSQL when the receipt was its own transaction
+// (BEGIN, the locked read, the text's and the case's updates, the case's
+// lock, the outbox row, COMMIT); 7 since it reads the text and writes what
+// it changes in the statement that commits it; 6 since the refresh reads
+// the case it renders with the card's slot. Two of them are the worker's
+// claims (here RunDue's: the row's and one finding nothing more).
+var maxStatementsPerDeliveryReceipt = map[string]int{"sqlite": 10, "postgres": 6}
+
+// TestDeliveryReceiptStatements counts the SQL statements of a text-back's
+// delivery receipt and the card refresh it causes; it logs them (go test
+// -v) and fails above the bound.
+func TestDeliveryReceiptStatements(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.missed("CA"+strings.Repeat("0", 31)+"1", "+447700900111", lettings)
+		sent := h.textsTo("+447700900111")
+		if len(sent) != 1 {
+			t.Fatalf("%d text-backs, want 1", len(sent))
+		}
+		updates := h.slack.Calls("chat.update")
+		counter := h.store.CountStatements()
+		h.receipt(sent[0].SID, "delivered", 0)
+		total := counter.Total()
+		h.store.CountStatements() // stop counting what the checks below read
+		if c := h.openCase("+447700900111", lettings); c.TextbackStatus != "delivered" {
+			t.Fatalf("the case's text-back is %q, want delivered", c.TextbackStatus)
+		}
+		if n := h.slack.Calls("chat.update") - updates; n != 1 {
+			t.Fatalf("%d card updates, want 1: the card shows the delivery", n)
+		}
+		if cards := h.slack.Messages("C0LETTINGS"); len(cards) != 1 || !strings.Contains(string(cards[0].Blocks), `*Text-back*\ndelivered`) {
+			t.Errorf("the card does not show the text-back delivered: %+v", cards)
+		}
+		t.Log(statementReport(counter))
+		if most := maxStatementsPerDeliveryReceipt[h.store.Dialect()]; total > most {
+			t.Errorf("a delivery receipt sent %d statements, want at most %d:\n%s", total, most, statementReport(counter))
+		}
+	})
+}
+
 // statementReport is one line per statement: how often, and its text.
 func statementReport(c *store.Statements) string {
 	var b strings.Builder

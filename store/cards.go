@@ -37,11 +37,14 @@ type CardSlot struct {
 	LineNumber string
 	Contact    *Contact // nil: no known contact
 	Card       Card
+	// Case is the case as its card shows it (CaseForCard), read by the
+	// same statement, when it was asked for (CardSlotReserving's withCase).
+	Case *CardCase
 }
 
 // CardSlot reads case id's CardSlot on platform.
 func (q queries) CardSlot(ctx context.Context, caseID int64, platform string) (CardSlot, error) {
-	slot, _, err := q.cardSlot(ctx, caseID, platform, "", 0)
+	slot, _, err := q.cardSlot(ctx, caseID, platform, "", 0, false)
 	return slot, err
 }
 
@@ -61,12 +64,12 @@ func (q queries) CardSlotBeginning(ctx context.Context, caseID int64, platform, 
 	slot, flags, err := q.cardSlotWith(ctx, `WITH begun AS (INSERT INTO chat_posts (platform, post_key, started_at, outbox_id, in_flight_at)
 			SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM cards WHERE case_id = ? AND platform = ? AND message_id <> '')
 			ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key) `, []string{"EXISTS (SELECT 1 FROM begun)"},
-		[]any{platform, key, now.UTC(), outboxID, now.UTC(), caseID, platform}, platform, caseID)
+		[]any{platform, key, now.UTC(), outboxID, now.UTC(), caseID, platform}, platform, caseID, false)
 	return slot, flags[0], err
 }
 
-func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64) (CardSlot, bool, error) {
-	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRow[q.d.name]}, []any{kind, id}, platform, caseID)
+func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64, withCase bool) (CardSlot, bool, error) {
+	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRow[q.d.name]}, []any{kind, id}, platform, caseID, withCase)
 	return slot, flags[0], err
 }
 
@@ -89,16 +92,15 @@ var newerCardRowOfCase = strings.Replace(newerCardRow[postgres.name], "n.case_id
 
 // cardSlotWith reads case caseID's slot on platform after the WITH clause
 // with (its arguments first in args), with flags, up to three boolean
-// expressions (their arguments next in args), as the second result.
-func (q queries) cardSlotWith(ctx context.Context, with string, flags []string, args []any, platform string, caseID int64) (CardSlot, []bool, error) {
+// expressions (their arguments next in args), as the second result; with
+// withCase, the case as its card shows it too (CardSlot.Case).
+func (q queries) cardSlotWith(ctx context.Context, with string, flags []string, args []any, platform string, caseID int64, withCase bool) (CardSlot, []bool, error) {
 	var row struct {
-		LineNumber string `db:"line_number"`
-		ContactID  *int64 `db:"contact_id"`
-		contactJoin
-		Channel    *string    `db:"channel"`
-		MessageID  *string    `db:"message_id"`
-		CreatedAt  *time.Time `db:"created_at"`
-		OutboxSeen *int64     `db:"outbox_seen"`
+		cardCaseRow
+		Channel    *string    `db:"card_channel"`
+		MessageID  *string    `db:"card_message_id"`
+		CreatedAt  *time.Time `db:"card_created_at"`
+		OutboxSeen *int64     `db:"card_outbox_seen"`
 		Flag0      bool       `db:"flag0"`
 		Flag1      bool       `db:"flag1"`
 		Flag2      bool       `db:"flag2"`
@@ -111,15 +113,23 @@ func (q queries) cardSlotWith(ctx context.Context, with string, flags []string, 
 		}
 		columns += fmt.Sprintf(", %s AS flag%d", flag, i)
 	}
-	err := q.get(ctx, &row, with+`SELECT c.line_number, ct.id AS contact_id, `+contactJoinColumns+`,
-			cd.channel, cd.message_id, cd.created_at, cd.outbox_seen`+columns+`
-		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
+	read, from := `c.line_number, c.contact_id, `+contactJoinColumns, `FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id`
+	if withCase {
+		read, from = cardCaseColumns, q.cardCaseFrom()
+	}
+	err := q.get(ctx, &row, with+`SELECT `+read+`,
+			cd.channel AS card_channel, cd.message_id AS card_message_id, cd.created_at AS card_created_at, cd.outbox_seen AS card_outbox_seen`+columns+`
+		`+from+`
 		LEFT JOIN cards cd ON cd.case_id = c.id AND cd.platform = ?
 		WHERE c.id = ?`, append(args, platform, caseID)...)
 	if err != nil {
 		return CardSlot{}, make([]bool, len(flags)), notFound(err, "store: case %d", caseID)
 	}
 	slot := CardSlot{LineNumber: row.LineNumber, Card: Card{CaseID: caseID}, Contact: row.contact(row.ContactID)}
+	if withCase {
+		cc := row.cardCase()
+		slot.Case = &cc
+	}
 	if row.MessageID != nil {
 		slot.Card = Card{CaseID: caseID, Platform: platform, Channel: *row.Channel, MessageID: *row.MessageID, CreatedAt: *row.CreatedAt, OutboxSeen: *row.OutboxSeen}
 	}
@@ -133,10 +143,14 @@ func (q queries) cardSlotWith(ctx context.Context, with string, flags []string, 
 // its first post under key, with no channel yet (SaveCardPost records the
 // one it lands in): on PostgreSQL in one statement. reserved and begun are
 // ReserveCardPost's. The slot is read as the statement began: the card is
-// as it was before any reservation of its own.
-func (q queries) CardSlotReserving(ctx context.Context, caseID int64, platform, kind string, id int64, key string, now time.Time) (slot CardSlot, newer, reserved, begun bool, err error) {
+// as it was before any reservation of its own. withCase reads the case as
+// its card shows it too (CardSlot.Case), for a row that expects to refresh
+// a posted card: one statement where the slot and the case take two. It
+// is not what a reserved first post shows: that renders the case as it is
+// after the reservation.
+func (q queries) CardSlotReserving(ctx context.Context, caseID int64, platform, kind string, id int64, key string, now time.Time, withCase bool) (slot CardSlot, newer, reserved, begun bool, err error) {
 	if q.d.name != "postgres" {
-		if slot, newer, err = q.cardSlot(ctx, caseID, platform, kind, id); err != nil || newer || slot.Card.MessageID != "" {
+		if slot, newer, err = q.cardSlot(ctx, caseID, platform, kind, id, withCase); err != nil || newer || slot.Card.MessageID != "" {
 			return slot, newer, false, false, err
 		}
 		reserved, begun, err = q.ReserveCardPost(ctx, caseID, platform, "", key, now)
@@ -148,7 +162,7 @@ func (q queries) CardSlotReserving(ctx context.Context, caseID int64, platform, 
 			AND NOT `+newerCardRowOfCase+` `+reserveCardConflict+` RETURNING case_id), `+begunReservedPost+` `,
 		[]string{newerCardRow[q.d.name], "EXISTS (SELECT 1 FROM reserved)", "EXISTS (SELECT 1 FROM begun)"},
 		[]any{caseID, platform, now.UTC(), caseID, platform, caseID, kind, id, now.Add(-cardPostTimeout).UTC(),
-			platform, key, now.UTC(), now.UTC(), kind, id}, platform, caseID)
+			platform, key, now.UTC(), now.UTC(), kind, id}, platform, caseID, withCase)
 	return slot, flags[0], flags[1], flags[2], err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestReserveCardWaitsForTheCaseLock(t *testing.T) {
 			return reserved, false, err
 		},
 		"CardSlotReserving": func(s *store.Store, caseID, row int64) (bool, bool, error) {
-			_, newer, reserved, _, err := s.CardSlotReserving(context.Background(), caseID, "slack", "chat.card.slack", row, "card:1", t0)
+			_, newer, reserved, _, err := s.CardSlotReserving(context.Background(), caseID, "slack", "chat.card.slack", row, "card:1", t0, false)
 			return reserved, newer, err
 		},
 	}
@@ -187,7 +188,7 @@ func TestCardSlotReserving(t *testing.T) {
 		}
 		check := func(what string, at time.Time, wantReserved, wantBegun, wantNewer bool) store.CardSlot {
 			t.Helper()
-			slot, newer, reserved, begun, err := s.CardSlotReserving(ctx, c.ID, "slack", kind, row, key, at)
+			slot, newer, reserved, begun, err := s.CardSlotReserving(ctx, c.ID, "slack", kind, row, key, at, false)
 			if err != nil || reserved != wantReserved || begun != wantBegun || newer != wantNewer {
 				t.Errorf("%s: reserved %v begun %v newer %v (%v), want %v %v %v", what, reserved, begun, newer, err, wantReserved, wantBegun, wantNewer)
 			}
@@ -212,6 +213,44 @@ func TestCardSlotReserving(t *testing.T) {
 		row += 1000 // no newer row now
 		if slot := check("posted", t0.Add(6*time.Minute), false, false, false); slot.Card.MessageID != "1.0001" || slot.Card.Channel != "C1" {
 			t.Errorf("posted: the slot's card %+v, want 1.0001 in C1", slot.Card)
+		}
+	})
+}
+
+// A refresh's slot read reads the case as its card shows it in the same
+// statement (CardSlot.Case, as CaseForCard reads it); without withCase it
+// reads no case.
+func TestCardSlotReadsTheCaseItsRefreshShows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := callerCase(t, s, "+447700900001")
+		const kind, key = "chat.card.slack", "card:1"
+		if reserved, _, err := s.ReserveCardPost(ctx, c.ID, "slack", "C1", key, t0); err != nil || !reserved {
+			t.Fatalf("reserve: %v %v", reserved, err)
+		}
+		if err := s.SaveCardPost(ctx, "slack", key, c.ID, "C1", "1.0001"); err != nil {
+			t.Fatal(err)
+		}
+		status := "delivered"
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.TouchCaseLater(ctx, c.ID, &status, t0.Add(time.Minute)) }); err != nil {
+			t.Fatal(err)
+		}
+		slot, newer, reserved, _, err := s.CardSlotReserving(ctx, c.ID, "slack", kind, 1, key, t0.Add(time.Minute), true)
+		if err != nil || newer || reserved || slot.Card.MessageID != "1.0001" {
+			t.Fatalf("slot %+v newer %v reserved %v (%v), want the posted card", slot, newer, reserved, err)
+		}
+		want, err := s.CaseForCard(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slot.Case == nil || !reflect.DeepEqual(*slot.Case, want) {
+			t.Errorf("the slot's case %+v, want it as CaseForCard reads it: %+v", slot.Case, want)
+		}
+		if slot.Case != nil && slot.Case.TextbackStatus != status {
+			t.Errorf("the slot's case shows the text-back %q, want %q", slot.Case.TextbackStatus, status)
+		}
+		if slot, _, _, _, err := s.CardSlotReserving(ctx, c.ID, "slack", kind, 1, key, t0.Add(time.Minute), false); err != nil || slot.Case != nil {
+			t.Errorf("without withCase: the slot's case %+v (%v), want none read", slot.Case, err)
 		}
 	})
 }

@@ -196,34 +196,49 @@ type CardCase struct {
 // CaseForCard returns case #id with its contact, its undecided possible
 // opt-out and its latest triage, in one statement.
 func (q queries) CaseForCard(ctx context.Context, id int64) (CardCase, error) {
-	var row struct {
-		Case
-		contactJoin
-		PossibleOptOut *string    `db:"possible_optout"`
-		Triaged        *string    `db:"triaged"`
-		CallbackSlot   *time.Time `db:"cb_slot_at"`
-		CallbackCat    *string    `db:"cb_category"`
-		CallbackNote   *string    `db:"cb_note"`
-		CallbackLinked bool       `db:"cb_linked"`
-		Replied        bool       `db:"replied"`
-		ReplyStatus    *string    `db:"reply_status"`
-		ReplyProblem   *string    `db:"reply_problem"`
+	var row cardCaseRow
+	err := q.get(ctx, &row, `SELECT `+cardCaseColumns+` `+q.cardCaseFrom()+` WHERE c.id = ?`, id)
+	if err != nil {
+		return CardCase{}, notFound(err, "store: case %d", id)
 	}
-	err := q.get(ctx, &row, `SELECT `+prefixed("c", caseColumns)+`, `+contactJoinColumns+`,
+	return row.cardCase(), nil
+}
+
+// cardCaseColumns are what a CardCase is read from (cardCaseRow), from
+// cardCaseFrom's tables.
+var cardCaseColumns = prefixed("c", caseColumns) + `, ` + contactJoinColumns + `,
 			(SELECT m.body FROM optout_queries o JOIN messages m ON m.id = o.message_id
 				WHERE o.case_id = c.id AND o.decision = '' ORDER BY o.asked_at DESC, o.message_id DESC LIMIT 1) AS possible_optout,
 			(SELECT e.data FROM events e WHERE e.case_id = c.id AND e.kind = 'triaged' ORDER BY e.id DESC LIMIT 1) AS triaged,
 			cb.slot_at AS cb_slot_at, cb.category AS cb_category, cb.note AS cb_note,
 			EXISTS (SELECT 1 FROM callback_links l WHERE l.case_id = c.id) AS cb_linked,
 			EXISTS (SELECT 1 FROM messages i WHERE i.case_id = c.id AND i.direction = 'in') AS replied,
-			r.status AS reply_status, r.problem AS reply_problem
-		FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
+			r.status AS reply_status, r.problem AS reply_problem`
+
+// cardCaseFrom is the FROM clause cardCaseColumns read: the case c, its
+// contact ct, its callback cb and its latest staff reply r.
+func (q queries) cardCaseFrom() string {
+	return `FROM cases c LEFT JOIN contacts ct ON ct.id = c.contact_id
 		LEFT JOIN callback_requests cb ON cb.case_id = c.id AND c.callback_at IS NOT NULL
-		`+lastReplyJoin[q.d.name]+`
-		WHERE c.id = ?`, id)
-	if err != nil {
-		return CardCase{}, notFound(err, "store: case %d", id)
-	}
+		` + lastReplyJoin[q.d.name]
+}
+
+// cardCaseRow is a row of cardCaseColumns.
+type cardCaseRow struct {
+	Case
+	contactJoin
+	PossibleOptOut *string    `db:"possible_optout"`
+	Triaged        *string    `db:"triaged"`
+	CallbackSlot   *time.Time `db:"cb_slot_at"`
+	CallbackCat    *string    `db:"cb_category"`
+	CallbackNote   *string    `db:"cb_note"`
+	CallbackLinked bool       `db:"cb_linked"`
+	Replied        bool       `db:"replied"`
+	ReplyStatus    *string    `db:"reply_status"`
+	ReplyProblem   *string    `db:"reply_problem"`
+}
+
+func (row cardCaseRow) cardCase() CardCase {
 	cc := CardCase{Case: row.Case, PossibleOptOut: deref(row.PossibleOptOut), Triaged: deref(row.Triaged), CallbackLinked: row.CallbackLinked,
 		Replied: row.Replied}
 	if row.ReplyStatus != nil {
@@ -234,7 +249,7 @@ func (q queries) CaseForCard(ctx context.Context, id int64) (CardCase, error) {
 			Category: deref(row.CallbackCat), Note: deref(row.CallbackNote)}
 	}
 	cc.Contact = row.contact(row.ContactID)
-	return cc, nil
+	return cc
 }
 
 // lastReplyJoin joins a case c's latest staff reply r, through the
