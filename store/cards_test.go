@@ -469,15 +469,7 @@ func TestPassingBeginsTheThreadPost(t *testing.T) {
 		ctx := context.Background()
 		pg := s.Dialect() == "postgres"
 		if pg {
-			// What synchronous_commit says as each transaction that
-			// records a post's attempt commits.
-			if _, err := s.DB().Exec(`CREATE TABLE commit_sync (post_key TEXT, sync TEXT);
-				CREATE FUNCTION note_commit_sync() RETURNS trigger LANGUAGE plpgsql AS $$
-				BEGIN INSERT INTO commit_sync VALUES (NEW.post_key, current_setting('synchronous_commit')); RETURN NULL; END $$;
-				CREATE CONSTRAINT TRIGGER commit_sync AFTER INSERT ON chat_posts DEFERRABLE INITIALLY DEFERRED
-				FOR EACH ROW EXECUTE FUNCTION note_commit_sync()`); err != nil {
-				t.Fatal(err)
-			}
+			noteCommitSync(t, s, "INSERT", "chat_posts", "post_key")
 		}
 		payloads := []any{map[string]any{}, map[string]any{"key": "sms:5"}, map[string]any{},
 			map[string]any{"key": "sms:5", "edit": true}, map[string]any{"key": "begun"}}
@@ -516,7 +508,7 @@ func TestPassingBeginsTheThreadPost(t *testing.T) {
 					t.Errorf("%s: recorded %+v (%v), want in flight since %v", want, p, err, at)
 				}
 				var sync string
-				if err := s.DB().Get(&sync, `SELECT sync FROM commit_sync WHERE post_key = $1`, want); err != nil || sync != "on" {
+				if err := s.DB().Get(&sync, `SELECT sync FROM commit_sync WHERE key = $1`, want); err != nil || sync != "on" {
 					t.Errorf("%s: committed with synchronous_commit %q (%v), want on: the record must be on disk before the post", want, sync, err)
 				}
 			}

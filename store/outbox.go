@@ -554,6 +554,13 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 		// load run). One statement per limit is prepared once.
 		limit = strconv.Itoa(max(c.Limit, 0))
 	}
+	// A claim lost with the database leaves its row to be claimed again,
+	// as one whose worker died: it need not wait for the WAL flush, unless
+	// it records that texts' sends begin.
+	lazy := s.d.lazyCommit
+	if c.StartSends != "" {
+		lazy = ""
+	}
 	claim := `
 		UPDATE outbox SET ` + s.d.claimSet() + `, updated_at = ?
 		WHERE id IN (
@@ -569,7 +576,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 				AND (SELECT 1 FROM cards d WHERE d.case_id = o.case_id AND d.platform = o.lane AND d.message_id <> '' LIMIT 1) IS NULL)
 			ORDER BY id
 			LIMIT ` + limit + s.d.lockSkip + `
-		)
+		)` + lazy + `
 		RETURNING ` + outboxColumns
 	var items []OutboxItem
 	var err error
