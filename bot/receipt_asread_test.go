@@ -25,6 +25,24 @@ func sentTextBack(t *testing.T, f *fixture) (store.Case, string) {
 	return c, sent[0].SID
 }
 
+// receiptDelivered has Twilio report the text sid delivered, and checks
+// that case c shows it; it returns the statements the receipt sent.
+func receiptDelivered(t *testing.T, f *fixture, c store.Case, sid string) *store.Statements {
+	t.Helper()
+	ctx := context.Background()
+	counter := f.store.CountStatements()
+	known, err := f.bot.SMSStatus(ctx, bot.SMSReceipt{SID: sid, State: bot.SMSDelivered})
+	f.store.StopCounting()
+	if err != nil || !known {
+		t.Fatalf("receipt: known %v, %v", known, err)
+	}
+	c, err = f.store.CaseByID(ctx, c.ID)
+	if err != nil || c.TextbackStatus != string(bot.SMSDelivered) {
+		t.Errorf("the case's text-back status %q (%v), want delivered", c.TextbackStatus, err)
+	}
+	return counter
+}
+
 // A receipt that moves a text one step on (here: the text-back delivered)
 // reads the text once and writes everything it changes — the text, the
 // case's text-back status, a card refresh — in the statement that commits
@@ -38,16 +56,7 @@ func TestReceiptIsOneReadAndOneWrite(t *testing.T) {
 		c, sid := sentTextBack(t, f)
 		cards := len(outbox(t, s, "chat.card.slack"))
 
-		counter := s.CountStatements()
-		known, err := f.bot.SMSStatus(ctx, bot.SMSReceipt{SID: sid, State: bot.SMSDelivered})
-		s.StopCounting()
-		if err != nil || !known {
-			t.Fatalf("receipt: known %v, %v", known, err)
-		}
-		c, err = s.CaseByID(ctx, c.ID)
-		if err != nil || c.TextbackStatus != string(bot.SMSDelivered) {
-			t.Errorf("the case's text-back status %q (%v), want delivered", c.TextbackStatus, err)
-		}
+		counter := receiptDelivered(t, f, c, sid)
 		m, err := s.ReadMessageBySID(ctx, sid)
 		if err != nil || m.Status != string(bot.SMSDelivered) {
 			t.Errorf("the text's status %q (%v), want delivered", m.Status, err)

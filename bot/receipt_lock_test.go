@@ -1,10 +1,8 @@
 package bot_test
 
 import (
-	"context"
 	"testing"
 
-	"ringback/bot"
 	"ringback/store"
 	"ringback/store/storetest"
 )
@@ -14,26 +12,9 @@ import (
 // read, and applies as before: the text-back is delivered, on its case.
 func TestReceiptReadsItsTextUnderItsLockInOneStatement(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
 		f := newFixtureOn(t, s)
-		c := f.missed(t, "CA1", callerNum)
-		if _, err := f.worker.RunDue(ctx); err != nil {
-			t.Fatal(err)
-		}
-		sent := f.twilio.Messages()
-		if len(sent) != 1 {
-			t.Fatalf("%d texts sent, want the text-back", len(sent))
-		}
-		counter := s.CountStatements()
-		known, err := f.bot.SMSStatus(ctx, bot.SMSReceipt{SID: sent[0].SID, State: bot.SMSDelivered})
-		s.StopCounting()
-		if err != nil || !known {
-			t.Fatalf("receipt: known %v, %v", known, err)
-		}
-		c, err = s.CaseByID(ctx, c.ID)
-		if err != nil || c.TextbackStatus != string(bot.SMSDelivered) {
-			t.Errorf("the case's text-back status %q (%v), want delivered", c.TextbackStatus, err)
-		}
+		c, sid := sentTextBack(t, f)
+		counter := receiptDelivered(t, f, c, sid)
 		if s.Dialect() != "postgres" {
 			return
 		}
