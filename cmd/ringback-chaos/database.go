@@ -86,3 +86,19 @@ func (d *database) cases(ctx context.Context) (map[int64]pair, error) {
 	})
 	return out, err
 }
+
+// texts maps the SID of every text Ringback sent to how it stands.
+func (d *database) texts(ctx context.Context) (map[string]storedText, error) {
+	out := map[string]storedText{}
+	err := d.query(ctx, "list texts", `SELECT sid, kind, status, COALESCE(case_id, 0) FROM messages WHERE direction = 'out' AND sid IS NOT NULL`,
+		func(scan func(...any) error) error {
+			var sid string
+			var t storedText
+			if err := scan(&sid, &t.kind, &t.status, &t.caseID); err != nil {
+				return err
+			}
+			out[sid] = t
+			return nil
+		})
+	return out, err
+}

@@ -329,7 +329,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 
 	// Settle: the outbox empty and the stand-ins quiet for a few seconds.
 	settleStart := time.Now()
-	rep.settled = settle(ctx, db, tw, sl, o.settle)
+	rep.settled = settle(ctx, db, tw, sl, tr, o.settle)
 	rep.settleTook = time.Since(settleStart)
 	event("settled: %v after %s", rep.settled, rep.settleTook.Round(time.Second))
 
@@ -351,6 +351,11 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 		return nil, err
 	}
 	if obs.pending, err = db.unsettled(qctx); err != nil {
+		return nil, err
+	}
+	obs.receipted = tr.answeredReceipts()
+	obs.receiptsGivenUp = int(tr.receipts.gaveUp.Load())
+	if obs.stored, err = db.texts(qctx); err != nil {
 		return nil, err
 	}
 	rep.verdict = judge(obs)
@@ -428,7 +433,7 @@ func injectFaults(ctx context.Context, pl plan, start time.Time, rs *replicas, c
 
 // settle waits until no outbox row is left to run and what the stand-ins
 // recorded has not changed for quiet; at most limit.
-func settle(ctx context.Context, db *database, tw *twiliostandin.Server, sl *slackstandin.Server, limit time.Duration) bool {
+func settle(ctx context.Context, db *database, tw *twiliostandin.Server, sl *slackstandin.Server, tr *traffic, limit time.Duration) bool {
 	const quiet = 4 * time.Second
 	deadline := time.Now().Add(limit)
 	last, since := "", time.Now()
@@ -440,6 +445,7 @@ func settle(ctx context.Context, db *database, tw *twiliostandin.Server, sl *sla
 		for _, v := range left {
 			n += v
 		}
+		n += int(tr.receipts.pending.Load()) // a receipt on its way changes a card
 		sig := fmt.Sprint(len(tw.Messages()), sl.Calls("chat.postMessage"), sl.Calls("chat.update"))
 		if sig != last || err != nil || n > 0 {
 			last, since = sig, time.Now()
@@ -461,7 +467,8 @@ func slackPosts(sl *slackstandin.Server) []slackPost {
 			if m.ThreadTS != "" {
 				continue // a broadcast reply: seen in its thread
 			}
-			out = append(out, slackPost{channel: ch, ts: m.TS, text: m.Text, caseID: harness.CaseOfCard(m.Blocks, m.Metadata)})
+			out = append(out, slackPost{channel: ch, ts: m.TS, text: m.Text, caseID: harness.CaseOfCard(m.Blocks, m.Metadata),
+				textBackDelivered: showsTextBackDelivered(m.Blocks)})
 			thread := sl.Thread(ch, m.TS)
 			for _, r := range thread {
 				if r.TS == m.TS {

@@ -105,6 +105,55 @@ type traffic struct {
 	calls, repeats, smsSent atomic.Int64
 	attempts, retried       atomic.Int64
 	gaveUp                  atomic.Int64
+
+	receipts receipts
+}
+
+// Delivery receipts: Twilio reports each text it accepted delivered, with a
+// signed status callback, receiptAfter later; a callback that fails (its
+// replica killed, the database restarting) is posted again each
+// receiptPause, at most receiptAttempts times, so that every one reaches
+// Ringback while it is up.
+const (
+	receiptAfter    = time.Second
+	receiptPause    = time.Second
+	receiptAttempts = 60
+)
+
+// receipts is what became of the delivery receipts.
+type receipts struct {
+	mu       sync.Mutex
+	answered []string // SIDs whose receipt Ringback answered 2xx
+	pending  atomic.Int64
+	gaveUp   atomic.Int64
+}
+
+// receipt reports text sid delivered, as Twilio would.
+func (t *traffic) receipt(sid string) {
+	t.receipts.pending.Add(1)
+	defer t.receipts.pending.Add(-1)
+	time.Sleep(receiptAfter)
+	for range receiptAttempts {
+		err := t.tw.Deliver(sid, "delivered", 0)
+		if err == nil {
+			t.receipts.mu.Lock()
+			t.receipts.answered = append(t.receipts.answered, sid)
+			t.receipts.mu.Unlock()
+			return
+		}
+		if strings.Contains(err.Error(), "no StatusCallback") {
+			return // Ringback asked for none: nothing to report
+		}
+		time.Sleep(receiptPause)
+	}
+	t.receipts.gaveUp.Add(1)
+}
+
+// answeredReceipts lists the SIDs whose receipt Ringback answered 2xx.
+func (t *traffic) answeredReceipts() []string {
+	t.receipts.mu.Lock()
+	defer t.receipts.mu.Unlock()
+	return append([]string(nil), t.receipts.answered...)
 }
 
 func newTraffic(urls []string, tw *twiliostandin.Server, accountSID, authToken, publicURL string) *traffic {
@@ -129,6 +178,7 @@ func newTraffic(urls []string, tw *twiliostandin.Server, accountSID, authToken, 
 // onText runs in the Twilio stand-in as it accepts a message: the caller
 // "receives" it. It must not block.
 func (t *traffic) onText(m twiliostandin.SentMessage) {
+	go t.receipt(m.SID)
 	t.mu.Lock()
 	ch := t.texted[m.To]
 	t.mu.Unlock()

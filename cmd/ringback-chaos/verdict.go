@@ -56,6 +56,20 @@ type slackPost struct {
 	text                  string
 	caseID                int64  // cards: the case the card is for; 0 otherwise
 	key                   string // thread replies: Ringback's name for the post (its metadata)
+	// textBackDelivered: a card that shows its text-back delivered.
+	textBackDelivered bool
+}
+
+// showsTextBackDelivered tells whether a card's blocks (Slack's JSON) show
+// its text-back delivered.
+func showsTextBackDelivered(blocks []byte) bool {
+	return strings.Contains(string(blocks), `*Text-back*\ndelivered`)
+}
+
+// storedText is a text as Ringback's database holds it at the end.
+type storedText struct {
+	kind, status string
+	caseID       int64 // 0: none
 }
 
 // deadRow is an outbox row that gave up.
@@ -73,6 +87,12 @@ type observed struct {
 	dead    []deadRow
 	start   time.Time      // traffic began: offsets in the report are from here
 	pending map[string]int // outbox kind → rows not settled at the end
+	// receipted are the SIDs whose delivery receipt Ringback answered 2xx;
+	// receiptsGivenUp the receipts never answered; stored the texts as the
+	// database holds them, by SID.
+	receipted       []string
+	receiptsGivenUp int
+	stored          map[string]storedText
 }
 
 // tally is one kind's line of the verdict.
@@ -108,6 +128,49 @@ type verdict struct {
 	// TextsPer5s counts text-backs the stand-in accepted in each 5 s of
 	// the run: where the rate sags is where the backlog grew.
 	TextsPer5s []int
+	Receipts   receiptTally
+}
+
+// receiptTally is what became of the delivery receipts Ringback answered:
+// each must leave its text delivered, and a text-back's card showing it.
+type receiptTally struct {
+	Answered, GivenUp int
+	// Unapplied: answered, but the text is not delivered at the end (or
+	// not found); CardsStale: text-backs delivered whose case's card does
+	// not show it. Examples names the first few.
+	Unapplied, CardsStale int
+	Examples              []string
+}
+
+func (r receiptTally) clean() bool { return r.Unapplied == 0 && r.CardsStale == 0 }
+
+// judgeReceipts checks every answered receipt against the texts and cards
+// as the run left them.
+func judgeReceipts(o observed) receiptTally {
+	r := receiptTally{Answered: len(o.receipted), GivenUp: o.receiptsGivenUp}
+	shows := map[int64]bool{} // case → its card shows its text-back delivered
+	for _, p := range o.posts {
+		if p.threadTS == "" && p.caseID != 0 {
+			shows[p.caseID] = shows[p.caseID] || p.textBackDelivered
+		}
+	}
+	example := func(format string, args ...any) {
+		if len(r.Examples) < 5 {
+			r.Examples = append(r.Examples, fmt.Sprintf(format, args...))
+		}
+	}
+	for _, sid := range o.receipted {
+		t, ok := o.stored[sid]
+		switch {
+		case !ok || t.status != "delivered":
+			r.Unapplied++
+			example("%s answered, but the text is %q (found %v)", sid, t.status, ok)
+		case t.kind == "textback" && t.caseID != 0 && !shows[t.caseID]:
+			r.CardsStale++
+			example("%s delivered, but the card of case %d does not show it", sid, t.caseID)
+		}
+	}
+	return r
 }
 
 // slowText is one caller's ack→text wait, placed on the run's timeline.
@@ -123,7 +186,7 @@ func (v verdict) clean() bool {
 			return false
 		}
 	}
-	return v.Stray == 0
+	return v.Stray == 0 && v.Receipts.clean()
 }
 
 // count keys: expected multiplicity 1 each; a missing key is lost, every
@@ -248,6 +311,7 @@ func judge(o observed) verdict {
 		}
 	}
 	v.AckToText = harness.Summarize(latencies)
+	v.Receipts = judgeReceipts(o)
 	slices.SortFunc(v.Slowest, func(a, b slowText) int { return cmp.Compare(b.Wait, a.Wait) })
 	v.Slowest = v.Slowest[:min(len(v.Slowest), 5)]
 	for _, t := range o.texts {
@@ -402,6 +466,12 @@ func writeVerdict(w io.Writer, v verdict, target time.Duration) {
 	if v.Orphans > 0 {
 		fmt.Fprintf(w, "thread replies under no card: %d (the first: %s)\n", v.Orphans, v.OrphanText)
 	}
+	rt := v.Receipts
+	fmt.Fprintf(w, "delivery receipts: %d answered, %d never answered; texts not delivered after their receipt: %d; text-back cards not showing it: %d\n",
+		rt.Answered, rt.GivenUp, rt.Unapplied, rt.CardsStale)
+	for _, e := range rt.Examples {
+		fmt.Fprintf(w, "  %s\n", e)
+	}
 	a := v.AckToText
 	if a.N == 0 {
 		fmt.Fprintln(w, "ack→text: no samples")
@@ -420,7 +490,7 @@ func writeVerdict(w io.Writer, v verdict, target time.Duration) {
 	if v.clean() {
 		fmt.Fprintln(w, "verdict: PASS — nothing lost, duplicated or dead")
 	} else {
-		fmt.Fprintln(w, "verdict: FAIL — see lost / duplicated / dead above")
+		fmt.Fprintln(w, "verdict: FAIL — see lost / duplicated / dead / receipts above")
 	}
 }
 

@@ -229,3 +229,42 @@ func TestBatchedCallerTextsCountOnceEach(t *testing.T) {
 		t.Fatalf("entryKeys = %s %q", kind, keys)
 	}
 }
+
+// Every receipt Ringback answered must leave its text delivered and a
+// text-back's card showing it: a receipt applied to nothing, or a card
+// never refreshed after it, makes the run unclean.
+func TestAnsweredReceiptsLeaveTextsAndCardsDelivered(t *testing.T) {
+	w := newWorld()
+	// Cases 1 and 2 show their text-backs delivered (rendered so), 3 does not.
+	for i := range w.o.posts {
+		if id := w.o.posts[i].caseID; id == 1 || id == 2 {
+			blocks, _ := json.Marshal(rbslack.CardBlocks(bot.Card{CaseID: id, Ref: "#x", Line: "Lettings", State: "open", TextBack: "delivered"}))
+			w.o.posts[i].textBackDelivered = showsTextBackDelivered(blocks)
+		}
+	}
+	w.o.stored = map[string]storedText{
+		"SM1": {kind: "textback", status: "delivered", caseID: 1},
+		"SM2": {kind: "textback", status: "delivered", caseID: 2},
+		"SM3": {kind: "template", status: "delivered", caseID: 3},
+		"SM4": {kind: "textback", status: "delivered", caseID: 3},
+		"SM5": {kind: "textback", status: "sent", caseID: 1},
+	}
+	w.o.receipted = []string{"SM1", "SM2", "SM3"}
+	if v := judge(w.o); !v.clean() || v.Receipts.Answered != 3 {
+		t.Errorf("receipts all applied judged %+v", v.Receipts)
+	}
+	w.o.receipted = append(w.o.receipted, "SM4", "SM5", "SMgone")
+	w.o.receiptsGivenUp = 2
+	v := judge(w.o)
+	want := receiptTally{Answered: 6, GivenUp: 2, Unapplied: 2, CardsStale: 1}
+	got := v.Receipts
+	got.Examples = nil
+	if !reflect.DeepEqual(got, want) || len(v.Receipts.Examples) != 3 || v.clean() {
+		t.Errorf("receipts judged %+v (clean %v), want %+v, unclean, each named", v.Receipts, v.clean(), want)
+	}
+	var out bytes.Buffer
+	writeVerdict(&out, v, 15*time.Second)
+	if !strings.Contains(out.String(), "delivery receipts: 6 answered, 2 never answered; texts not delivered after their receipt: 2; text-back cards not showing it: 1") {
+		t.Errorf("the verdict does not tell the receipts:\n%s", out.String())
+	}
+}
