@@ -555,3 +555,65 @@ func threadOfPostedCard(t *testing.T, s *store.Store, caller string, payloads ..
 	}
 	return c, ids, its[0]
 }
+
+// A card's first post waits, at its reservation, for a transaction that
+// touched its case (TouchCaseLater: a text's acceptance, a receipt) to end,
+// so that the card rendered after the reservation shows that change and
+// the refresh the change queued may be skipped. An UPDATE alone locks the
+// row in a mode the reservation's foreign key check does not wait for:
+// without the touch's own lock the card was posted without the change, and
+// its refresh skipped (the chaos run's cards not showing a receipt).
+func TestReservationWaitsForATouchOfItsCase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		if s.Dialect() != "postgres" {
+			return // SQLite's transactions write one at a time
+		}
+		ctx := context.Background()
+		c := callerCase(t, s, "+447700900001")
+		held, release, committed := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			status := "delivered"
+			committed <- s.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.TouchCaseLater(ctx, c.ID, &status, t0.Add(time.Minute)); err != nil {
+					return err
+				}
+				if _, err := tx.CaseByID(ctx, c.ID); err != nil { // names cases: the touch is made now
+					return err
+				}
+				close(held)
+				<-release
+				return nil
+			})
+		}()
+		<-held
+		reserved := make(chan error, 1)
+		go func() {
+			_, _, err := s.ReserveCardPost(ctx, c.ID, "slack", "C1", "card:1", t0.Add(time.Minute))
+			reserved <- err
+		}()
+		waited := make(chan struct{})
+		go func() {
+			defer close(waited)
+			for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				var n int
+				if err := s.DB().Get(&n, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
+					AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO cards%'`); err == nil && n > 0 {
+					return
+				}
+			}
+			t.Error("the reservation did not wait for the transaction touching its case")
+		}()
+		<-waited
+		close(release)
+		if err := <-committed; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-reserved; err != nil {
+			t.Fatal(err)
+		}
+		cc, err := s.CaseForCard(ctx, c.ID)
+		if err != nil || cc.TextbackStatus != "delivered" {
+			t.Errorf("the case rendered after the reservation shows %q (%v), want the touch's delivered", cc.TextbackStatus, err)
+		}
+	})
+}

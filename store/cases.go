@@ -156,13 +156,18 @@ func (q queries) UpdateCase(ctx context.Context, c Case) error {
 // TouchCaseLater marks case #id changed at now, giving it textbackStatus
 // when that is not nil, at the commit of the transaction (with its events
 // and outbox rows: one statement on PostgreSQL); the case counts as locked
-// by the transaction (LockCaseOnce), as the update locks it till the
+// by the transaction (LockCaseOnce), as the statement locks it till the
 // commit.
 func (tx *Tx) TouchCaseLater(ctx context.Context, id int64, textbackStatus *string, now time.Time) error {
 	tx.holds(id)
+	// The row is locked FOR UPDATE, as LockCase locks it: an UPDATE alone
+	// takes a lock that a card's reservation (its foreign key check, FOR
+	// KEY SHARE) does not wait for, and the card would be rendered without
+	// this change while the refresh it queues is skipped as seen.
 	return tx.writeLater(ctx, laterWrite{table: "cases", what: fmt.Sprintf("touch case %d", id),
-		query: `UPDATE cases SET textback_status = COALESCE(?, textback_status), updated_at = ? WHERE id = ?`,
-		args:  []any{textbackStatus, now.UTC(), id}})
+		query: `UPDATE cases SET textback_status = COALESCE(?, textback_status), updated_at = ?
+			WHERE id = (SELECT id FROM cases WHERE id = ?` + tx.d.forUpdate + `)`,
+		args: []any{textbackStatus, now.UTC(), id}})
 }
 
 // CaseByID returns case #id.
