@@ -225,7 +225,10 @@ func (p *chatPerformer) unreserve(ctx context.Context, caseID int64, err error) 
 func (p *chatPerformer) postCard(ctx context.Context, caseID int64, channel string, card Card, key string, begun, last bool) (MessageRef, error) {
 	return p.postOnce(ctx, once{key: key, card: caseID, begun: begun, last: last,
 		find: func(since time.Time) (MessageRef, bool, error) { return p.chat.Find(ctx, channel, key, since) },
-		post: func() (MessageRef, error) { return p.chat.PostCard(ctx, channel, card, key) }})
+		post: func() (MessageRef, error) { return p.chat.PostCard(ctx, channel, card, key) },
+		// An earlier attempt's card shows the case as it was then; the rows
+		// that changed it since may have been skipped for this one.
+		adopted: func(ref MessageRef) error { return p.remote(p.chat.UpdateCard(ctx, ref, card)) }})
 }
 
 // once is a post made at most once: key names it on the platform, find
@@ -247,6 +250,9 @@ type once struct {
 	begun bool
 	// thread is the card in whose thread the post goes (nil: none).
 	thread *MessageRef
+	// adopted, when set, brings an earlier attempt's post up to date
+	// before it is adopted as this one (a card: rendered now).
+	adopted func(ref MessageRef) error
 }
 
 // postOnce makes the post o names at most once. Before calling out it
@@ -266,6 +272,11 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 	case first:
 	case prev.MessageID != "":
 		ref := MessageRef{Channel: prev.Channel, ID: prev.MessageID}
+		if o.adopted != nil {
+			if err := o.adopted(ref); err != nil {
+				return MessageRef{}, err
+			}
+		}
 		if o.card != 0 {
 			// Posted and recorded, and the process died before the card was.
 			return ref, p.b.store.SaveCard(ctx, o.card, p.name, ref.Channel, ref.ID)
@@ -287,6 +298,11 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 		}
 		if found {
 			p.b.log.Info("bot: an earlier attempt's post found on the platform; adopted", "platform", p.name, "post", o.key, "channel", ref.Channel)
+			if o.adopted != nil {
+				if err := o.adopted(ref); err != nil {
+					return MessageRef{}, err
+				}
+			}
 			return ref, p.record(ctx, o, ref)
 		}
 		if err := p.b.store.CallingChatPost(ctx, p.name, o.key, p.b.clock.Now()); err != nil {

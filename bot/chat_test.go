@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -197,6 +198,34 @@ func TestSlackCardOfADeadWorkerIsAdopted(t *testing.T) {
 		x.clock.Advance(61 * time.Second) // the reservation lapses
 		x.flush(t)
 		x.slackCard(t, c.ID)
+	})
+}
+
+// A card adopted from a dead worker's attempt shows the case as it is
+// when adopted, not as the dead worker rendered it: the change made
+// meanwhile (a claim) queued a refresh that became the row that adopted
+// the card, the row before it skipped for it, so no other row refreshes it
+// (the chaos run's cards not showing their text-back delivered).
+func TestAdoptedCardShowsTheCaseAsItIsNow(t *testing.T) {
+	eachChat(t, func(t *testing.T, x *chatSetup) {
+		ctx := context.Background()
+		c := x.missed(t, "CA1", callerNum)
+		x.deadWorkersCard(t, c.ID, rbslack.Platform, "C0LETTINGS", x.sa.PostCard)
+		if _, err := x.bot.Claim(ctx, c.ID, alice); err != nil {
+			t.Fatal(err)
+		}
+		x.flush(t) // the reservation is fresh: the rows wait
+		x.clock.Advance(61 * time.Second)
+		x.flush(t)
+		card := x.slackCard(t, c.ID)
+		now, err := x.bot.Card(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(rbslack.CardBlocks(now))
+		if string(card.Blocks) != string(want) {
+			t.Errorf("the adopted card shows\n%s\nwant the case as it is now (claimed)\n%s", card.Blocks, want)
+		}
 	})
 }
 
