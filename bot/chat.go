@@ -125,6 +125,25 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 	return err
 }
 
+// renderAfterInFlight queues a render of case caseID's card for when an
+// update that got no answer can no longer land: the platform may perform
+// it after the newer renders that follow (a request it took before the
+// client gave up), and the card would keep what it showed then.
+func (p *chatPerformer) renderAfterInFlight(ctx context.Context, caseID int64) {
+	now := p.b.clock.Now()
+	_, _, err := p.b.store.Enqueue(ctx, store.NewOutbox{
+		Kind:      KindCard + "." + p.name,
+		DedupeKey: fmt.Sprintf("card:%s:%d:after:%s", p.name, caseID, newNonce()),
+		Payload:   CardJob{CaseID: caseID, Why: "after_unanswered_update"},
+		CaseID:    caseID,
+		RunAt:     now.Add(postInFlight),
+	}, now)
+	if err != nil {
+		p.b.log.Warn("bot: no render queued after an unanswered card update; the card may show an older state until the case changes",
+			"platform", p.name, "case_id", caseID, "error", err)
+	}
+}
+
 // postingElsewhere is the answer to a card reserved by another worker.
 func (p *chatPerformer) postingElsewhere(caseID int64) error {
 	return RetryAfter(cardWait, fmt.Errorf("bot: the %s card of case %d is being posted by another worker", p.name, caseID))
@@ -147,6 +166,9 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 			return MessageRef{}, false, err
 		}
 		uerr := p.remote(p.chat.UpdateCard(ctx, at, card))
+		if uerr != nil && !answered(uerr) {
+			p.renderAfterInFlight(ctx, caseID)
+		}
 		if !errors.Is(uerr, ErrMessageGone) {
 			return at, true, p.failed(ctx, caseID, uerr)
 		}

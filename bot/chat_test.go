@@ -229,6 +229,42 @@ func TestAdoptedCardShowsTheCaseAsItIsNow(t *testing.T) {
 	})
 }
 
+// A card update that got no answer may still be performed by the platform
+// after the newer renders that follow it (a request it took before the
+// client gave up): the card is rendered again once no such request can
+// land, so that it ends showing the case as it is.
+func TestCardRenderedAgainAfterAnUnansweredUpdate(t *testing.T) {
+	eachChat(t, func(t *testing.T, x *chatSetup) {
+		ctx := context.Background()
+		c := x.posted(t)
+		before, err := x.bot.Card(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.slack.LoseAnswerNext("chat.update", 1)
+		if _, err := x.bot.Claim(ctx, c.ID, alice); err != nil {
+			t.Fatal(err)
+		}
+		x.flush(t) // the claim's render reaches Slack; its answer does not
+		x.retry(t)
+		// The platform now performs an older render it had taken earlier.
+		card := x.slackCard(t, c.ID)
+		if err := x.sa.UpdateCard(ctx, bot.MessageRef{Channel: "C0LETTINGS", ID: card.TS}, before); err != nil {
+			t.Fatal(err)
+		}
+		x.clock.Advance(31 * time.Second)
+		x.flush(t)
+		now, err := x.bot.Card(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(rbslack.CardBlocks(now))
+		if got := x.slackCard(t, c.ID).Blocks; string(got) != string(want) {
+			t.Errorf("the card ends showing\n%s\nwant the case as it is (claimed)\n%s", got, want)
+		}
+	})
+}
+
 // A thread entry whose answer was lost is found in the card's thread
 // (conversations.replies) and not posted again.
 func TestSlackEntryPostedButNotSavedIsAdopted(t *testing.T) {

@@ -143,10 +143,11 @@ type receiptTally struct {
 	Examples              []string
 }
 
-// clean leaves CardsStale out: in about half the short runs a few cards
-// (up to 3 %) still show an older text-back status after a Slack hang
-// window, with the receipt path of before too; reported until that is
-// found and mended.
+// clean leaves CardsStale out: in some short runs a few cards (up to 2 %)
+// still show an older text-back status after the Slack hang window, which
+// performs a held request late unless its client closed: most likely the
+// update of a replica killed while it waited, landing after the newer
+// render of the worker that took its row over. Reported until mended.
 func (r receiptTally) clean() bool { return r.Unapplied == 0 }
 
 // judgeReceipts checks every answered receipt against the texts and cards
