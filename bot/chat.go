@@ -277,6 +277,14 @@ type once struct {
 	adopted func(ref MessageRef) error
 }
 
+// adopt brings an earlier attempt's post at ref up to date, if o says how.
+func (o once) adopt(ref MessageRef) error {
+	if o.adopted == nil {
+		return nil
+	}
+	return o.adopted(ref)
+}
+
 // postOnce makes the post o names at most once. Before calling out it
 // records that an attempt began; a re-run after an attempt whose outcome
 // was not saved (the process died, the answer timed out) first asks the
@@ -294,10 +302,8 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 	case first:
 	case prev.MessageID != "":
 		ref := MessageRef{Channel: prev.Channel, ID: prev.MessageID}
-		if o.adopted != nil {
-			if err := o.adopted(ref); err != nil {
-				return MessageRef{}, err
-			}
+		if err := o.adopt(ref); err != nil {
+			return MessageRef{}, err
 		}
 		if o.card != 0 {
 			// Posted and recorded, and the process died before the card was.
@@ -320,10 +326,8 @@ func (p *chatPerformer) postOnce(ctx context.Context, o once) (MessageRef, error
 		}
 		if found {
 			p.b.log.Info("bot: an earlier attempt's post found on the platform; adopted", "platform", p.name, "post", o.key, "channel", ref.Channel)
-			if o.adopted != nil {
-				if err := o.adopted(ref); err != nil {
-					return MessageRef{}, err
-				}
+			if err := o.adopt(ref); err != nil {
+				return MessageRef{}, err
 			}
 			return ref, p.record(ctx, o, ref)
 		}

@@ -238,7 +238,7 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 		return false, fmt.Errorf("%w: receipt without a message id", ErrBadInput)
 	}
 	now := b.clock.Now()
-	counted := "" // a final receipt that moved its message, counted once committed
+	// counted: a final receipt that moved its message, counted once committed.
 	done, counted, err := b.receiptAsRead(ctx, r, now)
 	if err != nil || done {
 		if err == nil && counted != "" {
