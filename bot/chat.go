@@ -96,6 +96,11 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 	if err := it.Decode(&job); err != nil {
 		return Permanent(err)
 	}
+	if it.Lapsed() {
+		// The worker before this run died mid-run: an update it had sent
+		// may land after this run's, and nothing else follows it.
+		p.renderAfterInFlight(ctx, job.CaseID)
+	}
 	key := fmt.Sprintf("card:%d", job.CaseID)
 	// A refresh reads the case it renders with the card's slot, in one
 	// statement; a first post renders the case after its reservation.

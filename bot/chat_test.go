@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,44 @@ func (x *chatSetup) afterInFlight(t *testing.T) {
 	x.retry(t) // within the window: the re-run waits, posting nothing
 	x.clock.Advance(31 * time.Second)
 	x.flush(t)
+}
+
+func TestCardRenderedAgainAfterADeadWorkersUpdate(t *testing.T) {
+	eachChat(t, func(t *testing.T, x *chatSetup) {
+		ctx := context.Background()
+		c := x.posted(t)
+		before, err := x.bot.Card(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.bot.Claim(ctx, c.ID, alice); err != nil {
+			t.Fatal(err)
+		}
+		// A worker claims the claim's Slack rows and dies while Slack holds
+		// its card update; its claim lapses and another takes the rows over.
+		lapsing := store.OutboxClaim{Worker: "dies", Now: x.clock.Now(), Lease: 30 * time.Millisecond, Limit: 10, Lanes: []string{store.LaneSlack}}
+		rows, err := x.store.ClaimOutbox(ctx, lapsing)
+		if err != nil || !slices.ContainsFunc(rows, func(it store.OutboxItem) bool { return it.Kind == bot.KindCard+"."+rbslack.Platform }) {
+			t.Fatalf("the dying worker claimed %+v (%v), want the card's row", rows, err)
+		}
+		time.Sleep(100 * time.Millisecond) // the lease runs on the database's clock
+		x.flush(t)
+		// Slack now performs the dead worker's update, rendered before the claim.
+		card := x.slackCard(t, c.ID)
+		if err := x.sa.UpdateCard(ctx, bot.MessageRef{Channel: "C0LETTINGS", ID: card.TS}, before); err != nil {
+			t.Fatal(err)
+		}
+		x.clock.Advance(31 * time.Second)
+		x.flush(t)
+		now, err := x.bot.Card(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(rbslack.CardBlocks(now))
+		if got := x.slackCard(t, c.ID).Blocks; string(got) != string(want) {
+			t.Errorf("the card ends showing\n%s\nwant the case as it is (claimed)\n%s", got, want)
+		}
+	})
 }
 
 // slackCard is the one card in the lettings channel, which the case's row

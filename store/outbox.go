@@ -72,6 +72,16 @@ type MessageSending struct {
 	StartAt    time.Time // the start recorded for this attempt
 }
 
+// ClaimLapsed is the last error of a row claimed again after its claim
+// lapsed: its worker died or lost the database mid-run, and what it was
+// doing with a remote may still land (OutboxItem.Lapsed).
+const ClaimLapsed = "claim lapsed: its worker stopped mid-run"
+
+// Lapsed reports whether the row's previous claim lapsed rather than
+// ended: the worker that held it may have made a remote call whose
+// effect lands later, after this run's.
+func (it OutboxItem) Lapsed() bool { return it.LastError == ClaimLapsed }
+
 // Decode unmarshals the row's JSON payload into v.
 func (it OutboxItem) Decode(v any) error {
 	if err := json.Unmarshal([]byte(it.Payload), v); err != nil {
@@ -562,7 +572,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 		lazy = ""
 	}
 	claim := `
-		UPDATE outbox SET ` + s.d.claimSet() + `, updated_at = ?
+		UPDATE outbox SET ` + s.d.claimSet() + `, updated_at = ?,
+			last_error = CASE WHEN state = 'running' THEN '` + ClaimLapsed + `' ELSE last_error END
 		WHERE id IN (
 			SELECT id FROM ` + s.d.outboxBy("o", "outbox_lane_active") + `
 			WHERE state IN ('pending', 'running')

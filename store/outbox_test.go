@@ -111,6 +111,11 @@ func TestOutboxLapsedClaimIsFenced(t *testing.T) {
 		if err != nil || len(second) != 1 || second[0].Attempts != 2 || second[0].ClaimSeq == first[0].ClaimSeq {
 			t.Fatalf("claim after the lease lapsed = %+v, %v; want the row again, attempt 2, a new claim number", second, err)
 		}
+		// The new claim knows the last one lapsed: what its worker sent a
+		// remote may still land.
+		if first[0].Lapsed() || !second[0].Lapsed() {
+			t.Fatalf("lapsed: first claim %v, second %v; want false, true", first[0].Lapsed(), second[0].Lapsed())
+		}
 		stale := first[0]
 		if ok, err := s.ExtendOutbox(ctx, stale, time.Minute); err != nil || ok {
 			t.Fatalf("stale heartbeat: held=%v err=%v, want false", ok, err)
@@ -128,14 +133,14 @@ func TestOutboxLapsedClaimIsFenced(t *testing.T) {
 			t.Fatalf("stale kill: %v %v, want false", ok, err)
 		}
 		it, _ := s.OutboxByKey(ctx, "k")
-		if it.State != store.OutboxRunning || it.ClaimSeq != second[0].ClaimSeq || it.LastError != "" {
+		if it.State != store.OutboxRunning || it.ClaimSeq != second[0].ClaimSeq || it.LastError != store.ClaimLapsed {
 			t.Fatalf("after a stale worker settled: %+v, want still running under the second claim", it)
 		}
 		if ok, err := s.CompleteOutbox(ctx, second[0], t0); err != nil || !ok {
 			t.Fatalf("current claim's completion: done=%v err=%v", ok, err)
 		}
-		if it, _ := s.OutboxByKey(ctx, "k"); it.State != store.OutboxDone {
-			t.Fatalf("state %s, want done", it.State)
+		if it, _ := s.OutboxByKey(ctx, "k"); it.State != store.OutboxDone || it.Lapsed() {
+			t.Fatalf("state %s (%q), want done", it.State, it.LastError)
 		}
 	})
 }
