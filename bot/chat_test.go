@@ -109,6 +109,7 @@ func TestCardRenderedAgainAfterADeadWorkersUpdate(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond) // the lease runs on the database's clock
 		x.flush(t)
+		x.cardShowsCase(t, c.ID, "the takeover")
 		// Slack now performs the dead worker's update, rendered before the claim.
 		card := x.slackCard(t, c.ID)
 		if err := x.sa.UpdateCard(ctx, bot.MessageRef{Channel: "C0LETTINGS", ID: card.TS}, before); err != nil {
@@ -116,15 +117,22 @@ func TestCardRenderedAgainAfterADeadWorkersUpdate(t *testing.T) {
 		}
 		x.clock.Advance(31 * time.Second)
 		x.flush(t)
-		now, err := x.bot.Card(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := json.Marshal(rbslack.CardBlocks(now))
-		if got := x.slackCard(t, c.ID).Blocks; string(got) != string(want) {
-			t.Errorf("the card ends showing\n%s\nwant the case as it is (claimed)\n%s", got, want)
-		}
+		x.cardShowsCase(t, c.ID, "the end")
 	})
+}
+
+// cardShowsCase fails unless the case's Slack card shows the case as it is
+// now (at: when).
+func (x *chatSetup) cardShowsCase(t *testing.T, caseID int64, at string) {
+	t.Helper()
+	now, err := x.bot.Card(context.Background(), caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(rbslack.CardBlocks(now))
+	if got := x.slackCard(t, caseID).Blocks; string(got) != string(want) {
+		t.Errorf("after %s the card shows\n%s\nwant the case as it is (claimed)\n%s", at, got, want)
+	}
 }
 
 // slackCard is the one card in the lettings channel, which the case's row
@@ -286,6 +294,7 @@ func TestCardRenderedAgainAfterAnUnansweredUpdate(t *testing.T) {
 		}
 		x.flush(t) // the claim's render reaches Slack; its answer does not
 		x.retry(t)
+		x.cardShowsCase(t, c.ID, "the retry")
 		// The platform now performs an older render it had taken earlier.
 		card := x.slackCard(t, c.ID)
 		if err := x.sa.UpdateCard(ctx, bot.MessageRef{Channel: "C0LETTINGS", ID: card.TS}, before); err != nil {
@@ -293,14 +302,7 @@ func TestCardRenderedAgainAfterAnUnansweredUpdate(t *testing.T) {
 		}
 		x.clock.Advance(31 * time.Second)
 		x.flush(t)
-		now, err := x.bot.Card(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := json.Marshal(rbslack.CardBlocks(now))
-		if got := x.slackCard(t, c.ID).Blocks; string(got) != string(want) {
-			t.Errorf("the card ends showing\n%s\nwant the case as it is (claimed)\n%s", got, want)
-		}
+		x.cardShowsCase(t, c.ID, "the end")
 	})
 }
 

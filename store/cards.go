@@ -44,7 +44,7 @@ type CardSlot struct {
 
 // CardSlot reads case id's CardSlot on platform.
 func (q queries) CardSlot(ctx context.Context, caseID int64, platform string) (CardSlot, error) {
-	slot, _, err := q.cardSlot(ctx, caseID, platform, "", 0, false)
+	slot, _, err := q.cardSlot(ctx, caseID, platform, "", 0, time.Time{}, false)
 	return slot, err
 }
 
@@ -68,13 +68,14 @@ func (q queries) CardSlotBeginning(ctx context.Context, caseID int64, platform, 
 	return slot, flags[0], err
 }
 
-func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64, withCase bool) (CardSlot, bool, error) {
-	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRow[q.d.name]}, []any{kind, id}, platform, caseID, withCase)
+func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64, now time.Time, withCase bool) (CardSlot, bool, error) {
+	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRow[q.d.name]}, []any{kind, id, now.UTC()}, platform, caseID, withCase)
 	return slot, flags[0], err
 }
 
 // newerCardRow, by dialect, tells whether a row of kind (?) enqueued after
-// row id (?) for case c still waits.
+// row id (?) for case c waits, due by now (?): one due later (a render
+// queued for after an update in flight) does not stand for this one.
 var newerCardRow = map[string]string{
 	postgres.name: newerCardRowIn(postgres),
 	sqlite.name:   newerCardRowIn(sqlite),
@@ -83,7 +84,7 @@ var newerCardRow = map[string]string{
 // newerCardRowIn is newerCardRow in d, reading the case's rows through
 // outbox_case.
 func newerCardRowIn(d dialect) string {
-	return "EXISTS (SELECT 1 FROM " + d.outboxBy("n", "outbox_case") + " WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending')"
+	return "EXISTS (SELECT 1 FROM " + d.outboxBy("n", "outbox_case") + " WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending' AND n.run_at <= ?)"
 }
 
 // newerCardRowOfCase is PostgreSQL's newerCardRow with the case as an
@@ -150,7 +151,7 @@ func (q queries) cardSlotWith(ctx context.Context, with string, flags []string, 
 // after the reservation.
 func (q queries) CardSlotReserving(ctx context.Context, caseID int64, platform, kind string, id int64, key string, now time.Time, withCase bool) (slot CardSlot, newer, reserved, begun bool, err error) {
 	if q.d.name != "postgres" {
-		if slot, newer, err = q.cardSlot(ctx, caseID, platform, kind, id, withCase); err != nil || newer || slot.Card.MessageID != "" {
+		if slot, newer, err = q.cardSlot(ctx, caseID, platform, kind, id, now, withCase); err != nil || newer || slot.Card.MessageID != "" {
 			return slot, newer, false, false, err
 		}
 		reserved, begun, err = q.ReserveCardPost(ctx, caseID, platform, "", key, now)
@@ -161,8 +162,8 @@ func (q queries) CardSlotReserving(ctx context.Context, caseID int64, platform, 
 			WHERE NOT EXISTS (SELECT 1 FROM cards WHERE case_id = ? AND platform = ? AND message_id <> '')
 			AND NOT `+newerCardRowOfCase+` `+reserveCardConflict+` RETURNING case_id), `+begunReservedPost+` `,
 		[]string{newerCardRow[q.d.name], "EXISTS (SELECT 1 FROM reserved)", "EXISTS (SELECT 1 FROM begun)"},
-		[]any{caseID, platform, now.UTC(), caseID, platform, caseID, kind, id, now.Add(-cardPostTimeout).UTC(),
-			platform, key, now.UTC(), now.UTC(), kind, id}, platform, caseID, withCase)
+		[]any{caseID, platform, now.UTC(), caseID, platform, caseID, kind, id, now.UTC(), now.Add(-cardPostTimeout).UTC(),
+			platform, key, now.UTC(), now.UTC(), kind, id, now.UTC()}, platform, caseID, withCase)
 	return slot, flags[0], flags[1], flags[2], err
 }
 
