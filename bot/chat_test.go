@@ -89,36 +89,52 @@ func (x *chatSetup) afterInFlight(t *testing.T) {
 	x.flush(t)
 }
 
+// A worker that died while the platform held its card update leaves its
+// row to another, whose render the held update may overwrite when it
+// lands: the row's re-run queues a render for when it can no longer land,
+// whether the row was taken over after its lease or released at once by
+// a replica restarted in the dead one's seat.
 func TestCardRenderedAgainAfterADeadWorkersUpdate(t *testing.T) {
-	eachChat(t, func(t *testing.T, x *chatSetup) {
-		ctx := context.Background()
-		c := x.posted(t)
-		before, err := x.bot.Card(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := x.bot.Claim(ctx, c.ID, alice); err != nil {
-			t.Fatal(err)
-		}
-		// A worker claims the claim's Slack rows and dies while Slack holds
-		// its card update; its claim lapses and another takes the rows over.
-		lapsing := store.OutboxClaim{Worker: "dies", Now: x.clock.Now(), Lease: 30 * time.Millisecond, Limit: 10, Lanes: []string{store.LaneSlack}}
-		rows, err := x.store.ClaimOutbox(ctx, lapsing)
-		if err != nil || !slices.ContainsFunc(rows, func(it store.OutboxItem) bool { return it.Kind == bot.KindCard+"."+rbslack.Platform }) {
-			t.Fatalf("the dying worker claimed %+v (%v), want the card's row", rows, err)
-		}
-		time.Sleep(100 * time.Millisecond) // the lease runs on the database's clock
-		x.flush(t)
-		x.cardShowsCase(t, c.ID, "the takeover")
-		// Slack now performs the dead worker's update, rendered before the claim.
-		card := x.slackCard(t, c.ID)
-		if err := x.sa.UpdateCard(ctx, bot.MessageRef{Channel: "C0LETTINGS", ID: card.TS}, before); err != nil {
-			t.Fatal(err)
-		}
-		x.clock.Advance(31 * time.Second)
-		x.flush(t)
-		x.cardShowsCase(t, c.ID, "the end")
-	})
+	for _, how := range []string{"lease lapses", "seat restarts"} {
+		t.Run(strings.ReplaceAll(how, " ", "_"), func(t *testing.T) {
+			eachChat(t, func(t *testing.T, x *chatSetup) {
+				ctx := context.Background()
+				c := x.posted(t)
+				before, err := x.bot.Card(ctx, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := x.bot.Claim(ctx, c.ID, alice); err != nil {
+					t.Fatal(err)
+				}
+				// A worker claims the claim's Slack rows and dies while Slack
+				// holds its card update.
+				dying := store.OutboxClaim{Worker: "seat-1-dies", Now: x.clock.Now(), Lease: time.Hour, Limit: 10, Lanes: []string{store.LaneSlack}}
+				if how == "lease lapses" {
+					dying.Lease = 30 * time.Millisecond
+				}
+				rows, err := x.store.ClaimOutbox(ctx, dying)
+				if err != nil || !slices.ContainsFunc(rows, func(it store.OutboxItem) bool { return it.Kind == bot.KindCard+"."+rbslack.Platform }) {
+					t.Fatalf("the dying worker claimed %+v (%v), want the card's row", rows, err)
+				}
+				if how == "lease lapses" {
+					time.Sleep(100 * time.Millisecond) // the lease runs on the database's clock
+				} else if n, err := x.store.ReleaseOutboxClaims(ctx, "seat-1-"); err != nil || n == 0 {
+					t.Fatalf("released %d (%v)", n, err)
+				}
+				x.flush(t)
+				x.cardShowsCase(t, c.ID, "the takeover")
+				// Slack now performs the dead worker's update, rendered before the claim.
+				card := x.slackCard(t, c.ID)
+				if err := x.sa.UpdateCard(ctx, bot.MessageRef{Channel: "C0LETTINGS", ID: card.TS}, before); err != nil {
+					t.Fatal(err)
+				}
+				x.clock.Advance(31 * time.Second)
+				x.flush(t)
+				x.cardShowsCase(t, c.ID, "the end")
+			})
+		})
+	}
 }
 
 // cardShowsCase fails unless the case's Slack card shows the case as it is

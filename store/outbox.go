@@ -1027,9 +1027,10 @@ func (s *Store) RequeueDead(ctx context.Context, now time.Time, ids ...int64) (i
 // under a new claim, which fences off anything the dead process had left.
 // Their chat calls stay in flight (chat_posts.in_flight_at): a request the
 // dead process had sent may still be performed (a platform slow to answer
-// performs it after the connection closed).
+// performs it after the connection closed): the rows say their claim
+// lapsed (OutboxItem.Lapsed), as a lease's lapse would.
 func (s *Store) ReleaseOutboxClaims(ctx context.Context, seat string) (int64, error) {
-	res, err := s.exec(ctx, `UPDATE outbox SET state = 'pending', locked_by = '', lease_until = NULL
+	res, err := s.exec(ctx, `UPDATE outbox SET state = 'pending', locked_by = '', lease_until = NULL, last_error = '`+ClaimLapsed+`'
 		WHERE state = 'running' AND substr(locked_by, 1, ?) = ?`, len(seat), seat)
 	if err != nil {
 		return 0, fmt.Errorf("store: release outbox claims of %q: %w", seat, err)

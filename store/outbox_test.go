@@ -452,8 +452,8 @@ func TestOutboxReleaseClaims(t *testing.T) {
 			t.Fatalf("released %d, %v", n, err)
 		}
 		got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "next", Now: t0, Lease: time.Hour, Limit: 10})
-		if err != nil || len(got) != 1 || got[0].DedupeKey != "left" {
-			t.Fatalf("after release: %+v, %v", got, err)
+		if err != nil || len(got) != 1 || got[0].DedupeKey != "left" || !got[0].Lapsed() {
+			t.Fatalf("after release: %+v, %v; want the row, its last claim lapsed", got, err)
 		}
 	})
 }
@@ -477,8 +477,8 @@ func TestOutboxReleaseClaimsOfASeat(t *testing.T) {
 		if err != nil || len(got) != 1 || got[0].DedupeKey != "row of web-1~0a0b0c0d-41-aa1122" {
 			t.Fatalf("after the release: %+v, %v", got, err)
 		}
-		if got[0].ClaimSeq < 2 {
-			t.Errorf("claim seq %d: the new claim must fence the dead one's", got[0].ClaimSeq)
+		if got[0].ClaimSeq < 2 || !got[0].Lapsed() {
+			t.Errorf("claim seq %d, lapsed %v: the new claim must fence the dead one's and know it lapsed", got[0].ClaimSeq, got[0].Lapsed())
 		}
 	})
 }
