@@ -99,11 +99,7 @@ func TestCardRenderedAgainAfterADeadWorkersUpdate(t *testing.T) {
 		t.Run(strings.ReplaceAll(how, " ", "_"), func(t *testing.T) {
 			eachChat(t, func(t *testing.T, x *chatSetup) {
 				ctx := context.Background()
-				c := x.posted(t)
-				before, err := x.bot.Card(ctx, c.ID)
-				if err != nil {
-					t.Fatal(err)
-				}
+				c, before := x.postedAsRendered(t)
 				if _, err := x.bot.Claim(ctx, c.ID, alice); err != nil {
 					t.Fatal(err)
 				}
@@ -124,17 +120,36 @@ func TestCardRenderedAgainAfterADeadWorkersUpdate(t *testing.T) {
 				}
 				x.flush(t)
 				x.cardShowsCase(t, c.ID, "the takeover")
-				// Slack now performs the dead worker's update, rendered before the claim.
-				card := x.slackCard(t, c.ID)
-				if err := x.sa.UpdateCard(ctx, bot.MessageRef{Channel: "C0LETTINGS", ID: card.TS}, before); err != nil {
-					t.Fatal(err)
-				}
-				x.clock.Advance(31 * time.Second)
-				x.flush(t)
-				x.cardShowsCase(t, c.ID, "the end")
+				x.olderRenderLands(t, c.ID, before) // the dead worker's update
 			})
 		})
 	}
+}
+
+// postedAsRendered is a case whose card is posted, and the card as it was
+// rendered then.
+func (x *chatSetup) postedAsRendered(t *testing.T) (store.Case, bot.Card) {
+	t.Helper()
+	c := x.posted(t)
+	card, err := x.bot.Card(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, card
+}
+
+// olderRenderLands has Slack perform render, older than the case, on its
+// card, as a request it held lands late; once no request can still land
+// (30 s), the rows run and the card must show the case as it is.
+func (x *chatSetup) olderRenderLands(t *testing.T, caseID int64, render bot.Card) {
+	t.Helper()
+	card := x.slackCard(t, caseID)
+	if err := x.sa.UpdateCard(context.Background(), bot.MessageRef{Channel: "C0LETTINGS", ID: card.TS}, render); err != nil {
+		t.Fatal(err)
+	}
+	x.clock.Advance(31 * time.Second)
+	x.flush(t)
+	x.cardShowsCase(t, caseID, "the end")
 }
 
 // cardShowsCase fails unless the case's Slack card shows the case as it is
@@ -299,11 +314,7 @@ func TestAdoptedCardShowsTheCaseAsItIsNow(t *testing.T) {
 func TestCardRenderedAgainAfterAnUnansweredUpdate(t *testing.T) {
 	eachChat(t, func(t *testing.T, x *chatSetup) {
 		ctx := context.Background()
-		c := x.posted(t)
-		before, err := x.bot.Card(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, before := x.postedAsRendered(t)
 		x.slack.LoseAnswerNext("chat.update", 1)
 		if _, err := x.bot.Claim(ctx, c.ID, alice); err != nil {
 			t.Fatal(err)
@@ -311,14 +322,7 @@ func TestCardRenderedAgainAfterAnUnansweredUpdate(t *testing.T) {
 		x.flush(t) // the claim's render reaches Slack; its answer does not
 		x.retry(t)
 		x.cardShowsCase(t, c.ID, "the retry")
-		// The platform now performs an older render it had taken earlier.
-		card := x.slackCard(t, c.ID)
-		if err := x.sa.UpdateCard(ctx, bot.MessageRef{Channel: "C0LETTINGS", ID: card.TS}, before); err != nil {
-			t.Fatal(err)
-		}
-		x.clock.Advance(31 * time.Second)
-		x.flush(t)
-		x.cardShowsCase(t, c.ID, "the end")
+		x.olderRenderLands(t, c.ID, before) // the update it had taken earlier
 	})
 }
 
