@@ -2,10 +2,14 @@ package sms_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"ringback/bot"
 	"ringback/sms"
 	"ringback/sms/internal/smstest"
 	"ringback/sms/twiliostandin"
@@ -48,5 +52,44 @@ func TestConformanceMessagesList(t *testing.T) {
 	}
 	for _, m := range messages[:3] {
 		lc.s.checkObject(t, "message", message, m.(map[string]any))
+	}
+}
+
+// A text's status is read back as the spec's message resource, and the
+// Texter reads it as a receipt would tell it: the status, and the problem
+// of a failed delivery; an unknown SID is Twilio's 404, not a retry.
+func TestConformanceMessageFetch(t *testing.T) {
+	t.Parallel()
+	s := loadSpec(t)
+	op := s.op(t, "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json", "get")
+	srv := twiliostandin.NewServer(smstest.AccountSID, smstest.AuthToken)
+	t.Cleanup(srv.Close)
+	sid := srv.AddMessage(twiliostandin.SentMessage{From: smstest.LineNumber, To: smstest.Caller, Body: "Hello", StatusCallback: statusURL, At: time.Now()})
+	if err := srv.SetStatus(sid, "undelivered", sms.CodeUnreachable); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/2010-04-01/Accounts/"+smstest.AccountSID+"/Messages/"+sid+".json", nil)
+	req.SetBasicAuth(smstest.AccountSID, smstest.AuthToken)
+	resp, body := do(t, req)
+	if resp.StatusCode != http.StatusOK || body["sid"] != sid || body["status"] != "undelivered" {
+		t.Fatalf("GET the message: %s %v", resp.Status, body)
+	}
+	s.checkObject(t, "message", op.Responses["200"].Content["application/json"].Schema, body)
+
+	texter := sms.NewTexter(sms.New(smstest.AccountSID, smstest.AuthToken, srv.URL))
+	got, err := texter.AskReceipt(context.Background(), sid)
+	want := bot.SMSReceipt{SID: sid, State: bot.SMSUndelivered, Problem: bot.SMSProblemUnreachable, Code: strconv.Itoa(sms.CodeUnreachable)}
+	if err != nil || got != want {
+		t.Errorf("AskReceipt = %+v, %v; want %+v", got, err, want)
+	}
+	if err := srv.SetStatus(sid, "delivered", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := texter.AskReceipt(context.Background(), sid); err != nil || got != (bot.SMSReceipt{SID: sid, State: bot.SMSDelivered}) {
+		t.Errorf("AskReceipt after delivery = %+v, %v", got, err)
+	}
+	var se *bot.SMSError
+	if _, err := texter.AskReceipt(context.Background(), "SM"+strings.Repeat("0", 32)); !errors.As(err, &se) || se.Temporary {
+		t.Errorf("AskReceipt of an unknown text = %v, want a lasting error", err)
 	}
 }

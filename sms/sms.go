@@ -245,6 +245,20 @@ func (c *Client) OutgoingSince(ctx context.Context, to, from string, since time.
 	return out, nil
 }
 
+// MessageStatus reads message sid as Twilio holds it now: its status and
+// the error code of a failed delivery (0: none).
+func (c *Client) MessageStatus(ctx context.Context, sid string) (status string, errorCode int, err error) {
+	api, ex, err := c.api(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	m, err := api.FetchMessage(sid, &openapi.FetchMessageParams{})
+	if err != nil {
+		return "", 0, ex.fail("fetch message", err)
+	}
+	return deref(m.Status), deref(m.ErrorCode), nil
+}
+
 // api builds the twilio-go service for one call of ours: its transport
 // carries ctx and records what the last response said.
 func (c *Client) api(ctx context.Context) (*openapi.ApiService, *exchange, error) {

@@ -55,6 +55,19 @@ func (t *Texter) FindSMS(ctx context.Context, m bot.OutgoingSMS, since time.Time
 	return found, nil
 }
 
+// AskReceipt asks Twilio where text sid stands, in a receipt's words.
+func (t *Texter) AskReceipt(ctx context.Context, sid string) (bot.SMSReceipt, error) {
+	status, code, err := t.c.MessageStatus(ctx, sid)
+	if err != nil {
+		return bot.SMSReceipt{}, smsError(err)
+	}
+	r := bot.SMSReceipt{SID: sid, State: messageState(status)}
+	if code != 0 {
+		r.Code, r.Problem = strconv.Itoa(code), problem(code)
+	}
+	return r, nil
+}
+
 // smsError classifies a failed request for the bot.
 func smsError(err error) error {
 	se := &bot.SMSError{Temporary: Temporary(err), Refused: Refused(err), Err: err}

@@ -90,6 +90,7 @@ func NewServer(accountSID, authToken string) *Server {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/2010-04-01/Accounts/{AccountSid}/Messages.json", s.messagesJSON)
+	mux.HandleFunc("/2010-04-01/Accounts/{AccountSid}/Messages/{MessageFile}", s.messageJSON)
 	mux.HandleFunc("/2010-04-01/Accounts/{AccountSid}/Calls.json", s.callsJSON)
 	mux.HandleFunc("/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json", s.incomingNumbersJSON)
 	mux.HandleFunc("/2010-04-01/Accounts/{AccountFile}", s.accountJSON)
@@ -305,34 +306,7 @@ func (s *Server) messagesJSON(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, 20001, "Could not parse the request body")
 		return
 	}
-	s.mu.Lock()
-	latency := s.latency
-	var fail *failure
-	if len(s.failures) > 0 {
-		f := s.failures[0]
-		s.failures = s.failures[1:]
-		s.failed++
-		fail = &f
-	}
-	s.mu.Unlock()
-	if latency > 0 {
-		t := time.NewTimer(latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-	if fail != nil {
-		if fail.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(fail.retryAfter))
-		}
-		code := fail.code
-		if code == 0 {
-			code = defaultCode(fail.status)
-		}
-		writeError(w, fail.status, code, errorMessage(code, fail.status))
+	if !s.played(w, r) {
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -388,6 +362,83 @@ func (s *Server) messagesJSON(w http.ResponseWriter, r *http.Request) {
 		hook(m)
 	}
 	writeJSON(w, http.StatusCreated, messageResource(m, len(f["MediaUrl"])))
+}
+
+// played waits the scripted latency and plays the next scripted failure,
+// answering it itself; it reports whether the request may go on.
+func (s *Server) played(w http.ResponseWriter, r *http.Request) bool {
+	s.mu.Lock()
+	latency := s.latency
+	var fail *failure
+	if len(s.failures) > 0 {
+		f := s.failures[0]
+		s.failures = s.failures[1:]
+		s.failed++
+		fail = &f
+	}
+	s.mu.Unlock()
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return false
+		}
+	}
+	if fail != nil {
+		if fail.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(fail.retryAfter))
+		}
+		code := fail.code
+		if code == 0 {
+			code = defaultCode(fail.status)
+		}
+		writeError(w, fail.status, code, errorMessage(code, fail.status))
+		return false
+	}
+	return true
+}
+
+// messageJSON answers GET Messages/{Sid}.json: the message as the list
+// shows it now (listedResource), or 404.
+func (s *Server) messageJSON(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
+		return
+	}
+	if !s.account(w, r) || !s.played(w, r) {
+		return
+	}
+	sid, ok := strings.CutSuffix(r.PathValue("MessageFile"), ".json")
+	s.mu.Lock()
+	i := -1
+	if ok {
+		i = s.find(sid)
+	}
+	var m SentMessage
+	if i >= 0 {
+		m = s.messages[i]
+	}
+	s.mu.Unlock()
+	if i < 0 {
+		notFound(w, r)
+		return
+	}
+	writeJSON(w, http.StatusOK, listedResource(m))
+}
+
+// SetStatus moves message sid to status (errorCode: a failed delivery's)
+// without a status callback: one Twilio sent and Ringback never got.
+func (s *Server) SetStatus(sid, status string, errorCode int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.find(sid)
+	if i < 0 {
+		return fmt.Errorf("twiliostandin: set status: no message %s", sid)
+	}
+	s.messages[i].Status, s.messages[i].ErrorCode = status, errorCode
+	return nil
 }
 
 // messageJSON is api.v2010.account.message; pointers are the spec's nullable fields.
