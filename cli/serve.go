@@ -291,6 +291,7 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 			defer backlog.Wait()
 			if texter != nil {
 				go runReconciler(lctx, b, texter, a.log)
+				go runReceiptAsker(lctx, b, texter, a.log)
 			}
 			go b.RunWebhookFanOut(lctx, time.Second)
 			b.RunTimers(lctx, 5*time.Second)
@@ -415,6 +416,29 @@ func sizeOutbox(w *bot.Worker, o config.Outbox) {
 
 // sqliteOutboxLease is how long a claim lasts without a heartbeat on SQLite.
 const sqliteOutboxLease = time.Minute
+
+// askReceiptsEvery is how often the leader asks Twilio about texts whose
+// final receipt never came (bot.AskReceipts); each pass resumes from its
+// watermark, so a failed pass or a new leader loses nothing (up to 24 h).
+const askReceiptsEvery = time.Minute
+
+func runReceiptAsker(ctx context.Context, b *bot.Bot, asker bot.ReceiptAsker, log *slog.Logger) {
+	t := time.NewTicker(askReceiptsEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		asked, moved, err := b.AskReceipts(ctx, asker)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("asking about texts whose receipt never came failed: the next pass asks again", "error", err)
+		} else if asked > 0 {
+			log.Info("asked about texts whose receipt never came", "asked", asked, "moved", moved)
+		}
+	}
+}
 
 // reconcileEvery is how often the leader asks Twilio for calls whose
 // webhook never arrived. Each pass resumes from the watermark the previous

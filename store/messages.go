@@ -386,3 +386,19 @@ func (q queries) FirstHumanContact(ctx context.Context, caseID int64) (*time.Tim
 	}
 	return first, nil
 }
+
+// TextsAwaitingReceipt lists up to limit outgoing texts the provider
+// accepted at or after since and before until whose status is not final
+// (accepted, queued, sending, sent): those a final receipt may never have
+// reached, oldest first.
+func (q queries) TextsAwaitingReceipt(ctx context.Context, since, until time.Time, limit int) ([]Message, error) {
+	var ms []Message
+	err := q.selectAll(ctx, &ms, `SELECT `+messageColumns+` FROM messages
+		WHERE direction = 'out' AND accepted_at IS NOT NULL AND accepted_at >= ? AND accepted_at < ?
+		AND status IN ('accepted', 'queued', 'sending', 'sent') AND sid IS NOT NULL
+		ORDER BY accepted_at, id LIMIT ?`, since.UTC(), until.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: texts awaiting a receipt: %w", err)
+	}
+	return ms, nil
+}
