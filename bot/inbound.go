@@ -291,6 +291,10 @@ func (b *Bot) receiptAsRead(ctx context.Context, r SMSReceipt, now time.Time) (d
 		return true, "", nil // statuses only move on: under the lock it would not either
 	}
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
+		// A text moved on but not failed: lost with the database, the
+		// receipt is made good by asking Twilio once it is overdue
+		// (AskReceipts), so its commit need not wait for the disk.
+		tx.CommitLazily()
 		return b.applyReceipt(ctx, tx, m, r, now)
 	})
 	if errors.Is(err, store.ErrChangedMeanwhile) {

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,6 +81,43 @@ func TestReceiptIsOneReadAndOneWrite(t *testing.T) {
 		}
 		if n := len(outbox(t, s, "chat.card.slack")); n != cards+1 {
 			t.Errorf("%d card rows after the repeated receipt, want %d", n, cards+1)
+		}
+	})
+}
+
+// A receipt that moves a text on commits without waiting for the disk on
+// PostgreSQL (lost with the database, it is made good by asking Twilio:
+// AskReceipts); a failure, which changes what Ringback does next, waits.
+func TestOnlyAFailedTextsReceiptWaitsForTheDisk(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		if s.Dialect() != "postgres" {
+			return // SQLite commits to its file either way
+		}
+		ctx := context.Background()
+		f := newFixture(t, s)
+		storetest.NoteCommitSync(t, s, "UPDATE", "messages", "status")
+		c, sid := sentTextBack(t, f)
+		receiptDelivered(t, f, c, sid)
+		other := f.missed(t, "CA2", "+447700900222")
+		if _, err := f.worker.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var failed string
+		for _, m := range f.twilio.Messages() {
+			if m.To == other.CallerNumber {
+				failed = m.SID
+			}
+		}
+		if _, err := f.bot.SMSStatus(ctx, bot.SMSReceipt{SID: failed, State: bot.SMSUndelivered, Problem: bot.SMSProblemUnreachable, Code: "30003"}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := s.DB().Select(&got, `SELECT key || ': ' || sync FROM commit_sync WHERE key IN ('delivered', 'undelivered')`); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		if want := []string{"delivered: off", "undelivered: on"}; !slices.Equal(got, want) {
+			t.Errorf("receipts committed %q, want %q", got, want)
 		}
 	})
 }

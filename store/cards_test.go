@@ -469,7 +469,7 @@ func TestPassingBeginsTheThreadPost(t *testing.T) {
 		ctx := context.Background()
 		pg := s.Dialect() == "postgres"
 		if pg {
-			noteCommitSync(t, s, "INSERT", "chat_posts", "post_key")
+			storetest.NoteCommitSync(t, s, "INSERT", "chat_posts", "post_key")
 		}
 		payloads := []any{map[string]any{}, map[string]any{"key": "sms:5"}, map[string]any{},
 			map[string]any{"key": "sms:5", "edit": true}, map[string]any{"key": "begun"}}

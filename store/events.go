@@ -160,6 +160,11 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 		parts = append(parts, part{"written_events", evq})
 		args = append(args, evargs...)
 	}
+	if q.tx != nil && q.tx.lazy && q.d.lazyCommit != "" {
+		// A branch of the statement's result, so that it runs (a WITH
+		// clause that reads would not); it returns no row.
+		outs = append(outs, "SELECT 0, "+flushedNone+" WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NULL")
+	}
 	plain, coalescing := coalescingRows(rows)
 	for j, r := range coalescing {
 		// A handed-over waiting row (handOver) is neither pulled forward

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -101,20 +102,6 @@ func TestRecordsAfterASideEffectCommitLazily(t *testing.T) {
 	})
 }
 
-// noteCommitSync has PostgreSQL note, as each transaction that makes event
-// (INSERT, UPDATE) on a row of table commits, what synchronous_commit says
-// then, with the row's column key, in commit_sync (key, sync).
-func noteCommitSync(t *testing.T, s *store.Store, event, table, key string) {
-	t.Helper()
-	if _, err := s.DB().Exec(`CREATE TABLE commit_sync (key TEXT, sync TEXT);
-		CREATE FUNCTION note_commit_sync() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN INSERT INTO commit_sync VALUES (NEW.` + key + `::text, current_setting('synchronous_commit')); RETURN NULL; END $$;
-		CREATE CONSTRAINT TRIGGER commit_sync AFTER ` + event + ` ON ` + table + ` DEFERRABLE INITIALLY DEFERRED
-		FOR EACH ROW EXECUTE FUNCTION note_commit_sync()`); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A claim commits without waiting for the WAL flush on PostgreSQL (one
 // flush fewer per row claimed: issue 17): a claim lost with the database
 // leaves its row to be claimed again, as one whose worker died, and its
@@ -126,7 +113,7 @@ func TestClaimsCommitLazilyUnlessTheyStartSends(t *testing.T) {
 		ctx := context.Background()
 		pg := s.Dialect() == "postgres"
 		if pg {
-			noteCommitSync(t, s, "UPDATE", "outbox", "dedupe_key")
+			storetest.NoteCommitSync(t, s, "UPDATE", "outbox", "dedupe_key")
 		}
 		c := callerCase(t, s, "+447700900001")
 		if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: "chat.card.slack", DedupeKey: "card", CaseID: c.ID}, t0); err != nil {
@@ -154,6 +141,58 @@ func TestClaimsCommitLazilyUnlessTheyStartSends(t *testing.T) {
 			if err := s.DB().Get(&sync, `SELECT sync FROM commit_sync WHERE key = $1`, key); err != nil || sync != want {
 				t.Errorf("the claim of %s committed with synchronous_commit %q (%v), want %s", key, sync, err, want)
 			}
+		}
+	})
+}
+
+// A transaction told to commit lazily commits without waiting for its WAL
+// flush on PostgreSQL, whether its waiting writes commit alone or after
+// other statements; others wait as before.
+func TestCommitLazily(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		pg := s.Dialect() == "postgres"
+		if pg {
+			storetest.NoteCommitSync(t, s, "INSERT", "outbox", "dedupe_key")
+		}
+		c := callerCase(t, s, "+447700900001")
+		write := func(key string, lazy, read bool) {
+			t.Helper()
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				if read {
+					if _, err := tx.CaseByID(ctx, c.ID); err != nil {
+						return err
+					}
+				}
+				if lazy {
+					tx.CommitLazily()
+				}
+				return tx.EnqueueLater(store.NewOutbox{Kind: "chat.card.slack", DedupeKey: key, CaseID: c.ID}, t0)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		write("alone lazily", true, false)
+		write("alone", false, false)
+		write("after a read lazily", true, true)
+		write("after a read", false, true)
+		for _, key := range []string{"alone lazily", "alone", "after a read lazily", "after a read"} {
+			if _, err := s.OutboxByKey(ctx, key); err != nil {
+				t.Fatalf("row %q: %v", key, err)
+			}
+		}
+		if !pg {
+			return
+		}
+		var got []string
+		if err := s.DB().Select(&got, `SELECT key || ': ' || sync FROM commit_sync`); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		want := []string{"after a read lazily: off", "after a read: on", "alone lazily: off", "alone: on"}
+		if !slices.Equal(got, want) {
+			t.Errorf("commits %q, want %q", got, want)
 		}
 	})
 }

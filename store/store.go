@@ -77,6 +77,8 @@ type Tx struct {
 	callers map[string]bool
 	// abort, when set by FailCommitIf, rolls the transaction back.
 	abort error
+	// lazy: the commit need not wait for its WAL flush (CommitLazily).
+	lazy bool
 	// wakes holds the lanes the transaction enqueued work on, with when it
 	// falls due, so the commit wakes the workers of those lanes at once
 	// instead of leaving them to the safety-net poll.
@@ -221,6 +223,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx.committed()
 	return nil
 }
+
+// CommitLazily lets tx commit without waiting for its WAL flush, on
+// PostgreSQL: for writes whose loss with the database itself (a crash in
+// the moment before the flush) something else makes good. It applies to
+// the statement making tx's waiting writes, which it must have.
+func (tx *Tx) CommitLazily() { tx.lazy = true }
 
 // begin starts tx's transaction, before its first statement: with the
 // context InTx was given, which ends it, not the statement's.
