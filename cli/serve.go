@@ -423,19 +423,26 @@ const sqliteOutboxLease = time.Minute
 const askReceiptsEvery = time.Minute
 
 func runReceiptAsker(ctx context.Context, b *bot.Bot, asker bot.ReceiptAsker, log *slog.Logger) {
-	t := time.NewTicker(askReceiptsEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	runEvery(ctx, askReceiptsEvery, func() {
 		asked, moved, err := b.AskReceipts(ctx, asker)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("asking about texts whose receipt never came failed: the next pass asks again", "error", err)
 		} else if asked > 0 {
 			log.Info("asked about texts whose receipt never came", "asked", asked, "moved", moved)
+		}
+	})
+}
+
+// runEvery runs pass at once and then every d, until ctx ends.
+func runEvery(ctx context.Context, d time.Duration, pass func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		pass()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }
@@ -447,19 +454,12 @@ func runReceiptAsker(ctx context.Context, b *bot.Bot, asker bot.ReceiptAsker, lo
 const reconcileEvery = 3 * time.Minute
 
 func runReconciler(ctx context.Context, b *bot.Bot, lister bot.CallLister, log *slog.Logger) {
-	t := time.NewTicker(reconcileEvery)
-	defer t.Stop()
-	for {
+	runEvery(ctx, reconcileEvery, func() {
 		n, err := b.Reconcile(ctx, lister)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("reconcile failed: calls whose webhook never arrived wait for the next pass", "error", err)
 		} else if n > 0 {
 			log.Info("reconcile ingested missed calls", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
