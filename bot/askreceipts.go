@@ -9,10 +9,15 @@ import (
 	"ringback/store"
 )
 
-// ReceiptAsker asks the provider where a text stands, in a receipt's words.
+// ReceiptAsker asks the provider where a text stands, in a receipt's words;
+// ErrTextUnknown when the provider has no such text.
 type ReceiptAsker interface {
 	AskReceipt(ctx context.Context, sid string) (SMSReceipt, error)
 }
+
+// ErrTextUnknown is a ReceiptAsker's answer about a text the provider has
+// no record of (deleted, or another account's).
+var ErrTextUnknown = errors.New("bot: the provider knows no such text")
 
 // ReceiptsWatermark names the watermark row of AskReceipts: texts accepted
 // before it have been asked about.
@@ -38,7 +43,8 @@ const (
 // consequences follow as they do for a receipt. Each text is asked about
 // once; a text still "sent" at the carrier stays so. The watermark moves to
 // the last text asked about, or to the end of the window when the pass
-// reached it. A failed request ends the pass; the next one asks again.
+// reached it. A request that failed for now ends the pass, and the next
+// one asks again; a text the provider knows nothing of is passed over.
 func (b *Bot) AskReceipts(ctx context.Context, asker ReceiptAsker) (asked, moved int, err error) {
 	now := b.clock.Now()
 	until := now.Add(-receiptGrace)
@@ -67,6 +73,12 @@ func (b *Bot) AskReceipts(ctx context.Context, asker ReceiptAsker) (asked, moved
 	}
 	for _, m := range texts {
 		r, aerr := asker.AskReceipt(ctx, *m.SID)
+		if errors.Is(aerr, ErrTextUnknown) {
+			// Asking again would not tell either, and must not hold up
+			// the texts after it.
+			b.log.Warn("ask receipts: the provider cannot say where a text stands", "message_id", m.ID, "error", aerr)
+			continue
+		}
 		if aerr != nil {
 			mark, err = *m.AcceptedAt, fmt.Errorf("bot: ask receipts: text %d: %w", m.ID, aerr)
 			break

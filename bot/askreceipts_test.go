@@ -110,3 +110,52 @@ func TestReceiptPassResumesAfterAFailure(t *testing.T) {
 		}
 	})
 }
+
+// A text Twilio knows nothing of (404) is passed over, and does not hold
+// up the texts after it; a refusal of every request (401) ends the pass.
+func TestReceiptPassPassesOverATextTwilioDoesNotKnow(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		asker := sms.NewTexter(sms.New(testAccount, testToken, f.twilio.URL))
+		if _, _, err := f.bot.AskReceipts(ctx, asker); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(time.Second)
+		sentTextBack(t, f)
+		f.clock.Advance(time.Second)
+		c := f.missed(t, "CA2", "+447700900222")
+		if _, err := f.worker.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		texts := f.twilio.Messages()
+		if err := f.twilio.SetStatus(texts[len(texts)-1].SID, "delivered", 0); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(11 * time.Minute)
+		f.twilio.FailNext(1, 404, 20404, 0) // the first text's
+		if asked, moved, err := f.bot.AskReceipts(ctx, asker); err != nil || asked != 1 || moved != 1 {
+			t.Fatalf("pass: asked %d, moved %d, %v; want the second text asked and moved", asked, moved, err)
+		}
+		if got, err := f.store.CaseByID(ctx, c.ID); err != nil || got.TextbackStatus != string(bot.SMSDelivered) {
+			t.Errorf("the second case's text-back %q (%v), want delivered", got.TextbackStatus, err)
+		}
+		f.clock.Advance(time.Minute)
+		if asked, _, err := f.bot.AskReceipts(ctx, asker); err != nil || asked != 0 {
+			t.Errorf("next pass: asked %d, %v; want none", asked, err)
+		}
+		f.clock.Advance(time.Second)
+		third := f.missed(t, "CA3", "+447700900333")
+		if _, err := f.worker.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(11 * time.Minute)
+		f.twilio.FailNext(1, 401, 20003, 0)
+		if asked, _, err := f.bot.AskReceipts(ctx, asker); err == nil || asked != 0 {
+			t.Errorf("pass refused: asked %d, %v; want an error", asked, err)
+		}
+		f.clock.Advance(time.Minute)
+		if asked, _, err := f.bot.AskReceipts(ctx, asker); err != nil || asked != 1 {
+			t.Errorf("pass after the refusal: asked %d, %v; want case %d's text asked again", asked, err, third.ID)
+		}
+	})
+}

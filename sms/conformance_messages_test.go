@@ -88,8 +88,11 @@ func TestConformanceMessageFetch(t *testing.T) {
 	if got, err := texter.AskReceipt(context.Background(), sid); err != nil || got != (bot.SMSReceipt{SID: sid, State: bot.SMSDelivered}) {
 		t.Errorf("AskReceipt after delivery = %+v, %v", got, err)
 	}
-	var se *bot.SMSError
-	if _, err := texter.AskReceipt(context.Background(), "SM"+strings.Repeat("0", 32)); !errors.As(err, &se) || se.Temporary {
-		t.Errorf("AskReceipt of an unknown text = %v, want a lasting error", err)
+	if _, err := texter.AskReceipt(context.Background(), "SM"+strings.Repeat("0", 32)); !errors.Is(err, bot.ErrTextUnknown) {
+		t.Errorf("AskReceipt of an unknown text = %v, want bot.ErrTextUnknown", err)
+	}
+	srv.FailNext(1, http.StatusUnauthorized, 20003, 0)
+	if _, err := texter.AskReceipt(context.Background(), sid); err == nil || errors.Is(err, bot.ErrTextUnknown) {
+		t.Errorf("AskReceipt refused = %v, want an error other than an unknown text", err)
 	}
 }

@@ -3,6 +3,8 @@ package sms
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -58,6 +60,10 @@ func (t *Texter) FindSMS(ctx context.Context, m bot.OutgoingSMS, since time.Time
 // AskReceipt asks Twilio where text sid stands, in a receipt's words.
 func (t *Texter) AskReceipt(ctx context.Context, sid string) (bot.SMSReceipt, error) {
 	status, code, err := t.c.MessageStatus(ctx, sid)
+	var te *Error
+	if errors.As(err, &te) && te.HTTPStatus == http.StatusNotFound {
+		return bot.SMSReceipt{}, fmt.Errorf("%w: %s: %w", bot.ErrTextUnknown, sid, err)
+	}
 	if err != nil {
 		return bot.SMSReceipt{}, smsError(err)
 	}
