@@ -45,6 +45,8 @@ const (
 // the last text asked about, or to the end of the window when the pass
 // reached it. A request that failed for now ends the pass, and the next
 // one asks again; a text the provider knows nothing of is passed over.
+// asked counts the answers, moved those that differed from the text's
+// status and were recorded as its receipt.
 func (b *Bot) AskReceipts(ctx context.Context, asker ReceiptAsker) (asked, moved int, err error) {
 	now := b.clock.Now()
 	until := now.Add(-receiptGrace)
@@ -92,7 +94,7 @@ func (b *Bot) AskReceipts(ctx context.Context, asker ReceiptAsker) (asked, moved
 			break
 		}
 		moved++
-		b.log.Info("a text's receipt never came: the provider says where it stands", "message_id", m.ID, "case_id", m.CaseID, "was", m.Status, "now", r.State)
+		b.log.Info("a text's receipt never came: the provider says where it stands", "message_id", m.ID, "was", m.Status, "now", r.State)
 	}
 	if werr := b.store.SetWatermark(ctx, ReceiptsWatermark, mark, now); werr != nil && err == nil {
 		err = fmt.Errorf("bot: ask receipts: %w", werr)
