@@ -11,6 +11,19 @@ import (
 	"ringback/store"
 )
 
+// askerAfterAFirstPass is Twilio as the receipt pass asks it, a second
+// after a first pass, which sets where the next ones start: texts accepted
+// before an install are not asked about.
+func askerAfterAFirstPass(t *testing.T, f *fixture) bot.ReceiptAsker {
+	t.Helper()
+	asker := sms.NewTexter(sms.New(testAccount, testToken, f.twilio.URL))
+	if asked, _, err := f.bot.AskReceipts(context.Background(), asker); err != nil || asked != 0 {
+		t.Fatalf("first pass: asked %d, %v", asked, err)
+	}
+	f.clock.Advance(time.Second)
+	return asker
+}
+
 // A text whose final receipt never reached Ringback is asked about once it
 // has waited ten minutes: what Twilio answers is recorded as that receipt
 // would have been (the text and its case's text-back status); a text
@@ -19,13 +32,7 @@ import (
 func TestTextsWhoseReceiptNeverCameAreAskedAbout(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		asker := sms.NewTexter(sms.New(testAccount, testToken, f.twilio.URL))
-		// The first pass sets where the next ones start: texts accepted
-		// before an install are not asked about.
-		if asked, _, err := f.bot.AskReceipts(ctx, asker); err != nil || asked != 0 {
-			t.Fatalf("first pass: asked %d, %v", asked, err)
-		}
-		f.clock.Advance(time.Second)
+		asker := askerAfterAFirstPass(t, f)
 		lost, sid := sentTextBack(t, f)
 		if err := f.twilio.SetStatus(sid, "delivered", 0); err != nil { // its callback never came
 			t.Fatal(err)
@@ -81,26 +88,25 @@ func TestTextsWhoseReceiptNeverCameAreAskedAbout(t *testing.T) {
 	})
 }
 
-// A pass Twilio fails part way stops there and the next pass asks again
-// from the text it could not ask about.
+// A pass Twilio fails (an outage, or a refusal of every request) stops
+// there, and the next pass asks again from the text it could not ask about.
 func TestReceiptPassResumesAfterAFailure(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		asker := sms.NewTexter(sms.New(testAccount, testToken, f.twilio.URL))
-		if _, _, err := f.bot.AskReceipts(ctx, asker); err != nil {
-			t.Fatal(err)
-		}
-		f.clock.Advance(time.Second)
+		asker := askerAfterAFirstPass(t, f)
 		c, sid := sentTextBack(t, f)
 		if err := f.twilio.SetStatus(sid, "undelivered", sms.CodeUnreachable); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.Advance(11 * time.Minute)
-		f.twilio.FailNext(1, 503, 0, 0)
-		if asked, _, err := f.bot.AskReceipts(ctx, asker); err == nil || asked != 0 {
-			t.Fatalf("pass during a Twilio outage: asked %d, %v; want an error", asked, err)
+		// An outage, then a refusal of every request (credentials revoked).
+		for _, failure := range []struct{ status, code int }{{503, 0}, {401, 20003}} {
+			f.twilio.FailNext(1, failure.status, failure.code, 0)
+			if asked, _, err := f.bot.AskReceipts(ctx, asker); err == nil || asked != 0 {
+				t.Fatalf("pass Twilio answers %d: asked %d, %v; want an error", failure.status, asked, err)
+			}
+			f.clock.Advance(time.Minute)
 		}
-		f.clock.Advance(time.Minute)
 		if asked, moved, err := f.bot.AskReceipts(ctx, asker); err != nil || asked != 1 || moved != 1 {
 			t.Fatalf("next pass: asked %d, moved %d, %v; want the text asked about again", asked, moved, err)
 		}
@@ -112,15 +118,11 @@ func TestReceiptPassResumesAfterAFailure(t *testing.T) {
 }
 
 // A text Twilio knows nothing of (404) is passed over, and does not hold
-// up the texts after it; a refusal of every request (401) ends the pass.
+// up the texts after it.
 func TestReceiptPassPassesOverATextTwilioDoesNotKnow(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
-		asker := sms.NewTexter(sms.New(testAccount, testToken, f.twilio.URL))
-		if _, _, err := f.bot.AskReceipts(ctx, asker); err != nil {
-			t.Fatal(err)
-		}
-		f.clock.Advance(time.Second)
+		asker := askerAfterAFirstPass(t, f)
 		sentTextBack(t, f)
 		f.clock.Advance(time.Second)
 		c := f.missed(t, "CA2", "+447700900222")
@@ -142,20 +144,6 @@ func TestReceiptPassPassesOverATextTwilioDoesNotKnow(t *testing.T) {
 		f.clock.Advance(time.Minute)
 		if asked, _, err := f.bot.AskReceipts(ctx, asker); err != nil || asked != 0 {
 			t.Errorf("next pass: asked %d, %v; want none", asked, err)
-		}
-		f.clock.Advance(time.Second)
-		third := f.missed(t, "CA3", "+447700900333")
-		if _, err := f.worker.RunDue(ctx); err != nil {
-			t.Fatal(err)
-		}
-		f.clock.Advance(11 * time.Minute)
-		f.twilio.FailNext(1, 401, 20003, 0)
-		if asked, _, err := f.bot.AskReceipts(ctx, asker); err == nil || asked != 0 {
-			t.Errorf("pass refused: asked %d, %v; want an error", asked, err)
-		}
-		f.clock.Advance(time.Minute)
-		if asked, _, err := f.bot.AskReceipts(ctx, asker); err != nil || asked != 1 {
-			t.Errorf("pass after the refusal: asked %d, %v; want case %d's text asked again", asked, err, third.ID)
 		}
 	})
 }
