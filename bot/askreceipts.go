@@ -45,8 +45,8 @@ const (
 // the last text asked about, or to the end of the window when the pass
 // reached it. A request that failed for now ends the pass, and the next
 // one asks again; a text the provider knows nothing of is passed over.
-// asked counts the answers, moved those that differed from the text's
-// status and were recorded as its receipt.
+// asked counts the answers, moved those that moved the text on and were
+// recorded as its receipt.
 func (b *Bot) AskReceipts(ctx context.Context, asker ReceiptAsker) (asked, moved int, err error) {
 	now := b.clock.Now()
 	until := now.Add(-receiptGrace)
@@ -86,8 +86,8 @@ func (b *Bot) AskReceipts(ctx context.Context, asker ReceiptAsker) (asked, moved
 			break
 		}
 		asked++
-		if r.State == "" || string(r.State) == m.Status {
-			continue
+		if !receiptAdvances(SMSState(m.Status), r.State) {
+			continue // the answer says nothing the text does not
 		}
 		if _, serr := b.SMSStatus(ctx, r); serr != nil {
 			mark, err = *m.AcceptedAt, fmt.Errorf("bot: ask receipts: text %d: %w", m.ID, serr)
