@@ -24,9 +24,11 @@ type dialect struct {
 	// if the process had died before making it: the row runs again, finds
 	// the side effect at the remote and adopts it, as it does then. What is
 	// recorded before a side effect (a send start, a card reservation, a
-	// post's first attempt), claims (their sequence fences completions) and
-	// webhooks' transactions (acknowledged to the sender) commit
-	// synchronously, and each such commit flushes every earlier one.
+	// post's first attempt) and webhooks' transactions (acknowledged to
+	// the sender) commit synchronously, and each such commit flushes every
+	// earlier one; but for claims that start no send (a lost one is
+	// claimed again) and receipts that move a text on (Tx.CommitLazily: a
+	// lost one is asked for).
 	// SQLite (WAL, synchronous=NORMAL) syncs at checkpoints only already.
 	lazyCommit string
 }

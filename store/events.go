@@ -163,7 +163,7 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 	if q.tx != nil && q.tx.lazy && q.d.lazyCommit != "" {
 		// A branch of the statement's result, so that it runs (a WITH
 		// clause that reads would not); it returns no row.
-		outs = append(outs, "SELECT 0, "+flushedNone+" WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NULL")
+		outs = append(outs, "SELECT 0, "+flushedNone+" WHERE NOT (true"+q.d.lazyCommit+")")
 	}
 	plain, coalescing := coalescingRows(rows)
 	for j, r := range coalescing {
