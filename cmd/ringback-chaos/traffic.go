@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -141,7 +142,7 @@ func (t *traffic) receipt(sid string) {
 			t.receipts.mu.Unlock()
 			return
 		}
-		if strings.Contains(err.Error(), "no StatusCallback") {
+		if errors.Is(err, twiliostandin.ErrNoStatusCallback) {
 			return // Ringback asked for none: nothing to report
 		}
 		time.Sleep(receiptPause)

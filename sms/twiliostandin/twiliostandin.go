@@ -14,6 +14,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -206,6 +207,10 @@ func (s *Server) AddCall(c CallRecord) string {
 	return c.SID
 }
 
+// ErrNoStatusCallback is Deliver's answer for a message sent without a
+// StatusCallback: its status moved, and nobody is told.
+var ErrNoStatusCallback = errors.New("twiliostandin: deliver: the message has no StatusCallback")
+
 // Deliver moves message sid to status and posts a correctly signed status
 // callback to its StatusCallback URL, as Twilio does: MessageSid, SmsSid,
 // MessageStatus, SmsStatus, AccountSid, From, To, ApiVersion,
@@ -228,7 +233,7 @@ func (s *Server) Deliver(sid, status string, errorCode int) error {
 	}
 	s.mu.Unlock()
 	if m.StatusCallback == "" {
-		return fmt.Errorf("twiliostandin: deliver: message %s has no StatusCallback", sid)
+		return fmt.Errorf("%w: message %s", ErrNoStatusCallback, sid)
 	}
 	form := url.Values{
 		"MessageSid":    {m.SID},
