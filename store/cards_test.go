@@ -570,45 +570,18 @@ func TestReservationWaitsForATouchOfItsCase(t *testing.T) {
 		}
 		ctx := context.Background()
 		c := callerCase(t, s, "+447700900001")
-		held, release, committed := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-		go func() {
-			status := "delivered"
-			committed <- s.InTx(ctx, func(tx *store.Tx) error {
-				if err := tx.TouchCaseLater(ctx, c.ID, &status, t0.Add(time.Minute)); err != nil {
-					return err
-				}
-				if _, err := tx.CaseByID(ctx, c.ID); err != nil { // names cases: the touch is made now
-					return err
-				}
-				close(held)
-				<-release
-				return nil
-			})
-		}()
-		<-held
-		reserved := make(chan error, 1)
-		go func() {
-			_, _, err := s.ReserveCardPost(ctx, c.ID, "slack", "C1", "card:1", t0.Add(time.Minute))
-			reserved <- err
-		}()
-		waited := make(chan struct{})
-		go func() {
-			defer close(waited)
-			for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-				var n int
-				if err := s.DB().Get(&n, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
-					AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO cards%'`); err == nil && n > 0 {
-					return
-				}
+		status := "delivered"
+		err := whileHolding(t, s, "%INSERT INTO cards%", func(tx *store.Tx) error {
+			if err := tx.TouchCaseLater(ctx, c.ID, &status, t0.Add(time.Minute)); err != nil {
+				return err
 			}
-			t.Error("the reservation did not wait for the transaction touching its case")
-		}()
-		<-waited
-		close(release)
-		if err := <-committed; err != nil {
-			t.Fatal(err)
-		}
-		if err := <-reserved; err != nil {
+			_, err := tx.CaseByID(ctx, c.ID) // names cases: the touch is made now
+			return err
+		}, func() error {
+			_, _, err := s.ReserveCardPost(ctx, c.ID, "slack", "C1", "card:1", t0.Add(time.Minute))
+			return err
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		cc, err := s.CaseForCard(ctx, c.ID)

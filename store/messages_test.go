@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -280,13 +281,27 @@ func keptWhileWaiting(t *testing.T, s *store.Store, sid, like string, accept fun
 // error. PostgreSQL only.
 func whileHoldingSID(t *testing.T, s *store.Store, sid, like string, hold func(tx *store.Tx) error, run func() error) error {
 	t.Helper()
+	return whileHolding(t, s, like, func(tx *store.Tx) error {
+		if err := tx.LockMessageSID(context.Background(), sid); err != nil {
+			return err
+		}
+		return hold(tx)
+	}, run)
+}
+
+// whileHolding has a transaction do hold (which takes a lock), then runs
+// run, and lets the transaction commit once run's statement (like, as
+// pg_stat_activity shows it) waits for a lock; it returns run's error.
+// PostgreSQL only.
+func whileHolding(t *testing.T, s *store.Store, like string, hold func(tx *store.Tx) error, run func() error) error {
+	t.Helper()
 	ctx := context.Background()
 	held, release, committed := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // a failed wait ends the holder too, before the store is dropped
 	go func() {
 		committed <- s.InTx(ctx, func(tx *store.Tx) error {
-			if err := tx.LockMessageSID(ctx, sid); err != nil {
-				return err
-			}
 			if err := hold(tx); err != nil {
 				return err
 			}
@@ -299,7 +314,7 @@ func whileHoldingSID(t *testing.T, s *store.Store, sid, like string, hold func(t
 	ran := make(chan error, 1)
 	go func() { ran <- run() }()
 	storetest.WaitForLockWait(t, s, like)
-	close(release)
+	free()
 	if err := <-committed; err != nil {
 		t.Fatal(err)
 	}
