@@ -467,10 +467,7 @@ func TestSaveChatPostPassing(t *testing.T) {
 func TestPassingBeginsTheThreadPost(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		pg := s.Dialect() == "postgres"
-		if pg {
-			storetest.NoteCommitSync(t, s, "INSERT", "chat_posts", "post_key")
-		}
+		pg := storetest.NoteCommitSync(t, s, "INSERT", "chat_posts", "post_key")
 		payloads := []any{map[string]any{}, map[string]any{"key": "sms:5"}, map[string]any{},
 			map[string]any{"key": "sms:5", "edit": true}, map[string]any{"key": "begun"}}
 		c, ids, it := threadOfPostedCard(t, s, "+447700900041", payloads...)

@@ -111,10 +111,7 @@ func TestRecordsAfterASideEffectCommitLazily(t *testing.T) {
 func TestClaimsCommitLazilyUnlessTheyStartSends(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		pg := s.Dialect() == "postgres"
-		if pg {
-			storetest.NoteCommitSync(t, s, "UPDATE", "outbox", "dedupe_key")
-		}
+		pg := storetest.NoteCommitSync(t, s, "UPDATE", "outbox", "dedupe_key")
 		c := callerCase(t, s, "+447700900001")
 		if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: "chat.card.slack", DedupeKey: "card", CaseID: c.ID}, t0); err != nil {
 			t.Fatal(err)
@@ -151,10 +148,7 @@ func TestClaimsCommitLazilyUnlessTheyStartSends(t *testing.T) {
 func TestCommitLazily(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		pg := s.Dialect() == "postgres"
-		if pg {
-			storetest.NoteCommitSync(t, s, "INSERT", "outbox", "dedupe_key")
-		}
+		pg := storetest.NoteCommitSync(t, s, "INSERT", "outbox", "dedupe_key")
 		c := callerCase(t, s, "+447700900001")
 		write := func(key string, lazy, read bool) {
 			t.Helper()

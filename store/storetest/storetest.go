@@ -172,9 +172,13 @@ func WaitForLockWait(t testing.TB, s *store.Store, like string) {
 
 // NoteCommitSync has PostgreSQL note, as each transaction that makes event
 // (INSERT, UPDATE) on a row of table commits, what synchronous_commit says
-// then, with the row's column key, in commit_sync (key, sync).
-func NoteCommitSync(t testing.TB, s *store.Store, event, table, key string) {
+// then, with the row's column key, in commit_sync (key, sync); it reports
+// whether s is PostgreSQL (SQLite has no such setting: nothing is noted).
+func NoteCommitSync(t testing.TB, s *store.Store, event, table, key string) bool {
 	t.Helper()
+	if s.Dialect() != "postgres" {
+		return false
+	}
 	if _, err := s.DB().Exec(`CREATE TABLE commit_sync (key TEXT, sync TEXT);
 		CREATE FUNCTION note_commit_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN INSERT INTO commit_sync VALUES (NEW.` + key + `::text, current_setting('synchronous_commit')); RETURN NULL; END $$;
@@ -182,4 +186,5 @@ func NoteCommitSync(t testing.TB, s *store.Store, event, table, key string) {
 		FOR EACH ROW EXECUTE FUNCTION note_commit_sync()`); err != nil {
 		t.Fatal(err)
 	}
+	return true
 }
