@@ -848,47 +848,91 @@ func (w *Worker) mark(ctx context.Context, log *slog.Logger, what string, op fun
 	}
 }
 
-// outboxRows reports the outbox's rows by state at each scrape, so a dead
-// row (a side effect that gave up) shows on a dashboard, not only in a log.
-type outboxRows struct {
+// OutboxRows reports the outbox's rows by state, so a dead row (a side
+// effect that gave up) shows on a dashboard, not only in a log. A scrape
+// reads what the last refresh counted (Run) and sends no statement: on
+// SQLite's one connection a scrape's queries stalled every webhook behind
+// them, and a scrape's time stays that of rendering a few gauges whatever
+// the store holds or does.
+type OutboxRows struct {
 	store        *store.Store
 	clock        Clock
 	desc, oldest *prometheus.Desc
+
+	mu      sync.Mutex
+	counted bool
+	counts  map[string]int
+	due     map[string]time.Time // by kind, when its oldest due row became due
 }
+
+// OutboxRowsEvery is how often each replica recounts the outbox for
+// /metrics: two statements on partial indexes, whatever the history.
+const OutboxRowsEvery = 5 * time.Second
 
 // OutboxRowsCollector is a Prometheus collector of the outbox's rows still
 // to settle and dead, by state. Done rows are history, pruned on a
 // schedule and counted by ringback_outbox_performed_total: counting them
-// at each scrape would read the whole table.
+// would read the whole table.
 // Beside them it reports, by kind, how long the oldest row due has waited
-// for a worker (a kind with nothing due is left out, but texts: 0).
-func OutboxRowsCollector(s *store.Store, clock Clock) prometheus.Collector {
-	return &outboxRows{store: s, clock: clock,
+// for a worker (a kind with nothing due is left out, but texts: 0), aged
+// to the scrape's time. It reports nothing until its first Refresh.
+func OutboxRowsCollector(s *store.Store, clock Clock) *OutboxRows {
+	return &OutboxRows{store: s, clock: clock,
 		desc:   prometheus.NewDesc("ringback_outbox_rows", "Outbox rows by state (pending, running, dead).", []string{"state"}, nil),
 		oldest: prometheus.NewDesc("ringback_outbox_oldest_due_seconds", "How long the oldest outbox row due has waited for a worker, by kind.", []string{"kind"}, nil)}
 }
 
-func (c *outboxRows) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc; ch <- c.oldest }
-
-func (c *outboxRows) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
+// Refresh counts the outbox's rows for the next scrapes; on an error the
+// scrapes keep the last counts.
+func (c *OutboxRows) Refresh(ctx context.Context) error {
 	counts, err := c.store.OutboxBacklog(ctx)
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return err
+	}
+	due, err := c.store.OldestDueOutbox(ctx, c.clock.Now())
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.counted, c.counts, c.due = true, counts, due
+	c.mu.Unlock()
+	return nil
+}
+
+// Run refreshes the counts every interval while ctx lives.
+func (c *OutboxRows) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, every)
+		if err := c.Refresh(rctx); err != nil && ctx.Err() == nil {
+			log.Info("bot: outbox gauges not refreshed; /metrics shows the last counts", "error", err)
+		}
+		cancel()
+	}
+}
+
+func (c *OutboxRows) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc; ch <- c.oldest }
+
+func (c *OutboxRows) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	counted, counts, due := c.counted, c.counts, c.due
+	c.mu.Unlock()
+	if !counted {
 		return
 	}
 	for state, n := range counts {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), state)
 	}
 	now := c.clock.Now()
-	due, err := c.store.OldestDueOutbox(ctx, now)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.oldest, err)
-		return
-	}
 	if _, ok := due[KindSMS]; !ok {
-		due[KindSMS] = now // texts always have a figure, 0 when none waits, to alert on
+		// Texts always have a figure, 0 when none waits, to alert on.
+		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, 0, KindSMS)
 	}
 	for kind, at := range due {
 		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, max(0, now.Sub(at).Seconds()), kind)

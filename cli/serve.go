@@ -157,7 +157,12 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	// latency no statement shows (go_sql_wait_duration_seconds_total).
 	reg.MustRegister(collectors.NewDBStatsCollector(s.DB().DB, "ringback"))
 	reg.MustRegister(bot.OutboxCollectors()...)
-	reg.MustRegister(bot.OutboxRowsCollector(s, clock))
+	// Counted before the first scrape can come; then in the background.
+	outboxRows := bot.OutboxRowsCollector(s, clock)
+	if err := outboxRows.Refresh(ctx); err != nil {
+		a.log.Warn("outbox gauges not counted yet; /metrics shows them from the next count", "error", err)
+	}
+	reg.MustRegister(outboxRows)
 	m := metrics.New()
 	reg.MustRegister(m.Collectors()...)
 
@@ -279,8 +284,9 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	rt.cancel = cancel
-	rt.wg.Add(2)
+	rt.wg.Add(3)
 	go func() { defer rt.wg.Done(); worker.Run(bg) }()
+	go func() { defer rt.wg.Done(); outboxRows.Run(bg, bot.OutboxRowsEvery, a.log) }()
 	go func() {
 		defer rt.wg.Done()
 		leader.Run(bg, func(lctx context.Context) {
