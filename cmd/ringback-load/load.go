@@ -109,14 +109,17 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 			}
 		}
 	case "postgres":
-		if dbName, err = st.pg.createDatabase(ctx, st.template); err != nil {
+		dbName, err = st.pg.createDatabase(ctx, st.template)
+		if dbName != "" {
+			defer func() {
+				if derr := st.pg.dropDatabase(dbName); derr != nil && err == nil {
+					err = derr
+				}
+			}()
+		}
+		if err != nil {
 			return res, err
 		}
-		defer func() {
-			if derr := st.pg.dropDatabase(dbName); derr != nil && err == nil {
-				err = derr
-			}
-		}()
 		databaseURL = st.pg.dsn(dbName)
 	}
 	addr, err := harness.FreeAddr()
