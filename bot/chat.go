@@ -45,13 +45,14 @@ type chatPerformer struct {
 }
 
 // RegisterChat adds the performers of chat's outbox rows to w. The kinds
-// are KindCard, KindThread, KindDM, KindPost and KindDigest + "." +
-// platform. A 429 pauses this platform only.
+// are KindCard, KindThread, KindEntryAgain, KindDM, KindPost and
+// KindDigest + "." + platform. A 429 pauses this platform only.
 func (b *Bot) RegisterChat(w *Worker, chat Chat) {
 	p := &chatPerformer{b: b, chat: chat, name: chat.Platform(), pause: NewPause(b.clock, chat.Platform())}
 	b.metrics.ChatPlatform(p.name)
 	w.Handle(KindCard+"."+p.name, p.held(p.card))
 	w.Handle(KindThread+"."+p.name, p.held(p.entry))
+	w.Handle(KindEntryAgain+"."+p.name, p.held(p.entryAgain))
 	w.Handle(KindDM+"."+p.name, p.held(p.dm))
 	w.Handle(KindPost+"."+p.name, p.held(p.post))
 	w.Handle(KindDigest+"."+p.name, p.held(p.digest))
@@ -489,6 +490,11 @@ func (p *chatPerformer) entry(ctx context.Context, it store.OutboxItem) error {
 		return err // !ok: no card on this platform, so no thread
 	}
 	if e.Edit {
+		if it.Lapsed() {
+			// The worker before this run died mid-run: its edit may land
+			// after this run's, or after a later edit's.
+			p.editAfterInFlight(ctx, e)
+		}
 		return p.failed(ctx, e.CaseID, p.editEntry(ctx, it, card, key, e))
 	}
 	_, err = p.postOnce(ctx, once{key: key, outbox: it.ID, last: true, begun: begun, thread: &card,
@@ -506,7 +512,7 @@ func (p *chatPerformer) editEntry(ctx context.Context, it store.OutboxItem, card
 		return err
 	}
 	if err == nil && prev.MessageID != "" {
-		err := p.remote(p.chat.UpdateEntry(ctx, MessageRef{Channel: prev.Channel, ID: prev.MessageID}, e))
+		err := p.updateEntry(ctx, MessageRef{Channel: prev.Channel, ID: prev.MessageID}, e)
 		if errors.Is(err, ErrMessageGone) {
 			p.b.log.Info("bot: an edited thread entry was deleted; left so", "platform", p.name, "post", key)
 			return nil
@@ -524,7 +530,78 @@ func (p *chatPerformer) editEntry(ctx context.Context, it store.OutboxItem, card
 	if err != nil || !adopted {
 		return err
 	}
-	return p.remote(p.chat.UpdateEntry(ctx, ref, e)) // the found post has the old words
+	return p.updateEntry(ctx, ref, e) // the found post has the old words
+}
+
+// KindEntryAgain is the outbox kind (+ "." + platform) that gives an
+// edited thread entry its latest words again once an edit that got no
+// answer can no longer land. Not ordered with the case's thread rows: it
+// waits 30 s and must not hold them.
+const KindEntryAgain = "chat.entryagain"
+
+// updateEntry gives the entry at ref e's words; one that got no answer
+// may still be performed after the edits that follow it, so the latest
+// words are given again once it can no longer land.
+func (p *chatPerformer) updateEntry(ctx context.Context, ref MessageRef, e Entry) error {
+	err := p.remote(p.chat.UpdateEntry(ctx, ref, e))
+	if err != nil && !answered(err) {
+		p.editAfterInFlight(ctx, e)
+	}
+	return err
+}
+
+// editAfterInFlight queues, for when an edit of the entry e names can no
+// longer land, a row that gives it its latest words (entryAgain).
+func (p *chatPerformer) editAfterInFlight(ctx context.Context, e Entry) {
+	now := p.b.clock.Now()
+	_, _, err := p.b.store.Enqueue(ctx, store.NewOutbox{
+		Kind:      KindEntryAgain + "." + p.name,
+		DedupeKey: fmt.Sprintf("entryagain:%s:%d:%s:%s", p.name, e.CaseID, e.Key, newNonce()),
+		Payload:   Entry{CaseID: e.CaseID, Key: e.Key},
+		CaseID:    e.CaseID,
+		RunAt:     now.Add(postInFlight),
+	}, now)
+	if err != nil {
+		p.b.log.Warn("bot: nothing queued to edit a thread entry again after an unanswered edit; it may show older words",
+			"platform", p.name, "case_id", e.CaseID, "post", e.Key, "error", err)
+	}
+}
+
+// entryAgain gives the thread entry a row names the words of the case's
+// latest thread row for it: the last edit, else the entry itself. When
+// that row is still to run, its edit lands after any held one; an entry
+// never posted has nothing to correct.
+func (p *chatPerformer) entryAgain(ctx context.Context, it store.OutboxItem) error {
+	var want Entry
+	if err := it.Decode(&want); err != nil {
+		return Permanent(err)
+	}
+	post, err := p.b.store.ChatPostFor(ctx, p.name, entryKeyPrefix+want.Key)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && post.MessageID == "") {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rows, err := p.b.store.CaseOutbox(ctx, want.CaseID, KindThread+"."+p.name)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		var e Entry
+		if row.Decode(&e) != nil || e.Key != want.Key {
+			continue
+		}
+		if row.State == store.OutboxPending || row.State == store.OutboxRunning {
+			return nil
+		}
+		err := p.updateEntry(ctx, MessageRef{Channel: post.Channel, ID: post.MessageID}, e)
+		if errors.Is(err, ErrMessageGone) {
+			return nil
+		}
+		return p.failed(ctx, want.CaseID, err)
+	}
+	return nil
 }
 
 // inChannel is a top-level post in channel made at most once by row it.

@@ -677,3 +677,107 @@ func TestSlackEntryStillOnItsWayIsNotPostedTwice(t *testing.T) {
 		}
 	})
 }
+
+// An edit of a thread entry sent by a worker that died while the platform
+// held it, or one whose answer was lost, may land after the edits that
+// follow (here escalation's next step, due at the same time); once it can
+// no longer land, the entry is given its latest words again, whether the
+// row was taken over after its lease, released at once by a replica
+// restarted in the dead one's seat, or retried.
+func TestThreadEntryEditedAgainAfterADeadWorkersEdit(t *testing.T) {
+	for _, how := range []string{"lease lapses", "seat restarts", "answer lost"} {
+		t.Run(strings.ReplaceAll(how, " ", "_"), func(t *testing.T) {
+			eachChat(t, func(t *testing.T, x *chatSetup) {
+				ctx := context.Background()
+				_, err := x.bot.ReportCall(ctx, bot.CallReport{Provider: "twilio", SID: "CA1", From: callerNum, To: maintNum, Outcome: bot.CallMissed, Status: "no-answer"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				x.flush(t)
+				// Unclaimed after 15 minutes the channel is reminded; at 30
+				// two steps are due at once, each editing the round's one
+				// entry: the worker performing the first dies while Slack
+				// holds its edit.
+				x.clock.Advance(15 * time.Minute)
+				x.escalate(t)
+				x.flush(t)
+				x.clock.Advance(15 * time.Minute)
+				x.escalate(t)
+				if how == "answer lost" {
+					x.slack.LoseAnswerNext("chat.update", 1)
+					x.flush(t) // the first edit is performed; its answer lost
+					x.retry(t)
+				} else {
+					x.editDies(t, how == "lease lapses")
+				}
+				steps := reminders(t, x.store)
+				if len(steps) != 3 {
+					t.Fatalf("%d escalation entries, want the reminder and two edits", len(steps))
+				}
+				x.entryReads(t, steps[2], "the takeover")
+				// The dead worker's edit lands.
+				post, err := x.store.ChatPostFor(ctx, rbslack.Platform, "entry:"+steps[1].Key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := x.sa.UpdateEntry(ctx, bot.MessageRef{Channel: post.Channel, ID: post.MessageID}, steps[1]); err != nil {
+					t.Fatal(err)
+				}
+				x.clock.Advance(31 * time.Second)
+				x.flush(t)
+				x.entryReads(t, steps[2], "the end")
+			})
+		})
+	}
+}
+
+// editDies has a worker claim the Slack rows due and die while Slack holds
+// them; its claim lapses (lapses) or its seat's next process releases it.
+func (x *chatSetup) editDies(t *testing.T, lapses bool) {
+	t.Helper()
+	ctx := context.Background()
+	dying := store.OutboxClaim{Worker: "seat-1-dies", Now: x.clock.Now(), Lease: time.Hour, Limit: 10, Lanes: []string{store.LaneSlack}}
+	if lapses {
+		dying.Lease = 30 * time.Millisecond
+	}
+	rows, err := x.store.ClaimOutbox(ctx, dying)
+	if err != nil || !slices.ContainsFunc(rows, func(it store.OutboxItem) bool { return it.Kind == bot.KindThread+"."+rbslack.Platform }) {
+		t.Fatalf("the dying worker claimed %+v (%v), want the entry's first edit", rows, err)
+	}
+	if lapses {
+		time.Sleep(100 * time.Millisecond) // the lease runs on the database's clock
+	} else if n, err := x.store.ReleaseOutboxClaims(ctx, "seat-1-"); err != nil || n == 0 {
+		t.Fatalf("released %d (%v)", n, err)
+	}
+	x.flush(t)
+}
+
+// escalate runs the timers as the leader does (twice: a step due queues
+// its work, the next tick sees it done).
+func (x *chatSetup) escalate(t *testing.T) {
+	t.Helper()
+	tick(t, x.bot)
+	tick(t, x.bot)
+}
+
+// entryReads fails unless the Slack entry e names shows e's words (at:
+// when).
+func (x *chatSetup) entryReads(t *testing.T, e bot.Entry, at string) {
+	t.Helper()
+	post, err := x.store.ChatPostFor(context.Background(), rbslack.Platform, "entry:"+e.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range x.slack.Messages(post.Channel) {
+		for _, r := range x.slack.Thread(post.Channel, m.TS) {
+			if r.TS != post.MessageID {
+				continue
+			}
+			if want := rbslack.EntryText(e); r.Text != want {
+				t.Errorf("after %s the entry reads %q, want the latest words %q", at, r.Text, want)
+			}
+			return
+		}
+	}
+	t.Fatalf("no message %s in %s's threads", post.MessageID, post.Channel)
+}

@@ -803,6 +803,17 @@ func (q queries) OutboxByKey(ctx context.Context, key string) (OutboxItem, error
 	return it, notFound(err, "store: outbox %q", key)
 }
 
+// CaseOutbox lists case caseID's rows of kind, newest first (outbox_case,
+// done rows included until pruned).
+func (q queries) CaseOutbox(ctx context.Context, caseID int64, kind string) ([]OutboxItem, error) {
+	var items []OutboxItem
+	err := q.selectAll(ctx, &items, `SELECT `+outboxColumns+` FROM outbox WHERE case_id = ? AND kind = ? ORDER BY id DESC`, caseID, kind)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox of case %d, %s: %w", caseID, kind, err)
+	}
+	return items, nil
+}
+
 // OutboxByState lists rows in a state, oldest first.
 func (q queries) OutboxByState(ctx context.Context, state string, limit int) ([]OutboxItem, error) {
 	var items []OutboxItem
