@@ -850,7 +850,7 @@ func (w *Worker) mark(ctx context.Context, log *slog.Logger, what string, op fun
 
 // OutboxRows reports the outbox's rows by state, so a dead row (a side
 // effect that gave up) shows on a dashboard, not only in a log. A scrape
-// reads what the last refresh counted (Run) and sends no statement: on
+// reads what the last Refresh counted and sends no statement: on
 // SQLite's one connection a scrape's queries stalled every webhook behind
 // them, and a scrape's time stays that of rendering a few gauges whatever
 // the store holds or does.
@@ -897,24 +897,6 @@ func (c *OutboxRows) Refresh(ctx context.Context) error {
 	c.counted, c.counts, c.due = true, counts, due
 	c.mu.Unlock()
 	return nil
-}
-
-// Run refreshes the counts every interval while ctx lives.
-func (c *OutboxRows) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		rctx, cancel := context.WithTimeout(ctx, every)
-		if err := c.Refresh(rctx); err != nil && ctx.Err() == nil {
-			log.Info("bot: outbox gauges not refreshed; /metrics shows the last counts", "error", err)
-		}
-		cancel()
-	}
 }
 
 func (c *OutboxRows) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc; ch <- c.oldest }

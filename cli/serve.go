@@ -286,7 +286,16 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	rt.cancel = cancel
 	rt.wg.Add(3)
 	go func() { defer rt.wg.Done(); worker.Run(bg) }()
-	go func() { defer rt.wg.Done(); outboxRows.Run(bg, bot.OutboxRowsEvery, a.log) }()
+	go func() {
+		defer rt.wg.Done()
+		runEvery(bg, bot.OutboxRowsEvery, func() {
+			rctx, cancel := context.WithTimeout(bg, bot.OutboxRowsEvery)
+			defer cancel()
+			if err := outboxRows.Refresh(rctx); err != nil && bg.Err() == nil {
+				a.log.Info("outbox gauges not refreshed; /metrics shows the last counts", "error", err)
+			}
+		})
+	}()
 	go func() {
 		defer rt.wg.Done()
 		leader.Run(bg, func(lctx context.Context) {
