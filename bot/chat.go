@@ -576,6 +576,9 @@ func (p *chatPerformer) entryAgain(ctx context.Context, it store.OutboxItem) err
 	if err := it.Decode(&want); err != nil {
 		return Permanent(err)
 	}
+	if it.Lapsed() {
+		p.editAfterInFlight(ctx, want) // as for an edit's own row
+	}
 	post, err := p.b.store.ChatPostFor(ctx, p.name, entryKeyPrefix+want.Key)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && post.MessageID == "") {
 		return nil
