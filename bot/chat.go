@@ -136,17 +136,26 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 // it after the newer renders that follow (a request it took before the
 // client gave up), and the card would keep what it showed then.
 func (p *chatPerformer) renderAfterInFlight(ctx context.Context, caseID int64) {
+	p.afterInFlight(ctx, KindCard, caseID, fmt.Sprintf("card:%s:%d:after", p.name, caseID),
+		CardJob{CaseID: caseID, Why: "after_unanswered_update"},
+		"bot: no render queued after an unanswered card update; the card may show an older state until the case changes")
+}
+
+// afterInFlight queues a row of kind (+ "." + platform) for case caseID,
+// its dedupe key key plus a nonce, to run once a request that got no
+// answer can no longer land (postInFlight); lost says what not queueing it
+// costs, logged with attrs.
+func (p *chatPerformer) afterInFlight(ctx context.Context, kind string, caseID int64, key string, payload any, lost string, attrs ...any) {
 	now := p.b.clock.Now()
 	_, _, err := p.b.store.Enqueue(ctx, store.NewOutbox{
-		Kind:      KindCard + "." + p.name,
-		DedupeKey: fmt.Sprintf("card:%s:%d:after:%s", p.name, caseID, newNonce()),
-		Payload:   CardJob{CaseID: caseID, Why: "after_unanswered_update"},
+		Kind:      kind + "." + p.name,
+		DedupeKey: key + ":" + newNonce(),
+		Payload:   payload,
 		CaseID:    caseID,
 		RunAt:     now.Add(postInFlight),
 	}, now)
 	if err != nil {
-		p.b.log.Warn("bot: no render queued after an unanswered card update; the card may show an older state until the case changes",
-			"platform", p.name, "case_id", caseID, "error", err)
+		p.b.log.Warn(lost, append([]any{"platform", p.name, "case_id", caseID, "error", err}, attrs...)...)
 	}
 }
 
@@ -553,18 +562,9 @@ func (p *chatPerformer) updateEntry(ctx context.Context, ref MessageRef, e Entry
 // editAfterInFlight queues, for when an edit of the entry e names can no
 // longer land, a row that gives it its latest words (entryAgain).
 func (p *chatPerformer) editAfterInFlight(ctx context.Context, e Entry) {
-	now := p.b.clock.Now()
-	_, _, err := p.b.store.Enqueue(ctx, store.NewOutbox{
-		Kind:      KindEntryAgain + "." + p.name,
-		DedupeKey: fmt.Sprintf("entryagain:%s:%d:%s:%s", p.name, e.CaseID, e.Key, newNonce()),
-		Payload:   Entry{CaseID: e.CaseID, Key: e.Key},
-		CaseID:    e.CaseID,
-		RunAt:     now.Add(postInFlight),
-	}, now)
-	if err != nil {
-		p.b.log.Warn("bot: nothing queued to edit a thread entry again after an unanswered edit; it may show older words",
-			"platform", p.name, "case_id", e.CaseID, "post", e.Key, "error", err)
-	}
+	p.afterInFlight(ctx, KindEntryAgain, e.CaseID, fmt.Sprintf("entryagain:%s:%d:%s", p.name, e.CaseID, e.Key),
+		Entry{CaseID: e.CaseID, Key: e.Key},
+		"bot: nothing queued to edit a thread entry again after an unanswered edit; it may show older words", "post", e.Key)
 }
 
 // entryAgain gives the thread entry a row names the words of the case's
