@@ -105,20 +105,7 @@ func TestCardRenderedAgainAfterADeadWorkersUpdate(t *testing.T) {
 				}
 				// A worker claims the claim's Slack rows and dies while Slack
 				// holds its card update.
-				dying := store.OutboxClaim{Worker: "seat-1-dies", Now: x.clock.Now(), Lease: time.Hour, Limit: 10, Lanes: []string{store.LaneSlack}}
-				if how == "lease lapses" {
-					dying.Lease = 30 * time.Millisecond
-				}
-				rows, err := x.store.ClaimOutbox(ctx, dying)
-				if err != nil || !slices.ContainsFunc(rows, func(it store.OutboxItem) bool { return it.Kind == bot.KindCard+"."+rbslack.Platform }) {
-					t.Fatalf("the dying worker claimed %+v (%v), want the card's row", rows, err)
-				}
-				if how == "lease lapses" {
-					time.Sleep(100 * time.Millisecond) // the lease runs on the database's clock
-				} else if n, err := x.store.ReleaseOutboxClaims(ctx, "seat-1-"); err != nil || n == 0 {
-					t.Fatalf("released %d (%v)", n, err)
-				}
-				x.flush(t)
+				x.dies(t, bot.KindCard, how == "lease lapses")
 				x.cardShowsCase(t, c.ID, "the takeover")
 				x.olderRenderLands(t, c.ID, before) // the dead worker's update
 			})
@@ -708,7 +695,7 @@ func TestThreadEntryEditedAgainAfterADeadWorkersEdit(t *testing.T) {
 					x.flush(t) // the first edit is performed; its answer lost
 					x.retry(t)
 				} else {
-					x.editDies(t, how == "lease lapses")
+					x.dies(t, bot.KindThread, how == "lease lapses")
 				}
 				steps := reminders(t, x.store)
 				if len(steps) != 3 {
@@ -731,9 +718,10 @@ func TestThreadEntryEditedAgainAfterADeadWorkersEdit(t *testing.T) {
 	}
 }
 
-// editDies has a worker claim the Slack rows due and die while Slack holds
-// them; its claim lapses (lapses) or its seat's next process releases it.
-func (x *chatSetup) editDies(t *testing.T, lapses bool) {
+// dies has a worker claim the Slack rows due, among them one of kind, and
+// die while Slack holds them; its claim lapses (lapses) or its seat's next
+// process releases it; the rows then run.
+func (x *chatSetup) dies(t *testing.T, kind string, lapses bool) {
 	t.Helper()
 	ctx := context.Background()
 	dying := store.OutboxClaim{Worker: "seat-1-dies", Now: x.clock.Now(), Lease: time.Hour, Limit: 10, Lanes: []string{store.LaneSlack}}
@@ -741,8 +729,8 @@ func (x *chatSetup) editDies(t *testing.T, lapses bool) {
 		dying.Lease = 30 * time.Millisecond
 	}
 	rows, err := x.store.ClaimOutbox(ctx, dying)
-	if err != nil || !slices.ContainsFunc(rows, func(it store.OutboxItem) bool { return it.Kind == bot.KindThread+"."+rbslack.Platform }) {
-		t.Fatalf("the dying worker claimed %+v (%v), want the entry's first edit", rows, err)
+	if err != nil || !slices.ContainsFunc(rows, func(it store.OutboxItem) bool { return it.Kind == kind+"."+rbslack.Platform }) {
+		t.Fatalf("the dying worker claimed %+v (%v), want a row of kind %s", rows, err, kind)
 	}
 	if lapses {
 		time.Sleep(100 * time.Millisecond) // the lease runs on the database's clock
