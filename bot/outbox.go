@@ -859,10 +859,9 @@ type OutboxRows struct {
 	clock        Clock
 	desc, oldest *prometheus.Desc
 
-	mu      sync.Mutex
-	counted bool
-	counts  map[string]int
-	due     map[string]time.Time // by kind, when its oldest due row became due
+	mu     sync.Mutex
+	counts map[string]int       // by state; nil until the first Refresh
+	due    map[string]time.Time // by kind, when its oldest due row became due
 }
 
 // OutboxRowsEvery is how often each replica recounts the outbox for
@@ -894,7 +893,7 @@ func (c *OutboxRows) Refresh(ctx context.Context) error {
 		return err
 	}
 	c.mu.Lock()
-	c.counted, c.counts, c.due = true, counts, due
+	c.counts, c.due = counts, due
 	c.mu.Unlock()
 	return nil
 }
@@ -903,9 +902,9 @@ func (c *OutboxRows) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc; ch <- 
 
 func (c *OutboxRows) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
-	counted, counts, due := c.counted, c.counts, c.due
+	counts, due := c.counts, c.due
 	c.mu.Unlock()
-	if !counted {
+	if counts == nil {
 		return
 	}
 	for state, n := range counts {
