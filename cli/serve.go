@@ -394,18 +394,20 @@ func (a *app) loadConfig(env *config.Env) (*config.Config, error) {
 
 const exampleConfig = "ringback.example.yaml"
 
-// On SQLite, texts and posts run this many at a time: enough for Twilio's
-// ~100 ms and Slack's ~150 ms at 300 missed calls a second (each call is a
-// text and two posts), few enough that a burst of rows (a backlog after an
-// outage) does not queue a webhook's queries long behind theirs on the one
-// connection. Measured with cmd/ringback-load -find-max: 16 texts and 40
-// posts capped SQLite at 125 calls a second (cards waited for slots from
-// 137/s); 32 and 96 at 265, ack p99 10 ms at 125/s and 17 ms at 250/s.
-// Earlier, 2 texts and 1 post at once lost texts for 30 s, and 64 of each
-// put ack p99 at 36 ms at 100 calls/s.
+// On SQLite, texts and posts run this many at a time, as on PostgreSQL: a
+// missed call holds a chat slot for ~450 ms of Slack's time (its card, its
+// thread entry, the entry's edit on the text's receipt) and a text slot for
+// ~100 ms of Twilio's, so these carry ~560 calls a second. A slot waiting on
+// a remote holds no connection; claims and completions go in batches, so a
+// burst of rows does not queue a webhook's query long on the one
+// connection. Measured with cmd/ringback-load -find-max: 32 texts and 96
+// posts (~210 calls a second of Slack time) stopped SQLite at 196 calls a
+// second on card p99 (1.1 s at 206/s) with ack p99 14 ms; 64 and 256 at 225,
+// on ack p99 (30 ms at 237/s), cards 290 ms p99. Earlier, 16 and 40 capped it
+// at 125, and 2 texts and 1 post at once lost texts for 30 s.
 const (
-	sqliteSMSConcurrency  = 32
-	sqliteChatConcurrency = 96
+	sqliteSMSConcurrency  = 64
+	sqliteChatConcurrency = 256
 )
 
 // sqliteLanes sizes the outbox's lanes for an embedded store.
