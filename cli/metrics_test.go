@@ -271,6 +271,20 @@ func TestMetricsAfterAScenario(t *testing.T) {
 		if f := fams["go_sql_wait_duration_seconds_total"]; f == nil {
 			t.Error("no go_sql_wait_duration_seconds_total: a webhook's wait for a connection would not show")
 		}
+		// SQLite's one connection is handed out by Ringback, webhooks
+		// first: its waits are counted by who waited.
+		for _, name := range []string{"ringback_sqlite_connection_waits_total", "ringback_sqlite_connection_wait_seconds_total"} {
+			f := fams[name]
+			if backend == "postgres" {
+				if f != nil {
+					t.Errorf("%s on PostgreSQL, whose pool database/sql counts", name)
+				}
+				continue
+			}
+			if f == nil || len(f.Metric) != 2 || value(fams, name, "class", "foreground") < 0 || value(fams, name, "class", "background") < 0 {
+				t.Errorf("%s = %v, want a series for foreground and one for background", name, f)
+			}
+		}
 		if backend == "postgres" { // an embedded store has no spool
 			if got := value(fams, "ringback_webhook_spool_depth"); got != 0 {
 				t.Errorf("ringback_webhook_spool_depth = %v, want 0", got)

@@ -156,6 +156,9 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	// The connection pool: a webhook waiting for a connection is a
 	// latency no statement shows (go_sql_wait_duration_seconds_total).
 	reg.MustRegister(collectors.NewDBStatsCollector(s.DB().DB, "ringback"))
+	if s.Dialect() == "sqlite" {
+		reg.MustRegister(connWaitCollectors(s)...)
+	}
 	reg.MustRegister(bot.OutboxCollectors()...)
 	// Counted before the first scrape can come; then in the background.
 	outboxRows := bot.OutboxRowsCollector(s, clock)
@@ -479,4 +482,34 @@ func runReconciler(ctx context.Context, b *bot.Bot, lister bot.CallLister, log *
 			log.Info("reconcile ingested missed calls", "count", n)
 		}
 	})
+}
+
+// connWaitCollectors count the waits for SQLite's one connection by who
+// waited: Ringback orders them itself (webhooks first), so database/sql's
+// own wait counters stay near zero there.
+func connWaitCollectors(s *store.Store) []prometheus.Collector {
+	pick := func(fg bool) store.ConnWaits {
+		f, b := s.ConnWaits()
+		if fg {
+			return f
+		}
+		return b
+	}
+	var cs []prometheus.Collector
+	for _, class := range []struct {
+		name string
+		fg   bool
+	}{{"foreground", true}, {"background", false}} {
+		labels := prometheus.Labels{"class": class.name}
+		cs = append(cs,
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "ringback_sqlite_connection_waits_total", ConstLabels: labels,
+				Help: "Statements that waited for SQLite's one connection: foreground (webhooks, button presses) go first.",
+			}, func() float64 { return float64(pick(class.fg).Count) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "ringback_sqlite_connection_wait_seconds_total", ConstLabels: labels,
+				Help: "Time statements spent waiting for SQLite's one connection.",
+			}, func() float64 { return pick(class.fg).Total.Seconds() }))
+	}
+	return cs
 }

@@ -135,6 +135,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	r, note := withNote(r)
+	// Someone waits on the answer (Twilio times a webhook out): on SQLite
+	// its statements go before the outbox's.
+	r = r.WithContext(store.Foreground(r.Context()))
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("handler panic", "path", loggedPath(r.URL.Path), "panic", p, "stack", string(debug.Stack()))

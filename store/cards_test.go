@@ -117,7 +117,8 @@ func waitForLockWait(t *testing.T, s *store.Store) {
 		storetest.WaitForLockWait(t, s, "%INSERT INTO cards%")
 		return
 	}
-	for deadline := time.Now().Add(10 * time.Second); s.DB().Stats().WaitCount == 0; time.Sleep(10 * time.Millisecond) {
+	waiting := func() bool { fg, bg := s.ConnWaiting(); return fg+bg > 0 }
+	for deadline := time.Now().Add(10 * time.Second); !waiting(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the reservation never waited")
 		}

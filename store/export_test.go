@@ -23,3 +23,31 @@ func (s *Store) SetPresence(every, ttl time.Duration) {
 // HearsOthers reports whether the store would NOTIFY now: it has heard
 // another replica lately, or does not listen itself.
 func (s *Store) HearsOthers() bool { return s.presence.othersListen(time.Now()) }
+
+// Exec runs query on the store (or in the transaction) as any store
+// statement is run.
+func (q queries) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := q.exec(ctx, query, args...)
+	return err
+}
+
+// ConnWaiting is how many foreground and background statements wait for
+// SQLite's connection (connGate).
+func (s *Store) ConnWaiting() (fg, bg int) {
+	s.gate.mu.Lock()
+	defer s.gate.mu.Unlock()
+	return len(s.gate.fg), len(s.gate.bg)
+}
+
+// PreparesInFlight is how many statements are being prepared in the
+// background (stmt).
+func (s *Store) PreparesInFlight() int {
+	n := 0
+	s.preparing.Range(func(q, _ any) bool {
+		if _, ok := s.stmts.Load(q); !ok {
+			n++
+		}
+		return true
+	})
+	return n
+}

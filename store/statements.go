@@ -131,6 +131,11 @@ func explain(ctx context.Context, s *Store, query string, args []any) ([]string,
 	if s.Dialect() == "sqlite" {
 		prefix = "EXPLAIN QUERY PLAN "
 	}
+	release, err := s.turn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	rows, err := s.db.QueryContext(ctx, prefix+s.d.rebind(query), args...)
 	if err != nil {
 		return nil, err

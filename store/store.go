@@ -37,6 +37,7 @@ type Store struct {
 	db      *sqlx.DB
 	dsn     string
 	signals *signals
+	gate    *connGate // SQLite's one connection, webhooks first; nil on PostgreSQL
 
 	stmts, preparing sync.Map                   // query → *sqlx.Stmt; query → true
 	counter          atomic.Pointer[Statements] // set while statements are counted
@@ -61,6 +62,7 @@ type Tx struct {
 	// tx is nil until the first statement (conn); autocommit: the one
 	// statement making the waiting writes commits alone (commitAlone).
 	tx         *sqlx.Tx
+	release    func() // ends tx's turn on the connection (Store.turn)
 	autocommit bool
 	// wroteTemplates keeps the transaction's own view of the templates out
 	// of the cache: it may roll back.
@@ -116,6 +118,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	var rb [8]byte
 	_, _ = rand.Read(rb[:])
 	s := &Store{db: db, dsn: dsn, signals: newSignals(), instance: hex.EncodeToString(rb[:]), presence: newPresence()}
+	if d.name == "sqlite" {
+		s.gate = &connGate{}
+	}
 	s.queries = queries{ext: db, d: d, s: s}
 	return s, nil
 }
@@ -159,6 +164,18 @@ func sqliteDSN(path string) (dialect, string, string, error) {
 	return sqlite, "sqlite", "file:" + path + "?" + q.Encode(), nil
 }
 
+// turn waits for the connection's turn on SQLite (connGate), foreground
+// requests first; release ends it. On PostgreSQL the pool serves at once.
+func (s *Store) turn(ctx context.Context) (release func(), err error) {
+	if s.gate == nil {
+		return func() {}, nil
+	}
+	if err := s.gate.acquire(ctx); err != nil {
+		return nil, fmt.Errorf("store: wait for the connection: %w", err)
+	}
+	return s.gate.release, nil
+}
+
 // Dialect names the engine: "postgres" or "sqlite".
 func (s *Store) Dialect() string { return s.d.name }
 
@@ -167,6 +184,11 @@ func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
+	release, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if err := s.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
 	}
@@ -206,6 +228,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		if tx.tx != nil {
 			s.note("ROLLBACK")
 			_ = tx.tx.Rollback()
+			tx.release()
 		}
 		tx.settleHandoffs(false)
 		return err
@@ -214,7 +237,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return nil // it sent nothing, and nothing waits
 	}
 	s.note("COMMIT")
-	if err := tx.tx.Commit(); err != nil {
+	err = tx.tx.Commit()
+	tx.release()
+	if err != nil {
 		// Whether it committed is unknown: a handed row that did is
 		// claimed by nobody running it, and runs once its lease lapses.
 		tx.settleHandoffs(false)
@@ -233,12 +258,17 @@ func (tx *Tx) CommitLazily() { tx.lazy = true }
 // begin starts tx's transaction, before its first statement: with the
 // context InTx was given, which ends it, not the statement's.
 func (tx *Tx) begin() error {
+	release, err := tx.s.turn(tx.ctx)
+	if err != nil {
+		return err
+	}
 	tx.s.note("BEGIN")
 	sqltx, err := tx.s.db.BeginTxx(tx.ctx, nil)
 	if err != nil {
+		release()
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx.tx = sqltx
+	tx.tx, tx.release = sqltx, release
 	return nil
 }
 
@@ -326,6 +356,13 @@ func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Resul
 	if err != nil {
 		return nil, err
 	}
+	if q.tx == nil {
+		release, err := q.s.turn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	q.countedIn(query, args)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -345,6 +382,13 @@ func (q queries) get(ctx context.Context, dest any, query string, args ...any) e
 	if err != nil {
 		return err
 	}
+	if q.tx == nil {
+		release, err := q.s.turn(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	q.countedIn(query, args)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.GetContext(ctx, dest, args...)
@@ -363,6 +407,13 @@ func (q queries) selectAll(ctx context.Context, dest any, query string, args ...
 	ext, err := q.conn()
 	if err != nil {
 		return err
+	}
+	if q.tx == nil {
+		release, err := q.s.turn(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	q.countedIn(query, args)
 	if st := q.stmt(ctx, query); st != nil {
@@ -399,7 +450,13 @@ func (q queries) stmt(ctx context.Context, query string) *sqlx.Stmt {
 			go func() {
 				pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
+				release, err := q.s.turn(pctx)
+				if err != nil {
+					q.s.preparing.Delete(query)
+					return
+				}
 				st, err := q.s.db.PreparexContext(pctx, q.d.rebind(query))
+				release()
 				if err != nil {
 					q.s.preparing.Delete(query)
 					return

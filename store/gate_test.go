@@ -1,0 +1,138 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"ringback/store"
+	"ringback/store/storetest"
+)
+
+// On SQLite's one connection a webhook's statement goes before the outbox
+// work waiting beside it, in arrival order within each, and outbox work
+// still gets a turn after every 8 webhooks while it waits. Before,
+// database/sql handed the connection to a waiter at random: under load a
+// webhook waited behind a dozen outbox statements.
+func TestWebhooksGetSQLitesConnectionFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		queue    []string // in arrival order
+		want     []string // in the order they ran
+		canceled string   // a waiter that gives up before its turn
+	}{
+		{
+			name:  "webhook first",
+			queue: []string{"outbox1", "outbox2", "outbox3", "webhook1", "outbox4", "webhook2"},
+			want:  []string{"webhook1", "webhook2", "outbox1", "outbox2", "outbox3", "outbox4"},
+		},
+		{
+			name:  "outbox not starved",
+			queue: []string{"outbox1", "webhook1", "webhook2", "webhook3", "webhook4", "webhook5", "webhook6", "webhook7", "webhook8", "webhook9", "webhook10"},
+			want:  []string{"webhook1", "webhook2", "webhook3", "webhook4", "webhook5", "webhook6", "webhook7", "webhook8", "outbox1", "webhook9", "webhook10"},
+		},
+		{
+			name:     "a waiter gives up",
+			queue:    []string{"outbox1", "webhook1", "outbox2", "webhook2"},
+			canceled: "webhook1",
+			want:     []string{"webhook2", "outbox1", "outbox2"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := storetest.New(t, "sqlite")
+			ctx := context.Background()
+			if _, err := s.DB().Exec(`CREATE TABLE turns (id INTEGER PRIMARY KEY AUTOINCREMENT, who TEXT NOT NULL)`); err != nil {
+				t.Fatal(err)
+			}
+			insert := `INSERT INTO turns (who) VALUES (?)`
+			// The statement is prepared in the background, in a turn of its
+			// own: done before the waiters queue.
+			if err := s.Exec(ctx, insert, "warm"); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, func() bool { fg, bg := s.ConnWaiting(); return fg+bg == 0 && s.PreparesInFlight() == 0 })
+			held, hold := make(chan struct{}), make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				err := s.InTx(ctx, func(tx *store.Tx) error {
+					if err := tx.Exec(ctx, insert, "holder"); err != nil {
+						return err
+					}
+					close(held)
+					<-hold
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+			<-held
+			var cancel context.CancelFunc
+			gaveUp := make(chan error, 1)
+			queued := 0
+			for _, who := range tc.queue {
+				wctx := ctx
+				if strings.HasPrefix(who, "webhook") {
+					wctx = store.Foreground(ctx)
+				}
+				if who == tc.canceled {
+					wctx, cancel = context.WithCancel(wctx)
+				}
+				wg.Go(func() {
+					err := s.Exec(wctx, insert, who)
+					if who == tc.canceled {
+						gaveUp <- err
+					} else if err != nil {
+						t.Error(err)
+					}
+				})
+				queued++
+				waitFor(t, func() bool { fg, bg := s.ConnWaiting(); return fg+bg == queued })
+			}
+			if cancel != nil {
+				cancel()
+				if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+					t.Errorf("the waiter that gave up got %v, want context.Canceled", err)
+				}
+				queued--
+				waitFor(t, func() bool { fg, bg := s.ConnWaiting(); return fg+bg == queued })
+			}
+			close(hold)
+			wg.Wait()
+			var ran []string
+			if err := s.DB().Select(&ran, `SELECT who FROM turns WHERE who NOT IN ('warm', 'holder') ORDER BY id`); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ran, tc.want) {
+				t.Errorf("statements ran in the order %v, want %v", ran, tc.want)
+			}
+			// Every waiter is counted, the one that gave up included.
+			fg, bg := s.ConnWaits()
+			var wantFG, wantBG int64
+			for _, who := range tc.queue {
+				if strings.HasPrefix(who, "webhook") {
+					wantFG++
+				} else {
+					wantBG++
+				}
+			}
+			if fg.Count != wantFG || bg.Count != wantBG || fg.Total <= 0 || bg.Total <= 0 {
+				t.Errorf("waits counted: foreground %+v, background %+v; want %d and %d, with time", fg, bg, wantFG, wantBG)
+			}
+		})
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal("not so after 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
