@@ -11,6 +11,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
+
+	"ringback/store"
 )
 
 // maxSocketWork bounds how many Socket Mode requests are handled at once;
@@ -62,6 +64,8 @@ func (s *Slack) later(f func(ctx context.Context)) {
 }
 
 func (s *Slack) socketEvent(ctx context.Context, client *socketmode.Client, evt socketmode.Event) {
+	// Someone waits on a submission's acknowledgement, as on a webhook's.
+	ctx = store.Foreground(ctx)
 	switch evt.Type {
 	case socketmode.EventTypeConnected:
 		s.log.Info("slack socket mode connected")
