@@ -297,6 +297,11 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 			res.WALRecords = float64(c1.walRecords-c0.walRecords) / float64(n)
 			res.Commits = float64(c1.commits-c0.commits) / float64(n)
 			res.HasCounters = true
+			if total, top, err := st.pg.indexEntriesOf(ctx, dbName, c0.lsn, c1.lsn, n); err != nil {
+				res.IndexNote = err.Error()
+			} else {
+				res.IndexEntries, res.TopIndexEntries = total, top
+			}
 			if c0.sessions >= 0 && c1.sessions >= 0 {
 				res.Connections = int(c1.sessions - c0.sessions)
 			}

@@ -437,6 +437,19 @@ func TestPrivateClusterCountsStatementsAndRunsTheBaseline(t *testing.T) {
 	if got := c1.sessions - c0.sessions; got != 1 {
 		t.Errorf("connections opened: %d (sessions %d then %d), want 1", got, c0.sessions, c1.sessions)
 	}
+	// Each transaction writes two outbox rows: two entries in each of
+	// b_outbox's indexes, read back from the WAL by index name.
+	entries, top, err := pg.indexEntriesOf(ctx, db, c0.lsn, c1.lsn, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perIndex := map[string]float64{}
+	for _, e := range top {
+		perIndex[e.Index] = e.PerCall
+	}
+	if perIndex["b_outbox_pkey"] != 2 || perIndex["b_outbox_dedupe_key_key"] != 2 || perIndex["b_calls_sid_key"] != 1 || entries < 8 {
+		t.Errorf("index entries per transaction: %.1f in all, %v; want 2 in each of b_outbox's, 1 in b_calls_sid_key", entries, top)
+	}
 	w1, err := pg.tableWritesOf(ctx, db)
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,9 @@
 //	          opened after its warm-up
 //	xacts, WAL flushes, WAL records   per call: transactions committed
 //	          (pg_stat_database.xact_commit: every autocommit SELECT is one),
-//	          and pg_stat_wal's wal_sync (fsyncs of the WAL) and wal_records
+//	          and pg_stat_wal's wal_sync (fsyncs of the WAL) and wal_records;
+//	          below the table, the index entries written per call by index,
+//	          from the run's WAL (pg_walinspect)
 //	/metrics, /healthz   how long a scrape took, every -scrape, during the load
 //
 // p50, p90 and p99 are exact nearest-rank percentiles. With -find-max it

@@ -41,7 +41,10 @@ func openPGServer(ctx context.Context, databaseURL string, socket bool) (*pgServ
 		cl, err := harness.NewCluster(ctx, "shared_preload_libraries=pg_stat_statements",
 			// Planning is where a statement's cost hides when its plan is
 			// not cached: counted apart from execution.
-			"pg_stat_statements.track_planning=on")
+			"pg_stat_statements.track_planning=on",
+			// A run's WAL stays readable after it (indexEntriesOf), past
+			// the checkpoints that would recycle it.
+			"wal_keep_size=2GB")
 		if err != nil {
 			if cl != nil {
 				_ = cl.Remove()
@@ -208,6 +211,7 @@ type pgCounters struct {
 	// sessions is how many connections to the run's database were opened
 	// (pg_stat_database.sessions, PostgreSQL 14 and later; -1 before).
 	sessions int64
+	lsn      string // the WAL's end when read
 }
 
 // counters reads pg_stat_wal (server-wide: on a shared server, other
@@ -221,6 +225,9 @@ func (s *pgServer) counters(ctx context.Context, db string) (pgCounters, error) 
 		Scan(&c.walSync, &c.walWrite, &c.walRecords, &c.walBytes, &c.commits)
 	if err != nil {
 		return c, fmt.Errorf("read pg_stat_wal: %w", err)
+	}
+	if err := s.admin.QueryRowContext(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&c.lsn); err != nil {
+		return c, fmt.Errorf("read the WAL's end: %w", err)
 	}
 	// A column of its own: older servers have no sessions.
 	if err := s.admin.QueryRowContext(ctx, `SELECT sessions FROM pg_stat_database WHERE datname = $1`, db).Scan(&c.sessions); err != nil {
@@ -346,4 +353,92 @@ type tableRate struct {
 	// each connection plans it again (five times before a generic plan).
 	AutoAnalyzes int64 `json:"autoanalyzes"`
 	AutoVacuums  int64 `json:"autovacuums"`
+}
+
+// indexEntry is how many entries a run wrote into one index, per call.
+type indexEntry struct {
+	Index   string  `json:"index"`
+	PerCall float64 `json:"per_call"`
+}
+
+// indexEntriesOf counts the B-tree entries the run's database wrote
+// between two WAL positions, by index, per call of n (pg_walinspect,
+// PostgreSQL 15 and later): each is a leaf page written, and an update that
+// is not HOT writes one into every index of its table. It is where a row
+// write's cost lies that the table counts do not show. The total is of
+// the database's own indexes (not the catalogs'); the list, the costliest.
+func (s *pgServer) indexEntriesOf(ctx context.Context, db, from, to string, n int) (float64, []indexEntry, error) {
+	if _, err := s.admin.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_walinspect"); err != nil {
+		return 0, nil, fmt.Errorf("index entries: CREATE EXTENSION pg_walinspect: %w", err)
+	}
+	var dbOID string
+	if err := s.admin.QueryRowContext(ctx, `SELECT oid::text FROM pg_database WHERE datname = $1`, db).Scan(&dbOID); err != nil {
+		return 0, nil, fmt.Errorf("index entries: %w", err)
+	}
+	rows, err := s.admin.QueryContext(ctx, `SELECT m[1], m[2], count(*) FROM (
+		SELECT regexp_match(block_ref, 'rel \d+/(\d+)/(\d+)') AS m FROM pg_get_wal_records_info($1, $2)
+		WHERE resource_manager = 'Btree' AND record_type IN ('INSERT_LEAF', 'INSERT_POST')) r
+		GROUP BY 1, 2`, from, to)
+	if err != nil {
+		return 0, nil, fmt.Errorf("index entries: read the WAL: %w", err)
+	}
+	byNode := map[string]int64{}
+	for rows.Next() {
+		var dbo, node sql.NullString
+		var count int64
+		if err := rows.Scan(&dbo, &node, &count); err != nil {
+			rows.Close()
+			return 0, nil, fmt.Errorf("index entries: %w", err)
+		}
+		if dbo.String == dbOID {
+			byNode[node.String] += count
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return 0, nil, fmt.Errorf("index entries: %w", err)
+	}
+	names, err := s.relationNames(ctx, db)
+	if err != nil {
+		return 0, nil, err
+	}
+	var total int64
+	var out []indexEntry
+	for node, count := range byNode {
+		name, ok := names[node]
+		if !ok {
+			continue // the catalogs' (a database created, a table)
+		}
+		total += count
+		out = append(out, indexEntry{Index: name, PerCall: float64(count) / float64(n)})
+	}
+	slices.SortFunc(out, func(a, b indexEntry) int {
+		return cmp.Or(cmp.Compare(b.PerCall, a.PerCall), strings.Compare(a.Index, b.Index))
+	})
+	return float64(total) / float64(n), out[:min(len(out), 16)], nil
+}
+
+// relationNames maps the relfilenodes of the run's database's own
+// relations (not the catalogs') to their names.
+func (s *pgServer) relationNames(ctx context.Context, db string) (map[string]string, error) {
+	conn, err := sql.Open("postgres", s.dsn(db))
+	if err != nil {
+		return nil, fmt.Errorf("index entries: %w", err)
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(ctx, `SELECT c.relfilenode::text, c.relname FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relfilenode <> 0 AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`)
+	if err != nil {
+		return nil, fmt.Errorf("index entries: names: %w", err)
+	}
+	defer rows.Close()
+	names := map[string]string{}
+	for rows.Next() {
+		var node, name string
+		if err := rows.Scan(&node, &name); err != nil {
+			return nil, fmt.Errorf("index entries: names: %w", err)
+		}
+		names[node] = name
+	}
+	return names, rows.Err()
 }

@@ -68,11 +68,16 @@ type result struct {
 	WALSyncs, WALRecords float64
 	TopStatements        []statement
 	TableWrites          []tableRate // row writes per table
-	CostliestStatements  []statement // by total execution and planning time
-	DBNote               string      // why statements are not counted
-	Metrics, Healthz     summary     // every scrape's time, failed ones included
-	MetricsFailed        int         // scrapes not answered 200
-	HealthzFailed        int
+	// IndexEntries is the B-tree entries written per call, in all;
+	// TopIndexEntries the costliest indexes (or IndexNote why not).
+	IndexEntries        float64
+	TopIndexEntries     []indexEntry
+	IndexNote           string
+	CostliestStatements []statement // by total execution and planning time
+	DBNote              string      // why statements are not counted
+	Metrics, Healthz    summary     // every scrape's time, failed ones included
+	MetricsFailed       int         // scrapes not answered 200
+	HealthzFailed       int
 	// Probe is the commit probe's commits beside the load (commitProbe),
 	// ProbeWhat what they were (or why there were none).
 	Probe       summary
@@ -256,6 +261,14 @@ func writeStatements(w io.Writer, rep report) {
 				fmt.Fprintf(w, "  %-20s %7.2f %7.2f %7.2f %7.2f %9d %9d\n", t.Table, t.Inserts, t.Updates, t.HOTUpdates, t.Deletes, t.AutoAnalyzes, t.AutoVacuums)
 			}
 		}
+		if len(r.TopIndexEntries) > 0 {
+			fmt.Fprintf(w, "\nindex entries written per call offered, %s at %d/s: %.1f in all (from the WAL); the most:\n", r.label(), r.Rate, r.IndexEntries)
+			for _, e := range r.TopIndexEntries {
+				fmt.Fprintf(w, "  %-32s %6.2f\n", e.Index, e.PerCall)
+			}
+		} else if r.IndexNote != "" {
+			fmt.Fprintf(w, "\nindex entries, %s at %d/s: not counted: %s\n", r.label(), r.Rate, r.IndexNote)
+		}
 		if len(r.TopStatements) == 0 || r.Calls == 0 {
 			continue
 		}
@@ -383,6 +396,9 @@ type jsonResult struct {
 	DBNote     string             `json:"database_note,omitempty"`
 	Top        []statement        `json:"top_statements,omitempty"`
 	Tables     []tableRate        `json:"row_writes_per_call,omitempty"`
+	Indexes    *float64           `json:"index_entries_per_call,omitempty"`
+	TopIndexes []indexEntry       `json:"index_entries,omitempty"`
+	IndexNote  string             `json:"index_entries_note,omitempty"`
 	SlackCalls map[string]int     `json:"slack_calls,omitempty"`
 	Receipts   int                `json:"receipts"`
 	ReceiptsNo int                `json:"receipts_failed"`
@@ -445,6 +461,7 @@ func writeJSON(w io.Writer, rep report) error {
 			Statements: ptr(r.Statements > 0, r.Statements), ExecMs: ptr(r.Statements > 0, r.ExecMillis), PlanMs: ptr(r.Statements > 0, r.PlanMillis), Commits: ptr(r.HasCounters, r.Commits), Conns: ptr(r.HasCounters && r.Connections >= 0, r.Connections),
 			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
 			DBNote: r.DBNote, Top: r.TopStatements, Tables: r.TableWrites, SlackCalls: r.SlackCalls,
+			Indexes: ptr(len(r.TopIndexEntries) > 0, r.IndexEntries), TopIndexes: r.TopIndexEntries, IndexNote: r.IndexNote,
 			Receipts: r.Receipts, ReceiptsNo: r.ReceiptsFailed,
 			Metrics: jsonLat(r.Metrics), MetricsBad: r.MetricsFailed, Healthz: jsonLat(r.Healthz), HealthzBad: r.HealthzFailed, MeetsAll: meets, Clean: r.clean(),
 			Probe: jsonLat(r.Probe), ProbeBad: r.ProbeFailed, ProbeWhat: r.ProbeWhat,
