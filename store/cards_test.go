@@ -117,12 +117,7 @@ func waitForLockWait(t *testing.T, s *store.Store) {
 		storetest.WaitForLockWait(t, s, "%INSERT INTO cards%")
 		return
 	}
-	waiting := func() bool { fg, bg := s.ConnWaiting(); return fg+bg > 0 }
-	for deadline := time.Now().Add(10 * time.Second); !waiting(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the reservation never waited")
-		}
-	}
+	waitFor(t, "the reservation waits for the connection", func() bool { fg, bg := s.ConnWaiting(); return fg+bg > 0 })
 }
 
 // BeginChatPost starts a post's record in one statement the first time, and

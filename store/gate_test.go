@@ -54,7 +54,7 @@ func TestWebhooksGetSQLitesConnectionFirst(t *testing.T) {
 			if err := s.Exec(ctx, insert, "warm"); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, func() bool { fg, bg := s.ConnWaiting(); return fg+bg == 0 && s.PreparesInFlight() == 0 })
+			waitFor(t, "nothing waits or is being prepared", func() bool { fg, bg := s.ConnWaiting(); return fg+bg == 0 && s.PreparesInFlight() == 0 })
 			held, hold := make(chan struct{}), make(chan struct{})
 			var wg sync.WaitGroup
 			wg.Go(func() {
@@ -91,7 +91,7 @@ func TestWebhooksGetSQLitesConnectionFirst(t *testing.T) {
 					}
 				})
 				queued++
-				waitFor(t, func() bool { fg, bg := s.ConnWaiting(); return fg+bg == queued })
+				waitFor(t, "the waiter queued", func() bool { fg, bg := s.ConnWaiting(); return fg+bg == queued })
 			}
 			if cancel != nil {
 				cancel()
@@ -99,7 +99,7 @@ func TestWebhooksGetSQLitesConnectionFirst(t *testing.T) {
 					t.Errorf("the waiter that gave up got %v, want context.Canceled", err)
 				}
 				queued--
-				waitFor(t, func() bool { fg, bg := s.ConnWaiting(); return fg+bg == queued })
+				waitFor(t, "the waiter queued", func() bool { fg, bg := s.ConnWaiting(); return fg+bg == queued })
 			}
 			close(hold)
 			wg.Wait()
@@ -127,11 +127,12 @@ func TestWebhooksGetSQLitesConnectionFirst(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+// waitFor waits up to 10 s for cond, which says what.
+func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
 		if time.Now().After(deadline) {
-			t.Fatal("not so after 5 s")
+			t.Fatalf("not so after 10 s: %s", what)
 		}
 		time.Sleep(time.Millisecond)
 	}
