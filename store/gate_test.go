@@ -139,3 +139,39 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A transaction whose code panics is rolled back and gives the connection
+// up: on SQLite its turn would otherwise hold every later statement.
+func TestAPanickingTransactionLeavesTheConnection(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if _, err := s.DB().Exec(`CREATE TABLE turns (id INTEGER PRIMARY KEY, who TEXT NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			defer func() {
+				if p := recover(); p != "boom" {
+					t.Errorf("recovered %v, want the transaction's own panic", p)
+				}
+			}()
+			_ = s.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.Exec(ctx, `INSERT INTO turns (id, who) VALUES (1, 'panicked')`); err != nil {
+					t.Fatal(err)
+				}
+				panic("boom")
+			})
+		}()
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := s.Exec(wctx, `INSERT INTO turns (id, who) VALUES (2, 'next')`); err != nil {
+			t.Fatalf("the statement after the panic: %v", err)
+		}
+		var who []string
+		if err := s.DB().Select(&who, `SELECT who FROM turns ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(who, []string{"next"}) {
+			t.Errorf("rows %v, want only the next statement's: the panicking transaction rolled back", who)
+		}
+	})
+}

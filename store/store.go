@@ -214,6 +214,15 @@ func (s *Store) Close() error {
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx := &Tx{ctx: ctx}
 	tx.queries = queries{d: s.d, s: s, tx: tx}
+	defer func() {
+		if p := recover(); p != nil {
+			// Not left open: on SQLite it holds the one connection's turn,
+			// which nothing else would end; nor its handed rows' slots.
+			_ = tx.end(false)
+			tx.settleHandoffs(false)
+			panic(p)
+		}
+	}()
 	err := fn(tx)
 	if err == nil && tx.tx == nil && tx.alone() {
 		return tx.commitAlone(ctx)
@@ -225,21 +234,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		err = tx.abort // FailCommitIf found its row
 	}
 	if err != nil {
-		if tx.tx != nil {
-			s.note("ROLLBACK")
-			_ = tx.tx.Rollback()
-			tx.release()
-		}
+		_ = tx.end(false)
 		tx.settleHandoffs(false)
 		return err
 	}
 	if tx.tx == nil {
 		return nil // it sent nothing, and nothing waits
 	}
-	s.note("COMMIT")
-	err = tx.tx.Commit()
-	tx.release()
-	if err != nil {
+	if err := tx.end(true); err != nil {
 		// Whether it committed is unknown: a handed row that did is
 		// claimed by nobody running it, and runs once its lease lapses.
 		tx.settleHandoffs(false)
@@ -247,6 +249,21 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	tx.committed()
 	return nil
+}
+
+// end commits or rolls back tx's transaction and ends its turn on the
+// connection, once; it does nothing when none was begun.
+func (tx *Tx) end(commit bool) error {
+	if tx.release == nil {
+		return nil // not begun, or ended already
+	}
+	defer func() { tx.release(); tx.release = nil }()
+	if commit {
+		tx.s.note("COMMIT")
+		return tx.tx.Commit()
+	}
+	tx.s.note("ROLLBACK")
+	return tx.tx.Rollback()
 }
 
 // CommitLazily lets tx commit without waiting for its WAL flush, on
