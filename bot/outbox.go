@@ -78,10 +78,11 @@ const performTimeout = time.Minute
 // calls a second, 32 rows of each at ~58. A slot waiting on a remote holds
 // no database connection, only a goroutine. The rest pool takes every
 // lane that has no pool of its own.
-var defaultLanes = map[string]int{store.LaneSMS: 64, store.LaneSlack: 256, store.LaneDiscord: 256, laneRest: 8}
+var defaultLanes = map[string]int{store.LaneSMS: 64, store.LaneSlack: 256, store.LaneDiscord: 256, LaneRest: 8}
 
-// laneRest names the pool of every lane without a pool of its own.
-const laneRest = ""
+// LaneRest names the pool of every lane without a pool of its own
+// (webhooks, DMs, digests), for SetLane.
+const LaneRest = ""
 
 // Worker performs outbox rows, in one pool of goroutines per lane (remote),
 // so a slow or rate-limited remote holds up only its own rows. Several
@@ -92,7 +93,7 @@ type Worker struct {
 	clock      Clock
 	id         string
 	performers map[string]Perform
-	lanes      map[string]int // lane → concurrency; laneRest for the rest
+	lanes      map[string]int // lane → concurrency; LaneRest for the rest
 	lease      time.Duration
 	poll       time.Duration
 	log        *slog.Logger
@@ -217,7 +218,7 @@ func (w *Worker) Concurrency(lane string) int {
 	if n, ok := w.lanes[lane]; ok {
 		return n
 	}
-	return w.lanes[laneRest]
+	return w.lanes[LaneRest]
 }
 
 // SetLease sets how long a claim lasts without a heartbeat.
@@ -276,7 +277,7 @@ func (p *pool) expect(at, now time.Time) {
 func (w *Worker) pools() []*pool {
 	var named []string
 	for lane := range w.lanes {
-		if lane != laneRest {
+		if lane != LaneRest {
 			named = append(named, lane)
 		}
 	}
@@ -285,9 +286,9 @@ func (w *Worker) pools() []*pool {
 	for _, lane := range named {
 		ps = append(ps, &pool{name: lane, lanes: []string{lane}, slots: make(chan struct{}, w.lanes[lane])})
 	}
-	rest := w.lanes[laneRest]
+	rest := w.lanes[LaneRest]
 	if rest == 0 {
-		rest = defaultLanes[laneRest]
+		rest = defaultLanes[LaneRest]
 	}
 	return append(ps, &pool{name: "rest", except: named, slots: make(chan struct{}, rest)})
 }

@@ -29,9 +29,10 @@ func TestOutboxConfigSizesTheLanes(t *testing.T) {
 	}
 }
 
-// On SQLite the lanes carry slow remotes at 300 calls a second: at
-// Twilio's 100 ms and Slack's 150 ms a call's text and two posts need
-// about 30 texts and 90 posts at once.
+// On SQLite the lanes carry slow remotes as on PostgreSQL: at Twilio's
+// 100 ms and Slack's 150 ms a call's text and three chat rows need, at 300
+// calls a second, about 30 texts and 90 posts at once (more than that).
+// The rest pool runs one row at a time.
 func TestSQLiteLanesCarrySlowRemotes(t *testing.T) {
 	w := bot.NewWorker(nil, bot.SystemClock{}, "w", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	sqliteLanes(w)
@@ -39,6 +40,9 @@ func TestSQLiteLanesCarrySlowRemotes(t *testing.T) {
 		if got := w.Concurrency(lane); got < least {
 			t.Errorf("%s concurrency on SQLite = %d, want at least %d", lane, got, least)
 		}
+	}
+	if got := w.Concurrency("webhook"); got != 1 {
+		t.Errorf("the rest pool on SQLite runs %d rows at once, want 1", got)
 	}
 	sizeOutbox(w, config.Outbox{SMSConcurrency: 4})
 	if got := w.Concurrency(store.LaneSMS); got != 4 {

@@ -195,10 +195,8 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	}
 	worker := bot.NewWorker(s, clock, id, a.log)
 	if s.Dialect() == "sqlite" {
-		// SQLite has one connection and database/sql hands it to a random
-		// waiter: the more performers queue for it, the longer a webhook
-		// waits for each query. The lanes are sized for that and for slow
-		// remotes (sqliteLanes); the rest pool runs one row at a time.
+		// SQLite has one connection: the rest pool runs one row at a
+		// time (sqliteLanes).
 		sqliteLanes(worker)
 		// One process works an embedded store: a heartbeat queued behind
 		// webhooks for the one connection must not let a claim lapse and
@@ -397,29 +395,18 @@ func (a *app) loadConfig(env *config.Env) (*config.Config, error) {
 
 const exampleConfig = "ringback.example.yaml"
 
-// On SQLite, texts and posts run this many at a time, as on PostgreSQL: a
-// missed call holds a chat slot for ~450 ms of Slack's time (its card, its
-// thread entry, the entry's edit on the text's receipt) and a text slot for
-// ~100 ms of Twilio's, so these carry ~560 calls a second. A slot waiting on
-// a remote holds no connection; claims and completions go in batches, so a
-// burst of rows does not queue a webhook's query long on the one
-// connection. Measured with cmd/ringback-load -find-max: 32 texts and 96
-// posts (~210 calls a second of Slack time) stopped SQLite at 196 calls a
-// second on card p99 (1.1 s at 206/s) with ack p99 14 ms; 64 and 256 at 225,
-// on ack p99 (30 ms at 237/s), cards 290 ms p99. Earlier, 16 and 40 capped it
-// at 125, and 2 texts and 1 post at once lost texts for 30 s.
-const (
-	sqliteSMSConcurrency  = 64
-	sqliteChatConcurrency = 256
-)
-
-// sqliteLanes sizes the outbox's lanes for an embedded store.
-func sqliteLanes(w *bot.Worker) {
-	w.SetConcurrency(1)
-	w.SetLane(store.LaneSMS, sqliteSMSConcurrency)
-	w.SetLane(store.LaneSlack, sqliteChatConcurrency)
-	w.SetLane(store.LaneDiscord, sqliteChatConcurrency)
-}
+// sqliteLanes sizes the outbox's lanes for an embedded store: texts and
+// posts run as many at once as on PostgreSQL (a missed call holds a chat
+// slot for ~450 ms of Slack's time: its card, its thread entry, the
+// entry's edit on the text's receipt), the rest pool one row at a time. A
+// slot waiting on a remote holds no connection, and webhooks get the one
+// connection first (store.Foreground). Measured with cmd/ringback-load
+// -find-max: 32 texts and 96 posts (~210 calls a second of Slack time)
+// stopped SQLite at 196 calls a second on card p99 (1.1 s at 206/s); 64 and
+// 256 at 225, on ack p99 (30 ms at 237/s), before webhooks went first.
+// Earlier, 16 and 40 capped it at 125, and 2 texts and 1 post at once lost
+// texts for 30 s.
+func sqliteLanes(w *bot.Worker) { w.SetLane(bot.LaneRest, 1) }
 
 // sizeOutbox gives the outbox's lanes the concurrency the config asks for
 // (outbox.sms_concurrency, outbox.chat_concurrency); what it leaves out
