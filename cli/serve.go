@@ -475,13 +475,6 @@ func runReconciler(ctx context.Context, b *bot.Bot, lister bot.CallLister, log *
 // waited: Ringback orders them itself (webhooks first), so database/sql's
 // own wait counters stay near zero there.
 func connWaitCollectors(s *store.Store) []prometheus.Collector {
-	pick := func(fg bool) store.ConnWaits {
-		f, b := s.ConnWaits()
-		if fg {
-			return f
-		}
-		return b
-	}
 	var cs []prometheus.Collector
 	for _, class := range []struct {
 		name string
@@ -492,11 +485,11 @@ func connWaitCollectors(s *store.Store) []prometheus.Collector {
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "ringback_sqlite_connection_waits_total", ConstLabels: labels,
 				Help: "Statements that waited for SQLite's one connection: foreground (webhooks, button presses) go first.",
-			}, func() float64 { return float64(pick(class.fg).Count) }),
+			}, func() float64 { return float64(s.ConnWaits(class.fg).Count) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "ringback_sqlite_connection_wait_seconds_total", ConstLabels: labels,
 				Help: "Time statements spent waiting for SQLite's one connection.",
-			}, func() float64 { return pick(class.fg).Total.Seconds() }))
+			}, func() float64 { return s.ConnWaits(class.fg).Total.Seconds() }))
 	}
 	return cs
 }

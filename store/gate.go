@@ -46,15 +46,23 @@ type ConnWaits struct {
 }
 
 // ConnWaits reports the waits for SQLite's connection of foreground
-// requests (webhooks, button presses) and of background work; zero on
+// requests (webhooks, button presses) or of background work; zero on
 // PostgreSQL, whose pool's waits database/sql counts (sql.DBStats).
-func (s *Store) ConnWaits() (foreground, background ConnWaits) {
+func (s *Store) ConnWaits(foreground bool) ConnWaits {
 	if s.gate == nil {
-		return ConnWaits{}, ConnWaits{}
+		return ConnWaits{}
 	}
 	s.gate.mu.Lock()
 	defer s.gate.mu.Unlock()
-	return s.gate.waits[1], s.gate.waits[0]
+	return s.gate.waits[waitClass(foreground)]
+}
+
+// waitClass indexes connGate.waits.
+func waitClass(foreground bool) int {
+	if foreground {
+		return 1
+	}
+	return 0
 }
 
 // bgEvery bounds the foreground turns given in a row while background
@@ -94,13 +102,9 @@ func (g *connGate) acquire(ctx context.Context) error {
 }
 
 func (g *connGate) waited(fg bool, start time.Time) {
-	class := 0
-	if fg {
-		class = 1
-	}
 	g.mu.Lock()
-	g.waits[class].Count++
-	g.waits[class].Total += time.Since(start)
+	g.waits[waitClass(fg)].Count++
+	g.waits[waitClass(fg)].Total += time.Since(start)
 	g.mu.Unlock()
 }
 

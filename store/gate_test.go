@@ -55,7 +55,7 @@ func TestWebhooksGetSQLitesConnectionFirst(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFor(t, "nothing waits or is being prepared", func() bool { fg, bg := s.ConnWaiting(); return fg+bg == 0 && s.PreparesInFlight() == 0 })
-			fg0, bg0 := s.ConnWaits() // the warm-up's, and the store's opening
+			fg0, bg0 := s.ConnWaits(true), s.ConnWaits(false) // the warm-up's, and the store's opening
 			held, hold := make(chan struct{}), make(chan struct{})
 			var wg sync.WaitGroup
 			wg.Go(func() {
@@ -112,7 +112,7 @@ func TestWebhooksGetSQLitesConnectionFirst(t *testing.T) {
 				t.Errorf("statements ran in the order %v, want %v", ran, tc.want)
 			}
 			// Every waiter is counted, the one that gave up included.
-			fg, bg := s.ConnWaits()
+			fg, bg := s.ConnWaits(true), s.ConnWaits(false)
 			fg.Count, fg.Total, bg.Count, bg.Total = fg.Count-fg0.Count, fg.Total-fg0.Total, bg.Count-bg0.Count, bg.Total-bg0.Total
 			var wantFG, wantBG int64
 			for _, who := range tc.queue {
