@@ -12,6 +12,7 @@ import (
 
 	"ringback/bot/autotriage"
 	"ringback/config"
+	"ringback/internal/memo"
 	"ringback/metrics"
 	"ringback/store"
 	"ringback/templates"
@@ -44,7 +45,18 @@ type Bot struct {
 	// getenv reads webhook signing secrets; webhookClient sends webhooks.
 	getenv        func(string) string
 	webhookClient *http.Client
+	// accepted keeps the texts this process recorded as taken by the
+	// provider, by SID, as last written, so that their receipts (one to
+	// three a text) apply without reading the text first. The write is
+	// conditional on the text being as kept (store.Tx.UpdateMessageAsRead):
+	// an entry another replica or a failure made stale costs the read it
+	// saved, never a wrong write.
+	accepted *memo.Map[store.Message]
 }
+
+// acceptedTexts is how many texts accepted keeps: well over the texts a
+// replica sends in the minutes in which their receipts come.
+const acceptedTexts = 20000
 
 // Deps is what the bot is built from.
 type Deps struct {
@@ -87,6 +99,7 @@ func New(d Deps) *Bot {
 		store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats,
 		smsPause: NewPause(d.Clock, "sms"), triager: newTriager(d.Config), metrics: d.Metrics,
 		getenv: d.Getenv, webhookClient: &http.Client{Timeout: webhookTimeout},
+		accepted: memo.New[store.Message](acceptedTexts),
 	}
 }
 

@@ -280,12 +280,18 @@ func (b *Bot) receiptAsRead(ctx context.Context, r SMSReceipt, now time.Time) (d
 	if smsFailed(r.State) || r.Problem != "" {
 		return false, "", nil
 	}
-	m, err := b.store.ReadMessageBySID(ctx, r.SID)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, "", nil
-	}
-	if err != nil {
-		return false, "", err
+	// A text this process accepted or moved on is applied to as kept,
+	// unread; kept as anything this receipt would not move on, it is read.
+	m, kept := b.accepted.Get(r.SID)
+	if !kept || !receiptAdvances(SMSState(m.Status), r.State) {
+		kept = false
+		m, err = b.store.ReadMessageBySID(ctx, r.SID)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, "", nil
+		}
+		if err != nil {
+			return false, "", err
+		}
 	}
 	if !receiptAdvances(SMSState(m.Status), r.State) {
 		return true, "", nil // statuses only move on: under the lock it would not either
@@ -298,9 +304,29 @@ func (b *Bot) receiptAsRead(ctx context.Context, r SMSReceipt, now time.Time) (d
 		return b.applyReceipt(ctx, tx, m, r, now)
 	})
 	if errors.Is(err, store.ErrChangedMeanwhile) {
+		if kept {
+			// Moved on elsewhere since it was kept: read it.
+			b.accepted.Delete(r.SID)
+			return b.receiptAsRead(ctx, r, now)
+		}
 		return false, "", nil
 	}
+	if err == nil {
+		b.accepted.Put(r.SID, withReceipt(m, r, now))
+	}
 	return err == nil, receiptOutcome(m, r), err
+}
+
+// withReceipt is text m as receipt r, applied at now, leaves it.
+func withReceipt(m store.Message, r SMSReceipt, now time.Time) store.Message {
+	m.Status, m.UpdatedAt = string(r.State), now
+	if r.Code != "" && r.Code != "0" {
+		m.ErrorCode = r.Code
+	}
+	if smsFailed(r.State) {
+		m.Problem = string(r.Problem)
+	}
+	return m
 }
 
 // applyReceipt records a delivery status on a message (never moving it
@@ -310,13 +336,7 @@ func (b *Bot) applyReceipt(ctx context.Context, tx *store.Tx, m store.Message, r
 		return nil
 	}
 	before := m
-	m.Status, m.UpdatedAt = string(r.State), now
-	if r.Code != "" && r.Code != "0" {
-		m.ErrorCode = r.Code
-	}
-	if smsFailed(r.State) {
-		m.Problem = string(r.Problem)
-	}
+	m = withReceipt(m, r, now)
 	// Written with the commit, on the condition that the text is as read
 	// (under the SID's lock it is; on a plain read it may not be).
 	if err := tx.UpdateMessageAsRead(ctx, before, m); err != nil {

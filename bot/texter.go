@@ -313,8 +313,12 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 	// where the other ways take the SID's lock first.
 	asRead := sent.Code == "" && m.Kind != "template"
 	careful := false
+	// kept: the text as this commit writes it, when no receipt came with it
+	// (accepted).
+	var kept *store.Message
 	record := func(tx *store.Tx) error {
 		outcomes = outcomes[:0]
+		kept = nil
 		status := sent.Status
 		if sent.Code != "" {
 			// Found failed at the provider: the receipt below records how,
@@ -368,6 +372,9 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 				receipts = append(receipts, SMSReceipt{SID: r.SID, State: SMSState(r.Status), Problem: SMSProblem(r.Problem), Code: r.ErrorCode})
 			}
 		}
+		if asRead && len(receipts) == 0 {
+			kept = &m
+		}
 		for _, r := range receipts {
 			if o := receiptOutcome(m, r); o != "" {
 				outcomes = append(outcomes, o)
@@ -398,6 +405,9 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 	if errors.Is(err, store.ErrReceiptWaits) {
 		careful = true
 		err = b.store.InTx(ctx, record)
+	}
+	if err == nil && kept != nil && kept.SID != nil {
+		b.accepted.Put(*kept.SID, *kept)
 	}
 	if err == nil {
 		b.metrics.SMS(string(SMSAccepted))

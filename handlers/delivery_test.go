@@ -240,3 +240,51 @@ func TestDiscordUndeliveredReplyEditsItsThreadMessage(t *testing.T) {
 		}
 	})
 }
+
+// A text's receipts apply to it as this replica kept it when Twilio took
+// it, without reading it first (TestDeliveryReceiptStatements counts the
+// read saved). When the text moved on since — another replica recorded a
+// receipt, or a failure was recorded here under the SID's lock — the
+// receipt's write finds it changed, and the receipt reads the text and
+// decides on what it reads: a failed text stays failed.
+func TestReceiptAppliesToTheTextAsItIsNow(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		ctx := t.Context()
+		status := func(sid string) string {
+			t.Helper()
+			m, err := h.store.ReadMessageBySID(ctx, sid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m.Status
+		}
+
+		// Another replica took Twilio's "sent" for it.
+		from := "+447700900131"
+		h.missed("CA"+strings.Repeat("0", 29)+"131", from, lettings)
+		sid := h.textsTo(from)[0].SID
+		if _, err := h.store.DB().ExecContext(ctx, h.store.DB().Rebind(`UPDATE messages SET status = 'sent' WHERE sid = ?`), sid); err != nil {
+			t.Fatal(err)
+		}
+		h.receipt(sid, "delivered", 0)
+		if got := status(sid); got != "delivered" {
+			t.Errorf("a text sent elsewhere, then delivered: %q, want delivered", got)
+		}
+		if c := h.openCase(from, lettings); c.TextbackStatus != "delivered" {
+			t.Errorf("its case's text-back: %q, want delivered", c.TextbackStatus)
+		}
+
+		// Failed here, then a late "delivered" (receipts come in any order).
+		from = "+447700900132"
+		h.missed("CA"+strings.Repeat("0", 29)+"132", from, lettings)
+		sid = h.textsTo(from)[0].SID
+		h.receipt(sid, "undelivered", 30003)
+		h.receipt(sid, "delivered", 0)
+		if got := status(sid); got != "undelivered" {
+			t.Errorf("a text undelivered, then reported delivered: %q, want undelivered", got)
+		}
+		if c := h.openCase(from, lettings); !strings.HasPrefix(c.TextbackStatus, "undelivered") {
+			t.Errorf("its case's text-back: %q, want undelivered", c.TextbackStatus)
+		}
+	})
+}

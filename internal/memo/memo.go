@@ -36,6 +36,13 @@ func (m *Map[V]) Put(key string, v V) {
 	m.m[key] = v
 }
 
+// Delete forgets the answer kept for key.
+func (m *Map[V]) Delete(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, key)
+}
+
 // Len is how many answers are kept.
 func (m *Map[V]) Len() int {
 	m.mu.Lock()
