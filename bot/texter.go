@@ -373,7 +373,8 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 			}
 		}
 		if asRead && len(receipts) == 0 {
-			kept = &m
+			written := m
+			kept = &written
 		}
 		for _, r := range receipts {
 			if o := receiptOutcome(m, r); o != "" {
