@@ -277,12 +277,22 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 // may be on its way), r is a failure (which reads the case and the
 // contacts), or the text changed between the read and the write.
 func (b *Bot) receiptAsRead(ctx context.Context, r SMSReceipt, now time.Time) (done bool, counted string, err error) {
+	return b.receiptAsReadFrom(ctx, r, now, true)
+}
+
+// receiptAsReadFrom is receiptAsRead, from the text as this process kept
+// it when useKept is set (and the receipt moves that copy on).
+func (b *Bot) receiptAsReadFrom(ctx context.Context, r SMSReceipt, now time.Time, useKept bool) (done bool, counted string, err error) {
 	if smsFailed(r.State) || r.Problem != "" {
 		return false, "", nil
 	}
 	// A text this process accepted or moved on is applied to as kept,
 	// unread; kept as anything this receipt would not move on, it is read.
-	m, kept := b.accepted.Get(r.SID)
+	var m store.Message
+	kept := false
+	if useKept {
+		m, kept = b.accepted.Get(r.SID)
+	}
 	if !kept || !receiptAdvances(SMSState(m.Status), r.State) {
 		kept = false
 		m, err = b.store.ReadMessageBySID(ctx, r.SID)
@@ -305,9 +315,10 @@ func (b *Bot) receiptAsRead(ctx context.Context, r SMSReceipt, now time.Time) (d
 	})
 	if errors.Is(err, store.ErrChangedMeanwhile) {
 		if kept {
-			// Moved on elsewhere since it was kept: read it.
+			// Moved on elsewhere since it was kept: read it (once; a
+			// concurrent receipt may keep a copy again meanwhile).
 			b.accepted.Delete(r.SID)
-			return b.receiptAsRead(ctx, r, now)
+			return b.receiptAsReadFrom(ctx, r, now, false)
 		}
 		return false, "", nil
 	}
