@@ -239,7 +239,7 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 	}
 	now := b.clock.Now()
 	// counted: a final receipt that moved its message, counted once committed.
-	done, counted, err := b.receiptAsRead(ctx, r, now)
+	done, counted, err := b.receiptAsRead(ctx, r, now, true)
 	if err != nil || done {
 		if err == nil && counted != "" {
 			b.metrics.SMS(counted)
@@ -267,34 +267,29 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 	return known, err
 }
 
-// receiptAsRead applies r to its text as a plain read finds it, when
-// nothing else need be read: a text the store holds already moving one step
-// on (sent, delivered, read), as nearly every receipt does. Its writes are
-// made in the statement that commits them (on PostgreSQL: two statements
-// for the receipt, no transaction held open), on the condition that the
-// text is still as read (store.Tx.UpdateMessageAsRead). done is false when
-// r must be applied under the SID's lock instead: its text is not found (it
-// may be on its way), r is a failure (which reads the case and the
-// contacts), or the text changed between the read and the write.
-func (b *Bot) receiptAsRead(ctx context.Context, r SMSReceipt, now time.Time) (done bool, counted string, err error) {
-	return b.receiptAsReadFrom(ctx, r, now, true)
-}
-
-// receiptAsReadFrom is receiptAsRead, from the text as this process kept
-// it when useKept is set (and the receipt moves that copy on).
-func (b *Bot) receiptAsReadFrom(ctx context.Context, r SMSReceipt, now time.Time, useKept bool) (done bool, counted string, err error) {
+// receiptAsRead applies r to its text as this process kept it (useKept,
+// Bot.accepted) or else as a plain read finds it, when nothing else need be
+// read: a text moving one step on (sent, delivered, read), as nearly every
+// receipt does. Its writes are made in the statement that commits them (on
+// PostgreSQL one statement for a kept text, two for one read, no
+// transaction held open), on the condition that the text is still as kept
+// or read (store.Tx.UpdateMessageAsRead). done is false when r must be
+// applied under the SID's lock instead: its text is not found (it may be
+// on its way), r is a failure (which reads the case and the contacts), or
+// the text read changed before the write.
+func (b *Bot) receiptAsRead(ctx context.Context, r SMSReceipt, now time.Time, useKept bool) (done bool, counted string, err error) {
 	if smsFailed(r.State) || r.Problem != "" {
 		return false, "", nil
 	}
-	// A text this process accepted or moved on is applied to as kept,
-	// unread; kept as anything this receipt would not move on, it is read.
+	// A copy this receipt would not move on is read instead: the database
+	// may hold the text further along than the copy.
 	var m store.Message
 	kept := false
 	if useKept {
 		m, kept = b.accepted.Get(r.SID)
+		kept = kept && receiptAdvances(SMSState(m.Status), r.State)
 	}
-	if !kept || !receiptAdvances(SMSState(m.Status), r.State) {
-		kept = false
+	if !kept {
 		m, err = b.store.ReadMessageBySID(ctx, r.SID)
 		if errors.Is(err, store.ErrNotFound) {
 			return false, "", nil
@@ -318,7 +313,7 @@ func (b *Bot) receiptAsReadFrom(ctx context.Context, r SMSReceipt, now time.Time
 			// Moved on elsewhere since it was kept: read it (once; a
 			// concurrent receipt may keep a copy again meanwhile).
 			b.accepted.Delete(r.SID)
-			return b.receiptAsReadFrom(ctx, r, now, false)
+			return b.receiptAsRead(ctx, r, now, false)
 		}
 		return false, "", nil
 	}

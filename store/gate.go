@@ -103,8 +103,9 @@ func (g *connGate) acquire(ctx context.Context) error {
 
 func (g *connGate) waited(fg bool, start time.Time) {
 	g.mu.Lock()
-	g.waits[waitClass(fg)].Count++
-	g.waits[waitClass(fg)].Total += time.Since(start)
+	w := &g.waits[waitClass(fg)]
+	w.Count++
+	w.Total += time.Since(start)
 	g.mu.Unlock()
 }
 

@@ -1,7 +1,9 @@
-// Package memo keeps a pure function's answers for inputs that come back
-// again and again (a caller's number, an approved text), in a map of
-// bounded size: inputs also come from outside, so when full it starts again
-// empty, which keeps it simple and its memory fixed.
+// Package memo keeps answers for keys that come back again and again (a
+// pure function's for a caller's number or an approved text; a text as
+// last written, for its receipts), in a map of bounded size: keys also come
+// from outside, so when full it starts again empty, which keeps it simple
+// and its memory fixed. What it keeps may be lost at any time: a caller
+// must be right, only slower, without it.
 package memo
 
 import "sync"
