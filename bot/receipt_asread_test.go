@@ -171,3 +171,46 @@ func receiptOnAChangedText(t *testing.T, s *store.Store) {
 		t.Errorf("the case's text-back status %q (%v): the receipt's write on the old read was made", c.TextbackStatus, err)
 	}
 }
+
+// A staff reply's receipts apply to the reply as the replica that sent it
+// kept it, as a text-back's do: "sent" and then "delivered" are one
+// statement each on PostgreSQL (each was a read and a write), and the
+// reply ends delivered, its thread entry edited to show it.
+func TestStaffReplysReceiptsNeedNoRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, s)
+		c, _ := sentTextBack(t, f)
+		if _, err := f.bot.SendReply(ctx, c.ID, alice, "callback_missed"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.worker.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		texts := f.twilio.Messages()
+		if len(texts) != 2 {
+			t.Fatalf("%d texts sent, want the text-back and the reply", len(texts))
+		}
+		sid := texts[1].SID
+		entries := len(outbox(t, s, "chat.thread.slack"))
+		for _, state := range []bot.SMSState{bot.SMSSent, bot.SMSDelivered} {
+			counter := s.CountStatements()
+			known, err := f.bot.SMSStatus(ctx, bot.SMSReceipt{SID: sid, State: state})
+			s.StopCounting()
+			if err != nil || !known {
+				t.Fatalf("receipt %s: known %v, %v", state, known, err)
+			}
+			if s.Dialect() == "postgres" && counter.Total() != 1 {
+				t.Errorf("the reply's %q receipt sent %d statements, want 1 (the write, on the reply as kept):\n%s",
+					state, counter.Total(), strings.Join(counter.Sequence(), "\n"))
+			}
+		}
+		m, err := s.ReadMessageBySID(ctx, sid)
+		if err != nil || m.Status != string(bot.SMSDelivered) || m.Kind != "template" {
+			t.Errorf("the reply is %q (kind %q, %v), want a delivered template reply", m.Status, m.Kind, err)
+		}
+		if n := len(outbox(t, s, "chat.thread.slack")); n != entries+1 {
+			t.Errorf("%d thread entry rows after the receipts, want %d: the reply's entry gets its ✓", n, entries+1)
+		}
+	})
+}

@@ -372,7 +372,10 @@ func (b *Bot) smsAccepted(ctx context.Context, m store.Message, sent SentSMS) er
 				receipts = append(receipts, SMSReceipt{SID: r.SID, State: SMSState(r.Status), Problem: SMSProblem(r.Problem), Code: r.ErrorCode})
 			}
 		}
-		if asRead && len(receipts) == 0 {
+		if len(receipts) == 0 {
+			// Whichever way it was recorded, m is the text as written
+			// (a statement's RETURNING, or as read and conditionally
+			// written): its receipts need not read it.
 			written := m
 			kept = &written
 		}
