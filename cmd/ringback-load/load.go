@@ -227,7 +227,7 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 		waitCards(ctx, rem, calls, deadline)
 	}
 	// Their receipts too: what they cost counts in the run's.
-	receipts, receiptsFailed := rem.waitReceipts(deadline.Add(o.receiptAfter))
+	receipts, receiptsFailed := rem.waitReceipts(deadline.Add(max(o.receiptAfter, o.sentAfter)))
 	end := time.Now()
 	stopScraping()
 	var probed summary

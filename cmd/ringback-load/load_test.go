@@ -296,13 +296,13 @@ func TestFlags(t *testing.T) {
 	if err != nil || len(o.rates) != 2 || o.rates[1] != 200 || o.stores[0] != "sqlite" {
 		t.Fatalf("parseFlags = %+v, %v", o, err)
 	}
-	if o.twilioLatency != 100*time.Millisecond || o.slackLatency != 150*time.Millisecond || o.receiptAfter != 2*time.Second || !o.slack || !o.baseline {
+	if o.twilioLatency != 100*time.Millisecond || o.slackLatency != 150*time.Millisecond || o.receiptAfter != 2*time.Second || o.sentAfter != 0 || !o.slack || !o.baseline {
 		t.Errorf("defaults = %+v", o)
 	}
 	for _, bad := range [][]string{
 		{"-rates", "0"}, {"-rates", "x"}, {"-stores", "mysql"}, {"-duration", "0s"},
 		{"-rates", "5000", "-duration", "1m"}, {"-find-max", "-max-rate", "4000", "-duration", "30s"},
-		{"-seed-cases", "2000000"}, {"-slack-latency", "-1s"}, {"-receipt-after", "-1s"}, {"extra"},
+		{"-seed-cases", "2000000"}, {"-slack-latency", "-1s"}, {"-receipt-after", "-1s"}, {"-sent-after", "2m"}, {"extra"},
 	} {
 		if _, err := parseFlags(bad, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseFlags(%q) accepted", bad)

@@ -104,6 +104,7 @@ type options struct {
 	twilioLatency time.Duration
 	slackLatency  time.Duration
 	receiptAfter  time.Duration // a text's delivery receipt follows its acceptance (0: none)
+	sentAfter     time.Duration // its "sent" receipt does (0: none)
 	slack         bool
 	tls           bool // the stand-ins serve HTTPS
 	pgSocket      bool // the private cluster is reached through its Unix socket
@@ -172,6 +173,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	twilio := fs.Duration("twilio-latency", 100*time.Millisecond, "how long the Twilio stand-in takes to answer")
 	slackLat := fs.Duration("slack-latency", 150*time.Millisecond, "how long the Slack stand-in takes to answer")
 	receipt := fs.Duration("receipt-after", 2*time.Second, "Twilio reports each text delivered this long after accepting it, with a signed status callback to the server, as it does for every text (0: no receipts, as this command measured before)")
+	sentAfter := fs.Duration("sent-after", 0, "Twilio also reports each text sent (handed to the carrier) this long after accepting it, as it does before the delivery (0: only the last receipt, as this command measured before; 500ms is typical)")
 	slack := fs.Bool("slack", true, "configure Slack, so that every call also posts a card (false: texts only, as this command measured before issue 17)")
 	tlsOn := fs.Bool("tls", true, "the stand-ins serve HTTPS, as Twilio and Slack do, so that the server's connection handling costs what it does against them (false: plain HTTP, as this command measured before)")
 	pgSocket := fs.Bool("pg-socket", true, "reach the private cluster through its Unix socket, as a server on the same host is configured to (false: TCP on 127.0.0.1, as this command measured before); -database-url's own host decides for it")
@@ -204,7 +206,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return options{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	o := options{
-		duration: *duration, warmup: *warmup, databaseURL: *databaseURL, twilioLatency: *twilio, slackLatency: *slackLat, receiptAfter: *receipt, tls: *tlsOn, pgSocket: *pgSocket,
+		duration: *duration, warmup: *warmup, databaseURL: *databaseURL, twilioLatency: *twilio, slackLatency: *slackLat, receiptAfter: *receipt, sentAfter: *sentAfter, tls: *tlsOn, pgSocket: *pgSocket,
 		slack: *slack, grace: *grace, findMax: *findMax, maxRate: *maxR,
 		seed: seed{cases: *seedCases, calls: *seedCalls, outbox: *seedOutbox}, alsoEmpty: *alsoEmpty,
 		baseline: *baseline, baselineFor: *baselineFor, clients: *clients, scrape: *scrape,
@@ -221,6 +223,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-slack-latency %s: want 0 to 10s", o.slackLatency)
 	case o.receiptAfter < 0 || o.receiptAfter > time.Minute:
 		return o, fmt.Errorf("-receipt-after %s: want 0 to 1m", o.receiptAfter)
+	case o.sentAfter < 0 || o.sentAfter > time.Minute:
+		return o, fmt.Errorf("-sent-after %s: want 0 to 1m", o.sentAfter)
 	case o.grace < 0 || o.grace > 10*time.Minute:
 		return o, fmt.Errorf("-grace %s: want 0 to 10m", o.grace)
 	case o.maxRate < 1 || o.maxRate > maxRate:

@@ -41,25 +41,35 @@ type remotes struct {
 	slFront  *httptest.Server
 	slDelay  *delayed
 
-	// Delivery receipts (-receipt-after): due, one per text accepted;
-	// posted, those whose callback is over; delivered, those the server
-	// answered 2xx.
+	// Receipts (-receipt-after, -sent-after): due, one or two per text
+	// accepted; posted, those whose callback is over; delivered, those the
+	// server answered 2xx.
 	receiptsDue, receiptsPosted, receiptsDelivered atomic.Int64
+}
+
+// receipt has Twilio report text sid as status after d, counted.
+func (r *remotes) receipt(sid, status string, d time.Duration) {
+	r.receiptsDue.Add(1)
+	time.AfterFunc(d, func() {
+		if r.tw.Deliver(sid, status, 0) == nil {
+			r.receiptsDelivered.Add(1)
+		}
+		r.receiptsPosted.Add(1)
+	})
 }
 
 func newRemotes(o options) (*remotes, error) {
 	r := &remotes{accountSID: "AC" + harness.RandomHex(32), authToken: harness.RandomHex(32)}
 	r.tw = twiliostandin.NewServer(r.accountSID, r.authToken)
 	r.tw.SetLatency(o.twilioLatency)
-	if o.receiptAfter > 0 {
+	if o.receiptAfter > 0 || o.sentAfter > 0 {
 		r.tw.OnMessage(func(m twiliostandin.SentMessage) {
-			r.receiptsDue.Add(1)
-			time.AfterFunc(o.receiptAfter, func() {
-				if r.tw.Deliver(m.SID, "delivered", 0) == nil {
-					r.receiptsDelivered.Add(1)
-				}
-				r.receiptsPosted.Add(1)
-			})
+			if o.sentAfter > 0 {
+				r.receipt(m.SID, "sent", o.sentAfter)
+			}
+			if o.receiptAfter > 0 {
+				r.receipt(m.SID, "delivered", o.receiptAfter)
+			}
 		})
 	}
 	r.twFront = front(r.tw.Handler(), o.tls)

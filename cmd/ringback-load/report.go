@@ -43,7 +43,7 @@ type result struct {
 	OtherPosts                      int            // top-level Slack posts that are not a card
 	SlackCalls                      map[string]int // Slack Web API calls by method
 	Errors                          int            // callbacks not answered 200
-	// Delivery receipts posted to the server (-receipt-after), the
+	// Receipts posted to the server (-receipt-after, -sent-after), the
 	// warm-up's texts' included: answered 2xx, and not (refused, failed
 	// or unanswered within -grace).
 	Receipts, ReceiptsFailed int
