@@ -132,14 +132,22 @@ next:
 	return out
 }
 
+// textBackPending is a case's text-back status while the text waits in
+// Ringback's outbox, not yet handed to the provider.
+const textBackPending = "pending"
+
 // textBackWords turns a stored text-back status into words for people.
+// Once the provider has the text it is "sent", whatever step of sending
+// it reports (queued, sending, sent), until it arrives or fails: those
+// steps come a second apart and staff act on none of them, so a receipt
+// for one changes nothing on the card (receiptOnCase).
 func textBackWords(s string) string {
 	switch s {
 	case "":
 		return "not sent"
-	case "queued", "accepted", "scheduled":
+	case textBackPending, "scheduled":
 		return "queued"
-	case "sending", "sent":
+	case "queued", "accepted", "sending", "sent":
 		return "sent"
 	case "delivered", "read":
 		return "delivered"

@@ -76,7 +76,9 @@ func deliveryWords(m store.Message) string {
 			why = failureWords[SMSProblemOther]
 		}
 		return "❌ not delivered: " + why + "."
-	case s == SMSSent:
+	case s == SMSSent || s == SMSQueued || s == SMSAccepted || s == SMSSending:
+		// The provider has it: the steps it reports on the way are not
+		// shown apart (textBackWords).
 		return "sent"
 	case s == SMSCanceled:
 		return "not sent"
@@ -128,6 +130,10 @@ func (b *Bot) receiptOnCase(ctx context.Context, tx *store.Tx, before, m store.M
 	if !failed {
 		// Nothing here reads the case: its text-back status and its
 		// change are written with the commit (no statement of their own).
+		// The card is rendered again only when it would show something
+		// else: not for a "sent" after "queued", nor "read" after
+		// "delivered" (a refresh is a Slack call, a Discord call and four
+		// statements, for a step Twilio reports on nearly every text).
 		var status *string
 		if m.Kind == "textback" {
 			s := textBackStatus(m)
@@ -142,6 +148,9 @@ func (b *Bot) receiptOnCase(ctx context.Context, tx *store.Tx, before, m store.M
 			if err := b.timeline(ctx, tx, e); err != nil {
 				return err
 			}
+		}
+		if !cardShowsReceipt(before, m) {
+			return nil
 		}
 		return b.caseChanged(ctx, tx, store.Case{ID: *m.CaseID}, "sms_status")
 	}
@@ -172,6 +181,16 @@ func (b *Bot) receiptOnCase(ctx context.Context, tx *store.Tx, before, m store.M
 		return err
 	}
 	return b.caseChanged(ctx, tx, c, "sms_status")
+}
+
+// cardShowsReceipt reports whether text m's card reads differently now
+// that a receipt moved it on from before: its text-back's words, or for a
+// staff reply the words of the card's last reply.
+func cardShowsReceipt(before, m store.Message) bool {
+	if m.Kind == "textback" {
+		return textBackWords(textBackStatus(before)) != textBackWords(textBackStatus(m))
+	}
+	return deliveryWords(before) != deliveryWords(m)
 }
 
 // withdrawContact takes back the contact a failed reply counted: the first

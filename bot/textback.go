@@ -41,7 +41,9 @@ func (b *Bot) planTextBack(ctx context.Context, tx *store.Tx, c *store.Case, lin
 			p.why = fmt.Sprintf("template %s cannot be filled: %v", p.key, err)
 		}
 	}
-	c.TextbackStatus = "queued"
+	// Not handed to the provider yet; once it is, the case takes the
+	// provider's statuses ("queued" there means Twilio has the text).
+	c.TextbackStatus = textBackPending
 	if p.why != "" {
 		c.TextbackStatus = "not sent: " + p.why
 	}

@@ -154,8 +154,9 @@ func TestFirstCardPostedOnceWithItsState(t *testing.T) {
 		if len(cards) != 1 {
 			t.Fatalf("%d messages in the channel, want the card", len(cards))
 		}
-		// Twilio took the text: the card says so ("queued"), not "not sent".
-		if c := h.openCase(caller, lettings); c.TextbackStatus != "queued" || !strings.Contains(string(cards[0].Blocks), `*Text-back*\nqueued`) {
+		// Twilio took the text (its status "queued"): the card says it is
+		// sent, not "not sent".
+		if c := h.openCase(caller, lettings); c.TextbackStatus != "queued" || !strings.Contains(string(cards[0].Blocks), `*Text-back*\nsent`) {
 			t.Errorf("text-back %q; the card: %s", c.TextbackStatus, cards[0].Blocks)
 		}
 		if n := h.slack.Calls("chat.postMessage") - posts; n != 2 {
@@ -169,7 +170,7 @@ func TestFirstCardPostedOnceWithItsState(t *testing.T) {
 
 // A new case's first card waits for the text-back queued with it: with the
 // outbox running as in production and Twilio answering in 300 ms, the card
-// is posted once, saying the text-back is queued, and never edited after
+// is posted once, saying the text-back is sent, and never edited after
 // (before, it went at once saying "sending…" and was edited 300 ms later: a
 // second Slack call and a second render). When Twilio fails instead, the
 // card waits no longer than its hold, then goes; the text follows when
@@ -188,8 +189,8 @@ func TestFirstCardWaitsForItsTextBack(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond) // an edit would come by now
 		card := h.slack.Messages("C0LETTINGS")[0]
-		if !strings.Contains(string(card.Blocks), `*Text-back*\nqueued`) {
-			t.Errorf("the card does not show the text-back queued: %s", card.Blocks)
+		if !strings.Contains(string(card.Blocks), `*Text-back*\nsent`) {
+			t.Errorf("the card does not show the text-back sent: %s", card.Blocks)
 		}
 		if n := h.slack.Calls("chat.update"); n != 0 || card.Updates != 0 {
 			t.Errorf("the card was edited %d times after its post, want none", n)
@@ -318,7 +319,7 @@ func TestFirstCardHandedByItsTextBacksOutcome(t *testing.T) {
 			t.Fatalf("%d texts, %d cards, %d posts", len(h.textsTo(from)), len(h.slack.Messages("C0LETTINGS")), h.slack.Calls("chat.postMessage"))
 		}
 		card := h.slack.Messages("C0LETTINGS")[0]
-		if !strings.Contains(string(card.Blocks), `*Text-back*\nqueued`) {
+		if !strings.Contains(string(card.Blocks), `*Text-back*\nsent`) {
 			t.Errorf("the card does not show its text-back's outcome: %s", card.Blocks)
 		}
 		if thread := h.slack.Thread("C0LETTINGS", card.TS); len(thread) != 2 {

@@ -288,3 +288,68 @@ func TestReceiptAppliesToTheTextAsItIsNow(t *testing.T) {
 		}
 	})
 }
+
+// Twilio reports nearly every text "sent" a moment after taking it, then
+// "delivered". The card says "sent" from the moment Twilio has the text, so
+// the "sent" receipt records the step and changes nothing on the card: no
+// card refresh, no Slack call (before: a chat.update and its outbox row per
+// text, a third of the Slack calls a missed call made). The delivery, which
+// staff see, refreshes the card; so does a failure. A staff reply's card
+// line reads the same way.
+func TestSentReceiptLeavesTheCardAsItIs(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		c := h.missed("CAse0000000000000000000000000001", caller, lettings)
+		h.flush()
+		card, _ := cardAndThread(h, "C0LETTINGS")
+		if !strings.Contains(card, "*Text-back*\nsent") {
+			t.Fatalf("the card does not say the text-back is sent once Twilio took it:\n%s", card)
+		}
+		texts := h.textsTo(caller)
+		updates := h.slack.Calls("chat.update")
+		rows := len(cardRows(t, h, c.ID))
+		h.receipt(texts[0].SID, "sent", 0)
+		if got := h.openCase(caller, lettings).TextbackStatus; got != "sent" {
+			t.Errorf("after the sent receipt the case's text-back status is %q, want sent", got)
+		}
+		if n := h.slack.Calls("chat.update") - updates; n != 0 {
+			t.Errorf("the sent receipt updated the card %d times, want none: it reads the same", n)
+		}
+		if n := len(cardRows(t, h, c.ID)) - rows; n != 0 {
+			t.Errorf("the sent receipt queued %d card refreshes, want none", n)
+		}
+
+		h.receipt(texts[0].SID, "delivered", 0)
+		if n := h.slack.Calls("chat.update") - updates; n != 1 {
+			t.Errorf("the delivered receipt updated the card %d times, want once", n)
+		}
+		if card, _ = cardAndThread(h, "C0LETTINGS"); !strings.Contains(card, "*Text-back*\ndelivered") {
+			t.Errorf("the card does not show the delivery:\n%s", card)
+		}
+
+		// A staff reply: Twilio has it ("sent" on the card), its "sent"
+		// receipt changes nothing there, its delivery shows ✓.
+		reply := h.replyOn(h.openCase(caller, lettings))
+		if card, _ = cardAndThread(h, "C0LETTINGS"); !strings.Contains(card, "sent") || strings.Contains(card, "sending…") {
+			t.Errorf("the card does not show the reply sent once Twilio took it:\n%s", card)
+		}
+		updates = h.slack.Calls("chat.update")
+		h.receipt(reply.SID, "sent", 0)
+		if n := h.slack.Calls("chat.update") - updates; n != 0 {
+			t.Errorf("the reply's sent receipt made %d Slack updates, want none", n)
+		}
+		h.receipt(reply.SID, "delivered", 0)
+		if card, _ = cardAndThread(h, "C0LETTINGS"); !strings.Contains(card, "✓ delivered") {
+			t.Errorf("the card does not show the reply delivered:\n%s", card)
+		}
+	})
+}
+
+// cardRows are case id's card rows on Slack in the outbox, done or not.
+func cardRows(t *testing.T, h *harness, id int64) []store.OutboxItem {
+	t.Helper()
+	rows, err := h.store.CaseOutbox(t.Context(), id, "chat.card.slack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}

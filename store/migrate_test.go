@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"ringback/store"
 	"ringback/store/storetest"
@@ -91,4 +93,58 @@ func TestSQLitePathWithURICharacters(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tmp, "a")); err == nil {
 		t.Fatal("a file was made at the path cut at #")
 	}
+}
+
+// Migration 00039 marks the text-backs still waiting in Ringback's outbox
+// "pending" (their cases said "queued", as those Twilio had taken did, and
+// the card now calls the latter sent); taken ones and other words stay.
+func TestMigrationMarksWaitingTextBacksPending(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, b string) {
+		ctx := context.Background()
+		s := storetest.Open(t, storetest.URL(t, b))
+		if err := s.MigrateUpTo(ctx, 38); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+		sid := "SM" + strings.Repeat("a", 32)
+		kinds := []struct {
+			caller, status, textStatus string
+			accepted                   bool
+			want                       string
+		}{
+			{"+447700900001", "queued", "pending", false, "pending"},
+			{"+447700900002", "queued", "queued", true, "queued"},
+			{"+447700900003", "not sent: number withheld", "", false, "not sent: number withheld"},
+		}
+		ids := make([]int64, len(kinds))
+		for i, k := range kinds {
+			c := store.Case{LineNumber: "+441632960001", CallerNumber: k.caller, State: store.CaseOpen, Origin: "call",
+				TextbackStatus: k.status, CreatedAt: t0, UpdatedAt: t0}
+			if _, err := s.InsertCase(ctx, &c); err != nil {
+				t.Fatal(err)
+			}
+			ids[i] = c.ID
+			if k.textStatus == "" {
+				continue
+			}
+			m := store.Message{CaseID: &c.ID, Direction: store.Outbound, Kind: "textback", LineNumber: c.LineNumber, CallerNumber: k.caller,
+				Body: "Sorry we missed you", Status: k.textStatus, CreatedAt: t0, UpdatedAt: t0}
+			if k.accepted {
+				m.SID, m.AcceptedAt = &sid, &t0
+			}
+			if _, err := s.InsertMessage(ctx, &m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range kinds {
+			c, err := s.CaseByID(ctx, ids[i])
+			if err != nil || c.TextbackStatus != k.want {
+				t.Errorf("case of %s (text-back %q, accepted %v): status %q after the migration (%v), want %q",
+					k.caller, k.textStatus, k.accepted, c.TextbackStatus, err, k.want)
+			}
+		}
+	})
 }
