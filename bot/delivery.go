@@ -132,8 +132,8 @@ func (b *Bot) receiptOnCase(ctx context.Context, tx *store.Tx, before, m store.M
 		// change are written with the commit (no statement of their own).
 		// The card is rendered again only when it would show something
 		// else: not for a "sent" after "queued", nor "read" after
-		// "delivered" (a refresh is a Slack call, a Discord call and four
-		// statements, for a step Twilio reports on nearly every text).
+		// "delivered" (a refresh is a card row and a call to each chat,
+		// for a step Twilio reports on nearly every text).
 		var status *string
 		if m.Kind == "textback" {
 			s := textBackStatus(m)
