@@ -296,7 +296,7 @@ func TestFlags(t *testing.T) {
 	if err != nil || len(o.rates) != 2 || o.rates[1] != 200 || o.stores[0] != "sqlite" {
 		t.Fatalf("parseFlags = %+v, %v", o, err)
 	}
-	if o.twilioLatency != 100*time.Millisecond || o.slackLatency != 150*time.Millisecond || o.receiptAfter != 2*time.Second || o.sentAfter != 0 || !o.slack || !o.baseline {
+	if o.twilioLatency != 100*time.Millisecond || o.slackLatency != 150*time.Millisecond || o.receiptAfter != 2*time.Second || o.sentAfter != 500*time.Millisecond || !o.slack || !o.baseline {
 		t.Errorf("defaults = %+v", o)
 	}
 	for _, bad := range [][]string{
@@ -335,7 +335,7 @@ func TestSmallRunOnSQLite(t *testing.T) {
 			RBCPU   *float64        `json:"ringback_cpu_s_per_1k"`
 			Metrics struct{ N int } `json:"metrics_scrape"`
 			Note    string          `json:"database_note"`
-			// Every text's receipt, the warm-up's too, answered 2xx.
+			// Every text's receipts, the warm-up's too, answered 2xx.
 			Receipts       int `json:"receipts"`
 			ReceiptsFailed int `json:"receipts_failed"`
 		} `json:"runs"`
@@ -362,8 +362,8 @@ func TestSmallRunOnSQLite(t *testing.T) {
 	if r.RBCPU == nil || *r.RBCPU <= 0 || r.Metrics.N == 0 || !strings.Contains(r.Note, "SQLite") {
 		t.Errorf("cpu %v, scrapes %d, note %q", r.RBCPU, r.Metrics.N, r.Note)
 	}
-	if r.Receipts != 100 || r.ReceiptsFailed != 0 {
-		t.Errorf("receipts: %d answered 2xx, %d not; want the 100 texts' (60 of the warm-up)", r.Receipts, r.ReceiptsFailed)
+	if r.Receipts != 200 || r.ReceiptsFailed != 0 {
+		t.Errorf("receipts: %d answered 2xx, %d not; want the 100 texts' two, sent and delivered (60 texts of the warm-up)", r.Receipts, r.ReceiptsFailed)
 	}
 
 }

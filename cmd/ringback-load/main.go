@@ -173,7 +173,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	twilio := fs.Duration("twilio-latency", 100*time.Millisecond, "how long the Twilio stand-in takes to answer")
 	slackLat := fs.Duration("slack-latency", 150*time.Millisecond, "how long the Slack stand-in takes to answer")
 	receipt := fs.Duration("receipt-after", 2*time.Second, "Twilio reports each text delivered this long after accepting it, with a signed status callback to the server, as it does for every text (0: no receipts, as this command measured before)")
-	sentAfter := fs.Duration("sent-after", 0, "Twilio also reports each text sent (handed to the carrier) this long after accepting it, as it does before the delivery (0: only the last receipt, as this command measured before; 500ms is typical)")
+	sentAfter := fs.Duration("sent-after", 500*time.Millisecond, "Twilio also reports each text sent (handed to the carrier) this long after accepting it, as it does for nearly every text before its delivery (0: only the last receipt, as this command measured before)")
 	slack := fs.Bool("slack", true, "configure Slack, so that every call also posts a card (false: texts only, as this command measured before issue 17)")
 	tlsOn := fs.Bool("tls", true, "the stand-ins serve HTTPS, as Twilio and Slack do, so that the server's connection handling costs what it does against them (false: plain HTTP, as this command measured before)")
 	pgSocket := fs.Bool("pg-socket", true, "reach the private cluster through its Unix socket, as a server on the same host is configured to (false: TCP on 127.0.0.1, as this command measured before); -database-url's own host decides for it")
