@@ -132,24 +132,22 @@ next:
 	return out
 }
 
-// textBackPending is a case's text-back status while the text waits in
-// Ringback's outbox, not yet handed to the provider.
-const textBackPending = "pending"
-
 // textBackWords turns a stored text-back status into words for people.
-// Once the provider has the text it is "sent", whatever step of sending
-// it reports (queued, sending, sent), until it arrives or fails: those
-// steps come a second apart and staff act on none of them, so a receipt
-// for one changes nothing on the card (receiptOnCase).
+// A text-back waiting in Ringback's outbox is pending on its case (the
+// message's own state, SMSPending). Once the provider has the text it is
+// "sent", whatever step of sending it reports (smsOnItsWay), until it
+// arrives or fails: those steps come a second apart and staff act on none
+// of them, so a receipt for one changes nothing on the card
+// (receiptOnCase).
 func textBackWords(s string) string {
-	switch s {
-	case "":
+	switch st := SMSState(s); {
+	case s == "":
 		return "not sent"
-	case textBackPending, "scheduled":
+	case st == SMSPending || st == SMSScheduled:
 		return "queued"
-	case "queued", "accepted", "sending", "sent":
+	case smsOnItsWay(st):
 		return "sent"
-	case "delivered", "read":
+	case smsArrived(st):
 		return "delivered"
 	}
 	return s

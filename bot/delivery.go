@@ -20,6 +20,13 @@ func smsFailed(s SMSState) bool { return s == SMSUndelivered || s == SMSFailed }
 // smsArrived reports a state in which the caller's phone has the text.
 func smsArrived(s SMSState) bool { return s == SMSDelivered || s == SMSRead }
 
+// smsOnItsWay reports a state in which the provider has the text and it
+// has neither arrived nor failed: the steps it reports on the way are
+// shown as one, "sent".
+func smsOnItsWay(s SMSState) bool {
+	return s == SMSAccepted || s == SMSQueued || s == SMSSending || s == SMSSent
+}
+
 // receiptAdvances reports whether a receipt moves a text from one state to
 // the next: never backwards (a late "sent" after "delivered"), never out of
 // a final state (a "delivered" after "undelivered"), except that a
@@ -76,9 +83,7 @@ func deliveryWords(m store.Message) string {
 			why = failureWords[SMSProblemOther]
 		}
 		return "❌ not delivered: " + why + "."
-	case s == SMSSent || s == SMSQueued || s == SMSAccepted || s == SMSSending:
-		// The provider has it: the steps it reports on the way are not
-		// shown apart (textBackWords).
+	case smsOnItsWay(s):
 		return "sent"
 	case s == SMSCanceled:
 		return "not sent"

@@ -43,7 +43,7 @@ func (b *Bot) planTextBack(ctx context.Context, tx *store.Tx, c *store.Case, lin
 	}
 	// Not handed to the provider yet; once it is, the case takes the
 	// provider's statuses ("queued" there means Twilio has the text).
-	c.TextbackStatus = textBackPending
+	c.TextbackStatus = string(SMSPending)
 	if p.why != "" {
 		c.TextbackStatus = "not sent: " + p.why
 	}

@@ -62,16 +62,14 @@ func newRemotes(o options) (*remotes, error) {
 	r := &remotes{accountSID: "AC" + harness.RandomHex(32), authToken: harness.RandomHex(32)}
 	r.tw = twiliostandin.NewServer(r.accountSID, r.authToken)
 	r.tw.SetLatency(o.twilioLatency)
-	if o.receiptAfter > 0 || o.sentAfter > 0 {
-		r.tw.OnMessage(func(m twiliostandin.SentMessage) {
-			if o.sentAfter > 0 {
-				r.receipt(m.SID, "sent", o.sentAfter)
-			}
-			if o.receiptAfter > 0 {
-				r.receipt(m.SID, "delivered", o.receiptAfter)
-			}
-		})
-	}
+	r.tw.OnMessage(func(m twiliostandin.SentMessage) {
+		if o.sentAfter > 0 {
+			r.receipt(m.SID, "sent", o.sentAfter)
+		}
+		if o.receiptAfter > 0 {
+			r.receipt(m.SID, "delivered", o.receiptAfter)
+		}
+	})
 	r.twFront = front(r.tw.Handler(), o.tls)
 	if o.slack {
 		r.botToken = "xoxb-load-" + harness.RandomHex(16)
