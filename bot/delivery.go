@@ -133,18 +133,27 @@ func (b *Bot) receiptOnCase(ctx context.Context, tx *store.Tx, before, m store.M
 		return nil
 	}
 	if !failed {
-		// Nothing here reads the case: its text-back status and its
-		// change are written with the commit (no statement of their own).
 		// The card is rendered again only when it would show something
 		// else: not for a "sent" after "queued", nor "read" after
 		// "delivered" (a refresh is a card row and a call to each chat,
-		// for a step Twilio reports on nearly every text).
+		// for a step Twilio reports on nearly every text). Such a step
+		// leaves the case as it is too: its text-back status reads the
+		// same on the card, and rewriting the case (a new row version
+		// and an entry in each of its indexes) would show nobody
+		// anything.
+		shows := cardShowsReceipt(before, m)
+		if !shows && !arrived {
+			return nil
+		}
+		// Nothing here reads the case: its text-back status is written
+		// with the commit (no statement of its own). Its change time is
+		// not: the read API shows neither a text's status nor its card.
 		var status *string
 		if m.Kind == "textback" {
 			s := textBackStatus(m)
 			status = &s
 		}
-		if err := tx.TouchCaseLater(ctx, *m.CaseID, status, now); err != nil {
+		if err := tx.MarkTextbackLater(ctx, *m.CaseID, status); err != nil {
 			return err
 		}
 		if arrived {
@@ -154,7 +163,7 @@ func (b *Bot) receiptOnCase(ctx context.Context, tx *store.Tx, before, m store.M
 				return err
 			}
 		}
-		if !cardShowsReceipt(before, m) {
+		if !shows {
 			return nil
 		}
 		return b.caseChanged(ctx, tx, store.Case{ID: *m.CaseID}, "sms_status")

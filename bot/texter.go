@@ -449,10 +449,16 @@ func (b *Bot) messageOnCase(ctx context.Context, tx *store.Tx, m store.Message, 
 }
 
 // textBackStatus is a text-back's state as its case shows it, with the
-// provider's error code when it failed.
+// provider's error code when it failed. The steps the provider reports on
+// the way (accepted, queued, sending, sent) are one on the case, "sent",
+// as on its card: the text keeps the step, and a receipt for the next step
+// leaves the case as it is (receiptOnCase).
 func textBackStatus(m store.Message) string {
-	if m.ErrorCode != "" {
+	switch {
+	case m.ErrorCode != "":
 		return m.Status + " (error " + m.ErrorCode + ")"
+	case smsOnItsWay(SMSState(m.Status)):
+		return string(SMSSent)
 	}
 	return m.Status
 }

@@ -154,9 +154,9 @@ func TestFirstCardPostedOnceWithItsState(t *testing.T) {
 		if len(cards) != 1 {
 			t.Fatalf("%d messages in the channel, want the card", len(cards))
 		}
-		// Twilio took the text (its status "queued"): the card says it is
-		// sent, not "not sent".
-		if c := h.openCase(caller, lettings); c.TextbackStatus != "queued" || !strings.Contains(string(cards[0].Blocks), `*Text-back*\nsent`) {
+		// Twilio took the text (its status "queued"): the case and the card
+		// say it is sent, not "not sent".
+		if c := h.openCase(caller, lettings); c.TextbackStatus != "sent" || !strings.Contains(string(cards[0].Blocks), `*Text-back*\nsent`) {
 			t.Errorf("text-back %q; the card: %s", c.TextbackStatus, cards[0].Blocks)
 		}
 		if n := h.slack.Calls("chat.postMessage") - posts; n != 2 {

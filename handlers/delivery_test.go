@@ -307,9 +307,17 @@ func TestSentReceiptLeavesTheCardAsItIs(t *testing.T) {
 		texts := h.textsTo(caller)
 		updates := h.slack.Calls("chat.update")
 		rows := len(cardRows(t, h, c.ID))
+		taken := h.openCase(caller, lettings)
+		h.clock.Advance(time.Minute)
 		h.receipt(texts[0].SID, "sent", 0)
-		if got := h.openCase(caller, lettings).TextbackStatus; got != "sent" {
-			t.Errorf("after the sent receipt the case's text-back status is %q, want sent", got)
+		if m, err := h.store.ReadMessageBySID(t.Context(), texts[0].SID); err != nil || m.Status != "sent" {
+			t.Errorf("after the sent receipt the text is %q (%v), want sent", m.Status, err)
+		}
+		// Nor does it change the case: the read API's sync (updated_since)
+		// does not fetch it again for a step nobody sees.
+		if got := h.openCase(caller, lettings); !got.UpdatedAt.Equal(taken.UpdatedAt) || got.TextbackStatus != "sent" {
+			t.Errorf("after the sent receipt the case changed at %v (before %v), text-back %q: want it as it was",
+				got.UpdatedAt, taken.UpdatedAt, got.TextbackStatus)
 		}
 		if n := h.slack.Calls("chat.update") - updates; n != 0 {
 			t.Errorf("the sent receipt updated the card %d times, want none: it reads the same", n)
@@ -324,6 +332,10 @@ func TestSentReceiptLeavesTheCardAsItIs(t *testing.T) {
 		}
 		if card, _ = cardAndThread(h, "C0LETTINGS"); !strings.Contains(card, "*Text-back*\ndelivered") {
 			t.Errorf("the card does not show the delivery:\n%s", card)
+		}
+		if got := h.openCase(caller, lettings); got.TextbackStatus != "delivered" || !got.UpdatedAt.Equal(taken.UpdatedAt) {
+			t.Errorf("after the delivery the case's text-back is %q, changed at %v: want delivered, changed at %v as before (the read API shows neither)",
+				got.TextbackStatus, got.UpdatedAt, taken.UpdatedAt)
 		}
 
 		// A staff reply: Twilio has it ("sent" on the card), its "sent"

@@ -29,7 +29,7 @@ func TestMissedCallOpensCaseAndTextsBackOnce(t *testing.T) {
 			t.Errorf("text-back from %s with callback %s", texts[0].From, texts[0].StatusCallback)
 		}
 		c := h.openCase(caller, lettings)
-		if c.CallCount != 1 || c.State != store.CaseOpen || c.TextbackStatus != "queued" || c.AfterHours {
+		if c.CallCount != 1 || c.State != store.CaseOpen || c.TextbackStatus != "sent" || c.AfterHours {
 			t.Fatalf("case = %+v", c)
 		}
 
@@ -64,7 +64,7 @@ func TestDeliveryReceiptsUpdateTheTextBack(t *testing.T) {
 		if len(sent) != 1 {
 			t.Fatal("no text-back")
 		}
-		if got := h.openCase(caller, lettings).TextbackStatus; got != "queued" {
+		if got := h.openCase(caller, lettings).TextbackStatus; got != "sent" { // Twilio said "queued": on its way
 			t.Fatalf("after Twilio accepted: %q", got)
 		}
 		code, _ := h.postTwilio("/twilio/sms/status", url.Values{"MessageSid": {sent[0].SID}, "MessageStatus": {"delivered"}, "AccountSid": {accountSID}})

@@ -159,15 +159,31 @@ func (q queries) UpdateCase(ctx context.Context, c Case) error {
 // by the transaction (LockCaseOnce), as the statement locks it till the
 // commit.
 func (tx *Tx) TouchCaseLater(ctx context.Context, id int64, textbackStatus *string, now time.Time) error {
+	return tx.caseLater(ctx, id, "touch", `textback_status = COALESCE(?, textback_status), updated_at = ?`, textbackStatus, now.UTC())
+}
+
+// MarkTextbackLater gives case #id textbackStatus when that is not nil, at
+// the commit of the transaction, and locks the case as TouchCaseLater does,
+// but leaves its change time: for what only its card shows (a receipt
+// moving its texts on), which the read API neither shows nor should make a
+// sync fetch again. The update changes no indexed column, so PostgreSQL
+// writes it beside the row (HOT) with no new index entry.
+func (tx *Tx) MarkTextbackLater(ctx context.Context, id int64, textbackStatus *string) error {
+	return tx.caseLater(ctx, id, "mark text-back of", `textback_status = COALESCE(?, textback_status)`, textbackStatus)
+}
+
+// caseLater writes set (with args) to case #id at the commit, locking it
+// till then.
+func (tx *Tx) caseLater(ctx context.Context, id int64, what, set string, args ...any) error {
 	tx.holds(id)
 	// The row is locked FOR UPDATE, as LockCase locks it: an UPDATE alone
 	// takes a lock that a card's reservation (its foreign key check, FOR
 	// KEY SHARE) does not wait for, and the card would be rendered without
 	// this change while the refresh it queues is skipped as seen.
-	return tx.writeLater(ctx, laterWrite{table: "cases", what: fmt.Sprintf("touch case %d", id),
-		query: `UPDATE cases SET textback_status = COALESCE(?, textback_status), updated_at = ?
+	return tx.writeLater(ctx, laterWrite{table: "cases", what: fmt.Sprintf("%s case %d", what, id),
+		query: `UPDATE cases SET ` + set + `
 			WHERE id = (SELECT id FROM cases WHERE id = ?` + tx.d.forUpdate + `)`,
-		args: []any{textbackStatus, now.UTC(), id}})
+		args: append(args, id)})
 }
 
 // CaseByID returns case #id.
