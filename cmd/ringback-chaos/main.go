@@ -355,6 +355,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 	}
 	obs.receipted = tr.answeredReceipts()
 	obs.receiptsGivenUp = int(tr.receipts.gaveUp.Load())
+	obs.lateSent = int(tr.receipts.lateSent.Load())
 	if obs.stored, err = db.texts(qctx); err != nil {
 		return nil, err
 	}

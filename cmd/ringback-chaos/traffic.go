@@ -110,44 +110,68 @@ type traffic struct {
 	receipts receipts
 }
 
-// Delivery receipts: Twilio reports each text it accepted delivered, with a
-// signed status callback, receiptAfter later; a callback that fails (its
-// replica killed, the database restarting) is posted again each
-// receiptPause, at most receiptAttempts times, so that every one reaches
-// Ringback while it is up.
+// Delivery receipts: Twilio reports each text it accepted "sent" a moment
+// later and "delivered" receiptAfter later, each with a signed status
+// callback; one text in lateSentEvery has its "sent" arrive after its
+// "delivered", as callbacks can cross, and must stay delivered. A callback
+// that fails (its replica killed, the database restarting) is posted again
+// each receiptPause, at most receiptAttempts times, so that every one
+// reaches Ringback while it is up.
 const (
+	sentAfter       = 300 * time.Millisecond
 	receiptAfter    = time.Second
 	receiptPause    = time.Second
 	receiptAttempts = 60
+	lateSentEvery   = 4
 )
 
 // receipts is what became of the delivery receipts.
 type receipts struct {
 	mu       sync.Mutex
-	answered []string // SIDs whose receipt Ringback answered 2xx
+	answered []string // SIDs whose "delivered" Ringback answered 2xx
 	pending  atomic.Int64
-	gaveUp   atomic.Int64
+	gaveUp   atomic.Int64 // callbacks never answered 2xx
+	lateSent atomic.Int64 // "sent" callbacks answered after their text's "delivered"
 }
 
-// receipt reports text sid delivered, as Twilio would.
+// receipt reports text sid sent, then delivered, as Twilio would.
 func (t *traffic) receipt(sid string) {
 	t.receipts.pending.Add(1)
 	defer t.receipts.pending.Add(-1)
-	time.Sleep(receiptAfter)
+	late := rand.IntN(lateSentEvery) == 0
+	time.Sleep(sentAfter)
+	if !late && !t.report(sid, "sent") {
+		return
+	}
+	time.Sleep(receiptAfter - sentAfter)
+	if !t.report(sid, "delivered") {
+		return
+	}
+	t.receipts.mu.Lock()
+	t.receipts.answered = append(t.receipts.answered, sid)
+	t.receipts.mu.Unlock()
+	if late && t.report(sid, "sent") {
+		t.receipts.lateSent.Add(1)
+		// Twilio's own record of the text still says delivered.
+		_ = t.tw.SetStatus(sid, "delivered", 0)
+	}
+}
+
+// report posts text sid's status callback until Ringback answers 2xx,
+// and says whether it did (false also when Ringback asked for none).
+func (t *traffic) report(sid, status string) bool {
 	for range receiptAttempts {
-		err := t.tw.Deliver(sid, "delivered", 0)
+		err := t.tw.Deliver(sid, status, 0)
 		if err == nil {
-			t.receipts.mu.Lock()
-			t.receipts.answered = append(t.receipts.answered, sid)
-			t.receipts.mu.Unlock()
-			return
+			return true
 		}
 		if errors.Is(err, twiliostandin.ErrNoStatusCallback) {
-			return // Ringback asked for none: nothing to report
+			return false // Ringback asked for none: nothing to report
 		}
 		time.Sleep(receiptPause)
 	}
 	t.receipts.gaveUp.Add(1)
+	return false
 }
 
 // answeredReceipts lists the SIDs whose receipt Ringback answered 2xx.

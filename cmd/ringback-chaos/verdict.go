@@ -88,10 +88,12 @@ type observed struct {
 	start   time.Time      // traffic began: offsets in the report are from here
 	pending map[string]int // outbox kind → rows not settled at the end
 	// receipted are the SIDs whose delivery receipt Ringback answered 2xx;
-	// receiptsGivenUp the receipts never answered; stored the texts as the
-	// database holds them, by SID.
+	// receiptsGivenUp the receipts never answered; lateSent the "sent"
+	// receipts answered after their text's delivery; stored the texts as
+	// the database holds them, by SID.
 	receipted       []string
 	receiptsGivenUp int
+	lateSent        int
 	stored          map[string]storedText
 }
 
@@ -136,6 +138,9 @@ type verdict struct {
 // it.
 type receiptTally struct {
 	Answered, GivenUp int
+	// LateSent: "sent" receipts answered after their text's "delivered"
+	// (each text must stay delivered).
+	LateSent int
 	// Unapplied: answered, but the text is not delivered at the end (or
 	// not found); CardsStale: text-backs delivered whose case's card does
 	// not show it. Examples names the first few.
@@ -150,7 +155,7 @@ func (r receiptTally) clean() bool { return r.Unapplied == 0 && r.CardsStale == 
 // judgeReceipts checks every answered receipt against the texts and cards
 // as the run left them.
 func judgeReceipts(o observed) receiptTally {
-	r := receiptTally{Answered: len(o.receipted), GivenUp: o.receiptsGivenUp}
+	r := receiptTally{Answered: len(o.receipted), GivenUp: o.receiptsGivenUp, LateSent: o.lateSent}
 	shows := map[int64]bool{} // case → its card shows its text-back delivered
 	for _, p := range o.posts {
 		if p.threadTS == "" && p.caseID != 0 {
@@ -470,8 +475,8 @@ func writeVerdict(w io.Writer, v verdict, target time.Duration) {
 		fmt.Fprintf(w, "thread replies under no card: %d (the first: %s)\n", v.Orphans, v.OrphanText)
 	}
 	rt := v.Receipts
-	fmt.Fprintf(w, "delivery receipts: %d answered, %d never answered; texts not delivered after their receipt: %d; text-back cards not showing it: %d\n",
-		rt.Answered, rt.GivenUp, rt.Unapplied, rt.CardsStale)
+	fmt.Fprintf(w, "delivery receipts: %d answered (%d with a \"sent\" after them), %d callbacks never answered; texts not delivered after their receipt: %d; text-back cards not showing it: %d\n",
+		rt.Answered, rt.LateSent, rt.GivenUp, rt.Unapplied, rt.CardsStale)
 	for _, e := range rt.Examples {
 		fmt.Fprintf(w, "  %s\n", e)
 	}

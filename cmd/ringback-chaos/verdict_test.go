@@ -258,9 +258,9 @@ func TestAnsweredReceiptsLeaveTextsAndCardsDelivered(t *testing.T) {
 		t.Errorf("a stale card alone judged %+v (clean %v), want it counted and named, the run unclean", v.Receipts, v.clean())
 	}
 	w.o.receipted = append(w.o.receipted, "SM5", "SMgone")
-	w.o.receiptsGivenUp = 2
+	w.o.receiptsGivenUp, w.o.lateSent = 2, 1
 	v := judge(w.o)
-	want := receiptTally{Answered: 6, GivenUp: 2, Unapplied: 2, CardsStale: 1}
+	want := receiptTally{Answered: 6, GivenUp: 2, LateSent: 1, Unapplied: 2, CardsStale: 1}
 	got := v.Receipts
 	got.Examples = nil
 	if !reflect.DeepEqual(got, want) || len(v.Receipts.Examples) != 3 || v.clean() {
@@ -268,7 +268,7 @@ func TestAnsweredReceiptsLeaveTextsAndCardsDelivered(t *testing.T) {
 	}
 	var out bytes.Buffer
 	writeVerdict(&out, v, 15*time.Second)
-	if !strings.Contains(out.String(), "delivery receipts: 6 answered, 2 never answered; texts not delivered after their receipt: 2; text-back cards not showing it: 1") {
+	if !strings.Contains(out.String(), `delivery receipts: 6 answered (1 with a "sent" after them), 2 callbacks never answered; texts not delivered after their receipt: 2; text-back cards not showing it: 1`) {
 		t.Errorf("the verdict does not tell the receipts:\n%s", out.String())
 	}
 }
