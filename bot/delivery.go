@@ -146,8 +146,8 @@ func (b *Bot) receiptOnCase(ctx context.Context, tx *store.Tx, before, m store.M
 			return nil
 		}
 		// Nothing here reads the case: its text-back status is written
-		// with the commit (no statement of its own). Its change time is
-		// not: the read API shows neither a text's status nor its card.
+		// with the commit (no statement of its own). Its change time
+		// stays: the read API shows neither a text's status nor its card.
 		var status *string
 		if m.Kind == "textback" {
 			s := textBackStatus(m)
