@@ -41,8 +41,8 @@ func (b *Bot) planTextBack(ctx context.Context, tx *store.Tx, c *store.Case, lin
 			p.why = fmt.Sprintf("template %s cannot be filled: %v", p.key, err)
 		}
 	}
-	// Not handed to the provider yet; once it is, the case takes the
-	// provider's statuses ("queued" there means Twilio has the text).
+	// Not handed to the provider yet; once it is, the case says "sent"
+	// until the text arrives or fails (textBackStatus).
 	c.TextbackStatus = string(SMSPending)
 	if p.why != "" {
 		c.TextbackStatus = "not sent: " + p.why
