@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -253,5 +255,33 @@ func TestSleepCtxStopsOnCancel(t *testing.T) {
 	cancel()
 	if sleepCtx(ctx, time.Hour) {
 		t.Error("slept through a cancelled context")
+	}
+}
+
+// The texts whose "sent" callback comes after their "delivered" follow the
+// run's seed: the same seed crosses the same callers' texts, another seed
+// others, and about one text in lateSentEvery is crossed.
+func TestLateSentFollowsTheSeed(t *testing.T) {
+	scripts := makeScripts(2000, 40, rand.New(rand.NewPCG(1, 0)))
+	crossed := func(seed uint64) map[string]bool {
+		late := map[string]bool{}
+		for _, s := range scripts {
+			for n := range 2 {
+				if lateSent(seed, s.number, n) {
+					late[fmt.Sprintf("%s#%d", s.number, n)] = true
+				}
+			}
+		}
+		return late
+	}
+	a, again, other := crossed(7), crossed(7), crossed(8)
+	if !maps.Equal(a, again) {
+		t.Fatalf("seed 7 crossed %d texts, then %d others", len(a), len(again))
+	}
+	if maps.Equal(a, other) {
+		t.Errorf("seeds 7 and 8 crossed the same %d texts", len(a))
+	}
+	if want := 4000 / lateSentEvery; len(a) < want*8/10 || len(a) > want*12/10 {
+		t.Errorf("seed 7 crossed %d of 4000 texts, want about %d", len(a), want)
 	}
 }

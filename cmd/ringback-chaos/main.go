@@ -305,7 +305,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 
 	// Traffic and faults.
 	scripts := makeScripts(o.profile.calls, o.profile.rate, rng)
-	tr := newTraffic(rs.urls(), tw, accountSID, authToken, publicURL)
+	tr := newTraffic(rs.urls(), tw, accountSID, authToken, publicURL, o.seed)
 	start := time.Now()
 	clk.begin(start)
 	event := func(format string, args ...any) {

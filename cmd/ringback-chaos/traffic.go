@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -102,6 +103,8 @@ type traffic struct {
 	acks    []time.Duration // answer times of the attempts that got a 2xx
 	callers map[string]*callerLog
 	texted  map[string]chan string // caller → receives the line that texted, once
+	textsTo map[string]int         // number → texts the stand-in took for it so far
+	seed    uint64                 // the run's -seed: which texts' callbacks cross
 
 	calls, repeats, smsSent atomic.Int64
 	attempts, retried       atomic.Int64
@@ -134,11 +137,21 @@ type receipts struct {
 	lateSent atomic.Int64 // "sent" callbacks answered after their text's "delivered"
 }
 
-// receipt reports text sid sent, then delivered, as Twilio would.
-func (t *traffic) receipt(sid string) {
+// lateSent tells whether the n-th text (from 0) to number has its "sent"
+// arrive after its "delivered": drawn from the run's seed, so that a run
+// repeated with -seed crosses the same texts' callbacks (the order the
+// texts reach the stand-in in does not matter).
+func lateSent(seed uint64, number string, n int) bool {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s/%d", seed, number, n)
+	return h.Sum64()%lateSentEvery == 0
+}
+
+// receipt reports text sid sent, then delivered, as Twilio would; late:
+// its "sent" comes after its "delivered" (lateSent).
+func (t *traffic) receipt(sid string, late bool) {
 	t.receipts.pending.Add(1)
 	defer t.receipts.pending.Add(-1)
-	late := rand.IntN(lateSentEvery) == 0
 	time.Sleep(sentAfter)
 	if !late && !t.report(sid, "sent") {
 		return
@@ -181,9 +194,9 @@ func (t *traffic) answeredReceipts() []string {
 	return append([]string(nil), t.receipts.answered...)
 }
 
-func newTraffic(urls []string, tw *twiliostandin.Server, accountSID, authToken, publicURL string) *traffic {
+func newTraffic(urls []string, tw *twiliostandin.Server, accountSID, authToken, publicURL string, seed uint64) *traffic {
 	t := &traffic{
-		urls: urls, tw: tw, accountSID: accountSID, authToken: authToken, publicURL: publicURL,
+		urls: urls, tw: tw, accountSID: accountSID, authToken: authToken, publicURL: publicURL, seed: seed,
 		hc: &http.Client{
 			Timeout: webhookTimeout,
 			Transport: &http.Transport{
@@ -195,6 +208,7 @@ func newTraffic(urls []string, tw *twiliostandin.Server, accountSID, authToken, 
 		},
 		callers: map[string]*callerLog{},
 		texted:  map[string]chan string{},
+		textsTo: map[string]int{},
 	}
 	tw.OnMessage(t.onText)
 	return t
@@ -203,10 +217,12 @@ func newTraffic(urls []string, tw *twiliostandin.Server, accountSID, authToken, 
 // onText runs in the Twilio stand-in as it accepts a message: the caller
 // "receives" it. It must not block.
 func (t *traffic) onText(m twiliostandin.SentMessage) {
-	go t.receipt(m.SID)
 	t.mu.Lock()
 	ch := t.texted[m.To]
+	n := t.textsTo[m.To]
+	t.textsTo[m.To]++
 	t.mu.Unlock()
+	go t.receipt(m.SID, lateSent(t.seed, m.To, n))
 	if ch == nil {
 		return
 	}
