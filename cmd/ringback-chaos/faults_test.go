@@ -18,6 +18,7 @@ import (
 
 	"ringback/bot/slack/slackstandin"
 	"ringback/config"
+	"ringback/sms/twiliostandin"
 )
 
 func TestShortPlanHasTheIssuesFaults(t *testing.T) {
@@ -263,23 +264,41 @@ func TestSleepCtxStopsOnCancel(t *testing.T) {
 // others, and about one text in lateSentEvery is crossed.
 func TestLateSentFollowsTheSeed(t *testing.T) {
 	scripts := makeScripts(2000, 40, rand.New(rand.NewPCG(1, 0)))
-	crossed := func(seed uint64) map[string]bool {
+	// Each caller gets two texts; the callers' texts interleave
+	// differently when the run is repeated (backwards here).
+	crossed := func(seed uint64, backwards bool) map[string]bool {
+		tw := twiliostandin.NewServer("AC0", "token")
+		defer tw.Close()
+		tr := newTraffic(nil, tw, "", "", "", seed)
 		late := map[string]bool{}
-		for _, s := range scripts {
-			for n := range 2 {
-				if lateSent(seed, s.number, n) {
-					late[fmt.Sprintf("%s#%d", s.number, n)] = true
+		for n := range 2 {
+			for i := range scripts {
+				if backwards {
+					i = len(scripts) - 1 - i
+				}
+				if tr.crosses(scripts[i].number) {
+					late[fmt.Sprintf("%s#%d", scripts[i].number, n)] = true
 				}
 			}
 		}
 		return late
 	}
-	a, again, other := crossed(7), crossed(7), crossed(8)
+	a, again, other := crossed(7, false), crossed(7, true), crossed(8, false)
 	if !maps.Equal(a, again) {
 		t.Fatalf("seed 7 crossed %d texts, then %d others", len(a), len(again))
 	}
 	if maps.Equal(a, other) {
 		t.Errorf("seeds 7 and 8 crossed the same %d texts", len(a))
+	}
+	// A caller's second text is drawn apart from the first.
+	apart := 0
+	for _, sc := range scripts {
+		if a[sc.number+"#0"] != a[sc.number+"#1"] {
+			apart++
+		}
+	}
+	if apart == 0 {
+		t.Error("every caller's two texts were crossed alike: the texts to a number are not counted")
 	}
 	if want := 4000 / lateSentEvery; len(a) < want*8/10 || len(a) > want*12/10 {
 		t.Errorf("seed 7 crossed %d of 4000 texts, want about %d", len(a), want)

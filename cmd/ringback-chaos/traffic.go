@@ -139,12 +139,24 @@ type receipts struct {
 
 // lateSent tells whether the n-th text (from 0) to number has its "sent"
 // arrive after its "delivered": drawn from the run's seed, so that a run
-// repeated with -seed crosses the same texts' callbacks (the order the
-// texts reach the stand-in in does not matter).
+// repeated with -seed crosses the same texts' callbacks, however the texts
+// to different callers interleave. (Two texts racing to one caller, as a
+// caller of both lines gets, may swap which of them is crossed; the count
+// stays.)
 func lateSent(seed uint64, number string, n int) bool {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d/%s/%d", seed, number, n)
 	return h.Sum64()%lateSentEvery == 0
+}
+
+// crosses counts a text the stand-in took for number and tells whether
+// its callbacks cross (lateSent).
+func (t *traffic) crosses(number string) bool {
+	t.mu.Lock()
+	n := t.textsTo[number]
+	t.textsTo[number]++
+	t.mu.Unlock()
+	return lateSent(t.seed, number, n)
 }
 
 // receipt reports text sid sent, then delivered, as Twilio would; late:
@@ -219,10 +231,8 @@ func newTraffic(urls []string, tw *twiliostandin.Server, accountSID, authToken, 
 func (t *traffic) onText(m twiliostandin.SentMessage) {
 	t.mu.Lock()
 	ch := t.texted[m.To]
-	n := t.textsTo[m.To]
-	t.textsTo[m.To]++
 	t.mu.Unlock()
-	go t.receipt(m.SID, lateSent(t.seed, m.To, n))
+	go t.receipt(m.SID, t.crosses(m.To))
 	if ch == nil {
 		return
 	}
