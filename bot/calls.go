@@ -437,8 +437,11 @@ const textBackCardHold = time.Second
 // queueCard queues the case's card for rendering on every chat at runAt
 // (zero: now). With coalesce, a card row of the case that waits unclaimed
 // (the first card, held for its text-back) renders this change instead,
-// at once: handed to the local worker as this transaction commits when it
-// has a free slot, with no claim and no wake-up round (Worker.Handoff).
+// at once. A row due now (written, or pulled forward) is handed to the
+// local worker as this transaction commits when it has a free slot, with
+// no claim and no wake-up round (Worker.Handoff); one that finds an
+// earlier row of its case's card still to run waits behind it
+// (store.CardSlot.Behind).
 func (b *Bot) queueCard(ctx context.Context, tx *store.Tx, c store.Case, why string, runAt time.Time, coalesce bool) error {
 	// The case stays locked till the commit, so that a card's first post,
 	// rendered after it, shows this change (store.ReserveCard).
@@ -450,7 +453,7 @@ func (b *Bot) queueCard(ctx context.Context, tx *store.Tx, c store.Case, why str
 	for _, chat := range b.chats {
 		kind := KindCard + "." + chat
 		var handoff *store.OutboxHandoff
-		if w := b.worker.Load(); w != nil && coalesce && !runAt.After(now) && w.Handles(kind) {
+		if w := b.worker.Load(); w != nil && !runAt.After(now) && w.Handles(kind) {
 			handoff = w.Handoff(store.OutboxLane(kind), nil)
 		}
 		err := tx.EnqueueLater(store.NewOutbox{

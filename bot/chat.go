@@ -110,6 +110,12 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 	if err != nil {
 		return err
 	}
+	if slot.Behind {
+		// Handed over as it was written, it skipped the line its claim
+		// would have kept: it goes back to wait behind the earlier row,
+		// so that a case's card edits still land one at a time, in order.
+		return RetryAfter(0, fmt.Errorf("bot: the %s card of case %d has an earlier row to render first", p.name, job.CaseID))
+	}
 	if existing := slot.Card; existing.MessageID != "" && it.ID <= existing.OutboxSeen {
 		return nil // the card was first rendered after this change: it shows it
 	}

@@ -140,15 +140,20 @@ type completion struct {
 }
 
 type completed struct {
-	held bool
-	err  error
+	held, behind bool
+	err          error
 }
+
+// completeFunc marks a performed row done under its claim: held, the claim
+// was still current; behind, a row of its case may wait behind it.
+type completeFunc func(context.Context, store.OutboxItem) (held, behind bool, err error)
 
 // maxCompleteBatch bounds the rows one statement marks done.
 const maxCompleteBatch = 100
 
-// complete marks it done with whichever rows finish alongside it.
-func (c *completer) complete(ctx context.Context, it store.OutboxItem) (bool, error) {
+// complete marks it done with whichever rows finish alongside it, and
+// tells whether a row of its case waits behind it (CompleteOutboxBatch).
+func (c *completer) complete(ctx context.Context, it store.OutboxItem) (held, behind bool, err error) {
 	res := make(chan completed, 1)
 	c.mu.Lock()
 	c.queue = append(c.queue, completion{it: it, res: res})
@@ -163,9 +168,9 @@ func (c *completer) complete(ctx context.Context, it store.OutboxItem) (bool, er
 			for i, b := range batch {
 				items[i] = b.it
 			}
-			held, err := c.store.CompleteOutboxBatch(ctx, items, c.clock.Now())
+			held, behind, err := c.store.CompleteOutboxBatch(ctx, items, c.clock.Now())
 			for _, b := range batch {
-				b.res <- completed{held: held[b.it.ID], err: err}
+				b.res <- completed{held: held[b.it.ID], behind: behind[b.it.ID], err: err}
 			}
 			c.mu.Lock()
 		}
@@ -173,7 +178,7 @@ func (c *completer) complete(ctx context.Context, it store.OutboxItem) (bool, er
 	}
 	c.mu.Unlock()
 	r := <-res
-	return r.held, r.err
+	return r.held, r.behind, r.err
 }
 
 // NewWorker returns a worker identified by id (unique per process).
@@ -566,14 +571,14 @@ func (w *Worker) RunDue(ctx context.Context) (int, error) {
 			}
 		}
 		if len(done) > 0 {
-			held := map[int64]bool{}
+			held, behind := map[int64]bool{}, map[int64]bool{}
 			w.mark(ctx, w.log, "done", func(c context.Context) (bool, error) {
 				var err error
-				held, err = w.store.CompleteOutboxBatch(c, done, w.clock.Now())
+				held, behind, err = w.store.CompleteOutboxBatch(c, done, w.clock.Now())
 				return true, err
 			})
 			for _, it := range done {
-				w.completed(it, held[it.ID])
+				w.completed(it, held[it.ID], behind[it.ID])
 			}
 		}
 		total += len(items)
@@ -674,7 +679,7 @@ func (w *Worker) passing() *store.OutboxPass {
 // leaves that to the caller, told so by the result (true: done, unmarked).
 // next is a row the row's end claimed for this worker, to run next in the
 // same slot (only with complete: run).
-func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete func(context.Context, store.OutboxItem) (bool, error)) (unmarked bool, next *store.OutboxItem) {
+func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete completeFunc) (unmarked bool, next *store.OutboxItem) {
 	h := w.hold(ctx, it, time.Now())
 	defer h.stop()
 	start := w.clock.Now()
@@ -703,7 +708,7 @@ func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete func
 				outboxPerformed.WithLabelValues(it.Kind, "done").Inc()
 				return false, c.next
 			}
-			w.completed(it, true)
+			w.completed(it, true, true)
 			return false, nil
 		}
 		if cause := context.Cause(h.ctx); cause != nil && err != nil {
@@ -759,7 +764,7 @@ func completeInTx(ctx context.Context, tx *store.Tx) error {
 
 // settle records what came of a row's attempt, under its claim (a row
 // done with no complete is the caller's to mark: settle says so).
-func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error, complete func(context.Context, store.OutboxItem) (bool, error)) bool {
+func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error, complete completeFunc) bool {
 	now := w.clock.Now()
 	log := w.log.With("outbox_id", it.ID, "kind", it.Kind, "attempt", it.Attempts)
 	result := func(r string, held bool) {
@@ -773,7 +778,13 @@ func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error, com
 	case err == nil && complete == nil:
 		return true
 	case err == nil:
-		w.completed(it, w.mark(ctx, log, "done", func(c context.Context) (bool, error) { return complete(c, it) }))
+		behind := true
+		held := w.mark(ctx, log, "done", func(c context.Context) (bool, error) {
+			held, b, err := complete(c, it)
+			behind = b
+			return held, err
+		})
+		w.completed(it, held, behind)
 	case errors.Is(err, errClaimLost):
 		result("lost", false)
 		log.Warn("outbox row taken over by another worker", "error", err)
@@ -800,7 +811,7 @@ func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error, com
 		}))
 		w.note(it.Lane, now.Add(d))
 	}
-	if store.OutboxOrdered(it.Kind) {
+	if err != nil && store.OutboxOrdered(it.Kind) {
 		w.note(it.Lane, now) // the case's next row may run now
 	}
 	return false
@@ -808,13 +819,15 @@ func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error, com
 
 // completed counts a row done (or lost, when its claim was taken over
 // before it was marked), and lets the case's next row run.
-func (w *Worker) completed(it store.OutboxItem, held bool) {
+//
+// behind: a row of its case may wait behind it, for a claim to take now.
+func (w *Worker) completed(it store.OutboxItem, held, behind bool) {
 	r := "done"
 	if !held {
 		r = "lost"
 	}
 	outboxPerformed.WithLabelValues(it.Kind, r).Inc()
-	if store.OutboxOrdered(it.Kind) {
+	if store.OutboxOrdered(it.Kind) && (behind || !held) {
 		w.note(it.Lane, w.clock.Now())
 	}
 }

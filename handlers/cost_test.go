@@ -1,11 +1,13 @@
 package handlers_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"ringback/bot"
 	"ringback/store"
 )
 
@@ -359,6 +361,128 @@ func TestFirstCardHandedByItsTextBacksOutcome(t *testing.T) {
 		}
 		if n := h.slack.Calls("chat.postMessage"); n != 2 {
 			t.Errorf("%d posts, want the card and its entry", n)
+		}
+	})
+}
+
+// With the outbox worker running as in production, the card refresh that a
+// text-back's delivery receipt queues is handed to the worker as the
+// receipt commits: the card shows the delivery with no claim statement on
+// PostgreSQL, whose end finds no row of the case behind it (before, nearly
+// one claim per missed call in the load: the receipt's refresh was the
+// chat lane's only claimed row), on its row's first claim and attempt.
+func TestDeliveryRefreshHandedToTheRunningWorker(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.runOutbox(t)
+		from := "+447700900555"
+		h.missedCall("CA"+strings.Repeat("0", 31)+"8", from, lettings)
+		if !h.slack.WaitFor(func() bool {
+			return len(h.textsTo(from)) == 1 && h.slack.Calls("chat.postMessage") == 2
+		}, 10*time.Second) {
+			t.Fatalf("%d texts, %d posts", len(h.textsTo(from)), h.slack.Calls("chat.postMessage"))
+		}
+		time.Sleep(300 * time.Millisecond) // the entry's end, and any claim after it
+		counter := h.store.CountStatements()
+		defer h.store.StopCounting()
+		if err := h.twilio.Deliver(h.textsTo(from)[0].SID, "delivered", 0); err != nil {
+			t.Fatal(err)
+		}
+		if !h.slack.WaitFor(func() bool {
+			cards := h.slack.Messages("C0LETTINGS")
+			return len(cards) == 1 && strings.Contains(string(cards[0].Blocks), `*Text-back*\ndelivered`)
+		}, 10*time.Second) {
+			t.Fatalf("the card does not show the text-back delivered: %+v", h.slack.Messages("C0LETTINGS"))
+		}
+		time.Sleep(300 * time.Millisecond) // a claim would come by now
+		h.store.StopCounting()
+		// On SQLite the refresh's end does not look for rows behind it,
+		// and a claim looks: one, where a claimed refresh took two.
+		most := map[string]int{"sqlite": 1, "postgres": 0}[h.store.Dialect()]
+		if n := counter.Total("UPDATE outbox SET state = 'running'", "WHERE id IN ( SELECT id FROM outbox o"); n > most {
+			t.Errorf("%d claims, want at most %d: the refresh was handed over\n%s", n, most, statementReport(counter))
+		}
+		var rows []struct {
+			State    string `db:"state"`
+			ClaimSeq int64  `db:"claim_seq"`
+			Attempts int    `db:"attempts"`
+		}
+		if err := h.store.DB().Select(&rows, `SELECT state, claim_seq, attempts FROM outbox WHERE kind = 'chat.card.slack' ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 2 || rows[1] != (struct {
+			State    string `db:"state"`
+			ClaimSeq int64  `db:"claim_seq"`
+			Attempts int    `db:"attempts"`
+		}{store.OutboxDone, 1, 1}) {
+			t.Errorf("card rows %+v, want the first card's and the refresh's, done on its first claim and attempt", rows)
+		}
+		if n := h.slack.Calls("chat.update"); n != 1 {
+			t.Errorf("%d card updates, want 1", n)
+		}
+	})
+}
+
+// A handed card refresh does not jump its case's line: with an earlier
+// render of the case's card still to run (here one due in 30 s, as after
+// an update that got no answer), the refresh goes back to wait behind it,
+// and the two run in order once it falls due, the card ending with the
+// delivery.
+func TestHandedRefreshWaitsBehindAnEarlierRender(t *testing.T) {
+	each(t, func(t *testing.T, h *harness) {
+		h.runOutbox(t)
+		from := "+447700900666"
+		h.missedCall("CA"+strings.Repeat("0", 31)+"9", from, lettings)
+		if !h.slack.WaitFor(func() bool {
+			return len(h.textsTo(from)) == 1 && h.slack.Calls("chat.postMessage") == 2
+		}, 10*time.Second) {
+			t.Fatalf("%d texts, %d posts", len(h.textsTo(from)), h.slack.Calls("chat.postMessage"))
+		}
+		c := h.openCase(from, lettings)
+		earlier, _, err := h.store.Enqueue(context.Background(), store.NewOutbox{
+			Kind: "chat.card.slack", DedupeKey: "card:slack:earlier", Payload: bot.CardJob{CaseID: c.ID, Why: "after_unanswered_update"},
+			CaseID: c.ID, RunAt: h.clock.Now().Add(30 * time.Second),
+		}, h.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.twilio.Deliver(h.textsTo(from)[0].SID, "delivered", 0); err != nil {
+			t.Fatal(err)
+		}
+		var refresh struct {
+			State string `db:"state"`
+		}
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			err := h.store.DB().Get(&refresh, h.store.DB().Rebind(`SELECT state FROM outbox WHERE kind = 'chat.card.slack' AND id > ?`), earlier)
+			if err == nil && refresh.State == store.OutboxPending {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the refresh is %q (%v), want put back to wait", refresh.State, err)
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+		if n := h.slack.Calls("chat.update"); n != 0 {
+			t.Fatalf("%d card updates before the earlier render, want none", n)
+		}
+		h.clock.Advance(31 * time.Second)
+		if !h.slack.WaitFor(func() bool {
+			cards := h.slack.Messages("C0LETTINGS")
+			return h.slack.Calls("chat.update") >= 1 && len(cards) == 1 && strings.Contains(string(cards[0].Blocks), `*Text-back*\ndelivered`)
+		}, 10*time.Second) {
+			t.Fatalf("%d updates; the card: %+v", h.slack.Calls("chat.update"), h.slack.Messages("C0LETTINGS"))
+		}
+		var states []string
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			states = states[:0]
+			if err := h.store.DB().Select(&states, h.store.DB().Rebind(`SELECT state FROM outbox WHERE kind = 'chat.card.slack' AND id >= ? ORDER BY id`), earlier); err != nil {
+				t.Fatal(err)
+			}
+			if len(states) == 2 && states[0] == store.OutboxDone && states[1] == store.OutboxDone || time.Now().After(deadline) {
+				break
+			}
+		}
+		if len(states) != 2 || states[0] != store.OutboxDone || states[1] != store.OutboxDone {
+			t.Errorf("the earlier render and the refresh: %v, want both done", states)
 		}
 	})
 }

@@ -40,6 +40,11 @@ type CardSlot struct {
 	// Case is the case as its card shows it (CaseForCard), read by the
 	// same statement, when it was asked for (CardSlotReserving's withCase).
 	Case *CardCase
+	// Behind (CardSlotReserving): an earlier row of the reading row's kind
+	// and case waits or runs, so this one must wait for it (a row handed
+	// to a worker as it was written did not wait in line); nothing was
+	// reserved.
+	Behind bool
 }
 
 // CardSlot reads case id's CardSlot on platform.
@@ -69,7 +74,8 @@ func (q queries) CardSlotBeginning(ctx context.Context, caseID int64, platform, 
 }
 
 func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64, now time.Time, withCase bool) (CardSlot, bool, error) {
-	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRow[q.d.name]}, []any{kind, id, now.UTC()}, platform, caseID, withCase)
+	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRow[q.d.name], olderCardRow[q.d.name]}, []any{kind, id, now.UTC(), kind, id}, platform, caseID, withCase)
+	slot.Behind = flags[1]
 	return slot, flags[0], err
 }
 
@@ -91,8 +97,24 @@ func newerCardRowIn(d dialect) string {
 // argument (? first), for a statement that reads no case row.
 var newerCardRowOfCase = strings.Replace(newerCardRow[postgres.name], "n.case_id = c.id", "n.case_id = ?", 1)
 
+// olderCardRow, by dialect, tells whether a row of kind (?) enqueued before
+// row id (?) for case c still waits or runs: the row reading its slot is
+// not first in its case's line.
+var olderCardRow = map[string]string{
+	postgres.name: olderCardRowIn(postgres),
+	sqlite.name:   olderCardRowIn(sqlite),
+}
+
+func olderCardRowIn(d dialect) string {
+	return "EXISTS (SELECT 1 FROM " + d.outboxBy("o", "outbox_case") + " WHERE o.case_id = c.id AND o.kind = ? AND o.id < ? AND o.state IN ('pending', 'running'))"
+}
+
+// olderCardRowOfCase is PostgreSQL's olderCardRow with the case as an
+// argument (? first).
+var olderCardRowOfCase = strings.Replace(olderCardRow[postgres.name], "o.case_id = c.id", "o.case_id = ?", 1)
+
 // cardSlotWith reads case caseID's slot on platform after the WITH clause
-// with (its arguments first in args), with flags, up to three boolean
+// with (its arguments first in args), with flags, up to four boolean
 // expressions (their arguments next in args), as the second result; with
 // withCase, the case as its card shows it too (CardSlot.Case).
 func (q queries) cardSlotWith(ctx context.Context, with string, flags []string, args []any, platform string, caseID int64, withCase bool) (CardSlot, []bool, error) {
@@ -105,9 +127,10 @@ func (q queries) cardSlotWith(ctx context.Context, with string, flags []string, 
 		Flag0      bool       `db:"flag0"`
 		Flag1      bool       `db:"flag1"`
 		Flag2      bool       `db:"flag2"`
+		Flag3      bool       `db:"flag3"`
 	}
 	columns := ""
-	for i := range 3 {
+	for i := range 4 {
 		flag := "false"
 		if i < len(flags) {
 			flag = flags[i]
@@ -134,7 +157,7 @@ func (q queries) cardSlotWith(ctx context.Context, with string, flags []string, 
 	if row.MessageID != nil {
 		slot.Card = Card{CaseID: caseID, Platform: platform, Channel: *row.Channel, MessageID: *row.MessageID, CreatedAt: *row.CreatedAt, OutboxSeen: *row.OutboxSeen}
 	}
-	return slot, []bool{row.Flag0, row.Flag1, row.Flag2}[:len(flags)], nil
+	return slot, []bool{row.Flag0, row.Flag1, row.Flag2, row.Flag3}[:len(flags)], nil
 }
 
 // CardSlotReserving is CardSlot as card row id of kind reads it, with
@@ -142,7 +165,8 @@ func (q queries) cardSlotWith(ctx context.Context, with string, flags []string, 
 // (newer: that row can render the latest state), and when the card is
 // not posted and no newer row of the row's kind waits, ReserveCardPost of
 // its first post under key, with no channel yet (SaveCardPost records the
-// one it lands in): on PostgreSQL in one statement. reserved and begun are
+// one it lands in): on PostgreSQL in one statement. A row behind an
+// earlier one of its kind and case (CardSlot.Behind) reserves nothing. reserved and begun are
 // ReserveCardPost's. The slot is read as the statement began: the card is
 // as it was before any reservation of its own. withCase reads the case as
 // its card shows it too (CardSlot.Case), for a row that expects to refresh
@@ -151,7 +175,7 @@ func (q queries) cardSlotWith(ctx context.Context, with string, flags []string, 
 // after the reservation.
 func (q queries) CardSlotReserving(ctx context.Context, caseID int64, platform, kind string, id int64, key string, now time.Time, withCase bool) (slot CardSlot, newer, reserved, begun bool, err error) {
 	if q.d.name != "postgres" {
-		if slot, newer, err = q.cardSlot(ctx, caseID, platform, kind, id, now, withCase); err != nil || newer || slot.Card.MessageID != "" {
+		if slot, newer, err = q.cardSlot(ctx, caseID, platform, kind, id, now, withCase); err != nil || newer || slot.Behind || slot.Card.MessageID != "" {
 			return slot, newer, false, false, err
 		}
 		reserved, begun, err = q.ReserveCardPost(ctx, caseID, platform, "", key, now)
@@ -160,10 +184,11 @@ func (q queries) CardSlotReserving(ctx context.Context, caseID int64, platform, 
 	slot, flags, err := q.cardSlotWith(ctx, `WITH reserved AS (INSERT INTO cards (case_id, platform, channel, message_id, created_at, outbox_seen)
 			SELECT ?, ?, '', '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox)
 			WHERE NOT EXISTS (SELECT 1 FROM cards WHERE case_id = ? AND platform = ? AND message_id <> '')
-			AND NOT `+newerCardRowOfCase+` `+reserveCardConflict+` RETURNING case_id), `+begunReservedPost+` `,
-		[]string{newerCardRow[q.d.name], "EXISTS (SELECT 1 FROM reserved)", "EXISTS (SELECT 1 FROM begun)"},
-		[]any{caseID, platform, now.UTC(), caseID, platform, caseID, kind, id, now.UTC(), now.Add(-cardPostTimeout).UTC(),
-			platform, key, now.UTC(), now.UTC(), kind, id, now.UTC()}, platform, caseID, withCase)
+			AND NOT `+newerCardRowOfCase+` AND NOT `+olderCardRowOfCase+` `+reserveCardConflict+` RETURNING case_id), `+begunReservedPost+` `,
+		[]string{newerCardRow[q.d.name], "EXISTS (SELECT 1 FROM reserved)", "EXISTS (SELECT 1 FROM begun)", olderCardRow[q.d.name]},
+		[]any{caseID, platform, now.UTC(), caseID, platform, caseID, kind, id, now.UTC(), caseID, kind, id, now.Add(-cardPostTimeout).UTC(),
+			platform, key, now.UTC(), now.UTC(), kind, id, now.UTC(), kind, id}, platform, caseID, withCase)
+	slot.Behind = flags[3]
 	return slot, flags[0], flags[1], flags[2], err
 }
 

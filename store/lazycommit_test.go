@@ -45,7 +45,7 @@ func TestRecordsAfterASideEffectCommitLazily(t *testing.T) {
 			}},
 			{"a row's end", func(tx *store.Tx) (bool, error) { return tx.CompleteOutbox(ctx, items[2], t0) }},
 			{"rows' ends in a batch", func(tx *store.Tx) (bool, error) {
-				held, err := tx.CompleteOutboxBatch(ctx, items[3:4], t0)
+				held, _, err := tx.CompleteOutboxBatch(ctx, items[3:4], t0)
 				return held[items[3].ID], err
 			}},
 			{"a row's end at the commit", func(tx *store.Tx) (bool, error) {

@@ -107,8 +107,10 @@ type NewOutbox struct {
 	// slot takes the row as it is written, instead of claiming it after the
 	// commit. A coalescing row hands over the waiting row it pulls forward
 	// instead, when that row is the first of its case's line (no earlier
-	// row of its kind and case is pending or running); else the row is
-	// claimed as any other.
+	// row of its kind and case is pending or running); else that row is
+	// claimed in its turn. A row written handed does not wait in its
+	// case's line: the performer of an ordered kind checks it
+	// (CardSlot.Behind) and puts the row back to wait.
 	Handoff *OutboxHandoff
 }
 
@@ -289,16 +291,19 @@ func (q queries) coalesceOutbox(ctx context.Context, rows []outboxRow) ([]outbox
 			if handed {
 				continue
 			}
-			r.handoff = nil // written to be claimed: the handoff is cancelled
 		}
 		var waiting []laneDue
 		if err := q.selectAll(ctx, &waiting, pullForwardSQL+` RETURNING lane, run_at`, r.runAt, r.runAt, r.now, *r.caseID, r.kind); err != nil {
 			return nil, fmt.Errorf("store: enqueue %s %q: a waiting row: %w", r.kind, r.dedupeKey, err)
 		}
 		if len(waiting) == 0 {
+			// Written, and handed over with it: should an earlier row of
+			// its case still run, its performer puts it back in line.
 			left = append(left, r)
 			continue
 		}
+		// The waiting row, claimed in its turn, stands for this one:
+		// nothing written, so the handoff is cancelled at the commit.
 		q.wokenBy(waiting)
 	}
 	return left, nil
@@ -692,10 +697,15 @@ func (tx *Tx) CompleteOutboxLater(ctx context.Context, it OutboxItem, now time.T
 // CompleteOutboxBatch marks claimed rows done in one statement, each under
 // the claim it was handed out under: held lists the ids marked; a row whose
 // claim is no longer current is left alone, as CompleteOutbox would.
-func (q queries) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, now time.Time) (held map[int64]bool, err error) {
-	held = make(map[int64]bool, len(items))
+// behind lists those of a case's card or thread with a row of the case
+// waiting in their lane, which their end lets run: on PostgreSQL as the
+// statement saw it (a row committed after it wakes its worker itself), so
+// an end with none behind needs no claim to look; on SQLite every such row,
+// unlooked.
+func (q queries) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, now time.Time) (held, behind map[int64]bool, err error) {
+	held, behind = make(map[int64]bool, len(items)), map[int64]bool{}
 	if len(items) == 0 {
-		return held, nil
+		return held, behind, nil
 	}
 	args := []any{now.UTC()}
 	claims := make([]string, len(items))
@@ -703,18 +713,29 @@ func (q queries) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, no
 		claims[i] = "(id = ? AND claim_seq = ?)"
 		args = append(args, it.ID, it.ClaimSeq)
 	}
-	var ids []int64
-	err = q.selectAll(ctx, &ids, `
+	waits := "kind LIKE 'chat.card.%' OR kind LIKE 'chat.thread.%'"
+	if q.d.name == "postgres" {
+		waits = "CASE WHEN " + waits + ` THEN EXISTS (SELECT 1 FROM outbox w
+			WHERE w.case_id = outbox.case_id AND w.lane = outbox.lane AND w.state = 'pending') ELSE false END`
+	}
+	var rows []struct {
+		ID     int64 `db:"id"`
+		Behind bool  `db:"behind"`
+	}
+	err = q.selectAll(ctx, &rows, `
 		UPDATE outbox SET state = 'done', last_error = '', locked_by = '', lease_until = NULL, updated_at = ?
 		WHERE state = 'running' AND (`+strings.Join(claims, " OR ")+`)`+q.d.lazyCommit+`
-		RETURNING id`, args...)
+		RETURNING id, `+waits+` AS behind`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: mark %d outbox rows done: %w", len(items), err)
+		return nil, nil, fmt.Errorf("store: mark %d outbox rows done: %w", len(items), err)
 	}
-	for _, id := range ids {
-		held[id] = true
+	for _, r := range rows {
+		held[r.ID] = true
+		if r.Behind {
+			behind[r.ID] = true
+		}
 	}
-	return held, nil
+	return held, behind, nil
 }
 
 // RetryOutbox puts a claimed row back to wait until runAt, noting why it

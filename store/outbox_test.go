@@ -436,6 +436,59 @@ func TestOutboxThreadEntriesInOrderPerCase(t *testing.T) {
 	})
 }
 
+// A card row's end says whether a row of its case waits behind it in its
+// lane, so that its worker claims again only then: on PostgreSQL as the
+// statement sees it; SQLite does not look and says so for every such row.
+func TestOutboxBatchEndSaysWhatWaitsBehind(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		a := openCase(t, s)
+		for _, key := range []string{"a-card", "a-card-2"} {
+			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: "chat.card.slack", DedupeKey: key, Payload: key, CaseID: a.ID}, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: "sms.send", DedupeKey: "text", Payload: "text", CaseID: a.ID}, t0); err != nil {
+			t.Fatal(err)
+		}
+		claim := func() []store.OutboxItem {
+			t.Helper()
+			got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: t0, Lease: time.Minute, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		first := claim() // the first refresh and the text
+		if len(first) != 2 {
+			t.Fatalf("claimed %+v, want the first refresh and the text", first)
+		}
+		held, behind, err := s.CompleteOutboxBatch(ctx, first, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range first {
+			if !held[it.ID] {
+				t.Errorf("%s not marked done", it.DedupeKey)
+			}
+			if want := it.Kind == "chat.card.slack"; behind[it.ID] != want {
+				t.Errorf("%s: behind %v, want %v (the second refresh waits behind the first; a text is in no line)", it.DedupeKey, behind[it.ID], want)
+			}
+		}
+		second := claim()
+		if len(second) != 1 || second[0].DedupeKey != "a-card-2" {
+			t.Fatalf("claimed %+v, want the second refresh", second)
+		}
+		_, behind, err = s.CompleteOutboxBatch(ctx, second, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := s.Dialect() == "sqlite"; behind[second[0].ID] != want {
+			t.Errorf("the last refresh: behind %v, want %v (nothing waits; SQLite does not look)", behind[second[0].ID], want)
+		}
+	})
+}
+
 // An embedded store's rows left running by a process that died are taken
 // again as the next one starts, not after their lease.
 func TestOutboxReleaseClaims(t *testing.T) {
