@@ -439,8 +439,9 @@ const textBackCardHold = time.Second
 // (the first card, held for its text-back) renders this change instead,
 // at once. A row due now (written, or pulled forward) is handed to the
 // local worker as this transaction commits when it has a free slot, with
-// no claim and no wake-up round (Worker.Handoff); one that finds an
-// earlier row of its case's card still to run waits behind it
+// no claim and no wake-up round (Worker.Handoff; a plain refresh only
+// while the lane has slots to spare, Worker.HandoffSpare); one that finds
+// an earlier row of its case's card still to run waits behind it
 // (store.CardSlot.Behind).
 func (b *Bot) queueCard(ctx context.Context, tx *store.Tx, c store.Case, why string, runAt time.Time, coalesce bool) error {
 	// The case stays locked till the commit, so that a card's first post,
@@ -454,7 +455,11 @@ func (b *Bot) queueCard(ctx context.Context, tx *store.Tx, c store.Case, why str
 		kind := KindCard + "." + chat
 		var handoff *store.OutboxHandoff
 		if w := b.worker.Load(); w != nil && !runAt.After(now) && w.Handles(kind) {
-			handoff = w.Handoff(store.OutboxLane(kind), nil)
+			if coalesce {
+				handoff = w.Handoff(store.OutboxLane(kind), nil)
+			} else {
+				handoff = w.HandoffSpare(store.OutboxLane(kind))
+			}
 		}
 		err := tx.EnqueueLater(store.NewOutbox{
 			Kind:      kind,

@@ -307,3 +307,37 @@ func slotFreeOn(t *testing.T, w *bot.Worker, lane string) {
 		}
 	}
 }
+
+// A refresh is handed over only while its lane has slots to spare (a
+// quarter of them): near the limit, rows wait to be claimed oldest first,
+// and a handed refresh would take the slot one of them was waiting for.
+// A row that must not wait (Handoff) still takes the last free slot.
+func TestSpareHandoffLeavesTheLastSlotsToTheLine(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
+		w.SetLane(store.LaneSlack, 8)
+		runningWorker(t, w)
+		var held []*store.OutboxHandoff
+		t.Cleanup(func() {
+			for _, h := range held {
+				h.Cancel()
+			}
+		})
+		for range 7 {
+			h := w.HandoffSpare(store.LaneSlack)
+			if h == nil {
+				t.Fatalf("no spare slot with %d of 8 taken", len(held))
+			}
+			held = append(held, h)
+		}
+		if h := w.HandoffSpare(store.LaneSlack); h != nil {
+			h.Cancel()
+			t.Fatal("a spare slot handed with 7 of 8 taken, want none: fewer than a quarter are free")
+		}
+		h := w.Handoff(store.LaneSlack, nil)
+		if h == nil {
+			t.Fatal("no slot for a row that must not wait, with 1 of 8 free")
+		}
+		held = append(held, h)
+	})
+}

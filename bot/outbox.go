@@ -499,6 +499,21 @@ func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}, fre
 // when set, completes the item before it runs. nil when no slot is free or
 // the worker is not running: the row is then written to be claimed.
 func (w *Worker) Handoff(lane string, prepare func(*store.OutboxItem)) *store.OutboxHandoff {
+	return w.handoff(lane, prepare, 1)
+}
+
+// HandoffSpare is Handoff for a row that may wait its turn (a card's
+// refresh): only while a quarter of the pool's slots are free. A pool
+// near its limit has rows waiting to be claimed, oldest first; a row
+// handed the slot one of them frees would overtake them (a case's first
+// card behind the refreshes of others).
+func (w *Worker) HandoffSpare(lane string) *store.OutboxHandoff {
+	return w.handoff(lane, nil, 0)
+}
+
+// handoff reserves the slot: with spare 0, only while a quarter of the
+// pool's slots are free; else while one is.
+func (w *Worker) handoff(lane string, prepare func(*store.OutboxItem), spare int) *store.OutboxHandoff {
 	w.runMu.Lock()
 	defer w.runMu.Unlock()
 	if !w.running || w.runCtx.Err() != nil {
@@ -509,6 +524,12 @@ func (w *Worker) Handoff(lane string, prepare func(*store.OutboxItem)) *store.Ou
 		return nil
 	}
 	p := w.live[i]
+	if spare == 0 {
+		spare = max(1, cap(p.slots)/4)
+	}
+	if cap(p.slots)-len(p.slots) < spare {
+		return nil
+	}
 	select {
 	case p.slots <- struct{}{}:
 	default:
