@@ -373,14 +373,8 @@ func TestFirstCardHandedByItsTextBacksOutcome(t *testing.T) {
 // chat lane's only claimed row), on its row's first claim and attempt.
 func TestDeliveryRefreshHandedToTheRunningWorker(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.runOutbox(t)
 		from := "+447700900555"
-		h.missedCall("CA"+strings.Repeat("0", 31)+"8", from, lettings)
-		if !h.slack.WaitFor(func() bool {
-			return len(h.textsTo(from)) == 1 && h.slack.Calls("chat.postMessage") == 2
-		}, 10*time.Second) {
-			t.Fatalf("%d texts, %d posts", len(h.textsTo(from)), h.slack.Calls("chat.postMessage"))
-		}
+		h.missedWithTheWorker(t, "CA"+strings.Repeat("0", 31)+"8", from)
 		time.Sleep(300 * time.Millisecond) // the entry's end, and any claim after it
 		counter := h.store.CountStatements()
 		defer h.store.StopCounting()
@@ -401,20 +395,17 @@ func TestDeliveryRefreshHandedToTheRunningWorker(t *testing.T) {
 		if n := counter.Total("UPDATE outbox SET state = 'running'", "WHERE id IN ( SELECT id FROM outbox o"); n > most {
 			t.Errorf("%d claims, want at most %d: the refresh was handed over\n%s", n, most, statementReport(counter))
 		}
-		var rows []struct {
+		type attempt struct {
 			State    string `db:"state"`
 			ClaimSeq int64  `db:"claim_seq"`
 			Attempts int    `db:"attempts"`
 		}
+		var rows []attempt
 		if err := h.store.DB().Select(&rows, `SELECT state, claim_seq, attempts FROM outbox WHERE kind = 'chat.card.slack' ORDER BY id`); err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 2 || rows[1] != (struct {
-			State    string `db:"state"`
-			ClaimSeq int64  `db:"claim_seq"`
-			Attempts int    `db:"attempts"`
-		}{store.OutboxDone, 1, 1}) {
-			t.Errorf("card rows %+v, want the first card's and the refresh's, done on its first claim and attempt", rows)
+		if len(rows) != 2 || rows[1] != (attempt{store.OutboxDone, 1, 1}) {
+			t.Errorf("card rows %+v, want the first card's and the refresh's, the refresh done on its first claim and attempt", rows)
 		}
 		if n := h.slack.Calls("chat.update"); n != 1 {
 			t.Errorf("%d card updates, want 1", n)
@@ -429,14 +420,8 @@ func TestDeliveryRefreshHandedToTheRunningWorker(t *testing.T) {
 // delivery.
 func TestHandedRefreshWaitsBehindAnEarlierRender(t *testing.T) {
 	each(t, func(t *testing.T, h *harness) {
-		h.runOutbox(t)
 		from := "+447700900666"
-		h.missedCall("CA"+strings.Repeat("0", 31)+"9", from, lettings)
-		if !h.slack.WaitFor(func() bool {
-			return len(h.textsTo(from)) == 1 && h.slack.Calls("chat.postMessage") == 2
-		}, 10*time.Second) {
-			t.Fatalf("%d texts, %d posts", len(h.textsTo(from)), h.slack.Calls("chat.postMessage"))
-		}
+		h.missedWithTheWorker(t, "CA"+strings.Repeat("0", 31)+"9", from)
 		c := h.openCase(from, lettings)
 		earlier, _, err := h.store.Enqueue(context.Background(), store.NewOutbox{
 			Kind: "chat.card.slack", DedupeKey: "card:slack:earlier", Payload: bot.CardJob{CaseID: c.ID, Why: "after_unanswered_update"},
@@ -485,4 +470,18 @@ func TestHandedRefreshWaitsBehindAnEarlierRender(t *testing.T) {
 			t.Errorf("the earlier render and the refresh: %v, want both done", states)
 		}
 	})
+}
+
+// missedWithTheWorker runs the outbox worker as in production, plays a
+// missed call from from on the lettings line, and waits for its text-back,
+// its card and the card's first thread entry.
+func (h *harness) missedWithTheWorker(t *testing.T, sid, from string) {
+	t.Helper()
+	h.runOutbox(t)
+	h.missedCall(sid, from, lettings)
+	if !h.slack.WaitFor(func() bool {
+		return len(h.textsTo(from)) == 1 && h.slack.Calls("chat.postMessage") == 2
+	}, 10*time.Second) {
+		t.Fatalf("%d texts, %d posts", len(h.textsTo(from)), h.slack.Calls("chat.postMessage"))
+	}
 }

@@ -82,36 +82,29 @@ func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind stri
 // newerCardRow, by dialect, tells whether a row of kind (?) enqueued after
 // row id (?) for case c waits, due by now (?): one due later (a render
 // queued for after an update in flight) does not stand for this one.
-var newerCardRow = map[string]string{
-	postgres.name: newerCardRowIn(postgres),
-	sqlite.name:   newerCardRowIn(sqlite),
-}
-
-// newerCardRowIn is newerCardRow in d, reading the case's rows through
-// outbox_case.
-func newerCardRowIn(d dialect) string {
-	return "EXISTS (SELECT 1 FROM " + d.outboxBy("n", "outbox_case") + " WHERE n.case_id = c.id AND n.kind = ? AND n.id > ? AND n.state = 'pending' AND n.run_at <= ?)"
-}
-
-// newerCardRowOfCase is PostgreSQL's newerCardRow with the case as an
-// argument (? first), for a statement that reads no case row.
-var newerCardRowOfCase = strings.Replace(newerCardRow[postgres.name], "n.case_id = c.id", "n.case_id = ?", 1)
+var newerCardRow = caseRowsByDialect("n.id > ? AND n.state = 'pending' AND n.run_at <= ?")
 
 // olderCardRow, by dialect, tells whether a row of kind (?) enqueued before
 // row id (?) for case c still waits or runs: the row reading its slot is
 // not first in its case's line.
-var olderCardRow = map[string]string{
-	postgres.name: olderCardRowIn(postgres),
-	sqlite.name:   olderCardRowIn(sqlite),
-}
+var olderCardRow = caseRowsByDialect("n.id < ? AND n.state IN ('pending', 'running')")
 
-func olderCardRowIn(d dialect) string {
-	return "EXISTS (SELECT 1 FROM " + d.outboxBy("o", "outbox_case") + " WHERE o.case_id = c.id AND o.kind = ? AND o.id < ? AND o.state IN ('pending', 'running'))"
-}
+// newerCardRowOfCase and olderCardRowOfCase are PostgreSQL's, with the
+// case as an argument (? first), for a statement that reads no case row.
+var (
+	newerCardRowOfCase = strings.Replace(newerCardRow[postgres.name], "n.case_id = c.id", "n.case_id = ?", 1)
+	olderCardRowOfCase = strings.Replace(olderCardRow[postgres.name], "n.case_id = c.id", "n.case_id = ?", 1)
+)
 
-// olderCardRowOfCase is PostgreSQL's olderCardRow with the case as an
-// argument (? first).
-var olderCardRowOfCase = strings.Replace(olderCardRow[postgres.name], "o.case_id = c.id", "o.case_id = ?", 1)
+// caseRowsByDialect is, by dialect, whether a row n of case c and kind (?)
+// matches cond, read through outbox_case.
+func caseRowsByDialect(cond string) map[string]string {
+	out := map[string]string{}
+	for _, d := range []dialect{postgres, sqlite} {
+		out[d.name] = "EXISTS (SELECT 1 FROM " + d.outboxBy("n", "outbox_case") + " WHERE n.case_id = c.id AND n.kind = ? AND " + cond + ")"
+	}
+	return out
+}
 
 // cardSlotWith reads case caseID's slot on platform after the WITH clause
 // with (its arguments first in args), with flags, up to four boolean
