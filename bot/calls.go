@@ -437,12 +437,11 @@ const textBackCardHold = time.Second
 // queueCard queues the case's card for rendering on every chat at runAt
 // (zero: now). With coalesce, a card row of the case that waits unclaimed
 // (the first card, held for its text-back) renders this change instead,
-// at once. A row due now (written, or pulled forward) is handed to the
-// local worker as this transaction commits when it has a free slot, with
-// no claim and no wake-up round (Worker.Handoff; a plain refresh only
-// while the lane has slots to spare, Worker.HandoffSpare); one that finds
-// an earlier row of its case's card still to run waits behind it
-// (store.CardSlot.Behind).
+// at once. A row due now, written (a plain refresh, while the lane has
+// slots to spare: Worker.HandoffSpare) or pulled forward (Worker.Handoff),
+// is handed to the local worker as this transaction commits, with no
+// claim and no wake-up round; one that finds an earlier row of its case's
+// card still to run waits behind it (store.CardSlot.Behind).
 func (b *Bot) queueCard(ctx context.Context, tx *store.Tx, c store.Case, why string, runAt time.Time, coalesce bool) error {
 	// The case stays locked till the commit, so that a card's first post,
 	// rendered after it, shows this change (store.ReserveCard).

@@ -499,7 +499,7 @@ func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}, fre
 // when set, completes the item before it runs. nil when no slot is free or
 // the worker is not running: the row is then written to be claimed.
 func (w *Worker) Handoff(lane string, prepare func(*store.OutboxItem)) *store.OutboxHandoff {
-	return w.handoff(lane, prepare, 1)
+	return w.handoff(lane, prepare, false)
 }
 
 // HandoffSpare is Handoff for a row that may wait its turn (a card's
@@ -508,12 +508,12 @@ func (w *Worker) Handoff(lane string, prepare func(*store.OutboxItem)) *store.Ou
 // handed the slot one of them frees would overtake them (a case's first
 // card behind the refreshes of others).
 func (w *Worker) HandoffSpare(lane string) *store.OutboxHandoff {
-	return w.handoff(lane, nil, 0)
+	return w.handoff(lane, nil, true)
 }
 
-// handoff reserves the slot: with spare 0, only while a quarter of the
+// handoff reserves the slot: with spare, only while a quarter of the
 // pool's slots are free; else while one is.
-func (w *Worker) handoff(lane string, prepare func(*store.OutboxItem), spare int) *store.OutboxHandoff {
+func (w *Worker) handoff(lane string, prepare func(*store.OutboxItem), spare bool) *store.OutboxHandoff {
 	w.runMu.Lock()
 	defer w.runMu.Unlock()
 	if !w.running || w.runCtx.Err() != nil {
@@ -524,10 +524,7 @@ func (w *Worker) handoff(lane string, prepare func(*store.OutboxItem), spare int
 		return nil
 	}
 	p := w.live[i]
-	if spare == 0 {
-		spare = max(1, cap(p.slots)/4)
-	}
-	if cap(p.slots)-len(p.slots) < spare {
+	if spare && cap(p.slots)-len(p.slots) < max(1, cap(p.slots)/4) {
 		return nil
 	}
 	select {

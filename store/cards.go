@@ -73,10 +73,16 @@ func (q queries) CardSlotBeginning(ctx context.Context, caseID int64, platform, 
 	return slot, flags[0], err
 }
 
+// cardSlot reads the slot as row id of kind does (kind "": no row), with
+// whether a newer row of its kind waits and, for a row, CardSlot.Behind.
 func (q queries) cardSlot(ctx context.Context, caseID int64, platform, kind string, id int64, now time.Time, withCase bool) (CardSlot, bool, error) {
-	slot, flags, err := q.cardSlotWith(ctx, "", []string{newerCardRow[q.d.name], olderCardRow[q.d.name]}, []any{kind, id, now.UTC(), kind, id}, platform, caseID, withCase)
-	slot.Behind = flags[1]
-	return slot, flags[0], err
+	flags, args := []string{newerCardRow[q.d.name]}, []any{kind, id, now.UTC()}
+	if kind != "" {
+		flags, args = append(flags, olderCardRow[q.d.name]), append(args, kind, id)
+	}
+	slot, got, err := q.cardSlotWith(ctx, "", flags, args, platform, caseID, withCase)
+	slot.Behind = kind != "" && got[1]
+	return slot, got[0], err
 }
 
 // newerCardRow, by dialect, tells whether a row of kind (?) enqueued after

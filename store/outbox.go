@@ -107,9 +107,9 @@ type NewOutbox struct {
 	// slot takes the row as it is written, instead of claiming it after the
 	// commit. A coalescing row hands over the waiting row it pulls forward
 	// instead, when that row is the first of its case's line (no earlier
-	// row of its kind and case is pending or running); else that row is
-	// claimed in its turn. A row written handed does not wait in its
-	// case's line: the performer of an ordered kind checks it
+	// row of its kind and case is pending or running); else the row is
+	// claimed as any other. A plain row written handed has not waited in
+	// its case's line: the performer of an ordered kind checks it
 	// (CardSlot.Behind) and puts the row back to wait.
 	Handoff *OutboxHandoff
 }
@@ -166,6 +166,9 @@ func OutboxLane(kind string) string {
 func OutboxOrdered(kind string) bool {
 	return strings.HasPrefix(kind, "chat.thread.") || strings.HasPrefix(kind, "chat.card.")
 }
+
+// orderedKindSQL is OutboxOrdered in SQL, of an outbox row's kind.
+const orderedKindSQL = "(kind LIKE 'chat.thread.%' OR kind LIKE 'chat.card.%')"
 
 // Enqueue writes an outbox row, normally inside the transaction of the change
 // that caused it. A row whose dedupe key exists already is not written again:
@@ -291,19 +294,16 @@ func (q queries) coalesceOutbox(ctx context.Context, rows []outboxRow) ([]outbox
 			if handed {
 				continue
 			}
+			r.handoff = nil // written to be claimed, as flushAsOne writes it: the handoff is cancelled
 		}
 		var waiting []laneDue
 		if err := q.selectAll(ctx, &waiting, pullForwardSQL+` RETURNING lane, run_at`, r.runAt, r.runAt, r.now, *r.caseID, r.kind); err != nil {
 			return nil, fmt.Errorf("store: enqueue %s %q: a waiting row: %w", r.kind, r.dedupeKey, err)
 		}
 		if len(waiting) == 0 {
-			// Written, and handed over with it: should an earlier row of
-			// its case still run, its performer puts it back in line.
 			left = append(left, r)
 			continue
 		}
-		// The waiting row, claimed in its turn, stands for this one:
-		// nothing written, so the handoff is cancelled at the commit.
 		q.wokenBy(waiting)
 	}
 	return left, nil
@@ -583,7 +583,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxItem, e
 			SELECT id FROM ` + s.d.outboxBy("o", "outbox_lane_active") + `
 			WHERE state IN ('pending', 'running')
 			AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND lease_until < ` + s.d.dbNow() + `))` + lanes + `
-			AND NOT ((kind LIKE 'chat.thread.%' OR kind LIKE 'chat.card.%') AND EXISTS (
+			AND NOT (` + orderedKindSQL + ` AND EXISTS (
 				SELECT 1 FROM outbox e WHERE e.case_id = o.case_id AND e.kind = o.kind AND e.id < o.id
 				AND e.state IN ('pending', 'running')))
 			AND NOT (kind LIKE 'chat.thread.%' AND (
@@ -713,9 +713,9 @@ func (q queries) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, no
 		claims[i] = "(id = ? AND claim_seq = ?)"
 		args = append(args, it.ID, it.ClaimSeq)
 	}
-	waits := "kind LIKE 'chat.card.%' OR kind LIKE 'chat.thread.%'"
+	waits := orderedKindSQL
 	if q.d.name == "postgres" {
-		waits = "CASE WHEN " + waits + ` THEN EXISTS (SELECT 1 FROM outbox w
+		waits = "CASE WHEN " + orderedKindSQL + ` THEN EXISTS (SELECT 1 FROM outbox w
 			WHERE w.case_id = outbox.case_id AND w.lane = outbox.lane AND w.state = 'pending') ELSE false END`
 	}
 	var rows []struct {
