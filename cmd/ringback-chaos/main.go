@@ -469,7 +469,7 @@ func slackPosts(sl *slackstandin.Server) []slackPost {
 				continue // a broadcast reply: seen in its thread
 			}
 			out = append(out, slackPost{channel: ch, ts: m.TS, text: m.Text, caseID: harness.CaseOfCard(m.Blocks, m.Metadata),
-				textBackDelivered: showsTextBackDelivered(m.Blocks)})
+				key: harness.KeyOfPost(m.Metadata), textBackDelivered: showsTextBackDelivered(m.Blocks)})
 			thread := sl.Thread(ch, m.TS)
 			for _, r := range thread {
 				if r.TS == m.TS {

@@ -55,7 +55,7 @@ type slackPost struct {
 	channel, ts, threadTS string
 	text                  string
 	caseID                int64  // cards: the case the card is for; 0 otherwise
-	key                   string // thread replies: Ringback's name for the post (its metadata)
+	key                   string // Ringback's name for the post (its metadata), when it gives one
 	// textBackDelivered: a card that shows its text-back delivered.
 	textBackDelivered bool
 }
@@ -114,16 +114,23 @@ type tally struct {
 
 func (t tally) clean() bool { return t.Lost == 0 && t.Duplicated == 0 && t.Dead == 0 }
 
+// digestKeyPrefix begins a weekly digest's post key (bot: "digest:" and
+// its outbox row), which its Slack metadata carries.
+const digestKeyPrefix = "digest:"
+
 // verdict is the outcome of a run.
 type verdict struct {
 	Tallies   map[string]*tally
 	Stray     int // texts to numbers that never called
 	AckToText harness.Summary
-	// Orphans are thread replies under a post that is no card; OrphanText
-	// names the first and its parent, to tell a card posted without its
-	// case from a thread the run does not count (the weekly digest's chart).
+	// Orphans are thread replies under a post that is no card and no
+	// digest; OrphanText names the first and its parent (a card posted
+	// without its case, say).
 	Orphans    int
 	OrphanText string
+	// DigestReplies are thread replies under a weekly digest (its chart):
+	// Ringback's own, which the run does not count.
+	DigestReplies int
 	// Slowest are the longest ack→text waits, to match against the
 	// run's fault events (offsets from the start of traffic).
 	Slowest []slowText
@@ -337,9 +344,13 @@ func judge(o observed) verdict {
 	cardsOf := map[pair][]slackPost{}
 	cardAt := map[string]pair{}    // channel + ts of a card → its pair
 	topText := map[string]string{} // channel + ts of a top-level post → its text
+	digests := map[string]bool{}   // channel + ts of a weekly digest
 	for _, p := range o.posts {
 		if p.threadTS == "" {
 			topText[p.channel+" "+p.ts] = p.text
+			if strings.HasPrefix(p.key, digestKeyPrefix) {
+				digests[p.channel+" "+p.ts] = true
+			}
 		}
 		if p.threadTS != "" || p.caseID == 0 {
 			continue
@@ -372,6 +383,10 @@ func judge(o observed) verdict {
 			continue
 		}
 		pr, ok := cardAt[p.channel+" "+p.threadTS]
+		if !ok && digests[p.channel+" "+p.threadTS] {
+			v.DigestReplies++
+			continue
+		}
 		if !ok {
 			if v.Orphans == 0 {
 				v.OrphanText = fmt.Sprintf("%.80q (post %q) under %.80q", p.text, p.key, topText[p.channel+" "+p.threadTS])
@@ -473,6 +488,9 @@ func writeVerdict(w io.Writer, v verdict, target time.Duration) {
 	}
 	if v.Orphans > 0 {
 		fmt.Fprintf(w, "thread replies under no card: %d (the first: %s)\n", v.Orphans, v.OrphanText)
+	}
+	if v.DigestReplies > 0 {
+		fmt.Fprintf(w, "weekly digest thread replies (its charts, not counted): %d\n", v.DigestReplies)
 	}
 	rt := v.Receipts
 	fmt.Fprintf(w, "delivery receipts: %d answered (%d with a \"sent\" after them), %d callbacks never answered; texts not delivered after their receipt: %d; text-back cards not showing it: %d\n",

@@ -272,3 +272,31 @@ func TestAnsweredReceiptsLeaveTextsAndCardsDelivered(t *testing.T) {
 		t.Errorf("the verdict does not tell the receipts:\n%s", out.String())
 	}
 }
+
+// The weekly digest's chart, posted in the digest's thread, is Ringback's
+// own and counted apart; a reply under any other post that is no card is
+// still an orphan.
+func TestDigestThreadIsNoOrphan(t *testing.T) {
+	w := newWorld()
+	digest := w.ts()
+	w.o.posts = append(w.o.posts,
+		slackPost{channel: "C0MANAGERS", ts: digest, text: "📊 Weekly digest", key: digestKeyPrefix + "12"},
+		slackPost{channel: "C0MANAGERS", ts: w.ts(), threadTS: digest})
+	v := judge(w.o)
+	if v.Orphans != 0 || v.DigestReplies != 1 {
+		t.Fatalf("orphans %d, digest replies %d; want 0 and 1", v.Orphans, v.DigestReplies)
+	}
+	var out bytes.Buffer
+	writeVerdict(&out, v, 15*time.Second)
+	if strings.Contains(out.String(), "under no card") || !strings.Contains(out.String(), "weekly digest thread replies (its charts, not counted): 1") {
+		t.Errorf("the report says:\n%s", out.String())
+	}
+
+	other := w.ts()
+	w.o.posts = append(w.o.posts,
+		slackPost{channel: "C0LETTINGS", ts: other, text: "something else", key: "dm:3"},
+		slackPost{channel: "C0LETTINGS", ts: w.ts(), threadTS: other, text: "a reply"})
+	if v := judge(w.o); v.Orphans != 1 || v.DigestReplies != 1 {
+		t.Errorf("orphans %d, digest replies %d; want 1 and 1", v.Orphans, v.DigestReplies)
+	}
+}
