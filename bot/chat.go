@@ -389,7 +389,7 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 			// slot, with no claim.
 			thread := KindThread + "." + p.name
 			pass := p.beginningIn(c.passOn(thread, KindCard+"."+p.name, thread), ref, o.card)
-			pd, err := p.b.store.SaveCardPostPassing(ctx, p.name, o.key, o.card, ref.Channel, ref.ID, c.it, c.now(), pass)
+			pd, err := p.b.store.SaveCardPostPassing(ctx, p.name, o.key, o.card, ref.Channel, ref.ID, c.it, c.endsAt(), pass)
 			c.passed(pd)
 			return err
 		}
@@ -410,7 +410,7 @@ func (p *chatPerformer) record(ctx context.Context, o once, ref MessageRef) erro
 				pass = p.beginningIn(pass, *o.thread, *c.it.CaseID)
 			}
 		}
-		pd, err := p.b.store.SaveChatPostPassing(ctx, p.name, o.key, ref.Channel, ref.ID, c.it, c.now(), pass)
+		pd, err := p.b.store.SaveChatPostPassing(ctx, p.name, o.key, ref.Channel, ref.ID, c.it, c.endsAt(), pass)
 		c.passed(pd)
 		return err
 	}

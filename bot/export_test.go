@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"time"
 
 	"ringback/store"
 )
@@ -14,3 +15,7 @@ var RetryIn = retryIn
 func (b *Bot) SMSAccepted(ctx context.Context, m store.Message, sent SentSMS) error {
 	return b.smsAccepted(ctx, m, sent)
 }
+
+// SetPoll sets how often w asks the database about every lane (2 s), so
+// that a test tells a row started by a wake-up from one the poll found.
+func (w *Worker) SetPoll(d time.Duration) { w.poll = d }

@@ -341,3 +341,69 @@ func TestSpareHandoffLeavesTheLastSlotsToTheLine(t *testing.T) {
 		held = append(held, h)
 	})
 }
+
+// A card row's end that ran while a claim skipped the next row of its
+// case (the row still running as the claim looked; the next row written
+// after the end's statement began, so the end did not see it waiting)
+// lets that row run as the end commits, not at the next poll.
+func TestRowBehindRunsWhenAnEndOverlappedItsSkippingClaim(t *testing.T) {
+	s := storetest.New(t, "postgres")
+	w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
+	w.SetPoll(time.Minute)
+	kind := bot.KindCard + ".slack"
+	ran := make(chan store.OutboxItem, 4)
+	release := make(chan struct{})
+	w.Handle(kind, func(ctx context.Context, it store.OutboxItem) error {
+		ran <- it
+		if it.DedupeKey == "card:7:1" {
+			<-release
+		}
+		return nil
+	})
+	runningWorker(t, w)
+	ctx := context.Background()
+	enqueue := func(key string) {
+		t.Helper()
+		if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: key, Payload: bot.CardJob{CaseID: 7}, CaseID: 7}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enqueue("card:7:1")
+	first := within(t, ran, 5*time.Second, "the first card row did not run")
+
+	// The first row's end waits on its row, held here, after its statement
+	// began (and took the snapshot that decides whether a row waits).
+	hold, err := s.DB().Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	if _, err := hold.Exec(`SELECT 1 FROM outbox WHERE id = $1 FOR UPDATE`, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	storetest.WaitForLockWait(t, s, "%UPDATE outbox SET state = 'done'%")
+
+	// The next row of the case, written now, wakes the worker, whose claim
+	// skips it: the first row still runs.
+	counter := s.CountStatements()
+	defer s.StopCounting()
+	enqueue("card:7:2")
+	for deadline := time.Now().Add(5 * time.Second); counter.Total("UPDATE outbox SET", "ORDER BY id") == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no claim followed the second row's commit")
+		}
+	}
+	select {
+	case it := <-ran:
+		t.Fatalf("row %s ran while the row before it still ran", it.DedupeKey)
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	if err := hold.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if it := within(t, ran, 2*time.Second, "the row behind did not run when the row before it ended (it waits for the next poll)"); it.DedupeKey != "card:7:2" {
+		t.Fatalf("ran %s, want card:7:2", it.DedupeKey)
+	}
+}

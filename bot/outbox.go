@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -256,7 +257,37 @@ type pool struct {
 	due     bool      // rows may be due now: claim when a slot is free
 	next    time.Time // the earliest row known to fall due later (bot clock); zero: none
 	claimed time.Time // when the pool last claimed (wall clock)
+	// claims counts the pool's claim statements as they begin and as they
+	// end, for endWatch.
+	claims atomic.Uint64
 }
+
+// endWatch tells whether a claim of a row's pool began or ended while the
+// statement ending the row ran. Such a claim may have skipped the next row
+// of the row's case, as not first in line (the row still ran as it
+// looked), while the end, reading before that row was written, did not
+// see it waiting: without a claim after the end, that row would wait for
+// the next poll.
+type endWatch struct {
+	claims *atomic.Uint64 // nil: no pool runs the row (RunDue)
+	from   uint64
+}
+
+// watchEnd starts an endWatch for a row of lane, just before the statement
+// ending it.
+func (w *Worker) watchEnd(lane string) endWatch {
+	w.runMu.Lock()
+	defer w.runMu.Unlock()
+	for _, p := range w.live {
+		if p.serves(lane) {
+			return endWatch{claims: &p.claims, from: p.claims.Load()}
+		}
+	}
+	return endWatch{}
+}
+
+// overlapped reports whether a claim began or ended since the watch began.
+func (e endWatch) overlapped() bool { return e.claims != nil && e.claims.Load() != e.from }
 
 // serves reports whether the pool runs lane's rows.
 func (p *pool) serves(lane string) bool {
@@ -470,7 +501,9 @@ func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}, fre
 	if ctx.Err() != nil {
 		return 0, nil
 	}
+	p.claims.Add(1)
 	items, err := w.store.ClaimOutbox(ctx, w.claim(store.OutboxClaim{Limit: free, Lanes: p.lanes, ExceptLanes: p.except}))
+	p.claims.Add(1)
 	if err != nil {
 		return 0, err
 	}
@@ -712,6 +745,9 @@ func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete comp
 	} else {
 		pctx, cancel := context.WithTimeout(h.ctx, performTimeout)
 		c := &claimed{it: it, now: w.clock.Now, waiting: true}
+		if store.OutboxOrdered(it.Kind) {
+			c.watch = func() endWatch { return w.watchEnd(it.Lane) }
+		}
 		if complete != nil {
 			c.pass = w.passing()
 		}
@@ -719,7 +755,7 @@ func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete comp
 		cancel()
 		if err == nil && c.done {
 			// Marked done in the performer's own transaction, which committed.
-			if c.next != nil || !c.waiting {
+			if (c.next != nil || !c.waiting) && !c.end.overlapped() {
 				// The case's next row is this worker's already (its end
 				// lets the rows behind it run), or none waits: no claim
 				// need look for one.
@@ -727,7 +763,7 @@ func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete comp
 				return false, c.next
 			}
 			w.completed(it, true, true)
-			return false, nil
+			return false, c.next
 		}
 		if cause := context.Cause(h.ctx); cause != nil && err != nil {
 			err = fmt.Errorf("%w (%w)", err, cause)
@@ -748,6 +784,18 @@ type claimed struct {
 	// waiting is false when the row's end found no row of its case
 	// waiting for it (store.Passed.Waiting).
 	waiting bool
+	// watch starts end, for a row of an ordered kind (nil otherwise).
+	watch func() endWatch
+	end   endWatch
+}
+
+// endsAt is the time the statement ending the row records, asked for just
+// before that statement runs: the end is watched from then on (endWatch).
+func (c *claimed) endsAt() time.Time {
+	if c.watch != nil {
+		c.end = c.watch()
+	}
+	return c.now()
 }
 
 // passOn is the pass asking for the case's next row of kind, with the
@@ -777,7 +825,7 @@ func completeInTx(ctx context.Context, tx *store.Tx) error {
 	if !ok {
 		return nil
 	}
-	return tx.CompleteOutboxLater(ctx, c.it, c.now(), func(held bool) { c.done = held })
+	return tx.CompleteOutboxLater(ctx, c.it, c.endsAt(), func(held bool) { c.done = held })
 }
 
 // settle records what came of a row's attempt, under its claim (a row
@@ -797,12 +845,16 @@ func (w *Worker) settle(ctx context.Context, it store.OutboxItem, err error, com
 		return true
 	case err == nil:
 		behind := true
+		var end endWatch
+		if store.OutboxOrdered(it.Kind) {
+			end = w.watchEnd(it.Lane)
+		}
 		held := w.mark(ctx, log, "done", func(c context.Context) (bool, error) {
 			held, b, err := complete(c, it)
 			behind = b
 			return held, err
 		})
-		w.completed(it, held, behind)
+		w.completed(it, held, behind || end.overlapped())
 	case errors.Is(err, errClaimLost):
 		result("lost", false)
 		log.Warn("outbox row taken over by another worker", "error", err)
