@@ -342,21 +342,41 @@ func TestSpareHandoffLeavesTheLastSlotsToTheLine(t *testing.T) {
 	})
 }
 
-// A card row's end that ran while a claim skipped the next row of its
-// case (the row still running as the claim looked; the next row written
-// after the end's statement began, so the end did not see it waiting)
-// lets that row run as the end commits, not at the next poll.
+// A card or thread row's end that ran while a claim skipped the next row
+// of its case (the row still running as the claim looked; the next row
+// written after the end's statement began, so the end did not see it
+// waiting) lets that row run as the end commits, not at the next poll:
+// whether the worker marks the row done, or the performer's own statement
+// does, with its post.
 func TestRowBehindRunsWhenAnEndOverlappedItsSkippingClaim(t *testing.T) {
+	for _, tc := range []struct {
+		name, kind string
+		end        func(ctx context.Context, s *store.Store) error
+		statement  string // the end's, as it waits for a lock
+	}{
+		{"settled by the worker", bot.KindCard + ".slack", nil, "%UPDATE outbox SET state = 'done'%"},
+		{"ended with its post", bot.KindThread + ".slack", func(ctx context.Context, s *store.Store) error {
+			return bot.EndWithPost(ctx, s, "entry:7:1")
+		}, "%saved_post%"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { rowBehindAnOverlappedEnd(t, tc.kind, tc.end, tc.statement) })
+	}
+}
+
+func rowBehindAnOverlappedEnd(t *testing.T, kind string, end func(context.Context, *store.Store) error, statement string) {
 	s := storetest.New(t, "postgres")
 	w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
 	w.SetPoll(time.Minute)
-	kind := bot.KindCard + ".slack"
 	ran := make(chan store.OutboxItem, 4)
 	release := make(chan struct{})
 	w.Handle(kind, func(ctx context.Context, it store.OutboxItem) error {
 		ran <- it
-		if it.DedupeKey == "card:7:1" {
-			<-release
+		if it.DedupeKey != "row:7:1" {
+			return nil
+		}
+		<-release
+		if end != nil {
+			return end(ctx, s)
 		}
 		return nil
 	})
@@ -368,8 +388,8 @@ func TestRowBehindRunsWhenAnEndOverlappedItsSkippingClaim(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	enqueue("card:7:1")
-	first := within(t, ran, 5*time.Second, "the first card row did not run")
+	enqueue("row:7:1")
+	first := within(t, ran, 5*time.Second, "the first row did not run")
 
 	// The first row's end waits on its row, held here, after its statement
 	// began (and took the snapshot that decides whether a row waits).
@@ -382,13 +402,13 @@ func TestRowBehindRunsWhenAnEndOverlappedItsSkippingClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(release)
-	storetest.WaitForLockWait(t, s, "%UPDATE outbox SET state = 'done'%")
+	storetest.WaitForLockWait(t, s, statement)
 
 	// The next row of the case, written now, wakes the worker, whose claim
 	// skips it: the first row still runs.
 	counter := s.CountStatements()
 	defer s.StopCounting()
-	enqueue("card:7:2")
+	enqueue("row:7:2")
 	for deadline := time.Now().Add(5 * time.Second); counter.Total("UPDATE outbox SET", "ORDER BY id") == 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("no claim followed the second row's commit")
@@ -403,7 +423,7 @@ func TestRowBehindRunsWhenAnEndOverlappedItsSkippingClaim(t *testing.T) {
 	if err := hold.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if it := within(t, ran, 2*time.Second, "the row behind did not run when the row before it ended (it waits for the next poll)"); it.DedupeKey != "card:7:2" {
-		t.Fatalf("ran %s, want card:7:2", it.DedupeKey)
+	if it := within(t, ran, 2*time.Second, "the row behind did not run when the row before it ended (it waits for the next poll)"); it.DedupeKey != "row:7:2" {
+		t.Fatalf("ran %s, want row:7:2", it.DedupeKey)
 	}
 }
