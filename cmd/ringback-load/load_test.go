@@ -304,6 +304,67 @@ func TestOutput(t *testing.T) {
 	}
 }
 
+// Each store and rate offered several times (-runs) gets the medians of
+// its runs' figures, in the table and the JSON; a store and rate run once
+// gets none, and a figure a run does not know stays unknown.
+func TestMediansOfRepeatedRuns(t *testing.T) {
+	run := func(store string, n int, ackP99 time.Duration, rbCPU, pgCPU time.Duration, stmts float64, meets bool) result {
+		r := result{Store: store, Rate: 100, Run: n, Calls: 1000, Acked: 1000, Texts: 1000, Cards: 1000, Slack: true,
+			Ack:  summary{N: 1000, P99: ackP99},
+			Text: summary{N: 1000, P99: 120 * time.Millisecond}, Card: summary{N: 1000, P99: 280 * time.Millisecond},
+			ServerCPU: rbCPU, DatabaseCPU: pgCPU, Statements: stmts, HasCounters: stmts > 0, WALSyncs: 3}
+		if !meets {
+			r.Card.P99 = 900 * time.Millisecond
+		}
+		return r
+	}
+	rep := report{Runs: []result{
+		run("postgres", 1, 30*time.Millisecond, 3200*time.Millisecond, 4000*time.Millisecond, 13.1, false),
+		run("sqlite", 1, 8*time.Millisecond, 5000*time.Millisecond, -1, 0, true),
+		run("postgres", 2, 10*time.Millisecond, 2900*time.Millisecond, 3500*time.Millisecond, 13.0, true),
+		run("sqlite", 2, 12*time.Millisecond, 6000*time.Millisecond, -1, 0, true),
+		run("postgres", 3, 20*time.Millisecond, 3100*time.Millisecond, 3700*time.Millisecond, 13.2, true),
+	}}
+	rep.Runs = append(rep.Runs, result{Store: "postgres", Rate: 200, Calls: 10})
+	ms := medians(rep.Runs)
+	if len(ms) != 2 {
+		t.Fatalf("%d medians, want postgres and sqlite at 100/s: %+v", len(ms), ms)
+	}
+	pg, lite := ms[0], ms[1]
+	if pg.Store != "postgres" || pg.Runs != 3 || pg.Met != 2 || pg.AckP99 != 20*time.Millisecond || pg.ServerCPU != 3.1 ||
+		pg.DatabaseCPU != 3.7 || pg.Statements != 13.1 || pg.CardP99 != 280*time.Millisecond {
+		t.Errorf("postgres median = %+v, want the middle run's figures, 2 of 3 meeting the targets", pg)
+	}
+	if lite.Store != "sqlite" || lite.Runs != 2 || lite.AckP99 != 10*time.Millisecond || lite.ServerCPU != 5.5 || lite.DatabaseCPU != -1 || lite.Statements != -1 {
+		t.Errorf("sqlite median = %+v, want the mean of the two middle runs and no database figures", lite)
+	}
+	var b bytes.Buffer
+	writeTable(&b, rep)
+	out := b.String()
+	_, table, found := strings.Cut(out, "medians over each store and rate's runs (-runs):\n")
+	lines := strings.Split(table, "\n")
+	if !found || len(lines) < 3 ||
+		strings.Join(strings.Fields(lines[1]), " ") != "postgres 100 3 2 20ms 120ms 280ms 3.10 3.70 13.10 3.00" ||
+		strings.Join(strings.Fields(lines[2]), " ") != "sqlite 100 2 2 10ms 120ms 280ms 5.50 - - -" {
+		t.Errorf("table:\n%s", out)
+	}
+	b.Reset()
+	if err := writeJSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Runs    []map[string]any `json:"runs"`
+		Medians []map[string]any `json:"medians"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Medians) != 2 || got.Medians[0]["ack_p99_ms"] != 20.0 || got.Medians[0]["runs_meeting_targets"] != 2.0 ||
+		got.Runs[2]["run"] != 2.0 || got.Medians[1]["postgres_cpu_s_per_1k"] != nil {
+		t.Errorf("json = %s", b.String())
+	}
+}
+
 func TestFlags(t *testing.T) {
 	o, err := parseFlags([]string{"-rates", "50, 200", "-stores", "sqlite", "-duration", "2s"}, &bytes.Buffer{})
 	if err != nil || len(o.rates) != 2 || o.rates[1] != 200 || o.stores[0] != "sqlite" {
@@ -315,7 +376,7 @@ func TestFlags(t *testing.T) {
 	for _, bad := range [][]string{
 		{"-rates", "0"}, {"-rates", "x"}, {"-stores", "mysql"}, {"-duration", "0s"},
 		{"-rates", "5000", "-duration", "1m"}, {"-find-max", "-max-rate", "4000", "-duration", "30s"},
-		{"-seed-cases", "2000000"}, {"-slack-latency", "-1s"}, {"-receipt-after", "-1s"}, {"-sent-after", "2m"}, {"extra"},
+		{"-seed-cases", "2000000"}, {"-runs", "0"}, {"-runs", "3", "-find-max"}, {"-slack-latency", "-1s"}, {"-receipt-after", "-1s"}, {"-sent-after", "2m"}, {"extra"},
 	} {
 		if _, err := parseFlags(bad, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseFlags(%q) accepted", bad)

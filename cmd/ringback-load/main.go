@@ -111,6 +111,7 @@ type options struct {
 	grace         time.Duration
 	findMax       bool
 	maxRate       int
+	runs          int // each rate offered this many times (medians reported)
 	seed          seed
 	alsoEmpty     bool // with a seed, run each rate on an empty store too
 	baseline      bool
@@ -180,6 +181,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	grace := fs.Duration("grace", 30*time.Second, "how long to wait after the last answer for outstanding texts and cards")
 	findMax := fs.Bool("find-max", false, "step the rate and report the highest that meets the targets")
 	maxR := fs.Int("max-rate", 2000, "-find-max: the highest rate tried")
+	runs := fs.Int("runs", 1, "offer every rate this many times, each on a fresh server, the rates taken in turn (a slow spell of the machine falls on all of them), and report every run and the medians of their figures (not with -find-max)")
 	seedCases := fs.Int("seed-cases", 0, "closed cases of other callers in the store before the load")
 	seedCalls := fs.Int("seed-calls", 0, "their calls in the store before the load")
 	seedOutbox := fs.Int("seed-outbox", 0, "finished outbox rows in the store before the load")
@@ -207,7 +209,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	o := options{
 		duration: *duration, warmup: *warmup, databaseURL: *databaseURL, twilioLatency: *twilio, slackLatency: *slackLat, receiptAfter: *receipt, sentAfter: *sentAfter, tls: *tlsOn, pgSocket: *pgSocket,
-		slack: *slack, grace: *grace, findMax: *findMax, maxRate: *maxR,
+		slack: *slack, grace: *grace, findMax: *findMax, maxRate: *maxR, runs: *runs,
 		seed: seed{cases: *seedCases, calls: *seedCalls, outbox: *seedOutbox}, alsoEmpty: *alsoEmpty,
 		baseline: *baseline, baselineFor: *baselineFor, clients: *clients, scrape: *scrape,
 		bin: *bin, config: *cfg, json: *jsonOut, verbose: *verbose,
@@ -229,6 +231,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-grace %s: want 0 to 10m", o.grace)
 	case o.maxRate < 1 || o.maxRate > maxRate:
 		return o, fmt.Errorf("-max-rate %d: want 1 to %d", o.maxRate, maxRate)
+	case o.runs < 1 || o.runs > 20:
+		return o, fmt.Errorf("-runs %d: want 1 to 20", o.runs)
+	case o.runs > 1 && o.findMax:
+		return o, errors.New("-runs: -find-max offers each rate once")
 	case o.seed.cases < 0 || o.seed.cases > maxSeed || o.seed.calls < 0 || o.seed.calls > 10*maxSeed || o.seed.outbox < 0 || o.seed.outbox > 10*maxSeed:
 		return o, fmt.Errorf("-seed-cases up to %d, -seed-calls and -seed-outbox up to %d", maxSeed, 10*maxSeed)
 	case o.baselineFor < time.Second || o.baselineFor > 10*time.Minute:
@@ -369,32 +375,41 @@ func runVariant(ctx context.Context, o options, bin, work string, st runStore, r
 	if st.template != "" {
 		label += seededMark
 	}
-	one := func(rate int) (result, error) {
+	one := func(rate, run int) (result, error) {
 		if err := ctx.Err(); err != nil {
 			return result{}, fmt.Errorf("interrupted: %w", err)
 		}
+		of := ""
+		if o.runs > 1 {
+			of = fmt.Sprintf(" (run %d of %d)", run, o.runs)
+		}
 		if o.warmup > 0 {
-			say("%s at %d calls/s for %s, after %s of them unmeasured…", label, rate, o.duration, o.warmup)
+			say("%s at %d calls/s for %s, after %s of them unmeasured%s…", label, rate, o.duration, o.warmup, of)
 		} else {
-			say("%s at %d calls/s for %s…", label, rate, o.duration)
+			say("%s at %d calls/s for %s%s…", label, rate, o.duration, of)
 		}
 		r, err := runOnce(ctx, o, bin, work, st, rate, stderr)
 		if err != nil {
 			return r, fmt.Errorf("%s at %d/s: %w", label, rate, err)
 		}
+		if o.runs > 1 {
+			r.Run = run
+		}
 		rep.Runs = append(rep.Runs, r)
 		return r, nil
 	}
 	if !o.findMax {
-		for _, rate := range o.rates {
-			if _, err := one(rate); err != nil {
-				return err
+		for run := 1; run <= o.runs; run++ {
+			for _, rate := range o.rates {
+				if _, err := one(rate, run); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	}
 	best, err := findMax(o.rates[0], o.maxRate, func(rate int) (bool, error) {
-		r, err := one(rate)
+		r, err := one(rate, 1)
 		ok, _ := r.meets()
 		return ok, err
 	})

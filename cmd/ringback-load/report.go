@@ -28,6 +28,7 @@ type summary = harness.Summary
 type result struct {
 	Store        string
 	Rate         int
+	Run          int // which of -runs' runs of the store and rate (from 1); 0 with -runs 1
 	Calls        int // offered
 	Acked        int // answered 200
 	Texts, Cards int // what the stand-ins accepted
@@ -100,6 +101,15 @@ func (r result) label() string {
 	return r.Store
 }
 
+// which names the run among -runs' runs of its store and rate ("" with
+// -runs 1).
+func (r result) which() string {
+	if r.Run == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (run %d)", r.Run)
+}
+
 func (r result) lost() int       { return r.LostTexts + r.LostCards }
 func (r result) duplicated() int { return r.DupTexts + r.DupCards }
 
@@ -132,12 +142,7 @@ func (r result) meets() (bool, string) {
 }
 
 // perThousand is CPU-seconds per 1,000 calls offered; "-" when unknown.
-func (r result) perThousand(d time.Duration) string {
-	if d < 0 || r.Calls == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.2f", d.Seconds()*1000/float64(r.Calls))
-}
+func (r result) perThousand(d time.Duration) string { return known(cpuPerK(r, d), "%.2f") }
 
 // report is everything a command run prints.
 type report struct {
@@ -180,6 +185,7 @@ func writeTable(w io.Writer, rep report) {
 		}
 		_ = tw.Flush()
 		writeProbes(w, rep.Runs)
+		writeMedians(w, medians(rep.Runs))
 	}
 	if b := rep.Baseline; b != nil {
 		fmt.Fprintf(w, "\nbaseline (%s, %d clients, the webhook's rows as one transaction of %d statements): %.0f tx/s, PostgreSQL %s cpu-s/1k, %.2f WAL flushes per tx\n",
@@ -201,7 +207,7 @@ func writeTable(w io.Writer, rep report) {
 				r.label(), r.Rate, r.MetricsFailed, r.Metrics.N, r.HealthzFailed, r.Healthz.N)
 		}
 		if ok, why := r.meets(); !ok {
-			fmt.Fprintf(w, "%s at %d/s misses the targets: %s\n", r.label(), r.Rate, why)
+			fmt.Fprintf(w, "%s at %d/s%s misses the targets: %s\n", r.label(), r.Rate, r.which(), why)
 		}
 	}
 	for _, st := range sortedKeys(rep.MaxRate) {
@@ -363,6 +369,7 @@ func jsonLat(s summary) jsonLatency {
 type jsonResult struct {
 	Store      string      `json:"store"`
 	Rate       int         `json:"rate"`
+	Run        int         `json:"run,omitempty"`
 	Calls      int         `json:"calls"`
 	Acked      int         `json:"acked"`
 	Texts      int         `json:"texts"`
@@ -417,6 +424,7 @@ type jsonResult struct {
 
 type jsonReport struct {
 	Runs     []jsonResult       `json:"runs"`
+	Medians  []jsonMedian       `json:"medians,omitempty"`
 	Baseline *jsonBaseline      `json:"baseline,omitempty"`
 	MaxRate  map[string]int     `json:"max_sustained_rate,omitempty"`
 	Ratio    map[string]float64 `json:"max_rate_to_baseline,omitempty"`
@@ -443,16 +451,13 @@ func ptr[T any](ok bool, v T) *T {
 func writeJSON(w io.Writer, rep report) error {
 	out := jsonReport{Runs: []jsonResult{}, MaxRate: rep.MaxRate, Notes: rep.Notes}
 	perK := func(r result, d time.Duration) *float64 {
-		if d < 0 || r.Calls == 0 {
-			return nil
-		}
-		v := d.Seconds() * 1000 / float64(r.Calls)
-		return &v
+		v := cpuPerK(r, d)
+		return ptr(v >= 0, v)
 	}
 	for _, r := range rep.Runs {
 		meets, _ := r.meets()
 		out.Runs = append(out.Runs, jsonResult{
-			Store: r.Store, Rate: r.Rate, Calls: r.Calls, Acked: r.Acked, Texts: r.Texts, Cards: r.Cards,
+			Store: r.Store, Rate: r.Rate, Run: r.Run, Calls: r.Calls, Acked: r.Acked, Texts: r.Texts, Cards: r.Cards,
 			Slack: r.Slack, Seeded: r.Seeded,
 			Ack: jsonLat(r.Ack), Text: jsonLat(r.Text), Card: jsonLat(r.Card), Lag: jsonLat(r.Lag),
 			Lost: r.lost(), Duplicated: r.duplicated(), LostTexts: r.LostTexts, LostCards: r.LostCards,
@@ -467,6 +472,9 @@ func writeJSON(w io.Writer, rep report) error {
 			Probe: jsonLat(r.Probe), ProbeBad: r.ProbeFailed, ProbeWhat: r.ProbeWhat,
 			WarmupS: r.Warmup.Seconds(), WarmAck: jsonLat(r.WarmAck),
 		})
+	}
+	for _, m := range medians(rep.Runs) {
+		out.Medians = append(out.Medians, m.json())
 	}
 	if b := rep.Baseline; b != nil {
 		jb := &jsonBaseline{Tool: b.Tool, Clients: b.Clients, Transactions: b.Transactions, TPS: b.TPS, WALSyncs: b.WALSyncs}
