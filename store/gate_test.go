@@ -175,3 +175,53 @@ func TestAPanickingTransactionLeavesTheConnection(t *testing.T) {
 		}
 	})
 }
+
+// Close ends the statements being prepared in the background, and returns
+// only once none runs: none touches the database (on SQLite, its files)
+// after it. Before, one waiting for SQLite's connection outlived Close.
+func TestCloseWaitsForBackgroundPrepares(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, storetest.URL(t, "sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	held, hold, holderDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(holderDone)
+		_ = s.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.Exec(ctx, `SELECT 1`); err != nil {
+				return err
+			}
+			close(held)
+			<-hold
+			return nil
+		})
+	}()
+	<-held
+	// A statement's first use starts its prepare, which waits for the
+	// connection the transaction holds; the statement itself gives up.
+	qctx, cancel := context.WithCancel(ctx)
+	gaveUp := make(chan error, 1)
+	go func() { gaveUp <- s.Exec(qctx, `SELECT 2`) }()
+	waitFor(t, "a statement is being prepared", func() bool { return s.PreparesInFlight() == 1 })
+	cancel()
+	if err := <-gaveUp; err == nil {
+		t.Fatal("the statement ran while the connection was held")
+	}
+
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	if n := s.PreparesInFlight(); n != 0 {
+		t.Errorf("%d statements still being prepared after Close, want none", n)
+	}
+	close(hold)
+	<-holderDone
+}

@@ -39,9 +39,17 @@ type Store struct {
 	signals *signals
 	gate    *connGate // SQLite's one connection, webhooks first; nil on PostgreSQL
 
-	stmts, preparing sync.Map                   // query → *sqlx.Stmt; query → true
-	counter          atomic.Pointer[Statements] // set while statements are counted
-	templates        templateCache
+	stmts, preparing sync.Map // query → *sqlx.Stmt; query → true
+	// prepares are the statements being prepared in the background, which
+	// Close ends (stopPrepares) and waits for: none touches the database
+	// after Close returns (on SQLite, its files).
+	prepares     sync.WaitGroup
+	prepareMu    sync.Mutex
+	closing      bool
+	stopPrepares context.CancelFunc
+	prepareCtx   context.Context
+	counter      atomic.Pointer[Statements] // set while statements are counted
+	templates    templateCache
 	// eventsHandedOver: events are written as handed to the webhook
 	// fan-out already (WriteEventsHandedOver).
 	eventsHandedOver atomic.Bool
@@ -118,6 +126,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	var rb [8]byte
 	_, _ = rand.Read(rb[:])
 	s := &Store{db: db, dsn: dsn, signals: newSignals(), instance: hex.EncodeToString(rb[:]), presence: newPresence()}
+	s.prepareCtx, s.stopPrepares = context.WithCancel(context.Background())
 	if d.name == "sqlite" {
 		s.gate = &connGate{}
 	}
@@ -199,6 +208,11 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.presence.closed.Store(true)
 	s.signals.close()
+	s.prepareMu.Lock()
+	s.closing = true
+	s.prepareMu.Unlock()
+	s.stopPrepares()
+	s.prepares.Wait()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -454,6 +468,17 @@ func (q queries) insertID(ctx context.Context, id *int64, query string, args ...
 	return true, nil
 }
 
+// startPrepare counts a background prepare in, unless the store closes.
+func (s *Store) startPrepare() bool {
+	s.prepareMu.Lock()
+	defer s.prepareMu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.prepares.Add(1)
+	return true
+}
+
 // stmt is the prepared statement of query, bound to the transaction when
 // there is one; nil until it has been prepared. A statement is prepared in
 // the background the first time it is asked for, so that a transaction
@@ -464,8 +489,13 @@ func (q queries) stmt(ctx context.Context, query string) *sqlx.Stmt {
 	v, ok := q.s.stmts.Load(query)
 	if !ok {
 		if _, busy := q.s.preparing.LoadOrStore(query, true); !busy {
+			if !q.s.startPrepare() {
+				q.s.preparing.Delete(query)
+				return nil
+			}
 			go func() {
-				pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer q.s.prepares.Done()
+				pctx, cancel := context.WithTimeout(q.s.prepareCtx, 10*time.Second)
 				defer cancel()
 				release, err := q.s.turn(pctx)
 				if err != nil {
