@@ -181,7 +181,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	grace := fs.Duration("grace", 30*time.Second, "how long to wait after the last answer for outstanding texts and cards")
 	findMax := fs.Bool("find-max", false, "step the rate and report the highest that meets the targets")
 	maxR := fs.Int("max-rate", 2000, "-find-max: the highest rate tried")
-	runs := fs.Int("runs", 1, "offer every rate this many times, each on a fresh server, the rates taken in turn (a slow spell of the machine falls on all of them), and report every run and the medians of their figures (not with -find-max)")
+	runs := fs.Int("runs", 1, "offer every rate this many times, each on a fresh server, the rates taken in turn (so that a slow spell of the machine spoils one run of each rate, not every run of one), and report every run and the medians of their figures (not with -find-max)")
 	seedCases := fs.Int("seed-cases", 0, "closed cases of other callers in the store before the load")
 	seedCalls := fs.Int("seed-calls", 0, "their calls in the store before the load")
 	seedOutbox := fs.Int("seed-outbox", 0, "finished outbox rows in the store before the load")
