@@ -699,9 +699,10 @@ func (tx *Tx) CompleteOutboxLater(ctx context.Context, it OutboxItem, now time.T
 // claim is no longer current is left alone, as CompleteOutbox would.
 // behind lists those of a case's card or thread with a row of the case
 // waiting in their lane, which their end lets run: on PostgreSQL as the
-// statement saw it (a row committed after it wakes its worker itself), so
-// an end with none behind needs no claim to look; on SQLite every such row,
-// unlooked.
+// statement saw it (a row committed after it wakes its worker itself; one
+// that worker's claim skipped while this end ran is the worker's to see:
+// bot's endWatch), so an end with none behind needs no claim to look; on
+// SQLite every such row, unlooked.
 func (q queries) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, now time.Time) (held, behind map[int64]bool, err error) {
 	held, behind = make(map[int64]bool, len(items)), map[int64]bool{}
 	if len(items) == 0 {

@@ -42,10 +42,10 @@ type Store struct {
 	stmts, preparing sync.Map // query → *sqlx.Stmt; query → true
 	// prepares are the statements being prepared in the background, which
 	// Close ends (stopPrepares) and waits for: none touches the database
-	// after Close returns (on SQLite, its files).
+	// after Close returns (on SQLite, its files). prepareCtx ended: the
+	// store closes, and starts no more (under prepareMu).
 	prepares     sync.WaitGroup
 	prepareMu    sync.Mutex
-	closing      bool
 	stopPrepares context.CancelFunc
 	prepareCtx   context.Context
 	counter      atomic.Pointer[Statements] // set while statements are counted
@@ -209,9 +209,8 @@ func (s *Store) Close() error {
 	s.presence.closed.Store(true)
 	s.signals.close()
 	s.prepareMu.Lock()
-	s.closing = true
-	s.prepareMu.Unlock()
 	s.stopPrepares()
+	s.prepareMu.Unlock()
 	s.prepares.Wait()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
@@ -472,7 +471,7 @@ func (q queries) insertID(ctx context.Context, id *int64, query string, args ...
 func (s *Store) startPrepare() bool {
 	s.prepareMu.Lock()
 	defer s.prepareMu.Unlock()
-	if s.closing {
+	if s.prepareCtx.Err() != nil {
 		return false
 	}
 	s.prepares.Add(1)

@@ -108,7 +108,7 @@ func writeMedians(w io.Writer, ms []median) {
 	fmt.Fprintln(tw, "store   \trate/s\truns\tmet targets\tack p99\ttext p99\tcard p99\trb cpu-s/1k\tpg cpu-s/1k\tstatements\tWAL flushes\t")
 	for _, m := range ms {
 		fmt.Fprintf(tw, "%-8s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.Store, m.Rate, m.Runs, m.Met,
-			round(m.AckP99), round(m.TextP99), round(m.CardP99),
+			latency(summary{N: m.Runs}, m.AckP99), latency(summary{N: m.Runs}, m.TextP99), latency(summary{N: m.Runs}, m.CardP99),
 			known(m.ServerCPU, "%.2f"), known(m.DatabaseCPU, "%.2f"), known(m.Statements, "%.2f"), known(m.WALSyncs, "%.2f"))
 	}
 	_ = tw.Flush()
@@ -121,9 +121,6 @@ func known(v float64, format string) string {
 	}
 	return fmt.Sprintf(format, v)
 }
-
-// round shows a latency to a tenth of a millisecond.
-func round(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
 
 // jsonMedian is a median as -json prints it.
 type jsonMedian struct {
