@@ -63,15 +63,18 @@ const (
 // ReportCall records a call event; a missed call opens or updates the
 // caller's case and queues the text-back. Reports are idempotent on SID.
 func (b *Bot) ReportCall(ctx context.Context, r CallReport) (CallResult, error) {
-	for try := 1; ; try++ {
-		res, err := b.reportCall(ctx, r)
-		if !errors.Is(err, errRetry) {
-			return res, err
-		}
-		if try == reportTries {
+	// The first try reads as read (store.Tx.ReadCallReportAsRead): a new
+	// case's intake is then one statement. One whose writes found things
+	// changed runs again with the locking read, in a transaction, as many
+	// times as before.
+	res, err := b.reportCall(ctx, r, true)
+	for try := 1; errors.Is(err, errRetry); try++ {
+		if try > reportTries {
 			return res, fmt.Errorf("bot: call %s: its row was still taken after %d tries: %w", r.SID, try, err)
 		}
+		res, err = b.reportCall(ctx, r, false)
 	}
+	return res, err
 }
 
 // reportTries bounds ReportCall's reruns. One rerun follows a concurrent
@@ -79,9 +82,10 @@ func (b *Bot) ReportCall(ctx context.Context, r CallReport) (CallResult, error) 
 // row that keeps conflicting yet cannot be read is a fault, not a race.
 const reportTries = 3
 
-// reportCall is one try of ReportCall: errRetry when a concurrent report
-// inserted the call first.
-func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) {
+// reportCall is one try of ReportCall, asRead or not (readReport):
+// errRetry when a concurrent report inserted the call or opened the
+// caller's case first, or texted the caller meanwhile.
+func (b *Bot) reportCall(ctx context.Context, r CallReport, asRead bool) (CallResult, error) {
 	if r.SID == "" {
 		return CallResult{}, fmt.Errorf("%w: call without id", ErrBadInput)
 	}
@@ -99,7 +103,7 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 	var res CallResult
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
 		res = CallResult{Routed: routed}
-		read, err := b.readReport(ctx, tx, r, caller, line, routed)
+		read, err := b.readReport(ctx, tx, r, caller, line, routed, asRead)
 		if err != nil {
 			return err
 		}
@@ -167,7 +171,7 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport) (CallResult, error) 
 		// did rolls back (store.ErrDuplicate) and runs again against it.
 		return tx.InsertCallLater(ctx, call)
 	})
-	if errors.Is(err, store.ErrDuplicate) {
+	if errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrChangedMeanwhile) {
 		return res, fmt.Errorf("%w: %w", errRetry, err)
 	}
 	return res, err
@@ -289,12 +293,22 @@ func (b *Bot) missedCall(ctx context.Context, tx *store.Tx, call store.Call, lin
 // once from one caller (both lines, two replicas) decide one after the
 // other. The second read the first's text-back as it was before the lock,
 // so its decision to text is checked at its commit (GuardTextBack).
-func (b *Bot) readReport(ctx context.Context, tx *store.Tx, r CallReport, caller string, line *config.Line, routed bool) (store.CallReading, error) {
+// asRead, a missed call's report first reads outside the transaction,
+// locking nothing (store.Tx.ReadCallReportAsRead): for a new call from a
+// caller with no open case the transaction then sends one statement, its
+// writes, which check what was read; otherwise it reads as above.
+func (b *Bot) readReport(ctx context.Context, tx *store.Tx, r CallReport, caller string, line *config.Line, routed, asRead bool) (store.CallReading, error) {
 	lock := line != nil && line.TextBack.Cooldown > 0 && caller != ""
 	opens := routed && caller != "" && r.Outcome.Missed()
 	number := ""
 	if line != nil {
 		number = line.Number
+	}
+	if asRead && opens {
+		read, ok, err := tx.ReadCallReportAsRead(ctx, r.SID, caller, number, lock)
+		if ok || err != nil {
+			return read, err
+		}
 	}
 	return tx.ReadCallReport(ctx, r.SID, caller, number, lock, opens)
 }

@@ -114,49 +114,9 @@ func (tx *Tx) ReadCallReport(ctx context.Context, sid, caller, line string, lock
 		r.Open, r.Previous, r.Facts, err = tx.CallerCaseFacts(ctx, caller, line)
 		return r, err
 	}
-	var row struct {
-		Found bool `db:"call_found"`
-		Call  Call `db:"c"`
-		callerFactsRow
-		FoundID    *int64  `db:"found_id"`
-		FoundState *string `db:"found_state"`
-	}
-	query := `SELECT cl.id IS NOT NULL AS call_found, ` + outerColumns("cl", "c.", callColumns, map[string]string{
-		"id": "0", "routed": "false", "missed": "false", "after_hours": "false", "duration_s": "0", "case_id": "",
-		"started_at": "'epoch'::timestamptz", "created_at": "'epoch'::timestamptz", "updated_at": "'epoch'::timestamptz"})
-	var args []any
-	if opens {
-		// Ids are drawn only for a case that opens: a repeat call's would
-		// leave a gap in the case numbers people see.
-		const draw = `(cl.missed IS NULL OR NOT cl.missed) AND (cs.state IS NULL OR cs.state = 'closed')`
-		query += `, ` + tx.d.callerFactsColumns() + `,
-			CASE WHEN ` + draw + ` THEN nextval('cases_id_seq') ELSE 0 END AS case_id,
-			CASE WHEN ` + draw + ` THEN nextval('messages_id_seq') ELSE 0 END AS message_id,
-			cs.id AS found_id, cs.state AS found_state`
-		args = callerFactsColumnArgs(caller)
-	} else {
-		query += `, NULL AS contact_id, NULL AS name, NULL AS kind, NULL AS property, NULL AS unit, false AS spam, false AS opted_out,
-			'' AS untextable, NULL AS last_textback, 0 AS templates, 0 AS case_id, 0 AS message_id, NULL::bigint AS found_id, NULL AS found_state`
-	}
-	query += ` FROM (SELECT 1 AS one) one
-		LEFT JOIN LATERAL (SELECT ` + callColumns + ` FROM calls WHERE sid = ? FOR UPDATE) cl ON true`
-	args = append(args, sid)
-	if opens {
-		query += ` ` + callerFactsJoins + `
-		LEFT JOIN LATERAL (SELECT id, state FROM cases WHERE caller_number = ? AND line_number = ?
-			ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1 FOR UPDATE) cs ON true`
-		args = append(args, caller, caller, line)
-	}
-	locking := lock && !tx.callers[caller]
-	if locking {
-		query += ` WHERE (SELECT pg_advisory_xact_lock(?, hashtext(?))) IS NOT NULL`
-		args = append(args, callerLockClass, caller)
-	}
-	if err := tx.get(ctx, &row, query, args...); err != nil {
-		return r, fmt.Errorf("store: call %s and its caller's case: %w", sid, err)
-	}
-	if locking {
-		tx.holdsCaller(caller)
+	row, err := tx.readCallReport(ctx, tx.queries, sid, caller, line, opens, false, lock && !tx.callers[caller])
+	if err != nil {
+		return r, err
 	}
 	if row.Found {
 		r.Call = &row.Call
@@ -165,7 +125,7 @@ func (tx *Tx) ReadCallReport(ctx context.Context, sid, caller, line string, lock
 		return r, nil
 	}
 	r.Facts = row.facts()
-	r.Facts.BeforeLock = locking
+	r.Facts.BeforeLock = row.locked
 	if row.FoundID != nil {
 		tx.holds(*row.FoundID)
 		if *row.FoundState != CaseClosed {
@@ -176,6 +136,94 @@ func (tx *Tx) ReadCallReport(ctx context.Context, sid, caller, line string, lock
 		r.Previous = row.FoundID
 	}
 	return r, nil
+}
+
+// ReadCallReportAsRead reads, for a report that call sid from caller on
+// line was missed, what ReadCallReport does with opens, but outside the
+// transaction and locking nothing, so that a new case's intake commits in
+// its one write statement, without a BEGIN and a COMMIT around a locking
+// read (issue 17). It serves only the common case, and says so (ok): the
+// call is new and the caller has no open case on the line. Then the ids
+// of the new case are drawn, and the writes check what the read found:
+// the call's and the open case's unique keys (ErrDuplicate), and the
+// text-back's cooldown, its facts read before the caller's lock
+// (BeforeLock: GuardTextBack, ErrChangedMeanwhile). When either fails,
+// nothing of it was written, and the report runs again with
+// ReadCallReport. Otherwise (!ok) nothing was drawn, and the caller reads
+// with ReadCallReport in the transaction. On SQLite, whose one writer's
+// transaction reads at no round trip's cost, it is never ok and sends
+// nothing.
+func (tx *Tx) ReadCallReportAsRead(ctx context.Context, sid, caller, line string, cooldown bool) (r CallReading, ok bool, err error) {
+	if tx.d.name != "postgres" || caller == "" || tx.tx != nil {
+		return CallReading{}, false, nil
+	}
+	row, err := tx.readCallReport(ctx, tx.s.queries, sid, caller, line, true, true, false)
+	if err != nil || row.Found || row.FoundID != nil && *row.FoundState != CaseClosed {
+		return CallReading{}, false, err
+	}
+	r = CallReading{Opens: true, Previous: row.FoundID, Facts: row.facts()}
+	r.Facts.BeforeLock = cooldown
+	return r, true, nil
+}
+
+// callReportRow is a row of readCallReport.
+type callReportRow struct {
+	Found bool `db:"call_found"`
+	Call  Call `db:"c"`
+	callerFactsRow
+	FoundID    *int64  `db:"found_id"`
+	FoundState *string `db:"found_state"`
+	locked     bool    // the statement took the caller's lock
+}
+
+// readCallReport is ReadCallReport's statement on PostgreSQL, sent
+// through q: as read (asRead) it locks no row and draws a new case's ids
+// only for a call not seen before; with locking it takes the caller's
+// lock first.
+func (tx *Tx) readCallReport(ctx context.Context, q queries, sid, caller, line string, opens, asRead, locking bool) (callReportRow, error) {
+	var row callReportRow
+	forUpdate := " FOR UPDATE"
+	// Ids are drawn only for a case that opens: a repeat call's would
+	// leave a gap in the case numbers people see.
+	draw := `(cl.missed IS NULL OR NOT cl.missed) AND (cs.state IS NULL OR cs.state = 'closed')`
+	if asRead {
+		forUpdate, draw = "", `cl.id IS NULL AND (cs.state IS NULL OR cs.state = 'closed')`
+	}
+	query := `SELECT cl.id IS NOT NULL AS call_found, ` + outerColumns("cl", "c.", callColumns, map[string]string{
+		"id": "0", "routed": "false", "missed": "false", "after_hours": "false", "duration_s": "0", "case_id": "",
+		"started_at": "'epoch'::timestamptz", "created_at": "'epoch'::timestamptz", "updated_at": "'epoch'::timestamptz"})
+	var args []any
+	if opens {
+		query += `, ` + tx.d.callerFactsColumns() + `,
+			CASE WHEN ` + draw + ` THEN nextval('cases_id_seq') ELSE 0 END AS case_id,
+			CASE WHEN ` + draw + ` THEN nextval('messages_id_seq') ELSE 0 END AS message_id,
+			cs.id AS found_id, cs.state AS found_state`
+		args = callerFactsColumnArgs(caller)
+	} else {
+		query += `, NULL AS contact_id, NULL AS name, NULL AS kind, NULL AS property, NULL AS unit, false AS spam, false AS opted_out,
+			'' AS untextable, NULL AS last_textback, 0 AS templates, 0 AS case_id, 0 AS message_id, NULL::bigint AS found_id, NULL AS found_state`
+	}
+	query += ` FROM (SELECT 1 AS one) one
+		LEFT JOIN LATERAL (SELECT ` + callColumns + ` FROM calls WHERE sid = ?` + forUpdate + `) cl ON true`
+	args = append(args, sid)
+	if opens {
+		query += ` ` + callerFactsJoins + `
+		LEFT JOIN LATERAL (SELECT id, state FROM cases WHERE caller_number = ? AND line_number = ?
+			ORDER BY CASE WHEN state <> 'closed' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1` + forUpdate + `) cs ON true`
+		args = append(args, caller, caller, line)
+	}
+	if locking {
+		query += ` WHERE (SELECT pg_advisory_xact_lock(?, hashtext(?))) IS NOT NULL`
+		args = append(args, callerLockClass, caller)
+	}
+	if err := q.get(ctx, &row, query, args...); err != nil {
+		return row, fmt.Errorf("store: call %s and its caller's case: %w", sid, err)
+	}
+	if locking {
+		tx.holdsCaller(caller)
+		row.locked = true
+	}
+	return row, nil
 }
 
 // CallsForCase lists a case's calls, oldest first.

@@ -192,13 +192,23 @@ type CallerFacts struct {
 	BeforeLock bool
 }
 
-// GuardTextBack fails the commit with ErrDuplicate, so that the report
-// runs again, if a text-back to caller other than message own is
-// committed by then that was created after since: the decision to text
-// caller was made on facts read before the caller's lock (BeforeLock),
-// and another call's transaction holding the lock may have texted them
-// meanwhile. Checked in the statement making the transaction's writes.
+// GuardTextBack fails the commit, so that the report runs again, if a
+// text-back to caller other than message own is committed by then that
+// was created after since: the decision to text caller was made on facts
+// read before the caller's lock (BeforeLock), and another call's
+// statement holding the lock may have texted them meanwhile. Checked in
+// the statement making the transaction's writes: on PostgreSQL first in
+// it, after taking the caller's lock (ringback_caller_texted, migration
+// 40), so that a transaction that read nothing first still commits in
+// that one statement, and fails with ErrChangedMeanwhile; on SQLite, whose
+// transaction holds the one write lock, with ErrDuplicate.
 func (tx *Tx) GuardTextBack(caller string, since time.Time, own int64) {
+	if tx.d.name == "postgres" {
+		tx.later = append(tx.later, laterWrite{table: "messages", guard: true, expect: true,
+			what: "a text-back to " + caller + " written meanwhile", query: `SELECT 1 WHERE NOT ringback_caller_texted(?, ?, ?, ?)`,
+			args: []any{callerLockClass, caller, since.UTC(), own}})
+		return
+	}
 	tx.FailCommitIf("messages", `SELECT 1 FROM messages WHERE caller_number = ? AND kind = 'textback' AND direction = 'out'
 		AND status NOT IN ('failed', 'canceled') AND created_at > ? AND id <> ?`,
 		[]any{caller, since.UTC(), own}, fmt.Errorf("store: a text-back to %s written meanwhile: %w", caller, ErrDuplicate))

@@ -137,10 +137,18 @@ func (q queries) flushPending(ctx context.Context, query string) error {
 func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEvent, rows []outboxRow) error {
 	type part struct{ name, query string }
 	var parts []part
-	var outs []string
+	var outs, guards []string
 	var args []any
 	for i, w := range ws {
 		query := w.query
+		if w.guard {
+			// Read first: the parts the result does not read run after it,
+			// and those it reads after it, in the order it reads them.
+			guards = append(guards, fmt.Sprintf("SELECT 0, %s WHERE NOT ringback_expect(EXISTS (SELECT 1 FROM later_%d), 'later_%d')", flushedNone, i, i))
+			parts = append(parts, part{fmt.Sprintf("later_%d", i), query})
+			args = append(args, w.args...)
+			continue
+		}
 		if (w.counted != nil || w.expect) && !w.check {
 			query += " RETURNING 1"
 		}
@@ -191,6 +199,7 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 		args = append(args, obargs...)
 		outs = append(outs, "SELECT -1, "+flushedWritten+" FROM written")
 	}
+	outs = append(guards, outs...)
 	with := func(parts []part) string {
 		if len(parts) == 0 {
 			return ""

@@ -37,6 +37,11 @@ type laterWrite struct {
 	// must change a row; if it changes none the statement making it fails
 	// whole, with ErrChangedMeanwhile, and nothing of it stays.
 	expect bool
+	// guard: query is a SELECT that must find a row (expect is set too):
+	// if it finds none the statement fails whole, with ErrChangedMeanwhile.
+	// It runs first in the statement, so that a lock it takes comes before
+	// any of the statement's writes (GuardTextBack).
+	guard bool
 }
 
 // ErrChangedMeanwhile fails a transaction that wrote on what it read
@@ -83,6 +88,13 @@ func (q queries) writeLater(ctx context.Context, w laterWrite) error {
 
 // writeNow runs w as a statement of its own.
 func (q queries) writeNow(ctx context.Context, w laterWrite) error {
+	if w.guard {
+		found, err := q.exists(ctx, w.query, w.args...)
+		if err == nil && !found {
+			err = ErrChangedMeanwhile
+		}
+		return w.failed(q.d, err)
+	}
 	if w.check {
 		found, err := q.exists(ctx, w.query, w.args...)
 		if err != nil {
@@ -119,7 +131,7 @@ func (w laterWrite) failed(d dialect, err error) error {
 		return fmt.Errorf("store: %s: %w", w.what, ErrDuplicate)
 	}
 	var pe *pq.Error
-	if w.expect && errors.As(err, &pe) && pe.Code == expectSQLState {
+	if w.expect && (errors.Is(err, ErrChangedMeanwhile) || errors.As(err, &pe) && pe.Code == expectSQLState) {
 		return fmt.Errorf("store: %s: %w", w.what, ErrChangedMeanwhile)
 	}
 	return fmt.Errorf("store: %s: %w", w.what, err)
