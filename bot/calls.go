@@ -67,7 +67,9 @@ func (b *Bot) ReportCall(ctx context.Context, r CallReport) (CallResult, error) 
 	// case's intake is then one statement. One whose writes found things
 	// changed runs again with the locking read, in a transaction, as many
 	// times as before.
-	res, err := b.reportCall(ctx, r, true)
+	// A <Dial> leg's end is of a call Ringback's routing recorded as it
+	// rang: the first read would find it, and the locking one follow.
+	res, err := b.reportCall(ctx, r, !r.Dialed)
 	for try := 1; errors.Is(err, errRetry); try++ {
 		if try > reportTries {
 			return res, fmt.Errorf("bot: call %s: its row was still taken after %d tries: %w", r.SID, try, err)

@@ -48,6 +48,40 @@ func TestNewCaseIntakeSendsNoTransactionOnPostgreSQL(t *testing.T) {
 	}
 }
 
+// The end of a <Dial> leg Ringback's routing placed is a report of a call
+// recorded as it rang: it reads the call locked at once, in the
+// transaction, with no first read outside it that would find the call and
+// be read again.
+func TestDialedLegReportReadsOnce(t *testing.T) {
+	f := newFixture(t, storetest.New(t, "postgres"))
+	ctx := context.Background()
+	f.missed(t, "CAfirst", "+447700900873") // the template cache is warm
+	const caller = "+447700900874"
+	if _, err := f.bot.ReportCall(ctx, bot.CallReport{Provider: "twilio", SID: "CAdialed", From: caller, To: lettingsNum,
+		Outcome: bot.CallInProgress, Status: "routing:ring"}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.store.CountStatements()
+	res, err := f.bot.ReportCall(ctx, bot.CallReport{Provider: "twilio", SID: "CAdialed", From: caller, To: lettingsNum,
+		Outcome: bot.CallMissed, Status: "dial:no-answer", Dialed: true})
+	f.store.StopCounting()
+	if err != nil || !res.NewCase {
+		t.Fatalf("report: %+v, %v; want a new case", res, err)
+	}
+	reads := 0
+	for _, q := range c.Sequence() {
+		if strings.Contains(q, "call_found") {
+			reads++
+			if !strings.Contains(q, "FOR UPDATE") {
+				t.Errorf("the dialed leg's report read the call without locking it first: %.80q", q)
+			}
+		}
+	}
+	if reads != 1 {
+		t.Errorf("the call was read %d times, want once:\n%s", reads, strings.Join(c.Sequence(), "\n"))
+	}
+}
+
 // A caller texted back by another call (another line, another replica)
 // after this call's intake read them, and before its write: the write
 // takes the caller's lock first and looks again, so the cooldown holds
