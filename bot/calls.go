@@ -66,9 +66,8 @@ func (b *Bot) ReportCall(ctx context.Context, r CallReport) (CallResult, error) 
 	// The first try reads as read (store.Tx.ReadCallReportAsRead): a new
 	// case's intake is then one statement. One whose writes found things
 	// changed runs again with the locking read, in a transaction, as many
-	// times as before.
-	// A <Dial> leg's end is of a call Ringback's routing recorded as it
-	// rang: the first read would find it, and the locking one follow.
+	// times as before. A <Dial> leg's end is of a call Ringback's routing
+	// recorded as it rang, which the first read would only find.
 	res, err := b.reportCall(ctx, r, !r.Dialed)
 	for try := 1; errors.Is(err, errRetry); try++ {
 		if try > reportTries {

@@ -204,7 +204,7 @@ type CallerFacts struct {
 // transaction holds the one write lock, with ErrDuplicate.
 func (tx *Tx) GuardTextBack(caller string, since time.Time, own int64) {
 	if tx.d.name == "postgres" {
-		tx.later = append(tx.later, laterWrite{table: "messages", guard: true, expect: true,
+		tx.later = append(tx.later, laterWrite{table: "messages", guard: true,
 			what: "a text-back to " + caller + " written meanwhile", query: `SELECT 1 WHERE NOT ringback_caller_texted(?, ?, ?, ?)`,
 			args: []any{callerLockClass, caller, since.UTC(), own}})
 		return

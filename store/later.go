@@ -37,8 +37,8 @@ type laterWrite struct {
 	// must change a row; if it changes none the statement making it fails
 	// whole, with ErrChangedMeanwhile, and nothing of it stays.
 	expect bool
-	// guard: query is a SELECT that must find a row (expect is set too):
-	// if it finds none the statement fails whole, with ErrChangedMeanwhile.
+	// guard: query is a SELECT that must find a row, as expect's write
+	// must change one: if it finds none the statement fails whole, with ErrChangedMeanwhile.
 	// It runs first in the statement, so that a lock it takes comes before
 	// any of the statement's writes (GuardTextBack).
 	guard bool
@@ -131,7 +131,7 @@ func (w laterWrite) failed(d dialect, err error) error {
 		return fmt.Errorf("store: %s: %w", w.what, ErrDuplicate)
 	}
 	var pe *pq.Error
-	if w.expect && (errors.Is(err, ErrChangedMeanwhile) || errors.As(err, &pe) && pe.Code == expectSQLState) {
+	if (w.expect || w.guard) && (errors.Is(err, ErrChangedMeanwhile) || errors.As(err, &pe) && pe.Code == expectSQLState) {
 		return fmt.Errorf("store: %s: %w", w.what, ErrChangedMeanwhile)
 	}
 	return fmt.Errorf("store: %s: %w", w.what, err)
