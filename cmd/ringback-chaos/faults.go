@@ -79,6 +79,11 @@ type profile struct {
 	storm      time.Duration // 429 storm on Slack
 	retryAfter int           // seconds, every 429 of the run
 	dbRestart  bool
+	// dbDown is how long PostgreSQL stays stopped in its restart, with a
+	// replica killed halfway (0: pg_ctl restart, back as soon as it can
+	// be). A restart's length is otherwise the machine's: how long the
+	// shutdown checkpoint takes.
+	dbDown time.Duration
 }
 
 // The two profiles of the issue.
@@ -86,12 +91,12 @@ var (
 	fullProfile = profile{
 		calls: 2000, rate: 40, killMin: 5 * time.Second, killMax: 8 * time.Second,
 		slackDown: 20 * time.Second, twilioDown: 10 * time.Second, slackHang: 10 * time.Second,
-		storm: 10 * time.Second, retryAfter: 1, dbRestart: true,
+		storm: 10 * time.Second, retryAfter: 1, dbRestart: true, dbDown: 3 * time.Second,
 	}
 	shortProfile = profile{
 		calls: 300, rate: 10, kills: 3, killMin: 5 * time.Second, killMax: 8 * time.Second,
 		slackDown: 6 * time.Second, twilioDown: 5 * time.Second, slackHang: 5 * time.Second,
-		storm: 10 * time.Second, retryAfter: 1, dbRestart: true,
+		storm: 10 * time.Second, retryAfter: 1, dbRestart: true, dbDown: 2 * time.Second,
 	}
 )
 
@@ -105,12 +110,15 @@ type plan struct {
 	windows   []window
 	kills     []time.Duration
 	dbRestart time.Duration // < 0: none
+	dbDown    time.Duration // how long PostgreSQL stays stopped (0: pg_ctl restart)
+	downKill  time.Duration // a kill while it is stopped; < 0: none
 }
 
 // makePlan lays the faults out over the traffic: Slack's windows one after
 // the other from a tenth of the way in, Twilio's overlapping Slack's
-// outage, the database restart past the middle, kills every killMin–killMax
-// from 4 s on.
+// outage, the database restart past the middle (with a kill while it is
+// down, when it stays down dbDown), kills every killMin–killMax from 4 s
+// on.
 func makePlan(p profile, rng *rand.Rand) plan {
 	span := p.offered()
 	var pl plan
@@ -142,9 +150,15 @@ func makePlan(p profile, rng *rand.Rand) plan {
 	}
 	slices.SortStableFunc(pl.windows, func(a, b window) int { return int(a.from - b.from) })
 
-	pl.dbRestart = -1
+	pl.dbRestart, pl.downKill = -1, -1
 	if p.dbRestart {
 		pl.dbRestart = span * 6 / 10
+		if p.dbDown > 0 {
+			// Halfway through the time stopped: the replica dies with
+			// webhooks spooled and rows claimed that it could not settle,
+			// and starts again against a database that is not there.
+			pl.dbDown, pl.downKill = p.dbDown, pl.dbRestart+p.dbDown/2
+		}
 	}
 	if p.killMin <= 0 {
 		return pl

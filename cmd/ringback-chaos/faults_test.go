@@ -34,6 +34,14 @@ func TestShortPlanHasTheIssuesFaults(t *testing.T) {
 	if pl.dbRestart <= 0 || pl.dbRestart >= shortProfile.offered() {
 		t.Errorf("database restart at %s, want during the %s of traffic", pl.dbRestart, shortProfile.offered())
 	}
+	if pl.dbDown != 2*time.Second || pl.downKill <= pl.dbRestart || pl.downKill >= pl.dbRestart+pl.dbDown {
+		t.Errorf("database stopped %s from %s, a kill at %s: want 2 s, and a kill within them", pl.dbDown, pl.dbRestart, pl.downKill)
+	}
+	p := shortProfile
+	p.dbDown = 0
+	if pl := makePlan(p, rand.New(rand.NewPCG(7, 0))); pl.downKill >= 0 || pl.dbDown != 0 || pl.dbRestart < 0 {
+		t.Errorf("-db-down 0: restart at %s, stopped %s, kill at %s; want a plain restart and no kill of its own", pl.dbRestart, pl.dbDown, pl.downKill)
+	}
 	storm := false
 	for _, w := range pl.windows {
 		if w.name == "429 storm" {

@@ -99,7 +99,7 @@ func runChaos(ctx context.Context, o options, stdout, stderr io.Writer) int {
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("ringback-chaos", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	short := fs.Bool("short", false, "the CI profile: 300 calls at 10/s, 3 kills, one database restart, a 10 s 429 storm")
+	short := fs.Bool("short", false, "the CI profile: 300 calls at 10/s, 3 kills, one database restart (2 s down, a kill meanwhile), a 10 s 429 storm")
 	calls := fs.Int("calls", 0, "callers to play (default: 2000, or 300 with -short)")
 	rate := fs.Int("rate", 0, "first calls per second (default: 40, or 10 with -short)")
 	replicas := fs.Int("replicas", 2, "ringback serve processes")
@@ -108,6 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	settle := fs.Duration("settle", 0, "longest wait, after the traffic, for the outbox to empty (default: 3m, or 75s with -short)")
 	target := fs.Duration("ack-to-text", 15*time.Second, "ack→text the report holds the run to")
 	latency := fs.Duration("twilio-latency", 20*time.Millisecond, "the Twilio stand-in's answer time")
+	dbDown := fs.Duration("db-down", -1, "how long PostgreSQL stays stopped in its restart, with a replica killed halfway (default: 3s, or 2s with -short; 0: pg_ctl restart, as short as the machine makes it, and no kill of its own)")
 	noFaults := fs.Bool("no-faults", false, "the same traffic with no fault at all: a baseline, which must be clean too")
 	reportOnly := fs.Bool("report-only", false, "exit 0 even when something was lost, duplicated or dead")
 	verbose := fs.Bool("v", false, "stream the replicas' warnings and errors to stderr")
@@ -130,6 +131,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.short {
 		o.profile = shortProfile
+	}
+	if *dbDown >= 0 {
+		o.profile.dbDown = *dbDown
 	}
 	if *noFaults {
 		o.profile.killMin, o.profile.killMax, o.profile.kills = 0, 0, 0
@@ -390,22 +394,32 @@ func injectFaults(ctx context.Context, pl plan, start time.Time, rs *replicas, c
 		do func()
 	}
 	var acts []action
+	kill := func() {
+		if n, ok := rs.killOne(rng); ok {
+			event("SIGKILL replica %d", n)
+		} else {
+			event("no replica up to kill")
+		}
+	}
 	for _, k := range pl.kills {
-		acts = append(acts, action{k, func() {
-			if n, ok := rs.killOne(rng); ok {
-				event("SIGKILL replica %d", n)
-			} else {
-				event("no replica up to kill")
-			}
-		}})
+		acts = append(acts, action{k, kill})
+	}
+	if pl.downKill >= 0 {
+		acts = append(acts, action{pl.downKill, kill})
 	}
 	if pl.dbRestart >= 0 {
 		acts = append(acts, action{pl.dbRestart, func() {
 			t0 := time.Now()
-			event("pg_ctl restart -m fast")
+			restart := cl.Restart
+			if pl.dbDown > 0 {
+				event("pg_ctl stop -m fast, start %s later", pl.dbDown)
+				restart = func(ctx context.Context) error { return cl.RestartAfter(ctx, pl.dbDown) }
+			} else {
+				event("pg_ctl restart -m fast")
+			}
 			rctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
-			if err := cl.Restart(rctx); err != nil {
+			if err := restart(rctx); err != nil {
 				event("PostgreSQL restart failed: %v", err)
 				return
 			}
@@ -490,6 +504,9 @@ func (r *report) write(w io.Writer, o options) {
 	fmt.Fprintf(w, "faults: %d SIGKILLs, %d restarts (%d failed attempts), %d unasked exits", r.kills, r.restarts, r.fail, r.crashes)
 	if r.plan.dbRestart >= 0 {
 		fmt.Fprint(w, ", 1 PostgreSQL restart")
+		if r.plan.dbDown > 0 {
+			fmt.Fprintf(w, " (stopped %s, a replica killed meanwhile)", r.plan.dbDown)
+		}
 	}
 	fmt.Fprintln(w)
 	for _, win := range r.plan.windows {

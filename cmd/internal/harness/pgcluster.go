@@ -165,6 +165,24 @@ func (c *Cluster) Restart(ctx context.Context) error {
 	return c.tool(ctx, "pg_ctl", "-D", c.data, "-l", c.logFile(), "-m", "fast", "-w", "-t", "60", "restart")
 }
 
+// RestartAfter is Restart with the server kept stopped for down between
+// the two: an outage of a known length, whatever the machine's shutdown
+// checkpoint takes.
+func (c *Cluster) RestartAfter(ctx context.Context, down time.Duration) error {
+	if err := c.tool(ctx, "pg_ctl", "-D", c.data, "-m", "fast", "-w", "-t", "60", "stop"); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(down):
+	}
+	// Started even when ctx has ended, with a context of its own: a
+	// cluster left stopped would fail every step after this one.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	defer cancel()
+	return c.start(sctx)
+}
+
 // Remove stops the server at once and deletes the cluster. It runs
 // without the caller's context, so that Ctrl-C still cleans up.
 func (c *Cluster) Remove() error {

@@ -84,6 +84,42 @@ func TestClusterRestartsAndIsRemoved(t *testing.T) {
 		t.Fatalf("after the restart: n = %d, %v", n, err)
 	}
 
+	// RestartAfter keeps it stopped for the time asked: new connections
+	// fail for about that long, and the data is still there after.
+	const down = 1500 * time.Millisecond
+	go func() { done <- c.RestartAfter(ctx, down) }()
+	fresh, err := sql.Open("postgres", c.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	fresh.SetMaxIdleConns(0) // every ping a new connection
+	var firstFail, lastFail time.Time
+	for restarted := false; !restarted; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			restarted = true
+		case <-time.After(50 * time.Millisecond):
+			pctx, pcancel := context.WithTimeout(ctx, time.Second)
+			if fresh.PingContext(pctx) != nil {
+				if firstFail.IsZero() {
+					firstFail = time.Now()
+				}
+				lastFail = time.Now()
+			}
+			pcancel()
+		}
+	}
+	if stopped := lastFail.Sub(firstFail); firstFail.IsZero() || stopped < down-300*time.Millisecond {
+		t.Errorf("new connections failed for %s, want about %s", stopped, down)
+	}
+	if err := db.QueryRowContext(ctx, "SELECT n FROM kept").Scan(&n); err != nil || n != 42 {
+		t.Fatalf("after RestartAfter: n = %d, %v", n, err)
+	}
+
 	if err := c.Remove(); err != nil {
 		t.Fatal(err)
 	}
