@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"ringback/bot/autotriage"
 	"ringback/config"
@@ -52,7 +53,23 @@ type Bot struct {
 	// an entry another replica or a failure made stale costs the read it
 	// saved, never a wrong write.
 	accepted *memo.Map[store.Message]
+	// openCases keeps, by line and caller, when this process last left the
+	// caller's case open on the line (opened, or called again), so that
+	// their next call reads with the locking read at once: the read as
+	// read would only find the open case, and the call be read again
+	// (ReportCall). It picks the read, nothing else: an entry made stale
+	// (the case closed, here or on another replica) costs the transaction
+	// that read saves, never a wrong write.
+	openCases *memo.Map[time.Time]
 }
+
+// openCaseHints is how many callers openCases keeps; openCaseFor is how
+// long an entry is believed: a caller calls again within minutes or hours,
+// and a case is seldom closed sooner.
+const (
+	openCaseHints = 20000
+	openCaseFor   = time.Hour
+)
 
 // acceptedTexts is how many texts accepted keeps: well over the texts a
 // replica sends in the minutes in which their receipts come.
@@ -99,7 +116,7 @@ func New(d Deps) *Bot {
 		store: d.Store, cfg: d.Config, clock: d.Clock, log: d.Log, publicURL: d.PublicURL, texter: d.Texter, chats: d.Chats,
 		smsPause: NewPause(d.Clock, "sms"), triager: newTriager(d.Config), metrics: d.Metrics,
 		getenv: d.Getenv, webhookClient: &http.Client{Timeout: webhookTimeout},
-		accepted: memo.New[store.Message](acceptedTexts),
+		accepted: memo.New[store.Message](acceptedTexts), openCases: memo.New[time.Time](openCaseHints),
 	}
 }
 

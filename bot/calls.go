@@ -101,9 +101,16 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport, asRead bool) (CallRe
 	now := b.clock.Now()
 	r = b.sane(r, now)
 	line, routed := b.line(lineNum)
+	hint := lineNum + "\x00" + caller
+	if asRead {
+		if at, ok := b.openCases.Get(hint); ok && now.Sub(at) < openCaseFor {
+			asRead = false // a call again: the read as read would find the case open
+		}
+	}
 	var res CallResult
+	var leftOpen bool
 	err = b.store.InTx(ctx, func(tx *store.Tx) error {
-		res = CallResult{Routed: routed}
+		res, leftOpen = CallResult{Routed: routed}, false
 		read, err := b.readReport(ctx, tx, r, caller, line, routed, asRead)
 		if err != nil {
 			return err
@@ -142,6 +149,7 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport, asRead bool) (CallRe
 			if err != nil {
 				return err
 			}
+			leftOpen = caller != ""
 			if onCallMissed {
 				if err := b.onCallUnanswered(ctx, tx, c.ID, call.SID, line, now); err != nil {
 					return err
@@ -174,6 +182,9 @@ func (b *Bot) reportCall(ctx context.Context, r CallReport, asRead bool) (CallRe
 	})
 	if errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrChangedMeanwhile) {
 		return res, fmt.Errorf("%w: %w", errRetry, err)
+	}
+	if err == nil && leftOpen {
+		b.openCases.Put(hint, now)
 	}
 	return res, err
 }

@@ -147,3 +147,46 @@ func TestIntakeReadWithoutLockSeesATextBackWrittenBeforeItsWrite(t *testing.T) {
 		t.Errorf("case state %q, want %q", c.State, got)
 	}
 }
+
+// A caller who calls again while their case is open, on the replica that
+// left it open: the call is read once, locked, in the transaction that
+// counts it on the case, with no first read outside it that would only
+// find the case open. Once the case is closed, the next call opens a new
+// case all the same (the replica still believes it open: it reads locked).
+func TestRepeatCallReadsItsCallerOnce(t *testing.T) {
+	f := newFixture(t, storetest.New(t, "postgres"))
+	ctx := context.Background()
+	const caller = "+447700900875"
+	first := f.missed(t, "CArepeat1", caller)
+	c := f.store.CountStatements()
+	res, err := f.bot.ReportCall(ctx, bot.CallReport{Provider: "twilio", SID: "CArepeat2", From: caller, To: lettingsNum,
+		Outcome: bot.CallMissed, Status: "no-answer"})
+	f.store.StopCounting()
+	if err != nil || res.NewCase || res.CaseID != first.ID {
+		t.Fatalf("report: %+v, %v; want the call counted on case %d", res, err, first.ID)
+	}
+	reads := 0
+	for _, q := range c.Sequence() {
+		if strings.Contains(q, "call_found") {
+			reads++
+			if !strings.Contains(q, "FOR UPDATE") {
+				t.Errorf("the repeat call was read without locking it first: %.80q", q)
+			}
+		}
+	}
+	if reads != 1 {
+		t.Errorf("the call was read %d times, want once:\n%s", reads, strings.Join(c.Sequence(), "\n"))
+	}
+	if got, err := f.store.CaseByID(ctx, first.ID); err != nil || got.CallCount != 2 {
+		t.Errorf("case %d counts %d calls (%v), want 2", first.ID, got.CallCount, err)
+	}
+
+	if _, err := f.bot.Close(ctx, first.ID, alice, "booked", "Viewing Thursday 2pm"); err != nil {
+		t.Fatal(err)
+	}
+	res, err = f.bot.ReportCall(ctx, bot.CallReport{Provider: "twilio", SID: "CArepeat3", From: caller, To: lettingsNum,
+		Outcome: bot.CallMissed, Status: "no-answer"})
+	if err != nil || !res.NewCase || res.CaseID == first.ID {
+		t.Fatalf("a call after the case closed: %+v, %v; want a new case", res, err)
+	}
+}
