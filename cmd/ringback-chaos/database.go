@@ -25,8 +25,8 @@ func (d *database) close() { d.db.Close() }
 
 // query runs q and hands each row's Scan to row; what names the query in
 // its error.
-func (d *database) query(ctx context.Context, what, q string, row func(scan func(dest ...any) error) error) error {
-	rows, err := d.db.QueryContext(ctx, q)
+func (d *database) query(ctx context.Context, what, q string, row func(scan func(dest ...any) error) error, args ...any) error {
+	rows, err := d.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("chaos: %s: %w", what, err)
 	}
@@ -101,4 +101,34 @@ func (d *database) texts(ctx context.Context) (map[string]storedText, error) {
 			return nil
 		})
 	return out, err
+}
+
+// caseTrail is what case id's text-back and outbox rows became, one line
+// each, oldest row first: what a stale card's case did, for the report.
+func (d *database) caseTrail(ctx context.Context, id int64) ([]string, error) {
+	var lines []string
+	err := d.query(ctx, "read a case's text-back", `SELECT c.textback_status, COALESCE(m.status, ''), COALESCE(m.sid, ''), COALESCE(m.updated_at::text, '')
+		FROM cases c LEFT JOIN messages m ON m.case_id = c.id AND m.kind = 'textback' WHERE c.id = $1`, func(scan func(...any) error) error {
+		var caseSays, status, sid, at string
+		if err := scan(&caseSays, &status, &sid, &at); err != nil {
+			return err
+		}
+		lines = append(lines, fmt.Sprintf("case says text-back %q; the text %s is %q (updated %s)", caseSays, sid, status, at))
+		return nil
+	}, id)
+	if err != nil {
+		return nil, err
+	}
+	err = d.query(ctx, "list a case's outbox rows", `SELECT id, kind, state, attempts, dedupe_key, created_at::text, updated_at::text, last_error
+		FROM outbox WHERE case_id = $1 ORDER BY id`, func(scan func(...any) error) error {
+		var id int64
+		var attempts int
+		var kind, state, key, created, updated, lastErr string
+		if err := scan(&id, &kind, &state, &attempts, &key, &created, &updated, &lastErr); err != nil {
+			return err
+		}
+		lines = append(lines, fmt.Sprintf("row %d %s %s after %d attempts, %s, created %s, updated %s %q", id, kind, state, attempts, key, created, updated, lastErr))
+		return nil
+	}, id)
+	return lines, err
 }

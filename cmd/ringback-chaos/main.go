@@ -364,6 +364,20 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 		return nil, err
 	}
 	rep.verdict = judge(obs)
+	for _, id := range rep.verdict.Receipts.StaleCases {
+		// What the stale card's case and its rows did, while the cluster
+		// is still there to ask.
+		trail, err := db.caseTrail(qctx, id)
+		if err != nil {
+			say("case %d: %v", id, err)
+		}
+		for _, p := range obs.posts {
+			if p.caseID == id && p.threadTS == "" {
+				trail = append(trail, fmt.Sprintf("its card %s says: %.400q", p.ts, p.text))
+			}
+		}
+		say("case %d, whose card does not show its text-back delivered:\n  %s", id, strings.Join(trail, "\n  "))
+	}
 	rep.calls, rep.repeats, rep.texts = tr.calls.Load(), tr.repeats.Load(), tr.smsSent.Load()
 	rep.attempts, rep.retried, rep.gaveUp = tr.attempts.Load(), tr.retried.Load(), tr.gaveUp.Load()
 	rep.acks = harness.Summarize(tr.acks)

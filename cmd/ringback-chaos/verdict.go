@@ -153,6 +153,9 @@ type receiptTally struct {
 	// not show it. Examples names the first few.
 	Unapplied, CardsStale int
 	Examples              []string
+	// StaleCases are the first few cases whose card is stale, for the
+	// run to show what their rows did.
+	StaleCases []int64
 }
 
 // clean: every answered receipt applied, and every text-back's card shows
@@ -183,6 +186,9 @@ func judgeReceipts(o observed) receiptTally {
 		case t.kind == "textback" && t.caseID != 0 && !shows[t.caseID]:
 			r.CardsStale++
 			example("%s delivered, but the card of case %d does not show it", sid, t.caseID)
+			if len(r.StaleCases) < 5 {
+				r.StaleCases = append(r.StaleCases, t.caseID)
+			}
 		}
 	}
 	return r

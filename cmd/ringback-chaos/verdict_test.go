@@ -260,7 +260,7 @@ func TestAnsweredReceiptsLeaveTextsAndCardsDelivered(t *testing.T) {
 	w.o.receipted = append(w.o.receipted, "SM5", "SMgone")
 	w.o.receiptsGivenUp, w.o.lateSent = 2, 1
 	v := judge(w.o)
-	want := receiptTally{Answered: 6, GivenUp: 2, LateSent: 1, Unapplied: 2, CardsStale: 1}
+	want := receiptTally{Answered: 6, GivenUp: 2, LateSent: 1, Unapplied: 2, CardsStale: 1, StaleCases: []int64{3}}
 	got := v.Receipts
 	got.Examples = nil
 	if !reflect.DeepEqual(got, want) || len(v.Receipts.Examples) != 3 || v.clean() {
