@@ -68,17 +68,24 @@ func TestDialedLegReportReadsOnce(t *testing.T) {
 	if err != nil || !res.NewCase {
 		t.Fatalf("report: %+v, %v; want a new case", res, err)
 	}
+	readOnceLocked(t, c.Sequence(), "the dialed leg's report")
+}
+
+// readOnceLocked fails t unless the statements seq read the call once,
+// locking it: what says whose statements they were.
+func readOnceLocked(t *testing.T, seq []string, what string) {
+	t.Helper()
 	reads := 0
-	for _, q := range c.Sequence() {
+	for _, q := range seq {
 		if strings.Contains(q, "call_found") {
 			reads++
 			if !strings.Contains(q, "FOR UPDATE") {
-				t.Errorf("the dialed leg's report read the call without locking it first: %.80q", q)
+				t.Errorf("%s read the call without locking it first: %.80q", what, q)
 			}
 		}
 	}
 	if reads != 1 {
-		t.Errorf("the call was read %d times, want once:\n%s", reads, strings.Join(c.Sequence(), "\n"))
+		t.Errorf("%s read the call %d times, want once:\n%s", what, reads, strings.Join(seq, "\n"))
 	}
 }
 
@@ -165,18 +172,7 @@ func TestRepeatCallReadsItsCallerOnce(t *testing.T) {
 	if err != nil || res.NewCase || res.CaseID != first.ID {
 		t.Fatalf("report: %+v, %v; want the call counted on case %d", res, err, first.ID)
 	}
-	reads := 0
-	for _, q := range c.Sequence() {
-		if strings.Contains(q, "call_found") {
-			reads++
-			if !strings.Contains(q, "FOR UPDATE") {
-				t.Errorf("the repeat call was read without locking it first: %.80q", q)
-			}
-		}
-	}
-	if reads != 1 {
-		t.Errorf("the call was read %d times, want once:\n%s", reads, strings.Join(c.Sequence(), "\n"))
-	}
+	readOnceLocked(t, c.Sequence(), "the repeat call's report")
 	if got, err := f.store.CaseByID(ctx, first.ID); err != nil || got.CallCount != 2 {
 		t.Errorf("case %d counts %d calls (%v), want 2", first.ID, got.CallCount, err)
 	}
