@@ -583,3 +583,54 @@ func TestReservationWaitsForATouchOfItsCase(t *testing.T) {
 		}
 	})
 }
+
+// A change of a case made at the commit (TouchCaseLater, as a text's
+// outcome is) locks the case before its card row takes an id, as one made
+// at once does (LockCaseOnce). Were the id drawn first, a row of another
+// transaction committed while this one waits for the case would be newer
+// than it: a card reserved in that moment records that row as seen,
+// renders the case without this change, and skips this change's refresh,
+// leaving the card showing the text as it was. SQLite writes one
+// transaction at a time: no row is written while another waits.
+func TestCaseChangedAtTheCommitIsLockedBeforeItsCardRowTakesAnID(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		if s.Dialect() != "postgres" {
+			return
+		}
+		ctx := context.Background()
+		c := callerCase(t, s, "+447700900001")
+		other := callerCase(t, s, "+447700900002")
+		var meanwhile int64
+		err := whileHoldingThen(t, s, "%UPDATE cases SET textback_status%", func(tx *store.Tx) error {
+			_, err := tx.LockCase(ctx, c.ID)
+			return err
+		}, func() error {
+			return s.InTx(ctx, func(tx *store.Tx) error {
+				status := "delivered"
+				if err := tx.TouchCaseLater(ctx, c.ID, &status, t0); err != nil {
+					return err
+				}
+				return tx.EnqueueLater(store.NewOutbox{Kind: "chat.card.slack", DedupeKey: "card:delivered", CaseID: c.ID}, t0)
+			})
+		}, func() {
+			var err error
+			meanwhile, _, err = s.Enqueue(ctx, store.NewOutbox{Kind: "chat.card.slack", DedupeKey: "card:other", CaseID: other.ID}, t0)
+			if err != nil {
+				t.Error(err)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var row int64
+		if err := s.DB().Get(&row, `SELECT id FROM outbox WHERE dedupe_key = 'card:delivered'`); err != nil {
+			t.Fatal(err)
+		}
+		if row < meanwhile {
+			t.Errorf("the card row of the change is %d, older than row %d committed while it waited for its case", row, meanwhile)
+		}
+		if got, err := s.CaseByID(ctx, c.ID); err != nil || got.TextbackStatus != "delivered" {
+			t.Errorf("case after the commit: %q (%v), want delivered", got.TextbackStatus, err)
+		}
+	})
+}

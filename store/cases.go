@@ -180,7 +180,7 @@ func (tx *Tx) caseLater(ctx context.Context, id int64, what, set string, args ..
 	// takes a lock that a card's reservation (its foreign key check, FOR
 	// KEY SHARE) does not wait for, and the card would be rendered without
 	// this change while the refresh it queues is skipped as seen.
-	return tx.writeLater(ctx, laterWrite{table: "cases", what: fmt.Sprintf("%s case %d", what, id),
+	return tx.writeLater(ctx, laterWrite{table: "cases", lock: true, what: fmt.Sprintf("%s case %d", what, id),
 		query: `UPDATE cases SET ` + set + `
 			WHERE id = (SELECT id FROM cases WHERE id = ?` + tx.d.forUpdate + `)`,
 		args: append(args, id)})

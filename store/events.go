@@ -149,7 +149,7 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 			args = append(args, w.args...)
 			continue
 		}
-		if (w.counted != nil || w.expect) && !w.check {
+		if (w.counted != nil || w.expect || w.lock && len(rows) > 0) && !w.check {
 			query += " RETURNING 1"
 		}
 		if w.counted != nil {
@@ -162,6 +162,13 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 		}
 		parts = append(parts, part{fmt.Sprintf("later_%d", i), query})
 		args = append(args, w.args...)
+	}
+	for i, w := range ws {
+		if w.lock && len(rows) > 0 && !w.check && !w.guard {
+			// Read (whole, returning nothing) before the outbox rows'
+			// branches: the row is locked before they take their ids.
+			outs = append(outs, fmt.Sprintf("SELECT %d, %s FROM (SELECT count(*) FROM later_%d) AS locked (n) WHERE n < 0", i, flushedNone, i))
+		}
 	}
 	if len(es) > 0 {
 		evq, evargs := q.eventsInsert(es)

@@ -42,6 +42,13 @@ type laterWrite struct {
 	// It runs first in the statement, so that a lock it takes comes before
 	// any of the statement's writes (GuardTextBack).
 	guard bool
+	// lock: the write locks a row that a card's reservation waits for (a
+	// case). In one statement (flushAsOne) it is made before the outbox
+	// rows take their ids, which PostgreSQL would otherwise draw first and
+	// lock the case only as the statement ends: a reservation in between
+	// would record a newer row as seen without seeing this change, and
+	// skip the refresh of it (store.ReserveCard).
+	lock bool
 }
 
 // ErrChangedMeanwhile fails a transaction that wrote on what it read

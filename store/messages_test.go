@@ -295,6 +295,13 @@ func whileHoldingSID(t *testing.T, s *store.Store, sid, like string, hold func(t
 // PostgreSQL only.
 func whileHolding(t *testing.T, s *store.Store, like string, hold func(tx *store.Tx) error, run func() error) error {
 	t.Helper()
+	return whileHoldingThen(t, s, like, hold, run, func() {})
+}
+
+// whileHoldingThen is whileHolding that does meanwhile once run's
+// statement waits, before the holder commits.
+func whileHoldingThen(t *testing.T, s *store.Store, like string, hold func(tx *store.Tx) error, run func() error, meanwhile func()) error {
+	t.Helper()
 	ctx := context.Background()
 	held, release, committed := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	var once sync.Once
@@ -314,6 +321,7 @@ func whileHolding(t *testing.T, s *store.Store, like string, hold func(tx *store
 	ran := make(chan error, 1)
 	go func() { ran <- run() }()
 	storetest.WaitForLockWait(t, s, like)
+	meanwhile()
 	free()
 	if err := <-committed; err != nil {
 		t.Fatal(err)
