@@ -119,6 +119,21 @@ func (d *database) caseTrail(ctx context.Context, id int64) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	err = d.query(ctx, "read a case's cards", `SELECT cd.platform, cd.message_id, cd.created_at::text, cd.outbox_seen,
+			COALESCE(p.started_at::text, ''), COALESCE(p.in_flight_at::text, '')
+		FROM cards cd LEFT JOIN chat_posts p ON p.platform = cd.platform AND p.post_key = 'card:' || cd.case_id
+		WHERE cd.case_id = $1 ORDER BY cd.platform`, func(scan func(...any) error) error {
+		var platform, message, created, started, inFlight string
+		var seen int64
+		if err := scan(&platform, &message, &created, &seen, &started, &inFlight); err != nil {
+			return err
+		}
+		lines = append(lines, fmt.Sprintf("%s card %s reserved %s, rows up to %d seen; its post begun %s, in flight since %q", platform, message, created, seen, started, inFlight))
+		return nil
+	}, id)
+	if err != nil {
+		return nil, err
+	}
 	err = d.query(ctx, "list a case's outbox rows", `SELECT id, kind, state, attempts, dedupe_key, created_at::text, updated_at::text, last_error
 		FROM outbox WHERE case_id = $1 ORDER BY id`, func(scan func(...any) error) error {
 		var id int64
