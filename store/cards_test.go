@@ -634,3 +634,67 @@ func TestCaseChangedAtTheCommitIsLockedBeforeItsCardRowTakesAnID(t *testing.T) {
 		}
 	})
 }
+
+// A change queued to coalesce into its case's waiting card row is not
+// folded into a row the card was first rendered after: such a row (a render
+// queued for after an unanswered call, due 30 s later) is skipped as shown
+// when it runs, and the change would never reach the card. The change gets
+// a row of its own, newer than what the card has seen.
+func TestAChangeIsNotCoalescedIntoARowItsCardHasSeen(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := callerCase(t, s, "+447700900001")
+		const kind = "chat.card.slack"
+		first, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: "card:opened", CaseID: c.ID}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: "card:after", CaseID: c.ID, RunAt: t0.Add(30 * time.Second)}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first row reserves the card (the later row is due later: it
+		// does not stand for this one) and posts it.
+		_, newer, reserved, _, err := s.CardSlotReserving(ctx, c.ID, "slack", kind, first, "card:1", t0, false)
+		if err != nil || newer || !reserved {
+			t.Fatalf("reserving: newer %v reserved %v (%v), want reserved", newer, reserved, err)
+		}
+		if err := s.SaveCardPost(ctx, "slack", "card:1", c.ID, "C0LETTINGS", "1.2"); err != nil {
+			t.Fatal(err)
+		}
+		card, err := s.CardFor(ctx, c.ID, "slack")
+		if err != nil || card.OutboxSeen < after {
+			t.Fatalf("card %+v (%v): want rows up to %d seen", card, err, after)
+		}
+		// The text-back is delivered: its card row coalesces.
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			status := "delivered"
+			if err := tx.TouchCaseLater(ctx, c.ID, &status, t0.Add(time.Second)); err != nil {
+				return err
+			}
+			return tx.EnqueueLater(store.NewOutbox{Kind: kind, DedupeKey: "card:delivered", CaseID: c.ID, Coalesce: true}, t0.Add(time.Second))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var waiting []struct {
+			ID    int64     `db:"id"`
+			RunAt time.Time `db:"run_at"`
+		}
+		if err := s.DB().Select(&waiting, s.DB().Rebind(`SELECT id, run_at FROM outbox WHERE case_id = ? AND kind = ? AND state = 'pending' ORDER BY id`), c.ID, kind); err != nil {
+			t.Fatal(err)
+		}
+		var renders []int64
+		for _, w := range waiting {
+			if w.RunAt.After(t0.Add(time.Second)) {
+				t.Errorf("row %d waits till %v: the change is due at once", w.ID, w.RunAt)
+			}
+			if w.ID > card.OutboxSeen {
+				renders = append(renders, w.ID)
+			}
+		}
+		if len(renders) != 1 {
+			t.Errorf("rows that will render the change: %v of %+v, want one newer than the %d the card has seen", renders, waiting, card.OutboxSeen)
+		}
+	})
+}

@@ -193,9 +193,9 @@ func (q queries) flushAsOne(ctx context.Context, ws []laterWrite, es []pendingEv
 			unless = fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM handed_%d)", j)
 		}
 		parts = append(parts,
-			part{fmt.Sprintf("pulled_%d", j), pullForwardSQL + unless + ` RETURNING lane, run_at`},
+			part{fmt.Sprintf("pulled_%d", j), pullForwardSQL + unless + pulledSQL},
 			part{fmt.Sprintf("held_%d", j), fmt.Sprintf(`INSERT INTO outbox (`+outboxInsertColumns+`) SELECT `+outboxInsertValues+`
-				WHERE NOT EXISTS (SELECT 1 FROM pulled_%d)%s ON CONFLICT (dedupe_key) DO NOTHING RETURNING lane, run_at`, j, unless)})
+				WHERE NOT EXISTS (SELECT 1 FROM pulled_%d WHERE unseen)%s ON CONFLICT (dedupe_key) DO NOTHING RETURNING lane, run_at`, j, unless)})
 		args = append(args, r.runAt, r.runAt, r.now, *r.caseID, r.kind)
 		args = append(args, r.args()...)
 		outs = append(outs, fmt.Sprintf("SELECT -1, %s FROM pulled_%d", flushedDue, j), fmt.Sprintf("SELECT -1, %s FROM held_%d", flushedDue, j))

@@ -101,7 +101,10 @@ type NewOutbox struct {
 	// Coalesce (EnqueueLater only): when a row of the same kind and case
 	// still waits unclaimed, that row does this one's work instead, due no
 	// later than this one; none is written. For work that is the same
-	// whenever it runs, such as rendering a case's card from its state.
+	// whenever it runs, such as rendering a case's card from its state. A
+	// card row its card was first rendered after (Card.OutboxSeen) is
+	// pulled forward but does not stand for the change: this row is
+	// written as well.
 	Coalesce bool
 	// Handoff (EnqueueLater only, a row due now): a worker with a free
 	// slot takes the row as it is written, instead of claiming it after the
@@ -297,14 +300,13 @@ func (q queries) coalesceOutbox(ctx context.Context, rows []outboxRow) ([]outbox
 			r.handoff = nil // written to be claimed, as flushAsOne writes it: the handoff is cancelled
 		}
 		var waiting []laneDue
-		if err := q.selectAll(ctx, &waiting, pullForwardSQL+` RETURNING lane, run_at`, r.runAt, r.runAt, r.now, *r.caseID, r.kind); err != nil {
+		if err := q.selectAll(ctx, &waiting, pullForwardSQL+pulledSQL, r.runAt, r.runAt, r.now, *r.caseID, r.kind); err != nil {
 			return nil, fmt.Errorf("store: enqueue %s %q: a waiting row: %w", r.kind, r.dedupeKey, err)
 		}
-		if len(waiting) == 0 {
-			left = append(left, r)
-			continue
-		}
 		q.wokenBy(waiting)
+		if !slices.ContainsFunc(waiting, func(w laneDue) bool { return w.Unseen }) {
+			left = append(left, r)
+		}
 	}
 	return left, nil
 }
@@ -344,7 +346,7 @@ func (tx *Tx) handedPulled(r outboxRow, it OutboxItem) {
 // (the row is no longer pending when this statement gets to it).
 func (d dialect) handOver(r outboxRow) (string, []any) {
 	return `UPDATE outbox SET run_at = CASE WHEN run_at > ? THEN ? ELSE run_at END, updated_at = ?, ` + d.claimSet() + `
-		WHERE ` + firstInLineSQL + ` AND state = 'pending' AND claim_seq = 0`,
+		WHERE ` + firstInLineSQL + ` AND state = 'pending' AND claim_seq = 0 AND ` + unseenSQL,
 		[]any{r.runAt, r.runAt, r.now, r.handoff.Worker, r.handoff.Lease.Seconds(), *r.caseID, r.kind, int64(0)}
 }
 
@@ -365,6 +367,19 @@ const firstInLineSQL = `id = (SELECT id FROM outbox WHERE case_id = ? AND kind =
 // kind).
 const pullForwardSQL = `UPDATE outbox SET run_at = CASE WHEN run_at > ? THEN ? ELSE run_at END, updated_at = ?
 			WHERE case_id = ? AND kind = ? AND state = 'pending' AND claim_seq = 0`
+
+// pulledSQL is what pullForwardSQL returns of each row it pulls: its lane
+// and due time, and whether it can stand for the change (unseenSQL).
+const pulledSQL = ` RETURNING lane, run_at, ` + unseenSQL + ` AS unseen`
+
+// unseenSQL tells whether an outbox row (of a card's kind: its lane is the
+// card's platform) is newer than what its case's card was first rendered
+// after (Card.OutboxSeen). A waiting row no newer, such as a render queued
+// for after a call in flight before the card was reserved, is skipped as
+// shown when it runs (bot's card): pulled forward, it runs sooner, but a
+// change it stood for would never be shown; the change is written as a
+// row of its own instead.
+const unseenSQL = `outbox.id > COALESCE((SELECT cd.outbox_seen FROM cards cd WHERE cd.case_id = outbox.case_id AND cd.platform = outbox.lane), 0)`
 
 // coalescingRows splits rows into those written as they are and the
 // coalescing ones, one per kind and case (it stands for the others).
@@ -438,6 +453,7 @@ type laneDue struct {
 	ID        int64     `db:"id"`
 	DedupeKey string    `db:"dedupe_key"`
 	State     string    `db:"state"`
+	Unseen    bool      `db:"unseen"` // a pulled row's (pulledSQL)
 }
 
 // wokenBy is woken for rows: each lane at its earliest due time.
