@@ -181,11 +181,11 @@ func (q queries) CardSlotReserving(ctx context.Context, caseID int64, platform, 
 		return slot, false, reserved, begun, err
 	}
 	slot, flags, err := q.cardSlotWith(ctx, `WITH reserved AS (INSERT INTO cards (case_id, platform, channel, message_id, created_at, outbox_seen)
-			SELECT ?, ?, '', '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox)
+			SELECT ?, ?, '', '', ?, `+cardSeenSQL+`
 			WHERE NOT EXISTS (SELECT 1 FROM cards WHERE case_id = ? AND platform = ? AND message_id <> '')
 			AND NOT `+newerCardRowOfCase+` AND NOT `+olderCardRowOfCase+` `+reserveCardConflict+` RETURNING case_id), `+begunReservedPost+` `,
 		[]string{newerCardRow[q.d.name], "EXISTS (SELECT 1 FROM reserved)", "EXISTS (SELECT 1 FROM begun)", olderCardRow[q.d.name]},
-		[]any{caseID, platform, now.UTC(), caseID, platform, caseID, kind, id, now.UTC(), caseID, kind, id, now.Add(-cardPostTimeout).UTC(),
+		[]any{caseID, platform, now.UTC(), caseID, platform, now.UTC(), caseID, platform, caseID, kind, id, now.UTC(), caseID, kind, id, now.Add(-cardPostTimeout).UTC(),
 			platform, key, now.UTC(), now.UTC(), kind, id, now.UTC(), kind, id}, platform, caseID, withCase)
 	slot.Behind = flags[3]
 	return slot, flags[0], flags[1], flags[2], err
@@ -211,7 +211,19 @@ func (q queries) ReserveCard(ctx context.Context, caseID int64, platform, channe
 }
 
 const reserveCardSQL = `INSERT INTO cards (case_id, platform, channel, message_id, created_at, outbox_seen)
-		VALUES (?, ?, ?, '', ?, (SELECT COALESCE(MAX(id), 0) FROM outbox)) ` + reserveCardConflict
+		VALUES (?, ?, ?, '', ?, ` + cardSeenSQL + `) ` + reserveCardConflict
+
+// cardSeenSQL is the outbox row a card's first post, rendered after its
+// reservation, shows the changes of (Card.OutboxSeen; args case id and
+// platform, now): the newest row committed, but below the first of the
+// case's card rows that waits unclaimed, due later. Such a row (a render
+// due after a call in flight: it does not stop the reservation, see
+// newerCardRow) may yet be pulled forward to stand for a change made
+// after the render (Tx.EnqueueLater's Coalesce): it must not count as
+// shown.
+const cardSeenSQL = `(SELECT CASE WHEN w.first IS NOT NULL AND w.first <= m.last THEN w.first - 1 ELSE m.last END
+			FROM (SELECT COALESCE(MAX(id), 0) AS last FROM outbox) m,
+			(SELECT MIN(id) AS first FROM outbox WHERE case_id = ? AND kind = 'chat.card.' || ? AND state = 'pending' AND claim_seq = 0 AND run_at > ?) w)`
 
 // reserveCardConflict takes over a reservation that has lapsed (? is the
 // oldest start still fresh), never a posted card.
@@ -225,7 +237,7 @@ const begunReservedPost = `begun AS (INSERT INTO chat_posts (platform, post_key,
 			WHERE EXISTS (SELECT 1 FROM reserved) ON CONFLICT (platform, post_key) DO NOTHING RETURNING post_key)`
 
 func reserveCardArgs(caseID int64, platform, channel string, now time.Time) []any {
-	return []any{caseID, platform, channel, now.UTC(), now.Add(-cardPostTimeout).UTC()}
+	return []any{caseID, platform, channel, now.UTC(), caseID, platform, now.UTC(), now.Add(-cardPostTimeout).UTC()}
 }
 
 // ReserveCardPost is ReserveCard, and when it reserves, BeginChatPost of

@@ -635,11 +635,13 @@ func TestCaseChangedAtTheCommitIsLockedBeforeItsCardRowTakesAnID(t *testing.T) {
 	})
 }
 
-// A change queued to coalesce into its case's waiting card row is not
-// folded into a row the card was first rendered after: such a row (a render
-// queued for after an unanswered call, due 30 s later) is skipped as shown
-// when it runs, and the change would never reach the card. The change gets
-// a row of its own, newer than what the card has seen.
+// A card row that waits unclaimed, such as a render queued for after an
+// unanswered call (due 30 s later), may be pulled forward to stand for a
+// later change (Coalesce); were it skipped as shown when it runs, that change
+// would never reach the card. So a reservation does not count such a row as
+// seen, and a change is not folded into a row the card has seen (a
+// reservation whose snapshot did not hold the row records it so): the change
+// gets a row of its own.
 func TestAChangeIsNotCoalescedIntoARowItsCardHasSeen(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -653,6 +655,10 @@ func TestAChangeIsNotCoalescedIntoARowItsCardHasSeen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Another case's row, newer: the newest the reservation sees.
+		if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: "card:other", CaseID: callerCase(t, s, "+447700900002").ID}, t0); err != nil {
+			t.Fatal(err)
+		}
 		// The first row reserves the card (the later row is due later: it
 		// does not stand for this one) and posts it.
 		_, newer, reserved, _, err := s.CardSlotReserving(ctx, c.ID, "slack", kind, first, "card:1", t0, false)
@@ -663,8 +669,13 @@ func TestAChangeIsNotCoalescedIntoARowItsCardHasSeen(t *testing.T) {
 			t.Fatal(err)
 		}
 		card, err := s.CardFor(ctx, c.ID, "slack")
-		if err != nil || card.OutboxSeen < after {
-			t.Fatalf("card %+v (%v): want rows up to %d seen", card, err, after)
+		if err != nil || card.OutboxSeen >= after || card.OutboxSeen < first {
+			t.Fatalf("card %+v (%v): want rows from %d up to before the waiting %d seen", card, err, first, after)
+		}
+		// A reservation whose snapshot missed the waiting row's commit
+		// counts it as seen (its id is below the newest row it saw).
+		if _, err := s.DB().Exec(s.DB().Rebind(`UPDATE cards SET outbox_seen = ? WHERE case_id = ?`), after, c.ID); err != nil {
+			t.Fatal(err)
 		}
 		// The text-back is delivered: its card row coalesces.
 		err = s.InTx(ctx, func(tx *store.Tx) error {
@@ -689,12 +700,12 @@ func TestAChangeIsNotCoalescedIntoARowItsCardHasSeen(t *testing.T) {
 			if w.RunAt.After(t0.Add(time.Second)) {
 				t.Errorf("row %d waits till %v: the change is due at once", w.ID, w.RunAt)
 			}
-			if w.ID > card.OutboxSeen {
+			if w.ID > after {
 				renders = append(renders, w.ID)
 			}
 		}
 		if len(renders) != 1 {
-			t.Errorf("rows that will render the change: %v of %+v, want one newer than the %d the card has seen", renders, waiting, card.OutboxSeen)
+			t.Errorf("rows that will render the change: %v of %+v, want one newer than the %d the card has seen", renders, waiting, after)
 		}
 	})
 }
