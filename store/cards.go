@@ -221,9 +221,9 @@ const reserveCardSQL = `INSERT INTO cards (case_id, platform, channel, message_i
 // newerCardRow) may yet be pulled forward to stand for a change made
 // after the render (Tx.EnqueueLater's Coalesce): it must not count as
 // shown.
-const cardSeenSQL = `(SELECT CASE WHEN w.first IS NOT NULL AND w.first <= m.last THEN w.first - 1 ELSE m.last END
-			FROM (SELECT COALESCE(MAX(id), 0) AS last FROM outbox) m,
-			(SELECT MIN(id) AS first FROM outbox WHERE case_id = ? AND kind = 'chat.card.' || ? AND state = 'pending' AND claim_seq = 0 AND run_at > ?) w)`
+const cardSeenSQL = `COALESCE((SELECT MIN(id) - 1 FROM outbox WHERE case_id = ? AND kind = 'chat.card.' || ?
+				AND state = 'pending' AND claim_seq = 0 AND run_at > ?),
+			(SELECT COALESCE(MAX(id), 0) FROM outbox))`
 
 // reserveCardConflict takes over a reservation that has lapsed (? is the
 // oldest start still fresh), never a posted card.
