@@ -156,6 +156,7 @@ func (b *Bot) SyncTemplates(ctx context.Context) error {
 // Register adds the bot's outbox performers to w.
 func (b *Bot) Register(w *Worker) {
 	w.Handle(KindSMS, b.performSMS)
+	w.HoldLane(store.LaneSMS, b.smsPause)
 	if b.texter != nil {
 		// A text that goes now records its start with its claim; its
 		// message comes with it (performSMS).

@@ -20,8 +20,11 @@ const clockSkew = 5 * time.Minute
 const postInFlight = 30 * time.Second
 
 // cardWait is how soon a row comes back when another worker holds the
-// card's reservation.
-const cardWait = 500 * time.Millisecond
+// card's reservation, at the soonest; cardWaitMax at the latest.
+const (
+	cardWait    = 500 * time.Millisecond
+	cardWaitMax = 10 * time.Second
+)
 
 // digestJob is the outbox payload of a digest: the scheduler's DigestJob,
 // and the part left to do. The thread (every table, the CSV) is a row of
@@ -50,6 +53,7 @@ type chatPerformer struct {
 func (b *Bot) RegisterChat(w *Worker, chat Chat) {
 	p := &chatPerformer{b: b, chat: chat, name: chat.Platform(), pause: NewPause(b.clock, chat.Platform())}
 	b.metrics.ChatPlatform(p.name)
+	w.HoldLane(store.OutboxLane(KindCard+"."+p.name), p.pause)
 	w.Handle(KindCard+"."+p.name, p.held(p.card))
 	w.Handle(KindThread+"."+p.name, p.held(p.entry))
 	w.Handle(KindEntryAgain+"."+p.name, p.held(p.entryAgain))
@@ -131,7 +135,7 @@ func (p *chatPerformer) card(ctx context.Context, it store.OutboxItem) error {
 		return err
 	}
 	if slot.Card.MessageID == "" {
-		return p.postingElsewhere(job.CaseID)
+		return p.postingElsewhere(job.CaseID, slot.Card.CreatedAt)
 	}
 	_, _, err = p.syncSlot(ctx, job.CaseID, slot, true)
 	return err
@@ -165,9 +169,19 @@ func (p *chatPerformer) afterInFlight(ctx context.Context, kind string, caseID i
 	}
 }
 
-// postingElsewhere is the answer to a card reserved by another worker.
-func (p *chatPerformer) postingElsewhere(caseID int64) error {
-	return RetryAfter(cardWait, fmt.Errorf("bot: the %s card of case %d is being posted by another worker", p.name, caseID))
+// postingElsewhere is the answer to a card reserved by another worker at
+// reserved (zero: not known). A post takes a moment, so a fresh
+// reservation is asked about again soon; one held long is a post that
+// hangs or a worker that died (its reservation lapses after a minute), and
+// is asked about again after half its age, up to cardWaitMax: every ask is
+// a claim and a statement putting the row back, and after a crash of a
+// replica that held many, they crowded out the texts.
+func (p *chatPerformer) postingElsewhere(caseID int64, reserved time.Time) error {
+	wait := cardWait
+	if !reserved.IsZero() {
+		wait = min(max(cardWait, p.b.clock.Now().Sub(reserved)/2), cardWaitMax)
+	}
+	return RetryAfter(wait, fmt.Errorf("bot: the %s card of case %d is being posted by another worker", p.name, caseID))
 }
 
 // syncSlot makes sure case caseID's card exists, from its slot as
@@ -215,7 +229,7 @@ func (p *chatPerformer) syncSlot(ctx context.Context, caseID int64, slot store.C
 	}
 	if !reserved {
 		// Another worker is posting the first card; come back after it.
-		return MessageRef{}, false, p.postingElsewhere(caseID)
+		return MessageRef{}, false, p.postingElsewhere(caseID, slot.Card.CreatedAt)
 	}
 	ref, err := p.postReserved(ctx, caseID, channel, key, begun, update)
 	return ref, err == nil, err

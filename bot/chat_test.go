@@ -618,6 +618,42 @@ func TestWaitingForACardReservationSpendsNoAttempts(t *testing.T) {
 	})
 }
 
+// A row waiting for another worker's card post asks again soon while the
+// reservation is fresh, and less often the longer it is held (a hung post,
+// or a worker that died: its reservation lapses after a minute): every ask
+// is a claim and a statement putting the row back, and after a replica
+// holding many reservations died, these crowded out the texts.
+func TestRowsWaitingForALongHeldCardReservationBackOff(t *testing.T) {
+	eachChat(t, func(t *testing.T, x *chatSetup) {
+		s := x.store
+		ctx := context.Background()
+		for _, held := range []struct {
+			caller string
+			age    time.Duration
+			want   time.Duration
+		}{{callerNum, 0, 500 * time.Millisecond}, {"+447700900456", 8 * time.Second, 4 * time.Second}, {"+447700900789", 40 * time.Second, 10 * time.Second}} {
+			c := x.missed(t, fmt.Sprint("CA", held.age), held.caller)
+			if ok, err := s.ReserveCard(ctx, c.ID, rbslack.Platform, "C0LETTINGS", x.clock.Now().Add(-held.age)); err != nil || !ok {
+				t.Fatalf("reserve: %v %v", ok, err)
+			}
+			x.flush(t)
+			waiting := 0
+			for _, it := range outbox(t, s, bot.KindCard+"."+rbslack.Platform) {
+				if it.CaseID == nil || *it.CaseID != c.ID || it.State != "pending" {
+					continue
+				}
+				waiting++
+				if wait := it.RunAt.Sub(x.clock.Now()); wait != held.want {
+					t.Errorf("a reservation held %v: the card row asks again after %v, want %v", held.age, wait, held.want)
+				}
+			}
+			if waiting == 0 {
+				t.Errorf("a reservation held %v: no card row of the case waits", held.age)
+			}
+		}
+	})
+}
+
 // A worker lost its claim while its entry's post was on its way (the
 // database restarted under its heartbeats, say): the row's next run must
 // not search the thread before that post can have landed, or it posts a

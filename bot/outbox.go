@@ -114,6 +114,8 @@ type Worker struct {
 
 	notesMu sync.Mutex
 	notes   map[string]time.Time // lane → a row of it due then (see note)
+	// held: lane → the pause its performers hold its rows by (HoldLane).
+	held map[string]*Pause
 
 	// What Handoff needs of a running Run: its pools, its context and the
 	// channel that tells it a slot was freed (running false: none).
@@ -225,6 +227,29 @@ func (w *Worker) Concurrency(lane string) int {
 		return n
 	}
 	return w.lanes[LaneRest]
+}
+
+// HoldLane has the worker claim no row of lane while pause holds: its
+// performers would only put each row back to wait (a statement to claim
+// it and one to put it back, for every row due, each time). The rows are
+// claimed once it ends. Set before Run.
+func (w *Worker) HoldLane(lane string, pause *Pause) {
+	if w.held == nil {
+		w.held = map[string]*Pause{}
+	}
+	w.held[lane] = pause
+}
+
+// heldFor is how long the pool's rows are held (HoldLane): 0 when they
+// are not.
+func (w *Worker) heldFor(p *pool, now time.Time) time.Duration {
+	if len(p.lanes) != 1 {
+		return 0
+	}
+	if pause, ok := w.held[p.lanes[0]]; ok {
+		return max(0, pause.Until().Sub(now))
+	}
+	return 0
 }
 
 // SetLease sets how long a claim lasts without a heartbeat.
@@ -434,6 +459,10 @@ func (w *Worker) round(ctx context.Context, pools []*pool, freed chan struct{}, 
 		}
 		free := cap(p.slots) - len(p.slots)
 		if !p.due || free == 0 {
+			continue
+		}
+		if held := w.heldFor(p, now); held > 0 {
+			wait = min(wait, held)
 			continue
 		}
 		if gap := claimGap - time.Since(p.claimed); gap > 0 && free < cap(p.slots) {
@@ -1016,6 +1045,14 @@ type Pause struct {
 
 // NewPause returns an open gate for the remote called name.
 func NewPause(clock Clock, name string) *Pause { return &Pause{clock: clock, name: name} }
+
+// Until is when the pause ends (bot clock); past or zero when it holds
+// nothing.
+func (p *Pause) Until() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.until
+}
 
 // Held returns a retry error while the pause lasts, nil otherwise.
 func (p *Pause) Held() error {

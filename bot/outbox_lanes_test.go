@@ -111,3 +111,45 @@ func TestTextBacklogFillsTheLaneInOneClaim(t *testing.T) {
 		}
 	})
 }
+
+// While a remote's rate limit holds its lane (a 429's Retry-After, or the
+// second Ringback waits after a failure), the worker claims none of the
+// lane's rows: each would only be put back to wait, two statements per row
+// due, over and over, on a database that recovery keeps busy. The rows run
+// once the pause ends.
+func TestAHeldLaneIsNotClaimed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		clock, w := manualWorker(s)
+		pause := bot.NewPause(clock, "twilio")
+		w.HoldLane(store.LaneSMS, pause)
+		pause.Note(bot.RetryAfter(time.Minute, fmt.Errorf("429")))
+		started := make(chan int64, 10)
+		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
+			started <- it.ID
+			return nil
+		})
+		for i := range 3 {
+			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: bot.KindSMS, DedupeKey: fmt.Sprint("textback:", i), Payload: i}, clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		counted := s.CountStatements()
+		stopped := make(chan struct{})
+		go func() { defer close(stopped); w.Run(ctx) }()
+		defer func() { cancel(); <-stopped }()
+		select {
+		case id := <-started:
+			t.Fatalf("row %d started while its lane was held", id)
+		case <-time.After(500 * time.Millisecond):
+		}
+		if claims := counted.Total("UPDATE outbox SET state = 'running'"); claims != 0 {
+			t.Errorf("%d claim statements while the lane was held, want none", claims)
+		}
+		s.StopCounting()
+		clock.Advance(time.Minute)
+		for range 3 {
+			within(t, started, 10*time.Second, "a row did not start once the pause ended")
+		}
+	})
+}
