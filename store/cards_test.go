@@ -622,11 +622,11 @@ func TestCaseChangedAtTheCommitIsLockedBeforeItsCardRowTakesAnID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var row int64
-		if err := s.DB().Get(&row, `SELECT id FROM outbox WHERE dedupe_key = 'card:delivered'`); err != nil {
+		it, err := s.OutboxByKey(ctx, "card:delivered")
+		if err != nil {
 			t.Fatal(err)
 		}
-		if row < meanwhile {
+		if row := it.ID; row < meanwhile {
 			t.Errorf("the card row of the change is %d, older than row %d committed while it waited for its case", row, meanwhile)
 		}
 		if got, err := s.CaseByID(ctx, c.ID); err != nil || got.TextbackStatus != "delivered" {
@@ -688,15 +688,16 @@ func TestAChangeIsNotCoalescedIntoARowItsCardHasSeen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var waiting []struct {
-			ID    int64     `db:"id"`
-			RunAt time.Time `db:"run_at"`
-		}
-		if err := s.DB().Select(&waiting, s.DB().Rebind(`SELECT id, run_at FROM outbox WHERE case_id = ? AND kind = ? AND state = 'pending' ORDER BY id`), c.ID, kind); err != nil {
+		rows, err := s.CaseOutbox(ctx, c.ID, kind)
+		if err != nil {
 			t.Fatal(err)
 		}
-		var renders []int64
-		for _, w := range waiting {
+		var renders, waiting []int64
+		for _, w := range rows {
+			if w.State != "pending" {
+				continue
+			}
+			waiting = append(waiting, w.ID)
 			if w.RunAt.After(t0.Add(time.Second)) {
 				t.Errorf("row %d waits till %v: the change is due at once", w.ID, w.RunAt)
 			}
@@ -705,7 +706,7 @@ func TestAChangeIsNotCoalescedIntoARowItsCardHasSeen(t *testing.T) {
 			}
 		}
 		if len(renders) != 1 {
-			t.Errorf("rows that will render the change: %v of %+v, want one newer than the %d the card has seen", renders, waiting, after)
+			t.Errorf("rows that will render the change: %v of the waiting %v, want one newer than the %d the card has seen", renders, waiting, after)
 		}
 	})
 }
