@@ -33,6 +33,8 @@ type Adapter struct {
 	fetched  time.Time
 	names    map[string]string
 	memberTT time.Duration
+
+	history historyReads
 }
 
 // New returns the adapter. appToken enables Socket Mode ("" for HTTP mode);
@@ -276,30 +278,16 @@ func (a *Adapter) UpdateEntry(ctx context.Context, at chat.MessageRef, e chat.En
 }
 
 // Find looks through the channel's history since since for the post
-// named key. Metadata comes back only with include_all_metadata.
+// named key, in a read shared with the other searches of the channel
+// (historyReads).
 func (a *Adapter) Find(ctx context.Context, channel, key string, since time.Time) (chat.MessageRef, bool, error) {
-	return a.findIn(ctx, channel, since, func(m slack.Message) bool { return namedBy(m, key) })
-}
-
-// findIn looks through the channel's history since since for a message
-// that is, page by page.
-func (a *Adapter) findIn(ctx context.Context, channel string, since time.Time, is func(slack.Message) bool) (chat.MessageRef, bool, error) {
-	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Oldest: slackTS(since), Limit: 200, IncludeAllMetadata: true}
-	for {
-		res, err := a.api.GetConversationHistoryContext(ctx, params)
-		if err != nil {
-			return chat.MessageRef{}, false, a.unread(channel, err)
-		}
-		for _, m := range res.Messages {
-			if is(m) {
-				return chat.MessageRef{Channel: channel, ID: m.Timestamp}, true, nil
-			}
-		}
-		if !res.HasMore || res.ResponseMetaData.NextCursor == "" {
-			return chat.MessageRef{}, false, nil
-		}
-		params.Cursor = res.ResponseMetaData.NextCursor
+	ts, ok, err := a.history.find(ctx, channel, key, since, func(ctx context.Context, since time.Time) (map[string]string, error) {
+		return a.readPosts(ctx, channel, since)
+	})
+	if err != nil || !ok {
+		return chat.MessageRef{}, false, err
 	}
+	return chat.MessageRef{Channel: channel, ID: ts}, true, nil
 }
 
 // FindEntry looks through the card's thread since since for the entry
