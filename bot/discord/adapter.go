@@ -46,6 +46,8 @@ type Adapter struct {
 
 	mu        sync.Mutex
 	seenGuild string // learned from interactions, for card links
+
+	history chat.HistoryReads[*discordgo.Message]
 }
 
 // Option configures an Adapter beyond what New requires.
@@ -454,34 +456,43 @@ func (a *Adapter) edit(ctx context.Context, what string, m *discordgo.MessageEdi
 
 // Find looks through the channel's messages since since for the post
 // named key, by its marker: the nonce dedupes for a few minutes only, and
-// a re-run may come later (after an outage, a long backoff).
+// a re-run may come later (after an outage, a long backoff). The read is
+// shared with the channel's other searches (chat.HistoryReads).
 func (a *Adapter) Find(ctx context.Context, channel, key string, since time.Time) (chat.MessageRef, bool, error) {
-	after := snowflakeAt(since)
-	for {
-		// With after, Discord answers the messages just after it, newest first.
-		ms, err := a.s.ChannelMessages(channel, 100, "", after, "", discordgo.WithContext(ctx))
-		if hasCode(err, discordgo.ErrCodeUnknownChannel) {
-			return chat.MessageRef{}, false, nil // a thread never started holds no post
-		}
-		if noAccess(err) {
-			// A channel the bot cannot see: the post fails the same way and
-			// says what to fix. (Without Read Message History Discord answers
-			// no messages: the nonce is then all that dedupes.)
-			return chat.MessageRef{}, false, nil
-		}
-		if err != nil {
-			return chat.MessageRef{}, false, a.failed(channel, fixChannel, err)
-		}
-		for _, m := range ms {
-			if marked(m, key) {
-				return chat.MessageRef{Channel: channel, ID: m.ID}, true, nil
+	ms, err := a.history.Read(ctx, channel, since, func(ctx context.Context, since time.Time) ([]*discordgo.Message, error) {
+		var all []*discordgo.Message
+		after := snowflakeAt(since)
+		for {
+			// With after, Discord answers the messages just after it, newest first.
+			ms, err := a.s.ChannelMessages(channel, 100, "", after, "", discordgo.WithContext(ctx))
+			if hasCode(err, discordgo.ErrCodeUnknownChannel) {
+				return nil, nil // a thread never started holds no post
 			}
+			if noAccess(err) {
+				// A channel the bot cannot see: the post fails the same way and
+				// says what to fix. (Without Read Message History Discord answers
+				// no messages: the nonce is then all that dedupes.)
+				return nil, nil
+			}
+			if err != nil {
+				return nil, a.failed(channel, fixChannel, err)
+			}
+			all = append(all, ms...)
+			if len(ms) < 100 {
+				return all, nil
+			}
+			after = ms[0].ID
 		}
-		if len(ms) < 100 {
-			return chat.MessageRef{}, false, nil
-		}
-		after = ms[0].ID
+	})
+	if err != nil {
+		return chat.MessageRef{}, false, err
 	}
+	for _, m := range ms {
+		if marked(m, key) {
+			return chat.MessageRef{Channel: channel, ID: m.ID}, true, nil
+		}
+	}
+	return chat.MessageRef{}, false, nil
 }
 
 // FindEntry looks in the card's thread, whose id is the card's.

@@ -34,7 +34,7 @@ type Adapter struct {
 	names    map[string]string
 	memberTT time.Duration
 
-	history historyReads
+	history chat.HistoryReads[slack.Message]
 }
 
 // New returns the adapter. appToken enables Socket Mode ("" for HTTP mode);
@@ -278,16 +278,33 @@ func (a *Adapter) UpdateEntry(ctx context.Context, at chat.MessageRef, e chat.En
 }
 
 // Find looks through the channel's history since since for the post
-// named key, in a read shared with the other searches of the channel
-// (historyReads).
+// named key, in a read shared with the channel's other searches
+// (chat.HistoryReads). Metadata comes back only with include_all_metadata.
 func (a *Adapter) Find(ctx context.Context, channel, key string, since time.Time) (chat.MessageRef, bool, error) {
-	ts, ok, err := a.history.find(ctx, channel, key, since, func(ctx context.Context, since time.Time) (map[string]string, error) {
-		return a.readPosts(ctx, channel, since)
+	msgs, err := a.history.Read(ctx, channel, since, func(ctx context.Context, since time.Time) ([]slack.Message, error) {
+		var msgs []slack.Message
+		params := &slack.GetConversationHistoryParameters{ChannelID: channel, Oldest: slackTS(since), Limit: 200, IncludeAllMetadata: true}
+		for {
+			res, err := a.api.GetConversationHistoryContext(ctx, params)
+			if err != nil {
+				return nil, a.unread(channel, err)
+			}
+			msgs = append(msgs, res.Messages...)
+			if !res.HasMore || res.ResponseMetaData.NextCursor == "" {
+				return msgs, nil
+			}
+			params.Cursor = res.ResponseMetaData.NextCursor
+		}
 	})
-	if err != nil || !ok {
+	if err != nil {
 		return chat.MessageRef{}, false, err
 	}
-	return chat.MessageRef{Channel: channel, ID: ts}, true, nil
+	for _, m := range msgs {
+		if namedBy(m, key) {
+			return chat.MessageRef{Channel: channel, ID: m.Timestamp}, true, nil
+		}
+	}
+	return chat.MessageRef{}, false, nil
 }
 
 // FindEntry looks through the card's thread since since for the entry
