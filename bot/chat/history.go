@@ -68,7 +68,10 @@ func (h *HistoryReads[M]) Read(ctx context.Context, channel string, since time.T
 	since = r.since
 	h.mu.Unlock()
 
-	r.msgs, r.err = read(ctx, since)
+	// The read is every joined search's: it does not end with the context
+	// of the one that leads it (its row's claim lapsed, say). The platform
+	// client's timeout bounds each request.
+	r.msgs, r.err = read(context.WithoutCancel(ctx), since)
 
 	h.mu.Lock()
 	delete(h.reading, channel)
