@@ -25,17 +25,22 @@ type HistoryReads[M any] struct {
 // historyRead is one read of a channel's history from since, shared by
 // every search that joined it before it began.
 type historyRead[M any] struct {
-	since time.Time // the oldest any of its searches asks for
-	done  chan struct{}
-	msgs  []M
-	err   error // the read's failure, every search's
+	since time.Time      // the oldest any of its searches asks for
+	wants []func(M) bool // each search's post, by the search's place
+	done  chan struct{}  // closed once found, ok and err are set
+	found []M            // each search's post, where ok
+	ok    []bool
+	err   error // the read's failure, every search's whose post it had not found
 }
 
-// Read returns channel's messages since since, or since earlier, as read
-// by read in a read begun after this call: the one its channel's searches
-// are gathering for, which begins once the read under way ends.
-func (h *HistoryReads[M]) Read(ctx context.Context, channel string, since time.Time,
-	read func(ctx context.Context, since time.Time) ([]M, error)) ([]M, error) {
+// Find looks in channel's history since since for the message want picks,
+// in a read begun after this call: the one its channel's searches are
+// gathering for, which begins once the read under way ends, from the
+// oldest since any of them asks for. read reads the history from since,
+// page by page, handing each message to each until it says that every
+// search of the read has found its message (no more pages needed).
+func (h *HistoryReads[M]) Find(ctx context.Context, channel string, since time.Time, want func(M) bool,
+	read func(ctx context.Context, since time.Time, each func(M) (enough bool)) error) (M, bool, error) {
 	h.mu.Lock()
 	if h.gathering == nil {
 		h.gathering, h.reading = map[string]*historyRead[M]{}, map[string]*historyRead[M]{}
@@ -44,18 +49,21 @@ func (h *HistoryReads[M]) Read(ctx context.Context, channel string, since time.T
 		if since.Before(r.since) {
 			r.since = since
 		}
+		i := len(r.wants)
+		r.wants = append(r.wants, want)
 		h.mu.Unlock()
 		select {
 		case <-r.done:
-			return r.msgs, r.err
+			return r.result(i)
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			var none M
+			return none, false, ctx.Err()
 		}
 	}
 	// This search leads the next read: it gathers searches until the read
 	// under way ends (whatever this search's context does, as the searches
 	// that join it wait on it), then runs it for all of them.
-	r := &historyRead[M]{since: since, done: make(chan struct{})}
+	r := &historyRead[M]{since: since, wants: []func(M) bool{want}, done: make(chan struct{})}
 	h.gathering[channel] = r
 	prev := h.reading[channel]
 	h.mu.Unlock()
@@ -65,17 +73,36 @@ func (h *HistoryReads[M]) Read(ctx context.Context, channel string, since time.T
 	h.mu.Lock()
 	delete(h.gathering, channel)
 	h.reading[channel] = r
-	since = r.since
+	since, wants := r.since, r.wants // no search joins it from here
 	h.mu.Unlock()
 
+	r.found, r.ok = make([]M, len(wants)), make([]bool, len(wants))
+	left := len(wants)
 	// The read is every joined search's: it does not end with the context
 	// of the one that leads it (its row's claim lapsed, say). The platform
 	// client's timeout bounds each request.
-	r.msgs, r.err = read(context.WithoutCancel(ctx), since)
+	r.err = read(context.WithoutCancel(ctx), since, func(m M) bool {
+		for i, w := range wants {
+			if !r.ok[i] && w(m) {
+				r.found[i], r.ok[i] = m, true
+				left--
+			}
+		}
+		return left == 0
+	})
 
 	h.mu.Lock()
 	delete(h.reading, channel)
 	h.mu.Unlock()
 	close(r.done)
-	return r.msgs, r.err
+	return r.result(0)
+}
+
+// result is the search at place i's: its message, or the read's failure
+// when the read did not find it.
+func (r *historyRead[M]) result(i int) (M, bool, error) {
+	if r.ok[i] {
+		return r.found[i], true, nil
+	}
+	return r.found[i], false, r.err
 }

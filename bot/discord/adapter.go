@@ -459,40 +459,39 @@ func (a *Adapter) edit(ctx context.Context, what string, m *discordgo.MessageEdi
 // a re-run may come later (after an outage, a long backoff). The read is
 // shared with the channel's other searches (chat.HistoryReads).
 func (a *Adapter) Find(ctx context.Context, channel, key string, since time.Time) (chat.MessageRef, bool, error) {
-	ms, err := a.history.Read(ctx, channel, since, func(ctx context.Context, since time.Time) ([]*discordgo.Message, error) {
-		var all []*discordgo.Message
-		after := snowflakeAt(since)
-		for {
-			// With after, Discord answers the messages just after it, newest first.
-			ms, err := a.s.ChannelMessages(channel, 100, "", after, "", discordgo.WithContext(ctx))
-			if hasCode(err, discordgo.ErrCodeUnknownChannel) {
-				return nil, nil // a thread never started holds no post
+	m, ok, err := a.history.Find(ctx, channel, since, func(m *discordgo.Message) bool { return marked(m, key) },
+		func(ctx context.Context, since time.Time, each func(*discordgo.Message) bool) error {
+			after := snowflakeAt(since)
+			for {
+				// With after, Discord answers the messages just after it, newest first.
+				ms, err := a.s.ChannelMessages(channel, 100, "", after, "", discordgo.WithContext(ctx))
+				if hasCode(err, discordgo.ErrCodeUnknownChannel) {
+					return nil // a thread never started holds no post
+				}
+				if noAccess(err) {
+					// A channel the bot cannot see: the post fails the same way and
+					// says what to fix. (Without Read Message History Discord answers
+					// no messages: the nonce is then all that dedupes.)
+					return nil
+				}
+				if err != nil {
+					return a.failed(channel, fixChannel, err)
+				}
+				for _, m := range ms {
+					if each(m) {
+						return nil
+					}
+				}
+				if len(ms) < 100 {
+					return nil
+				}
+				after = ms[0].ID
 			}
-			if noAccess(err) {
-				// A channel the bot cannot see: the post fails the same way and
-				// says what to fix. (Without Read Message History Discord answers
-				// no messages: the nonce is then all that dedupes.)
-				return nil, nil
-			}
-			if err != nil {
-				return nil, a.failed(channel, fixChannel, err)
-			}
-			all = append(all, ms...)
-			if len(ms) < 100 {
-				return all, nil
-			}
-			after = ms[0].ID
-		}
-	})
-	if err != nil {
+		})
+	if err != nil || !ok {
 		return chat.MessageRef{}, false, err
 	}
-	for _, m := range ms {
-		if marked(m, key) {
-			return chat.MessageRef{Channel: channel, ID: m.ID}, true, nil
-		}
-	}
-	return chat.MessageRef{}, false, nil
+	return chat.MessageRef{Channel: channel, ID: m.ID}, true, nil
 }
 
 // FindEntry looks in the card's thread, whose id is the card's.

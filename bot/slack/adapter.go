@@ -281,30 +281,29 @@ func (a *Adapter) UpdateEntry(ctx context.Context, at chat.MessageRef, e chat.En
 // named key, in a read shared with the channel's other searches
 // (chat.HistoryReads). Metadata comes back only with include_all_metadata.
 func (a *Adapter) Find(ctx context.Context, channel, key string, since time.Time) (chat.MessageRef, bool, error) {
-	msgs, err := a.history.Read(ctx, channel, since, func(ctx context.Context, since time.Time) ([]slack.Message, error) {
-		var msgs []slack.Message
-		params := &slack.GetConversationHistoryParameters{ChannelID: channel, Oldest: slackTS(since), Limit: 200, IncludeAllMetadata: true}
-		for {
-			res, err := a.api.GetConversationHistoryContext(ctx, params)
-			if err != nil {
-				return nil, a.unread(channel, err)
+	m, ok, err := a.history.Find(ctx, channel, since, func(m slack.Message) bool { return namedBy(m, key) },
+		func(ctx context.Context, since time.Time, each func(slack.Message) bool) error {
+			params := &slack.GetConversationHistoryParameters{ChannelID: channel, Oldest: slackTS(since), Limit: 200, IncludeAllMetadata: true}
+			for {
+				res, err := a.api.GetConversationHistoryContext(ctx, params)
+				if err != nil {
+					return a.unread(channel, err)
+				}
+				for _, m := range res.Messages {
+					if each(m) {
+						return nil
+					}
+				}
+				if !res.HasMore || res.ResponseMetaData.NextCursor == "" {
+					return nil
+				}
+				params.Cursor = res.ResponseMetaData.NextCursor
 			}
-			msgs = append(msgs, res.Messages...)
-			if !res.HasMore || res.ResponseMetaData.NextCursor == "" {
-				return msgs, nil
-			}
-			params.Cursor = res.ResponseMetaData.NextCursor
-		}
-	})
-	if err != nil {
+		})
+	if err != nil || !ok {
 		return chat.MessageRef{}, false, err
 	}
-	for _, m := range msgs {
-		if namedBy(m, key) {
-			return chat.MessageRef{Channel: channel, ID: m.Timestamp}, true, nil
-		}
-	}
-	return chat.MessageRef{}, false, nil
+	return chat.MessageRef{Channel: channel, ID: m.Timestamp}, true, nil
 }
 
 // FindEntry looks through the card's thread since since for the entry
