@@ -31,6 +31,10 @@ type historyRead[M any] struct {
 	found []M            // each search's post, where ok
 	ok    []bool
 	err   error // the read's failure, every search's whose post it had not found
+	// waiting counts its searches that have not given up; the read ends
+	// (cancel) once none waits for it.
+	waiting int
+	cancel  context.CancelFunc
 }
 
 // Find looks in channel's history since since for the message want picks,
@@ -51,11 +55,13 @@ func (h *HistoryReads[M]) Find(ctx context.Context, channel string, since time.T
 		}
 		i := len(r.wants)
 		r.wants = append(r.wants, want)
+		r.waiting++
 		h.mu.Unlock()
 		select {
 		case <-r.done:
 			return r.result(i)
 		case <-ctx.Done():
+			h.giveUp(r)
 			var none M
 			return none, false, ctx.Err()
 		}
@@ -63,7 +69,11 @@ func (h *HistoryReads[M]) Find(ctx context.Context, channel string, since time.T
 	// This search leads the next read: it gathers searches until the read
 	// under way ends (whatever this search's context does, as the searches
 	// that join it wait on it), then runs it for all of them.
-	r := &historyRead[M]{since: since, wants: []func(M) bool{want}, done: make(chan struct{})}
+	readCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	r := &historyRead[M]{since: since, wants: []func(M) bool{want}, done: make(chan struct{}), waiting: 1, cancel: cancel}
+	stop := context.AfterFunc(ctx, func() { h.giveUp(r) })
+	defer stop()
 	h.gathering[channel] = r
 	prev := h.reading[channel]
 	h.mu.Unlock()
@@ -79,9 +89,9 @@ func (h *HistoryReads[M]) Find(ctx context.Context, channel string, since time.T
 	r.found, r.ok = make([]M, len(wants)), make([]bool, len(wants))
 	left := len(wants)
 	// The read is every joined search's: it does not end with the context
-	// of the one that leads it (its row's claim lapsed, say). The platform
-	// client's timeout bounds each request.
-	r.err = read(context.WithoutCancel(ctx), since, func(m M) bool {
+	// of the one that leads it (its row's claim lapsed, say), only once no
+	// search waits for it (a shutdown).
+	r.err = read(readCtx, since, func(m M) bool {
 		for i, w := range wants {
 			if !r.ok[i] && w(m) {
 				r.found[i], r.ok[i] = m, true
@@ -96,6 +106,16 @@ func (h *HistoryReads[M]) Find(ctx context.Context, channel string, since time.T
 	h.mu.Unlock()
 	close(r.done)
 	return r.result(0)
+}
+
+// giveUp counts a search of r that stopped waiting for it, and ends r's
+// read once none waits.
+func (h *HistoryReads[M]) giveUp(r *historyRead[M]) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r.waiting--; r.waiting == 0 {
+		r.cancel()
+	}
 }
 
 // result is the search at place i's: its message, or the read's failure

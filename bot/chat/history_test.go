@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,5 +141,42 @@ func TestASharedReadOutlivesTheSearchThatLedIt(t *testing.T) {
 	}
 	for range 2 {
 		<-done
+	}
+}
+
+// A read ends once no search waits for it (the replica shuts down), rather
+// than page on for nobody.
+func TestASharedReadEndsOnceNoSearchWaits(t *testing.T) {
+	var reads chat.HistoryReads[string]
+	var calls atomic.Int32
+	held, began, ended := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	read := func(ctx context.Context, since time.Time, each func(string) bool) error {
+		if calls.Add(1) == 1 {
+			close(began)
+			<-held
+			return nil
+		}
+		<-ctx.Done() // a platform that never answers
+		close(ended)
+		return ctx.Err()
+	}
+	go func() { _, _, _ = reads.Find(context.Background(), "C1", time.Now(), is("card:1"), read) }()
+	<-began
+	ctx, shutDown := context.WithCancel(context.Background())
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, _, err := reads.Find(ctx, "C1", time.Now(), is("card:2"), read)
+		gaveUp <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	shutDown()
+	close(held)
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the read went on with no search waiting for it")
+	}
+	if err := <-gaveUp; err == nil {
+		t.Fatal("a search given up reported no failure")
 	}
 }
