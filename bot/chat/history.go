@@ -31,8 +31,10 @@ type historyRead[M any] struct {
 	found []M            // each search's post, where ok
 	ok    []bool
 	err   error // the read's failure, every search's whose post it had not found
-	// waiting counts its searches that have not given up; the read ends
-	// (cancel) once none waits for it.
+	// waiting counts its searches that have not given up; once the read
+	// has begun (cancel set) it ends when none waits for it. A search may
+	// join after all before it gave up: until it begins, a read waited for
+	// by none is not over.
 	waiting int
 	cancel  context.CancelFunc
 }
@@ -69,9 +71,7 @@ func (h *HistoryReads[M]) Find(ctx context.Context, channel string, since time.T
 	// This search leads the next read: it gathers searches until the read
 	// under way ends (whatever this search's context does, as the searches
 	// that join it wait on it), then runs it for all of them.
-	readCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	r := &historyRead[M]{since: since, wants: []func(M) bool{want}, done: make(chan struct{}), waiting: 1, cancel: cancel}
+	r := &historyRead[M]{since: since, wants: []func(M) bool{want}, done: make(chan struct{}), waiting: 1}
 	stop := context.AfterFunc(ctx, func() { h.giveUp(r) })
 	defer stop()
 	h.gathering[channel] = r
@@ -80,17 +80,22 @@ func (h *HistoryReads[M]) Find(ctx context.Context, channel string, since time.T
 	if prev != nil {
 		<-prev.done
 	}
+	// The read is every joined search's: it does not end with the context
+	// of the one that leads it (its row's claim lapsed, say), only once no
+	// search waits for it (a shutdown).
+	readCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
 	h.mu.Lock()
 	delete(h.gathering, channel)
 	h.reading[channel] = r
 	since, wants := r.since, r.wants // no search joins it from here
+	if r.cancel = cancel; r.waiting == 0 {
+		cancel()
+	}
 	h.mu.Unlock()
 
 	r.found, r.ok = make([]M, len(wants)), make([]bool, len(wants))
 	left := len(wants)
-	// The read is every joined search's: it does not end with the context
-	// of the one that leads it (its row's claim lapsed, say), only once no
-	// search waits for it (a shutdown).
 	r.err = read(readCtx, since, func(m M) bool {
 		for i, w := range wants {
 			if !r.ok[i] && w(m) {
@@ -109,11 +114,11 @@ func (h *HistoryReads[M]) Find(ctx context.Context, channel string, since time.T
 }
 
 // giveUp counts a search of r that stopped waiting for it, and ends r's
-// read once none waits.
+// read once none waits, if it has begun.
 func (h *HistoryReads[M]) giveUp(r *historyRead[M]) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if r.waiting--; r.waiting == 0 {
+	if r.waiting--; r.waiting == 0 && r.cancel != nil {
 		r.cancel()
 	}
 }

@@ -3,20 +3,21 @@ package chat_test
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"ringback/bot/chat"
 )
 
+type readFunc = func(ctx context.Context, since time.Time, each func(string) bool) error
+
 // pages reads a history of pages, counting the pages it read, and failing
 // the page at failAt (1-based; 0: none).
-func pages(history [][]string, read *int, failAt int) func(ctx context.Context, since time.Time, each func(string) bool) error {
+func pages(history [][]string, read *int, failAt int) readFunc {
 	return func(ctx context.Context, since time.Time, each func(string) bool) error {
 		for i, page := range history {
 			if err := ctx.Err(); err != nil {
-				return err
+				return err // as the platform client fails on an ended context
 			}
 			*read++
 			if i+1 == failAt {
@@ -33,6 +34,38 @@ func pages(history [][]string, read *int, failAt int) func(ctx context.Context, 
 }
 
 func is(want string) func(string) bool { return func(m string) bool { return m == want } }
+
+// underWay starts a read of C1 and holds it once begun, so that the
+// searches that come meanwhile gather for the next read; release lets it
+// end.
+func underWay(reads *chat.HistoryReads[string]) (release func()) {
+	held, began := make(chan struct{}), make(chan struct{})
+	go func() {
+		_, _, _ = reads.Find(context.Background(), "C1", time.Now(), is("card:1"), func(context.Context, time.Time, func(string) bool) error {
+			close(began)
+			<-held
+			return nil
+		})
+	}()
+	<-began
+	return func() { close(held) }
+}
+
+type found struct {
+	m   string
+	ok  bool
+	err error
+}
+
+// search looks in C1 for key, in the background.
+func search(reads *chat.HistoryReads[string], ctx context.Context, key string, read readFunc) <-chan found {
+	res := make(chan found, 1)
+	go func() {
+		m, ok, err := reads.Find(ctx, "C1", time.Now(), is(key), read)
+		res <- found{m, ok, err}
+	}()
+	return res
+}
 
 // A read pages on only until every search of it has found its post, as one
 // search's own read did; a failure past a search's post is not its
@@ -51,34 +84,16 @@ func TestASharedReadStopsOnceEverySearchFoundItsPost(t *testing.T) {
 
 	// Two searches gather while a read is under way; their read fails on
 	// the third page, past card:3 and before card:5.
-	held, began := make(chan struct{}), make(chan struct{})
-	go func() {
-		_, _, _ = reads.Find(context.Background(), "C1", time.Now(), is("card:1"), func(ctx context.Context, since time.Time, each func(string) bool) error {
-			close(began)
-			<-held
-			return nil
-		})
-	}()
-	<-began
-	type result struct {
-		m   string
-		ok  bool
-		err error
-	}
-	results := map[string]chan result{"card:3": make(chan result, 1), "card:5": make(chan result, 1)}
+	release := underWay(&reads)
 	n = 0
-	for key, res := range results {
-		go func() {
-			m, ok, err := reads.Find(context.Background(), "C1", time.Now(), is(key), pages(history, &n, 3))
-			res <- result{m, ok, err}
-		}()
-	}
+	card3 := search(&reads, context.Background(), "card:3", pages(history, &n, 3))
+	card5 := search(&reads, context.Background(), "card:5", pages(history, &n, 3))
 	time.Sleep(100 * time.Millisecond)
-	close(held)
-	if got := <-results["card:3"]; !got.ok || got.err != nil || got.m != "card:3" {
+	release()
+	if got := <-card3; !got.ok || got.err != nil || got.m != "card:3" {
 		t.Errorf("card:3, before the failing page: %q %v %v", got.m, got.ok, got.err)
 	}
-	if got := <-results["card:5"]; got.ok || got.err == nil {
+	if got := <-card5; got.ok || got.err == nil {
 		t.Errorf("card:5, on the failing page: %v %v, want the failure", got.ok, got.err)
 	}
 	if n != 3 {
@@ -92,91 +107,67 @@ func TestASharedReadStopsOnceEverySearchFoundItsPost(t *testing.T) {
 // others, whole.
 func TestASharedReadOutlivesTheSearchThatLedIt(t *testing.T) {
 	var reads chat.HistoryReads[string]
-	held := make(chan struct{})
-	began := make(chan struct{}, 2)
-	read := func(ctx context.Context, since time.Time, each func(string) bool) error {
-		began <- struct{}{}
-		select {
-		case <-held:
-		case <-ctx.Done():
-		}
-		if err := ctx.Err(); err != nil {
-			return err // as the platform client fails on an ended context
-		}
-		for _, m := range []string{"card:1", "card:2"} {
-			if each(m) {
-				return nil
-			}
-		}
-		return nil
-	}
-	done := make(chan error, 3)
-	go func() { // the read under way
-		_, _, err := reads.Find(context.Background(), "C1", time.Now(), is("card:1"), read)
-		done <- err
-	}()
-	<-began
+	n := 0
+	platform := pages([][]string{{"card:1", "card:2"}}, &n, 0)
+	release := underWay(&reads)
 	leader, giveUp := context.WithCancel(context.Background())
-	go func() { // leads the next read, and gives up before it runs
-		_, _, err := reads.Find(leader, "C1", time.Now(), is("card:1"), read)
-		done <- err
-	}()
+	led := search(&reads, leader, "card:1", platform) // leads the next read, and gives up before it runs
 	time.Sleep(50 * time.Millisecond)
-	type result struct {
-		m   string
-		ok  bool
-		err error
-	}
-	joined := make(chan result, 1)
-	go func() {
-		m, ok, err := reads.Find(context.Background(), "C1", time.Now(), is("card:2"), read)
-		joined <- result{m, ok, err}
-	}()
+	joined := search(&reads, context.Background(), "card:2", platform)
 	time.Sleep(50 * time.Millisecond)
 	giveUp()
-	close(held)
+	release()
 
 	if got := <-joined; got.err != nil || !got.ok || got.m != "card:2" {
 		t.Fatalf("the search that joined a read whose leader gave up: %q %v %v", got.m, got.ok, got.err)
 	}
-	for range 2 {
-		<-done
+	<-led
+}
+
+// The search that began gathering a read may give up before any other
+// joins it (its row's claim lapsed); a search that joins afterwards, before
+// the read begins, still gets the read.
+func TestASearchJoiningAfterItsLeaderGaveUpGetsTheRead(t *testing.T) {
+	var reads chat.HistoryReads[string]
+	n := 0
+	platform := pages([][]string{{"card:1", "card:2"}}, &n, 0)
+	release := underWay(&reads)
+	leader, giveUp := context.WithCancel(context.Background())
+	led := search(&reads, leader, "card:1", platform)
+	time.Sleep(50 * time.Millisecond)
+	giveUp()
+	time.Sleep(50 * time.Millisecond)
+	joined := search(&reads, context.Background(), "card:2", platform)
+	time.Sleep(50 * time.Millisecond)
+	release()
+	if got := <-joined; got.err != nil || !got.ok || got.m != "card:2" {
+		t.Fatalf("a search that joined after its read's leader gave up: %q %v %v", got.m, got.ok, got.err)
 	}
+	<-led
 }
 
 // A read ends once no search waits for it (the replica shuts down), rather
 // than page on for nobody.
 func TestASharedReadEndsOnceNoSearchWaits(t *testing.T) {
 	var reads chat.HistoryReads[string]
-	var calls atomic.Int32
-	held, began, ended := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	read := func(ctx context.Context, since time.Time, each func(string) bool) error {
-		if calls.Add(1) == 1 {
-			close(began)
-			<-held
-			return nil
-		}
+	ended := make(chan struct{})
+	never := func(ctx context.Context, since time.Time, each func(string) bool) error {
 		<-ctx.Done() // a platform that never answers
 		close(ended)
 		return ctx.Err()
 	}
-	go func() { _, _, _ = reads.Find(context.Background(), "C1", time.Now(), is("card:1"), read) }()
-	<-began
+	release := underWay(&reads)
 	ctx, shutDown := context.WithCancel(context.Background())
-	gaveUp := make(chan error, 1)
-	go func() {
-		_, _, err := reads.Find(ctx, "C1", time.Now(), is("card:2"), read)
-		gaveUp <- err
-	}()
+	gaveUp := search(&reads, ctx, "card:2", never)
 	time.Sleep(50 * time.Millisecond)
 	shutDown()
-	close(held)
+	release()
 	select {
 	case <-ended:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the read went on with no search waiting for it")
 	}
-	if err := <-gaveUp; err == nil {
+	if got := <-gaveUp; got.err == nil {
 		t.Fatal("a search given up reported no failure")
 	}
 }
