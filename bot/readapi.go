@@ -144,12 +144,20 @@ func MaskNumber(n string) string {
 
 var phoneLike = regexp.MustCompile(`\+\d{6,15}`)
 
+// MaskNumbers masks everything shaped like an E.164 number in s.
+func MaskNumbers(s string) string {
+	if !strings.Contains(s, "+") {
+		return s
+	}
+	return phoneLike.ReplaceAllStringFunc(s, MaskNumber)
+}
+
 // maskNumbersIn masks anything shaped like a phone number in an event's data.
 func maskNumbersIn(data map[string]any) {
 	for k, v := range data {
 		switch v := v.(type) {
 		case string:
-			data[k] = phoneLike.ReplaceAllStringFunc(v, MaskNumber)
+			data[k] = MaskNumbers(v)
 		case map[string]any:
 			maskNumbersIn(v)
 		}
