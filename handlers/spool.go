@@ -68,6 +68,26 @@ type spoolFile struct {
 	name string
 	size int64
 	key  string // orderKey of its webhook; "" orders it after everything before it
+	// bounce: a receipt saying a text failed, which the next text to that
+	// number must know of (it marks the number untextable).
+	bounce bool
+}
+
+// bounceReceipt reports whether the webhook to path with body is a text's
+// receipt saying it failed or was not delivered.
+func bounceReceipt(path string, body []byte) bool {
+	if path != "/twilio/sms/status" {
+		return false
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return false
+	}
+	status := form.Get("MessageStatus")
+	if status == "" {
+		status = form.Get("SmsStatus")
+	}
+	return status == "failed" || status == "undelivered"
 }
 
 // orderKey names what a webhook must stay in order with: the caller (every
@@ -176,7 +196,7 @@ func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
 			if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
 				var req SpooledRequest
 				if json.Unmarshal(data, &req) == nil {
-					f.key = orderKey(req.Path, req.Body)
+					f.key, f.bounce = orderKey(req.Path, req.Body), bounceReceipt(req.Path, req.Body)
 				}
 			}
 			sp.files = append(sp.files, f)
@@ -248,7 +268,7 @@ func (sp *Spool) Append(req SpooledRequest) error {
 		return fmt.Errorf("handlers: spool: %w", err)
 	}
 	key := orderKey(req.Path, req.Body)
-	sp.files = append(sp.files, spoolFile{name: name, size: int64(len(data)), key: key})
+	sp.files = append(sp.files, spoolFile{name: name, size: int64(len(data)), key: key, bounce: bounceReceipt(req.Path, req.Body)})
 	sp.countLocked(key, 1)
 	sp.bytes += int64(len(data))
 	select {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -231,6 +232,7 @@ func (s *Server) replayRun(ctx context.Context, files []spoolFile) (int, error) 
 		}
 		byKey[f.key] = append(byKey[f.key], f)
 	}
+	order = callersFirst(order, byKey)
 	var (
 		g        errgroup.Group
 		replayed atomic.Int64
@@ -253,6 +255,29 @@ func (s *Server) replayRun(ctx context.Context, files []spoolFile) (int, error) 
 	}
 	err := g.Wait()
 	return int(replayed.Load()), err
+}
+
+// callersFirst orders a run's keys for replay: callers' (their calls and
+// texts) before texts' receipts, each in the order they first arrived. After
+// an outage the spool holds mostly receipts of the texts already out; a
+// missed call waiting behind them would wait for its text-back as long as
+// they take to replay, while a receipt mostly moves a delivered tick. A
+// text's receipts that say it bounced keep their place among the callers':
+// the caller's next text-back must know the number is untextable. Keys
+// share no order (orderKey), so no webhook moves within its own.
+func callersFirst(order []string, byKey map[string][]spoolFile) []string {
+	first := func(k string) bool {
+		return !strings.HasPrefix(k, "sms:") || slices.ContainsFunc(byKey[k], func(f spoolFile) bool { return f.bounce })
+	}
+	out := make([]string, 0, len(order))
+	for _, early := range []bool{true, false} {
+		for _, k := range order {
+			if first(k) == early {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // replayGroup replays one key's webhooks in order, stopping at the first
