@@ -224,15 +224,7 @@ func (s *Server) ReplaySpool(ctx context.Context) (replayed int, err error) {
 // once), starts no key after one failed, and returns the first error once
 // every started key has stopped.
 func (s *Server) replayRun(ctx context.Context, files []spoolFile) (int, error) {
-	var order []string
-	byKey := map[string][]spoolFile{}
-	for _, f := range files {
-		if _, ok := byKey[f.key]; !ok {
-			order = append(order, f.key)
-		}
-		byKey[f.key] = append(byKey[f.key], f)
-	}
-	order = callersFirst(order, byKey)
+	order, byKey := replayOrder(files)
 	var (
 		g        errgroup.Group
 		replayed atomic.Int64
@@ -255,6 +247,19 @@ func (s *Server) replayRun(ctx context.Context, files []spoolFile) (int, error) 
 	}
 	err := g.Wait()
 	return int(replayed.Load()), err
+}
+
+// replayOrder groups files by key and orders the keys for replay
+// (callersFirst).
+func replayOrder(files []spoolFile) (order []string, byKey map[string][]spoolFile) {
+	byKey = map[string][]spoolFile{}
+	for _, f := range files {
+		if _, ok := byKey[f.key]; !ok {
+			order = append(order, f.key)
+		}
+		byKey[f.key] = append(byKey[f.key], f)
+	}
+	return callersFirst(order, byKey), byKey
 }
 
 // callersFirst orders a run's keys for replay: callers' (their calls and

@@ -18,15 +18,7 @@ func TestSpoolReplayOrderPutsCallersBeforeReceipts(t *testing.T) {
 		{name: "6.json", key: "caller:+447700900002"},
 		{name: "7.json", key: "sms:SM1"},
 	}
-	var order []string
-	byKey := map[string][]spoolFile{}
-	for _, f := range files {
-		if _, ok := byKey[f.key]; !ok {
-			order = append(order, f.key)
-		}
-		byKey[f.key] = append(byKey[f.key], f)
-	}
-	got := callersFirst(order, byKey)
+	got, _ := replayOrder(files)
 	want := []string{"caller:+447700900001", "sms:SM2", "caller:+447700900002", "sms:SM1", "sms:SM3"}
 	if !slices.Equal(got, want) {
 		t.Errorf("replay order %v, want %v", got, want)

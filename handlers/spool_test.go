@@ -187,16 +187,7 @@ func TestWebhooksSpooledWhileTheDatabaseIsDown(t *testing.T) {
 		t.Fatalf("spool depth = %d, want 4 (the live webhook queued behind the spooled ones)", sp.Depth())
 	}
 	h.clock.Set(rang.Add(15 * time.Minute)) // the database is back after closing time
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go srv.RunSpool(ctx)
-	deadline := time.Now().Add(15 * time.Second)
-	for sp.Depth() > 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if sp.Depth() != 0 {
-		t.Fatalf("spool not replayed: depth %d", sp.Depth())
-	}
+	replaySpool(t, srv, sp)
 	h.flush()
 	if n := h.count("cases"); n != 1 {
 		t.Fatalf("%d cases, want 1", n)
@@ -404,16 +395,7 @@ func TestSpoolDelaysOnlyTheCallersItHolds(t *testing.T) {
 		t.Fatalf("spool depth %d, want %d (the spooled caller's call queued)", sp.Depth(), 2*spooled+1)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go srv.RunSpool(ctx)
-	deadline := time.Now().Add(20 * time.Second)
-	for sp.Depth() > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if sp.Depth() != 0 {
-		t.Fatalf("spool not replayed: depth %d", sp.Depth())
-	}
+	replaySpool(t, srv, sp)
 	for i := range spooled {
 		c := h.openCase(spooledCaller(i), lettings)
 		// In order: the call opened the case and the digit triaged it.
@@ -451,16 +433,7 @@ func TestSpoolReplaysMissedCallsBeforeReceipts(t *testing.T) {
 		t.Fatalf("spool depth %d, want %d", sp.Depth(), receipts+1)
 	}
 	proxy.up()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go srv.RunSpool(ctx)
-	deadline := time.Now().Add(20 * time.Second)
-	for sp.Depth() > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if sp.Depth() != 0 {
-		t.Fatalf("spool not replayed: depth %d", sp.Depth())
-	}
+	replaySpool(t, srv, sp)
 	if n := h.count("early_receipts"); n != receipts {
 		t.Fatalf("%d receipts kept, want %d", n, receipts)
 	}
@@ -477,5 +450,21 @@ func TestSpoolReplaysMissedCallsBeforeReceipts(t *testing.T) {
 	h.flush()
 	if n := len(h.textsTo(caller)); n != 1 {
 		t.Fatalf("%d text-backs to the caller, want 1", n)
+	}
+}
+
+// replaySpool runs the server's spool replay until the spool is empty (for
+// up to 20 s).
+func replaySpool(t *testing.T, srv *handlers.Server, sp *handlers.Spool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go srv.RunSpool(ctx)
+	deadline := time.Now().Add(20 * time.Second)
+	for sp.Depth() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if sp.Depth() != 0 {
+		t.Fatalf("spool not replayed: depth %d", sp.Depth())
 	}
 }
