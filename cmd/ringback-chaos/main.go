@@ -363,6 +363,7 @@ func chaos(ctx context.Context, o options, logw io.Writer) (_ *report, err error
 	if obs.stored, err = db.texts(qctx); err != nil {
 		return nil, err
 	}
+	obs.logged = rs.loggedNumbers()
 	rep.verdict = judge(obs)
 	for _, id := range rep.verdict.Receipts.StaleCases {
 		// What the stale card's case and its rows did, while the cluster

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,6 +21,8 @@ type replica struct {
 	env  []string
 	proc *harness.Server
 	log  *harness.TailBuffer // every incarnation's output, for the report
+	// numbers are the phone numbers every incarnation's output spelt out.
+	numbers *numberScan
 }
 
 // replicas runs and supervises the ringback processes: whatever ends one
@@ -45,7 +48,7 @@ type replicas struct {
 const restartDelay = 500 * time.Millisecond
 
 func (rs *replicas) add(ctx context.Context, addr, dir string, env []string) error {
-	r := &replica{n: len(rs.slots), addr: addr, dir: dir, env: env, log: &harness.TailBuffer{Max: 256 << 10}}
+	r := &replica{n: len(rs.slots), addr: addr, dir: dir, env: env, log: &harness.TailBuffer{Max: 256 << 10}, numbers: &numberScan{}}
 	p, err := rs.spawn(ctx, r)
 	if err != nil {
 		return err
@@ -59,9 +62,9 @@ func (rs *replicas) add(ctx context.Context, addr, dir string, env []string) err
 }
 
 func (rs *replicas) spawn(ctx context.Context, r *replica) (*harness.Server, error) {
-	out := io.Writer(r.log)
+	out := io.MultiWriter(r.log, r.numbers)
 	if rs.logTo != nil {
-		out = io.MultiWriter(r.log, prefixWriter{w: rs.logTo, prefix: fmt.Sprintf("[replica %d] ", r.n)})
+		out = io.MultiWriter(r.log, r.numbers, prefixWriter{w: rs.logTo, prefix: fmt.Sprintf("[replica %d] ", r.n)})
 	}
 	p, err := harness.Start(ctx, rs.bin, r.dir, r.env, "http://"+r.addr, out, 30*time.Second)
 	if err != nil {
@@ -196,4 +199,17 @@ func (p prefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// loggedNumbers are the phone numbers the replicas' output spelt out, each
+// with the first line naming it.
+func (rs *replicas) loggedNumbers() map[string]string {
+	rs.mu.Lock()
+	slots := slices.Clone(rs.slots)
+	rs.mu.Unlock()
+	out := map[string]string{}
+	for _, r := range slots {
+		r.numbers.named(out)
+	}
+	return out
 }

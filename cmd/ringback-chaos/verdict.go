@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -95,6 +96,9 @@ type observed struct {
 	receiptsGivenUp int
 	lateSent        int
 	stored          map[string]storedText
+	// logged are the phone numbers the replicas' logs spelt out whole, each
+	// with the first line naming it.
+	logged map[string]string
 }
 
 // tally is one kind's line of the verdict.
@@ -138,6 +142,10 @@ type verdict struct {
 	// the run: where the rate sags is where the backlog grew.
 	TextsPer5s []int
 	Receipts   receiptTally
+	// LoggedCallers counts the callers whose number the replicas' logs
+	// spelt out whole; LoggedExample is the first such line.
+	LoggedCallers int
+	LoggedExample string
 }
 
 // receiptTally is what became of the delivery receipts Ringback answered:
@@ -207,7 +215,19 @@ func (v verdict) clean() bool {
 			return false
 		}
 	}
-	return v.Stray == 0 && v.Receipts.clean()
+	return v.Stray == 0 && v.Receipts.clean() && v.LoggedCallers == 0
+}
+
+// judgeLogs counts the callers the replicas' logs named.
+func judgeLogs(o observed, v *verdict) {
+	for _, n := range slices.Sorted(maps.Keys(o.logged)) {
+		if _, caller := o.callers[n]; caller {
+			v.LoggedCallers++
+			if v.LoggedExample == "" {
+				v.LoggedExample = o.logged[n]
+			}
+		}
+	}
 }
 
 // count keys: expected multiplicity 1 each; a missing key is lost, every
@@ -333,6 +353,7 @@ func judge(o observed) verdict {
 	}
 	v.AckToText = harness.Summarize(latencies)
 	v.Receipts = judgeReceipts(o)
+	judgeLogs(o, &v)
 	slices.SortFunc(v.Slowest, func(a, b slowText) int { return cmp.Compare(b.Wait, a.Wait) })
 	v.Slowest = v.Slowest[:min(len(v.Slowest), 5)]
 	for _, t := range o.texts {
@@ -519,10 +540,14 @@ func writeVerdict(w io.Writer, v verdict, target time.Duration) {
 			fmt.Fprintf(w, "  slow: %s acked at %6.1fs, texted at %6.1fs (%s)\n", s.Caller, s.Ack.Seconds(), s.Text.Seconds(), round(s.Wait))
 		}
 	}
+	fmt.Fprintf(w, "callers named whole in the replicas' logs: %d\n", v.LoggedCallers)
+	if v.LoggedExample != "" {
+		fmt.Fprintf(w, "  %s\n", v.LoggedExample)
+	}
 	if v.clean() {
 		fmt.Fprintln(w, "verdict: PASS — nothing lost, duplicated or dead")
 	} else {
-		fmt.Fprintln(w, "verdict: FAIL — see lost / duplicated / dead / receipts above")
+		fmt.Fprintln(w, "verdict: FAIL — see lost / duplicated / dead / receipts / logs above")
 	}
 }
 

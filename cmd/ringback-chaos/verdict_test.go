@@ -300,3 +300,34 @@ func TestDigestThreadIsNoOrphan(t *testing.T) {
 		t.Errorf("orphans %d, digest replies %d; want 1 and 1", v.Orphans, v.DigestReplies)
 	}
 }
+
+// A replica's log line that spells out a caller's number fails the run,
+// however its output was split into writes; a line's number, a masked
+// caller and a number that never called do not count.
+func TestLogsNamingACallerFailTheRun(t *testing.T) {
+	var scan numberScan
+	out := "time=1 level=INFO msg=\"text sent\" line_number=" + harness.LettingsLine + "\n" +
+		"time=2 level=WARN msg=\"store unreachable\" error=\"store: open case of +*********001: refused\"\n" +
+		"time=3 level=WARN msg=\"x\" error=\"store: last text-back to " + numB + ": closed\"\n" +
+		"time=4 level=WARN msg=\"y\" error=\"twilio: +447700999999 is not a mobile\"\n"
+	for i := 0; i < len(out); i += 7 { // a pipe hands the output over in pieces
+		if _, err := scan.Write([]byte(out[i:min(i+7, len(out))])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := newWorld()
+	w.o.logged = map[string]string{}
+	scan.named(w.o.logged)
+	v := judge(w.o)
+	if v.LoggedCallers != 1 || !strings.Contains(v.LoggedExample, "store: last text-back to "+numB) || v.clean() {
+		t.Fatalf("logged callers %d (%q), clean %v; want 1 (%s), not clean", v.LoggedCallers, v.LoggedExample, v.clean(), numB)
+	}
+	var b bytes.Buffer
+	writeVerdict(&b, v, 15*time.Second)
+	if o := b.String(); !strings.Contains(o, "callers named whole in the replicas' logs: 1") || !strings.Contains(o, "verdict: FAIL") {
+		t.Errorf("output:\n%s", o)
+	}
+	if v := judge(newWorld().o); v.LoggedCallers != 0 || !v.clean() {
+		t.Errorf("a run whose logs name nobody: %d logged, clean %v", v.LoggedCallers, v.clean())
+	}
+}
