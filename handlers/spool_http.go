@@ -264,9 +264,10 @@ func replayOrder(files []spoolFile) (order []string, byKey map[string][]spoolFil
 
 // callersFirst orders a run's keys for replay: callers' (their calls and
 // texts) before texts' receipts, each in the order they first arrived. After
-// an outage the spool holds mostly receipts of the texts already out; a
-// missed call waiting behind them would wait for its text-back as long as
-// they take to replay, while a receipt mostly moves a delivered tick. A
+// an outage the spool holds the receipts of the texts already out beside
+// the calls; a missed call waiting behind them would wait for its text-back
+// as long as they take to replay, while a receipt mostly moves a delivered
+// tick. A
 // text's receipts that say it bounced keep their place among the callers':
 // the caller's next text-back must know the number is untextable. Keys
 // share no order (orderKey), so no webhook moves within its own.
