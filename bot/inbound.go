@@ -278,7 +278,7 @@ func (b *Bot) SMSStatus(ctx context.Context, r SMSReceipt) (known bool, err erro
 // on its way), r is a failure (which reads the case and the contacts), or
 // the text read changed before the write.
 func (b *Bot) receiptAsRead(ctx context.Context, r SMSReceipt, now time.Time, useKept bool) (done bool, counted string, err error) {
-	if smsFailed(r.State) || r.Problem != "" {
+	if r.Failed() {
 		return false, "", nil
 	}
 	// A copy this receipt would not move on is read instead: the database

@@ -83,6 +83,10 @@ type SMSReceipt struct {
 	Code    string     // the provider's error code, kept on the message as reported ("": none)
 }
 
+// Failed reports whether r says its text failed: a failed or undelivered
+// status, or a problem the provider named (which teaches about the number).
+func (r SMSReceipt) Failed() bool { return smsFailed(r.State) || r.Problem != "" }
+
 // SMSError is a provider's error, classified by the Texter.
 type SMSError struct {
 	Problem   SMSProblem

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"ringback/sms"
 )
 
 // ErrSpoolClosed is returned by a spool whose directory this process has
@@ -73,51 +75,42 @@ type spoolFile struct {
 	bounce bool
 }
 
-// bounceReceipt reports whether the webhook to path with body is a text's
-// receipt saying it failed or was not delivered.
-func bounceReceipt(path string, body []byte) bool {
-	if path != "/twilio/sms/status" {
-		return false
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return false
-	}
-	status := form.Get("MessageStatus")
-	if status == "" {
-		status = form.Get("SmsStatus")
-	}
-	return status == "failed" || status == "undelivered"
-}
-
 // orderKey names what a webhook must stay in order with: the caller (every
 // event of a call, a caller's texts and both lines of one caller share it)
 // or, for a text's receipt, the text. "" means unknown: the webhook keeps
 // its place behind every other.
 func orderKey(path string, body []byte) string {
+	key, _ := classify(path, body)
+	return key
+}
+
+// classify is a webhook's orderKey, and whether it is a text's receipt
+// saying the text failed (bot.SMSReceipt.Failed).
+func classify(path string, body []byte) (key string, bounce bool) {
 	if path == "/calls" {
 		var c struct {
 			From string `json:"from"`
 		}
 		if json.Unmarshal(body, &c) != nil || c.From == "" {
-			return ""
+			return "", false
 		}
-		return "caller:" + c.From
+		return "caller:" + c.From, false
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return ""
+		return "", false
 	}
 	if path == "/twilio/sms/status" {
-		if sid := form.Get("MessageSid"); sid != "" {
-			return "sms:" + sid
+		r, _ := sms.ReadReceipt(form)
+		if r.SID == "" {
+			return "", false
 		}
-		return ""
+		return "sms:" + r.SID, r.Failed()
 	}
 	if from := form.Get("From"); from != "" {
-		return "caller:" + from
+		return "caller:" + from, false
 	}
-	return ""
+	return "", false
 }
 
 // countLocked adds n webhooks of key to the index.
@@ -196,7 +189,7 @@ func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
 			if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
 				var req SpooledRequest
 				if json.Unmarshal(data, &req) == nil {
-					f.key, f.bounce = orderKey(req.Path, req.Body), bounceReceipt(req.Path, req.Body)
+					f.key, f.bounce = classify(req.Path, req.Body)
 				}
 			}
 			sp.files = append(sp.files, f)
@@ -267,8 +260,8 @@ func (sp *Spool) Append(req SpooledRequest) error {
 	if err != nil {
 		return fmt.Errorf("handlers: spool: %w", err)
 	}
-	key := orderKey(req.Path, req.Body)
-	sp.files = append(sp.files, spoolFile{name: name, size: int64(len(data)), key: key, bounce: bounceReceipt(req.Path, req.Body)})
+	key, bounce := classify(req.Path, req.Body)
+	sp.files = append(sp.files, spoolFile{name: name, size: int64(len(data)), key: key, bounce: bounce})
 	sp.countLocked(key, 1)
 	sp.bytes += int64(len(data))
 	select {

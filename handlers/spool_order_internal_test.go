@@ -32,8 +32,8 @@ func TestSpoolReplayOrderPutsCallersBeforeReceipts(t *testing.T) {
 		{"/twilio/sms/status", "MessageSid=SM1&MessageStatus=delivered", false},
 		{"/twilio/sms", "MessageSid=SM1&MessageStatus=failed", false},
 	} {
-		if got := bounceReceipt(c.path, []byte(c.body)); got != c.bounce {
-			t.Errorf("bounceReceipt(%s, %s) = %v, want %v", c.path, c.body, got, c.bounce)
+		if _, got := classify(c.path, []byte(c.body)); got != c.bounce {
+			t.Errorf("classify(%s, %s) bounce %v, want %v", c.path, c.body, got, c.bounce)
 		}
 	}
 }
