@@ -102,48 +102,41 @@ func TestASharedReadStopsOnceEverySearchFoundItsPost(t *testing.T) {
 }
 
 // A read gathers the searches that come while the read before it is under
-// way; the one that began gathering (and so leads it) may give up before
-// it runs, as a row whose claim lapsed does. The read still runs for the
-// others, whole.
+// way; the one that began gathering (and so leads it) may give up before it
+// runs, as a row whose claim lapsed does: after another search joined it,
+// or before any did. Either way the read runs for the search that joined,
+// whole.
 func TestASharedReadOutlivesTheSearchThatLedIt(t *testing.T) {
-	var reads chat.HistoryReads[string]
-	n := 0
-	platform := pages([][]string{{"card:1", "card:2"}}, &n, 0)
-	release := underWay(&reads)
-	leader, giveUp := context.WithCancel(context.Background())
-	led := search(&reads, leader, "card:1", platform) // leads the next read, and gives up before it runs
-	time.Sleep(50 * time.Millisecond)
-	joined := search(&reads, context.Background(), "card:2", platform)
-	time.Sleep(50 * time.Millisecond)
-	giveUp()
-	release()
-
-	if got := <-joined; got.err != nil || !got.ok || got.m != "card:2" {
-		t.Fatalf("the search that joined a read whose leader gave up: %q %v %v", got.m, got.ok, got.err)
+	for _, c := range []struct {
+		name          string
+		leaderFirst   bool // the leader gives up before the other search joins
+		wantJoinedMsg string
+	}{
+		{"the leader gives up after a search joined", false, "the search that joined a read whose leader gave up"},
+		{"the leader gives up before any search joined", true, "a search that joined after its read's leader gave up"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var reads chat.HistoryReads[string]
+			n := 0
+			platform := pages([][]string{{"card:1", "card:2"}}, &n, 0)
+			release := underWay(&reads)
+			leader, giveUp := context.WithCancel(context.Background())
+			led := search(&reads, leader, "card:1", platform) // leads the next read
+			time.Sleep(50 * time.Millisecond)
+			if c.leaderFirst {
+				giveUp()
+				time.Sleep(50 * time.Millisecond)
+			}
+			joined := search(&reads, context.Background(), "card:2", platform)
+			time.Sleep(50 * time.Millisecond)
+			giveUp()
+			release()
+			if got := <-joined; got.err != nil || !got.ok || got.m != "card:2" {
+				t.Fatalf("%s: %q %v %v", c.wantJoinedMsg, got.m, got.ok, got.err)
+			}
+			<-led
+		})
 	}
-	<-led
-}
-
-// The search that began gathering a read may give up before any other
-// joins it (its row's claim lapsed); a search that joins afterwards, before
-// the read begins, still gets the read.
-func TestASearchJoiningAfterItsLeaderGaveUpGetsTheRead(t *testing.T) {
-	var reads chat.HistoryReads[string]
-	n := 0
-	platform := pages([][]string{{"card:1", "card:2"}}, &n, 0)
-	release := underWay(&reads)
-	leader, giveUp := context.WithCancel(context.Background())
-	led := search(&reads, leader, "card:1", platform)
-	time.Sleep(50 * time.Millisecond)
-	giveUp()
-	time.Sleep(50 * time.Millisecond)
-	joined := search(&reads, context.Background(), "card:2", platform)
-	time.Sleep(50 * time.Millisecond)
-	release()
-	if got := <-joined; got.err != nil || !got.ok || got.m != "card:2" {
-		t.Fatalf("a search that joined after its read's leader gave up: %q %v %v", got.m, got.ok, got.err)
-	}
-	<-led
 }
 
 // A read ends once no search waits for it (the replica shuts down), rather
