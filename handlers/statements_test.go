@@ -228,7 +228,7 @@ func readsOutboxHistory(line string) bool {
 	case strings.Contains(line, "rowid>") || strings.Contains(line, "rowid<"):
 		return true
 	case strings.HasPrefix(line, "SCAN ") && !strings.HasPrefix(line, "SCAN CONSTANT ROW") && !strings.HasSuffix(line, "VALUES CLAUSE"):
-		for _, active := range []string{"outbox_lane_active", "outbox_due", "outbox_lease"} {
+		for _, active := range []string{"outbox_lane_active", "outbox_due"} {
 			if strings.HasSuffix(line, "USING INDEX "+active) || strings.HasSuffix(line, "USING COVERING INDEX "+active) {
 				return false
 			}
