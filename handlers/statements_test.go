@@ -159,8 +159,9 @@ func BenchmarkMissedCallStatements(b *testing.B) {
 
 // The outbox keeps every done row for its retention (a week by default:
 // hundreds of thousands of rows on a busy line). No statement of a missed
-// call, a staff reply, the caller's text, its delivery receipt or a
-// worker's claim may read that history: each was found reading it whole
+// call, a staff reply, the caller's text, its delivery receipt, a
+// worker's claim or what reads the running rows all the time may read that
+// history: each was found reading it whole
 // (a caller's text looking for its case's latest thread batch on both
 // stores; on SQLite, which keeps no statistics here, every claim and
 // every thread entry's card check too), a cost that grew with the table
@@ -194,6 +195,21 @@ func TestStatementsReadNoOutboxHistory(t *testing.T) {
 			if _, err := h.store.ClaimOutbox(t.Context(), claim); err != nil {
 				t.Fatal(err)
 			}
+		}
+		// What reads the running rows all the time: a /metrics scrape, the
+		// worker's look at its lanes and whether it is busy, and a replica
+		// starting in a seat.
+		if _, err := h.store.OutboxBacklog(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.store.OutboxLanes(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.store.OutboxBusy(t.Context(), h.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.store.ReleaseOutboxClaims(t.Context(), "no-such-seat"); err != nil {
+			t.Fatal(err)
 		}
 		h.store.StopCounting()
 		plans, err := c.Plans(t.Context(), h.store)

@@ -890,6 +890,11 @@ type OutboxWake struct {
 	Leased    bool
 }
 
+// runningRows picks the running rows through outbox_lane_active (pending
+// and running rows; no index holds the running alone): SQLite uses a
+// partial index only for a query that repeats its condition.
+const runningRows = "state IN ('pending', 'running') AND state = 'running'"
+
 // OutboxLanes reports, for every lane with waiting or running rows, when it
 // next has something to claim: one query, however many lanes.
 func (q queries) OutboxLanes(ctx context.Context) (map[string]OutboxWake, error) {
@@ -904,7 +909,7 @@ func (q queries) OutboxLanes(ctx context.Context) (map[string]OutboxWake, error)
 		FROM outbox WHERE state = 'pending' GROUP BY lane
 		UNION ALL
 		SELECT lane, NULL, MIN(`+q.d.epoch("lease_until")+`) - `+q.d.epoch(q.d.dbNow())+`
-		FROM outbox WHERE state = 'running' GROUP BY lane) w GROUP BY lane`)
+		FROM outbox WHERE `+runningRows+` GROUP BY lane) w GROUP BY lane`)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox lanes: %w", err)
 	}
@@ -929,7 +934,7 @@ func (q queries) OutboxLanes(ctx context.Context) (map[string]OutboxWake, error)
 // the states they look at.
 func (q queries) OutboxBusy(ctx context.Context, now time.Time) (bool, error) {
 	var n int
-	err := q.get(ctx, &n, `SELECT COUNT(*) FROM outbox WHERE state = 'running' OR (state = 'pending' AND run_at <= ?)`, now.UTC())
+	err := q.get(ctx, &n, `SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'running') AND (state = 'running' OR run_at <= ?)`, now.UTC())
 	if err != nil {
 		return false, fmt.Errorf("store: outbox busy: %w", err)
 	}
@@ -972,10 +977,56 @@ const pruneBatch = 2000
 // Digests stay too (one row a week): the scheduler enqueues a week's
 // digest all through the next week, and its row's dedupe key is what
 // keeps it from being posted again.
+//
+// No index holds done rows by age (one did, outbox_done, and every row
+// wrote an entry into it as it finished, a twentieth of the index entries
+// of a missed call, for a prune an hour): the rows are read in id order,
+// below the first row created at or after before (outboxCreatedFrom). A
+// row changed before before was created before it too, so none is missed
+// for the bound; one whose id is out of step with its creation (clocks
+// of replicas apart) waits for the next prune at most.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
+	below, err := s.outboxCreatedFrom(ctx, before)
+	if err != nil {
+		return 0, err
+	}
 	return s.deleteInBatches(ctx, "outbox", `DELETE FROM outbox WHERE id IN (
-		SELECT id FROM outbox WHERE state = 'done' AND updated_at < ? AND kind NOT LIKE 'chat.digest.%'
-		ORDER BY updated_at LIMIT ?)`, before.UTC())
+		SELECT id FROM outbox WHERE id < ? AND state = 'done' AND updated_at < ? AND kind NOT LIKE 'chat.digest.%'
+		ORDER BY id LIMIT ?)`, below, before.UTC())
+}
+
+// outboxCreatedFrom is the lowest id from which the outbox's rows were
+// created at or after at, found by bisecting the ids (rows are numbered as
+// they are created): some forty reads of one row on the primary key, so
+// that a prune reads none of the rows it keeps.
+func (s *Store) outboxCreatedFrom(ctx context.Context, at time.Time) (int64, error) {
+	var span struct {
+		Lo *int64 `db:"lo"`
+		Hi *int64 `db:"hi"`
+	}
+	if err := s.get(ctx, &span, `SELECT (SELECT MIN(id) FROM outbox) AS lo, (SELECT MAX(id) FROM outbox) AS hi`); err != nil {
+		return 0, fmt.Errorf("store: prune outbox: ids: %w", err)
+	}
+	if span.Lo == nil {
+		return 0, nil
+	}
+	lo, hi := *span.Lo, *span.Hi+1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		var rows []struct {
+			ID        int64     `db:"id"`
+			CreatedAt time.Time `db:"created_at"`
+		}
+		if err := s.selectAll(ctx, &rows, `SELECT id, created_at FROM outbox WHERE id >= ? ORDER BY id LIMIT 1`, mid); err != nil {
+			return 0, fmt.Errorf("store: prune outbox: row at %d: %w", mid, err)
+		}
+		if len(rows) == 0 || !rows[0].CreatedAt.Before(at) {
+			hi = mid
+		} else {
+			lo = rows[0].ID + 1
+		}
+	}
+	return lo, nil
 }
 
 // deleteInBatches runs query, a DELETE of at most pruneBatch rows (its last
@@ -998,9 +1049,10 @@ func (s *Store) deleteInBatches(ctx context.Context, what, query string, args ..
 }
 
 // OutboxBacklog counts the rows still to settle (pending, running) and the
-// dead ones, for /metrics: each count reads only its state's partial
-// index, so a scrape costs the same however much done history the table
-// holds (done rows are counted by ringback_outbox_performed_total).
+// dead ones, for /metrics: each count reads only a partial index of rows
+// in that state (the running ones, the index of active rows), so a scrape
+// costs the same however much done history the table holds (done rows are
+// counted by ringback_outbox_performed_total).
 func (q queries) OutboxBacklog(ctx context.Context) (map[string]int, error) {
 	var r struct {
 		Pending int `db:"pending"`
@@ -1009,7 +1061,7 @@ func (q queries) OutboxBacklog(ctx context.Context) (map[string]int, error) {
 	}
 	err := q.get(ctx, &r, `SELECT
 		(SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS pending,
-		(SELECT COUNT(*) FROM outbox WHERE state = 'running') AS running,
+		(SELECT COUNT(*) FROM outbox WHERE `+runningRows+`) AS running,
 		(SELECT COUNT(*) FROM outbox WHERE state = 'dead') AS dead`)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox backlog: %w", err)
@@ -1080,7 +1132,7 @@ func (s *Store) RequeueDead(ctx context.Context, now time.Time, ids ...int64) (i
 // lapsed (OutboxItem.Lapsed), as a lease's lapse would.
 func (s *Store) ReleaseOutboxClaims(ctx context.Context, seat string) (int64, error) {
 	res, err := s.exec(ctx, `UPDATE outbox SET state = 'pending', locked_by = '', lease_until = NULL, last_error = '`+ClaimLapsed+`'
-		WHERE state = 'running' AND substr(locked_by, 1, ?) = ?`, len(seat), seat)
+		WHERE `+runningRows+` AND substr(locked_by, 1, ?) = ?`, len(seat), seat)
 	if err != nil {
 		return 0, fmt.Errorf("store: release outbox claims of %q: %w", seat, err)
 	}

@@ -768,3 +768,69 @@ func TestClaimStartsSends(t *testing.T) {
 		}
 	})
 }
+
+// A prune deletes the done rows last changed before the retention's start
+// and nothing else: not a row created before it but finished after, nor a
+// dead row, a digest, a row still to run, or a newer one.
+func TestPruneOutboxDeletesOnlyOldDoneRows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		before := t0.Add(-7 * 24 * time.Hour)
+		old := t0.Add(-10 * 24 * time.Hour)
+		// row enqueues key at created and, unless end is "", claims it then
+		// and ends it at ended: "done" or "dead".
+		row := func(key, kind string, created time.Time, end string, ended time.Time) {
+			t.Helper()
+			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: key, Payload: 1, RunAt: created}, created); err != nil {
+				t.Fatal(err)
+			}
+			if end == "" {
+				return
+			}
+			got, err := s.ClaimOutbox(ctx, store.OutboxClaim{Worker: "w", Now: created, Lease: time.Minute, Limit: 10})
+			if err != nil || len(got) != 1 || got[0].DedupeKey != key {
+				t.Fatalf("claim of %s: %+v %v", key, got, err)
+			}
+			var ok bool
+			if end == store.OutboxDone {
+				ok, err = s.CompleteOutbox(ctx, got[0], ended)
+			} else {
+				ok, err = s.KillOutbox(ctx, got[0], ended, "x")
+			}
+			if err != nil || !ok {
+				t.Fatalf("end of %s: %v %v", key, ok, err)
+			}
+		}
+		row("old-done", "sms.send", old, store.OutboxDone, old.Add(time.Minute))
+		row("old-done-late", "sms.send", old.Add(time.Second), store.OutboxDone, t0.Add(-24*time.Hour))
+		row("old-dead", "sms.send", old.Add(2*time.Second), store.OutboxDead, old.Add(time.Hour))
+		row("old-digest", "chat.digest.slack", old.Add(3*time.Second), store.OutboxDone, old.Add(time.Hour))
+		row("old-pending", "sms.send", old.Add(4*time.Second), "", time.Time{})
+		if _, err := s.DB().Exec(s.DB().Rebind(`UPDATE outbox SET run_at = ? WHERE dedupe_key = 'old-pending'`), t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		row("older-than-retention", "chat.card.slack", before.Add(-time.Hour), store.OutboxDone, before.Add(-time.Hour))
+		row("recent", "sms.send", t0.Add(-24*time.Hour), store.OutboxDone, t0.Add(-24*time.Hour))
+
+		n, err := s.PruneOutbox(ctx, before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		if err := s.DB().Select(&left, `SELECT dedupe_key FROM outbox ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"old-done-late", "old-dead", "old-digest", "old-pending", "recent"}
+		if n != 2 || fmt.Sprint(left) != fmt.Sprint(want) {
+			t.Fatalf("pruned %d, left %v; want 2 pruned, left %v", n, left, want)
+		}
+		// Again, nothing: what is left is kept.
+		if n, err := s.PruneOutbox(ctx, before); err != nil || n != 0 {
+			t.Fatalf("second prune: %d %v, want 0", n, err)
+		}
+		// Once the late one's end is past the retention too, it goes.
+		if n, err := s.PruneOutbox(ctx, t0); err != nil || n != 2 {
+			t.Fatalf("prune at t0: %d %v, want the late one and the recent one", n, err)
+		}
+	})
+}
