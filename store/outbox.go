@@ -982,9 +982,9 @@ const pruneBatch = 2000
 // wrote an entry into it as it finished, a twentieth of the index entries
 // of a missed call, for a prune an hour): the rows are read in id order,
 // below the first row created at or after before (outboxCreatedFrom). A
-// row changed before before was created before it too, so none is missed
-// for the bound; one whose id is out of step with its creation (clocks
-// of replicas apart) waits for the next prune at most.
+// row last changed before the cutoff was created before it too, so the
+// bound misses none; one whose id is out of step with its creation (the
+// clocks of replicas a little apart) waits for the next prune.
 func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
 	below, err := s.outboxCreatedFrom(ctx, before)
 	if err != nil {
@@ -997,20 +997,19 @@ func (s *Store) PruneOutbox(ctx context.Context, before time.Time) (int64, error
 
 // outboxCreatedFrom is the lowest id from which the outbox's rows were
 // created at or after at, found by bisecting the ids (rows are numbered as
-// they are created): some forty reads of one row on the primary key, so
+// they are created): a read of one row on the primary key per halving, so
 // that a prune reads none of the rows it keeps.
 func (s *Store) outboxCreatedFrom(ctx context.Context, at time.Time) (int64, error) {
-	var span struct {
-		Lo *int64 `db:"lo"`
-		Hi *int64 `db:"hi"`
+	var last *int64
+	if err := s.get(ctx, &last, `SELECT MAX(id) FROM outbox`); err != nil {
+		return 0, fmt.Errorf("store: prune outbox: last id: %w", err)
 	}
-	if err := s.get(ctx, &span, `SELECT (SELECT MIN(id) FROM outbox) AS lo, (SELECT MAX(id) FROM outbox) AS hi`); err != nil {
-		return 0, fmt.Errorf("store: prune outbox: ids: %w", err)
-	}
-	if span.Lo == nil {
+	if last == nil {
 		return 0, nil
 	}
-	lo, hi := *span.Lo, *span.Hi+1
+	// From 0, not the first id: a probe reads the first row at or after
+	// its id, so the ids before the first cost one probe at most.
+	lo, hi := int64(0), *last+1
 	for lo < hi {
 		mid := lo + (hi-lo)/2
 		var rows []struct {
