@@ -267,10 +267,10 @@ func replayOrder(files []spoolFile) (order []string, byKey map[string][]spoolFil
 // an outage the spool holds the receipts of the texts already out beside
 // the calls; a missed call waiting behind them would wait for its text-back
 // as long as they take to replay, while a receipt mostly moves a delivered
-// tick. A
-// text's receipts that say it bounced keep their place among the callers':
-// the caller's next text-back must know the number is untextable. Keys
-// share no order (orderKey), so no webhook moves within its own.
+// tick. A text's receipts that say it bounced keep their place among the
+// callers': the caller's next text-back must know the number is
+// untextable. Keys share no order (orderKey), so no webhook moves within
+// its own.
 func callersFirst(order []string, byKey map[string][]spoolFile) []string {
 	first := func(k string) bool {
 		return !strings.HasPrefix(k, "sms:") || slices.ContainsFunc(byKey[k], func(f spoolFile) bool { return f.bounce })

@@ -18,6 +18,9 @@ type numberScan struct {
 // maxScanLine bounds a line the scan waits for the end of.
 const maxScanLine = 64 << 10
 
+// wholeNumber is an E.164 number spelt out. The check keeps its own
+// pattern rather than the masking's (bot.MaskNumbers): a shape the mask
+// missed would then slip past the check too.
 var wholeNumber = regexp.MustCompile(`\+[1-9][0-9]{6,14}`)
 
 func (s *numberScan) Write(p []byte) (int, error) {
