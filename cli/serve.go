@@ -154,11 +154,11 @@ func (a *app) start(ctx context.Context, env config.Env, cfg *config.Config, clo
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The connection pool: a webhook waiting for a connection is a
-	// latency no statement shows (go_sql_wait_duration_seconds_total).
+	// latency no statement shows. Ringback hands the connections out
+	// itself, webhooks first, and counts the waits by who waited
+	// (connWaitCollectors); database/sql's own stay near zero.
 	reg.MustRegister(collectors.NewDBStatsCollector(s.DB().DB, "ringback"))
-	if s.Dialect() == "sqlite" {
-		reg.MustRegister(connWaitCollectors(s)...)
-	}
+	reg.MustRegister(connWaitCollectors(s)...)
 	reg.MustRegister(bot.OutboxCollectors()...)
 	// Counted before the first scrape can come; then in the background.
 	outboxRows := bot.OutboxRowsCollector(s, clock)
@@ -471,9 +471,8 @@ func runReconciler(ctx context.Context, b *bot.Bot, lister bot.CallLister, log *
 	})
 }
 
-// connWaitCollectors count the waits for SQLite's one connection by who
-// waited: Ringback orders them itself (webhooks first), so database/sql's
-// own wait counters stay near zero there.
+// connWaitCollectors count the waits for a connection (SQLite's one,
+// PostgreSQL's pool) by who waited.
 func connWaitCollectors(s *store.Store) []prometheus.Collector {
 	var cs []prometheus.Collector
 	for _, class := range []struct {
@@ -483,12 +482,12 @@ func connWaitCollectors(s *store.Store) []prometheus.Collector {
 		labels := prometheus.Labels{"class": class.name}
 		cs = append(cs,
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "ringback_sqlite_connection_waits_total", ConstLabels: labels,
-				Help: "Statements that waited for SQLite's one connection: foreground (webhooks, button presses) go first.",
+				Name: "ringback_connection_waits_total", ConstLabels: labels,
+				Help: "Statements that waited for a database connection: foreground (webhooks, button presses) go first.",
 			}, func() float64 { return float64(s.ConnWaits(class.fg).Count) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "ringback_sqlite_connection_wait_seconds_total", ConstLabels: labels,
-				Help: "Time statements spent waiting for SQLite's one connection.",
+				Name: "ringback_connection_wait_seconds_total", ConstLabels: labels,
+				Help: "Time statements spent waiting for a database connection.",
 			}, func() float64 { return s.ConnWaits(class.fg).Total.Seconds() }))
 	}
 	return cs

@@ -351,7 +351,10 @@ func (s *Server) forgetAttempts(name string) {
 
 func (s *Server) replayOne(ctx context.Context, sr SpooledRequest) (int, *spoolCapture, error) {
 	capture := &spoolCapture{}
-	rctx, cancel := context.WithTimeout(context.WithValue(ctx, spoolKey{}, capture), spoolStoreTimeout)
+	// A caller waits on it (its text-back) as on a live webhook: its
+	// statements go before the outbox's backlog, which a replica that
+	// comes back to a spool also comes back to.
+	rctx, cancel := context.WithTimeout(context.WithValue(store.Foreground(ctx), spoolKey{}, capture), spoolStoreTimeout)
 	defer cancel()
 	if sr.Path == "/twilio/voice" && s.spoolOpts.RecordRoute != nil {
 		// Its answer went out long ago; what is left is to record the call

@@ -31,8 +31,11 @@ func (q queries) Exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
-// ConnWaiting is how many foreground and background statements wait for
-// SQLite's connection (connGate).
+// ConnSlots is how many connections the gate hands out at once.
+func (s *Store) ConnSlots() int { return s.gate.size }
+
+// ConnWaiting is how many foreground and background statements wait for a
+// connection (connGate).
 func (s *Store) ConnWaiting() (fg, bg int) {
 	s.gate.mu.Lock()
 	defer s.gate.mu.Unlock()

@@ -7,8 +7,8 @@ import (
 )
 
 // Foreground marks ctx as a request someone is waiting on (a webhook, a
-// button press): on SQLite its statements get the one connection before
-// background work's (outbox claims, completions, passes) that waits beside
+// button press): its statements get a connection before background work's
+// (outbox claims, completions, passes, spool replays) that waits beside
 // them. Twilio times a webhook out; a text or a card can wait a moment.
 func Foreground(ctx context.Context) context.Context {
 	return context.WithValue(ctx, foregroundKey{}, true)
@@ -21,37 +21,38 @@ func foreground(ctx context.Context) bool {
 	return v
 }
 
-// connGate hands SQLite's one connection out: to a foreground waiter
-// first, each class in arrival order. database/sql would pick a waiter at
-// random, so under load a webhook queued behind a dozen outbox statements
-// (measured at 237 calls a second: 11 waits a call, 2 ms each on average).
-// Background work is not starved: after bgEvery foreground turns in a row
-// while it waits, it gets one.
+// connGate hands the store's connections out (SQLite's one, PostgreSQL's
+// pool): to a foreground waiter first, each class in arrival order.
+// database/sql would pick a waiter at random, so under load a webhook
+// queued behind the outbox's statements: on SQLite behind a dozen
+// (measured at 237 calls a second: 11 waits a call, 2 ms each on average);
+// on PostgreSQL a replica back from a crash to a backlog of chat rows timed
+// webhooks out as they began (a chaos run). Background work is not starved:
+// after bgEvery foreground turns in a row while it waits, it gets one.
 type connGate struct {
-	mu   sync.Mutex
-	busy bool
-	fg   []chan struct{}
-	bg   []chan struct{}
-	ran  int // foreground turns given in a row while background waited
+	mu    sync.Mutex
+	size  int // connections handed out at once
+	inUse int
+	fg    []chan struct{}
+	bg    []chan struct{}
+	ran   int // foreground turns given in a row while background waited
 	// waits counts the turns that waited, and for how long, by class
 	// (0 background, 1 foreground).
 	waits [2]ConnWaits
 }
 
-// ConnWaits is how often statements waited for SQLite's connection, and
-// how long in all.
+func newConnGate(size int) *connGate { return &connGate{size: size} }
+
+// ConnWaits is how often statements waited for a connection, and how long
+// in all.
 type ConnWaits struct {
 	Count int64
 	Total time.Duration
 }
 
-// ConnWaits reports the waits for SQLite's connection of foreground
-// requests (webhooks, button presses) or of background work; zero on
-// PostgreSQL, whose pool's waits database/sql counts (sql.DBStats).
+// ConnWaits reports the waits for a connection of foreground requests
+// (webhooks, button presses) or of background work.
 func (s *Store) ConnWaits(foreground bool) ConnWaits {
-	if s.gate == nil {
-		return ConnWaits{}
-	}
 	s.gate.mu.Lock()
 	defer s.gate.mu.Unlock()
 	return s.gate.waits[waitClass(foreground)]
@@ -69,11 +70,11 @@ func waitClass(foreground bool) int {
 // work waits.
 const bgEvery = 8
 
-// acquire waits for the connection's turn; it fails only when ctx ends.
+// acquire waits for a connection's turn; it fails only when ctx ends.
 func (g *connGate) acquire(ctx context.Context) error {
 	g.mu.Lock()
-	if !g.busy {
-		g.busy = true
+	if g.inUse < g.size {
+		g.inUse++
 		g.mu.Unlock()
 		return nil
 	}
@@ -125,7 +126,7 @@ func (g *connGate) withdraw(turn chan struct{}, fg bool) bool {
 	return false
 }
 
-// release ends a turn, handing the connection to the next waiter.
+// release ends a turn, handing its connection to the next waiter.
 func (g *connGate) release() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -140,7 +141,7 @@ func (g *connGate) release() {
 		next, g.bg = g.bg[0], g.bg[1:]
 		g.ran = 0
 	default:
-		g.busy = false
+		g.inUse--
 		return
 	}
 	next <- struct{}{}

@@ -37,7 +37,7 @@ type Store struct {
 	db      *sqlx.DB
 	dsn     string
 	signals *signals
-	gate    *connGate // SQLite's one connection, webhooks first; nil on PostgreSQL
+	gate    *connGate // the connections' turns, webhooks first
 
 	stmts, preparing sync.Map // query → *sqlx.Stmt; query → true
 	// prepares are the statements being prepared in the background, which
@@ -98,6 +98,10 @@ type Tx struct {
 	handoffs []*handoff
 }
 
+// postgresConns is how many statements and transactions a replica runs
+// on PostgreSQL at once.
+const postgresConns = 20
+
 // Open connects to databaseURL: postgres:// or postgresql:// selects
 // PostgreSQL; "" selects the SQLite file ringback.db; sqlite:PATH or
 // file:PATH selects another SQLite file (":memory:" is refused: each pooled
@@ -111,13 +115,17 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", d.name, err)
 	}
+	conns := postgresConns
 	if d.name == "sqlite" {
 		// SQLite has one writer: queueing in Go is far quicker than its busy
 		// handler, which sleeps in steps of up to 100 ms while another writes.
+		conns = 1
 		db.SetMaxOpenConns(1)
 	} else {
-		db.SetMaxOpenConns(20)
-		db.SetMaxIdleConns(20)
+		// The gate hands out conns; the pool keeps two more for what
+		// passes it (a NOTIFY, the migrations).
+		db.SetMaxOpenConns(conns + 2)
+		db.SetMaxIdleConns(conns + 2)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -127,9 +135,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	_, _ = rand.Read(rb[:])
 	s := &Store{db: db, dsn: dsn, signals: newSignals(), instance: hex.EncodeToString(rb[:]), presence: newPresence()}
 	s.prepareCtx, s.stopPrepares = context.WithCancel(context.Background())
-	if d.name == "sqlite" {
-		s.gate = &connGate{}
-	}
+	s.gate = newConnGate(conns)
 	s.queries = queries{ext: db, d: d, s: s}
 	return s, nil
 }
@@ -173,12 +179,9 @@ func sqliteDSN(path string) (dialect, string, string, error) {
 	return sqlite, "sqlite", "file:" + path + "?" + q.Encode(), nil
 }
 
-// turn waits for the connection's turn on SQLite (connGate), foreground
-// requests first; release ends it. On PostgreSQL the pool serves at once.
+// turn waits for a connection's turn (connGate), foreground requests
+// first; release ends it.
 func (s *Store) turn(ctx context.Context) (release func(), err error) {
-	if s.gate == nil {
-		return func() {}, nil
-	}
 	if err := s.gate.acquire(ctx); err != nil {
 		return nil, fmt.Errorf("store: wait for the connection: %w", err)
 	}
