@@ -84,6 +84,21 @@ func TestWebhooksGetAConnectionFirst(t *testing.T) {
 					})
 				}
 				held.Wait()
+				// Ended however the test ends: a failed wait below must not
+				// leave them holding locks the store's cleanup waits for.
+				freed := make([]bool, len(holders))
+				free := func(i int) {
+					if !freed[i] {
+						freed[i] = true
+						close(holders[i])
+					}
+				}
+				defer func() {
+					for i := range holders {
+						free(i)
+					}
+					holding.Wait()
+				}()
 				var cancel context.CancelFunc
 				gaveUp := make(chan error, 1)
 				queued := 0
@@ -115,10 +130,10 @@ func TestWebhooksGetAConnectionFirst(t *testing.T) {
 					queued--
 					waitFor(t, "the waiter queued", func() bool { fg, bg := s.ConnWaiting(); return fg+bg == queued })
 				}
-				close(holders[0])
+				free(0)
 				waiters.Wait()
-				for _, h := range holders[1:] {
-					close(h)
+				for i := range holders {
+					free(i)
 				}
 				holding.Wait()
 				var ran []string
