@@ -691,7 +691,10 @@ func (w *Worker) hold(ctx context.Context, it store.OutboxItem, claimedAt time.T
 	var beat func(due time.Time)
 	beat = func(due time.Time) {
 		sent := time.Now()
-		hctx, cancel := context.WithTimeout(ctx, every)
+		// Before the rows waiting to start (store.Foreground): a beat
+		// that misses its lease stops a side effect half done, to run it
+		// again elsewhere.
+		hctx, cancel := context.WithTimeout(store.Foreground(ctx), every)
 		held, err := w.store.ExtendOutbox(hctx, it, w.lease)
 		cancel()
 		if err != nil {
@@ -939,7 +942,9 @@ func (w *Worker) mark(ctx context.Context, log *slog.Logger, what string, op fun
 	give := time.Now().Add(w.lease)
 	delay := 20 * time.Millisecond
 	for {
-		c, cancel := context.WithTimeout(ctx, max(w.lease/3, time.Second))
+		// Before the rows waiting to start (store.Foreground): a mark that
+		// times out runs a side effect already done again.
+		c, cancel := context.WithTimeout(store.Foreground(ctx), max(w.lease/3, time.Second))
 		held, err := op(c)
 		cancel()
 		if err == nil {
