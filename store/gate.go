@@ -6,10 +6,13 @@ import (
 	"time"
 )
 
-// Foreground marks ctx as a request someone is waiting on (a webhook, a
-// button press): its statements get a connection before background work's
-// (outbox claims, completions, passes, spool replays) that waits beside
-// them. Twilio times a webhook out; a text or a card can wait a moment.
+// Foreground marks ctx as work that must not wait behind the rest: a
+// request someone is waiting on (a webhook, its replay from the spool, a
+// button press), and the outbox's heartbeats and marks, which settle work
+// already done (late, a claim lapses and the work runs again). Its
+// statements get a connection before background work's (claims, the rows'
+// own statements, the leader's passes) that waits beside them. Twilio
+// times a webhook out; a text or a card can wait a moment.
 func Foreground(ctx context.Context) context.Context {
 	return context.WithValue(ctx, foregroundKey{}, true)
 }
