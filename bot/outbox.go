@@ -941,10 +941,11 @@ func (w *Worker) completed(it store.OutboxItem, held, behind bool) {
 func (w *Worker) mark(ctx context.Context, log *slog.Logger, what string, op func(context.Context) (bool, error)) bool {
 	give := time.Now().Add(w.lease)
 	delay := 20 * time.Millisecond
+	// Before the rows waiting to start (store.Foreground): a mark that
+	// times out runs a side effect already done again.
+	fctx := store.Foreground(ctx)
 	for {
-		// Before the rows waiting to start (store.Foreground): a mark that
-		// times out runs a side effect already done again.
-		c, cancel := context.WithTimeout(store.Foreground(ctx), max(w.lease/3, time.Second))
+		c, cancel := context.WithTimeout(fctx, max(w.lease/3, time.Second))
 		held, err := op(c)
 		cancel()
 		if err == nil {

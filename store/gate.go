@@ -53,8 +53,8 @@ type ConnWaits struct {
 	Total time.Duration
 }
 
-// ConnWaits reports the waits for a connection of foreground requests
-// (webhooks, button presses) or of background work.
+// ConnWaits reports the waits for a connection of foreground work (see
+// Foreground) or of background work.
 func (s *Store) ConnWaits(foreground bool) ConnWaits {
 	s.gate.mu.Lock()
 	defer s.gate.mu.Unlock()

@@ -120,7 +120,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		// SQLite has one writer: queueing in Go is far quicker than its busy
 		// handler, which sleeps in steps of up to 100 ms while another writes.
 		conns = 1
-		db.SetMaxOpenConns(1)
+		db.SetMaxOpenConns(conns)
 	} else {
 		// The gate hands out conns; the pool keeps two more for what
 		// passes it (a NOTIFY, the migrations).
