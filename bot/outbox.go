@@ -325,6 +325,12 @@ func (p *pool) serves(lane string) bool {
 	return !slices.Contains(p.except, lane)
 }
 
+// texts reports whether the pool runs only texts to callers: its claims
+// wait for a connection as texts (store.Texts).
+func (p *pool) texts() bool {
+	return len(p.lanes) == 1 && p.lanes[0] == store.LaneSMS
+}
+
 // expect notes that the pool has rows due at (bot clock).
 func (p *pool) expect(at, now time.Time) {
 	switch {
@@ -531,6 +537,9 @@ func (w *Worker) dispatch(ctx context.Context, p *pool, freed chan struct{}, fre
 		return 0, nil
 	}
 	p.claims.Add(1)
+	if p.texts() {
+		ctx = store.Texts(ctx)
+	}
 	items, err := w.store.ClaimOutbox(ctx, w.claim(store.OutboxClaim{Limit: free, Lanes: p.lanes, ExceptLanes: p.except}))
 	p.claims.Add(1)
 	if err != nil {
@@ -763,6 +772,11 @@ func (w *Worker) passing() *store.OutboxPass {
 // next is a row the row's end claimed for this worker, to run next in the
 // same slot (only with complete: run).
 func (w *Worker) perform(ctx context.Context, it store.OutboxItem, complete completeFunc) (unmarked bool, next *store.OutboxItem) {
+	if it.Lane == store.LaneSMS {
+		// A caller waits on it: its statements go before the chat
+		// backlog's (store.Texts).
+		ctx = store.Texts(ctx)
+	}
 	h := w.hold(ctx, it, time.Now())
 	defer h.stop()
 	start := w.clock.Now()

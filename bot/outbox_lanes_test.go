@@ -153,3 +153,42 @@ func TestAHeldLaneIsNotClaimed(t *testing.T) {
 		}
 	})
 }
+
+// A text's statements (its acceptance record, its mark) wait for a
+// connection as a caller's text, ahead of the chat backlog's, which stay
+// background, whether the text was claimed or handed to the worker as its
+// webhook wrote it: after an outage hundreds of chat statements wait for
+// PostgreSQL's 20 connections, and a text behind them reached the caller
+// seconds late. (The store's TestWebhooksGetAConnectionFirst shows the
+// order the classes are served in.)
+func TestTextsWaitForAConnectionAsTexts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertCase(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
+		classes := make(chan [2]string, 3)
+		for _, kind := range []string{bot.KindSMS, "chat.card.slack"} {
+			w.Handle(kind, func(ctx context.Context, it store.OutboxItem) error {
+				classes <- [2]string{it.DedupeKey, store.ClassOf(ctx).String()}
+				return nil
+			})
+			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: kind, Payload: 1, CaseID: c.ID}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runningWorker(t, w)
+		if handed, err := handOver(s, w, "handed", nil, nil); err != nil || !handed {
+			t.Fatalf("handed %v, err %v", handed, err)
+		}
+		want := map[string]string{bot.KindSMS: "texts", "handed": "texts", "chat.card.slack": "background"}
+		for range want {
+			got := within(t, classes, 5*time.Second, "a row did not run")
+			if want[got[0]] != got[1] {
+				t.Errorf("row %s's statements wait for a connection as %s, want %s", got[0], got[1], want[got[0]])
+			}
+		}
+	})
+}

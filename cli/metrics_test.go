@@ -276,8 +276,8 @@ func TestMetricsAfterAScenario(t *testing.T) {
 		// waits are counted by who waited, on both stores.
 		for _, name := range []string{"ringback_connection_waits_total", "ringback_connection_wait_seconds_total"} {
 			f := fams[name]
-			if f == nil || len(f.Metric) != 2 || value(fams, name, "class", "foreground") < 0 || value(fams, name, "class", "background") < 0 {
-				t.Errorf("%s = %v, want a series for foreground and one for background", name, f)
+			if f == nil || len(f.Metric) != 3 || value(fams, name, "class", "foreground") < 0 || value(fams, name, "class", "texts") < 0 || value(fams, name, "class", "background") < 0 {
+				t.Errorf("%s = %v, want a series for foreground, one for texts and one for background", name, f)
 			}
 		}
 		if backend == "postgres" { // an embedded store has no spool

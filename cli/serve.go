@@ -475,20 +475,17 @@ func runReconciler(ctx context.Context, b *bot.Bot, lister bot.CallLister, log *
 // PostgreSQL's pool) by who waited.
 func connWaitCollectors(s *store.Store) []prometheus.Collector {
 	var cs []prometheus.Collector
-	for _, class := range []struct {
-		name string
-		fg   bool
-	}{{"foreground", true}, {"background", false}} {
-		labels := prometheus.Labels{"class": class.name}
+	for _, class := range []store.ConnClass{store.ConnForeground, store.ConnTexts, store.ConnBackground} {
+		labels := prometheus.Labels{"class": class.String()}
 		cs = append(cs,
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "ringback_connection_waits_total", ConstLabels: labels,
-				Help: "Statements that waited for a database connection: foreground (webhooks, button presses) go first.",
-			}, func() float64 { return float64(s.ConnWaits(class.fg).Count) }),
+				Help: "Statements that waited for a database connection: foreground (webhooks, button presses, the outbox's heartbeats and marks) go first, then texts (the text lane's claims and rows), then background.",
+			}, func() float64 { return float64(s.ConnWaits(class).Count) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "ringback_connection_wait_seconds_total", ConstLabels: labels,
 				Help: "Time statements spent waiting for a database connection.",
-			}, func() float64 { return s.ConnWaits(class.fg).Total.Seconds() }))
+			}, func() float64 { return s.ConnWaits(class).Total.Seconds() }))
 	}
 	return cs
 }

@@ -34,12 +34,15 @@ func (q queries) Exec(ctx context.Context, query string, args ...any) error {
 // ConnSlots is how many connections the gate hands out at once.
 func (s *Store) ConnSlots() int { return s.gate.size }
 
-// ConnWaiting is how many foreground and background statements wait for a
-// connection (connGate).
-func (s *Store) ConnWaiting() (fg, bg int) {
+// ConnWaiting is how many statements wait for a connection (connGate).
+func (s *Store) ConnWaiting() int {
 	s.gate.mu.Lock()
 	defer s.gate.mu.Unlock()
-	return len(s.gate.fg), len(s.gate.bg)
+	n := 0
+	for _, q := range s.gate.queue {
+		n += len(q)
+	}
+	return n
 }
 
 // PreparesInFlight is how many statements are being prepared in the

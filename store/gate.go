@@ -6,42 +6,87 @@ import (
 	"time"
 )
 
+// ConnClass is who waits for a connection; a higher class is handed one
+// first (connGate).
+type ConnClass int
+
+const (
+	// ConnBackground is the rest: the outbox's claims and rows of the chat
+	// and other lanes, the leader's passes.
+	ConnBackground ConnClass = iota
+	// ConnTexts is a caller's text (Texts): the text lane's claims and
+	// rows, after the webhooks but before the chat backlog.
+	ConnTexts
+	// ConnForeground is work that must not wait behind the rest
+	// (Foreground).
+	ConnForeground
+	connClasses = iota
+)
+
+func (c ConnClass) String() string {
+	switch c {
+	case ConnForeground:
+		return "foreground"
+	case ConnTexts:
+		return "texts"
+	}
+	return "background"
+}
+
 // Foreground marks ctx as work that must not wait behind the rest: a
 // request someone is waiting on (a webhook, its replay from the spool, a
 // button press), and the outbox's heartbeats and marks, which settle work
 // already done (late, a claim lapses and the work runs again). Its
-// statements get a connection before background work's (claims, the rows'
-// own statements, the leader's passes) that waits beside them. Twilio
-// times a webhook out; a text or a card can wait a moment.
+// statements get a connection before the other classes' that wait beside
+// them. Twilio times a webhook out; a text or a card can wait a moment.
 func Foreground(ctx context.Context) context.Context {
-	return context.WithValue(ctx, foregroundKey{}, true)
+	return withClass(ctx, ConnForeground)
 }
 
-type foregroundKey struct{}
+// Texts marks ctx as a caller's text (the text lane's claims and rows):
+// its statements get a connection after foreground work's and before the
+// rest's. A caller waits for their text-back; a card behind it is seen by
+// staff a moment later. After an outage the chat lanes' backlog is
+// hundreds of statements; behind it a text waited seconds for a connection.
+func Texts(ctx context.Context) context.Context {
+	return withClass(ctx, ConnTexts)
+}
 
-func foreground(ctx context.Context) bool {
-	v, _ := ctx.Value(foregroundKey{}).(bool)
-	return v
+// withClass marks ctx as class c, unless it is of a higher one already
+// (a text's heartbeat stays foreground).
+func withClass(ctx context.Context, c ConnClass) context.Context {
+	if ClassOf(ctx) >= c {
+		return ctx
+	}
+	return context.WithValue(ctx, connClassKey{}, c)
+}
+
+type connClassKey struct{}
+
+// ClassOf is the class ctx's statements wait for a connection in.
+func ClassOf(ctx context.Context) ConnClass {
+	c, _ := ctx.Value(connClassKey{}).(ConnClass)
+	return c
 }
 
 // connGate hands the store's connections out (SQLite's one, PostgreSQL's
-// pool): to a foreground waiter first, each class in arrival order.
-// database/sql would pick a waiter at random, so under load a webhook
-// queued behind the outbox's statements: on SQLite behind a dozen
+// pool): to a waiter of the highest class first, each class in arrival
+// order. database/sql would pick a waiter at random, so under load a
+// webhook queued behind the outbox's statements: on SQLite behind a dozen
 // (measured at 237 calls a second: 11 waits a call, 2 ms each on average);
 // on PostgreSQL a replica back from a crash to a backlog of chat rows timed
-// webhooks out as they began (a chaos run). Background work is not starved:
-// after bgEvery foreground turns in a row while it waits, it gets one.
+// webhooks out as they began (a chaos run). No class is starved: after
+// lowerEvery turns in a row of a class while a lower one waits, a lower
+// one gets a turn.
 type connGate struct {
 	mu    sync.Mutex
 	size  int // connections handed out at once
 	inUse int
-	fg    []chan struct{}
-	bg    []chan struct{}
-	ran   int // foreground turns given in a row while background waited
-	// waits counts the turns that waited, and for how long, by class
-	// (0 background, 1 foreground).
-	waits [2]ConnWaits
+	queue [connClasses][]chan struct{}
+	// ran: turns given to a class in a row while a lower class waited.
+	ran [connClasses]int
+	// waits counts the turns that waited, and for how long, by class.
+	waits [connClasses]ConnWaits
 }
 
 func newConnGate(size int) *connGate { return &connGate{size: size} }
@@ -53,25 +98,16 @@ type ConnWaits struct {
 	Total time.Duration
 }
 
-// ConnWaits reports the waits for a connection of foreground work (see
-// Foreground) or of background work.
-func (s *Store) ConnWaits(foreground bool) ConnWaits {
+// ConnWaits reports the waits for a connection of class c's statements.
+func (s *Store) ConnWaits(c ConnClass) ConnWaits {
 	s.gate.mu.Lock()
 	defer s.gate.mu.Unlock()
-	return s.gate.waits[waitClass(foreground)]
+	return s.gate.waits[c]
 }
 
-// waitClass indexes connGate.waits.
-func waitClass(foreground bool) int {
-	if foreground {
-		return 1
-	}
-	return 0
-}
-
-// bgEvery bounds the foreground turns given in a row while background
-// work waits.
-const bgEvery = 8
+// lowerEvery bounds the turns given in a row to a class while a lower one
+// waits.
+const lowerEvery = 8
 
 // acquire waits for a connection's turn; it fails only when ctx ends.
 func (g *connGate) acquire(ctx context.Context) error {
@@ -82,21 +118,17 @@ func (g *connGate) acquire(ctx context.Context) error {
 		return nil
 	}
 	turn := make(chan struct{}, 1)
-	fg := foreground(ctx)
+	c := ClassOf(ctx)
 	start := time.Now()
-	defer g.waited(fg, start)
-	if fg {
-		g.fg = append(g.fg, turn)
-	} else {
-		g.bg = append(g.bg, turn)
-	}
+	defer g.waited(c, start)
+	g.queue[c] = append(g.queue[c], turn)
 	g.mu.Unlock()
 	select {
 	case <-turn:
 		return nil
 	case <-ctx.Done():
 		g.mu.Lock()
-		waiting := g.withdraw(turn, fg)
+		waiting := g.withdraw(turn, c)
 		g.mu.Unlock()
 		if !waiting {
 			g.release() // handed over as ctx ended: pass it on
@@ -105,21 +137,18 @@ func (g *connGate) acquire(ctx context.Context) error {
 	}
 }
 
-func (g *connGate) waited(fg bool, start time.Time) {
+func (g *connGate) waited(c ConnClass, start time.Time) {
 	g.mu.Lock()
-	w := &g.waits[waitClass(fg)]
+	w := &g.waits[c]
 	w.Count++
 	w.Total += time.Since(start)
 	g.mu.Unlock()
 }
 
-// withdraw removes turn from its queue; false when it was already handed
-// the connection.
-func (g *connGate) withdraw(turn chan struct{}, fg bool) bool {
-	q := &g.bg
-	if fg {
-		q = &g.fg
-	}
+// withdraw removes turn from class c's queue; false when it was already
+// handed the connection.
+func (g *connGate) withdraw(turn chan struct{}, c ConnClass) bool {
+	q := &g.queue[c]
 	for i, t := range *q {
 		if t == turn {
 			*q = append((*q)[:i:i], (*q)[i+1:]...)
@@ -129,23 +158,40 @@ func (g *connGate) withdraw(turn chan struct{}, fg bool) bool {
 	return false
 }
 
-// release ends a turn, handing its connection to the next waiter.
+// release ends a turn, handing its connection to the next waiter: of the
+// highest class waiting that has not had lowerEvery turns in a row while
+// a lower one waited.
 func (g *connGate) release() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	var next chan struct{}
-	switch {
-	case len(g.fg) > 0 && (len(g.bg) == 0 || g.ran < bgEvery):
-		next, g.fg = g.fg[0], g.fg[1:]
-		if len(g.bg) > 0 {
-			g.ran++
+	for c := ConnClass(connClasses - 1); c >= 0; c-- {
+		if len(g.queue[c]) == 0 {
+			continue
 		}
-	case len(g.bg) > 0:
-		next, g.bg = g.bg[0], g.bg[1:]
-		g.ran = 0
-	default:
-		g.inUse--
+		lower := g.waitingBelow(c)
+		if lower && g.ran[c] >= lowerEvery {
+			continue
+		}
+		next := g.queue[c][0]
+		g.queue[c] = g.queue[c][1:]
+		if lower {
+			g.ran[c]++
+		}
+		for above := c + 1; above < connClasses; above++ {
+			g.ran[above] = 0 // their run ended with this turn
+		}
+		next <- struct{}{}
 		return
 	}
-	next <- struct{}{}
+	g.inUse--
+}
+
+// waitingBelow reports whether a class lower than c waits.
+func (g *connGate) waitingBelow(c ConnClass) bool {
+	for below := range c {
+		if len(g.queue[below]) > 0 {
+			return true
+		}
+	}
+	return false
 }

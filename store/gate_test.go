@@ -14,12 +14,14 @@ import (
 )
 
 // A webhook's statement gets a connection before the outbox work waiting
-// beside it, in arrival order within each, and outbox work still gets a
-// turn after every 8 webhooks while it waits: on SQLite's one connection
-// and on PostgreSQL's pool alike. Before, database/sql handed a freed
-// connection to a waiter at random: under load a webhook waited behind a
-// dozen outbox statements on SQLite and, on PostgreSQL, behind the hundreds
-// of a chat backlog, until its 5 s ran out.
+// beside it, a caller's text before the rest of the outbox, in arrival
+// order within each, and a lower class still gets a turn after every 8 of
+// a higher one while it waits: on SQLite's one connection and on
+// PostgreSQL's pool alike. Before, database/sql handed a freed connection
+// to a waiter at random: under load a webhook waited behind a dozen outbox
+// statements on SQLite and, on PostgreSQL, behind the hundreds of a chat
+// backlog, until its 5 s ran out; and a text waited behind that backlog
+// too, seconds after an outage.
 func TestWebhooksGetAConnectionFirst(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -36,6 +38,21 @@ func TestWebhooksGetAConnectionFirst(t *testing.T) {
 			name:  "outbox not starved",
 			queue: []string{"outbox1", "webhook1", "webhook2", "webhook3", "webhook4", "webhook5", "webhook6", "webhook7", "webhook8", "webhook9", "webhook10"},
 			want:  []string{"webhook1", "webhook2", "webhook3", "webhook4", "webhook5", "webhook6", "webhook7", "webhook8", "outbox1", "webhook9", "webhook10"},
+		},
+		{
+			name:  "texts before the rest",
+			queue: []string{"outbox1", "text1", "outbox2", "webhook1", "text2", "outbox3"},
+			want:  []string{"webhook1", "text1", "text2", "outbox1", "outbox2", "outbox3"},
+		},
+		{
+			name:  "the rest not starved by texts",
+			queue: []string{"outbox1", "text1", "text2", "text3", "text4", "text5", "text6", "text7", "text8", "text9", "text10"},
+			want:  []string{"text1", "text2", "text3", "text4", "text5", "text6", "text7", "text8", "outbox1", "text9", "text10"},
+		},
+		{
+			name:  "texts not starved by webhooks",
+			queue: []string{"outbox1", "text1", "webhook1", "webhook2", "webhook3", "webhook4", "webhook5", "webhook6", "webhook7", "webhook8", "webhook9"},
+			want:  []string{"webhook1", "webhook2", "webhook3", "webhook4", "webhook5", "webhook6", "webhook7", "webhook8", "text1", "webhook9", "outbox1"},
 		},
 		{
 			name:     "a waiter gives up",
@@ -60,8 +77,11 @@ func TestWebhooksGetAConnectionFirst(t *testing.T) {
 				if err := s.Exec(ctx, insert, "warm"); err != nil {
 					t.Fatal(err)
 				}
-				waitFor(t, "nothing waits or is being prepared", func() bool { fg, bg := s.ConnWaiting(); return fg+bg == 0 && s.PreparesInFlight() == 0 })
-				fg0, bg0 := s.ConnWaits(true), s.ConnWaits(false) // the warm-up's, and the store's opening
+				waitFor(t, "nothing waits or is being prepared", func() bool { return s.ConnWaiting() == 0 && s.PreparesInFlight() == 0 })
+				var waits0 [3]store.ConnWaits // the warm-up's, and the store's opening
+				for c := range waits0 {
+					waits0[c] = s.ConnWaits(store.ConnClass(c))
+				}
 				// Every connection is held by a transaction; the first to end
 				// frees one, which the waiters then take one after the other.
 				holders := make([]chan struct{}, s.ConnSlots())
@@ -105,8 +125,11 @@ func TestWebhooksGetAConnectionFirst(t *testing.T) {
 				var waiters sync.WaitGroup
 				for _, who := range tc.queue {
 					wctx := ctx
-					if strings.HasPrefix(who, "webhook") {
+					switch {
+					case strings.HasPrefix(who, "webhook"):
 						wctx = store.Foreground(ctx)
+					case strings.HasPrefix(who, "text"):
+						wctx = store.Texts(ctx)
 					}
 					if who == tc.canceled {
 						wctx, cancel = context.WithCancel(wctx)
@@ -120,7 +143,7 @@ func TestWebhooksGetAConnectionFirst(t *testing.T) {
 						}
 					})
 					queued++
-					waitFor(t, "the waiter queued", func() bool { fg, bg := s.ConnWaiting(); return fg+bg == queued })
+					waitFor(t, "the waiter queued", func() bool { return s.ConnWaiting() == queued })
 				}
 				if cancel != nil {
 					cancel()
@@ -128,7 +151,7 @@ func TestWebhooksGetAConnectionFirst(t *testing.T) {
 						t.Errorf("the waiter that gave up got %v, want context.Canceled", err)
 					}
 					queued--
-					waitFor(t, "the waiter queued", func() bool { fg, bg := s.ConnWaiting(); return fg+bg == queued })
+					waitFor(t, "the waiter queued", func() bool { return s.ConnWaiting() == queued })
 				}
 				free(0)
 				waiters.Wait()
@@ -144,18 +167,23 @@ func TestWebhooksGetAConnectionFirst(t *testing.T) {
 					t.Errorf("statements ran in the order %v, want %v", ran, tc.want)
 				}
 				// Every waiter is counted, the one that gave up included.
-				fg, bg := s.ConnWaits(true), s.ConnWaits(false)
-				fg.Count, fg.Total, bg.Count, bg.Total = fg.Count-fg0.Count, fg.Total-fg0.Total, bg.Count-bg0.Count, bg.Total-bg0.Total
-				var wantFG, wantBG int64
+				var want [3]int64
 				for _, who := range tc.queue {
-					if strings.HasPrefix(who, "webhook") {
-						wantFG++
-					} else {
-						wantBG++
+					switch {
+					case strings.HasPrefix(who, "webhook"):
+						want[store.ConnForeground]++
+					case strings.HasPrefix(who, "text"):
+						want[store.ConnTexts]++
+					default:
+						want[store.ConnBackground]++
 					}
 				}
-				if fg.Count != wantFG || bg.Count != wantBG || fg.Total <= 0 || bg.Total <= 0 {
-					t.Errorf("waits counted: foreground %+v, background %+v; want %d and %d, with time", fg, bg, wantFG, wantBG)
+				for c := range want {
+					w := s.ConnWaits(store.ConnClass(c))
+					w.Count, w.Total = w.Count-waits0[c].Count, w.Total-waits0[c].Total
+					if w.Count != want[c] || (want[c] > 0) != (w.Total > 0) {
+						t.Errorf("%s waits counted: %+v, want %d, with time", store.ConnClass(c), w, want[c])
+					}
 				}
 			})
 		})
