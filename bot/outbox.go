@@ -109,8 +109,9 @@ type Worker struct {
 	startSends string
 
 	wg        sync.WaitGroup
-	completer completer
-	nextLook  time.Time // when Run next asks the database about every lane
+	completer *batcher[completed]
+	beater    *batcher[bool] // of w.lease
+	nextLook  time.Time      // when Run next asks the database about every lane
 
 	notesMu sync.Mutex
 	notes   map[string]time.Time // lane → a row of it due then (see note)
@@ -126,62 +127,107 @@ type Worker struct {
 	freed   chan struct{}
 }
 
-// completer marks rows done in batches: the first row to finish runs the
-// statement, and the rows finishing while it runs go together in the next.
-// A row's slot is held until its mark is in, as before; no timer waits.
-type completer struct {
-	store    *store.Store
-	clock    Clock
+// batcher runs one statement for the rows that ask for it alongside each
+// other: the first to ask runs it, and the rows asking while it runs go
+// together in the next (at most maxBatch a statement). No timer waits.
+// After an outage a claim fills a lane's slots at once, so their rows'
+// heartbeats fall due together, and rows finish together.
+type batcher[R any] struct {
+	run func(ctx context.Context, items []store.OutboxItem) (map[int64]R, error)
+	// gather, when set, is how long the first to ask waits for others
+	// before the first statement (work no one waits on: heartbeats).
+	gather   time.Duration
 	mu       sync.Mutex
-	queue    []completion
+	queue    []batched[R]
 	flushing bool
 }
 
-type completion struct {
+type batched[R any] struct {
 	it  store.OutboxItem
-	res chan completed
+	res chan batchResult[R]
 }
 
-type completed struct {
-	held, behind bool
-	err          error
+type batchResult[R any] struct {
+	r   R
+	err error
 }
+
+// maxBatch bounds the rows one statement of a batcher takes.
+const maxBatch = 100
+
+// do runs the statement for it with whichever rows ask alongside it.
+func (b *batcher[R]) do(ctx context.Context, it store.OutboxItem) (R, error) {
+	res := make(chan batchResult[R], 1)
+	b.mu.Lock()
+	b.queue = append(b.queue, batched[R]{it: it, res: res})
+	if !b.flushing {
+		b.flushing = true
+		if b.gather > 0 {
+			b.mu.Unlock()
+			time.Sleep(b.gather)
+			b.mu.Lock()
+		}
+		for len(b.queue) > 0 {
+			n := min(len(b.queue), maxBatch)
+			batch := b.queue[:n:n]
+			b.queue = b.queue[n:]
+			b.mu.Unlock()
+			items := make([]store.OutboxItem, len(batch))
+			for i, q := range batch {
+				items[i] = q.it
+			}
+			rs, err := b.run(ctx, items)
+			for _, q := range batch {
+				q.res <- batchResult[R]{r: rs[q.it.ID], err: err}
+			}
+			b.mu.Lock()
+		}
+		b.flushing = false
+	}
+	b.mu.Unlock()
+	r := <-res
+	return r.r, r.err
+}
+
+// completed is what marking a row done came to: held, its claim was still
+// current; behind, a row of its case may wait behind it.
+type completed struct{ held, behind bool }
 
 // completeFunc marks a performed row done under its claim: held, the claim
 // was still current; behind, a row of its case may wait behind it.
 type completeFunc func(context.Context, store.OutboxItem) (held, behind bool, err error)
 
-// maxCompleteBatch bounds the rows one statement marks done.
-const maxCompleteBatch = 100
-
-// complete marks it done with whichever rows finish alongside it, and
-// tells whether a row of its case waits behind it (CompleteOutboxBatch).
-func (c *completer) complete(ctx context.Context, it store.OutboxItem) (held, behind bool, err error) {
-	res := make(chan completed, 1)
-	c.mu.Lock()
-	c.queue = append(c.queue, completion{it: it, res: res})
-	if !c.flushing {
-		c.flushing = true
-		for len(c.queue) > 0 {
-			n := min(len(c.queue), maxCompleteBatch)
-			batch := c.queue[:n:n]
-			c.queue = c.queue[n:]
-			c.mu.Unlock()
-			items := make([]store.OutboxItem, len(batch))
-			for i, b := range batch {
-				items[i] = b.it
-			}
-			held, behind, err := c.store.CompleteOutboxBatch(ctx, items, c.clock.Now())
-			for _, b := range batch {
-				b.res <- completed{held: held[b.it.ID], behind: behind[b.it.ID], err: err}
-			}
-			c.mu.Lock()
+// newCompleter marks rows done in batches (CompleteOutboxBatch). A row's
+// slot is held until its mark is in, as before.
+func newCompleter(s *store.Store, clock Clock) *batcher[completed] {
+	return &batcher[completed]{run: func(ctx context.Context, items []store.OutboxItem) (map[int64]completed, error) {
+		held, behind, err := s.CompleteOutboxBatch(ctx, items, clock.Now())
+		rs := make(map[int64]completed, len(items))
+		for _, it := range items {
+			rs[it.ID] = completed{held: held[it.ID], behind: behind[it.ID]}
 		}
-		c.flushing = false
-	}
-	c.mu.Unlock()
-	r := <-res
-	return r.held, r.behind, r.err
+		return rs, err
+	}}
+}
+
+// complete marks it done with whichever rows finish alongside it.
+func (w *Worker) complete(ctx context.Context, it store.OutboxItem) (held, behind bool, err error) {
+	r, err := w.completer.do(ctx, it)
+	return r.held, r.behind, err
+}
+
+// beatGather is how long a heartbeat waits for the others falling due
+// with it (on the same grid, see hold): a statement takes microseconds on
+// SQLite, over before the next timer has fired.
+const beatGather = 2 * time.Millisecond
+
+// newBeater renews claims in batches (ExtendOutboxBatch): the heartbeats
+// of a backlog's rows, claimed together, cost a statement a batch rather
+// than a row.
+func newBeater(s *store.Store, lease time.Duration) *batcher[bool] {
+	return &batcher[bool]{gather: beatGather, run: func(ctx context.Context, items []store.OutboxItem) (map[int64]bool, error) {
+		return s.ExtendOutboxBatch(ctx, items, lease)
+	}}
 }
 
 // NewWorker returns a worker identified by id (unique per process).
@@ -195,7 +241,8 @@ func NewWorker(s *store.Store, clock Clock, id string, log *slog.Logger) *Worker
 		lease:      DefaultLease,
 		poll:       2 * time.Second,
 		log:        log,
-		completer:  completer{store: s, clock: clock},
+		completer:  newCompleter(s, clock),
+		beater:     newBeater(s, DefaultLease),
 		notes:      map[string]time.Time{},
 	}
 }
@@ -253,7 +300,10 @@ func (w *Worker) heldFor(p *pool, now time.Time) time.Duration {
 }
 
 // SetLease sets how long a claim lasts without a heartbeat.
-func (w *Worker) SetLease(d time.Duration) { w.lease = max(d, 30*time.Millisecond) }
+func (w *Worker) SetLease(d time.Duration) {
+	w.lease = max(d, 30*time.Millisecond)
+	w.beater = newBeater(w.store, w.lease)
+}
 
 var (
 	outboxPerformed = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -704,7 +754,7 @@ func (w *Worker) hold(ctx context.Context, it store.OutboxItem, claimedAt time.T
 		// that misses its lease stops a side effect half done, to run it
 		// again elsewhere.
 		hctx, cancel := context.WithTimeout(store.Foreground(ctx), every)
-		held, err := w.store.ExtendOutbox(hctx, it, w.lease)
+		held, err := w.beater.do(hctx, it)
 		cancel()
 		if err != nil {
 			w.log.Warn("outbox heartbeat failed", "outbox_id", it.ID, "kind", it.Kind, "error", err)
@@ -729,9 +779,12 @@ func (w *Worker) hold(ctx context.Context, it store.OutboxItem, claimedAt time.T
 		next := due.Add(every)
 		h.beat = time.AfterFunc(time.Until(next), func() { beat(next) })
 	}
-	first := time.Now().Add(every)
+	// On a grid of an eighth of the period (a little early, never late):
+	// the rows started within one eighth beat at the same moments, so
+	// their beats go in one statement (w.beater).
+	first := time.Now().Add(every).Truncate(max(every/8, time.Millisecond))
 	h.mu.Lock()
-	h.beat = time.AfterFunc(every, func() { beat(first) })
+	h.beat = time.AfterFunc(time.Until(first), func() { beat(first) })
 	h.mu.Unlock()
 	return h
 }
@@ -751,7 +804,7 @@ func (h *hold) stop() {
 // worker (store.OutboxPass): a case's thread entry waiting for its card.
 func (w *Worker) run(ctx context.Context, it store.OutboxItem) {
 	for next := &it; next != nil; {
-		_, next = w.perform(ctx, *next, w.completer.complete)
+		_, next = w.perform(ctx, *next, w.complete)
 	}
 }
 

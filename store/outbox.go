@@ -683,12 +683,37 @@ func laneFilter(lanes, except []string) (string, []any) {
 // database's clock (a heartbeat while its side effect runs). held is false
 // when the claim is no longer the worker's.
 func (s *Store) ExtendOutbox(ctx context.Context, it OutboxItem, lease time.Duration) (held bool, err error) {
-	res, err := s.exec(ctx, `UPDATE outbox SET lease_until = `+s.d.dbNowPlus()+`
-		WHERE id = ? AND state = 'running' AND claim_seq = ?`, lease.Seconds(), it.ID, it.ClaimSeq)
-	if err != nil {
-		return false, fmt.Errorf("store: extend outbox %d claim: %w", it.ID, err)
+	ids, err := s.ExtendOutboxBatch(ctx, []OutboxItem{it}, lease)
+	return ids[it.ID], err
+}
+
+// ExtendOutboxBatch is ExtendOutbox for several rows in one statement (the
+// heartbeats falling due together): held lists the ids whose claim was
+// still current.
+func (s *Store) ExtendOutboxBatch(ctx context.Context, items []OutboxItem, lease time.Duration) (held map[int64]bool, err error) {
+	held = make(map[int64]bool, len(items))
+	if len(items) == 0 {
+		return held, nil
 	}
-	return affected(res)
+	args := []any{lease.Seconds()}
+	claims := make([]string, len(items))
+	for i, it := range items {
+		claims[i] = "(id = ? AND claim_seq = ?)"
+		args = append(args, it.ID, it.ClaimSeq)
+	}
+	var ids []int64
+	err = s.selectAll(ctx, &ids, `UPDATE outbox SET lease_until = `+s.d.dbNowPlus()+`
+		WHERE state = 'running' AND (`+strings.Join(claims, " OR ")+`) RETURNING id`, args...)
+	if err != nil {
+		if len(items) == 1 {
+			return nil, fmt.Errorf("store: extend outbox %d claim: %w", items[0].ID, err)
+		}
+		return nil, fmt.Errorf("store: extend %d outbox claims: %w", len(items), err)
+	}
+	for _, id := range ids {
+		held[id] = true
+	}
+	return held, nil
 }
 
 // CompleteOutbox marks a claimed row done. done is false, and nothing
