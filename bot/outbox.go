@@ -129,22 +129,30 @@ type Worker struct {
 
 // batcher runs one statement for the rows that ask for it alongside each
 // other: the first to ask runs it, and the rows asking while it runs go
-// together in the next (at most maxBatch a statement). No timer waits.
-// After an outage a claim fills a lane's slots at once, so their rows'
-// heartbeats fall due together, and rows finish together.
+// together in the next (at most maxBatch a statement), which the oldest of
+// them runs, under its own context: a statement that outlived its asker's
+// deadline fails its own batch only, not every batch after it. No timer
+// waits. After an outage a claim fills a lane's slots at once, so their
+// rows' heartbeats fall due together, and rows finish together.
 type batcher[R any] struct {
 	run func(ctx context.Context, items []store.OutboxItem) (map[int64]R, error)
 	// gather, when set, is how long the first to ask waits for others
 	// before the first statement (work no one waits on: heartbeats).
-	gather   time.Duration
-	mu       sync.Mutex
-	queue    []batched[R]
-	flushing bool
+	gather time.Duration
+	// flushes is how many statements run at once (at least one).
+	flushes int
+	mu      sync.Mutex
+	queue   []*batched[R]
+	running int // askers leading a statement
 }
 
 type batched[R any] struct {
 	it  store.OutboxItem
 	res chan batchResult[R]
+	// lead tells this asker to run a statement (its own row first);
+	// led: it was told, so no other statement takes its row.
+	lead chan struct{}
+	led  bool
 }
 
 type batchResult[R any] struct {
@@ -157,36 +165,65 @@ const maxBatch = 100
 
 // do runs the statement for it with whichever rows ask alongside it.
 func (b *batcher[R]) do(ctx context.Context, it store.OutboxItem) (R, error) {
-	res := make(chan batchResult[R], 1)
+	me := &batched[R]{it: it, res: make(chan batchResult[R], 1), lead: make(chan struct{}, 1)}
 	b.mu.Lock()
-	b.queue = append(b.queue, batched[R]{it: it, res: res})
-	if !b.flushing {
-		b.flushing = true
-		if b.gather > 0 {
-			b.mu.Unlock()
-			time.Sleep(b.gather)
-			b.mu.Lock()
-		}
-		for len(b.queue) > 0 {
-			n := min(len(b.queue), maxBatch)
-			batch := b.queue[:n:n]
-			b.queue = b.queue[n:]
-			b.mu.Unlock()
-			items := make([]store.OutboxItem, len(batch))
-			for i, q := range batch {
-				items[i] = q.it
-			}
-			rs, err := b.run(ctx, items)
-			for _, q := range batch {
-				q.res <- batchResult[R]{r: rs[q.it.ID], err: err}
-			}
-			b.mu.Lock()
-		}
-		b.flushing = false
+	b.queue = append(b.queue, me)
+	first := b.running < max(b.flushes, 1)
+	if first {
+		b.running++
+		me.led = true
+		me.lead <- struct{}{}
 	}
 	b.mu.Unlock()
-	r := <-res
+	select {
+	case r := <-me.res:
+		return r.r, r.err
+	case <-me.lead:
+	}
+	if first && b.gather > 0 {
+		time.Sleep(b.gather)
+	}
+	b.flush(ctx, me)
+	r := <-me.res
 	return r.r, r.err
+}
+
+// flush runs one statement for me and the oldest rows no other statement
+// leads, then hands the next to the oldest still waiting.
+func (b *batcher[R]) flush(ctx context.Context, me *batched[R]) {
+	b.mu.Lock()
+	batch := []*batched[R]{me}
+	rest := b.queue[:0]
+	for _, q := range b.queue {
+		switch {
+		case q == me:
+		case !q.led && len(batch) < maxBatch:
+			batch = append(batch, q)
+		default:
+			rest = append(rest, q)
+		}
+	}
+	clear(b.queue[len(rest):])
+	b.queue = rest
+	b.mu.Unlock()
+	items := make([]store.OutboxItem, len(batch))
+	for i, q := range batch {
+		items[i] = q.it
+	}
+	rs, err := b.run(ctx, items)
+	for _, q := range batch {
+		q.res <- batchResult[R]{r: rs[q.it.ID], err: err}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, q := range b.queue {
+		if !q.led {
+			q.led = true
+			q.lead <- struct{}{}
+			return
+		}
+	}
+	b.running--
 }
 
 // completed is what marking a row done came to: held, its claim was still
@@ -221,11 +258,16 @@ func (w *Worker) complete(ctx context.Context, it store.OutboxItem) (held, behin
 // SQLite, over before the next timer has fired.
 const beatGather = 2 * time.Millisecond
 
+// beatFlushes is how many heartbeat statements a worker runs at once: a
+// lane's worth of rows is several batches, and one waiting for a
+// connection must not hold the others' beats past their lease.
+const beatFlushes = 4
+
 // newBeater renews claims in batches (ExtendOutboxBatch): the heartbeats
 // of a backlog's rows, claimed together, cost a statement a batch rather
 // than a row.
 func newBeater(s *store.Store, lease time.Duration) *batcher[bool] {
-	return &batcher[bool]{gather: beatGather, run: func(ctx context.Context, items []store.OutboxItem) (map[int64]bool, error) {
+	return &batcher[bool]{gather: beatGather, flushes: beatFlushes, run: func(ctx context.Context, items []store.OutboxItem) (map[int64]bool, error) {
 		return s.ExtendOutboxBatch(ctx, items, lease)
 	}}
 }
