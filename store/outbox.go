@@ -679,6 +679,17 @@ func laneFilter(lanes, except []string) (string, []any) {
 	return sql, args
 }
 
+// underClaims is the condition matching each of items under the claim it
+// was handed out under, and args followed by its arguments.
+func underClaims(items []OutboxItem, args ...any) (string, []any) {
+	claims := make([]string, len(items))
+	for i, it := range items {
+		claims[i] = "(id = ? AND claim_seq = ?)"
+		args = append(args, it.ID, it.ClaimSeq)
+	}
+	return "(" + strings.Join(claims, " OR ") + ")", args
+}
+
 // ExtendOutbox renews the claim on a row for lease from now on the
 // database's clock (a heartbeat while its side effect runs). held is false
 // when the claim is no longer the worker's.
@@ -695,15 +706,10 @@ func (s *Store) ExtendOutboxBatch(ctx context.Context, items []OutboxItem, lease
 	if len(items) == 0 {
 		return held, nil
 	}
-	args := []any{lease.Seconds()}
-	claims := make([]string, len(items))
-	for i, it := range items {
-		claims[i] = "(id = ? AND claim_seq = ?)"
-		args = append(args, it.ID, it.ClaimSeq)
-	}
+	claims, args := underClaims(items, lease.Seconds())
 	var ids []int64
 	err = s.selectAll(ctx, &ids, `UPDATE outbox SET lease_until = `+s.d.dbNowPlus()+`
-		WHERE state = 'running' AND (`+strings.Join(claims, " OR ")+`) RETURNING id`, args...)
+		WHERE state = 'running' AND `+claims+` RETURNING id`, args...)
 	if err != nil {
 		if len(items) == 1 {
 			return nil, fmt.Errorf("store: extend outbox %d claim: %w", items[0].ID, err)
@@ -749,12 +755,7 @@ func (q queries) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, no
 	if len(items) == 0 {
 		return held, behind, nil
 	}
-	args := []any{now.UTC()}
-	claims := make([]string, len(items))
-	for i, it := range items {
-		claims[i] = "(id = ? AND claim_seq = ?)"
-		args = append(args, it.ID, it.ClaimSeq)
-	}
+	claims, args := underClaims(items, now.UTC())
 	waits := orderedKindSQL
 	if q.d.name == "postgres" {
 		waits = "CASE WHEN " + orderedKindSQL + ` THEN EXISTS (SELECT 1 FROM outbox w
@@ -766,7 +767,7 @@ func (q queries) CompleteOutboxBatch(ctx context.Context, items []OutboxItem, no
 	}
 	err = q.selectAll(ctx, &rows, `
 		UPDATE outbox SET state = 'done', last_error = '', locked_by = '', lease_until = NULL, updated_at = ?
-		WHERE state = 'running' AND (`+strings.Join(claims, " OR ")+`)`+q.d.lazyCommit+`
+		WHERE state = 'running' AND `+claims+q.d.lazyCommit+`
 		RETURNING id, `+waits+` AS behind`, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: mark %d outbox rows done: %w", len(items), err)
