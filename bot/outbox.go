@@ -149,8 +149,8 @@ type batcher[R any] struct {
 type batched[R any] struct {
 	it  store.OutboxItem
 	res chan batchResult[R]
-	// lead tells this asker to run a statement (its own row first);
-	// led: it was told, so no other statement takes its row.
+	// lead tells a waiting asker to run a statement (its own row first);
+	// led: it runs one, so no other statement takes its row.
 	lead chan struct{}
 	led  bool
 }
@@ -172,15 +172,15 @@ func (b *batcher[R]) do(ctx context.Context, it store.OutboxItem) (R, error) {
 	if first {
 		b.running++
 		me.led = true
-		me.lead <- struct{}{}
 	}
 	b.mu.Unlock()
-	select {
-	case r := <-me.res:
-		return r.r, r.err
-	case <-me.lead:
-	}
-	if first && b.gather > 0 {
+	if !first {
+		select {
+		case r := <-me.res:
+			return r.r, r.err
+		case <-me.lead:
+		}
+	} else if b.gather > 0 {
 		time.Sleep(b.gather)
 	}
 	b.flush(ctx, me)
@@ -230,8 +230,7 @@ func (b *batcher[R]) flush(ctx context.Context, me *batched[R]) {
 // current; behind, a row of its case may wait behind it.
 type completed struct{ held, behind bool }
 
-// completeFunc marks a performed row done under its claim: held, the claim
-// was still current; behind, a row of its case may wait behind it.
+// completeFunc marks a performed row done under its claim (completed).
 type completeFunc func(context.Context, store.OutboxItem) (held, behind bool, err error)
 
 // newCompleter marks rows done in batches (CompleteOutboxBatch). A row's
