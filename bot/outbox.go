@@ -439,7 +439,13 @@ func (w *Worker) pools() []*pool {
 			named = append(named, lane)
 		}
 	}
+	// The texts' pool first: a round claims for its pools one after the
+	// other, and a chat lane's claim waiting behind the chat backlog's
+	// statements held the texts' claim back with it.
 	slices.Sort(named)
+	if i := slices.Index(named, store.LaneSMS); i > 0 {
+		named = slices.Insert(slices.Delete(named, i, i+1), 0, store.LaneSMS)
+	}
 	var ps []*pool
 	for _, lane := range named {
 		ps = append(ps, &pool{name: lane, lanes: []string{lane}, slots: make(chan struct{}, w.lanes[lane])})
@@ -582,6 +588,11 @@ func (w *Worker) round(ctx context.Context, pools []*pool, freed chan struct{}, 
 // due, which have rows ahead, and when the first lease of a running row
 // lapses (its worker may have died), so that row is taken at once then.
 func (w *Worker) lookAll(ctx context.Context, pools []*pool) error {
+	if slices.ContainsFunc(pools, (*pool).texts) {
+		// What it finds decides whether texts are due: it waits for a
+		// connection as the texts' claim does.
+		ctx = store.Texts(ctx)
+	}
 	lanes, err := w.store.OutboxLanes(ctx)
 	if err != nil {
 		return err

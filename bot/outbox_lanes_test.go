@@ -3,7 +3,9 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,6 +191,113 @@ func TestTextsWaitForAConnectionAsTexts(t *testing.T) {
 			if want[got[0]] != got[1] {
 				t.Errorf("row %s's statements wait for a connection as %s, want %s", got[0], got[1], want[got[0]])
 			}
+		}
+	})
+}
+
+// A worker claims its texts ahead of the statements waiting for a
+// connection in the background: when every connection is taken (after an
+// outage, by a chat backlog), the look at the lanes and the claim that
+// bring the waiting texts wait as texts do, and the texts' pool claims
+// first in its round. A chat lane's claim, first in the round and waiting
+// behind the backlog, held the texts' claim back with it.
+func TestTextsAreClaimedAheadOfTheBackground(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+		if _, err := s.InsertCase(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
+		var mu sync.Mutex
+		var order []string
+		log := func(what string) {
+			mu.Lock()
+			order = append(order, what)
+			mu.Unlock()
+		}
+		ran := make(chan struct{}, 1)
+		w.Handle(bot.KindSMS, func(ctx context.Context, it store.OutboxItem) error {
+			log("text")
+			ran <- struct{}{}
+			return nil
+		})
+		// A card due too: its lane's claim comes in the same round.
+		w.Handle("chat.card.slack", func(ctx context.Context, it store.OutboxItem) error { return nil })
+		for _, kind := range []string{bot.KindSMS, "chat.card.slack"} {
+			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: kind, Payload: 1, CaseID: c.ID}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Every connection held by a transaction; the background
+		// statements queued behind them each take one in turn.
+		var holding atomic.Bool
+		holding.Store(true)
+		held, release := make(chan chan struct{}, 64), make(chan struct{})
+		var stmts sync.WaitGroup
+		defer stmts.Wait()
+		defer close(release)
+		statement := func(what string) {
+			stmts.Go(func() {
+				_ = s.InTx(ctx, func(tx *store.Tx) error {
+					if _, err := tx.CardSlot(ctx, c.ID, "slack"); err != nil {
+						t.Error(err)
+					}
+					if !holding.Load() {
+						// Held a moment, as a chat row's statements are: the
+						// text's run, begun meanwhile, is not a race with it.
+						log(what)
+						time.Sleep(20 * time.Millisecond)
+						return nil
+					}
+					mine := make(chan struct{})
+					held <- mine
+					select {
+					case <-mine:
+					case <-release:
+					}
+					return nil
+				})
+			})
+		}
+		waiting := func(n int, what string) {
+			t.Helper()
+			for deadline := time.Now().Add(5 * time.Second); s.ConnWaiting(store.ConnTexts)+s.ConnWaiting(store.ConnBackground) < n; {
+				if time.Now().After(deadline) {
+					t.Fatal(what)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		var holders []chan struct{}
+		for s.ConnWaiting(store.ConnBackground) == 0 {
+			statement("background")
+			deadline := time.Now().Add(5 * time.Second)
+			for len(held) == 0 && s.ConnWaiting(store.ConnBackground) == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("a transaction neither got a connection nor waited for one")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if len(held) > 0 {
+				holders = append(holders, <-held)
+			}
+		}
+		holding.Store(false)
+		const queued = 6
+		for range queued - 1 {
+			statement("background")
+		}
+		waiting(queued, "the background statements did not all queue")
+		runningWorker(t, w)
+		waiting(queued+1, "the worker's first statement did not queue")
+		close(holders[0]) // one connection frees; the rest stay held
+
+		within(t, ran, 10*time.Second, "the text did not run")
+		mu.Lock()
+		defer mu.Unlock()
+		if i := slices.Index(order, "text"); i > 2 {
+			t.Errorf("the text ran after %d of the %d background statements that waited with it, want it claimed ahead of them: %v", i, queued, order)
 		}
 	})
 }

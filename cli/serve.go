@@ -472,7 +472,7 @@ func runReconciler(ctx context.Context, b *bot.Bot, lister bot.CallLister, log *
 }
 
 // connWaitCollectors count the waits for a connection (SQLite's one,
-// PostgreSQL's pool) by who waited.
+// PostgreSQL's pool) by who waited, and who waits now.
 func connWaitCollectors(s *store.Store) []prometheus.Collector {
 	var cs []prometheus.Collector
 	for _, class := range []store.ConnClass{store.ConnForeground, store.ConnTexts, store.ConnBackground} {
@@ -485,7 +485,11 @@ func connWaitCollectors(s *store.Store) []prometheus.Collector {
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "ringback_connection_wait_seconds_total", ConstLabels: labels,
 				Help: "Time statements spent waiting for a database connection.",
-			}, func() float64 { return s.ConnWaits(class).Total.Seconds() }))
+			}, func() float64 { return s.ConnWaits(class).Total.Seconds() }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "ringback_connection_waiting", ConstLabels: labels,
+				Help: "Statements waiting for a database connection now.",
+			}, func() float64 { return float64(s.ConnWaiting(class)) }))
 	}
 	return cs
 }

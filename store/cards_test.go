@@ -117,7 +117,7 @@ func waitForLockWait(t *testing.T, s *store.Store) {
 		storetest.WaitForLockWait(t, s, "%INSERT INTO cards%")
 		return
 	}
-	waitFor(t, "the reservation waits for the connection", func() bool { return s.ConnWaiting() > 0 })
+	waitFor(t, "the reservation waits for the connection", func() bool { return s.ConnWaitingAll() > 0 })
 }
 
 // BeginChatPost starts a post's record in one statement the first time, and

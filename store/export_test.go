@@ -34,13 +34,12 @@ func (q queries) Exec(ctx context.Context, query string, args ...any) error {
 // ConnSlots is how many connections the gate hands out at once.
 func (s *Store) ConnSlots() int { return s.gate.size }
 
-// ConnWaiting is how many statements wait for a connection (connGate).
-func (s *Store) ConnWaiting() int {
-	s.gate.mu.Lock()
-	defer s.gate.mu.Unlock()
+// ConnWaitingAll is how many statements of any class wait for a
+// connection (connGate).
+func (s *Store) ConnWaitingAll() int {
 	n := 0
-	for _, q := range s.gate.queue {
-		n += len(q)
+	for c := range ConnClass(connClasses) {
+		n += s.ConnWaiting(c)
 	}
 	return n
 }

@@ -105,6 +105,14 @@ func (s *Store) ConnWaits(c ConnClass) ConnWaits {
 	return s.gate.waits[c]
 }
 
+// ConnWaiting is how many statements of class c wait for a connection
+// now: how far behind the database a class has fallen.
+func (s *Store) ConnWaiting(c ConnClass) int {
+	s.gate.mu.Lock()
+	defer s.gate.mu.Unlock()
+	return len(s.gate.queue[c])
+}
+
 // lowerEvery bounds the turns given in a row to a class while a lower one
 // waits.
 const lowerEvery = 8

@@ -77,7 +77,7 @@ func TestWebhooksGetAConnectionFirst(t *testing.T) {
 				if err := s.Exec(ctx, insert, "warm"); err != nil {
 					t.Fatal(err)
 				}
-				waitFor(t, "nothing waits or is being prepared", func() bool { return s.ConnWaiting() == 0 && s.PreparesInFlight() == 0 })
+				waitFor(t, "nothing waits or is being prepared", func() bool { return s.ConnWaitingAll() == 0 && s.PreparesInFlight() == 0 })
 				var waits0 [3]store.ConnWaits // the warm-up's, and the store's opening
 				for c := range waits0 {
 					waits0[c] = s.ConnWaits(store.ConnClass(c))
@@ -143,7 +143,7 @@ func TestWebhooksGetAConnectionFirst(t *testing.T) {
 						}
 					})
 					queued++
-					waitFor(t, "the waiter queued", func() bool { return s.ConnWaiting() == queued })
+					waitFor(t, "the waiter queued", func() bool { return s.ConnWaitingAll() == queued })
 				}
 				if cancel != nil {
 					cancel()
@@ -151,7 +151,7 @@ func TestWebhooksGetAConnectionFirst(t *testing.T) {
 						t.Errorf("the waiter that gave up got %v, want context.Canceled", err)
 					}
 					queued--
-					waitFor(t, "the waiter queued", func() bool { return s.ConnWaiting() == queued })
+					waitFor(t, "the waiter queued", func() bool { return s.ConnWaitingAll() == queued })
 				}
 				free(0)
 				waiters.Wait()
