@@ -203,6 +203,8 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 		kinds0, kindsOK = st.pg.cpuByKind()
 	}
 	cpu0, cpuOK := srv.CPUTime()
+	machine0, cpus, machineOK := harness.MachineCPU()
+	self0, selfOK := harness.ProcessCPU(os.Getpid())
 	sc, stopScraping := startScraper(ctx, publicURL, o.scrape)
 	probe, perr := startProbe(ctx, dir)
 	if perr == nil {
@@ -239,6 +241,8 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 		probeWhat = probe.what
 	}
 	cpu1, cpuOK1 := srv.CPUTime()
+	machine1, _, machineOK1 := harness.MachineCPU()
+	self1, selfOK1 := harness.ProcessCPU(os.Getpid())
 	var pgCPU1 map[int]time.Duration
 	var pgCPUOK1 bool
 	var byKind map[string]time.Duration
@@ -275,6 +279,13 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 		res.DatabaseCPU = cpuBetween(pgCPU0, pgCPU1)
 	}
 	res.DatabaseCPUByKind = byKind
+	res.MachineBusy, res.LoadCPU, res.CPUs = -1, -1, cpus
+	if machineOK && machineOK1 {
+		res.MachineBusy = machine1 - machine0
+	}
+	if selfOK && selfOK1 {
+		res.LoadCPU = self1 - self0
+	}
 	res.Metrics, res.Healthz = sc.metrics.summary(), sc.health.summary()
 	res.MetricsFailed, res.HealthzFailed = sc.metrics.failed, sc.health.failed
 	res.Seeded = st.template != ""

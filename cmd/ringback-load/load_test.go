@@ -272,6 +272,7 @@ func TestOutput(t *testing.T) {
 		HasCounters: true, Statements: 59.25, Commits: 12, WALSyncs: 10.5, WALRecords: 80,
 		TopStatements: []statement{{Query: "UPDATE outbox SET state = $1", Calls: 8600}},
 		SlackCalls:    map[string]int{"chat.postMessage": 4000, "chat.update": 3000},
+		Wall:          20 * time.Second, MachineBusy: 30 * time.Second, LoadCPU: 4 * time.Second, CPUs: 2,
 	}
 	rep := report{Runs: []result{r}, Baseline: &baselineResult{Tool: "pgbench", Clients: 8, Transactions: 26720, TPS: 2672, DBCPU: 700 * time.Microsecond, WALSyncs: 0.4},
 		MaxRate: map[string]int{"postgres": 200}}
@@ -280,7 +281,8 @@ func TestOutput(t *testing.T) {
 	writeStatements(&b, rep)
 	out := b.String()
 	for _, want := range []string{"postgres", "2.1ms", "9.8ms", "188ms", "420ms", "4.50", "6.00", "59.2", "10.5",
-		"2672 tx/s", "0.70 cpu-s/1k", "highest sustained rate on postgres", "200 calls/s (0.075 of the baseline", "4.30  UPDATE outbox", "3.0ms  2100ms       2", "2 of 10 /metrics and 0 of 0 /healthz scrapes were not answered 200", "chat.postMessage 2.00 chat.update 1.50"} {
+		"2672 tx/s", "0.70 cpu-s/1k", "highest sustained rate on postgres", "200 calls/s (0.075 of the baseline", "4.30  UPDATE outbox", "3.0ms  2100ms       2", "2 of 10 /metrics and 0 of 0 /healthz scrapes were not answered 200", "chat.postMessage 2.00 chat.update 1.50",
+		"postgres at 200/s, in cores busy over the run: 1.50 of 2, Ringback 0.45, PostgreSQL 0.60, this command (the calls, the stand-ins, the scrapes) 0.20, the rest 0.25"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -299,7 +301,8 @@ func TestOutput(t *testing.T) {
 	}
 	run := got.Runs[0]
 	if run["ack"].(map[string]any)["p99_ms"] != 9.8 || run["meets_targets"] != true || run["ringback_cpu_s_per_1k"] != 4.5 ||
-		run["wal_flushes_per_call"] != 10.5 || run["metrics_scrapes_failed"] != 2.0 || got.Base["tps"] != 2672.0 || got.Max["postgres"] != 200 {
+		run["wal_flushes_per_call"] != 10.5 || run["metrics_scrapes_failed"] != 2.0 || got.Base["tps"] != 2672.0 || got.Max["postgres"] != 200 ||
+		run["machine_busy_cores"] != 1.5 || run["load_command_cores"] != 0.2 || run["machine_cpus"] != 2.0 {
 		t.Errorf("json = %s", b.String())
 	}
 }

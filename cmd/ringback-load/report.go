@@ -54,6 +54,11 @@ type result struct {
 	DatabaseCPU time.Duration // PostgreSQL's, over Wall; < 0: unknown or SQLite
 	// DatabaseCPUByKind splits it by kind of process (private cluster only).
 	DatabaseCPUByKind map[string]time.Duration
+	// MachineBusy is the time the machine's CPUs (CPUs of them) were busy
+	// over Wall, every process's; LoadCPU this command's own (the calls,
+	// the stand-ins, the scrapes). < 0: unknown.
+	MachineBusy, LoadCPU time.Duration
+	CPUs                 int
 
 	// Per call offered, from PostgreSQL's statistics.
 	HasCounters bool
@@ -259,6 +264,9 @@ func writeStatements(w io.Writer, rep report) {
 			}
 			fmt.Fprintln(w)
 		}
+		if line := r.machineLine(); line != "" {
+			fmt.Fprintf(w, "\nthe machine's CPUs, %s at %d/s, in cores busy over the run: %s\n", r.label(), r.Rate, line)
+		}
 		if len(r.TableWrites) > 0 {
 			fmt.Fprintf(w, "\nrow writes per call offered, %s at %d/s (an update not HOT writes every index of its table again),\n", r.label(), r.Rate)
 			fmt.Fprintf(w, "and how often autovacuum analyzed (every plan reading the table made again) and vacuumed it in the run:\n")
@@ -390,36 +398,40 @@ type jsonResult struct {
 	Errors     int         `json:"errors"`
 	WallS      float64     `json:"wall_s"`
 	// CPU-seconds per 1,000 calls offered; absent when unknown.
-	ServerCPU  *float64           `json:"ringback_cpu_s_per_1k,omitempty"`
-	DBCPU      *float64           `json:"postgres_cpu_s_per_1k,omitempty"`
-	DBCPUBy    map[string]float64 `json:"postgres_cpu_s_per_1k_by_process,omitempty"`
-	Statements *float64           `json:"statements_per_call,omitempty"`
-	ExecMs     *float64           `json:"statement_exec_ms_per_call,omitempty"`
-	PlanMs     *float64           `json:"statement_plan_ms_per_call,omitempty"`
-	Commits    *float64           `json:"transactions_per_call,omitempty"`
-	Conns      *int               `json:"connections_opened,omitempty"`
-	WALSyncs   *float64           `json:"wal_flushes_per_call,omitempty"`
-	WALRecords *float64           `json:"wal_records_per_call,omitempty"`
-	DBNote     string             `json:"database_note,omitempty"`
-	Top        []statement        `json:"top_statements,omitempty"`
-	Tables     []tableRate        `json:"row_writes_per_call,omitempty"`
-	Indexes    *float64           `json:"index_entries_per_call,omitempty"`
-	TopIndexes []indexEntry       `json:"index_entries,omitempty"`
-	IndexNote  string             `json:"index_entries_note,omitempty"`
-	SlackCalls map[string]int     `json:"slack_calls,omitempty"`
-	Receipts   int                `json:"receipts"`
-	ReceiptsNo int                `json:"receipts_failed"`
-	Metrics    jsonLatency        `json:"metrics_scrape"`
-	MetricsBad int                `json:"metrics_scrapes_failed"`
-	Healthz    jsonLatency        `json:"healthz_scrape"`
-	HealthzBad int                `json:"healthz_scrapes_failed"`
-	WarmupS    float64            `json:"warmup_s"`
-	WarmAck    jsonLatency        `json:"warmup_ack"`
-	Probe      jsonLatency        `json:"commit_probe"`
-	ProbeBad   int                `json:"commit_probe_failed"`
-	ProbeWhat  string             `json:"commit_probe_what,omitempty"`
-	MeetsAll   bool               `json:"meets_targets"`
-	Clean      bool               `json:"clean"`
+	ServerCPU *float64           `json:"ringback_cpu_s_per_1k,omitempty"`
+	DBCPU     *float64           `json:"postgres_cpu_s_per_1k,omitempty"`
+	DBCPUBy   map[string]float64 `json:"postgres_cpu_s_per_1k_by_process,omitempty"`
+	// The machine's CPUs busy over the run, and this command's, in cores.
+	MachineBusy *float64       `json:"machine_busy_cores,omitempty"`
+	LoadCPU     *float64       `json:"load_command_cores,omitempty"`
+	CPUs        int            `json:"machine_cpus,omitempty"`
+	Statements  *float64       `json:"statements_per_call,omitempty"`
+	ExecMs      *float64       `json:"statement_exec_ms_per_call,omitempty"`
+	PlanMs      *float64       `json:"statement_plan_ms_per_call,omitempty"`
+	Commits     *float64       `json:"transactions_per_call,omitempty"`
+	Conns       *int           `json:"connections_opened,omitempty"`
+	WALSyncs    *float64       `json:"wal_flushes_per_call,omitempty"`
+	WALRecords  *float64       `json:"wal_records_per_call,omitempty"`
+	DBNote      string         `json:"database_note,omitempty"`
+	Top         []statement    `json:"top_statements,omitempty"`
+	Tables      []tableRate    `json:"row_writes_per_call,omitempty"`
+	Indexes     *float64       `json:"index_entries_per_call,omitempty"`
+	TopIndexes  []indexEntry   `json:"index_entries,omitempty"`
+	IndexNote   string         `json:"index_entries_note,omitempty"`
+	SlackCalls  map[string]int `json:"slack_calls,omitempty"`
+	Receipts    int            `json:"receipts"`
+	ReceiptsNo  int            `json:"receipts_failed"`
+	Metrics     jsonLatency    `json:"metrics_scrape"`
+	MetricsBad  int            `json:"metrics_scrapes_failed"`
+	Healthz     jsonLatency    `json:"healthz_scrape"`
+	HealthzBad  int            `json:"healthz_scrapes_failed"`
+	WarmupS     float64        `json:"warmup_s"`
+	WarmAck     jsonLatency    `json:"warmup_ack"`
+	Probe       jsonLatency    `json:"commit_probe"`
+	ProbeBad    int            `json:"commit_probe_failed"`
+	ProbeWhat   string         `json:"commit_probe_what,omitempty"`
+	MeetsAll    bool           `json:"meets_targets"`
+	Clean       bool           `json:"clean"`
 }
 
 type jsonReport struct {
@@ -454,6 +466,9 @@ func writeJSON(w io.Writer, rep report) error {
 		v := cpuPerK(r, d)
 		return ptr(v >= 0, v)
 	}
+	cores := func(r result, d time.Duration) *float64 {
+		return ptr(d >= 0 && r.Wall > 0 && r.CPUs > 0, d.Seconds()/r.Wall.Seconds())
+	}
 	for _, r := range rep.Runs {
 		meets, _ := r.meets()
 		out.Runs = append(out.Runs, jsonResult{
@@ -463,6 +478,7 @@ func writeJSON(w io.Writer, rep report) error {
 			Lost: r.lost(), Duplicated: r.duplicated(), LostTexts: r.LostTexts, LostCards: r.LostCards,
 			DupTexts: r.DupTexts, DupCards: r.DupCards, Stray: r.StrayTexts + r.StrayCards, Errors: r.Errors,
 			WallS: r.Wall.Seconds(), ServerCPU: perK(r, r.ServerCPU), DBCPU: perK(r, r.DatabaseCPU), DBCPUBy: perKByKind(r),
+			MachineBusy: cores(r, r.MachineBusy), LoadCPU: cores(r, r.LoadCPU), CPUs: r.CPUs,
 			Statements: ptr(r.Statements > 0, r.Statements), ExecMs: ptr(r.Statements > 0, r.ExecMillis), PlanMs: ptr(r.Statements > 0, r.PlanMillis), Commits: ptr(r.HasCounters, r.Commits), Conns: ptr(r.HasCounters && r.Connections >= 0, r.Connections),
 			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
 			DBNote: r.DBNote, Top: r.TopStatements, Tables: r.TableWrites, SlackCalls: r.SlackCalls,
@@ -496,6 +512,29 @@ func writeJSON(w io.Writer, rep report) error {
 		return fmt.Errorf("write JSON: %w", err)
 	}
 	return nil
+}
+
+// machineLine splits the machine's busy CPUs over the run between the
+// processes measured: whether the figures are of a machine the server had
+// to itself, or of one it shared with the load it was given. "" when not
+// known.
+func (r result) machineLine() string {
+	if r.MachineBusy < 0 || r.Wall <= 0 || r.CPUs == 0 {
+		return ""
+	}
+	cores := func(d time.Duration) float64 { return d.Seconds() / r.Wall.Seconds() }
+	line := fmt.Sprintf("%.2f of %d", cores(r.MachineBusy), r.CPUs)
+	rest := r.MachineBusy
+	for _, p := range []struct {
+		name string
+		cpu  time.Duration
+	}{{"Ringback", r.ServerCPU}, {"PostgreSQL", r.DatabaseCPU}, {"this command (the calls, the stand-ins, the scrapes)", r.LoadCPU}} {
+		if p.cpu >= 0 && (p.name != "PostgreSQL" || r.Store == "postgres") {
+			line += fmt.Sprintf(", %s %.2f", p.name, cores(p.cpu))
+			rest -= p.cpu
+		}
+	}
+	return line + fmt.Sprintf(", the rest %.2f", cores(max(rest, 0)))
 }
 
 // perKByKind is DatabaseCPUByKind in CPU-seconds per 1,000 calls.

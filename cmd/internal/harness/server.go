@@ -196,8 +196,40 @@ func procCPU(pid int, reaped bool) (time.Duration, bool) {
 		}
 		ticks += n
 	}
-	const ticksPerSecond = 100 // USER_HZ on every Linux port Go supports
 	return time.Duration(ticks) * time.Second / ticksPerSecond, true
+}
+
+// ticksPerSecond is USER_HZ, /proc's unit of CPU time, on every Linux port
+// Go supports.
+const ticksPerSecond = 100
+
+// MachineCPU is how long this machine's CPUs have been busy since it
+// booted, summed over them (/proc/stat: user, nice, system, irq, softirq
+// and steal time), and how many CPUs it has: beside the processes' own
+// times, whether a run had the machine to itself.
+func MachineCPU() (busy time.Duration, cpus int, ok bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		switch {
+		case len(f) > 8 && f[0] == "cpu":
+			var ticks int64
+			for _, i := range []int{1, 2, 3, 6, 7, 8} { // not idle (4), iowait (5)
+				n, err := strconv.ParseInt(f[i], 10, 64)
+				if err != nil {
+					return 0, 0, false
+				}
+				ticks += n
+			}
+			busy, ok = time.Duration(ticks)*time.Second/ticksPerSecond, true
+		case len(f) > 0 && strings.HasPrefix(f[0], "cpu"):
+			cpus++
+		}
+	}
+	return busy, cpus, ok && cpus > 0
 }
 
 // FreeAddr is a free TCP address on 127.0.0.1.

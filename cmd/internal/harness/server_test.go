@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -76,4 +77,21 @@ func gauge(t *testing.T, url, name string) string {
 	}
 	t.Fatalf("%s: no %s", url, name)
 	return ""
+}
+
+// The machine's busy time counts every process's, this one's included: a
+// fifth of a second spent spinning shows in both.
+func TestMachineCPUCountsWhatProcessesSpend(t *testing.T) {
+	busy0, cpus, ok := MachineCPU()
+	self0, selfOK := ProcessCPU(os.Getpid())
+	if !ok || !selfOK || cpus < 1 {
+		t.Fatalf("MachineCPU = %v, %d CPUs, %v; ProcessCPU ok %v", busy0, cpus, ok, selfOK)
+	}
+	for end := time.Now().Add(200 * time.Millisecond); time.Now().Before(end); {
+	}
+	busy1, _, _ := MachineCPU()
+	self1, _ := ProcessCPU(os.Getpid())
+	if spent := self1 - self0; spent < 100*time.Millisecond || busy1-busy0 < spent-20*time.Millisecond {
+		t.Errorf("spinning 200 ms: this process spent %v, the machine was busy %v, want both at least 100 ms", spent, busy1-busy0)
+	}
 }
