@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"net/http"
 	"net/http/httptest"
@@ -273,6 +274,7 @@ func TestOutput(t *testing.T) {
 		TopStatements: []statement{{Query: "UPDATE outbox SET state = $1", Calls: 8600}},
 		SlackCalls:    map[string]int{"chat.postMessage": 4000, "chat.update": 3000},
 		Wall:          20 * time.Second, MachineBusy: 30 * time.Second, LoadCPU: 4 * time.Second, CPUs: 2,
+		ConnWaits: []classWaits{{Class: "foreground", Waits: 40, Seconds: 0.02}, {Class: "texts"}, {Class: "background", Waits: 900, Seconds: 1.8}},
 	}
 	rep := report{Runs: []result{r}, Baseline: &baselineResult{Tool: "pgbench", Clients: 8, Transactions: 26720, TPS: 2672, DBCPU: 700 * time.Microsecond, WALSyncs: 0.4},
 		MaxRate: map[string]int{"postgres": 200}}
@@ -282,6 +284,7 @@ func TestOutput(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{"postgres", "2.1ms", "9.8ms", "188ms", "420ms", "4.50", "6.00", "59.2", "10.5",
 		"2672 tx/s", "0.70 cpu-s/1k", "highest sustained rate on postgres", "200 calls/s (0.075 of the baseline", "4.30  UPDATE outbox", "3.0ms  2100ms       2", "2 of 10 /metrics and 0 of 0 /healthz scrapes were not answered 200", "chat.postMessage 2.00 chat.update 1.50",
+		"waits for a database connection, postgres at 200/s, from the run's first /metrics scrape to its last: foreground 40 (0.50 ms each), texts 0, background 900 (2.00 ms each)",
 		"postgres at 200/s, in cores busy over the run: 1.50 of 2, Ringback 0.45, PostgreSQL 0.60, this command (the calls, the stand-ins, the scrapes) 0.20, the rest 0.25"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -302,7 +305,7 @@ func TestOutput(t *testing.T) {
 	run := got.Runs[0]
 	if run["ack"].(map[string]any)["p99_ms"] != 9.8 || run["meets_targets"] != true || run["ringback_cpu_s_per_1k"] != 4.5 ||
 		run["wal_flushes_per_call"] != 10.5 || run["metrics_scrapes_failed"] != 2.0 || got.Base["tps"] != 2672.0 || got.Max["postgres"] != 200 ||
-		run["machine_busy_cores"] != 1.5 || run["load_command_cores"] != 0.2 || run["machine_cpus"] != 2.0 {
+		run["machine_busy_cores"] != 1.5 || len(run["connection_waits"].([]any)) != 3 || run["load_command_cores"] != 0.2 || run["machine_cpus"] != 2.0 {
 		t.Errorf("json = %s", b.String())
 	}
 }
@@ -626,5 +629,45 @@ func TestCommitProbeMeasuresAStall(t *testing.T) {
 	s, failed = stalling.finish()
 	if s.Max < 250*time.Millisecond || s.P50 >= 250*time.Millisecond || failed != 1 {
 		t.Fatalf("a stall: %+v, %d failed; want the stall as its max and one failure", s, failed)
+	}
+}
+
+// The server's waits for a connection are read from its /metrics, by
+// class, and what they grew by over a run is given in the order the server
+// serves the classes.
+func TestConnectionWaitsFromMetrics(t *testing.T) {
+	scrape := func(fg, fgS, bg, bgS float64) connWaits {
+		t.Helper()
+		w, err := parseConnWaits(fmt.Sprintf(`# TYPE ringback_connection_waits_total counter
+ringback_connection_waits_total{class="background"} %v
+ringback_connection_waits_total{class="foreground"} %v
+ringback_connection_waits_total{class="texts"} 3
+# TYPE ringback_connection_wait_seconds_total counter
+ringback_connection_wait_seconds_total{class="background"} %v
+ringback_connection_wait_seconds_total{class="foreground"} %v
+ringback_connection_wait_seconds_total{class="texts"} 0.5
+# TYPE go_goroutines gauge
+go_goroutines 12
+`, bg, fg, bgS, fgS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	got := waitsBetween(scrape(10, 0.01, 100, 1), scrape(50, 0.03, 1000, 3))
+	want := []classWaits{{"foreground", 40, 0.02}, {"texts", 0, 0}, {"background", 900, 2}}
+	if len(got) != len(want) {
+		t.Fatalf("waits = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].Class != want[i].Class || got[i].Waits != want[i].Waits || math.Abs(got[i].Seconds-want[i].Seconds) > 1e-9 {
+			t.Errorf("waits = %+v, want %+v", got, want)
+		}
+	}
+	if waitsBetween(nil, scrape(1, 1, 1, 1)) != nil {
+		t.Error("waits known with no first scrape")
+	}
+	if _, err := parseConnWaits("ringback_connection_waits_total{class=\"x\" 1\n"); err == nil {
+		t.Error("a broken /metrics answer parsed")
 	}
 }

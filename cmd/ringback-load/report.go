@@ -59,6 +59,9 @@ type result struct {
 	// the stand-ins, the scrapes). < 0: unknown.
 	MachineBusy, LoadCPU time.Duration
 	CPUs                 int
+	// ConnWaits are the server's waits for a database connection by class,
+	// from the run's first /metrics scrape to its last (nil: not scraped).
+	ConnWaits []classWaits
 
 	// Per call offered, from PostgreSQL's statistics.
 	HasCounters bool
@@ -264,6 +267,20 @@ func writeStatements(w io.Writer, rep report) {
 			}
 			fmt.Fprintln(w)
 		}
+		if len(r.ConnWaits) > 0 {
+			fmt.Fprintf(w, "\nwaits for a database connection, %s at %d/s, from the run's first /metrics scrape to its last:", r.label(), r.Rate)
+			for i, c := range r.ConnWaits {
+				sep := ","
+				if i == 0 {
+					sep = ""
+				}
+				fmt.Fprintf(w, "%s %s %.0f", sep, c.Class, c.Waits)
+				if c.Waits > 0 {
+					fmt.Fprintf(w, " (%.2f ms each)", c.Seconds*1000/c.Waits)
+				}
+			}
+			fmt.Fprintln(w)
+		}
 		if line := r.machineLine(); line != "" {
 			fmt.Fprintf(w, "\nthe machine's CPUs, %s at %d/s, in cores busy over the run: %s\n", r.label(), r.Rate, line)
 		}
@@ -405,6 +422,7 @@ type jsonResult struct {
 	MachineBusy *float64       `json:"machine_busy_cores,omitempty"`
 	LoadCPU     *float64       `json:"load_command_cores,omitempty"`
 	CPUs        int            `json:"machine_cpus,omitempty"`
+	ConnWaits   []classWaits   `json:"connection_waits,omitempty"`
 	Statements  *float64       `json:"statements_per_call,omitempty"`
 	ExecMs      *float64       `json:"statement_exec_ms_per_call,omitempty"`
 	PlanMs      *float64       `json:"statement_plan_ms_per_call,omitempty"`
@@ -478,7 +496,7 @@ func writeJSON(w io.Writer, rep report) error {
 			Lost: r.lost(), Duplicated: r.duplicated(), LostTexts: r.LostTexts, LostCards: r.LostCards,
 			DupTexts: r.DupTexts, DupCards: r.DupCards, Stray: r.StrayTexts + r.StrayCards, Errors: r.Errors,
 			WallS: r.Wall.Seconds(), ServerCPU: perK(r, r.ServerCPU), DBCPU: perK(r, r.DatabaseCPU), DBCPUBy: perKByKind(r),
-			MachineBusy: cores(r, r.MachineBusy), LoadCPU: cores(r, r.LoadCPU), CPUs: r.CPUs,
+			MachineBusy: cores(r, r.MachineBusy), LoadCPU: cores(r, r.LoadCPU), CPUs: r.CPUs, ConnWaits: r.ConnWaits,
 			Statements: ptr(r.Statements > 0, r.Statements), ExecMs: ptr(r.Statements > 0, r.ExecMillis), PlanMs: ptr(r.Statements > 0, r.PlanMillis), Commits: ptr(r.HasCounters, r.Commits), Conns: ptr(r.HasCounters && r.Connections >= 0, r.Connections),
 			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
 			DBNote: r.DBNote, Top: r.TopStatements, Tables: r.TableWrites, SlackCalls: r.SlackCalls,

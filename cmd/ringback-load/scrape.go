@@ -2,10 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"ringback/cmd/internal/harness"
 )
@@ -15,6 +21,9 @@ import (
 type scraper struct {
 	wg              sync.WaitGroup
 	metrics, health scrapes
+	// waits are the server's waits for a database connection, as the
+	// first and the last scrape answered 200 read them.
+	firstWaits, lastWaits connWaits
 }
 
 // scrapes are one endpoint's: how long each took (failed ones included)
@@ -48,11 +57,20 @@ func startScraper(ctx context.Context, base string, interval time.Duration) (*sc
 			}{{"/metrics", &s.metrics}, {"/healthz", &s.health}} {
 				t0 := time.Now()
 				res, err := hc.Get(base + p.path)
+				var body []byte
 				if err == nil {
-					_, _ = io.Copy(io.Discard, res.Body)
+					body, err = io.ReadAll(res.Body)
 					res.Body.Close()
 				}
 				p.into.took = append(p.into.took, time.Since(t0))
+				if err == nil && res.StatusCode == http.StatusOK && p.into == &s.metrics {
+					if w, werr := parseConnWaits(string(body)); werr == nil {
+						if s.firstWaits == nil {
+							s.firstWaits = w
+						}
+						s.lastWaits = w
+					}
+				}
 				if err != nil || res.StatusCode != http.StatusOK {
 					p.into.failed++
 				}
@@ -63,3 +81,76 @@ func startScraper(ctx context.Context, base string, interval time.Duration) (*sc
 }
 
 func (s *scrapes) summary() harness.Summary { return harness.Summarize(s.took) }
+
+// connWaits are a server's waits for a database connection so far, by
+// class (ringback_connection_waits_total, …_wait_seconds_total).
+type connWaits map[string]connWait
+
+type connWait struct{ Waits, Seconds float64 }
+
+// parseConnWaits reads them from a /metrics answer.
+func parseConnWaits(text string) (connWaits, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		return nil, fmt.Errorf("parse /metrics: %w", err)
+	}
+	w := connWaits{}
+	for name, into := range map[string]func(*connWait, float64){
+		"ringback_connection_waits_total":        func(c *connWait, v float64) { c.Waits = v },
+		"ringback_connection_wait_seconds_total": func(c *connWait, v float64) { c.Seconds = v },
+	} {
+		f := fams[name]
+		if f == nil {
+			continue
+		}
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "class" {
+					c := w[l.GetValue()]
+					into(&c, m.GetCounter().GetValue())
+					w[l.GetValue()] = c
+				}
+			}
+		}
+	}
+	return w, nil
+}
+
+// classWaits is one class's waits for a connection between two scrapes.
+type classWaits struct {
+	Class   string  `json:"class"`
+	Waits   float64 `json:"waits"`
+	Seconds float64 `json:"seconds"`
+}
+
+// waitsBetween is, per class, what the waits grew by from a to b, in the
+// order the server serves the classes; nil when either is unknown.
+func waitsBetween(a, b connWaits) []classWaits {
+	if a == nil || b == nil {
+		return nil
+	}
+	var out []classWaits
+	for class, w := range b {
+		out = append(out, classWaits{Class: class, Waits: w.Waits - a[class].Waits, Seconds: w.Seconds - a[class].Seconds})
+	}
+	order := []string{"foreground", "texts", "background"}
+	slices.SortFunc(out, func(x, y classWaits) int {
+		return cmpIndex(slices.Index(order, x.Class), slices.Index(order, y.Class), x.Class, y.Class)
+	})
+	return out
+}
+
+// cmpIndex orders known classes by their index, unknown ones (-1) after
+// them by name.
+func cmpIndex(i, j int, x, y string) int {
+	switch {
+	case i >= 0 && j >= 0:
+		return i - j
+	case i >= 0:
+		return -1
+	case j >= 0:
+		return 1
+	}
+	return strings.Compare(x, y)
+}
