@@ -274,7 +274,7 @@ func TestMetricsAfterAScenario(t *testing.T) {
 		}
 		// The connections are handed out by Ringback, webhooks first: the
 		// waits are counted by who waited, on both stores.
-		for _, name := range []string{"ringback_connection_waits_total", "ringback_connection_wait_seconds_total", "ringback_connection_waiting"} {
+		for _, name := range []string{"ringback_connection_waits_total", "ringback_connection_wait_seconds_total", "ringback_connection_waiting", "ringback_connection_held_seconds_total"} {
 			f := fams[name]
 			if f == nil || len(f.Metric) != 3 || value(fams, name, "class", "foreground") < 0 || value(fams, name, "class", "texts") < 0 || value(fams, name, "class", "background") < 0 {
 				t.Errorf("%s = %v, want a series for foreground, one for texts and one for background", name, f)

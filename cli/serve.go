@@ -472,7 +472,8 @@ func runReconciler(ctx context.Context, b *bot.Bot, lister bot.CallLister, log *
 }
 
 // connWaitCollectors count the waits for a connection (SQLite's one,
-// PostgreSQL's pool) by who waited, and who waits now.
+// PostgreSQL's pool) by who waited, who waits now, and how long each
+// class held one.
 func connWaitCollectors(s *store.Store) []prometheus.Collector {
 	var cs []prometheus.Collector
 	for _, class := range []store.ConnClass{store.ConnForeground, store.ConnTexts, store.ConnBackground} {
@@ -486,6 +487,10 @@ func connWaitCollectors(s *store.Store) []prometheus.Collector {
 				Name: "ringback_connection_wait_seconds_total", ConstLabels: labels,
 				Help: "Time statements spent waiting for a database connection.",
 			}, func() float64 { return s.ConnWaits(class).Total.Seconds() }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "ringback_connection_held_seconds_total", ConstLabels: labels,
+				Help: "Time statements held a database connection: what occupies the database (on SQLite, its one connection's busy time).",
+			}, func() float64 { return s.ConnHeld(class).Seconds() }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "ringback_connection_waiting", ConstLabels: labels,
 				Help: "Statements waiting for a database connection now.",

@@ -87,6 +87,8 @@ type connGate struct {
 	ran [connClasses]int
 	// waits counts the turns that waited, and for how long, by class.
 	waits [connClasses]ConnWaits
+	// held is how long each class's turns held a connection.
+	held [connClasses]time.Duration
 }
 
 func newConnGate(size int) *connGate { return &connGate{size: size} }
@@ -103,6 +105,15 @@ func (s *Store) ConnWaits(c ConnClass) ConnWaits {
 	s.gate.mu.Lock()
 	defer s.gate.mu.Unlock()
 	return s.gate.waits[c]
+}
+
+// ConnHeld is how long statements of class c have held a connection, in
+// all: what occupies the database (on SQLite, whose one connection a
+// turn holds for the whole transaction, the time it is busy).
+func (s *Store) ConnHeld(c ConnClass) time.Duration {
+	s.gate.mu.Lock()
+	defer s.gate.mu.Unlock()
+	return s.gate.held[c]
 }
 
 // ConnWaiting is how many statements of class c wait for a connection
@@ -172,6 +183,20 @@ func (g *connGate) withdraw(turn chan struct{}, c ConnClass) bool {
 func (g *connGate) release() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.handOn()
+}
+
+// end is release, for a turn of class c that held its connection for
+// held.
+func (g *connGate) end(c ConnClass, held time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.held[c] += held
+	g.handOn()
+}
+
+// handOn is release's work, under g.mu.
+func (g *connGate) handOn() {
 	for c := ConnClass(connClasses - 1); c >= 0; c-- {
 		if len(g.queue[c]) == 0 {
 			continue

@@ -286,3 +286,39 @@ func TestCloseWaitsForBackgroundPrepares(t *testing.T) {
 	close(hold)
 	<-holderDone
 }
+
+// The time statements hold a connection is counted by their class, whole
+// transactions included: what occupies the database, and on SQLite its
+// one connection's busy time.
+func TestConnectionsHeldAreTimedByClass(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		before := map[store.ConnClass]time.Duration{}
+		for _, c := range []store.ConnClass{store.ConnForeground, store.ConnTexts, store.ConnBackground} {
+			before[c] = s.ConnHeld(c)
+		}
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.OutboxCounts(ctx); err != nil {
+				return err
+			}
+			time.Sleep(60 * time.Millisecond) // work inside the transaction: the connection is held
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		fg := store.Foreground(ctx)
+		if _, err := s.OutboxCounts(fg); err != nil {
+			t.Fatal(err)
+		}
+		bg, fgHeld, texts := s.ConnHeld(store.ConnBackground)-before[store.ConnBackground], s.ConnHeld(store.ConnForeground)-before[store.ConnForeground], s.ConnHeld(store.ConnTexts)-before[store.ConnTexts]
+		if bg < 60*time.Millisecond {
+			t.Errorf("the background transaction held its connection %v, want at least the 60 ms it worked inside it", bg)
+		}
+		if fgHeld <= 0 {
+			t.Errorf("the foreground statement held its connection %v, want the time it ran", fgHeld)
+		}
+		if texts != 0 {
+			t.Errorf("texts held a connection %v, want none: no text ran", texts)
+		}
+	})
+}

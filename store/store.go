@@ -185,7 +185,8 @@ func (s *Store) turn(ctx context.Context) (release func(), err error) {
 	if err := s.gate.acquire(ctx); err != nil {
 		return nil, fmt.Errorf("store: wait for the connection: %w", err)
 	}
-	return s.gate.release, nil
+	c, start := ClassOf(ctx), time.Now()
+	return func() { s.gate.end(c, time.Since(start)) }, nil
 }
 
 // Dialect names the engine: "postgres" or "sqlite".

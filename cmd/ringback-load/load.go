@@ -287,7 +287,7 @@ func runOnce(ctx context.Context, o options, bin, work string, st runStore, rate
 		res.LoadCPU = self1 - self0
 	}
 	res.Metrics, res.Healthz = sc.metrics.summary(), sc.health.summary()
-	res.ConnWaits = waitsBetween(sc.firstWaits, sc.lastWaits)
+	res.ConnWaits, res.ConnSpan = waitsBetween(sc.firstWaits, sc.lastWaits), sc.lastAt.Sub(sc.firstAt)
 	res.MetricsFailed, res.HealthzFailed = sc.metrics.failed, sc.health.failed
 	res.Seeded = st.template != ""
 

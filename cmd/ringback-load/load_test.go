@@ -274,7 +274,8 @@ func TestOutput(t *testing.T) {
 		TopStatements: []statement{{Query: "UPDATE outbox SET state = $1", Calls: 8600}},
 		SlackCalls:    map[string]int{"chat.postMessage": 4000, "chat.update": 3000},
 		Wall:          20 * time.Second, MachineBusy: 30 * time.Second, LoadCPU: 4 * time.Second, CPUs: 2,
-		ConnWaits: []classWaits{{Class: "foreground", Waits: 40, Seconds: 0.02}, {Class: "texts"}, {Class: "background", Waits: 900, Seconds: 1.8}},
+		ConnWaits: []classWaits{{Class: "foreground", Waits: 40, Seconds: 0.02, Held: 2}, {Class: "texts"}, {Class: "background", Waits: 900, Seconds: 1.8, Held: 9}},
+		ConnSpan:  18 * time.Second,
 	}
 	rep := report{Runs: []result{r}, Baseline: &baselineResult{Tool: "pgbench", Clients: 8, Transactions: 26720, TPS: 2672, DBCPU: 700 * time.Microsecond, WALSyncs: 0.4},
 		MaxRate: map[string]int{"postgres": 200}}
@@ -284,7 +285,8 @@ func TestOutput(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{"postgres", "2.1ms", "9.8ms", "188ms", "420ms", "4.50", "6.00", "59.2", "10.5",
 		"2672 tx/s", "0.70 cpu-s/1k", "highest sustained rate on postgres", "200 calls/s (0.075 of the baseline", "4.30  UPDATE outbox", "3.0ms  2100ms       2", "2 of 10 /metrics and 0 of 0 /healthz scrapes were not answered 200", "chat.postMessage 2.00 chat.update 1.50",
-		"waits for a database connection, postgres at 200/s, from the run's first /metrics scrape to its last: foreground 40 (0.50 ms each), texts 0, background 900 (2.00 ms each)",
+		"the database's connections, postgres at 200/s, from the run's first /metrics scrape to its last (18.0 s)",
+		"foreground held 0.11, 40 waits (0.50 ms each)", "texts      held 0.00, 0 waits\n", "background held 0.50, 900 waits (2.00 ms each)",
 		"postgres at 200/s, in cores busy over the run: 1.50 of 2, Ringback 0.45, PostgreSQL 0.60, this command (the calls, the stand-ins, the scrapes) 0.20, the rest 0.25"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -646,21 +648,23 @@ ringback_connection_waits_total{class="texts"} 3
 ringback_connection_wait_seconds_total{class="background"} %v
 ringback_connection_wait_seconds_total{class="foreground"} %v
 ringback_connection_wait_seconds_total{class="texts"} 0.5
+# TYPE ringback_connection_held_seconds_total counter
+ringback_connection_held_seconds_total{class="background"} %v
 # TYPE go_goroutines gauge
 go_goroutines 12
-`, bg, fg, bgS, fgS))
+`, bg, fg, bgS, fgS, bgS*2))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return w
 	}
 	got := waitsBetween(scrape(10, 0.01, 100, 1), scrape(50, 0.03, 1000, 3))
-	want := []classWaits{{"foreground", 40, 0.02}, {"texts", 0, 0}, {"background", 900, 2}}
+	want := []classWaits{{"foreground", 40, 0.02, 0}, {"texts", 0, 0, 0}, {"background", 900, 2, 4}}
 	if len(got) != len(want) {
 		t.Fatalf("waits = %+v, want %+v", got, want)
 	}
 	for i := range want {
-		if got[i].Class != want[i].Class || got[i].Waits != want[i].Waits || math.Abs(got[i].Seconds-want[i].Seconds) > 1e-9 {
+		if got[i].Class != want[i].Class || got[i].Waits != want[i].Waits || math.Abs(got[i].Seconds-want[i].Seconds) > 1e-9 || math.Abs(got[i].Held-want[i].Held) > 1e-9 {
 			t.Errorf("waits = %+v, want %+v", got, want)
 		}
 	}

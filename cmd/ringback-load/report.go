@@ -60,8 +60,10 @@ type result struct {
 	MachineBusy, LoadCPU time.Duration
 	CPUs                 int
 	// ConnWaits are the server's waits for a database connection by class,
-	// from the run's first /metrics scrape to its last (nil: not scraped).
+	// and the time each class held one, from the run's first /metrics
+	// scrape to its last, ConnSpan apart (nil: not scraped).
 	ConnWaits []classWaits
+	ConnSpan  time.Duration
 
 	// Per call offered, from PostgreSQL's statistics.
 	HasCounters bool
@@ -267,19 +269,16 @@ func writeStatements(w io.Writer, rep report) {
 			}
 			fmt.Fprintln(w)
 		}
-		if len(r.ConnWaits) > 0 {
-			fmt.Fprintf(w, "\nwaits for a database connection, %s at %d/s, from the run's first /metrics scrape to its last:", r.label(), r.Rate)
-			for i, c := range r.ConnWaits {
-				sep := ","
-				if i == 0 {
-					sep = ""
-				}
-				fmt.Fprintf(w, "%s %s %.0f", sep, c.Class, c.Waits)
+		if len(r.ConnWaits) > 0 && r.ConnSpan > 0 {
+			fmt.Fprintf(w, "\nthe database's connections, %s at %d/s, from the run's first /metrics scrape to its last (%.1f s), by class: connections held on average, and waits for one:\n",
+				r.label(), r.Rate, r.ConnSpan.Seconds())
+			for _, c := range r.ConnWaits {
+				fmt.Fprintf(w, "  %-10s held %.2f, %.0f waits", c.Class, c.Held/r.ConnSpan.Seconds(), c.Waits)
 				if c.Waits > 0 {
 					fmt.Fprintf(w, " (%.2f ms each)", c.Seconds*1000/c.Waits)
 				}
+				fmt.Fprintln(w)
 			}
-			fmt.Fprintln(w)
 		}
 		if line := r.machineLine(); line != "" {
 			fmt.Fprintf(w, "\nthe machine's CPUs, %s at %d/s, in cores busy over the run: %s\n", r.label(), r.Rate, line)
@@ -423,6 +422,7 @@ type jsonResult struct {
 	LoadCPU     *float64       `json:"load_command_cores,omitempty"`
 	CPUs        int            `json:"machine_cpus,omitempty"`
 	ConnWaits   []classWaits   `json:"connection_waits,omitempty"`
+	ConnSpanS   float64        `json:"connection_waits_span_s,omitempty"`
 	Statements  *float64       `json:"statements_per_call,omitempty"`
 	ExecMs      *float64       `json:"statement_exec_ms_per_call,omitempty"`
 	PlanMs      *float64       `json:"statement_plan_ms_per_call,omitempty"`
@@ -496,7 +496,7 @@ func writeJSON(w io.Writer, rep report) error {
 			Lost: r.lost(), Duplicated: r.duplicated(), LostTexts: r.LostTexts, LostCards: r.LostCards,
 			DupTexts: r.DupTexts, DupCards: r.DupCards, Stray: r.StrayTexts + r.StrayCards, Errors: r.Errors,
 			WallS: r.Wall.Seconds(), ServerCPU: perK(r, r.ServerCPU), DBCPU: perK(r, r.DatabaseCPU), DBCPUBy: perKByKind(r),
-			MachineBusy: cores(r, r.MachineBusy), LoadCPU: cores(r, r.LoadCPU), CPUs: r.CPUs, ConnWaits: r.ConnWaits,
+			MachineBusy: cores(r, r.MachineBusy), LoadCPU: cores(r, r.LoadCPU), CPUs: r.CPUs, ConnWaits: r.ConnWaits, ConnSpanS: r.ConnSpan.Seconds(),
 			Statements: ptr(r.Statements > 0, r.Statements), ExecMs: ptr(r.Statements > 0, r.ExecMillis), PlanMs: ptr(r.Statements > 0, r.PlanMillis), Commits: ptr(r.HasCounters, r.Commits), Conns: ptr(r.HasCounters && r.Connections >= 0, r.Connections),
 			WALSyncs: ptr(r.HasCounters, r.WALSyncs), WALRecords: ptr(r.HasCounters, r.WALRecords),
 			DBNote: r.DBNote, Top: r.TopStatements, Tables: r.TableWrites, SlackCalls: r.SlackCalls,

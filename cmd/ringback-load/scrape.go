@@ -24,6 +24,7 @@ type scraper struct {
 	// waits are the server's waits for a database connection, as the
 	// first and the last scrape answered 200 read them.
 	firstWaits, lastWaits connWaits
+	firstAt, lastAt       time.Time
 }
 
 // scrapes are one endpoint's: how long each took (failed ones included)
@@ -66,9 +67,9 @@ func startScraper(ctx context.Context, base string, interval time.Duration) (*sc
 				if err == nil && res.StatusCode == http.StatusOK && p.into == &s.metrics {
 					if w, werr := parseConnWaits(string(body)); werr == nil {
 						if s.firstWaits == nil {
-							s.firstWaits = w
+							s.firstWaits, s.firstAt = w, t0
 						}
-						s.lastWaits = w
+						s.lastWaits, s.lastAt = w, t0
 					}
 				}
 				if err != nil || res.StatusCode != http.StatusOK {
@@ -83,10 +84,11 @@ func startScraper(ctx context.Context, base string, interval time.Duration) (*sc
 func (s *scrapes) summary() harness.Summary { return harness.Summarize(s.took) }
 
 // connWaits are a server's waits for a database connection so far, by
-// class (ringback_connection_waits_total, …_wait_seconds_total).
+// class (ringback_connection_waits_total, …_wait_seconds_total), and how
+// long the class held one (…_held_seconds_total).
 type connWaits map[string]connWait
 
-type connWait struct{ Waits, Seconds float64 }
+type connWait struct{ Waits, Seconds, Held float64 }
 
 // parseConnWaits reads them from a /metrics answer.
 func parseConnWaits(text string) (connWaits, error) {
@@ -99,6 +101,7 @@ func parseConnWaits(text string) (connWaits, error) {
 	for name, into := range map[string]func(*connWait, float64){
 		"ringback_connection_waits_total":        func(c *connWait, v float64) { c.Waits = v },
 		"ringback_connection_wait_seconds_total": func(c *connWait, v float64) { c.Seconds = v },
+		"ringback_connection_held_seconds_total": func(c *connWait, v float64) { c.Held = v },
 	} {
 		f := fams[name]
 		if f == nil {
@@ -117,11 +120,13 @@ func parseConnWaits(text string) (connWaits, error) {
 	return w, nil
 }
 
-// classWaits is one class's waits for a connection between two scrapes.
+// classWaits is one class's waits for a connection between two scrapes,
+// and how long it held one.
 type classWaits struct {
 	Class   string  `json:"class"`
 	Waits   float64 `json:"waits"`
 	Seconds float64 `json:"seconds"`
+	Held    float64 `json:"held_seconds"`
 }
 
 // waitsBetween is, per class, what the waits grew by from a to b, in the
@@ -132,7 +137,7 @@ func waitsBetween(a, b connWaits) []classWaits {
 	}
 	var out []classWaits
 	for class, w := range b {
-		out = append(out, classWaits{Class: class, Waits: w.Waits - a[class].Waits, Seconds: w.Seconds - a[class].Seconds})
+		out = append(out, classWaits{Class: class, Waits: w.Waits - a[class].Waits, Seconds: w.Seconds - a[class].Seconds, Held: w.Held - a[class].Held})
 	}
 	order := []string{"foreground", "texts", "background"}
 	slices.SortFunc(out, func(x, y classWaits) int {
