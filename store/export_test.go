@@ -56,3 +56,10 @@ func (s *Store) PreparesInFlight() int {
 	})
 	return n
 }
+
+// ExtendOutbox is ExtendOutboxBatch for one row: held is false when the
+// claim is no longer the worker's.
+func (s *Store) ExtendOutbox(ctx context.Context, it OutboxItem, lease time.Duration) (held bool, err error) {
+	ids, err := s.ExtendOutboxBatch(ctx, []OutboxItem{it}, lease)
+	return ids[it.ID], err
+}

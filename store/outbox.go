@@ -690,17 +690,10 @@ func underClaims(items []OutboxItem, args ...any) (string, []any) {
 	return "(" + strings.Join(claims, " OR ") + ")", args
 }
 
-// ExtendOutbox renews the claim on a row for lease from now on the
-// database's clock (a heartbeat while its side effect runs). held is false
-// when the claim is no longer the worker's.
-func (s *Store) ExtendOutbox(ctx context.Context, it OutboxItem, lease time.Duration) (held bool, err error) {
-	ids, err := s.ExtendOutboxBatch(ctx, []OutboxItem{it}, lease)
-	return ids[it.ID], err
-}
-
-// ExtendOutboxBatch is ExtendOutbox for several rows in one statement (the
-// heartbeats falling due together): held lists the ids whose claim was
-// still current.
+// ExtendOutboxBatch renews the claims on items for lease from now on the
+// database's clock, in one statement (the heartbeats falling due together
+// while their side effects run): held lists the ids whose claim was still
+// the worker's.
 func (s *Store) ExtendOutboxBatch(ctx context.Context, items []OutboxItem, lease time.Duration) (held map[int64]bool, err error) {
 	held = make(map[int64]bool, len(items))
 	if len(items) == 0 {

@@ -274,7 +274,7 @@ func TestOutput(t *testing.T) {
 		TopStatements: []statement{{Query: "UPDATE outbox SET state = $1", Calls: 8600}},
 		SlackCalls:    map[string]int{"chat.postMessage": 4000, "chat.update": 3000},
 		Wall:          20 * time.Second, MachineBusy: 30 * time.Second, LoadCPU: 4 * time.Second, CPUs: 2,
-		ConnWaits: []classWaits{{Class: "foreground", Waits: 40, Seconds: 0.02, Held: 2}, {Class: "texts"}, {Class: "background", Waits: 900, Seconds: 1.8, Held: 9}},
+		ConnWaits: []classWaits{{"foreground", connWait{Waits: 40, Seconds: 0.02, Held: 2}}, {Class: "texts"}, {"background", connWait{Waits: 900, Seconds: 1.8, Held: 9}}},
 		ConnSpan:  18 * time.Second,
 	}
 	rep := report{Runs: []result{r}, Baseline: &baselineResult{Tool: "pgbench", Clients: 8, Transactions: 26720, TPS: 2672, DBCPU: 700 * time.Microsecond, WALSyncs: 0.4},
@@ -659,7 +659,7 @@ go_goroutines 12
 		return w
 	}
 	got := waitsBetween(scrape(10, 0.01, 100, 1), scrape(50, 0.03, 1000, 3))
-	want := []classWaits{{"foreground", 40, 0.02, 0}, {"texts", 0, 0, 0}, {"background", 900, 2, 4}}
+	want := []classWaits{{"foreground", connWait{40, 0.02, 0}}, {"texts", connWait{0, 0, 0}}, {"background", connWait{900, 2, 4}}}
 	if len(got) != len(want) {
 		t.Fatalf("waits = %+v, want %+v", got, want)
 	}

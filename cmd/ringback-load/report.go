@@ -485,7 +485,7 @@ func writeJSON(w io.Writer, rep report) error {
 		return ptr(v >= 0, v)
 	}
 	cores := func(r result, d time.Duration) *float64 {
-		return ptr(d >= 0 && r.Wall > 0 && r.CPUs > 0, d.Seconds()/r.Wall.Seconds())
+		return ptr(d >= 0 && r.Wall > 0 && r.CPUs > 0, r.cores(d))
 	}
 	for _, r := range rep.Runs {
 		meets, _ := r.meets()
@@ -540,20 +540,22 @@ func (r result) machineLine() string {
 	if r.MachineBusy < 0 || r.Wall <= 0 || r.CPUs == 0 {
 		return ""
 	}
-	cores := func(d time.Duration) float64 { return d.Seconds() / r.Wall.Seconds() }
-	line := fmt.Sprintf("%.2f of %d", cores(r.MachineBusy), r.CPUs)
+	line := fmt.Sprintf("%.2f of %d", r.cores(r.MachineBusy), r.CPUs)
 	rest := r.MachineBusy
 	for _, p := range []struct {
 		name string
 		cpu  time.Duration
 	}{{"Ringback", r.ServerCPU}, {"PostgreSQL", r.DatabaseCPU}, {"this command (the calls, the stand-ins, the scrapes)", r.LoadCPU}} {
-		if p.cpu >= 0 && (p.name != "PostgreSQL" || r.Store == "postgres") {
-			line += fmt.Sprintf(", %s %.2f", p.name, cores(p.cpu))
+		if p.cpu >= 0 { // unknown (PostgreSQL's, on SQLite): left out
+			line += fmt.Sprintf(", %s %.2f", p.name, r.cores(p.cpu))
 			rest -= p.cpu
 		}
 	}
-	return line + fmt.Sprintf(", the rest %.2f", cores(max(rest, 0)))
+	return line + fmt.Sprintf(", the rest %.2f", r.cores(max(rest, 0)))
 }
+
+// cores is CPU time d over the run's wall time: how many CPUs it kept busy.
+func (r result) cores(d time.Duration) float64 { return d.Seconds() / r.Wall.Seconds() }
 
 // perKByKind is DatabaseCPUByKind in CPU-seconds per 1,000 calls.
 func perKByKind(r result) map[string]float64 {

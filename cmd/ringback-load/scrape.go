@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -88,7 +89,13 @@ func (s *scrapes) summary() harness.Summary { return harness.Summarize(s.took) }
 // long the class held one (…_held_seconds_total).
 type connWaits map[string]connWait
 
-type connWait struct{ Waits, Seconds, Held float64 }
+// connWait is one class's: how many waits, how long in all, and how long
+// it held connections.
+type connWait struct {
+	Waits   float64 `json:"waits"`
+	Seconds float64 `json:"seconds"`
+	Held    float64 `json:"held_seconds"`
+}
 
 // parseConnWaits reads them from a /metrics answer.
 func parseConnWaits(text string) (connWaits, error) {
@@ -123,10 +130,8 @@ func parseConnWaits(text string) (connWaits, error) {
 // classWaits is one class's waits for a connection between two scrapes,
 // and how long it held one.
 type classWaits struct {
-	Class   string  `json:"class"`
-	Waits   float64 `json:"waits"`
-	Seconds float64 `json:"seconds"`
-	Held    float64 `json:"held_seconds"`
+	Class string `json:"class"`
+	connWait
 }
 
 // waitsBetween is, per class, what the waits grew by from a to b, in the
@@ -137,25 +142,18 @@ func waitsBetween(a, b connWaits) []classWaits {
 	}
 	var out []classWaits
 	for class, w := range b {
-		out = append(out, classWaits{Class: class, Waits: w.Waits - a[class].Waits, Seconds: w.Seconds - a[class].Seconds, Held: w.Held - a[class].Held})
+		was := a[class]
+		out = append(out, classWaits{class, connWait{Waits: w.Waits - was.Waits, Seconds: w.Seconds - was.Seconds, Held: w.Held - was.Held}})
 	}
 	order := []string{"foreground", "texts", "background"}
+	rank := func(class string) int { // a class the server adds goes last
+		if i := slices.Index(order, class); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
 	slices.SortFunc(out, func(x, y classWaits) int {
-		return cmpIndex(slices.Index(order, x.Class), slices.Index(order, y.Class), x.Class, y.Class)
+		return cmp.Or(cmp.Compare(rank(x.Class), rank(y.Class)), strings.Compare(x.Class, y.Class))
 	})
 	return out
-}
-
-// cmpIndex orders known classes by their index, unknown ones (-1) after
-// them by name.
-func cmpIndex(i, j int, x, y string) int {
-	switch {
-	case i >= 0 && j >= 0:
-		return i - j
-	case i >= 0:
-		return -1
-	case j >= 0:
-		return 1
-	}
-	return strings.Compare(x, y)
 }
