@@ -14,16 +14,6 @@ import (
 	"ringback/store/storetest"
 )
 
-// laneCase is an open case whose rows the tests below enqueue.
-func laneCase(t *testing.T, s *store.Store) store.Case {
-	t.Helper()
-	c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
-	if _, err := s.InsertCase(context.Background(), &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // A case's thread entry waits for its first card instead of racing the
 // card's row for the reservation: it starts only once the card is posted,
 // on its first attempt, woken by the card's row being settled (not by the
@@ -32,7 +22,7 @@ func TestThreadEntryWaitsForItsCaseFirstCard(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		c := laneCase(t, s)
+		c := storetest.OpenCase(t, s, t0)
 		clock, w := manualWorker(s)
 		release := make(chan struct{})
 		posted := make(chan time.Time, 1)
@@ -173,7 +163,7 @@ func TestAHeldLaneIsNotClaimed(t *testing.T) {
 func TestTextsWaitForAConnectionAsTexts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		c := laneCase(t, s)
+		c := storetest.OpenCase(t, s, t0)
 		w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
 		classes := make(chan [2]string, 3)
 		for _, kind := range []string{bot.KindSMS, "chat.card.slack"} {
@@ -208,7 +198,7 @@ func TestTextsWaitForAConnectionAsTexts(t *testing.T) {
 func TestTextsAreClaimedAheadOfTheBackground(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		c := laneCase(t, s)
+		c := storetest.OpenCase(t, s, t0)
 		w := bot.NewWorker(s, bot.SystemClock{}, "w", quiet)
 		var mu sync.Mutex
 		var order []string

@@ -20,7 +20,7 @@ func at(min int) *time.Time {
 func TestEscalationIsOneRowPerCase(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		a, b := openCase(t, s), store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900999", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+		a, b := storetest.OpenCase(t, s, t0), store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900999", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
 		if _, err := s.InsertCase(ctx, &b); err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +78,7 @@ func TestMigrationCarriesPendingStepsOver(t *testing.T) {
 		if err := s.MigrateUpTo(ctx, 21); err != nil {
 			t.Fatal(err)
 		}
-		open, done := openCase(t, s), store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900999", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
+		open, done := storetest.OpenCase(t, s, t0), store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900999", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
 		if _, err := s.InsertCase(ctx, &done); err != nil {
 			t.Fatal(err)
 		}

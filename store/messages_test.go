@@ -93,7 +93,7 @@ func TestEarlyReceiptKeepsItsProblem(t *testing.T) {
 func TestAcceptMessageLockedSeesAReceiptKeptWhileItWaited(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		c := openCase(t, s)
+		c := storetest.OpenCase(t, s, t0)
 		m := store.Message{CaseID: &c.ID, Direction: "out", Kind: "textback", LineNumber: c.LineNumber, CallerNumber: c.CallerNumber,
 			Body: "Sorry we missed you", Status: "pending", CreatedAt: t0, UpdatedAt: t0}
 		if _, err := s.InsertMessage(ctx, &m); err != nil {
@@ -335,7 +335,7 @@ func whileHoldingThen(t *testing.T, s *store.Store, like string, hold func(tx *s
 func TestFirstHumanContactSkipsFailedReplies(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		c := openCase(t, s)
+		c := storetest.OpenCase(t, s, t0)
 		first := func() *time.Time {
 			t.Helper()
 			at, err := s.FirstHumanContact(ctx, c.ID)
@@ -407,7 +407,7 @@ func TestOptOutLedgerKeepsWhereItCameFrom(t *testing.T) {
 func TestOptOutQueryIsDecidedOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		c := openCase(t, s)
+		c := storetest.OpenCase(t, s, t0)
 		sid := "SM00000000000000000000000000000001"
 		m := store.Message{SID: &sid, CaseID: &c.ID, Direction: store.Inbound, Kind: "reply", LineNumber: c.LineNumber, CallerNumber: c.CallerNumber,
 			Body: "wrong number", Status: "received", CreatedAt: t0, UpdatedAt: t0}
@@ -443,7 +443,7 @@ func TestOptOutQueryIsDecidedOnce(t *testing.T) {
 func TestLatestEvent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		c := openCase(t, s)
+		c := storetest.OpenCase(t, s, t0)
 		if _, err := s.LatestEvent(ctx, c.ID, "triaged"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("no event yet: %v", err)
 		}
@@ -485,16 +485,6 @@ func TestStoresKeepTheSameBytesAndOnlyReadableTimes(t *testing.T) {
 			t.Fatalf("the year 10000 call was stored: %v", err)
 		}
 	})
-}
-
-// openCase stores an open case of a missed call at t0.
-func openCase(t *testing.T, s *store.Store) store.Case {
-	t.Helper()
-	c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: t0, UpdatedAt: t0}
-	if _, err := s.InsertCase(context.Background(), &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // A receipt reads its text with the SID's lock in one statement, and finds

@@ -26,7 +26,7 @@ func claimKinds(t *testing.T, s *store.Store) []store.OutboxItem {
 func TestOutboxThreadEntryWaitsForTheFirstCard(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		c := openCase(t, s)
+		c := storetest.OpenCase(t, s, t0)
 		for _, kind := range []string{"chat.card.slack", "chat.thread.slack"} {
 			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: kind, DedupeKey: kind, Payload: 1, CaseID: c.ID}, t0); err != nil {
 				t.Fatal(err)

@@ -393,7 +393,7 @@ func TestOutboxSignalAfterCommit(t *testing.T) {
 func TestOutboxThreadEntriesInOrderPerCase(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		a := openCase(t, s)
+		a := storetest.OpenCase(t, s, t0)
 		if _, err := s.ReserveCard(ctx, a.ID, "slack", "C1", t0); err != nil {
 			t.Fatal(err)
 		}
@@ -442,7 +442,7 @@ func TestOutboxThreadEntriesInOrderPerCase(t *testing.T) {
 func TestOutboxBatchEndSaysWhatWaitsBehind(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		a := openCase(t, s)
+		a := storetest.OpenCase(t, s, t0)
 		for _, key := range []string{"a-card", "a-card-2"} {
 			if _, _, err := s.Enqueue(ctx, store.NewOutbox{Kind: "chat.card.slack", DedupeKey: key, Payload: key, CaseID: a.ID}, t0); err != nil {
 				t.Fatal(err)

@@ -188,3 +188,14 @@ func NoteCommitSync(t testing.TB, s *store.Store, event, table, key string) bool
 	}
 	return true
 }
+
+// OpenCase stores an open case of a missed call at at, from one caller on
+// one line.
+func OpenCase(t testing.TB, s *store.Store, at time.Time) store.Case {
+	t.Helper()
+	c := store.Case{LineNumber: "+441632960001", CallerNumber: "+447700900123", State: store.CaseOpen, Origin: "call", CreatedAt: at, UpdatedAt: at}
+	if _, err := s.InsertCase(context.Background(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
