@@ -287,7 +287,8 @@ func TestOutput(t *testing.T) {
 		"2672 tx/s", "0.70 cpu-s/1k", "highest sustained rate on postgres", "200 calls/s (0.075 of the baseline", "4.30  UPDATE outbox", "3.0ms  2100ms       2", "2 of 10 /metrics and 0 of 0 /healthz scrapes were not answered 200", "chat.postMessage 2.00 chat.update 1.50",
 		"the database's connections, postgres at 200/s, from the run's first /metrics scrape to its last (18.0 s)",
 		"foreground held 0.11, 40 waits (0.50 ms each)", "texts      held 0.00, 0 waits\n", "background held 0.50, 900 waits (2.00 ms each)",
-		"postgres at 200/s, in cores busy over the run: 1.50 of 2, Ringback 0.45, PostgreSQL 0.60, this command (the calls, the stand-ins, the scrapes) 0.20, the rest 0.25"} {
+		"postgres at 200/s, in cores busy over the run: 1.50 of 2, Ringback 0.45, PostgreSQL 0.60, this command (the calls, the stand-ins, the scrapes) 0.20, the rest 0.25",
+		"  at this run's CPU per call (Ringback 4.50 ms, PostgreSQL 6.00 ms, this command 2.00 ms) the 2 CPUs carry at most 160 calls/s; 190 with the calls and the stand-ins on another machine\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -307,7 +308,8 @@ func TestOutput(t *testing.T) {
 	run := got.Runs[0]
 	if run["ack"].(map[string]any)["p99_ms"] != 9.8 || run["meets_targets"] != true || run["ringback_cpu_s_per_1k"] != 4.5 ||
 		run["wal_flushes_per_call"] != 10.5 || run["metrics_scrapes_failed"] != 2.0 || got.Base["tps"] != 2672.0 || got.Max["postgres"] != 200 ||
-		run["machine_busy_cores"] != 1.5 || len(run["connection_waits"].([]any)) != 3 || run["load_command_cores"] != 0.2 || run["machine_cpus"] != 2.0 {
+		run["machine_busy_cores"] != 1.5 || len(run["connection_waits"].([]any)) != 3 || run["load_command_cores"] != 0.2 || run["machine_cpus"] != 2.0 ||
+		run["load_command_cpu_s_per_1k"] != 2.0 || run["cpu_ceiling_calls_per_s"] != 160.0 || math.Abs(run["cpu_ceiling_apart_calls_per_s"].(float64)-2/0.0105) > 1e-9 {
 		t.Errorf("json = %s", b.String())
 	}
 }
@@ -320,7 +322,8 @@ func TestMediansOfRepeatedRuns(t *testing.T) {
 		r := result{Store: store, Rate: 100, Run: n, Calls: 1000, Acked: 1000, Texts: 1000, Cards: 1000, Slack: true,
 			Ack:  summary{N: 1000, P99: ackP99},
 			Text: summary{N: 1000, P99: 120 * time.Millisecond}, Card: summary{N: 1000, P99: 280 * time.Millisecond},
-			ServerCPU: rbCPU, DatabaseCPU: pgCPU, Statements: stmts, HasCounters: stmts > 0, WALSyncs: 3}
+			ServerCPU: rbCPU, DatabaseCPU: pgCPU, Statements: stmts, HasCounters: stmts > 0, WALSyncs: 3,
+			LoadCPU: 2 * time.Second, CPUs: 2}
 		if !meets {
 			r.Card.P99 = 900 * time.Millisecond
 		}
@@ -352,8 +355,8 @@ func TestMediansOfRepeatedRuns(t *testing.T) {
 	_, table, found := strings.Cut(out, "medians over each store and rate's runs (-runs):\n")
 	lines := strings.Split(table, "\n")
 	if !found || len(lines) < 3 ||
-		strings.Join(strings.Fields(lines[1]), " ") != "postgres 100 3 2 20ms 120ms 280ms 3.10 3.70 13.10 3.00" ||
-		strings.Join(strings.Fields(lines[2]), " ") != "sqlite 100 2 2 10ms 120ms 280ms 5.50 - - -" {
+		strings.Join(strings.Fields(lines[1]), " ") != "postgres 100 3 2 20ms 120ms 280ms 3.10 3.70 13.10 3.00 2.00 227" ||
+		strings.Join(strings.Fields(lines[2]), " ") != "sqlite 100 2 2 10ms 120ms 280ms 5.50 - - - 2.00 268" {
 		t.Errorf("table:\n%s", out)
 	}
 	b.Reset()
@@ -368,8 +371,37 @@ func TestMediansOfRepeatedRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(got.Medians) != 2 || got.Medians[0]["ack_p99_ms"] != 20.0 || got.Medians[0]["runs_meeting_targets"] != 2.0 ||
-		got.Runs[2]["run"] != 2.0 || got.Medians[1]["postgres_cpu_s_per_1k"] != nil {
+		got.Runs[2]["run"] != 2.0 || got.Medians[1]["postgres_cpu_s_per_1k"] != nil ||
+		got.Medians[0]["load_command_cpu_s_per_1k"] != 2.0 || math.Abs(got.Medians[0]["cpu_ceiling_calls_per_s"].(float64)-2/0.0088) > 1e-9 {
 		t.Errorf("json = %s", b.String())
+	}
+}
+
+// The call rate the machine's CPUs carry at a run's CPU per call: with
+// this command's share and without it; on SQLite the server's CPU is the
+// database's too; unknown when a share is.
+func TestCPUCeiling(t *testing.T) {
+	pg := result{Store: "postgres", Calls: 1000, CPUs: 2, ServerCPU: 4 * time.Second, DatabaseCPU: 5 * time.Second, LoadCPU: 3 * time.Second}
+	if all, apart := pg.ceiling(); math.Abs(all-2/0.012) > 1e-9 || math.Abs(apart-2/0.009) > 1e-9 {
+		t.Errorf("postgres ceiling = %.2f, %.2f calls/s, want 166.67 (12 ms a call on 2 CPUs) and 222.22 (9 ms)", all, apart)
+	}
+	lite := result{Store: "sqlite", Calls: 1000, CPUs: 2, ServerCPU: 5 * time.Second, DatabaseCPU: -1, LoadCPU: 3 * time.Second}
+	if all, apart := lite.ceiling(); all != 250 || apart != 400 {
+		t.Errorf("sqlite ceiling = %.2f, %.2f calls/s, want 250 (8 ms a call on 2 CPUs) and 400 (5 ms)", all, apart)
+	}
+	if line := lite.ceilingLine(); line != "at this run's CPU per call (Ringback 5.00 ms, this command 3.00 ms) the 2 CPUs carry at most 250 calls/s; 400 with the calls and the stand-ins on another machine" {
+		t.Errorf("sqlite line = %q", line)
+	}
+	for name, r := range map[string]result{
+		"postgres's CPU unknown": {Store: "postgres", Calls: 1000, CPUs: 2, ServerCPU: time.Second, DatabaseCPU: -1, LoadCPU: time.Second},
+		"this command's unknown": {Store: "sqlite", Calls: 1000, CPUs: 2, ServerCPU: time.Second, DatabaseCPU: -1, LoadCPU: -1},
+		"the server's unknown":   {Store: "sqlite", Calls: 1000, CPUs: 2, ServerCPU: -1, DatabaseCPU: -1, LoadCPU: time.Second},
+		"no calls":               {Store: "sqlite", CPUs: 2, ServerCPU: time.Second, DatabaseCPU: -1, LoadCPU: time.Second},
+		"CPUs unknown":           {Store: "sqlite", Calls: 1000, ServerCPU: time.Second, DatabaseCPU: -1, LoadCPU: time.Second},
+	} {
+		if all, apart := r.ceiling(); all != 0 || apart != 0 || r.ceilingLine() != "" {
+			t.Errorf("%s: ceiling %.2f, %.2f, line %q; want unknown", name, all, apart, r.ceilingLine())
+		}
 	}
 }
 

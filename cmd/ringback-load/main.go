@@ -54,6 +54,12 @@
 //	          from the run's WAL (pg_walinspect)
 //	/metrics, /healthz   how long a scrape took, every -scrape, during the load
 //
+// Below the table, each run's machine CPUs busy, split between Ringback,
+// PostgreSQL, this command and the rest, and the CPU ceiling: the call rate
+// the machine's CPUs carry at the run's CPU per call of the three together
+// (and without this command's share), the most -find-max can find here
+// whatever the targets.
+//
 // p50, p90 and p99 are exact nearest-rank percentiles. With -find-max it
 // steps the rate (doubling from the first of -rates, then halving the gap)
 // and reports the highest rate that met the targets: ack p99 ≤ 25 ms, text

@@ -20,6 +20,10 @@ type median struct {
 	// flushes per call; < 0 when a run does not know them.
 	ServerCPU, DatabaseCPU float64
 	Statements, WALSyncs   float64
+	// This command's CPU-seconds per 1,000 calls, and the call rate the
+	// machine's CPUs carry at the run's CPU per call (result.ceiling);
+	// < 0 when a run does not know them.
+	LoadCPU, Ceiling float64
 }
 
 // medians lists a median for every store and rate run more than once, in
@@ -61,6 +65,13 @@ func medians(runs []result) []median {
 					return -1
 				}
 				return r.WALSyncs
+			}),
+			LoadCPU: middle(rs, func(r result) float64 { return cpuPerK(r, r.LoadCPU) }),
+			Ceiling: middle(rs, func(r result) float64 {
+				if all, _ := r.ceiling(); all > 0 {
+					return all
+				}
+				return -1
 			}),
 		}
 		for _, r := range rs {
@@ -105,11 +116,12 @@ func writeMedians(w io.Writer, ms []median) {
 	}
 	fmt.Fprintln(w, "\nmedians over each store and rate's runs (-runs):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "store   \trate/s\truns\tmet targets\tack p99\ttext p99\tcard p99\trb cpu-s/1k\tpg cpu-s/1k\tstatements\tWAL flushes\t")
+	fmt.Fprintln(tw, "store   \trate/s\truns\tmet targets\tack p99\ttext p99\tcard p99\trb cpu-s/1k\tpg cpu-s/1k\tstatements\tWAL flushes\tcmd cpu-s/1k\tcpu ceiling/s\t")
 	for _, m := range ms {
-		fmt.Fprintf(tw, "%-8s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.Store, m.Rate, m.Runs, m.Met,
+		fmt.Fprintf(tw, "%-8s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", m.Store, m.Rate, m.Runs, m.Met,
 			latency(summary{N: m.Runs}, m.AckP99), latency(summary{N: m.Runs}, m.TextP99), latency(summary{N: m.Runs}, m.CardP99),
-			known(m.ServerCPU, "%.2f"), known(m.DatabaseCPU, "%.2f"), known(m.Statements, "%.2f"), known(m.WALSyncs, "%.2f"))
+			known(m.ServerCPU, "%.2f"), known(m.DatabaseCPU, "%.2f"), known(m.Statements, "%.2f"), known(m.WALSyncs, "%.2f"),
+			known(m.LoadCPU, "%.2f"), known(m.Ceiling, "%.0f"))
 	}
 	_ = tw.Flush()
 }
@@ -135,11 +147,14 @@ type jsonMedian struct {
 	DatabaseCPU *float64 `json:"postgres_cpu_s_per_1k,omitempty"`
 	Statements  *float64 `json:"statements_per_call,omitempty"`
 	WALSyncs    *float64 `json:"wal_flushes_per_call,omitempty"`
+	LoadCPU     *float64 `json:"load_command_cpu_s_per_1k,omitempty"`
+	Ceiling     *float64 `json:"cpu_ceiling_calls_per_s,omitempty"`
 }
 
 func (m median) json() jsonMedian {
 	return jsonMedian{Store: m.Store, Rate: m.Rate, Runs: m.Runs, Met: m.Met,
 		AckP99: ms(m.AckP99), TextP99: ms(m.TextP99), CardP99: ms(m.CardP99),
 		ServerCPU: ptr(m.ServerCPU >= 0, m.ServerCPU), DatabaseCPU: ptr(m.DatabaseCPU >= 0, m.DatabaseCPU),
-		Statements: ptr(m.Statements >= 0, m.Statements), WALSyncs: ptr(m.WALSyncs >= 0, m.WALSyncs)}
+		Statements: ptr(m.Statements >= 0, m.Statements), WALSyncs: ptr(m.WALSyncs >= 0, m.WALSyncs),
+		LoadCPU: ptr(m.LoadCPU >= 0, m.LoadCPU), Ceiling: ptr(m.Ceiling >= 0, m.Ceiling)}
 }

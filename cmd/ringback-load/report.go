@@ -283,6 +283,9 @@ func writeStatements(w io.Writer, rep report) {
 		if line := r.machineLine(); line != "" {
 			fmt.Fprintf(w, "\nthe machine's CPUs, %s at %d/s, in cores busy over the run: %s\n", r.label(), r.Rate, line)
 		}
+		if line := r.ceilingLine(); line != "" {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
 		if len(r.TableWrites) > 0 {
 			fmt.Fprintf(w, "\nrow writes per call offered, %s at %d/s (an update not HOT writes every index of its table again),\n", r.label(), r.Rate)
 			fmt.Fprintf(w, "and how often autovacuum analyzed (every plan reading the table made again) and vacuumed it in the run:\n")
@@ -418,38 +421,43 @@ type jsonResult struct {
 	DBCPU     *float64           `json:"postgres_cpu_s_per_1k,omitempty"`
 	DBCPUBy   map[string]float64 `json:"postgres_cpu_s_per_1k_by_process,omitempty"`
 	// The machine's CPUs busy over the run, and this command's, in cores.
-	MachineBusy *float64       `json:"machine_busy_cores,omitempty"`
-	LoadCPU     *float64       `json:"load_command_cores,omitempty"`
-	CPUs        int            `json:"machine_cpus,omitempty"`
-	ConnWaits   []classWaits   `json:"connection_waits,omitempty"`
-	ConnSpanS   float64        `json:"connection_waits_span_s,omitempty"`
-	Statements  *float64       `json:"statements_per_call,omitempty"`
-	ExecMs      *float64       `json:"statement_exec_ms_per_call,omitempty"`
-	PlanMs      *float64       `json:"statement_plan_ms_per_call,omitempty"`
-	Commits     *float64       `json:"transactions_per_call,omitempty"`
-	Conns       *int           `json:"connections_opened,omitempty"`
-	WALSyncs    *float64       `json:"wal_flushes_per_call,omitempty"`
-	WALRecords  *float64       `json:"wal_records_per_call,omitempty"`
-	DBNote      string         `json:"database_note,omitempty"`
-	Top         []statement    `json:"top_statements,omitempty"`
-	Tables      []tableRate    `json:"row_writes_per_call,omitempty"`
-	Indexes     *float64       `json:"index_entries_per_call,omitempty"`
-	TopIndexes  []indexEntry   `json:"index_entries,omitempty"`
-	IndexNote   string         `json:"index_entries_note,omitempty"`
-	SlackCalls  map[string]int `json:"slack_calls,omitempty"`
-	Receipts    int            `json:"receipts"`
-	ReceiptsNo  int            `json:"receipts_failed"`
-	Metrics     jsonLatency    `json:"metrics_scrape"`
-	MetricsBad  int            `json:"metrics_scrapes_failed"`
-	Healthz     jsonLatency    `json:"healthz_scrape"`
-	HealthzBad  int            `json:"healthz_scrapes_failed"`
-	WarmupS     float64        `json:"warmup_s"`
-	WarmAck     jsonLatency    `json:"warmup_ack"`
-	Probe       jsonLatency    `json:"commit_probe"`
-	ProbeBad    int            `json:"commit_probe_failed"`
-	ProbeWhat   string         `json:"commit_probe_what,omitempty"`
-	MeetsAll    bool           `json:"meets_targets"`
-	Clean       bool           `json:"clean"`
+	MachineBusy *float64 `json:"machine_busy_cores,omitempty"`
+	LoadCPU     *float64 `json:"load_command_cores,omitempty"`
+	LoadCPUPerK *float64 `json:"load_command_cpu_s_per_1k,omitempty"`
+	CPUs        int      `json:"machine_cpus,omitempty"`
+	// The call rates the machine's CPUs carry at the run's CPU per call
+	// (result.ceiling); absent when unknown.
+	Ceiling      *float64       `json:"cpu_ceiling_calls_per_s,omitempty"`
+	CeilingApart *float64       `json:"cpu_ceiling_apart_calls_per_s,omitempty"`
+	ConnWaits    []classWaits   `json:"connection_waits,omitempty"`
+	ConnSpanS    float64        `json:"connection_waits_span_s,omitempty"`
+	Statements   *float64       `json:"statements_per_call,omitempty"`
+	ExecMs       *float64       `json:"statement_exec_ms_per_call,omitempty"`
+	PlanMs       *float64       `json:"statement_plan_ms_per_call,omitempty"`
+	Commits      *float64       `json:"transactions_per_call,omitempty"`
+	Conns        *int           `json:"connections_opened,omitempty"`
+	WALSyncs     *float64       `json:"wal_flushes_per_call,omitempty"`
+	WALRecords   *float64       `json:"wal_records_per_call,omitempty"`
+	DBNote       string         `json:"database_note,omitempty"`
+	Top          []statement    `json:"top_statements,omitempty"`
+	Tables       []tableRate    `json:"row_writes_per_call,omitempty"`
+	Indexes      *float64       `json:"index_entries_per_call,omitempty"`
+	TopIndexes   []indexEntry   `json:"index_entries,omitempty"`
+	IndexNote    string         `json:"index_entries_note,omitempty"`
+	SlackCalls   map[string]int `json:"slack_calls,omitempty"`
+	Receipts     int            `json:"receipts"`
+	ReceiptsNo   int            `json:"receipts_failed"`
+	Metrics      jsonLatency    `json:"metrics_scrape"`
+	MetricsBad   int            `json:"metrics_scrapes_failed"`
+	Healthz      jsonLatency    `json:"healthz_scrape"`
+	HealthzBad   int            `json:"healthz_scrapes_failed"`
+	WarmupS      float64        `json:"warmup_s"`
+	WarmAck      jsonLatency    `json:"warmup_ack"`
+	Probe        jsonLatency    `json:"commit_probe"`
+	ProbeBad     int            `json:"commit_probe_failed"`
+	ProbeWhat    string         `json:"commit_probe_what,omitempty"`
+	MeetsAll     bool           `json:"meets_targets"`
+	Clean        bool           `json:"clean"`
 }
 
 type jsonReport struct {
@@ -489,7 +497,9 @@ func writeJSON(w io.Writer, rep report) error {
 	}
 	for _, r := range rep.Runs {
 		meets, _ := r.meets()
+		all, apart := r.ceiling()
 		out.Runs = append(out.Runs, jsonResult{
+			LoadCPUPerK: perK(r, r.LoadCPU), Ceiling: ptr(all > 0, all), CeilingApart: ptr(apart > 0, apart),
 			Store: r.Store, Rate: r.Rate, Run: r.Run, Calls: r.Calls, Acked: r.Acked, Texts: r.Texts, Cards: r.Cards,
 			Slack: r.Slack, Seeded: r.Seeded,
 			Ack: jsonLat(r.Ack), Text: jsonLat(r.Text), Card: jsonLat(r.Card), Lag: jsonLat(r.Lag),
@@ -552,6 +562,36 @@ func (r result) machineLine() string {
 		}
 	}
 	return line + fmt.Sprintf(", the rest %.2f", r.cores(max(rest, 0)))
+}
+
+// ceiling is the call rate the machine's CPUs would carry at the run's
+// CPU per call, Ringback's, PostgreSQL's and this command's together:
+// whatever the targets, -find-max finds no more on this machine. apart is
+// the same without this command's share, as when the calls and the
+// remotes' stand-ins come from another machine. 0: unknown (PostgreSQL's
+// CPU not read; on SQLite it is Ringback's).
+func (r result) ceiling() (all, apart float64) {
+	if r.CPUs == 0 || r.Calls == 0 || r.ServerCPU <= 0 || r.LoadCPU < 0 || r.DatabaseCPU < 0 && r.Store != "sqlite" {
+		return 0, 0
+	}
+	server := (r.ServerCPU + max(r.DatabaseCPU, 0)).Seconds() / float64(r.Calls)
+	return float64(r.CPUs) / (server + r.LoadCPU.Seconds()/float64(r.Calls)), float64(r.CPUs) / server
+}
+
+// ceilingLine says ceiling in words, with the CPU per call it is from.
+func (r result) ceilingLine() string {
+	all, apart := r.ceiling()
+	if all == 0 {
+		return ""
+	}
+	perCall := func(d time.Duration) float64 { return d.Seconds() * 1000 / float64(r.Calls) }
+	parts := fmt.Sprintf("Ringback %.2f ms", perCall(r.ServerCPU))
+	if r.DatabaseCPU >= 0 {
+		parts += fmt.Sprintf(", PostgreSQL %.2f ms", perCall(r.DatabaseCPU))
+	}
+	parts += fmt.Sprintf(", this command %.2f ms", perCall(r.LoadCPU))
+	return fmt.Sprintf("at this run's CPU per call (%s) the %d CPUs carry at most %.0f calls/s; %.0f with the calls and the stand-ins on another machine",
+		parts, r.CPUs, all, apart)
 }
 
 // cores is CPU time d over the run's wall time: how many CPUs it kept busy.
