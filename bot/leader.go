@@ -65,7 +65,12 @@ func (l *Leader) Tick(ctx context.Context) bool {
 	// before the lease could lapse under a hung connection.
 	tctx, cancel := context.WithTimeout(ctx, max(l.renew, time.Second))
 	defer cancel()
-	ok, err := l.store.AcquireLease(tctx, LeaderLease, l.id, l.ttl)
+	// Foreground: a renewal is a heartbeat. Queued behind a backlog for the
+	// connections (a replica back from a database restart, its outbox's
+	// statements waiting), it timed out again and again on every replica,
+	// and none led until the backlog cleared: the timers, the reconciler
+	// and the receipt asker stopped meanwhile (a chaos run: ~15 s).
+	ok, err := l.store.AcquireLease(store.Foreground(tctx), LeaderLease, l.id, l.ttl)
 	if err != nil {
 		l.log.Warn("leader lease check failed", "error", err)
 		ok = false
@@ -98,7 +103,7 @@ func (l *Leader) Run(ctx context.Context, lead func(ctx context.Context)) {
 				term.end()
 			}
 			if l.is.Load() {
-				rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+				rctx, rcancel := context.WithTimeout(store.Foreground(context.WithoutCancel(ctx)), 2*time.Second)
 				if err := l.store.ReleaseLease(rctx, LeaderLease, l.id); err != nil {
 					l.log.Warn("leader lease release failed", "error", err)
 				}

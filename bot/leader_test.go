@@ -2,6 +2,8 @@ package bot_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,6 +102,95 @@ func TestLeaderRunStopsLeadingOnShutdownAndReleases(t *testing.T) {
 		b := bot.NewLeader(s, "replica-b", quiet)
 		if !b.Tick(context.Background()) {
 			t.Fatal("lease not released on shutdown")
+		}
+	})
+}
+
+// A renewal is a heartbeat: with every connection taken and a backlog of
+// background statements queued for them, as on a replica back from a
+// database restart, the leader still renews within its check's time, ahead
+// of the backlog. Queued behind it, the check timed out again and again
+// and no replica led until the backlog cleared.
+func TestLeaderRenewsAheadOfTheBackground(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := storetest.OpenCase(t, s, t0)
+		// Its check times out after a second (Tick).
+		l := bot.NewLeader(s, "replica-a", quiet).WithTiming(time.Minute, 300*time.Millisecond)
+		if !l.Tick(ctx) {
+			t.Fatal("a lone replica does not lead")
+		}
+		held, release := make(chan chan struct{}, 64), make(chan struct{})
+		var stmts sync.WaitGroup
+		defer stmts.Wait()
+		defer close(release)
+		// A transaction that holds its connection until freed while the
+		// connections are being filled, and after that one of the
+		// backlog's, which holds it 50 ms.
+		var holding atomic.Bool
+		holding.Store(true)
+		statement := func() {
+			stmts.Go(func() {
+				_ = s.InTx(ctx, func(tx *store.Tx) error {
+					if _, err := tx.CardSlot(ctx, c.ID, "slack"); err != nil {
+						t.Error(err)
+					}
+					if !holding.Load() {
+						time.Sleep(50 * time.Millisecond)
+						return nil
+					}
+					mine := make(chan struct{})
+					held <- mine
+					select {
+					case <-mine:
+					case <-release:
+					}
+					return nil
+				})
+			})
+		}
+		// Every connection held. (The store's own statements may hold one a
+		// moment: one of ours waiting is not yet every connection taken.)
+		var holders []chan struct{}
+		for {
+			statement()
+			deadline := time.Now().Add(5 * time.Second)
+			for len(held) == 0 && s.ConnWaiting(store.ConnBackground) == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("a transaction neither got a connection nor waited for one")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			select {
+			case h := <-held:
+				holders = append(holders, h)
+				continue
+			case <-time.After(300 * time.Millisecond):
+			}
+			if len(held) == 0 {
+				break
+			}
+			holders = append(holders, <-held)
+		}
+		holding.Store(false)
+		const backlog = 40
+		for range backlog - 1 { // the fill's last one waits already
+			statement()
+		}
+		for deadline := time.Now().Add(5 * time.Second); s.ConnWaiting(store.ConnBackground) < backlog; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of the backlog's statements wait for a connection, want %d", s.ConnWaiting(store.ConnBackground), backlog)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(holders[0]) // one connection frees; the rest stay held
+		start := time.Now()
+		if !l.Tick(ctx) {
+			t.Fatalf("the leader's renewal failed after %v, with %d of the backlog's statements still waiting: it waited behind them",
+				time.Since(start).Round(time.Millisecond), s.ConnWaiting(store.ConnBackground))
+		}
+		if waiting := s.ConnWaiting(store.ConnBackground); waiting < backlog/2 {
+			t.Errorf("the leader renewed once %d of the %d background statements had run, want ahead of them", backlog-waiting, backlog)
 		}
 	})
 }

@@ -35,8 +35,9 @@ func (c ConnClass) String() string {
 
 // Foreground marks ctx as work that must not wait behind the rest: a
 // request someone is waiting on (a webhook, its replay from the spool, a
-// button press), and the outbox's heartbeats and marks, which settle work
-// already done (late, a claim lapses and the work runs again). Its
+// button press), the outbox's heartbeats and marks, which settle work
+// already done (late, a claim lapses and the work runs again), and the
+// leader's lease (late, no replica leads). Its
 // statements get a connection before the other classes' that wait beside
 // them. Twilio times a webhook out; a text or a card can wait a moment.
 func Foreground(ctx context.Context) context.Context {
