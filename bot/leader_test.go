@@ -2,8 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,62 +118,12 @@ func TestLeaderRenewsAheadOfTheBackground(t *testing.T) {
 		if !l.Tick(ctx) {
 			t.Fatal("a lone replica does not lead")
 		}
-		held, release := make(chan chan struct{}, 64), make(chan struct{})
-		var stmts sync.WaitGroup
-		defer stmts.Wait()
-		defer close(release)
-		// A transaction that holds its connection until freed while the
-		// connections are being filled, and after that one of the
-		// backlog's, which holds it 50 ms.
-		var holding atomic.Bool
-		holding.Store(true)
-		statement := func() {
-			stmts.Go(func() {
-				_ = s.InTx(ctx, func(tx *store.Tx) error {
-					if _, err := tx.CardSlot(ctx, c.ID, "slack"); err != nil {
-						t.Error(err)
-					}
-					if !holding.Load() {
-						time.Sleep(50 * time.Millisecond)
-						return nil
-					}
-					mine := make(chan struct{})
-					held <- mine
-					select {
-					case <-mine:
-					case <-release:
-					}
-					return nil
-				})
-			})
-		}
-		// Every connection held. (The store's own statements may hold one a
-		// moment: one of ours waiting is not yet every connection taken.)
-		var holders []chan struct{}
-		for {
-			statement()
-			deadline := time.Now().Add(5 * time.Second)
-			for len(held) == 0 && s.ConnWaiting(store.ConnBackground) == 0 {
-				if time.Now().After(deadline) {
-					t.Fatal("a transaction neither got a connection nor waited for one")
-				}
-				time.Sleep(time.Millisecond)
-			}
-			select {
-			case h := <-held:
-				holders = append(holders, h)
-				continue
-			case <-time.After(300 * time.Millisecond):
-			}
-			if len(held) == 0 {
-				break
-			}
-			holders = append(holders, <-held)
-		}
-		holding.Store(false)
+		// Every connection held; behind them a backlog: 2 s of statements
+		// (50 ms each) for the one connection that frees.
+		conns := holdConnections(t, s, c.ID, func() { time.Sleep(50 * time.Millisecond) })
 		const backlog = 40
 		for range backlog - 1 { // the fill's last one waits already
-			statement()
+			conns.queue()
 		}
 		for deadline := time.Now().Add(5 * time.Second); s.ConnWaiting(store.ConnBackground) < backlog; {
 			if time.Now().After(deadline) {
@@ -183,7 +131,7 @@ func TestLeaderRenewsAheadOfTheBackground(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		close(holders[0]) // one connection frees; the rest stay held
+		conns.free()
 		start := time.Now()
 		if !l.Tick(ctx) {
 			t.Fatalf("the leader's renewal failed after %v, with %d of the backlog's statements still waiting: it waited behind them",

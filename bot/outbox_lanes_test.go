@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,36 +220,13 @@ func TestTextsAreClaimedAheadOfTheBackground(t *testing.T) {
 			}
 		}
 		// Every connection held by a transaction; the background
-		// statements queued behind them each take one in turn.
-		var holding atomic.Bool
-		holding.Store(true)
-		held, release := make(chan chan struct{}, 64), make(chan struct{})
-		var stmts sync.WaitGroup
-		defer stmts.Wait()
-		defer close(release)
-		statement := func(what string) {
-			stmts.Go(func() {
-				_ = s.InTx(ctx, func(tx *store.Tx) error {
-					if _, err := tx.CardSlot(ctx, c.ID, "slack"); err != nil {
-						t.Error(err)
-					}
-					if !holding.Load() {
-						// Held a moment, as a chat row's statements are: the
-						// text's run, begun meanwhile, is not a race with it.
-						log(what)
-						time.Sleep(20 * time.Millisecond)
-						return nil
-					}
-					mine := make(chan struct{})
-					held <- mine
-					select {
-					case <-mine:
-					case <-release:
-					}
-					return nil
-				})
-			})
-		}
+		// statements queued behind them each take one in turn, held a
+		// moment, as a chat row's statements are: the text's run, begun
+		// meanwhile, is not a race with it.
+		conns := holdConnections(t, s, c.ID, func() {
+			log("background")
+			time.Sleep(20 * time.Millisecond)
+		})
 		waiting := func(n int, what string) {
 			t.Helper()
 			for deadline := time.Now().Add(5 * time.Second); s.ConnWaiting(store.ConnTexts)+s.ConnWaiting(store.ConnBackground) < n; {
@@ -260,32 +236,14 @@ func TestTextsAreClaimedAheadOfTheBackground(t *testing.T) {
 				time.Sleep(time.Millisecond)
 			}
 		}
-		// (The store's own statements may hold a connection a moment: one
-		// of ours waiting is not yet one holding.)
-		var holders []chan struct{}
-		full := func() bool { return len(holders) > 0 && s.ConnWaiting(store.ConnBackground) > 0 }
-		for !full() {
-			statement("background")
-			deadline := time.Now().Add(5 * time.Second)
-			for len(held) == 0 && !full() {
-				if time.Now().After(deadline) {
-					t.Fatal("a transaction neither got a connection nor waited for one")
-				}
-				time.Sleep(time.Millisecond)
-			}
-			if len(held) > 0 {
-				holders = append(holders, <-held)
-			}
-		}
-		holding.Store(false)
 		const queued = 6
-		for range queued - 1 {
-			statement("background")
+		for range queued - 1 { // the fill's last one waits already
+			conns.queue()
 		}
 		waiting(queued, "the background statements did not all queue")
 		runningWorker(t, w)
 		waiting(queued+1, "the worker's first statement did not queue")
-		close(holders[0]) // one connection frees; the rest stay held
+		conns.free() // one connection frees; the rest stay held
 
 		within(t, ran, 10*time.Second, "the text did not run")
 		mu.Lock()
