@@ -151,7 +151,7 @@ func (g *connGate) acquire(ctx context.Context) error {
 		waiting := g.withdraw(turn, c)
 		g.mu.Unlock()
 		if !waiting {
-			g.release() // handed over as ctx ended: pass it on
+			g.end(c, 0) // handed over as ctx ended: pass it on
 		}
 		return ctx.Err()
 	}
@@ -178,26 +178,13 @@ func (g *connGate) withdraw(turn chan struct{}, c ConnClass) bool {
 	return false
 }
 
-// release ends a turn, handing its connection to the next waiter: of the
-// highest class waiting that has not had lowerEvery turns in a row while
-// a lower one waited.
-func (g *connGate) release() {
+// end ends a turn of class that held its connection for held, handing
+// the connection to the next waiter: of the highest class waiting that has
+// not had lowerEvery turns in a row while a lower one waited.
+func (g *connGate) end(class ConnClass, held time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.handOn()
-}
-
-// end is release, for a turn of class c that held its connection for
-// held.
-func (g *connGate) end(c ConnClass, held time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.held[c] += held
-	g.handOn()
-}
-
-// handOn is release's work, under g.mu.
-func (g *connGate) handOn() {
+	g.held[class] += held
 	for c := ConnClass(connClasses - 1); c >= 0; c-- {
 		if len(g.queue[c]) == 0 {
 			continue

@@ -571,11 +571,13 @@ func (r result) machineLine() string {
 // remotes' stand-ins come from another machine. 0: unknown (PostgreSQL's
 // CPU not read; on SQLite it is Ringback's).
 func (r result) ceiling() (all, apart float64) {
-	if r.CPUs == 0 || r.Calls == 0 || r.ServerCPU <= 0 || r.LoadCPU < 0 || r.DatabaseCPU < 0 && r.Store != "sqlite" {
+	rb, pg, cmd := cpuPerK(r, r.ServerCPU), cpuPerK(r, r.DatabaseCPU), cpuPerK(r, r.LoadCPU)
+	if r.CPUs == 0 || rb <= 0 || cmd < 0 || pg < 0 && r.Store != "sqlite" {
 		return 0, 0
 	}
-	server := (r.ServerCPU + max(r.DatabaseCPU, 0)).Seconds() / float64(r.Calls)
-	return float64(r.CPUs) / (server + r.LoadCPU.Seconds()/float64(r.Calls)), float64(r.CPUs) / server
+	// CPU-seconds per 1,000 calls are milliseconds a call.
+	server := rb + max(pg, 0)
+	return 1000 * float64(r.CPUs) / (server + cmd), 1000 * float64(r.CPUs) / server
 }
 
 // ceilingLine says ceiling in words, with the CPU per call it is from.
@@ -584,12 +586,11 @@ func (r result) ceilingLine() string {
 	if all == 0 {
 		return ""
 	}
-	perCall := func(d time.Duration) float64 { return d.Seconds() * 1000 / float64(r.Calls) }
-	parts := fmt.Sprintf("Ringback %.2f ms", perCall(r.ServerCPU))
-	if r.DatabaseCPU >= 0 {
-		parts += fmt.Sprintf(", PostgreSQL %.2f ms", perCall(r.DatabaseCPU))
+	parts := fmt.Sprintf("Ringback %.2f ms", cpuPerK(r, r.ServerCPU))
+	if pg := cpuPerK(r, r.DatabaseCPU); pg >= 0 {
+		parts += fmt.Sprintf(", PostgreSQL %.2f ms", pg)
 	}
-	parts += fmt.Sprintf(", this command %.2f ms", perCall(r.LoadCPU))
+	parts += fmt.Sprintf(", this command %.2f ms", cpuPerK(r, r.LoadCPU))
 	return fmt.Sprintf("at this run's CPU per call (%s) the %d CPUs carry at most %.0f calls/s; %.0f with the calls and the stand-ins on another machine",
 		parts, r.CPUs, all, apart)
 }
